@@ -1,0 +1,156 @@
+# Lift — build, test, demo, bench. Plain make; every library through pkg-config.
+#   make            build build/liftd, build/liftctl, build/liblift.a
+#   make demo       the product doing its main job, end to end
+#   make check      the whole Check suite (unit + integration), -Werror
+#   make SANITIZE=address,undefined check    the same under ASan + UBSan (objects in build/san)
+#   make bench      benchmarks next to their bare baselines
+#   make memcheck   the suite under valgrind
+#   make deps       install missing Debian packages (runs apt-get update first)
+
+PKGS     := libzmq libprotobuf-c gsl check sqlite3 jansson
+DEB_PKGS := build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
+            libgsl-dev check libsqlite3-dev libjansson-dev
+
+CC       ?= cc
+SANITIZE ?=
+WERROR   ?= -Werror
+ifeq ($(SANITIZE),)
+B        := build
+SANFLAGS :=
+else
+B        := build/san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes $(WERROR) $(SANFLAGS) -MMD -MP
+CPPFLAGS += -Iinclude -Isrc -Ibuild/gen -Itools $(PKG_CFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm -lpthread
+
+GEN       := build/gen
+PROTO_C   := $(GEN)/lift.pb-c.c
+PROTO_H   := $(GEN)/lift.pb-c.h
+
+STATS_SRC := $(wildcard stats/*.c)
+SRV_SRC   := $(filter-out src/liftd.c src/client.c,$(wildcard src/*.c))
+CLI_SRC   := src/client.c
+CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c)
+TEST_SRC  := $(wildcard tests/*.c)
+BENCH_SRC := $(wildcard tools/bench_*.c)
+SIM_SRC   := $(wildcard tools/liftsim.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+PROTO_O := $(B)/obj/gen/lift.pb-c.o
+STATS_O := $(call obj,$(STATS_SRC))
+SRV_O   := $(call obj,$(SRV_SRC))
+CLI_O   := $(call obj,$(CLI_SRC))
+CTL_O   := $(call obj,$(CTL_SRC))
+TEST_O  := $(call obj,$(TEST_SRC))
+BENCHES := $(patsubst tools/%.c,$(B)/%,$(BENCH_SRC))
+SUITES  := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildcard tests/check_*.c)))
+
+PROGS := $(B)/liftd $(B)/liftctl $(B)/liblift.a $(if $(SIM_SRC),$(B)/liftsim)
+
+.PHONY: all deps progs check demo bench soak memcheck format clean
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory progs
+
+progs: $(PROGS)
+
+deps:
+	@missing=""; \
+	command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"; \
+	command -v protoc-c >/dev/null 2>&1 || missing="$$missing protoc-c"; \
+	command -v $(CC) >/dev/null 2>&1 || missing="$$missing $(CC)"; \
+	if [ -z "$$missing" ]; then \
+	  for p in $(PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: missing:$$missing — installing Debian packages: $(DEB_PKGS)"; \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "deps: no apt-get on this machine; install the equivalents of: $(DEB_PKGS)" >&2; exit 1; fi; \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "deps: not root and no password-less sudo; run as root: apt-get update && apt-get install -y $(DEB_PKGS)" >&2; exit 1; fi; \
+	  fi; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PKGS) || \
+	  { echo "deps: apt-get install failed" >&2; exit 1; }; \
+	fi
+
+$(PROTO_C) $(PROTO_H): proto/lift.proto
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=proto --c_out=$(GEN) proto/lift.proto
+
+$(PROTO_O): $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+# Every object may include the generated header: make sure it exists first.
+$(B)/obj/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/liblift.a: $(CLI_O) $(PROTO_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libliftsrv.a: $(SRV_O) $(STATS_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/liftd: $(B)/obj/src/liftd.o $(B)/libliftsrv.a $(B)/liblift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/liftctl: $(CTL_O) $(B)/libliftsrv.a $(B)/liblift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/liftsim: $(call obj,$(SIM_SRC)) $(B)/libliftsrv.a $(B)/liblift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench_%: $(B)/obj/tools/bench_%.o $(B)/libliftsrv.a $(B)/liblift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Suites are discovered from file names: tests/check_foo.c defines Suite *foo_suite(void).
+$(GEN)/suites.inc: $(wildcard tests/check_*.c)
+	@mkdir -p $(GEN)
+	@{ for s in $(SUITES); do echo "SUITE($$s)"; done; } > $@.tmp && \
+	  { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+$(B)/obj/tests/check_main.o: $(GEN)/suites.inc
+
+$(B)/check_lift: $(TEST_O) $(B)/libliftsrv.a $(B)/liblift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: deps
+	@$(MAKE) --no-print-directory progs $(B)/check_lift
+	LIFT_BUILD=$(B) $(B)/check_lift
+
+memcheck: deps
+	@$(MAKE) --no-print-directory progs $(B)/check_lift
+	LIFT_BUILD=$(B) LIFT_VALGRIND=1 CK_FORK=no CK_DEFAULT_TIMEOUT=600 valgrind --error-exitcode=1 \
+	  --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	  $(B)/check_lift
+
+bench: deps
+	@$(MAKE) --no-print-directory progs $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; LIFT_BUILD=$(B) $$b || exit 1; done
+
+demo: deps
+	@$(MAKE) --no-print-directory progs
+	@LIFT_BUILD=$(B) sh tools/demo.sh
+
+format:
+	clang-format -i $(wildcard src/*.[ch] stats/*.[ch] include/lift/*.h tools/*.[ch] tests/*.[ch])
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

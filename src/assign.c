@@ -1,0 +1,377 @@
+/* assign: GrowthBook-compatible bucketing (hash version 2, coverage ranges, namespaces) and
+ * the customer id contract. Strings are hashed as JavaScript sees them, as UTF-16 code units,
+ * streamed straight from the UTF-8 bytes: no copy, no allocation. No I/O, no state. */
+#include "assign.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#define FNV_OFFSET 0x811c9dc5u
+#define FNV_PRIME 0x01000193u
+
+/* Outcomes of decoding one UTF-8 sequence; negative values are the ways it can be invalid. */
+enum {
+    U8_CONTINUATION = -1, /* a continuation byte where a sequence should start */
+    U8_TRUNCATED = -2,    /* the input ends inside a sequence */
+    U8_MISSING_CONT = -3, /* a sequence is cut short by a byte that is not a continuation */
+    U8_OVERLONG = -4,     /* a code point encoded with more bytes than needed */
+    U8_SURROGATE = -5,    /* U+D800..U+DFFF: not a scalar value, cannot be in UTF-8 */
+    U8_TOO_BIG = -6,      /* above U+10FFFF */
+    U8_BAD_LEAD = -7      /* 0xF8..0xFF never start a sequence */
+};
+
+static const char *u8_error_name(int e)
+{
+    switch (e) {
+    case U8_CONTINUATION:
+        return "unexpected continuation byte";
+    case U8_TRUNCATED:
+        return "truncated sequence";
+    case U8_MISSING_CONT:
+        return "missing continuation byte";
+    case U8_OVERLONG:
+        return "overlong encoding";
+    case U8_SURROGATE:
+        return "UTF-16 surrogate encoded";
+    case U8_TOO_BIG:
+        return "code point above U+10FFFF";
+    default:
+        return "invalid lead byte";
+    }
+}
+
+/* Decodes the multi-byte sequence at p (p[0] >= 0x80, avail >= 1 bytes readable).
+ * Returns its length (2..4) with *cp set, or a U8_ error. Follows RFC 3629's table, so
+ * every check (overlong, surrogate, range) is one comparison on the decoded value. */
+static inline int u8_decode_multi(const unsigned char *p, size_t avail, uint32_t *cp)
+{
+    uint32_t b0 = p[0], c;
+    int need;
+
+    if (b0 < 0xC0) return U8_CONTINUATION;
+    if (b0 < 0xE0) {
+        need = 2;
+        c = b0 & 0x1F;
+    } else if (b0 < 0xF0) {
+        need = 3;
+        c = b0 & 0x0F;
+    } else if (b0 < 0xF8) {
+        need = 4;
+        c = b0 & 0x07;
+    } else {
+        return U8_BAD_LEAD;
+    }
+    for (int k = 1; k < need; k++) {
+        if ((size_t)k >= avail) return U8_TRUNCATED;
+        if ((p[k] & 0xC0) != 0x80) return U8_MISSING_CONT;
+        c = (c << 6) | (p[k] & 0x3F);
+    }
+    if ((need == 2 && c < 0x80) || (need == 3 && c < 0x800) || (need == 4 && c < 0x10000))
+        return U8_OVERLONG;
+    if (c >= 0xD800 && c <= 0xDFFF) return U8_SURROGATE;
+    if (c > 0x10FFFF) return U8_TOO_BIG;
+    *cp = c;
+    return need;
+}
+
+static inline uint32_t fnv_step(uint32_t h, uint32_t unit)
+{
+    return (h ^ unit) * FNV_PRIME;
+}
+
+/* Feeds the UTF-16 code units of a code point: JavaScript strings are UTF-16, and
+ * GrowthBook's hashFnv32a xors charCodeAt(i), so an astral character is two units. */
+static inline uint32_t fnv_codepoint(uint32_t h, uint32_t cp)
+{
+    if (cp < 0x10000) return fnv_step(h, cp);
+    cp -= 0x10000;
+    h = fnv_step(h, 0xD800 + (cp >> 10));
+    return fnv_step(h, 0xDC00 + (cp & 0x3FF));
+}
+
+/* Streams s into *h as UTF-16 units. Returns 0, or -1 on invalid UTF-8. */
+static int fnv_utf8(uint32_t *h, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t x = *h, cp;
+    size_t i = 0;
+
+    while (i < len) {
+        if (p[i] < 0x80) {
+            x = fnv_step(x, p[i++]);
+            continue;
+        }
+        int k = u8_decode_multi(p + i, len - i, &cp);
+        if (k < 0) return -1;
+        x = fnv_codepoint(x, cp);
+        i += (size_t)k;
+    }
+    *h = x;
+    return 0;
+}
+
+/* Streams a customer id into two FNV states at once (the bucket hash continues from the
+ * seed's state, the namespace hash starts fresh), so the id is decoded only once, and enforces
+ * the id contract on the way. Returns 0, or -1 if the id is invalid. */
+static inline int fnv_id2(uint32_t *h1, uint32_t *h2, const char *id, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)id;
+    uint32_t a = *h1, b = *h2, cp;
+    size_t i = 0;
+
+    while (i < len) {
+        uint32_t c = p[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7F) return -1;
+            a = fnv_step(a, c);
+            b = fnv_step(b, c);
+            i++;
+            continue;
+        }
+        int k = u8_decode_multi(p + i, len - i, &cp);
+        if (k < 0 || cp < 0xA0) return -1; /* 0x80..0x9F: C1 controls */
+        a = fnv_codepoint(a, cp);
+        b = fnv_codepoint(b, cp);
+        i += (size_t)k;
+    }
+    *h1 = a;
+    *h2 = b;
+    return 0;
+}
+
+/* Hashes the decimal form of v, as JavaScript's `hash + ""` spells a uint32. */
+static inline uint32_t fnv_decimal(uint32_t h, uint32_t v)
+{
+    char digits[10];
+    int k = 10;
+
+    do {
+        digits[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (; k < 10; k++)
+        h = fnv_step(h, (uint32_t)(unsigned char)digits[k]);
+    return h;
+}
+
+static inline double bucket_v2(uint32_t seeded)
+{
+    /* % then / in double, as `hashFnv32a(...) % 10000 / 10000` evaluates in JavaScript. */
+    return (double)(fnv_decimal(FNV_OFFSET, seeded) % 10000u) / 10000.0;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0) return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int assign_customer_id_check(const char *id, size_t len, char *err, size_t errlen)
+{
+    const unsigned char *p = (const unsigned char *)id;
+    size_t i = 0;
+    uint32_t cp;
+
+    if (len == 0) {
+        set_err(err, errlen, "customer_id: empty (must be 1..%d bytes)", ASSIGN_ID_MAX);
+        return -1;
+    }
+    if (len > ASSIGN_ID_MAX) {
+        set_err(err, errlen, "customer_id: %zu bytes exceeds %d", len, ASSIGN_ID_MAX);
+        return -1;
+    }
+    while (i < len) {
+        int k = 1;
+        if (p[i] < 0x80) {
+            cp = p[i];
+        } else {
+            k = u8_decode_multi(p + i, len - i, &cp);
+            if (k < 0) {
+                set_err(err, errlen, "customer_id: invalid UTF-8 at byte %zu (%s)", i,
+                        u8_error_name(k));
+                return -1;
+            }
+        }
+        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
+            set_err(err, errlen, "customer_id: control character U+%04X at byte %zu", (unsigned)cp,
+                    i);
+            return -1;
+        }
+        i += (size_t)k;
+    }
+    return 0;
+}
+
+/* Checks that s is valid UTF-8; reports the first bad byte under the field's name. */
+static int utf8_field_check(const char *field, const char *s, size_t len, char *err, size_t errlen)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t cp;
+
+    if (len > 0 && s == NULL) {
+        set_err(err, errlen, "%s: NULL with length %zu", field, len);
+        return -1;
+    }
+    for (size_t i = 0; i < len;) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        int k = u8_decode_multi(p + i, len - i, &cp);
+        if (k < 0) {
+            set_err(err, errlen, "%s: invalid UTF-8 at byte %zu (%s)", field, i, u8_error_name(k));
+            return -1;
+        }
+        i += (size_t)k;
+    }
+    return 0;
+}
+
+int assign_config_check(const assign_config_t *cfg, char *err, size_t errlen)
+{
+    double sum = 0;
+
+    if (cfg->narms < 2 || cfg->narms > ASSIGN_MAX_ARMS) {
+        set_err(err, errlen, "arms: %d outside 2..%d", cfg->narms, ASSIGN_MAX_ARMS);
+        return -1;
+    }
+    if (cfg->weights == NULL) {
+        set_err(err, errlen, "weights: missing");
+        return -1;
+    }
+    for (int i = 0; i < cfg->narms; i++) {
+        double w = cfg->weights[i];
+        if (!isfinite(w) || !(w > 0)) {
+            set_err(err, errlen, "weights[%d]: %g must be a finite number > 0", i, w);
+            return -1;
+        }
+        sum += w; /* in order, like getBucketRanges' cumulative sum */
+    }
+    if (!(fabs(sum - 1.0) <= ASSIGN_WEIGHT_EPS)) {
+        set_err(err, errlen, "weights: sum %.12g is not 1 (+-%g)", sum, ASSIGN_WEIGHT_EPS);
+        return -1;
+    }
+    if (!(cfg->coverage > 0 && cfg->coverage <= 1)) {
+        set_err(err, errlen, "coverage: %g outside (0, 1]", cfg->coverage);
+        return -1;
+    }
+    if (utf8_field_check("seed", cfg->seed, cfg->seed_len, err, errlen) != 0) return -1;
+    if (cfg->has_namespace) {
+        if (cfg->ns_id == NULL || cfg->ns_id_len == 0) {
+            set_err(err, errlen, "namespace: empty id");
+            return -1;
+        }
+        if (utf8_field_check("namespace", cfg->ns_id, cfg->ns_id_len, err, errlen) != 0) return -1;
+        if (!(cfg->ns_lo >= 0 && cfg->ns_lo < 1)) {
+            set_err(err, errlen, "namespace: start %g outside [0, 1)", cfg->ns_lo);
+            return -1;
+        }
+        if (!(cfg->ns_hi > 0 && cfg->ns_hi <= 1)) {
+            set_err(err, errlen, "namespace: end %g outside (0, 1]", cfg->ns_hi);
+            return -1;
+        }
+        if (!(cfg->ns_lo < cfg->ns_hi)) {
+            set_err(err, errlen, "namespace: start %g must be < end %g", cfg->ns_lo, cfg->ns_hi);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int assign_choose_arm(const assign_config_t *cfg, double n)
+{
+    /* getBucketRanges + chooseVariation, fused: same operations in the same order, so the
+     * range ends round exactly as the SDK's do (0.2+0.2+0.2 is 0.6000000000000001). */
+    double cumulative = 0;
+
+    for (int i = 0; i < cfg->narms; i++) {
+        double w = cfg->weights[i];
+        double start = cumulative;
+        cumulative += w;
+        if (n >= start && n < start + cfg->coverage * w) return i;
+    }
+    return -1;
+}
+
+int assign_bucket(const assign_config_t *cfg, const char *id, size_t len, assign_result_t *out)
+{
+    uint32_t h = FNV_OFFSET, hns = FNV_OFFSET;
+
+    out->arm = -1;
+    out->n = -1;
+    out->ns_value = -1;
+    out->reason = ASSIGN_INVALID;
+    if (len == 0 || len > ASSIGN_ID_MAX) return ASSIGN_INVALID_ID;
+    if (fnv_utf8(&h, cfg->seed, cfg->seed_len) != 0) return ASSIGN_INVALID_ID;
+    if (fnv_id2(&h, &hns, id, len) != 0) return ASSIGN_INVALID_ID;
+    out->n = bucket_v2(h);
+    if (cfg->has_namespace) {
+        /* The SDK's inNamespace is hash("__" + ns, id, 1) = fnv1a32(id + "__" + ns) % 1000 / 1000.
+         */
+        hns = fnv_step(fnv_step(hns, '_'), '_');
+        if (fnv_utf8(&hns, cfg->ns_id, cfg->ns_id_len) != 0) return ASSIGN_INVALID_ID;
+        out->ns_value = (double)(hns % 1000u) / 1000.0;
+        if (!(out->ns_value >= cfg->ns_lo && out->ns_value < cfg->ns_hi)) {
+            out->reason = ASSIGN_OUTSIDE_NAMESPACE;
+            return ASSIGN_NOT_IN;
+        }
+    }
+    out->arm = assign_choose_arm(cfg, out->n);
+    if (out->arm < 0) {
+        out->reason = ASSIGN_OUTSIDE_COVERAGE;
+        return ASSIGN_NOT_IN;
+    }
+    out->reason = ASSIGN_IN_EXPERIMENT;
+    return out->arm;
+}
+
+int assign_hash_v2(const char *seed, size_t seed_len, const char *id, size_t len, double *n)
+{
+    uint32_t h = FNV_OFFSET;
+
+    if (fnv_utf8(&h, seed, seed_len) != 0 || fnv_utf8(&h, id, len) != 0) return -1;
+    *n = bucket_v2(h);
+    return 0;
+}
+
+uint32_t assign_fnv1a32(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint32_t h = FNV_OFFSET;
+
+    for (size_t i = 0; i < len; i++)
+        h = fnv_step(h, p[i]);
+    return h;
+}
+
+int assign_fnv1a32_utf16(const char *s, size_t len, uint32_t *h)
+{
+    uint32_t x = FNV_OFFSET;
+
+    if (fnv_utf8(&x, s, len) != 0) return -1;
+    *h = x;
+    return 0;
+}
+
+const char *assign_reason_name(assign_reason_t reason)
+{
+    switch (reason) {
+    case ASSIGN_IN_EXPERIMENT:
+        return "in_experiment";
+    case ASSIGN_OUTSIDE_COVERAGE:
+        return "outside_coverage";
+    case ASSIGN_OUTSIDE_NAMESPACE:
+        return "outside_namespace";
+    case ASSIGN_INVALID:
+        return "invalid_id";
+    }
+    return "unknown";
+}

@@ -1,0 +1,403 @@
+/* handlers: request dispatch, the assignment path (eligibility -> bucket -> sticky exposure),
+ * and reply packing. Replies borrow strings from the request and the registry until packed. */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assign.h"
+#include "lift/lift.h"
+
+struct handlers {
+    store_t *store;         /* borrowed */
+    registry_t *registry;   /* borrowed */
+    log_level_t log_level;  /* threshold for log_emit */
+};
+
+handlers_t *handlers_new(store_t *store, registry_t *registry, log_level_t log_level)
+{
+    handlers_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->registry = registry;
+    self->log_level = log_level;
+    return self;
+}
+
+void handlers_destroy(handlers_t **self_p)
+{
+    if (*self_p) {
+        free(*self_p);
+        *self_p = NULL;
+    }
+}
+
+static int pack_reply(const Lift__Reply *reply, handler_out_t *out)
+{
+    out->len = lift__reply__get_packed_size(reply);
+    out->bytes = malloc(out->len ? out->len : 1);
+    if (!out->bytes)
+        return -1;
+    lift__reply__pack(reply, out->bytes);
+    return 0;
+}
+
+int handlers_error_reply(uint64_t request_id, int code, const char *field, const char *message,
+                         handler_out_t *out)
+{
+    Lift__Reply reply = LIFT__REPLY__INIT;
+    Lift__Status status = LIFT__STATUS__INIT;
+    status.code = (Lift__Code)code;
+    status.message = (char *)message;
+    status.field = field && *field ? (char *)field : NULL;
+    reply.has_request_id = 1;
+    reply.request_id = request_id;
+    reply.status = &status;
+    out->wrote = 0;
+    out->failed = code != LIFT__CODE__OK;
+    return pack_reply(&reply, out);
+}
+
+static int status_reply(uint64_t request_id, const status_t *st, handler_out_t *out)
+{
+    return handlers_error_reply(request_id, st->code, st->field, st->message, out);
+}
+
+/* A reply copy of an entry's definition with the live counters filled in. */
+static void experiment_view(handlers_t *self, const registry_entry_t *e, Lift__Experiment *view)
+{
+    *view = *e->def;
+    view->checksum = (char *)e->checksum;
+    int64_t n = store_exposure_count(self->store, e->id);
+    view->has_exposures = n >= 0;
+    view->exposures = n >= 0 ? (uint64_t)n : 0;
+}
+
+static int experiment_reply(handlers_t *self, uint64_t request_id, const registry_entry_t *e,
+                            handler_out_t *out)
+{
+    Lift__Reply reply = LIFT__REPLY__INIT;
+    Lift__Status status = LIFT__STATUS__INIT;
+    Lift__Experiment view;
+    experiment_view(self, e, &view);
+    reply.has_request_id = 1;
+    reply.request_id = request_id;
+    reply.status = &status;
+    reply.body_case = LIFT__REPLY__BODY_EXPERIMENT;
+    reply.experiment = &view;
+    return pack_reply(&reply, out);
+}
+
+static int handle_create(handlers_t *self, const Lift__Request *req, int64_t now,
+                         handler_out_t *out)
+{
+    status_t st;
+    const registry_entry_t *e;
+    int created = 0;
+    const Lift__Experiment *x = req->create_experiment->experiment;
+    if (registry_create(self->registry, x, now, &e, &created, &st) < 0) {
+        out->failed = 1;
+        return status_reply(req->request_id, &st, out);
+    }
+    out->wrote = created;
+    if (created)
+        log_emit(self->log_level, LOG_INFO, "experiment_created", "key=%s arms=%zu checksum=%s",
+                 e->def->key, e->def->n_arms, e->checksum);
+    return experiment_reply(self, req->request_id, e, out);
+}
+
+static int handle_get(handlers_t *self, const Lift__Request *req, handler_out_t *out)
+{
+    status_t st;
+    const char *key = req->get_experiment->key;
+    const registry_entry_t *e = registry_find(self->registry, key);
+    if (!e) {
+        status_set(&st, LIFT__CODE__NOT_FOUND, "key", "no experiment with key %s",
+                   key && *key ? key : "(empty)");
+        return status_reply(req->request_id, &st, out);
+    }
+    return experiment_reply(self, req->request_id, e, out);
+}
+
+static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t *out)
+{
+    const Lift__ListExperiments *q = req->list_experiments;
+    status_t st;
+    if (q->has_status && q->status != 0 &&
+        !protobuf_c_enum_descriptor_get_value(&lift__experiment_status__descriptor, q->status)) {
+        status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "status",
+                   "status: %d is not a known value (%s)", q->status, lift_status_names());
+        return status_reply(req->request_id, &st, out);
+    }
+    int n = registry_count(self->registry), k = 0, rc;
+    Lift__Experiment *views = calloc((size_t)(n ? n : 1), sizeof *views);
+    Lift__Experiment **ptrs = calloc((size_t)(n ? n : 1), sizeof *ptrs);
+    if (!views || !ptrs) {
+        free(views);
+        free(ptrs);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const registry_entry_t *e = registry_at(self->registry, i);
+        if (q->has_status && q->status != 0 && e->def->status != q->status)
+            continue;
+        experiment_view(self, e, &views[k]);
+        ptrs[k] = &views[k];
+        k++;
+    }
+    Lift__Reply reply = LIFT__REPLY__INIT;
+    Lift__Status status = LIFT__STATUS__INIT;
+    Lift__ExperimentList list = LIFT__EXPERIMENT_LIST__INIT;
+    list.n_experiments = (size_t)k;
+    list.experiments = ptrs;
+    reply.has_request_id = 1;
+    reply.request_id = req->request_id;
+    reply.status = &status;
+    reply.body_case = LIFT__REPLY__BODY_EXPERIMENTS;
+    reply.experiments = &list;
+    rc = pack_reply(&reply, out);
+    free(views);
+    free(ptrs);
+    return rc;
+}
+
+static int handle_change(handlers_t *self, const Lift__Request *req, int64_t now,
+                         handler_out_t *out)
+{
+    const Lift__ChangeExperiment *c = req->change_experiment;
+    status_t st;
+    const registry_entry_t *e;
+    const registry_entry_t *before = registry_find(self->registry, c->key);
+    int old_status = before ? (int)before->def->status : 0;
+    double old_cov = before ? before->def->coverage : 0;
+    if (registry_change(self->registry, c->key, c->has_action ? (int)c->action : 0,
+                        c->has_coverage, c->coverage, now, &e, &st) < 0) {
+        out->failed = 1;
+        return status_reply(req->request_id, &st, out);
+    }
+    out->wrote = (int)e->def->status != old_status || e->def->coverage != old_cov;
+    if (out->wrote)
+        log_emit(self->log_level, LOG_INFO, "experiment_changed",
+                 "key=%s action=%s status=%s->%s coverage=%g->%g", e->def->key,
+                 lift_action_name(c->action), lift_status_name(old_status),
+                 lift_status_name(e->def->status), old_cov, e->def->coverage);
+    return experiment_reply(self, req->request_id, e, out);
+}
+
+/* Assign one customer: the whole per-customer path. Returns 0, or -1 on a store failure
+ * (st filled). */
+static int assign_one(handlers_t *self, const registry_entry_t *e, const char *id,
+                      const Lift__Context *ctx, Lift__Reason eligibility, int64_t now,
+                      Lift__Assignment *a, Lift__Status *err_out, char *err_msg, size_t err_len,
+                      int *wrote, status_t *st)
+{
+    size_t len = id ? strlen(id) : 0;
+    a->customer_id = (char *)(id ? id : "");
+    a->has_arm_index = 1;
+    a->arm_index = -1;
+    a->has_in_experiment = a->has_eligible = a->has_reason = 1;
+    if (assign_customer_id_check(id, len, err_msg, err_len) < 0) {
+        a->reason = LIFT__REASON__REASON_INVALID;
+        err_out->code = LIFT__CODE__INVALID_ARGUMENT;
+        err_out->message = err_msg;
+        err_out->field = "customer_id";
+        a->error = err_out;
+        return 0;
+    }
+    if (eligibility != LIFT__REASON__REASON_NONE) {
+        a->reason = eligibility;
+        return 0;
+    }
+    a->eligible = 1;
+    assign_result_t r;
+    int arm = assign_bucket(&e->cfg, id, len, &r);
+    if (arm < 0) {
+        a->reason = r.reason == ASSIGN_OUTSIDE_NAMESPACE ? LIFT__REASON__REASON_OUTSIDE_NAMESPACE
+                                                          : LIFT__REASON__REASON_OUTSIDE_COVERAGE;
+        return 0;
+    }
+    int stored = -1;
+    int found = store_exposure_arm(self->store, e->id, id, len, &stored);
+    if (found < 0)
+        return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot read exposure: %s",
+                          store_errmsg(self->store));
+    if (found) {
+        if (stored != arm)
+            log_emit(self->log_level, LOG_WARN, "sticky_arm_differs",
+                     "key=%s stored=%d computed=%d", e->def->key, stored, arm);
+        if (stored >= 0 && (size_t)stored < e->def->n_arms)
+            arm = stored;
+    } else {
+        store_exposure_t x = {
+            .experiment_id = e->id,
+            .customer = id,
+            .customer_len = len,
+            .arm = arm,
+            .trigger = ctx->trigger,
+            .stage = ctx->stage,
+            .channel = ctx->channel,
+            .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : now,
+            .decided_ms = now,
+        };
+        if (store_exposure_insert(self->store, &x) < 0)
+            return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot record exposure: %s",
+                              store_errmsg(self->store));
+        a->has_first_exposure = 1;
+        a->first_exposure = 1;
+        *wrote = 1;
+    }
+    a->in_experiment = 1;
+    a->arm_index = arm;
+    a->arm_name = e->def->arms[arm]->name;
+    a->arm_payload = e->def->arms[arm]->payload;
+    return 0;
+}
+
+#define ERR_MSG_LEN 160
+
+static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now,
+                         handler_out_t *out)
+{
+    const char *key;
+    char *const *ids;
+    size_t n;
+    const Lift__Context *ctx;
+    const char *ctx_field;
+    char *single[1];
+    status_t st;
+
+    if (req->body_case == LIFT__REQUEST__BODY_ASSIGN) {
+        key = req->assign->experiment_key;
+        single[0] = req->assign->customer_id;
+        ids = single;
+        n = 1;
+        ctx = req->assign->context;
+        ctx_field = "assign.context";
+        if (!single[0]) {
+            status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "assign.customer_id",
+                       "assign.customer_id is required (1..%d bytes of UTF-8)",
+                       LIFT_CUSTOMER_ID_MAX);
+            return status_reply(req->request_id, &st, out);
+        }
+    } else {
+        key = req->assign_batch->experiment_key;
+        ids = req->assign_batch->customer_ids;
+        n = req->assign_batch->n_customer_ids;
+        ctx = req->assign_batch->context;
+        ctx_field = "assign_batch.context";
+        if (n < 1 || n > LIFT_BATCH_MAX) {
+            status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "assign_batch.customer_ids",
+                       "assign_batch.customer_ids: %zu ids, need 1..%d", n, LIFT_BATCH_MAX);
+            return status_reply(req->request_id, &st, out);
+        }
+    }
+    const registry_entry_t *e = registry_find(self->registry, key);
+    if (!e) {
+        status_set(&st, LIFT__CODE__NOT_FOUND, "experiment_key", "no experiment with key %s",
+                   key && *key ? key : "(empty)");
+        return status_reply(req->request_id, &st, out);
+    }
+    if (registry_context_check(ctx, ctx_field, now, &st) < 0)
+        return status_reply(req->request_id, &st, out);
+    Lift__Reason eligibility = registry_eligibility(e, ctx, now);
+
+    Lift__Assignment *items = malloc(n * sizeof *items);
+    Lift__Assignment **ptrs = malloc(n * sizeof *ptrs);
+    Lift__Status *errs = NULL;
+    char *msgs = NULL;
+    size_t nerr = 0;
+    int rc = -1;
+    if (!items || !ptrs)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        Lift__Assignment init = LIFT__ASSIGNMENT__INIT;
+        items[i] = init;
+        ptrs[i] = &items[i];
+        Lift__Status serr = LIFT__STATUS__INIT;
+        char msg[ERR_MSG_LEN];
+        if (assign_one(self, e, ids[i], ctx, eligibility, now, &items[i], &serr, msg, sizeof msg,
+                       &out->wrote, &st) < 0) {
+            out->failed = 1;
+            rc = status_reply(req->request_id, &st, out);
+            goto done;
+        }
+        if (items[i].error) {
+            /* Invalid ids are rare: give each its own copy of the message. */
+            if (!errs) {
+                errs = malloc(n * sizeof *errs);
+                msgs = malloc(n * ERR_MSG_LEN);
+                if (!errs || !msgs)
+                    goto done;
+            }
+            errs[nerr] = serr;
+            memcpy(msgs + nerr * ERR_MSG_LEN, msg, ERR_MSG_LEN);
+            errs[nerr].message = msgs + nerr * ERR_MSG_LEN;
+            items[i].error = &errs[nerr];
+            nerr++;
+        }
+    }
+    Lift__Reply reply = LIFT__REPLY__INIT;
+    Lift__Status status = LIFT__STATUS__INIT;
+    Lift__AssignReply body = LIFT__ASSIGN_REPLY__INIT;
+    body.n_assignments = n;
+    body.assignments = ptrs;
+    reply.has_request_id = 1;
+    reply.request_id = req->request_id;
+    reply.status = &status;
+    reply.body_case = LIFT__REPLY__BODY_ASSIGN;
+    reply.assign = &body;
+    rc = pack_reply(&reply, out);
+done:
+    free(items);
+    free(ptrs);
+    free(errs);
+    free(msgs);
+    return rc;
+}
+
+static int handle_ping(const Lift__Request *req, int64_t now, handler_out_t *out)
+{
+    Lift__Reply reply = LIFT__REPLY__INIT;
+    Lift__Status status = LIFT__STATUS__INIT;
+    Lift__Pong pong = LIFT__PONG__INIT;
+    pong.version = LIFT_VERSION;
+    pong.has_now_ms = 1;
+    pong.now_ms = now;
+    reply.has_request_id = 1;
+    reply.request_id = req->request_id;
+    reply.status = &status;
+    reply.body_case = LIFT__REPLY__BODY_PONG;
+    reply.pong = &pong;
+    return pack_reply(&reply, out);
+}
+
+int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why, int64_t now_ms,
+                    handler_out_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!req)
+        return handlers_error_reply(0, LIFT__CODE__INVALID_ARGUMENT, NULL, why, out);
+    switch (req->body_case) {
+    case LIFT__REQUEST__BODY_PING:
+        return handle_ping(req, now_ms, out);
+    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
+        return handle_create(self, req, now_ms, out);
+    case LIFT__REQUEST__BODY_GET_EXPERIMENT:
+        return handle_get(self, req, out);
+    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
+        return handle_list(self, req, out);
+    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT:
+        return handle_change(self, req, now_ms, out);
+    case LIFT__REQUEST__BODY_ASSIGN:
+    case LIFT__REQUEST__BODY_ASSIGN_BATCH:
+        return handle_assign(self, req, now_ms, out);
+    default:
+        return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, "body",
+                                    "request has no body this server knows (ping, "
+                                    "create_experiment, get_experiment, list_experiments, "
+                                    "change_experiment, assign, assign_batch)",
+                                    out);
+    }
+}

@@ -1,0 +1,709 @@
+/* registry: experiment validation, defaults, the state machine and the cache the assignment
+ * path reads. Definitions are kept as protobuf messages (the wire form is the domain form);
+ * the store sees only their canonical packed bytes. No sockets, no SQL. */
+#include "registry.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lift/lift.h"
+
+#define CLOCK_SKEW_MS (24LL * 3600 * 1000)
+
+struct registry {
+    store_t *store;             /* where definitions live */
+    registry_entry_t **items;   /* every experiment, creation order */
+    int count;                  /* used slots in items */
+    int cap;                    /* allocated slots in items */
+};
+
+static const int64_t invalid_code = LIFT__CODE__INVALID_ARGUMENT;
+
+/* ---- entries -------------------------------------------------------------------------- */
+
+static void entry_free(registry_entry_t *e)
+{
+    if (!e)
+        return;
+    if (e->def)
+        lift__experiment__free_unpacked(e->def, NULL);
+    free(e->created);
+    free(e);
+}
+
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Recompute what is derived from def: the split config and the checksum of the current
+ * definition (server fields excluded, current coverage included). */
+static int entry_derive(registry_entry_t *e)
+{
+    Lift__Experiment *d = e->def;
+    Lift__Experiment tmp = *d;
+    tmp.has_status = tmp.has_created_ms = tmp.has_started_ms = 0;
+    tmp.has_updated_ms = tmp.has_exposures = 0;
+    tmp.checksum = NULL;
+    size_t len = lift__experiment__get_packed_size(&tmp);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return -1;
+    lift__experiment__pack(&tmp, buf);
+    snprintf(e->checksum, sizeof e->checksum, "%016llx",
+             (unsigned long long)fnv1a64(buf, len));
+    free(buf);
+
+    for (size_t i = 0; i < d->n_arms && i < REGISTRY_MAX_ARMS; i++)
+        e->weights[i] = d->arms[i]->weight;
+    memset(&e->cfg, 0, sizeof e->cfg);
+    e->cfg.weights = e->weights;
+    e->cfg.narms = (int)d->n_arms;
+    e->cfg.coverage = d->coverage;
+    e->cfg.seed = d->seed;
+    e->cfg.seed_len = strlen(d->seed);
+    if (d->namespace_) {
+        e->cfg.has_namespace = 1;
+        e->cfg.ns_id = d->namespace_->id;
+        e->cfg.ns_id_len = strlen(d->namespace_->id);
+        e->cfg.ns_lo = d->namespace_->lo;
+        e->cfg.ns_hi = d->namespace_->hi;
+    }
+    return 0;
+}
+
+/* Build an entry from the canonical bytes and the mutable columns. Takes nothing. */
+static registry_entry_t *entry_new(int64_t id, const void *created, size_t len, int status,
+                                   double coverage, int64_t created_ms, int64_t started_ms,
+                                   int64_t updated_ms)
+{
+    registry_entry_t *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->id = id;
+    e->created = malloc(len ? len : 1);
+    if (!e->created)
+        goto fail;
+    memcpy(e->created, created, len);
+    e->created_len = len;
+    e->def = lift__experiment__unpack(NULL, len, created);
+    if (!e->def || e->def->n_arms < 2 || e->def->n_arms > REGISTRY_MAX_ARMS || !e->def->seed)
+        goto fail;
+    e->def->has_status = 1;
+    e->def->status = (Lift__ExperimentStatus)status;
+    e->def->has_coverage = 1;
+    e->def->coverage = coverage;
+    e->def->has_created_ms = 1;
+    e->def->created_ms = created_ms;
+    e->def->has_started_ms = started_ms != 0;
+    e->def->started_ms = started_ms;
+    e->def->has_updated_ms = 1;
+    e->def->updated_ms = updated_ms;
+    if (entry_derive(e) < 0)
+        goto fail;
+    return e;
+fail:
+    entry_free(e);
+    return NULL;
+}
+
+static int push_entry(registry_t *self, registry_entry_t *e)
+{
+    if (self->count == self->cap) {
+        int cap = self->cap ? self->cap * 2 : 16;
+        registry_entry_t **items = realloc(self->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return -1;
+        self->items = items;
+        self->cap = cap;
+    }
+    self->items[self->count++] = e;
+    return 0;
+}
+
+static int load_row(void *arg, const store_experiment_t *row)
+{
+    registry_t *self = arg;
+    registry_entry_t *e = entry_new(row->id, row->def, row->def_len, row->status, row->coverage,
+                                    row->created_ms, row->started_ms, row->updated_ms);
+    if (!e || push_entry(self, e) < 0) {
+        entry_free(e);
+        return -1;
+    }
+    return 0;
+}
+
+static void clear(registry_t *self)
+{
+    for (int i = 0; i < self->count; i++)
+        entry_free(self->items[i]);
+    self->count = 0;
+}
+
+int registry_reload(registry_t *self, char *err, size_t errlen)
+{
+    clear(self);
+    if (store_experiment_each(self->store, load_row, self) != 0) {
+        snprintf(err, errlen, "cannot load experiments: %s", store_errmsg(self->store));
+        clear(self);
+        return -1;
+    }
+    return 0;
+}
+
+registry_t *registry_new(store_t *store, char *err, size_t errlen)
+{
+    registry_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->store = store;
+    if (registry_reload(self, err, errlen) < 0) {
+        registry_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void registry_destroy(registry_t **self_p)
+{
+    registry_t *self = *self_p;
+    if (!self)
+        return;
+    clear(self);
+    free(self->items);
+    free(self);
+    *self_p = NULL;
+}
+
+const registry_entry_t *registry_find(const registry_t *self, const char *key)
+{
+    if (!key)
+        return NULL;
+    for (int i = 0; i < self->count; i++)
+        if (strcmp(self->items[i]->def->key, key) == 0)
+            return self->items[i];
+    return NULL;
+}
+
+int registry_count(const registry_t *self)
+{
+    return self->count;
+}
+
+const registry_entry_t *registry_at(const registry_t *self, int i)
+{
+    return i >= 0 && i < self->count ? self->items[i] : NULL;
+}
+
+/* ---- validation ----------------------------------------------------------------------- */
+
+/* Text field: valid UTF-8, at most `max` bytes, no control characters except (when
+ * multiline) tab and newline. NULL or "" passes when !required. */
+static int check_text(const char *s, const char *field, size_t max, int required,
+                      int multiline, status_t *st)
+{
+    if (!s || !*s) {
+        if (required)
+            return status_set(st, invalid_code, field, "%s is required", field);
+        return 0;
+    }
+    size_t len = strlen(s);
+    uint32_t h;
+    if (len > max)
+        return status_set(st, invalid_code, field, "%s: %zu bytes exceeds the limit of %zu",
+                          field, len, max);
+    if (assign_fnv1a32_utf16(s, len, &h) < 0)
+        return status_set(st, invalid_code, field, "%s: not valid UTF-8", field);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
+            return status_set(st, invalid_code, field,
+                              "%s: control character 0x%02x at byte %zu is not allowed", field,
+                              c, i);
+    }
+    return 0;
+}
+
+static int check_key(const char *key, const char *field, status_t *st)
+{
+    if (!key || !*key)
+        return status_set(st, invalid_code, field, "%s is required ([a-z0-9-_.]{1,64})", field);
+    size_t len = strlen(key);
+    if (len > REGISTRY_KEY_MAX)
+        return status_set(st, invalid_code, field,
+                          "%s: %zu bytes exceeds the limit of %d ([a-z0-9-_.]{1,64})", field, len,
+                          REGISTRY_KEY_MAX);
+    for (size_t i = 0; i < len; i++) {
+        char c = key[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.'))
+            return status_set(st, invalid_code, field,
+                              "%s: character %zu ('%c') is outside [a-z0-9-_.]", field, i + 1,
+                              (c >= 0x20 && c < 0x7f) ? c : '?');
+    }
+    return 0;
+}
+
+static int check_arm_name(const char *name, const char *field, status_t *st)
+{
+    if (!name || !*name)
+        return status_set(st, invalid_code, field, "%s is required ([A-Za-z0-9 _.-]{1,64})",
+                          field);
+    size_t len = strlen(name);
+    if (len > 64)
+        return status_set(st, invalid_code, field, "%s: %zu bytes exceeds the limit of 64",
+                          field, len);
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == ' ' || c == '-' || c == '_' || c == '.'))
+            return status_set(st, invalid_code, field,
+                              "%s: character %zu is outside [A-Za-z0-9 _.-]", field, i + 1);
+    }
+    return 0;
+}
+
+static int check_time(int has, int64_t v, const char *field, status_t *st)
+{
+    if (has && v != 0 && (v < LIFT_TIME_MIN_MS || v >= LIFT_TIME_MAX_MS))
+        return status_set(st, invalid_code, field,
+                          "%s: %lld ms is outside [2000-01-01, 3000-01-01) (%lld..%lld ms)",
+                          field, (long long)v, LIFT_TIME_MIN_MS, LIFT_TIME_MAX_MS - 1);
+    return 0;
+}
+
+static int check_enum_list(const ProtobufCEnumDescriptor *desc, const int *v, size_t n,
+                           const char *field, const char *names, status_t *st)
+{
+    char f[96];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(f, sizeof f, "%s[%zu]", field, i);
+        if (v[i] == 0 || !protobuf_c_enum_descriptor_get_value(desc, v[i]))
+            return status_set(st, invalid_code, f, "%s: %d is not a known value (%s)", f, v[i],
+                              names);
+    }
+    return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sort and de-duplicate an enum list so equal sets give equal canonical bytes. */
+static size_t canon_list(int *v, size_t n)
+{
+    if (n < 2)
+        return n;
+    qsort(v, n, sizeof *v, cmp_int);
+    size_t k = 1;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] != v[k - 1])
+            v[k++] = v[i];
+    return k;
+}
+
+static int validate(const Lift__Experiment *x, status_t *st)
+{
+    char f[96];
+    if (check_key(x->key, "experiment.key", st) < 0 ||
+        check_text(x->name, "experiment.name", REGISTRY_NAME_MAX, 0, 0, st) < 0 ||
+        check_text(x->hypothesis, "experiment.hypothesis", REGISTRY_TEXT_MAX, 0, 1, st) < 0 ||
+        check_text(x->owner, "experiment.owner", REGISTRY_NAME_MAX, 0, 0, st) < 0)
+        return -1;
+    if (x->n_arms < 2 || x->n_arms > REGISTRY_MAX_ARMS)
+        return status_set(st, invalid_code, "experiment.arms",
+                          "experiment.arms: %zu arms, need 2..%d (arm 0 is the holdout)",
+                          x->n_arms, REGISTRY_MAX_ARMS);
+    double sum = 0;
+    for (size_t i = 0; i < x->n_arms; i++) {
+        const Lift__Arm *a = x->arms[i];
+        snprintf(f, sizeof f, "experiment.arms[%zu].name", i);
+        if (check_arm_name(a->name, f, st) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(x->arms[j]->name, a->name) == 0)
+                return status_set(st, invalid_code, f, "%s: \"%s\" is used by arm %zu too", f,
+                                  a->name, j);
+        snprintf(f, sizeof f, "experiment.arms[%zu].weight", i);
+        if (!a->has_weight)
+            return status_set(st, invalid_code, f, "%s is required (> 0, weights sum to 1)", f);
+        if (!isfinite(a->weight) || a->weight <= 0 || a->weight >= 1)
+            return status_set(st, invalid_code, f, "%s: %g is outside (0, 1)", f, a->weight);
+        sum += a->weight;
+        snprintf(f, sizeof f, "experiment.arms[%zu].payload", i);
+        if (check_text(a->payload, f, REGISTRY_TEXT_MAX, 0, 1, st) < 0)
+            return -1;
+    }
+    if (fabs(sum - 1.0) > 1e-9)
+        return status_set(st, invalid_code, "experiment.arms",
+                          "experiment.arms: weights sum to %.12g, must be 1 (within 1e-9)", sum);
+    if (x->has_coverage && (!isfinite(x->coverage) || x->coverage <= 0 || x->coverage > 1))
+        return status_set(st, invalid_code, "experiment.coverage",
+                          "experiment.coverage: %g is outside (0, 1]", x->coverage);
+    if (x->seed && *x->seed && check_text(x->seed, "experiment.seed", 128, 0, 0, st) < 0)
+        return -1;
+    if (x->namespace_) {
+        const Lift__Namespace *ns = x->namespace_;
+        if (check_text(ns->id, "experiment.namespace.id", 64, 1, 0, st) < 0)
+            return -1;
+        if (!ns->has_lo || !isfinite(ns->lo) || ns->lo < 0 || ns->lo >= 1)
+            return status_set(st, invalid_code, "experiment.namespace.lo",
+                              "experiment.namespace.lo: %g is outside [0, 1)", ns->lo);
+        if (!ns->has_hi || !isfinite(ns->hi) || ns->hi <= ns->lo || ns->hi > 1)
+            return status_set(st, invalid_code, "experiment.namespace.hi",
+                              "experiment.namespace.hi: %g is outside (lo = %g, 1]", ns->hi,
+                              ns->lo);
+    }
+    if (x->eligibility) {
+        const Lift__Eligibility *el = x->eligibility;
+        if (check_enum_list(&lift__trigger__descriptor, (const int *)el->triggers, el->n_triggers,
+                            "experiment.eligibility.triggers",
+                            lift_trigger_names(), st) < 0 ||
+            check_enum_list(&lift__stage__descriptor, (const int *)el->stages, el->n_stages,
+                            "experiment.eligibility.stages",
+                            lift_stage_names(), st) < 0 ||
+            check_enum_list(&lift__channel__descriptor, (const int *)el->channels, el->n_channels,
+                            "experiment.eligibility.channels",
+                            lift_channel_names(), st) < 0)
+            return -1;
+        for (size_t i = 0; i < el->n_stages; i++)
+            if (el->stages[i] == LIFT__STAGE__STAGE_AT_RISK) {
+                snprintf(f, sizeof f, "experiment.eligibility.stages[%zu]", i);
+                return status_set(st, invalid_code, f,
+                                  "%s: at_risk customers are never offered upsells", f);
+            }
+    }
+    if (check_time(x->has_start_ms, x->start_ms, "experiment.start_ms", st) < 0 ||
+        check_time(x->has_end_ms, x->end_ms, "experiment.end_ms", st) < 0)
+        return -1;
+    if (x->has_start_ms && x->has_end_ms && x->start_ms && x->end_ms && x->end_ms <= x->start_ms)
+        return status_set(st, invalid_code, "experiment.end_ms",
+                          "experiment.end_ms: %lld is not after start_ms %lld",
+                          (long long)x->end_ms, (long long)x->start_ms);
+    if (x->analysis) {
+        const Lift__Analysis *an = x->analysis;
+        if (an->has_primary_metric &&
+            (an->primary_metric == 0 ||
+             !protobuf_c_enum_descriptor_get_value(&lift__metric__descriptor, an->primary_metric)))
+            return status_set(st, invalid_code, "experiment.analysis.primary_metric",
+                              "experiment.analysis.primary_metric: %d is not a known value (%s)",
+                              an->primary_metric, lift_metric_names());
+        if (an->has_alpha && (!isfinite(an->alpha) || an->alpha <= 0 || an->alpha > 0.5))
+            return status_set(st, invalid_code, "experiment.analysis.alpha",
+                              "experiment.analysis.alpha: %g is outside (0, 0.5]", an->alpha);
+        if (an->has_revenue_cap_percentile &&
+            (!isfinite(an->revenue_cap_percentile) || an->revenue_cap_percentile <= 50 ||
+             an->revenue_cap_percentile > 100))
+            return status_set(st, invalid_code, "experiment.analysis.revenue_cap_percentile",
+                              "experiment.analysis.revenue_cap_percentile: %g is outside (50, 100]",
+                              an->revenue_cap_percentile);
+        if (an->has_retention_window_days &&
+            (an->retention_window_days < 1 || an->retention_window_days > 365))
+            return status_set(st, invalid_code, "experiment.analysis.retention_window_days",
+                              "experiment.analysis.retention_window_days: %u is outside [1, 365]",
+                              an->retention_window_days);
+        if (an->has_cost_per_attempt_minor &&
+            (an->cost_per_attempt_minor < 0 || an->cost_per_attempt_minor > 1000000000LL))
+            return status_set(st, invalid_code, "experiment.analysis.cost_per_attempt_minor",
+                              "experiment.analysis.cost_per_attempt_minor: %lld is outside "
+                              "[0, 1000000000]",
+                              (long long)an->cost_per_attempt_minor);
+        if (an->has_mde && (!isfinite(an->mde) || an->mde <= 0 || an->mde > 10))
+            return status_set(st, invalid_code, "experiment.analysis.mde",
+                              "experiment.analysis.mde: %g is outside (0, 10]", an->mde);
+    }
+    return 0;
+}
+
+/* The canonical bytes of a validated definition: server fields dropped, defaults filled,
+ * enum sets sorted. Equal definitions give equal bytes. Returns malloc'd bytes or NULL. */
+static uint8_t *canonical(const Lift__Experiment *in, size_t *len_out)
+{
+    Lift__Experiment x = *in;
+    Lift__Eligibility el = LIFT__ELIGIBILITY__INIT;
+    Lift__Analysis an = LIFT__ANALYSIS__INIT;
+    int *lists = NULL;
+    uint8_t *buf = NULL;
+
+    x.has_status = x.has_created_ms = x.has_started_ms = 0;
+    x.has_updated_ms = x.has_exposures = 0;
+    x.checksum = NULL;
+    if (!x.has_coverage) {
+        x.has_coverage = 1;
+        x.coverage = 1.0;
+    }
+    if (!x.seed || !*x.seed)
+        x.seed = x.key;
+    if (x.name && !*x.name)
+        x.name = NULL;
+    if (x.has_start_ms && x.start_ms == 0)
+        x.has_start_ms = 0;
+    if (x.has_end_ms && x.end_ms == 0)
+        x.has_end_ms = 0;
+    if (in->eligibility) {
+        const Lift__Eligibility *src = in->eligibility;
+        size_t n = src->n_triggers + src->n_stages + src->n_channels;
+        lists = malloc((n ? n : 1) * sizeof *lists);
+        if (!lists)
+            return NULL;
+        int *p = lists;
+        memcpy(p, src->triggers, src->n_triggers * sizeof *p);
+        el.triggers = (Lift__Trigger *)p;
+        el.n_triggers = canon_list(p, src->n_triggers);
+        p += src->n_triggers;
+        memcpy(p, src->stages, src->n_stages * sizeof *p);
+        el.stages = (Lift__Stage *)p;
+        el.n_stages = canon_list(p, src->n_stages);
+        p += src->n_stages;
+        memcpy(p, src->channels, src->n_channels * sizeof *p);
+        el.channels = (Lift__Channel *)p;
+        el.n_channels = canon_list(p, src->n_channels);
+        x.eligibility = (el.n_triggers || el.n_stages || el.n_channels) ? &el : NULL;
+    }
+    if (in->analysis)
+        an = *in->analysis;
+    if (!an.has_primary_metric)
+        an.has_primary_metric = 1, an.primary_metric = LIFT__METRIC__METRIC_REVENUE;
+    if (!an.has_alpha)
+        an.has_alpha = 1, an.alpha = 0.05;
+    if (!an.has_sequential)
+        an.has_sequential = 1, an.sequential = 1;
+    if (!an.has_cuped)
+        an.has_cuped = 1, an.cuped = 1;
+    if (!an.has_revenue_cap_percentile)
+        an.has_revenue_cap_percentile = 1, an.revenue_cap_percentile = 99.9;
+    if (!an.has_retention_window_days)
+        an.has_retention_window_days = 1, an.retention_window_days = 30;
+    if (!an.has_cost_per_attempt_minor)
+        an.has_cost_per_attempt_minor = 1, an.cost_per_attempt_minor = 0;
+    if (!an.has_mde)
+        an.has_mde = 1, an.mde = 0.05;
+    x.analysis = &an;
+
+    *len_out = lift__experiment__get_packed_size(&x);
+    buf = malloc(*len_out ? *len_out : 1);
+    if (buf)
+        lift__experiment__pack(&x, buf);
+    free(lists);
+    return buf;
+}
+
+/* ---- operations ----------------------------------------------------------------------- */
+
+int registry_create(registry_t *self, const Lift__Experiment *in, int64_t now_ms,
+                    const registry_entry_t **out, int *created, status_t *st)
+{
+    size_t len = 0;
+    uint8_t *bytes = NULL;
+    registry_entry_t *e = NULL;
+    int64_t id;
+
+    if (!in)
+        return status_set(st, invalid_code, "experiment", "experiment is required");
+    if (validate(in, st) < 0)
+        return -1;
+    bytes = canonical(in, &len);
+    if (!bytes)
+        return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory");
+    const registry_entry_t *old = registry_find(self, in->key);
+    if (old) {
+        int same = old->created_len == len && memcmp(old->created, bytes, len) == 0;
+        free(bytes);
+        if (!same)
+            return status_set(st, LIFT__CODE__ALREADY_EXISTS, "experiment.key",
+                              "experiment %s exists with a different definition (checksum %s)",
+                              in->key, old->checksum);
+        *out = old;
+        *created = 0;
+        return 0;
+    }
+    Lift__Experiment *probe = lift__experiment__unpack(NULL, len, bytes);
+    double coverage = probe ? probe->coverage : 1.0;
+    if (probe)
+        lift__experiment__free_unpacked(probe, NULL);
+    if (store_experiment_insert(self->store, in->key, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, bytes,
+                                len, coverage, now_ms, &id) < 0) {
+        free(bytes);
+        return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot store experiment %s: %s",
+                          in->key, store_errmsg(self->store));
+    }
+    e = entry_new(id, bytes, len, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, coverage, now_ms, 0,
+                  now_ms);
+    free(bytes);
+    if (!e || push_entry(self, e) < 0) {
+        entry_free(e);
+        return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory");
+    }
+    *out = e;
+    *created = 1;
+    return 0;
+}
+
+int registry_change(registry_t *self, const char *key, int action, int has_coverage,
+                    double coverage, int64_t now_ms, const registry_entry_t **out, status_t *st)
+{
+    if (check_key(key, "key", st) < 0)
+        return -1;
+    registry_entry_t *e = (registry_entry_t *)registry_find(self, key);
+    if (!e)
+        return status_set(st, LIFT__CODE__NOT_FOUND, "key", "no experiment with key %s", key);
+    Lift__Experiment *d = e->def;
+    int from = d->status, to = from;
+    double cov = d->coverage;
+    const char *fail_need = NULL;
+
+    switch (action) {
+    case LIFT__ACTION__ACTION_START:
+        if (from == LIFT__EXPERIMENT_STATUS__STATUS_DRAFT)
+            to = LIFT__EXPERIMENT_STATUS__STATUS_RUNNING;
+        else if (from != LIFT__EXPERIMENT_STATUS__STATUS_RUNNING)
+            fail_need = "draft (a paused experiment is resumed)";
+        break;
+    case LIFT__ACTION__ACTION_PAUSE:
+        if (from == LIFT__EXPERIMENT_STATUS__STATUS_RUNNING)
+            to = LIFT__EXPERIMENT_STATUS__STATUS_PAUSED;
+        else if (from != LIFT__EXPERIMENT_STATUS__STATUS_PAUSED)
+            fail_need = "running";
+        break;
+    case LIFT__ACTION__ACTION_RESUME:
+        if (from == LIFT__EXPERIMENT_STATUS__STATUS_PAUSED)
+            to = LIFT__EXPERIMENT_STATUS__STATUS_RUNNING;
+        else if (from != LIFT__EXPERIMENT_STATUS__STATUS_RUNNING)
+            fail_need = "paused";
+        break;
+    case LIFT__ACTION__ACTION_STOP:
+        if (from == LIFT__EXPERIMENT_STATUS__STATUS_RUNNING ||
+            from == LIFT__EXPERIMENT_STATUS__STATUS_PAUSED)
+            to = LIFT__EXPERIMENT_STATUS__STATUS_STOPPED;
+        else if (from != LIFT__EXPERIMENT_STATUS__STATUS_STOPPED)
+            fail_need = "running or paused";
+        break;
+    case LIFT__ACTION__ACTION_RAMP:
+        if (!has_coverage)
+            return status_set(st, invalid_code, "coverage", "coverage is required for a ramp");
+        if (!isfinite(coverage) || coverage <= 0 || coverage > 1)
+            return status_set(st, invalid_code, "coverage", "coverage: %g is outside (0, 1]",
+                              coverage);
+        if (from == LIFT__EXPERIMENT_STATUS__STATUS_STOPPED)
+            fail_need = "draft, running or paused";
+        else if (coverage < cov)
+            return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "coverage",
+                              "coverage: %g is below the current %g; a ramp only grows coverage "
+                              "so that every customer keeps their arm",
+                              coverage, cov);
+        else
+            cov = coverage;
+        break;
+    default:
+        return status_set(st, invalid_code, "action", "action: %d is not a known value (%s)",
+                          action, lift_action_names());
+    }
+    if (fail_need)
+        return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "action",
+                          "cannot %s experiment %s: it is %s, needs %s", lift_action_name(action),
+                          key, lift_status_name(from), fail_need);
+    if (to != from || cov != d->coverage) {
+        int64_t started = d->has_started_ms ? d->started_ms : 0;
+        if (to == LIFT__EXPERIMENT_STATUS__STATUS_RUNNING && !started)
+            started = now_ms;
+        if (store_experiment_update(self->store, e->id, to, cov, started, now_ms) < 0)
+            return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot update experiment %s: %s",
+                              key, store_errmsg(self->store));
+        d->status = (Lift__ExperimentStatus)to;
+        d->coverage = cov;
+        d->has_started_ms = started != 0;
+        d->started_ms = started;
+        d->updated_ms = now_ms;
+        if (entry_derive(e) < 0)
+            return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory");
+    }
+    *out = e;
+    return 0;
+}
+
+/* ---- contexts and eligibility -------------------------------------------------------- */
+
+int registry_context_check(const Lift__Context *ctx, const char *field, int64_t now_ms,
+                           status_t *st)
+{
+    char f[96];
+    if (!ctx)
+        return status_set(st, invalid_code, field,
+                          "%s is required (trigger, stage and channel)", field);
+    snprintf(f, sizeof f, "%s.trigger", field);
+    if (!ctx->has_trigger || ctx->trigger == 0 ||
+        !protobuf_c_enum_descriptor_get_value(&lift__trigger__descriptor, ctx->trigger))
+        return status_set(st, invalid_code, f, "%s: %s (one of %s)", f,
+                          ctx->has_trigger ? "not a known value" : "is required",
+                          lift_trigger_names());
+    snprintf(f, sizeof f, "%s.stage", field);
+    if (!ctx->has_stage || ctx->stage == 0 ||
+        !protobuf_c_enum_descriptor_get_value(&lift__stage__descriptor, ctx->stage))
+        return status_set(st, invalid_code, f, "%s: %s (one of %s)", f,
+                          ctx->has_stage ? "not a known value" : "is required",
+                          lift_stage_names());
+    snprintf(f, sizeof f, "%s.channel", field);
+    if (!ctx->has_channel || ctx->channel == 0 ||
+        !protobuf_c_enum_descriptor_get_value(&lift__channel__descriptor, ctx->channel))
+        return status_set(st, invalid_code, f, "%s: %s (one of %s)", f,
+                          ctx->has_channel ? "not a known value" : "is required",
+                          lift_channel_names());
+    if (ctx->has_trigger_time_ms &&
+        (ctx->trigger_time_ms < LIFT_TIME_MIN_MS || ctx->trigger_time_ms > now_ms + CLOCK_SKEW_MS)) {
+        snprintf(f, sizeof f, "%s.trigger_time_ms", field);
+        return status_set(st, invalid_code, f,
+                          "%s: %lld is outside [2000-01-01, now + 24 h] (%lld..%lld ms)", f,
+                          (long long)ctx->trigger_time_ms, LIFT_TIME_MIN_MS,
+                          (long long)(now_ms + CLOCK_SKEW_MS));
+    }
+    return 0;
+}
+
+static int in_list(const int *v, size_t n, int x)
+{
+    if (n == 0)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return 1;
+    return 0;
+}
+
+Lift__Reason registry_eligibility(const registry_entry_t *e, const Lift__Context *ctx,
+                                  int64_t now_ms)
+{
+    const Lift__Experiment *d = e->def;
+    if (d->status != LIFT__EXPERIMENT_STATUS__STATUS_RUNNING)
+        return LIFT__REASON__REASON_NOT_RUNNING;
+    if (d->has_start_ms && d->start_ms && now_ms < d->start_ms)
+        return LIFT__REASON__REASON_BEFORE_START;
+    if (d->has_end_ms && d->end_ms && now_ms >= d->end_ms)
+        return LIFT__REASON__REASON_AFTER_END;
+    if (ctx->stage == LIFT__STAGE__STAGE_AT_RISK)
+        return LIFT__REASON__REASON_AT_RISK;
+    if (ctx->has_open_support_ticket && ctx->open_support_ticket)
+        return LIFT__REASON__REASON_SUPPRESSED_TICKET;
+    if (ctx->has_billing_dispute && ctx->billing_dispute)
+        return LIFT__REASON__REASON_SUPPRESSED_DISPUTE;
+    const Lift__Eligibility *el = d->eligibility;
+    if (el) {
+        if (!in_list((const int *)el->triggers, el->n_triggers, (int)ctx->trigger))
+            return LIFT__REASON__REASON_TRIGGER_NOT_ALLOWED;
+        if (!in_list((const int *)el->stages, el->n_stages, (int)ctx->stage))
+            return LIFT__REASON__REASON_STAGE_NOT_ALLOWED;
+        if (!in_list((const int *)el->channels, el->n_channels, (int)ctx->channel))
+            return LIFT__REASON__REASON_CHANNEL_NOT_ALLOWED;
+    }
+    return LIFT__REASON__REASON_NONE;
+}

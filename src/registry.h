@@ -1,0 +1,76 @@
+/* registry: experiment definitions — validation with named errors, the state machine
+ * (draft -> running <-> paused -> stopped, ramps), eligibility of an offer context, and an
+ * in-memory cache of every experiment for the assignment path. Persists through store.h;
+ * knows nothing of sockets. Not thread-safe: owned by the server's request loop. */
+#ifndef LIFT_REGISTRY_H
+#define LIFT_REGISTRY_H
+
+#include <stdint.h>
+
+#include "assign.h"
+#include "lift.pb-c.h"
+#include "status.h"
+#include "store.h"
+
+#define REGISTRY_MAX_ARMS 20     /* arms per experiment */
+#define REGISTRY_KEY_MAX 64      /* bytes in a key */
+#define REGISTRY_TEXT_MAX 4096   /* bytes in hypothesis or an arm payload */
+#define REGISTRY_NAME_MAX 200    /* bytes in a name or owner */
+#define LIFT_TIME_MIN_MS 946684800000LL   /* 2000-01-01T00:00:00Z */
+#define LIFT_TIME_MAX_MS 32503680000000LL /* 3000-01-01T00:00:00Z */
+
+typedef struct registry registry_t;
+
+/* One experiment as the assignment path sees it. Owned by the registry; valid until the next
+ * registry call that changes experiments. */
+typedef struct {
+    int64_t id;                          /* store id */
+    Lift__Experiment *def;               /* current definition; server fields filled in */
+    uint8_t *created;                    /* canonical definition as created (idempotency) */
+    size_t created_len;                  /* bytes in created */
+    double weights[REGISTRY_MAX_ARMS];   /* arm weights, for cfg */
+    assign_config_t cfg;                 /* split, borrowing def's strings and weights */
+    char checksum[17];                   /* fnv1a-64 of the current definition, hex */
+} registry_entry_t;
+
+/* Load every experiment from the store. Returns NULL with a message on failure. */
+registry_t *registry_new(store_t *store, char *err, size_t errlen);
+
+/* Free; accepts NULL; sets *self_p to NULL. */
+void registry_destroy(registry_t **self_p);
+
+/* Drop the cache and load it again from the store (after a failed commit). Returns 0 / -1. */
+int registry_reload(registry_t *self, char *err, size_t errlen);
+
+/* Validate `in`, fill defaults and store it as a draft. Creating the same key with the same
+ * definition again is a success (*created = 0); a different one is ALREADY_EXISTS.
+ * Returns 0 with *out set, or -1 with st filled. Must run inside a store transaction. */
+int registry_create(registry_t *self, const Lift__Experiment *in, int64_t now_ms,
+                    const registry_entry_t **out, int *created, status_t *st);
+
+/* Find by key; NULL when unknown. */
+const registry_entry_t *registry_find(const registry_t *self, const char *key);
+
+/* Apply a state change (Action) or a ramp to `coverage`. Repeating a change that already
+ * holds (start a running experiment, ramp to the current coverage) is a success, so retries
+ * are safe. Returns 0 with *out set, or -1 with st filled (NOT_FOUND, FAILED_PRECONDITION,
+ * INVALID_ARGUMENT). Must run inside a store transaction. */
+int registry_change(registry_t *self, const char *key, int action, int has_coverage,
+                    double coverage, int64_t now_ms, const registry_entry_t **out, status_t *st);
+
+/* Number of experiments and the i-th (creation order). */
+int registry_count(const registry_t *self);
+const registry_entry_t *registry_at(const registry_t *self, int i);
+
+/* Validate an offer context: trigger, stage and channel set to known values, trigger time (if
+ * given) in [2000-01-01, now + 24 h]. `field` prefixes the field names in messages.
+ * Returns 0, or -1 with st filled (INVALID_ARGUMENT). */
+int registry_context_check(const Lift__Context *ctx, const char *field, int64_t now_ms,
+                           status_t *st);
+
+/* Eligibility of a (validated) context, identical for every arm: LIFT__REASON__REASON_NONE
+ * when eligible, else the first reason that excludes it. */
+Lift__Reason registry_eligibility(const registry_entry_t *e, const Lift__Context *ctx,
+                                  int64_t now_ms);
+
+#endif

@@ -1,0 +1,93 @@
+/* store: the only place liftd speaks SQL. Durable storage of experiments and exposures
+ * behind a backend-neutral interface (SQLite today in store_sqlite.c; a PostgreSQL backend
+ * implements the same functions). It knows nothing of protobuf, sockets or statistics:
+ * definitions are opaque bytes, enums are plain ints. One writer thread per store_t. */
+#ifndef LIFT_STORE_H
+#define LIFT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+
+/* A stored experiment row. Pointers are valid only during the callback that receives it. */
+typedef struct {
+    int64_t id;           /* stable numeric id, used by exposures */
+    const char *key;      /* unique key */
+    int status;           /* ExperimentStatus value */
+    const void *def;      /* definition as created (opaque bytes) */
+    size_t def_len;       /* bytes in def */
+    double coverage;      /* current coverage (ramps change it) */
+    int64_t created_ms;   /* creation time */
+    int64_t started_ms;   /* first start, 0 if never started */
+    int64_t updated_ms;   /* last change */
+} store_experiment_t;
+
+/* A customer's first eligible decision in an experiment. */
+typedef struct {
+    int64_t experiment_id; /* store_experiment_t.id */
+    const char *customer;  /* customer id bytes (not NUL-terminated necessarily) */
+    size_t customer_len;   /* bytes in customer */
+    int arm;               /* arm index */
+    int trigger;           /* Trigger value of the decision's context */
+    int stage;             /* Stage value */
+    int channel;           /* Channel value */
+    int64_t trigger_ms;    /* when the trigger fired */
+    int64_t decided_ms;    /* when Lift decided */
+} store_exposure_t;
+
+/* Open (creating if needed) the store in directory `dir`, apply pending schema migrations.
+ * Returns NULL with a message in err on failure. The caller owns the result. */
+store_t *store_open(const char *dir, char *err, size_t errlen);
+
+/* Close and free; accepts NULL; sets *self_p to NULL. */
+void store_destroy(store_t **self_p);
+
+/* Schema version in use (PRAGMA user_version). */
+int store_schema_version(store_t *self);
+
+/* Transactions. begin opens a write transaction; commit makes it durable (fsync'd, WAL,
+ * synchronous=FULL) and returns 0, or -1 with the reason in err, after which the transaction
+ * is rolled back. Savepoints nest inside a transaction so one request of a group-commit batch
+ * can be undone alone. All return 0 / -1. */
+int store_begin(store_t *self, char *err, size_t errlen);
+int store_commit(store_t *self, char *err, size_t errlen);
+void store_rollback(store_t *self);
+int store_savepoint(store_t *self);
+int store_savepoint_release(store_t *self);
+int store_savepoint_rollback(store_t *self);
+
+/* Last SQLite error text, for logs. */
+const char *store_errmsg(store_t *self);
+
+/* Insert a new experiment; sets *id_out. Returns 0, or -1 (e.g. key taken). */
+int store_experiment_insert(store_t *self, const char *key, int status, const void *def,
+                            size_t def_len, double coverage, int64_t now_ms, int64_t *id_out);
+
+/* Update the mutable part of an experiment. Returns 0, or -1. */
+int store_experiment_update(store_t *self, int64_t id, int status, double coverage,
+                            int64_t started_ms, int64_t now_ms);
+
+/* Call cb for every experiment in id order; cb returns 0 to go on, non-zero to stop (that
+ * value is returned). Returns 0 after all rows, or -1 on a store error. */
+typedef int (*store_experiment_cb)(void *arg, const store_experiment_t *row);
+int store_experiment_each(store_t *self, store_experiment_cb cb, void *arg);
+
+/* Look up a customer's exposure. Returns 1 and fills *arm_out when found, 0 when not, -1 on
+ * error. */
+int store_exposure_arm(store_t *self, int64_t experiment_id, const char *customer, size_t len,
+                       int *arm_out);
+
+/* Record an exposure (must not exist yet). Returns 0, or -1. */
+int store_exposure_insert(store_t *self, const store_exposure_t *e);
+
+/* Number of exposures recorded for an experiment, or -1 on error. */
+int64_t store_exposure_count(store_t *self, int64_t experiment_id);
+
+/* Exposures per arm: fills counts[0..narms-1]. Returns 0, or -1. */
+int store_exposure_counts(store_t *self, int64_t experiment_id, int narms, int64_t *counts);
+
+/* PRAGMA integrity_check: returns 0 when "ok", -1 otherwise (message in err). */
+int store_integrity_check(store_t *self, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,387 @@
+/* store_sqlite: the embedded SQLite backend of store.h. WAL, synchronous=FULL, one writer;
+ * schema versioned by PRAGMA user_version with forward-only migrations.
+ * Prepared statements are made once and reused: the hot paths are exposure lookups/inserts. */
+#include "store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Forward-only migrations: migrations[i] takes the schema from version i to i + 1. */
+static const char *const migrations[] = {
+    /* 0 -> 1: experiments and exposures */
+    "CREATE TABLE experiments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  key TEXT NOT NULL UNIQUE,"
+    "  status INTEGER NOT NULL,"
+    "  def BLOB NOT NULL,"
+    "  coverage REAL NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  started_ms INTEGER NOT NULL DEFAULT 0,"
+    "  updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE exposures ("
+    "  experiment_id INTEGER NOT NULL,"
+    "  customer_id TEXT NOT NULL,"
+    "  arm INTEGER NOT NULL,"
+    "  trigger INTEGER NOT NULL,"
+    "  stage INTEGER NOT NULL,"
+    "  channel INTEGER NOT NULL,"
+    "  trigger_ms INTEGER NOT NULL,"
+    "  decided_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (experiment_id, customer_id)) WITHOUT ROWID;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_EXP_INSERT,
+    ST_EXP_UPDATE,
+    ST_EXP_EACH,
+    ST_EXPO_ARM,
+    ST_EXPO_INSERT,
+    ST_EXPO_COUNT,
+    ST_EXPO_COUNTS,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT req",
+    [ST_RELEASE] = "RELEASE req",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO req",
+    [ST_EXP_INSERT] = "INSERT INTO experiments (key, status, def, coverage, created_ms, "
+                      "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [ST_EXP_UPDATE] = "UPDATE experiments SET status = ?2, coverage = ?3, started_ms = ?4, "
+                      "updated_ms = ?5 WHERE id = ?1",
+    [ST_EXP_EACH] = "SELECT id, key, status, def, coverage, created_ms, started_ms, updated_ms "
+                    "FROM experiments ORDER BY id",
+    [ST_EXPO_ARM] = "SELECT arm FROM exposures WHERE experiment_id = ?1 AND customer_id = ?2",
+    [ST_EXPO_INSERT] = "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
+                       "channel, trigger_ms, decided_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
+    [ST_EXPO_COUNTS] = "SELECT arm, count(*) FROM exposures WHERE experiment_id = ?1 GROUP BY arm",
+};
+
+struct store {
+    sqlite3 *db;                 /* the connection (one writer) */
+    sqlite3_stmt *st[ST_COUNT];  /* prepared statements, indexed by ST_* */
+    int in_txn;                  /* inside BEGIN ... COMMIT */
+};
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int user_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    int v = user_version(db);
+    if (v < 0) {
+        snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    if (v > SCHEMA_VERSION) {
+        snprintf(err, errlen, "store schema version %d is newer than this liftd (%d)", v,
+                 SCHEMA_VERSION);
+        return -1;
+    }
+    for (; v < SCHEMA_VERSION; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen) < 0)
+            return -1;
+        if (exec_sql(db, migrations[v], err, errlen) < 0 ||
+            exec_sql(db, pragma, err, errlen) < 0) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        if (exec_sql(db, "COMMIT", err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+store_t *store_open(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    store_t *self = NULL;
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/lift.db", dir) >= sizeof path) {
+        snprintf(err, errlen, "data directory path too long (%zu bytes)", strlen(dir));
+        return NULL;
+    }
+    self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path,
+                 self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(self->db, 5000);
+    sqlite3_extended_result_codes(self->db, 1);
+    if (exec_sql(self->db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
+        exec_sql(self->db, "PRAGMA synchronous = FULL", err, errlen) < 0 ||
+        exec_sql(self->db, "PRAGMA cache_size = -131072", err, errlen) < 0 ||
+        exec_sql(self->db, "PRAGMA temp_store = MEMORY", err, errlen) < 0)
+        goto fail;
+    if (migrate(self->db, err, errlen) < 0)
+        goto fail;
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &self->st[i], NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "prepare %s: %s", stmt_sql[i], sqlite3_errmsg(self->db));
+            goto fail;
+        }
+    }
+    return self;
+fail:
+    store_destroy(&self);
+    return NULL;
+}
+
+void store_destroy(store_t **self_p)
+{
+    store_t *self = *self_p;
+    if (!self)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(self->st[i]);
+    if (self->db)
+        sqlite3_close(self->db);
+    free(self);
+    *self_p = NULL;
+}
+
+int store_schema_version(store_t *self)
+{
+    return user_version(self->db);
+}
+
+const char *store_errmsg(store_t *self)
+{
+    return sqlite3_errmsg(self->db);
+}
+
+/* Run a statement that returns no rows; reset it whatever happens. */
+static int step_done(store_t *self, int which)
+{
+    sqlite3_stmt *st = self->st[which];
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_begin(store_t *self, char *err, size_t errlen)
+{
+    if (step_done(self, ST_BEGIN) < 0) {
+        snprintf(err, errlen, "begin: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    self->in_txn = 1;
+    return 0;
+}
+
+int store_commit(store_t *self, char *err, size_t errlen)
+{
+    if (step_done(self, ST_COMMIT) < 0) {
+        snprintf(err, errlen, "commit: %s", sqlite3_errmsg(self->db));
+        if (!sqlite3_get_autocommit(self->db))
+            step_done(self, ST_ROLLBACK);
+        self->in_txn = 0;
+        return -1;
+    }
+    self->in_txn = 0;
+    return 0;
+}
+
+void store_rollback(store_t *self)
+{
+    if (!sqlite3_get_autocommit(self->db))
+        step_done(self, ST_ROLLBACK);
+    self->in_txn = 0;
+}
+
+int store_savepoint(store_t *self)
+{
+    return step_done(self, ST_SAVEPOINT);
+}
+
+int store_savepoint_release(store_t *self)
+{
+    return step_done(self, ST_RELEASE);
+}
+
+int store_savepoint_rollback(store_t *self)
+{
+    if (step_done(self, ST_ROLLBACK_TO) < 0)
+        return -1;
+    return step_done(self, ST_RELEASE);
+}
+
+int store_experiment_insert(store_t *self, const char *key, int status, const void *def,
+                            size_t def_len, double coverage, int64_t now_ms, int64_t *id_out)
+{
+    sqlite3_stmt *st = self->st[ST_EXP_INSERT];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, status);
+    sqlite3_bind_blob(st, 3, def, (int)def_len, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, coverage);
+    sqlite3_bind_int64(st, 5, now_ms);
+    if (step_done(self, ST_EXP_INSERT) < 0)
+        return -1;
+    *id_out = sqlite3_last_insert_rowid(self->db);
+    return 0;
+}
+
+int store_experiment_update(store_t *self, int64_t id, int status, double coverage,
+                            int64_t started_ms, int64_t now_ms)
+{
+    sqlite3_stmt *st = self->st[ST_EXP_UPDATE];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, status);
+    sqlite3_bind_double(st, 3, coverage);
+    sqlite3_bind_int64(st, 4, started_ms);
+    sqlite3_bind_int64(st, 5, now_ms);
+    if (step_done(self, ST_EXP_UPDATE) < 0)
+        return -1;
+    return sqlite3_changes(self->db) == 1 ? 0 : -1;
+}
+
+int store_experiment_each(store_t *self, store_experiment_cb cb, void *arg)
+{
+    sqlite3_stmt *st = self->st[ST_EXP_EACH];
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_experiment_t row = {
+            .id = sqlite3_column_int64(st, 0),
+            .key = (const char *)sqlite3_column_text(st, 1),
+            .status = sqlite3_column_int(st, 2),
+            .def = sqlite3_column_blob(st, 3),
+            .def_len = (size_t)sqlite3_column_bytes(st, 3),
+            .coverage = sqlite3_column_double(st, 4),
+            .created_ms = sqlite3_column_int64(st, 5),
+            .started_ms = sqlite3_column_int64(st, 6),
+            .updated_ms = sqlite3_column_int64(st, 7),
+        };
+        if (!row.key) {
+            ret = -1;
+            break;
+        }
+        if ((ret = cb(arg, &row)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        ret = -1;
+    sqlite3_reset(st);
+    return ret;
+}
+
+int store_exposure_arm(store_t *self, int64_t experiment_id, const char *customer, size_t len,
+                       int *arm_out)
+{
+    sqlite3_stmt *st = self->st[ST_EXPO_ARM];
+    sqlite3_bind_int64(st, 1, experiment_id);
+    sqlite3_bind_text(st, 2, customer, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        *arm_out = sqlite3_column_int(st, 0);
+        ret = 1;
+    } else {
+        ret = rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int store_exposure_insert(store_t *self, const store_exposure_t *e)
+{
+    sqlite3_stmt *st = self->st[ST_EXPO_INSERT];
+    sqlite3_bind_int64(st, 1, e->experiment_id);
+    sqlite3_bind_text(st, 2, e->customer, (int)e->customer_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, e->arm);
+    sqlite3_bind_int(st, 4, e->trigger);
+    sqlite3_bind_int(st, 5, e->stage);
+    sqlite3_bind_int(st, 6, e->channel);
+    sqlite3_bind_int64(st, 7, e->trigger_ms);
+    sqlite3_bind_int64(st, 8, e->decided_ms);
+    return step_done(self, ST_EXPO_INSERT);
+}
+
+int64_t store_exposure_count(store_t *self, int64_t experiment_id)
+{
+    sqlite3_stmt *st = self->st[ST_EXPO_COUNT];
+    sqlite3_bind_int64(st, 1, experiment_id);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+int store_exposure_counts(store_t *self, int64_t experiment_id, int narms, int64_t *counts)
+{
+    sqlite3_stmt *st = self->st[ST_EXPO_COUNTS];
+    int rc;
+    for (int i = 0; i < narms; i++)
+        counts[i] = 0;
+    sqlite3_bind_int64(st, 1, experiment_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int arm = sqlite3_column_int(st, 0);
+        if (arm >= 0 && arm < narms)
+            counts[arm] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_integrity_check(store_t *self, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = -1;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        ok = r && strcmp(r, "ok") == 0 ? 0 : -1;
+        if (ok < 0)
+            snprintf(err, errlen, "%s", r ? r : "no result");
+    }
+    sqlite3_finalize(st);
+    return ok;
+}

@@ -1,0 +1,43 @@
+/* testutil: helpers shared by the Check suites — temporary directories, starting and stopping a
+ * real liftd child process, and a client connected to it. Test code only. */
+#ifndef LIFT_TESTUTIL_H
+#define LIFT_TESTUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lift/client.h"
+
+typedef struct {
+    char dir[256];       /* temporary directory (store lives in dir/data) */
+    char data[300];      /* store directory */
+    char endpoint[320];  /* ipc:// endpoint inside dir */
+    pid_t pid;           /* liftd child, 0 when not running */
+    lift_client_t *client; /* connected client (timeout 2 s, 3 attempts) */
+} tliftd_t;
+
+/* Make a fresh temporary directory into buf (mkdtemp under $TMPDIR or /tmp). Aborts the test
+ * on failure. */
+void tu_tempdir(char *buf, size_t len);
+
+/* Remove a directory tree made by tu_tempdir (best effort). */
+void tu_rmtree(const char *dir);
+
+/* Path of a built program: $LIFT_BUILD/<name> (LIFT_BUILD defaults to "build"). */
+void tu_program(const char *name, char *buf, size_t len);
+
+/* Set up t with a temp dir and endpoint, start liftd and wait until it answers a ping.
+ * Extra liftd arguments may be given as a NULL-terminated list (or NULL). */
+void tu_liftd_init(tliftd_t *t);
+void tu_liftd_start(tliftd_t *t, const char *const *extra);
+
+/* SIGTERM and wait; returns the exit status (or -1 if it did not exit normally). */
+int tu_liftd_stop(tliftd_t *t);
+
+/* SIGKILL and wait. */
+void tu_liftd_kill(tliftd_t *t);
+
+/* Stop liftd if running, destroy the client, remove the directory. */
+void tu_liftd_fini(tliftd_t *t);
+
+#endif

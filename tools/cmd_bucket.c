@@ -1,0 +1,285 @@
+/* liftctl bucket: offline assignment — reads customer ids on stdin and prints each one's arm
+ * under a split given on the command line, with the same code liftd uses (src/assign.c).
+ * It talks to no server and knows no experiment: seed, weights, coverage come from flags. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "assign.h"
+#include "liftctl.h"
+
+#define PROG "liftctl bucket"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: liftctl bucket --seed SEED --weights W0,W1[,...] [--coverage C]\n"
+            "                      [--namespace ID:LO:HI] [--json] < ids\n"
+            "\n"
+            "Reads customer ids from stdin, one per line, and prints \"id<TAB>arm\" for each\n"
+            "(-1 when not in the experiment), exactly as liftd and GrowthBook's SDKs with\n"
+            "hashVersion 2 would assign them. No server is contacted.\n"
+            "\n"
+            "  --seed SEED          hash seed (an experiment's seed defaults to its key)\n"
+            "  --weights W0,W1,...  arm weights, 2..%d arms, each > 0, summing to 1 (+-%g);\n"
+            "                       arm 0 is the holdout\n"
+            "  --coverage C         share of customers in the experiment, in (0, 1]; default 1\n"
+            "  --namespace ID:LO:HI only customers whose namespace value for ID is in [LO, HI),\n"
+            "                       0 <= LO < HI <= 1\n"
+            "  --json               one JSON object per line: customer_id, arm, reason, n\n"
+            "  --help               this text\n"
+            "\n"
+            "Exit status: 0 all lines assigned, 1 some line had an invalid id (reported on\n"
+            "stderr with its line number; the other lines are still printed), 2 bad usage.\n",
+            ASSIGN_MAX_ARMS, ASSIGN_WEIGHT_EPS);
+}
+
+/* Parses a whole string as a finite double: no leading blanks, no trailing text. */
+static int parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+
+    if (*s == '\0' || *s == ' ' || *s == '\t') return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+/* "0.1,0.3,0.6" -> weights; checks each weight, the count and the sum. */
+static int parse_weights(const char *arg, double *w, int *narms)
+{
+    char item[64];
+    const char *p = arg;
+    int n = 0;
+    double sum = 0;
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == ASSIGN_MAX_ARMS) {
+            fprintf(stderr, PROG ": --weights: '%s' has more than %d arms\n", arg, ASSIGN_MAX_ARMS);
+            return -1;
+        }
+        if (len == 0 || len >= sizeof item) {
+            fprintf(stderr, PROG ": --weights: arm %d weight '%.*s' is not a number\n", n,
+                    (int)(len < sizeof item ? len : sizeof item), p);
+            return -1;
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (parse_double(item, &w[n]) != 0) {
+            fprintf(stderr, PROG ": --weights: arm %d weight '%s' is not a number\n", n, item);
+            return -1;
+        }
+        if (!(w[n] > 0)) {
+            fprintf(stderr, PROG ": --weights: arm %d weight %s must be > 0\n", n, item);
+            return -1;
+        }
+        sum += w[n++];
+        if (comma == NULL) break;
+        p = comma + 1;
+    }
+    if (n < 2) {
+        fprintf(stderr, PROG ": --weights: '%s' gives %d arm, need 2..%d\n", arg, n,
+                ASSIGN_MAX_ARMS);
+        return -1;
+    }
+    if (!(fabs(sum - 1.0) <= ASSIGN_WEIGHT_EPS)) {
+        fprintf(stderr, PROG ": --weights: '%s' sums to %.12g, must be 1 (+-%g)\n", arg, sum,
+                ASSIGN_WEIGHT_EPS);
+        return -1;
+    }
+    *narms = n;
+    return 0;
+}
+
+/* "ID:LO:HI", split at the last two colons so the id itself may hold colons. */
+static int parse_namespace(const char *arg, assign_config_t *cfg)
+{
+    const char *c2 = strrchr(arg, ':');
+    const char *c1 = NULL;
+    char num[64];
+
+    for (size_t k = c2 ? (size_t)(c2 - arg) : 0; k > 0; k--)
+        if (arg[k - 1] == ':') {
+            c1 = arg + k - 1;
+            break;
+        }
+    if (c1 == NULL || c1 == arg) {
+        fprintf(stderr, PROG ": --namespace: '%s' must be ID:LO:HI (e.g. pricing:0.2:0.7)\n", arg);
+        return -1;
+    }
+    size_t lo_len = (size_t)(c2 - c1 - 1);
+    if (lo_len >= sizeof num) lo_len = sizeof num - 1;
+    memcpy(num, c1 + 1, lo_len);
+    num[lo_len] = '\0';
+    if (parse_double(num, &cfg->ns_lo) != 0) {
+        fprintf(stderr, PROG ": --namespace: start '%s' is not a number\n", num);
+        return -1;
+    }
+    if (parse_double(c2 + 1, &cfg->ns_hi) != 0) {
+        fprintf(stderr, PROG ": --namespace: end '%s' is not a number\n", c2 + 1);
+        return -1;
+    }
+    if (!(cfg->ns_lo >= 0 && cfg->ns_lo < 1)) {
+        fprintf(stderr, PROG ": --namespace: start %s outside [0, 1)\n", num);
+        return -1;
+    }
+    if (!(cfg->ns_hi > 0 && cfg->ns_hi <= 1)) {
+        fprintf(stderr, PROG ": --namespace: end %s outside (0, 1]\n", c2 + 1);
+        return -1;
+    }
+    if (!(cfg->ns_lo < cfg->ns_hi)) {
+        fprintf(stderr, PROG ": --namespace: start %s must be < end %s\n", num, c2 + 1);
+        return -1;
+    }
+    cfg->has_namespace = 1;
+    cfg->ns_id = arg;
+    cfg->ns_id_len = (size_t)(c1 - arg);
+    return 0;
+}
+
+/* Writes s as a JSON string. Ids are valid UTF-8 without controls by the time they get
+ * here, but the escaping does not rely on it. */
+static void json_string(FILE *out, const char *s, size_t len)
+{
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc(c, out);
+        } else if (c < 0x20 || c == 0x7F) {
+            fprintf(out, "\\u%04x", c);
+        } else {
+            fputc(c, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static const char missing_value[] = ""; /* flag_value's "flag without a value" (reported) */
+
+/* Takes the value of flag argv[*i] either as "--flag=value" or as the next argument.
+ * Returns NULL if argv[*i] is another flag, missing_value if the value is absent. */
+static const char *flag_value(int argc, char **argv, int *i, const char *flag)
+{
+    size_t flen = strlen(flag);
+    const char *a = argv[*i];
+
+    if (strncmp(a, flag, flen) != 0) return NULL;
+    if (a[flen] == '=') return a + flen + 1;
+    if (a[flen] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, PROG ": %s: missing value\n", flag);
+        return missing_value;
+    }
+    return argv[++*i];
+}
+
+int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
+{
+    double weights[ASSIGN_MAX_ARMS];
+    assign_config_t cfg = {.weights = weights, .coverage = 1.0};
+    const char *seed = NULL, *weights_arg = NULL, *v;
+    int json = opts != NULL && opts->json;
+    char err[160];
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return LIFTCTL_OK;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if ((v = flag_value(argc, argv, &i, "--seed")) != NULL) {
+            if (v == missing_value) return LIFTCTL_USAGE;
+            seed = v;
+        } else if ((v = flag_value(argc, argv, &i, "--weights")) != NULL) {
+            if (v == missing_value) return LIFTCTL_USAGE;
+            weights_arg = v;
+        } else if ((v = flag_value(argc, argv, &i, "--coverage")) != NULL) {
+            if (v == missing_value) return LIFTCTL_USAGE;
+            if (parse_double(v, &cfg.coverage) != 0) {
+                fprintf(stderr, PROG ": --coverage: '%s' is not a number\n", v);
+                return LIFTCTL_USAGE;
+            }
+            if (!(cfg.coverage > 0 && cfg.coverage <= 1)) {
+                fprintf(stderr, PROG ": --coverage: %s outside (0, 1]\n", v);
+                return LIFTCTL_USAGE;
+            }
+        } else if ((v = flag_value(argc, argv, &i, "--namespace")) != NULL) {
+            if (v == missing_value) return LIFTCTL_USAGE;
+            if (parse_namespace(v, &cfg) != 0) return LIFTCTL_USAGE;
+        } else {
+            fprintf(stderr, PROG ": unknown argument '%s' (see --help)\n", a);
+            return LIFTCTL_USAGE;
+        }
+    }
+    if (seed == NULL || *seed == '\0') {
+        fprintf(stderr, PROG ": --seed: %s (an experiment's seed defaults to its key)\n",
+                seed == NULL ? "required" : "must not be empty");
+        return LIFTCTL_USAGE;
+    }
+    if (weights_arg == NULL) {
+        fprintf(stderr, PROG ": --weights: required, e.g. --weights 0.1,0.9\n");
+        return LIFTCTL_USAGE;
+    }
+    if (parse_weights(weights_arg, weights, &cfg.narms) != 0) return LIFTCTL_USAGE;
+    cfg.seed = seed;
+    cfg.seed_len = strlen(seed);
+    /* The flags are checked above with their own names; this catches what is left (UTF-8). */
+    if (assign_config_check(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": --%s\n", err);
+        return LIFTCTL_USAGE;
+    }
+
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t got;
+    int failed = 0;
+
+    while ((got = getline(&line, &cap, stdin)) >= 0) {
+        size_t len = (size_t)got;
+        assign_result_t r;
+
+        lineno++;
+        if (len > 0 && line[len - 1] == '\n') len--;
+        if (len > 0 && line[len - 1] == '\r') len--; /* CRLF files from spreadsheets */
+        if (assign_customer_id_check(line, len, err, sizeof err) != 0) {
+            fprintf(stderr, PROG ": line %zu: %s\n", lineno, err);
+            failed = 1;
+            continue;
+        }
+        int arm = assign_bucket(&cfg, line, len, &r);
+        if (arm == ASSIGN_INVALID_ID) { /* unreachable after the check; never print a bogus arm */
+            fprintf(stderr, PROG ": line %zu: customer_id rejected\n", lineno);
+            failed = 1;
+            continue;
+        }
+        if (json) {
+            fputs("{\"customer_id\":", stdout);
+            json_string(stdout, line, len);
+            printf(",\"arm\":%d,\"reason\":\"%s\",\"n\":%.4f}\n", r.arm,
+                   assign_reason_name(r.reason), r.n);
+        } else {
+            fwrite(line, 1, len, stdout);
+            printf("\t%d\n", r.arm);
+        }
+    }
+    if (ferror(stdin)) {
+        fprintf(stderr, PROG ": reading stdin after line %zu: %s\n", lineno, strerror(errno));
+        failed = 1;
+    }
+    free(line);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROG ": writing stdout: %s\n", strerror(errno));
+        return LIFTCTL_ERR;
+    }
+    return failed ? LIFTCTL_ERR : LIFTCTL_OK;
+}
