@@ -12,16 +12,19 @@
 struct handlers {
     store_t *store;         /* borrowed */
     registry_t *registry;   /* borrowed */
+    ingest_t *ingest;       /* borrowed */
     log_level_t log_level;  /* threshold for log_emit */
 };
 
-handlers_t *handlers_new(store_t *store, registry_t *registry, log_level_t log_level)
+handlers_t *handlers_new(store_t *store, registry_t *registry, ingest_t *ingest,
+                         log_level_t log_level)
 {
     handlers_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->store = store;
     self->registry = registry;
+    self->ingest = ingest;
     self->log_level = log_level;
     return self;
 }
@@ -357,6 +360,75 @@ done:
     return rc;
 }
 
+static int handle_track(handlers_t *self, const Lift__Request *req, int64_t now,
+                        handler_out_t *out)
+{
+    const Lift__Track *t = req->track;
+    status_t st;
+    size_t n = t->n_events, nrej = 0;
+    if (n < 1 || n > LIFT_BATCH_MAX) {
+        status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "track.events",
+                   "track.events: %zu events, need 1..%d", n, LIFT_BATCH_MAX);
+        return status_reply(req->request_id, &st, out);
+    }
+    ingest_reject_t *rej = malloc(n * sizeof *rej);
+    Lift__Rejected *items = NULL;
+    Lift__Rejected **ptrs = NULL;
+    uint32_t accepted = 0, dups = 0;
+    int rc = -1;
+    if (!rej)
+        return -1;
+    if (ingest_track(self->ingest, t->events, n, now, &accepted, &dups, rej, &nrej, &st) < 0) {
+        out->failed = 1;
+        rc = status_reply(req->request_id, &st, out);
+        goto done;
+    }
+    out->wrote = accepted > 0;
+    if (nrej) {
+        items = malloc(nrej * sizeof *items);
+        ptrs = malloc(nrej * sizeof *ptrs);
+        if (!items || !ptrs)
+            goto done;
+        for (size_t i = 0; i < nrej; i++) {
+            Lift__Rejected init = LIFT__REJECTED__INIT;
+            items[i] = init;
+            items[i].has_index = 1;
+            items[i].index = rej[i].index;
+            items[i].event_id = (char *)rej[i].event_id;
+            items[i].field = rej[i].field;
+            items[i].reason = rej[i].reason;
+            ptrs[i] = &items[i];
+        }
+    }
+    Lift__Reply reply = LIFT__REPLY__INIT;
+    Lift__Status status = LIFT__STATUS__INIT;
+    Lift__TrackReply body = LIFT__TRACK_REPLY__INIT;
+    body.has_accepted = body.has_duplicates = 1;
+    body.accepted = accepted;
+    body.duplicates = dups;
+    body.n_rejected = nrej;
+    body.rejected = ptrs;
+    reply.has_request_id = 1;
+    reply.request_id = req->request_id;
+    reply.status = &status;
+    reply.body_case = LIFT__REPLY__BODY_TRACK;
+    reply.track = &body;
+    rc = pack_reply(&reply, out);
+done:
+    free(rej);
+    free(items);
+    free(ptrs);
+    return rc;
+}
+
+void handlers_batch_done(handlers_t *self, int ok)
+{
+    if (ok)
+        ingest_committed(self->ingest);
+    else
+        ingest_rolled_back(self->ingest);
+}
+
 static int handle_ping(const Lift__Request *req, int64_t now, handler_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
@@ -393,11 +465,13 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
     case LIFT__REQUEST__BODY_ASSIGN:
     case LIFT__REQUEST__BODY_ASSIGN_BATCH:
         return handle_assign(self, req, now_ms, out);
+    case LIFT__REQUEST__BODY_TRACK:
+        return handle_track(self, req, now_ms, out);
     default:
         return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, "body",
                                     "request has no body this server knows (ping, "
                                     "create_experiment, get_experiment, list_experiments, "
-                                    "change_experiment, assign, assign_batch)",
+                                    "change_experiment, assign, assign_batch, track)",
                                     out);
     }
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lift.pb-c.h"
+#include "ingest.h"
 #include "log.h"
 #include "registry.h"
 #include "store.h"
@@ -22,14 +23,19 @@ typedef struct {
     int failed;       /* 1: roll this request's writes back (its reply is an error) */
 } handler_out_t;
 
-/* Borrow store and registry (both must outlive the handlers). */
-handlers_t *handlers_new(store_t *store, registry_t *registry, log_level_t log_level);
+/* Borrow store, registry and ingest (all must outlive the handlers). */
+handlers_t *handlers_new(store_t *store, registry_t *registry, ingest_t *ingest,
+                         log_level_t log_level);
 void handlers_destroy(handlers_t **self_p);
 
 /* Handle a request (NULL when the bytes did not decode: `why` says what was wrong).
  * Fills *out; returns 0, or -1 when out of memory (no reply could be built). */
 int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why, int64_t now_ms,
                     handler_out_t *out);
+
+/* The batch's transaction committed (ok = 1) or rolled back (ok = 0): settle in-memory state
+ * that mirrors the store (the event index). */
+void handlers_batch_done(handlers_t *self, int ok);
 
 /* Pack an error reply for request_id with code and message (used by the server when a commit
  * fails and for envelope errors). Returns 0 / -1 (out of memory). */

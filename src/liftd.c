@@ -1,5 +1,6 @@
 /* liftd: the Lift service. Parses flags, installs SIGINT/SIGTERM handlers and runs the server
  * loop; everything else lives in server.c and below. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: liftd [--endpoint E] [--data DIR] [--log-level L]\n"
+            "usage: liftd [--endpoint E] [--data DIR] [--log-level L] [--currency C] [--clock-skew S]\n"
             "\n"
             "Lift: assigns customers to upsell experiments (GrowthBook-compatible hashing),\n"
             "records exposures and events durably, and reports incremental revenue.\n"
@@ -30,6 +31,8 @@ static void usage(FILE *out)
             "  --endpoint E     ZeroMQ endpoint to bind (default %s; ipc://PATH works too)\n"
             "  --data DIR       store directory, created if missing (default ./lift-data)\n"
             "  --log-level L    error, warn, info (default) or debug; logs go to stderr\n"
+            "  --currency C     ISO 4217 code of every amount (default USD; fixed per store)\n"
+            "  --clock-skew S   reject events more than S seconds in the future (default 86400)\n"
             "  --help           this text\n"
             "  --version        print the version\n",
             LIFT_DEFAULT_ENDPOINT);
@@ -41,10 +44,13 @@ int main(int argc, char **argv)
         .endpoint = LIFT_DEFAULT_ENDPOINT,
         .data_dir = "./lift-data",
         .log_level = LOG_INFO,
+        .currency = "USD",
+        .clock_skew_ms = 24LL * 3600 * 1000,
     };
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {"currency", required_argument, NULL, 'c'},  {"clock-skew", required_argument, NULL, 's'},
         {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
@@ -71,6 +77,22 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'c':
+            cfg.currency = optarg;
+            break;
+        case 's': {
+            char *end;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 0 || v > 30LL * 86400) {
+                fprintf(stderr, "liftd: --clock-skew: '%s' is not a number of seconds in "
+                                "0..2592000\n",
+                        optarg);
+                return 2;
+            }
+            cfg.clock_skew_ms = v * 1000;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;

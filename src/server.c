@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "handlers.h"
+#include "ingest.h"
 #include "lift.pb-c.h"
 #include "registry.h"
 #include "store.h"
@@ -30,6 +31,7 @@ struct server {
     server_config_t cfg;    /* copy of the configuration */
     store_t *store;         /* the durable store */
     registry_t *registry;   /* experiment cache */
+    ingest_t *ingest;       /* event validation and dedup index */
     handlers_t *handlers;   /* request dispatch */
     void *ctx;              /* ZeroMQ context */
     void *router;           /* the bound ROUTER socket */
@@ -64,7 +66,30 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
     self->registry = registry_new(self->store, err, errlen);
     if (!self->registry)
         goto fail;
-    self->handlers = handlers_new(self->store, self->registry, cfg->log_level);
+    char stored[16];
+    int have = store_meta_get(self->store, "currency", stored, sizeof stored);
+    if (ingest_currency_check(cfg->currency) < 0) {
+        snprintf(err, errlen, "--currency: '%s' is not an ISO 4217 code (three letters A-Z)",
+                 cfg->currency);
+        goto fail;
+    }
+    if (have < 0 || (have == 0 && store_meta_set(self->store, "currency", cfg->currency) < 0)) {
+        snprintf(err, errlen, "cannot read or record the currency: %s",
+                 store_errmsg(self->store));
+        goto fail;
+    }
+    if (have == 1 && strcmp(stored, cfg->currency) != 0) {
+        snprintf(err, errlen,
+                 "--currency %s: the store in %s holds %s amounts; mixing currencies would make "
+                 "revenue meaningless (start with --currency %s)",
+                 cfg->currency, cfg->data_dir, stored, stored);
+        goto fail;
+    }
+    ingest_config_t icfg = {.currency = cfg->currency, .clock_skew_ms = cfg->clock_skew_ms};
+    self->ingest = ingest_new(self->store, self->registry, &icfg, err, errlen);
+    if (!self->ingest)
+        goto fail;
+    self->handlers = handlers_new(self->store, self->registry, self->ingest, cfg->log_level);
     self->ctx = zmq_ctx_new();
     if (!self->handlers || !self->ctx) {
         snprintf(err, errlen, "out of memory");
@@ -89,9 +114,11 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "cannot bind %s: %s", cfg->endpoint, zmq_strerror(zmq_errno()));
         goto fail;
     }
-    log_emit(cfg->log_level, LOG_INFO, "listening", "endpoint=%s data=%s schema=%d experiments=%d",
+    log_emit(cfg->log_level, LOG_INFO, "listening",
+             "endpoint=%s data=%s schema=%d experiments=%d events=%llu currency=%s",
              cfg->endpoint, cfg->data_dir, store_schema_version(self->store),
-             registry_count(self->registry));
+             registry_count(self->registry), (unsigned long long)ingest_count(self->ingest),
+             cfg->currency);
     return self;
 fail:
     server_destroy(&self);
@@ -108,6 +135,7 @@ void server_destroy(server_t **self_p)
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     handlers_destroy(&self->handlers);
+    ingest_destroy(&self->ingest);
     registry_destroy(&self->registry);
     store_destroy(&self->store);
     if (self->batch)
@@ -252,7 +280,9 @@ static int serve_batch(server_t *self)
         writes += self->batch[n].out.wrote;
         n++;
     }
-    if (began && store_commit(self->store, err, sizeof err) < 0) {
+    int committed = began && store_commit(self->store, err, sizeof err) == 0;
+    handlers_batch_done(self->handlers, committed);
+    if (began && !committed) {
         log_emit(self->cfg.log_level, LOG_ERROR, "commit_failed", "requests=%d writes=%d reason=\"%s\"",
                  n, writes, err);
         char rerr[256];

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "log.h"
 
@@ -16,6 +17,8 @@ typedef struct {
     const char *endpoint;   /* ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 */
     const char *data_dir;   /* store directory */
     log_level_t log_level;  /* log threshold */
+    const char *currency;   /* ISO 4217 code of all amounts in this deployment */
+    int64_t clock_skew_ms;  /* events further in the future are rejected */
 } server_config_t;
 
 typedef struct server server_t;

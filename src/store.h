@@ -87,6 +87,42 @@ int64_t store_exposure_count(store_t *self, int64_t experiment_id);
 /* Exposures per arm: fills counts[0..narms-1]. Returns 0, or -1. */
 int store_exposure_counts(store_t *self, int64_t experiment_id, int narms, int64_t *counts);
 
+/* One stored event. Strings are NUL-terminated and borrowed for the call. */
+typedef struct {
+    uint64_t h;              /* 64-bit hash of event_id (the dedup index key) */
+    const char *event_id;    /* idempotency key */
+    const char *customer_id; /* customer */
+    int type;                /* EventType value */
+    int64_t ts_ms;           /* when it happened */
+    int64_t experiment_id;   /* impression/click: experiment id; 0 = none */
+    int arm;                 /* impression/click: arm index */
+    int has_amount;          /* amount_minor is set */
+    int64_t amount_minor;    /* conversion/refund amount */
+    const char *plan_from;   /* NULL when none */
+    const char *plan_to;     /* NULL when none */
+    int nps;                 /* NPS score, -1 when none */
+    int64_t received_ms;     /* when liftd stored it */
+} store_event_t;
+
+/* Append an event; sets *id_out to its row id. Returns 0, or -1. */
+int store_event_insert(store_t *self, const store_event_t *e, int64_t *id_out);
+
+/* The event_id stored at row id into buf. Returns 1 found, 0 not, -1 error. */
+int store_event_id_at(store_t *self, int64_t id, char *buf, size_t len);
+
+/* Call cb(arg, row id, h) for every stored event, in row order; cb returns non-zero to stop.
+ * Returns 0, cb's value, or -1 on a store error. Used to rebuild the dedup index at start. */
+typedef int (*store_event_scan_cb)(void *arg, int64_t id, uint64_t h);
+int store_event_scan(store_t *self, store_event_scan_cb cb, void *arg);
+
+/* Number of stored events, or -1. */
+int64_t store_event_count(store_t *self);
+
+/* Deployment settings (e.g. "currency"). get returns 1 and copies the value, 0 when unset,
+ * -1 on error; set returns 0 / -1 (inside or outside a transaction). */
+int store_meta_get(store_t *self, const char *key, char *buf, size_t len);
+int store_meta_set(store_t *self, const char *key, const char *value);
+
 /* PRAGMA integrity_check: returns 0 when "ok", -1 otherwise (message in err). */
 int store_integrity_check(store_t *self, char *err, size_t errlen);
 

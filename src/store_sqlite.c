@@ -32,6 +32,24 @@ static const char *const migrations[] = {
     "  trigger_ms INTEGER NOT NULL,"
     "  decided_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (experiment_id, customer_id)) WITHOUT ROWID;",
+    /* 1 -> 2: events (append-only; deduplicated by liftd's in-memory index over h) and
+     * deployment settings. No secondary index: a random-key B-tree per event would cost an
+     * order of magnitude in ingestion; reports scan. */
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  h INTEGER NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  customer_id TEXT NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  experiment_id INTEGER,"
+    "  arm INTEGER,"
+    "  amount_minor INTEGER,"
+    "  plan_from TEXT,"
+    "  plan_to TEXT,"
+    "  nps INTEGER,"
+    "  received_ms INTEGER NOT NULL);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -49,6 +67,12 @@ enum {
     ST_EXPO_INSERT,
     ST_EXPO_COUNT,
     ST_EXPO_COUNTS,
+    ST_EVENT_INSERT,
+    ST_EVENT_ID_AT,
+    ST_EVENT_SCAN,
+    ST_EVENT_COUNT,
+    ST_META_GET,
+    ST_META_SET,
     ST_COUNT
 };
 
@@ -70,6 +94,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "channel, trigger_ms, decided_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
     [ST_EXPO_COUNTS] = "SELECT arm, count(*) FROM exposures WHERE experiment_id = ?1 GROUP BY arm",
+    [ST_EVENT_INSERT] = "INSERT INTO events (h, event_id, customer_id, type, ts_ms, experiment_id, "
+                        "arm, amount_minor, plan_from, plan_to, nps, received_ms) VALUES "
+                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [ST_EVENT_ID_AT] = "SELECT event_id FROM events WHERE id = ?1",
+    [ST_EVENT_SCAN] = "SELECT id, h FROM events",
+    [ST_EVENT_COUNT] = "SELECT count(*) FROM events",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
 };
 
 struct store {
@@ -384,4 +416,95 @@ int store_integrity_check(store_t *self, char *err, size_t errlen)
     }
     sqlite3_finalize(st);
     return ok;
+}
+
+int store_event_insert(store_t *self, const store_event_t *e, int64_t *id_out)
+{
+    sqlite3_stmt *st = self->st[ST_EVENT_INSERT];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->h);
+    sqlite3_bind_text(st, 2, e->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, e->customer_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, e->type);
+    sqlite3_bind_int64(st, 5, e->ts_ms);
+    if (e->experiment_id > 0) {
+        sqlite3_bind_int64(st, 6, e->experiment_id);
+        sqlite3_bind_int(st, 7, e->arm);
+    }
+    if (e->has_amount)
+        sqlite3_bind_int64(st, 8, e->amount_minor);
+    if (e->plan_from)
+        sqlite3_bind_text(st, 9, e->plan_from, -1, SQLITE_STATIC);
+    if (e->plan_to)
+        sqlite3_bind_text(st, 10, e->plan_to, -1, SQLITE_STATIC);
+    if (e->nps >= 0)
+        sqlite3_bind_int(st, 11, e->nps);
+    sqlite3_bind_int64(st, 12, e->received_ms);
+    if (step_done(self, ST_EVENT_INSERT) < 0)
+        return -1;
+    *id_out = sqlite3_last_insert_rowid(self->db);
+    return 0;
+}
+
+int store_event_id_at(store_t *self, int64_t id, char *buf, size_t len)
+{
+    sqlite3_stmt *st = self->st[ST_EVENT_ID_AT];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(buf, len, "%s", v ? v : "");
+        ret = 1;
+    } else {
+        ret = rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int store_event_scan(store_t *self, store_event_scan_cb cb, void *arg)
+{
+    sqlite3_stmt *st = self->st[ST_EVENT_SCAN];
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((ret = cb(arg, sqlite3_column_int64(st, 0),
+                      (uint64_t)sqlite3_column_int64(st, 1))) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = -1;
+    sqlite3_reset(st);
+    return ret;
+}
+
+int64_t store_event_count(store_t *self)
+{
+    sqlite3_stmt *st = self->st[ST_EVENT_COUNT];
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+int store_meta_get(store_t *self, const char *key, char *buf, size_t len)
+{
+    sqlite3_stmt *st = self->st[ST_META_GET];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(buf, len, "%s", v ? v : "");
+        ret = 1;
+    } else {
+        ret = rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int store_meta_set(store_t *self, const char *key, const char *value)
+{
+    sqlite3_stmt *st = self->st[ST_META_SET];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    return step_done(self, ST_META_SET);
 }

@@ -1,0 +1,62 @@
+/* ingest: validation and exactly-once storage of events (impressions, clicks, conversions,
+ * refunds, churn, NPS). Duplicates are found through an in-memory index of event-id hashes
+ * over the append-only events table, rebuilt from the store at start-up; a hash hit is
+ * confirmed against the stored id, so a collision never drops an event. No sockets. */
+#ifndef LIFT_INGEST_H
+#define LIFT_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lift.pb-c.h"
+#include "registry.h"
+#include "status.h"
+#include "store.h"
+
+#define INGEST_EVENT_ID_MAX 64          /* bytes in an event id */
+#define INGEST_AMOUNT_MAX 100000000000LL /* largest amount_minor (1e11 minor units) */
+#define INGEST_PLAN_MAX 64              /* bytes in plan_from / plan_to */
+
+typedef struct ingest ingest_t;
+
+typedef struct {
+    const char *currency;  /* ISO 4217 code of the deployment, e.g. "USD" */
+    int64_t clock_skew_ms; /* events more than this far in the future are rejected */
+} ingest_config_t;
+
+/* A rejected event of a batch. */
+typedef struct {
+    uint32_t index;      /* position in the batch */
+    const char *event_id; /* borrowed from the request ("" when missing) */
+    char field[48];      /* offending field */
+    char reason[224];    /* names the value and the bound */
+} ingest_reject_t;
+
+/* Create and rebuild the dedup index from the store. Borrows store and registry.
+ * Returns NULL with a message on failure. */
+ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_config_t *cfg,
+                     char *err, size_t errlen);
+void ingest_destroy(ingest_t **self_p);
+
+/* Validate and store a batch (inside the caller's transaction). Valid events are stored even
+ * when others are rejected; an event whose id is already stored (earlier, or earlier in this
+ * batch) counts as a duplicate. rejects must have room for n entries.
+ * Returns 0, or -1 on a store failure (st filled; this call's writes must be rolled back by
+ * the caller, and its index entries are already withdrawn). */
+int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t now_ms,
+                 uint32_t *accepted, uint32_t *duplicates, ingest_reject_t *rejects,
+                 size_t *n_rejects, status_t *st);
+
+/* The transaction holding the batches since the last call committed: keep their entries. */
+void ingest_committed(ingest_t *self);
+
+/* That transaction rolled back: withdraw its index entries. */
+void ingest_rolled_back(ingest_t *self);
+
+/* Events in the index (stored events, committed or pending). */
+uint64_t ingest_count(const ingest_t *self);
+
+/* Validate an ISO 4217-looking code (three upper-case letters). Returns 0 / -1. */
+int ingest_currency_check(const char *code);
+
+#endif

@@ -1,0 +1,75 @@
+# Regenerates the R reference values pasted into tests/check_stats.c.
+# Run: Rscript tests/stats_reference.R   (needs r-base-core and r-cran-survival; make check does not)
+# Each block prints "name = value" lines (17 significant digits) that the C tests compare against.
+suppressPackageStartupMessages(library(survival))
+out <- function(name, v) cat(sprintf("%-28s = %s\n", name, paste(sprintf("%.17g", v), collapse = ", ")))
+
+# ---- data set D1: revenue per exposed customer (minor units) ----
+yT <- c(0, 0, 1250.5, 0, 3999, 250, 0, 0, 8900.25, 120, 0, 560, 75, 0, 2300)
+yC <- c(0, 450, 0, 0, 1200, 0, 75.5, 0, 3100, 0, 90, 0)
+
+# 1. Welch difference: t.test(yT, yC, var.equal = FALSE)
+w <- t.test(yT, yC, var.equal = FALSE)
+out("welch.diff", mean(yT) - mean(yC)); out("welch.ci", w$conf.int); out("welch.p", w$p.value)
+out("welch.df", w$parameter); out("welch.se", w$stderr)
+w90 <- t.test(yT, yC, var.equal = FALSE, conf.level = 0.90)
+out("welch.ci90", w90$conf.int)
+
+# 2. Relative lift, delta method (STATS.md), Welch df from t.test
+mt <- mean(yT); mc <- mean(yC); vt <- var(yT)/length(yT); vc <- var(yC)/length(yC)
+L <- (mt - mc)/abs(mc); seL <- sqrt(vt/mc^2 + vc*mt^2/mc^4)
+q <- qt(0.975, w$parameter)
+out("lift.est", L); out("lift.se", seL); out("lift.ci", c(L - q*seL, L + q*seL))
+out("lift.p", 2*pt(-abs(L/seL), w$parameter))
+
+# 3. Incremental revenue: t.test conf.int scaled by n_T and n_C; net of 2.5 x 40 attempts
+out("incr.total.ci", w$conf.int * length(yT)); out("incr.cost.ci", w$conf.int * length(yC))
+tn <- (length(yT)*(mt - mc) - 2.5*40)/(length(yT)*w$stderr)
+out("incr.net.p", 2*pt(-abs(tn), w$parameter))
+
+# 4. Wilson per arm and pooled z p-value: prop.test(..., correct = FALSE)
+out("wilson.45_500", prop.test(45, 500, correct = FALSE)$conf.int)
+out("wilson.30_480", prop.test(30, 480, correct = FALSE)$conf.int)
+out("wilson.0_50", prop.test(0, 50, correct = FALSE)$conf.int)
+out("wilson.50_50", prop.test(50, 50, correct = FALSE)$conf.int)
+out("wilson.45_500.90", prop.test(45, 500, correct = FALSE, conf.level = 0.9)$conf.int)
+out("prop.p.45_500_30_480", prop.test(c(45, 30), c(500, 480), correct = FALSE)$p.value)
+out("prop.p.0_50_3_60", suppressWarnings(prop.test(c(0, 3), c(50, 60), correct = FALSE)$p.value))
+out("prop.p.50_50_58_60", suppressWarnings(prop.test(c(50, 58), c(50, 60), correct = FALSE)$p.value))
+
+# 7. Sample-ratio mismatch: chisq.test(observed, p = weights)
+s1 <- chisq.test(c(5034, 4966), p = c(0.5, 0.5)); out("srm1", c(s1$statistic, s1$p.value))
+s2 <- chisq.test(c(1000, 4480, 4520), p = c(0.1, 0.45, 0.45)); out("srm2", c(s2$statistic, s2$p.value))
+s3 <- chisq.test(c(1100, 8900), p = c(0.1, 0.9)); out("srm3", c(s3$statistic, s3$p.value))
+
+# 8. CUPED: theta on both arms pooled, then t.test on y - theta*(x - mean(x_all))
+xT <- c(0, 100, 1200, 0, 3000, 300, 0, 50, 8000, 100, 0, 500, 0, 20, 2000)
+xC <- c(0, 400, 0, 100, 1000, 0, 100, 0, 2800, 0, 0, 10)
+xa <- c(xT, xC); ya <- c(yT, yC)
+theta <- cov(ya, xa)/var(xa)
+aT <- yT - theta*(xT - mean(xa)); aC <- yC - theta*(xC - mean(xa))
+cw <- t.test(aT, aC, var.equal = FALSE)
+out("cuped.theta", theta); out("cuped.means", c(mean(aT), mean(aC)))
+out("cuped.ci", cw$conf.int); out("cuped.p", cw$p.value); out("cuped.df", cw$parameter)
+out("cuped.vr", 1 - cw$stderr^2/w$stderr^2)
+amt <- mean(aT); amc <- mean(aC); avt <- var(aT)/length(aT); avc <- var(aC)/length(aC)
+aL <- (amt - amc)/abs(amc); aseL <- sqrt(avt/amc^2 + avc*amt^2/amc^4); aq <- qt(0.975, cw$parameter)
+out("cuped.lift", c(aL, aseL, aL - aq*aseL, aL + aq*aseL))
+
+# 10. Benjamini-Hochberg: p.adjust(p, method = "BH")
+p <- c(0.01, 0.04, 0.03, 0.005, 0.2, 0.5, 0.04, 0.001, 0.9, 0.04)
+out("bh", p.adjust(p, method = "BH"))
+
+# 11. Power: power.t.test (t-based; our normal formula agrees to ~1% at these sizes)
+out("power.t.n", power.t.test(delta = 5, sd = 60, sig.level = 0.05, power = 0.8)$n)
+
+# 12. Revenue cap: quantile(x, q, type = 7)
+cv <- c(yT, yC, 15000, 42.5, 42.5, 7)
+out("cap", quantile(cv, c(0, 0.5, 0.9, 0.95, 0.99, 1), type = 7, names = FALSE))
+
+# 13. Kaplan-Meier: summary(survfit(Surv(time, event) ~ 1), times = c(0, 30, 60, 90))
+kt <- c(5, 12, 12, 20, 30, 30, 33, 41, 45, 45, 60, 62, 70, 75, 88, 90, 90, 100, 120, 150)
+ke <- c(1, 1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1)
+km <- summary(survfit(Surv(kt, ke) ~ 1), times = c(0, 30, 60, 90))
+out("km.surv", km$surv); out("km.se", km$std.err); out("km.lower", km$lower); out("km.upper", km$upper)
+out("km.n.risk", km$n.risk)
