@@ -98,7 +98,7 @@ $(B)/obj/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(B)/liblift.a: $(CLI_O) $(PROTO_O)
+$(B)/liblift.a: $(CLI_O) $(B)/obj/src/names.o $(PROTO_O)
 	@rm -f $@
 	ar rcs $@ $^
 

@@ -445,8 +445,13 @@ static uint8_t *canonical(const Lift__Experiment *in, size_t *len_out)
     }
     if (!x.seed || !*x.seed)
         x.seed = x.key;
+    /* "" and absent are the same text, so a retry that sends either is the same create. */
     if (x.name && !*x.name)
         x.name = NULL;
+    if (x.hypothesis && !*x.hypothesis)
+        x.hypothesis = NULL;
+    if (x.owner && !*x.owner)
+        x.owner = NULL;
     if (x.has_start_ms && x.start_ms == 0)
         x.has_start_ms = 0;
     if (x.has_end_ms && x.end_ms == 0)

@@ -67,6 +67,7 @@ lift_client_t *liftctl_connect(const liftctl_opts_t *opts);
 int liftctl_fail(lift_client_t *client, lift_err_t err);
 
 /* Prints "liftctl: <message>" and a pointer to "liftctl <cmd> --help"; returns LIFTCTL_USAGE. */
-int liftctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int liftctl_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,0 +1,173 @@
+/* Lift client library: talks to liftd over ZeroMQ (DEALER) with protobuf-c requests, retrying on
+ * timeout with a fresh socket (Lazy Pirate; safe because every Lift write is idempotent).
+ * It does not validate requests (liftd does) and does not pool or share sockets across threads. */
+#ifndef LIFT_CLIENT_H
+#define LIFT_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lift.pb-c.h"
+#include "lift/lift.h"
+
+#define LIFT_CLIENT_TIMEOUT_MS 3000 /* default per-attempt timeout */
+#define LIFT_CLIENT_ATTEMPTS 3      /* default attempts per request */
+
+typedef struct lift_client lift_client_t;
+
+typedef struct {
+    int timeout_ms; /* per-attempt wait for a reply; <= 0: LIFT_CLIENT_TIMEOUT_MS */
+    int attempts;   /* sends before giving up (1 = no retry); <= 0: LIFT_CLIENT_ATTEMPTS */
+} lift_client_opts_t;
+
+/* Creates a client for `endpoint` (e.g. "tcp://127.0.0.1:5555", "ipc:///tmp/lift.sock") and
+ * connects (ZeroMQ connects in the background: a missing server shows up as a timeout later).
+ * opts NULL = defaults. Returns NULL with errno set on a malformed endpoint or no memory.
+ * The caller owns the client and frees it with lift_client_destroy(). A client is used by one
+ * thread at a time (it may move between threads); use one client per thread for parallelism. */
+lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *opts);
+
+/* Closes the socket and frees the client; accepts NULL and *self_p == NULL; sets *self_p = NULL. */
+void lift_client_destroy(lift_client_t **self_p);
+
+/* The message of the last failed call on this client ("" after a success): the server's
+ * Status.message (with the field when the message does not name it) or a client-side message.
+ * Valid until the next call on the client. */
+const char *lift_client_error(const lift_client_t *self);
+
+/* The Status.field of the last failed call ("" when none). Valid until the next call. */
+const char *lift_client_error_field(const lift_client_t *self);
+
+/* Sends `req` (its request_id is replaced by a fresh one; `req` itself is not modified) and
+ * waits for the reply with the same request_id, discarding others. On timeout the socket is
+ * replaced and the same bytes are resent, up to the client's attempts; then LIFT_ERR_UNAVAILABLE
+ * "no reply from <endpoint> after N attempts of T ms".
+ * Returns LIFT_OK, the reply's status code when it is not OK, or a client-side error.
+ * *reply_out (if reply_out is not NULL) receives every decoded reply, also non-OK ones, else
+ * NULL; the caller frees it with lift_reply_free(). err (may be NULL) receives the message.
+ * Same thread rule as the client. */
+lift_err_t lift_call(lift_client_t *self, const Lift__Request *req, Lift__Reply **reply_out,
+                     char *err, size_t errlen);
+
+/* Frees a reply from lift_call(); accepts NULL and *reply_p == NULL; sets *reply_p = NULL. */
+void lift_reply_free(Lift__Reply **reply_p);
+
+/* Sends Ping. version (may be NULL) receives the server's version, now_ms (may be NULL) its
+ * clock. Returns as lift_call(). */
+lift_err_t lift_ping(lift_client_t *self, char *version, size_t versionlen, int64_t *now_ms);
+
+/* ---- Assignment ---------------------------------------------------------------------------- */
+
+typedef struct {
+    int trigger;              /* lift.Trigger value (lift_trigger_parse); required by liftd */
+    int stage;                /* lift.Stage value; required by liftd */
+    int channel;              /* lift.Channel value; required by liftd */
+    int64_t trigger_time_ms;  /* when the trigger fired, epoch ms; 0 = decision time */
+    bool open_support_ticket; /* suppression: an open support ticket */
+    bool billing_dispute;     /* suppression: a billing dispute */
+} lift_context_t;
+
+typedef struct {
+    const char *customer_id; /* as echoed by the server */
+    bool in_experiment;      /* has an arm */
+    bool eligible;           /* passed eligibility (may still be outside coverage) */
+    int reason;              /* lift.Reason value; 0 (none) when eligible */
+    int arm_index;           /* -1 when not in the experiment */
+    const char *arm_name;    /* NULL when not in the experiment */
+    const char *arm_payload; /* NULL when the arm has none */
+    bool first_exposure;     /* this decision recorded the customer's exposure */
+    int error_code;          /* LIFT_OK, or the code of a rejected customer id */
+    const char *error;       /* NULL, or why the customer id was rejected */
+    void *mem_;              /* private: owns the strings of a single lift_assign() result */
+} lift_assignment_t;
+
+/* Assigns one customer of experiment `key` in context ctx (Assign request). On LIFT_OK *out
+ * holds the decision (a rejected customer id is LIFT_OK with out->error_code set); release it
+ * with lift_assignment_clear(). On error *out is zeroed with arm_index -1 and nothing to free
+ * (clearing is harmless). Same thread rule as the client. */
+lift_err_t lift_assign(lift_client_t *self, const char *key, const char *customer_id,
+                       const lift_context_t *ctx, lift_assignment_t *out);
+
+/* Frees the strings of a lift_assign() result and zeroes it; accepts NULL. */
+void lift_assignment_clear(lift_assignment_t *a);
+
+/* Assigns n (1..LIFT_BATCH_MAX) customers with one AssignBatch request, in one context.
+ * On LIFT_OK *out is an array of n results in the order of customer_ids (one allocation, strings
+ * included) that the caller frees with lift_assignments_free(); on error *out = NULL.
+ * n out of range: LIFT_ERR_INVALID_ARGUMENT without a request. Same thread rule as the client. */
+lift_err_t lift_assign_batch(lift_client_t *self, const char *key, const char *const *customer_ids,
+                             size_t n, const lift_context_t *ctx, lift_assignment_t **out);
+
+/* Frees an array from lift_assign_batch(); accepts NULL. */
+void lift_assignments_free(lift_assignment_t *items);
+
+/* ---- Events -------------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *event_id;       /* 1..64 bytes, the idempotency key (required) */
+    const char *customer_id;    /* required */
+    int type;                   /* lift.EventType value (lift_event_type_parse) */
+    int64_t timestamp_ms;       /* epoch ms */
+    const char *experiment_key; /* impression/click: required; else NULL */
+    int arm;                    /* impression/click: the arm index; -1 = not sent */
+    bool has_amount;            /* amount_minor is sent (conversion, refund) */
+    int64_t amount_minor;       /* amount in integer minor units */
+    const char *currency;       /* ISO 4217; NULL = the deployment's */
+    const char *plan_from;      /* conversion: NULL = not sent */
+    const char *plan_to;        /* conversion: NULL = not sent */
+    int nps_score;              /* nps: 0..10; -1 = not sent */
+} lift_event_t;
+
+typedef struct {
+    size_t index;         /* position in the batch */
+    const char *event_id; /* as sent ("" when it had none) */
+    const char *field;    /* the offending field ("" when none given) */
+    const char *reason;   /* why ("" when none given) */
+} lift_rejected_t;
+
+typedef struct {
+    uint32_t accepted;         /* newly stored */
+    uint32_t duplicates;       /* stored earlier (a success for the sender) */
+    size_t n_rejected;         /* entries in rejected */
+    lift_rejected_t *rejected; /* NULL when none; owns its strings; lift_track_result_clear() */
+} lift_track_result_t;
+
+/* Sends n (1..LIFT_BATCH_MAX) events as one Track request and waits until it is acknowledged
+ * (after the server committed it), resending on timeout and on RESOURCE_EXHAUSTED / UNAVAILABLE
+ * replies (with a short back-off) until the client's attempts are spent — safe, since liftd
+ * deduplicates by event_id. On LIFT_OK *out holds the per-event result (release with
+ * lift_track_result_clear()); on error *out is zeroed. Same thread rule as the client. */
+lift_err_t lift_track(lift_client_t *self, const lift_event_t *events, size_t n,
+                      lift_track_result_t *out);
+
+/* Frees the rejected list of a lift_track() result and zeroes it; accepts NULL. */
+void lift_track_result_clear(lift_track_result_t *r);
+
+/* ---- Experiments --------------------------------------------------------------------------- */
+
+/* Experiment calls return LIFT_OK and, if out is not NULL, *out = the experiment as the server
+ * holds it (NULL if the reply had none), freed by the caller with lift_experiment_free(). On
+ * error *out = NULL. Inputs are not modified or taken. Same thread rule as the client. */
+
+/* CreateExperiment: idempotent (same definition again is OK; a different one ALREADY_EXISTS). */
+lift_err_t lift_experiment_create(lift_client_t *self, const Lift__Experiment *def,
+                                  Lift__Experiment **out);
+
+/* GetExperiment by key (NOT_FOUND when none). */
+lift_err_t lift_experiment_get(lift_client_t *self, const char *key, Lift__Experiment **out);
+
+/* ChangeExperiment: action is a lift.Action value; coverage is sent for LIFT__ACTION__ACTION_RAMP
+ * only. */
+lift_err_t lift_experiment_change(lift_client_t *self, const char *key, int action, double coverage,
+                                  Lift__Experiment **out);
+
+/* ListExperiments: status 0 = all, else a lift.ExperimentStatus value. *out (never NULL on
+ * LIFT_OK; maybe empty) is freed with lift_experiment_list_free(). */
+lift_err_t lift_experiment_list(lift_client_t *self, int status, Lift__ExperimentList **out);
+
+/* Free results of the calls above; accept NULL and *p == NULL; set *p = NULL. */
+void lift_experiment_free(Lift__Experiment **exp_p);
+void lift_experiment_list_free(Lift__ExperimentList **list_p);
+
+#endif

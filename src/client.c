@@ -1,0 +1,676 @@
+/* Lift client library: one DEALER socket per client, one protobuf frame each way, Lazy Pirate
+ * retries (on timeout: close the socket, open a fresh one, resend the same bytes).
+ * It does not validate request contents (liftd does) and is not thread-safe per client. */
+#include "lift/client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+struct lift_client {
+    void *ctx;        /* ZeroMQ context, owned */
+    void *sock;       /* DEALER; NULL until needed and after a timeout */
+    char *endpoint;   /* owned copy */
+    int timeout_ms;   /* per attempt */
+    int attempts;     /* sends per request */
+    uint64_t next_id; /* next request_id */
+    char err[512];    /* message of the last failed call */
+    char field[256];  /* Status.field of the last failed call */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+static lift_err_t set_err(lift_client_t *self, lift_err_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static lift_err_t set_err(lift_client_t *self, lift_err_t code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(self->err, sizeof self->err, fmt, ap);
+    va_end(ap);
+    self->field[0] = '\0';
+    return code;
+}
+
+static void clear_err(lift_client_t *self)
+{
+    self->err[0] = '\0';
+    self->field[0] = '\0';
+}
+
+static void close_socket(lift_client_t *self)
+{
+    if (self->sock) {
+        int zero = 0;
+        zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_close(self->sock);
+        self->sock = NULL;
+    }
+}
+
+static int open_socket(lift_client_t *self)
+{
+    void *s = zmq_socket(self->ctx, ZMQ_DEALER);
+    if (s == NULL) return -1;
+    int zero = 0;
+    /* A send never blocks longer than one attempt, even with no connected peer. */
+    if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(s, ZMQ_SNDTIMEO, &self->timeout_ms, sizeof self->timeout_ms) != 0 ||
+        zmq_connect(s, self->endpoint) != 0) {
+        int e = errno;
+        zmq_close(s);
+        errno = e;
+        return -1;
+    }
+    self->sock = s;
+    return 0;
+}
+
+lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *opts)
+{
+    if (endpoint == NULL || *endpoint == '\0') {
+        errno = EINVAL;
+        return NULL;
+    }
+    lift_client_t *self = calloc(1, sizeof *self);
+    if (self == NULL) return NULL;
+    errno = 0;
+    self->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : LIFT_CLIENT_TIMEOUT_MS;
+    self->attempts = opts && opts->attempts > 0 ? opts->attempts : LIFT_CLIENT_ATTEMPTS;
+    self->endpoint = strdup(endpoint);
+    self->ctx = zmq_ctx_new();
+    if (self->endpoint == NULL || self->ctx == NULL) goto fail;
+    if (open_socket(self) != 0) /* fails early on a malformed endpoint */
+        goto fail;
+    /* Ids only need to be unique per client; a time/pid start keeps logs of clients apart. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    self->next_id =
+        ((uint64_t)ts.tv_sec << 32 ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 16) | 1;
+    return self;
+fail:;
+    int e = errno ? errno : ENOMEM;
+    lift_client_destroy(&self);
+    errno = e;
+    return NULL;
+}
+
+void lift_client_destroy(lift_client_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) return;
+    lift_client_t *self = *self_p;
+    close_socket(self);
+    if (self->ctx) zmq_ctx_term(self->ctx);
+    free(self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *lift_client_error(const lift_client_t *self)
+{
+    return self ? self->err : "";
+}
+
+const char *lift_client_error_field(const lift_client_t *self)
+{
+    return self ? self->field : "";
+}
+
+void lift_reply_free(Lift__Reply **reply_p)
+{
+    if (reply_p && *reply_p) {
+        lift__reply__free_unpacked(*reply_p, NULL);
+        *reply_p = NULL;
+    }
+}
+
+/* 0 sent, 1 timed out (no peer took it in time), -1 error (errno). */
+static int send_frame(void *sock, const uint8_t *data, size_t len)
+{
+    zmq_msg_t m;
+    if (zmq_msg_init_size(&m, len) != 0) return -1;
+    if (len) memcpy(zmq_msg_data(&m), data, len);
+    for (;;) {
+        if (zmq_msg_send(&m, sock, 0) >= 0) return 0; /* the message now belongs to ZeroMQ */
+        if (errno == EINTR) continue;
+        int e = errno;
+        zmq_msg_close(&m);
+        errno = e;
+        return e == EAGAIN ? 1 : -1;
+    }
+}
+
+/* Reads one whole message (all frames) that is known to be waiting. Accepts a single frame,
+ * optionally after an empty delimiter. 0 and *out = decoded reply, 1 = not a reply (discarded),
+ * -1 error (errno). */
+static int recv_reply(void *sock, Lift__Reply **out)
+{
+    zmq_msg_t m, body;
+    int bodies = 0, more;
+    zmq_msg_init(&body);
+    do {
+        zmq_msg_init(&m);
+        int rc;
+        while ((rc = zmq_msg_recv(&m, sock, 0)) < 0 && errno == EINTR)
+            ;
+        if (rc < 0) {
+            int e = errno;
+            zmq_msg_close(&m);
+            zmq_msg_close(&body);
+            errno = e;
+            return -1;
+        }
+        more = zmq_msg_more(&m);
+        if (zmq_msg_size(&m) > 0) {
+            bodies++;
+            zmq_msg_move(&body, &m);
+        }
+        zmq_msg_close(&m);
+    } while (more);
+    *out = NULL;
+    if (bodies == 1) *out = lift__reply__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+    zmq_msg_close(&body); /* unpack copied what it needs */
+    return *out ? 0 : 1;
+}
+
+/* Waits until deadline for the reply to `id`, discarding replies to other ids and garbage.
+ * 0 got it, 1 timed out, -1 error (errno). */
+static int wait_reply(lift_client_t *self, uint64_t id, int64_t deadline, Lift__Reply **out)
+{
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0) return 1;
+        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, (long)left);
+        if (rc < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (rc == 0 || !(item.revents & ZMQ_POLLIN)) continue;
+        Lift__Reply *reply = NULL;
+        rc = recv_reply(self->sock, &reply);
+        if (rc < 0) return -1;
+        if (rc > 0) continue;
+        if (reply->has_request_id && reply->request_id == id && reply->status) {
+            *out = reply;
+            return 0;
+        }
+        lift__reply__free_unpacked(reply, NULL); /* stale: a reply to an earlier request */
+    }
+}
+
+/* The Lazy Pirate loop. retry_busy: also resend after RESOURCE_EXHAUSTED / UNAVAILABLE
+ * replies (writes are idempotent). Always leaves *reply_out set or NULL. */
+static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Reply **reply_out,
+                       int retry_busy)
+{
+    *reply_out = NULL;
+    clear_err(self);
+    Lift__Request r = *req; /* shallow: only the id differs */
+    r.has_request_id = 1;
+    r.request_id = self->next_id++;
+    size_t len = lift__request__get_packed_size(&r);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (buf == NULL)
+        return set_err(self, LIFT_ERR_NOMEM, "out of memory packing a %zu-byte request", len);
+    lift__request__pack(&r, buf);
+
+    lift_err_t rc = LIFT_OK;
+    Lift__Reply *reply = NULL;
+    for (int attempt = 1; attempt <= self->attempts; attempt++) {
+        if (self->sock == NULL && open_socket(self) != 0) {
+            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot connect to %s: %s", self->endpoint,
+                         zmq_strerror(errno));
+            goto done;
+        }
+        int64_t deadline = now_ms() + self->timeout_ms;
+        int s = send_frame(self->sock, buf, len);
+        if (s < 0) {
+            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot send to %s: %s", self->endpoint,
+                         zmq_strerror(errno));
+            close_socket(self);
+            goto done;
+        }
+        int w = s == 0 ? wait_reply(self, r.request_id, deadline, &reply) : 1;
+        if (w < 0) {
+            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot receive from %s: %s", self->endpoint,
+                         zmq_strerror(errno));
+            close_socket(self);
+            goto done;
+        }
+        if (w == 1) { /* timed out: the socket may hold a half-dead connection, replace it */
+            close_socket(self);
+            continue;
+        }
+        int code = reply->status->code;
+        if (retry_busy && attempt < self->attempts &&
+            (code == LIFT__CODE__RESOURCE_EXHAUSTED || code == LIFT__CODE__UNAVAILABLE)) {
+            lift__reply__free_unpacked(reply, NULL);
+            reply = NULL;
+            int backoff = 50 * attempt * attempt;
+            sleep_ms(backoff < self->timeout_ms ? backoff : self->timeout_ms);
+            continue;
+        }
+        break;
+    }
+    if (reply == NULL) {
+        rc = set_err(self, LIFT_ERR_UNAVAILABLE, "no reply from %s after %d attempt%s of %d ms",
+                     self->endpoint, self->attempts, self->attempts == 1 ? "" : "s",
+                     self->timeout_ms);
+        goto done;
+    }
+    const Lift__Status *st = reply->status;
+    rc = (lift_err_t)st->code;
+    if (rc != LIFT_OK) {
+        const char *msg = st->message && *st->message ? st->message : lift_strerror(rc);
+        if (st->field && *st->field && strstr(msg, st->field) == NULL)
+            snprintf(self->err, sizeof self->err, "%s: %s", st->field, msg);
+        else
+            snprintf(self->err, sizeof self->err, "%s", msg);
+        snprintf(self->field, sizeof self->field, "%s", st->field ? st->field : "");
+    }
+    *reply_out = reply;
+done:
+    free(buf);
+    return rc;
+}
+
+lift_err_t lift_call(lift_client_t *self, const Lift__Request *req, Lift__Reply **reply_out,
+                     char *err, size_t errlen)
+{
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call(self, req, &reply, 0);
+    if (err && errlen) snprintf(err, errlen, "%s", self->err);
+    if (reply_out)
+        *reply_out = reply;
+    else
+        lift_reply_free(&reply);
+    return rc;
+}
+
+/* Runs a request whose OK reply must carry body `want`; anything else is a protocol error. */
+static lift_err_t call_expect(lift_client_t *self, const Lift__Request *req,
+                              Lift__Reply__BodyCase want, int optional, int retry_busy,
+                              Lift__Reply **reply_out)
+{
+    lift_err_t rc = call(self, req, reply_out, retry_busy);
+    if (rc != LIFT_OK) {
+        lift_reply_free(reply_out);
+        return rc;
+    }
+    if ((*reply_out)->body_case != want &&
+        !(optional && (*reply_out)->body_case == LIFT__REPLY__BODY__NOT_SET)) {
+        rc = set_err(self, LIFT_ERR_PROTOCOL, "unexpected reply body %d (wanted %d) from %s",
+                     (int)(*reply_out)->body_case, (int)want, self->endpoint);
+        lift_reply_free(reply_out);
+    }
+    return rc;
+}
+
+lift_err_t lift_ping(lift_client_t *self, char *version, size_t versionlen, int64_t *now)
+{
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__Ping ping = LIFT__PING__INIT;
+    req.body_case = LIFT__REQUEST__BODY_PING;
+    req.ping = &ping;
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_PONG, 1, 0, &reply);
+    if (rc != LIFT_OK) return rc;
+    const Lift__Pong *pong = reply->body_case == LIFT__REPLY__BODY_PONG ? reply->pong : NULL;
+    if (version && versionlen)
+        snprintf(version, versionlen, "%s", pong && pong->version ? pong->version : "");
+    if (now) *now = pong && pong->has_now_ms ? pong->now_ms : 0;
+    lift_reply_free(&reply);
+    return LIFT_OK;
+}
+
+/* ---- Assignment ---------------------------------------------------------------------------- */
+
+static void fill_context(Lift__Context *c, const lift_context_t *ctx)
+{
+    lift__context__init(c);
+    if (ctx == NULL) return;
+    c->has_trigger = ctx->trigger != 0;
+    c->trigger = (Lift__Trigger)ctx->trigger;
+    c->has_stage = ctx->stage != 0;
+    c->stage = (Lift__Stage)ctx->stage;
+    c->has_channel = ctx->channel != 0;
+    c->channel = (Lift__Channel)ctx->channel;
+    c->has_trigger_time_ms = ctx->trigger_time_ms != 0;
+    c->trigger_time_ms = ctx->trigger_time_ms;
+    c->has_open_support_ticket = ctx->open_support_ticket;
+    c->open_support_ticket = ctx->open_support_ticket;
+    c->has_billing_dispute = ctx->billing_dispute;
+    c->billing_dispute = ctx->billing_dispute;
+}
+
+static size_t str_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Copies s into the string area at *pos; NULL stays NULL. */
+static const char *put_str(char **pos, const char *s)
+{
+    if (s == NULL) return NULL;
+    size_t n = strlen(s) + 1;
+    memcpy(*pos, s, n);
+    char *r = *pos;
+    *pos += n;
+    return r;
+}
+
+/* One allocation: the n results followed by their strings. NULL when out of memory. */
+static lift_assignment_t *convert_assignments(const Lift__AssignReply *ar)
+{
+    size_t n = ar->n_assignments, strings = 0;
+    for (size_t i = 0; i < n; i++) {
+        const Lift__Assignment *a = ar->assignments[i];
+        strings += str_size(a->customer_id) + str_size(a->arm_name) + str_size(a->arm_payload);
+        if (a->error) strings += str_size(a->error->message ? a->error->message : "");
+    }
+    lift_assignment_t *items = malloc(n * sizeof *items + strings + 1);
+    if (items == NULL) return NULL;
+    char *pos = (char *)(items + n);
+    for (size_t i = 0; i < n; i++) {
+        const Lift__Assignment *a = ar->assignments[i];
+        lift_assignment_t *o = &items[i];
+        memset(o, 0, sizeof *o);
+        o->customer_id = put_str(&pos, a->customer_id);
+        o->in_experiment = a->has_in_experiment && a->in_experiment;
+        o->eligible = a->has_eligible && a->eligible;
+        o->reason = a->has_reason ? (int)a->reason : 0;
+        o->arm_index = o->in_experiment && a->has_arm_index ? a->arm_index : -1;
+        o->arm_name = o->in_experiment ? put_str(&pos, a->arm_name) : NULL;
+        o->arm_payload = o->in_experiment ? put_str(&pos, a->arm_payload) : NULL;
+        o->first_exposure = a->has_first_exposure && a->first_exposure;
+        if (a->error) {
+            o->error_code = a->error->code != 0 ? (int)a->error->code : LIFT_ERR_INVALID_ARGUMENT;
+            o->error = put_str(&pos, a->error->message ? a->error->message : "");
+        }
+    }
+    return items;
+}
+
+lift_err_t lift_assign(lift_client_t *self, const char *key, const char *customer_id,
+                       const lift_context_t *ctx, lift_assignment_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->arm_index = -1;
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__Assign as = LIFT__ASSIGN__INIT;
+    Lift__Context c;
+    fill_context(&c, ctx);
+    as.experiment_key = (char *)key;
+    as.customer_id = (char *)customer_id;
+    as.context = ctx ? &c : NULL;
+    req.body_case = LIFT__REQUEST__BODY_ASSIGN;
+    req.assign = &as;
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_ASSIGN, 0, 0, &reply);
+    if (rc != LIFT_OK) return rc;
+    if (reply->assign->n_assignments != 1) {
+        rc = set_err(self, LIFT_ERR_PROTOCOL, "Assign reply holds %zu assignments, not 1",
+                     reply->assign->n_assignments);
+        lift_reply_free(&reply);
+        return rc;
+    }
+    lift_assignment_t *items = convert_assignments(reply->assign);
+    lift_reply_free(&reply);
+    if (items == NULL) return set_err(self, LIFT_ERR_NOMEM, "out of memory decoding an assignment");
+    *out = items[0];
+    out->mem_ = items;
+    return LIFT_OK;
+}
+
+void lift_assignment_clear(lift_assignment_t *a)
+{
+    if (a == NULL) return;
+    free(a->mem_);
+    memset(a, 0, sizeof *a);
+    a->arm_index = -1;
+}
+
+lift_err_t lift_assign_batch(lift_client_t *self, const char *key, const char *const *customer_ids,
+                             size_t n, const lift_context_t *ctx, lift_assignment_t **out)
+{
+    *out = NULL;
+    clear_err(self);
+    if (n < 1 || n > LIFT_BATCH_MAX)
+        return set_err(self, LIFT_ERR_INVALID_ARGUMENT,
+                       "assign batch of %zu customers: must be 1..%d", n, LIFT_BATCH_MAX);
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__AssignBatch ab = LIFT__ASSIGN_BATCH__INIT;
+    Lift__Context c;
+    fill_context(&c, ctx);
+    ab.experiment_key = (char *)key;
+    ab.n_customer_ids = n;
+    ab.customer_ids = (char **)customer_ids; /* pack only reads them */
+    ab.context = ctx ? &c : NULL;
+    req.body_case = LIFT__REQUEST__BODY_ASSIGN_BATCH;
+    req.assign_batch = &ab;
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_ASSIGN, 0, 0, &reply);
+    if (rc != LIFT_OK) return rc;
+    if (reply->assign->n_assignments != n) {
+        rc = set_err(self, LIFT_ERR_PROTOCOL, "AssignBatch of %zu customers got %zu assignments", n,
+                     reply->assign->n_assignments);
+        lift_reply_free(&reply);
+        return rc;
+    }
+    *out = convert_assignments(reply->assign);
+    lift_reply_free(&reply);
+    if (*out == NULL)
+        return set_err(self, LIFT_ERR_NOMEM, "out of memory decoding %zu assignments", n);
+    return LIFT_OK;
+}
+
+void lift_assignments_free(lift_assignment_t *items)
+{
+    free(items);
+}
+
+/* ---- Events -------------------------------------------------------------------------------- */
+
+static void fill_event(Lift__Event *e, const lift_event_t *in)
+{
+    lift__event__init(e);
+    e->event_id = (char *)in->event_id;
+    e->customer_id = (char *)in->customer_id;
+    e->has_type = in->type != 0;
+    e->type = (Lift__EventType)in->type;
+    e->has_timestamp_ms = 1;
+    e->timestamp_ms = in->timestamp_ms;
+    e->experiment_key = (char *)in->experiment_key;
+    e->has_arm = in->arm >= 0;
+    e->arm = in->arm;
+    e->has_amount_minor = in->has_amount;
+    e->amount_minor = in->amount_minor;
+    e->currency = (char *)in->currency;
+    e->plan_from = (char *)in->plan_from;
+    e->plan_to = (char *)in->plan_to;
+    e->has_nps_score = in->nps_score >= 0;
+    e->nps_score = in->nps_score;
+}
+
+static int convert_track(const Lift__TrackReply *tr, lift_track_result_t *out)
+{
+    out->accepted = tr->has_accepted ? tr->accepted : 0;
+    out->duplicates = tr->has_duplicates ? tr->duplicates : 0;
+    size_t n = tr->n_rejected, strings = 0;
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        const Lift__Rejected *r = tr->rejected[i];
+        strings += str_size(r->event_id ? r->event_id : "") + str_size(r->field ? r->field : "") +
+                   str_size(r->reason ? r->reason : "");
+    }
+    lift_rejected_t *rej = malloc(n * sizeof *rej + strings);
+    if (rej == NULL) return -1;
+    char *pos = (char *)(rej + n);
+    for (size_t i = 0; i < n; i++) {
+        const Lift__Rejected *r = tr->rejected[i];
+        rej[i].index = r->has_index ? r->index : 0;
+        rej[i].event_id = put_str(&pos, r->event_id ? r->event_id : "");
+        rej[i].field = put_str(&pos, r->field ? r->field : "");
+        rej[i].reason = put_str(&pos, r->reason ? r->reason : "");
+    }
+    out->rejected = rej;
+    out->n_rejected = n;
+    return 0;
+}
+
+lift_err_t lift_track(lift_client_t *self, const lift_event_t *events, size_t n,
+                      lift_track_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    clear_err(self);
+    if (n < 1 || n > LIFT_BATCH_MAX)
+        return set_err(self, LIFT_ERR_INVALID_ARGUMENT, "track batch of %zu events: must be 1..%d",
+                       n, LIFT_BATCH_MAX);
+    Lift__Event *evs = malloc(n * sizeof *evs);
+    Lift__Event **ptrs = malloc(n * sizeof *ptrs);
+    if (evs == NULL || ptrs == NULL) {
+        free(evs);
+        free(ptrs);
+        return set_err(self, LIFT_ERR_NOMEM, "out of memory for %zu events", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        fill_event(&evs[i], &events[i]);
+        ptrs[i] = &evs[i];
+    }
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__Track t = LIFT__TRACK__INIT;
+    t.n_events = n;
+    t.events = ptrs;
+    req.body_case = LIFT__REQUEST__BODY_TRACK;
+    req.track = &t;
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_TRACK, 0, 1, &reply);
+    free(ptrs);
+    free(evs);
+    if (rc != LIFT_OK) return rc;
+    if (convert_track(reply->track, out) != 0)
+        rc = set_err(self, LIFT_ERR_NOMEM, "out of memory decoding a track reply");
+    lift_reply_free(&reply);
+    return rc;
+}
+
+void lift_track_result_clear(lift_track_result_t *r)
+{
+    if (r == NULL) return;
+    free(r->rejected);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- Experiments --------------------------------------------------------------------------- */
+
+/* Runs a request answered by an Experiment and hands it to *out, detached from the reply. */
+static lift_err_t call_experiment(lift_client_t *self, const Lift__Request *req,
+                                  Lift__Experiment **out)
+{
+    if (out) *out = NULL;
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call_expect(self, req, LIFT__REPLY__BODY_EXPERIMENT, 1, 0, &reply);
+    if (rc != LIFT_OK) return rc;
+    if (out && reply->body_case == LIFT__REPLY__BODY_EXPERIMENT) {
+        *out = reply->experiment; /* unpack allocates each sub-message on its own */
+        reply->experiment = NULL;
+        reply->body_case = LIFT__REPLY__BODY__NOT_SET;
+    }
+    lift_reply_free(&reply);
+    return LIFT_OK;
+}
+
+lift_err_t lift_experiment_create(lift_client_t *self, const Lift__Experiment *def,
+                                  Lift__Experiment **out)
+{
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__CreateExperiment ce = LIFT__CREATE_EXPERIMENT__INIT;
+    ce.experiment = (Lift__Experiment *)def; /* pack only reads it */
+    req.body_case = LIFT__REQUEST__BODY_CREATE_EXPERIMENT;
+    req.create_experiment = &ce;
+    return call_experiment(self, &req, out);
+}
+
+lift_err_t lift_experiment_get(lift_client_t *self, const char *key, Lift__Experiment **out)
+{
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__GetExperiment ge = LIFT__GET_EXPERIMENT__INIT;
+    ge.key = (char *)key;
+    req.body_case = LIFT__REQUEST__BODY_GET_EXPERIMENT;
+    req.get_experiment = &ge;
+    return call_experiment(self, &req, out);
+}
+
+lift_err_t lift_experiment_change(lift_client_t *self, const char *key, int action, double coverage,
+                                  Lift__Experiment **out)
+{
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__ChangeExperiment ch = LIFT__CHANGE_EXPERIMENT__INIT;
+    ch.key = (char *)key;
+    ch.has_action = 1;
+    ch.action = (Lift__Action)action;
+    ch.has_coverage = action == LIFT__ACTION__ACTION_RAMP;
+    ch.coverage = coverage;
+    req.body_case = LIFT__REQUEST__BODY_CHANGE_EXPERIMENT;
+    req.change_experiment = &ch;
+    return call_experiment(self, &req, out);
+}
+
+lift_err_t lift_experiment_list(lift_client_t *self, int status, Lift__ExperimentList **out)
+{
+    *out = NULL;
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__ListExperiments le = LIFT__LIST_EXPERIMENTS__INIT;
+    le.has_status = status != 0;
+    le.status = (Lift__ExperimentStatus)status;
+    req.body_case = LIFT__REQUEST__BODY_LIST_EXPERIMENTS;
+    req.list_experiments = &le;
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_EXPERIMENTS, 1, 0, &reply);
+    if (rc != LIFT_OK) return rc;
+    if (reply->body_case == LIFT__REPLY__BODY_EXPERIMENTS) {
+        *out = reply->experiments;
+        reply->experiments = NULL;
+        reply->body_case = LIFT__REPLY__BODY__NOT_SET;
+    } else if ((*out = malloc(sizeof **out)) != NULL) { /* an empty list may come as no body */
+        lift__experiment_list__init(*out);
+    }
+    lift_reply_free(&reply);
+    if (*out == NULL) return set_err(self, LIFT_ERR_NOMEM, "out of memory");
+    return LIFT_OK;
+}
+
+void lift_experiment_free(Lift__Experiment **exp_p)
+{
+    if (exp_p && *exp_p) {
+        lift__experiment__free_unpacked(*exp_p, NULL);
+        *exp_p = NULL;
+    }
+}
+
+void lift_experiment_list_free(Lift__ExperimentList **list_p)
+{
+    if (list_p && *list_p) {
+        lift__experiment_list__free_unpacked(*list_p, NULL);
+        *list_p = NULL;
+    }
+}

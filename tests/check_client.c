@@ -1,0 +1,679 @@
+/* Check suite for the client library without a real liftd: name tables, and the Lazy Pirate
+ * loop against a fake ROUTER in a thread (dropped request, stale and garbage replies, timeout,
+ * server errors, typed results). Integration against a live liftd lives elsewhere. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "lift/client.h"
+
+Suite *client_suite(void);
+
+/* ---- fake server --------------------------------------------------------------------------- */
+
+typedef enum {
+    FAKE_DROP_FIRST,    /* ignore the first request, answer the others with a Pong "good" */
+    FAKE_STALE_FIRST,   /* answer with a wrong request_id ("stale"), then the right one */
+    FAKE_GARBAGE_FIRST, /* answer with undecodable bytes, then the right reply */
+    FAKE_SILENT,        /* never answer */
+    FAKE_CANNED         /* answer with fake->answer() */
+} fake_mode_t;
+
+#define FAKE_MAX 8
+
+typedef struct fake fake_t;
+struct fake {
+    char dir[64];             /* temp dir holding the ipc socket */
+    char endpoint[128];       /* ipc://dir/sock */
+    void *ctx;                /* the fake's own ZeroMQ context */
+    void *router;             /* bound ROUTER, used only by the thread once started */
+    pthread_t thread;         /* the server loop */
+    fake_mode_t mode;         /* behaviour */
+    int expect;               /* requests to take before the thread ends */
+    int seen;                 /* requests taken (read after join) */
+    uint64_t ids[FAKE_MAX];   /* their request_ids */
+    uint8_t *bytes[FAKE_MAX]; /* their raw bytes */
+    size_t sizes[FAKE_MAX];   /* their sizes */
+    int checks_failed;        /* the answer callback's own assertions that failed */
+    int first_two_identical;  /* requests 0 and 1 had the same bytes (set by fake_stop) */
+    void (*answer)(fake_t *f, const Lift__Request *req, Lift__Reply *reply); /* CANNED */
+    union { /* storage for a canned reply until it is packed */
+        struct {
+            Lift__Assignment as[3];    /* assignments */
+            Lift__Assignment *ptrs[3]; /* pointers to them */
+            Lift__AssignReply ar;      /* the body */
+            Lift__Status bad;          /* error of an invalid id */
+        } assign;                      /* answer_assign_batch */
+        struct {
+            Lift__TrackReply tr;  /* the body */
+            Lift__Rejected rej;   /* one rejected event */
+            Lift__Rejected *rejp; /* pointer to it */
+        } track;                  /* answer_track */
+        struct {
+            Lift__Experiment e; /* the body */
+            Lift__Arm arms[2];  /* its arms */
+            Lift__Arm *armp[2]; /* pointers to them */
+        } exp;                  /* answer_experiment */
+    } scratch;
+};
+
+static void send_reply(void *router, zmq_msg_t *identity, const Lift__Reply *reply)
+{
+    size_t len = lift__reply__get_packed_size(reply);
+    uint8_t *buf = malloc(len + 1);
+    lift__reply__pack(reply, buf);
+    zmq_msg_t id, body;
+    zmq_msg_init(&id);
+    zmq_msg_copy(&id, identity);
+    zmq_msg_init_size(&body, len);
+    memcpy(zmq_msg_data(&body), buf, len);
+    zmq_msg_send(&id, router, ZMQ_SNDMORE);
+    zmq_msg_send(&body, router, 0);
+    free(buf);
+}
+
+static void send_raw(void *router, zmq_msg_t *identity, const char *bytes)
+{
+    zmq_msg_t id;
+    zmq_msg_init(&id);
+    zmq_msg_copy(&id, identity);
+    zmq_msg_send(&id, router, ZMQ_SNDMORE);
+    zmq_send(router, bytes, strlen(bytes), 0);
+}
+
+static void pong_reply(void *router, zmq_msg_t *identity, uint64_t id, const char *version)
+{
+    Lift__Reply reply = LIFT__REPLY__INIT;
+    Lift__Status st = LIFT__STATUS__INIT;
+    Lift__Pong pong = LIFT__PONG__INIT;
+    pong.version = (char *)version;
+    reply.has_request_id = 1;
+    reply.request_id = id;
+    reply.status = &st;
+    reply.body_case = LIFT__REPLY__BODY_PONG;
+    reply.pong = &pong;
+    send_reply(router, identity, &reply);
+}
+
+static void *fake_loop(void *arg)
+{
+    fake_t *f = arg;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (f->seen < f->expect) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 8) break;
+        zmq_pollitem_t item = {f->router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 100) <= 0) continue;
+        zmq_msg_t identity, body;
+        zmq_msg_init(&identity);
+        zmq_msg_init(&body);
+        zmq_msg_recv(&identity, f->router, 0);
+        zmq_msg_recv(&body, f->router, 0);
+        Lift__Request *req = lift__request__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+        int n = f->seen++;
+        if (n < FAKE_MAX) {
+            f->sizes[n] = zmq_msg_size(&body);
+            f->bytes[n] = malloc(f->sizes[n] + 1);
+            memcpy(f->bytes[n], zmq_msg_data(&body), f->sizes[n]);
+            f->ids[n] = req ? req->request_id : 0;
+        }
+        if (req == NULL)
+            f->checks_failed++;
+        else if (f->mode == FAKE_DROP_FIRST && n > 0)
+            pong_reply(f->router, &identity, req->request_id, "good");
+        else if (f->mode == FAKE_STALE_FIRST) {
+            pong_reply(f->router, &identity, req->request_id + 1, "stale");
+            pong_reply(f->router, &identity, req->request_id, "good");
+        } else if (f->mode == FAKE_GARBAGE_FIRST) {
+            send_raw(f->router, &identity, "\xff\xff\xff not protobuf");
+            pong_reply(f->router, &identity, req->request_id, "good");
+        } else if (f->mode == FAKE_CANNED) {
+            Lift__Reply reply = LIFT__REPLY__INIT;
+            Lift__Status st = LIFT__STATUS__INIT;
+            reply.status = &st;
+            f->answer(f, req, &reply);
+            reply.has_request_id = 1;
+            reply.request_id = req->request_id;
+            send_reply(f->router, &identity, &reply);
+        }
+        if (req) lift__request__free_unpacked(req, NULL);
+        zmq_msg_close(&identity);
+        zmq_msg_close(&body);
+    }
+    return NULL;
+}
+
+static void fake_start(fake_t *f, fake_mode_t mode, int expect)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/lift-client-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(f->dir));
+    snprintf(f->endpoint, sizeof f->endpoint, "ipc://%s/sock", f->dir);
+    f->mode = mode;
+    f->expect = expect;
+    f->ctx = zmq_ctx_new();
+    f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
+    ck_assert_int_eq(zmq_bind(f->router, f->endpoint), 0);
+    ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_loop, f), 0);
+}
+
+static void fake_stop(fake_t *f)
+{
+    pthread_join(f->thread, NULL);
+    zmq_close(f->router);
+    zmq_ctx_term(f->ctx);
+    f->first_two_identical = f->seen >= 2 && f->sizes[0] == f->sizes[1] &&
+                             memcmp(f->bytes[0], f->bytes[1], f->sizes[0]) == 0;
+    for (int i = 0; i < FAKE_MAX; i++)
+        free(f->bytes[i]);
+    char path[128];
+    snprintf(path, sizeof path, "%s/sock", f->dir);
+    unlink(path);
+    rmdir(f->dir);
+}
+
+static lift_client_t *client_for(const fake_t *f, int timeout_ms, int attempts)
+{
+    lift_client_opts_t o = {timeout_ms, attempts};
+    lift_client_t *c = lift_client_new(f->endpoint, &o);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* ---- name tables --------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *(*name)(int);          /* lift_E_name */
+    int (*parse)(const char *, int *); /* lift_E_parse */
+    const char *(*names)(void);        /* lift_E_names */
+    int first, last;                   /* named values */
+    const char *sample;                /* a name and its value */
+    int sample_value;                  /* value of sample */
+} table_t;
+
+static const table_t tables[] = {
+    {lift_trigger_name, lift_trigger_parse, lift_trigger_names, 1, 5, "usage_threshold",
+     LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD},
+    {lift_stage_name, lift_stage_parse, lift_stage_names, 1, 5, "at_risk",
+     LIFT__STAGE__STAGE_AT_RISK},
+    {lift_channel_name, lift_channel_parse, lift_channel_names, 1, 5, "push_sms",
+     LIFT__CHANNEL__CHANNEL_PUSH_SMS},
+    {lift_status_name, lift_status_parse, lift_status_names, 1, 4, "paused",
+     LIFT__EXPERIMENT_STATUS__STATUS_PAUSED},
+    {lift_metric_name, lift_metric_parse, lift_metric_names, 1, 3, "revenue",
+     LIFT__METRIC__METRIC_REVENUE},
+    {lift_action_name, lift_action_parse, lift_action_names, 1, 5, "ramp",
+     LIFT__ACTION__ACTION_RAMP},
+    {lift_reason_name, lift_reason_parse, lift_reason_names, 0, 12, "outside_coverage",
+     LIFT__REASON__REASON_OUTSIDE_COVERAGE},
+    {lift_event_type_name, lift_event_type_parse, lift_event_type_names, 1, 6, "nps",
+     LIFT__EVENT_TYPE__EVENT_NPS},
+};
+
+START_TEST(test_names_round_trip)
+{
+    const table_t *t = &tables[_i];
+    for (int v = t->first; v <= t->last; v++) {
+        const char *name = t->name(v);
+        int back = -1;
+        ck_assert_int_eq(t->parse(name, &back), 0);
+        ck_assert_int_eq(back, v);
+        ck_assert_ptr_nonnull(strstr(t->names(), name));
+    }
+    int v = -7;
+    ck_assert_int_eq(t->parse(t->sample, &v), 0);
+    ck_assert_int_eq(v, t->sample_value);
+    ck_assert_str_eq(t->name(t->last + 1), "unknown");
+    ck_assert_str_eq(t->name(-1), "unknown");
+}
+END_TEST
+
+START_TEST(test_names_reject_unknown)
+{
+    const table_t *t = &tables[_i];
+    int v = 42;
+    ck_assert_int_eq(t->parse("bogus", &v), -1);
+    ck_assert_int_eq(t->parse("", &v), -1);
+    ck_assert_int_eq(t->parse(NULL, &v), -1);
+    ck_assert_int_eq(t->parse("unknown", &v), -1);
+    if (t->first == 1) {
+        ck_assert_str_eq(t->name(0), "unspecified");
+        ck_assert_int_eq(t->parse("unspecified", &v), -1);
+    }
+    char upper[64];
+    snprintf(upper, sizeof upper, "%s", t->sample);
+    for (char *p = upper; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    ck_assert_int_eq(t->parse(upper, &v), -1); /* names are exact, lower-case */
+    ck_assert_int_eq(v, 42);                   /* untouched on failure */
+}
+END_TEST
+
+START_TEST(test_err_names)
+{
+    ck_assert_str_eq(lift_err_name(LIFT_OK), "OK");
+    ck_assert_str_eq(lift_err_name(LIFT__CODE__INVALID_ARGUMENT), "INVALID_ARGUMENT");
+    ck_assert_str_eq(lift_err_name(LIFT__CODE__UNAVAILABLE), "UNAVAILABLE");
+    ck_assert_str_eq(lift_err_name(LIFT_ERR_PROTOCOL), "PROTOCOL");
+    ck_assert_str_eq(lift_err_name(55), "UNKNOWN");
+    ck_assert_str_eq(lift_strerror(LIFT_ERR_RESOURCE_EXHAUSTED), "server queue full: retry later");
+    ck_assert_str_eq(lift_strerror(-3), "unknown error");
+}
+END_TEST
+
+/* ---- Lazy Pirate --------------------------------------------------------------------------- */
+
+START_TEST(test_retry_after_dropped_request)
+{
+    fake_t f;
+    fake_start(&f, FAKE_DROP_FIRST, 2);
+    lift_client_t *c = client_for(&f, 300, 3);
+    char version[32];
+    ck_assert_int_eq(lift_ping(c, version, sizeof version, NULL), LIFT_OK);
+    ck_assert_str_eq(version, "good");
+    ck_assert_str_eq(lift_client_error(c), "");
+    lift_client_destroy(&c);
+    ck_assert_ptr_null(c);
+    fake_stop(&f);
+    ck_assert_int_eq(f.seen, 2);
+    ck_assert_int_eq(f.checks_failed, 0);
+    ck_assert(f.ids[0] == f.ids[1]);  /* the resend is the same request... */
+    ck_assert(f.first_two_identical); /* ...byte for byte */
+}
+END_TEST
+
+START_TEST(test_stale_reply_ignored)
+{
+    fake_t f;
+    fake_start(&f, FAKE_STALE_FIRST, 1);
+    lift_client_t *c = client_for(&f, 2000, 3);
+    char version[32];
+    ck_assert_int_eq(lift_ping(c, version, sizeof version, NULL), LIFT_OK);
+    ck_assert_str_eq(version, "good");
+    lift_client_destroy(&c);
+    fake_stop(&f);
+    ck_assert_int_eq(f.seen, 1); /* no resend: the right reply came within the attempt */
+}
+END_TEST
+
+START_TEST(test_garbage_reply_ignored)
+{
+    fake_t f;
+    fake_start(&f, FAKE_GARBAGE_FIRST, 1);
+    lift_client_t *c = client_for(&f, 2000, 1);
+    char version[32];
+    ck_assert_int_eq(lift_ping(c, version, sizeof version, NULL), LIFT_OK);
+    ck_assert_str_eq(version, "good");
+    lift_client_destroy(&c);
+    fake_stop(&f);
+}
+END_TEST
+
+START_TEST(test_request_ids_fresh)
+{
+    fake_t f;
+    fake_start(&f, FAKE_STALE_FIRST, 2);
+    lift_client_t *c = client_for(&f, 2000, 1);
+    ck_assert_int_eq(lift_ping(c, NULL, 0, NULL), LIFT_OK);
+    ck_assert_int_eq(lift_ping(c, NULL, 0, NULL), LIFT_OK);
+    lift_client_destroy(&c);
+    fake_stop(&f);
+    ck_assert_int_eq(f.seen, 2);
+    ck_assert(f.ids[0] != f.ids[1]);
+}
+END_TEST
+
+/* ---- typed calls --------------------------------------------------------------------------- */
+
+static void answer_assign_batch(fake_t *f, const Lift__Request *req, Lift__Reply *reply)
+{
+    Lift__Assignment *as = f->scratch.assign.as;
+    Lift__Assignment **ptrs = f->scratch.assign.ptrs;
+    Lift__AssignReply *ar = &f->scratch.assign.ar;
+    Lift__Status *bad = &f->scratch.assign.bad;
+    const Lift__AssignBatch *ab = req->assign_batch;
+    if (req->body_case != LIFT__REQUEST__BODY_ASSIGN_BATCH || ab->n_customer_ids != 3 ||
+        strcmp(ab->experiment_key, "exp") != 0 || ab->context == NULL ||
+        ab->context->trigger != LIFT__TRIGGER__TRIGGER_TEAM_GROWTH ||
+        ab->context->stage != LIFT__STAGE__STAGE_GROWTH || !ab->context->has_channel ||
+        !ab->context->billing_dispute || ab->context->has_open_support_ticket) {
+        f->checks_failed++;
+        return;
+    }
+    lift__assign_reply__init(ar);
+    lift__status__init(bad);
+    bad->code = LIFT__CODE__INVALID_ARGUMENT;
+    bad->message = "customer_id: control character at byte 1";
+    for (size_t i = 0; i < 3; i++) {
+        lift__assignment__init(&as[i]);
+        as[i].customer_id = ab->customer_ids[i];
+        as[i].has_in_experiment = as[i].has_eligible = as[i].has_arm_index = as[i].has_reason = 1;
+        ptrs[i] = &as[i];
+    }
+    as[0].in_experiment = as[0].eligible = 1;
+    as[0].arm_index = 1;
+    as[0].arm_name = "offer-immediate";
+    as[0].arm_payload = "offer:pro-annual-20";
+    as[0].has_first_exposure = as[0].first_exposure = 1;
+    as[1].arm_index = -1;
+    as[1].reason = LIFT__REASON__REASON_AT_RISK;
+    as[2].arm_index = -1;
+    as[2].reason = LIFT__REASON__REASON_INVALID;
+    as[2].error = bad;
+    ar->n_assignments = 3;
+    ar->assignments = ptrs;
+    reply->body_case = LIFT__REPLY__BODY_ASSIGN;
+    reply->assign = ar;
+}
+
+START_TEST(test_assign_batch_typed)
+{
+    fake_t f;
+    fake_start(&f, FAKE_CANNED, 1);
+    f.answer = answer_assign_batch;
+    lift_client_t *c = client_for(&f, 2000, 1);
+    const char *ids[] = {"c-1", "c-2", "c\x01"};
+    lift_context_t ctx = {LIFT__TRIGGER__TRIGGER_TEAM_GROWTH,
+                          LIFT__STAGE__STAGE_GROWTH,
+                          LIFT__CHANNEL__CHANNEL_EMAIL,
+                          0,
+                          false,
+                          true};
+    lift_assignment_t *out = NULL;
+    ck_assert_int_eq(lift_assign_batch(c, "exp", ids, 3, &ctx, &out), LIFT_OK);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out[0].customer_id, "c-1");
+    ck_assert(out[0].in_experiment && out[0].eligible && out[0].first_exposure);
+    ck_assert_int_eq(out[0].arm_index, 1);
+    ck_assert_str_eq(out[0].arm_name, "offer-immediate");
+    ck_assert_str_eq(out[0].arm_payload, "offer:pro-annual-20");
+    ck_assert(!out[1].in_experiment && !out[1].eligible);
+    ck_assert_int_eq(out[1].arm_index, -1);
+    ck_assert_ptr_null(out[1].arm_name);
+    ck_assert_str_eq(lift_reason_name(out[1].reason), "at_risk");
+    ck_assert_int_eq(out[2].error_code, LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(out[2].error, "customer_id: control character at byte 1");
+    lift_assignments_free(out);
+    lift_client_destroy(&c);
+    fake_stop(&f);
+    ck_assert_int_eq(f.checks_failed, 0);
+}
+END_TEST
+
+static void answer_track(fake_t *f, const Lift__Request *req, Lift__Reply *reply)
+{
+    Lift__TrackReply *tr = &f->scratch.track.tr;
+    Lift__Rejected *rej = &f->scratch.track.rej;
+    f->scratch.track.rejp = rej;
+    const Lift__Track *t = req->track;
+    if (f->seen == 1) { /* first attempt: busy */
+        reply->status->code = LIFT__CODE__RESOURCE_EXHAUSTED;
+        return;
+    }
+    if (req->body_case != LIFT__REQUEST__BODY_TRACK || t->n_events != 2 ||
+        strcmp(t->events[0]->event_id, "inv-1") != 0 || !t->events[0]->has_amount_minor ||
+        t->events[0]->amount_minor != 4900 || t->events[0]->has_arm ||
+        t->events[0]->has_nps_score || !t->events[1]->has_nps_score ||
+        t->events[1]->nps_score != 11 || t->events[1]->has_amount_minor) {
+        f->checks_failed++;
+        return;
+    }
+    lift__track_reply__init(tr);
+    lift__rejected__init(rej);
+    tr->has_accepted = 1;
+    tr->accepted = 1;
+    rej->has_index = 1;
+    rej->index = 1;
+    rej->event_id = "nps-7";
+    rej->field = "events[1].nps_score";
+    rej->reason = "11 is above 10";
+    tr->n_rejected = 1;
+    tr->rejected = &f->scratch.track.rejp;
+    reply->body_case = LIFT__REPLY__BODY_TRACK;
+    reply->track = tr;
+}
+
+START_TEST(test_track_typed_and_retries_busy)
+{
+    fake_t f;
+    fake_start(&f, FAKE_CANNED, 2);
+    f.answer = answer_track;
+    lift_client_t *c = client_for(&f, 2000, 3);
+    lift_event_t ev[2] = {
+        {"inv-1", "c-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 1767225600000, NULL, -1, true, 4900,
+         "USD", "basic", "pro", -1},
+        {"nps-7", "c-1", LIFT__EVENT_TYPE__EVENT_NPS, 1767225600000, NULL, -1, false, 0, NULL, NULL,
+         NULL, 11},
+    };
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(c, ev, 2, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 1);
+    ck_assert_uint_eq(r.duplicates, 0);
+    ck_assert_uint_eq(r.n_rejected, 1);
+    ck_assert_uint_eq(r.rejected[0].index, 1);
+    ck_assert_str_eq(r.rejected[0].event_id, "nps-7");
+    ck_assert_str_eq(r.rejected[0].field, "events[1].nps_score");
+    ck_assert_str_eq(r.rejected[0].reason, "11 is above 10");
+    lift_track_result_clear(&r);
+    ck_assert_ptr_null(r.rejected);
+    lift_client_destroy(&c);
+    fake_stop(&f);
+    ck_assert_int_eq(f.seen, 2);
+    ck_assert_int_eq(f.checks_failed, 0);
+}
+END_TEST
+
+static void answer_experiment(fake_t *f, const Lift__Request *req, Lift__Reply *reply)
+{
+    Lift__Experiment *e = &f->scratch.exp.e;
+    Lift__Arm *arms = f->scratch.exp.arms;
+    Lift__Arm **armp = f->scratch.exp.armp;
+    if (req->body_case != LIFT__REQUEST__BODY_GET_EXPERIMENT ||
+        strcmp(req->get_experiment->key, "k") != 0) {
+        f->checks_failed++;
+        return;
+    }
+    lift__experiment__init(e);
+    lift__arm__init(&arms[0]);
+    lift__arm__init(&arms[1]);
+    armp[0] = &arms[0];
+    armp[1] = &arms[1];
+    arms[0].name = "holdout";
+    arms[1].name = "offer";
+    e->key = "k";
+    e->n_arms = 2;
+    e->arms = armp;
+    e->has_status = 1;
+    e->status = LIFT__EXPERIMENT_STATUS__STATUS_RUNNING;
+    reply->body_case = LIFT__REPLY__BODY_EXPERIMENT;
+    reply->experiment = e;
+}
+
+START_TEST(test_experiment_get_detached)
+{
+    fake_t f;
+    fake_start(&f, FAKE_CANNED, 1);
+    f.answer = answer_experiment;
+    lift_client_t *c = client_for(&f, 2000, 1);
+    Lift__Experiment *e = NULL;
+    ck_assert_int_eq(lift_experiment_get(c, "k", &e), LIFT_OK);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e->key, "k");
+    ck_assert_uint_eq(e->n_arms, 2);
+    ck_assert_str_eq(e->arms[1]->name, "offer");
+    ck_assert_int_eq(e->status, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING);
+    lift_experiment_free(&e); /* a leak or double free here shows under ASan/valgrind */
+    ck_assert_ptr_null(e);
+    lift_client_destroy(&c);
+    fake_stop(&f);
+    ck_assert_int_eq(f.checks_failed, 0);
+}
+END_TEST
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+START_TEST(test_timeout_message)
+{
+    fake_t f;
+    fake_start(&f, FAKE_SILENT, 2);
+    lift_client_t *c = client_for(&f, 150, 2);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__Ping ping = LIFT__PING__INIT;
+    req.body_case = LIFT__REQUEST__BODY_PING;
+    req.ping = &ping;
+    Lift__Reply *reply = (Lift__Reply *)&req; /* must be reset to NULL */
+    char err[256];
+    ck_assert_int_eq(lift_call(c, &req, &reply, err, sizeof err), LIFT_ERR_UNAVAILABLE);
+    double ms = elapsed_ms(&t0);
+    ck_assert_ptr_null(reply);
+    char want[256];
+    snprintf(want, sizeof want, "no reply from %s after 2 attempts of 150 ms", f.endpoint);
+    ck_assert_str_eq(err, want);
+    ck_assert_str_eq(lift_client_error(c), want);
+    ck_assert_msg(ms >= 290 && ms < 2000, "took %.0f ms", ms);
+    ck_assert(!req.has_request_id); /* the caller's request is not modified */
+    lift_client_destroy(&c);
+    fake_stop(&f);
+    ck_assert_int_eq(f.seen, 2); /* the second attempt reached the server on a fresh socket */
+}
+END_TEST
+
+START_TEST(test_no_server)
+{
+    char dir[] = "/tmp/lift-client-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char ep[128];
+    snprintf(ep, sizeof ep, "ipc://%s/nobody", dir);
+    lift_client_opts_t o = {100, 3};
+    lift_client_t *c = lift_client_new(ep, &o);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(lift_ping(c, NULL, 0, NULL), LIFT_ERR_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(lift_client_error(c), "after 3 attempts of 100 ms"));
+    lift_client_destroy(&c);
+    rmdir(dir);
+}
+END_TEST
+
+static void answer_invalid(fake_t *f, const Lift__Request *req, Lift__Reply *reply)
+{
+    (void)f;
+    (void)req;
+    reply->status->code = LIFT__CODE__INVALID_ARGUMENT;
+    reply->status->message = "weight 1.5 is above 1";
+    reply->status->field = "experiment.arms[1].weight";
+}
+
+START_TEST(test_server_error)
+{
+    fake_t f;
+    fake_start(&f, FAKE_CANNED, 2);
+    f.answer = answer_invalid;
+    lift_client_t *c = client_for(&f, 2000, 3);
+    Lift__Experiment def = LIFT__EXPERIMENT__INIT;
+    def.key = "k";
+    Lift__Experiment *out = (Lift__Experiment *)&def;
+    ck_assert_int_eq(lift_experiment_create(c, &def, &out), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(lift_client_error(c), "experiment.arms[1].weight: weight 1.5 is above 1");
+    ck_assert_str_eq(lift_client_error_field(c), "experiment.arms[1].weight");
+    /* lift_call hands out the reply of a failed request too. */
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__Ping ping = LIFT__PING__INIT;
+    req.body_case = LIFT__REQUEST__BODY_PING;
+    req.ping = &ping;
+    Lift__Reply *reply = NULL;
+    char err[8]; /* truncated, never overflowed */
+    ck_assert_int_eq(lift_call(c, &req, &reply, err, sizeof err), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(err, "experim");
+    ck_assert_ptr_nonnull(reply);
+    ck_assert_int_eq(reply->status->code, LIFT__CODE__INVALID_ARGUMENT);
+    lift_reply_free(&reply);
+    ck_assert_ptr_null(reply);
+    lift_client_destroy(&c);
+    fake_stop(&f);
+    ck_assert_int_eq(f.seen, 2); /* an error reply is an answer: no resend */
+}
+END_TEST
+
+/* ---- limits -------------------------------------------------------------------------------- */
+
+START_TEST(test_batch_bounds)
+{
+    lift_client_opts_t o = {50, 1};
+    lift_client_t *c = lift_client_new("ipc:///nonexistent/lift-test", &o);
+    ck_assert_ptr_nonnull(c);
+    const char *ids[] = {"a"};
+    lift_assignment_t *out = (lift_assignment_t *)ids;
+    ck_assert_int_eq(lift_assign_batch(c, "k", ids, 0, NULL, &out), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(out);
+    ck_assert_int_eq(lift_assign_batch(c, "k", ids, LIFT_BATCH_MAX + 1, NULL, &out),
+                     LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(lift_client_error(c), "10001"));
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(c, NULL, 0, &r), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_uint_eq(r.n_rejected, 0);
+    lift_track_result_clear(&r);
+    lift_client_destroy(&c);
+    lift_client_destroy(&c); /* NULL is fine */
+    lift_client_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_bad_endpoint)
+{
+    ck_assert_ptr_null(lift_client_new("not-an-endpoint", NULL));
+    ck_assert_ptr_null(lift_client_new("", NULL));
+    ck_assert_ptr_null(lift_client_new(NULL, NULL));
+}
+END_TEST
+
+Suite *client_suite(void)
+{
+    Suite *s = suite_create("client");
+    int ntables = (int)(sizeof tables / sizeof tables[0]);
+
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 20);
+    tcase_add_loop_test(core, test_names_round_trip, 0, ntables);
+    tcase_add_test(core, test_err_names);
+    tcase_add_test(core, test_retry_after_dropped_request);
+    tcase_add_test(core, test_stale_reply_ignored);
+    tcase_add_test(core, test_garbage_reply_ignored);
+    tcase_add_test(core, test_request_ids_fresh);
+    tcase_add_test(core, test_assign_batch_typed);
+    tcase_add_test(core, test_track_typed_and_retries_busy);
+    tcase_add_test(core, test_experiment_get_detached);
+    suite_add_tcase(s, core);
+
+    TCase *errors = tcase_create("errors");
+    tcase_set_timeout(errors, 20);
+    tcase_add_loop_test(errors, test_names_reject_unknown, 0, ntables);
+    tcase_add_test(errors, test_timeout_message);
+    tcase_add_test(errors, test_no_server);
+    tcase_add_test(errors, test_server_error);
+    suite_add_tcase(s, errors);
+
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 20);
+    tcase_add_test(limits, test_batch_bounds);
+    tcase_add_test(limits, test_bad_endpoint);
+    suite_add_tcase(s, limits);
+    return s;
+}

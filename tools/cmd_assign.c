@@ -1,0 +1,262 @@
+/* liftctl assign: asks liftd which arm customers get in one context (Assign for --customer,
+ * AssignBatch of up to 10,000 ids per request for --customers FILE) and prints one line each.
+ * Eligibility and hashing happen in liftd; this file only validates flags and formats results. */
+#include "liftctl.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *key;    /* experiment key */
+    lift_context_t ctx; /* decision context, shared by every customer */
+    int json;           /* JSON lines instead of TSV */
+    long invalid;       /* customers the server (or the length check) rejected */
+} assign_run_t;
+
+static void assign_help(void)
+{
+    printf("usage: liftctl assign EXPERIMENT (--customer ID | --customers FILE)\n"
+           "                      --trigger T --stage S --channel C [--trigger-time T]\n"
+           "                      [--open-ticket] [--billing-dispute]\n"
+           "\n"
+           "Asks liftd for each customer's arm in this context (recording the first eligible\n"
+           "decision as the customer's exposure) and prints `id<TAB>arm_index<TAB>arm_name`,\n"
+           "or `id<TAB>-1<TAB>none` when not in the experiment or not eligible. With --json: one\n"
+           "JSON object per line with eligible, reason, first_exposure and payload.\n"
+           "\n"
+           "  --customer ID        one customer (1..%d bytes of UTF-8)\n"
+           "  --customers FILE     one id per line, `-` = stdin; blank lines are skipped;\n"
+           "                       sent in batches of up to %d\n"
+           "  --trigger T          %s\n"
+           "  --stage S            %s\n"
+           "  --channel C          %s\n"
+           "  --trigger-time T     when the trigger fired: 2026-11-30T09:00:00Z or epoch ms\n"
+           "  --open-ticket        the customer has an open support ticket (suppressed)\n"
+           "  --billing-dispute    the customer is in a billing dispute (suppressed)\n"
+           "\n"
+           "exit status: 0 ok, 1 server error or a rejected customer id, 2 usage error\n",
+           LIFT_CUSTOMER_ID_MAX, LIFT_BATCH_MAX, lift_trigger_names(), lift_stage_names(),
+           lift_channel_names());
+}
+
+static void print_assignment(assign_run_t *run, const char *id, const lift_assignment_t *a,
+                             long line)
+{
+    if (a->error) {
+        run->invalid++;
+        if (line > 0)
+            fprintf(stderr, "liftctl: line %ld: %s: %s\n", line, lift_err_name(a->error_code),
+                    a->error);
+        else
+            fprintf(stderr, "liftctl: --customer: %s: %s\n", lift_err_name(a->error_code),
+                    a->error);
+    }
+    if (!run->json) {
+        if (a->in_experiment)
+            printf("%s\t%d\t%s\n", id, a->arm_index, a->arm_name ? a->arm_name : "");
+        else
+            printf("%s\t-1\tnone\n", id);
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "customer_id", json_string(id));
+    json_object_set_new(o, "in_experiment", json_boolean(a->in_experiment));
+    json_object_set_new(o, "eligible", json_boolean(a->eligible));
+    json_object_set_new(o, "reason", json_string(lift_reason_name(a->reason)));
+    json_object_set_new(o, "arm_index", json_integer(a->in_experiment ? a->arm_index : -1));
+    json_object_set_new(o, "arm_name",
+                        a->in_experiment && a->arm_name ? json_string(a->arm_name) : json_null());
+    json_object_set_new(o, "payload", a->arm_payload ? json_string(a->arm_payload) : json_null());
+    json_object_set_new(o, "first_exposure", json_boolean(a->first_exposure));
+    if (a->error) json_object_set_new(o, "error", json_string(a->error));
+    json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(o);
+}
+
+/* A customer id that is too long to send: reported like a server rejection. */
+static void print_too_long(assign_run_t *run, const char *id, long line)
+{
+    lift_assignment_t a = {0};
+    char msg[96];
+    snprintf(msg, sizeof msg, "customer_id: %zu bytes, at most %d", strlen(id),
+             LIFT_CUSTOMER_ID_MAX);
+    a.arm_index = -1;
+    a.reason = LIFT__REASON__REASON_INVALID;
+    a.error_code = LIFT_ERR_INVALID_ARGUMENT;
+    a.error = msg;
+    print_assignment(run, id, &a, line);
+}
+
+/* Sends one batch; prints its results. 0, or an exit code. */
+static int flush(lift_client_t *c, assign_run_t *run, char **ids, const long *lines, size_t n)
+{
+    lift_assignment_t *out = NULL;
+    lift_err_t err = lift_assign_batch(c, run->key, (const char *const *)ids, n, &run->ctx, &out);
+    if (err != LIFT_OK) return liftctl_fail(c, err);
+    for (size_t i = 0; i < n; i++)
+        print_assignment(run, ids[i], &out[i], lines[i]);
+    lift_assignments_free(out);
+    return 0;
+}
+
+static int assign_file(lift_client_t *c, assign_run_t *run, const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (f == NULL) {
+        perror("liftctl: --customers");
+        return LIFTCTL_USAGE;
+    }
+    char **ids = calloc(LIFT_BATCH_MAX, sizeof *ids);
+    long *lines = calloc(LIFT_BATCH_MAX, sizeof *lines);
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    long line = 0;
+    ssize_t len;
+    int rc = 0;
+    if (ids == NULL || lines == NULL) {
+        fprintf(stderr, "liftctl: out of memory\n");
+        rc = LIFTCTL_ERR;
+        goto done;
+    }
+    while (rc == 0 && (len = getline(&buf, &cap, f)) >= 0) {
+        line++;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+            buf[--len] = '\0';
+        if (len == 0) continue;
+        if ((size_t)len != strlen(buf) || len > LIFT_CUSTOMER_ID_MAX) {
+            print_too_long(run, buf, line); /* also catches NUL bytes (strlen differs) */
+            continue;
+        }
+        if ((ids[n] = strdup(buf)) == NULL) {
+            fprintf(stderr, "liftctl: out of memory\n");
+            rc = LIFTCTL_ERR;
+            break;
+        }
+        lines[n++] = line;
+        if (n == LIFT_BATCH_MAX) {
+            rc = flush(c, run, ids, lines, n);
+            while (n > 0)
+                free(ids[--n]);
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        perror("liftctl: --customers");
+        rc = LIFTCTL_ERR;
+    }
+    if (rc == 0 && n > 0) rc = flush(c, run, ids, lines, n);
+done:
+    while (ids && n > 0)
+        free(ids[--n]);
+    free(ids);
+    free(lines);
+    free(buf);
+    if (f != stdin) fclose(f);
+    return rc;
+}
+
+int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
+{
+    liftctl_opts_t o = *opts;
+    assign_run_t run = {0};
+    const char *customer = NULL, *file = NULL;
+    int have_trigger = 0, have_stage = 0, have_channel = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v, *a = argv[i];
+        int r, g;
+        if (liftctl_is_help(a)) {
+            assign_help();
+            return LIFTCTL_OK;
+        }
+        if ((g = liftctl_global_flag(&o, argc, argv, &i)) != 0) {
+            if (g < 0) return LIFTCTL_USAGE;
+            continue;
+        }
+        if (strcmp(a, "--open-ticket") == 0) {
+            run.ctx.open_support_ticket = true;
+            continue;
+        }
+        if (strcmp(a, "--billing-dispute") == 0) {
+            run.ctx.billing_dispute = true;
+            continue;
+        }
+        if ((r = liftctl_flag(argc, argv, &i, "--customer", &v)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
+            size_t n = strlen(v);
+            if (n < 1 || n > LIFT_CUSTOMER_ID_MAX) {
+                fprintf(stderr, "liftctl: --customer: %zu bytes, must be 1..%d\n", n,
+                        LIFT_CUSTOMER_ID_MAX);
+                return LIFTCTL_USAGE;
+            }
+            customer = v;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--customers", &v)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
+            file = v;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--trigger", &v)) != 0) {
+            if (r < 0 || liftctl_parse_enum("--trigger", v, lift_trigger_parse, lift_trigger_names,
+                                            &run.ctx.trigger) != 0)
+                return LIFTCTL_USAGE;
+            have_trigger = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--stage", &v)) != 0) {
+            if (r < 0 || liftctl_parse_enum("--stage", v, lift_stage_parse, lift_stage_names,
+                                            &run.ctx.stage) != 0)
+                return LIFTCTL_USAGE;
+            have_stage = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--channel", &v)) != 0) {
+            if (r < 0 || liftctl_parse_enum("--channel", v, lift_channel_parse, lift_channel_names,
+                                            &run.ctx.channel) != 0)
+                return LIFTCTL_USAGE;
+            have_channel = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--trigger-time", &v)) != 0) {
+            if (r < 0 || liftctl_parse_time("--trigger-time", v, &run.ctx.trigger_time_ms) != 0)
+                return LIFTCTL_USAGE;
+            if (run.ctx.trigger_time_ms == 0) {
+                fprintf(stderr, "liftctl: --trigger-time: must be after 1970-01-01T00:00:00Z\n");
+                return LIFTCTL_USAGE;
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return liftctl_usage_error("assign", "assign: unknown flag '%s'", a);
+        } else if (run.key == NULL) {
+            run.key = a;
+        } else {
+            return liftctl_usage_error("assign", "assign: unexpected argument '%s'", a);
+        }
+    }
+    if (run.key == NULL)
+        return liftctl_usage_error("assign", "assign: missing EXPERIMENT (its key)");
+    if ((customer == NULL) == (file == NULL))
+        return liftctl_usage_error("assign",
+                                   "assign: give exactly one of --customer ID or --customers FILE");
+    if (!have_trigger || !have_stage || !have_channel)
+        return liftctl_usage_error(
+            "assign", "assign: missing %s (a decision needs trigger, stage and channel)",
+            !have_trigger ? "--trigger"
+            : !have_stage ? "--stage"
+                          : "--channel");
+    run.json = o.json;
+    lift_client_t *c = liftctl_connect(&o);
+    if (c == NULL) return LIFTCTL_USAGE;
+    int rc;
+    if (customer) {
+        lift_assignment_t a;
+        lift_err_t err = lift_assign(c, run.key, customer, &run.ctx, &a);
+        if (err != LIFT_OK) {
+            rc = liftctl_fail(c, err);
+        } else {
+            print_assignment(&run, customer, &a, 0);
+            lift_assignment_clear(&a);
+            rc = LIFTCTL_OK;
+        }
+    } else {
+        rc = assign_file(c, &run, file);
+    }
+    lift_client_destroy(&c);
+    if (rc == 0 && run.invalid > 0) {
+        fprintf(stderr, "liftctl: %ld customer id%s rejected\n", run.invalid,
+                run.invalid == 1 ? "" : "s");
+        rc = LIFTCTL_ERR;
+    }
+    return rc;
+}
