@@ -27,7 +27,7 @@ struct ingest {
     size_t cap_undo;            /* allocated entries in undo */
 };
 
-static uint64_t hash_id(const char *s, size_t n)
+uint64_t ingest_hash(const char *s, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
@@ -348,7 +348,7 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
             (*n_rejects)++;
             continue;
         }
-        uint64_t h = hash_id(e->event_id, strlen(e->event_id));
+        uint64_t h = ingest_hash(e->event_id, strlen(e->event_id));
         int found = find(self, h, e->event_id);
         if (found < 0)
             goto store_fail;

@@ -56,6 +56,10 @@ void ingest_rolled_back(ingest_t *self);
 /* Events in the index (stored events, committed or pending). */
 uint64_t ingest_count(const ingest_t *self);
 
+/* The index key of an event id (FNV-1a 64 with a Murmur3 finaliser); the store keeps it in
+ * events.h so the index can be rebuilt without re-hashing. Thread-safe. */
+uint64_t ingest_hash(const char *event_id, size_t len);
+
 /* Validate an ISO 4217-looking code (three upper-case letters). Returns 0 / -1. */
 int ingest_currency_check(const char *code);
 

@@ -1,0 +1,289 @@
+/* bench_ingest: end-to-end ingestion through liftd with 10 million events already stored and
+ * exactly-once on, next to a bare SQLite loop appending the same rows with the same pragmas;
+ * also liftd's restart time with those 10M events and its peak RSS. Loopback (ipc) only,
+ * bounded counts. Usage: bench_ingest [stored_events] [sent_events] [clients] */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "lift/client.h"
+#include "store.h"
+
+#define BATCH 1000
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The row every path stores: a conversion with an amount and plans. */
+static void fill(store_event_t *e, char *id, size_t idlen, char *cust, size_t custlen, long k,
+                 int64_t ts)
+{
+    snprintf(id, idlen, "inv-%010ld", k);
+    snprintf(cust, custlen, "cust-%ld", k % 1000000);
+    memset(e, 0, sizeof *e);
+    e->h = ingest_hash(id, strlen(id));
+    e->event_id = id;
+    e->customer_id = cust;
+    e->type = 3;
+    e->ts_ms = ts;
+    e->has_amount = 1;
+    e->amount_minor = 1000 + k % 9000;
+    e->plan_from = "starter";
+    e->plan_to = "pro";
+    e->nps = -1;
+    e->received_ms = ts;
+}
+
+static int generate(const char *dir, long n)
+{
+    char err[256], id[32], cust[32];
+    store_t *st = store_open(dir, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "bench_ingest: %s\n", err);
+        return -1;
+    }
+    int64_t ts = wall_ms() - 86400000LL;
+    for (long k = 0; k < n;) {
+        if (store_begin(st, err, sizeof err) < 0)
+            return -1;
+        for (long j = 0; j < 200000 && k < n; j++, k++) {
+            store_event_t e;
+            int64_t rid;
+            fill(&e, id, sizeof id, cust, sizeof cust, k, ts);
+            if (store_event_insert(st, &e, &rid) < 0) {
+                fprintf(stderr, "bench_ingest: insert: %s\n", store_errmsg(st));
+                return -1;
+            }
+        }
+        if (store_commit(st, err, sizeof err) < 0)
+            return -1;
+    }
+    store_destroy(&st);
+    return 0;
+}
+
+static pid_t spawn_liftd(const char *liftd, const char *ep, const char *data)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(liftd, liftd, "--endpoint", ep, "--data", data, "--log-level", "warn", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static double wait_ready(const char *ep)
+{
+    double t0 = now_s();
+    lift_client_opts_t o = {.timeout_ms = 100, .attempts = 1};
+    lift_client_t *c = lift_client_new(ep, &o);
+    while (lift_ping(c, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 60)
+        ;
+    lift_client_destroy(&c);
+    return now_s() - t0;
+}
+
+static long peak_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    long kb = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+typedef struct {
+    const char *ep;   /* endpoint */
+    long first;       /* first event number */
+    long count;       /* events to send */
+    long accepted;    /* result */
+    int failed;       /* result */
+} sender_t;
+
+static void *send_events(void *arg)
+{
+    sender_t *s = arg;
+    lift_client_opts_t o = {.timeout_ms = 30000, .attempts = 3};
+    lift_client_t *c = lift_client_new(s->ep, &o);
+    lift_event_t *evs = calloc(BATCH, sizeof *evs);
+    char(*ids)[32] = calloc(BATCH, 32);
+    char(*custs)[32] = calloc(BATCH, 32);
+    int64_t ts = wall_ms() - 3600000;
+    for (long k = s->first; k < s->first + s->count; k += BATCH) {
+        for (int i = 0; i < BATCH; i++) {
+            store_event_t e;
+            fill(&e, ids[i], 32, custs[i], 32, k + i, ts);
+            lift_event_t le = {.event_id = ids[i], .customer_id = custs[i], .type = 3,
+                               .timestamp_ms = ts, .has_amount = true,
+                               .amount_minor = e.amount_minor, .plan_from = "starter",
+                               .plan_to = "pro"};
+            evs[i] = le;
+        }
+        lift_track_result_t r;
+        if (lift_track(c, evs, BATCH, &r) != LIFT_OK) {
+            fprintf(stderr, "bench_ingest: track: %s\n", lift_client_error(c));
+            s->failed = 1;
+            break;
+        }
+        s->accepted += r.accepted;
+        lift_track_result_clear(&r);
+    }
+    free(evs);
+    free(ids);
+    free(custs);
+    lift_client_destroy(&c);
+    return NULL;
+}
+
+/* The bare baseline: the same rows appended with the same pragmas, one commit per batch. */
+static double bare_append(const char *dir, long first, long n)
+{
+    char path[512], id[32], cust[32];
+    snprintf(path, sizeof path, "%s/bare.db", dir);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        return 0;
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-131072;"
+                 "CREATE TABLE events (id INTEGER PRIMARY KEY, h INTEGER NOT NULL, event_id TEXT "
+                 "NOT NULL, customer_id TEXT NOT NULL, type INTEGER NOT NULL, ts_ms INTEGER NOT "
+                 "NULL, experiment_id INTEGER, arm INTEGER, amount_minor INTEGER, plan_from TEXT, "
+                 "plan_to TEXT, nps INTEGER, received_ms INTEGER NOT NULL);",
+                 NULL, NULL, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO events (h, event_id, customer_id, type, ts_ms, experiment_id, "
+                       "arm, amount_minor, plan_from, plan_to, nps, received_ms) VALUES "
+                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                       -1, &st, NULL);
+    int64_t ts = wall_ms();
+    double t0 = now_s();
+    for (long k = first; k < first + n; k += BATCH) {
+        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        for (long j = k; j < k + BATCH; j++) {
+            store_event_t e;
+            fill(&e, id, sizeof id, cust, sizeof cust, j, ts);
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)e.h);
+            sqlite3_bind_text(st, 2, e.event_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, e.customer_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 4, e.type);
+            sqlite3_bind_int64(st, 5, e.ts_ms);
+            sqlite3_bind_int64(st, 8, e.amount_minor);
+            sqlite3_bind_text(st, 9, e.plan_from, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 10, e.plan_to, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 12, e.received_ms);
+            sqlite3_step(st);
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+        }
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    double dt = now_s() - t0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return (double)n / dt;
+}
+
+static long arg(int argc, char **argv, int i, long def)
+{
+    if (argc <= i)
+        return def;
+    char *end;
+    long v = strtol(argv[i], &end, 10);
+    if (*end || v <= 0) {
+        fprintf(stderr, "bench_ingest: argument %d: '%s' is not a positive number\n", i, argv[i]);
+        exit(2);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    long stored = arg(argc, argv, 1, 10000000), sent = arg(argc, argv, 2, 2000000);
+    int clients = (int)arg(argc, argv, 3, 4);
+    sent = (sent / (BATCH * clients)) * BATCH * clients;
+    const char *b = getenv("LIFT_BUILD");
+    char liftd[512], dir[256], data[300], ep[320];
+    snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
+    snprintf(dir, sizeof dir, "%s/lift-bench-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(ep, sizeof ep, "ipc://%s/lift.sock", dir);
+
+    double t0 = now_s();
+    if (generate(data, stored) < 0)
+        return 1;
+    printf("ingest: generated %ld stored events in %.1f s (fixture)\n", stored, now_s() - t0);
+
+    pid_t pid = spawn_liftd(liftd, ep, data);
+    double ready = wait_ready(ep);
+    printf("ingest: liftd start with %ld events stored: %.2f s to first reply (target <= 3 s)\n",
+           stored, ready);
+
+    pthread_t th[16];
+    sender_t s[16];
+    if (clients > 16)
+        clients = 16;
+    t0 = now_s();
+    for (int i = 0; i < clients; i++) {
+        s[i] = (sender_t){.ep = ep, .first = stored + (long)i * (sent / clients),
+                          .count = sent / clients};
+        pthread_create(&th[i], NULL, send_events, &s[i]);
+    }
+    long accepted = 0;
+    int failed = 0;
+    for (int i = 0; i < clients; i++) {
+        pthread_join(th[i], NULL);
+        accepted += s[i].accepted;
+        failed |= s[i].failed;
+    }
+    double dt = now_s() - t0;
+    double rate = (double)accepted / dt;
+    long rss = peak_rss_kb(pid);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    printf("ingest: liftd %ld events in batches of %d from %d clients: %.0f events/s "
+           "(target >= 300000)%s\n",
+           accepted, BATCH, clients, rate, failed ? " [FAILED]" : "");
+    printf("ingest: liftd peak RSS %.1f MiB (event index + page cache)\n", (double)rss / 1024);
+
+    double bare = bare_append(dir, stored, sent);
+    printf("ingest: bare SQLite append, same rows and pragmas, %d per commit: %.0f rows/s\n",
+           BATCH, bare);
+    printf("ingest: ratio liftd / bare = %.2f (target >= 0.6)\n", bare > 0 ? rate / bare : 0);
+
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_ingest: could not remove %s\n", dir);
+    return failed;
+}
