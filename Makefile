@@ -139,6 +139,11 @@ memcheck: deps
 	  --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  $(B)/check_lift
 
+# 100 rounds of SIGKILL during ingestion (make check runs a few).
+soak: deps
+	@$(MAKE) --no-print-directory progs $(B)/check_lift
+	LIFT_BUILD=$(B) LIFT_SOAK_ROUNDS=100 CK_RUN_SUITE=ingest CK_RUN_CASE=crash $(B)/check_lift
+
 bench: deps
 	@$(MAKE) --no-print-directory progs $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; LIFT_BUILD=$(B) $$b || exit 1; done

@@ -124,6 +124,15 @@ void lift_client_destroy(lift_client_t **self_p)
     *self_p = NULL;
 }
 
+int lift_client_set_timeout(lift_client_t *self, int timeout_ms)
+{
+    int old = self->timeout_ms;
+    self->timeout_ms = timeout_ms > 0 ? timeout_ms : LIFT_CLIENT_TIMEOUT_MS;
+    if (self->sock) /* a send on the open socket must not give up sooner either */
+        zmq_setsockopt(self->sock, ZMQ_SNDTIMEO, &self->timeout_ms, sizeof self->timeout_ms);
+    return old;
+}
+
 const char *lift_client_error(const lift_client_t *self)
 {
     return self ? self->err : "";
@@ -500,14 +509,14 @@ static void fill_event(Lift__Event *e, const lift_event_t *in)
     e->has_timestamp_ms = 1;
     e->timestamp_ms = in->timestamp_ms;
     e->experiment_key = (char *)in->experiment_key;
-    e->has_arm = in->arm >= 0;
+    e->has_arm = in->has_arm;
     e->arm = in->arm;
     e->has_amount_minor = in->has_amount;
     e->amount_minor = in->amount_minor;
     e->currency = (char *)in->currency;
     e->plan_from = (char *)in->plan_from;
     e->plan_to = (char *)in->plan_to;
-    e->has_nps_score = in->nps_score >= 0;
+    e->has_nps_score = in->has_nps;
     e->nps_score = in->nps_score;
 }
 
@@ -672,5 +681,37 @@ void lift_experiment_list_free(Lift__ExperimentList **list_p)
     if (list_p && *list_p) {
         lift__experiment_list__free_unpacked(*list_p, NULL);
         *list_p = NULL;
+    }
+}
+
+/* ---- Reports ------------------------------------------------------------------------------- */
+
+lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *rr, Lift__Report **out)
+{
+    *out = NULL;
+    Lift__Request req = LIFT__REQUEST__INIT;
+    req.body_case = LIFT__REQUEST__BODY_REPORT;
+    req.report = (Lift__ReportRequest *)rr; /* packed, never modified */
+    int saved = self->timeout_ms;
+    if (saved < LIFT_REPORT_TIMEOUT_MS) lift_client_set_timeout(self, LIFT_REPORT_TIMEOUT_MS);
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_REPORT, 0, 0, &reply);
+    if (self->timeout_ms != saved) lift_client_set_timeout(self, saved);
+    if (rc != LIFT_OK) return rc;
+    *out = reply->report; /* detach the body so that freeing the reply leaves it alone */
+    reply->report = NULL;
+    reply->body_case = LIFT__REPLY__BODY__NOT_SET;
+    lift_reply_free(&reply);
+    if (*out == NULL)
+        return set_err(self, LIFT_ERR_PROTOCOL, "report reply without a report from %s",
+                       self->endpoint);
+    return LIFT_OK;
+}
+
+void lift_report_free(Lift__Report **report_p)
+{
+    if (report_p && *report_p) {
+        lift__report__free_unpacked(*report_p, NULL);
+        *report_p = NULL;
     }
 }

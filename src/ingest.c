@@ -2,9 +2,11 @@
  * slots) and the undo log that keeps the index equal to what the store has committed. */
 #include "ingest.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "assign.h"
 #include "lift/lift.h"
@@ -25,7 +27,21 @@ struct ingest {
     slot_t *undo;               /* entries added since the last commit */
     size_t n_undo;              /* used entries in undo */
     size_t cap_undo;            /* allocated entries in undo */
+    char index_path[1024];      /* snapshot file, "" for none */
+    int from_snapshot;          /* 1: start-up read a snapshot */
 };
+
+#define SNAP_MAGIC "LIFTIDX1"
+
+/* Header of the snapshot file; the slots follow. Native byte order: it is a local cache that
+ * a full scan can always replace. */
+typedef struct {
+    char magic[8];     /* SNAP_MAGIC */
+    uint64_t mask;     /* capacity - 1 */
+    uint64_t count;    /* used slots */
+    int64_t max_id;    /* every event with row id <= max_id is in the slots */
+    uint64_t checksum; /* of the slots */
+} snap_header_t;
 
 uint64_t ingest_hash(const char *s, size_t n)
 {
@@ -108,6 +124,100 @@ static int scan_row(void *arg, int64_t id, uint64_t h)
     return index_add(arg, h, id) < 0 ? 1 : 0;
 }
 
+static uint64_t slots_checksum(const slot_t *slots, uint64_t n)
+{
+    uint64_t a = 0x9e3779b97f4a7c15ULL, b = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        a = (a ^ slots[i].h) * 0x100000001b3ULL;
+        b = (b + (uint64_t)slots[i].id) * 0xff51afd7ed558ccdULL + i;
+    }
+    return a ^ (b >> 1);
+}
+
+/* Read a snapshot if there is a valid one covering no more than what the store holds; a few
+ * entries are checked against the store so a file from another store is never trusted. */
+static int load_snapshot(ingest_t *self, int64_t max_id_now, int64_t *covered)
+{
+    snap_header_t hd;
+    FILE *f = fopen(self->index_path, "rb");
+    if (!f)
+        return -1;
+    slot_t *slots = NULL;
+    if (fread(&hd, sizeof hd, 1, f) != 1 || memcmp(hd.magic, SNAP_MAGIC, 8) != 0 ||
+        hd.mask < 0xffff || (hd.mask & (hd.mask + 1)) != 0 || hd.mask > (1ULL << 32) ||
+        hd.max_id < 0 || hd.max_id > max_id_now || hd.count > hd.mask)
+        goto fail;
+    slots = malloc((hd.mask + 1) * sizeof *slots);
+    if (!slots || fread(slots, sizeof *slots, hd.mask + 1, f) != hd.mask + 1 ||
+        slots_checksum(slots, hd.mask + 1) != hd.checksum)
+        goto fail;
+    uint64_t step = (hd.mask + 1) / 64, checked = 0;
+    char stored[INGEST_EVENT_ID_MAX + 2];
+    for (uint64_t i = 0; i <= hd.mask && checked < 64; i += step ? step : 1) {
+        uint64_t j = i;
+        while (j <= hd.mask && slots[j].id == 0)
+            j++;
+        if (j > hd.mask)
+            break;
+        if (store_event_id_at(self->store, slots[j].id, stored, sizeof stored) != 1 ||
+            ingest_hash(stored, strlen(stored)) != slots[j].h)
+            goto fail;
+        checked++;
+    }
+    fclose(f);
+    free(self->slots);
+    self->slots = slots;
+    self->mask = hd.mask;
+    self->count = hd.count;
+    *covered = hd.max_id;
+    return 0;
+fail:
+    free(slots);
+    fclose(f);
+    return -1;
+}
+
+int ingest_save(ingest_t *self, char *err, size_t errlen)
+{
+    char tmp[1100];
+    if (!self->index_path[0])
+        return 0;
+    snprintf(tmp, sizeof tmp, "%s.tmp", self->index_path);
+    int64_t max_id = store_event_max_id(self->store);
+    if (max_id < 0) {
+        snprintf(err, errlen, "cannot read the last event id: %s", store_errmsg(self->store));
+        return -1;
+    }
+    snap_header_t hd;
+    memset(&hd, 0, sizeof hd);
+    memcpy(hd.magic, SNAP_MAGIC, 8);
+    hd.mask = self->mask;
+    hd.count = self->count;
+    hd.max_id = max_id;
+    hd.checksum = slots_checksum(self->slots, self->mask + 1);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    int ok = fwrite(&hd, sizeof hd, 1, f) == 1 &&
+             fwrite(self->slots, sizeof *self->slots, self->mask + 1, f) == self->mask + 1;
+    ok = fflush(f) == 0 && ok;
+    ok = fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, self->index_path) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", self->index_path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int ingest_loaded_snapshot(const ingest_t *self)
+{
+    return self->from_snapshot;
+}
+
 int ingest_currency_check(const char *code)
 {
     if (!code || strlen(code) != 3)
@@ -135,23 +245,35 @@ ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_co
         goto fail;
     }
     memcpy(self->currency, cfg->currency, 4);
-    int64_t n = store_event_count(store);
+    snprintf(self->index_path, sizeof self->index_path, "%s",
+             cfg->index_path ? cfg->index_path : "");
+    int64_t n = store_event_max_id(store), covered = 0;
     if (n < 0) {
-        snprintf(err, errlen, "cannot count events: %s", store_errmsg(store));
+        snprintf(err, errlen, "cannot read the last event id: %s", store_errmsg(store));
         goto fail;
     }
-    /* Size the index once for what is stored (load <= 0.7), so start-up never rehashes. */
-    uint64_t cap = 1u << 16;
-    while ((uint64_t)n * 10 >= cap * 7)
-        cap <<= 1;
-    self->slots = calloc(cap, sizeof *self->slots);
-    if (!self->slots) {
-        snprintf(err, errlen, "out of memory for the event index (%llu slots)",
-                 (unsigned long long)cap);
-        goto fail;
+    if (self->index_path[0] && load_snapshot(self, n, &covered) == 0) {
+        self->from_snapshot = 1;
+        /* Make room for the events stored after the snapshot in one step. */
+        while ((self->count + (uint64_t)(n - covered)) * 10 > (self->mask + 1) * 7)
+            if (grow(self) < 0) {
+                snprintf(err, errlen, "out of memory for the event index");
+                goto fail;
+            }
+    } else {
+        /* Size the index once for what is stored (load <= 0.7), so start-up never rehashes. */
+        uint64_t cap = 1u << 16;
+        while ((uint64_t)n * 10 >= cap * 7)
+            cap <<= 1;
+        self->slots = calloc(cap, sizeof *self->slots);
+        if (!self->slots) {
+            snprintf(err, errlen, "out of memory for the event index (%llu slots)",
+                     (unsigned long long)cap);
+            goto fail;
+        }
+        self->mask = cap - 1;
     }
-    self->mask = cap - 1;
-    if (store_event_scan(store, scan_row, self) != 0) {
+    if (store_event_scan(store, covered, scan_row, self) != 0) {
         snprintf(err, errlen, "cannot load the event index: %s", store_errmsg(store));
         goto fail;
     }

@@ -22,6 +22,7 @@ typedef struct ingest ingest_t;
 typedef struct {
     const char *currency;  /* ISO 4217 code of the deployment, e.g. "USD" */
     int64_t clock_skew_ms; /* events more than this far in the future are rejected */
+    const char *index_path; /* snapshot of the event index (NULL: none); see ingest_save */
 } ingest_config_t;
 
 /* A rejected event of a batch. */
@@ -32,8 +33,9 @@ typedef struct {
     char reason[224];    /* names the value and the bound */
 } ingest_reject_t;
 
-/* Create and rebuild the dedup index from the store. Borrows store and registry.
- * Returns NULL with a message on failure. */
+/* Create and rebuild the dedup index: from the snapshot at cfg->index_path when there is a
+ * valid one (then only events stored after it are scanned), else from a full scan of the
+ * store. Borrows store and registry. Returns NULL with a message on failure. */
 ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_config_t *cfg,
                      char *err, size_t errlen);
 void ingest_destroy(ingest_t **self_p);
@@ -52,6 +54,14 @@ void ingest_committed(ingest_t *self);
 
 /* That transaction rolled back: withdraw its index entries. */
 void ingest_rolled_back(ingest_t *self);
+
+/* Write the index to cfg->index_path (temp file + rename) so the next start reads it instead
+ * of scanning every event. Call only when every indexed event is committed (at shutdown).
+ * Returns 0, or -1 with a message. */
+int ingest_save(ingest_t *self, char *err, size_t errlen);
+
+/* How the last start-up built the index: 1 from a snapshot, 0 by a full scan. */
+int ingest_loaded_snapshot(const ingest_t *self);
 
 /* Events in the index (stored events, committed or pending). */
 uint64_t ingest_count(const ingest_t *self);

@@ -463,15 +463,18 @@ static uint8_t *canonical(const Lift__Experiment *in, size_t *len_out)
         if (!lists)
             return NULL;
         int *p = lists;
-        memcpy(p, src->triggers, src->n_triggers * sizeof *p);
+        if (src->n_triggers)
+            memcpy(p, src->triggers, src->n_triggers * sizeof *p);
         el.triggers = (Lift__Trigger *)p;
         el.n_triggers = canon_list(p, src->n_triggers);
         p += src->n_triggers;
-        memcpy(p, src->stages, src->n_stages * sizeof *p);
+        if (src->n_stages)
+            memcpy(p, src->stages, src->n_stages * sizeof *p);
         el.stages = (Lift__Stage *)p;
         el.n_stages = canon_list(p, src->n_stages);
         p += src->n_stages;
-        memcpy(p, src->channels, src->n_channels * sizeof *p);
+        if (src->n_channels)
+            memcpy(p, src->channels, src->n_channels * sizeof *p);
         el.channels = (Lift__Channel *)p;
         el.n_channels = canon_list(p, src->n_channels);
         x.eligibility = (el.n_triggers || el.n_stages || el.n_channels) ? &el : NULL;
@@ -639,33 +642,34 @@ int registry_change(registry_t *self, const char *key, int action, int has_cover
 
 /* ---- contexts and eligibility -------------------------------------------------------- */
 
+/* "<field>.<name>: <what> (one of <names>)" — formatted only when a check fails. */
+static int context_error(status_t *st, const char *field, const char *name, int has,
+                         const char *names)
+{
+    char f[96];
+    snprintf(f, sizeof f, "%s.%s", field, name);
+    return status_set(st, invalid_code, f, "%s: %s (one of %s)", f,
+                      has ? "not a known value" : "is required", names);
+}
+
 int registry_context_check(const Lift__Context *ctx, const char *field, int64_t now_ms,
                            status_t *st)
 {
-    char f[96];
     if (!ctx)
         return status_set(st, invalid_code, field,
                           "%s is required (trigger, stage and channel)", field);
-    snprintf(f, sizeof f, "%s.trigger", field);
     if (!ctx->has_trigger || ctx->trigger == 0 ||
         !protobuf_c_enum_descriptor_get_value(&lift__trigger__descriptor, ctx->trigger))
-        return status_set(st, invalid_code, f, "%s: %s (one of %s)", f,
-                          ctx->has_trigger ? "not a known value" : "is required",
-                          lift_trigger_names());
-    snprintf(f, sizeof f, "%s.stage", field);
+        return context_error(st, field, "trigger", ctx->has_trigger, lift_trigger_names());
     if (!ctx->has_stage || ctx->stage == 0 ||
         !protobuf_c_enum_descriptor_get_value(&lift__stage__descriptor, ctx->stage))
-        return status_set(st, invalid_code, f, "%s: %s (one of %s)", f,
-                          ctx->has_stage ? "not a known value" : "is required",
-                          lift_stage_names());
-    snprintf(f, sizeof f, "%s.channel", field);
+        return context_error(st, field, "stage", ctx->has_stage, lift_stage_names());
     if (!ctx->has_channel || ctx->channel == 0 ||
         !protobuf_c_enum_descriptor_get_value(&lift__channel__descriptor, ctx->channel))
-        return status_set(st, invalid_code, f, "%s: %s (one of %s)", f,
-                          ctx->has_channel ? "not a known value" : "is required",
-                          lift_channel_names());
+        return context_error(st, field, "channel", ctx->has_channel, lift_channel_names());
     if (ctx->has_trigger_time_ms &&
         (ctx->trigger_time_ms < LIFT_TIME_MIN_MS || ctx->trigger_time_ms > now_ms + CLOCK_SKEW_MS)) {
+        char f[96];
         snprintf(f, sizeof f, "%s.trigger_time_ms", field);
         return status_set(st, invalid_code, f,
                           "%s: %lld is outside [2000-01-01, now + 24 h] (%lld..%lld ms)", f,

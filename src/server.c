@@ -85,7 +85,10 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
                  cfg->currency, cfg->data_dir, stored, stored);
         goto fail;
     }
-    ingest_config_t icfg = {.currency = cfg->currency, .clock_skew_ms = cfg->clock_skew_ms};
+    char index_path[1100];
+    snprintf(index_path, sizeof index_path, "%s/event-index", cfg->data_dir);
+    ingest_config_t icfg = {.currency = cfg->currency, .clock_skew_ms = cfg->clock_skew_ms,
+                            .index_path = index_path};
     self->ingest = ingest_new(self->store, self->registry, &icfg, err, errlen);
     if (!self->ingest)
         goto fail;
@@ -115,10 +118,10 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         goto fail;
     }
     log_emit(cfg->log_level, LOG_INFO, "listening",
-             "endpoint=%s data=%s schema=%d experiments=%d events=%llu currency=%s",
+             "endpoint=%s data=%s schema=%d experiments=%d events=%llu index=%s currency=%s",
              cfg->endpoint, cfg->data_dir, store_schema_version(self->store),
              registry_count(self->registry), (unsigned long long)ingest_count(self->ingest),
-             cfg->currency);
+             ingest_loaded_snapshot(self->ingest) ? "snapshot" : "scan", cfg->currency);
     return self;
 fail:
     server_destroy(&self);
@@ -224,11 +227,11 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         log_emit(self->cfg.log_level, LOG_DEBUG, "bad_request", "reason=\"%s\"", why);
 
     p->request_id = req ? req->request_id : 0;
-    if (unavailable || store_savepoint(self->store) < 0) {
-        snprintf(msg, sizeof msg, "store unavailable, retry: %.280s",
-                 unavailable ? unavailable : store_errmsg(self->store));
+    if (unavailable) {
+        snprintf(msg, sizeof msg, "store unavailable, retry: %.280s", unavailable);
         handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
     } else {
+        store_request_begin(self->store);
         if (handlers_handle(self->handlers, req, why, now, &p->out) < 0) {
             free(p->out.bytes);
             memset(&p->out, 0, sizeof p->out);
@@ -236,10 +239,13 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
                                  "out of memory while handling the request", &p->out);
             p->out.failed = 1;
         }
-        if (p->out.failed)
-            store_savepoint_rollback(self->store);
-        else
-            store_savepoint_release(self->store);
+        if (store_request_end(self->store, !p->out.failed) < 0 && !p->out.failed) {
+            free(p->out.bytes);
+            snprintf(msg, sizeof msg, "store unavailable, retry: %.280s",
+                     store_errmsg(self->store));
+            handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
+            p->out.wrote = 0;
+        }
     }
     if (req)
         lift__request__free_unpacked(req, NULL);
@@ -278,6 +284,9 @@ static int serve_batch(server_t *self)
         if (rc <= 0)
             break;
         writes += self->batch[n].out.wrote;
+        /* A read that saw no uncommitted write of this batch need not wait for the commit. */
+        if (writes == 0)
+            send_reply(self, &self->batch[n]);
         n++;
     }
     int committed = began && store_commit(self->store, err, sizeof err) == 0;
@@ -331,5 +340,9 @@ int server_run(server_t *self, volatile sig_atomic_t *stop)
     }
     log_emit(self->cfg.log_level, LOG_INFO, "stopping", "batches=%llu requests=%llu",
              (unsigned long long)self->batches, (unsigned long long)self->requests);
+    char err[512];
+    if (ingest_save(self->ingest, err, sizeof err) < 0)
+        log_emit(self->cfg.log_level, LOG_WARN, "index_not_saved",
+                 "reason=\"%s\" next_start=full_scan", err);
     return 0;
 }

@@ -48,14 +48,17 @@ int store_schema_version(store_t *self);
 
 /* Transactions. begin opens a write transaction; commit makes it durable (fsync'd, WAL,
  * synchronous=FULL) and returns 0, or -1 with the reason in err, after which the transaction
- * is rolled back. Savepoints nest inside a transaction so one request of a group-commit batch
- * can be undone alone. All return 0 / -1. */
+ * is rolled back. All return 0 / -1. */
 int store_begin(store_t *self, char *err, size_t errlen);
 int store_commit(store_t *self, char *err, size_t errlen);
 void store_rollback(store_t *self);
-int store_savepoint(store_t *self);
-int store_savepoint_release(store_t *self);
-int store_savepoint_rollback(store_t *self);
+
+/* One request of a group-commit batch, so that it can be undone alone: request_begin marks
+ * the start, and a savepoint is opened lazily before the request's first write (most requests
+ * of a batch only read). request_end releases it (keep = 1) or rolls the request's writes
+ * back (keep = 0). Return 0 / -1. */
+void store_request_begin(store_t *self);
+int store_request_end(store_t *self, int keep);
 
 /* Last SQLite error text, for logs. */
 const char *store_errmsg(store_t *self);
@@ -110,13 +113,15 @@ int store_event_insert(store_t *self, const store_event_t *e, int64_t *id_out);
 /* The event_id stored at row id into buf. Returns 1 found, 0 not, -1 error. */
 int store_event_id_at(store_t *self, int64_t id, char *buf, size_t len);
 
-/* Call cb(arg, row id, h) for every stored event, in row order; cb returns non-zero to stop.
- * Returns 0, cb's value, or -1 on a store error. Used to rebuild the dedup index at start. */
+/* Call cb(arg, row id, h) for every stored event with row id > after_id, in row order; cb
+ * returns non-zero to stop. Returns 0, cb's value, or -1 on a store error. Used to rebuild the
+ * dedup index at start. */
 typedef int (*store_event_scan_cb)(void *arg, int64_t id, uint64_t h);
-int store_event_scan(store_t *self, store_event_scan_cb cb, void *arg);
+int store_event_scan(store_t *self, int64_t after_id, store_event_scan_cb cb, void *arg);
 
-/* Number of stored events, or -1. */
-int64_t store_event_count(store_t *self);
+/* Largest event row id (0 when there are none; rows are append-only, so it bounds the count),
+ * or -1 on error. O(log n). */
+int64_t store_event_max_id(store_t *self);
 
 /* Deployment settings (e.g. "currency"). get returns 1 and copies the value, 0 when unset,
  * -1 on error; set returns 0 / -1 (inside or outside a transaction). */
@@ -125,5 +130,58 @@ int store_meta_set(store_t *self, const char *key, const char *value);
 
 /* PRAGMA integrity_check: returns 0 when "ok", -1 otherwise (message in err). */
 int store_integrity_check(store_t *self, char *err, size_t errlen);
+
+/* ---- read side: report threads ----------------------------------------------------------
+ * A store_reader_t is a separate read-only connection (SQLITE_OPEN_READONLY) for one report
+ * thread: WAL lets it read a consistent snapshot while the writer keeps committing. One
+ * reader per thread; a reader is not shared between threads. It has a large page cache and
+ * memory-maps the database, because a report scans every event. */
+typedef struct store_reader store_reader_t;
+
+/* Open a reader on the store in directory `dir` (which store_open must have created).
+ * Returns NULL with a message in err on failure. The caller owns the result. */
+store_reader_t *store_reader_open(const char *dir, char *err, size_t errlen);
+
+/* Close and free; accepts NULL; sets *self_p to NULL. Ends an open read transaction. */
+void store_reader_destroy(store_reader_t **self_p);
+
+/* Read transaction = one snapshot: every read between begin and end sees the same committed
+ * state. Calls nest (a counter): only the outermost begin/end start and finish the snapshot.
+ * begin returns 0, or -1 with the reason in err. */
+int store_reader_begin(store_reader_t *self, char *err, size_t errlen);
+void store_reader_end(store_reader_t *self);
+
+/* Last SQLite error text of the reader, for messages. */
+const char *store_reader_errmsg(store_reader_t *self);
+
+/* Call cb for every exposure of experiment_id (customer order). The row's customer pointer
+ * is borrowed for the call only; experiment_id is set. cb returns 0 to go on, non-zero to
+ * stop (that value is returned). Returns 0 after all rows, or -1 on a store error. */
+typedef int (*store_exposure_cb)(void *arg, const store_exposure_t *row);
+int store_reader_exposures(store_reader_t *self, int64_t experiment_id, store_exposure_cb cb,
+                           void *arg);
+
+/* One event as a report reads it (the columns a report needs, nothing else). */
+typedef struct {
+    const char *customer;  /* customer id bytes, not NUL-terminated; borrowed for the call */
+    size_t customer_len;   /* bytes in customer */
+    int type;              /* EventType value */
+    int64_t ts_ms;         /* when it happened */
+    int64_t experiment_id; /* impression/click: experiment id; 0 = none */
+    int arm;               /* impression/click: arm index; -1 = none */
+    int64_t amount_minor;  /* conversion/refund amount; 0 = none */
+    int nps;               /* NPS score, -1 when none */
+} store_event_row_t;
+
+/* Call cb for every stored event with from_ms <= ts_ms < to_ms, in storage order (one full
+ * scan: events have no secondary index). Same callback contract as store_reader_exposures.
+ * Returns 0, cb's non-zero value, or -1 on a store error. */
+typedef int (*store_event_row_cb)(void *arg, const store_event_row_t *row);
+int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
+                        store_event_row_cb cb, void *arg);
+
+/* Number of exposures of an experiment / of all stored events, or -1 on error. */
+int64_t store_reader_exposure_count(store_reader_t *self, int64_t experiment_id);
+int64_t store_reader_event_count(store_reader_t *self);
 
 #endif

@@ -98,8 +98,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "arm, amount_minor, plan_from, plan_to, nps, received_ms) VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_EVENT_ID_AT] = "SELECT event_id FROM events WHERE id = ?1",
-    [ST_EVENT_SCAN] = "SELECT id, h FROM events",
-    [ST_EVENT_COUNT] = "SELECT count(*) FROM events",
+    [ST_EVENT_SCAN] = "SELECT id, h FROM events WHERE id > ?1",
+    [ST_EVENT_COUNT] = "SELECT coalesce(max(id), 0) FROM events",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
 };
@@ -108,6 +108,8 @@ struct store {
     sqlite3 *db;                 /* the connection (one writer) */
     sqlite3_stmt *st[ST_COUNT];  /* prepared statements, indexed by ST_* */
     int in_txn;                  /* inside BEGIN ... COMMIT */
+    int sp_wanted;               /* a request is running: open a savepoint before writing */
+    int sp_open;                 /* the request's savepoint is open */
 };
 
 static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -268,26 +270,41 @@ void store_rollback(store_t *self)
     self->in_txn = 0;
 }
 
-int store_savepoint(store_t *self)
+void store_request_begin(store_t *self)
 {
-    return step_done(self, ST_SAVEPOINT);
+    self->sp_wanted = 1;
+    self->sp_open = 0;
 }
 
-int store_savepoint_release(store_t *self)
+/* Called first by every write: opens the request's savepoint on its first write. */
+static int before_write(store_t *self)
 {
-    return step_done(self, ST_RELEASE);
+    if (self->sp_wanted && !self->sp_open) {
+        if (step_done(self, ST_SAVEPOINT) < 0)
+            return -1;
+        self->sp_open = 1;
+    }
+    return 0;
 }
 
-int store_savepoint_rollback(store_t *self)
+int store_request_end(store_t *self, int keep)
 {
-    if (step_done(self, ST_ROLLBACK_TO) < 0)
-        return -1;
-    return step_done(self, ST_RELEASE);
+    int rc = 0;
+    if (self->sp_open) {
+        if (!keep)
+            rc = step_done(self, ST_ROLLBACK_TO);
+        if (step_done(self, ST_RELEASE) < 0)
+            rc = -1;
+    }
+    self->sp_wanted = self->sp_open = 0;
+    return rc;
 }
 
 int store_experiment_insert(store_t *self, const char *key, int status, const void *def,
                             size_t def_len, double coverage, int64_t now_ms, int64_t *id_out)
 {
+    if (before_write(self) < 0)
+        return -1;
     sqlite3_stmt *st = self->st[ST_EXP_INSERT];
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, status);
@@ -303,6 +320,8 @@ int store_experiment_insert(store_t *self, const char *key, int status, const vo
 int store_experiment_update(store_t *self, int64_t id, int status, double coverage,
                             int64_t started_ms, int64_t now_ms)
 {
+    if (before_write(self) < 0)
+        return -1;
     sqlite3_stmt *st = self->st[ST_EXP_UPDATE];
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, status);
@@ -363,6 +382,8 @@ int store_exposure_arm(store_t *self, int64_t experiment_id, const char *custome
 
 int store_exposure_insert(store_t *self, const store_exposure_t *e)
 {
+    if (before_write(self) < 0)
+        return -1;
     sqlite3_stmt *st = self->st[ST_EXPO_INSERT];
     sqlite3_bind_int64(st, 1, e->experiment_id);
     sqlite3_bind_text(st, 2, e->customer, (int)e->customer_len, SQLITE_STATIC);
@@ -420,6 +441,8 @@ int store_integrity_check(store_t *self, char *err, size_t errlen)
 
 int store_event_insert(store_t *self, const store_event_t *e, int64_t *id_out)
 {
+    if (before_write(self) < 0)
+        return -1;
     sqlite3_stmt *st = self->st[ST_EVENT_INSERT];
     sqlite3_bind_int64(st, 1, (sqlite3_int64)e->h);
     sqlite3_bind_text(st, 2, e->event_id, -1, SQLITE_STATIC);
@@ -461,10 +484,11 @@ int store_event_id_at(store_t *self, int64_t id, char *buf, size_t len)
     return ret;
 }
 
-int store_event_scan(store_t *self, store_event_scan_cb cb, void *arg)
+int store_event_scan(store_t *self, int64_t after_id, store_event_scan_cb cb, void *arg)
 {
     sqlite3_stmt *st = self->st[ST_EVENT_SCAN];
     int rc, ret = 0;
+    sqlite3_bind_int64(st, 1, after_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if ((ret = cb(arg, sqlite3_column_int64(st, 0),
                       (uint64_t)sqlite3_column_int64(st, 1))) != 0)
@@ -476,7 +500,7 @@ int store_event_scan(store_t *self, store_event_scan_cb cb, void *arg)
     return ret;
 }
 
-int64_t store_event_count(store_t *self)
+int64_t store_event_max_id(store_t *self)
 {
     sqlite3_stmt *st = self->st[ST_EVENT_COUNT];
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -503,8 +527,224 @@ int store_meta_get(store_t *self, const char *key, char *buf, size_t len)
 
 int store_meta_set(store_t *self, const char *key, const char *value)
 {
+    if (before_write(self) < 0)
+        return -1;
     sqlite3_stmt *st = self->st[ST_META_SET];
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     return step_done(self, ST_META_SET);
+}
+
+/* ---- read side ---------------------------------------------------------------------------
+ * A second connection, read-only, for report threads. WAL gives it a snapshot that the writer
+ * does not block; the page cache is large and the file memory-mapped, because a report scans
+ * every event and a scan through mmap avoids copying each page into the cache. */
+
+enum {
+    RD_BEGIN,
+    RD_END,
+    RD_EXPOSURES,
+    RD_EVENTS,
+    RD_EXPO_COUNT,
+    RD_EVENT_COUNT,
+    RD_SNAPSHOT,
+    RD_COUNT
+};
+
+static const char *const rd_sql[RD_COUNT] = {
+    [RD_BEGIN] = "BEGIN",
+    [RD_END] = "COMMIT",
+    [RD_EXPOSURES] = "SELECT customer_id, arm, trigger, stage, channel, trigger_ms, decided_ms "
+                     "FROM exposures WHERE experiment_id = ?1",
+    /* Columns in table order: SQLite decodes a record left to right. The range test on ts_ms
+     * runs inside the VDBE, so rows outside the window never reach the callback. */
+    [RD_EVENTS] = "SELECT customer_id, type, ts_ms, experiment_id, arm, amount_minor, nps "
+                  "FROM events WHERE ts_ms >= ?1 AND ts_ms < ?2",
+    [RD_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
+    [RD_EVENT_COUNT] = "SELECT count(*) FROM events",
+    [RD_SNAPSHOT] = "SELECT count(*) FROM experiments",
+};
+
+struct store_reader {
+    sqlite3 *db;                /* read-only connection */
+    sqlite3_stmt *st[RD_COUNT]; /* prepared statements, indexed by RD_* */
+    int depth;                  /* nesting of store_reader_begin */
+};
+
+store_reader_t *store_reader_open(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    store_reader_t *self = NULL;
+    if ((size_t)snprintf(path, sizeof path, "%s/lift.db", dir) >= sizeof path) {
+        snprintf(err, errlen, "data directory path too long (%zu bytes)", strlen(dir));
+        return NULL;
+    }
+    self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s read-only: %s", path,
+                 self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(self->db, 5000);
+    sqlite3_extended_result_codes(self->db, 1);
+    /* 256 MiB of page cache; mmap up to SQLite's compile-time limit (2 GiB by default). */
+    if (exec_sql(self->db, "PRAGMA cache_size = -262144", err, errlen) < 0 ||
+        exec_sql(self->db, "PRAGMA mmap_size = 17179869184", err, errlen) < 0 ||
+        exec_sql(self->db, "PRAGMA temp_store = MEMORY", err, errlen) < 0)
+        goto fail;
+    for (int i = 0; i < RD_COUNT; i++) {
+        if (sqlite3_prepare_v3(self->db, rd_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->st[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "prepare %s: %s", rd_sql[i], sqlite3_errmsg(self->db));
+            goto fail;
+        }
+    }
+    return self;
+fail:
+    store_reader_destroy(&self);
+    return NULL;
+}
+
+void store_reader_destroy(store_reader_t **self_p)
+{
+    store_reader_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->db && !sqlite3_get_autocommit(self->db))
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+    for (int i = 0; i < RD_COUNT; i++)
+        sqlite3_finalize(self->st[i]);
+    if (self->db)
+        sqlite3_close(self->db);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *store_reader_errmsg(store_reader_t *self)
+{
+    return sqlite3_errmsg(self->db);
+}
+
+int store_reader_begin(store_reader_t *self, char *err, size_t errlen)
+{
+    if (self->depth > 0) {
+        self->depth++;
+        return 0;
+    }
+    sqlite3_stmt *st = self->st[RD_BEGIN];
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "begin read: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    /* A deferred BEGIN takes its snapshot at the first read: take it now, so that the
+     * snapshot is the state at begin, not at whichever read happens to come first. */
+    st = self->st[RD_SNAPSHOT];
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
+        snprintf(err, errlen, "begin read: %s", sqlite3_errmsg(self->db));
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    self->depth = 1;
+    return 0;
+}
+
+void store_reader_end(store_reader_t *self)
+{
+    if (self->depth <= 0)
+        return;
+    if (--self->depth > 0)
+        return;
+    sqlite3_stmt *st = self->st[RD_END];
+    sqlite3_step(st);
+    sqlite3_reset(st);
+    if (!sqlite3_get_autocommit(self->db))
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_reader_exposures(store_reader_t *self, int64_t experiment_id, store_exposure_cb cb,
+                           void *arg)
+{
+    sqlite3_stmt *st = self->st[RD_EXPOSURES];
+    int rc, ret = 0;
+    sqlite3_bind_int64(st, 1, experiment_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* column_blob on a TEXT value returns its bytes without a UTF-8 conversion or copy */
+        store_exposure_t row = {
+            .experiment_id = experiment_id,
+            .customer = (const char *)sqlite3_column_blob(st, 0),
+            .customer_len = (size_t)sqlite3_column_bytes(st, 0),
+            .arm = sqlite3_column_int(st, 1),
+            .trigger = sqlite3_column_int(st, 2),
+            .stage = sqlite3_column_int(st, 3),
+            .channel = sqlite3_column_int(st, 4),
+            .trigger_ms = sqlite3_column_int64(st, 5),
+            .decided_ms = sqlite3_column_int64(st, 6),
+        };
+        if (!row.customer)
+            row.customer = "";
+        if ((ret = cb(arg, &row)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
+                        store_event_row_cb cb, void *arg)
+{
+    sqlite3_stmt *st = self->st[RD_EVENTS];
+    int rc, ret = 0;
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_event_row_t row;
+        row.customer = (const char *)sqlite3_column_blob(st, 0);
+        row.customer_len = (size_t)sqlite3_column_bytes(st, 0);
+        if (!row.customer)
+            row.customer = "";
+        row.type = sqlite3_column_int(st, 1);
+        row.ts_ms = sqlite3_column_int64(st, 2);
+        /* NULL columns read as 0; arm and nps need "none" distinct from 0 */
+        row.experiment_id = sqlite3_column_int64(st, 3);
+        row.arm = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4);
+        row.amount_minor = sqlite3_column_int64(st, 5);
+        row.nps = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
+        if ((ret = cb(arg, &row)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int64_t store_reader_exposure_count(store_reader_t *self, int64_t experiment_id)
+{
+    sqlite3_stmt *st = self->st[RD_EXPO_COUNT];
+    sqlite3_bind_int64(st, 1, experiment_id);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return n;
+}
+
+int64_t store_reader_event_count(store_reader_t *self)
+{
+    sqlite3_stmt *st = self->st[RD_EVENT_COUNT];
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
 }

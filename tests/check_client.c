@@ -455,10 +455,11 @@ START_TEST(test_track_typed_and_retries_busy)
     f.answer = answer_track;
     lift_client_t *c = client_for(&f, 2000, 3);
     lift_event_t ev[2] = {
-        {"inv-1", "c-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 1767225600000, NULL, -1, true, 4900,
-         "USD", "basic", "pro", -1},
-        {"nps-7", "c-1", LIFT__EVENT_TYPE__EVENT_NPS, 1767225600000, NULL, -1, false, 0, NULL, NULL,
-         NULL, 11},
+        {.event_id = "inv-1", .customer_id = "c-1", .type = LIFT__EVENT_TYPE__EVENT_CONVERSION,
+         .timestamp_ms = 1767225600000, .has_amount = true, .amount_minor = 4900,
+         .currency = "USD", .plan_from = "basic", .plan_to = "pro"},
+        {.event_id = "nps-7", .customer_id = "c-1", .type = LIFT__EVENT_TYPE__EVENT_NPS,
+         .timestamp_ms = 1767225600000, .has_nps = true, .nps_score = 11},
     };
     lift_track_result_t r;
     ck_assert_int_eq(lift_track(c, ev, 2, &r), LIFT_OK);

@@ -51,17 +51,20 @@ static void teardown(void)
 static lift_event_t ev(const char *id, int type)
 {
     lift_event_t e = {.event_id = id, .customer_id = "cust-1", .type = type,
-                      .timestamp_ms = now_ms() - 1000, .arm = -1, .nps_score = -1};
+                      .timestamp_ms = now_ms() - 1000};
     if (type == LIFT__EVENT_TYPE__EVENT_IMPRESSION || type == LIFT__EVENT_TYPE__EVENT_CLICK) {
         e.experiment_key = "exp";
+        e.has_arm = true;
         e.arm = 1;
     }
     if (type == LIFT__EVENT_TYPE__EVENT_CONVERSION || type == LIFT__EVENT_TYPE__EVENT_REFUND) {
         e.has_amount = true;
         e.amount_minor = 4900;
     }
-    if (type == LIFT__EVENT_TYPE__EVENT_NPS)
+    if (type == LIFT__EVENT_TYPE__EVENT_NPS) {
+        e.has_nps = true;
         e.nps_score = 9;
+    }
     return e;
 }
 
@@ -142,7 +145,7 @@ START_TEST(test_validation_table)
     e.nps_score = 11;
     ROW("NPS 11", e, "nps_score", "0..10");
     e = ev("v11", LIFT__EVENT_TYPE__EVENT_NPS);
-    e.nps_score = -1;
+    e.has_nps = false;
     ROW("NPS missing", e, "nps_score", "required");
     e = ev("v12", LIFT__EVENT_TYPE__EVENT_IMPRESSION);
     e.experiment_key = NULL;
@@ -154,7 +157,7 @@ START_TEST(test_validation_table)
     e.arm = 2;
     ROW("arm out of range", e, "arm", "0..1");
     e = ev("v15", LIFT__EVENT_TYPE__EVENT_IMPRESSION);
-    e.arm = -1;
+    e.has_arm = false;
     ROW("impression without arm", e, "arm", "required");
     e = ev("v16", LIFT__EVENT_TYPE__EVENT_CHURN);
     e.has_amount = true;

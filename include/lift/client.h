@@ -13,6 +13,7 @@
 
 #define LIFT_CLIENT_TIMEOUT_MS 3000 /* default per-attempt timeout */
 #define LIFT_CLIENT_ATTEMPTS 3      /* default attempts per request */
+#define LIFT_REPORT_TIMEOUT_MS 60000 /* minimum per-attempt timeout of lift_report() */
 
 typedef struct lift_client lift_client_t;
 
@@ -30,6 +31,10 @@ lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *o
 
 /* Closes the socket and frees the client; accepts NULL and *self_p == NULL; sets *self_p = NULL. */
 void lift_client_destroy(lift_client_t **self_p);
+
+/* Sets the per-attempt timeout of later calls on this client (timeout_ms <= 0: the default
+ * LIFT_CLIENT_TIMEOUT_MS) and returns the previous one. Same thread rule as the client. */
+int lift_client_set_timeout(lift_client_t *self, int timeout_ms);
 
 /* The message of the last failed call on this client ("" after a success): the server's
  * Status.message (with the field when the message does not name it) or a client-side message.
@@ -110,13 +115,15 @@ typedef struct {
     int type;                   /* lift.EventType value (lift_event_type_parse) */
     int64_t timestamp_ms;       /* epoch ms */
     const char *experiment_key; /* impression/click: required; else NULL */
-    int arm;                    /* impression/click: the arm index; -1 = not sent */
+    bool has_arm;               /* arm is sent (impression, click) */
+    int arm;                    /* the arm index of the experiment */
     bool has_amount;            /* amount_minor is sent (conversion, refund) */
     int64_t amount_minor;       /* amount in integer minor units */
     const char *currency;       /* ISO 4217; NULL = the deployment's */
     const char *plan_from;      /* conversion: NULL = not sent */
     const char *plan_to;        /* conversion: NULL = not sent */
-    int nps_score;              /* nps: 0..10; -1 = not sent */
+    bool has_nps;               /* nps_score is sent (nps) */
+    int nps_score;              /* nps: 0..10 */
 } lift_event_t;
 
 typedef struct {
@@ -169,5 +176,18 @@ lift_err_t lift_experiment_list(lift_client_t *self, int status, Lift__Experimen
 /* Free results of the calls above; accept NULL and *p == NULL; set *p = NULL. */
 void lift_experiment_free(Lift__Experiment **exp_p);
 void lift_experiment_list_free(Lift__ExperimentList **list_p);
+
+/* ---- Reports ------------------------------------------------------------------------------- */
+
+/* Asks liftd for the incrementality report described by req (Report request; req is not
+ * modified or taken). A report may take seconds to compute, so each attempt waits at least
+ * LIFT_REPORT_TIMEOUT_MS (longer if the client's timeout is longer); a timed-out attempt is
+ * resent like any other request (a report is read-only). On LIFT_OK *out is the report, freed
+ * by the caller with lift_report_free(); on error *out = NULL and lift_client_error() says why
+ * (e.g. NOT_FOUND for an unknown experiment key). Same thread rule as the client. */
+lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *req, Lift__Report **out);
+
+/* Frees a report from lift_report(); accepts NULL and *report_p == NULL; sets *report_p = NULL. */
+void lift_report_free(Lift__Report **report_p);
 
 #endif

@@ -1,0 +1,1610 @@
+/* report: one experiment's incrementality report (lift.Report) from a read snapshot of the
+ * store — a per-customer fold of exposures and events, then stats/ for every estimate.
+ * It does not render, send or schedule anything (liftctl and the server do).
+ *
+ * Semantics (the README's "Reports" section says the same):
+ *  - Window [from, to) on each customer's exposure time = the exposure's trigger_ms (the
+ *    sender's trigger time, which a simulator may backdate). Defaults: to = now; from = the
+ *    experiment's start_ms, else started_ms, else the earliest exposure — lowered to the
+ *    earliest exposure when an exposure's trigger time is earlier (every stored exposure was
+ *    decided while the experiment ran, so a backdated trigger time must not drop it).
+ *  - Population = customers exposed in the window, by assigned arm (intent to treat);
+ *    arm 0 is the holdout. Exposures with an arm outside the definition are ignored (warned).
+ *  - Outcomes = the customer's events with exposure <= ts < to: revenue = Σ conversions −
+ *    Σ refunds (minor units, netted first, then capped above at the revenue-cap percentile
+ *    of the pooled per-customer revenue; a cap that comes out <= 0 — fewer converters than
+ *    the percentile's tail — is not applied, with a warning); converted = at least one
+ *    conversion; impressions and clicks of THIS experiment (events.experiment_id = id);
+ *    churned = a churn event within retention_window_days of exposure; NPS after = first
+ *    answer. Covariates = events with exposure − lookback <= ts < exposure: pre-period
+ *    revenue (CUPED's x, not capped) and NPS before = last answer. Other events are ignored.
+ *  - Revenue comparisons (each treatment arm vs the holdout): CUPED when asked and the
+ *    pre-period varies (lift_cuped; else Welch), incremental total / holdout cost / net of
+ *    cost_per_attempt × impressions by Welch on the CUPED-adjusted moments, and when
+ *    sequential every revenue estimate's interval and p-value is the always-valid one
+ *    (lift_sequential with N = n_T + n_C). Proportions (conversion, churn), CTR and CACE
+ *    keep fixed-horizon intervals (Estimate.sequential says which).
+ *  - Retention: Kaplan–Meier of days from the customer's first post-exposure conversion to
+ *    the first churn at or after it, censored at `to`; treated arm vs holdout ("organic").
+ *  - Segments: trigger/stage/channel of the exposure, delay = first impression of this
+ *    experiment − trigger_ms (<1h, 1-24h, 1-7d, >7d, no impression). A level with fewer than
+ *    REPORT_MIN_SEGMENT customers in an arm is listed with its counts, not estimated.
+ *  - Benjamini–Hochberg over the report's family: every distinct test shown — per treatment
+ *    arm revenue_diff (shared by incremental_total and holdout_cost, the same hypothesis),
+ *    relative_lift, net_incremental, conversion_diff, churn_diff, ctr_diff, cace, and per
+ *    segment level revenue_diff, relative_lift, conversion_diff. Descriptive per-arm figures
+ *    (NPS, conversion rate) and the weekly series (the same hypothesis over time) are not
+ *    in it and have no p_adjusted.
+ *  - Weekly: ISO weeks (Monday 00:00 UTC) from the week of `from` to the week of to − 1; the
+ *    point at the end E of a week uses customers exposed before E and events before E (the
+ *    last point equals the report), with its own cap. One event scan serves it: post-exposure
+ *    revenue events are kept per week and added to running per-customer totals.
+ *
+ * Performance: exposures go into an open-addressing hash map (customer id → index, ids in
+ * one arena); then one scan of the events in [from − lookback, to) folds each event into its
+ * customer with order-independent aggregates (sums, first/last times), so no event is stored
+ * except post-exposure revenue (for the weekly series) and churns (for retention). */
+#include "report.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lift/lift.h"
+#include "lift/stats.h"
+
+#define DAY_MS 86400000LL
+#define HOUR_MS 3600000LL
+#define WEEK_MS (7 * DAY_MS)
+#define MAX_ARMS 32
+#define NO_TIME INT64_MAX
+#define NO_IDX UINT32_MAX
+#define N_DIMS 4
+#define N_LEVELS 6 /* enum values 0..5 (0 = unspecified); delay uses 5 */
+#define DEFAULT_LOOKBACK_DAYS 30
+#define POWER_TARGET 0.8
+#define REPORT_TIME_MIN_MS 946684800000LL   /* 2000-01-01T00:00:00Z */
+#define REPORT_TIME_MAX_MS 32503680000000LL /* 3000-01-01T00:00:00Z */
+
+/* ---- arena: every byte of the report message ------------------------------------------ */
+
+typedef struct chunk {
+    struct chunk *next; /* older chunk */
+    size_t used;        /* bytes handed out */
+    size_t cap;         /* bytes in data */
+    alignas(max_align_t) unsigned char data[];
+} chunk_t;
+
+typedef struct {
+    chunk_t *head; /* newest chunk */
+} arena_t;
+
+/* The report and its arena in one block: report_free finds the arena from the message. */
+typedef struct {
+    arena_t arena;       /* owns every sub-message and string */
+    Lift__Report report; /* handed to the caller */
+} report_box_t;
+
+static void *arena_alloc(arena_t *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (!a->head || a->head->cap - a->head->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        chunk_t *c = calloc(1, sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = a->head->data + a->head->used;
+    a->head->used += n;
+    return p; /* zeroed: chunks come from calloc and are never reused */
+}
+
+static void arena_free(arena_t *a)
+{
+    chunk_t *c = a->head;
+    while (c) {
+        chunk_t *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = NULL;
+}
+
+static void *arena_init(arena_t *a, size_t n, const void *init)
+{
+    void *p = arena_alloc(a, n);
+    if (p)
+        memcpy(p, init, n);
+    return p;
+}
+
+/* A message of `type` set to its protobuf-c INIT value, in the arena; NULL when out of memory. */
+#define ANEW(a, type, init) ((type *)arena_init((a), sizeof(type), &(type)init))
+
+static char *arena_strdup(arena_t *a, const char *s)
+{
+    size_t n = strlen(s);
+    char *p = arena_alloc(a, n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+static void *arena_pb_alloc(void *data, size_t size)
+{
+    return arena_alloc(data, size);
+}
+
+static void arena_pb_free(void *data, void *p)
+{
+    (void)data;
+    (void)p; /* freed with the arena */
+}
+
+/* ---- options: the request resolved against the experiment's analysis settings ---------- */
+
+typedef struct {
+    int64_t from, to;         /* window on exposure time */
+    int from_given, to_given; /* set by the request */
+    double alpha;             /* two-sided error rate */
+    int sequential, cuped;    /* methods */
+    int64_t lookback_ms;      /* CUPED / NPS-before lookback */
+    double cap_pct;           /* revenue cap percentile, (50, 100] */
+    uint32_t ret_days[REPORT_MAX_RETENTION]; /* retention horizons */
+    size_t n_ret;             /* entries in ret_days */
+    int64_t cost;             /* cost per attempt, minor units */
+    double n_star;            /* sequential tuning */
+    int dims[N_DIMS];         /* requested dimensions, in request order, deduplicated */
+    size_t n_dims;            /* entries in dims */
+    int64_t churn_ms;         /* retention window for "churned" */
+    double mde;               /* relative MDE for power */
+} opts_t;
+
+static const char *const delay_names[] = {"<1h", "1-24h", "1-7d", ">7d", "no impression"};
+
+static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, int64_t now_ms,
+                   opts_t *o, status_t *st)
+{
+    const Lift__Analysis *an = exp->analysis;
+    memset(o, 0, sizeof *o);
+    const int bad = LIFT__CODE__INVALID_ARGUMENT;
+
+    o->alpha = req->has_alpha ? req->alpha : (an && an->has_alpha ? an->alpha : 0.05);
+    if (!(o->alpha > 0 && o->alpha <= 0.5))
+        return status_set(st, bad, "report.alpha", "report.alpha: %g is outside (0, 0.5]",
+                          o->alpha);
+    o->sequential = req->has_sequential ? req->sequential
+                                        : (an && an->has_sequential ? an->sequential : 1);
+    o->cuped = req->has_cuped ? req->cuped : (an && an->has_cuped ? an->cuped : 1);
+    uint32_t lb = req->has_cuped_lookback_days ? req->cuped_lookback_days : DEFAULT_LOOKBACK_DAYS;
+    if (lb < 1 || lb > 365)
+        return status_set(st, bad, "report.cuped_lookback_days",
+                          "report.cuped_lookback_days: %u is outside [1, 365]", lb);
+    o->lookback_ms = (int64_t)lb * DAY_MS;
+    o->cap_pct = req->has_revenue_cap_percentile
+                     ? req->revenue_cap_percentile
+                     : (an && an->has_revenue_cap_percentile ? an->revenue_cap_percentile : 99.9);
+    if (!(o->cap_pct > 50 && o->cap_pct <= 100))
+        return status_set(st, bad, "report.revenue_cap_percentile",
+                          "report.revenue_cap_percentile: %g is outside (50, 100]", o->cap_pct);
+    if (req->n_retention_days > REPORT_MAX_RETENTION)
+        return status_set(st, bad, "report.retention_days",
+                          "report.retention_days: %zu horizons, at most %d", req->n_retention_days,
+                          REPORT_MAX_RETENTION);
+    for (size_t i = 0; i < req->n_retention_days; i++) {
+        uint32_t d = req->retention_days[i];
+        if (d < 1 || d > 365) {
+            char field[64];
+            snprintf(field, sizeof field, "report.retention_days[%zu]", i);
+            return status_set(st, bad, field, "%s: %u is outside [1, 365]", field, d);
+        }
+        o->ret_days[o->n_ret++] = d;
+    }
+    if (o->n_ret == 0) {
+        static const uint32_t def[] = {30, 60, 90};
+        memcpy(o->ret_days, def, sizeof def);
+        o->n_ret = 3;
+    }
+    o->cost = req->has_cost_per_attempt_minor
+                  ? req->cost_per_attempt_minor
+                  : (an && an->has_cost_per_attempt_minor ? an->cost_per_attempt_minor : 0);
+    if (o->cost < 0)
+        return status_set(st, bad, "report.cost_per_attempt_minor",
+                          "report.cost_per_attempt_minor: %lld is negative", (long long)o->cost);
+    o->n_star = req->has_n_star ? req->n_star : LIFT_SEQ_DEFAULT_N_STAR;
+    if (!(o->n_star > 0) || !isfinite(o->n_star))
+        return status_set(st, bad, "report.n_star", "report.n_star: %g must be > 0", o->n_star);
+    for (size_t i = 0; i < req->n_segment_by; i++) {
+        int d = (int)req->segment_by[i];
+        if (d < LIFT__DIMENSION__DIMENSION_TRIGGER || d > LIFT__DIMENSION__DIMENSION_DELAY) {
+            char field[64];
+            snprintf(field, sizeof field, "report.segment_by[%zu]", i);
+            return status_set(st, bad, field,
+                              "%s: %d is not a known dimension (trigger, stage, channel, delay)",
+                              field, d);
+        }
+        int dup = 0;
+        for (size_t j = 0; j < o->n_dims; j++)
+            dup |= o->dims[j] == d;
+        if (!dup)
+            o->dims[o->n_dims++] = d;
+    }
+    if (req->has_from_ms && (req->from_ms < REPORT_TIME_MIN_MS || req->from_ms > REPORT_TIME_MAX_MS))
+        return status_set(st, bad, "report.from_ms",
+                          "report.from_ms: %lld is outside [2000-01-01, 3000-01-01)",
+                          (long long)req->from_ms);
+    if (req->has_to_ms && (req->to_ms < REPORT_TIME_MIN_MS || req->to_ms > REPORT_TIME_MAX_MS))
+        return status_set(st, bad, "report.to_ms",
+                          "report.to_ms: %lld is outside [2000-01-01, 3000-01-01)",
+                          (long long)req->to_ms);
+    o->from_given = req->has_from_ms;
+    o->to_given = req->has_to_ms;
+    o->from = req->has_from_ms ? req->from_ms : 0;
+    o->to = req->has_to_ms ? req->to_ms : now_ms;
+    if (o->from_given && o->to <= o->from)
+        return status_set(st, bad, "report.to_ms", "report.to_ms: %lld is not after from_ms %lld",
+                          (long long)o->to, (long long)o->from);
+    uint32_t rw = an && an->has_retention_window_days && an->retention_window_days > 0
+                      ? an->retention_window_days
+                      : 30;
+    o->churn_ms = (int64_t)rw * DAY_MS;
+    o->mde = an && an->has_mde && an->mde > 0 ? an->mde : 0.05;
+    return 0;
+}
+
+/* ---- per-customer state ------------------------------------------------------------------ */
+
+/* What the event scan touches for every event: one 32-byte record. */
+typedef struct {
+    int64_t t0;        /* exposure time (trigger_ms) */
+    int64_t first_imp; /* first impression of this experiment after exposure, NO_TIME */
+    uint32_t imps;     /* impressions of this experiment after exposure */
+    uint32_t clicks;   /* clicks of this experiment after exposure */
+    uint8_t arm;       /* assigned arm */
+    uint8_t trigger;   /* exposure context */
+    uint8_t stage;     /* exposure context */
+    uint8_t channel;   /* exposure context */
+} hot_t;
+
+/* What only conversions, refunds, churn and NPS touch. */
+typedef struct {
+    int64_t rev;         /* Σ conversions − Σ refunds after exposure (uncapped) */
+    int64_t pre;         /* same over the lookback before exposure */
+    int64_t refunds;     /* Σ refunds after exposure */
+    int64_t first_conv;  /* first conversion after exposure, NO_TIME */
+    int64_t nps_pre_ts;  /* time of the last answer before exposure, INT64_MIN */
+    int64_t nps_post_ts; /* time of the first answer after exposure, NO_TIME */
+    uint32_t convs;      /* conversions after exposure */
+    uint8_t churned;     /* churned within the retention window */
+    int8_t nps_pre;      /* last answer before, -1 */
+    int8_t nps_post;     /* first answer after, -1 */
+} cold_t;
+
+typedef struct {
+    uint32_t cust;  /* customer index */
+    uint32_t week;  /* week index from the first week */
+    int64_t amount; /* +conversion / −refund */
+} revfact_t;
+
+typedef struct {
+    uint32_t cust; /* customer index */
+    int64_t ts;    /* churn time */
+} churnfact_t;
+
+typedef struct {
+    const Lift__Experiment *exp;
+    int64_t exp_id;
+    opts_t o;
+    size_t n_arms;
+    /* customers */
+    hot_t *hot;
+    cold_t *cold;
+    uint32_t n, cap;
+    char *ids;            /* id bytes of every customer, back to back */
+    size_t ids_len, ids_cap;
+    size_t *id_pos;       /* offset of customer i's id in ids */
+    uint32_t *id_len;     /* bytes of customer i's id */
+    uint64_t *slots;      /* hash map: (hash >> 32) << 32 | (index + 1); 0 = empty */
+    size_t mask;          /* slots − 1 */
+    /* load */
+    uint64_t exposures_read, ignored_arm;
+    int64_t lo_expo;      /* exposures with trigger_ms below this are outside the window */
+    int64_t min_t0;       /* earliest exposure loaded */
+    int oom;
+    /* scan */
+    uint64_t events_read;
+    int64_t week0;        /* Monday of from's week */
+    revfact_t *rf;
+    size_t n_rf, cap_rf;
+    churnfact_t *cf;
+    size_t n_cf, cap_cf;
+} ctx_t;
+
+static inline uint64_t hash_id(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 32);
+}
+
+static inline uint32_t lookup(const ctx_t *c, const char *id, size_t len)
+{
+    uint64_t h = hash_id(id, len);
+    uint64_t tag = h >> 32 << 32;
+    for (size_t i = (size_t)h & c->mask;; i = (i + 1) & c->mask) {
+        uint64_t s = c->slots[i];
+        if (s == 0)
+            return NO_IDX;
+        if ((s & 0xffffffff00000000ULL) == tag) {
+            uint32_t k = (uint32_t)s - 1;
+            if (c->id_len[k] == len && memcmp(c->ids + c->id_pos[k], id, len) == 0)
+                return k;
+        }
+    }
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 1024;
+    while (nc < need)
+        nc *= 2;
+    void *q = realloc(*p, nc * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+static int on_exposure(void *arg, const store_exposure_t *e)
+{
+    ctx_t *c = arg;
+    c->exposures_read++;
+    if (e->trigger_ms >= c->o.to || e->trigger_ms < c->lo_expo)
+        return 0;
+    if (e->arm < 0 || (size_t)e->arm >= c->n_arms) {
+        c->ignored_arm++;
+        return 0;
+    }
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? (size_t)c->cap * 2 : 4096;
+        if (nc > UINT32_MAX - 1)
+            return -2;
+        hot_t *h = realloc(c->hot, nc * sizeof *h);
+        if (h)
+            c->hot = h;
+        size_t *p = realloc(c->id_pos, nc * sizeof *p);
+        if (p)
+            c->id_pos = p;
+        uint32_t *l = realloc(c->id_len, nc * sizeof *l);
+        if (l)
+            c->id_len = l;
+        if (!h || !p || !l)
+            return -2;
+        c->cap = (uint32_t)nc;
+    }
+    size_t need = c->ids_len + e->customer_len;
+    if (grow((void **)&c->ids, &c->ids_cap, need ? need : 1, 1) < 0)
+        return -2;
+    memcpy(c->ids + c->ids_len, e->customer, e->customer_len);
+    c->id_pos[c->n] = c->ids_len;
+    c->id_len[c->n] = (uint32_t)e->customer_len;
+    c->ids_len = need;
+    hot_t *h = &c->hot[c->n++];
+    h->t0 = e->trigger_ms;
+    h->first_imp = NO_TIME;
+    h->imps = h->clicks = 0;
+    h->arm = (uint8_t)e->arm;
+    h->trigger = (uint8_t)(e->trigger >= 0 && e->trigger < N_LEVELS ? e->trigger : 0);
+    h->stage = (uint8_t)(e->stage >= 0 && e->stage < N_LEVELS ? e->stage : 0);
+    h->channel = (uint8_t)(e->channel >= 0 && e->channel < N_LEVELS ? e->channel : 0);
+    if (e->trigger_ms < c->min_t0)
+        c->min_t0 = e->trigger_ms;
+    return 0;
+}
+
+static int build_map(ctx_t *c)
+{
+    size_t cap = 1024;
+    while (cap < (size_t)c->n * 2)
+        cap *= 2;
+    c->slots = calloc(cap, sizeof *c->slots);
+    c->cold = malloc(((size_t)c->n ? c->n : 1) * sizeof *c->cold);
+    if (!c->slots || !c->cold)
+        return -1;
+    c->mask = cap - 1;
+    for (uint32_t k = 0; k < c->n; k++) {
+        uint64_t h = hash_id(c->ids + c->id_pos[k], c->id_len[k]);
+        size_t i = (size_t)h & c->mask;
+        while (c->slots[i])
+            i = (i + 1) & c->mask;
+        c->slots[i] = (h >> 32 << 32) | (uint64_t)(k + 1);
+        cold_t *d = &c->cold[k];
+        memset(d, 0, sizeof *d);
+        d->first_conv = NO_TIME;
+        d->nps_pre_ts = INT64_MIN;
+        d->nps_post_ts = NO_TIME;
+        d->nps_pre = d->nps_post = -1;
+    }
+    return 0;
+}
+
+static inline int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Monday 00:00 UTC of the ISO week containing ms (1970-01-01 was a Thursday). */
+static int64_t week_start(int64_t ms)
+{
+    int64_t days = floor_div(ms, DAY_MS);
+    int64_t dow = ((days + 3) % 7 + 7) % 7; /* 0 = Monday */
+    return (days - dow) * DAY_MS;
+}
+
+void report_iso_week(int64_t ms, char *buf, size_t len)
+{
+    int64_t thursday = week_start(ms) + 3 * DAY_MS;
+    time_t t = (time_t)floor_div(thursday, 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    snprintf(buf, len, "%04d-W%02d", tm.tm_year + 1900, tm.tm_yday / 7 + 1);
+}
+
+static int on_event(void *arg, const store_event_row_t *ev)
+{
+    ctx_t *c = arg;
+    c->events_read++;
+    uint32_t k = lookup(c, ev->customer, ev->customer_len);
+    if (k == NO_IDX)
+        return 0;
+    hot_t *h = &c->hot[k];
+    int64_t ts = ev->ts_ms;
+    if (ts >= h->t0) { /* outcome (ts < to: the scan's range) */
+        switch (ev->type) {
+        case LIFT__EVENT_TYPE__EVENT_IMPRESSION:
+            if (ev->experiment_id == c->exp_id) {
+                h->imps++;
+                if (ts < h->first_imp)
+                    h->first_imp = ts;
+            }
+            return 0;
+        case LIFT__EVENT_TYPE__EVENT_CLICK:
+            if (ev->experiment_id == c->exp_id)
+                h->clicks++;
+            return 0;
+        case LIFT__EVENT_TYPE__EVENT_CONVERSION:
+        case LIFT__EVENT_TYPE__EVENT_REFUND: {
+            cold_t *d = &c->cold[k];
+            int64_t amt = ev->amount_minor;
+            if (ev->type == LIFT__EVENT_TYPE__EVENT_REFUND) {
+                d->refunds += amt;
+                amt = -amt;
+            } else {
+                d->convs++;
+                if (ts < d->first_conv)
+                    d->first_conv = ts;
+            }
+            d->rev += amt;
+            if (c->n_rf == c->cap_rf && grow((void **)&c->rf, &c->cap_rf, c->n_rf + 1,
+                                             sizeof *c->rf) < 0)
+                return -2;
+            c->rf[c->n_rf++] =
+                (revfact_t){k, (uint32_t)((week_start(ts) - c->week0) / WEEK_MS), amt};
+            return 0;
+        }
+        case LIFT__EVENT_TYPE__EVENT_CHURN:
+            if (ts - h->t0 < c->o.churn_ms)
+                c->cold[k].churned = 1;
+            if (c->n_cf == c->cap_cf && grow((void **)&c->cf, &c->cap_cf, c->n_cf + 1,
+                                             sizeof *c->cf) < 0)
+                return -2;
+            c->cf[c->n_cf++] = (churnfact_t){k, ts};
+            return 0;
+        case LIFT__EVENT_TYPE__EVENT_NPS:
+            if (ev->nps >= 0 && ev->nps <= 10 && ts < c->cold[k].nps_post_ts) {
+                c->cold[k].nps_post_ts = ts;
+                c->cold[k].nps_post = (int8_t)ev->nps;
+            }
+            return 0;
+        default:
+            return 0;
+        }
+    }
+    if (ts < h->t0 - c->o.lookback_ms)
+        return 0;
+    /* covariate period */
+    switch (ev->type) {
+    case LIFT__EVENT_TYPE__EVENT_CONVERSION:
+        c->cold[k].pre += ev->amount_minor;
+        break;
+    case LIFT__EVENT_TYPE__EVENT_REFUND:
+        c->cold[k].pre -= ev->amount_minor;
+        break;
+    case LIFT__EVENT_TYPE__EVENT_NPS:
+        if (ev->nps >= 0 && ev->nps <= 10 && ts >= c->cold[k].nps_pre_ts) {
+            c->cold[k].nps_pre_ts = ts;
+            c->cold[k].nps_pre = (int8_t)ev->nps;
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void ctx_free(ctx_t *c)
+{
+    free(c->hot);
+    free(c->cold);
+    free(c->ids);
+    free(c->id_pos);
+    free(c->id_len);
+    free(c->slots);
+    free(c->rf);
+    free(c->cf);
+}
+
+/* ---- estimates ---------------------------------------------------------------------------- */
+
+/* The revenue comparisons of one treatment arm (or segment, or week) vs the holdout. */
+typedef struct {
+    lift_estimate_t diff, lift, total, holdout, net; /* net only when asked */
+    int cuped;                                       /* CUPED applied */
+    double vr;                                       /* variance reduction when CUPED */
+} revcmp_t;
+
+/* Summary of the CUPED-adjusted outcome Y − θ(X − x̄) of one arm: its mean and variance are
+ * what lift_cuped uses, so Welch on it gives lift_cuped's difference. */
+static lift_summary_t adjusted(const lift_summary_t *s, double theta, double mean)
+{
+    lift_summary_t a;
+    lift_summary_init(&a);
+    double v = lift_summary_var_y(s) + theta * theta * lift_summary_var_x(s) -
+               2.0 * theta * lift_summary_cov_xy(s);
+    a.n = s->n;
+    a.mean_y = mean;
+    a.m2_y = (v > 0 ? v : 0.0) * (double)(s->n > 1 ? s->n - 1 : 0);
+    return a;
+}
+
+static lift_estimate_t seq_wrap(const lift_estimate_t *e, double n_total, const opts_t *o)
+{
+    if (!o->sequential || e->status != LIFT_STAT_OK)
+        return *e;
+    return lift_sequential(e->estimate, e->se, n_total, o->alpha, o->n_star);
+}
+
+static revcmp_t compare_revenue(const lift_summary_t *t, const lift_summary_t *c, const opts_t *o,
+                                double attempts)
+{
+    revcmp_t r;
+    memset(&r, 0, sizeof r);
+    lift_summary_t at = *t, ac = *c;
+    if (o->cuped) {
+        lift_cuped_t cu = lift_cuped(t, c, o->alpha);
+        if (cu.status == LIFT_STAT_OK && cu.diff.status == LIFT_STAT_OK) {
+            r.cuped = 1;
+            r.vr = isfinite(cu.variance_reduction) ? cu.variance_reduction : 0;
+            r.diff = cu.diff;
+            r.lift = cu.lift;
+            at = adjusted(t, cu.theta, cu.mean_t);
+            ac = adjusted(c, cu.theta, cu.mean_c);
+        }
+    }
+    if (!r.cuped) {
+        r.diff = lift_diff_means(t, c, o->alpha);
+        r.lift = lift_rel_lift(t, c, o->alpha);
+    }
+    lift_incremental_t inc = lift_incremental(&at, &ac, o->alpha, (double)o->cost, attempts);
+    r.total = inc.total;
+    r.holdout = inc.holdout_cost;
+    r.net = inc.net;
+    double n = (double)(t->n + c->n);
+    r.diff = seq_wrap(&r.diff, n, o);
+    r.lift = seq_wrap(&r.lift, n, o);
+    r.total = seq_wrap(&r.total, n, o);
+    r.holdout = seq_wrap(&r.holdout, n, o);
+    r.net = seq_wrap(&r.net, n, o);
+    return r;
+}
+
+/* ---- message building ----------------------------------------------------------------------- */
+
+/* BH family: one test, and the estimates that show its p-value. */
+typedef struct {
+    double p;                /* raw p-value */
+    Lift__Estimate *e[3];    /* estimates sharing the test */
+} fam_t;
+
+typedef struct {
+    arena_t *a;
+    const opts_t *o;
+    fam_t *fam;
+    size_t n_fam, cap_fam;
+    int oom;
+} bld_t;
+
+static Lift__Estimate *est_fail(bld_t *b, const char *reason)
+{
+    Lift__Estimate *e = ANEW(b->a, Lift__Estimate, LIFT__ESTIMATE__INIT);
+    if (!e) {
+        b->oom = 1;
+        return NULL;
+    }
+    e->has_ok = 1;
+    e->ok = 0;
+    e->reason = (char *)reason;
+    return e;
+}
+
+static Lift__Estimate *est(bld_t *b, const lift_estimate_t *s, int seq)
+{
+    if (s->status != LIFT_STAT_OK)
+        return est_fail(b, s->reason && *s->reason ? s->reason : "not estimable");
+    if (!isfinite(s->estimate) || !isfinite(s->se) || !isfinite(s->ci_low) ||
+        !isfinite(s->ci_high) || !isfinite(s->p_value))
+        return est_fail(b, "numerical failure");
+    Lift__Estimate *e = ANEW(b->a, Lift__Estimate, LIFT__ESTIMATE__INIT);
+    if (!e) {
+        b->oom = 1;
+        return NULL;
+    }
+    e->has_ok = e->ok = 1;
+    e->has_estimate = e->has_se = e->has_ci_low = e->has_ci_high = e->has_p_value = 1;
+    e->estimate = s->estimate;
+    e->se = s->se;
+    e->ci_low = s->ci_low;
+    e->ci_high = s->ci_high;
+    e->p_value = s->p_value;
+    e->has_sequential = 1;
+    e->sequential = seq && b->o->sequential;
+    return e;
+}
+
+/* Adds a test to the BH family when its (first) estimate is OK. */
+static void family(bld_t *b, Lift__Estimate *e0, Lift__Estimate *e1, Lift__Estimate *e2)
+{
+    if (!e0 || !e0->ok)
+        return;
+    if (b->n_fam == b->cap_fam &&
+        grow((void **)&b->fam, &b->cap_fam, b->n_fam + 1, sizeof *b->fam) < 0) {
+        b->oom = 1;
+        return;
+    }
+    b->fam[b->n_fam++] = (fam_t){e0->p_value, {e0, e1, e2}};
+}
+
+static void apply_bh(bld_t *b)
+{
+    if (b->n_fam == 0)
+        return;
+    double *p = malloc(b->n_fam * sizeof *p);
+    if (!p) {
+        b->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < b->n_fam; i++)
+        p[i] = b->fam[i].p;
+    lift_result_t r = lift_bh_adjust(p, b->n_fam, p);
+    for (size_t i = 0; i < b->n_fam; i++)
+        for (int j = 0; j < 3; j++) {
+            Lift__Estimate *e = b->fam[i].e[j];
+            if (e && e->ok && r.status == LIFT_STAT_OK && isfinite(p[i])) {
+                e->has_p_adjusted = 1;
+                e->p_adjusted = p[i];
+            }
+        }
+    free(p);
+}
+
+static const char *arm_name(const Lift__Experiment *exp, size_t i)
+{
+    return i < exp->n_arms && exp->arms[i] && exp->arms[i]->name ? exp->arms[i]->name : "";
+}
+
+/* Core comparison (revenue_diff, relative_lift, incremental_total, conversion_diff), used by
+ * segments and, with more fields, by the top level. */
+static Lift__Comparison *core_comparison(bld_t *b, const Lift__Experiment *exp, size_t arm,
+                                         const revcmp_t *rc, const lift_estimate_t *conv)
+{
+    Lift__Comparison *m = ANEW(b->a, Lift__Comparison, LIFT__COMPARISON__INIT);
+    if (!m) {
+        b->oom = 1;
+        return NULL;
+    }
+    m->has_arm_index = 1;
+    m->arm_index = (int32_t)arm;
+    m->arm_name = (char *)arm_name(exp, arm);
+    m->revenue_diff = est(b, &rc->diff, 1);
+    m->relative_lift = est(b, &rc->lift, 1);
+    m->incremental_total = est(b, &rc->total, 1);
+    m->has_cuped = 1;
+    m->cuped = rc->cuped;
+    if (rc->cuped) {
+        m->has_variance_reduction = 1;
+        m->variance_reduction = rc->vr;
+    }
+    if (conv)
+        m->conversion_diff = est(b, conv, 0);
+    return m;
+}
+
+/* A comparison whose estimates all say `reason` (a too-small segment). */
+static Lift__Comparison *failed_comparison(bld_t *b, const Lift__Experiment *exp, size_t arm,
+                                           const char *reason)
+{
+    Lift__Comparison *m = ANEW(b->a, Lift__Comparison, LIFT__COMPARISON__INIT);
+    if (!m) {
+        b->oom = 1;
+        return NULL;
+    }
+    m->has_arm_index = 1;
+    m->arm_index = (int32_t)arm;
+    m->arm_name = (char *)arm_name(exp, arm);
+    m->revenue_diff = est_fail(b, reason);
+    m->relative_lift = est_fail(b, reason);
+    m->incremental_total = est_fail(b, reason);
+    m->conversion_diff = est_fail(b, reason);
+    return m;
+}
+
+static Lift__Estimate *nps_est(bld_t *b, const lift_estimate_t *s)
+{
+    Lift__Estimate *e = est(b, s, 0);
+    return e;
+}
+
+static Lift__RetentionPoint **retention(bld_t *b, const double *time, const int *event, size_t n,
+                                        size_t *n_out)
+{
+    const opts_t *o = b->o;
+    double hz[REPORT_MAX_RETENTION];
+    lift_km_point_t pts[REPORT_MAX_RETENTION];
+    for (size_t i = 0; i < o->n_ret; i++)
+        hz[i] = (double)o->ret_days[i];
+    lift_result_t r = {LIFT_STAT_NOT_ESTIMABLE, "no upgraders"};
+    if (n > 0)
+        r = lift_km(time, event, n, hz, o->n_ret, o->alpha, pts);
+    Lift__RetentionPoint **v = arena_alloc(b->a, o->n_ret * sizeof *v);
+    if (!v) {
+        b->oom = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < o->n_ret; i++) {
+        Lift__RetentionPoint *p = ANEW(b->a, Lift__RetentionPoint, LIFT__RETENTION_POINT__INIT);
+        if (!p) {
+            b->oom = 1;
+            return NULL;
+        }
+        p->has_days = 1;
+        p->days = o->ret_days[i];
+        p->has_ok = 1;
+        const lift_km_point_t *k = &pts[i];
+        if (n > 0 && r.status == LIFT_STAT_OK && k->status == LIFT_STAT_OK &&
+            isfinite(k->survival) && isfinite(k->ci_low) && isfinite(k->ci_high)) {
+            p->ok = 1;
+            p->has_survival = p->has_ci_low = p->has_ci_high = p->has_at_risk = 1;
+            p->survival = k->survival;
+            p->ci_low = k->ci_low;
+            p->ci_high = k->ci_high;
+            p->at_risk = (uint64_t)(k->n_risk > 0 ? k->n_risk : 0);
+        } else {
+            p->ok = 0;
+            p->reason = (char *)(n == 0 ? "no upgraders in this group"
+                                 : r.status != LIFT_STAT_OK ? r.reason
+                                 : k->reason && *k->reason ? k->reason
+                                                           : "not estimable");
+        }
+        v[i] = p;
+    }
+    *n_out = o->n_ret;
+    return v;
+}
+
+/* ---- warnings --------------------------------------------------------------------------------- */
+
+enum { W_SRM, W_EMPTY, W_IMPRESSION, W_CAP, W_POWER, W_SMALL, W_ARM, W_WEEKS, W_MAX };
+
+typedef struct {
+    char *text[W_MAX * 2]; /* by priority slot */
+    int n;
+} warn_t;
+
+static void add_warning(bld_t *b, warn_t *w, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_warning(bld_t *b, warn_t *w, int prio, const char *fmt, ...)
+{
+    char buf[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    int slot = prio * 2;
+    if (w->text[slot])
+        slot++;
+    if (w->text[slot])
+        return;
+    w->text[slot] = arena_strdup(b->a, buf);
+    if (!w->text[slot])
+        b->oom = 1;
+}
+
+/* ---- the fold ------------------------------------------------------------------------------ */
+
+typedef struct {
+    lift_summary_t rev;   /* y = capped revenue, x = pre-period revenue */
+    int64_t exposed;      /* customers */
+    int64_t converted;    /* customers with a conversion */
+} cell_t;
+
+typedef struct {
+    cell_t all;                   /* the arm */
+    lift_summary_t cace;          /* y = capped revenue, x = impressed */
+    lift_summary_t ctr;           /* y = clicks, x = impressions */
+    uint64_t imps, clicks, impressed, conversions;
+    int64_t revenue, refunds;
+    int64_t churned;
+    lift_nps_counts_t nps_pre, nps_post;
+    lift_summary_t nps_pair;      /* y = score after, x = score before */
+    double *km_t;                 /* upgraders: days from first upgrade to churn/censoring */
+    int *km_e;                    /* 1 churned */
+    size_t km_n;
+} armacc_t;
+
+static int delay_level(const hot_t *h)
+{
+    if (h->first_imp == NO_TIME)
+        return 4;
+    int64_t d = h->first_imp - h->t0;
+    return d < HOUR_MS ? 0 : d < DAY_MS ? 1 : d < WEEK_MS ? 2 : 3;
+}
+
+static int level_of(const hot_t *h, int dim)
+{
+    switch (dim) {
+    case LIFT__DIMENSION__DIMENSION_TRIGGER:
+        return h->trigger;
+    case LIFT__DIMENSION__DIMENSION_STAGE:
+        return h->stage;
+    case LIFT__DIMENSION__DIMENSION_CHANNEL:
+        return h->channel;
+    default:
+        return delay_level(h);
+    }
+}
+
+static const char *level_name(int dim, int level)
+{
+    switch (dim) {
+    case LIFT__DIMENSION__DIMENSION_TRIGGER:
+        return lift_trigger_name(level);
+    case LIFT__DIMENSION__DIMENSION_STAGE:
+        return lift_stage_name(level);
+    case LIFT__DIMENSION__DIMENSION_CHANNEL:
+        return lift_channel_name(level);
+    default:
+        return delay_names[level < 5 ? level : 4];
+    }
+}
+
+/* The cap for the per-customer revenues vals[n] at the options' percentile: 0 = none.
+ * Sets *zero when the percentile came out <= 0 while some revenue is positive. */
+static double revenue_cap(const double *vals, size_t n, double pct, int *zero)
+{
+    *zero = 0;
+    if (pct >= 100 || n == 0)
+        return 0;
+    lift_cap_t c = lift_cap(vals, n, pct / 100.0);
+    if (c.status != LIFT_STAT_OK || !isfinite(c.cap))
+        return 0;
+    if (c.cap <= 0) {
+        for (size_t i = 0; i < n; i++)
+            if (vals[i] > 0) {
+                *zero = 1;
+                break;
+            }
+        return 0;
+    }
+    return c.cap;
+}
+
+static inline double capped(int64_t rev, double cap)
+{
+    double y = (double)rev;
+    return cap > 0 ? lift_winsorize(y, cap) : y;
+}
+
+typedef struct {
+    int dim;
+    int level;
+    double key;     /* sort key: Σ ok incremental totals */
+    int estimable;  /* not a small segment */
+    int64_t exposed;
+    Lift__Segment *msg;
+} segsort_t;
+
+static int seg_cmp(const void *pa, const void *pb)
+{
+    const segsort_t *a = pa, *b = pb;
+    if (a->dim != b->dim)
+        return a->dim < b->dim ? -1 : 1; /* request order index */
+    if (a->estimable != b->estimable)
+        return a->estimable ? -1 : 1;
+    if (a->key != b->key)
+        return a->key > b->key ? -1 : 1;
+    if (a->exposed != b->exposed)
+        return a->exposed > b->exposed ? -1 : 1;
+    return a->level < b->level ? -1 : a->level > b->level;
+}
+
+/* ---- report_build ------------------------------------------------------------------------- */
+
+static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, int64_t now_ms,
+                 status_t *st);
+
+int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experiment_id,
+                 const Lift__ReportRequest *req, const char *currency, int64_t now_ms,
+                 Lift__Report **out, status_t *st)
+{
+    char err[256];
+    ctx_t c;
+    memset(&c, 0, sizeof c);
+    status_ok(st);
+    *out = NULL;
+    if (!rd || !exp || !out)
+        return status_set(st, LIFT__CODE__INTERNAL, NULL, "report_build: NULL argument");
+    if (!req)
+        return status_set(st, LIFT__CODE__INVALID_ARGUMENT, "report", "report is required");
+    if (exp->n_arms < 1 || exp->n_arms > MAX_ARMS)
+        return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "experiment.arms",
+                          "experiment has %zu arms: a report needs 1..%d", exp->n_arms, MAX_ARMS);
+    if (resolve(exp, req, now_ms, &c.o, st) < 0)
+        return -1;
+    c.exp = exp;
+    c.exp_id = experiment_id;
+    c.n_arms = exp->n_arms;
+    c.min_t0 = INT64_MAX;
+    c.lo_expo = c.o.from_given ? c.o.from : INT64_MIN;
+
+    report_box_t *box = calloc(1, sizeof *box);
+    if (!box)
+        return status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, "out of memory");
+    Lift__Report init = LIFT__REPORT__INIT;
+    box->report = init;
+    bld_t b = {.a = &box->arena, .o = &c.o};
+    int rc = -1;
+
+    if (store_reader_begin(rd, err, sizeof err) < 0) {
+        status_set(st, LIFT__CODE__INTERNAL, NULL, "report: %s", err);
+        goto done;
+    }
+    int lr = store_reader_exposures(rd, experiment_id, on_exposure, &c);
+    if (lr != 0) {
+        if (lr == -2)
+            status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL,
+                       "report: out of memory loading exposures");
+        else
+            status_set(st, LIFT__CODE__INTERNAL, NULL, "report: reading exposures: %s",
+                       store_reader_errmsg(rd));
+        store_reader_end(rd);
+        goto done;
+    }
+    /* Default window start (see the top of this file). */
+    if (!c.o.from_given) {
+        int64_t f = exp->has_start_ms && exp->start_ms > 0       ? exp->start_ms
+                    : exp->has_started_ms && exp->started_ms > 0 ? exp->started_ms
+                    : c.n > 0                                    ? c.min_t0
+                                                                 : c.o.to;
+        if (c.n > 0 && c.min_t0 < f)
+            f = c.min_t0;
+        if (f > c.o.to) {
+            if (c.o.to_given) {
+                status_set(st, LIFT__CODE__INVALID_ARGUMENT, "report.to_ms",
+                           "report.to_ms: %lld is not after the window start %lld (experiment "
+                           "start)",
+                           (long long)c.o.to, (long long)f);
+                store_reader_end(rd);
+                goto done;
+            }
+            f = c.o.to; /* not started yet: an empty window */
+        }
+        c.o.from = f;
+    }
+    if (build_map(&c) < 0) {
+        status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, "report: out of memory");
+        store_reader_end(rd);
+        goto done;
+    }
+    c.week0 = week_start(c.o.from);
+    if (c.n > 0) {
+        int64_t lo = c.min_t0 - c.o.lookback_ms;
+        lr = store_reader_events(rd, lo, c.o.to, on_event, &c);
+        if (lr != 0) {
+            if (lr == -2)
+                status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL,
+                           "report: out of memory scanning events");
+            else
+                status_set(st, LIFT__CODE__INTERNAL, NULL, "report: reading events: %s",
+                           store_reader_errmsg(rd));
+            store_reader_end(rd);
+            goto done;
+        }
+    }
+    store_reader_end(rd);
+    rc = build(&c, &b, &box->report, currency, now_ms, st);
+done:
+    ctx_free(&c);
+    free(b.fam);
+    if (rc < 0) {
+        arena_free(&box->arena);
+        free(box);
+        return -1;
+    }
+    *out = &box->report;
+    return 0;
+}
+
+void report_free(Lift__Report *r)
+{
+    if (!r)
+        return;
+    report_box_t *box = (report_box_t *)(void *)((char *)r - offsetof(report_box_t, report));
+    arena_free(&box->arena);
+    free(box);
+}
+
+#define CK(x)                                                                                     \
+    do {                                                                                          \
+        if (!(x) || b->oom)                                                                       \
+            goto oom;                                                                             \
+    } while (0)
+
+static Lift__Provenance *provenance(ctx_t *c, bld_t *b, const char *currency, int64_t now_ms,
+                                    double cap)
+{
+    Lift__Provenance *p = ANEW(b->a, Lift__Provenance, LIFT__PROVENANCE__INIT);
+    if (!p)
+        return NULL;
+    size_t len = lift__experiment__get_packed_size(c->exp);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return NULL;
+    lift__experiment__pack(c->exp, buf);
+    ProtobufCAllocator al = {arena_pb_alloc, arena_pb_free, b->a};
+    p->experiment = lift__experiment__unpack(&al, len, buf);
+    free(buf);
+    if (!p->experiment)
+        return NULL;
+    p->hash_version = "growthbook-v2";
+    p->has_from_ms = p->has_to_ms = p->has_generated_ms = 1;
+    p->from_ms = c->o.from;
+    p->to_ms = c->o.to;
+    p->generated_ms = now_ms;
+    p->has_exposures_read = p->has_events_read = 1;
+    p->exposures_read = c->exposures_read;
+    p->events_read = c->events_read;
+    if (currency && !(p->currency = arena_strdup(b->a, currency)))
+        return NULL;
+    p->has_alpha = p->has_sequential = p->has_cuped = 1;
+    p->alpha = c->o.alpha;
+    p->sequential = c->o.sequential;
+    p->cuped = c->o.cuped;
+    p->has_revenue_cap = p->has_revenue_cap_percentile = p->has_n_star = 1;
+    p->revenue_cap = cap;
+    p->revenue_cap_percentile = c->o.cap_pct;
+    p->n_star = c->o.n_star;
+    p->lift_version = LIFT_VERSION;
+    return p;
+}
+
+/* Weekly cumulative series (see the top of this file). */
+static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
+{
+    const opts_t *o = &c->o;
+    size_t na = c->n_arms;
+    int64_t last = week_start(o->to > o->from ? o->to - 1 : o->from);
+    size_t nw = (size_t)((last - c->week0) / WEEK_MS) + 1;
+    size_t k0 = nw > REPORT_MAX_WEEKS ? nw - REPORT_MAX_WEEKS : 0;
+    if (k0 > 0)
+        add_warning(b, w, W_WEEKS, "weekly series shows the last %d of %zu weeks", REPORT_MAX_WEEKS, nw);
+    size_t *start = calloc(nw + 1, sizeof *start);
+    revfact_t *sorted = malloc((c->n_rf ? c->n_rf : 1) * sizeof *sorted);
+    int64_t *run = calloc(c->n ? c->n : 1, sizeof *run);
+    double *vals = malloc((c->n ? c->n : 1) * sizeof *vals);
+    lift_summary_t *arm = malloc(na * sizeof *arm);
+    int rc = -1;
+    if (!start || !sorted || !run || !vals || !arm)
+        goto out;
+    /* counting sort of the revenue facts by week */
+    for (size_t i = 0; i < c->n_rf; i++) {
+        size_t k = c->rf[i].week < nw ? c->rf[i].week : nw - 1;
+        start[(k < k0 ? k0 : k) + 1]++;
+    }
+    for (size_t k = 0; k < nw; k++)
+        start[k + 1] += start[k];
+    {
+        size_t *pos = malloc((nw + 1) * sizeof *pos);
+        if (!pos)
+            goto out;
+        memcpy(pos, start, (nw + 1) * sizeof *pos);
+        for (size_t i = 0; i < c->n_rf; i++) {
+            size_t k = c->rf[i].week < nw ? c->rf[i].week : nw - 1;
+            sorted[pos[k < k0 ? k0 : k]++] = c->rf[i];
+        }
+        free(pos);
+    }
+    rep->weekly = arena_alloc(b->a, (nw - k0) * sizeof *rep->weekly);
+    CK(rep->weekly);
+    for (size_t k = k0; k < nw; k++) {
+        int64_t end = c->week0 + (int64_t)(k + 1) * WEEK_MS;
+        if (end > o->to)
+            end = o->to;
+        for (size_t i = start[k]; i < start[k + 1]; i++)
+            run[sorted[i].cust] += sorted[i].amount;
+        size_t m = 0;
+        for (uint32_t i = 0; i < c->n; i++)
+            if (c->hot[i].t0 < end)
+                vals[m++] = (double)run[i];
+        int zero;
+        double cap = revenue_cap(vals, m, o->cap_pct, &zero);
+        for (size_t a = 0; a < na; a++)
+            lift_summary_init(&arm[a]);
+        for (uint32_t i = 0; i < c->n; i++)
+            if (c->hot[i].t0 < end)
+                lift_summary_add_xy(&arm[c->hot[i].arm], capped(run[i], cap),
+                                    (double)c->cold[i].pre);
+        Lift__WeekPoint *p = ANEW(b->a, Lift__WeekPoint, LIFT__WEEK_POINT__INIT);
+        CK(p);
+        char label[32];
+        report_iso_week(c->week0 + (int64_t)k * WEEK_MS, label, sizeof label);
+        CK(p->week = arena_strdup(b->a, label));
+        p->has_end_ms = p->has_exposed = 1;
+        p->end_ms = end;
+        p->exposed = m;
+        if (na > 1) {
+            CK(p->comparisons = arena_alloc(b->a, (na - 1) * sizeof *p->comparisons));
+            for (size_t a = 1; a < na; a++) {
+                revcmp_t r = compare_revenue(&arm[a], &arm[0], o, 0);
+                CK(p->comparisons[a - 1] = core_comparison(b, c->exp, a, &r, NULL));
+            }
+            p->n_comparisons = na - 1;
+        }
+        rep->weekly[rep->n_weekly++] = p;
+    }
+    rc = 0;
+    goto out;
+oom:
+    b->oom = 1;
+out:
+    free(start);
+    free(sorted);
+    free(run);
+    free(vals);
+    free(arm);
+    return rc;
+}
+
+static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, int64_t now_ms,
+                 status_t *st)
+{
+    const opts_t *o = &c->o;
+    const Lift__Experiment *exp = c->exp;
+    size_t na = c->n_arms;
+    warn_t w;
+    memset(&w, 0, sizeof w);
+    armacc_t *acc = calloc(na, sizeof *acc);
+    double *vals = malloc((c->n ? c->n : 1) * sizeof *vals);
+    int64_t *churn_after = malloc((c->n ? c->n : 1) * sizeof *churn_after);
+    /* segment cells: [dim index][level][arm] */
+    cell_t *cells = calloc(N_DIMS * N_LEVELS * na, sizeof *cells);
+    segsort_t *segs = NULL;
+    int rc = -1;
+    if (!acc || !vals || !churn_after || !cells)
+        goto oom;
+
+    /* 1. the revenue cap over the pooled per-customer revenue */
+    for (uint32_t i = 0; i < c->n; i++)
+        vals[i] = (double)c->cold[i].rev;
+    int cap_zero = 0;
+    double cap = revenue_cap(vals, c->n, o->cap_pct, &cap_zero);
+    if (cap_zero)
+        add_warning(b, &w, W_CAP,
+             "revenue cap at the %g percentile is 0 (too few converters): not applied",
+             o->cap_pct);
+
+    /* 2. first churn at or after the first upgrade, for retention */
+    for (uint32_t i = 0; i < c->n; i++)
+        churn_after[i] = NO_TIME;
+    for (size_t i = 0; i < c->n_cf; i++) {
+        uint32_t k = c->cf[i].cust;
+        if (c->cf[i].ts >= c->cold[k].first_conv && c->cf[i].ts < churn_after[k])
+            churn_after[k] = c->cf[i].ts;
+    }
+
+    /* 3. the fold */
+    for (size_t a = 0; a < na; a++) {
+        int64_t n_up = 0;
+        for (uint32_t i = 0; i < c->n; i++)
+            n_up += c->hot[i].arm == a && c->cold[i].first_conv != NO_TIME;
+        acc[a].km_t = malloc((size_t)(n_up ? n_up : 1) * sizeof *acc[a].km_t);
+        acc[a].km_e = malloc((size_t)(n_up ? n_up : 1) * sizeof *acc[a].km_e);
+        if (!acc[a].km_t || !acc[a].km_e)
+            goto oom;
+    }
+    for (uint32_t i = 0; i < c->n; i++) {
+        const hot_t *h = &c->hot[i];
+        const cold_t *d = &c->cold[i];
+        armacc_t *A = &acc[h->arm];
+        double y = capped(d->rev, cap), x = (double)d->pre;
+        lift_summary_add_xy(&A->all.rev, y, x);
+        A->all.exposed++;
+        A->all.converted += d->convs > 0;
+        lift_summary_add_xy(&A->cace, y, h->imps > 0 ? 1.0 : 0.0);
+        lift_summary_add_xy(&A->ctr, (double)h->clicks, (double)h->imps);
+        A->imps += h->imps;
+        A->clicks += h->clicks;
+        A->impressed += h->imps > 0;
+        A->conversions += d->convs;
+        A->revenue += d->rev;
+        A->refunds += d->refunds;
+        A->churned += d->churned;
+        if (d->nps_pre >= 0)
+            lift_nps_add(&A->nps_pre, d->nps_pre);
+        if (d->nps_post >= 0)
+            lift_nps_add(&A->nps_post, d->nps_post);
+        if (d->nps_pre >= 0 && d->nps_post >= 0)
+            lift_summary_add_xy(&A->nps_pair, lift_nps_score(d->nps_post),
+                                lift_nps_score(d->nps_pre));
+        if (d->first_conv != NO_TIME) {
+            int64_t end = churn_after[i] != NO_TIME ? churn_after[i] : o->to;
+            A->km_t[A->km_n] = (double)(end - d->first_conv) / (double)DAY_MS;
+            A->km_e[A->km_n++] = churn_after[i] != NO_TIME;
+        }
+        for (size_t di = 0; di < o->n_dims; di++) {
+            cell_t *cl = &cells[(di * N_LEVELS + (size_t)level_of(h, o->dims[di])) * na + h->arm];
+            lift_summary_add_xy(&cl->rev, y, x);
+            cl->exposed++;
+            cl->converted += d->convs > 0;
+        }
+    }
+
+    /* 4. arms */
+    CK(rep->arms = arena_alloc(b->a, na * sizeof *rep->arms));
+    for (size_t a = 0; a < na; a++) {
+        armacc_t *A = &acc[a];
+        Lift__ArmSummary *m = ANEW(b->a, Lift__ArmSummary, LIFT__ARM_SUMMARY__INIT);
+        CK(m);
+        m->has_arm_index = 1;
+        m->arm_index = (int32_t)a;
+        m->arm_name = (char *)arm_name(exp, a);
+        m->has_exposed = m->has_impressions = m->has_clicks = m->has_impressed_customers = 1;
+        m->has_converted_customers = m->has_conversions = m->has_revenue_minor = 1;
+        m->has_refunds_minor = m->has_churned = m->has_revenue_per_customer = 1;
+        m->exposed = (uint64_t)A->all.exposed;
+        m->impressions = A->imps;
+        m->clicks = A->clicks;
+        m->impressed_customers = A->impressed;
+        m->converted_customers = (uint64_t)A->all.converted;
+        m->conversions = A->conversions;
+        m->revenue_minor = A->revenue;
+        m->refunds_minor = A->refunds;
+        m->churned = (uint64_t)A->churned;
+        m->revenue_per_customer = A->all.exposed > 0 && isfinite(A->all.rev.mean_y)
+                                      ? A->all.rev.mean_y
+                                      : 0;
+        lift_estimate_t e = lift_nps(&A->nps_pre, o->alpha);
+        CK(m->nps_before = nps_est(b, &e));
+        e = lift_nps(&A->nps_post, o->alpha);
+        CK(m->nps_after = nps_est(b, &e));
+        e = lift_nps_prepost(&A->nps_pair, o->alpha);
+        CK(m->nps_change = nps_est(b, &e));
+        lift_proportion_t pr = lift_wilson(A->all.converted, A->all.exposed, o->alpha);
+        if (pr.status == LIFT_STAT_OK && isfinite(pr.p) && isfinite(pr.ci_low) &&
+            isfinite(pr.ci_high)) {
+            CK(m->conversion_rate = ANEW(b->a, Lift__Estimate, LIFT__ESTIMATE__INIT));
+            m->conversion_rate->has_ok = m->conversion_rate->ok = 1;
+            m->conversion_rate->has_estimate = m->conversion_rate->has_ci_low = 1;
+            m->conversion_rate->has_ci_high = 1;
+            m->conversion_rate->estimate = pr.p;
+            m->conversion_rate->ci_low = pr.ci_low;
+            m->conversion_rate->ci_high = pr.ci_high;
+        } else {
+            CK(m->conversion_rate = est_fail(b, pr.reason && *pr.reason ? pr.reason
+                                                                        : "no customers"));
+        }
+        rep->arms[rep->n_arms++] = m;
+    }
+
+    /* 5. comparisons */
+    size_t n_org = acc[0].km_n;
+    Lift__RetentionPoint **organic = NULL;
+    size_t n_organic = 0;
+    if (na > 1) {
+        CK(organic = retention(b, acc[0].km_t, acc[0].km_e, n_org, &n_organic));
+        CK(rep->comparisons = arena_alloc(b->a, (na - 1) * sizeof *rep->comparisons));
+    }
+    const armacc_t *C = &acc[0];
+    for (size_t a = 1; a < na; a++) {
+        const armacc_t *T = &acc[a];
+        revcmp_t r = compare_revenue(&T->all.rev, &C->all.rev, o, (double)T->imps);
+        lift_estimate_t conv =
+            lift_prop_diff(T->all.converted, T->all.exposed, C->all.converted, C->all.exposed,
+                           o->alpha);
+        Lift__Comparison *m = core_comparison(b, exp, a, &r, &conv);
+        CK(m);
+        CK(m->holdout_cost = est(b, &r.holdout, 1));
+        CK(m->net_incremental = est(b, &r.net, 1));
+        lift_estimate_t ch =
+            lift_prop_diff(T->churned, T->all.exposed, C->churned, C->all.exposed, o->alpha);
+        CK(m->churn_diff = est(b, &ch, 0));
+        lift_estimate_t ctr = lift_ratio_diff(&T->ctr, &C->ctr, o->alpha);
+        CK(m->ctr_diff = est(b, &ctr, 0));
+        lift_cace_t cace = lift_cace(&T->cace, &C->cace, o->alpha);
+        lift_estimate_t ce = cace.cace;
+        if (cace.status != LIFT_STAT_OK) {
+            ce.status = LIFT_STAT_NOT_ESTIMABLE;
+            ce.reason = cace.reason;
+        }
+        CK(m->cace = est(b, &ce, 0));
+        Lift__Funnel *f = ANEW(b->a, Lift__Funnel, LIFT__FUNNEL__INIT);
+        CK(f);
+        if (T->all.exposed > 0) {
+            f->has_impression_rate = 1;
+            f->impression_rate = (double)T->impressed / (double)T->all.exposed;
+        }
+        if (T->imps > 0) {
+            f->has_click_through = f->has_conversion_per_impression = 1;
+            f->click_through = (double)T->clicks / (double)T->imps;
+            f->conversion_per_impression = (double)T->conversions / (double)T->imps;
+            if (m->incremental_total->ok) {
+                f->has_revenue_per_attempt = 1;
+                f->revenue_per_attempt = m->incremental_total->estimate / (double)T->imps;
+            }
+        }
+        m->funnel = f;
+        CK(m->retention_treated = retention(b, T->km_t, T->km_e, T->km_n,
+                                            &m->n_retention_treated));
+        m->retention_organic = organic;
+        m->n_retention_organic = n_organic;
+        family(b, m->revenue_diff, m->incremental_total, m->holdout_cost);
+        family(b, m->relative_lift, NULL, NULL);
+        family(b, m->net_incremental, NULL, NULL);
+        family(b, m->conversion_diff, NULL, NULL);
+        family(b, m->churn_diff, NULL, NULL);
+        family(b, m->ctr_diff, NULL, NULL);
+        family(b, m->cace, NULL, NULL);
+        rep->comparisons[rep->n_comparisons++] = m;
+    }
+
+    /* 6. segments */
+    uint32_t small = 0;
+    size_t n_seg = 0;
+    CK(segs = calloc(o->n_dims * N_LEVELS + 1, sizeof *segs));
+    for (size_t di = 0; di < o->n_dims; di++) {
+        int dim = o->dims[di];
+        int nlev = dim == LIFT__DIMENSION__DIMENSION_DELAY ? 5 : N_LEVELS;
+        for (int lv = 0; lv < nlev; lv++) {
+            cell_t *row = &cells[(di * N_LEVELS + (size_t)lv) * na];
+            int64_t tot = 0, minn = INT64_MAX;
+            for (size_t a = 0; a < na; a++) {
+                tot += row[a].exposed;
+                if (row[a].exposed < minn)
+                    minn = row[a].exposed;
+            }
+            if (tot == 0)
+                continue;
+            Lift__Segment *s = ANEW(b->a, Lift__Segment, LIFT__SEGMENT__INIT);
+            CK(s);
+            s->has_dimension = 1;
+            s->dimension = (Lift__Dimension)dim;
+            s->level = (char *)level_name(dim, lv);
+            CK(s->exposed = arena_alloc(b->a, na * sizeof *s->exposed));
+            for (size_t a = 0; a < na; a++)
+                s->exposed[a] = (uint64_t)row[a].exposed;
+            s->n_exposed = na;
+            int est_ok = minn >= REPORT_MIN_SEGMENT;
+            double key = 0;
+            if (na > 1)
+                CK(s->comparisons = arena_alloc(b->a, (na - 1) * sizeof *s->comparisons));
+            if (!est_ok && na > 1)
+                small++;
+            for (size_t a = 1; a < na; a++) {
+                Lift__Comparison *m;
+                if (!est_ok) {
+                    const char *why =
+                        dim == LIFT__DIMENSION__DIMENSION_DELAY && row[0].exposed == 0
+                            ? "segment not estimated: no holdout customer has an impression to "
+                              "time (the holdout sees no offer)"
+                            : "segment too small: fewer than 100 customers in an arm";
+                    CK(m = failed_comparison(b, exp, a, why));
+                } else {
+                    revcmp_t r = compare_revenue(&row[a].rev, &row[0].rev, o, 0);
+                    lift_estimate_t conv = lift_prop_diff(row[a].converted, row[a].exposed,
+                                                          row[0].converted, row[0].exposed,
+                                                          o->alpha);
+                    CK(m = core_comparison(b, exp, a, &r, &conv));
+                    family(b, m->revenue_diff, m->incremental_total, NULL);
+                    family(b, m->relative_lift, NULL, NULL);
+                    family(b, m->conversion_diff, NULL, NULL);
+                    if (m->incremental_total->ok)
+                        key += m->incremental_total->estimate;
+                }
+                s->comparisons[s->n_comparisons++] = m;
+            }
+            segs[n_seg++] = (segsort_t){(int)di, lv, key, est_ok, tot, s};
+        }
+    }
+    qsort(segs, n_seg, sizeof *segs, seg_cmp);
+    if (n_seg) {
+        CK(rep->segments = arena_alloc(b->a, n_seg * sizeof *rep->segments));
+        for (size_t i = 0; i < n_seg; i++)
+            rep->segments[rep->n_segments++] = segs[i].msg;
+    }
+
+    /* 7. weekly series */
+    if (weekly(c, b, rep, &w) < 0)
+        goto oom;
+
+    /* 8. health */
+    Lift__Health *hl = ANEW(b->a, Lift__Health, LIFT__HEALTH__INIT);
+    CK(hl);
+    Lift__Srm *srm = ANEW(b->a, Lift__Srm, LIFT__SRM__INIT);
+    CK(srm);
+    {
+        int64_t obs[MAX_ARMS];
+        double wts[MAX_ARMS], wsum = 0;
+        int64_t ntot = 0;
+        for (size_t a = 0; a < na; a++) {
+            obs[a] = acc[a].all.exposed;
+            ntot += obs[a];
+            wts[a] = exp->arms[a] && exp->arms[a]->has_weight ? exp->arms[a]->weight : 0;
+            wsum += isfinite(wts[a]) && wts[a] > 0 ? wts[a] : 0;
+        }
+        CK(srm->observed = arena_alloc(b->a, na * sizeof *srm->observed));
+        CK(srm->expected = arena_alloc(b->a, na * sizeof *srm->expected));
+        for (size_t a = 0; a < na; a++) {
+            srm->observed[a] = (uint64_t)obs[a];
+            srm->expected[a] =
+                wsum > 0 && isfinite(wts[a]) && wts[a] > 0 ? wts[a] / wsum * (double)ntot : 0;
+        }
+        srm->n_observed = srm->n_expected = na;
+        lift_srm_t s = na > 1 ? lift_srm(obs, wts, na)
+                              : (lift_srm_t){LIFT_STAT_NOT_ESTIMABLE, "one arm", 0, 0, 1, 0};
+        srm->has_skipped = srm->has_mismatch = 1;
+        srm->skipped = s.status != LIFT_STAT_OK;
+        if (s.status == LIFT_STAT_OK && isfinite(s.chi2) && isfinite(s.p_value)) {
+            srm->has_chi2 = srm->has_p_value = 1;
+            srm->chi2 = s.chi2;
+            srm->p_value = s.p_value;
+            srm->mismatch = s.mismatch;
+            if (s.mismatch)
+                add_warning(b, &w, W_SRM,
+                     "sample ratio mismatch (chi2 %.1f, p %.2g): the split is broken, do not "
+                     "trust this report",
+                     s.chi2, s.p_value);
+        }
+        hl->srm = srm;
+        if (ntot == 0)
+            add_warning(b, &w, W_EMPTY, "no exposed customers in the window: nothing to estimate");
+        else
+            for (size_t a = 0; a < na; a++)
+                if (obs[a] == 0)
+                    add_warning(b, &w, W_EMPTY, "arm %zu (%s) has no exposed customers", a,
+                         arm_name(exp, a));
+        /* impression rate of the treated arms */
+        uint64_t imp = 0;
+        int64_t texp = 0;
+        for (size_t a = 1; a < na; a++) {
+            imp += acc[a].impressed;
+            texp += acc[a].all.exposed;
+        }
+        if (texp > 0) {
+            double rate = (double)imp / (double)texp;
+            hl->has_impression_rate = hl->has_low_impression_rate = 1;
+            hl->impression_rate = rate;
+            hl->low_impression_rate = rate < REPORT_LOW_IMPRESSION;
+            if (hl->low_impression_rate)
+                add_warning(b, &w, W_IMPRESSION,
+                     "treatment impression rate %.0f%% is low: trigger detection or delivery "
+                     "failure?",
+                     rate * 100);
+        }
+        /* power to detect the experiment's MDE, worst treatment arm */
+        const lift_summary_t *cs = &acc[0].all.rev;
+        double sigma2 = lift_summary_var_y(cs), mean = cs->mean_y;
+        double pw = 2, mde = -1;
+        int power_ok = na > 1 && cs->n >= 2 && sigma2 > 0 && isfinite(sigma2) && mean != 0 &&
+                       isfinite(mean);
+        for (size_t a = 1; power_ok && a < na; a++) {
+            double nt = (double)acc[a].all.exposed, nall = nt + (double)cs->n;
+            if (nt < 1) {
+                power_ok = 0;
+                break;
+            }
+            double share = nt / nall;
+            double p = lift_power_at(sigma2, o->mde * fabs(mean), nall, share, o->alpha);
+            lift_power_t m = lift_mde(sigma2, nall, share, o->alpha, POWER_TARGET, 0);
+            if (p < 0 || !isfinite(p) || m.status != LIFT_STAT_OK || !isfinite(m.effect)) {
+                power_ok = 0;
+                break;
+            }
+            if (p < pw)
+                pw = p;
+            if (m.effect / fabs(mean) > mde)
+                mde = m.effect / fabs(mean);
+        }
+        if (power_ok && pw <= 1 && mde >= 0 && isfinite(mde)) {
+            hl->has_power_reached = hl->has_mde = 1;
+            hl->power_reached = pw;
+            hl->mde = mde;
+            if (pw < POWER_TARGET)
+                add_warning(b, &w, W_POWER,
+                     "power to detect a %.3g%% revenue lift is %.0f%% (target 80%%): "
+                     "detectable at this size: %.3g%%",
+                     o->mde * 100, pw * 100, mde * 100);
+        } else if (ntot > 0 && na > 1) {
+            add_warning(b, &w, W_POWER, "power not computable: the holdout has no revenue variation yet");
+        }
+        hl->has_small_segments = 1;
+        hl->small_segments = small;
+        if (small)
+            add_warning(b, &w, W_SMALL,
+                 "%u segment level(s) have fewer than %d customers in an arm: listed, not "
+                 "estimated",
+                 small, REPORT_MIN_SEGMENT);
+        if (c->ignored_arm)
+            add_warning(b, &w, W_ARM, "%llu exposure(s) with an arm outside the definition ignored",
+                 (unsigned long long)c->ignored_arm);
+        int nw = 0;
+        for (int i = 0; i < W_MAX * 2; i++)
+            nw += w.text[i] != NULL;
+        if (nw) {
+            CK(hl->warnings = arena_alloc(b->a, (size_t)nw * sizeof *hl->warnings));
+            for (int i = 0; i < W_MAX * 2; i++)
+                if (w.text[i])
+                    hl->warnings[hl->n_warnings++] = w.text[i];
+        }
+    }
+    rep->health = hl;
+
+    /* 9. BH over the family; provenance */
+    apply_bh(b);
+    CK(rep->provenance = provenance(c, b, currency, now_ms, cap));
+    CK(!b->oom);
+    rc = 0;
+    goto out;
+oom:
+    status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, "report: out of memory");
+out:
+    if (acc)
+        for (size_t a = 0; a < na; a++) {
+            free(acc[a].km_t);
+            free(acc[a].km_e);
+        }
+    free(acc);
+    free(vals);
+    free(churn_after);
+    free(cells);
+    free(segs);
+    return rc;
+}

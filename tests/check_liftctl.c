@@ -1,0 +1,632 @@
+/* liftctl suite: runs the built liftctl as a child process against a real liftd (experiment,
+ * assign, bucket, power, track) and checks its output, exit codes and what liftd stored.
+ * It does not re-test the server's rules: those are in the registry and ingest suites. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lift/stats.h"
+#include "testutil.h"
+
+#define KEY "upsell-usage-q4"
+#define EXPERIMENT_FILE "examples/experiment.json"
+#define EVENTS_JSONL "examples/events.jsonl"
+#define EVENTS_CSV "examples/events.csv"
+
+static tliftd_t T;
+
+typedef struct {
+    int rc;    /* exit status, -1 when killed */
+    char *out; /* stdout, NUL-terminated */
+    char *err; /* stderr, NUL-terminated */
+} res_t;
+
+static void setup(void)
+{
+    tu_liftd_init(&T);
+    tu_liftd_start(&T, NULL);
+}
+
+static void teardown(void)
+{
+    tu_liftd_fini(&T);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "open %s: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0, got;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+    }
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "create %s: %s", path, strerror(errno));
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void tmp_path(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", T.dir, name);
+}
+
+/* Runs `liftctl --endpoint <T's> ARGS...` (NULL-terminated) with stdin from in_path (NULL:
+ * /dev/null) and returns its exit status and output. */
+static res_t run_liftctl(const char *in_path, ...)
+{
+    char prog[512], outp[400], errp[400];
+    const char *argv[40];
+    int argc = 0;
+    va_list ap;
+    tu_program("liftctl", prog, sizeof prog);
+    argv[argc++] = prog;
+    argv[argc++] = "--endpoint";
+    argv[argc++] = T.endpoint;
+    va_start(ap, in_path);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL) {
+        ck_assert_int_lt(argc, 39);
+        argv[argc++] = a;
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+    tmp_path(outp, sizeof outp, "liftctl.out");
+    tmp_path(errp, sizeof errp, "liftctl.err");
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
+        int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+            dup2(err, 2) < 0)
+            _exit(126);
+        execv(prog, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    res_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(outp), slurp(errp)};
+    ck_assert_msg(r.rc != 126 && r.rc != 127, "cannot run %s: %s", prog, r.err);
+    return r;
+}
+
+#define LIFTCTL(in, ...) run_liftctl(in, __VA_ARGS__, (const char *)NULL)
+
+static void res_free(res_t *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+/* Asserts rc and that stderr contains every word (NULL-terminated). */
+static void expect(const res_t *r, int rc, ...)
+{
+    va_list ap;
+    const char *w;
+    ck_assert_msg(r->rc == rc, "exit %d, want %d; stdout: %s; stderr: %s", r->rc, rc, r->out,
+                  r->err);
+    va_start(ap, rc);
+    while ((w = va_arg(ap, const char *)) != NULL)
+        ck_assert_msg(strstr(r->err, w) != NULL, "stderr lacks '%s': %s", w, r->err);
+    va_end(ap);
+}
+
+static json_t *parse_json(const char *text)
+{
+    json_error_t e;
+    json_t *j = json_loads(text, 0, &e);
+    ck_assert_msg(j != NULL, "not JSON (%s): %s", e.text, text);
+    return j;
+}
+
+static int64_t db_scalar(const char *sql)
+{
+    char path[400];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    snprintf(path, sizeof path, "%s/lift.db", T.data);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static int count_lines(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+/* Non-blank lines of a file. */
+static int file_rows(const char *path)
+{
+    char *text = slurp(path);
+    int n = 0, blank = 1;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n') {
+            n += !blank;
+            blank = 1;
+        } else if (*p != ' ' && *p != '\r') {
+            blank = 0;
+        }
+    }
+    n += !blank;
+    free(text);
+    return n;
+}
+
+static void create_and_start(void)
+{
+    res_t r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "experiment", "start", KEY);
+    expect(&r, 0, NULL);
+    res_free(&r);
+}
+
+/* `liftctl --json track ...` summary counts. */
+typedef struct {
+    json_int_t accepted, duplicates, rejected, malformed, server;
+} counts_t;
+
+static counts_t track_counts(const res_t *r)
+{
+    json_t *j = parse_json(r->out);
+    counts_t c;
+    ck_assert_int_eq(json_unpack(j, "{s:I,s:I,s:I,s:I,s:I}", "accepted", &c.accepted,
+                                 "duplicates", &c.duplicates, "rejected", &c.rejected, "malformed",
+                                 &c.malformed, "server_rejected", &c.server),
+                     0);
+    json_decref(j);
+    return c;
+}
+
+/* ---- experiment ----------------------------------------------------------------------------- */
+
+START_TEST(test_experiment_lifecycle)
+{
+    ck_assert_msg(access(EXPERIMENT_FILE, R_OK) == 0, "run from the repository root (%s)",
+                  EXPERIMENT_FILE);
+    res_t r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE); /* idempotent retry */
+    expect(&r, 0, NULL);
+    res_free(&r);
+
+    r = LIFTCTL(NULL, "--json", "experiment", "show", KEY);
+    expect(&r, 0, NULL);
+    json_t *j = parse_json(r.out);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "key")), KEY);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "draft");
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "arms")), 3);
+    json_decref(j);
+    res_free(&r);
+
+    r = LIFTCTL(NULL, "experiment", "start", KEY);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "experiment", "list", "--status", "running");
+    expect(&r, 0, NULL);
+    ck_assert_msg(strstr(r.out, KEY) != NULL, "running list lacks %s: %s", KEY, r.out);
+    res_free(&r);
+    r = LIFTCTL(NULL, "experiment", "list", "--status", "draft");
+    expect(&r, 0, NULL);
+    ck_assert_msg(strstr(r.out, KEY) == NULL, "draft list has the running %s: %s", KEY, r.out);
+    res_free(&r);
+
+    r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE, "--coverage", "1.5");
+    expect(&r, 2, "--coverage", "(0, 1]", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "experiment", "ramp", KEY, "--coverage", "0.5"); /* 1 -> 0.5: down */
+    expect(&r, 1, "coverage", NULL);
+    res_free(&r);
+}
+END_TEST
+
+/* ---- assign and bucket ---------------------------------------------------------------------- */
+
+START_TEST(test_assign)
+{
+    create_and_start();
+    res_t r = LIFTCTL(NULL, "assign", KEY, "--customer", "cust-1", "--trigger", "usage_threshold",
+                      "--stage", "growth", "--channel", "in_app");
+    expect(&r, 0, NULL);
+    int arm = -1, used = 0;
+    char name[64] = "";
+    ck_assert_int_eq(count_lines(r.out), 1);
+    ck_assert_msg(sscanf(r.out, "cust-1\t%d\t%63[^\n]\n%n", &arm, name, &used) == 2 &&
+                      (size_t)used == strlen(r.out),
+                  "not `id<TAB>arm<TAB>name`: %s", r.out);
+    static const char *const names[] = {"holdout", "offer-immediate", "offer-delayed-24h"};
+    ck_assert_int_ge(arm, 0);
+    ck_assert_int_le(arm, 2);
+    ck_assert_str_eq(name, names[arm]);
+    res_free(&r);
+
+    /* at_risk is never eligible, whatever the stored exposure says */
+    r = LIFTCTL(NULL, "assign", KEY, "--customer", "cust-1", "--trigger", "usage_threshold",
+                "--stage", "at_risk", "--channel", "in_app");
+    expect(&r, 0, NULL);
+    ck_assert_str_eq(r.out, "cust-1\t-1\tnone\n");
+    res_free(&r);
+
+    char ids[400];
+    tmp_path(ids, sizeof ids, "ids.txt");
+    FILE *f = fopen(ids, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 100; i++)
+        fprintf(f, "team-%03d\n", i);
+    fclose(f);
+    r = LIFTCTL(NULL, "assign", KEY, "--customers", ids, "--trigger", "team_growth", "--stage",
+                "maturity", "--channel", "email");
+    expect(&r, 0, NULL);
+    ck_assert_int_eq(count_lines(r.out), 100);
+    const char *p = r.out;
+    for (int i = 0; i < 100; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "team-%03d\t", i);
+        ck_assert_msg(strncmp(p, want, strlen(want)) == 0, "line %d: %.40s", i + 1, p);
+        p = strchr(p, '\n') + 1;
+    }
+    res_free(&r);
+}
+END_TEST
+
+/* The pure-function promise: `bucket` with the experiment's seed and weights gives every
+ * customer the arm liftd gives them. */
+START_TEST(test_bucket_matches_server)
+{
+    create_and_start();
+    res_t r = LIFTCTL(NULL, "--json", "experiment", "show", KEY);
+    expect(&r, 0, NULL);
+    json_t *x = parse_json(r.out);
+    res_free(&r);
+    char seed[128], weights[128] = "";
+    size_t k;
+    json_t *arm;
+    snprintf(seed, sizeof seed, "%s", json_string_value(json_object_get(x, "seed")));
+    json_array_foreach(json_object_get(x, "arms"), k, arm)
+    {
+        size_t n = strlen(weights);
+        snprintf(weights + n, sizeof weights - n, "%s%.17g", k ? "," : "",
+                 json_real_value(json_object_get(arm, "weight")));
+    }
+    ck_assert_double_eq(json_real_value(json_object_get(x, "coverage")), 1.0);
+    json_decref(x);
+
+    char ids[400];
+    tmp_path(ids, sizeof ids, "ids.txt");
+    FILE *f = fopen(ids, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 200; i++)
+        fprintf(f, "%s-%d\n", i % 3 ? "acct" : "Zoë-café", i * 7919); /* non-ASCII too */
+    fclose(f);
+
+    res_t srv = LIFTCTL(NULL, "assign", KEY, "--customers", ids, "--trigger", "usage_threshold",
+                        "--stage", "growth", "--channel", "in_app");
+    expect(&srv, 0, NULL);
+    res_t off = LIFTCTL(ids, "bucket", "--seed", seed, "--weights", weights);
+    expect(&off, 0, NULL);
+    ck_assert_int_eq(count_lines(srv.out), 200);
+    ck_assert_int_eq(count_lines(off.out), 200);
+    const char *a = srv.out, *b = off.out;
+    int seen[3] = {0};
+    for (int i = 0; i < 200; i++) {
+        char ida[160], idb[160];
+        int arm_a, arm_b;
+        ck_assert_int_eq(sscanf(a, "%159[^\t]\t%d", ida, &arm_a), 2);
+        ck_assert_int_eq(sscanf(b, "%159[^\t]\t%d", idb, &arm_b), 2);
+        ck_assert_str_eq(ida, idb);
+        ck_assert_msg(arm_a == arm_b, "%s: liftd arm %d, bucket arm %d", ida, arm_a, arm_b);
+        ck_assert(arm_a >= 0 && arm_a <= 2);
+        seen[arm_a]++;
+        a = strchr(a, '\n') + 1;
+        b = strchr(b, '\n') + 1;
+    }
+    ck_assert(seen[0] > 0 && seen[1] > 0 && seen[2] > 0); /* 200 draws hit every arm */
+    res_free(&srv);
+    res_free(&off);
+
+    r = LIFTCTL(ids, "bucket", "--seed", seed, "--weights", "0.5,0.6");
+    expect(&r, 2, "--weights", "must be 1", NULL);
+    ck_assert_str_eq(r.out, "");
+    res_free(&r);
+}
+END_TEST
+
+/* ---- power ---------------------------------------------------------------------------------- */
+
+START_TEST(test_power)
+{
+    res_t r = LIFTCTL(NULL, "power", "--baseline-rate", "0.04", "--mde", "0.10", "--holdout", "0.1",
+                      "--json");
+    expect(&r, 0, NULL);
+    lift_stats_init();
+    lift_power_t want = lift_power_rate(0.04, 0.10, 0.1, 0.05, 0.8, 0);
+    ck_assert_int_eq(want.status, LIFT_STAT_OK);
+    json_t *j = parse_json(r.out);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "customers_holdout")), want.n_holdout);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "customers_treatment")),
+                     want.n_treatment);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "customers_total")),
+                     want.n_holdout + want.n_treatment);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(j, "mde_absolute")), want.effect,
+                            1e-12);
+    json_decref(j);
+    res_free(&r);
+
+    r = LIFTCTL(NULL, "power", "--baseline-rate", "1.5", "--mde", "0.10", "--holdout", "0.1");
+    expect(&r, 2, "--baseline-rate", "(0, 1)", NULL);
+    res_free(&r);
+}
+END_TEST
+
+/* ---- track ---------------------------------------------------------------------------------- */
+
+START_TEST(test_track_examples)
+{
+    create_and_start();
+    int jsonl = file_rows(EVENTS_JSONL), csv = file_rows(EVENTS_CSV) - 1; /* minus the header */
+    ck_assert_int_ge(jsonl, 15);
+    ck_assert_int_ge(csv, 3);
+
+    res_t r = LIFTCTL(NULL, "--json", "track", EVENTS_JSONL);
+    expect(&r, 0, NULL);
+    counts_t c = track_counts(&r);
+    ck_assert_int_eq(c.accepted, jsonl);
+    ck_assert_int_eq(c.duplicates + c.rejected, 0);
+    res_free(&r);
+    r = LIFTCTL(NULL, "track", EVENTS_CSV); /* the text summary */
+    expect(&r, 0, NULL);
+    char want[128];
+    snprintf(want, sizeof want, "accepted %d, duplicates 0, rejected 0 (0 malformed, 0 by the "
+                                "server)\n", csv);
+    ck_assert_str_eq(r.out, want);
+    res_free(&r);
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), jsonl + csv);
+    /* the amounts: amount_minor, "39.20", 120.5 and "49.00" all end up in minor units */
+    ck_assert_int_eq(db_scalar("SELECT sum(amount_minor) FROM events WHERE type = 3"),
+                     4900 + 3920 + 4900 + 12050 + 4900 + 3920);
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events WHERE plan_to = "
+                               "'Pro, annual (\"Q4 offer\")'"),
+                     1);
+
+    /* Re-importing is safe: everything is a duplicate, nothing new is stored. */
+    r = LIFTCTL(NULL, "--json", "track", EVENTS_JSONL, "--batch", "7");
+    expect(&r, 0, NULL);
+    c = track_counts(&r);
+    ck_assert_int_eq(c.accepted, 0);
+    ck_assert_int_eq(c.duplicates, jsonl);
+    res_free(&r);
+    r = LIFTCTL(EVENTS_CSV, "--json", "track", "-", "--format", "csv"); /* stdin */
+    expect(&r, 0, NULL);
+    c = track_counts(&r);
+    ck_assert_int_eq(c.accepted, 0);
+    ck_assert_int_eq(c.duplicates, csv);
+    res_free(&r);
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), jsonl + csv);
+}
+END_TEST
+
+/* A rejected row as the rejects file must list it. */
+typedef struct {
+    long line;         /* input line */
+    const char *field; /* reported field */
+    const char *word;  /* expected in the reason */
+} want_reject_t;
+
+#define TS "\"timestamp\":\"2026-11-06T12:00:00Z\""
+
+START_TEST(test_track_malformed_jsonl)
+{
+    create_and_start();
+    char in[400], rej[400];
+    tmp_path(in, sizeof in, "bad.jsonl");
+    tmp_path(rej, sizeof rej, "rejects.jsonl");
+    write_file(in,
+               /* 1 */ "{\"event_id\":\"ok-1\",\"customer_id\":\"c1\",\"type\":\"churn\"," TS "}\n"
+               /* 2 */ "{\"event_id\":\"bad-1\",\"customer_id\":\"c1\",\"type\":\"churn\"," TS "\n"
+               /* 3 */ "{\"event_id\":\"bad-2\",\"customer_id\":\"c1\",\"type\":\"conversion\","
+                        TS ",\"amount\":\"12x\"}\n"
+               /* 4 */ "\n"
+               /* 5 */ "{\"event_id\":\"bad-3\",\"customer_id\":\"c1\",\"type\":\"nps\"," TS
+                        ",\"nps_score\":11}\n"
+               /* 6 */ "{\"event_id\":\"ok-2\",\"customer_id\":\"c2\",\"type\":\"conversion\","
+                        TS ",\"amount\":\"49.50\"}\n"
+               /* 7 */ "{\"event_id\":\"bad-4\",\"customer_id\":\"c1\",\"type\":\"upgrade\"," TS
+                        "}\n"
+               /* 8 */ "{\"event_id\":\"bad-5\",\"customer_id\":\"c1\",\"type\":\"churn\","
+                        "\"timestamp\":\"2026-11-31T10:00:00Z\"}\n"
+               /* 9 */ "{\"event_id\":\"bad-6\",\"customer_id\":\"c1\",\"type\":\"conversion\","
+                        TS ",\"amount\":\"49.001\"}\n"
+               /* 10 */ "{\"event_id\":\"bad-7\",\"customer_id\":\"c1\",\"type\":\"click\"," TS
+                         ",\"experiment_key\":\"" KEY "\",\"arm\":3}\n"
+               /* 11 */ "{\"event_id\":\"ok-3\",\"customer_id\":\"c3\",\"type\":\"impression\","
+                         TS ",\"experiment_key\":\"" KEY "\",\"arm\":2}\n"
+               /* 12 */ "[1,2]\n"
+               /* 13 */ "{\"event_id\":\"ok-4\",\"customer_id\":\"c4\",\"type\":\"nps\","
+                         "\"timestamp_ms\":1793966400000,\"nps_score\":0}\n");
+    static const want_reject_t want[] = {
+        {2, "json", "JSON"},          {3, "amount", "12x"},     {5, "nps_score", "0..10"},
+        {7, "type", "upgrade"},       {8, "timestamp", "2026-11-31"},
+        {9, "amount", "2 decimals"},  {10, "arm", "0..2"},      {12, "json", "object"},
+    };
+    size_t n_want = sizeof want / sizeof want[0];
+    /* batches of 3 valid rows (lines 1-6, 7-13), so liftd's rejections (lines 5 and 10) sit
+     * mid-batch among malformed rows and must map back to their own lines */
+    res_t r = LIFTCTL(NULL, "--json", "track", in, "--rejects", rej, "--batch", "3");
+    expect(&r, 1, "line 2:", "line 5:", "line 10:", NULL);
+    counts_t c = track_counts(&r);
+    ck_assert_int_eq(c.accepted, 4);
+    ck_assert_int_eq(c.duplicates, 0);
+    ck_assert_int_eq(c.rejected, (json_int_t)n_want);
+    ck_assert_int_eq(c.server, 2); /* NPS 11 and arm 3: liftd's rules */
+    ck_assert_int_eq(c.malformed, (json_int_t)n_want - 2);
+    res_free(&r);
+
+    char *text = slurp(rej), *line = text;
+    ck_assert_int_eq(count_lines(text), (int)n_want);
+    for (size_t i = 0; i < n_want; i++) {
+        char *nl = strchr(line, '\n');
+        *nl = '\0';
+        json_t *o = parse_json(line);
+        ck_assert_int_eq(json_integer_value(json_object_get(o, "line")), want[i].line);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "field")), want[i].field);
+        const char *reason = json_string_value(json_object_get(o, "reason"));
+        ck_assert_msg(reason && strstr(reason, want[i].word), "line %ld: reason '%s' lacks '%s'",
+                      want[i].line, reason, want[i].word);
+        ck_assert_msg(json_is_string(json_object_get(o, "row")), "line %ld: no row", want[i].line);
+        json_decref(o);
+        line = nl + 1;
+    }
+    free(text);
+
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events WHERE event_id LIKE 'ok-%'"), 4);
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 4);
+    ck_assert_int_eq(db_scalar("SELECT amount_minor FROM events WHERE event_id = 'ok-2'"), 4950);
+}
+END_TEST
+
+START_TEST(test_track_malformed_csv)
+{
+    create_and_start();
+    char in[400], rej[400];
+    tmp_path(in, sizeof in, "bad.csv");
+    tmp_path(rej, sizeof rej, "rejects.csv");
+    write_file(in,
+               /* 1 */ "type,event_id,customer_id,timestamp,amount,plan_to,nps_score\r\n"
+               /* 2 */ "churn,ok-1,c1,2026-11-06T12:00:00Z,,,\r\n"
+               /* 3 */ "churn,bad-1,c1\r\n"
+               /* 4 */ "conversion,bad-2,c1,2026-11-06T12:00:00Z,forty,,\r\n"
+               /* 5 */ "conversion,ok-2,\"c,2\",2026-11-06T12:00:00Z,12.5,\"Pro \"\"annual\"\", "
+                        "billed yearly\",\r\n"
+               /* 6 */ "nps,bad-3,c1,2026-11-06T12:00:00Z,,,11\r\n"
+               /* 7 */ "upgrade,bad-4,c1,2026-11-06T12:00:00Z,,,\r\n"
+               /* 8 */ "churn,bad-6,c3,2026-11-06T12:00:00Z,,\"two\n"
+               /* 9 */ "lines\",\r\n"
+               /* 10 */ "churn,bad-5,c1,yesterday,,,\r\n");
+    res_t r = LIFTCTL(NULL, "--json", "track", in, "--rejects", rej);
+    expect(&r, 1, "line 3:", "line 4:", "line 6:", "line 7:", "line 8:", "line 10:", NULL);
+    counts_t c = track_counts(&r);
+    ck_assert_int_eq(c.accepted, 2);
+    ck_assert_int_eq(c.rejected, 6);
+    ck_assert_int_eq(c.malformed, 4);
+    ck_assert_int_eq(c.server, 2); /* NPS 11; a newline in a plan name (parsed, but not allowed) */
+    res_free(&r);
+
+    char *text = slurp(rej);
+    const char *expected =
+        "type,event_id,customer_id,timestamp,amount,plan_to,nps_score,line,field,reason\n"
+        "churn,bad-1,c1,3,columns,\"3 columns, the header has 7\"\n";
+    ck_assert_msg(strncmp(text, expected, strlen(expected)) == 0, "rejects file: %s", text);
+    ck_assert_int_eq(count_lines(text), 8); /* header, 6 rows, one of them on two lines */
+    static const char *const rows[] = {
+        "conversion,bad-2,c1,2026-11-06T12:00:00Z,forty,,,4,amount,",
+        "nps,bad-3,c1,2026-11-06T12:00:00Z,,,11,6,nps_score,",
+        "upgrade,bad-4,c1,2026-11-06T12:00:00Z,,,,7,type,",
+        "churn,bad-5,c1,yesterday,,,,10,timestamp,",
+        "churn,bad-6,c3,2026-11-06T12:00:00Z,,\"two\nlines\",,8,plan_to,",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        ck_assert_msg(strstr(text, rows[i]) != NULL, "rejects file lacks '%s': %s", rows[i], text);
+    free(text);
+
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 2);
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events WHERE customer_id = 'c,2' AND "
+                               "amount_minor = 1250 AND plan_to = 'Pro \"annual\", billed yearly'"),
+                     1);
+
+    /* An unknown column is an error naming it, before anything is sent. */
+    write_file(in, "event_id,customer_id,type,timestamp,colour\nx,c,churn,2026-11-06,red\n");
+    r = LIFTCTL(NULL, "track", in);
+    expect(&r, 1, "unknown column 'colour'", NULL);
+    res_free(&r);
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 2);
+}
+END_TEST
+
+START_TEST(test_track_usage)
+{
+    res_t r = LIFTCTL(NULL, "track");
+    expect(&r, 2, "FILE", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "track", "events.txt");
+    expect(&r, 2, "--format", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "track", EVENTS_JSONL, "--batch", "0");
+    expect(&r, 2, "--batch", "[1, 10000]", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "track", EVENTS_JSONL, "--format", "xml");
+    expect(&r, 2, "--format", "jsonl or csv", NULL);
+    res_free(&r);
+    char missing[400];
+    tmp_path(missing, sizeof missing, "nope.jsonl");
+    r = LIFTCTL(NULL, "track", missing);
+    expect(&r, 2, "nope.jsonl", NULL);
+    res_free(&r);
+    /* liftd gone: the error, and how much was acknowledged */
+    tu_liftd_stop(&T);
+    r = LIFTCTL(NULL, "--timeout", "100", "--retries", "2", "track", EVENTS_JSONL);
+    expect(&r, 1, "UNAVAILABLE", "0 events acknowledged", NULL);
+    res_free(&r);
+}
+END_TEST
+
+Suite *liftctl_suite(void);
+Suite *liftctl_suite(void)
+{
+    Suite *s = suite_create("liftctl");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_experiment_lifecycle);
+    tcase_add_test(tc, test_assign);
+    tcase_add_test(tc, test_bucket_matches_server);
+    tcase_add_test(tc, test_power);
+    tcase_add_test(tc, test_track_examples);
+    suite_add_tcase(s, tc);
+    TCase *te = tcase_create("errors");
+    tcase_add_checked_fixture(te, setup, teardown);
+    tcase_set_timeout(te, 60);
+    tcase_add_test(te, test_track_malformed_jsonl);
+    tcase_add_test(te, test_track_malformed_csv);
+    tcase_add_test(te, test_track_usage);
+    suite_add_tcase(s, te);
+    return s;
+}

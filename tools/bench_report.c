@@ -1,0 +1,417 @@
+/* bench_report: the incrementality report over 1M exposed customers and 10M events (segmented
+ * by trigger, stage, channel and delay), next to bare SQL aggregations of the same tables in
+ * the same run, with peak RSS. The fixture is generated straight into SQLite in a temporary
+ * directory (one transaction, synchronous=OFF: a fixture, not the product path).
+ * Usage: bench_report [customers] [events]   (defaults 1000000 10000000) */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lift/lift.h"
+#include "lift/stats.h"
+#include "registry.h"
+#include "report.h"
+#include "store.h"
+
+#define DAY_MS 86400000LL
+#define START_MS 1767571200000LL /* 2026-01-05T00:00:00Z, a Monday */
+#define WEEKS 6
+#define NOW_MS (START_MS + (WEEKS * 7 + 1) * DAY_MS)
+#define TARGET_S 3.0
+#define TARGET_RATIO 2.0
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t rnd(void) /* xorshift64*: a fixture, reproducible */
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static double unif(void)
+{
+    return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static long peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+/* Create and start the experiment through the registry (the product path). */
+static int make_experiment(const char *dir, int64_t *id_out, Lift__Experiment **def_out)
+{
+    char err[256];
+    status_t st;
+    store_t *s = store_open(dir, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "bench_report: %s\n", err);
+        return -1;
+    }
+    registry_t *r = registry_new(s, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "bench_report: %s\n", err);
+        store_destroy(&s);
+        return -1;
+    }
+    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
+    Lift__Arm a[3] = {LIFT__ARM__INIT, LIFT__ARM__INIT, LIFT__ARM__INIT};
+    Lift__Arm *ap[3] = {&a[0], &a[1], &a[2]};
+    static const char *names[3] = {"holdout", "offer-a", "offer-b"};
+    static const double w[3] = {0.2, 0.4, 0.4};
+    for (int i = 0; i < 3; i++) {
+        a[i].name = (char *)names[i];
+        a[i].has_weight = 1;
+        a[i].weight = w[i];
+    }
+    x.key = "bench-upsell";
+    x.n_arms = 3;
+    x.arms = ap;
+    x.has_start_ms = 1;
+    x.start_ms = START_MS;
+    const registry_entry_t *e = NULL;
+    int created = 0, rc = -1;
+    if (store_begin(s, err, sizeof err) < 0)
+        goto out;
+    if (registry_create(r, &x, START_MS - DAY_MS, &e, &created, &st) < 0 ||
+        registry_change(r, x.key, LIFT__ACTION__ACTION_START, 0, 0, START_MS - DAY_MS, &e, &st) <
+            0) {
+        fprintf(stderr, "bench_report: experiment: %s\n", st.message);
+        store_rollback(s);
+        goto out;
+    }
+    if (store_commit(s, err, sizeof err) < 0)
+        goto out;
+    size_t len = lift__experiment__get_packed_size(e->def);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        goto out;
+    lift__experiment__pack(e->def, buf);
+    *def_out = lift__experiment__unpack(NULL, len, buf);
+    free(buf);
+    *id_out = e->id;
+    rc = *def_out ? 0 : -1;
+out:
+    registry_destroy(&r);
+    store_destroy(&s);
+    return rc;
+}
+
+static int exec1(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "bench_report: %s: %s\n", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The fixture: n_cust exposed customers over WEEKS weeks, n_ev events in arrival order
+ * (customers interleaved, as ingestion sees them), 10% of them from customers never exposed. */
+static int generate(const char *dir, int64_t exp_id, long n_cust, long n_ev)
+{
+    char path[512], cust[32], eid[32];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *xs = NULL, *es = NULL;
+    int64_t *t0 = malloc((size_t)n_cust * sizeof *t0);
+    signed char *arm = malloc((size_t)n_cust);
+    int rc = -1;
+    if (!t0 || !arm)
+        goto out;
+    snprintf(path, sizeof path, "%s/lift.db", dir);
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        goto out;
+    if (exec1(db, "PRAGMA synchronous = OFF") < 0 || exec1(db, "PRAGMA cache_size = -524288") < 0 ||
+        exec1(db, "BEGIN") < 0)
+        goto out;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
+                           "channel, trigger_ms, decided_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                           -1, &xs, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO events (h, event_id, customer_id, type, ts_ms, "
+                           "experiment_id, arm, amount_minor, plan_from, plan_to, nps, "
+                           "received_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                           -1, &es, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_report: prepare: %s\n", sqlite3_errmsg(db));
+        goto out;
+    }
+    for (long i = 0; i < n_cust; i++) {
+        double u = unif();
+        arm[i] = (signed char)(u < 0.2 ? 0 : u < 0.6 ? 1 : 2);
+        t0[i] = START_MS + (int64_t)(unif() * (double)(WEEKS * 7 * DAY_MS));
+        int n = snprintf(cust, sizeof cust, "cust-%07ld", i);
+        sqlite3_bind_int64(xs, 1, exp_id);
+        sqlite3_bind_text(xs, 2, cust, n, SQLITE_STATIC);
+        sqlite3_bind_int(xs, 3, arm[i]);
+        sqlite3_bind_int(xs, 4, 1 + (int)(rnd() % 5));
+        sqlite3_bind_int(xs, 5, 1 + (int)(rnd() % 4));
+        sqlite3_bind_int(xs, 6, 1 + (int)(rnd() % 5));
+        sqlite3_bind_int64(xs, 7, t0[i]);
+        sqlite3_bind_int64(xs, 8, t0[i] + (int64_t)(rnd() % 600000));
+        if (sqlite3_step(xs) != SQLITE_DONE) {
+            fprintf(stderr, "bench_report: exposure: %s\n", sqlite3_errmsg(db));
+            goto out;
+        }
+        sqlite3_reset(xs);
+    }
+    long others = n_cust / 9; /* ~10% of events from customers never exposed */
+    for (long k = 0; k < n_ev; k++) {
+        long c = (long)(rnd() % (uint64_t)(n_cust + others));
+        int exposed = c < n_cust;
+        int64_t base = exposed ? t0[c] : START_MS + (int64_t)(unif() * (double)(WEEKS * 7 * DAY_MS));
+        int a = exposed ? arm[c] : -1;
+        double u = unif();
+        int type, nps = -1;
+        int64_t ts, amount = 0, xid = 0;
+        if (u < 0.40) { /* impression: this experiment's offer for treated customers */
+            type = 1;
+            ts = base + (int64_t)(-log(1.0 - unif()) * 2 * DAY_MS);
+            xid = a > 0 ? exp_id : exp_id + 1000;
+        } else if (u < 0.50) {
+            type = 2;
+            ts = base + (int64_t)(-log(1.0 - unif()) * 3 * DAY_MS);
+            xid = a > 0 ? exp_id : exp_id + 1000;
+        } else if (u < 0.70) {
+            type = 3;
+            ts = base + (int64_t)((unif() * 70.0 - 30.0) * (double)DAY_MS);
+            amount = 1000 + (int64_t)(rnd() % 20000) + (a > 0 ? 700 : 0);
+        } else if (u < 0.73) {
+            type = 4;
+            ts = base + (int64_t)((unif() * 60.0 - 10.0) * (double)DAY_MS);
+            amount = 1000 + (int64_t)(rnd() % 5000);
+        } else if (u < 0.85) {
+            type = 5;
+            ts = base + (int64_t)((unif() * 70.0 - 20.0) * (double)DAY_MS);
+        } else {
+            type = 6;
+            ts = base + (int64_t)((unif() * 70.0 - 30.0) * (double)DAY_MS);
+            nps = (int)(rnd() % 11);
+        }
+        int n = snprintf(cust, sizeof cust, "cust-%07ld", c);
+        int m = snprintf(eid, sizeof eid, "evt-%010ld", k);
+        sqlite3_bind_int64(es, 1, (sqlite3_int64)(rnd() >> 1));
+        sqlite3_bind_text(es, 2, eid, m, SQLITE_STATIC);
+        sqlite3_bind_text(es, 3, cust, n, SQLITE_STATIC);
+        sqlite3_bind_int(es, 4, type);
+        sqlite3_bind_int64(es, 5, ts);
+        if (xid) {
+            sqlite3_bind_int64(es, 6, xid);
+            sqlite3_bind_int(es, 7, a > 0 ? a : 1);
+        } else {
+            sqlite3_bind_null(es, 6);
+            sqlite3_bind_null(es, 7);
+        }
+        if (amount) {
+            sqlite3_bind_int64(es, 8, amount);
+            sqlite3_bind_text(es, 9, "starter", -1, SQLITE_STATIC);
+            sqlite3_bind_text(es, 10, "pro", -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_null(es, 8);
+            sqlite3_bind_null(es, 9);
+            sqlite3_bind_null(es, 10);
+        }
+        if (nps >= 0)
+            sqlite3_bind_int(es, 11, nps);
+        else
+            sqlite3_bind_null(es, 11);
+        sqlite3_bind_int64(es, 12, ts);
+        if (sqlite3_step(es) != SQLITE_DONE) {
+            fprintf(stderr, "bench_report: event: %s\n", sqlite3_errmsg(db));
+            goto out;
+        }
+        sqlite3_reset(es);
+    }
+    if (exec1(db, "COMMIT") < 0 || exec1(db, "PRAGMA wal_checkpoint(TRUNCATE)") < 0)
+        goto out;
+    rc = 0;
+out:
+    sqlite3_finalize(xs);
+    sqlite3_finalize(es);
+    sqlite3_close(db);
+    free(t0);
+    free(arm);
+    return rc;
+}
+
+/* The bare baselines: SQLite doing the join (no index on events: a scan of events with a
+ * primary-key probe of exposures per row), and the scan floor (one pass over each table). */
+static double bare_join(const char *dir, int64_t exp_id, int64_t *rows)
+{
+    char path[512];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    double t = -1;
+    snprintf(path, sizeof path, "%s/lift.db", dir);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        exec1(db, "PRAGMA cache_size = -262144") < 0 ||
+        exec1(db, "PRAGMA mmap_size = 17179869184") < 0)
+        goto out;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e "
+                           "JOIN exposures x ON x.experiment_id = ?1 AND x.customer_id = "
+                           "e.customer_id WHERE e.ts_ms >= x.trigger_ms AND e.ts_ms < ?2 "
+                           "GROUP BY x.arm",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto out;
+    double t0 = now_s();
+    sqlite3_bind_int64(q, 1, exp_id);
+    sqlite3_bind_int64(q, 2, NOW_MS);
+    *rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW)
+        *rows += sqlite3_column_int64(q, 1);
+    t = now_s() - t0;
+out:
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return t;
+}
+
+static double bare_scan(const char *dir, int64_t exp_id, int64_t *rows)
+{
+    char path[512];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q1 = NULL, *q2 = NULL;
+    double t = -1;
+    snprintf(path, sizeof path, "%s/lift.db", dir);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        exec1(db, "PRAGMA cache_size = -262144") < 0 ||
+        exec1(db, "PRAGMA mmap_size = 17179869184") < 0)
+        goto out;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT arm, count(*), sum(trigger_ms) FROM exposures "
+                           "WHERE experiment_id = ?1 GROUP BY arm",
+                           -1, &q1, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*), sum(amount_minor), sum(ts_ms), "
+                           "count(DISTINCT type) FROM events WHERE ts_ms < ?1",
+                           -1, &q2, NULL) != SQLITE_OK)
+        goto out;
+    double t0 = now_s();
+    sqlite3_bind_int64(q1, 1, exp_id);
+    while (sqlite3_step(q1) == SQLITE_ROW)
+        ;
+    sqlite3_bind_int64(q2, 1, NOW_MS);
+    if (sqlite3_step(q2) == SQLITE_ROW)
+        *rows = sqlite3_column_int64(q2, 0);
+    t = now_s() - t0;
+out:
+    sqlite3_finalize(q1);
+    sqlite3_finalize(q2);
+    sqlite3_close(db);
+    return t;
+}
+
+int main(int argc, char **argv)
+{
+    long n_cust = 1000000, n_ev = 10000000;
+    char dir[256], err[256];
+    const char *tmp = getenv("TMPDIR");
+    Lift__Experiment *def = NULL;
+    int64_t exp_id = 0;
+    int rc = 1;
+
+    if (argc > 1)
+        n_cust = strtol(argv[1], NULL, 10);
+    if (argc > 2)
+        n_ev = strtol(argv[2], NULL, 10);
+    if (n_cust < 10 || n_ev < 10) {
+        fprintf(stderr, "usage: bench_report [customers >= 10] [events >= 10]\n");
+        return 2;
+    }
+    lift_stats_init();
+    snprintf(dir, sizeof dir, "%s/lift-bench-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    double g0 = now_s();
+    if (make_experiment(dir, &exp_id, &def) < 0 || generate(dir, exp_id, n_cust, n_ev) < 0)
+        goto out;
+    printf("fixture: %ld exposed customers, %ld events, generated in %.1f s (%s)\n", n_cust, n_ev,
+           now_s() - g0, dir);
+
+    /* liftd's writer connection stays open, as in production (it keeps the WAL index). */
+    store_t *writer = store_open(dir, err, sizeof err);
+    store_reader_t *rd = writer ? store_reader_open(dir, err, sizeof err) : NULL;
+    if (!rd) {
+        fprintf(stderr, "bench_report: %s\n", err);
+        store_destroy(&writer);
+        goto out;
+    }
+    int64_t join_rows = 0, scan_rows = 0;
+    double t_join = bare_join(dir, exp_id, &join_rows);
+    double t_scan = bare_scan(dir, exp_id, &scan_rows);
+
+    Lift__ReportRequest req = LIFT__REPORT_REQUEST__INIT;
+    Lift__Dimension dims[4] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
+                               LIFT__DIMENSION__DIMENSION_CHANNEL, LIFT__DIMENSION__DIMENSION_DELAY};
+    req.experiment_key = def->key;
+    req.n_segment_by = 4;
+    req.segment_by = dims;
+    double best = 1e9;
+    Lift__Report *r = NULL;
+    for (int round = 0; round < 2; round++) {
+        status_t st;
+        report_free(r);
+        r = NULL;
+        double t0 = now_s();
+        if (report_build(rd, def, exp_id, &req, "EUR", NOW_MS, &r, &st) < 0) {
+            fprintf(stderr, "bench_report: report_build: %s\n", st.message);
+            store_reader_destroy(&rd);
+            store_destroy(&writer);
+            goto out;
+        }
+        double t = now_s() - t0;
+        printf("report_build (all 4 dimensions, CUPED, sequential) run %d: %.3f s\n", round + 1,
+               t);
+        if (t < best)
+            best = t;
+    }
+    printf("bare SQL join aggregation (events JOIN exposures GROUP BY arm): %.3f s (%lld rows)\n",
+           t_join, (long long)join_rows);
+    printf("bare SQL scan floor (one pass over each table, no join):        %.3f s (%lld rows)\n",
+           t_scan, (long long)scan_rows);
+    printf("report: %llu exposures, %llu events read, %zu segments, %zu weeks\n",
+           (unsigned long long)r->provenance->exposures_read,
+           (unsigned long long)r->provenance->events_read, r->n_segments, r->n_weekly);
+    if (r->n_comparisons > 0 && r->comparisons[0]->incremental_total->ok)
+        printf("incremental revenue arm 1: %.0f [%.0f, %.0f] minor units\n",
+               r->comparisons[0]->incremental_total->estimate,
+               r->comparisons[0]->incremental_total->ci_low,
+               r->comparisons[0]->incremental_total->ci_high);
+    double ratio = t_join > 0 ? best / t_join : 0;
+    printf("report %.3f s (target <= %.1f s): ratio to the join %.2fx (target <= %.1fx), "
+           "to the scan floor %.2fx; peak RSS %ld MB\n",
+           best, TARGET_S, ratio, TARGET_RATIO, t_scan > 0 ? best / t_scan : 0, peak_rss_mb());
+    printf("%s\n", best <= TARGET_S && ratio <= TARGET_RATIO ? "PASS" : "MISS");
+    report_free(r);
+    store_reader_destroy(&rd);
+    store_destroy(&writer);
+    rc = 0;
+out:
+    lift__experiment__free_unpacked(def, NULL);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_report: could not remove %s\n", dir);
+    return rc;
+}

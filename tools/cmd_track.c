@@ -1,0 +1,1086 @@
+/* liftctl track: imports events from a JSON-lines or CSV file (or stdin) into liftd with
+ * lift_track(), in batches, and reports every rejected row with its line number and reason.
+ * It only parses and maps rows; the event rules (bounds, types, currency) are liftd's. */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "liftctl.h"
+
+#define CMD "track"
+#define TRACK_BATCH_DEFAULT 1000
+#define STDERR_REJECTS_MAX 10 /* rejected rows echoed on stderr; the rest go to --rejects only */
+
+typedef enum { FMT_NONE, FMT_JSONL, FMT_CSV } format_t;
+
+/* Input fields: the proto Event's, plus `timestamp` (ISO-8601) and `amount` (major units). */
+typedef enum {
+    F_EVENT_ID,
+    F_CUSTOMER_ID,
+    F_TYPE,
+    F_TIMESTAMP,
+    F_TIMESTAMP_MS,
+    F_EXPERIMENT_KEY,
+    F_ARM,
+    F_AMOUNT_MINOR,
+    F_AMOUNT,
+    F_CURRENCY,
+    F_PLAN_FROM,
+    F_PLAN_TO,
+    F_NPS_SCORE,
+    F_COUNT
+} field_id_t;
+
+static const char *const FIELD_NAMES[F_COUNT] = {
+    "event_id",  "customer_id",  "type",   "timestamp", "timestamp_ms", "experiment_key", "arm",
+    "amount_minor", "amount", "currency", "plan_from", "plan_to",      "nps_score"};
+
+#define KNOWN_FIELDS                                                                               \
+    "event_id, customer_id, type, timestamp, timestamp_ms, experiment_key, arm, amount_minor, "  \
+    "amount, currency, plan_from, plan_to, nps_score"
+
+enum { S_EVENT_ID, S_CUSTOMER_ID, S_EXPERIMENT_KEY, S_CURRENCY, S_PLAN_FROM, S_PLAN_TO, S_COUNT };
+
+typedef struct {
+    long line;          /* first input line of the record */
+    char *text;         /* the record as read, without its line end (for --rejects) */
+    size_t text_len;    /* bytes in text (it may hold NUL bytes) */
+    int bad;            /* 1: malformed here, not sent */
+    char field[48];     /* malformed: the offending field */
+    char reason[240];   /* malformed: why */
+    unsigned seen;      /* bit per field_id_t given in the row */
+    lift_event_t ev;    /* the event to send (when !bad) */
+    char *str[S_COUNT]; /* owned strings of ev */
+} row_t;
+
+typedef struct {
+    FILE *in;               /* input (stdin or a file) */
+    const char *path;       /* as given ("-" = stdin) */
+    format_t format;        /* JSONL or CSV */
+    size_t batch;           /* events per Track request */
+    FILE *rejects;          /* --rejects FILE, or NULL */
+    const char *rejects_path;
+    lift_client_t *client;  /* connected client */
+    char *line;             /* getline buffer */
+    size_t line_cap;        /* its capacity */
+    long lineno;            /* physical lines read */
+    int csv_map[64];        /* CSV column -> field_id_t */
+    int csv_cols;           /* columns in the CSV header */
+    row_t *rows;            /* pending rows (malformed ones included, in input order) */
+    size_t n_rows;          /* used rows */
+    size_t cap_rows;        /* allocated rows */
+    size_t n_valid;         /* rows in rows[] to send */
+    lift_event_t *events;   /* send buffer, batch entries */
+    size_t *event_row;      /* events[i] comes from rows[event_row[i]] */
+    uint64_t accepted;      /* newly stored */
+    uint64_t duplicates;    /* stored before */
+    uint64_t malformed;     /* rejected here */
+    uint64_t refused;       /* rejected by liftd */
+    uint64_t sent;          /* events acknowledged by liftd */
+    uint64_t echoed;        /* rejected rows echoed on stderr */
+    int tty;                /* draw a progress line on stderr */
+    int drawn;              /* a progress line is on screen */
+    off_t size;             /* input size when a regular file, else 0 */
+    double t0;              /* start, monotonic seconds */
+    double t_draw;          /* last progress draw */
+} track_t;
+
+/* ---- Small helpers -------------------------------------------------------------------------- */
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void progress_clear(track_t *t)
+{
+    if (t->drawn) fputs("\r\033[K", stderr);
+    t->drawn = 0;
+}
+
+static void progress(track_t *t)
+{
+    if (!t->tty) return;
+    double now = mono_now();
+    if (t->drawn && now - t->t_draw < 0.1) return;
+    t->t_draw = now;
+    double el = now - t->t0;
+    double rate = el > 0 ? (double)t->sent / el : 0;
+    char eta[64] = "";
+    off_t pos = t->size > 0 ? ftello(t->in) : -1;
+    if (pos > 0 && pos <= t->size) {
+        double left = el * (double)(t->size - pos) / (double)pos;
+        long s = (long)(left + 0.5);
+        snprintf(eta, sizeof eta, ", %.0f%%, ETA %ld:%02ld", 100.0 * (double)pos / (double)t->size,
+                 s / 60, s % 60);
+    }
+    fprintf(stderr, "\r%" PRIu64 " events sent, %.0f/s%s\033[K", t->sent, rate, eta);
+    t->drawn = 1;
+}
+
+/* printf to stderr with the "liftctl: " prefix, below any progress line. */
+static void say(track_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(track_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    progress_clear(t);
+    fputs("liftctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int row_bad(row_t *r, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int row_bad(row_t *r, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    if (r->bad) return -1; /* keep the first reason */
+    r->bad = 1;
+    snprintf(r->field, sizeof r->field, "%s", field);
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void row_free(row_t *r)
+{
+    free(r->text);
+    for (int k = 0; k < S_COUNT; k++)
+        free(r->str[k]);
+    memset(r, 0, sizeof *r);
+}
+
+static int field_lookup(const char *name)
+{
+    for (int f = 0; f < F_COUNT; f++)
+        if (strcmp(name, FIELD_NAMES[f]) == 0) return f;
+    return -1;
+}
+
+/* ---- Values --------------------------------------------------------------------------------- */
+
+typedef enum { V_STR, V_INT, V_REAL } vkind_t;
+
+typedef struct {
+    vkind_t kind; /* which member is set */
+    const char *s; /* V_STR: the text (NUL-terminated) */
+    size_t len;    /* V_STR: bytes in s (may be more than strlen when s holds NUL) */
+    long long i;   /* V_INT */
+    double d;      /* V_REAL */
+} val_t;
+
+/* Whole-string decimal integer: optional sign, digits, nothing else. */
+static int parse_ll(const char *s, long long *out)
+{
+    char *end = NULL;
+    const char *p = s + (*s == '-' || *s == '+');
+    if (*p < '0' || *p > '9') return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno == ERANGE || *end != '\0') return -1;
+    *out = v;
+    return 0;
+}
+
+/* An integer value (JSON integer or a decimal string); the message names the field. */
+static int val_int(row_t *r, const char *name, const val_t *v, long long lo, long long hi,
+                   long long *out)
+{
+    long long x;
+    if (v->kind == V_INT)
+        x = v->i;
+    else if (v->kind == V_STR && parse_ll(v->s, &x) == 0)
+        ;
+    else if (v->kind == V_STR)
+        return row_bad(r, name, "%s: '%.40s' is not an integer", name, v->s);
+    else
+        return row_bad(r, name, "%s: %.17g is not an integer", name, v->d);
+    if (x < lo || x > hi)
+        return row_bad(r, name, "%s: %lld is out of range [%lld, %lld]", name, x, lo, hi);
+    *out = x;
+    return 0;
+}
+
+/* Major units with at most two decimals ("49.00", "49.5", "-3") to minor units, exactly. */
+static int parse_major(const char *s, long long *out)
+{
+    const char *p = s;
+    int neg = 0;
+    long long whole = 0, frac = 0;
+    int digits = 0, decimals = 0;
+    if (*p == '-' || *p == '+') neg = *p++ == '-';
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (whole > (LLONG_MAX / 100 - 9) / 10) return -2; /* too large */
+        whole = whole * 10 + (*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, decimals++)
+            if (decimals < 2) frac = frac * 10 + (*p - '0');
+            else if (*p != '0') return -3; /* more than 2 decimals */
+        if (decimals == 0) return -1;
+    }
+    if (digits == 0 || *p != '\0') return -1;
+    if (decimals == 1) frac *= 10;
+    long long v = whole * 100 + frac;
+    *out = neg ? -v : v;
+    return 0;
+}
+
+static int set_amount(row_t *r, const val_t *v)
+{
+    long long minor;
+    if (v->kind == V_INT) {
+        if (v->i > LLONG_MAX / 100 || v->i < -(LLONG_MAX / 100))
+            return row_bad(r, "amount", "amount: %lld is out of range", v->i);
+        minor = v->i * 100;
+    } else if (v->kind == V_REAL) {
+        /* A JSON number: only exact when it is the double nearest a two-decimal value. */
+        double m = round(v->d * 100);
+        if (!(fabs(m) < 9007199254740992.0) || m / 100 != v->d)
+            return row_bad(r, "amount",
+                           "amount: %.15g is not an exact amount with at most 2 decimals "
+                           "(give a string such as \"49.00\" or amount_minor)",
+                           v->d);
+        minor = (long long)m;
+    } else {
+        int rc = parse_major(v->s, &minor);
+        if (rc == -3)
+            return row_bad(r, "amount",
+                           "amount: '%.40s' has more than 2 decimals (the currency has 2)", v->s);
+        if (rc == -2) return row_bad(r, "amount", "amount: '%.40s' is out of range", v->s);
+        if (rc < 0)
+            return row_bad(r, "amount",
+                           "amount: '%.40s' is not a number (use major units like 49.00)", v->s);
+    }
+    r->ev.has_amount = true;
+    r->ev.amount_minor = minor;
+    return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+static int digits_at(const char **p, int n, int *v)
+{
+    int x = 0;
+    for (int k = 0; k < n; k++) {
+        char c = (*p)[k];
+        if (c < '0' || c > '9') return -1;
+        x = x * 10 + (c - '0');
+    }
+    *p += n;
+    *v = x;
+    return 0;
+}
+
+/* ISO-8601 date-time: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM) -> epoch ms (the
+ * fraction is truncated to milliseconds). */
+static int parse_iso(const char *s, int64_t *out)
+{
+    const char *p = s;
+    int y, mo, d, h, mi, sec, ms = 0, oh = 0, om = 0, sign = 0;
+    if (digits_at(&p, 4, &y) || *p++ != '-' || digits_at(&p, 2, &mo) || *p++ != '-' ||
+        digits_at(&p, 2, &d) || (*p != 'T' && *p != 't') || (p++, digits_at(&p, 2, &h)) ||
+        *p++ != ':' || digits_at(&p, 2, &mi) || *p++ != ':' || digits_at(&p, 2, &sec))
+        return -1;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 3) ms = ms * 10 + (*p - '0');
+        if (n == 0 || n > 9) return -1;
+        for (; n < 3; n++)
+            ms *= 10;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        sign = *p++ == '-' ? -1 : 1;
+        if (digits_at(&p, 2, &oh)) return -1;
+        if (*p == ':') p++;
+        if (digits_at(&p, 2, &om) || oh > 23 || om > 59) return -1;
+    } else {
+        return -1;
+    }
+    if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+        h > 23 || mi > 59 || sec > 60)
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *out = ((int64_t)timegm(&tm) - sign * (int64_t)(oh * 3600 + om * 60)) * 1000 + ms;
+    return 0;
+}
+
+/* Sets one field of r from v. 0, or -1 with r marked bad. */
+static int set_field(row_t *r, int f, const val_t *v)
+{
+    const char *name = FIELD_NAMES[f];
+    long long x;
+    if (r->seen & (1u << f)) return row_bad(r, name, "%s: given twice", name);
+    r->seen |= 1u << f;
+    int slot = -1;
+    switch (f) {
+    case F_EVENT_ID: slot = S_EVENT_ID; break;
+    case F_CUSTOMER_ID: slot = S_CUSTOMER_ID; break;
+    case F_EXPERIMENT_KEY: slot = S_EXPERIMENT_KEY; break;
+    case F_CURRENCY: slot = S_CURRENCY; break;
+    case F_PLAN_FROM: slot = S_PLAN_FROM; break;
+    case F_PLAN_TO: slot = S_PLAN_TO; break;
+    default: break;
+    }
+    if (slot >= 0) {
+        char num[32];
+        const char *s;
+        if (v->kind == V_STR) {
+            if (strlen(v->s) != v->len) return row_bad(r, name, "%s: contains a NUL byte", name);
+            s = v->s;
+        } else if (v->kind == V_INT && (f == F_EVENT_ID || f == F_CUSTOMER_ID)) {
+            snprintf(num, sizeof num, "%lld", v->i); /* numeric ids are common in exports */
+            s = num;
+        } else {
+            return row_bad(r, name, "%s: must be a string", name);
+        }
+        if ((r->str[slot] = strdup(s)) == NULL) return row_bad(r, name, "out of memory");
+        const char *c = r->str[slot];
+        switch (f) {
+        case F_EVENT_ID: r->ev.event_id = c; break;
+        case F_CUSTOMER_ID: r->ev.customer_id = c; break;
+        case F_EXPERIMENT_KEY: r->ev.experiment_key = c; break;
+        case F_CURRENCY: r->ev.currency = c; break;
+        case F_PLAN_FROM: r->ev.plan_from = c; break;
+        default: r->ev.plan_to = c; break;
+        }
+        return 0;
+    }
+    switch (f) {
+    case F_TYPE:
+        if (v->kind != V_STR || lift_event_type_parse(v->s, &r->ev.type) != 0)
+            return row_bad(r, name, "type: unknown event type '%.40s' (one of: %s)",
+                           v->kind == V_STR ? v->s : "(a number)", lift_event_type_names());
+        return 0;
+    case F_TIMESTAMP:
+        if (r->seen & (1u << F_TIMESTAMP_MS))
+            return row_bad(r, name, "timestamp: give timestamp or timestamp_ms, not both");
+        if (v->kind != V_STR || parse_iso(v->s, &r->ev.timestamp_ms) != 0)
+            return row_bad(r, name,
+                           "timestamp: '%.40s' is not an ISO-8601 UTC time like "
+                           "2026-11-20T10:00:00Z (or give timestamp_ms, epoch milliseconds)",
+                           v->kind == V_STR ? v->s : "(a number)");
+        return 0;
+    case F_TIMESTAMP_MS:
+        if (r->seen & (1u << F_TIMESTAMP))
+            return row_bad(r, name, "timestamp_ms: give timestamp or timestamp_ms, not both");
+        if (val_int(r, name, v, 0, INT64_C(253402300799999), &x) != 0) return -1;
+        r->ev.timestamp_ms = x;
+        return 0;
+    case F_ARM:
+        if (val_int(r, name, v, INT_MIN, INT_MAX, &x) != 0) return -1;
+        r->ev.has_arm = true;
+        r->ev.arm = (int)x;
+        return 0;
+    case F_NPS_SCORE:
+        if (val_int(r, name, v, INT_MIN, INT_MAX, &x) != 0) return -1;
+        r->ev.has_nps = true;
+        r->ev.nps_score = (int)x;
+        return 0;
+    case F_AMOUNT_MINOR:
+        if (r->seen & (1u << F_AMOUNT))
+            return row_bad(r, name, "amount_minor: give amount or amount_minor, not both");
+        if (val_int(r, name, v, LLONG_MIN, LLONG_MAX, &x) != 0) return -1;
+        r->ev.has_amount = true;
+        r->ev.amount_minor = x;
+        return 0;
+    case F_AMOUNT:
+        if (r->seen & (1u << F_AMOUNT_MINOR))
+            return row_bad(r, name, "amount: give amount or amount_minor, not both");
+        return set_amount(r, v);
+    default:
+        return row_bad(r, name, "%s: not handled", name);
+    }
+}
+
+/* Checks made after all fields: what lift_event_t cannot express as "not sent". */
+static void row_finish(row_t *r)
+{
+    if (!r->bad && !(r->seen & ((1u << F_TIMESTAMP) | (1u << F_TIMESTAMP_MS))))
+        row_bad(r, "timestamp",
+                "timestamp is required (ISO-8601 UTC like 2026-11-20T10:00:00Z, or timestamp_ms)");
+}
+
+/* ---- JSON lines ----------------------------------------------------------------------------- */
+
+static void parse_json_row(row_t *r, const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *key;
+    json_t *v;
+    if (o == NULL) {
+        row_bad(r, "json", "not valid JSON (column %d): %s", jerr.column, jerr.text);
+        return;
+    }
+    if (!json_is_object(o)) {
+        row_bad(r, "json", "not a JSON object");
+        goto done;
+    }
+    json_object_foreach(o, key, v)
+    {
+        int f = field_lookup(key);
+        val_t val = {0};
+        if (f < 0) {
+            row_bad(r, key, "unknown field '%.40s' (known: " KNOWN_FIELDS ")", key);
+            goto done;
+        }
+        if (json_is_null(v)) continue;
+        if (json_is_string(v)) {
+            val.kind = V_STR;
+            val.s = json_string_value(v);
+            val.len = json_string_length(v);
+        } else if (json_is_integer(v)) {
+            val.kind = V_INT;
+            val.i = json_integer_value(v);
+        } else if (json_is_real(v)) {
+            val.kind = V_REAL;
+            val.d = json_real_value(v);
+        } else {
+            row_bad(r, key, "%s: must be a string or a number", key);
+            goto done;
+        }
+        if (set_field(r, f, &val) != 0) goto done;
+    }
+    row_finish(r);
+done:
+    json_decref(o);
+}
+
+/* ---- CSV (RFC 4180) ------------------------------------------------------------------------- */
+
+typedef struct {
+    char *buf;      /* field values, each NUL-terminated */
+    size_t len;     /* used bytes */
+    size_t cap;     /* allocated bytes */
+    size_t *start;  /* offset of each field in buf */
+    size_t n;       /* fields */
+    size_t cap_n;   /* allocated offsets */
+    char error[96]; /* first syntax error in the record, "" if none */
+} csv_rec_t;
+
+static int rec_putc(csv_rec_t *c, char ch)
+{
+    if (c->len + 1 >= c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        char *b = realloc(c->buf, cap);
+        if (b == NULL) return -1;
+        c->buf = b;
+        c->cap = cap;
+    }
+    c->buf[c->len++] = ch;
+    return 0;
+}
+
+static int rec_begin_field(csv_rec_t *c)
+{
+    if (c->n == c->cap_n) {
+        size_t cap = c->cap_n ? c->cap_n * 2 : 16;
+        size_t *s = realloc(c->start, cap * sizeof *s);
+        if (s == NULL) return -1;
+        c->start = s;
+        c->cap_n = cap;
+    }
+    c->start[c->n++] = c->len;
+    return 0;
+}
+
+static const char *rec_field(const csv_rec_t *c, size_t k)
+{
+    return c->buf + c->start[k];
+}
+
+static size_t rec_field_len(const csv_rec_t *c, size_t k)
+{
+    size_t end = k + 1 < c->n ? c->start[k + 1] - 1 : c->len - 1;
+    return end - c->start[k];
+}
+
+enum { CS_START, CS_PLAIN, CS_QUOTED, CS_QUOTE };
+
+/* Appends buf[0..len) to raw text (growing *raw). */
+static int raw_append(char **raw, size_t *raw_len, size_t *raw_cap, const char *buf, size_t len)
+{
+    if (*raw_len + len + 2 > *raw_cap) {
+        size_t cap = (*raw_len + len + 2) * 2;
+        char *b = realloc(*raw, cap);
+        if (b == NULL) return -1;
+        *raw = b;
+        *raw_cap = cap;
+    }
+    memcpy(*raw + *raw_len, buf, len);
+    *raw_len += len;
+    (*raw)[*raw_len] = '\0';
+    return 0;
+}
+
+/* Strips "\n" / "\r\n"; returns the new length. */
+static size_t chomp(char *s, size_t len)
+{
+    if (len > 0 && s[len - 1] == '\n') s[--len] = '\0';
+    if (len > 0 && s[len - 1] == '\r') s[--len] = '\0';
+    return len;
+}
+
+/* Reads one CSV record into c (fields) and *raw (its text); blank lines are skipped.
+ * 1 = a record, 0 = end of input, -1 = read error or no memory (errno). *first_line = the
+ * record's first line. A quoted field may span lines; a record whose quote is still open at
+ * the end of the input ends there, with c->error set. */
+static int csv_read(track_t *t, csv_rec_t *c, char **raw, size_t *raw_len, size_t *raw_cap,
+                    long *first_line)
+{
+    ssize_t got;
+    int state = CS_START;
+    c->len = c->n = 0;
+    c->error[0] = '\0';
+    *raw_len = 0;
+    for (;;) {
+        errno = 0;
+        got = getline(&t->line, &t->line_cap, t->in);
+        if (got < 0) {
+            if (ferror(t->in)) return -1;
+            if (state == CS_START && c->n == 0) return 0;
+            /* end of input inside a quoted field */
+            snprintf(c->error, sizeof c->error,
+                     "unterminated quoted field in column %zu (runs to the end of the input)",
+                     c->n);
+            if (rec_putc(c, '\0') < 0) return -1;
+            return 1;
+        }
+        t->lineno++;
+        size_t len = chomp(t->line, (size_t)got);
+        if (c->n == 0 && state == CS_START) {
+            if (t->lineno == 1 && len >= 3 && memcmp(t->line, "\xef\xbb\xbf", 3) == 0) {
+                memmove(t->line, t->line + 3, len - 2); /* UTF-8 byte-order mark */
+                len -= 3;
+            }
+            if (len == 0) continue; /* blank line */
+            *first_line = t->lineno;
+            if (rec_begin_field(c) < 0) return -1;
+        } else {
+            if (raw_append(raw, raw_len, raw_cap, "\n", 1) < 0 || rec_putc(c, '\n') < 0)
+                return -1;
+        }
+        if (raw_append(raw, raw_len, raw_cap, t->line, len) < 0) return -1;
+        for (size_t k = 0; k < len; k++) {
+            char ch = t->line[k];
+            if (ch == '\0' && !c->error[0])
+                snprintf(c->error, sizeof c->error, "NUL byte in column %zu", c->n);
+            switch (state) {
+            case CS_START:
+                if (ch == '"') {
+                    state = CS_QUOTED;
+                    continue;
+                }
+                state = CS_PLAIN;
+                /* fall through */
+            case CS_PLAIN:
+                if (ch == ',') {
+                    if (rec_putc(c, '\0') < 0 || rec_begin_field(c) < 0) return -1;
+                    state = CS_START;
+                    continue;
+                }
+                if (ch == '"' && !c->error[0])
+                    snprintf(c->error, sizeof c->error,
+                             "quote inside the unquoted field in column %zu (quote the whole "
+                             "field and double the quote)",
+                             c->n);
+                if (rec_putc(c, ch) < 0) return -1;
+                continue;
+            case CS_QUOTED:
+                if (ch == '"')
+                    state = CS_QUOTE;
+                else if (rec_putc(c, ch) < 0)
+                    return -1;
+                continue;
+            default: /* CS_QUOTE: just after a quote inside a quoted field */
+                if (ch == '"') {
+                    if (rec_putc(c, '"') < 0) return -1;
+                    state = CS_QUOTED;
+                } else if (ch == ',') {
+                    if (rec_putc(c, '\0') < 0 || rec_begin_field(c) < 0) return -1;
+                    state = CS_START;
+                } else {
+                    if (!c->error[0])
+                        snprintf(c->error, sizeof c->error,
+                                 "text after the closing quote in column %zu", c->n);
+                    if (rec_putc(c, ch) < 0) return -1;
+                    state = CS_PLAIN;
+                }
+                continue;
+            }
+        }
+        if (state != CS_QUOTED) break; /* else the quoted field goes on on the next line */
+    }
+    if (rec_putc(c, '\0') < 0) return -1;
+    return 1;
+}
+
+static void rec_free(csv_rec_t *c)
+{
+    free(c->buf);
+    free(c->start);
+}
+
+/* Maps the header's columns to fields; prints and returns -1 on an unknown or repeated one. */
+static int csv_header(track_t *t, const csv_rec_t *c, long line)
+{
+    unsigned seen = 0;
+    if (c->error[0]) {
+        say(t, "%s:%ld: header: %s", t->path, line, c->error);
+        return -1;
+    }
+    if (c->n > sizeof t->csv_map / sizeof t->csv_map[0]) {
+        say(t, "%s:%ld: header: %zu columns, at most %zu", t->path, line, c->n,
+            sizeof t->csv_map / sizeof t->csv_map[0]);
+        return -1;
+    }
+    for (size_t k = 0; k < c->n; k++) {
+        const char *name = rec_field(c, k);
+        int f = field_lookup(name);
+        if (f < 0) {
+            say(t, "%s:%ld: header: unknown column '%.64s' (column %zu; known: " KNOWN_FIELDS ")",
+                t->path, line, name, k + 1);
+            return -1;
+        }
+        if (seen & (1u << f)) {
+            say(t, "%s:%ld: header: column '%s' appears twice", t->path, line, name);
+            return -1;
+        }
+        seen |= 1u << f;
+        t->csv_map[k] = f;
+    }
+    t->csv_cols = (int)c->n;
+    return 0;
+}
+
+static void parse_csv_row(track_t *t, row_t *r, const csv_rec_t *c)
+{
+    if (c->error[0]) {
+        row_bad(r, "csv", "%s", c->error);
+        return;
+    }
+    if (c->n != (size_t)t->csv_cols) {
+        row_bad(r, "columns", "%zu columns, the header has %d", c->n, t->csv_cols);
+        return;
+    }
+    for (size_t k = 0; k < c->n; k++) {
+        val_t v = {V_STR, rec_field(c, k), rec_field_len(c, k), 0, 0};
+        if (v.len == 0) continue; /* empty = not given */
+        if (set_field(r, t->csv_map[k], &v) != 0) return;
+    }
+    row_finish(r);
+}
+
+/* ---- Rejects -------------------------------------------------------------------------------- */
+
+static void csv_put(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A JSON string of bytes that may not be UTF-8: invalid bytes become '?'. */
+static json_t *json_bytes(const char *s, size_t len)
+{
+    json_t *j = json_stringn(s, len);
+    if (j != NULL) return j;
+    char *copy = malloc(len + 1);
+    if (copy == NULL) return NULL;
+    for (size_t k = 0; k < len; k++)
+        copy[k] = (unsigned char)s[k] < 0x80 ? s[k] : '?';
+    j = json_stringn(copy, len);
+    free(copy);
+    return j;
+}
+
+static void reject(track_t *t, const row_t *r, const char *field, const char *reason)
+{
+    if (t->echoed < STDERR_REJECTS_MAX)
+        say(t, "line %ld: %s%s%s", r->line, *field && !strstr(reason, field) ? field : "",
+            *field && !strstr(reason, field) ? ": " : "", reason);
+    else if (t->echoed == STDERR_REJECTS_MAX)
+        say(t, "more rejected rows not shown%s%s", t->rejects ? ": see " : " (use --rejects FILE)",
+            t->rejects ? t->rejects_path : "");
+    t->echoed++;
+    if (t->rejects == NULL) return;
+    if (t->format == FMT_CSV) {
+        fwrite(r->text, 1, r->text_len, t->rejects);
+        fprintf(t->rejects, ",%ld,", r->line);
+        csv_put(t->rejects, field);
+        fputc(',', t->rejects);
+        csv_put(t->rejects, reason);
+        fputc('\n', t->rejects);
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "line", json_integer(r->line));
+    json_object_set_new(o, "field", json_bytes(field, strlen(field)));
+    json_object_set_new(o, "reason", json_bytes(reason, strlen(reason)));
+    json_object_set_new(o, "row", json_bytes(r->text, r->text_len));
+    json_dumpf(o, t->rejects, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', t->rejects);
+    json_decref(o);
+}
+
+/* ---- Batches -------------------------------------------------------------------------------- */
+
+/* Sends the pending valid rows, reports every rejected row of the batch in input order, frees
+ * the rows. 0, or LIFTCTL_ERR after printing when liftd did not acknowledge the batch. */
+static int flush(track_t *t)
+{
+    lift_track_result_t res = {0};
+    size_t n = 0, next = 0;
+    int rc = 0;
+    for (size_t k = 0; k < t->n_rows; k++)
+        if (!t->rows[k].bad) {
+            t->events[n] = t->rows[k].ev;
+            t->event_row[n++] = k;
+        }
+    if (n > 0) {
+        lift_err_t err = lift_track(t->client, t->events, n, &res);
+        if (err != LIFT_OK) {
+            const char *msg = lift_client_error(t->client);
+            progress_clear(t);
+            say(t, "%s: %s", lift_err_name(err), *msg ? msg : lift_strerror(err));
+            say(t,
+                "stopped at line %ld: %" PRIu64 " events acknowledged so far (accepted %" PRIu64
+                ", duplicates %" PRIu64 "); running the same file again is safe (events are "
+                "deduplicated by event_id)",
+                t->rows[t->event_row[0]].line, t->sent, t->accepted, t->duplicates);
+            rc = LIFTCTL_ERR;
+            goto done;
+        }
+        t->accepted += res.accepted;
+        t->duplicates += res.duplicates;
+        t->sent += n;
+    }
+    /* Report malformed rows and server rejections together, in line order. */
+    for (size_t k = 0; k < t->n_rows; k++) {
+        const row_t *r = &t->rows[k];
+        if (r->bad) {
+            t->malformed++;
+            reject(t, r, r->field, r->reason);
+            continue;
+        }
+        /* res.rejected is in batch order; each index maps back to its row */
+        while (next < res.n_rejected && res.rejected[next].index < n &&
+               t->event_row[res.rejected[next].index] == k) {
+            const lift_rejected_t *x = &res.rejected[next++];
+            t->refused++;
+            reject(t, r, x->field, x->reason);
+        }
+    }
+    for (; next < res.n_rejected; next++) { /* out of order or out of range: still count them */
+        const lift_rejected_t *x = &res.rejected[next];
+        row_t none = {0};
+        const row_t *r = x->index < n ? &t->rows[t->event_row[x->index]] : &none;
+        t->refused++;
+        reject(t, r, x->field, x->reason);
+    }
+    progress(t);
+done:
+    lift_track_result_clear(&res);
+    for (size_t k = 0; k < t->n_rows; k++)
+        row_free(&t->rows[k]);
+    t->n_rows = t->n_valid = 0;
+    return rc;
+}
+
+/* A fresh row for the record at `line` with its text; NULL when out of memory. */
+static row_t *row_new(track_t *t, long line, const char *text, size_t len)
+{
+    if (t->n_rows == t->cap_rows) {
+        size_t cap = t->cap_rows ? t->cap_rows * 2 : 1024;
+        row_t *rows = realloc(t->rows, cap * sizeof *rows);
+        if (rows == NULL) return NULL;
+        t->rows = rows;
+        t->cap_rows = cap;
+    }
+    row_t *r = &t->rows[t->n_rows];
+    memset(r, 0, sizeof *r);
+    if ((r->text = malloc(len + 1)) == NULL) return NULL;
+    memcpy(r->text, text, len);
+    r->text[len] = '\0';
+    r->text_len = len;
+    r->line = line;
+    t->n_rows++;
+    return r;
+}
+
+/* After a row is parsed: flushes when the batch is full (or too many malformed rows wait). */
+static int row_done(track_t *t, row_t *r)
+{
+    if (!r->bad) t->n_valid++;
+    if (t->n_valid >= t->batch || t->n_rows >= 4 * t->batch) return flush(t);
+    return 0;
+}
+
+static int run_jsonl(track_t *t)
+{
+    ssize_t got;
+    int rc = 0;
+    while (rc == 0 && (errno = 0, got = getline(&t->line, &t->line_cap, t->in)) >= 0) {
+        t->lineno++;
+        size_t len = chomp(t->line, (size_t)got);
+        char *text = t->line;
+        if (t->lineno == 1 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+            text += 3;
+            len -= 3;
+        }
+        size_t k = 0;
+        while (k < len && (text[k] == ' ' || text[k] == '\t'))
+            k++;
+        if (k == len) continue; /* blank line */
+        row_t *r = row_new(t, t->lineno, text, len);
+        if (r == NULL) {
+            say(t, "out of memory");
+            return LIFTCTL_ERR;
+        }
+        parse_json_row(r, text, len);
+        rc = row_done(t, r);
+    }
+    if (rc == 0 && ferror(t->in)) {
+        say(t, "%s: read error: %s", t->path, strerror(errno));
+        return LIFTCTL_ERR;
+    }
+    return rc;
+}
+
+static int run_csv(track_t *t)
+{
+    csv_rec_t c = {0};
+    char *raw = NULL;
+    size_t raw_len = 0, raw_cap = 0;
+    long line = 0;
+    int rc = 0, got;
+    got = csv_read(t, &c, &raw, &raw_len, &raw_cap, &line);
+    if (got == 0) goto done; /* empty input: nothing to do */
+    if (got < 0) goto io_fail;
+    if (csv_header(t, &c, line) != 0) {
+        rc = LIFTCTL_ERR;
+        goto done;
+    }
+    if (t->rejects) {
+        fwrite(raw, 1, raw_len, t->rejects);
+        fputs(",line,field,reason\n", t->rejects);
+    }
+    while (rc == 0 && (got = csv_read(t, &c, &raw, &raw_len, &raw_cap, &line)) > 0) {
+        row_t *r = row_new(t, line, raw, raw_len);
+        if (r == NULL) {
+            say(t, "out of memory");
+            rc = LIFTCTL_ERR;
+            goto done;
+        }
+        parse_csv_row(t, r, &c);
+        rc = row_done(t, r);
+    }
+    if (rc == 0 && got < 0) goto io_fail;
+    goto done;
+io_fail:
+    say(t, "%s: %s", t->path, ferror(t->in) ? "read error" : "out of memory");
+    rc = LIFTCTL_ERR;
+done:
+    rec_free(&c);
+    free(raw);
+    return rc;
+}
+
+/* ---- Command -------------------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: liftctl track FILE [--format jsonl|csv] [--batch N] [--rejects FILE]\n"
+            "\n"
+            "Imports events into liftd: JSON lines (.jsonl .ndjson .json) or CSV (.csv) with a\n"
+            "header row; FILE `-` reads stdin (JSON lines unless --format csv). Fields (JSON keys\n"
+            "or CSV columns, any order; empty CSV cells and JSON null mean not given):\n"
+            "  event_id        1..64 bytes, the idempotency key (re-sending it is safe)\n"
+            "  customer_id     1..%d bytes of UTF-8\n"
+            "  type            %s\n"
+            "  timestamp       ISO-8601 UTC, 2026-11-20T10:00:00Z (or timestamp_ms: epoch ms)\n"
+            "  experiment_key  impression, click: the experiment's key\n"
+            "  arm             impression, click: the arm index (0 = holdout)\n"
+            "  amount_minor    conversion, refund: integer minor units (4900 = 49.00)\n"
+            "  amount          instead of amount_minor: major units, at most 2 decimals\n"
+            "  currency        ISO 4217; must be liftd's (--currency); empty = liftd's\n"
+            "  plan_from, plan_to   conversion, churn: plan names\n"
+            "  nps_score       nps: 0..10\n"
+            "\n"
+            "  --format F      jsonl or csv (default: from the extension; jsonl for stdin)\n"
+            "  --batch N       events per request, 1..%d (default %d)\n"
+            "  --rejects FILE  write every rejected row with its line and reason: JSON lines\n"
+            "                  {\"line\",\"field\",\"reason\",\"row\"} or, for CSV, the row plus\n"
+            "                  the columns line,field,reason\n"
+            "  --json          print the summary as one JSON object\n"
+            "\n"
+            "A malformed row (bad JSON, wrong column count, bad number, type or time) and a row\n"
+            "liftd rejects are reported with their line number; the other rows are stored.\n"
+            "A batch is retried on timeout with the same event ids until acknowledged.\n"
+            "On a terminal, a progress line on stderr. At the end:\n"
+            "  accepted N, duplicates N, rejected N (M malformed, K by the server)\n"
+            "\n"
+            "exit status: 0 every row stored (accepted or duplicate), 1 some row rejected or\n"
+            "liftd failed, 2 usage error\n",
+            LIFT_CUSTOMER_ID_MAX, lift_event_type_names(), LIFT_BATCH_MAX, TRACK_BATCH_DEFAULT);
+}
+
+static format_t format_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL || strchr(dot, '/') != NULL) return FMT_NONE;
+    if (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".ndjson") == 0 ||
+        strcasecmp(dot, ".json") == 0)
+        return FMT_JSONL;
+    if (strcasecmp(dot, ".csv") == 0) return FMT_CSV;
+    return FMT_NONE;
+}
+
+static void summary(const track_t *t, int json)
+{
+    uint64_t rejected = t->malformed + t->refused;
+    if (json) {
+        printf("{\"accepted\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"rejected\":%" PRIu64
+               ",\"malformed\":%" PRIu64 ",\"server_rejected\":%" PRIu64 ",\"sent\":%" PRIu64
+               "}\n",
+               t->accepted, t->duplicates, rejected, t->malformed, t->refused, t->sent);
+        return;
+    }
+    printf("accepted %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64 " (%" PRIu64
+           " malformed, %" PRIu64 " by the server)\n",
+           t->accepted, t->duplicates, rejected, t->malformed, t->refused);
+}
+
+int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
+{
+    liftctl_opts_t o = *opts;
+    track_t t = {0};
+    const char *fmt = NULL;
+    int64_t batch = TRACK_BATCH_DEFAULT;
+    int rc;
+    t.path = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v, *a = argv[i];
+        int r;
+        if (liftctl_is_help(a)) {
+            usage(stdout);
+            return LIFTCTL_OK;
+        }
+        if ((r = liftctl_global_flag(&o, argc, argv, &i)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--format", &v)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
+            if (strcmp(v, "jsonl") != 0 && strcmp(v, "csv") != 0)
+                return liftctl_usage_error(CMD, "--format: unknown format '%s' (jsonl or csv)",
+                                           v);
+            fmt = v;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--batch", &v)) != 0) {
+            if (r < 0 || liftctl_parse_int64("--batch", v, 1, LIFT_BATCH_MAX, &batch) != 0)
+                return LIFTCTL_USAGE;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--rejects", &v)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
+            t.rejects_path = v;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return liftctl_usage_error(CMD, "track: unknown flag '%s'", a);
+        } else if (t.path == NULL) {
+            t.path = a;
+        } else {
+            return liftctl_usage_error(CMD, "track: unexpected argument '%s' (one FILE)", a);
+        }
+    }
+    if (t.path == NULL) return liftctl_usage_error(CMD, "track: missing FILE (or - for stdin)");
+    int is_stdin = strcmp(t.path, "-") == 0;
+    t.format = fmt ? (strcmp(fmt, "csv") == 0 ? FMT_CSV : FMT_JSONL)
+               : is_stdin ? FMT_JSONL
+                          : format_of(t.path);
+    if (t.format == FMT_NONE)
+        return liftctl_usage_error(CMD,
+                                   "track: cannot tell the format of '%s' from its extension "
+                                   "(.jsonl .ndjson .json .csv): give --format jsonl|csv",
+                                   t.path);
+    t.batch = (size_t)batch;
+    t.in = is_stdin ? stdin : fopen(t.path, "r");
+    if (t.in == NULL) {
+        fprintf(stderr, "liftctl: %s: %s\n", t.path, strerror(errno));
+        return LIFTCTL_USAGE;
+    }
+    struct stat sb;
+    if (fstat(fileno(t.in), &sb) == 0 && S_ISREG(sb.st_mode)) t.size = sb.st_size;
+    if (t.rejects_path && (t.rejects = fopen(t.rejects_path, "w")) == NULL) {
+        fprintf(stderr, "liftctl: --rejects: %s: %s\n", t.rejects_path, strerror(errno));
+        rc = LIFTCTL_USAGE;
+        goto done;
+    }
+    t.events = malloc(t.batch * sizeof *t.events);
+    t.event_row = malloc(t.batch * sizeof *t.event_row);
+    if (t.events == NULL || t.event_row == NULL) {
+        fprintf(stderr, "liftctl: out of memory\n");
+        rc = LIFTCTL_ERR;
+        goto done;
+    }
+    if ((t.client = liftctl_connect(&o)) == NULL) {
+        rc = LIFTCTL_USAGE;
+        goto done;
+    }
+    t.tty = isatty(STDERR_FILENO);
+    t.t0 = mono_now();
+    rc = t.format == FMT_CSV ? run_csv(&t) : run_jsonl(&t);
+    if (rc == 0 && t.n_rows > 0) rc = flush(&t);
+    progress_clear(&t);
+    if (rc == 0) {
+        summary(&t, o.json);
+        if (t.malformed + t.refused > 0) rc = LIFTCTL_ERR;
+    }
+done:
+    for (size_t k = 0; k < t.n_rows; k++)
+        row_free(&t.rows[k]);
+    free(t.rows);
+    free(t.events);
+    free(t.event_row);
+    free(t.line);
+    lift_client_destroy(&t.client);
+    if (t.rejects && fclose(t.rejects) != 0) {
+        fprintf(stderr, "liftctl: --rejects: %s: %s\n", t.rejects_path, strerror(errno));
+        if (rc == 0) rc = LIFTCTL_ERR;
+    }
+    if (t.in && t.in != stdin) fclose(t.in);
+    return rc;
+}

@@ -1,0 +1,2362 @@
+/* report_render: lift.Report -> terminal table, Markdown, JSON, CSV, HTML with inline SVG.
+ * The human formats share one document model (titles, warnings, headline, tables, charts) built
+ * once from the report; JSON and CSV are written straight from the message. No statistics are
+ * computed here: every number is the server's, only formatted. */
+#include "report_render.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lift/lift.h"
+
+#define MAX_WIDTH 100 /* terminal lines never exceed this: readable anywhere */
+#define MIN_WIDTH 72  /* below this the tables would be unreadable anyway */
+#define TAB_COLS 10   /* most columns of any table */
+
+/* ---- number formatting ---------------------------------------------------------------------- */
+
+typedef enum {
+    U_MONEY, /* minor units of the report's currency */
+    U_FRAC,  /* a fraction shown as a percentage (0.05 -> 5.0%) */
+    U_PP,    /* a difference of fractions, in percentage points */
+    U_NPS,   /* NPS points (-100..100) */
+    U_RATIO  /* a plain number */
+} unit_t;
+
+/* "12,345" for an unsigned count. */
+static void fmt_count(char *b, size_t n, uint64_t v)
+{
+    char d[32];
+    snprintf(d, sizeof d, "%llu", (unsigned long long)v);
+    size_t len = strlen(d), k = 0;
+    for (size_t i = 0; i < len && k + 2 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0) b[k++] = ',';
+        b[k++] = d[i];
+    }
+    b[k] = '\0';
+}
+
+/* Minor units as "USD -12,345.67" (cur NULL or "": no code; plus: "+" before positive amounts).
+ * Any finite double works: the digits come from "%.0f", so there is no integer overflow. */
+static void fmt_money(char *b, size_t n, double minor, const char *cur, int plus)
+{
+    if (!isfinite(minor)) {
+        snprintf(b, n, "n/e");
+        return;
+    }
+    double r = round(minor);
+    char d[400], grouped[560];
+    snprintf(d, sizeof d, "%.0f", fabs(r));
+    size_t len = strlen(d);
+    char cents[3] = {'0', '0', '\0'};
+    if (len >= 2) {
+        cents[0] = d[len - 2];
+        cents[1] = d[len - 1];
+        d[len - 2] = '\0';
+    } else {
+        cents[1] = d[0];
+        d[0] = '\0';
+    }
+    if (d[0] == '\0') snprintf(d, sizeof d, "0");
+    len = strlen(d);
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 2 < sizeof grouped; i++) {
+        if (i > 0 && (len - i) % 3 == 0) grouped[k++] = ',';
+        grouped[k++] = d[i];
+    }
+    grouped[k] = '\0';
+    const char *sign = r < 0 ? "-" : plus && r > 0 ? "+" : "";
+    if (cur && *cur)
+        snprintf(b, n, "%s %s%s.%s", cur, sign, grouped, cents);
+    else
+        snprintf(b, n, "%s%s.%s", sign, grouped, cents);
+}
+
+/* A fraction as a percentage with one decimal ("4.5%", "+4.5%"); never "-0.0%". */
+static void fmt_pct(char *b, size_t n, double frac, int plus, const char *suffix)
+{
+    if (!isfinite(frac)) {
+        snprintf(b, n, "n/e");
+        return;
+    }
+    double v = frac * 100.0;
+    if (fabs(v) < 0.05) v = 0.0;
+    snprintf(b, n, plus ? "%+.1f%s" : "%.1f%s", v, suffix);
+}
+
+/* p-values: three significant digits, or "<0.001". */
+static void fmt_p(char *b, size_t n, double p)
+{
+    if (!isfinite(p) || p < 0)
+        snprintf(b, n, "n/e");
+    else if (p < 0.001)
+        snprintf(b, n, "<0.001");
+    else
+        snprintf(b, n, "%#.3g", p > 1 ? 1.0 : p);
+}
+
+static void fmt_val(char *b, size_t n, double v, unit_t u, const char *cur, int plus)
+{
+    if (!isfinite(v)) {
+        snprintf(b, n, "n/e");
+        return;
+    }
+    switch (u) {
+    case U_MONEY: fmt_money(b, n, v, cur, plus); break;
+    case U_FRAC: fmt_pct(b, n, v, plus, "%"); break;
+    case U_PP: fmt_pct(b, n, v, 1, " pp"); break;
+    case U_NPS:
+        if (fabs(v) < 0.05) v = 0.0;
+        snprintf(b, n, plus ? "%+.1f" : "%.1f", v);
+        break;
+    case U_RATIO: snprintf(b, n, "%.3g", v); break;
+    }
+}
+
+/* Shortest "%g" that reads back as exactly v (CSV): 15, 16 or 17 digits. "" when not finite. */
+static void fmt_exact(char *b, size_t n, double v)
+{
+    if (!isfinite(v)) {
+        snprintf(b, n, "%s", "");
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(b, n, "%.*g", prec, v);
+        if (strtod(b, NULL) == v) return;
+    }
+}
+
+/* "2026-11-30 00:00" (UTC) from epoch ms; "-" for 0 / unset. */
+static void fmt_time(char *b, size_t n, int has, int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!has || ms <= 0 || gmtime_r(&t, &tm) == NULL) {
+        snprintf(b, n, "-");
+        return;
+    }
+    strftime(b, n, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* ---- report accessors ------------------------------------------------------------------------ */
+
+static int est_ok(const Lift__Estimate *e)
+{
+    return e && e->has_ok && e->ok && e->has_estimate && isfinite(e->estimate);
+}
+
+static int ci_ok(const Lift__Estimate *e)
+{
+    return est_ok(e) && e->has_ci_low && e->has_ci_high && isfinite(e->ci_low) &&
+           isfinite(e->ci_high);
+}
+
+static const char *est_reason(const Lift__Estimate *e)
+{
+    if (e == NULL) return "not computed for this report";
+    if (e->reason && *e->reason) return e->reason;
+    if (!(e->has_ok && e->ok)) return "not estimable (no reason given)";
+    return "value missing or not finite";
+}
+
+static const char *currency(const Lift__Report *r)
+{
+    return r->provenance && r->provenance->currency && *r->provenance->currency
+               ? r->provenance->currency
+               : "";
+}
+
+static double alpha_of(const Lift__Report *r)
+{
+    const Lift__Provenance *p = r->provenance;
+    if (p && p->has_alpha && p->alpha > 0 && p->alpha < 1) return p->alpha;
+    return 0.05;
+}
+
+/* "95% CI" (or "99.5% CI"; "95% CI*" when sequential: the footnote explains always-valid). */
+static void ci_label(char *b, size_t n, const Lift__Report *r)
+{
+    double lvl = (1.0 - alpha_of(r)) * 100.0;
+    if (fabs(lvl - round(lvl)) < 1e-9)
+        snprintf(b, n, "%.0f%% CI", lvl);
+    else
+        snprintf(b, n, "%.1f%% CI", lvl);
+}
+
+static const char *experiment_key(const Lift__Report *r)
+{
+    const Lift__Experiment *e = r->provenance ? r->provenance->experiment : NULL;
+    return e && e->key && *e->key ? e->key : "(unknown experiment)";
+}
+
+static const char *dimension_name(int d)
+{
+    switch (d) {
+    case LIFT__DIMENSION__DIMENSION_TRIGGER: return "trigger";
+    case LIFT__DIMENSION__DIMENSION_STAGE: return "stage";
+    case LIFT__DIMENSION__DIMENSION_CHANNEL: return "channel";
+    case LIFT__DIMENSION__DIMENSION_DELAY: return "delay";
+    case LIFT__DIMENSION__DIMENSION_UNSPECIFIED: return "unspecified";
+    default: return "unknown";
+    }
+}
+
+/* The arm's name: from the arm summaries, else the experiment definition, else "arm N". */
+static const char *arm_label(const Lift__Report *r, int idx, char *buf, size_t n)
+{
+    for (size_t i = 0; i < r->n_arms; i++)
+        if (r->arms[i]->has_arm_index && r->arms[i]->arm_index == idx && r->arms[i]->arm_name &&
+            *r->arms[i]->arm_name)
+            return r->arms[i]->arm_name;
+    const Lift__Experiment *e = r->provenance ? r->provenance->experiment : NULL;
+    if (e && idx >= 0 && (size_t)idx < e->n_arms && e->arms[idx]->name && *e->arms[idx]->name)
+        return e->arms[idx]->name;
+    snprintf(buf, n, "arm %d", idx);
+    return buf;
+}
+
+static const char *cmp_label(const Lift__Report *r, const Lift__Comparison *c, char *buf,
+                             size_t n)
+{
+    if (c->arm_name && *c->arm_name) return c->arm_name;
+    return arm_label(r, c->has_arm_index ? c->arm_index : -1, buf, n);
+}
+
+/* 1 when the report has anybody to compare. */
+static int has_data(const Lift__Report *r)
+{
+    for (size_t i = 0; i < r->n_arms; i++)
+        if (r->arms[i]->has_exposed && r->arms[i]->exposed > 0) return 1;
+    return 0;
+}
+
+/* Colour tone of an effect: 1 interval above zero, -1 below, 0 neither or not estimable. */
+static int tone_of(const Lift__Estimate *e)
+{
+    if (!ci_ok(e)) return 0;
+    if (e->ci_low > 0) return 1;
+    if (e->ci_high < 0) return -1;
+    return 0;
+}
+
+/* A segment row: which segment and which of its comparisons, for sorting by effect. */
+typedef struct {
+    const Lift__Segment *seg;
+    const Lift__Comparison *cmp;
+} segrow_t;
+
+static int segrow_cmp(const void *a, const void *b)
+{
+    const Lift__Estimate *x = ((const segrow_t *)a)->cmp->revenue_diff;
+    const Lift__Estimate *y = ((const segrow_t *)b)->cmp->revenue_diff;
+    int ox = est_ok(x), oy = est_ok(y);
+    if (ox != oy) return oy - ox; /* not estimable last */
+    if (ox && x->estimate != y->estimate) return x->estimate < y->estimate ? 1 : -1;
+    const segrow_t *ra = a, *rb = b; /* ties: report order, for a stable output */
+    return ra->seg != rb->seg ? (ra->seg < rb->seg ? -1 : 1) : (ra->cmp < rb->cmp ? -1 : 1);
+}
+
+/* The segment rows of dimension `dim` in effect order (largest revenue difference first).
+ * Returns a malloc'd array (count in *n; NULL and 0 when none or out of memory). */
+static segrow_t *segment_rows(const Lift__Report *r, int dim, size_t *n)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < r->n_segments; i++)
+        if ((int)r->segments[i]->dimension == dim) cnt += r->segments[i]->n_comparisons;
+    *n = 0;
+    if (cnt == 0) return NULL;
+    segrow_t *rows = malloc(cnt * sizeof *rows);
+    if (rows == NULL) return NULL;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Segment *s = r->segments[i];
+        if ((int)s->dimension != dim) continue;
+        for (size_t j = 0; j < s->n_comparisons; j++) rows[(*n)++] = (segrow_t){s, s->comparisons[j]};
+    }
+    qsort(rows, *n, sizeof *rows, segrow_cmp);
+    return rows;
+}
+
+/* The dimensions present, in order of first appearance; returns how many (<= 8). */
+static size_t dimensions(const Lift__Report *r, int *dims, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        int d = (int)r->segments[i]->dimension, seen = 0;
+        for (size_t k = 0; k < n; k++) seen |= dims[k] == d;
+        if (!seen && n < max) dims[n++] = d;
+    }
+    return n;
+}
+
+/* ---- the document model shared by table, Markdown and HTML ----------------------------------- */
+
+typedef enum {
+    B_TITLE,    /* report title */
+    B_SUB,      /* one line under the title: window, settings */
+    B_H2,       /* section heading */
+    B_H3,       /* sub-section heading */
+    B_PARA,     /* ordinary text */
+    B_NOTE,     /* secondary text (footnotes, explanations) */
+    B_WARN,     /* a warning; level 2 critical, 1 warning */
+    B_HEADLINE, /* headline of one treatment arm: text = lead, text2 = detail */
+    B_TABLE,    /* a table */
+    B_CHART,    /* an SVG chart (HTML only): level = chart_t */
+    B_NODATA    /* "there is no data" */
+} btype_t;
+
+typedef enum { CHART_FOREST, CHART_WEEKLY, CHART_FUNNEL } chart_t;
+
+typedef struct {
+    int ncols;             /* columns */
+    const char *hdr[TAB_COLS]; /* header texts (static strings) */
+    char right[TAB_COLS];  /* 1: right-aligned (numbers) */
+    char shrink[TAB_COLS]; /* 1: may be truncated to fit the terminal */
+    char **cells;          /* nrows * ncols owned strings */
+    int *tone;             /* per row: 1 good, -1 bad, 0 neutral */
+    size_t nrows, cap;     /* rows used, allocated */
+} tab_t;
+
+typedef struct {
+    btype_t type; /* kind */
+    int level;    /* warning level, heading level, chart kind */
+    char *text;   /* owned; may be NULL */
+    char *text2;  /* owned; may be NULL */
+    tab_t *tab;   /* owned; B_TABLE only */
+} block_t;
+
+typedef struct {
+    const Lift__Report *r; /* the report being rendered */
+    block_t *b;            /* blocks in order */
+    size_t n, cap;         /* used, allocated */
+    char **notes;          /* footnote texts, numbered from 1 */
+    size_t nnotes, capnotes;
+    int oom;               /* an allocation failed: the render returns -1 */
+    char cur[16];          /* currency code ("" if unknown) */
+    char ci[24];           /* "95% CI" */
+} doc_t;
+
+static block_t *doc_push(doc_t *d, btype_t t, int level)
+{
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        block_t *nb = realloc(d->b, cap * sizeof *nb);
+        if (nb == NULL) {
+            d->oom = 1;
+            return NULL;
+        }
+        d->b = nb;
+        d->cap = cap;
+    }
+    block_t *b = &d->b[d->n++];
+    memset(b, 0, sizeof *b);
+    b->type = t;
+    b->level = level;
+    return b;
+}
+
+static void doc_add(doc_t *d, btype_t t, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void doc_add(doc_t *d, btype_t t, int level, const char *fmt, ...)
+{
+    block_t *b = doc_push(d, t, level);
+    if (b == NULL) return;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&b->text, fmt, ap) < 0) {
+            b->text = NULL;
+            d->oom = 1;
+        }
+        va_end(ap);
+    }
+}
+
+/* Footnote number for reason (deduplicated), or 0 when out of memory. */
+static size_t doc_note(doc_t *d, const char *reason)
+{
+    for (size_t i = 0; i < d->nnotes; i++)
+        if (strcmp(d->notes[i], reason) == 0) return i + 1;
+    if (d->nnotes == d->capnotes) {
+        size_t cap = d->capnotes ? d->capnotes * 2 : 8;
+        char **nn = realloc(d->notes, cap * sizeof *nn);
+        if (nn == NULL) {
+            d->oom = 1;
+            return 0;
+        }
+        d->notes = nn;
+        d->capnotes = cap;
+    }
+    if ((d->notes[d->nnotes] = strdup(reason)) == NULL) {
+        d->oom = 1;
+        return 0;
+    }
+    return ++d->nnotes;
+}
+
+/* "n/e[3]" for a value that cannot be shown, with the reason as footnote 3. */
+static void doc_ne(doc_t *d, char *b, size_t n, const char *reason)
+{
+    size_t k = doc_note(d, reason);
+    if (k)
+        snprintf(b, n, "n/e[%zu]", k);
+    else
+        snprintf(b, n, "n/e");
+}
+
+/* The estimate's value, or n/e with a footnote. */
+static void cell_est(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_t u, int code,
+                     int plus)
+{
+    if (est_ok(e))
+        fmt_val(b, n, e->estimate, u, code ? d->cur : NULL, plus);
+    else
+        doc_ne(d, b, n, est_reason(e));
+}
+
+/* "lo … hi", "" when the estimate is n/e (its cell says why), n/e when only the CI is missing. */
+static void cell_ci(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_t u)
+{
+    if (!est_ok(e)) {
+        snprintf(b, n, "%s", "");
+        return;
+    }
+    if (!ci_ok(e)) {
+        doc_ne(d, b, n, "interval not computed");
+        return;
+    }
+    char lo[96], hi[96];
+    int plus = u != U_MONEY && u != U_RATIO;
+    fmt_val(lo, sizeof lo, e->ci_low, u == U_PP ? U_FRAC : u, NULL, plus);
+    fmt_val(hi, sizeof hi, e->ci_high, u == U_PP ? U_FRAC : u, NULL, plus);
+    snprintf(b, n, "%s … %s%s", lo, hi, u == U_PP ? " pp" : "");
+}
+
+static void cell_p(char *b, size_t n, const Lift__Estimate *e, int adjusted)
+{
+    if (!est_ok(e) || !(adjusted ? e->has_p_adjusted : e->has_p_value))
+        snprintf(b, n, "-");
+    else
+        fmt_p(b, n, adjusted ? e->p_adjusted : e->p_value);
+}
+
+static tab_t *tab_new(doc_t *d, int ncols, const char *const *hdr, const char *right,
+                      const char *shrink)
+{
+    block_t *b = doc_push(d, B_TABLE, 0);
+    if (b == NULL) return NULL;
+    tab_t *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        d->oom = 1;
+        return NULL;
+    }
+    t->ncols = ncols;
+    for (int i = 0; i < ncols; i++) {
+        t->hdr[i] = hdr[i];
+        t->right[i] = right[i] == 'r';
+        t->shrink[i] = shrink && shrink[i] == 's';
+    }
+    b->tab = t;
+    return t;
+}
+
+/* Adds a row of t->ncols cells (copied). */
+static void tab_row(doc_t *d, tab_t *t, int tone, const char *const *cells)
+{
+    if (t == NULL) return;
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **nc = realloc(t->cells, cap * (size_t)t->ncols * sizeof *nc);
+        if (nc == NULL) {
+            d->oom = 1;
+            return;
+        }
+        t->cells = nc;
+        int *nt = realloc(t->tone, cap * sizeof *nt);
+        if (nt == NULL) {
+            d->oom = 1;
+            return;
+        }
+        t->tone = nt;
+        t->cap = cap;
+    }
+    for (int i = 0; i < t->ncols; i++) {
+        char *s = strdup(cells[i] ? cells[i] : "");
+        if (s == NULL) {
+            d->oom = 1;
+            for (int k = 0; k < i; k++) free(t->cells[t->nrows * (size_t)t->ncols + (size_t)k]);
+            return;
+        }
+        t->cells[t->nrows * (size_t)t->ncols + (size_t)i] = s;
+    }
+    t->tone[t->nrows++] = tone;
+}
+
+static void doc_free(doc_t *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->b[i].text);
+        free(d->b[i].text2);
+        tab_t *t = d->b[i].tab;
+        if (t) {
+            for (size_t k = 0; k < t->nrows * (size_t)t->ncols; k++) free(t->cells[k]);
+            free(t->cells);
+            free(t->tone);
+            free(t);
+        }
+    }
+    free(d->b);
+    for (size_t i = 0; i < d->nnotes; i++) free(d->notes[i]);
+    free(d->notes);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- building the document ------------------------------------------------------------------- */
+
+/* 1 when s mentions any of the (lower-case) words: used to skip server warnings that repeat one
+ * the structured health fields already produced. */
+static int mentions(const char *s, const char *const *words)
+{
+    for (; *words; words++)
+        if (strcasestr(s, *words)) return 1;
+    return 0;
+}
+
+static void build_warnings(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    const Lift__Health *h = r->health;
+    char a[96], b[96], c[96];
+    int srm = 0, imp = 0, small = 0, power = 0, any = 0;
+    if (h && h->srm && h->srm->has_mismatch && h->srm->mismatch) {
+        const Lift__Srm *s = h->srm;
+        fmt_p(a, sizeof a, s->has_p_value ? s->p_value : NAN);
+        char obs[256] = "", exp[256] = "";
+        size_t ko = 0, ke = 0;
+        for (size_t i = 0; i < s->n_observed && ko + 32 < sizeof obs; i++) {
+            fmt_count(b, sizeof b, s->observed[i]);
+            ko += (size_t)snprintf(obs + ko, sizeof obs - ko, "%s%s", i ? " / " : "", b);
+        }
+        for (size_t i = 0; i < s->n_expected && ke + 32 < sizeof exp; i++) {
+            fmt_count(b, sizeof b,
+                      isfinite(s->expected[i]) && s->expected[i] > 0
+                          ? (uint64_t)llround(s->expected[i])
+                          : 0);
+            ke += (size_t)snprintf(exp + ke, sizeof exp - ke, "%s%s", i ? " / " : "", b);
+        }
+        doc_add(d, B_WARN, 2,
+                "Sample ratio mismatch (chi-square p = %s): customers per arm %s, expected %s. "
+                "The split is broken: do not trust the numbers below until it is explained.",
+                a, *obs ? obs : "?", *exp ? exp : "?");
+        srm = any = 1;
+    }
+    if (h && h->has_low_impression_rate && h->low_impression_rate) {
+        fmt_pct(a, sizeof a, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
+        doc_add(d, B_WARN, 1,
+                "Low impression rate: only %s of treated customers saw an offer. Trigger "
+                "detection or delivery failure?",
+                a);
+        imp = any = 1;
+    }
+    if (h && h->has_small_segments && h->small_segments > 0) {
+        doc_add(d, B_WARN, 1, "%u segment%s below the minimum size %s not estimated.",
+                h->small_segments, h->small_segments == 1 ? "" : "s",
+                h->small_segments == 1 ? "was" : "were");
+        small = any = 1;
+    }
+    if (h && h->has_power_reached && isfinite(h->power_reached) && h->power_reached < 0.8) {
+        const Lift__Experiment *e = r->provenance ? r->provenance->experiment : NULL;
+        double mde = e && e->analysis && e->analysis->has_mde ? e->analysis->mde : NAN;
+        fmt_pct(a, sizeof a, h->power_reached, 0, "%");
+        fmt_pct(b, sizeof b, mde, 0, "%");
+        fmt_pct(c, sizeof c, h->has_mde ? h->mde : NAN, 0, "%");
+        if (isfinite(mde))
+            doc_add(d, B_WARN, 1,
+                    "Underpowered: %s power to detect the experiment's minimum effect of %s; "
+                    "at this size 80%% power needs a %s lift.",
+                    a, b, c);
+        else
+            doc_add(d, B_WARN, 1,
+                    "Underpowered: %s power; at this size 80%% power needs a %s lift.", a, c);
+        power = any = 1;
+    }
+    static const char *const w_srm[] = {"ratio mismatch", "srm", NULL};
+    static const char *const w_imp[] = {"impression rate", NULL};
+    static const char *const w_small[] = {"small segment", "too small", "minimum size", NULL};
+    static const char *const w_power[] = {"power", NULL};
+    for (size_t i = 0; h && i < h->n_warnings; i++) {
+        const char *w = h->warnings[i];
+        if (w == NULL || *w == '\0') continue;
+        if ((srm && mentions(w, w_srm)) || (imp && mentions(w, w_imp)) ||
+            (small && mentions(w, w_small)) || (power && mentions(w, w_power)))
+            continue;
+        doc_add(d, B_WARN, 1, "%s", w);
+        any = 1;
+    }
+    if (h && h->srm && h->srm->has_skipped && h->srm->skipped) {
+        doc_add(d, B_WARN, 1, "Sample ratio test skipped: an arm has fewer than 8 customers.");
+        any = 1;
+    }
+    if (!any && h) {
+        fmt_p(a, sizeof a, h->srm && h->srm->has_p_value ? h->srm->p_value : NAN);
+        fmt_pct(b, sizeof b, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
+        fmt_pct(c, sizeof c, h->has_power_reached ? h->power_reached : NAN, 0, "%");
+        doc_add(d, B_NOTE, 0,
+                "Health: no warnings (sample ratio test p = %s, impression rate %s, power %s).", a,
+                b, c);
+    }
+}
+
+static void build_title(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    const Lift__Provenance *p = r->provenance;
+    const Lift__Experiment *e = p ? p->experiment : NULL;
+    if (e && e->name && *e->name)
+        doc_add(d, B_TITLE, 0, "Lift report: %s (%s)", experiment_key(r), e->name);
+    else
+        doc_add(d, B_TITLE, 0, "Lift report: %s", experiment_key(r));
+    char from[32], to[32], gen[32], cap[160] = "";
+    fmt_time(from, sizeof from, p && p->has_from_ms, p ? p->from_ms : 0);
+    fmt_time(to, sizeof to, p && p->has_to_ms, p ? p->to_ms : 0);
+    fmt_time(gen, sizeof gen, p && p->has_generated_ms, p ? p->generated_ms : 0);
+    if (p && p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0) {
+        char m[64];
+        fmt_money(m, sizeof m, p->revenue_cap, d->cur, 0);
+        if (p->has_revenue_cap_percentile && isfinite(p->revenue_cap_percentile))
+            snprintf(cap, sizeof cap, "; revenue capped at %s (p%g)", m,
+                     p->revenue_cap_percentile);
+        else
+            snprintf(cap, sizeof cap, "; revenue capped at %s", m);
+    }
+    int seq = p && p->has_sequential && p->sequential;
+    doc_add(d, B_SUB, 0, "Window %s to %s UTC; generated %s UTC; %s intervals%s; CUPED %s%s.",
+            from, to, gen, d->ci, seq ? " always-valid (sequential)" : "",
+            p && p->has_cuped && p->cuped ? "on" : "off", cap);
+}
+
+static void build_headline(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    doc_add(d, B_H2, 0, "Headline: incremental revenue vs holdout");
+    for (size_t i = 0; i < r->n_comparisons; i++) {
+        const Lift__Comparison *c = r->comparisons[i];
+        char name[32], tot[96], totci[200], per[96], perci[200], lift[96], liftci[200], p[32];
+        const char *arm = cmp_label(r, c, name, sizeof name);
+        cell_est(d, tot, sizeof tot, c->incremental_total, U_MONEY, 1, 0);
+        cell_ci(d, totci, sizeof totci, c->incremental_total, U_MONEY);
+        cell_est(d, per, sizeof per, c->revenue_diff, U_MONEY, 1, 0);
+        cell_ci(d, perci, sizeof perci, c->revenue_diff, U_MONEY);
+        cell_est(d, lift, sizeof lift, c->relative_lift, U_FRAC, 0, 1);
+        cell_ci(d, liftci, sizeof liftci, c->relative_lift, U_FRAC);
+        cell_p(p, sizeof p, c->revenue_diff, 0);
+        block_t *b = doc_push(d, B_HEADLINE, tone_of(c->incremental_total));
+        if (b == NULL) return;
+        char ci1[260] = "", ci2[260] = "", ci3[260] = "";
+        if (*totci) snprintf(ci1, sizeof ci1, " (%s %s)", d->ci, totci);
+        if (*perci) snprintf(ci2, sizeof ci2, " (%s %s)", d->ci, perci);
+        if (*liftci) snprintf(ci3, sizeof ci3, " (%s %s)", d->ci, liftci);
+        if (asprintf(&b->text, "%s: incremental revenue %s%s", arm, tot, ci1) < 0 ||
+            asprintf(&b->text2, "%s per exposed customer%s, lift %s%s, p = %s", per, ci2, lift,
+                     ci3, p) < 0) {
+            d->oom = 1;
+            return;
+        }
+    }
+    int seq = r->provenance && r->provenance->has_sequential && r->provenance->sequential;
+    if (r->n_comparisons && seq)
+        doc_add(d, B_NOTE, 0,
+                "Intervals are always-valid (sequential): reading them every week does not "
+                "inflate false positives.");
+}
+
+static void build_arms(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    doc_add(d, B_H2, 0, "Arms");
+    static const char *const hdr[] = {"arm", "exposed", "impressed", "clicks", "converted",
+                                      "revenue", "per exposed", "conv. rate"};
+    tab_t *t = tab_new(d, 8, hdr, "lrrrrrrr", "s.......");
+    for (size_t i = 0; i < r->n_arms; i++) {
+        const Lift__ArmSummary *a = r->arms[i];
+        char name[32], c[7][96];
+        const char *label = arm_label(r, a->has_arm_index ? a->arm_index : (int)i, name,
+                                      sizeof name);
+        char lab[96];
+        snprintf(lab, sizeof lab, "%s%s", label,
+                 a->has_arm_index && a->arm_index == 0 ? " (holdout)" : "");
+        fmt_count(c[0], sizeof c[0], a->exposed);
+        fmt_count(c[1], sizeof c[1], a->impressed_customers);
+        fmt_count(c[2], sizeof c[2], a->clicks);
+        fmt_count(c[3], sizeof c[3], a->converted_customers);
+        if (a->has_revenue_minor)
+            fmt_money(c[4], sizeof c[4], (double)a->revenue_minor, NULL, 0);
+        else
+            doc_ne(d, c[4], sizeof c[4], "revenue not reported");
+        if (a->has_revenue_per_customer && isfinite(a->revenue_per_customer))
+            fmt_money(c[5], sizeof c[5], a->revenue_per_customer, NULL, 0);
+        else
+            doc_ne(d, c[5], sizeof c[5], "no exposed customers");
+        cell_est(d, c[6], sizeof c[6], a->conversion_rate, U_FRAC, 0, 0);
+        const char *cells[] = {lab, c[0], c[1], c[2], c[3], c[4], c[5], c[6]};
+        tab_row(d, t, 0, cells);
+    }
+    doc_add(d, B_NOTE, 0,
+            "Amounts in %s; revenue = upgrades minus refunds after exposure; per exposed = capped "
+            "mean per exposed customer.",
+            *d->cur ? d->cur : "the report's currency");
+}
+
+static void build_comparisons(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    static const struct {
+        const char *label;
+        size_t off;
+        unit_t unit;
+    } metrics[] = {
+        {"revenue per exposed customer", offsetof(Lift__Comparison, revenue_diff), U_MONEY},
+        {"relative lift", offsetof(Lift__Comparison, relative_lift), U_FRAC},
+        {"incremental revenue (total)", offsetof(Lift__Comparison, incremental_total), U_MONEY},
+        {"holdout cost", offsetof(Lift__Comparison, holdout_cost), U_MONEY},
+        {"net of attempt cost", offsetof(Lift__Comparison, net_incremental), U_MONEY},
+        {"conversion rate", offsetof(Lift__Comparison, conversion_diff), U_PP},
+        {"churn", offsetof(Lift__Comparison, churn_diff), U_PP},
+        {"click-through", offsetof(Lift__Comparison, ctr_diff), U_PP},
+        {"effect on customers who saw it", offsetof(Lift__Comparison, cace), U_MONEY},
+    };
+    for (size_t i = 0; i < r->n_comparisons; i++) {
+        const Lift__Comparison *c = r->comparisons[i];
+        char name[32];
+        const char *arm = cmp_label(r, c, name, sizeof name);
+        char hold[32];
+        doc_add(d, B_H3, 0, "%s vs %s (difference)", arm, arm_label(r, 0, hold, sizeof hold));
+        static const char *const hdr[] = {"metric", "estimate", "interval", "p", "p adj."};
+        tab_t *t = tab_new(d, 5, hdr, "lrrrr", "s....");
+        for (size_t m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
+            const Lift__Estimate *e = *(Lift__Estimate *const *)((const char *)c + metrics[m].off);
+            if (e == NULL) continue;
+            char v[96], ci[200], p[32], pa[32];
+            cell_est(d, v, sizeof v, e, metrics[m].unit, metrics[m].unit == U_MONEY,
+                     metrics[m].unit != U_MONEY);
+            cell_ci(d, ci, sizeof ci, e, metrics[m].unit);
+            cell_p(p, sizeof p, e, 0);
+            cell_p(pa, sizeof pa, e, 1);
+            const char *cells[] = {metrics[m].label, v, ci, p, pa};
+            tab_row(d, t, tone_of(e), cells);
+        }
+        if (c->has_cuped && c->cuped) {
+            char vr[32] = "";
+            if (c->has_variance_reduction && isfinite(c->variance_reduction))
+                fmt_pct(vr, sizeof vr, c->variance_reduction, 0, "%");
+            doc_add(d, B_NOTE, 0,
+                    "CUPED (pre-exposure revenue) applied to revenue and lift%s%s%s. Interval "
+                    "column: %s.",
+                    *vr ? ": variance reduced by " : "", vr, "", d->ci);
+        } else {
+            doc_add(d, B_NOTE, 0, "Interval column: %s.", d->ci);
+        }
+    }
+}
+
+static void build_funnel(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    doc_add(d, B_H2, 0, "Funnel");
+    doc_add(d, B_CHART, CHART_FUNNEL, NULL);
+    static const char *const hdr[] = {"arm", "impression rate", "click-through",
+                                      "conv. per impression", "revenue per attempt"};
+    tab_t *t = tab_new(d, 5, hdr, "lrrrr", "s....");
+    for (size_t i = 0; i < r->n_comparisons; i++) {
+        const Lift__Comparison *c = r->comparisons[i];
+        const Lift__Funnel *fu = c->funnel;
+        char name[32], v[4][96];
+        const char *arm = cmp_label(r, c, name, sizeof name);
+        if (fu && fu->has_impression_rate && isfinite(fu->impression_rate))
+            fmt_pct(v[0], sizeof v[0], fu->impression_rate, 0, "%");
+        else
+            doc_ne(d, v[0], sizeof v[0], "no exposed customers in the arm");
+        if (fu && fu->has_click_through && isfinite(fu->click_through))
+            fmt_pct(v[1], sizeof v[1], fu->click_through, 0, "%");
+        else
+            doc_ne(d, v[1], sizeof v[1], "no impressions in the arm");
+        if (fu && fu->has_conversion_per_impression && isfinite(fu->conversion_per_impression))
+            fmt_pct(v[2], sizeof v[2], fu->conversion_per_impression, 0, "%");
+        else
+            doc_ne(d, v[2], sizeof v[2], "no impressions in the arm");
+        if (fu && fu->has_revenue_per_attempt && isfinite(fu->revenue_per_attempt))
+            fmt_money(v[3], sizeof v[3], fu->revenue_per_attempt, d->cur, 0);
+        else
+            doc_ne(d, v[3], sizeof v[3], "no impressions in the arm");
+        const char *cells[] = {arm, v[0], v[1], v[2], v[3]};
+        tab_row(d, t, 0, cells);
+    }
+    doc_add(d, B_NOTE, 0,
+            "Impression rate = treated customers who saw an offer / exposed; revenue per attempt "
+            "= incremental revenue / impressions.");
+}
+
+static void build_segments(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    if (r->n_segments == 0) return;
+    doc_add(d, B_H2, 0, "Segments (sorted by effect)");
+    doc_add(d, B_CHART, CHART_FOREST, NULL);
+    int dims[8];
+    size_t nd = dimensions(r, dims, 8);
+    for (size_t k = 0; k < nd; k++) {
+        size_t n = 0;
+        segrow_t *rows = segment_rows(r, dims[k], &n);
+        if (rows == NULL) {
+            if (n == 0) continue;
+            d->oom = 1;
+            return;
+        }
+        doc_add(d, B_H3, 0, "By %s", dimension_name(dims[k]));
+        static const char *const hdr[] = {"level", "arm", "exposed T / H", "per exposed",
+                                          "interval", "incremental", "p adj."};
+        tab_t *t = tab_new(d, 7, hdr, "llrrrrr", "ss.....");
+        for (size_t i = 0; i < n; i++) {
+            const Lift__Segment *s = rows[i].seg;
+            const Lift__Comparison *c = rows[i].cmp;
+            char name[32], ex[80], t1[32], t2[32], v[96], ci[200], tot[96], pa[32];
+            int ai = c->has_arm_index ? c->arm_index : -1;
+            fmt_count(t1, sizeof t1, ai >= 0 && (size_t)ai < s->n_exposed ? s->exposed[ai] : 0);
+            fmt_count(t2, sizeof t2, s->n_exposed ? s->exposed[0] : 0);
+            snprintf(ex, sizeof ex, "%s / %s", t1, t2);
+            cell_est(d, v, sizeof v, c->revenue_diff, U_MONEY, 0, 0);
+            cell_ci(d, ci, sizeof ci, c->revenue_diff, U_MONEY);
+            cell_est(d, tot, sizeof tot, c->incremental_total, U_MONEY, 0, 0);
+            cell_p(pa, sizeof pa, c->revenue_diff, 1);
+            const char *cells[] = {s->level && *s->level ? s->level : "(none)",
+                                   cmp_label(r, c, name, sizeof name), ex, v, ci, tot, pa};
+            tab_row(d, t, tone_of(c->revenue_diff), cells);
+        }
+        free(rows);
+    }
+    doc_add(d, B_NOTE, 0,
+            "T / H = exposed customers in the treatment arm / holdout. Per exposed = revenue "
+            "difference per exposed customer (%s), with its %s; incremental = difference x "
+            "treated customers in the segment; p adj. = Benjamini-Hochberg across the report.",
+            *d->cur ? d->cur : "minor units", d->ci);
+}
+
+static void build_weekly(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    if (r->n_weekly == 0) return;
+    doc_add(d, B_H2, 0, "Cumulative by week");
+    doc_add(d, B_CHART, CHART_WEEKLY, NULL);
+    static const char *const hdr[] = {"week", "exposed", "arm", "lift", "interval",
+                                      "incremental", "interval"};
+    tab_t *t = tab_new(d, 7, hdr, "lrlrrrr", "..s....");
+    for (size_t i = 0; i < r->n_weekly; i++) {
+        const Lift__WeekPoint *w = r->weekly[i];
+        char ex[32];
+        fmt_count(ex, sizeof ex, w->exposed);
+        for (size_t j = 0; j < w->n_comparisons; j++) {
+            const Lift__Comparison *c = w->comparisons[j];
+            char name[32], l[96], lci[200], tot[96], tci[200];
+            cell_est(d, l, sizeof l, c->relative_lift, U_FRAC, 0, 1);
+            cell_ci(d, lci, sizeof lci, c->relative_lift, U_FRAC);
+            cell_est(d, tot, sizeof tot, c->incremental_total, U_MONEY, 0, 0);
+            cell_ci(d, tci, sizeof tci, c->incremental_total, U_MONEY);
+            const char *cells[] = {j == 0 ? (w->week ? w->week : "?") : "", j == 0 ? ex : "",
+                                   cmp_label(r, c, name, sizeof name), l, lci, tot, tci};
+            tab_row(d, t, tone_of(c->incremental_total), cells);
+        }
+    }
+    doc_add(d, B_NOTE, 0, "Cumulative from the start to the end of each ISO week; %s, amounts in %s.",
+            d->ci, *d->cur ? d->cur : "minor units");
+}
+
+static void retention_cell(doc_t *d, char *b, size_t n, const Lift__RetentionPoint *p)
+{
+    if (p == NULL || !(p->has_ok && p->ok) || !p->has_survival || !isfinite(p->survival)) {
+        doc_ne(d, b, n, p && p->reason && *p->reason ? p->reason : "too few upgraders");
+        return;
+    }
+    char s[32], lo[32], hi[32], risk[32];
+    fmt_pct(s, sizeof s, p->survival, 0, "%");
+    fmt_count(risk, sizeof risk, p->at_risk);
+    if (p->has_ci_low && p->has_ci_high && isfinite(p->ci_low) && isfinite(p->ci_high)) {
+        fmt_pct(lo, sizeof lo, p->ci_low, 0, "");
+        fmt_pct(hi, sizeof hi, p->ci_high, 0, "%");
+        snprintf(b, n, "%s (%s … %s), n=%s", s, lo, hi, risk);
+    } else {
+        snprintf(b, n, "%s, n=%s", s, risk);
+    }
+}
+
+static void build_retention(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    int any = 0;
+    for (size_t i = 0; i < r->n_comparisons; i++)
+        any |= r->comparisons[i]->n_retention_treated || r->comparisons[i]->n_retention_organic ||
+               r->comparisons[i]->churn_diff;
+    if (!any) return;
+    doc_add(d, B_H2, 0, "Retention after upgrade");
+    static const char *const hdr[] = {"arm", "days", "treated upgraders", "organic upgraders"};
+    tab_t *t = tab_new(d, 4, hdr, "lrrr", "s...");
+    for (size_t i = 0; i < r->n_comparisons; i++) {
+        const Lift__Comparison *c = r->comparisons[i];
+        char name[32];
+        const char *arm = cmp_label(r, c, name, sizeof name);
+        size_t n = c->n_retention_treated > c->n_retention_organic ? c->n_retention_treated
+                                                                   : c->n_retention_organic;
+        for (size_t k = 0; k < n; k++) {
+            const Lift__RetentionPoint *pt = k < c->n_retention_treated ? c->retention_treated[k] : NULL;
+            const Lift__RetentionPoint *po = k < c->n_retention_organic ? c->retention_organic[k] : NULL;
+            char days[16], a[160], b[160];
+            unsigned dd = pt && pt->has_days ? pt->days : po && po->has_days ? po->days : 0;
+            snprintf(days, sizeof days, "%u", dd);
+            retention_cell(d, a, sizeof a, pt);
+            retention_cell(d, b, sizeof b, po);
+            const char *cells[] = {k == 0 ? arm : "", days, a, b};
+            tab_row(d, t, 0, cells);
+        }
+    }
+    doc_add(d, B_NOTE, 0,
+            "Share of upgraders still subscribed N days after upgrading (interval, customers at "
+            "risk); treated = upgraders in the arm, organic = upgraders in the holdout. The churn "
+            "difference for all exposed customers is in the comparison tables above.");
+}
+
+static void build_nps(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    int any = 0;
+    for (size_t i = 0; i < r->n_arms; i++)
+        any |= r->arms[i]->nps_before || r->arms[i]->nps_after || r->arms[i]->nps_change;
+    if (!any) return;
+    doc_add(d, B_H2, 0, "NPS before and after exposure");
+    static const char *const hdr[] = {"arm", "before", "after", "change", "interval", "p"};
+    tab_t *t = tab_new(d, 6, hdr, "lrrrrr", "s.....");
+    for (size_t i = 0; i < r->n_arms; i++) {
+        const Lift__ArmSummary *a = r->arms[i];
+        char name[32], b[96], af[96], ch[96], ci[200], p[32];
+        cell_est(d, b, sizeof b, a->nps_before, U_NPS, 0, 0);
+        cell_est(d, af, sizeof af, a->nps_after, U_NPS, 0, 0);
+        cell_est(d, ch, sizeof ch, a->nps_change, U_NPS, 0, 1);
+        cell_ci(d, ci, sizeof ci, a->nps_change, U_NPS);
+        cell_p(p, sizeof p, a->nps_change, 0);
+        const char *cells[] = {arm_label(r, a->has_arm_index ? a->arm_index : (int)i, name,
+                                         sizeof name),
+                               b, af, ch, ci, p};
+        tab_row(d, t, tone_of(a->nps_change), cells);
+    }
+    doc_add(d, B_NOTE, 0,
+            "NPS on the -100..100 scale; change is paired: each customer's last answer before "
+            "exposure vs first answer after.");
+}
+
+static void build_provenance(doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    const Lift__Provenance *p = r->provenance;
+    doc_add(d, B_H2, 2, "Provenance"); /* level 2: HTML puts the rest into a <footer> */
+    static const char *const hdr[] = {"item", "value"};
+    tab_t *t = tab_new(d, 2, hdr, "ll", ".s");
+    if (p == NULL) {
+        const char *cells[] = {"provenance", "not reported by the server"};
+        tab_row(d, t, 0, cells);
+        return;
+    }
+    const Lift__Experiment *e = p->experiment;
+    char v[512], a[64], b[64];
+#define ROW(label)                                                                                 \
+    do {                                                                                           \
+        const char *cells_[] = {label, v};                                                         \
+        tab_row(d, t, 0, cells_);                                                                  \
+    } while (0)
+    snprintf(v, sizeof v, "%s", experiment_key(r));
+    ROW("experiment");
+    if (e) {
+        snprintf(v, sizeof v, "%s", e->checksum && *e->checksum ? e->checksum : "-");
+        ROW("definition checksum");
+        snprintf(v, sizeof v, "%s", e->has_status ? lift_status_name(e->status) : "-");
+        ROW("status");
+        snprintf(v, sizeof v, "%s", e->seed && *e->seed ? e->seed : experiment_key(r));
+        ROW("seed");
+        size_t k = 0;
+        v[0] = '\0';
+        for (size_t i = 0; i < e->n_arms && k + 80 < sizeof v; i++)
+            k += (size_t)snprintf(v + k, sizeof v - k, "%s%s %g", i ? ", " : "",
+                                  e->arms[i]->name ? e->arms[i]->name : "?",
+                                  e->arms[i]->has_weight ? e->arms[i]->weight : 0.0);
+        ROW("arms and weights");
+        snprintf(v, sizeof v, "%g", e->has_coverage ? e->coverage : 1.0);
+        ROW("coverage");
+    }
+    snprintf(v, sizeof v, "%s", p->hash_version && *p->hash_version ? p->hash_version : "-");
+    ROW("hash version");
+    fmt_time(a, sizeof a, p->has_from_ms, p->from_ms);
+    fmt_time(b, sizeof b, p->has_to_ms, p->to_ms);
+    snprintf(v, sizeof v, "%s to %s UTC (end excluded)", a, b);
+    ROW("window");
+    fmt_time(a, sizeof a, p->has_generated_ms, p->generated_ms);
+    snprintf(v, sizeof v, "%s UTC", a);
+    ROW("generated");
+    fmt_count(a, sizeof a, p->exposures_read);
+    fmt_count(b, sizeof b, p->events_read);
+    snprintf(v, sizeof v, "%s exposures, %s events", a, b);
+    ROW("read");
+    snprintf(v, sizeof v, "alpha %g, sequential %s (n* %g), CUPED %s", alpha_of(r),
+             p->has_sequential && p->sequential ? "on" : "off", p->has_n_star ? p->n_star : 0.0,
+             p->has_cuped && p->cuped ? "on" : "off");
+    ROW("analysis");
+    if (p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0) {
+        fmt_money(a, sizeof a, p->revenue_cap, d->cur, 0);
+        snprintf(v, sizeof v, "%s (percentile %g)", a,
+                 p->has_revenue_cap_percentile ? p->revenue_cap_percentile : 0.0);
+    } else {
+        snprintf(v, sizeof v, "none");
+    }
+    ROW("revenue cap");
+    snprintf(v, sizeof v, "%s", *d->cur ? d->cur : "-");
+    ROW("currency");
+    snprintf(v, sizeof v, "%s", p->lift_version && *p->lift_version ? p->lift_version : "-");
+    ROW("lift version");
+#undef ROW
+}
+
+static int build_doc(doc_t *d, const Lift__Report *r)
+{
+    memset(d, 0, sizeof *d);
+    d->r = r;
+    snprintf(d->cur, sizeof d->cur, "%s", currency(r));
+    ci_label(d->ci, sizeof d->ci, r);
+    build_title(d);
+    doc_add(d, B_H2, 1, "Warnings"); /* level 1: HTML draws its own box title instead */
+    size_t before = d->n;
+    build_warnings(d);
+    if (d->n == before) { /* no health section at all: drop the heading */
+        free(d->b[--d->n].text);
+    }
+    if (!has_data(r)) {
+        doc_add(d, B_NODATA, 0,
+                "No data: no customers were exposed to this experiment in the window, so there "
+                "is nothing to estimate yet.");
+    } else {
+        if (r->n_comparisons == 0)
+            doc_add(d, B_NODATA, 0,
+                    "No treatment-vs-holdout comparison in this report (only one arm has data).");
+        else
+            build_headline(d);
+        build_arms(d);
+        build_comparisons(d);
+        if (r->n_comparisons) build_funnel(d);
+        build_segments(d);
+        build_weekly(d);
+        build_retention(d);
+        build_nps(d);
+    }
+    if (d->nnotes) {
+        doc_add(d, B_H2, 0, "Notes");
+        for (size_t i = 0; i < d->nnotes; i++)
+            doc_add(d, B_NOTE, 1, "[%zu] n/e = not estimable: %s", i + 1, d->notes[i]);
+    }
+    build_provenance(d);
+    return d->oom ? -1 : 0;
+}
+
+/* ---- terminal table -------------------------------------------------------------------------- */
+
+#define ANSI_BOLD "\033[1m"
+#define ANSI_DIM "\033[2m"
+#define ANSI_RED "\033[31m"
+#define ANSI_BOLD_RED "\033[1;31m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_GREEN "\033[32m"
+#define ANSI_OFF "\033[0m"
+
+/* Display width: code points (every character Lift prints is one column wide). */
+static size_t u8len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Byte offset just past the first `cols` code points of s. */
+static size_t u8prefix(const char *s, size_t cols)
+{
+    size_t i = 0, n = 0;
+    while (s[i]) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (n == cols) break;
+            n++;
+        }
+        i++;
+    }
+    return i;
+}
+
+static void put_rep(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) fputs(s, f);
+}
+
+/* s in exactly w columns: padded, or cut with "…" when longer. */
+static void put_cell(FILE *f, const char *s, size_t w, int right, int last)
+{
+    size_t len = u8len(s);
+    if (len > w) {
+        fwrite(s, 1, u8prefix(s, w ? w - 1 : 0), f);
+        if (w) fputs("…", f);
+        return;
+    }
+    if (right) put_rep(f, " ", w - len);
+    fputs(s, f);
+    if (!right && !last) put_rep(f, " ", w - len);
+}
+
+/* Word-wraps text to `width` columns: the first line starts with `first` (already counted in
+ * its own width), the others with `hang` spaces. on/off wrap each line in a colour. */
+static void wrap(FILE *f, const char *text, size_t width, const char *first, size_t hang,
+                 const char *on, const char *off)
+{
+    size_t col = u8len(first);
+    fputs(on, f);
+    fputs(first, f);
+    const char *p = text;
+    int line_empty = 1;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        char word[512];
+        size_t wl = (size_t)(e - p) < sizeof word - 1 ? (size_t)(e - p) : sizeof word - 1;
+        memcpy(word, p, wl);
+        word[wl] = '\0';
+        size_t ww = u8len(word);
+        if (!line_empty && col + 1 + ww > width) {
+            fputs(off, f);
+            fputc('\n', f);
+            fputs(on, f);
+            put_rep(f, " ", hang);
+            col = hang;
+            line_empty = 1;
+        }
+        if (!line_empty) {
+            fputc(' ', f);
+            col++;
+        }
+        fputs(word, f);
+        col += ww;
+        line_empty = 0;
+        p = e;
+    }
+    fputs(off, f);
+    fputc('\n', f);
+}
+
+static void tab_print_text(FILE *f, const tab_t *t, int color, size_t width)
+{
+    size_t w[TAB_COLS], indent = 2, gap = 2;
+    for (int c = 0; c < t->ncols; c++) {
+        w[c] = u8len(t->hdr[c]);
+        for (size_t r = 0; r < t->nrows; r++) {
+            size_t l = u8len(t->cells[r * (size_t)t->ncols + (size_t)c]);
+            if (l > w[c]) w[c] = l;
+        }
+    }
+    size_t total = indent;
+    for (int c = 0; c < t->ncols; c++) total += w[c] + (c ? gap : 0);
+    while (total > width) { /* shrink the widest text column that may be cut */
+        int best = -1;
+        for (int c = 0; c < t->ncols; c++)
+            if (t->shrink[c] && w[c] > 10 && (best < 0 || w[c] > w[best])) best = c;
+        if (best < 0) break;
+        w[best]--;
+        total--;
+    }
+    put_rep(f, " ", indent);
+    if (color) fputs(ANSI_BOLD, f);
+    for (int c = 0; c < t->ncols; c++) {
+        if (c) put_rep(f, " ", gap);
+        put_cell(f, t->hdr[c], w[c], t->right[c], c == t->ncols - 1);
+    }
+    if (color) fputs(ANSI_OFF, f);
+    fputc('\n', f);
+    put_rep(f, " ", indent);
+    put_rep(f, "─", total - indent);
+    fputc('\n', f);
+    for (size_t r = 0; r < t->nrows; r++) {
+        put_rep(f, " ", indent);
+        int tone = t->tone[r];
+        if (color && tone) fputs(tone > 0 ? ANSI_GREEN : ANSI_RED, f);
+        for (int c = 0; c < t->ncols; c++) {
+            if (c) put_rep(f, " ", gap);
+            put_cell(f, t->cells[r * (size_t)t->ncols + (size_t)c], w[c], t->right[c],
+                     c == t->ncols - 1);
+        }
+        if (color && tone) fputs(ANSI_OFF, f);
+        fputc('\n', f);
+    }
+}
+
+int render_table(const Lift__Report *r, FILE *f, int color, int width)
+{
+    doc_t d;
+    if (build_doc(&d, r) != 0) {
+        doc_free(&d);
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t w = width <= 0 ? MAX_WIDTH : width < MIN_WIDTH ? MIN_WIDTH : (size_t)width;
+    if (w > MAX_WIDTH) w = MAX_WIDTH;
+    const char *bold = color ? ANSI_BOLD : "", *dim = color ? ANSI_DIM : "",
+               *off = color ? ANSI_OFF : "";
+    for (size_t i = 0; i < d.n; i++) {
+        const block_t *b = &d.b[i];
+        switch (b->type) {
+        case B_TITLE:
+            wrap(f, b->text, w, "", 0, bold, off);
+            put_rep(f, "═", w);
+            fputc('\n', f);
+            break;
+        case B_SUB: wrap(f, b->text, w, "", 0, dim, off); break;
+        case B_H2:
+            fputc('\n', f);
+            wrap(f, b->text, w, "", 0, bold, off);
+            break;
+        case B_H3:
+            fputc('\n', f);
+            wrap(f, b->text, w, "  ", 2, bold, off);
+            break;
+        case B_PARA: wrap(f, b->text, w, "  ", 2, "", ""); break;
+        case B_NOTE: wrap(f, b->text, w, "  ", b->level ? 6 : 2, dim, off); break;
+        case B_NODATA:
+            fputc('\n', f);
+            wrap(f, b->text, w, "  ", 2, bold, off);
+            break;
+        case B_WARN:
+            wrap(f, b->text, w, b->level >= 2 ? "  !! " : "  !  ", 5,
+                 color ? (b->level >= 2 ? ANSI_BOLD_RED : ANSI_YELLOW) : "", off);
+            break;
+        case B_HEADLINE: {
+            const char *tone = !color ? "" : b->level > 0 ? ANSI_GREEN : b->level < 0 ? ANSI_RED : "";
+            char on[32];
+            snprintf(on, sizeof on, "%s%s", bold, tone);
+            wrap(f, b->text, w, "  ", 4, on, off);
+            wrap(f, b->text2, w, "    ", 4, "", "");
+            break;
+        }
+        case B_TABLE: tab_print_text(f, b->tab, color, w); break;
+        case B_CHART: break;
+        }
+    }
+    doc_free(&d);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- Markdown -------------------------------------------------------------------------------- */
+
+/* Writes s with the characters that would break a table cell or start markup escaped. */
+static void md_text(FILE *f, const char *s, int in_table)
+{
+    for (; *s; s++) {
+        if (*s == '|' || *s == '\\' || *s == '*' || *s == '`' || (*s == '_' && !in_table) ||
+            *s == '<' || *s == '[')
+            fputc('\\', f);
+        if (*s == '\n')
+            fputs(in_table ? " " : "  \n", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void tab_print_md(FILE *f, const tab_t *t)
+{
+    fputc('|', f);
+    for (int c = 0; c < t->ncols; c++) {
+        fputc(' ', f);
+        md_text(f, t->hdr[c], 1);
+        fputs(" |", f);
+    }
+    fputs("\n|", f);
+    for (int c = 0; c < t->ncols; c++) fputs(t->right[c] ? " ---: |" : " --- |", f);
+    fputc('\n', f);
+    for (size_t r = 0; r < t->nrows; r++) {
+        fputc('|', f);
+        for (int c = 0; c < t->ncols; c++) {
+            fputc(' ', f);
+            md_text(f, t->cells[r * (size_t)t->ncols + (size_t)c], 1);
+            fputs(" |", f);
+        }
+        fputc('\n', f);
+    }
+    fputc('\n', f);
+}
+
+int render_markdown(const Lift__Report *r, FILE *f)
+{
+    doc_t d;
+    if (build_doc(&d, r) != 0) {
+        doc_free(&d);
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < d.n; i++) {
+        const block_t *b = &d.b[i];
+        int next_warn = i + 1 < d.n && d.b[i + 1].type == B_WARN;
+        switch (b->type) {
+        case B_TITLE:
+            fputs("# ", f);
+            md_text(f, b->text, 0);
+            fputs("\n\n", f);
+            break;
+        case B_SUB:
+            fputc('_', f);
+            md_text(f, b->text, 0);
+            fputs("_\n\n", f);
+            break;
+        case B_H2:
+            fputs("## ", f);
+            md_text(f, b->text, 0);
+            fputs("\n\n", f);
+            break;
+        case B_H3:
+            fputs("### ", f);
+            md_text(f, b->text, 0);
+            fputs("\n\n", f);
+            break;
+        case B_PARA:
+        case B_NOTE:
+            if (b->type == B_NOTE && !b->level) fputc('_', f);
+            md_text(f, b->text, 0);
+            fputs(b->type == B_NOTE && !b->level ? "_\n\n" : "\n\n", f);
+            break;
+        case B_NODATA:
+            fputs("**", f);
+            md_text(f, b->text, 0);
+            fputs("**\n\n", f);
+            break;
+        case B_WARN:
+            fputs(b->level >= 2 ? "> - **Critical:** " : "> - **Warning:** ", f);
+            md_text(f, b->text, 0);
+            fputs(next_warn ? "\n" : "\n\n", f);
+            break;
+        case B_HEADLINE:
+            fputs("- **", f);
+            md_text(f, b->text, 0);
+            fputs("**  \n  ", f);
+            md_text(f, b->text2, 0);
+            fputs(i + 1 < d.n && d.b[i + 1].type == B_HEADLINE ? "\n" : "\n\n", f);
+            break;
+        case B_TABLE: tab_print_md(f, b->tab); break;
+        case B_CHART: break;
+        }
+    }
+    doc_free(&d);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+/* Adds key: value, taking the reference; a NULL value (out of memory) marks *oom. */
+static void jset(json_t *o, const char *k, json_t *v, int *oom)
+{
+    if (v == NULL || o == NULL || json_object_set_new(o, k, v) != 0) *oom = 1;
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* A finite double, or null. */
+static json_t *jnum(int has, double v)
+{
+    return has && isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *jint(int has, int64_t v)
+{
+    return has ? json_integer((json_int_t)v) : json_null();
+}
+
+static json_t *juint(int has, uint64_t v)
+{
+    return has ? json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v) : json_null();
+}
+
+static json_t *jbool(int has, int v)
+{
+    return has ? json_boolean(v) : json_null();
+}
+
+static const char *unit_name(unit_t u)
+{
+    switch (u) {
+    case U_MONEY: return "minor";
+    case U_FRAC: return "fraction";
+    case U_PP: return "fraction_difference";
+    case U_NPS: return "nps_points";
+    case U_RATIO: return "number";
+    }
+    return "number";
+}
+
+/* Estimate: every field, plus "unit". ok is false (and the numbers null) whenever the estimate
+ * cannot be used, whatever the server sent. */
+static json_t *est_json(const Lift__Estimate *e, unit_t u, int *oom)
+{
+    if (e == NULL) return json_null();
+    json_t *o = json_object();
+    int ok = est_ok(e);
+    jset(o, "ok", json_boolean(ok), oom);
+    jset(o, "reason", ok ? jstr(e->reason) : json_string(est_reason(e)), oom);
+    jset(o, "estimate", jnum(ok, e->estimate), oom);
+    jset(o, "se", jnum(ok && e->has_se, e->se), oom);
+    jset(o, "ci_low", jnum(ok && e->has_ci_low, e->ci_low), oom);
+    jset(o, "ci_high", jnum(ok && e->has_ci_high, e->ci_high), oom);
+    jset(o, "p_value", jnum(ok && e->has_p_value, e->p_value), oom);
+    jset(o, "p_adjusted", jnum(ok && e->has_p_adjusted, e->p_adjusted), oom);
+    jset(o, "sequential", jbool(e->has_sequential, e->sequential), oom);
+    jset(o, "unit", json_string(unit_name(u)), oom);
+    return o;
+}
+
+static json_t *experiment_json(const Lift__Experiment *e, int *oom)
+{
+    if (e == NULL) return json_null();
+    json_t *o = json_object();
+    jset(o, "key", jstr(e->key), oom);
+    jset(o, "name", jstr(e->name), oom);
+    jset(o, "hypothesis", jstr(e->hypothesis), oom);
+    jset(o, "owner", jstr(e->owner), oom);
+    json_t *arms = json_array();
+    for (size_t i = 0; arms && i < e->n_arms; i++) {
+        const Lift__Arm *a = e->arms[i];
+        json_t *ja = json_object();
+        jset(ja, "name", jstr(a->name), oom);
+        jset(ja, "weight", jnum(a->has_weight, a->weight), oom);
+        jset(ja, "payload", jstr(a->payload), oom);
+        if (json_array_append_new(arms, ja) != 0) *oom = 1;
+    }
+    jset(o, "arms", arms, oom);
+    jset(o, "coverage", jnum(e->has_coverage, e->coverage), oom);
+    jset(o, "seed", jstr(e->seed), oom);
+    if (e->namespace_) {
+        json_t *ns = json_object();
+        jset(ns, "id", jstr(e->namespace_->id), oom);
+        jset(ns, "lo", jnum(e->namespace_->has_lo, e->namespace_->lo), oom);
+        jset(ns, "hi", jnum(e->namespace_->has_hi, e->namespace_->hi), oom);
+        jset(o, "namespace", ns, oom);
+    } else {
+        jset(o, "namespace", json_null(), oom);
+    }
+    if (e->eligibility) {
+        const Lift__Eligibility *el = e->eligibility;
+        json_t *j = json_object(), *t = json_array(), *s = json_array(), *c = json_array();
+        for (size_t i = 0; t && i < el->n_triggers; i++)
+            json_array_append_new(t, json_string(lift_trigger_name(el->triggers[i])));
+        for (size_t i = 0; s && i < el->n_stages; i++)
+            json_array_append_new(s, json_string(lift_stage_name(el->stages[i])));
+        for (size_t i = 0; c && i < el->n_channels; i++)
+            json_array_append_new(c, json_string(lift_channel_name(el->channels[i])));
+        jset(j, "triggers", t, oom);
+        jset(j, "stages", s, oom);
+        jset(j, "channels", c, oom);
+        jset(o, "eligibility", j, oom);
+    } else {
+        jset(o, "eligibility", json_null(), oom);
+    }
+    jset(o, "start_ms", jint(e->has_start_ms, e->start_ms), oom);
+    jset(o, "end_ms", jint(e->has_end_ms, e->end_ms), oom);
+    if (e->analysis) {
+        const Lift__Analysis *a = e->analysis;
+        json_t *j = json_object();
+        jset(j, "primary_metric",
+             a->has_primary_metric ? json_string(lift_metric_name(a->primary_metric))
+                                   : json_null(),
+             oom);
+        jset(j, "alpha", jnum(a->has_alpha, a->alpha), oom);
+        jset(j, "sequential", jbool(a->has_sequential, a->sequential), oom);
+        jset(j, "cuped", jbool(a->has_cuped, a->cuped), oom);
+        jset(j, "revenue_cap_percentile",
+             jnum(a->has_revenue_cap_percentile, a->revenue_cap_percentile), oom);
+        jset(j, "retention_window_days",
+             jint(a->has_retention_window_days, a->retention_window_days), oom);
+        jset(j, "cost_per_attempt_minor",
+             jint(a->has_cost_per_attempt_minor, a->cost_per_attempt_minor), oom);
+        jset(j, "mde", jnum(a->has_mde, a->mde), oom);
+        jset(o, "analysis", j, oom);
+    } else {
+        jset(o, "analysis", json_null(), oom);
+    }
+    jset(o, "status", e->has_status ? json_string(lift_status_name(e->status)) : json_null(), oom);
+    jset(o, "created_ms", jint(e->has_created_ms, e->created_ms), oom);
+    jset(o, "started_ms", jint(e->has_started_ms, e->started_ms), oom);
+    jset(o, "updated_ms", jint(e->has_updated_ms, e->updated_ms), oom);
+    jset(o, "exposures", juint(e->has_exposures, e->exposures), oom);
+    jset(o, "checksum", jstr(e->checksum), oom);
+    return o;
+}
+
+static json_t *retention_json(Lift__RetentionPoint *const *pts, size_t n, int *oom)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        const Lift__RetentionPoint *p = pts[i];
+        json_t *o = json_object();
+        int ok = p->has_ok && p->ok && p->has_survival && isfinite(p->survival);
+        jset(o, "days", jint(p->has_days, p->days), oom);
+        jset(o, "survival", jnum(ok, p->survival), oom);
+        jset(o, "ci_low", jnum(ok && p->has_ci_low, p->ci_low), oom);
+        jset(o, "ci_high", jnum(ok && p->has_ci_high, p->ci_high), oom);
+        jset(o, "at_risk", juint(p->has_at_risk, p->at_risk), oom);
+        jset(o, "ok", json_boolean(ok), oom);
+        jset(o, "reason",
+             p->reason ? json_string(p->reason)
+                       : ok ? json_null() : json_string("not estimable (no reason given)"),
+             oom);
+        if (json_array_append_new(a, o) != 0) *oom = 1;
+    }
+    return a;
+}
+
+static json_t *comparison_json(const Lift__Comparison *c, int *oom)
+{
+    json_t *o = json_object();
+    jset(o, "arm_index", jint(c->has_arm_index, c->arm_index), oom);
+    jset(o, "arm_name", jstr(c->arm_name), oom);
+    jset(o, "revenue_diff", est_json(c->revenue_diff, U_MONEY, oom), oom);
+    jset(o, "relative_lift", est_json(c->relative_lift, U_FRAC, oom), oom);
+    jset(o, "incremental_total", est_json(c->incremental_total, U_MONEY, oom), oom);
+    jset(o, "holdout_cost", est_json(c->holdout_cost, U_MONEY, oom), oom);
+    jset(o, "net_incremental", est_json(c->net_incremental, U_MONEY, oom), oom);
+    jset(o, "conversion_diff", est_json(c->conversion_diff, U_PP, oom), oom);
+    jset(o, "churn_diff", est_json(c->churn_diff, U_PP, oom), oom);
+    if (c->funnel) {
+        const Lift__Funnel *f = c->funnel;
+        json_t *j = json_object();
+        jset(j, "impression_rate", jnum(f->has_impression_rate, f->impression_rate), oom);
+        jset(j, "click_through", jnum(f->has_click_through, f->click_through), oom);
+        jset(j, "conversion_per_impression",
+             jnum(f->has_conversion_per_impression, f->conversion_per_impression), oom);
+        jset(j, "revenue_per_attempt", jnum(f->has_revenue_per_attempt, f->revenue_per_attempt),
+             oom);
+        jset(o, "funnel", j, oom);
+    } else {
+        jset(o, "funnel", json_null(), oom);
+    }
+    jset(o, "cace", est_json(c->cace, U_MONEY, oom), oom);
+    jset(o, "cuped", jbool(c->has_cuped, c->cuped), oom);
+    jset(o, "variance_reduction", jnum(c->has_variance_reduction, c->variance_reduction), oom);
+    jset(o, "retention_treated", retention_json(c->retention_treated, c->n_retention_treated, oom),
+         oom);
+    jset(o, "retention_organic", retention_json(c->retention_organic, c->n_retention_organic, oom),
+         oom);
+    jset(o, "ctr_diff", est_json(c->ctr_diff, U_PP, oom), oom);
+    return o;
+}
+
+static json_t *comparisons_json(Lift__Comparison *const *cs, size_t n, int *oom)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, comparison_json(cs[i], oom)) != 0) *oom = 1;
+    return a;
+}
+
+static json_t *provenance_json(const Lift__Provenance *p, int *oom)
+{
+    if (p == NULL) return json_null();
+    json_t *o = json_object();
+    jset(o, "experiment", experiment_json(p->experiment, oom), oom);
+    jset(o, "hash_version", jstr(p->hash_version), oom);
+    jset(o, "from_ms", jint(p->has_from_ms, p->from_ms), oom);
+    jset(o, "to_ms", jint(p->has_to_ms, p->to_ms), oom);
+    jset(o, "generated_ms", jint(p->has_generated_ms, p->generated_ms), oom);
+    jset(o, "exposures_read", juint(p->has_exposures_read, p->exposures_read), oom);
+    jset(o, "events_read", juint(p->has_events_read, p->events_read), oom);
+    jset(o, "currency", jstr(p->currency), oom);
+    jset(o, "alpha", jnum(p->has_alpha, p->alpha), oom);
+    jset(o, "sequential", jbool(p->has_sequential, p->sequential), oom);
+    jset(o, "cuped", jbool(p->has_cuped, p->cuped), oom);
+    jset(o, "revenue_cap", jnum(p->has_revenue_cap, p->revenue_cap), oom);
+    jset(o, "revenue_cap_percentile", jnum(p->has_revenue_cap_percentile, p->revenue_cap_percentile),
+         oom);
+    jset(o, "n_star", jnum(p->has_n_star, p->n_star), oom);
+    jset(o, "lift_version", jstr(p->lift_version), oom);
+    return o;
+}
+
+static json_t *health_json(const Lift__Health *h, int *oom)
+{
+    if (h == NULL) return json_null();
+    json_t *o = json_object();
+    if (h->srm) {
+        const Lift__Srm *s = h->srm;
+        json_t *j = json_object(), *obs = json_array(), *exp = json_array();
+        for (size_t i = 0; obs && i < s->n_observed; i++)
+            json_array_append_new(obs, juint(1, s->observed[i]));
+        for (size_t i = 0; exp && i < s->n_expected; i++)
+            json_array_append_new(exp, jnum(1, s->expected[i]));
+        jset(j, "chi2", jnum(s->has_chi2, s->chi2), oom);
+        jset(j, "p_value", jnum(s->has_p_value, s->p_value), oom);
+        jset(j, "mismatch", jbool(s->has_mismatch, s->mismatch), oom);
+        jset(j, "skipped", jbool(s->has_skipped, s->skipped), oom);
+        jset(j, "observed", obs, oom);
+        jset(j, "expected", exp, oom);
+        jset(o, "srm", j, oom);
+    } else {
+        jset(o, "srm", json_null(), oom);
+    }
+    jset(o, "impression_rate", jnum(h->has_impression_rate, h->impression_rate), oom);
+    jset(o, "low_impression_rate", jbool(h->has_low_impression_rate, h->low_impression_rate), oom);
+    jset(o, "power_reached", jnum(h->has_power_reached, h->power_reached), oom);
+    jset(o, "mde", jnum(h->has_mde, h->mde), oom);
+    jset(o, "small_segments", jint(h->has_small_segments, h->small_segments), oom);
+    json_t *w = json_array();
+    for (size_t i = 0; w && i < h->n_warnings; i++)
+        json_array_append_new(w, jstr(h->warnings[i]));
+    jset(o, "warnings", w, oom);
+    return o;
+}
+
+static json_t *arm_json(const Lift__ArmSummary *a, int *oom)
+{
+    json_t *o = json_object();
+    jset(o, "arm_index", jint(a->has_arm_index, a->arm_index), oom);
+    jset(o, "arm_name", jstr(a->arm_name), oom);
+    jset(o, "exposed", juint(a->has_exposed, a->exposed), oom);
+    jset(o, "impressions", juint(a->has_impressions, a->impressions), oom);
+    jset(o, "clicks", juint(a->has_clicks, a->clicks), oom);
+    jset(o, "impressed_customers", juint(a->has_impressed_customers, a->impressed_customers), oom);
+    jset(o, "converted_customers", juint(a->has_converted_customers, a->converted_customers), oom);
+    jset(o, "conversions", juint(a->has_conversions, a->conversions), oom);
+    jset(o, "revenue_minor", jint(a->has_revenue_minor, a->revenue_minor), oom);
+    jset(o, "refunds_minor", jint(a->has_refunds_minor, a->refunds_minor), oom);
+    jset(o, "churned", juint(a->has_churned, a->churned), oom);
+    jset(o, "nps_before", est_json(a->nps_before, U_NPS, oom), oom);
+    jset(o, "nps_after", est_json(a->nps_after, U_NPS, oom), oom);
+    jset(o, "nps_change", est_json(a->nps_change, U_NPS, oom), oom);
+    jset(o, "revenue_per_customer", jnum(a->has_revenue_per_customer, a->revenue_per_customer),
+         oom);
+    jset(o, "conversion_rate", est_json(a->conversion_rate, U_FRAC, oom), oom);
+    return o;
+}
+
+json_t *render_json_value(const Lift__Report *r)
+{
+    int oom = 0;
+    json_t *o = json_object();
+    if (o == NULL) return NULL;
+    const Lift__Experiment *e = r->provenance ? r->provenance->experiment : NULL;
+    jset(o, "schema", json_string("lift.report/1"), &oom);
+    jset(o, "experiment_key", jstr(e ? e->key : NULL), &oom);
+    jset(o, "currency", *currency(r) ? json_string(currency(r)) : json_null(), &oom);
+    jset(o, "provenance", provenance_json(r->provenance, &oom), &oom);
+    jset(o, "health", health_json(r->health, &oom), &oom);
+    json_t *arms = json_array();
+    for (size_t i = 0; arms && i < r->n_arms; i++)
+        if (json_array_append_new(arms, arm_json(r->arms[i], &oom)) != 0) oom = 1;
+    jset(o, "arms", arms, &oom);
+    jset(o, "comparisons", comparisons_json(r->comparisons, r->n_comparisons, &oom), &oom);
+    json_t *segs = json_array();
+    for (size_t i = 0; segs && i < r->n_segments; i++) {
+        const Lift__Segment *s = r->segments[i];
+        json_t *j = json_object(), *ex = json_array();
+        jset(j, "dimension",
+             s->has_dimension ? json_string(dimension_name(s->dimension)) : json_null(), &oom);
+        jset(j, "level", jstr(s->level), &oom);
+        for (size_t k = 0; ex && k < s->n_exposed; k++)
+            json_array_append_new(ex, juint(1, s->exposed[k]));
+        jset(j, "exposed", ex, &oom);
+        jset(j, "comparisons", comparisons_json(s->comparisons, s->n_comparisons, &oom), &oom);
+        if (json_array_append_new(segs, j) != 0) oom = 1;
+    }
+    jset(o, "segments", segs, &oom);
+    json_t *weeks = json_array();
+    for (size_t i = 0; weeks && i < r->n_weekly; i++) {
+        const Lift__WeekPoint *w = r->weekly[i];
+        json_t *j = json_object();
+        jset(j, "week", jstr(w->week), &oom);
+        jset(j, "end_ms", jint(w->has_end_ms, w->end_ms), &oom);
+        jset(j, "exposed", juint(w->has_exposed, w->exposed), &oom);
+        jset(j, "comparisons", comparisons_json(w->comparisons, w->n_comparisons, &oom), &oom);
+        if (json_array_append_new(weeks, j) != 0) oom = 1;
+    }
+    jset(o, "weekly", weeks, &oom);
+    if (oom) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int render_json(const Lift__Report *r, FILE *f)
+{
+    json_t *j = render_json_value(r);
+    if (j == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    fputc('\n', f);
+    return rc != 0 || ferror(f) ? -1 : 0;
+}
+
+/* ---- CSV ------------------------------------------------------------------------------------- */
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int render_csv_header(FILE *f, int with_key)
+{
+    if (with_key) fputs("experiment_key,", f);
+    fputs("segment_dimension,segment_level,metric,arm_index,arm_name,estimate,ci_low,ci_high,"
+          "p_value,p_adjusted,ok,reason\n",
+          f);
+    return ferror(f) ? -1 : 0;
+}
+
+static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, const char *dim,
+                           const char *level, const Lift__Comparison *c)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } metrics[] = {
+        {"revenue_diff", offsetof(Lift__Comparison, revenue_diff)},
+        {"relative_lift", offsetof(Lift__Comparison, relative_lift)},
+        {"incremental_total", offsetof(Lift__Comparison, incremental_total)},
+        {"holdout_cost", offsetof(Lift__Comparison, holdout_cost)},
+        {"net_incremental", offsetof(Lift__Comparison, net_incremental)},
+        {"conversion_diff", offsetof(Lift__Comparison, conversion_diff)},
+        {"churn_diff", offsetof(Lift__Comparison, churn_diff)},
+        {"cace", offsetof(Lift__Comparison, cace)},
+        {"ctr_diff", offsetof(Lift__Comparison, ctr_diff)},
+    };
+    char name[32], idx[16];
+    const char *arm = cmp_label(r, c, name, sizeof name);
+    if (c->has_arm_index)
+        snprintf(idx, sizeof idx, "%d", c->arm_index);
+    else
+        idx[0] = '\0';
+    for (size_t m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
+        const Lift__Estimate *e = *(Lift__Estimate *const *)((const char *)c + metrics[m].off);
+        if (e == NULL) continue;
+        int ok = est_ok(e);
+        char v[5][40];
+        fmt_exact(v[0], sizeof v[0], ok ? e->estimate : NAN);
+        fmt_exact(v[1], sizeof v[1], ok && e->has_ci_low ? e->ci_low : NAN);
+        fmt_exact(v[2], sizeof v[2], ok && e->has_ci_high ? e->ci_high : NAN);
+        fmt_exact(v[3], sizeof v[3], ok && e->has_p_value ? e->p_value : NAN);
+        fmt_exact(v[4], sizeof v[4], ok && e->has_p_adjusted ? e->p_adjusted : NAN);
+        if (key) {
+            csv_field(f, key);
+            fputc(',', f);
+        }
+        csv_field(f, dim);
+        fputc(',', f);
+        csv_field(f, level);
+        fprintf(f, ",%s,%s,", metrics[m].name, idx);
+        csv_field(f, arm);
+        fprintf(f, ",%s,%s,%s,%s,%s,%s,", v[0], v[1], v[2], v[3], v[4], ok ? "true" : "false");
+        csv_field(f, ok ? (e->reason ? e->reason : "") : est_reason(e));
+        fputc('\n', f);
+    }
+}
+
+int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key_col)
+{
+    for (size_t i = 0; i < r->n_comparisons; i++)
+        csv_comparison(f, r, experiment_key_col, "overall", "all", r->comparisons[i]);
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Segment *s = r->segments[i];
+        for (size_t j = 0; j < s->n_comparisons; j++)
+            csv_comparison(f, r, experiment_key_col, dimension_name(s->dimension),
+                           s->level ? s->level : "", s->comparisons[j]);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+int render_csv(const Lift__Report *r, FILE *f)
+{
+    if (render_csv_header(f, 0) != 0) return -1;
+    return render_csv_rows(r, f, NULL);
+}
+
+/* ---- HTML and SVG ---------------------------------------------------------------------------- */
+
+#define SVG_W 1060 /* viewBox width of every chart; CSS scales it to the page */
+
+static void html_esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static const char *arm_color(int idx)
+{
+    static const char *const palette[] = {"#2563eb", "#ea580c", "#059669",
+                                          "#9333ea", "#db2777", "#0891b2"};
+    if (idx <= 0) return "#7c8594";
+    return palette[(size_t)(idx - 1) % (sizeof palette / sizeof palette[0])];
+}
+
+/* "Nice" axis ticks over [lo, hi]: a step of 1, 2 or 5 x 10^k giving about `want` ticks;
+ * widens lo/hi to whole steps. */
+static double nice_step(double *lo, double *hi, int want)
+{
+    if (!(*hi > *lo)) {
+        double m = fabs(*lo) > 0 ? fabs(*lo) : 1.0;
+        *lo -= m;
+        *hi += m;
+    }
+    double raw = (*hi - *lo) / want, mag = pow(10, floor(log10(raw))), step;
+    double norm = raw / mag;
+    step = norm <= 1 ? mag : norm <= 2 ? 2 * mag : norm <= 5 ? 5 * mag : 10 * mag;
+    *lo = floor(*lo / step) * step;
+    *hi = ceil(*hi / step) * step;
+    return step;
+}
+
+/* Axis label for an amount in minor units: "-1.5k", "12k", "2.5M", "40", "0.50". */
+static void fmt_money_axis(char *b, size_t n, double minor, double step_minor)
+{
+    double v = minor / 100.0, a = fabs(v);
+    if (fabs(v) < 1e-9 * (step_minor > 0 ? step_minor : 1)) v = a = 0;
+    if (a >= 1e6)
+        snprintf(b, n, "%.*fM", fmod(v, 1e6) == 0 ? 0 : 1, v / 1e6);
+    else if (a >= 1e4)
+        snprintf(b, n, "%.*fk", fmod(v, 1e3) == 0 ? 0 : 1, v / 1e3);
+    else if (step_minor / 100.0 < 1)
+        snprintf(b, n, "%.2f", v);
+    else
+        snprintf(b, n, "%.0f", v);
+}
+
+/* x position of value v on [lo, hi] mapped to [x0, x1]. */
+static double sx(double v, double lo, double hi, double x0, double x1)
+{
+    return x0 + (v - lo) / (hi - lo) * (x1 - x0);
+}
+
+typedef struct {
+    const char *label;           /* row label */
+    const char *group;           /* group heading before this row, or NULL */
+    const Lift__Comparison *cmp; /* the comparison plotted */
+    int overall;                 /* drawn as a diamond */
+} frow_t;
+
+static void svg_forest(FILE *f, doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    size_t cap = r->n_comparisons + 8, n = 0;
+    for (size_t i = 0; i < r->n_segments; i++) cap += r->segments[i]->n_comparisons;
+    frow_t *rows = calloc(cap, sizeof *rows);
+    if (rows == NULL) {
+        d->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < r->n_comparisons; i++)
+        rows[n++] = (frow_t){"all customers", i == 0 ? "Overall" : NULL, r->comparisons[i], 1};
+    int dims[8];
+    size_t nd = dimensions(r, dims, 8);
+    char gl[8][48]; /* group headings, alive for this call */
+    for (size_t k = 0; k < nd; k++) {
+        size_t m = 0;
+        segrow_t *sr = segment_rows(r, dims[k], &m);
+        snprintf(gl[k], sizeof gl[k], "By %s", dimension_name(dims[k]));
+        for (size_t i = 0; i < m && n < cap; i++)
+            rows[n++] = (frow_t){sr[i].seg->level && *sr[i].seg->level ? sr[i].seg->level : "(none)",
+                                 i == 0 ? gl[k] : NULL, sr[i].cmp, 0};
+        free(sr);
+    }
+    double lo = 0, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        const Lift__Estimate *e = rows[i].cmp->incremental_total;
+        if (!est_ok(e)) continue;
+        double a = ci_ok(e) ? e->ci_low : e->estimate, b = ci_ok(e) ? e->ci_high : e->estimate;
+        if (a < lo) lo = a;
+        if (b > hi) hi = b;
+    }
+    double step = nice_step(&lo, &hi, 6);
+    const double x0 = 300, x1 = 760, rh = 24, top = 34;
+    size_t ngroups = 0;
+    for (size_t i = 0; i < n; i++) ngroups += rows[i].group != NULL;
+    double h = top + (double)(n + ngroups) * rh + 56;
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" role=\"img\" "
+            "aria-label=\"Forest plot of incremental revenue per segment\">\n",
+            SVG_W, h);
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"18\" class=\"axis-title\" text-anchor=\"middle\">incremental "
+            "revenue, %s (point and %s)</text>\n",
+            (x0 + x1) / 2, *d->cur ? d->cur : "minor units", d->ci);
+    fprintf(f, "<text x=\"%d\" y=\"18\" class=\"axis-title\">estimate (interval)</text>\n",
+            (int)x1 + 20);
+    double y = top, ybottom = top + (double)(n + ngroups) * rh;
+    /* grid and ticks */
+    for (double t = lo; t <= hi + step / 2; t += step) {
+        double x = sx(t, lo, hi, x0, x1);
+        char lab[32];
+        fmt_money_axis(lab, sizeof lab, t, step);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"grid\"/>\n", x,
+                top, x, ybottom);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">%s</text>\n",
+                x, ybottom + 16, lab);
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"axis-title\" text-anchor=\"middle\">%s</text>\n",
+            (x0 + x1) / 2, ybottom + 38,
+            *d->cur ? d->cur : "amount");
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].group) {
+            fprintf(f, "<rect x=\"0\" y=\"%.0f\" width=\"%d\" height=\"%.0f\" class=\"band\"/>\n",
+                    y, SVG_W, rh);
+            fprintf(f, "<text x=\"8\" y=\"%.0f\" class=\"group\">", y + rh / 2 + 5);
+            html_esc(f, rows[i].group);
+            fputs("</text>\n", f);
+            y += rh;
+        }
+        const Lift__Comparison *c = rows[i].cmp;
+        const Lift__Estimate *e = c->incremental_total;
+        char name[32], v[96], ci[200];
+        const char *arm = cmp_label(r, c, name, sizeof name);
+        int ai = c->has_arm_index ? c->arm_index : 1;
+        double cy = y + rh / 2;
+        fputs("<g>", f);
+        fputs("<title>", f);
+        html_esc(f, rows[i].label);
+        fputs(" · ", f);
+        html_esc(f, arm);
+        fputs("</title>", f);
+        fprintf(f, "<text x=\"20\" y=\"%.1f\" class=\"label\">", cy + 4);
+        html_esc(f, rows[i].label);
+        fprintf(f, "<tspan class=\"arm\" fill=\"%s\"> · ", arm_color(ai));
+        html_esc(f, arm);
+        fputs("</tspan></text>", f);
+        if (est_ok(e)) {
+            double xe = sx(e->estimate, lo, hi, x0, x1);
+            if (ci_ok(e)) {
+                double xa = sx(e->ci_low, lo, hi, x0, x1), xb = sx(e->ci_high, lo, hi, x0, x1);
+                fprintf(f,
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                        "stroke-width=\"2\"/>",
+                        xa, cy, xb, cy, arm_color(ai));
+                fprintf(f,
+                        "<path d=\"M%.1f %.1fv10M%.1f %.1fv10\" stroke=\"%s\" stroke-width=\"2\"/>",
+                        xa, cy - 5, xb, cy - 5, arm_color(ai));
+            }
+            if (rows[i].overall)
+                fprintf(f, "<path d=\"M%.1f %.1fl7 7l-7 7l-7 -7z\" fill=\"%s\"/>", xe, cy - 7,
+                        arm_color(ai));
+            else
+                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
+                        xe - 4.5, cy - 4.5, arm_color(ai));
+            fmt_money(v, sizeof v, e->estimate, NULL, 0);
+            cell_ci(d, ci, sizeof ci, e, U_MONEY);
+            fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value\">%s", (int)x1 + 20, cy + 4, v);
+            if (*ci) {
+                fputs(" <tspan class=\"muted\">(", f);
+                html_esc(f, ci);
+                fputs(")</tspan>", f);
+            }
+            fputs("</text>", f);
+        } else {
+            char ne[48];
+            doc_ne(d, ne, sizeof ne, est_reason(e));
+            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"muted\">", x0 + 6, cy + 4);
+            html_esc(f, ne);
+            fputs(" not estimable</text>", f);
+            fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value muted\">", (int)x1 + 20, cy + 4);
+            html_esc(f, ne);
+            fputs("</text>", f);
+        }
+        fputs("</g>\n", f);
+        y += rh;
+    }
+    double xz = sx(0, lo, hi, x0, x1);
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"zero\"/>\n"
+            "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"axis\"/>\n</svg>\n",
+            xz, top - 4, xz, ybottom, x0, ybottom, x1, ybottom);
+    free(rows);
+}
+
+static void svg_weekly(FILE *f, doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    size_t n = r->n_weekly;
+    const double L = 80, R = SVG_W - 190, T = 20, H = 330, B = H - 56;
+    double lo = 0, hi = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < r->weekly[i]->n_comparisons; j++) {
+            const Lift__Estimate *e = r->weekly[i]->comparisons[j]->relative_lift;
+            if (!est_ok(e)) continue;
+            double a = ci_ok(e) ? e->ci_low : e->estimate, b = ci_ok(e) ? e->ci_high : e->estimate;
+            if (a < lo) lo = a;
+            if (b > hi) hi = b;
+        }
+    double step = nice_step(&lo, &hi, 5);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" role=\"img\" "
+            "aria-label=\"Cumulative relative lift by week with its interval band\">\n",
+            SVG_W, H);
+#define WX(i) (n == 1 ? (L + R) / 2 : L + 20 + (double)(i) * (R - L - 40) / (double)(n - 1))
+#define WY(v) (B - ((v) - lo) / (hi - lo) * (B - T))
+    for (double t = lo; t <= hi + step / 2; t += step) {
+        char lab[32];
+        fmt_pct(lab, sizeof lab, t, t > 0, "%");
+        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"grid\"/>\n", L,
+                WY(t), R, WY(t));
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%s</text>\n",
+                L - 8, WY(t) + 4, lab);
+    }
+    fprintf(f,
+            "<text transform=\"translate(18 %.0f) rotate(-90)\" class=\"axis-title\" "
+            "text-anchor=\"middle\">cumulative lift in revenue per customer</text>\n",
+            (T + B) / 2);
+    size_t every = n > 0 ? (size_t)ceil((double)n * 70.0 / (R - L)) : 1;
+    if (every < 1) every = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (i % every && i + 1 != n) continue;
+        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">", WX(i),
+                B + 18);
+        html_esc(f, r->weekly[i]->week ? r->weekly[i]->week : "?");
+        fputs("</text>\n", f);
+    }
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"%.0f\" class=\"axis-title\" text-anchor=\"middle\">ISO week "
+            "(cumulative to its end)</text>\n",
+            (L + R) / 2, B + 44);
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"zero\"/>\n", L,
+            WY(0), R, WY(0));
+    /* one series per treatment arm, in the order of the top-level comparisons */
+    int arms[16];
+    size_t na = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < r->weekly[i]->n_comparisons; j++) {
+            const Lift__Comparison *c = r->weekly[i]->comparisons[j];
+            int a = c->has_arm_index ? c->arm_index : (int)j + 1, seen = 0;
+            for (size_t k = 0; k < na; k++) seen |= arms[k] == a;
+            if (!seen && na < 16) arms[na++] = a;
+        }
+    for (size_t k = 0; k < na; k++) {
+        const char *col = arm_color(arms[k]);
+        /* Each run of consecutive estimable weeks is one band and one line. */
+        size_t i = 0;
+        while (i < n) {
+            const Lift__Estimate *pts[512];
+            size_t idx[512], m = 0;
+            for (; i < n && m < 512; i++) {
+                const Lift__Estimate *e = NULL;
+                for (size_t j = 0; j < r->weekly[i]->n_comparisons; j++) {
+                    const Lift__Comparison *c = r->weekly[i]->comparisons[j];
+                    if ((c->has_arm_index ? c->arm_index : (int)j + 1) == arms[k])
+                        e = c->relative_lift;
+                }
+                if (!est_ok(e)) {
+                    i++;
+                    break;
+                }
+                pts[m] = e;
+                idx[m++] = i;
+            }
+            if (m == 0) continue;
+            int band = 1;
+            for (size_t q = 0; q < m; q++) band &= ci_ok(pts[q]);
+            if (band) {
+                fprintf(f, "<path fill=\"%s\" fill-opacity=\"0.15\" d=\"", col);
+                for (size_t q = 0; q < m; q++)
+                    fprintf(f, "%c%.1f %.1f", q ? 'L' : 'M', WX(idx[q]) - (m == 1 ? 6 : 0),
+                            WY(pts[q]->ci_high));
+                if (m == 1) fprintf(f, "L%.1f %.1f", WX(idx[0]) + 6, WY(pts[0]->ci_high));
+                if (m == 1) fprintf(f, "L%.1f %.1f", WX(idx[0]) + 6, WY(pts[0]->ci_low));
+                for (size_t q = m; q-- > 0;)
+                    fprintf(f, "L%.1f %.1f", WX(idx[q]) - (m == 1 ? 6 : 0), WY(pts[q]->ci_low));
+                fputs("Z\"/>\n", f);
+            }
+            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\" points=\"", col);
+            for (size_t q = 0; q < m; q++)
+                fprintf(f, "%s%.1f,%.1f", q ? " " : "", WX(idx[q]), WY(pts[q]->estimate));
+            fputs("\"/>\n", f);
+            for (size_t q = 0; q < m; q++) {
+                char v[48], ci[200];
+                fmt_pct(v, sizeof v, pts[q]->estimate, 1, "%");
+                cell_ci(d, ci, sizeof ci, pts[q], U_FRAC);
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", WX(idx[q]),
+                        WY(pts[q]->estimate), col);
+                html_esc(f, r->weekly[idx[q]]->week);
+                fprintf(f, ": %s (", v);
+                html_esc(f, ci);
+                fputs(")</title></circle>\n", f);
+            }
+        }
+        char name[32];
+        double ly = T + 10 + (double)k * 22;
+        fprintf(f,
+                "<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"14\" fill=\"%s\" "
+                "fill-opacity=\"0.35\" stroke=\"%s\"/>"
+                "<text x=\"%.0f\" y=\"%.0f\" class=\"label\">",
+                R + 24, ly - 11, col, col, R + 46, ly);
+        html_esc(f, arm_label(r, arms[k], name, sizeof name));
+        fputs("</text>\n", f);
+    }
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"%.0f\" class=\"muted\">band: %s</text>\n"
+            "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"axis\"/>\n</svg>\n",
+            R + 24, T + 14 + (double)na * 22, d->ci, L, B, R, B);
+#undef WX
+#undef WY
+}
+
+static void svg_funnel(FILE *f, doc_t *d)
+{
+    const Lift__Report *r = d->r;
+    static const char *const steps[] = {"exposed", "saw the offer", "clicks", "converted"};
+    const double x0 = 200, x1 = 760, bh = 18, gap = 6, ghead = 30;
+    double h = 16 + (double)r->n_arms * (ghead + 4 * (bh + gap) + 12);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" role=\"img\" "
+            "aria-label=\"Funnel per arm: exposed, impressed, clicked, converted\">\n",
+            SVG_W, h);
+    double y = 10;
+    for (size_t i = 0; i < r->n_arms; i++) {
+        const Lift__ArmSummary *a = r->arms[i];
+        int ai = a->has_arm_index ? a->arm_index : (int)i;
+        char name[32];
+        fprintf(f, "<text x=\"8\" y=\"%.0f\" class=\"group\">", y + 18);
+        html_esc(f, arm_label(r, ai, name, sizeof name));
+        fprintf(f, "%s</text>\n", ai == 0 ? " (holdout)" : "");
+        y += ghead;
+        uint64_t v[4] = {a->exposed, a->impressed_customers, a->clicks, a->converted_customers};
+        for (int s = 0; s < 4; s++) {
+            double share = a->exposed ? (double)v[s] / (double)a->exposed : 0;
+            double w = (x1 - x0) * (share > 1 ? 1 : share);
+            char cnt[32], pct[32];
+            fmt_count(cnt, sizeof cnt, v[s]);
+            fmt_pct(pct, sizeof pct, a->exposed ? share : NAN, 0, "%");
+            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">%s</text>",
+                    x0 - 10, y + bh - 4, steps[s]);
+            fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" class=\"track\"/>",
+                    x0, y, x1 - x0, bh);
+            fprintf(f,
+                    "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>",
+                    x0, y, w, bh, arm_color(ai));
+            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"value\">%s", x1 + 12, y + bh - 4, cnt);
+            if (s > 0)
+                fprintf(f, " <tspan class=\"muted\">(%s of exposed)</tspan>",
+                        a->exposed ? pct : "n/e");
+            fputs("</text>\n", f);
+            y += bh + gap;
+        }
+        y += 12;
+    }
+    fputs("</svg>\n", f);
+}
+
+static const char *const html_css =
+    ":root{--fg:#1f2933;--muted:#616e7c;--line:#d9dee5;--bg:#ffffff;--warn:#fff7e6;"
+    "--warnb:#f59e0b;--crit:#fdecec;--critb:#dc2626;--good:#047857;--bad:#b91c1c}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;background:#f4f6f8;color:var(--fg);font:15px/1.5 system-ui,-apple-system,"
+    "'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}\n"
+    "main{max-width:1120px;margin:0 auto;padding:24px}\n"
+    "section.report{background:var(--bg);border:1px solid var(--line);border-radius:8px;"
+    "padding:24px 32px;margin-bottom:32px}\n"
+    "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;padding-bottom:4px;"
+    "border-bottom:1px solid var(--line)}h3{font-size:16px;margin:20px 0 6px}\n"
+    "p.sub{color:var(--muted);margin:0 0 16px}p.note{color:var(--muted);font-size:13px;"
+    "margin:6px 0}p.fn{color:var(--muted);font-size:13px;margin:2px 0}\n"
+    "p.nodata{font-size:17px;font-weight:600;padding:16px;background:#eef2f7;border-radius:6px}\n"
+    ".warnings{background:var(--warn);border:1px solid var(--warnb);border-left:6px solid "
+    "var(--warnb);border-radius:6px;padding:10px 16px;margin:16px 0}\n"
+    ".warnings.crit{background:var(--crit);border-color:var(--critb)}\n"
+    ".warnings strong{display:block;margin-bottom:4px}.warnings ul{margin:0;padding-left:20px}\n"
+    ".warnings li.crit{color:var(--bad);font-weight:600}\n"
+    ".headline{border:1px solid var(--line);border-left:6px solid #94a3b8;border-radius:6px;"
+    "padding:10px 16px;margin:10px 0}\n"
+    ".headline.good{border-left-color:var(--good)}.headline.bad{border-left-color:var(--bad)}\n"
+    ".headline .lead{font-size:18px;font-weight:650}.headline .detail{color:var(--muted)}\n"
+    "table{border-collapse:collapse;margin:8px 0 4px;font-size:14px;"
+    "font-variant-numeric:tabular-nums}\n"
+    "th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;"
+    "vertical-align:top}\n"
+    "th{background:#f1f4f8;font-weight:600;white-space:nowrap}td.num,th.num{text-align:right;"
+    "white-space:nowrap}\n"
+    "tr.good td{color:var(--good)}tr.bad td{color:var(--bad)}\n"
+    "figure{margin:8px 0 12px}figure svg{width:100%;height:auto;display:block}\n"
+    "svg text{font-family:inherit;font-size:13px;fill:var(--fg)}\n"
+    "svg .tick{font-size:12px;fill:var(--muted)}svg .axis-title{font-size:12px;fill:var(--muted)}\n"
+    "svg .group{font-weight:600}svg .arm{font-size:12px}svg .muted{fill:var(--muted)}\n"
+    "svg .grid{stroke:#e6e9ee;stroke-width:1}svg .axis{stroke:#9aa5b1;stroke-width:1}\n"
+    "svg .zero{stroke:#334155;stroke-width:1.5;stroke-dasharray:5 4}\n"
+    "svg .band{fill:#f5f7fa}svg .track{fill:#eef1f5}\n"
+    "footer.provenance{margin-top:32px;padding-top:8px;border-top:2px solid var(--line);"
+    "color:var(--muted);font-size:13px}\n"
+    "footer.provenance table{font-size:13px}\n";
+
+int render_html_begin(FILE *f, const char *title)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+          f);
+    html_esc(f, title);
+    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", html_css);
+    return ferror(f) ? -1 : 0;
+}
+
+int render_html_end(FILE *f)
+{
+    fputs("</main>\n</body>\n</html>\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+static void tab_print_html(FILE *f, const tab_t *t)
+{
+    fputs("<table>\n<thead><tr>", f);
+    for (int c = 0; c < t->ncols; c++) {
+        fputs(t->right[c] ? "<th class=\"num\">" : "<th>", f);
+        html_esc(f, t->hdr[c]);
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead>\n<tbody>\n", f);
+    for (size_t r = 0; r < t->nrows; r++) {
+        fputs(t->tone[r] > 0 ? "<tr class=\"good\">" : t->tone[r] < 0 ? "<tr class=\"bad\">" : "<tr>",
+              f);
+        for (int c = 0; c < t->ncols; c++) {
+            fputs(t->right[c] ? "<td class=\"num\">" : "<td>", f);
+            html_esc(f, t->cells[r * (size_t)t->ncols + (size_t)c]);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
+int render_html_section(const Lift__Report *r, FILE *f)
+{
+    doc_t d;
+    if (build_doc(&d, r) != 0) {
+        doc_free(&d);
+        errno = ENOMEM;
+        return -1;
+    }
+    int footer = 0;
+    fputs("<section class=\"report\">\n", f);
+    for (size_t i = 0; i < d.n; i++) {
+        const block_t *b = &d.b[i];
+        switch (b->type) {
+        case B_TITLE:
+            fputs("<h1>", f);
+            html_esc(f, b->text);
+            fputs("</h1>\n", f);
+            break;
+        case B_SUB:
+            fputs("<p class=\"sub\">", f);
+            html_esc(f, b->text);
+            fputs("</p>\n", f);
+            break;
+        case B_H2:
+            if (b->level == 1) break; /* the warnings box has its own title */
+            if (b->level == 2 && !footer) {
+                fputs("<footer class=\"provenance\">\n", f);
+                footer = 1;
+            }
+            fputs("<h2>", f);
+            html_esc(f, b->text);
+            fputs("</h2>\n", f);
+            break;
+        case B_H3:
+            fputs("<h3>", f);
+            html_esc(f, b->text);
+            fputs("</h3>\n", f);
+            break;
+        case B_PARA:
+        case B_NOTE:
+            fputs(b->type == B_PARA ? "<p>" : b->level ? "<p class=\"fn\">" : "<p class=\"note\">",
+                  f);
+            html_esc(f, b->text);
+            fputs("</p>\n", f);
+            break;
+        case B_NODATA:
+            fputs("<p class=\"nodata\">", f);
+            html_esc(f, b->text);
+            fputs("</p>\n", f);
+            break;
+        case B_WARN: {
+            size_t j = i;
+            int crit = 0;
+            for (; j < d.n && d.b[j].type == B_WARN; j++) crit |= d.b[j].level >= 2;
+            fprintf(f, "<div class=\"warnings%s\" role=\"alert\"><strong>Warnings</strong><ul>\n",
+                    crit ? " crit" : "");
+            for (; i < j; i++) {
+                fputs(d.b[i].level >= 2 ? "<li class=\"crit\">" : "<li>", f);
+                html_esc(f, d.b[i].text);
+                fputs("</li>\n", f);
+            }
+            fputs("</ul></div>\n", f);
+            i--;
+            break;
+        }
+        case B_HEADLINE:
+            fprintf(f, "<div class=\"headline%s\"><div class=\"lead\">",
+                    b->level > 0 ? " good" : b->level < 0 ? " bad" : "");
+            html_esc(f, b->text);
+            fputs("</div><div class=\"detail\">", f);
+            html_esc(f, b->text2);
+            fputs("</div></div>\n", f);
+            break;
+        case B_TABLE: tab_print_html(f, b->tab); break;
+        case B_CHART:
+            fputs("<figure>\n", f);
+            if (b->level == CHART_FOREST)
+                svg_forest(f, &d);
+            else if (b->level == CHART_WEEKLY)
+                svg_weekly(f, &d);
+            else
+                svg_funnel(f, &d);
+            fputs("</figure>\n", f);
+            break;
+        }
+    }
+    if (footer) fputs("</footer>\n", f);
+    fputs("</section>\n", f);
+    int oom = d.oom;
+    doc_free(&d);
+    if (oom) errno = ENOMEM;
+    return oom || ferror(f) ? -1 : 0;
+}
+
+int render_html(const Lift__Report *r, FILE *f)
+{
+    char title[160];
+    snprintf(title, sizeof title, "Lift report: %s", experiment_key(r));
+    if (render_html_begin(f, title) != 0 || render_html_section(r, f) != 0) return -1;
+    return render_html_end(f);
+}
