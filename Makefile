@@ -5,6 +5,7 @@
 #   make SANITIZE=address,undefined check    the same under ASan + UBSan (objects in build/san)
 #   make bench      benchmarks next to their bare baselines
 #   make memcheck   the suite under valgrind
+#   make fuzz       libFuzzer on the request path for FUZZ_SECONDS (default 60; clang)
 #   make deps       install missing Debian packages (runs apt-get update first)
 
 PKGS     := libzmq libprotobuf-c gsl check sqlite3 jansson
@@ -39,7 +40,8 @@ PROTO_H   := $(GEN)/lift.pb-c.h
 STATS_SRC := $(wildcard stats/*.c)
 SRV_SRC   := $(filter-out src/liftd.c src/client.c,$(wildcard src/*.c))
 CLI_SRC   := src/client.c
-CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c)
+RENDER_SRC := tools/report_render.c
+CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c) $(RENDER_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard tools/bench_*.c)
 SIM_SRC   := $(wildcard tools/liftsim.c)
@@ -56,7 +58,7 @@ SUITES  := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildca
 
 PROGS := $(B)/liftd $(B)/liftctl $(B)/liblift.a $(if $(SIM_SRC),$(B)/liftsim)
 
-.PHONY: all deps progs check demo bench soak memcheck format clean
+.PHONY: all deps progs check demo bench soak memcheck format clean fuzz fuzz-deps fuzz-corpus
 .DEFAULT_GOAL := all
 
 all: deps
@@ -126,7 +128,7 @@ $(GEN)/suites.inc: $(wildcard tests/check_*.c)
 
 $(B)/obj/tests/check_main.o: $(GEN)/suites.inc
 
-$(B)/check_lift: $(TEST_O) $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/check_lift: $(TEST_O) $(call obj,$(RENDER_SRC)) $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 check: deps
@@ -151,6 +153,56 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory progs
 	@LIFT_BUILD=$(B) sh tools/demo.sh
+
+# ---- fuzzing: clang + libFuzzer (installed on demand, like deps) ---------------------------
+FUZZ_SECONDS  ?= 60
+FUZZ_CC       ?= clang
+FUZZ_DEB_PKGS ?= clang libclang-rt-14-dev
+FUZZ_B        := build/fuzz
+FUZZ_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                 -fno-sanitize-recover=undefined
+FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c
+FUZZ_O        := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_B)/obj/gen/lift.pb-c.o
+
+fuzz-deps:
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer - -o /dev/null >/dev/null 2>&1; then \
+	  echo "fuzz-deps: $(FUZZ_CC) cannot build a libFuzzer target — installing: $(FUZZ_DEB_PKGS)"; \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "fuzz-deps: no apt-get; install clang with libFuzzer (compiler-rt)" >&2; exit 1; fi; \
+	  SUDO=; if [ "$$(id -u)" != 0 ]; then \
+	    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "fuzz-deps: not root and no password-less sudo; run as root: apt-get install -y $(FUZZ_DEB_PKGS)" >&2; exit 1; fi; \
+	  fi; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(FUZZ_DEB_PKGS) || \
+	  { echo "fuzz-deps: apt-get install failed" >&2; exit 1; }; \
+	fi
+
+$(FUZZ_B)/obj/gen/lift.pb-c.o: $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_B)/obj/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_B)/fuzz_request: $(FUZZ_B)/obj/tests/fuzz/fuzz_request.o $(FUZZ_O)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+# New inputs go to build/fuzz/corpus; the committed seeds in tests/fuzz/corpus are only read.
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_B)/fuzz_request
+	@mkdir -p $(FUZZ_B)/corpus $(FUZZ_B)/artifacts
+	$(FUZZ_B)/fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=20 \
+	  -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_B)/artifacts/ \
+	  $(FUZZ_B)/corpus tests/fuzz/corpus
+
+# Regenerate the committed seed corpus (valid packed requests of every type).
+fuzz-corpus: $(PROTO_O) $(B)/obj/tests/fuzz/gen_corpus.o
+	$(CC) $(LDFLAGS) -o $(B)/gen_corpus $^ $(LDLIBS)
+	@mkdir -p tests/fuzz/corpus
+	$(B)/gen_corpus tests/fuzz/corpus
 
 format:
 	clang-format -i $(wildcard src/*.[ch] stats/*.[ch] include/lift/*.h tools/*.[ch] tests/*.[ch])

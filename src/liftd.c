@@ -1,5 +1,6 @@
-/* liftd: the Lift service. Parses flags, installs SIGINT/SIGTERM handlers and runs the server
- * loop; everything else lives in server.c and below. */
+/* liftd: the Lift service. Parses flags, installs SIGINT/SIGTERM (stop) and SIGHUP (reload the
+ * authorized keys) handlers and runs the server loop; everything else lives in server.c and
+ * below. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,18 +13,23 @@
 #include "log.h"
 #include "server.h"
 
-static volatile sig_atomic_t stop_flag; /* set by SIGINT/SIGTERM: finish the batch, exit */
+static volatile sig_atomic_t stop_flag;   /* set by SIGINT/SIGTERM: finish the batch, exit */
+static volatile sig_atomic_t reload_flag; /* set by SIGHUP: re-read the authorized keys */
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_flag = 1;
+    if (sig == SIGHUP)
+        reload_flag = 1;
+    else
+        stop_flag = 1;
 }
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: liftd [--endpoint E] [--data DIR] [--log-level L] [--currency C] [--clock-skew S]\n"
+            "             [--curve-secret FILE --authorized-keys FILE | --insecure]\n"
+            "             [--max-store-mb N]\n"
             "\n"
             "Lift: assigns customers to upsell experiments (GrowthBook-compatible hashing),\n"
             "records exposures and events durably, and reports incremental revenue.\n"
@@ -33,6 +39,14 @@ static void usage(FILE *out)
             "  --log-level L    error, warn, info (default) or debug; logs go to stderr\n"
             "  --currency C     ISO 4217 code of every amount (default USD; fixed per store)\n"
             "  --clock-skew S   reject events more than S seconds in the future (default 86400)\n"
+            "  --curve-secret FILE     the server's key pair (liftctl keygen -o FILE; mode 0600):\n"
+            "                   encrypt with CurveZMQ and admit only authorized keys\n"
+            "  --authorized-keys FILE  one '<z85 public key> <role> [comment]' per line, role\n"
+            "                   admin, sender or reader; re-read on SIGHUP (mode 0600)\n"
+            "  --insecure       without keys, allow an endpoint other hosts can reach (without\n"
+            "                   keys liftd otherwise binds only loopback, ipc:// or inproc://)\n"
+            "  --max-store-mb N storage quota in MiB (1..16777216): past it writes get\n"
+            "                   UNAVAILABLE, reads go on; restart with a larger N to resume\n"
             "  --help           this text\n"
             "  --version        print the version\n",
             LIFT_DEFAULT_ENDPOINT);
@@ -51,7 +65,12 @@ int main(int argc, char **argv)
         {"endpoint", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
         {"currency", required_argument, NULL, 'c'},  {"clock-skew", required_argument, NULL, 's'},
-        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},
+        {"curve-secret", required_argument, NULL, 'k'},
+        {"authorized-keys", required_argument, NULL, 'a'},
+        {"insecure", no_argument, NULL, 'i'},
+        {"max-store-mb", required_argument, NULL, 'm'},
+        {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -93,6 +112,34 @@ int main(int argc, char **argv)
             cfg.clock_skew_ms = v * 1000;
             break;
         }
+        case 'k':
+        case 'a':
+            if (!*optarg) {
+                fprintf(stderr, "liftd: --%s: empty value\n",
+                        c == 'k' ? "curve-secret" : "authorized-keys");
+                return 2;
+            }
+            if (c == 'k')
+                cfg.curve_secret = optarg;
+            else
+                cfg.authorized_keys = optarg;
+            break;
+        case 'i':
+            cfg.insecure = 1;
+            break;
+        case 'm': {
+            char *end;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1 || v > 16777216LL) {
+                fprintf(stderr, "liftd: --max-store-mb: '%s' is not a number of MiB in "
+                                "1..16777216\n",
+                        optarg);
+                return 2;
+            }
+            cfg.max_store_bytes = v * 1024 * 1024;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -113,6 +160,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if ((cfg.curve_secret == NULL) != (cfg.authorized_keys == NULL)) {
+        fprintf(stderr, "liftd: --curve-secret and --authorized-keys go together (the key pair "
+                        "encrypts, the list says who may connect)\n");
+        return 2;
+    }
+    if (cfg.curve_secret && cfg.insecure) {
+        fprintf(stderr, "liftd: --insecure makes no sense with --curve-secret\n");
+        return 2;
+    }
 
     lift_stats_init();
     struct sigaction sa;
@@ -121,6 +177,7 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     char err[512];
@@ -129,7 +186,7 @@ int main(int argc, char **argv)
         log_emit(cfg.log_level, LOG_ERROR, "start_failed", "reason=\"%s\"", err);
         return 1;
     }
-    int rc = server_run(server, &stop_flag);
+    int rc = server_run(server, &stop_flag, &reload_flag);
     server_destroy(&server);
     log_emit(cfg.log_level, LOG_INFO, "stopped", "exit=%d", rc == 0 ? 0 : 1);
     return rc == 0 ? 0 : 1;

@@ -54,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "lift/lift.h"
@@ -148,6 +149,25 @@ static void arena_pb_free(void *data, void *p)
 {
     (void)data;
     (void)p; /* freed with the arena */
+}
+
+/* ---- big arrays: the scan's random-access tables ----------------------------------------
+ * Anonymous mappings with transparent huge pages: the scan touches the hash slots and the
+ * customer records at random, and with 4 KiB pages nearly every lookup also missed the TLB. */
+
+static void *big_alloc(size_t n)
+{
+    void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    (void)madvise(p, n ? n : 1, MADV_HUGEPAGE); /* a hint: fine if refused */
+    return p;                                  /* zeroed */
+}
+
+static void big_free(void *p, size_t n)
+{
+    if (p)
+        munmap(p, n ? n : 1);
 }
 
 /* ---- options: the request resolved against the experiment's analysis settings ---------- */
@@ -300,21 +320,52 @@ typedef struct {
     int64_t ts;    /* churn time */
 } churnfact_t;
 
+/* Hash map slot: everything a probe needs, so a lookup touches the slot, then (in parallel,
+ * prefetched) the customer's record and id bytes. idx = 0 marks an empty slot. */
+typedef struct {
+    uint32_t tag; /* high 32 bits of the id's hash */
+    uint32_t idx; /* customer index + 1 */
+    uint32_t off; /* id bytes at ids + off */
+    uint32_t len; /* id length */
+} slot_t;
+
+/* An event waiting in the scan's batch (see on_event). */
+typedef struct {
+    uint64_t h;      /* hash of the customer id */
+    uint32_t off;    /* id bytes in the batch buffer */
+    uint32_t len;    /* id length */
+    size_t slot;     /* candidate slot after stage 2 */
+    uint32_t k;      /* customer index, NO_IDX when not exposed */
+    int type;        /* EventType */
+    int nps;         /* NPS answer or -1 */
+    int64_t ts;      /* event time */
+    int64_t xid;     /* experiment id of an impression/click */
+    int64_t amount;  /* conversion/refund amount */
+} pend_t;
+
+#define BATCH 64 /* events resolved together: their cache misses overlap */
+
 typedef struct {
     const Lift__Experiment *exp;
     int64_t exp_id;
     opts_t o;
     size_t n_arms;
     /* customers */
-    hot_t *hot;
-    cold_t *cold;
-    uint32_t n, cap;
-    char *ids;            /* id bytes of every customer, back to back */
+    hot_t *hot;           /* big_alloc, cap entries */
+    cold_t *cold;         /* big_alloc, cap entries */
+    uint32_t n, cap;      /* customers loaded; room (the snapshot's exposure count) */
+    char *ids;            /* id bytes of every customer, back to back (big_alloc after load) */
     size_t ids_len, ids_cap;
-    size_t *id_pos;       /* offset of customer i's id in ids */
-    uint32_t *id_len;     /* bytes of customer i's id */
-    uint64_t *slots;      /* hash map: (hash >> 32) << 32 | (index + 1); 0 = empty */
+    int ids_big;          /* ids moved into a big_alloc region of ids_len bytes */
+    size_t slots_n;       /* entries in slots */
+    uint32_t *id_pos;     /* offset of customer i's id in ids (load phase only) */
+    uint32_t *id_len;     /* bytes of customer i's id (load phase only) */
+    slot_t *slots;        /* open addressing, linear probing, load <= 1/2 */
     size_t mask;          /* slots − 1 */
+    pend_t pend[BATCH];   /* the scan's batch */
+    int n_pend;           /* events in pend */
+    char *pbuf;           /* id bytes of the batch */
+    size_t pbuf_len, pbuf_cap;
     /* load */
     uint64_t exposures_read, ignored_arm;
     int64_t lo_expo;      /* exposures with trigger_ms below this are outside the window */
@@ -329,29 +380,37 @@ typedef struct {
     size_t n_cf, cap_cf;
 } ctx_t;
 
+/* Hash of a customer id, 8 bytes at a time (the scan hashes every event's id). */
 static inline uint64_t hash_id(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ULL;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0x94d049bb133111ebULL;
+        h ^= h >> 29;
+    }
+    h *= 0xd6e8feb86659fd93ULL;
     return h ^ (h >> 32);
 }
 
-static inline uint32_t lookup(const ctx_t *c, const char *id, size_t len)
+/* Probe from slot i on for id (the slow path after a tag collision). */
+static uint32_t probe_from(const ctx_t *c, size_t i, uint32_t tag, const char *id, uint32_t len)
 {
-    uint64_t h = hash_id(id, len);
-    uint64_t tag = h >> 32 << 32;
-    for (size_t i = (size_t)h & c->mask;; i = (i + 1) & c->mask) {
-        uint64_t s = c->slots[i];
-        if (s == 0)
+    for (;; i = (i + 1) & c->mask) {
+        const slot_t *s = &c->slots[i];
+        if (s->idx == 0)
             return NO_IDX;
-        if ((s & 0xffffffff00000000ULL) == tag) {
-            uint32_t k = (uint32_t)s - 1;
-            if (c->id_len[k] == len && memcmp(c->ids + c->id_pos[k], id, len) == 0)
-                return k;
-        }
+        if (s->tag == tag && s->len == len && memcmp(c->ids + s->off, id, len) == 0)
+            return s->idx - 1;
     }
 }
 
@@ -380,28 +439,15 @@ static int on_exposure(void *arg, const store_exposure_t *e)
         c->ignored_arm++;
         return 0;
     }
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? (size_t)c->cap * 2 : 4096;
-        if (nc > UINT32_MAX - 1)
-            return -2;
-        hot_t *h = realloc(c->hot, nc * sizeof *h);
-        if (h)
-            c->hot = h;
-        size_t *p = realloc(c->id_pos, nc * sizeof *p);
-        if (p)
-            c->id_pos = p;
-        uint32_t *l = realloc(c->id_len, nc * sizeof *l);
-        if (l)
-            c->id_len = l;
-        if (!h || !p || !l)
-            return -2;
-        c->cap = (uint32_t)nc;
-    }
+    if (c->n == c->cap)
+        return -3; /* more rows than the snapshot's count: cannot happen in one snapshot */
     size_t need = c->ids_len + e->customer_len;
+    if (need > UINT32_MAX)
+        return -2; /* 4 GiB of customer ids */
     if (grow((void **)&c->ids, &c->ids_cap, need ? need : 1, 1) < 0)
         return -2;
     memcpy(c->ids + c->ids_len, e->customer, e->customer_len);
-    c->id_pos[c->n] = c->ids_len;
+    c->id_pos[c->n] = (uint32_t)c->ids_len;
     c->id_len[c->n] = (uint32_t)e->customer_len;
     c->ids_len = need;
     hot_t *h = &c->hot[c->n++];
@@ -422,17 +468,26 @@ static int build_map(ctx_t *c)
     size_t cap = 1024;
     while (cap < (size_t)c->n * 2)
         cap *= 2;
-    c->slots = calloc(cap, sizeof *c->slots);
-    c->cold = malloc(((size_t)c->n ? c->n : 1) * sizeof *c->cold);
-    if (!c->slots || !c->cold)
+    c->slots = big_alloc(cap * sizeof *c->slots);
+    if (!c->slots)
         return -1;
+    c->slots_n = cap;
     c->mask = cap - 1;
+    if (c->ids_len > 0) {
+        char *ids = big_alloc(c->ids_len);
+        if (!ids)
+            return -1;
+        memcpy(ids, c->ids, c->ids_len);
+        free(c->ids);
+        c->ids = ids;
+        c->ids_big = 1;
+    }
     for (uint32_t k = 0; k < c->n; k++) {
         uint64_t h = hash_id(c->ids + c->id_pos[k], c->id_len[k]);
         size_t i = (size_t)h & c->mask;
-        while (c->slots[i])
+        while (c->slots[i].idx)
             i = (i + 1) & c->mask;
-        c->slots[i] = (h >> 32 << 32) | (uint64_t)(k + 1);
+        c->slots[i] = (slot_t){(uint32_t)(h >> 32), k + 1, c->id_pos[k], c->id_len[k]};
         cold_t *d = &c->cold[k];
         memset(d, 0, sizeof *d);
         d->first_conv = NO_TIME;
@@ -440,6 +495,10 @@ static int build_map(ctx_t *c)
         d->nps_post_ts = NO_TIME;
         d->nps_pre = d->nps_post = -1;
     }
+    free(c->id_pos);
+    free(c->id_len);
+    c->id_pos = NULL;
+    c->id_len = NULL;
     return 0;
 }
 
@@ -469,32 +528,28 @@ void report_iso_week(int64_t ms, char *buf, size_t len)
     snprintf(buf, len, "%04d-W%02d", tm.tm_year + 1900, tm.tm_yday / 7 + 1);
 }
 
-static int on_event(void *arg, const store_event_row_t *ev)
+/* Fold one resolved event into customer k (order-independent aggregates). */
+static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
 {
-    ctx_t *c = arg;
-    c->events_read++;
-    uint32_t k = lookup(c, ev->customer, ev->customer_len);
-    if (k == NO_IDX)
-        return 0;
     hot_t *h = &c->hot[k];
-    int64_t ts = ev->ts_ms;
+    int64_t ts = ev->ts;
     if (ts >= h->t0) { /* outcome (ts < to: the scan's range) */
         switch (ev->type) {
         case LIFT__EVENT_TYPE__EVENT_IMPRESSION:
-            if (ev->experiment_id == c->exp_id) {
+            if (ev->xid == c->exp_id) {
                 h->imps++;
                 if (ts < h->first_imp)
                     h->first_imp = ts;
             }
             return 0;
         case LIFT__EVENT_TYPE__EVENT_CLICK:
-            if (ev->experiment_id == c->exp_id)
+            if (ev->xid == c->exp_id)
                 h->clicks++;
             return 0;
         case LIFT__EVENT_TYPE__EVENT_CONVERSION:
         case LIFT__EVENT_TYPE__EVENT_REFUND: {
             cold_t *d = &c->cold[k];
-            int64_t amt = ev->amount_minor;
+            int64_t amt = ev->amount;
             if (ev->type == LIFT__EVENT_TYPE__EVENT_REFUND) {
                 d->refunds += amt;
                 amt = -amt;
@@ -534,10 +589,10 @@ static int on_event(void *arg, const store_event_row_t *ev)
     /* covariate period */
     switch (ev->type) {
     case LIFT__EVENT_TYPE__EVENT_CONVERSION:
-        c->cold[k].pre += ev->amount_minor;
+        c->cold[k].pre += ev->amount;
         break;
     case LIFT__EVENT_TYPE__EVENT_REFUND:
-        c->cold[k].pre -= ev->amount_minor;
+        c->cold[k].pre -= ev->amount;
         break;
     case LIFT__EVENT_TYPE__EVENT_NPS:
         if (ev->nps >= 0 && ev->nps <= 10 && ts >= c->cold[k].nps_pre_ts) {
@@ -551,14 +606,84 @@ static int on_event(void *arg, const store_event_row_t *ev)
     return 0;
 }
 
+/* The scan resolves events in batches of BATCH in three stages — hash and prefetch the slot;
+ * read the slot and prefetch the customer's record and id bytes; compare and fold — so that
+ * the cache misses of 64 lookups overlap instead of following one another. */
+static int flush_batch(ctx_t *c)
+{
+    int n = c->n_pend;
+    for (int i = 0; i < n; i++) {
+        pend_t *p = &c->pend[i];
+        uint32_t tag = (uint32_t)(p->h >> 32);
+        size_t j = (size_t)p->h & c->mask;
+        p->k = NO_IDX;
+        for (;; j = (j + 1) & c->mask) {
+            const slot_t *s = &c->slots[j];
+            if (s->idx == 0)
+                break;
+            if (s->tag == tag && s->len == p->len) {
+                p->k = s->idx - 1;
+                __builtin_prefetch(&c->hot[p->k], 1);
+                __builtin_prefetch(c->ids + s->off);
+                if (p->type >= LIFT__EVENT_TYPE__EVENT_CONVERSION)
+                    __builtin_prefetch(&c->cold[p->k], 1);
+                break;
+            }
+        }
+        p->slot = j;
+    }
+    for (int i = 0; i < n; i++) {
+        pend_t *p = &c->pend[i];
+        if (p->k == NO_IDX)
+            continue;
+        const slot_t *s = &c->slots[p->slot];
+        const char *id = c->pbuf + p->off;
+        uint32_t k = p->k;
+        if (memcmp(c->ids + s->off, id, p->len) != 0)
+            k = probe_from(c, (p->slot + 1) & c->mask, s->tag, id, p->len);
+        if (k != NO_IDX && apply_event(c, k, p) < 0)
+            return -2;
+    }
+    c->n_pend = 0;
+    c->pbuf_len = 0;
+    return 0;
+}
+
+static int on_event(void *arg, const store_event_row_t *ev)
+{
+    ctx_t *c = arg;
+    c->events_read++;
+    if (ev->customer_len > UINT32_MAX)
+        return 0;
+    if (grow((void **)&c->pbuf, &c->pbuf_cap, c->pbuf_len + ev->customer_len + 1, 1) < 0)
+        return -2;
+    pend_t *p = &c->pend[c->n_pend++];
+    memcpy(c->pbuf + c->pbuf_len, ev->customer, ev->customer_len);
+    p->off = (uint32_t)c->pbuf_len;
+    p->len = (uint32_t)ev->customer_len;
+    c->pbuf_len += ev->customer_len;
+    p->h = hash_id(ev->customer, ev->customer_len);
+    __builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
+    p->type = ev->type;
+    p->nps = ev->nps;
+    p->ts = ev->ts_ms;
+    p->xid = ev->experiment_id;
+    p->amount = ev->amount_minor;
+    return c->n_pend == BATCH ? flush_batch(c) : 0;
+}
+
 static void ctx_free(ctx_t *c)
 {
-    free(c->hot);
-    free(c->cold);
-    free(c->ids);
+    big_free(c->hot, (size_t)c->cap * sizeof *c->hot);
+    big_free(c->cold, (size_t)c->cap * sizeof *c->cold);
+    if (c->ids_big)
+        big_free(c->ids, c->ids_len);
+    else
+        free(c->ids);
     free(c->id_pos);
     free(c->id_len);
-    free(c->slots);
+    big_free(c->slots, c->slots_n * sizeof *c->slots);
+    free(c->pbuf);
     free(c->rf);
     free(c->cf);
 }
@@ -961,6 +1086,13 @@ static int seg_cmp(const void *pa, const void *pb)
 
 static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, int64_t now_ms,
                  status_t *st);
+static double tnow(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+#define TR(label) if (getenv("LIFT_REPORT_TRACE")) fprintf(stderr, "%-10s %.3f\n", label, tnow() - T0)
 
 int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experiment_id,
                  const Lift__ReportRequest *req, const char *currency, int64_t now_ms,
@@ -970,9 +1102,9 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
     ctx_t c;
     memset(&c, 0, sizeof c);
     status_ok(st);
-    *out = NULL;
     if (!rd || !exp || !out)
         return status_set(st, LIFT__CODE__INTERNAL, NULL, "report_build: NULL argument");
+    *out = NULL;
     if (!req)
         return status_set(st, LIFT__CODE__INVALID_ARGUMENT, "report", "report is required");
     if (exp->n_arms < 1 || exp->n_arms > MAX_ARMS)
@@ -994,8 +1126,26 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
     bld_t b = {.a = &box->arena, .o = &c.o};
     int rc = -1;
 
+    double T0 = tnow();
     if (store_reader_begin(rd, err, sizeof err) < 0) {
         status_set(st, LIFT__CODE__INTERNAL, NULL, "report: %s", err);
+        goto done;
+    }
+    int64_t n_expo = store_reader_exposure_count(rd, experiment_id);
+    if (n_expo < 0 || n_expo >= (int64_t)UINT32_MAX) {
+        status_set(st, LIFT__CODE__INTERNAL, NULL, "report: counting exposures: %s",
+                   n_expo < 0 ? store_reader_errmsg(rd) : "too many");
+        store_reader_end(rd);
+        goto done;
+    }
+    c.cap = (uint32_t)n_expo;
+    c.hot = big_alloc((size_t)c.cap * sizeof *c.hot);
+    c.cold = big_alloc((size_t)c.cap * sizeof *c.cold);
+    c.id_pos = malloc((n_expo ? (size_t)n_expo : 1) * sizeof *c.id_pos);
+    c.id_len = malloc((n_expo ? (size_t)n_expo : 1) * sizeof *c.id_len);
+    if (!c.hot || !c.cold || !c.id_pos || !c.id_len) {
+        status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, "report: out of memory");
+        store_reader_end(rd);
         goto done;
     }
     int lr = store_reader_exposures(rd, experiment_id, on_exposure, &c);
@@ -1009,6 +1159,7 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
         store_reader_end(rd);
         goto done;
     }
+    TR("exposures");
     /* Default window start (see the top of this file). */
     if (!c.o.from_given) {
         int64_t f = exp->has_start_ms && exp->start_ms > 0       ? exp->start_ms
@@ -1036,9 +1187,12 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
         goto done;
     }
     c.week0 = week_start(c.o.from);
+    TR("map");
     if (c.n > 0) {
         int64_t lo = c.min_t0 - c.o.lookback_ms;
         lr = store_reader_events(rd, lo, c.o.to, on_event, &c);
+        if (lr == 0)
+            lr = flush_batch(&c);
         if (lr != 0) {
             if (lr == -2)
                 status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL,
@@ -1051,7 +1205,9 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
         }
     }
     store_reader_end(rd);
+    TR("scan");
     rc = build(&c, &b, &box->report, currency, now_ms, st);
+    TR("build");
 done:
     ctx_free(&c);
     free(b.fam);
@@ -1461,9 +1617,11 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
             rep->segments[rep->n_segments++] = segs[i].msg;
     }
 
+    if (getenv("LIFT_REPORT_TRACE")) fprintf(stderr, "pre-weekly %.3f\n", tnow());
     /* 7. weekly series */
     if (weekly(c, b, rep, &w) < 0)
         goto oom;
+    if (getenv("LIFT_REPORT_TRACE")) fprintf(stderr, "post-weekly %.3f\n", tnow());
 
     /* 8. health */
     Lift__Health *hl = ANEW(b->a, Lift__Health, LIFT__HEALTH__INIT);

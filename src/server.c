@@ -1,5 +1,6 @@
-/* server: ZeroMQ ROUTER, envelopes (REQ with an empty delimiter, DEALER without), batching
- * and group commit. A reply to a write leaves only after the transaction holding it commits. */
+/* server: ZeroMQ ROUTER (CURVE + ZAP roles, or loopback only), envelopes (REQ with an empty
+ * delimiter, DEALER without), batching and group commit. A reply to a write leaves only after
+ * the transaction holding it commits. */
 #include "server.h"
 
 #include <errno.h>
@@ -10,13 +11,21 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "auth.h"
 #include "handlers.h"
 #include "ingest.h"
 #include "lift.pb-c.h"
 #include "registry.h"
 #include "store.h"
+#include "worker.h"
 
 #define ROUTING_ID_MAX 256
+
+/* A draft option in libzmq 4.3 (absent from zmq.h without ZMQ_BUILD_DRAFT_API): with it set, a
+ * missing ZAP handler refuses connections instead of admitting them. Tried when present. */
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93
+#endif
 
 /* One request of a batch, from receipt to reply. */
 typedef struct {
@@ -32,12 +41,15 @@ struct server {
     store_t *store;         /* the durable store */
     registry_t *registry;   /* experiment cache */
     ingest_t *ingest;       /* event validation and dedup index */
+    worker_t *worker;       /* report thread */
     handlers_t *handlers;   /* request dispatch */
     void *ctx;              /* ZeroMQ context */
     void *router;           /* the bound ROUTER socket */
+    auth_t *auth;           /* ZAP handler and key list; NULL = no CURVE (loopback only) */
     pending_t *batch;       /* SERVER_MAX_BATCH slots */
     uint64_t batches;       /* batches served, for the stop log line */
     uint64_t requests;      /* requests served */
+    uint64_t denied;        /* requests refused with PERMISSION_DENIED */
 };
 
 static int64_t now_ms(void)
@@ -47,8 +59,74 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int server_endpoint_is_local(const char *ep)
+{
+    if (strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0)
+        return 1;
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return 0;
+    const char *h = ep + 6;
+    if (strncmp(h, "[::1]:", 6) == 0 || strncmp(h, "localhost:", 10) == 0)
+        return 1;
+    if (strncmp(h, "127.", 4) != 0)
+        return 0;
+    /* 127.a.b.c:port, digits and dots only up to the port. */
+    for (h += 4; *h && *h != ':'; h++)
+        if (!((*h >= '0' && *h <= '9') || *h == '.'))
+            return 0;
+    return *h == ':';
+}
+
+/* Make the ROUTER a CURVE server whose handshakes the ZAP handler decides. */
+static int setup_curve(server_t *self, const server_config_t *cfg, char *err, size_t errlen)
+{
+    auth_keypair_t kp;
+    if (auth_keyfile_read_secret(cfg->curve_secret, &kp, err, errlen) < 0)
+        return -1;
+    /* The handler is bound before the ROUTER exists: no connection can beat it. */
+    self->auth = auth_new(self->ctx, cfg->authorized_keys, cfg->log_level, err, errlen);
+    if (!self->auth) {
+        memset(&kp, 0, sizeof kp);
+        return -1;
+    }
+    int one = 1;
+    int rc = zmq_setsockopt(self->router, ZMQ_CURVE_SERVER, &one, sizeof one);
+    if (rc == 0)
+        rc = zmq_setsockopt(self->router, ZMQ_CURVE_SECRETKEY, kp.secret_z85, AUTH_Z85_LEN + 1);
+    if (rc == 0)
+        rc = zmq_setsockopt(self->router, ZMQ_ZAP_DOMAIN, AUTH_DOMAIN, strlen(AUTH_DOMAIN));
+    memset(&kp, 0, sizeof kp);
+    if (rc < 0) {
+        snprintf(err, errlen, "CURVE setup: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    if (zmq_setsockopt(self->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) < 0)
+        log_emit(cfg->log_level, LOG_DEBUG, "zap_enforce_domain_unavailable",
+                 "detail=\"draft option missing; the ZAP handler stays bound while the ROUTER "
+                 "is open, so no connection is admitted without it\"");
+    return 0;
+}
+
 server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
 {
+    if ((cfg->curve_secret == NULL) != (cfg->authorized_keys == NULL)) {
+        snprintf(err, errlen, "--curve-secret and --authorized-keys go together");
+        return NULL;
+    }
+    if (cfg->curve_secret && !zmq_has("curve")) {
+        snprintf(err, errlen, "--curve-secret: this libzmq has no CURVE support (built without "
+                              "libsodium); install a libzmq with CURVE");
+        return NULL;
+    }
+    if (!cfg->curve_secret && !cfg->insecure && !server_endpoint_is_local(cfg->endpoint)) {
+        snprintf(err, errlen,
+                 "--endpoint %s is reachable from other hosts and no --curve-secret / "
+                 "--authorized-keys were given: anyone could create experiments and write "
+                 "events. Give keys (liftctl keygen), bind a loopback endpoint, or pass "
+                 "--insecure",
+                 cfg->endpoint);
+        return NULL;
+    }
     server_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
@@ -63,6 +141,16 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
     self->store = store_open(cfg->data_dir, err, errlen);
     if (!self->store)
         goto fail;
+    if (cfg->max_store_bytes > 0) {
+        int64_t used = 0, quota = 0;
+        if (store_set_max_bytes(self->store, cfg->max_store_bytes, &used, &quota, err, errlen) < 0)
+            goto fail;
+        log_emit(cfg->log_level, used >= quota ? LOG_WARN : LOG_INFO, "store_quota",
+                 "max_bytes=%lld used_bytes=%lld%s", (long long)quota, (long long)used,
+                 used >= quota ? " detail=\"store is at its quota: writes fail with UNAVAILABLE "
+                                 "until it is raised\""
+                               : "");
+    }
     self->registry = registry_new(self->store, err, errlen);
     if (!self->registry)
         goto fail;
@@ -98,12 +186,16 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    self->worker = worker_new(self->ctx, cfg->data_dir, cfg->currency, cfg->log_level, err,
+                              errlen);
+    if (!self->worker)
+        goto fail;
     self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
     if (!self->router) {
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    int one = 1, linger = 1000, hwm = 100000;
+    int one = 1, linger = 1000, hwm = SERVER_HWM;
     int64_t maxmsg = SERVER_MAX_MSG;
     if (zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) < 0 ||
         zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
@@ -113,15 +205,30 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
+    if (cfg->curve_secret && setup_curve(self, cfg, err, errlen) < 0)
+        goto fail;
     if (zmq_bind(self->router, cfg->endpoint) < 0) {
         snprintf(err, errlen, "cannot bind %s: %s", cfg->endpoint, zmq_strerror(zmq_errno()));
         goto fail;
     }
     log_emit(cfg->log_level, LOG_INFO, "listening",
-             "endpoint=%s data=%s schema=%d experiments=%d events=%llu index=%s currency=%s",
+             "endpoint=%s data=%s schema=%d experiments=%d events=%llu index=%s currency=%s "
+             "security=%s authorized_keys=%zu",
              cfg->endpoint, cfg->data_dir, store_schema_version(self->store),
              registry_count(self->registry), (unsigned long long)ingest_count(self->ingest),
-             ingest_loaded_snapshot(self->ingest) ? "snapshot" : "scan", cfg->currency);
+             ingest_loaded_snapshot(self->ingest) ? "snapshot" : "scan", cfg->currency,
+             self->auth ? "curve" : "none", self->auth ? auth_key_count(self->auth) : 0);
+    if (!self->auth && server_endpoint_is_local(cfg->endpoint))
+        log_emit(cfg->log_level, LOG_WARN, "unauthenticated",
+                 "endpoint=%s detail=\"no --curve-secret: connections are neither encrypted nor "
+                 "authenticated; every client on this host may do everything\"",
+                 cfg->endpoint);
+    else if (!self->auth)
+        log_emit(cfg->log_level, LOG_WARN, "INSECURE",
+                 "endpoint=%s detail=\"--insecure: no encryption and no authentication on an "
+                 "endpoint other hosts can reach; anyone who can connect may create, stop and "
+                 "ramp experiments and write events\"",
+                 cfg->endpoint);
     return self;
 fail:
     server_destroy(&self);
@@ -133,8 +240,10 @@ void server_destroy(server_t **self_p)
     server_t *self = *self_p;
     if (!self)
         return;
+    worker_destroy(&self->worker);
     if (self->router)
         zmq_close(self->router);
+    auth_destroy(&self->auth); /* after the ROUTER: a CURVE socket never outlives its handler */
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     handlers_destroy(&self->handlers);
@@ -170,6 +279,76 @@ static int has_more(void *sock)
     int more = 0;
     size_t sz = sizeof more;
     return zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more;
+}
+
+static void send_reply(server_t *self, pending_t *p);
+
+/* Hand a Report request to the report thread with a copy of the experiment as it is now; on
+ * failure fill p with the error reply. The request's body is moved into the job. */
+static void submit_report(server_t *self, pending_t *p, Lift__Request *req)
+{
+    const char *key = req->report->experiment_key;
+    const registry_entry_t *e = registry_find(self->registry, key);
+    char msg[320];
+    if (!e) {
+        snprintf(msg, sizeof msg, "no experiment with key %.64s", key && *key ? key : "(empty)");
+        handlers_error_reply(p->request_id, LIFT__CODE__NOT_FOUND, "report.experiment_key", msg,
+                             &p->out);
+        return;
+    }
+    worker_job_t *job = calloc(1, sizeof *job);
+    if (!job)
+        goto nomem;
+    memcpy(job->rid, p->rid, p->rid_len);
+    job->rid_len = p->rid_len;
+    job->delimiter = p->delimiter;
+    job->request_id = p->request_id;
+    job->experiment_id = e->id;
+    Lift__Experiment view = *e->def;
+    view.checksum = (char *)e->checksum;
+    int64_t n = store_exposure_count(self->store, e->id);
+    view.has_exposures = n >= 0;
+    view.exposures = n >= 0 ? (uint64_t)n : 0;
+    job->experiment_len = lift__experiment__get_packed_size(&view);
+    job->experiment = malloc(job->experiment_len ? job->experiment_len : 1);
+    if (!job->experiment)
+        goto nomem;
+    lift__experiment__pack(&view, job->experiment);
+    job->req = req->report;
+    req->report = NULL; /* moved: the job frees it */
+    req->body_case = LIFT__REQUEST__BODY__NOT_SET;
+    if (worker_submit(self->worker, job) < 0) {
+        req->report = job->req; /* give it back so the request frees it */
+        req->body_case = LIFT__REQUEST__BODY_REPORT;
+        job->req = NULL;
+        worker_job_free(job);
+        snprintf(msg, sizeof msg, "%d reports are already queued or running; retry later",
+                 WORKER_MAX_PENDING);
+        handlers_error_reply(p->request_id, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, msg, &p->out);
+    }
+    return;
+nomem:
+    worker_job_free(job);
+    handlers_error_reply(p->request_id, LIFT__CODE__INTERNAL, NULL,
+                         "out of memory queueing the report", &p->out);
+}
+
+/* Send the replies of finished reports. */
+static void reports_done(server_t *self)
+{
+    worker_job_t *job;
+    while ((job = worker_take(self->worker)) != NULL) {
+        pending_t p;
+        memset(&p, 0, sizeof p);
+        memcpy(p.rid, job->rid, job->rid_len);
+        p.rid_len = job->rid_len;
+        p.delimiter = job->delimiter;
+        p.out.bytes = job->reply;
+        p.out.len = job->reply_len;
+        job->reply = NULL;
+        send_reply(self, &p);
+        worker_job_free(job);
+    }
 }
 
 /* Receive one message into slot p and handle it. Returns 1 when a request was taken, 0 when
@@ -222,11 +401,44 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
             }
         }
     }
+    /* The connection's role, as the ZAP handler set it at the handshake. */
+    auth_role_t role = AUTH_ROLE_ADMIN; /* no CURVE: loopback only, every local client */
+    if (self->auth) {
+        const char *uid = req ? zmq_msg_gets(&body, "User-Id") : NULL;
+        if (!uid || auth_role_parse(uid, &role) < 0)
+            role = AUTH_ROLE_NONE;
+    }
     zmq_msg_close(&body);
     if (why)
         log_emit(self->cfg.log_level, LOG_DEBUG, "bad_request", "reason=\"%s\"", why);
 
     p->request_id = req ? req->request_id : 0;
+    if (req && !auth_role_allows(role, (int)req->body_case)) {
+        const char *what = auth_request_name((int)req->body_case);
+        snprintf(msg, sizeof msg, "role %s may not send %s (it may send: %s)",
+                 auth_role_name(role), what, auth_role_allowed_list(role));
+        handlers_error_reply(p->request_id, LIFT__CODE__PERMISSION_DENIED, NULL, msg, &p->out);
+        self->denied++;
+        log_emit(self->cfg.log_level, LOG_INFO, "permission_denied", "role=%s request=%s",
+                 auth_role_name(role), what);
+        lift__request__free_unpacked(req, NULL);
+        return 1;
+    }
+    if (req && req->body_case == LIFT__REQUEST__BODY_REPORT &&
+        req->report->n_segment_by > SERVER_MAX_SEGMENT_BY) {
+        snprintf(msg, sizeof msg,
+                 "report.segment_by: %zu dimensions, at most %d (trigger, stage, channel, delay)",
+                 req->report->n_segment_by, SERVER_MAX_SEGMENT_BY);
+        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.segment_by",
+                             msg, &p->out);
+        lift__request__free_unpacked(req, NULL);
+        return 1;
+    }
+    if (req && req->body_case == LIFT__REQUEST__BODY_REPORT) {
+        submit_report(self, p, req); /* answered later by the report thread */
+        lift__request__free_unpacked(req, NULL);
+        return 1;
+    }
     if (unavailable) {
         snprintf(msg, sizeof msg, "store unavailable, retry: %.280s", unavailable);
         handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
@@ -275,10 +487,14 @@ static int serve_batch(server_t *self)
     char err[256];
     int64_t now = now_ms();
     int n = 0, writes = 0, rc = 0;
+    size_t held = 0; /* reply bytes waiting for the commit */
     int began = store_begin(self->store, err, sizeof err) == 0;
     if (!began)
         log_emit(self->cfg.log_level, LOG_ERROR, "store_begin_failed", "reason=\"%s\"", err);
-    while (n < SERVER_MAX_BATCH) {
+    /* Bounded in requests and in the reply bytes held until the commit (an AssignBatch reply
+     * may be tens of MB): past either bound the batch commits and the rest waits in the
+     * peers' queues (SERVER_HWM each, then TCP back-pressure), never dropped. */
+    while (n < SERVER_MAX_BATCH && held < SERVER_BATCH_BYTES) {
         /* Without a transaction every request still gets an answer: UNAVAILABLE. */
         rc = take_one(self, &self->batch[n], now, began ? NULL : err);
         if (rc <= 0)
@@ -287,6 +503,8 @@ static int serve_batch(server_t *self)
         /* A read that saw no uncommitted write of this batch need not wait for the commit. */
         if (writes == 0)
             send_reply(self, &self->batch[n]);
+        else
+            held += self->batch[n].out.len;
         n++;
     }
     int committed = began && store_commit(self->store, err, sizeof err) == 0;
@@ -300,9 +518,11 @@ static int serve_batch(server_t *self)
                      rerr);
         char msg[320];
         snprintf(msg, sizeof msg, "not stored, retry: %.280s", err);
+        /* Every reply still held either acknowledges a write that is gone or shows state the
+         * rollback undid (a read after a write of this batch): neither may leave as OK. */
         for (int i = 0; i < n; i++) {
             pending_t *p = &self->batch[i];
-            if (!p->out.wrote)
+            if (!p->out.bytes || (!p->out.wrote && p->out.failed))
                 continue;
             free(p->out.bytes);
             handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
@@ -318,11 +538,35 @@ static int serve_batch(server_t *self)
     return rc < 0 ? -1 : n;
 }
 
-int server_run(server_t *self, volatile sig_atomic_t *stop)
+/* SIGHUP: re-read the authorized-keys file; a bad file keeps the old list. */
+static void reload_keys(server_t *self)
 {
-    zmq_pollitem_t items[] = {{self->router, 0, ZMQ_POLLIN, 0}};
+    char err[512];
+    if (!self->auth) {
+        log_emit(self->cfg.log_level, LOG_WARN, "reload_ignored",
+                 "detail=\"SIGHUP: no --authorized-keys to reload\"");
+        return;
+    }
+    if (auth_reload(self->auth, err, sizeof err) < 0)
+        log_emit(self->cfg.log_level, LOG_ERROR, "authorized_keys_reload_failed",
+                 "reason=\"%s\" keys=%zu detail=\"the previous list stays in force\"", err,
+                 auth_key_count(self->auth));
+    else
+        log_emit(self->cfg.log_level, LOG_INFO, "authorized_keys_reloaded",
+                 "file=%s keys=%zu detail=\"applies to new connections\"",
+                 self->cfg.authorized_keys, auth_key_count(self->auth));
+}
+
+int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    zmq_pollitem_t items[] = {{self->router, 0, ZMQ_POLLIN, 0},
+                              {worker_socket(self->worker), 0, ZMQ_POLLIN, 0}};
     while (!*stop) {
-        int rc = zmq_poll(items, 1, 250);
+        if (reload && *reload) {
+            *reload = 0;
+            reload_keys(self);
+        }
+        int rc = zmq_poll(items, 2, 250);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -330,6 +574,8 @@ int server_run(server_t *self, volatile sig_atomic_t *stop)
                      zmq_strerror(zmq_errno()));
             return -1;
         }
+        if (items[1].revents & ZMQ_POLLIN)
+            reports_done(self);
         if (rc == 0 || !(items[0].revents & ZMQ_POLLIN))
             continue;
         if (serve_batch(self) < 0 && zmq_errno() != EINTR) {
@@ -338,8 +584,9 @@ int server_run(server_t *self, volatile sig_atomic_t *stop)
             return -1;
         }
     }
-    log_emit(self->cfg.log_level, LOG_INFO, "stopping", "batches=%llu requests=%llu",
-             (unsigned long long)self->batches, (unsigned long long)self->requests);
+    log_emit(self->cfg.log_level, LOG_INFO, "stopping", "batches=%llu requests=%llu denied=%llu",
+             (unsigned long long)self->batches, (unsigned long long)self->requests,
+             (unsigned long long)self->denied);
     char err[512];
     if (ingest_save(self->ingest, err, sizeof err) < 0)
         log_emit(self->cfg.log_level, LOG_WARN, "index_not_saved",

@@ -1,6 +1,7 @@
-/* server: liftd's ROUTER loop. Drains a batch of requests, runs them through the handlers
- * inside one store transaction (each request in its own savepoint), commits once (group
- * commit) and only then sends the replies. Single-threaded; knows nothing of SQL. */
+/* server: liftd's ROUTER loop. Drains a batch of requests, checks each against the role of
+ * the connection it came on (CurveZMQ + ZAP, see auth.h), runs them through the handlers inside
+ * one store transaction (each request in its own savepoint), commits once (group commit) and
+ * only then sends the replies. Single-threaded; knows nothing of SQL. */
 #ifndef LIFT_SERVER_H
 #define LIFT_SERVER_H
 
@@ -10,8 +11,19 @@
 
 #include "log.h"
 
-#define SERVER_MAX_MSG (16 * 1024 * 1024) /* bytes in one request frame (ZMQ_MAXMSGSIZE) */
-#define SERVER_MAX_BATCH 512              /* requests drained into one transaction */
+/* The largest request the protocol defines is a Track of LIFT_BATCH_MAX events with every
+ * field at its bound: event_id 64 + customer_id 128 + experiment_key 64 + plan_from/plan_to 64
+ * each + currency 3 bytes of text, plus tags, length prefixes and seven 10-byte varints
+ * = 446 bytes, 449 with the event's own tag and length: 10,000 x 449 = 4,490,000 bytes (an
+ * AssignBatch of 10,000 128-byte ids is 1.31 MB, a CreateExperiment with 20 arms of 4 KiB
+ * payloads about 90 KB). 5 MiB leaves room for the envelope and CURVE's 33 bytes per frame;
+ * a larger frame is refused by libzmq, which drops that peer's connection. */
+#define SERVER_MAX_EVENT_BYTES 449                /* one Event at its field bounds, packed */
+#define SERVER_MAX_MSG (5 * 1024 * 1024)          /* bytes in one request frame (ZMQ_MAXMSGSIZE) */
+#define SERVER_MAX_BATCH 512                      /* requests drained into one transaction */
+#define SERVER_BATCH_BYTES (64 * 1024 * 1024)     /* reply bytes held for one commit, at most */
+#define SERVER_HWM 128                            /* messages queued per peer, each way */
+#define SERVER_MAX_SEGMENT_BY 4                   /* report.segment_by entries */
 
 typedef struct {
     const char *endpoint;   /* ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 */
@@ -19,16 +31,27 @@ typedef struct {
     log_level_t log_level;  /* log threshold */
     const char *currency;   /* ISO 4217 code of all amounts in this deployment */
     int64_t clock_skew_ms;  /* events further in the future are rejected */
+    const char *curve_secret;    /* the server's key file (liftctl keygen); NULL = no CURVE */
+    const char *authorized_keys; /* public keys and roles; required with curve_secret */
+    int insecure;                /* 1: allow a non-loopback endpoint without CURVE */
+    int64_t max_store_bytes;     /* storage quota (SQLite max_page_count); 0 = none */
 } server_config_t;
 
 typedef struct server server_t;
 
-/* Open the store, load the registry, bind the ROUTER. NULL with a message on failure. */
+/* Open the store, load the registry, start the ZAP handler (with curve_secret) and bind the
+ * ROUTER. Refuses a non-loopback endpoint without CURVE unless cfg->insecure. NULL with a
+ * message on failure. */
 server_t *server_new(const server_config_t *cfg, char *err, size_t errlen);
 
 /* Serve until *stop becomes non-zero (set from a signal handler), then finish the batch in
- * hand: commit, reply, return 0. Returns -1 on a fatal socket error. */
-int server_run(server_t *self, volatile sig_atomic_t *stop);
+ * hand: commit, reply, return 0. Whenever *reload is non-zero (SIGHUP; may be NULL) it is
+ * cleared and the authorized-keys file re-read. Returns -1 on a fatal socket error. */
+int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
+
+/* 1 if endpoint only accepts connections from this host (tcp on 127.0.0.0/8, [::1] or
+ * localhost; ipc://; inproc://), else 0. Pure. */
+int server_endpoint_is_local(const char *endpoint);
 
 /* Close everything; accepts NULL; sets *self_p to NULL. */
 void server_destroy(server_t **self_p);

@@ -43,6 +43,13 @@ store_t *store_open(const char *dir, char *err, size_t errlen);
 /* Close and free; accepts NULL; sets *self_p to NULL. */
 void store_destroy(store_t **self_p);
 
+/* Storage quota: at most max_bytes of database pages (SQLite PRAGMA max_page_count, so a
+ * write past it fails with SQLITE_FULL exactly as on a full disk). A store already larger keeps
+ * its size as the limit. Sets *used_bytes and *quota_bytes (the limit in force). Per
+ * connection, not persistent: set it at every open. Returns 0, or -1 with a message. */
+int store_set_max_bytes(store_t *self, int64_t max_bytes, int64_t *used_bytes,
+                        int64_t *quota_bytes, char *err, size_t errlen);
+
 /* Schema version in use (PRAGMA user_version). */
 int store_schema_version(store_t *self);
 
@@ -161,21 +168,22 @@ typedef int (*store_exposure_cb)(void *arg, const store_exposure_t *row);
 int store_reader_exposures(store_reader_t *self, int64_t experiment_id, store_exposure_cb cb,
                            void *arg);
 
-/* One event as a report reads it (the columns a report needs, nothing else). */
+/* One event as a report reads it: the columns a report needs, each only for the types it
+ * belongs to (a report compares customers by assigned arm, so an event's arm is not read). */
 typedef struct {
     const char *customer;  /* customer id bytes, not NUL-terminated; borrowed for the call */
     size_t customer_len;   /* bytes in customer */
     int type;              /* EventType value */
     int64_t ts_ms;         /* when it happened */
-    int64_t experiment_id; /* impression/click: experiment id; 0 = none */
-    int arm;               /* impression/click: arm index; -1 = none */
-    int64_t amount_minor;  /* conversion/refund amount; 0 = none */
-    int nps;               /* NPS score, -1 when none */
+    int64_t experiment_id; /* impression/click: experiment id; 0 otherwise or none */
+    int64_t amount_minor;  /* conversion/refund (and other non-NPS types): amount; 0 = none */
+    int nps;               /* NPS: score 0..10; -1 otherwise or none */
 } store_event_row_t;
 
 /* Call cb for every stored event with from_ms <= ts_ms < to_ms, in storage order (one full
- * scan: events have no secondary index). Same callback contract as store_reader_exposures.
- * Returns 0, cb's non-zero value, or -1 on a store error. */
+ * scan: events have no secondary index). Same callback contract as store_reader_exposures
+ * (cb runs inside SQLite's step: it must not use this reader). Returns 0, cb's non-zero
+ * value, or -1 on a store error. */
 typedef int (*store_event_row_cb)(void *arg, const store_event_row_t *row);
 int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
                         store_event_row_cb cb, void *arg);

@@ -103,8 +103,7 @@ static res_t run_liftctl(const char *in_path, ...)
         int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
         int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-            dup2(err, 2) < 0)
+        if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
             _exit(126);
         execv(prog, (char *const *)argv);
         _exit(127);
@@ -208,9 +207,9 @@ static counts_t track_counts(const res_t *r)
 {
     json_t *j = parse_json(r->out);
     counts_t c;
-    ck_assert_int_eq(json_unpack(j, "{s:I,s:I,s:I,s:I,s:I}", "accepted", &c.accepted,
-                                 "duplicates", &c.duplicates, "rejected", &c.rejected, "malformed",
-                                 &c.malformed, "server_rejected", &c.server),
+    ck_assert_int_eq(json_unpack(j, "{s:I,s:I,s:I,s:I,s:I}", "accepted", &c.accepted, "duplicates",
+                                 &c.duplicates, "rejected", &c.rejected, "malformed", &c.malformed,
+                                 "server_rejected", &c.server),
                      0);
     json_decref(j);
     return c;
@@ -415,8 +414,10 @@ START_TEST(test_track_examples)
     r = LIFTCTL(NULL, "track", EVENTS_CSV); /* the text summary */
     expect(&r, 0, NULL);
     char want[128];
-    snprintf(want, sizeof want, "accepted %d, duplicates 0, rejected 0 (0 malformed, 0 by the "
-                                "server)\n", csv);
+    snprintf(want, sizeof want,
+             "accepted %d, duplicates 0, rejected 0 (0 malformed, 0 by the "
+             "server)\n",
+             csv);
     ck_assert_str_eq(r.out, want);
     res_free(&r);
     ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), jsonl + csv);
@@ -459,33 +460,34 @@ START_TEST(test_track_malformed_jsonl)
     char in[400], rej[400];
     tmp_path(in, sizeof in, "bad.jsonl");
     tmp_path(rej, sizeof rej, "rejects.jsonl");
-    write_file(in,
-               /* 1 */ "{\"event_id\":\"ok-1\",\"customer_id\":\"c1\",\"type\":\"churn\"," TS "}\n"
-               /* 2 */ "{\"event_id\":\"bad-1\",\"customer_id\":\"c1\",\"type\":\"churn\"," TS "\n"
-               /* 3 */ "{\"event_id\":\"bad-2\",\"customer_id\":\"c1\",\"type\":\"conversion\","
-                        TS ",\"amount\":\"12x\"}\n"
-               /* 4 */ "\n"
-               /* 5 */ "{\"event_id\":\"bad-3\",\"customer_id\":\"c1\",\"type\":\"nps\"," TS
-                        ",\"nps_score\":11}\n"
-               /* 6 */ "{\"event_id\":\"ok-2\",\"customer_id\":\"c2\",\"type\":\"conversion\","
-                        TS ",\"amount\":\"49.50\"}\n"
-               /* 7 */ "{\"event_id\":\"bad-4\",\"customer_id\":\"c1\",\"type\":\"upgrade\"," TS
-                        "}\n"
-               /* 8 */ "{\"event_id\":\"bad-5\",\"customer_id\":\"c1\",\"type\":\"churn\","
-                        "\"timestamp\":\"2026-11-31T10:00:00Z\"}\n"
-               /* 9 */ "{\"event_id\":\"bad-6\",\"customer_id\":\"c1\",\"type\":\"conversion\","
-                        TS ",\"amount\":\"49.001\"}\n"
-               /* 10 */ "{\"event_id\":\"bad-7\",\"customer_id\":\"c1\",\"type\":\"click\"," TS
-                         ",\"experiment_key\":\"" KEY "\",\"arm\":3}\n"
-               /* 11 */ "{\"event_id\":\"ok-3\",\"customer_id\":\"c3\",\"type\":\"impression\","
-                         TS ",\"experiment_key\":\"" KEY "\",\"arm\":2}\n"
-               /* 12 */ "[1,2]\n"
-               /* 13 */ "{\"event_id\":\"ok-4\",\"customer_id\":\"c4\",\"type\":\"nps\","
-                         "\"timestamp_ms\":1793966400000,\"nps_score\":0}\n");
+    write_file(
+        in,
+        /* 1 */ "{\"event_id\":\"ok-1\",\"customer_id\":\"c1\",\"type\":\"churn\"," TS "}\n"
+                /* 2 */ "{\"event_id\":\"bad-1\",\"customer_id\":\"c1\",\"type\":\"churn\"," TS "\n"
+                /* 3 */ "{\"event_id\":\"bad-2\",\"customer_id\":\"c1\",\"type\":\"conversion\"," TS
+                ",\"amount\":\"12x\"}\n"
+                /* 4 */ "\n"
+                /* 5 */ "{\"event_id\":\"bad-3\",\"customer_id\":\"c1\",\"type\":\"nps\"," TS
+                ",\"nps_score\":11}\n"
+                /* 6 */ "{\"event_id\":\"ok-2\",\"customer_id\":\"c2\",\"type\":\"conversion\"," TS
+                ",\"amount\":\"49.50\"}\n"
+                /* 7 */ "{\"event_id\":\"bad-4\",\"customer_id\":\"c1\",\"type\":\"upgrade\"," TS
+                "}\n"
+                /* 8 */ "{\"event_id\":\"bad-5\",\"customer_id\":\"c1\",\"type\":\"churn\","
+                "\"timestamp\":\"2026-11-31T10:00:00Z\"}\n"
+                /* 9 */ "{\"event_id\":\"bad-6\",\"customer_id\":\"c1\",\"type\":\"conversion\"," TS
+                ",\"amount\":\"49.001\"}\n"
+                /* 10 */ "{\"event_id\":\"bad-7\",\"customer_id\":\"c1\",\"type\":\"click\"," TS
+                ",\"experiment_key\":\"" KEY "\",\"arm\":3}\n"
+                /* 11 */ "{\"event_id\":\"ok-3\",\"customer_id\":\"c3\",\"type\":\"impression\"," TS
+                ",\"experiment_key\":\"" KEY "\",\"arm\":2}\n"
+                /* 12 */ "[1,2]\n"
+                /* 13 */ "{\"event_id\":\"ok-4\",\"customer_id\":\"c4\",\"type\":\"nps\","
+                "\"timestamp_ms\":1793966400000,\"nps_score\":0}\n");
     static const want_reject_t want[] = {
-        {2, "json", "JSON"},          {3, "amount", "12x"},     {5, "nps_score", "0..10"},
-        {7, "type", "upgrade"},       {8, "timestamp", "2026-11-31"},
-        {9, "amount", "2 decimals"},  {10, "arm", "0..2"},      {12, "json", "object"},
+        {2, "json", "JSON"},    {3, "amount", "12x"},           {5, "nps_score", "0..10"},
+        {7, "type", "upgrade"}, {8, "timestamp", "2026-11-31"}, {9, "amount", "2 decimals"},
+        {10, "arm", "0..2"},    {12, "json", "object"},
     };
     size_t n_want = sizeof want / sizeof want[0];
     /* batches of 3 valid rows (lines 1-6, 7-13), so liftd's rejections (lines 5 and 10) sit
@@ -529,18 +531,19 @@ START_TEST(test_track_malformed_csv)
     char in[400], rej[400];
     tmp_path(in, sizeof in, "bad.csv");
     tmp_path(rej, sizeof rej, "rejects.csv");
-    write_file(in,
-               /* 1 */ "type,event_id,customer_id,timestamp,amount,plan_to,nps_score\r\n"
-               /* 2 */ "churn,ok-1,c1,2026-11-06T12:00:00Z,,,\r\n"
-               /* 3 */ "churn,bad-1,c1\r\n"
-               /* 4 */ "conversion,bad-2,c1,2026-11-06T12:00:00Z,forty,,\r\n"
-               /* 5 */ "conversion,ok-2,\"c,2\",2026-11-06T12:00:00Z,12.5,\"Pro \"\"annual\"\", "
-                        "billed yearly\",\r\n"
-               /* 6 */ "nps,bad-3,c1,2026-11-06T12:00:00Z,,,11\r\n"
-               /* 7 */ "upgrade,bad-4,c1,2026-11-06T12:00:00Z,,,\r\n"
-               /* 8 */ "churn,bad-6,c3,2026-11-06T12:00:00Z,,\"two\n"
-               /* 9 */ "lines\",\r\n"
-               /* 10 */ "churn,bad-5,c1,yesterday,,,\r\n");
+    write_file(
+        in,
+        /* 1 */ "type,event_id,customer_id,timestamp,amount,plan_to,nps_score\r\n"
+                /* 2 */ "churn,ok-1,c1,2026-11-06T12:00:00Z,,,\r\n"
+                /* 3 */ "churn,bad-1,c1\r\n"
+                /* 4 */ "conversion,bad-2,c1,2026-11-06T12:00:00Z,forty,,\r\n"
+                /* 5 */ "conversion,ok-2,\"c,2\",2026-11-06T12:00:00Z,12.5,\"Pro \"\"annual\"\", "
+                "billed yearly\",\r\n"
+                /* 6 */ "nps,bad-3,c1,2026-11-06T12:00:00Z,,,11\r\n"
+                /* 7 */ "upgrade,bad-4,c1,2026-11-06T12:00:00Z,,,\r\n"
+                /* 8 */ "churn,bad-6,c3,2026-11-06T12:00:00Z,,\"two\n"
+                /* 9 */ "lines\",\r\n"
+                /* 10 */ "churn,bad-5,c1,yesterday,,,\r\n");
     res_t r = LIFTCTL(NULL, "--json", "track", in, "--rejects", rej);
     expect(&r, 1, "line 3:", "line 4:", "line 6:", "line 7:", "line 8:", "line 10:", NULL);
     counts_t c = track_counts(&r);

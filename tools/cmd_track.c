@@ -42,11 +42,11 @@ typedef enum {
 } field_id_t;
 
 static const char *const FIELD_NAMES[F_COUNT] = {
-    "event_id",  "customer_id",  "type",   "timestamp", "timestamp_ms", "experiment_key", "arm",
-    "amount_minor", "amount", "currency", "plan_from", "plan_to",      "nps_score"};
+    "event_id",     "customer_id", "type",     "timestamp", "timestamp_ms", "experiment_key", "arm",
+    "amount_minor", "amount",      "currency", "plan_from", "plan_to",      "nps_score"};
 
 #define KNOWN_FIELDS                                                                               \
-    "event_id, customer_id, type, timestamp, timestamp_ms, experiment_key, arm, amount_minor, "  \
+    "event_id, customer_id, type, timestamp, timestamp_ms, experiment_key, arm, amount_minor, "    \
     "amount, currency, plan_from, plan_to, nps_score"
 
 enum { S_EVENT_ID, S_CUSTOMER_ID, S_EXPERIMENT_KEY, S_CURRENCY, S_PLAN_FROM, S_PLAN_TO, S_COUNT };
@@ -64,35 +64,35 @@ typedef struct {
 } row_t;
 
 typedef struct {
-    FILE *in;               /* input (stdin or a file) */
-    const char *path;       /* as given ("-" = stdin) */
-    format_t format;        /* JSONL or CSV */
-    size_t batch;           /* events per Track request */
-    FILE *rejects;          /* --rejects FILE, or NULL */
-    const char *rejects_path;
-    lift_client_t *client;  /* connected client */
-    char *line;             /* getline buffer */
-    size_t line_cap;        /* its capacity */
-    long lineno;            /* physical lines read */
-    int csv_map[64];        /* CSV column -> field_id_t */
-    int csv_cols;           /* columns in the CSV header */
-    row_t *rows;            /* pending rows (malformed ones included, in input order) */
-    size_t n_rows;          /* used rows */
-    size_t cap_rows;        /* allocated rows */
-    size_t n_valid;         /* rows in rows[] to send */
-    lift_event_t *events;   /* send buffer, batch entries */
-    size_t *event_row;      /* events[i] comes from rows[event_row[i]] */
-    uint64_t accepted;      /* newly stored */
-    uint64_t duplicates;    /* stored before */
-    uint64_t malformed;     /* rejected here */
-    uint64_t refused;       /* rejected by liftd */
-    uint64_t sent;          /* events acknowledged by liftd */
-    uint64_t echoed;        /* rejected rows echoed on stderr */
-    int tty;                /* draw a progress line on stderr */
-    int drawn;              /* a progress line is on screen */
-    off_t size;             /* input size when a regular file, else 0 */
-    double t0;              /* start, monotonic seconds */
-    double t_draw;          /* last progress draw */
+    FILE *in;                 /* input (stdin or a file) */
+    const char *path;         /* as given ("-" = stdin) */
+    format_t format;          /* JSONL or CSV */
+    size_t batch;             /* events per Track request */
+    FILE *rejects;            /* --rejects FILE, or NULL */
+    const char *rejects_path; /* --rejects FILE as given */
+    lift_client_t *client;    /* connected client */
+    char *line;               /* getline buffer */
+    size_t line_cap;          /* its capacity */
+    long lineno;              /* physical lines read */
+    int csv_map[64];          /* CSV column -> field_id_t */
+    int csv_cols;             /* columns in the CSV header */
+    row_t *rows;              /* pending rows (malformed ones included, in input order) */
+    size_t n_rows;            /* used rows */
+    size_t cap_rows;          /* allocated rows */
+    size_t n_valid;           /* rows in rows[] to send */
+    lift_event_t *events;     /* send buffer, batch entries */
+    size_t *event_row;        /* events[i] comes from rows[event_row[i]] */
+    uint64_t accepted;        /* newly stored */
+    uint64_t duplicates;      /* stored before */
+    uint64_t malformed;       /* rejected here */
+    uint64_t refused;         /* rejected by liftd */
+    uint64_t sent;            /* events acknowledged by liftd */
+    uint64_t echoed;          /* rejected rows echoed on stderr */
+    int tty;                  /* draw a progress line on stderr */
+    int drawn;                /* a progress line is on screen */
+    off_t size;               /* input size when a regular file, else 0 */
+    double t0;                /* start, monotonic seconds */
+    double t_draw;            /* last progress draw */
 } track_t;
 
 /* ---- Small helpers -------------------------------------------------------------------------- */
@@ -177,7 +177,7 @@ static int field_lookup(const char *name)
 typedef enum { V_STR, V_INT, V_REAL } vkind_t;
 
 typedef struct {
-    vkind_t kind; /* which member is set */
+    vkind_t kind;  /* which member is set */
     const char *s; /* V_STR: the text (NUL-terminated) */
     size_t len;    /* V_STR: bytes in s (may be more than strlen when s holds NUL) */
     long long i;   /* V_INT */
@@ -230,8 +230,10 @@ static int parse_major(const char *s, long long *out)
     }
     if (*p == '.') {
         for (p++; *p >= '0' && *p <= '9'; p++, decimals++)
-            if (decimals < 2) frac = frac * 10 + (*p - '0');
-            else if (*p != '0') return -3; /* more than 2 decimals */
+            if (decimals < 2)
+                frac = frac * 10 + (*p - '0');
+            else if (*p != '0')
+                return -3; /* more than 2 decimals */
         if (decimals == 0) return -1;
     }
     if (digits == 0 || *p != '\0') return -1;
@@ -343,13 +345,26 @@ static int set_field(row_t *r, int f, const val_t *v)
     r->seen |= 1u << f;
     int slot = -1;
     switch (f) {
-    case F_EVENT_ID: slot = S_EVENT_ID; break;
-    case F_CUSTOMER_ID: slot = S_CUSTOMER_ID; break;
-    case F_EXPERIMENT_KEY: slot = S_EXPERIMENT_KEY; break;
-    case F_CURRENCY: slot = S_CURRENCY; break;
-    case F_PLAN_FROM: slot = S_PLAN_FROM; break;
-    case F_PLAN_TO: slot = S_PLAN_TO; break;
-    default: break;
+    case F_EVENT_ID:
+        slot = S_EVENT_ID;
+        break;
+    case F_CUSTOMER_ID:
+        slot = S_CUSTOMER_ID;
+        break;
+    case F_EXPERIMENT_KEY:
+        slot = S_EXPERIMENT_KEY;
+        break;
+    case F_CURRENCY:
+        slot = S_CURRENCY;
+        break;
+    case F_PLAN_FROM:
+        slot = S_PLAN_FROM;
+        break;
+    case F_PLAN_TO:
+        slot = S_PLAN_TO;
+        break;
+    default:
+        break;
     }
     if (slot >= 0) {
         char num[32];
@@ -366,12 +381,24 @@ static int set_field(row_t *r, int f, const val_t *v)
         if ((r->str[slot] = strdup(s)) == NULL) return row_bad(r, name, "out of memory");
         const char *c = r->str[slot];
         switch (f) {
-        case F_EVENT_ID: r->ev.event_id = c; break;
-        case F_CUSTOMER_ID: r->ev.customer_id = c; break;
-        case F_EXPERIMENT_KEY: r->ev.experiment_key = c; break;
-        case F_CURRENCY: r->ev.currency = c; break;
-        case F_PLAN_FROM: r->ev.plan_from = c; break;
-        default: r->ev.plan_to = c; break;
+        case F_EVENT_ID:
+            r->ev.event_id = c;
+            break;
+        case F_CUSTOMER_ID:
+            r->ev.customer_id = c;
+            break;
+        case F_EXPERIMENT_KEY:
+            r->ev.experiment_key = c;
+            break;
+        case F_CURRENCY:
+            r->ev.currency = c;
+            break;
+        case F_PLAN_FROM:
+            r->ev.plan_from = c;
+            break;
+        default:
+            r->ev.plan_to = c;
+            break;
         }
         return 0;
     }
@@ -587,8 +614,7 @@ static int csv_read(track_t *t, csv_rec_t *c, char **raw, size_t *raw_len, size_
             *first_line = t->lineno;
             if (rec_begin_field(c) < 0) return -1;
         } else {
-            if (raw_append(raw, raw_len, raw_cap, "\n", 1) < 0 || rec_putc(c, '\n') < 0)
-                return -1;
+            if (raw_append(raw, raw_len, raw_cap, "\n", 1) < 0 || rec_putc(c, '\n') < 0) return -1;
         }
         if (raw_append(raw, raw_len, raw_cap, t->line, len) < 0) return -1;
         for (size_t k = 0; k < len; k++) {
@@ -979,8 +1005,7 @@ static void summary(const track_t *t, int json)
     uint64_t rejected = t->malformed + t->refused;
     if (json) {
         printf("{\"accepted\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"rejected\":%" PRIu64
-               ",\"malformed\":%" PRIu64 ",\"server_rejected\":%" PRIu64 ",\"sent\":%" PRIu64
-               "}\n",
+               ",\"malformed\":%" PRIu64 ",\"server_rejected\":%" PRIu64 ",\"sent\":%" PRIu64 "}\n",
                t->accepted, t->duplicates, rejected, t->malformed, t->refused, t->sent);
         return;
     }
@@ -1009,8 +1034,7 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
         } else if ((r = liftctl_flag(argc, argv, &i, "--format", &v)) != 0) {
             if (r < 0) return LIFTCTL_USAGE;
             if (strcmp(v, "jsonl") != 0 && strcmp(v, "csv") != 0)
-                return liftctl_usage_error(CMD, "--format: unknown format '%s' (jsonl or csv)",
-                                           v);
+                return liftctl_usage_error(CMD, "--format: unknown format '%s' (jsonl or csv)", v);
             fmt = v;
         } else if ((r = liftctl_flag(argc, argv, &i, "--batch", &v)) != 0) {
             if (r < 0 || liftctl_parse_int64("--batch", v, 1, LIFT_BATCH_MAX, &batch) != 0)
@@ -1028,7 +1052,7 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
     }
     if (t.path == NULL) return liftctl_usage_error(CMD, "track: missing FILE (or - for stdin)");
     int is_stdin = strcmp(t.path, "-") == 0;
-    t.format = fmt ? (strcmp(fmt, "csv") == 0 ? FMT_CSV : FMT_JSONL)
+    t.format = fmt        ? (strcmp(fmt, "csv") == 0 ? FMT_CSV : FMT_JSONL)
                : is_stdin ? FMT_JSONL
                           : format_of(t.path);
     if (t.format == FMT_NONE)

@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "  bucket --seed S --weights W,... [--coverage C]              arms offline (stdin)\n"
             "  power ...                                                   size an experiment\n"
             "  track FILE [--format jsonl|csv] [--rejects FILE]            import events\n"
+            "  report EXPERIMENT | --all-running [--week W] [--format F]   incrementality report\n"
             "  ping                                                        check the server\n"
             "\n"
             "global flags (also accepted after the command):\n"
@@ -326,11 +327,12 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "bucket") == 0) return cmd_bucket(&opts, sub_argc, sub_argv);
     if (strcmp(cmd, "power") == 0) return cmd_power(&opts, sub_argc, sub_argv);
     if (strcmp(cmd, "track") == 0) return cmd_track(&opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "report") == 0) return cmd_report(&opts, sub_argc, sub_argv);
     if (strcmp(cmd, "ping") == 0) return cmd_ping(&opts, sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return LIFTCTL_OK;
     }
     return liftctl_usage_error(
-        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, ping)", cmd);
+        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping)", cmd);
 }

@@ -1,42 +1,47 @@
 /* liftsim: simulates a SaaS customer base over the past N weeks, drives a real liftd through the
  * client library (assign -> impression -> click -> upgrade, organic upgrades, refunds, churn, NPS)
- * and prints the ground truth it created; with --rate/--clients/--duration it is a load generator.
+ * and prints the ground truth it created; with --rate/--duration it is a load generator.
  * It computes no report and no statistics: comparing the truth with liftd's report is the point.
  *
- * Model (numbers from the config, examples/sim.json; every draw from one gsl_rng_mt19937 seeded by
- * --seed, in a fixed order, so a seed gives the same customers, events and event ids):
- *  - Customers s<seed>-c<i> have a plan (price in minor units, from a plan mix), a lifecycle stage
- *    (onboarding, growth, maturity, renewal, at_risk) that moves once a week by per-stage transition
- *    probabilities, and a propensity ~ Gamma(k, 1/k) (mean 1) that scales their upgrade chances.
+ * Model (numbers from the config, examples/sim.json; every draw from one gsl_rng_mt19937 seeded
+ * by --seed, in a fixed order, so a seed gives the same customers, events and event ids):
+ *  - Customers s<seed>-<tag>-c<i> have a plan (price in minor units, from a plan mix), a
+ *    lifecycle stage (onboarding, growth, maturity, renewal, at_risk) that moves once a week by
+ *    per-stage transition probabilities, and a propensity ~ Gamma(k, 1/k) (mean 1) that scales
+ *    their upgrade chances. <tag> hashes the config, --customers and --weeks.
  *  - Time runs day by day over history_days before the experiment start (no offers: pre-exposure
  *    revenue and NPS for CUPED) and then --weeks weeks ending now. Events after now are not sent.
- *  - Each day a live customer may churn (churn_weekly/7), upgrade organically (organic_weekly/7 x
- *    propensity), answer an NPS survey (nps_weekly/7; mean by stage, shifted if annoyed), and emit
- *    at most one trigger (trigger_rate/7), with a trigger kind and a channel drawn from their mixes
- *    and suppression flags (open ticket, billing dispute).
- *  - A trigger puts the customer in market: with chance q = in_market[stage] x propensity[trigger]
- *    x propensity they upgrade (one plan up, amount = the new plan's price) a few days later
- *    (Exp(organic_delay_days)) whatever any experiment does: the upgrades that would happen anyway.
- *  - During the experiment period liftd is asked about every trigger (AssignBatch per context and
- *    6-hour slot; trigger_time_ms = the slot's trigger time, which is the simulated trigger time of
- *    every customer in that batch). Experiments are asked in config order until one has the customer.
- *    A treatment arm sends the offer after the arm's delay; it is delivered (impression) with the
- *    channel's delivery rate and clicked with the channel's CTR. The first matching effect rule
- *    gives e = upgrade_lift: a customer who clicked upgrades with chance q(1+e) instead of q (the
- *    extra part right after the click). Holdout and untreated customers keep q. An impression may
- *    annoy: churn_add (extra churn chance, churn ~Exp(3 d) later) and nps_shift on later answers.
+ *  - Each day a live customer may churn (churn_weekly/7), upgrade organically (organic_weekly/7
+ *    x propensity), answer an NPS survey (nps_weekly/7; mean by stage, shifted if annoyed), and
+ *    emit at most one trigger (trigger_rate/7), with a trigger kind and a channel drawn from
+ *    their mixes and suppression flags (open ticket, billing dispute).
+ *  - A trigger puts the customer in market: with chance q = in_market[stage] x
+ *    propensity[trigger] x propensity they upgrade (one plan up, amount = the new plan's price)
+ *    a few days later (Exp(organic_delay_days)) whatever any experiment does: the upgrades that
+ *    would happen anyway.
+ *  - During the experiment period liftd is asked about every trigger (AssignBatch per context
+ *    and 6-hour slot; trigger_time_ms = the slot's trigger time, which is the simulated trigger
+ *    time of every customer in that batch). Experiments are asked in config order until one has
+ *    the customer. A treatment arm sends the offer after the arm's delay; it is delivered
+ *    (impression) with the channel's delivery rate and clicked with the channel's CTR. The first
+ *    matching effect rule gives e = upgrade_lift: a customer who clicked upgrades with chance
+ *    q(1+e) instead of q (the extra part right after the click). Holdout and untreated
+ *    customers keep q. An impression may annoy: churn_add (extra churn chance, churn ~Exp(3 d)
+ *    later) and nps_shift on later answers.
  *  - A share of upgrades is refunded after_days later. Top-plan customers cannot upgrade.
+ *  - Events go out through lift_track in batches of 1,000 with ids sim-<seed>-<tag>-<n>, retried
+ *    until acknowledged: a rerun with the same seed and parameters is all duplicates.
  *
- * Ground truth (what the report should find), per experiment and treatment arm vs holdout, summed
- * over the arm's exposed customers (exposed = had an arm in this run; segment = the context of
- * their first exposure), over every offer they got in the period:
+ * Ground truth (what the report should find), per experiment and treatment arm vs holdout,
+ * summed over the arm's exposed customers (exposed = had an arm in this run; segment = the
+ * context of their first exposure), over every offer they got in the period:
  *   incremental revenue = sum over offers of P(delivered) x P(click) x (q(1+e) - q) x amount x
  *                         [upgrade time <= end] x (1 - refund share x [refund time <= end])
  * i.e. the expected conversion-minus-refund revenue the offers added given the simulated history
- * (same metric as the report's revenue per exposed customer, in minor units). The times are drawn
- * before the outcomes, so this is an exact expectation over the outcome draws. +upgrades is the
- * same without amount and refunds; +churned = sum of P(delivered) x churn_add for impressions
- * within the period. Not included (second order, documented): an offer-driven upgrade or churn
+ * (the same metric as the report's revenue per exposed customer, in minor units). The times are
+ * drawn before the outcomes, so this is an exact expectation over the outcome draws. +upgrades
+ * is the same without amount and refunds; +churned = sum of P(delivered) x churn_add for
+ * impressions within the period. Not included (second order): an offer-driven upgrade or churn
  * changing that customer's later upgrades. */
 #include <errno.h>
 #include <inttypes.h>
@@ -112,7 +117,8 @@ static void usage(FILE *f)
           "impressions, clicks, upgrades, refunds, churn, NPS) and prints the true incremental\n"
           "revenue it created per experiment, arm and segment, to compare with the report.\n"
           "\n"
-          "  --endpoint E    liftd endpoint (env LIFT_ENDPOINT, default " LIFT_DEFAULT_ENDPOINT ")\n"
+          "  --endpoint E    liftd endpoint (env LIFT_ENDPOINT, default " LIFT_DEFAULT_ENDPOINT
+          ")\n"
           "  --config FILE   model and experiments (default examples/sim.json)\n"
           "  --seed N        random seed, 0..4294967295 (default 1); same seed = same events\n"
           "  --weeks N       simulated weeks ending now, 1..52 (default 6)\n"
@@ -135,8 +141,7 @@ static int parse_long(const char *flag, const char *s, long lo, long hi, long *o
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end)
         return usage_error("%s: '%s' is not an integer (%ld..%ld)", flag, s, lo, hi);
-    if (v < lo || v > hi)
-        return usage_error("%s: %ld is out of range (%ld..%ld)", flag, v, lo, hi);
+    if (v < lo || v > hi) return usage_error("%s: %ld is out of range (%ld..%ld)", flag, v, lo, hi);
     *out = v;
     return 0;
 }
@@ -144,15 +149,15 @@ static int parse_long(const char *flag, const char *s, long lo, long hi, long *o
 static int parse_double(const char *flag, const char *s, double lo, int lo_open, double hi,
                         double *out)
 {
+    char bound[64];
+    snprintf(bound, sizeof bound, lo_open ? "%g < value <= %g" : "%g..%g", lo, hi);
     char *end;
     errno = 0;
     double v = strtod(s, &end);
     if (errno || end == s || *end || !isfinite(v))
-        return usage_error("%s: '%s' is not a number (%s%g..%g]", flag, s, lo_open ? "(" : "[", lo,
-                           hi);
+        return usage_error("%s: '%s' is not a number (%s)", flag, s, bound);
     if ((lo_open ? v <= lo : v < lo) || v > hi)
-        return usage_error("%s: %g is out of range (%s%g..%g])", flag, v, lo_open ? "(" : "[", lo,
-                           hi);
+        return usage_error("%s: %g is out of range (%s)", flag, v, bound);
     *out = v;
     return 0;
 }
@@ -182,8 +187,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
             o->quiet = 1;
             continue;
         }
-        static const char *const valued[] = {"--endpoint", "--config",  "--seed",  "--weeks",
-                                             "--customers", "--truth",  "--rate",  "--clients",
+        static const char *const valued[] = {"--endpoint",  "--config", "--seed", "--weeks",
+                                             "--customers", "--truth",  "--rate", "--clients",
                                              "--duration",  NULL};
         const char *flag = NULL, *val = NULL;
         char name[32];
@@ -191,7 +196,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
             size_t n = strlen(*v);
             if (strcmp(a, *v) == 0) {
                 flag = *v;
-                if (i + 1 >= argc)
+                if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)
                     return usage_error("%s: missing value", flag);
                 val = argv[++i];
             } else if (strncmp(a, *v, n) == 0 && a[n] == '=') {
@@ -199,14 +204,12 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 val = a + n + 1;
             }
         }
-        if (!flag)
-            return usage_error("unknown argument '%s'", a);
+        if (!flag) return usage_error("unknown argument '%s'", a);
         snprintf(name, sizeof name, "%s", flag);
         long n = 0;
         if (strcmp(name, "--endpoint") == 0 || strcmp(name, "--config") == 0 ||
             strcmp(name, "--truth") == 0) {
-            if (!*val)
-                return usage_error("%s: empty value", name);
+            if (!*val) return usage_error("%s: empty value", name);
             if (name[2] == 'e')
                 o->endpoint = val;
             else if (name[2] == 'c')
@@ -214,32 +217,25 @@ static int parse_args(int argc, char **argv, opts_t *o)
             else
                 o->truth = val;
         } else if (strcmp(name, "--seed") == 0) {
-            if (parse_long(name, val, 0, 4294967295L, &n))
-                return 2;
+            if (parse_long(name, val, 0, 4294967295L, &n)) return 2;
             o->seed = (unsigned long)n;
         } else if (strcmp(name, "--weeks") == 0) {
-            if (parse_long(name, val, 1, 52, &n))
-                return 2;
+            if (parse_long(name, val, 1, 52, &n)) return 2;
             o->weeks = (int)n;
         } else if (strcmp(name, "--customers") == 0) {
-            if (parse_long(name, val, 1, 5000000, &o->customers))
-                return 2;
+            if (parse_long(name, val, 1, 5000000, &o->customers)) return 2;
         } else if (strcmp(name, "--clients") == 0) {
-            if (parse_long(name, val, 1, MAX_WORKERS, &n))
-                return 2;
+            if (parse_long(name, val, 1, MAX_WORKERS, &n)) return 2;
             o->clients = (int)n;
         } else if (strcmp(name, "--rate") == 0) {
-            if (parse_double(name, val, 0, 0, 1e6, &o->rate))
-                return 2;
+            if (parse_double(name, val, 0, 0, 1e6, &o->rate)) return 2;
             o->load = 1;
         } else {
-            if (parse_double(name, val, 0, 1, 3600, &o->duration))
-                return 2;
+            if (parse_double(name, val, 0, 1, 3600, &o->duration)) return 2;
             o->load = 1;
         }
     }
-    if (o->clients == 0)
-        o->clients = o->load ? 1 : 4;
+    if (o->clients == 0) o->clients = o->load ? 1 : 4;
     return 0;
 }
 
@@ -256,13 +252,13 @@ typedef struct {
 } stage_cfg_t;
 
 typedef struct {
-    int exp;             /* experiment index, -1 = any */
-    char arm[65];        /* arm name, "" = any */
-    int arm_idx[MAX_EXP]; /* the arm's index in each experiment: -1 any, -2 not there */
+    int exp;                     /* experiment index, -1 = any */
+    char arm[65];                /* arm name, "" = any */
+    int arm_idx[MAX_EXP];        /* the arm's index in each experiment: -1 any, -2 not there */
     int trigger, stage, channel; /* 0 = any */
-    double upgrade_lift; /* e: relative change of a clicker's upgrade chance */
-    double churn_add;    /* extra churn chance after an impression */
-    double nps_shift;    /* added to later NPS answers */
+    double upgrade_lift;         /* e: relative change of a clicker's upgrade chance */
+    double churn_add;            /* extra churn chance after an impression */
+    double nps_shift;            /* added to later NPS answers */
 } rule_t;
 
 typedef struct {
@@ -277,23 +273,23 @@ typedef struct {
     double chan_delivery[N_ENUM];  /* P(impression | offer sent) */
     double chan_ctr[N_ENUM];       /* P(click | impression) */
     double delay_lo[MAX_EXP][MAX_ARMS], delay_hi[MAX_EXP][MAX_ARMS]; /* offer delay, minutes */
-    double refund_share;           /* share of upgrades refunded */
-    double refund_lo, refund_hi;   /* refund delay, days */
-    double nps_weekly;             /* NPS answers per customer-week */
-    double ticket, dispute;        /* suppression flag rates per trigger */
-    double prop_shape;             /* gamma shape of the customer propensity */
-    double organic_delay_days;     /* mean trigger -> organic upgrade delay */
-    int history_days;              /* days simulated before the experiment start */
-    rule_t rules[MAX_RULES];       /* effect rules, first match wins */
-    int n_rules;                   /* rules */
+    double refund_share;            /* share of upgrades refunded */
+    double refund_lo, refund_hi;    /* refund delay, days */
+    double nps_weekly;              /* NPS answers per customer-week */
+    double ticket, dispute;         /* suppression flag rates per trigger */
+    double prop_shape;              /* gamma shape of the customer propensity */
+    double organic_delay_days;      /* mean trigger -> organic upgrade delay */
+    int history_days;               /* days simulated before the experiment start */
+    rule_t rules[MAX_RULES];        /* effect rules, first match wins */
+    int n_rules;                    /* rules */
     Lift__Experiment *exp[MAX_EXP]; /* experiment definitions (heap, free_unpacked) */
-    int n_exp;                     /* experiments */
+    int n_exp;                      /* experiments */
 } config_t;
 
 /* Where a JSON value came from, for messages: "examples/sim.json: stages.growth.ctr". */
 typedef struct {
-    const char *src;  /* file name */
-    char path[160];   /* dotted path */
+    const char *src; /* file name */
+    char path[160];  /* dotted path */
 } jw_t;
 
 static int jerr(const jw_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -321,8 +317,7 @@ static jw_t jat(const jw_t *w, const char *key, int index)
 /* An object whose keys are all in allowed (NULL-terminated; "_comment" always allowed). */
 static int jobject(const jw_t *w, const json_t *v, const char *const *allowed)
 {
-    if (!json_is_object(v))
-        return jerr(w, "must be an object");
+    if (!json_is_object(v)) return jerr(w, "must be an object");
     const char *key;
     json_t *x;
     json_object_foreach((json_t *)v, key, x)
@@ -349,15 +344,12 @@ static int jnum(const jw_t *w, const json_t *obj, const char *key, double lo, do
     jw_t k = jat(w, key, -1);
     json_t *v = json_object_get(obj, key);
     if (!v) {
-        if (required)
-            return jerr(&k, "required (a number in %g..%g)", lo, hi);
+        if (required) return jerr(&k, "required (a number in %g..%g)", lo, hi);
         return 0;
     }
-    if (!json_is_number(v))
-        return jerr(&k, "must be a number in %g..%g", lo, hi);
+    if (!json_is_number(v)) return jerr(&k, "must be a number in %g..%g", lo, hi);
     double d = json_number_value(v);
-    if (!isfinite(d) || d < lo || d > hi)
-        return jerr(&k, "%g is outside %g..%g", d, lo, hi);
+    if (!isfinite(d) || d < lo || d > hi) return jerr(&k, "%g is outside %g..%g", d, lo, hi);
     *out = d;
     return 0;
 }
@@ -390,32 +382,27 @@ static int jenum(const jw_t *w, const json_t *v, int (*parse)(const char *, int 
 
 /* A map from enum names to objects: calls fn(value, object) for each. */
 static int jenum_map(const jw_t *w, const json_t *obj, int (*parse)(const char *, int *),
-                     const char *(*names)(void), int (*fn)(config_t *, const jw_t *, int,
-                                                         const json_t *),
-                     config_t *cfg)
+                     const char *(*names)(void),
+                     int (*fn)(config_t *, const jw_t *, int, const json_t *), config_t *cfg)
 {
-    if (!json_is_object(obj))
-        return jerr(w, "must be an object keyed by %s", names());
+    if (!json_is_object(obj)) return jerr(w, "must be an object keyed by %s", names());
     const char *key;
     json_t *x;
     json_object_foreach((json_t *)obj, key, x)
     {
-        if (strcmp(key, "_comment") == 0)
-            continue;
+        if (strcmp(key, "_comment") == 0) continue;
         jw_t k = jat(w, key, -1);
         int e;
-        if (parse(key, &e) != 0)
-            return jerr(&k, "unknown name (one of %s)", names());
-        if (fn(cfg, &k, e, x) != 0)
-            return -1;
+        if (parse(key, &e) != 0) return jerr(&k, "unknown name (one of %s)", names());
+        if (fn(cfg, &k, e, x) != 0) return -1;
     }
     return 0;
 }
 
 static int stage_fn(config_t *c, const jw_t *w, int s, const json_t *v)
 {
-    static const char *const f[] = {"share", "trigger_rate", "in_market", "organic_weekly",
-                                    "churn_weekly", "nps_mean", "next", NULL};
+    static const char *const f[] = {"share",        "trigger_rate", "in_market", "organic_weekly",
+                                    "churn_weekly", "nps_mean",     "next",      NULL};
     stage_cfg_t *st = &c->stage[s];
     if (jobject(w, v, f) || jnum(w, v, "share", 0, 1, 1, &st->share) ||
         jnum(w, v, "trigger_rate", 0, 7, 1, &st->trigger_rate) ||
@@ -443,8 +430,7 @@ static int stage_fn(config_t *c, const jw_t *w, int s, const json_t *v)
             st->next[to] = json_number_value(x);
             sum += st->next[to];
         }
-        if (sum > 1 + 1e-9)
-            return jerr(&nw, "probabilities sum to %g, more than 1", sum);
+        if (sum > 1 + 1e-9) return jerr(&nw, "probabilities sum to %g, more than 1", sum);
     }
     return 0;
 }
@@ -473,27 +459,24 @@ static int mix_check(const jw_t *w, const char *what, const double *share, int n
     double s = 0;
     for (int i = 0; i < n; i++)
         s += share[i];
-    if (fabs(s - 1) > 1e-6)
-        return jerr(w, "%s shares sum to %g, must sum to 1", what, s);
+    if (fabs(s - 1) > 1e-6) return jerr(w, "%s shares sum to %g, must sum to 1", what, s);
     return 0;
 }
 
-/* ---- experiment JSON -> lift.Experiment (the shape of examples/experiment.json) ---------------- */
+/* ---- experiment JSON -> lift.Experiment (the shape of examples/experiment.json) ----------------
+ */
 
 static int jstr_dup(const jw_t *w, const json_t *v, char **out)
 {
-    if (!json_is_string(v))
-        return jerr(w, "must be a string");
+    if (!json_is_string(v)) return jerr(w, "must be a string");
     free(*out);
-    if ((*out = strdup(json_string_value(v))) == NULL)
-        return jerr(w, "out of memory");
+    if ((*out = strdup(json_string_value(v))) == NULL) return jerr(w, "out of memory");
     return 0;
 }
 
 static int jdbl(const jw_t *w, const json_t *v, protobuf_c_boolean *has, double *out)
 {
-    if (!json_is_number(v))
-        return jerr(w, "must be a number");
+    if (!json_is_number(v)) return jerr(w, "must be a number");
     *has = 1;
     *out = json_number_value(v);
     return 0;
@@ -502,12 +485,10 @@ static int jdbl(const jw_t *w, const json_t *v, protobuf_c_boolean *has, double 
 static int jenum_list(const jw_t *w, const json_t *v, int (*parse)(const char *, int *),
                       const char *(*names)(void), size_t *n_out, int **out)
 {
-    if (!json_is_array(v))
-        return jerr(w, "must be an array of names (%s)", names());
+    if (!json_is_array(v)) return jerr(w, "must be an array of names (%s)", names());
     size_t n = json_array_size(v);
     int *arr = calloc(n ? n : 1, sizeof *arr);
-    if (!arr)
-        return jerr(w, "out of memory");
+    if (!arr) return jerr(w, "out of memory");
     for (size_t i = 0; i < n; i++) {
         jw_t iw = jat(w, NULL, (int)i);
         if (jenum(&iw, json_array_get(v, i), parse, names, &arr[i]) != 0) {
@@ -526,27 +507,30 @@ _Static_assert(sizeof(Lift__Trigger) == sizeof(int) && sizeof(Lift__Stage) == si
 
 static int analysis_from_json(const jw_t *w, const json_t *v, Lift__Analysis *a)
 {
-    static const char *const f[] = {"primary_metric", "alpha", "sequential", "cuped",
-                                    "revenue_cap_percentile", "retention_window_days",
-                                    "cost_per_attempt_minor", "mde", NULL};
-    if (jobject(w, v, f))
-        return -1;
+    static const char *const f[] = {"primary_metric",
+                                    "alpha",
+                                    "sequential",
+                                    "cuped",
+                                    "revenue_cap_percentile",
+                                    "retention_window_days",
+                                    "cost_per_attempt_minor",
+                                    "mde",
+                                    NULL};
+    if (jobject(w, v, f)) return -1;
     const char *key;
     json_t *x;
     json_object_foreach((json_t *)v, key, x)
     {
         jw_t k = jat(w, key, -1);
         int rc = 0;
-        if (strcmp(key, "_comment") == 0)
-            continue;
+        if (strcmp(key, "_comment") == 0) continue;
         if (strcmp(key, "primary_metric") == 0) {
             rc = jenum(&k, x, lift_metric_parse, lift_metric_names, (int *)&a->primary_metric);
             a->has_primary_metric = 1;
         } else if (strcmp(key, "alpha") == 0) {
             rc = jdbl(&k, x, &a->has_alpha, &a->alpha);
         } else if (strcmp(key, "sequential") == 0 || strcmp(key, "cuped") == 0) {
-            if (!json_is_boolean(x))
-                return jerr(&k, "must be true or false");
+            if (!json_is_boolean(x)) return jerr(&k, "must be true or false");
             if (key[0] == 's') {
                 a->has_sequential = 1;
                 a->sequential = json_is_true(x);
@@ -571,8 +555,7 @@ static int analysis_from_json(const jw_t *w, const json_t *v, Lift__Analysis *a)
                 a->cost_per_attempt_minor = json_integer_value(x);
             }
         }
-        if (rc)
-            return -1;
+        if (rc) return -1;
     }
     return 0;
 }
@@ -580,8 +563,7 @@ static int analysis_from_json(const jw_t *w, const json_t *v, Lift__Analysis *a)
 static void *msg_new(size_t size, void (*init)(void *))
 {
     void *m = malloc(size);
-    if (m)
-        init(m);
+    if (m) init(m);
     return m;
 }
 #define MSG_NEW(type, init_fn) ((type *)msg_new(sizeof(type), (void (*)(void *))init_fn))
@@ -589,19 +571,17 @@ static void *msg_new(size_t size, void (*init)(void *))
 /* Fills e (owned by the caller, freed with lift__experiment__free_unpacked) from v. */
 static int experiment_fill(const jw_t *w, const json_t *v, Lift__Experiment *e)
 {
-    static const char *const f[] = {"key", "name", "hypothesis", "owner", "arms", "coverage",
-                                    "seed", "namespace", "eligibility", "start_ms", "end_ms",
-                                    "analysis", NULL};
-    if (jobject(w, v, f))
-        return -1;
+    static const char *const f[] = {"key",      "name",     "hypothesis", "owner",       "arms",
+                                    "coverage", "seed",     "namespace",  "eligibility", "start_ms",
+                                    "end_ms",   "analysis", NULL};
+    if (jobject(w, v, f)) return -1;
     const char *key;
     json_t *x;
     json_object_foreach((json_t *)v, key, x)
     {
         jw_t k = jat(w, key, -1);
         int rc = 0;
-        if (strcmp(key, "_comment") == 0)
-            continue;
+        if (strcmp(key, "_comment") == 0) continue;
         if (strcmp(key, "key") == 0)
             rc = jstr_dup(&k, x, &e->key);
         else if (strcmp(key, "name") == 0)
@@ -615,8 +595,7 @@ static int experiment_fill(const jw_t *w, const json_t *v, Lift__Experiment *e)
         else if (strcmp(key, "coverage") == 0)
             rc = jdbl(&k, x, &e->has_coverage, &e->coverage);
         else if (strcmp(key, "start_ms") == 0 || strcmp(key, "end_ms") == 0) {
-            if (!json_is_integer(x))
-                return jerr(&k, "must be epoch milliseconds (an integer)");
+            if (!json_is_integer(x)) return jerr(&k, "must be epoch milliseconds (an integer)");
             if (key[0] == 's') {
                 e->has_start_ms = 1;
                 e->start_ms = json_integer_value(x);
@@ -628,23 +607,20 @@ static int experiment_fill(const jw_t *w, const json_t *v, Lift__Experiment *e)
             if (!json_is_array(x) || json_array_size(x) < 2 || json_array_size(x) > MAX_ARMS)
                 return jerr(&k, "must be an array of 2..%d arms {name, weight, payload}", MAX_ARMS);
             size_t n = json_array_size(x);
-            if ((e->arms = calloc(n, sizeof *e->arms)) == NULL)
-                return jerr(&k, "out of memory");
+            if ((e->arms = calloc(n, sizeof *e->arms)) == NULL) return jerr(&k, "out of memory");
             for (size_t i = 0; i < n; i++) {
                 static const char *const af[] = {"name", "weight", "payload", NULL};
                 jw_t aw = jat(&k, NULL, (int)i);
                 Lift__Arm *arm = MSG_NEW(Lift__Arm, lift__arm__init);
-                if (!arm)
-                    return jerr(&aw, "out of memory");
+                if (!arm) return jerr(&aw, "out of memory");
                 e->arms[e->n_arms++] = arm;
                 json_t *ja = json_array_get(x, i), *y;
-                if (jobject(&aw, ja, af))
-                    return -1;
+                if (jobject(&aw, ja, af)) return -1;
                 jw_t nw = jat(&aw, "name", -1), ww = jat(&aw, "weight", -1),
                      pw = jat(&aw, "payload", -1);
-                if (jstr_dup(&nw, json_object_get(ja, "name"), &arm->name))
-                    return -1;
-                if ((y = json_object_get(ja, "weight")) && jdbl(&ww, y, &arm->has_weight, &arm->weight))
+                if (jstr_dup(&nw, json_object_get(ja, "name"), &arm->name)) return -1;
+                if ((y = json_object_get(ja, "weight")) &&
+                    jdbl(&ww, y, &arm->has_weight, &arm->weight))
                     return -1;
                 if ((y = json_object_get(ja, "payload")) && !json_is_null(y) &&
                     jstr_dup(&pw, y, &arm->payload))
@@ -652,8 +628,7 @@ static int experiment_fill(const jw_t *w, const json_t *v, Lift__Experiment *e)
             }
         } else if (strcmp(key, "namespace") == 0) {
             static const char *const nf[] = {"id", "lo", "hi", NULL};
-            if (jobject(&k, x, nf))
-                return -1;
+            if (jobject(&k, x, nf)) return -1;
             if ((e->namespace_ = MSG_NEW(Lift__Namespace, lift__namespace__init)) == NULL)
                 return jerr(&k, "out of memory");
             json_t *y;
@@ -666,11 +641,9 @@ static int experiment_fill(const jw_t *w, const json_t *v, Lift__Experiment *e)
                 return -1;
         } else if (strcmp(key, "eligibility") == 0) {
             static const char *const ef[] = {"triggers", "stages", "channels", NULL};
-            if (jobject(&k, x, ef))
-                return -1;
+            if (jobject(&k, x, ef)) return -1;
             Lift__Eligibility *el = MSG_NEW(Lift__Eligibility, lift__eligibility__init);
-            if ((e->eligibility = el) == NULL)
-                return jerr(&k, "out of memory");
+            if ((e->eligibility = el) == NULL) return jerr(&k, "out of memory");
             json_t *y;
             jw_t tw = jat(&k, "triggers", -1), sw = jat(&k, "stages", -1),
                  cw = jat(&k, "channels", -1);
@@ -689,11 +662,9 @@ static int experiment_fill(const jw_t *w, const json_t *v, Lift__Experiment *e)
                 return jerr(&k, "out of memory");
             rc = analysis_from_json(&k, x, e->analysis);
         }
-        if (rc)
-            return -1;
+        if (rc) return -1;
     }
-    if (!e->key)
-        return jerr(w, "key is required");
+    if (!e->key) return jerr(w, "key is required");
     if (e->n_arms < 2)
         return jerr(w, "arms is required (2..%d arms; arm 0 is the holdout)", MAX_ARMS);
     return 0;
@@ -702,17 +673,15 @@ static int experiment_fill(const jw_t *w, const json_t *v, Lift__Experiment *e)
 static int arm_index(const Lift__Experiment *e, const char *name)
 {
     for (size_t i = 0; i < e->n_arms; i++)
-        if (e->arms[i]->name && strcmp(e->arms[i]->name, name) == 0)
-            return (int)i;
+        if (e->arms[i]->name && strcmp(e->arms[i]->name, name) == 0) return (int)i;
     return -1;
 }
 
 static int rule_fn(config_t *c, const jw_t *w, const json_t *v)
 {
-    static const char *const f[] = {"experiment", "arm", "trigger", "stage", "channel",
+    static const char *const f[] = {"experiment",   "arm",       "trigger",   "stage", "channel",
                                     "upgrade_lift", "churn_add", "nps_shift", NULL};
-    if (c->n_rules == MAX_RULES)
-        return jerr(w, "at most %d effect rules", MAX_RULES);
+    if (c->n_rules == MAX_RULES) return jerr(w, "at most %d effect rules", MAX_RULES);
     rule_t *r = &c->rules[c->n_rules];
     memset(r, 0, sizeof *r);
     r->exp = -1;
@@ -724,10 +693,8 @@ static int rule_fn(config_t *c, const jw_t *w, const json_t *v)
     if ((x = json_object_get(v, "experiment"))) {
         jw_t k = jat(w, "experiment", -1);
         for (int i = 0; i < c->n_exp && r->exp < 0; i++)
-            if (json_is_string(x) && strcmp(c->exp[i]->key, json_string_value(x)) == 0)
-                r->exp = i;
-        if (r->exp < 0)
-            return jerr(&k, "not the key of an experiment in this config");
+            if (json_is_string(x) && strcmp(c->exp[i]->key, json_string_value(x)) == 0) r->exp = i;
+        if (r->exp < 0) return jerr(&k, "not the key of an experiment in this config");
     }
     int found = 0;
     for (int i = 0; i < c->n_exp; i++)
@@ -744,8 +711,7 @@ static int rule_fn(config_t *c, const jw_t *w, const json_t *v)
             else
                 found = 1;
         }
-        if (!found)
-            return jerr(&k, "'%s' is not an arm of any experiment in this config", r->arm);
+        if (!found) return jerr(&k, "'%s' is not an arm of any experiment in this config", r->arm);
     }
     jw_t tw = jat(w, "trigger", -1), sw = jat(w, "stage", -1), cw = jat(w, "channel", -1);
     if (((x = json_object_get(v, "trigger")) &&
@@ -768,23 +734,35 @@ static void config_free(config_t *c)
 
 static int config_load(const char *file, config_t *c)
 {
-    static const char *const top[] = {"history_days", "plans", "stages", "triggers", "channels",
-                                      "offers", "refunds", "nps_weekly", "suppression",
-                                      "propensity_shape", "organic_delay_days", "effects",
-                                      "experiments", NULL};
+    static const char *const top[] = {"history_days",
+                                      "plans",
+                                      "stages",
+                                      "triggers",
+                                      "channels",
+                                      "offers",
+                                      "refunds",
+                                      "nps_weekly",
+                                      "suppression",
+                                      "propensity_shape",
+                                      "organic_delay_days",
+                                      "effects",
+                                      "experiments",
+                                      NULL};
     memset(c, 0, sizeof *c);
     jw_t w = {file, ""};
     json_error_t je;
     json_t *root = json_load_file(file, 0, &je);
     if (!root) {
-        fprintf(stderr, "liftsim: %s:%d:%d: %s\n", file, je.line, je.column, je.text);
+        if (je.line < 0)
+            fprintf(stderr, "liftsim: --config: cannot read '%s': %s\n", file, je.text);
+        else
+            fprintf(stderr, "liftsim: %s:%d:%d: %s\n", file, je.line, je.column, je.text);
         return -1;
     }
     int rc = -1;
     double hd = 0;
     json_t *x;
-    if (jobject(&w, root, top) || jnum(&w, root, "history_days", 0, 365, 1, &hd))
-        goto out;
+    if (jobject(&w, root, top) || jnum(&w, root, "history_days", 0, 365, 1, &hd)) goto out;
     c->history_days = (int)hd;
     if (hd != floor(hd)) {
         jw_t k = jat(&w, "history_days", -1);
@@ -805,8 +783,7 @@ static int config_load(const char *file, config_t *c)
             jerr(&iw, "out of memory");
             goto out;
         }
-        if (experiment_fill(&iw, json_array_get(x, i), c->exp[c->n_exp++]))
-            goto out;
+        if (experiment_fill(&iw, json_array_get(x, i), c->exp[c->n_exp++])) goto out;
         for (int j = 0; j + 1 < c->n_exp; j++)
             if (strcmp(c->exp[j]->key, c->exp[c->n_exp - 1]->key) == 0) {
                 jerr(&iw, "key '%s' appears twice", c->exp[j]->key);
@@ -844,8 +821,7 @@ static int config_load(const char *file, config_t *c)
         }
         c->n_plans++;
     }
-    if (mix_check(&pw, "plan", c->plan_share, c->n_plans))
-        goto out;
+    if (mix_check(&pw, "plan", c->plan_share, c->n_plans)) goto out;
     /* stages, triggers, channels */
     jw_t sw = jat(&w, "stages", -1), tw = jat(&w, "triggers", -1), cw = jat(&w, "channels", -1);
     for (int s = 1; s < N_ENUM; s++)
@@ -885,8 +861,7 @@ static int config_load(const char *file, config_t *c)
         json_object_foreach(x, key, y)
         {
             static const char *const f[] = {"delay_minutes", NULL};
-            if (strcmp(key, "_comment") == 0)
-                continue;
+            if (strcmp(key, "_comment") == 0) continue;
             jw_t k = jat(&ow, key, -1);
             double lo, hi;
             if (jobject(&k, y, f) || jrange(&k, y, "delay_minutes", 0, 60 * 24 * 30, &lo, &hi))
@@ -932,14 +907,12 @@ static int config_load(const char *file, config_t *c)
     }
     for (size_t i = 0; i < json_array_size(x); i++) {
         jw_t iw = jat(&fw, NULL, (int)i);
-        if (rule_fn(c, &iw, json_array_get(x, i)))
-            goto out;
+        if (rule_fn(c, &iw, json_array_get(x, i))) goto out;
     }
     rc = 0;
 out:
     json_decref(root);
-    if (rc)
-        config_free(c);
+    if (rc) config_free(c);
     return rc;
 }
 
@@ -989,8 +962,7 @@ static void sleep_ms(int ms)
 
 static int retryable(lift_err_t rc)
 {
-    return rc == LIFT_ERR_UNAVAILABLE || rc == LIFT_ERR_RESOURCE_EXHAUSTED ||
-           rc == LIFT_ERR_SYSTEM;
+    return rc == LIFT_ERR_UNAVAILABLE || rc == LIFT_ERR_RESOURCE_EXHAUSTED || rc == LIFT_ERR_SYSTEM;
 }
 
 #define RETRY_ROUNDS 10 /* lift_* calls (each with its own attempts) before giving up */
@@ -998,39 +970,39 @@ static int retryable(lift_err_t rc)
 /* ---- sender pool: worker threads, each with its own client ---------------------------------- */
 
 typedef struct {
-    lift_event_t ev[TRACK_BATCH];      /* the events */
-    char ids[TRACK_BATCH][EVID_MAX];   /* their event ids */
-    size_t n;                          /* used */
+    lift_event_t ev[TRACK_BATCH];    /* the events */
+    char ids[TRACK_BATCH][EVID_MAX]; /* their event ids */
+    size_t n;                        /* used */
 } batch_t;
 
 typedef struct job {
-    struct job *next;         /* queue link */
-    int is_track;             /* 1: Track batch (owned by the job), 0: AssignBatch */
-    batch_t *batch;           /* track: the events, freed by the worker */
-    const char *key;          /* assign: experiment key */
-    const char **ids;         /* assign: customer ids */
-    size_t n;                 /* assign: how many */
-    lift_context_t ctx;       /* assign: context */
-    lift_assignment_t *out;   /* assign: results (caller frees with lift_assignments_free) */
+    struct job *next;       /* queue link */
+    int is_track;           /* 1: Track batch (owned by the job), 0: AssignBatch */
+    batch_t *batch;         /* track: the events, freed by the worker */
+    const char *key;        /* assign: experiment key */
+    const char **ids;       /* assign: customer ids */
+    size_t n;               /* assign: how many */
+    lift_context_t ctx;     /* assign: context */
+    lift_assignment_t *out; /* assign: results (caller frees with lift_assignments_free) */
 } job_t;
 
 typedef struct {
-    pthread_mutex_t mu;       /* guards everything below */
-    pthread_cond_t cv_job;    /* a job was queued or stop set */
-    pthread_cond_t cv_done;   /* a job finished */
-    job_t *ahead, *atail;     /* assign queue (served first) */
-    job_t *thead, *ttail;     /* track queue */
-    size_t assign_pending;    /* queued or running assign jobs */
-    size_t track_pending;     /* queued or running track jobs */
-    int stop;                 /* workers exit when queues are empty */
-    int failed;               /* a job failed for good */
-    char err[512];            /* first failure */
+    pthread_mutex_t mu;                      /* guards everything below */
+    pthread_cond_t cv_job;                   /* a job was queued or stop set */
+    pthread_cond_t cv_done;                  /* a job finished */
+    job_t *ahead, *atail;                    /* assign queue (served first) */
+    job_t *thead, *ttail;                    /* track queue */
+    size_t assign_pending;                   /* queued or running assign jobs */
+    size_t track_pending;                    /* queued or running track jobs */
+    int stop;                                /* workers exit when queues are empty */
+    int failed;                              /* a job failed for good */
+    char err[512];                           /* first failure */
     uint64_t accepted, duplicates, rejected; /* track totals */
-    char reject_msg[256];     /* first rejection */
-    uint64_t assign_calls, track_calls;     /* requests sent */
-    const char *endpoint;     /* liftd */
-    pthread_t th[MAX_WORKERS]; /* workers */
-    int n_threads;            /* started */
+    char reject_msg[256];                    /* first rejection */
+    uint64_t assign_calls, track_calls;      /* requests sent */
+    const char *endpoint;                    /* liftd */
+    pthread_t th[MAX_WORKERS];               /* workers */
+    int n_threads;                           /* started */
 } pool_t;
 
 static void pool_fail(pool_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1053,8 +1025,7 @@ static void run_track(pool_t *p, lift_client_t *c, job_t *j)
     lift_err_t rc = LIFT_OK;
     for (int round = 0; round < RETRY_ROUNDS; round++) {
         rc = lift_track(c, j->batch->ev, j->batch->n, &r);
-        if (rc == LIFT_OK || !retryable(rc))
-            break;
+        if (rc == LIFT_OK || !retryable(rc)) break;
         sleep_ms(100 * (round + 1));
     }
     if (rc != LIFT_OK) {
@@ -1079,13 +1050,12 @@ static void run_assign(pool_t *p, lift_client_t *c, job_t *j)
     lift_err_t rc = LIFT_OK;
     for (int round = 0; round < RETRY_ROUNDS; round++) {
         rc = lift_assign_batch(c, j->key, j->ids, j->n, &j->ctx, &j->out);
-        if (rc == LIFT_OK || !retryable(rc))
-            break;
+        if (rc == LIFT_OK || !retryable(rc)) break;
         sleep_ms(100 * (round + 1));
     }
     if (rc != LIFT_OK)
-        pool_fail(p, "assign batch of %zu customers in %s: %s: %s", j->n, j->key,
-                  lift_err_name(rc), lift_client_error(c));
+        pool_fail(p, "assign batch of %zu customers in %s: %s: %s", j->n, j->key, lift_err_name(rc),
+                  lift_client_error(c));
     pthread_mutex_lock(&p->mu);
     p->assign_calls++;
     pthread_mutex_unlock(&p->mu);
@@ -1096,8 +1066,7 @@ static void *pool_worker(void *arg)
     pool_t *p = arg;
     lift_client_opts_t o = {.timeout_ms = 10000, .attempts = 3};
     lift_client_t *c = lift_client_new(p->endpoint, &o);
-    if (!c)
-        pool_fail(p, "cannot create a client for %s: %s", p->endpoint, strerror(errno));
+    if (!c) pool_fail(p, "cannot create a client for %s: %s", p->endpoint, strerror(errno));
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (!p->ahead && !p->thead && !p->stop)
@@ -1108,15 +1077,13 @@ static void *pool_worker(void *arg)
             break;
         }
         if (j == p->ahead) {
-            if (!(p->ahead = j->next))
-                p->atail = NULL;
+            if (!(p->ahead = j->next)) p->atail = NULL;
         } else if (!(p->thead = j->next)) {
             p->ttail = NULL;
         }
         int skip = p->failed || !c;
         pthread_mutex_unlock(&p->mu);
-        if (!skip)
-            j->is_track ? run_track(p, c, j) : run_assign(p, c, j);
+        if (!skip) j->is_track ? run_track(p, c, j) : run_assign(p, c, j);
         pthread_mutex_lock(&p->mu);
         if (j->is_track) {
             p->track_pending--;
@@ -1203,8 +1170,7 @@ static void pool_stop(pool_t *p)
 
 static int same_arms(const Lift__Experiment *a, const Lift__Experiment *b)
 {
-    if (a->n_arms != b->n_arms)
-        return 0;
+    if (a->n_arms != b->n_arms) return 0;
     for (size_t i = 0; i < a->n_arms; i++)
         if (!a->arms[i]->name || !b->arms[i]->name ||
             strcmp(a->arms[i]->name, b->arms[i]->name) != 0 ||
@@ -1233,7 +1199,8 @@ static int experiments_ensure(lift_client_t *c, config_t *cfg, int64_t start_ms,
                 return -1;
             }
             if (rc == LIFT_OK && !quiet)
-                fprintf(stderr, "liftsim: note: experiment '%s' exists (an earlier run); reusing it\n",
+                fprintf(stderr,
+                        "liftsim: note: experiment '%s' exists (an earlier run); reusing it\n",
                         def->key);
         }
         if (rc != LIFT_OK || !got) {
@@ -1266,67 +1233,67 @@ static int experiments_ensure(lift_client_t *c, config_t *cfg, int64_t start_ms,
 /* ---- simulation ------------------------------------------------------------------------------ */
 
 typedef struct {
-    int64_t churn_ms;  /* when the customer churns (NONE_MS: not scheduled) */
-    int64_t annoy_ms;  /* NPS answers from then on are shifted (NONE_MS: never) */
-    float prop;        /* upgrade propensity, mean 1 */
-    float nps_shift;   /* shift of NPS answers after annoy_ms */
-    uint8_t stage;     /* lift.Stage */
-    uint8_t plan;      /* index into the plans */
+    int64_t churn_ms; /* when the customer churns (NONE_MS: not scheduled) */
+    int64_t annoy_ms; /* NPS answers from then on are shifted (NONE_MS: never) */
+    float prop;       /* upgrade propensity, mean 1 */
+    float nps_shift;  /* shift of NPS answers after annoy_ms */
+    uint8_t stage;    /* lift.Stage */
+    uint8_t plan;     /* index into the plans */
 } cust_t;
 
 typedef struct {
-    int8_t arm;               /* -1: not exposed in this run */
+    int8_t arm;                /* -1: not exposed in this run */
     uint8_t trig, stage, chan; /* context of the first exposure */
 } expo_t;
 
 typedef struct {
-    double rev;    /* expected incremental revenue, minor units */
-    double ups;    /* expected extra upgrades */
-    double churn;  /* expected extra churned customers */
+    double rev;   /* expected incremental revenue, minor units */
+    double ups;   /* expected extra upgrades */
+    double churn; /* expected extra churned customers */
 } truth_t;
 
 typedef struct {
-    int32_t cust;   /* customer index */
-    int32_t group;  /* index into the day's groups */
-    int8_t exp;     /* experiment that has the customer (-1 none) */
-    int8_t arm;     /* its arm */
-    int64_t t_org;  /* when an organic upgrade after this trigger would happen */
-    double u;       /* the in-market draw */
+    int32_t cust;  /* customer index */
+    int32_t group; /* index into the day's groups */
+    int8_t exp;    /* experiment that has the customer (-1 none) */
+    int8_t arm;    /* its arm */
+    int64_t t_org; /* when an organic upgrade after this trigger would happen */
+    double u;      /* the in-market draw */
 } pend_t;
 
 typedef struct {
-    int key;            /* context key */
+    int key;                                /* context key */
     int trig, stage, chan, ticket, dispute; /* context */
-    int64_t t;          /* trigger time of everyone in the group */
-    int32_t *members;   /* indices into the day's pending triggers */
-    size_t n, cap;      /* members */
+    int64_t t;                              /* trigger time of everyone in the group */
+    int32_t *members;                       /* indices into the day's pending triggers */
+    size_t n, cap;                          /* members */
 } group_t;
 
 typedef struct {
-    const opts_t *o;          /* options */
-    const config_t *cfg;      /* model */
-    gsl_rng *rng;             /* the only source of randomness */
+    const opts_t *o;                     /* options */
+    const config_t *cfg;                 /* model */
+    gsl_rng *rng;                        /* the only source of randomness */
     gsl_ran_discrete_t *d_trig, *d_chan; /* mixes */
-    long n;                   /* customers */
-    cust_t *cust;             /* customers */
-    char *id_mem;             /* customer id strings */
-    const char **ids;         /* customer ids */
-    expo_t *expo[MAX_EXP];    /* per experiment, per customer */
-    truth_t *truth[MAX_EXP];  /* per experiment, per customer */
-    int64_t hist_ms, start_ms, end_ms; /* history start, experiment start, now */
-    pool_t pool;              /* senders */
-    job_t *cur;               /* track batch being filled */
-    uint64_t n_events;        /* events generated (the next event id) */
-    uint64_t by_type[8];      /* events generated per lift.EventType */
-    uint64_t decisions;       /* customers asked about (assign decisions) */
-    pend_t *pend;             /* today's triggers waiting for liftd */
-    size_t n_pend, cap_pend;  /* pending */
-    group_t *groups;          /* today's context groups */
-    size_t n_groups, cap_groups; /* groups */
-    int *group_of;            /* context key -> group index today (-1) */
-    int progress;             /* draw a progress bar */
-    double t0;                /* start, monotonic seconds */
-    char tag[12];             /* run tag: hash of config, customers, weeks (in every id) */
+    long n;                              /* customers */
+    cust_t *cust;                        /* customers */
+    char *id_mem;                        /* customer id strings */
+    const char **ids;                    /* customer ids */
+    expo_t *expo[MAX_EXP];               /* per experiment, per customer */
+    truth_t *truth[MAX_EXP];             /* per experiment, per customer */
+    int64_t hist_ms, start_ms, end_ms;   /* history start, experiment start, now */
+    pool_t pool;                         /* senders */
+    job_t *cur;                          /* track batch being filled */
+    uint64_t n_events;                   /* events generated (the next event id) */
+    uint64_t by_type[8];                 /* events generated per lift.EventType */
+    uint64_t decisions;                  /* customers asked about (assign decisions) */
+    pend_t *pend;                        /* today's triggers waiting for liftd */
+    size_t n_pend, cap_pend;             /* pending */
+    group_t *groups;                     /* today's context groups */
+    size_t n_groups, cap_groups;         /* groups */
+    int *group_of;                       /* context key -> group index today (-1) */
+    int progress;                        /* draw a progress bar */
+    double t0;                           /* start, monotonic seconds */
+    char tag[12]; /* run tag: hash of config, customers, weeks (in every id) */
 } sim_t;
 
 #define CTX_KEYS (N_ENUM * N_ENUM * N_ENUM * 4 * SLOTS_PER_DAY)
@@ -1338,8 +1305,7 @@ static double unif(sim_t *s)
 
 static int flush_events(sim_t *s)
 {
-    if (!s->cur)
-        return 0;
+    if (!s->cur) return 0;
     job_t *j = s->cur;
     s->cur = NULL;
     pool_submit(&s->pool, j);
@@ -1376,8 +1342,7 @@ static lift_event_t *ev_new(sim_t *s, int type, long cust, int64_t ts)
 
 static int ev_done(sim_t *s)
 {
-    if (s->cur->batch->n == TRACK_BATCH)
-        return flush_events(s);
+    if (s->cur->batch->n == TRACK_BATCH) return flush_events(s);
     return 0;
 }
 
@@ -1387,8 +1352,7 @@ static int emit_upgrade(sim_t *s, long i, int64_t t, int64_t limit, double u_ref
 {
     cust_t *c = &s->cust[i];
     const config_t *cfg = s->cfg;
-    if (t > limit || c->plan + 1 >= cfg->n_plans)
-        return 0;
+    if (t > limit || c->plan + 1 >= cfg->n_plans) return 0;
     int64_t amount = cfg->plan_price[c->plan + 1];
     lift_event_t *e = ev_new(s, LIFT__EVENT_TYPE__EVENT_CONVERSION, i, t);
     e->has_amount = 1;
@@ -1396,14 +1360,12 @@ static int emit_upgrade(sim_t *s, long i, int64_t t, int64_t limit, double u_ref
     e->plan_from = cfg->plan_name[c->plan];
     e->plan_to = cfg->plan_name[c->plan + 1];
     c->plan++;
-    if (ev_done(s))
-        return -1;
+    if (ev_done(s)) return -1;
     if (u_ref < cfg->refund_share && t + ref_ms <= s->end_ms) {
         e = ev_new(s, LIFT__EVENT_TYPE__EVENT_REFUND, i, t + ref_ms);
         e->has_amount = 1;
         e->amount_minor = amount;
-        if (ev_done(s))
-            return -1;
+        if (ev_done(s)) return -1;
     }
     return 0;
 }
@@ -1420,8 +1382,7 @@ static int emit_churn(sim_t *s, long i, int64_t t)
 /* Revenue factor of an upgrade at t that is refunded with the config's share ref_ms later. */
 static double kept(const sim_t *s, int64_t t, int64_t limit, int64_t ref_ms)
 {
-    if (t > limit)
-        return 0;
+    if (t > limit) return 0;
     return 1 - (t + ref_ms <= s->end_ms ? s->cfg->refund_share : 0);
 }
 
@@ -1434,11 +1395,10 @@ static int resolve_trigger(sim_t *s, const pend_t *p, const group_t *g)
     cust_t *c = &s->cust[i];
     int64_t t = g->t, limit = c->churn_ms < s->end_ms ? c->churn_ms : s->end_ms;
     double q = cfg->stage[g->stage].in_market * cfg->trig_prop[g->trig] * c->prop;
-    if (q > 1)
-        q = 1;
+    if (q > 1) q = 1;
     double u_ref = unif(s);
-    int64_t ref_ms = (int64_t)((cfg->refund_lo + unif(s) * (cfg->refund_hi - cfg->refund_lo)) *
-                               DAY_MS);
+    int64_t ref_ms =
+        (int64_t)((cfg->refund_lo + unif(s) * (cfg->refund_hi - cfg->refund_lo)) * DAY_MS);
     if (p->exp < 0 || p->arm < 1) /* holdout, untreated, not in any experiment: organic */
         return p->u < q ? emit_upgrade(s, i, p->t_org, limit, u_ref, ref_ms) : 0;
 
@@ -1478,12 +1438,10 @@ static int resolve_trigger(sim_t *s, const pend_t *p, const group_t *g)
     ev->experiment_key = cfg->exp[e]->key;
     ev->has_arm = 1;
     ev->arm = arm;
-    if (ev_done(s))
-        return -1;
+    if (ev_done(s)) return -1;
     if (r && r->nps_shift != 0) {
         c->nps_shift = (float)r->nps_shift;
-        if (t_imp < c->annoy_ms)
-            c->annoy_ms = t_imp;
+        if (t_imp < c->annoy_ms) c->annoy_ms = t_imp;
     }
     int churned_now = 0;
     if (churn_add > 0 && c->churn_ms == NONE_MS && u_churn < churn_add && t_churn <= s->end_ms)
@@ -1493,21 +1451,16 @@ static int resolve_trigger(sim_t *s, const pend_t *p, const group_t *g)
         ev->experiment_key = cfg->exp[e]->key;
         ev->has_arm = 1;
         ev->arm = arm;
-        if (ev_done(s))
-            return -1;
+        if (ev_done(s)) return -1;
         if (p->u < q && p->u < q1) {
-            if (emit_upgrade(s, i, p->t_org, limit, u_ref, ref_ms))
-                return -1;
+            if (emit_upgrade(s, i, p->t_org, limit, u_ref, ref_ms)) return -1;
         } else if (p->u < q1) {
-            if (emit_upgrade(s, i, t_up, limit, u_ref, ref_ms))
-                return -1;
+            if (emit_upgrade(s, i, t_up, limit, u_ref, ref_ms)) return -1;
         }
     } else if (p->u < q) {
-        if (emit_upgrade(s, i, p->t_org, limit, u_ref, ref_ms))
-            return -1;
+        if (emit_upgrade(s, i, p->t_org, limit, u_ref, ref_ms)) return -1;
     }
-    if (churned_now && emit_churn(s, i, t_churn))
-        return -1;
+    if (churned_now && emit_churn(s, i, t_churn)) return -1;
     return 0;
 }
 
@@ -1516,8 +1469,7 @@ static int pend_push(sim_t *s, const pend_t *p)
     if (s->n_pend == s->cap_pend) {
         size_t cap = s->cap_pend ? 2 * s->cap_pend : 4096;
         pend_t *np = realloc(s->pend, cap * sizeof *np);
-        if (!np)
-            return -1;
+        if (!np) return -1;
         s->pend = np;
         s->cap_pend = cap;
     }
@@ -1532,8 +1484,7 @@ static int group_add(sim_t *s, int key, const group_t *proto, int64_t day_ms, in
         if (s->n_groups == s->cap_groups) {
             size_t cap = s->cap_groups ? 2 * s->cap_groups : 256;
             group_t *ng = realloc(s->groups, cap * sizeof *ng);
-            if (!ng)
-                return -1;
+            if (!ng) return -1;
             memset(ng + s->cap_groups, 0, (cap - s->cap_groups) * sizeof *ng);
             s->groups = ng;
             s->cap_groups = cap;
@@ -1556,8 +1507,7 @@ static int group_add(sim_t *s, int key, const group_t *proto, int64_t day_ms, in
     if (g->n == g->cap) {
         size_t cap = g->cap ? 2 * g->cap : 64;
         int32_t *nm = realloc(g->members, cap * sizeof *nm);
-        if (!nm)
-            return -1;
+        if (!nm) return -1;
         g->members = nm;
         g->cap = cap;
     }
@@ -1590,8 +1540,7 @@ static int decide_day(sim_t *s)
             size_t first = used;
             for (size_t m = 0; m < g->n; m++) {
                 pend_t *p = &s->pend[g->members[m]];
-                if (p->exp >= 0)
-                    continue;
+                if (p->exp >= 0) continue;
                 who[used] = g->members[m];
                 idv[used++] = s->ids[p->cust];
             }
@@ -1659,8 +1608,7 @@ static int decide_day(sim_t *s)
 
 static void progress(sim_t *s, int day, int days, int final)
 {
-    if (!s->progress)
-        return;
+    if (!s->progress) return;
     double el = mono_s() - s->t0;
     int hd = s->cfg->history_days;
     char what[48];
@@ -1685,12 +1633,10 @@ static int simulate(sim_t *s)
     for (int d = 0; d < days; d++) {
         int64_t day_ms = s->hist_ms + (int64_t)d * DAY_MS;
         int in_period = d >= cfg->history_days;
-        if (day_ms > s->end_ms)
-            break;
+        if (day_ms > s->end_ms) break;
         for (long i = 0; i < s->n; i++) {
             cust_t *c = &s->cust[i];
-            if (c->churn_ms <= day_ms)
-                continue;
+            if (c->churn_ms <= day_ms) continue;
             const stage_cfg_t *st = &cfg->stage[c->stage];
             if (d > 0 && d % 7 == 0) { /* weekly stage move */
                 double u = unif(s), acc = 0;
@@ -1706,8 +1652,7 @@ static int simulate(sim_t *s)
             int64_t limit = c->churn_ms < s->end_ms ? c->churn_ms : s->end_ms;
             if (c->churn_ms == NONE_MS && unif(s) < st->churn_weekly / 7) {
                 int64_t t = day_ms + (int64_t)(unif(s) * DAY_MS);
-                if (t <= s->end_ms && emit_churn(s, i, t))
-                    return -1;
+                if (t <= s->end_ms && emit_churn(s, i, t)) return -1;
                 limit = c->churn_ms < s->end_ms ? c->churn_ms : s->end_ms;
             }
             if (unif(s) < st->organic_weekly * c->prop / 7) {
@@ -1726,12 +1671,10 @@ static int simulate(sim_t *s)
                     lift_event_t *e = ev_new(s, LIFT__EVENT_TYPE__EVENT_NPS, i, t);
                     e->has_nps = 1;
                     e->nps_score = score < 0 ? 0 : score > 10 ? 10 : (int)score;
-                    if (ev_done(s))
-                        return -1;
+                    if (ev_done(s)) return -1;
                 }
             }
-            if (!(unif(s) < st->trigger_rate / 7))
-                continue;
+            if (!(unif(s) < st->trigger_rate / 7)) continue;
             /* a trigger */
             int trig = (int)gsl_ran_discrete(s->rng, s->d_trig);
             int chan = (int)gsl_ran_discrete(s->rng, s->d_chan);
@@ -1753,18 +1696,19 @@ static int simulate(sim_t *s)
             int key = (((trig * N_ENUM + c->stage) * N_ENUM + chan) * 4 + ticket * 2 + dispute) *
                           SLOTS_PER_DAY +
                       slot;
-            group_t proto = {.trig = trig, .stage = c->stage, .chan = chan, .ticket = ticket,
+            group_t proto = {.trig = trig,
+                             .stage = c->stage,
+                             .chan = chan,
+                             .ticket = ticket,
                              .dispute = dispute};
-            if (pend_push(s, &p) ||
-                group_add(s, key, &proto, day_ms, (int32_t)(s->n_pend - 1))) {
+            if (pend_push(s, &p) || group_add(s, key, &proto, day_ms, (int32_t)(s->n_pend - 1))) {
                 fprintf(stderr, "liftsim: out of memory\n");
                 return -1;
             }
-            s->pend[s->n_pend - 1].t_org = s->groups[s->pend[s->n_pend - 1].group].t +
-                                           (int64_t)odelay;
+            s->pend[s->n_pend - 1].t_org =
+                s->groups[s->pend[s->n_pend - 1].group].t + (int64_t)odelay;
         }
-        if (s->n_pend && decide_day(s))
-            return -1;
+        if (s->n_pend && decide_day(s)) return -1;
         progress(s, d, days, 0);
     }
     return flush_events(s);
@@ -1773,7 +1717,7 @@ static int simulate(sim_t *s)
 /* ---- truth ----------------------------------------------------------------------------------- */
 
 typedef struct {
-    uint64_t exposed;  /* customers */
+    uint64_t exposed;       /* customers */
     double rev, ups, churn; /* summed truth */
 } cell_t;
 
@@ -1786,8 +1730,7 @@ static void truth_cells(const sim_t *s, int e, cell_t (*cells)[CELLS])
     memset(cells, 0, narms * sizeof *cells);
     for (long i = 0; i < s->n; i++) {
         const expo_t *x = &s->expo[e][i];
-        if (x->arm < 0)
-            continue;
+        if (x->arm < 0) continue;
         const truth_t *t = &s->truth[e][i];
         int idx[4] = {0, 1 + x->trig, 1 + N_ENUM + x->stage, 1 + 2 * N_ENUM + x->chan};
         for (int k = 0; k < 4; k++) {
@@ -1823,7 +1766,7 @@ static json_t *cell_json(const cell_t *c)
 }
 
 typedef struct {
-    double seconds;  /* wall time of the run */
+    double seconds; /* wall time of the run */
 } run_info_t;
 
 static json_t *truth_json(const sim_t *s, const run_info_t *ri)
@@ -1853,8 +1796,7 @@ static json_t *truth_json(const sim_t *s, const run_info_t *ri)
     for (int e = 0; e < s->cfg->n_exp; e++) {
         const Lift__Experiment *def = s->cfg->exp[e];
         cell_t(*cells)[CELLS] = calloc(def->n_arms, sizeof *cells);
-        if (!cells)
-            break;
+        if (!cells) break;
         truth_cells(s, e, cells);
         json_t *je = json_object(), *arms = json_array();
         json_object_set_new(je, "key", json_string(def->key));
@@ -1874,8 +1816,7 @@ static json_t *truth_json(const sim_t *s, const run_info_t *ri)
                 json_t *lv = json_array();
                 for (int v = 1; v < N_ENUM; v++) {
                     const cell_t *c = &cells[a][1 + d * N_ENUM + v];
-                    if (!c->exposed)
-                        continue;
+                    if (!c->exposed) continue;
                     json_t *jc = a > 0 ? cell_json(c) : json_object();
                     if (a == 0)
                         json_object_set_new(jc, "exposed", json_integer((json_int_t)c->exposed));
@@ -1907,8 +1848,7 @@ static void fmt_count(uint64_t v, char *buf, size_t len)
     char tmp[32];
     int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v), o = 0;
     for (int k = 0; k < n && (size_t)o + 2 < len; k++) {
-        if (k > 0 && (n - k) % 3 == 0)
-            buf[o++] = ',';
+        if (k > 0 && (n - k) % 3 == 0) buf[o++] = ',';
         buf[o++] = tmp[k];
     }
     buf[o] = 0;
@@ -1920,8 +1860,7 @@ static void fmt_money(double minor, char *buf, size_t len)
     double major = fabs(minor) / 100.0;
     uint64_t whole = (uint64_t)major;
     int cents = (int)llround((major - (double)whole) * 100);
-    if (cents == 100)
-        whole++, cents = 0;
+    if (cents == 100) whole++, cents = 0;
     char w[32];
     fmt_count(whole, w, sizeof w);
     snprintf(buf, len, "%s%.24s.%02d", minor < -0.005 ? "-" : "", w, cents);
@@ -1946,21 +1885,23 @@ static void truth_table(FILE *f, const sim_t *s, const run_info_t *ri)
     fmt_count(s->decisions, dec, sizeof dec);
     fprintf(f, "liftsim ground truth: seed %lu, %s customers, %d weeks (%s -> %s UTC)\n",
             s->o->seed, n, s->o->weeks, a, b);
-    fprintf(f, "sent %s events (%" PRIu64 " new, %" PRIu64 " duplicates), %s assign decisions, "
-               "%.1f s\n",
+    fprintf(f,
+            "sent %s events (%" PRIu64 " new, %" PRIu64 " duplicates), %s assign decisions, "
+            "%.1f s\n",
             ev, s->pool.accepted, s->pool.duplicates, dec, ri->seconds);
     for (int e = 0; e < s->cfg->n_exp; e++) {
         const Lift__Experiment *def = s->cfg->exp[e];
         cell_t(*cells)[CELLS] = calloc(def->n_arms, sizeof *cells);
-        if (!cells)
-            return;
+        if (!cells) return;
         truth_cells(s, e, cells);
         fprintf(f, "\n%s: exposed", def->key);
         for (size_t k = 0; k < def->n_arms; k++) {
             fmt_count(cells[k][0].exposed, n, sizeof n);
             fprintf(f, "%s %s %s", k ? "," : "", def->arms[k]->name, n);
         }
-        fprintf(f, "\ntrue incremental revenue vs %s (currency units; expected, see --help)\n",
+        fprintf(f,
+                "\ntrue incremental revenue vs %s (currency units; the expected value the "
+                "offers added)\n",
                 def->arms[0]->name);
         for (size_t k = 1; k < def->n_arms; k++) {
             fprintf(f, "\n%s vs %s\n", def->arms[k]->name, def->arms[0]->name);
@@ -1970,8 +1911,7 @@ static void truth_table(FILE *f, const sim_t *s, const run_info_t *ri)
             for (int d = 0; d < 3; d++)
                 for (int v = 1; v < N_ENUM; v++) {
                     const cell_t *c = &cells[k][1 + d * N_ENUM + v];
-                    if (!c->exposed)
-                        continue;
+                    if (!c->exposed) continue;
                     char label[48];
                     snprintf(label, sizeof label, "%-8s %s", dim_name(d), level_name(d, v));
                     print_row(f, label, c);
@@ -1984,17 +1924,17 @@ static void truth_table(FILE *f, const sim_t *s, const run_info_t *ri)
 /* ---- load mode ----------------------------------------------------------------------------- */
 
 typedef struct {
-    int id;                   /* thread number */
-    const opts_t *o;          /* options */
-    const config_t *cfg;      /* mixes, experiment */
-    int64_t run_ms;           /* run id (wall ms at start) */
-    double end_s;             /* monotonic deadline */
-    double start_s;           /* monotonic start */
-    double per_s;             /* this thread's target requests/s (0 = unpaced) */
+    int id;                                   /* thread number */
+    const opts_t *o;                          /* options */
+    const config_t *cfg;                      /* mixes, experiment */
+    int64_t run_ms;                           /* run id (wall ms at start) */
+    double end_s;                             /* monotonic deadline */
+    double start_s;                           /* monotonic start */
+    double per_s;                             /* this thread's target requests/s (0 = unpaced) */
     uint64_t assigns, tracks, events, errors; /* done */
-    double *lat_a, *lat_t;    /* latencies, ms */
-    size_t n_a, cap_a, n_t, cap_t; /* latencies */
-    char err[256];            /* first error */
+    double *lat_a, *lat_t;                    /* latencies, ms */
+    size_t n_a, cap_a, n_t, cap_t;            /* latencies */
+    char err[256];                            /* first error */
 } load_t;
 
 static void lat_push(double **v, size_t *n, size_t *cap, double x)
@@ -2002,8 +1942,7 @@ static void lat_push(double **v, size_t *n, size_t *cap, double x)
     if (*n == *cap) {
         size_t c = *cap ? 2 * *cap : 4096;
         double *nv = realloc(*v, c * sizeof *nv);
-        if (!nv)
-            return;
+        if (!nv) return;
         *v = nv;
         *cap = c;
     }
@@ -2034,8 +1973,7 @@ static void load_track(load_t *l, lift_client_t *c, lift_event_t *ev, size_t n)
 
 static void pace(load_t *l, uint64_t k)
 {
-    if (l->per_s <= 0)
-        return;
+    if (l->per_s <= 0) return;
     double due = l->start_s + (double)k / l->per_s, now = mono_s();
     if (due > now) {
         double d = due - now;
@@ -2074,7 +2012,8 @@ static void *load_thread(void *arg)
     while (mono_s() < l->end_s) {
         pace(l, k++);
         char cid[32];
-        snprintf(cid, sizeof cid, "load-c%ld", (long)gsl_rng_uniform_int(rng, (unsigned long)l->o->customers));
+        snprintf(cid, sizeof cid, "load-c%ld",
+                 (long)gsl_rng_uniform_int(rng, (unsigned long)l->o->customers));
         lift_context_t ctx = {.trigger = (int)gsl_ran_discrete(rng, dt),
                               .stage = (int)gsl_ran_discrete(rng, ds),
                               .channel = (int)gsl_ran_discrete(rng, dc)};
@@ -2113,8 +2052,7 @@ static void *load_thread(void *arg)
             nb = 0;
         }
     }
-    if (nb)
-        load_track(l, c, ev, nb);
+    if (nb) load_track(l, c, ev, nb);
 done:
     free(ev);
     free(ids);
@@ -2135,8 +2073,7 @@ static int cmp_double(const void *a, const void *b)
 
 static double pct(const double *v, size_t n, double p)
 {
-    if (!n)
-        return 0;
+    if (!n) return 0;
     size_t k = (size_t)ceil(p * (double)n);
     return v[k ? k - 1 : 0];
 }
@@ -2154,10 +2091,14 @@ static int load_run(const opts_t *o, const config_t *cfg)
     int64_t run = wall_ms();
     int started = 0;
     for (int i = 0; i < o->clients; i++) {
-        ls[i] = (load_t){.id = i, .o = o, .cfg = cfg, .run_ms = run, .start_s = start,
-                         .end_s = start + o->duration, .per_s = o->rate / o->clients};
-        if (pthread_create(&th[i], NULL, load_thread, &ls[i]) != 0)
-            break;
+        ls[i] = (load_t){.id = i,
+                         .o = o,
+                         .cfg = cfg,
+                         .run_ms = run,
+                         .start_s = start,
+                         .end_s = start + o->duration,
+                         .per_s = o->rate / o->clients};
+        if (pthread_create(&th[i], NULL, load_thread, &ls[i]) != 0) break;
         started++;
     }
     for (int i = 0; i < started; i++)
@@ -2169,8 +2110,7 @@ static int load_run(const opts_t *o, const config_t *cfg)
     for (int i = 0; i < started; i++) {
         na += ls[i].assigns, nt += ls[i].tracks, ne += ls[i].events, nerr += ls[i].errors;
         la += ls[i].n_a, lt += ls[i].n_t;
-        if (ls[i].errors && !err)
-            err = ls[i].err;
+        if (ls[i].errors && !err) err = ls[i].err;
     }
     double *va = malloc((la ? la : 1) * sizeof *va), *vt = malloc((lt ? lt : 1) * sizeof *vt);
     size_t ka = 0, kt = 0;
@@ -2185,15 +2125,14 @@ static int load_run(const opts_t *o, const config_t *cfg)
         ka = kt = 0;
     }
     if (o->json) {
-        json_t *j = json_pack("{s:i, s:f, s:f, s:I, s:f, s:f, s:f, s:I, s:f, s:f, s:f, s:I, s:f, "
-                              "s:I}",
-                              "clients", o->clients, "target_rate", o->rate, "seconds", el,
-                              "assign_requests", (json_int_t)na, "assignments_per_s", na / el,
-                              "assign_p50_ms", pct(va, ka, 0.5), "assign_p99_ms", pct(va, ka, 0.99),
-                              "track_requests", (json_int_t)nt, "track_p50_ms", pct(vt, kt, 0.5),
-                              "track_p99_ms", pct(vt, kt, 0.99), "events_per_s", ne / el,
-                              "events", (json_int_t)ne, "requests_per_s", (na + nt) / el,
-                              "errors", (json_int_t)nerr);
+        json_t *j = json_pack(
+            "{s:i, s:f, s:f, s:I, s:f, s:f, s:f, s:I, s:f, s:f, s:f, s:I, s:f, "
+            "s:I}",
+            "clients", o->clients, "target_rate", o->rate, "seconds", el, "assign_requests",
+            (json_int_t)na, "assignments_per_s", na / el, "assign_p50_ms", pct(va, ka, 0.5),
+            "assign_p99_ms", pct(va, ka, 0.99), "track_requests", (json_int_t)nt, "track_p50_ms",
+            pct(vt, kt, 0.5), "track_p99_ms", pct(vt, kt, 0.99), "events_per_s", ne / el, "events",
+            (json_int_t)ne, "requests_per_s", (na + nt) / el, "errors", (json_int_t)nerr);
         if (j) {
             json_dumpf(j, stdout, JSON_INDENT(2));
             fputc('\n', stdout);
@@ -2215,14 +2154,12 @@ static int load_run(const opts_t *o, const config_t *cfg)
         printf("  assignments/s %.1f, events/s %.1f (%" PRIu64 " events acknowledged), "
                "requests/s %.1f\n",
                na / el, ne / el, ne, (na + nt) / el);
-        if (nerr)
-            printf("  errors: %" PRIu64 " (first: %s)\n", nerr, err ? err : "?");
+        if (nerr) printf("  errors: %" PRIu64 " (first: %s)\n", nerr, err ? err : "?");
     }
     for (int i = 0; i < started; i++)
         free(ls[i].lat_a), free(ls[i].lat_t);
     free(va), free(vt), free(ls), free(th);
-    if (nerr && err)
-        fprintf(stderr, "liftsim: %" PRIu64 " errors; first: %s\n", nerr, err);
+    if (nerr && err) fprintf(stderr, "liftsim: %" PRIu64 " errors; first: %s\n", nerr, err);
     return nerr || started < o->clients ? 1 : 0;
 }
 
@@ -2237,8 +2174,7 @@ static void run_tag(const opts_t *o, char *buf, size_t len)
     int ch;
     while (f && (ch = getc(f)) != EOF)
         h = (h ^ (uint32_t)ch) * 0x01000193u;
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     char extra[64];
     snprintf(extra, sizeof extra, "/%ld/%d", o->customers, o->weeks);
     for (const char *p = extra; *p; p++)
@@ -2254,8 +2190,7 @@ static int sim_setup(sim_t *s, const opts_t *o, const config_t *cfg)
     s->n = o->customers;
     run_tag(o, s->tag, sizeof s->tag);
     s->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!s->rng)
-        return -1;
+    if (!s->rng) return -1;
     gsl_rng_set(s->rng, o->seed);
     s->d_trig = gsl_ran_discrete_preproc(N_ENUM, cfg->trig_share);
     s->d_chan = gsl_ran_discrete_preproc(N_ENUM, cfg->chan_share);
@@ -2263,15 +2198,13 @@ static int sim_setup(sim_t *s, const opts_t *o, const config_t *cfg)
     s->ids = calloc((size_t)s->n, sizeof *s->ids);
     s->id_mem = malloc((size_t)s->n * 48);
     s->group_of = malloc(CTX_KEYS * sizeof *s->group_of);
-    if (!s->d_trig || !s->d_chan || !s->cust || !s->ids || !s->id_mem || !s->group_of)
-        return -1;
+    if (!s->d_trig || !s->d_chan || !s->cust || !s->ids || !s->id_mem || !s->group_of) return -1;
     for (int k = 0; k < CTX_KEYS; k++)
         s->group_of[k] = -1;
     for (int e = 0; e < cfg->n_exp; e++) {
         s->expo[e] = malloc((size_t)s->n * sizeof *s->expo[e]);
         s->truth[e] = calloc((size_t)s->n, sizeof *s->truth[e]);
-        if (!s->expo[e] || !s->truth[e])
-            return -1;
+        if (!s->expo[e] || !s->truth[e]) return -1;
         for (long i = 0; i < s->n; i++)
             s->expo[e][i] = (expo_t){.arm = -1};
     }
@@ -2313,8 +2246,7 @@ static void sim_free(sim_t *s)
     free(s->cust);
     free(s->ids);
     free(s->id_mem);
-    if (s->cur)
-        free(s->cur->batch), free(s->cur);
+    if (s->cur) free(s->cur->batch), free(s->cur);
     gsl_ran_discrete_free(s->d_trig);
     gsl_ran_discrete_free(s->d_chan);
     gsl_rng_free(s->rng);
@@ -2324,14 +2256,12 @@ int main(int argc, char **argv)
 {
     opts_t o;
     int rc = parse_args(argc, argv, &o);
-    if (rc)
-        return rc == 1 ? 0 : 2;
+    if (rc) return rc == 1 ? 0 : 2;
     gsl_set_error_handler_off();
     config_t cfg;
-    if (config_load(o.config, &cfg))
-        return 2;
+    if (config_load(o.config, &cfg)) return 2;
 
-    lift_client_opts_t co = {.timeout_ms = 5000, .attempts = 3};
+    lift_client_opts_t co = {.timeout_ms = 2000, .attempts = 2};
     lift_client_t *c = lift_client_new(o.endpoint, &co);
     if (!c) {
         fprintf(stderr, "liftsim: --endpoint: '%s' is not a valid ZeroMQ endpoint: %s\n",
@@ -2377,8 +2307,7 @@ int main(int argc, char **argv)
     s.progress = !o.quiet && isatty(2);
     s.t0 = t0;
     rc = 0;
-    if (pool_start(&s.pool, o.endpoint, o.clients) || simulate(&s) ||
-        pool_wait(&s.pool, 0, 0))
+    if (pool_start(&s.pool, o.endpoint, o.clients) || simulate(&s) || pool_wait(&s.pool, 0, 0))
         rc = 1;
     pool_stop(&s.pool);
     progress(&s, cfg.history_days + 7 * o.weeks - 1, cfg.history_days + 7 * o.weeks, 1);

@@ -18,6 +18,7 @@
 #define MAX_WIDTH 100 /* terminal lines never exceed this: readable anywhere */
 #define MIN_WIDTH 72  /* below this the tables would be unreadable anyway */
 #define TAB_COLS 10   /* most columns of any table */
+#define NBSP "\u00a0"    /* keeps "95% CI" and "p = 0.01" on one line when wrapping */
 
 /* ---- number formatting ---------------------------------------------------------------------- */
 
@@ -30,7 +31,7 @@ typedef enum {
 } unit_t;
 
 /* "12,345" for an unsigned count. */
-static void fmt_count(char *b, size_t n, uint64_t v)
+void render_fmt_count(char *b, size_t n, uint64_t v)
 {
     char d[32];
     snprintf(d, sizeof d, "%llu", (unsigned long long)v);
@@ -44,7 +45,7 @@ static void fmt_count(char *b, size_t n, uint64_t v)
 
 /* Minor units as "USD -12,345.67" (cur NULL or "": no code; plus: "+" before positive amounts).
  * Any finite double works: the digits come from "%.0f", so there is no integer overflow. */
-static void fmt_money(char *b, size_t n, double minor, const char *cur, int plus)
+void render_fmt_money(char *b, size_t n, double minor, const char *cur, int plus)
 {
     if (!isfinite(minor)) {
         snprintf(b, n, "n/e");
@@ -72,14 +73,14 @@ static void fmt_money(char *b, size_t n, double minor, const char *cur, int plus
     }
     grouped[k] = '\0';
     const char *sign = r < 0 ? "-" : plus && r > 0 ? "+" : "";
-    if (cur && *cur)
-        snprintf(b, n, "%s %s%s.%s", cur, sign, grouped, cents);
-    else
-        snprintf(b, n, "%s%s.%s", sign, grouped, cents);
+    int w = cur && *cur ? snprintf(b, n, "%s %s%s.%s", cur, sign, grouped, cents)
+                        : snprintf(b, n, "%s%s.%s", sign, grouped, cents);
+    if (w < 0 || (size_t)w >= n) /* never print a cut-off amount */
+        snprintf(b, n, "%s", n > 8 ? "too large" : "n/e");
 }
 
 /* A fraction as a percentage with one decimal ("4.5%", "+4.5%"); never "-0.0%". */
-static void fmt_pct(char *b, size_t n, double frac, int plus, const char *suffix)
+void render_fmt_pct(char *b, size_t n, double frac, int plus, const char *suffix)
 {
     if (!isfinite(frac)) {
         snprintf(b, n, "n/e");
@@ -87,11 +88,11 @@ static void fmt_pct(char *b, size_t n, double frac, int plus, const char *suffix
     }
     double v = frac * 100.0;
     if (fabs(v) < 0.05) v = 0.0;
-    snprintf(b, n, plus ? "%+.1f%s" : "%.1f%s", v, suffix);
+    snprintf(b, n, plus && v != 0.0 ? "%+.1f%s" : "%.1f%s", v, suffix);
 }
 
 /* p-values: three significant digits, or "<0.001". */
-static void fmt_p(char *b, size_t n, double p)
+void render_fmt_p(char *b, size_t n, double p)
 {
     if (!isfinite(p) || p < 0)
         snprintf(b, n, "n/e");
@@ -108,19 +109,19 @@ static void fmt_val(char *b, size_t n, double v, unit_t u, const char *cur, int 
         return;
     }
     switch (u) {
-    case U_MONEY: fmt_money(b, n, v, cur, plus); break;
-    case U_FRAC: fmt_pct(b, n, v, plus, "%"); break;
-    case U_PP: fmt_pct(b, n, v, 1, " pp"); break;
+    case U_MONEY: render_fmt_money(b, n, v, cur, plus); break;
+    case U_FRAC: render_fmt_pct(b, n, v, plus, "%"); break;
+    case U_PP: render_fmt_pct(b, n, v, 1, " pp"); break;
     case U_NPS:
         if (fabs(v) < 0.05) v = 0.0;
-        snprintf(b, n, plus ? "%+.1f" : "%.1f", v);
+        snprintf(b, n, plus && v != 0.0 ? "%+.1f" : "%.1f", v);
         break;
     case U_RATIO: snprintf(b, n, "%.3g", v); break;
     }
 }
 
 /* Shortest "%g" that reads back as exactly v (CSV): 15, 16 or 17 digits. "" when not finite. */
-static void fmt_exact(char *b, size_t n, double v)
+void render_fmt_exact(char *b, size_t n, double v)
 {
     if (!isfinite(v)) {
         snprintf(b, n, "%s", "");
@@ -179,17 +180,25 @@ static double alpha_of(const Lift__Report *r)
     return 0.05;
 }
 
-/* "95% CI" (or "99.5% CI"; "95% CI*" when sequential: the footnote explains always-valid). */
-static void ci_label(char *b, size_t n, const Lift__Report *r)
+/* "95%" (or "99.5%") from the report's alpha. */
+static void ci_level(char *b, size_t n, const Lift__Report *r)
 {
     double lvl = (1.0 - alpha_of(r)) * 100.0;
     if (fabs(lvl - round(lvl)) < 1e-9)
-        snprintf(b, n, "%.0f%% CI", lvl);
+        snprintf(b, n, "%.0f%%", lvl);
     else
-        snprintf(b, n, "%.1f%% CI", lvl);
+        snprintf(b, n, "%.1f%%", lvl);
 }
 
-static const char *experiment_key(const Lift__Report *r)
+/* "95% CI" with a no-break space. */
+static void ci_label(char *b, size_t n, const Lift__Report *r)
+{
+    char lvl[16];
+    ci_level(lvl, sizeof lvl, r);
+    snprintf(b, n, "%s" NBSP "CI", lvl);
+}
+
+const char *render_experiment_key(const Lift__Report *r)
 {
     const Lift__Experiment *e = r->provenance ? r->provenance->experiment : NULL;
     return e && e->key && *e->key ? e->key : "(unknown experiment)";
@@ -433,9 +442,14 @@ static void cell_ci(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_t
     }
     char lo[96], hi[96];
     int plus = u != U_MONEY && u != U_RATIO;
-    fmt_val(lo, sizeof lo, e->ci_low, u == U_PP ? U_FRAC : u, NULL, plus);
-    fmt_val(hi, sizeof hi, e->ci_high, u == U_PP ? U_FRAC : u, NULL, plus);
-    snprintf(b, n, "%s … %s%s", lo, hi, u == U_PP ? " pp" : "");
+    if (u == U_PP) { /* "+0.4 … +2.0 pp" */
+        render_fmt_pct(lo, sizeof lo, e->ci_low, 1, "");
+        render_fmt_pct(hi, sizeof hi, e->ci_high, 1, " pp");
+    } else {
+        fmt_val(lo, sizeof lo, e->ci_low, u, NULL, plus);
+        fmt_val(hi, sizeof hi, e->ci_high, u, NULL, plus);
+    }
+    snprintf(b, n, "%s … %s", lo, hi);
 }
 
 static void cell_p(char *b, size_t n, const Lift__Estimate *e, int adjusted)
@@ -443,7 +457,18 @@ static void cell_p(char *b, size_t n, const Lift__Estimate *e, int adjusted)
     if (!est_ok(e) || !(adjusted ? e->has_p_adjusted : e->has_p_value))
         snprintf(b, n, "-");
     else
-        fmt_p(b, n, adjusted ? e->p_adjusted : e->p_value);
+        render_fmt_p(b, n, adjusted ? e->p_adjusted : e->p_value);
+}
+
+/* "p" NBSP "=" NBSP "0.0123" or "p < 0.001" for running text. */
+static void p_phrase(char *b, size_t n, const Lift__Estimate *e)
+{
+    char p[32];
+    cell_p(p, sizeof p, e, 0);
+    if (p[0] == '<')
+        snprintf(b, n, "p" NBSP "<" NBSP "%s", p + 1);
+    else
+        snprintf(b, n, "p" NBSP "=" NBSP "%s", p);
 }
 
 static tab_t *tab_new(doc_t *d, int ncols, const char *const *hdr, const char *right,
@@ -536,28 +561,31 @@ static void build_warnings(doc_t *d)
     int srm = 0, imp = 0, small = 0, power = 0, any = 0;
     if (h && h->srm && h->srm->has_mismatch && h->srm->mismatch) {
         const Lift__Srm *s = h->srm;
-        fmt_p(a, sizeof a, s->has_p_value ? s->p_value : NAN);
+        Lift__Estimate pe = LIFT__ESTIMATE__INIT;
+        pe.has_ok = pe.ok = pe.has_estimate = pe.has_p_value = 1;
+        pe.p_value = s->has_p_value ? s->p_value : NAN;
+        p_phrase(a, sizeof a, &pe);
         char obs[256] = "", exp[256] = "";
         size_t ko = 0, ke = 0;
         for (size_t i = 0; i < s->n_observed && ko + 32 < sizeof obs; i++) {
-            fmt_count(b, sizeof b, s->observed[i]);
+            render_fmt_count(b, sizeof b, s->observed[i]);
             ko += (size_t)snprintf(obs + ko, sizeof obs - ko, "%s%s", i ? " / " : "", b);
         }
         for (size_t i = 0; i < s->n_expected && ke + 32 < sizeof exp; i++) {
-            fmt_count(b, sizeof b,
+            render_fmt_count(b, sizeof b,
                       isfinite(s->expected[i]) && s->expected[i] > 0
                           ? (uint64_t)llround(s->expected[i])
                           : 0);
             ke += (size_t)snprintf(exp + ke, sizeof exp - ke, "%s%s", i ? " / " : "", b);
         }
         doc_add(d, B_WARN, 2,
-                "Sample ratio mismatch (chi-square p = %s): customers per arm %s, expected %s. "
+                "Sample ratio mismatch (chi-square test %s): customers per arm %s, expected %s. "
                 "The split is broken: do not trust the numbers below until it is explained.",
                 a, *obs ? obs : "?", *exp ? exp : "?");
         srm = any = 1;
     }
     if (h && h->has_low_impression_rate && h->low_impression_rate) {
-        fmt_pct(a, sizeof a, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
+        render_fmt_pct(a, sizeof a, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
         doc_add(d, B_WARN, 1,
                 "Low impression rate: only %s of treated customers saw an offer. Trigger "
                 "detection or delivery failure?",
@@ -573,9 +601,9 @@ static void build_warnings(doc_t *d)
     if (h && h->has_power_reached && isfinite(h->power_reached) && h->power_reached < 0.8) {
         const Lift__Experiment *e = r->provenance ? r->provenance->experiment : NULL;
         double mde = e && e->analysis && e->analysis->has_mde ? e->analysis->mde : NAN;
-        fmt_pct(a, sizeof a, h->power_reached, 0, "%");
-        fmt_pct(b, sizeof b, mde, 0, "%");
-        fmt_pct(c, sizeof c, h->has_mde ? h->mde : NAN, 0, "%");
+        render_fmt_pct(a, sizeof a, h->power_reached, 0, "%");
+        render_fmt_pct(b, sizeof b, mde, 0, "%");
+        render_fmt_pct(c, sizeof c, h->has_mde ? h->mde : NAN, 0, "%");
         if (isfinite(mde))
             doc_add(d, B_WARN, 1,
                     "Underpowered: %s power to detect the experiment's minimum effect of %s; "
@@ -588,7 +616,7 @@ static void build_warnings(doc_t *d)
     }
     static const char *const w_srm[] = {"ratio mismatch", "srm", NULL};
     static const char *const w_imp[] = {"impression rate", NULL};
-    static const char *const w_small[] = {"small segment", "too small", "minimum size", NULL};
+    static const char *const w_small[] = {"segment", NULL};
     static const char *const w_power[] = {"power", NULL};
     for (size_t i = 0; h && i < h->n_warnings; i++) {
         const char *w = h->warnings[i];
@@ -604,9 +632,9 @@ static void build_warnings(doc_t *d)
         any = 1;
     }
     if (!any && h) {
-        fmt_p(a, sizeof a, h->srm && h->srm->has_p_value ? h->srm->p_value : NAN);
-        fmt_pct(b, sizeof b, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
-        fmt_pct(c, sizeof c, h->has_power_reached ? h->power_reached : NAN, 0, "%");
+        render_fmt_p(a, sizeof a, h->srm && h->srm->has_p_value ? h->srm->p_value : NAN);
+        render_fmt_pct(b, sizeof b, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
+        render_fmt_pct(c, sizeof c, h->has_power_reached ? h->power_reached : NAN, 0, "%");
         doc_add(d, B_NOTE, 0,
                 "Health: no warnings (sample ratio test p = %s, impression rate %s, power %s).", a,
                 b, c);
@@ -619,16 +647,16 @@ static void build_title(doc_t *d)
     const Lift__Provenance *p = r->provenance;
     const Lift__Experiment *e = p ? p->experiment : NULL;
     if (e && e->name && *e->name)
-        doc_add(d, B_TITLE, 0, "Lift report: %s (%s)", experiment_key(r), e->name);
+        doc_add(d, B_TITLE, 0, "Lift report: %s (%s)", render_experiment_key(r), e->name);
     else
-        doc_add(d, B_TITLE, 0, "Lift report: %s", experiment_key(r));
+        doc_add(d, B_TITLE, 0, "Lift report: %s", render_experiment_key(r));
     char from[32], to[32], gen[32], cap[160] = "";
     fmt_time(from, sizeof from, p && p->has_from_ms, p ? p->from_ms : 0);
     fmt_time(to, sizeof to, p && p->has_to_ms, p ? p->to_ms : 0);
     fmt_time(gen, sizeof gen, p && p->has_generated_ms, p ? p->generated_ms : 0);
     if (p && p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0) {
         char m[64];
-        fmt_money(m, sizeof m, p->revenue_cap, d->cur, 0);
+        render_fmt_money(m, sizeof m, p->revenue_cap, d->cur, 0);
         if (p->has_revenue_cap_percentile && isfinite(p->revenue_cap_percentile))
             snprintf(cap, sizeof cap, "; revenue capped at %s (p%g)", m,
                      p->revenue_cap_percentile);
@@ -636,8 +664,10 @@ static void build_title(doc_t *d)
             snprintf(cap, sizeof cap, "; revenue capped at %s", m);
     }
     int seq = p && p->has_sequential && p->sequential;
+    char lvl[16];
+    ci_level(lvl, sizeof lvl, r);
     doc_add(d, B_SUB, 0, "Window %s to %s UTC; generated %s UTC; %s intervals%s; CUPED %s%s.",
-            from, to, gen, d->ci, seq ? " always-valid (sequential)" : "",
+            from, to, gen, lvl, seq ? ", always-valid (sequential)" : "",
             p && p->has_cuped && p->cuped ? "on" : "off", cap);
 }
 
@@ -662,9 +692,11 @@ static void build_headline(doc_t *d)
         if (*totci) snprintf(ci1, sizeof ci1, " (%s %s)", d->ci, totci);
         if (*perci) snprintf(ci2, sizeof ci2, " (%s %s)", d->ci, perci);
         if (*liftci) snprintf(ci3, sizeof ci3, " (%s %s)", d->ci, liftci);
+        char pp[48];
+        p_phrase(pp, sizeof pp, c->revenue_diff);
         if (asprintf(&b->text, "%s: incremental revenue %s%s", arm, tot, ci1) < 0 ||
-            asprintf(&b->text2, "%s per exposed customer%s, lift %s%s, p = %s", per, ci2, lift,
-                     ci3, p) < 0) {
+            asprintf(&b->text2, "%s per exposed customer%s; lift %s%s; %s", per, ci2, lift, ci3,
+                     pp) < 0) {
             d->oom = 1;
             return;
         }
@@ -673,7 +705,7 @@ static void build_headline(doc_t *d)
     if (r->n_comparisons && seq)
         doc_add(d, B_NOTE, 0,
                 "Intervals are always-valid (sequential): reading them every week does not "
-                "inflate false positives.");
+                "raise the false-positive rate.");
 }
 
 static void build_arms(doc_t *d)
@@ -690,17 +722,19 @@ static void build_arms(doc_t *d)
                                       sizeof name);
         char lab[96];
         snprintf(lab, sizeof lab, "%s%s", label,
-                 a->has_arm_index && a->arm_index == 0 ? " (holdout)" : "");
-        fmt_count(c[0], sizeof c[0], a->exposed);
-        fmt_count(c[1], sizeof c[1], a->impressed_customers);
-        fmt_count(c[2], sizeof c[2], a->clicks);
-        fmt_count(c[3], sizeof c[3], a->converted_customers);
+                 a->has_arm_index && a->arm_index == 0 && !strcasestr(label, "holdout")
+                     ? " (holdout)"
+                     : "");
+        render_fmt_count(c[0], sizeof c[0], a->exposed);
+        render_fmt_count(c[1], sizeof c[1], a->impressed_customers);
+        render_fmt_count(c[2], sizeof c[2], a->clicks);
+        render_fmt_count(c[3], sizeof c[3], a->converted_customers);
         if (a->has_revenue_minor)
-            fmt_money(c[4], sizeof c[4], (double)a->revenue_minor, NULL, 0);
+            render_fmt_money(c[4], sizeof c[4], (double)a->revenue_minor, NULL, 0);
         else
             doc_ne(d, c[4], sizeof c[4], "revenue not reported");
         if (a->has_revenue_per_customer && isfinite(a->revenue_per_customer))
-            fmt_money(c[5], sizeof c[5], a->revenue_per_customer, NULL, 0);
+            render_fmt_money(c[5], sizeof c[5], a->revenue_per_customer, NULL, 0);
         else
             doc_ne(d, c[5], sizeof c[5], "no exposed customers");
         cell_est(d, c[6], sizeof c[6], a->conversion_rate, U_FRAC, 0, 0);
@@ -737,7 +771,7 @@ static void build_comparisons(doc_t *d)
         const char *arm = cmp_label(r, c, name, sizeof name);
         char hold[32];
         doc_add(d, B_H3, 0, "%s vs %s (difference)", arm, arm_label(r, 0, hold, sizeof hold));
-        static const char *const hdr[] = {"metric", "estimate", "interval", "p", "p adj."};
+        const char *const hdr[] = {"metric", "estimate", d->ci, "p", "p adj."};
         tab_t *t = tab_new(d, 5, hdr, "lrrrr", "s....");
         for (size_t m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
             const Lift__Estimate *e = *(Lift__Estimate *const *)((const char *)c + metrics[m].off);
@@ -754,13 +788,10 @@ static void build_comparisons(doc_t *d)
         if (c->has_cuped && c->cuped) {
             char vr[32] = "";
             if (c->has_variance_reduction && isfinite(c->variance_reduction))
-                fmt_pct(vr, sizeof vr, c->variance_reduction, 0, "%");
+                render_fmt_pct(vr, sizeof vr, c->variance_reduction, 0, "%");
             doc_add(d, B_NOTE, 0,
-                    "CUPED (pre-exposure revenue) applied to revenue and lift%s%s%s. Interval "
-                    "column: %s.",
-                    *vr ? ": variance reduced by " : "", vr, "", d->ci);
-        } else {
-            doc_add(d, B_NOTE, 0, "Interval column: %s.", d->ci);
+                    "CUPED (pre-exposure revenue) applied to revenue and lift%s%s.",
+                    *vr ? ": variance reduced by " : "", vr);
         }
     }
 }
@@ -779,19 +810,19 @@ static void build_funnel(doc_t *d)
         char name[32], v[4][96];
         const char *arm = cmp_label(r, c, name, sizeof name);
         if (fu && fu->has_impression_rate && isfinite(fu->impression_rate))
-            fmt_pct(v[0], sizeof v[0], fu->impression_rate, 0, "%");
+            render_fmt_pct(v[0], sizeof v[0], fu->impression_rate, 0, "%");
         else
             doc_ne(d, v[0], sizeof v[0], "no exposed customers in the arm");
         if (fu && fu->has_click_through && isfinite(fu->click_through))
-            fmt_pct(v[1], sizeof v[1], fu->click_through, 0, "%");
+            render_fmt_pct(v[1], sizeof v[1], fu->click_through, 0, "%");
         else
             doc_ne(d, v[1], sizeof v[1], "no impressions in the arm");
         if (fu && fu->has_conversion_per_impression && isfinite(fu->conversion_per_impression))
-            fmt_pct(v[2], sizeof v[2], fu->conversion_per_impression, 0, "%");
+            render_fmt_pct(v[2], sizeof v[2], fu->conversion_per_impression, 0, "%");
         else
             doc_ne(d, v[2], sizeof v[2], "no impressions in the arm");
         if (fu && fu->has_revenue_per_attempt && isfinite(fu->revenue_per_attempt))
-            fmt_money(v[3], sizeof v[3], fu->revenue_per_attempt, d->cur, 0);
+            render_fmt_money(v[3], sizeof v[3], fu->revenue_per_attempt, d->cur, 0);
         else
             doc_ne(d, v[3], sizeof v[3], "no impressions in the arm");
         const char *cells[] = {arm, v[0], v[1], v[2], v[3]};
@@ -819,17 +850,17 @@ static void build_segments(doc_t *d)
             return;
         }
         doc_add(d, B_H3, 0, "By %s", dimension_name(dims[k]));
-        static const char *const hdr[] = {"level", "arm", "exposed T / H", "per exposed",
-                                          "interval", "incremental", "p adj."};
+        const char *const hdr[] = {"level", "arm", "exposed T/H", "per exposed", d->ci,
+                                   "incremental", "p adj."};
         tab_t *t = tab_new(d, 7, hdr, "llrrrrr", "ss.....");
         for (size_t i = 0; i < n; i++) {
             const Lift__Segment *s = rows[i].seg;
             const Lift__Comparison *c = rows[i].cmp;
             char name[32], ex[80], t1[32], t2[32], v[96], ci[200], tot[96], pa[32];
             int ai = c->has_arm_index ? c->arm_index : -1;
-            fmt_count(t1, sizeof t1, ai >= 0 && (size_t)ai < s->n_exposed ? s->exposed[ai] : 0);
-            fmt_count(t2, sizeof t2, s->n_exposed ? s->exposed[0] : 0);
-            snprintf(ex, sizeof ex, "%s / %s", t1, t2);
+            render_fmt_count(t1, sizeof t1, ai >= 0 && (size_t)ai < s->n_exposed ? s->exposed[ai] : 0);
+            render_fmt_count(t2, sizeof t2, s->n_exposed ? s->exposed[0] : 0);
+            snprintf(ex, sizeof ex, "%s/%s", t1, t2);
             cell_est(d, v, sizeof v, c->revenue_diff, U_MONEY, 0, 0);
             cell_ci(d, ci, sizeof ci, c->revenue_diff, U_MONEY);
             cell_est(d, tot, sizeof tot, c->incremental_total, U_MONEY, 0, 0);
@@ -841,7 +872,7 @@ static void build_segments(doc_t *d)
         free(rows);
     }
     doc_add(d, B_NOTE, 0,
-            "T / H = exposed customers in the treatment arm / holdout. Per exposed = revenue "
+            "T/H = exposed customers in the treatment arm / holdout. Per exposed = revenue "
             "difference per exposed customer (%s), with its %s; incremental = difference x "
             "treated customers in the segment; p adj. = Benjamini-Hochberg across the report.",
             *d->cur ? d->cur : "minor units", d->ci);
@@ -853,13 +884,12 @@ static void build_weekly(doc_t *d)
     if (r->n_weekly == 0) return;
     doc_add(d, B_H2, 0, "Cumulative by week");
     doc_add(d, B_CHART, CHART_WEEKLY, NULL);
-    static const char *const hdr[] = {"week", "exposed", "arm", "lift", "interval",
-                                      "incremental", "interval"};
+    const char *const hdr[] = {"week", "exposed", "arm", "lift", d->ci, "incremental", d->ci};
     tab_t *t = tab_new(d, 7, hdr, "lrlrrrr", "..s....");
     for (size_t i = 0; i < r->n_weekly; i++) {
         const Lift__WeekPoint *w = r->weekly[i];
         char ex[32];
-        fmt_count(ex, sizeof ex, w->exposed);
+        render_fmt_count(ex, sizeof ex, w->exposed);
         for (size_t j = 0; j < w->n_comparisons; j++) {
             const Lift__Comparison *c = w->comparisons[j];
             char name[32], l[96], lci[200], tot[96], tci[200];
@@ -883,11 +913,11 @@ static void retention_cell(doc_t *d, char *b, size_t n, const Lift__RetentionPoi
         return;
     }
     char s[32], lo[32], hi[32], risk[32];
-    fmt_pct(s, sizeof s, p->survival, 0, "%");
-    fmt_count(risk, sizeof risk, p->at_risk);
+    render_fmt_pct(s, sizeof s, p->survival, 0, "%");
+    render_fmt_count(risk, sizeof risk, p->at_risk);
     if (p->has_ci_low && p->has_ci_high && isfinite(p->ci_low) && isfinite(p->ci_high)) {
-        fmt_pct(lo, sizeof lo, p->ci_low, 0, "");
-        fmt_pct(hi, sizeof hi, p->ci_high, 0, "%");
+        render_fmt_pct(lo, sizeof lo, p->ci_low, 0, "");
+        render_fmt_pct(hi, sizeof hi, p->ci_high, 0, "%");
         snprintf(b, n, "%s (%s … %s), n=%s", s, lo, hi, risk);
     } else {
         snprintf(b, n, "%s, n=%s", s, risk);
@@ -937,7 +967,7 @@ static void build_nps(doc_t *d)
         any |= r->arms[i]->nps_before || r->arms[i]->nps_after || r->arms[i]->nps_change;
     if (!any) return;
     doc_add(d, B_H2, 0, "NPS before and after exposure");
-    static const char *const hdr[] = {"arm", "before", "after", "change", "interval", "p"};
+    const char *const hdr[] = {"arm", "before", "after", "change", d->ci, "p"};
     tab_t *t = tab_new(d, 6, hdr, "lrrrrr", "s.....");
     for (size_t i = 0; i < r->n_arms; i++) {
         const Lift__ArmSummary *a = r->arms[i];
@@ -976,14 +1006,14 @@ static void build_provenance(doc_t *d)
         const char *cells_[] = {label, v};                                                         \
         tab_row(d, t, 0, cells_);                                                                  \
     } while (0)
-    snprintf(v, sizeof v, "%s", experiment_key(r));
+    snprintf(v, sizeof v, "%s", render_experiment_key(r));
     ROW("experiment");
     if (e) {
         snprintf(v, sizeof v, "%s", e->checksum && *e->checksum ? e->checksum : "-");
         ROW("definition checksum");
         snprintf(v, sizeof v, "%s", e->has_status ? lift_status_name(e->status) : "-");
         ROW("status");
-        snprintf(v, sizeof v, "%s", e->seed && *e->seed ? e->seed : experiment_key(r));
+        snprintf(v, sizeof v, "%s", e->seed && *e->seed ? e->seed : render_experiment_key(r));
         ROW("seed");
         size_t k = 0;
         v[0] = '\0';
@@ -1004,8 +1034,8 @@ static void build_provenance(doc_t *d)
     fmt_time(a, sizeof a, p->has_generated_ms, p->generated_ms);
     snprintf(v, sizeof v, "%s UTC", a);
     ROW("generated");
-    fmt_count(a, sizeof a, p->exposures_read);
-    fmt_count(b, sizeof b, p->events_read);
+    render_fmt_count(a, sizeof a, p->exposures_read);
+    render_fmt_count(b, sizeof b, p->events_read);
     snprintf(v, sizeof v, "%s exposures, %s events", a, b);
     ROW("read");
     snprintf(v, sizeof v, "alpha %g, sequential %s (n* %g), CUPED %s", alpha_of(r),
@@ -1013,7 +1043,7 @@ static void build_provenance(doc_t *d)
              p->has_cuped && p->cuped ? "on" : "off");
     ROW("analysis");
     if (p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0) {
-        fmt_money(a, sizeof a, p->revenue_cap, d->cur, 0);
+        render_fmt_money(a, sizeof a, p->revenue_cap, d->cur, 0);
         snprintf(v, sizeof v, "%s (percentile %g)", a,
                  p->has_revenue_cap_percentile ? p->revenue_cap_percentile : 0.0);
     } else {
@@ -1078,7 +1108,7 @@ static int build_doc(doc_t *d, const Lift__Report *r)
 #define ANSI_OFF "\033[0m"
 
 /* Display width: code points (every character Lift prints is one column wide). */
-static size_t u8len(const char *s)
+size_t render_u8len(const char *s)
 {
     size_t n = 0;
     for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
@@ -1107,7 +1137,7 @@ static void put_rep(FILE *f, const char *s, size_t n)
 /* s in exactly w columns: padded, or cut with "…" when longer. */
 static void put_cell(FILE *f, const char *s, size_t w, int right, int last)
 {
-    size_t len = u8len(s);
+    size_t len = render_u8len(s);
     if (len > w) {
         fwrite(s, 1, u8prefix(s, w ? w - 1 : 0), f);
         if (w) fputs("…", f);
@@ -1123,7 +1153,7 @@ static void put_cell(FILE *f, const char *s, size_t w, int right, int last)
 static void wrap(FILE *f, const char *text, size_t width, const char *first, size_t hang,
                  const char *on, const char *off)
 {
-    size_t col = u8len(first);
+    size_t col = render_u8len(first);
     fputs(on, f);
     fputs(first, f);
     const char *p = text;
@@ -1137,7 +1167,7 @@ static void wrap(FILE *f, const char *text, size_t width, const char *first, siz
         size_t wl = (size_t)(e - p) < sizeof word - 1 ? (size_t)(e - p) : sizeof word - 1;
         memcpy(word, p, wl);
         word[wl] = '\0';
-        size_t ww = u8len(word);
+        size_t ww = render_u8len(word);
         if (!line_empty && col + 1 + ww > width) {
             fputs(off, f);
             fputc('\n', f);
@@ -1163,9 +1193,9 @@ static void tab_print_text(FILE *f, const tab_t *t, int color, size_t width)
 {
     size_t w[TAB_COLS], indent = 2, gap = 2;
     for (int c = 0; c < t->ncols; c++) {
-        w[c] = u8len(t->hdr[c]);
+        w[c] = render_u8len(t->hdr[c]);
         for (size_t r = 0; r < t->nrows; r++) {
-            size_t l = u8len(t->cells[r * (size_t)t->ncols + (size_t)c]);
+            size_t l = render_u8len(t->cells[r * (size_t)t->ncols + (size_t)c]);
             if (l > w[c]) w[c] = l;
         }
     }
@@ -1763,11 +1793,11 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
         if (e == NULL) continue;
         int ok = est_ok(e);
         char v[5][40];
-        fmt_exact(v[0], sizeof v[0], ok ? e->estimate : NAN);
-        fmt_exact(v[1], sizeof v[1], ok && e->has_ci_low ? e->ci_low : NAN);
-        fmt_exact(v[2], sizeof v[2], ok && e->has_ci_high ? e->ci_high : NAN);
-        fmt_exact(v[3], sizeof v[3], ok && e->has_p_value ? e->p_value : NAN);
-        fmt_exact(v[4], sizeof v[4], ok && e->has_p_adjusted ? e->p_adjusted : NAN);
+        render_fmt_exact(v[0], sizeof v[0], ok ? e->estimate : NAN);
+        render_fmt_exact(v[1], sizeof v[1], ok && e->has_ci_low ? e->ci_low : NAN);
+        render_fmt_exact(v[2], sizeof v[2], ok && e->has_ci_high ? e->ci_high : NAN);
+        render_fmt_exact(v[3], sizeof v[3], ok && e->has_p_value ? e->p_value : NAN);
+        render_fmt_exact(v[4], sizeof v[4], ok && e->has_p_adjusted ? e->p_adjusted : NAN);
         if (key) {
             csv_field(f, key);
             fputc(',', f);
@@ -1956,7 +1986,16 @@ static void svg_forest(FILE *f, doc_t *d)
         html_esc(f, arm);
         fputs("</title>", f);
         fprintf(f, "<text x=\"20\" y=\"%.1f\" class=\"label\">", cy + 4);
-        html_esc(f, rows[i].label);
+        /* The label column is ~280 px (about 40 characters): cut long levels, keep the arm. */
+        size_t room = render_u8len(arm) + 3 < 40 ? 40 - render_u8len(arm) - 3 : 8;
+        if (render_u8len(rows[i].label) > room) {
+            char cut[256];
+            snprintf(cut, sizeof cut, "%.*s…", (int)u8prefix(rows[i].label, room - 1),
+                     rows[i].label);
+            html_esc(f, cut);
+        } else {
+            html_esc(f, rows[i].label);
+        }
         fprintf(f, "<tspan class=\"arm\" fill=\"%s\"> · ", arm_color(ai));
         html_esc(f, arm);
         fputs("</tspan></text>", f);
@@ -1978,7 +2017,7 @@ static void svg_forest(FILE *f, doc_t *d)
             else
                 fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
                         xe - 4.5, cy - 4.5, arm_color(ai));
-            fmt_money(v, sizeof v, e->estimate, NULL, 0);
+            render_fmt_money(v, sizeof v, e->estimate, NULL, 0);
             cell_ci(d, ci, sizeof ci, e, U_MONEY);
             fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value\">%s", (int)x1 + 20, cy + 4, v);
             if (*ci) {
@@ -2031,7 +2070,7 @@ static void svg_weekly(FILE *f, doc_t *d)
 #define WY(v) (B - ((v) - lo) / (hi - lo) * (B - T))
     for (double t = lo; t <= hi + step / 2; t += step) {
         char lab[32];
-        fmt_pct(lab, sizeof lab, t, t > 0, "%");
+        render_fmt_pct(lab, sizeof lab, t, t > 0, "%");
         fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"grid\"/>\n", L,
                 WY(t), R, WY(t));
         fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%s</text>\n",
@@ -2107,7 +2146,7 @@ static void svg_weekly(FILE *f, doc_t *d)
             fputs("\"/>\n", f);
             for (size_t q = 0; q < m; q++) {
                 char v[48], ci[200];
-                fmt_pct(v, sizeof v, pts[q]->estimate, 1, "%");
+                render_fmt_pct(v, sizeof v, pts[q]->estimate, 1, "%");
                 cell_ci(d, ci, sizeof ci, pts[q], U_FRAC);
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", WX(idx[q]),
                         WY(pts[q]->estimate), col);
@@ -2152,15 +2191,18 @@ static void svg_funnel(FILE *f, doc_t *d)
         char name[32];
         fprintf(f, "<text x=\"8\" y=\"%.0f\" class=\"group\">", y + 18);
         html_esc(f, arm_label(r, ai, name, sizeof name));
-        fprintf(f, "%s</text>\n", ai == 0 ? " (holdout)" : "");
+        fprintf(f, "%s</text>\n",
+                ai == 0 && !strcasestr(arm_label(r, ai, name, sizeof name), "holdout")
+                    ? " (holdout)"
+                    : "");
         y += ghead;
         uint64_t v[4] = {a->exposed, a->impressed_customers, a->clicks, a->converted_customers};
         for (int s = 0; s < 4; s++) {
             double share = a->exposed ? (double)v[s] / (double)a->exposed : 0;
             double w = (x1 - x0) * (share > 1 ? 1 : share);
             char cnt[32], pct[32];
-            fmt_count(cnt, sizeof cnt, v[s]);
-            fmt_pct(pct, sizeof pct, a->exposed ? share : NAN, 0, "%");
+            render_fmt_count(cnt, sizeof cnt, v[s]);
+            render_fmt_pct(pct, sizeof pct, a->exposed ? share : NAN, 0, "%");
             fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">%s</text>",
                     x0 - 10, y + bh - 4, steps[s]);
             fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" class=\"track\"/>",
@@ -2219,7 +2261,8 @@ static const char *const html_css =
     "svg .band{fill:#f5f7fa}svg .track{fill:#eef1f5}\n"
     "footer.provenance{margin-top:32px;padding-top:8px;border-top:2px solid var(--line);"
     "color:var(--muted);font-size:13px}\n"
-    "footer.provenance table{font-size:13px}\n";
+    "footer.provenance table{font-size:13px}footer.provenance h2{border:0;margin-top:4px;"
+    "font-size:16px}\n";
 
 int render_html_begin(FILE *f, const char *title)
 {
@@ -2356,7 +2399,7 @@ int render_html_section(const Lift__Report *r, FILE *f)
 int render_html(const Lift__Report *r, FILE *f)
 {
     char title[160];
-    snprintf(title, sizeof title, "Lift report: %s", experiment_key(r));
+    snprintf(title, sizeof title, "Lift report: %s", render_experiment_key(r));
     if (render_html_begin(f, title) != 0 || render_html_section(r, f) != 0) return -1;
     return render_html_end(f);
 }

@@ -57,4 +57,16 @@ int render_html_begin(FILE *f, const char *title);
 int render_html_section(const Lift__Report *r, FILE *f);
 int render_html_end(FILE *f);
 
+
+/* Formatting helpers shared with cmd_report.c and the tests: money in minor units as
+ * "USD 12,345.67", percentages, p-values ("<0.001"), counts with separators, exact decimals;
+ * the display width of UTF-8 text; the report's experiment key. All write at most n bytes. */
+void render_fmt_money(char *b, size_t n, double minor, const char *cur, int plus);
+void render_fmt_pct(char *b, size_t n, double frac, int plus, const char *suffix);
+void render_fmt_count(char *b, size_t n, uint64_t v);
+void render_fmt_exact(char *b, size_t n, double v);
+void render_fmt_p(char *b, size_t n, double p);
+size_t render_u8len(const char *s);
+const char *render_experiment_key(const Lift__Report *r);
+
 #endif

@@ -1,0 +1,852 @@
+/* Unit suite of src/report.{h,c} and the store's read side on a real SQLite store in a temporary
+ * directory, no server: per-arm numbers against an independent SQL recomputation over the same
+ * file, the revenue estimates against stats/ on per-customer values computed here, segments,
+ * the window, degenerate experiments (no NaN anywhere), request validation. */
+#include <check.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lift/lift.h"
+#include "lift/stats.h"
+#include "registry.h"
+#include "report.h"
+#include "store.h"
+#include "testutil.h"
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define START_MS 1719792000000LL /* 2024-07-01T00:00:00Z, a Monday */
+#define NOW_MS (START_MS + 30 * DAY_MS)
+#define TO_MS (START_MS + 21 * DAY_MS)
+#define NC 400 /* exposed customers in the main fixture */
+
+static char DIR_[256];
+static store_t *S;
+static registry_t *R;
+static store_reader_t *RD;
+static sqlite3 *DB; /* independent connection for the recomputation */
+static long EVN;    /* event id counter */
+
+/* ---- fixture ------------------------------------------------------------------------------ */
+
+static void setup(void)
+{
+    char err[256] = "";
+    lift_stats_init();
+    tu_tempdir(DIR_, sizeof DIR_);
+    S = store_open(DIR_, err, sizeof err);
+    ck_assert_msg(S != NULL, "store_open: %s", err);
+    R = registry_new(S, err, sizeof err);
+    ck_assert_msg(R != NULL, "registry_new: %s", err);
+    RD = store_reader_open(DIR_, err, sizeof err);
+    ck_assert_msg(RD != NULL, "store_reader_open: %s", err);
+    char path[512];
+    snprintf(path, sizeof path, "%s/lift.db", DIR_);
+    ck_assert_int_eq(sqlite3_open_v2(path, &DB, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    EVN = 0;
+}
+
+static void teardown(void)
+{
+    sqlite3_close(DB);
+    DB = NULL;
+    store_reader_destroy(&RD);
+    registry_destroy(&R);
+    store_destroy(&S);
+    tu_rmtree(DIR_);
+}
+
+static void begin(void)
+{
+    char err[256] = "";
+    ck_assert_msg(store_begin(S, err, sizeof err) == 0, "store_begin: %s", err);
+}
+
+static void commit(void)
+{
+    char err[256] = "";
+    ck_assert_msg(store_commit(S, err, sizeof err) == 0, "store_commit: %s", err);
+}
+
+/* Create and start `key` with n_arms equal-weight arms, start_ms = START_MS. */
+static const registry_entry_t *experiment(const char *key, int n_arms)
+{
+    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
+    Lift__Arm arms[3] = {LIFT__ARM__INIT, LIFT__ARM__INIT, LIFT__ARM__INIT};
+    Lift__Arm *ap[3] = {&arms[0], &arms[1], &arms[2]};
+    static const char *names[3] = {"holdout", "offer", "offer-2"};
+    for (int i = 0; i < n_arms; i++) {
+        arms[i].name = (char *)names[i];
+        arms[i].has_weight = 1;
+        arms[i].weight = 1.0 / n_arms;
+    }
+    x.key = (char *)key;
+    x.n_arms = (size_t)n_arms;
+    x.arms = ap;
+    x.has_start_ms = 1;
+    x.start_ms = START_MS;
+    const registry_entry_t *e = NULL;
+    int created = 0;
+    status_t st;
+    begin();
+    ck_assert_msg(registry_create(R, &x, START_MS - DAY_MS, &e, &created, &st) == 0, "%s",
+                  st.message);
+    ck_assert_msg(registry_change(R, key, LIFT__ACTION__ACTION_START, 0, 0, START_MS - DAY_MS, &e,
+                                  &st) == 0,
+                  "%s", st.message);
+    commit();
+    return e;
+}
+
+static void expose(int64_t id, const char *cust, int arm, int trigger, int stage, int channel,
+                   int64_t t0)
+{
+    store_exposure_t e = {id, cust, strlen(cust), arm, trigger, stage, channel, t0, t0 + 1000};
+    ck_assert_msg(store_exposure_insert(S, &e) == 0, "exposure: %s", store_errmsg(S));
+}
+
+static void event(const char *cust, int type, int64_t ts, int64_t xid, int arm, int64_t amount,
+                  int nps)
+{
+    char eid[32];
+    snprintf(eid, sizeof eid, "ev-%ld", ++EVN);
+    store_event_t e = {0};
+    e.h = (uint64_t)EVN;
+    e.event_id = eid;
+    e.customer_id = cust;
+    e.type = type;
+    e.ts_ms = ts;
+    e.experiment_id = xid;
+    e.arm = arm;
+    e.has_amount = amount != 0;
+    e.amount_minor = amount;
+    e.nps = nps;
+    e.received_ms = ts;
+    int64_t rid;
+    ck_assert_msg(store_event_insert(S, &e, &rid) == 0, "event: %s", store_errmsg(S));
+}
+
+static uint64_t rs = 12345;
+static unsigned rnd(unsigned n)
+{
+    rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((rs >> 33) % n);
+}
+
+/* NC customers over two weeks, alternating arms; trigger with 2 levels of 100 per arm, channel
+ * with 5 levels of 40 per arm (too small); revenue before, inside and after the window. */
+static const registry_entry_t *main_fixture(void)
+{
+    const registry_entry_t *e = experiment("rep-main", 2);
+    int64_t id = e->id;
+    rs = 12345;
+    begin();
+    for (int i = 0; i < NC; i++) {
+        char c[32];
+        snprintf(c, sizeof c, "cust-%04d", i);
+        int arm = i % 2;
+        int64_t t0 = START_MS + (int64_t)i * (14 * DAY_MS / NC) + 7;
+        expose(id, c, arm, 1 + (i / 2) % 2, 1 + (i / 4) % 3, 1 + i % 5, t0);
+        if (rnd(10) < 3) /* pre-period: CUPED covariate */
+            event(c, 3, t0 - 3 * DAY_MS, 0, 0, 1000 + rnd(3000), -1);
+        if (rnd(10) < 2) /* before the lookback: ignored */
+            event(c, 3, t0 - 45 * DAY_MS, 0, 0, 9999, -1);
+        if (rnd(100) < (arm ? 35u : 25u))
+            event(c, 3, t0 + rnd(10) * DAY_MS + 5, 0, 0, 2000 + rnd(5000) + (arm ? 800 : 0), -1);
+        if (rnd(10) < 1)
+            event(c, 3, t0 + 2 * DAY_MS, 0, 0, 1500, -1);
+        if (rnd(20) < 1)
+            event(c, 4, t0 + 12 * DAY_MS, 0, 0, 500, -1);
+        if (arm) {
+            int64_t d = (int64_t)rnd(4) * (int64_t)rnd(3) * 3600 * 1000 * 20;
+            event(c, 1, t0 + d, id, arm, 0, -1);
+            if (rnd(10) < 5)
+                event(c, 1, t0 + d + 3600000, id, arm, 0, -1);
+            if (rnd(10) < 3)
+                event(c, 2, t0 + d + 60000, id, arm, 0, -1);
+        }
+        if (rnd(10) < 2) /* another experiment's offer: not counted */
+            event(c, 1, t0 + DAY_MS, id + 100, 1, 0, -1);
+        if (rnd(100) < 15)
+            event(c, 5, t0 + rnd(60) * DAY_MS + 1, 0, 0, 0, -1);
+        if (rnd(10) < 3)
+            event(c, 6, t0 - 2 * DAY_MS, 0, 0, 0, (int)rnd(11));
+        if (rnd(10) < 3)
+            event(c, 6, t0 + DAY_MS, 0, 0, 0, (int)rnd(11));
+        if (rnd(10) < 1) /* after the window: ignored */
+            event(c, 3, TO_MS + 3600000, 0, 0, 5000, -1);
+    }
+    for (int i = 0; i < 50; i++) { /* never exposed */
+        char c[32];
+        snprintf(c, sizeof c, "other-%d", i);
+        event(c, 3, START_MS + i * DAY_MS / 5, 0, 0, 3000, -1);
+    }
+    commit();
+    return e;
+}
+
+static Lift__Report *build_ok(const registry_entry_t *e, const Lift__ReportRequest *req)
+{
+    Lift__Report *r = NULL;
+    status_t st;
+    int rc = report_build(RD, e->def, e->id, req, "EUR", NOW_MS, &r, &st);
+    ck_assert_msg(rc == 0, "report_build: [%s] %s", st.field, st.message);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+/* Exact request: no CUPED, fixed horizon, no cap, window [START, TO). */
+static void exact_req(Lift__ReportRequest *q)
+{
+    Lift__ReportRequest init = LIFT__REPORT_REQUEST__INIT;
+    *q = init;
+    q->has_cuped = q->has_sequential = q->has_revenue_cap_percentile = q->has_to_ms = 1;
+    q->cuped = 0;
+    q->sequential = 0;
+    q->revenue_cap_percentile = 100;
+    q->to_ms = TO_MS;
+}
+
+/* ---- independent recomputation ------------------------------------------------------------ */
+
+/* One number per arm: SELECT <what> over (exposure in window) x (its events in [t0, to)) AND
+ * <cond>. */
+static int64_t sql_arm(int64_t id, int arm, const char *what, const char *cond)
+{
+    char sql[1024];
+    sqlite3_stmt *q = NULL;
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM exposures x JOIN events e ON e.customer_id = x.customer_id "
+             "WHERE x.experiment_id = ?1 AND x.trigger_ms >= ?2 AND x.trigger_ms < ?3 AND "
+             "x.arm = ?4 AND e.ts_ms >= x.trigger_ms AND e.ts_ms < ?3 AND (%s)",
+             what, cond);
+    ck_assert_msg(sqlite3_prepare_v2(DB, sql, -1, &q, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(DB));
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, START_MS);
+    sqlite3_bind_int64(q, 3, TO_MS);
+    sqlite3_bind_int(q, 4, arm);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+static int64_t sql_exposed(int64_t id, int arm)
+{
+    sqlite3_stmt *q = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(DB,
+                                        "SELECT count(*) FROM exposures WHERE experiment_id = ?1 "
+                                        "AND arm = ?2 AND trigger_ms >= ?3 AND trigger_ms < ?4",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int(q, 2, arm);
+    sqlite3_bind_int64(q, 3, START_MS);
+    sqlite3_bind_int64(q, 4, TO_MS);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+/* Per-customer revenue (y) and 30-day pre-period revenue (x) folded per arm, in SQL. */
+static void sql_summaries(int64_t id, lift_summary_t s[2], int64_t conv[2], int64_t n[2])
+{
+    sqlite3_stmt *q = NULL;
+    const char *sql =
+        "SELECT x.arm, "
+        " coalesce((SELECT sum(CASE e.type WHEN 3 THEN e.amount_minor ELSE -e.amount_minor END) "
+        "  FROM events e WHERE e.customer_id = x.customer_id AND e.type IN (3, 4) "
+        "  AND e.ts_ms >= x.trigger_ms AND e.ts_ms < ?3), 0), "
+        " coalesce((SELECT sum(CASE e.type WHEN 3 THEN e.amount_minor ELSE -e.amount_minor END) "
+        "  FROM events e WHERE e.customer_id = x.customer_id AND e.type IN (3, 4) "
+        "  AND e.ts_ms >= x.trigger_ms - 30 * 86400000 AND e.ts_ms < x.trigger_ms), 0), "
+        " (SELECT count(*) FROM events e WHERE e.customer_id = x.customer_id AND e.type = 3 "
+        "  AND e.ts_ms >= x.trigger_ms AND e.ts_ms < ?3) "
+        "FROM exposures x WHERE x.experiment_id = ?1 AND x.trigger_ms >= ?2 AND x.trigger_ms < ?3 "
+        "ORDER BY x.customer_id";
+    ck_assert_int_eq(sqlite3_prepare_v2(DB, sql, -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, START_MS);
+    sqlite3_bind_int64(q, 3, TO_MS);
+    lift_summary_init(&s[0]);
+    lift_summary_init(&s[1]);
+    conv[0] = conv[1] = n[0] = n[1] = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int arm = sqlite3_column_int(q, 0);
+        ck_assert(arm == 0 || arm == 1);
+        lift_summary_add_xy(&s[arm], (double)sqlite3_column_int64(q, 1),
+                            (double)sqlite3_column_int64(q, 2));
+        conv[arm] += sqlite3_column_int64(q, 3) > 0;
+        n[arm]++;
+    }
+    sqlite3_finalize(q);
+}
+
+static void near(double got, double want, const char *what)
+{
+    double tol = 1e-9 * fmax(1.0, fabs(want));
+    ck_assert_msg(fabs(got - want) <= tol, "%s: got %.15g, want %.15g", what, got, want);
+}
+
+static void est_eq(const Lift__Estimate *e, const lift_estimate_t *s, const char *what)
+{
+    ck_assert_msg(s->status == LIFT_STAT_OK, "%s: reference not estimable: %s", what, s->reason);
+    ck_assert_msg(e && e->ok, "%s: not ok: %s", what, e && e->reason ? e->reason : "(null)");
+    near(e->estimate, s->estimate, what);
+    near(e->se, s->se, what);
+    near(e->ci_low, s->ci_low, what);
+    near(e->ci_high, s->ci_high, what);
+    near(e->p_value, s->p_value, what);
+}
+
+/* Every double of the message (and its sub-messages) is finite; every Estimate says ok, and a
+ * not-ok one has a reason. Walks protobuf-c descriptors, so a new field is checked too. */
+static int walk(const ProtobufCMessage *m)
+{
+    int bad = 0;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    if (d == &lift__estimate__descriptor) {
+        const Lift__Estimate *e = (const Lift__Estimate *)m;
+        if (!e->has_ok || (!e->ok && (!e->reason || !*e->reason)))
+            bad++;
+    }
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
+            const void *arr = *(void *const *)(const void *)(base + f->offset);
+            for (size_t j = 0; j < n; j++) {
+                if (f->type == PROTOBUF_C_TYPE_DOUBLE && !isfinite(((const double *)arr)[j]))
+                    bad++;
+                if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+                    bad += walk(((ProtobufCMessage *const *)arr)[j]);
+            }
+        } else if (f->type == PROTOBUF_C_TYPE_DOUBLE) {
+            int has = f->label != PROTOBUF_C_LABEL_OPTIONAL ||
+                      *(const protobuf_c_boolean *)(const void *)(base + f->quantifier_offset);
+            if (has && !isfinite(*(const double *)(const void *)(base + f->offset)))
+                bad++;
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(const void *)(base + f->offset);
+            if (sub)
+                bad += walk(sub);
+        }
+    }
+    return bad;
+}
+
+/* No NaN, every estimate labelled, and the message packs and unpacks. */
+static void sane(const Lift__Report *r)
+{
+    ck_assert_int_eq(walk(&r->base), 0);
+    size_t len = lift__report__get_packed_size(r);
+    uint8_t *buf = malloc(len ? len : 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(lift__report__pack(r, buf), len);
+    Lift__Report *u = lift__report__unpack(NULL, len, buf);
+    ck_assert_ptr_nonnull(u);
+    ck_assert_uint_eq(u->n_arms, r->n_arms);
+    lift__report__free_unpacked(u, NULL);
+    free(buf);
+}
+
+static int has_warning(const Lift__Report *r, const char *needle)
+{
+    for (size_t i = 0; i < r->health->n_warnings; i++)
+        if (strstr(r->health->warnings[i], needle))
+            return 1;
+    return 0;
+}
+
+/* ---- core ---------------------------------------------------------------------------------- */
+
+START_TEST(test_arms_equal_sql)
+{
+    const registry_entry_t *e = main_fixture();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_uint_eq(r->n_arms, 2);
+    ck_assert_int_eq(r->provenance->from_ms, START_MS);
+    ck_assert_int_eq(r->provenance->to_ms, TO_MS);
+    ck_assert_str_eq(r->provenance->hash_version, "growthbook-v2");
+    ck_assert_str_eq(r->provenance->currency, "EUR");
+    ck_assert_str_eq(r->provenance->lift_version, LIFT_VERSION);
+    ck_assert_str_eq(r->provenance->experiment->key, "rep-main");
+    ck_assert_uint_eq(r->provenance->exposures_read, NC);
+    ck_assert_double_eq(r->provenance->revenue_cap, 0);
+    int64_t id = e->id;
+    for (int a = 0; a < 2; a++) {
+        const Lift__ArmSummary *s = r->arms[a];
+        ck_assert_int_eq(s->arm_index, a);
+        ck_assert_int_eq((int64_t)s->exposed, sql_exposed(id, a));
+        ck_assert_int_eq((int64_t)s->impressions,
+                         sql_arm(id, a, "count(*)", "e.type = 1 AND e.experiment_id = ?1"));
+        ck_assert_int_eq((int64_t)s->clicks,
+                         sql_arm(id, a, "count(*)", "e.type = 2 AND e.experiment_id = ?1"));
+        ck_assert_int_eq((int64_t)s->impressed_customers,
+                         sql_arm(id, a, "count(DISTINCT x.customer_id)",
+                                 "e.type = 1 AND e.experiment_id = ?1"));
+        ck_assert_int_eq((int64_t)s->conversions, sql_arm(id, a, "count(*)", "e.type = 3"));
+        ck_assert_int_eq((int64_t)s->converted_customers,
+                         sql_arm(id, a, "count(DISTINCT x.customer_id)", "e.type = 3"));
+        ck_assert_int_eq(s->revenue_minor,
+                         sql_arm(id, a,
+                                 "coalesce(sum(CASE e.type WHEN 3 THEN e.amount_minor "
+                                 "ELSE -e.amount_minor END), 0)",
+                                 "e.type IN (3, 4)"));
+        ck_assert_int_eq(s->refunds_minor,
+                         sql_arm(id, a, "coalesce(sum(e.amount_minor), 0)", "e.type = 4"));
+        ck_assert_int_eq((int64_t)s->churned,
+                         sql_arm(id, a, "count(DISTINCT x.customer_id)",
+                                 "e.type = 5 AND e.ts_ms < x.trigger_ms + 30 * 86400000"));
+        ck_assert(s->conversion_rate->ok);
+        near(s->conversion_rate->estimate, (double)s->converted_customers / (double)s->exposed,
+             "conversion rate");
+        ck_assert(s->nps_before->has_ok && s->nps_after->has_ok && s->nps_change->has_ok);
+    }
+    /* the holdout sees no offer of this experiment; the other experiment's don't count */
+    ck_assert_uint_eq(r->arms[0]->impressions, 0);
+    ck_assert_uint_gt(r->arms[1]->impressions, 0);
+    report_free(r);
+}
+END_TEST
+
+START_TEST(test_estimates_equal_stats)
+{
+    const registry_entry_t *e = main_fixture();
+    lift_summary_t s[2];
+    int64_t conv[2], n[2];
+    sql_summaries(e->id, s, conv, n);
+    ck_assert_int_eq(n[0] + n[1], NC);
+
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Report *r = build_ok(e, &q);
+    ck_assert_uint_eq(r->n_comparisons, 1);
+    const Lift__Comparison *c = r->comparisons[0];
+    ck_assert(!c->cuped);
+    lift_estimate_t d = lift_diff_means(&s[1], &s[0], 0.05);
+    est_eq(c->revenue_diff, &d, "revenue_diff (Welch)");
+    ck_assert(!c->revenue_diff->sequential);
+    lift_estimate_t l = lift_rel_lift(&s[1], &s[0], 0.05);
+    est_eq(c->relative_lift, &l, "relative_lift");
+    lift_incremental_t inc = lift_incremental(&s[1], &s[0], 0.05, 0, 0);
+    est_eq(c->incremental_total, &inc.total, "incremental_total");
+    est_eq(c->holdout_cost, &inc.holdout_cost, "holdout_cost");
+    lift_estimate_t pd = lift_prop_diff(conv[1], n[1], conv[0], n[0], 0.05);
+    est_eq(c->conversion_diff, &pd, "conversion_diff");
+    ck_assert(c->funnel && c->funnel->has_impression_rate);
+    near(c->funnel->impression_rate,
+         (double)r->arms[1]->impressed_customers / (double)r->arms[1]->exposed, "impression rate");
+    ck_assert(!c->ctr_diff->ok); /* the holdout has no impressions */
+    ck_assert_uint_eq(c->n_retention_treated, 3);
+    ck_assert_uint_eq(c->n_retention_organic, 3);
+    ck_assert_uint_eq(c->retention_treated[0]->days, 30);
+    /* BH: adjusted p-values exist for the tests and are never below the raw ones */
+    ck_assert(c->revenue_diff->has_p_adjusted);
+    ck_assert(c->revenue_diff->p_adjusted >= c->revenue_diff->p_value - 1e-15);
+    ck_assert_double_eq(c->incremental_total->p_adjusted, c->revenue_diff->p_adjusted);
+    /* the last weekly point is the report itself */
+    ck_assert_uint_ge(r->n_weekly, 3);
+    const Lift__WeekPoint *last = r->weekly[r->n_weekly - 1];
+    ck_assert_int_eq(last->end_ms, TO_MS);
+    ck_assert_uint_eq(last->exposed, NC);
+    near(last->comparisons[0]->revenue_diff->estimate, d.estimate, "last week");
+    ck_assert_str_eq(r->weekly[0]->week, "2024-W27");
+    for (size_t i = 1; i < r->n_weekly; i++)
+        ck_assert_uint_ge(r->weekly[i]->exposed, r->weekly[i - 1]->exposed);
+    report_free(r);
+
+    /* CUPED on: lift_cuped on the same per-customer values and pre-period revenue */
+    q.has_cuped = 1;
+    q.cuped = 1;
+    r = build_ok(e, &q);
+    c = r->comparisons[0];
+    lift_cuped_t cu = lift_cuped(&s[1], &s[0], 0.05);
+    ck_assert_msg(cu.status == LIFT_STAT_OK, "%s", cu.reason);
+    ck_assert(c->cuped);
+    est_eq(c->revenue_diff, &cu.diff, "revenue_diff (CUPED)");
+    est_eq(c->relative_lift, &cu.lift, "relative_lift (CUPED)");
+    near(c->variance_reduction, cu.variance_reduction, "variance reduction");
+    near(c->incremental_total->estimate, cu.diff.estimate * (double)n[1], "CUPED total");
+    near(c->incremental_total->se, cu.diff.se * (double)n[1], "CUPED total se");
+    report_free(r);
+
+    /* sequential on: the always-valid interval around the same estimate */
+    q.has_sequential = 1;
+    q.sequential = 1;
+    r = build_ok(e, &q);
+    c = r->comparisons[0];
+    lift_estimate_t sq = lift_sequential(cu.diff.estimate, cu.diff.se, (double)NC, 0.05, 0);
+    est_eq(c->revenue_diff, &sq, "revenue_diff (CUPED, sequential)");
+    ck_assert(c->revenue_diff->sequential);
+    ck_assert(c->revenue_diff->ci_high - c->revenue_diff->ci_low >
+              cu.diff.ci_high - cu.diff.ci_low);
+    report_free(r);
+}
+END_TEST
+
+START_TEST(test_segments_sum)
+{
+    const registry_entry_t *e = main_fixture();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
+                              LIFT__DIMENSION__DIMENSION_CHANNEL, LIFT__DIMENSION__DIMENSION_DELAY,
+                              LIFT__DIMENSION__DIMENSION_TRIGGER};
+    q.segment_by = dims;
+    q.n_segment_by = 5; /* the duplicate is ignored */
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    uint64_t sum[5][2] = {{0}};
+    int levels[5] = {0};
+    int prev_dim = 0;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Segment *s = r->segments[i];
+        ck_assert_uint_eq(s->n_exposed, 2);
+        ck_assert_int_ge(s->dimension, prev_dim); /* grouped by dimension, request order */
+        prev_dim = s->dimension;
+        for (int a = 0; a < 2; a++)
+            sum[s->dimension][a] += s->exposed[a];
+        levels[s->dimension]++;
+        ck_assert_uint_eq(s->n_comparisons, 1);
+        int small = s->exposed[0] < REPORT_MIN_SEGMENT || s->exposed[1] < REPORT_MIN_SEGMENT;
+        ck_assert_int_eq(s->comparisons[0]->revenue_diff->ok, !small);
+        if (small)
+            ck_assert_ptr_nonnull(strstr(s->comparisons[0]->revenue_diff->reason, "segment"));
+        else
+            ck_assert(s->comparisons[0]->revenue_diff->has_p_adjusted);
+    }
+    for (int d = 1; d <= 4; d++)
+        for (int a = 0; a < 2; a++)
+            ck_assert_uint_eq(sum[d][a], r->arms[a]->exposed);
+    ck_assert_int_eq(levels[1], 2);
+    ck_assert_int_eq(levels[3], 5);
+    ck_assert_uint_gt(r->health->small_segments, 0);
+    /* trigger levels (100 per arm) are estimated and sorted by incremental total */
+    const Lift__Segment *t0 = r->segments[0], *t1 = r->segments[1];
+    ck_assert_int_eq(t0->dimension, LIFT__DIMENSION__DIMENSION_TRIGGER);
+    ck_assert(t0->comparisons[0]->incremental_total->ok && t1->comparisons[0]->incremental_total->ok);
+    ck_assert(t0->comparisons[0]->incremental_total->estimate >=
+              t1->comparisons[0]->incremental_total->estimate);
+    ck_assert(has_warning(r, "segment"));
+    report_free(r);
+}
+END_TEST
+
+/* Events before exposure are covariates, events at/after `to` are ignored, the exposure time is
+ * trigger_ms, and an exposure outside the window is not in the population. */
+START_TEST(test_window)
+{
+    const registry_entry_t *e = experiment("rep-window", 2);
+    int64_t t0 = START_MS + DAY_MS;
+    begin();
+    expose(e->id, "a", 0, 1, 1, 1, t0);
+    expose(e->id, "b", 1, 1, 1, 1, t0);
+    expose(e->id, "late", 1, 1, 1, 1, TO_MS + 1); /* after the window */
+    event("a", 3, t0 - 1, 0, 0, 700, -1);           /* pre-period */
+    event("a", 3, t0, 0, 0, 1000, -1);              /* at exposure: outcome */
+    event("a", 3, TO_MS - 1, 0, 0, 10, -1);         /* last ms of the window */
+    event("a", 3, TO_MS, 0, 0, 5000, -1);           /* at `to`: ignored */
+    event("b", 3, t0 - 2 * DAY_MS, 0, 0, 300, -1);  /* pre-period */
+    event("b", 4, t0 + DAY_MS, 0, 0, 200, -1);      /* refund: negative revenue */
+    event("b", 1, t0 - 1, e->id, 1, 0, -1);         /* impression before exposure: not counted */
+    event("b", 1, t0 + 2 * 3600000, e->id, 1, 0, -1);
+    event("late", 3, TO_MS + 2, 0, 0, 999, -1);
+    commit();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_DELAY;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_uint_eq(r->provenance->exposures_read, 3);
+    ck_assert_uint_eq(r->arms[0]->exposed, 1);
+    ck_assert_uint_eq(r->arms[1]->exposed, 1);
+    ck_assert_int_eq(r->arms[0]->revenue_minor, 1010);
+    ck_assert_int_eq(r->arms[1]->revenue_minor, -200);
+    ck_assert_int_eq(r->arms[1]->refunds_minor, 200);
+    ck_assert_uint_eq(r->arms[1]->impressions, 1);
+    ck_assert(!r->comparisons[0]->revenue_diff->ok); /* one customer per arm */
+    /* delay 2 h -> "1-24h"; the holdout has no impression */
+    int seen = 0;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        if (!strcmp(r->segments[i]->level, "1-24h")) {
+            ck_assert_uint_eq(r->segments[i]->exposed[1], 1);
+            seen = 1;
+        }
+        if (!strcmp(r->segments[i]->level, "no impression"))
+            ck_assert_uint_eq(r->segments[i]->exposed[0], 1);
+    }
+    ck_assert(seen);
+    report_free(r);
+
+    /* the window start moves exposures out of the population */
+    q.has_from_ms = 1;
+    q.from_ms = t0 + 1;
+    r = build_ok(e, &q);
+    ck_assert_uint_eq(r->arms[0]->exposed + r->arms[1]->exposed, 0);
+    report_free(r);
+}
+END_TEST
+
+/* ---- limits: degenerate experiments ------------------------------------------------------ */
+
+START_TEST(test_no_exposures)
+{
+    const registry_entry_t *e = experiment("rep-empty", 3);
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_DELAY};
+    q.segment_by = dims;
+    q.n_segment_by = 2;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_uint_eq(r->n_arms, 3);
+    ck_assert_uint_eq(r->n_comparisons, 2);
+    ck_assert_uint_eq(r->n_segments, 0);
+    for (size_t i = 0; i < r->n_comparisons; i++) {
+        ck_assert(!r->comparisons[i]->revenue_diff->ok);
+        ck_assert(!r->comparisons[i]->conversion_diff->ok);
+        ck_assert(!r->comparisons[i]->relative_lift->ok);
+    }
+    ck_assert(r->health->srm->skipped);
+    ck_assert(has_warning(r, "no exposed customers"));
+    ck_assert_uint_ge(r->n_weekly, 1);
+    report_free(r);
+}
+END_TEST
+
+START_TEST(test_one_arm_empty)
+{
+    const registry_entry_t *e = experiment("rep-onearm", 2);
+    begin();
+    for (int i = 0; i < 50; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "h%d", i);
+        expose(e->id, c, 0, 1, 1, 1, START_MS + i * 60000);
+        if (i % 3 == 0)
+            event(c, 3, START_MS + i * 60000 + 10, 0, 0, 100 + i, -1);
+    }
+    commit();
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_STAGE;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_uint_eq(r->arms[1]->exposed, 0);
+    ck_assert(!r->comparisons[0]->revenue_diff->ok);
+    ck_assert(!r->comparisons[0]->incremental_total->ok);
+    ck_assert(!r->health->has_impression_rate);
+    ck_assert(has_warning(r, "arm 1 (offer) has no exposed customers"));
+    report_free(r);
+}
+END_TEST
+
+START_TEST(test_no_conversions_and_zero_holdout)
+{
+    const registry_entry_t *e = experiment("rep-zero", 2);
+    begin();
+    for (int i = 0; i < 300; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "z%d", i);
+        expose(e->id, c, i % 2, 1, 1, 1, START_MS + i * 60000);
+    }
+    commit();
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_TRIGGER;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q); /* no conversions at all */
+    sane(r);
+    const Lift__Comparison *c = r->comparisons[0];
+    ck_assert(!c->revenue_diff->ok && c->revenue_diff->reason && *c->revenue_diff->reason);
+    ck_assert(!c->relative_lift->ok);
+    ck_assert(!c->conversion_diff->ok || c->conversion_diff->estimate == 0);
+    ck_assert_uint_eq(r->arms[0]->converted_customers, 0);
+    ck_assert(r->arms[0]->conversion_rate->ok); /* Wilson at 0/150 is fine */
+    ck_assert(has_warning(r, "impression rate 0% is low"));
+    ck_assert(r->health->low_impression_rate);
+    report_free(r);
+
+    /* treated customers convert, the holdout does not: a difference, no relative lift */
+    begin();
+    for (int i = 1; i < 300; i += 2) {
+        char c2[16];
+        snprintf(c2, sizeof c2, "z%d", i);
+        event(c2, 3, START_MS + i * 60000 + 5, 0, 0, 1000 + i, -1);
+    }
+    commit();
+    r = build_ok(e, &q);
+    sane(r);
+    c = r->comparisons[0];
+    ck_assert(c->revenue_diff->ok);
+    ck_assert(!c->relative_lift->ok);
+    ck_assert_ptr_nonnull(c->relative_lift->reason);
+    ck_assert(!r->health->has_power_reached);
+    report_free(r);
+}
+END_TEST
+
+/* A cap percentile that lands on 0 (few converters) is not applied, with a warning. */
+START_TEST(test_cap)
+{
+    const registry_entry_t *e = main_fixture();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    q.revenue_cap_percentile = 60; /* most customers have 0 revenue */
+    Lift__Report *r = build_ok(e, &q);
+    ck_assert_double_eq(r->provenance->revenue_cap, 0);
+    ck_assert(has_warning(r, "not applied"));
+    report_free(r);
+    q.revenue_cap_percentile = 95;
+    r = build_ok(e, &q);
+    ck_assert(r->provenance->revenue_cap > 0);
+    ck_assert(r->arms[1]->revenue_per_customer <= (double)r->arms[1]->revenue_minor / NC * 2);
+    ck_assert_double_eq(r->provenance->revenue_cap_percentile, 95);
+    sane(r);
+    report_free(r);
+}
+END_TEST
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+START_TEST(test_validation)
+{
+    const registry_entry_t *e = experiment("rep-valid", 2);
+    static const uint32_t days9[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    static const uint32_t days0[2] = {30, 0};
+    static const uint32_t days400[1] = {400};
+    Lift__Dimension baddim[2] = {LIFT__DIMENSION__DIMENSION_STAGE, (Lift__Dimension)9};
+    struct {
+        const char *field;
+        int kind;
+    } rows[] = {
+        {"report.alpha", 0},       {"report.alpha", 1},
+        {"report.to_ms", 2},       {"report.revenue_cap_percentile", 3},
+        {"report.revenue_cap_percentile", 4}, {"report.retention_days", 5},
+        {"report.retention_days[1]", 6},      {"report.retention_days[0]", 7},
+        {"report.segment_by[1]", 8},          {"report.n_star", 9},
+        {"report.cuped_lookback_days", 10},   {"report.cuped_lookback_days", 11},
+        {"report.cost_per_attempt_minor", 12}, {"report.from_ms", 13},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+        switch (rows[i].kind) {
+        case 0: q.has_alpha = 1; q.alpha = 0.7; break;
+        case 1: q.has_alpha = 1; q.alpha = 0; break;
+        case 2: q.has_from_ms = q.has_to_ms = 1; q.from_ms = START_MS; q.to_ms = START_MS; break;
+        case 3: q.has_revenue_cap_percentile = 1; q.revenue_cap_percentile = 50; break;
+        case 4: q.has_revenue_cap_percentile = 1; q.revenue_cap_percentile = 100.5; break;
+        case 5: q.retention_days = (uint32_t *)days9; q.n_retention_days = 9; break;
+        case 6: q.retention_days = (uint32_t *)days0; q.n_retention_days = 2; break;
+        case 7: q.retention_days = (uint32_t *)days400; q.n_retention_days = 1; break;
+        case 8: q.segment_by = baddim; q.n_segment_by = 2; break;
+        case 9: q.has_n_star = 1; q.n_star = 0; break;
+        case 10: q.has_cuped_lookback_days = 1; q.cuped_lookback_days = 0; break;
+        case 11: q.has_cuped_lookback_days = 1; q.cuped_lookback_days = 366; break;
+        case 12: q.has_cost_per_attempt_minor = 1; q.cost_per_attempt_minor = -1; break;
+        case 13: q.has_from_ms = 1; q.from_ms = 5; break;
+        }
+        Lift__Report *r = (Lift__Report *)&q; /* must be reset to NULL */
+        status_t st;
+        int rc = report_build(RD, e->def, e->id, &q, "EUR", NOW_MS, &r, &st);
+        ck_assert_msg(rc == -1, "row %zu accepted", i);
+        ck_assert_ptr_null(r);
+        ck_assert_int_eq(st.code, LIFT__CODE__INVALID_ARGUMENT);
+        ck_assert_msg(strcmp(st.field, rows[i].field) == 0, "row %zu: field %s, want %s", i,
+                      st.field, rows[i].field);
+        ck_assert_msg(strstr(st.message, rows[i].field) != NULL, "row %zu: message %s", i,
+                      st.message);
+    }
+    /* to_ms before the experiment's start with the default from */
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    q.has_to_ms = 1;
+    q.to_ms = START_MS - DAY_MS;
+    Lift__Report *r = NULL;
+    status_t st;
+    ck_assert_int_eq(report_build(RD, e->def, e->id, &q, NULL, NOW_MS, &r, &st), -1);
+    ck_assert_str_eq(st.field, "report.to_ms");
+    ck_assert_int_eq(report_build(RD, e->def, e->id, NULL, NULL, NOW_MS, &r, &st), -1);
+    ck_assert_int_eq(st.code, LIFT__CODE__INVALID_ARGUMENT);
+    report_free(NULL);
+}
+END_TEST
+
+START_TEST(test_iso_week)
+{
+    char b[32];
+    report_iso_week(START_MS, b, sizeof b); /* Monday 2024-07-01 */
+    ck_assert_str_eq(b, "2024-W27");
+    report_iso_week(START_MS - 1, b, sizeof b); /* Sunday 2024-06-30 */
+    ck_assert_str_eq(b, "2024-W26");
+    report_iso_week(1735603200000LL, b, sizeof b); /* Tuesday 2024-12-31 */
+    ck_assert_str_eq(b, "2025-W01");
+    report_iso_week(1609459200000LL, b, sizeof b); /* Friday 2021-01-01 */
+    ck_assert_str_eq(b, "2020-W53");
+}
+END_TEST
+
+/* The reader sees a snapshot: rows committed after begin are not in it. */
+START_TEST(test_reader_snapshot)
+{
+    const registry_entry_t *e = experiment("rep-snap", 2);
+    char err[256];
+    begin();
+    expose(e->id, "s1", 0, 1, 1, 1, START_MS);
+    commit();
+    ck_assert_int_eq(store_reader_begin(RD, err, sizeof err), 0);
+    ck_assert_int_eq(store_reader_exposure_count(RD, e->id), 1);
+    begin();
+    expose(e->id, "s2", 1, 1, 1, 1, START_MS);
+    event("s2", 3, START_MS + 1, 0, 0, 10, -1);
+    commit();
+    ck_assert_int_eq(store_reader_exposure_count(RD, e->id), 1);
+    ck_assert_int_eq(store_reader_event_count(RD), 0);
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    Lift__Report *r = build_ok(e, &q); /* nests inside the caller's snapshot */
+    ck_assert_uint_eq(r->provenance->exposures_read, 1);
+    report_free(r);
+    store_reader_end(RD);
+    ck_assert_int_eq(store_reader_exposure_count(RD, e->id), 2);
+    ck_assert_int_eq(store_reader_event_count(RD), 1);
+}
+END_TEST
+
+Suite *report_suite(void);
+Suite *report_suite(void)
+{
+    Suite *s = suite_create("report");
+    TCase *core = tcase_create("core");
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_arms_equal_sql);
+    tcase_add_test(core, test_estimates_equal_stats);
+    tcase_add_test(core, test_segments_sum);
+    tcase_add_test(core, test_window);
+    tcase_add_test(core, test_iso_week);
+    tcase_add_test(core, test_reader_snapshot);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_checked_fixture(limits, setup, teardown);
+    tcase_set_timeout(limits, 60);
+    tcase_add_test(limits, test_no_exposures);
+    tcase_add_test(limits, test_one_arm_empty);
+    tcase_add_test(limits, test_no_conversions_and_zero_holdout);
+    tcase_add_test(limits, test_cap);
+    suite_add_tcase(s, limits);
+    TCase *errors = tcase_create("errors");
+    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_set_timeout(errors, 60);
+    tcase_add_test(errors, test_validation);
+    suite_add_tcase(s, errors);
+    return s;
+}

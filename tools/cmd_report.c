@@ -1,0 +1,448 @@
+/* liftctl report: asks liftd for the incrementality report of one experiment (or of every
+ * running one: the weekly job) and writes it as a terminal table, Markdown, JSON, CSV or HTML.
+ * Validation of the command line and output files live here; the formats in report_render.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "liftctl.h"
+
+/* The formats live in report_render.c (linked into liftctl and the tests). */
+#include "report_render.h"
+
+#define CMD "report"
+#define COST_MAX INT64_C(1000000000000) /* minor units per attempt: far beyond any real cost */
+
+typedef enum { FMT_TABLE, FMT_MARKDOWN, FMT_JSON, FMT_CSV, FMT_HTML } format_t;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: liftctl report EXPERIMENT [options]\n"
+            "       liftctl report --all-running [options]\n"
+            "\n"
+            "The incrementality report: revenue the upsell added over the random holdout, with\n"
+            "confidence intervals, per arm, segment (trigger, stage, channel, delay) and week.\n"
+            "\n"
+            "  --all-running          one report per running experiment (the weekly job)\n"
+            "  --week YYYY-Www        cumulative up to the end of that ISO week (e.g. 2026-W48 =\n"
+            "                         up to Monday 2026-11-30 00:00 UTC); not with --from/--to\n"
+            "  --from T, --to T       analysis window [T1, T2): YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ\n"
+            "                         (UTC) or epoch ms; default: experiment start to now\n"
+            "  --segment-by LIST      comma-separated: trigger,stage,channel,delay\n"
+            "  --format F             table (default), markdown, json, csv, html\n"
+            "  -o, --output FILE      write to FILE (atomically: a temporary file, then rename)\n"
+            "  --alpha A              significance level, in (0, 0.5]; default: the experiment's\n"
+            "  --no-sequential        fixed-horizon intervals instead of always-valid ones\n"
+            "  --no-cuped             no variance reduction with pre-exposure revenue\n"
+            "  --cap-percentile P     cap revenue per customer at this percentile, in (50, 100];\n"
+            "                         100 = no cap; default 99.9\n"
+            "  --cost-per-attempt N   cost of one offer attempt in minor units, 0..%lld\n"
+            "  --json                 same as --format json\n"
+            "  --help                 this text\n"
+            "\n"
+            "Each attempt waits at least %d s for the report (longer with a larger --timeout).\n"
+            "Colour only on a terminal (and not with NO_COLOR set).\n"
+            "Exit status: 0 ok, 1 server error (e.g. NOT_FOUND) or output failure, 2 bad usage.\n",
+            (long long)COST_MAX, LIFT_REPORT_TIMEOUT_MS / 1000);
+}
+
+static int64_t days_from_civil(int y, int m, int d)
+{
+    /* H. Hinnant's algorithm: days since 1970-01-01 in the proleptic Gregorian calendar. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int iso_weeks_in_year(int y)
+{
+    int p = (y + y / 4 - y / 100 + y / 400) % 7, q = ((y - 1) + (y - 1) / 4 - (y - 1) / 100 +
+                                                      (y - 1) / 400) % 7;
+    return p == 4 || q == 3 ? 53 : 52;
+}
+
+/* "YYYY-Www" -> the end of that ISO week (Monday 00:00 UTC of the next week), epoch ms. */
+static int parse_week(const char *s, int64_t *end_ms)
+{
+    int y = 0, w = 0;
+    size_t len = strlen(s);
+    int shape = len == 8 && s[4] == '-' && (s[5] == 'W' || s[5] == 'w');
+    for (int i = 0; shape && i < 8; i++)
+        if (i != 4 && i != 5) shape &= s[i] >= '0' && s[i] <= '9';
+    if (!shape) {
+        fprintf(stderr, "liftctl: --week: '%s' is not an ISO week (use YYYY-Www, e.g. 2026-W48)\n",
+                s);
+        return -1;
+    }
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    w = (s[6] - '0') * 10 + (s[7] - '0');
+    if (y < 1970) {
+        fprintf(stderr, "liftctl: --week: '%s': the year must be 1970 or later\n", s);
+        return -1;
+    }
+    int max = iso_weeks_in_year(y);
+    if (w < 1 || w > max) {
+        fprintf(stderr, "liftctl: --week: '%s' does not exist: %d has ISO weeks 1..%d\n", s, y,
+                max);
+        return -1;
+    }
+    int64_t jan4 = days_from_civil(y, 1, 4);
+    int64_t monday1 = jan4 - (jan4 + 3) % 7; /* 1970-01-01 was a Thursday (Monday = 0) */
+    *end_ms = (monday1 + 7 * (int64_t)w) * 86400000;
+    return 0;
+}
+
+/* "trigger,stage" -> dimensions; duplicates and unknown names are errors. */
+static int parse_segment_by(const char *s, Lift__Dimension *dims, size_t *n)
+{
+    static const struct {
+        const char *name;
+        Lift__Dimension d;
+    } names[] = {{"trigger", LIFT__DIMENSION__DIMENSION_TRIGGER},
+                 {"stage", LIFT__DIMENSION__DIMENSION_STAGE},
+                 {"channel", LIFT__DIMENSION__DIMENSION_CHANNEL},
+                 {"delay", LIFT__DIMENSION__DIMENSION_DELAY}};
+    *n = 0;
+    const char *p = s;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        int found = -1;
+        for (size_t i = 0; i < 4; i++)
+            if (strlen(names[i].name) == len && strncmp(p, names[i].name, len) == 0)
+                found = (int)i;
+        if (found < 0) {
+            fprintf(stderr,
+                    "liftctl: --segment-by: unknown dimension '%.*s' in '%s' (one of: trigger, "
+                    "stage, channel, delay)\n",
+                    (int)len, p, s);
+            return -1;
+        }
+        for (size_t k = 0; k < *n; k++)
+            if (dims[k] == names[found].d) {
+                fprintf(stderr, "liftctl: --segment-by: '%s' lists %s twice\n", s,
+                        names[found].name);
+                return -1;
+            }
+        dims[(*n)++] = names[found].d;
+        if (e == NULL) break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+static int parse_format(const char *s, format_t *f)
+{
+    static const struct {
+        const char *name;
+        format_t f;
+    } names[] = {{"table", FMT_TABLE}, {"markdown", FMT_MARKDOWN}, {"md", FMT_MARKDOWN},
+                 {"json", FMT_JSON},   {"csv", FMT_CSV},           {"html", FMT_HTML}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0) {
+            *f = names[i].f;
+            return 0;
+        }
+    fprintf(stderr, "liftctl: --format: unknown format '%s' (one of: table, markdown, json, csv, "
+                    "html)\n",
+            s);
+    return -1;
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *path; /* NULL: stdout */
+    char tmp[4096];   /* temporary file next to path */
+    FILE *f;          /* where to write */
+} out_t;
+
+static int out_open(out_t *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    o->path = path;
+    if (path == NULL) {
+        o->f = stdout;
+        return 0;
+    }
+    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof o->tmp) {
+        fprintf(stderr, "liftctl: -o: path too long (at most %zu bytes)\n", sizeof o->tmp - 12);
+        return -1;
+    }
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        fprintf(stderr, "liftctl: -o: cannot create a file next to '%s': %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask); /* mkstemp makes 0600; a report is an ordinary file */
+    if ((o->f = fdopen(fd, "w")) == NULL) {
+        fprintf(stderr, "liftctl: -o: '%s': %s\n", path, strerror(errno));
+        close(fd);
+        unlink(o->tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Finishes the output: on success the temporary file is flushed, synced and renamed over the
+ * target (readers see the old file or the whole new one); on failure it is removed. */
+static int out_close(out_t *o, int ok)
+{
+    if (o->path == NULL) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "liftctl: cannot write to standard output: %s\n", strerror(errno));
+            return -1;
+        }
+        return ok ? 0 : -1;
+    }
+    int e = 0;
+    if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0) e = errno ? errno : EIO;
+    if (fclose(o->f) != 0 && !e) e = errno;
+    if (ok && !e && rename(o->tmp, o->path) != 0) e = errno;
+    if (!ok || e) {
+        unlink(o->tmp);
+        if (e) fprintf(stderr, "liftctl: -o: cannot write '%s': %s\n", o->path, strerror(e));
+        return -1;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", o->path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) { /* make the rename itself durable */
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+static int terminal_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return 100;
+}
+
+/* Writes the reports (n >= 0; keys[i] names reports[i]) in one document of the format. */
+static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, size_t n,
+                         int all, int color)
+{
+    int rc = 0;
+    switch (fmt) {
+    case FMT_TABLE:
+    case FMT_MARKDOWN:
+        if (n == 0) fputs("No running experiments: there is nothing to report.\n", f);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (i) fputs(fmt == FMT_TABLE ? "\n\n" : "\n---\n\n", f);
+            rc = fmt == FMT_TABLE ? render_table(reports[i], f, color, color ? terminal_width() : 100)
+                                  : render_markdown(reports[i], f);
+        }
+        break;
+    case FMT_JSON:
+        if (!all) {
+            rc = n ? render_json(reports[0], f) : 0;
+        } else {
+            json_t *arr = json_array();
+            for (size_t i = 0; arr && i < n; i++) {
+                json_t *j = render_json_value(reports[i]);
+                if (j == NULL || json_array_append_new(arr, j) != 0) rc = -1;
+            }
+            if (arr == NULL || rc != 0 || json_dumpf(arr, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
+                rc = -1;
+            fputc('\n', f);
+            json_decref(arr);
+        }
+        break;
+    case FMT_CSV:
+        rc = render_csv_header(f, all);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = render_csv_rows(reports[i], f, all ? render_experiment_key(reports[i]) : NULL);
+        break;
+    case FMT_HTML: {
+        char title[160];
+        if (all)
+            snprintf(title, sizeof title, "Lift weekly report: %zu running experiment%s", n,
+                     n == 1 ? "" : "s");
+        else
+            snprintf(title, sizeof title, "Lift report: %s",
+                     n ? render_experiment_key(reports[0]) : "?");
+        rc = render_html_begin(f, title);
+        if (n == 0)
+            fputs("<section class=\"report\"><p class=\"nodata\">No running experiments: there is "
+                  "nothing to report.</p></section>\n",
+                  f);
+        for (size_t i = 0; i < n && rc == 0; i++) rc = render_html_section(reports[i], f);
+        if (rc == 0) rc = render_html_end(f);
+        break;
+    }
+    }
+    if (rc != 0) fprintf(stderr, "liftctl: cannot write the report: %s\n", strerror(errno));
+    return rc;
+}
+
+int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
+{
+    liftctl_opts_t o = *gopts;
+    const char *key = NULL, *output = NULL, *v;
+    int all = 0, fmt_set = 0, have_week = 0, have_from = 0, have_to = 0, r;
+    format_t fmt = FMT_TABLE;
+    Lift__Dimension dims[4];
+    size_t ndims = 0;
+    int64_t from = 0, to = 0, n64;
+    Lift__ReportRequest rq = LIFT__REPORT_REQUEST__INIT;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (liftctl_is_help(a)) {
+            usage(stdout);
+            return LIFTCTL_OK;
+        }
+        int g = liftctl_global_flag(&o, argc, argv, &i);
+        if (g < 0) return LIFTCTL_USAGE;
+        if (g > 0) continue;
+        if (strcmp(a, "--all-running") == 0) {
+            all = 1;
+        } else if (strcmp(a, "--no-sequential") == 0) {
+            rq.has_sequential = 1;
+            rq.sequential = 0;
+        } else if (strcmp(a, "--no-cuped") == 0) {
+            rq.has_cuped = 1;
+            rq.cuped = 0;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--week", &v)) != 0) {
+            if (r < 0 || parse_week(v, &to) != 0) return LIFTCTL_USAGE;
+            have_week = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--from", &v)) != 0) {
+            if (r < 0 || liftctl_parse_time("--from", v, &from) != 0) return LIFTCTL_USAGE;
+            have_from = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--to", &v)) != 0) {
+            if (r < 0 || liftctl_parse_time("--to", v, &to) != 0) return LIFTCTL_USAGE;
+            have_to = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--segment-by", &v)) != 0) {
+            if (r < 0 || parse_segment_by(v, dims, &ndims) != 0) return LIFTCTL_USAGE;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--format", &v)) != 0) {
+            if (r < 0 || parse_format(v, &fmt) != 0) return LIFTCTL_USAGE;
+            fmt_set = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--output", &v)) != 0 ||
+                   (r = liftctl_flag(argc, argv, &i, "-o", &v)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
+            if (*v == '\0') {
+                fprintf(stderr, "liftctl: -o: empty file name\n");
+                return LIFTCTL_USAGE;
+            }
+            output = v;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--alpha", &v)) != 0) {
+            if (r < 0 || liftctl_parse_double("--alpha", v, 0, 1, 0.5, 0, &rq.alpha) != 0)
+                return LIFTCTL_USAGE;
+            rq.has_alpha = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--cap-percentile", &v)) != 0) {
+            if (r < 0 || liftctl_parse_double("--cap-percentile", v, 50, 1, 100, 0,
+                                              &rq.revenue_cap_percentile) != 0)
+                return LIFTCTL_USAGE;
+            rq.has_revenue_cap_percentile = 1;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--cost-per-attempt", &v)) != 0) {
+            if (r < 0 || liftctl_parse_int64("--cost-per-attempt", v, 0, COST_MAX, &n64) != 0)
+                return LIFTCTL_USAGE;
+            rq.has_cost_per_attempt_minor = 1;
+            rq.cost_per_attempt_minor = n64;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return liftctl_usage_error(CMD, "report: unknown flag '%s'", a);
+        } else if (key == NULL) {
+            key = a;
+        } else {
+            return liftctl_usage_error(CMD, "report: unexpected argument '%s' (one EXPERIMENT)",
+                                       a);
+        }
+    }
+    if (o.json && !fmt_set) fmt = FMT_JSON;
+    if (all && key)
+        return liftctl_usage_error(CMD, "report: give EXPERIMENT or --all-running, not both");
+    if (!all && key == NULL)
+        return liftctl_usage_error(CMD, "report: missing EXPERIMENT (its key) or --all-running");
+    if (have_week && (have_from || have_to))
+        return liftctl_usage_error(CMD, "report: --week is the window: not with --from/--to");
+    if (have_from && have_to && from >= to) {
+        char a[40], b[40];
+        liftctl_format_time(to, a, sizeof a);
+        liftctl_format_time(from, b, sizeof b);
+        fprintf(stderr, "liftctl: --to: %s must be after --from (%s)\n", a, b);
+        return LIFTCTL_USAGE;
+    }
+    rq.has_from_ms = have_from;
+    rq.from_ms = from;
+    rq.has_to_ms = have_week || have_to;
+    rq.to_ms = to;
+    rq.n_segment_by = ndims;
+    rq.segment_by = ndims ? dims : NULL;
+
+    lift_client_t *c = liftctl_connect(&o);
+    if (c == NULL) return LIFTCTL_USAGE;
+    int rc = LIFTCTL_OK;
+    Lift__ExperimentList *list = NULL;
+    const char **keys = &key;
+    size_t nkeys = 1;
+    if (all) {
+        lift_err_t e = lift_experiment_list(c, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING, &list);
+        if (e != LIFT_OK) {
+            rc = liftctl_fail(c, e);
+            lift_client_destroy(&c);
+            return rc;
+        }
+        nkeys = list->n_experiments;
+        keys = calloc(nkeys ? nkeys : 1, sizeof *keys);
+        if (keys == NULL) {
+            fprintf(stderr, "liftctl: out of memory\n");
+            lift_experiment_list_free(&list);
+            lift_client_destroy(&c);
+            return LIFTCTL_ERR;
+        }
+        for (size_t i = 0; i < nkeys; i++) keys[i] = list->experiments[i]->key;
+    }
+    Lift__Report **reports = calloc(nkeys ? nkeys : 1, sizeof *reports);
+    size_t n = 0;
+    if (reports == NULL) {
+        fprintf(stderr, "liftctl: out of memory\n");
+        rc = LIFTCTL_ERR;
+        goto done;
+    }
+    for (size_t i = 0; i < nkeys; i++) {
+        rq.experiment_key = (char *)keys[i];
+        lift_err_t e = lift_report(c, &rq, &reports[n]);
+        if (e == LIFT_OK) {
+            n++;
+            continue;
+        }
+        if (all) /* the weekly job reports the others and fails at the end */
+            fprintf(stderr, "liftctl: %s: %s: %s\n", keys[i], lift_err_name(e),
+                    *lift_client_error(c) ? lift_client_error(c) : lift_strerror(e));
+        else
+            liftctl_fail(c, e);
+        rc = LIFTCTL_ERR;
+        if (!all) goto done;
+    }
+    out_t out;
+    if (out_open(&out, output) != 0) {
+        rc = LIFTCTL_ERR;
+        goto done;
+    }
+    int color = output == NULL && fmt == FMT_TABLE && isatty(STDOUT_FILENO) &&
+                getenv("NO_COLOR") == NULL;
+    int ok = write_reports(out.f, fmt, reports, n, all, color) == 0;
+    if (out_close(&out, ok) != 0) rc = LIFTCTL_ERR;
+done:
+    for (size_t i = 0; reports && i < n; i++) lift_report_free(&reports[i]);
+    free(reports);
+    if (all) free(keys);
+    lift_experiment_list_free(&list);
+    lift_client_destroy(&c);
+    return rc;
+}
