@@ -266,8 +266,8 @@ int auth_keyfile_read_secret(const char *path, auth_keypair_t *out, char *err, s
 done:
     fclose(f);
     if (rc < 0)
-        memset(out, 0, sizeof *out); /* no half-read secret lingers */
-    memset(buf, 0, sizeof buf);
+        explicit_bzero(out, sizeof *out); /* no half-read secret lingers */
+    explicit_bzero(buf, sizeof buf);
     return rc;
 }
 
@@ -365,7 +365,7 @@ int auth_keyfile_write(const char *path, const auth_keypair_t *kp, int force, ch
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
                  errno == EEXIST ? " (use --force to overwrite)" : "");
-        memset(text, 0, sizeof text);
+        explicit_bzero(text, sizeof text);
         return -1;
     }
     /* An existing file (--force) keeps its mode through O_TRUNC: narrow it before writing. */
@@ -387,7 +387,7 @@ int auth_keyfile_write(const char *path, const auth_keypair_t *kp, int force, ch
         rc = -1;
         e = errno;
     }
-    memset(text, 0, sizeof text);
+    explicit_bzero(text, sizeof text);
     if (rc < 0) {
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
         unlink(path);

@@ -21,6 +21,10 @@ struct lift_client {
     uint64_t next_id; /* next request_id */
     char err[512];    /* message of the last failed call */
     char field[256];  /* Status.field of the last failed call */
+    int curve;                /* 1: every socket is a CURVE client with the keys below */
+    char server_key[41];      /* Z85 */
+    char public_key[41];      /* Z85 */
+    char secret_key[41];      /* Z85; wiped by lift_client_destroy */
 };
 
 static int64_t now_ms(void)
@@ -74,6 +78,10 @@ static int open_socket(lift_client_t *self)
     /* A send never blocks longer than one attempt, even with no connected peer. */
     if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(s, ZMQ_SNDTIMEO, &self->timeout_ms, sizeof self->timeout_ms) != 0 ||
+        (self->curve &&
+         (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, self->server_key, 41) != 0 ||
+          zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->public_key, 41) != 0 ||
+          zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->secret_key, 41) != 0)) ||
         zmq_connect(s, self->endpoint) != 0) {
         int e = errno;
         zmq_close(s);
@@ -95,6 +103,22 @@ lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *o
     errno = 0;
     self->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : LIFT_CLIENT_TIMEOUT_MS;
     self->attempts = opts && opts->attempts > 0 ? opts->attempts : LIFT_CLIENT_ATTEMPTS;
+    if (opts && (opts->server_key || opts->public_key || opts->secret_key)) {
+        const char *k[3] = {opts->server_key, opts->public_key, opts->secret_key};
+        char *dst[3] = {self->server_key, self->public_key, self->secret_key};
+        for (int i = 0; i < 3; i++) {
+            if (k[i] == NULL || strlen(k[i]) != 40) {
+                errno = EINVAL; /* all three keys, 40 characters of Z85 each */
+                goto fail;
+            }
+            memcpy(dst[i], k[i], 41);
+        }
+        if (!zmq_has("curve")) {
+            errno = ENOTSUP;
+            goto fail;
+        }
+        self->curve = 1; /* open_socket rejects keys that are not Z85 (EINVAL) */
+    }
     self->endpoint = strdup(endpoint);
     self->ctx = zmq_ctx_new();
     if (self->endpoint == NULL || self->ctx == NULL) goto fail;
@@ -120,6 +144,7 @@ void lift_client_destroy(lift_client_t **self_p)
     close_socket(self);
     if (self->ctx) zmq_ctx_term(self->ctx);
     free(self->endpoint);
+    explicit_bzero(self->secret_key, sizeof self->secret_key);
     free(self);
     *self_p = NULL;
 }

@@ -41,13 +41,15 @@
  *    revenue events are kept per week and added to running per-customer totals.
  *
  * Performance: exposures go into an open-addressing hash map (customer id → index, ids in
- * one arena); then one scan of the events in [from − lookback, to) folds each event into its
- * customer with order-independent aggregates (sums, first/last times), so no event is stored
- * except post-exposure revenue (for the weekly series) and churns (for retention). */
+ * one arena) while they are read; then one scan of the events in [from − lookback, to) folds
+ * each event into its customer with order-independent aggregates (sums, first/last times), so
+ * no event is stored except post-exposure revenue (for the weekly series) and churns (for
+ * retention). Lookups go in batches with prefetching, over huge-page tables (flush_batch). */
 #include "report.h"
 
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -286,7 +288,7 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
 /* What the event scan touches for every event: one 32-byte record. */
 typedef struct {
     int64_t t0;        /* exposure time (trigger_ms) */
-    int64_t first_imp; /* first impression of this experiment after exposure, NO_TIME */
+    int64_t first_imp; /* first impression of this experiment after exposure, 0 = none */
     uint32_t imps;     /* impressions of this experiment after exposure */
     uint32_t clicks;   /* clicks of this experiment after exposure */
     uint8_t arm;       /* assigned arm */
@@ -295,18 +297,19 @@ typedef struct {
     uint8_t channel;   /* exposure context */
 } hot_t;
 
-/* What only conversions, refunds, churn and NPS touch. */
+/* What only conversions, refunds, churn and NPS touch. All-zero is the initial state (times
+ * are after 2000, so 0 can mean "none"): the mapping's zero pages need no initialising pass. */
 typedef struct {
     int64_t rev;         /* Σ conversions − Σ refunds after exposure (uncapped) */
     int64_t pre;         /* same over the lookback before exposure */
     int64_t refunds;     /* Σ refunds after exposure */
-    int64_t first_conv;  /* first conversion after exposure, NO_TIME */
-    int64_t nps_pre_ts;  /* time of the last answer before exposure, INT64_MIN */
-    int64_t nps_post_ts; /* time of the first answer after exposure, NO_TIME */
+    int64_t first_conv;  /* first conversion after exposure, 0 = none */
+    int64_t nps_pre_ts;  /* time of the last answer before exposure, 0 = none */
+    int64_t nps_post_ts; /* time of the first answer after exposure, 0 = none */
     uint32_t convs;      /* conversions after exposure */
     uint8_t churned;     /* churned within the retention window */
-    int8_t nps_pre;      /* last answer before, -1 */
-    int8_t nps_post;     /* first answer after, -1 */
+    uint8_t nps_pre;     /* last answer before + 1, 0 = none */
+    uint8_t nps_post;    /* first answer after + 1, 0 = none */
 } cold_t;
 
 typedef struct {
@@ -345,6 +348,8 @@ typedef struct {
 
 #define BATCH 64 /* events resolved together: their cache misses overlap */
 
+typedef struct pipe pipe_t;
+
 typedef struct {
     const Lift__Experiment *exp;
     int64_t exp_id;
@@ -354,18 +359,16 @@ typedef struct {
     hot_t *hot;           /* big_alloc, cap entries */
     cold_t *cold;         /* big_alloc, cap entries */
     uint32_t n, cap;      /* customers loaded; room (the snapshot's exposure count) */
-    char *ids;            /* id bytes of every customer, back to back (big_alloc after load) */
+    char *ids;            /* id bytes of every customer, back to back */
     size_t ids_len, ids_cap;
-    int ids_big;          /* ids moved into a big_alloc region of ids_len bytes */
     size_t slots_n;       /* entries in slots */
-    uint32_t *id_pos;     /* offset of customer i's id in ids (load phase only) */
-    uint32_t *id_len;     /* bytes of customer i's id (load phase only) */
     slot_t *slots;        /* open addressing, linear probing, load <= 1/2 */
     size_t mask;          /* slots − 1 */
     pend_t pend[BATCH];   /* the scan's batch */
     int n_pend;           /* events in pend */
     char *pbuf;           /* id bytes of the batch */
     size_t pbuf_len, pbuf_cap;
+    pipe_t *pipe;         /* the two-thread scan, NULL = single-threaded */
     /* load */
     uint64_t exposures_read, ignored_arm;
     int64_t lo_expo;      /* exposures with trigger_ms below this are outside the window */
@@ -447,58 +450,21 @@ static int on_exposure(void *arg, const store_exposure_t *e)
     if (grow((void **)&c->ids, &c->ids_cap, need ? need : 1, 1) < 0)
         return -2;
     memcpy(c->ids + c->ids_len, e->customer, e->customer_len);
-    c->id_pos[c->n] = (uint32_t)c->ids_len;
-    c->id_len[c->n] = (uint32_t)e->customer_len;
+    uint64_t hv = hash_id(e->customer, e->customer_len);
+    size_t i = (size_t)hv & c->mask;
+    while (c->slots[i].idx)
+        i = (i + 1) & c->mask;
+    c->slots[i] = (slot_t){(uint32_t)(hv >> 32), c->n + 1, (uint32_t)c->ids_len,
+                           (uint32_t)e->customer_len};
     c->ids_len = need;
     hot_t *h = &c->hot[c->n++];
-    h->t0 = e->trigger_ms;
-    h->first_imp = NO_TIME;
-    h->imps = h->clicks = 0;
+    h->t0 = e->trigger_ms; /* the rest is zero (big_alloc) */
     h->arm = (uint8_t)e->arm;
     h->trigger = (uint8_t)(e->trigger >= 0 && e->trigger < N_LEVELS ? e->trigger : 0);
     h->stage = (uint8_t)(e->stage >= 0 && e->stage < N_LEVELS ? e->stage : 0);
     h->channel = (uint8_t)(e->channel >= 0 && e->channel < N_LEVELS ? e->channel : 0);
     if (e->trigger_ms < c->min_t0)
         c->min_t0 = e->trigger_ms;
-    return 0;
-}
-
-static int build_map(ctx_t *c)
-{
-    size_t cap = 1024;
-    while (cap < (size_t)c->n * 2)
-        cap *= 2;
-    c->slots = big_alloc(cap * sizeof *c->slots);
-    if (!c->slots)
-        return -1;
-    c->slots_n = cap;
-    c->mask = cap - 1;
-    if (c->ids_len > 0) {
-        char *ids = big_alloc(c->ids_len);
-        if (!ids)
-            return -1;
-        memcpy(ids, c->ids, c->ids_len);
-        free(c->ids);
-        c->ids = ids;
-        c->ids_big = 1;
-    }
-    for (uint32_t k = 0; k < c->n; k++) {
-        uint64_t h = hash_id(c->ids + c->id_pos[k], c->id_len[k]);
-        size_t i = (size_t)h & c->mask;
-        while (c->slots[i].idx)
-            i = (i + 1) & c->mask;
-        c->slots[i] = (slot_t){(uint32_t)(h >> 32), k + 1, c->id_pos[k], c->id_len[k]};
-        cold_t *d = &c->cold[k];
-        memset(d, 0, sizeof *d);
-        d->first_conv = NO_TIME;
-        d->nps_pre_ts = INT64_MIN;
-        d->nps_post_ts = NO_TIME;
-        d->nps_pre = d->nps_post = -1;
-    }
-    free(c->id_pos);
-    free(c->id_len);
-    c->id_pos = NULL;
-    c->id_len = NULL;
     return 0;
 }
 
@@ -538,7 +504,7 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
         case LIFT__EVENT_TYPE__EVENT_IMPRESSION:
             if (ev->xid == c->exp_id) {
                 h->imps++;
-                if (ts < h->first_imp)
+                if (h->first_imp == 0 || ts < h->first_imp)
                     h->first_imp = ts;
             }
             return 0;
@@ -555,7 +521,7 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
                 amt = -amt;
             } else {
                 d->convs++;
-                if (ts < d->first_conv)
+                if (d->first_conv == 0 || ts < d->first_conv)
                     d->first_conv = ts;
             }
             d->rev += amt;
@@ -575,9 +541,10 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
             c->cf[c->n_cf++] = (churnfact_t){k, ts};
             return 0;
         case LIFT__EVENT_TYPE__EVENT_NPS:
-            if (ev->nps >= 0 && ev->nps <= 10 && ts < c->cold[k].nps_post_ts) {
+            if (ev->nps >= 0 && ev->nps <= 10 &&
+                (c->cold[k].nps_post_ts == 0 || ts < c->cold[k].nps_post_ts)) {
                 c->cold[k].nps_post_ts = ts;
-                c->cold[k].nps_post = (int8_t)ev->nps;
+                c->cold[k].nps_post = (uint8_t)(ev->nps + 1);
             }
             return 0;
         default:
@@ -597,7 +564,7 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
     case LIFT__EVENT_TYPE__EVENT_NPS:
         if (ev->nps >= 0 && ev->nps <= 10 && ts >= c->cold[k].nps_pre_ts) {
             c->cold[k].nps_pre_ts = ts;
-            c->cold[k].nps_pre = (int8_t)ev->nps;
+            c->cold[k].nps_pre = (uint8_t)(ev->nps + 1);
         }
         break;
     default:
@@ -609,11 +576,10 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
 /* The scan resolves events in batches of BATCH in three stages — hash and prefetch the slot;
  * read the slot and prefetch the customer's record and id bytes; compare and fold — so that
  * the cache misses of 64 lookups overlap instead of following one another. */
-static int flush_batch(ctx_t *c)
+static int fold_batch(ctx_t *c, pend_t *pend, int n, const char *buf)
 {
-    int n = c->n_pend;
     for (int i = 0; i < n; i++) {
-        pend_t *p = &c->pend[i];
+        pend_t *p = &pend[i];
         uint32_t tag = (uint32_t)(p->h >> 32);
         size_t j = (size_t)p->h & c->mask;
         p->k = NO_IDX;
@@ -633,20 +599,26 @@ static int flush_batch(ctx_t *c)
         p->slot = j;
     }
     for (int i = 0; i < n; i++) {
-        pend_t *p = &c->pend[i];
+        pend_t *p = &pend[i];
         if (p->k == NO_IDX)
             continue;
         const slot_t *s = &c->slots[p->slot];
-        const char *id = c->pbuf + p->off;
+        const char *id = buf + p->off;
         uint32_t k = p->k;
         if (memcmp(c->ids + s->off, id, p->len) != 0)
             k = probe_from(c, (p->slot + 1) & c->mask, s->tag, id, p->len);
         if (k != NO_IDX && apply_event(c, k, p) < 0)
             return -2;
     }
+    return 0;
+}
+
+static int flush_batch(ctx_t *c)
+{
+    int r = fold_batch(c, c->pend, c->n_pend, c->pbuf);
     c->n_pend = 0;
     c->pbuf_len = 0;
-    return 0;
+    return r;
 }
 
 static int on_event(void *arg, const store_event_row_t *ev)
@@ -672,16 +644,156 @@ static int on_event(void *arg, const store_event_row_t *ev)
     return c->n_pend == BATCH ? flush_batch(c) : 0;
 }
 
+/* ---- the scan as a two-thread pipeline ------------------------------------------------------
+ * SQLite's decoding of 10M rows and the map lookups cost about the same; with a helper thread
+ * they overlap. The reading thread (inside store_reader_events) only copies each event into a
+ * chunk; the helper hashes, resolves and folds the chunks in scan order, so the result is the
+ * same as the single-threaded path (used when the thread cannot be created). The customer
+ * tables are touched by the helper only; chunks change hands under the mutex. */
+
+#define PIPE_N 1024  /* events per chunk */
+#define PIPE_DEPTH 4 /* chunks in flight */
+
+typedef struct {
+    pend_t ev[PIPE_N]; /* events, hash not yet computed */
+    int n;             /* events in ev */
+    char *buf;         /* their id bytes */
+    size_t len, cap;   /* bytes used / allocated in buf */
+} evchunk_t;
+
+struct pipe {
+    ctx_t *c;                    /* customer state: the helper's alone while it runs */
+    pthread_t th;                /* the helper */
+    pthread_mutex_t mu;          /* guards head..err */
+    pthread_cond_t more, room;   /* a chunk was queued / freed */
+    evchunk_t q[PIPE_DEPTH];     /* ring of chunks */
+    int head;                    /* chunk the reader fills */
+    int count;                   /* chunks queued or being folded */
+    int done;                    /* the reader has no more */
+    int err;                     /* the helper ran out of memory */
+};
+
+static void *pipe_main(void *arg)
+{
+    pipe_t *pp = arg;
+    ctx_t *c = pp->c;
+    int tail = 0, err = 0;
+    for (;;) {
+        pthread_mutex_lock(&pp->mu);
+        while (pp->count == 0 && !pp->done)
+            pthread_cond_wait(&pp->more, &pp->mu);
+        int have = pp->count > 0;
+        pthread_mutex_unlock(&pp->mu);
+        if (!have)
+            break;
+        evchunk_t *b = &pp->q[tail];
+        for (int i0 = 0; !err && i0 < b->n; i0 += BATCH) {
+            int m = b->n - i0 < BATCH ? b->n - i0 : BATCH;
+            for (int i = i0; i < i0 + m; i++) {
+                pend_t *p = &b->ev[i];
+                p->h = hash_id(b->buf + p->off, p->len);
+                __builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
+            }
+            err = fold_batch(c, b->ev + i0, m, b->buf) < 0;
+        }
+        pthread_mutex_lock(&pp->mu);
+        tail = (tail + 1) % PIPE_DEPTH;
+        pp->count--;
+        pp->err |= err;
+        pthread_cond_signal(&pp->room);
+        pthread_mutex_unlock(&pp->mu);
+    }
+    return NULL;
+}
+
+/* Hand the filled chunk to the helper and wait for a free one. 0, or -2 (helper out of memory). */
+static int pipe_push(pipe_t *pp)
+{
+    pthread_mutex_lock(&pp->mu);
+    pp->count++;
+    pp->head = (pp->head + 1) % PIPE_DEPTH;
+    pthread_cond_signal(&pp->more);
+    while (pp->count == PIPE_DEPTH)
+        pthread_cond_wait(&pp->room, &pp->mu);
+    pp->q[pp->head].n = 0;
+    pp->q[pp->head].len = 0;
+    int err = pp->err;
+    pthread_mutex_unlock(&pp->mu);
+    return err ? -2 : 0;
+}
+
+static int on_event_pipe(void *arg, const store_event_row_t *ev)
+{
+    ctx_t *c = arg;
+    pipe_t *pp = c->pipe;
+    evchunk_t *b = &pp->q[pp->head];
+    c->events_read++;
+    if (ev->customer_len > UINT32_MAX)
+        return 0;
+    if (grow((void **)&b->buf, &b->cap, b->len + ev->customer_len + 1, 1) < 0)
+        return -2;
+    pend_t *p = &b->ev[b->n++];
+    memcpy(b->buf + b->len, ev->customer, ev->customer_len);
+    p->off = (uint32_t)b->len;
+    p->len = (uint32_t)ev->customer_len;
+    b->len += ev->customer_len;
+    p->type = ev->type;
+    p->nps = ev->nps;
+    p->ts = ev->ts_ms;
+    p->xid = ev->experiment_id;
+    p->amount = ev->amount_minor;
+    return b->n == PIPE_N ? pipe_push(pp) : 0;
+}
+
+/* Start the helper; NULL when it cannot be started (the caller scans single-threaded). */
+static pipe_t *pipe_start(ctx_t *c)
+{
+    pipe_t *pp = calloc(1, sizeof *pp);
+    if (!pp)
+        return NULL;
+    pp->c = c;
+    int mu = pthread_mutex_init(&pp->mu, NULL) == 0;
+    int more = mu && pthread_cond_init(&pp->more, NULL) == 0;
+    int room = more && pthread_cond_init(&pp->room, NULL) == 0;
+    if (room && pthread_create(&pp->th, NULL, pipe_main, pp) == 0)
+        return pp;
+    if (room)
+        pthread_cond_destroy(&pp->room);
+    if (more)
+        pthread_cond_destroy(&pp->more);
+    if (mu)
+        pthread_mutex_destroy(&pp->mu);
+    free(pp);
+    return NULL;
+}
+
+/* Queue what is left, stop the helper and free the pipe. Returns 0, or -2 (out of memory). */
+static int pipe_finish(pipe_t *pp)
+{
+    int rc = 0;
+    if (pp->q[pp->head].n > 0)
+        rc = pipe_push(pp);
+    pthread_mutex_lock(&pp->mu);
+    pp->done = 1;
+    pthread_cond_signal(&pp->more);
+    pthread_mutex_unlock(&pp->mu);
+    pthread_join(pp->th, NULL);
+    if (pp->err)
+        rc = -2;
+    for (int i = 0; i < PIPE_DEPTH; i++)
+        free(pp->q[i].buf);
+    pthread_cond_destroy(&pp->more);
+    pthread_cond_destroy(&pp->room);
+    pthread_mutex_destroy(&pp->mu);
+    free(pp);
+    return rc;
+}
+
 static void ctx_free(ctx_t *c)
 {
     big_free(c->hot, (size_t)c->cap * sizeof *c->hot);
     big_free(c->cold, (size_t)c->cap * sizeof *c->cold);
-    if (c->ids_big)
-        big_free(c->ids, c->ids_len);
-    else
-        free(c->ids);
-    free(c->id_pos);
-    free(c->id_len);
+    free(c->ids);
     big_free(c->slots, c->slots_n * sizeof *c->slots);
     free(c->pbuf);
     free(c->rf);
@@ -998,7 +1110,7 @@ typedef struct {
 
 static int delay_level(const hot_t *h)
 {
-    if (h->first_imp == NO_TIME)
+    if (h->first_imp == 0)
         return 4;
     int64_t d = h->first_imp - h->t0;
     return d < HOUR_MS ? 0 : d < DAY_MS ? 1 : d < WEEK_MS ? 2 : 3;
@@ -1086,13 +1198,6 @@ static int seg_cmp(const void *pa, const void *pb)
 
 static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, int64_t now_ms,
                  status_t *st);
-static double tnow(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-#define TR(label) if (getenv("LIFT_REPORT_TRACE")) fprintf(stderr, "%-10s %.3f\n", label, tnow() - T0)
 
 int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experiment_id,
                  const Lift__ReportRequest *req, const char *currency, int64_t now_ms,
@@ -1126,7 +1231,6 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
     bld_t b = {.a = &box->arena, .o = &c.o};
     int rc = -1;
 
-    double T0 = tnow();
     if (store_reader_begin(rd, err, sizeof err) < 0) {
         status_set(st, LIFT__CODE__INTERNAL, NULL, "report: %s", err);
         goto done;
@@ -1141,9 +1245,13 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
     c.cap = (uint32_t)n_expo;
     c.hot = big_alloc((size_t)c.cap * sizeof *c.hot);
     c.cold = big_alloc((size_t)c.cap * sizeof *c.cold);
-    c.id_pos = malloc((n_expo ? (size_t)n_expo : 1) * sizeof *c.id_pos);
-    c.id_len = malloc((n_expo ? (size_t)n_expo : 1) * sizeof *c.id_len);
-    if (!c.hot || !c.cold || !c.id_pos || !c.id_len) {
+    size_t nslots = 1024;
+    while (nslots < (size_t)c.cap * 2)
+        nslots *= 2;
+    c.slots = big_alloc(nslots * sizeof *c.slots);
+    c.slots_n = nslots;
+    c.mask = nslots - 1;
+    if (!c.hot || !c.cold || !c.slots) {
         status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, "report: out of memory");
         store_reader_end(rd);
         goto done;
@@ -1159,7 +1267,6 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
         store_reader_end(rd);
         goto done;
     }
-    TR("exposures");
     /* Default window start (see the top of this file). */
     if (!c.o.from_given) {
         int64_t f = exp->has_start_ms && exp->start_ms > 0       ? exp->start_ms
@@ -1181,18 +1288,21 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
         }
         c.o.from = f;
     }
-    if (build_map(&c) < 0) {
-        status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, "report: out of memory");
-        store_reader_end(rd);
-        goto done;
-    }
     c.week0 = week_start(c.o.from);
-    TR("map");
     if (c.n > 0) {
         int64_t lo = c.min_t0 - c.o.lookback_ms;
-        lr = store_reader_events(rd, lo, c.o.to, on_event, &c);
-        if (lr == 0)
-            lr = flush_batch(&c);
+        c.pipe = pipe_start(&c);
+        if (c.pipe) {
+            lr = store_reader_events(rd, lo, c.o.to, on_event_pipe, &c);
+            int pr = pipe_finish(c.pipe); /* always: the helper must stop */
+            c.pipe = NULL;
+            if (lr == 0)
+                lr = pr;
+        } else {
+            lr = store_reader_events(rd, lo, c.o.to, on_event, &c);
+            if (lr == 0)
+                lr = flush_batch(&c);
+        }
         if (lr != 0) {
             if (lr == -2)
                 status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL,
@@ -1205,9 +1315,7 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
         }
     }
     store_reader_end(rd);
-    TR("scan");
     rc = build(&c, &b, &box->report, currency, now_ms, st);
-    TR("build");
 done:
     ctx_free(&c);
     free(b.fam);
@@ -1393,7 +1501,8 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         churn_after[i] = NO_TIME;
     for (size_t i = 0; i < c->n_cf; i++) {
         uint32_t k = c->cf[i].cust;
-        if (c->cf[i].ts >= c->cold[k].first_conv && c->cf[i].ts < churn_after[k])
+        if (c->cold[k].first_conv != 0 && c->cf[i].ts >= c->cold[k].first_conv &&
+            c->cf[i].ts < churn_after[k])
             churn_after[k] = c->cf[i].ts;
     }
 
@@ -1401,7 +1510,7 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     for (size_t a = 0; a < na; a++) {
         int64_t n_up = 0;
         for (uint32_t i = 0; i < c->n; i++)
-            n_up += c->hot[i].arm == a && c->cold[i].first_conv != NO_TIME;
+            n_up += c->hot[i].arm == a && c->cold[i].first_conv != 0;
         acc[a].km_t = malloc((size_t)(n_up ? n_up : 1) * sizeof *acc[a].km_t);
         acc[a].km_e = malloc((size_t)(n_up ? n_up : 1) * sizeof *acc[a].km_e);
         if (!acc[a].km_t || !acc[a].km_e)
@@ -1424,14 +1533,14 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         A->revenue += d->rev;
         A->refunds += d->refunds;
         A->churned += d->churned;
-        if (d->nps_pre >= 0)
-            lift_nps_add(&A->nps_pre, d->nps_pre);
-        if (d->nps_post >= 0)
-            lift_nps_add(&A->nps_post, d->nps_post);
-        if (d->nps_pre >= 0 && d->nps_post >= 0)
-            lift_summary_add_xy(&A->nps_pair, lift_nps_score(d->nps_post),
-                                lift_nps_score(d->nps_pre));
-        if (d->first_conv != NO_TIME) {
+        if (d->nps_pre)
+            lift_nps_add(&A->nps_pre, d->nps_pre - 1);
+        if (d->nps_post)
+            lift_nps_add(&A->nps_post, d->nps_post - 1);
+        if (d->nps_pre && d->nps_post)
+            lift_summary_add_xy(&A->nps_pair, lift_nps_score(d->nps_post - 1),
+                                lift_nps_score(d->nps_pre - 1));
+        if (d->first_conv != 0) {
             int64_t end = churn_after[i] != NO_TIME ? churn_after[i] : o->to;
             A->km_t[A->km_n] = (double)(end - d->first_conv) / (double)DAY_MS;
             A->km_e[A->km_n++] = churn_after[i] != NO_TIME;
@@ -1617,11 +1726,9 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
             rep->segments[rep->n_segments++] = segs[i].msg;
     }
 
-    if (getenv("LIFT_REPORT_TRACE")) fprintf(stderr, "pre-weekly %.3f\n", tnow());
     /* 7. weekly series */
     if (weekly(c, b, rep, &w) < 0)
         goto oom;
-    if (getenv("LIFT_REPORT_TRACE")) fprintf(stderr, "post-weekly %.3f\n", tnow());
 
     /* 8. health */
     Lift__Health *hl = ANEW(b->a, Lift__Health, LIFT__HEALTH__INIT);

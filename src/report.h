@@ -33,7 +33,9 @@
  * Ownership: *out and everything it points to (strings, sub-messages, the copied experiment)
  * live in one arena owned by the report; free it with report_free only — never with
  * lift__report__free_unpacked. Nothing in it borrows from exp or req. Thread-safe for
- * distinct readers (no shared state; lift_stats_init must have run). */
+ * distinct readers (no shared state; lift_stats_init must have run). While it scans the
+ * events it runs one helper thread of its own (joined before it returns), so the scan's
+ * decoding and its lookups overlap; without a thread it falls back to one. */
 int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experiment_id,
                  const Lift__ReportRequest *req, const char *currency, int64_t now_ms,
                  Lift__Report **out, status_t *st);

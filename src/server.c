@@ -86,7 +86,7 @@ static int setup_curve(server_t *self, const server_config_t *cfg, char *err, si
     /* The handler is bound before the ROUTER exists: no connection can beat it. */
     self->auth = auth_new(self->ctx, cfg->authorized_keys, cfg->log_level, err, errlen);
     if (!self->auth) {
-        memset(&kp, 0, sizeof kp);
+        explicit_bzero(&kp, sizeof kp);
         return -1;
     }
     int one = 1;
@@ -95,7 +95,7 @@ static int setup_curve(server_t *self, const server_config_t *cfg, char *err, si
         rc = zmq_setsockopt(self->router, ZMQ_CURVE_SECRETKEY, kp.secret_z85, AUTH_Z85_LEN + 1);
     if (rc == 0)
         rc = zmq_setsockopt(self->router, ZMQ_ZAP_DOMAIN, AUTH_DOMAIN, strlen(AUTH_DOMAIN));
-    memset(&kp, 0, sizeof kp);
+    explicit_bzero(&kp, sizeof kp);
     if (rc < 0) {
         snprintf(err, errlen, "CURVE setup: %s", zmq_strerror(zmq_errno()));
         return -1;

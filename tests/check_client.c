@@ -182,7 +182,7 @@ static void fake_stop(fake_t *f)
 
 static lift_client_t *client_for(const fake_t *f, int timeout_ms, int attempts)
 {
-    lift_client_opts_t o = {timeout_ms, attempts};
+    lift_client_opts_t o = {.timeout_ms = timeout_ms, .attempts = attempts};
     lift_client_t *c = lift_client_new(f->endpoint, &o);
     ck_assert_ptr_nonnull(c);
     return c;
@@ -562,7 +562,7 @@ START_TEST(test_no_server)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char ep[128];
     snprintf(ep, sizeof ep, "ipc://%s/nobody", dir);
-    lift_client_opts_t o = {100, 3};
+    lift_client_opts_t o = {.timeout_ms = 100, .attempts = 3};
     lift_client_t *c = lift_client_new(ep, &o);
     ck_assert_ptr_nonnull(c);
     ck_assert_int_eq(lift_ping(c, NULL, 0, NULL), LIFT_ERR_UNAVAILABLE);
@@ -617,7 +617,7 @@ END_TEST
 
 START_TEST(test_batch_bounds)
 {
-    lift_client_opts_t o = {50, 1};
+    lift_client_opts_t o = {.timeout_ms = 50, .attempts = 1};
     lift_client_t *c = lift_client_new("ipc:///nonexistent/lift-test", &o);
     ck_assert_ptr_nonnull(c);
     const char *ids[] = {"a"};

@@ -752,7 +752,7 @@ START_TEST(test_client_report)
 {
     fake_t fk;
     fake_start(&fk, 0);
-    lift_client_opts_t o = {2000, 1};
+    lift_client_opts_t o = {.timeout_ms = 2000, .attempts = 1};
     lift_client_t *c = lift_client_new(fk.endpoint, &o);
     ck_assert_ptr_nonnull(c);
     Lift__ReportRequest rq = LIFT__REPORT_REQUEST__INIT;

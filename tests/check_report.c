@@ -5,6 +5,7 @@
 #include <check.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -795,6 +796,15 @@ START_TEST(test_iso_week)
 }
 END_TEST
 
+static int stop_after_two(void *arg, const store_event_row_t *row)
+{
+    int *n = arg;
+    ck_assert_int_eq(row->type, 3);
+    ck_assert_int_eq(row->amount_minor, 10);
+    ck_assert_int_eq(row->nps, -1);
+    return ++*n == 2 ? 7 : 0;
+}
+
 /* The reader sees a snapshot: rows committed after begin are not in it. */
 START_TEST(test_reader_snapshot)
 {
@@ -818,6 +828,18 @@ START_TEST(test_reader_snapshot)
     store_reader_end(RD);
     ck_assert_int_eq(store_reader_exposure_count(RD, e->id), 2);
     ck_assert_int_eq(store_reader_event_count(RD), 1);
+    /* a callback's non-zero return stops the scan and is returned */
+    begin();
+    for (int i = 0; i < 5; i++)
+        event("s2", 3, START_MS + 2 + i, 0, 0, 10, -1);
+    commit();
+    int calls = 0;
+    ck_assert_int_eq(store_reader_events(RD, 0, INT64_MAX, stop_after_two, &calls), 7);
+    ck_assert_int_eq(calls, 2);
+    calls = 0;
+    ck_assert_int_eq(store_reader_events(RD, START_MS + 3, START_MS + 4, stop_after_two, &calls),
+                     0);
+    ck_assert_int_eq(calls, 1); /* [from, to) on ts_ms */
 }
 END_TEST
 

@@ -12,10 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: liftctl [--endpoint E] [--json] [--timeout MS] [--retries N] <command> ...\n"
+            "usage: liftctl [--endpoint E] [--json] [--timeout MS] [--retries N]\n"
+            "               [--server-key KEY|FILE --key FILE] <command> ...\n"
             "\n"
             "Lift command-line client: register and run upsell experiments, assign customers.\n"
             "\n"
@@ -27,11 +30,17 @@ static void usage(FILE *out)
             "  track FILE [--format jsonl|csv] [--rejects FILE]            import events\n"
             "  report EXPERIMENT | --all-running [--week W] [--format F]   incrementality report\n"
             "  ping                                                        check the server\n"
+            "  keygen [-o FILE] [--force]                                  make a CurveZMQ key pair\n"
             "\n"
             "global flags (also accepted after the command):\n"
             "  --endpoint E    liftd endpoint (env LIFT_ENDPOINT; default %s)\n"
             "  --json          machine-readable JSON output\n"
             "  --timeout MS    per-attempt timeout, 1..3600000 (default %d)\n"
+            "  --server-key K  the server's public key: 40 Z85 characters or a file holding it\n"
+            "                  (env LIFT_SERVER_KEY); encrypts with CurveZMQ\n"
+            "  --key FILE      this client's key file from `liftctl keygen` (env LIFT_KEY);\n"
+            "                  its public key must be in liftd's authorized-keys file. Before\n"
+            "                  the command only (after it: --key-file FILE)\n"
             "  --retries N     attempts per request, 1..100 (default %d); retries are safe:\n"
             "                  every Lift write is idempotent\n"
             "  --help, -h      this help; `liftctl <command> --help` for a command\n"
@@ -96,6 +105,18 @@ int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i)
     if ((r = liftctl_flag(argc, argv, i, "--timeout", &v)) != 0) {
         if (r < 0 || liftctl_parse_int64("--timeout", v, 1, 3600000, &n) != 0) return -1;
         opts->timeout_ms = (int)n;
+        return 1;
+    }
+    if ((r = liftctl_flag(argc, argv, i, "--server-key", &v)) != 0) {
+        if (r < 0) return -1;
+        opts->server_key = v;
+        return 1;
+    }
+    /* --key is global only before the command (main): `experiment create --key` is the
+     * experiment's key. --key-file means the key file anywhere. */
+    if ((r = liftctl_flag(argc, argv, i, "--key-file", &v)) != 0) {
+        if (r < 0) return -1;
+        opts->key_file = v;
         return 1;
     }
     if ((r = liftctl_flag(argc, argv, i, "--retries", &v)) != 0) {
@@ -242,11 +263,40 @@ void liftctl_format_time(int64_t ms, char *buf, size_t len)
 
 lift_client_t *liftctl_connect(const liftctl_opts_t *opts)
 {
-    lift_client_opts_t co = {opts->timeout_ms, opts->retries};
+    lift_client_opts_t co = {.timeout_ms = opts->timeout_ms, .attempts = opts->retries};
+    auth_keypair_t kp;
+    char server[AUTH_Z85_LEN + 1], err[512];
+    int have_server = opts->server_key && *opts->server_key;
+    int have_key = opts->key_file && *opts->key_file;
+    if (have_server != have_key) {
+        fprintf(stderr, "liftctl: %s: CurveZMQ needs both the server's public key (--server-key "
+                        "or LIFT_SERVER_KEY) and this client's key file (--key or LIFT_KEY)\n",
+                have_server ? "--key" : "--server-key");
+        return NULL;
+    }
+    if (have_server) {
+        if (auth_key_parse(opts->server_key, server) < 0 &&
+            auth_keyfile_read_public(opts->server_key, server, err, sizeof err) < 0) {
+            fprintf(stderr, "liftctl: --server-key: not a 40-character Z85 key, and as a file: %s\n",
+                    err);
+            return NULL;
+        }
+        if (auth_keyfile_read_secret(opts->key_file, &kp, err, sizeof err) < 0) {
+            fprintf(stderr, "liftctl: --key: %s\n", err);
+            return NULL;
+        }
+        co.server_key = server;
+        co.public_key = kp.public_z85;
+        co.secret_key = kp.secret_z85;
+    }
     lift_client_t *c = lift_client_new(opts->endpoint, &co);
+    if (have_server)
+        explicit_bzero(&kp, sizeof kp);
     if (c == NULL)
         fprintf(stderr, "liftctl: --endpoint: cannot use '%s': %s\n", opts->endpoint,
-                errno == EINVAL || errno == EPROTONOSUPPORT
+                errno == ENOTSUP ? "this libzmq has no CURVE support"
+                : errno == EINVAL && have_server ? "bad endpoint or keys"
+                : errno == EINVAL || errno == EPROTONOSUPPORT
                     ? "not a ZeroMQ endpoint (e.g. tcp://127.0.0.1:5555, ipc:///path)"
                     : strerror(errno));
     return c;
@@ -298,8 +348,11 @@ static int cmd_ping(const liftctl_opts_t *gopts, int argc, char **argv)
 int main(int argc, char **argv)
 {
     const char *env = getenv("LIFT_ENDPOINT");
-    liftctl_opts_t opts = {env && *env ? env : LIFT_DEFAULT_ENDPOINT, 0, LIFT_CLIENT_TIMEOUT_MS,
-                           LIFT_CLIENT_ATTEMPTS};
+    liftctl_opts_t opts = {.endpoint = env && *env ? env : LIFT_DEFAULT_ENDPOINT,
+                           .timeout_ms = LIFT_CLIENT_TIMEOUT_MS,
+                           .retries = LIFT_CLIENT_ATTEMPTS,
+                           .server_key = getenv("LIFT_SERVER_KEY"),
+                           .key_file = getenv("LIFT_KEY")};
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (liftctl_is_help(argv[i])) {
@@ -310,7 +363,10 @@ int main(int argc, char **argv)
             printf("liftctl %s\n", LIFT_VERSION);
             return LIFTCTL_OK;
         }
-        int g = liftctl_global_flag(&opts, argc, argv, &i);
+        const char *v;
+        int g = liftctl_flag(argc, argv, &i, "--key", &v);
+        if (g > 0) opts.key_file = v;
+        if (g == 0) g = liftctl_global_flag(&opts, argc, argv, &i);
         if (g < 0) return LIFTCTL_USAGE;
         if (g == 0) return liftctl_usage_error(NULL, "unknown flag '%s'", argv[i]);
     }
@@ -329,10 +385,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "track") == 0) return cmd_track(&opts, sub_argc, sub_argv);
     if (strcmp(cmd, "report") == 0) return cmd_report(&opts, sub_argc, sub_argv);
     if (strcmp(cmd, "ping") == 0) return cmd_ping(&opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "keygen") == 0) return cmd_keygen(&opts, sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return LIFTCTL_OK;
     }
     return liftctl_usage_error(
-        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping)", cmd);
+        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping, keygen)", cmd);
 }

@@ -19,6 +19,8 @@ typedef struct {
     int json;             /* 1: machine-readable JSON output */
     int timeout_ms;       /* per-attempt request timeout */
     int retries;          /* attempts before giving up (1 = no retry) */
+    const char *server_key; /* CURVE: server public key, Z85 or a file (env LIFT_SERVER_KEY) */
+    const char *key_file;   /* CURVE: this client's key file (env LIFT_KEY) */
 } liftctl_opts_t;
 
 /* Sub-commands: argv[0] is the sub-command's name; return one of the exit codes above. */
@@ -28,6 +30,7 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_power(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_track(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_report(const liftctl_opts_t *opts, int argc, char **argv);
+int cmd_keygen(const liftctl_opts_t *opts, int argc, char **argv);
 
 /* Helpers shared by the sub-commands (tools/liftctl.c). Every parse helper prints
  * "liftctl: <flag>: <what is wrong with the value> (<bound>)" to stderr and returns -1 on bad
@@ -37,7 +40,7 @@ int cmd_report(const liftctl_opts_t *opts, int argc, char **argv);
  * not this flag: 0; the value is missing: prints and returns -1. */
 int liftctl_flag(int argc, char **argv, int *i, const char *name, const char **value);
 
-/* argv[*i] is a global flag (--endpoint --json --timeout --retries), accepted after the
+/* argv[*i] is a global flag (--endpoint --json --timeout --retries --server-key --key-file), accepted after the
  * sub-command too: applies it to *opts and returns 1 (*i advanced as for liftctl_flag),
  * not one: 0, a bad value: -1 (printed). */
 int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i);
@@ -62,7 +65,9 @@ int liftctl_parse_enum(const char *flag, const char *s, int (*parse)(const char 
 /* Formats epoch ms as "YYYY-MM-DDTHH:MM:SSZ" (".mmm" when not whole seconds) into buf. */
 void liftctl_format_time(int64_t ms, char *buf, size_t len);
 
-/* A client for opts' endpoint, timeout and attempts; NULL after printing why. Caller destroys. */
+/* A client for opts' endpoint, timeout and attempts, encrypted with CurveZMQ when
+ * opts->server_key or opts->key_file is set (both are then required); NULL after printing why.
+ * Caller destroys. */
 lift_client_t *liftctl_connect(const liftctl_opts_t *opts);
 
 /* Prints "liftctl: <CODE>: <message>" for a failed call and returns LIFTCTL_ERR. */

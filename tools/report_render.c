@@ -754,16 +754,17 @@ static void build_comparisons(doc_t *d)
         const char *label;
         size_t off;
         unit_t unit;
+        int sign; /* +1: an increase is good; -1: an increase is bad (churn) */
     } metrics[] = {
-        {"revenue per exposed customer", offsetof(Lift__Comparison, revenue_diff), U_MONEY},
-        {"relative lift", offsetof(Lift__Comparison, relative_lift), U_FRAC},
-        {"incremental revenue (total)", offsetof(Lift__Comparison, incremental_total), U_MONEY},
-        {"holdout cost", offsetof(Lift__Comparison, holdout_cost), U_MONEY},
-        {"net of attempt cost", offsetof(Lift__Comparison, net_incremental), U_MONEY},
-        {"conversion rate", offsetof(Lift__Comparison, conversion_diff), U_PP},
-        {"churn", offsetof(Lift__Comparison, churn_diff), U_PP},
-        {"click-through", offsetof(Lift__Comparison, ctr_diff), U_PP},
-        {"effect on customers who saw it", offsetof(Lift__Comparison, cace), U_MONEY},
+        {"revenue per exposed customer", offsetof(Lift__Comparison, revenue_diff), U_MONEY, 1},
+        {"relative lift", offsetof(Lift__Comparison, relative_lift), U_FRAC, 1},
+        {"incremental revenue (total)", offsetof(Lift__Comparison, incremental_total), U_MONEY, 1},
+        {"holdout cost", offsetof(Lift__Comparison, holdout_cost), U_MONEY, 1},
+        {"net of attempt cost", offsetof(Lift__Comparison, net_incremental), U_MONEY, 1},
+        {"conversion rate", offsetof(Lift__Comparison, conversion_diff), U_PP, 1},
+        {"churn", offsetof(Lift__Comparison, churn_diff), U_PP, -1},
+        {"click-through", offsetof(Lift__Comparison, ctr_diff), U_PP, 1},
+        {"effect on customers who saw it", offsetof(Lift__Comparison, cace), U_MONEY, 1},
     };
     for (size_t i = 0; i < r->n_comparisons; i++) {
         const Lift__Comparison *c = r->comparisons[i];
@@ -783,7 +784,7 @@ static void build_comparisons(doc_t *d)
             cell_p(p, sizeof p, e, 0);
             cell_p(pa, sizeof pa, e, 1);
             const char *cells[] = {metrics[m].label, v, ci, p, pa};
-            tab_row(d, t, tone_of(e), cells);
+            tab_row(d, t, metrics[m].sign * tone_of(e), cells);
         }
         if (c->has_cuped && c->cuped) {
             char vr[32] = "";

@@ -20,11 +20,19 @@ typedef struct lift_client lift_client_t;
 typedef struct {
     int timeout_ms; /* per-attempt wait for a reply; <= 0: LIFT_CLIENT_TIMEOUT_MS */
     int attempts;   /* sends before giving up (1 = no retry); <= 0: LIFT_CLIENT_ATTEMPTS */
+    /* CurveZMQ (all three, or none: NULL = plain, unencrypted): 40-character Z85 keys, copied
+     * by lift_client_new. The server admits the client only if public_key is in its
+     * authorized-keys file; the request types allowed depend on the role listed there. */
+    const char *server_key; /* the server's public key (liftctl keygen on the server) */
+    const char *public_key; /* this client's public key */
+    const char *secret_key; /* this client's secret key */
 } lift_client_opts_t;
 
 /* Creates a client for `endpoint` (e.g. "tcp://127.0.0.1:5555", "ipc:///tmp/lift.sock") and
- * connects (ZeroMQ connects in the background: a missing server shows up as a timeout later).
- * opts NULL = defaults. Returns NULL with errno set on a malformed endpoint or no memory.
+ * connects (ZeroMQ connects in the background: a missing server shows up as a timeout later;
+ * so does a server that refuses the client's key, or a wrong server_key).
+ * opts NULL = defaults. Returns NULL with errno set on a malformed endpoint, malformed or
+ * partial curve keys (EINVAL), CURVE missing from libzmq (ENOTSUP) or no memory.
  * The caller owns the client and frees it with lift_client_destroy(). A client is used by one
  * thread at a time (it may move between threads); use one client per thread for parallelism. */
 lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *opts);
