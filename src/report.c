@@ -1663,11 +1663,20 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
 
     /* 6. segments */
     uint32_t small = 0;
+    int delay_untimed = 0; /* delay segments asked for but not comparable (no ghost impressions) */
     size_t n_seg = 0;
     CK(segs = calloc(o->n_dims * N_LEVELS + 1, sizeof *segs));
     for (size_t di = 0; di < o->n_dims; di++) {
         int dim = o->dims[di];
         int nlev = dim == LIFT__DIMENSION__DIMENSION_DELAY ? 5 : N_LEVELS;
+        /* Delay is measured from impressions. Without ghost impressions for the holdout, its
+         * customers all land in "no impression" while treated ones sort themselves into levels
+         * by what happened after assignment: comparing a level with the holdout would credit
+         * (or blame) the offer for who engages. Then no delay level is estimated. */
+        int64_t holdout_timed = 0;
+        if (dim == LIFT__DIMENSION__DIMENSION_DELAY)
+            for (int lv = 0; lv < 4; lv++)
+                holdout_timed += cells[(di * N_LEVELS + (size_t)lv) * na].exposed;
         for (int lv = 0; lv < nlev; lv++) {
             cell_t *row = &cells[(di * N_LEVELS + (size_t)lv) * na];
             int64_t tot = 0, minn = INT64_MAX;
@@ -1687,19 +1696,23 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
             for (size_t a = 0; a < na; a++)
                 s->exposed[a] = (uint64_t)row[a].exposed;
             s->n_exposed = na;
-            int est_ok = minn >= REPORT_MIN_SEGMENT;
+            int untimed = dim == LIFT__DIMENSION__DIMENSION_DELAY && holdout_timed == 0;
+            int est_ok = minn >= REPORT_MIN_SEGMENT && !untimed;
+            delay_untimed |= untimed;
             double key = 0;
             if (na > 1)
                 CK(s->comparisons = arena_alloc(b->a, (na - 1) * sizeof *s->comparisons));
-            if (!est_ok && na > 1)
+            if (!est_ok && !untimed && na > 1)
                 small++;
             for (size_t a = 1; a < na; a++) {
                 Lift__Comparison *m;
                 if (!est_ok) {
                     const char *why =
-                        dim == LIFT__DIMENSION__DIMENSION_DELAY && row[0].exposed == 0
-                            ? "segment not estimated: no holdout customer has an impression to "
-                              "time (the holdout sees no offer)"
+                        untimed
+                            ? "not randomized: the holdout has no (ghost) impressions to time, so "
+                              "delay levels sort treated customers by what happened after "
+                              "assignment; compare timings with timing arms, or log holdout "
+                              "impressions with arm 0 when the offer would have been shown"
                             : "segment too small: fewer than 100 customers in an arm";
                     CK(m = failed_comparison(b, exp, a, why));
                 } else {
@@ -1837,6 +1850,10 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                  "%u segment level(s) have fewer than %d customers in an arm: listed, not "
                  "estimated",
                  small, REPORT_MIN_SEGMENT);
+        if (delay_untimed)
+            add_warning(b, &w, W_SMALL,
+                        "delay segments not compared with the holdout: it has no (ghost) "
+                        "impressions to time; the timing arms compare timings directly");
         if (c->ignored_arm)
             add_warning(b, &w, W_ARM, "%llu exposure(s) with an arm outside the definition ignored",
                  (unsigned long long)c->ignored_arm);

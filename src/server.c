@@ -49,6 +49,7 @@ struct server {
     pending_t *batch;       /* SERVER_MAX_BATCH slots */
     uint64_t batches;       /* batches served, for the stop log line */
     uint64_t requests;      /* requests served */
+    uint64_t replies_dropped; /* replies a peer could not take (gone, or queue full) */
     uint64_t denied;        /* requests refused with PERMISSION_DENIED */
 };
 
@@ -195,13 +196,13 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    int one = 1, linger = 1000, hwm = SERVER_HWM;
+    int one = 1, linger = 1000, hwm = SERVER_HWM, sndhwm = SERVER_SNDHWM;
     int64_t maxmsg = SERVER_MAX_MSG;
     if (zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) < 0 ||
         zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
         zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) < 0 ||
         zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof hwm) < 0 ||
-        zmq_setsockopt(self->router, ZMQ_SNDHWM, &hwm, sizeof hwm) < 0) {
+        zmq_setsockopt(self->router, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) < 0) {
         snprintf(err, errlen, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
@@ -219,7 +220,7 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
              ingest_loaded_snapshot(self->ingest) ? "snapshot" : "scan", cfg->currency,
              self->auth ? "curve" : "none", self->auth ? auth_key_count(self->auth) : 0);
     if (!self->auth && server_endpoint_is_local(cfg->endpoint))
-        log_emit(cfg->log_level, LOG_WARN, "unauthenticated",
+        log_emit(cfg->log_level, LOG_INFO, "unauthenticated",
                  "endpoint=%s detail=\"no --curve-secret: connections are neither encrypted nor "
                  "authenticated; every client on this host may do everything\"",
                  cfg->endpoint);
@@ -473,9 +474,15 @@ static void send_reply(server_t *self, pending_t *p)
         rc = zmq_send(self->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     if (rc >= 0)
         rc = zmq_send(self->router, p->out.bytes, p->out.len, ZMQ_DONTWAIT);
-    if (rc < 0)
-        log_emit(self->cfg.log_level, LOG_DEBUG, "reply_dropped", "reason=\"%s\"",
-                 zmq_strerror(zmq_errno()));
+    if (rc < 0) {
+        /* The peer is gone (EHOSTUNREACH) or has SERVER_SNDHWM replies unread (EAGAIN): its
+         * client retries, and every write is idempotent. Log the first and every 1000th. */
+        int e = zmq_errno();
+        if (self->replies_dropped++ % 1000 == 0)
+            log_emit(self->cfg.log_level, e == EAGAIN ? LOG_WARN : LOG_DEBUG, "reply_dropped",
+                     "reason=\"%s\" dropped_total=%llu", zmq_strerror(e),
+                     (unsigned long long)self->replies_dropped);
+    }
     free(p->out.bytes);
     p->out.bytes = NULL;
 }

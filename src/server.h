@@ -22,7 +22,11 @@
 #define SERVER_MAX_MSG (5 * 1024 * 1024)          /* bytes in one request frame (ZMQ_MAXMSGSIZE) */
 #define SERVER_MAX_BATCH 512                      /* requests drained into one transaction */
 #define SERVER_BATCH_BYTES (64 * 1024 * 1024)     /* reply bytes held for one commit, at most */
-#define SERVER_HWM 128                            /* messages queued per peer, each way */
+#define SERVER_HWM 128                            /* requests queued per peer (then back-pressure) */
+/* Replies queued per peer. Larger than SERVER_HWM because libzmq returns pipe credit in
+ * batches of HWM/2, so a pipelined client with 64 requests in flight could see replies refused
+ * at 128; a peer never has more replies queued than requests it sent and has not read. */
+#define SERVER_SNDHWM 4096
 #define SERVER_MAX_SEGMENT_BY 4                   /* report.segment_by entries */
 
 typedef struct {

@@ -8,10 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "lift/client.h"
 
 #include "lift/lift.h"
 #include "lift/stats.h"
@@ -347,6 +352,113 @@ static double reader_scan(store_reader_t *rd, int64_t *rows)
     return now_s() - t0;
 }
 
+/* ---- assignment latency while a report runs, through a real liftd on the fixture ----------
+ * The fixture's arms are random, not GrowthBook buckets, so liftd's stored arm wins over the
+ * computed one here (it logs that at warn level: hence --log-level error). */
+
+typedef struct {
+    const char *ep;  /* endpoint */
+    const char *key; /* experiment */
+    int done;        /* set when the report came back */
+    int ok;          /* the report succeeded */
+    double seconds;  /* its duration */
+} report_job_t;
+
+static void *run_report(void *arg)
+{
+    report_job_t *j = arg;
+    lift_client_opts_t o = {.timeout_ms = 120000, .attempts = 1};
+    lift_client_t *c = lift_client_new(j->ep, &o);
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    Lift__Dimension dims[4] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
+                               LIFT__DIMENSION__DIMENSION_CHANNEL, LIFT__DIMENSION__DIMENSION_DELAY};
+    q.experiment_key = (char *)j->key;
+    q.segment_by = dims;
+    q.n_segment_by = 4;
+    Lift__Report *r = NULL;
+    double t0 = now_s();
+    j->ok = c && lift_report(c, &q, &r) == LIFT_OK;
+    j->seconds = now_s() - t0;
+    lift_report_free(&r);
+    lift_client_destroy(&c);
+    __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Repeat assignments of exposed customers, one at a time, until `stop` (or n samples): their
+ * round-trip latencies in ms go to lat[]. Returns the count. */
+static size_t assign_loop(lift_client_t *c, const char *key, double *lat, size_t n,
+                          const int *stop)
+{
+    lift_context_t ctx = {.trigger = 1, .stage = 2, .channel = 1};
+    char id[32];
+    size_t k = 0;
+    for (; k < n && !(stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE)); k++) {
+        snprintf(id, sizeof id, "cust-%07zu", (k * 7919) % 100000);
+        lift_assignment_t a;
+        double t0 = now_s();
+        if (lift_assign(c, key, id, &ctx, &a) != LIFT_OK)
+            break;
+        lat[k] = (now_s() - t0) * 1e3;
+        lift_assignment_clear(&a);
+    }
+    return k;
+}
+
+static void print_latency(const char *what, double *lat, size_t n)
+{
+    if (n == 0) {
+        printf("%s: no samples\n", what);
+        return;
+    }
+    qsort(lat, n, sizeof *lat, cmp_double);
+    printf("%s: %zu assignments, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", what, n,
+           lat[n / 2], lat[(size_t)((double)n * 0.99)], lat[n - 1]);
+}
+
+static void latency_during_report(const char *dir, const char *key)
+{
+    const char *b = getenv("LIFT_BUILD");
+    char liftd[512], ep[400];
+    snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
+    snprintf(ep, sizeof ep, "ipc://%s/bench.sock", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(liftd, liftd, "--endpoint", ep, "--data", dir, "--log-level", "error",
+              "--currency", "EUR", (char *)NULL);
+        _exit(127);
+    }
+    lift_client_opts_t quick = {.timeout_ms = 200, .attempts = 1};
+    lift_client_t *c = lift_client_new(ep, &quick);
+    double t0 = now_s();
+    while (lift_ping(c, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 60)
+        ;
+    lift_client_set_timeout(c, 10000);
+    enum { N = 200000 };
+    double *lat = malloc(N * sizeof *lat);
+    assign_loop(c, key, lat, 5000, NULL); /* warm the page cache and the sockets */
+    size_t n = assign_loop(c, key, lat, 20000, NULL);
+    print_latency("liftd repeat Assign, idle", lat, n);
+    report_job_t job = {.ep = ep, .key = key};
+    pthread_t th;
+    pthread_create(&th, NULL, run_report, &job);
+    n = assign_loop(c, key, lat, N, &job.done);
+    pthread_join(th, NULL);
+    print_latency("liftd repeat Assign while a report runs", lat, n);
+    printf("liftd report through the server (all 4 dimensions): %s in %.3f s\n",
+           job.ok ? "ok" : "FAILED", job.seconds);
+    free(lat);
+    lift_client_destroy(&c);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
     long n_cust = 1000000, n_ev = 10000000;
@@ -448,6 +560,7 @@ int main(int argc, char **argv)
     report_free(r);
     store_reader_destroy(&rd);
     store_destroy(&writer);
+    latency_during_report(dir, def->key);
     rc = 0;
 out:
     lift__experiment__free_unpacked(def, NULL);
