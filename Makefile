@@ -41,7 +41,8 @@ STATS_SRC := $(wildcard stats/*.c)
 SRV_SRC   := $(filter-out src/liftd.c src/client.c,$(wildcard src/*.c))
 CLI_SRC   := src/client.c
 RENDER_SRC := tools/report_render.c
-CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c) $(RENDER_SRC)
+EXPJSON_SRC := tools/experiment_json.c
+CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c) $(RENDER_SRC) $(EXPJSON_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard tools/bench_*.c)
 SIM_SRC   := $(wildcard tools/liftsim.c)
@@ -114,7 +115,7 @@ $(B)/liftd: $(B)/obj/src/liftd.o $(B)/libliftsrv.a $(B)/liblift.a
 $(B)/liftctl: $(CTL_O) $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/liftsim: $(call obj,$(SIM_SRC)) $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench_%: $(B)/obj/tools/bench_%.o $(B)/libliftsrv.a $(B)/liblift.a

@@ -621,26 +621,36 @@ static int flush_batch(ctx_t *c)
     return r;
 }
 
+/* Copies ev into *p, its id bytes appended to *buf (*len used of *cap); the hash is left to the
+ * caller. -1 when the buffer cannot grow (nothing changed but *buf's capacity). */
+static int pend_copy(pend_t *p, const store_event_row_t *ev, char **buf, size_t *len, size_t *cap)
+{
+    if (grow((void **)buf, cap, *len + ev->customer_len + 1, 1) < 0)
+        return -1;
+    memcpy(*buf + *len, ev->customer, ev->customer_len);
+    p->off = (uint32_t)*len;
+    p->len = (uint32_t)ev->customer_len;
+    *len += ev->customer_len;
+    p->type = ev->type;
+    p->nps = ev->nps;
+    p->ts = ev->ts_ms;
+    p->xid = ev->experiment_id;
+    p->amount = ev->amount_minor;
+    return 0;
+}
+
 static int on_event(void *arg, const store_event_row_t *ev)
 {
     ctx_t *c = arg;
     c->events_read++;
     if (ev->customer_len > UINT32_MAX)
         return 0;
-    if (grow((void **)&c->pbuf, &c->pbuf_cap, c->pbuf_len + ev->customer_len + 1, 1) < 0)
+    pend_t *p = &c->pend[c->n_pend];
+    if (pend_copy(p, ev, &c->pbuf, &c->pbuf_len, &c->pbuf_cap) < 0)
         return -2;
-    pend_t *p = &c->pend[c->n_pend++];
-    memcpy(c->pbuf + c->pbuf_len, ev->customer, ev->customer_len);
-    p->off = (uint32_t)c->pbuf_len;
-    p->len = (uint32_t)ev->customer_len;
-    c->pbuf_len += ev->customer_len;
+    c->n_pend++;
     p->h = hash_id(ev->customer, ev->customer_len);
     __builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
-    p->type = ev->type;
-    p->nps = ev->nps;
-    p->ts = ev->ts_ms;
-    p->xid = ev->experiment_id;
-    p->amount = ev->amount_minor;
     return c->n_pend == BATCH ? flush_batch(c) : 0;
 }
 
@@ -730,18 +740,9 @@ static int on_event_pipe(void *arg, const store_event_row_t *ev)
     c->events_read++;
     if (ev->customer_len > UINT32_MAX)
         return 0;
-    if (grow((void **)&b->buf, &b->cap, b->len + ev->customer_len + 1, 1) < 0)
+    if (pend_copy(&b->ev[b->n], ev, &b->buf, &b->len, &b->cap) < 0)
         return -2;
-    pend_t *p = &b->ev[b->n++];
-    memcpy(b->buf + b->len, ev->customer, ev->customer_len);
-    p->off = (uint32_t)b->len;
-    p->len = (uint32_t)ev->customer_len;
-    b->len += ev->customer_len;
-    p->type = ev->type;
-    p->nps = ev->nps;
-    p->ts = ev->ts_ms;
-    p->xid = ev->experiment_id;
-    p->amount = ev->amount_minor;
+    b->n++;
     return b->n == PIPE_N ? pipe_push(pp) : 0;
 }
 

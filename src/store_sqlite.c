@@ -163,16 +163,52 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     return 0;
 }
 
-store_t *store_open(const char *dir, char *err, size_t errlen)
+/* Opens dir/lift.db into *db with flags (mode names it in messages: "" or " read-only"), sets
+ * the busy timeout and extended result codes and runs pragmas (NULL-terminated). On failure *db
+ * may still be set: the caller's destructor closes it. */
+static int db_open(const char *dir, int flags, const char *mode, const char *const *pragmas,
+                   sqlite3 **db, char *err, size_t errlen)
 {
     char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/lift.db", dir) >= sizeof path) {
+        snprintf(err, errlen, "data directory path too long (%zu bytes)", strlen(dir));
+        return -1;
+    }
+    if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s%s: %s", path, mode,
+                 *db ? sqlite3_errmsg(*db) : "out of memory");
+        return -1;
+    }
+    sqlite3_busy_timeout(*db, 5000);
+    sqlite3_extended_result_codes(*db, 1);
+    for (const char *const *p = pragmas; *p; p++)
+        if (exec_sql(*db, *p, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* Prepares n persistent statements sql[i] into st[i]; st[] is finalized by the destructor. */
+static int prepare_all(sqlite3 *db, const char *const *sql, int n, sqlite3_stmt **st, char *err,
+                       size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
+        if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st[i], NULL) !=
+            SQLITE_OK) {
+            snprintf(err, errlen, "prepare %s: %s", sql[i], sqlite3_errmsg(db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+store_t *store_open(const char *dir, char *err, size_t errlen)
+{
+    static const char *const pragmas[] = {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL",
+                                          "PRAGMA cache_size = -131072",
+                                          "PRAGMA temp_store = MEMORY", NULL};
     store_t *self = NULL;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
-        return NULL;
-    }
-    if ((size_t)snprintf(path, sizeof path, "%s/lift.db", dir) >= sizeof path) {
-        snprintf(err, errlen, "data directory path too long (%zu bytes)", strlen(dir));
         return NULL;
     }
     self = calloc(1, sizeof *self);
@@ -180,28 +216,13 @@ store_t *store_open(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s: %s", path,
-                 self->db ? sqlite3_errmsg(self->db) : "out of memory");
-        goto fail;
-    }
-    sqlite3_busy_timeout(self->db, 5000);
-    sqlite3_extended_result_codes(self->db, 1);
-    if (exec_sql(self->db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
-        exec_sql(self->db, "PRAGMA synchronous = FULL", err, errlen) < 0 ||
-        exec_sql(self->db, "PRAGMA cache_size = -131072", err, errlen) < 0 ||
-        exec_sql(self->db, "PRAGMA temp_store = MEMORY", err, errlen) < 0)
+    if (db_open(dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", pragmas, &self->db, err,
+                errlen) < 0)
         goto fail;
     if (migrate(self->db, err, errlen) < 0)
         goto fail;
-    for (int i = 0; i < ST_COUNT; i++) {
-        if (sqlite3_prepare_v3(self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &self->st[i], NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "prepare %s: %s", stmt_sql[i], sqlite3_errmsg(self->db));
-            goto fail;
-        }
-    }
+    if (prepare_all(self->db, stmt_sql, ST_COUNT, self->st, err, errlen) < 0)
+        goto fail;
     return self;
 fail:
     store_destroy(&self);
@@ -666,42 +687,25 @@ static void scan_final(sqlite3_context *ctx)
 
 store_reader_t *store_reader_open(const char *dir, char *err, size_t errlen)
 {
-    char path[4096];
-    store_reader_t *self = NULL;
-    if ((size_t)snprintf(path, sizeof path, "%s/lift.db", dir) >= sizeof path) {
-        snprintf(err, errlen, "data directory path too long (%zu bytes)", strlen(dir));
-        return NULL;
-    }
-    self = calloc(1, sizeof *self);
+    /* 256 MiB of page cache; mmap up to SQLite's compile-time limit (2 GiB by default). */
+    static const char *const pragmas[] = {"PRAGMA cache_size = -262144",
+                                          "PRAGMA mmap_size = 17179869184",
+                                          "PRAGMA temp_store = MEMORY", NULL};
+    store_reader_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s read-only: %s", path,
-                 self->db ? sqlite3_errmsg(self->db) : "out of memory");
-        goto fail;
-    }
-    sqlite3_busy_timeout(self->db, 5000);
-    sqlite3_extended_result_codes(self->db, 1);
-    /* 256 MiB of page cache; mmap up to SQLite's compile-time limit (2 GiB by default). */
-    if (exec_sql(self->db, "PRAGMA cache_size = -262144", err, errlen) < 0 ||
-        exec_sql(self->db, "PRAGMA mmap_size = 17179869184", err, errlen) < 0 ||
-        exec_sql(self->db, "PRAGMA temp_store = MEMORY", err, errlen) < 0)
+    if (db_open(dir, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, " read-only", pragmas, &self->db,
+                err, errlen) < 0)
         goto fail;
     if (sqlite3_create_function_v2(self->db, "lift_scan_row", 4, SQLITE_UTF8 | SQLITE_DIRECTONLY,
                                    self, NULL, scan_step, scan_final, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "register lift_scan_row: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
-    for (int i = 0; i < RD_COUNT; i++) {
-        if (sqlite3_prepare_v3(self->db, rd_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->st[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "prepare %s: %s", rd_sql[i], sqlite3_errmsg(self->db));
-            goto fail;
-        }
-    }
+    if (prepare_all(self->db, rd_sql, RD_COUNT, self->st, err, errlen) < 0)
+        goto fail;
     return self;
 fail:
     store_reader_destroy(&self);

@@ -32,8 +32,8 @@ typedef struct {
 
 /* Produced by GrowthBook's JavaScript SDK 1.8.0 (gb.run, hashVersion 2); regenerate with
  *   d=$(mktemp -d); (cd "$d" && npm init -y >/dev/null && npm install @growthbook/growthbook@1.8.0)
- *   NODE_PATH="$d/node_modules" node tests/growthbook_vectors.js > /tmp/gb_vectors.inc
- * and replace the BEGIN..END block below with /tmp/gb_vectors.inc. */
+ *   NODE_PATH="$d/node_modules" node tests/growthbook_vectors.js > build/gb_vectors.inc
+ * and replace the BEGIN..END block below with build/gb_vectors.inc. */
 /* BEGIN GROWTHBOOK VECTORS: tests/growthbook_vectors.js, @growthbook/growthbook 1.8.0 */
 /* clang-format off */
 static const gb_setting_t gb_settings[] = {

@@ -239,17 +239,7 @@ static int fp_equal(fp_t a, fp_t b)
 
 static int64_t db_scalar(const char *sql)
 {
-    char path[400];
-    snprintf(path, sizeof path, "%s/lift.db", E.data);
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return tu_db_scalar(E.data, sql);
 }
 
 /* Lines of liftd's log holding `word`. */

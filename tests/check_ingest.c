@@ -70,17 +70,7 @@ static lift_event_t ev(const char *id, int type)
 
 static int64_t db_scalar(const char *sql)
 {
-    char path[400];
-    snprintf(path, sizeof path, "%s/lift.db", T.data);
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return tu_db_scalar(T.data, sql);
 }
 
 /* One invalid event per row: the field the reply must name and a word of the reason. */

@@ -4,9 +4,9 @@
  *
  * Regenerate (node >= 18, npm registry reachable), from the repository root:
  *   d=$(mktemp -d); (cd "$d" && npm init -y >/dev/null && npm install @growthbook/growthbook@1.8.0)
- *   NODE_PATH="$d/node_modules" node tests/growthbook_vectors.js > /tmp/gb_vectors.inc
+ *   NODE_PATH="$d/node_modules" node tests/growthbook_vectors.js > build/gb_vectors.inc
  * then replace the lines from "BEGIN GROWTHBOOK VECTORS" to "END GROWTHBOOK VECTORS" in
- * tests/check_assign.c with /tmp/gb_vectors.inc (same rows unless the SDK's hashing changed).
+ * tests/check_assign.c with build/gb_vectors.inc (same rows unless the SDK's hashing changed).
  *
  * Per row: setting index, customer id (UTF-8 bytes as C octal escapes), the variation index
  * from gb.run() (-1 when result.inExperiment is false), n = the SDK's hash(seed, id, 2)

@@ -4,6 +4,7 @@
 #define LIFT_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "lift/client.h"
@@ -39,5 +40,10 @@ void tu_liftd_kill(tliftd_t *t);
 
 /* Stop liftd if running, destroy the client, remove the directory. */
 void tu_liftd_fini(tliftd_t *t);
+
+/* The first column of the first row of sql, run on a fresh read-only connection to the store in
+ * data_dir (data_dir/lift.db). Fails the test if the database cannot be opened, the statement
+ * does not prepare (the message names it) or yields no row. */
+int64_t tu_db_scalar(const char *data_dir, const char *sql);
 
 #endif

@@ -264,18 +264,29 @@ out:
     return rc;
 }
 
+/* dir/lift.db read-only with the product reader's cache and mmap sizes; NULL on failure. */
+static sqlite3 *open_bare(const char *dir)
+{
+    char path[512];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/lift.db", dir);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        exec1(db, "PRAGMA cache_size = -262144") < 0 ||
+        exec1(db, "PRAGMA mmap_size = 17179869184") < 0) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
 /* The bare baselines: SQLite doing the join (no index on events: a scan of events with a
  * primary-key probe of exposures per row), and the scan floor (one pass over each table). */
 static double bare_join(const char *dir, int64_t exp_id, int64_t *rows)
 {
-    char path[512];
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     double t = -1;
-    snprintf(path, sizeof path, "%s/lift.db", dir);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        exec1(db, "PRAGMA cache_size = -262144") < 0 ||
-        exec1(db, "PRAGMA mmap_size = 17179869184") < 0)
+    if ((db = open_bare(dir)) == NULL)
         goto out;
     if (sqlite3_prepare_v2(db,
                            "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e "
@@ -299,14 +310,10 @@ out:
 
 static double bare_scan(const char *dir, int64_t exp_id, int64_t *rows)
 {
-    char path[512];
     sqlite3 *db = NULL;
     sqlite3_stmt *q1 = NULL, *q2 = NULL;
     double t = -1;
-    snprintf(path, sizeof path, "%s/lift.db", dir);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        exec1(db, "PRAGMA cache_size = -262144") < 0 ||
-        exec1(db, "PRAGMA mmap_size = 17179869184") < 0)
+    if ((db = open_bare(dir)) == NULL)
         goto out;
     if (sqlite3_prepare_v2(db,
                            "SELECT arm, count(*), sum(trigger_ms) FROM exposures "

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "liftctl.h"
+#include "report_render.h"
 
 #define CMD "track"
 #define TRACK_BATCH_DEFAULT 1000
@@ -274,35 +275,16 @@ static int set_amount(row_t *r, const val_t *v)
     return 0;
 }
 
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-static int digits_at(const char **p, int n, int *v)
-{
-    int x = 0;
-    for (int k = 0; k < n; k++) {
-        char c = (*p)[k];
-        if (c < '0' || c > '9') return -1;
-        x = x * 10 + (c - '0');
-    }
-    *p += n;
-    *v = x;
-    return 0;
-}
-
 /* ISO-8601 date-time: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM) -> epoch ms (the
  * fraction is truncated to milliseconds). */
 static int parse_iso(const char *s, int64_t *out)
 {
     const char *p = s;
     int y, mo, d, h, mi, sec, ms = 0, oh = 0, om = 0, sign = 0;
-    if (digits_at(&p, 4, &y) || *p++ != '-' || digits_at(&p, 2, &mo) || *p++ != '-' ||
-        digits_at(&p, 2, &d) || (*p != 'T' && *p != 't') || (p++, digits_at(&p, 2, &h)) ||
-        *p++ != ':' || digits_at(&p, 2, &mi) || *p++ != ':' || digits_at(&p, 2, &sec))
+    if (liftctl_take_digits(&p, 4, &y) || *p++ != '-' || liftctl_take_digits(&p, 2, &mo) ||
+        *p++ != '-' || liftctl_take_digits(&p, 2, &d) || (*p != 'T' && *p != 't') ||
+        (p++, liftctl_take_digits(&p, 2, &h)) || *p++ != ':' || liftctl_take_digits(&p, 2, &mi) ||
+        *p++ != ':' || liftctl_take_digits(&p, 2, &sec))
         return -1;
     if (*p == '.') {
         int n = 0;
@@ -316,13 +298,13 @@ static int parse_iso(const char *s, int64_t *out)
         p++;
     } else if (*p == '+' || *p == '-') {
         sign = *p++ == '-' ? -1 : 1;
-        if (digits_at(&p, 2, &oh)) return -1;
+        if (liftctl_take_digits(&p, 2, &oh)) return -1;
         if (*p == ':') p++;
-        if (digits_at(&p, 2, &om) || oh > 23 || om > 59) return -1;
+        if (liftctl_take_digits(&p, 2, &om) || oh > 23 || om > 59) return -1;
     } else {
         return -1;
     }
-    if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+    if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > liftctl_days_in_month(y, mo) ||
         h > 23 || mi > 59 || sec > 60)
         return -1;
     struct tm tm = {0};
@@ -729,20 +711,6 @@ static void parse_csv_row(track_t *t, row_t *r, const csv_rec_t *c)
 
 /* ---- Rejects -------------------------------------------------------------------------------- */
 
-static void csv_put(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* A JSON string of bytes that may not be UTF-8: invalid bytes become '?'. */
 static json_t *json_bytes(const char *s, size_t len)
 {
@@ -770,9 +738,9 @@ static void reject(track_t *t, const row_t *r, const char *field, const char *re
     if (t->format == FMT_CSV) {
         fwrite(r->text, 1, r->text_len, t->rejects);
         fprintf(t->rejects, ",%ld,", r->line);
-        csv_put(t->rejects, field);
+        render_csv_field(t->rejects, field);
         fputc(',', t->rejects);
-        csv_put(t->rejects, reason);
+        render_csv_field(t->rejects, reason);
         fputc('\n', t->rejects);
         return;
     }

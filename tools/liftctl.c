@@ -164,8 +164,7 @@ int liftctl_parse_int64(const char *flag, const char *s, int64_t lo, int64_t hi,
     return 0;
 }
 
-/* Reads exactly `digits` decimal digits at *p into *v and advances *p. */
-static int take_digits(const char **p, int digits, int *v)
+int liftctl_take_digits(const char **p, int digits, int *v)
 {
     int r = 0;
     for (int k = 0; k < digits; k++) {
@@ -178,7 +177,7 @@ static int take_digits(const char **p, int digits, int *v)
     return 0;
 }
 
-static int days_in_month(int y, int m)
+int liftctl_days_in_month(int y, int m)
 {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -197,25 +196,26 @@ int liftctl_parse_time(const char *flag, const char *s, int64_t *out_ms)
         return liftctl_parse_int64(flag, s, 0, TIME_MAX_MS, out_ms);
 
     int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
-    if (take_digits(&p, 4, &y) || *p++ != '-' || take_digits(&p, 2, &mo) || *p++ != '-' ||
-        take_digits(&p, 2, &d))
+    if (liftctl_take_digits(&p, 4, &y) || *p++ != '-' || liftctl_take_digits(&p, 2, &mo) ||
+        *p++ != '-' || liftctl_take_digits(&p, 2, &d))
         goto bad;
     if (*p == 'T') {
         p++;
-        if (take_digits(&p, 2, &h) || *p++ != ':' || take_digits(&p, 2, &mi)) goto bad;
+        if (liftctl_take_digits(&p, 2, &h) || *p++ != ':' || liftctl_take_digits(&p, 2, &mi))
+            goto bad;
         if (*p == ':') {
             p++;
-            if (take_digits(&p, 2, &sec)) goto bad;
+            if (liftctl_take_digits(&p, 2, &sec)) goto bad;
             if (*p == '.') {
                 p++;
-                if (take_digits(&p, 3, &ms)) goto bad;
+                if (liftctl_take_digits(&p, 3, &ms)) goto bad;
             }
         }
         if (*p++ != 'Z') goto bad;
     }
     if (*p != '\0') goto bad;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-        sec > 59) {
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > liftctl_days_in_month(y, mo) || h > 23 ||
+        mi > 59 || sec > 59) {
         fprintf(stderr, "liftctl: %s: '%s' is not a valid UTC date and time from 1970 on\n", flag,
                 s);
         return -1;

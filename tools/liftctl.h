@@ -58,6 +58,12 @@ int liftctl_parse_int64(const char *flag, const char *s, int64_t lo, int64_t hi,
 /* A time: epoch milliseconds, "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS[.mmm]]Z" (UTC). */
 int liftctl_parse_time(const char *flag, const char *s, int64_t *out_ms);
 
+/* Date pieces for the time parsers (liftctl_parse_time, track's ISO-8601): reads exactly `digits`
+ * decimal digits at *p into *v and advances *p (-1, nothing moved, on a non-digit); the days in
+ * month m (1..12) of year y, Gregorian leap years. */
+int liftctl_take_digits(const char **p, int digits, int *v);
+int liftctl_days_in_month(int y, int m);
+
 /* An enum name via one of lift.h's tables; the error lists the allowed names. */
 int liftctl_parse_enum(const char *flag, const char *s, int (*parse)(const char *, int *),
                        const char *(*names)(void), int *out);

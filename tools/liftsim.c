@@ -61,6 +61,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "experiment_json.h"
 #include "lift/client.h"
 #include "lift/lift.h"
 
@@ -69,7 +70,7 @@
 #define N_ENUM 6         /* trigger / stage / channel values 1..5 (0 = unspecified) */
 #define MAX_PLANS 8      /* plans in the config */
 #define MAX_EXP 8        /* experiments in the config */
-#define MAX_ARMS 20      /* arms per experiment (proto bound) */
+#define MAX_ARMS EXPERIMENT_JSON_ARMS_MAX /* arms per experiment (proto bound) */
 #define MAX_RULES 64     /* effect rules */
 #define MAX_WORKERS 64   /* sender threads */
 #define TRACK_BATCH 1000 /* events per Track request */
@@ -463,211 +464,37 @@ static int mix_check(const jw_t *w, const char *what, const double *share, int n
     return 0;
 }
 
-/* ---- experiment JSON -> lift.Experiment (the shape of examples/experiment.json) ----------------
- */
-
-static int jstr_dup(const jw_t *w, const json_t *v, char **out)
+/* One config experiment (the shape of examples/experiment.json, "_comment" keys allowed) with a
+ * key and 2..MAX_ARMS named arms; the caller frees it with lift__experiment__free_unpacked.
+ * NULL after printing the error. */
+static Lift__Experiment *experiment_load(const jw_t *w, const json_t *v)
 {
-    if (!json_is_string(v)) return jerr(w, "must be a string");
-    free(*out);
-    if ((*out = strdup(json_string_value(v))) == NULL) return jerr(w, "out of memory");
-    return 0;
-}
-
-static int jdbl(const jw_t *w, const json_t *v, protobuf_c_boolean *has, double *out)
-{
-    if (!json_is_number(v)) return jerr(w, "must be a number");
-    *has = 1;
-    *out = json_number_value(v);
-    return 0;
-}
-
-static int jenum_list(const jw_t *w, const json_t *v, int (*parse)(const char *, int *),
-                      const char *(*names)(void), size_t *n_out, int **out)
-{
-    if (!json_is_array(v)) return jerr(w, "must be an array of names (%s)", names());
-    size_t n = json_array_size(v);
-    int *arr = calloc(n ? n : 1, sizeof *arr);
-    if (!arr) return jerr(w, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        jw_t iw = jat(w, NULL, (int)i);
-        if (jenum(&iw, json_array_get(v, i), parse, names, &arr[i]) != 0) {
-            free(arr);
-            return -1;
-        }
+    const experiment_json_opts_t opts = {.prog = "liftsim",
+                                         .src = w->src,
+                                         .path = w->path,
+                                         .comments = 1,
+                                         .server_fields = 0,
+                                         .parse_time = NULL};
+    Lift__Experiment *e = experiment_json_parse(v, &opts);
+    if (e == NULL) return NULL;
+    int ok = 0;
+    if (!e->key) {
+        jerr(w, "key is required");
+    } else if (e->n_arms < 2) {
+        jerr(w, "arms is required (2..%d arms; arm 0 is the holdout)", MAX_ARMS);
+    } else {
+        ok = 1;
+        for (size_t i = 0; i < e->n_arms && ok; i++)
+            if (!e->arms[i]->name) {
+                jw_t aw = jat(w, "arms", -1);
+                jw_t iw = jat(&aw, NULL, (int)i);
+                jw_t nw = jat(&iw, "name", -1);
+                ok = jerr(&nw, "must be a string") == 0;
+            }
     }
-    *out = arr;
-    *n_out = n;
-    return 0;
-}
-
-_Static_assert(sizeof(Lift__Trigger) == sizeof(int) && sizeof(Lift__Stage) == sizeof(int) &&
-                   sizeof(Lift__Channel) == sizeof(int) && sizeof(Lift__Metric) == sizeof(int),
-               "protobuf-c enums are int-sized");
-
-static int analysis_from_json(const jw_t *w, const json_t *v, Lift__Analysis *a)
-{
-    static const char *const f[] = {"primary_metric",
-                                    "alpha",
-                                    "sequential",
-                                    "cuped",
-                                    "revenue_cap_percentile",
-                                    "retention_window_days",
-                                    "cost_per_attempt_minor",
-                                    "mde",
-                                    NULL};
-    if (jobject(w, v, f)) return -1;
-    const char *key;
-    json_t *x;
-    json_object_foreach((json_t *)v, key, x)
-    {
-        jw_t k = jat(w, key, -1);
-        int rc = 0;
-        if (strcmp(key, "_comment") == 0) continue;
-        if (strcmp(key, "primary_metric") == 0) {
-            rc = jenum(&k, x, lift_metric_parse, lift_metric_names, (int *)&a->primary_metric);
-            a->has_primary_metric = 1;
-        } else if (strcmp(key, "alpha") == 0) {
-            rc = jdbl(&k, x, &a->has_alpha, &a->alpha);
-        } else if (strcmp(key, "sequential") == 0 || strcmp(key, "cuped") == 0) {
-            if (!json_is_boolean(x)) return jerr(&k, "must be true or false");
-            if (key[0] == 's') {
-                a->has_sequential = 1;
-                a->sequential = json_is_true(x);
-            } else {
-                a->has_cuped = 1;
-                a->cuped = json_is_true(x);
-            }
-        } else if (strcmp(key, "revenue_cap_percentile") == 0) {
-            rc = jdbl(&k, x, &a->has_revenue_cap_percentile, &a->revenue_cap_percentile);
-        } else if (strcmp(key, "mde") == 0) {
-            rc = jdbl(&k, x, &a->has_mde, &a->mde);
-        } else {
-            if (!json_is_integer(x) || json_integer_value(x) < 0)
-                return jerr(&k, "must be an integer >= 0");
-            if (key[0] == 'r') {
-                if (json_integer_value(x) > UINT32_MAX)
-                    return jerr(&k, "must be at most %u", UINT32_MAX);
-                a->has_retention_window_days = 1;
-                a->retention_window_days = (uint32_t)json_integer_value(x);
-            } else {
-                a->has_cost_per_attempt_minor = 1;
-                a->cost_per_attempt_minor = json_integer_value(x);
-            }
-        }
-        if (rc) return -1;
-    }
-    return 0;
-}
-
-static void *msg_new(size_t size, void (*init)(void *))
-{
-    void *m = malloc(size);
-    if (m) init(m);
-    return m;
-}
-#define MSG_NEW(type, init_fn) ((type *)msg_new(sizeof(type), (void (*)(void *))init_fn))
-
-/* Fills e (owned by the caller, freed with lift__experiment__free_unpacked) from v. */
-static int experiment_fill(const jw_t *w, const json_t *v, Lift__Experiment *e)
-{
-    static const char *const f[] = {"key",      "name",     "hypothesis", "owner",       "arms",
-                                    "coverage", "seed",     "namespace",  "eligibility", "start_ms",
-                                    "end_ms",   "analysis", NULL};
-    if (jobject(w, v, f)) return -1;
-    const char *key;
-    json_t *x;
-    json_object_foreach((json_t *)v, key, x)
-    {
-        jw_t k = jat(w, key, -1);
-        int rc = 0;
-        if (strcmp(key, "_comment") == 0) continue;
-        if (strcmp(key, "key") == 0)
-            rc = jstr_dup(&k, x, &e->key);
-        else if (strcmp(key, "name") == 0)
-            rc = jstr_dup(&k, x, &e->name);
-        else if (strcmp(key, "hypothesis") == 0)
-            rc = jstr_dup(&k, x, &e->hypothesis);
-        else if (strcmp(key, "owner") == 0)
-            rc = jstr_dup(&k, x, &e->owner);
-        else if (strcmp(key, "seed") == 0)
-            rc = jstr_dup(&k, x, &e->seed);
-        else if (strcmp(key, "coverage") == 0)
-            rc = jdbl(&k, x, &e->has_coverage, &e->coverage);
-        else if (strcmp(key, "start_ms") == 0 || strcmp(key, "end_ms") == 0) {
-            if (!json_is_integer(x)) return jerr(&k, "must be epoch milliseconds (an integer)");
-            if (key[0] == 's') {
-                e->has_start_ms = 1;
-                e->start_ms = json_integer_value(x);
-            } else {
-                e->has_end_ms = 1;
-                e->end_ms = json_integer_value(x);
-            }
-        } else if (strcmp(key, "arms") == 0) {
-            if (!json_is_array(x) || json_array_size(x) < 2 || json_array_size(x) > MAX_ARMS)
-                return jerr(&k, "must be an array of 2..%d arms {name, weight, payload}", MAX_ARMS);
-            size_t n = json_array_size(x);
-            if ((e->arms = calloc(n, sizeof *e->arms)) == NULL) return jerr(&k, "out of memory");
-            for (size_t i = 0; i < n; i++) {
-                static const char *const af[] = {"name", "weight", "payload", NULL};
-                jw_t aw = jat(&k, NULL, (int)i);
-                Lift__Arm *arm = MSG_NEW(Lift__Arm, lift__arm__init);
-                if (!arm) return jerr(&aw, "out of memory");
-                e->arms[e->n_arms++] = arm;
-                json_t *ja = json_array_get(x, i), *y;
-                if (jobject(&aw, ja, af)) return -1;
-                jw_t nw = jat(&aw, "name", -1), ww = jat(&aw, "weight", -1),
-                     pw = jat(&aw, "payload", -1);
-                if (jstr_dup(&nw, json_object_get(ja, "name"), &arm->name)) return -1;
-                if ((y = json_object_get(ja, "weight")) &&
-                    jdbl(&ww, y, &arm->has_weight, &arm->weight))
-                    return -1;
-                if ((y = json_object_get(ja, "payload")) && !json_is_null(y) &&
-                    jstr_dup(&pw, y, &arm->payload))
-                    return -1;
-            }
-        } else if (strcmp(key, "namespace") == 0) {
-            static const char *const nf[] = {"id", "lo", "hi", NULL};
-            if (jobject(&k, x, nf)) return -1;
-            if ((e->namespace_ = MSG_NEW(Lift__Namespace, lift__namespace__init)) == NULL)
-                return jerr(&k, "out of memory");
-            json_t *y;
-            jw_t iw = jat(&k, "id", -1), lw = jat(&k, "lo", -1), hw = jat(&k, "hi", -1);
-            if (((y = json_object_get(x, "id")) && jstr_dup(&iw, y, &e->namespace_->id)) ||
-                ((y = json_object_get(x, "lo")) &&
-                 jdbl(&lw, y, &e->namespace_->has_lo, &e->namespace_->lo)) ||
-                ((y = json_object_get(x, "hi")) &&
-                 jdbl(&hw, y, &e->namespace_->has_hi, &e->namespace_->hi)))
-                return -1;
-        } else if (strcmp(key, "eligibility") == 0) {
-            static const char *const ef[] = {"triggers", "stages", "channels", NULL};
-            if (jobject(&k, x, ef)) return -1;
-            Lift__Eligibility *el = MSG_NEW(Lift__Eligibility, lift__eligibility__init);
-            if ((e->eligibility = el) == NULL) return jerr(&k, "out of memory");
-            json_t *y;
-            jw_t tw = jat(&k, "triggers", -1), sw = jat(&k, "stages", -1),
-                 cw = jat(&k, "channels", -1);
-            if (((y = json_object_get(x, "triggers")) &&
-                 jenum_list(&tw, y, lift_trigger_parse, lift_trigger_names, &el->n_triggers,
-                            (int **)&el->triggers)) ||
-                ((y = json_object_get(x, "stages")) &&
-                 jenum_list(&sw, y, lift_stage_parse, lift_stage_names, &el->n_stages,
-                            (int **)&el->stages)) ||
-                ((y = json_object_get(x, "channels")) &&
-                 jenum_list(&cw, y, lift_channel_parse, lift_channel_names, &el->n_channels,
-                            (int **)&el->channels)))
-                return -1;
-        } else {
-            if ((e->analysis = MSG_NEW(Lift__Analysis, lift__analysis__init)) == NULL)
-                return jerr(&k, "out of memory");
-            rc = analysis_from_json(&k, x, e->analysis);
-        }
-        if (rc) return -1;
-    }
-    if (!e->key) return jerr(w, "key is required");
-    if (e->n_arms < 2)
-        return jerr(w, "arms is required (2..%d arms; arm 0 is the holdout)", MAX_ARMS);
-    return 0;
+    if (ok) return e;
+    lift__experiment__free_unpacked(e, NULL);
+    return NULL;
 }
 
 static int arm_index(const Lift__Experiment *e, const char *name)
@@ -779,11 +606,8 @@ static int config_load(const char *file, config_t *c)
     }
     for (size_t i = 0; i < json_array_size(x); i++) {
         jw_t iw = jat(&ew, NULL, (int)i);
-        if ((c->exp[c->n_exp] = MSG_NEW(Lift__Experiment, lift__experiment__init)) == NULL) {
-            jerr(&iw, "out of memory");
-            goto out;
-        }
-        if (experiment_fill(&iw, json_array_get(x, i), c->exp[c->n_exp++])) goto out;
+        if ((c->exp[c->n_exp] = experiment_load(&iw, json_array_get(x, i))) == NULL) goto out;
+        c->n_exp++;
         for (int j = 0; j + 1 < c->n_exp; j++)
             if (strcmp(c->exp[j]->key, c->exp[c->n_exp - 1]->key) == 0) {
                 jerr(&iw, "key '%s' appears twice", c->exp[j]->key);

@@ -1743,7 +1743,7 @@ int render_json(const Lift__Report *r, FILE *f)
 
 /* ---- CSV ------------------------------------------------------------------------------------- */
 
-static void csv_field(FILE *f, const char *s)
+void render_csv_field(FILE *f, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL) {
         fputs(s, f);
@@ -1800,16 +1800,16 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
         render_fmt_exact(v[3], sizeof v[3], ok && e->has_p_value ? e->p_value : NAN);
         render_fmt_exact(v[4], sizeof v[4], ok && e->has_p_adjusted ? e->p_adjusted : NAN);
         if (key) {
-            csv_field(f, key);
+            render_csv_field(f, key);
             fputc(',', f);
         }
-        csv_field(f, dim);
+        render_csv_field(f, dim);
         fputc(',', f);
-        csv_field(f, level);
+        render_csv_field(f, level);
         fprintf(f, ",%s,%s,", metrics[m].name, idx);
-        csv_field(f, arm);
+        render_csv_field(f, arm);
         fprintf(f, ",%s,%s,%s,%s,%s,%s,", v[0], v[1], v[2], v[3], v[4], ok ? "true" : "false");
-        csv_field(f, ok ? (e->reason ? e->reason : "") : est_reason(e));
+        render_csv_field(f, ok ? (e->reason ? e->reason : "") : est_reason(e));
         fputc('\n', f);
     }
 }

@@ -46,6 +46,10 @@ int render_csv(const Lift__Report *r, FILE *f);
 int render_csv_header(FILE *f, int with_key);
 int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key);
 
+/* Writes s to f as one CSV field: as it is, or in double quotes (quotes doubled) when it holds a
+ * comma, a quote or a line break. Also used for liftctl track's rejects file. */
+void render_csv_field(FILE *f, const char *s);
+
 /* One self-contained HTML page (no network, no external fonts or scripts): warnings box, the
  * headline, a forest plot of incremental revenue per segment level, the cumulative lift by week
  * with its interval band, funnel bars per arm, the tables, and the provenance at the bottom. */

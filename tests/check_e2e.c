@@ -1,0 +1,190 @@
+/* End to end: a small seeded liftsim run against a real liftd, then the report through the
+ * client library, checked against the simulator's ground truth and against independent SQL
+ * over the same store; its JSON form round-trips. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lift/client.h"
+#include "report_render.h"
+#include "testutil.h"
+
+static tliftd_t T;
+
+static void setup(void)
+{
+    tu_liftd_init(&T);
+    tu_liftd_start(&T, NULL);
+}
+
+static void teardown(void)
+{
+    tu_liftd_fini(&T);
+}
+
+/* liftsim with a fixed seed: 20,000 customers over 4 weeks (about 1 s here). */
+static void simulate(const char *truth)
+{
+    char prog[512], log[400];
+    tu_program("liftsim", prog, sizeof prog);
+    snprintf(log, sizeof log, "%s/sim.log", T.dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execl(prog, prog, "--endpoint", T.endpoint, "--config", "examples/sim.json", "--seed",
+              "11", "--customers", "20000", "--weeks", "4", "--quiet", "--truth", truth,
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftsim failed (see %s)", log);
+}
+
+static sqlite3 *open_db(void)
+{
+    char path[400];
+    sqlite3 *db;
+    snprintf(path, sizeof path, "%s/lift.db", T.data);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    return db;
+}
+
+START_TEST(test_report_finds_the_true_effect)
+{
+    char truth_path[400];
+    snprintf(truth_path, sizeof truth_path, "%s/truth.json", T.dir);
+    simulate(truth_path);
+    json_error_t je;
+    json_t *truth = json_load_file(truth_path, 0, &je);
+    ck_assert_msg(truth != NULL, "truth: %s", je.text);
+    json_t *tx = json_array_get(json_object_get(truth, "experiments"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(tx, "key")), "upsell-usage-q4");
+    json_t *tarms = json_object_get(tx, "arms");
+
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
+                              LIFT__DIMENSION__DIMENSION_CHANNEL};
+    q.experiment_key = "upsell-usage-q4";
+    q.segment_by = dims;
+    q.n_segment_by = 3;
+    Lift__Report *r = NULL;
+    ck_assert_int_eq(lift_report(T.client, &q, &r), LIFT_OK);
+    ck_assert_uint_eq(r->n_arms, 3);
+    ck_assert_uint_eq(r->n_comparisons, 2);
+    ck_assert(r->health && r->health->srm && !r->health->srm->mismatch);
+
+    /* 1. The (always-valid) interval of the incremental revenue holds the true effect. */
+    for (int a = 1; a <= 2; a++) {
+        const Lift__Comparison *c = r->comparisons[a - 1];
+        ck_assert_int_eq(c->arm_index, a);
+        double truth_total =
+            json_number_value(json_object_get(json_array_get(tarms, (size_t)a),
+                                              "incremental_revenue_minor"));
+        ck_assert(c->incremental_total->ok);
+        ck_assert_msg(c->incremental_total->ci_low <= truth_total &&
+                          truth_total <= c->incremental_total->ci_high,
+                      "arm %d: true %.0f outside [%.0f, %.0f]", a, truth_total,
+                      c->incremental_total->ci_low, c->incremental_total->ci_high);
+        ck_assert(truth_total > 0); /* the simulated offers do add revenue */
+    }
+
+    /* 2. Every per-arm number equals an independent SQL recomputation over the store. */
+    sqlite3 *db = open_db();
+    sqlite3_stmt *st;
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(
+            db,
+            "SELECT x.arm, count(*),"
+            " (SELECT coalesce(sum(CASE e.type WHEN 3 THEN e.amount_minor ELSE -e.amount_minor END), 0)"
+            "    FROM events e JOIN exposures y ON y.customer_id = e.customer_id"
+            "   WHERE y.experiment_id = x.experiment_id AND y.arm = x.arm AND e.type IN (3, 4)"
+            "     AND e.ts_ms >= y.trigger_ms AND e.ts_ms < ?1),"
+            " (SELECT count(*) FROM events e JOIN exposures y ON y.customer_id = e.customer_id"
+            "   WHERE y.experiment_id = x.experiment_id AND y.arm = x.arm AND e.type = 1"
+            "     AND e.experiment_id = x.experiment_id AND e.ts_ms >= y.trigger_ms AND e.ts_ms < ?1)"
+            " FROM exposures x GROUP BY x.arm ORDER BY x.arm",
+            -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, r->provenance->to_ms);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int arm = sqlite3_column_int(st, 0);
+        ck_assert_int_lt(arm, 3);
+        const Lift__ArmSummary *s = r->arms[arm];
+        ck_assert_uint_eq(s->exposed, (uint64_t)sqlite3_column_int64(st, 1));
+        ck_assert_int_eq(s->revenue_minor, sqlite3_column_int64(st, 2));
+        ck_assert_uint_eq(s->impressions, (uint64_t)sqlite3_column_int64(st, 3));
+        rows++;
+    }
+    ck_assert_int_eq(rows, 3);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* 3. Segments of each dimension add up to the arms. */
+    for (int d = LIFT__DIMENSION__DIMENSION_TRIGGER; d <= LIFT__DIMENSION__DIMENSION_CHANNEL; d++) {
+        uint64_t sum[3] = {0};
+        for (size_t i = 0; i < r->n_segments; i++) {
+            const Lift__Segment *s = r->segments[i];
+            if ((int)s->dimension != d)
+                continue;
+            ck_assert_uint_eq(s->n_exposed, 3);
+            for (int a = 0; a < 3; a++)
+                sum[a] += s->exposed[a];
+        }
+        for (int a = 0; a < 3; a++)
+            ck_assert_uint_eq(sum[a], r->arms[a]->exposed);
+    }
+
+    /* 4. The JSON form round-trips the numbers exactly. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_int_eq(render_json(r, f), 0);
+    fclose(f);
+    json_t *j = json_loads(buf, 0, &je);
+    ck_assert_msg(j != NULL, "report JSON: %s", je.text);
+    json_t *jc = json_array_get(json_object_get(j, "comparisons"), 0);
+    json_t *jt = json_object_get(jc, "incremental_total");
+    ck_assert_double_eq(json_number_value(json_object_get(jt, "estimate")),
+                        r->comparisons[0]->incremental_total->estimate);
+    ck_assert_double_eq(json_number_value(json_object_get(jt, "ci_low")),
+                        r->comparisons[0]->incremental_total->ci_low);
+    json_t *ja = json_array_get(json_object_get(j, "arms"), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(ja, "exposed")),
+                     (json_int_t)r->arms[1]->exposed);
+    json_decref(j);
+    free(buf);
+    lift_report_free(&r);
+    json_decref(truth);
+
+    /* 5. An unknown experiment is a clear error, not a report. */
+    q.experiment_key = "no-such-experiment";
+    ck_assert_int_eq(lift_report(T.client, &q, &r), LIFT_ERR_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(lift_client_error(T.client), "no-such-experiment"));
+}
+END_TEST
+
+Suite *e2e_suite(void);
+Suite *e2e_suite(void)
+{
+    Suite *s = suite_create("e2e");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 180);
+    tcase_add_test(tc, test_report_finds_the_true_effect);
+    suite_add_tcase(s, tc);
+    return s;
+}
