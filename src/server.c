@@ -36,6 +36,77 @@ typedef struct {
     handler_out_t out;           /* packed reply and write flags */
 } pending_t;
 
+/* Requests are decoded into a bump arena: protobuf-c would otherwise make one malloc per
+ * message and string (thousands for a batch of events), and free each again. The arena is
+ * reset after every request; it grows its main chunk to the largest request seen (up to a
+ * bound), and what does not fit goes to separate allocations freed at the reset. */
+typedef struct {
+    uint8_t *buf;      /* main chunk */
+    size_t cap;        /* bytes in buf */
+    size_t used;       /* bytes handed out from buf */
+    void **extra;      /* allocations that did not fit */
+    size_t n_extra;    /* used entries in extra */
+    size_t cap_extra;  /* allocated entries in extra */
+    size_t want;       /* bytes the current request asked for */
+} unpack_arena_t;
+
+#define UNPACK_ARENA_MAX (32u * 1024 * 1024) /* largest main chunk kept between requests */
+
+static void *arena_alloc_cb(void *data, size_t size)
+{
+    unpack_arena_t *a = data;
+    size = (size + 15) & ~(size_t)15;
+    a->want += size;
+    if (size <= a->cap - a->used) {
+        void *p = a->buf + a->used;
+        a->used += size;
+        return p;
+    }
+    if (a->n_extra == a->cap_extra) {
+        size_t cap = a->cap_extra ? a->cap_extra * 2 : 64;
+        void **x = realloc(a->extra, cap * sizeof *x);
+        if (!x)
+            return NULL;
+        a->extra = x;
+        a->cap_extra = cap;
+    }
+    void *p = malloc(size ? size : 1);
+    if (p)
+        a->extra[a->n_extra++] = p;
+    return p;
+}
+
+static void arena_free_cb(void *data, void *ptr)
+{
+    (void)data; /* everything goes at the reset */
+    (void)ptr;
+}
+
+static void arena_reset(unpack_arena_t *a)
+{
+    for (size_t i = 0; i < a->n_extra; i++)
+        free(a->extra[i]);
+    a->n_extra = 0;
+    if (a->want > a->cap && a->want <= UNPACK_ARENA_MAX) {
+        uint8_t *b = malloc(a->want);
+        if (b) {
+            free(a->buf);
+            a->buf = b;
+            a->cap = a->want;
+        }
+    }
+    a->used = 0;
+    a->want = 0;
+}
+
+static void arena_fini(unpack_arena_t *a)
+{
+    arena_reset(a);
+    free(a->buf);
+    free(a->extra);
+    memset(a, 0, sizeof *a);
+}
+
 struct server {
     server_config_t cfg;    /* copy of the configuration */
     store_t *store;         /* the durable store */
@@ -49,6 +120,8 @@ struct server {
     pending_t *batch;       /* SERVER_MAX_BATCH slots */
     uint64_t batches;       /* batches served, for the stop log line */
     uint64_t requests;      /* requests served */
+    unpack_arena_t arena;   /* where requests are decoded */
+    ProtobufCAllocator alloc; /* protobuf-c's view of arena */
     uint64_t replies_dropped; /* replies a peer could not take (gone, or queue full) */
     uint64_t denied;        /* requests refused with PERMISSION_DENIED */
 };
@@ -134,6 +207,9 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         return NULL;
     }
     self->cfg = *cfg;
+    self->alloc.alloc = arena_alloc_cb;
+    self->alloc.free = arena_free_cb;
+    self->alloc.allocator_data = &self->arena;
     self->batch = calloc(SERVER_MAX_BATCH, sizeof *self->batch);
     if (!self->batch) {
         snprintf(err, errlen, "out of memory");
@@ -255,6 +331,7 @@ void server_destroy(server_t **self_p)
         for (int i = 0; i < SERVER_MAX_BATCH; i++)
             free(self->batch[i].out.bytes);
     free(self->batch);
+    arena_fini(&self->arena);
     free(self);
     *self_p = NULL;
 }
@@ -285,7 +362,7 @@ static int has_more(void *sock)
 static void send_reply(server_t *self, pending_t *p);
 
 /* Hand a Report request to the report thread with a copy of the experiment as it is now; on
- * failure fill p with the error reply. The request's body is moved into the job. */
+ * failure fill p with the error reply. The job gets its own copy of the request body. */
 static void submit_report(server_t *self, pending_t *p, Lift__Request *req)
 {
     const char *key = req->report->experiment_key;
@@ -315,13 +392,17 @@ static void submit_report(server_t *self, pending_t *p, Lift__Request *req)
     if (!job->experiment)
         goto nomem;
     lift__experiment__pack(&view, job->experiment);
-    job->req = req->report;
-    req->report = NULL; /* moved: the job frees it */
-    req->body_case = LIFT__REQUEST__BODY__NOT_SET;
+    /* The request lives in the decode arena: the job gets its own copy. */
+    size_t rlen = lift__report_request__get_packed_size(req->report);
+    uint8_t *rbuf = malloc(rlen ? rlen : 1);
+    if (!rbuf)
+        goto nomem;
+    lift__report_request__pack(req->report, rbuf);
+    job->req = lift__report_request__unpack(NULL, rlen, rbuf);
+    free(rbuf);
+    if (!job->req)
+        goto nomem;
     if (worker_submit(self->worker, job) < 0) {
-        req->report = job->req; /* give it back so the request frees it */
-        req->body_case = LIFT__REQUEST__BODY_REPORT;
-        job->req = NULL;
         worker_job_free(job);
         snprintf(msg, sizeof msg, "%d reports are already queued or running; retry later",
                  WORKER_MAX_PENDING);
@@ -393,7 +474,7 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         } else if (!why && zmq_msg_size(&body) == 0) {
             why = "empty request frame: expected a lift.Request";
         } else if (!why) {
-            req = lift__request__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+            req = lift__request__unpack(&self->alloc, zmq_msg_size(&body), zmq_msg_data(&body));
             if (!req) {
                 snprintf(msg, sizeof msg,
                          "undecodable request: %zu bytes are not a lift.Request protobuf",
@@ -422,7 +503,7 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         self->denied++;
         log_emit(self->cfg.log_level, LOG_INFO, "permission_denied", "role=%s request=%s",
                  auth_role_name(role), what);
-        lift__request__free_unpacked(req, NULL);
+        arena_reset(&self->arena);
         return 1;
     }
     if (req && req->body_case == LIFT__REQUEST__BODY_REPORT &&
@@ -432,12 +513,12 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
                  req->report->n_segment_by, SERVER_MAX_SEGMENT_BY);
         handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.segment_by",
                              msg, &p->out);
-        lift__request__free_unpacked(req, NULL);
+        arena_reset(&self->arena);
         return 1;
     }
     if (req && req->body_case == LIFT__REQUEST__BODY_REPORT) {
         submit_report(self, p, req); /* answered later by the report thread */
-        lift__request__free_unpacked(req, NULL);
+        arena_reset(&self->arena);
         return 1;
     }
     if (unavailable) {
@@ -460,8 +541,7 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
             p->out.wrote = 0;
         }
     }
-    if (req)
-        lift__request__free_unpacked(req, NULL);
+    arena_reset(&self->arena);
     return 1;
 }
 
