@@ -7,12 +7,15 @@
 #include <string.h>
 
 #include "assign.h"
+#include "sticky.h"
 #include "lift/lift.h"
 
 struct handlers {
     store_t *store;         /* borrowed */
     registry_t *registry;   /* borrowed */
     ingest_t *ingest;       /* borrowed */
+    sticky_t *sticky;       /* owned: exposures known to be stored, for repeats */
+    size_t ingest_mark;     /* event-index position when the current request began */
     log_level_t log_level;  /* threshold for log_emit */
 };
 
@@ -26,12 +29,18 @@ handlers_t *handlers_new(store_t *store, registry_t *registry, ingest_t *ingest,
     self->registry = registry;
     self->ingest = ingest;
     self->log_level = log_level;
+    self->sticky = sticky_new();
+    if (!self->sticky) {
+        free(self);
+        return NULL;
+    }
     return self;
 }
 
 void handlers_destroy(handlers_t **self_p)
 {
     if (*self_p) {
+        sticky_destroy(&(*self_p)->sticky);
         free(*self_p);
         *self_p = NULL;
     }
@@ -222,7 +231,12 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
         return 0;
     }
     int stored = -1;
-    int found = store_exposure_arm(self->store, e->id, id, len, &stored);
+    int found = sticky_get(self->sticky, e->id, id, len, &stored);
+    if (!found) {
+        found = store_exposure_arm(self->store, e->id, id, len, &stored);
+        if (found > 0)
+            sticky_put(self->sticky, e->id, id, len, stored);
+    }
     if (found < 0)
         return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot read exposure: %s",
                           store_errmsg(self->store));
@@ -247,6 +261,7 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
         if (store_exposure_insert(self->store, &x) < 0)
             return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot record exposure: %s",
                               store_errmsg(self->store));
+        sticky_put(self->sticky, e->id, id, len, arm);
         a->has_first_exposure = 1;
         a->first_exposure = 1;
         *wrote = 1;
@@ -421,12 +436,27 @@ done:
     return rc;
 }
 
+void handlers_request_begin(handlers_t *self)
+{
+    self->ingest_mark = ingest_request_mark(self->ingest);
+}
+
+void handlers_request_end(handlers_t *self, int kept)
+{
+    if (kept)
+        return;
+    ingest_request_undo(self->ingest, self->ingest_mark);
+    sticky_clear(self->sticky);
+}
+
 void handlers_batch_done(handlers_t *self, int ok)
 {
-    if (ok)
+    if (ok) {
         ingest_committed(self->ingest);
-    else
+    } else {
         ingest_rolled_back(self->ingest);
+        sticky_clear(self->sticky);
+    }
 }
 
 static int handle_ping(const Lift__Request *req, int64_t now, handler_out_t *out)

@@ -33,6 +33,12 @@ void handlers_destroy(handlers_t **self_p);
 int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why, int64_t now_ms,
                     handler_out_t *out);
 
+/* Around one request inside the batch's transaction: request_end with kept = 0 when the
+ * request's writes were rolled back alone, so in-memory state mirroring the store (the event
+ * index, the sticky cache) forgets them too. */
+void handlers_request_begin(handlers_t *self);
+void handlers_request_end(handlers_t *self, int kept);
+
 /* The batch's transaction committed (ok = 1) or rolled back (ok = 0): settle in-memory state
  * that mirrors the store (the event index). */
 void handlers_batch_done(handlers_t *self, int ok);

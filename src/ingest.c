@@ -337,6 +337,16 @@ static void undo_to(ingest_t *self, size_t mark)
     }
 }
 
+size_t ingest_request_mark(const ingest_t *self)
+{
+    return self->n_undo;
+}
+
+void ingest_request_undo(ingest_t *self, size_t mark)
+{
+    undo_to(self, mark);
+}
+
 void ingest_rolled_back(ingest_t *self)
 {
     undo_to(self, 0);

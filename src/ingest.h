@@ -49,6 +49,11 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
                  uint32_t *accepted, uint32_t *duplicates, ingest_reject_t *rejects,
                  size_t *n_rejects, status_t *st);
 
+/* One request inside the batch's transaction: request_mark notes where its index entries
+ * start, request_undo withdraws them when the request's writes are rolled back alone. */
+size_t ingest_request_mark(const ingest_t *self);
+void ingest_request_undo(ingest_t *self, size_t mark);
+
 /* The transaction holding the batches since the last call committed: keep their entries. */
 void ingest_committed(ingest_t *self);
 

@@ -526,6 +526,7 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
     } else {
         store_request_begin(self->store);
+        handlers_request_begin(self->handlers);
         if (handlers_handle(self->handlers, req, why, now, &p->out) < 0) {
             free(p->out.bytes);
             memset(&p->out, 0, sizeof p->out);
@@ -539,7 +540,9 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
                      store_errmsg(self->store));
             handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
             p->out.wrote = 0;
+            p->out.failed = 1;
         }
+        handlers_request_end(self->handlers, !p->out.failed);
     }
     arena_reset(&self->arena);
     return 1;
