@@ -4,12 +4,13 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "assign.h"
+#include "bigmem.h"
+#include "hash.h"
 #include "lift/lift.h"
 
 typedef struct {
@@ -48,18 +49,7 @@ typedef struct {
 
 uint64_t ingest_hash(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    /* Murmur3's finaliser: FNV's low bits are weak, and the index uses them. */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+    return hash_mix64(hash_fnv1a64(HASH_FNV64_BASIS, s, n));
 }
 
 static void slot_put(slot_t *slots, uint64_t mask, uint64_t h, int64_t id)
@@ -71,25 +61,15 @@ static void slot_put(slot_t *slots, uint64_t mask, uint64_t h, int64_t id)
     slots[i].id = id;
 }
 
-/* The index is large (16 bytes a slot, 256 MiB at 10M events) and probed at random: map it
- * zeroed and ask for huge pages, so a probe costs one cache miss and rarely a TLB miss. */
+/* The index is large (16 bytes a slot, 256 MiB at 10M events) and probed at random. */
 static slot_t *slots_alloc(uint64_t cap)
 {
-    size_t len = (size_t)cap * sizeof(slot_t);
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    if (len >= (2u << 20))
-        madvise(p, len, MADV_HUGEPAGE);
-#endif
-    return p;
+    return bigmem_alloc((size_t)cap * sizeof(slot_t));
 }
 
 static void slots_free(slot_t *slots, uint64_t cap)
 {
-    if (slots)
-        munmap(slots, (size_t)cap * sizeof(slot_t));
+    bigmem_free(slots, (size_t)cap * sizeof(slot_t));
 }
 
 static int grow(ingest_t *self)

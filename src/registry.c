@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "lift/lift.h"
 
 #define CLOCK_SKEW_MS (24LL * 3600 * 1000)
@@ -33,16 +34,6 @@ static void entry_free(registry_entry_t *e)
     free(e);
 }
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 /* Recompute what is derived from def: the split config and the checksum of the current
  * definition (server fields excluded, current coverage included). */
 static int entry_derive(registry_entry_t *e)
@@ -58,7 +49,7 @@ static int entry_derive(registry_entry_t *e)
         return -1;
     lift__experiment__pack(&tmp, buf);
     snprintf(e->checksum, sizeof e->checksum, "%016llx",
-             (unsigned long long)fnv1a64(buf, len));
+             (unsigned long long)hash_fnv1a64(HASH_FNV64_BASIS, buf, len));
     free(buf);
 
     for (size_t i = 0; i < d->n_arms && i < REGISTRY_MAX_ARMS; i++)

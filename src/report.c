@@ -56,9 +56,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
+#include "bigmem.h"
 #include "lift/lift.h"
 #include "lift/stats.h"
 
@@ -156,21 +156,6 @@ static void arena_pb_free(void *data, void *p)
 /* ---- big arrays: the scan's random-access tables ----------------------------------------
  * Anonymous mappings with transparent huge pages: the scan touches the hash slots and the
  * customer records at random, and with 4 KiB pages nearly every lookup also missed the TLB. */
-
-static void *big_alloc(size_t n)
-{
-    void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    (void)madvise(p, n ? n : 1, MADV_HUGEPAGE); /* a hint: fine if refused */
-    return p;                                  /* zeroed */
-}
-
-static void big_free(void *p, size_t n)
-{
-    if (p)
-        munmap(p, n ? n : 1);
-}
 
 /* ---- options: the request resolved against the experiment's analysis settings ---------- */
 
@@ -792,10 +777,10 @@ static int pipe_finish(pipe_t *pp)
 
 static void ctx_free(ctx_t *c)
 {
-    big_free(c->hot, (size_t)c->cap * sizeof *c->hot);
-    big_free(c->cold, (size_t)c->cap * sizeof *c->cold);
+    bigmem_free(c->hot, (size_t)c->cap * sizeof *c->hot);
+    bigmem_free(c->cold, (size_t)c->cap * sizeof *c->cold);
     free(c->ids);
-    big_free(c->slots, c->slots_n * sizeof *c->slots);
+    bigmem_free(c->slots, c->slots_n * sizeof *c->slots);
     free(c->pbuf);
     free(c->rf);
     free(c->cf);
@@ -1244,12 +1229,12 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
         goto done;
     }
     c.cap = (uint32_t)n_expo;
-    c.hot = big_alloc((size_t)c.cap * sizeof *c.hot);
-    c.cold = big_alloc((size_t)c.cap * sizeof *c.cold);
+    c.hot = bigmem_alloc((size_t)c.cap * sizeof *c.hot);
+    c.cold = bigmem_alloc((size_t)c.cap * sizeof *c.cold);
     size_t nslots = 1024;
     while (nslots < (size_t)c.cap * 2)
         nslots *= 2;
-    c.slots = big_alloc(nslots * sizeof *c.slots);
+    c.slots = bigmem_alloc(nslots * sizeof *c.slots);
     c.slots_n = nslots;
     c.mask = nslots - 1;
     if (!c.hot || !c.cold || !c.slots) {

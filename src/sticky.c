@@ -2,9 +2,11 @@
  * multiply-rotate hash with a different seed, both finished with Murmur3's mixer. */
 #include "sticky.h"
 
+#include "bigmem.h"
+#include "hash.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 typedef struct {
     uint64_t h1;   /* first hash of (experiment, customer); selects the slot */
@@ -17,19 +19,9 @@ struct sticky {
     entry_t *slots; /* STICKY_SLOTS entries */
 };
 
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 static void hashes(int64_t exp, const char *s, size_t n, uint64_t *h1, uint64_t *h2)
 {
-    uint64_t a = 0xcbf29ce484222325ULL ^ (uint64_t)exp;
+    uint64_t a = HASH_FNV64_BASIS ^ (uint64_t)exp;
     uint64_t b = 0x9e3779b97f4a7c15ULL + (uint64_t)exp * 0x100000001b3ULL;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -37,8 +29,8 @@ static void hashes(int64_t exp, const char *s, size_t n, uint64_t *h1, uint64_t 
         b = ((b ^ c) * 0xbf58476d1ce4e5b9ULL);
         b = (b << 31) | (b >> 33);
     }
-    *h1 = mix(a ^ n);
-    *h2 = mix(b + n);
+    *h1 = hash_mix64(a ^ n);
+    *h2 = hash_mix64(b + n);
 }
 
 sticky_t *sticky_new(void)
@@ -46,17 +38,11 @@ sticky_t *sticky_new(void)
     sticky_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    /* Probed at random: huge pages keep a probe to one cache miss, without a TLB miss. */
-    size_t len = STICKY_SLOTS * sizeof *self->slots;
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
+    self->slots = bigmem_alloc(STICKY_SLOTS * sizeof *self->slots);
+    if (!self->slots) {
         free(self);
         return NULL;
     }
-#ifdef MADV_HUGEPAGE
-    madvise(p, len, MADV_HUGEPAGE);
-#endif
-    self->slots = p;
     return self;
 }
 
@@ -65,7 +51,7 @@ void sticky_destroy(sticky_t **self_p)
     sticky_t *self = *self_p;
     if (!self)
         return;
-    munmap(self->slots, STICKY_SLOTS * sizeof *self->slots);
+    bigmem_free(self->slots, STICKY_SLOTS * sizeof *self->slots);
     free(self);
     *self_p = NULL;
 }
