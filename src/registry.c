@@ -348,10 +348,16 @@ static int validate(const Lift__Experiment *x, status_t *st)
         const Lift__Namespace *ns = x->namespace_;
         if (check_text(ns->id, "experiment.namespace.id", 64, 1, 0, st) < 0)
             return -1;
-        if (!ns->has_lo || !isfinite(ns->lo) || ns->lo < 0 || ns->lo >= 1)
+        if (!ns->has_lo)
+            return status_set(st, invalid_code, "experiment.namespace.lo",
+                              "experiment.namespace.lo is required (in [0, 1))");
+        if (!isfinite(ns->lo) || ns->lo < 0 || ns->lo >= 1)
             return status_set(st, invalid_code, "experiment.namespace.lo",
                               "experiment.namespace.lo: %g is outside [0, 1)", ns->lo);
-        if (!ns->has_hi || !isfinite(ns->hi) || ns->hi <= ns->lo || ns->hi > 1)
+        if (!ns->has_hi)
+            return status_set(st, invalid_code, "experiment.namespace.hi",
+                              "experiment.namespace.hi is required (in (lo, 1])");
+        if (!isfinite(ns->hi) || ns->hi <= ns->lo || ns->hi > 1)
             return status_set(st, invalid_code, "experiment.namespace.hi",
                               "experiment.namespace.hi: %g is outside (lo = %g, 1]", ns->hi,
                               ns->lo);
@@ -489,6 +495,19 @@ static uint8_t *canonical(const Lift__Experiment *in, size_t *len_out)
     if (!an.has_mde)
         an.has_mde = 1, an.mde = 0.05;
     x.analysis = &an;
+
+    /* An empty payload is no payload, as for the texts above. */
+    Lift__Arm arms[REGISTRY_MAX_ARMS];
+    Lift__Arm *arm_ptrs[REGISTRY_MAX_ARMS];
+    if (x.n_arms <= REGISTRY_MAX_ARMS) {
+        for (size_t i = 0; i < x.n_arms; i++) {
+            arms[i] = *in->arms[i];
+            if (arms[i].payload && !*arms[i].payload)
+                arms[i].payload = NULL;
+            arm_ptrs[i] = &arms[i];
+        }
+        x.arms = arm_ptrs;
+    }
 
     *len_out = lift__experiment__get_packed_size(&x);
     buf = malloc(*len_out ? *len_out : 1);

@@ -352,11 +352,11 @@ static const bad_row_t BAD[] = {
     {m_ns_lo_neg, "experiment.namespace.lo", "-0.1 is outside [0, 1)"},
     {m_ns_lo_1, "experiment.namespace.lo", "1 is outside [0, 1)"},
     {m_ns_lo_nan, "experiment.namespace.lo", "nan is outside [0, 1)"},
-    {m_ns_lo_unset, "experiment.namespace.lo", "outside [0, 1)"},
+    {m_ns_lo_unset, "experiment.namespace.lo", "is required (in [0, 1))"},
     {m_ns_hi_15, "experiment.namespace.hi", "1.5 is outside (lo = 0.2, 1]"},
     {m_ns_hi_eq, "experiment.namespace.hi", "0.5 is outside (lo = 0.5, 1]"},
     {m_ns_hi_lt, "experiment.namespace.hi", "0.25 is outside (lo = 0.6, 1]"},
-    {m_ns_hi_unset, "experiment.namespace.hi", "(lo = 0, 1]"},
+    {m_ns_hi_unset, "experiment.namespace.hi", "is required (in (lo, 1])"},
     {m_trig_99, "experiment.eligibility.triggers[1]", "99 is not a known value"},
     {m_trig_0, "experiment.eligibility.triggers[0]", "0 is not a known value"},
     {m_trig_neg, "experiment.eligibility.triggers[0]", "-3 is not a known value"},
@@ -710,12 +710,14 @@ START_TEST(test_idempotent_empty_text)
     t.x.name = NULL;
     t.x.hypothesis = NULL;
     t.x.owner = NULL;
+    t.arms[0].payload = NULL;
     const registry_entry_t *e = create_ok(&t.x, 1);
     texp_valid(&t);
     t.x.name = "";
     t.x.hypothesis = "";
     t.x.owner = "";
     t.x.seed = "";
+    t.arms[0].payload = "";
     const registry_entry_t *e2 = create_ok(&t.x, 0);
     ck_assert_ptr_eq(e2, e);
 }
