@@ -17,6 +17,7 @@
 #include "lift.pb-c.h"
 #include "registry.h"
 #include "store.h"
+#include "wire.h"
 #include "worker.h"
 
 #define ROUTING_ID_MAX 256
@@ -454,6 +455,8 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
     const char *why = NULL;
     Lift__Request *req = NULL;
     char msg[320];
+    char nul_field[128], nul_msg[256]; /* a string field with a NUL byte (wire_check_strings) */
+    int has_nul = 0;
     zmq_msg_init(&body);
     if (!has_more(self->router)) {
         why = "empty message: expected one lift.Request frame";
@@ -480,6 +483,10 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
                          "undecodable request: %zu bytes are not a lift.Request protobuf",
                          zmq_msg_size(&body));
                 why = msg;
+            } else if (wire_check_strings(&lift__request__descriptor, zmq_msg_data(&body),
+                                          zmq_msg_size(&body), nul_field, sizeof nul_field,
+                                          nul_msg, sizeof nul_msg) < 0) {
+                has_nul = 1;
             }
         }
     }
@@ -503,6 +510,12 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         self->denied++;
         log_emit(self->cfg.log_level, LOG_INFO, "permission_denied", "role=%s request=%s",
                  auth_role_name(role), what);
+        arena_reset(&self->arena);
+        return 1;
+    }
+    if (has_nul) {
+        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, nul_field, nul_msg,
+                             &p->out);
         arena_reset(&self->arena);
         return 1;
     }

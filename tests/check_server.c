@@ -465,6 +465,77 @@ START_TEST(test_malformed_traffic)
 }
 END_TEST
 
+/* A NUL byte inside a string field would be cut off by the decoder: the request is refused
+ * with the field named, and nothing is recorded. */
+START_TEST(test_nul_in_string)
+{
+    const double w[] = {0.5, 0.5};
+    texp_t t;
+    texp(&t, "nul", 2, w, -1);
+    create_and_start(&t);
+    void *ctx = zmq_ctx_new();
+    void *d = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
+    ck_assert_int_eq(zmq_connect(d, T.endpoint), 0);
+
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__Assign a = LIFT__ASSIGN__INIT;
+    Lift__Context c = LIFT__CONTEXT__INIT;
+    c.has_trigger = c.has_stage = c.has_channel = 1;
+    c.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD;
+    c.stage = LIFT__STAGE__STAGE_GROWTH;
+    c.channel = LIFT__CHANNEL__CHANNEL_IN_APP;
+    a.experiment_key = "nul";
+    a.customer_id = "cust#tail";
+    a.context = &c;
+    req.has_request_id = 1;
+    req.request_id = 99;
+    req.body_case = LIFT__REQUEST__BODY_ASSIGN;
+    req.assign = &a;
+    uint8_t buf[256];
+    size_t len = lift__request__pack(&req, buf);
+    uint8_t *hash = memchr(buf, '#', len);
+    ck_assert_ptr_nonnull(hash);
+    *hash = 0; /* "cust\0tail" */
+    const void *f[] = {buf};
+    size_t l[] = {len};
+    Lift__Reply *r = raw_exchange(d, f, l, 1);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->status->code, LIFT__CODE__INVALID_ARGUMENT);
+    ck_assert_str_eq(r->status->field, "assign.customer_id");
+    ck_assert_uint_eq(r->request_id, 99);
+    lift__reply__free_unpacked(r, NULL);
+    ck_assert_uint_eq(exposures_of("nul"), 0);
+
+    /* Nested: an event id inside a Track batch. */
+    Lift__Request tr = LIFT__REQUEST__INIT;
+    Lift__Track track = LIFT__TRACK__INIT;
+    Lift__Event ev = LIFT__EVENT__INIT;
+    Lift__Event *evs[] = {&ev};
+    ev.event_id = "evt#1";
+    ev.customer_id = "c1";
+    ev.has_type = 1;
+    ev.type = LIFT__EVENT_TYPE__EVENT_CHURN;
+    track.n_events = 1;
+    track.events = evs;
+    tr.body_case = LIFT__REQUEST__BODY_TRACK;
+    tr.track = &track;
+    len = lift__request__pack(&tr, buf);
+    hash = memchr(buf, '#', len);
+    ck_assert_ptr_nonnull(hash);
+    *hash = 0;
+    l[0] = len;
+    r = raw_exchange(d, f, l, 1);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->status->code, LIFT__CODE__INVALID_ARGUMENT);
+    ck_assert_str_eq(r->status->field, "track.events.event_id");
+    lift__reply__free_unpacked(r, NULL);
+    zmq_close(d);
+    zmq_ctx_term(ctx);
+}
+END_TEST
+
 Suite *server_suite(void);
 Suite *server_suite(void)
 {
@@ -483,6 +554,7 @@ Suite *server_suite(void)
     tcase_set_timeout(te, 120);
     tcase_add_test(te, test_batch_keeps_valid_ids);
     tcase_add_test(te, test_malformed_traffic);
+    tcase_add_test(te, test_nul_in_string);
     suite_add_tcase(s, te);
     return s;
 }

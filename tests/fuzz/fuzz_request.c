@@ -1,6 +1,6 @@
-/* fuzz_request: libFuzzer harness for liftd's request path. Bytes -> lift__request__unpack ->
- * the role table -> handlers_handle (or report_build for Report) against a scratch SQLite store,
- * inside store begin / request savepoint / commit exactly as server.c runs a batch of one.
+/* fuzz_request: libFuzzer harness for liftd's request path. Bytes -> wire_check_strings,
+ * lift__request__unpack -> the role table -> handlers_handle (or report_build for Report)
+ * against a scratch SQLite store, inside store begin / request savepoint / commit exactly as server.c runs a batch of one.
  * The scratch store lives in a temp dir made once per process, holds a running experiment
  * (so assign and track reach the store), and is rebuilt every FUZZ_RESET_EVERY inputs so long
  * runs stay small. Build and run with `make fuzz FUZZ_SECONDS=N`. */
@@ -20,6 +20,7 @@
 #include "registry.h"
 #include "report.h"
 #include "store.h"
+#include "wire.h"
 
 #define FUZZ_NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z: fixed, so runs repeat */
 #define FUZZ_RESET_EVERY 20000      /* inputs between scratch-store rebuilds */
@@ -194,6 +195,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scratch_close();
         scratch_open();
     }
+    char field[128], msg[256];
+    (void)wire_check_strings(&lift__request__descriptor, data, size, field, sizeof field, msg,
+                             sizeof msg); /* must never read out of bounds */
     Lift__Request *req = lift__request__unpack(NULL, size, data);
     if (!req) {
         run_request(NULL, "undecodable request");

@@ -1,0 +1,94 @@
+/* wire: a descriptor-driven walk of protobuf wire data (varint keys, the four live wire types),
+ * recursing into sub-messages, looking at string values only. */
+#include "wire.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define WIRE_MAX_DEPTH 32
+
+/* Reads a varint; returns the bytes used, or 0 when malformed or truncated. */
+static size_t varint(const uint8_t *p, size_t len, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < len && i < 10; i++) {
+        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            *v = x;
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* 1: found a NUL (path in field), 0: clean or malformed. */
+static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t len, int depth,
+                char *field, size_t fieldlen, size_t at)
+{
+    size_t i = 0;
+    if (depth > WIRE_MAX_DEPTH)
+        return 0;
+    while (i < len) {
+        uint64_t key, n;
+        size_t k = varint(p + i, len - i, &key);
+        if (!k)
+            return 0;
+        i += k;
+        unsigned type = (unsigned)(key & 7);
+        uint32_t number = (uint32_t)(key >> 3);
+        switch (type) {
+        case 0: /* varint */
+            if (!(k = varint(p + i, len - i, &n)))
+                return 0;
+            i += k;
+            break;
+        case 1: /* fixed64 */
+            if (len - i < 8)
+                return 0;
+            i += 8;
+            break;
+        case 5: /* fixed32 */
+            if (len - i < 4)
+                return 0;
+            i += 4;
+            break;
+        case 2: { /* length-delimited: string, bytes, message or packed */
+            if (!(k = varint(p + i, len - i, &n)) || n > len - i - k)
+                return 0;
+            i += k;
+            const ProtobufCFieldDescriptor *f =
+                desc ? protobuf_c_message_descriptor_get_field(desc, number) : NULL;
+            if (f) {
+                size_t l = at;
+                int w = snprintf(field + at, fieldlen - at, "%s%s", at ? "." : "", f->name);
+                if (w > 0 && (size_t)w < fieldlen - at)
+                    l = at + (size_t)w;
+                if (f->type == PROTOBUF_C_TYPE_STRING && memchr(p + i, 0, (size_t)n))
+                    return 1;
+                if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                    walk(f->descriptor, p + i, (size_t)n, depth + 1, field, fieldlen, l))
+                    return 1;
+                field[at] = '\0';
+            }
+            i += (size_t)n;
+            break;
+        }
+        default: /* groups (3, 4) and unknown types: the decoder rejects them */
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int wire_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+                       char *field, size_t fieldlen, char *msg, size_t msglen)
+{
+    if (fieldlen == 0)
+        return 0;
+    field[0] = '\0';
+    if (!walk(desc, buf, len, 0, field, fieldlen, 0))
+        return 0;
+    snprintf(msg, msglen, "%s: a NUL byte inside the value (strings must not contain NUL)",
+             field);
+    return -1;
+}
