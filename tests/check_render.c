@@ -472,7 +472,8 @@ START_TEST(test_csv_rows)
     const char *header = "segment_dimension,segment_level,metric,arm_index,arm_name,estimate,"
                          "ci_low,ci_high,p_value,p_adjusted,ok,reason\n";
     ck_assert_int_eq(strncmp(out, header, strlen(header)), 0);
-    /* 2 overall comparisons x 9 metrics + 5 segments x 2 arms x 3 core metrics */
+    /* 2 overall comparisons x 9 metrics + 5 segments x 2 arms x 3 core metrics + 3 weeks x 2 arms
+     * x 3 core metrics */
     size_t rows = 0, overall = 0, not_ok = 0;
     const char *line = out + strlen(header);
     while (*line) {
@@ -489,12 +490,13 @@ START_TEST(test_csv_rows)
         }
         line = nl + 1;
     }
-    ck_assert_int_eq(rows, 2 * 9 + 5 * 2 * 3);
+    ck_assert_int_eq(rows, 2 * 9 + 5 * 2 * 3 + 3 * 2 * 3);
     ck_assert_int_eq(overall, 18);
     ck_assert_int_eq(not_ok, 2); /* the email arm's CACE and one segment */
     must_find(out, "trigger,team_growth,revenue_diff,2,email-offer,,,,,,false,"
                    "segment below the minimum size (12 < 50 customers per arm)\n");
     must_find(out, "overall,all,incremental_total,1,in-app-offer,");
+    must_find(out, "week,2026-W46,incremental_total,1,in-app-offer,1487880");
     free(out);
 
     /* --all-running form: key column */
@@ -505,7 +507,7 @@ START_TEST(test_csv_rows)
     ck_assert_int_eq(render_csv_rows(r, f, "upsell-annual-q4"), 0);
     fclose(f);
     ck_assert_int_eq(strncmp(buf, "experiment_key,segment_dimension,", 33), 0);
-    ck_assert_int_eq(count(buf, "\nupsell-annual-q4,"), 48);
+    ck_assert_int_eq(count(buf, "\nupsell-annual-q4,"), 66);
     free(buf);
     lift__report__free_unpacked(r, NULL);
 }

@@ -1824,6 +1824,13 @@ int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key_c
             csv_comparison(f, r, experiment_key_col, dimension_name(s->dimension),
                            s->level ? s->level : "", s->comparisons[j]);
     }
+    /* The weekly series: dimension "week", level the ISO week, cumulative to its end. */
+    for (size_t i = 0; i < r->n_weekly; i++) {
+        const Lift__WeekPoint *w = r->weekly[i];
+        for (size_t j = 0; j < w->n_comparisons; j++)
+            csv_comparison(f, r, experiment_key_col, "week", w->week ? w->week : "",
+                           w->comparisons[j]);
+    }
     return ferror(f) ? -1 : 0;
 }
 
