@@ -23,9 +23,13 @@ until $CTL --timeout 200 --retries 1 ping >/dev/null 2>&1; do
     i=$((i + 1)); [ $i -lt 50 ] || { echo "liftd did not start" >&2; exit 1; }
 done
 
-echo "== register and start the example experiment (examples/experiment.json)"
-$CTL experiment create -f examples/experiment.json
-$CTL experiment start upsell-usage-q4
+# The assignment walk-through uses a copy of the example experiment under its own key, so the
+# simulated six weeks below (liftsim registers upsell-usage-q4 itself, started six weeks ago)
+# hold only simulated customers and compare one to one with the simulator's ground truth.
+KEY=upsell-usage-q4-try
+echo "== register and start the example experiment (examples/experiment.json, as $KEY)"
+$CTL experiment create -f examples/experiment.json --key "$KEY"
+$CTL experiment start "$KEY"
 
 echo "== ask for arms: 3,600 customers in 12 offer contexts (some not eligible on purpose)"
 OUT="$DIR/assign.jsonl"
@@ -41,7 +45,7 @@ for ctx in "usage_threshold growth in_app" "usage_threshold maturity email" \
     extra=""
     [ $n -eq 9 ] && extra="--open-ticket"
     seq $((n * 300 + 1)) $((n * 300 + 300)) | sed 's/^/cust-/' |
-        $CTL --json assign upsell-usage-q4 --customers - --trigger "$1" --stage "$2" \
+        $CTL --json assign "$KEY" --customers - --trigger "$1" --stage "$2" \
              --channel "$3" $extra >> "$OUT"
     n=$((n + 1))
 done
@@ -53,10 +57,10 @@ echo "not eligible, by reason (no exposure recorded for these):"
 grep '"in_experiment":false' "$OUT" | sed 's/.*"reason":"\([^"]*\)".*/\1/' | sort | uniq -c |
     awk '{ printf "  %-24s %6d\n", $2, $1 }'
 echo "asking again gives the same arms (sticky) and records nothing new:"
-seq 1 300 | sed 's/^/cust-/' | $CTL --json assign upsell-usage-q4 --customers - \
+seq 1 300 | sed 's/^/cust-/' | $CTL --json assign "$KEY" --customers - \
     --trigger usage_threshold --stage growth --channel in_app |
     grep -c '"first_exposure":false' | sed 's/^/  repeat decisions: /'
-$CTL experiment show upsell-usage-q4 | grep -iE "exposures|status" || true
+$CTL experiment show "$KEY" | grep -iE "exposures|status" || true
 
 if [ -x "$B/liftsim" ] && $CTL report --help >/dev/null 2>&1; then
     echo
