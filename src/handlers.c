@@ -16,6 +16,7 @@ struct handlers {
     ingest_t *ingest;       /* borrowed */
     sticky_t *sticky;       /* owned: exposures known to be stored, for repeats */
     size_t ingest_mark;     /* event-index position when the current request began */
+    int request_exposed;    /* the current request recorded an exposure (and cached it) */
     log_level_t log_level;  /* threshold for log_emit */
 };
 
@@ -46,8 +47,14 @@ void handlers_destroy(handlers_t **self_p)
     }
 }
 
-static int pack_reply(const Lift__Reply *reply, handler_out_t *out)
+/* Pack `reply` for request_id into out; a reply without a status gets OK. */
+static int pack_reply(uint64_t request_id, Lift__Reply *reply, handler_out_t *out)
 {
+    Lift__Status ok = LIFT__STATUS__INIT;
+    reply->has_request_id = 1;
+    reply->request_id = request_id;
+    if (!reply->status)
+        reply->status = &ok;
     out->len = lift__reply__get_packed_size(reply);
     out->bytes = malloc(out->len ? out->len : 1);
     if (!out->bytes)
@@ -64,12 +71,10 @@ int handlers_error_reply(uint64_t request_id, int code, const char *field, const
     status.code = (Lift__Code)code;
     status.message = (char *)message;
     status.field = field && *field ? (char *)field : NULL;
-    reply.has_request_id = 1;
-    reply.request_id = request_id;
     reply.status = &status;
     out->wrote = 0;
     out->failed = code != LIFT__CODE__OK;
-    return pack_reply(&reply, out);
+    return pack_reply(request_id, &reply, out);
 }
 
 static int status_reply(uint64_t request_id, const status_t *st, handler_out_t *out)
@@ -91,15 +96,11 @@ static int experiment_reply(handlers_t *self, uint64_t request_id, const registr
                             handler_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
-    Lift__Status status = LIFT__STATUS__INIT;
     Lift__Experiment view;
     experiment_view(self, e, &view);
-    reply.has_request_id = 1;
-    reply.request_id = request_id;
-    reply.status = &status;
     reply.body_case = LIFT__REPLY__BODY_EXPERIMENT;
     reply.experiment = &view;
-    return pack_reply(&reply, out);
+    return pack_reply(request_id, &reply, out);
 }
 
 static int handle_create(handlers_t *self, const Lift__Request *req, int64_t now,
@@ -160,16 +161,12 @@ static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t
         k++;
     }
     Lift__Reply reply = LIFT__REPLY__INIT;
-    Lift__Status status = LIFT__STATUS__INIT;
     Lift__ExperimentList list = LIFT__EXPERIMENT_LIST__INIT;
     list.n_experiments = (size_t)k;
     list.experiments = ptrs;
-    reply.has_request_id = 1;
-    reply.request_id = req->request_id;
-    reply.status = &status;
     reply.body_case = LIFT__REPLY__BODY_EXPERIMENTS;
     reply.experiments = &list;
-    rc = pack_reply(&reply, out);
+    rc = pack_reply(req->request_id, &reply, out);
     free(views);
     free(ptrs);
     return rc;
@@ -262,6 +259,7 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
             return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot record exposure: %s",
                               store_errmsg(self->store));
         sticky_put(self->sticky, e->id, id, len, arm);
+        self->request_exposed = 1;
         a->has_first_exposure = 1;
         a->first_exposure = 1;
         *wrote = 1;
@@ -357,16 +355,12 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
         }
     }
     Lift__Reply reply = LIFT__REPLY__INIT;
-    Lift__Status status = LIFT__STATUS__INIT;
     Lift__AssignReply body = LIFT__ASSIGN_REPLY__INIT;
     body.n_assignments = n;
     body.assignments = ptrs;
-    reply.has_request_id = 1;
-    reply.request_id = req->request_id;
-    reply.status = &status;
     reply.body_case = LIFT__REPLY__BODY_ASSIGN;
     reply.assign = &body;
-    rc = pack_reply(&reply, out);
+    rc = pack_reply(req->request_id, &reply, out);
 done:
     free(items);
     free(ptrs);
@@ -416,19 +410,15 @@ static int handle_track(handlers_t *self, const Lift__Request *req, int64_t now,
         }
     }
     Lift__Reply reply = LIFT__REPLY__INIT;
-    Lift__Status status = LIFT__STATUS__INIT;
     Lift__TrackReply body = LIFT__TRACK_REPLY__INIT;
     body.has_accepted = body.has_duplicates = 1;
     body.accepted = accepted;
     body.duplicates = dups;
     body.n_rejected = nrej;
     body.rejected = ptrs;
-    reply.has_request_id = 1;
-    reply.request_id = req->request_id;
-    reply.status = &status;
     reply.body_case = LIFT__REPLY__BODY_TRACK;
     reply.track = &body;
-    rc = pack_reply(&reply, out);
+    rc = pack_reply(req->request_id, &reply, out);
 done:
     free(rej);
     free(items);
@@ -439,14 +429,18 @@ done:
 void handlers_request_begin(handlers_t *self)
 {
     self->ingest_mark = ingest_request_mark(self->ingest);
+    self->request_exposed = 0;
 }
 
 void handlers_request_end(handlers_t *self, int kept)
 {
     if (kept)
         return;
-    ingest_request_undo(self->ingest, self->ingest_mark);
-    sticky_clear(self->sticky);
+    ingest_request_undo(self->ingest, self->ingest_mark); /* nothing to do if it stored none */
+    /* Clearing costs a pass over the whole cache: only when this request cached an exposure
+     * that is now rolled back (a request refused by validation wrote nothing). */
+    if (self->request_exposed)
+        sticky_clear(self->sticky);
 }
 
 void handlers_batch_done(handlers_t *self, int ok)
@@ -462,17 +456,13 @@ void handlers_batch_done(handlers_t *self, int ok)
 static int handle_ping(const Lift__Request *req, int64_t now, handler_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
-    Lift__Status status = LIFT__STATUS__INIT;
     Lift__Pong pong = LIFT__PONG__INIT;
     pong.version = LIFT_VERSION;
     pong.has_now_ms = 1;
     pong.now_ms = now;
-    reply.has_request_id = 1;
-    reply.request_id = req->request_id;
-    reply.status = &status;
     reply.body_case = LIFT__REPLY__BODY_PONG;
     reply.pong = &pong;
-    return pack_reply(&reply, out);
+    return pack_reply(req->request_id, &reply, out);
 }
 
 int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why, int64_t now_ms,
