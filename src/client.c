@@ -74,9 +74,11 @@ static int open_socket(lift_client_t *self)
 {
     void *s = zmq_socket(self->ctx, ZMQ_DEALER);
     if (s == NULL) return -1;
-    int zero = 0;
-    /* A send never blocks longer than one attempt, even with no connected peer. */
+    int zero = 0, one = 1;
+    /* A send never blocks longer than one attempt, even with no connected peer. IPv6 on, so
+     * tcp://[::1]:P and hosts that resolve to IPv6 addresses connect (IPv4 still does). */
     if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(s, ZMQ_IPV6, &one, sizeof one) != 0 ||
         zmq_setsockopt(s, ZMQ_SNDTIMEO, &self->timeout_ms, sizeof self->timeout_ms) != 0 ||
         (self->curve &&
          (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, self->server_key, 41) != 0 ||
@@ -549,6 +551,7 @@ static int convert_track(const Lift__TrackReply *tr, lift_track_result_t *out)
 {
     out->accepted = tr->has_accepted ? tr->accepted : 0;
     out->duplicates = tr->has_duplicates ? tr->duplicates : 0;
+    out->conflicts = tr->has_conflicts ? tr->conflicts : 0;
     size_t n = tr->n_rejected, strings = 0;
     if (n == 0) return 0;
     for (size_t i = 0; i < n; i++) {

@@ -315,7 +315,8 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
                    key && *key ? key : "(empty)");
         return status_reply(req->request_id, &st, out);
     }
-    if (registry_context_check(ctx, ctx_field, now, &st) < 0)
+    if (registry_context_check(ctx, ctx_field, now, &st) < 0 ||
+        registry_trigger_time_check(e, ctx, ctx_field, &st) < 0)
         return status_reply(req->request_id, &st, out);
     Lift__Reason eligibility = registry_eligibility(e, ctx, now);
 
@@ -383,16 +384,27 @@ static int handle_track(handlers_t *self, const Lift__Request *req, int64_t now,
     ingest_reject_t *rej = malloc(n * sizeof *rej);
     Lift__Rejected *items = NULL;
     Lift__Rejected **ptrs = NULL;
-    uint32_t accepted = 0, dups = 0;
+    uint32_t accepted = 0, dups = 0, conflicts = 0;
     int rc = -1;
     if (!rej)
         return -1;
-    if (ingest_track(self->ingest, t->events, n, now, &accepted, &dups, rej, &nrej, &st) < 0) {
+    if (ingest_track(self->ingest, t->events, n, now, &accepted, &dups, &conflicts, rej, &nrej,
+                     &st) < 0) {
         out->failed = 1;
         rc = status_reply(req->request_id, &st, out);
         goto done;
     }
     out->wrote = accepted > 0;
+    if (conflicts) {
+        /* Not a validation slip but two facts under one key: an operator must hear of it. */
+        for (size_t i = 0; i < nrej; i++)
+            if (rej[i].conflict) {
+                log_emit(self->log_level, LOG_WARN, "event_id_conflict",
+                         "conflicts=%u first_index=%u reason=\"%s\"", conflicts, rej[i].index,
+                         rej[i].reason);
+                break;
+            }
+    }
     if (nrej) {
         items = malloc(nrej * sizeof *items);
         ptrs = malloc(nrej * sizeof *ptrs);
@@ -411,9 +423,10 @@ static int handle_track(handlers_t *self, const Lift__Request *req, int64_t now,
     }
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__TrackReply body = LIFT__TRACK_REPLY__INIT;
-    body.has_accepted = body.has_duplicates = 1;
+    body.has_accepted = body.has_duplicates = body.has_conflicts = 1;
     body.accepted = accepted;
     body.duplicates = dups;
+    body.conflicts = conflicts;
     body.n_rejected = nrej;
     body.rejected = ptrs;
     reply.body_case = LIFT__REPLY__BODY_TRACK;

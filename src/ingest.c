@@ -155,16 +155,24 @@ static int load_snapshot(ingest_t *self, int64_t max_id_now, int64_t *covered)
     if (!slots || fread(slots, sizeof *slots, hd.mask + 1, f) != hd.mask + 1 ||
         slots_checksum(slots, hd.mask + 1) != hd.checksum)
         goto fail;
+    /* The snapshot's entries are distinct rows with ids <= max_id (each indexed row once);
+     * if the store holds exactly that many such rows, the entries are all of them. Rows are
+     * appended above max_id afterwards (the scan below reads those); a row below it that the
+     * snapshot lacks (another writer, a file from elsewhere) makes the counts differ. */
+    int64_t upto = store_event_count_upto(self->store, hd.max_id);
+    if (upto < 0 || (uint64_t)upto != hd.count)
+        goto fail;
     uint64_t step = (hd.mask + 1) / 64, checked = 0;
-    char stored[INGEST_EVENT_ID_MAX + 2];
+    store_event_key_t stored;
     for (uint64_t i = 0; i <= hd.mask && checked < 64; i += step ? step : 1) {
         uint64_t j = i;
         while (j <= hd.mask && slots[j].id == 0)
             j++;
         if (j > hd.mask)
             break;
-        if (store_event_id_at(self->store, slots[j].id, stored, sizeof stored) != 1 ||
-            ingest_hash(stored, strlen(stored)) != slots[j].h)
+        if (slots[j].id > hd.max_id ||
+            store_event_at(self->store, slots[j].id, &stored) != 1 ||
+            ingest_hash(stored.event_id, strlen(stored.event_id)) != slots[j].h)
             goto fail;
         checked++;
     }
@@ -251,7 +259,7 @@ ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_co
     memcpy(self->currency, cfg->currency, 4);
     snprintf(self->index_path, sizeof self->index_path, "%s",
              cfg->index_path ? cfg->index_path : "");
-    int64_t n = store_event_max_id(store), covered = 0;
+    int64_t n = store_event_max_id(store), covered = INT64_MIN; /* no snapshot: scan every row */
     if (n < 0) {
         snprintf(err, errlen, "cannot read the last event id: %s", store_errmsg(store));
         goto fail;
@@ -332,20 +340,29 @@ void ingest_rolled_back(ingest_t *self)
     undo_to(self, 0);
 }
 
-/* 1 if an event with this id is stored, 0 if not, -1 on a store error. */
-static int find(ingest_t *self, uint64_t h, const char *event_id)
+/* 1 if an event with this id is stored (its key in *stored), 0 if not, -1 on a store error. */
+static int find(ingest_t *self, uint64_t h, const char *event_id, store_event_key_t *stored)
 {
-    char stored[INGEST_EVENT_ID_MAX + 2];
     for (uint64_t i = h & self->mask; self->slots[i].id != 0; i = (i + 1) & self->mask) {
         if (self->slots[i].h != h)
             continue;
-        int rc = store_event_id_at(self->store, self->slots[i].id, stored, sizeof stored);
+        int rc = store_event_at(self->store, self->slots[i].id, stored);
         if (rc < 0)
             return -1;
-        if (rc == 1 && strcmp(stored, event_id) == 0)
+        if (rc == 1 && strcmp(stored->event_id, event_id) == 0)
             return 1;
     }
     return 0;
+}
+
+/* "conversion 49.00" / "churn": what an event is, for a conflict message. */
+static void describe(char *buf, size_t len, int type, int has_amount, int64_t amount)
+{
+    const char *t = lift_event_type_name(type);
+    if (has_amount)
+        snprintf(buf, len, "%s of %lld minor units", t ? t : "event", (long long)amount);
+    else
+        snprintf(buf, len, "%s", t ? t : "event");
 }
 
 #define REJECT(fld, ...)                                                                          \
@@ -390,12 +407,16 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
                lift_event_type_names());
     if (!e->has_timestamp_ms)
         REJECT("timestamp_ms", "timestamp_ms is required (epoch milliseconds)");
+    char t1[40], t2[40];
     if (e->timestamp_ms < LIFT_TIME_MIN_MS)
-        REJECT("timestamp_ms", "timestamp_ms: %lld is before 2000-01-01 (%lld)",
-               (long long)e->timestamp_ms, LIFT_TIME_MIN_MS);
+        REJECT("timestamp_ms", "timestamp_ms: %lld (%s) is before 2000-01-01 (%lld)",
+               (long long)e->timestamp_ms, lift_time_format(e->timestamp_ms, t1, sizeof t1),
+               LIFT_TIME_MIN_MS);
     if (e->timestamp_ms > now + self->skew_ms)
-        REJECT("timestamp_ms", "timestamp_ms: %lld is more than %lld s in the future (now %lld)",
-               (long long)e->timestamp_ms, (long long)(self->skew_ms / 1000), (long long)now);
+        REJECT("timestamp_ms",
+               "timestamp_ms: %lld (%s) is more than %lld s in the future (now %s; --clock-skew)",
+               (long long)e->timestamp_ms, lift_time_format(e->timestamp_ms, t1, sizeof t1),
+               (long long)(self->skew_ms / 1000), lift_time_format(now, t2, sizeof t2));
     if (e->currency && strcmp(e->currency, self->currency) != 0)
         REJECT("currency", "currency: '%.8s' is not this deployment's currency %s", e->currency,
                self->currency);
@@ -469,11 +490,11 @@ static int undo_push(ingest_t *self, uint64_t h, int64_t id)
 }
 
 int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t now_ms,
-                 uint32_t *accepted, uint32_t *duplicates, ingest_reject_t *rejects,
-                 size_t *n_rejects, status_t *st)
+                 uint32_t *accepted, uint32_t *duplicates, uint32_t *conflicts,
+                 ingest_reject_t *rejects, size_t *n_rejects, status_t *st)
 {
     size_t mark = self->n_undo;
-    *accepted = *duplicates = 0;
+    *accepted = *duplicates = *conflicts = 0;
     *n_rejects = 0;
     if (n > self->cap_hashes) {
         uint64_t *hs = realloc(self->hashes, n * sizeof *hs);
@@ -493,6 +514,7 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
         const Lift__Event *e = events[i];
         ingest_reject_t *r = &rejects[*n_rejects];
         int64_t exp_id;
+        r->conflict = 0;
         if (validate(self, e, now_ms, &exp_id, r) < 0) {
             r->index = (uint32_t)i;
             r->event_id = e->event_id ? e->event_id : "";
@@ -500,13 +522,10 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
             continue;
         }
         uint64_t h = self->hashes[i];
-        int found = find(self, h, e->event_id);
+        store_event_key_t stored;
+        int found = find(self, h, e->event_id, &stored);
         if (found < 0)
             goto store_fail;
-        if (found) {
-            (*duplicates)++;
-            continue;
-        }
         store_event_t row = {
             .h = h,
             .event_id = e->event_id,
@@ -522,6 +541,28 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
             .nps = e->has_nps_score ? e->nps_score : -1,
             .received_ms = now_ms,
         };
+        if (found) {
+            if (stored.digest == store_event_digest(&row)) {
+                (*duplicates)++;
+                continue;
+            }
+            /* The same id for other content: a second fact under a key that promised a
+             * retry. Refused, never stored and never silently taken for a duplicate. */
+            char was[64], now_is[64];
+            describe(was, sizeof was, stored.type, stored.has_amount, stored.amount_minor);
+            describe(now_is, sizeof now_is, row.type, row.has_amount, row.amount_minor);
+            snprintf(r->field, sizeof r->field, "event_id");
+            snprintf(r->reason, sizeof r->reason,
+                     "event_id '%.64s' reused with different content: stored as %s, this one "
+                     "is %s (give the new fact its own event_id)",
+                     e->event_id, was, now_is);
+            r->index = (uint32_t)i;
+            r->event_id = e->event_id;
+            r->conflict = 1;
+            (*n_rejects)++;
+            (*conflicts)++;
+            continue;
+        }
         int64_t id;
         if (store_event_insert(self->store, &row, &id) < 0)
             goto store_fail;

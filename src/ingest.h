@@ -30,7 +30,8 @@ typedef struct {
     uint32_t index;      /* position in the batch */
     const char *event_id; /* borrowed from the request ("" when missing) */
     char field[48];      /* offending field */
-    char reason[224];    /* names the value and the bound */
+    char reason[320];    /* names the value and the bound */
+    int conflict;        /* 1: the id is stored with other content (not a validation error) */
 } ingest_reject_t;
 
 /* Create and rebuild the dedup index: from the snapshot at cfg->index_path when there is a
@@ -42,12 +43,14 @@ void ingest_destroy(ingest_t **self_p);
 
 /* Validate and store a batch (inside the caller's transaction). Valid events are stored even
  * when others are rejected; an event whose id is already stored (earlier, or earlier in this
- * batch) counts as a duplicate. rejects must have room for n entries.
+ * batch) with the same content (store_event_digest) counts as a duplicate, with other content
+ * as a conflict: rejected (field "event_id", a reason naming both) and counted in *conflicts
+ * as well as in rejects. rejects must have room for n entries.
  * Returns 0, or -1 on a store failure (st filled; this call's writes must be rolled back by
  * the caller, and its index entries are already withdrawn). */
 int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t now_ms,
-                 uint32_t *accepted, uint32_t *duplicates, ingest_reject_t *rejects,
-                 size_t *n_rejects, status_t *st);
+                 uint32_t *accepted, uint32_t *duplicates, uint32_t *conflicts,
+                 ingest_reject_t *rejects, size_t *n_rejects, status_t *st);
 
 /* One request inside the batch's transaction: request_mark notes where its index entries
  * start, request_undo withdraws them when the request's writes are rolled back alone. */

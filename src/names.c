@@ -3,7 +3,9 @@
  * constant tables: no I/O, no allocation, no state. */
 #include "lift/lift.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lift.pb-c.h"
 
@@ -146,4 +148,21 @@ const char *lift_strerror(int err)
     default:
         return "unknown error";
     }
+}
+
+char *lift_time_format(int64_t ms, char *buf, size_t len)
+{
+    if (!buf || len == 0)
+        return buf;
+    int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int frac = (int)(ms - sec * 1000);
+    struct tm tm;
+    time_t t = (time_t)sec;
+    if (ms < -62135596800000LL || ms > 253402300799999LL || !gmtime_r(&t, &tm)) {
+        snprintf(buf, len, "%lld ms since 1970", (long long)ms);
+        return buf;
+    }
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    return buf;
 }

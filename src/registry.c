@@ -681,12 +681,35 @@ int registry_context_check(const Lift__Context *ctx, const char *field, int64_t 
         (ctx->trigger_time_ms < LIFT_TIME_MIN_MS || ctx->trigger_time_ms > now_ms + CLOCK_SKEW_MS)) {
         char f[96];
         snprintf(f, sizeof f, "%s.trigger_time_ms", field);
+        char t[40], hi[40];
         return status_set(st, invalid_code, f,
-                          "%s: %lld is outside [2000-01-01, now + 24 h] (%lld..%lld ms)", f,
-                          (long long)ctx->trigger_time_ms, LIFT_TIME_MIN_MS,
-                          (long long)(now_ms + CLOCK_SKEW_MS));
+                          "%s: %lld is outside [2000-01-01, now + 24 h] (%s; allowed %lld..%lld "
+                          "ms, up to %s)",
+                          f, (long long)ctx->trigger_time_ms,
+                          lift_time_format(ctx->trigger_time_ms, t, sizeof t), LIFT_TIME_MIN_MS,
+                          (long long)(now_ms + CLOCK_SKEW_MS),
+                          lift_time_format(now_ms + CLOCK_SKEW_MS, hi, sizeof hi));
     }
     return 0;
+}
+
+int registry_trigger_time_check(const registry_entry_t *e, const Lift__Context *ctx,
+                                const char *field, status_t *st)
+{
+    const Lift__Experiment *d = e->def;
+    int64_t start = d->has_start_ms && d->start_ms > 0       ? d->start_ms
+                    : d->has_started_ms && d->started_ms > 0 ? d->started_ms
+                                                             : 0;
+    if (!ctx->has_trigger_time_ms || start == 0 || ctx->trigger_time_ms >= start - CLOCK_SKEW_MS)
+        return 0;
+    char f[96], t[40], s0[40], lo[40];
+    snprintf(f, sizeof f, "%s.trigger_time_ms", field);
+    return status_set(st, invalid_code, f,
+                      "%s: %s is before experiment %s started (%s); a trigger may be at most "
+                      "24 h older than the start (>= %s)",
+                      f, lift_time_format(ctx->trigger_time_ms, t, sizeof t), d->key,
+                      lift_time_format(start, s0, sizeof s0),
+                      lift_time_format(start - CLOCK_SKEW_MS, lo, sizeof lo));
 }
 
 static int in_list(const int *v, size_t n, int x)

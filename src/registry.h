@@ -68,6 +68,14 @@ const registry_entry_t *registry_at(const registry_t *self, int i);
 int registry_context_check(const Lift__Context *ctx, const char *field, int64_t now_ms,
                            status_t *st);
 
+/* A (validated) context's trigger time against the experiment's start (start_ms, else the
+ * first start): an exposure whose trigger fired more than 24 h before the experiment began is
+ * not a moment of this experiment, and would stretch the report's default window back to it.
+ * Returns 0 (also when no trigger time is given or the experiment has not started), or -1 with
+ * st filled (INVALID_ARGUMENT, naming both times). */
+int registry_trigger_time_check(const registry_entry_t *e, const Lift__Context *ctx,
+                                const char *field, status_t *st);
+
 /* Eligibility of a (validated) context, identical for every arm: LIFT__REASON__REASON_NONE
  * when eligible, else the first reason that excludes it. */
 Lift__Reason registry_eligibility(const registry_entry_t *e, const Lift__Context *ctx,

@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "auth.h"
@@ -152,6 +156,75 @@ int server_endpoint_is_local(const char *ep)
     return *h == ':';
 }
 
+/* Before binding ipc://PATH: libzmq would unlink whatever is at PATH and take it over, so a
+ * second liftd would silently steal a running one's clients. Refuse when a process accepts
+ * connections there, or when PATH is not a socket; a stale socket (nobody listening) is left
+ * for libzmq to replace. Returns 0, or -1 with a message. */
+static int ipc_check(const char *endpoint, char *err, size_t errlen)
+{
+    if (strncmp(endpoint, "ipc://", 6) != 0 || endpoint[6] == '@' || endpoint[6] == '*')
+        return 0; /* not a path (abstract namespace, or a name libzmq picks) */
+    const char *path = endpoint + 6;
+    struct stat sb;
+    if (lstat(path, &sb) < 0)
+        return 0; /* nothing there (or libzmq's bind will say why) */
+    if (!S_ISSOCK(sb.st_mode)) {
+        snprintf(err, errlen,
+                 "cannot bind %s: %s exists and is not a socket (liftd would delete it); "
+                 "choose another path",
+                 endpoint, path);
+        return -1;
+    }
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path)
+        return 0; /* libzmq refuses it itself */
+    memcpy(sa.sun_path, path, strlen(path));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    int live = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EAGAIN;
+    close(fd);
+    if (live) {
+        snprintf(err, errlen,
+                 "cannot bind %s: another process is listening there (a running liftd?); stop "
+                 "it first or choose another endpoint",
+                 endpoint);
+        return -1;
+    }
+    return 0;
+}
+
+/* Bind the ROUTER. tcp://localhost:P binds the loopback addresses (libzmq takes "localhost"
+ * in a bind for a network interface name and fails with ENODEV): 127.0.0.1, and [::1] when
+ * this host has IPv6, so a client that resolves localhost to either reaches liftd. */
+static int bind_endpoint(server_t *self, const char *endpoint, char *err, size_t errlen)
+{
+    if (ipc_check(endpoint, err, errlen) < 0)
+        return -1;
+    if (strncmp(endpoint, "tcp://localhost:", 16) == 0) {
+        const char *port = endpoint + 16;
+        char v4[64], v6[64];
+        snprintf(v4, sizeof v4, "tcp://127.0.0.1:%.40s", port);
+        snprintf(v6, sizeof v6, "tcp://[::1]:%.40s", port);
+        if (zmq_bind(self->router, v4) < 0) {
+            snprintf(err, errlen, "cannot bind %s (%s): %s", endpoint, v4,
+                     zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        if (zmq_bind(self->router, v6) < 0)
+            log_emit(self->cfg.log_level, LOG_DEBUG, "ipv6_loopback_unavailable",
+                     "endpoint=%s reason=\"%s\"", v6, zmq_strerror(zmq_errno()));
+        return 0;
+    }
+    if (zmq_bind(self->router, endpoint) < 0) {
+        snprintf(err, errlen, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
 /* Make the ROUTER a CURVE server whose handshakes the ZAP handler decides. */
 static int setup_curve(server_t *self, const server_config_t *cfg, char *err, size_t errlen)
 {
@@ -283,12 +356,15 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    if (cfg->curve_secret && setup_curve(self, cfg, err, errlen) < 0)
-        goto fail;
-    if (zmq_bind(self->router, cfg->endpoint) < 0) {
-        snprintf(err, errlen, "cannot bind %s: %s", cfg->endpoint, zmq_strerror(zmq_errno()));
+    /* IPv6 on: tcp://[::1]:P (and localhost's IPv6 address) can be bound; IPv4 still works. */
+    if (zmq_setsockopt(self->router, ZMQ_IPV6, &one, sizeof one) < 0) {
+        snprintf(err, errlen, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
+    if (cfg->curve_secret && setup_curve(self, cfg, err, errlen) < 0)
+        goto fail;
+    if (bind_endpoint(self, cfg->endpoint, err, errlen) < 0)
+        goto fail;
     log_emit(cfg->log_level, LOG_INFO, "listening",
              "endpoint=%s data=%s schema=%d experiments=%d events=%llu index=%s currency=%s "
              "security=%s authorized_keys=%zu",

@@ -37,7 +37,11 @@ typedef struct {
 } store_exposure_t;
 
 /* Open (creating if needed) the store in directory `dir`, apply pending schema migrations.
- * Returns NULL with a message in err on failure. The caller owns the result. */
+ * The writer holds an exclusive lock on the store (dir/lift.lock, flock) for its lifetime: a
+ * second writer on the same store is refused with the holder's pid in err, and the kernel
+ * releases the lock when the holder exits or crashes. A store that cannot be written (file
+ * permissions, read-only file system) is refused as such. Returns NULL with a message in err
+ * on failure. The caller owns the result. */
 store_t *store_open(const char *dir, char *err, size_t errlen);
 
 /* Close and free; accepts NULL; sets *self_p to NULL. */
@@ -67,7 +71,8 @@ void store_rollback(store_t *self);
 void store_request_begin(store_t *self);
 int store_request_end(store_t *self, int keep);
 
-/* Last SQLite error text, for logs. */
+/* The last store error, for messages and logs. When an earlier failure ended the batch's
+ * transaction (disk full, quota, I/O error), that failure's text, not a later symptom. */
 const char *store_errmsg(store_t *self);
 
 /* Insert a new experiment; sets *id_out. Returns 0, or -1 (e.g. key taken). */
@@ -114,11 +119,26 @@ typedef struct {
     int64_t received_ms;     /* when liftd stored it */
 } store_event_t;
 
-/* Append an event; sets *id_out to its row id. Returns 0, or -1. */
+/* The digest of an event's content: every field of e except h, event_id and received_ms
+ * (an id sent again with the same content is a duplicate; with other content, a conflict).
+ * Stored with the event. Pure, thread-safe, the same on every backend and host. */
+uint64_t store_event_digest(const store_event_t *e);
+
+/* Append an event (its digest is computed here); sets *id_out to its row id. Returns 0, or
+ * -1. */
 int store_event_insert(store_t *self, const store_event_t *e, int64_t *id_out);
 
-/* The event_id stored at row id into buf. Returns 1 found, 0 not, -1 error. */
-int store_event_id_at(store_t *self, int64_t id, char *buf, size_t len);
+/* What a stored event is compared by when its id comes again. */
+typedef struct {
+    char event_id[80];    /* idempotency key (longer ids are cut: they are never stored) */
+    uint64_t digest;      /* store_event_digest of the stored content */
+    int type;             /* EventType value */
+    int has_amount;       /* amount_minor is set */
+    int64_t amount_minor; /* conversion/refund amount */
+} store_event_key_t;
+
+/* The event stored at row id into *out. Returns 1 found, 0 not, -1 error. */
+int store_event_at(store_t *self, int64_t id, store_event_key_t *out);
 
 /* Call cb(arg, row id, h) for every stored event with row id > after_id, in row order; cb
  * returns non-zero to stop. Returns 0, cb's value, or -1 on a store error. Used to rebuild the
@@ -129,6 +149,10 @@ int store_event_scan(store_t *self, int64_t after_id, store_event_scan_cb cb, vo
 /* Largest event row id (0 when there are none; rows are append-only, so it bounds the count),
  * or -1 on error. O(log n). */
 int64_t store_event_max_id(store_t *self);
+
+/* Number of stored events with row id <= max_id, or -1 on error. O(rows), without reading
+ * the rows' contents. */
+int64_t store_event_count_upto(store_t *self, int64_t max_id);
 
 /* Deployment settings (e.g. "currency"). get returns 1 and copies the value, 0 when unset,
  * -1 on error; set returns 0 / -1 (inside or outside a transaction). */

@@ -4,11 +4,14 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Forward-only migrations: migrations[i] takes the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -50,6 +53,11 @@ static const char *const migrations[] = {
     "  nps INTEGER,"
     "  received_ms INTEGER NOT NULL);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 2 -> 3: each event's content digest (store_event_digest), so an id that comes again
+     * with other content is told from a retry. Existing rows get theirs computed here. */
+    "ALTER TABLE events ADD COLUMN digest INTEGER;"
+    "UPDATE events SET digest = lift_event_digest(customer_id, type, ts_ms, experiment_id, arm, "
+    "amount_minor, plan_from, plan_to, nps);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -68,7 +76,8 @@ enum {
     ST_EXPO_COUNT,
     ST_EXPO_COUNTS,
     ST_EVENT_INSERT,
-    ST_EVENT_ID_AT,
+    ST_EVENT_AT,
+    ST_EVENT_UPTO,
     ST_EVENT_SCAN,
     ST_EVENT_COUNT,
     ST_META_GET,
@@ -95,9 +104,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
     [ST_EXPO_COUNTS] = "SELECT arm, count(*) FROM exposures WHERE experiment_id = ?1 GROUP BY arm",
     [ST_EVENT_INSERT] = "INSERT INTO events (h, event_id, customer_id, type, ts_ms, experiment_id, "
-                        "arm, amount_minor, plan_from, plan_to, nps, received_ms) VALUES "
-                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    [ST_EVENT_ID_AT] = "SELECT event_id FROM events WHERE id = ?1",
+                        "arm, amount_minor, plan_from, plan_to, nps, received_ms, digest) VALUES "
+                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [ST_EVENT_AT] = "SELECT event_id, digest, type, amount_minor FROM events WHERE id = ?1",
+    [ST_EVENT_UPTO] = "SELECT count(*) FROM events WHERE id <= ?1",
     [ST_EVENT_SCAN] = "SELECT id, h FROM events WHERE id > ?1",
     [ST_EVENT_COUNT] = "SELECT coalesce(max(id), 0) FROM events",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -111,6 +121,9 @@ struct store {
     int sp_wanted;               /* a request is running: open a savepoint before writing */
     int sp_open;                 /* the request's savepoint is open */
     int txn_lost;                /* SQLite rolled the open transaction back (disk full, I/O) */
+    char lost[320];              /* why: the failure that ended it */
+    int64_t quota_bytes;         /* storage quota in force, 0 = none */
+    int lock_fd;                 /* dir/lift.lock, flock'ed for the store's lifetime; -1 none */
 };
 
 static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -201,11 +214,78 @@ static int prepare_all(sqlite3 *db, const char *const *sql, int n, sqlite3_stmt 
     return 0;
 }
 
+/* lift_event_digest(customer_id, type, ts_ms, experiment_id, arm, amount_minor, plan_from,
+ * plan_to, nps): store_event_digest of a stored row, for the migration that adds digests. */
+static void digest_fn(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+    (void)argc;
+    int null_exp = sqlite3_value_type(v[3]) == SQLITE_NULL;
+    store_event_t e = {
+        .customer_id = (const char *)sqlite3_value_text(v[0]),
+        .type = sqlite3_value_int(v[1]),
+        .ts_ms = sqlite3_value_int64(v[2]),
+        .experiment_id = null_exp ? 0 : sqlite3_value_int64(v[3]),
+        .arm = sqlite3_value_type(v[4]) == SQLITE_NULL ? 0 : sqlite3_value_int(v[4]),
+        .has_amount = sqlite3_value_type(v[5]) != SQLITE_NULL,
+        .amount_minor = sqlite3_value_int64(v[5]),
+        .plan_from = (const char *)sqlite3_value_text(v[6]),
+        .plan_to = (const char *)sqlite3_value_text(v[7]),
+        .nps = sqlite3_value_type(v[8]) == SQLITE_NULL ? -1 : sqlite3_value_int(v[8]),
+    };
+    if (!e.customer_id)
+        e.customer_id = "";
+    sqlite3_result_int64(ctx, (sqlite3_int64)store_event_digest(&e));
+}
+
+/* Take dir/lift.lock exclusively (flock: one open file description, released by the kernel
+ * when the process exits however it exits) and write our pid into it. A second writer is
+ * refused with the holder's pid. */
+static int lock_store(store_t *self, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/lift.lock", dir) >= sizeof path) {
+        snprintf(err, errlen, "data directory path too long (%zu bytes)", strlen(dir));
+        return -1;
+    }
+    self->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (self->lock_fd < 0) {
+        int e = errno;
+        snprintf(err, errlen,
+                 "cannot open the store's lock file %s: %s (liftd needs write access to %s)",
+                 path, strerror(e), dir);
+        return -1;
+    }
+    if (flock(self->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(self->lock_fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen,
+                     "store %s is in use by another liftd (pid %s, holding %s): two writers on "
+                     "one SQLite store would each keep their own event index and count retried "
+                     "events twice; stop it first, or give this liftd another --data",
+                     dir, pid[0] ? pid : "unknown", path);
+        else
+            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+        return -1;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(self->lock_fd, 0) < 0 || pwrite(self->lock_fd, pid, (size_t)n, 0) != n) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 store_t *store_open(const char *dir, char *err, size_t errlen)
 {
     static const char *const pragmas[] = {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL",
                                           "PRAGMA cache_size = -131072",
                                           "PRAGMA temp_store = MEMORY", NULL};
+    static const char *const none[] = {NULL};
     store_t *self = NULL;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
@@ -216,9 +296,30 @@ store_t *store_open(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (db_open(dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", pragmas, &self->db, err,
+    self->lock_fd = -1;
+    if (lock_store(self, dir, err, errlen) < 0)
+        goto fail;
+    if (db_open(dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", none, &self->db, err,
                 errlen) < 0)
         goto fail;
+    /* SQLite falls back to read-only when the file cannot be opened for writing: say so,
+     * before a pragma fails with "attempt to write a readonly database". */
+    if (sqlite3_db_readonly(self->db, "main") == 1) {
+        snprintf(err, errlen,
+                 "store %s/lift.db is read-only (file permissions or a read-only file system): "
+                 "liftd needs write access to the file and to %s (WAL journal)",
+                 dir, dir);
+        goto fail;
+    }
+    for (const char *const *p = pragmas; *p; p++)
+        if (exec_sql(self->db, *p, err, errlen) < 0)
+            goto fail;
+    if (sqlite3_create_function_v2(self->db, "lift_event_digest", 9,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                   digest_fn, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "register lift_event_digest: %s", sqlite3_errmsg(self->db));
+        goto fail;
+    }
     if (migrate(self->db, err, errlen) < 0)
         goto fail;
     if (prepare_all(self->db, stmt_sql, ST_COUNT, self->st, err, errlen) < 0)
@@ -238,6 +339,8 @@ void store_destroy(store_t **self_p)
         sqlite3_finalize(self->st[i]);
     if (self->db)
         sqlite3_close(self->db);
+    if (self->lock_fd >= 0)
+        close(self->lock_fd); /* releases the flock */
     free(self);
     *self_p = NULL;
 }
@@ -250,9 +353,26 @@ int store_schema_version(store_t *self)
 const char *store_errmsg(store_t *self)
 {
     if (self->txn_lost)
-        return "the batch's transaction was rolled back by an earlier storage error (disk full "
-               "or I/O error)";
+        return self->lost;
     return sqlite3_errmsg(self->db);
+}
+
+/* After a failed statement: when SQLite ended the open transaction on its own (SQLITE_FULL,
+ * SQLITE_IOERR, ...), remember that and why, so that the commit and the logs name the cause
+ * ("database or disk is full") instead of its symptom ("no transaction is active"). */
+static void note_failure(store_t *self, int rc)
+{
+    if (!self->in_txn || self->txn_lost || !sqlite3_get_autocommit(self->db))
+        return;
+    self->txn_lost = 1;
+    if ((rc & 0xff) == SQLITE_FULL && self->quota_bytes > 0)
+        snprintf(self->lost, sizeof self->lost,
+                 "%s: the store reached its quota (--max-store-bytes %lld) or the disk is full; "
+                 "the batch was rolled back",
+                 sqlite3_errstr(rc), (long long)self->quota_bytes);
+    else
+        snprintf(self->lost, sizeof self->lost, "%s; the batch was rolled back",
+                 sqlite3_errstr(rc));
 }
 
 static int64_t pragma_int(sqlite3 *db, const char *sql)
@@ -283,6 +403,7 @@ int store_set_max_bytes(store_t *self, int64_t max_bytes, int64_t *used_bytes,
     }
     *used_bytes = count * page;
     *quota_bytes = max_pages * page;
+    self->quota_bytes = *quota_bytes;
     return 0;
 }
 
@@ -291,14 +412,21 @@ static int step_done(store_t *self, int which)
 {
     sqlite3_stmt *st = self->st[which];
     int rc = sqlite3_step(st);
-    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        rc = sqlite3_reset(st); /* the statement's own error code */
+    else
+        sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_DONE || rc == SQLITE_OK)
+        return 0;
+    note_failure(self, rc);
+    return -1;
 }
 
 int store_begin(store_t *self, char *err, size_t errlen)
 {
     self->txn_lost = 0;
+    self->lost[0] = '\0';
     if (step_done(self, ST_BEGIN) < 0) {
         snprintf(err, errlen, "begin: %s", sqlite3_errmsg(self->db));
         return -1;
@@ -340,6 +468,9 @@ void store_request_begin(store_t *self)
 static int before_write(store_t *self)
 {
     if (self->in_txn && sqlite3_get_autocommit(self->db)) {
+        if (!self->txn_lost)
+            snprintf(self->lost, sizeof self->lost,
+                     "the batch's transaction was rolled back by an earlier storage error");
         self->txn_lost = 1;
         return -1;
     }
@@ -526,26 +657,40 @@ int store_event_insert(store_t *self, const store_event_t *e, int64_t *id_out)
     if (e->nps >= 0)
         sqlite3_bind_int(st, 11, e->nps);
     sqlite3_bind_int64(st, 12, e->received_ms);
+    sqlite3_bind_int64(st, 13, (sqlite3_int64)store_event_digest(e));
     if (step_done(self, ST_EVENT_INSERT) < 0)
         return -1;
     *id_out = sqlite3_last_insert_rowid(self->db);
     return 0;
 }
 
-int store_event_id_at(store_t *self, int64_t id, char *buf, size_t len)
+int store_event_at(store_t *self, int64_t id, store_event_key_t *out)
 {
-    sqlite3_stmt *st = self->st[ST_EVENT_ID_AT];
+    sqlite3_stmt *st = self->st[ST_EVENT_AT];
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st), ret;
     if (rc == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(st, 0);
-        snprintf(buf, len, "%s", v ? v : "");
+        snprintf(out->event_id, sizeof out->event_id, "%s", v ? v : "");
+        out->digest = (uint64_t)sqlite3_column_int64(st, 1);
+        out->type = sqlite3_column_int(st, 2);
+        out->has_amount = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        out->amount_minor = sqlite3_column_int64(st, 3);
         ret = 1;
     } else {
         ret = rc == SQLITE_DONE ? 0 : -1;
     }
     sqlite3_reset(st);
     return ret;
+}
+
+int64_t store_event_count_upto(store_t *self, int64_t max_id)
+{
+    sqlite3_stmt *st = self->st[ST_EVENT_UPTO];
+    sqlite3_bind_int64(st, 1, max_id);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
 }
 
 int store_event_scan(store_t *self, int64_t after_id, store_event_scan_cb cb, void *arg)

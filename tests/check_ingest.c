@@ -50,8 +50,12 @@ static void teardown(void)
 
 static lift_event_t ev(const char *id, int type)
 {
-    lift_event_t e = {.event_id = id, .customer_id = "cust-1", .type = type,
-                      .timestamp_ms = now_ms() - 1000};
+    /* One timestamp per test: a retry resends the same content (an id sent again with other
+     * content is a conflict, not a duplicate). */
+    static int64_t t0;
+    if (!t0)
+        t0 = now_ms() - 60000;
+    lift_event_t e = {.event_id = id, .customer_id = "cust-1", .type = type, .timestamp_ms = t0};
     if (type == LIFT__EVENT_TYPE__EVENT_IMPRESSION || type == LIFT__EVENT_TYPE__EVENT_CLICK) {
         e.experiment_key = "exp";
         e.has_arm = true;

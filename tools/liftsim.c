@@ -2102,8 +2102,12 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    /* The period ends now by the server's clock (it bounds future timestamps). */
+    /* The period ends at the start of the current hour by the server's clock (it bounds future
+     * timestamps): a rerun with the same seed within the hour sends every event with the same
+     * content, so liftd counts it as a duplicate (the same event_id with other content — a
+     * shifted timestamp — would be a conflict). */
     int64_t end_ms = server_now ? server_now : wall_ms();
+    end_ms -= end_ms % (3600 * 1000);
     int64_t start_ms = end_ms - (int64_t)o.weeks * 7 * DAY_MS;
     if (experiments_ensure(c, &cfg, start_ms, o.quiet)) {
         lift_client_destroy(&c);

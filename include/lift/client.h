@@ -144,6 +144,8 @@ typedef struct {
 typedef struct {
     uint32_t accepted;         /* newly stored */
     uint32_t duplicates;       /* stored earlier (a success for the sender) */
+    uint32_t conflicts;        /* id stored earlier with other content: not stored, also in
+                                  rejected (field "event_id") */
     size_t n_rejected;         /* entries in rejected */
     lift_rejected_t *rejected; /* NULL when none; owns its strings; lift_track_result_clear() */
 } lift_track_result_t;

@@ -5,6 +5,7 @@
 #define LIFT_LIFT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define LIFT_VERSION "0.1.0"
 #define LIFT_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
@@ -87,5 +88,10 @@ const char *lift_reason_names(void);
 const char *lift_event_type_name(int value);
 int lift_event_type_parse(const char *name, int *out);
 const char *lift_event_type_names(void);
+
+/* Epoch milliseconds as ISO-8601 UTC ("2026-11-02T09:04:12.000Z") into buf (>= 32 bytes for
+ * every value; shorter buffers get a truncated string). Times outside what gmtime can show
+ * print as "<ms> ms since 1970". Returns buf. Any thread. */
+char *lift_time_format(int64_t ms, char *buf, size_t len);
 
 #endif

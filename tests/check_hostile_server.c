@@ -1,0 +1,506 @@
+/* hostile_server: operator mistakes and hostile input on liftd's side — two liftd on one store
+ * or one ipc path, an event-index snapshot that does not cover the store, an event id reused
+ * with other content, backdated trigger times, a full quota, localhost endpoints, a read-only
+ * store. Each case failed before the fix it guards. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "lift.pb-c.h"
+#include "lift/client.h"
+#include "ingest.h"
+#include "store.h"
+#include "testutil.h"
+
+static tliftd_t T;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void setup(void)
+{
+    tu_liftd_init(&T);
+    tu_liftd_start(&T, NULL);
+}
+
+static void teardown(void)
+{
+    tu_liftd_fini(&T);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Run liftd with --endpoint ep --data data and extra args, stderr to dir/name.log; wait for it
+ * to exit (at most 20 s). Returns its exit status; *log is the stderr text. */
+static int run_liftd_expect_exit(const char *ep, const char *data, const char *name, char **log)
+{
+    char prog[512], path[600];
+    tu_program("liftd", prog, sizeof prog);
+    snprintf(path, sizeof path, "%s/%s.log", T.dir, name);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+            dup2(fd, 2);
+        execl(prog, prog, "--endpoint", ep, "--data", data, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            *log = slurp(path);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        usleep(100000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    *log = slurp(path);
+    ck_abort_msg("liftd did not exit: %s", *log);
+    return -1;
+}
+
+static void create_and_start(const char *key)
+{
+    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
+    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
+    Lift__Arm *arms[] = {&a0, &a1};
+    a0.name = "holdout";
+    a0.has_weight = 1;
+    a0.weight = 0.5;
+    a1.name = "offer";
+    a1.has_weight = 1;
+    a1.weight = 0.5;
+    x.key = (char *)key;
+    x.n_arms = 2;
+    x.arms = arms;
+    ck_assert_int_eq(lift_experiment_create(T.client, &x, NULL), LIFT_OK);
+    ck_assert_int_eq(lift_experiment_change(T.client, key, LIFT__ACTION__ACTION_START, 0, NULL),
+                     LIFT_OK);
+}
+
+static lift_event_t money(const char *id, int type, int64_t amount, int64_t ts)
+{
+    lift_event_t e = {.event_id = id, .customer_id = "acme", .type = type, .timestamp_ms = ts,
+                      .has_amount = true, .amount_minor = amount};
+    return e;
+}
+
+/* ---- one store, one endpoint: one liftd -------------------------------------------------- */
+
+START_TEST(test_second_liftd_on_same_store_refused)
+{
+    char ep[400], *log;
+    snprintf(ep, sizeof ep, "ipc://%s/other.sock", T.dir);
+    int rc = run_liftd_expect_exit(ep, T.data, "second", &log);
+    ck_assert_int_ne(rc, 0);
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid %d", (int)T.pid);
+    ck_assert_msg(strstr(log, "in use by another liftd") && strstr(log, pid),
+                  "no refusal naming the holder: %s", log);
+    /* The first one is untouched. */
+    ck_assert_int_eq(lift_ping(T.client, NULL, 0, NULL), LIFT_OK);
+    /* A crash releases the lock: the next liftd starts on the same store. */
+    tu_liftd_kill(&T);
+    tu_liftd_start(&T, NULL);
+    ck_assert_int_eq(lift_ping(T.client, NULL, 0, NULL), LIFT_OK);
+}
+END_TEST
+
+START_TEST(test_ipc_path_of_running_liftd_refused)
+{
+    char data2[400], *log;
+    snprintf(data2, sizeof data2, "%s/data2", T.dir);
+    int rc = run_liftd_expect_exit(T.endpoint, data2, "takeover", &log);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(log, "another process is listening"), "no refusal: %s", log);
+    /* The first liftd still answers on its path. */
+    ck_assert_int_eq(lift_ping(T.client, NULL, 0, NULL), LIFT_OK);
+    /* A stale socket (its liftd killed) is replaced. */
+    tu_liftd_kill(&T);
+    struct stat sb;
+    ck_assert_int_eq(stat(T.endpoint + 6, &sb), 0);
+    tu_liftd_start(&T, NULL);
+    ck_assert_int_eq(lift_ping(T.client, NULL, 0, NULL), LIFT_OK);
+}
+END_TEST
+
+START_TEST(test_ipc_path_that_is_a_file_refused)
+{
+    char path[400], ep[420], data2[400], *log;
+    snprintf(path, sizeof path, "%s/precious.txt", T.dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("keep me\n", f);
+    fclose(f);
+    snprintf(ep, sizeof ep, "ipc://%s", path);
+    snprintf(data2, sizeof data2, "%s/data2", T.dir);
+    ck_assert_int_ne(run_liftd_expect_exit(ep, data2, "file", &log), 0);
+    ck_assert_msg(strstr(log, "is not a socket"), "%s", log);
+    ck_assert_str_eq(slurp(path), "keep me\n");
+}
+END_TEST
+
+/* ---- the event-index snapshot is used only when it covers every stored row ---------------- */
+
+START_TEST(test_snapshot_not_covering_store_is_not_used)
+{
+    int64_t t0 = now_ms() - 60000;
+    static char ids[100][16];
+    lift_event_t ev[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(ids[i], sizeof ids[i], "a-%d", i);
+        ev[i] = money(ids[i], LIFT__EVENT_TYPE__EVENT_CONVERSION, 100, t0);
+    }
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(T.client, ev, 100, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 100);
+    lift_track_result_clear(&r);
+    ck_assert_int_eq(tu_liftd_stop(&T), 0); /* writes the snapshot (max id 100) */
+    /* Another writer's row below the snapshot's last id, which the snapshot does not hold. */
+    char path[400];
+    snprintf(path, sizeof path, "%s/lift.db", T.data);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events (id, h, event_id, customer_id, type, ts_ms, amount_minor, "
+             "received_ms, digest) SELECT -1, %lld, 'b-0', customer_id, type, ts_ms, amount_minor, "
+             "received_ms, digest FROM events WHERE id = 1",
+             (long long)ingest_hash("b-0", 3));
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    tu_liftd_start(&T, NULL);
+    /* Resending b-0 must find it: the index was rebuilt by a scan, not from the snapshot. */
+    lift_event_t b = money("b-0", LIFT__EVENT_TYPE__EVENT_CONVERSION, 100, t0);
+    ck_assert_int_eq(lift_track(T.client, &b, 1, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 0);
+    ck_assert_uint_eq(r.duplicates, 1);
+    lift_track_result_clear(&r);
+    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT count(*) FROM events WHERE event_id = 'b-0'"), 1);
+}
+END_TEST
+
+/* ---- the same event id with other content ------------------------------------------------ */
+
+START_TEST(test_event_id_reused_with_other_content)
+{
+    int64_t t0 = now_ms() - 60000;
+    lift_event_t conv = money("inv-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 4900, t0);
+    lift_event_t refund = money("inv-1", LIFT__EVENT_TYPE__EVENT_REFUND, 99900, t0);
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(T.client, &conv, 1, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 1);
+    lift_track_result_clear(&r);
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(lift_track(T.client, &refund, 1, &r), LIFT_OK);
+        ck_assert_uint_eq(r.accepted, 0);
+        ck_assert_uint_eq(r.duplicates, 0);
+        ck_assert_uint_eq(r.conflicts, 1);
+        ck_assert_uint_eq(r.n_rejected, 1);
+        ck_assert_str_eq(r.rejected[0].field, "event_id");
+        const char *why = r.rejected[0].reason;
+        ck_assert_msg(strstr(why, "reused with different content") && strstr(why, "conversion") &&
+                          strstr(why, "4900") && strstr(why, "refund") && strstr(why, "99900"),
+                      "reason: %s", why);
+        lift_track_result_clear(&r);
+        /* The same content again is still a plain duplicate. */
+        ck_assert_int_eq(lift_track(T.client, &conv, 1, &r), LIFT_OK);
+        ck_assert_uint_eq(r.duplicates, 1);
+        ck_assert_uint_eq(r.conflicts, 0);
+        lift_track_result_clear(&r);
+        /* The digest is stored: the same after a restart, from the snapshot... */
+        ck_assert_int_eq(tu_liftd_stop(&T), 0);
+        if (round == 1) {
+            /* ...and after a crash (index rebuilt by a scan). */
+            char idx[400];
+            snprintf(idx, sizeof idx, "%s/event-index", T.data);
+            unlink(idx);
+        }
+        tu_liftd_start(&T, NULL);
+    }
+    /* Inside one batch: the second of two different contents under one id conflicts. */
+    lift_event_t b[2] = {money("inv-2", LIFT__EVENT_TYPE__EVENT_CONVERSION, 100, t0),
+                         money("inv-2", LIFT__EVENT_TYPE__EVENT_CONVERSION, 200, t0)};
+    ck_assert_int_eq(lift_track(T.client, b, 2, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 1);
+    ck_assert_uint_eq(r.conflicts, 1);
+    ck_assert_uint_eq(r.rejected[0].index, 1);
+    lift_track_result_clear(&r);
+    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT sum(amount_minor) FROM events"), 4900 + 100);
+}
+END_TEST
+
+/* A store written before digests existed (schema 2) gets them computed at migration, so its
+ * events are told apart from conflicts as well. */
+START_TEST(test_digest_migration_of_old_store)
+{
+    tu_liftd_stop(&T);
+    char data[280], path[450];
+    snprintf(data, sizeof data, "%.250s/old", T.dir);
+    mkdir(data, 0750);
+    snprintf(path, sizeof path, "%s/lift.db", data);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    int64_t t0 = now_ms() - 60000;
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE experiments (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, status "
+             "INTEGER NOT NULL, def BLOB NOT NULL, coverage REAL NOT NULL, created_ms INTEGER NOT "
+             "NULL, started_ms INTEGER NOT NULL DEFAULT 0, updated_ms INTEGER NOT NULL);"
+             "CREATE TABLE exposures (experiment_id INTEGER NOT NULL, customer_id TEXT NOT NULL, "
+             "arm INTEGER NOT NULL, trigger INTEGER NOT NULL, stage INTEGER NOT NULL, channel "
+             "INTEGER NOT NULL, trigger_ms INTEGER NOT NULL, decided_ms INTEGER NOT NULL, PRIMARY "
+             "KEY (experiment_id, customer_id)) WITHOUT ROWID;"
+             "CREATE TABLE events (id INTEGER PRIMARY KEY, h INTEGER NOT NULL, event_id TEXT NOT "
+             "NULL, customer_id TEXT NOT NULL, type INTEGER NOT NULL, ts_ms INTEGER NOT NULL, "
+             "experiment_id INTEGER, arm INTEGER, amount_minor INTEGER, plan_from TEXT, plan_to "
+             "TEXT, nps INTEGER, received_ms INTEGER NOT NULL);"
+             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+             "INSERT INTO meta VALUES ('currency', 'USD');"
+             "INSERT INTO events (h, event_id, customer_id, type, ts_ms, amount_minor, "
+             "received_ms) VALUES (%lld, 'old-1', 'acme', 3, %lld, 4900, %lld);"
+             "PRAGMA user_version = 2;",
+             (long long)ingest_hash("old-1", 5), (long long)t0, (long long)t0);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    snprintf(T.data, sizeof T.data, "%s", data);
+    tu_liftd_start(&T, NULL);
+    ck_assert_int_eq(tu_db_scalar(T.data, "PRAGMA user_version"), 3);
+    lift_event_t same = money("old-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 4900, t0);
+    lift_event_t other = money("old-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 5900, t0);
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(T.client, &same, 1, &r), LIFT_OK);
+    ck_assert_uint_eq(r.duplicates, 1);
+    lift_track_result_clear(&r);
+    ck_assert_int_eq(lift_track(T.client, &other, 1, &r), LIFT_OK);
+    ck_assert_uint_eq(r.conflicts, 1);
+    lift_track_result_clear(&r);
+}
+END_TEST
+
+/* ---- trigger times ---------------------------------------------------------------------- */
+
+START_TEST(test_trigger_time_before_experiment_start_refused)
+{
+    create_and_start("fresh");
+    lift_context_t c = {.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
+                        .stage = LIFT__STAGE__STAGE_GROWTH,
+                        .channel = LIFT__CHANNEL__CHANNEL_EMAIL,
+                        .trigger_time_ms = 946857600000LL}; /* 2000-01-03 */
+    lift_assignment_t a;
+    ck_assert_int_eq(lift_assign(T.client, "fresh", "cust-1", &c, &a), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(lift_client_error_field(T.client), "assign.context.trigger_time_ms");
+    const char *msg = lift_client_error(T.client);
+    ck_assert_msg(strstr(msg, "2000-01-03T00:00:00.000Z") && strstr(msg, "before experiment fresh"),
+                  "%s", msg);
+    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT count(*) FROM exposures"), 0);
+    /* An hour before the start is a trigger of this run (a batch job's backlog). */
+    c.trigger_time_ms = now_ms() - 3600 * 1000;
+    ck_assert_int_eq(lift_assign(T.client, "fresh", "cust-1", &c, &a), LIFT_OK);
+    lift_assignment_clear(&a);
+}
+END_TEST
+
+/* ---- the quota: the log names the cause -------------------------------------------------- */
+
+START_TEST(test_quota_log_names_the_cause)
+{
+    tu_liftd_stop(&T);
+    char prog[512], logp[400];
+    tu_program("liftd", prog, sizeof prog);
+    snprintf(logp, sizeof logp, "%s/quota.log", T.dir);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 2);
+        execl(prog, prog, "--endpoint", T.endpoint, "--data", T.data, "--max-store-mb", "1",
+              (char *)NULL);
+        _exit(127);
+    }
+    lift_client_opts_t o = {.timeout_ms = 2000, .attempts = 5};
+    lift_client_t *c = lift_client_new(T.endpoint, &o);
+    ck_assert_int_eq(lift_ping(c, NULL, 0, NULL), LIFT_OK);
+    enum { B = 500 };
+    static char ids[B][64];
+    lift_event_t ev[B];
+    char cust[120];
+    memset(cust, 'c', sizeof cust - 1);
+    cust[sizeof cust - 1] = '\0';
+    int64_t t0 = now_ms() - 60000;
+    int full = 0;
+    for (int b = 0; b < 200 && !full; b++) {
+        for (int i = 0; i < B; i++) {
+            snprintf(ids[i], sizeof ids[i], "q-%05d-%04d-padding-padding-padding", b, i);
+            lift_event_t e = {.event_id = ids[i], .customer_id = cust,
+                              .type = LIFT__EVENT_TYPE__EVENT_CHURN, .timestamp_ms = t0};
+            ev[i] = e;
+        }
+        lift_track_result_t r;
+        lift_err_t rc = lift_track(c, ev, B, &r);
+        if (rc == LIFT_OK)
+            lift_track_result_clear(&r);
+        else
+            full = 1;
+    }
+    ck_assert(full);
+    lift_client_destroy(&c);
+    kill(pid, SIGTERM);
+    int status;
+    waitpid(pid, &status, 0);
+    const char *log = slurp(logp);
+    ck_assert_msg(strstr(log, "quota") && strstr(log, "full"), "log lacks the cause: %s", log);
+    ck_assert_msg(!strstr(log, "no transaction is active"), "symptom, not cause: %s", log);
+}
+END_TEST
+
+/* ---- localhost endpoints ------------------------------------------------------------------ */
+
+static int raw_ping(const char *ep)
+{
+    void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
+    int one = 1, linger = 0, tmo = 3000;
+    zmq_setsockopt(s, ZMQ_IPV6, &one, sizeof one);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+    int ok = 0;
+    if (zmq_connect(s, ep) == 0) {
+        Lift__Request req = LIFT__REQUEST__INIT;
+        Lift__Ping ping = LIFT__PING__INIT;
+        req.body_case = LIFT__REQUEST__BODY_PING;
+        req.ping = &ping;
+        req.request_id = 7;
+        uint8_t buf[64];
+        size_t n = lift__request__pack(&req, buf);
+        char reply[4096];
+        if (zmq_send(s, buf, n, 0) == (int)n) {
+            int got = zmq_recv(s, reply, sizeof reply, 0);
+            Lift__Reply *rep = got > 0 ? lift__reply__unpack(NULL, (size_t)got, (uint8_t *)reply)
+                                       : NULL;
+            ok = rep && rep->body_case == LIFT__REPLY__BODY_PONG;
+            lift__reply__free_unpacked(rep, NULL);
+        }
+    }
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return ok;
+}
+
+START_TEST(test_localhost_endpoints_bind)
+{
+    tu_liftd_stop(&T);
+    int port = 20000 + (int)(getpid() % 20000);
+    const char *forms[] = {"tcp://localhost:%d", "tcp://[::1]:%d"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(T.endpoint, sizeof T.endpoint, forms[k], port + k);
+        lift_client_destroy(&T.client);
+        tu_liftd_start(&T, NULL); /* waits for a ping through the client library */
+        char ep[64];
+        snprintf(ep, sizeof ep, k == 0 ? "tcp://127.0.0.1:%d" : "tcp://[::1]:%d", port + k);
+        ck_assert_msg(raw_ping(ep), "no pong on %s for liftd bound to %s", ep, T.endpoint);
+        if (k == 0) {
+            snprintf(ep, sizeof ep, "tcp://[::1]:%d", port);
+            ck_assert_msg(raw_ping(ep), "localhost bind does not answer on %s", ep);
+        }
+        tu_liftd_stop(&T);
+    }
+}
+END_TEST
+
+/* ---- a store liftd cannot write ---------------------------------------------------------- */
+
+/* In a child that drops to an unprivileged user (root may write anything), open the store and
+ * return the message. */
+static void open_as_nobody(const char *dir, char *msg, size_t len)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        char err[512] = "";
+        if (getuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+            snprintf(err, sizeof err, "setuid failed");
+        else {
+            store_t *s = store_open(dir, err, sizeof err);
+            if (s)
+                snprintf(err, sizeof err, "opened");
+            store_destroy(&s);
+        }
+        ssize_t w = write(fds[1], err, strlen(err));
+        (void)w;
+        _exit(0);
+    }
+    close(fds[1]);
+    ssize_t n = read(fds[0], msg, len - 1);
+    msg[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+}
+
+START_TEST(test_read_only_store_says_so)
+{
+    ck_assert_int_eq(tu_liftd_stop(&T), 0);
+    char path[450], msg[512];
+    chmod(T.dir, 0755);
+    chmod(T.data, 0755);
+    snprintf(path, sizeof path, "%s/lift.db", T.data);
+    chmod(path, 0644);
+    snprintf(path, sizeof path, "%s/lift.lock", T.data);
+    chmod(path, 0644);
+    open_as_nobody(T.data, msg, sizeof msg);
+    ck_assert_msg(strstr(msg, "write access") && !strstr(msg, "PRAGMA"), "%s", msg);
+    /* The lock file writable, the database not: SQLite would fall back to read-only. */
+    chmod(path, 0666);
+    open_as_nobody(T.data, msg, sizeof msg);
+    ck_assert_msg(strstr(msg, "read-only") && strstr(msg, "write access") && !strstr(msg, "PRAGMA"),
+                  "%s", msg);
+}
+END_TEST
+
+Suite *hostile_server_suite(void);
+Suite *hostile_server_suite(void)
+{
+    Suite *s = suite_create("hostile_server");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_second_liftd_on_same_store_refused);
+    tcase_add_test(tc, test_ipc_path_of_running_liftd_refused);
+    tcase_add_test(tc, test_ipc_path_that_is_a_file_refused);
+    tcase_add_test(tc, test_snapshot_not_covering_store_is_not_used);
+    tcase_add_test(tc, test_event_id_reused_with_other_content);
+    tcase_add_test(tc, test_digest_migration_of_old_store);
+    tcase_add_test(tc, test_trigger_time_before_experiment_start_refused);
+    tcase_add_test(tc, test_quota_log_names_the_cause);
+    tcase_add_test(tc, test_localhost_endpoints_bind);
+    tcase_add_test(tc, test_read_only_store_says_so);
+    suite_add_tcase(s, tc);
+    return s;
+}
