@@ -38,8 +38,8 @@ PROTO_C   := $(GEN)/lift.pb-c.c
 PROTO_H   := $(GEN)/lift.pb-c.h
 
 STATS_SRC := $(wildcard stats/*.c)
-SRV_SRC   := $(filter-out src/liftd.c src/client.c,$(wildcard src/*.c))
-CLI_SRC   := src/client.c
+SRV_SRC   := $(filter-out src/liftd.c src/client.c src/currency.c,$(wildcard src/*.c))
+CLI_SRC   := src/client.c src/currency.c
 RENDER_SRC := tools/report_render.c
 EXPJSON_SRC := tools/experiment_json.c
 CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c) $(RENDER_SRC) $(EXPJSON_SRC)
@@ -162,7 +162,7 @@ FUZZ_DEB_PKGS ?= clang libclang-rt-14-dev
 FUZZ_B        := build/fuzz
 FUZZ_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
-FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c
+FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c src/currency.c
 FUZZ_O        := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_B)/obj/gen/lift.pb-c.o
 
 fuzz-deps:

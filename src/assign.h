@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ASSIGN_ID_MAX 128      /* longest customer id, in bytes of UTF-8 */
+#include "lift/limits.h"
+
+#define ASSIGN_ID_MAX LIFT_CUSTOMER_ID_MAX /* longest customer id, in bytes of UTF-8 */
 #define ASSIGN_MAX_ARMS 64     /* most arms assign_config_check accepts */
 #define ASSIGN_WEIGHT_EPS 1e-9 /* |sum(weights) - 1| allowed by assign_config_check */
 

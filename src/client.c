@@ -21,6 +21,7 @@ struct lift_client {
     uint64_t next_id; /* next request_id */
     char err[512];    /* message of the last failed call */
     char field[256];  /* Status.field of the last failed call */
+    int no_reply;     /* 1: the last call failed with no reply at all (every attempt timed out) */
     int curve;                /* 1: every socket is a CURVE client with the keys below */
     char server_key[41];      /* Z85 */
     char public_key[41];      /* Z85 */
@@ -51,6 +52,7 @@ static lift_err_t set_err(lift_client_t *self, lift_err_t code, const char *fmt,
     vsnprintf(self->err, sizeof self->err, fmt, ap);
     va_end(ap);
     self->field[0] = '\0';
+    self->no_reply = 0;
     return code;
 }
 
@@ -58,6 +60,7 @@ static void clear_err(lift_client_t *self)
 {
     self->err[0] = '\0';
     self->field[0] = '\0';
+    self->no_reply = 0;
 }
 
 static void close_socket(lift_client_t *self)
@@ -168,6 +171,16 @@ const char *lift_client_error(const lift_client_t *self)
 const char *lift_client_error_field(const lift_client_t *self)
 {
     return self ? self->field : "";
+}
+
+bool lift_client_no_reply(const lift_client_t *self)
+{
+    return self && self->no_reply;
+}
+
+bool lift_client_uses_curve(const lift_client_t *self)
+{
+    return self && self->curve;
 }
 
 void lift_reply_free(Lift__Reply **reply_p)
@@ -311,6 +324,7 @@ static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Repl
         rc = set_err(self, LIFT_ERR_UNAVAILABLE, "no reply from %s after %d attempt%s of %d ms",
                      self->endpoint, self->attempts, self->attempts == 1 ? "" : "s",
                      self->timeout_ms);
+        self->no_reply = 1;
         goto done;
     }
     const Lift__Status *st = reply->status;
@@ -363,6 +377,17 @@ static lift_err_t call_expect(lift_client_t *self, const Lift__Request *req,
 
 lift_err_t lift_ping(lift_client_t *self, char *version, size_t versionlen, int64_t *now)
 {
+    lift_server_info_t info;
+    lift_err_t rc = lift_server_info(self, &info);
+    if (rc != LIFT_OK) return rc;
+    if (version && versionlen) snprintf(version, versionlen, "%s", info.version);
+    if (now) *now = info.now_ms;
+    return LIFT_OK;
+}
+
+lift_err_t lift_server_info(lift_client_t *self, lift_server_info_t *out)
+{
+    memset(out, 0, sizeof *out);
     Lift__Request req = LIFT__REQUEST__INIT;
     Lift__Ping ping = LIFT__PING__INIT;
     req.body_case = LIFT__REQUEST__BODY_PING;
@@ -371,9 +396,10 @@ lift_err_t lift_ping(lift_client_t *self, char *version, size_t versionlen, int6
     lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_PONG, 1, 0, &reply);
     if (rc != LIFT_OK) return rc;
     const Lift__Pong *pong = reply->body_case == LIFT__REPLY__BODY_PONG ? reply->pong : NULL;
-    if (version && versionlen)
-        snprintf(version, versionlen, "%s", pong && pong->version ? pong->version : "");
-    if (now) *now = pong && pong->has_now_ms ? pong->now_ms : 0;
+    if (pong && pong->version) snprintf(out->version, sizeof out->version, "%s", pong->version);
+    if (pong && pong->has_now_ms) out->now_ms = pong->now_ms;
+    if (pong && pong->currency && strlen(pong->currency) < sizeof out->currency)
+        snprintf(out->currency, sizeof out->currency, "%s", pong->currency);
     lift_reply_free(&reply);
     return LIFT_OK;
 }
@@ -720,11 +746,31 @@ lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *rr, Lift_
     Lift__Request req = LIFT__REQUEST__INIT;
     req.body_case = LIFT__REQUEST__BODY_REPORT;
     req.report = (Lift__ReportRequest *)rr; /* packed, never modified */
-    int saved = self->timeout_ms;
-    if (saved < LIFT_REPORT_TIMEOUT_MS) lift_client_set_timeout(self, LIFT_REPORT_TIMEOUT_MS);
+    const int timeout = self->timeout_ms, attempts = self->attempts;
+    const int wait = timeout > LIFT_REPORT_TIMEOUT_MS ? timeout : LIFT_REPORT_TIMEOUT_MS;
     Lift__Reply *reply = NULL;
-    lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_REPORT, 0, 0, &reply);
-    if (self->timeout_ms != saved) lift_client_set_timeout(self, saved);
+    lift_err_t rc = LIFT_OK;
+    /* A report may take long to compute, a dead endpoint must not: before each attempt a Ping
+     * with the client's own timeout and attempts (liftd answers pings while a report thread
+     * works) tells "nobody there" (fail now, like any call) from "busy computing" (wait). */
+    for (int attempt = 1; attempt <= attempts; attempt++) {
+        lift_server_info_t info;
+        rc = lift_server_info(self, &info);
+        if (rc != LIFT_OK && (self->no_reply || rc == LIFT_ERR_SYSTEM || rc == LIFT_ERR_NOMEM))
+            return rc; /* an error reply still proves liftd is there: go on */
+        lift_client_set_timeout(self, wait);
+        self->attempts = 1;
+        rc = call_expect(self, &req, LIFT__REPLY__BODY_REPORT, 0, 0, &reply);
+        self->attempts = attempts;
+        lift_client_set_timeout(self, timeout);
+        if (!(rc == LIFT_ERR_UNAVAILABLE && self->no_reply)) break;
+    }
+    if (rc == LIFT_ERR_UNAVAILABLE && self->no_reply)
+        return set_err(self, LIFT_ERR_UNAVAILABLE,
+                       "no report from %s after %d attempt%s of %d ms: liftd answered a ping "
+                       "before each, so it is up but did not finish in time (a longer client "
+                       "timeout waits longer)",
+                       self->endpoint, attempts, attempts == 1 ? "" : "s", wait);
     if (rc != LIFT_OK) return rc;
     *out = reply->report; /* detach the body so that freeing the reply leaves it alone */
     reply->report = NULL;

@@ -466,13 +466,15 @@ void handlers_batch_done(handlers_t *self, int ok)
     }
 }
 
-static int handle_ping(const Lift__Request *req, int64_t now, handler_out_t *out)
+static int handle_ping(handlers_t *self, const Lift__Request *req, int64_t now,
+                       handler_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Pong pong = LIFT__PONG__INIT;
     pong.version = LIFT_VERSION;
     pong.has_now_ms = 1;
     pong.now_ms = now;
+    pong.currency = (char *)ingest_currency(self->ingest); /* clients read amounts with it */
     reply.body_case = LIFT__REPLY__BODY_PONG;
     reply.pong = &pong;
     return pack_reply(req->request_id, &reply, out);
@@ -486,7 +488,7 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
         return handlers_error_reply(0, LIFT__CODE__INVALID_ARGUMENT, NULL, why, out);
     switch (req->body_case) {
     case LIFT__REQUEST__BODY_PING:
-        return handle_ping(req, now_ms, out);
+        return handle_ping(self, req, now_ms, out);
     case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
         return handle_create(self, req, now_ms, out);
     case LIFT__REQUEST__BODY_GET_EXPERIMENT:

@@ -11,6 +11,7 @@
 #include "assign.h"
 #include "bigmem.h"
 #include "hash.h"
+#include "lift/currency.h"
 #include "lift/lift.h"
 
 typedef struct {
@@ -232,12 +233,12 @@ int ingest_loaded_snapshot(const ingest_t *self)
 
 int ingest_currency_check(const char *code)
 {
-    if (!code || strlen(code) != 3)
-        return -1;
-    for (int i = 0; i < 3; i++)
-        if (code[i] < 'A' || code[i] > 'Z')
-            return -1;
-    return 0;
+    return lift_currency_check(code, NULL, 0);
+}
+
+const char *ingest_currency(const ingest_t *self)
+{
+    return self->currency;
 }
 
 ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_config_t *cfg,
@@ -251,9 +252,9 @@ ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_co
     self->store = store;
     self->registry = registry;
     self->skew_ms = cfg->clock_skew_ms;
-    if (ingest_currency_check(cfg->currency) < 0) {
-        snprintf(err, errlen, "currency: '%s' is not an ISO 4217 code (three letters A-Z)",
-                 cfg->currency ? cfg->currency : "");
+    char why[200];
+    if (lift_currency_check(cfg->currency, why, sizeof why) < 0) {
+        snprintf(err, errlen, "currency: %s", why);
         goto fail;
     }
     memcpy(self->currency, cfg->currency, 4);
@@ -355,13 +356,21 @@ static int find(ingest_t *self, uint64_t h, const char *event_id, store_event_ke
     return 0;
 }
 
-/* "conversion 49.00" / "churn": what an event is, for a conflict message. */
-static void describe(char *buf, size_t len, int type, int has_amount, int64_t amount)
+/* "conversion of USD 49.00 (4900 minor units)" / "churn": what an event is, for a conflict
+ * message; the amount in the deployment currency's ISO 4217 decimals. */
+static void describe(char *buf, size_t len, const char *currency, int type, int has_amount,
+                     int64_t amount)
 {
     const char *t = lift_event_type_name(type);
-    if (has_amount)
+    char major[48];
+    int w = -1;
+    if (has_amount && lift_currency_format(major, sizeof major, (double)amount,
+                                           lift_currency_digits(currency), 0) == 0)
+        w = snprintf(buf, len, "%s of %s %s (%lld minor units)", t ? t : "event", currency, major,
+                     (long long)amount);
+    if (has_amount && (w < 0 || (size_t)w >= len)) /* no room for both: minor units alone */
         snprintf(buf, len, "%s of %lld minor units", t ? t : "event", (long long)amount);
-    else
+    else if (!has_amount)
         snprintf(buf, len, "%s", t ? t : "event");
 }
 
@@ -549,8 +558,10 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
             /* The same id for other content: a second fact under a key that promised a
              * retry. Refused, never stored and never silently taken for a duplicate. */
             char was[64], now_is[64];
-            describe(was, sizeof was, stored.type, stored.has_amount, stored.amount_minor);
-            describe(now_is, sizeof now_is, row.type, row.has_amount, row.amount_minor);
+            describe(was, sizeof was, self->currency, stored.type, stored.has_amount,
+                     stored.amount_minor);
+            describe(now_is, sizeof now_is, self->currency, row.type, row.has_amount,
+                     row.amount_minor);
             snprintf(r->field, sizeof r->field, "event_id");
             snprintf(r->reason, sizeof r->reason,
                      "event_id '%.64s' reused with different content: stored as %s, this one "

@@ -9,13 +9,14 @@
 #include <stdint.h>
 
 #include "lift.pb-c.h"
+#include "lift/limits.h"
 #include "registry.h"
 #include "status.h"
 #include "store.h"
 
-#define INGEST_EVENT_ID_MAX 64          /* bytes in an event id */
-#define INGEST_AMOUNT_MAX 100000000000LL /* largest amount_minor (1e11 minor units) */
-#define INGEST_PLAN_MAX 64              /* bytes in plan_from / plan_to */
+#define INGEST_EVENT_ID_MAX LIFT_EVENT_ID_MAX /* bytes in an event id */
+#define INGEST_AMOUNT_MAX LIFT_AMOUNT_MAX     /* largest amount_minor (1e11 minor units) */
+#define INGEST_PLAN_MAX LIFT_PLAN_MAX         /* bytes in plan_from / plan_to */
 
 typedef struct ingest ingest_t;
 
@@ -78,7 +79,11 @@ uint64_t ingest_count(const ingest_t *self);
  * events.h so the index can be rebuilt without re-hashing. Thread-safe. */
 uint64_t ingest_hash(const char *event_id, size_t len);
 
-/* Validate an ISO 4217-looking code (three upper-case letters). Returns 0 / -1. */
+/* Validate a deployment currency: an active ISO 4217 code with minor units (the shared table,
+ * lift/currency.h; lift_currency_check gives the reason). Returns 0 / -1. */
 int ingest_currency_check(const char *code);
+
+/* The deployment's ISO 4217 code (what cfg->currency was), owned by self. */
+const char *ingest_currency(const ingest_t *self);
 
 #endif

@@ -197,10 +197,20 @@ const registry_entry_t *registry_at(const registry_t *self, int i)
 
 /* ---- validation ----------------------------------------------------------------------- */
 
-/* Text field: valid UTF-8, at most `max` bytes, no control characters except (when
- * multiline) tab and newline. NULL or "" passes when !required. */
+/* Unicode Bidi_Control: characters that reorder the text shown around them (an owner that
+ * reads as someone else's name, a hypothesis that hides what it says). */
+static int is_bidi_control(uint32_t cp)
+{
+    return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Text field: valid UTF-8, at most `max` bytes, no C0 control except (when multiline) tab,
+ * newline and carriage return, no DEL, no C1 control (U+0080-U+009F) and, unless bidi_ok (an
+ * arm payload, opaque text that may be right-to-left), no bidi control. NULL or "" passes when
+ * !required. A refusal names the field, the code point and its byte offset. */
 static int check_text(const char *s, const char *field, size_t max, int required,
-                      int multiline, status_t *st)
+                      int multiline, int bidi_ok, status_t *st)
 {
     if (!s || !*s) {
         if (required)
@@ -214,12 +224,32 @@ static int check_text(const char *s, const char *field, size_t max, int required
                           field, len, max);
     if (assign_fnv1a32_utf16(s, len, &h) < 0)
         return status_set(st, invalid_code, field, "%s: not valid UTF-8", field);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
+                return status_set(st, invalid_code, field,
+                                  "%s: control character 0x%02x at byte %zu is not allowed",
+                                  field, c, i);
+            i++;
+            continue;
+        }
+        /* valid UTF-8 (checked above): a 2-, 3- or 4-byte sequence */
+        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        uint32_t cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+        for (size_t k = 1; k < n; k++)
+            cp = cp << 6 | (p[i + k] & 0x3F);
+        if (cp <= 0x9F)
             return status_set(st, invalid_code, field,
-                              "%s: control character 0x%02x at byte %zu is not allowed", field,
-                              c, i);
+                              "%s: C1 control character U+%04X at byte %zu is not allowed", field,
+                              (unsigned)cp, i);
+        if (!bidi_ok && is_bidi_control(cp))
+            return status_set(st, invalid_code, field,
+                              "%s: bidi control character U+%04X at byte %zu is not allowed (it "
+                              "reorders how the text around it is shown)",
+                              field, (unsigned)cp, i);
+        i += n;
     }
     return 0;
 }
@@ -308,9 +338,9 @@ static int validate(const Lift__Experiment *x, status_t *st)
 {
     char f[96];
     if (check_key(x->key, "experiment.key", st) < 0 ||
-        check_text(x->name, "experiment.name", REGISTRY_NAME_MAX, 0, 0, st) < 0 ||
-        check_text(x->hypothesis, "experiment.hypothesis", REGISTRY_TEXT_MAX, 0, 1, st) < 0 ||
-        check_text(x->owner, "experiment.owner", REGISTRY_NAME_MAX, 0, 0, st) < 0)
+        check_text(x->name, "experiment.name", REGISTRY_NAME_MAX, 0, 0, 0, st) < 0 ||
+        check_text(x->hypothesis, "experiment.hypothesis", REGISTRY_TEXT_MAX, 0, 1, 0, st) < 0 ||
+        check_text(x->owner, "experiment.owner", REGISTRY_NAME_MAX, 0, 0, 0, st) < 0)
         return -1;
     if (x->n_arms < 2 || x->n_arms > REGISTRY_MAX_ARMS)
         return status_set(st, invalid_code, "experiment.arms",
@@ -333,7 +363,7 @@ static int validate(const Lift__Experiment *x, status_t *st)
             return status_set(st, invalid_code, f, "%s: %g is outside (0, 1)", f, a->weight);
         sum += a->weight;
         snprintf(f, sizeof f, "experiment.arms[%zu].payload", i);
-        if (check_text(a->payload, f, REGISTRY_TEXT_MAX, 0, 1, st) < 0)
+        if (check_text(a->payload, f, REGISTRY_TEXT_MAX, 0, 1, 1, st) < 0)
             return -1;
     }
     if (fabs(sum - 1.0) > 1e-9)
@@ -342,11 +372,11 @@ static int validate(const Lift__Experiment *x, status_t *st)
     if (x->has_coverage && (!isfinite(x->coverage) || x->coverage <= 0 || x->coverage > 1))
         return status_set(st, invalid_code, "experiment.coverage",
                           "experiment.coverage: %g is outside (0, 1]", x->coverage);
-    if (x->seed && *x->seed && check_text(x->seed, "experiment.seed", 128, 0, 0, st) < 0)
+    if (x->seed && *x->seed && check_text(x->seed, "experiment.seed", 128, 0, 0, 0, st) < 0)
         return -1;
     if (x->namespace_) {
         const Lift__Namespace *ns = x->namespace_;
-        if (check_text(ns->id, "experiment.namespace.id", 64, 1, 0, st) < 0)
+        if (check_text(ns->id, "experiment.namespace.id", 64, 1, 0, 0, st) < 0)
             return -1;
         if (!ns->has_lo)
             return status_set(st, invalid_code, "experiment.namespace.lo",

@@ -9,15 +9,19 @@
 
 #include "assign.h"
 #include "lift.pb-c.h"
+#include "lift/limits.h"
 #include "status.h"
 #include "store.h"
 
-#define REGISTRY_MAX_ARMS 20     /* arms per experiment */
-#define REGISTRY_KEY_MAX 64      /* bytes in a key */
-#define REGISTRY_TEXT_MAX 4096   /* bytes in hypothesis or an arm payload */
-#define REGISTRY_NAME_MAX 200    /* bytes in a name or owner */
-#define LIFT_TIME_MIN_MS 946684800000LL   /* 2000-01-01T00:00:00Z */
-#define LIFT_TIME_MAX_MS 32503680000000LL /* 3000-01-01T00:00:00Z */
+/* The bounds are the protocol's (lift/limits.h), shared with the clients; LIFT_TIME_MIN_MS and
+ * LIFT_TIME_MAX_MS (2000-01-01, 3000-01-01) come from there too. */
+#define REGISTRY_MAX_ARMS LIFT_ARMS_MAX             /* arms per experiment */
+#define REGISTRY_KEY_MAX LIFT_KEY_MAX               /* bytes in a key */
+#define REGISTRY_TEXT_MAX LIFT_TEXT_MAX             /* bytes in hypothesis or an arm payload */
+#define REGISTRY_NAME_MAX LIFT_NAME_MAX             /* bytes in a name or owner */
+#define REGISTRY_ARM_NAME_MAX LIFT_ARM_NAME_MAX     /* bytes in an arm name */
+#define REGISTRY_SEED_MAX LIFT_SEED_MAX             /* bytes in a seed */
+#define REGISTRY_NAMESPACE_ID_MAX LIFT_NAMESPACE_ID_MAX /* bytes in a namespace id */
 
 typedef struct registry registry_t;
 

@@ -19,6 +19,7 @@
 #include "handlers.h"
 #include "ingest.h"
 #include "lift.pb-c.h"
+#include "lift/currency.h"
 #include "registry.h"
 #include "store.h"
 #include "wire.h"
@@ -307,9 +308,9 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         goto fail;
     char stored[16];
     int have = store_meta_get(self->store, "currency", stored, sizeof stored);
-    if (ingest_currency_check(cfg->currency) < 0) {
-        snprintf(err, errlen, "--currency: '%s' is not an ISO 4217 code (three letters A-Z)",
-                 cfg->currency);
+    char why[200];
+    if (lift_currency_check(cfg->currency, why, sizeof why) < 0) {
+        snprintf(err, errlen, "--currency: %s", why);
         goto fail;
     }
     if (have < 0 || (have == 0 && store_meta_set(self->store, "currency", cfg->currency) < 0)) {

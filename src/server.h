@@ -9,17 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lift/limits.h"
 #include "log.h"
 
 /* The largest request the protocol defines is a Track of LIFT_BATCH_MAX events with every
- * field at its bound: event_id 64 + customer_id 128 + experiment_key 64 + plan_from/plan_to 64
- * each + currency 3 bytes of text, plus tags, length prefixes and seven 10-byte varints
- * = 446 bytes, 449 with the event's own tag and length: 10,000 x 449 = 4,490,000 bytes (an
- * AssignBatch of 10,000 128-byte ids is 1.31 MB, a CreateExperiment with 20 arms of 4 KiB
- * payloads about 90 KB). 5 MiB leaves room for the envelope and CURVE's 33 bytes per frame;
- * a larger frame is refused by libzmq, which drops that peer's connection. */
-#define SERVER_MAX_EVENT_BYTES 449                /* one Event at its field bounds, packed */
-#define SERVER_MAX_MSG (5 * 1024 * 1024)          /* bytes in one request frame (ZMQ_MAXMSGSIZE) */
+ * field at its bound (LIFT_EVENT_MAX_BYTES each, see lift/limits.h): 4,490,000 bytes. 5 MiB
+ * leaves room for the envelope and CURVE's 33 bytes per frame; a larger frame is refused by
+ * libzmq, which drops that peer's connection. The numbers are the clients' too (liftctl checks
+ * them before sending): change them in lift/limits.h only. */
+#define SERVER_MAX_EVENT_BYTES LIFT_EVENT_MAX_BYTES /* one Event at its field bounds, packed */
+#define SERVER_MAX_MSG LIFT_MAX_REQUEST_BYTES       /* bytes in one request frame (ZMQ_MAXMSGSIZE) */
 #define SERVER_MAX_BATCH 512                      /* requests drained into one transaction */
 #define SERVER_BATCH_BYTES (64 * 1024 * 1024)     /* reply bytes held for one commit, at most */
 #define SERVER_HWM 128                            /* requests queued per peer (then back-pressure) */

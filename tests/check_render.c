@@ -687,9 +687,35 @@ static void *fake_main(void *arg)
     zmq_msg_t id, body;
     zmq_msg_init(&id);
     zmq_msg_init(&body);
-    if (zmq_msg_recv(&id, f->router, 0) < 0 || zmq_msg_recv(&body, f->router, 0) < 0) goto out;
-    Lift__Request *req = lift__request__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
-    if (req == NULL) goto out;
+    Lift__Request *req = NULL;
+    /* The client may ping first (a liveness check before a long wait): answer pings with a
+     * Pong until the report request comes. */
+    for (;;) {
+        if (zmq_msg_recv(&id, f->router, 0) < 0 || zmq_msg_recv(&body, f->router, 0) < 0) goto out;
+        req = lift__request__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+        if (req == NULL) goto out;
+        if (req->body_case != LIFT__REQUEST__BODY_PING) break;
+        Lift__Reply pr = LIFT__REPLY__INIT;
+        Lift__Status pst = LIFT__STATUS__INIT;
+        Lift__Pong pong = LIFT__PONG__INIT;
+        pr.has_request_id = 1;
+        pr.request_id = req->request_id;
+        pr.status = &pst;
+        pr.body_case = LIFT__REPLY__BODY_PONG;
+        pr.pong = &pong;
+        size_t plen = lift__reply__get_packed_size(&pr);
+        zmq_msg_t pout;
+        zmq_msg_init_size(&pout, plen);
+        lift__reply__pack(&pr, zmq_msg_data(&pout));
+        zmq_msg_send(&id, f->router, ZMQ_SNDMORE);
+        zmq_msg_send(&pout, f->router, 0);
+        lift__request__free_unpacked(req, NULL);
+        req = NULL;
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+        zmq_msg_init(&id);
+        zmq_msg_init(&body);
+    }
     f->body_ok = req->body_case == LIFT__REQUEST__BODY_REPORT && req->report;
     if (f->body_ok) {
         snprintf(f->key, sizeof f->key, "%s", req->report->experiment_key ? req->report->experiment_key : "");

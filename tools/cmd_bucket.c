@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "assign.h"
 #include "liftctl.h"
@@ -145,13 +146,23 @@ static int parse_namespace(const char *arg, assign_config_t *cfg)
 }
 
 /* Writes s as a JSON string. Ids are valid UTF-8 without controls by the time they get
- * here, but the escaping does not rely on it. */
-static void json_string(FILE *out, const char *s, size_t len)
+ * here, but the escaping does not rely on it; bidi and line-separator characters, which an id
+ * may hold, are written as \u escapes (the same string) so they cannot reorder a terminal. */
+static void json_write_string(FILE *out, const char *s, size_t len)
 {
     fputc('"', out);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
+        uint32_t cp = 0;
+        if (c == 0xD8 && i + 1 < len)
+            cp = 0x600 | ((unsigned char)s[i + 1] & 0x3F);
+        else if (c == 0xE2 && i + 2 < len)
+            cp = 0x2000 | ((unsigned)((unsigned char)s[i + 1] & 0x3F) << 6) |
+                 ((unsigned char)s[i + 2] & 0x3F);
+        if (cp && liftctl_is_layout_control(cp)) {
+            fprintf(out, "\\u%04x", (unsigned)cp);
+            i += c == 0xD8 ? 1 : 2;
+        } else if (c == '"' || c == '\\') {
             fputc('\\', out);
             fputc(c, out);
         } else if (c < 0x20 || c == 0x7F) {
@@ -242,7 +253,7 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t got;
-    int failed = 0;
+    int failed = 0, tty = isatty(STDOUT_FILENO);
 
     while ((got = getline(&line, &cap, stdin)) >= 0) {
         size_t len = (size_t)got;
@@ -264,9 +275,12 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
         }
         if (json) {
             fputs("{\"customer_id\":", stdout);
-            json_string(stdout, line, len);
+            json_write_string(stdout, line, len);
             printf(",\"arm\":%d,\"reason\":\"%s\",\"n\":%.4f}\n", r.arm,
                    assign_reason_name(r.reason), r.n);
+        } else if (tty) { /* on a terminal, ids are shown, not obeyed (bidi overrides) */
+            char shown[LIFTCTL_SAFE_CAP(ASSIGN_ID_MAX)];
+            printf("%s\t%d\n", liftctl_safe_textn(line, len, shown, sizeof shown), r.arm);
         } else {
             fwrite(line, 1, len, stdout);
             printf("\t%d\n", r.arm);

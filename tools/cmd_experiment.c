@@ -112,8 +112,7 @@ static json_t *experiment_to_json(const Lift__Experiment *e)
 
 static void print_json(json_t *j)
 {
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-    fputc('\n', stdout);
+    liftctl_json_print(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 }
 
 /* ---- human output -----------------------------------------------------------------------------
@@ -122,6 +121,30 @@ static void print_json(json_t *j)
 static const char *or_dash(const char *s)
 {
     return s && *s ? s : "-";
+}
+
+/* Server strings are shown through liftctl_safe_text: a definition may hold (or a hostile
+ * server send) escape sequences and bidi overrides that must not reach the terminal raw. */
+#define SAFE_CAP 1024 /* display buffer: longer texts end in "..." */
+
+static const char *safe_or_dash(const char *s, char *buf, size_t cap)
+{
+    return liftctl_safe_text(or_dash(s), buf, cap);
+}
+
+/* A multi-line text (the hypothesis): each line escaped, continuation lines indented to
+ * column `indent`. */
+static void print_lines(const char *s, int indent)
+{
+    char buf[SAFE_CAP];
+    const char *p = or_dash(s);
+    for (int first = 1;; first = 0) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        printf("%*s%s\n", first ? 0 : indent, "", liftctl_safe_textn(p, n, buf, sizeof buf));
+        if (nl == NULL) break;
+        p = nl + 1;
+    }
 }
 
 static void print_enum_list(const char *label, const int *v, size_t n, const char *(*name)(int))
@@ -135,27 +158,32 @@ static void print_enum_list(const char *label, const int *v, size_t n, const cha
 
 static void print_experiment(const Lift__Experiment *e)
 {
-    char t1[40], t2[40];
-    printf("%-12s %s\n", "key", or_dash(e->key));
+    char t1[40], t2[40], b1[SAFE_CAP], b2[SAFE_CAP];
+    printf("%-12s %s\n", "key", safe_or_dash(e->key, b1, sizeof b1));
     printf("%-12s %s\n", "status", e->has_status ? lift_status_name(e->status) : "-");
-    printf("%-12s %s\n", "name", or_dash(e->name));
-    printf("%-12s %s\n", "hypothesis", or_dash(e->hypothesis));
-    printf("%-12s %s\n", "owner", or_dash(e->owner));
+    printf("%-12s %s\n", "name", safe_or_dash(e->name, b1, sizeof b1));
+    printf("%-12s ", "hypothesis");
+    print_lines(e->hypothesis, 13);
+    printf("%-12s %s\n", "owner", safe_or_dash(e->owner, b1, sizeof b1));
     size_t w = 4;
-    for (size_t i = 0; i < e->n_arms; i++)
-        if (e->arms[i]->name && strlen(e->arms[i]->name) > w) w = strlen(e->arms[i]->name);
+    for (size_t i = 0; i < e->n_arms; i++) {
+        size_t len = strlen(safe_or_dash(e->arms[i]->name, b1, sizeof b1));
+        if (len > w) w = len;
+    }
     printf("%-12s %3s  %-*s  %-9s  %7s  %s\n", "arms", "#", (int)w, "name", "role", "weight",
            "payload");
     for (size_t i = 0; i < e->n_arms; i++) {
         const Lift__Arm *a = e->arms[i];
-        printf("%-12s %3zu  %-*s  %-9s  %7.4f  %s\n", "", i, (int)w, or_dash(a->name),
-               i == 0 ? "holdout" : "treatment", a->weight, or_dash(a->payload));
+        printf("%-12s %3zu  %-*s  %-9s  %7.4f  %s\n", "", i, (int)w,
+               safe_or_dash(a->name, b1, sizeof b1), i == 0 ? "holdout" : "treatment", a->weight,
+               safe_or_dash(a->payload, b2, sizeof b2));
     }
     printf("%-12s %g\n", "coverage", e->has_coverage ? e->coverage : 1.0);
-    printf("%-12s %s\n", "seed", e->seed && *e->seed ? e->seed : "(the key)");
+    printf("%-12s %s\n", "seed",
+           e->seed && *e->seed ? liftctl_safe_text(e->seed, b1, sizeof b1) : "(the key)");
     if (e->namespace_)
-        printf("%-12s %s [%g, %g)\n", "namespace", or_dash(e->namespace_->id), e->namespace_->lo,
-               e->namespace_->hi);
+        printf("%-12s %s [%g, %g)\n", "namespace", safe_or_dash(e->namespace_->id, b1, sizeof b1),
+               e->namespace_->lo, e->namespace_->hi);
     else
         printf("%-12s -\n", "namespace");
     printf("eligibility\n");
@@ -204,7 +232,7 @@ static void print_experiment(const Lift__Experiment *e)
         liftctl_format_time(e->updated_ms, t1, sizeof t1);
         printf("%-12s %s\n", "updated", t1);
     }
-    if (e->checksum) printf("%-12s %s\n", "checksum", e->checksum);
+    if (e->checksum) printf("%-12s %s\n", "checksum", liftctl_safe_text(e->checksum, b1, sizeof b1));
 }
 
 static void output_experiment(const liftctl_opts_t *o, const Lift__Experiment *e)
@@ -650,10 +678,13 @@ static int do_create(liftctl_opts_t *o, int argc, char **argv)
     }
     if (got && o->json)
         output_experiment(o, got);
-    else if (got)
-        printf("%s: registered (status %s, %zu arms, checksum %s)\n", or_dash(got->key),
+    else if (got) {
+        char k[SAFE_CAP], sum[SAFE_CAP];
+        printf("%s: registered (status %s, %zu arms, checksum %s)\n",
+               safe_or_dash(got->key, k, sizeof k),
                got->has_status ? lift_status_name(got->status) : "draft", got->n_arms,
-               or_dash(got->checksum));
+               safe_or_dash(got->checksum, sum, sizeof sum));
+    }
     else
         printf(o->json ? "{\"key\": \"%s\", \"registered\": true}\n" : "%s: registered\n", e->key);
     rc = LIFTCTL_OK;
@@ -714,20 +745,22 @@ static int do_list(liftctl_opts_t *o, int argc, char **argv)
                status ? lift_status_name(status) : "");
     } else {
         int kw = 3, ow = 5;
+        char k[SAFE_CAP], ow_s[SAFE_CAP], name[SAFE_CAP];
         for (size_t i = 0; i < list->n_experiments; i++) {
-            const char *k = or_dash(list->experiments[i]->key);
-            const char *ow_s = or_dash(list->experiments[i]->owner);
-            if ((int)strlen(k) > kw) kw = (int)strlen(k);
-            if ((int)strlen(ow_s) > ow) ow = (int)strlen(ow_s);
+            int kl = (int)strlen(safe_or_dash(list->experiments[i]->key, k, sizeof k));
+            int ol = (int)strlen(safe_or_dash(list->experiments[i]->owner, ow_s, sizeof ow_s));
+            if (kl > kw) kw = kl;
+            if (ol > ow) ow = ol;
         }
         printf("%-*s  %-8s  %4s  %8s  %10s  %-*s  %s\n", kw, "KEY", "STATUS", "ARMS", "COVERAGE",
                "EXPOSURES", ow, "OWNER", "NAME");
         for (size_t i = 0; i < list->n_experiments; i++) {
             const Lift__Experiment *e = list->experiments[i];
-            printf("%-*s  %-8s  %4zu  %8g  %10llu  %-*s  %s\n", kw, or_dash(e->key),
+            printf("%-*s  %-8s  %4zu  %8g  %10llu  %-*s  %s\n", kw,
+                   safe_or_dash(e->key, k, sizeof k),
                    e->has_status ? lift_status_name(e->status) : "-", e->n_arms,
                    e->has_coverage ? e->coverage : 1.0, (unsigned long long)e->exposures, ow,
-                   or_dash(e->owner), or_dash(e->name));
+                   safe_or_dash(e->owner, ow_s, sizeof ow_s), safe_or_dash(e->name, name, sizeof name));
         }
     }
     lift_experiment_list_free(&list);

@@ -1,7 +1,6 @@
 /* liftctl power: sizes an experiment before it runs — customers needed in the holdout and
  * the treatment for a relative effect on a conversion rate or on revenue per customer, and
  * the weeks that takes at a weekly traffic. Pure computation (stats/power.c); no server. */
-#include <float.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,15 +23,18 @@ static void usage(FILE *out)
         "n_total = (z_{1-alpha/2} + z_power)^2 * var * (1/w + 1/(1-w)) / effect^2,\n"
         "w = 1 - H the treatment share, var = P(1-P) for a rate or SD^2 for revenue.\n"
         "\n"
-        "  --baseline-rate P     holdout conversion rate, in (0, 1)\n"
-        "  --revenue-mean MEAN   holdout revenue per customer, > 0 (instead of a rate)\n"
-        "  --revenue-sd SD       its standard deviation per customer, > 0\n"
-        "  --mde M               relative effect to detect, > 0 (0.10 = +10%% of baseline)\n"
-        "  --customers N         instead of --mde: the effect detectable with N customers\n"
-        "  --holdout H           share of customers held out, in (0, 1)\n"
+        "  --baseline-rate P     holdout conversion rate, in [1e-9, 1 - 1e-9]\n"
+        "  --revenue-mean MEAN   holdout revenue per customer, in [1e-9, 1e15] (instead of a\n"
+        "                        rate)\n"
+        "  --revenue-sd SD       its standard deviation per customer, in [1e-9, 1e15]\n"
+        "  --mde M               relative effect to detect, in [1e-9, 1e9] (0.10 = +10%% of\n"
+        "                        baseline; for a rate at most (1 - P) / P)\n"
+        "  --customers N         instead of --mde: the effect detectable with N customers,\n"
+        "                        2..1e12\n"
+        "  --holdout H           share of customers held out, in [1e-6, 1 - 1e-6]\n"
         "  --alpha A             two-sided significance level, in (0, 1); default 0.05\n"
         "  --power B             power, in (0, 1); default 0.8\n"
-        "  --weekly-customers N  eligible customers per week (both arms), >= 1\n"
+        "  --weekly-customers N  eligible customers per week (both arms), 1..1e12\n"
         "  --json                machine-readable output\n"
         "  --help                this text\n"
         "\n"
@@ -66,8 +68,44 @@ typedef struct {
     int json;          /* --json */
 } power_args_t;
 
-/* Matches a "--flag VALUE" option holding a share in (0, 1); returns 1 taken, 0 not this
- * flag, -1 error (printed with the flag, the value and the bound). */
+/* Every input has a bound that keeps the sample-size arithmetic (variance, effect squared,
+ * 1/w + 1/(1-w)) finite and away from underflow, so that an impossible input is named with its
+ * bound instead of surfacing as a numerical failure. A value is a decimal or e-notation number. */
+#define RATE_MIN 1e-9    /* --baseline-rate in [RATE_MIN, 1 - RATE_MIN] */
+#define SHARE_MIN 1e-6   /* --holdout in [SHARE_MIN, 1 - SHARE_MIN] */
+#define REVENUE_MIN 1e-9 /* --revenue-mean, --revenue-sd in [REVENUE_MIN, REVENUE_MAX] */
+#define REVENUE_MAX 1e15
+#define MDE_MIN 1e-9 /* --mde in [MDE_MIN, MDE_MAX] */
+#define MDE_MAX 1e9
+
+/* Matches "--flag VALUE" holding a number in [lo, hi]; returns 1 taken, 0 not this flag, -1
+ * error (printed with the flag, the value and the bound). */
+static int opt_range(int argc, char **argv, int *i, const char *flag, double lo, double hi,
+                     double *out)
+{
+    const char *v;
+    int r = liftctl_flag(argc, argv, i, flag, &v);
+    if (r <= 0) return r;
+    return liftctl_parse_double(flag, v, lo, 0, hi, 0, out) == 0 ? 1 : -1;
+}
+
+/* A share in (0, 1) kept min away from both ends (--baseline-rate, --holdout). */
+static int opt_share_within(int argc, char **argv, int *i, const char *flag, double min,
+                            double *out)
+{
+    const char *v;
+    int r = liftctl_flag(argc, argv, i, flag, &v);
+    if (r <= 0) return r;
+    if (liftctl_parse_double(flag, v, 0, 1, 1, 1, out) != 0) return -1;
+    if (*out < min || *out > 1 - min) {
+        fprintf(stderr, "liftctl: %s: %s is out of range [%.10g, %.10g]\n", flag, v, min,
+                1 - min);
+        return -1;
+    }
+    return 1;
+}
+
+/* A share in the open interval (0, 1) (--alpha, --power). */
 static int opt_share(int argc, char **argv, int *i, const char *flag, double *out)
 {
     const char *v;
@@ -76,26 +114,12 @@ static int opt_share(int argc, char **argv, int *i, const char *flag, double *ou
     return liftctl_parse_double(flag, v, 0, 1, 1, 1, out) == 0 ? 1 : -1;
 }
 
-/* Same for a positive number without upper bound. */
-static int opt_positive(int argc, char **argv, int *i, const char *flag, double *out)
+static int opt_int(int argc, char **argv, int *i, const char *flag, int64_t lo, int64_t *out)
 {
     const char *v;
     int r = liftctl_flag(argc, argv, i, flag, &v);
     if (r <= 0) return r;
-    if (liftctl_parse_double(flag, v, -DBL_MAX, 0, DBL_MAX, 0, out) != 0) return -1;
-    if (!(*out > 0)) {
-        fprintf(stderr, "liftctl: %s: %s is out of range: must be > 0\n", flag, v);
-        return -1;
-    }
-    return 1;
-}
-
-static int opt_int(int argc, char **argv, int *i, const char *flag, int64_t *out)
-{
-    const char *v;
-    int r = liftctl_flag(argc, argv, i, flag, &v);
-    if (r <= 0) return r;
-    return liftctl_parse_int64(flag, v, 1, MAX_CUSTOMERS, out) == 0 ? 1 : -1;
+    return liftctl_parse_int64(flag, v, lo, MAX_CUSTOMERS, out) == 0 ? 1 : -1;
 }
 
 /* Parses argv into *a; returns -1 after printing on a bad flag, 1 for --help, 0 ok. */
@@ -105,15 +129,16 @@ static int parse_args(const liftctl_opts_t *opts, int argc, char **argv, power_a
     for (int i = 1; i < argc; i++) {
         int r;
         if (liftctl_is_help(argv[i])) return 1;
-        if ((r = opt_share(argc, argv, &i, "--baseline-rate", &a->rate)) ||
-            (r = opt_positive(argc, argv, &i, "--revenue-mean", &a->mean)) ||
-            (r = opt_positive(argc, argv, &i, "--revenue-sd", &a->sd)) ||
-            (r = opt_positive(argc, argv, &i, "--mde", &a->mde)) ||
-            (r = opt_share(argc, argv, &i, "--holdout", &a->holdout)) ||
+        if ((r = opt_share_within(argc, argv, &i, "--baseline-rate", RATE_MIN, &a->rate)) ||
+            (r = opt_range(argc, argv, &i, "--revenue-mean", REVENUE_MIN, REVENUE_MAX,
+                           &a->mean)) ||
+            (r = opt_range(argc, argv, &i, "--revenue-sd", REVENUE_MIN, REVENUE_MAX, &a->sd)) ||
+            (r = opt_range(argc, argv, &i, "--mde", MDE_MIN, MDE_MAX, &a->mde)) ||
+            (r = opt_share_within(argc, argv, &i, "--holdout", SHARE_MIN, &a->holdout)) ||
             (r = opt_share(argc, argv, &i, "--alpha", &a->alpha)) ||
             (r = opt_share(argc, argv, &i, "--power", &a->power)) ||
-            (r = opt_int(argc, argv, &i, "--customers", &a->customers)) ||
-            (r = opt_int(argc, argv, &i, "--weekly-customers", &a->weekly)) ||
+            (r = opt_int(argc, argv, &i, "--customers", 2, &a->customers)) ||
+            (r = opt_int(argc, argv, &i, "--weekly-customers", 1, &a->weekly)) ||
             (r = liftctl_global_flag(&g, argc, argv, &i))) {
             if (r < 0) return -1;
             continue;
@@ -147,7 +172,23 @@ static int parse_args(const liftctl_opts_t *opts, int argc, char **argv, power_a
         return -1;
     }
     if (!(a->holdout > 0)) {
-        fprintf(stderr, "liftctl: power: missing --holdout (share held out, in (0, 1))\n");
+        fprintf(stderr, "liftctl: power: missing --holdout (share held out, in [%.10g, %.10g])\n",
+                SHARE_MIN, 1 - SHARE_MIN);
+        return -1;
+    }
+    if (!(a->power > a->alpha / 2)) { /* else z_{1-alpha/2} + z_power <= 0: no sample helps */
+        fprintf(stderr,
+                "liftctl: --power: %g must be above --alpha / 2 = %g (chance alone gives that "
+                "much)\n",
+                a->power, a->alpha / 2);
+        return -1;
+    }
+    if (a->rate > 0 && a->mde > 0 && a->rate * (1 + a->mde) > 1) {
+        /* a conversion rate above 1 cannot be detected: the effect is out of range */
+        fprintf(stderr,
+                "liftctl: --mde: %g makes the treatment rate %g * (1 + %g) > 1: at most %.6g "
+                "for --baseline-rate %g\n",
+                a->mde, a->rate, a->mde, (1 - a->rate) / a->rate, a->rate);
         return -1;
     }
     return 0;
@@ -220,7 +261,8 @@ int cmd_power(const liftctl_opts_t *opts, int argc, char **argv)
         p = lift_power_revenue(a.mean, a.sd, a.mde, a.holdout, a.alpha, a.power, (double)a.weekly);
     if (p.status != LIFT_STAT_OK) {
         /* arguments were range-checked above, so this is an effect too small to size */
-        fprintf(stderr, "liftctl: power: %s\n", p.reason);
+        fprintf(stderr, "liftctl: power: %s%s\n", p.reason,
+                a.mde > 0 ? " (raise --mde)" : "");
         return LIFTCTL_USAGE;
     }
     if (a.json)

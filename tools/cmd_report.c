@@ -2,13 +2,10 @@
  * running one: the weekly job) and writes it as a terminal table, Markdown, JSON, CSV or HTML.
  * Validation of the command line and output files live here; the formats in report_render.c. */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "liftctl.h"
@@ -37,7 +34,9 @@ static void usage(FILE *out)
             "                         (UTC) or epoch ms; default: experiment start to now\n"
             "  --segment-by LIST      comma-separated: trigger,stage,channel,delay\n"
             "  --format F             table (default), markdown, json, csv, html\n"
-            "  -o, --output FILE      write to FILE (atomically: a temporary file, then rename)\n"
+            "  -o, --output FILE      write to FILE: a regular file is replaced atomically (a\n"
+            "                         temporary file, then rename); a FIFO or device is written\n"
+            "                         in place; a directory or a symbolic link to a file is refused\n"
             "  --alpha A              significance level, in (0, 0.5]; default: the experiment's\n"
             "  --no-sequential        fixed-horizon intervals instead of always-valid ones\n"
             "  --no-cuped             no variance reduction with pre-exposure revenue\n"
@@ -47,7 +46,9 @@ static void usage(FILE *out)
             "  --json                 same as --format json\n"
             "  --help                 this text\n"
             "\n"
-            "Each attempt waits at least %d s for the report (longer with a larger --timeout).\n"
+            "Each attempt first pings liftd (--timeout, --retries): a dead endpoint fails as fast as\n"
+            "`liftctl ping`; once liftd answers, the attempt waits at least %d s for the report\n"
+            "(longer with a larger --timeout).\n"
             "Colour only on a terminal (and not with NO_COLOR set).\n"
             "Exit status: 0 ok, 1 server error (e.g. NOT_FOUND) or output failure, 2 bad usage.\n",
             (long long)COST_MAX, LIFT_REPORT_TIMEOUT_MS / 1000);
@@ -159,74 +160,6 @@ static int parse_format(const char *s, format_t *f)
     return -1;
 }
 
-/* ---- output ---------------------------------------------------------------------------------- */
-
-typedef struct {
-    const char *path; /* NULL: stdout */
-    char tmp[4096];   /* temporary file next to path */
-    FILE *f;          /* where to write */
-} out_t;
-
-static int out_open(out_t *o, const char *path)
-{
-    memset(o, 0, sizeof *o);
-    o->path = path;
-    if (path == NULL) {
-        o->f = stdout;
-        return 0;
-    }
-    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof o->tmp) {
-        fprintf(stderr, "liftctl: -o: path too long (at most %zu bytes)\n", sizeof o->tmp - 12);
-        return -1;
-    }
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        fprintf(stderr, "liftctl: -o: cannot create a file next to '%s': %s\n", path,
-                strerror(errno));
-        return -1;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask); /* mkstemp makes 0600; a report is an ordinary file */
-    if ((o->f = fdopen(fd, "w")) == NULL) {
-        fprintf(stderr, "liftctl: -o: '%s': %s\n", path, strerror(errno));
-        close(fd);
-        unlink(o->tmp);
-        return -1;
-    }
-    return 0;
-}
-
-/* Finishes the output: on success the temporary file is flushed, synced and renamed over the
- * target (readers see the old file or the whole new one); on failure it is removed. */
-static int out_close(out_t *o, int ok)
-{
-    if (o->path == NULL) {
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            fprintf(stderr, "liftctl: cannot write to standard output: %s\n", strerror(errno));
-            return -1;
-        }
-        return ok ? 0 : -1;
-    }
-    int e = 0;
-    if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0) e = errno ? errno : EIO;
-    if (fclose(o->f) != 0 && !e) e = errno;
-    if (ok && !e && rename(o->tmp, o->path) != 0) e = errno;
-    if (!ok || e) {
-        unlink(o->tmp);
-        if (e) fprintf(stderr, "liftctl: -o: cannot write '%s': %s\n", o->path, strerror(e));
-        return -1;
-    }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", o->path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) { /* make the rename itself durable */
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
-
 static int terminal_width(void)
 {
     struct winsize ws;
@@ -287,7 +220,8 @@ static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, si
         break;
     }
     }
-    if (rc != 0) fprintf(stderr, "liftctl: cannot write the report: %s\n", strerror(errno));
+    if (rc != 0 && !ferror(f)) /* a write error is reported once, where the output is closed */
+        fprintf(stderr, "liftctl: cannot write the report: %s\n", strerror(errno));
     return rc;
 }
 
@@ -421,23 +355,25 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
             n++;
             continue;
         }
-        if (all) /* the weekly job reports the others and fails at the end */
-            fprintf(stderr, "liftctl: %s: %s: %s\n", keys[i], lift_err_name(e),
-                    *lift_client_error(c) ? lift_client_error(c) : lift_strerror(e));
-        else
+        if (all) { /* the weekly job reports the others and fails at the end */
+            char k[LIFTCTL_SAFE_CAP(64)];
+            fprintf(stderr, "liftctl: %s: ", liftctl_safe_text(keys[i], k, sizeof k));
             liftctl_fail(c, e);
+        } else {
+            liftctl_fail(c, e);
+        }
         rc = LIFTCTL_ERR;
         if (!all) goto done;
     }
-    out_t out;
-    if (out_open(&out, output) != 0) {
+    liftctl_out_t out;
+    if (liftctl_out_open(&out, "-o", output, 0) != 0) {
         rc = LIFTCTL_ERR;
         goto done;
     }
     int color = output == NULL && fmt == FMT_TABLE && isatty(STDOUT_FILENO) &&
                 getenv("NO_COLOR") == NULL;
     int ok = write_reports(out.f, fmt, reports, n, all, color) == 0;
-    if (out_close(&out, ok) != 0) rc = LIFTCTL_ERR;
+    if (liftctl_out_close(&out, ok) != 0) rc = LIFTCTL_ERR;
 done:
     for (size_t i = 0; reports && i < n; i++) lift_report_free(&reports[i]);
     free(reports);

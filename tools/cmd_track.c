@@ -1,6 +1,7 @@
 /* liftctl track: imports events from a JSON-lines or CSV file (or stdin) into liftd with
  * lift_track(), in batches, and reports every rejected row with its line number and reason.
- * It only parses and maps rows; the event rules (bounds, types, currency) are liftd's. */
+ * It parses and maps rows and checks the protocol's size bounds (lift/limits.h) so that no
+ * request exceeds liftd's; the event rules (types, ranges, currency) are liftd's. */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -15,12 +16,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lift.pb-c.h"
+#include "lift/currency.h"
+#include "lift/limits.h"
 #include "liftctl.h"
 #include "report_render.h"
 
 #define CMD "track"
 #define TRACK_BATCH_DEFAULT 1000
 #define STDERR_REJECTS_MAX 10 /* rejected rows echoed on stderr; the rest go to --rejects only */
+/* Packed bytes of the events of one Track request, at most: what is left of liftd's frame limit
+ * after the request's own fields and CURVE (lift/limits.h). */
+#define TRACK_BATCH_BYTES (LIFT_MAX_REQUEST_BYTES - LIFT_REQUEST_HEADROOM)
+#define TRACK_TEXT_MAX (64u << 20) /* row text held for reporting before the batch is sent */
 
 typedef enum { FMT_NONE, FMT_JSONL, FMT_CSV } format_t;
 
@@ -50,7 +58,11 @@ static const char *const FIELD_NAMES[F_COUNT] = {
     "event_id, customer_id, type, timestamp, timestamp_ms, experiment_key, arm, amount_minor, "    \
     "amount, currency, plan_from, plan_to, nps_score"
 
-enum { S_EVENT_ID, S_CUSTOMER_ID, S_EXPERIMENT_KEY, S_CURRENCY, S_PLAN_FROM, S_PLAN_TO, S_COUNT };
+/* S_AMOUNT: the `amount` text, converted once the row's currency is known (resolve_amount). */
+enum {
+    S_EVENT_ID, S_CUSTOMER_ID, S_EXPERIMENT_KEY, S_CURRENCY, S_PLAN_FROM, S_PLAN_TO, S_AMOUNT,
+    S_COUNT
+};
 
 typedef struct {
     long line;          /* first input line of the record */
@@ -62,6 +74,7 @@ typedef struct {
     unsigned seen;      /* bit per field_id_t given in the row */
     lift_event_t ev;    /* the event to send (when !bad) */
     char *str[S_COUNT]; /* owned strings of ev */
+    size_t bytes;       /* valid: what the event adds to a Track request (event_entry_bytes) */
 } row_t;
 
 typedef struct {
@@ -83,8 +96,11 @@ typedef struct {
     size_t n_valid;           /* rows in rows[] to send */
     lift_event_t *events;     /* send buffer, batch entries */
     size_t *event_row;        /* events[i] comes from rows[event_row[i]] */
+    size_t batch_bytes;       /* packed bytes of the valid rows in rows[], as Track entries */
+    size_t text_bytes;        /* bytes of row text held in rows[] (for --rejects) */
     uint64_t accepted;        /* newly stored */
     uint64_t duplicates;      /* stored before */
+    uint64_t conflicts;       /* id stored before with other content (also in refused) */
     uint64_t malformed;       /* rejected here */
     uint64_t refused;         /* rejected by liftd */
     uint64_t sent;            /* events acknowledged by liftd */
@@ -94,6 +110,13 @@ typedef struct {
     off_t size;               /* input size when a regular file, else 0 */
     double t0;                /* start, monotonic seconds */
     double t_draw;            /* last progress draw */
+    char currency[16];        /* liftd's currency for `amount` (asked once, when first needed) */
+    int currency_asked;       /* 1: liftd was asked (currency "" = it did not say) */
+    ssize_t unread;           /* >= 0: line[0..unread) was read by the format sniff, not used */
+    int stopped;              /* 1: the import stopped before the end of the input */
+    long stop_line;           /* the input line it stopped at (0: none) */
+    char stop_code[32];       /* why, as a code: UNAVAILABLE, READ_ERROR, ... */
+    char stop_reason[512];    /* why, in words */
 } track_t;
 
 /* ---- Small helpers -------------------------------------------------------------------------- */
@@ -131,17 +154,48 @@ static void progress(track_t *t)
     t->drawn = 1;
 }
 
-/* printf to stderr with the "liftctl: " prefix, below any progress line. */
+/* printf to stderr with the "liftctl: " prefix, below any progress line. The text is shown
+ * through liftctl_safe_fputs: it quotes input rows and server messages, which may hold escape
+ * sequences that must not reach the terminal. */
 static void say(track_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(track_t *t, const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     progress_clear(t);
-    fputs("liftctl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("liftctl: ", stderr);
+    liftctl_safe_fputs(msg, stderr);
     fputc('\n', stderr);
+}
+
+/* The import stops at input line `line` (0: none) for `code` (a lift_err_name() or READ_ERROR,
+ * NOMEM, CSV_HEADER): keeps the first reason for the summary, which says what was acknowledged
+ * before. note_stop only records (the caller printed); stop also prints the reason. Both
+ * return LIFTCTL_ERR. */
+static int note_stop(track_t *t, long line, const char *code, const char *reason)
+{
+    if (t->stopped) return LIFTCTL_ERR;
+    t->stopped = 1;
+    t->stop_line = line;
+    snprintf(t->stop_code, sizeof t->stop_code, "%s", code);
+    snprintf(t->stop_reason, sizeof t->stop_reason, "%s", reason);
+    return LIFTCTL_ERR;
+}
+
+static int stop(track_t *t, long line, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int stop(track_t *t, long line, const char *code, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    say(t, "%s", why);
+    return note_stop(t, line, code, why);
 }
 
 static int row_bad(row_t *r, const char *field, const char *fmt, ...)
@@ -217,61 +271,96 @@ static int val_int(row_t *r, const char *name, const val_t *v, long long lo, lon
     return 0;
 }
 
-/* Major units with at most two decimals ("49.00", "49.5", "-3") to minor units, exactly. */
-static int parse_major(const char *s, long long *out)
+/* `amount` (major units) is kept as exact decimal text until the row is complete: how many
+ * minor units it is depends on the currency, which the row may give after it. */
+static int set_amount(row_t *r, const val_t *v)
 {
-    const char *p = s;
-    int neg = 0;
-    long long whole = 0, frac = 0;
-    int digits = 0, decimals = 0;
-    if (*p == '-' || *p == '+') neg = *p++ == '-';
-    for (; *p >= '0' && *p <= '9'; p++, digits++) {
-        if (whole > (LLONG_MAX / 100 - 9) / 10) return -2; /* too large */
-        whole = whole * 10 + (*p - '0');
+    char num[40];
+    const char *s = num;
+    if (v->kind == V_INT) {
+        snprintf(num, sizeof num, "%lld", v->i);
+    } else if (v->kind == V_REAL) {
+        /* A JSON number: its shortest exact decimal form ("49.95", never 49.950000000000003). */
+        render_fmt_exact(num, sizeof num, v->d);
+        if (strpbrk(num, "eE") != NULL)
+            return row_bad(r, "amount",
+                           "amount: %.15g is %s (give a string such as \"49.00\" or amount_minor)",
+                           v->d, fabs(v->d) >= 1 ? "out of range" : "not a plain decimal");
+    } else {
+        if (strlen(v->s) != v->len) return row_bad(r, "amount", "amount: contains a NUL byte");
+        s = v->s;
     }
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++, decimals++)
-            if (decimals < 2)
-                frac = frac * 10 + (*p - '0');
-            else if (*p != '0')
-                return -3; /* more than 2 decimals */
-        if (decimals == 0) return -1;
-    }
-    if (digits == 0 || *p != '\0') return -1;
-    if (decimals == 1) frac *= 10;
-    long long v = whole * 100 + frac;
-    *out = neg ? -v : v;
+    if ((r->str[S_AMOUNT] = strdup(s)) == NULL) return row_bad(r, "amount", "out of memory");
     return 0;
 }
 
-static int set_amount(row_t *r, const val_t *v)
+/* The row's `amount` in minor units of its currency with that currency's ISO 4217 decimals
+ * (JPY 0, USD 2, KWD 3): the row's own `currency` when it gives one (liftd refuses the row if
+ * that is not its currency), else liftd's, asked once per run. Returns 0 (the row may now be
+ * bad), or LIFTCTL_ERR after printing when liftd could not be asked. */
+static int resolve_amount(track_t *t, row_t *r)
 {
-    long long minor;
-    if (v->kind == V_INT) {
-        if (v->i > LLONG_MAX / 100 || v->i < -(LLONG_MAX / 100))
-            return row_bad(r, "amount", "amount: %lld is out of range", v->i);
-        minor = v->i * 100;
-    } else if (v->kind == V_REAL) {
-        /* A JSON number: only exact when it is the double nearest a two-decimal value. */
-        double m = round(v->d * 100);
-        if (!(fabs(m) < 9007199254740992.0) || m / 100 != v->d)
-            return row_bad(r, "amount",
-                           "amount: %.15g is not an exact amount with at most 2 decimals "
-                           "(give a string such as \"49.00\" or amount_minor)",
-                           v->d);
-        minor = (long long)m;
-    } else {
-        int rc = parse_major(v->s, &minor);
-        if (rc == -3)
-            return row_bad(r, "amount",
-                           "amount: '%.40s' has more than 2 decimals (the currency has 2)", v->s);
-        if (rc == -2) return row_bad(r, "amount", "amount: '%.40s' is out of range", v->s);
-        if (rc < 0)
-            return row_bad(r, "amount",
-                           "amount: '%.40s' is not a number (use major units like 49.00)", v->s);
+    const char *text = r->str[S_AMOUNT], *cur = r->ev.currency;
+    if (cur == NULL || *cur == '\0') {
+        if (!t->currency_asked) {
+            lift_server_info_t info;
+            lift_err_t err = lift_server_info(t->client, &info);
+            if (err != LIFT_OK) {
+                const char *msg = lift_client_error(t->client);
+                progress_clear(t);
+                liftctl_fail(t->client, err); /* the error, and the likely causes of no reply */
+                note_stop(t, r->line, lift_err_name(err), *msg ? msg : lift_strerror(err));
+                say(t,
+                    "stopped at line %ld: cannot ask liftd for its currency, needed to read "
+                    "amount (amount_minor needs none); %" PRIu64 " events acknowledged so far",
+                    r->line, t->sent);
+                return LIFTCTL_ERR;
+            }
+            snprintf(t->currency, sizeof t->currency, "%s", info.currency);
+            t->currency_asked = 1;
+        }
+        if (!*t->currency) {
+            row_bad(r, "amount",
+                    "amount: liftd does not report its currency (an older liftd), so '%.40s' "
+                    "cannot be converted: give the row's currency, or amount_minor",
+                    text);
+            return 0;
+        }
+        cur = t->currency;
     }
-    r->ev.has_amount = true;
-    r->ev.amount_minor = minor;
+    int digits = lift_currency_digits(cur);
+    if (digits < 0) {
+        char why[200];
+        lift_currency_check(cur, why, sizeof why);
+        row_bad(r, "currency", "currency: %s, so amount '%.40s' cannot be converted", why, text);
+        return 0;
+    }
+    int64_t minor;
+    char like[16];
+    switch (lift_currency_parse(text, digits, &minor)) {
+    case 0:
+        r->ev.has_amount = true;
+        r->ev.amount_minor = minor;
+        break;
+    case -3:
+        if (digits == 0)
+            row_bad(r, "amount",
+                    "amount: '%.40s' has decimals, but %s has 0 decimals (ISO 4217): give whole "
+                    "%s, or amount_minor",
+                    text, cur, cur);
+        else
+            row_bad(r, "amount", "amount: '%.40s' has more than %d decimals (%s has %d, ISO 4217)",
+                    text, digits, cur, digits);
+        break;
+    case -2:
+        row_bad(r, "amount", "amount: '%.40s' is out of range", text);
+        break;
+    default:
+        snprintf(like, sizeof like, "49%s%.*s", digits ? "." : "", digits, "0000");
+        row_bad(r, "amount", "amount: '%.40s' is not a number (use major units like %s for %s)",
+                text, like, cur);
+        break;
+    }
     return 0;
 }
 
@@ -318,6 +407,23 @@ static int parse_iso(const char *s, int64_t *out)
     return 0;
 }
 
+/* The protocol's bound, in bytes, of a string field (lift/limits.h). */
+static size_t field_max(int f)
+{
+    switch (f) {
+    case F_EVENT_ID:
+        return LIFT_EVENT_ID_MAX;
+    case F_CUSTOMER_ID:
+        return LIFT_CUSTOMER_ID_MAX;
+    case F_EXPERIMENT_KEY:
+        return LIFT_KEY_MAX;
+    case F_CURRENCY:
+        return LIFT_CURRENCY_CODE_MAX;
+    default: /* plan_from, plan_to */
+        return LIFT_PLAN_MAX;
+    }
+}
+
 /* Sets one field of r from v. 0, or -1 with r marked bad. */
 static int set_field(row_t *r, int f, const val_t *v)
 {
@@ -360,6 +466,12 @@ static int set_field(row_t *r, int f, const val_t *v)
         } else {
             return row_bad(r, name, "%s: must be a string", name);
         }
+        /* Checked here, not only by liftd: a value over its bound could make the whole batch
+         * larger than liftd accepts, and then no row of it would be stored. */
+        size_t len = strlen(s), max = field_max(f);
+        if (len > max)
+            return row_bad(r, name, "%s: %zu bytes, more than the limit of %zu bytes (not sent)",
+                           name, len, max);
         if ((r->str[slot] = strdup(s)) == NULL) return row_bad(r, name, "out of memory");
         const char *c = r->str[slot];
         switch (f) {
@@ -402,7 +514,12 @@ static int set_field(row_t *r, int f, const val_t *v)
     case F_TIMESTAMP_MS:
         if (r->seen & (1u << F_TIMESTAMP))
             return row_bad(r, name, "timestamp_ms: give timestamp or timestamp_ms, not both");
-        if (val_int(r, name, v, 0, INT64_C(253402300799999), &x) != 0) return -1;
+        if (val_int(r, name, v, LLONG_MIN, LLONG_MAX, &x) != 0) return -1;
+        if (x < 0 || x > INT64_C(253402300799999))
+            return row_bad(r, name,
+                           "timestamp_ms: %lld is outside 0..253402300799999 epoch ms "
+                           "(1970-01-01T00:00:00Z .. 9999-12-31T23:59:59.999Z)",
+                           x);
         r->ev.timestamp_ms = x;
         return 0;
     case F_ARM:
@@ -664,11 +781,11 @@ static int csv_header(track_t *t, const csv_rec_t *c, long line)
 {
     unsigned seen = 0;
     if (c->error[0]) {
-        say(t, "%s:%ld: header: %s", t->path, line, c->error);
+        stop(t, line, "CSV_HEADER", "%s:%ld: header: %s", t->path, line, c->error);
         return -1;
     }
     if (c->n > sizeof t->csv_map / sizeof t->csv_map[0]) {
-        say(t, "%s:%ld: header: %zu columns, at most %zu", t->path, line, c->n,
+        stop(t, line, "CSV_HEADER", "%s:%ld: header: %zu columns, at most %zu", t->path, line, c->n,
             sizeof t->csv_map / sizeof t->csv_map[0]);
         return -1;
     }
@@ -676,12 +793,14 @@ static int csv_header(track_t *t, const csv_rec_t *c, long line)
         const char *name = rec_field(c, k);
         int f = field_lookup(name);
         if (f < 0) {
-            say(t, "%s:%ld: header: unknown column '%.64s' (column %zu; known: " KNOWN_FIELDS ")",
+            stop(t, line, "CSV_HEADER",
+                 "%s:%ld: header: unknown column '%.64s' (column %zu; known: " KNOWN_FIELDS ")",
                 t->path, line, name, k + 1);
             return -1;
         }
         if (seen & (1u << f)) {
-            say(t, "%s:%ld: header: column '%s' appears twice", t->path, line, name);
+            stop(t, line, "CSV_HEADER", "%s:%ld: header: column '%.64s' appears twice", t->path,
+                 line, name);
             return -1;
         }
         seen |= 1u << f;
@@ -756,39 +875,84 @@ static void reject(track_t *t, const row_t *r, const char *field, const char *re
 
 /* ---- Batches -------------------------------------------------------------------------------- */
 
-/* Sends the pending valid rows, reports every rejected row of the batch in input order, frees
- * the rows. 0, or LIFTCTL_ERR after printing when liftd did not acknowledge the batch. */
-static int flush(track_t *t)
+/* Bytes that ev adds to a Track request: its entry in Track.events (tag, length, the packed
+ * Event), mapped to lift.Event as lift_track() maps it. */
+static size_t event_entry_bytes(const lift_event_t *in)
+{
+    Lift__Event e = LIFT__EVENT__INIT;
+    e.event_id = (char *)in->event_id;
+    e.customer_id = (char *)in->customer_id;
+    e.has_type = in->type != 0;
+    e.type = (Lift__EventType)in->type;
+    e.has_timestamp_ms = 1;
+    e.timestamp_ms = in->timestamp_ms;
+    e.experiment_key = (char *)in->experiment_key;
+    e.has_arm = in->has_arm;
+    e.arm = in->arm;
+    e.has_amount_minor = in->has_amount;
+    e.amount_minor = in->amount_minor;
+    e.currency = (char *)in->currency;
+    e.plan_from = (char *)in->plan_from;
+    e.plan_to = (char *)in->plan_to;
+    e.has_nps_score = in->has_nps;
+    e.nps_score = in->nps_score;
+    size_t n = lift__event__get_packed_size(&e), prefix = 1;
+    for (size_t v = n; v >= 0x80; v >>= 7)
+        prefix++;
+    return 1 + prefix + n;
+}
+
+/* liftd names the wire fields (timestamp_ms, amount_minor); a row that gave `timestamp` or
+ * `amount` is told about the field it gave, with its value. */
+static void blame(const row_t *r, const char *field, const char *reason, char *fld, size_t fld_len,
+                  char *why, size_t why_len)
+{
+    snprintf(fld, fld_len, "%s", field);
+    snprintf(why, why_len, "%s", reason);
+    if (strcmp(field, "timestamp_ms") == 0 && (r->seen & (1u << F_TIMESTAMP))) {
+        const char *rest = strncmp(reason, "timestamp_ms: ", 14) == 0 ? reason + 14 : reason;
+        snprintf(fld, fld_len, "timestamp");
+        snprintf(why, why_len, "timestamp: %s", rest);
+    } else if (strcmp(field, "amount_minor") == 0 && (r->seen & (1u << F_AMOUNT))) {
+        const char *rest = strncmp(reason, "amount_minor: ", 14) == 0 ? reason + 14 : reason;
+        char num[32];
+        int n = snprintf(num, sizeof num, "%lld ", (long long)r->ev.amount_minor);
+        int same = n > 0 && strncmp(rest, num, (size_t)n) == 0; /* "0 is outside ..." */
+        snprintf(fld, fld_len, "amount");
+        snprintf(why, why_len, "amount: '%.40s' (%lld minor units)%s%s",
+                 r->str[S_AMOUNT] ? r->str[S_AMOUNT] : "", (long long)r->ev.amount_minor,
+                 same ? " " : ": ", same ? rest + n : rest);
+    }
+}
+
+/* Sends the valid rows among rows[0..upto), reports every rejected row among them in input
+ * order and frees them; the rows after upto move to the front. 0, or LIFTCTL_ERR after printing
+ * when liftd did not acknowledge the batch (the import stops there). */
+static int flush_rows(track_t *t, size_t upto)
 {
     lift_track_result_t res = {0};
+    lift_err_t err = LIFT_OK;
     size_t n = 0, next = 0;
     int rc = 0;
-    for (size_t k = 0; k < t->n_rows; k++)
+    for (size_t k = 0; k < upto; k++)
         if (!t->rows[k].bad) {
             t->events[n] = t->rows[k].ev;
             t->event_row[n++] = k;
         }
     if (n > 0) {
-        lift_err_t err = lift_track(t->client, t->events, n, &res);
-        if (err != LIFT_OK) {
-            const char *msg = lift_client_error(t->client);
-            progress_clear(t);
-            say(t, "%s: %s", lift_err_name(err), *msg ? msg : lift_strerror(err));
-            say(t,
-                "stopped at line %ld: %" PRIu64 " events acknowledged so far (accepted %" PRIu64
-                ", duplicates %" PRIu64 "); running the same file again is safe (events are "
-                "deduplicated by event_id)",
-                t->rows[t->event_row[0]].line, t->sent, t->accepted, t->duplicates);
-            rc = LIFTCTL_ERR;
-            goto done;
+        err = lift_track(t->client, t->events, n, &res);
+        if (err == LIFT_OK) {
+            t->accepted += res.accepted;
+            t->duplicates += res.duplicates;
+            t->conflicts += res.conflicts;
+            t->sent += n;
         }
-        t->accepted += res.accepted;
-        t->duplicates += res.duplicates;
-        t->sent += n;
     }
-    /* Report malformed rows and server rejections together, in line order. */
-    for (size_t k = 0; k < t->n_rows; k++) {
+    /* Report malformed rows and server rejections together, in line order (the malformed rows
+     * of a batch that was not acknowledged too: they were read). */
+    for (size_t k = 0; k < upto; k++) {
         const row_t *r = &t->rows[k];
+        char fld[48], why[600];
         if (r->bad) {
             t->malformed++;
             reject(t, r, r->field, r->reason);
@@ -799,7 +963,8 @@ static int flush(track_t *t)
                t->event_row[res.rejected[next].index] == k) {
             const lift_rejected_t *x = &res.rejected[next++];
             t->refused++;
-            reject(t, r, x->field, x->reason);
+            blame(r, x->field, x->reason, fld, sizeof fld, why, sizeof why);
+            reject(t, r, fld, why);
         }
     }
     for (; next < res.n_rejected; next++) { /* out of order or out of range: still count them */
@@ -809,13 +974,38 @@ static int flush(track_t *t)
         t->refused++;
         reject(t, r, x->field, x->reason);
     }
-    progress(t);
-done:
+    if (err != LIFT_OK) {
+        const char *msg = lift_client_error(t->client);
+        long line = t->rows[t->event_row[0]].line;
+        progress_clear(t);
+        liftctl_fail(t->client, err); /* the error, and the likely causes of no reply */
+        note_stop(t, line, lift_err_name(err), *msg ? msg : lift_strerror(err));
+        say(t,
+            "stopped at line %ld: %" PRIu64 " events acknowledged so far (accepted %" PRIu64
+            ", duplicates %" PRIu64 "); running the same file again is safe (events are "
+            "deduplicated by event_id)",
+            line, t->sent, t->accepted, t->duplicates);
+        rc = LIFTCTL_ERR;
+    } else {
+        progress(t);
+    }
     lift_track_result_clear(&res);
-    for (size_t k = 0; k < t->n_rows; k++)
+    for (size_t k = 0; k < upto; k++)
         row_free(&t->rows[k]);
-    t->n_rows = t->n_valid = 0;
+    memmove(t->rows, t->rows + upto, (t->n_rows - upto) * sizeof *t->rows);
+    t->n_rows -= upto;
+    t->n_valid = t->batch_bytes = t->text_bytes = 0;
+    for (size_t k = 0; k < t->n_rows; k++) {
+        t->n_valid += !t->rows[k].bad;
+        t->batch_bytes += t->rows[k].bytes;
+        t->text_bytes += t->rows[k].text_len;
+    }
     return rc;
+}
+
+static int flush(track_t *t)
+{
+    return flush_rows(t, t->n_rows);
 }
 
 /* A fresh row for the record at `line` with its text; NULL when out of memory. */
@@ -836,14 +1026,37 @@ static row_t *row_new(track_t *t, long line, const char *text, size_t len)
     r->text_len = len;
     r->line = line;
     t->n_rows++;
+    t->text_bytes += len;
     return r;
 }
 
-/* After a row is parsed: flushes when the batch is full (or too many malformed rows wait). */
+/* After a row (the last of rows[]) is parsed: sends the rows before it when it would take the
+ * request past liftd's size limit, and the batch when it is full (in events, or in rows and row
+ * text held for reporting). */
 static int row_done(track_t *t, row_t *r)
 {
-    if (!r->bad) t->n_valid++;
-    if (t->n_valid >= t->batch || t->n_rows >= 4 * t->batch) return flush(t);
+    if (!r->bad && r->str[S_AMOUNT] && resolve_amount(t, r) != 0) return LIFTCTL_ERR;
+    if (!r->bad) {
+        size_t bytes = event_entry_bytes(&r->ev);
+        /* Not reached while every string field is checked against its bound (an event is at
+         * most LIFT_EVENT_MAX_BYTES): kept so that a new field cannot break the limit. */
+        if (bytes > TRACK_BATCH_BYTES)
+            row_bad(r, "row", "the event packs to %zu bytes, more than the %d bytes liftd accepts",
+                    bytes, TRACK_BATCH_BYTES);
+        else
+            r->bytes = bytes;
+    }
+    if (!r->bad) {
+        if (t->n_valid > 0 && t->batch_bytes + r->bytes > TRACK_BATCH_BYTES) {
+            int rc = flush_rows(t, t->n_rows - 1); /* r moves to rows[0] */
+            if (rc != 0) return rc;
+            r = &t->rows[0];
+        }
+        t->n_valid++;
+        t->batch_bytes += r->bytes;
+    }
+    if (t->n_valid >= t->batch || t->n_rows >= 4 * t->batch || t->text_bytes > TRACK_TEXT_MAX)
+        return flush(t);
     return 0;
 }
 
@@ -864,17 +1077,13 @@ static int run_jsonl(track_t *t)
             k++;
         if (k == len) continue; /* blank line */
         row_t *r = row_new(t, t->lineno, text, len);
-        if (r == NULL) {
-            say(t, "out of memory");
-            return LIFTCTL_ERR;
-        }
+        if (r == NULL) return stop(t, t->lineno, "NOMEM", "line %ld: out of memory", t->lineno);
         parse_json_row(r, text, len);
         rc = row_done(t, r);
     }
-    if (rc == 0 && ferror(t->in)) {
-        say(t, "%s: read error: %s", t->path, strerror(errno));
-        return LIFTCTL_ERR;
-    }
+    if (rc == 0 && ferror(t->in))
+        return stop(t, t->lineno, "READ_ERROR", "%s: read error after line %ld: %s", t->path,
+                    t->lineno, strerror(errno));
     return rc;
 }
 
@@ -899,8 +1108,7 @@ static int run_csv(track_t *t)
     while (rc == 0 && (got = csv_read(t, &c, &raw, &raw_len, &raw_cap, &line)) > 0) {
         row_t *r = row_new(t, line, raw, raw_len);
         if (r == NULL) {
-            say(t, "out of memory");
-            rc = LIFTCTL_ERR;
+            rc = stop(t, line, "NOMEM", "line %ld: out of memory", line);
             goto done;
         }
         parse_csv_row(t, r, &c);
@@ -909,8 +1117,10 @@ static int run_csv(track_t *t)
     if (rc == 0 && got < 0) goto io_fail;
     goto done;
 io_fail:
-    say(t, "%s: %s", t->path, ferror(t->in) ? "read error" : "out of memory");
-    rc = LIFTCTL_ERR;
+    rc = ferror(t->in) ? stop(t, t->lineno, "READ_ERROR", "%s: read error after line %ld: %s",
+                              t->path, t->lineno, strerror(errno))
+                       : stop(t, t->lineno, "NOMEM", "%s: out of memory after line %ld", t->path,
+                              t->lineno);
 done:
     rec_free(&c);
     free(raw);
@@ -933,8 +1143,9 @@ static void usage(FILE *out)
             "  timestamp       ISO-8601 UTC, 2026-11-20T10:00:00Z (or timestamp_ms: epoch ms)\n"
             "  experiment_key  impression, click: the experiment's key\n"
             "  arm             impression, click: the arm index (0 = holdout)\n"
-            "  amount_minor    conversion, refund: integer minor units (4900 = 49.00)\n"
-            "  amount          instead of amount_minor: major units, at most 2 decimals\n"
+            "  amount_minor    conversion, refund: integer minor units (USD 4900 = 49.00)\n"
+            "  amount          instead of amount_minor: major units with the currency's ISO 4217\n"
+            "                  decimals (USD 49.00, JPY 4900, KWD 1.234; more are refused)\n"
             "  currency        ISO 4217; must be liftd's (--currency); empty = liftd's\n"
             "  plan_from, plan_to   conversion, churn: plan names\n"
             "  nps_score       nps: 0..10\n"

@@ -4,13 +4,17 @@
 #include "liftctl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 
@@ -133,11 +137,13 @@ int liftctl_parse_double(const char *flag, const char *s, double lo, int lo_open
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+    if (end == s || *end != '\0' || isnan(v)) {
         fprintf(stderr, "liftctl: %s: '%s' is not a number\n", flag, s);
         return -1;
     }
-    if ((lo_open ? v <= lo : v < lo) || (hi_open ? v >= hi : v > hi)) {
+    /* too large or too small for a double (ERANGE, inf) is out of range like any other */
+    if (errno == ERANGE || !isfinite(v) || (lo_open ? v <= lo : v < lo) ||
+        (hi_open ? v >= hi : v > hi)) {
         fprintf(stderr, "liftctl: %s: %s is out of range %c%g, %g%c\n", flag, s,
                 lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
         return -1;
@@ -261,6 +267,345 @@ void liftctl_format_time(int64_t ms, char *buf, size_t len)
         snprintf(buf, len, "%sZ", base);
 }
 
+/* The code point of the valid UTF-8 sequence at s (n bytes left) into *cp and its length,
+ * or 0 when the bytes there are not one (bad lead or continuation byte, overlong, surrogate,
+ * beyond U+10FFFF, cut short). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, v = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, v = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, v = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < len) return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (s[k] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return len;
+}
+
+int liftctl_is_layout_control(uint32_t cp)
+{
+    return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
+}
+
+/* The printable form of the character at s (n > 0 bytes left) into out (>= 12 bytes,
+ * terminated); returns how many input bytes it stands for. */
+static size_t safe_piece(const unsigned char *s, size_t n, char out[12])
+{
+    uint32_t cp;
+    size_t len = utf8_decode(s, n, &cp);
+    if (len == 0) {
+        snprintf(out, 12, "\\x%02x", s[0]);
+        return 1;
+    }
+    if (cp == '\n' || cp == '\r' || cp == '\t')
+        snprintf(out, 12, "\\%c", cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't');
+    else if (cp < 0x20 || cp == 0x7F)
+        snprintf(out, 12, "\\x%02x", (unsigned)cp);
+    else if ((cp >= 0x80 && cp <= 0x9F) || liftctl_is_layout_control(cp))
+        snprintf(out, 12, "\\u%04x", (unsigned)cp);
+    else {
+        memcpy(out, s, len);
+        out[len] = '\0';
+    }
+    return len;
+}
+
+const char *liftctl_safe_textn(const char *s, size_t n, char *buf, size_t cap)
+{
+    if (cap == 0) return buf;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    if (s == NULL) n = 0;
+    size_t at = 0, i = 0;
+    while (i < n) {
+        char piece[12];
+        size_t used = safe_piece(p + i, n - i, piece);
+        size_t pl = strlen(piece);
+        /* room for this piece and, when more follows, for the "..." that may end the text:
+         * so "..." always fits once the first piece is in (or cap is below 4) */
+        size_t need = pl + (i + used < n ? 3 : 0);
+        if (at + need >= cap) {
+            size_t dots = cap - 1 - at < 3 ? cap - 1 - at : 3;
+            memcpy(buf + at, "...", dots);
+            at += dots;
+            break;
+        }
+        memcpy(buf + at, piece, pl);
+        at += pl;
+        i += used;
+    }
+    buf[at] = '\0';
+    return buf;
+}
+
+const char *liftctl_safe_text(const char *s, char *buf, size_t cap)
+{
+    return liftctl_safe_textn(s, s ? strlen(s) : 0, buf, cap);
+}
+
+int liftctl_safe_fputs(const char *s, FILE *out)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p);
+    for (size_t i = 0; i < n;) {
+        char piece[12];
+        i += safe_piece(p + i, n - i, piece);
+        if (fputs(piece, out) == EOF) return EOF;
+    }
+    return 0;
+}
+
+int liftctl_json_print(const json_t *j, FILE *out, size_t flags)
+{
+    char *text = json_dumps(j, flags);
+    if (text == NULL) return -1;
+    const unsigned char *p = (const unsigned char *)text;
+    size_t n = strlen(text), run = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0;) {
+        uint32_t cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (len == 0) len = 1, cp = 0; /* jansson writes valid UTF-8; pass anything else on */
+        if (cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || liftctl_is_layout_control(cp)) {
+            /* only possible inside a string, where \uXXXX means the same character */
+            if (fwrite(p + i - run, 1, run, out) != run || fprintf(out, "\\u%04x", cp) < 0)
+                rc = -1;
+            run = 0;
+        } else {
+            run += len;
+        }
+        i += len;
+    }
+    if (rc == 0 && (fwrite(p + n - run, 1, run, out) != run || fputc('\n', out) == EOF)) rc = -1;
+    free(text);
+    return rc;
+}
+
+/* ---- output files ------------------------------------------------------------------------ */
+
+int liftctl_write_all(int fd, const void *s, size_t n)
+{
+    const char *p = s;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* stdio cookie over o->fd that remembers the first write error in o->err: stdio keeps only a
+ * flag, and by the time the caller checks it errno says something else. */
+static ssize_t cookie_write(void *cookie, const char *buf, size_t n)
+{
+    liftctl_out_t *o = cookie;
+    if (liftctl_write_all(o->fd, buf, n) == 0) return (ssize_t)n;
+    if (o->err == 0) o->err = errno;
+    return -1;
+}
+
+static int cookie_close(void *cookie)
+{
+    liftctl_out_t *o = cookie;
+    int rc = o->fd >= 0 ? close(o->fd) : 0;
+    if (rc != 0 && o->err == 0) o->err = errno;
+    o->fd = -1;
+    return rc;
+}
+
+/* A write stream over o->fd (owned: closed by fclose) with o->err kept up to date; line
+ * buffered on a terminal, unbuffered for a secret. NULL (errno) if stdio cannot make one. */
+static FILE *out_stream(liftctl_out_t *o)
+{
+    cookie_io_functions_t io = {.read = NULL, .write = cookie_write, .seek = NULL,
+                                .close = cookie_close};
+    FILE *f = fopencookie(o, "w", io);
+    if (f == NULL) return NULL;
+    if (o->flags & LIFTCTL_OUT_SECRET)
+        setvbuf(f, NULL, _IONBF, 0);
+    else if (isatty(o->fd))
+        setvbuf(f, NULL, _IOLBF, BUFSIZ);
+    return f;
+}
+
+static int out_fail(liftctl_out_t *o, const char *why)
+{
+    fprintf(stderr, "liftctl: %s: '%s': %s\n", o->flag, o->path, why);
+    return -1;
+}
+
+/* Writes in place into the existing non-regular file at o->path (a FIFO or a device). */
+static int out_open_in_place(liftctl_out_t *o, int follow)
+{
+    int fd = open(o->path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0) return out_fail(o, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+        close(fd); /* it changed between the check and the open: touch nothing */
+        return out_fail(o, "changed while being opened; not written");
+    }
+    o->fd = fd;
+    if ((o->f = out_stream(o)) == NULL) {
+        close(fd);
+        o->fd = -1;
+        return out_fail(o, strerror(errno));
+    }
+    return 0;
+}
+
+int liftctl_out_open(liftctl_out_t *o, const char *flag, const char *path, int flags)
+{
+    memset(o, 0, sizeof *o);
+    o->flag = flag ? flag : "-o";
+    o->path = path;
+    o->flags = flags;
+    o->fd = -1;
+    if (path == NULL) {
+        o->f = stdout;
+        return 0;
+    }
+    struct stat ls, ts;
+    char why[4200];
+    if (lstat(path, &ls) == 0) {
+        if (S_ISLNK(ls.st_mode)) {
+            char target[4096];
+            ssize_t n = readlink(path, target, sizeof target - 1);
+            target[n > 0 ? n : 0] = '\0';
+            if (stat(path, &ts) != 0) {
+                snprintf(why, sizeof why,
+                         "is a symbolic link to '%s', which %s; not followed (give the target's "
+                         "path)",
+                         target, errno == ENOENT ? "does not exist" : strerror(errno));
+                return out_fail(o, why);
+            }
+            if (S_ISREG(ts.st_mode) || S_ISDIR(ts.st_mode) || S_ISSOCK(ts.st_mode)) {
+                snprintf(why, sizeof why,
+                         "is a symbolic link to %s '%s': neither is replaced (give the target's "
+                         "path to replace it)",
+                         S_ISREG(ts.st_mode)   ? "the file"
+                         : S_ISDIR(ts.st_mode) ? "the directory"
+                                               : "the socket",
+                         target);
+                return out_fail(o, why);
+            }
+            return out_open_in_place(o, 1); /* /dev/stdout, /dev/fd/N, a link to a FIFO */
+        }
+        if (S_ISDIR(ls.st_mode)) return out_fail(o, "is a directory");
+        if (S_ISSOCK(ls.st_mode)) return out_fail(o, "is a socket: cannot write to it");
+        if (!S_ISREG(ls.st_mode)) return out_open_in_place(o, 0);
+        if (flags & LIFTCTL_OUT_NOREPLACE)
+            return out_fail(o, "exists (use --force to replace it)");
+    } else if (errno != ENOENT) {
+        return out_fail(o, strerror(errno));
+    }
+    /* a new file or a regular one: write beside it, rename over it at close */
+    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof o->tmp) {
+        o->tmp[0] = '\0';
+        snprintf(why, sizeof why, "path too long (at most %zu bytes)", sizeof o->tmp - 12);
+        return out_fail(o, why);
+    }
+    int fd = mkostemp(o->tmp, O_CLOEXEC); /* mode 0600 */
+    if (fd < 0) {
+        o->tmp[0] = '\0';
+        snprintf(why, sizeof why, "cannot create a file beside it: %s", strerror(errno));
+        return out_fail(o, why);
+    }
+    if (!(flags & LIFTCTL_OUT_SECRET)) {
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, 0666 & ~mask) != 0) { /* an ordinary file, as the shell's > makes */
+            snprintf(why, sizeof why, "cannot set the mode of '%s': %s", o->tmp, strerror(errno));
+            close(fd);
+            unlink(o->tmp);
+            o->tmp[0] = '\0';
+            return out_fail(o, why);
+        }
+    }
+    o->fd = fd;
+    if ((o->f = out_stream(o)) == NULL) {
+        snprintf(why, sizeof why, "%s", strerror(errno));
+        close(fd);
+        unlink(o->tmp);
+        o->tmp[0] = '\0';
+        o->fd = -1;
+        return out_fail(o, why);
+    }
+    return 0;
+}
+
+/* Renames tmp to path without replacing an existing file (link + unlink where the file system
+ * has no RENAME_NOREPLACE). */
+static int rename_noreplace(const char *tmp, const char *path)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    if (link(tmp, path) != 0) return -1;
+    unlink(tmp);
+    return 0;
+}
+
+int liftctl_out_close(liftctl_out_t *o, int ok)
+{
+    if (o->path == NULL) { /* standard output: liftctl's main checks it once, at exit */
+        o->f = NULL;
+        return ok ? 0 : -1;
+    }
+    if (o->f == NULL) return -1;
+    int e = 0;
+    if (fflush(o->f) != 0 || ferror(o->f)) e = o->err ? o->err : errno ? errno : EIO;
+    if (!e && o->tmp[0] && o->fd >= 0 && fsync(o->fd) != 0) e = errno;
+    if (fclose(o->f) != 0 && !e) e = o->err ? o->err : errno ? errno : EIO;
+    o->f = NULL;
+    if (o->tmp[0]) {
+        if (ok && !e &&
+            ((o->flags & LIFTCTL_OUT_NOREPLACE) ? rename_noreplace(o->tmp, o->path)
+                                                : rename(o->tmp, o->path)) != 0)
+            e = errno;
+        if (!ok || e) unlink(o->tmp);
+        if (ok && !e) {
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s", o->path);
+            int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) { /* make the rename itself durable */
+                fsync(dfd);
+                close(dfd);
+            }
+        }
+        o->tmp[0] = '\0';
+    }
+    if (e) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot write: %s%s", strerror(e),
+                 e == EEXIST && (o->flags & LIFTCTL_OUT_NOREPLACE)
+                     ? " (created meanwhile; use --force to replace it)"
+                     : "");
+        out_fail(o, why);
+        return -1;
+    }
+    return ok ? 0 : -1;
+}
+
 lift_client_t *liftctl_connect(const liftctl_opts_t *opts)
 {
     lift_client_opts_t co = {.timeout_ms = opts->timeout_ms, .attempts = opts->retries};
@@ -305,7 +650,18 @@ lift_client_t *liftctl_connect(const liftctl_opts_t *opts)
 int liftctl_fail(lift_client_t *client, lift_err_t err)
 {
     const char *msg = lift_client_error(client);
-    fprintf(stderr, "liftctl: %s: %s\n", lift_err_name(err), *msg ? msg : lift_strerror(err));
+    fprintf(stderr, "liftctl: %s: ", lift_err_name(err));
+    liftctl_safe_fputs(*msg ? msg : lift_strerror(err), stderr);
+    fputc('\n', stderr);
+    if (lift_client_no_reply(client)) /* nothing answered: say where to look */
+        fprintf(stderr,
+                "liftctl: likely causes: liftd is not running at that endpoint, or the endpoint "
+                "is wrong (--endpoint, LIFT_ENDPOINT; `liftctl ping` checks it)%s\n",
+                lift_client_uses_curve(client)
+                    ? "; or liftd does not know this client's public key (it must be in liftd's "
+                      "--authorized-keys file, re-read on SIGHUP), or --server-key is not that "
+                      "liftd's public key: CurveZMQ drops both without any reply"
+                    : "");
     return LIFTCTL_ERR;
 }
 
@@ -336,23 +692,19 @@ static int cmd_ping(const liftctl_opts_t *gopts, int argc, char **argv)
     if (o.json) {
         json_t *j = json_pack("{s:s,s:s,s:I}", "endpoint", o.endpoint, "version", version, "now_ms",
                               (json_int_t)now);
-        json_dumpf(j, stdout, JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
+        liftctl_json_print(j, stdout, JSON_PRESERVE_ORDER);
         json_decref(j);
-    } else
-        printf("%s: liftd %s, server time %s\n", o.endpoint, version, when);
+    } else {
+        char v[LIFTCTL_SAFE_CAP(64)];
+        printf("%s: liftd %s, server time %s\n", o.endpoint,
+               liftctl_safe_text(version, v, sizeof v), when);
+    }
     lift_client_destroy(&c);
     return LIFTCTL_OK;
 }
 
-int main(int argc, char **argv)
+static int dispatch(liftctl_opts_t *opts, int argc, char **argv)
 {
-    const char *env = getenv("LIFT_ENDPOINT");
-    liftctl_opts_t opts = {.endpoint = env && *env ? env : LIFT_DEFAULT_ENDPOINT,
-                           .timeout_ms = LIFT_CLIENT_TIMEOUT_MS,
-                           .retries = LIFT_CLIENT_ATTEMPTS,
-                           .server_key = getenv("LIFT_SERVER_KEY"),
-                           .key_file = getenv("LIFT_KEY")};
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (liftctl_is_help(argv[i])) {
@@ -365,8 +717,8 @@ int main(int argc, char **argv)
         }
         const char *v;
         int g = liftctl_flag(argc, argv, &i, "--key", &v);
-        if (g > 0) opts.key_file = v;
-        if (g == 0) g = liftctl_global_flag(&opts, argc, argv, &i);
+        if (g > 0) opts->key_file = v;
+        if (g == 0) g = liftctl_global_flag(opts, argc, argv, &i);
         if (g < 0) return LIFTCTL_USAGE;
         if (g == 0) return liftctl_usage_error(NULL, "unknown flag '%s'", argv[i]);
     }
@@ -378,18 +730,47 @@ int main(int argc, char **argv)
     int sub_argc = argc - i;
     char **sub_argv = argv + i;
     if (strcmp(cmd, "experiment") == 0 || strcmp(cmd, "exp") == 0)
-        return cmd_experiment(&opts, sub_argc, sub_argv);
-    if (strcmp(cmd, "assign") == 0) return cmd_assign(&opts, sub_argc, sub_argv);
-    if (strcmp(cmd, "bucket") == 0) return cmd_bucket(&opts, sub_argc, sub_argv);
-    if (strcmp(cmd, "power") == 0) return cmd_power(&opts, sub_argc, sub_argv);
-    if (strcmp(cmd, "track") == 0) return cmd_track(&opts, sub_argc, sub_argv);
-    if (strcmp(cmd, "report") == 0) return cmd_report(&opts, sub_argc, sub_argv);
-    if (strcmp(cmd, "ping") == 0) return cmd_ping(&opts, sub_argc, sub_argv);
-    if (strcmp(cmd, "keygen") == 0) return cmd_keygen(&opts, sub_argc, sub_argv);
+        return cmd_experiment(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "assign") == 0) return cmd_assign(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "bucket") == 0) return cmd_bucket(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "power") == 0) return cmd_power(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "track") == 0) return cmd_track(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "report") == 0) return cmd_report(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "ping") == 0) return cmd_ping(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "keygen") == 0) return cmd_keygen(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return LIFTCTL_OK;
     }
     return liftctl_usage_error(
         NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping, keygen)", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    const char *env = getenv("LIFT_ENDPOINT");
+    liftctl_opts_t opts = {.endpoint = env && *env ? env : LIFT_DEFAULT_ENDPOINT,
+                           .timeout_ms = LIFT_CLIENT_TIMEOUT_MS,
+                           .retries = LIFT_CLIENT_ATTEMPTS,
+                           .server_key = getenv("LIFT_SERVER_KEY"),
+                           .key_file = getenv("LIFT_KEY")};
+    /* Every command prints through stdout; a write error there (a full disk, /dev/full, a
+     * closed terminal) must not end in exit 0. Standard output goes through a stream that keeps
+     * the first error's errno, checked once here after the command. */
+    liftctl_out_t so = {.flag = "stdout", .fd = STDOUT_FILENO};
+    FILE *wrapped = out_stream(&so);
+    FILE *real = stdout;
+    if (wrapped) stdout = wrapped;
+    int rc = dispatch(&opts, argc, argv);
+    int e = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) e = so.err ? so.err : errno ? errno : EIO;
+    if (wrapped) {
+        if (fclose(wrapped) != 0 && !e) e = so.err ? so.err : EIO; /* closes fd 1: NFS errors */
+        stdout = real;
+    }
+    if (e) {
+        fprintf(stderr, "liftctl: cannot write output: %s\n", strerror(e));
+        if (rc == LIFTCTL_OK) rc = LIFTCTL_ERR;
+    }
+    return rc;
 }

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
+#include <stdio.h>
 
 #include "lift/client.h"
 
@@ -70,6 +72,73 @@ int liftctl_parse_enum(const char *flag, const char *s, int (*parse)(const char 
 
 /* Formats epoch ms as "YYYY-MM-DDTHH:MM:SSZ" (".mmm" when not whole seconds) into buf. */
 void liftctl_format_time(int64_t ms, char *buf, size_t len);
+
+/* Untrusted text (server messages and strings, experiment fields, input-file bytes) made safe
+ * to print on a terminal: C0 controls and DEL as \n \r \t or \xNN, C1 controls (U+0080-U+009F)
+ * as \u0080..\u009f, the Unicode bidi controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069) and line/paragraph separators (U+2028, U+2029) as \uXXXX, and each byte that is
+ * not part of valid UTF-8 (also overlong forms, surrogates, > U+10FFFF) as \xNN. Everything
+ * else, backslash included, is copied as is (so the result is for eyes, not reversible).
+ * liftctl_safe_text escapes the NUL-terminated s (NULL prints as ""); liftctl_safe_textn the n
+ * bytes at s, NULs shown as \x00. Both write at most cap bytes into buf (always terminated when
+ * cap > 0; a result that does not fit is cut at an escape or character boundary and ends in
+ * "..."; LIFTCTL_SAFE_CAP(n) bytes always fit n input bytes) and return buf, so they can be
+ * used as a printf argument. liftctl_safe_fputs writes the whole escaped s to out, no
+ * truncation; returns EOF on a write error, else >= 0. Single-threaded like the whole tool;
+ * no allocation. */
+#define LIFTCTL_SAFE_CAP(n) ((n) * 4 + 4)
+const char *liftctl_safe_text(const char *s, char *buf, size_t cap);
+const char *liftctl_safe_textn(const char *s, size_t n, char *buf, size_t cap);
+int liftctl_safe_fputs(const char *s, FILE *out);
+
+/* 1 for the code points that reorder or break the text around them: Unicode Bidi_Control
+ * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and U+2028, U+2029. */
+int liftctl_is_layout_control(uint32_t cp);
+
+/* json_dumpf(j, out, flags) and a newline, with what JSON lets through raw but a terminal
+ * acts on written as \u escapes instead: DEL, C1 controls and the layout controls listed for
+ * liftctl_safe_text (the same JSON value, every byte printable). 0, or -1 when j cannot be
+ * encoded or the write failed. */
+int liftctl_json_print(const json_t *j, FILE *out, size_t flags);
+
+/* An output file (-o FILE) that never replaces what is there by surprise:
+ * - a new path, or an existing regular file: written to a temporary file in the same directory,
+ *   flushed, fsync'ed and renamed over the path at liftctl_out_close (readers see the old file or
+ *   the whole new one; the directory is synced too). With LIFTCTL_OUT_NOREPLACE an existing
+ *   regular file is an error (EEXIST) and the rename cannot replace one made meanwhile.
+ * - a FIFO, character or block device (/dev/null, /dev/full, a terminal), also reached through
+ *   a symbolic link (/dev/stdout, /dev/fd/N): opened and written in place, nothing created,
+ *   replaced or chmod'ed; a write error (ENOSPC of /dev/full) fails liftctl_out_close.
+ * - a directory, a socket, or a symbolic link to a regular file or to nothing: refused, nothing
+ *   touched (liftctl neither replaces a link nor the file behind it: give the target's path).
+ * path NULL means standard output. `flag` names the option in messages ("-o"). Every failure
+ * prints "liftctl: <flag>: '<path>': <why>" to stderr. LIFTCTL_OUT_SECRET: mode 0600 (else
+ * 0666 & ~umask) and no stdio buffer (the text is not copied into one). The struct must stay
+ * where it is (not copied) from open to close. Single-threaded. */
+#define LIFTCTL_OUT_NOREPLACE 1 /* an existing regular file is an error (keygen without --force) */
+#define LIFTCTL_OUT_SECRET 2    /* mode 0600, unbuffered */
+
+typedef struct {
+    const char *flag;  /* option name for messages */
+    const char *path;  /* as given; NULL: standard output */
+    int flags;         /* LIFTCTL_OUT_* */
+    char tmp[4096];    /* temporary file renamed over path; "" when written in place */
+    FILE *f;           /* where to write */
+    int fd;            /* f's descriptor (-1 for standard output) */
+    int err;           /* first write error on f (errno), 0 if none */
+} liftctl_out_t;
+
+/* Opens o for path as above: 0, or -1 (printed; nothing to close). */
+int liftctl_out_open(liftctl_out_t *o, const char *flag, const char *path, int flags);
+
+/* Finishes o: ok != 0 publishes the output (rename, or the last flush of an in-place file),
+ * ok == 0 discards a temporary file. Returns 0, or -1 after printing the write error (also
+ * when ok == 0 and nothing is printed: the caller said why). Always releases o. */
+int liftctl_out_close(liftctl_out_t *o, int ok);
+
+/* Writes n bytes at s to fd, retrying short writes and EINTR: 0, or -1 with errno set. For
+ * text that must not pass through a stdio buffer (a secret key). */
+int liftctl_write_all(int fd, const void *s, size_t n);
 
 /* A client for opts' endpoint, timeout and attempts, encrypted with CurveZMQ when
  * opts->server_key or opts->key_file is set (both are then required); NULL after printing why.

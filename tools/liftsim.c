@@ -63,6 +63,7 @@
 
 #include "experiment_json.h"
 #include "lift/client.h"
+#include "lift/currency.h"
 #include "lift/lift.h"
 
 #define DAY_MS 86400000LL
@@ -1590,7 +1591,9 @@ static json_t *cell_json(const cell_t *c)
 }
 
 typedef struct {
-    double seconds; /* wall time of the run */
+    double seconds;    /* wall time of the run */
+    char currency[16]; /* liftd's currency ("" when it does not say) */
+    int digits;        /* its ISO 4217 minor-unit digits (2 when unknown) */
 } run_info_t;
 
 static json_t *truth_json(const sim_t *s, const run_info_t *ri)
@@ -1678,24 +1681,18 @@ static void fmt_count(uint64_t v, char *buf, size_t len)
     buf[o] = 0;
 }
 
-/* minor units -> "-1,234.56" (major units) */
-static void fmt_money(double minor, char *buf, size_t len)
+/* minor units -> major units with the currency's decimals: "-1,234.56" (2), "4,900" (0) */
+static void fmt_money(double minor, char *buf, size_t len, int digits)
 {
-    double major = fabs(minor) / 100.0;
-    uint64_t whole = (uint64_t)major;
-    int cents = (int)llround((major - (double)whole) * 100);
-    if (cents == 100) whole++, cents = 0;
-    char w[32];
-    fmt_count(whole, w, sizeof w);
-    snprintf(buf, len, "%s%.24s.%02d", minor < -0.005 ? "-" : "", w, cents);
+    if (lift_currency_format(buf, len, minor, digits, 0) != 0) snprintf(buf, len, "n/e");
 }
 
-static void print_row(FILE *f, const char *label, const cell_t *c)
+static void print_row(FILE *f, const char *label, const cell_t *c, int digits)
 {
-    char ex[24], rev[32], per[32];
+    char ex[24], rev[48], per[48];
     fmt_count(c->exposed, ex, sizeof ex);
-    fmt_money(c->rev, rev, sizeof rev);
-    fmt_money(c->exposed ? c->rev / (double)c->exposed : 0, per, sizeof per);
+    fmt_money(c->rev, rev, sizeof rev, digits);
+    fmt_money(c->exposed ? c->rev / (double)c->exposed : 0, per, sizeof per, digits);
     fprintf(f, "  %-34s %9s %15s %12s %10.1f %9.1f\n", label, ex, rev, per, c->ups, c->churn);
 }
 
@@ -1724,21 +1721,20 @@ static void truth_table(FILE *f, const sim_t *s, const run_info_t *ri)
             fprintf(f, "%s %s %s", k ? "," : "", def->arms[k]->name, n);
         }
         fprintf(f,
-                "\ntrue incremental revenue vs %s (currency units; the expected value the "
-                "offers added)\n",
-                def->arms[0]->name);
+                "\ntrue incremental revenue vs %s (%s; the expected value the offers added)\n",
+                def->arms[0]->name, *ri->currency ? ri->currency : "currency units");
         for (size_t k = 1; k < def->n_arms; k++) {
             fprintf(f, "\n%s vs %s\n", def->arms[k]->name, def->arms[0]->name);
             fprintf(f, "  %-34s %9s %15s %12s %10s %9s\n", "segment (first exposure)", "exposed",
                     "incr. revenue", "per exposed", "+upgrades", "+churned");
-            print_row(f, "all", &cells[k][0]);
+            print_row(f, "all", &cells[k][0], ri->digits);
             for (int d = 0; d < 3; d++)
                 for (int v = 1; v < N_ENUM; v++) {
                     const cell_t *c = &cells[k][1 + d * N_ENUM + v];
                     if (!c->exposed) continue;
                     char label[48];
                     snprintf(label, sizeof label, "%-8s %s", dim_name(d), level_name(d, v));
-                    print_row(f, label, c);
+                    print_row(f, label, c, ri->digits);
                 }
         }
         free(cells);
@@ -2093,8 +2089,9 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
-    int64_t server_now = 0;
-    lift_err_t lr = lift_ping(c, NULL, 0, &server_now);
+    lift_server_info_t info;
+    lift_err_t lr = lift_server_info(c, &info);
+    int64_t server_now = info.now_ms;
     if (lr != LIFT_OK) {
         fprintf(stderr, "liftsim: cannot reach liftd at %s: %s\n", o.endpoint,
                 lift_client_error(c));
@@ -2139,7 +2136,9 @@ int main(int argc, char **argv)
         rc = 1;
     pool_stop(&s.pool);
     progress(&s, cfg.history_days + 7 * o.weeks - 1, cfg.history_days + 7 * o.weeks, 1);
-    run_info_t ri = {mono_s() - t0};
+    run_info_t ri = {mono_s() - t0, "", 2};
+    snprintf(ri.currency, sizeof ri.currency, "%s", info.currency);
+    if (lift_currency_digits(info.currency) >= 0) ri.digits = lift_currency_digits(info.currency);
     if (rc) {
         fprintf(stderr, "liftsim: %s\n", s.pool.err[0] ? s.pool.err : "simulation failed");
     } else {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lift/currency.h"
 #include "lift/lift.h"
 
 #define MAX_WIDTH 100 /* terminal lines never exceed this: readable anywhere */
@@ -43,40 +44,35 @@ void render_fmt_count(char *b, size_t n, uint64_t v)
     b[k] = '\0';
 }
 
-/* Minor units as "USD -12,345.67" (cur NULL or "": no code; plus: "+" before positive amounts).
- * Any finite double works: the digits come from "%.0f", so there is no integer overflow. */
+/* Minor-unit digits of a report's currency code: ISO 4217's (JPY 0, KWD 3), or 2 for a code
+ * the table does not know (reports from before liftd checked the code). */
+static int money_digits(const char *cur)
+{
+    int digits = lift_currency_digits(cur);
+    return digits >= 0 ? digits : 2;
+}
+
+/* Minor units with `digits` decimals, no code: "-12,345.67"; "n/e", or "too large" when it does
+ * not fit (never a cut-off amount). */
+static void fmt_amount(char *b, size_t n, double minor, int digits, int plus)
+{
+    if (!isfinite(minor))
+        snprintf(b, n, "n/e");
+    else if (lift_currency_format(b, n, minor, digits, plus) != 0)
+        snprintf(b, n, "%s", n > 9 ? "too large" : "n/e");
+}
+
+/* Minor units as "USD -12,345.67", "JPY 4,900", "KWD 1.234" (the code's ISO 4217 decimals; cur
+ * NULL, "" or unknown: no code, 2 decimals; plus: "+" before positive amounts). Any finite
+ * double works: the digits come from "%.0f", so there is no integer overflow. */
 void render_fmt_money(char *b, size_t n, double minor, const char *cur, int plus)
 {
-    if (!isfinite(minor)) {
-        snprintf(b, n, "n/e");
-        return;
-    }
-    double r = round(minor);
-    char d[400], grouped[560];
-    snprintf(d, sizeof d, "%.0f", fabs(r));
-    size_t len = strlen(d);
-    char cents[3] = {'0', '0', '\0'};
-    if (len >= 2) {
-        cents[0] = d[len - 2];
-        cents[1] = d[len - 1];
-        d[len - 2] = '\0';
-    } else {
-        cents[1] = d[0];
-        d[0] = '\0';
-    }
-    if (d[0] == '\0') snprintf(d, sizeof d, "0");
-    len = strlen(d);
-    size_t k = 0;
-    for (size_t i = 0; i < len && k + 2 < sizeof grouped; i++) {
-        if (i > 0 && (len - i) % 3 == 0) grouped[k++] = ',';
-        grouped[k++] = d[i];
-    }
-    grouped[k] = '\0';
-    const char *sign = r < 0 ? "-" : plus && r > 0 ? "+" : "";
-    int w = cur && *cur ? snprintf(b, n, "%s %s%s.%s", cur, sign, grouped, cents)
-                        : snprintf(b, n, "%s%s.%s", sign, grouped, cents);
+    char a[600];
+    fmt_amount(a, sizeof a, minor, money_digits(cur), plus);
+    int w = cur && *cur && isfinite(minor) ? snprintf(b, n, "%s %s", cur, a)
+                                           : snprintf(b, n, "%s", a);
     if (w < 0 || (size_t)w >= n) /* never print a cut-off amount */
-        snprintf(b, n, "%s", n > 8 ? "too large" : "n/e");
+        snprintf(b, n, "%s", n > 9 ? "too large" : "n/e");
 }
 
 /* A fraction as a percentage with one decimal ("4.5%", "+4.5%"); never "-0.0%". */
@@ -102,14 +98,20 @@ void render_fmt_p(char *b, size_t n, double p)
         snprintf(b, n, "%#.3g", p > 1 ? 1.0 : p);
 }
 
-static void fmt_val(char *b, size_t n, double v, unit_t u, const char *cur, int plus)
+/* digits: the currency's decimals for money shown without its code (cur NULL). */
+static void fmt_val(char *b, size_t n, double v, unit_t u, const char *cur, int digits, int plus)
 {
     if (!isfinite(v)) {
         snprintf(b, n, "n/e");
         return;
     }
     switch (u) {
-    case U_MONEY: render_fmt_money(b, n, v, cur, plus); break;
+    case U_MONEY:
+        if (cur)
+            render_fmt_money(b, n, v, cur, plus);
+        else
+            fmt_amount(b, n, v, digits, plus);
+        break;
     case U_FRAC: render_fmt_pct(b, n, v, plus, "%"); break;
     case U_PP: render_fmt_pct(b, n, v, 1, " pp"); break;
     case U_NPS:
@@ -347,6 +349,7 @@ typedef struct {
     size_t nnotes, capnotes;
     int oom;               /* an allocation failed: the render returns -1 */
     char cur[16];          /* currency code ("" if unknown) */
+    int digits;            /* its ISO 4217 minor-unit digits (2 when unknown) */
     char ci[24];           /* "95% CI" */
 } doc_t;
 
@@ -424,7 +427,7 @@ static void cell_est(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_
                      int plus)
 {
     if (est_ok(e))
-        fmt_val(b, n, e->estimate, u, code ? d->cur : NULL, plus);
+        fmt_val(b, n, e->estimate, u, code ? d->cur : NULL, d->digits, plus);
     else
         doc_ne(d, b, n, est_reason(e));
 }
@@ -446,8 +449,8 @@ static void cell_ci(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_t
         render_fmt_pct(lo, sizeof lo, e->ci_low, 1, "");
         render_fmt_pct(hi, sizeof hi, e->ci_high, 1, " pp");
     } else {
-        fmt_val(lo, sizeof lo, e->ci_low, u, NULL, plus);
-        fmt_val(hi, sizeof hi, e->ci_high, u, NULL, plus);
+        fmt_val(lo, sizeof lo, e->ci_low, u, NULL, d->digits, plus);
+        fmt_val(hi, sizeof hi, e->ci_high, u, NULL, d->digits, plus);
     }
     snprintf(b, n, "%s … %s", lo, hi);
 }
@@ -730,11 +733,11 @@ static void build_arms(doc_t *d)
         render_fmt_count(c[2], sizeof c[2], a->clicks);
         render_fmt_count(c[3], sizeof c[3], a->converted_customers);
         if (a->has_revenue_minor)
-            render_fmt_money(c[4], sizeof c[4], (double)a->revenue_minor, NULL, 0);
+            fmt_amount(c[4], sizeof c[4], (double)a->revenue_minor, d->digits, 0);
         else
             doc_ne(d, c[4], sizeof c[4], "revenue not reported");
         if (a->has_revenue_per_customer && isfinite(a->revenue_per_customer))
-            render_fmt_money(c[5], sizeof c[5], a->revenue_per_customer, NULL, 0);
+            fmt_amount(c[5], sizeof c[5], a->revenue_per_customer, d->digits, 0);
         else
             doc_ne(d, c[5], sizeof c[5], "no exposed customers");
         cell_est(d, c[6], sizeof c[6], a->conversion_rate, U_FRAC, 0, 0);
@@ -1051,7 +1054,10 @@ static void build_provenance(doc_t *d)
         snprintf(v, sizeof v, "none");
     }
     ROW("revenue cap");
-    snprintf(v, sizeof v, "%s", *d->cur ? d->cur : "-");
+    if (lift_currency_digits(d->cur) >= 0)
+        snprintf(v, sizeof v, "%s (%d decimal%s)", d->cur, d->digits, d->digits == 1 ? "" : "s");
+    else
+        snprintf(v, sizeof v, "%s", *d->cur ? d->cur : "-");
     ROW("currency");
     snprintf(v, sizeof v, "%s", p->lift_version && *p->lift_version ? p->lift_version : "-");
     ROW("lift version");
@@ -1063,6 +1069,7 @@ static int build_doc(doc_t *d, const Lift__Report *r)
     memset(d, 0, sizeof *d);
     d->r = r;
     snprintf(d->cur, sizeof d->cur, "%s", currency(r));
+    d->digits = money_digits(d->cur);
     ci_label(d->ci, sizeof d->ci, r);
     build_title(d);
     doc_add(d, B_H2, 1, "Warnings"); /* level 1: HTML draws its own box title instead */
@@ -1689,6 +1696,9 @@ json_t *render_json_value(const Lift__Report *r)
     jset(o, "schema", json_string("lift.report/1"), &oom);
     jset(o, "experiment_key", jstr(e ? e->key : NULL), &oom);
     jset(o, "currency", *currency(r) ? json_string(currency(r)) : json_null(), &oom);
+    /* Every *_minor value and money estimate is in 10^-digits of the currency (JPY 0, KWD 3). */
+    int digits = lift_currency_digits(currency(r));
+    jset(o, "currency_minor_units", digits >= 0 ? json_integer(digits) : json_null(), &oom);
     jset(o, "provenance", provenance_json(r->provenance, &oom), &oom);
     jset(o, "health", health_json(r->health, &oom), &oom);
     json_t *arms = json_array();
@@ -1883,17 +1893,18 @@ static double nice_step(double *lo, double *hi, int want)
     return step;
 }
 
-/* Axis label for an amount in minor units: "-1.5k", "12k", "2.5M", "40", "0.50". */
-static void fmt_money_axis(char *b, size_t n, double minor, double step_minor)
+/* Axis label for an amount in minor units of a currency with `digits` decimals, in major units:
+ * "-1.5k", "12k", "2.5M", "40", "0.50" (2 decimals), never a fraction of a yen. */
+static void fmt_money_axis(char *b, size_t n, double minor, double step_minor, int digits)
 {
-    double v = minor / 100.0, a = fabs(v);
+    double unit = pow(10, digits), v = minor / unit, a = fabs(v);
     if (fabs(v) < 1e-9 * (step_minor > 0 ? step_minor : 1)) v = a = 0;
     if (a >= 1e6)
         snprintf(b, n, "%.*fM", fmod(v, 1e6) == 0 ? 0 : 1, v / 1e6);
     else if (a >= 1e4)
         snprintf(b, n, "%.*fk", fmod(v, 1e3) == 0 ? 0 : 1, v / 1e3);
-    else if (step_minor / 100.0 < 1)
-        snprintf(b, n, "%.2f", v);
+    else if (step_minor / unit < 1)
+        snprintf(b, n, "%.*f", digits, v);
     else
         snprintf(b, n, "%.0f", v);
 }
@@ -1963,7 +1974,7 @@ static void svg_forest(FILE *f, doc_t *d)
     for (double t = lo; t <= hi + step / 2; t += step) {
         double x = sx(t, lo, hi, x0, x1);
         char lab[32];
-        fmt_money_axis(lab, sizeof lab, t, step);
+        fmt_money_axis(lab, sizeof lab, t, step, d->digits);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"grid\"/>\n", x,
                 top, x, ybottom);
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">%s</text>\n",
@@ -2025,7 +2036,7 @@ static void svg_forest(FILE *f, doc_t *d)
             else
                 fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
                         xe - 4.5, cy - 4.5, arm_color(ai));
-            render_fmt_money(v, sizeof v, e->estimate, NULL, 0);
+            fmt_amount(v, sizeof v, e->estimate, d->digits, 0);
             cell_ci(d, ci, sizeof ci, e, U_MONEY);
             fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value\">%s", (int)x1 + 20, cy + 4, v);
             if (*ci) {

@@ -13,8 +13,10 @@
 /* Every render_* function below takes a report that may be partly filled (any field unset, no
  * arms at all) and never prints "nan" or "inf": a value that cannot be shown is "n/e" (not
  * estimable) with the reason in a footnote (in JSON: null plus "ok": false and "reason").
- * Money is in the report's minor units; it is shown as "USD 12,345.67". They return 0, or -1
- * when writing to f failed (errno from stdio) or memory ran out. Any thread; r is not modified. */
+ * Money is in the report's minor units; it is shown with the currency's ISO 4217 decimals
+ * ("USD 12,345.67", "JPY 4,900", "KWD 1.234"; JSON and CSV keep minor units, and JSON says
+ * "currency_minor_units"). They return 0, or -1 when writing to f failed (errno from stdio) or
+ * memory ran out. Any thread; r is not modified. */
 
 /* The terminal report: warnings on top, then the headline per treatment arm, per-arm table,
  * comparisons, funnel, segments (sorted by effect, BH-adjusted p), weekly series, retention, NPS,
@@ -63,7 +65,7 @@ int render_html_end(FILE *f);
 
 
 /* Formatting helpers shared with cmd_report.c and the tests: money in minor units as
- * "USD 12,345.67", percentages, p-values ("<0.001"), counts with separators, exact decimals;
+ * "USD 12,345.67" or "JPY 4,900" (cur's decimals; NULL or unknown cur: 2, no code), percentages, p-values ("<0.001"), counts with separators, exact decimals;
  * the display width of UTF-8 text; the report's experiment key. All write at most n bytes. */
 void render_fmt_money(char *b, size_t n, double minor, const char *cur, int plus);
 void render_fmt_pct(char *b, size_t n, double frac, int plus, const char *suffix);

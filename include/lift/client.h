@@ -13,7 +13,7 @@
 
 #define LIFT_CLIENT_TIMEOUT_MS 3000 /* default per-attempt timeout */
 #define LIFT_CLIENT_ATTEMPTS 3      /* default attempts per request */
-#define LIFT_REPORT_TIMEOUT_MS 60000 /* minimum per-attempt timeout of lift_report() */
+#define LIFT_REPORT_TIMEOUT_MS 60000 /* minimum wait for a report once liftd answers a ping */
 
 typedef struct lift_client lift_client_t;
 
@@ -52,6 +52,16 @@ const char *lift_client_error(const lift_client_t *self);
 /* The Status.field of the last failed call ("" when none). Valid until the next call. */
 const char *lift_client_error_field(const lift_client_t *self);
 
+/* true when the last call failed because nothing answered at all: every attempt timed out
+ * (LIFT_ERR_UNAVAILABLE "no reply from ..."): liftd is not running at the endpoint, the
+ * endpoint is wrong, or (CURVE) liftd does not know this client's key or server_key is not
+ * liftd's, which ZeroMQ drops without a reply. false after a success, any reply, or a report
+ * that timed out while liftd still answered pings. Same thread rule as the client. */
+bool lift_client_no_reply(const lift_client_t *self);
+
+/* true when the client encrypts with CurveZMQ (keys were given to lift_client_new). */
+bool lift_client_uses_curve(const lift_client_t *self);
+
 /* Sends `req` (its request_id is replaced by a fresh one; `req` itself is not modified) and
  * waits for the reply with the same request_id, discarding others. On timeout the socket is
  * replaced and the same bytes are resent, up to the client's attempts; then LIFT_ERR_UNAVAILABLE
@@ -69,6 +79,17 @@ void lift_reply_free(Lift__Reply **reply_p);
 /* Sends Ping. version (may be NULL) receives the server's version, now_ms (may be NULL) its
  * clock. Returns as lift_call(). */
 lift_err_t lift_ping(lift_client_t *self, char *version, size_t versionlen, int64_t *now_ms);
+
+/* What one Ping tells about the deployment. */
+typedef struct {
+    char version[64];  /* liftd's version ("" if not reported) */
+    int64_t now_ms;    /* its clock, epoch ms (0 if not reported) */
+    char currency[16]; /* ISO 4217 code of every amount (lift/currency.h gives its minor-unit
+                          digits); "" from a liftd that does not report it */
+} lift_server_info_t;
+
+/* Sends Ping and fills *out (zeroed first). Returns as lift_call(); same thread rule. */
+lift_err_t lift_server_info(lift_client_t *self, lift_server_info_t *out);
 
 /* ---- Assignment ---------------------------------------------------------------------------- */
 
@@ -190,9 +211,12 @@ void lift_experiment_list_free(Lift__ExperimentList **list_p);
 /* ---- Reports ------------------------------------------------------------------------------- */
 
 /* Asks liftd for the incrementality report described by req (Report request; req is not
- * modified or taken). A report may take seconds to compute, so each attempt waits at least
- * LIFT_REPORT_TIMEOUT_MS (longer if the client's timeout is longer); a timed-out attempt is
- * resent like any other request (a report is read-only). On LIFT_OK *out is the report, freed
+ * modified or taken). Each attempt first pings liftd with the client's own timeout and
+ * attempts: an endpoint where nothing answers fails as fast as lift_ping() (the ping's "no
+ * reply" error, lift_client_no_reply() true). Once liftd answers, the report may take long to
+ * compute, so the attempt waits at least LIFT_REPORT_TIMEOUT_MS (longer if the client's timeout
+ * is longer); a timed-out attempt is pinged and resent, up to the client's attempts (a report
+ * is read-only), then LIFT_ERR_UNAVAILABLE "no report from ...". On LIFT_OK *out is the report, freed
  * by the caller with lift_report_free(); on error *out = NULL and lift_client_error() says why
  * (e.g. NOT_FOUND for an unknown experiment key). Same thread rule as the client. */
 lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *req, Lift__Report **out);

@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lift/limits.h" /* LIFT_BATCH_MAX, LIFT_CUSTOMER_ID_MAX and the other protocol bounds */
+
 #define LIFT_VERSION "0.1.0"
 #define LIFT_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
-#define LIFT_BATCH_MAX 10000     /* customers per AssignBatch, events per Track */
-#define LIFT_CUSTOMER_ID_MAX 128 /* bytes of UTF-8 */
 
 /* Errors. 0..8 are the server's lift.Code values, the rest happen on the client's side. */
 typedef enum {
