@@ -10,8 +10,8 @@
 #include "lift/limits.h"
 
 #define ASSIGN_ID_MAX LIFT_CUSTOMER_ID_MAX /* longest customer id, in bytes of UTF-8 */
-#define ASSIGN_MAX_ARMS 64     /* most arms assign_config_check accepts */
-#define ASSIGN_WEIGHT_EPS 1e-9 /* |sum(weights) - 1| allowed by assign_config_check */
+#define ASSIGN_MAX_ARMS 64                 /* most arms assign_config_check accepts */
+#define ASSIGN_WEIGHT_EPS 1e-9             /* |sum(weights) - 1| allowed by assign_config_check */
 
 /* What assign_bucket() returns besides an arm index (>= 0). */
 #define ASSIGN_NOT_IN (-1)     /* valid id, not in the experiment: see assign_result_t.reason */

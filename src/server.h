@@ -18,7 +18,7 @@
  * libzmq, which drops that peer's connection. The numbers are the clients' too (liftctl checks
  * them before sending): change them in lift/limits.h only. */
 #define SERVER_MAX_EVENT_BYTES LIFT_EVENT_MAX_BYTES /* one Event at its field bounds, packed */
-#define SERVER_MAX_MSG LIFT_MAX_REQUEST_BYTES       /* bytes in one request frame (ZMQ_MAXMSGSIZE) */
+#define SERVER_MAX_MSG LIFT_MAX_REQUEST_BYTES       /* bytes in a request frame (ZMQ_MAXMSGSIZE) */
 #define SERVER_MAX_BATCH 512                      /* requests drained into one transaction */
 #define SERVER_BATCH_BYTES (64 * 1024 * 1024)     /* reply bytes held for one commit, at most */
 #define SERVER_HWM 128                            /* requests queued per peer (then back-pressure) */

@@ -255,7 +255,6 @@ START_TEST(test_output_fifo)
     expect(&r, 0, NULL);
     ck_assert_int_eq(wait_child(reader), 0);
     ck_assert_int_eq(type_of(fifo), S_IFIFO);
-    ck_assert_uint_eq(type_of(fifo) | 0, S_IFIFO);
     text = slurp(got);
     r.out[strcspn(r.out, "\n")] = '\0';
     ck_assert_msg(strstr(text, r.out) != NULL, "key file lacks the public key %s: %s", r.out, text);
@@ -434,7 +433,8 @@ START_TEST(test_write_errors)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         const char *args[16] = {"--endpoint", T.endpoint};
         int n = 2;
-        for (int k = 0; cmds[i][k]; k++) args[n++] = cmds[i][k];
+        for (int k = 0; cmds[i][k]; k++)
+            args[n++] = cmds[i][k];
         args[n] = NULL;
         res_t r = run_argv(T.dir, "/dev/full", args);
         ck_assert_msg(r.rc == 1 && strstr(r.err, "cannot write output: No space left on device"),
@@ -452,18 +452,22 @@ END_TEST
 /* ---- a fake liftd: a ROUTER that answers with hostile strings or slowly --------------------- */
 
 #define HOSTILE_NAME "name\x1b[2J\x1b]0;pwned\x07"
-#define HOSTILE_OWNER "alice\xe2\x80\xae" "evil\xe2\x81\xa6"
-#define HOSTILE_HYPO "line one\nC1 \xc2\x9b" "31m DEL \x7f bad \xff\xfe end"
+#define HOSTILE_OWNER                                                                              \
+    "alice\xe2\x80\xae"                                                                            \
+    "evil\xe2\x81\xa6"
+#define HOSTILE_HYPO                                                                               \
+    "line one\nC1 \xc2\x9b"                                                                        \
+    "31m DEL \x7f bad \xff\xfe end"
 #define HOSTILE_MSG "no such experiment\x1b[31m \xe2\x80\xae\x9b"
 
 typedef struct {
-    char endpoint[300];   /* where the fake binds */
-    int report_delay_ms;  /* > 0: answer Report with an empty report after this long */
-    atomic_int stop;      /* set to end the thread */
-    atomic_int ready;     /* 1 bound, -1 bind failed (errno in bind_errno) */
-    int bind_errno;       /* why the bind failed */
-    void *ctx;            /* ZeroMQ context of the fake */
-    pthread_t thread;     /* the ROUTER loop */
+    char endpoint[300];  /* where the fake binds */
+    int report_delay_ms; /* > 0: answer Report with an empty report after this long */
+    atomic_int stop;     /* set to end the thread */
+    atomic_int ready;    /* 1 bound, -1 bind failed (errno in bind_errno) */
+    int bind_errno;      /* why the bind failed */
+    void *ctx;           /* ZeroMQ context of the fake */
+    pthread_t thread;    /* the ROUTER loop */
 } fake_t;
 
 static Lift__Experiment *hostile_experiment(void)
@@ -486,7 +490,8 @@ static Lift__Experiment *hostile_experiment(void)
     e.arms = arms;
     e.has_status = 1;
     e.status = LIFT__EXPERIMENT_STATUS__STATUS_RUNNING;
-    e.checksum = "ab\x1b" "cd";
+    e.checksum = "ab\x1b"
+                 "cd";
     return &e;
 }
 
@@ -763,8 +768,8 @@ static void expect_printable(const char *what, const char *s)
     for (size_t i = 0; p[i];) {
         unsigned c = p[i], cp, n;
         if (c < 0x80) {
-            ck_assert_msg(c >= 0x20 ? c != 0x7f : c == '\n', "%s: raw byte 0x%02x at %zu: %s",
-                          what, c, i, s);
+            ck_assert_msg(c >= 0x20 ? c != 0x7f : c == '\n', "%s: raw byte 0x%02x at %zu: %s", what,
+                          c, i, s);
             i++;
             continue;
         }
@@ -849,7 +854,10 @@ START_TEST(test_registry_refuses_layout_controls)
     struct {
         const char *flag, *value, *field, *cp;
     } cases[] = {
-        {"--owner", "alice\xe2\x80\xae" "ecila", "experiment.owner", "U+202E"},
+        {"--owner",
+         "alice\xe2\x80\xae"
+         "ecila",
+         "experiment.owner", "U+202E"},
         {"--owner", "bob\xe2\x81\xa7", "experiment.owner", "U+2067"},
         {"--name", "n\xc2\x85x", "experiment.name", "U+0085"},
         {"--hypothesis", "h\xe2\x80\x8f", "experiment.hypothesis", "U+200F"},
@@ -863,7 +871,7 @@ START_TEST(test_registry_refuses_layout_controls)
     }
     /* right-to-left marks and overrides stay possible in an (opaque) arm payload */
     res_t r = LIFTCTL(NULL, "experiment", "create", "--key", "rtl-payload2", "--arms",
-                "holdout:0.5,offer:0.5", "--payload", "offer=tpl\xe2\x80\xae");
+                      "holdout:0.5,offer:0.5", "--payload", "offer=tpl\xe2\x80\xae");
     expect(&r, 0, NULL);
     res_free(&r);
     r = LIFTCTL(NULL, "experiment", "show", "rtl-payload2");
@@ -881,21 +889,30 @@ START_TEST(test_power_overflow)
     struct {
         const char *flag, *value, *bound;
     } cases[] = {
-        {"--revenue-sd", "1e200", "1e+15"},
-        {"--revenue-mean", "1e300", "1e+15"},
-        {"--mde", "1e-200", "1e-09"},
-        {"--mde", "1e999", "1e+09"},
+        {"--revenue-sd", "1e200", "1e+15"}, {"--revenue-mean", "1e300", "1e+15"},
+        {"--mde", "1e-200", "1e-09"},       {"--mde", "1e999", "1e+09"},
         {"--holdout", "1e-300", "1e-06"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *args[] = {"power", "--revenue-mean", "1", "--revenue-sd", "1", "--mde", "0.1",
-                              "--holdout", "0.1", cases[i].flag, cases[i].value, NULL};
+        const char *args[] = {"power",
+                              "--revenue-mean",
+                              "1",
+                              "--revenue-sd",
+                              "1",
+                              "--mde",
+                              "0.1",
+                              "--holdout",
+                              "0.1",
+                              cases[i].flag,
+                              cases[i].value,
+                              NULL};
         res_t r = run_argv(D, NULL, args);
         expect(&r, 2, cases[i].flag, cases[i].value, cases[i].bound, NULL);
         ck_assert_msg(strstr(r.err, "variance") == NULL, "%s", r.err);
         res_free(&r);
     }
-    res_t r = RUN(D, NULL, "power", "--baseline-rate", "1e-300", "--mde", "0.1", "--holdout", "0.1");
+    res_t r =
+        RUN(D, NULL, "power", "--baseline-rate", "1e-300", "--mde", "0.1", "--holdout", "0.1");
     expect(&r, 2, "--baseline-rate", "1e-09", NULL);
     res_free(&r);
     r = RUN(D, NULL, "power", "--baseline-rate", "0.1", "--mde", "1e300", "--holdout", "0.1");
@@ -952,8 +969,8 @@ START_TEST(test_no_reply_hint)
     if (up) {
         r = RUN(D, NULL, "--endpoint", ep, "--server-key", pub_s, "--key", b, "--timeout", "300",
                 "--retries", "1", "ping");
-        expect(&r, 1, "no reply", "likely causes", "public key", "authorized-keys",
-               "--server-key", NULL);
+        expect(&r, 1, "no reply", "likely causes", "public key", "authorized-keys", "--server-key",
+               NULL);
         res_free(&r);
     }
     kill(pid, SIGTERM);

@@ -1,5 +1,6 @@
 /* liftctl assign: asks liftd which arm customers get in one context (Assign for --customer,
- * AssignBatch of up to 10,000 ids per request for --customers FILE) and prints one line each.
+ * AssignBatch of up to 10,000 ids per request for --customers FILE) and prints one line each,
+ * in input order (an id that cannot be sent gets its line in place).
  * Eligibility and hashing happen in liftd; this file only validates flags and formats results. */
 #include "liftctl.h"
 
@@ -41,27 +42,38 @@ static void assign_help(void)
            lift_channel_names());
 }
 
-static void print_assignment(assign_run_t *run, const char *id, const lift_assignment_t *a,
-                             long line)
+/* Prints one customer's line. id is `len` bytes (it may hold NUL bytes when rejected locally).
+ * In TSV a rejected id (a->error) is shown escaped (liftctl_safe_textn): it may hold control
+ * bytes or invalid UTF-8, and its line must stay one line; an accepted id is valid UTF-8
+ * without controls and is printed as given, so the output joins back to the input. */
+static void print_assignment(assign_run_t *run, const char *id, size_t len,
+                             const lift_assignment_t *a, long line)
 {
+    char shown[LIFTCTL_SAFE_CAP(LIFT_CUSTOMER_ID_MAX) + 8], why[1024], arm[256];
+    const char *sid = id;
     if (a->error) {
         run->invalid++;
+        sid = liftctl_safe_textn(id, len, shown, sizeof shown);
+        liftctl_safe_text(a->error, why, sizeof why);
         if (line > 0)
-            fprintf(stderr, "liftctl: line %ld: %s: %s\n", line, lift_err_name(a->error_code),
-                    a->error);
+            fprintf(stderr, "liftctl: line %ld: %s: %s\n", line, lift_err_name(a->error_code), why);
         else
-            fprintf(stderr, "liftctl: --customer: %s: %s\n", lift_err_name(a->error_code),
-                    a->error);
+            fprintf(stderr, "liftctl: --customer: %s: %s\n", lift_err_name(a->error_code), why);
     }
     if (!run->json) {
         if (a->in_experiment)
-            printf("%s\t%d\t%s\n", id, a->arm_index, a->arm_name ? a->arm_name : "");
+            printf("%s\t%d\t%s\n", sid, a->arm_index,
+                   a->arm_name ? liftctl_safe_text(a->arm_name, arm, sizeof arm) : "");
         else
-            printf("%s\t-1\tnone\n", id);
+            printf("%s\t-1\tnone\n", sid);
         return;
     }
     json_t *o = json_object();
-    json_object_set_new(o, "customer_id", json_string(id));
+    /* JSON escapes control bytes itself (and liftctl_json_print C1 and bidi controls): the id
+     * as given, unless it holds a NUL byte (which many JSON readers refuse) or is not UTF-8 */
+    json_t *jid = memchr(id, '\0', len) ? NULL : json_stringn(id, len);
+    if (jid == NULL) jid = json_string(liftctl_safe_textn(id, len, shown, sizeof shown));
+    json_object_set_new(o, "customer_id", jid);
     json_object_set_new(o, "in_experiment", json_boolean(a->in_experiment));
     json_object_set_new(o, "eligible", json_boolean(a->eligible));
     json_object_set_new(o, "reason", json_string(lift_reason_name(a->reason)));
@@ -71,33 +83,46 @@ static void print_assignment(assign_run_t *run, const char *id, const lift_assig
     json_object_set_new(o, "payload", a->arm_payload ? json_string(a->arm_payload) : json_null());
     json_object_set_new(o, "first_exposure", json_boolean(a->first_exposure));
     if (a->error) json_object_set_new(o, "error", json_string(a->error));
-    json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    fputc('\n', stdout);
+    liftctl_json_print(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
 }
 
-/* A customer id that is too long to send: reported like a server rejection. */
-static void print_too_long(assign_run_t *run, const char *id, long line)
-{
-    lift_assignment_t a = {0};
-    char msg[96];
-    snprintf(msg, sizeof msg, "customer_id: %zu bytes, at most %d", strlen(id),
-             LIFT_CUSTOMER_ID_MAX);
-    a.arm_index = -1;
-    a.reason = LIFT__REASON__REASON_INVALID;
-    a.error_code = LIFT_ERR_INVALID_ARGUMENT;
-    a.error = msg;
-    print_assignment(run, id, &a, line);
-}
+/* A line of --customers FILE waiting for its batch: sent, or rejected here. */
+typedef struct {
+    char *id;     /* the line without its end (NUL-terminated; may hold NUL bytes) */
+    size_t len;   /* bytes in id */
+    long line;    /* input line number */
+    int local;    /* 1: rejected here (not sent) */
+    char why[96]; /* local: the reason */
+} pending_t;
 
-/* Sends one batch; prints its results. 0, or an exit code. */
-static int flush(lift_client_t *c, assign_run_t *run, char **ids, const long *lines, size_t n)
+/* Sends the ids of pending[0..n) that can be sent (one AssignBatch when there are any) and
+ * prints one line for every entry, in input order: an id rejected here gets its -1 line in
+ * place, like one liftd rejects. 0, or an exit code. */
+static int flush(lift_client_t *c, assign_run_t *run, pending_t *pending, size_t n,
+                 const char **send)
 {
     lift_assignment_t *out = NULL;
-    lift_err_t err = lift_assign_batch(c, run->key, (const char *const *)ids, n, &run->ctx, &out);
-    if (err != LIFT_OK) return liftctl_fail(c, err);
+    size_t n_send = 0;
     for (size_t i = 0; i < n; i++)
-        print_assignment(run, ids[i], &out[i], lines[i]);
+        if (!pending[i].local) send[n_send++] = pending[i].id;
+    if (n_send > 0) {
+        lift_err_t err = lift_assign_batch(c, run->key, send, n_send, &run->ctx, &out);
+        if (err != LIFT_OK) return liftctl_fail(c, err);
+    }
+    for (size_t i = 0, j = 0; i < n; i++) {
+        const pending_t *p = &pending[i];
+        if (p->local) {
+            lift_assignment_t a = {0};
+            a.arm_index = -1;
+            a.reason = LIFT__REASON__REASON_INVALID;
+            a.error_code = LIFT_ERR_INVALID_ARGUMENT;
+            a.error = p->why;
+            print_assignment(run, p->id, p->len, &a, p->line);
+        } else {
+            print_assignment(run, p->id, p->len, &out[j++], p->line);
+        }
+    }
     lift_assignments_free(out);
     return 0;
 }
@@ -109,14 +134,14 @@ static int assign_file(lift_client_t *c, assign_run_t *run, const char *path)
         perror("liftctl: --customers");
         return LIFTCTL_USAGE;
     }
-    char **ids = calloc(LIFT_BATCH_MAX, sizeof *ids);
-    long *lines = calloc(LIFT_BATCH_MAX, sizeof *lines);
+    pending_t *pending = calloc(LIFT_BATCH_MAX, sizeof *pending);
+    const char **send = calloc(LIFT_BATCH_MAX, sizeof *send);
     char *buf = NULL;
     size_t cap = 0, n = 0;
     long line = 0;
     ssize_t len;
     int rc = 0;
-    if (ids == NULL || lines == NULL) {
+    if (pending == NULL || send == NULL) {
         fprintf(stderr, "liftctl: out of memory\n");
         rc = LIFTCTL_ERR;
         goto done;
@@ -126,32 +151,44 @@ static int assign_file(lift_client_t *c, assign_run_t *run, const char *path)
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
             buf[--len] = '\0';
         if (len == 0) continue;
-        if ((size_t)len != strlen(buf) || len > LIFT_CUSTOMER_ID_MAX) {
-            print_too_long(run, buf, line); /* also catches NUL bytes (strlen differs) */
-            continue;
-        }
-        if ((ids[n] = strdup(buf)) == NULL) {
+        pending_t *p = &pending[n];
+        memset(p, 0, sizeof *p);
+        if ((p->id = malloc((size_t)len + 1)) == NULL) {
             fprintf(stderr, "liftctl: out of memory\n");
             rc = LIFTCTL_ERR;
             break;
         }
-        lines[n++] = line;
+        memcpy(p->id, buf, (size_t)len + 1);
+        p->len = (size_t)len;
+        p->line = line;
+        n++;
+        /* What cannot be sent at all is rejected here, under the protocol's bound. */
+        const char *nul = memchr(buf, '\0', (size_t)len);
+        if (nul != NULL) {
+            p->local = 1;
+            snprintf(p->why, sizeof p->why, "customer_id: NUL byte at byte %zu",
+                     (size_t)(nul - buf));
+        } else if ((size_t)len > LIFT_CUSTOMER_ID_MAX) {
+            p->local = 1;
+            snprintf(p->why, sizeof p->why, "customer_id: %zu bytes, more than the limit of %d",
+                     (size_t)len, LIFT_CUSTOMER_ID_MAX);
+        }
         if (n == LIFT_BATCH_MAX) {
-            rc = flush(c, run, ids, lines, n);
+            rc = flush(c, run, pending, n, send);
             while (n > 0)
-                free(ids[--n]);
+                free(pending[--n].id);
         }
     }
     if (rc == 0 && ferror(f)) {
         perror("liftctl: --customers");
         rc = LIFTCTL_ERR;
     }
-    if (rc == 0 && n > 0) rc = flush(c, run, ids, lines, n);
+    if (rc == 0 && n > 0) rc = flush(c, run, pending, n, send);
 done:
-    while (ids && n > 0)
-        free(ids[--n]);
-    free(ids);
-    free(lines);
+    while (pending && n > 0)
+        free(pending[--n].id);
+    free(pending);
+    free(send);
     free(buf);
     if (f != stdin) fclose(f);
     return rc;
@@ -245,7 +282,7 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
         if (err != LIFT_OK) {
             rc = liftctl_fail(c, err);
         } else {
-            print_assignment(&run, customer, &a, 0);
+            print_assignment(&run, customer, strlen(customer), &a, 0);
             lift_assignment_clear(&a);
             rc = LIFTCTL_OK;
         }

@@ -11,10 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lift/limits.h"
+
+/* The protocol's bounds (lift/limits.h), checked here before anything is sent. */
 #define ARMS_MAX EXPERIMENT_JSON_ARMS_MAX
-#define ARM_NAME_MAX 64
-#define PAYLOAD_MAX 4096
-#define KEY_MAX 64
+#define ARM_NAME_MAX LIFT_ARM_NAME_MAX
+#define PAYLOAD_MAX LIFT_TEXT_MAX
+#define KEY_MAX LIFT_KEY_MAX
 
 /* ---- JSON -> lift.Experiment ---------------------------------------------------------------- */
 
@@ -232,7 +235,8 @@ static void print_experiment(const Lift__Experiment *e)
         liftctl_format_time(e->updated_ms, t1, sizeof t1);
         printf("%-12s %s\n", "updated", t1);
     }
-    if (e->checksum) printf("%-12s %s\n", "checksum", liftctl_safe_text(e->checksum, b1, sizeof b1));
+    if (e->checksum)
+        printf("%-12s %s\n", "checksum", liftctl_safe_text(e->checksum, b1, sizeof b1));
 }
 
 static void output_experiment(const liftctl_opts_t *o, const Lift__Experiment *e)
@@ -581,7 +585,10 @@ static int create_flags(liftctl_opts_t *o, int argc, char **argv, const char **f
         }
     }
     if (start >= 0 && end >= 0 && end <= start) {
-        fprintf(stderr, "liftctl: --end: must be after --start\n");
+        char a[40], b[40];
+        liftctl_format_time(end, a, sizeof a);
+        liftctl_format_time(start, b, sizeof b);
+        fprintf(stderr, "liftctl: --end: %s must be after --start (%s)\n", a, b);
         return LIFTCTL_USAGE;
     }
     return 0;
@@ -634,8 +641,10 @@ static int do_create(liftctl_opts_t *o, int argc, char **argv)
             rc = LIFTCTL_USAGE;
             goto done;
         }
-        if (def == NULL) {
-            fprintf(stderr, "liftctl: %s:%d:%d: %s\n", file, jerr.line, jerr.column, jerr.text);
+        if (def == NULL) { /* jansson quotes the input near the error: shown escaped */
+            char why[LIFTCTL_SAFE_CAP(sizeof jerr.text)];
+            fprintf(stderr, "liftctl: %s:%d:%d: %s\n", file, jerr.line, jerr.column,
+                    liftctl_safe_text(jerr.text, why, sizeof why));
             rc = LIFTCTL_ERR;
             goto done;
         }
@@ -648,22 +657,49 @@ static int do_create(liftctl_opts_t *o, int argc, char **argv)
         def = json_object();
     }
     merge(def, flags);
-    if (!json_is_string(json_object_get(def, "key"))) {
+    /* Types and bounds first: a key given as a number is a type error, not a missing key. */
+    if ((e = experiment_from_json(def, file ? file : "flags")) == NULL) {
+        rc = LIFTCTL_ERR;
+        goto done;
+    }
+    if (e->key == NULL) {
         rc = liftctl_usage_error("experiment create",
                                  "experiment create: missing --key (or \"key\" in -f FILE)");
         goto done;
     }
-    if (json_array_size(json_object_get(def, "arms")) < 2) {
+    if (json_object_get(def, "arms") == NULL) {
         rc = liftctl_usage_error(
             "experiment create",
-            "experiment create: missing --arms (or \"arms\" in -f FILE): 2..%d arms", ARMS_MAX);
+            "experiment create: missing --arms (or \"arms\" in -f FILE): %d..%d arms",
+            LIFT_ARMS_MIN, ARMS_MAX);
         goto done;
     }
-    if (apply_payloads(def, payloads) != 0) {
-        rc = LIFTCTL_USAGE;
+    if (e->n_arms < LIFT_ARMS_MIN) {
+        fprintf(stderr, "liftctl: %s: arms: %zu arm%s, need %d..%d (arm 0 is the holdout)\n",
+                file ? file : "flags", e->n_arms, e->n_arms == 1 ? "" : "s", LIFT_ARMS_MIN,
+                ARMS_MAX);
+        rc = LIFTCTL_ERR;
         goto done;
     }
-    if ((e = experiment_from_json(def, file ? file : "flags")) == NULL) {
+    if (json_array_size(payloads) > 0) {
+        if (apply_payloads(def, payloads) != 0) {
+            rc = LIFTCTL_USAGE;
+            goto done;
+        }
+        lift__experiment__free_unpacked(e, NULL);
+        if ((e = experiment_from_json(def, file ? file : "flags")) == NULL) {
+            rc = LIFTCTL_ERR;
+            goto done;
+        }
+    }
+    /* Every field is within its bound, so this holds; checked anyway, because a request over
+     * liftd's frame limit gets no reply at all (libzmq drops the connection). */
+    size_t packed = lift__experiment__get_packed_size(e);
+    if (packed > LIFT_MAX_REQUEST_BYTES - LIFT_REQUEST_HEADROOM) {
+        fprintf(stderr,
+                "liftctl: %s: the definition packs to %zu bytes, more than the %d bytes liftd "
+                "accepts in one request: not sent\n",
+                file ? file : "flags", packed, LIFT_MAX_REQUEST_BYTES - LIFT_REQUEST_HEADROOM);
         rc = LIFTCTL_ERR;
         goto done;
     }
@@ -760,7 +796,8 @@ static int do_list(liftctl_opts_t *o, int argc, char **argv)
                    safe_or_dash(e->key, k, sizeof k),
                    e->has_status ? lift_status_name(e->status) : "-", e->n_arms,
                    e->has_coverage ? e->coverage : 1.0, (unsigned long long)e->exposures, ow,
-                   safe_or_dash(e->owner, ow_s, sizeof ow_s), safe_or_dash(e->name, name, sizeof name));
+                   safe_or_dash(e->owner, ow_s, sizeof ow_s),
+                   safe_or_dash(e->name, name, sizeof name));
         }
     }
     lift_experiment_list_free(&list);

@@ -89,8 +89,7 @@ int cmd_keygen(const liftctl_opts_t *opts, int argc, char **argv)
             fprintf(stderr, "liftctl: wrote %s%s; its public key is above\n", out,
                     in_place ? "" : " (mode 0600)");
         }
-    } else if (fflush(stdout) != 0 ||
-               liftctl_write_all(STDOUT_FILENO, text, (size_t)n) != 0) {
+    } else if (fflush(stdout) != 0 || liftctl_write_all(STDOUT_FILENO, text, (size_t)n) != 0) {
         /* straight to the descriptor: no copy of the secret in stdout's buffer, and a write
          * error is known here, before anyone relies on the key */
         fprintf(stderr,

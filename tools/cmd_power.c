@@ -98,8 +98,7 @@ static int opt_share_within(int argc, char **argv, int *i, const char *flag, dou
     if (r <= 0) return r;
     if (liftctl_parse_double(flag, v, 0, 1, 1, 1, out) != 0) return -1;
     if (*out < min || *out > 1 - min) {
-        fprintf(stderr, "liftctl: %s: %s is out of range [%.10g, %.10g]\n", flag, v, min,
-                1 - min);
+        fprintf(stderr, "liftctl: %s: %s is out of range [%.10g, %.10g]\n", flag, v, min, 1 - min);
         return -1;
     }
     return 1;
@@ -130,8 +129,7 @@ static int parse_args(const liftctl_opts_t *opts, int argc, char **argv, power_a
         int r;
         if (liftctl_is_help(argv[i])) return 1;
         if ((r = opt_share_within(argc, argv, &i, "--baseline-rate", RATE_MIN, &a->rate)) ||
-            (r = opt_range(argc, argv, &i, "--revenue-mean", REVENUE_MIN, REVENUE_MAX,
-                           &a->mean)) ||
+            (r = opt_range(argc, argv, &i, "--revenue-mean", REVENUE_MIN, REVENUE_MAX, &a->mean)) ||
             (r = opt_range(argc, argv, &i, "--revenue-sd", REVENUE_MIN, REVENUE_MAX, &a->sd)) ||
             (r = opt_range(argc, argv, &i, "--mde", MDE_MIN, MDE_MAX, &a->mde)) ||
             (r = opt_share_within(argc, argv, &i, "--holdout", SHARE_MIN, &a->holdout)) ||
@@ -261,8 +259,7 @@ int cmd_power(const liftctl_opts_t *opts, int argc, char **argv)
         p = lift_power_revenue(a.mean, a.sd, a.mde, a.holdout, a.alpha, a.power, (double)a.weekly);
     if (p.status != LIFT_STAT_OK) {
         /* arguments were range-checked above, so this is an effect too small to size */
-        fprintf(stderr, "liftctl: power: %s%s\n", p.reason,
-                a.mde > 0 ? " (raise --mde)" : "");
+        fprintf(stderr, "liftctl: power: %s%s\n", p.reason, a.mde > 0 ? " (raise --mde)" : "");
         return LIFTCTL_USAGE;
     }
     if (a.json)

@@ -60,7 +60,13 @@ static const char *const FIELD_NAMES[F_COUNT] = {
 
 /* S_AMOUNT: the `amount` text, converted once the row's currency is known (resolve_amount). */
 enum {
-    S_EVENT_ID, S_CUSTOMER_ID, S_EXPERIMENT_KEY, S_CURRENCY, S_PLAN_FROM, S_PLAN_TO, S_AMOUNT,
+    S_EVENT_ID,
+    S_CUSTOMER_ID,
+    S_EXPERIMENT_KEY,
+    S_CURRENCY,
+    S_PLAN_FROM,
+    S_PLAN_TO,
+    S_AMOUNT,
     S_COUNT
 };
 
@@ -592,7 +598,10 @@ static void parse_json_row(row_t *r, const char *text, size_t len)
             val.kind = V_REAL;
             val.d = json_real_value(v);
         } else {
-            row_bad(r, key, "%s: must be a string or a number", key);
+            row_bad(r, key, "%s: must be a string or a number, not %s", key,
+                    json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
+                    : json_is_array(v) ? "an array"
+                                       : "an object");
             goto done;
         }
         if (set_field(r, f, &val) != 0) goto done;
@@ -669,6 +678,17 @@ static int raw_append(char **raw, size_t *raw_len, size_t *raw_cap, const char *
     return 0;
 }
 
+/* The next physical line into t->line, as getline(): first the one the format sniff read. */
+static ssize_t read_line(track_t *t)
+{
+    if (t->unread >= 0) {
+        ssize_t got = t->unread;
+        t->unread = -1;
+        return got;
+    }
+    return getline(&t->line, &t->line_cap, t->in);
+}
+
 /* Strips "\n" / "\r\n"; returns the new length. */
 static size_t chomp(char *s, size_t len)
 {
@@ -691,7 +711,7 @@ static int csv_read(track_t *t, csv_rec_t *c, char **raw, size_t *raw_len, size_
     *raw_len = 0;
     for (;;) {
         errno = 0;
-        got = getline(&t->line, &t->line_cap, t->in);
+        got = read_line(t);
         if (got < 0) {
             if (ferror(t->in)) return -1;
             if (state == CS_START && c->n == 0) return 0;
@@ -786,7 +806,7 @@ static int csv_header(track_t *t, const csv_rec_t *c, long line)
     }
     if (c->n > sizeof t->csv_map / sizeof t->csv_map[0]) {
         stop(t, line, "CSV_HEADER", "%s:%ld: header: %zu columns, at most %zu", t->path, line, c->n,
-            sizeof t->csv_map / sizeof t->csv_map[0]);
+             sizeof t->csv_map / sizeof t->csv_map[0]);
         return -1;
     }
     for (size_t k = 0; k < c->n; k++) {
@@ -795,7 +815,7 @@ static int csv_header(track_t *t, const csv_rec_t *c, long line)
         if (f < 0) {
             stop(t, line, "CSV_HEADER",
                  "%s:%ld: header: unknown column '%.64s' (column %zu; known: " KNOWN_FIELDS ")",
-                t->path, line, name, k + 1);
+                 t->path, line, name, k + 1);
             return -1;
         }
         if (seen & (1u << f)) {
@@ -1064,7 +1084,7 @@ static int run_jsonl(track_t *t)
 {
     ssize_t got;
     int rc = 0;
-    while (rc == 0 && (errno = 0, got = getline(&t->line, &t->line_cap, t->in)) >= 0) {
+    while (rc == 0 && (errno = 0, got = read_line(t)) >= 0) {
         t->lineno++;
         size_t len = chomp(t->line, (size_t)got);
         char *text = t->line;
@@ -1117,10 +1137,10 @@ static int run_csv(track_t *t)
     if (rc == 0 && got < 0) goto io_fail;
     goto done;
 io_fail:
-    rc = ferror(t->in) ? stop(t, t->lineno, "READ_ERROR", "%s: read error after line %ld: %s",
-                              t->path, t->lineno, strerror(errno))
-                       : stop(t, t->lineno, "NOMEM", "%s: out of memory after line %ld", t->path,
-                              t->lineno);
+    rc = ferror(t->in)
+             ? stop(t, t->lineno, "READ_ERROR", "%s: read error after line %ld: %s", t->path,
+                    t->lineno, strerror(errno))
+             : stop(t, t->lineno, "NOMEM", "%s: out of memory after line %ld", t->path, t->lineno);
 done:
     rec_free(&c);
     free(raw);
@@ -1135,37 +1155,44 @@ static void usage(FILE *out)
             "usage: liftctl track FILE [--format jsonl|csv] [--batch N] [--rejects FILE]\n"
             "\n"
             "Imports events into liftd: JSON lines (.jsonl .ndjson .json) or CSV (.csv) with a\n"
-            "header row; FILE `-` reads stdin (JSON lines unless --format csv). Fields (JSON keys\n"
-            "or CSV columns, any order; empty CSV cells and JSON null mean not given):\n"
-            "  event_id        1..64 bytes, the idempotency key (re-sending it is safe)\n"
+            "header row; FILE `-` reads stdin (without --format: CSV when the first line is a\n"
+            "header of known columns, JSON lines when it starts a JSON value, else refused).\n"
+            "Fields (JSON keys or CSV columns, any order; empty CSV cells and JSON null mean not\n"
+            "given):\n"
+            "  event_id        1..%d bytes, the idempotency key (re-sending it is safe)\n"
             "  customer_id     1..%d bytes of UTF-8\n"
             "  type            %s\n"
             "  timestamp       ISO-8601 UTC, 2026-11-20T10:00:00Z (or timestamp_ms: epoch ms)\n"
-            "  experiment_key  impression, click: the experiment's key\n"
+            "  experiment_key  impression, click: the experiment's key (at most %d bytes)\n"
             "  arm             impression, click: the arm index (0 = holdout)\n"
             "  amount_minor    conversion, refund: integer minor units (USD 4900 = 49.00)\n"
             "  amount          instead of amount_minor: major units with the currency's ISO 4217\n"
             "                  decimals (USD 49.00, JPY 4900, KWD 1.234; more are refused)\n"
             "  currency        ISO 4217; must be liftd's (--currency); empty = liftd's\n"
-            "  plan_from, plan_to   conversion, churn: plan names\n"
+            "  plan_from, plan_to   conversion, churn: plan names (at most %d bytes)\n"
             "  nps_score       nps: 0..10\n"
             "\n"
-            "  --format F      jsonl or csv (default: from the extension; jsonl for stdin)\n"
+            "  --format F      jsonl or csv (default: from the extension, or the first line)\n"
             "  --batch N       events per request, 1..%d (default %d)\n"
             "  --rejects FILE  write every rejected row with its line and reason: JSON lines\n"
             "                  {\"line\",\"field\",\"reason\",\"row\"} or, for CSV, the row plus\n"
             "                  the columns line,field,reason\n"
-            "  --json          print the summary as one JSON object\n"
+            "  --json          print the summary as one JSON object (acknowledged, accepted,\n"
+            "                  duplicates, conflicts, rejected, malformed, server_rejected,\n"
+            "                  complete, stopped: {line, code, reason} or null)\n"
             "\n"
-            "A malformed row (bad JSON, wrong column count, bad number, type or time) and a row\n"
-            "liftd rejects are reported with their line number; the other rows are stored.\n"
-            "A batch is retried on timeout with the same event ids until acknowledged.\n"
-            "On a terminal, a progress line on stderr. At the end:\n"
+            "A malformed row (bad JSON, wrong column count, bad number, type or time, a value\n"
+            "longer than its bound above) and a row liftd rejects are reported with their line\n"
+            "number; the other rows are stored. Batches are also split by size, so no request\n"
+            "exceeds liftd's %d-byte limit. A batch is retried on timeout with the same event\n"
+            "ids until acknowledged; if it never is, the import stops there. On a terminal, a\n"
+            "progress line on stderr. At the end, also after a stop:\n"
             "  accepted N, duplicates N, rejected N (M malformed, K by the server)\n"
             "\n"
             "exit status: 0 every row stored (accepted or duplicate), 1 some row rejected or\n"
             "liftd failed, 2 usage error\n",
-            LIFT_CUSTOMER_ID_MAX, lift_event_type_names(), LIFT_BATCH_MAX, TRACK_BATCH_DEFAULT);
+            LIFT_EVENT_ID_MAX, LIFT_CUSTOMER_ID_MAX, lift_event_type_names(), LIFT_KEY_MAX,
+            LIFT_PLAN_MAX, LIFT_BATCH_MAX, TRACK_BATCH_DEFAULT, LIFT_MAX_REQUEST_BYTES);
 }
 
 static format_t format_of(const char *path)
@@ -1179,18 +1206,85 @@ static format_t format_of(const char *path)
     return FMT_NONE;
 }
 
+/* What was acknowledged, also when the import stopped early (then with where and why). */
 static void summary(const track_t *t, int json)
 {
     uint64_t rejected = t->malformed + t->refused;
     if (json) {
-        printf("{\"accepted\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"rejected\":%" PRIu64
-               ",\"malformed\":%" PRIu64 ",\"server_rejected\":%" PRIu64 ",\"sent\":%" PRIu64 "}\n",
-               t->accepted, t->duplicates, rejected, t->malformed, t->refused, t->sent);
+        json_t *stopped = json_null();
+        char why[LIFTCTL_SAFE_CAP(sizeof t->stop_reason)];
+        if (t->stopped) /* the reason may quote input bytes: escaped, so it is valid UTF-8 */
+            stopped =
+                json_pack("{s:I,s:s,s:s}", "line", (json_int_t)t->stop_line, "code", t->stop_code,
+                          "reason", liftctl_safe_text(t->stop_reason, why, sizeof why));
+        json_t *o = json_pack(
+            "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:o}", "acknowledged", (json_int_t)t->sent,
+            "accepted", (json_int_t)t->accepted, "duplicates", (json_int_t)t->duplicates,
+            "conflicts", (json_int_t)t->conflicts, "rejected", (json_int_t)rejected, "malformed",
+            (json_int_t)t->malformed, "server_rejected", (json_int_t)t->refused, "sent",
+            (json_int_t)t->sent, "complete", !t->stopped, "stopped", stopped);
+        liftctl_json_print(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
         return;
     }
     printf("accepted %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64 " (%" PRIu64
-           " malformed, %" PRIu64 " by the server)\n",
+           " malformed, %" PRIu64 " by the server)",
            t->accepted, t->duplicates, rejected, t->malformed, t->refused);
+    if (t->stopped)
+        printf("; incomplete: stopped at line %ld (%s) after %" PRIu64 " acknowledged events",
+               t->stop_line, t->stop_code, t->sent);
+    putchar('\n');
+}
+
+/* 1 when line (len bytes, no line end) is a CSV header that names only known fields. */
+static int is_csv_header(const char *line, size_t len)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t a = i, b;
+        while (i < len && line[i] != ',')
+            i++;
+        b = i;
+        while (a < b && (line[a] == ' ' || line[a] == '\t'))
+            a++;
+        while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
+            b--;
+        if (b - a >= 2 && line[a] == '"' && line[b - 1] == '"') a++, b--;
+        char name[32];
+        if (b == a || b - a >= sizeof name) return 0;
+        memcpy(name, line + a, b - a);
+        name[b - a] = '\0';
+        if (field_lookup(name) < 0) return 0;
+        if (i == len) return 1;
+        i++;
+    }
+}
+
+/* The format of input whose name does not say it: reads up to the first non-blank line, which
+ * the reader then gets first (t->unread), and returns FMT_CSV when it is a CSV header of known
+ * columns, FMT_JSONL when it starts a JSON value, FMT_NONE otherwise (its start in peek).
+ * Empty input (or a read error, which the reader reports) is FMT_JSONL: nothing to guess. */
+static format_t sniff(track_t *t, char *peek, size_t peek_cap)
+{
+    ssize_t got;
+    while ((errno = 0, got = getline(&t->line, &t->line_cap, t->in)) >= 0) {
+        const char *p = t->line;
+        size_t len = (size_t)got;
+        if (len > 0 && p[len - 1] == '\n') len--;
+        if (len > 0 && p[len - 1] == '\r') len--;
+        if (t->lineno == 0 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) p += 3, len -= 3;
+        while (len > 0 && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        if (len == 0) { /* blank: the readers skip it too */
+            t->lineno++;
+            continue;
+        }
+        t->unread = got;
+        liftctl_safe_textn(p, len < 60 ? len : 60, peek, peek_cap);
+        if (is_csv_header(p, len)) return FMT_CSV; /* first: a header may start with a quote */
+        return *p == '{' || *p == '[' || *p == '"' ? FMT_JSONL : FMT_NONE;
+    }
+    return FMT_JSONL;
 }
 
 int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
@@ -1232,18 +1326,41 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
     if (t.path == NULL) return liftctl_usage_error(CMD, "track: missing FILE (or - for stdin)");
     int is_stdin = strcmp(t.path, "-") == 0;
     t.format = fmt        ? (strcmp(fmt, "csv") == 0 ? FMT_CSV : FMT_JSONL)
-               : is_stdin ? FMT_JSONL
+               : is_stdin ? FMT_NONE
                           : format_of(t.path);
-    if (t.format == FMT_NONE)
+    if (t.format == FMT_NONE && !is_stdin)
         return liftctl_usage_error(CMD,
                                    "track: cannot tell the format of '%s' from its extension "
                                    "(.jsonl .ndjson .json .csv): give --format jsonl|csv",
                                    t.path);
     t.batch = (size_t)batch;
+    t.unread = -1;
     t.in = is_stdin ? stdin : fopen(t.path, "r");
     if (t.in == NULL) {
         fprintf(stderr, "liftctl: %s: %s\n", t.path, strerror(errno));
         return LIFTCTL_USAGE;
+    }
+    if (fmt == NULL) { /* no --format: the first line must agree with (or tell) the format */
+        char peek[LIFTCTL_SAFE_CAP(60)] = "";
+        format_t seen = sniff(&t, peek, sizeof peek);
+        const char *name = is_stdin ? "stdin" : t.path;
+        if (t.format == FMT_NONE && seen != FMT_NONE) {
+            t.format = seen;
+        } else if (t.format == FMT_NONE) {
+            rc = liftctl_usage_error(
+                CMD,
+                "track: %s: cannot tell the format: the first line ('%s') is neither JSON nor a "
+                "CSV header of known columns (" KNOWN_FIELDS
+                "); give --format jsonl or --format csv",
+                name, peek);
+            goto done;
+        } else if (t.format == FMT_JSONL && seen == FMT_CSV) {
+            rc = liftctl_usage_error(CMD,
+                                     "track: %s: its name says JSON lines, but the first line "
+                                     "('%s') is a CSV header: give --format csv",
+                                     name, peek);
+            goto done;
+        }
     }
     struct stat sb;
     if (fstat(fileno(t.in), &sb) == 0 && S_ISREG(sb.st_mode)) t.size = sb.st_size;
@@ -1267,11 +1384,10 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
     t.t0 = mono_now();
     rc = t.format == FMT_CSV ? run_csv(&t) : run_jsonl(&t);
     if (rc == 0 && t.n_rows > 0) rc = flush(&t);
+    if (rc != 0) note_stop(&t, t.lineno, "STOPPED", "stopped"); /* every stop says why: a guard */
     progress_clear(&t);
-    if (rc == 0) {
-        summary(&t, o.json);
-        if (t.malformed + t.refused > 0) rc = LIFTCTL_ERR;
-    }
+    summary(&t, o.json); /* also after a stop: what was acknowledged until then */
+    if (t.malformed + t.refused > 0) rc = LIFTCTL_ERR;
 done:
     for (size_t k = 0; k < t.n_rows; k++)
         row_free(&t.rows[k]);

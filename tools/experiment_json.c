@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lift/lift.h"
 
@@ -14,12 +15,33 @@ typedef struct {
     char path[128];                  /* dotted path inside the document */
 } where_t;
 
+/* Writes s to stderr with what a terminal would act on escaped: C0 controls and DEL as \xNN,
+ * C1 controls (UTF-8 C2 80..C2 9F) as \u00NN. Messages quote field names and values from the
+ * document, which may hold escape sequences. */
+static void put_safe(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            fprintf(stderr, "\\u%04x", *++p);
+        else
+            fputc(*p, stderr);
+    }
+}
+
 static int jfail(const where_t *w, const char *what)
 {
-    if (w->path[0])
-        fprintf(stderr, "%s: %s: %s: %s\n", w->o->prog, w->o->src, w->path, what);
-    else
-        fprintf(stderr, "%s: %s: %s\n", w->o->prog, w->o->src, what);
+    fprintf(stderr, "%s: ", w->o->prog);
+    put_safe(w->o->src);
+    fputs(": ", stderr);
+    if (w->path[0]) {
+        put_safe(w->path);
+        fputs(": ", stderr);
+    }
+    put_safe(what);
+    fputc('\n', stderr);
     return -1;
 }
 
@@ -66,9 +88,47 @@ static int check_keys(const where_t *w, const json_t *obj, const char *const *al
     return 0;
 }
 
-static int j_string(const where_t *w, const json_t *v, char **out)
+/* What a JSON value is, for "must be X, not Y". */
+static const char *kind(const json_t *v)
 {
-    if (!json_is_string(v)) return jfail(w, "must be a string");
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    default:
+        return "null";
+    }
+}
+
+/* "must be <what>, not <kind of v>": a wrong JSON type, named. */
+static int type_fail(const where_t *w, const char *what, const json_t *v)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "must be %s, not %s", what, kind(v));
+    return jfail(w, msg);
+}
+
+/* A string of at most max bytes (the protocol's bound for the field). */
+static int j_string(const where_t *w, const json_t *v, size_t max, char **out)
+{
+    if (!json_is_string(v)) return type_fail(w, "a string", v);
+    size_t len = json_string_length(v);
+    if (len > max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%zu bytes, more than the limit of %zu bytes", len, max);
+        return jfail(w, msg);
+    }
+    if (strlen(json_string_value(v)) != len) return jfail(w, "contains a NUL byte (\\u0000)");
     free(*out);
     *out = strdup(json_string_value(v));
     return *out ? 0 : jfail(w, "out of memory");
@@ -76,7 +136,7 @@ static int j_string(const where_t *w, const json_t *v, char **out)
 
 static int j_double(const where_t *w, const json_t *v, protobuf_c_boolean *has, double *out)
 {
-    if (!json_is_number(v)) return jfail(w, "must be a number");
+    if (!json_is_number(v)) return type_fail(w, "a number", v);
     *out = json_number_value(v);
     *has = 1;
     return 0;
@@ -84,7 +144,7 @@ static int j_double(const where_t *w, const json_t *v, protobuf_c_boolean *has, 
 
 static int j_int(const where_t *w, const json_t *v, int64_t lo, int64_t hi, int64_t *out)
 {
-    if (!json_is_integer(v)) return jfail(w, "must be an integer");
+    if (!json_is_integer(v)) return type_fail(w, "an integer", v);
     json_int_t n = json_integer_value(v);
     if (n < lo || n > hi) {
         char msg[96];
@@ -99,21 +159,48 @@ static int j_int(const where_t *w, const json_t *v, int64_t lo, int64_t hi, int6
 static int j_bool(const where_t *w, const json_t *v, protobuf_c_boolean *has,
                   protobuf_c_boolean *out)
 {
-    if (!json_is_boolean(v)) return jfail(w, "must be true or false");
+    if (!json_is_boolean(v)) return type_fail(w, "true or false", v);
     *out = json_is_true(v);
     *has = 1;
     return 0;
 }
 
-/* A time: epoch ms (integer) or, when the caller can parse one, an ISO-8601 UTC string. */
+/* Epoch ms as ISO-8601 UTC ("2026-11-30T00:00:00Z", ".mmm" when not whole seconds). */
+static void iso_time(int64_t ms, char *buf, size_t len)
+{
+    time_t s = (time_t)(ms / 1000 - (ms % 1000 < 0));
+    int frac = (int)(ms % 1000 + (ms % 1000 < 0) * 1000);
+    struct tm tm;
+    if (gmtime_r(&s, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+        snprintf(buf, len, "out of the calendar");
+        return;
+    }
+    char sec[24] = "";
+    if (frac) snprintf(sec, sizeof sec, ".%03d", frac);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sec);
+}
+
+/* A time: epoch ms (integer) or, when the caller can parse one, an ISO-8601 UTC string; 0
+ * (not set) or in liftd's range [LIFT_TIME_MIN_MS, LIFT_TIME_MAX_MS), told in readable times. */
 static int j_time(const where_t *w, const json_t *v, protobuf_c_boolean *has, int64_t *out)
 {
     if (json_is_string(v) && w->o->parse_time) {
         char flag[200];
         snprintf(flag, sizeof flag, "%s: %s", w->o->src, w->path);
         if (w->o->parse_time(flag, json_string_value(v), out) != 0) return -1;
-    } else if (j_int(w, v, 0, INT64_C(253402300799999), out) != 0) {
-        return -1;
+    } else if (!json_is_integer(v)) {
+        return type_fail(w, w->o->parse_time ? "epoch ms or an ISO-8601 UTC time" : "epoch ms", v);
+    } else {
+        *out = json_integer_value(v);
+    }
+    if (*out != 0 && (*out < LIFT_TIME_MIN_MS || *out >= LIFT_TIME_MAX_MS)) {
+        char t[40], lo[40], hi[40], msg[240];
+        iso_time(*out, t, sizeof t);
+        iso_time(LIFT_TIME_MIN_MS, lo, sizeof lo);
+        iso_time(LIFT_TIME_MAX_MS, hi, sizeof hi);
+        snprintf(msg, sizeof msg, "%s (%lld ms) is outside %s .. %s", t, (long long)*out, lo, hi);
+        return jfail(w, msg);
     }
     *has = 1;
     return 0;
@@ -123,8 +210,11 @@ static int j_enum(const where_t *w, const json_t *v, int (*parse)(const char *, 
                   const char *(*names)(void), int *out)
 {
     if (!json_is_string(v) || parse(json_string_value(v), out) != 0) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "must be one of: %s", names());
+        char msg[400];
+        if (json_is_string(v))
+            snprintf(msg, sizeof msg, "'%.40s' is not one of: %s", json_string_value(v), names());
+        else
+            snprintf(msg, sizeof msg, "must be one of: %s; not %s", names(), kind(v));
         return jfail(w, msg);
     }
     return 0;
@@ -134,7 +224,7 @@ static int j_enum(const where_t *w, const json_t *v, int (*parse)(const char *, 
 static int j_enum_list(const where_t *w, const json_t *v, int (*parse)(const char *, int *),
                        const char *(*names)(void), size_t *n_out, int **out)
 {
-    if (!json_is_array(v)) return jfail(w, "must be an array of names");
+    if (!json_is_array(v)) return type_fail(w, "an array of names", v);
     size_t n = json_array_size(v);
     int *arr = malloc((n ? n : 1) * sizeof *arr);
     if (arr == NULL) return jfail(w, "out of memory");
@@ -154,8 +244,7 @@ static int j_enum_list(const where_t *w, const json_t *v, int (*parse)(const cha
 static int arm_from_json(const where_t *w, const json_t *v, Lift__Arm *arm)
 {
     static const char *const fields[] = {"name", "weight", "payload", NULL};
-    if (!json_is_object(v))
-        return jfail(w, "must be an object {\"name\", \"weight\", \"payload\"}");
+    if (!json_is_object(v)) return type_fail(w, "an object {\"name\", \"weight\", \"payload\"}", v);
     if (check_keys(w, v, fields) != 0) return -1;
     const char *key;
     json_t *f;
@@ -166,11 +255,11 @@ static int arm_from_json(const where_t *w, const json_t *v, Lift__Arm *arm)
         if (is_comment(w, key))
             continue;
         else if (strcmp(key, "name") == 0)
-            rc = j_string(&fw, f, &arm->name);
+            rc = j_string(&fw, f, LIFT_ARM_NAME_MAX, &arm->name);
         else if (strcmp(key, "weight") == 0)
             rc = j_double(&fw, f, &arm->has_weight, &arm->weight);
         else
-            rc = json_is_null(f) ? 0 : j_string(&fw, f, &arm->payload);
+            rc = json_is_null(f) ? 0 : j_string(&fw, f, LIFT_TEXT_MAX, &arm->payload);
         if (rc) return -1;
     }
     return 0;
@@ -187,7 +276,7 @@ static int analysis_from_json(const where_t *w, const json_t *v, Lift__Analysis 
                                          "cost_per_attempt_minor",
                                          "mde",
                                          NULL};
-    if (!json_is_object(v)) return jfail(w, "must be an object");
+    if (!json_is_object(v)) return type_fail(w, "an object", v);
     if (check_keys(w, v, fields) != 0) return -1;
     const char *key;
     json_t *f;
@@ -240,7 +329,7 @@ static int section_from_json(const where_t *w, const char *key, const json_t *f,
 {
     if (strcmp(key, "arms") == 0) {
         if (!json_is_array(f))
-            return jfail(w, "must be an array of {\"name\", \"weight\", \"payload\"}");
+            return type_fail(w, "an array of {\"name\", \"weight\", \"payload\"}", f);
         size_t n = json_array_size(f);
         if (n > EXPERIMENT_JSON_ARMS_MAX) {
             char msg[64];
@@ -261,7 +350,7 @@ static int section_from_json(const where_t *w, const char *key, const json_t *f,
     if (strcmp(key, "namespace") == 0) {
         static const char *const fields[] = {"id", "lo", "hi", NULL};
         if (json_is_null(f)) return 0;
-        if (!json_is_object(f)) return jfail(w, "must be an object {\"id\", \"lo\", \"hi\"}");
+        if (!json_is_object(f)) return type_fail(w, "an object {\"id\", \"lo\", \"hi\"}", f);
         if (check_keys(w, f, fields) != 0) return -1;
         if ((e->namespace_ = NEW_MSG(Lift__Namespace, lift__namespace__init)) == NULL)
             return jfail(w, "out of memory");
@@ -272,7 +361,7 @@ static int section_from_json(const where_t *w, const char *key, const json_t *f,
             if (is_comment(w, k)) continue;
             where_t fw = at(w, k, -1);
             Lift__Namespace *ns = e->namespace_;
-            int rc = strcmp(k, "id") == 0   ? j_string(&fw, v, &ns->id)
+            int rc = strcmp(k, "id") == 0   ? j_string(&fw, v, LIFT_NAMESPACE_ID_MAX, &ns->id)
                      : strcmp(k, "lo") == 0 ? j_double(&fw, v, &ns->has_lo, &ns->lo)
                                             : j_double(&fw, v, &ns->has_hi, &ns->hi);
             if (rc) return -1;
@@ -282,7 +371,7 @@ static int section_from_json(const where_t *w, const char *key, const json_t *f,
     if (strcmp(key, "eligibility") == 0) {
         static const char *const fields[] = {"triggers", "stages", "channels", NULL};
         if (!json_is_object(f))
-            return jfail(w, "must be an object {\"triggers\", \"stages\", \"channels\"}");
+            return type_fail(w, "an object {\"triggers\", \"stages\", \"channels\"}", f);
         if (check_keys(w, f, fields) != 0) return -1;
         Lift__Eligibility *el = NEW_MSG(Lift__Eligibility, lift__eligibility__init);
         if ((e->eligibility = el) == NULL) return jfail(w, "out of memory");
@@ -316,8 +405,8 @@ _Static_assert(sizeof(Lift__Trigger) == sizeof(int) && sizeof(Lift__Stage) == si
 Lift__Experiment *experiment_json_parse(const json_t *obj, const experiment_json_opts_t *opts)
 {
     static const char *const create_fields[] = {
-        "key",      "name", "hypothesis",  "owner",    "arms",     "coverage", "seed",
-        "namespace", "eligibility", "start_ms", "end_ms", "analysis", NULL};
+        "key",       "name",        "hypothesis", "owner",  "arms",     "coverage", "seed",
+        "namespace", "eligibility", "start_ms",   "end_ms", "analysis", NULL};
     static const char *const all_fields[] = {
         "key",        "name",        "hypothesis", "owner",    "arms",     "coverage", "seed",
         "namespace",  "eligibility", "start_ms",   "end_ms",   "analysis", "status",   "created_ms",
@@ -341,15 +430,15 @@ Lift__Experiment *experiment_json_parse(const json_t *obj, const experiment_json
         where_t fw = at(&w, key, -1);
         int rc = 0;
         if (strcmp(key, "key") == 0)
-            rc = j_string(&fw, f, &e->key);
+            rc = j_string(&fw, f, LIFT_KEY_MAX, &e->key);
         else if (strcmp(key, "name") == 0)
-            rc = j_string(&fw, f, &e->name);
+            rc = j_string(&fw, f, LIFT_NAME_MAX, &e->name);
         else if (strcmp(key, "hypothesis") == 0)
-            rc = j_string(&fw, f, &e->hypothesis);
+            rc = j_string(&fw, f, LIFT_TEXT_MAX, &e->hypothesis);
         else if (strcmp(key, "owner") == 0)
-            rc = j_string(&fw, f, &e->owner);
+            rc = j_string(&fw, f, LIFT_NAME_MAX, &e->owner);
         else if (strcmp(key, "seed") == 0)
-            rc = j_string(&fw, f, &e->seed);
+            rc = j_string(&fw, f, LIFT_SEED_MAX, &e->seed);
         else if (strcmp(key, "coverage") == 0)
             rc = j_double(&fw, f, &e->has_coverage, &e->coverage);
         else if (strcmp(key, "start_ms") == 0)

@@ -1,6 +1,8 @@
 /* experiment_json: converts a JSON object mirroring lift.Experiment (lower-case enum names) into a
  * heap Lift__Experiment, for liftctl's `experiment create` and liftsim's config experiments.
- * It checks types, field names and local bounds only; the server validates the whole definition. */
+ * It checks types, field names and the protocol's bounds (lift/limits.h: text lengths, arm count,
+ * the time range) so that nothing liftd must refuse is sent; liftd validates the whole
+ * definition. */
 #ifndef LIFT_EXPERIMENT_JSON_H
 #define LIFT_EXPERIMENT_JSON_H
 
@@ -8,8 +10,9 @@
 #include <stdint.h>
 
 #include "lift.pb-c.h"
+#include "lift/limits.h"
 
-#define EXPERIMENT_JSON_ARMS_MAX 20 /* arms per experiment (proto bound) */
+#define EXPERIMENT_JSON_ARMS_MAX LIFT_ARMS_MAX /* arms per experiment (protocol bound) */
 
 typedef struct {
     const char *prog;  /* message prefix: "liftctl", "liftsim" */
@@ -24,8 +27,10 @@ typedef struct {
 
 /* Builds a heap Lift__Experiment from obj; the caller frees it with
  * lift__experiment__free_unpacked(e, NULL). On bad input prints one message to stderr naming the
- * JSON path, the value and the bound it broke ("prog: src: arms[1].weight: must be a number"),
- * and returns NULL. Does not require key or arms (callers decide). Any thread; no state. */
+ * JSON path, the value and the bound it broke ("prog: src: arms[1].weight: must be a number,
+ * not a string"; "prog: src: hypothesis: 9437184 bytes, more than the limit of 4096 bytes";
+ * times also as ISO-8601 UTC), and returns NULL. Does not require key or arms (callers decide).
+ * Any thread; no state. */
 Lift__Experiment *experiment_json_parse(const json_t *obj, const experiment_json_opts_t *opts);
 
 #endif

@@ -383,8 +383,7 @@ int liftctl_json_print(const json_t *j, FILE *out, size_t flags)
         if (len == 0) len = 1, cp = 0; /* jansson writes valid UTF-8; pass anything else on */
         if (cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || liftctl_is_layout_control(cp)) {
             /* only possible inside a string, where \uXXXX means the same character */
-            if (fwrite(p + i - run, 1, run, out) != run || fprintf(out, "\\u%04x", cp) < 0)
-                rc = -1;
+            if (fwrite(p + i - run, 1, run, out) != run || fprintf(out, "\\u%04x", cp) < 0) rc = -1;
             run = 0;
         } else {
             run += len;
@@ -438,8 +437,8 @@ static int cookie_close(void *cookie)
  * buffered on a terminal, unbuffered for a secret. NULL (errno) if stdio cannot make one. */
 static FILE *out_stream(liftctl_out_t *o)
 {
-    cookie_io_functions_t io = {.read = NULL, .write = cookie_write, .seek = NULL,
-                                .close = cookie_close};
+    cookie_io_functions_t io = {
+        .read = NULL, .write = cookie_write, .seek = NULL, .close = cookie_close};
     FILE *f = fopencookie(o, "w", io);
     if (f == NULL) return NULL;
     if (o->flags & LIFTCTL_OUT_SECRET)
@@ -514,8 +513,7 @@ int liftctl_out_open(liftctl_out_t *o, const char *flag, const char *path, int f
         if (S_ISDIR(ls.st_mode)) return out_fail(o, "is a directory");
         if (S_ISSOCK(ls.st_mode)) return out_fail(o, "is a socket: cannot write to it");
         if (!S_ISREG(ls.st_mode)) return out_open_in_place(o, 0);
-        if (flags & LIFTCTL_OUT_NOREPLACE)
-            return out_fail(o, "exists (use --force to replace it)");
+        if (flags & LIFTCTL_OUT_NOREPLACE) return out_fail(o, "exists (use --force to replace it)");
     } else if (errno != ENOENT) {
         return out_fail(o, strerror(errno));
     }

@@ -115,17 +115,17 @@ int liftctl_json_print(const json_t *j, FILE *out, size_t flags);
  * prints "liftctl: <flag>: '<path>': <why>" to stderr. LIFTCTL_OUT_SECRET: mode 0600 (else
  * 0666 & ~umask) and no stdio buffer (the text is not copied into one). The struct must stay
  * where it is (not copied) from open to close. Single-threaded. */
-#define LIFTCTL_OUT_NOREPLACE 1 /* an existing regular file is an error (keygen without --force) */
+#define LIFTCTL_OUT_NOREPLACE 1 /* an existing regular file is an error (keygen, no --force) */
 #define LIFTCTL_OUT_SECRET 2    /* mode 0600, unbuffered */
 
 typedef struct {
-    const char *flag;  /* option name for messages */
-    const char *path;  /* as given; NULL: standard output */
-    int flags;         /* LIFTCTL_OUT_* */
-    char tmp[4096];    /* temporary file renamed over path; "" when written in place */
-    FILE *f;           /* where to write */
-    int fd;            /* f's descriptor (-1 for standard output) */
-    int err;           /* first write error on f (errno), 0 if none */
+    const char *flag; /* option name for messages */
+    const char *path; /* as given; NULL: standard output */
+    int flags;        /* LIFTCTL_OUT_* */
+    char tmp[4096];   /* temporary file renamed over path; "" when written in place */
+    FILE *f;          /* where to write */
+    int fd;           /* f's descriptor (-1 for standard output) */
+    int err;          /* first write error on f (errno), 0 if none */
 } liftctl_out_t;
 
 /* Opens o for path as above: 0, or -1 (printed; nothing to close). */

@@ -11,8 +11,8 @@
 #include "lift.pb-c.h"
 #include "lift/lift.h"
 
-#define LIFT_CLIENT_TIMEOUT_MS 3000 /* default per-attempt timeout */
-#define LIFT_CLIENT_ATTEMPTS 3      /* default attempts per request */
+#define LIFT_CLIENT_TIMEOUT_MS 3000  /* default per-attempt timeout */
+#define LIFT_CLIENT_ATTEMPTS 3       /* default attempts per request */
 #define LIFT_REPORT_TIMEOUT_MS 60000 /* minimum wait for a report once liftd answers a ping */
 
 typedef struct lift_client lift_client_t;
@@ -216,9 +216,9 @@ void lift_experiment_list_free(Lift__ExperimentList **list_p);
  * reply" error, lift_client_no_reply() true). Once liftd answers, the report may take long to
  * compute, so the attempt waits at least LIFT_REPORT_TIMEOUT_MS (longer if the client's timeout
  * is longer); a timed-out attempt is pinged and resent, up to the client's attempts (a report
- * is read-only), then LIFT_ERR_UNAVAILABLE "no report from ...". On LIFT_OK *out is the report, freed
- * by the caller with lift_report_free(); on error *out = NULL and lift_client_error() says why
- * (e.g. NOT_FOUND for an unknown experiment key). Same thread rule as the client. */
+ * is read-only), then LIFT_ERR_UNAVAILABLE "no report from ...". On LIFT_OK *out is the report,
+ * freed by the caller with lift_report_free(); on error *out = NULL and lift_client_error() says
+ * why (e.g. NOT_FOUND for an unknown experiment key). Same thread rule as the client. */
 lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *req, Lift__Report **out);
 
 /* Frees a report from lift_report(); accepts NULL and *report_p == NULL; sets *report_p = NULL. */

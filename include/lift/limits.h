@@ -26,14 +26,14 @@
 
 /* ---- Events and assignment (bytes of UTF-8 unless said otherwise) -------------------------- */
 
-#define LIFT_CUSTOMER_ID_MAX 128           /* customer id, 1..128 bytes */
-#define LIFT_EVENT_ID_MAX 64               /* event id, 1..64 bytes: the idempotency key */
-#define LIFT_PLAN_MAX 64                   /* plan_from, plan_to */
-#define LIFT_CURRENCY_CODE_MAX 3           /* an ISO 4217 alphabetic code */
-#define LIFT_AMOUNT_MAX 100000000000LL     /* largest amount_minor (1e11 minor units) */
-#define LIFT_NPS_MAX 10                    /* nps_score is 0..10 */
-#define LIFT_TIME_MIN_MS 946684800000LL    /* 2000-01-01T00:00:00Z: earliest event or date */
-#define LIFT_TIME_MAX_MS 32503680000000LL  /* 3000-01-01T00:00:00Z: dates are before it */
+#define LIFT_CUSTOMER_ID_MAX 128          /* customer id, 1..128 bytes */
+#define LIFT_EVENT_ID_MAX 64              /* event id, 1..64 bytes: the idempotency key */
+#define LIFT_PLAN_MAX 64                  /* plan_from, plan_to */
+#define LIFT_CURRENCY_CODE_MAX 3          /* an ISO 4217 alphabetic code */
+#define LIFT_AMOUNT_MAX 100000000000LL    /* largest amount_minor (1e11 minor units) */
+#define LIFT_NPS_MAX 10                   /* nps_score is 0..10 */
+#define LIFT_TIME_MIN_MS 946684800000LL   /* 2000-01-01T00:00:00Z: earliest event or date */
+#define LIFT_TIME_MAX_MS 32503680000000LL /* 3000-01-01T00:00:00Z: dates are before it */
 
 /* ---- Experiments --------------------------------------------------------------------------- */
 
