@@ -295,10 +295,13 @@ static int check_arm_name(const char *name, const char *field, status_t *st)
 
 static int check_time(int has, int64_t v, const char *field, status_t *st)
 {
-    if (has && v != 0 && (v < LIFT_TIME_MIN_MS || v >= LIFT_TIME_MAX_MS))
+    if (has && v != 0 && (v < LIFT_TIME_MIN_MS || v >= LIFT_TIME_MAX_MS)) {
+        char when[40];
         return status_set(st, invalid_code, field,
-                          "%s: %lld ms is outside [2000-01-01, 3000-01-01) (%lld..%lld ms)",
-                          field, (long long)v, LIFT_TIME_MIN_MS, LIFT_TIME_MAX_MS - 1);
+                          "%s: %s (%lld ms) is outside [2000-01-01, 3000-01-01) (%lld..%lld ms)",
+                          field, lift_time_format(v, when, sizeof when), (long long)v,
+                          LIFT_TIME_MIN_MS, LIFT_TIME_MAX_MS - 1);
+    }
     return 0;
 }
 

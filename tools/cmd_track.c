@@ -1291,6 +1291,7 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
 {
     liftctl_opts_t o = *opts;
     track_t t = {0};
+    liftctl_out_t rejects_out = {0};
     const char *fmt = NULL;
     int64_t batch = TRACK_BATCH_DEFAULT;
     int rc;
@@ -1364,10 +1365,12 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
     }
     struct stat sb;
     if (fstat(fileno(t.in), &sb) == 0 && S_ISREG(sb.st_mode)) t.size = sb.st_size;
-    if (t.rejects_path && (t.rejects = fopen(t.rejects_path, "w")) == NULL) {
-        fprintf(stderr, "liftctl: --rejects: %s: %s\n", t.rejects_path, strerror(errno));
-        rc = LIFTCTL_USAGE;
-        goto done;
+    if (t.rejects_path) { /* the -o rules: no symlink or device replaced by surprise */
+        if (liftctl_out_open(&rejects_out, "--rejects", t.rejects_path, 0) < 0) {
+            rc = LIFTCTL_USAGE;
+            goto done;
+        }
+        t.rejects = rejects_out.f;
     }
     t.events = malloc(t.batch * sizeof *t.events);
     t.event_row = malloc(t.batch * sizeof *t.event_row);
@@ -1396,10 +1399,8 @@ done:
     free(t.event_row);
     free(t.line);
     lift_client_destroy(&t.client);
-    if (t.rejects && fclose(t.rejects) != 0) {
-        fprintf(stderr, "liftctl: --rejects: %s: %s\n", t.rejects_path, strerror(errno));
-        if (rc == 0) rc = LIFTCTL_ERR;
-    }
+    /* kept also after a stop: the rows rejected until then are what the user fixes next */
+    if (t.rejects && liftctl_out_close(&rejects_out, 1) != 0 && rc == 0) rc = LIFTCTL_ERR;
     if (t.in && t.in != stdin) fclose(t.in);
     return rc;
 }
