@@ -100,8 +100,8 @@ static void write_file(const char *path, const char *text)
 }
 
 /* Starts `liftctl --endpoint <T's> ARGS...` with stdin from in_path (NULL: /dev/null) and its
- * output into files; returns its pid. */
-static pid_t spawn_liftctl(const char *in_path, const char *const *args)
+ * output into files named after tag (so that several may run at once); returns its pid. */
+static pid_t spawn_liftctl_as(const char *tag, const char *in_path, const char *const *args)
 {
     char prog[512], outp[400], errp[400];
     const char *argv[40];
@@ -115,8 +115,8 @@ static pid_t spawn_liftctl(const char *in_path, const char *const *args)
         argv[argc++] = *args;
     }
     argv[argc] = NULL;
-    tmp_path(outp, sizeof outp, "liftctl.out");
-    tmp_path(errp, sizeof errp, "liftctl.err");
+    snprintf(outp, sizeof outp, "%s/%s.out", T.dir, tag);
+    snprintf(errp, sizeof errp, "%s/%s.err", T.dir, tag);
     fflush(NULL);
     pid_t pid = fork();
     ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
@@ -132,19 +132,29 @@ static pid_t spawn_liftctl(const char *in_path, const char *const *args)
     return pid;
 }
 
-static res_t wait_liftctl(pid_t pid, double t0)
+static res_t wait_liftctl_as(const char *tag, pid_t pid, double t0)
 {
     char outp[400], errp[400];
     int status;
     while (waitpid(pid, &status, 0) < 0)
         ck_assert_int_eq(errno, EINTR);
-    tmp_path(outp, sizeof outp, "liftctl.out");
-    tmp_path(errp, sizeof errp, "liftctl.err");
+    snprintf(outp, sizeof outp, "%s/%s.out", T.dir, tag);
+    snprintf(errp, sizeof errp, "%s/%s.err", T.dir, tag);
     res_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, NULL, 0, NULL, 0, now_s() - t0};
     r.out = slurp(outp, &r.out_len);
     r.err = slurp(errp, &r.err_len);
     ck_assert_msg(r.rc != 126 && r.rc != 127, "cannot run liftctl: %s", r.err);
     return r;
+}
+
+static pid_t spawn_liftctl(const char *in_path, const char *const *args)
+{
+    return spawn_liftctl_as("liftctl", in_path, args);
+}
+
+static res_t wait_liftctl(pid_t pid, double t0)
+{
+    return wait_liftctl_as("liftctl", pid, t0);
 }
 
 static res_t run_liftctl(const char *in_path, ...)
@@ -781,6 +791,85 @@ START_TEST(test_track_no_raw_control_bytes)
 }
 END_TEST
 
+
+/* An id stored before with other content is counted apart in both summaries, not hidden among
+ * the duplicates, and the run fails. */
+START_TEST(test_track_summary_counts_conflicts)
+{
+    char a[400], b[400];
+    tmp_path(a, sizeof a, "first.jsonl");
+    tmp_path(b, sizeof b, "second.jsonl");
+    write_file(a, "{\"event_id\":\"pay-1\",\"customer_id\":\"c1\",\"type\":\"conversion\","
+                  "\"amount_minor\":4900," TS "}\n");
+    write_file(b, "{\"event_id\":\"pay-1\",\"customer_id\":\"c1\",\"type\":\"refund\","
+                  "\"amount_minor\":99900," TS "}\n"
+                  "{\"event_id\":\"pay-2\",\"customer_id\":\"c2\",\"type\":\"churn\"," TS "}\n");
+    res_t r = LIFTCTL(NULL, "track", a);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "track", b);
+    ck_assert_msg(r.rc != 0, "a conflict must not exit 0: %s", r.out);
+    ck_assert_msg(strstr(r.out, "accepted 1, duplicates 0, rejected 1") &&
+                      strstr(r.out, "conflicts 1"),
+                  "%s", r.out);
+    ck_assert_msg(strstr(r.err, "pay-1") || strstr(r.out, "pay-1"), "%s%s", r.out, r.err);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--json", "track", b);
+    json_t *j = parse_json(r.out);
+    ck_assert_int_eq(jint(j, "conflicts"), 1);
+    ck_assert_int_eq(jint(j, "duplicates"), 1);
+    ck_assert_int_eq(jint(j, "accepted"), 0);
+    json_decref(j);
+    res_free(&r);
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 2);
+    ck_assert_int_eq(db_scalar("SELECT amount_minor FROM events WHERE event_id = 'pay-1'"), 4900);
+}
+END_TEST
+
+/* Two imports of overlapping files at the same time: every event is stored once, and the two
+ * summaries add up to the truth. */
+START_TEST(test_concurrent_overlapping_imports)
+{
+    enum { N = 3000, OVERLAP = 1000 };
+    char a[400], b[400], id[32];
+    tmp_path(a, sizeof a, "part-a.jsonl");
+    tmp_path(b, sizeof b, "part-b.jsonl");
+    FILE *fa = create(a), *fb = create(b);
+    for (int i = 0; i < N; i++) { /* a: 0 .. 1999, b: 1000 .. 2999 */
+        snprintf(id, sizeof id, "ov-%d", i);
+        if (i < N - OVERLAP) churn_row(fa, id);
+        if (i >= N - 2 * OVERLAP) churn_row(fb, id);
+    }
+    ck_assert_int_eq(fclose(fa), 0);
+    ck_assert_int_eq(fclose(fb), 0);
+    const char *args_a[] = {"--json", "track", a, "--batch", "50", NULL};
+    const char *args_b[] = {"--json", "track", b, "--batch", "50", NULL};
+    double t0 = now_s();
+    pid_t pa = spawn_liftctl_as("a", NULL, args_a);
+    pid_t pb = spawn_liftctl_as("b", NULL, args_b);
+    res_t ra = wait_liftctl_as("a", pa, t0), rb = wait_liftctl_as("b", pb, t0);
+    expect(&ra, 0, NULL);
+    expect(&rb, 0, NULL);
+    json_t *ja = parse_json(ra.out), *jb = parse_json(rb.out);
+    ck_assert_int_eq(jint(ja, "accepted") + jint(jb, "accepted"), N);
+    ck_assert_int_eq(jint(ja, "duplicates") + jint(jb, "duplicates"), OVERLAP);
+    ck_assert_int_eq(jint(ja, "conflicts") + jint(jb, "conflicts"), 0);
+    json_decref(ja);
+    json_decref(jb);
+    res_free(&ra);
+    res_free(&rb);
+    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), N);
+    ck_assert_int_eq(db_scalar("SELECT count(DISTINCT event_id) FROM events"), N);
+    /* A resend of both is all duplicates. */
+    res_t r = LIFTCTL(NULL, "--json", "track", a);
+    json_t *j = parse_json(r.out);
+    ck_assert_int_eq(jint(j, "accepted"), 0);
+    ck_assert_int_eq(jint(j, "duplicates"), N - OVERLAP);
+    json_decref(j);
+    res_free(&r);
+}
+END_TEST
+
 Suite *hostile_input_suite(void);
 Suite *hostile_input_suite(void)
 {
@@ -809,6 +898,8 @@ Suite *hostile_input_suite(void)
     tcase_add_test(te, test_experiment_wrong_json_types);
     tcase_add_test(te, test_track_csv_on_stdin);
     tcase_add_test(te, test_track_no_raw_control_bytes);
+    tcase_add_test(te, test_track_summary_counts_conflicts);
+    tcase_add_test(te, test_concurrent_overlapping_imports);
     suite_add_tcase(s, te);
     return s;
 }

@@ -1,7 +1,8 @@
 /* hostile_server: operator mistakes and hostile input on liftd's side — two liftd on one store
  * or one ipc path, an event-index snapshot that does not cover the store, an event id reused
  * with other content, backdated trigger times, a full quota, localhost endpoints, a read-only
- * store. Each case failed before the fix it guards. */
+ * store. Each case failed before the fix it guards. The "load" cases (2,000 connections, a
+ * client that never reads) held before; they are kept here so that they keep holding. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -484,6 +485,113 @@ START_TEST(test_read_only_store_says_so)
 }
 END_TEST
 
+
+/* ---- load that held up before: kept from regressing -------------------------------------- */
+
+/* A packed Ping with request id rid into buf; returns its length. */
+static size_t pack_ping(uint64_t rid, uint8_t *buf)
+{
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__Ping ping = LIFT__PING__INIT;
+    req.body_case = LIFT__REQUEST__BODY_PING;
+    req.ping = &ping;
+    req.has_request_id = 1;
+    req.request_id = rid;
+    return lift__request__pack(&req, buf);
+}
+
+/* Receives one reply on DEALER d within timeout_ms; returns its request id, or 0 on timeout
+ * or when it is not an OK Pong. */
+static uint64_t recv_pong(void *d, int timeout_ms)
+{
+    zmq_pollitem_t it = {d, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, timeout_ms) <= 0) return 0;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    uint64_t rid = 0;
+    if (zmq_msg_recv(&m, d, 0) >= 0) {
+        Lift__Reply *r = lift__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        if (r && r->status && r->status->code == LIFT__CODE__OK &&
+            r->body_case == LIFT__REPLY__BODY_PONG)
+            rid = r->request_id;
+        if (r) lift__reply__free_unpacked(r, NULL);
+    }
+    zmq_msg_close(&m);
+    return rid;
+}
+
+/* 2,000 connections at once, each with a request in flight: every one is answered, and liftd
+ * still serves afterwards. */
+START_TEST(test_many_connections)
+{
+    enum { N = 2000 };
+    void *ctx = zmq_ctx_new();
+    ck_assert_int_eq(zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, N + 64), 0);
+    void **d = calloc(N, sizeof *d);
+    ck_assert_ptr_nonnull(d);
+    int zero = 0;
+    uint8_t buf[64];
+    for (int i = 0; i < N; i++) {
+        d[i] = zmq_socket(ctx, ZMQ_DEALER);
+        ck_assert_msg(d[i] != NULL, "socket %d: %s", i, zmq_strerror(zmq_errno()));
+        zmq_setsockopt(d[i], ZMQ_LINGER, &zero, sizeof zero);
+        ck_assert_int_eq(zmq_connect(d[i], T.endpoint), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        size_t len = pack_ping((uint64_t)i + 1, buf);
+        ck_assert_int_eq(zmq_send(d[i], buf, len, 0), (int)len);
+    }
+    int answered = 0;
+    for (int i = 0; i < N; i++)
+        answered += recv_pong(d[i], 10000) == (uint64_t)i + 1;
+    ck_assert_int_eq(answered, N);
+    for (int i = 0; i < N; i++)
+        zmq_close(d[i]);
+    free(d);
+    zmq_ctx_term(ctx);
+    ck_assert_int_eq(lift_ping(T.client, NULL, 0, NULL), LIFT_OK);
+}
+END_TEST
+
+/* A client that pipelines thousands of requests and never reads a reply: other clients are
+ * still answered promptly, and liftd stays up and keeps its memory bounded. */
+START_TEST(test_client_never_reads)
+{
+    void *ctx = zmq_ctx_new();
+    void *greedy = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0, hwm = 100000, one_s = 1000;
+    zmq_setsockopt(greedy, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(greedy, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(greedy, ZMQ_SNDTIMEO, &one_s, sizeof one_s);
+    ck_assert_int_eq(zmq_connect(greedy, T.endpoint), 0);
+    uint8_t buf[64];
+    int sent = 0;
+    for (int i = 0; i < 20000; i++) {
+        size_t len = pack_ping((uint64_t)i + 1, buf);
+        if (zmq_send(greedy, buf, len, 0) != (int)len) break; /* liftd stopped reading it */
+        sent++;
+    }
+    ck_assert_int_gt(sent, 1000);
+    usleep(200 * 1000);
+    /* Another client is served while the greedy one's replies pile up unread. */
+    void *polite = zmq_socket(ctx, ZMQ_DEALER);
+    zmq_setsockopt(polite, ZMQ_LINGER, &zero, sizeof zero);
+    ck_assert_int_eq(zmq_connect(polite, T.endpoint), 0);
+    for (uint64_t k = 1; k <= 20; k++) {
+        size_t len = pack_ping(900000 + k, buf);
+        ck_assert_int_eq(zmq_send(polite, buf, len, 0), (int)len);
+        ck_assert_uint_eq(recv_pong(polite, 2000), 900000 + k);
+    }
+    ck_assert_int_eq(lift_ping(T.client, NULL, 0, NULL), LIFT_OK);
+    zmq_close(greedy);
+    zmq_close(polite);
+    zmq_ctx_term(ctx);
+    /* liftd is alive (no crash, no OOM kill) and still answers after the greedy peer left. */
+    ck_assert_int_eq(kill(T.pid, 0), 0);
+    ck_assert_int_eq(lift_ping(T.client, NULL, 0, NULL), LIFT_OK);
+}
+END_TEST
+
 Suite *hostile_server_suite(void);
 Suite *hostile_server_suite(void)
 {
@@ -502,5 +610,12 @@ Suite *hostile_server_suite(void)
     tcase_add_test(tc, test_localhost_endpoints_bind);
     tcase_add_test(tc, test_read_only_store_says_so);
     suite_add_tcase(s, tc);
+
+    TCase *tl = tcase_create("load");
+    tcase_add_checked_fixture(tl, setup, teardown);
+    tcase_set_timeout(tl, 120);
+    tcase_add_test(tl, test_many_connections);
+    tcase_add_test(tl, test_client_never_reads);
+    suite_add_tcase(s, tl);
     return s;
 }

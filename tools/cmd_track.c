@@ -1230,6 +1230,9 @@ static void summary(const track_t *t, int json)
     printf("accepted %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64 " (%" PRIu64
            " malformed, %" PRIu64 " by the server)",
            t->accepted, t->duplicates, rejected, t->malformed, t->refused);
+    /* counted apart: a reused id is not a retry, it is a second fact that was refused */
+    printf(", conflicts %" PRIu64, t->conflicts);
+    if (t->conflicts) printf(" (event ids stored before with other content; among rejected)");
     if (t->stopped)
         printf("; incomplete: stopped at line %ld (%s) after %" PRIu64 " acknowledged events",
                t->stop_line, t->stop_code, t->sent);
