@@ -573,6 +573,16 @@ static void fill_event(Lift__Event *e, const lift_event_t *in)
     e->nps_score = in->nps_score;
 }
 
+size_t lift_event_wire_size(const lift_event_t *event)
+{
+    Lift__Event e;
+    fill_event(&e, event);
+    size_t n = lift__event__get_packed_size(&e), prefix = 1;
+    for (size_t v = n; v >= 0x80; v >>= 7)
+        prefix++;
+    return 1 + prefix + n; /* field tag of Track.events (1 byte), length prefix, the event */
+}
+
 static int convert_track(const Lift__TrackReply *tr, lift_track_result_t *out)
 {
     out->accepted = tr->has_accepted ? tr->accepted : 0;

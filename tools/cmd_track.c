@@ -895,33 +895,6 @@ static void reject(track_t *t, const row_t *r, const char *field, const char *re
 
 /* ---- Batches -------------------------------------------------------------------------------- */
 
-/* Bytes that ev adds to a Track request: its entry in Track.events (tag, length, the packed
- * Event), mapped to lift.Event as lift_track() maps it. */
-static size_t event_entry_bytes(const lift_event_t *in)
-{
-    Lift__Event e = LIFT__EVENT__INIT;
-    e.event_id = (char *)in->event_id;
-    e.customer_id = (char *)in->customer_id;
-    e.has_type = in->type != 0;
-    e.type = (Lift__EventType)in->type;
-    e.has_timestamp_ms = 1;
-    e.timestamp_ms = in->timestamp_ms;
-    e.experiment_key = (char *)in->experiment_key;
-    e.has_arm = in->has_arm;
-    e.arm = in->arm;
-    e.has_amount_minor = in->has_amount;
-    e.amount_minor = in->amount_minor;
-    e.currency = (char *)in->currency;
-    e.plan_from = (char *)in->plan_from;
-    e.plan_to = (char *)in->plan_to;
-    e.has_nps_score = in->has_nps;
-    e.nps_score = in->nps_score;
-    size_t n = lift__event__get_packed_size(&e), prefix = 1;
-    for (size_t v = n; v >= 0x80; v >>= 7)
-        prefix++;
-    return 1 + prefix + n;
-}
-
 /* liftd names the wire fields (timestamp_ms, amount_minor); a row that gave `timestamp` or
  * `amount` is told about the field it gave, with its value. */
 static void blame(const row_t *r, const char *field, const char *reason, char *fld, size_t fld_len,
@@ -1057,7 +1030,7 @@ static int row_done(track_t *t, row_t *r)
 {
     if (!r->bad && r->str[S_AMOUNT] && resolve_amount(t, r) != 0) return LIFTCTL_ERR;
     if (!r->bad) {
-        size_t bytes = event_entry_bytes(&r->ev);
+        size_t bytes = lift_event_wire_size(&r->ev);
         /* Not reached while every string field is checked against its bound (an event is at
          * most LIFT_EVENT_MAX_BYTES): kept so that a new field cannot break the limit. */
         if (bytes > TRACK_BATCH_BYTES)

@@ -182,6 +182,11 @@ lift_err_t lift_track(lift_client_t *self, const lift_event_t *events, size_t n,
 /* Frees the rejected list of a lift_track() result and zeroes it; accepts NULL. */
 void lift_track_result_clear(lift_track_result_t *r);
 
+/* Bytes that event adds to a Track request as lift_track() encodes it (its entry in the
+ * events list: tag, length prefix and the encoded event), so that a sender can cut batches
+ * that stay under LIFT_MAX_REQUEST_BYTES. Pure; any thread. */
+size_t lift_event_wire_size(const lift_event_t *event);
+
 /* ---- Experiments --------------------------------------------------------------------------- */
 
 /* Experiment calls return LIFT_OK and, if out is not NULL, *out = the experiment as the server
