@@ -405,7 +405,7 @@ START_TEST(test_track_examples)
     char want[128];
     snprintf(want, sizeof want,
              "accepted %d, duplicates 0, rejected 0 (0 malformed, 0 by the "
-             "server)\n",
+             "server), conflicts 0\n",
              csv);
     ck_assert_str_eq(r.out, want);
     res_free(&r);
