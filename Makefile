@@ -243,6 +243,22 @@ $(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/libliftsrv.a $(B)/libli
 $(B)/bench_%: $(B)/obj/tools/bench_%.o $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ---- the Python and Node clients (tools/clients): generated code and packages, not in git ----
+PY_GEN    := $(GEN)/python/lift_pb2.py
+NODE_DIR  := tools/clients/node
+NODE_MODS := $(NODE_DIR)/node_modules/.package-lock.json
+
+$(PY_GEN): proto/lift.proto
+	@mkdir -p $(dir $@)
+	protoc --proto_path=proto --python_out=$(dir $@) proto/lift.proto
+
+# npm ci installs exactly the committed lockfile (from npm's cache when it has the packages).
+$(NODE_MODS): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clients: $(PY_GEN) $(NODE_MODS)
+
 # Suites are discovered from file names: tests/check_foo.c defines Suite *foo_suite(void).
 $(GEN)/suites.inc: $(wildcard tests/check_*.c)
 	@mkdir -p $(GEN)
@@ -255,11 +271,11 @@ $(B)/check_lift: $(TEST_O) $(call obj,$(RENDER_SRC)) $(B)/libliftsrv.a $(B)/libl
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 check: deps
-	@$(MAKE) --no-print-directory progs $(B)/check_lift
+	@$(MAKE) --no-print-directory progs $(B)/check_lift clients
 	LIFT_BUILD=$(B) $(B)/check_lift
 
 memcheck: deps
-	@$(MAKE) --no-print-directory progs $(B)/check_lift
+	@$(MAKE) --no-print-directory progs $(B)/check_lift clients
 	LIFT_BUILD=$(B) LIFT_VALGRIND=1 CK_FORK=no CK_DEFAULT_TIMEOUT=600 valgrind --error-exitcode=1 \
 	  --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  $(B)/check_lift
