@@ -65,10 +65,10 @@ START_TEST(test_python_client)
     ck_assert_msg(rc == 0, "python client tests exited %d:\n%s", rc, out);
     ck_assert_msg(number_after(out, "\nRan ") == PY_TESTS, "expected %d tests:\n%s", PY_TESTS, out);
     ck_assert_msg(strstr(out, "\nOK\n") != NULL && strstr(out, "skipped") == NULL, "%s", out);
-    ck_assert_msg(strstr(out, "test_growthbook_vectors_equal_liftctl_bucket ... ok") != NULL, "%s",
-                  out);
-    ck_assert_msg(strstr(out, "test_report_headline_equals_liftctl_json ... ok") != NULL, "%s",
-                  out);
+    ck_assert_msg(strstr(out, "LiftTest.test_growthbook_vectors_equal_liftctl_bucket) ... ok\n"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "LiftTest.test_report_headline_equals_liftctl_json) ... ok\n"),
+                  "%s", out);
 }
 END_TEST
 
