@@ -286,7 +286,7 @@ soak: deps
 	LIFT_BUILD=$(B) LIFT_SOAK_ROUNDS=100 CK_RUN_SUITE=ingest CK_RUN_CASE=crash $(B)/check_lift
 
 bench: deps
-	@$(MAKE) --no-print-directory progs $(BENCHES)
+	@$(MAKE) --no-print-directory progs $(BENCHES) clients
 	@for b in $(BENCHES); do echo "== $$b"; LIFT_BUILD=$(B) $$b || exit 1; done
 
 demo: deps
