@@ -201,8 +201,8 @@ install: $(PROGS) $(B)/liftd.service
 	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/liblift.so
 	$(INSTALL) -m 0644 $(B)/lift.pc $(DESTDIR)$(PKGCONFIGDIR)/lift.pc
-	$(INSTALL) -m 0644 man/liftctl.1 man/liftsim.1 $(DESTDIR)$(MANDIR)/man1/
-	$(INSTALL) -m 0644 man/liftd.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 $(B)/liftd.service $(DESTDIR)$(UNITDIR)/liftd.service
 	@# A configuration file: never overwrite the administrator's copy.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/default/liftd ]; then \
@@ -219,8 +219,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/liblift.a $(DESTDIR)$(LIBDIR)/liblift.so \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SOFILE)
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/lift.pc
-	rm -f $(DESTDIR)$(MANDIR)/man1/liftctl.1 $(DESTDIR)$(MANDIR)/man1/liftsim.1 \
-	  $(DESTDIR)$(MANDIR)/man8/liftd.8
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES)))) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
 	rm -f $(DESTDIR)$(UNITDIR)/liftd.service
 	@if cmp -s dist/liftd.default $(DESTDIR)$(SYSCONFDIR)/default/liftd; then \
 	  rm -f $(DESTDIR)$(SYSCONFDIR)/default/liftd; \
