@@ -89,6 +89,11 @@ done
 for v in $(sed -n 's/^\([A-Z_]*\)=.*/\1/p' "$P/etc/default/liftd"); do
     grep -q "\${$v}\|\$$v" "$u" || fail "$v in etc/default/liftd is not used by the unit"
 done
+if command -v systemd-analyze >/dev/null 2>&1; then
+    v=$(systemd-analyze verify --man=no "$u" 2>&1) || fail "systemd-analyze verify: $v"
+    [ -z "$v" ] || fail "systemd-analyze verify: $v"
+    echo "systemd-analyze verify: clean"
+fi
 echo "man pages and unit: ok"
 
 # 5. Uninstall leaves no file; an edited configuration file stays.
