@@ -103,7 +103,12 @@ deps:
 	fi; \
 	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 	  echo "deps: node or npm missing — installing Debian packages: $(NODE_DEB_PKGS)"; \
-	  SUDO=; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "deps: no apt-get on this machine; install node >= 18 and npm" >&2; exit 1; fi; \
+	  SUDO=; if [ "$$(id -u)" != 0 ]; then \
+	    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "deps: not root and no password-less sudo; run as root: apt-get install -y $(NODE_DEB_PKGS)" >&2; exit 1; fi; \
+	  fi; \
 	  $$SUDO apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(NODE_DEB_PKGS) || \
 	  { echo "deps: apt-get install $(NODE_DEB_PKGS) failed" >&2; exit 1; }; \
