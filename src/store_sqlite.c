@@ -5,8 +5,10 @@
  *
  * Exactly-once for events rests here on a private in-memory index of event-id hashes (see
  * eventidx.h), not on a UNIQUE index in the file: events are appended by row id, and a unique
- * index on a random key would add a B-tree insert at a random page per event — about an order
- * of magnitude of ingestion throughput on a store larger than the page cache. That is sound
+ * index on a random key adds a B-tree insert at a random page per event — an order of magnitude
+ * of ingestion once the index outgrows the page cache (measured: 1,000-row commits appended to
+ * 5M stored events with random UUID ids, 128 MiB cache, synchronous=FULL: 110,800 rows/s
+ * without the index, 11,800 rows/s with UNIQUE(event_id), the file 52% larger). That is sound
  * only because this backend is the store's only writer (the directory lock refuses a second
  * one, naming its pid), so the index sees every row: it is built from the file at open (from
  * the snapshot DIR/event-index written at a clean close, completed by scanning the rows stored
