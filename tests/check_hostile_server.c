@@ -19,7 +19,7 @@
 
 #include "lift.pb-c.h"
 #include "lift/client.h"
-#include "ingest.h"
+#include "eventidx.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -192,7 +192,7 @@ START_TEST(test_snapshot_not_covering_store_is_not_used)
              "INSERT INTO events (id, h, event_id, customer_id, type, ts_ms, amount_minor, "
              "received_ms, digest) SELECT -1, %lld, 'b-0', customer_id, type, ts_ms, amount_minor, "
              "received_ms, digest FROM events WHERE id = 1",
-             (long long)ingest_hash("b-0", 3));
+             (long long)eventidx_hash("b-0", 3));
     ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     tu_liftd_start(&T, NULL);
@@ -202,7 +202,7 @@ START_TEST(test_snapshot_not_covering_store_is_not_used)
     ck_assert_uint_eq(r.accepted, 0);
     ck_assert_uint_eq(r.duplicates, 1);
     lift_track_result_clear(&r);
-    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT count(*) FROM events WHERE event_id = 'b-0'"), 1);
+    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.event_id = "b-0"}).count, 1);
 }
 END_TEST
 
@@ -252,7 +252,7 @@ START_TEST(test_event_id_reused_with_other_content)
     ck_assert_uint_eq(r.conflicts, 1);
     ck_assert_uint_eq(r.rejected[0].index, 1);
     lift_track_result_clear(&r);
-    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT sum(amount_minor) FROM events"), 4900 + 100);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).amount_sum, 4900 + 100);
 }
 END_TEST
 
@@ -286,12 +286,12 @@ START_TEST(test_digest_migration_of_old_store)
              "INSERT INTO events (h, event_id, customer_id, type, ts_ms, amount_minor, "
              "received_ms) VALUES (%lld, 'old-1', 'acme', 3, %lld, 4900, %lld);"
              "PRAGMA user_version = 2;",
-             (long long)ingest_hash("old-1", 5), (long long)t0, (long long)t0);
+             (long long)eventidx_hash("old-1", 5), (long long)t0, (long long)t0);
     ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     snprintf(T.data, sizeof T.data, "%s", data);
     tu_liftd_start(&T, NULL);
-    ck_assert_int_eq(tu_db_scalar(T.data, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(tu_db_scalar(T.data, "PRAGMA user_version"), 4);
     lift_event_t same = money("old-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 4900, t0);
     lift_event_t other = money("old-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 5900, t0);
     lift_track_result_t r;
@@ -319,7 +319,7 @@ START_TEST(test_trigger_time_before_experiment_start_refused)
     const char *msg = lift_client_error(T.client);
     ck_assert_msg(strstr(msg, "2000-01-03T00:00:00.000Z") && strstr(msg, "before experiment fresh"),
                   "%s", msg);
-    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT count(*) FROM exposures"), 0);
+    ck_assert_int_eq(tu_store_summary(T.data).exposures, 0);
     /* An hour before the start is a trigger of this run (a batch job's backlog). */
     c.trigger_time_ms = now_ms() - 3600 * 1000;
     ck_assert_int_eq(lift_assign(T.client, "fresh", "cust-1", &c, &a), LIFT_OK);
