@@ -74,6 +74,9 @@ static void tmp_path(char *buf, size_t len, const char *name)
     snprintf(buf, len, "%s/%s", T.dir, name);
 }
 
+/* 1: run_liftctl leaves out --endpoint (the endpoint then comes from LIFT_ENDPOINT). */
+static int no_endpoint_flag;
+
 /* Runs `liftctl --endpoint <T's> ARGS...` (NULL-terminated) with stdin from in_path (NULL:
  * /dev/null) and returns its exit status and output. */
 static res_t run_liftctl(const char *in_path, ...)
@@ -84,8 +87,10 @@ static res_t run_liftctl(const char *in_path, ...)
     va_list ap;
     tu_program("liftctl", prog, sizeof prog);
     argv[argc++] = prog;
-    argv[argc++] = "--endpoint";
-    argv[argc++] = T.endpoint;
+    if (!no_endpoint_flag) {
+        argv[argc++] = "--endpoint";
+        argv[argc++] = T.endpoint;
+    }
     va_start(ap, in_path);
     const char *a;
     while ((a = va_arg(ap, const char *)) != NULL) {
@@ -600,6 +605,76 @@ START_TEST(test_track_usage)
 }
 END_TEST
 
+
+/* ---- several endpoints --------------------------------------------------------------------- */
+
+START_TEST(test_endpoints_failover)
+{
+    char dead[400], list[900], want[1000];
+    snprintf(dead, sizeof dead, "ipc://%s/dead.sock", T.dir);
+    snprintf(list, sizeof list, "%s,%s", dead, T.endpoint);
+    res_t r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "ping");
+    expect(&r, 0, NULL);
+    snprintf(want, sizeof want, "%s: liftd ", T.endpoint); /* the one that answered */
+    ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "stdout: %s", r.out);
+    res_free(&r);
+    /* A command with several requests pays the dead endpoint's timeout once. */
+    r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "experiment", "create",
+                "-f", EXPERIMENT_FILE);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "--json", "experiment", "show", KEY);
+    expect(&r, 0, NULL);
+    ck_assert_ptr_nonnull(strstr(r.out, KEY));
+    res_free(&r);
+    /* Every endpoint dead: the error names each one tried, and the hint speaks of all. */
+    char dead2[400];
+    snprintf(dead2, sizeof dead2, "ipc://%s/dead2.sock", T.dir);
+    snprintf(list, sizeof list, "%s,%s", dead, dead2);
+    r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "100", "--retries", "1", "ping");
+    snprintf(want, sizeof want, "no reply from %s, %s after 2 attempts of 100 ms", dead, dead2);
+    expect(&r, 1, want, "not running at any of those endpoints", NULL);
+    res_free(&r);
+}
+END_TEST
+
+START_TEST(test_endpoints_refused)
+{
+    res_t r = LIFTCTL(NULL, "--endpoint", "tcp://127.0.0.1:5555,,ipc:///tmp/x", "ping");
+    expect(&r, 2, "--endpoint: endpoint 2 of 3 is empty", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "ping", "--endpoint=tcp://127.0.0.1:5555,nonsense");
+    expect(&r, 2, "--endpoint: endpoint 2 of 2 ('nonsense'): not a ZeroMQ endpoint", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--endpoint", "", "ping");
+    expect(&r, 2, "--endpoint: endpoint: empty", NULL);
+    res_free(&r);
+    /* From the environment: the message says where the list came from. */
+    no_endpoint_flag = 1;
+    setenv("LIFT_ENDPOINT", "ipc:///tmp/a,ipc:///tmp/a", 1);
+    r = LIFTCTL(NULL, "ping");
+    unsetenv("LIFT_ENDPOINT");
+    no_endpoint_flag = 0;
+    expect(&r, 2, "LIFT_ENDPOINT: endpoint 2 of 2 ('ipc:///tmp/a') repeats endpoint 1", NULL);
+    res_free(&r);
+    /* ...and a good list there is used. */
+    char list[900];
+    snprintf(list, sizeof list, "ipc://%s/nobody.sock, %s", T.dir, T.endpoint);
+    no_endpoint_flag = 1;
+    setenv("LIFT_ENDPOINT", list, 1);
+    r = LIFTCTL(NULL, "--timeout", "300", "--json", "ping");
+    unsetenv("LIFT_ENDPOINT");
+    no_endpoint_flag = 0;
+    expect(&r, 0, NULL);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    ck_assert_msg(j != NULL, "not JSON: %s", r.out);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "endpoint")), T.endpoint);
+    json_decref(j);
+    res_free(&r);
+}
+END_TEST
+
 Suite *liftctl_suite(void);
 Suite *liftctl_suite(void)
 {
@@ -612,6 +687,7 @@ Suite *liftctl_suite(void)
     tcase_add_test(tc, test_bucket_matches_server);
     tcase_add_test(tc, test_power);
     tcase_add_test(tc, test_track_examples);
+    tcase_add_test(tc, test_endpoints_failover);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
     tcase_add_checked_fixture(te, setup, teardown);
@@ -619,6 +695,7 @@ Suite *liftctl_suite(void)
     tcase_add_test(te, test_track_malformed_jsonl);
     tcase_add_test(te, test_track_malformed_csv);
     tcase_add_test(te, test_track_usage);
+    tcase_add_test(te, test_endpoints_refused);
     suite_add_tcase(s, te);
     return s;
 }

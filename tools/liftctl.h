@@ -17,7 +17,9 @@
 #define LIFTCTL_USAGE 2 /* bad command line */
 
 typedef struct {
-    const char *endpoint; /* server endpoint, e.g. tcp://127.0.0.1:5555 */
+    const char *endpoint; /* server endpoint(s), e.g. tcp://127.0.0.1:5555 or a,b,c */
+    const char *endpoint_src; /* where endpoint came from, for messages: "--endpoint" or
+                                 "LIFT_ENDPOINT" */
     int json;             /* 1: machine-readable JSON output */
     int timeout_ms;       /* per-attempt request timeout */
     int retries;          /* attempts before giving up (1 = no retry) */
