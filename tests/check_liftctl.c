@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <inttypes.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lift/stats.h"
@@ -675,6 +677,215 @@ START_TEST(test_endpoints_refused)
 }
 END_TEST
 
+/* ---- store copy ---------------------------------------------------------------------------- */
+
+/* A seeded liftsim run into T (2,000 customers over 2 weeks). */
+static void simulate_into_T(void)
+{
+    char prog[512], log[400];
+    tu_program("liftsim", prog, sizeof prog);
+    tmp_path(log, sizeof log, "sim.log");
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
+        execl(prog, prog, "--endpoint", T.endpoint, "--config", "examples/sim.json", "--seed",
+              "7", "--customers", "2000", "--weeks", "2", "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftsim failed (see %s)", log);
+}
+
+/* The JSON report of KEY from the liftd at endpoint, up to to_ms, without its generation
+ * time (the only field that depends on when it was asked). */
+static json_t *report_json(const char *endpoint, const char *to_ms)
+{
+    res_t r = LIFTCTL(NULL, "--endpoint", endpoint, "report", KEY, "--to", to_ms, "--format",
+                      "json");
+    expect(&r, 0, NULL);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    ck_assert_msg(j != NULL, "report is not JSON (%s): %s", je.text, r.out);
+    res_free(&r);
+    json_t *prov = json_object_get(j, "provenance");
+    ck_assert_ptr_nonnull(json_object_get(prov, "generated_ms"));
+    json_object_del(prov, "generated_ms");
+    return j;
+}
+
+static int64_t count_in(const char *data, const char *table)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    return tu_db_scalar(data, sql);
+}
+
+/* stdout of r contains the printf-formatted line. */
+static void expect_out(const res_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void expect_out(const res_t *r, const char *fmt, ...)
+{
+    char want[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(strstr(r->out, want) != NULL, "stdout lacks '%s': %s", want, r->out);
+}
+
+START_TEST(test_store_copy_sqlite)
+{
+    simulate_into_T();
+    int64_t n_exp = count_in(T.data, "experiments"), n_x = count_in(T.data, "exposures"),
+            n_e = count_in(T.data, "events");
+    ck_assert_int_eq(n_exp, 1);
+    ck_assert_int_gt(n_x, 500);
+    ck_assert_int_gt(n_e, 1000);
+    tliftd_t D;
+    tu_liftd_init(&D);
+    char dst[400];
+    snprintf(dst, sizeof dst, "sqlite:%s", D.data);
+
+    /* 1. Copy while the source's liftd keeps running (the source is only read). */
+    res_t r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    expect(&r, 0, NULL);
+    expect_out(&r, "experiments: 1 copied, 0 already there");
+    expect_out(&r, "exposures:   %" PRId64 " inserted, 0 already there, 0 conflicts", n_x);
+    expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
+    ck_assert_msg(strstr(r.out, "nothing new") == NULL, "%s", r.out);
+    ck_assert_str_eq(r.err, ""); /* not a terminal: no progress bar */
+    res_free(&r);
+    ck_assert_int_eq(count_in(D.data, "exposures"), n_x);
+    ck_assert_int_eq(count_in(D.data, "events"), n_e);
+    ck_assert_int_eq(count_in(T.data, "events"), n_e); /* the source was not written */
+
+    /* 2. The report over the copy is the report over the source. */
+    char to[32];
+    snprintf(to, sizeof to, "%lld", (long long)time(NULL) * 1000);
+    tu_liftd_start(&D, NULL);
+    json_t *a = report_json(T.endpoint, to), *b = report_json(D.endpoint, to);
+    json_t *arm0 = json_array_get(json_object_get(a, "arms"), 0);
+    ck_assert_int_gt(json_integer_value(json_object_get(arm0, "exposed")), 50);
+    if (!json_equal(a, b)) {
+        char *ja = json_dumps(a, JSON_SORT_KEYS | JSON_COMPACT);
+        char *jb = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+        size_t k = 0;
+        while (ja[k] && ja[k] == jb[k])
+            k++;
+        ck_abort_msg("reports differ at byte %zu: source ...%.120s / copy ...%.120s", k,
+                     ja + (k > 40 ? k - 40 : 0), jb + (k > 40 ? k - 40 : 0));
+    }
+    json_decref(a);
+    json_decref(b);
+
+    /* 3. A SQLite destination held by a running liftd is refused by its lock. */
+    r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    expect(&r, 1, "in use by another liftd", "stop it and copy again", NULL);
+    res_free(&r);
+    ck_assert_int_eq(tu_liftd_stop(&D), 0);
+
+    /* 4. A rerun copies nothing new, and says so (also as JSON). */
+    r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    expect(&r, 0, NULL);
+    expect_out(&r, "experiments: 0 copied, 1 already there (0 with their state brought forward)");
+    expect_out(&r, "exposures:   0 inserted, %" PRId64 " already there, 0 conflicts", n_x);
+    expect_out(&r, "events:      0 inserted, %" PRId64 " duplicates, 0 conflicts", n_e);
+    expect_out(&r, "nothing new: DST already held everything in SRC");
+    res_free(&r);
+    ck_assert_int_eq(count_in(D.data, "events"), n_e);
+
+    /* 5. What came into the source since is copied on the next run; so is a pause. */
+    char path[512];
+    snprintf(path, sizeof path, "%s", EVENTS_JSONL);
+    r = LIFTCTL(NULL, "track", path);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    int64_t n_new = count_in(T.data, "events") - n_e;
+    ck_assert_int_gt(n_new, 0);
+    r = LIFTCTL(NULL, "experiment", "pause", KEY);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--json", "store", "copy", T.data, dst, "--batch", "7");
+    expect(&r, 0, NULL);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    ck_assert_msg(j != NULL, "not JSON: %s", r.out);
+    ck_assert(json_is_false(json_object_get(j, "nothing_new")));
+    json_t *ev = json_object_get(j, "events"), *ex = json_object_get(j, "experiments");
+    ck_assert_int_eq(json_integer_value(json_object_get(ev, "inserted")), n_new);
+    ck_assert_int_eq(json_integer_value(json_object_get(ev, "duplicates")), n_e);
+    ck_assert_int_eq(json_integer_value(json_object_get(ex, "state_updated")), 1);
+    json_decref(j);
+    res_free(&r);
+    ck_assert_int_eq(count_in(D.data, "events"), n_e + n_new);
+    ck_assert_int_eq(tu_db_scalar(D.data, "SELECT status FROM experiments"),
+                     tu_db_scalar(T.data, "SELECT status FROM experiments"));
+    ck_assert_int_eq(tu_db_scalar(D.data, "SELECT updated_ms FROM experiments"),
+                     tu_db_scalar(T.data, "SELECT updated_ms FROM experiments"));
+    tu_liftd_fini(&D);
+}
+END_TEST
+
+START_TEST(test_store_copy_refused)
+{
+    res_t r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    /* Another store with a different experiment under the same key. */
+    tliftd_t X;
+    tu_liftd_init(&X);
+    tu_liftd_start(&X, NULL);
+    r = LIFTCTL(NULL, "--endpoint", X.endpoint, "experiment", "create", "-f", EXPERIMENT_FILE,
+                "--name", "another experiment");
+    expect(&r, 0, NULL);
+    res_free(&r);
+    ck_assert_int_eq(tu_liftd_stop(&X), 0);
+    r = LIFTCTL(NULL, "track", EVENTS_JSONL);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "copy", T.data, X.data);
+    expect(&r, 1, "experiment " KEY ": ", "holds a different definition under this key",
+           "nothing copied", NULL);
+    res_free(&r);
+    ck_assert_int_eq(count_in(X.data, "events"), 0); /* refused before anything was written */
+    ck_assert_int_eq(count_in(X.data, "experiments"), 1);
+    tu_liftd_fini(&X);
+
+    /* Usage errors and a source that is not a store. */
+    char same[400], missing[400];
+    snprintf(same, sizeof same, "sqlite:%s/../%s", T.data, strrchr(T.data, '/') + 1);
+    r = LIFTCTL(NULL, "store", "copy", T.data, same);
+    expect(&r, 2, "SRC and DST are the same store", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "copy", T.data);
+    expect(&r, 2, "needs SRC and DST", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "copy", T.data, "x", "y");
+    expect(&r, 2, "unexpected argument 'y'", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "copy", "--batch", "0", T.data, "x");
+    expect(&r, 2, "--batch: 0 is out of range", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "move", T.data, "x");
+    expect(&r, 2, "unknown sub-command 'move'", NULL);
+    res_free(&r);
+    snprintf(missing, sizeof missing, "%s/no-such-store", T.dir);
+    tmp_path(same, sizeof same, "dst-never-made");
+    r = LIFTCTL(NULL, "store", "copy", missing, same);
+    expect(&r, 1, "store copy: SRC ", NULL);
+    res_free(&r);
+    ck_assert_int_ne(access(same, F_OK), 0); /* DST is not made for a source that fails */
+    r = LIFTCTL(NULL, "store", "copy", "--help");
+    expect(&r, 0, NULL);
+    ck_assert_ptr_nonnull(strstr(r.out, "usage: liftctl store copy SRC DST"));
+    res_free(&r);
+}
+END_TEST
+
 Suite *liftctl_suite(void);
 Suite *liftctl_suite(void)
 {
@@ -697,5 +908,11 @@ Suite *liftctl_suite(void)
     tcase_add_test(te, test_track_usage);
     tcase_add_test(te, test_endpoints_refused);
     suite_add_tcase(s, te);
+    TCase *ts = tcase_create("store");
+    tcase_add_checked_fixture(ts, setup, teardown);
+    tcase_set_timeout(ts, 120);
+    tcase_add_test(ts, test_store_copy_sqlite);
+    tcase_add_test(ts, test_store_copy_refused);
+    suite_add_tcase(s, ts);
     return s;
 }

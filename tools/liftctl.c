@@ -35,6 +35,7 @@ static void usage(FILE *out)
             "  report EXPERIMENT | --all-running [--week W] [--format F]   incrementality report\n"
             "  ping                                                        check the server\n"
             "  keygen [-o FILE] [--force]                                  make a CurveZMQ key pair\n"
+            "  store copy SRC DST [--batch N]                              copy a store into another\n"
             "\n"
             "global flags (also accepted after the command):\n"
             "  --endpoint E    liftd endpoint, or several of one deployment separated by commas\n"
@@ -753,12 +754,14 @@ static int dispatch(liftctl_opts_t *opts, int argc, char **argv)
     if (strcmp(cmd, "report") == 0) return cmd_report(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "ping") == 0) return cmd_ping(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "keygen") == 0) return cmd_keygen(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "store") == 0) return cmd_store(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return LIFTCTL_OK;
     }
     return liftctl_usage_error(
-        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping, keygen)", cmd);
+        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping, keygen, "
+        "store)", cmd);
 }
 
 int main(int argc, char **argv)
