@@ -8,9 +8,9 @@
 #   make fuzz       libFuzzer on the request path for FUZZ_SECONDS (default 60; clang)
 #   make deps       install missing Debian packages (runs apt-get update first)
 
-PKGS     := libzmq libprotobuf-c gsl check sqlite3 jansson
+PKGS     := libzmq libprotobuf-c gsl check sqlite3 jansson libpq
 DEB_PKGS := build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
-            libgsl-dev check libsqlite3-dev libjansson-dev
+            libgsl-dev check libsqlite3-dev libjansson-dev postgresql libpq-dev
 
 CC       ?= cc
 SANITIZE ?=
@@ -29,7 +29,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes $(WERROR) $(SANFLAGS) -MMD -MP
-CPPFLAGS += -Iinclude -Isrc -Ibuild/gen -Itools $(PKG_CFLAGS)
+CPPFLAGS += -Iinclude -Isrc -Ibuild/gen -Itools $(PKG_CFLAGS) -DLIFT_STORE_PG
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
@@ -74,6 +74,7 @@ deps:
 	command -v $(CC) >/dev/null 2>&1 || missing="$$missing $(CC)"; \
 	if [ -z "$$missing" ]; then \
 	  for p in $(PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql-server"; \
 	fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing — installing Debian packages: $(DEB_PKGS)"; \
