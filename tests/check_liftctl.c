@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lift/stats.h"
+#include "pgharness.h"
 #include "testutil.h"
 
 #define KEY "upsell-usage-q4"
@@ -718,6 +719,26 @@ static json_t *report_json(const char *endpoint, const char *to_ms)
     return j;
 }
 
+/* The reports of KEY from liftd at ep_a and at ep_b, up to to_ms, are the same JSON apart from
+ * their generation time, and not empty. */
+static void assert_same_report(const char *ep_a, const char *ep_b, const char *to_ms)
+{
+    json_t *a = report_json(ep_a, to_ms), *b = report_json(ep_b, to_ms);
+    json_t *arm0 = json_array_get(json_object_get(a, "arms"), 0);
+    ck_assert_int_gt(json_integer_value(json_object_get(arm0, "exposed")), 50);
+    if (!json_equal(a, b)) {
+        char *ja = json_dumps(a, JSON_SORT_KEYS | JSON_COMPACT);
+        char *jb = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+        size_t k = 0;
+        while (ja[k] && ja[k] == jb[k])
+            k++;
+        ck_abort_msg("reports differ at byte %zu: ...%.160s / ...%.160s", k,
+                     ja + (k > 40 ? k - 40 : 0), jb + (k > 40 ? k - 40 : 0));
+    }
+    json_decref(a);
+    json_decref(b);
+}
+
 static int64_t count_in(const char *data, const char *table)
 {
     char sql[96];
@@ -767,20 +788,7 @@ START_TEST(test_store_copy_sqlite)
     char to[32];
     snprintf(to, sizeof to, "%lld", (long long)time(NULL) * 1000);
     tu_liftd_start(&D, NULL);
-    json_t *a = report_json(T.endpoint, to), *b = report_json(D.endpoint, to);
-    json_t *arm0 = json_array_get(json_object_get(a, "arms"), 0);
-    ck_assert_int_gt(json_integer_value(json_object_get(arm0, "exposed")), 50);
-    if (!json_equal(a, b)) {
-        char *ja = json_dumps(a, JSON_SORT_KEYS | JSON_COMPACT);
-        char *jb = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
-        size_t k = 0;
-        while (ja[k] && ja[k] == jb[k])
-            k++;
-        ck_abort_msg("reports differ at byte %zu: source ...%.120s / copy ...%.120s", k,
-                     ja + (k > 40 ? k - 40 : 0), jb + (k > 40 ? k - 40 : 0));
-    }
-    json_decref(a);
-    json_decref(b);
+    assert_same_report(T.endpoint, D.endpoint, to);
 
     /* 3. A SQLite destination held by a running liftd is refused by its lock. */
     r = LIFTCTL(NULL, "store", "copy", T.data, dst);
@@ -886,6 +894,56 @@ START_TEST(test_store_copy_refused)
 }
 END_TEST
 
+START_TEST(test_store_copy_postgresql)
+{
+    simulate_into_T();
+    int64_t n_x = count_in(T.data, "exposures"), n_e = count_in(T.data, "events");
+    tliftd_t P;
+    tu_liftd_init(&P);
+    tu_pg_newdb(P.store, sizeof P.store);
+
+    /* 1. SQLite into an empty PostgreSQL database (liftd makes the schema on first open). */
+    res_t r = LIFTCTL(NULL, "store", "copy", T.data, P.store);
+    expect(&r, 0, NULL);
+    expect_out(&r, "experiments: 1 copied, 0 already there");
+    expect_out(&r, "exposures:   %" PRId64 " inserted, 0 already there, 0 conflicts", n_x);
+    expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
+    res_free(&r);
+    ck_assert_int_eq(tu_pg_scalar(P.store, "SELECT count(*) FROM events"), n_e);
+    ck_assert_int_eq(tu_pg_scalar(P.store, "SELECT count(*) FROM exposures"), n_x);
+
+    /* 2. The same report from a liftd on PostgreSQL as from the one on SQLite. */
+    char to[32];
+    snprintf(to, sizeof to, "%lld", (long long)time(NULL) * 1000);
+    tu_liftd_start(&P, NULL);
+    assert_same_report(T.endpoint, P.endpoint, to);
+
+    /* 3. A rerun into the live PostgreSQL store copies nothing new. */
+    r = LIFTCTL(NULL, "store", "copy", T.data, P.store);
+    expect(&r, 0, NULL);
+    expect_out(&r, "events:      0 inserted, %" PRId64 " duplicates, 0 conflicts", n_e);
+    expect_out(&r, "nothing new");
+    res_free(&r);
+
+    /* 4. And back: PostgreSQL as the source, into a new SQLite store. */
+    char back[400];
+    tmp_path(back, sizeof back, "back");
+    r = LIFTCTL(NULL, "store", "copy", P.store, back);
+    expect(&r, 0, NULL);
+    expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
+    res_free(&r);
+    ck_assert_int_eq(count_in(back, "events"), n_e);
+    ck_assert_int_eq(count_in(back, "exposures"), n_x);
+    tu_liftd_fini(&P);
+}
+END_TEST
+
+START_TEST(test_store_copy_postgresql_required)
+{
+    ck_abort_msg("PostgreSQL is required (CI is set) but could not be started: %s", tu_pg_why());
+}
+END_TEST
+
 Suite *liftctl_suite(void);
 Suite *liftctl_suite(void)
 {
@@ -913,6 +971,14 @@ Suite *liftctl_suite(void)
     tcase_set_timeout(ts, 120);
     tcase_add_test(ts, test_store_copy_sqlite);
     tcase_add_test(ts, test_store_copy_refused);
+    if (tu_pg_wanted("liftctl")) {
+        if (tu_pg_start() == 0)
+            tcase_add_test(ts, test_store_copy_postgresql);
+        else if (tu_pg_required())
+            tcase_add_test(ts, test_store_copy_postgresql_required);
+        else
+            fprintf(stderr, "liftctl: PostgreSQL case skipped: %s\n", tu_pg_why());
+    }
     suite_add_tcase(s, ts);
     return s;
 }
