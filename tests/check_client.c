@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <zmq.h>
 
 #include "lift/client.h"
+#include "pgharness.h"
 #include "testutil.h"
 
 
@@ -940,6 +942,83 @@ START_TEST(test_failover_current_killed)
 }
 END_TEST
 
+/* Two liftd over one PostgreSQL database: the instance that got a request freezes (SIGSTOP:
+ * it holds the request, answers nothing), the client resends to the other; the frozen one
+ * then wakes and may run the same request too. The shared store keeps every fact once. */
+START_TEST(test_failover_shared_postgresql)
+{
+    tliftd_t A, B;
+    tu_liftd_init(&A);
+    tu_liftd_init(&B);
+    tu_pg_newdb(A.store, sizeof A.store);
+    snprintf(B.store, sizeof B.store, "%s", A.store);
+    tu_liftd_start(&A, NULL);
+    tu_liftd_start(&B, NULL);
+    char list[800];
+    snprintf(list, sizeof list, "%s,%s", A.endpoint, B.endpoint);
+    lift_client_opts_t o = {.timeout_ms = FO_TIMEOUT, .attempts = 3};
+    lift_client_t *c = lift_client_new(list, &o);
+    ck_assert_ptr_nonnull(c);
+    start_experiment(c);
+    ck_assert_str_eq(lift_client_endpoint(c), A.endpoint);
+
+    enum { N = 40 };
+    char ids[N][16], evids[N][16];
+    const char *idp[N];
+    lift_event_t ev[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "cust-%d", i);
+        snprintf(evids[i], sizeof evids[i], "churn-%d", i);
+        idp[i] = ids[i];
+        ev[i] = (lift_event_t){.event_id = evids[i], .customer_id = ids[i],
+                               .type = LIFT__EVENT_TYPE__EVENT_CHURN,
+                               .timestamp_ms = 1767225600000 + i};
+    }
+    ck_assert_int_eq(kill(A.pid, SIGSTOP), 0);
+    lift_assignment_t *first = NULL;
+    ck_assert_msg(lift_assign_batch(c, "fo", idp, N, &CTX, &first) == LIFT_OK, "%s",
+                  lift_client_error(c));
+    ck_assert_str_eq(lift_client_endpoint(c), B.endpoint);
+    lift_track_result_t r;
+    ck_assert_msg(lift_track(c, ev, N, &r) == LIFT_OK, "%s", lift_client_error(c));
+    ck_assert_uint_eq(r.accepted, N);
+    lift_track_result_clear(&r);
+    ck_assert_int_eq(kill(A.pid, SIGCONT), 0); /* A may now run the assign it held, too */
+
+    /* Every fact once, whichever instance ran it, however often. */
+    lift_client_opts_t oa = {.timeout_ms = 3000, .attempts = 3};
+    lift_client_t *ca = lift_client_new(A.endpoint, &oa);
+    lift_assignment_t *again = NULL;
+    ck_assert_msg(lift_assign_batch(ca, "fo", idp, N, &CTX, &again) == LIFT_OK, "%s",
+                  lift_client_error(ca));
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(again[i].arm_index, first[i].arm_index);
+        ck_assert(!again[i].first_exposure); /* recorded already, through B */
+    }
+    ck_assert_msg(lift_track(ca, ev, N, &r) == LIFT_OK, "%s", lift_client_error(ca));
+    ck_assert_uint_eq(r.accepted, 0);
+    ck_assert_uint_eq(r.duplicates, N);
+    lift_track_result_clear(&r);
+    int in_exp = 0;
+    for (int i = 0; i < N; i++)
+        in_exp += first[i].in_experiment;
+    ck_assert_int_eq(tu_pg_scalar(A.store, "SELECT count(*) FROM exposures"), in_exp);
+    ck_assert_int_eq(tu_pg_scalar(A.store, "SELECT count(*) FROM events"), N);
+    lift_assignments_free(first);
+    lift_assignments_free(again);
+    lift_client_destroy(&ca);
+    lift_client_destroy(&c);
+    tu_liftd_fini(&A);
+    tu_liftd_fini(&B);
+}
+END_TEST
+
+START_TEST(test_failover_shared_postgresql_required)
+{
+    ck_abort_msg("PostgreSQL is required (CI is set) but could not be started: %s", tu_pg_why());
+}
+END_TEST
+
 Suite *client_suite(void)
 {
     Suite *s = suite_create("client");
@@ -980,6 +1059,14 @@ Suite *client_suite(void)
     tcase_add_test(failover, test_failover_on_unavailable_reply);
     tcase_add_test(failover, test_failover_first_dead);
     tcase_add_test(failover, test_failover_current_killed);
+    if (tu_pg_wanted("client")) {
+        if (tu_pg_start() == 0)
+            tcase_add_test(failover, test_failover_shared_postgresql);
+        else if (tu_pg_required())
+            tcase_add_test(failover, test_failover_shared_postgresql_required);
+        else
+            fprintf(stderr, "client: PostgreSQL case skipped: %s\n", tu_pg_why());
+    }
     suite_add_tcase(s, failover);
     return s;
 }
