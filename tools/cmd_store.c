@@ -67,7 +67,7 @@ typedef struct {
     int64_t *xgen;        /* the destination generation each row is recorded at */
     char **xcust;         /* owned customer bytes of each row */
     size_t xn;            /* rows buffered */
-    const cexp_t *xexp;   /* the source experiment whose exposures are being read */
+    cexp_t *xexp;         /* the source experiment whose exposures are being read */
     /* the event batch */
     store_event_t *eb;    /* rows, experiment_id already the destination's */
     char **estr;          /* owned block holding each row's strings */
@@ -371,6 +371,7 @@ static int flush_exposures(copy_t *c)
             }
             for (size_t j = i; j < c->xn; j++)
                 if (c->xb[j].experiment_id == e->experiment_id) c->xgen[j] = p.gen;
+            c->xexp->dst_gen = p.gen; /* and for the batches still to come */
             r = store_exposure_record(c->dst, e, c->xgen[i], &stored);
         }
         if (r < 0 || r == STORE_STALE) {
