@@ -838,6 +838,70 @@ START_TEST(test_store_copy_sqlite)
 }
 END_TEST
 
+/* Assigns cust-0..cust-7 of KEY through the liftd at endpoint, on channel ch. */
+static void assign_some(const char *endpoint, const char *ch)
+{
+    for (int i = 0; i < 8; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "cust-%d", i);
+        res_t r = LIFTCTL(NULL, "--endpoint", endpoint, "assign", KEY, "--customer", id,
+                          "--trigger", "usage_threshold", "--stage", "growth", "--channel", ch);
+        expect(&r, 0, NULL);
+        res_free(&r);
+    }
+}
+
+START_TEST(test_store_copy_conflicts)
+{
+    /* Source: the example experiment, 8 decisions in-app, the example events. */
+    create_and_start();
+    assign_some(T.endpoint, "in_app");
+    res_t r = LIFTCTL(NULL, "track", EVENTS_JSONL);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT count(*) FROM events WHERE event_id = 'imp-0001'"),
+                     1);
+    int64_t n_x = count_in(T.data, "exposures"), n_e = count_in(T.data, "events");
+    ck_assert_int_gt(n_x, 0);
+    /* Destination: the same experiment, decided on its own by email; imp-0001 is a churn. */
+    tliftd_t X;
+    tu_liftd_init(&X);
+    tu_liftd_start(&X, NULL);
+    r = LIFTCTL(NULL, "--endpoint", X.endpoint, "experiment", "create", "-f", EXPERIMENT_FILE);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--endpoint", X.endpoint, "experiment", "start", KEY);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    assign_some(X.endpoint, "email");
+    char other[400];
+    tmp_path(other, sizeof other, "other.jsonl");
+    write_file(other, "{\"event_id\":\"imp-0001\",\"customer_id\":\"someone-else\","
+                      "\"type\":\"churn\",\"timestamp\":\"2026-11-02T09:00:00Z\"}\n");
+    r = LIFTCTL(NULL, "--endpoint", X.endpoint, "track", other);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    ck_assert_int_eq(count_in(X.data, "exposures"), n_x); /* the same customers, by email */
+    ck_assert_int_eq(tu_liftd_stop(&X), 0);
+
+    r = LIFTCTL(NULL, "store", "copy", T.data, X.data);
+    expect(&r, 1, NULL); /* conflicts: the stores disagree, DST keeps its own */
+    expect_out(&r, "experiments: 0 copied, 1 already there (0 with their state brought forward)");
+    expect_out(&r, "exposures:   0 inserted, 0 already there, %" PRId64 " conflicts", n_x);
+    expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 1 conflicts", n_e - 1);
+    expect_out(&r, "event conflicts (DST holds the id with other content; kept): imp-0001\n");
+    expect_out(&r, "exposure conflicts (DST had recorded another arm or context; kept): cust-");
+    res_free(&r);
+    ck_assert_int_eq(tu_db_scalar(X.data, "SELECT type FROM events WHERE event_id = 'imp-0001'"),
+                     LIFT__EVENT_TYPE__EVENT_CHURN);
+    char sql[96]; /* DST's own exposures stand */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM exposures WHERE channel = %d",
+             LIFT__CHANNEL__CHANNEL_EMAIL);
+    ck_assert_int_eq(tu_db_scalar(X.data, sql), n_x);
+    tu_liftd_fini(&X);
+}
+END_TEST
+
 START_TEST(test_store_copy_refused)
 {
     res_t r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE);
@@ -971,6 +1035,7 @@ Suite *liftctl_suite(void)
     tcase_set_timeout(ts, 120);
     tcase_add_test(ts, test_store_copy_sqlite);
     tcase_add_test(ts, test_store_copy_refused);
+    tcase_add_test(ts, test_store_copy_conflicts);
     if (tu_pg_wanted("liftctl")) {
         if (tu_pg_start() == 0)
             tcase_add_test(ts, test_store_copy_postgresql);
