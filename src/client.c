@@ -128,8 +128,7 @@ static int is_blank(char c)
 }
 
 /* Splits the comma-separated list into items[] (owned copies, surrounding blanks trimmed) and
- * checks each: not empty, at most LIFT_ENDPOINT_LEN_MAX bytes, a transport a DEALER connects
- * with, no repeats, and accepted by zmq_connect (on a probe socket of ctx). Returns the number
+ * checks each: not empty, at most LIFT_ENDPOINT_LEN_MAX bytes, tcp:// or ipc://, no repeats, and accepted by zmq_connect (on a probe socket of ctx). Returns the number
  * of items, or -1 with errno (EINVAL, ENOMEM) and a message naming the item in err; on failure
  * items[] holds nothing. */
 static int parse_endpoints(void *ctx, const char *list, char **items, char *err, size_t errlen)
@@ -183,12 +182,12 @@ static int parse_endpoints(void *ctx, const char *list, char **items, char *err,
             errno = EINVAL;
             goto fail;
         }
-        if (strncmp(p, "tcp://", 6) != 0 && strncmp(p, "ipc://", 6) != 0 &&
-            strncmp(p, "inproc://", 9) != 0) {
+        /* inproc:// is left out on purpose: the client's ZeroMQ context is its own, so no
+         * server could ever be reached there. */
+        if (strncmp(p, "tcp://", 6) != 0 && strncmp(p, "ipc://", 6) != 0) {
             snprintf(err, errlen,
-                     "%s ('%s'): not a ZeroMQ endpoint (tcp://HOST:PORT, ipc:///PATH or "
-                     "inproc://NAME)",
-                     where, shown(p, len, a, sizeof a));
+                     "%s ('%s'): not a liftd endpoint (tcp://HOST:PORT or ipc:///PATH)", where,
+                     shown(p, len, a, sizeof a));
             errno = EINVAL;
             goto fail;
         }

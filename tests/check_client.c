@@ -672,8 +672,10 @@ START_TEST(test_endpoint_list_refused)
     refused(",tcp://127.0.0.1:5555", "endpoint 1 of 2 is empty");
     refused(" , ", "endpoint 1 of 2 is empty");
     refused("", "endpoint: empty");
-    refused("tcp://127.0.0.1:5555,bogus", "endpoint 2 of 2 ('bogus'): not a ZeroMQ endpoint");
-    refused("udp://127.0.0.1:5555", "endpoint ('udp://127.0.0.1:5555'): not a ZeroMQ endpoint");
+    refused("tcp://127.0.0.1:5555,bogus", "endpoint 2 of 2 ('bogus'): not a liftd endpoint");
+    refused("udp://127.0.0.1:5555", "endpoint ('udp://127.0.0.1:5555'): not a liftd endpoint");
+    refused("inproc://lift", "endpoint ('inproc://lift'): not a liftd endpoint (tcp://HOST:PORT "
+                             "or ipc:///PATH)");
     refused("ipc:///tmp/a,tcp://127.0.0.1:5555,ipc:///tmp/a",
             "endpoint 3 of 3 ('ipc:///tmp/a') repeats endpoint 1");
     refused("ipc:///tmp/a,tcp://127.0.0.1:notaport", "endpoint 2 of 2 ('tcp://127.0.0.1:notaport'): malformed");

@@ -647,7 +647,7 @@ START_TEST(test_endpoints_refused)
     expect(&r, 2, "--endpoint: endpoint 2 of 3 is empty", NULL);
     res_free(&r);
     r = LIFTCTL(NULL, "ping", "--endpoint=tcp://127.0.0.1:5555,nonsense");
-    expect(&r, 2, "--endpoint: endpoint 2 of 2 ('nonsense'): not a ZeroMQ endpoint", NULL);
+    expect(&r, 2, "--endpoint: endpoint 2 of 2 ('nonsense'): not a liftd endpoint", NULL);
     res_free(&r);
     r = LIFTCTL(NULL, "--endpoint", "", "ping");
     expect(&r, 2, "--endpoint: endpoint: empty", NULL);

@@ -52,7 +52,7 @@ typedef struct {
 lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *opts);
 
 /* Checks an endpoint list as lift_client_new() does, without connecting: items not empty, at
- * most LIFT_ENDPOINT_LEN_MAX bytes, tcp://, ipc:// or inproc:// and well formed, no item
+ * most LIFT_ENDPOINT_LEN_MAX bytes, tcp:// or ipc:// and well formed, no item
  * repeated, at most LIFT_CLIENT_ENDPOINTS_MAX items. Returns the number of endpoints, or -1
  * with errno EINVAL and a message naming the item (by position and text) in err (may be NULL).
  * Thread-safe. */
