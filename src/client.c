@@ -14,23 +14,23 @@
 #include <zmq.h>
 
 struct lift_client {
-    void *ctx;        /* ZeroMQ context, owned */
-    void *sock;       /* DEALER; NULL until needed and after a timeout */
+    void *ctx;                                  /* ZeroMQ context, owned */
+    void *sock;                                 /* DEALER; NULL until needed and after a timeout */
     char *endpoints[LIFT_CLIENT_ENDPOINTS_MAX]; /* owned copies, in the order given */
     size_t n_endpoints; /* entries in endpoints (1..LIFT_CLIENT_ENDPOINTS_MAX) */
     size_t current;     /* index of the endpoint the socket talks to */
-    int timeout_ms;   /* per attempt */
-    int attempts;     /* sends per request */
-    uint64_t next_id; /* next request_id */
+    int timeout_ms;     /* per attempt */
+    int attempts;       /* sends per request */
+    uint64_t next_id;   /* next request_id */
     char err[LIFT_CLIENT_ENDPOINTS_MAX * (LIFT_ENDPOINT_LEN_MAX + 2) + 512]; /* message of the
                                                   last failed call (may list every endpoint) */
-    char field[256];  /* Status.field of the last failed call */
-    int no_reply;     /* 1: the last call failed with no reply at all (every attempt timed out) */
+    char field[256];    /* Status.field of the last failed call */
+    int no_reply;       /* 1: the last call failed with no reply at all (every attempt timed out) */
     int single_attempt; /* 1 while lift_report sends the report itself: exactly `attempts` */
-    int curve;                /* 1: every socket is a CURVE client with the keys below */
-    char server_key[41];      /* Z85 */
-    char public_key[41];      /* Z85 */
-    char secret_key[41];      /* Z85; wiped by lift_client_destroy */
+    int curve;          /* 1: every socket is a CURVE client with the keys below */
+    char server_key[41]; /* Z85 */
+    char public_key[41]; /* Z85 */
+    char secret_key[41]; /* Z85; wiped by lift_client_destroy */
 };
 
 static int64_t now_ms(void)
@@ -88,10 +88,9 @@ static int open_socket(lift_client_t *self)
     if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(s, ZMQ_IPV6, &one, sizeof one) != 0 ||
         zmq_setsockopt(s, ZMQ_SNDTIMEO, &self->timeout_ms, sizeof self->timeout_ms) != 0 ||
-        (self->curve &&
-         (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, self->server_key, 41) != 0 ||
-          zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->public_key, 41) != 0 ||
-          zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->secret_key, 41) != 0)) ||
+        (self->curve && (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, self->server_key, 41) != 0 ||
+                         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->public_key, 41) != 0 ||
+                         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->secret_key, 41) != 0)) ||
         zmq_connect(s, self->endpoints[self->current]) != 0) {
         int e = errno;
         zmq_close(s);
@@ -128,9 +127,9 @@ static int is_blank(char c)
 }
 
 /* Splits the comma-separated list into items[] (owned copies, surrounding blanks trimmed) and
- * checks each: not empty, at most LIFT_ENDPOINT_LEN_MAX bytes, tcp:// or ipc://, no repeats, and accepted by zmq_connect (on a probe socket of ctx). Returns the number
- * of items, or -1 with errno (EINVAL, ENOMEM) and a message naming the item in err; on failure
- * items[] holds nothing. */
+ * checks each: not empty, at most LIFT_ENDPOINT_LEN_MAX bytes, tcp:// or ipc://, no repeats, and
+ * accepted by zmq_connect (on a probe socket of ctx). Returns the number of items, or -1 with errno
+ * (EINVAL, ENOMEM) and a message naming the item in err; on failure items[] holds nothing. */
 static int parse_endpoints(void *ctx, const char *list, char **items, char *err, size_t errlen)
 {
     size_t total = 1, n = 0;
@@ -452,8 +451,9 @@ static lift_err_t no_reply_err(lift_client_t *self, const unsigned char *tried, 
         if (w < 0) break;
         pos += (size_t)w;
     }
-    lift_err_t rc = set_err(self, LIFT_ERR_UNAVAILABLE, "no reply from %s after %d attempt%s of %d ms",
-                            list, attempts, attempts == 1 ? "" : "s", self->timeout_ms);
+    lift_err_t rc =
+        set_err(self, LIFT_ERR_UNAVAILABLE, "no reply from %s after %d attempt%s of %d ms", list,
+                attempts, attempts == 1 ? "" : "s", self->timeout_ms);
     self->no_reply = 1;
     return rc;
 }

@@ -43,9 +43,9 @@ typedef struct {
 } cexps_t;
 
 typedef struct {
-    uint64_t inserted;  /* stored now */
-    uint64_t already;   /* there before with the same content */
-    uint64_t conflicts; /* there before with other content: left as it is */
+    uint64_t inserted;             /* stored now */
+    uint64_t already;              /* there before with the same content */
+    uint64_t conflicts;            /* there before with other content: left as it is */
     char sample[COPY_SAMPLES][96]; /* the first conflicting ids, for the summary */
 } tally_t;
 
@@ -69,21 +69,21 @@ typedef struct {
     size_t xn;            /* rows buffered */
     cexp_t *xexp;         /* the source experiment whose exposures are being read */
     /* the event batch */
-    store_event_t *eb;    /* rows, experiment_id already the destination's */
-    char **estr;          /* owned block holding each row's strings */
-    store_put_t *eput;    /* per-row result */
+    store_event_t *eb;       /* rows, experiment_id already the destination's */
+    char **estr;             /* owned block holding each row's strings */
+    store_put_t *eput;       /* per-row result */
     store_event_key_t *ekey; /* per-row stored key of a conflict */
-    size_t en;            /* rows buffered */
+    size_t en;               /* rows buffered */
     /* progress */
-    int tty;              /* draw a progress line on stderr */
-    int drawn;            /* a progress line is on screen */
-    double t_draw;        /* last draw, monotonic seconds */
-    double t0;            /* start */
-    int64_t x_total;      /* exposures in the source snapshot */
-    int64_t e_total;      /* events in the source snapshot */
-    uint64_t x_done;      /* exposures handled */
-    uint64_t e_done;      /* events handled */
-    char err[2048];       /* why the copy stopped ("" while it runs) */
+    int tty;         /* draw a progress line on stderr */
+    int drawn;       /* a progress line is on screen */
+    double t_draw;   /* last draw, monotonic seconds */
+    double t0;       /* start */
+    int64_t x_total; /* exposures in the source snapshot */
+    int64_t e_total; /* events in the source snapshot */
+    uint64_t x_done; /* exposures handled */
+    uint64_t e_done; /* events handled */
+    char err[2048];  /* why the copy stopped ("" while it runs) */
 } copy_t;
 
 static double mono_now(void)
@@ -237,8 +237,7 @@ static int copy_experiments(copy_t *c)
                     "there, %zu in %s)%s; nothing copied: an experiment's definition is frozen, "
                     "so the two stores hold different experiments under one key",
                     liftctl_safe_text(first->key, k, sizeof k), c->dst_name, first_dst->def_len,
-                    first->def_len, c->src_name,
-                    differ > 1 ? " (and more keys like it)" : ""),
+                    first->def_len, c->src_name, differ > 1 ? " (and more keys like it)" : ""),
                -1;
     }
     if (c->sx.n == 0) return 0;
@@ -259,9 +258,9 @@ static int copy_experiments(copy_t *c)
             if (s->updated_ms > d->updated_ms &&
                 (s->status != d->status || s->coverage != d->coverage ||
                  s->started_ms != d->started_ms)) {
-                int u = store_experiment_update(c->dst, d->id, d->generation, s->status,
-                                                s->coverage, s->started_ms, s->updated_ms,
-                                                &s->dst_gen);
+                int u =
+                    store_experiment_update(c->dst, d->id, d->generation, s->status, s->coverage,
+                                            s->started_ms, s->updated_ms, &s->dst_gen);
                 if (u != 0) {
                     stop(c, "experiment %s: %s", k,
                          u == 1 ? "changed in the destination during the copy; run it again"
@@ -382,9 +381,9 @@ static int flush_exposures(copy_t *c)
         }
         if (r == STORE_FIRST)
             t.inserted++;
-        else if (stored.arm == e->arm && stored.trigger == e->trigger &&
-                 stored.stage == e->stage && stored.channel == e->channel &&
-                 stored.trigger_ms == e->trigger_ms && stored.decided_ms == e->decided_ms)
+        else if (stored.arm == e->arm && stored.trigger == e->trigger && stored.stage == e->stage &&
+                 stored.channel == e->channel && stored.trigger_ms == e->trigger_ms &&
+                 stored.decided_ms == e->decided_ms)
             t.already++;
         else /* the destination decided on its own: it keeps its exposure */
             tally_conflict(&t, e->customer, e->customer_len);
@@ -611,8 +610,8 @@ static void usage(FILE *out)
 
 static void print_summary(const copy_t *c, int json, int ok)
 {
-    int nothing_new = c->exp_copied == 0 && c->exp_updated == 0 && c->xp.inserted == 0 &&
-                      c->ev.inserted == 0;
+    int nothing_new =
+        c->exp_copied == 0 && c->exp_updated == 0 && c->xp.inserted == 0 && c->ev.inserted == 0;
     if (json) {
         json_t *xs = json_array(), *es = json_array();
         for (uint64_t i = 0; i < c->xp.conflicts && i < COPY_SAMPLES; i++)
@@ -623,24 +622,23 @@ static void print_summary(const copy_t *c, int json, int ok)
             "{s:s,s:s,s:b,s:b,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:o},s:{s:I,s:I,s:I,s:o}}", "src",
             c->src_name, "dst", c->dst_name, "complete", ok, "nothing_new", ok && nothing_new,
             "experiments", "copied", (json_int_t)c->exp_copied, "already_there",
-            (json_int_t)c->exp_already, "state_updated", (json_int_t)c->exp_updated,
-            "exposures", "inserted", (json_int_t)c->xp.inserted, "already_there",
-            (json_int_t)c->xp.already, "conflicts", (json_int_t)c->xp.conflicts,
-            "conflict_customers", xs, "events", "inserted", (json_int_t)c->ev.inserted,
-            "duplicates", (json_int_t)c->ev.already, "conflicts", (json_int_t)c->ev.conflicts,
-            "conflict_ids", es);
+            (json_int_t)c->exp_already, "state_updated", (json_int_t)c->exp_updated, "exposures",
+            "inserted", (json_int_t)c->xp.inserted, "already_there", (json_int_t)c->xp.already,
+            "conflicts", (json_int_t)c->xp.conflicts, "conflict_customers", xs, "events",
+            "inserted", (json_int_t)c->ev.inserted, "duplicates", (json_int_t)c->ev.already,
+            "conflicts", (json_int_t)c->ev.conflicts, "conflict_ids", es);
         if (j) liftctl_json_print(j, stdout, JSON_PRESERVE_ORDER);
         json_decref(j);
         return;
     }
     char s[LIFTCTL_SAFE_CAP(1024)], d[LIFTCTL_SAFE_CAP(1024)];
-    printf("%s %s -> %s\n", ok ? "copied" : "stopped copying", liftctl_safe_text(c->src_name, s, sizeof s),
+    printf("%s %s -> %s\n", ok ? "copied" : "stopped copying",
+           liftctl_safe_text(c->src_name, s, sizeof s),
            liftctl_safe_text(c->dst_name, d, sizeof d));
     printf("experiments: %" PRIu64 " copied, %" PRIu64 " already there (%" PRIu64
            " with their state brought forward)\n",
            c->exp_copied, c->exp_already, c->exp_updated);
-    printf("exposures:   %" PRIu64 " inserted, %" PRIu64 " already there, %" PRIu64
-           " conflicts\n",
+    printf("exposures:   %" PRIu64 " inserted, %" PRIu64 " already there, %" PRIu64 " conflicts\n",
            c->xp.inserted, c->xp.already, c->xp.conflicts);
     printf("events:      %" PRIu64 " inserted, %" PRIu64 " duplicates, %" PRIu64 " conflicts\n",
            c->ev.inserted, c->ev.already, c->ev.conflicts);
@@ -684,8 +682,9 @@ static int store_copy(const liftctl_opts_t *gopts, int argc, char **argv)
         if (argv[i][0] == '-' && argv[i][1] != '\0')
             return liftctl_usage_error("store copy", "store copy: unknown flag '%s'", argv[i]);
         if (nuri == 2)
-            return liftctl_usage_error("store copy", "store copy: unexpected argument '%s' (SRC "
-                                                     "and DST are given already)",
+            return liftctl_usage_error("store copy",
+                                       "store copy: unexpected argument '%s' (SRC "
+                                       "and DST are given already)",
                                        argv[i]);
         if (argv[i][0] == '\0')
             return liftctl_usage_error("store copy", "store copy: %s: empty store URI",

@@ -216,8 +216,8 @@ typedef struct {
 /* Sends n (1..LIFT_BATCH_MAX) events as one Track request and waits until it is acknowledged
  * (after the server committed it), resending on timeout (to the next endpoint), on
  * RESOURCE_EXHAUSTED (with a short back-off) and on UNAVAILABLE replies (to the next endpoint
- * when there are several, else after a back-off) until the client's attempts are spent — safe, since liftd
- * deduplicates by event_id. On LIFT_OK *out holds the per-event result (release with
+ * when there are several, else after a back-off) until the client's attempts are spent — safe,
+ * since liftd deduplicates by event_id. On LIFT_OK *out holds the per-event result (release with
  * lift_track_result_clear()); on error *out is zeroed. Same thread rule as the client. */
 lift_err_t lift_track(lift_client_t *self, const lift_event_t *events, size_t n,
                       lift_track_result_t *out);
