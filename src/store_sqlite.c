@@ -792,12 +792,12 @@ static int sq_experiment_update(void *b, int64_t id, int64_t expect_gen, int sta
     return ret;
 }
 
-/* Call cb for each row of a statement over experiments (columns as in ST_EXP_EACH). */
-static int experiment_rows(sqlite3 *db, sqlite3_stmt *st, store_experiment_cb cb, void *arg,
-                           int *rc_out)
+/* Call cb for each row of a statement over experiments (columns as in ST_EXP_EACH). Returns
+ * 0, cb's non-zero value, or -1 with *rc_out the failing step's code (-1 for a row without a
+ * key). */
+static int experiment_rows(sqlite3_stmt *st, store_experiment_cb cb, void *arg, int *rc_out)
 {
     int rc, ret = 0;
-    (void)db;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_experiment_t row = {
             .id = sqlite3_column_int64(st, 0),
@@ -812,7 +812,7 @@ static int experiment_rows(sqlite3 *db, sqlite3_stmt *st, store_experiment_cb cb
             .generation = sqlite3_column_int64(st, 8),
         };
         if (!row.key) {
-            ret = -1;
+            rc = -1;
             break;
         }
         if ((ret = cb(arg, &row)) != 0)
@@ -830,11 +830,11 @@ static int sq_experiment_each(void *b, int64_t since, store_experiment_cb cb, vo
     sqlite3_stmt *st = self->st[ST_EXP_EACH];
     int rc;
     sqlite3_bind_int64(st, 1, since);
-    int ret = experiment_rows(self->db, st, cb, arg, &rc);
-    if (ret == -1 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        failed(self, rc);
-    else if (ret == -1)
+    int ret = experiment_rows(st, cb, arg, &rc);
+    if (rc == -1)
         failed_own(self, STORE_E_INTERNAL, "an experiment row without a key");
+    else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        failed(self, rc);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ret;
@@ -1336,7 +1336,7 @@ static int rd_experiments(void *r, store_experiment_cb cb, void *arg)
     sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_EXPERIMENTS];
     int rc;
-    int ret = experiment_rows(self->db, st, cb, arg, &rc);
+    int ret = experiment_rows(st, cb, arg, &rc);
     sqlite3_reset(st);
     return ret;
 }
