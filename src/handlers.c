@@ -15,7 +15,6 @@ struct handlers {
     registry_t *registry;   /* borrowed */
     ingest_t *ingest;       /* borrowed */
     sticky_t *sticky;       /* owned: exposures known to be stored, for repeats */
-    size_t ingest_mark;     /* event-index position when the current request began */
     int request_exposed;    /* the current request recorded an exposure (and cached it) */
     log_level_t log_level;  /* threshold for log_emit */
 };
@@ -195,8 +194,9 @@ static int handle_change(handlers_t *self, const Lift__Request *req, int64_t now
     return experiment_reply(self, req->request_id, e, out);
 }
 
-/* Assign one customer: the whole per-customer path. Returns 0, or -1 on a store failure
- * (st filled). */
+/* Assign one customer: the whole per-customer path. Returns 0; 1 when the store says the
+ * experiment moved on since the cache read it (nothing recorded: refresh and decide again);
+ * -1 on a store failure (st filled). */
 static int assign_one(handlers_t *self, const registry_entry_t *e, const char *id,
                       const Lift__Context *ctx, Lift__Reason eligibility, int64_t now,
                       Lift__Assignment *a, Lift__Status *err_out, char *err_msg, size_t err_len,
@@ -228,22 +228,12 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
         return 0;
     }
     int stored = -1;
-    int found = sticky_get(self->sticky, e->id, id, len, &stored);
-    if (!found) {
-        found = store_exposure_arm(self->store, e->id, id, len, &stored);
-        if (found > 0)
-            sticky_put(self->sticky, e->id, id, len, stored);
-    }
-    if (found < 0)
-        return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot read exposure: %s",
-                          store_errmsg(self->store));
-    if (found) {
-        if (stored != arm)
-            log_emit(self->log_level, LOG_WARN, "sticky_arm_differs",
-                     "key=%s stored=%d computed=%d", e->def->key, stored, arm);
+    if (sticky_get(self->sticky, e->id, id, len, &stored)) {
         if (stored >= 0 && (size_t)stored < e->def->n_arms)
             arm = stored;
     } else {
+        /* One step in the store: recorded now, or the exposure stored before (here or by
+         * another liftd that won a race a moment ago) — never a check-then-insert. */
         store_exposure_t x = {
             .experiment_id = e->id,
             .customer = id,
@@ -255,14 +245,27 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
             .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : now,
             .decided_ms = now,
         };
-        if (store_exposure_insert(self->store, &x) < 0)
-            return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot record exposure: %s",
-                              store_errmsg(self->store));
-        sticky_put(self->sticky, e->id, id, len, arm);
-        self->request_exposed = 1;
-        a->has_first_exposure = 1;
-        a->first_exposure = 1;
-        *wrote = 1;
+        store_exposure_t have;
+        int rc = store_exposure_record(self->store, &x, e->generation, &have);
+        if (rc < 0)
+            return status_set(st, status_store_code(store_errcode(self->store)), NULL,
+                              "cannot record exposure: %s", store_errmsg(self->store));
+        if (rc == STORE_STALE)
+            return 1;
+        if (rc == STORE_FIRST) {
+            sticky_put(self->sticky, e->id, id, len, arm);
+            self->request_exposed = 1;
+            a->has_first_exposure = 1;
+            a->first_exposure = 1;
+            *wrote = 1;
+        } else {
+            sticky_put(self->sticky, e->id, id, len, have.arm);
+            if (have.arm != arm)
+                log_emit(self->log_level, LOG_WARN, "sticky_arm_differs",
+                         "key=%s stored=%d computed=%d", e->def->key, have.arm, arm);
+            if (have.arm >= 0 && (size_t)have.arm < e->def->n_arms)
+                arm = have.arm;
+        }
     }
     a->in_experiment = 1;
     a->arm_index = arm;
@@ -272,6 +275,21 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
 }
 
 #define ERR_MSG_LEN 160
+#define ASSIGN_STALE_RETRIES 3 /* refreshes of one request's experiment before UNAVAILABLE */
+
+/* The experiment moved on in the store: refresh the registry and find it again. */
+static int refresh_entry(handlers_t *self, const char *key, const registry_entry_t **e,
+                         status_t *st)
+{
+    char err[320];
+    if (registry_refresh(self->registry, err, sizeof err) < 0)
+        return status_set(st, status_store_code(store_errcode(self->store)), NULL, "%s", err);
+    *e = registry_find(self->registry, key);
+    if (!*e)
+        return status_set(st, LIFT__CODE__INTERNAL, NULL, "experiment %s vanished from the cache",
+                          key);
+    return 0;
+}
 
 static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now,
                          handler_out_t *out)
@@ -325,7 +343,7 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
     Lift__Status *errs = NULL;
     char *msgs = NULL;
     size_t nerr = 0;
-    int rc = -1;
+    int rc = -1, stale = 0;
     if (!items || !ptrs)
         goto done;
     for (size_t i = 0; i < n; i++) {
@@ -334,8 +352,27 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
         ptrs[i] = &items[i];
         Lift__Status serr = LIFT__STATUS__INIT;
         char msg[ERR_MSG_LEN];
-        if (assign_one(self, e, ids[i], ctx, eligibility, now, &items[i], &serr, msg, sizeof msg,
-                       &out->wrote, &st) < 0) {
+        int one = assign_one(self, e, ids[i], ctx, eligibility, now, &items[i], &serr, msg,
+                             sizeof msg, &out->wrote, &st);
+        if (one == 1) {
+            /* Paused, stopped or ramped through another liftd: take the store's state and
+             * decide this customer again (entries are refreshed in place, so the replies
+             * built so far stay valid). */
+            if (++stale > ASSIGN_STALE_RETRIES) {
+                status_set(&st, LIFT__CODE__UNAVAILABLE, NULL,
+                           "experiment %s kept changing in the store while assigning; retry",
+                           key);
+                one = -1;
+            } else if (refresh_entry(self, key, &e, &st) < 0 ||
+                       registry_trigger_time_check(e, ctx, ctx_field, &st) < 0) {
+                one = -1;
+            } else {
+                eligibility = registry_eligibility(e, ctx, now);
+                i--; /* this customer again */
+                continue;
+            }
+        }
+        if (one < 0) {
             out->failed = 1;
             rc = status_reply(req->request_id, &st, out);
             goto done;
@@ -441,29 +478,21 @@ done:
 
 void handlers_request_begin(handlers_t *self)
 {
-    self->ingest_mark = ingest_request_mark(self->ingest);
     self->request_exposed = 0;
 }
 
 void handlers_request_end(handlers_t *self, int kept)
 {
-    if (kept)
-        return;
-    ingest_request_undo(self->ingest, self->ingest_mark); /* nothing to do if it stored none */
     /* Clearing costs a pass over the whole cache: only when this request cached an exposure
      * that is now rolled back (a request refused by validation wrote nothing). */
-    if (self->request_exposed)
+    if (!kept && self->request_exposed)
         sticky_clear(self->sticky);
 }
 
 void handlers_batch_done(handlers_t *self, int ok)
 {
-    if (ok) {
-        ingest_committed(self->ingest);
-    } else {
-        ingest_rolled_back(self->ingest);
+    if (!ok)
         sticky_clear(self->sticky);
-    }
 }
 
 static int handle_ping(handlers_t *self, const Lift__Request *req, int64_t now,

@@ -34,13 +34,13 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
                     handler_out_t *out);
 
 /* Around one request inside the batch's transaction: request_end with kept = 0 when the
- * request's writes were rolled back alone, so in-memory state mirroring the store (the event
- * index, the sticky cache) forgets them too. */
+ * request's writes were rolled back alone (after store_request_end(keep = 0)), so the sticky
+ * cache forgets the exposures it recorded. */
 void handlers_request_begin(handlers_t *self);
 void handlers_request_end(handlers_t *self, int kept);
 
-/* The batch's transaction committed (ok = 1) or rolled back (ok = 0): settle in-memory state
- * that mirrors the store (the event index). */
+/* The batch's transaction committed (ok = 1) or rolled back (ok = 0): forget cached
+ * exposures that were rolled back. */
 void handlers_batch_done(handlers_t *self, int ok);
 
 /* Pack an error reply for request_id with code and message (used by the server when a commit

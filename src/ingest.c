@@ -1,235 +1,27 @@
-/* ingest: event validation, the event-id index (open addressing, linear probing, 16-byte
- * slots) and the undo log that keeps the index equal to what the store has committed. */
+/* ingest: event validation, the rows handed to store_events_put, and the message that names
+ * both contents of a conflict. */
 #include "ingest.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "assign.h"
-#include "bigmem.h"
-#include "hash.h"
 #include "lift/currency.h"
 #include "lift/lift.h"
-
-typedef struct {
-    uint64_t h;  /* mixed hash of the event id */
-    int64_t id;  /* events row id; 0 = empty slot */
-} slot_t;
 
 struct ingest {
     store_t *store;             /* borrowed */
     const registry_t *registry; /* borrowed: impressions/clicks name an experiment */
     char currency[4];           /* deployment currency */
     int64_t skew_ms;            /* future bound */
-    slot_t *slots;              /* the index */
-    uint64_t mask;              /* capacity - 1 (capacity is a power of two) */
-    uint64_t count;             /* used slots */
-    slot_t *undo;               /* entries added since the last commit */
-    size_t n_undo;              /* used entries in undo */
-    size_t cap_undo;            /* allocated entries in undo */
-    char index_path[1024];      /* snapshot file, "" for none */
-    uint64_t *hashes;           /* per-batch scratch: the event ids' hashes */
-    size_t cap_hashes;          /* allocated entries in hashes */
-    int from_snapshot;          /* 1: start-up read a snapshot */
+    store_event_t *rows;        /* per-batch scratch: the valid events as rows */
+    uint32_t *pos;              /* rows[k] is the batch's event pos[k] */
+    store_put_t *res;           /* what became of rows[k] */
+    store_event_key_t *keys;    /* for a conflict: what the store holds */
+    ingest_reject_t *tmp;       /* rejects being merged with conflicts */
+    size_t cap;                 /* allocated entries in each scratch array */
 };
-
-#define SNAP_MAGIC "LIFTIDX1"
-
-/* Header of the snapshot file; the slots follow. Native byte order: it is a local cache that
- * a full scan can always replace. */
-typedef struct {
-    char magic[8];     /* SNAP_MAGIC */
-    uint64_t mask;     /* capacity - 1 */
-    uint64_t count;    /* used slots */
-    int64_t max_id;    /* every event with row id <= max_id is in the slots */
-    uint64_t checksum; /* of the slots */
-} snap_header_t;
-
-uint64_t ingest_hash(const char *s, size_t n)
-{
-    return hash_mix64(hash_fnv1a64(HASH_FNV64_BASIS, s, n));
-}
-
-static void slot_put(slot_t *slots, uint64_t mask, uint64_t h, int64_t id)
-{
-    uint64_t i = h & mask;
-    while (slots[i].id != 0)
-        i = (i + 1) & mask;
-    slots[i].h = h;
-    slots[i].id = id;
-}
-
-/* The index is large (16 bytes a slot, 256 MiB at 10M events) and probed at random. */
-static slot_t *slots_alloc(uint64_t cap)
-{
-    return bigmem_alloc((size_t)cap * sizeof(slot_t));
-}
-
-static void slots_free(slot_t *slots, uint64_t cap)
-{
-    bigmem_free(slots, (size_t)cap * sizeof(slot_t));
-}
-
-static int grow(ingest_t *self)
-{
-    uint64_t cap = self->slots ? (self->mask + 1) * 2 : 1u << 16;
-    slot_t *slots = slots_alloc(cap);
-    if (!slots)
-        return -1;
-    if (self->slots) {
-        for (uint64_t i = 0; i <= self->mask; i++)
-            if (self->slots[i].id)
-                slot_put(slots, cap - 1, self->slots[i].h, self->slots[i].id);
-        slots_free(self->slots, self->mask + 1);
-    }
-    self->slots = slots;
-    self->mask = cap - 1;
-    return 0;
-}
-
-static int index_add(ingest_t *self, uint64_t h, int64_t id)
-{
-    if ((self->count + 1) * 10 > (self->mask + 1) * 7 && grow(self) < 0)
-        return -1;
-    slot_put(self->slots, self->mask, h, id);
-    self->count++;
-    return 0;
-}
-
-/* Remove the entry (h, id) with backward-shift deletion, so no tombstones accumulate. */
-static void index_remove(ingest_t *self, uint64_t h, int64_t id)
-{
-    uint64_t mask = self->mask, i = h & mask;
-    while (self->slots[i].id != 0 && !(self->slots[i].h == h && self->slots[i].id == id))
-        i = (i + 1) & mask;
-    if (self->slots[i].id == 0)
-        return;
-    uint64_t j = i;
-    for (;;) {
-        j = (j + 1) & mask;
-        if (self->slots[j].id == 0)
-            break;
-        uint64_t k = self->slots[j].h & mask;
-        /* Entry j may move to i only if its home k is not cyclically in (i, j]. */
-        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-            continue;
-        self->slots[i] = self->slots[j];
-        i = j;
-    }
-    self->slots[i].id = 0;
-    self->slots[i].h = 0;
-    self->count--;
-}
-
-static int scan_row(void *arg, int64_t id, uint64_t h)
-{
-    return index_add(arg, h, id) < 0 ? 1 : 0;
-}
-
-static uint64_t slots_checksum(const slot_t *slots, uint64_t n)
-{
-    uint64_t a = 0x9e3779b97f4a7c15ULL, b = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        a = (a ^ slots[i].h) * 0x100000001b3ULL;
-        b = (b + (uint64_t)slots[i].id) * 0xff51afd7ed558ccdULL + i;
-    }
-    return a ^ (b >> 1);
-}
-
-/* Read a snapshot if there is a valid one covering no more than what the store holds; a few
- * entries are checked against the store so a file from another store is never trusted. */
-static int load_snapshot(ingest_t *self, int64_t max_id_now, int64_t *covered)
-{
-    snap_header_t hd;
-    FILE *f = fopen(self->index_path, "rb");
-    if (!f)
-        return -1;
-    slot_t *slots = NULL;
-    if (fread(&hd, sizeof hd, 1, f) != 1 || memcmp(hd.magic, SNAP_MAGIC, 8) != 0 ||
-        hd.mask < 0xffff || (hd.mask & (hd.mask + 1)) != 0 || hd.mask > (1ULL << 32) ||
-        hd.max_id < 0 || hd.max_id > max_id_now || hd.count > hd.mask)
-        goto fail;
-    slots = slots_alloc(hd.mask + 1);
-    if (!slots || fread(slots, sizeof *slots, hd.mask + 1, f) != hd.mask + 1 ||
-        slots_checksum(slots, hd.mask + 1) != hd.checksum)
-        goto fail;
-    /* The snapshot's entries are distinct rows with ids <= max_id (each indexed row once);
-     * if the store holds exactly that many such rows, the entries are all of them. Rows are
-     * appended above max_id afterwards (the scan below reads those); a row below it that the
-     * snapshot lacks (another writer, a file from elsewhere) makes the counts differ. */
-    int64_t upto = store_event_count_upto(self->store, hd.max_id);
-    if (upto < 0 || (uint64_t)upto != hd.count)
-        goto fail;
-    uint64_t step = (hd.mask + 1) / 64, checked = 0;
-    store_event_key_t stored;
-    for (uint64_t i = 0; i <= hd.mask && checked < 64; i += step ? step : 1) {
-        uint64_t j = i;
-        while (j <= hd.mask && slots[j].id == 0)
-            j++;
-        if (j > hd.mask)
-            break;
-        if (slots[j].id > hd.max_id ||
-            store_event_at(self->store, slots[j].id, &stored) != 1 ||
-            ingest_hash(stored.event_id, strlen(stored.event_id)) != slots[j].h)
-            goto fail;
-        checked++;
-    }
-    fclose(f);
-    slots_free(self->slots, self->slots ? self->mask + 1 : 0);
-    self->slots = slots;
-    self->mask = hd.mask;
-    self->count = hd.count;
-    *covered = hd.max_id;
-    return 0;
-fail:
-    slots_free(slots, hd.mask + 1);
-    fclose(f);
-    return -1;
-}
-
-int ingest_save(ingest_t *self, char *err, size_t errlen)
-{
-    char tmp[1100];
-    if (!self->index_path[0])
-        return 0;
-    snprintf(tmp, sizeof tmp, "%s.tmp", self->index_path);
-    int64_t max_id = store_event_max_id(self->store);
-    if (max_id < 0) {
-        snprintf(err, errlen, "cannot read the last event id: %s", store_errmsg(self->store));
-        return -1;
-    }
-    snap_header_t hd;
-    memset(&hd, 0, sizeof hd);
-    memcpy(hd.magic, SNAP_MAGIC, 8);
-    hd.mask = self->mask;
-    hd.count = self->count;
-    hd.max_id = max_id;
-    hd.checksum = slots_checksum(self->slots, self->mask + 1);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    int ok = fwrite(&hd, sizeof hd, 1, f) == 1 &&
-             fwrite(self->slots, sizeof *self->slots, self->mask + 1, f) == self->mask + 1;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, self->index_path) < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", self->index_path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-int ingest_loaded_snapshot(const ingest_t *self)
-{
-    return self->from_snapshot;
-}
 
 int ingest_currency_check(const char *code)
 {
@@ -255,45 +47,11 @@ ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_co
     char why[200];
     if (lift_currency_check(cfg->currency, why, sizeof why) < 0) {
         snprintf(err, errlen, "currency: %s", why);
-        goto fail;
+        ingest_destroy(&self);
+        return NULL;
     }
     memcpy(self->currency, cfg->currency, 4);
-    snprintf(self->index_path, sizeof self->index_path, "%s",
-             cfg->index_path ? cfg->index_path : "");
-    int64_t n = store_event_max_id(store), covered = INT64_MIN; /* no snapshot: scan every row */
-    if (n < 0) {
-        snprintf(err, errlen, "cannot read the last event id: %s", store_errmsg(store));
-        goto fail;
-    }
-    if (self->index_path[0] && load_snapshot(self, n, &covered) == 0) {
-        self->from_snapshot = 1;
-        /* Make room for the events stored after the snapshot in one step. */
-        while ((self->count + (uint64_t)(n - covered)) * 10 > (self->mask + 1) * 7)
-            if (grow(self) < 0) {
-                snprintf(err, errlen, "out of memory for the event index");
-                goto fail;
-            }
-    } else {
-        /* Size the index once for what is stored (load <= 0.7), so start-up never rehashes. */
-        uint64_t cap = 1u << 16;
-        while ((uint64_t)n * 10 >= cap * 7)
-            cap <<= 1;
-        self->slots = slots_alloc(cap);
-        if (!self->slots) {
-            snprintf(err, errlen, "out of memory for the event index (%llu slots)",
-                     (unsigned long long)cap);
-            goto fail;
-        }
-        self->mask = cap - 1;
-    }
-    if (store_event_scan(store, covered, scan_row, self) != 0) {
-        snprintf(err, errlen, "cannot load the event index: %s", store_errmsg(store));
-        goto fail;
-    }
     return self;
-fail:
-    ingest_destroy(&self);
-    return NULL;
 }
 
 void ingest_destroy(ingest_t **self_p)
@@ -301,59 +59,13 @@ void ingest_destroy(ingest_t **self_p)
     ingest_t *self = *self_p;
     if (!self)
         return;
-    slots_free(self->slots, self->mask + 1);
-    free(self->undo);
-    free(self->hashes);
+    free(self->rows);
+    free(self->pos);
+    free(self->res);
+    free(self->keys);
+    free(self->tmp);
     free(self);
     *self_p = NULL;
-}
-
-uint64_t ingest_count(const ingest_t *self)
-{
-    return self->count;
-}
-
-void ingest_committed(ingest_t *self)
-{
-    self->n_undo = 0;
-}
-
-static void undo_to(ingest_t *self, size_t mark)
-{
-    while (self->n_undo > mark) {
-        slot_t *u = &self->undo[--self->n_undo];
-        index_remove(self, u->h, u->id);
-    }
-}
-
-size_t ingest_request_mark(const ingest_t *self)
-{
-    return self->n_undo;
-}
-
-void ingest_request_undo(ingest_t *self, size_t mark)
-{
-    undo_to(self, mark);
-}
-
-void ingest_rolled_back(ingest_t *self)
-{
-    undo_to(self, 0);
-}
-
-/* 1 if an event with this id is stored (its key in *stored), 0 if not, -1 on a store error. */
-static int find(ingest_t *self, uint64_t h, const char *event_id, store_event_key_t *stored)
-{
-    for (uint64_t i = h & self->mask; self->slots[i].id != 0; i = (i + 1) & self->mask) {
-        if (self->slots[i].h != h)
-            continue;
-        int rc = store_event_at(self->store, self->slots[i].id, stored);
-        if (rc < 0)
-            return -1;
-        if (rc == 1 && strcmp(stored->event_id, event_id) == 0)
-            return 1;
-    }
-    return 0;
 }
 
 /* "conversion of USD 49.00 (4900 minor units)" / "churn": what an event is, for a conflict
@@ -482,43 +194,61 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
     return 0;
 }
 
-static int undo_push(ingest_t *self, uint64_t h, int64_t id)
+static int reserve(ingest_t *self, size_t n)
 {
-    if (self->n_undo == self->cap_undo) {
-        size_t cap = self->cap_undo ? self->cap_undo * 2 : 4096;
-        slot_t *u = realloc(self->undo, cap * sizeof *u);
-        if (!u)
-            return -1;
-        self->undo = u;
-        self->cap_undo = cap;
-    }
-    self->undo[self->n_undo].h = h;
-    self->undo[self->n_undo].id = id;
-    self->n_undo++;
+    if (n <= self->cap)
+        return 0;
+    store_event_t *rows = realloc(self->rows, n * sizeof *rows);
+    if (rows)
+        self->rows = rows;
+    uint32_t *pos = realloc(self->pos, n * sizeof *pos);
+    if (pos)
+        self->pos = pos;
+    store_put_t *res = realloc(self->res, n * sizeof *res);
+    if (res)
+        self->res = res;
+    store_event_key_t *keys = realloc(self->keys, n * sizeof *keys);
+    if (keys)
+        self->keys = keys;
+    ingest_reject_t *tmp = realloc(self->tmp, n * sizeof *tmp);
+    if (tmp)
+        self->tmp = tmp;
+    if (!rows || !pos || !res || !keys || !tmp)
+        return -1;
+    self->cap = n;
     return 0;
+}
+
+/* The reject for a conflict of row k. */
+static void conflict_reject(ingest_t *self, size_t k, Lift__Event *const *events,
+                            ingest_reject_t *r)
+{
+    const store_event_t *row = &self->rows[k];
+    const store_event_key_t *stored = &self->keys[k];
+    char was[64], now_is[64];
+    describe(was, sizeof was, self->currency, stored->type, stored->has_amount,
+             stored->amount_minor);
+    describe(now_is, sizeof now_is, self->currency, row->type, row->has_amount,
+             row->amount_minor);
+    snprintf(r->field, sizeof r->field, "event_id");
+    snprintf(r->reason, sizeof r->reason,
+             "event_id '%.64s' reused with different content: stored as %s, this one is %s "
+             "(give the new fact its own event_id)",
+             row->event_id, was, now_is);
+    r->index = self->pos[k];
+    r->event_id = events[self->pos[k]]->event_id;
+    r->conflict = 1;
 }
 
 int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t now_ms,
                  uint32_t *accepted, uint32_t *duplicates, uint32_t *conflicts,
                  ingest_reject_t *rejects, size_t *n_rejects, status_t *st)
 {
-    size_t mark = self->n_undo;
     *accepted = *duplicates = *conflicts = 0;
     *n_rejects = 0;
-    if (n > self->cap_hashes) {
-        uint64_t *hs = realloc(self->hashes, n * sizeof *hs);
-        if (!hs)
-            return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory for %zu events", n);
-        self->hashes = hs;
-        self->cap_hashes = n;
-    }
-    /* Hash the whole batch and prefetch its index slots first: the probes below then find
-     * their cache lines loaded instead of waiting on one miss per event in turn. */
-    for (size_t i = 0; i < n; i++) {
-        const char *id = events[i]->event_id;
-        self->hashes[i] = id ? ingest_hash(id, strlen(id)) : 0;
-        __builtin_prefetch(&self->slots[self->hashes[i] & self->mask]);
-    }
+    if (reserve(self, n) < 0)
+        return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory for %zu events", n);
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         const Lift__Event *e = events[i];
         ingest_reject_t *r = &rejects[*n_rejects];
@@ -530,13 +260,7 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
             (*n_rejects)++;
             continue;
         }
-        uint64_t h = self->hashes[i];
-        store_event_key_t stored;
-        int found = find(self, h, e->event_id, &stored);
-        if (found < 0)
-            goto store_fail;
         store_event_t row = {
-            .h = h,
             .event_id = e->event_id,
             .customer_id = e->customer_id,
             .type = e->type,
@@ -550,44 +274,37 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
             .nps = e->has_nps_score ? e->nps_score : -1,
             .received_ms = now_ms,
         };
-        if (found) {
-            if (stored.digest == store_event_digest(&row)) {
-                (*duplicates)++;
-                continue;
-            }
-            /* The same id for other content: a second fact under a key that promised a
-             * retry. Refused, never stored and never silently taken for a duplicate. */
-            char was[64], now_is[64];
-            describe(was, sizeof was, self->currency, stored.type, stored.has_amount,
-                     stored.amount_minor);
-            describe(now_is, sizeof now_is, self->currency, row.type, row.has_amount,
-                     row.amount_minor);
-            snprintf(r->field, sizeof r->field, "event_id");
-            snprintf(r->reason, sizeof r->reason,
-                     "event_id '%.64s' reused with different content: stored as %s, this one "
-                     "is %s (give the new fact its own event_id)",
-                     e->event_id, was, now_is);
-            r->index = (uint32_t)i;
-            r->event_id = e->event_id;
-            r->conflict = 1;
-            (*n_rejects)++;
-            (*conflicts)++;
-            continue;
-        }
-        int64_t id;
-        if (store_event_insert(self->store, &row, &id) < 0)
-            goto store_fail;
-        if (undo_push(self, h, id) < 0 || index_add(self, h, id) < 0) {
-            if (self->n_undo > mark && self->undo[self->n_undo - 1].id == id)
-                self->n_undo--;
-            undo_to(self, mark);
-            return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory for the event index");
-        }
-        (*accepted)++;
+        self->rows[m] = row;
+        self->pos[m] = (uint32_t)i;
+        m++;
     }
+    if (m && store_events_put(self->store, self->rows, m, self->res, self->keys) < 0)
+        return status_set(st, status_store_code(store_errcode(self->store)), NULL,
+                          "cannot store events: %s", store_errmsg(self->store));
+    for (size_t k = 0; k < m; k++) {
+        if (self->res[k] == STORE_INSERTED)
+            (*accepted)++;
+        else if (self->res[k] == STORE_DUPLICATE)
+            (*duplicates)++;
+        else
+            (*conflicts)++;
+    }
+    if (!*conflicts)
+        return 0;
+    /* The same id for other content: a second fact under a key that promised a retry.
+     * Refused, never stored and never silently taken for a duplicate. Conflicts join the
+     * validation rejects in batch order. */
+    size_t nv = *n_rejects, v = 0, out = 0;
+    memcpy(self->tmp, rejects, nv * sizeof *rejects);
+    for (size_t k = 0; k < m; k++) {
+        if (self->res[k] != STORE_CONFLICT)
+            continue;
+        while (v < nv && self->tmp[v].index < self->pos[k])
+            rejects[out++] = self->tmp[v++];
+        conflict_reject(self, k, events, &rejects[out++]);
+    }
+    while (v < nv)
+        rejects[out++] = self->tmp[v++];
+    *n_rejects = out;
     return 0;
-store_fail:
-    undo_to(self, mark);
-    return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot store events: %s",
-                      store_errmsg(self->store));
 }

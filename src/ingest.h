@@ -1,7 +1,7 @@
 /* ingest: validation and exactly-once storage of events (impressions, clicks, conversions,
- * refunds, churn, NPS). Duplicates are found through an in-memory index of event-id hashes
- * over the append-only events table, rebuilt from the store at start-up; a hash hit is
- * confirmed against the stored id, so a collision never drops an event. No sockets. */
+ * refunds, churn, NPS). Exactly-once is the store's (store_events_put: inserted, duplicate or
+ * conflict per event); this module validates, builds the rows and explains conflicts. No
+ * sockets, no caches of stored state. */
 #ifndef LIFT_INGEST_H
 #define LIFT_INGEST_H
 
@@ -23,7 +23,6 @@ typedef struct ingest ingest_t;
 typedef struct {
     const char *currency;  /* ISO 4217 code of the deployment, e.g. "USD" */
     int64_t clock_skew_ms; /* events more than this far in the future are rejected */
-    const char *index_path; /* snapshot of the event index (NULL: none); see ingest_save */
 } ingest_config_t;
 
 /* A rejected event of a batch. */
@@ -35,9 +34,8 @@ typedef struct {
     int conflict;        /* 1: the id is stored with other content (not a validation error) */
 } ingest_reject_t;
 
-/* Create and rebuild the dedup index: from the snapshot at cfg->index_path when there is a
- * valid one (then only events stored after it are scanned), else from a full scan of the
- * store. Borrows store and registry. Returns NULL with a message on failure. */
+/* Create; borrows store and registry. Returns NULL with a message on failure (an unknown
+ * currency). */
 ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_config_t *cfg,
                      char *err, size_t errlen);
 void ingest_destroy(ingest_t **self_p);
@@ -47,37 +45,11 @@ void ingest_destroy(ingest_t **self_p);
  * batch) with the same content (store_event_digest) counts as a duplicate, with other content
  * as a conflict: rejected (field "event_id", a reason naming both) and counted in *conflicts
  * as well as in rejects. rejects must have room for n entries.
- * Returns 0, or -1 on a store failure (st filled; this call's writes must be rolled back by
- * the caller, and its index entries are already withdrawn). */
+ * Returns 0, or -1 on a store failure (st filled with the code its class calls for; this
+ * call's writes must be rolled back by the caller: store_request_end(keep = 0)). */
 int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t now_ms,
                  uint32_t *accepted, uint32_t *duplicates, uint32_t *conflicts,
                  ingest_reject_t *rejects, size_t *n_rejects, status_t *st);
-
-/* One request inside the batch's transaction: request_mark notes where its index entries
- * start, request_undo withdraws them when the request's writes are rolled back alone. */
-size_t ingest_request_mark(const ingest_t *self);
-void ingest_request_undo(ingest_t *self, size_t mark);
-
-/* The transaction holding the batches since the last call committed: keep their entries. */
-void ingest_committed(ingest_t *self);
-
-/* That transaction rolled back: withdraw its index entries. */
-void ingest_rolled_back(ingest_t *self);
-
-/* Write the index to cfg->index_path (temp file + rename) so the next start reads it instead
- * of scanning every event. Call only when every indexed event is committed (at shutdown).
- * Returns 0, or -1 with a message. */
-int ingest_save(ingest_t *self, char *err, size_t errlen);
-
-/* How the last start-up built the index: 1 from a snapshot, 0 by a full scan. */
-int ingest_loaded_snapshot(const ingest_t *self);
-
-/* Events in the index (stored events, committed or pending). */
-uint64_t ingest_count(const ingest_t *self);
-
-/* The index key of an event id (FNV-1a 64 with a Murmur3 finaliser); the store keeps it in
- * events.h so the index can be rebuilt without re-hashing. Thread-safe. */
-uint64_t ingest_hash(const char *event_id, size_t len);
 
 /* Validate a deployment currency: an active ISO 4217 code with minor units (the shared table,
  * lift/currency.h; lift_currency_check gives the reason). Returns 0 / -1. */

@@ -27,7 +27,8 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: liftd [--endpoint E] [--data DIR] [--log-level L] [--currency C] [--clock-skew S]\n"
+            "usage: liftd [--endpoint E] [--store URI | --data DIR] [--log-level L] [--currency C]\n"
+            "             [--clock-skew S]\n"
             "             [--curve-secret FILE --authorized-keys FILE | --insecure]\n"
             "             [--max-store-mb N]\n"
             "\n"
@@ -35,7 +36,12 @@ static void usage(FILE *out)
             "records exposures and events durably, and reports incremental revenue.\n"
             "\n"
             "  --endpoint E     ZeroMQ endpoint to bind (default %s; ipc://PATH works too)\n"
-            "  --data DIR       store directory, created if missing (default ./lift-data)\n"
+            "  --store URI      where everything is stored (also env LIFT_STORE):\n"
+            "                     sqlite:DIR   embedded SQLite in DIR, created if missing; one\n"
+            "                                  liftd per directory (the default, sqlite:./lift-data)\n"
+            "                     postgresql://USER@HOST/DB?...  (or postgres://) a PostgreSQL\n"
+            "                                  database that several liftd may share (libpq URI)\n"
+            "  --data DIR       the same as --store sqlite:DIR\n"
             "  --log-level L    error, warn, info (default) or debug; logs go to stderr\n"
             "  --currency C     ISO 4217 code of every amount (default USD; fixed per store);\n"
             "                   amounts are in its minor units (JPY 0 decimals, USD 2, KWD 3)\n"
@@ -46,8 +52,8 @@ static void usage(FILE *out)
             "                   admin, sender or reader; re-read on SIGHUP (mode 0600)\n"
             "  --insecure       without keys, allow an endpoint other hosts can reach (without\n"
             "                   keys liftd otherwise binds only loopback, ipc:// or inproc://)\n"
-            "  --max-store-mb N storage quota in MiB (1..16777216): past it writes get\n"
-            "                   UNAVAILABLE, reads go on; restart with a larger N to resume\n"
+            "  --max-store-mb N storage quota in MiB (1..16777216; SQLite stores): past it writes\n"
+            "                   get UNAVAILABLE, reads go on; restart with a larger N to resume\n"
             "  --help           this text\n"
             "  --version        print the version\n",
             LIFT_DEFAULT_ENDPOINT);
@@ -57,13 +63,14 @@ int main(int argc, char **argv)
 {
     server_config_t cfg = {
         .endpoint = LIFT_DEFAULT_ENDPOINT,
-        .data_dir = "./lift-data",
+        .store = NULL,
         .log_level = LOG_INFO,
         .currency = "USD",
         .clock_skew_ms = 24LL * 3600 * 1000,
     };
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
+        {"store", required_argument, NULL, 'S'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
         {"currency", required_argument, NULL, 'c'},  {"clock-skew", required_argument, NULL, 's'},
         {"version", no_argument, NULL, 'V'},
@@ -72,6 +79,8 @@ int main(int argc, char **argv)
         {"insecure", no_argument, NULL, 'i'},
         {"max-store-mb", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0}};
+    const char *data_dir = NULL, *store_uri = NULL;
+    char data_uri[4200];
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -84,11 +93,15 @@ int main(int argc, char **argv)
             cfg.endpoint = optarg;
             break;
         case 'd':
+        case 'S':
             if (!*optarg) {
-                fprintf(stderr, "liftd: --data: empty value\n");
+                fprintf(stderr, "liftd: --%s: empty value\n", c == 'd' ? "data" : "store");
                 return 2;
             }
-            cfg.data_dir = optarg;
+            if (c == 'd')
+                data_dir = optarg;
+            else
+                store_uri = optarg;
             break;
         case 'l':
             if (log_level_parse(optarg, &cfg.log_level) < 0) {
@@ -161,6 +174,24 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (data_dir && store_uri) {
+        fprintf(stderr, "liftd: --data %s and --store %s both name the store; give one (--data "
+                        "DIR is --store sqlite:DIR)\n",
+                data_dir, store_uri);
+        return 2;
+    }
+    if (data_dir) {
+        if ((size_t)snprintf(data_uri, sizeof data_uri, "sqlite:%s", data_dir) >= sizeof data_uri) {
+            fprintf(stderr, "liftd: --data: path of %zu bytes is too long\n", strlen(data_dir));
+            return 2;
+        }
+        store_uri = data_uri;
+    }
+    if (!store_uri) {
+        const char *env = getenv("LIFT_STORE");
+        store_uri = env && *env ? env : "sqlite:./lift-data";
+    }
+    cfg.store = store_uri;
     if ((cfg.curve_secret == NULL) != (cfg.authorized_keys == NULL)) {
         fprintf(stderr, "liftd: --curve-secret and --authorized-keys go together (the key pair "
                         "encrypts, the list says who may connect)\n");

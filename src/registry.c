@@ -15,6 +15,7 @@
 
 struct registry {
     store_t *store;             /* where definitions live */
+    int64_t seen;               /* largest store generation loaded into the cache */
     registry_entry_t **items;   /* every experiment, creation order */
     int count;                  /* used slots in items */
     int cap;                    /* allocated slots in items */
@@ -73,12 +74,13 @@ static int entry_derive(registry_entry_t *e)
 /* Build an entry from the canonical bytes and the mutable columns. Takes nothing. */
 static registry_entry_t *entry_new(int64_t id, const void *created, size_t len, int status,
                                    double coverage, int64_t created_ms, int64_t started_ms,
-                                   int64_t updated_ms)
+                                   int64_t updated_ms, int64_t generation)
 {
     registry_entry_t *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
     e->id = id;
+    e->generation = generation;
     e->created = malloc(len ? len : 1);
     if (!e->created)
         goto fail;
@@ -119,11 +121,40 @@ static int push_entry(registry_t *self, registry_entry_t *e)
     return 0;
 }
 
+/* The mutable columns of a stored row into an entry the cache holds (definitions as created
+ * never change, so pointers into def stay valid). */
+static int entry_update(registry_entry_t *e, const store_experiment_t *row)
+{
+    Lift__Experiment *d = e->def;
+    d->status = (Lift__ExperimentStatus)row->status;
+    d->coverage = row->coverage;
+    d->has_started_ms = row->started_ms != 0;
+    d->started_ms = row->started_ms;
+    d->updated_ms = row->updated_ms;
+    e->generation = row->generation;
+    return entry_derive(e);
+}
+
+static registry_entry_t *find_id(const registry_t *self, int64_t id)
+{
+    for (int i = 0; i < self->count; i++)
+        if (self->items[i]->id == id)
+            return self->items[i];
+    return NULL;
+}
+
+/* A row from the store: a new experiment joins the cache, a known one is updated in place. */
 static int load_row(void *arg, const store_experiment_t *row)
 {
     registry_t *self = arg;
+    if (row->generation > self->seen)
+        self->seen = row->generation;
+    registry_entry_t *old = find_id(self, row->id);
+    if (old)
+        return entry_update(old, row);
     registry_entry_t *e = entry_new(row->id, row->def, row->def_len, row->status, row->coverage,
-                                    row->created_ms, row->started_ms, row->updated_ms);
+                                    row->created_ms, row->started_ms, row->updated_ms,
+                                    row->generation);
     if (!e || push_entry(self, e) < 0) {
         entry_free(e);
         return -1;
@@ -136,17 +167,45 @@ static void clear(registry_t *self)
     for (int i = 0; i < self->count; i++)
         entry_free(self->items[i]);
     self->count = 0;
+    self->seen = 0;
 }
 
 int registry_reload(registry_t *self, char *err, size_t errlen)
 {
     clear(self);
-    if (store_experiment_each(self->store, load_row, self) != 0) {
+    if (store_experiment_each(self->store, 0, load_row, self) != 0) {
         snprintf(err, errlen, "cannot load experiments: %s", store_errmsg(self->store));
         clear(self);
         return -1;
     }
     return 0;
+}
+
+int registry_refresh(registry_t *self, char *err, size_t errlen)
+{
+    int64_t g = store_generation(self->store);
+    if (g < 0) {
+        snprintf(err, errlen, "cannot read the experiments' generation: %s",
+                 store_errmsg(self->store));
+        return -1;
+    }
+    if (g <= self->seen)
+        return 0;
+    if (store_experiment_each(self->store, self->seen, load_row, self) != 0) {
+        snprintf(err, errlen, "cannot refresh experiments: %s", store_errmsg(self->store));
+        return -1;
+    }
+    return 0;
+}
+
+/* A refresh inside a request, for its status: UNAVAILABLE (or what the store's failure
+ * class calls for) with the reason. */
+static int refresh_or_fail(registry_t *self, status_t *st)
+{
+    char err[320];
+    if (registry_refresh(self, err, sizeof err) == 0)
+        return 0;
+    return status_set(st, status_store_code(store_errcode(self->store)), NULL, "%s", err);
 }
 
 registry_t *registry_new(store_t *store, char *err, size_t errlen)
@@ -558,7 +617,7 @@ int registry_create(registry_t *self, const Lift__Experiment *in, int64_t now_ms
     size_t len = 0;
     uint8_t *bytes = NULL;
     registry_entry_t *e = NULL;
-    int64_t id;
+    int64_t id, gen;
 
     if (!in)
         return status_set(st, invalid_code, "experiment", "experiment is required");
@@ -567,49 +626,69 @@ int registry_create(registry_t *self, const Lift__Experiment *in, int64_t now_ms
     bytes = canonical(in, &len);
     if (!bytes)
         return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory");
-    const registry_entry_t *old = registry_find(self, in->key);
-    if (old) {
-        int same = old->created_len == len && memcmp(old->created, bytes, len) == 0;
-        free(bytes);
-        if (!same)
-            return status_set(st, LIFT__CODE__ALREADY_EXISTS, "experiment.key",
-                              "experiment %s exists with a different definition (checksum %s)",
-                              in->key, old->checksum);
-        *out = old;
-        *created = 0;
-        return 0;
-    }
     Lift__Experiment *probe = lift__experiment__unpack(NULL, len, bytes);
     double coverage = probe ? probe->coverage : 1.0;
     if (probe)
         lift__experiment__free_unpacked(probe, NULL);
-    if (store_experiment_insert(self->store, in->key, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, bytes,
-                                len, coverage, now_ms, &id) < 0) {
-        free(bytes);
-        return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot store experiment %s: %s",
-                          in->key, store_errmsg(self->store));
+    /* Twice at most: a key taken in the store but not yet in the cache (created through
+     * another liftd) is loaded, then compared like one the cache knew. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        const registry_entry_t *old = registry_find(self, in->key);
+        if (old) {
+            int same = old->created_len == len && memcmp(old->created, bytes, len) == 0;
+            free(bytes);
+            if (!same)
+                return status_set(st, LIFT__CODE__ALREADY_EXISTS, "experiment.key",
+                                  "experiment %s exists with a different definition (checksum "
+                                  "%s)",
+                                  in->key, old->checksum);
+            *out = old;
+            *created = 0;
+            return 0;
+        }
+        int rc = store_experiment_insert(self->store, in->key,
+                                         LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, bytes, len,
+                                         coverage, now_ms, &id, &gen);
+        if (rc < 0) {
+            free(bytes);
+            return status_set(st, status_store_code(store_errcode(self->store)), NULL,
+                              "cannot store experiment %s: %s", in->key,
+                              store_errmsg(self->store));
+        }
+        if (rc == 0)
+            break;
+        if (refresh_or_fail(self, st) < 0) {
+            free(bytes);
+            return -1;
+        }
+        if (attempt == 1) {
+            free(bytes);
+            return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
+                              "experiment %s: the key is taken in the store but cannot be read "
+                              "back; retry",
+                              in->key);
+        }
     }
     e = entry_new(id, bytes, len, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, coverage, now_ms, 0,
-                  now_ms);
+                  now_ms, gen);
     free(bytes);
     if (!e || push_entry(self, e) < 0) {
         entry_free(e);
         return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory");
     }
+    if (gen > self->seen && gen == self->seen + 1)
+        self->seen = gen; /* nothing else changed in between: the cache is still current */
     *out = e;
     *created = 1;
     return 0;
 }
 
-int registry_change(registry_t *self, const char *key, int action, int has_coverage,
-                    double coverage, int64_t now_ms, const registry_entry_t **out, status_t *st)
+/* Where action (or a ramp to coverage) takes experiment e: *to and *cov. Returns 0, or -1
+ * with st filled when the change is not allowed. */
+static int plan_change(const registry_entry_t *e, const char *key, int action, int has_coverage,
+                       double coverage, int *to_out, double *cov_out, status_t *st)
 {
-    if (check_key(key, "key", st) < 0)
-        return -1;
-    registry_entry_t *e = (registry_entry_t *)registry_find(self, key);
-    if (!e)
-        return status_set(st, LIFT__CODE__NOT_FOUND, "key", "no experiment with key %s", key);
-    Lift__Experiment *d = e->def;
+    const Lift__Experiment *d = e->def;
     int from = d->status, to = from;
     double cov = d->coverage;
     const char *fail_need = NULL;
@@ -664,23 +743,63 @@ int registry_change(registry_t *self, const char *key, int action, int has_cover
         return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "action",
                           "cannot %s experiment %s: it is %s, needs %s", lift_action_name(action),
                           key, lift_status_name(from), fail_need);
-    if (to != from || cov != d->coverage) {
-        int64_t started = d->has_started_ms ? d->started_ms : 0;
+    *to_out = to;
+    *cov_out = cov;
+    return 0;
+}
+
+#define CHANGE_ATTEMPTS 4 /* re-reads when other instances keep changing the experiment */
+
+int registry_change(registry_t *self, const char *key, int action, int has_coverage,
+                    double coverage, int64_t now_ms, const registry_entry_t **out, status_t *st)
+{
+    if (check_key(key, "key", st) < 0)
+        return -1;
+    for (int attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
+        registry_entry_t *e = (registry_entry_t *)registry_find(self, key);
+        if (!e)
+            return status_set(st, LIFT__CODE__NOT_FOUND, "key", "no experiment with key %s", key);
+        Lift__Experiment *d = e->def;
+        int to = 0;
+        double cov = 0;
+        if (plan_change(e, key, action, has_coverage, coverage, &to, &cov, st) < 0)
+            return -1;
+        if (to == (int)d->status && cov == d->coverage) {
+            *out = e; /* already so: a retry, or someone else did it */
+            return 0;
+        }
+        int64_t started = d->has_started_ms ? d->started_ms : 0, gen;
         if (to == LIFT__EXPERIMENT_STATUS__STATUS_RUNNING && !started)
             started = now_ms;
-        if (store_experiment_update(self->store, e->id, to, cov, started, now_ms) < 0)
-            return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot update experiment %s: %s",
-                              key, store_errmsg(self->store));
+        int rc = store_experiment_update(self->store, e->id, e->generation, to, cov, started,
+                                         now_ms, &gen);
+        if (rc < 0)
+            return status_set(st, status_store_code(store_errcode(self->store)), NULL,
+                              "cannot update experiment %s: %s", key, store_errmsg(self->store));
+        if (rc == 1) {
+            /* Changed by someone else since the cache read it: read it again and decide
+             * again on what it is now. */
+            if (refresh_or_fail(self, st) < 0)
+                return -1;
+            continue;
+        }
         d->status = (Lift__ExperimentStatus)to;
         d->coverage = cov;
         d->has_started_ms = started != 0;
         d->started_ms = started;
         d->updated_ms = now_ms;
+        if (gen == self->seen + 1)
+            self->seen = gen; /* nothing else changed in between */
+        e->generation = gen;
         if (entry_derive(e) < 0)
             return status_set(st, LIFT__CODE__INTERNAL, NULL, "out of memory");
+        *out = e;
+        return 0;
     }
-    *out = e;
-    return 0;
+    return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
+                      "experiment %s kept changing in the store while this change was decided "
+                      "(%d attempts); retry",
+                      key, CHANGE_ATTEMPTS);
 }
 
 /* ---- contexts and eligibility -------------------------------------------------------- */

@@ -29,6 +29,7 @@ typedef struct registry registry_t;
  * registry call that changes experiments. */
 typedef struct {
     int64_t id;                          /* store id */
+    int64_t generation;                  /* store generation of the state held here */
     Lift__Experiment *def;               /* current definition; server fields filled in */
     uint8_t *created;                    /* canonical definition as created (idempotency) */
     size_t created_len;                  /* bytes in created */
@@ -43,8 +44,16 @@ registry_t *registry_new(store_t *store, char *err, size_t errlen);
 /* Free; accepts NULL; sets *self_p to NULL. */
 void registry_destroy(registry_t **self_p);
 
-/* Drop the cache and load it again from the store (after a failed commit). Returns 0 / -1. */
+/* Drop the cache and load it again from the store (after a failed commit). Entries pointers
+ * become invalid. Returns 0 / -1. */
 int registry_reload(registry_t *self, char *err, size_t errlen);
+
+/* Bring the cache up to date with the store when its generation moved (changes made through
+ * other instances sharing it): one cheap store_generation poll, then only the experiments
+ * changed since the last generation seen. Entries are updated in place (entry pointers and
+ * their definitions' strings stay valid); new experiments are added. Returns 0 / -1 (message
+ * in err; the cache keeps what it had). */
+int registry_refresh(registry_t *self, char *err, size_t errlen);
 
 /* Validate `in`, fill defaults and store it as a draft. Creating the same key with the same
  * definition again is a success (*created = 0); a different one is ALREADY_EXISTS.
@@ -57,8 +66,10 @@ const registry_entry_t *registry_find(const registry_t *self, const char *key);
 
 /* Apply a state change (Action) or a ramp to `coverage`. Repeating a change that already
  * holds (start a running experiment, ramp to the current coverage) is a success, so retries
- * are safe. Returns 0 with *out set, or -1 with st filled (NOT_FOUND, FAILED_PRECONDITION,
- * INVALID_ARGUMENT). Must run inside a store transaction. */
+ * are safe. The update is conditional on the generation the cache holds: when another
+ * instance changed the experiment meanwhile, it is read again and the change decided again on
+ * what it is now. Returns 0 with *out set, or -1 with st filled (NOT_FOUND,
+ * FAILED_PRECONDITION, INVALID_ARGUMENT, UNAVAILABLE). Must run inside a store transaction. */
 int registry_change(registry_t *self, const char *key, int action, int has_coverage,
                     double coverage, int64_t now_ms, const registry_entry_t **out, status_t *st);
 

@@ -117,7 +117,7 @@ struct server {
     server_config_t cfg;    /* copy of the configuration */
     store_t *store;         /* the durable store */
     registry_t *registry;   /* experiment cache */
-    ingest_t *ingest;       /* event validation and dedup index */
+    ingest_t *ingest;       /* event validation */
     worker_t *worker;       /* report thread */
     handlers_t *handlers;   /* request dispatch */
     void *ctx;              /* ZeroMQ context */
@@ -290,7 +290,7 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    self->store = store_open(cfg->data_dir, err, errlen);
+    self->store = store_open(cfg->store, err, errlen);
     if (!self->store)
         goto fail;
     if (cfg->max_store_bytes > 0) {
@@ -320,15 +320,12 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
     }
     if (have == 1 && strcmp(stored, cfg->currency) != 0) {
         snprintf(err, errlen,
-                 "--currency %s: the store in %s holds %s amounts; mixing currencies would make "
+                 "--currency %s: the store %s holds %s amounts; mixing currencies would make "
                  "revenue meaningless (start with --currency %s)",
-                 cfg->currency, cfg->data_dir, stored, stored);
+                 cfg->currency, store_uri(self->store), stored, stored);
         goto fail;
     }
-    char index_path[1100];
-    snprintf(index_path, sizeof index_path, "%s/event-index", cfg->data_dir);
-    ingest_config_t icfg = {.currency = cfg->currency, .clock_skew_ms = cfg->clock_skew_ms,
-                            .index_path = index_path};
+    ingest_config_t icfg = {.currency = cfg->currency, .clock_skew_ms = cfg->clock_skew_ms};
     self->ingest = ingest_new(self->store, self->registry, &icfg, err, errlen);
     if (!self->ingest)
         goto fail;
@@ -338,8 +335,7 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    self->worker = worker_new(self->ctx, cfg->data_dir, cfg->currency, cfg->log_level, err,
-                              errlen);
+    self->worker = worker_new(self->ctx, cfg->store, cfg->currency, cfg->log_level, err, errlen);
     if (!self->worker)
         goto fail;
     self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
@@ -367,11 +363,11 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
     if (bind_endpoint(self, cfg->endpoint, err, errlen) < 0)
         goto fail;
     log_emit(cfg->log_level, LOG_INFO, "listening",
-             "endpoint=%s data=%s schema=%d experiments=%d events=%llu index=%s currency=%s "
+             "endpoint=%s store=%s backend=%s schema=%d experiments=%d events=%lld currency=%s "
              "security=%s authorized_keys=%zu",
-             cfg->endpoint, cfg->data_dir, store_schema_version(self->store),
-             registry_count(self->registry), (unsigned long long)ingest_count(self->ingest),
-             ingest_loaded_snapshot(self->ingest) ? "snapshot" : "scan", cfg->currency,
+             cfg->endpoint, store_uri(self->store), store_backend(self->store),
+             store_schema_version(self->store), registry_count(self->registry),
+             (long long)store_event_count(self->store), cfg->currency,
              self->auth ? "curve" : "none", self->auth ? auth_key_count(self->auth) : 0);
     if (!self->auth && server_endpoint_is_local(cfg->endpoint))
         log_emit(cfg->log_level, LOG_INFO, "unauthenticated",
@@ -671,6 +667,16 @@ static int serve_batch(server_t *self)
     int began = store_begin(self->store, err, sizeof err) == 0;
     if (!began)
         log_emit(self->cfg.log_level, LOG_ERROR, "store_begin_failed", "reason=\"%s\"", err);
+    /* Other instances share the store: take their experiment changes (a pause, a ramp) before
+     * deciding anything — one cheap generation poll when nothing changed. An exposure is
+     * recorded only at the generation the cache holds, so a change missed here still stops
+     * one (STORE_STALE) rather than letting it through. */
+    if (began && store_shared(self->store)) {
+        char rerr[320];
+        if (registry_refresh(self->registry, rerr, sizeof rerr) < 0)
+            log_emit(self->cfg.log_level, LOG_WARN, "registry_refresh_failed", "reason=\"%s\"",
+                     rerr);
+    }
     /* Bounded in requests and in the reply bytes held until the commit (an AssignBatch reply
      * may be tens of MB): past either bound the batch commits and the rest waits in the
      * peers' queues (SERVER_HWM each, then TCP back-pressure), never dropped. */
@@ -767,9 +773,5 @@ int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_
     log_emit(self->cfg.log_level, LOG_INFO, "stopping", "batches=%llu requests=%llu denied=%llu",
              (unsigned long long)self->batches, (unsigned long long)self->requests,
              (unsigned long long)self->denied);
-    char err[512];
-    if (ingest_save(self->ingest, err, sizeof err) < 0)
-        log_emit(self->cfg.log_level, LOG_WARN, "index_not_saved",
-                 "reason=\"%s\" next_start=full_scan", err);
     return 0;
 }

@@ -30,14 +30,14 @@
 
 typedef struct {
     const char *endpoint;   /* ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 */
-    const char *data_dir;   /* store directory */
+    const char *store;      /* store URI: sqlite:DIR or postgresql://... (store.h) */
     log_level_t log_level;  /* log threshold */
     const char *currency;   /* ISO 4217 code of all amounts in this deployment */
     int64_t clock_skew_ms;  /* events further in the future are rejected */
     const char *curve_secret;    /* the server's key file (liftctl keygen); NULL = no CURVE */
     const char *authorized_keys; /* public keys and roles; required with curve_secret */
     int insecure;                /* 1: allow a non-loopback endpoint without CURVE */
-    int64_t max_store_bytes;     /* storage quota (SQLite max_page_count); 0 = none */
+    int64_t max_store_bytes;     /* storage quota (store_set_max_bytes); 0 = none */
 } server_config_t;
 
 typedef struct server server_t;

@@ -107,8 +107,18 @@ static const store_ops_t *pick(const char *uri, const char **target, char *err, 
         return &store_sqlite_ops;
     }
     if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11)) {
+#ifdef LIFT_STORE_PG
         *target = uri;
         return &store_pg_ops;
+#else
+        char shown[URI_MAX];
+        redact(uri, shown, sizeof shown);
+        snprintf(err, errlen,
+                 "store %.200s: this liftd was built without the PostgreSQL backend (libpq); "
+                 "use sqlite:DIR, or a liftd built with it",
+                 shown);
+        return NULL;
+#endif
     }
     const char *sep = strstr(uri, "://");
     if (sep) {
@@ -246,7 +256,7 @@ int store_exposure_counts(store_t *self, int64_t experiment_id, int narms, int64
 int store_events_put(store_t *self, const store_event_t *ev, size_t n, store_put_t *out,
                      store_event_key_t *stored)
 {
-    uint64_t local[DIGESTS_ON_STACK], *d = local;
+    uint64_t local[DIGESTS_ON_STACK] = {0}, *d = local; /* zeroed: gcc cannot see n bounds the reads */
     if (n > DIGESTS_ON_STACK && !(d = malloc(n * sizeof *d)))
         return -1;
     for (size_t i = 0; i < n; i++)

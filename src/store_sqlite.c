@@ -1,7 +1,24 @@
-/* store_sqlite: the embedded SQLite backend of store.h. WAL, synchronous=FULL, one writer;
- * schema versioned by PRAGMA user_version with forward-only migrations.
- * Prepared statements are made once and reused: the hot paths are exposure lookups/inserts. */
-#include "store.h"
+/* store_sqlite: the embedded SQLite backend of store.h (store_sqlite_ops, URI sqlite:DIR; the
+ * database is DIR/lift.db). WAL, synchronous=FULL, one writer per directory (flock on
+ * DIR/lift.lock); schema versioned by PRAGMA user_version with forward-only migrations;
+ * prepared statements made once and reused.
+ *
+ * Exactly-once for events rests here on a private in-memory index of event-id hashes (see
+ * eventidx.h), not on a UNIQUE index in the file: events are appended by row id, and a unique
+ * index on a random key would add a B-tree insert at a random page per event — about an order
+ * of magnitude of ingestion throughput on a store larger than the page cache. That is sound
+ * only because this backend is the store's only writer (the directory lock refuses a second
+ * one, naming its pid), so the index sees every row: it is built from the file at open (from
+ * the snapshot DIR/event-index written at a clean close, completed by scanning the rows stored
+ * after it, or by a full scan), each hit is confirmed against the stored row (a hash collision
+ * never drops an event), and its entries are withdrawn with a request undone alone
+ * (request_end(keep = 0)), a rolled-back transaction and a failed commit. Nothing above the
+ * store sees it.
+ *
+ * A first exposure is a read of the stored one and, when there is none, one INSERT conditional
+ * on the experiment's generation; both run inside the writer's transaction, so no one can come
+ * in between. Generations are max(generation) + 1 at every insert or update. */
+#include "store_backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +29,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "eventidx.h"
 
 /* Forward-only migrations: migrations[i] takes the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -35,7 +54,7 @@ static const char *const migrations[] = {
     "  trigger_ms INTEGER NOT NULL,"
     "  decided_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (experiment_id, customer_id)) WITHOUT ROWID;",
-    /* 1 -> 2: events (append-only; deduplicated by liftd's in-memory index over h) and
+    /* 1 -> 2: events (append-only; deduplicated by the backend's in-memory index over h) and
      * deployment settings. No secondary index: a random-key B-tree per event would cost an
      * order of magnitude in ingestion; reports scan. */
     "CREATE TABLE events ("
@@ -58,6 +77,11 @@ static const char *const migrations[] = {
     "ALTER TABLE events ADD COLUMN digest INTEGER;"
     "UPDATE events SET digest = lift_event_digest(customer_id, type, ts_ms, experiment_id, arm, "
     "amount_minor, plan_from, plan_to, nps);",
+    /* 3 -> 4: a generation per experiment (store.h: every change gets a new one, larger than
+     * any before). Existing rows get their id, which is unique and increasing. */
+    "ALTER TABLE experiments ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE experiments SET generation = id;"
+    "CREATE INDEX experiments_generation ON experiments (generation);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -70,8 +94,10 @@ enum {
     ST_ROLLBACK_TO,
     ST_EXP_INSERT,
     ST_EXP_UPDATE,
+    ST_EXP_GEN,
     ST_EXP_EACH,
-    ST_EXPO_ARM,
+    ST_GENERATION,
+    ST_EXPO_GET,
     ST_EXPO_INSERT,
     ST_EXPO_COUNT,
     ST_EXPO_COUNTS,
@@ -79,11 +105,13 @@ enum {
     ST_EVENT_AT,
     ST_EVENT_UPTO,
     ST_EVENT_SCAN,
-    ST_EVENT_COUNT,
+    ST_EVENT_MAX_ID,
     ST_META_GET,
     ST_META_SET,
     ST_COUNT
 };
+
+#define NEXT_GEN "(SELECT coalesce(max(generation), 0) + 1 FROM experiments)"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -93,14 +121,21 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RELEASE] = "RELEASE req",
     [ST_ROLLBACK_TO] = "ROLLBACK TO req",
     [ST_EXP_INSERT] = "INSERT INTO experiments (key, status, def, coverage, created_ms, "
-                      "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-    [ST_EXP_UPDATE] = "UPDATE experiments SET status = ?2, coverage = ?3, started_ms = ?4, "
-                      "updated_ms = ?5 WHERE id = ?1",
-    [ST_EXP_EACH] = "SELECT id, key, status, def, coverage, created_ms, started_ms, updated_ms "
-                    "FROM experiments ORDER BY id",
-    [ST_EXPO_ARM] = "SELECT arm FROM exposures WHERE experiment_id = ?1 AND customer_id = ?2",
+                      "updated_ms, generation) VALUES (?1, ?2, ?3, ?4, ?5, ?5, " NEXT_GEN ") "
+                      "ON CONFLICT (key) DO NOTHING RETURNING id, generation",
+    [ST_EXP_UPDATE] = "UPDATE experiments SET status = ?3, coverage = ?4, started_ms = ?5, "
+                      "updated_ms = ?6, generation = " NEXT_GEN " WHERE id = ?1 AND "
+                      "generation = ?2 RETURNING generation",
+    [ST_EXP_GEN] = "SELECT generation FROM experiments WHERE id = ?1",
+    [ST_EXP_EACH] = "SELECT id, key, status, def, coverage, created_ms, started_ms, updated_ms, "
+                    "generation FROM experiments WHERE generation > ?1 ORDER BY id",
+    [ST_GENERATION] = "SELECT coalesce(max(generation), 0) FROM experiments",
+    [ST_EXPO_GET] = "SELECT arm, trigger, stage, channel, trigger_ms, decided_ms FROM exposures "
+                    "WHERE experiment_id = ?1 AND customer_id = ?2",
     [ST_EXPO_INSERT] = "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
-                       "channel, trigger_ms, decided_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       "channel, trigger_ms, decided_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
+                       "WHERE EXISTS (SELECT 1 FROM experiments WHERE id = ?1 AND "
+                       "generation = ?9) ON CONFLICT DO NOTHING",
     [ST_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
     [ST_EXPO_COUNTS] = "SELECT arm, count(*) FROM exposures WHERE experiment_id = ?1 GROUP BY arm",
     [ST_EVENT_INSERT] = "INSERT INTO events (h, event_id, customer_id, type, ts_ms, experiment_id, "
@@ -109,12 +144,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT_AT] = "SELECT event_id, digest, type, amount_minor FROM events WHERE id = ?1",
     [ST_EVENT_UPTO] = "SELECT count(*) FROM events WHERE id <= ?1",
     [ST_EVENT_SCAN] = "SELECT id, h FROM events WHERE id > ?1",
-    [ST_EVENT_COUNT] = "SELECT coalesce(max(id), 0) FROM events",
+    [ST_EVENT_MAX_ID] = "SELECT coalesce(max(id), 0) FROM events",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
 };
 
-struct store {
+typedef struct {
     sqlite3 *db;                 /* the connection (one writer) */
     sqlite3_stmt *st[ST_COUNT];  /* prepared statements, indexed by ST_* */
     int in_txn;                  /* inside BEGIN ... COMMIT */
@@ -122,9 +157,16 @@ struct store {
     int sp_open;                 /* the request's savepoint is open */
     int txn_lost;                /* SQLite rolled the open transaction back (disk full, I/O) */
     char lost[320];              /* why: the failure that ended it */
+    char msg[400];               /* the last failure's text */
+    store_errcode_t code;        /* what the last failure means */
     int64_t quota_bytes;         /* storage quota in force, 0 = none */
     int lock_fd;                 /* dir/lift.lock, flock'ed for the store's lifetime; -1 none */
-};
+    eventidx_t *idx;             /* event-id hashes -> row ids of every stored event */
+    size_t req_mark;             /* idx's undo position when the current request began */
+    char index_path[4200];       /* dir/event-index: the index's snapshot */
+    uint64_t *hashes;            /* events_put scratch: the batch's id hashes */
+    size_t cap_hashes;           /* allocated entries in hashes */
+} sq_t;
 
 static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
@@ -237,10 +279,102 @@ static void digest_fn(sqlite3_context *ctx, int argc, sqlite3_value **v)
     sqlite3_result_int64(ctx, (sqlite3_int64)store_event_digest(&e));
 }
 
+/* What an SQLite result code means for the caller (store_errcode_t). */
+static store_errcode_t code_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return STORE_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_INTERRUPT:
+        return STORE_E_UNAVAILABLE;
+    case SQLITE_CONSTRAINT:
+        return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+                   ? STORE_E_EXISTS
+                   : STORE_E_INVALID;
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+        return STORE_E_INVALID;
+    default:
+        return STORE_E_INTERNAL;
+    }
+}
+
+/* After a failed statement: when SQLite ended the open transaction on its own (SQLITE_FULL,
+ * SQLITE_IOERR, ...), remember that and why, so that the commit and the logs name the cause
+ * ("database or disk is full") instead of its symptom ("no transaction is active"). */
+static void note_failure(sq_t *self, int rc)
+{
+    if (!self->in_txn || self->txn_lost || !sqlite3_get_autocommit(self->db))
+        return;
+    self->txn_lost = 1;
+    if ((rc & 0xff) == SQLITE_FULL && self->quota_bytes > 0)
+        snprintf(self->lost, sizeof self->lost,
+                 "%s: the store reached its quota (--max-store-mb, %lld bytes) or the disk is "
+                 "full; the batch was rolled back",
+                 sqlite3_errstr(rc), (long long)self->quota_bytes);
+    else
+        snprintf(self->lost, sizeof self->lost, "%s; the batch was rolled back",
+                 sqlite3_errstr(rc));
+}
+
+/* Record a failed statement (rc, the connection's message) as the last failure; returns -1.
+ * Call before resetting the statement, which would replace the message. */
+static int failed(sq_t *self, int rc)
+{
+    self->code = code_of(rc);
+    if (self->code == STORE_OK)
+        self->code = STORE_E_INTERNAL;
+    snprintf(self->msg, sizeof self->msg, "%s", sqlite3_errmsg(self->db));
+    note_failure(self, rc);
+    return -1;
+}
+
+/* Record a failure of this backend's own (not from SQLite); returns -1. */
+static int failed_own(sq_t *self, store_errcode_t code, const char *msg)
+{
+    self->code = code;
+    snprintf(self->msg, sizeof self->msg, "%s", msg);
+    return -1;
+}
+
+/* Run a statement to its first row or its end and reset it. Returns 0, or -1 (recorded). */
+static int step_done(sq_t *self, int which)
+{
+    sqlite3_stmt *st = self->st[which];
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        ret = failed(self, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+/* A statement returning one integer (count, max): the value, or -1 (recorded). */
+static int64_t step_int(sq_t *self, int which)
+{
+    sqlite3_stmt *st = self->st[which];
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : failed(self, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return v;
+}
+
 /* Take dir/lift.lock exclusively (flock: one open file description, released by the kernel
  * when the process exits however it exits) and write our pid into it. A second writer is
  * refused with the holder's pid. */
-static int lock_store(store_t *self, const char *dir, char *err, size_t errlen)
+static int lock_store(sq_t *self, const char *dir, char *err, size_t errlen)
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/lift.lock", dir) >= sizeof path) {
@@ -265,7 +399,8 @@ static int lock_store(store_t *self, const char *dir, char *err, size_t errlen)
             snprintf(err, errlen,
                      "store %s is in use by another liftd (pid %s, holding %s): two writers on "
                      "one SQLite store would each keep their own event index and count retried "
-                     "events twice; stop it first, or give this liftd another --data",
+                     "events twice; stop it first, or give this liftd another store (--store "
+                     "sqlite:DIR), or share a PostgreSQL store between instances",
                      dir, pid[0] ? pid : "unknown", path);
         else
             snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
@@ -280,13 +415,96 @@ static int lock_store(store_t *self, const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-store_t *store_open(const char *dir, char *err, size_t errlen)
+/* The stored key of row id into *out. Returns 1 found, 0 not, -1 error (recorded). */
+static int event_at(sq_t *self, int64_t id, store_event_key_t *out)
+{
+    sqlite3_stmt *st = self->st[ST_EVENT_AT];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out->event_id, sizeof out->event_id, "%s", v ? v : "");
+        out->digest = (uint64_t)sqlite3_column_int64(st, 1);
+        out->type = sqlite3_column_int(st, 2);
+        out->has_amount = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        out->amount_minor = sqlite3_column_int64(st, 3);
+        ret = 1;
+    } else {
+        ret = rc == SQLITE_DONE ? 0 : failed(self, rc);
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+/* eventidx_sample callback: the snapshot's entry (id, h) must be the stored row's. */
+static int sample_matches(void *arg, int64_t id, uint64_t h)
+{
+    sq_t *self = arg;
+    store_event_key_t stored;
+    if (event_at(self, id, &stored) != 1 ||
+        eventidx_hash(stored.event_id, strlen(stored.event_id)) != h)
+        return 1;
+    return 0;
+}
+
+/* Build the event index: from the snapshot when there is a valid one covering no more than the
+ * store holds (then only the rows stored after it are scanned), else by a full scan. */
+static int index_load(sq_t *self, char *err, size_t errlen)
+{
+    int64_t max_id = step_int(self, ST_EVENT_MAX_ID), covered = INT64_MIN;
+    if (max_id < 0) {
+        snprintf(err, errlen, "cannot read the last event id: %s", self->msg);
+        return -1;
+    }
+    self->idx = eventidx_load(self->index_path, max_id, &covered);
+    if (self->idx) {
+        /* The snapshot's entries are distinct rows with ids <= covered (each indexed row
+         * once); if the store holds exactly that many such rows, the entries are all of them.
+         * A row below it that the snapshot lacks (written by hand, a file from elsewhere)
+         * makes the counts differ; a few entries are checked against the stored rows too. */
+        sqlite3_bind_int64(self->st[ST_EVENT_UPTO], 1, covered);
+        int64_t upto = step_int(self, ST_EVENT_UPTO);
+        if (upto < 0 || (uint64_t)upto != eventidx_count(self->idx) ||
+            eventidx_sample(self->idx, 64, sample_matches, self) != 0 ||
+            eventidx_reserve(self->idx, (uint64_t)(max_id - covered)) < 0) {
+            eventidx_destroy(&self->idx);
+            covered = INT64_MIN;
+        }
+    }
+    if (!self->idx) {
+        self->idx = eventidx_new(max_id > 0 ? (uint64_t)max_id : 0);
+        if (!self->idx) {
+            snprintf(err, errlen, "out of memory for the event index (%lld events)",
+                     (long long)max_id);
+            return -1;
+        }
+    }
+    sqlite3_stmt *st = self->st[ST_EVENT_SCAN];
+    int rc;
+    sqlite3_bind_int64(st, 1, covered);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (eventidx_put(self->idx, (uint64_t)sqlite3_column_int64(st, 1),
+                         sqlite3_column_int64(st, 0)) < 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    if (rc != SQLITE_DONE)
+        snprintf(err, errlen, "cannot load the event index: %s",
+                 rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(self->db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void sq_destroy(void *b);
+
+static void *sq_open(const char *dir, char *err, size_t errlen)
 {
     static const char *const pragmas[] = {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL",
                                           "PRAGMA cache_size = -131072",
                                           "PRAGMA temp_store = MEMORY", NULL};
     static const char *const none[] = {NULL};
-    store_t *self = NULL;
+    sq_t *self = NULL;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
         return NULL;
@@ -297,6 +515,11 @@ store_t *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     self->lock_fd = -1;
+    if ((size_t)snprintf(self->index_path, sizeof self->index_path, "%s/event-index", dir) >=
+        sizeof self->index_path) {
+        snprintf(err, errlen, "data directory path too long (%zu bytes)", strlen(dir));
+        goto fail;
+    }
     if (lock_store(self, dir, err, errlen) < 0)
         goto fail;
     if (db_open(dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", none, &self->db, err,
@@ -324,55 +547,60 @@ store_t *store_open(const char *dir, char *err, size_t errlen)
         goto fail;
     if (prepare_all(self->db, stmt_sql, ST_COUNT, self->st, err, errlen) < 0)
         goto fail;
+    if (index_load(self, err, errlen) < 0)
+        goto fail;
     return self;
 fail:
-    store_destroy(&self);
+    sq_destroy(self);
     return NULL;
 }
 
-void store_destroy(store_t **self_p)
+static void sq_rollback(void *b);
+
+static void sq_destroy(void *b)
 {
-    store_t *self = *self_p;
+    sq_t *self = b;
     if (!self)
         return;
+    if (self->in_txn)
+        sq_rollback(self);
+    /* The snapshot covers what is committed (no transaction is open now); written before the
+     * lock is released, so the next writer reads a finished file. Failing to write it costs
+     * only a full scan at the next start. */
+    if (self->idx && eventidx_count(self->idx) > 0) {
+        int64_t max_id = step_int(self, ST_EVENT_MAX_ID);
+        char err[256];
+        if (max_id >= 0)
+            eventidx_save(self->idx, self->index_path, max_id, err, sizeof err);
+    }
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(self->st[i]);
     if (self->db)
         sqlite3_close(self->db);
     if (self->lock_fd >= 0)
         close(self->lock_fd); /* releases the flock */
+    eventidx_destroy(&self->idx);
+    free(self->hashes);
     free(self);
-    *self_p = NULL;
 }
 
-int store_schema_version(store_t *self)
+static int sq_schema_version(void *b)
 {
-    return user_version(self->db);
+    return user_version(((sq_t *)b)->db);
 }
 
-const char *store_errmsg(store_t *self)
+static const char *sq_errmsg(void *b)
 {
+    sq_t *self = b;
     if (self->txn_lost)
         return self->lost;
-    return sqlite3_errmsg(self->db);
+    return self->msg[0] ? self->msg : sqlite3_errmsg(self->db);
 }
 
-/* After a failed statement: when SQLite ended the open transaction on its own (SQLITE_FULL,
- * SQLITE_IOERR, ...), remember that and why, so that the commit and the logs name the cause
- * ("database or disk is full") instead of its symptom ("no transaction is active"). */
-static void note_failure(store_t *self, int rc)
+static store_errcode_t sq_errcode(void *b)
 {
-    if (!self->in_txn || self->txn_lost || !sqlite3_get_autocommit(self->db))
-        return;
-    self->txn_lost = 1;
-    if ((rc & 0xff) == SQLITE_FULL && self->quota_bytes > 0)
-        snprintf(self->lost, sizeof self->lost,
-                 "%s: the store reached its quota (--max-store-bytes %lld) or the disk is full; "
-                 "the batch was rolled back",
-                 sqlite3_errstr(rc), (long long)self->quota_bytes);
-    else
-        snprintf(self->lost, sizeof self->lost, "%s; the batch was rolled back",
-                 sqlite3_errstr(rc));
+    sq_t *self = b;
+    return self->txn_lost ? STORE_E_UNAVAILABLE : self->code;
 }
 
 static int64_t pragma_int(sqlite3 *db, const char *sql)
@@ -385,9 +613,12 @@ static int64_t pragma_int(sqlite3 *db, const char *sql)
     return v;
 }
 
-int store_set_max_bytes(store_t *self, int64_t max_bytes, int64_t *used_bytes,
-                        int64_t *quota_bytes, char *err, size_t errlen)
+/* The quota is PRAGMA max_page_count: a write past it fails with SQLITE_FULL exactly as on a
+ * full disk. Per connection, so set at every open. */
+static int sq_set_max_bytes(void *b, int64_t max_bytes, int64_t *used_bytes, int64_t *quota_bytes,
+                            char *err, size_t errlen)
 {
+    sq_t *self = b;
     int64_t page = pragma_int(self->db, "PRAGMA page_size");
     int64_t count = pragma_int(self->db, "PRAGMA page_count");
     if (page <= 0 || count < 0 || max_bytes <= 0) {
@@ -407,65 +638,62 @@ int store_set_max_bytes(store_t *self, int64_t max_bytes, int64_t *used_bytes,
     return 0;
 }
 
-/* Run a statement that returns no rows; reset it whatever happens. */
-static int step_done(store_t *self, int which)
+static int sq_begin(void *b, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = self->st[which];
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-        rc = sqlite3_reset(st); /* the statement's own error code */
-    else
-        sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_OK)
-        return 0;
-    note_failure(self, rc);
-    return -1;
-}
-
-int store_begin(store_t *self, char *err, size_t errlen)
-{
+    sq_t *self = b;
     self->txn_lost = 0;
     self->lost[0] = '\0';
+    self->msg[0] = '\0';
+    self->code = STORE_OK;
     if (step_done(self, ST_BEGIN) < 0) {
-        snprintf(err, errlen, "begin: %s", sqlite3_errmsg(self->db));
+        snprintf(err, errlen, "begin: %s", self->msg);
         return -1;
     }
     self->in_txn = 1;
+    self->req_mark = eventidx_mark(self->idx);
     return 0;
 }
 
-int store_commit(store_t *self, char *err, size_t errlen)
+static int sq_commit(void *b, char *err, size_t errlen)
 {
+    sq_t *self = b;
     if (self->txn_lost || step_done(self, ST_COMMIT) < 0) {
-        snprintf(err, errlen, "commit: %s", store_errmsg(self));
+        snprintf(err, errlen, "commit: %s", sq_errmsg(self));
         if (!sqlite3_get_autocommit(self->db))
             step_done(self, ST_ROLLBACK);
+        eventidx_undo(self->idx, 0);
         self->in_txn = 0;
         return -1;
     }
+    eventidx_commit(self->idx);
     self->in_txn = 0;
     return 0;
 }
 
-void store_rollback(store_t *self)
+static void sq_rollback(void *b)
 {
+    sq_t *self = b;
     if (!sqlite3_get_autocommit(self->db))
         step_done(self, ST_ROLLBACK);
+    eventidx_undo(self->idx, 0);
     self->in_txn = 0;
 }
 
-void store_request_begin(store_t *self)
+/* Savepoints are opened lazily, before a request's first write: most requests of a batch only
+ * read. */
+static void sq_request_begin(void *b)
 {
+    sq_t *self = b;
     self->sp_wanted = 1;
     self->sp_open = 0;
+    self->req_mark = eventidx_mark(self->idx);
 }
 
 /* Called first by every write: opens the request's savepoint on its first write. Refuses
  * when SQLite has rolled the batch's transaction back on its own (SQLITE_FULL, SQLITE_IOERR
  * may do that): a write now would run in autocommit mode, be durable at once, and then be
  * reported as failed with the rest of the batch. */
-static int before_write(store_t *self)
+static int before_write(sq_t *self)
 {
     if (self->in_txn && sqlite3_get_autocommit(self->db)) {
         if (!self->txn_lost)
@@ -482,8 +710,9 @@ static int before_write(store_t *self)
     return 0;
 }
 
-int store_request_end(store_t *self, int keep)
+static int sq_request_end(void *b, int keep)
 {
+    sq_t *self = b;
     int rc = 0;
     if (self->sp_open) {
         if (!keep)
@@ -491,13 +720,19 @@ int store_request_end(store_t *self, int keep)
         if (step_done(self, ST_RELEASE) < 0)
             rc = -1;
     }
+    if (!keep)
+        eventidx_undo(self->idx, self->req_mark);
     self->sp_wanted = self->sp_open = 0;
     return rc;
 }
 
-int store_experiment_insert(store_t *self, const char *key, int status, const void *def,
-                            size_t def_len, double coverage, int64_t now_ms, int64_t *id_out)
+/* ---- experiments ---------------------------------------------------------------------- */
+
+static int sq_experiment_insert(void *b, const char *key, int status, const void *def,
+                                size_t def_len, double coverage, int64_t now_ms, int64_t *id_out,
+                                int64_t *gen_out)
 {
+    sq_t *self = b;
     if (before_write(self) < 0)
         return -1;
     sqlite3_stmt *st = self->st[ST_EXP_INSERT];
@@ -506,32 +741,63 @@ int store_experiment_insert(store_t *self, const char *key, int status, const vo
     sqlite3_bind_blob(st, 3, def, (int)def_len, SQLITE_STATIC);
     sqlite3_bind_double(st, 4, coverage);
     sqlite3_bind_int64(st, 5, now_ms);
-    if (step_done(self, ST_EXP_INSERT) < 0)
-        return -1;
-    *id_out = sqlite3_last_insert_rowid(self->db);
-    return 0;
+    int rc = sqlite3_step(st), ret = 1; /* no row back: the key is taken */
+    if (rc == SQLITE_ROW) {
+        *id_out = sqlite3_column_int64(st, 0);
+        *gen_out = sqlite3_column_int64(st, 1);
+        ret = 0;
+    } else if (rc != SQLITE_DONE) {
+        ret = failed(self, rc);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
 }
 
-int store_experiment_update(store_t *self, int64_t id, int status, double coverage,
-                            int64_t started_ms, int64_t now_ms)
+static int sq_experiment_update(void *b, int64_t id, int64_t expect_gen, int status,
+                                double coverage, int64_t started_ms, int64_t now_ms,
+                                int64_t *gen_out)
 {
+    sq_t *self = b;
     if (before_write(self) < 0)
         return -1;
     sqlite3_stmt *st = self->st[ST_EXP_UPDATE];
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, status);
-    sqlite3_bind_double(st, 3, coverage);
-    sqlite3_bind_int64(st, 4, started_ms);
-    sqlite3_bind_int64(st, 5, now_ms);
-    if (step_done(self, ST_EXP_UPDATE) < 0)
-        return -1;
-    return sqlite3_changes(self->db) == 1 ? 0 : -1;
+    sqlite3_bind_int64(st, 2, expect_gen);
+    sqlite3_bind_int(st, 3, status);
+    sqlite3_bind_double(st, 4, coverage);
+    sqlite3_bind_int64(st, 5, started_ms);
+    sqlite3_bind_int64(st, 6, now_ms);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW)
+        *gen_out = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        ret = failed(self, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return ret;
+    /* Nothing updated: moved on, or no such experiment. */
+    st = self->st[ST_EXP_GEN];
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? -2 : failed(self, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (ret == -2) {
+        char msg[80];
+        snprintf(msg, sizeof msg, "no experiment with id %lld", (long long)id);
+        return failed_own(self, STORE_E_INVALID, msg);
+    }
+    return ret;
 }
 
-int store_experiment_each(store_t *self, store_experiment_cb cb, void *arg)
+/* Call cb for each row of a statement over experiments (columns as in ST_EXP_EACH). */
+static int experiment_rows(sqlite3 *db, sqlite3_stmt *st, store_experiment_cb cb, void *arg,
+                           int *rc_out)
 {
-    sqlite3_stmt *st = self->st[ST_EXP_EACH];
     int rc, ret = 0;
+    (void)db;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_experiment_t row = {
             .id = sqlite3_column_int64(st, 0),
@@ -543,6 +809,7 @@ int store_experiment_each(store_t *self, store_experiment_cb cb, void *arg)
             .created_ms = sqlite3_column_int64(st, 5),
             .started_ms = sqlite3_column_int64(st, 6),
             .updated_ms = sqlite3_column_int64(st, 7),
+            .generation = sqlite3_column_int64(st, 8),
         };
         if (!row.key) {
             ret = -1;
@@ -551,32 +818,76 @@ int store_experiment_each(store_t *self, store_experiment_cb cb, void *arg)
         if ((ret = cb(arg, &row)) != 0)
             break;
     }
-    if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    *rc_out = rc;
+    if (ret == 0 && rc != SQLITE_DONE)
         ret = -1;
-    sqlite3_reset(st);
     return ret;
 }
 
-int store_exposure_arm(store_t *self, int64_t experiment_id, const char *customer, size_t len,
-                       int *arm_out)
+static int sq_experiment_each(void *b, int64_t since, store_experiment_cb cb, void *arg)
 {
-    sqlite3_stmt *st = self->st[ST_EXPO_ARM];
+    sq_t *self = b;
+    sqlite3_stmt *st = self->st[ST_EXP_EACH];
+    int rc;
+    sqlite3_bind_int64(st, 1, since);
+    int ret = experiment_rows(self->db, st, cb, arg, &rc);
+    if (ret == -1 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        failed(self, rc);
+    else if (ret == -1)
+        failed_own(self, STORE_E_INTERNAL, "an experiment row without a key");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+static int64_t sq_generation(void *b)
+{
+    return step_int(b, ST_GENERATION);
+}
+
+/* ---- exposures ------------------------------------------------------------------------ */
+
+/* The stored exposure of (experiment_id, customer) into *out. Returns 1, 0 none, -1 error. */
+static int sq_exposure_get(void *b, int64_t experiment_id, const char *customer, size_t len,
+                           store_exposure_t *out)
+{
+    sq_t *self = b;
+    sqlite3_stmt *st = self->st[ST_EXPO_GET];
     sqlite3_bind_int64(st, 1, experiment_id);
     sqlite3_bind_text(st, 2, customer, (int)len, SQLITE_STATIC);
     int rc = sqlite3_step(st), ret;
     if (rc == SQLITE_ROW) {
-        *arm_out = sqlite3_column_int(st, 0);
+        out->experiment_id = experiment_id;
+        out->customer = customer;
+        out->customer_len = len;
+        out->arm = sqlite3_column_int(st, 0);
+        out->trigger = sqlite3_column_int(st, 1);
+        out->stage = sqlite3_column_int(st, 2);
+        out->channel = sqlite3_column_int(st, 3);
+        out->trigger_ms = sqlite3_column_int64(st, 4);
+        out->decided_ms = sqlite3_column_int64(st, 5);
         ret = 1;
     } else {
-        ret = rc == SQLITE_DONE ? 0 : -1;
+        ret = rc == SQLITE_DONE ? 0 : failed(self, rc);
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ret;
 }
 
-int store_exposure_insert(store_t *self, const store_exposure_t *e)
+/* The stored exposure is read first (the repeat path costs one lookup, as before), then the
+ * insert is conditional on the experiment's generation. This connection is the store's only
+ * writer and both run inside its transaction: nothing can come in between. */
+static int sq_exposure_record(void *b, const store_exposure_t *e, int64_t generation,
+                              store_exposure_t *stored)
 {
+    sq_t *self = b;
+    store_exposure_t local;
+    if (!stored)
+        stored = &local;
+    int found = sq_exposure_get(self, e->experiment_id, e->customer, e->customer_len, stored);
+    if (found)
+        return found > 0 ? STORE_EXISTING : -1;
     if (before_write(self) < 0)
         return -1;
     sqlite3_stmt *st = self->st[ST_EXPO_INSERT];
@@ -588,20 +899,22 @@ int store_exposure_insert(store_t *self, const store_exposure_t *e)
     sqlite3_bind_int(st, 6, e->channel);
     sqlite3_bind_int64(st, 7, e->trigger_ms);
     sqlite3_bind_int64(st, 8, e->decided_ms);
-    return step_done(self, ST_EXPO_INSERT);
+    sqlite3_bind_int64(st, 9, generation);
+    if (step_done(self, ST_EXPO_INSERT) < 0)
+        return -1;
+    return sqlite3_changes(self->db) == 1 ? STORE_FIRST : STORE_STALE;
 }
 
-int64_t store_exposure_count(store_t *self, int64_t experiment_id)
+static int64_t sq_exposure_count(void *b, int64_t experiment_id)
 {
-    sqlite3_stmt *st = self->st[ST_EXPO_COUNT];
-    sqlite3_bind_int64(st, 1, experiment_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return n;
+    sq_t *self = b;
+    sqlite3_bind_int64(self->st[ST_EXPO_COUNT], 1, experiment_id);
+    return step_int(self, ST_EXPO_COUNT);
 }
 
-int store_exposure_counts(store_t *self, int64_t experiment_id, int narms, int64_t *counts)
+static int sq_exposure_counts(void *b, int64_t experiment_id, int narms, int64_t *counts)
 {
+    sq_t *self = b;
     sqlite3_stmt *st = self->st[ST_EXPO_COUNTS];
     int rc;
     for (int i = 0; i < narms; i++)
@@ -612,34 +925,34 @@ int store_exposure_counts(store_t *self, int64_t experiment_id, int narms, int64
         if (arm >= 0 && arm < narms)
             counts[arm] = sqlite3_column_int64(st, 1);
     }
+    int ret = rc == SQLITE_DONE ? 0 : failed(self, rc);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    sqlite3_clear_bindings(st);
+    return ret;
 }
 
-int store_integrity_check(store_t *self, char *err, size_t errlen)
+/* ---- events --------------------------------------------------------------------------- */
+
+/* 1 if an event with this id is stored (its key in *stored), 0 if not, -1 on a store error.
+ * Each index hit is confirmed against the stored row. */
+static int find(sq_t *self, uint64_t h, const char *event_id, store_event_key_t *stored)
 {
-    sqlite3_stmt *st = NULL;
-    int ok = -1;
-    if (sqlite3_prepare_v2(self->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(self->db));
-        return -1;
+    uint64_t pos = 0;
+    int64_t id;
+    while ((id = eventidx_next(self->idx, h, &pos)) != 0) {
+        int rc = event_at(self, id, stored);
+        if (rc < 0)
+            return -1;
+        if (rc == 1 && strcmp(stored->event_id, event_id) == 0)
+            return 1;
     }
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *r = (const char *)sqlite3_column_text(st, 0);
-        ok = r && strcmp(r, "ok") == 0 ? 0 : -1;
-        if (ok < 0)
-            snprintf(err, errlen, "%s", r ? r : "no result");
-    }
-    sqlite3_finalize(st);
-    return ok;
+    return 0;
 }
 
-int store_event_insert(store_t *self, const store_event_t *e, int64_t *id_out)
+static int insert_event(sq_t *self, const store_event_t *e, uint64_t h, uint64_t digest)
 {
-    if (before_write(self) < 0)
-        return -1;
     sqlite3_stmt *st = self->st[ST_EVENT_INSERT];
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->h);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)h);
     sqlite3_bind_text(st, 2, e->event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, e->customer_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, e->type);
@@ -657,68 +970,63 @@ int store_event_insert(store_t *self, const store_event_t *e, int64_t *id_out)
     if (e->nps >= 0)
         sqlite3_bind_int(st, 11, e->nps);
     sqlite3_bind_int64(st, 12, e->received_ms);
-    sqlite3_bind_int64(st, 13, (sqlite3_int64)store_event_digest(e));
-    if (step_done(self, ST_EVENT_INSERT) < 0)
-        return -1;
-    *id_out = sqlite3_last_insert_rowid(self->db);
+    sqlite3_bind_int64(st, 13, (sqlite3_int64)digest);
+    return step_done(self, ST_EVENT_INSERT);
+}
+
+/* Events in turn: an id found in the index (confirmed against the stored row) is a duplicate
+ * or a conflict, else the event is appended and indexed. An event stored earlier in the same
+ * batch is in the index already, so the first occurrence is the one compared against. */
+static int sq_events_put(void *b, const store_event_t *ev, const uint64_t *digests, size_t n,
+                         store_put_t *out, store_event_key_t *stored)
+{
+    sq_t *self = b;
+    if (n > self->cap_hashes) {
+        uint64_t *hs = realloc(self->hashes, n * sizeof *hs);
+        if (!hs)
+            return failed_own(self, STORE_E_UNAVAILABLE, "out of memory for the event batch");
+        self->hashes = hs;
+        self->cap_hashes = n;
+    }
+    /* Hash the whole batch and prefetch its index slots first: the probes below then find
+     * their cache lines loaded instead of waiting on one miss per event in turn. */
+    for (size_t i = 0; i < n; i++) {
+        self->hashes[i] = eventidx_hash(ev[i].event_id, strlen(ev[i].event_id));
+        eventidx_prefetch(self->idx, self->hashes[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = self->hashes[i];
+        store_event_key_t key;
+        int found = find(self, h, ev[i].event_id, &key);
+        if (found < 0)
+            return -1;
+        if (found) {
+            out[i] = key.digest == digests[i] ? STORE_DUPLICATE : STORE_CONFLICT;
+            if (out[i] == STORE_CONFLICT && stored)
+                stored[i] = key;
+            continue;
+        }
+        if (before_write(self) < 0 || insert_event(self, &ev[i], h, digests[i]) < 0)
+            return -1;
+        int64_t id = sqlite3_last_insert_rowid(self->db);
+        /* Outside a transaction the row is durable at once: nothing to undo. */
+        if ((self->in_txn ? eventidx_add(self->idx, h, id) : eventidx_put(self->idx, h, id)) < 0)
+            return failed_own(self, STORE_E_UNAVAILABLE, "out of memory for the event index");
+        out[i] = STORE_INSERTED;
+    }
     return 0;
 }
 
-int store_event_at(store_t *self, int64_t id, store_event_key_t *out)
+static int64_t sq_event_count(void *b)
 {
-    sqlite3_stmt *st = self->st[ST_EVENT_AT];
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st), ret;
-    if (rc == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        snprintf(out->event_id, sizeof out->event_id, "%s", v ? v : "");
-        out->digest = (uint64_t)sqlite3_column_int64(st, 1);
-        out->type = sqlite3_column_int(st, 2);
-        out->has_amount = sqlite3_column_type(st, 3) != SQLITE_NULL;
-        out->amount_minor = sqlite3_column_int64(st, 3);
-        ret = 1;
-    } else {
-        ret = rc == SQLITE_DONE ? 0 : -1;
-    }
-    sqlite3_reset(st);
-    return ret;
+    return (int64_t)eventidx_count(((sq_t *)b)->idx);
 }
 
-int64_t store_event_count_upto(store_t *self, int64_t max_id)
-{
-    sqlite3_stmt *st = self->st[ST_EVENT_UPTO];
-    sqlite3_bind_int64(st, 1, max_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return n;
-}
+/* ---- settings, checks ----------------------------------------------------------------- */
 
-int store_event_scan(store_t *self, int64_t after_id, store_event_scan_cb cb, void *arg)
+static int sq_meta_get(void *b, const char *key, char *buf, size_t len)
 {
-    sqlite3_stmt *st = self->st[ST_EVENT_SCAN];
-    int rc, ret = 0;
-    sqlite3_bind_int64(st, 1, after_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((ret = cb(arg, sqlite3_column_int64(st, 0),
-                      (uint64_t)sqlite3_column_int64(st, 1))) != 0)
-            break;
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = -1;
-    sqlite3_reset(st);
-    return ret;
-}
-
-int64_t store_event_max_id(store_t *self)
-{
-    sqlite3_stmt *st = self->st[ST_EVENT_COUNT];
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return n;
-}
-
-int store_meta_get(store_t *self, const char *key, char *buf, size_t len)
-{
+    sq_t *self = b;
     sqlite3_stmt *st = self->st[ST_META_GET];
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), ret;
@@ -727,21 +1035,44 @@ int store_meta_get(store_t *self, const char *key, char *buf, size_t len)
         snprintf(buf, len, "%s", v ? v : "");
         ret = 1;
     } else {
-        ret = rc == SQLITE_DONE ? 0 : -1;
+        ret = rc == SQLITE_DONE ? 0 : failed(self, rc);
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ret;
 }
 
-int store_meta_set(store_t *self, const char *key, const char *value)
+static int sq_meta_set(void *b, const char *key, const char *value)
 {
+    sq_t *self = b;
     if (before_write(self) < 0)
         return -1;
     sqlite3_stmt *st = self->st[ST_META_SET];
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     return step_done(self, ST_META_SET);
+}
+
+/* PRAGMA integrity_check: 0 when "ok". */
+static int sq_integrity_check(void *b, char *err, size_t errlen)
+{
+    sq_t *self = b;
+    sqlite3_stmt *st = NULL;
+    int ok = -1;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        ok = r && strcmp(r, "ok") == 0 ? 0 : -1;
+        if (ok < 0)
+            snprintf(err, errlen, "%s", r ? r : "no result");
+    } else {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(self->db));
+    }
+    sqlite3_finalize(st);
+    return ok;
 }
 
 /* ---- read side ---------------------------------------------------------------------------
@@ -757,6 +1088,8 @@ enum {
     RD_EXPO_COUNT,
     RD_EVENT_COUNT,
     RD_SNAPSHOT,
+    RD_EXPERIMENTS,
+    RD_ALL_EVENTS,
     RD_COUNT
 };
 
@@ -764,7 +1097,7 @@ static const char *const rd_sql[RD_COUNT] = {
     [RD_BEGIN] = "BEGIN",
     [RD_END] = "COMMIT",
     [RD_EXPOSURES] = "SELECT customer_id, arm, trigger, stage, channel, trigger_ms, decided_ms "
-                     "FROM exposures WHERE experiment_id = ?1",
+                     "FROM exposures WHERE experiment_id = ?1 ORDER BY customer_id",
     /* The scan runs as an aggregate whose step function calls the report's callback: no
      * result row per event (about a third faster than sqlite3_step + sqlite3_column_* over
      * 10M rows). Each column decoded costs, so the type-dependent value (experiment id of an
@@ -776,21 +1109,25 @@ static const char *const rd_sql[RD_COUNT] = {
     [RD_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
     [RD_EVENT_COUNT] = "SELECT count(*) FROM events",
     [RD_SNAPSHOT] = "SELECT count(*) FROM experiments",
+    [RD_EXPERIMENTS] = "SELECT id, key, status, def, coverage, created_ms, started_ms, "
+                       "updated_ms, generation FROM experiments ORDER BY id",
+    [RD_ALL_EVENTS] = "SELECT event_id, customer_id, type, ts_ms, experiment_id, arm, "
+                      "amount_minor, plan_from, plan_to, nps, received_ms FROM events ORDER BY id",
 };
 
-struct store_reader {
+typedef struct {
     sqlite3 *db;                /* read-only connection */
     sqlite3_stmt *st[RD_COUNT]; /* prepared statements, indexed by RD_* */
     int depth;                  /* nesting of store_reader_begin */
     store_event_row_cb scan_cb; /* callback of the running store_reader_events */
     void *scan_arg;             /* its argument */
     int scan_ret;               /* its first non-zero return */
-};
+} sq_reader_t;
 
 /* Step of lift_scan_row(customer_id, type, ts_ms, value): one event to the callback. */
 static void scan_step(sqlite3_context *ctx, int argc, sqlite3_value **v)
 {
-    store_reader_t *self = sqlite3_user_data(ctx);
+    sq_reader_t *self = sqlite3_user_data(ctx);
     (void)argc;
     if (self->scan_ret || !self->scan_cb)
         return;
@@ -830,13 +1167,15 @@ static void scan_final(sqlite3_context *ctx)
     sqlite3_result_null(ctx);
 }
 
-store_reader_t *store_reader_open(const char *dir, char *err, size_t errlen)
+static void rd_destroy(void *r);
+
+static void *rd_open(const char *dir, char *err, size_t errlen)
 {
     /* 256 MiB of page cache; mmap up to SQLite's compile-time limit (2 GiB by default). */
     static const char *const pragmas[] = {"PRAGMA cache_size = -262144",
                                           "PRAGMA mmap_size = 17179869184",
                                           "PRAGMA temp_store = MEMORY", NULL};
-    store_reader_t *self = calloc(1, sizeof *self);
+    sq_reader_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -853,13 +1192,13 @@ store_reader_t *store_reader_open(const char *dir, char *err, size_t errlen)
         goto fail;
     return self;
 fail:
-    store_reader_destroy(&self);
+    rd_destroy(self);
     return NULL;
 }
 
-void store_reader_destroy(store_reader_t **self_p)
+static void rd_destroy(void *r)
 {
-    store_reader_t *self = *self_p;
+    sq_reader_t *self = r;
     if (!self)
         return;
     if (self->db && !sqlite3_get_autocommit(self->db))
@@ -869,16 +1208,17 @@ void store_reader_destroy(store_reader_t **self_p)
     if (self->db)
         sqlite3_close(self->db);
     free(self);
-    *self_p = NULL;
 }
 
-const char *store_reader_errmsg(store_reader_t *self)
+static const char *rd_errmsg(void *r)
 {
+    sq_reader_t *self = r;
     return sqlite3_errmsg(self->db);
 }
 
-int store_reader_begin(store_reader_t *self, char *err, size_t errlen)
+static int rd_begin(void *r, char *err, size_t errlen)
 {
+    sq_reader_t *self = r;
     if (self->depth > 0) {
         self->depth++;
         return 0;
@@ -904,8 +1244,9 @@ int store_reader_begin(store_reader_t *self, char *err, size_t errlen)
     return 0;
 }
 
-void store_reader_end(store_reader_t *self)
+static void rd_end(void *r)
 {
+    sq_reader_t *self = r;
     if (self->depth <= 0)
         return;
     if (--self->depth > 0)
@@ -917,9 +1258,10 @@ void store_reader_end(store_reader_t *self)
         sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int store_reader_exposures(store_reader_t *self, int64_t experiment_id, store_exposure_cb cb,
+static int rd_exposures(void *r, int64_t experiment_id, store_exposure_cb cb,
                            void *arg)
 {
+    sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_EXPOSURES];
     int rc, ret = 0;
     sqlite3_bind_int64(st, 1, experiment_id);
@@ -948,9 +1290,10 @@ int store_reader_exposures(store_reader_t *self, int64_t experiment_id, store_ex
     return ret;
 }
 
-int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
+static int rd_events(void *r, int64_t from_ms, int64_t to_ms,
                         store_event_row_cb cb, void *arg)
 {
+    sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_EVENTS];
     self->scan_cb = cb;
     self->scan_arg = arg;
@@ -968,8 +1311,9 @@ int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
     return ret;
 }
 
-int64_t store_reader_exposure_count(store_reader_t *self, int64_t experiment_id)
+static int64_t rd_exposure_count(void *r, int64_t experiment_id)
 {
+    sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_EXPO_COUNT];
     sqlite3_bind_int64(st, 1, experiment_id);
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -978,10 +1322,95 @@ int64_t store_reader_exposure_count(store_reader_t *self, int64_t experiment_id)
     return n;
 }
 
-int64_t store_reader_event_count(store_reader_t *self)
+static int64_t rd_event_count(void *r)
 {
+    sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_EVENT_COUNT];
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_reset(st);
     return n;
 }
+
+static int rd_experiments(void *r, store_experiment_cb cb, void *arg)
+{
+    sq_reader_t *self = r;
+    sqlite3_stmt *st = self->st[RD_EXPERIMENTS];
+    int rc;
+    int ret = experiment_rows(self->db, st, cb, arg, &rc);
+    sqlite3_reset(st);
+    return ret;
+}
+
+static int rd_all_events(void *r, store_event_cb cb, void *arg)
+{
+    sq_reader_t *self = r;
+    sqlite3_stmt *st = self->st[RD_ALL_EVENTS];
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int null_exp = sqlite3_column_type(st, 4) == SQLITE_NULL;
+        store_event_t row = {
+            .event_id = (const char *)sqlite3_column_text(st, 0),
+            .customer_id = (const char *)sqlite3_column_text(st, 1),
+            .type = sqlite3_column_int(st, 2),
+            .ts_ms = sqlite3_column_int64(st, 3),
+            .experiment_id = null_exp ? 0 : sqlite3_column_int64(st, 4),
+            .arm = sqlite3_column_type(st, 5) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 5),
+            .has_amount = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .amount_minor = sqlite3_column_int64(st, 6),
+            .plan_from = (const char *)sqlite3_column_text(st, 7),
+            .plan_to = (const char *)sqlite3_column_text(st, 8),
+            .nps = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 9),
+            .received_ms = sqlite3_column_int64(st, 10),
+        };
+        if (!row.event_id || !row.customer_id) {
+            ret = -1;
+            break;
+        }
+        if ((ret = cb(arg, &row)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = -1;
+    sqlite3_reset(st);
+    return ret;
+}
+
+const store_ops_t store_sqlite_ops = {
+    .name = "sqlite",
+    .shared = 0,
+    .open = sq_open,
+    .destroy = sq_destroy,
+    .set_max_bytes = sq_set_max_bytes,
+    .schema_version = sq_schema_version,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .request_begin = sq_request_begin,
+    .request_end = sq_request_end,
+    .errmsg = sq_errmsg,
+    .errcode = sq_errcode,
+    .experiment_insert = sq_experiment_insert,
+    .experiment_update = sq_experiment_update,
+    .experiment_each = sq_experiment_each,
+    .generation = sq_generation,
+    .exposure_record = sq_exposure_record,
+    .exposure_get = sq_exposure_get,
+    .exposure_count = sq_exposure_count,
+    .exposure_counts = sq_exposure_counts,
+    .events_put = sq_events_put,
+    .event_count = sq_event_count,
+    .meta_get = sq_meta_get,
+    .meta_set = sq_meta_set,
+    .integrity_check = sq_integrity_check,
+    .reader_open = rd_open,
+    .reader_destroy = rd_destroy,
+    .reader_begin = rd_begin,
+    .reader_end = rd_end,
+    .reader_errmsg = rd_errmsg,
+    .reader_exposures = rd_exposures,
+    .reader_events = rd_events,
+    .reader_experiments = rd_experiments,
+    .reader_all_events = rd_all_events,
+    .reader_exposure_count = rd_exposure_count,
+    .reader_event_count = rd_event_count,
+};

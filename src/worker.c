@@ -21,7 +21,7 @@ struct worker {
     pthread_t thread;       /* the worker */
     int started;            /* thread is running */
     int pending;            /* jobs submitted and not yet taken back (server thread only) */
-    char data_dir[1024];    /* store directory */
+    char store[1024];       /* store URI, for the reader */
     char currency[8];       /* deployment currency */
     log_level_t log_level;  /* log threshold */
 };
@@ -74,7 +74,7 @@ static void build(worker_t *self, store_reader_t **rd, worker_job_t *job)
     Lift__Experiment *exp = lift__experiment__unpack(NULL, job->experiment_len, job->experiment);
     char err[256];
     if (!*rd)
-        *rd = store_reader_open(self->data_dir, err, sizeof err);
+        *rd = store_reader_open(self->store, err, sizeof err);
     if (!exp) {
         status_set(&st, LIFT__CODE__INTERNAL, NULL, "cannot decode the experiment definition");
     } else if (!*rd) {
@@ -120,7 +120,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-worker_t *worker_new(void *zmq_ctx, const char *data_dir, const char *currency,
+worker_t *worker_new(void *zmq_ctx, const char *store, const char *currency,
                      log_level_t log_level, char *err, size_t errlen)
 {
     worker_t *self = calloc(1, sizeof *self);
@@ -131,7 +131,7 @@ worker_t *worker_new(void *zmq_ctx, const char *data_dir, const char *currency,
     }
     self->ctx = zmq_ctx;
     self->log_level = log_level;
-    snprintf(self->data_dir, sizeof self->data_dir, "%s", data_dir);
+    snprintf(self->store, sizeof self->store, "%s", store);
     snprintf(self->currency, sizeof self->currency, "%s", currency);
     snprintf(endpoint, sizeof endpoint, "inproc://lift-worker-%p", (void *)self);
     self->main_sock = zmq_socket(zmq_ctx, ZMQ_PAIR);

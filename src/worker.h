@@ -29,9 +29,10 @@ typedef struct {
     size_t reply_len;              /* bytes in reply */
 } worker_job_t;
 
-/* Start the worker thread reading the store in data_dir. `zmq_ctx` is the server's context.
- * Returns NULL with a message on failure. */
-worker_t *worker_new(void *zmq_ctx, const char *data_dir, const char *currency,
+/* Start the worker thread reading the store named by the URI `store` (its own reader, opened
+ * at the first job). `zmq_ctx` is the server's context. Returns NULL with a message on
+ * failure. */
+worker_t *worker_new(void *zmq_ctx, const char *store, const char *currency,
                      log_level_t log_level, char *err, size_t errlen);
 
 /* The socket the server polls for finished jobs (ZMQ_POLLIN). */

@@ -1111,25 +1111,34 @@ START_TEST(test_store_full_rolls_back_batch)
     store_request_begin(st);
     char id[64];
     int rc = 0, i;
+    store_put_t put;
     for (i = 0; i < 100000 && rc == 0; i++) {
         snprintf(id, sizeof id, "full-%06d-padding-padding-padding", i);
-        store_event_t e = {.h = (uint64_t)i, .event_id = id, .customer_id = id, .type = 5,
-                           .ts_ms = now_ms(), .nps = -1, .received_ms = now_ms()};
-        int64_t rowid;
-        rc = store_event_insert(st, &e, &rowid);
+        store_event_t e = {.event_id = id, .customer_id = id, .type = 5, .ts_ms = now_ms(),
+                           .nps = -1, .received_ms = now_ms()};
+        rc = store_events_put(st, &e, 1, &put, NULL);
     }
     ck_assert_int_eq(rc, -1);
     ck_assert_ptr_nonnull(strstr(store_errmsg(st), "full"));
+    ck_assert_int_eq(store_errcode(st), STORE_E_UNAVAILABLE);
     store_request_end(st, 0);
     /* The next request of the batch. */
     store_request_begin(st);
-    store_event_t e = {.h = 1, .event_id = "after", .customer_id = "c", .type = 5,
-                       .ts_ms = now_ms(), .nps = -1, .received_ms = now_ms()};
-    int64_t rowid;
-    ck_assert_int_eq(store_event_insert(st, &e, &rowid), -1);
+    store_event_t e = {.event_id = "after", .customer_id = "c", .type = 5, .ts_ms = now_ms(),
+                       .nps = -1, .received_ms = now_ms()};
+    ck_assert_int_eq(store_events_put(st, &e, 1, &put, NULL), -1);
     ck_assert_ptr_nonnull(strstr(store_errmsg(st), "rolled back"));
+    ck_assert_int_eq(store_errcode(st), STORE_E_UNAVAILABLE);
     store_request_end(st, 1);
     ck_assert_int_eq(store_commit(st, err, sizeof err), -1);
+    /* Nothing of the batch stayed in the backend's event index either: every id is new. */
+    ck_assert_int_eq(store_event_count(st), 0);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), 0);
+    store_request_begin(st);
+    ck_assert_int_eq(store_events_put(st, &e, 1, &put, NULL), 0);
+    ck_assert_int_eq(put, STORE_INSERTED);
+    store_request_end(st, 0);
+    store_rollback(st);
     store_destroy(&st);
     ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 0);
 }

@@ -18,7 +18,7 @@
 
 #include "lift.pb-c.h"
 #include "lift/client.h"
-#include "ingest.h"
+#include "eventidx.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -191,7 +191,7 @@ START_TEST(test_snapshot_not_covering_store_is_not_used)
              "INSERT INTO events (id, h, event_id, customer_id, type, ts_ms, amount_minor, "
              "received_ms, digest) SELECT -1, %lld, 'b-0', customer_id, type, ts_ms, amount_minor, "
              "received_ms, digest FROM events WHERE id = 1",
-             (long long)ingest_hash("b-0", 3));
+             (long long)eventidx_hash("b-0", 3));
     ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     tu_liftd_start(&T, NULL);
@@ -285,12 +285,12 @@ START_TEST(test_digest_migration_of_old_store)
              "INSERT INTO events (h, event_id, customer_id, type, ts_ms, amount_minor, "
              "received_ms) VALUES (%lld, 'old-1', 'acme', 3, %lld, 4900, %lld);"
              "PRAGMA user_version = 2;",
-             (long long)ingest_hash("old-1", 5), (long long)t0, (long long)t0);
+             (long long)eventidx_hash("old-1", 5), (long long)t0, (long long)t0);
     ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     snprintf(T.data, sizeof T.data, "%s", data);
     tu_liftd_start(&T, NULL);
-    ck_assert_int_eq(tu_db_scalar(T.data, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(tu_db_scalar(T.data, "PRAGMA user_version"), 4);
     lift_event_t same = money("old-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 4900, t0);
     lift_event_t other = money("old-1", LIFT__EVENT_TYPE__EVENT_CONVERSION, 5900, t0);
     lift_track_result_t r;

@@ -105,7 +105,12 @@ static void expose(int64_t id, const char *cust, int arm, int trigger, int stage
                    int64_t t0)
 {
     store_exposure_t e = {id, cust, strlen(cust), arm, trigger, stage, channel, t0, t0 + 1000};
-    ck_assert_msg(store_exposure_insert(S, &e) == 0, "exposure: %s", store_errmsg(S));
+    int64_t gen = -1;
+    for (int i = 0; i < registry_count(R); i++)
+        if (registry_at(R, i)->id == id)
+            gen = registry_at(R, i)->generation;
+    ck_assert_msg(store_exposure_record(S, &e, gen, NULL) == STORE_FIRST, "exposure: %s",
+                  store_errmsg(S));
 }
 
 static void event(const char *cust, int type, int64_t ts, int64_t xid, int arm, int64_t amount,
@@ -114,7 +119,6 @@ static void event(const char *cust, int type, int64_t ts, int64_t xid, int arm, 
     char eid[32];
     snprintf(eid, sizeof eid, "ev-%ld", ++EVN);
     store_event_t e = {0};
-    e.h = (uint64_t)EVN;
     e.event_id = eid;
     e.customer_id = cust;
     e.type = type;
@@ -125,8 +129,9 @@ static void event(const char *cust, int type, int64_t ts, int64_t xid, int arm, 
     e.amount_minor = amount;
     e.nps = nps;
     e.received_ms = ts;
-    int64_t rid;
-    ck_assert_msg(store_event_insert(S, &e, &rid) == 0, "event: %s", store_errmsg(S));
+    store_put_t put;
+    ck_assert_msg(store_events_put(S, &e, 1, &put, NULL) == 0, "event: %s", store_errmsg(S));
+    ck_assert_int_eq(put, STORE_INSERTED);
 }
 
 static uint64_t rs = 12345;
