@@ -294,14 +294,28 @@ static pid_t server_pid(void)
     return pid > 0 ? (pid_t)pid : -1;
 }
 
-/* Gone: reaped when it is our child, or no longer there. */
+/* Gone: reaped when it is our child, or no longer running (not there, or a zombie that
+ * another parent has not reaped yet). */
 static int gone(pid_t pid)
 {
     int status;
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid)
         return 1;
-    return w < 0 && kill(pid, 0) < 0 && errno == ESRCH;
+    if (w == 0)
+        return 0;
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return 1;
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 int tu_pg_stop_server(void)
