@@ -7,6 +7,7 @@
  * Bounded counts, loopback only. Usage: bench_pg [events] [batch] */
 #include <errno.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,94 @@ static double bare_copy(const char *uri, const rows_t *r, long batch)
     return (double)r->n / dt;
 }
 
+typedef struct {
+    const char *ep;   /* liftd endpoint */
+    const rows_t *r;  /* all rows */
+    long first, end;  /* this sender's rows [first, end) */
+    long batch;       /* events per Track */
+    long accepted;    /* result */
+    int failed;       /* result */
+} sender_t;
+
+static void *send_events(void *arg)
+{
+    sender_t *s = arg;
+    lift_client_opts_t o = {.timeout_ms = 30000, .attempts = 3};
+    lift_client_t *c = lift_client_new(s->ep, &o);
+    lift_event_t *evs = calloc((size_t)s->batch, sizeof *evs);
+    if (!c || !evs) {
+        s->failed = 1;
+        return NULL;
+    }
+    for (long k = s->first; k < s->end; k += s->batch) {
+        long m = s->end - k < s->batch ? s->end - k : s->batch;
+        for (long i = 0; i < m; i++) {
+            const store_event_t *e = &s->r->ev[k + i];
+            evs[i] = (lift_event_t){.event_id = e->event_id, .customer_id = e->customer_id,
+                                    .type = e->type, .timestamp_ms = e->ts_ms,
+                                    .has_amount = true, .amount_minor = e->amount_minor,
+                                    .plan_from = e->plan_from, .plan_to = e->plan_to};
+        }
+        lift_track_result_t res;
+        if (lift_track(c, evs, (size_t)m, &res) != LIFT_OK) {
+            fprintf(stderr, "bench_pg: track: %s\n", lift_client_error(c));
+            s->failed = 1;
+            break;
+        }
+        s->accepted += res.accepted;
+        lift_track_result_clear(&res);
+    }
+    free(evs);
+    lift_client_destroy(&c);
+    return NULL;
+}
+
+/* Events through a liftd on the store at uri, from nclients senders; returns events/s. */
+static double via_liftd(const char *uri, const rows_t *r, long batch, int nclients)
+{
+    const char *b = getenv("LIFT_BUILD");
+    char liftd[512], ep[400];
+    snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
+    snprintf(ep, sizeof ep, "ipc://%s/bench-liftd.sock", tu_pg_dir());
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(liftd, liftd, "--endpoint", ep, "--store", uri, "--log-level", "warn",
+              (char *)NULL);
+        _exit(127);
+    }
+    lift_client_opts_t q = {.timeout_ms = 100, .attempts = 1};
+    lift_client_t *probe = lift_client_new(ep, &q);
+    double t0 = now_s();
+    while (lift_ping(probe, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 30)
+        ;
+    lift_client_destroy(&probe);
+    sender_t s[8];
+    pthread_t t[8];
+    if (nclients > 8)
+        nclients = 8;
+    long per = (r->n / nclients + batch - 1) / batch * batch, accepted = 0;
+    t0 = now_s();
+    for (int i = 0; i < nclients; i++) {
+        long first = i * per, end = (i + 1) * per < r->n ? (i + 1) * per : r->n;
+        s[i] = (sender_t){ep, r, first < r->n ? first : r->n, end, batch, 0, 0};
+        pthread_create(&t[i], NULL, send_events, &s[i]);
+    }
+    int failed = 0;
+    for (int i = 0; i < nclients; i++) {
+        pthread_join(t[i], NULL);
+        failed |= s[i].failed;
+        accepted += s[i].accepted;
+    }
+    double dt = now_s() - t0;
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    if (failed || accepted != r->n) {
+        fprintf(stderr, "bench_pg: liftd accepted %ld of %ld events\n", accepted, r->n);
+        exit(1);
+    }
+    return (double)r->n / dt;
+}
+
 /* A fresh database with the store's schema (made by store_open). */
 static void fresh(char *uri, size_t len)
 {
@@ -274,6 +363,15 @@ int main(int argc, char **argv)
     printf("pg: COPY to a temp table, the same batches again: %.0f events/s (%ld duplicates)\n",
            cp_dup, dups);
     printf("pg: ratio store / bare COPY = %.2f\n", ins / bare);
+    char d[700], e[700];
+    fresh(d, sizeof d);
+    fresh(e, sizeof e);
+    double lift = via_liftd(d, &r, batch, 4);
+    double bare2 = bare_copy(e, &r, batch);
+    printf("pg: liftd --store postgresql, batches of %ld from 4 clients, exactly-once: %.0f "
+           "events/s\n", batch, lift);
+    printf("pg: bare COPY of the same rows, same table and unique index: %.0f events/s\n", bare2);
+    printf("pg: ratio liftd / bare COPY = %.2f (target >= 0.5)\n", lift / bare2);
     tu_pg_stop();
     return 0;
 }
