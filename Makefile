@@ -122,6 +122,10 @@ $(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/libliftsrv.a $(B)/libli
 $(B)/bench_%: $(B)/obj/tools/bench_%.o $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The PostgreSQL benchmark starts its own throw-away server with the tests' harness.
+$(B)/bench_pg: $(B)/obj/tools/bench_pg.o $(B)/obj/tests/pgharness.o $(B)/libliftsrv.a $(B)/liblift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Suites are discovered from file names: tests/check_foo.c defines Suite *foo_suite(void).
 $(GEN)/suites.inc: $(wildcard tests/check_*.c)
 	@mkdir -p $(GEN)

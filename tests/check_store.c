@@ -975,10 +975,13 @@ START_TEST(quota)
         fx_close(&f);
         return;
     }
-    ck_assert_msg(store_set_max_bytes(f.s, 1, &used, &limit, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(store_set_max_bytes(f.s, 64 * 1024, &used, &limit, err, sizeof err) == 0,
+                  "%s", err);
     ck_assert_int_gt(used, 0);
-    /* the store is larger than 1 byte: its size is the limit; writing more fails as a full
-     * disk would, UNAVAILABLE, and nothing of the batch is stored */
+    ck_assert_int_le(limit, 64 * 1024);
+    /* writing past the limit fails as a full disk would, UNAVAILABLE, and nothing of the
+     * failed batch is stored */
+    int64_t before = -1;
     char ids[400][16], cust[16] = "a-customer";
     store_event_t ev[400];
     for (int i = 0; i < 400; i++) {
@@ -990,6 +993,7 @@ START_TEST(quota)
     for (int round = 0; round < 20 && !failed; round++) {
         for (int i = 0; i < 400; i++)
             snprintf(ids[i], sizeof ids[i], "q-%d-%d", round, i);
+        before = store_event_count(f.s);
         begin(f.s);
         if (store_events_put(f.s, ev, 400, out, NULL) < 0 ||
             store_commit(f.s, err, sizeof err) < 0) {
@@ -999,6 +1003,7 @@ START_TEST(quota)
         }
     }
     ck_assert_msg(failed, "a write past the quota succeeded");
+    ck_assert_int_eq(store_event_count(f.s), before);
     fx_close(&f);
 }
 END_TEST

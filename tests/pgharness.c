@@ -18,6 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A failed check: printed as well, since a benchmark calls these helpers outside a test,
+ * where Check cannot report it. */
+#define NEED(cond, ...)                                                                       \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            fprintf(stderr, "pgharness: " __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                              \
+            ck_abort_msg(__VA_ARGS__);                                                        \
+        }                                                                                     \
+    } while (0)
+
 /* The one server of the run: started once, in the runner process. */
 static struct {
     int state;        /* 0 not tried, 1 running, -1 failed */
@@ -30,6 +41,7 @@ static struct {
     gid_t gid;        /* its group */
     int as_other;     /* 1: switch to uid/gid in children (we are root) */
     int ndb;          /* databases made so far */
+    int durable;      /* fsync on */
 } pg;
 
 int tu_pg_wanted(const char *suite)
@@ -42,6 +54,11 @@ int tu_pg_required(void)
 {
     const char *ci = getenv("CI");
     return ci && *ci;
+}
+
+void tu_pg_durable(void)
+{
+    pg.durable = 1;
 }
 
 const char *tu_pg_why(void)
@@ -147,10 +164,11 @@ static int start_postmaster(void)
     snprintf(sock, sizeof sock, "unix_socket_directories=%s", pg.dir);
     char prog[320];
     snprintf(prog, sizeof prog, "%s/postgres", pg.bin);
-    /* fsync off: a test run needs no crash durability of the machine, and the shared
-     * machine's disk is slow; commits still go through the WAL as in production. */
+    /* fsync off for tests: a test run needs no crash durability of the machine, and the
+     * shared machine's disk is slow; commits still go through the WAL as in production. */
     const char *argv[] = {prog, "-D", data, "-c", sock, "-c", "listen_addresses=",
-                          "-c", "fsync=off", "-c", "full_page_writes=off",
+                          "-c", pg.durable ? "fsync=on" : "fsync=off",
+                          "-c", pg.durable ? "full_page_writes=on" : "full_page_writes=off",
                           "-c", "max_connections=60", "-c", "shared_buffers=64MB",
                           "-c", "log_min_messages=warning", NULL};
     int die_with_us = getpid() == pg.owner; /* one restarted by a forked test outlives it */
@@ -276,14 +294,28 @@ static pid_t server_pid(void)
     return pid > 0 ? (pid_t)pid : -1;
 }
 
-/* Gone: reaped when it is our child, or no longer there. */
+/* Gone: reaped when it is our child, or no longer running (not there, or a zombie that
+ * another parent has not reaped yet). */
 static int gone(pid_t pid)
 {
     int status;
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid)
         return 1;
-    return w < 0 && kill(pid, 0) < 0 && errno == ESRCH;
+    if (w == 0)
+        return 0;
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return 1;
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 int tu_pg_stop_server(void)
@@ -327,9 +359,9 @@ void tu_pg_stop(void)
 long long tu_pg_scalar(const char *uri, const char *sql)
 {
     PGconn *c = PQconnectdb(uri);
-    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri, PQerrorMessage(c));
+    NEED(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri, PQerrorMessage(c));
     PGresult *r = PQexec(c, sql);
-    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1, "%s: %s", sql,
+    NEED(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1, "%s: %s", sql,
                   PQresultErrorMessage(r));
     long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
@@ -340,9 +372,9 @@ long long tu_pg_scalar(const char *uri, const char *sql)
 void tu_pg_exec(const char *uri, const char *sql)
 {
     PGconn *c = PQconnectdb(uri);
-    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri, PQerrorMessage(c));
+    NEED(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri, PQerrorMessage(c));
     PGresult *r = PQexec(c, sql);
-    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+    NEED(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
                   "%s: %s", sql, PQresultErrorMessage(r));
     PQclear(r);
     PQfinish(c);
@@ -369,16 +401,25 @@ static void uri_encode(const char *s, char *out, size_t len)
 
 void tu_pg_newdb(char *buf, size_t len)
 {
-    ck_assert_msg(pg.state > 0, "PostgreSQL is not running: %s", pg.why);
+    NEED(pg.state > 0, "PostgreSQL is not running: %s", pg.why);
     char ci[400], name[64], sql[128];
     admin_conninfo(ci, sizeof ci, "postgres");
     /* forked tests share the counter's starting point: the pid keeps names apart */
     snprintf(name, sizeof name, "lift_%d_%d", (int)getpid(), ++pg.ndb);
     PGconn *c = PQconnectdb(ci);
-    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect: %s", PQerrorMessage(c));
+    NEED(PQstatus(c) == CONNECTION_OK, "connect: %s", PQerrorMessage(c));
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
     PGresult *r = PQexec(c, sql);
-    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(r));
+    /* template1 in use (autovacuum visits it after start): wait and try again */
+    for (int i = 0; i < 20 && PQresultStatus(r) != PGRES_COMMAND_OK; i++) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (!state || strcmp(state, "55006"))
+            break;
+        PQclear(r);
+        sleep_ms(250);
+        r = PQexec(c, sql);
+    }
+    NEED(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(r));
     PQclear(r);
     PQfinish(c);
     char enc[400];

@@ -17,6 +17,10 @@ int tu_pg_wanted(const char *suite);
  * is loud: the suite must then add a case that fails with the reason (tu_pg_required()). */
 int tu_pg_start(void);
 
+/* Before tu_pg_start: run the server with fsync on (benchmarks). Tests run it with fsync off:
+ * commits still go through the WAL, the machine's crash durability is not under test. */
+void tu_pg_durable(void);
+
 /* Why the server could not be started ("" when it runs). */
 const char *tu_pg_why(void);
 

@@ -12,8 +12,8 @@
 typedef struct {
     char dir[256];       /* temporary directory (store lives in dir/data) */
     char data[300];      /* store directory */
-    char store[512];     /* store URI given to liftd (--store) instead of data; "" = none */
     char endpoint[320];  /* ipc:// endpoint inside dir */
+    char store[700];     /* when set (before start): liftd gets --store store, not --data */
     pid_t pid;           /* liftd child, 0 when not running */
     lift_client_t *client; /* connected client (timeout 2 s, 3 attempts) */
 } tliftd_t;
