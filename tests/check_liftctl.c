@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pty.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -674,10 +675,15 @@ END_TEST
 
 /* ---- store copy ---------------------------------------------------------------------------- */
 
-/* A seeded liftsim run into T (2,000 customers over 2 weeks). */
-static void simulate_into_T(void)
+/* A seeded liftsim run into T (2,000 customers over 2 weeks). via_dead: through the endpoint
+ * list "<a dead endpoint>,<T's>", so that every client of liftsim fails over once. */
+static void simulate_into_T(int via_dead)
 {
-    char prog[512], log[400];
+    char prog[512], log[400], list[900];
+    if (via_dead)
+        snprintf(list, sizeof list, "ipc://%s/dead.sock,%s", T.dir, T.endpoint);
+    else
+        snprintf(list, sizeof list, "%s", T.endpoint);
     tu_program("liftsim", prog, sizeof prog);
     tmp_path(log, sizeof log, "sim.log");
     fflush(NULL);
@@ -686,8 +692,8 @@ static void simulate_into_T(void)
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
-        execl(prog, prog, "--endpoint", T.endpoint, "--config", "examples/sim.json", "--seed",
-              "7", "--customers", "2000", "--weeks", "2", "--quiet", (char *)NULL);
+        execl(prog, prog, "--endpoint", list, "--config", "examples/sim.json", "--seed", "7",
+              "--customers", "2000", "--weeks", "2", "--quiet", (char *)NULL);
         _exit(127);
     }
     int status;
@@ -756,9 +762,50 @@ static void expect_out(const res_t *r, const char *fmt, ...)
     ck_assert_msg(strstr(r->out, want) != NULL, "stdout lacks '%s': %s", want, r->out);
 }
 
+/* Runs `liftctl store copy src dst` on a pseudo-terminal and returns all it wrote (stdout and
+ * stderr both go to the terminal). */
+static char *run_in_pty(const char *src, const char *dst)
+{
+    char prog[512];
+    tu_program("liftctl", prog, sizeof prog);
+    int master = -1;
+    fflush(NULL);
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    ck_assert_msg(pid >= 0, "forkpty: %s", strerror(errno));
+    if (pid == 0) {
+        execl(prog, prog, "store", "copy", src, dst, (char *)NULL);
+        _exit(127);
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    for (;;) {
+        if (n + 1 == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+        ssize_t got = read(master, buf + n, cap - n - 1);
+        if (got > 0)
+            n += (size_t)got;
+        else if (got < 0 && errno == EINTR)
+            continue;
+        else
+            break; /* EIO once the child has closed the terminal */
+    }
+    buf[n] = '\0';
+    close(master);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit %d: %s",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1, buf);
+    return buf;
+}
+
 START_TEST(test_store_copy_sqlite)
 {
-    simulate_into_T();
+    simulate_into_T(1);
     int64_t n_exp = count_in(T.data, "experiments"), n_x = count_in(T.data, "exposures"),
             n_e = count_in(T.data, "events");
     ck_assert_int_eq(n_exp, 1);
@@ -781,6 +828,17 @@ START_TEST(test_store_copy_sqlite)
     ck_assert_int_eq(count_in(D.data, "exposures"), n_x);
     ck_assert_int_eq(count_in(D.data, "events"), n_e);
     ck_assert_int_eq(count_in(T.data, "events"), n_e); /* the source was not written */
+
+    /* On a terminal, a progress bar on stderr (the summary still on stdout). */
+    char dst2[400];
+    tmp_path(dst2, sizeof dst2, "tty-copy");
+    char *tty = run_in_pty(T.data, dst2);
+    ck_assert_msg(strstr(tty, "\r[##############################] 100%") != NULL, "%s", tty);
+    char want[128];
+    snprintf(want, sizeof want, "events %" PRId64 "/%" PRId64, n_e, n_e);
+    ck_assert_msg(strstr(tty, want) != NULL, "%s", tty);
+    ck_assert_msg(strstr(tty, "\r\033[Kcopied ") != NULL, "bar not cleared: %s", tty);
+    free(tty);
 
     /* 2. The report over the copy is the report over the source. */
     char to[32];
@@ -957,7 +1015,7 @@ END_TEST
 
 START_TEST(test_store_copy_postgresql)
 {
-    simulate_into_T();
+    simulate_into_T(0);
     int64_t n_x = count_in(T.data, "exposures"), n_e = count_in(T.data, "events");
     tliftd_t P;
     tu_liftd_init(&P);
