@@ -69,11 +69,10 @@ typedef struct {
     size_t xn;            /* rows buffered */
     cexp_t *xexp;         /* the source experiment whose exposures are being read */
     /* the event batch */
-    store_event_t *eb;       /* rows, experiment_id already the destination's */
-    char **estr;             /* owned block holding each row's strings */
-    store_put_t *eput;       /* per-row result */
-    store_event_key_t *ekey; /* per-row stored key of a conflict */
-    size_t en;               /* rows buffered */
+    store_event_t *eb; /* rows, experiment_id already the destination's */
+    char **estr;       /* owned block holding each row's strings */
+    store_put_t *eput; /* per-row result */
+    size_t en;         /* rows buffered */
     /* progress */
     int tty;         /* draw a progress line on stderr */
     int drawn;       /* a progress line is on screen */
@@ -451,7 +450,7 @@ static int flush_events(copy_t *c)
     if (store_begin(c->dst, err, sizeof err) != 0)
         return stop(c, "cannot begin a transaction on %s: %s", c->dst_name, err);
     store_request_begin(c->dst);
-    if (store_events_put(c->dst, c->eb, c->en, c->eput, c->ekey) != 0) {
+    if (store_events_put(c->dst, c->eb, c->en, c->eput, NULL) != 0) {
         stop(c, "cannot store events into %s: %s", c->dst_name, store_errmsg(c->dst));
         store_request_end(c->dst, 0);
         store_rollback(c->dst);
@@ -719,8 +718,7 @@ static int store_copy(const liftctl_opts_t *gopts, int argc, char **argv)
     c->eb = calloc(c->batch, sizeof *c->eb);
     c->estr = calloc(c->batch, sizeof *c->estr);
     c->eput = calloc(c->batch, sizeof *c->eput);
-    c->ekey = calloc(c->batch, sizeof *c->ekey);
-    if (!c->xb || !c->xgen || !c->xcust || !c->eb || !c->estr || !c->eput || !c->ekey) {
+    if (!c->xb || !c->xgen || !c->xcust || !c->eb || !c->estr || !c->eput) {
         fprintf(stderr, "liftctl: store copy: out of memory for batches of %zu rows\n", c->batch);
         goto done;
     }
@@ -790,7 +788,6 @@ done:
     free(c->eb);
     free(c->estr);
     free(c->eput);
-    free(c->ekey);
     free(c);
     return rc;
 }
