@@ -13,9 +13,11 @@
 
 #include "hash.h"
 
-/* Advisory lock keys (pg_advisory_*lock(bigint)): "lift" + a role byte. */
-#define LOCK_SCHEMA 0x6c69667473LL /* schema migrations */
-#define LOCK_GEN 0x6c69667467LL    /* generation bumps: allocation order = commit order */
+/* Advisory lock keys (pg_advisory_*lock(bigint)): the bytes "lifts" and "liftg". */
+#define LOCK_SCHEMA 465624790131 /* schema migrations */
+#define LOCK_GEN 465624790119    /* generation bumps: allocation order = commit order */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Forward-only migrations: migrations[i] takes the schema from version i to i + 1, under
  * LOCK_SCHEMA in one transaction (instances starting together wait for each other). Text
@@ -94,7 +96,7 @@ static const char *const ps_name[PS_COUNT] = {
 #define EXP_COLS "id, key, status, def, coverage, created_ms, started_ms, updated_ms, generation"
 
 static const char *const ps_sql[PS_COUNT] = {
-    [PS_GEN_LOCK] = "SELECT pg_advisory_xact_lock(448378058599)", /* LOCK_GEN */
+    [PS_GEN_LOCK] = "SELECT pg_advisory_xact_lock(" STR(LOCK_GEN) ")",
     [PS_EXP_INSERT] = "INSERT INTO experiments (key, status, def, coverage, created_ms, "
                       "updated_ms, generation) VALUES ($1::text, $2::int, $3::bytea, $4::float8, "
                       "$5::bigint, $5::bigint, nextval('lift_generation')) ON CONFLICT (key) DO "
@@ -529,7 +531,7 @@ static int migrate(pg_t *pg, char *err, size_t errlen)
         return -1;
     }
     char lock[96];
-    snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%lld)", LOCK_SCHEMA);
+    snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%lld)", (long long)LOCK_SCHEMA);
     if (exec_simple(pg, "BEGIN", "begin the migration") < 0 ||
         exec_simple(pg, lock, "lock the schema") < 0 ||
         exec_simple(pg, "CREATE TABLE IF NOT EXISTS lift_schema (version integer NOT NULL)",
