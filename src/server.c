@@ -130,6 +130,7 @@ struct server {
     ProtobufCAllocator alloc; /* protobuf-c's view of arena */
     uint64_t replies_dropped; /* replies a peer could not take (gone, or queue full) */
     uint64_t denied;        /* requests refused with PERMISSION_DENIED */
+    char broken[300];       /* why the batch's transaction must be rolled back; "" = it need not */
 };
 
 static int64_t now_ms(void)
@@ -620,13 +621,17 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
                                  "out of memory while handling the request", &p->out);
             p->out.failed = 1;
         }
-        if (store_request_end(self->store, !p->out.failed) < 0 && !p->out.failed) {
-            free(p->out.bytes);
-            snprintf(msg, sizeof msg, "store unavailable, retry: %.280s",
-                     store_errmsg(self->store));
-            handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
-            p->out.wrote = 0;
-            p->out.failed = 1;
+        if (store_request_end(self->store, !p->out.failed) < 0) {
+            /* The request could be neither kept nor undone alone: the batch's transaction is
+             * rolled back as a whole at its end (store.h), and no further request joins it. */
+            snprintf(self->broken, sizeof self->broken, "%.280s", store_errmsg(self->store));
+            if (!p->out.failed) {
+                free(p->out.bytes);
+                snprintf(msg, sizeof msg, "store unavailable, retry: %.280s", self->broken);
+                handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
+                p->out.wrote = 0;
+                p->out.failed = 1;
+            }
         }
         handlers_request_end(self->handlers, !p->out.failed);
     }
@@ -680,7 +685,8 @@ static int serve_batch(server_t *self)
     /* Bounded in requests and in the reply bytes held until the commit (an AssignBatch reply
      * may be tens of MB): past either bound the batch commits and the rest waits in the
      * peers' queues (SERVER_HWM each, then TCP back-pressure), never dropped. */
-    while (n < SERVER_MAX_BATCH && held < SERVER_BATCH_BYTES) {
+    self->broken[0] = '\0';
+    while (n < SERVER_MAX_BATCH && held < SERVER_BATCH_BYTES && !self->broken[0]) {
         /* Without a transaction every request still gets an answer: UNAVAILABLE. */
         rc = take_one(self, &self->batch[n], now, began ? NULL : err);
         if (rc <= 0)
@@ -693,7 +699,13 @@ static int serve_batch(server_t *self)
             held += self->batch[n].out.len;
         n++;
     }
-    int committed = began && store_commit(self->store, err, sizeof err) == 0;
+    int committed = 0;
+    if (began && self->broken[0]) {
+        store_rollback(self->store);
+        snprintf(err, sizeof err, "a request could not be undone alone: %.200s", self->broken);
+    } else {
+        committed = began && store_commit(self->store, err, sizeof err) == 0;
+    }
     handlers_batch_done(self->handlers, committed);
     if (began && !committed) {
         log_emit(self->cfg.log_level, LOG_ERROR, "commit_failed", "requests=%d writes=%d reason=\"%s\"",

@@ -5,8 +5,10 @@
  *
  * Exactly-once for events rests here on a private in-memory index of event-id hashes (see
  * eventidx.h), not on a UNIQUE index in the file: events are appended by row id, and a unique
- * index on a random key would add a B-tree insert at a random page per event — about an order
- * of magnitude of ingestion throughput on a store larger than the page cache. That is sound
+ * index on a random key adds a B-tree insert at a random page per event — an order of magnitude
+ * of ingestion once the index outgrows the page cache (measured: 1,000-row commits appended to
+ * 5M stored events with random UUID ids, 128 MiB cache, synchronous=FULL: 110,800 rows/s
+ * without the index, 11,800 rows/s with UNIQUE(event_id), the file 52% larger). That is sound
  * only because this backend is the store's only writer (the directory lock refuses a second
  * one, naming its pid), so the index sees every row: it is built from the file at open (from
  * the snapshot DIR/event-index written at a clean close, completed by scanning the rows stored
@@ -15,9 +17,12 @@
  * (request_end(keep = 0)), a rolled-back transaction and a failed commit. Nothing above the
  * store sees it.
  *
- * A first exposure is a read of the stored one and, when there is none, one INSERT conditional
- * on the experiment's generation; both run inside the writer's transaction, so no one can come
- * in between. Generations are max(generation) + 1 at every insert or update. */
+ * A first exposure is a read of the stored one and, when there is none, an INSERT after checking
+ * the experiment's generation; all of it runs inside the writer's transaction, so no one can
+ * come in between. The generation of the experiment last checked is remembered (the only writer
+ * knows when it changes: its own updates, and undone writes forget it), so a batch of first
+ * exposures costs one lookup and one insert each, as before generations existed. Generations
+ * are max(generation) + 1 at every insert or update. */
 #include "store_backend.h"
 
 #include <errno.h>
@@ -133,9 +138,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EXPO_GET] = "SELECT arm, trigger, stage, channel, trigger_ms, decided_ms FROM exposures "
                     "WHERE experiment_id = ?1 AND customer_id = ?2",
     [ST_EXPO_INSERT] = "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
-                       "channel, trigger_ms, decided_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
-                       "WHERE EXISTS (SELECT 1 FROM experiments WHERE id = ?1 AND "
-                       "generation = ?9) ON CONFLICT DO NOTHING",
+                       "channel, trigger_ms, decided_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
     [ST_EXPO_COUNTS] = "SELECT arm, count(*) FROM exposures WHERE experiment_id = ?1 GROUP BY arm",
     [ST_EVENT_INSERT] = "INSERT INTO events (h, event_id, customer_id, type, ts_ms, experiment_id, "
@@ -164,6 +167,8 @@ typedef struct {
     eventidx_t *idx;             /* event-id hashes -> row ids of every stored event */
     size_t req_mark;             /* idx's undo position when the current request began */
     char index_path[4200];       /* dir/event-index: the index's snapshot */
+    int64_t known_id;            /* experiment whose generation is known_gen (0: none) */
+    int64_t known_gen;           /* its generation as this connection last read or wrote it */
     uint64_t *hashes;            /* events_put scratch: the batch's id hashes */
     size_t cap_hashes;           /* allocated entries in hashes */
 } sq_t;
@@ -662,6 +667,7 @@ static int sq_commit(void *b, char *err, size_t errlen)
         if (!sqlite3_get_autocommit(self->db))
             step_done(self, ST_ROLLBACK);
         eventidx_undo(self->idx, 0);
+        self->known_id = 0;
         self->in_txn = 0;
         return -1;
     }
@@ -676,6 +682,7 @@ static void sq_rollback(void *b)
     if (!sqlite3_get_autocommit(self->db))
         step_done(self, ST_ROLLBACK);
     eventidx_undo(self->idx, 0);
+    self->known_id = 0;
     self->in_txn = 0;
 }
 
@@ -720,8 +727,10 @@ static int sq_request_end(void *b, int keep)
         if (step_done(self, ST_RELEASE) < 0)
             rc = -1;
     }
-    if (!keep)
+    if (!keep) {
         eventidx_undo(self->idx, self->req_mark);
+        self->known_id = 0;
+    }
     self->sp_wanted = self->sp_open = 0;
     return rc;
 }
@@ -769,6 +778,7 @@ static int sq_experiment_update(void *b, int64_t id, int64_t expect_gen, int sta
     sqlite3_bind_int64(st, 5, started_ms);
     sqlite3_bind_int64(st, 6, now_ms);
     int rc = sqlite3_step(st), ret = 0;
+    self->known_id = 0;
     if (rc == SQLITE_ROW)
         *gen_out = sqlite3_column_int64(st, 0);
     else if (rc != SQLITE_DONE)
@@ -792,12 +802,12 @@ static int sq_experiment_update(void *b, int64_t id, int64_t expect_gen, int sta
     return ret;
 }
 
-/* Call cb for each row of a statement over experiments (columns as in ST_EXP_EACH). */
-static int experiment_rows(sqlite3 *db, sqlite3_stmt *st, store_experiment_cb cb, void *arg,
-                           int *rc_out)
+/* Call cb for each row of a statement over experiments (columns as in ST_EXP_EACH). Returns
+ * 0, cb's non-zero value, or -1 with *rc_out the failing step's code (-1 for a row without a
+ * key). */
+static int experiment_rows(sqlite3_stmt *st, store_experiment_cb cb, void *arg, int *rc_out)
 {
     int rc, ret = 0;
-    (void)db;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_experiment_t row = {
             .id = sqlite3_column_int64(st, 0),
@@ -812,7 +822,7 @@ static int experiment_rows(sqlite3 *db, sqlite3_stmt *st, store_experiment_cb cb
             .generation = sqlite3_column_int64(st, 8),
         };
         if (!row.key) {
-            ret = -1;
+            rc = -1;
             break;
         }
         if ((ret = cb(arg, &row)) != 0)
@@ -830,11 +840,11 @@ static int sq_experiment_each(void *b, int64_t since, store_experiment_cb cb, vo
     sqlite3_stmt *st = self->st[ST_EXP_EACH];
     int rc;
     sqlite3_bind_int64(st, 1, since);
-    int ret = experiment_rows(self->db, st, cb, arg, &rc);
-    if (ret == -1 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        failed(self, rc);
-    else if (ret == -1)
+    int ret = experiment_rows(st, cb, arg, &rc);
+    if (rc == -1)
         failed_own(self, STORE_E_INTERNAL, "an experiment row without a key");
+    else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        failed(self, rc);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ret;
@@ -875,9 +885,32 @@ static int sq_exposure_get(void *b, int64_t experiment_id, const char *customer,
     return ret;
 }
 
+/* The generation of experiment id into *gen: 1, 0 when there is no such experiment, -1. */
+static int generation_of(sq_t *self, int64_t id, int64_t *gen)
+{
+    if (self->known_id == id) {
+        *gen = self->known_gen;
+        return 1;
+    }
+    sqlite3_stmt *st = self->st[ST_EXP_GEN];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        *gen = sqlite3_column_int64(st, 0);
+        self->known_id = id;
+        self->known_gen = *gen;
+        ret = 1;
+    } else {
+        ret = rc == SQLITE_DONE ? 0 : failed(self, rc);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
 /* The stored exposure is read first (the repeat path costs one lookup, as before), then the
- * insert is conditional on the experiment's generation. This connection is the store's only
- * writer and both run inside its transaction: nothing can come in between. */
+ * experiment's generation is checked and the exposure inserted. This connection is the store's
+ * only writer and all of it runs inside its transaction: nothing can come in between. */
 static int sq_exposure_record(void *b, const store_exposure_t *e, int64_t generation,
                               store_exposure_t *stored)
 {
@@ -888,6 +921,12 @@ static int sq_exposure_record(void *b, const store_exposure_t *e, int64_t genera
     int found = sq_exposure_get(self, e->experiment_id, e->customer, e->customer_len, stored);
     if (found)
         return found > 0 ? STORE_EXISTING : -1;
+    int64_t now_gen = 0;
+    int known = generation_of(self, e->experiment_id, &now_gen);
+    if (known < 0)
+        return -1;
+    if (!known || now_gen != generation)
+        return STORE_STALE;
     if (before_write(self) < 0)
         return -1;
     sqlite3_stmt *st = self->st[ST_EXPO_INSERT];
@@ -899,10 +938,9 @@ static int sq_exposure_record(void *b, const store_exposure_t *e, int64_t genera
     sqlite3_bind_int(st, 6, e->channel);
     sqlite3_bind_int64(st, 7, e->trigger_ms);
     sqlite3_bind_int64(st, 8, e->decided_ms);
-    sqlite3_bind_int64(st, 9, generation);
     if (step_done(self, ST_EXPO_INSERT) < 0)
         return -1;
-    return sqlite3_changes(self->db) == 1 ? STORE_FIRST : STORE_STALE;
+    return STORE_FIRST;
 }
 
 static int64_t sq_exposure_count(void *b, int64_t experiment_id)
@@ -1336,7 +1374,7 @@ static int rd_experiments(void *r, store_experiment_cb cb, void *arg)
     sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_EXPERIMENTS];
     int rc;
-    int ret = experiment_rows(self->db, st, cb, arg, &rc);
+    int ret = experiment_rows(st, cb, arg, &rc);
     sqlite3_reset(st);
     return ret;
 }

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,25 +208,8 @@ typedef struct {
 
 static fp_t fingerprint(void)
 {
-    char path[400];
-    snprintf(path, sizeof path, "%s/lift.db", E.data);
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT (SELECT count(*) FROM experiments), "
-                                        "(SELECT coalesce(sum(status), 0) FROM experiments), "
-                                        "(SELECT coalesce(sum(coverage), 0) FROM experiments), "
-                                        "(SELECT count(*) FROM exposures), "
-                                        "(SELECT count(*) FROM events)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    fp_t f = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-              sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-              sqlite3_column_double(st, 2)};
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    tu_store_summary_t sum = tu_store_summary(E.data);
+    fp_t f = {sum.experiments, sum.status_sum, sum.exposures, sum.events, sum.coverage_sum};
     return f;
 }
 
@@ -235,11 +217,6 @@ static int fp_equal(fp_t a, fp_t b)
 {
     return a.experiments == b.experiments && a.status_sum == b.status_sum &&
            a.exposures == b.exposures && a.events == b.events && a.coverage_sum == b.coverage_sum;
-}
-
-static int64_t db_scalar(const char *sql)
-{
-    return tu_db_scalar(E.data, sql);
 }
 
 /* Lines of liftd's log holding `word`. */
@@ -497,7 +474,7 @@ START_TEST(test_outsiders_get_nothing)
         lift_client_destroy(&outs[i]);
     }
     ck_assert(fp_equal(before, fingerprint()));
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 0);
+    ck_assert_int_eq(tu_store_events(E.data, NULL).count, 0);
     usleep(100000);
     ck_assert_int_eq(log_count("event=batch"), batches); /* no request reached the handlers */
     ck_assert_int_ge(log_count("key not in the authorized-keys file"), 1);
@@ -623,7 +600,7 @@ START_TEST(test_message_size_bound)
     lift__request__pack(&req, buf);
     ck_assert_msg(len > 4400000 && len < 5u * 1024 * 1024, "largest request is %zu bytes", len);
     ck_assert_int_eq(raw_curve(d, buf, len), LIFT__CODE__OK);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 0); /* every event rejected */
+    ck_assert_int_eq(tu_store_events(E.data, NULL).count, 0); /* every event rejected */
     free(buf);
     free(ev);
     free(evp);
@@ -1033,7 +1010,7 @@ START_TEST(test_quota_full_and_recovery)
     }
     ck_assert_msg(full_at > 0, "1 MiB quota never filled");
     /* Nothing of the refused batch was stored; everything acknowledged was. */
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), acked);
+    ck_assert_int_eq(tu_store_events(E.data, NULL).count, acked);
     /* Reads go on: get, list, a repeat assignment (no write). New exposures cannot be stored. */
     Lift__Experiment *x = NULL;
     ck_assert_int_eq(lift_experiment_get(E.c[K_READER], "exp", &x), LIFT_OK);
@@ -1062,20 +1039,20 @@ START_TEST(test_quota_full_and_recovery)
     ck_assert_uint_eq(r.accepted, 0);
     lift_track_result_clear(&r);
     ck_assert_int_eq(lift_track(s, ev, B, &r), LIFT_ERR_UNAVAILABLE);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), acked);
+    ck_assert_int_eq(tu_store_events(E.data, NULL).count, acked);
     /* Pipelined on one connection so they share a batch: the refused Track makes SQLite roll
      * the whole transaction back; the small Tracks behind it must then not be written in
      * autocommit mode and reported UNAVAILABLE (a retry would store them twice). */
     int smalls_ok = pipeline_after_full(ev, B);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), acked + smalls_ok);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events WHERE event_id LIKE 'pipe-%'"),
+    ck_assert_int_eq(tu_store_events(E.data, NULL).count, acked + smalls_ok);
+    ck_assert_int_eq(tu_store_events(E.data, &(tu_event_filter_t){.id_prefix = "pipe-"}).count,
                      smalls_ok);
     acked += smalls_ok;
     /* A new exposure is small: it may still fit in a page with room, or not. Either way the
      * answer is the truth: OK means stored, UNAVAILABLE means not. */
     lift_err_t arc = lift_assign(s, "exp", "new-while-full", &CTX, &a);
     ck_assert(arc == LIFT_OK || arc == LIFT_ERR_UNAVAILABLE);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM exposures"), arc == LIFT_OK ? 2 : 1);
+    ck_assert_int_eq(tu_store_summary(E.data).exposures, arc == LIFT_OK ? 2 : 1);
     lift_assignment_clear(&a);
 
     /* More room: the refused batch goes in whole, once. */
@@ -1088,8 +1065,8 @@ START_TEST(test_quota_full_and_recovery)
     ck_assert_int_eq(lift_track(s, ev, B, &r), LIFT_OK);
     ck_assert_uint_eq(r.duplicates, B);
     lift_track_result_clear(&r);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), acked + B);
-    ck_assert_int_eq(db_scalar("SELECT count(DISTINCT event_id) FROM events"), acked + B);
+    ck_assert_int_eq(tu_store_events(E.data, NULL).count, acked + B);
+    ck_assert_int_eq(tu_store_events(E.data, NULL).distinct_ids, acked + B);
     ck_assert_int_eq(lift_assign(s, "exp", "late-bird", &CTX, &a), LIFT_OK);
     ck_assert(a.first_exposure);
     lift_assignment_clear(&a);
@@ -1140,7 +1117,7 @@ START_TEST(test_store_full_rolls_back_batch)
     store_request_end(st, 0);
     store_rollback(st);
     store_destroy(&st);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 0);
+    ck_assert_int_eq(tu_store_events(E.data, NULL).count, 0);
 }
 END_TEST
 

@@ -147,16 +147,14 @@ static void expect(const res_t *r, int rc, ...)
 
 static int64_t amount_of(const char *event_id)
 {
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT amount_minor FROM events WHERE event_id = '%s'", event_id);
-    return tu_db_scalar(T.data, sql);
+    tu_events_t e = tu_store_events(T.data, &(tu_event_filter_t){.event_id = event_id});
+    ck_assert_int_eq(e.count, 1);
+    return e.amount;
 }
 
 static int64_t stored(const char *event_id)
 {
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE event_id = '%s'", event_id);
-    return tu_db_scalar(T.data, sql);
+    return tu_store_events(T.data, &(tu_event_filter_t){.event_id = event_id}).count;
 }
 
 static void start_with(const char *currency)
@@ -539,7 +537,7 @@ START_TEST(test_report_jpy_has_no_decimals)
     r = LIFTCTL("track", events);
     expect(&r, 0, NULL);
     res_free(&r);
-    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT sum(amount_minor) FROM events"),
+    ck_assert_int_eq(tu_store_events(T.data, NULL).amount_sum,
                      revenue[0] + revenue[1] + revenue[2]);
 
     char to[32];

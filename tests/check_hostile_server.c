@@ -201,7 +201,7 @@ START_TEST(test_snapshot_not_covering_store_is_not_used)
     ck_assert_uint_eq(r.accepted, 0);
     ck_assert_uint_eq(r.duplicates, 1);
     lift_track_result_clear(&r);
-    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT count(*) FROM events WHERE event_id = 'b-0'"), 1);
+    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.event_id = "b-0"}).count, 1);
 }
 END_TEST
 
@@ -251,7 +251,7 @@ START_TEST(test_event_id_reused_with_other_content)
     ck_assert_uint_eq(r.conflicts, 1);
     ck_assert_uint_eq(r.rejected[0].index, 1);
     lift_track_result_clear(&r);
-    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT sum(amount_minor) FROM events"), 4900 + 100);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).amount_sum, 4900 + 100);
 }
 END_TEST
 
@@ -318,7 +318,7 @@ START_TEST(test_trigger_time_before_experiment_start_refused)
     const char *msg = lift_client_error(T.client);
     ck_assert_msg(strstr(msg, "2000-01-03T00:00:00.000Z") && strstr(msg, "before experiment fresh"),
                   "%s", msg);
-    ck_assert_int_eq(tu_db_scalar(T.data, "SELECT count(*) FROM exposures"), 0);
+    ck_assert_int_eq(tu_store_summary(T.data).exposures, 0);
     /* An hour before the start is a trigger of this run (a batch job's backlog). */
     c.trigger_time_ms = now_ms() - 3600 * 1000;
     ck_assert_int_eq(lift_assign(T.client, "fresh", "cust-1", &c, &a), LIFT_OK);

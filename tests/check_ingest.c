@@ -72,11 +72,6 @@ static lift_event_t ev(const char *id, int type)
     return e;
 }
 
-static int64_t db_scalar(const char *sql)
-{
-    return tu_db_scalar(T.data, sql);
-}
-
 /* One invalid event per row: the field the reply must name and a word of the reason. */
 typedef struct {
     const char *name;   /* what the row breaks */
@@ -190,7 +185,7 @@ START_TEST(test_validation_table)
                       rows[i].name, x->reason, rows[i].word);
     }
     lift_track_result_clear(&r);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), n);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).count, n);
     (void)now;
 }
 END_TEST
@@ -220,9 +215,9 @@ START_TEST(test_exactly_once)
     ck_assert_uint_eq(r.accepted, 1);
     ck_assert_uint_eq(r.duplicates, 1);
     lift_track_result_clear(&r);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 4);
-    ck_assert_int_eq(db_scalar("SELECT count(DISTINCT event_id) FROM events"), 4);
-    ck_assert_int_eq(db_scalar("SELECT sum(amount_minor) FROM events"), 4900);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).count, 4);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).distinct_ids, 4);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).amount_sum, 4900);
 }
 END_TEST
 
@@ -334,11 +329,11 @@ START_TEST(test_crash_safety)
         acked++;
     fclose(f);
     ck_assert_int_eq(acked, batches);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), (int64_t)batches * size);
-    ck_assert_int_eq(db_scalar("SELECT count(DISTINCT event_id) FROM events"),
+    ck_assert_int_eq(tu_store_events(T.data, NULL).count, (int64_t)batches * size);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).distinct_ids,
                      (int64_t)batches * size);
     /* Each amount of a batch is 100 + i: the total proves no row was altered either. */
-    ck_assert_int_eq(db_scalar("SELECT sum(amount_minor) FROM events"),
+    ck_assert_int_eq(tu_store_events(T.data, NULL).amount_sum,
                      (int64_t)batches * (100LL * size + (int64_t)size * (size - 1) / 2));
     char path[400];
     snprintf(path, sizeof path, "%s/lift.db", T.data);

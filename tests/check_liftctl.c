@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,11 +143,6 @@ static json_t *parse_json(const char *text)
     json_t *j = json_loads(text, 0, &e);
     ck_assert_msg(j != NULL, "not JSON (%s): %s", e.text, text);
     return j;
-}
-
-static int64_t db_scalar(const char *sql)
-{
-    return tu_db_scalar(T.data, sql);
 }
 
 static int count_lines(const char *text)
@@ -409,12 +403,11 @@ START_TEST(test_track_examples)
              csv);
     ck_assert_str_eq(r.out, want);
     res_free(&r);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), jsonl + csv);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).count, jsonl + csv);
     /* the amounts: amount_minor, "39.20", 120.5 and "49.00" all end up in minor units */
-    ck_assert_int_eq(db_scalar("SELECT sum(amount_minor) FROM events WHERE type = 3"),
+    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.type = 3}).amount_sum,
                      4900 + 3920 + 4900 + 12050 + 4900 + 3920);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events WHERE plan_to = "
-                               "'Pro, annual (\"Q4 offer\")'"),
+    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.plan_to = "Pro, annual (\"Q4 offer\")"}).count,
                      1);
 
     /* Re-importing is safe: everything is a duplicate, nothing new is stored. */
@@ -430,7 +423,7 @@ START_TEST(test_track_examples)
     ck_assert_int_eq(c.accepted, 0);
     ck_assert_int_eq(c.duplicates, csv);
     res_free(&r);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), jsonl + csv);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).count, jsonl + csv);
 }
 END_TEST
 
@@ -508,9 +501,9 @@ START_TEST(test_track_malformed_jsonl)
     }
     free(text);
 
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events WHERE event_id LIKE 'ok-%'"), 4);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 4);
-    ck_assert_int_eq(db_scalar("SELECT amount_minor FROM events WHERE event_id = 'ok-2'"), 4950);
+    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.id_prefix = "ok-"}).count, 4);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).count, 4);
+    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.event_id = "ok-2"}).amount, 4950);
 }
 END_TEST
 
@@ -559,17 +552,18 @@ START_TEST(test_track_malformed_csv)
         ck_assert_msg(strstr(text, rows[i]) != NULL, "rejects file lacks '%s': %s", rows[i], text);
     free(text);
 
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 2);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events WHERE customer_id = 'c,2' AND "
-                               "amount_minor = 1250 AND plan_to = 'Pro \"annual\", billed yearly'"),
-                     1);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).count, 2);
+    tu_events_t c2 = tu_store_events(
+        T.data, &(tu_event_filter_t){.customer = "c,2", .plan_to = "Pro \"annual\", billed yearly"});
+    ck_assert_int_eq(c2.count, 1);
+    ck_assert_int_eq(c2.amount, 1250);
 
     /* An unknown column is an error naming it, before anything is sent. */
     write_file(in, "event_id,customer_id,type,timestamp,colour\nx,c,churn,2026-11-06,red\n");
     r = LIFTCTL(NULL, "track", in);
     expect(&r, 1, "unknown column 'colour'", NULL);
     res_free(&r);
-    ck_assert_int_eq(db_scalar("SELECT count(*) FROM events"), 2);
+    ck_assert_int_eq(tu_store_events(T.data, NULL).count, 2);
 }
 END_TEST
 

@@ -2,7 +2,6 @@
  * through the client library (and raw ZeroMQ sockets for malformed traffic). */
 #include <check.h>
 #include <gsl/gsl_cdf.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,25 +174,13 @@ START_TEST(test_sticky_after_restart)
         lift_assignment_clear(&again);
         lift_assignment_clear(&first[i]);
     }
-    /* The exposure keeps the first context: an independent look at the table. */
-    char path[400];
-    snprintf(path, sizeof path, "%s/lift.db", T.data);
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT count(*), min(trigger), max(trigger), min(channel), "
-                                        "max(channel) FROM exposures",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    ck_assert_int_eq(sqlite3_column_int(st, 0), 20);
-    ck_assert_int_eq(sqlite3_column_int(st, 1), LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD);
-    ck_assert_int_eq(sqlite3_column_int(st, 2), LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD);
-    ck_assert_int_eq(sqlite3_column_int(st, 3), LIFT__CHANNEL__CHANNEL_IN_APP);
-    ck_assert_int_eq(sqlite3_column_int(st, 4), LIFT__CHANNEL__CHANNEL_IN_APP);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    /* The exposure keeps the first context: an independent look at the store. */
+    tu_store_summary_t sum = tu_store_summary(T.data);
+    ck_assert_int_eq(sum.exposures, 20);
+    ck_assert_int_eq(sum.trigger_min, LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD);
+    ck_assert_int_eq(sum.trigger_max, LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD);
+    ck_assert_int_eq(sum.channel_min, LIFT__CHANNEL__CHANNEL_IN_APP);
+    ck_assert_int_eq(sum.channel_max, LIFT__CHANNEL__CHANNEL_IN_APP);
 }
 END_TEST
 

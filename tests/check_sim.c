@@ -6,13 +6,13 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store.h"
 #include "testutil.h"
 
 static tliftd_t T;
@@ -86,30 +86,64 @@ static json_int_t jint(const json_t *o, const char *key)
     return json_integer_value(v);
 }
 
-static sqlite3 *open_store(void)
+/* What the store holds, read through the store interface: events by type, the experiment's
+ * exposures and impressions by arm. */
+typedef struct {
+    int64_t exp_id;      /* id of upsell-usage-q4 (0: not found) */
+    int64_t events;      /* every event */
+    int64_t by_type[8];  /* events by EventType value */
+    int64_t imps[8];     /* impressions of exp_id by arm */
+    int64_t exposed[8];  /* exposures of exp_id by arm */
+    int64_t exposures;   /* exposures of exp_id */
+} facts_t;
+
+static int facts_exp(void *arg, const store_experiment_t *x)
 {
-    char path[400];
-    sqlite3 *db = NULL;
-    snprintf(path, sizeof path, "%s/lift.db", T.data);
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
+    facts_t *f = arg;
+    if (!strcmp(x->key, "upsell-usage-q4"))
+        f->exp_id = x->id;
+    return 0;
 }
 
-static int64_t scalar(sqlite3 *db, const char *sql, int64_t bind)
+static int facts_event(void *arg, const store_event_t *e)
 {
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(db));
-    if (sqlite3_bind_parameter_count(st) > 0) sqlite3_bind_int64(st, 1, bind);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    facts_t *f = arg;
+    f->events++;
+    if (e->type >= 0 && e->type < 8)
+        f->by_type[e->type]++;
+    if (e->type == 1 && e->experiment_id == f->exp_id && e->arm >= 0 && e->arm < 8)
+        f->imps[e->arm]++;
+    return 0;
+}
+
+static int facts_exposure(void *arg, const store_exposure_t *x)
+{
+    facts_t *f = arg;
+    f->exposures++;
+    if (x->arm >= 0 && x->arm < 8)
+        f->exposed[x->arm]++;
+    return 0;
+}
+
+static facts_t store_facts(void)
+{
+    facts_t f;
+    memset(&f, 0, sizeof f);
+    char err[512] = "";
+    store_reader_t *rd = store_reader_open(T.data, err, sizeof err);
+    ck_assert_msg(rd != NULL, "%s", err);
+    ck_assert_int_eq(store_reader_begin(rd, err, sizeof err), 0);
+    ck_assert_int_eq(store_reader_experiments(rd, facts_exp, &f), 0);
+    ck_assert_int_gt(f.exp_id, 0);
+    ck_assert_int_eq(store_reader_all_events(rd, facts_event, &f), 0);
+    ck_assert_int_eq(store_reader_exposures(rd, f.exp_id, facts_exposure, &f), 0);
+    store_reader_end(rd);
+    store_reader_destroy(&rd);
+    return f;
 }
 
 /* Checks the truth's structure and that every count matches the store. */
-static void check_truth_vs_store(const json_t *t, sqlite3 *db)
+static void check_truth_vs_store(const json_t *t, const facts_t *f)
 {
     ck_assert_int_eq(jint(t, "seed"), 7);
     ck_assert_int_eq(jint(t, "weeks"), 2);
@@ -125,18 +159,17 @@ static void check_truth_vs_store(const json_t *t, sqlite3 *db)
     for (int k = 0; k < 6; k++) {
         json_int_t n = jint(ev, types[k]);
         ck_assert_msg(n > 0, "no %s events in a 2000-customer simulation", types[k]);
-        ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM events WHERE type = ?", k + 1), n);
+        ck_assert_int_eq(f->by_type[k + 1], n);
         sum += n;
     }
     ck_assert_int_eq(sum, total);
-    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM events", 0), total);
+    ck_assert_int_eq(f->events, total);
 
     json_t *exps = json_object_get(t, "experiments");
     ck_assert(json_is_array(exps));
     ck_assert_int_eq(json_array_size(exps), 1);
     json_t *x = json_array_get(exps, 0);
     ck_assert_str_eq(json_string_value(json_object_get(x, "key")), "upsell-usage-q4");
-    int64_t exp_id = scalar(db, "SELECT id FROM experiments WHERE key = 'upsell-usage-q4'", 0);
     json_t *arms = json_object_get(x, "arms");
     ck_assert_int_eq(json_array_size(arms), 3);
     static const char *const names[] = {"holdout", "offer-immediate", "offer-delayed-24h"};
@@ -148,15 +181,9 @@ static void check_truth_vs_store(const json_t *t, sqlite3 *db)
         json_int_t exposed = jint(ja, "exposed");
         ck_assert_int_gt(exposed, 0);
         exposed_all += exposed;
-        char sql[128];
-        snprintf(sql, sizeof sql,
-                 "SELECT COUNT(*) FROM exposures WHERE experiment_id = ? AND arm = %zu", a);
-        ck_assert_int_eq(scalar(db, sql, exp_id), exposed);
+        ck_assert_int_eq(f->exposed[a], exposed);
         /* impressions name the arm; only treatment arms get offers */
-        snprintf(sql, sizeof sql,
-                 "SELECT COUNT(*) FROM events WHERE type = 1 AND experiment_id = ? AND arm = %zu",
-                 a);
-        int64_t imps = scalar(db, sql, exp_id);
+        int64_t imps = f->imps[a];
         if (a == 0) {
             ck_assert_int_eq(imps, 0);
             ck_assert_ptr_null(json_object_get(ja, "incremental_revenue_minor"));
@@ -192,8 +219,7 @@ static void check_truth_vs_store(const json_t *t, sqlite3 *db)
                     1e-6 * (1 + fabs(rev)));
         }
     }
-    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM exposures WHERE experiment_id = ?", exp_id),
-                     exposed_all);
+    ck_assert_int_eq(f->exposures, exposed_all);
 }
 
 START_TEST(sim_truth_matches_store_and_rerun_is_exactly_once)
@@ -213,13 +239,11 @@ START_TEST(sim_truth_matches_store_and_rerun_is_exactly_once)
     free(out);
 
     json_t *t1 = load_truth(truth1);
-    sqlite3 *db = open_store();
-    check_truth_vs_store(t1, db);
+    facts_t f1 = store_facts();
+    check_truth_vs_store(t1, &f1);
     json_t *ev1 = json_object_get(t1, "events");
     ck_assert_int_eq(jint(ev1, "accepted"), jint(ev1, "total"));
     ck_assert_int_eq(jint(ev1, "duplicates"), 0);
-    int64_t events = scalar(db, "SELECT COUNT(*) FROM events", 0);
-    int64_t exposures = scalar(db, "SELECT COUNT(*) FROM exposures", 0);
 
     /* Same seed again: every event is a duplicate, the store is unchanged, the truth is equal. */
     const char *args2[] = {"--customers", "2000",    "--weeks", "2",    "--seed",
@@ -230,16 +254,16 @@ START_TEST(sim_truth_matches_store_and_rerun_is_exactly_once)
     ck_assert_int_eq(jint(ev2, "total"), jint(ev1, "total"));
     ck_assert_int_eq(jint(ev2, "accepted"), 0);
     ck_assert_int_eq(jint(ev2, "duplicates"), jint(ev1, "total"));
-    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM events", 0), events);
-    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM exposures", 0), exposures);
-    check_truth_vs_store(t2, db);
+    facts_t f2 = store_facts();
+    ck_assert_int_eq(f2.events, f1.events);
+    ck_assert_int_eq(f2.exposures, f1.exposures);
+    check_truth_vs_store(t2, &f2);
     json_t *a1 = json_array_get(
         json_object_get(json_array_get(json_object_get(t1, "experiments"), 0), "arms"), 1);
     json_t *a2 = json_array_get(
         json_object_get(json_array_get(json_object_get(t2, "experiments"), 0), "arms"), 1);
     ck_assert_double_eq(json_number_value(json_object_get(a1, "incremental_revenue_minor")),
                         json_number_value(json_object_get(a2, "incremental_revenue_minor")));
-    sqlite3_close(db);
     json_decref(t1);
     json_decref(t2);
 }

@@ -217,6 +217,29 @@ START_TEST(test_exposures_first_existing_stale)
     store_exposure_t ghost = {x + 100, "cust-3", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
     ck_assert_int_eq(store_exposure_record(S, &ghost, g2, NULL), STORE_STALE);
     commit();
+    /* An update undone with its request (or its transaction) takes its generation with it:
+     * what is stored is the generation that counts. */
+    int64_t g3;
+    store_exposure_t c4 = {x, "cust-4", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
+    for (int how = 0; how < 2; how++) {
+        begin();
+        store_request_begin(S);
+        ck_assert_int_eq(store_experiment_update(S, x, g2, 1, 1.0, NOW_MS, NOW_MS + 300, &g3), 0);
+        ck_assert_int_eq(store_exposure_record(S, &c4, g2, NULL), STORE_STALE);
+        if (how == 0) {
+            ck_assert_int_eq(store_request_end(S, 0), 0);
+        } else {
+            ck_assert_int_eq(store_request_end(S, 1), 0);
+            store_rollback(S);
+            begin();
+        }
+        ck_assert_int_eq(store_generation(S), g2);
+        ck_assert_int_eq(store_exposure_record(S, &c4, g3, NULL), STORE_STALE);
+        store_rollback(S);
+    }
+    begin();
+    ck_assert_int_eq(store_exposure_record(S, &c4, g2, NULL), STORE_FIRST);
+    commit();
 }
 END_TEST
 

@@ -2,6 +2,8 @@
 
 #include "testutil.h"
 
+#include "store.h"
+
 #include <check.h>
 #include <errno.h>
 #include <ftw.h>
@@ -131,4 +133,122 @@ int64_t tu_db_scalar(const char *data_dir, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+}
+
+/* ---- stored facts through the store interface ------------------------------------------- */
+
+typedef struct {
+    const tu_event_filter_t *f; /* the filter */
+    tu_events_t *out;           /* what matched */
+    char **ids;                 /* the matching ids, for distinct_ids */
+    size_t n_ids, cap_ids;      /* used / allocated entries in ids */
+} ev_fold_t;
+
+static int ev_match(void *arg, const store_event_t *e)
+{
+    ev_fold_t *s = arg;
+    const tu_event_filter_t *f = s->f;
+    if (f && ((f->event_id && strcmp(e->event_id, f->event_id) != 0) ||
+              (f->id_prefix && strncmp(e->event_id, f->id_prefix, strlen(f->id_prefix)) != 0) ||
+              (f->customer && strcmp(e->customer_id, f->customer) != 0) ||
+              (f->plan_to && (!e->plan_to || strcmp(e->plan_to, f->plan_to) != 0)) ||
+              (f->type && e->type != f->type)))
+        return 0;
+    s->out->count++;
+    s->out->amount_sum += e->has_amount ? e->amount_minor : 0;
+    s->out->amount = e->has_amount ? e->amount_minor : 0;
+    if (s->n_ids == s->cap_ids) {
+        s->cap_ids = s->cap_ids ? s->cap_ids * 2 : 1024;
+        s->ids = realloc(s->ids, s->cap_ids * sizeof *s->ids);
+        ck_assert_ptr_nonnull(s->ids);
+    }
+    s->ids[s->n_ids] = strdup(e->event_id);
+    ck_assert_ptr_nonnull(s->ids[s->n_ids]);
+    s->n_ids++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static store_reader_t *reader(const char *store)
+{
+    char err[512] = "";
+    store_reader_t *rd = store_reader_open(store, err, sizeof err);
+    ck_assert_msg(rd != NULL, "store_reader_open %s: %s", store, err);
+    ck_assert_msg(store_reader_begin(rd, err, sizeof err) == 0, "reader begin: %s", err);
+    return rd;
+}
+
+tu_events_t tu_store_events(const char *store, const tu_event_filter_t *f)
+{
+    tu_events_t out = {0};
+    ev_fold_t s = {.f = f, .out = &out};
+    store_reader_t *rd = reader(store);
+    ck_assert_msg(store_reader_all_events(rd, ev_match, &s) == 0, "reading events: %s",
+                  store_reader_errmsg(rd));
+    store_reader_end(rd);
+    store_reader_destroy(&rd);
+    if (s.n_ids)
+        qsort(s.ids, s.n_ids, sizeof *s.ids, cmp_str);
+    for (size_t i = 0; i < s.n_ids; i++) {
+        out.distinct_ids += i == 0 || strcmp(s.ids[i], s.ids[i - 1]) != 0;
+        if (i)
+            free(s.ids[i - 1]);
+    }
+    if (s.n_ids)
+        free(s.ids[s.n_ids - 1]);
+    free(s.ids);
+    return out;
+}
+
+typedef struct {
+    tu_store_summary_t *out; /* the summary */
+    int64_t ids[256];        /* experiment ids, for their exposures */
+    int n;                   /* used entries in ids */
+} sum_fold_t;
+
+static int sum_experiment(void *arg, const store_experiment_t *x)
+{
+    sum_fold_t *s = arg;
+    s->out->experiments++;
+    s->out->status_sum += x->status;
+    s->out->coverage_sum += x->coverage;
+    ck_assert_int_lt(s->n, 256);
+    s->ids[s->n++] = x->id;
+    return 0;
+}
+
+static int sum_exposure(void *arg, const store_exposure_t *e)
+{
+    tu_store_summary_t *out = arg;
+    if (out->exposures++ == 0) {
+        out->trigger_min = out->trigger_max = e->trigger;
+        out->channel_min = out->channel_max = e->channel;
+    }
+    out->trigger_min = e->trigger < out->trigger_min ? e->trigger : out->trigger_min;
+    out->trigger_max = e->trigger > out->trigger_max ? e->trigger : out->trigger_max;
+    out->channel_min = e->channel < out->channel_min ? e->channel : out->channel_min;
+    out->channel_max = e->channel > out->channel_max ? e->channel : out->channel_max;
+    return 0;
+}
+
+tu_store_summary_t tu_store_summary(const char *store)
+{
+    tu_store_summary_t out;
+    memset(&out, 0, sizeof out);
+    sum_fold_t s = {.out = &out};
+    store_reader_t *rd = reader(store);
+    ck_assert_msg(store_reader_experiments(rd, sum_experiment, &s) == 0, "reading experiments: %s",
+                  store_reader_errmsg(rd));
+    for (int i = 0; i < s.n; i++)
+        ck_assert_msg(store_reader_exposures(rd, s.ids[i], sum_exposure, &out) == 0,
+                      "reading exposures: %s", store_reader_errmsg(rd));
+    out.events = store_reader_event_count(rd);
+    ck_assert_int_ge(out.events, 0);
+    store_reader_end(rd);
+    store_reader_destroy(&rd);
+    return out;
 }

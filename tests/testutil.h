@@ -42,8 +42,41 @@ void tu_liftd_kill(tliftd_t *t);
 /* Stop liftd if running, destroy the client, remove the directory. */
 void tu_liftd_fini(tliftd_t *t);
 
-/* The first column of the first row of sql, run on a fresh read-only connection to the store in
- * data_dir (data_dir/lift.db). Fails the test if the database cannot be opened, the statement
+/* Stored facts, read through the store interface (store.h) with a fresh reader on `store` (a
+ * store URI, or a directory: the SQLite store in it). Fails the test when it cannot be read. */
+typedef struct {
+    const char *event_id;  /* only this id (NULL: any) */
+    const char *id_prefix; /* only ids starting with this (NULL: any) */
+    const char *customer;  /* only this customer (NULL: any) */
+    const char *plan_to;   /* only this plan_to (NULL: any) */
+    int type;              /* only this EventType (0: any) */
+} tu_event_filter_t;
+
+typedef struct {
+    int64_t count;        /* stored events matching */
+    int64_t distinct_ids; /* distinct event ids among them */
+    int64_t amount_sum;   /* sum of their amounts */
+    int64_t amount;       /* amount of the last one (0 when none) */
+} tu_events_t;
+
+/* Events matching f (NULL: every event). */
+tu_events_t tu_store_events(const char *store, const tu_event_filter_t *f);
+
+typedef struct {
+    int64_t experiments;   /* experiments stored */
+    int64_t status_sum;    /* sum of their statuses */
+    double coverage_sum;   /* sum of their coverages */
+    int64_t exposures;     /* exposures of every experiment */
+    int trigger_min, trigger_max; /* over every exposure (0 when none) */
+    int channel_min, channel_max; /* over every exposure (0 when none) */
+    int64_t events;        /* events stored */
+} tu_store_summary_t;
+
+tu_store_summary_t tu_store_summary(const char *store);
+
+/* SQLite only, for what is the backend's own (schema version, pragmas): the first column of the
+ * first row of sql, run on a fresh read-only connection to the store in data_dir
+ * (data_dir/lift.db). Fails the test if the database cannot be opened, the statement
  * does not prepare (the message names it) or yields no row. */
 int64_t tu_db_scalar(const char *data_dir, const char *sql);
 

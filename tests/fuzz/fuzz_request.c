@@ -30,7 +30,7 @@ typedef struct {
     store_t *store;        /* writer */
     store_reader_t *rd;    /* report reader */
     registry_t *registry;  /* experiment cache */
-    ingest_t *ingest;      /* event index */
+    ingest_t *ingest;      /* event validation */
     handlers_t *handlers;  /* dispatch */
     unsigned long inputs;  /* since the last rebuild */
 } scratch_t;
@@ -77,10 +77,13 @@ static int run_request(const Lift__Request *req, const char *why)
     store_request_begin(S.store);
     if (handlers_handle(S.handlers, req, why, FUZZ_NOW_MS, &out) < 0)
         out.failed = 1;
-    int code = -1;
-    if (store_request_end(S.store, !out.failed) < 0 && !out.failed)
-        out.wrote = 0;
-    int ok = store_commit(S.store, err, sizeof err) == 0;
+    int code = -1, ok = 0;
+    if (store_request_end(S.store, !out.failed) < 0) {
+        out.wrote = 0; /* neither kept nor undone alone: the transaction goes (store.h) */
+        store_rollback(S.store);
+    } else {
+        ok = store_commit(S.store, err, sizeof err) == 0;
+    }
     handlers_batch_done(S.handlers, ok);
     if (!ok && registry_reload(S.registry, err, sizeof err) < 0)
         die("registry_reload", err);
@@ -98,12 +101,11 @@ static int run_request(const Lift__Request *req, const char *why)
 
 static void scratch_open(void)
 {
-    char err[512], index[320];
+    char err[512];
     const char *tmp = getenv("TMPDIR");
     snprintf(S.dir, sizeof S.dir, "%s/lift-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(S.dir))
         die("mkdtemp", strerror(errno));
-    snprintf(index, sizeof index, "%s/event-index", S.dir);
     S.store = store_open(S.dir, err, sizeof err);
     if (!S.store)
         die("store_open", err);
@@ -112,7 +114,7 @@ static void scratch_open(void)
     S.registry = registry_new(S.store, err, sizeof err);
     if (!S.registry)
         die("registry_new", err);
-    ingest_config_t icfg = {.currency = "USD", .clock_skew_ms = 86400000, .index_path = index};
+    ingest_config_t icfg = {.currency = "USD", .clock_skew_ms = 86400000};
     S.ingest = ingest_new(S.store, S.registry, &icfg, err, sizeof err);
     if (!S.ingest)
         die("ingest_new", err);
