@@ -218,6 +218,51 @@ START_TEST(crash_exactly_once)
 }
 END_TEST
 
+/* Three instances, a sender on each sending the same batches, instances SIGKILLed at random
+ * and restarted: every batch is acknowledged, stored exactly once, and a resend is all
+ * duplicates. */
+START_TEST(instances_crash_exactly_once)
+{
+    const int size = 300, batches = 20;
+    int64_t t0 = now_ms() - 60000;
+    tu_liftd_start(&T[1], NULL);
+    tu_liftd_start(&T[2], NULL);
+    pid_t s[NI];
+    char ack[NI][400];
+    for (int k = 0; k < NI; k++) {
+        snprintf(ack[k], sizeof ack[k], "%s/acks", T[k].dir);
+        s[k] = fork();
+        ck_assert_int_ge(s[k], 0);
+        if (s[k] == 0)
+            sender(T[k].endpoint, 0, batches, size, t0, ack[k], 400);
+    }
+    srand(777);
+    for (int k = 0; k < 5; k++) {
+        usleep((useconds_t)(50000 + rand() % 150000));
+        int victim = rand() % NI;
+        tu_liftd_kill(&T[victim]);
+        tu_liftd_start(&T[victim], NULL);
+    }
+    for (int k = 0; k < NI; k++) {
+        int status;
+        while (waitpid(s[k], &status, 0) < 0 && errno == EINTR)
+            ;
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sender %d failed: %d", k,
+                      WEXITSTATUS(status));
+        ck_assert_int_eq(acked_batches(ack[k]), batches);
+    }
+    ck_assert_int_eq(sql("SELECT count(*) FROM events"), (long long)batches * size);
+    ck_assert_int_eq(sql("SELECT count(DISTINCT event_id) FROM events"),
+                     (long long)batches * size);
+    ck_assert_int_eq(sql("SELECT sum(amount_minor) FROM events"),
+                     (long long)batches * (100LL * size + (long long)size * (size - 1) / 2));
+    uint32_t acc, dup;
+    send_all(T[2].client, 0, batches, size, t0, &acc, &dup);
+    ck_assert_uint_eq(acc, 0);
+    ck_assert_uint_eq(dup, (uint32_t)(batches * size));
+}
+END_TEST
+
 /* Three instances: an experiment created on one and started on another is assigned
  * identically by all three. */
 START_TEST(three_instances_agree)
@@ -444,6 +489,7 @@ Suite *pg_suite(void)
     tcase_add_checked_fixture(multi, setup, teardown);
     tcase_set_timeout(multi, 120);
     tcase_add_test(multi, three_instances_agree);
+    tcase_add_test(multi, instances_crash_exactly_once);
     tcase_add_test(multi, concurrent_first_exposure);
     tcase_add_test(multi, pause_reaches_every_instance);
     suite_add_tcase(s, multi);
