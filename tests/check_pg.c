@@ -14,8 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "lift/client.h"
 #include "pgharness.h"
+#include "report_render.h"
+#include "store.h"
 #include "testutil.h"
 
 #define NI 3 /* instances */
@@ -218,6 +222,51 @@ START_TEST(crash_exactly_once)
 }
 END_TEST
 
+/* Three instances, a sender on each sending the same batches, instances SIGKILLed at random
+ * and restarted: every batch is acknowledged, stored exactly once, and a resend is all
+ * duplicates. */
+START_TEST(instances_crash_exactly_once)
+{
+    const int size = 300, batches = 20;
+    int64_t t0 = now_ms() - 60000;
+    tu_liftd_start(&T[1], NULL);
+    tu_liftd_start(&T[2], NULL);
+    pid_t s[NI];
+    char ack[NI][400];
+    for (int k = 0; k < NI; k++) {
+        snprintf(ack[k], sizeof ack[k], "%s/acks", T[k].dir);
+        s[k] = fork();
+        ck_assert_int_ge(s[k], 0);
+        if (s[k] == 0)
+            sender(T[k].endpoint, 0, batches, size, t0, ack[k], 400);
+    }
+    srand(777);
+    for (int k = 0; k < 5; k++) {
+        usleep((useconds_t)(50000 + rand() % 150000));
+        int victim = rand() % NI;
+        tu_liftd_kill(&T[victim]);
+        tu_liftd_start(&T[victim], NULL);
+    }
+    for (int k = 0; k < NI; k++) {
+        int status;
+        while (waitpid(s[k], &status, 0) < 0 && errno == EINTR)
+            ;
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sender %d failed: %d", k,
+                      WEXITSTATUS(status));
+        ck_assert_int_eq(acked_batches(ack[k]), batches);
+    }
+    ck_assert_int_eq(sql("SELECT count(*) FROM events"), (long long)batches * size);
+    ck_assert_int_eq(sql("SELECT count(DISTINCT event_id) FROM events"),
+                     (long long)batches * size);
+    ck_assert_int_eq(sql("SELECT sum(amount_minor) FROM events"),
+                     (long long)batches * (100LL * size + (long long)size * (size - 1) / 2));
+    uint32_t acc, dup;
+    send_all(T[2].client, 0, batches, size, t0, &acc, &dup);
+    ck_assert_uint_eq(acc, 0);
+    ck_assert_uint_eq(dup, (uint32_t)(batches * size));
+}
+END_TEST
+
 /* Three instances: an experiment created on one and started on another is assigned
  * identically by all three. */
 START_TEST(three_instances_agree)
@@ -411,6 +460,176 @@ START_TEST(quota_refused)
 }
 END_TEST
 
+/* ---- the same report from both backends ------------------------------------------------- */
+
+/* Copy a store into another through the store interface: experiments (same ids, generations
+ * of its own), exposures, events. */
+typedef struct {
+    store_t *dst;        /* destination, in a transaction */
+    int64_t gen;         /* destination generation of the experiment being copied */
+    store_event_t ev[1000]; /* pending events */
+    char *mem[1000];     /* their strings, one allocation each */
+    size_t n;            /* pending */
+    int64_t copied;      /* events copied */
+} copy_t;
+
+static int copy_exp(void *arg, const store_experiment_t *x)
+{
+    copy_t *c = arg;
+    int64_t id, gen;
+    ck_assert_int_eq(store_experiment_insert(c->dst, x->key, x->status, x->def, x->def_len,
+                                             x->coverage, x->created_ms, &id, &gen), 0);
+    ck_assert_int_eq(id, x->id); /* events and exposures refer to it by id */
+    ck_assert_int_eq(store_experiment_update(c->dst, id, gen, x->status, x->coverage,
+                                             x->started_ms, x->updated_ms, &c->gen), 0);
+    return 0;
+}
+
+static int copy_expo(void *arg, const store_exposure_t *e)
+{
+    copy_t *c = arg;
+    store_exposure_t st;
+    ck_assert_int_eq(store_exposure_record(c->dst, e, c->gen, &st), STORE_FIRST);
+    return 0;
+}
+
+static void copy_flush(copy_t *c)
+{
+    store_put_t out[1000];
+    if (c->n)
+        ck_assert_msg(store_events_put(c->dst, c->ev, c->n, out, NULL) == 0, "%s",
+                      store_errmsg(c->dst));
+    for (size_t i = 0; i < c->n; i++) {
+        ck_assert_int_eq(out[i], STORE_INSERTED);
+        free(c->mem[i]);
+    }
+    c->copied += (int64_t)c->n;
+    c->n = 0;
+}
+
+static int copy_event(void *arg, const store_event_t *e)
+{
+    copy_t *c = arg;
+    size_t a = strlen(e->event_id) + 1, b = strlen(e->customer_id) + 1;
+    size_t p = e->plan_from ? strlen(e->plan_from) + 1 : 0, q = e->plan_to ? strlen(e->plan_to) + 1 : 0;
+    char *m = malloc(a + b + p + q);
+    ck_assert_ptr_nonnull(m);
+    store_event_t *d = &c->ev[c->n];
+    *d = *e;
+    d->event_id = memcpy(m, e->event_id, a);
+    d->customer_id = memcpy(m + a, e->customer_id, b);
+    d->plan_from = p ? memcpy(m + a + b, e->plan_from, p) : NULL;
+    d->plan_to = q ? memcpy(m + a + b + p, e->plan_to, q) : NULL;
+    c->mem[c->n++] = m;
+    if (c->n == 1000)
+        copy_flush(c);
+    return 0;
+}
+
+static void copy_store(const char *from, const char *to)
+{
+    char err[512];
+    store_reader_t *r = store_reader_open(from, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    static copy_t c;
+    memset(&c, 0, sizeof c);
+    c.dst = store_open(to, err, sizeof err);
+    ck_assert_msg(c.dst != NULL, "%s", err);
+    ck_assert_int_eq(store_reader_begin(r, err, sizeof err), 0);
+    ck_assert_int_eq(store_begin(c.dst, err, sizeof err), 0);
+    ck_assert_int_eq(store_reader_experiments(r, copy_exp, &c), 0);
+    ck_assert_int_eq(store_reader_exposures(r, 1, copy_expo, &c), 0);
+    ck_assert_int_eq(store_reader_all_events(r, copy_event, &c), 0);
+    copy_flush(&c);
+    ck_assert_msg(store_commit(c.dst, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(c.copied, store_reader_event_count(r));
+    store_reader_end(r);
+    store_reader_destroy(&r);
+    store_destroy(&c.dst);
+}
+
+/* The report as JSON without its provenance (generation time, row counts read). */
+static json_t *report_json(lift_client_t *c, int64_t from_ms, int64_t to_ms, Lift__Report **keep)
+{
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
+                              LIFT__DIMENSION__DIMENSION_CHANNEL};
+    q.experiment_key = "upsell-usage-q4";
+    q.segment_by = dims;
+    q.n_segment_by = 3;
+    if (to_ms) {
+        q.has_from_ms = q.has_to_ms = 1;
+        q.from_ms = from_ms;
+        q.to_ms = to_ms;
+    }
+    Lift__Report *r = NULL;
+    ck_assert_msg(lift_report(c, &q, &r) == LIFT_OK, "%s", lift_client_error(c));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_int_eq(render_json(r, f), 0);
+    fclose(f);
+    json_error_t je;
+    json_t *j = json_loads(buf, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    free(buf);
+    json_object_del(j, "provenance");
+    *keep = r;
+    return j;
+}
+
+/* Reports on PostgreSQL give the same numbers as on SQLite for the same data: a liftsim run
+ * into a SQLite liftd, the store copied into PostgreSQL through the store interface, the same
+ * report from both. */
+START_TEST(report_same_as_sqlite)
+{
+    T[1].store[0] = '\0'; /* T[1]: SQLite */
+    tu_liftd_start(&T[1], NULL);
+    char prog[512], log[400];
+    tu_program("liftsim", prog, sizeof prog);
+    snprintf(log, sizeof log, "%s/sim.log", T[1].dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execl(prog, prog, "--endpoint", T[1].endpoint, "--config", "examples/sim.json",
+              "--seed", "11", "--customers", "5000", "--weeks", "3", "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftsim failed (see %s)", log);
+    Lift__Report *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    json_t *first = report_json(T[1].client, 0, 0, &r1);
+    int64_t from = r1->provenance->from_ms, to = r1->provenance->to_ms;
+    ck_assert_int_gt(r1->arms[0]->exposed, 100);
+    copy_store(T[1].data, URI);
+    json_t *lite = report_json(T[1].client, from, to, &r2);
+    json_t *pg = report_json(T[0].client, from, to, &r3);
+    ck_assert(json_equal(first, lite));
+    ck_assert_uint_eq(r3->provenance->exposures_read, r2->provenance->exposures_read);
+    ck_assert_uint_eq(r3->provenance->events_read, r2->provenance->events_read);
+    if (!json_equal(lite, pg)) {
+        char *a = json_dumps(lite, JSON_SORT_KEYS | JSON_COMPACT);
+        char *b = json_dumps(pg, JSON_SORT_KEYS | JSON_COMPACT);
+        size_t k = 0;
+        while (a[k] && a[k] == b[k])
+            k++;
+        ck_abort_msg("reports differ at byte %zu: sqlite ...%.120s / postgresql ...%.120s", k,
+                     a + (k > 40 ? k - 40 : 0), b + (k > 40 ? k - 40 : 0));
+    }
+    json_decref(first);
+    json_decref(lite);
+    json_decref(pg);
+    lift_report_free(&r1);
+    lift_report_free(&r2);
+    lift_report_free(&r3);
+}
+END_TEST
+
 START_TEST(pg_unavailable)
 {
     ck_abort_msg("PostgreSQL is required (CI is set) but could not be started: %s", tu_pg_why());
@@ -439,11 +658,13 @@ Suite *pg_suite(void)
     tcase_add_test(core, track_resend_all_duplicates);
     tcase_add_test(core, crash_exactly_once);
     tcase_add_test(core, quota_refused);
+    tcase_add_test(core, report_same_as_sqlite);
     suite_add_tcase(s, core);
     TCase *multi = tcase_create("instances");
     tcase_add_checked_fixture(multi, setup, teardown);
     tcase_set_timeout(multi, 120);
     tcase_add_test(multi, three_instances_agree);
+    tcase_add_test(multi, instances_crash_exactly_once);
     tcase_add_test(multi, concurrent_first_exposure);
     tcase_add_test(multi, pause_reaches_every_instance);
     suite_add_tcase(s, multi);

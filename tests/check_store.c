@@ -179,6 +179,9 @@ typedef struct {
     store_event_t ev;   /* the last one (strings not kept) */
     int has_plan_from;  /* plan_from was non-NULL */
     char plan_to[32];   /* plan_to copied */
+    int digest_ok;      /* the row read back has the digest of what was stored (every
+                         * field came back byte for byte) */
+    uint64_t want;      /* that digest, when known (0: not checked) */
 } find_t;
 
 static int find_event(void *arg, const store_event_t *e)
@@ -189,9 +192,74 @@ static int find_event(void *arg, const store_event_t *e)
         f->ev = *e;
         f->has_plan_from = e->plan_from != NULL;
         snprintf(f->plan_to, sizeof f->plan_to, "%s", e->plan_to ? e->plan_to : "(null)");
+        f->digest_ok = !f->want || store_event_digest(e) == f->want;
     }
     return 0;
 }
+
+/* Batches large enough for a backend's bulk path (PostgreSQL: COPY), all new, then mixed with
+ * stored ids (retries and conflicts) and repeats inside the batch; text that needs escaping. */
+START_TEST(events_large_batches)
+{
+    fx_t f;
+    fx_open(&f, _i);
+    enum { N = 100 };
+    static char ids[2 * N][24];
+    store_event_t a[N], b[N + 10];
+    store_put_t out[N + 10];
+    store_event_key_t stored[N + 10];
+    const char *odd = "tab\there\\back\nnl\r \"q\"";
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "big-%d", i);
+        a[i] = conv(ids[i], i == 7 ? odd : "c", i);
+    }
+    a[3].plan_from = odd;
+    begin(f.s);
+    put(f.s, a, N, out, stored);
+    commit(f.s);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(out[i], STORE_INSERTED);
+    /* 25 retries, 25 conflicts, 50 new, then 10 repeats of new ones */
+    for (int i = 0; i < N; i++) {
+        if (i < 50) {
+            b[i] = a[i];
+            if (i >= 25)
+                b[i].amount_minor += 1000;
+        } else {
+            snprintf(ids[N + i], sizeof ids[N + i], "big-new-%d", i);
+            b[i] = conv(ids[N + i], "d", i);
+        }
+    }
+    for (int i = 0; i < 10; i++)
+        b[N + i] = b[50 + i];
+    b[N + 9].amount_minor = 1; /* a repeat with other content */
+    memset(stored, 0, sizeof stored);
+    begin(f.s);
+    put(f.s, b, N + 10, out, stored);
+    commit(f.s);
+    for (int i = 0; i < N + 10; i++) {
+        store_put_t want = i < 25 ? STORE_DUPLICATE : i < 50 ? STORE_CONFLICT : i < N ? STORE_INSERTED
+                           : i < N + 9 ? STORE_DUPLICATE : STORE_CONFLICT;
+        ck_assert_msg(out[i] == want, "event %d: %d, expected %d", i, out[i], want);
+    }
+    ck_assert_int_eq(stored[30].amount_minor, 30);
+    ck_assert_int_eq(stored[N + 9].amount_minor, 59);
+    ck_assert_int_eq(store_event_count(f.s), N + 50);
+    char err[512];
+    store_reader_t *r = store_reader_open(f.uri, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    find_t fd = {.id = "big-7", .want = store_event_digest(&a[7])};
+    find_t fp = {.id = "big-3", .want = store_event_digest(&a[3])};
+    ck_assert_int_eq(store_reader_all_events(r, find_event, &fd), 0);
+    ck_assert_int_eq(store_reader_all_events(r, find_event, &fp), 0);
+    ck_assert_int_eq(fd.found, 1);
+    ck_assert_int_eq(fd.digest_ok, 1);
+    ck_assert_int_eq(fp.digest_ok, 1);
+    ck_assert_int_eq(fp.has_plan_from, 1);
+    store_reader_destroy(&r);
+    fx_close(&f);
+}
+END_TEST
 
 START_TEST(events_first_occurrence_wins)
 {
@@ -1056,6 +1124,7 @@ Suite *store_suite(void)
     tcase_add_loop_test(core, events_across_batches, 0, nbk);
     tcase_add_loop_test(core, events_inside_batch, 0, nbk);
     tcase_add_loop_test(core, events_first_occurrence_wins, 0, nbk);
+    tcase_add_loop_test(core, events_large_batches, 0, nbk);
     tcase_add_loop_test(core, events_all_columns, 0, nbk);
     tcase_add_loop_test(core, request_undo_alone, 0, nbk);
     tcase_add_loop_test(core, rollback_stores_nothing, 0, nbk);

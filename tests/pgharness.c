@@ -126,6 +126,9 @@ static void child_exec(const char *const *argv, const char *log, int die_with_pa
         fprintf(stderr, "cannot switch to the postgres user: %s\n", strerror(errno));
         _exit(126);
     }
+    /* Its own session: Check kills a forked test's process group when the test ends, and a
+     * server restarted by a test must outlive it. */
+    setsid();
     /* After the switch (a change of credentials clears it): the server goes with the test
      * run even when the run is killed. */
     if (die_with_parent)
@@ -291,7 +294,18 @@ static pid_t server_pid(void)
             pid = -1;
         fclose(f);
     }
-    return pid > 0 ? (pid_t)pid : -1;
+    if (pid <= 0)
+        return -1;
+    /* a pid file left by a server that was killed: its pid may be another process's now */
+    char comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    f = fopen(path, "r");
+    if (f) {
+        if (!fgets(comm, sizeof comm, f))
+            comm[0] = '\0';
+        fclose(f);
+    }
+    return strncmp(comm, "postgres", 8) == 0 ? (pid_t)pid : -1;
 }
 
 /* Gone: reaped when it is our child, or no longer running (not there, or a zombie that

@@ -1,8 +1,9 @@
 /* bench_pg: the PostgreSQL store on its own throw-away server (fsync on, unix socket), next to
  * bare libpq baselines in the same run on the same table and unique index:
- *   1. how a batch of events is deduplicated: the store's pipelined multi-row INSERT ... ON
- *      CONFLICT DO NOTHING RETURNING, vs COPY into a temporary table + INSERT ... SELECT ... ON
- *      CONFLICT DO NOTHING RETURNING — fresh events, then the same batches resent;
+ *   1. how a batch of events is deduplicated: the store (COPY, and when the batch holds an id
+ *      stored before, a pipelined multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING) vs COPY
+ *      into a temporary table + INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING — fresh
+ *      events, the same batches resent, batches half stored before;
  *   2. events through liftd (--store postgresql://...) vs a bare COPY of the same rows.
  * Bounded counts, loopback only. Usage: bench_pg [events] [batch] */
 #include <errno.h>
@@ -353,7 +354,8 @@ int main(int argc, char **argv)
     double bare = bare_copy(c, &r, batch);
     printf("pg: bare COPY into events (unique index, no dedupe answer): %.0f events/s\n", bare);
     double ins = via_store(a, &r, batch, &dups);
-    printf("pg: store (pipelined INSERT ... ON CONFLICT RETURNING), new: %.0f events/s\n", ins);
+    printf("pg: store (COPY; a batch with a stored id: pipelined INSERT ... ON CONFLICT), new: "
+           "%.0f events/s\n", ins);
     double ins_dup = via_store(a, &r, batch, &dups);
     printf("pg: store, the same batches again: %.0f events/s (%ld duplicates)\n", ins_dup, dups);
     double cp = via_copy_temp(b, &r, batch, &dups);
@@ -362,6 +364,15 @@ int main(int argc, char **argv)
     double cp_dup = via_copy_temp(b, &r, batch, &dups);
     printf("pg: COPY to a temp table, the same batches again: %.0f events/s (%ld duplicates)\n",
            cp_dup, dups);
+    rows_t half; /* each batch: half of it stored before (a partial retry), half new */
+    if (make_rows(&half, n) < 0)
+        die("rows", "out of memory");
+    for (long k = 0; k < n; k++)
+        if ((k % batch) >= batch / 2)
+            snprintf(half.id[k], sizeof half.id[k], "new-%010ld", k);
+    double mixed = via_store(a, &half, batch, &dups);
+    printf("pg: store, half of each batch stored before: %.0f events/s (%ld duplicates)\n",
+           mixed, dups);
     printf("pg: ratio store / bare COPY = %.2f\n", ins / bare);
     char d[700], e[700];
     fresh(d, sizeof d);
