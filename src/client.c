@@ -1,6 +1,7 @@
 /* Lift client library: one DEALER socket per client, one protobuf frame each way, Lazy Pirate
- * retries (on timeout: close the socket, open a fresh one, resend the same bytes).
- * It does not validate request contents (liftd does) and is not thread-safe per client. */
+ * retries (on timeout: close the socket, open a fresh one to the next endpoint of the list,
+ * resend the same bytes). It does not validate request contents (liftd does) and is not
+ * thread-safe per client. */
 #include "lift/client.h"
 
 #include <errno.h>
@@ -13,19 +14,23 @@
 #include <zmq.h>
 
 struct lift_client {
-    void *ctx;        /* ZeroMQ context, owned */
-    void *sock;       /* DEALER; NULL until needed and after a timeout */
-    char *endpoint;   /* owned copy */
-    int timeout_ms;   /* per attempt */
-    int attempts;     /* sends per request */
-    uint64_t next_id; /* next request_id */
-    char err[512];    /* message of the last failed call */
-    char field[256];  /* Status.field of the last failed call */
-    int no_reply;     /* 1: the last call failed with no reply at all (every attempt timed out) */
-    int curve;                /* 1: every socket is a CURVE client with the keys below */
-    char server_key[41];      /* Z85 */
-    char public_key[41];      /* Z85 */
-    char secret_key[41];      /* Z85; wiped by lift_client_destroy */
+    void *ctx;                                  /* ZeroMQ context, owned */
+    void *sock;                                 /* DEALER; NULL until needed and after a timeout */
+    char *endpoints[LIFT_CLIENT_ENDPOINTS_MAX]; /* owned copies, in the order given */
+    size_t n_endpoints; /* entries in endpoints (1..LIFT_CLIENT_ENDPOINTS_MAX) */
+    size_t current;     /* index of the endpoint the socket talks to */
+    int timeout_ms;     /* per attempt */
+    int attempts;       /* sends per request */
+    uint64_t next_id;   /* next request_id */
+    char err[LIFT_CLIENT_ENDPOINTS_MAX * (LIFT_ENDPOINT_LEN_MAX + 2) + 512]; /* message of the
+                                                  last failed call (may list every endpoint) */
+    char field[256];    /* Status.field of the last failed call */
+    int no_reply;       /* 1: the last call failed with no reply at all (every attempt timed out) */
+    int single_attempt; /* 1 while lift_report sends the report itself: exactly `attempts` */
+    int curve;          /* 1: every socket is a CURVE client with the keys below */
+    char server_key[41]; /* Z85 */
+    char public_key[41]; /* Z85 */
+    char secret_key[41]; /* Z85; wiped by lift_client_destroy */
 };
 
 static int64_t now_ms(void)
@@ -83,11 +88,10 @@ static int open_socket(lift_client_t *self)
     if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(s, ZMQ_IPV6, &one, sizeof one) != 0 ||
         zmq_setsockopt(s, ZMQ_SNDTIMEO, &self->timeout_ms, sizeof self->timeout_ms) != 0 ||
-        (self->curve &&
-         (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, self->server_key, 41) != 0 ||
-          zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->public_key, 41) != 0 ||
-          zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->secret_key, 41) != 0)) ||
-        zmq_connect(s, self->endpoint) != 0) {
+        (self->curve && (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, self->server_key, 41) != 0 ||
+                         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->public_key, 41) != 0 ||
+                         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->secret_key, 41) != 0)) ||
+        zmq_connect(s, self->endpoints[self->current]) != 0) {
         int e = errno;
         zmq_close(s);
         errno = e;
@@ -97,12 +101,160 @@ static int open_socket(lift_client_t *self)
     return 0;
 }
 
+/* The endpoint the next request goes to. */
+static const char *cur_ep(const lift_client_t *self)
+{
+    return self->endpoints[self->current];
+}
+
+/* An endpoint for a message: at most 80 bytes, control characters as '?'. */
+static const char *shown(const char *s, size_t len, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 4 < cap && i < 80; i++)
+        buf[n++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    if (len > 80 && n + 4 < cap) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Splits the comma-separated list into items[] (owned copies, surrounding blanks trimmed) and
+ * checks each: not empty, at most LIFT_ENDPOINT_LEN_MAX bytes, tcp:// or ipc://, no repeats, and
+ * accepted by zmq_connect (on a probe socket of ctx). Returns the number of items, or -1 with errno
+ * (EINVAL, ENOMEM) and a message naming the item in err; on failure items[] holds nothing. */
+static int parse_endpoints(void *ctx, const char *list, char **items, char *err, size_t errlen)
+{
+    size_t total = 1, n = 0;
+    char a[128];
+    if (list == NULL || *list == '\0') {
+        snprintf(err, errlen, "endpoint: empty (e.g. %s, or several: tcp://a:5555,tcp://b:5555)",
+                 LIFT_DEFAULT_ENDPOINT);
+        errno = EINVAL;
+        return -1;
+    }
+    for (const char *p = list; *p; p++)
+        total += *p == ',';
+    if (total > LIFT_CLIENT_ENDPOINTS_MAX) {
+        snprintf(err, errlen, "endpoint list: %zu endpoints, at most %d", total,
+                 LIFT_CLIENT_ENDPOINTS_MAX);
+        errno = EINVAL;
+        return -1;
+    }
+    void *probe = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    if (probe == NULL || zmq_setsockopt(probe, ZMQ_LINGER, &zero, sizeof zero) != 0) {
+        snprintf(err, errlen, "endpoint: cannot make a socket: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    const char *p = list;
+    for (size_t i = 1; i <= total; i++) {
+        const char *comma = strchr(p, ',');
+        const char *e = comma ? comma : p + strlen(p);
+        while (p < e && is_blank(*p))
+            p++;
+        const char *q = e;
+        while (q > p && is_blank(q[-1]))
+            q--;
+        size_t len = (size_t)(q - p);
+        char where[48];
+        if (total > 1)
+            snprintf(where, sizeof where, "endpoint %zu of %zu", i, total);
+        else
+            snprintf(where, sizeof where, "endpoint");
+        if (len == 0) {
+            snprintf(err, errlen, "%s is empty (a stray comma in '%s'?)", where,
+                     shown(list, strlen(list), a, sizeof a));
+            errno = EINVAL;
+            goto fail;
+        }
+        if (len > LIFT_ENDPOINT_LEN_MAX) {
+            snprintf(err, errlen, "%s ('%s'): %zu bytes, at most %d", where,
+                     shown(p, len, a, sizeof a), len, LIFT_ENDPOINT_LEN_MAX);
+            errno = EINVAL;
+            goto fail;
+        }
+        /* inproc:// is left out on purpose: the client's ZeroMQ context is its own, so no
+         * server could ever be reached there. */
+        if (strncmp(p, "tcp://", 6) != 0 && strncmp(p, "ipc://", 6) != 0) {
+            snprintf(err, errlen,
+                     "%s ('%s'): not a liftd endpoint (tcp://HOST:PORT or ipc:///PATH)", where,
+                     shown(p, len, a, sizeof a));
+            errno = EINVAL;
+            goto fail;
+        }
+        if ((items[n] = strndup(p, len)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            errno = ENOMEM;
+            goto fail;
+        }
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(items[k], items[n]) == 0) {
+                snprintf(err, errlen, "%s ('%s') repeats endpoint %zu", where,
+                         shown(p, len, a, sizeof a), k + 1);
+                n++;
+                errno = EINVAL;
+                goto fail;
+            }
+        if (zmq_connect(probe, items[n]) != 0) {
+            int en = errno;
+            snprintf(err, errlen, "%s ('%s'): %s", where, shown(p, len, a, sizeof a),
+                     en == EINVAL || en == EPROTONOSUPPORT
+                         ? "malformed (e.g. tcp://127.0.0.1:5555, ipc:///run/lift.sock)"
+                         : zmq_strerror(en));
+            n++;
+            errno = en == EPROTONOSUPPORT ? EINVAL : en;
+            goto fail;
+        }
+        n++;
+        p = comma ? comma + 1 : e;
+    }
+    zmq_close(probe);
+    return (int)n;
+fail:;
+    int en = errno ? errno : EINVAL;
+    if (probe) zmq_close(probe);
+    for (size_t k = 0; k < n; k++) {
+        free(items[k]);
+        items[k] = NULL;
+    }
+    errno = en;
+    return -1;
+}
+
+int lift_endpoints_check(const char *list, char *err, size_t errlen)
+{
+    char *items[LIFT_CLIENT_ENDPOINTS_MAX] = {0};
+    char scratch[8];
+    if (err == NULL || errlen == 0) {
+        err = scratch;
+        errlen = sizeof scratch;
+    }
+    err[0] = '\0';
+    void *ctx = zmq_ctx_new();
+    if (ctx == NULL) {
+        snprintf(err, errlen, "cannot make a ZeroMQ context: %s", zmq_strerror(errno));
+        return -1;
+    }
+    int n = parse_endpoints(ctx, list, items, err, errlen);
+    int en = errno;
+    for (int i = 0; i < n; i++)
+        free(items[i]);
+    zmq_ctx_term(ctx);
+    errno = en;
+    return n;
+}
+
 lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *opts)
 {
-    if (endpoint == NULL || *endpoint == '\0') {
-        errno = EINVAL;
-        return NULL;
-    }
+    char err[256];
     lift_client_t *self = calloc(1, sizeof *self);
     if (self == NULL) return NULL;
     errno = 0;
@@ -124,10 +276,12 @@ lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *o
         }
         self->curve = 1; /* open_socket rejects keys that are not Z85 (EINVAL) */
     }
-    self->endpoint = strdup(endpoint);
     self->ctx = zmq_ctx_new();
-    if (self->endpoint == NULL || self->ctx == NULL) goto fail;
-    if (open_socket(self) != 0) /* fails early on a malformed endpoint */
+    if (self->ctx == NULL) goto fail;
+    int n = parse_endpoints(self->ctx, endpoint, self->endpoints, err, sizeof err);
+    if (n < 0) goto fail;
+    self->n_endpoints = (size_t)n;
+    if (open_socket(self) != 0) /* fails early on malformed keys */
         goto fail;
     /* Ids only need to be unique per client; a time/pid start keeps logs of clients apart. */
     struct timespec ts;
@@ -148,10 +302,21 @@ void lift_client_destroy(lift_client_t **self_p)
     lift_client_t *self = *self_p;
     close_socket(self);
     if (self->ctx) zmq_ctx_term(self->ctx);
-    free(self->endpoint);
+    for (size_t i = 0; i < self->n_endpoints; i++)
+        free(self->endpoints[i]);
     explicit_bzero(self->secret_key, sizeof self->secret_key);
     free(self);
     *self_p = NULL;
+}
+
+size_t lift_client_endpoint_count(const lift_client_t *self)
+{
+    return self ? self->n_endpoints : 0;
+}
+
+const char *lift_client_endpoint(const lift_client_t *self)
+{
+    return self ? cur_ep(self) : "";
 }
 
 int lift_client_set_timeout(lift_client_t *self, int timeout_ms)
@@ -266,10 +431,40 @@ static int wait_reply(lift_client_t *self, uint64_t id, int64_t deadline, Lift__
     }
 }
 
+/* After a timeout (or a refusal to serve) the next request goes to the next endpoint. */
+static void fail_over(lift_client_t *self)
+{
+    close_socket(self);
+    self->current = (self->current + 1) % self->n_endpoints;
+}
+
+/* "no reply from A, B after ..." naming each endpoint tried, in the order tried. */
+static lift_err_t no_reply_err(lift_client_t *self, const unsigned char *tried, size_t ntried,
+                               int attempts)
+{
+    char list[sizeof self->err - 128];
+    size_t pos = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < ntried && pos < sizeof list; i++) {
+        int w = snprintf(list + pos, sizeof list - pos, "%s%s", i ? ", " : "",
+                         self->endpoints[tried[i]]);
+        if (w < 0) break;
+        pos += (size_t)w;
+    }
+    lift_err_t rc =
+        set_err(self, LIFT_ERR_UNAVAILABLE, "no reply from %s after %d attempt%s of %d ms", list,
+                attempts, attempts == 1 ? "" : "s", self->timeout_ms);
+    self->no_reply = 1;
+    return rc;
+}
+
 /* The Lazy Pirate loop. retry_busy: also resend after RESOURCE_EXHAUSTED / UNAVAILABLE
- * replies (writes are idempotent). Always leaves *reply_out set or NULL. */
+ * replies (writes are idempotent); an UNAVAILABLE reply moves on to the next endpoint like a
+ * timeout (that instance cannot serve now). all_endpoints: make at least one attempt per
+ * endpoint, so that a request fails only when every endpoint was tried. Always leaves
+ * *reply_out set or NULL. */
 static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Reply **reply_out,
-                       int retry_busy)
+                       int retry_busy, int all_endpoints)
 {
     *reply_out = NULL;
     clear_err(self);
@@ -282,38 +477,50 @@ static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Repl
         return set_err(self, LIFT_ERR_NOMEM, "out of memory packing a %zu-byte request", len);
     lift__request__pack(&r, buf);
 
+    int attempts = self->attempts;
+    if (all_endpoints && (size_t)attempts < self->n_endpoints) attempts = (int)self->n_endpoints;
+    unsigned char tried[LIFT_CLIENT_ENDPOINTS_MAX]; /* distinct endpoints, in the order tried */
+    size_t ntried = 0;
     lift_err_t rc = LIFT_OK;
     Lift__Reply *reply = NULL;
-    for (int attempt = 1; attempt <= self->attempts; attempt++) {
+    for (int attempt = 1; attempt <= attempts; attempt++) {
         if (self->sock == NULL && open_socket(self) != 0) {
-            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot connect to %s: %s", self->endpoint,
+            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot connect to %s: %s", cur_ep(self),
                          zmq_strerror(errno));
             goto done;
         }
+        size_t k = 0;
+        while (k < ntried && tried[k] != self->current)
+            k++;
+        if (k == ntried) tried[ntried++] = (unsigned char)self->current;
         int64_t deadline = now_ms() + self->timeout_ms;
         int s = send_frame(self->sock, buf, len);
         if (s < 0) {
-            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot send to %s: %s", self->endpoint,
+            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot send to %s: %s", cur_ep(self),
                          zmq_strerror(errno));
             close_socket(self);
             goto done;
         }
         int w = s == 0 ? wait_reply(self, r.request_id, deadline, &reply) : 1;
         if (w < 0) {
-            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot receive from %s: %s", self->endpoint,
+            rc = set_err(self, LIFT_ERR_SYSTEM, "cannot receive from %s: %s", cur_ep(self),
                          zmq_strerror(errno));
             close_socket(self);
             goto done;
         }
         if (w == 1) { /* timed out: the socket may hold a half-dead connection, replace it */
-            close_socket(self);
+            fail_over(self);
             continue;
         }
         int code = reply->status->code;
-        if (retry_busy && attempt < self->attempts &&
+        if (retry_busy && attempt < attempts &&
             (code == LIFT__CODE__RESOURCE_EXHAUSTED || code == LIFT__CODE__UNAVAILABLE)) {
             lift__reply__free_unpacked(reply, NULL);
             reply = NULL;
+            if (code == LIFT__CODE__UNAVAILABLE && self->n_endpoints > 1) {
+                fail_over(self); /* another instance may serve it now */
+                continue;
+            }
             int backoff = 50 * attempt * attempt;
             sleep_ms(backoff < self->timeout_ms ? backoff : self->timeout_ms);
             continue;
@@ -321,10 +528,7 @@ static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Repl
         break;
     }
     if (reply == NULL) {
-        rc = set_err(self, LIFT_ERR_UNAVAILABLE, "no reply from %s after %d attempt%s of %d ms",
-                     self->endpoint, self->attempts, self->attempts == 1 ? "" : "s",
-                     self->timeout_ms);
-        self->no_reply = 1;
+        rc = no_reply_err(self, tried, ntried, attempts);
         goto done;
     }
     const Lift__Status *st = reply->status;
@@ -347,7 +551,7 @@ lift_err_t lift_call(lift_client_t *self, const Lift__Request *req, Lift__Reply 
                      char *err, size_t errlen)
 {
     Lift__Reply *reply = NULL;
-    lift_err_t rc = call(self, req, &reply, 0);
+    lift_err_t rc = call(self, req, &reply, 0, 1);
     if (err && errlen) snprintf(err, errlen, "%s", self->err);
     if (reply_out)
         *reply_out = reply;
@@ -361,7 +565,7 @@ static lift_err_t call_expect(lift_client_t *self, const Lift__Request *req,
                               Lift__Reply__BodyCase want, int optional, int retry_busy,
                               Lift__Reply **reply_out)
 {
-    lift_err_t rc = call(self, req, reply_out, retry_busy);
+    lift_err_t rc = call(self, req, reply_out, retry_busy, !self->single_attempt);
     if (rc != LIFT_OK) {
         lift_reply_free(reply_out);
         return rc;
@@ -369,7 +573,7 @@ static lift_err_t call_expect(lift_client_t *self, const Lift__Request *req,
     if ((*reply_out)->body_case != want &&
         !(optional && (*reply_out)->body_case == LIFT__REPLY__BODY__NOT_SET)) {
         rc = set_err(self, LIFT_ERR_PROTOCOL, "unexpected reply body %d (wanted %d) from %s",
-                     (int)(*reply_out)->body_case, (int)want, self->endpoint);
+                     (int)(*reply_out)->body_case, (int)want, cur_ep(self));
         lift_reply_free(reply_out);
     }
     return rc;
@@ -760,17 +964,29 @@ lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *rr, Lift_
     const int wait = timeout > LIFT_REPORT_TIMEOUT_MS ? timeout : LIFT_REPORT_TIMEOUT_MS;
     Lift__Reply *reply = NULL;
     lift_err_t rc = LIFT_OK;
+    char sent[sizeof self->err - 256]; /* the endpoints that were asked for the report */
+    size_t pos = 0;
+    sent[0] = '\0';
     /* A report may take long to compute, a dead endpoint must not: before each attempt a Ping
      * with the client's own timeout and attempts (liftd answers pings while a report thread
-     * works) tells "nobody there" (fail now, like any call) from "busy computing" (wait). */
+     * works; with several endpoints the ping fails over to one that answers) tells "nobody
+     * there" (fail now, like any call) from "busy computing" (wait). A report that times out
+     * moves on to the next endpoint like any request (it is read-only). */
     for (int attempt = 1; attempt <= attempts; attempt++) {
         lift_server_info_t info;
         rc = lift_server_info(self, &info);
         if (rc != LIFT_OK && (self->no_reply || rc == LIFT_ERR_SYSTEM || rc == LIFT_ERR_NOMEM))
             return rc; /* an error reply still proves liftd is there: go on */
+        const char *ep = cur_ep(self);
+        if (strstr(sent, ep) == NULL && pos < sizeof sent) {
+            int w = snprintf(sent + pos, sizeof sent - pos, "%s%s", pos ? ", " : "", ep);
+            if (w > 0) pos += (size_t)w;
+        }
         lift_client_set_timeout(self, wait);
         self->attempts = 1;
+        self->single_attempt = 1;
         rc = call_expect(self, &req, LIFT__REPLY__BODY_REPORT, 0, 0, &reply);
+        self->single_attempt = 0;
         self->attempts = attempts;
         lift_client_set_timeout(self, timeout);
         if (!(rc == LIFT_ERR_UNAVAILABLE && self->no_reply)) break;
@@ -780,7 +996,7 @@ lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *rr, Lift_
                        "no report from %s after %d attempt%s of %d ms: liftd answered a ping "
                        "before each, so it is up but did not finish in time (a longer client "
                        "timeout waits longer)",
-                       self->endpoint, attempts, attempts == 1 ? "" : "s", wait);
+                       sent, attempts, attempts == 1 ? "" : "s", wait);
     if (rc != LIFT_OK) return rc;
     *out = reply->report; /* detach the body so that freeing the reply leaves it alone */
     reply->report = NULL;
@@ -788,7 +1004,7 @@ lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *rr, Lift_
     lift_reply_free(&reply);
     if (*out == NULL)
         return set_err(self, LIFT_ERR_PROTOCOL, "report reply without a report from %s",
-                       self->endpoint);
+                       cur_ep(self));
     return LIFT_OK;
 }
 

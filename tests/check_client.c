@@ -1,8 +1,11 @@
-/* Check suite for the client library without a real liftd: name tables, and the Lazy Pirate
- * loop against a fake ROUTER in a thread (dropped request, stale and garbage replies, timeout,
- * server errors, typed results). Integration against a live liftd lives elsewhere. */
+/* Check suite for the client library: name tables, the Lazy Pirate loop against a fake ROUTER
+ * in a thread (dropped request, stale and garbage replies, timeout, server errors, typed
+ * results), endpoint lists, and failover between real liftd processes (tcase "failover").
+ * The server's own rules are tested elsewhere. */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,9 @@
 #include <zmq.h>
 
 #include "lift/client.h"
+#include "pgharness.h"
+#include "testutil.h"
+
 
 Suite *client_suite(void);
 
@@ -645,6 +651,376 @@ START_TEST(test_bad_endpoint)
 }
 END_TEST
 
+
+/* ---- endpoint lists and failover ----------------------------------------------------------- */
+
+/* lift_endpoints_check(list) fails and its message contains want. */
+static void refused(const char *list, const char *want)
+{
+    char err[512] = "untouched";
+    ck_assert_int_eq(lift_endpoints_check(list, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, want) != NULL, "'%s': message '%s' lacks '%s'", list, err, want);
+    errno = 0;
+    ck_assert_ptr_null(lift_client_new(list, NULL));
+    ck_assert_int_eq(errno, EINVAL);
+}
+
+START_TEST(test_endpoint_list_refused)
+{
+    refused("tcp://127.0.0.1:5555,,ipc:///tmp/x", "endpoint 2 of 3 is empty");
+    refused("tcp://127.0.0.1:5555,", "endpoint 2 of 2 is empty");
+    refused(",tcp://127.0.0.1:5555", "endpoint 1 of 2 is empty");
+    refused(" , ", "endpoint 1 of 2 is empty");
+    refused("", "endpoint: empty");
+    refused("tcp://127.0.0.1:5555,bogus", "endpoint 2 of 2 ('bogus'): not a liftd endpoint");
+    refused("udp://127.0.0.1:5555", "endpoint ('udp://127.0.0.1:5555'): not a liftd endpoint");
+    refused("inproc://lift", "endpoint ('inproc://lift'): not a liftd endpoint (tcp://HOST:PORT "
+                             "or ipc:///PATH)");
+    refused("ipc:///tmp/a,tcp://127.0.0.1:5555,ipc:///tmp/a",
+            "endpoint 3 of 3 ('ipc:///tmp/a') repeats endpoint 1");
+    refused("ipc:///tmp/a,tcp://127.0.0.1:notaport", "endpoint 2 of 2 ('tcp://127.0.0.1:notaport'): malformed");
+    refused("tcp://bad\x01host:1", "('tcp://bad?host:1')"); /* control characters shown as ? */
+    char many[LIFT_CLIENT_ENDPOINTS_MAX * 32];
+    size_t pos = 0;
+    for (int i = 0; i <= LIFT_CLIENT_ENDPOINTS_MAX; i++)
+        pos += (size_t)snprintf(many + pos, sizeof many - pos, "%sipc:///tmp/e%d", i ? "," : "", i);
+    refused(many, "17 endpoints, at most 16");
+    char longer[LIFT_ENDPOINT_LEN_MAX + 40];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    memcpy(longer, "ipc:///", 7);
+    char want[64];
+    snprintf(want, sizeof want, "%zu bytes, at most %d", strlen(longer), LIFT_ENDPOINT_LEN_MAX);
+    refused(longer, want);
+    ck_assert_int_eq(lift_endpoints_check(NULL, NULL, 0), -1); /* no message buffer: fine */
+}
+END_TEST
+
+START_TEST(test_endpoint_list_accepted)
+{
+    char err[256];
+    ck_assert_int_eq(lift_endpoints_check(" tcp://127.0.0.1:5555 ,\tipc:///tmp/lift-x.sock", err,
+                                          sizeof err),
+                     2);
+    ck_assert_str_eq(err, "");
+    lift_client_opts_t o = {.timeout_ms = 50, .attempts = 1};
+    lift_client_t *c = lift_client_new(" tcp://127.0.0.1:5555 ,\tipc:///tmp/lift-x.sock", &o);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(lift_client_endpoint_count(c), 2);
+    ck_assert_str_eq(lift_client_endpoint(c), "tcp://127.0.0.1:5555"); /* blanks trimmed */
+    lift_client_destroy(&c);
+    c = lift_client_new("ipc:///tmp/lift-y.sock", &o);
+    ck_assert_uint_eq(lift_client_endpoint_count(c), 1);
+    ck_assert_str_eq(lift_client_endpoint(c), "ipc:///tmp/lift-y.sock");
+    lift_client_destroy(&c);
+}
+END_TEST
+
+/* A dead endpoint in a temp dir: nothing listens there. */
+static void dead_endpoint(char *dir, size_t dirlen, char *ep, size_t eplen, const char *name)
+{
+    tu_tempdir(dir, dirlen);
+    snprintf(ep, eplen, "ipc://%s/%s", dir, name);
+}
+
+START_TEST(test_failover_all_dead)
+{
+    char dir[256], a[320], b[320], c3[320], list[1024];
+    tu_tempdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "ipc://%s/a.sock", dir);
+    snprintf(b, sizeof b, "ipc://%s/b.sock", dir);
+    snprintf(c3, sizeof c3, "ipc://%s/c.sock", dir);
+    snprintf(list, sizeof list, "%s,%s,%s", a, b, c3);
+    lift_client_opts_t o = {.timeout_ms = 100, .attempts = 2}; /* fewer attempts than endpoints */
+    lift_client_t *c = lift_client_new(list, &o);
+    ck_assert_ptr_nonnull(c);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(lift_ping(c, NULL, 0, NULL), LIFT_ERR_UNAVAILABLE);
+    double ms = elapsed_ms(&t0);
+    char want[1200];
+    snprintf(want, sizeof want, "no reply from %s, %s, %s after 3 attempts of 100 ms", a, b, c3);
+    ck_assert_str_eq(lift_client_error(c), want); /* every endpoint tried once, each named */
+    ck_assert(lift_client_no_reply(c));
+    ck_assert_msg(ms >= 290 && ms < 2000, "took %.0f ms", ms);
+    /* More attempts than endpoints: round-robin wraps, each endpoint is named once. */
+    lift_client_destroy(&c);
+    lift_client_opts_t o5 = {.timeout_ms = 60, .attempts = 5};
+    c = lift_client_new(list, &o5);
+    ck_assert_int_eq(lift_ping(c, NULL, 0, NULL), LIFT_ERR_UNAVAILABLE);
+    snprintf(want, sizeof want, "no reply from %s, %s, %s after 5 attempts of 60 ms", a, b, c3);
+    ck_assert_str_eq(lift_client_error(c), want);
+    /* a b c a b timed out: the next request starts at c, where the last one would go on. */
+    ck_assert_str_eq(lift_client_endpoint(c), c3);
+    ck_assert_int_eq(lift_ping(c, NULL, 0, NULL), LIFT_ERR_UNAVAILABLE);
+    snprintf(want, sizeof want, "no reply from %s, %s, %s after 5 attempts of 60 ms", c3, a, b);
+    ck_assert_str_eq(lift_client_error(c), want);
+    lift_client_destroy(&c);
+    tu_rmtree(dir);
+}
+END_TEST
+
+static void answer_unavailable(fake_t *f, const Lift__Request *req, Lift__Reply *reply)
+{
+    (void)f;
+    (void)req;
+    reply->status->code = LIFT__CODE__UNAVAILABLE;
+    reply->status->message = "store unavailable: connection lost";
+}
+
+static void answer_track_ok(fake_t *f, const Lift__Request *req, Lift__Reply *reply)
+{
+    Lift__TrackReply *tr = &f->scratch.track.tr;
+    lift__track_reply__init(tr);
+    tr->has_accepted = 1;
+    tr->accepted = (uint32_t)req->track->n_events;
+    reply->body_case = LIFT__REPLY__BODY_TRACK;
+    reply->track = tr;
+}
+
+START_TEST(test_failover_on_unavailable_reply)
+{
+    fake_t a, b;
+    fake_start(&a, FAKE_CANNED, 1);
+    a.answer = answer_unavailable;
+    fake_start(&b, FAKE_CANNED, 1);
+    b.answer = answer_track_ok;
+    char list[300];
+    snprintf(list, sizeof list, "%s,%s", a.endpoint, b.endpoint);
+    lift_client_opts_t o = {.timeout_ms = 2000, .attempts = 3};
+    lift_client_t *c = lift_client_new(list, &o);
+    ck_assert_ptr_nonnull(c);
+    lift_event_t ev = {.event_id = "e-1", .customer_id = "c-1",
+                       .type = LIFT__EVENT_TYPE__EVENT_CHURN, .timestamp_ms = 1767225600000};
+    lift_track_result_t r;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(lift_track(c, &ev, 1, &r), LIFT_OK);
+    ck_assert_msg(elapsed_ms(&t0) < 1000, "no wait for a timeout: took %.0f ms", elapsed_ms(&t0));
+    ck_assert_uint_eq(r.accepted, 1);
+    ck_assert_str_eq(lift_client_endpoint(c), b.endpoint);
+    lift_track_result_clear(&r);
+    lift_client_destroy(&c);
+    fake_stop(&a);
+    fake_stop(&b);
+    ck_assert_int_eq(a.seen, 1);
+    ck_assert_int_eq(b.seen, 1);
+    ck_assert(a.ids[0] == b.ids[0]); /* the same request, resent to the next instance */
+    ck_assert(a.sizes[0] == b.sizes[0]);
+}
+END_TEST
+
+static const lift_context_t CTX = {
+    .trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
+    .stage = LIFT__STAGE__STAGE_GROWTH,
+    .channel = LIFT__CHANNEL__CHANNEL_IN_APP,
+};
+
+/* Creates and starts a two-arm experiment "fo" through c. */
+static void start_experiment(lift_client_t *c)
+{
+    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
+    Lift__Arm arms[2] = {LIFT__ARM__INIT, LIFT__ARM__INIT};
+    Lift__Arm *ptrs[2] = {&arms[0], &arms[1]};
+    arms[0].name = "holdout";
+    arms[1].name = "offer";
+    arms[0].has_weight = arms[1].has_weight = 1;
+    arms[0].weight = arms[1].weight = 0.5;
+    x.key = "fo";
+    x.name = "failover";
+    x.n_arms = 2;
+    x.arms = ptrs;
+    Lift__Experiment *out = NULL;
+    ck_assert_msg(lift_experiment_create(c, &x, &out) == LIFT_OK, "%s", lift_client_error(c));
+    lift_experiment_free(&out);
+    ck_assert_msg(lift_experiment_change(c, "fo", LIFT__ACTION__ACTION_START, 0, &out) == LIFT_OK,
+                  "%s", lift_client_error(c));
+    lift_experiment_free(&out);
+}
+
+/* One tracked churn event with id `id`; returns the call's time in ms. */
+static double track_one(lift_client_t *c, const char *id, uint32_t want_accepted)
+{
+    lift_event_t ev = {.event_id = id, .customer_id = "c-1",
+                       .type = LIFT__EVENT_TYPE__EVENT_CHURN, .timestamp_ms = 1767225600000};
+    lift_track_result_t r;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_msg(lift_track(c, &ev, 1, &r) == LIFT_OK, "%s", lift_client_error(c));
+    double ms = elapsed_ms(&t0);
+    ck_assert_uint_eq(r.accepted, want_accepted);
+    lift_track_result_clear(&r);
+    return ms;
+}
+
+#define FO_TIMEOUT 600 /* per-attempt timeout of the failover tests, ms */
+
+START_TEST(test_failover_first_dead)
+{
+    tliftd_t L;
+    tu_liftd_init(&L);
+    tu_liftd_start(&L, NULL);
+    char dir[256], dead[320], list[800];
+    dead_endpoint(dir, sizeof dir, dead, sizeof dead, "dead.sock");
+    snprintf(list, sizeof list, "%s,%s", dead, L.endpoint);
+    lift_client_opts_t o = {.timeout_ms = FO_TIMEOUT, .attempts = 3};
+    lift_client_t *c = lift_client_new(list, &o);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(lift_client_endpoint(c), dead);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    start_experiment(c); /* the create pays the one timeout, the start goes straight on */
+    double first = elapsed_ms(&t0);
+    ck_assert_msg(first >= FO_TIMEOUT - 10 && first < 2 * FO_TIMEOUT,
+                  "one timeout expected, took %.0f ms", first);
+    ck_assert_str_eq(lift_client_endpoint(c), L.endpoint); /* the one that answered */
+    /* Every later call of every kind goes straight to the live instance: no more timeouts. */
+    char version[64];
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(lift_ping(c, version, sizeof version, NULL), LIFT_OK);
+    lift_assignment_t a;
+    ck_assert_msg(lift_assign(c, "fo", "cust-1", &CTX, &a) == LIFT_OK, "%s", lift_client_error(c));
+    ck_assert(a.in_experiment && a.first_exposure);
+    lift_assignment_clear(&a);
+    const char *ids[] = {"cust-2", "cust-3"};
+    lift_assignment_t *many = NULL;
+    ck_assert_int_eq(lift_assign_batch(c, "fo", ids, 2, &CTX, &many), LIFT_OK);
+    lift_assignments_free(many);
+    track_one(c, "ev-1", 1);
+    Lift__Experiment *e = NULL;
+    ck_assert_int_eq(lift_experiment_get(c, "fo", &e), LIFT_OK);
+    ck_assert_uint_eq(e->exposures, 3);
+    lift_experiment_free(&e);
+    Lift__ExperimentList *list_out = NULL;
+    ck_assert_int_eq(lift_experiment_list(c, 0, &list_out), LIFT_OK);
+    ck_assert_uint_eq(list_out->n_experiments, 1);
+    lift_experiment_list_free(&list_out);
+    Lift__ReportRequest rr = LIFT__REPORT_REQUEST__INIT;
+    rr.experiment_key = "fo";
+    Lift__Report *rep = NULL;
+    ck_assert_msg(lift_report(c, &rr, &rep) == LIFT_OK, "%s", lift_client_error(c));
+    lift_report_free(&rep);
+    double rest = elapsed_ms(&t0);
+    ck_assert_msg(rest < FO_TIMEOUT, "later calls waited for a timeout: %.0f ms", rest);
+    ck_assert_str_eq(lift_client_endpoint(c), L.endpoint);
+    lift_client_destroy(&c);
+    tu_rmtree(dir);
+    tu_liftd_fini(&L);
+}
+END_TEST
+
+START_TEST(test_failover_current_killed)
+{
+    tliftd_t A, B;
+    tu_liftd_init(&A);
+    tu_liftd_start(&A, NULL);
+    tu_liftd_init(&B);
+    tu_liftd_start(&B, NULL);
+    char list[800];
+    snprintf(list, sizeof list, "%s,%s", A.endpoint, B.endpoint);
+    lift_client_opts_t o = {.timeout_ms = FO_TIMEOUT, .attempts = 3};
+    lift_client_t *c = lift_client_new(list, &o);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_msg(track_one(c, "ev-a", 1) < FO_TIMEOUT, "A answers at once");
+    ck_assert_str_eq(lift_client_endpoint(c), A.endpoint);
+    tu_liftd_kill(&A); /* the current instance dies mid-run */
+    double ms = track_one(c, "ev-b", 1);
+    ck_assert_msg(ms >= FO_TIMEOUT - 10 && ms < 2 * FO_TIMEOUT, "one timeout expected: %.0f ms",
+                  ms);
+    ck_assert_str_eq(lift_client_endpoint(c), B.endpoint);
+    ck_assert_msg(track_one(c, "ev-c", 1) < FO_TIMEOUT, "B is current now");
+    ck_assert_int_eq(tu_store_summary(B.data).events, 2); /* ev-b, ev-c */
+    ck_assert_int_eq(tu_store_summary(A.data).events, 1); /* ev-a only */
+    /* A comes back, B dies: round-robin wraps to the first endpoint. */
+    tu_liftd_start(&A, NULL);
+    tu_liftd_kill(&B);
+    ms = track_one(c, "ev-d", 1);
+    ck_assert_msg(ms >= FO_TIMEOUT - 10 && ms < 2 * FO_TIMEOUT, "one timeout expected: %.0f ms",
+                  ms);
+    ck_assert_str_eq(lift_client_endpoint(c), A.endpoint);
+    lift_client_destroy(&c);
+    tu_liftd_fini(&A);
+    tu_liftd_fini(&B);
+}
+END_TEST
+
+/* Two liftd over one PostgreSQL database: the instance that got a request freezes (SIGSTOP:
+ * it holds the request, answers nothing), the client resends to the other; the frozen one
+ * then wakes and may run the same request too. The shared store keeps every fact once. */
+START_TEST(test_failover_shared_postgresql)
+{
+    tliftd_t A, B;
+    tu_liftd_init(&A);
+    tu_liftd_init(&B);
+    tu_pg_newdb(A.store, sizeof A.store);
+    snprintf(B.store, sizeof B.store, "%s", A.store);
+    tu_liftd_start(&A, NULL);
+    tu_liftd_start(&B, NULL);
+    char list[800];
+    snprintf(list, sizeof list, "%s,%s", A.endpoint, B.endpoint);
+    lift_client_opts_t o = {.timeout_ms = FO_TIMEOUT, .attempts = 3};
+    lift_client_t *c = lift_client_new(list, &o);
+    ck_assert_ptr_nonnull(c);
+    start_experiment(c);
+    ck_assert_str_eq(lift_client_endpoint(c), A.endpoint);
+
+    enum { N = 40 };
+    char ids[N][16], evids[N][16];
+    const char *idp[N];
+    lift_event_t ev[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "cust-%d", i);
+        snprintf(evids[i], sizeof evids[i], "churn-%d", i);
+        idp[i] = ids[i];
+        ev[i] = (lift_event_t){.event_id = evids[i], .customer_id = ids[i],
+                               .type = LIFT__EVENT_TYPE__EVENT_CHURN,
+                               .timestamp_ms = 1767225600000 + i};
+    }
+    ck_assert_int_eq(kill(A.pid, SIGSTOP), 0);
+    lift_assignment_t *first = NULL;
+    ck_assert_msg(lift_assign_batch(c, "fo", idp, N, &CTX, &first) == LIFT_OK, "%s",
+                  lift_client_error(c));
+    ck_assert_str_eq(lift_client_endpoint(c), B.endpoint);
+    lift_track_result_t r;
+    ck_assert_msg(lift_track(c, ev, N, &r) == LIFT_OK, "%s", lift_client_error(c));
+    ck_assert_uint_eq(r.accepted, N);
+    lift_track_result_clear(&r);
+    ck_assert_int_eq(kill(A.pid, SIGCONT), 0); /* A may now run the assign it held, too */
+
+    /* Every fact once, whichever instance ran it, however often. */
+    lift_client_opts_t oa = {.timeout_ms = 3000, .attempts = 3};
+    lift_client_t *ca = lift_client_new(A.endpoint, &oa);
+    lift_assignment_t *again = NULL;
+    ck_assert_msg(lift_assign_batch(ca, "fo", idp, N, &CTX, &again) == LIFT_OK, "%s",
+                  lift_client_error(ca));
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(again[i].arm_index, first[i].arm_index);
+        ck_assert(!again[i].first_exposure); /* recorded already, through B */
+    }
+    ck_assert_msg(lift_track(ca, ev, N, &r) == LIFT_OK, "%s", lift_client_error(ca));
+    ck_assert_uint_eq(r.accepted, 0);
+    ck_assert_uint_eq(r.duplicates, N);
+    lift_track_result_clear(&r);
+    int in_exp = 0;
+    for (int i = 0; i < N; i++)
+        in_exp += first[i].in_experiment;
+    ck_assert_int_eq(tu_store_summary(A.store).exposures, in_exp);
+    ck_assert_int_eq(tu_pg_scalar(A.store, "SELECT count(*) FROM events"), N);
+    lift_assignments_free(first);
+    lift_assignments_free(again);
+    lift_client_destroy(&ca);
+    lift_client_destroy(&c);
+    tu_liftd_fini(&A);
+    tu_liftd_fini(&B);
+}
+END_TEST
+
+START_TEST(test_failover_shared_postgresql_required)
+{
+    ck_abort_msg("PostgreSQL is required (CI is set) but could not be started: %s", tu_pg_why());
+}
+END_TEST
+
 Suite *client_suite(void)
 {
     Suite *s = suite_create("client");
@@ -675,6 +1051,24 @@ Suite *client_suite(void)
     tcase_set_timeout(limits, 20);
     tcase_add_test(limits, test_batch_bounds);
     tcase_add_test(limits, test_bad_endpoint);
+    tcase_add_test(limits, test_endpoint_list_refused);
+    tcase_add_test(limits, test_endpoint_list_accepted);
     suite_add_tcase(s, limits);
+
+    TCase *failover = tcase_create("failover");
+    tcase_set_timeout(failover, 60);
+    tcase_add_test(failover, test_failover_all_dead);
+    tcase_add_test(failover, test_failover_on_unavailable_reply);
+    tcase_add_test(failover, test_failover_first_dead);
+    tcase_add_test(failover, test_failover_current_killed);
+    if (tu_pg_wanted("client")) {
+        if (tu_pg_start() == 0)
+            tcase_add_test(failover, test_failover_shared_postgresql);
+        else if (tu_pg_required())
+            tcase_add_test(failover, test_failover_shared_postgresql_required);
+        else
+            fprintf(stderr, "client: PostgreSQL case skipped: %s\n", tu_pg_why());
+    }
+    suite_add_tcase(s, failover);
     return s;
 }

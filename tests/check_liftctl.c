@@ -5,15 +5,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <inttypes.h>
 #include <math.h>
+#include <pty.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lift/stats.h"
+#include "pgharness.h"
 #include "testutil.h"
 
 #define KEY "upsell-usage-q4"
@@ -73,6 +77,9 @@ static void tmp_path(char *buf, size_t len, const char *name)
     snprintf(buf, len, "%s/%s", T.dir, name);
 }
 
+/* 1: run_liftctl leaves out --endpoint (the endpoint then comes from LIFT_ENDPOINT). */
+static int no_endpoint_flag;
+
 /* Runs `liftctl --endpoint <T's> ARGS...` (NULL-terminated) with stdin from in_path (NULL:
  * /dev/null) and returns its exit status and output. */
 static res_t run_liftctl(const char *in_path, ...)
@@ -83,8 +90,10 @@ static res_t run_liftctl(const char *in_path, ...)
     va_list ap;
     tu_program("liftctl", prog, sizeof prog);
     argv[argc++] = prog;
-    argv[argc++] = "--endpoint";
-    argv[argc++] = T.endpoint;
+    if (!no_endpoint_flag) {
+        argv[argc++] = "--endpoint";
+        argv[argc++] = T.endpoint;
+    }
     va_start(ap, in_path);
     const char *a;
     while ((a = va_arg(ap, const char *)) != NULL) {
@@ -594,6 +603,466 @@ START_TEST(test_track_usage)
 }
 END_TEST
 
+
+/* ---- several endpoints --------------------------------------------------------------------- */
+
+START_TEST(test_endpoints_failover)
+{
+    char dead[400], list[900], want[1000];
+    snprintf(dead, sizeof dead, "ipc://%s/dead.sock", T.dir);
+    snprintf(list, sizeof list, "%s,%s", dead, T.endpoint);
+    res_t r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "ping");
+    expect(&r, 0, NULL);
+    snprintf(want, sizeof want, "%s: liftd ", T.endpoint); /* the one that answered */
+    ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "stdout: %s", r.out);
+    res_free(&r);
+    /* A command with several requests pays the dead endpoint's timeout once. */
+    r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "experiment", "create",
+                "-f", EXPERIMENT_FILE);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "--json", "experiment", "show", KEY);
+    expect(&r, 0, NULL);
+    ck_assert_ptr_nonnull(strstr(r.out, KEY));
+    res_free(&r);
+    /* Every endpoint dead: the error names each one tried, and the hint speaks of all. */
+    char dead2[400];
+    snprintf(dead2, sizeof dead2, "ipc://%s/dead2.sock", T.dir);
+    snprintf(list, sizeof list, "%s,%s", dead, dead2);
+    r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "100", "--retries", "1", "ping");
+    snprintf(want, sizeof want, "no reply from %s, %s after 2 attempts of 100 ms", dead, dead2);
+    expect(&r, 1, want, "not running at any of those endpoints", NULL);
+    res_free(&r);
+}
+END_TEST
+
+START_TEST(test_endpoints_refused)
+{
+    res_t r = LIFTCTL(NULL, "--endpoint", "tcp://127.0.0.1:5555,,ipc:///tmp/x", "ping");
+    expect(&r, 2, "--endpoint: endpoint 2 of 3 is empty", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "ping", "--endpoint=tcp://127.0.0.1:5555,nonsense");
+    expect(&r, 2, "--endpoint: endpoint 2 of 2 ('nonsense'): not a liftd endpoint", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--endpoint", "", "ping");
+    expect(&r, 2, "--endpoint: endpoint: empty", NULL);
+    res_free(&r);
+    /* From the environment: the message says where the list came from. */
+    no_endpoint_flag = 1;
+    setenv("LIFT_ENDPOINT", "ipc:///tmp/a,ipc:///tmp/a", 1);
+    r = LIFTCTL(NULL, "ping");
+    unsetenv("LIFT_ENDPOINT");
+    no_endpoint_flag = 0;
+    expect(&r, 2, "LIFT_ENDPOINT: endpoint 2 of 2 ('ipc:///tmp/a') repeats endpoint 1", NULL);
+    res_free(&r);
+    /* ...and a good list there is used. */
+    char list[900];
+    snprintf(list, sizeof list, "ipc://%s/nobody.sock, %s", T.dir, T.endpoint);
+    no_endpoint_flag = 1;
+    setenv("LIFT_ENDPOINT", list, 1);
+    r = LIFTCTL(NULL, "--timeout", "300", "--json", "ping");
+    unsetenv("LIFT_ENDPOINT");
+    no_endpoint_flag = 0;
+    expect(&r, 0, NULL);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    ck_assert_msg(j != NULL, "not JSON: %s", r.out);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "endpoint")), T.endpoint);
+    json_decref(j);
+    res_free(&r);
+}
+END_TEST
+
+/* ---- store copy ---------------------------------------------------------------------------- */
+
+/* A seeded liftsim run into T (2,000 customers over 2 weeks). via_dead: through the endpoint
+ * list "<a dead endpoint>,<T's>", so that every client of liftsim fails over once. */
+static void simulate_into_T(int via_dead)
+{
+    char prog[512], log[400], list[900];
+    if (via_dead)
+        snprintf(list, sizeof list, "ipc://%s/dead.sock,%s", T.dir, T.endpoint);
+    else
+        snprintf(list, sizeof list, "%s", T.endpoint);
+    tu_program("liftsim", prog, sizeof prog);
+    tmp_path(log, sizeof log, "sim.log");
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
+        execl(prog, prog, "--endpoint", list, "--config", "examples/sim.json", "--seed", "7",
+              "--customers", "2000", "--weeks", "2", "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftsim failed (see %s)", log);
+}
+
+/* The JSON report of KEY from the liftd at endpoint, up to to_ms, without its generation
+ * time (the only field that depends on when it was asked). */
+static json_t *report_json(const char *endpoint, const char *to_ms)
+{
+    res_t r = LIFTCTL(NULL, "--endpoint", endpoint, "report", KEY, "--to", to_ms, "--format",
+                      "json");
+    expect(&r, 0, NULL);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    ck_assert_msg(j != NULL, "report is not JSON (%s): %s", je.text, r.out);
+    res_free(&r);
+    json_t *prov = json_object_get(j, "provenance");
+    ck_assert_ptr_nonnull(json_object_get(prov, "generated_ms"));
+    json_object_del(prov, "generated_ms");
+    return j;
+}
+
+/* The reports of KEY from liftd at ep_a and at ep_b, up to to_ms, are the same JSON apart from
+ * their generation time, and not empty. */
+static void assert_same_report(const char *ep_a, const char *ep_b, const char *to_ms)
+{
+    json_t *a = report_json(ep_a, to_ms), *b = report_json(ep_b, to_ms);
+    json_t *arm0 = json_array_get(json_object_get(a, "arms"), 0);
+    ck_assert_int_gt(json_integer_value(json_object_get(arm0, "exposed")), 50);
+    if (!json_equal(a, b)) {
+        char *ja = json_dumps(a, JSON_SORT_KEYS | JSON_COMPACT);
+        char *jb = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+        size_t k = 0;
+        while (ja[k] && ja[k] == jb[k])
+            k++;
+        ck_abort_msg("reports differ at byte %zu: ...%.160s / ...%.160s", k,
+                     ja + (k > 40 ? k - 40 : 0), jb + (k > 40 ? k - 40 : 0));
+    }
+    json_decref(a);
+    json_decref(b);
+}
+
+/* Rows of `what` ("experiments", "exposures" or "events") in the store (a directory or a
+ * URI), read through the store interface. */
+static int64_t count_in(const char *store, const char *what)
+{
+    tu_store_summary_t sum = tu_store_summary(store);
+    if (strcmp(what, "experiments") == 0) return sum.experiments;
+    if (strcmp(what, "exposures") == 0) return sum.exposures;
+    ck_assert_str_eq(what, "events");
+    return sum.events;
+}
+
+/* stdout of r contains the printf-formatted line. */
+static void expect_out(const res_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void expect_out(const res_t *r, const char *fmt, ...)
+{
+    char want[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(strstr(r->out, want) != NULL, "stdout lacks '%s': %s", want, r->out);
+}
+
+/* Runs `liftctl store copy src dst` on a pseudo-terminal and returns all it wrote (stdout and
+ * stderr both go to the terminal). */
+static char *run_in_pty(const char *src, const char *dst)
+{
+    char prog[512];
+    tu_program("liftctl", prog, sizeof prog);
+    int master = -1;
+    fflush(NULL);
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    ck_assert_msg(pid >= 0, "forkpty: %s", strerror(errno));
+    if (pid == 0) {
+        execl(prog, prog, "store", "copy", src, dst, (char *)NULL);
+        _exit(127);
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    for (;;) {
+        if (n + 1 == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+        ssize_t got = read(master, buf + n, cap - n - 1);
+        if (got > 0)
+            n += (size_t)got;
+        else if (got < 0 && errno == EINTR)
+            continue;
+        else
+            break; /* EIO once the child has closed the terminal */
+    }
+    buf[n] = '\0';
+    close(master);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit %d: %s",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1, buf);
+    return buf;
+}
+
+START_TEST(test_store_copy_sqlite)
+{
+    simulate_into_T(1);
+    int64_t n_exp = count_in(T.data, "experiments"), n_x = count_in(T.data, "exposures"),
+            n_e = count_in(T.data, "events");
+    ck_assert_int_eq(n_exp, 1);
+    ck_assert_int_gt(n_x, 500);
+    ck_assert_int_gt(n_e, 1000);
+    tliftd_t D;
+    tu_liftd_init(&D);
+    char dst[400];
+    snprintf(dst, sizeof dst, "sqlite:%s", D.data);
+
+    /* 1. Copy while the source's liftd keeps running (the source is only read). */
+    res_t r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    expect(&r, 0, NULL);
+    expect_out(&r, "experiments: 1 copied, 0 already there");
+    expect_out(&r, "exposures:   %" PRId64 " inserted, 0 already there, 0 conflicts", n_x);
+    expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
+    ck_assert_msg(strstr(r.out, "nothing new") == NULL, "%s", r.out);
+    ck_assert_str_eq(r.err, ""); /* not a terminal: no progress bar */
+    res_free(&r);
+    ck_assert_int_eq(count_in(D.data, "exposures"), n_x);
+    ck_assert_int_eq(count_in(D.data, "events"), n_e);
+    ck_assert_int_eq(count_in(T.data, "events"), n_e); /* the source was not written */
+
+    /* On a terminal, a progress bar on stderr (the summary still on stdout). */
+    char dst2[400];
+    tmp_path(dst2, sizeof dst2, "tty-copy");
+    char *tty = run_in_pty(T.data, dst2);
+    ck_assert_msg(strstr(tty, "\r[##############################] 100%") != NULL, "%s", tty);
+    char want[128];
+    snprintf(want, sizeof want, "events %" PRId64 "/%" PRId64, n_e, n_e);
+    ck_assert_msg(strstr(tty, want) != NULL, "%s", tty);
+    ck_assert_msg(strstr(tty, "\r\033[Kcopied ") != NULL, "bar not cleared: %s", tty);
+    free(tty);
+
+    /* 2. The report over the copy is the report over the source. */
+    char to[32];
+    snprintf(to, sizeof to, "%lld", (long long)time(NULL) * 1000);
+    tu_liftd_start(&D, NULL);
+    assert_same_report(T.endpoint, D.endpoint, to);
+
+    /* 3. A SQLite destination held by a running liftd is refused by its lock. */
+    r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    expect(&r, 1, "in use by another liftd", "stop it and copy again", NULL);
+    res_free(&r);
+    ck_assert_int_eq(tu_liftd_stop(&D), 0);
+
+    /* 4. A rerun copies nothing new, and says so (also as JSON). */
+    r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    expect(&r, 0, NULL);
+    expect_out(&r, "experiments: 0 copied, 1 already there (0 with their state brought forward)");
+    expect_out(&r, "exposures:   0 inserted, %" PRId64 " already there, 0 conflicts", n_x);
+    expect_out(&r, "events:      0 inserted, %" PRId64 " duplicates, 0 conflicts", n_e);
+    expect_out(&r, "nothing new: DST already held everything in SRC");
+    res_free(&r);
+    ck_assert_int_eq(count_in(D.data, "events"), n_e);
+
+    /* 5. What came into the source since is copied on the next run; so is a pause. */
+    char path[512];
+    snprintf(path, sizeof path, "%s", EVENTS_JSONL);
+    r = LIFTCTL(NULL, "track", path);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    int64_t n_new = count_in(T.data, "events") - n_e;
+    ck_assert_int_gt(n_new, 0);
+    r = LIFTCTL(NULL, "experiment", "pause", KEY);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--json", "store", "copy", T.data, dst, "--batch", "7");
+    expect(&r, 0, NULL);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    ck_assert_msg(j != NULL, "not JSON: %s", r.out);
+    ck_assert(json_is_false(json_object_get(j, "nothing_new")));
+    json_t *ev = json_object_get(j, "events"), *ex = json_object_get(j, "experiments");
+    ck_assert_int_eq(json_integer_value(json_object_get(ev, "inserted")), n_new);
+    ck_assert_int_eq(json_integer_value(json_object_get(ev, "duplicates")), n_e);
+    ck_assert_int_eq(json_integer_value(json_object_get(ex, "state_updated")), 1);
+    json_decref(j);
+    res_free(&r);
+    ck_assert_int_eq(count_in(D.data, "events"), n_e + n_new);
+    tu_store_summary_t ds = tu_store_summary(D.data), ts = tu_store_summary(T.data);
+    ck_assert_int_eq(ts.status_sum, LIFT__EXPERIMENT_STATUS__STATUS_PAUSED);
+    ck_assert_int_eq(ds.status_sum, ts.status_sum); /* the pause came along */
+    tu_liftd_fini(&D);
+}
+END_TEST
+
+/* Assigns cust-0..cust-7 of KEY through the liftd at endpoint, on channel ch. */
+static void assign_some(const char *endpoint, const char *ch)
+{
+    for (int i = 0; i < 8; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "cust-%d", i);
+        res_t r = LIFTCTL(NULL, "--endpoint", endpoint, "assign", KEY, "--customer", id,
+                          "--trigger", "usage_threshold", "--stage", "growth", "--channel", ch);
+        expect(&r, 0, NULL);
+        res_free(&r);
+    }
+}
+
+START_TEST(test_store_copy_conflicts)
+{
+    /* Source: the example experiment, 8 decisions in-app, the example events. */
+    create_and_start();
+    assign_some(T.endpoint, "in_app");
+    res_t r = LIFTCTL(NULL, "track", EVENTS_JSONL);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    tu_event_filter_t imp1 = {.event_id = "imp-0001"};
+    ck_assert_int_eq(tu_store_events(T.data, &imp1).count, 1);
+    int64_t n_x = count_in(T.data, "exposures"), n_e = count_in(T.data, "events");
+    ck_assert_int_gt(n_x, 0);
+    /* Destination: the same experiment, decided on its own by email; imp-0001 is a churn. */
+    tliftd_t X;
+    tu_liftd_init(&X);
+    tu_liftd_start(&X, NULL);
+    r = LIFTCTL(NULL, "--endpoint", X.endpoint, "experiment", "create", "-f", EXPERIMENT_FILE);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--endpoint", X.endpoint, "experiment", "start", KEY);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    assign_some(X.endpoint, "email");
+    char other[400];
+    tmp_path(other, sizeof other, "other.jsonl");
+    write_file(other, "{\"event_id\":\"imp-0001\",\"customer_id\":\"someone-else\","
+                      "\"type\":\"churn\",\"timestamp\":\"2026-11-02T09:00:00Z\"}\n");
+    r = LIFTCTL(NULL, "--endpoint", X.endpoint, "track", other);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    ck_assert_int_eq(count_in(X.data, "exposures"), n_x); /* the same customers, by email */
+    ck_assert_int_eq(tu_liftd_stop(&X), 0);
+
+    r = LIFTCTL(NULL, "store", "copy", T.data, X.data);
+    expect(&r, 1, NULL); /* conflicts: the stores disagree, DST keeps its own */
+    expect_out(&r, "experiments: 0 copied, 1 already there (0 with their state brought forward)");
+    expect_out(&r, "exposures:   0 inserted, 0 already there, %" PRId64 " conflicts", n_x);
+    expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 1 conflicts", n_e - 1);
+    expect_out(&r, "event conflicts (DST holds the id with other content; kept): imp-0001\n");
+    expect_out(&r, "exposure conflicts (DST had recorded another arm or context; kept): cust-");
+    res_free(&r);
+    tu_event_filter_t churn1 = {.event_id = "imp-0001", .type = LIFT__EVENT_TYPE__EVENT_CHURN};
+    ck_assert_int_eq(tu_store_events(X.data, &churn1).count, 1); /* DST's own imp-0001 */
+    tu_store_summary_t xs = tu_store_summary(X.data); /* DST's own exposures stand */
+    ck_assert_int_eq(xs.exposures, n_x);
+    ck_assert_int_eq(xs.channel_min, LIFT__CHANNEL__CHANNEL_EMAIL);
+    ck_assert_int_eq(xs.channel_max, LIFT__CHANNEL__CHANNEL_EMAIL);
+    tu_liftd_fini(&X);
+}
+END_TEST
+
+START_TEST(test_store_copy_refused)
+{
+    res_t r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    /* Another store with a different experiment under the same key. */
+    tliftd_t X;
+    tu_liftd_init(&X);
+    tu_liftd_start(&X, NULL);
+    r = LIFTCTL(NULL, "--endpoint", X.endpoint, "experiment", "create", "-f", EXPERIMENT_FILE,
+                "--name", "another experiment");
+    expect(&r, 0, NULL);
+    res_free(&r);
+    ck_assert_int_eq(tu_liftd_stop(&X), 0);
+    r = LIFTCTL(NULL, "track", EVENTS_JSONL);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "copy", T.data, X.data);
+    expect(&r, 1, "experiment " KEY ": ", "holds a different definition under this key",
+           "nothing copied", NULL);
+    res_free(&r);
+    ck_assert_int_eq(count_in(X.data, "events"), 0); /* refused before anything was written */
+    ck_assert_int_eq(count_in(X.data, "experiments"), 1);
+    tu_liftd_fini(&X);
+
+    /* Usage errors and a source that is not a store. */
+    char same[400], missing[400];
+    snprintf(same, sizeof same, "sqlite:%s/../%s", T.data, strrchr(T.data, '/') + 1);
+    r = LIFTCTL(NULL, "store", "copy", T.data, same);
+    expect(&r, 2, "SRC and DST are the same store", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "copy", T.data);
+    expect(&r, 2, "needs SRC and DST", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "copy", T.data, "x", "y");
+    expect(&r, 2, "unexpected argument 'y'", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "copy", "--batch", "0", T.data, "x");
+    expect(&r, 2, "--batch: 0 is out of range", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "store", "move", T.data, "x");
+    expect(&r, 2, "unknown sub-command 'move'", NULL);
+    res_free(&r);
+    snprintf(missing, sizeof missing, "%s/no-such-store", T.dir);
+    tmp_path(same, sizeof same, "dst-never-made");
+    r = LIFTCTL(NULL, "store", "copy", missing, same);
+    expect(&r, 1, "store copy: SRC ", NULL);
+    res_free(&r);
+    ck_assert_int_ne(access(same, F_OK), 0); /* DST is not made for a source that fails */
+    r = LIFTCTL(NULL, "store", "copy", "--help");
+    expect(&r, 0, NULL);
+    ck_assert_ptr_nonnull(strstr(r.out, "usage: liftctl store copy SRC DST"));
+    res_free(&r);
+}
+END_TEST
+
+START_TEST(test_store_copy_postgresql)
+{
+    simulate_into_T(0);
+    int64_t n_x = count_in(T.data, "exposures"), n_e = count_in(T.data, "events");
+    tliftd_t P;
+    tu_liftd_init(&P);
+    tu_pg_newdb(P.store, sizeof P.store);
+
+    /* 1. SQLite into an empty PostgreSQL database (liftd makes the schema on first open). */
+    res_t r = LIFTCTL(NULL, "store", "copy", T.data, P.store);
+    expect(&r, 0, NULL);
+    expect_out(&r, "experiments: 1 copied, 0 already there");
+    expect_out(&r, "exposures:   %" PRId64 " inserted, 0 already there, 0 conflicts", n_x);
+    expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
+    res_free(&r);
+    ck_assert_int_eq(tu_pg_scalar(P.store, "SELECT count(*) FROM events"), n_e);
+    ck_assert_int_eq(count_in(P.store, "exposures"), n_x);
+
+    /* 2. The same report from a liftd on PostgreSQL as from the one on SQLite. */
+    char to[32];
+    snprintf(to, sizeof to, "%lld", (long long)time(NULL) * 1000);
+    tu_liftd_start(&P, NULL);
+    assert_same_report(T.endpoint, P.endpoint, to);
+
+    /* 3. A rerun into the live PostgreSQL store copies nothing new. */
+    r = LIFTCTL(NULL, "store", "copy", T.data, P.store);
+    expect(&r, 0, NULL);
+    expect_out(&r, "events:      0 inserted, %" PRId64 " duplicates, 0 conflicts", n_e);
+    expect_out(&r, "nothing new");
+    res_free(&r);
+
+    /* 4. And back: PostgreSQL as the source, into a new SQLite store. */
+    char back[400];
+    tmp_path(back, sizeof back, "back");
+    r = LIFTCTL(NULL, "store", "copy", P.store, back);
+    expect(&r, 0, NULL);
+    expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
+    res_free(&r);
+    ck_assert_int_eq(count_in(back, "events"), n_e);
+    ck_assert_int_eq(count_in(back, "exposures"), n_x);
+    tu_liftd_fini(&P);
+}
+END_TEST
+
+START_TEST(test_store_copy_postgresql_required)
+{
+    ck_abort_msg("PostgreSQL is required (CI is set) but could not be started: %s", tu_pg_why());
+}
+END_TEST
+
 Suite *liftctl_suite(void);
 Suite *liftctl_suite(void)
 {
@@ -606,6 +1075,7 @@ Suite *liftctl_suite(void)
     tcase_add_test(tc, test_bucket_matches_server);
     tcase_add_test(tc, test_power);
     tcase_add_test(tc, test_track_examples);
+    tcase_add_test(tc, test_endpoints_failover);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
     tcase_add_checked_fixture(te, setup, teardown);
@@ -613,6 +1083,22 @@ Suite *liftctl_suite(void)
     tcase_add_test(te, test_track_malformed_jsonl);
     tcase_add_test(te, test_track_malformed_csv);
     tcase_add_test(te, test_track_usage);
+    tcase_add_test(te, test_endpoints_refused);
     suite_add_tcase(s, te);
+    TCase *ts = tcase_create("store");
+    tcase_add_checked_fixture(ts, setup, teardown);
+    tcase_set_timeout(ts, 120);
+    tcase_add_test(ts, test_store_copy_sqlite);
+    tcase_add_test(ts, test_store_copy_refused);
+    tcase_add_test(ts, test_store_copy_conflicts);
+    if (tu_pg_wanted("liftctl")) {
+        if (tu_pg_start() == 0)
+            tcase_add_test(ts, test_store_copy_postgresql);
+        else if (tu_pg_required())
+            tcase_add_test(ts, test_store_copy_postgresql_required);
+        else
+            fprintf(stderr, "liftctl: PostgreSQL case skipped: %s\n", tu_pg_why());
+    }
+    suite_add_tcase(s, ts);
     return s;
 }

@@ -13,6 +13,7 @@ typedef struct {
     char dir[256];       /* temporary directory (store lives in dir/data) */
     char data[300];      /* store directory */
     char endpoint[320];  /* ipc:// endpoint inside dir */
+    char store[700];     /* when set (before start): liftd gets --store store, not --data */
     pid_t pid;           /* liftd child, 0 when not running */
     lift_client_t *client; /* connected client (timeout 2 s, 3 attempts) */
 } tliftd_t;
@@ -28,7 +29,8 @@ void tu_rmtree(const char *dir);
 void tu_program(const char *name, char *buf, size_t len);
 
 /* Set up t with a temp dir and endpoint, start liftd and wait until it answers a ping.
- * Extra liftd arguments may be given as a NULL-terminated list (or NULL). */
+ * Extra liftd arguments may be given as a NULL-terminated list (or NULL). liftd stores in
+ * t->data (--data), or in t->store when it is set (--store URI, e.g. a PostgreSQL database). */
 void tu_liftd_init(tliftd_t *t);
 void tu_liftd_start(tliftd_t *t, const char *const *extra);
 

@@ -35,9 +35,12 @@ static void usage(FILE *out)
             "  report EXPERIMENT | --all-running [--week W] [--format F]   incrementality report\n"
             "  ping                                                        check the server\n"
             "  keygen [-o FILE] [--force]                                  make a CurveZMQ key pair\n"
+            "  store copy SRC DST [--batch N]                              copy a store into another\n"
             "\n"
             "global flags (also accepted after the command):\n"
-            "  --endpoint E    liftd endpoint (env LIFT_ENDPOINT; default %s)\n"
+            "  --endpoint E    liftd endpoint, or several of one deployment separated by commas\n"
+            "                  (tcp://a:5555,tcp://b:5555): a request that times out is resent\n"
+            "                  to the next one (env LIFT_ENDPOINT; default %s)\n"
             "  --json          machine-readable JSON output\n"
             "  --timeout MS    per-attempt timeout, 1..3600000 (default %d)\n"
             "  --server-key K  the server's public key: 40 Z85 characters or a file holding it\n"
@@ -99,11 +102,15 @@ int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i)
     }
     if ((r = liftctl_flag(argc, argv, i, "--endpoint", &v)) != 0) {
         if (r < 0) return -1;
-        if (*v == '\0') {
-            fprintf(stderr, "liftctl: --endpoint: empty (e.g. %s)\n", LIFT_DEFAULT_ENDPOINT);
+        char err[512];
+        if (lift_endpoints_check(v, err, sizeof err) < 0) {
+            fputs("liftctl: --endpoint: ", stderr);
+            liftctl_safe_fputs(err, stderr);
+            fputc('\n', stderr);
             return -1;
         }
         opts->endpoint = v;
+        opts->endpoint_src = "--endpoint";
         return 1;
     }
     if ((r = liftctl_flag(argc, argv, i, "--timeout", &v)) != 0) {
@@ -632,16 +639,22 @@ lift_client_t *liftctl_connect(const liftctl_opts_t *opts)
         co.public_key = kp.public_z85;
         co.secret_key = kp.secret_z85;
     }
+    char eperr[512];
+    if (lift_endpoints_check(opts->endpoint, eperr, sizeof eperr) < 0) {
+        if (have_server) explicit_bzero(&kp, sizeof kp);
+        fprintf(stderr, "liftctl: %s: ", opts->endpoint_src ? opts->endpoint_src : "--endpoint");
+        liftctl_safe_fputs(eperr, stderr);
+        fputc('\n', stderr);
+        return NULL;
+    }
     lift_client_t *c = lift_client_new(opts->endpoint, &co);
     if (have_server)
         explicit_bzero(&kp, sizeof kp);
     if (c == NULL)
         fprintf(stderr, "liftctl: --endpoint: cannot use '%s': %s\n", opts->endpoint,
                 errno == ENOTSUP ? "this libzmq has no CURVE support"
-                : errno == EINVAL && have_server ? "bad endpoint or keys"
-                : errno == EINVAL || errno == EPROTONOSUPPORT
-                    ? "not a ZeroMQ endpoint (e.g. tcp://127.0.0.1:5555, ipc:///path)"
-                    : strerror(errno));
+                : errno == EINVAL && have_server ? "bad keys"
+                                                 : strerror(errno));
     return c;
 }
 
@@ -653,8 +666,10 @@ int liftctl_fail(lift_client_t *client, lift_err_t err)
     fputc('\n', stderr);
     if (lift_client_no_reply(client)) /* nothing answered: say where to look */
         fprintf(stderr,
-                "liftctl: likely causes: liftd is not running at that endpoint, or the endpoint "
-                "is wrong (--endpoint, LIFT_ENDPOINT; `liftctl ping` checks it)%s\n",
+                "liftctl: likely causes: liftd is not running at %s, or the endpoint%s "
+                "wrong (--endpoint, LIFT_ENDPOINT; `liftctl ping` checks it)%s\n",
+                lift_client_endpoint_count(client) > 1 ? "any of those endpoints" : "that endpoint",
+                lift_client_endpoint_count(client) > 1 ? "s are" : " is",
                 lift_client_uses_curve(client)
                     ? "; or liftd does not know this client's public key (it must be in liftd's "
                       "--authorized-keys file, re-read on SIGHUP), or --server-key is not that "
@@ -669,7 +684,8 @@ static int cmd_ping(const liftctl_opts_t *gopts, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (liftctl_is_help(argv[i])) {
             printf("usage: liftctl ping\n\nAsks liftd for its version and clock; exit 0 when it "
-                   "answers.\n");
+                   "answers. With several endpoints, prints the one that answered (the first\n"
+                   "that does, in list order).\n");
             return LIFTCTL_OK;
         }
         int g = liftctl_global_flag(&o, argc, argv, &i);
@@ -688,13 +704,15 @@ static int cmd_ping(const liftctl_opts_t *gopts, int argc, char **argv)
     }
     liftctl_format_time(now, when, sizeof when);
     if (o.json) {
-        json_t *j = json_pack("{s:s,s:s,s:I}", "endpoint", o.endpoint, "version", version, "now_ms",
+        json_t *j = json_pack("{s:s,s:s,s:I}", "endpoint", lift_client_endpoint(c), "version", version, "now_ms",
                               (json_int_t)now);
         liftctl_json_print(j, stdout, JSON_PRESERVE_ORDER);
         json_decref(j);
     } else {
         char v[LIFTCTL_SAFE_CAP(64)];
-        printf("%s: liftd %s, server time %s\n", o.endpoint,
+        char ep[LIFTCTL_SAFE_CAP(LIFT_ENDPOINT_LEN_MAX)];
+        printf("%s: liftd %s, server time %s\n",
+               liftctl_safe_text(lift_client_endpoint(c), ep, sizeof ep),
                liftctl_safe_text(version, v, sizeof v), when);
     }
     lift_client_destroy(&c);
@@ -736,18 +754,21 @@ static int dispatch(liftctl_opts_t *opts, int argc, char **argv)
     if (strcmp(cmd, "report") == 0) return cmd_report(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "ping") == 0) return cmd_ping(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "keygen") == 0) return cmd_keygen(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "store") == 0) return cmd_store(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return LIFTCTL_OK;
     }
     return liftctl_usage_error(
-        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping, keygen)", cmd);
+        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping, keygen, "
+        "store)", cmd);
 }
 
 int main(int argc, char **argv)
 {
     const char *env = getenv("LIFT_ENDPOINT");
     liftctl_opts_t opts = {.endpoint = env && *env ? env : LIFT_DEFAULT_ENDPOINT,
+                           .endpoint_src = env && *env ? "LIFT_ENDPOINT" : "--endpoint",
                            .timeout_ms = LIFT_CLIENT_TIMEOUT_MS,
                            .retries = LIFT_CLIENT_ATTEMPTS,
                            .server_key = getenv("LIFT_SERVER_KEY"),

@@ -17,7 +17,9 @@
 #define LIFTCTL_USAGE 2 /* bad command line */
 
 typedef struct {
-    const char *endpoint; /* server endpoint, e.g. tcp://127.0.0.1:5555 */
+    const char *endpoint; /* server endpoint(s), e.g. tcp://127.0.0.1:5555 or a,b,c */
+    const char *endpoint_src; /* where endpoint came from, for messages: "--endpoint" or
+                                 "LIFT_ENDPOINT" */
     int json;             /* 1: machine-readable JSON output */
     int timeout_ms;       /* per-attempt request timeout */
     int retries;          /* attempts before giving up (1 = no retry) */
@@ -33,6 +35,7 @@ int cmd_power(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_track(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_report(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_keygen(const liftctl_opts_t *opts, int argc, char **argv);
+int cmd_store(const liftctl_opts_t *opts, int argc, char **argv);
 
 /* Helpers shared by the sub-commands (tools/liftctl.c). Every parse helper prints
  * "liftctl: <flag>: <what is wrong with the value> (<bound>)" to stderr and returns -1 on bad

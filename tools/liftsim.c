@@ -119,7 +119,8 @@ static void usage(FILE *f)
           "impressions, clicks, upgrades, refunds, churn, NPS) and prints the true incremental\n"
           "revenue it created per experiment, arm and segment, to compare with the report.\n"
           "\n"
-          "  --endpoint E    liftd endpoint (env LIFT_ENDPOINT, default " LIFT_DEFAULT_ENDPOINT
+          "  --endpoint E    liftd endpoint, or several separated by commas (failover to the\n"
+          "                  next on timeout) (env LIFT_ENDPOINT, default " LIFT_DEFAULT_ENDPOINT
           ")\n"
           "  --config FILE   model and experiments (default examples/sim.json)\n"
           "  --seed N        random seed, 0..4294967295 (default 1); same seed = same events\n"
@@ -2082,10 +2083,12 @@ int main(int argc, char **argv)
     if (config_load(o.config, &cfg)) return 2;
 
     lift_client_opts_t co = {.timeout_ms = 2000, .attempts = 2};
-    lift_client_t *c = lift_client_new(o.endpoint, &co);
-    if (!c) {
-        fprintf(stderr, "liftsim: --endpoint: '%s' is not a valid ZeroMQ endpoint: %s\n",
-                o.endpoint, strerror(errno));
+    char eperr[512];
+    lift_client_t *c = NULL;
+    if (lift_endpoints_check(o.endpoint, eperr, sizeof eperr) < 0 ||
+        (c = lift_client_new(o.endpoint, &co)) == NULL) {
+        if (c == NULL && !*eperr) snprintf(eperr, sizeof eperr, "%s", strerror(errno));
+        fprintf(stderr, "liftsim: --endpoint: %s\n", eperr);
         config_free(&cfg);
         return 2;
     }

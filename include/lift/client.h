@@ -1,5 +1,6 @@
 /* Lift client library: talks to liftd over ZeroMQ (DEALER) with protobuf-c requests, retrying on
- * timeout with a fresh socket (Lazy Pirate; safe because every Lift write is idempotent).
+ * timeout with a fresh socket (Lazy Pirate; safe because every Lift write is idempotent), and
+ * failing over to the next of several liftd endpoints that share one store.
  * It does not validate requests (liftd does) and does not pool or share sockets across threads. */
 #ifndef LIFT_CLIENT_H
 #define LIFT_CLIENT_H
@@ -14,6 +15,8 @@
 #define LIFT_CLIENT_TIMEOUT_MS 3000  /* default per-attempt timeout */
 #define LIFT_CLIENT_ATTEMPTS 3       /* default attempts per request */
 #define LIFT_REPORT_TIMEOUT_MS 60000 /* minimum wait for a report once liftd answers a ping */
+#define LIFT_CLIENT_ENDPOINTS_MAX 16 /* endpoints in one client's list */
+#define LIFT_ENDPOINT_LEN_MAX 255    /* bytes in one endpoint */
 
 typedef struct lift_client lift_client_t;
 
@@ -22,20 +25,45 @@ typedef struct {
     int attempts;   /* sends before giving up (1 = no retry); <= 0: LIFT_CLIENT_ATTEMPTS */
     /* CurveZMQ (all three, or none: NULL = plain, unencrypted): 40-character Z85 keys, copied
      * by lift_client_new. The server admits the client only if public_key is in its
-     * authorized-keys file; the request types allowed depend on the role listed there. */
+     * authorized-keys file; the request types allowed depend on the role listed there. With
+     * several endpoints the same server_key applies to all of them: the liftd instances
+     * behind one list share one server key pair (and one authorized-keys file). */
     const char *server_key; /* the server's public key (liftctl keygen on the server) */
     const char *public_key; /* this client's public key */
     const char *secret_key; /* this client's secret key */
 } lift_client_opts_t;
 
-/* Creates a client for `endpoint` (e.g. "tcp://127.0.0.1:5555", "ipc:///tmp/lift.sock") and
- * connects (ZeroMQ connects in the background: a missing server shows up as a timeout later;
- * so does a server that refuses the client's key, or a wrong server_key).
- * opts NULL = defaults. Returns NULL with errno set on a malformed endpoint, malformed or
- * partial curve keys (EINVAL), CURVE missing from libzmq (ENOTSUP) or no memory.
+/* Creates a client for `endpoint`: one endpoint (e.g. "tcp://127.0.0.1:5555",
+ * "ipc:///tmp/lift.sock") or a comma-separated list of up to LIFT_CLIENT_ENDPOINTS_MAX
+ * ("tcp://a:5555,tcp://b:5555,ipc:///run/lift.sock"; blanks around an item are ignored; an ipc
+ * path holding a comma cannot be listed) of liftd instances over one shared store. Requests go
+ * to the current endpoint (the first at the start); when an attempt times out the socket is
+ * closed and the retry goes to the next endpoint, round-robin (Lazy Pirate failover), and the
+ * first endpoint that answers becomes the current one for later requests. So a dead instance
+ * costs a request one timeout, not an outage. Every request type is safe to resend to another
+ * instance (see lift_call).
+ * ZeroMQ connects in the background: a missing server shows up as a timeout later; so does a
+ * server that refuses the client's key, or a wrong server_key.
+ * opts NULL = defaults. Returns NULL with errno set on a malformed endpoint list (EINVAL;
+ * lift_endpoints_check() says which item and why), malformed or partial curve keys (EINVAL),
+ * CURVE missing from libzmq (ENOTSUP) or no memory.
  * The caller owns the client and frees it with lift_client_destroy(). A client is used by one
  * thread at a time (it may move between threads); use one client per thread for parallelism. */
 lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *opts);
+
+/* Checks an endpoint list as lift_client_new() does, without connecting: items not empty, at
+ * most LIFT_ENDPOINT_LEN_MAX bytes, tcp:// or ipc:// and well formed, no item
+ * repeated, at most LIFT_CLIENT_ENDPOINTS_MAX items. Returns the number of endpoints, or -1
+ * with errno EINVAL and a message naming the item (by position and text) in err (may be NULL).
+ * Thread-safe. */
+int lift_endpoints_check(const char *list, char *err, size_t errlen);
+
+/* Number of endpoints in the client's list (1 for a single endpoint). */
+size_t lift_client_endpoint_count(const lift_client_t *self);
+
+/* The current endpoint: the one that answered last (the first before any request; after a
+ * request where nothing answered, the one the next request goes to). Owned by the client. */
+const char *lift_client_endpoint(const lift_client_t *self);
 
 /* Closes the socket and frees the client; accepts NULL and *self_p == NULL; sets *self_p = NULL. */
 void lift_client_destroy(lift_client_t **self_p);
@@ -53,8 +81,8 @@ const char *lift_client_error(const lift_client_t *self);
 const char *lift_client_error_field(const lift_client_t *self);
 
 /* true when the last call failed because nothing answered at all: every attempt timed out
- * (LIFT_ERR_UNAVAILABLE "no reply from ..."): liftd is not running at the endpoint, the
- * endpoint is wrong, or (CURVE) liftd does not know this client's key or server_key is not
+ * (LIFT_ERR_UNAVAILABLE "no reply from ..."): liftd is not running at any endpoint, the
+ * endpoints are wrong, or (CURVE) liftd does not know this client's key or server_key is not
  * liftd's, which ZeroMQ drops without a reply. false after a success, any reply, or a report
  * that timed out while liftd still answered pings. Same thread rule as the client. */
 bool lift_client_no_reply(const lift_client_t *self);
@@ -64,8 +92,22 @@ bool lift_client_uses_curve(const lift_client_t *self);
 
 /* Sends `req` (its request_id is replaced by a fresh one; `req` itself is not modified) and
  * waits for the reply with the same request_id, discarding others. On timeout the socket is
- * replaced and the same bytes are resent, up to the client's attempts; then LIFT_ERR_UNAVAILABLE
- * "no reply from <endpoint> after N attempts of T ms".
+ * closed and the same bytes are resent to the next endpoint, up to the client's attempts but at
+ * least once per endpoint; then LIFT_ERR_UNAVAILABLE "no reply from <every endpoint tried>
+ * after N attempts of T ms".
+ * Resending to another instance is safe for every request type, because each is stated to the
+ * store as an idempotent fact:
+ *   Ping, GetExperiment, ListExperiments, Report: read-only.
+ *   Assign, AssignBatch: the first exposure is recorded once (first | existing); a resend after
+ *     a lost reply gets the same arm, with first_exposure false (the exposure exists already).
+ *   Track: events are stored once by event_id; a resend after a lost reply counts them as
+ *     duplicates (a success), never twice.
+ *   CreateExperiment: the same definition again answers OK with the stored experiment; a
+ *     different definition under the key is ALREADY_EXISTS.
+ *   ChangeExperiment: start of a running, pause of a paused, resume of a running, stop of a
+ *     stopped experiment and a ramp to the coverage it has already answer OK unchanged; only an
+ *     action that contradicts a change made since by someone else is refused
+ *     (FAILED_PRECONDITION, e.g. start after another client paused it).
  * Returns LIFT_OK, the reply's status code when it is not OK, or a client-side error.
  * *reply_out (if reply_out is not NULL) receives every decoded reply, also non-OK ones, else
  * NULL; the caller frees it with lift_reply_free(). err (may be NULL) receives the message.
@@ -172,9 +214,10 @@ typedef struct {
 } lift_track_result_t;
 
 /* Sends n (1..LIFT_BATCH_MAX) events as one Track request and waits until it is acknowledged
- * (after the server committed it), resending on timeout and on RESOURCE_EXHAUSTED / UNAVAILABLE
- * replies (with a short back-off) until the client's attempts are spent — safe, since liftd
- * deduplicates by event_id. On LIFT_OK *out holds the per-event result (release with
+ * (after the server committed it), resending on timeout (to the next endpoint), on
+ * RESOURCE_EXHAUSTED (with a short back-off) and on UNAVAILABLE replies (to the next endpoint
+ * when there are several, else after a back-off) until the client's attempts are spent — safe,
+ * since liftd deduplicates by event_id. On LIFT_OK *out holds the per-event result (release with
  * lift_track_result_clear()); on error *out is zeroed. Same thread rule as the client. */
 lift_err_t lift_track(lift_client_t *self, const lift_event_t *events, size_t n,
                       lift_track_result_t *out);
@@ -217,13 +260,14 @@ void lift_experiment_list_free(Lift__ExperimentList **list_p);
 
 /* Asks liftd for the incrementality report described by req (Report request; req is not
  * modified or taken). Each attempt first pings liftd with the client's own timeout and
- * attempts: an endpoint where nothing answers fails as fast as lift_ping() (the ping's "no
- * reply" error, lift_client_no_reply() true). Once liftd answers, the report may take long to
- * compute, so the attempt waits at least LIFT_REPORT_TIMEOUT_MS (longer if the client's timeout
- * is longer); a timed-out attempt is pinged and resent, up to the client's attempts (a report
- * is read-only), then LIFT_ERR_UNAVAILABLE "no report from ...". On LIFT_OK *out is the report,
- * freed by the caller with lift_report_free(); on error *out = NULL and lift_client_error() says
- * why (e.g. NOT_FOUND for an unknown experiment key). Same thread rule as the client. */
+ * attempts (failing over like any call): when no endpoint answers it fails as fast as
+ * lift_ping() (the ping's "no reply" error, lift_client_no_reply() true). Once liftd answers,
+ * the report may take long to compute, so the attempt waits at least LIFT_REPORT_TIMEOUT_MS
+ * (longer if the client's timeout is longer); a timed-out attempt is pinged and resent (to the
+ * next endpoint), up to the client's attempts (a report is read-only), then
+ * LIFT_ERR_UNAVAILABLE "no report from ...". On LIFT_OK *out is the report, freed by the
+ * caller with lift_report_free(); on error *out = NULL and lift_client_error() says why (e.g.
+ * NOT_FOUND for an unknown experiment key). Same thread rule as the client. */
 lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *req, Lift__Report **out);
 
 /* Frees a report from lift_report(); accepts NULL and *report_p == NULL; sets *report_p = NULL. */

@@ -1,0 +1,388 @@
+/* bench_pg: the PostgreSQL store on its own throw-away server (fsync on, unix socket), next to
+ * bare libpq baselines in the same run on the same table and unique index:
+ *   1. how a batch of events is deduplicated: the store (COPY, and when the batch holds an id
+ *      stored before, a pipelined multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING) vs COPY
+ *      into a temporary table + INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING — fresh
+ *      events, the same batches resent, batches half stored before;
+ *   2. events through liftd (--store postgresql://...) vs a bare COPY of the same rows.
+ * Bounded counts, loopback only. Usage: bench_pg [events] [batch] */
+#include <errno.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tests/pgharness.h"
+#include "lift/client.h"
+#include "store.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct {
+    long n;            /* events */
+    char (*id)[24];    /* their ids */
+    char (*cust)[24];  /* their customers */
+    store_event_t *ev; /* the events */
+} rows_t;
+
+static int make_rows(rows_t *r, long n)
+{
+    r->n = n;
+    r->id = malloc((size_t)n * sizeof *r->id);
+    r->cust = malloc((size_t)n * sizeof *r->cust);
+    r->ev = calloc((size_t)n, sizeof *r->ev);
+    if (!r->id || !r->cust || !r->ev)
+        return -1;
+    for (long k = 0; k < n; k++) {
+        snprintf(r->id[k], sizeof r->id[k], "inv-%010ld", k);
+        snprintf(r->cust[k], sizeof r->cust[k], "cust-%ld", (k * 7919) % 1000000);
+        r->ev[k] = (store_event_t){.event_id = r->id[k], .customer_id = r->cust[k], .type = 3,
+                                   .ts_ms = 1700000000000LL + k, .has_amount = 1,
+                                   .amount_minor = 1000 + k % 9000, .plan_from = "starter",
+                                   .plan_to = "pro", .nps = -1,
+                                   .received_ms = 1700000000000LL + k};
+    }
+    return 0;
+}
+
+static void die(const char *what, const char *msg)
+{
+    fprintf(stderr, "bench_pg: %s: %s\n", what, msg);
+    exit(1);
+}
+
+/* Events through the store's API, batch per transaction; returns events/s. */
+static double via_store(const char *uri, const rows_t *r, long batch, long *dups)
+{
+    char err[512];
+    store_t *s = store_open(uri, err, sizeof err);
+    if (!s)
+        die("open", err);
+    store_put_t *out = malloc((size_t)batch * sizeof *out);
+    double t0 = now_s();
+    *dups = 0;
+    for (long k = 0; k < r->n; k += batch) {
+        long m = r->n - k < batch ? r->n - k : batch;
+        if (store_begin(s, err, sizeof err) < 0)
+            die("begin", err);
+        if (store_events_put(s, r->ev + k, (size_t)m, out, NULL) < 0)
+            die("put", store_errmsg(s));
+        if (store_commit(s, err, sizeof err) < 0)
+            die("commit", err);
+        for (long i = 0; i < m; i++)
+            *dups += out[i] == STORE_DUPLICATE;
+    }
+    double dt = now_s() - t0;
+    free(out);
+    store_destroy(&s);
+    return (double)r->n / dt;
+}
+
+/* A COPY text field: \N for NULL, backslash, tab and newline escaped. */
+static size_t copy_field(char *o, const char *s)
+{
+    size_t n = 0;
+    if (!s) {
+        memcpy(o, "\\N", 2);
+        return 2;
+    }
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '\t' || *s == '\n')
+            o[n++] = '\\';
+        o[n++] = *s == '\t' ? 't' : *s == '\n' ? 'n' : *s;
+    }
+    return n;
+}
+
+/* The batch as COPY text rows of the events table's columns. */
+static size_t copy_rows(char *buf, size_t cap, const store_event_t *ev, long m)
+{
+    size_t o = 0;
+    for (long i = 0; i < m; i++) {
+        const store_event_t *e = &ev[i];
+        o += copy_field(buf + o, e->event_id);
+        o += (size_t)snprintf(buf + o, cap - o, "\t%lld\t", (long long)(int64_t)store_event_digest(e));
+        o += copy_field(buf + o, e->customer_id);
+        o += (size_t)snprintf(buf + o, cap - o, "\t%d\t%lld\t\\N\t\\N\t%lld\t", e->type,
+                             (long long)e->ts_ms, (long long)e->amount_minor);
+        o += copy_field(buf + o, e->plan_from);
+        buf[o++] = '\t';
+        o += copy_field(buf + o, e->plan_to);
+        o += (size_t)snprintf(buf + o, cap - o, "\t\\N\t%lld\n", (long long)e->received_ms);
+    }
+    return o;
+}
+
+static PGconn *conn(const char *uri)
+{
+    PGconn *c = PQconnectdb(uri);
+    if (PQstatus(c) != CONNECTION_OK)
+        die("connect", PQerrorMessage(c));
+    return c;
+}
+
+static void ok(PGconn *c, PGresult *res, const char *what)
+{
+    ExecStatusType s = PQresultStatus(res);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_COPY_IN)
+        die(what, PQerrorMessage(c));
+}
+
+static void copy_in(PGconn *c, const char *sql, const char *buf, size_t len)
+{
+    PGresult *res = PQexec(c, sql);
+    ok(c, res, "copy");
+    PQclear(res);
+    if (PQputCopyData(c, buf, (int)len) != 1 || PQputCopyEnd(c, NULL) != 1)
+        die("copy data", PQerrorMessage(c));
+    res = PQgetResult(c);
+    ok(c, res, "copy end");
+    PQclear(res);
+    while ((res = PQgetResult(c)))
+        PQclear(res);
+}
+
+/* COPY into a temporary table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING,
+ * then the stored keys of the ids that came back from neither (as the store does). */
+static double via_copy_temp(const char *uri, const rows_t *r, long batch, long *dups)
+{
+    PGconn *c = conn(uri);
+    PGresult *res = PQexec(c, "CREATE TEMP TABLE events_in (LIKE events) ON COMMIT DELETE ROWS");
+    ok(c, res, "temp table");
+    PQclear(res);
+    char *buf = malloc((size_t)batch * 256);
+    char *arr = malloc((size_t)batch * 32 + 8);
+    double t0 = now_s();
+    *dups = 0;
+    for (long k = 0; k < r->n; k += batch) {
+        long m = r->n - k < batch ? r->n - k : batch;
+        size_t len = copy_rows(buf, (size_t)batch * 256, r->ev + k, m);
+        PQclear(PQexec(c, "BEGIN"));
+        copy_in(c, "COPY events_in FROM STDIN", buf, len);
+        res = PQexec(c, "INSERT INTO events SELECT * FROM events_in ON CONFLICT (event_id) DO "
+                        "NOTHING RETURNING event_id");
+        ok(c, res, "insert select");
+        long inserted = PQntuples(res);
+        PQclear(res);
+        if (inserted < m) { /* read the stored keys back, as the store does */
+            size_t o = 0;
+            arr[o++] = '{';
+            for (long i = 0; i < m; i++)
+                o += (size_t)snprintf(arr + o, (size_t)batch * 32 + 8 - o, "%s\"%s\"", i ? "," : "", r->ev[k + i].event_id);
+            arr[o++] = '}';
+            arr[o] = '\0';
+            const char *v[1] = {arr};
+            res = PQexecParams(c, "SELECT event_id, digest, type, amount_minor FROM events "
+                                  "WHERE event_id = ANY($1::text[])", 1, NULL, v, NULL, NULL, 0);
+            ok(c, res, "stored");
+            *dups += PQntuples(res);
+            PQclear(res);
+        }
+        res = PQexec(c, "COMMIT");
+        ok(c, res, "commit");
+        PQclear(res);
+    }
+    double dt = now_s() - t0;
+    free(arr);
+    free(buf);
+    PQfinish(c);
+    return (double)r->n / dt;
+}
+
+/* The bare baseline: COPY straight into the events table (unique index and all), a commit
+ * per batch, no deduplication answer. */
+static double bare_copy(const char *uri, const rows_t *r, long batch)
+{
+    PGconn *c = conn(uri);
+    char *buf = malloc((size_t)batch * 256);
+    double t0 = now_s();
+    for (long k = 0; k < r->n; k += batch) {
+        long m = r->n - k < batch ? r->n - k : batch;
+        size_t len = copy_rows(buf, (size_t)batch * 256, r->ev + k, m);
+        PQclear(PQexec(c, "BEGIN"));
+        copy_in(c, "COPY events FROM STDIN", buf, len);
+        PGresult *res = PQexec(c, "COMMIT");
+        ok(c, res, "commit");
+        PQclear(res);
+    }
+    double dt = now_s() - t0;
+    free(buf);
+    PQfinish(c);
+    return (double)r->n / dt;
+}
+
+typedef struct {
+    const char *ep;   /* liftd endpoint */
+    const rows_t *r;  /* all rows */
+    long first, end;  /* this sender's rows [first, end) */
+    long batch;       /* events per Track */
+    long accepted;    /* result */
+    int failed;       /* result */
+} sender_t;
+
+static void *send_events(void *arg)
+{
+    sender_t *s = arg;
+    lift_client_opts_t o = {.timeout_ms = 30000, .attempts = 3};
+    lift_client_t *c = lift_client_new(s->ep, &o);
+    lift_event_t *evs = calloc((size_t)s->batch, sizeof *evs);
+    if (!c || !evs) {
+        s->failed = 1;
+        return NULL;
+    }
+    for (long k = s->first; k < s->end; k += s->batch) {
+        long m = s->end - k < s->batch ? s->end - k : s->batch;
+        for (long i = 0; i < m; i++) {
+            const store_event_t *e = &s->r->ev[k + i];
+            evs[i] = (lift_event_t){.event_id = e->event_id, .customer_id = e->customer_id,
+                                    .type = e->type, .timestamp_ms = e->ts_ms,
+                                    .has_amount = true, .amount_minor = e->amount_minor,
+                                    .plan_from = e->plan_from, .plan_to = e->plan_to};
+        }
+        lift_track_result_t res;
+        if (lift_track(c, evs, (size_t)m, &res) != LIFT_OK) {
+            fprintf(stderr, "bench_pg: track: %s\n", lift_client_error(c));
+            s->failed = 1;
+            break;
+        }
+        s->accepted += res.accepted;
+        lift_track_result_clear(&res);
+    }
+    free(evs);
+    lift_client_destroy(&c);
+    return NULL;
+}
+
+/* Events through a liftd on the store at uri, from nclients senders; returns events/s. */
+static double via_liftd(const char *uri, const rows_t *r, long batch, int nclients)
+{
+    const char *b = getenv("LIFT_BUILD");
+    char liftd[512], ep[400];
+    snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
+    snprintf(ep, sizeof ep, "ipc://%s/bench-liftd.sock", tu_pg_dir());
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(liftd, liftd, "--endpoint", ep, "--store", uri, "--log-level", "warn",
+              (char *)NULL);
+        _exit(127);
+    }
+    lift_client_opts_t q = {.timeout_ms = 100, .attempts = 1};
+    lift_client_t *probe = lift_client_new(ep, &q);
+    double t0 = now_s();
+    while (lift_ping(probe, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 30)
+        ;
+    lift_client_destroy(&probe);
+    sender_t s[8];
+    pthread_t t[8];
+    if (nclients > 8)
+        nclients = 8;
+    long per = (r->n / nclients + batch - 1) / batch * batch, accepted = 0;
+    t0 = now_s();
+    for (int i = 0; i < nclients; i++) {
+        long first = i * per, end = (i + 1) * per < r->n ? (i + 1) * per : r->n;
+        s[i] = (sender_t){ep, r, first < r->n ? first : r->n, end, batch, 0, 0};
+        pthread_create(&t[i], NULL, send_events, &s[i]);
+    }
+    int failed = 0;
+    for (int i = 0; i < nclients; i++) {
+        pthread_join(t[i], NULL);
+        failed |= s[i].failed;
+        accepted += s[i].accepted;
+    }
+    double dt = now_s() - t0;
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    if (failed || accepted != r->n) {
+        fprintf(stderr, "bench_pg: liftd accepted %ld of %ld events\n", accepted, r->n);
+        exit(1);
+    }
+    return (double)r->n / dt;
+}
+
+/* A fresh database with the store's schema (made by store_open). */
+static void fresh(char *uri, size_t len)
+{
+    char err[512];
+    tu_pg_newdb(uri, len);
+    store_t *s = store_open(uri, err, sizeof err);
+    if (!s)
+        die("open", err);
+    store_destroy(&s);
+}
+
+static long arg(int argc, char **argv, int i, long dflt)
+{
+    if (argc <= i)
+        return dflt;
+    char *end;
+    errno = 0;
+    long v = strtol(argv[i], &end, 10);
+    if (errno || *end || v <= 0) {
+        fprintf(stderr, "bench_pg: argument %d: '%s' is not a positive number\n", i, argv[i]);
+        exit(2);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    long n = arg(argc, argv, 1, 200000), batch = arg(argc, argv, 2, 1000);
+    tu_pg_durable();
+    if (tu_pg_start() < 0) {
+        fprintf(stderr, "bench_pg: cannot start PostgreSQL: %s\n", tu_pg_why());
+        return 1;
+    }
+    rows_t r;
+    if (make_rows(&r, n) < 0)
+        die("rows", "out of memory");
+    char a[700], b[700], c[700];
+    long dups;
+    fresh(a, sizeof a);
+    fresh(b, sizeof b);
+    fresh(c, sizeof c);
+    printf("pg: %ld events in batches of %ld, one transaction each, fsync on\n", n, batch);
+    double bare = bare_copy(c, &r, batch);
+    printf("pg: bare COPY into events (unique index, no dedupe answer): %.0f events/s\n", bare);
+    double ins = via_store(a, &r, batch, &dups);
+    printf("pg: store (COPY; a batch with a stored id: pipelined INSERT ... ON CONFLICT), new: "
+           "%.0f events/s\n", ins);
+    double ins_dup = via_store(a, &r, batch, &dups);
+    printf("pg: store, the same batches again: %.0f events/s (%ld duplicates)\n", ins_dup, dups);
+    double cp = via_copy_temp(b, &r, batch, &dups);
+    printf("pg: COPY to a temp table + INSERT ... SELECT ... ON CONFLICT, new: %.0f events/s\n",
+           cp);
+    double cp_dup = via_copy_temp(b, &r, batch, &dups);
+    printf("pg: COPY to a temp table, the same batches again: %.0f events/s (%ld duplicates)\n",
+           cp_dup, dups);
+    rows_t half; /* each batch: half of it stored before (a partial retry), half new */
+    if (make_rows(&half, n) < 0)
+        die("rows", "out of memory");
+    for (long k = 0; k < n; k++)
+        if ((k % batch) >= batch / 2)
+            snprintf(half.id[k], sizeof half.id[k], "new-%010ld", k);
+    double mixed = via_store(a, &half, batch, &dups);
+    printf("pg: store, half of each batch stored before: %.0f events/s (%ld duplicates)\n",
+           mixed, dups);
+    printf("pg: ratio store / bare COPY = %.2f\n", ins / bare);
+    char d[700], e[700];
+    fresh(d, sizeof d);
+    fresh(e, sizeof e);
+    double lift = via_liftd(d, &r, batch, 4);
+    double bare2 = bare_copy(e, &r, batch);
+    printf("pg: liftd --store postgresql, batches of %ld from 4 clients, exactly-once: %.0f "
+           "events/s\n", batch, lift);
+    printf("pg: bare COPY of the same rows, same table and unique index: %.0f events/s\n", bare2);
+    printf("pg: ratio liftd / bare COPY = %.2f (target >= 0.5)\n", lift / bare2);
+    tu_pg_stop();
+    return 0;
+}
