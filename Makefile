@@ -38,7 +38,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes $(WERROR) $(SANFLAGS) -MMD -MP
-CPPFLAGS += -Iinclude -Isrc -Ibuild/gen -Itools $(PKG_CFLAGS) -DLIFT_STORE_PG
+CPPFLAGS += -Iinclude -Isrc -Ibuild/gen -Itools $(PKG_CFLAGS)
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 

@@ -107,18 +107,8 @@ static const store_ops_t *pick(const char *uri, const char **target, char *err, 
         return &store_sqlite_ops;
     }
     if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11)) {
-#ifdef LIFT_STORE_PG
         *target = uri;
         return &store_pg_ops;
-#else
-        char shown[URI_MAX];
-        redact(uri, shown, sizeof shown);
-        snprintf(err, errlen,
-                 "store %.200s: this liftd was built without the PostgreSQL backend (libpq); "
-                 "use sqlite:DIR, or a liftd built with it",
-                 shown);
-        return NULL;
-#endif
     }
     const char *sep = strstr(uri, "://");
     if (sep) {

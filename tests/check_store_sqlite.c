@@ -86,19 +86,6 @@ START_TEST(test_uris)
     ck_assert_str_eq(store_backend(S), "sqlite");
     ck_assert_int_eq(store_shared(S), 0);
     ck_assert_str_eq(store_uri(S), URI);
-#ifndef LIFT_STORE_PG
-    /* Without the PostgreSQL backend a libpq URI is refused by name, password hidden. */
-    static const char *const pg[] = {"postgresql://lift:s3cret@db.example/lift",
-                                      "postgres://lift:s3cret@db.example/lift"};
-    for (int i = 0; i < 2; i++) {
-        err[0] = '\0';
-        ck_assert_ptr_null(store_open(pg[i], err, sizeof err));
-        ck_assert_msg(strstr(err, "PostgreSQL") && strstr(err, "sqlite:DIR") &&
-                          !strstr(err, "s3cret"),
-                      "%s", err);
-        ck_assert_ptr_null(store_reader_open(pg[i], err, sizeof err));
-    }
-#endif
     ck_assert_ptr_null(store_open("mysql://db/lift", err, sizeof err));
     ck_assert_msg(strstr(err, "unknown scheme \"mysql\""), "%s", err);
     ck_assert_ptr_null(store_open("sqlite:", err, sizeof err));
@@ -665,12 +652,6 @@ START_TEST(test_liftd_store_flags)
     const char *none[] = {"--endpoint", ep, NULL};
     ck_assert_int_eq(run_liftd(none, URI, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "in use by another liftd"), "%s", out);
-#ifndef LIFT_STORE_PG
-    const char *pg[] = {"--endpoint", ep, "--store", "postgresql://lift:pw@localhost/lift", NULL};
-    ck_assert_int_eq(run_liftd(pg, NULL, out, sizeof out), 1);
-    ck_assert_msg(strstr(out, "without the PostgreSQL backend") && !strstr(out, ":pw@"), "%s",
-                  out);
-#endif
     const char *help[] = {"--help", NULL};
     int fd = dup(1), devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1); /* --help writes to stdout */
