@@ -470,7 +470,7 @@ START_TEST(test_csv_rows)
     Lift__Report *r = synthetic_wire();
     char *out = render_to_string(render_csv, r);
     const char *header = "segment_dimension,segment_level,metric,arm_index,arm_name,estimate,"
-                         "ci_low,ci_high,p_value,p_adjusted,ok,reason\n";
+                         "ci_low,ci_high,p_value,p_adjusted,ok,reason,family\n";
     ck_assert_int_eq(strncmp(out, header, strlen(header)), 0);
     /* 2 overall comparisons x 9 metrics + 5 segments x 2 arms x 3 core metrics + 3 weeks x 2 arms
      * x 3 core metrics */
@@ -479,7 +479,7 @@ START_TEST(test_csv_rows)
     while (*line) {
         const char *nl = strchr(line, '\n');
         ck_assert_ptr_nonnull(nl);
-        ck_assert_int_eq(csv_fields(line, (size_t)(nl - line)), 12);
+        ck_assert_int_eq(csv_fields(line, (size_t)(nl - line)), 13);
         rows++;
         overall += strncmp(line, "overall,all,", 12) == 0;
         char one[512];
@@ -494,7 +494,7 @@ START_TEST(test_csv_rows)
     ck_assert_int_eq(overall, 18);
     ck_assert_int_eq(not_ok, 2); /* the email arm's CACE and one segment */
     must_find(out, "trigger,team_growth,revenue_diff,2,email-offer,,,,,,false,"
-                   "segment below the minimum size (12 < 50 customers per arm)\n");
+                   "segment below the minimum size (12 < 50 customers per arm),\n");
     must_find(out, "overall,all,incremental_total,1,in-app-offer,");
     must_find(out, "week,2026-W46,incremental_total,1,in-app-offer,1487880");
     free(out);
@@ -538,10 +538,10 @@ START_TEST(test_table_layout)
     must_find(out, "Revenue cap removed 14 outlier customers"); /* the server's other warning */
     ck_assert_int_eq(count(out, "Sample ratio mismatch"), 1);   /* not repeated */
     ck_assert_ptr_null(strchr(out, '\033'));                     /* no colour unless asked */
-    /* segments sorted by effect within a dimension; n/e has a footnote */
+    /* segments sorted by incremental total within a dimension and arm; n/e has a footnote */
     const char *tg = must_find(out, "team_growth"), *ut = must_find(out, "usage_threshold");
     const char *ea = must_find(out, "engagement_acceleration");
-    ck_assert(tg < ut && ut < ea);
+    ck_assert(ut < tg && tg < ea);
     must_find(out, "n/e[");
     must_find(out, NE_REASON);
     must_find(out, "2026-W47");
@@ -588,8 +588,8 @@ START_TEST(test_html_self_contained)
     char *out = render_to_string(render_html, r);
     ck_assert_int_eq(strncmp(out, "<!DOCTYPE html>", 15), 0);
     must_find(out, "</html>\n");
-    ck_assert_int_eq(count(out, "<svg"), 3);
-    ck_assert_int_eq(count(out, "</svg>"), 3);
+    ck_assert_int_eq(count(out, "<svg"), 4);
+    ck_assert_int_eq(count(out, "</svg>"), 4);
     /* every <svg> closed before the next opens */
     const char *p = out;
     for (int i = 0; i < 3; i++) {
