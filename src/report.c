@@ -838,20 +838,6 @@ typedef struct {
     const char *cuped_why;                           /* requested, not applied: why */
 } revcmp_t;
 
-/* Summary of the CUPED-adjusted outcome Y − θ(X − x̄) of one arm: its mean and variance are
- * what lift_cuped uses, so Welch on it gives lift_cuped's difference. */
-static lift_summary_t adjusted(const lift_summary_t *s, double theta, double mean)
-{
-    lift_summary_t a;
-    lift_summary_init(&a);
-    double v = lift_summary_var_y(s) + theta * theta * lift_summary_var_x(s) -
-               2.0 * theta * lift_summary_cov_xy(s);
-    a.n = s->n;
-    a.mean_y = mean;
-    a.m2_y = (v > 0 ? v : 0.0) * (double)(s->n > 1 ? s->n - 1 : 0);
-    return a;
-}
-
 static lift_estimate_t seq_wrap(const lift_estimate_t *e, double n_total, const opts_t *o)
 {
     if (!o->sequential || e->status != LIFT_STAT_OK)
@@ -859,45 +845,97 @@ static lift_estimate_t seq_wrap(const lift_estimate_t *e, double n_total, const 
     return lift_sequential(e->estimate, e->se, n_total, o->alpha, o->n_star);
 }
 
-/* Revenue comparisons of summaries t vs c (y = capped revenue, x = pre-exposure revenue);
- * conv_t / conv_c: converting customers in each (the calibration's minimum). */
-static revcmp_t compare_revenue(const lift_summary_t *t, const lift_summary_t *c, const opts_t *o,
-                                double attempts, int64_t conv_t, int64_t conv_c)
+/* CUPED for one comparison t vs c, decided from the two summaries (y = revenue, x = pre-period
+ * revenue): θ pooled over both arms (lift_cuped). When ok, each customer's adjusted outcome
+ * y − θ(x − x̄) (x̄ pooled) is folded in a second pass, so the calibrated interval sees its exact
+ * moments, skewness included; its mean and variance are lift_cuped's adjusted ones. */
+typedef struct {
+    int ok;            /* CUPED applies */
+    double theta, xbar;
+    lift_cuped_t cu;   /* lift_cuped's result (the adjusted relative lift, variance reduction) */
+    const char *why;   /* requested, not applied: why */
+} cuped_plan_t;
+
+static cuped_plan_t cuped_plan(const lift_summary_t *t, const lift_summary_t *c, const opts_t *o)
+{
+    cuped_plan_t p;
+    memset(&p, 0, sizeof p);
+    if (!o->cuped)
+        return p;
+    p.cu = lift_cuped(t, c, o->alpha);
+    if (p.cu.status != LIFT_STAT_OK)
+        p.why = p.cu.reason;
+    else if (p.cu.diff.status != LIFT_STAT_OK)
+        p.why = p.cu.diff.reason;
+    else if (t->n + c->n > 0 && isfinite(p.cu.theta)) {
+        p.ok = 1;
+        p.theta = p.cu.theta;
+        p.xbar = ((double)t->n * t->mean_x + (double)c->n * c->mean_x) / (double)(t->n + c->n);
+    }
+    return p;
+}
+
+/* Folds one customer's (CUPED-adjusted when the plan applies) revenue into *s. */
+static inline void fold_adj(lift_summary_t *s, const cuped_plan_t *p, double y, double x)
+{
+    lift_summary_add(s, p->ok ? y - p->theta * (x - p->xbar) : y);
+}
+
+/* Revenue comparisons of t vs c (y = capped revenue, x = pre-exposure revenue) under plan cp:
+ * at / ac are the adjusted summaries (fold_adj over the same customers; t and c when CUPED does
+ * not apply); pay_t / pay_c = customers with revenue > 0. The difference is lift_revenue_diff
+ * (calibrated, always-valid when sequential, not estimable below LIFT_MIN_CONVERTERS payers);
+ * the totals scale it by the arms' sizes and share its p-value; the relative lift follows it
+ * into "not estimable" so no revenue interval is printed that the calibration does not back. */
+static revcmp_t compare_revenue(const lift_summary_t *t, const lift_summary_t *c,
+                                const cuped_plan_t *cp, const lift_summary_t *at,
+                                const lift_summary_t *ac, int64_t pay_t, int64_t pay_c,
+                                const opts_t *o, double attempts)
 {
     revcmp_t r;
     memset(&r, 0, sizeof r);
-    (void)conv_t;
-    (void)conv_c;
-    lift_summary_t at = *t, ac = *c;
-    if (o->cuped) {
-        lift_cuped_t cu = lift_cuped(t, c, o->alpha);
-        if (cu.status != LIFT_STAT_OK)
-            r.cuped_why = cu.reason;
-        else if (cu.diff.status != LIFT_STAT_OK)
-            r.cuped_why = cu.diff.reason;
-        if (cu.status == LIFT_STAT_OK && cu.diff.status == LIFT_STAT_OK) {
-            r.cuped = 1;
-            r.vr = isfinite(cu.variance_reduction) ? cu.variance_reduction : 0;
-            r.diff = cu.diff;
-            r.lift = cu.lift;
-            at = adjusted(t, cu.theta, cu.mean_t);
-            ac = adjusted(c, cu.theta, cu.mean_c);
-        }
-    }
-    if (!r.cuped) {
-        r.diff = lift_diff_means(t, c, o->alpha);
+    r.cuped_why = cp->why;
+    if (cp->ok) {
+        r.cuped = 1;
+        r.vr = isfinite(cp->cu.variance_reduction) ? cp->cu.variance_reduction : 0;
+        r.lift = cp->cu.lift;
+    } else {
+        at = t;
+        ac = c;
         r.lift = lift_rel_lift(t, c, o->alpha);
     }
-    lift_incremental_t inc = lift_incremental(&at, &ac, o->alpha, (double)o->cost, attempts);
-    r.total = inc.total;
-    r.holdout = inc.holdout_cost;
-    r.net = inc.net;
     double n = (double)(t->n + c->n);
-    r.diff = seq_wrap(&r.diff, n, o);
+    r.diff = lift_revenue_diff(at, ac, pay_t, pay_c, o->alpha, o->sequential ? o->n_star : 0);
+    if (r.diff.status != LIFT_STAT_OK) {
+        r.lift.status = LIFT_STAT_NOT_ESTIMABLE;
+        r.lift.reason = r.diff.reason;
+    }
     r.lift = seq_wrap(&r.lift, n, o);
-    r.total = seq_wrap(&r.total, n, o);
-    r.holdout = seq_wrap(&r.holdout, n, o);
-    r.net = seq_wrap(&r.net, n, o);
+    lift_estimate_t *out[3] = {&r.total, &r.holdout, &r.net};
+    double scale[3] = {(double)t->n, (double)c->n, (double)t->n};
+    for (int k = 0; k < 3; k++) {
+        *out[k] = r.diff;
+        if (r.diff.status != LIFT_STAT_OK)
+            continue;
+        out[k]->estimate *= scale[k];
+        out[k]->se *= scale[k];
+        out[k]->ci_low *= scale[k];
+        out[k]->ci_high *= scale[k];
+    }
+    if (r.net.status == LIFT_STAT_OK) { /* a known cost shifts the total; same test */
+        double cost = (double)o->cost * attempts;
+        r.net.estimate -= cost;
+        r.net.ci_low -= cost;
+        r.net.ci_high -= cost;
+        if (cost != 0 && r.net.se > 0) { /* its own null, net = 0: same SE, shifted */
+            if (o->sequential) {
+                r.net.p_value = lift_sequential(r.net.estimate, r.net.se, n, o->alpha, o->n_star)
+                                    .p_value;
+            } else {
+                r.net.p_value = erfc(fabs(r.net.estimate / r.net.se) / sqrt(2.0));
+            }
+        }
+    }
     return r;
 }
 
@@ -992,13 +1030,9 @@ static void apply_adjust(bld_t *b)
         }
         for (size_t i = 0; i < m; i++)
             p[i] = b->fam[f][i].p;
-#ifdef LIFT_MIN_CONVERTERS
         lift_result_t r = b->o->adjust == LIFT__ADJUSTMENT__ADJUSTMENT_HOLM
                               ? lift_holm_adjust(p, m, p)
                               : lift_bh_adjust(p, m, p);
-#else
-        lift_result_t r = lift_bh_adjust(p, m, p);
-#endif
         for (size_t i = 0; i < m; i++)
             for (int j = 0; j < FAM_EST; j++) {
                 Lift__Estimate *e = b->fam[f][i].e[j];
@@ -1171,11 +1205,18 @@ typedef struct {
     lift_summary_t rev;   /* y = capped revenue, x = pre-period revenue */
     int64_t exposed;      /* customers */
     int64_t converted;    /* customers with a conversion */
+    int64_t payers;       /* customers with revenue > 0 (the calibration's converters) */
+    cuped_plan_t plan;    /* treatment cells: CUPED vs the holdout cell */
+    lift_summary_t adj;   /* treatment cells: adjusted revenue under plan */
+    lift_summary_t adj_h; /* the holdout cell's adjusted revenue under this cell's plan */
 } cell_t;
 
 typedef struct {
     cell_t all;                   /* the arm */
     lift_summary_t unc;           /* y = uncapped revenue, x = pre-period revenue */
+    cuped_plan_t plan_unc;        /* treatment arms: CUPED of the uncapped comparison */
+    lift_summary_t adj_unc;       /* ... its adjusted uncapped revenue */
+    lift_summary_t adj_unc_h;     /* ... and the holdout's under the same plan */
     uint64_t capped;              /* customers whose revenue the cap lowered */
     uint64_t other_arm;           /* customers with impressions logged for another arm */
     lift_summary_t cace;          /* y = capped revenue, x = impressed */
@@ -1521,10 +1562,8 @@ static Lift__Provenance *provenance(ctx_t *c, bld_t *b, const char *currency, in
     p->cost_per_attempt_minor = c->o.cost;
     p->has_lookback_days = 1;
     p->lookback_days = c->o.lookback_days;
-#ifdef LIFT_MIN_CONVERTERS
     p->has_min_converters = 1;
     p->min_converters = LIFT_MIN_CONVERTERS;
-#endif
     return p;
 }
 
@@ -1544,9 +1583,11 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
     double *vals = malloc((c->n ? c->n : 1) * sizeof *vals);
     double *tmp = malloc((c->n ? c->n : 1) * sizeof *tmp);
     lift_summary_t *arm = malloc(na * sizeof *arm);
+    lift_summary_t *adj = malloc(2 * na * sizeof *adj); /* [a] treated, [na + a] holdout */
+    cuped_plan_t *plan = malloc(na * sizeof *plan);
     int64_t *conv = malloc(na * sizeof *conv);
     int rc = -1;
-    if (!start || !sorted || !run || !vals || !tmp || !arm || !conv)
+    if (!start || !sorted || !run || !vals || !tmp || !arm || !adj || !plan || !conv)
         goto out;
     /* counting sort of the revenue facts by week */
     for (size_t i = 0; i < c->n_rf; i++) {
@@ -1588,8 +1629,30 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
             if (c->hot[i].t0 < end) {
                 lift_summary_add_xy(&arm[c->hot[i].arm], capped(run[i], cap),
                                     (double)c->cold[i].pre);
-                conv[c->hot[i].arm] += c->cold[i].first_conv != 0 && c->cold[i].first_conv < end;
+                conv[c->hot[i].arm] += run[i] > 0; /* payers */
             }
+        int any_plan = 0;
+        for (size_t a = 0; a < na; a++) {
+            memset(&plan[a], 0, sizeof plan[a]);
+            lift_summary_init(&adj[a]);
+            lift_summary_init(&adj[na + a]);
+            if (a > 0) {
+                plan[a] = cuped_plan(&arm[a], &arm[0], o);
+                any_plan |= plan[a].ok;
+            }
+        }
+        for (uint32_t i = 0; any_plan && i < c->n; i++) {
+            const hot_t *h = &c->hot[i];
+            if (h->t0 >= end)
+                continue;
+            double y = capped(run[i], cap), x = (double)c->cold[i].pre;
+            if (h->arm > 0)
+                fold_adj(&adj[h->arm], &plan[h->arm], y, x);
+            else
+                for (size_t a = 1; a < na; a++)
+                    if (plan[a].ok)
+                        fold_adj(&adj[na + a], &plan[a], y, x);
+        }
         Lift__WeekPoint *p = ANEW(b->a, Lift__WeekPoint, LIFT__WEEK_POINT__INIT);
         CK(p);
         char label[32];
@@ -1601,7 +1664,8 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
         if (na > 1) {
             CK(p->comparisons = arena_alloc(b->a, (na - 1) * sizeof *p->comparisons));
             for (size_t a = 1; a < na; a++) {
-                revcmp_t r = compare_revenue(&arm[a], &arm[0], o, 0, conv[a], conv[0]);
+                revcmp_t r = compare_revenue(&arm[a], &arm[0], &plan[a], &adj[a], &adj[na + a],
+                                             conv[a], conv[0], o, 0);
                 CK(p->comparisons[a - 1] = core_comparison(b, c->exp, a, &r, NULL));
             }
             p->n_comparisons = na - 1;
@@ -1619,6 +1683,8 @@ out:
     free(vals);
     free(tmp);
     free(arm);
+    free(adj);
+    free(plan);
     free(conv);
     return rc;
 }
@@ -1685,6 +1751,7 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         with_pre += d->pre != 0;
         A->all.exposed++;
         A->all.converted += d->convs > 0;
+        A->all.payers += d->rev > 0;
         lift_summary_add_xy(&A->cace, y, h->imps > 0 ? 1.0 : 0.0);
         lift_summary_add_xy(&A->ctr, (double)h->clicks, (double)h->imps);
         A->imps += h->imps;
@@ -1711,10 +1778,60 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
             lift_summary_add_xy(&cl->rev, y, x);
             cl->exposed++;
             cl->converted += d->convs > 0;
+            cl->payers += d->rev > 0;
         }
     }
     for (size_t a = 0; a < na; a++)
         ap.capped += acc[a].capped;
+
+    /* 3b. CUPED: θ per comparison from the fold, then a second pass folds every customer's
+     * adjusted revenue (cuped_plan) for the arms and the segment cells that apply it */
+    int any_plan = 0;
+    for (size_t a = 1; a < na; a++) {
+        acc[a].all.plan = cuped_plan(&acc[a].all.rev, &acc[0].all.rev, o);
+        if (cap > 0)
+            acc[a].plan_unc = cuped_plan(&acc[a].unc, &acc[0].unc, o);
+        any_plan |= acc[a].all.plan.ok || acc[a].plan_unc.ok;
+    }
+    for (size_t di = 0; di < o->n_dims; di++)
+        for (size_t lv = 0; lv < N_LEVELS; lv++) {
+            cell_t *row = &cells[(di * N_LEVELS + lv) * na];
+            for (size_t a = 1; a < na; a++)
+                if (row[a].exposed > 0 && row[0].exposed > 0) {
+                    row[a].plan = cuped_plan(&row[a].rev, &row[0].rev, o);
+                    any_plan |= row[a].plan.ok;
+                }
+        }
+    for (uint32_t i = 0; any_plan && i < c->n; i++) {
+        const hot_t *h = &c->hot[i];
+        const cold_t *d = &c->cold[i];
+        double y = capped(d->rev, cap), x = (double)d->pre, yu = (double)d->rev;
+        if (h->arm > 0) {
+            armacc_t *A = &acc[h->arm];
+            if (A->all.plan.ok)
+                fold_adj(&A->all.adj, &A->all.plan, y, x);
+            if (A->plan_unc.ok)
+                fold_adj(&A->adj_unc, &A->plan_unc, yu, x);
+        } else {
+            for (size_t a = 1; a < na; a++) {
+                if (acc[a].all.plan.ok)
+                    fold_adj(&acc[a].all.adj_h, &acc[a].all.plan, y, x);
+                if (acc[a].plan_unc.ok)
+                    fold_adj(&acc[a].adj_unc_h, &acc[a].plan_unc, yu, x);
+            }
+        }
+        for (size_t di = 0; di < o->n_dims; di++) {
+            cell_t *row = &cells[(di * N_LEVELS + (size_t)level_of(h, o->dims[di])) * na];
+            if (h->arm > 0) {
+                if (row[h->arm].plan.ok)
+                    fold_adj(&row[h->arm].adj, &row[h->arm].plan, y, x);
+            } else {
+                for (size_t a = 1; a < na; a++)
+                    if (row[a].plan.ok)
+                        fold_adj(&row[a].adj_h, &row[a].plan, y, x);
+            }
+        }
+    }
 
     /* 4. arms */
     CK(rep->arms = arena_alloc(b->a, na * sizeof *rep->arms));
@@ -1796,8 +1913,9 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     for (size_t a = 1; a < na; a++) {
         const armacc_t *T = &acc[a];
         double ntot = (double)(T->all.exposed + C->all.exposed);
-        revcmp_t r = compare_revenue(&T->all.rev, &C->all.rev, o, (double)T->imps,
-                                     T->all.converted, C->all.converted);
+        revcmp_t r = compare_revenue(&T->all.rev, &C->all.rev, &T->all.plan, &T->all.adj,
+                                     &T->all.adj_h, T->all.payers, C->all.payers, o,
+                                     (double)T->imps);
         cuped_any |= r.cuped;
         if (!r.cuped && r.cuped_why && !cuped_why)
             cuped_why = r.cuped_why;
@@ -1813,8 +1931,8 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         CK(m->holdout_cost = est(b, &r.holdout, 1));
         CK(m->net_incremental = est(b, &r.net, 1));
         if (cap > 0) {
-            revcmp_t u = compare_revenue(&T->unc, &C->unc, o, 0, T->all.converted,
-                                         C->all.converted);
+            revcmp_t u = compare_revenue(&T->unc, &C->unc, &T->plan_unc, &T->adj_unc,
+                                         &T->adj_unc_h, T->all.payers, C->all.payers, o, 0);
             CK(m->revenue_diff_uncapped = est(b, &u.diff, 1));
         }
         lift_estimate_t ch =
@@ -1988,8 +2106,8 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                             : "segment too small: fewer than 100 customers in an arm";
                     CK(m = failed_comparison(b, exp, a, why));
                 } else {
-                    rrow[a] = compare_revenue(&row[a].rev, &row[0].rev, o, 0, row[a].converted,
-                                              row[0].converted);
+                    rrow[a] = compare_revenue(&row[a].rev, &row[0].rev, &row[a].plan, &row[a].adj,
+                                              &row[a].adj_h, row[a].payers, row[0].payers, o, 0);
                     lift_estimate_t conv = lift_prop_diff(row[a].converted, row[a].exposed,
                                                           row[0].converted, row[0].exposed,
                                                           o->alpha);
@@ -2024,7 +2142,6 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                 const Lift__Estimate *t = segs[idx[j]].msg->comparisons[a - 1]->incremental_total;
                 key_raw[j] = t && t->ok ? t->estimate : 0;
             }
-#ifdef LIFT_MIN_CONVERTERS
             if (k >= 2) {
                 lift_heterogeneity_t hg = lift_heterogeneity(est_v, se_v, k);
                 Lift__Heterogeneity *hm = ANEW(b->a, Lift__Heterogeneity, LIFT__HETEROGENEITY__INIT);
@@ -2071,10 +2188,6 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                         key_raw[j] = m->incremental_total_shrunk->estimate;
                 }
             }
-#else
-            (void)est_v;
-            (void)se_v;
-#endif
             for (size_t j = 0; j < k; j++)
                 segs[idx[j]].key += key_raw[j];
         }
