@@ -1062,6 +1062,197 @@ START_TEST(test_health_checks)
 }
 END_TEST
 
+/* Three triggers of 150 per arm, an unequal split (holdout 1 in 3): per customer values kept
+ * here so the revenue differences, heterogeneity and shrinkage can be recomputed. */
+#define SEG_N 1200
+static double seg_y[SEG_N];
+static int seg_arm[SEG_N], seg_trig[SEG_N];
+
+static const registry_entry_t *segment_fixture(const char *key, int few_payers_level)
+{
+    const registry_entry_t *e = experiment(key, 2);
+    rs = 777;
+    begin();
+    for (int i = 0; i < SEG_N; i++) {
+        char c[32];
+        snprintf(c, sizeof c, "s-%04d", i);
+        int arm = i % 3 != 0;
+        int trig = 1 + (i / 3) % 3;
+        int64_t t0 = START_MS + (int64_t)i * 60000;
+        expose(e->id, c, arm, trig, 1, 1, t0);
+        seg_arm[i] = arm;
+        seg_trig[i] = trig;
+        seg_y[i] = 0;
+        unsigned pct = trig == few_payers_level ? 1 : 20 + 5u * (unsigned)trig;
+        if (rnd(100) < pct) {
+            int64_t amt = 500 + rnd(2000) + (arm ? 300 * trig : 0);
+            if (rnd(10) == 0)
+                amt *= 8; /* a skewed tail */
+            event(c, 3, t0 + 5, 0, 0, amt, -1);
+            seg_y[i] = (double)amt;
+        }
+    }
+    commit();
+    return e;
+}
+
+/* Every printed revenue interval is lift_revenue_diff's; a segment with too few payers is
+ * silent ("too few converters"). */
+START_TEST(test_calibrated_or_silent)
+{
+    const registry_entry_t *e = segment_fixture("rep-calib", 3);
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_TRIGGER;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    lift_summary_t s[2], lv[4][2];
+    int64_t pay[2] = {0, 0}, lpay[4][2] = {{0}};
+    lift_summary_init(&s[0]);
+    lift_summary_init(&s[1]);
+    for (int t = 0; t < 4; t++)
+        lift_summary_init(&lv[t][0]), lift_summary_init(&lv[t][1]);
+    for (int i = 0; i < SEG_N; i++) {
+        lift_summary_add(&s[seg_arm[i]], seg_y[i]);
+        lift_summary_add(&lv[seg_trig[i]][seg_arm[i]], seg_y[i]);
+        pay[seg_arm[i]] += seg_y[i] > 0;
+        lpay[seg_trig[i]][seg_arm[i]] += seg_y[i] > 0;
+    }
+    lift_estimate_t want = lift_revenue_diff(&s[1], &s[0], pay[1], pay[0], 0.05, 0);
+    est_eq(r->comparisons[0]->revenue_diff, &want, "revenue_diff (calibrated)");
+    /* unequal arms and skewed revenue: the interval is not Welch's symmetric one */
+    lift_estimate_t welch = lift_diff_means(&s[1], &s[0], 0.05);
+    ck_assert(fabs(r->comparisons[0]->revenue_diff->ci_low - welch.ci_low) > 1e-6);
+    near(r->comparisons[0]->incremental_total->ci_high, want.ci_high * (double)r->arms[1]->exposed,
+         "total from the calibrated interval");
+    ck_assert_uint_eq(r->provenance->min_converters, LIFT_MIN_CONVERTERS);
+    int silent = 0;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Segment *g = r->segments[i];
+        const Lift__Comparison *c = g->comparisons[0];
+        int t = !strcmp(g->level, lift_trigger_name(1)) ? 1
+                : !strcmp(g->level, lift_trigger_name(2)) ? 2
+                                                          : 3;
+        if (t == 3) { /* ~1% payers: fewer than K in the holdout */
+            ck_assert(lpay[3][0] < LIFT_MIN_CONVERTERS);
+            ck_assert(!c->revenue_diff->ok && !c->incremental_total->ok);
+            ck_assert_ptr_nonnull(strstr(c->revenue_diff->reason, "too few converters"));
+            ck_assert_uint_eq(c->converted_holdout, (uint64_t)lpay[3][0]);
+            silent = 1;
+        } else {
+            lift_estimate_t w = lift_revenue_diff(&lv[t][1], &lv[t][0], lpay[t][1], lpay[t][0],
+                                                  0.05, 0);
+            est_eq(c->revenue_diff, &w, "segment revenue_diff");
+        }
+    }
+    ck_assert(silent);
+    /* the silent level comes last */
+    ck_assert(!r->segments[r->n_segments - 1]->comparisons[0]->revenue_diff->ok);
+    report_free(r);
+
+    /* sequential: the always-valid version of the same calibrated interval */
+    q.sequential = 1;
+    r = build_ok(e, &q);
+    want = lift_revenue_diff(&s[1], &s[0], pay[1], pay[0], 0.05, LIFT_SEQ_DEFAULT_N_STAR);
+    est_eq(r->comparisons[0]->revenue_diff, &want, "revenue_diff (calibrated, sequential)");
+    ck_assert(r->comparisons[0]->revenue_diff->sequential);
+    report_free(r);
+}
+END_TEST
+
+/* Heterogeneity and shrinkage per dimension: lift_heterogeneity / lift_eb_shrink over the
+ * levels' revenue differences; levels sorted by the shrunken incremental total. */
+START_TEST(test_heterogeneity_shrinkage)
+{
+    const registry_entry_t *e = segment_fixture("rep-shrink", 0);
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_TRIGGER;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_uint_eq(r->n_segments, 3);
+    double est_v[3], se_v[3];
+    for (int i = 0; i < 3; i++) {
+        const Lift__Estimate *d = r->segments[i]->comparisons[0]->revenue_diff;
+        ck_assert(d->ok);
+        est_v[i] = d->estimate;
+        se_v[i] = d->se;
+    }
+    lift_heterogeneity_t h = lift_heterogeneity(est_v, se_v, 3);
+    ck_assert_uint_eq(r->n_heterogeneity, 1);
+    const Lift__Heterogeneity *hm = r->heterogeneity[0];
+    ck_assert(hm->ok);
+    ck_assert_int_eq(hm->dimension, LIFT__DIMENSION__DIMENSION_TRIGGER);
+    ck_assert_int_eq(hm->arm_index, 1);
+    near(hm->q, h.q, "Q");
+    near(hm->p_value, h.p_value, "Q p");
+    near(hm->i2, h.i2, "I2");
+    near(hm->tau2, h.tau2, "tau2");
+    lift_estimate_t sh[3];
+    ck_assert(lift_eb_shrink(est_v, se_v, 3, 0.05, sh).status == LIFT_STAT_OK);
+    double prev = INFINITY;
+    for (int i = 0; i < 3; i++) {
+        const Lift__Comparison *c = r->segments[i]->comparisons[0];
+        est_eq(c->revenue_diff_shrunk, &sh[i], "shrunken");
+        double nt = (double)r->segments[i]->exposed[1];
+        near(c->incremental_total_shrunk->estimate, sh[i].estimate * nt, "shrunken total");
+        ck_assert(c->incremental_total_shrunk->estimate <= prev); /* sorted by it */
+        prev = c->incremental_total_shrunk->estimate;
+    }
+    report_free(r);
+}
+END_TEST
+
+/* Holm instead of BH: never smaller than BH's adjusted p; the method is stated. */
+START_TEST(test_holm)
+{
+    const registry_entry_t *e = main_fixture();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER};
+    q.segment_by = dims;
+    q.n_segment_by = 1;
+    Lift__Report *bh = build_ok(e, &q);
+    q.has_adjust = 1;
+    q.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
+    Lift__Report *ho = build_ok(e, &q);
+    ck_assert_int_eq(ho->testing->method, LIFT__ADJUSTMENT__ADJUSTMENT_HOLM);
+    ck_assert_int_eq(bh->testing->method, LIFT__ADJUSTMENT__ADJUSTMENT_BH);
+    const Lift__Comparison *a = bh->comparisons[0], *b = ho->comparisons[0];
+    ck_assert_double_eq(a->revenue_diff->p_adjusted, b->revenue_diff->p_adjusted); /* m = 1 */
+    const Lift__Estimate *x[] = {a->conversion_diff, a->churn_diff};
+    const Lift__Estimate *y[] = {b->conversion_diff, b->churn_diff};
+    int stricter = 0;
+    for (int i = 0; i < 2; i++)
+        if (x[i]->ok) {
+            ck_assert(y[i]->p_adjusted >= x[i]->p_adjusted - 1e-15);
+            stricter |= y[i]->p_adjusted > x[i]->p_adjusted;
+        }
+    for (size_t i = 0; i < bh->n_segments; i++) {
+        const Lift__Estimate *s1 = bh->segments[i]->comparisons[0]->revenue_diff;
+        const Lift__Estimate *s2 = ho->segments[i]->comparisons[0]->revenue_diff;
+        if (s1->ok) {
+            ck_assert(s2->p_adjusted >= s1->p_adjusted - 1e-15);
+            stricter |= s2->p_adjusted > s1->p_adjusted;
+        }
+    }
+    ck_assert(stricter);
+    report_free(bh);
+    report_free(ho);
+    Lift__ReportRequest bad = LIFT__REPORT_REQUEST__INIT;
+    bad.has_adjust = 1;
+    bad.adjust = (Lift__Adjustment)7;
+    Lift__Report *r = NULL;
+    status_t st;
+    ck_assert_int_eq(report_build(RD, e->def, e->id, &bad, "EUR", NOW_MS, &r, &st), -1);
+    ck_assert_str_eq(st.field, "report.adjust");
+}
+END_TEST
+
 /* ---- errors -------------------------------------------------------------------------------- */
 
 START_TEST(test_validation)
@@ -1203,6 +1394,9 @@ Suite *report_suite(void)
     tcase_add_test(core, test_families);
     tcase_add_test(core, test_sequential_everywhere);
     tcase_add_test(core, test_segment_order);
+    tcase_add_test(core, test_calibrated_or_silent);
+    tcase_add_test(core, test_heterogeneity_shrinkage);
+    tcase_add_test(core, test_holm);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);

@@ -2553,10 +2553,7 @@ static void svg_forest(FILE *f, doc_t *d)
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" role=\"img\" "
             "aria-label=\"Forest plot of incremental revenue per segment\">\n",
             SVG_W, h);
-    fprintf(f,
-            "<text x=\"%.0f\" y=\"18\" class=\"axis-title\" text-anchor=\"middle\">incremental "
-            "revenue, %s (point and %s)</text>\n",
-            (x0 + x1) / 2, *d->cur ? d->cur : "minor units", d->ci);
+    /* the axis title goes under the axis: above the plot it would run into the value column */
     fprintf(f, "<text x=\"%d\" y=\"18\" class=\"axis-title\">estimate (interval)</text>\n",
             (int)x1 + 20);
     double y = top, ybottom = top + (double)(n + ngroups) * rh;
@@ -2570,9 +2567,10 @@ static void svg_forest(FILE *f, doc_t *d)
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">%s</text>\n",
                 x, ybottom + 16, lab);
     }
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"axis-title\" text-anchor=\"middle\">%s</text>\n",
-            (x0 + x1) / 2, ybottom + 38,
-            *d->cur ? d->cur : "amount");
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"%.0f\" class=\"axis-title\" text-anchor=\"middle\">incremental "
+            "revenue, %s (■ estimate with its %s; ○ shrunken)</text>\n",
+            (x0 + x1) / 2, ybottom + 38, *d->cur ? d->cur : "minor units", d->ci);
     for (size_t i = 0; i < n; i++) {
         if (rows[i].group) {
             fprintf(f, "<rect x=\"0\" y=\"%.0f\" width=\"%d\" height=\"%.0f\" class=\"band\"/>\n",
@@ -2856,8 +2854,11 @@ static void svg_funnel(FILE *f, doc_t *d)
                 render_fmt_pct(ctr, sizeof ctr,
                                a->impressions ? (double)a->clicks / (double)a->impressions : NAN,
                                0, "%");
-                fprintf(f, " <tspan class=\"muted\">(click-through %s of %s impressions)</tspan>",
-                        a->impressions ? ctr : "n/e", a->impressions ? "the" : "no");
+                if (a->impressions)
+                    fprintf(f, " <tspan class=\"muted\">(click-through %s of impressions)</tspan>",
+                            ctr);
+                else
+                    fputs(" <tspan class=\"muted\">(no impressions)</tspan>", f);
             }
             fputs("</text>\n", f);
             y += bh + gap;
@@ -2873,9 +2874,9 @@ static const char *const html_css =
     "*{box-sizing:border-box}\n"
     "body{margin:0;background:#f4f6f8;color:var(--fg);font:15px/1.5 system-ui,-apple-system,"
     "'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}\n"
-    "main{max-width:1120px;margin:0 auto;padding:24px}\n"
+    "main{max-width:1260px;margin:0 auto;padding:24px}\n"
     "section.report{background:var(--bg);border:1px solid var(--line);border-radius:8px;"
-    "padding:24px 32px;margin-bottom:32px}\n"
+    "padding:24px 28px;margin-bottom:32px}\n"
     "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;padding-bottom:4px;"
     "border-bottom:1px solid var(--line)}h3{font-size:16px;margin:20px 0 6px}\n"
     "p.sub{color:var(--muted);margin:0 0 16px}p.note{color:var(--muted);font-size:13px;"
@@ -2892,8 +2893,11 @@ static const char *const html_css =
     ".headline .lead{font-size:18px;font-weight:650}.headline .detail{color:var(--muted)}\n"
     "table{border-collapse:collapse;margin:8px 0 4px;font-size:14px;"
     "font-variant-numeric:tabular-nums}\n"
-    "th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;"
+    "th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;"
     "vertical-align:top}\n"
+    "td:first-child{overflow-wrap:break-word;max-width:22em}\n"
+    "table.wide{font-size:13px}table.wide th,table.wide td{padding:3px 6px}\n"
+    "div.tw{max-width:100%;overflow-x:auto}\n"
     "th{background:#f1f4f8;font-weight:600;white-space:nowrap}td.num,th.num{text-align:right;"
     "white-space:nowrap}\n"
     "tr.good td{color:var(--good)}tr.bad td{color:var(--bad)}\n"
@@ -2927,7 +2931,9 @@ int render_html_end(FILE *f)
 
 static void tab_print_html(FILE *f, const tab_t *t)
 {
-    fputs("<table>\n<thead><tr>", f);
+    fputs(t->ncols > 7 ? "<div class=\"tw\"><table class=\"wide\">\n<thead><tr>"
+                       : "<div class=\"tw\"><table>\n<thead><tr>",
+          f);
     for (int c = 0; c < t->ncols; c++) {
         fputs(t->right[c] ? "<th class=\"num\">" : "<th>", f);
         html_esc(f, t->hdr[c]);
@@ -2944,7 +2950,7 @@ static void tab_print_html(FILE *f, const tab_t *t)
         }
         fputs("</tr>\n", f);
     }
-    fputs("</tbody>\n</table>\n", f);
+    fputs("</tbody>\n</table></div>\n", f);
 }
 
 int render_html_section(const Lift__Report *r, FILE *f)
