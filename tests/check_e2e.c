@@ -167,7 +167,47 @@ START_TEST(test_report_finds_the_true_effect)
                      (json_int_t)r->arms[1]->exposed);
     json_decref(j);
     free(buf);
+
+    /* 5. Calibrated or silent through the wire: a segment's revenue interval exists only with
+     * at least LIFT_MIN_CONVERTERS payers per arm; heterogeneity per dimension and arm. */
+    size_t silent = 0, shown = 0;
+    for (size_t i = 0; i < r->n_segments; i++)
+        for (size_t k = 0; k < r->segments[i]->n_comparisons; k++) {
+            const Lift__Comparison *c = r->segments[i]->comparisons[k];
+            ck_assert(c->has_converted_treated && c->has_converted_holdout);
+            if (c->revenue_diff->ok) {
+                ck_assert_uint_ge(c->converted_treated, r->provenance->min_converters);
+                ck_assert_uint_ge(c->converted_holdout, r->provenance->min_converters);
+                ck_assert_int_eq(c->revenue_diff->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
+                shown++;
+            } else if (strstr(c->revenue_diff->reason, "too few converters")) {
+                silent++;
+            }
+        }
+    ck_assert_uint_gt(shown, 0);
+    ck_assert_uint_gt(r->n_heterogeneity, 0);
+    ck_assert_ptr_nonnull(r->testing);
+    ck_assert_uint_eq(r->testing->confirmatory_tests, 2);
+
+    /* 6. The headline's adjusted p does not depend on the segments asked for; Holm on request. */
+    double padj[2] = {r->comparisons[0]->revenue_diff->p_adjusted,
+                      r->comparisons[1]->revenue_diff->p_adjusted};
     lift_report_free(&r);
+    q.n_segment_by = 0;
+    q.segment_by = NULL;
+    ck_assert_int_eq(lift_report(T.client, &q, &r), LIFT_OK);
+    ck_assert_double_eq(r->comparisons[0]->revenue_diff->p_adjusted, padj[0]);
+    ck_assert_double_eq(r->comparisons[1]->revenue_diff->p_adjusted, padj[1]);
+    ck_assert_int_eq(r->comparisons[0]->revenue_diff->family,
+                     LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY);
+    lift_report_free(&r);
+    q.has_adjust = 1;
+    q.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
+    ck_assert_int_eq(lift_report(T.client, &q, &r), LIFT_OK);
+    ck_assert_int_eq(r->testing->method, LIFT__ADJUSTMENT__ADJUSTMENT_HOLM);
+    ck_assert(r->comparisons[0]->revenue_diff->p_adjusted >= padj[0] - 1e-15);
+    lift_report_free(&r);
+    (void)silent;
     json_decref(truth);
 
     /* 5. An unknown experiment is a clear error, not a report. */
