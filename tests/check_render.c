@@ -830,6 +830,16 @@ START_TEST(test_findings_render)
     must_find(ft, "fixed-horizon (valid for one pre-planned read)");
     free(t);
     free(ft);
+    const char *tdump = getenv("CK_RENDER_FINDINGS_TABLE"); /* the README's example */
+    if (tdump && *tdump) {
+        FILE *f = fopen(tdump, "w");
+        if (f) {
+            Lift__Report *q = synthetic_findings(1);
+            render_table(q, f, 0, 100);
+            lift__report__free_unpacked(q, NULL);
+            fclose(f);
+        }
+    }
     /* a look in a browser: CK_RENDER_FINDINGS_HTML=/tmp/f.html */
     const char *dump = getenv("CK_RENDER_FINDINGS_HTML");
     if (dump && *dump) {

@@ -289,6 +289,7 @@ static const char *adjust_name(const Lift__Report *r)
 typedef struct {
     const Lift__Segment *seg;
     const Lift__Comparison *cmp;
+    size_t order; /* position in the report (segment, then comparison): the tie-break */
 } segrow_t;
 
 /* The sort key of a segment row: the shrunken incremental total when the report has one (the
@@ -314,7 +315,7 @@ static int segrow_cmp(const void *a, const void *b)
     if (ox != oy) return oy - ox; /* not estimable last */
     if (ox && x != y) return x < y ? 1 : -1;
     /* ties and not-estimable rows: report order (the levels' own order) */
-    return ra->seg != rb->seg ? (ra->seg < rb->seg ? -1 : 1) : (ra->cmp < rb->cmp ? -1 : 1);
+    return ra->order < rb->order ? -1 : ra->order > rb->order;
 }
 
 /* The segment rows of dimension `dim` for treatment arm `arm` (-1: every arm, grouped by arm
@@ -351,7 +352,7 @@ static segrow_t *segment_rows(const Lift__Report *r, int dim, int arm, size_t *n
             for (size_t j = 0; j < s->n_comparisons; j++) {
                 const Lift__Comparison *c = s->comparisons[j];
                 if ((c->has_arm_index ? c->arm_index : (int)j + 1) == arms[k] && *n < cnt)
-                    rows[(*n)++] = (segrow_t){s, c};
+                    rows[(*n)++] = (segrow_t){s, c, (i << 20) + j};
             }
         }
         qsort(rows + first, *n - first, sizeof *rows, segrow_cmp);
