@@ -12,29 +12,30 @@
  *    arm 0 is the holdout. Exposures with an arm outside the definition are ignored (warned).
  *  - Outcomes = the customer's events with exposure <= ts < to: revenue = Σ conversions −
  *    Σ refunds (minor units, netted first, then capped above at the revenue-cap percentile
- *    of the pooled per-customer revenue; a cap that comes out <= 0 — fewer converters than
- *    the percentile's tail — is not applied, with a warning); converted = at least one
- *    conversion; impressions and clicks of THIS experiment (events.experiment_id = id);
+ *    of the customers with revenue > 0: revenue_cap); converted = at least one conversion; impressions and clicks of THIS experiment (events.experiment_id = id);
  *    churned = a churn event within retention_window_days of exposure; NPS after = first
  *    answer. Covariates = events with exposure − lookback <= ts < exposure: pre-period
- *    revenue (CUPED's x, not capped) and NPS before = last answer. Other events are ignored.
- *  - Revenue comparisons (each treatment arm vs the holdout): CUPED when asked and the
- *    pre-period varies (lift_cuped; else Welch), incremental total / holdout cost / net of
- *    cost_per_attempt × impressions by Welch on the CUPED-adjusted moments, and when
- *    sequential every revenue estimate's interval and p-value is the always-valid one
- *    (lift_sequential with N = n_T + n_C). Proportions (conversion, churn), CTR and CACE
- *    keep fixed-horizon intervals (Estimate.sequential says which).
+ *    revenue (CUPED's x, not capped) and NPS before = last answer. Conversions and refunds of
+ *    the population before exposure or at/after `to` are counted and warned about, not used.
+ *  - Revenue comparisons (each treatment arm vs the holdout): lift_revenue_diff (calibrated:
+ *    skewness-corrected, always-valid when sequential, not estimable below the minimum
+ *    converters) on the capped revenue, CUPED-adjusted (a second pass folds y − θ(x − x̄))
+ *    when asked and the pre-period varies; incremental total / holdout cost / net of
+ *    cost_per_attempt × impressions scale that interval. When sequential, conversion, churn,
+ *    CTR, CACE and the NPS difference are always-valid too (lift_sequential, N = n_T + n_C);
+ *    the pre-period balance check stays fixed-horizon (Estimate.sequential says which).
  *  - Retention: Kaplan–Meier of days from the customer's first post-exposure conversion to
  *    the first churn at or after it, censored at `to`; treated arm vs holdout ("organic").
  *  - Segments: trigger/stage/channel of the exposure, delay = first impression of this
  *    experiment − trigger_ms (<1h, 1-24h, 1-7d, >7d, no impression). A level with fewer than
  *    REPORT_MIN_SEGMENT customers in an arm is listed with its counts, not estimated.
- *  - Benjamini–Hochberg over the report's family: every distinct test shown — per treatment
- *    arm revenue_diff (shared by incremental_total and holdout_cost, the same hypothesis),
- *    relative_lift, net_incremental, conversion_diff, churn_diff, ctr_diff, cace, and per
- *    segment level revenue_diff, relative_lift, conversion_diff. Descriptive per-arm figures
- *    (NPS, conversion rate) and the weekly series (the same hypothesis over time) are not
- *    in it and have no p_adjusted.
+ *  - Two families, each adjusted by BH or Holm (request.adjust): confirmatory = the primary
+ *    metric per treatment arm (independent of the segments asked for); exploratory = the other
+ *    metrics and every estimated segment level. One hypothesis counts once: revenue_diff,
+ *    incremental_total, holdout_cost, relative_lift, cace (and net when the cost is 0) share
+ *    one adjusted p. Descriptive per-arm figures, the balance check and the weekly series are
+ *    in no family. Per dimension and arm: heterogeneity (Cochran's Q) and empirical-Bayes
+ *    shrunken estimates of the levels; levels sorted by the shrunken totals.
  *  - Weekly: ISO weeks (Monday 00:00 UTC) from the week of `from` to the week of to − 1; the
  *    point at the end E of a week uses customers exposed before E and events before E (the
  *    last point equals the report), with its own cap. One event scan serves it: post-exposure
