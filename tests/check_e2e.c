@@ -53,6 +53,48 @@ static void simulate(const char *truth)
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftsim failed (see %s)", log);
 }
 
+/* liftctl report KEY ARGS... against the test liftd, stdout and stderr into `log`; its exit. */
+static int liftctl_report(const char *log, const char *const *args)
+{
+    char prog[512];
+    const char *argv[24];
+    int n = 0;
+    tu_program("liftctl", prog, sizeof prog);
+    argv[n++] = prog;
+    argv[n++] = "--endpoint";
+    argv[n++] = T.endpoint;
+    argv[n++] = "report";
+    for (; *args && n < 23; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execv(prog, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *buf = calloc(1, 1 << 22);
+    ck_assert_ptr_nonnull(buf);
+    size_t n = fread(buf, 1, (1 << 22) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 static sqlite3 *open_db(void)
 {
     char path[400];
@@ -209,6 +251,23 @@ START_TEST(test_report_finds_the_true_effect)
     lift_report_free(&r);
     (void)silent;
     json_decref(truth);
+
+    /* 7. liftctl report --adjust: the method reaches the report; a bad method is a usage error */
+    char log[400], out[400];
+    snprintf(log, sizeof log, "%s/report.log", T.dir);
+    snprintf(out, sizeof out, "%s/report.json", T.dir);
+    const char *holm[] = {"upsell-usage-q4", "--adjust", "holm", "--format", "json", "-o", out,
+                          NULL};
+    ck_assert_int_eq(liftctl_report(log, holm), 0);
+    char *txt = slurp_file(out);
+    ck_assert_ptr_nonnull(strstr(txt, "\"method\": \"holm\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"family\": \"confirmatory\""));
+    free(txt);
+    const char *bad[] = {"upsell-usage-q4", "--adjust", "bonferroni", NULL};
+    ck_assert_int_eq(liftctl_report(log, bad), 2);
+    txt = slurp_file(log);
+    ck_assert_ptr_nonnull(strstr(txt, "--adjust: unknown method 'bonferroni' (one of: bh, holm)"));
+    free(txt);
 
     /* 5. An unknown experiment is a clear error, not a report. */
     q.experiment_key = "no-such-experiment";
