@@ -60,6 +60,7 @@
 #include <time.h>
 
 #include "bigmem.h"
+#include "lift/currency.h"
 #include "lift/lift.h"
 #include "lift/stats.h"
 
@@ -2313,12 +2314,18 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                         "5%% over 10 weekly looks in Lift's simulation)");
         if (o->cuped && !ap.cuped_applied && ntot > 0 && na > 1)
             add_warning(b, &w, W_CUPED, "CUPED requested, not applied: %s", ap.cuped_why);
-        if (cap > 0 && ap.capped > 0)
+        if (cap > 0 && ap.capped > 0) {
+            int digits = currency ? lift_currency_digits(currency) : -1;
+            char amt[64];
+            if (lift_currency_format(amt, sizeof amt, cap, digits >= 0 ? digits : 2, 0) != 0)
+                snprintf(amt, sizeof amt, "%.0f minor units", cap);
             add_warning(b, &w, W_CAP,
-                        "revenue cap %.0f (minor units; the %gth percentile of %zu customers "
-                        "with revenue > 0) lowered %llu customer(s); the uncapped difference is "
+                        "revenue cap %s%s%s (the %gth percentile of the %zu customers with "
+                        "revenue > 0) lowered %llu customer(s); the uncapped difference is "
                         "shown beside the capped one",
-                        cap, o->cap_pct, ap.n_pos, (unsigned long long)ap.capped);
+                        currency && digits >= 0 ? currency : "", currency && digits >= 0 ? " " : "",
+                        amt, o->cap_pct, ap.n_pos, (unsigned long long)ap.capped);
+        }
         /* power to detect the MDE the user set, worst treatment arm; the detectable effect */
         const lift_summary_t *cs = &acc[0].all.rev;
         double sigma2 = lift_summary_var_y(cs), mean = cs->mean_y;

@@ -764,6 +764,7 @@ START_TEST(test_cap)
     near(r->arms[1]->revenue_per_customer_uncapped, s[1].mean_y, "uncapped mean");
     ck_assert(r->arms[1]->revenue_per_customer < r->arms[1]->revenue_per_customer_uncapped);
     ck_assert(has_warning(r, "lowered"));
+    ck_assert(has_warning(r, "revenue cap EUR ")); /* in the currency, not minor units */
     report_free(r);
 }
 END_TEST
