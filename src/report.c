@@ -1172,6 +1172,7 @@ enum {
     W_POWER,      /* underpowered against the user's MDE */
     W_SMALL,      /* segments not estimated */
     W_ARM,        /* exposures with an unknown arm */
+    W_OUTSIDE,    /* outcomes read but not counted, while others were counted */
     W_WEEKS,      /* weekly series cut */
     W_MAX
 };
@@ -2178,14 +2179,19 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                 lift_result_t sr = lift_eb_shrink(est_v, se_v, k, o->alpha, shr);
                 for (size_t j = 0; j < k && sr.status == LIFT_STAT_OK; j++) {
                     Lift__Comparison *m = segs[idx[j]].msg->comparisons[a - 1];
-                    CK(m->revenue_diff_shrunk = est(b, &shr[j], 0));
+                    /* in a sequential report the shrunken interval takes the same always-valid
+                     * multiplier as the raw one: a weekly reader must not find significance in
+                     * the shrunken column that the raw column's guarantee does not give */
+                    double nl = (double)(segs[idx[j]].msg->exposed[a] + segs[idx[j]].msg->exposed[0]);
+                    shr[j] = seq_wrap(&shr[j], nl, o);
+                    CK(m->revenue_diff_shrunk = est(b, &shr[j], 1));
                     lift_estimate_t tt = shr[j];
                     double nt = (double)segs[idx[j]].msg->exposed[a];
                     tt.estimate *= nt;
                     tt.se *= nt;
                     tt.ci_low *= nt;
                     tt.ci_high *= nt;
-                    CK(m->incremental_total_shrunk = est(b, &tt, 0));
+                    CK(m->incremental_total_shrunk = est(b, &tt, 1));
                     if (m->incremental_total_shrunk->ok)
                         key_raw[j] = m->incremental_total_shrunk->estimate;
                 }
@@ -2258,11 +2264,15 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         if (c->out_before || c->out_after) {
             char tf[40];
             report_time_str(o->to, tf, sizeof tf);
-            add_warning(b, &w, W_OUTCOMES,
-                        "%llu conversion/refund event(s) of exposed customers were read but not "
+            /* top priority when nothing was counted: the data do not reach the window */
+            add_warning(b, &w, c->out_in == 0 ? W_OUTCOMES : W_OUTSIDE,
+                        "%s%llu conversion/refund event(s) of exposed customers were read but not "
                         "counted as outcomes: %llu before the customer's exposure (%llu of them "
                         "in the %u-day lookback, used only as the pre-exposure covariate) and "
                         "%llu at or after the window end %s; %llu counted",
+                        c->out_in == 0 ? "no conversion or refund falls in any exposed customer's "
+                                         "outcome window (exposure to window end): "
+                                       : "",
                         (unsigned long long)(c->out_before + c->out_after),
                         (unsigned long long)c->out_before, (unsigned long long)c->out_lookback,
                         o->lookback_days, (unsigned long long)c->out_after, tf,

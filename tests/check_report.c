@@ -829,6 +829,7 @@ START_TEST(test_outcomes_not_counted)
     ck_assert(has_warning(r, "43 conversion/refund event(s) of exposed customers were read but "
                              "not counted"));
     ck_assert(has_warning(r, "40 before the customer's exposure (40 of them in the 30-day"));
+    ck_assert(has_warning(r, "no conversion or refund falls in any exposed customer"));
     report_free(r);
 }
 END_TEST
@@ -1203,6 +1204,23 @@ START_TEST(test_heterogeneity_shrinkage)
         near(c->incremental_total_shrunk->estimate, sh[i].estimate * nt, "shrunken total");
         ck_assert(c->incremental_total_shrunk->estimate <= prev); /* sorted by it */
         prev = c->incremental_total_shrunk->estimate;
+    }
+    report_free(r);
+    /* sequential: the shrunken interval takes the always-valid multiplier too */
+    q.sequential = 1;
+    r = build_ok(e, &q);
+    for (int i = 0; i < 3; i++) {
+        const Lift__Estimate *d = r->segments[i]->comparisons[0]->revenue_diff;
+        est_v[i] = d->estimate;
+        se_v[i] = d->se;
+    }
+    ck_assert(lift_eb_shrink(est_v, se_v, 3, 0.05, sh).status == LIFT_STAT_OK);
+    for (int i = 0; i < 3; i++) {
+        const Lift__Comparison *c = r->segments[i]->comparisons[0];
+        double n = (double)(r->segments[i]->exposed[0] + r->segments[i]->exposed[1]);
+        lift_estimate_t w = lift_sequential(sh[i].estimate, sh[i].se, n, 0.05, 0);
+        est_eq(c->revenue_diff_shrunk, &w, "shrunken, sequential");
+        ck_assert(c->revenue_diff_shrunk->sequential);
     }
     report_free(r);
 }
