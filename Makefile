@@ -8,6 +8,7 @@
 #   make check      the whole Check suite (unit + integration), -Werror
 #   make SANITIZE=address,undefined check    the same under ASan + UBSan (objects in build/san)
 #   make bench      benchmarks next to their bare baselines
+#   make calibrate  the simulations behind the revenue interval and segment shrinkage
 #   make memcheck   the suite under valgrind
 #   make fuzz       libFuzzer on the request path for FUZZ_SECONDS (default 60; clang)
 #   make deps       install missing Debian packages (runs apt-get update first)
@@ -69,7 +70,7 @@ SUITES  := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildca
 PROGS := $(B)/liftd $(B)/liftctl $(B)/liblift.a $(if $(SIM_SRC),$(B)/liftsim)
 PROGS += $(B)/liblift.so $(B)/lift.pc
 
-.PHONY: all deps progs check demo bench soak memcheck format clean fuzz fuzz-deps fuzz-corpus
+.PHONY: all deps progs check demo bench calibrate soak memcheck format clean fuzz fuzz-deps fuzz-corpus
 .PHONY: install uninstall clients FORCE
 .DEFAULT_GOAL := all
 
@@ -298,6 +299,15 @@ soak: deps
 bench: deps
 	@$(MAKE) --no-print-directory progs $(BENCHES) clients
 	@for b in $(BENCHES); do echo "== $$b"; LIFT_BUILD=$(B) $$b || exit 1; done
+
+# Seeded simulations behind the revenue interval (method, LIFT_MIN_CONVERTERS) and the
+# segment shrinkage; prints the tables quoted in README (Statistics). CALIBRATE_ARGS=--scale 0.2
+calibrate: deps
+	@$(MAKE) --no-print-directory $(B)/calibrate
+	$(B)/calibrate $(CALIBRATE_ARGS)
+
+$(B)/calibrate: $(B)/obj/tools/calibrate.o $(B)/libliftsrv.a $(B)/liblift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory progs

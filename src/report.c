@@ -12,29 +12,30 @@
  *    arm 0 is the holdout. Exposures with an arm outside the definition are ignored (warned).
  *  - Outcomes = the customer's events with exposure <= ts < to: revenue = Σ conversions −
  *    Σ refunds (minor units, netted first, then capped above at the revenue-cap percentile
- *    of the pooled per-customer revenue; a cap that comes out <= 0 — fewer converters than
- *    the percentile's tail — is not applied, with a warning); converted = at least one
- *    conversion; impressions and clicks of THIS experiment (events.experiment_id = id);
+ *    of the customers with revenue > 0: revenue_cap); converted = at least one conversion; impressions and clicks of THIS experiment (events.experiment_id = id);
  *    churned = a churn event within retention_window_days of exposure; NPS after = first
  *    answer. Covariates = events with exposure − lookback <= ts < exposure: pre-period
- *    revenue (CUPED's x, not capped) and NPS before = last answer. Other events are ignored.
- *  - Revenue comparisons (each treatment arm vs the holdout): CUPED when asked and the
- *    pre-period varies (lift_cuped; else Welch), incremental total / holdout cost / net of
- *    cost_per_attempt × impressions by Welch on the CUPED-adjusted moments, and when
- *    sequential every revenue estimate's interval and p-value is the always-valid one
- *    (lift_sequential with N = n_T + n_C). Proportions (conversion, churn), CTR and CACE
- *    keep fixed-horizon intervals (Estimate.sequential says which).
+ *    revenue (CUPED's x, not capped) and NPS before = last answer. Conversions and refunds of
+ *    the population before exposure or at/after `to` are counted and warned about, not used.
+ *  - Revenue comparisons (each treatment arm vs the holdout): lift_revenue_diff (calibrated:
+ *    skewness-corrected, always-valid when sequential, not estimable below the minimum
+ *    converters) on the capped revenue, CUPED-adjusted (a second pass folds y − θ(x − x̄))
+ *    when asked and the pre-period varies; incremental total / holdout cost / net of
+ *    cost_per_attempt × impressions scale that interval. When sequential, conversion, churn,
+ *    CTR, CACE and the NPS difference are always-valid too (lift_sequential, N = n_T + n_C);
+ *    the pre-period balance check stays fixed-horizon (Estimate.sequential says which).
  *  - Retention: Kaplan–Meier of days from the customer's first post-exposure conversion to
  *    the first churn at or after it, censored at `to`; treated arm vs holdout ("organic").
  *  - Segments: trigger/stage/channel of the exposure, delay = first impression of this
  *    experiment − trigger_ms (<1h, 1-24h, 1-7d, >7d, no impression). A level with fewer than
  *    REPORT_MIN_SEGMENT customers in an arm is listed with its counts, not estimated.
- *  - Benjamini–Hochberg over the report's family: every distinct test shown — per treatment
- *    arm revenue_diff (shared by incremental_total and holdout_cost, the same hypothesis),
- *    relative_lift, net_incremental, conversion_diff, churn_diff, ctr_diff, cace, and per
- *    segment level revenue_diff, relative_lift, conversion_diff. Descriptive per-arm figures
- *    (NPS, conversion rate) and the weekly series (the same hypothesis over time) are not
- *    in it and have no p_adjusted.
+ *  - Two families, each adjusted by BH or Holm (request.adjust): confirmatory = the primary
+ *    metric per treatment arm (independent of the segments asked for); exploratory = the other
+ *    metrics and every estimated segment level. One hypothesis counts once: revenue_diff,
+ *    incremental_total, holdout_cost, relative_lift, cace (and net when the cost is 0) share
+ *    one adjusted p. Descriptive per-arm figures, the balance check and the weekly series are
+ *    in no family. Per dimension and arm: heterogeneity (Cochran's Q) and empirical-Bayes
+ *    shrunken estimates of the levels; levels sorted by the shrunken totals.
  *  - Weekly: ISO weeks (Monday 00:00 UTC) from the week of `from` to the week of to − 1; the
  *    point at the end E of a week uses customers exposed before E and events before E (the
  *    last point equals the report), with its own cap. One event scan serves it: post-exposure
@@ -59,6 +60,7 @@
 #include <time.h>
 
 #include "bigmem.h"
+#include "lift/currency.h"
 #include "lift/lift.h"
 #include "lift/stats.h"
 
@@ -72,6 +74,7 @@
 #define N_LEVELS 6 /* enum values 0..5 (0 = unspecified); delay uses 5 */
 #define DEFAULT_LOOKBACK_DAYS 30
 #define POWER_TARGET 0.8
+#define DEFAULT_MDE 0.05 /* the registry's analysis.mde when a definition has none */
 #define REPORT_TIME_MIN_MS 946684800000LL   /* 2000-01-01T00:00:00Z */
 #define REPORT_TIME_MAX_MS 32503680000000LL /* 3000-01-01T00:00:00Z */
 
@@ -173,7 +176,11 @@ typedef struct {
     int dims[N_DIMS];         /* requested dimensions, in request order, deduplicated */
     size_t n_dims;            /* entries in dims */
     int64_t churn_ms;         /* retention window for "churned" */
-    double mde;               /* relative MDE for power */
+    double mde;               /* relative MDE for power (the experiment's; 0 = not set) */
+    int mde_set;              /* analysis.mde was set by the user */
+    uint32_t lookback_days;   /* CUPED / NPS-before lookback */
+    int adjust;               /* Lift__Adjustment: BH or Holm */
+    int primary;              /* Lift__Metric of the confirmatory family */
 } opts_t;
 
 static const char *const delay_names[] = {"<1h", "1-24h", "1-7d", ">7d", "no impression"};
@@ -197,6 +204,19 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
         return status_set(st, bad, "report.cuped_lookback_days",
                           "report.cuped_lookback_days: %u is outside [1, 365]", lb);
     o->lookback_ms = (int64_t)lb * DAY_MS;
+    o->lookback_days = lb;
+    o->adjust = req->has_adjust ? (int)req->adjust : LIFT__ADJUSTMENT__ADJUSTMENT_BH;
+    if (o->adjust == LIFT__ADJUSTMENT__ADJUSTMENT_UNSPECIFIED)
+        o->adjust = LIFT__ADJUSTMENT__ADJUSTMENT_BH;
+    if (o->adjust != LIFT__ADJUSTMENT__ADJUSTMENT_BH &&
+        o->adjust != LIFT__ADJUSTMENT__ADJUSTMENT_HOLM)
+        return status_set(st, bad, "report.adjust",
+                          "report.adjust: %d is not a known method (1 = bh, 2 = holm)", o->adjust);
+    o->primary = an && an->has_primary_metric &&
+                         (an->primary_metric == LIFT__METRIC__METRIC_CONVERSION ||
+                          an->primary_metric == LIFT__METRIC__METRIC_RETENTION)
+                     ? (int)an->primary_metric
+                     : LIFT__METRIC__METRIC_REVENUE;
     o->cap_pct = req->has_revenue_cap_percentile
                      ? req->revenue_cap_percentile
                      : (an && an->has_revenue_cap_percentile ? an->revenue_cap_percentile : 99.9);
@@ -264,7 +284,10 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
                       ? an->retention_window_days
                       : 30;
     o->churn_ms = (int64_t)rw * DAY_MS;
-    o->mde = an && an->has_mde && an->mde > 0 ? an->mde : 0.05;
+    /* The registry stores 5% when a definition gives no MDE, so 5% may be nobody's choice:
+     * the report names it as the default rather than as the team's minimum effect. */
+    o->mde = an && an->has_mde && an->mde > 0 && isfinite(an->mde) ? an->mde : DEFAULT_MDE;
+    o->mde_set = o->mde != DEFAULT_MDE;
     return 0;
 }
 
@@ -280,6 +303,7 @@ typedef struct {
     uint8_t trigger;   /* exposure context */
     uint8_t stage;     /* exposure context */
     uint8_t channel;   /* exposure context */
+    uint8_t other_arm; /* an impression of this experiment was logged with another arm */
 } hot_t;
 
 /* What only conversions, refunds, churn and NPS touch. All-zero is the initial state (times
@@ -326,6 +350,7 @@ typedef struct {
     uint32_t k;      /* customer index, NO_IDX when not exposed */
     int type;        /* EventType */
     int nps;         /* NPS answer or -1 */
+    int arm;         /* impression: logged arm or -1 */
     int64_t ts;      /* event time */
     int64_t xid;     /* experiment id of an impression/click */
     int64_t amount;  /* conversion/refund amount */
@@ -361,6 +386,11 @@ typedef struct {
     int oom;
     /* scan */
     uint64_t events_read;
+    uint64_t out_before;  /* conversions/refunds of the population before their exposure */
+    uint64_t out_lookback;/* ... of which inside the lookback (CUPED covariate) */
+    uint64_t out_after;   /* conversions/refunds of the population at or after `to` */
+    uint64_t out_in;      /* conversions/refunds counted as outcomes */
+    uint64_t imp_other;   /* this experiment's impressions logged with another arm */
     int64_t week0;        /* Monday of from's week */
     revfact_t *rf;
     size_t n_rf, cap_rf;
@@ -484,10 +514,20 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
 {
     hot_t *h = &c->hot[k];
     int64_t ts = ev->ts;
-    if (ts >= h->t0) { /* outcome (ts < to: the scan's range) */
+    int money = ev->type == LIFT__EVENT_TYPE__EVENT_CONVERSION ||
+                ev->type == LIFT__EVENT_TYPE__EVENT_REFUND;
+    if (ts >= c->o.to) { /* read only to be counted: after the window */
+        c->out_after += money;
+        return 0;
+    }
+    if (ts >= h->t0) { /* outcome */
         switch (ev->type) {
         case LIFT__EVENT_TYPE__EVENT_IMPRESSION:
             if (ev->xid == c->exp_id) {
+                if (ev->arm >= 0 && ev->arm != h->arm) {
+                    c->imp_other++;
+                    h->other_arm = 1;
+                }
                 h->imps++;
                 if (h->first_imp == 0 || ts < h->first_imp)
                     h->first_imp = ts;
@@ -510,6 +550,7 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
                     d->first_conv = ts;
             }
             d->rev += amt;
+            c->out_in++;
             if (c->n_rf == c->cap_rf && grow((void **)&c->rf, &c->cap_rf, c->n_rf + 1,
                                              sizeof *c->rf) < 0)
                 return -2;
@@ -536,8 +577,10 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
             return 0;
         }
     }
+    c->out_before += money;
     if (ts < h->t0 - c->o.lookback_ms)
         return 0;
+    c->out_lookback += money;
     /* covariate period */
     switch (ev->type) {
     case LIFT__EVENT_TYPE__EVENT_CONVERSION:
@@ -618,6 +661,7 @@ static int pend_copy(pend_t *p, const store_event_row_t *ev, char **buf, size_t 
     *len += ev->customer_len;
     p->type = ev->type;
     p->nps = ev->nps;
+    p->arm = ev->arm;
     p->ts = ev->ts_ms;
     p->xid = ev->experiment_id;
     p->amount = ev->amount_minor;
@@ -793,21 +837,8 @@ typedef struct {
     lift_estimate_t diff, lift, total, holdout, net; /* net only when asked */
     int cuped;                                       /* CUPED applied */
     double vr;                                       /* variance reduction when CUPED */
+    const char *cuped_why;                           /* requested, not applied: why */
 } revcmp_t;
-
-/* Summary of the CUPED-adjusted outcome Y − θ(X − x̄) of one arm: its mean and variance are
- * what lift_cuped uses, so Welch on it gives lift_cuped's difference. */
-static lift_summary_t adjusted(const lift_summary_t *s, double theta, double mean)
-{
-    lift_summary_t a;
-    lift_summary_init(&a);
-    double v = lift_summary_var_y(s) + theta * theta * lift_summary_var_x(s) -
-               2.0 * theta * lift_summary_cov_xy(s);
-    a.n = s->n;
-    a.mean_y = mean;
-    a.m2_y = (v > 0 ? v : 0.0) * (double)(s->n > 1 ? s->n - 1 : 0);
-    return a;
-}
 
 static lift_estimate_t seq_wrap(const lift_estimate_t *e, double n_total, const opts_t *o)
 {
@@ -816,53 +847,117 @@ static lift_estimate_t seq_wrap(const lift_estimate_t *e, double n_total, const 
     return lift_sequential(e->estimate, e->se, n_total, o->alpha, o->n_star);
 }
 
-static revcmp_t compare_revenue(const lift_summary_t *t, const lift_summary_t *c, const opts_t *o,
-                                double attempts)
+/* CUPED for one comparison t vs c, decided from the two summaries (y = revenue, x = pre-period
+ * revenue): θ pooled over both arms (lift_cuped). When ok, each customer's adjusted outcome
+ * y − θ(x − x̄) (x̄ pooled) is folded in a second pass, so the calibrated interval sees its exact
+ * moments, skewness included; its mean and variance are lift_cuped's adjusted ones. */
+typedef struct {
+    int ok;            /* CUPED applies */
+    double theta, xbar;
+    lift_cuped_t cu;   /* lift_cuped's result (the adjusted relative lift, variance reduction) */
+    const char *why;   /* requested, not applied: why */
+} cuped_plan_t;
+
+static cuped_plan_t cuped_plan(const lift_summary_t *t, const lift_summary_t *c, const opts_t *o)
+{
+    cuped_plan_t p;
+    memset(&p, 0, sizeof p);
+    if (!o->cuped)
+        return p;
+    p.cu = lift_cuped(t, c, o->alpha);
+    if (p.cu.status != LIFT_STAT_OK)
+        p.why = p.cu.reason;
+    else if (p.cu.diff.status != LIFT_STAT_OK)
+        p.why = p.cu.diff.reason;
+    else if (t->n + c->n > 0 && isfinite(p.cu.theta)) {
+        p.ok = 1;
+        p.theta = p.cu.theta;
+        p.xbar = ((double)t->n * t->mean_x + (double)c->n * c->mean_x) / (double)(t->n + c->n);
+    }
+    return p;
+}
+
+/* Folds one customer's (CUPED-adjusted when the plan applies) revenue into *s. */
+static inline void fold_adj(lift_summary_t *s, const cuped_plan_t *p, double y, double x)
+{
+    lift_summary_add(s, p->ok ? y - p->theta * (x - p->xbar) : y);
+}
+
+/* Revenue comparisons of t vs c (y = capped revenue, x = pre-exposure revenue) under plan cp:
+ * at / ac are the adjusted summaries (fold_adj over the same customers; t and c when CUPED does
+ * not apply); pay_t / pay_c = customers with revenue > 0. The difference is lift_revenue_diff
+ * (calibrated, always-valid when sequential, not estimable below LIFT_MIN_CONVERTERS payers);
+ * the totals scale it by the arms' sizes and share its p-value; the relative lift follows it
+ * into "not estimable" so no revenue interval is printed that the calibration does not back. */
+static revcmp_t compare_revenue(const lift_summary_t *t, const lift_summary_t *c,
+                                const cuped_plan_t *cp, const lift_summary_t *at,
+                                const lift_summary_t *ac, int64_t pay_t, int64_t pay_c,
+                                const opts_t *o, double attempts)
 {
     revcmp_t r;
     memset(&r, 0, sizeof r);
-    lift_summary_t at = *t, ac = *c;
-    if (o->cuped) {
-        lift_cuped_t cu = lift_cuped(t, c, o->alpha);
-        if (cu.status == LIFT_STAT_OK && cu.diff.status == LIFT_STAT_OK) {
-            r.cuped = 1;
-            r.vr = isfinite(cu.variance_reduction) ? cu.variance_reduction : 0;
-            r.diff = cu.diff;
-            r.lift = cu.lift;
-            at = adjusted(t, cu.theta, cu.mean_t);
-            ac = adjusted(c, cu.theta, cu.mean_c);
-        }
-    }
-    if (!r.cuped) {
-        r.diff = lift_diff_means(t, c, o->alpha);
+    r.cuped_why = cp->why;
+    if (cp->ok) {
+        r.cuped = 1;
+        r.vr = isfinite(cp->cu.variance_reduction) ? cp->cu.variance_reduction : 0;
+        r.lift = cp->cu.lift;
+    } else {
+        at = t;
+        ac = c;
         r.lift = lift_rel_lift(t, c, o->alpha);
     }
-    lift_incremental_t inc = lift_incremental(&at, &ac, o->alpha, (double)o->cost, attempts);
-    r.total = inc.total;
-    r.holdout = inc.holdout_cost;
-    r.net = inc.net;
     double n = (double)(t->n + c->n);
-    r.diff = seq_wrap(&r.diff, n, o);
+    r.diff = lift_revenue_diff(at, ac, pay_t, pay_c, o->alpha, o->sequential ? o->n_star : 0);
+    if (r.diff.status != LIFT_STAT_OK) {
+        r.lift.status = LIFT_STAT_NOT_ESTIMABLE;
+        r.lift.reason = r.diff.reason;
+    }
     r.lift = seq_wrap(&r.lift, n, o);
-    r.total = seq_wrap(&r.total, n, o);
-    r.holdout = seq_wrap(&r.holdout, n, o);
-    r.net = seq_wrap(&r.net, n, o);
+    lift_estimate_t *out[3] = {&r.total, &r.holdout, &r.net};
+    double scale[3] = {(double)t->n, (double)c->n, (double)t->n};
+    for (int k = 0; k < 3; k++) {
+        *out[k] = r.diff;
+        if (r.diff.status != LIFT_STAT_OK)
+            continue;
+        out[k]->estimate *= scale[k];
+        out[k]->se *= scale[k];
+        out[k]->ci_low *= scale[k];
+        out[k]->ci_high *= scale[k];
+    }
+    if (r.net.status == LIFT_STAT_OK) { /* a known cost shifts the total; same test */
+        double cost = (double)o->cost * attempts;
+        r.net.estimate -= cost;
+        r.net.ci_low -= cost;
+        r.net.ci_high -= cost;
+        if (cost != 0 && r.net.se > 0) { /* its own null, net = 0: same SE, shifted */
+            if (o->sequential) {
+                r.net.p_value = lift_sequential(r.net.estimate, r.net.se, n, o->alpha, o->n_star)
+                                    .p_value;
+            } else {
+                r.net.p_value = erfc(fabs(r.net.estimate / r.net.se) / sqrt(2.0));
+            }
+        }
+    }
     return r;
 }
 
 /* ---- message building ----------------------------------------------------------------------- */
 
-/* BH family: one test, and the estimates that show its p-value. */
+/* One hypothesis of a family and the estimates that show its adjusted p-value (estimates of
+ * the same null hypothesis — a difference, its total, its relative form — share one test). */
+#define FAM_EST 6
 typedef struct {
-    double p;                /* raw p-value */
-    Lift__Estimate *e[3];    /* estimates sharing the test */
+    double p;                  /* raw p-value of the test of record */
+    Lift__Estimate *e[FAM_EST]; /* estimates sharing the test (NULL-padded) */
 } fam_t;
+
+enum { F_CONF, F_EXPL, F_N }; /* confirmatory, exploratory */
 
 typedef struct {
     arena_t *a;
     const opts_t *o;
-    fam_t *fam;
-    size_t n_fam, cap_fam;
+    fam_t *fam[F_N];
+    size_t n_fam[F_N], cap_fam[F_N];
     int oom;
 } bld_t;
 
@@ -903,40 +998,56 @@ static Lift__Estimate *est(bld_t *b, const lift_estimate_t *s, int seq)
     return e;
 }
 
-/* Adds a test to the BH family when its (first) estimate is OK. */
-static void family(bld_t *b, Lift__Estimate *e0, Lift__Estimate *e1, Lift__Estimate *e2)
+/* Adds one hypothesis to family f when its test of record e[0] is OK; e[1..] (NULL-terminated,
+ * at most FAM_EST in all) show the same adjusted p-value. */
+static void family(bld_t *b, int f, Lift__Estimate *const *e)
 {
-    if (!e0 || !e0->ok)
+    if (!e[0] || !e[0]->ok || !e[0]->has_p_value)
         return;
-    if (b->n_fam == b->cap_fam &&
-        grow((void **)&b->fam, &b->cap_fam, b->n_fam + 1, sizeof *b->fam) < 0) {
+    if (b->n_fam[f] == b->cap_fam[f] &&
+        grow((void **)&b->fam[f], &b->cap_fam[f], b->n_fam[f] + 1, sizeof *b->fam[f]) < 0) {
         b->oom = 1;
         return;
     }
-    b->fam[b->n_fam++] = (fam_t){e0->p_value, {e0, e1, e2}};
+    fam_t *t = &b->fam[f][b->n_fam[f]++];
+    memset(t, 0, sizeof *t);
+    t->p = e[0]->p_value;
+    for (int i = 0; i < FAM_EST && e[i]; i++)
+        t->e[i] = e[i];
 }
 
-static void apply_bh(bld_t *b)
+#define FAMILY(b, f, ...) family((b), (f), (Lift__Estimate *const[]){__VA_ARGS__, NULL})
+
+/* Adjusts each family's p-values (BH or Holm, the request's choice) and labels the estimates. */
+static void apply_adjust(bld_t *b)
 {
-    if (b->n_fam == 0)
-        return;
-    double *p = malloc(b->n_fam * sizeof *p);
-    if (!p) {
-        b->oom = 1;
-        return;
-    }
-    for (size_t i = 0; i < b->n_fam; i++)
-        p[i] = b->fam[i].p;
-    lift_result_t r = lift_bh_adjust(p, b->n_fam, p);
-    for (size_t i = 0; i < b->n_fam; i++)
-        for (int j = 0; j < 3; j++) {
-            Lift__Estimate *e = b->fam[i].e[j];
-            if (e && e->ok && r.status == LIFT_STAT_OK && isfinite(p[i])) {
-                e->has_p_adjusted = 1;
-                e->p_adjusted = p[i];
-            }
+    for (int f = 0; f < F_N; f++) {
+        size_t m = b->n_fam[f];
+        if (m == 0)
+            continue;
+        double *p = malloc(m * sizeof *p);
+        if (!p) {
+            b->oom = 1;
+            return;
         }
-    free(p);
+        for (size_t i = 0; i < m; i++)
+            p[i] = b->fam[f][i].p;
+        lift_result_t r = b->o->adjust == LIFT__ADJUSTMENT__ADJUSTMENT_HOLM
+                              ? lift_holm_adjust(p, m, p)
+                              : lift_bh_adjust(p, m, p);
+        for (size_t i = 0; i < m; i++)
+            for (int j = 0; j < FAM_EST; j++) {
+                Lift__Estimate *e = b->fam[f][i].e[j];
+                if (e && e->ok && r.status == LIFT_STAT_OK && isfinite(p[i])) {
+                    e->has_p_adjusted = 1;
+                    e->p_adjusted = p[i];
+                    e->has_family = 1;
+                    e->family = f == F_CONF ? LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY
+                                            : LIFT__TEST_FAMILY__FAMILY_EXPLORATORY;
+                }
+            }
+        free(p);
+    }
 }
 
 static const char *arm_name(const Lift__Experiment *exp, size_t i)
@@ -962,12 +1073,14 @@ static Lift__Comparison *core_comparison(bld_t *b, const Lift__Experiment *exp, 
     m->incremental_total = est(b, &rc->total, 1);
     m->has_cuped = 1;
     m->cuped = rc->cuped;
+    if (!rc->cuped && b->o->cuped && rc->cuped_why)
+        m->cuped_note = (char *)rc->cuped_why;
     if (rc->cuped) {
         m->has_variance_reduction = 1;
         m->variance_reduction = rc->vr;
     }
     if (conv)
-        m->conversion_diff = est(b, conv, 0);
+        m->conversion_diff = est(b, conv, 1); /* always-valid when sequential (seq_wrap) */
     return m;
 }
 
@@ -1045,7 +1158,24 @@ static Lift__RetentionPoint **retention(bld_t *b, const double *time, const int 
 
 /* ---- warnings --------------------------------------------------------------------------------- */
 
-enum { W_SRM, W_EMPTY, W_IMPRESSION, W_CAP, W_POWER, W_SMALL, W_ARM, W_WEEKS, W_MAX };
+enum {
+    W_SRM,        /* the split is broken */
+    W_EMPTY,      /* nobody to compare */
+    W_OUTCOMES,   /* outcomes read but not counted */
+    W_OTHERARM,   /* impressions logged for another arm */
+    W_PRE,        /* pre-period imbalance */
+    W_SEGSRM,     /* SRM within segment levels */
+    W_IMPRESSION, /* low impression rate */
+    W_SEQ,        /* fixed-horizon intervals read weekly */
+    W_CUPED,      /* CUPED requested, not applied */
+    W_CAP,        /* the cap */
+    W_POWER,      /* underpowered against the user's MDE */
+    W_SMALL,      /* segments not estimated */
+    W_ARM,        /* exposures with an unknown arm */
+    W_OUTSIDE,    /* outcomes read but not counted, while others were counted */
+    W_WEEKS,      /* weekly series cut */
+    W_MAX
+};
 
 typedef struct {
     char *text[W_MAX * 2]; /* by priority slot */
@@ -1057,7 +1187,7 @@ static void add_warning(bld_t *b, warn_t *w, int prio, const char *fmt, ...)
 
 static void add_warning(bld_t *b, warn_t *w, int prio, const char *fmt, ...)
 {
-    char buf[384];
+    char buf[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
@@ -1078,10 +1208,20 @@ typedef struct {
     lift_summary_t rev;   /* y = capped revenue, x = pre-period revenue */
     int64_t exposed;      /* customers */
     int64_t converted;    /* customers with a conversion */
+    int64_t payers;       /* customers with revenue > 0 (the calibration's converters) */
+    cuped_plan_t plan;    /* treatment cells: CUPED vs the holdout cell */
+    lift_summary_t adj;   /* treatment cells: adjusted revenue under plan */
+    lift_summary_t adj_h; /* the holdout cell's adjusted revenue under this cell's plan */
 } cell_t;
 
 typedef struct {
     cell_t all;                   /* the arm */
+    lift_summary_t unc;           /* y = uncapped revenue, x = pre-period revenue */
+    cuped_plan_t plan_unc;        /* treatment arms: CUPED of the uncapped comparison */
+    lift_summary_t adj_unc;       /* ... its adjusted uncapped revenue */
+    lift_summary_t adj_unc_h;     /* ... and the holdout's under the same plan */
+    uint64_t capped;              /* customers whose revenue the cap lowered */
+    uint64_t other_arm;           /* customers with impressions logged for another arm */
     lift_summary_t cace;          /* y = capped revenue, x = impressed */
     lift_summary_t ctr;           /* y = clicks, x = impressions */
     uint64_t imps, clicks, impressed, conversions;
@@ -1116,6 +1256,29 @@ static int level_of(const hot_t *h, int dim)
     }
 }
 
+static const char *dim_name(int dim)
+{
+    switch (dim) {
+    case LIFT__DIMENSION__DIMENSION_TRIGGER:
+        return "trigger";
+    case LIFT__DIMENSION__DIMENSION_STAGE:
+        return "stage";
+    case LIFT__DIMENSION__DIMENSION_CHANNEL:
+        return "channel";
+    default:
+        return "delay";
+    }
+}
+
+/* "2026-11-23 00:00 UTC" */
+static void report_time_str(int64_t ms, char *buf, size_t len)
+{
+    time_t t = (time_t)floor_div(ms, 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(buf, len, "%lld ms", (long long)ms);
+}
+
 static const char *level_name(int dim, int level)
 {
     switch (dim) {
@@ -1130,24 +1293,28 @@ static const char *level_name(int dim, int level)
     }
 }
 
-/* The cap for the per-customer revenues vals[n] at the options' percentile: 0 = none.
- * Sets *zero when the percentile came out <= 0 while some revenue is positive. */
-static double revenue_cap(const double *vals, size_t n, double pct, int *zero)
+/* The revenue cap: the pct-th percentile (R quantile type 7) over the customers with revenue
+ * > 0 (GrowthBook's "ignore zeros"), taken from vals[n] (every customer's revenue); 0 = none
+ * (pct = 100, or nobody has revenue > 0). `tmp` has room for n values.
+ *
+ * Why over payers only: revenue per exposed customer is zero-inflated — with 2% converters,
+ * the pooled 99.9th percentile is a payer's amount only while payers exceed 0.1% of the
+ * customers; below that it is a quantile of zeros, the cap collapses and whole upgrades vanish
+ * (a 49.00 purchase capped to 0.05). Over payers the percentile is always a payment, so the cap
+ * trims the top (1 − pct) of payments whatever the conversion rate, and Welch's interval keeps
+ * its meaning (winsorizing trades a small bias for a large variance cut; STATS.md). */
+static double revenue_cap(const double *vals, size_t n, double pct, double *tmp, size_t *n_pos)
 {
-    *zero = 0;
-    if (pct >= 100 || n == 0)
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (vals[i] > 0)
+            tmp[m++] = vals[i];
+    *n_pos = m;
+    if (pct >= 100 || m == 0)
         return 0;
-    lift_cap_t c = lift_cap(vals, n, pct / 100.0);
-    if (c.status != LIFT_STAT_OK || !isfinite(c.cap))
+    lift_cap_t c = lift_cap(tmp, m, pct / 100.0);
+    if (c.status != LIFT_STAT_OK || !isfinite(c.cap) || c.cap <= 0)
         return 0;
-    if (c.cap <= 0) {
-        for (size_t i = 0; i < n; i++)
-            if (vals[i] > 0) {
-                *zero = 1;
-                break;
-            }
-        return 0;
-    }
     return c.cap;
 }
 
@@ -1160,12 +1327,13 @@ static inline double capped(int64_t rev, double cap)
 typedef struct {
     int dim;
     int level;
-    double key;     /* sort key: Σ ok incremental totals */
-    int estimable;  /* not a small segment */
-    int64_t exposed;
+    double key;     /* sort key: Σ over arms of the (shrunken, when available) incremental totals */
+    int estimable;  /* some arm's revenue difference is estimated */
     Lift__Segment *msg;
 } segsort_t;
 
+/* Within a dimension (request order): estimated levels by key, largest first; the others after
+ * them in the levels' own order (delay: <1h, 1-24h, 1-7d, >7d, no impression). */
 static int seg_cmp(const void *pa, const void *pb)
 {
     const segsort_t *a = pa, *b = pb;
@@ -1173,10 +1341,8 @@ static int seg_cmp(const void *pa, const void *pb)
         return a->dim < b->dim ? -1 : 1; /* request order index */
     if (a->estimable != b->estimable)
         return a->estimable ? -1 : 1;
-    if (a->key != b->key)
+    if (a->estimable && a->key != b->key)
         return a->key > b->key ? -1 : 1;
-    if (a->exposed != b->exposed)
-        return a->exposed > b->exposed ? -1 : 1;
     return a->level < b->level ? -1 : a->level > b->level;
 }
 
@@ -1276,16 +1442,18 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
     }
     c.week0 = week_start(c.o.from);
     if (c.n > 0) {
+        /* To the end of time: events at or after `to` are only counted (outcomes outside the
+         * window are named in a warning, never silently dropped). */
         int64_t lo = c.min_t0 - c.o.lookback_ms;
         c.pipe = pipe_start(&c);
         if (c.pipe) {
-            lr = store_reader_events(rd, lo, c.o.to, on_event_pipe, &c);
+            lr = store_reader_events(rd, lo, INT64_MAX, on_event_pipe, &c);
             int pr = pipe_finish(c.pipe); /* always: the helper must stop */
             c.pipe = NULL;
             if (lr == 0)
                 lr = pr;
         } else {
-            lr = store_reader_events(rd, lo, c.o.to, on_event, &c);
+            lr = store_reader_events(rd, lo, INT64_MAX, on_event, &c);
             if (lr == 0)
                 lr = flush_batch(&c);
         }
@@ -1304,7 +1472,8 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
     rc = build(&c, &b, &box->report, currency, now_ms, st);
 done:
     ctx_free(&c);
-    free(b.fam);
+    for (int f = 0; f < F_N; f++)
+        free(b.fam[f]);
     if (rc < 0) {
         arena_free(&box->arena);
         free(box);
@@ -1329,9 +1498,19 @@ void report_free(Lift__Report *r)
             goto oom;                                                                             \
     } while (0)
 
+/* What the report applied, for the provenance (the request says what was asked). */
+typedef struct {
+    double cap;             /* cap applied, minor units; 0 = none */
+    size_t n_pos;           /* customers with revenue > 0 (the cap's base) */
+    uint64_t capped;        /* customers the cap lowered */
+    int cuped_applied;      /* some comparison used CUPED */
+    const char *cuped_why;  /* requested, not applied: why (NULL when applied or not asked) */
+} applied_t;
+
 static Lift__Provenance *provenance(ctx_t *c, bld_t *b, const char *currency, int64_t now_ms,
-                                    double cap)
+                                    const applied_t *ap)
 {
+    char note[256];
     Lift__Provenance *p = ANEW(b->a, Lift__Provenance, LIFT__PROVENANCE__INIT);
     if (!p)
         return NULL;
@@ -1360,10 +1539,34 @@ static Lift__Provenance *provenance(ctx_t *c, bld_t *b, const char *currency, in
     p->sequential = c->o.sequential;
     p->cuped = c->o.cuped;
     p->has_revenue_cap = p->has_revenue_cap_percentile = p->has_n_star = 1;
-    p->revenue_cap = cap;
+    p->revenue_cap = ap->cap;
     p->revenue_cap_percentile = c->o.cap_pct;
     p->n_star = c->o.n_star;
     p->lift_version = LIFT_VERSION;
+    p->has_cuped_applied = p->has_capped_customers = p->has_cost_per_attempt_minor = 1;
+    p->cuped_applied = ap->cuped_applied;
+    if (c->o.cuped && !ap->cuped_applied) {
+        snprintf(note, sizeof note, "CUPED requested, not applied: %s",
+                 ap->cuped_why ? ap->cuped_why : "not estimable");
+        if (!(p->cuped_note = arena_strdup(b->a, note)))
+            return NULL;
+    }
+    p->capped_customers = ap->capped;
+    if (c->o.cap_pct < 100) {
+        snprintf(note, sizeof note, "%gth percentile of the %zu customers with revenue > 0",
+                 c->o.cap_pct, ap->n_pos);
+        if (!(p->revenue_cap_rule = arena_strdup(b->a, note)))
+            return NULL;
+        if (ap->cap <= 0 &&
+            !(p->revenue_cap_note = arena_strdup(
+                  b->a, "cap requested, not applied: no customer has revenue > 0")))
+            return NULL;
+    }
+    p->cost_per_attempt_minor = c->o.cost;
+    p->has_lookback_days = 1;
+    p->lookback_days = c->o.lookback_days;
+    p->has_min_converters = 1;
+    p->min_converters = LIFT_MIN_CONVERTERS;
     return p;
 }
 
@@ -1381,9 +1584,13 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
     revfact_t *sorted = malloc((c->n_rf ? c->n_rf : 1) * sizeof *sorted);
     int64_t *run = calloc(c->n ? c->n : 1, sizeof *run);
     double *vals = malloc((c->n ? c->n : 1) * sizeof *vals);
+    double *tmp = malloc((c->n ? c->n : 1) * sizeof *tmp);
     lift_summary_t *arm = malloc(na * sizeof *arm);
+    lift_summary_t *adj = malloc(2 * na * sizeof *adj); /* [a] treated, [na + a] holdout */
+    cuped_plan_t *plan = malloc(na * sizeof *plan);
+    int64_t *conv = malloc(na * sizeof *conv);
     int rc = -1;
-    if (!start || !sorted || !run || !vals || !arm)
+    if (!start || !sorted || !run || !vals || !tmp || !arm || !adj || !plan || !conv)
         goto out;
     /* counting sort of the revenue facts by week */
     for (size_t i = 0; i < c->n_rf; i++) {
@@ -1415,14 +1622,40 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
         for (uint32_t i = 0; i < c->n; i++)
             if (c->hot[i].t0 < end)
                 vals[m++] = (double)run[i];
-        int zero;
-        double cap = revenue_cap(vals, m, o->cap_pct, &zero);
-        for (size_t a = 0; a < na; a++)
+        size_t n_pos;
+        double cap = revenue_cap(vals, m, o->cap_pct, tmp, &n_pos);
+        for (size_t a = 0; a < na; a++) {
             lift_summary_init(&arm[a]);
+            conv[a] = 0;
+        }
         for (uint32_t i = 0; i < c->n; i++)
-            if (c->hot[i].t0 < end)
+            if (c->hot[i].t0 < end) {
                 lift_summary_add_xy(&arm[c->hot[i].arm], capped(run[i], cap),
                                     (double)c->cold[i].pre);
+                conv[c->hot[i].arm] += run[i] > 0; /* payers */
+            }
+        int any_plan = 0;
+        for (size_t a = 0; a < na; a++) {
+            memset(&plan[a], 0, sizeof plan[a]);
+            lift_summary_init(&adj[a]);
+            lift_summary_init(&adj[na + a]);
+            if (a > 0) {
+                plan[a] = cuped_plan(&arm[a], &arm[0], o);
+                any_plan |= plan[a].ok;
+            }
+        }
+        for (uint32_t i = 0; any_plan && i < c->n; i++) {
+            const hot_t *h = &c->hot[i];
+            if (h->t0 >= end)
+                continue;
+            double y = capped(run[i], cap), x = (double)c->cold[i].pre;
+            if (h->arm > 0)
+                fold_adj(&adj[h->arm], &plan[h->arm], y, x);
+            else
+                for (size_t a = 1; a < na; a++)
+                    if (plan[a].ok)
+                        fold_adj(&adj[na + a], &plan[a], y, x);
+        }
         Lift__WeekPoint *p = ANEW(b->a, Lift__WeekPoint, LIFT__WEEK_POINT__INIT);
         CK(p);
         char label[32];
@@ -1434,7 +1667,8 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
         if (na > 1) {
             CK(p->comparisons = arena_alloc(b->a, (na - 1) * sizeof *p->comparisons));
             for (size_t a = 1; a < na; a++) {
-                revcmp_t r = compare_revenue(&arm[a], &arm[0], o, 0);
+                revcmp_t r = compare_revenue(&arm[a], &arm[0], &plan[a], &adj[a], &adj[na + a],
+                                             conv[a], conv[0], o, 0);
                 CK(p->comparisons[a - 1] = core_comparison(b, c->exp, a, &r, NULL));
             }
             p->n_comparisons = na - 1;
@@ -1450,7 +1684,11 @@ out:
     free(sorted);
     free(run);
     free(vals);
+    free(tmp);
     free(arm);
+    free(adj);
+    free(plan);
+    free(conv);
     return rc;
 }
 
@@ -1462,25 +1700,26 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     size_t na = c->n_arms;
     warn_t w;
     memset(&w, 0, sizeof w);
+    applied_t ap;
+    memset(&ap, 0, sizeof ap);
     armacc_t *acc = calloc(na, sizeof *acc);
     double *vals = malloc((c->n ? c->n : 1) * sizeof *vals);
+    double *tmp = malloc((c->n ? c->n : 1) * sizeof *tmp);
     int64_t *churn_after = malloc((c->n ? c->n : 1) * sizeof *churn_after);
     /* segment cells: [dim index][level][arm] */
     cell_t *cells = calloc(N_DIMS * N_LEVELS * na, sizeof *cells);
+    /* per cell: its revenue comparison vs the holdout cell, and whether it was estimated */
+    revcmp_t *segrc = calloc(N_DIMS * N_LEVELS * na, sizeof *segrc);
     segsort_t *segs = NULL;
     int rc = -1;
-    if (!acc || !vals || !churn_after || !cells)
+    if (!acc || !vals || !tmp || !churn_after || !cells || !segrc)
         goto oom;
 
-    /* 1. the revenue cap over the pooled per-customer revenue */
+    /* 1. the revenue cap: a percentile of the customers with revenue > 0 (revenue_cap) */
     for (uint32_t i = 0; i < c->n; i++)
         vals[i] = (double)c->cold[i].rev;
-    int cap_zero = 0;
-    double cap = revenue_cap(vals, c->n, o->cap_pct, &cap_zero);
-    if (cap_zero)
-        add_warning(b, &w, W_CAP,
-             "revenue cap at the %g percentile is 0 (too few converters): not applied",
-             o->cap_pct);
+    double cap = revenue_cap(vals, c->n, o->cap_pct, tmp, &ap.n_pos);
+    ap.cap = cap;
 
     /* 2. first churn at or after the first upgrade, for retention */
     for (uint32_t i = 0; i < c->n; i++)
@@ -1502,14 +1741,20 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         if (!acc[a].km_t || !acc[a].km_e)
             goto oom;
     }
+    uint64_t with_pre = 0; /* customers with pre-exposure revenue */
     for (uint32_t i = 0; i < c->n; i++) {
         const hot_t *h = &c->hot[i];
         const cold_t *d = &c->cold[i];
         armacc_t *A = &acc[h->arm];
         double y = capped(d->rev, cap), x = (double)d->pre;
         lift_summary_add_xy(&A->all.rev, y, x);
+        lift_summary_add_xy(&A->unc, (double)d->rev, x);
+        A->capped += y < (double)d->rev;
+        A->other_arm += h->other_arm;
+        with_pre += d->pre != 0;
         A->all.exposed++;
         A->all.converted += d->convs > 0;
+        A->all.payers += d->rev > 0;
         lift_summary_add_xy(&A->cace, y, h->imps > 0 ? 1.0 : 0.0);
         lift_summary_add_xy(&A->ctr, (double)h->clicks, (double)h->imps);
         A->imps += h->imps;
@@ -1536,6 +1781,58 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
             lift_summary_add_xy(&cl->rev, y, x);
             cl->exposed++;
             cl->converted += d->convs > 0;
+            cl->payers += d->rev > 0;
+        }
+    }
+    for (size_t a = 0; a < na; a++)
+        ap.capped += acc[a].capped;
+
+    /* 3b. CUPED: θ per comparison from the fold, then a second pass folds every customer's
+     * adjusted revenue (cuped_plan) for the arms and the segment cells that apply it */
+    int any_plan = 0;
+    for (size_t a = 1; a < na; a++) {
+        acc[a].all.plan = cuped_plan(&acc[a].all.rev, &acc[0].all.rev, o);
+        if (cap > 0)
+            acc[a].plan_unc = cuped_plan(&acc[a].unc, &acc[0].unc, o);
+        any_plan |= acc[a].all.plan.ok || acc[a].plan_unc.ok;
+    }
+    for (size_t di = 0; di < o->n_dims; di++)
+        for (size_t lv = 0; lv < N_LEVELS; lv++) {
+            cell_t *row = &cells[(di * N_LEVELS + lv) * na];
+            for (size_t a = 1; a < na; a++)
+                if (row[a].exposed > 0 && row[0].exposed > 0) {
+                    row[a].plan = cuped_plan(&row[a].rev, &row[0].rev, o);
+                    any_plan |= row[a].plan.ok;
+                }
+        }
+    for (uint32_t i = 0; any_plan && i < c->n; i++) {
+        const hot_t *h = &c->hot[i];
+        const cold_t *d = &c->cold[i];
+        double y = capped(d->rev, cap), x = (double)d->pre, yu = (double)d->rev;
+        if (h->arm > 0) {
+            armacc_t *A = &acc[h->arm];
+            if (A->all.plan.ok)
+                fold_adj(&A->all.adj, &A->all.plan, y, x);
+            if (A->plan_unc.ok)
+                fold_adj(&A->adj_unc, &A->plan_unc, yu, x);
+        } else {
+            for (size_t a = 1; a < na; a++) {
+                if (acc[a].all.plan.ok)
+                    fold_adj(&acc[a].all.adj_h, &acc[a].all.plan, y, x);
+                if (acc[a].plan_unc.ok)
+                    fold_adj(&acc[a].adj_unc_h, &acc[a].plan_unc, yu, x);
+            }
+        }
+        for (size_t di = 0; di < o->n_dims; di++) {
+            cell_t *row = &cells[(di * N_LEVELS + (size_t)level_of(h, o->dims[di])) * na];
+            if (h->arm > 0) {
+                if (row[h->arm].plan.ok)
+                    fold_adj(&row[h->arm].adj, &row[h->arm].plan, y, x);
+            } else {
+                for (size_t a = 1; a < na; a++)
+                    if (row[a].plan.ok)
+                        fold_adj(&row[a].adj_h, &row[a].plan, y, x);
+            }
         }
     }
 
@@ -1551,6 +1848,9 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         m->has_exposed = m->has_impressions = m->has_clicks = m->has_impressed_customers = 1;
         m->has_converted_customers = m->has_conversions = m->has_revenue_minor = 1;
         m->has_refunds_minor = m->has_churned = m->has_revenue_per_customer = 1;
+        m->has_revenue_per_customer_uncapped = m->has_capped_customers = 1;
+        m->has_nps_before_n = m->has_nps_after_n = m->has_nps_pairs = 1;
+        m->has_pre_revenue_per_customer = 1;
         m->exposed = (uint64_t)A->all.exposed;
         m->impressions = A->imps;
         m->clicks = A->clicks;
@@ -1563,10 +1863,23 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         m->revenue_per_customer = A->all.exposed > 0 && isfinite(A->all.rev.mean_y)
                                       ? A->all.rev.mean_y
                                       : 0;
+        m->revenue_per_customer_uncapped =
+            A->all.exposed > 0 && isfinite(A->unc.mean_y) ? A->unc.mean_y : 0;
+        m->pre_revenue_per_customer =
+            A->all.exposed > 0 && isfinite(A->all.rev.mean_x) ? A->all.rev.mean_x : 0;
+        m->capped_customers = A->capped;
+        m->nps_before_n = (uint64_t)(A->nps_pre.promoters + A->nps_pre.passives +
+                                     A->nps_pre.detractors);
+        m->nps_after_n = (uint64_t)(A->nps_post.promoters + A->nps_post.passives +
+                                    A->nps_post.detractors);
+        m->nps_pairs = (uint64_t)A->nps_pair.n;
+        /* Per-arm NPS is descriptive: no test (a p-value for "NPS = 0" would mean nothing). */
         lift_estimate_t e = lift_nps(&A->nps_pre, o->alpha);
         CK(m->nps_before = nps_est(b, &e));
+        m->nps_before->has_p_value = 0;
         e = lift_nps(&A->nps_post, o->alpha);
         CK(m->nps_after = nps_est(b, &e));
+        m->nps_after->has_p_value = 0;
         e = lift_nps_prepost(&A->nps_pair, o->alpha);
         CK(m->nps_change = nps_est(b, &e));
         lift_proportion_t pr = lift_wilson(A->all.converted, A->all.exposed, o->alpha);
@@ -1586,7 +1899,10 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         rep->arms[rep->n_arms++] = m;
     }
 
-    /* 5. comparisons */
+    /* 5. comparisons. The confirmatory family holds the primary metric's test per treatment
+     * arm; every estimate of the same null hypothesis (the revenue difference, its totals, the
+     * relative lift, CACE = ITT / compliance, net when the attempt cost is 0) shows that one
+     * adjusted p-value. Everything else is exploratory. */
     size_t n_org = acc[0].km_n;
     Lift__RetentionPoint **organic = NULL;
     size_t n_organic = 0;
@@ -1595,28 +1911,72 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         CK(rep->comparisons = arena_alloc(b->a, (na - 1) * sizeof *rep->comparisons));
     }
     const armacc_t *C = &acc[0];
+    int cuped_any = 0;
+    const char *cuped_why = NULL;
     for (size_t a = 1; a < na; a++) {
         const armacc_t *T = &acc[a];
-        revcmp_t r = compare_revenue(&T->all.rev, &C->all.rev, o, (double)T->imps);
+        double ntot = (double)(T->all.exposed + C->all.exposed);
+        revcmp_t r = compare_revenue(&T->all.rev, &C->all.rev, &T->all.plan, &T->all.adj,
+                                     &T->all.adj_h, T->all.payers, C->all.payers, o,
+                                     (double)T->imps);
+        cuped_any |= r.cuped;
+        if (!r.cuped && r.cuped_why && !cuped_why)
+            cuped_why = r.cuped_why;
         lift_estimate_t conv =
             lift_prop_diff(T->all.converted, T->all.exposed, C->all.converted, C->all.exposed,
                            o->alpha);
+        conv = seq_wrap(&conv, ntot, o);
         Lift__Comparison *m = core_comparison(b, exp, a, &r, &conv);
         CK(m);
+        m->has_converted_treated = m->has_converted_holdout = 1;
+        m->converted_treated = (uint64_t)T->all.converted;
+        m->converted_holdout = (uint64_t)C->all.converted;
         CK(m->holdout_cost = est(b, &r.holdout, 1));
         CK(m->net_incremental = est(b, &r.net, 1));
+        if (cap > 0) {
+            revcmp_t u = compare_revenue(&T->unc, &C->unc, &T->plan_unc, &T->adj_unc,
+                                         &T->adj_unc_h, T->all.payers, C->all.payers, o, 0);
+            CK(m->revenue_diff_uncapped = est(b, &u.diff, 1));
+        }
         lift_estimate_t ch =
             lift_prop_diff(T->churned, T->all.exposed, C->churned, C->all.exposed, o->alpha);
-        CK(m->churn_diff = est(b, &ch, 0));
+        ch = seq_wrap(&ch, ntot, o);
+        CK(m->churn_diff = est(b, &ch, 1));
         lift_estimate_t ctr = lift_ratio_diff(&T->ctr, &C->ctr, o->alpha);
-        CK(m->ctr_diff = est(b, &ctr, 0));
+        ctr = seq_wrap(&ctr, ntot, o);
+        CK(m->ctr_diff = est(b, &ctr, 1));
         lift_cace_t cace = lift_cace(&T->cace, &C->cace, o->alpha);
         lift_estimate_t ce = cace.cace;
         if (cace.status != LIFT_STAT_OK) {
             ce.status = LIFT_STAT_NOT_ESTIMABLE;
             ce.reason = cace.reason;
         }
-        CK(m->cace = est(b, &ce, 0));
+        ce = seq_wrap(&ce, ntot, o);
+        CK(m->cace = est(b, &ce, 1));
+        lift_estimate_t nd = lift_nps_diff(&T->nps_post, &C->nps_post, o->alpha);
+        nd = seq_wrap(&nd, (double)(T->nps_post.promoters + T->nps_post.passives +
+                                    T->nps_post.detractors + C->nps_post.promoters +
+                                    C->nps_post.passives + C->nps_post.detractors),
+                      o);
+        CK(m->nps_diff = est(b, &nd, 1));
+        /* health: pre-exposure revenue should not differ (randomization); fixed-horizon Welch */
+        lift_summary_t pt = T->all.rev, pc = C->all.rev;
+        pt.mean_y = pt.mean_x;
+        pt.m2_y = pt.m2_x;
+        pc.mean_y = pc.mean_x;
+        pc.m2_y = pc.m2_x;
+        lift_estimate_t pre = lift_diff_means(&pt, &pc, o->alpha);
+        CK(m->pre_period_diff = est(b, &pre, 0));
+        if (pre.status == LIFT_STAT_OK && pre.p_value < LIFT_SRM_P_THRESHOLD) {
+            char d1[48];
+            snprintf(d1, sizeof d1, "%+.2f", pre.estimate);
+            add_warning(b, &w, W_PRE,
+                        "pre-period imbalance: pre-exposure revenue per customer differs between "
+                        "%s and %s by %s minor units (p %.2g < 0.001) although randomization "
+                        "makes it equal in expectation: check the assignment and the exposure "
+                        "times before trusting the comparison",
+                        arm_name(exp, a), arm_name(exp, 0), d1, pre.p_value);
+        }
         Lift__Funnel *f = ANEW(b->a, Lift__Funnel, LIFT__FUNNEL__INIT);
         CK(f);
         if (T->all.exposed > 0) {
@@ -1637,20 +1997,39 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                                             &m->n_retention_treated));
         m->retention_organic = organic;
         m->n_retention_organic = n_organic;
-        family(b, m->revenue_diff, m->incremental_total, m->holdout_cost);
-        family(b, m->relative_lift, NULL, NULL);
-        family(b, m->net_incremental, NULL, NULL);
-        family(b, m->conversion_diff, NULL, NULL);
-        family(b, m->churn_diff, NULL, NULL);
-        family(b, m->ctr_diff, NULL, NULL);
-        family(b, m->cace, NULL, NULL);
+        int rev_conf = o->primary == LIFT__METRIC__METRIC_REVENUE;
+        Lift__Estimate *net_same = o->cost == 0 ? m->net_incremental : NULL;
+        FAMILY(b, rev_conf ? F_CONF : F_EXPL, m->revenue_diff, m->incremental_total,
+               m->holdout_cost, m->relative_lift, m->cace, net_same);
+        if (o->cost > 0)
+            FAMILY(b, F_EXPL, m->net_incremental);
+        FAMILY(b, o->primary == LIFT__METRIC__METRIC_CONVERSION ? F_CONF : F_EXPL,
+               m->conversion_diff);
+        FAMILY(b, o->primary == LIFT__METRIC__METRIC_RETENTION ? F_CONF : F_EXPL, m->churn_diff);
+        FAMILY(b, F_EXPL, m->ctr_diff);
+        FAMILY(b, F_EXPL, m->nps_diff);
         rep->comparisons[rep->n_comparisons++] = m;
     }
+    ap.cuped_applied = cuped_any;
+    if (o->cuped && !cuped_any) {
+        ap.cuped_why = with_pre == 0 ? "no customer has pre-exposure revenue in the lookback"
+                       : cuped_why   ? cuped_why
+                                     : "not estimable";
+    }
+    /* the confirmatory family is complete here: segments never change its adjusted p-values */
 
     /* 6. segments */
-    uint32_t small = 0;
+    uint32_t small = 0, seg_srm_bad = 0;
+    char srm_levels[256] = "";
+    size_t srm_len = 0;
     int delay_untimed = 0; /* delay segments asked for but not comparable (no ghost impressions) */
     size_t n_seg = 0;
+    double wts[MAX_ARMS];
+    for (size_t a = 0; a < na; a++)
+        wts[a] = exp->arms[a] && exp->arms[a]->has_weight && isfinite(exp->arms[a]->weight) &&
+                         exp->arms[a]->weight > 0
+                     ? exp->arms[a]->weight
+                     : 0;
     CK(segs = calloc(o->n_dims * N_LEVELS + 1, sizeof *segs));
     for (size_t di = 0; di < o->n_dims; di++) {
         int dim = o->dims[di];
@@ -1663,8 +2042,10 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         if (dim == LIFT__DIMENSION__DIMENSION_DELAY)
             for (int lv = 0; lv < 4; lv++)
                 holdout_timed += cells[(di * N_LEVELS + (size_t)lv) * na].exposed;
+        size_t first = n_seg;
         for (int lv = 0; lv < nlev; lv++) {
             cell_t *row = &cells[(di * N_LEVELS + (size_t)lv) * na];
+            revcmp_t *rrow = &segrc[(di * N_LEVELS + (size_t)lv) * na];
             int64_t tot = 0, minn = INT64_MAX;
             for (size_t a = 0; a < na; a++) {
                 tot += row[a].exposed;
@@ -1679,17 +2060,43 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
             s->dimension = (Lift__Dimension)dim;
             s->level = (char *)level_name(dim, lv);
             CK(s->exposed = arena_alloc(b->a, na * sizeof *s->exposed));
-            for (size_t a = 0; a < na; a++)
+            int64_t obs[MAX_ARMS];
+            for (size_t a = 0; a < na; a++) {
                 s->exposed[a] = (uint64_t)row[a].exposed;
+                obs[a] = row[a].exposed;
+            }
             s->n_exposed = na;
+            /* SRM within the level: a segment defined before assignment splits like the whole */
+            if (na > 1 && dim != LIFT__DIMENSION__DIMENSION_DELAY) {
+                lift_srm_t sr = lift_srm(obs, wts, na);
+                Lift__Srm *sm = ANEW(b->a, Lift__Srm, LIFT__SRM__INIT);
+                CK(sm);
+                sm->has_skipped = sm->has_mismatch = 1;
+                sm->skipped = sr.status != LIFT_STAT_OK;
+                if (sr.status == LIFT_STAT_OK && isfinite(sr.chi2) && isfinite(sr.p_value)) {
+                    sm->has_chi2 = sm->has_p_value = 1;
+                    sm->chi2 = sr.chi2;
+                    sm->p_value = sr.p_value;
+                    sm->mismatch = sr.mismatch;
+                    if (sr.mismatch) {
+                        seg_srm_bad++;
+                        if (srm_len + 80 < sizeof srm_levels)
+                            srm_len += (size_t)snprintf(
+                                srm_levels + srm_len, sizeof srm_levels - srm_len,
+                                "%s%s=%s (chi2 %.1f, p %.2g)", srm_len ? ", " : "",
+                                dim_name(dim), s->level, sr.chi2, sr.p_value);
+                    }
+                }
+                s->srm = sm;
+            }
             int untimed = dim == LIFT__DIMENSION__DIMENSION_DELAY && holdout_timed == 0;
             int est_ok = minn >= REPORT_MIN_SEGMENT && !untimed;
             delay_untimed |= untimed;
-            double key = 0;
             if (na > 1)
                 CK(s->comparisons = arena_alloc(b->a, (na - 1) * sizeof *s->comparisons));
             if (!est_ok && !untimed && na > 1)
                 small++;
+            int any_ok = 0;
             for (size_t a = 1; a < na; a++) {
                 Lift__Comparison *m;
                 if (!est_ok) {
@@ -1702,20 +2109,95 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                             : "segment too small: fewer than 100 customers in an arm";
                     CK(m = failed_comparison(b, exp, a, why));
                 } else {
-                    revcmp_t r = compare_revenue(&row[a].rev, &row[0].rev, o, 0);
+                    rrow[a] = compare_revenue(&row[a].rev, &row[0].rev, &row[a].plan, &row[a].adj,
+                                              &row[a].adj_h, row[a].payers, row[0].payers, o, 0);
                     lift_estimate_t conv = lift_prop_diff(row[a].converted, row[a].exposed,
                                                           row[0].converted, row[0].exposed,
                                                           o->alpha);
-                    CK(m = core_comparison(b, exp, a, &r, &conv));
-                    family(b, m->revenue_diff, m->incremental_total, NULL);
-                    family(b, m->relative_lift, NULL, NULL);
-                    family(b, m->conversion_diff, NULL, NULL);
-                    if (m->incremental_total->ok)
-                        key += m->incremental_total->estimate;
+                    conv = seq_wrap(&conv, (double)(row[a].exposed + row[0].exposed), o);
+                    CK(m = core_comparison(b, exp, a, &rrow[a], &conv));
+                    FAMILY(b, F_EXPL, m->revenue_diff, m->incremental_total, m->relative_lift);
+                    FAMILY(b, F_EXPL, m->conversion_diff);
+                    any_ok |= m->revenue_diff->ok;
                 }
+                m->has_converted_treated = m->has_converted_holdout = 1;
+                m->converted_treated = (uint64_t)row[a].converted;
+                m->converted_holdout = (uint64_t)row[0].converted;
                 s->comparisons[s->n_comparisons++] = m;
             }
-            segs[n_seg++] = (segsort_t){(int)di, lv, key, est_ok, tot, s};
+            segs[n_seg++] = (segsort_t){(int)di, lv, 0, any_ok, s};
+        }
+        /* per treatment arm over this dimension's estimated levels: heterogeneity (does the
+         * effect differ across levels?) and empirical-Bayes shrunken estimates */
+        for (size_t a = 1; a < na; a++) {
+            double est_v[N_LEVELS], se_v[N_LEVELS];
+            size_t idx[N_LEVELS], k = 0;
+            for (size_t q = first; q < n_seg; q++) {
+                const Lift__Estimate *e = segs[q].msg->comparisons[a - 1]->revenue_diff;
+                if (e && e->ok && isfinite(e->se) && e->se > 0) {
+                    est_v[k] = e->estimate;
+                    se_v[k] = e->se;
+                    idx[k++] = q;
+                }
+            }
+            double key_raw[N_LEVELS];
+            for (size_t j = 0; j < k; j++) {
+                const Lift__Estimate *t = segs[idx[j]].msg->comparisons[a - 1]->incremental_total;
+                key_raw[j] = t && t->ok ? t->estimate : 0;
+            }
+            if (k >= 2) {
+                lift_heterogeneity_t hg = lift_heterogeneity(est_v, se_v, k);
+                Lift__Heterogeneity *hm = ANEW(b->a, Lift__Heterogeneity, LIFT__HETEROGENEITY__INIT);
+                CK(hm);
+                hm->has_dimension = hm->has_arm_index = hm->has_ok = hm->has_levels = 1;
+                hm->dimension = (Lift__Dimension)dim;
+                hm->arm_index = (int32_t)a;
+                hm->levels = (uint32_t)k;
+                if (hg.status == LIFT_STAT_OK && isfinite(hg.q) && isfinite(hg.p_value) &&
+                    isfinite(hg.i2) && isfinite(hg.tau2) && isfinite(hg.df)) {
+                    hm->ok = 1;
+                    hm->has_q = hm->has_df = hm->has_p_value = hm->has_i2 = hm->has_tau2 = 1;
+                    hm->q = hg.q;
+                    hm->df = hg.df;
+                    hm->p_value = hg.p_value;
+                    hm->i2 = hg.i2;
+                    hm->tau2 = hg.tau2;
+                    hm->levels = (uint32_t)hg.k_used;
+                } else {
+                    hm->reason = (char *)(hg.reason && *hg.reason ? hg.reason : "not estimable");
+                }
+                if (rep->n_heterogeneity % 8 == 0) {
+                    Lift__Heterogeneity **nv =
+                        arena_alloc(b->a, (rep->n_heterogeneity + 8) * sizeof *nv);
+                    CK(nv);
+                    if (rep->n_heterogeneity)
+                        memcpy(nv, rep->heterogeneity, rep->n_heterogeneity * sizeof *nv);
+                    rep->heterogeneity = nv;
+                }
+                rep->heterogeneity[rep->n_heterogeneity++] = hm;
+                lift_estimate_t shr[N_LEVELS];
+                lift_result_t sr = lift_eb_shrink(est_v, se_v, k, o->alpha, shr);
+                for (size_t j = 0; j < k && sr.status == LIFT_STAT_OK; j++) {
+                    Lift__Comparison *m = segs[idx[j]].msg->comparisons[a - 1];
+                    /* in a sequential report the shrunken interval takes the same always-valid
+                     * multiplier as the raw one: a weekly reader must not find significance in
+                     * the shrunken column that the raw column's guarantee does not give */
+                    double nl = (double)(segs[idx[j]].msg->exposed[a] + segs[idx[j]].msg->exposed[0]);
+                    shr[j] = seq_wrap(&shr[j], nl, o);
+                    CK(m->revenue_diff_shrunk = est(b, &shr[j], 1));
+                    lift_estimate_t tt = shr[j];
+                    double nt = (double)segs[idx[j]].msg->exposed[a];
+                    tt.estimate *= nt;
+                    tt.se *= nt;
+                    tt.ci_low *= nt;
+                    tt.ci_high *= nt;
+                    CK(m->incremental_total_shrunk = est(b, &tt, 1));
+                    if (m->incremental_total_shrunk->ok)
+                        key_raw[j] = m->incremental_total_shrunk->estimate;
+                }
+            }
+            for (size_t j = 0; j < k; j++)
+                segs[idx[j]].key += key_raw[j];
         }
     }
     qsort(segs, n_seg, sizeof *segs, seg_cmp);
@@ -1736,20 +2218,18 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     CK(srm);
     {
         int64_t obs[MAX_ARMS];
-        double wts[MAX_ARMS], wsum = 0;
+        double wsum = 0;
         int64_t ntot = 0;
         for (size_t a = 0; a < na; a++) {
             obs[a] = acc[a].all.exposed;
             ntot += obs[a];
-            wts[a] = exp->arms[a] && exp->arms[a]->has_weight ? exp->arms[a]->weight : 0;
-            wsum += isfinite(wts[a]) && wts[a] > 0 ? wts[a] : 0;
+            wsum += wts[a];
         }
         CK(srm->observed = arena_alloc(b->a, na * sizeof *srm->observed));
         CK(srm->expected = arena_alloc(b->a, na * sizeof *srm->expected));
         for (size_t a = 0; a < na; a++) {
             srm->observed[a] = (uint64_t)obs[a];
-            srm->expected[a] =
-                wsum > 0 && isfinite(wts[a]) && wts[a] > 0 ? wts[a] / wsum * (double)ntot : 0;
+            srm->expected[a] = wsum > 0 && wts[a] > 0 ? wts[a] / wsum * (double)ntot : 0;
         }
         srm->n_observed = srm->n_expected = na;
         lift_srm_t s = na > 1 ? lift_srm(obs, wts, na)
@@ -1775,6 +2255,49 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                 if (obs[a] == 0)
                     add_warning(b, &w, W_EMPTY, "arm %zu (%s) has no exposed customers", a,
                          arm_name(exp, a));
+        /* outcomes read but not counted */
+        hl->has_outcome_events_before_exposure = hl->has_outcome_events_in_lookback = 1;
+        hl->has_outcome_events_after_window = 1;
+        hl->outcome_events_before_exposure = c->out_before;
+        hl->outcome_events_in_lookback = c->out_lookback;
+        hl->outcome_events_after_window = c->out_after;
+        if (c->out_before || c->out_after) {
+            char tf[40];
+            report_time_str(o->to, tf, sizeof tf);
+            /* top priority when nothing was counted: the data do not reach the window */
+            add_warning(b, &w, c->out_in == 0 ? W_OUTCOMES : W_OUTSIDE,
+                        "%s%llu conversion/refund event(s) of exposed customers were read but not "
+                        "counted as outcomes: %llu before the customer's exposure (%llu of them "
+                        "in the %u-day lookback, used only as the pre-exposure covariate) and "
+                        "%llu at or after the window end %s; %llu counted",
+                        c->out_in == 0 ? "no conversion or refund falls in any exposed customer's "
+                                         "outcome window (exposure to window end): "
+                                       : "",
+                        (unsigned long long)(c->out_before + c->out_after),
+                        (unsigned long long)c->out_before, (unsigned long long)c->out_lookback,
+                        o->lookback_days, (unsigned long long)c->out_after, tf,
+                        (unsigned long long)c->out_in);
+        }
+        /* impressions logged for another arm than the customer's */
+        uint64_t oc = 0;
+        for (size_t a = 0; a < na; a++)
+            oc += acc[a].other_arm;
+        hl->has_impressions_other_arm = hl->has_customers_other_arm = 1;
+        hl->impressions_other_arm = c->imp_other;
+        hl->customers_other_arm = oc;
+        if (c->imp_other)
+            add_warning(b, &w, W_OTHERARM,
+                        "%llu impression(s) of this experiment from %llu customer(s) were logged "
+                        "for another arm than the customer's assigned one: delivery disagrees "
+                        "with assignment (they are analysed in their assigned arm)",
+                        (unsigned long long)c->imp_other, (unsigned long long)oc);
+        hl->has_segment_srm_mismatches = 1;
+        hl->segment_srm_mismatches = seg_srm_bad;
+        if (seg_srm_bad)
+            add_warning(b, &w, W_SEGSRM,
+                        "sample ratio mismatch within %u segment level(s): %s — the split of "
+                        "those customers is broken; their estimates are suspect",
+                        seg_srm_bad, srm_levels);
         /* impression rate of the treated arms */
         uint64_t imp = 0;
         int64_t texp = 0;
@@ -1793,7 +2316,27 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                      "failure?",
                      rate * 100);
         }
-        /* power to detect the experiment's MDE, worst treatment arm */
+        if (!o->sequential && ntot > 0)
+            add_warning(b, &w, W_SEQ,
+                        "fixed-horizon intervals (sequential off): right for one pre-planned "
+                        "read at the end; reading this report every week and acting on the "
+                        "first significant week inflates false positives (18.7%% instead of "
+                        "5%% over 10 weekly looks in Lift's simulation)");
+        if (o->cuped && !ap.cuped_applied && ntot > 0 && na > 1)
+            add_warning(b, &w, W_CUPED, "CUPED requested, not applied: %s", ap.cuped_why);
+        if (cap > 0 && ap.capped > 0) {
+            int digits = currency ? lift_currency_digits(currency) : -1;
+            char amt[64];
+            if (lift_currency_format(amt, sizeof amt, cap, digits >= 0 ? digits : 2, 0) != 0)
+                snprintf(amt, sizeof amt, "%.0f minor units", cap);
+            add_warning(b, &w, W_CAP,
+                        "revenue cap %s%s%s (the %gth percentile of the %zu customers with "
+                        "revenue > 0) lowered %llu customer(s); the uncapped difference is "
+                        "shown beside the capped one",
+                        currency && digits >= 0 ? currency : "", currency && digits >= 0 ? " " : "",
+                        amt, o->cap_pct, ap.n_pos, (unsigned long long)ap.capped);
+        }
+        /* power to detect the MDE the user set, worst treatment arm; the detectable effect */
         const lift_summary_t *cs = &acc[0].all.rev;
         double sigma2 = lift_summary_var_y(cs), mean = cs->mean_y;
         double pw = 2, mde = -1;
@@ -1806,28 +2349,47 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                 break;
             }
             double share = nt / nall;
-            double p = lift_power_at(sigma2, o->mde * fabs(mean), nall, share, o->alpha);
             lift_power_t m = lift_mde(sigma2, nall, share, o->alpha, POWER_TARGET, 0);
-            if (p < 0 || !isfinite(p) || m.status != LIFT_STAT_OK || !isfinite(m.effect)) {
+            if (m.status != LIFT_STAT_OK || !isfinite(m.effect)) {
+                power_ok = 0;
+                break;
+            }
+            if (m.effect / fabs(mean) > mde)
+                mde = m.effect / fabs(mean);
+            double p = lift_power_at(sigma2, o->mde * fabs(mean), nall, share, o->alpha);
+            if (p < 0 || !isfinite(p)) {
                 power_ok = 0;
                 break;
             }
             if (p < pw)
                 pw = p;
-            if (m.effect / fabs(mean) > mde)
-                mde = m.effect / fabs(mean);
         }
-        if (power_ok && pw <= 1 && mde >= 0 && isfinite(mde)) {
-            hl->has_power_reached = hl->has_mde = 1;
-            hl->power_reached = pw;
+        /* every treatment arm's revenue difference already significant: power is moot */
+        int all_sig = rep->n_comparisons > 0;
+        for (size_t i = 0; i < rep->n_comparisons; i++) {
+            const Lift__Estimate *d = rep->comparisons[i]->revenue_diff;
+            all_sig &= d && d->ok && d->p_value < o->alpha;
+        }
+        hl->has_mde_set = 1;
+        hl->mde_set = o->mde_set;
+        if (power_ok && mde >= 0 && isfinite(mde)) {
+            hl->has_mde = 1;
             hl->mde = mde;
-            if (pw < POWER_TARGET)
-                add_warning(b, &w, W_POWER,
-                     "power to detect a %.3g%% revenue lift is %.0f%% (target 80%%): "
-                     "detectable at this size: %.3g%%",
-                     o->mde * 100, pw * 100, mde * 100);
-        } else if (ntot > 0 && na > 1) {
-            add_warning(b, &w, W_POWER, "power not computable: the holdout has no revenue variation yet");
+            if (pw <= 1) {
+                hl->has_power_reached = 1;
+                hl->power_reached = pw;
+                if (pw < POWER_TARGET && o->mde_set)
+                    add_warning(b, &w, W_POWER,
+                         "power to detect the experiment's minimum effect of %.3g%% (analysis.mde) "
+                         "is %.0f%% (target 80%%): detectable at this size: %.3g%%",
+                         o->mde * 100, pw * 100, mde * 100);
+                else if (pw < POWER_TARGET && !all_sig)
+                    add_warning(b, &w, W_POWER,
+                         "power to detect a %.3g%% revenue lift (the default analysis.mde: the "
+                         "experiment sets no minimum effect) is %.0f%%: a result that is not "
+                         "significant says little; detectable at this size: %.3g%%",
+                         o->mde * 100, pw * 100, mde * 100);
+            }
         }
         hl->has_small_segments = 1;
         hl->small_segments = small;
@@ -1855,9 +2417,20 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     }
     rep->health = hl;
 
-    /* 9. BH over the family; provenance */
-    apply_bh(b);
-    CK(rep->provenance = provenance(c, b, currency, now_ms, cap));
+    /* 9. the two families adjusted; provenance */
+    apply_adjust(b);
+    {
+        Lift__Testing *t = ANEW(b->a, Lift__Testing, LIFT__TESTING__INIT);
+        CK(t);
+        t->has_method = t->has_primary_metric = t->has_confirmatory_tests = 1;
+        t->has_exploratory_tests = 1;
+        t->method = (Lift__Adjustment)o->adjust;
+        t->primary_metric = (Lift__Metric)o->primary;
+        t->confirmatory_tests = (uint32_t)b->n_fam[F_CONF];
+        t->exploratory_tests = (uint32_t)b->n_fam[F_EXPL];
+        rep->testing = t;
+    }
+    CK(rep->provenance = provenance(c, b, currency, now_ms, &ap));
     CK(!b->oom);
     rc = 0;
     goto out;
@@ -1871,8 +2444,10 @@ out:
         }
     free(acc);
     free(vals);
+    free(tmp);
     free(churn_after);
     free(cells);
+    free(segrc);
     free(segs);
     return rc;
 }

@@ -254,7 +254,8 @@ int store_reader_exposures(store_reader_t *self, int64_t experiment_id, store_ex
                            void *arg);
 
 /* One event as a report reads it: the columns a report needs, each only for the types it
- * belongs to (a report compares customers by assigned arm, so an event's arm is not read). */
+ * belongs to (a report compares customers by assigned arm; an impression's logged arm is read only to
+ * check it against the assigned one). */
 typedef struct {
     const char *customer;  /* customer id bytes, not NUL-terminated; borrowed for the call */
     size_t customer_len;   /* bytes in customer */
@@ -263,6 +264,7 @@ typedef struct {
     int64_t experiment_id; /* impression/click: experiment id; 0 otherwise or none */
     int64_t amount_minor;  /* conversion/refund (and other non-NPS types): amount; 0 = none */
     int nps;               /* NPS: score 0..10; -1 otherwise or none */
+    int arm;               /* impression: the arm the sender logged; -1 otherwise or none */
 } store_event_row_t;
 
 /* Call cb for every stored event with from_ms <= ts_ms < to_ms, in storage order (one scan).

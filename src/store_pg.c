@@ -6,6 +6,7 @@
 #include "store_backend.h"
 
 #include <libpq-fe.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1600,7 +1601,12 @@ static int event_row(void *ctx, const PGresult *r, int i)
                            .customer_len = (size_t)PQgetlength(r, i, 0),
                            .type = (int)get_i64(r, i, 1),
                            .ts_ms = get_i64(r, i, 2),
-                           .nps = -1};
+                           .nps = -1,
+                           .arm = -1};
+    if (!PQgetisnull(r, i, 4)) { /* impression: the arm the sender logged */
+        int64_t arm = get_i64(r, i, 4);
+        e.arm = arm < 0 ? -1 : arm > INT_MAX ? INT_MAX : (int)arm;
+    }
     int null = PQgetisnull(r, i, 3);
     int64_t v = null ? 0 : get_i64(r, i, 3);
     switch (e.type) {
@@ -1621,9 +1627,10 @@ static int event_row(void *ctx, const PGresult *r, int i)
 static int pg_reader_events(void *rd, int64_t from_ms, int64_t to_ms, store_event_row_cb cb,
                             void *arg)
 {
-    char sql[320];
+    char sql[400];
     snprintf(sql, sizeof sql, "SELECT customer_id, type, ts_ms, CASE WHEN type IN (1, 2) THEN "
-             "experiment_id WHEN type = 6 THEN nps ELSE amount_minor END FROM events WHERE "
+             "experiment_id WHEN type = 6 THEN nps ELSE amount_minor END, CASE WHEN type = 1 "
+             "THEN arm END FROM events WHERE "
              "ts_ms >= %lld AND ts_ms < %lld", (long long)from_ms, (long long)to_ms);
     scan_ctx_t s = {(void *)cb, arg, 0};
     return cursor_scan(rd, sql, event_row, &s);

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1144,7 +1145,8 @@ static const char *const rd_sql[RD_COUNT] = {
      * impression/click, NPS score, amount) comes as one CASE column, decoded only for the
      * column it needs. The range test on ts_ms runs in the VDBE. */
     [RD_EVENTS] = "SELECT lift_scan_row(customer_id, type, ts_ms, CASE type WHEN 1 THEN "
-                  "experiment_id WHEN 2 THEN experiment_id WHEN 6 THEN nps ELSE amount_minor END) "
+                  "experiment_id WHEN 2 THEN experiment_id WHEN 6 THEN nps ELSE amount_minor END, "
+                  "CASE type WHEN 1 THEN arm END) "
                   "FROM events WHERE ts_ms >= ?1 AND ts_ms < ?2",
     [RD_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
     [RD_EVENT_COUNT] = "SELECT count(*) FROM events",
@@ -1164,11 +1166,11 @@ typedef struct {
     int scan_ret;               /* its first non-zero return */
 } sq_reader_t;
 
-/* Step of lift_scan_row(customer_id, type, ts_ms, value): one event to the callback. */
+/* Step of lift_scan_row(customer_id, type, ts_ms, value, impression arm): one event to the
+ * callback. */
 static void scan_step(sqlite3_context *ctx, int argc, sqlite3_value **v)
 {
     sq_reader_t *self = sqlite3_user_data(ctx);
-    (void)argc;
     if (self->scan_ret || !self->scan_cb)
         return;
     store_event_row_t row;
@@ -1181,6 +1183,10 @@ static void scan_step(sqlite3_context *ctx, int argc, sqlite3_value **v)
     row.experiment_id = 0;
     row.amount_minor = 0;
     row.nps = -1;
+    int64_t arm = argc > 4 && sqlite3_value_type(v[4]) != SQLITE_NULL
+                      ? sqlite3_value_int64(v[4])
+                      : -1;
+    row.arm = arm < 0 ? -1 : arm > INT_MAX ? INT_MAX : (int)arm;
     int null = sqlite3_value_type(v[3]) == SQLITE_NULL;
     int64_t val = null ? 0 : sqlite3_value_int64(v[3]);
     switch (row.type) {
@@ -1223,7 +1229,7 @@ static void *rd_open(const char *dir, char *err, size_t errlen)
     if (db_open(dir, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, " read-only", pragmas, &self->db,
                 err, errlen) < 0)
         goto fail;
-    if (sqlite3_create_function_v2(self->db, "lift_scan_row", 4, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+    if (sqlite3_create_function_v2(self->db, "lift_scan_row", 5, SQLITE_UTF8 | SQLITE_DIRECTONLY,
                                    self, NULL, scan_step, scan_final, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "register lift_scan_row: %s", sqlite3_errmsg(self->db));
         goto fail;

@@ -1,6 +1,6 @@
-/* Estimators over whole arrays rather than summaries: Benjamini–Hochberg adjustment of a
- * family of p-values, and the revenue cap (R quantile type 7) used to winsorize revenue
- * before it is folded. Temporary buffers are malloc'd and freed; no I/O. */
+/* Estimators over whole arrays rather than summaries: Benjamini–Hochberg and Holm
+ * adjustment of a family of p-values, and the revenue cap (R quantile type 7) used to winsorize
+ * revenue before it is folded. Temporary buffers are malloc'd and freed; no I/O. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +51,41 @@ lift_result_t lift_bh_adjust(const double *p, size_t m, double *p_adj)
     for (size_t j = m; j-- > 0;) {
         double v = it[j].p * (double)m / (double)(j + 1);
         if (v < run) run = v;
+        it[j].p = run;
+    }
+    for (size_t j = 0; j < m; j++)
+        p_adj[it[j].idx] = it[j].p;
+    free(it);
+    return result(LIFT_STAT_OK, "");
+}
+
+lift_result_t lift_holm_adjust(const double *p, size_t m, double *p_adj)
+{
+    if (m == 0) return result(LIFT_STAT_OK, "");
+    if (!p || !p_adj) return result(LIFT_STAT_NOT_ESTIMABLE, LIFT__R_NULL);
+    for (size_t i = 0; i < m; i++)
+        if (!(p[i] >= 0 && p[i] <= 1)) {
+            for (size_t j = 0; j < m; j++)
+                p_adj[j] = 1.0;
+            return result(LIFT_STAT_NOT_ESTIMABLE, "invalid argument: a p-value outside [0, 1]");
+        }
+    bh_item_t *it = malloc(m * sizeof *it);
+    if (!it) {
+        for (size_t j = 0; j < m; j++)
+            p_adj[j] = 1.0;
+        return result(LIFT_STAT_NOT_ESTIMABLE, "out of memory");
+    }
+    for (size_t i = 0; i < m; i++) {
+        it[i].p = p[i];
+        it[i].idx = i;
+    }
+    qsort(it, m, sizeof *it, bh_cmp);
+    /* Step down from the smallest p: running maximum of min(1, (m − j)·p_(j)), 0-based j. */
+    double run = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        double v = it[j].p * (double)(m - j);
+        if (v > 1.0) v = 1.0;
+        if (v > run) run = v;
         it[j].p = run;
     }
     for (size_t j = 0; j < m; j++)

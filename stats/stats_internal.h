@@ -43,4 +43,10 @@ lift_estimate_t lift__rel(double mean_t, double var_t, double n_t, double mean_c
 /* 1 when v is negligible next to scale (a variance that is 0 up to rounding). */
 int lift__negligible(double v, double scale);
 
+/* lift_revenue_diff with the converter minimum k_min instead of LIFT_MIN_CONVERTERS (the
+ * calibration tool compares minimums with it). */
+lift_estimate_t lift__revenue_diff_k(const lift_summary_t *t, const lift_summary_t *c,
+                                     int64_t conv_t, int64_t conv_c, double alpha, double n_star,
+                                     int64_t k_min);
+
 #endif /* LIFT_STATS_INTERNAL_H */

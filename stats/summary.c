@@ -37,6 +37,9 @@ void lift_summary_merge(lift_summary_t *into, const lift_summary_t *other)
     double dy = b.mean_y - into->mean_y;
     double dx = b.mean_x - into->mean_x;
     double w = na * nb / n;
+    /* Third moment first: it needs both M2 before they are combined (Pébay 2008). */
+    into->m3_y +=
+        b.m3_y + dy * dy * dy * w * (na - nb) / n + 3.0 * dy * (na * b.m2_y - nb * into->m2_y) / n;
     into->m2_y += b.m2_y + dy * dy * w;
     into->m2_x += b.m2_x + dx * dx * w;
     into->c_xy += b.c_xy + dx * dy * w;
@@ -48,13 +51,27 @@ void lift_summary_merge(lift_summary_t *into, const lift_summary_t *other)
 int lift_summary_from_sums(lift_summary_t *out, int64_t n, double sum_y, double sum_yy,
                            double sum_x, double sum_xx, double sum_xy)
 {
+    int rc = lift_summary_from_sums3(out, n, sum_y, sum_yy, 0.0, sum_x, sum_xx, sum_xy);
+    out->m3_y = 0.0; /* Σy³ unknown: treated as symmetric (documented) */
+    return rc;
+}
+
+int lift_summary_from_sums3(lift_summary_t *out, int64_t n, double sum_y, double sum_yy,
+                            double sum_yyy, double sum_x, double sum_xx, double sum_xy)
+{
     lift_summary_init(out);
-    if (n < 0 || !isfinite(sum_y) || !isfinite(sum_yy) || !isfinite(sum_x) || !isfinite(sum_xx) ||
-        !isfinite(sum_xy))
+    if (n < 0 || !isfinite(sum_y) || !isfinite(sum_yy) || !isfinite(sum_yyy) || !isfinite(sum_x) ||
+        !isfinite(sum_xx) || !isfinite(sum_xy))
         return -1;
     if (n == 0)
-        return (sum_y == 0 && sum_yy == 0 && sum_x == 0 && sum_xx == 0 && sum_xy == 0) ? 0 : -1;
+        return (sum_y == 0 && sum_yy == 0 && sum_yyy == 0 && sum_x == 0 && sum_xx == 0 &&
+                sum_xy == 0)
+                   ? 0
+                   : -1;
     long double ln = (long double)n;
+    long double my = (long double)sum_y / ln;
+    /* Σ(y − ȳ)³ = Σy³ − 3ȳΣy² + 2nȳ³ */
+    long double m3y = (long double)sum_yyy - 3.0L * my * sum_yy + 2.0L * ln * my * my * my;
     long double m2y = (long double)sum_yy - (long double)sum_y * sum_y / ln;
     long double m2x = (long double)sum_xx - (long double)sum_x * sum_x / ln;
     long double cxy = (long double)sum_xy - (long double)sum_x * sum_y / ln;
@@ -68,6 +85,7 @@ int lift_summary_from_sums(lift_summary_t *out, int64_t n, double sum_y, double 
     out->m2_y = m2y > 0 ? (double)m2y : 0.0;
     out->m2_x = m2x > 0 ? (double)m2x : 0.0;
     out->c_xy = (double)cxy;
+    out->m3_y = (double)m3y;
     return 0;
 }
 
@@ -89,6 +107,13 @@ double lift_summary_var_x(const lift_summary_t *s)
 double lift_summary_cov_xy(const lift_summary_t *s)
 {
     return s->n > 1 ? s->c_xy / (double)(s->n - 1) : 0.0;
+}
+
+double lift_summary_k3_y(const lift_summary_t *s)
+{
+    if (s->n < 3) return 0.0;
+    double n = (double)s->n;
+    return n * s->m3_y / ((n - 1.0) * (n - 2.0));
 }
 
 /* ------------------------------------------------------------- shared helpers */

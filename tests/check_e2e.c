@@ -54,6 +54,48 @@ static void simulate(const char *truth)
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftsim failed (see %s)", log);
 }
 
+/* liftctl report KEY ARGS... against the test liftd, stdout and stderr into `log`; its exit. */
+static int liftctl_report(const char *log, const char *const *args)
+{
+    char prog[512];
+    const char *argv[24];
+    int n = 0;
+    tu_program("liftctl", prog, sizeof prog);
+    argv[n++] = prog;
+    argv[n++] = "--endpoint";
+    argv[n++] = T.endpoint;
+    argv[n++] = "report";
+    for (; *args && n < 23; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execv(prog, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *buf = calloc(1, 1 << 22);
+    ck_assert_ptr_nonnull(buf);
+    size_t n = fread(buf, 1, (1 << 22) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 /* An independent recomputation of each arm's exposed customers, revenue after exposure and
  * impressions, from the stored facts (read through the store interface), up to to_ms. */
 typedef struct {
@@ -224,8 +266,65 @@ START_TEST(test_report_finds_the_true_effect)
                      (json_int_t)r->arms[1]->exposed);
     json_decref(j);
     free(buf);
+
+    /* 5. Calibrated or silent through the wire: a segment's revenue interval exists only with
+     * at least LIFT_MIN_CONVERTERS payers per arm; heterogeneity per dimension and arm. */
+    size_t silent = 0, shown = 0;
+    for (size_t i = 0; i < r->n_segments; i++)
+        for (size_t k = 0; k < r->segments[i]->n_comparisons; k++) {
+            const Lift__Comparison *c = r->segments[i]->comparisons[k];
+            ck_assert(c->has_converted_treated && c->has_converted_holdout);
+            if (c->revenue_diff->ok) {
+                ck_assert_uint_ge(c->converted_treated, r->provenance->min_converters);
+                ck_assert_uint_ge(c->converted_holdout, r->provenance->min_converters);
+                ck_assert_int_eq(c->revenue_diff->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
+                shown++;
+            } else if (strstr(c->revenue_diff->reason, "too few converters")) {
+                silent++;
+            }
+        }
+    ck_assert_uint_gt(shown, 0);
+    ck_assert_uint_gt(r->n_heterogeneity, 0);
+    ck_assert_ptr_nonnull(r->testing);
+    ck_assert_uint_eq(r->testing->confirmatory_tests, 2);
+
+    /* 6. The headline's adjusted p does not depend on the segments asked for; Holm on request. */
+    double padj[2] = {r->comparisons[0]->revenue_diff->p_adjusted,
+                      r->comparisons[1]->revenue_diff->p_adjusted};
     lift_report_free(&r);
+    q.n_segment_by = 0;
+    q.segment_by = NULL;
+    ck_assert_int_eq(lift_report(T.client, &q, &r), LIFT_OK);
+    ck_assert_double_eq(r->comparisons[0]->revenue_diff->p_adjusted, padj[0]);
+    ck_assert_double_eq(r->comparisons[1]->revenue_diff->p_adjusted, padj[1]);
+    ck_assert_int_eq(r->comparisons[0]->revenue_diff->family,
+                     LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY);
+    lift_report_free(&r);
+    q.has_adjust = 1;
+    q.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
+    ck_assert_int_eq(lift_report(T.client, &q, &r), LIFT_OK);
+    ck_assert_int_eq(r->testing->method, LIFT__ADJUSTMENT__ADJUSTMENT_HOLM);
+    ck_assert(r->comparisons[0]->revenue_diff->p_adjusted >= padj[0] - 1e-15);
+    lift_report_free(&r);
+    (void)silent;
     json_decref(truth);
+
+    /* 7. liftctl report --adjust: the method reaches the report; a bad method is a usage error */
+    char log[400], out[400];
+    snprintf(log, sizeof log, "%s/report.log", T.dir);
+    snprintf(out, sizeof out, "%s/report.json", T.dir);
+    const char *holm[] = {"upsell-usage-q4", "--adjust", "holm", "--format", "json", "-o", out,
+                          NULL};
+    ck_assert_int_eq(liftctl_report(log, holm), 0);
+    char *txt = slurp_file(out);
+    ck_assert_ptr_nonnull(strstr(txt, "\"method\": \"holm\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"family\": \"confirmatory\""));
+    free(txt);
+    const char *bad[] = {"upsell-usage-q4", "--adjust", "bonferroni", NULL};
+    ck_assert_int_eq(liftctl_report(log, bad), 2);
+    txt = slurp_file(log);
+    ck_assert_ptr_nonnull(strstr(txt, "--adjust: unknown method 'bonferroni' (one of: bh, holm)"));
+    free(txt);
 
     /* 5. An unknown experiment is a clear error, not a report. */
     q.experiment_key = "no-such-experiment";

@@ -470,7 +470,7 @@ START_TEST(test_csv_rows)
     Lift__Report *r = synthetic_wire();
     char *out = render_to_string(render_csv, r);
     const char *header = "segment_dimension,segment_level,metric,arm_index,arm_name,estimate,"
-                         "ci_low,ci_high,p_value,p_adjusted,ok,reason\n";
+                         "ci_low,ci_high,p_value,p_adjusted,ok,reason,family\n";
     ck_assert_int_eq(strncmp(out, header, strlen(header)), 0);
     /* 2 overall comparisons x 9 metrics + 5 segments x 2 arms x 3 core metrics + 3 weeks x 2 arms
      * x 3 core metrics */
@@ -479,7 +479,7 @@ START_TEST(test_csv_rows)
     while (*line) {
         const char *nl = strchr(line, '\n');
         ck_assert_ptr_nonnull(nl);
-        ck_assert_int_eq(csv_fields(line, (size_t)(nl - line)), 12);
+        ck_assert_int_eq(csv_fields(line, (size_t)(nl - line)), 13);
         rows++;
         overall += strncmp(line, "overall,all,", 12) == 0;
         char one[512];
@@ -494,7 +494,7 @@ START_TEST(test_csv_rows)
     ck_assert_int_eq(overall, 18);
     ck_assert_int_eq(not_ok, 2); /* the email arm's CACE and one segment */
     must_find(out, "trigger,team_growth,revenue_diff,2,email-offer,,,,,,false,"
-                   "segment below the minimum size (12 < 50 customers per arm)\n");
+                   "segment below the minimum size (12 < 50 customers per arm),\n");
     must_find(out, "overall,all,incremental_total,1,in-app-offer,");
     must_find(out, "week,2026-W46,incremental_total,1,in-app-offer,1487880");
     free(out);
@@ -538,10 +538,10 @@ START_TEST(test_table_layout)
     must_find(out, "Revenue cap removed 14 outlier customers"); /* the server's other warning */
     ck_assert_int_eq(count(out, "Sample ratio mismatch"), 1);   /* not repeated */
     ck_assert_ptr_null(strchr(out, '\033'));                     /* no colour unless asked */
-    /* segments sorted by effect within a dimension; n/e has a footnote */
+    /* segments sorted by incremental total within a dimension and arm; n/e has a footnote */
     const char *tg = must_find(out, "team_growth"), *ut = must_find(out, "usage_threshold");
     const char *ea = must_find(out, "engagement_acceleration");
-    ck_assert(tg < ut && ut < ea);
+    ck_assert(ut < tg && tg < ea);
     must_find(out, "n/e[");
     must_find(out, NE_REASON);
     must_find(out, "2026-W47");
@@ -588,8 +588,8 @@ START_TEST(test_html_self_contained)
     char *out = render_to_string(render_html, r);
     ck_assert_int_eq(strncmp(out, "<!DOCTYPE html>", 15), 0);
     must_find(out, "</html>\n");
-    ck_assert_int_eq(count(out, "<svg"), 3);
-    ck_assert_int_eq(count(out, "</svg>"), 3);
+    ck_assert_int_eq(count(out, "<svg"), 4);
+    ck_assert_int_eq(count(out, "</svg>"), 4);
     /* every <svg> closed before the next opens */
     const char *p = out;
     for (int i = 0; i < 3; i++) {
@@ -611,7 +611,7 @@ START_TEST(test_html_self_contained)
     ck_assert(warn < strstr(out, "<svg"));
     const char *foot = must_find(out, "<footer class=\"provenance\">");
     ck_assert(foot > strstr(out, "</table>"));
-    ck_assert_int_eq(count(out, "<table>"), count(out, "</table>"));
+    ck_assert_int_eq(count(out, "<table"), count(out, "</table>"));
     ck_assert_int_eq(count(out, "<section"), count(out, "</section>"));
     ck_assert_int_eq(count(out, "<figure>"), count(out, "</figure>"));
     must_find(out, "USD 26,711.75");
@@ -633,6 +633,224 @@ START_TEST(test_html_self_contained)
         }
     }
     free(out);
+    lift__report__free_unpacked(r, NULL);
+}
+END_TEST
+
+/* The report-honesty findings, as the renderer shows them: a synthetic report with what a
+ * current server sends (families, uncapped, shrunken, heterogeneity, NPS difference, applied
+ * settings) rendered in all five formats. */
+#define LONG_LEVEL "feature_exploration_after_the_trial_signup"
+
+/* s with every run of spaces and line breaks as one space (malloc'd). */
+static char *flat(const char *s)
+{
+    char *o = malloc(strlen(s) + 1), *w = o;
+    ck_assert_ptr_nonnull(o);
+    for (; *s; s++) {
+        if (*s == ' ' || *s == '\n') {
+            if (w > o && w[-1] != ' ') *w++ = ' ';
+        } else {
+            *w++ = *s;
+        }
+    }
+    *w = '\0';
+    return o;
+}
+
+static Lift__Report *synthetic_findings(int sequential)
+{
+    Lift__Report *r = synthetic();
+    Lift__Provenance *p = r->provenance;
+    p->sequential = sequential;
+    p->has_cuped_applied = 1, p->cuped_applied = 0;
+    p->cuped_note = sdup("CUPED requested, not applied: no customer has pre-exposure revenue in "
+                         "the lookback");
+    p->has_capped_customers = 1, p->capped_customers = 3;
+    p->revenue_cap_rule = sdup("99.9th percentile of the 1,686 customers with revenue > 0");
+    p->has_cost_per_attempt_minor = 1, p->cost_per_attempt_minor = 0;
+    p->has_min_converters = 1, p->min_converters = 10;
+    r->health->has_mde_set = 1, r->health->mde_set = 0; /* the default 5%: no "Underpowered" */
+    r->testing = NEW(Lift__Testing, lift__testing__init);
+    r->testing->has_method = 1, r->testing->method = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
+    r->testing->has_confirmatory_tests = 1, r->testing->confirmatory_tests = 2;
+    r->testing->has_exploratory_tests = 1, r->testing->exploratory_tests = 31;
+    r->testing->has_primary_metric = 1;
+    r->testing->primary_metric = LIFT__METRIC__METRIC_REVENUE;
+    for (size_t i = 0; i < r->n_comparisons; i++) {
+        Lift__Comparison *c = r->comparisons[i];
+        c->revenue_diff->has_family = 1;
+        c->revenue_diff->family = LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY;
+        c->revenue_diff_uncapped = est(c->revenue_diff->estimate + 31, c->revenue_diff->ci_low - 20,
+                                       c->revenue_diff->ci_high + 90, 0.004, -1);
+        c->nps_diff = est(4.5, 1.0, 8.0, 0.012, 0.04);
+        c->nps_diff->has_family = 1, c->nps_diff->family = LIFT__TEST_FAMILY__FAMILY_EXPLORATORY;
+        c->pre_period_diff = est(-3.0, -40.0, 34.0, 0.87, -1);
+        c->pre_period_diff->sequential = 0;
+        c->churn_diff->sequential = 0; /* a fixed-horizon row in a sequential report */
+    }
+    /* in_app / in-app-offer: interval above 0 but adjusted p 0.08 -> not coloured */
+    Lift__Estimate *e = r->segments[3]->comparisons[0]->revenue_diff;
+    e->p_adjusted = 0.08;
+    free(r->segments[4]->level);
+    r->segments[4]->level = sdup(LONG_LEVEL);
+    /* shrunken totals on the trigger levels of the in-app arm: reverse the raw order */
+    const double shr[3] = {900000, 1000000, 1100000}; /* minor units: USD 9,000 .. 11,000 */
+    for (int i = 0; i < 3; i++) {
+        Lift__Comparison *c = r->segments[i]->comparisons[0];
+        c->incremental_total_shrunk = est(shr[i], shr[i] - 400000, shr[i] + 400000, -1, -1);
+        c->revenue_diff_shrunk = est(shr[i] / 4000, (shr[i] - 4000) / 4000,
+                                     (shr[i] + 4000) / 4000, -1, -1);
+        c->has_converted_treated = c->has_converted_holdout = 1;
+        c->converted_treated = 300 + (uint64_t)i, c->converted_holdout = 150;
+    }
+    r->n_heterogeneity = 1;
+    r->heterogeneity = calloc(1, sizeof *r->heterogeneity);
+    ck_assert_ptr_nonnull(r->heterogeneity);
+    Lift__Heterogeneity *h = r->heterogeneity[0] = NEW(Lift__Heterogeneity, lift__heterogeneity__init);
+    h->has_dimension = 1, h->dimension = LIFT__DIMENSION__DIMENSION_TRIGGER;
+    h->has_arm_index = 1, h->arm_index = 1;
+    h->has_ok = h->ok = 1;
+    h->has_q = 1, h->q = 3.21;
+    h->has_df = 1, h->df = 2;
+    h->has_p_value = 1, h->p_value = 0.2;
+    h->has_i2 = 1, h->i2 = 0.377;
+    h->has_tau2 = 1, h->tau2 = 812.5;
+    h->has_levels = 1, h->levels = 3;
+    for (size_t i = 0; i < r->n_arms; i++) {
+        r->arms[i]->has_revenue_per_customer_uncapped = 1;
+        r->arms[i]->revenue_per_customer_uncapped = r->arms[i]->revenue_per_customer + 4.25;
+        r->arms[i]->has_nps_pairs = 1, r->arms[i]->nps_pairs = 120 + i;
+    }
+    /* the lift interval includes 0 while the incremental one does not */
+    Lift__Estimate *l = r->comparisons[0]->relative_lift;
+    l->ci_low = -0.409, l->ci_high = 2.794;
+    size_t len = lift__report__get_packed_size(r);
+    uint8_t *buf = malloc(len);
+    ck_assert_ptr_nonnull(buf);
+    lift__report__pack(r, buf);
+    lift__report__free_unpacked(r, NULL);
+    Lift__Report *u = lift__report__unpack(NULL, len, buf);
+    free(buf);
+    ck_assert_ptr_nonnull(u);
+    return u;
+}
+
+START_TEST(test_findings_render)
+{
+    Lift__Report *r = synthetic_findings(1);
+    char *t = render_to_string(render_table100, r);
+    char *ft = flat(t); /* wrapped lines joined: phrases are searched in this */
+    /* 2 and 9: settings as applied, the window, the cap with its rule and count, the cost */
+    must_find(ft, "CUPED requested, not applied: no customer has pre-exposure revenue");
+    ck_assert_ptr_null(strstr(ft, "CUPED on"));
+    must_find(ft, "exposure-time window");
+    must_find(ft, "capped at USD 1,250.00 (99.9th percentile of the 1,686 customers with revenue");
+    must_find(ft, "3 customers capped");
+    must_find(ft, "holdout cost (revenue forgone)");
+    must_find(ft, "Holdout cost = revenue forgone by holding customers out");
+    must_find(ft, "net of attempt cost (cost 0: = total)");
+    must_find(ft, "which is 0 here (none set: net = total)");
+    /* 1: uncapped beside capped */
+    must_find(ft, "; uncapped USD 2.46");
+    must_find(ft, "uncapped");
+    /* 4: the default MDE is not an "Underpowered" warning */
+    ck_assert_ptr_null(strstr(ft, "Underpowered"));
+    /* 5: two families, Holm, the headline's family */
+    must_find(ft, "adjusted 0.00630 (confirmatory)");
+    must_find(ft, "Holm within two families");
+    /* 6: NPS difference with its test, 0-10 answers */
+    must_find(ft, "NPS after, difference");
+    must_find(ft, "Answers are 0-10 scores");
+    must_find(ft, "Paired change = after - before for the customers who answered both only");
+    /* 7: the disagreement explained */
+    must_find(ft, "the relative-lift interval includes 0 while the incremental-revenue interval "
+                 "does not");
+    /* 10: a fixed-horizon row in a sequential report is marked */
+    must_find(ft, "churn †");
+    must_find(ft, "† fixed-horizon interval");
+    /* 11: per arm, by the shrunken total, intervals on incremental, names whole, n/e last */
+    const char *h1 = must_find(t, "By trigger: in-app-offer vs holdout");
+    const char *h2 = must_find(t, "By trigger: email-offer vs holdout");
+    ck_assert(h1 < h2);
+    const char *tg = strstr(h1, "team_growth"), *ut = strstr(h1, "usage_threshold");
+    const char *ea = strstr(h1, "engagement_"); /* wrapped after the underscore */
+    ck_assert(tg && ut && ea && tg < ea && ea < ut && ut < h2); /* shrunken: 11k, 10k, 9k */
+    const char *e_ut = strstr(h2, "usage_threshold"), *e_tg = strstr(h2, "team_growth");
+    const char *e_ea = strstr(h2, "engagement_acceleration");
+    ck_assert(e_ut && e_ea && e_tg && e_ut < e_ea && e_ea < e_tg); /* n/e last */
+    must_find(t, "5,950 … 24,760");                  /* the incremental column's interval */
+    must_find(t, "11,000");                          /* shrunken */
+    must_find(ft, "Cochran's Q = 3.21 on 2 df");
+    for (const char *q = t; (q = strstr(q, "…")) != NULL; q += 3)
+        ck_assert_msg(q > t && q[-1] == ' ', "a cut name: ...%.20s", q - 12);
+    must_find(t, "feature_exploration_"); /* wrapped, not cut */
+    must_find(t, "signup"); /* the rest of the name, on the next line */
+    free(t);
+    free(ft);
+
+    char *h = render_to_string(render_html, r);
+    /* 11: colour by the adjusted p */
+    ck_assert_ptr_null(strstr(h, "<tr class=\"good\"><td>in_app</td>"));
+    must_find(h, "<tr><td>in_app</td>");
+    must_find(h, "<tr class=\"good\"><td>usage_threshold</td>");
+    must_find(h, LONG_LEVEL); /* the forest plot keeps the whole name */
+    /* 7 and 9: the incremental series charted, funnel rates with the tables' denominators */
+    must_find(h, "cumulative incremental revenue, USD");
+    must_find(h, "click-through");
+    must_find(h, "of exposed: impression rate");
+    must_find(h, "<title>shrunken</title>");
+    free(h);
+
+    /* 3: shrunken and heterogeneity in every machine format */
+    char *j = render_to_string(render_json, r);
+    must_find(j, "\"incremental_total_shrunk\": {");
+    must_find(j, "\"heterogeneity\": [");
+    must_find(j, "\"family\": \"confirmatory\"");
+    must_find(j, "\"method\": \"holm\"");
+    must_find(j, "\"cuped_note\": \"CUPED requested, not applied");
+    free(j);
+    char *c = render_to_string(render_csv, r);
+    must_find(c, "trigger,team_growth,incremental_total_shrunk,1,in-app-offer,1100000,");
+    must_find(c, "trigger,(all levels),heterogeneity_q,1,in-app-offer,3.21,,,0.2,,true,");
+    must_find(c, ",confirmatory\n");
+    free(c);
+    char *m = render_to_string(render_markdown, r);
+    must_find(m, "shrunken");
+    must_find(m, "11,000");
+    must_find(m, "converters T/H");
+    free(m);
+    lift__report__free_unpacked(r, NULL);
+
+    /* 9: fixed-horizon intervals read weekly: the 18.7% warning */
+    r = synthetic_findings(0);
+    t = render_to_string(render_table100, r);
+    ft = flat(t);
+    must_find(ft, "18.7%");
+    must_find(ft, "fixed-horizon (valid for one pre-planned read)");
+    free(t);
+    free(ft);
+    const char *tdump = getenv("CK_RENDER_FINDINGS_TABLE"); /* the README's example */
+    if (tdump && *tdump) {
+        FILE *f = fopen(tdump, "w");
+        if (f) {
+            Lift__Report *q = synthetic_findings(1);
+            render_table(q, f, 0, 100);
+            lift__report__free_unpacked(q, NULL);
+            fclose(f);
+        }
+    }
+    /* a look in a browser: CK_RENDER_FINDINGS_HTML=/tmp/f.html */
+    const char *dump = getenv("CK_RENDER_FINDINGS_HTML");
+    if (dump && *dump) {
+        FILE *f = fopen(dump, "w");
+        if (f) {
+            lift__report__free_unpacked(r, NULL);
+            r = synthetic_findings(1);
+            render_html(r, f);
+            fclose(f);
+        }
+    }
     lift__report__free_unpacked(r, NULL);
 }
 END_TEST
@@ -829,6 +1047,7 @@ Suite *render_suite(void)
     tcase_add_loop_test(core, test_no_nan_or_inf, 0,
                         (int)(sizeof all_formats / sizeof all_formats[0]));
     tcase_add_test(core, test_html_self_contained);
+    tcase_add_test(core, test_findings_render);
     tcase_add_test(core, test_client_report);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");

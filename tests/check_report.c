@@ -726,7 +726,8 @@ START_TEST(test_no_conversions_and_zero_holdout)
     ck_assert(r->health->low_impression_rate);
     report_free(r);
 
-    /* treated customers convert, the holdout does not: a difference, no relative lift */
+    /* treated customers convert, the holdout does not: fewer than LIFT_MIN_CONVERTERS payers in
+     * the holdout, so no revenue interval is printed (calibrated or silent) */
     begin();
     for (int i = 1; i < 300; i += 2) {
         char c2[16];
@@ -737,32 +738,575 @@ START_TEST(test_no_conversions_and_zero_holdout)
     r = build_ok(e, &q);
     sane(r);
     c = r->comparisons[0];
-    ck_assert(c->revenue_diff->ok);
-    ck_assert(!c->relative_lift->ok);
+    ck_assert(!c->revenue_diff->ok);
+    ck_assert_ptr_nonnull(strstr(c->revenue_diff->reason, "too few converters"));
+    ck_assert(!c->incremental_total->ok && !c->relative_lift->ok && !c->holdout_cost->ok);
     ck_assert_ptr_nonnull(c->relative_lift->reason);
     ck_assert(!r->health->has_power_reached);
     report_free(r);
 }
 END_TEST
 
-/* A cap percentile that lands on 0 (few converters) is not applied, with a warning. */
+/* The cap is a percentile of the customers with revenue > 0 (GrowthBook's "ignore zeros"):
+ * with one buyer in 2,000 customers the pooled p99.9 was 4.90 and ate the 4,900 upgrade. */
 START_TEST(test_cap)
+{
+    const registry_entry_t *e = experiment("rep-cap", 2);
+    begin();
+    for (int i = 0; i < 2000; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "k%d", i);
+        expose(e->id, c, i % 2, 1, 1, 1, START_MS + i * 60000);
+    }
+    event("k1", 3, START_MS + 60000 + 5, 0, 0, 4900, -1); /* the only buyer, arm 1 */
+    commit();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    q.revenue_cap_percentile = 99.9;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_double_eq(r->provenance->revenue_cap, 4900); /* the one payment: nothing capped */
+    ck_assert_uint_eq(r->provenance->capped_customers, 0);
+    near(r->arms[1]->revenue_per_customer, 4900.0 / 1000, "per customer, one buyer");
+    ck_assert_ptr_nonnull(strstr(r->provenance->revenue_cap_rule, "revenue > 0"));
+    report_free(r);
+
+    /* many buyers: the cap is lift_cap over the payers; capped customers counted; the uncapped
+     * difference is Welch on the uncapped values */
+    const registry_entry_t *m = main_fixture();
+    lift_summary_t s[2];
+    int64_t conv[2], n[2];
+    oracle_summaries(m->id, s, conv, n);
+    exact_req(&q);
+    q.revenue_cap_percentile = 95;
+    r = build_ok(m, &q);
+    sane(r);
+    oracle_t o; /* customers with revenue > 0 in the window, from the stored facts */
+    oracle(m->id, &o);
+    double pos[NC];
+    size_t np = 0;
+    for (size_t i = 0; i < o.n && np < NC; i++)
+        if (o.c[i].rev > 0) pos[np++] = (double)o.c[i].rev;
+    free(o.c);
+    lift_cap_t want = lift_cap(pos, np, 0.95);
+    ck_assert(want.status == LIFT_STAT_OK);
+    near(r->provenance->revenue_cap, want.cap, "cap over payers");
+    uint64_t over = 0;
+    for (size_t i = 0; i < np; i++)
+        over += pos[i] > want.cap;
+    ck_assert_uint_gt(over, 0);
+    ck_assert_uint_eq(r->provenance->capped_customers, over);
+    ck_assert_uint_eq(r->arms[0]->capped_customers + r->arms[1]->capped_customers, over);
+    lift_estimate_t unc = lift_diff_means(&s[1], &s[0], 0.05);
+    est_eq(r->comparisons[0]->revenue_diff_uncapped, &unc, "uncapped difference");
+    near(r->arms[1]->revenue_per_customer_uncapped, s[1].mean_y, "uncapped mean");
+    ck_assert(r->arms[1]->revenue_per_customer < r->arms[1]->revenue_per_customer_uncapped);
+    ck_assert(has_warning(r, "lowered"));
+    ck_assert(has_warning(r, "revenue cap EUR ")); /* in the currency, not minor units */
+    report_free(r);
+}
+END_TEST
+
+/* CUPED requested without pre-exposure revenue: the provenance says it was not applied, why. */
+START_TEST(test_cuped_not_applied)
+{
+    const registry_entry_t *e = experiment("rep-nocuped", 2);
+    begin();
+    for (int i = 0; i < 200; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "u%d", i);
+        expose(e->id, c, i % 2, 1, 1, 1, START_MS + i * 60000);
+        if (i % 5 == 0)
+            event(c, 3, START_MS + i * 60000 + 9, 0, 0, 1000 + 37 * i, -1);
+    }
+    commit();
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT; /* CUPED on by default */
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert(r->provenance->cuped);          /* requested */
+    ck_assert(!r->provenance->cuped_applied); /* not applied */
+    ck_assert_ptr_nonnull(r->provenance->cuped_note);
+    ck_assert_ptr_nonnull(strstr(r->provenance->cuped_note, "CUPED requested, not applied"));
+    ck_assert_ptr_nonnull(strstr(r->provenance->cuped_note, "pre-exposure revenue"));
+    ck_assert(!r->comparisons[0]->cuped);
+    ck_assert(has_warning(r, "CUPED requested, not applied"));
+    report_free(r);
+    /* with pre-exposure revenue it is applied and says so */
+    const registry_entry_t *m = main_fixture();
+    r = build_ok(m, &q);
+    ck_assert(r->provenance->cuped_applied);
+    ck_assert_ptr_null(r->provenance->cuped_note);
+    report_free(r);
+}
+END_TEST
+
+/* Outcomes read but not counted are counted and named: before exposure, after the window. */
+START_TEST(test_outcomes_not_counted)
+{
+    const registry_entry_t *e = experiment("rep-early", 2);
+    begin();
+    for (int i = 0; i < 40; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "w%d", i);
+        int64_t t0 = START_MS + 10 * DAY_MS + i * 60000;
+        expose(e->id, c, i % 2, 1, 1, 1, t0);
+        event(c, 3, t0 - 2 * DAY_MS, 0, 0, 500, -1);  /* before exposure, in the lookback */
+        event(c, 3, t0 - 40 * DAY_MS, 0, 0, 500, -1); /* before the lookback: not even read */
+        if (i < 3)
+            event(c, 3, TO_MS + DAY_MS, 0, 0, 700, -1); /* after the window */
+    }
+    commit();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_int_eq(r->arms[0]->revenue_minor + r->arms[1]->revenue_minor, 0);
+    ck_assert_uint_eq(r->health->outcome_events_in_lookback, 40);
+    ck_assert_uint_eq(r->health->outcome_events_before_exposure, 40);
+    ck_assert_uint_eq(r->health->outcome_events_after_window, 3);
+    ck_assert(has_warning(r, "43 conversion/refund event(s) of exposed customers were read but "
+                             "not counted"));
+    ck_assert(has_warning(r, "40 before the customer's exposure (40 of them in the 30-day"));
+    ck_assert(has_warning(r, "no conversion or refund falls in any exposed customer"));
+    report_free(r);
+}
+END_TEST
+
+/* Power: warned against the MDE the team set; against the silent 5% default only when the
+ * result is not significant, and then named as the default. */
+START_TEST(test_power_needs_mde)
+{
+    const registry_entry_t *e = experiment("rep-power", 2);
+    begin();
+    for (int i = 0; i < 400; i++) { /* a large, clear effect: +300 per customer */
+        char c[16];
+        snprintf(c, sizeof c, "p%d", i);
+        int64_t t0 = START_MS + i * 60000;
+        expose(e->id, c, i % 2, 1, 1, 1, t0);
+        if (i % 4 < 2)
+            event(c, 3, t0 + 5, 0, 0, (i % 2 ? 900 : 300) + 7 * (i % 13), -1);
+    }
+    commit();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Report *r = build_ok(e, &q); /* registry default mde 5% */
+    ck_assert(r->comparisons[0]->revenue_diff->p_value < 0.001);
+    ck_assert(!r->health->mde_set);
+    ck_assert(r->health->has_power_reached && r->health->power_reached < 0.8);
+    ck_assert(!has_warning(r, "power")); /* significant: no "underpowered" */
+    report_free(r);
+    /* the same data with an MDE the team set: warned, naming analysis.mde */
+    Lift__Analysis an = *e->def->analysis;
+    an.has_mde = 1;
+    an.mde = 0.01;
+    Lift__Experiment x = *e->def;
+    x.analysis = &an;
+    Lift__Report *r2 = NULL;
+    status_t st;
+    ck_assert_int_eq(report_build(RD, &x, e->id, &q, "EUR", NOW_MS, &r2, &st), 0);
+    ck_assert(r2->health->mde_set);
+    ck_assert(r2->health->power_reached < 0.8);
+    ck_assert(has_warning(r2, "minimum effect of 1% (analysis.mde)"));
+    report_free(r2);
+    /* default MDE and no significant result: warned, named as the default */
+    const registry_entry_t *m = main_fixture();
+    Lift__Report *r3 = build_ok(m, &q);
+    if (r3->comparisons[0]->revenue_diff->p_value >= 0.05 && r3->health->power_reached < 0.8)
+        ck_assert(has_warning(r3, "default analysis.mde"));
+    report_free(r3);
+}
+END_TEST
+
+/* Two families: the headline's adjusted p does not move with --segment-by; the same hypothesis
+ * is counted once; segments are exploratory. */
+START_TEST(test_families)
 {
     const registry_entry_t *e = main_fixture();
     Lift__ReportRequest q;
     exact_req(&q);
-    q.revenue_cap_percentile = 60; /* most customers have 0 revenue */
     Lift__Report *r = build_ok(e, &q);
-    ck_assert_double_eq(r->provenance->revenue_cap, 0);
-    ck_assert(has_warning(r, "not applied"));
+    const Lift__Comparison *c = r->comparisons[0];
+    double padj = c->revenue_diff->p_adjusted;
+    ck_assert(c->revenue_diff->has_p_adjusted);
+    ck_assert_int_eq(c->revenue_diff->family, LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY);
+    /* one arm, one confirmatory test: adjusted = raw */
+    ck_assert_double_eq(padj, c->revenue_diff->p_value);
+    ck_assert_uint_eq(r->testing->confirmatory_tests, 1);
+    ck_assert_int_eq(r->testing->method, LIFT__ADJUSTMENT__ADJUSTMENT_BH);
+    ck_assert_double_eq(c->relative_lift->p_adjusted, padj);
+    ck_assert_double_eq(c->cace->ok ? c->cace->p_adjusted : padj, padj);
+    ck_assert_double_eq(c->net_incremental->p_adjusted, padj); /* cost 0: same hypothesis */
+    ck_assert_int_eq(c->conversion_diff->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
+    uint32_t expl = r->testing->exploratory_tests;
     report_free(r);
-    q.revenue_cap_percentile = 95;
+
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE};
+    q.segment_by = dims;
+    q.n_segment_by = 2;
     r = build_ok(e, &q);
-    ck_assert(r->provenance->revenue_cap > 0);
-    ck_assert(r->arms[1]->revenue_per_customer <= (double)r->arms[1]->revenue_minor / NC * 2);
-    ck_assert_double_eq(r->provenance->revenue_cap_percentile, 95);
-    sane(r);
+    c = r->comparisons[0];
+    ck_assert_double_eq(c->revenue_diff->p_adjusted, padj);
+    ck_assert_uint_gt(r->testing->exploratory_tests, expl);
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Estimate *s = r->segments[i]->comparisons[0]->revenue_diff;
+        if (s->ok)
+            ck_assert_int_eq(s->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
+    }
     report_free(r);
+}
+END_TEST
+
+/* NPS: a between-arm difference with interval and test; per-arm NPS has no p-value. */
+START_TEST(test_nps_diff)
+{
+    const registry_entry_t *e = experiment("rep-nps", 2);
+    lift_nps_counts_t cnt[2] = {{0, 0, 0}, {0, 0, 0}};
+    begin();
+    for (int i = 0; i < 120; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "n%d", i);
+        int arm = i % 2;
+        int64_t t0 = START_MS + i * 60000;
+        expose(e->id, c, arm, 1, 1, 1, t0);
+        int ans = arm ? (i * 7) % 11 : (i * 3) % 9;
+        event(c, 6, t0 + DAY_MS, 0, 0, 0, ans);
+        lift_nps_add(&cnt[arm], ans);
+    }
+    commit();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    lift_estimate_t d = lift_nps_diff(&cnt[1], &cnt[0], 0.05);
+    est_eq(r->comparisons[0]->nps_diff, &d, "nps_diff");
+    ck_assert(r->arms[1]->nps_after->ok);
+    ck_assert(!r->arms[1]->nps_after->has_p_value);
+    ck_assert(!r->arms[1]->nps_before->has_p_value);
+    ck_assert_uint_eq(r->arms[1]->nps_after_n, 60);
+    ck_assert_int_eq(r->comparisons[0]->nps_diff->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
+    report_free(r);
+}
+END_TEST
+
+/* With sequential on, CACE, conversion and churn get the always-valid interval too. */
+START_TEST(test_sequential_everywhere)
+{
+    const registry_entry_t *e = main_fixture();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Report *fixed = build_ok(e, &q);
+    q.sequential = 1;
+    Lift__Report *r = build_ok(e, &q);
+    const Lift__Comparison *f = fixed->comparisons[0], *c = r->comparisons[0];
+    double n = (double)(r->arms[0]->exposed + r->arms[1]->exposed);
+    const Lift__Estimate *pairs[][2] = {{f->conversion_diff, c->conversion_diff},
+                                        {f->churn_diff, c->churn_diff},
+                                        {f->cace, c->cace}};
+    for (int i = 0; i < 3; i++) {
+        const Lift__Estimate *a = pairs[i][0], *b = pairs[i][1];
+        if (!a->ok)
+            continue;
+        ck_assert(!a->sequential);
+        ck_assert_msg(b->ok && b->sequential, "estimate %d not sequential", i);
+        lift_estimate_t want = lift_sequential(a->estimate, a->se, n, 0.05, 0);
+        near(b->ci_low, want.ci_low, "sequential low");
+        near(b->ci_high, want.ci_high, "sequential high");
+        ck_assert(b->ci_high - b->ci_low > a->ci_high - a->ci_low);
+    }
+    ck_assert(!has_warning(r, "fixed-horizon"));
+    ck_assert(has_warning(fixed, "18.7%"));
+    report_free(fixed);
+    report_free(r);
+}
+END_TEST
+
+/* Not-estimable levels come after the estimated ones, in the levels' own order. */
+START_TEST(test_segment_order)
+{
+    const registry_entry_t *e = main_fixture();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_DELAY};
+    q.segment_by = dims;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q);
+    static const char *const order[] = {"<1h", "1-24h", "1-7d", ">7d", "no impression"};
+    int last = -1;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        int k = -1;
+        for (int j = 0; j < 5; j++)
+            if (!strcmp(r->segments[i]->level, order[j]))
+                k = j;
+        ck_assert_msg(k > last, "delay level %s out of order", r->segments[i]->level);
+        last = k;
+    }
+    report_free(r);
+}
+END_TEST
+
+/* Health: pre-period imbalance, impressions logged for another arm, SRM within a segment. */
+START_TEST(test_health_checks)
+{
+    const registry_entry_t *e = experiment("rep-health", 2);
+    begin();
+    for (int i = 0; i < 400; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "h%d", i);
+        int arm = i % 2;
+        /* channel 1: balanced; channel 2: 3 of 4 customers in arm 1 */
+        int channel = i < 200 ? 1 : 2;
+        if (channel == 2)
+            arm = i % 4 != 0;
+        int64_t t0 = START_MS + i * 60000;
+        expose(e->id, c, arm, 1, 1, channel, t0);
+        event(c, 3, t0 - DAY_MS, 0, 0, arm ? 5000 + 13 * i : 100 + i, -1); /* imbalanced */
+        if (arm && i % 10 == 1)
+            event(c, 1, t0 + 1000, e->id, 0, 0, -1); /* impression logged for the holdout */
+        if (arm && i % 10 == 3)
+            event(c, 1, t0 + 1000, e->id, 1, 0, -1); /* the right arm */
+    }
+    commit();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_CHANNEL;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    const Lift__Estimate *pre = r->comparisons[0]->pre_period_diff;
+    ck_assert(pre->ok && pre->p_value < 0.001);
+    ck_assert(has_warning(r, "pre-period imbalance"));
+    uint64_t want = 0;
+    for (int i = 0; i < 400; i++) {
+        int arm = i < 200 ? i % 2 : i % 4 != 0;
+        want += arm && i % 10 == 1;
+    }
+    ck_assert_uint_eq(r->health->impressions_other_arm, want);
+    ck_assert_uint_eq(r->health->customers_other_arm, want);
+    ck_assert(has_warning(r, "logged for another arm"));
+    ck_assert_uint_ge(r->health->segment_srm_mismatches, 1);
+    ck_assert(has_warning(r, "channel="));
+    int checked = 0;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Srm *s = r->segments[i]->srm;
+        ck_assert_ptr_nonnull(s);
+        int64_t o[2] = {(int64_t)r->segments[i]->exposed[0], (int64_t)r->segments[i]->exposed[1]};
+        double wt[2] = {0.5, 0.5};
+        lift_srm_t ref = lift_srm(o, wt, 2);
+        near(s->p_value, ref.p_value, "segment srm p");
+        ck_assert_int_eq(s->mismatch, ref.mismatch);
+        checked++;
+    }
+    ck_assert_int_eq(checked, 2);
+    report_free(r);
+}
+END_TEST
+
+/* Three triggers of 150 per arm, an unequal split (holdout 1 in 3): per customer values kept
+ * here so the revenue differences, heterogeneity and shrinkage can be recomputed. */
+#define SEG_N 1200
+static double seg_y[SEG_N];
+static int seg_arm[SEG_N], seg_trig[SEG_N];
+
+static const registry_entry_t *segment_fixture(const char *key, int few_payers_level)
+{
+    const registry_entry_t *e = experiment(key, 2);
+    rs = 777;
+    begin();
+    for (int i = 0; i < SEG_N; i++) {
+        char c[32];
+        snprintf(c, sizeof c, "s-%04d", i);
+        int arm = i % 3 != 0;
+        int trig = 1 + (i / 3) % 3;
+        int64_t t0 = START_MS + (int64_t)i * 60000;
+        expose(e->id, c, arm, trig, 1, 1, t0);
+        seg_arm[i] = arm;
+        seg_trig[i] = trig;
+        seg_y[i] = 0;
+        unsigned pct = trig == few_payers_level ? 1 : 20 + 5u * (unsigned)trig;
+        if (rnd(100) < pct) {
+            int64_t amt = 500 + rnd(2000) + (arm ? 300 * trig : 0);
+            if (rnd(10) == 0)
+                amt *= 8; /* a skewed tail */
+            event(c, 3, t0 + 5, 0, 0, amt, -1);
+            seg_y[i] = (double)amt;
+        }
+    }
+    commit();
+    return e;
+}
+
+/* Every printed revenue interval is lift_revenue_diff's; a segment with too few payers is
+ * silent ("too few converters"). */
+START_TEST(test_calibrated_or_silent)
+{
+    const registry_entry_t *e = segment_fixture("rep-calib", 3);
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_TRIGGER;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    lift_summary_t s[2], lv[4][2];
+    int64_t pay[2] = {0, 0}, lpay[4][2] = {{0}};
+    lift_summary_init(&s[0]);
+    lift_summary_init(&s[1]);
+    for (int t = 0; t < 4; t++)
+        lift_summary_init(&lv[t][0]), lift_summary_init(&lv[t][1]);
+    for (int i = 0; i < SEG_N; i++) {
+        lift_summary_add(&s[seg_arm[i]], seg_y[i]);
+        lift_summary_add(&lv[seg_trig[i]][seg_arm[i]], seg_y[i]);
+        pay[seg_arm[i]] += seg_y[i] > 0;
+        lpay[seg_trig[i]][seg_arm[i]] += seg_y[i] > 0;
+    }
+    lift_estimate_t want = lift_revenue_diff(&s[1], &s[0], pay[1], pay[0], 0.05, 0);
+    est_eq(r->comparisons[0]->revenue_diff, &want, "revenue_diff (calibrated)");
+    /* unequal arms and skewed revenue: the interval is not Welch's symmetric one */
+    lift_estimate_t welch = lift_diff_means(&s[1], &s[0], 0.05);
+    ck_assert(fabs(r->comparisons[0]->revenue_diff->ci_low - welch.ci_low) > 1e-6);
+    near(r->comparisons[0]->incremental_total->ci_high, want.ci_high * (double)r->arms[1]->exposed,
+         "total from the calibrated interval");
+    ck_assert_uint_eq(r->provenance->min_converters, LIFT_MIN_CONVERTERS);
+    int silent = 0;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Segment *g = r->segments[i];
+        const Lift__Comparison *c = g->comparisons[0];
+        int t = !strcmp(g->level, lift_trigger_name(1)) ? 1
+                : !strcmp(g->level, lift_trigger_name(2)) ? 2
+                                                          : 3;
+        if (t == 3) { /* ~1% payers: fewer than K in the holdout */
+            ck_assert(lpay[3][0] < LIFT_MIN_CONVERTERS);
+            ck_assert(!c->revenue_diff->ok && !c->incremental_total->ok);
+            ck_assert_ptr_nonnull(strstr(c->revenue_diff->reason, "too few converters"));
+            ck_assert_uint_eq(c->converted_holdout, (uint64_t)lpay[3][0]);
+            silent = 1;
+        } else {
+            lift_estimate_t w = lift_revenue_diff(&lv[t][1], &lv[t][0], lpay[t][1], lpay[t][0],
+                                                  0.05, 0);
+            est_eq(c->revenue_diff, &w, "segment revenue_diff");
+        }
+    }
+    ck_assert(silent);
+    /* the silent level comes last */
+    ck_assert(!r->segments[r->n_segments - 1]->comparisons[0]->revenue_diff->ok);
+    report_free(r);
+
+    /* sequential: the always-valid version of the same calibrated interval */
+    q.sequential = 1;
+    r = build_ok(e, &q);
+    want = lift_revenue_diff(&s[1], &s[0], pay[1], pay[0], 0.05, LIFT_SEQ_DEFAULT_N_STAR);
+    est_eq(r->comparisons[0]->revenue_diff, &want, "revenue_diff (calibrated, sequential)");
+    ck_assert(r->comparisons[0]->revenue_diff->sequential);
+    report_free(r);
+}
+END_TEST
+
+/* Heterogeneity and shrinkage per dimension: lift_heterogeneity / lift_eb_shrink over the
+ * levels' revenue differences; levels sorted by the shrunken incremental total. */
+START_TEST(test_heterogeneity_shrinkage)
+{
+    const registry_entry_t *e = segment_fixture("rep-shrink", 0);
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_TRIGGER;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_uint_eq(r->n_segments, 3);
+    double est_v[3], se_v[3];
+    for (int i = 0; i < 3; i++) {
+        const Lift__Estimate *d = r->segments[i]->comparisons[0]->revenue_diff;
+        ck_assert(d->ok);
+        est_v[i] = d->estimate;
+        se_v[i] = d->se;
+    }
+    lift_heterogeneity_t h = lift_heterogeneity(est_v, se_v, 3);
+    ck_assert_uint_eq(r->n_heterogeneity, 1);
+    const Lift__Heterogeneity *hm = r->heterogeneity[0];
+    ck_assert(hm->ok);
+    ck_assert_int_eq(hm->dimension, LIFT__DIMENSION__DIMENSION_TRIGGER);
+    ck_assert_int_eq(hm->arm_index, 1);
+    near(hm->q, h.q, "Q");
+    near(hm->p_value, h.p_value, "Q p");
+    near(hm->i2, h.i2, "I2");
+    near(hm->tau2, h.tau2, "tau2");
+    lift_estimate_t sh[3];
+    ck_assert(lift_eb_shrink(est_v, se_v, 3, 0.05, sh).status == LIFT_STAT_OK);
+    double prev = INFINITY;
+    for (int i = 0; i < 3; i++) {
+        const Lift__Comparison *c = r->segments[i]->comparisons[0];
+        est_eq(c->revenue_diff_shrunk, &sh[i], "shrunken");
+        double nt = (double)r->segments[i]->exposed[1];
+        near(c->incremental_total_shrunk->estimate, sh[i].estimate * nt, "shrunken total");
+        ck_assert(c->incremental_total_shrunk->estimate <= prev); /* sorted by it */
+        prev = c->incremental_total_shrunk->estimate;
+    }
+    report_free(r);
+    /* sequential: the shrunken interval takes the always-valid multiplier too */
+    q.sequential = 1;
+    r = build_ok(e, &q);
+    for (int i = 0; i < 3; i++) {
+        const Lift__Estimate *d = r->segments[i]->comparisons[0]->revenue_diff;
+        est_v[i] = d->estimate;
+        se_v[i] = d->se;
+    }
+    ck_assert(lift_eb_shrink(est_v, se_v, 3, 0.05, sh).status == LIFT_STAT_OK);
+    for (int i = 0; i < 3; i++) {
+        const Lift__Comparison *c = r->segments[i]->comparisons[0];
+        double n = (double)(r->segments[i]->exposed[0] + r->segments[i]->exposed[1]);
+        lift_estimate_t w = lift_sequential(sh[i].estimate, sh[i].se, n, 0.05, 0);
+        est_eq(c->revenue_diff_shrunk, &w, "shrunken, sequential");
+        ck_assert(c->revenue_diff_shrunk->sequential);
+    }
+    report_free(r);
+}
+END_TEST
+
+/* Holm instead of BH: never smaller than BH's adjusted p; the method is stated. */
+START_TEST(test_holm)
+{
+    const registry_entry_t *e = main_fixture();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER};
+    q.segment_by = dims;
+    q.n_segment_by = 1;
+    Lift__Report *bh = build_ok(e, &q);
+    q.has_adjust = 1;
+    q.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
+    Lift__Report *ho = build_ok(e, &q);
+    ck_assert_int_eq(ho->testing->method, LIFT__ADJUSTMENT__ADJUSTMENT_HOLM);
+    ck_assert_int_eq(bh->testing->method, LIFT__ADJUSTMENT__ADJUSTMENT_BH);
+    const Lift__Comparison *a = bh->comparisons[0], *b = ho->comparisons[0];
+    ck_assert_double_eq(a->revenue_diff->p_adjusted, b->revenue_diff->p_adjusted); /* m = 1 */
+    const Lift__Estimate *x[] = {a->conversion_diff, a->churn_diff};
+    const Lift__Estimate *y[] = {b->conversion_diff, b->churn_diff};
+    int stricter = 0;
+    for (int i = 0; i < 2; i++)
+        if (x[i]->ok) {
+            ck_assert(y[i]->p_adjusted >= x[i]->p_adjusted - 1e-15);
+            stricter |= y[i]->p_adjusted > x[i]->p_adjusted;
+        }
+    for (size_t i = 0; i < bh->n_segments; i++) {
+        const Lift__Estimate *s1 = bh->segments[i]->comparisons[0]->revenue_diff;
+        const Lift__Estimate *s2 = ho->segments[i]->comparisons[0]->revenue_diff;
+        if (s1->ok) {
+            ck_assert(s2->p_adjusted >= s1->p_adjusted - 1e-15);
+            stricter |= s2->p_adjusted > s1->p_adjusted;
+        }
+    }
+    ck_assert(stricter);
+    report_free(bh);
+    report_free(ho);
+    Lift__ReportRequest bad = LIFT__REPORT_REQUEST__INIT;
+    bad.has_adjust = 1;
+    bad.adjust = (Lift__Adjustment)7;
+    Lift__Report *r = NULL;
+    status_t st;
+    ck_assert_int_eq(report_build(RD, e->def, e->id, &bad, "EUR", NOW_MS, &r, &st), -1);
+    ck_assert_str_eq(st.field, "report.adjust");
 }
 END_TEST
 
@@ -904,6 +1448,12 @@ Suite *report_suite(void)
     tcase_add_test(core, test_window);
     tcase_add_test(core, test_iso_week);
     tcase_add_test(core, test_reader_snapshot);
+    tcase_add_test(core, test_families);
+    tcase_add_test(core, test_sequential_everywhere);
+    tcase_add_test(core, test_segment_order);
+    tcase_add_test(core, test_calibrated_or_silent);
+    tcase_add_test(core, test_heterogeneity_shrinkage);
+    tcase_add_test(core, test_holm);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
@@ -912,6 +1462,11 @@ Suite *report_suite(void)
     tcase_add_test(limits, test_one_arm_empty);
     tcase_add_test(limits, test_no_conversions_and_zero_holdout);
     tcase_add_test(limits, test_cap);
+    tcase_add_test(limits, test_cuped_not_applied);
+    tcase_add_test(limits, test_outcomes_not_counted);
+    tcase_add_test(limits, test_power_needs_mde);
+    tcase_add_test(limits, test_nps_diff);
+    tcase_add_test(limits, test_health_checks);
     suite_add_tcase(s, limits);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, setup, teardown);

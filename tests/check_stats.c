@@ -870,6 +870,269 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* ================================================================ issue-11 additions */
+
+START_TEST(test_summary_m3)
+{
+    /* R: m3 <- sum((yT - mean(yT))^3); n*m3/((n-1)*(n-2)) */
+    const double m3 = 472896671317.58258, k3 = 38975000383.317245;
+    lift_summary_t t = fold(D1_YT, D1_XT, NELEM(D1_YT));
+    ck_close(t.m3_y, m3, 1e-12);
+    ck_close(lift_summary_k3_y(&t), k3, 1e-12);
+    /* Chan/Pébay merge of uneven pieces equals the one-pass fold. */
+    lift_summary_t a = fold(D1_YT, D1_XT, 2), b = fold(D1_YT + 2, D1_XT + 2, 9),
+                   c = fold(D1_YT + 11, D1_XT + 11, 4), empty = {0};
+    lift_summary_merge(&b, &c);
+    lift_summary_merge(&a, &empty);
+    lift_summary_merge(&a, &b);
+    ck_close(a.m3_y, m3, 1e-12);
+    lift_summary_t d = t;
+    lift_summary_merge(&d, &d); /* every customer twice: M3 doubles */
+    ck_close(d.m3_y, 2 * m3, 1e-12);
+    /* the same from raw sums Σy, Σy², Σy³ */
+    double sy = 0, syy = 0, syyy = 0;
+    for (size_t i = 0; i < NELEM(D1_YT); i++) {
+        sy += D1_YT[i];
+        syy += D1_YT[i] * D1_YT[i];
+        syyy += D1_YT[i] * D1_YT[i] * D1_YT[i];
+    }
+    lift_summary_t s;
+    ck_assert_int_eq(lift_summary_from_sums3(&s, 15, sy, syy, syyy, 0, 0, 0), 0);
+    ck_close(s.m3_y, m3, 1e-9);
+    ck_close(lift_summary_var_y(&s), lift_summary_var_y(&t), 1e-12);
+    ck_assert_int_eq(lift_summary_from_sums(&s, 15, sy, syy, 0, 0, 0), 0);
+    ck_assert(s.m3_y == 0); /* Σy³ unknown */
+    ck_assert_int_eq(lift_summary_from_sums3(&s, 2, 1, 1, NAN, 0, 0, 0), -1);
+    /* symmetric data: M3 = 0; fewer than 3 customers: k3 = 0 */
+    const double sym[] = {-3, -1, 0, 1, 3};
+    lift_summary_t y = fold(sym, NULL, NELEM(sym));
+    ck_assert(fabs(y.m3_y) < 1e-12);
+    lift_summary_t two = fold(sym, NULL, 2);
+    ck_assert(lift_summary_k3_y(&two) == 0);
+}
+END_TEST
+
+START_TEST(test_holm)
+{
+    double p[] = {0.01, 0.04, 0.03, 0.005, 0.2, 0.5, 0.04, 0.001, 0.9, 0.04};
+    /* R: p.adjust(p, method = "holm") */
+    const double want[] = {0.080000000000000002,
+                           0.23999999999999999,
+                           0.20999999999999999,
+                           0.044999999999999998,
+                           0.60000000000000009,
+                           1,
+                           0.23999999999999999,
+                           0.01,
+                           1,
+                           0.23999999999999999};
+    double adj[NELEM(p)];
+    lift_result_t r = lift_holm_adjust(p, NELEM(p), adj);
+    ck_assert_int_eq(r.status, LIFT_STAT_OK);
+    for (size_t i = 0; i < NELEM(p); i++)
+        ck_close(adj[i], want[i], REL);
+    /* R: p.adjust(c(0.5, 0.01, 0.02, 0.5, 1, 0), method = "holm") — ties, 0 and 1; in place */
+    double q[] = {0.5, 0.01, 0.02, 0.5, 1, 0};
+    const double wq[] = {1, 0.050000000000000003, 0.080000000000000002, 1, 1, 0};
+    r = lift_holm_adjust(q, NELEM(q), q);
+    ck_assert_int_eq(r.status, LIFT_STAT_OK);
+    for (size_t i = 0; i < NELEM(q); i++)
+        ck_close(q[i], wq[i], REL);
+    /* Holm is never below BH (it controls the family-wise rate, BH the false discoveries) */
+    double bh[NELEM(p)];
+    lift_bh_adjust(p, NELEM(p), bh);
+    for (size_t i = 0; i < NELEM(p); i++)
+        ck_assert(adj[i] >= bh[i] - 1e-15);
+    double one = 0.3, one_adj = 0;
+    ck_assert_int_eq(lift_holm_adjust(&one, 1, &one_adj).status, LIFT_STAT_OK);
+    ck_close(one_adj, 0.3, 0);
+    ck_assert_int_eq(lift_holm_adjust(NULL, 0, NULL).status, LIFT_STAT_OK);
+    double bad[] = {0.1, NAN, 0.2}, out[3] = {0};
+    r = lift_holm_adjust(bad, 3, out);
+    ck_assert_int_eq(r.status, LIFT_STAT_NOT_ESTIMABLE);
+    ck_assert(out[0] == 1 && out[1] == 1 && out[2] == 1);
+    bad[1] = 1.5;
+    ck_assert_int_eq(lift_holm_adjust(bad, 3, out).status, LIFT_STAT_NOT_ESTIMABLE);
+    ck_assert_int_eq(lift_holm_adjust(NULL, 2, out).status, LIFT_STAT_NOT_ESTIMABLE);
+}
+END_TEST
+
+/* H1 and H2: per-level estimates and standard errors (same in tests/stats_reference.R). */
+static const double H1_E[] = {412.5, 180.25, 655.0, -120.75, 298.4, 51.3};
+static const double H1_S[] = {150.2, 95.8, 240.6, 180.0, 110.3, 75.9};
+static const double H2_E[] = {100, 102, 98, 101};
+static const double H2_S[] = {10, 12, 9, 11};
+
+START_TEST(test_heterogeneity)
+{
+    /* R (metafor): re <- rma(yi = h1e, sei = h1s, method = "DL"); c(re$QE, re$k - 1, re$QEp,
+     * re$I2/100, re$tau2, rma(yi = h1e, sei = h1s, method = "FE")$beta); the same by hand:
+     * w <- 1/s^2; Q <- sum(w*(e - sum(w*e)/sum(w))^2); max(0, (Q - 5)/(sum(w) - sum(w^2)/sum(w)))
+     */
+    lift_heterogeneity_t h = lift_heterogeneity(H1_E, H1_S, NELEM(H1_E));
+    ck_assert_int_eq(h.status, LIFT_STAT_OK);
+    ck_assert_str_eq(h.reason, "");
+    ck_assert_uint_eq(h.k_used, 6);
+    ck_close(h.q, 13.088303921990093, REL);
+    ck_close(h.df, 5, 0);
+    ck_close(h.p_value, 0.022565168663681787, REL);
+    ck_close(h.i2, 0.61797953120577109, REL);
+    ck_close(h.tau2, 23545.021305360766, REL);
+    ck_close(h.mean, 172.66739284434314, REL);
+    /* H2: Q < df, so I² = τ² = 0 (metafor: QE 0.0853, QEp 0.9935, I2 0, tau2 0) */
+    h = lift_heterogeneity(H2_E, H2_S, NELEM(H2_E));
+    ck_assert_int_eq(h.status, LIFT_STAT_OK);
+    ck_close(h.q, 0.085253433615509008, REL);
+    ck_close(h.p_value, 0.99354633843559026, REL);
+    ck_assert(h.i2 == 0 && h.tau2 == 0);
+    ck_close(h.mean, 99.932418205652397, REL);
+    /* skipped levels (se 0, negative, NaN, Inf; NaN estimate) do not change the result */
+    double e[] = {412.5, 7, 180.25, 655.0, 9, -120.75, 298.4, 51.3, NAN, 3};
+    double s[] = {150.2, 0, 95.8, 240.6, -1, 180.0, 110.3, 75.9, 10, INFINITY};
+    h = lift_heterogeneity(e, s, NELEM(e));
+    ck_assert_int_eq(h.status, LIFT_STAT_OK);
+    ck_assert_uint_eq(h.k_used, 6);
+    ck_close(h.q, 13.088303921990093, REL);
+    ck_close(h.tau2, 23545.021305360766, REL);
+    /* one usable level, none, NULL */
+    h = lift_heterogeneity(e, s, 2);
+    ck_assert_int_eq(h.status, LIFT_STAT_NOT_ESTIMABLE);
+    ck_assert_uint_eq(h.k_used, 1);
+    ck_assert(strstr(h.reason, "fewer than 2 levels") != NULL);
+    ck_assert(h.p_value == 1 && h.q == 0 && h.tau2 == 0 && h.i2 == 0 && h.df == 0);
+    h = lift_heterogeneity(NULL, NULL, 0);
+    ck_assert_int_eq(h.status, LIFT_STAT_NOT_ESTIMABLE);
+    h = lift_heterogeneity(NULL, s, 3);
+    ck_assert_int_eq(h.status, LIFT_STAT_NOT_ESTIMABLE);
+    ck_assert(h.p_value == 1);
+    /* equal estimates: Q = 0, p = 1 */
+    const double eq[] = {5, 5, 5}, eqs[] = {1, 2, 3};
+    h = lift_heterogeneity(eq, eqs, 3);
+    ck_assert_int_eq(h.status, LIFT_STAT_OK);
+    ck_assert(h.q == 0 && h.p_value == 1 && h.i2 == 0 && h.tau2 == 0);
+    /* weights 1/se² that overflow are skipped, not turned into Inf */
+    const double tiny_e[] = {1, 2, 3}, tiny_s[] = {1e-200, 1, 2};
+    h = lift_heterogeneity(tiny_e, tiny_s, 3);
+    ck_assert_int_eq(h.status, LIFT_STAT_OK);
+    ck_assert_uint_eq(h.k_used, 2);
+}
+END_TEST
+
+START_TEST(test_eb_shrink)
+{
+    /* R (metafor): b <- blup(rma(yi = h1e, sei = h1s, method = "DL")); b$pred, b$se, b$pi.lb,
+     * b$pi.ub; 2*pnorm(-abs(b$pred/b$se)) */
+    const double pred[] = {313.73687851504661, 188.77949503329566, 339.13426828370029,
+                           71.18378308214966,  268.50925098456423, 82.62661738816125};
+    const double se[] = {114.79388635196977, 84.545096903973359, 142.24554208930704,
+                         126.31911519355445, 93.938169437291151, 69.969559859048445};
+    const double lo[] = {88.744995619801841,  23.074150032059066, 60.338128827282162,
+                         -176.39713325618337, 84.393822113852366, -54.511199949693136};
+    const double hi[] = {538.72876141029133, 354.48484003453223, 617.93040774011843,
+                         318.76469942048266, 452.6246798552761,  219.76443472601562};
+    const double p[] = {0.0062751722677164634, 0.025556516263017404,  0.017118767338873946,
+                        0.57307849932909016,   0.0042583489966263963, 0.23764492621619937};
+    lift_estimate_t out[NELEM(H1_E)];
+    lift_result_t r = lift_eb_shrink(H1_E, H1_S, NELEM(H1_E), 0.05, out);
+    ck_assert_int_eq(r.status, LIFT_STAT_OK);
+    for (size_t i = 0; i < NELEM(H1_E); i++) {
+        ck_ok(&out[i]);
+        ck_sane(&out[i]);
+        ck_close(out[i].estimate, pred[i], REL);
+        ck_close(out[i].se, se[i], REL);
+        ck_close(out[i].ci_low, lo[i], REL);
+        ck_close(out[i].ci_high, hi[i], REL);
+        ck_close(out[i].p_value, p[i], REL);
+        ck_assert(out[i].df == 0);
+        /* shrunken toward the grand mean: never further from it than the raw estimate */
+        ck_assert(fabs(out[i].estimate - 172.66739284434314) <
+                      fabs(H1_E[i] - 172.66739284434314) + 1e-9 ||
+                  fabs(out[i].estimate - H1_E[i]) < fabs(H1_E[i]));
+        ck_assert(out[i].se < H1_S[i]);
+    }
+    /* R: blup(rma(..., method = "DL", level = 90))$pi.lb / $pi.ub */
+    r = lift_eb_shrink(H1_E, H1_S, NELEM(H1_E), 0.10, out);
+    ck_close(out[0].ci_low, 124.91773819715397, REL);
+    ck_close(out[3].ci_high, 278.96023786156854, REL);
+    /* H2: τ² = 0, every level pulled to the common mean. R: blup(rma(h2e, sei = h2s, "DL")) */
+    lift_estimate_t o2[NELEM(H2_E)];
+    r = lift_eb_shrink(H2_E, H2_S, NELEM(H2_E), 0.05, o2);
+    ck_assert_int_eq(r.status, LIFT_STAT_OK);
+    for (size_t i = 0; i < NELEM(H2_E); i++) {
+        ck_close(o2[i].estimate, 99.932418205652397, REL);
+        ck_close(o2[i].se, 5.1602234628899986, REL);
+        ck_close(o2[i].ci_low, 89.818566066209442, REL);
+        ck_close(o2[i].p_value, 1.4968932602121853e-83, 1e-6);
+    }
+    /* a skipped level in the middle: the rest as without it, that one not estimable */
+    double e[] = {412.5, 180.25, 655.0, 77, -120.75, 298.4, 51.3};
+    double s[] = {150.2, 95.8, 240.6, 0, 180.0, 110.3, 75.9};
+    lift_estimate_t o3[NELEM(e)];
+    r = lift_eb_shrink(e, s, NELEM(e), 0.05, o3);
+    ck_assert_int_eq(r.status, LIFT_STAT_OK);
+    ck_not_estimable(&o3[3], "level skipped");
+    ck_close(o3[4].estimate, pred[3], REL);
+    ck_close(o3[6].ci_high, hi[5], REL);
+    /* fewer than 3 usable levels, bad alpha, NULL: the whole call and every level */
+    r = lift_eb_shrink(e + 2, s + 2, 3, 0.05, o3); /* 655 (ok), 77 (skipped), -120.75 (ok) */
+    ck_assert_int_eq(r.status, LIFT_STAT_NOT_ESTIMABLE);
+    ck_assert(strstr(r.reason, "fewer than 3 levels") != NULL);
+    for (size_t i = 0; i < 3; i++)
+        ck_not_estimable(&o3[i], "fewer than 3 levels");
+    r = lift_eb_shrink(H1_E, H1_S, NELEM(H1_E), 1.5, out);
+    ck_assert_int_eq(r.status, LIFT_STAT_NOT_ESTIMABLE);
+    ck_not_estimable(&out[0], "alpha");
+    r = lift_eb_shrink(NULL, H1_S, NELEM(H1_E), 0.05, out);
+    ck_assert_int_eq(r.status, LIFT_STAT_NOT_ESTIMABLE);
+    ck_not_estimable(&out[5], "NULL");
+    ck_assert_int_eq(lift_eb_shrink(H1_E, H1_S, 3, 0.05, NULL).status, LIFT_STAT_NOT_ESTIMABLE);
+    ck_assert_int_eq(lift_eb_shrink(NULL, NULL, 0, 0.05, NULL).status, LIFT_STAT_OK);
+}
+END_TEST
+
+START_TEST(test_revenue_diff_contract)
+{
+    /* Converter minimum, argument checks and the shape of the result; the reference values
+     * are in test_revenue_diff. */
+    lift_summary_t t, c;
+    d1(&t, &c);
+    for (int i = 0; i < 3; i++) { /* D1 eight times over: 120 and 96 customers */
+        lift_summary_merge(&t, &t);
+        lift_summary_merge(&c, &c);
+    }
+    lift_estimate_t e = lift_revenue_diff(&t, &c, LIFT_MIN_CONVERTERS - 1, 40, 0.05, 0);
+    ck_not_estimable(&e, "too few converters");
+    e = lift_revenue_diff(&t, &c, 40, LIFT_MIN_CONVERTERS - 1, 0.05, 0);
+    ck_not_estimable(&e, "too few converters");
+    e = lift_revenue_diff(&t, &c, LIFT_MIN_CONVERTERS, LIFT_MIN_CONVERTERS, 0.05, 0);
+    ck_ok(&e);
+    ck_sane(&e);
+    ck_assert(e.ci_low < e.estimate && e.estimate < e.ci_high);
+    e = lift_revenue_diff(&t, &c, 121, 12, 0.05, 0); /* more converters than customers */
+    ck_not_estimable(&e, "converters");
+    e = lift_revenue_diff(&t, &c, -1, 12, 0.05, 0);
+    ck_not_estimable(&e, "converters");
+    e = lift_revenue_diff(&t, &c, 12, 12, 0.05, -1);
+    ck_not_estimable(&e, "n_star");
+    e = lift_revenue_diff(&t, &c, 12, 12, 0.05, NAN);
+    ck_not_estimable(&e, "n_star");
+    e = lift_revenue_diff(&t, &c, 12, 12, 0, 0);
+    ck_not_estimable(&e, "alpha");
+    e = lift_revenue_diff(NULL, &c, 12, 12, 0.05, 0);
+    ck_not_estimable(&e, "NULL");
+    /* zero variance in both arms passes the converter minimum but is still not estimable */
+    lift_summary_t z1, z2;
+    lift_summary_init(&z1);
+    lift_summary_init(&z2);
+    for (int i = 0; i < 30; i++) {
+        lift_summary_add(&z1, 5);
+        lift_summary_add(&z2, 5);
+    }
+    e = lift_revenue_diff(&z1, &z2, 30, 30, 0.05, 0);
+    ck_not_estimable(&e, "zero variance");
+}
+END_TEST
+
 /* ================================================================ calibration */
 
 /* Skewed revenue: a customer pays with probability conv, then log-normal(3, 1) —
@@ -999,6 +1262,11 @@ Suite *stats_suite(void)
     tcase_add_test(core, test_cap);
     tcase_add_test(core, test_km);
     tcase_add_test(core, test_cace);
+    tcase_add_test(core, test_summary_m3);
+    tcase_add_test(core, test_holm);
+    tcase_add_test(core, test_heterogeneity);
+    tcase_add_test(core, test_eb_shrink);
+    tcase_add_test(core, test_revenue_diff_contract);
     suite_add_tcase(s, core);
 
     TCase *limits = tcase_create("limits");

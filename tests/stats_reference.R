@@ -73,3 +73,34 @@ ke <- c(1, 1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1)
 km <- summary(survfit(Surv(kt, ke) ~ 1), times = c(0, 30, 60, 90))
 out("km.surv", km$surv); out("km.se", km$std.err); out("km.lower", km$lower); out("km.upper", km$upper)
 out("km.n.risk", km$n.risk)
+
+# 10b. Holm: p.adjust(p, method = "holm") (same p as BH)
+out("holm", p.adjust(p, method = "holm"))
+out("holm.2", p.adjust(c(0.5, 0.01, 0.02, 0.5, 1, 0), method = "holm"))
+
+# 15. Segments (needs r-cran-metafor): heterogeneity and empirical-Bayes shrinkage.
+# H1: six levels; H2: homogeneous levels (Q < df, tau^2 = 0).
+suppressPackageStartupMessages(library(metafor))
+h1e <- c(412.5, 180.25, 655.0, -120.75, 298.4, 51.3); h1s <- c(150.2, 95.8, 240.6, 180.0, 110.3, 75.9)
+h2e <- c(100, 102, 98, 101); h2s <- c(10, 12, 9, 11)
+for (nm in c("h1", "h2")) {
+  e <- get(paste0(nm, "e")); s <- get(paste0(nm, "s"))
+  re <- rma(yi = e, sei = s, method = "DL"); fe <- rma(yi = e, sei = s, method = "FE")
+  # Q, df, p, I^2 (metafor in percent: /100), DL tau^2, fixed-effect mean
+  out(paste0(nm, ".het"), c(re$QE, re$k - 1, re$QEp, re$I2/100, re$tau2, fe$beta[1]))
+  # by hand, independently of metafor: w = 1/se^2
+  w <- 1/s^2; mu <- sum(w*e)/sum(w); Q <- sum(w*(e - mu)^2)
+  t2 <- max(0, (Q - (length(e) - 1))/(sum(w) - sum(w^2)/sum(w)))
+  out(paste0(nm, ".het.hand"), c(Q, pchisq(Q, length(e) - 1, lower.tail = FALSE), t2))
+  # EB (BLUP): metafor blup(rma DL): pred = mu* + l(e - mu*), se = sqrt(l v + (1-l)^2 Var(mu*))
+  b <- blup(re)
+  out(paste0(nm, ".eb.pred"), b$pred); out(paste0(nm, ".eb.se"), b$se)
+  out(paste0(nm, ".eb.lo"), b$pi.lb); out(paste0(nm, ".eb.hi"), b$pi.ub)
+  out(paste0(nm, ".eb.p"), 2*pnorm(-abs(b$pred/b$se)))
+}
+b90 <- blup(rma(yi = h1e, sei = h1s, method = "DL", level = 90))
+out("h1.eb.lo90", b90$pi.lb); out("h1.eb.hi90", b90$pi.ub)
+
+# Third central moment of D1's treatment arm: sum((y - mean(y))^3), and the unbiased k3
+m3 <- sum((yT - mean(yT))^3); n <- length(yT)
+out("m3.yT", c(m3, n*m3/((n - 1)*(n - 2))))

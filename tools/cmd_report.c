@@ -44,6 +44,10 @@ static void usage(FILE *out)
             "  --cap-percentile P     cap revenue per customer at this percentile, in (50, 100];\n"
             "                         100 = no cap; default 99.9\n"
             "  --cost-per-attempt N   cost of one offer attempt in minor units, 0..%lld\n"
+            "  --adjust M             multiple-testing adjustment within each family of tests\n"
+            "                         (confirmatory: the primary metric per treatment arm;\n"
+            "                         exploratory: other metrics and segments): bh (default,\n"
+            "                         Benjamini-Hochberg) or holm\n"
             "  --json                 same as --format json\n"
             "  --help                 this text\n"
             "\n"
@@ -289,6 +293,19 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
                 return LIFTCTL_USAGE;
             rq.has_cost_per_attempt_minor = 1;
             rq.cost_per_attempt_minor = n64;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--adjust", &v)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
+            if (strcmp(v, "bh") == 0) {
+                rq.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_BH;
+            } else if (strcmp(v, "holm") == 0) {
+                rq.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
+            } else {
+                char sv[LIFTCTL_SAFE_CAP(64)];
+                fprintf(stderr, "liftctl: --adjust: unknown method '%s' (one of: bh, holm)\n",
+                        liftctl_safe_text(v, sv, sizeof sv));
+                return LIFTCTL_USAGE;
+            }
+            rq.has_adjust = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return liftctl_usage_error(CMD, "report: unknown flag '%s'", a);
         } else if (key == NULL) {

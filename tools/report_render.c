@@ -28,7 +28,8 @@ typedef enum {
     U_FRAC,  /* a fraction shown as a percentage (0.05 -> 5.0%) */
     U_PP,    /* a difference of fractions, in percentage points */
     U_NPS,   /* NPS points (-100..100) */
-    U_RATIO  /* a plain number */
+    U_RATIO, /* a plain number */
+    U_WHOLE  /* minor units shown rounded to whole currency units (segment totals) */
 } unit_t;
 
 /* "12,345" for an unsigned count. */
@@ -119,6 +120,7 @@ static void fmt_val(char *b, size_t n, double v, unit_t u, const char *cur, int 
         snprintf(b, n, plus && v != 0.0 ? "%+.1f" : "%.1f", v);
         break;
     case U_RATIO: snprintf(b, n, "%.3g", v); break;
+    case U_WHOLE: fmt_amount(b, n, round(v / pow(10, digits)), 0, plus); break;
     }
 }
 
@@ -256,26 +258,71 @@ static int tone_of(const Lift__Estimate *e)
     return 0;
 }
 
+/* Tone after multiple testing: an estimate in a family is coloured only when its adjusted
+ * p-value is below alpha (an unadjusted interval that excludes 0 is not enough). */
+static int tone_adj(const Lift__Report *r, const Lift__Estimate *e)
+{
+    int t = tone_of(e);
+    if (t && e->has_p_adjusted && !(isfinite(e->p_adjusted) && e->p_adjusted < alpha_of(r)))
+        return 0;
+    return t;
+}
+
+/* " C" / " E": the family of an adjusted p-value (confirmatory / exploratory). */
+static const char *fam_tag(const Lift__Estimate *e)
+{
+    if (!e || !e->has_family) return "";
+    return e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY  ? " C"
+           : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY ? " E"
+                                                               : "";
+}
+
+static const char *adjust_name(const Lift__Report *r)
+{
+    return r->testing && r->testing->has_method &&
+                   r->testing->method == LIFT__ADJUSTMENT__ADJUSTMENT_HOLM
+               ? "Holm"
+               : "Benjamini-Hochberg";
+}
+
 /* A segment row: which segment and which of its comparisons, for sorting by effect. */
 typedef struct {
     const Lift__Segment *seg;
     const Lift__Comparison *cmp;
+    size_t order; /* position in the report (segment, then comparison): the tie-break */
 } segrow_t;
+
+/* The sort key of a segment row: the shrunken incremental total when the report has one (the
+ * ranking that survives a second look), else the incremental total; 0 = none (not estimable). */
+static int segrow_key(const Lift__Comparison *c, double *key)
+{
+    if (est_ok(c->incremental_total_shrunk)) {
+        *key = c->incremental_total_shrunk->estimate;
+        return 1;
+    }
+    if (est_ok(c->incremental_total) && est_ok(c->revenue_diff)) {
+        *key = c->incremental_total->estimate;
+        return 1;
+    }
+    return 0;
+}
 
 static int segrow_cmp(const void *a, const void *b)
 {
-    const Lift__Estimate *x = ((const segrow_t *)a)->cmp->revenue_diff;
-    const Lift__Estimate *y = ((const segrow_t *)b)->cmp->revenue_diff;
-    int ox = est_ok(x), oy = est_ok(y);
+    const segrow_t *ra = a, *rb = b;
+    double x = 0, y = 0;
+    int ox = segrow_key(ra->cmp, &x), oy = segrow_key(rb->cmp, &y);
     if (ox != oy) return oy - ox; /* not estimable last */
-    if (ox && x->estimate != y->estimate) return x->estimate < y->estimate ? 1 : -1;
-    const segrow_t *ra = a, *rb = b; /* ties: report order, for a stable output */
-    return ra->seg != rb->seg ? (ra->seg < rb->seg ? -1 : 1) : (ra->cmp < rb->cmp ? -1 : 1);
+    if (ox && x != y) return x < y ? 1 : -1;
+    /* ties and not-estimable rows: report order (the levels' own order) */
+    return ra->order < rb->order ? -1 : ra->order > rb->order;
 }
 
-/* The segment rows of dimension `dim` in effect order (largest revenue difference first).
- * Returns a malloc'd array (count in *n; NULL and 0 when none or out of memory). */
-static segrow_t *segment_rows(const Lift__Report *r, int dim, size_t *n)
+/* The segment rows of dimension `dim` for treatment arm `arm` (-1: every arm, grouped by arm
+ * in arm order), each arm's rows by the shrunken (else raw) incremental total, largest first,
+ * not-estimable levels after them in the report's order. Returns a malloc'd array (count in *n;
+ * NULL and 0 when none or out of memory). */
+static segrow_t *segment_rows(const Lift__Report *r, int dim, int arm, size_t *n)
 {
     size_t cnt = 0;
     for (size_t i = 0; i < r->n_segments; i++)
@@ -284,13 +331,50 @@ static segrow_t *segment_rows(const Lift__Report *r, int dim, size_t *n)
     if (cnt == 0) return NULL;
     segrow_t *rows = malloc(cnt * sizeof *rows);
     if (rows == NULL) return NULL;
+    int arms[64];
+    size_t na = 0;
     for (size_t i = 0; i < r->n_segments; i++) {
         const Lift__Segment *s = r->segments[i];
         if ((int)s->dimension != dim) continue;
-        for (size_t j = 0; j < s->n_comparisons; j++) rows[(*n)++] = (segrow_t){s, s->comparisons[j]};
+        for (size_t j = 0; j < s->n_comparisons; j++) {
+            int a = s->comparisons[j]->has_arm_index ? s->comparisons[j]->arm_index : (int)j + 1;
+            int seen = 0;
+            for (size_t k = 0; k < na; k++) seen |= arms[k] == a;
+            if (!seen && na < 64) arms[na++] = a;
+        }
     }
-    qsort(rows, *n, sizeof *rows, segrow_cmp);
+    for (size_t k = 0; k < na; k++) {
+        if (arm >= 0 && arms[k] != arm) continue;
+        size_t first = *n;
+        for (size_t i = 0; i < r->n_segments; i++) {
+            const Lift__Segment *s = r->segments[i];
+            if ((int)s->dimension != dim) continue;
+            for (size_t j = 0; j < s->n_comparisons; j++) {
+                const Lift__Comparison *c = s->comparisons[j];
+                if ((c->has_arm_index ? c->arm_index : (int)j + 1) == arms[k] && *n < cnt)
+                    rows[(*n)++] = (segrow_t){s, c, (i << 20) + j};
+            }
+        }
+        qsort(rows + first, *n - first, sizeof *rows, segrow_cmp);
+    }
     return rows;
+}
+
+/* The treatment arms that have segment rows in dimension dim, in order; returns how many. */
+static size_t segment_arms(const Lift__Report *r, int dim, int *arms, size_t max)
+{
+    size_t na = 0;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Segment *s = r->segments[i];
+        if ((int)s->dimension != dim) continue;
+        for (size_t j = 0; j < s->n_comparisons; j++) {
+            int a = s->comparisons[j]->has_arm_index ? s->comparisons[j]->arm_index : (int)j + 1;
+            int seen = 0;
+            for (size_t k = 0; k < na; k++) seen |= arms[k] == a;
+            if (!seen && na < max) arms[na++] = a;
+        }
+    }
+    return na;
 }
 
 /* The dimensions present, in order of first appearance; returns how many (<= 8). */
@@ -321,13 +405,14 @@ typedef enum {
     B_NODATA    /* "there is no data" */
 } btype_t;
 
-typedef enum { CHART_FOREST, CHART_WEEKLY, CHART_FUNNEL } chart_t;
+typedef enum { CHART_FOREST, CHART_WEEKLY, CHART_FUNNEL, CHART_WEEKLY_INC } chart_t;
 
 typedef struct {
     int ncols;             /* columns */
     const char *hdr[TAB_COLS]; /* header texts (static strings) */
     char right[TAB_COLS];  /* 1: right-aligned (numbers) */
-    char shrink[TAB_COLS]; /* 1: may be truncated to fit the terminal */
+    char shrink[TAB_COLS]; /* 1: may be narrowed (wrapped) to fit the terminal */
+    char hide[TAB_COLS];   /* 1: left out of the terminal table (Markdown and HTML have it) */
     char **cells;          /* nrows * ncols owned strings */
     int *tone;             /* per row: 1 good, -1 bad, 0 neutral */
     size_t nrows, cap;     /* rows used, allocated */
@@ -489,6 +574,7 @@ static tab_t *tab_new(doc_t *d, int ncols, const char *const *hdr, const char *r
         t->hdr[i] = hdr[i];
         t->right[i] = right[i] == 'r';
         t->shrink[i] = shrink && shrink[i] == 's';
+        t->hide[i] = shrink && shrink[i] == 'h';
     }
     b->tab = t;
     return t;
@@ -601,7 +687,10 @@ static void build_warnings(doc_t *d)
                 h->small_segments == 1 ? "was" : "were");
         small = any = 1;
     }
-    if (h && h->has_power_reached && isfinite(h->power_reached) && h->power_reached < 0.8) {
+    /* Underpowered only against an MDE the team set (a server that says so); otherwise the
+     * server's own warning, if any, names the default it used. */
+    if (h && h->has_power_reached && isfinite(h->power_reached) && h->power_reached < 0.8 &&
+        (!h->has_mde_set || h->mde_set)) {
         const Lift__Experiment *e = r->provenance ? r->provenance->experiment : NULL;
         double mde = e && e->analysis && e->analysis->has_mde ? e->analysis->mde : NAN;
         render_fmt_pct(a, sizeof a, h->power_reached, 0, "%");
@@ -609,8 +698,8 @@ static void build_warnings(doc_t *d)
         render_fmt_pct(c, sizeof c, h->has_mde ? h->mde : NAN, 0, "%");
         if (isfinite(mde))
             doc_add(d, B_WARN, 1,
-                    "Underpowered: %s power to detect the experiment's minimum effect of %s; "
-                    "at this size 80%% power needs a %s lift.",
+                    "Underpowered: %s power to detect the experiment's minimum effect of %s "
+                    "(analysis.mde); at this size 80%% power needs a %s lift.",
                     a, b, c);
         else
             doc_add(d, B_WARN, 1,
@@ -638,9 +727,56 @@ static void build_warnings(doc_t *d)
         render_fmt_p(a, sizeof a, h->srm && h->srm->has_p_value ? h->srm->p_value : NAN);
         render_fmt_pct(b, sizeof b, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
         render_fmt_pct(c, sizeof c, h->has_power_reached ? h->power_reached : NAN, 0, "%");
-        doc_add(d, B_NOTE, 0,
-                "Health: no warnings (sample ratio test p = %s, impression rate %s, power %s).", a,
-                b, c);
+        if (h->has_mde_set && !h->mde_set)
+            doc_add(d, B_NOTE, 0,
+                    "Health: no warnings (sample ratio test p = %s, impression rate %s; power "
+                    "%s against the default 5%% minimum effect: the experiment sets none).",
+                    a, b, c);
+        else
+            doc_add(d, B_NOTE, 0,
+                    "Health: no warnings (sample ratio test p = %s, impression rate %s, power %s).",
+                    a, b, c);
+    }
+}
+
+/* What the report applied for CUPED: "CUPED applied", "CUPED requested, not applied: why",
+ * "CUPED off". */
+static void cuped_text(char *b, size_t n, const Lift__Provenance *p)
+{
+    if (!p || !(p->has_cuped && p->cuped))
+        snprintf(b, n, "CUPED off");
+    else if (p->cuped_note && *p->cuped_note)
+        snprintf(b, n, "%s", p->cuped_note);
+    else if (p->has_cuped_applied && p->cuped_applied)
+        snprintf(b, n, "CUPED applied (pre-exposure revenue%s%u-day lookback)",
+                 p->has_lookback_days ? ", " : "", p->has_lookback_days ? p->lookback_days : 0);
+    else if (p->has_cuped_applied)
+        snprintf(b, n, "CUPED requested, not applied");
+    else
+        snprintf(b, n, "CUPED requested");
+}
+
+/* The cap as applied: "revenue capped at USD 49.00 (99.9th percentile of the 37 customers with
+ * revenue > 0; 1 customer capped)", "no revenue cap", or the note why a requested cap was not
+ * applied. */
+static void cap_text(doc_t *d, char *b, size_t n, const Lift__Provenance *p)
+{
+    if (p && p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0) {
+        char m[64], cnt[32];
+        render_fmt_money(m, sizeof m, p->revenue_cap, d->cur, 0);
+        render_fmt_count(cnt, sizeof cnt, p->capped_customers);
+        if (p->revenue_cap_rule && *p->revenue_cap_rule && p->has_capped_customers)
+            snprintf(b, n, "revenue per customer capped at %s (%s; %s customer%s capped)", m,
+                     p->revenue_cap_rule, cnt, p->capped_customers == 1 ? "" : "s");
+        else if (p->has_revenue_cap_percentile && isfinite(p->revenue_cap_percentile))
+            snprintf(b, n, "revenue per customer capped at %s (p%g)", m,
+                     p->revenue_cap_percentile);
+        else
+            snprintf(b, n, "revenue per customer capped at %s", m);
+    } else if (p && p->revenue_cap_note && *p->revenue_cap_note) {
+        snprintf(b, n, "no revenue cap (%s)", p->revenue_cap_note);
+    } else {
+        snprintf(b, n, "no revenue cap");
     }
 }
 
@@ -653,25 +789,30 @@ static void build_title(doc_t *d)
         doc_add(d, B_TITLE, 0, "Lift report: %s (%s)", render_experiment_key(r), e->name);
     else
         doc_add(d, B_TITLE, 0, "Lift report: %s", render_experiment_key(r));
-    char from[32], to[32], gen[32], cap[160] = "";
+    char from[32], to[32], gen[32], cap[400], cu[300];
     fmt_time(from, sizeof from, p && p->has_from_ms, p ? p->from_ms : 0);
     fmt_time(to, sizeof to, p && p->has_to_ms, p ? p->to_ms : 0);
     fmt_time(gen, sizeof gen, p && p->has_generated_ms, p ? p->generated_ms : 0);
-    if (p && p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0) {
-        char m[64];
-        render_fmt_money(m, sizeof m, p->revenue_cap, d->cur, 0);
-        if (p->has_revenue_cap_percentile && isfinite(p->revenue_cap_percentile))
-            snprintf(cap, sizeof cap, "; revenue capped at %s (p%g)", m,
-                     p->revenue_cap_percentile);
-        else
-            snprintf(cap, sizeof cap, "; revenue capped at %s", m);
-    }
+    cap_text(d, cap, sizeof cap, p);
+    cuped_text(cu, sizeof cu, p);
     int seq = p && p->has_sequential && p->sequential;
     char lvl[16];
     ci_level(lvl, sizeof lvl, r);
-    doc_add(d, B_SUB, 0, "Window %s to %s UTC; generated %s UTC; %s intervals%s; CUPED %s%s.",
-            from, to, gen, lvl, seq ? ", always-valid (sequential)" : "",
-            p && p->has_cuped && p->cuped ? "on" : "off", cap);
+    doc_add(d, B_SUB, 0,
+            "Customers exposed %s to %s UTC (exposure-time window; outcomes from each customer's "
+            "exposure to the window end); generated %s UTC; %s intervals, %s; %s; %s; p adj. by "
+            "%s within the confirmatory and the exploratory family.",
+            from, to, gen, lvl,
+            seq ? "always-valid (sequential: safe to read every week)"
+                : "fixed-horizon (valid for one pre-planned read)",
+            cu, cap, adjust_name(r));
+}
+
+/* The interval of e contains 0 (1), excludes it (0), or is missing (-1). */
+static int ci_has_zero(const Lift__Estimate *e)
+{
+    if (!ci_ok(e)) return -1;
+    return e->ci_low <= 0 && e->ci_high >= 0;
 }
 
 static void build_headline(doc_t *d)
@@ -680,7 +821,7 @@ static void build_headline(doc_t *d)
     doc_add(d, B_H2, 0, "Headline: incremental revenue vs holdout");
     for (size_t i = 0; i < r->n_comparisons; i++) {
         const Lift__Comparison *c = r->comparisons[i];
-        char name[32], tot[96], totci[200], per[96], perci[200], lift[96], liftci[200], p[32];
+        char name[32], tot[96], totci[200], per[96], perci[200], lift[96], liftci[200];
         const char *arm = cmp_label(r, c, name, sizeof name);
         cell_est(d, tot, sizeof tot, c->incremental_total, U_MONEY, 1, 0);
         cell_ci(d, totci, sizeof totci, c->incremental_total, U_MONEY);
@@ -688,39 +829,74 @@ static void build_headline(doc_t *d)
         cell_ci(d, perci, sizeof perci, c->revenue_diff, U_MONEY);
         cell_est(d, lift, sizeof lift, c->relative_lift, U_FRAC, 0, 1);
         cell_ci(d, liftci, sizeof liftci, c->relative_lift, U_FRAC);
-        cell_p(p, sizeof p, c->revenue_diff, 0);
-        block_t *b = doc_push(d, B_HEADLINE, tone_of(c->incremental_total));
+        block_t *b = doc_push(d, B_HEADLINE, tone_adj(r, c->incremental_total));
         if (b == NULL) return;
-        char ci1[260] = "", ci2[260] = "", ci3[260] = "";
+        char ci1[260] = "", ci2[260] = "", ci3[260] = "", unc[400] = "", pa[96] = "";
         if (*totci) snprintf(ci1, sizeof ci1, " (%s %s)", d->ci, totci);
         if (*perci) snprintf(ci2, sizeof ci2, " (%s %s)", d->ci, perci);
         if (*liftci) snprintf(ci3, sizeof ci3, " (%s %s)", d->ci, liftci);
+        if (c->revenue_diff_uncapped) {
+            char u[96], uci[200];
+            cell_est(d, u, sizeof u, c->revenue_diff_uncapped, U_MONEY, 1, 0);
+            cell_ci(d, uci, sizeof uci, c->revenue_diff_uncapped, U_MONEY);
+            snprintf(unc, sizeof unc, "; uncapped %s%s%s%s", u, *uci ? " (" : "", uci,
+                     *uci ? ")" : "");
+        }
         char pp[48];
         p_phrase(pp, sizeof pp, c->revenue_diff);
+        if (est_ok(c->revenue_diff) && c->revenue_diff->has_p_adjusted) {
+            char q[32];
+            const Lift__Estimate *e = c->revenue_diff;
+            render_fmt_p(q, sizeof q, e->p_adjusted);
+            snprintf(pa, sizeof pa, ", adjusted %s%s%s", q[0] == '<' ? "< " : "",
+                     q[0] == '<' ? q + 1 : q,
+                     !e->has_family ? ""
+                     : e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY ? " (confirmatory)"
+                                                                          : " (exploratory)");
+        }
         if (asprintf(&b->text, "%s: incremental revenue %s%s", arm, tot, ci1) < 0 ||
-            asprintf(&b->text2, "%s per exposed customer%s; lift %s%s; %s", per, ci2, lift, ci3,
-                     pp) < 0) {
+            asprintf(&b->text2, "%s per exposed customer%s%s; lift %s%s; %s%s", per, ci2, unc,
+                     lift, ci3, pp, pa) < 0) {
             d->oom = 1;
             return;
         }
+        /* lift and incremental test the same hypothesis; when their intervals disagree, say why */
+        int zl = ci_has_zero(c->relative_lift), zt = ci_has_zero(c->incremental_total);
+        if (zl >= 0 && zt >= 0 && zl != zt)
+            doc_add(d, B_NOTE, 0,
+                    "%s: the relative-lift interval %s 0 while the incremental-revenue interval "
+                    "%s. Both test \"no revenue difference\"; the lift divides by the holdout's "
+                    "mean revenue, whose own uncertainty (large when it is small) widens the lift's "
+                    "interval (delta method). The revenue difference is the test of record.",
+                    arm, zl ? "includes" : "excludes", zt ? "includes 0" : "does not");
     }
     int seq = r->provenance && r->provenance->has_sequential && r->provenance->sequential;
     if (r->n_comparisons && seq)
         doc_add(d, B_NOTE, 0,
                 "Intervals are always-valid (sequential): reading them every week does not "
                 "raise the false-positive rate.");
+    else if (r->n_comparisons && r->provenance && r->provenance->has_sequential)
+        doc_add(d, B_NOTE, 0,
+                "Fixed-horizon intervals: valid for one pre-planned read. Reading this report "
+                "every week and acting on the first significant week turns 5%% false positives "
+                "into 18.7%% over 10 weekly looks (README, \"Why weekly reports use the "
+                "sequential interval\").");
 }
 
 static void build_arms(doc_t *d)
 {
     const Lift__Report *r = d->r;
+    const Lift__Provenance *p = r->provenance;
+    int capped = p && p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0;
     doc_add(d, B_H2, 0, "Arms");
-    static const char *const hdr[] = {"arm", "exposed", "impressed", "clicks", "converted",
-                                      "revenue", "per exposed", "conv. rate"};
-    tab_t *t = tab_new(d, 8, hdr, "lrrrrrrr", "s.......");
+    static const char *const hdr[] = {"arm",      "exposed",     "impressed",
+                                      "clicks",   "converted",   "revenue",
+                                      "per exposed", "uncapped", "conv. rate"};
+    /* "uncapped" only when a cap was applied; then clicks (in the funnel) leave the terminal */
+    tab_t *t = tab_new(d, 9, hdr, "lrrrrrrrr", capped ? "s..h....." : "s.......h");
     for (size_t i = 0; i < r->n_arms; i++) {
         const Lift__ArmSummary *a = r->arms[i];
-        char name[32], c[7][96];
+        char name[32], c[8][96];
         const char *label = arm_label(r, a->has_arm_index ? a->arm_index : (int)i, name,
                                       sizeof name);
         char lab[96];
@@ -740,19 +916,40 @@ static void build_arms(doc_t *d)
             fmt_amount(c[5], sizeof c[5], a->revenue_per_customer, d->digits, 0);
         else
             doc_ne(d, c[5], sizeof c[5], "no exposed customers");
-        cell_est(d, c[6], sizeof c[6], a->conversion_rate, U_FRAC, 0, 0);
-        const char *cells[] = {lab, c[0], c[1], c[2], c[3], c[4], c[5], c[6]};
+        if (capped && a->has_revenue_per_customer_uncapped &&
+            isfinite(a->revenue_per_customer_uncapped))
+            fmt_amount(c[6], sizeof c[6], a->revenue_per_customer_uncapped, d->digits, 0);
+        else
+            snprintf(c[6], sizeof c[6], "-");
+        cell_est(d, c[7], sizeof c[7], a->conversion_rate, U_FRAC, 0, 0);
+        const char *cells[] = {lab, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
         tab_row(d, t, 0, cells);
     }
-    doc_add(d, B_NOTE, 0,
-            "Amounts in %s; revenue = upgrades minus refunds after exposure; per exposed = capped "
-            "mean per exposed customer.",
-            *d->cur ? d->cur : "the report's currency");
+    char cap[400];
+    cap_text(d, cap, sizeof cap, p);
+    if (capped)
+        doc_add(d, B_NOTE, 0,
+                "Amounts in %s; revenue = upgrades minus refunds after exposure (uncapped sum); "
+                "per exposed = mean revenue per exposed customer with the cap applied: %s; "
+                "uncapped = the same mean without the cap; conv. rate = converted / exposed.",
+                *d->cur ? d->cur : "the report's currency", cap);
+    else
+        doc_add(d, B_NOTE, 0,
+                "Amounts in %s; revenue = upgrades minus refunds after exposure; per exposed = "
+                "mean revenue per exposed customer (%s); conv. rate = converted / exposed.",
+                *d->cur ? d->cur : "the report's currency", cap);
+}
+
+static int seq_report(const Lift__Report *r)
+{
+    return r->provenance && r->provenance->has_sequential && r->provenance->sequential;
 }
 
 static void build_comparisons(doc_t *d)
 {
     const Lift__Report *r = d->r;
+    const Lift__Provenance *pv = r->provenance;
+    int64_t cost = pv && pv->has_cost_per_attempt_minor ? pv->cost_per_attempt_minor : -1;
     static const struct {
         const char *label;
         size_t off;
@@ -760,15 +957,19 @@ static void build_comparisons(doc_t *d)
         int sign; /* +1: an increase is good; -1: an increase is bad (churn) */
     } metrics[] = {
         {"revenue per exposed customer", offsetof(Lift__Comparison, revenue_diff), U_MONEY, 1},
+        {"  same, uncapped", offsetof(Lift__Comparison, revenue_diff_uncapped), U_MONEY, 1},
         {"relative lift", offsetof(Lift__Comparison, relative_lift), U_FRAC, 1},
         {"incremental revenue (total)", offsetof(Lift__Comparison, incremental_total), U_MONEY, 1},
-        {"holdout cost", offsetof(Lift__Comparison, holdout_cost), U_MONEY, 1},
+        {"holdout cost (revenue forgone)", offsetof(Lift__Comparison, holdout_cost), U_MONEY, 1},
         {"net of attempt cost", offsetof(Lift__Comparison, net_incremental), U_MONEY, 1},
         {"conversion rate", offsetof(Lift__Comparison, conversion_diff), U_PP, 1},
         {"churn", offsetof(Lift__Comparison, churn_diff), U_PP, -1},
         {"click-through", offsetof(Lift__Comparison, ctr_diff), U_PP, 1},
         {"effect on customers who saw it", offsetof(Lift__Comparison, cace), U_MONEY, 1},
+        {"NPS after exposure (0-10 answers)", offsetof(Lift__Comparison, nps_diff), U_NPS, 1},
+        {"pre-exposure revenue (balance)", offsetof(Lift__Comparison, pre_period_diff), U_MONEY, 0},
     };
+    int fixed_any = 0;
     for (size_t i = 0; i < r->n_comparisons; i++) {
         const Lift__Comparison *c = r->comparisons[i];
         char name[32];
@@ -780,14 +981,23 @@ static void build_comparisons(doc_t *d)
         for (size_t m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
             const Lift__Estimate *e = *(Lift__Estimate *const *)((const char *)c + metrics[m].off);
             if (e == NULL) continue;
-            char v[96], ci[200], p[32], pa[32];
+            char v[96], ci[200], p[32], pa[40], label[96];
             cell_est(d, v, sizeof v, e, metrics[m].unit, metrics[m].unit == U_MONEY,
                      metrics[m].unit != U_MONEY);
             cell_ci(d, ci, sizeof ci, e, metrics[m].unit);
             cell_p(p, sizeof p, e, 0);
             cell_p(pa, sizeof pa, e, 1);
-            const char *cells[] = {metrics[m].label, v, ci, p, pa};
-            tab_row(d, t, metrics[m].sign * tone_of(e), cells);
+            if (est_ok(e) && e->has_p_adjusted) strncat(pa, fam_tag(e), sizeof pa - strlen(pa) - 1);
+            snprintf(label, sizeof label, "%s", metrics[m].label);
+            if (metrics[m].off == offsetof(Lift__Comparison, net_incremental) && cost == 0)
+                snprintf(label, sizeof label, "net of attempt cost (cost 0: = total)");
+            /* fixed-horizon rows in a sequential report are marked */
+            if (seq_report(r) && est_ok(e) && e->has_sequential && !e->sequential) {
+                strncat(label, " †", sizeof label - strlen(label) - 1);
+                fixed_any = 1;
+            }
+            const char *cells[] = {label, v, ci, p, pa};
+            tab_row(d, t, metrics[m].sign * tone_adj(r, e), cells);
         }
         if (c->has_cuped && c->cuped) {
             char vr[32] = "";
@@ -796,8 +1006,38 @@ static void build_comparisons(doc_t *d)
             doc_add(d, B_NOTE, 0,
                     "CUPED (pre-exposure revenue) applied to revenue and lift%s%s.",
                     *vr ? ": variance reduced by " : "", vr);
+        } else if (c->cuped_note && *c->cuped_note) {
+            doc_add(d, B_NOTE, 0, "CUPED requested, not applied to this arm: %s.", c->cuped_note);
         }
     }
+    if (r->n_comparisons == 0) return;
+    char costs[96] = "";
+    if (cost > 0) {
+        char m[64];
+        render_fmt_money(m, sizeof m, (double)cost, d->cur, 0);
+        snprintf(costs, sizeof costs, "%s per impression", m);
+    }
+    const Lift__Testing *tg = r->testing;
+    doc_add(d, B_NOTE, 0,
+            "Holdout cost = revenue forgone by holding customers out (difference x holdout "
+            "customers). Net of attempt cost = incremental total minus %s. Effect on customers "
+            "who saw it = the difference divided by the impression-rate difference (CACE). "
+            "Pre-exposure revenue is a balance check: randomization makes it 0 in expectation.",
+            cost > 0 ? costs : cost == 0 ? "the cost per attempt, which is 0 here (none set: net = total)"
+                                         : "cost per attempt x impressions");
+    if (tg && tg->has_confirmatory_tests)
+        doc_add(d, B_NOTE, 0,
+                "p adj. = %s within two families. C = confirmatory: the primary metric (%s), one "
+                "test per treatment arm (%u test%s); it never depends on the segments asked for. "
+                "E = exploratory: the other metrics and every segment level (%u tests). Estimates "
+                "of one hypothesis (a difference, its total, holdout cost, relative lift, CACE) "
+                "share one adjusted p. Colour only when the adjusted p is below alpha.",
+                adjust_name(r),
+                tg->has_primary_metric ? lift_metric_name(tg->primary_metric) : "revenue",
+                tg->confirmatory_tests, tg->confirmatory_tests == 1 ? "" : "s",
+                tg->exploratory_tests);
+    if (fixed_any)
+        doc_add(d, B_NOTE, 0, "† fixed-horizon interval and p-value (not always-valid).");
 }
 
 static void build_funnel(doc_t *d)
@@ -833,53 +1073,143 @@ static void build_funnel(doc_t *d)
         tab_row(d, t, 0, cells);
     }
     doc_add(d, B_NOTE, 0,
-            "Impression rate = treated customers who saw an offer / exposed; revenue per attempt "
-            "= incremental revenue / impressions.");
+            "Impression rate = treated customers who saw an offer / exposed customers; "
+            "click-through = clicks / impressions; conv. per impression = conversions / "
+            "impressions; revenue per attempt = incremental revenue / impressions.");
+}
+
+/* "a … b" of an interval in whole currency units, "" when the estimate is n/e. */
+static void cell_ci_whole(doc_t *d, char *b, size_t n, const Lift__Estimate *e)
+{
+    if (!est_ok(e)) {
+        snprintf(b, n, "%s", "");
+        return;
+    }
+    if (!ci_ok(e)) {
+        doc_ne(d, b, n, "interval not computed");
+        return;
+    }
+    char lo[96], hi[96];
+    fmt_val(lo, sizeof lo, e->ci_low, U_WHOLE, NULL, d->digits, 0);
+    fmt_val(hi, sizeof hi, e->ci_high, U_WHOLE, NULL, d->digits, 0);
+    snprintf(b, n, "%s … %s", lo, hi);
+}
+
+static void build_heterogeneity(doc_t *d, int dim, int arm, const char *armname)
+{
+    const Lift__Report *r = d->r;
+    for (size_t i = 0; i < r->n_heterogeneity; i++) {
+        const Lift__Heterogeneity *h = r->heterogeneity[i];
+        if ((int)h->dimension != dim || (h->has_arm_index && h->arm_index != arm)) continue;
+        if (!(h->has_ok && h->ok) || !isfinite(h->q) || !isfinite(h->p_value)) {
+            doc_add(d, B_NOTE, 0, "Heterogeneity across %s levels (%s): not estimable (%s).",
+                    dimension_name(dim), armname, h->reason && *h->reason ? h->reason : "?");
+            continue;
+        }
+        char p[32], i2[32];
+        render_fmt_p(p, sizeof p, h->p_value);
+        render_fmt_pct(i2, sizeof i2, h->i2, 0, "%");
+        doc_add(d, B_NOTE, 0,
+                "Heterogeneity across %u %s levels (%s): Cochran's Q = %.2f on %g df, p %s%s, "
+                "I² = %s, τ² = %.4g — %s",
+                h->levels, dimension_name(dim), armname, h->q, h->df, p[0] == '<' ? "" : "= ",
+                p, i2, h->tau2,
+                h->p_value < alpha_of(r)
+                    ? "the effect differs across levels."
+                    : "no evidence that the effect differs across levels: read the shrunken "
+                      "column, not the raw ranking.");
+    }
 }
 
 static void build_segments(doc_t *d)
 {
     const Lift__Report *r = d->r;
     if (r->n_segments == 0) return;
-    doc_add(d, B_H2, 0, "Segments (sorted by effect)");
+    int shrunk = 0;
+    for (size_t i = 0; i < r->n_segments; i++)
+        for (size_t j = 0; j < r->segments[i]->n_comparisons; j++)
+            shrunk |= r->segments[i]->comparisons[j]->incremental_total_shrunk != NULL;
+    doc_add(d, B_H2, 0, shrunk ? "Segments (sorted by shrunken incremental revenue)"
+                               : "Segments (sorted by incremental revenue)");
     doc_add(d, B_CHART, CHART_FOREST, NULL);
     int dims[8];
     size_t nd = dimensions(r, dims, 8);
     for (size_t k = 0; k < nd; k++) {
-        size_t n = 0;
-        segrow_t *rows = segment_rows(r, dims[k], &n);
-        if (rows == NULL) {
-            if (n == 0) continue;
-            d->oom = 1;
-            return;
+        int arms[16];
+        size_t na = segment_arms(r, dims[k], arms, 16);
+        for (size_t ai = 0; ai < na; ai++) {
+            size_t n = 0;
+            segrow_t *rows = segment_rows(r, dims[k], arms[ai], &n);
+            if (rows == NULL) {
+                if (n == 0) continue;
+                d->oom = 1;
+                return;
+            }
+            char name[32], hold[32];
+            const char *armname = arm_label(r, arms[ai], name, sizeof name);
+            doc_add(d, B_H3, 0, "By %s: %s vs %s", dimension_name(dims[k]), armname,
+                    arm_label(r, 0, hold, sizeof hold));
+            const char *const hdr[] = {"level",     "exposed T/H", "converters T/H",
+                                       "per exposed", d->ci,        "incremental",
+                                       d->ci,       "shrunken",    d->ci,
+                                       "p adj."};
+            tab_t *t = tab_new(d, 10, hdr, "lrrrrrrrrr", "s.hhh.....");
+            for (size_t i = 0; i < n; i++) {
+                const Lift__Segment *s = rows[i].seg;
+                const Lift__Comparison *c = rows[i].cmp;
+                char ex[80], cv[80], t1[32], t2[32], v[96], ci[200], tot[96], tci[200];
+                char sh[96], sci[200], pa[40];
+                int ai2 = c->has_arm_index ? c->arm_index : -1;
+                render_fmt_count(t1, sizeof t1,
+                                 ai2 >= 0 && (size_t)ai2 < s->n_exposed ? s->exposed[ai2] : 0);
+                render_fmt_count(t2, sizeof t2, s->n_exposed ? s->exposed[0] : 0);
+                snprintf(ex, sizeof ex, "%s/%s", t1, t2);
+                if (c->has_converted_treated && c->has_converted_holdout) {
+                    render_fmt_count(t1, sizeof t1, c->converted_treated);
+                    render_fmt_count(t2, sizeof t2, c->converted_holdout);
+                    snprintf(cv, sizeof cv, "%s/%s", t1, t2);
+                } else {
+                    snprintf(cv, sizeof cv, "-");
+                }
+                cell_est(d, v, sizeof v, c->revenue_diff, U_MONEY, 0, 0);
+                cell_ci(d, ci, sizeof ci, c->revenue_diff, U_MONEY);
+                if (est_ok(c->revenue_diff))
+                    cell_est(d, tot, sizeof tot, c->incremental_total, U_WHOLE, 0, 0);
+                else
+                    cell_est(d, tot, sizeof tot, c->revenue_diff, U_WHOLE, 0, 0);
+                cell_ci_whole(d, tci, sizeof tci, est_ok(c->revenue_diff) ? c->incremental_total
+                                                                          : NULL);
+                if (c->incremental_total_shrunk) {
+                    cell_est(d, sh, sizeof sh, c->incremental_total_shrunk, U_WHOLE, 0, 0);
+                    cell_ci_whole(d, sci, sizeof sci, c->incremental_total_shrunk);
+                } else {
+                    snprintf(sh, sizeof sh, "-");
+                    sci[0] = '\0';
+                }
+                cell_p(pa, sizeof pa, c->revenue_diff, 1);
+                if (est_ok(c->revenue_diff) && c->revenue_diff->has_p_adjusted)
+                    strncat(pa, fam_tag(c->revenue_diff), sizeof pa - strlen(pa) - 1);
+                const char *cells[] = {s->level && *s->level ? s->level : "(none)",
+                                       ex, cv, v, ci, tot, tci, sh, sci, pa};
+                tab_row(d, t, tone_adj(r, c->revenue_diff), cells);
+            }
+            free(rows);
+            build_heterogeneity(d, dims[k], arms[ai], armname);
         }
-        doc_add(d, B_H3, 0, "By %s", dimension_name(dims[k]));
-        const char *const hdr[] = {"level", "arm", "exposed T/H", "per exposed", d->ci,
-                                   "incremental", "p adj."};
-        tab_t *t = tab_new(d, 7, hdr, "llrrrrr", "ss.....");
-        for (size_t i = 0; i < n; i++) {
-            const Lift__Segment *s = rows[i].seg;
-            const Lift__Comparison *c = rows[i].cmp;
-            char name[32], ex[80], t1[32], t2[32], v[96], ci[200], tot[96], pa[32];
-            int ai = c->has_arm_index ? c->arm_index : -1;
-            render_fmt_count(t1, sizeof t1, ai >= 0 && (size_t)ai < s->n_exposed ? s->exposed[ai] : 0);
-            render_fmt_count(t2, sizeof t2, s->n_exposed ? s->exposed[0] : 0);
-            snprintf(ex, sizeof ex, "%s/%s", t1, t2);
-            cell_est(d, v, sizeof v, c->revenue_diff, U_MONEY, 0, 0);
-            cell_ci(d, ci, sizeof ci, c->revenue_diff, U_MONEY);
-            cell_est(d, tot, sizeof tot, c->incremental_total, U_MONEY, 0, 0);
-            cell_p(pa, sizeof pa, c->revenue_diff, 1);
-            const char *cells[] = {s->level && *s->level ? s->level : "(none)",
-                                   cmp_label(r, c, name, sizeof name), ex, v, ci, tot, pa};
-            tab_row(d, t, tone_of(c->revenue_diff), cells);
-        }
-        free(rows);
     }
     doc_add(d, B_NOTE, 0,
-            "T/H = exposed customers in the treatment arm / holdout. Per exposed = revenue "
-            "difference per exposed customer (%s), with its %s; incremental = difference x "
-            "treated customers in the segment; p adj. = Benjamini-Hochberg across the report.",
-            *d->cur ? d->cur : "minor units", d->ci);
+            "T/H = customers in the treatment arm / holdout. Per exposed = revenue difference per "
+            "exposed customer (%s); incremental = that difference x the segment's treated "
+            "customers, in whole %s, with its %s. Shrunken = the empirical-Bayes estimate: each "
+            "level's difference pulled toward the dimension's common effect in proportion to its "
+            "noise (DerSimonian-Laird between-level variance), with its interval (always-valid "
+            "like the others in a sequential report); the largest raw "
+            "effect among many levels is usually inflated by luck (the winner's curse), so rank "
+            "by the shrunken value. p adj. = %s within the exploratory family (E). Colour only "
+            "when the adjusted p is below alpha. Levels that are not estimable follow, in their "
+            "own order.",
+            *d->cur ? d->cur : "minor units", *d->cur ? d->cur : "currency units", d->ci,
+            adjust_name(r));
 }
 
 static void build_weekly(doc_t *d)
@@ -888,6 +1218,7 @@ static void build_weekly(doc_t *d)
     if (r->n_weekly == 0) return;
     doc_add(d, B_H2, 0, "Cumulative by week");
     doc_add(d, B_CHART, CHART_WEEKLY, NULL);
+    doc_add(d, B_CHART, CHART_WEEKLY_INC, NULL);
     const char *const hdr[] = {"week", "exposed", "arm", "lift", d->ci, "incremental", d->ci};
     tab_t *t = tab_new(d, 7, hdr, "lrlrrrr", "..s....");
     for (size_t i = 0; i < r->n_weekly; i++) {
@@ -906,7 +1237,12 @@ static void build_weekly(doc_t *d)
             tab_row(d, t, tone_of(c->incremental_total), cells);
         }
     }
-    doc_add(d, B_NOTE, 0, "Cumulative from the start to the end of each ISO week; %s, amounts in %s.",
+    doc_add(d, B_NOTE, 0,
+            "Cumulative from the start to the end of each ISO week (customers exposed before the "
+            "week's end); %s, amounts in %s. Lift and incremental revenue test the same "
+            "hypothesis, but the lift's interval also carries the uncertainty of the holdout's "
+            "mean it divides by: when that mean is small the lift's interval can include 0 while "
+            "the incremental interval does not — the revenue difference is the test of record.",
             d->ci, *d->cur ? d->cur : "minor units");
 }
 
@@ -971,24 +1307,55 @@ static void build_nps(doc_t *d)
         any |= r->arms[i]->nps_before || r->arms[i]->nps_after || r->arms[i]->nps_change;
     if (!any) return;
     doc_add(d, B_H2, 0, "NPS before and after exposure");
-    const char *const hdr[] = {"arm", "before", "after", "change", d->ci, "p"};
-    tab_t *t = tab_new(d, 6, hdr, "lrrrrr", "s.....");
+    const char *const hdr[] = {"arm", "before", "answers", "after", "answers",
+                               "paired change", d->ci, "customers"};
+    tab_t *t = tab_new(d, 8, hdr, "lrrrrrrr", "s.......");
     for (size_t i = 0; i < r->n_arms; i++) {
         const Lift__ArmSummary *a = r->arms[i];
-        char name[32], b[96], af[96], ch[96], ci[200], p[32];
+        char name[32], b[96], af[96], ch[96], ci[200], nb[32], nf[32], np[32];
         cell_est(d, b, sizeof b, a->nps_before, U_NPS, 0, 0);
         cell_est(d, af, sizeof af, a->nps_after, U_NPS, 0, 0);
         cell_est(d, ch, sizeof ch, a->nps_change, U_NPS, 0, 1);
         cell_ci(d, ci, sizeof ci, a->nps_change, U_NPS);
-        cell_p(p, sizeof p, a->nps_change, 0);
+        if (a->has_nps_before_n) render_fmt_count(nb, sizeof nb, a->nps_before_n);
+        else snprintf(nb, sizeof nb, "-");
+        if (a->has_nps_after_n) render_fmt_count(nf, sizeof nf, a->nps_after_n);
+        else snprintf(nf, sizeof nf, "-");
+        if (a->has_nps_pairs) render_fmt_count(np, sizeof np, a->nps_pairs);
+        else snprintf(np, sizeof np, "-");
         const char *cells[] = {arm_label(r, a->has_arm_index ? a->arm_index : (int)i, name,
                                          sizeof name),
-                               b, af, ch, ci, p};
-        tab_row(d, t, tone_of(a->nps_change), cells);
+                               b, nb, af, nf, ch, ci, np};
+        tab_row(d, t, 0, cells);
+    }
+    /* the between-arm difference: the comparison that answers "did the offer move NPS?" */
+    int nd = 0;
+    for (size_t i = 0; i < r->n_comparisons; i++) nd |= r->comparisons[i]->nps_diff != NULL;
+    if (nd) {
+        const char *const h2[] = {"arm vs holdout", "NPS after, difference", d->ci, "p",
+                                  "p adj."};
+        tab_t *t2 = tab_new(d, 5, h2, "lrrrr", "s....");
+        for (size_t i = 0; i < r->n_comparisons; i++) {
+            const Lift__Comparison *c = r->comparisons[i];
+            if (!c->nps_diff) continue;
+            char name[32], v[96], ci[200], p[32], pa[40];
+            cell_est(d, v, sizeof v, c->nps_diff, U_NPS, 0, 1);
+            cell_ci(d, ci, sizeof ci, c->nps_diff, U_NPS);
+            cell_p(p, sizeof p, c->nps_diff, 0);
+            cell_p(pa, sizeof pa, c->nps_diff, 1);
+            if (est_ok(c->nps_diff) && c->nps_diff->has_p_adjusted)
+                strncat(pa, fam_tag(c->nps_diff), sizeof pa - strlen(pa) - 1);
+            const char *cells[] = {cmp_label(r, c, name, sizeof name), v, ci, p, pa};
+            tab_row(d, t2, tone_adj(r, c->nps_diff), cells);
+        }
     }
     doc_add(d, B_NOTE, 0,
-            "NPS on the -100..100 scale; change is paired: each customer's last answer before "
-            "exposure vs first answer after.");
+            "Answers are 0-10 scores; NPS = %% promoters (9-10) - %% detractors (0-6), on "
+            "-100..100. Before = each customer's last answer in the lookback before exposure; "
+            "after = the first answer after exposure. Paired change = after - before for the "
+            "customers who answered both only, so it need not equal the difference of the before "
+            "and after columns (other customers). The offer's effect is the difference in NPS "
+            "after exposure between the arm and the holdout.");
 }
 
 static void build_provenance(doc_t *d)
@@ -1033,8 +1400,11 @@ static void build_provenance(doc_t *d)
     ROW("hash version");
     fmt_time(a, sizeof a, p->has_from_ms, p->from_ms);
     fmt_time(b, sizeof b, p->has_to_ms, p->to_ms);
-    snprintf(v, sizeof v, "%s to %s UTC (end excluded)", a, b);
-    ROW("window");
+    snprintf(v, sizeof v,
+             "customers exposed %s to %s UTC (end excluded; exposure time = trigger time); "
+             "outcomes from each customer's exposure to the window end",
+             a, b);
+    ROW("exposure window");
     fmt_time(a, sizeof a, p->has_generated_ms, p->generated_ms);
     snprintf(v, sizeof v, "%s UTC", a);
     ROW("generated");
@@ -1042,18 +1412,47 @@ static void build_provenance(doc_t *d)
     render_fmt_count(b, sizeof b, p->events_read);
     snprintf(v, sizeof v, "%s exposures, %s events", a, b);
     ROW("read");
-    snprintf(v, sizeof v, "alpha %g, sequential %s (n* %g), CUPED %s", alpha_of(r),
-             p->has_sequential && p->sequential ? "on" : "off", p->has_n_star ? p->n_star : 0.0,
-             p->has_cuped && p->cuped ? "on" : "off");
+    char cu[300];
+    cuped_text(cu, sizeof cu, p);
+    if (p->has_sequential && p->sequential)
+        snprintf(v, sizeof v, "alpha %g; always-valid (sequential) intervals, n* %g; %s",
+                 alpha_of(r), p->has_n_star ? p->n_star : 0.0, cu);
+    else
+        snprintf(v, sizeof v, "alpha %g; fixed-horizon intervals (sequential off); %s",
+                 alpha_of(r), cu);
     ROW("analysis");
-    if (p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0) {
-        render_fmt_money(a, sizeof a, p->revenue_cap, d->cur, 0);
-        snprintf(v, sizeof v, "%s (percentile %g)", a,
-                 p->has_revenue_cap_percentile ? p->revenue_cap_percentile : 0.0);
-    } else {
-        snprintf(v, sizeof v, "none");
+    {
+        const Lift__Testing *tg = r->testing;
+        if (tg && tg->has_confirmatory_tests)
+            snprintf(v, sizeof v,
+                     "%s within each family: confirmatory = primary metric %s (%u test%s), "
+                     "exploratory = other metrics and segments (%u tests)",
+                     adjust_name(r),
+                     tg->has_primary_metric ? lift_metric_name(tg->primary_metric) : "revenue",
+                     tg->confirmatory_tests, tg->confirmatory_tests == 1 ? "" : "s",
+                     tg->exploratory_tests);
+        else
+            snprintf(v, sizeof v, "Benjamini-Hochberg across the report");
+        ROW("multiple testing");
     }
+    cap_text(d, v, sizeof v, p);
     ROW("revenue cap");
+    if (p->has_cost_per_attempt_minor) {
+        if (p->cost_per_attempt_minor > 0) {
+            render_fmt_money(a, sizeof a, (double)p->cost_per_attempt_minor, d->cur, 0);
+            snprintf(v, sizeof v, "%s per impression", a);
+        } else {
+            snprintf(v, sizeof v, "0 (none set: net of attempt cost = incremental total)");
+        }
+        ROW("attempt cost");
+    }
+    if (p->has_min_converters && p->min_converters > 0) {
+        snprintf(v, sizeof v,
+                 "revenue intervals need %u converting customers in each arm (calibrated); "
+                 "below: not estimable",
+                 p->min_converters);
+        ROW("minimum converters");
+    }
     if (lift_currency_digits(d->cur) >= 0)
         snprintf(v, sizeof v, "%s (%d decimal%s)", d->cur, d->digits, d->digits == 1 ? "" : "s");
     else
@@ -1197,22 +1596,41 @@ static void wrap(FILE *f, const char *text, size_t width, const char *first, siz
     fputc('\n', f);
 }
 
+/* The part of s that fits in w columns, broken after '_', '-', '/' or ' ' when one is in the
+ * second half (names stay readable): its byte length. */
+static size_t wrap_cut(const char *s, size_t w)
+{
+    size_t end = u8prefix(s, w), best = 0;
+    for (size_t i = 0; i < end; i++)
+        if ((s[i] == '_' || s[i] == '-' || s[i] == '/' || s[i] == ' ') && render_u8len(s) > w &&
+            i + 1 >= end / 2)
+            best = i + 1;
+    return best ? best : end;
+}
+
 static void tab_print_text(FILE *f, const tab_t *t, int color, size_t width)
 {
     size_t w[TAB_COLS], indent = 2, gap = 2;
+    int first = -1, last = -1;
     for (int c = 0; c < t->ncols; c++) {
         w[c] = render_u8len(t->hdr[c]);
         for (size_t r = 0; r < t->nrows; r++) {
             size_t l = render_u8len(t->cells[r * (size_t)t->ncols + (size_t)c]);
             if (l > w[c]) w[c] = l;
         }
+        if (!t->hide[c]) {
+            if (first < 0) first = c;
+            last = c;
+        }
     }
     size_t total = indent;
-    for (int c = 0; c < t->ncols; c++) total += w[c] + (c ? gap : 0);
-    while (total > width) { /* shrink the widest text column that may be cut */
+    for (int c = 0; c < t->ncols; c++)
+        if (!t->hide[c]) total += w[c] + (c != first ? gap : 0);
+    while (total > width) { /* narrow the widest text column that may wrap */
         int best = -1;
         for (int c = 0; c < t->ncols; c++)
-            if (t->shrink[c] && w[c] > 10 && (best < 0 || w[c] > w[best])) best = c;
+            if (!t->hide[c] && t->shrink[c] && w[c] > 10 && (best < 0 || w[c] > w[best]))
+                best = c;
         if (best < 0) break;
         w[best]--;
         total--;
@@ -1220,8 +1638,9 @@ static void tab_print_text(FILE *f, const tab_t *t, int color, size_t width)
     put_rep(f, " ", indent);
     if (color) fputs(ANSI_BOLD, f);
     for (int c = 0; c < t->ncols; c++) {
-        if (c) put_rep(f, " ", gap);
-        put_cell(f, t->hdr[c], w[c], t->right[c], c == t->ncols - 1);
+        if (t->hide[c]) continue;
+        if (c != first) put_rep(f, " ", gap);
+        put_cell(f, t->hdr[c], w[c], t->right[c], c == last);
     }
     if (color) fputs(ANSI_OFF, f);
     fputc('\n', f);
@@ -1229,16 +1648,37 @@ static void tab_print_text(FILE *f, const tab_t *t, int color, size_t width)
     put_rep(f, "─", total - indent);
     fputc('\n', f);
     for (size_t r = 0; r < t->nrows; r++) {
-        put_rep(f, " ", indent);
         int tone = t->tone[r];
-        if (color && tone) fputs(tone > 0 ? ANSI_GREEN : ANSI_RED, f);
-        for (int c = 0; c < t->ncols; c++) {
-            if (c) put_rep(f, " ", gap);
-            put_cell(f, t->cells[r * (size_t)t->ncols + (size_t)c], w[c], t->right[c],
-                     c == t->ncols - 1);
+        /* a cell wider than its column (a long level name) continues on the next lines */
+        const char *rest[TAB_COLS];
+        for (int c = 0; c < t->ncols; c++) rest[c] = t->cells[r * (size_t)t->ncols + (size_t)c];
+        for (int line = 0;; line++) {
+            int more = 0;
+            put_rep(f, " ", indent);
+            if (color && tone) fputs(tone > 0 ? ANSI_GREEN : ANSI_RED, f);
+            for (int c = 0; c < t->ncols; c++) {
+                if (t->hide[c]) continue;
+                if (c != first) put_rep(f, " ", gap);
+                const char *cell = rest[c];
+                if (render_u8len(cell) > w[c] && t->shrink[c]) {
+                    size_t cut = wrap_cut(cell, w[c]);
+                    char part[512];
+                    size_t k = cut < sizeof part - 1 ? cut : sizeof part - 1;
+                    memcpy(part, cell, k);
+                    part[k] = '\0';
+                    put_cell(f, part, w[c], t->right[c], c == last);
+                    rest[c] = cell + cut;
+                    while (*rest[c] == ' ') rest[c]++;
+                    more |= *rest[c] != '\0';
+                } else {
+                    put_cell(f, cell, w[c], t->right[c], c == last);
+                    rest[c] = "";
+                }
+            }
+            if (color && tone) fputs(ANSI_OFF, f);
+            fputc('\n', f);
+            if (!more) break;
         }
-        if (color && tone) fputs(ANSI_OFF, f);
-        fputc('\n', f);
     }
 }
 
@@ -1441,6 +1881,7 @@ static const char *unit_name(unit_t u)
     case U_PP: return "fraction_difference";
     case U_NPS: return "nps_points";
     case U_RATIO: return "number";
+    case U_WHOLE: return "minor";
     }
     return "number";
 }
@@ -1461,6 +1902,12 @@ static json_t *est_json(const Lift__Estimate *e, unit_t u, int *oom)
     jset(o, "p_value", jnum(ok && e->has_p_value, e->p_value), oom);
     jset(o, "p_adjusted", jnum(ok && e->has_p_adjusted, e->p_adjusted), oom);
     jset(o, "sequential", jbool(e->has_sequential, e->sequential), oom);
+    jset(o, "family",
+         !e->has_family ? json_null()
+         : e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY ? json_string("confirmatory")
+         : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY  ? json_string("exploratory")
+                                                               : json_string("none"),
+         oom);
     jset(o, "unit", json_string(unit_name(u)), oom);
     return o;
 }
@@ -1597,6 +2044,14 @@ static json_t *comparison_json(const Lift__Comparison *c, int *oom)
     jset(o, "retention_organic", retention_json(c->retention_organic, c->n_retention_organic, oom),
          oom);
     jset(o, "ctr_diff", est_json(c->ctr_diff, U_PP, oom), oom);
+    jset(o, "revenue_diff_uncapped", est_json(c->revenue_diff_uncapped, U_MONEY, oom), oom);
+    jset(o, "nps_diff", est_json(c->nps_diff, U_NPS, oom), oom);
+    jset(o, "pre_period_diff", est_json(c->pre_period_diff, U_MONEY, oom), oom);
+    jset(o, "revenue_diff_shrunk", est_json(c->revenue_diff_shrunk, U_MONEY, oom), oom);
+    jset(o, "incremental_total_shrunk", est_json(c->incremental_total_shrunk, U_MONEY, oom), oom);
+    jset(o, "cuped_note", jstr(c->cuped_note), oom);
+    jset(o, "converted_treated", juint(c->has_converted_treated, c->converted_treated), oom);
+    jset(o, "converted_holdout", juint(c->has_converted_holdout, c->converted_holdout), oom);
     return o;
 }
 
@@ -1628,7 +2083,33 @@ static json_t *provenance_json(const Lift__Provenance *p, int *oom)
          oom);
     jset(o, "n_star", jnum(p->has_n_star, p->n_star), oom);
     jset(o, "lift_version", jstr(p->lift_version), oom);
+    jset(o, "cuped_applied", jbool(p->has_cuped_applied, p->cuped_applied), oom);
+    jset(o, "cuped_note", jstr(p->cuped_note), oom);
+    jset(o, "capped_customers", juint(p->has_capped_customers, p->capped_customers), oom);
+    jset(o, "revenue_cap_rule", jstr(p->revenue_cap_rule), oom);
+    jset(o, "revenue_cap_note", jstr(p->revenue_cap_note), oom);
+    jset(o, "cost_per_attempt_minor", jint(p->has_cost_per_attempt_minor, p->cost_per_attempt_minor),
+         oom);
+    jset(o, "min_converters", juint(p->has_min_converters, p->min_converters), oom);
+    jset(o, "lookback_days", juint(p->has_lookback_days, p->lookback_days), oom);
     return o;
+}
+
+static json_t *srm_json(const Lift__Srm *s, int *oom)
+{
+    if (s == NULL) return json_null();
+    json_t *j = json_object(), *obs = json_array(), *exp = json_array();
+    for (size_t i = 0; obs && i < s->n_observed; i++)
+        json_array_append_new(obs, juint(1, s->observed[i]));
+    for (size_t i = 0; exp && i < s->n_expected; i++)
+        json_array_append_new(exp, jnum(1, s->expected[i]));
+    jset(j, "chi2", jnum(s->has_chi2, s->chi2), oom);
+    jset(j, "p_value", jnum(s->has_p_value, s->p_value), oom);
+    jset(j, "mismatch", jbool(s->has_mismatch, s->mismatch), oom);
+    jset(j, "skipped", jbool(s->has_skipped, s->skipped), oom);
+    jset(j, "observed", obs, oom);
+    jset(j, "expected", exp, oom);
+    return j;
 }
 
 static json_t *health_json(const Lift__Health *h, int *oom)
@@ -1657,6 +2138,18 @@ static json_t *health_json(const Lift__Health *h, int *oom)
     jset(o, "power_reached", jnum(h->has_power_reached, h->power_reached), oom);
     jset(o, "mde", jnum(h->has_mde, h->mde), oom);
     jset(o, "small_segments", jint(h->has_small_segments, h->small_segments), oom);
+    jset(o, "mde_set", jbool(h->has_mde_set, h->mde_set), oom);
+    jset(o, "outcome_events_before_exposure",
+         juint(h->has_outcome_events_before_exposure, h->outcome_events_before_exposure), oom);
+    jset(o, "outcome_events_in_lookback",
+         juint(h->has_outcome_events_in_lookback, h->outcome_events_in_lookback), oom);
+    jset(o, "outcome_events_after_window",
+         juint(h->has_outcome_events_after_window, h->outcome_events_after_window), oom);
+    jset(o, "impressions_other_arm", juint(h->has_impressions_other_arm, h->impressions_other_arm),
+         oom);
+    jset(o, "customers_other_arm", juint(h->has_customers_other_arm, h->customers_other_arm), oom);
+    jset(o, "segment_srm_mismatches",
+         juint(h->has_segment_srm_mismatches, h->segment_srm_mismatches), oom);
     json_t *w = json_array();
     for (size_t i = 0; w && i < h->n_warnings; i++)
         json_array_append_new(w, jstr(h->warnings[i]));
@@ -1684,6 +2177,14 @@ static json_t *arm_json(const Lift__ArmSummary *a, int *oom)
     jset(o, "revenue_per_customer", jnum(a->has_revenue_per_customer, a->revenue_per_customer),
          oom);
     jset(o, "conversion_rate", est_json(a->conversion_rate, U_FRAC, oom), oom);
+    jset(o, "revenue_per_customer_uncapped",
+         jnum(a->has_revenue_per_customer_uncapped, a->revenue_per_customer_uncapped), oom);
+    jset(o, "capped_customers", juint(a->has_capped_customers, a->capped_customers), oom);
+    jset(o, "nps_before_n", juint(a->has_nps_before_n, a->nps_before_n), oom);
+    jset(o, "nps_after_n", juint(a->has_nps_after_n, a->nps_after_n), oom);
+    jset(o, "nps_pairs", juint(a->has_nps_pairs, a->nps_pairs), oom);
+    jset(o, "pre_revenue_per_customer",
+         jnum(a->has_pre_revenue_per_customer, a->pre_revenue_per_customer), oom);
     return o;
 }
 
@@ -1717,6 +2218,7 @@ json_t *render_json_value(const Lift__Report *r)
             json_array_append_new(ex, juint(1, s->exposed[k]));
         jset(j, "exposed", ex, &oom);
         jset(j, "comparisons", comparisons_json(s->comparisons, s->n_comparisons, &oom), &oom);
+        jset(j, "srm", srm_json(s->srm, &oom), &oom);
         if (json_array_append_new(segs, j) != 0) oom = 1;
     }
     jset(o, "segments", segs, &oom);
@@ -1731,6 +2233,44 @@ json_t *render_json_value(const Lift__Report *r)
         if (json_array_append_new(weeks, j) != 0) oom = 1;
     }
     jset(o, "weekly", weeks, &oom);
+    json_t *het = json_array();
+    for (size_t i = 0; het && i < r->n_heterogeneity; i++) {
+        const Lift__Heterogeneity *h = r->heterogeneity[i];
+        json_t *j = json_object();
+        int ok = h->has_ok && h->ok;
+        jset(j, "dimension",
+             h->has_dimension ? json_string(dimension_name(h->dimension)) : json_null(), &oom);
+        jset(j, "arm_index", jint(h->has_arm_index, h->arm_index), &oom);
+        jset(j, "ok", json_boolean(ok), &oom);
+        jset(j, "reason", jstr(h->reason), &oom);
+        jset(j, "q", jnum(ok && h->has_q, h->q), &oom);
+        jset(j, "df", jnum(ok && h->has_df, h->df), &oom);
+        jset(j, "p_value", jnum(ok && h->has_p_value, h->p_value), &oom);
+        jset(j, "i2", jnum(ok && h->has_i2, h->i2), &oom);
+        jset(j, "tau2", jnum(ok && h->has_tau2, h->tau2), &oom);
+        jset(j, "levels", juint(h->has_levels, h->levels), &oom);
+        if (json_array_append_new(het, j) != 0) oom = 1;
+    }
+    jset(o, "heterogeneity", het, &oom);
+    if (r->testing) {
+        const Lift__Testing *t = r->testing;
+        json_t *j = json_object();
+        jset(j, "method",
+             !t->has_method ? json_null()
+             : t->method == LIFT__ADJUSTMENT__ADJUSTMENT_HOLM ? json_string("holm")
+                                                             : json_string("bh"),
+             &oom);
+        jset(j, "primary_metric",
+             t->has_primary_metric ? json_string(lift_metric_name(t->primary_metric))
+                                   : json_null(),
+             &oom);
+        jset(j, "confirmatory_tests", juint(t->has_confirmatory_tests, t->confirmatory_tests),
+             &oom);
+        jset(j, "exploratory_tests", juint(t->has_exploratory_tests, t->exploratory_tests), &oom);
+        jset(o, "testing", j, &oom);
+    } else {
+        jset(o, "testing", json_null(), &oom);
+    }
     if (oom) {
         json_decref(o);
         return NULL;
@@ -1771,7 +2311,7 @@ int render_csv_header(FILE *f, int with_key)
 {
     if (with_key) fputs("experiment_key,", f);
     fputs("segment_dimension,segment_level,metric,arm_index,arm_name,estimate,ci_low,ci_high,"
-          "p_value,p_adjusted,ok,reason\n",
+          "p_value,p_adjusted,ok,reason,family\n",
           f);
     return ferror(f) ? -1 : 0;
 }
@@ -1792,6 +2332,11 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
         {"churn_diff", offsetof(Lift__Comparison, churn_diff)},
         {"cace", offsetof(Lift__Comparison, cace)},
         {"ctr_diff", offsetof(Lift__Comparison, ctr_diff)},
+        {"revenue_diff_uncapped", offsetof(Lift__Comparison, revenue_diff_uncapped)},
+        {"nps_diff", offsetof(Lift__Comparison, nps_diff)},
+        {"pre_period_diff", offsetof(Lift__Comparison, pre_period_diff)},
+        {"revenue_diff_shrunk", offsetof(Lift__Comparison, revenue_diff_shrunk)},
+        {"incremental_total_shrunk", offsetof(Lift__Comparison, incremental_total_shrunk)},
     };
     char name[32], idx[16];
     const char *arm = cmp_label(r, c, name, sizeof name);
@@ -1820,7 +2365,11 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
         render_csv_field(f, arm);
         fprintf(f, ",%s,%s,%s,%s,%s,%s,", v[0], v[1], v[2], v[3], v[4], ok ? "true" : "false");
         render_csv_field(f, ok ? (e->reason ? e->reason : "") : est_reason(e));
-        fputc('\n', f);
+        fprintf(f, ",%s\n",
+                !e->has_family                                       ? ""
+                : e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY ? "confirmatory"
+                : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY  ? "exploratory"
+                                                                     : "");
     }
 }
 
@@ -1833,6 +2382,30 @@ int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key_c
         for (size_t j = 0; j < s->n_comparisons; j++)
             csv_comparison(f, r, experiment_key_col, dimension_name(s->dimension),
                            s->level ? s->level : "", s->comparisons[j]);
+    }
+    /* Heterogeneity per dimension and arm: level "(all levels)", metric "heterogeneity_q"
+     * (estimate = Cochran's Q, p_value its chi-square p) and "heterogeneity_i2" (I^2). */
+    for (size_t i = 0; i < r->n_heterogeneity; i++) {
+        const Lift__Heterogeneity *h = r->heterogeneity[i];
+        int ok = h->has_ok && h->ok && isfinite(h->q) && isfinite(h->p_value) && isfinite(h->i2);
+        char name[32], idx[16], q[40], p[40], i2[40];
+        const char *arm = arm_label(r, h->has_arm_index ? h->arm_index : -1, name, sizeof name);
+        snprintf(idx, sizeof idx, "%d", h->has_arm_index ? h->arm_index : -1);
+        render_fmt_exact(q, sizeof q, ok ? h->q : NAN);
+        render_fmt_exact(p, sizeof p, ok ? h->p_value : NAN);
+        render_fmt_exact(i2, sizeof i2, ok ? h->i2 : NAN);
+        for (int k = 0; k < 2; k++) {
+            if (experiment_key_col) {
+                render_csv_field(f, experiment_key_col);
+                fputc(',', f);
+            }
+            fprintf(f, "%s,(all levels),%s,%s,", dimension_name(h->dimension),
+                    k ? "heterogeneity_i2" : "heterogeneity_q", idx);
+            render_csv_field(f, arm);
+            fprintf(f, ",%s,,,%s,,%s,", k ? i2 : q, k ? "" : p, ok ? "true" : "false");
+            render_csv_field(f, ok ? "" : h->reason && *h->reason ? h->reason : "not estimable");
+            fputs(",\n", f);
+        }
     }
     /* The weekly series: dimension "week", level the ISO week, cumulative to its end. */
     for (size_t i = 0; i < r->n_weekly; i++) {
@@ -1936,26 +2509,45 @@ static void svg_forest(FILE *f, doc_t *d)
         rows[n++] = (frow_t){"all customers", i == 0 ? "Overall" : NULL, r->comparisons[i], 1};
     int dims[8];
     size_t nd = dimensions(r, dims, 8);
-    char gl[8][48]; /* group headings, alive for this call */
+    char gl[8][16][96]; /* group headings, alive for this call */
     for (size_t k = 0; k < nd; k++) {
-        size_t m = 0;
-        segrow_t *sr = segment_rows(r, dims[k], &m);
-        snprintf(gl[k], sizeof gl[k], "By %s", dimension_name(dims[k]));
-        for (size_t i = 0; i < m && n < cap; i++)
-            rows[n++] = (frow_t){sr[i].seg->level && *sr[i].seg->level ? sr[i].seg->level : "(none)",
-                                 i == 0 ? gl[k] : NULL, sr[i].cmp, 0};
-        free(sr);
+        int arms[16];
+        size_t na = segment_arms(r, dims[k], arms, 16);
+        for (size_t ai = 0; ai < na; ai++) {
+            size_t m = 0;
+            segrow_t *sr = segment_rows(r, dims[k], arms[ai], &m);
+            char name[32];
+            snprintf(gl[k][ai], sizeof gl[k][ai], "By %s: %s", dimension_name(dims[k]),
+                     arm_label(r, arms[ai], name, sizeof name));
+            for (size_t i = 0; i < m && n < cap; i++)
+                rows[n++] = (frow_t){sr[i].seg->level && *sr[i].seg->level ? sr[i].seg->level
+                                                                           : "(none)",
+                                     i == 0 ? gl[k][ai] : NULL, sr[i].cmp, 0};
+            free(sr);
+        }
     }
     double lo = 0, hi = 0;
+    size_t maxlab = 0;
     for (size_t i = 0; i < n; i++) {
-        const Lift__Estimate *e = rows[i].cmp->incremental_total;
-        if (!est_ok(e)) continue;
-        double a = ci_ok(e) ? e->ci_low : e->estimate, b = ci_ok(e) ? e->ci_high : e->estimate;
-        if (a < lo) lo = a;
-        if (b > hi) hi = b;
+        char name[32];
+        size_t l = render_u8len(rows[i].label) +
+                   render_u8len(cmp_label(r, rows[i].cmp, name, sizeof name)) + 3;
+        if (l > maxlab) maxlab = l;
+        for (int k = 0; k < 2; k++) {
+            const Lift__Estimate *e =
+                k ? rows[i].cmp->incremental_total_shrunk : rows[i].cmp->incremental_total;
+            if (!est_ok(e) || (!k && !est_ok(rows[i].cmp->revenue_diff))) continue;
+            double a = ci_ok(e) ? e->ci_low : e->estimate, b = ci_ok(e) ? e->ci_high : e->estimate;
+            if (a < lo) lo = a;
+            if (b > hi) hi = b;
+        }
     }
     double step = nice_step(&lo, &hi, 6);
-    const double x0 = 300, x1 = 760, rh = 24, top = 34;
+    /* the label column is as wide as the longest "level · arm" (names are never cut) */
+    double x0 = 30 + 7.4 * (double)maxlab;
+    if (x0 < 300) x0 = 300;
+    if (x0 > 560) x0 = 560;
+    const double x1 = x0 + 460 > SVG_W - 290 ? SVG_W - 290 : x0 + 460, rh = 24, top = 34;
     size_t ngroups = 0;
     for (size_t i = 0; i < n; i++) ngroups += rows[i].group != NULL;
     double h = top + (double)(n + ngroups) * rh + 56;
@@ -1963,10 +2555,7 @@ static void svg_forest(FILE *f, doc_t *d)
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" role=\"img\" "
             "aria-label=\"Forest plot of incremental revenue per segment\">\n",
             SVG_W, h);
-    fprintf(f,
-            "<text x=\"%.0f\" y=\"18\" class=\"axis-title\" text-anchor=\"middle\">incremental "
-            "revenue, %s (point and %s)</text>\n",
-            (x0 + x1) / 2, *d->cur ? d->cur : "minor units", d->ci);
+    /* the axis title goes under the axis: above the plot it would run into the value column */
     fprintf(f, "<text x=\"%d\" y=\"18\" class=\"axis-title\">estimate (interval)</text>\n",
             (int)x1 + 20);
     double y = top, ybottom = top + (double)(n + ngroups) * rh;
@@ -1980,9 +2569,10 @@ static void svg_forest(FILE *f, doc_t *d)
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">%s</text>\n",
                 x, ybottom + 16, lab);
     }
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"axis-title\" text-anchor=\"middle\">%s</text>\n",
-            (x0 + x1) / 2, ybottom + 38,
-            *d->cur ? d->cur : "amount");
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"%.0f\" class=\"axis-title\" text-anchor=\"middle\">incremental "
+            "revenue, %s (■ estimate with its %s; ○ shrunken)</text>\n",
+            (x0 + x1) / 2, ybottom + 38, *d->cur ? d->cur : "minor units", d->ci);
     for (size_t i = 0; i < n; i++) {
         if (rows[i].group) {
             fprintf(f, "<rect x=\"0\" y=\"%.0f\" width=\"%d\" height=\"%.0f\" class=\"band\"/>\n",
@@ -2005,21 +2595,23 @@ static void svg_forest(FILE *f, doc_t *d)
         html_esc(f, arm);
         fputs("</title>", f);
         fprintf(f, "<text x=\"20\" y=\"%.1f\" class=\"label\">", cy + 4);
-        /* The label column is ~280 px (about 40 characters): cut long levels, keep the arm. */
-        size_t room = render_u8len(arm) + 3 < 40 ? 40 - render_u8len(arm) - 3 : 8;
-        if (render_u8len(rows[i].label) > room) {
-            char cut[256];
-            snprintf(cut, sizeof cut, "%.*s…", (int)u8prefix(rows[i].label, room - 1),
-                     rows[i].label);
-            html_esc(f, cut);
-        } else {
-            html_esc(f, rows[i].label);
-        }
+        html_esc(f, rows[i].label);
         fprintf(f, "<tspan class=\"arm\" fill=\"%s\"> · ", arm_color(ai));
         html_esc(f, arm);
         fputs("</tspan></text>", f);
+        if (!rows[i].overall && !est_ok(c->revenue_diff)) e = c->revenue_diff; /* its reason */
         if (est_ok(e)) {
             double xe = sx(e->estimate, lo, hi, x0, x1);
+            const Lift__Estimate *sh = c->incremental_total_shrunk;
+            if (est_ok(sh)) /* the shrunken estimate: a hollow circle on its own thin interval */
+                fprintf(f,
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                        "stroke-width=\"1\" stroke-dasharray=\"3 2\"/>"
+                        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#fff\" stroke=\"%s\" "
+                        "stroke-width=\"2\"><title>shrunken</title></circle>",
+                        sx(ci_ok(sh) ? sh->ci_low : sh->estimate, lo, hi, x0, x1), cy + 7,
+                        sx(ci_ok(sh) ? sh->ci_high : sh->estimate, lo, hi, x0, x1), cy + 7,
+                        arm_color(ai), sx(sh->estimate, lo, hi, x0, x1), cy + 7, arm_color(ai));
             if (ci_ok(e)) {
                 double xa = sx(e->ci_low, lo, hi, x0, x1), xb = sx(e->ci_high, lo, hi, x0, x1);
                 fprintf(f,
@@ -2066,15 +2658,31 @@ static void svg_forest(FILE *f, doc_t *d)
     free(rows);
 }
 
-static void svg_weekly(FILE *f, doc_t *d)
+/* The weekly series' estimate plotted: relative lift, or incremental total (inc). */
+static const Lift__Estimate *week_est(const Lift__Comparison *c, int inc)
+{
+    return inc ? c->incremental_total : c->relative_lift;
+}
+
+static void week_tick(char *b, size_t n, double v, double step, int inc, const doc_t *d)
+{
+    if (inc)
+        fmt_money_axis(b, n, v, step, d->digits);
+    else
+        render_fmt_pct(b, n, v, v > 0, "%");
+}
+
+static void svg_weekly(FILE *f, doc_t *d, int inc)
 {
     const Lift__Report *r = d->r;
     size_t n = r->n_weekly;
-    const double L = 80, R = SVG_W - 190, T = 20, H = 330, B = H - 56;
+    /* L leaves room for the widest tick label (right-aligned at L - 8) and, left of it, the
+     * rotated axis title, so they never overlap. */
+    const double L = 104, R = SVG_W - 190, T = 20, H = 330, B = H - 56;
     double lo = 0, hi = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < r->weekly[i]->n_comparisons; j++) {
-            const Lift__Estimate *e = r->weekly[i]->comparisons[j]->relative_lift;
+            const Lift__Estimate *e = week_est(r->weekly[i]->comparisons[j], inc);
             if (!est_ok(e)) continue;
             double a = ci_ok(e) ? e->ci_low : e->estimate, b = ci_ok(e) ? e->ci_high : e->estimate;
             if (a < lo) lo = a;
@@ -2089,16 +2697,22 @@ static void svg_weekly(FILE *f, doc_t *d)
 #define WY(v) (B - ((v) - lo) / (hi - lo) * (B - T))
     for (double t = lo; t <= hi + step / 2; t += step) {
         char lab[32];
-        render_fmt_pct(lab, sizeof lab, t, t > 0, "%");
+        week_tick(lab, sizeof lab, t, step, inc, d);
         fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"grid\"/>\n", L,
                 WY(t), R, WY(t));
         fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%s</text>\n",
                 L - 8, WY(t) + 4, lab);
     }
-    fprintf(f,
-            "<text transform=\"translate(18 %.0f) rotate(-90)\" class=\"axis-title\" "
-            "text-anchor=\"middle\">cumulative lift in revenue per customer</text>\n",
-            (T + B) / 2);
+    if (inc)
+        fprintf(f,
+                "<text transform=\"translate(16 %.0f) rotate(-90)\" class=\"axis-title\" "
+                "text-anchor=\"middle\">cumulative incremental revenue, %s</text>\n",
+                (T + B) / 2, *d->cur ? d->cur : "amount");
+    else
+        fprintf(f,
+                "<text transform=\"translate(16 %.0f) rotate(-90)\" class=\"axis-title\" "
+                "text-anchor=\"middle\">cumulative lift in revenue per customer</text>\n",
+                (T + B) / 2);
     size_t every = n > 0 ? (size_t)ceil((double)n * 70.0 / (R - L)) : 1;
     if (every < 1) every = 1;
     for (size_t i = 0; i < n; i++) {
@@ -2136,7 +2750,7 @@ static void svg_weekly(FILE *f, doc_t *d)
                 for (size_t j = 0; j < r->weekly[i]->n_comparisons; j++) {
                     const Lift__Comparison *c = r->weekly[i]->comparisons[j];
                     if ((c->has_arm_index ? c->arm_index : (int)j + 1) == arms[k])
-                        e = c->relative_lift;
+                        e = week_est(c, inc);
                 }
                 if (!est_ok(e)) {
                     i++;
@@ -2165,8 +2779,11 @@ static void svg_weekly(FILE *f, doc_t *d)
             fputs("\"/>\n", f);
             for (size_t q = 0; q < m; q++) {
                 char v[48], ci[200];
-                render_fmt_pct(v, sizeof v, pts[q]->estimate, 1, "%");
-                cell_ci(d, ci, sizeof ci, pts[q], U_FRAC);
+                if (inc)
+                    fmt_amount(v, sizeof v, pts[q]->estimate, d->digits, 0);
+                else
+                    render_fmt_pct(v, sizeof v, pts[q]->estimate, 1, "%");
+                cell_ci(d, ci, sizeof ci, pts[q], inc ? U_MONEY : U_FRAC);
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", WX(idx[q]),
                         WY(pts[q]->estimate), col);
                 html_esc(f, r->weekly[idx[q]]->week);
@@ -2230,9 +2847,21 @@ static void svg_funnel(FILE *f, doc_t *d)
                     "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>",
                     x0, y, w, bh, arm_color(ai));
             fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"value\">%s", x1 + 12, y + bh - 4, cnt);
-            if (s > 0)
-                fprintf(f, " <tspan class=\"muted\">(%s of exposed)</tspan>",
-                        a->exposed ? pct : "n/e");
+            /* the rates the tables print, with the tables' denominators */
+            if (s == 1 || s == 3)
+                fprintf(f, " <tspan class=\"muted\">(%s of exposed: %s)</tspan>",
+                        a->exposed ? pct : "n/e", s == 1 ? "impression rate" : "conversion rate");
+            else if (s == 2) {
+                char ctr[32];
+                render_fmt_pct(ctr, sizeof ctr,
+                               a->impressions ? (double)a->clicks / (double)a->impressions : NAN,
+                               0, "%");
+                if (a->impressions)
+                    fprintf(f, " <tspan class=\"muted\">(click-through %s of impressions)</tspan>",
+                            ctr);
+                else
+                    fputs(" <tspan class=\"muted\">(no impressions)</tspan>", f);
+            }
             fputs("</text>\n", f);
             y += bh + gap;
         }
@@ -2247,9 +2876,9 @@ static const char *const html_css =
     "*{box-sizing:border-box}\n"
     "body{margin:0;background:#f4f6f8;color:var(--fg);font:15px/1.5 system-ui,-apple-system,"
     "'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}\n"
-    "main{max-width:1120px;margin:0 auto;padding:24px}\n"
+    "main{max-width:1260px;margin:0 auto;padding:24px}\n"
     "section.report{background:var(--bg);border:1px solid var(--line);border-radius:8px;"
-    "padding:24px 32px;margin-bottom:32px}\n"
+    "padding:24px 28px;margin-bottom:32px}\n"
     "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;padding-bottom:4px;"
     "border-bottom:1px solid var(--line)}h3{font-size:16px;margin:20px 0 6px}\n"
     "p.sub{color:var(--muted);margin:0 0 16px}p.note{color:var(--muted);font-size:13px;"
@@ -2266,8 +2895,11 @@ static const char *const html_css =
     ".headline .lead{font-size:18px;font-weight:650}.headline .detail{color:var(--muted)}\n"
     "table{border-collapse:collapse;margin:8px 0 4px;font-size:14px;"
     "font-variant-numeric:tabular-nums}\n"
-    "th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;"
+    "th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;"
     "vertical-align:top}\n"
+    "td:first-child{overflow-wrap:break-word;max-width:22em}\n"
+    "table.wide{font-size:13px}table.wide th,table.wide td{padding:3px 6px}\n"
+    "div.tw{max-width:100%;overflow-x:auto}\n"
     "th{background:#f1f4f8;font-weight:600;white-space:nowrap}td.num,th.num{text-align:right;"
     "white-space:nowrap}\n"
     "tr.good td{color:var(--good)}tr.bad td{color:var(--bad)}\n"
@@ -2301,7 +2933,9 @@ int render_html_end(FILE *f)
 
 static void tab_print_html(FILE *f, const tab_t *t)
 {
-    fputs("<table>\n<thead><tr>", f);
+    fputs(t->ncols > 7 ? "<div class=\"tw\"><table class=\"wide\">\n<thead><tr>"
+                       : "<div class=\"tw\"><table>\n<thead><tr>",
+          f);
     for (int c = 0; c < t->ncols; c++) {
         fputs(t->right[c] ? "<th class=\"num\">" : "<th>", f);
         html_esc(f, t->hdr[c]);
@@ -2318,7 +2952,7 @@ static void tab_print_html(FILE *f, const tab_t *t)
         }
         fputs("</tr>\n", f);
     }
-    fputs("</tbody>\n</table>\n", f);
+    fputs("</tbody>\n</table></div>\n", f);
 }
 
 int render_html_section(const Lift__Report *r, FILE *f)
@@ -2400,7 +3034,9 @@ int render_html_section(const Lift__Report *r, FILE *f)
             if (b->level == CHART_FOREST)
                 svg_forest(f, &d);
             else if (b->level == CHART_WEEKLY)
-                svg_weekly(f, &d);
+                svg_weekly(f, &d, 0);
+            else if (b->level == CHART_WEEKLY_INC)
+                svg_weekly(f, &d, 1);
             else
                 svg_funnel(f, &d);
             fputs("</figure>\n", f);

@@ -48,13 +48,14 @@ typedef struct {
     double m2_y;   /* Σ(y − ȳ)² */
     double m2_x;   /* Σ(x − x̄)² */
     double c_xy;   /* Σ(x − x̄)(y − ȳ) */
+    double m3_y;   /* Σ(y − ȳ)³: the third central moment × n, for skewness corrections */
 } lift_summary_t;
 
 /* Empties *s. */
 static inline void lift_summary_init(lift_summary_t *s)
 {
     s->n = 0;
-    s->mean_y = s->mean_x = s->m2_y = s->m2_x = s->c_xy = 0.0;
+    s->mean_y = s->mean_x = s->m2_y = s->m2_x = s->c_xy = s->m3_y = 0.0;
 }
 
 /* Folds one customer with outcome y and companion x into *s (Welford update). Inline
@@ -62,12 +63,16 @@ static inline void lift_summary_init(lift_summary_t *s)
  * validates input). Not thread-safe on the same summary. */
 static inline void lift_summary_add_xy(lift_summary_t *s, double y, double x)
 {
-    double inv = 1.0 / (double)(++s->n);
+    double n = (double)(++s->n);
+    double inv = 1.0 / n;
     double dy = y - s->mean_y;
     double dx = x - s->mean_x;
-    s->mean_y += dy * inv;
+    double dyn = dy * inv;
+    s->mean_y += dyn;
     s->mean_x += dx * inv;
     double dy_new = y - s->mean_y;
+    /* Third moment before the second (it uses the old M2): Pébay 2008, eq. 2.1 */
+    s->m3_y += dy * dyn * dyn * (n - 1.0) * (n - 2.0) - 3.0 * dyn * s->m2_y;
     s->m2_y += dy * dy_new;
     s->m2_x += dx * (x - s->mean_x);
     s->c_xy += dx * dy_new;
@@ -85,15 +90,23 @@ void lift_summary_merge(lift_summary_t *into, const lift_summary_t *other);
 
 /* Builds a summary from raw sums (n, Σy, Σy², Σx, Σx², Σxy), e.g. from SQL aggregates.
  * Computed in long double, but only as precise as the sums given. Returns 0, or -1 (and
- * an empty *out) when n < 0, a sum is not finite, or a sum of squares is inconsistent. */
+ * an empty *out) when n < 0, a sum is not finite, or a sum of squares is inconsistent.
+ * Without Σy³ the third moment is unknown and m3_y is set to 0 (symmetric): use
+ * lift_summary_from_sums3 when the summary feeds lift_revenue_diff. */
 int lift_summary_from_sums(lift_summary_t *out, int64_t n, double sum_y, double sum_yy,
                            double sum_x, double sum_xx, double sum_xy);
+
+/* As lift_summary_from_sums, with Σy³ for m3_y. */
+int lift_summary_from_sums3(lift_summary_t *out, int64_t n, double sum_y, double sum_yy,
+                            double sum_yyy, double sum_x, double sum_xx, double sum_xy);
 
 /* Accessors: 0 for an empty summary (variances: 0 when n < 2; variances use n − 1). */
 double lift_summary_sum_y(const lift_summary_t *s);  /* Σy */
 double lift_summary_var_y(const lift_summary_t *s);  /* sample variance of y */
 double lift_summary_var_x(const lift_summary_t *s);  /* sample variance of x */
 double lift_summary_cov_xy(const lift_summary_t *s); /* sample covariance of x, y */
+/* Unbiased third cumulant k3 = n·Σ(y − ȳ)³/((n − 1)(n − 2)) (0 when n < 3). */
+double lift_summary_k3_y(const lift_summary_t *s);
 
 /* ---------------------------------------------------------------- estimates */
 
@@ -258,6 +271,11 @@ typedef struct {
  * p_adj is filled with 1. m = 0 is OK and writes nothing. */
 lift_result_t lift_bh_adjust(const double *p, size_t m, double *p_adj);
 
+/* Holm step-down adjustment (family-wise error), as R p.adjust(p, "holm"): over the sorted
+ * p-values, p_adj(i) = max_{j ≤ i} min(1, (m − j + 1)·p_(j)), written back in the caller's
+ * order (p_adj may equal p). Same failure and m = 0 behaviour as lift_bh_adjust. */
+lift_result_t lift_holm_adjust(const double *p, size_t m, double *p_adj);
+
 /* 11. Power and minimum detectable effect, two-sided test, normal approximation:
  * n_total = (z_{1−α/2} + z_power)² σ² (1/w + 1/(1 − w)) / δ², w = treatment share. */
 typedef struct {
@@ -346,6 +364,65 @@ typedef struct {
  * is Δ/π with Var = [Var(Δ) − 2·CACE·Cov(Δ, π) + CACE²·Var(π)]/π², normal quantile.
  * Not estimable when π < LIFT_CACE_MIN_COMPLIANCE or π's (1 − alpha) CI includes 0. */
 lift_cace_t lift_cace(const lift_summary_t *t, const lift_summary_t *c, double alpha);
+
+/* 15. Segments: heterogeneity across the levels of one dimension, and shrinkage.
+ * Input: k per-level estimates est[i] (e.g. the revenue difference of one arm in each
+ * level of "trigger") with standard errors se[i]. A level with se ≤ 0, a non-finite se or
+ * a non-finite estimate is skipped (and counted out of k_used). */
+
+/* Heterogeneity: does the effect differ across levels? With w_i = 1/se_i² and the
+ * fixed-effect mean μ = Σw·est/Σw (R metafor::rma(method = "DL") computes the same):
+ *   Q = Σ w_i (est_i − μ)², df = k_used − 1, p = P(χ²_df > Q),
+ *   I² = max(0, (Q − df)/Q) (share of the variation beyond chance, in [0, 1]; 0 when Q = 0),
+ *   τ² = max(0, (Q − df)/(Σw − Σw²/Σw)) (DerSimonian–Laird between-level variance).
+ * NOT_ESTIMABLE (p = 1, numbers 0, k_used still set) when k_used < 2. */
+typedef struct {
+    lift_stat_status_t status; /* NOT_ESTIMABLE when fewer than 2 usable levels */
+    const char *reason;        /* why not estimable; "" when OK */
+    double q;                  /* Cochran's Q */
+    double df;                 /* k_used − 1 */
+    double p_value;            /* P(χ²_df > Q): small = the levels' effects differ */
+    double i2;                 /* I², in [0, 1] */
+    double tau2;               /* DerSimonian–Laird τ² (squared units of est) */
+    size_t k_used;             /* levels that entered the test */
+    double mean;               /* fixed-effect (precision-weighted) mean μ */
+} lift_heterogeneity_t;
+
+lift_heterogeneity_t lift_heterogeneity(const double *est, const double *se, size_t k);
+
+/* Empirical-Bayes (normal–normal) shrunken per-level estimates. With the DL τ² above,
+ * w*_i = 1/(se_i² + τ²), the random-effects grand mean μ* = Σw*·est/Σw* and
+ * B_i = se_i²/(se_i² + τ²):
+ *   shrunken_i = μ* + (1 − B_i)(est_i − μ*),
+ *   Var_i = (1 − B_i)·se_i² + B_i²/Σw*   (posterior variance plus the uncertainty of μ*;
+ *                                        Morris 1983, τ² treated as known),
+ * out[i] = {shrunken_i, √Var_i, shrunken ± z_{1−α/2}·√Var_i, p for "true value = 0", df 0}.
+ * τ² = 0 pulls every level to μ* (the data show no heterogeneity). Skipped levels get
+ * NOT_ESTIMABLE. The whole call is NOT_ESTIMABLE (every out[i] too) when fewer than 3
+ * levels are usable (with 2, τ² rests on one degree of freedom), on a NULL pointer or bad
+ * alpha. The intervals have their nominal coverage on average over the levels. */
+#define LIFT_EB_MIN_LEVELS 3
+
+lift_result_t lift_eb_shrink(const double *est, const double *se, size_t k, double alpha,
+                             lift_estimate_t *out);
+
+/* 16. The revenue difference the report prints for every arm and segment: calibrated or
+ * silent. Treatment − holdout revenue per exposed customer. conv_t, conv_c = customers with
+ * revenue > 0 in each arm (0 ≤ conv ≤ n). NOT_ESTIMABLE "too few converters" when either arm
+ * has fewer than LIFT_MIN_CONVERTERS; otherwise Welch's difference with Hall's (1992)
+ * skewness-corrected interval (two-sample form, Zhou & Dinh 2005): with T = Δ/SE and
+ * γ = k3_T/n_T² − k3_C/n_C² over SE³ (the skewness of Δ), a = γ/3,
+ *   g(T) = T + a·T² + a²·T³/3 + a/2  (monotone),
+ *   interval Δ − SE·g⁻¹(q) … Δ − SE·g⁻¹(−q), p = the level at which it just excludes 0,
+ * with q the Student t quantile on the Welch df (n_star == 0, fixed horizon), or the
+ * always-valid multiplier of lift_seq_halfwidth/SE at N = n_T + n_C (n_star > 0, the
+ * sequential version as lift_seq_diff_means; df then 0). estimate and se are the plain
+ * Welch Δ and SE; the interval is not symmetric around Δ. K and the method come from
+ * `make calibrate` (README, Statistics). */
+#define LIFT_MIN_CONVERTERS 10
+
+lift_estimate_t lift_revenue_diff(const lift_summary_t *t, const lift_summary_t *c, int64_t conv_t,
+                                  int64_t conv_c, double alpha, double n_star);
 
 #ifdef __cplusplus
 }
