@@ -1020,18 +1020,22 @@ END_TEST
 
 START_TEST(test_eb_shrink)
 {
-    /* R (metafor): b <- blup(rma(yi = h1e, sei = h1s, method = "DL")); b$pred, b$se, b$pi.lb,
-     * b$pi.ub; 2*pnorm(-abs(b$pred/b$se)) */
+    /* R (metafor): re <- rma(yi = h1e, sei = h1s, method = "DL"); b <- blup(re); b$pred; and
+     * with Morris's term, B <- h1s^2/(h1s^2 + re$tau2): se <- sqrt(b$se^2 + 2/(6 - 3) * B^2 *
+     * (h1e - re$beta[1])^2); b$pred -/+ qnorm(0.975)*se; 2*pnorm(-abs(b$pred/se)) */
     const double pred[] = {313.73687851504661, 188.77949503329566, 339.13426828370029,
                            71.18378308214966,  268.50925098456423, 82.62661738816125};
-    const double se[] = {114.79388635196977, 84.545096903973359, 142.24554208930704,
-                         126.31911519355445, 93.938169437291151, 69.969559859048445};
-    const double lo[] = {88.744995619801841,  23.074150032059066, 60.338128827282162,
-                         -176.39713325618337, 84.393822113852366, -54.511199949693136};
-    const double hi[] = {538.72876141029133, 354.48484003453223, 617.93040774011843,
-                         318.76469942048266, 452.6246798552761,  219.76443472601562};
-    const double p[] = {0.0062751722677164634, 0.025556516263017404,  0.017118767338873946,
-                        0.57307849932909016,   0.0042583489966263963, 0.23764492621619937};
+    const double se[] = {140.28686961873299, 84.831450147832882, 294.52996660113064,
+                         201.28479886825266, 97.056775111435343, 74.498169629808984};
+    const double lo[] = {38.779666558463703,  22.512907987238208, -238.13385862230064,
+                         -323.32717333501409, 78.281467310547526, -63.387112000419975};
+    const double hi[] = {588.69409047162958, 355.04608207935314, 916.40239518970122,
+                         465.69473949931341, 458.73703465858091, 228.64034677674249};
+    const double p[] = {0.02532589684088915, 0.026057887758858044,  0.24955031155459573,
+                        0.72360338035676508, 0.0056658572197039059, 0.26738300665972248};
+    /* metafor's blup se without the Morris term: the EB se is never below it */
+    const double se_blup[] = {114.79388635196977, 84.545096903973359, 142.24554208930704,
+                              126.31911519355445, 93.938169437291151, 69.969559859048445};
     lift_estimate_t out[NELEM(H1_E)];
     lift_result_t r = lift_eb_shrink(H1_E, H1_S, NELEM(H1_E), 0.05, out);
     ck_assert_int_eq(r.status, LIFT_STAT_OK);
@@ -1044,26 +1048,28 @@ START_TEST(test_eb_shrink)
         ck_close(out[i].ci_high, hi[i], REL);
         ck_close(out[i].p_value, p[i], REL);
         ck_assert(out[i].df == 0);
-        /* shrunken toward the grand mean: never further from it than the raw estimate */
-        ck_assert(fabs(out[i].estimate - 172.66739284434314) <
-                      fabs(H1_E[i] - 172.66739284434314) + 1e-9 ||
-                  fabs(out[i].estimate - H1_E[i]) < fabs(H1_E[i]));
-        ck_assert(out[i].se < H1_S[i]);
+        ck_assert(out[i].se >= se_blup[i]);
+        /* pulled toward the random-effects mean, never past it */
+        const double mu = 210.6617155478196; /* R: rma(yi = h1e, sei = h1s, method = "DL")$beta */
+        ck_assert(fabs(out[i].estimate - mu) <= fabs(H1_E[i] - mu));
+        ck_assert((out[i].estimate - mu) * (H1_E[i] - mu) >= 0);
     }
-    /* R: blup(rma(..., method = "DL", level = 90))$pi.lb / $pi.ub */
+    /* R: b$pred -/+ qnorm(0.95)*se */
     r = lift_eb_shrink(H1_E, H1_S, NELEM(H1_E), 0.10, out);
-    ck_close(out[0].ci_low, 124.91773819715397, REL);
-    ck_close(out[3].ci_high, 278.96023786156854, REL);
-    /* H2: τ² = 0, every level pulled to the common mean. R: blup(rma(h2e, sei = h2s, "DL")) */
+    ck_close(out[0].ci_low, 82.985512209005435, REL);
+    ck_close(out[3].ci_high, 402.26781455079248, REL);
+    /* H2: τ² = 0, every level pulled to the common mean; se with Morris's term (2/1) */
     lift_estimate_t o2[NELEM(H2_E)];
+    const double se2[] = {5.1611084841160748, 5.9310787500753817, 5.8392111136722997,
+                          5.3765572592696662};
     r = lift_eb_shrink(H2_E, H2_S, NELEM(H2_E), 0.05, o2);
     ck_assert_int_eq(r.status, LIFT_STAT_OK);
     for (size_t i = 0; i < NELEM(H2_E); i++) {
         ck_close(o2[i].estimate, 99.932418205652397, REL);
-        ck_close(o2[i].se, 5.1602234628899986, REL);
-        ck_close(o2[i].ci_low, 89.818566066209442, REL);
-        ck_close(o2[i].p_value, 1.4968932602121853e-83, 1e-6);
+        ck_close(o2[i].se, se2[i], REL);
     }
+    ck_close(o2[1].ci_low, 88.307717466033807, REL);
+    ck_close(o2[1].p_value, 1.0680341769849008e-63, 1e-6);
     /* a skipped level in the middle: the rest as without it, that one not estimable */
     double e[] = {412.5, 180.25, 655.0, 77, -120.75, 298.4, 51.3};
     double s[] = {150.2, 95.8, 240.6, 0, 180.0, 110.3, 75.9};
@@ -1090,6 +1096,88 @@ START_TEST(test_eb_shrink)
 }
 END_TEST
 
+/* R1/R2 (same in tests/stats_reference.R): plan-like amounts from a fixed table; treatment
+ * customer i of 900 pays when i % 9 == 0 (R2: i % 6 == 0), holdout customer i of 300 when
+ * i % 10 == 3. */
+static const double R_AMT[] = {29, 29, 29, 79, 79, 199, 29, 79, 999, 29, 49};
+
+static int64_t fold_r(lift_summary_t *s, int n, int every, int at, int mul)
+{
+    int64_t k = 0;
+    lift_summary_init(s);
+    for (int i = 0; i < n; i++) {
+        double y = i % every == at ? R_AMT[(i * mul) % 11] : 0.0;
+        k += y > 0;
+        lift_summary_add_xy(s, y, 0.0);
+    }
+    return k;
+}
+
+START_TEST(test_revenue_diff)
+{
+    lift_summary_t t, c, t2;
+    int64_t kt = fold_r(&t, 900, 9, 0, 7), kc = fold_r(&c, 300, 10, 3, 5);
+    int64_t kt2 = fold_r(&t2, 900, 6, 0, 7);
+    ck_assert_int_eq(kt, 100);
+    ck_assert_int_eq(kc, 30);
+    /* R: revdiff(rT, rC, 0.05) in tests/stats_reference.R (by hand from the raw data):
+     * estimate, se, ci_low, ci_high, p, df */
+    lift_estimate_t e = lift_revenue_diff(&t, &c, kt, kc, 0.05, 0);
+    ck_ok(&e);
+    ck_sane(&e);
+    ck_close(e.estimate, 3.7222222222222232, REL);
+    ck_close(e.se, 6.3601048648708121, REL);
+    ck_close(e.ci_low, -8.3829633562263055, REL);
+    ck_close(e.ci_high, 16.676352478036009, REL);
+    ck_close(e.p_value, 0.5864482575158465, REL);
+    ck_close(e.df, 535.83912872292387, REL);
+    /* the interval leans the way the skew of the holdout mean says (R: revdiff differs from
+     * t.test(rT, rC)$conf.int = -7.95, 15.40) */
+    ck_assert(e.ci_high - e.estimate > e.estimate - e.ci_low);
+    /* R: revdiff(rT, rC, 0.10) */
+    e = lift_revenue_diff(&t, &c, kt, kc, 0.10, 0);
+    ck_close(e.ci_low, -6.5686517067064258, REL);
+    ck_close(e.ci_high, 14.412977289882221, REL);
+    /* R: revdiff(rC, rT, 0.05): arms exchanged mirror the interval */
+    e = lift_revenue_diff(&c, &t, kc, kt, 0.05, 0);
+    ck_close(e.ci_low, -16.676352478036009, REL);
+    ck_close(e.ci_high, 8.3829633562263055, REL);
+    ck_close(e.p_value, 0.5864482575158465, REL);
+    /* R: revdiff(rT, rC, 0.05, 5000): always-valid, p = 1 (even alpha -> 1 keeps 0 inside) */
+    e = lift_revenue_diff(&t, &c, kt, kc, 0.05, 5000);
+    ck_ok(&e);
+    ck_close(e.ci_low, -15.622338731827911, REL);
+    ck_close(e.ci_high, 26.697412684668265, REL);
+    ck_assert(e.p_value == 1 && e.df == 0);
+    /* R2, a clear effect. R: revdiff(r2T, rC, 0.05); revdiff(r2T, rC, 0.05, 1000) */
+    e = lift_revenue_diff(&t2, &c, kt2, kc, 0.05, 0);
+    ck_close(e.estimate, 11.47777777777778, REL);
+    ck_close(e.se, 6.7150232177193523, REL);
+    ck_close(e.ci_low, -1.3860698761957995, REL);
+    ck_close(e.ci_high, 25.030459745574014, REL);
+    ck_close(e.p_value, 0.082488875084904018, REL);
+    e = lift_revenue_diff(&t2, &c, kt2, kc, 0.05, 1000);
+    ck_close(e.ci_low, -7.8384039957176039, REL);
+    ck_close(e.ci_high, 33.223418994519392, REL);
+    ck_close(e.p_value, 0.632374944856957, 1e-7); /* root-found on both sides */
+    /* p-value and interval agree: at alpha = p the interval just touches 0 */
+    lift_estimate_t f = lift_revenue_diff(&t2, &c, kt2, kc, 0.082488875084904018, 0);
+    ck_assert(fabs(f.ci_low) < 1e-6 * e.se);
+    /* the same summaries merged from pieces give the same interval (m3 merges) */
+    lift_summary_t a, b;
+    lift_summary_init(&a);
+    lift_summary_init(&b);
+    for (int i = 0; i < 900; i++) {
+        double y = i % 9 == 0 ? R_AMT[(i * 7) % 11] : 0.0;
+        lift_summary_add_xy(i < 333 ? &a : &b, y, 0.0);
+    }
+    lift_summary_merge(&a, &b);
+    e = lift_revenue_diff(&a, &c, kt, kc, 0.05, 0);
+    ck_close(e.ci_low, -8.3829633562263055, 1e-9);
+    ck_close(e.ci_high, 16.676352478036009, 1e-9);
+}
+END_TEST
+
 START_TEST(test_revenue_diff_contract)
 {
     /* Converter minimum, argument checks and the shape of the result; the reference values
@@ -1100,14 +1188,27 @@ START_TEST(test_revenue_diff_contract)
         lift_summary_merge(&t, &t);
         lift_summary_merge(&c, &c);
     }
-    lift_estimate_t e = lift_revenue_diff(&t, &c, LIFT_MIN_CONVERTERS - 1, 40, 0.05, 0);
+    /* 64 and 40 of them paid. The minimum is on the smaller arm's customers times the pooled
+     * conversion rate: 96·(k_T + k_C)/216 ≥ 10 needs k_T + k_C ≥ 22.5, however they split. */
+    ck_assert_int_eq(LIFT_MIN_CONVERTERS, 10);
+    lift_estimate_t e = lift_revenue_diff(&t, &c, 12, 10, 0.05, 0);
     ck_not_estimable(&e, "too few converters");
-    e = lift_revenue_diff(&t, &c, 40, LIFT_MIN_CONVERTERS - 1, 0.05, 0);
+    e = lift_revenue_diff(&t, &c, 20, 2, 0.05, 0);
     ck_not_estimable(&e, "too few converters");
-    e = lift_revenue_diff(&t, &c, LIFT_MIN_CONVERTERS, LIFT_MIN_CONVERTERS, 0.05, 0);
+    e = lift_revenue_diff(&t, &c, 13, 10, 0.05, 0);
+    ck_ok(&e);
+    e = lift_revenue_diff(&t, &c, 21, 2, 0.05, 0); /* an arm's own count is not the rule */
+    ck_ok(&e);
+    e = lift_revenue_diff(&t, &c, 60, 0, 0.05, 0);
+    ck_not_estimable(&e, "an arm has no customer with revenue");
+    e = lift_revenue_diff(&t, &c, 64, 40, 0.05, 0);
     ck_ok(&e);
     ck_sane(&e);
     ck_assert(e.ci_low < e.estimate && e.estimate < e.ci_high);
+    e = lift_revenue_diff(&t, &c, 64, 40, 0.05, LIFT_SEQ_DEFAULT_N_STAR);
+    ck_ok(&e);
+    ck_sane(&e);
+    ck_assert(e.df == 0);
     e = lift_revenue_diff(&t, &c, 121, 12, 0.05, 0); /* more converters than customers */
     ck_not_estimable(&e, "converters");
     e = lift_revenue_diff(&t, &c, -1, 12, 0.05, 0);
@@ -1266,6 +1367,7 @@ Suite *stats_suite(void)
     tcase_add_test(core, test_holm);
     tcase_add_test(core, test_heterogeneity);
     tcase_add_test(core, test_eb_shrink);
+    tcase_add_test(core, test_revenue_diff);
     tcase_add_test(core, test_revenue_diff_contract);
     suite_add_tcase(s, core);
 
