@@ -18,10 +18,10 @@
 #include "lift/stats.h"
 
 #define ALPHA 0.05
-#define MEANLOG 8.0 /* payers' amounts: log-normal(8, 1), median ≈ 2,981 minor units */
-#define SDLOG 1.0
-#define AB_RATIO 1.25 /* A/B: treatment conversion = 1.25 × holdout conversion */
-#define AB2_CONV 1.5  /* second A/B: conversion × 1.5 at amounts × 0.8 (a discount offer) */
+#define MEANLOG 8.0        /* payers' amounts: log-normal(8, σ), median ≈ 2,981 minor units */
+static double SDLOG = 1.0; /* σ; --sdlog */
+#define AB_RATIO 1.25      /* A/B: treatment conversion = 1.25 × holdout conversion */
+#define AB2_CONV 1.5       /* second A/B: conversion × 1.5 at amounts × 0.8 (a discount offer) */
 #define AB2_AMOUNT 0.8
 
 /* Targets from the issue: FPR 5% ± 1.5%, each one-sided miss 2.5% ± 1%. */
@@ -411,16 +411,22 @@ int main(int argc, char **argv)
             seed = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--min-converters") == 0 && i + 1 < argc)
             k_min = strtoll(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--sdlog") == 0 && i + 1 < argc)
+            SDLOG = atof(argv[++i]);
         else {
             fprintf(stderr,
                     "usage: calibrate [--scale F (replicates x F, in (0, 100])] [--seed N] "
-                    "[--min-converters K (1..1000, default %d)]\n",
+                    "[--min-converters K (1..1000, default %d)] [--sdlog S (0..3, default 1)]\n",
                     LIFT_MIN_CONVERTERS);
             return 2;
         }
     }
     if (!(scale > 0 && scale <= 100)) {
         fprintf(stderr, "calibrate: --scale %g out of range (0, 100]\n", scale);
+        return 2;
+    }
+    if (!(SDLOG > 0 && SDLOG <= 3)) {
+        fprintf(stderr, "calibrate: --sdlog %g out of range (0, 3]\n", SDLOG);
         return 2;
     }
     if (k_min < 1 || k_min > 1000) {
