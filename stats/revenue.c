@@ -40,9 +40,13 @@ static void raw_sums(const lift_summary_t *s, double *s1, double *s2, double *s3
     *s3 = s->m3_y + 3.0 * m * s->m2_y + n * m * m * m;
 }
 
-lift_estimate_t lift__revenue_diff_k(const lift_summary_t *t, const lift_summary_t *c,
+/* The model and interval shared by the plain and the CUPED-adjusted revenue difference.
+ * theta = 0: the plain difference; otherwise Y − θ(X − x̄) with X's variance and its
+ * covariance with Y pooled over the arms (X is measured before exposure, so randomization
+ * gives both arms its distribution). */
+static lift_estimate_t revenue_model(const lift_summary_t *t, const lift_summary_t *c,
                                      int64_t conv_t, int64_t conv_c, double alpha, double n_star,
-                                     int64_t k_min)
+                                     int64_t k_min, int cuped)
 {
     if (!t || !c) return lift__est_fail(LIFT__R_NULL);
     if (!lift__alpha_ok(alpha)) return lift__est_fail(LIFT__R_ALPHA);
@@ -63,6 +67,17 @@ lift_estimate_t lift__revenue_diff_k(const lift_summary_t *t, const lift_summary
     lift_estimate_t w = lift_diff_means(t, c, alpha); /* argument and degenerate-data checks */
     if (w.status != LIFT_STAT_OK) return w;
     double nt = (double)t->n, nc = (double)c->n;
+    double theta = 0, vx = 0, cxy = 0;
+    if (cuped) {
+        lift_summary_t pooled = *t;
+        lift_summary_merge(&pooled, c);
+        if (lift__negligible(pooled.m2_x, pooled.mean_x * pooled.mean_x * (double)pooled.n))
+            return lift__est_fail("no pre-period data: the covariate has zero variance");
+        theta = pooled.c_xy / pooled.m2_x; /* as lift_cuped: the OLS slope over both arms */
+        vx = (t->m2_x + c->m2_x) / (nt + nc - 2.0);
+        cxy = (t->c_xy + c->c_xy) / (nt + nc - 2.0);
+        w.estimate -= theta * (t->mean_x - c->mean_x);
+    }
     /* Revenue per customer = converted (0/1) × amount. Each arm keeps its own conversion rate
      * p; the amount moments A1..A3 are pooled over both arms' converters, so an arm's spread
      * is not estimated from its own few payers (whose absence makes mean and variance small
@@ -73,13 +88,15 @@ lift_estimate_t lift__revenue_diff_k(const lift_summary_t *t, const lift_summary
     double kk = (double)(conv_t + conv_c);
     double a1 = (t1 + c1) / kk, a2 = (t2 + c2) / kk, a3 = (t3 + c3) / kk;
     double pt = (double)conv_t / nt, pc = (double)conv_c / nc;
-    double vt = (pt * a2 - pt * pt * a1 * a1) * nt / (nt - 1.0);
-    double vc = (pc * a2 - pc * pc * a1 * a1) * nc / (nc - 1.0);
+    double adj = theta * theta * vx - 2.0 * theta * cxy; /* CUPED: + θ²Var X − 2θ Cov(X, Y) */
+    double vt = (pt * a2 - pt * pt * a1 * a1) * nt / (nt - 1.0) + adj;
+    double vc = (pc * a2 - pc * pc * a1 * a1) * nc / (nc - 1.0) + adj;
     if (!(vt > 0) || !(vc > 0) || !isfinite(vt) || !isfinite(vc))
         return lift__est_fail(LIFT__R_NUMERIC);
     double et = vt / nt, ec = vc / nc, se2 = et + ec, se = sqrt(se2);
     double df = se2 * se2 / (et * et / (nt - 1.0) + ec * ec / (nc - 1.0));
-    /* Third central moment per arm, p·A3 − 3p²·A1·A2 + 2p³·A1³, and the skewness of Δ. */
+    /* Third central moment per arm, p·A3 − 3p²·A1·A2 + 2p³·A1³, and the skewness of Δ (the
+     * covariate's own third moments are left out: θ is small next to 1 in practice). */
     double mt3 = pt * a3 - 3.0 * pt * pt * a1 * a2 + 2.0 * pt * pt * pt * a1 * a1 * a1;
     double mc3 = pc * a3 - 3.0 * pc * pc * a1 * a2 + 2.0 * pc * pc * pc * a1 * a1 * a1;
     double se3 = se2 * se;
@@ -89,7 +106,7 @@ lift_estimate_t lift__revenue_diff_k(const lift_summary_t *t, const lift_summary
                  a1 * (a2 - 2.0 * pc * a1 * a1) * pc * (1.0 - pc) / (nc * nc);
     double cc = cov / se3;
     double a = (3.0 * cc - gamma) / 6.0, k = cc / 2.0 - a;
-    if (!isfinite(a) || !isfinite(k) || !isfinite(df) || !(df > 0))
+    if (!isfinite(a) || !isfinite(k) || !isfinite(df) || !(df > 0) || !isfinite(w.estimate))
         return lift__est_fail(LIFT__R_NUMERIC);
     double g0 = skew_g(w.estimate / se, a, k); /* the corrected statistic for "Δ = 0" */
     lift_estimate_t e = w;
@@ -114,6 +131,19 @@ lift_estimate_t lift__revenue_diff_k(const lift_summary_t *t, const lift_summary
     e.ci_high = w.estimate - se * skew_inv(-q, a, k);
     lift__est_guard(&e);
     return e;
+}
+
+lift_estimate_t lift__revenue_diff_k(const lift_summary_t *t, const lift_summary_t *c,
+                                     int64_t conv_t, int64_t conv_c, double alpha, double n_star,
+                                     int64_t k_min)
+{
+    return revenue_model(t, c, conv_t, conv_c, alpha, n_star, k_min, 0);
+}
+
+lift_estimate_t lift_revenue_diff_cuped(const lift_summary_t *t, const lift_summary_t *c,
+                                        int64_t conv_t, int64_t conv_c, double alpha, double n_star)
+{
+    return revenue_model(t, c, conv_t, conv_c, alpha, n_star, LIFT_MIN_CONVERTERS, 1);
 }
 
 lift_estimate_t lift_revenue_diff(const lift_summary_t *t, const lift_summary_t *c, int64_t conv_t,

@@ -1178,6 +1178,74 @@ START_TEST(test_revenue_diff)
 }
 END_TEST
 
+/* R1 with a pre-period revenue x (tests/stats_reference.R, section 17). */
+static int64_t fold_rx(lift_summary_t *s, int n, int every, int at, int mul, int xevery, int xat,
+                       int xmul)
+{
+    int64_t k = 0;
+    lift_summary_init(s);
+    for (int i = 0; i < n; i++) {
+        double y = i % every == at ? R_AMT[(i * mul) % 11] : 0.0;
+        double x = 0.5 * y + (i % xevery == xat ? R_AMT[(i * xmul) % 11] : 0.0);
+        k += y > 0;
+        lift_summary_add_xy(s, y, x);
+    }
+    return k;
+}
+
+START_TEST(test_revenue_diff_cuped)
+{
+    lift_summary_t t, c, t2;
+    int64_t kt = fold_rx(&t, 900, 9, 0, 7, 7, 0, 3), kc = fold_rx(&c, 300, 10, 3, 5, 8, 1, 2);
+    int64_t kt2 = 150;
+    /* R2's treatment keeps R1's x (0.5·y of R1 plus the table) */
+    lift_summary_init(&t2);
+    for (int i = 0; i < 900; i++) {
+        double y1 = i % 9 == 0 ? R_AMT[(i * 7) % 11] : 0.0;
+        double y2 = i % 6 == 0 ? R_AMT[(i * 7) % 11] : 0.0;
+        lift_summary_add_xy(&t2, y2, 0.5 * y1 + (i % 7 == 0 ? R_AMT[(i * 3) % 11] : 0.0));
+    }
+    /* R: revdiff_cuped(rT, rC, xT, xC, 0.05): estimate, se, ci_low, ci_high, p, df (theta) */
+    lift_estimate_t e = lift_revenue_diff_cuped(&t, &c, kt, kc, 0.05, 0);
+    ck_ok(&e);
+    ck_sane(&e);
+    ck_close(e.estimate, 1.6966957932276006, REL);
+    ck_close(e.se, 5.8180170399761595, REL);
+    ck_close(e.ci_low, -9.2780740734102398, REL);
+    ck_close(e.ci_high, 13.692179776462208, REL);
+    ck_close(e.p_value, 0.81985278471196255, REL);
+    ck_close(e.df, 540.503122840066, REL);
+    /* the point estimate is lift_cuped's adjusted difference (θ = 0.31215304556423967) */
+    lift_cuped_t cu = lift_cuped(&t, &c, 0.05);
+    ck_close(cu.theta, 0.31215304556423967, REL);
+    ck_close(e.estimate, cu.diff.estimate, 1e-12);
+    /* and the covariate narrows the plain interval */
+    lift_estimate_t plain = lift_revenue_diff(&t, &c, kt, kc, 0.05, 0);
+    ck_assert(e.se < plain.se);
+    /* R: revdiff_cuped(r2T, rC, xT, xC, 0.05) */
+    e = lift_revenue_diff_cuped(&t2, &c, kt2, kc, 0.05, 0);
+    ck_close(e.estimate, 10.349100105443444, REL);
+    ck_close(e.se, 6.5619695169829786, REL);
+    ck_close(e.ci_low, -2.2002101190037884, REL);
+    ck_close(e.ci_high, 23.620252382332318, REL);
+    ck_close(e.p_value, 0.11053802478244491, REL);
+    /* sequential: an always-valid multiplier, wider than the fixed interval */
+    lift_estimate_t s = lift_revenue_diff_cuped(&t2, &c, kt2, kc, 0.05, 5000);
+    ck_ok(&s);
+    ck_assert(s.ci_low < e.ci_low && s.ci_high > e.ci_high && s.df == 0 && s.p_value >= e.p_value);
+    /* no pre-period data, too few converters */
+    lift_summary_t z1, z2;
+    fold_r(&z1, 900, 9, 0, 7); /* x = 0 for everyone */
+    fold_r(&z2, 300, 10, 3, 5);
+    e = lift_revenue_diff_cuped(&z1, &z2, kt, kc, 0.05, 0);
+    ck_not_estimable(&e, "no pre-period data");
+    e = lift_revenue_diff_cuped(&t, &c, 5, 5, 0.05, 0);
+    ck_not_estimable(&e, "too few converters");
+    e = lift_revenue_diff_cuped(NULL, &c, kt, kc, 0.05, 0);
+    ck_not_estimable(&e, "NULL");
+}
+END_TEST
+
 START_TEST(test_revenue_diff_contract)
 {
     /* Converter minimum, argument checks and the shape of the result; the reference values
@@ -1436,6 +1504,50 @@ START_TEST(test_calibration_revenue)
 }
 END_TEST
 
+START_TEST(test_calibration_cuped)
+{
+    /* A/A with pre-period revenue as the covariate (10% engaged customers pay 8.2× as often,
+     * before and after; amounts share a per-customer scale — tools/calibrate.c's CUPED model),
+     * 600 + 2,700 customers at 5%: lift_revenue_diff_cuped keeps the bounds of
+     * test_calibration_revenue; Welch on the adjusted values (lift_cuped) does not. */
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 606);
+    aa_count_t l = {0}, w = {0};
+    for (int k = 0; k < 3000; k++) {
+        lift_summary_t s[2];
+        int64_t conv[2];
+        for (int a = 0; a < 2; a++) {
+            int64_t n = a ? 2700 : 600;
+            lift_summary_init(&s[a]);
+            conv[a] = 0;
+            for (int64_t i = 0; i < n; i++) {
+                double p = 0.05 * (gsl_rng_uniform(rng) < 0.1 ? 8.2 : 0.2);
+                double z = gsl_ran_gaussian(rng, 1.0), x = 0, y = 0;
+                if (gsl_rng_uniform(rng) < p) x = exp(8 + 0.9 * z + gsl_ran_gaussian(rng, 0.43589));
+                if (gsl_rng_uniform(rng) < p) {
+                    y = exp(8 + 0.9 * z + gsl_ran_gaussian(rng, 0.43589));
+                    conv[a]++;
+                }
+                lift_summary_add_xy(&s[a], y, x);
+            }
+        }
+        lift_estimate_t e = lift_revenue_diff_cuped(&s[1], &s[0], conv[1], conv[0], 0.05, 0);
+        ck_sane(&e);
+        aa_add(&l, &e);
+        lift_cuped_t cu = lift_cuped(&s[1], &s[0], 0.05);
+        aa_add(&w, &cu.diff);
+    }
+    gsl_rng_free(rng);
+    printf("calibration: A/A CUPED revenue 600+2700 at 5%%: lift %.2f%% (%.2f/%.2f), Welch on "
+           "adjusted %.2f%% (%.2f/%.2f)\n",
+           100.0 * (l.low + l.high) / l.shown, 100.0 * l.low / l.shown, 100.0 * l.high / l.shown,
+           100.0 * (w.low + w.high) / w.shown, 100.0 * w.low / w.shown, 100.0 * w.high / w.shown);
+    ck_assert_msg(aa_within(&l), "lift CUPED A/A: %d shown, %d low, %d high", l.shown, l.low,
+                  l.high);
+    ck_assert(!aa_within(&w));
+}
+END_TEST
+
 START_TEST(test_calibration_shrinkage)
 {
     /* Segment truth after liftsim's trigger model (shares, propensities and lifts as in
@@ -1519,6 +1631,7 @@ Suite *stats_suite(void)
     tcase_add_test(core, test_heterogeneity);
     tcase_add_test(core, test_eb_shrink);
     tcase_add_test(core, test_revenue_diff);
+    tcase_add_test(core, test_revenue_diff_cuped);
     tcase_add_test(core, test_revenue_diff_contract);
     suite_add_tcase(s, core);
 
@@ -1539,6 +1652,7 @@ Suite *stats_suite(void)
     tcase_add_test(cal, test_calibration_coverage);
     tcase_add_test(cal, test_calibration_peeking);
     tcase_add_test(cal, test_calibration_revenue);
+    tcase_add_test(cal, test_calibration_cuped);
     tcase_add_test(cal, test_calibration_shrinkage);
     suite_add_tcase(s, cal);
     return s;

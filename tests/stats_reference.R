@@ -152,3 +152,30 @@ out("rev.r1.welch", c(t.test(rT, rC)$conf.int, t.test(rT, rC)$p.value))  # plain
 r2T <- ifelse(iT %% 6 == 0, amt[(iT*7) %% 11 + 1], 0)
 out("rev.r2", revdiff(r2T, rC, 0.05)); out("rev.r2.seq", revdiff(r2T, rC, 0.05, 5000))
 out("rev.r2.seq1000", revdiff(r2T, rC, 0.05, 1000))
+
+# 17. CUPED-adjusted revenue difference (lift_revenue_diff_cuped), by hand: R1's revenue with a
+# pre-period revenue x correlated with it; theta = OLS slope over both arms merged; Var X and
+# Cov(X, Y) pooled within arms; the rest as revdiff.
+xT <- ifelse(iT %% 9 == 0, 0.5*rT, 0) + ifelse(iT %% 7 == 0, amt[(iT*3) %% 11 + 1], 0)
+xC <- ifelse(iC %% 10 == 3, 0.5*rC, 0) + ifelse(iC %% 8 == 1, amt[(iC*2) %% 11 + 1], 0)
+revdiff_cuped <- function(yT, yC, xT, xC, alpha, nstar = 0) {
+  nT <- length(yT); nC <- length(yC); kT <- sum(yT > 0); kC <- sum(yC > 0); K <- kT + kC
+  theta <- cov(c(yT, yC), c(xT, xC))/var(c(xT, xC))
+  d <- mean(yT) - mean(yC) - theta*(mean(xT) - mean(xC))
+  vx <- (sum((xT - mean(xT))^2) + sum((xC - mean(xC))^2))/(nT + nC - 2)
+  cxy <- (sum((xT - mean(xT))*(yT - mean(yT))) + sum((xC - mean(xC))*(yC - mean(yC))))/(nT + nC - 2)
+  A1 <- sum(c(yT, yC))/K; A2 <- sum(c(yT, yC)^2)/K; A3 <- sum(c(yT, yC)^3)/K
+  pT <- kT/nT; pC <- kC/nC; adj <- theta^2*vx - 2*theta*cxy
+  vT <- (pT*A2 - pT^2*A1^2)*nT/(nT - 1) + adj; vC <- (pC*A2 - pC^2*A1^2)*nC/(nC - 1) + adj
+  eT <- vT/nT; eC <- vC/nC; se <- sqrt(eT + eC); df <- (eT + eC)^2/(eT^2/(nT - 1) + eC^2/(nC - 1))
+  m3T <- pT*A3 - 3*pT^2*A1*A2 + 2*pT^3*A1^3; m3C <- pC*A3 - 3*pC^2*A1*A2 + 2*pC^3*A1^3
+  gam <- (m3T/nT^2 - m3C/nC^2)/se^3
+  cv <- A1*(A2 - 2*pT*A1^2)*pT*(1 - pT)/nT^2 - A1*(A2 - 2*pC*A1^2)*pC*(1 - pC)/nC^2
+  cc <- cv/se^3; a <- (3*cc - gam)/6; k <- cc/2 - a
+  g <- function(x) x + a*x^2 + a^2*x^3/3 + k
+  ginv <- function(y) (cbrt(1 + 3*a*(y - k)) - 1)/a
+  q <- qt(1 - alpha/2, df)
+  c(d, se, d - se*ginv(q), d - se*ginv(-q), 2*pt(-abs(g(d/se)), df), df, theta)
+}
+out("rev.cuped.r1", revdiff_cuped(rT, rC, xT, xC, 0.05))   # ..., df, theta
+out("rev.cuped.r2", revdiff_cuped(r2T, rC, xT, xC, 0.05))

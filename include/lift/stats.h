@@ -432,6 +432,18 @@ lift_result_t lift_eb_shrink(const double *est, const double *se, size_t k, doub
 lift_estimate_t lift_revenue_diff(const lift_summary_t *t, const lift_summary_t *c, int64_t conv_t,
                                   int64_t conv_c, double alpha, double n_star);
 
+/* The CUPED-adjusted revenue difference with the same model, minimum and interval: t and c
+ * fold each customer as lift_summary_add_xy(s, revenue, pre-period revenue) — the raw
+ * revenue, NOT the adjusted one: the model needs non-payers at 0. Estimate = lift_cuped's
+ * adjusted difference Δ − θ(x̄_T − x̄_C), θ the OLS slope over both arms merged; per arm
+ * Var = p·A2 − p²A1² + θ²·Var X − 2θ·Cov(X, Y), Var X and Cov(X, Y) pooled within arms;
+ * skewness and c as lift_revenue_diff (the covariate's own skewness left out). NOT_ESTIMABLE
+ * as lift_revenue_diff, and "no pre-period data" when X has zero variance (then report
+ * lift_revenue_diff). Calibrated in `make calibrate` (its third table). */
+lift_estimate_t lift_revenue_diff_cuped(const lift_summary_t *t, const lift_summary_t *c,
+                                        int64_t conv_t, int64_t conv_c, double alpha,
+                                        double n_star);
+
 #ifdef __cplusplus
 }
 #endif
