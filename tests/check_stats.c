@@ -762,6 +762,54 @@ END_TEST
 
 /* ================================================================ errors */
 
+START_TEST(test_new_estimators_never_nan)
+{
+    /* Random summaries and arrays, including negative revenue (refunds), converter counts
+     * that do not match the data, huge and tiny scales: every result is sane (finite, or not
+     * estimable with zeros and p = 1). */
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 909);
+    for (int it = 0; it < 3000; it++) {
+        lift_summary_t s[2];
+        int64_t conv[2];
+        double scale = pow(10.0, gsl_rng_uniform_int(rng, 25) - 6.0);
+        for (int a = 0; a < 2; a++) {
+            lift_summary_init(&s[a]);
+            int64_t n = (int64_t)gsl_rng_uniform_int(rng, 60);
+            for (int64_t i = 0; i < n; i++) {
+                double u = gsl_rng_uniform(rng);
+                double y = u < 0.6 ? 0 : (u < 0.95 ? scale * gsl_ran_lognormal(rng, 0, 2) : -scale);
+                lift_summary_add_xy(&s[a], y, gsl_rng_uniform(rng) < 0.5 ? 0 : scale * u);
+            }
+            conv[a] = n ? (int64_t)gsl_rng_uniform_int(rng, (unsigned long)n + 1) : 0;
+        }
+        double alpha = 0.01 + 0.5 * gsl_rng_uniform(rng);
+        double nstar = gsl_rng_uniform(rng) < 0.5 ? 0 : 100 * gsl_rng_uniform(rng) + 1;
+        lift_estimate_t e = lift_revenue_diff(&s[1], &s[0], conv[1], conv[0], alpha, nstar);
+        ck_sane(&e);
+        e = lift_revenue_diff_cuped(&s[1], &s[0], conv[1], conv[0], alpha, nstar);
+        ck_sane(&e);
+        double est[8], se[8];
+        lift_estimate_t out[8];
+        size_t k = gsl_rng_uniform_int(rng, 9);
+        for (size_t j = 0; j < k; j++) {
+            est[j] = scale * gsl_ran_gaussian(rng, 1.0);
+            double r = gsl_rng_uniform(rng);
+            se[j] = r < 0.1 ? 0 : (r < 0.15 ? -1 : (r < 0.2 ? NAN : scale * r));
+        }
+        lift_heterogeneity_t h = lift_heterogeneity(est, se, k);
+        ck_assert(isfinite(h.q) && isfinite(h.p_value) && isfinite(h.i2) && isfinite(h.tau2) &&
+                  isfinite(h.mean) && h.p_value >= 0 && h.p_value <= 1 && h.i2 >= 0 && h.i2 <= 1 &&
+                  h.tau2 >= 0);
+        lift_result_t r = lift_eb_shrink(est, se, k, alpha, out);
+        ck_assert(r.reason != NULL);
+        for (size_t j = 0; j < k; j++)
+            ck_sane(&out[j]);
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
 START_TEST(test_bad_arguments)
 {
     lift_summary_t t, c;
@@ -1641,6 +1689,7 @@ Suite *stats_suite(void)
     tcase_add_test(limits, test_degenerate_summaries);
     tcase_add_test(limits, test_degenerate_counts);
     tcase_add_test(limits, test_extreme_values);
+    tcase_add_test(limits, test_new_estimators_never_nan);
     suite_add_tcase(s, limits);
 
     TCase *errors = tcase_create("errors");
