@@ -1,9 +1,10 @@
-/* calibrate: seeded simulations behind two choices of stats/. (1) The revenue interval the
+/* calibrate: seeded simulations behind the choices of stats/. (1) The revenue interval the
  * report prints (lift_revenue_diff): A/A false-positive rate and A/B coverage of zero-inflated
- * log-normal revenue, per segment size and conversion rate, next to plain Welch; and the
- * A/A false-positive rate by converters per arm, which fixes LIFT_MIN_CONVERTERS. (2) The
- * empirical-Bayes segment estimates (lift_eb_shrink) against raw ones on per-level truth.
- * Built as build/calibrate, run by `make calibrate`; prints tables, no files. */
+ * log-normal revenue, per segment size and conversion rate, next to plain Welch; and the A/A
+ * false-positive rate by expected converters in the smaller arm, which fixes
+ * LIFT_MIN_CONVERTERS. (2) Empirical-Bayes segment estimates (lift_eb_shrink) against raw ones
+ * on known per-level truth. (3) The CUPED-adjusted interval (lift_revenue_diff_cuped).
+ * Built as build/calibrate, run by `make calibrate`; prints tables, writes no files. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
