@@ -103,6 +103,7 @@ lift_result_t lift_eb_shrink(const double *est, const double *se, size_t k, doub
     }
     double mu = (double)(swy / sw), var_mu = (double)(1.0L / sw);
     double z = lift__z(alpha);
+    double morris = 2.0 / (h.k_used > 4 ? (double)(h.k_used - 3) : 1.0);
     for (size_t i = 0; i < k; i++) {
         if (!level_ok(est[i], se[i])) {
             out[i] = lift__est_fail(R_LEVEL_SKIPPED);
@@ -111,7 +112,10 @@ lift_result_t lift_eb_shrink(const double *est, const double *se, size_t k, doub
         double v = se[i] * se[i];
         double b = v / (v + h.tau2); /* shrinkage factor: 1 = all the way to μ* */
         double shrunk = mu + (1.0 - b) * (est[i] - mu);
-        double var = (1.0 - b) * v + b * b * var_mu;
+        /* Morris (1983): the last term is the uncertainty of the estimated B, without which
+         * the intervals of levels far from the mean under-cover when τ² is estimated small. */
+        double dev = est[i] - mu;
+        double var = (1.0 - b) * v + b * b * var_mu + morris * b * b * dev * dev;
         lift_estimate_t e = lift__est_normal(shrunk, sqrt(var), alpha);
         if (e.status == LIFT_STAT_OK && !(isfinite(z) && e.ci_low <= e.ci_high))
             e = lift__est_fail(LIFT__R_NUMERIC);

@@ -93,14 +93,89 @@ for (nm in c("h1", "h2")) {
   t2 <- max(0, (Q - (length(e) - 1))/(sum(w) - sum(w^2)/sum(w)))
   out(paste0(nm, ".het.hand"), c(Q, pchisq(Q, length(e) - 1, lower.tail = FALSE), t2))
   # EB (BLUP): metafor blup(rma DL): pred = mu* + l(e - mu*), se = sqrt(l v + (1-l)^2 Var(mu*))
+  # Lift adds Morris's (1983) term for the estimated shrinkage factor B = v/(v + tau^2):
+  # se^2 = blup se^2 + 2/max(k - 3, 1) * B^2 * (e - mu*)^2, mu* the random-effects mean.
   b <- blup(re)
-  out(paste0(nm, ".eb.pred"), b$pred); out(paste0(nm, ".eb.se"), b$se)
-  out(paste0(nm, ".eb.lo"), b$pi.lb); out(paste0(nm, ".eb.hi"), b$pi.ub)
-  out(paste0(nm, ".eb.p"), 2*pnorm(-abs(b$pred/b$se)))
+  B <- s^2/(s^2 + re$tau2); mus <- re$beta[1]
+  se <- sqrt(b$se^2 + 2/max(length(e) - 3, 1)*B^2*(e - mus)^2)
+  out(paste0(nm, ".re.mean"), mus)
+  out(paste0(nm, ".eb.pred"), b$pred); out(paste0(nm, ".eb.se.blup"), b$se); out(paste0(nm, ".eb.se"), se)
+  out(paste0(nm, ".eb.lo"), b$pred - qnorm(0.975)*se); out(paste0(nm, ".eb.hi"), b$pred + qnorm(0.975)*se)
+  out(paste0(nm, ".eb.p"), 2*pnorm(-abs(b$pred/se)))
+  if (nm == "h1") { out("h1.eb.lo90", b$pred - qnorm(0.95)*se); out("h1.eb.hi90", b$pred + qnorm(0.95)*se) }
 }
-b90 <- blup(rma(yi = h1e, sei = h1s, method = "DL", level = 90))
-out("h1.eb.lo90", b90$pi.lb); out("h1.eb.hi90", b90$pi.ub)
 
 # Third central moment of D1's treatment arm: sum((y - mean(y))^3), and the unbiased k3
 m3 <- sum((yT - mean(yT))^3); n <- length(yT)
 out("m3.yT", c(m3, n*m3/((n - 1)*(n - 2))))
+
+# 16. Revenue difference (lift_revenue_diff), by hand from the raw data: conversion x amount
+# with the amount moments pooled over both arms' converters, Welch-Satterthwaite df, and the
+# monotone (Hall) form of the Edgeworth correction with skewness gamma and Cov(diff, SE^2).
+# R1: plan-like amounts, treatment customer i (0..899) pays when i %% 9 == 0, holdout customer
+# i (0..299) when i %% 10 == 3; amounts from a fixed table.
+amt <- c(29, 29, 29, 79, 79, 199, 29, 79, 999, 29, 49)
+iT <- 0:899; iC <- 0:299
+rT <- ifelse(iT %% 9 == 0, amt[(iT*7) %% 11 + 1], 0); rC <- ifelse(iC %% 10 == 3, amt[(iC*5) %% 11 + 1], 0)
+cbrt <- function(u) sign(u)*abs(u)^(1/3)
+seq_w <- function(N, alpha, nstar) {   # always-valid half-width / SE (STATS.md)
+  rho2 <- (-2*log(alpha) + log(-2*log(alpha) + 1))/nstar
+  sqrt(N)*sqrt(2*(N*rho2 + 1)/(N^2*rho2)*log(sqrt(N*rho2 + 1)/alpha))
+}
+revdiff <- function(yT, yC, alpha, nstar = 0) {
+  nT <- length(yT); nC <- length(yC); kT <- sum(yT > 0); kC <- sum(yC > 0); K <- kT + kC
+  d <- mean(yT) - mean(yC)
+  A1 <- sum(c(yT, yC))/K; A2 <- sum(c(yT, yC)^2)/K; A3 <- sum(c(yT, yC)^3)/K
+  pT <- kT/nT; pC <- kC/nC
+  vT <- (pT*A2 - pT^2*A1^2)*nT/(nT - 1); vC <- (pC*A2 - pC^2*A1^2)*nC/(nC - 1)
+  eT <- vT/nT; eC <- vC/nC; se <- sqrt(eT + eC); df <- (eT + eC)^2/(eT^2/(nT - 1) + eC^2/(nC - 1))
+  m3T <- pT*A3 - 3*pT^2*A1*A2 + 2*pT^3*A1^3; m3C <- pC*A3 - 3*pC^2*A1*A2 + 2*pC^3*A1^3
+  gam <- (m3T/nT^2 - m3C/nC^2)/se^3
+  cv <- A1*(A2 - 2*pT*A1^2)*pT*(1 - pT)/nT^2 - A1*(A2 - 2*pC*A1^2)*pC*(1 - pC)/nC^2
+  cc <- cv/se^3; a <- (3*cc - gam)/6; k <- cc/2 - a
+  g <- function(x) x + a*x^2 + a^2*x^3/3 + k
+  ginv <- function(y) (cbrt(1 + 3*a*(y - k)) - 1)/a
+  g0 <- g(d/se)
+  if (nstar > 0) {
+    N <- nT + nC; q <- seq_w(N, alpha, nstar)
+    f <- function(la) seq_w(N, exp(la), nstar) - abs(g0)
+    p <- if (f(-1e-12) >= 0) 1 else exp(uniroot(f, c(-700, -1e-12), tol = 1e-15)$root)
+  } else { q <- qt(1 - alpha/2, df); p <- 2*pt(-abs(g0), df) }
+  c(d, se, d - se*ginv(q), d - se*ginv(-q), p, df)
+}
+out("rev.r1", revdiff(rT, rC, 0.05))          # estimate, se, ci_low, ci_high, p, df
+out("rev.r1.90", revdiff(rT, rC, 0.10))
+out("rev.r1.seq", revdiff(rT, rC, 0.05, 5000))
+out("rev.r1.swap", revdiff(rC, rT, 0.05))     # holdout and treatment exchanged
+out("rev.r1.welch", c(t.test(rT, rC)$conf.int, t.test(rT, rC)$p.value))  # plain Welch, for contrast
+# R2: the treatment pays more often (i %% 6 == 0): a clear effect, for the p-values
+r2T <- ifelse(iT %% 6 == 0, amt[(iT*7) %% 11 + 1], 0)
+out("rev.r2", revdiff(r2T, rC, 0.05)); out("rev.r2.seq", revdiff(r2T, rC, 0.05, 5000))
+out("rev.r2.seq1000", revdiff(r2T, rC, 0.05, 1000))
+
+# 17. CUPED-adjusted revenue difference (lift_revenue_diff_cuped), by hand: R1's revenue with a
+# pre-period revenue x correlated with it; theta = OLS slope over both arms merged; Var X and
+# Cov(X, Y) pooled within arms; the rest as revdiff.
+xT <- ifelse(iT %% 9 == 0, 0.5*rT, 0) + ifelse(iT %% 7 == 0, amt[(iT*3) %% 11 + 1], 0)
+xC <- ifelse(iC %% 10 == 3, 0.5*rC, 0) + ifelse(iC %% 8 == 1, amt[(iC*2) %% 11 + 1], 0)
+revdiff_cuped <- function(yT, yC, xT, xC, alpha, nstar = 0) {
+  nT <- length(yT); nC <- length(yC); kT <- sum(yT > 0); kC <- sum(yC > 0); K <- kT + kC
+  theta <- cov(c(yT, yC), c(xT, xC))/var(c(xT, xC))
+  d <- mean(yT) - mean(yC) - theta*(mean(xT) - mean(xC))
+  vx <- (sum((xT - mean(xT))^2) + sum((xC - mean(xC))^2))/(nT + nC - 2)
+  cxy <- (sum((xT - mean(xT))*(yT - mean(yT))) + sum((xC - mean(xC))*(yC - mean(yC))))/(nT + nC - 2)
+  A1 <- sum(c(yT, yC))/K; A2 <- sum(c(yT, yC)^2)/K; A3 <- sum(c(yT, yC)^3)/K
+  pT <- kT/nT; pC <- kC/nC; adj <- theta^2*vx - 2*theta*cxy
+  vT <- (pT*A2 - pT^2*A1^2)*nT/(nT - 1) + adj; vC <- (pC*A2 - pC^2*A1^2)*nC/(nC - 1) + adj
+  eT <- vT/nT; eC <- vC/nC; se <- sqrt(eT + eC); df <- (eT + eC)^2/(eT^2/(nT - 1) + eC^2/(nC - 1))
+  m3T <- pT*A3 - 3*pT^2*A1*A2 + 2*pT^3*A1^3; m3C <- pC*A3 - 3*pC^2*A1*A2 + 2*pC^3*A1^3
+  gam <- (m3T/nT^2 - m3C/nC^2)/se^3
+  cv <- A1*(A2 - 2*pT*A1^2)*pT*(1 - pT)/nT^2 - A1*(A2 - 2*pC*A1^2)*pC*(1 - pC)/nC^2
+  cc <- cv/se^3; a <- (3*cc - gam)/6; k <- cc/2 - a
+  g <- function(x) x + a*x^2 + a^2*x^3/3 + k
+  ginv <- function(y) (cbrt(1 + 3*a*(y - k)) - 1)/a
+  q <- qt(1 - alpha/2, df)
+  c(d, se, d - se*ginv(q), d - se*ginv(-q), 2*pt(-abs(g(d/se)), df), df, theta)
+}
+out("rev.cuped.r1", revdiff_cuped(rT, rC, xT, xC, 0.05))   # ..., df, theta
+out("rev.cuped.r2", revdiff_cuped(r2T, rC, xT, xC, 0.05))

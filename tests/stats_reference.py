@@ -117,3 +117,22 @@ out("cace.compliance", pi, math.sqrt(vp))
 yy = np.concatenate([yT2, yC2]); dd2 = np.concatenate([sT2, sC2]); zz = np.concatenate([np.ones(nT), np.zeros(nC)])
 X = np.column_stack([np.ones_like(dd2), dd2]); Z = np.column_stack([np.ones_like(zz), zz])
 out("cace.iv2sls", IV2SLS(yy, X, Z).fit().params[1])
+
+
+# 10b. Holm: statsmodels multipletests(method="holm") (same p as BH; R p.adjust gives the same)
+from statsmodels.stats.multitest import multipletests
+
+p = [0.01, 0.04, 0.03, 0.005, 0.2, 0.5, 0.04, 0.001, 0.9, 0.04]
+out("sm.holm", *multipletests(p, method="holm")[1])
+
+# 15. Heterogeneity across levels: Cochran's Q with numpy, p from scipy.stats.chi2.sf;
+# DerSimonian-Laird tau^2 and I^2; EB (BLUP) with Morris's term, as tests/stats_reference.R
+e = np.array([412.5, 180.25, 655.0, -120.75, 298.4, 51.3]); s = np.array([150.2, 95.8, 240.6, 180.0, 110.3, 75.9])
+w = 1 / s**2; mu = (w * e).sum() / w.sum(); Q = (w * (e - mu) ** 2).sum(); k = len(e)
+tau2 = max(0.0, (Q - (k - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+out("scipy.het", Q, stats.chi2.sf(Q, k - 1), max(0.0, (Q - (k - 1)) / Q), tau2, mu)
+ws = 1 / (s**2 + tau2); mus = (ws * e).sum() / ws.sum(); B = s**2 / (s**2 + tau2)
+pred = mus + (1 - B) * (e - mus)
+se = np.sqrt((1 - B) * s**2 + B**2 / ws.sum() + 2 / max(k - 3, 1) * B**2 * (e - mus) ** 2)
+out("numpy.eb.pred", *pred)
+out("numpy.eb.se", *se)

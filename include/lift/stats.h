@@ -393,36 +393,56 @@ lift_heterogeneity_t lift_heterogeneity(const double *est, const double *se, siz
 /* Empirical-Bayes (normal–normal) shrunken per-level estimates. With the DL τ² above,
  * w*_i = 1/(se_i² + τ²), the random-effects grand mean μ* = Σw*·est/Σw* and
  * B_i = se_i²/(se_i² + τ²):
- *   shrunken_i = μ* + (1 − B_i)(est_i − μ*),
- *   Var_i = (1 − B_i)·se_i² + B_i²/Σw*   (posterior variance plus the uncertainty of μ*;
- *                                        Morris 1983, τ² treated as known),
+ *   shrunken_i = μ* + (1 − B_i)(est_i − μ*)   (R metafor blup(rma(method = "DL"))$pred),
+ *   Var_i = (1 − B_i)·se_i² + B_i²/Σw* + 2/max(k_used − 3, 1)·B_i²·(est_i − μ*)²
+ * (posterior variance, the uncertainty of μ*, and Morris's 1983 term for the estimated B_i,
+ * without which levels far from the mean under-cover when τ² comes out small),
  * out[i] = {shrunken_i, √Var_i, shrunken ± z_{1−α/2}·√Var_i, p for "true value = 0", df 0}.
  * τ² = 0 pulls every level to μ* (the data show no heterogeneity). Skipped levels get
  * NOT_ESTIMABLE. The whole call is NOT_ESTIMABLE (every out[i] too) when fewer than 3
  * levels are usable (with 2, τ² rests on one degree of freedom), on a NULL pointer or bad
- * alpha. The intervals have their nominal coverage on average over the levels. */
+ * alpha. Coverage and mean squared error against known per-level truth: `make calibrate`. */
 #define LIFT_EB_MIN_LEVELS 3
 
 lift_result_t lift_eb_shrink(const double *est, const double *se, size_t k, double alpha,
                              lift_estimate_t *out);
 
 /* 16. The revenue difference the report prints for every arm and segment: calibrated or
- * silent. Treatment − holdout revenue per exposed customer. conv_t, conv_c = customers with
- * revenue > 0 in each arm (0 ≤ conv ≤ n). NOT_ESTIMABLE "too few converters" when either arm
- * has fewer than LIFT_MIN_CONVERTERS; otherwise Welch's difference with Hall's (1992)
- * skewness-corrected interval (two-sample form, Zhou & Dinh 2005): with T = Δ/SE and
- * γ = k3_T/n_T² − k3_C/n_C² over SE³ (the skewness of Δ), a = γ/3,
- *   g(T) = T + a·T² + a²·T³/3 + a/2  (monotone),
- *   interval Δ − SE·g⁻¹(q) … Δ − SE·g⁻¹(−q), p = the level at which it just excludes 0,
- * with q the Student t quantile on the Welch df (n_star == 0, fixed horizon), or the
- * always-valid multiplier of lift_seq_halfwidth/SE at N = n_T + n_C (n_star > 0, the
- * sequential version as lift_seq_diff_means; df then 0). estimate and se are the plain
- * Welch Δ and SE; the interval is not symmetric around Δ. K and the method come from
- * `make calibrate` (README, Statistics). */
+ * silent. Treatment − holdout revenue per exposed customer; conv_t, conv_c = customers with
+ * revenue > 0 in each arm (0 ≤ conv ≤ n; everyone else is taken to have 0).
+ * NOT_ESTIMABLE "too few converters" when the smaller arm's customers times the pooled
+ * conversion rate (conv_t + conv_c)/(n_T + n_C) is below LIFT_MIN_CONVERTERS, or an arm has
+ * no converter. (A rule on each arm's own count would pick, near the threshold, segments
+ * whose holdout happened to convert more, and bias them; the pooled count does not.)
+ * Method (chosen by `make calibrate`, README "Revenue intervals"): revenue = converted ×
+ * amount. Each arm keeps its conversion rate p; the amount's moments A1, A2, A3 are pooled
+ * over both arms' converters. Per arm Var = p·A2 − p²A1² (× n/(n − 1)) and third central
+ * moment μ3 = p·A3 − 3p²A1A2 + 2p³A1³; SE² = Var_T/n_T + Var_C/n_C with the Welch–
+ * Satterthwaite df; skewness of Δ γ = (μ3_T/n_T² − μ3_C/n_C²)/SE³ and c = Cov(Δ, SE²)/SE³
+ * with Cov = Σ± A1(A2 − 2pA1²)p(1 − p)/n². The interval inverts the monotone (Hall 1992)
+ * form of the one-term Edgeworth correction, g(T) = T + aT² + a²T³/3 + k, a = (3c − γ)/6,
+ * k = c/2 − a:  [Δ − SE·g⁻¹(q), Δ − SE·g⁻¹(−q)]; p = the level at which it just excludes 0.
+ * q is the Student t quantile on that df (n_star == 0, fixed horizon) or the always-valid
+ * multiplier lift_seq_halfwidth/SE at N = n_T + n_C (n_star > 0, as lift_seq_diff_means;
+ * df then 0). estimate is the plain difference of means, se the model SE above; the
+ * interval is not symmetric around the estimate. Needs m3_y (lift_summary_add_xy, merge,
+ * lift_summary_from_sums3). */
 #define LIFT_MIN_CONVERTERS 10
 
 lift_estimate_t lift_revenue_diff(const lift_summary_t *t, const lift_summary_t *c, int64_t conv_t,
                                   int64_t conv_c, double alpha, double n_star);
+
+/* The CUPED-adjusted revenue difference with the same model, minimum and interval: t and c
+ * fold each customer as lift_summary_add_xy(s, revenue, pre-period revenue) — the raw
+ * revenue, NOT the adjusted one: the model needs non-payers at 0. Estimate = lift_cuped's
+ * adjusted difference Δ − θ(x̄_T − x̄_C), θ the OLS slope over both arms merged; per arm
+ * Var = p·A2 − p²A1² + θ²·Var X − 2θ·Cov(X, Y), Var X and Cov(X, Y) pooled within arms;
+ * skewness and c as lift_revenue_diff (the covariate's own skewness left out). NOT_ESTIMABLE
+ * as lift_revenue_diff, and "no pre-period data" when X has zero variance (then report
+ * lift_revenue_diff). Calibrated in `make calibrate` (its third table). */
+lift_estimate_t lift_revenue_diff_cuped(const lift_summary_t *t, const lift_summary_t *c,
+                                        int64_t conv_t, int64_t conv_c, double alpha,
+                                        double n_star);
 
 #ifdef __cplusplus
 }
