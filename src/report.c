@@ -1823,8 +1823,8 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         Lift__Comparison *m = core_comparison(b, exp, a, &r, &conv);
         CK(m);
         m->has_converted_treated = m->has_converted_holdout = 1;
-        m->converted_treated = (uint64_t)T->all.converted;
-        m->converted_holdout = (uint64_t)C->all.converted;
+        m->converted_treated = (uint64_t)T->all.payers; /* the revenue rule's converters */
+        m->converted_holdout = (uint64_t)C->all.payers;
         CK(m->holdout_cost = est(b, &r.holdout, 1));
         CK(m->net_incremental = est(b, &r.net, 1));
         if (cap > 0) {
@@ -2013,8 +2013,8 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                     any_ok |= m->revenue_diff->ok;
                 }
                 m->has_converted_treated = m->has_converted_holdout = 1;
-                m->converted_treated = (uint64_t)row[a].converted;
-                m->converted_holdout = (uint64_t)row[0].converted;
+                m->converted_treated = (uint64_t)row[a].payers;
+                m->converted_holdout = (uint64_t)row[0].payers;
                 s->comparisons[s->n_comparisons++] = m;
             }
             segs[n_seg++] = (segsort_t){(int)di, lv, 0, any_ok, s};

@@ -513,6 +513,8 @@ START_TEST(test_estimates_equal_stats)
     lift_estimate_t tot = scaled(d, (double)n[1]), hc = scaled(d, (double)n[0]);
     est_eq(c->incremental_total, &tot, "incremental_total");
     est_eq(c->holdout_cost, &hc, "holdout_cost");
+    ck_assert_int_eq((int64_t)c->converted_treated, pay[1]); /* the rule's converters */
+    ck_assert_int_eq((int64_t)c->converted_holdout, pay[0]);
     lift_estimate_t pd = lift_prop_diff(conv[1], n[1], conv[0], n[0], 0.05);
     est_eq(c->conversion_diff, &pd, "conversion_diff");
     ck_assert(c->funnel && c->funnel->has_impression_rate);
