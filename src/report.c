@@ -21,10 +21,10 @@
  *    skewness-corrected, always-valid when sequential, not estimable below the minimum
  *    expected converters) on the capped revenue, or lift_revenue_diff_cuped on the same raw
  *    summaries (x = pre-period revenue) when CUPED is asked and the pre-period varies;
- *    incremental total / holdout cost / net of
- *    cost_per_attempt × impressions scale that interval. When sequential, conversion, churn,
- *    CTR, CACE and the NPS difference are always-valid too (lift_sequential, N = n_T + n_C);
- *    the pre-period balance check stays fixed-horizon (Estimate.sequential says which).
+ *    incremental total / holdout cost / net of cost_per_attempt × impressions scale that
+ *    interval. When sequential, conversion, churn, CTR, CACE and the NPS difference are
+ *    always-valid too (lift_sequential, N = n_T + n_C); the pre-period balance check stays
+ *    fixed-horizon (Estimate.sequential says which).
  *  - Retention: Kaplan–Meier of days from the customer's first post-exposure conversion to
  *    the first churn at or after it, censored at `to`; treated arm vs holdout ("organic").
  *  - Segments: trigger/stage/channel of the exposure, delay = first impression of this
