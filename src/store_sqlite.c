@@ -167,6 +167,7 @@ typedef struct {
     eventidx_t *idx;             /* event-id hashes -> row ids of every stored event */
     size_t req_mark;             /* idx's undo position when the current request began */
     char index_path[4200];       /* dir/event-index: the index's snapshot */
+    int opened;                  /* open finished: the index is whole and may be saved */
     int64_t known_id;            /* experiment whose generation is known_gen (0: none) */
     int64_t known_gen;           /* its generation as this connection last read or wrote it */
     uint64_t *hashes;            /* events_put scratch: the batch's id hashes */
@@ -554,6 +555,7 @@ static void *sq_open(const char *dir, char *err, size_t errlen)
         goto fail;
     if (index_load(self, err, errlen) < 0)
         goto fail;
+    self->opened = 1;
     return self;
 fail:
     sq_destroy(self);
@@ -572,7 +574,7 @@ static void sq_destroy(void *b)
     /* The snapshot covers what is committed (no transaction is open now); written before the
      * lock is released, so the next writer reads a finished file. Failing to write it costs
      * only a full scan at the next start. */
-    if (self->idx && eventidx_count(self->idx) > 0) {
+    if (self->opened && eventidx_count(self->idx) > 0) {
         int64_t max_id = step_int(self, ST_EVENT_MAX_ID);
         char err[256];
         if (max_id >= 0)

@@ -1,10 +1,9 @@
 /* Unit suite of src/report.{h,c} and the store's read side on a real SQLite store in a temporary
- * directory, no server: per-arm numbers against an independent SQL recomputation over the same
- * file, the revenue estimates against stats/ on per-customer values computed here, segments,
+ * directory, no server: per-arm numbers against an independent recomputation from the stored
+ * facts (read through the store interface), the revenue estimates against stats/ on per-customer values computed here, segments,
  * the window, degenerate experiments (no NaN anywhere), request validation. */
 #include <check.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,6 @@ static char DIR_[256];
 static store_t *S;
 static registry_t *R;
 static store_reader_t *RD;
-static sqlite3 *DB; /* independent connection for the recomputation */
 static long EVN;    /* event id counter */
 
 /* ---- fixture ------------------------------------------------------------------------------ */
@@ -43,16 +41,11 @@ static void setup(void)
     ck_assert_msg(R != NULL, "registry_new: %s", err);
     RD = store_reader_open(DIR_, err, sizeof err);
     ck_assert_msg(RD != NULL, "store_reader_open: %s", err);
-    char path[512];
-    snprintf(path, sizeof path, "%s/lift.db", DIR_);
-    ck_assert_int_eq(sqlite3_open_v2(path, &DB, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     EVN = 0;
 }
 
 static void teardown(void)
 {
-    sqlite3_close(DB);
-    DB = NULL;
     store_reader_destroy(&RD);
     registry_destroy(&R);
     store_destroy(&S);
@@ -217,79 +210,130 @@ static void exact_req(Lift__ReportRequest *q)
 
 /* ---- independent recomputation ------------------------------------------------------------ */
 
-/* One number per arm: SELECT <what> over (exposure in window) x (its events in [t0, to)) AND
- * <cond>. */
-static int64_t sql_arm(int64_t id, int arm, const char *what, const char *cond)
+/* Each customer exposed in [START_MS, TO_MS), with their events folded here from the stored
+ * facts (a reader of its own, through the store interface), independently of report.c. */
+typedef struct {
+    char id[48];        /* customer */
+    int arm;            /* assigned arm */
+    int64_t t0;         /* exposure's trigger time */
+    int64_t rev;        /* conversions - refunds in [t0, TO) */
+    int64_t pre;        /* the same in [t0 - 30 days, t0) */
+    int64_t refunds;    /* refunds in [t0, TO) */
+    int64_t conv;       /* conversions in [t0, TO) */
+    int64_t imps;       /* impressions of the experiment in [t0, TO) */
+    int64_t clicks;     /* clicks of the experiment in [t0, TO) */
+    int churned;        /* churn in [t0, min(t0 + 30 days, TO)) */
+} ocust_t;
+
+typedef struct {
+    int64_t exp_id;     /* the experiment */
+    ocust_t *c;         /* exposed customers, customer order */
+    size_t n, cap;      /* used / allocated */
+} oracle_t;
+
+static int or_exposure(void *arg, const store_exposure_t *x)
 {
-    char sql[1024];
-    sqlite3_stmt *q = NULL;
-    snprintf(sql, sizeof sql,
-             "SELECT %s FROM exposures x JOIN events e ON e.customer_id = x.customer_id "
-             "WHERE x.experiment_id = ?1 AND x.trigger_ms >= ?2 AND x.trigger_ms < ?3 AND "
-             "x.arm = ?4 AND e.ts_ms >= x.trigger_ms AND e.ts_ms < ?3 AND (%s)",
-             what, cond);
-    ck_assert_msg(sqlite3_prepare_v2(DB, sql, -1, &q, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(DB));
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, START_MS);
-    sqlite3_bind_int64(q, 3, TO_MS);
-    sqlite3_bind_int(q, 4, arm);
-    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return v;
+    oracle_t *o = arg;
+    if (x->trigger_ms < START_MS || x->trigger_ms >= TO_MS)
+        return 0;
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 512;
+        o->c = realloc(o->c, o->cap * sizeof *o->c);
+        ck_assert_ptr_nonnull(o->c);
+    }
+    ocust_t *c = &o->c[o->n++];
+    memset(c, 0, sizeof *c);
+    ck_assert_uint_lt(x->customer_len, sizeof c->id);
+    memcpy(c->id, x->customer, x->customer_len);
+    c->arm = x->arm;
+    c->t0 = x->trigger_ms;
+    return 0;
 }
 
-static int64_t sql_exposed(int64_t id, int arm)
+static int or_cmp(const void *key, const void *elem)
 {
-    sqlite3_stmt *q = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(DB,
-                                        "SELECT count(*) FROM exposures WHERE experiment_id = ?1 "
-                                        "AND arm = ?2 AND trigger_ms >= ?3 AND trigger_ms < ?4",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int(q, 2, arm);
-    sqlite3_bind_int64(q, 3, START_MS);
-    sqlite3_bind_int64(q, 4, TO_MS);
-    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return v;
+    return strcmp(key, ((const ocust_t *)elem)->id);
 }
 
-/* Per-customer revenue (y) and 30-day pre-period revenue (x) folded per arm, in SQL. */
-static void sql_summaries(int64_t id, lift_summary_t s[2], int64_t conv[2], int64_t n[2])
+static int or_event(void *arg, const store_event_t *e)
 {
-    sqlite3_stmt *q = NULL;
-    const char *sql =
-        "SELECT x.arm, "
-        " coalesce((SELECT sum(CASE e.type WHEN 3 THEN e.amount_minor ELSE -e.amount_minor END) "
-        "  FROM events e WHERE e.customer_id = x.customer_id AND e.type IN (3, 4) "
-        "  AND e.ts_ms >= x.trigger_ms AND e.ts_ms < ?3), 0), "
-        " coalesce((SELECT sum(CASE e.type WHEN 3 THEN e.amount_minor ELSE -e.amount_minor END) "
-        "  FROM events e WHERE e.customer_id = x.customer_id AND e.type IN (3, 4) "
-        "  AND e.ts_ms >= x.trigger_ms - 30 * 86400000 AND e.ts_ms < x.trigger_ms), 0), "
-        " (SELECT count(*) FROM events e WHERE e.customer_id = x.customer_id AND e.type = 3 "
-        "  AND e.ts_ms >= x.trigger_ms AND e.ts_ms < ?3) "
-        "FROM exposures x WHERE x.experiment_id = ?1 AND x.trigger_ms >= ?2 AND x.trigger_ms < ?3 "
-        "ORDER BY x.customer_id";
-    ck_assert_int_eq(sqlite3_prepare_v2(DB, sql, -1, &q, NULL), SQLITE_OK);
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, START_MS);
-    sqlite3_bind_int64(q, 3, TO_MS);
+    oracle_t *o = arg;
+    ocust_t *c = bsearch(e->customer_id, o->c, o->n, sizeof *o->c, or_cmp);
+    if (!c)
+        return 0;
+    int64_t money = e->type == 3 ? e->amount_minor : e->type == 4 ? -e->amount_minor : 0;
+    if (e->ts_ms >= c->t0 - 30 * DAY_MS && e->ts_ms < c->t0)
+        c->pre += money;
+    if (e->ts_ms < c->t0 || e->ts_ms >= TO_MS)
+        return 0;
+    c->rev += money;
+    c->refunds += e->type == 4 ? e->amount_minor : 0;
+    c->conv += e->type == 3;
+    c->imps += e->type == 1 && e->experiment_id == o->exp_id;
+    c->clicks += e->type == 2 && e->experiment_id == o->exp_id;
+    c->churned |= e->type == 5 && e->ts_ms < c->t0 + 30 * DAY_MS;
+    return 0;
+}
+
+static void oracle(int64_t id, oracle_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->exp_id = id;
+    char err[256] = "";
+    store_reader_t *rd = store_reader_open(DIR_, err, sizeof err);
+    ck_assert_msg(rd != NULL, "%s", err);
+    ck_assert_int_eq(store_reader_begin(rd, err, sizeof err), 0);
+    ck_assert_int_eq(store_reader_exposures(rd, id, or_exposure, o), 0);
+    for (size_t i = 1; i < o->n; i++) /* bsearch needs it; the store promises it */
+        ck_assert_int_lt(strcmp(o->c[i - 1].id, o->c[i].id), 0);
+    ck_assert_int_eq(store_reader_all_events(rd, or_event, o), 0);
+    store_reader_end(rd);
+    store_reader_destroy(&rd);
+}
+
+/* Per-arm totals of the recomputation. */
+typedef struct {
+    int64_t exposed, impressions, clicks, impressed, conversions, converted, revenue, refunds,
+        churned;
+} oarm_t;
+
+static oarm_t oracle_arm(const oracle_t *o, int arm)
+{
+    oarm_t t = {0};
+    for (size_t i = 0; i < o->n; i++) {
+        const ocust_t *c = &o->c[i];
+        if (c->arm != arm)
+            continue;
+        t.exposed++;
+        t.impressions += c->imps;
+        t.clicks += c->clicks;
+        t.impressed += c->imps > 0;
+        t.conversions += c->conv;
+        t.converted += c->conv > 0;
+        t.revenue += c->rev;
+        t.refunds += c->refunds;
+        t.churned += c->churned;
+    }
+    return t;
+}
+
+/* Per-customer revenue (y) and 30-day pre-period revenue (x) folded per arm, in customer
+ * order. */
+static void oracle_summaries(int64_t id, lift_summary_t s[2], int64_t conv[2], int64_t n[2])
+{
+    oracle_t o;
+    oracle(id, &o);
     lift_summary_init(&s[0]);
     lift_summary_init(&s[1]);
     conv[0] = conv[1] = n[0] = n[1] = 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        int arm = sqlite3_column_int(q, 0);
+    for (size_t i = 0; i < o.n; i++) {
+        int arm = o.c[i].arm;
         ck_assert(arm == 0 || arm == 1);
-        lift_summary_add_xy(&s[arm], (double)sqlite3_column_int64(q, 1),
-                            (double)sqlite3_column_int64(q, 2));
-        conv[arm] += sqlite3_column_int64(q, 3) > 0;
+        lift_summary_add_xy(&s[arm], (double)o.c[i].rev, (double)o.c[i].pre);
+        conv[arm] += o.c[i].conv > 0;
         n[arm]++;
     }
-    sqlite3_finalize(q);
+    free(o.c);
 }
 
 static void near(double got, double want, const char *what)
@@ -387,31 +431,25 @@ START_TEST(test_arms_equal_sql)
     ck_assert_str_eq(r->provenance->experiment->key, "rep-main");
     ck_assert_uint_eq(r->provenance->exposures_read, NC);
     ck_assert_double_eq(r->provenance->revenue_cap, 0);
-    int64_t id = e->id;
+    oracle_t o;
+    oracle(e->id, &o);
+    ck_assert_uint_eq(o.n, NC);
+    oarm_t all0 = oracle_arm(&o, 0), all1 = oracle_arm(&o, 1); /* the fixture exercises each */
+    ck_assert(all1.clicks > 0 && all0.conversions > 0 && all1.conversions > 0);
+    ck_assert(all0.refunds + all1.refunds > 0 && all0.churned + all1.churned > 0);
     for (int a = 0; a < 2; a++) {
         const Lift__ArmSummary *s = r->arms[a];
+        oarm_t t = oracle_arm(&o, a);
         ck_assert_int_eq(s->arm_index, a);
-        ck_assert_int_eq((int64_t)s->exposed, sql_exposed(id, a));
-        ck_assert_int_eq((int64_t)s->impressions,
-                         sql_arm(id, a, "count(*)", "e.type = 1 AND e.experiment_id = ?1"));
-        ck_assert_int_eq((int64_t)s->clicks,
-                         sql_arm(id, a, "count(*)", "e.type = 2 AND e.experiment_id = ?1"));
-        ck_assert_int_eq((int64_t)s->impressed_customers,
-                         sql_arm(id, a, "count(DISTINCT x.customer_id)",
-                                 "e.type = 1 AND e.experiment_id = ?1"));
-        ck_assert_int_eq((int64_t)s->conversions, sql_arm(id, a, "count(*)", "e.type = 3"));
-        ck_assert_int_eq((int64_t)s->converted_customers,
-                         sql_arm(id, a, "count(DISTINCT x.customer_id)", "e.type = 3"));
-        ck_assert_int_eq(s->revenue_minor,
-                         sql_arm(id, a,
-                                 "coalesce(sum(CASE e.type WHEN 3 THEN e.amount_minor "
-                                 "ELSE -e.amount_minor END), 0)",
-                                 "e.type IN (3, 4)"));
-        ck_assert_int_eq(s->refunds_minor,
-                         sql_arm(id, a, "coalesce(sum(e.amount_minor), 0)", "e.type = 4"));
-        ck_assert_int_eq((int64_t)s->churned,
-                         sql_arm(id, a, "count(DISTINCT x.customer_id)",
-                                 "e.type = 5 AND e.ts_ms < x.trigger_ms + 30 * 86400000"));
+        ck_assert_int_eq((int64_t)s->exposed, t.exposed);
+        ck_assert_int_eq((int64_t)s->impressions, t.impressions);
+        ck_assert_int_eq((int64_t)s->clicks, t.clicks);
+        ck_assert_int_eq((int64_t)s->impressed_customers, t.impressed);
+        ck_assert_int_eq((int64_t)s->conversions, t.conversions);
+        ck_assert_int_eq((int64_t)s->converted_customers, t.converted);
+        ck_assert_int_eq(s->revenue_minor, t.revenue);
+        ck_assert_int_eq(s->refunds_minor, t.refunds);
+        ck_assert_int_eq((int64_t)s->churned, t.churned);
         ck_assert(s->conversion_rate->ok);
         near(s->conversion_rate->estimate, (double)s->converted_customers / (double)s->exposed,
              "conversion rate");
@@ -420,6 +458,7 @@ START_TEST(test_arms_equal_sql)
     /* the holdout sees no offer of this experiment; the other experiment's don't count */
     ck_assert_uint_eq(r->arms[0]->impressions, 0);
     ck_assert_uint_gt(r->arms[1]->impressions, 0);
+    free(o.c);
     report_free(r);
 }
 END_TEST
@@ -429,7 +468,7 @@ START_TEST(test_estimates_equal_stats)
     const registry_entry_t *e = main_fixture();
     lift_summary_t s[2];
     int64_t conv[2], n[2];
-    sql_summaries(e->id, s, conv, n);
+    oracle_summaries(e->id, s, conv, n);
     ck_assert_int_eq(n[0] + n[1], NC);
 
     Lift__ReportRequest q;

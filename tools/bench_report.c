@@ -1,7 +1,7 @@
 /* bench_report: the incrementality report over 1M exposed customers and 10M events (segmented
  * by trigger, stage, channel and delay), next to bare SQL aggregations of the same tables in
- * the same run, with peak RSS. The fixture is generated straight into SQLite in a temporary
- * directory (one transaction, synchronous=OFF: a fixture, not the product path).
+ * the same run, with peak RSS. The fixture is written through the store interface into a
+ * SQLite store in a temporary directory (transactions of a million events).
  * Usage: bench_report [customers] [events]   (defaults 1000000 10000000) */
 #include <math.h>
 #include <sqlite3.h>
@@ -61,8 +61,8 @@ static long peak_rss_mb(void)
 }
 
 /* Create and start the experiment through the registry (the product path). */
-static int make_experiment(const char *dir, int64_t *id_out, Lift__Experiment **def_out,
-                           int *reused)
+static int make_experiment(const char *dir, int64_t *id_out, int64_t *gen_out,
+                           Lift__Experiment **def_out, int *reused)
 {
     char err[256];
     status_t st;
@@ -118,6 +118,7 @@ copy:;
     *def_out = lift__experiment__unpack(NULL, len, buf);
     free(buf);
     *id_out = e->id;
+    *gen_out = e->generation;
     rc = *def_out ? 0 : -1;
 out:
     registry_destroy(&r);
@@ -136,56 +137,48 @@ static int exec1(sqlite3 *db, const char *sql)
     return 0;
 }
 
-/* The fixture: n_cust exposed customers over WEEKS weeks, n_ev events in arrival order
- * (customers interleaved, as ingestion sees them), 10% of them from customers never exposed. */
-static int generate(const char *dir, int64_t exp_id, long n_cust, long n_ev)
+#define FIXTURE_BATCH 10000     /* events per store_events_put */
+#define FIXTURE_COMMIT 1000000  /* events per transaction (bounds the WAL) */
+
+/* The fixture, written through the store interface (the stored facts liftd would hold):
+ * n_cust exposed customers over WEEKS weeks, n_ev events in arrival order (customers
+ * interleaved, as ingestion sees them), 10% of them from customers never exposed. */
+static int generate(const char *dir, int64_t exp_id, int64_t gen, long n_cust, long n_ev)
 {
-    char path[512], cust[32], eid[32];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *xs = NULL, *es = NULL;
+    char err[256], cust[32];
     int64_t *t0 = malloc((size_t)n_cust * sizeof *t0);
     signed char *arm = malloc((size_t)n_cust);
-    int rc = -1;
-    if (!t0 || !arm)
+    store_event_t *ev = calloc(FIXTURE_BATCH, sizeof *ev);
+    store_put_t *put = calloc(FIXTURE_BATCH, sizeof *put);
+    char(*eids)[32] = calloc(FIXTURE_BATCH, 32), (*custs)[32] = calloc(FIXTURE_BATCH, 32);
+    store_t *st = NULL;
+    int rc = -1, in_txn = 0;
+    if (!t0 || !arm || !ev || !put || !eids || !custs)
         goto out;
-    snprintf(path, sizeof path, "%s/lift.db", dir);
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        goto out;
-    if (exec1(db, "PRAGMA synchronous = OFF") < 0 || exec1(db, "PRAGMA cache_size = -524288") < 0 ||
-        exec1(db, "BEGIN") < 0)
-        goto out;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
-                           "channel, trigger_ms, decided_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-                           -1, &xs, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO events (h, event_id, customer_id, type, ts_ms, "
-                           "experiment_id, arm, amount_minor, plan_from, plan_to, nps, "
-                           "received_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-                           -1, &es, NULL) != SQLITE_OK) {
-        fprintf(stderr, "bench_report: prepare: %s\n", sqlite3_errmsg(db));
+    if (!(st = store_open(dir, err, sizeof err))) {
+        fprintf(stderr, "bench_report: %s\n", err);
         goto out;
     }
+    if (store_begin(st, err, sizeof err) < 0)
+        goto fail;
+    in_txn = 1;
     for (long i = 0; i < n_cust; i++) {
         double u = unif();
         arm[i] = (signed char)(u < 0.2 ? 0 : u < 0.6 ? 1 : 2);
         t0[i] = START_MS + (int64_t)(unif() * (double)(WEEKS * 7 * DAY_MS));
         int n = snprintf(cust, sizeof cust, "cust-%07ld", i);
-        sqlite3_bind_int64(xs, 1, exp_id);
-        sqlite3_bind_text(xs, 2, cust, n, SQLITE_STATIC);
-        sqlite3_bind_int(xs, 3, arm[i]);
-        sqlite3_bind_int(xs, 4, 1 + (int)(rnd() % 5));
-        sqlite3_bind_int(xs, 5, 1 + (int)(rnd() % 4));
-        sqlite3_bind_int(xs, 6, 1 + (int)(rnd() % 5));
-        sqlite3_bind_int64(xs, 7, t0[i]);
-        sqlite3_bind_int64(xs, 8, t0[i] + (int64_t)(rnd() % 600000));
-        if (sqlite3_step(xs) != SQLITE_DONE) {
-            fprintf(stderr, "bench_report: exposure: %s\n", sqlite3_errmsg(db));
-            goto out;
-        }
-        sqlite3_reset(xs);
+        store_exposure_t x = {.experiment_id = exp_id, .customer = cust, .customer_len = (size_t)n,
+                              .arm = arm[i]};
+        x.trigger = 1 + (int)(rnd() % 5);
+        x.stage = 1 + (int)(rnd() % 4);
+        x.channel = 1 + (int)(rnd() % 5);
+        x.trigger_ms = t0[i];
+        x.decided_ms = t0[i] + (int64_t)(rnd() % 600000);
+        if (store_exposure_record(st, &x, gen, NULL) != STORE_FIRST)
+            goto fail;
     }
     long others = n_cust / 9; /* ~10% of events from customers never exposed */
+    size_t m = 0;
     for (long k = 0; k < n_ev; k++) {
         long c = (long)(rnd() % (uint64_t)(n_cust + others));
         int exposed = c < n_cust;
@@ -218,49 +211,43 @@ static int generate(const char *dir, int64_t exp_id, long n_cust, long n_ev)
             ts = base + (int64_t)((unif() * 70.0 - 30.0) * (double)DAY_MS);
             nps = (int)(rnd() % 11);
         }
-        int n = snprintf(cust, sizeof cust, "cust-%07ld", c);
-        int m = snprintf(eid, sizeof eid, "evt-%010ld", k);
-        sqlite3_bind_int64(es, 1, (sqlite3_int64)(rnd() >> 1));
-        sqlite3_bind_text(es, 2, eid, m, SQLITE_STATIC);
-        sqlite3_bind_text(es, 3, cust, n, SQLITE_STATIC);
-        sqlite3_bind_int(es, 4, type);
-        sqlite3_bind_int64(es, 5, ts);
-        if (xid) {
-            sqlite3_bind_int64(es, 6, xid);
-            sqlite3_bind_int(es, 7, a > 0 ? a : 1);
-        } else {
-            sqlite3_bind_null(es, 6);
-            sqlite3_bind_null(es, 7);
+        snprintf(custs[m], sizeof custs[m], "cust-%07ld", c);
+        snprintf(eids[m], sizeof eids[m], "evt-%010ld", k);
+        store_event_t e = {.event_id = eids[m], .customer_id = custs[m], .type = type,
+                           .ts_ms = ts, .experiment_id = xid, .arm = a > 0 ? a : 1,
+                           .has_amount = amount != 0, .amount_minor = amount,
+                           .plan_from = amount ? "starter" : NULL,
+                           .plan_to = amount ? "pro" : NULL, .nps = nps, .received_ms = ts};
+        ev[m++] = e;
+        if (m == FIXTURE_BATCH || k == n_ev - 1) {
+            if (store_events_put(st, ev, m, put, NULL) < 0)
+                goto fail;
+            m = 0;
         }
-        if (amount) {
-            sqlite3_bind_int64(es, 8, amount);
-            sqlite3_bind_text(es, 9, "starter", -1, SQLITE_STATIC);
-            sqlite3_bind_text(es, 10, "pro", -1, SQLITE_STATIC);
-        } else {
-            sqlite3_bind_null(es, 8);
-            sqlite3_bind_null(es, 9);
-            sqlite3_bind_null(es, 10);
+        if ((k + 1) % FIXTURE_COMMIT == 0 && k + 1 < n_ev) {
+            if (store_commit(st, err, sizeof err) < 0 || store_begin(st, err, sizeof err) < 0) {
+                in_txn = 0;
+                goto fail;
+            }
         }
-        if (nps >= 0)
-            sqlite3_bind_int(es, 11, nps);
-        else
-            sqlite3_bind_null(es, 11);
-        sqlite3_bind_int64(es, 12, ts);
-        if (sqlite3_step(es) != SQLITE_DONE) {
-            fprintf(stderr, "bench_report: event: %s\n", sqlite3_errmsg(db));
-            goto out;
-        }
-        sqlite3_reset(es);
     }
-    if (exec1(db, "COMMIT") < 0 || exec1(db, "PRAGMA wal_checkpoint(TRUNCATE)") < 0)
-        goto out;
+    in_txn = 0;
+    if (store_commit(st, err, sizeof err) < 0)
+        goto fail;
     rc = 0;
+    goto out;
+fail:
+    fprintf(stderr, "bench_report: fixture: %s\n", st ? store_errmsg(st) : err);
+    if (in_txn)
+        store_rollback(st);
 out:
-    sqlite3_finalize(xs);
-    sqlite3_finalize(es);
-    sqlite3_close(db);
+    store_destroy(&st);
     free(t0);
     free(arm);
+    free(ev);
+    free(put);
+    free(eids);
+    free(custs);
     return rc;
 }
 
@@ -498,9 +485,19 @@ int main(int argc, char **argv)
         }
     }
     double g0 = now_s();
-    if (make_experiment(dir, &exp_id, &def, &reused) < 0 ||
-        (!reused && generate(dir, exp_id, n_cust, n_ev) < 0))
+    int64_t gen = 0;
+    if (make_experiment(dir, &exp_id, &gen, &def, &reused) < 0)
         goto out;
+    if (!reused) {
+        /* In a child, so that the generator's memory (its store's event index and page
+         * cache) stays out of this process's peak RSS. */
+        pid_t gpid = fork();
+        if (gpid == 0)
+            _exit(generate(dir, exp_id, gen, n_cust, n_ev) < 0 ? 1 : 0);
+        int gst = 0;
+        if (gpid < 0 || waitpid(gpid, &gst, 0) < 0 || !WIFEXITED(gst) || WEXITSTATUS(gst) != 0)
+            goto out;
+    }
     /* Flush the fixture to disk first: the kernel writing back 0.8 GB of dirty pages during
      * the timed runs would measure the generator, not the report. */
     sync();
