@@ -445,6 +445,95 @@ static double bare_exposures(const char *uri, long ncust)
     return (double)ncust / dt;
 }
 
+/* ---- the read side of a report -------------------------------------------------------- */
+
+static int count_expo(void *arg, const store_exposure_t *e)
+{
+    int64_t *sum = arg;
+    *sum += e->arm + (int64_t)e->customer_len;
+    return 0;
+}
+
+static int count_event(void *arg, const store_event_row_t *e)
+{
+    int64_t *sum = arg;
+    *sum += e->amount_minor + (int64_t)e->customer_len;
+    return 0;
+}
+
+/* A report's fixture by COPY: ncust exposures of experiment 1 and nev events of those
+ * customers (and 10% others), conversions and impressions. */
+static void report_fixture(const char *uri, long ncust, long nev)
+{
+    PGconn *c = conn(uri);
+    size_t cap = 64 * 1024 * 1024, o = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        die("fixture", "out of memory");
+    PQclear(PQexec(c, "BEGIN"));
+    for (long i = 0; i < ncust; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "1\tcust-%07ld\t%ld\t1\t2\t1\t%lld\t%lld\n", i,
+                              i % 3, 1700000000000LL + i, 1700000000000LL + i);
+    copy_in(c, "COPY exposures FROM STDIN", buf, o);
+    for (long k = 0; k < nev;) {
+        o = 0;
+        for (long j = 0; j < 100000 && k < nev; j++, k++) {
+            long cust = (k * 7919) % (ncust + ncust / 9);
+            int conv = k % 3 == 0;
+            o += (size_t)snprintf(buf + o, cap - o,
+                                  "evt-%010ld\t%ld\tcust-%07ld\t%d\t%lld\t%s\t%s\t%s\t\\N\t"
+                                  "\\N\t\\N\t%lld\n",
+                                  k, k * 2654435761L, cust, conv ? 3 : 1,
+                                  1700000000000LL + cust + k % 1000000, conv ? "\\N" : "1",
+                                  conv ? "\\N" : "1", conv ? "4900" : "\\N",
+                                  1700000000000LL + k);
+        }
+        copy_in(c, "COPY events (event_id, digest, customer_id, type, ts_ms, experiment_id, arm, "
+                   "amount_minor, plan_from, plan_to, nps, received_ms) FROM STDIN", buf, o);
+    }
+    PGresult *res = PQexec(c, "COMMIT");
+    ok(c, res, "commit");
+    PQclear(res);
+    PQclear(PQexec(c, "VACUUM ANALYZE"));
+    free(buf);
+    PQfinish(c);
+}
+
+/* What a report reads, through a store reader: every exposure of the experiment in customer
+ * order, every event in the window (seconds). */
+static double report_scan(const char *uri)
+{
+    char err[512];
+    store_reader_t *r = store_reader_open(uri, err, sizeof err);
+    if (!r)
+        die("reader", err);
+    int64_t sum = 0;
+    double t0 = now_s();
+    if (store_reader_begin(r, err, sizeof err) < 0 ||
+        store_reader_exposures(r, 1, count_expo, &sum) < 0 ||
+        store_reader_events(r, 0, INT64_MAX, count_event, &sum) < 0)
+        die("scan", store_reader_errmsg(r));
+    store_reader_end(r);
+    double dt = now_s() - t0;
+    store_reader_destroy(&r);
+    return dt;
+}
+
+/* The bare baseline: PostgreSQL joining and aggregating the same tables itself. */
+static double bare_report_sql(const char *uri)
+{
+    PGconn *c = conn(uri);
+    double t0 = now_s();
+    PGresult *res = PQexec(c, "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e JOIN "
+                              "exposures x ON x.experiment_id = 1 AND x.customer_id = "
+                              "e.customer_id WHERE e.ts_ms >= x.trigger_ms GROUP BY x.arm");
+    ok(c, res, "join");
+    double dt = now_s() - t0;
+    PQclear(res);
+    PQfinish(c);
+    return dt;
+}
+
 /* A fresh database with the store's schema (made by store_open). */
 static void fresh(char *uri, size_t len)
 {
@@ -532,6 +621,15 @@ int main(int argc, char **argv)
            repeat_rate);
     printf("pg: bare COPY of as many exposure rows into exposures: %.0f rows/s; ratio first "
            "exposures / bare = %.2f\n", bare3, first_rate / bare3);
+    char h[700];
+    fresh(h, sizeof h);
+    long rcust = n * 2, rev = n * 20;
+    report_fixture(h, rcust, rev);
+    double scan = report_scan(h), join = bare_report_sql(h);
+    printf("pg: a report's reads through a store reader (%ld exposures in customer order, %ld "
+           "events by cursor): %.2f s\n", rcust, rev, scan);
+    printf("pg: bare SQL join + GROUP BY of the same tables: %.2f s; ratio reads / join = "
+           "%.2f\n", join, scan / join);
     tu_pg_stop();
     return 0;
 }
