@@ -627,7 +627,7 @@ int main(int argc, char **argv)
     report_fixture(h, rcust, rev);
     double scan = report_scan(h), join = bare_report_sql(h);
     printf("pg: a report's reads through a store reader (%ld exposures in customer order, %ld "
-           "events by cursor): %.2f s\n", rcust, rev, scan);
+           "events streamed): %.2f s\n", rcust, rev, scan);
     printf("pg: bare SQL join + GROUP BY of the same tables: %.2f s; ratio reads / join = "
            "%.2f\n", join, scan / join);
     tu_pg_stop();
