@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "assign.h"
 #include "lift/client.h"
 #include "pgharness.h"
 #include "report_render.h"
@@ -285,8 +286,15 @@ START_TEST(three_instances_agree)
     /* instance 2 first (it never saw the experiment), then 0 and 1 repeat the decisions */
     for (int k = NI - 1; k >= 0; k--)
         ck_assert_int_eq(lift_assign_batch(T[k].client, "shared", ids, N, &CTX, &a[k]), LIFT_OK);
+    /* and as the pure GrowthBook v2 bucketing says (src/assign.c, held to GrowthBook's own
+     * test vectors by the assign suite) */
+    const double w[2] = {0.5, 0.5};
+    assign_config_t cfg = {.weights = w, .narms = 2, .coverage = 1, .seed = "shared",
+                           .seed_len = 6};
     int in_offer = 0;
     for (int i = 0; i < N; i++) {
+        assign_result_t res;
+        ck_assert_int_eq(assign_bucket(&cfg, ids[i], strlen(ids[i]), &res), a[2][i].arm_index);
         ck_assert(a[2][i].in_experiment);
         ck_assert(a[2][i].first_exposure);
         for (int k = 0; k < 2; k++) {
