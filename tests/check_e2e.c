@@ -166,7 +166,7 @@ static void recompute(recompute_t *r, int64_t to_ms)
     memset(r, 0, sizeof *r);
     r->to_ms = to_ms;
     char err[512] = "";
-    store_reader_t *rd = store_reader_open(T.data, err, sizeof err);
+    store_reader_t *rd = store_reader_open(tu_liftd_store(&T), err, sizeof err);
     ck_assert_msg(rd != NULL, "%s", err);
     ck_assert_int_eq(store_reader_begin(rd, err, sizeof err), 0);
     ck_assert_int_eq(store_reader_experiments(rd, rc_exp, r), 0);
