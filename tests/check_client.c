@@ -929,8 +929,8 @@ START_TEST(test_failover_current_killed)
                   ms);
     ck_assert_str_eq(lift_client_endpoint(c), B.endpoint);
     ck_assert_msg(track_one(c, "ev-c", 1) < FO_TIMEOUT, "B is current now");
-    ck_assert_int_eq(tu_store_summary(B.data).events, 2); /* ev-b, ev-c */
-    ck_assert_int_eq(tu_store_summary(A.data).events, 1); /* ev-a only */
+    ck_assert_int_eq(tu_store_summary(tu_liftd_store(&B)).events, 2); /* ev-b, ev-c */
+    ck_assert_int_eq(tu_store_summary(tu_liftd_store(&A)).events, 1); /* ev-a only */
     /* A comes back, B dies: round-robin wraps to the first endpoint. */
     tu_liftd_start(&A, NULL);
     tu_liftd_kill(&B);

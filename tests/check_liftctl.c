@@ -39,6 +39,14 @@ static void setup(void)
     tu_liftd_start(&T, NULL);
 }
 
+/* The copy cases name their backends themselves: every test liftd on SQLite even under make
+ * check-pg (a checked fixture runs in the test's own process: the variable goes with it). */
+static void setup_sqlite(void)
+{
+    unsetenv("LIFT_TEST_STORE");
+    setup();
+}
+
 static void teardown(void)
 {
     tu_liftd_fini(&T);
@@ -806,8 +814,9 @@ static char *run_in_pty(const char *src, const char *dst)
 START_TEST(test_store_copy_sqlite)
 {
     simulate_into_T(1);
-    int64_t n_exp = count_in(T.data, "experiments"), n_x = count_in(T.data, "exposures"),
-            n_e = count_in(T.data, "events");
+    const char *src = tu_liftd_store(&T);
+    int64_t n_exp = count_in(src, "experiments"), n_x = count_in(src, "exposures"),
+            n_e = count_in(src, "events");
     ck_assert_int_eq(n_exp, 1);
     ck_assert_int_gt(n_x, 500);
     ck_assert_int_gt(n_e, 1000);
@@ -817,7 +826,7 @@ START_TEST(test_store_copy_sqlite)
     snprintf(dst, sizeof dst, "sqlite:%s", D.data);
 
     /* 1. Copy while the source's liftd keeps running (the source is only read). */
-    res_t r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    res_t r = LIFTCTL(NULL, "store", "copy", src, dst);
     expect(&r, 0, NULL);
     expect_out(&r, "experiments: 1 copied, 0 already there");
     expect_out(&r, "exposures:   %" PRId64 " inserted, 0 already there, 0 conflicts", n_x);
@@ -827,12 +836,12 @@ START_TEST(test_store_copy_sqlite)
     res_free(&r);
     ck_assert_int_eq(count_in(D.data, "exposures"), n_x);
     ck_assert_int_eq(count_in(D.data, "events"), n_e);
-    ck_assert_int_eq(count_in(T.data, "events"), n_e); /* the source was not written */
+    ck_assert_int_eq(count_in(src, "events"), n_e); /* the source was not written */
 
     /* On a terminal, a progress bar on stderr (the summary still on stdout). */
     char dst2[400];
     tmp_path(dst2, sizeof dst2, "tty-copy");
-    char *tty = run_in_pty(T.data, dst2);
+    char *tty = run_in_pty(src, dst2);
     ck_assert_msg(strstr(tty, "\r[##############################] 100%") != NULL, "%s", tty);
     char want[128];
     snprintf(want, sizeof want, "events %" PRId64 "/%" PRId64, n_e, n_e);
@@ -847,13 +856,13 @@ START_TEST(test_store_copy_sqlite)
     assert_same_report(T.endpoint, D.endpoint, to);
 
     /* 3. A SQLite destination held by a running liftd is refused by its lock. */
-    r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    r = LIFTCTL(NULL, "store", "copy", src, dst);
     expect(&r, 1, "in use by another liftd", "stop it and copy again", NULL);
     res_free(&r);
     ck_assert_int_eq(tu_liftd_stop(&D), 0);
 
     /* 4. A rerun copies nothing new, and says so (also as JSON). */
-    r = LIFTCTL(NULL, "store", "copy", T.data, dst);
+    r = LIFTCTL(NULL, "store", "copy", src, dst);
     expect(&r, 0, NULL);
     expect_out(&r, "experiments: 0 copied, 1 already there (0 with their state brought forward)");
     expect_out(&r, "exposures:   0 inserted, %" PRId64 " already there, 0 conflicts", n_x);
@@ -868,12 +877,12 @@ START_TEST(test_store_copy_sqlite)
     r = LIFTCTL(NULL, "track", path);
     expect(&r, 0, NULL);
     res_free(&r);
-    int64_t n_new = count_in(T.data, "events") - n_e;
+    int64_t n_new = count_in(src, "events") - n_e;
     ck_assert_int_gt(n_new, 0);
     r = LIFTCTL(NULL, "experiment", "pause", KEY);
     expect(&r, 0, NULL);
     res_free(&r);
-    r = LIFTCTL(NULL, "--json", "store", "copy", T.data, dst, "--batch", "7");
+    r = LIFTCTL(NULL, "--json", "store", "copy", src, dst, "--batch", "7");
     expect(&r, 0, NULL);
     json_error_t je;
     json_t *j = json_loads(r.out, 0, &je);
@@ -886,7 +895,7 @@ START_TEST(test_store_copy_sqlite)
     json_decref(j);
     res_free(&r);
     ck_assert_int_eq(count_in(D.data, "events"), n_e + n_new);
-    tu_store_summary_t ds = tu_store_summary(D.data), ts = tu_store_summary(T.data);
+    tu_store_summary_t ds = tu_store_summary(D.data), ts = tu_store_summary(src);
     ck_assert_int_eq(ts.status_sum, LIFT__EXPERIMENT_STATUS__STATUS_PAUSED);
     ck_assert_int_eq(ds.status_sum, ts.status_sum); /* the pause came along */
     tu_liftd_fini(&D);
@@ -1086,7 +1095,7 @@ Suite *liftctl_suite(void)
     tcase_add_test(te, test_endpoints_refused);
     suite_add_tcase(s, te);
     TCase *ts = tcase_create("store");
-    tcase_add_checked_fixture(ts, setup, teardown);
+    tcase_add_checked_fixture(ts, setup_sqlite, teardown);
     tcase_set_timeout(ts, 120);
     tcase_add_test(ts, test_store_copy_sqlite);
     tcase_add_test(ts, test_store_copy_refused);
