@@ -33,6 +33,11 @@ const char *ingest_currency(const ingest_t *self)
     return self->currency;
 }
 
+int64_t ingest_clock_skew_ms(const ingest_t *self)
+{
+    return self->skew_ms;
+}
+
 ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_config_t *cfg,
                      char *err, size_t errlen)
 {

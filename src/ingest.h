@@ -58,4 +58,7 @@ int ingest_currency_check(const char *code);
 /* The deployment's ISO 4217 code (what cfg->currency was), owned by self. */
 const char *ingest_currency(const ingest_t *self);
 
+/* How far ahead of now an event's timestamp may be (--clock-skew), ms. */
+int64_t ingest_clock_skew_ms(const ingest_t *self);
+
 #endif

@@ -47,6 +47,7 @@
  * no event is stored except post-exposure revenue (for the weekly series) and churns (for
  * retention). Lookups go in batches with prefetching, over huge-page tables (flush_batch). */
 #include "report.h"
+#include "units.h"
 
 #include <limits.h>
 #include <math.h>
@@ -1479,6 +1480,7 @@ done:
         free(box);
         return -1;
     }
+    report_units(&box->report); /* Estimate.unit on every estimate */
     *out = &box->report;
     return 0;
 }
@@ -1524,7 +1526,7 @@ static Lift__Provenance *provenance(ctx_t *c, bld_t *b, const char *currency, in
     free(buf);
     if (!p->experiment)
         return NULL;
-    p->hash_version = "growthbook-v2";
+    p->hash_version = LIFT_HASH_VERSION;
     p->has_from_ms = p->has_to_ms = p->has_generated_ms = 1;
     p->from_ms = c->o.from;
     p->to_ms = c->o.to;
