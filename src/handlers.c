@@ -34,6 +34,7 @@ handlers_t *handlers_new(store_t *store, registry_t *registry, ingest_t *ingest,
         free(self);
         return NULL;
     }
+    ingest_set_sticky(ingest, self->sticky); /* impressions are checked against exposures */
     return self;
 }
 

@@ -17,4 +17,8 @@
 int wire_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
                        char *field, size_t fieldlen, char *msg, size_t msglen);
 
+/* The request_id (field 1) of a Request whose bytes protobuf-c could not decode, read from the
+ * top-level fields before the damage: 1 with *id set when found, else 0. */
+int wire_request_id(const uint8_t *buf, size_t len, uint64_t *id);
+
 #endif

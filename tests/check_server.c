@@ -340,7 +340,7 @@ START_TEST(test_create_idempotent)
     /* Validation over the wire names the field. */
     texp(&t, "BAD KEY", 2, w, -1);
     ck_assert_int_eq(lift_experiment_create(T.client, &t.x, &a), LIFT_ERR_INVALID_ARGUMENT);
-    ck_assert_str_eq(lift_client_error_field(T.client), "experiment.key");
+    ck_assert_str_eq(lift_client_error_field(T.client), "create_experiment.experiment.key");
     Lift__ExperimentList *list = NULL;
     ck_assert_int_eq(lift_experiment_list(T.client, 0, &list), LIFT_OK);
     ck_assert_uint_eq(list->n_experiments, 1);
