@@ -177,8 +177,11 @@ static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t
     status_t st;
     if (q->has_status && q->status != 0 &&
         !protobuf_c_enum_descriptor_get_value(&lift__experiment_status__descriptor, q->status)) {
+        char choices[300];
+        registry_enum_choices(&lift__experiment_status__descriptor, choices, sizeof choices);
         status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "status",
-                   "status: %d is not a known value (%s)", q->status, lift_status_names());
+                   "list_experiments.status: %d is not a valid value (unset or 0: all); valid: %s",
+                   q->status, choices);
         return status_reply_in(req, &st, out);
     }
     int n = registry_count(self->registry), k = 0, rc;

@@ -154,9 +154,14 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
     if (assign_customer_id_check(e->customer_id, strlen(e->customer_id), msg, sizeof msg) < 0)
         REJECT("customer_id", "%s", msg);
     if (!e->has_type || e->type == 0 ||
-        !protobuf_c_enum_descriptor_get_value(&lift__event_type__descriptor, e->type))
-        REJECT("type", "type: %s (one of %s)", e->has_type ? "not a known value" : "is required",
-               lift_event_type_names());
+        !protobuf_c_enum_descriptor_get_value(&lift__event_type__descriptor, e->type)) {
+        char choices[200];
+        registry_enum_choices(&lift__event_type__descriptor, choices, sizeof choices);
+        if (!e->has_type)
+            REJECT("type", "type is unset but required (a name the sender's library could not "
+                           "map is dropped); valid: %s", choices);
+        REJECT("type", "type: %d is not a valid value; valid: %s", (int)e->type, choices);
+    }
     if (!e->has_timestamp_ms)
         REJECT("timestamp_ms", "timestamp_ms is required (epoch milliseconds)");
     char t1[40], t2[40];

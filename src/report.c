@@ -195,15 +195,19 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
 
     o->alpha = req->has_alpha ? req->alpha : (an && an->has_alpha ? an->alpha : 0.05);
     if (!(o->alpha > 0 && o->alpha <= 0.5))
-        return status_set(st, bad, "report.alpha", "report.alpha: %g is outside (0, 0.5]",
-                          o->alpha);
+        return status_set(st, bad, "report.alpha",
+                          "report.alpha: %g is outside (0, 0.5] (leave it unset for the "
+                          "experiment's, %g)",
+                          o->alpha, an && an->has_alpha ? an->alpha : 0.05);
     o->sequential = req->has_sequential ? req->sequential
                                         : (an && an->has_sequential ? an->sequential : 1);
     o->cuped = req->has_cuped ? req->cuped : (an && an->has_cuped ? an->cuped : 1);
     uint32_t lb = req->has_cuped_lookback_days ? req->cuped_lookback_days : DEFAULT_LOOKBACK_DAYS;
     if (lb < 1 || lb > 365)
         return status_set(st, bad, "report.cuped_lookback_days",
-                          "report.cuped_lookback_days: %u is outside [1, 365]", lb);
+                          "report.cuped_lookback_days: %u is outside [1, 365] (leave it unset for "
+                          "%d; cuped: false turns CUPED off)",
+                          lb, DEFAULT_LOOKBACK_DAYS);
     o->lookback_ms = (int64_t)lb * DAY_MS;
     o->lookback_days = lb;
     o->adjust = req->has_adjust ? (int)req->adjust : LIFT__ADJUSTMENT__ADJUSTMENT_BH;
@@ -223,7 +227,9 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
                      : (an && an->has_revenue_cap_percentile ? an->revenue_cap_percentile : 99.9);
     if (!(o->cap_pct > 50 && o->cap_pct <= 100))
         return status_set(st, bad, "report.revenue_cap_percentile",
-                          "report.revenue_cap_percentile: %g is outside (50, 100]", o->cap_pct);
+                          "report.revenue_cap_percentile: %g is outside (50, 100] (100 = no cap; "
+                          "leave it unset for the experiment's)",
+                          o->cap_pct);
     if (req->n_retention_days > REPORT_MAX_RETENTION)
         return status_set(st, bad, "report.retention_days",
                           "report.retention_days: %zu horizons, at most %d", req->n_retention_days,
@@ -250,7 +256,9 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
                           "report.cost_per_attempt_minor: %lld is negative", (long long)o->cost);
     o->n_star = req->has_n_star ? req->n_star : LIFT_SEQ_DEFAULT_N_STAR;
     if (!(o->n_star > 0) || !isfinite(o->n_star))
-        return status_set(st, bad, "report.n_star", "report.n_star: %g must be > 0", o->n_star);
+        return status_set(st, bad, "report.n_star",
+                          "report.n_star: %g is not > 0 (leave it unset for %g)", o->n_star,
+                          (double)LIFT_SEQ_DEFAULT_N_STAR);
     for (size_t i = 0; i < req->n_segment_by; i++) {
         int d = (int)req->segment_by[i];
         if (d < LIFT__DIMENSION__DIMENSION_TRIGGER || d > LIFT__DIMENSION__DIMENSION_DELAY) {
@@ -266,17 +274,20 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
         if (!dup)
             o->dims[o->n_dims++] = d;
     }
-    if (req->has_from_ms && (req->from_ms < REPORT_TIME_MIN_MS || req->from_ms > REPORT_TIME_MAX_MS))
+    /* Any start before 2000 (0 included) is before every experiment: the window reads from
+     * the experiment's start, as when from_ms is unset (proto: presence). */
+    if (req->has_from_ms && (req->from_ms < 0 || req->from_ms > REPORT_TIME_MAX_MS))
         return status_set(st, bad, "report.from_ms",
-                          "report.from_ms: %lld is outside [2000-01-01, 3000-01-01)",
+                          "report.from_ms: %lld is outside [0, 3000-01-01) (a start before the "
+                          "experiment's reads from its start)",
                           (long long)req->from_ms);
     if (req->has_to_ms && (req->to_ms < REPORT_TIME_MIN_MS || req->to_ms > REPORT_TIME_MAX_MS))
         return status_set(st, bad, "report.to_ms",
                           "report.to_ms: %lld is outside [2000-01-01, 3000-01-01)",
                           (long long)req->to_ms);
-    o->from_given = req->has_from_ms;
+    o->from_given = req->has_from_ms && req->from_ms >= REPORT_TIME_MIN_MS;
     o->to_given = req->has_to_ms;
-    o->from = req->has_from_ms ? req->from_ms : 0;
+    o->from = o->from_given ? req->from_ms : 0;
     o->to = req->has_to_ms ? req->to_ms : now_ms;
     if (o->from_given && o->to <= o->from)
         return status_set(st, bad, "report.to_ms", "report.to_ms: %lld is not after from_ms %lld",

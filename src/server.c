@@ -621,6 +621,11 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         arena_reset(&self->arena);
         return 1;
     }
+    if (!req) { /* not a Request: answered with the request_id its bytes still held */
+        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL, why, &p->out);
+        arena_reset(&self->arena);
+        return 1;
+    }
     if (req && req->body_case == LIFT__REQUEST__BODY_REPORT &&
         req->report->n_segment_by > SERVER_MAX_SEGMENT_BY) {
         snprintf(msg, sizeof msg,

@@ -750,7 +750,9 @@ START_TEST(test_hostile_fields)
     ev[3].arm = -1;
     ev[4].event_id = "h4";
     ev[4].type = 99;
-    static const char *const fields[] = {"customer_id", "plan_to", "currency", "arm", "type"};
+    static const char *const fields[] = {"track.events[0].customer_id", "track.events[1].plan_to",
+                                         "track.events[2].currency", "track.events[3].arm",
+                                         "track.events[4].type"};
     lift_track_result_t r;
     ck_assert_int_eq(lift_track(E.c[K_SENDER], ev, 5, &r), LIFT_OK);
     ck_assert_uint_eq(r.accepted, 0);
