@@ -402,6 +402,8 @@ typedef struct {
     uint64_t out_lookback;/* ... of which inside the lookback (CUPED covariate) */
     uint64_t out_after;   /* conversions/refunds of the population at or after `to` */
     uint64_t out_in;      /* conversions/refunds counted as outcomes */
+    uint64_t out_hour_before; /* ... stamped in the hour before the customer's exposure */
+    uint64_t out_hour_after;  /* ... stamped in the hour from the customer's exposure on */
     uint64_t imp_other;   /* this experiment's impressions logged with another arm */
     int64_t week0;        /* Monday of from's week */
     revfact_t *rf;
@@ -533,6 +535,8 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
         return 0;
     }
     if (ts >= h->t0) { /* outcome */
+        if (money && ts - h->t0 < HOUR_MS)
+            c->out_hour_after++;
         switch (ev->type) {
         case LIFT__EVENT_TYPE__EVENT_IMPRESSION:
             if (ev->xid == c->exp_id) {
@@ -590,6 +594,8 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
         }
     }
     c->out_before += money;
+    if (money && h->t0 - ts <= HOUR_MS)
+        c->out_hour_before++;
     if (ts < h->t0 - c->o.lookback_ms)
         return 0;
     c->out_lookback += money;
@@ -1185,6 +1191,7 @@ enum {
     W_SMALL,      /* segments not estimated */
     W_ARM,        /* exposures with an unknown arm */
     W_OUTSIDE,    /* outcomes read but not counted, while others were counted */
+    W_SKEW,       /* outcomes pile up just before exposure: a sender clock behind? */
     W_WEEKS,      /* weekly series cut */
     W_MAX
 };
@@ -2291,6 +2298,23 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                         o->lookback_days, (unsigned long long)c->out_after, tf,
                         (unsigned long long)c->out_in);
         }
+        /* Two clocks (proto: Event.timestamp_ms): outcomes are stamped by the sender, exposures
+         * by liftd. A sender clock behind liftd's moves the first outcomes after an exposure to
+         * just before it, where they count as pre-exposure: more in the hour before than in the
+         * hour after is the sign. */
+        hl->has_outcome_events_hour_before_exposure = 1;
+        hl->has_outcome_events_hour_after_exposure = 1;
+        hl->outcome_events_hour_before_exposure = c->out_hour_before;
+        hl->outcome_events_hour_after_exposure = c->out_hour_after;
+        if (c->out_hour_before >= 5 && c->out_hour_before > c->out_hour_after)
+            add_warning(b, &w, W_SKEW,
+                        "%llu conversion/refund event(s) are stamped in the hour before their "
+                        "customer's exposure and only %llu in the hour after: a sender whose "
+                        "clock runs behind liftd's would do this (they count as pre-exposure); "
+                        "check the senders' clocks, or send Context.trigger_time_ms from the "
+                        "same clock as the events",
+                        (unsigned long long)c->out_hour_before,
+                        (unsigned long long)c->out_hour_after);
         /* impressions logged for another arm than the customer's */
         uint64_t oc = 0;
         for (size_t a = 0; a < na; a++)
