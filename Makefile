@@ -7,6 +7,7 @@
 #   make demo       the product doing its main job, end to end
 #   make check      the whole Check suite (unit + integration), -Werror
 #   make SANITIZE=address,undefined check    the same under ASan + UBSan (objects in build/san)
+#   make check-pg   the integration suites again with liftd on PostgreSQL
 #   make bench      benchmarks next to their bare baselines
 #   make calibrate  the simulations behind the revenue interval and segment shrinkage
 #   make memcheck   the suite under valgrind
@@ -70,7 +71,7 @@ SUITES  := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildca
 PROGS := $(B)/liftd $(B)/liftctl $(B)/liblift.a $(if $(SIM_SRC),$(B)/liftsim)
 PROGS += $(B)/liblift.so $(B)/lift.pc
 
-.PHONY: all deps progs check demo bench calibrate soak memcheck format clean fuzz fuzz-deps fuzz-corpus
+.PHONY: all deps progs check check-pg demo bench calibrate soak memcheck format clean fuzz fuzz-deps fuzz-corpus
 .PHONY: install uninstall clients FORCE
 .DEFAULT_GOAL := all
 
@@ -284,6 +285,13 @@ $(B)/check_lift: $(TEST_O) $(call obj,$(RENDER_SRC)) $(B)/libliftsrv.a $(B)/libl
 check: deps
 	@$(MAKE) --no-print-directory progs $(B)/check_lift clients
 	LIFT_BUILD=$(B) $(B)/check_lift
+
+# The integration suites again with every liftd on PostgreSQL (the test run's own server).
+PG_SUITES ?= server ingest e2e report client sim liftctl
+check-pg: deps
+	@$(MAKE) --no-print-directory progs $(B)/check_lift
+	@for s in $(PG_SUITES); do \
+	  LIFT_TEST_STORE=postgresql CK_RUN_SUITE=$$s LIFT_BUILD=$(B) $(B)/check_lift || exit 1; done
 
 memcheck: deps
 	@$(MAKE) --no-print-directory progs $(B)/check_lift clients

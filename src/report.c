@@ -19,11 +19,12 @@
  *    the population before exposure or at/after `to` are counted and warned about, not used.
  *  - Revenue comparisons (each treatment arm vs the holdout): lift_revenue_diff (calibrated:
  *    skewness-corrected, always-valid when sequential, not estimable below the minimum
- *    converters) on the capped revenue, CUPED-adjusted (a second pass folds y − θ(x − x̄))
- *    when asked and the pre-period varies; incremental total / holdout cost / net of
- *    cost_per_attempt × impressions scale that interval. When sequential, conversion, churn,
- *    CTR, CACE and the NPS difference are always-valid too (lift_sequential, N = n_T + n_C);
- *    the pre-period balance check stays fixed-horizon (Estimate.sequential says which).
+ *    expected converters) on the capped revenue, or lift_revenue_diff_cuped on the same raw
+ *    summaries (x = pre-period revenue) when CUPED is asked and the pre-period varies;
+ *    incremental total / holdout cost / net of cost_per_attempt × impressions scale that
+ *    interval. When sequential, conversion, churn, CTR, CACE and the NPS difference are
+ *    always-valid too (lift_sequential, N = n_T + n_C); the pre-period balance check stays
+ *    fixed-horizon (Estimate.sequential says which).
  *  - Retention: Kaplan–Meier of days from the customer's first post-exposure conversion to
  *    the first churn at or after it, censored at `to`; treated arm vs holdout ("organic").
  *  - Segments: trigger/stage/channel of the exposure, delay = first impression of this
@@ -76,6 +77,8 @@
 #define DEFAULT_LOOKBACK_DAYS 30
 #define POWER_TARGET 0.8
 #define DEFAULT_MDE 0.05 /* the registry's analysis.mde when a definition has none */
+/* lift_revenue_diff_cuped's reason when the covariate does not vary (then the plain one) */
+#define NO_PRE_PERIOD "no pre-period data"
 #define REPORT_TIME_MIN_MS 946684800000LL   /* 2000-01-01T00:00:00Z */
 #define REPORT_TIME_MAX_MS 32503680000000LL /* 3000-01-01T00:00:00Z */
 
@@ -865,67 +868,43 @@ static lift_estimate_t seq_wrap(const lift_estimate_t *e, double n_total, const 
     return lift_sequential(e->estimate, e->se, n_total, o->alpha, o->n_star);
 }
 
-/* CUPED for one comparison t vs c, decided from the two summaries (y = revenue, x = pre-period
- * revenue): θ pooled over both arms (lift_cuped). When ok, each customer's adjusted outcome
- * y − θ(x − x̄) (x̄ pooled) is folded in a second pass, so the calibrated interval sees its exact
- * moments, skewness included; its mean and variance are lift_cuped's adjusted ones. */
-typedef struct {
-    int ok;            /* CUPED applies */
-    double theta, xbar;
-    lift_cuped_t cu;   /* lift_cuped's result (the adjusted relative lift, variance reduction) */
-    const char *why;   /* requested, not applied: why */
-} cuped_plan_t;
-
-static cuped_plan_t cuped_plan(const lift_summary_t *t, const lift_summary_t *c, const opts_t *o)
-{
-    cuped_plan_t p;
-    memset(&p, 0, sizeof p);
-    if (!o->cuped)
-        return p;
-    p.cu = lift_cuped(t, c, o->alpha);
-    if (p.cu.status != LIFT_STAT_OK)
-        p.why = p.cu.reason;
-    else if (p.cu.diff.status != LIFT_STAT_OK)
-        p.why = p.cu.diff.reason;
-    else if (t->n + c->n > 0 && isfinite(p.cu.theta)) {
-        p.ok = 1;
-        p.theta = p.cu.theta;
-        p.xbar = ((double)t->n * t->mean_x + (double)c->n * c->mean_x) / (double)(t->n + c->n);
-    }
-    return p;
-}
-
-/* Folds one customer's (CUPED-adjusted when the plan applies) revenue into *s. */
-static inline void fold_adj(lift_summary_t *s, const cuped_plan_t *p, double y, double x)
-{
-    lift_summary_add(s, p->ok ? y - p->theta * (x - p->xbar) : y);
-}
-
-/* Revenue comparisons of t vs c (y = capped revenue, x = pre-exposure revenue) under plan cp:
- * at / ac are the adjusted summaries (fold_adj over the same customers; t and c when CUPED does
- * not apply); pay_t / pay_c = customers with revenue > 0. The difference is lift_revenue_diff
- * (calibrated, always-valid when sequential, not estimable below LIFT_MIN_CONVERTERS payers);
- * the totals scale it by the arms' sizes and share its p-value; the relative lift follows it
- * into "not estimable" so no revenue interval is printed that the calibration does not back. */
-static revcmp_t compare_revenue(const lift_summary_t *t, const lift_summary_t *c,
-                                const cuped_plan_t *cp, const lift_summary_t *at,
-                                const lift_summary_t *ac, int64_t pay_t, int64_t pay_c,
-                                const opts_t *o, double attempts)
+/* Revenue comparisons of t vs c (y = capped or uncapped revenue, x = pre-exposure revenue, both
+ * raw: the revenue model needs the non-payers at 0); pay_t / pay_c = customers with revenue > 0.
+ * The difference is lift_revenue_diff_cuped when CUPED is asked and lift_cuped finds pre-period
+ * variation (θ pooled over both arms; its variance reduction and adjusted relative lift go
+ * with it), else lift_revenue_diff: calibrated, always-valid when sequential, not estimable
+ * below LIFT_MIN_CONVERTERS expected converters. The totals scale it by the arms' sizes and
+ * share its p-value; the relative lift follows it into "not estimable" so no revenue interval
+ * is printed that the calibration does not back. */
+static revcmp_t compare_revenue(const lift_summary_t *t, const lift_summary_t *c, int64_t pay_t,
+                                int64_t pay_c, const opts_t *o, double attempts)
 {
     revcmp_t r;
     memset(&r, 0, sizeof r);
-    r.cuped_why = cp->why;
-    if (cp->ok) {
-        r.cuped = 1;
-        r.vr = isfinite(cp->cu.variance_reduction) ? cp->cu.variance_reduction : 0;
-        r.lift = cp->cu.lift;
-    } else {
-        at = t;
-        ac = c;
+    double ns = o->sequential ? o->n_star : 0;
+    if (o->cuped) {
+        lift_cuped_t cu = lift_cuped(t, c, o->alpha);
+        if (cu.status != LIFT_STAT_OK) {
+            r.cuped_why = cu.reason;
+        } else if (cu.diff.status != LIFT_STAT_OK) {
+            r.cuped_why = cu.diff.reason;
+        } else {
+            r.diff = lift_revenue_diff_cuped(t, c, pay_t, pay_c, o->alpha, ns);
+            if (r.diff.status != LIFT_STAT_OK && r.diff.reason &&
+                strncmp(r.diff.reason, NO_PRE_PERIOD, sizeof NO_PRE_PERIOD - 1) == 0) {
+                r.cuped_why = r.diff.reason; /* the plain difference below */
+            } else {
+                r.cuped = 1;
+                r.vr = isfinite(cu.variance_reduction) ? cu.variance_reduction : 0;
+                r.lift = cu.lift;
+            }
+        }
+    }
+    if (!r.cuped) {
+        r.diff = lift_revenue_diff(t, c, pay_t, pay_c, o->alpha, ns);
         r.lift = lift_rel_lift(t, c, o->alpha);
     }
     double n = (double)(t->n + c->n);
-    r.diff = lift_revenue_diff(at, ac, pay_t, pay_c, o->alpha, o->sequential ? o->n_star : 0);
     if (r.diff.status != LIFT_STAT_OK) {
         r.lift.status = LIFT_STAT_NOT_ESTIMABLE;
         r.lift.reason = r.diff.reason;
@@ -1228,17 +1207,11 @@ typedef struct {
     int64_t exposed;      /* customers */
     int64_t converted;    /* customers with a conversion */
     int64_t payers;       /* customers with revenue > 0 (the calibration's converters) */
-    cuped_plan_t plan;    /* treatment cells: CUPED vs the holdout cell */
-    lift_summary_t adj;   /* treatment cells: adjusted revenue under plan */
-    lift_summary_t adj_h; /* the holdout cell's adjusted revenue under this cell's plan */
 } cell_t;
 
 typedef struct {
     cell_t all;                   /* the arm */
     lift_summary_t unc;           /* y = uncapped revenue, x = pre-period revenue */
-    cuped_plan_t plan_unc;        /* treatment arms: CUPED of the uncapped comparison */
-    lift_summary_t adj_unc;       /* ... its adjusted uncapped revenue */
-    lift_summary_t adj_unc_h;     /* ... and the holdout's under the same plan */
     uint64_t capped;              /* customers whose revenue the cap lowered */
     uint64_t other_arm;           /* customers with impressions logged for another arm */
     lift_summary_t cace;          /* y = capped revenue, x = impressed */
@@ -1606,11 +1579,9 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
     double *vals = malloc((c->n ? c->n : 1) * sizeof *vals);
     double *tmp = malloc((c->n ? c->n : 1) * sizeof *tmp);
     lift_summary_t *arm = malloc(na * sizeof *arm);
-    lift_summary_t *adj = malloc(2 * na * sizeof *adj); /* [a] treated, [na + a] holdout */
-    cuped_plan_t *plan = malloc(na * sizeof *plan);
     int64_t *conv = malloc(na * sizeof *conv);
     int rc = -1;
-    if (!start || !sorted || !run || !vals || !tmp || !arm || !adj || !plan || !conv)
+    if (!start || !sorted || !run || !vals || !tmp || !arm || !conv)
         goto out;
     /* counting sort of the revenue facts by week */
     for (size_t i = 0; i < c->n_rf; i++) {
@@ -1654,28 +1625,6 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
                                     (double)c->cold[i].pre);
                 conv[c->hot[i].arm] += run[i] > 0; /* payers */
             }
-        int any_plan = 0;
-        for (size_t a = 0; a < na; a++) {
-            memset(&plan[a], 0, sizeof plan[a]);
-            lift_summary_init(&adj[a]);
-            lift_summary_init(&adj[na + a]);
-            if (a > 0) {
-                plan[a] = cuped_plan(&arm[a], &arm[0], o);
-                any_plan |= plan[a].ok;
-            }
-        }
-        for (uint32_t i = 0; any_plan && i < c->n; i++) {
-            const hot_t *h = &c->hot[i];
-            if (h->t0 >= end)
-                continue;
-            double y = capped(run[i], cap), x = (double)c->cold[i].pre;
-            if (h->arm > 0)
-                fold_adj(&adj[h->arm], &plan[h->arm], y, x);
-            else
-                for (size_t a = 1; a < na; a++)
-                    if (plan[a].ok)
-                        fold_adj(&adj[na + a], &plan[a], y, x);
-        }
         Lift__WeekPoint *p = ANEW(b->a, Lift__WeekPoint, LIFT__WEEK_POINT__INIT);
         CK(p);
         char label[32];
@@ -1687,8 +1636,7 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
         if (na > 1) {
             CK(p->comparisons = arena_alloc(b->a, (na - 1) * sizeof *p->comparisons));
             for (size_t a = 1; a < na; a++) {
-                revcmp_t r = compare_revenue(&arm[a], &arm[0], &plan[a], &adj[a], &adj[na + a],
-                                             conv[a], conv[0], o, 0);
+                revcmp_t r = compare_revenue(&arm[a], &arm[0], conv[a], conv[0], o, 0);
                 CK(p->comparisons[a - 1] = core_comparison(b, c->exp, a, &r, NULL));
             }
             p->n_comparisons = na - 1;
@@ -1706,8 +1654,6 @@ out:
     free(vals);
     free(tmp);
     free(arm);
-    free(adj);
-    free(plan);
     free(conv);
     return rc;
 }
@@ -1728,11 +1674,9 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     int64_t *churn_after = malloc((c->n ? c->n : 1) * sizeof *churn_after);
     /* segment cells: [dim index][level][arm] */
     cell_t *cells = calloc(N_DIMS * N_LEVELS * na, sizeof *cells);
-    /* per cell: its revenue comparison vs the holdout cell, and whether it was estimated */
-    revcmp_t *segrc = calloc(N_DIMS * N_LEVELS * na, sizeof *segrc);
     segsort_t *segs = NULL;
     int rc = -1;
-    if (!acc || !vals || !tmp || !churn_after || !cells || !segrc)
+    if (!acc || !vals || !tmp || !churn_after || !cells)
         goto oom;
 
     /* 1. the revenue cap: a percentile of the customers with revenue > 0 (revenue_cap) */
@@ -1806,55 +1750,6 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     }
     for (size_t a = 0; a < na; a++)
         ap.capped += acc[a].capped;
-
-    /* 3b. CUPED: θ per comparison from the fold, then a second pass folds every customer's
-     * adjusted revenue (cuped_plan) for the arms and the segment cells that apply it */
-    int any_plan = 0;
-    for (size_t a = 1; a < na; a++) {
-        acc[a].all.plan = cuped_plan(&acc[a].all.rev, &acc[0].all.rev, o);
-        if (cap > 0)
-            acc[a].plan_unc = cuped_plan(&acc[a].unc, &acc[0].unc, o);
-        any_plan |= acc[a].all.plan.ok || acc[a].plan_unc.ok;
-    }
-    for (size_t di = 0; di < o->n_dims; di++)
-        for (size_t lv = 0; lv < N_LEVELS; lv++) {
-            cell_t *row = &cells[(di * N_LEVELS + lv) * na];
-            for (size_t a = 1; a < na; a++)
-                if (row[a].exposed > 0 && row[0].exposed > 0) {
-                    row[a].plan = cuped_plan(&row[a].rev, &row[0].rev, o);
-                    any_plan |= row[a].plan.ok;
-                }
-        }
-    for (uint32_t i = 0; any_plan && i < c->n; i++) {
-        const hot_t *h = &c->hot[i];
-        const cold_t *d = &c->cold[i];
-        double y = capped(d->rev, cap), x = (double)d->pre, yu = (double)d->rev;
-        if (h->arm > 0) {
-            armacc_t *A = &acc[h->arm];
-            if (A->all.plan.ok)
-                fold_adj(&A->all.adj, &A->all.plan, y, x);
-            if (A->plan_unc.ok)
-                fold_adj(&A->adj_unc, &A->plan_unc, yu, x);
-        } else {
-            for (size_t a = 1; a < na; a++) {
-                if (acc[a].all.plan.ok)
-                    fold_adj(&acc[a].all.adj_h, &acc[a].all.plan, y, x);
-                if (acc[a].plan_unc.ok)
-                    fold_adj(&acc[a].adj_unc_h, &acc[a].plan_unc, yu, x);
-            }
-        }
-        for (size_t di = 0; di < o->n_dims; di++) {
-            cell_t *row = &cells[(di * N_LEVELS + (size_t)level_of(h, o->dims[di])) * na];
-            if (h->arm > 0) {
-                if (row[h->arm].plan.ok)
-                    fold_adj(&row[h->arm].adj, &row[h->arm].plan, y, x);
-            } else {
-                for (size_t a = 1; a < na; a++)
-                    if (row[a].plan.ok)
-                        fold_adj(&row[a].adj_h, &row[a].plan, y, x);
-            }
-        }
-    }
 
     /* 4. arms */
     CK(rep->arms = arena_alloc(b->a, na * sizeof *rep->arms));
@@ -1936,8 +1831,7 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     for (size_t a = 1; a < na; a++) {
         const armacc_t *T = &acc[a];
         double ntot = (double)(T->all.exposed + C->all.exposed);
-        revcmp_t r = compare_revenue(&T->all.rev, &C->all.rev, &T->all.plan, &T->all.adj,
-                                     &T->all.adj_h, T->all.payers, C->all.payers, o,
+        revcmp_t r = compare_revenue(&T->all.rev, &C->all.rev, T->all.payers, C->all.payers, o,
                                      (double)T->imps);
         cuped_any |= r.cuped;
         if (!r.cuped && r.cuped_why && !cuped_why)
@@ -1949,13 +1843,12 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         Lift__Comparison *m = core_comparison(b, exp, a, &r, &conv);
         CK(m);
         m->has_converted_treated = m->has_converted_holdout = 1;
-        m->converted_treated = (uint64_t)T->all.converted;
-        m->converted_holdout = (uint64_t)C->all.converted;
+        m->converted_treated = (uint64_t)T->all.payers; /* the revenue rule's converters */
+        m->converted_holdout = (uint64_t)C->all.payers;
         CK(m->holdout_cost = est(b, &r.holdout, 1));
         CK(m->net_incremental = est(b, &r.net, 1));
         if (cap > 0) {
-            revcmp_t u = compare_revenue(&T->unc, &C->unc, &T->plan_unc, &T->adj_unc,
-                                         &T->adj_unc_h, T->all.payers, C->all.payers, o, 0);
+            revcmp_t u = compare_revenue(&T->unc, &C->unc, T->all.payers, C->all.payers, o, 0);
             CK(m->revenue_diff_uncapped = est(b, &u.diff, 1));
         }
         lift_estimate_t ch =
@@ -2065,7 +1958,6 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         size_t first = n_seg;
         for (int lv = 0; lv < nlev; lv++) {
             cell_t *row = &cells[(di * N_LEVELS + (size_t)lv) * na];
-            revcmp_t *rrow = &segrc[(di * N_LEVELS + (size_t)lv) * na];
             int64_t tot = 0, minn = INT64_MAX;
             for (size_t a = 0; a < na; a++) {
                 tot += row[a].exposed;
@@ -2129,20 +2021,20 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                             : "segment too small: fewer than 100 customers in an arm";
                     CK(m = failed_comparison(b, exp, a, why));
                 } else {
-                    rrow[a] = compare_revenue(&row[a].rev, &row[0].rev, &row[a].plan, &row[a].adj,
-                                              &row[a].adj_h, row[a].payers, row[0].payers, o, 0);
+                    revcmp_t rr = compare_revenue(&row[a].rev, &row[0].rev, row[a].payers,
+                                                  row[0].payers, o, 0);
                     lift_estimate_t conv = lift_prop_diff(row[a].converted, row[a].exposed,
                                                           row[0].converted, row[0].exposed,
                                                           o->alpha);
                     conv = seq_wrap(&conv, (double)(row[a].exposed + row[0].exposed), o);
-                    CK(m = core_comparison(b, exp, a, &rrow[a], &conv));
+                    CK(m = core_comparison(b, exp, a, &rr, &conv));
                     FAMILY(b, F_EXPL, m->revenue_diff, m->incremental_total, m->relative_lift);
                     FAMILY(b, F_EXPL, m->conversion_diff);
                     any_ok |= m->revenue_diff->ok;
                 }
                 m->has_converted_treated = m->has_converted_holdout = 1;
-                m->converted_treated = (uint64_t)row[a].converted;
-                m->converted_holdout = (uint64_t)row[0].converted;
+                m->converted_treated = (uint64_t)row[a].payers;
+                m->converted_holdout = (uint64_t)row[0].payers;
                 s->comparisons[s->n_comparisons++] = m;
             }
             segs[n_seg++] = (segsort_t){(int)di, lv, 0, any_ok, s};
@@ -2484,7 +2376,6 @@ out:
     free(tmp);
     free(churn_after);
     free(cells);
-    free(segrc);
     free(segs);
     return rc;
 }

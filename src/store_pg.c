@@ -1452,8 +1452,9 @@ static int pg_integrity_check(void *b, char *err, size_t errlen)
 
 /* ---- read side -----------------------------------------------------------------------------
  * A reader is its own connection. store_reader_begin opens a REPEATABLE READ READ ONLY
- * transaction and takes its snapshot at once; long scans go through a cursor fetched
- * FETCH_ROWS at a time, so a report over millions of events never holds them all. */
+ * transaction and takes its snapshot at once. Long scans (exposures, events) stream as COPY
+ * (query) TO STDOUT, one row at a time, so a report over millions of events never holds them
+ * all; the few experiments come through a cursor fetched FETCH_ROWS at a time. */
 
 static void *pg_reader_open(const char *target, char *err, size_t errlen)
 {
@@ -1574,13 +1575,124 @@ typedef struct {
     int64_t experiment_id; /* exposures: the experiment */
 } scan_ctx_t;
 
-static int exposure_row(void *ctx, const PGresult *r, int i)
+/* One row of a COPY ... TO STDOUT scan, split and unescaped in place. */
+#define ROW_MAX 12
+typedef struct {
+    int n;                /* fields */
+    char *f[ROW_MAX];     /* NUL-terminated values; NULL for SQL NULL */
+    size_t len[ROW_MAX];  /* their lengths */
+} row_t;
+
+static int64_t row_i64(const row_t *r, int i)
+{
+    return r->f[i] ? strtoll(r->f[i], NULL, 10) : 0;
+}
+
+/* Split a COPY text line (ends with '\n') into r: tab-separated, "\N" for NULL, backslash
+ * escapes undone. Returns 0, or -1 when it has not nf fields. */
+static int split_row(char *line, int len, int nf, row_t *r)
+{
+    char *p = line, *end = line + len;
+    r->n = 0;
+    while (p < end && r->n < ROW_MAX) {
+        char *start = p, *o = p;
+        int null = end - p >= 2 && p[0] == '\\' && p[1] == 'N' &&
+                   (end - p == 2 || p[2] == '\t' || p[2] == '\n');
+        while (p < end && *p != '\t' && *p != '\n') {
+            if (*p == '\\' && p + 1 < end) {
+                char c = p[1];
+                *o++ = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b'
+                     : c == 'f' ? '\f' : c == 'v' ? '\v' : c;
+                p += 2;
+            } else {
+                *o++ = *p++;
+            }
+        }
+        r->f[r->n] = null ? NULL : start;
+        r->len[r->n] = null ? 0 : (size_t)(o - start);
+        r->n++;
+        int last = p >= end || *p == '\n';
+        *o = '\0'; /* o <= p: never past the separator */
+        p++;
+        if (last)
+            break;
+    }
+    return r->n == nf ? 0 : -1;
+}
+
+typedef int (*copy_row_fn)(void *ctx, const row_t *r);
+
+/* Run sql as COPY (sql) TO STDOUT — a stream, no result set held, and faster than a cursor
+ * for millions of rows — calling row for each; inside the reader's snapshot, or a transaction
+ * of its own. A callback's non-zero value stops the calls (the rest of the stream is read and
+ * dropped: cancelling would end the snapshot's transaction). Returns 0, that value, or -1. */
+static int copy_scan(pg_t *pg, const char *sql, int nf, copy_row_fn row, void *ctx)
+{
+    char err[256];
+    int own = pg->depth == 0, ret = 0;
+    if (own && pg_begin(pg, err, sizeof err) < 0)
+        return -1;
+    if (run(pg, NULL, 0, NULL, "open a scan") < 0) { /* what the transaction owes: BEGIN */
+        ret = -1;
+        goto out;
+    }
+    size_t cap = strlen(sql) + 32;
+    char *q = malloc(cap);
+    if (!q) {
+        note_text(pg, STORE_E_UNAVAILABLE, "out of memory");
+        ret = -1;
+        goto out;
+    }
+    snprintf(q, cap, "COPY (%s) TO STDOUT", sql);
+    PGresult *r = PQexec(pg->conn, q);
+    free(q);
+    if (PQresultStatus(r) != PGRES_COPY_OUT) {
+        note(pg, "scan", r);
+        PQclear(r);
+        ret = -1;
+        goto out;
+    }
+    PQclear(r);
+    char *line;
+    int n;
+    row_t rw;
+    while ((n = PQgetCopyData(pg->conn, &line, 0)) > 0) {
+        if (!ret) {
+            if (split_row(line, n, nf, &rw) < 0) {
+                note_text(pg, STORE_E_INTERNAL, "scan: a row with an unexpected shape");
+                ret = -1;
+            } else {
+                ret = row(ctx, &rw);
+            }
+        }
+        PQfreemem(line);
+    }
+    r = PQgetResult(pg->conn);
+    if (n == -2 || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        note(pg, "scan", r);
+        ret = -1;
+    }
+    PQclear(r);
+    while ((r = PQgetResult(pg->conn)) != NULL)
+        PQclear(r);
+out:
+    if (own)
+        pg_rollback(pg);
+    return ret;
+}
+
+static int exposure_row(void *ctx, const row_t *r)
 {
     scan_ctx_t *s = ctx;
     store_exposure_t e = {.experiment_id = s->experiment_id,
-                          .customer = PQgetvalue(r, i, 0),
-                          .customer_len = (size_t)PQgetlength(r, i, 0)};
-    expo_from_row(r, i, 1, &e);
+                          .customer = r->f[0] ? r->f[0] : "",
+                          .customer_len = r->len[0],
+                          .arm = (int)row_i64(r, 1),
+                          .trigger = (int)row_i64(r, 2),
+                          .stage = (int)row_i64(r, 3),
+                          .channel = (int)row_i64(r, 4),
+                          .trigger_ms = row_i64(r, 5),
+                          .decided_ms = row_i64(r, 6)};
     return ((store_exposure_cb)s->cb)(s->arg, &e);
 }
 
@@ -1591,24 +1703,24 @@ static int pg_reader_exposures(void *rd, int64_t experiment_id, store_exposure_c
              "decided_ms FROM exposures WHERE experiment_id = %lld ORDER BY customer_id",
              (long long)experiment_id);
     scan_ctx_t s = {(void *)cb, arg, experiment_id};
-    return cursor_scan(rd, sql, exposure_row, &s);
+    return copy_scan(rd, sql, 7, exposure_row, &s);
 }
 
-static int event_row(void *ctx, const PGresult *r, int i)
+static int event_row(void *ctx, const row_t *r)
 {
     scan_ctx_t *s = ctx;
-    store_event_row_t e = {.customer = PQgetvalue(r, i, 0),
-                           .customer_len = (size_t)PQgetlength(r, i, 0),
-                           .type = (int)get_i64(r, i, 1),
-                           .ts_ms = get_i64(r, i, 2),
+    store_event_row_t e = {.customer = r->f[0] ? r->f[0] : "",
+                           .customer_len = r->len[0],
+                           .type = (int)row_i64(r, 1),
+                           .ts_ms = row_i64(r, 2),
                            .nps = -1,
                            .arm = -1};
-    if (!PQgetisnull(r, i, 4)) { /* impression: the arm the sender logged */
-        int64_t arm = get_i64(r, i, 4);
+    if (r->f[4] != NULL) { /* impression: the arm the sender logged */
+        int64_t arm = row_i64(r, 4);
         e.arm = arm < 0 ? -1 : arm > INT_MAX ? INT_MAX : (int)arm;
     }
-    int null = PQgetisnull(r, i, 3);
-    int64_t v = null ? 0 : get_i64(r, i, 3);
+    int null = r->f[3] == NULL;
+    int64_t v = row_i64(r, 3);
     switch (e.type) {
     case 1: /* impression */
     case 2: /* click */
@@ -1633,7 +1745,7 @@ static int pg_reader_events(void *rd, int64_t from_ms, int64_t to_ms, store_even
              "THEN arm END FROM events WHERE "
              "ts_ms >= %lld AND ts_ms < %lld", (long long)from_ms, (long long)to_ms);
     scan_ctx_t s = {(void *)cb, arg, 0};
-    return cursor_scan(rd, sql, event_row, &s);
+    return copy_scan(rd, sql, 5, event_row, &s);
 }
 
 static int experiment_row(void *ctx, const PGresult *r, int i)
@@ -1667,27 +1779,22 @@ static int pg_reader_experiments(void *rd, store_experiment_cb cb, void *arg)
                        &s);
 }
 
-static const char *opt_text(const PGresult *r, int i, int col)
-{
-    return PQgetisnull(r, i, col) ? NULL : PQgetvalue(r, i, col);
-}
-
-static int full_event_row(void *ctx, const PGresult *r, int i)
+static int full_event_row(void *ctx, const row_t *r)
 {
     scan_ctx_t *s = ctx;
     store_event_t e = {
-        .event_id = PQgetvalue(r, i, 0),
-        .customer_id = PQgetvalue(r, i, 1),
-        .type = (int)get_i64(r, i, 2),
-        .ts_ms = get_i64(r, i, 3),
-        .experiment_id = PQgetisnull(r, i, 4) ? 0 : get_i64(r, i, 4),
-        .arm = PQgetisnull(r, i, 5) ? 0 : (int)get_i64(r, i, 5),
-        .has_amount = !PQgetisnull(r, i, 6),
-        .amount_minor = PQgetisnull(r, i, 6) ? 0 : get_i64(r, i, 6),
-        .plan_from = opt_text(r, i, 7),
-        .plan_to = opt_text(r, i, 8),
-        .nps = PQgetisnull(r, i, 9) ? -1 : (int)get_i64(r, i, 9),
-        .received_ms = get_i64(r, i, 10),
+        .event_id = r->f[0] ? r->f[0] : "",
+        .customer_id = r->f[1] ? r->f[1] : "",
+        .type = (int)row_i64(r, 2),
+        .ts_ms = row_i64(r, 3),
+        .experiment_id = row_i64(r, 4),
+        .arm = (int)row_i64(r, 5),
+        .has_amount = r->f[6] != NULL,
+        .amount_minor = row_i64(r, 6),
+        .plan_from = r->f[7],
+        .plan_to = r->f[8],
+        .nps = r->f[9] ? (int)row_i64(r, 9) : -1,
+        .received_ms = row_i64(r, 10),
     };
     return ((store_event_cb)s->cb)(s->arg, &e);
 }
@@ -1695,9 +1802,9 @@ static int full_event_row(void *ctx, const PGresult *r, int i)
 static int pg_reader_all_events(void *rd, store_event_cb cb, void *arg)
 {
     scan_ctx_t s = {(void *)cb, arg, 0};
-    return cursor_scan(rd, "SELECT event_id, customer_id, type, ts_ms, experiment_id, arm, "
-                           "amount_minor, plan_from, plan_to, nps, received_ms FROM events",
-                       full_event_row, &s);
+    return copy_scan(rd, "SELECT event_id, customer_id, type, ts_ms, experiment_id, arm, "
+                         "amount_minor, plan_from, plan_to, nps, received_ms FROM events",
+                     11, full_event_row, &s);
 }
 
 static int64_t reader_scalar(pg_t *pg, const char *sql, const char *what)

@@ -166,7 +166,7 @@ static void recompute(recompute_t *r, int64_t to_ms)
     memset(r, 0, sizeof *r);
     r->to_ms = to_ms;
     char err[512] = "";
-    store_reader_t *rd = store_reader_open(T.data, err, sizeof err);
+    store_reader_t *rd = store_reader_open(tu_liftd_store(&T), err, sizeof err);
     ck_assert_msg(rd != NULL, "%s", err);
     ck_assert_int_eq(store_reader_begin(rd, err, sizeof err), 0);
     ck_assert_int_eq(store_reader_experiments(rd, rc_exp, r), 0);
@@ -267,19 +267,27 @@ START_TEST(test_report_finds_the_true_effect)
     json_decref(j);
     free(buf);
 
-    /* 5. Calibrated or silent through the wire: a segment's revenue interval exists only with
-     * at least LIFT_MIN_CONVERTERS payers per arm; heterogeneity per dimension and arm. */
+    /* 5. Calibrated or silent through the wire: a segment's revenue interval exists only when
+     * the smaller arm's customers x the pooled share of payers reach LIFT_MIN_CONVERTERS and
+     * each arm has a payer; heterogeneity per dimension and arm. */
     size_t silent = 0, shown = 0;
     for (size_t i = 0; i < r->n_segments; i++)
         for (size_t k = 0; k < r->segments[i]->n_comparisons; k++) {
-            const Lift__Comparison *c = r->segments[i]->comparisons[k];
+            const Lift__Segment *g = r->segments[i];
+            const Lift__Comparison *c = g->comparisons[k];
             ck_assert(c->has_converted_treated && c->has_converted_holdout);
+            ck_assert_uint_gt(g->n_exposed, k + 1);
+            double nt = (double)g->exposed[k + 1], nh = (double)g->exposed[0];
+            double expected = fmin(nt, nh) * (double)(c->converted_treated + c->converted_holdout) /
+                              (nt + nh);
             if (c->revenue_diff->ok) {
-                ck_assert_uint_ge(c->converted_treated, r->provenance->min_converters);
-                ck_assert_uint_ge(c->converted_holdout, r->provenance->min_converters);
+                ck_assert_msg(expected >= r->provenance->min_converters, "expected %g", expected);
+                ck_assert(c->converted_treated > 0 && c->converted_holdout > 0);
                 ck_assert_int_eq(c->revenue_diff->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
                 shown++;
             } else if (strstr(c->revenue_diff->reason, "too few converters")) {
+                ck_assert(expected < r->provenance->min_converters || c->converted_treated == 0 ||
+                          c->converted_holdout == 0);
                 silent++;
             }
         }

@@ -3,7 +3,6 @@
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "lift/client.h"
+#include "store.h"
 #include "testutil.h"
 
 static tliftd_t T;
@@ -185,7 +185,7 @@ START_TEST(test_validation_table)
                       rows[i].name, x->reason, rows[i].word);
     }
     lift_track_result_clear(&r);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).count, n);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, n);
     (void)now;
 }
 END_TEST
@@ -215,9 +215,9 @@ START_TEST(test_exactly_once)
     ck_assert_uint_eq(r.accepted, 1);
     ck_assert_uint_eq(r.duplicates, 1);
     lift_track_result_clear(&r);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).count, 4);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).distinct_ids, 4);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).amount_sum, 4900);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, 4);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).distinct_ids, 4);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).amount_sum, 4900);
 }
 END_TEST
 
@@ -230,8 +230,8 @@ START_TEST(test_currency_is_fixed)
     pid_t pid = fork();
     if (pid == 0) {
         freopen("/dev/null", "w", stderr);
-        execl(prog, prog, "--endpoint", T.endpoint, "--data", T.data, "--currency", "EUR",
-              (char *)NULL);
+        execl(prog, prog, "--endpoint", T.endpoint, "--store", tu_liftd_store(&T), "--currency",
+              "EUR", (char *)NULL);
         _exit(127);
     }
     int status;
@@ -329,22 +329,18 @@ START_TEST(test_crash_safety)
         acked++;
     fclose(f);
     ck_assert_int_eq(acked, batches);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).count, (int64_t)batches * size);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).distinct_ids,
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, (int64_t)batches * size);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).distinct_ids,
                      (int64_t)batches * size);
     /* Each amount of a batch is 100 + i: the total proves no row was altered either. */
-    ck_assert_int_eq(tu_store_events(T.data, NULL).amount_sum,
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).amount_sum,
                      (int64_t)batches * (100LL * size + (int64_t)size * (size - 1) / 2));
-    char path[400];
-    snprintf(path, sizeof path, "%s/lift.db", T.data);
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    /* the backend's own consistency check (SQLite: PRAGMA integrity_check) */
+    char err[256];
+    store_t *st = store_open(tu_liftd_store(&T), err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    ck_assert_msg(store_integrity_check(st, err, sizeof err) == 0, "%s", err);
+    store_destroy(&st);
 }
 END_TEST
 

@@ -424,11 +424,11 @@ START_TEST(test_track_examples)
              csv);
     ck_assert_str_eq(r.out, want);
     res_free(&r);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).count, jsonl + csv);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, jsonl + csv);
     /* the amounts: amount_minor, "39.20", 120.5 and "49.00" all end up in minor units */
-    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.type = 3}).amount_sum,
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.type = 3}).amount_sum,
                      4900 + 3920 + 4900 + 12050 + 4900 + 3920);
-    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.plan_to = "Pro, annual (\"Q4 offer\")"}).count,
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.plan_to = "Pro, annual (\"Q4 offer\")"}).count,
                      1);
 
     /* Re-importing is safe: everything is a duplicate, nothing new is stored. */
@@ -444,7 +444,7 @@ START_TEST(test_track_examples)
     ck_assert_int_eq(c.accepted, 0);
     ck_assert_int_eq(c.duplicates, csv);
     res_free(&r);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).count, jsonl + csv);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, jsonl + csv);
 }
 END_TEST
 
@@ -522,9 +522,9 @@ START_TEST(test_track_malformed_jsonl)
     }
     free(text);
 
-    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.id_prefix = "ok-"}).count, 4);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).count, 4);
-    ck_assert_int_eq(tu_store_events(T.data, &(tu_event_filter_t){.event_id = "ok-2"}).amount, 4950);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.id_prefix = "ok-"}).count, 4);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, 4);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.event_id = "ok-2"}).amount, 4950);
 }
 END_TEST
 
@@ -573,9 +573,9 @@ START_TEST(test_track_malformed_csv)
         ck_assert_msg(strstr(text, rows[i]) != NULL, "rejects file lacks '%s': %s", rows[i], text);
     free(text);
 
-    ck_assert_int_eq(tu_store_events(T.data, NULL).count, 2);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, 2);
     tu_events_t c2 = tu_store_events(
-        T.data, &(tu_event_filter_t){.customer = "c,2", .plan_to = "Pro \"annual\", billed yearly"});
+        tu_liftd_store(&T), &(tu_event_filter_t){.customer = "c,2", .plan_to = "Pro \"annual\", billed yearly"});
     ck_assert_int_eq(c2.count, 1);
     ck_assert_int_eq(c2.amount, 1250);
 
@@ -584,7 +584,7 @@ START_TEST(test_track_malformed_csv)
     r = LIFTCTL(NULL, "track", in);
     expect(&r, 1, "unknown column 'colour'", NULL);
     res_free(&r);
-    ck_assert_int_eq(tu_store_events(T.data, NULL).count, 2);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, 2);
 }
 END_TEST
 

@@ -317,23 +317,49 @@ static oarm_t oracle_arm(const oracle_t *o, int arm)
     return t;
 }
 
-/* Per-customer revenue (y) and 30-day pre-period revenue (x) folded per arm, in customer
- * order. */
-static void oracle_summaries(int64_t id, lift_summary_t s[2], int64_t conv[2], int64_t n[2])
+/* Per-customer revenue (y, capped above at cap when cap > 0) and 30-day pre-period revenue (x)
+ * folded per arm, in customer order; conv = customers with a conversion, pay = customers with
+ * revenue > 0 (lift_revenue_diff's converters). With trigger > 0 only the main fixture's
+ * customers of that trigger level (cust-i has trigger 1 + (i / 2) % 2). */
+static void oracle_cell(int64_t id, double cap, int trigger, lift_summary_t s[2], int64_t conv[2],
+                        int64_t pay[2], int64_t n[2])
 {
     oracle_t o;
     oracle(id, &o);
     lift_summary_init(&s[0]);
     lift_summary_init(&s[1]);
-    conv[0] = conv[1] = n[0] = n[1] = 0;
+    conv[0] = conv[1] = pay[0] = pay[1] = n[0] = n[1] = 0;
     for (size_t i = 0; i < o.n; i++) {
         int arm = o.c[i].arm;
         ck_assert(arm == 0 || arm == 1);
-        lift_summary_add_xy(&s[arm], (double)o.c[i].rev, (double)o.c[i].pre);
+        if (trigger > 0) {
+            ck_assert(strncmp(o.c[i].id, "cust-", 5) == 0);
+            if (1 + (atoi(o.c[i].id + 5) / 2) % 2 != trigger)
+                continue;
+        }
+        double y = (double)o.c[i].rev;
+        lift_summary_add_xy(&s[arm], cap > 0 && y > cap ? cap : y, (double)o.c[i].pre);
         conv[arm] += o.c[i].conv > 0;
+        pay[arm] += o.c[i].rev > 0;
         n[arm]++;
     }
     free(o.c);
+}
+
+static void oracle_summaries(int64_t id, lift_summary_t s[2], int64_t conv[2], int64_t pay[2],
+                             int64_t n[2])
+{
+    oracle_cell(id, 0, 0, s, conv, pay, n);
+}
+
+/* An estimate scaled by k (a per-customer difference as a total). */
+static lift_estimate_t scaled(lift_estimate_t e, double k)
+{
+    e.estimate *= k;
+    e.se *= k;
+    e.ci_low *= k;
+    e.ci_high *= k;
+    return e;
 }
 
 static void near(double got, double want, const char *what)
@@ -467,8 +493,8 @@ START_TEST(test_estimates_equal_stats)
 {
     const registry_entry_t *e = main_fixture();
     lift_summary_t s[2];
-    int64_t conv[2], n[2];
-    oracle_summaries(e->id, s, conv, n);
+    int64_t conv[2], pay[2], n[2];
+    oracle_summaries(e->id, s, conv, pay, n);
     ck_assert_int_eq(n[0] + n[1], NC);
 
     Lift__ReportRequest q;
@@ -477,14 +503,18 @@ START_TEST(test_estimates_equal_stats)
     ck_assert_uint_eq(r->n_comparisons, 1);
     const Lift__Comparison *c = r->comparisons[0];
     ck_assert(!c->cuped);
-    lift_estimate_t d = lift_diff_means(&s[1], &s[0], 0.05);
-    est_eq(c->revenue_diff, &d, "revenue_diff (Welch)");
+    lift_estimate_t d = lift_revenue_diff(&s[1], &s[0], pay[1], pay[0], 0.05, 0);
+    est_eq(c->revenue_diff, &d, "revenue_diff (calibrated)");
     ck_assert(!c->revenue_diff->sequential);
+    lift_estimate_t welch = lift_diff_means(&s[1], &s[0], 0.05); /* not Welch's interval */
+    ck_assert(fabs(c->revenue_diff->se - welch.se) > 1e-6);
     lift_estimate_t l = lift_rel_lift(&s[1], &s[0], 0.05);
     est_eq(c->relative_lift, &l, "relative_lift");
-    lift_incremental_t inc = lift_incremental(&s[1], &s[0], 0.05, 0, 0);
-    est_eq(c->incremental_total, &inc.total, "incremental_total");
-    est_eq(c->holdout_cost, &inc.holdout_cost, "holdout_cost");
+    lift_estimate_t tot = scaled(d, (double)n[1]), hc = scaled(d, (double)n[0]);
+    est_eq(c->incremental_total, &tot, "incremental_total");
+    est_eq(c->holdout_cost, &hc, "holdout_cost");
+    ck_assert_int_eq((int64_t)c->converted_treated, pay[1]); /* the rule's converters */
+    ck_assert_int_eq((int64_t)c->converted_holdout, pay[0]);
     lift_estimate_t pd = lift_prop_diff(conv[1], n[1], conv[0], n[0], 0.05);
     est_eq(c->conversion_diff, &pd, "conversion_diff");
     ck_assert(c->funnel && c->funnel->has_impression_rate);
@@ -503,37 +533,70 @@ START_TEST(test_estimates_equal_stats)
     const Lift__WeekPoint *last = r->weekly[r->n_weekly - 1];
     ck_assert_int_eq(last->end_ms, TO_MS);
     ck_assert_uint_eq(last->exposed, NC);
-    near(last->comparisons[0]->revenue_diff->estimate, d.estimate, "last week");
+    est_eq(last->comparisons[0]->revenue_diff, &d, "last week");
     ck_assert_str_eq(r->weekly[0]->week, "2024-W27");
     for (size_t i = 1; i < r->n_weekly; i++)
         ck_assert_uint_ge(r->weekly[i]->exposed, r->weekly[i - 1]->exposed);
     report_free(r);
 
-    /* CUPED on: lift_cuped on the same per-customer values and pre-period revenue */
+    /* CUPED on: lift_revenue_diff_cuped on the raw revenue and pre-period revenue (non-payers
+     * at 0), lift_cuped's variance reduction and adjusted relative lift; the same for the last
+     * weekly point and for each trigger level (100 customers per arm) */
     q.has_cuped = 1;
     q.cuped = 1;
+    Lift__Dimension dim = LIFT__DIMENSION__DIMENSION_TRIGGER;
+    q.segment_by = &dim;
+    q.n_segment_by = 1;
     r = build_ok(e, &q);
     c = r->comparisons[0];
     lift_cuped_t cu = lift_cuped(&s[1], &s[0], 0.05);
     ck_assert_msg(cu.status == LIFT_STAT_OK, "%s", cu.reason);
+    lift_estimate_t dc = lift_revenue_diff_cuped(&s[1], &s[0], pay[1], pay[0], 0.05, 0);
     ck_assert(c->cuped);
-    est_eq(c->revenue_diff, &cu.diff, "revenue_diff (CUPED)");
+    ck_assert(r->provenance->cuped_applied);
+    est_eq(c->revenue_diff, &dc, "revenue_diff (CUPED)");
+    ck_assert(fabs(dc.estimate - d.estimate) > 1e-6); /* the adjustment moved it */
     est_eq(c->relative_lift, &cu.lift, "relative_lift (CUPED)");
     near(c->variance_reduction, cu.variance_reduction, "variance reduction");
-    near(c->incremental_total->estimate, cu.diff.estimate * (double)n[1], "CUPED total");
-    near(c->incremental_total->se, cu.diff.se * (double)n[1], "CUPED total se");
+    tot = scaled(dc, (double)n[1]);
+    hc = scaled(dc, (double)n[0]);
+    est_eq(c->incremental_total, &tot, "CUPED total");
+    est_eq(c->holdout_cost, &hc, "CUPED holdout cost");
+    last = r->weekly[r->n_weekly - 1];
+    est_eq(last->comparisons[0]->revenue_diff, &dc, "last week (CUPED)");
+    ck_assert(last->comparisons[0]->cuped);
+    int levels = 0;
+    for (size_t i = 0; i < r->n_segments; i++) {
+        const Lift__Segment *g = r->segments[i];
+        int t = !strcmp(g->level, lift_trigger_name(1)) ? 1
+                : !strcmp(g->level, lift_trigger_name(2)) ? 2
+                                                          : 0;
+        ck_assert_msg(t > 0, "level %s", g->level);
+        lift_summary_t ls[2];
+        int64_t lconv[2], lpay[2], ln[2];
+        oracle_cell(e->id, 0, t, ls, lconv, lpay, ln);
+        ck_assert_int_eq((int64_t)g->exposed[1], ln[1]);
+        lift_estimate_t want = lift_revenue_diff_cuped(&ls[1], &ls[0], lpay[1], lpay[0], 0.05, 0);
+        est_eq(g->comparisons[0]->revenue_diff, &want, "segment revenue_diff (CUPED)");
+        ck_assert(g->comparisons[0]->cuped);
+        levels++;
+    }
+    ck_assert_int_eq(levels, 2);
     report_free(r);
 
-    /* sequential on: the always-valid interval around the same estimate */
+    /* sequential on: the always-valid version of the same CUPED interval */
     q.has_sequential = 1;
     q.sequential = 1;
     r = build_ok(e, &q);
     c = r->comparisons[0];
-    lift_estimate_t sq = lift_sequential(cu.diff.estimate, cu.diff.se, (double)NC, 0.05, 0);
+    lift_estimate_t sq =
+        lift_revenue_diff_cuped(&s[1], &s[0], pay[1], pay[0], 0.05, LIFT_SEQ_DEFAULT_N_STAR);
     est_eq(c->revenue_diff, &sq, "revenue_diff (CUPED, sequential)");
     ck_assert(c->revenue_diff->sequential);
-    ck_assert(c->revenue_diff->ci_high - c->revenue_diff->ci_low >
-              cu.diff.ci_high - cu.diff.ci_low);
+    ck_assert(c->revenue_diff->ci_high - c->revenue_diff->ci_low > dc.ci_high - dc.ci_low);
+    lift_estimate_t sl =
+        lift_sequential(cu.lift.estimate, cu.lift.se, (double)NC, 0.05, LIFT_SEQ_DEFAULT_N_STAR);
+    est_eq(c->relative_lift, &sl, "relative_lift (CUPED, sequential)");
     report_free(r);
 }
 END_TEST
@@ -771,12 +834,12 @@ START_TEST(test_cap)
     ck_assert_ptr_nonnull(strstr(r->provenance->revenue_cap_rule, "revenue > 0"));
     report_free(r);
 
-    /* many buyers: the cap is lift_cap over the payers; capped customers counted; the uncapped
-     * difference is Welch on the uncapped values */
+    /* many buyers: the cap is lift_cap over the payers; capped customers counted; the capped
+     * and the uncapped differences are lift_revenue_diff on the capped and uncapped values */
     const registry_entry_t *m = main_fixture();
     lift_summary_t s[2];
-    int64_t conv[2], n[2];
-    oracle_summaries(m->id, s, conv, n);
+    int64_t conv[2], pay[2], n[2];
+    oracle_summaries(m->id, s, conv, pay, n);
     exact_req(&q);
     q.revenue_cap_percentile = 95;
     r = build_ok(m, &q);
@@ -797,8 +860,15 @@ START_TEST(test_cap)
     ck_assert_uint_gt(over, 0);
     ck_assert_uint_eq(r->provenance->capped_customers, over);
     ck_assert_uint_eq(r->arms[0]->capped_customers + r->arms[1]->capped_customers, over);
-    lift_estimate_t unc = lift_diff_means(&s[1], &s[0], 0.05);
+    lift_estimate_t unc = lift_revenue_diff(&s[1], &s[0], pay[1], pay[0], 0.05, 0);
     est_eq(r->comparisons[0]->revenue_diff_uncapped, &unc, "uncapped difference");
+    lift_summary_t cs[2];
+    int64_t cconv[2], cpay[2], cn[2];
+    oracle_cell(m->id, want.cap, 0, cs, cconv, cpay, cn);
+    ck_assert_int_eq(cpay[0], pay[0]);
+    lift_estimate_t capd = lift_revenue_diff(&cs[1], &cs[0], cpay[1], cpay[0], 0.05, 0);
+    est_eq(r->comparisons[0]->revenue_diff, &capd, "capped difference");
+    ck_assert(fabs(capd.estimate - unc.estimate) > 1e-6);
     near(r->arms[1]->revenue_per_customer_uncapped, s[1].mean_y, "uncapped mean");
     ck_assert(r->arms[1]->revenue_per_customer < r->arms[1]->revenue_per_customer_uncapped);
     ck_assert(has_warning(r, "lowered"));
@@ -830,6 +900,22 @@ START_TEST(test_cuped_not_applied)
     ck_assert_ptr_nonnull(strstr(r->provenance->cuped_note, "pre-exposure revenue"));
     ck_assert(!r->comparisons[0]->cuped);
     ck_assert(has_warning(r, "CUPED requested, not applied"));
+    report_free(r);
+    /* the comparison says why, and its difference is the plain lift_revenue_diff */
+    exact_req(&q);
+    q.cuped = 1;
+    r = build_ok(e, &q);
+    const Lift__Comparison *c = r->comparisons[0];
+    ck_assert(!c->cuped && !c->has_variance_reduction);
+    ck_assert_ptr_nonnull(c->cuped_note);
+    ck_assert_ptr_nonnull(strstr(c->cuped_note, "no pre-period data"));
+    lift_summary_t s[2];
+    int64_t conv[2], pay[2], n[2];
+    oracle_summaries(e->id, s, conv, pay, n);
+    lift_estimate_t plain = lift_revenue_diff(&s[1], &s[0], pay[1], pay[0], 0.05, 0);
+    est_eq(c->revenue_diff, &plain, "revenue_diff (CUPED not applied)");
+    lift_estimate_t l = lift_rel_lift(&s[1], &s[0], 0.05);
+    est_eq(c->relative_lift, &l, "relative_lift (CUPED not applied)");
     report_free(r);
     /* with pre-exposure revenue it is applied and says so */
     const registry_entry_t *m = main_fixture();

@@ -175,7 +175,7 @@ START_TEST(test_sticky_after_restart)
         lift_assignment_clear(&first[i]);
     }
     /* The exposure keeps the first context: an independent look at the store. */
-    tu_store_summary_t sum = tu_store_summary(T.data);
+    tu_store_summary_t sum = tu_store_summary(tu_liftd_store(&T));
     ck_assert_int_eq(sum.exposures, 20);
     ck_assert_int_eq(sum.trigger_min, LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD);
     ck_assert_int_eq(sum.trigger_max, LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD);

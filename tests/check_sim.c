@@ -130,7 +130,7 @@ static facts_t store_facts(void)
     facts_t f;
     memset(&f, 0, sizeof f);
     char err[512] = "";
-    store_reader_t *rd = store_reader_open(T.data, err, sizeof err);
+    store_reader_t *rd = store_reader_open(tu_liftd_store(&T), err, sizeof err);
     ck_assert_msg(rd != NULL, "%s", err);
     ck_assert_int_eq(store_reader_begin(rd, err, sizeof err), 0);
     ck_assert_int_eq(store_reader_experiments(rd, facts_exp, &f), 0);

@@ -755,6 +755,47 @@ START_TEST(exposure_waits_for_pause)
 }
 END_TEST
 
+/* PostgreSQL: generations become visible in increasing order. While one writer's change
+ * (generation G1) is uncommitted, another writer's change waits for it, so when the second
+ * (G2 > G1) is visible, G1 is too: a reader that has seen G2 never later finds G1. */
+START_TEST(generations_commit_in_order)
+{
+    fx_t f;
+    fx_open(&f, BK_PG);
+    int64_t ga, gb;
+    begin(f.s);
+    int64_t a = new_experiment(f.s, "first", &ga);
+    int64_t b = new_experiment(f.s, "second", &gb);
+    commit(f.s);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    int updated = 0;
+    pauser_t p = {.uri = f.uri, .exp = a, .gen = ga, .hold_ms = 300, .mu = &mu, .cv = &cv,
+                  .updated = &updated};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, pauser_main, &p), 0);
+    pthread_mutex_lock(&mu);
+    while (!updated)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    int64_t g2;
+    begin(f.s);
+    ck_assert_int_eq(store_experiment_update(f.s, b, gb, 3, 0.5, 0, 9500, &g2), 0);
+    commit(f.s);
+    /* the second change is visible: the first must be as well */
+    exps_t xs = {0};
+    ck_assert_int_eq(store_experiment_each(f.s, gb, collect_exp, &xs), 0);
+    pthread_join(t, NULL);
+    ck_assert_msg(p.rc == 0, "first change: %d %s", p.rc, p.err);
+    ck_assert_int_gt(g2, p.new_gen);
+    ck_assert_int_eq(xs.n, 2);
+    ck_assert_int_eq(xs.ids[0], a);
+    ck_assert_int_eq(xs.gens[0], p.new_gen);
+    ck_assert_int_eq(xs.gens[1], g2);
+    fx_close(&f);
+}
+END_TEST
+
 /* PostgreSQL: instances starting together create the schema once, without an error. */
 typedef struct {
     const char *uri; /* store */
@@ -1142,6 +1183,7 @@ Suite *store_suite(void)
     if (pg_ok) {
         tcase_add_test(conc, exposure_waits_for_pause);
         tcase_add_test(conc, schema_concurrent_open);
+        tcase_add_test(conc, generations_commit_in_order);
     }
     suite_add_tcase(s, conc);
 

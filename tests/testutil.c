@@ -2,6 +2,8 @@
 
 #include "testutil.h"
 
+#include "pgharness.h"
+
 #include "store.h"
 
 #include <check.h>
@@ -49,6 +51,19 @@ void tu_liftd_init(tliftd_t *t)
     tu_tempdir(t->dir, sizeof t->dir);
     snprintf(t->data, sizeof t->data, "%s/data", t->dir);
     snprintf(t->endpoint, sizeof t->endpoint, "ipc://%s/lift.sock", t->dir);
+    if (tu_store_backend_pg())
+        tu_pg_newdb(t->store, sizeof t->store);
+}
+
+int tu_store_backend_pg(void)
+{
+    const char *b = getenv("LIFT_TEST_STORE");
+    return b && !strcmp(b, "postgresql");
+}
+
+const char *tu_liftd_store(const tliftd_t *t)
+{
+    return t->store[0] ? t->store : t->data;
 }
 
 void tu_liftd_start(tliftd_t *t, const char *const *extra)

@@ -40,6 +40,15 @@ int tu_liftd_stop(tliftd_t *t);
 /* SIGKILL and wait. */
 void tu_liftd_kill(tliftd_t *t);
 
+/* 1 when the environment variable LIFT_TEST_STORE is "postgresql": tu_liftd_init then gives
+ * each liftd a fresh database on the test run's PostgreSQL (pgharness.h) instead of a SQLite
+ * directory, so that the integration suites run on that backend too. */
+int tu_store_backend_pg(void);
+
+/* The store of t as a URI for store_open / store_reader_open / the tu_store_* readers: its
+ * PostgreSQL URI, or its SQLite directory. */
+const char *tu_liftd_store(const tliftd_t *t);
+
 /* Stop liftd if running, destroy the client, remove the directory. */
 void tu_liftd_fini(tliftd_t *t);
 

@@ -4,7 +4,9 @@
  *      stored before, a pipelined multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING) vs COPY
  *      into a temporary table + INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING — fresh
  *      events, the same batches resent, batches half stored before;
- *   2. events through liftd (--store postgresql://...) vs a bare COPY of the same rows.
+ *   2. events through liftd (--store postgresql://...) vs a bare COPY of the same rows;
+ *   3. AssignBatch of new customers through liftd (each first exposure recorded), then the
+ *      same customers again, vs a bare COPY of as many exposure rows.
  * Bounded counts, loopback only. Usage: bench_pg [events] [batch] */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -263,13 +265,13 @@ static void *send_events(void *arg)
     return NULL;
 }
 
-/* Events through a liftd on the store at uri, from nclients senders; returns events/s. */
-static double via_liftd(const char *uri, const rows_t *r, long batch, int nclients)
+/* Start a liftd on the store at uri, listening on ep; returns its pid once it answers. */
+static pid_t spawn_liftd(const char *uri, char *ep, size_t eplen)
 {
     const char *b = getenv("LIFT_BUILD");
-    char liftd[512], ep[400];
+    char liftd[512];
     snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
-    snprintf(ep, sizeof ep, "ipc://%s/bench-liftd.sock", tu_pg_dir());
+    snprintf(ep, eplen, "ipc://%s/bench-liftd.sock", tu_pg_dir());
     pid_t pid = fork();
     if (pid == 0) {
         execl(liftd, liftd, "--endpoint", ep, "--store", uri, "--log-level", "warn",
@@ -282,6 +284,15 @@ static double via_liftd(const char *uri, const rows_t *r, long batch, int nclien
     while (lift_ping(probe, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 30)
         ;
     lift_client_destroy(&probe);
+    return pid;
+}
+
+/* Events through a liftd on the store at uri, from nclients senders; returns events/s. */
+static double via_liftd(const char *uri, const rows_t *r, long batch, int nclients)
+{
+    char ep[400];
+    pid_t pid = spawn_liftd(uri, ep, sizeof ep);
+    double t0;
     sender_t s[8];
     pthread_t t[8];
     if (nclients > 8)
@@ -307,6 +318,220 @@ static double via_liftd(const char *uri, const rows_t *r, long batch, int nclien
         exit(1);
     }
     return (double)r->n / dt;
+}
+
+#define ASSIGN_BATCH 1000
+#define EXP_KEY "bench-pg"
+
+typedef struct {
+    const char *ep;     /* liftd endpoint */
+    long first, end;    /* customers [first, end) */
+    long firsts;        /* result: first exposures replied */
+    int failed;         /* result */
+} assigner_t;
+
+static void *assign_customers(void *arg)
+{
+    assigner_t *a = arg;
+    lift_client_opts_t o = {.timeout_ms = 60000, .attempts = 1};
+    lift_client_t *c = lift_client_new(a->ep, &o);
+    char(*names)[24] = malloc(ASSIGN_BATCH * sizeof *names);
+    const char **ids = malloc(ASSIGN_BATCH * sizeof *ids);
+    lift_context_t ctx = {.trigger = 1, .stage = 2, .channel = 1};
+    if (!c || !names || !ids) {
+        a->failed = 1;
+        return NULL;
+    }
+    for (long k = a->first; k < a->end; k += ASSIGN_BATCH) {
+        long m = a->end - k < ASSIGN_BATCH ? a->end - k : ASSIGN_BATCH;
+        for (long i = 0; i < m; i++) {
+            snprintf(names[i], sizeof names[i], "cust-%ld", k + i);
+            ids[i] = names[i];
+        }
+        lift_assignment_t *out = NULL;
+        if (lift_assign_batch(c, EXP_KEY, ids, (size_t)m, &ctx, &out) != LIFT_OK) {
+            fprintf(stderr, "bench_pg: assign: %s\n", lift_client_error(c));
+            a->failed = 1;
+            break;
+        }
+        for (long i = 0; i < m; i++)
+            a->firsts += out[i].first_exposure;
+        lift_assignments_free(out);
+    }
+    free(names);
+    free(ids);
+    lift_client_destroy(&c);
+    return NULL;
+}
+
+/* AssignBatch of ncust customers from nclients clients through a liftd on uri, twice: first
+ * exposures (each recorded), then repeats. */
+static void assign_liftd(const char *uri, long ncust, int nclients, double *first_rate,
+                         double *repeat_rate)
+{
+    char ep[400];
+    pid_t pid = spawn_liftd(uri, ep, sizeof ep);
+    lift_client_opts_t o = {.timeout_ms = 5000, .attempts = 1};
+    lift_client_t *c = lift_client_new(ep, &o);
+    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
+    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
+    Lift__Arm *arms[] = {&a0, &a1};
+    a0.name = "holdout";
+    a0.has_weight = 1;
+    a0.weight = 0.5;
+    a1.name = "offer";
+    a1.has_weight = 1;
+    a1.weight = 0.5;
+    x.key = (char *)EXP_KEY;
+    x.name = "bench_pg experiment";
+    x.n_arms = 2;
+    x.arms = arms;
+    if (lift_experiment_create(c, &x, NULL) != LIFT_OK ||
+        lift_experiment_change(c, EXP_KEY, LIFT__ACTION__ACTION_START, 0, NULL) != LIFT_OK)
+        die("experiment", lift_client_error(c));
+    lift_client_destroy(&c);
+    for (int round = 0; round < 2; round++) {
+        assigner_t a[8];
+        pthread_t t[8];
+        long per = (ncust / nclients + ASSIGN_BATCH - 1) / ASSIGN_BATCH * ASSIGN_BATCH, firsts = 0;
+        double t0 = now_s();
+        for (int i = 0; i < nclients; i++) {
+            long first = i * per < ncust ? i * per : ncust;
+            long end = (i + 1) * per < ncust ? (i + 1) * per : ncust;
+            a[i] = (assigner_t){ep, first, end, 0, 0};
+            pthread_create(&t[i], NULL, assign_customers, &a[i]);
+        }
+        int failed = 0;
+        for (int i = 0; i < nclients; i++) {
+            pthread_join(t[i], NULL);
+            failed |= a[i].failed;
+            firsts += a[i].firsts;
+        }
+        double rate = (double)ncust / (now_s() - t0);
+        if (failed || firsts != (round == 0 ? ncust : 0)) {
+            fprintf(stderr, "bench_pg: %ld first exposures in round %d of %ld customers\n",
+                    firsts, round, ncust);
+            exit(1);
+        }
+        *(round == 0 ? first_rate : repeat_rate) = rate;
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+/* The bare baseline of first exposures: the same number of exposure rows by COPY into the
+ * exposures table (its primary key and all), a commit per 1000. */
+static double bare_exposures(const char *uri, long ncust)
+{
+    PGconn *c = conn(uri);
+    char *buf = malloc((size_t)ASSIGN_BATCH * 96);
+    double t0 = now_s();
+    for (long k = 0; k < ncust; k += ASSIGN_BATCH) {
+        long m = ncust - k < ASSIGN_BATCH ? ncust - k : ASSIGN_BATCH;
+        size_t o = 0;
+        for (long i = 0; i < m; i++)
+            o += (size_t)snprintf(buf + o, (size_t)ASSIGN_BATCH * 96 - o,
+                                  "1\tcust-%ld\t%ld\t1\t2\t1\t1700000000000\t1700000000000\n",
+                                  k + i, (k + i) % 2);
+        PQclear(PQexec(c, "BEGIN"));
+        copy_in(c, "COPY exposures FROM STDIN", buf, o);
+        PGresult *res = PQexec(c, "COMMIT");
+        ok(c, res, "commit");
+        PQclear(res);
+    }
+    double dt = now_s() - t0;
+    free(buf);
+    PQfinish(c);
+    return (double)ncust / dt;
+}
+
+/* ---- the read side of a report -------------------------------------------------------- */
+
+static int count_expo(void *arg, const store_exposure_t *e)
+{
+    int64_t *sum = arg;
+    *sum += e->arm + (int64_t)e->customer_len;
+    return 0;
+}
+
+static int count_event(void *arg, const store_event_row_t *e)
+{
+    int64_t *sum = arg;
+    *sum += e->amount_minor + (int64_t)e->customer_len;
+    return 0;
+}
+
+/* A report's fixture by COPY: ncust exposures of experiment 1 and nev events of those
+ * customers (and 10% others), conversions and impressions. */
+static void report_fixture(const char *uri, long ncust, long nev)
+{
+    PGconn *c = conn(uri);
+    size_t cap = 64 * 1024 * 1024, o = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        die("fixture", "out of memory");
+    PQclear(PQexec(c, "BEGIN"));
+    for (long i = 0; i < ncust; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "1\tcust-%07ld\t%ld\t1\t2\t1\t%lld\t%lld\n", i,
+                              i % 3, 1700000000000LL + i, 1700000000000LL + i);
+    copy_in(c, "COPY exposures FROM STDIN", buf, o);
+    for (long k = 0; k < nev;) {
+        o = 0;
+        for (long j = 0; j < 100000 && k < nev; j++, k++) {
+            long cust = (k * 7919) % (ncust + ncust / 9);
+            int conv = k % 3 == 0;
+            o += (size_t)snprintf(buf + o, cap - o,
+                                  "evt-%010ld\t%ld\tcust-%07ld\t%d\t%lld\t%s\t%s\t%s\t\\N\t"
+                                  "\\N\t\\N\t%lld\n",
+                                  k, k * 2654435761L, cust, conv ? 3 : 1,
+                                  1700000000000LL + cust + k % 1000000, conv ? "\\N" : "1",
+                                  conv ? "\\N" : "1", conv ? "4900" : "\\N",
+                                  1700000000000LL + k);
+        }
+        copy_in(c, "COPY events (event_id, digest, customer_id, type, ts_ms, experiment_id, arm, "
+                   "amount_minor, plan_from, plan_to, nps, received_ms) FROM STDIN", buf, o);
+    }
+    PGresult *res = PQexec(c, "COMMIT");
+    ok(c, res, "commit");
+    PQclear(res);
+    PQclear(PQexec(c, "VACUUM ANALYZE"));
+    free(buf);
+    PQfinish(c);
+}
+
+/* What a report reads, through a store reader: every exposure of the experiment in customer
+ * order, every event in the window (seconds). */
+static double report_scan(const char *uri)
+{
+    char err[512];
+    store_reader_t *r = store_reader_open(uri, err, sizeof err);
+    if (!r)
+        die("reader", err);
+    int64_t sum = 0;
+    double t0 = now_s();
+    if (store_reader_begin(r, err, sizeof err) < 0 ||
+        store_reader_exposures(r, 1, count_expo, &sum) < 0 ||
+        store_reader_events(r, 0, INT64_MAX, count_event, &sum) < 0)
+        die("scan", store_reader_errmsg(r));
+    store_reader_end(r);
+    double dt = now_s() - t0;
+    store_reader_destroy(&r);
+    return dt;
+}
+
+/* The bare baseline: PostgreSQL joining and aggregating the same tables itself. */
+static double bare_report_sql(const char *uri)
+{
+    PGconn *c = conn(uri);
+    double t0 = now_s();
+    PGresult *res = PQexec(c, "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e JOIN "
+                              "exposures x ON x.experiment_id = 1 AND x.customer_id = "
+                              "e.customer_id WHERE e.ts_ms >= x.trigger_ms GROUP BY x.arm");
+    ok(c, res, "join");
+    double dt = now_s() - t0;
+    PQclear(res);
+    PQfinish(c);
+    return dt;
 }
 
 /* A fresh database with the store's schema (made by store_open). */
@@ -383,6 +608,28 @@ int main(int argc, char **argv)
            "events/s\n", batch, lift);
     printf("pg: bare COPY of the same rows, same table and unique index: %.0f events/s\n", bare2);
     printf("pg: ratio liftd / bare COPY = %.2f (target >= 0.5)\n", lift / bare2);
+    char f[700], g[700];
+    fresh(f, sizeof f);
+    fresh(g, sizeof g);
+    long ncust = n / 2;
+    double first_rate = 0, repeat_rate = 0;
+    assign_liftd(f, ncust, 4, &first_rate, &repeat_rate);
+    double bare3 = bare_exposures(g, ncust);
+    printf("pg: liftd AssignBatch of %d new customers from 4 clients (each exposure recorded): "
+           "%.0f customers/s\n", ASSIGN_BATCH, first_rate);
+    printf("pg: liftd AssignBatch, the same customers again (repeats): %.0f customers/s\n",
+           repeat_rate);
+    printf("pg: bare COPY of as many exposure rows into exposures: %.0f rows/s; ratio first "
+           "exposures / bare = %.2f\n", bare3, first_rate / bare3);
+    char h[700];
+    fresh(h, sizeof h);
+    long rcust = n * 2, rev = n * 20;
+    report_fixture(h, rcust, rev);
+    double scan = report_scan(h), join = bare_report_sql(h);
+    printf("pg: a report's reads through a store reader (%ld exposures in customer order, %ld "
+           "events streamed): %.2f s\n", rcust, rev, scan);
+    printf("pg: bare SQL join + GROUP BY of the same tables: %.2f s; ratio reads / join = "
+           "%.2f\n", join, scan / join);
     tu_pg_stop();
     return 0;
 }

@@ -1466,8 +1466,9 @@ static void build_provenance(doc_t *d)
     }
     if (p->has_min_converters && p->min_converters > 0) {
         snprintf(v, sizeof v,
-                 "revenue intervals need %u converting customers in each arm (calibrated); "
-                 "below: not estimable",
+                 "a revenue interval needs %u expected converters in the smaller arm (its "
+                 "customers x the pooled share with revenue > 0) and one in each arm "
+                 "(calibrated); below: not estimable, too few converters",
                  p->min_converters);
         ROW("minimum converters");
     }

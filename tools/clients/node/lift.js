@@ -43,7 +43,8 @@ const Reply = T("Reply");
 /* ---- enum names ------------------------------------------------------------------------- */
 
 // Wire names are PREFIX_NAME, the short name is NAME in lower case; value 0 (UNSPECIFIED) has
-// no short name, except Reason's REASON_NONE ("none": eligible).
+// no short name, except Reason's REASON_NONE ("none": eligible) and TestFamily's FAMILY_NONE
+// ("none": not a test).
 const PREFIX = {
   Trigger: "TRIGGER_", Stage: "STAGE_", Channel: "CHANNEL_", ExperimentStatus: "STATUS_",
   Metric: "METRIC_", Action: "ACTION_", Reason: "REASON_", EventType: "EVENT_",

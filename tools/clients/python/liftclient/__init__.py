@@ -49,7 +49,8 @@ REPORT_TIMEOUT_MS = 60000  # a report may take long: wait at least this once lif
 # ---- enum names -------------------------------------------------------------------------------
 
 # Wire names are PREFIX_NAME; the short name is NAME in lower case. The value 0 (UNSPECIFIED)
-# has no short name, except Reason's REASON_NONE ("none": eligible).
+# has no short name, except Reason's REASON_NONE ("none": eligible) and TestFamily's FAMILY_NONE
+# ("none": not a test).
 _PREFIX = {
     "Trigger": "TRIGGER_", "Stage": "STAGE_", "Channel": "CHANNEL_",
     "ExperimentStatus": "STATUS_", "Metric": "METRIC_", "Action": "ACTION_",
