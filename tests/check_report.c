@@ -1463,7 +1463,7 @@ START_TEST(test_validation)
         case 10: q.has_cuped_lookback_days = 1; q.cuped_lookback_days = 0; break;
         case 11: q.has_cuped_lookback_days = 1; q.cuped_lookback_days = 366; break;
         case 12: q.has_cost_per_attempt_minor = 1; q.cost_per_attempt_minor = -1; break;
-        case 13: q.has_from_ms = 1; q.from_ms = 5; break;
+        case 13: q.has_from_ms = 1; q.from_ms = -5; break; /* 0..2000 read from the start */
         }
         Lift__Report *r = (Lift__Report *)&q; /* must be reset to NULL */
         status_t st;
