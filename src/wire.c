@@ -26,6 +26,7 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t
                 char *field, size_t fieldlen, size_t at)
 {
     size_t i = 0;
+    uint32_t seen[64] = {0}; /* occurrences so far of fields 1..63: a repeated field's index */
     if (depth > WIRE_MAX_DEPTH)
         return 0;
     while (i < len) {
@@ -60,7 +61,12 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t
                 desc ? protobuf_c_message_descriptor_get_field(desc, number) : NULL;
             if (f) {
                 size_t l = at;
-                int w = snprintf(field + at, fieldlen - at, "%s%s", at ? "." : "", f->name);
+                int w;
+                if (f->label == PROTOBUF_C_LABEL_REPEATED && number < 64)
+                    w = snprintf(field + at, fieldlen - at, "%s%s[%u]", at ? "." : "", f->name,
+                                 (unsigned)seen[number]++);
+                else
+                    w = snprintf(field + at, fieldlen - at, "%s%s", at ? "." : "", f->name);
                 if (w > 0 && (size_t)w < fieldlen - at)
                     l = at + (size_t)w;
                 if (f->type == PROTOBUF_C_TYPE_STRING && memchr(p + i, 0, (size_t)n))

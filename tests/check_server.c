@@ -516,7 +516,7 @@ START_TEST(test_nul_in_string)
     r = raw_exchange(d, f, l, 1);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(r->status->code, LIFT__CODE__INVALID_ARGUMENT);
-    ck_assert_str_eq(r->status->field, "track.events.event_id");
+    ck_assert_str_eq(r->status->field, "track.events[0].event_id");
     lift__reply__free_unpacked(r, NULL);
     zmq_close(d);
     zmq_ctx_term(ctx);
