@@ -112,8 +112,9 @@ uint32_t peers_held(const peers_t *self, const uint8_t *rid, size_t rid_len)
     return *pp ? (*pp)->held : 0;
 }
 
-/* One reply of *pp left liftd (sent, or undeliverable): release it; drop an idle entry. */
-static void release(peer_t **pp)
+/* One reply of *pp left liftd (sent, or undeliverable): release it; drop an idle entry.
+ * Returns 1 when the entry was freed (*pp is then the next one). */
+static int release(peer_t **pp)
 {
     peer_t *p = *pp;
     if (p->held)
@@ -121,7 +122,9 @@ static void release(peer_t **pp)
     if (p->held == 0 && !p->head) {
         *pp = p->next;
         free(p);
+        return 1;
     }
+    return 0;
 }
 
 static int enqueue(peers_t *self, peer_t *p, int delimiter, uint8_t *bytes, size_t len)
@@ -143,8 +146,8 @@ static int enqueue(peers_t *self, peer_t *p, int delimiter, uint8_t *bytes, size
     return 0;
 }
 
-/* Send the head of p's queue while the connection takes it. Returns 1 when the connection is
- * gone (its queue was dropped and *pp may be freed), else 0. */
+/* Send the head of p's queue while the connection takes it (a connection that is gone has its
+ * queue dropped). Returns 1 when the entry was freed (*pp is then the next one), else 0. */
 static int drain(peers_t *self, peer_t **pp, size_t *sent)
 {
     peer_t *p = *pp;
@@ -173,8 +176,7 @@ static int drain(peers_t *self, peer_t **pp, size_t *sent)
                     p->held--;
             }
             p->tail = NULL;
-            release(pp);
-            return 1;
+            return release(pp);
         }
         (*sent)++;
         if (p->held)
@@ -183,6 +185,7 @@ static int drain(peers_t *self, peer_t **pp, size_t *sent)
     if (p->held == 0) { /* nothing left: the entry goes */
         *pp = p->next;
         free(p);
+        return 1;
     }
     return 0;
 }
@@ -228,11 +231,8 @@ size_t peers_flush(peers_t *self)
         peer_t **pp = &self->bucket[b];
         while (*pp) {
             peer_t *p = *pp;
-            if (p->head) {
-                drain(self, pp, &sent);
-                if (*pp != p)
-                    continue; /* freed: *pp is the next entry */
-            }
+            if (p->head && drain(self, pp, &sent))
+                continue; /* freed: *pp is the next entry */
             pp = &p->next;
         }
     }

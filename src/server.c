@@ -811,8 +811,12 @@ int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_
         }
         peers_flush(self->peers);
         /* Replies wait for slow connections: look again soon (ROUTER's POLLOUT is no help: it
-         * does not say which connection has room). */
-        int rc = zmq_poll(items, 2, peers_queued(self->peers) ? 2 : 250);
+         * does not say which connection has room). Past SERVER_QUEUED_BYTES of them no request
+         * is read: only the report thread is watched until they drain. */
+        int full = peers_queued_bytes(self->peers) >= SERVER_QUEUED_BYTES;
+        items[0].revents = items[1].revents = 0;
+        int rc = zmq_poll(full ? items + 1 : items, full ? 1 : 2,
+                          peers_queued(self->peers) ? 2 : 250);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
