@@ -41,6 +41,7 @@ typedef struct {
     int delimiter;               /* 1: REQ-style envelope, reply with an empty frame first */
     uint64_t request_id;         /* echoed in error replies */
     handler_out_t out;           /* packed reply and write flags */
+    int handed;                  /* the reply went to peers_reply (sent or queued) */
 } pending_t;
 
 /* Requests are decoded into a bump arena: protobuf-c would otherwise make one malloc per
@@ -694,6 +695,9 @@ static int peer_send(void *arg, const uint8_t *rid, size_t rid_len, int flags, c
  * Only a connection that is gone loses its reply. */
 static void send_reply(server_t *self, pending_t *p)
 {
+    if (p->handed) /* a read answered before the commit: already on its way */
+        return;
+    p->handed = 1;
     int gone = peers_reply(self->peers, p->rid, p->rid_len, p->delimiter ? PEERS_DELIMITER : 0,
                            p->out.bytes, p->out.len);
     p->out.bytes = NULL;
