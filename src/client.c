@@ -683,7 +683,10 @@ static lift_assignment_t *convert_assignments(const Lift__AssignReply *ar)
         memset(o, 0, sizeof *o);
         o->customer_id = put_str(&pos, a->customer_id);
         o->in_experiment = a->has_in_experiment && a->in_experiment;
-        o->eligible = a->has_eligible && a->eligible;
+        /* A reason this build does not know (a newer liftd) means not eligible (proto: Reason). */
+        int known = a->has_reason && (int)a->reason >= LIFT__REASON__REASON_NONE &&
+                    (int)a->reason <= LIFT__REASON__REASON_INVALID;
+        o->eligible = a->has_eligible && a->eligible && known;
         /* Unset reads as REASON_UNKNOWN (not eligible); an unknown value is kept as its number. */
         o->reason = a->has_reason ? (int)a->reason : LIFT__REASON__REASON_UNKNOWN;
         o->arm_index = o->in_experiment && a->has_arm_index ? a->arm_index : -1;

@@ -383,7 +383,8 @@ static void answer_assign_batch(fake_t *f, const Lift__Request *req, Lift__Reply
     as[0].arm_payload = "offer:pro-annual-20";
     as[0].has_first_exposure = as[0].first_exposure = 1;
     as[1].arm_index = -1;
-    as[1].reason = LIFT__REASON__REASON_AT_RISK;
+    as[1].reason = (Lift__Reason)57; /* a reason a newer liftd added, sent as eligible */
+    as[1].eligible = 1;
     as[2].arm_index = -1;
     as[2].reason = LIFT__REASON__REASON_INVALID;
     as[2].error = bad;
@@ -417,7 +418,8 @@ START_TEST(test_assign_batch_typed)
     ck_assert(!out[1].in_experiment && !out[1].eligible);
     ck_assert_int_eq(out[1].arm_index, -1);
     ck_assert_ptr_null(out[1].arm_name);
-    ck_assert_str_eq(lift_reason_name(out[1].reason), "at_risk");
+    ck_assert_int_eq(out[1].reason, 57); /* kept as its number: not eligible, never "none" */
+    ck_assert_str_eq(lift_reason_name(out[1].reason), "unknown");
     ck_assert_int_eq(out[2].error_code, LIFT_ERR_INVALID_ARGUMENT);
     ck_assert_str_eq(out[2].error, "customer_id: control character at byte 1");
     lift_assignments_free(out);

@@ -680,6 +680,12 @@ START_TEST(test_endpoints_refused)
     json_t *j = json_loads(r.out, 0, &je);
     ck_assert_msg(j != NULL, "not JSON: %s", r.out);
     ck_assert_str_eq(json_string_value(json_object_get(j, "endpoint")), T.endpoint);
+    /* What the deployment announces (Pong): currency, hash version, limits. */
+    ck_assert_str_eq(json_string_value(json_object_get(j, "hash_version")), "growthbook-v2");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "currency")), "USD");
+    json_t *lim = json_object_get(j, "limits");
+    ck_assert_int_eq(json_integer_value(json_object_get(lim, "in_flight_per_connection")), 1024);
+    ck_assert_int_eq(json_integer_value(json_object_get(lim, "batch_max")), 10000);
     json_decref(j);
     res_free(&r);
 }

@@ -71,7 +71,7 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
     /* A reason a newer liftd added: not eligible, shown with its number (proto: Reason). */
     char unk[48];
     const char *rname = lift_reason_name(a->reason);
-    if (!rname || a->reason == LIFT__REASON__REASON_UNKNOWN) {
+    if (a->reason < LIFT__REASON__REASON_NONE || a->reason > LIFT__REASON__REASON_INVALID) {
         snprintf(unk, sizeof unk, "unknown reason %d", a->reason);
         rname = unk;
     }
