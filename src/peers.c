@@ -1,12 +1,14 @@
 /* peers: replies held per connection; a queue per connection for replies libzmq cannot take
- * yet. A chained hash table keyed by routing id; a connection's entry goes when it holds
- * nothing. */
+ * yet. A chained hash table keyed by routing id. An entry that holds nothing stays (the next
+ * request of that connection needs no allocation) until PEERS_IDLE_MAX entries exist, when the
+ * idle ones are swept. */
 #include "peers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define PEERS_BUCKETS 1024
+#define PEERS_IDLE_MAX 4096 /* entries kept before idle ones are freed */
 #define RID_MAX 256
 
 typedef struct queued {
@@ -30,6 +32,7 @@ struct peers {
     peer_t *bucket[PEERS_BUCKETS];
     size_t queued;          /* replies in every queue */
     size_t queued_bytes;    /* their bytes */
+    size_t entries;         /* entries in the table */
 };
 
 peers_t *peers_new(peers_send_fn send, void *arg)
@@ -87,18 +90,41 @@ static peer_t **find(peers_t *self, const uint8_t *rid, size_t len)
     return pp;
 }
 
+/* Free every entry that holds nothing (connections that are idle or gone). */
+static void sweep(peers_t *self)
+{
+    for (int b = 0; b < PEERS_BUCKETS; b++) {
+        peer_t **pp = &self->bucket[b];
+        while (*pp) {
+            peer_t *p = *pp;
+            if (p->held == 0 && !p->head) {
+                *pp = p->next;
+                free(p);
+                self->entries--;
+            } else {
+                pp = &p->next;
+            }
+        }
+    }
+}
+
 int peers_take(peers_t *self, const uint8_t *rid, size_t rid_len, uint32_t limit)
 {
     if (rid_len > RID_MAX)
         rid_len = RID_MAX;
     peer_t **pp = find(self, rid, rid_len);
     if (!*pp) {
+        if (self->entries >= PEERS_IDLE_MAX) {
+            sweep(self);
+            pp = find(self, rid, rid_len);
+        }
         peer_t *p = calloc(1, sizeof *p);
         if (!p)
             return -1;
         memcpy(p->rid, rid, rid_len);
         p->rid_len = rid_len;
         *pp = p;
+        self->entries++;
     }
     peer_t *p = *pp;
     int admit = p->held < limit;
@@ -112,19 +138,12 @@ uint32_t peers_held(const peers_t *self, const uint8_t *rid, size_t rid_len)
     return *pp ? (*pp)->held : 0;
 }
 
-/* One reply of *pp left liftd (sent, or undeliverable): release it; drop an idle entry.
- * Returns 1 when the entry was freed (*pp is then the next one). */
-static int release(peer_t **pp)
+/* One reply of *pp left liftd (sent, or undeliverable): release it. */
+static void release(peer_t **pp)
 {
     peer_t *p = *pp;
     if (p->held)
         p->held--;
-    if (p->held == 0 && !p->head) {
-        *pp = p->next;
-        free(p);
-        return 1;
-    }
-    return 0;
 }
 
 static int enqueue(peers_t *self, peer_t *p, int delimiter, uint8_t *bytes, size_t len)
@@ -147,15 +166,15 @@ static int enqueue(peers_t *self, peer_t *p, int delimiter, uint8_t *bytes, size
 }
 
 /* Send the head of p's queue while the connection takes it (a connection that is gone has its
- * queue dropped). Returns 1 when the entry was freed (*pp is then the next one), else 0. */
-static int drain(peers_t *self, peer_t **pp, size_t *sent)
+ * queue dropped). */
+static void drain(peers_t *self, peer_t **pp, size_t *sent)
 {
     peer_t *p = *pp;
     while (p->head) {
         queued_t *q = p->head;
         int rc = self->send(self->arg, p->rid, p->rid_len, q->delimiter, q->bytes, q->len);
         if (rc == 1)
-            return 0;
+            return;
         p->head = q->next;
         if (!p->head)
             p->tail = NULL;
@@ -176,18 +195,13 @@ static int drain(peers_t *self, peer_t **pp, size_t *sent)
                     p->held--;
             }
             p->tail = NULL;
-            return release(pp);
+            release(pp);
+            return;
         }
         (*sent)++;
         if (p->held)
             p->held--;
     }
-    if (p->held == 0) { /* nothing left: the entry goes */
-        *pp = p->next;
-        free(p);
-        return 1;
-    }
-    return 0;
 }
 
 int peers_reply(peers_t *self, const uint8_t *rid, size_t rid_len, int delimiter, uint8_t *bytes,
@@ -230,10 +244,9 @@ size_t peers_flush(peers_t *self)
     for (int b = 0; b < PEERS_BUCKETS; b++) {
         peer_t **pp = &self->bucket[b];
         while (*pp) {
-            peer_t *p = *pp;
-            if (p->head && drain(self, pp, &sent))
-                continue; /* freed: *pp is the next entry */
-            pp = &p->next;
+            if ((*pp)->head)
+                drain(self, pp, &sent);
+            pp = &(*pp)->next;
         }
     }
     return sent;
