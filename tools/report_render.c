@@ -2172,6 +2172,12 @@ static json_t *health_json(const Lift__Health *h, int *oom)
          juint(h->has_outcome_events_in_lookback, h->outcome_events_in_lookback), oom);
     jset(o, "outcome_events_after_window",
          juint(h->has_outcome_events_after_window, h->outcome_events_after_window), oom);
+    jset(o, "outcome_events_hour_before_exposure",
+         juint(h->has_outcome_events_hour_before_exposure, h->outcome_events_hour_before_exposure),
+         oom);
+    jset(o, "outcome_events_hour_after_exposure",
+         juint(h->has_outcome_events_hour_after_exposure, h->outcome_events_hour_after_exposure),
+         oom);
     jset(o, "impressions_other_arm", juint(h->has_impressions_other_arm, h->impressions_other_arm),
          oom);
     jset(o, "customers_other_arm", juint(h->has_customers_other_arm, h->customers_other_arm), oom);
