@@ -458,6 +458,18 @@ static lift_err_t no_reply_err(lift_client_t *self, const unsigned char *tried, 
     return rc;
 }
 
+/* The reply's code as a lift_err_t: a code this build knows (OK..INTERNAL), else
+ * LIFT_ERR_PROTOCOL — an unset code, UNKNOWN or a code a newer liftd added is an error, never
+ * OK (proto: Code). */
+static int status_code(const Lift__Status *st)
+{
+    if (!st || !st->has_code)
+        return LIFT_ERR_PROTOCOL;
+    if ((int)st->code < LIFT__CODE__OK || (int)st->code > LIFT__CODE__INTERNAL)
+        return LIFT_ERR_PROTOCOL;
+    return (int)st->code;
+}
+
 /* The Lazy Pirate loop. retry_busy: also resend after RESOURCE_EXHAUSTED / UNAVAILABLE
  * replies (writes are idempotent); an UNAVAILABLE reply moves on to the next endpoint like a
  * timeout (that instance cannot serve now). all_endpoints: make at least one attempt per
@@ -512,7 +524,7 @@ static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Repl
             fail_over(self);
             continue;
         }
-        int code = reply->status->code;
+        int code = status_code(reply->status);
         if (retry_busy && attempt < attempts &&
             (code == LIFT__CODE__RESOURCE_EXHAUSTED || code == LIFT__CODE__UNAVAILABLE)) {
             lift__reply__free_unpacked(reply, NULL);
@@ -532,9 +544,18 @@ static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Repl
         goto done;
     }
     const Lift__Status *st = reply->status;
-    rc = (lift_err_t)st->code;
+    rc = (lift_err_t)status_code(st);
+    char unknown[96];
+    if (rc == LIFT_ERR_PROTOCOL) { /* a code this build does not know: an error, never OK */
+        if (st->has_code)
+            snprintf(unknown, sizeof unknown, "unknown status code %d (an error)", (int)st->code);
+        else
+            snprintf(unknown, sizeof unknown, "reply without a status code (an error)");
+    }
     if (rc != LIFT_OK) {
         const char *msg = st->message && *st->message ? st->message : lift_strerror(rc);
+        if (rc == LIFT_ERR_PROTOCOL && !(st->message && *st->message))
+            msg = unknown;
         if (st->field && *st->field && strstr(msg, st->field) == NULL)
             snprintf(self->err, sizeof self->err, "%s: %s", st->field, msg);
         else
@@ -662,14 +683,19 @@ static lift_assignment_t *convert_assignments(const Lift__AssignReply *ar)
         memset(o, 0, sizeof *o);
         o->customer_id = put_str(&pos, a->customer_id);
         o->in_experiment = a->has_in_experiment && a->in_experiment;
-        o->eligible = a->has_eligible && a->eligible;
-        o->reason = a->has_reason ? (int)a->reason : 0;
+        /* A reason this build does not know (a newer liftd) means not eligible (proto: Reason). */
+        int known = a->has_reason && (int)a->reason >= LIFT__REASON__REASON_NONE &&
+                    (int)a->reason <= LIFT__REASON__REASON_INVALID;
+        o->eligible = a->has_eligible && a->eligible && known;
+        /* Unset reads as REASON_UNKNOWN (not eligible); an unknown value is kept as its number. */
+        o->reason = a->has_reason ? (int)a->reason : LIFT__REASON__REASON_UNKNOWN;
         o->arm_index = o->in_experiment && a->has_arm_index ? a->arm_index : -1;
         o->arm_name = o->in_experiment ? put_str(&pos, a->arm_name) : NULL;
         o->arm_payload = o->in_experiment ? put_str(&pos, a->arm_payload) : NULL;
         o->first_exposure = a->has_first_exposure && a->first_exposure;
         if (a->error) {
-            o->error_code = a->error->code != 0 ? (int)a->error->code : LIFT_ERR_INVALID_ARGUMENT;
+            int ec = status_code(a->error); /* unset or unknown: an error all the same */
+            o->error_code = ec != LIFT_OK && ec != LIFT_ERR_PROTOCOL ? ec : LIFT_ERR_INVALID_ARGUMENT;
             o->error = put_str(&pos, a->error->message ? a->error->message : "");
         }
     }

@@ -34,6 +34,7 @@ handlers_t *handlers_new(store_t *store, registry_t *registry, ingest_t *ingest,
         free(self);
         return NULL;
     }
+    ingest_set_sticky(ingest, self->sticky); /* impressions are checked against exposures */
     return self;
 }
 
@@ -50,6 +51,8 @@ void handlers_destroy(handlers_t **self_p)
 static int pack_reply(uint64_t request_id, Lift__Reply *reply, handler_out_t *out)
 {
     Lift__Status ok = LIFT__STATUS__INIT;
+    ok.has_code = 1;
+    ok.code = LIFT__CODE__OK; /* always on the wire: unset reads as UNKNOWN, an error */
     reply->has_request_id = 1;
     reply->request_id = request_id;
     if (!reply->status)
@@ -67,6 +70,7 @@ int handlers_error_reply(uint64_t request_id, int code, const char *field, const
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Status status = LIFT__STATUS__INIT;
+    status.has_code = 1;
     status.code = (Lift__Code)code;
     status.message = (char *)message;
     status.field = field && *field ? (char *)field : NULL;
@@ -76,9 +80,43 @@ int handlers_error_reply(uint64_t request_id, int code, const char *field, const
     return pack_reply(request_id, &reply, out);
 }
 
-static int status_reply(uint64_t request_id, const status_t *st, handler_out_t *out)
+/* The request body's field name: the root of every field path (proto: "Field paths"). */
+static const char *body_name(const Lift__Request *req)
 {
-    return handlers_error_reply(request_id, st->code, st->field, st->message, out);
+    switch (req->body_case) {
+    case LIFT__REQUEST__BODY_PING: return "ping";
+    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT: return "create_experiment";
+    case LIFT__REQUEST__BODY_GET_EXPERIMENT: return "get_experiment";
+    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS: return "list_experiments";
+    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT: return "change_experiment";
+    case LIFT__REQUEST__BODY_ASSIGN: return "assign";
+    case LIFT__REQUEST__BODY_ASSIGN_BATCH: return "assign_batch";
+    case LIFT__REQUEST__BODY_TRACK: return "track";
+    case LIFT__REQUEST__BODY_REPORT: return "report";
+    default: return NULL;
+    }
+}
+
+void handlers_field_path(const Lift__Request *req, const char *field, char *buf, size_t len)
+{
+    const char *root = req ? body_name(req) : NULL;
+    size_t rl = root ? strlen(root) : 0;
+    if (!field || !*field) {
+        buf[0] = '\0';
+    } else if (!root || (strncmp(field, root, rl) == 0 && (field[rl] == '.' || !field[rl]))) {
+        snprintf(buf, len, "%s", field);
+    } else {
+        snprintf(buf, len, "%s.%s", root, field);
+    }
+}
+
+/* An error reply for req, its field given as a path relative to the request body (or already
+ * rooted at the body's name). */
+static int status_reply_in(const Lift__Request *req, const status_t *st, handler_out_t *out)
+{
+    char path[160];
+    handlers_field_path(req, st->field, path, sizeof path);
+    return handlers_error_reply(req->request_id, st->code, path, st->message, out);
 }
 
 /* A reply copy of an entry's definition with the live counters filled in. */
@@ -111,7 +149,7 @@ static int handle_create(handlers_t *self, const Lift__Request *req, int64_t now
     const Lift__Experiment *x = req->create_experiment->experiment;
     if (registry_create(self->registry, x, now, &e, &created, &st) < 0) {
         out->failed = 1;
-        return status_reply(req->request_id, &st, out);
+        return status_reply_in(req, &st, out);
     }
     out->wrote = created;
     if (created)
@@ -128,7 +166,7 @@ static int handle_get(handlers_t *self, const Lift__Request *req, handler_out_t 
     if (!e) {
         status_set(&st, LIFT__CODE__NOT_FOUND, "key", "no experiment with key %s",
                    key && *key ? key : "(empty)");
-        return status_reply(req->request_id, &st, out);
+        return status_reply_in(req, &st, out);
     }
     return experiment_reply(self, req->request_id, e, out);
 }
@@ -139,9 +177,12 @@ static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t
     status_t st;
     if (q->has_status && q->status != 0 &&
         !protobuf_c_enum_descriptor_get_value(&lift__experiment_status__descriptor, q->status)) {
+        char choices[300];
+        registry_enum_choices(&lift__experiment_status__descriptor, choices, sizeof choices);
         status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "status",
-                   "status: %d is not a known value (%s)", q->status, lift_status_names());
-        return status_reply(req->request_id, &st, out);
+                   "list_experiments.status: %d is not a valid value (unset or 0: all); valid: %s",
+                   q->status, choices);
+        return status_reply_in(req, &st, out);
     }
     int n = registry_count(self->registry), k = 0, rc;
     Lift__Experiment *views = calloc((size_t)(n ? n : 1), sizeof *views);
@@ -183,7 +224,7 @@ static int handle_change(handlers_t *self, const Lift__Request *req, int64_t now
     if (registry_change(self->registry, c->key, c->has_action ? (int)c->action : 0,
                         c->has_coverage, c->coverage, now, &e, &st) < 0) {
         out->failed = 1;
-        return status_reply(req->request_id, &st, out);
+        return status_reply_in(req, &st, out);
     }
     out->wrote = (int)e->def->status != old_status || e->def->coverage != old_cov;
     if (out->wrote)
@@ -209,9 +250,10 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
     a->has_in_experiment = a->has_eligible = a->has_reason = 1;
     if (assign_customer_id_check(id, len, err_msg, err_len) < 0) {
         a->reason = LIFT__REASON__REASON_INVALID;
+        err_out->has_code = 1;
         err_out->code = LIFT__CODE__INVALID_ARGUMENT;
         err_out->message = err_msg;
-        err_out->field = "customer_id";
+        err_out->field = "customer_id"; /* the caller gives it its path */
         a->error = err_out;
         return 0;
     }
@@ -220,6 +262,7 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
         return 0;
     }
     a->eligible = 1;
+    a->reason = LIFT__REASON__REASON_NONE; /* set explicitly: unset reads as REASON_UNKNOWN */
     assign_result_t r;
     int arm = assign_bucket(&e->cfg, id, len, &r);
     if (arm < 0) {
@@ -275,6 +318,7 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
 }
 
 #define ERR_MSG_LEN 160
+#define ERR_PATH_LEN 40 /* "assign_batch.customer_ids[9999]" */
 #define ASSIGN_STALE_RETRIES 3 /* refreshes of one request's experiment before UNAVAILABLE */
 
 /* The experiment moved on in the store: refresh the registry and find it again. */
@@ -313,7 +357,7 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
             status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "assign.customer_id",
                        "assign.customer_id is required (1..%d bytes of UTF-8)",
                        LIFT_CUSTOMER_ID_MAX);
-            return status_reply(req->request_id, &st, out);
+            return status_reply_in(req, &st, out);
         }
     } else {
         key = req->assign_batch->experiment_key;
@@ -324,18 +368,18 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
         if (n < 1 || n > LIFT_BATCH_MAX) {
             status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "assign_batch.customer_ids",
                        "assign_batch.customer_ids: %zu ids, need 1..%d", n, LIFT_BATCH_MAX);
-            return status_reply(req->request_id, &st, out);
+            return status_reply_in(req, &st, out);
         }
     }
     const registry_entry_t *e = registry_find(self->registry, key);
     if (!e) {
         status_set(&st, LIFT__CODE__NOT_FOUND, "experiment_key", "no experiment with key %s",
                    key && *key ? key : "(empty)");
-        return status_reply(req->request_id, &st, out);
+        return status_reply_in(req, &st, out);
     }
     if (registry_context_check(ctx, ctx_field, now, &st) < 0 ||
         registry_trigger_time_check(e, ctx, ctx_field, &st) < 0)
-        return status_reply(req->request_id, &st, out);
+        return status_reply_in(req, &st, out);
     Lift__Reason eligibility = registry_eligibility(e, ctx, now);
 
     Lift__Assignment *items = malloc(n * sizeof *items);
@@ -374,20 +418,26 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
         }
         if (one < 0) {
             out->failed = 1;
-            rc = status_reply(req->request_id, &st, out);
+            rc = status_reply_in(req, &st, out);
             goto done;
         }
         if (items[i].error) {
             /* Invalid ids are rare: give each its own copy of the message. */
             if (!errs) {
                 errs = malloc(n * sizeof *errs);
-                msgs = malloc(n * ERR_MSG_LEN);
+                msgs = malloc(n * (ERR_MSG_LEN + ERR_PATH_LEN));
                 if (!errs || !msgs)
                     goto done;
             }
+            char *m = msgs + nerr * (ERR_MSG_LEN + ERR_PATH_LEN);
             errs[nerr] = serr;
-            memcpy(msgs + nerr * ERR_MSG_LEN, msg, ERR_MSG_LEN);
-            errs[nerr].message = msgs + nerr * ERR_MSG_LEN;
+            memcpy(m, msg, ERR_MSG_LEN);
+            errs[nerr].message = m;
+            if (req->body_case == LIFT__REQUEST__BODY_ASSIGN)
+                snprintf(m + ERR_MSG_LEN, ERR_PATH_LEN, "assign.customer_id");
+            else
+                snprintf(m + ERR_MSG_LEN, ERR_PATH_LEN, "assign_batch.customer_ids[%zu]", i);
+            errs[nerr].field = m + ERR_MSG_LEN;
             items[i].error = &errs[nerr];
             nerr++;
         }
@@ -416,7 +466,7 @@ static int handle_track(handlers_t *self, const Lift__Request *req, int64_t now,
     if (n < 1 || n > LIFT_BATCH_MAX) {
         status_set(&st, LIFT__CODE__INVALID_ARGUMENT, "track.events",
                    "track.events: %zu events, need 1..%d", n, LIFT_BATCH_MAX);
-        return status_reply(req->request_id, &st, out);
+        return status_reply_in(req, &st, out);
     }
     ingest_reject_t *rej = malloc(n * sizeof *rej);
     Lift__Rejected *items = NULL;
@@ -428,7 +478,7 @@ static int handle_track(handlers_t *self, const Lift__Request *req, int64_t now,
     if (ingest_track(self->ingest, t->events, n, now, &accepted, &dups, &conflicts, rej, &nrej,
                      &st) < 0) {
         out->failed = 1;
-        rc = status_reply(req->request_id, &st, out);
+        rc = status_reply_in(req, &st, out);
         goto done;
     }
     out->wrote = accepted > 0;
@@ -504,6 +554,21 @@ static int handle_ping(handlers_t *self, const Lift__Request *req, int64_t now,
     pong.has_now_ms = 1;
     pong.now_ms = now;
     pong.currency = (char *)ingest_currency(self->ingest); /* clients read amounts with it */
+    pong.hash_version = (char *)LIFT_HASH_VERSION;
+    Lift__Limits lim = LIFT__LIMITS__INIT;
+    lim.has_max_request_bytes = lim.has_request_headroom_bytes = lim.has_batch_max = 1;
+    lim.max_request_bytes = LIFT_MAX_REQUEST_BYTES;
+    lim.request_headroom_bytes = LIFT_REQUEST_HEADROOM;
+    lim.batch_max = LIFT_BATCH_MAX;
+    lim.has_in_flight_per_connection = lim.has_reports_in_flight = lim.has_clock_skew_ms = 1;
+    lim.in_flight_per_connection = LIFT_MAX_IN_FLIGHT;
+    lim.reports_in_flight = LIFT_REPORTS_IN_FLIGHT;
+    lim.clock_skew_ms = ingest_clock_skew_ms(self->ingest);
+    lim.has_customer_id_max_bytes = lim.has_event_id_max_bytes = lim.has_segment_by_max = 1;
+    lim.customer_id_max_bytes = LIFT_CUSTOMER_ID_MAX;
+    lim.event_id_max_bytes = LIFT_EVENT_ID_MAX;
+    lim.segment_by_max = LIFT_SEGMENT_BY_MAX;
+    pong.limits = &lim;
     reply.body_case = LIFT__REPLY__BODY_PONG;
     reply.pong = &pong;
     return pack_reply(req->request_id, &reply, out);
@@ -532,7 +597,7 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
     case LIFT__REQUEST__BODY_TRACK:
         return handle_track(self, req, now_ms, out);
     default:
-        return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, "body",
+        return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL,
                                     "request has no body this server knows (ping, "
                                     "create_experiment, get_experiment, list_experiments, "
                                     "change_experiment, assign, assign_batch, track)",

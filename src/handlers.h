@@ -43,6 +43,11 @@ void handlers_request_end(handlers_t *self, int kept);
  * exposures that were rolled back. */
 void handlers_batch_done(handlers_t *self, int ok);
 
+/* Write into buf the path of `field` from the Request message: a path relative to the request
+ * body gets the body's field name in front ("key" -> "get_experiment.key"); one already rooted
+ * there is kept. "" when field is NULL or empty. */
+void handlers_field_path(const Lift__Request *req, const char *field, char *buf, size_t len);
+
 /* Pack an error reply for request_id with code and message (used by the server when a commit
  * fails and for envelope errors). Returns 0 / -1 (out of memory). */
 int handlers_error_reply(uint64_t request_id, int code, const char *field, const char *message,

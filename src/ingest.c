@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "assign.h"
+#include "sticky.h"
 #include "lift/currency.h"
 #include "lift/lift.h"
 
 struct ingest {
     store_t *store;             /* borrowed */
     const registry_t *registry; /* borrowed: impressions/clicks name an experiment */
+    sticky_t *sticky;           /* borrowed, optional: stored exposures in front of the store */
     char currency[4];           /* deployment currency */
     int64_t skew_ms;            /* future bound */
     store_event_t *rows;        /* per-batch scratch: the valid events as rows */
@@ -31,6 +33,16 @@ int ingest_currency_check(const char *code)
 const char *ingest_currency(const ingest_t *self)
 {
     return self->currency;
+}
+
+void ingest_set_sticky(ingest_t *self, sticky_t *sticky)
+{
+    self->sticky = sticky;
+}
+
+int64_t ingest_clock_skew_ms(const ingest_t *self)
+{
+    return self->skew_ms;
 }
 
 ingest_t *ingest_new(store_t *store, const registry_t *registry, const ingest_config_t *cfg,
@@ -107,7 +119,26 @@ static int check_plain(const char *s, size_t max, const char *fld, ingest_reject
     return 0;
 }
 
-/* Validate one event; on success sets *exp_id for impressions and clicks. */
+/* The arm stored for the customer's exposure in experiment x: 1 with *arm, 0 when the customer
+ * was never assigned there, -1 on a store error. The sticky cache first (one hash probe), then
+ * one indexed lookup, whose answer is cached. */
+static int stored_arm(ingest_t *self, const registry_entry_t *x, const char *cid, int *arm)
+{
+    size_t len = strlen(cid);
+    if (self->sticky && sticky_get(self->sticky, x->id, cid, len, arm))
+        return 1;
+    store_exposure_t have;
+    int rc = store_exposure_get(self->store, x->id, cid, len, &have);
+    if (rc == 1) {
+        *arm = have.arm;
+        if (self->sticky)
+            sticky_put(self->sticky, x->id, cid, len, have.arm);
+    }
+    return rc;
+}
+
+/* Validate one event; on success sets *exp_id for impressions and clicks. Returns 0, -1 when
+ * rejected (r filled), -2 on a store error. */
 static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *exp_id,
                     ingest_reject_t *r)
 {
@@ -123,9 +154,14 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
     if (assign_customer_id_check(e->customer_id, strlen(e->customer_id), msg, sizeof msg) < 0)
         REJECT("customer_id", "%s", msg);
     if (!e->has_type || e->type == 0 ||
-        !protobuf_c_enum_descriptor_get_value(&lift__event_type__descriptor, e->type))
-        REJECT("type", "type: %s (one of %s)", e->has_type ? "not a known value" : "is required",
-               lift_event_type_names());
+        !protobuf_c_enum_descriptor_get_value(&lift__event_type__descriptor, e->type)) {
+        char choices[200];
+        registry_enum_choices(&lift__event_type__descriptor, choices, sizeof choices);
+        if (!e->has_type)
+            REJECT("type", "type is unset but required (a name the sender's library could not "
+                           "map is dropped); valid: %s", choices);
+        REJECT("type", "type: %d is not a valid value; valid: %s", (int)e->type, choices);
+    }
     if (!e->has_timestamp_ms)
         REJECT("timestamp_ms", "timestamp_ms is required (epoch milliseconds)");
     char t1[40], t2[40];
@@ -158,6 +194,23 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
         if (e->arm < 0 || (size_t)e->arm >= x->def->n_arms)
             REJECT("arm", "arm: %d is outside 0..%zu for experiment %s", e->arm,
                    x->def->n_arms - 1, x->def->key);
+        /* An offer is shown only for the arm the customer was assigned: anything else is a
+         * logging bug that would bias the funnel and the CACE, refused here by name. */
+        int have;
+        int rc = stored_arm(self, x, e->customer_id, &have);
+        if (rc < 0)
+            return -2;
+        if (rc == 0)
+            REJECT("arm",
+                   "arm: customer '%.128s' was never assigned in experiment %s (no stored "
+                   "exposure): a %s is valid only for the arm an Assign reply gave",
+                   e->customer_id, x->def->key, tname);
+        if (have != e->arm)
+            REJECT("arm",
+                   "arm: %d (%s) is not customer '%.128s''s arm in experiment %s: the stored "
+                   "exposure has arm %d (%s)",
+                   e->arm, x->def->arms[e->arm]->name, e->customer_id, x->def->key, have,
+                   have >= 0 && (size_t)have < x->def->n_arms ? x->def->arms[have]->name : "?");
         *exp_id = x->id;
     } else if (e->experiment_key || e->has_arm) {
         REJECT(e->experiment_key ? "experiment_key" : "arm",
@@ -240,6 +293,19 @@ static void conflict_reject(ingest_t *self, size_t k, Lift__Event *const *events
     r->conflict = 1;
 }
 
+/* Each reject's field as its path from the Request: "nps_score" -> "track.events[3].nps_score". */
+static void field_paths(ingest_reject_t *rejects, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char f[sizeof rejects[i].field], p[2 * sizeof rejects[i].field];
+        snprintf(f, sizeof f, "%s", rejects[i].field);
+        snprintf(p, sizeof p, "track.events[%u].%s", rejects[i].index, f);
+        /* The longest, "track.events[9999].experiment_key", is 33 bytes. */
+        memcpy(rejects[i].field, p, sizeof rejects[i].field - 1);
+        rejects[i].field[sizeof rejects[i].field - 1] = '\0';
+    }
+}
+
 int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t now_ms,
                  uint32_t *accepted, uint32_t *duplicates, uint32_t *conflicts,
                  ingest_reject_t *rejects, size_t *n_rejects, status_t *st)
@@ -254,7 +320,12 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
         ingest_reject_t *r = &rejects[*n_rejects];
         int64_t exp_id;
         r->conflict = 0;
-        if (validate(self, e, now_ms, &exp_id, r) < 0) {
+        int v = validate(self, e, now_ms, &exp_id, r);
+        if (v == -2)
+            return status_set(st, status_store_code(store_errcode(self->store)), NULL,
+                              "cannot read the exposure of events[%zu]: %s", i,
+                              store_errmsg(self->store));
+        if (v < 0) {
             r->index = (uint32_t)i;
             r->event_id = e->event_id ? e->event_id : "";
             (*n_rejects)++;
@@ -266,7 +337,7 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
             .type = e->type,
             .ts_ms = e->timestamp_ms,
             .experiment_id = exp_id,
-            .arm = e->has_arm ? e->arm : 0,
+            .arm = e->has_arm ? e->arm : 0, /* meaningful for impressions and clicks only */
             .has_amount = e->has_amount_minor,
             .amount_minor = e->amount_minor,
             .plan_from = e->plan_from,
@@ -289,8 +360,10 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
         else
             (*conflicts)++;
     }
-    if (!*conflicts)
+    if (!*conflicts) {
+        field_paths(rejects, *n_rejects);
         return 0;
+    }
     /* The same id for other content: a second fact under a key that promised a retry.
      * Refused, never stored and never silently taken for a duplicate. Conflicts join the
      * validation rejects in batch order. */
@@ -306,5 +379,6 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
     while (v < nv)
         rejects[out++] = self->tmp[v++];
     *n_rejects = out;
+    field_paths(rejects, out);
     return 0;
 }

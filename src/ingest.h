@@ -29,7 +29,7 @@ typedef struct {
 typedef struct {
     uint32_t index;      /* position in the batch */
     const char *event_id; /* borrowed from the request ("" when missing) */
-    char field[48];      /* offending field */
+    char field[48];      /* offending field's path: "track.events[3].nps_score" */
     char reason[320];    /* names the value and the bound */
     int conflict;        /* 1: the id is stored with other content (not a validation error) */
 } ingest_reject_t;
@@ -57,5 +57,13 @@ int ingest_currency_check(const char *code);
 
 /* The deployment's ISO 4217 code (what cfg->currency was), owned by self. */
 const char *ingest_currency(const ingest_t *self);
+
+/* Check impressions and clicks against the exposures in this cache before the store (borrowed;
+ * NULL = the store alone). The cache is filled with what the store answers. */
+typedef struct sticky sticky_t;
+void ingest_set_sticky(ingest_t *self, sticky_t *sticky);
+
+/* How far ahead of now an event's timestamp may be (--clock-skew), ms. */
+int64_t ingest_clock_skew_ms(const ingest_t *self);
 
 #endif

@@ -364,15 +364,43 @@ static int check_time(int has, int64_t v, const char *field, status_t *st)
     return 0;
 }
 
+/* "TRIGGER_USAGE_THRESHOLD = 1 (usage_threshold), ...": every choice of an enum, by wire name,
+ * number and short name (the wire name without its prefix, lower case). */
+void registry_enum_choices(const ProtobufCEnumDescriptor *desc, char *buf, size_t len)
+{
+    size_t w = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < desc->n_values; i++) {
+        const ProtobufCEnumValue *v = &desc->values[i];
+        if (v->value == 0 || v->value >= 100) /* *_UNSPECIFIED, and the readers' UNKNOWN */
+            continue;
+        const char *us = strchr(v->name, '_');
+        char shortname[64];
+        size_t k = 0;
+        for (const char *c = us ? us + 1 : v->name; *c && k + 1 < sizeof shortname; c++)
+            shortname[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+        shortname[k] = '\0';
+        int n = snprintf(buf + w, len - w, "%s%s = %d (%s)", w ? ", " : "", v->name, v->value,
+                         shortname);
+        if (n < 0 || (size_t)n >= len - w)
+            break;
+        w += (size_t)n;
+    }
+}
+
 static int check_enum_list(const ProtobufCEnumDescriptor *desc, const int *v, size_t n,
                            const char *field, const char *names, status_t *st)
 {
     char f[96];
     for (size_t i = 0; i < n; i++) {
         snprintf(f, sizeof f, "%s[%zu]", field, i);
-        if (v[i] == 0 || !protobuf_c_enum_descriptor_get_value(desc, v[i]))
-            return status_set(st, invalid_code, f, "%s: %d is not a known value (%s)", f, v[i],
-                              names);
+        if (v[i] == 0 || !protobuf_c_enum_descriptor_get_value(desc, v[i])) {
+            char choices[300];
+            (void)names;
+            registry_enum_choices(desc, choices, sizeof choices);
+            return status_set(st, invalid_code, f, "%s: %d is not a valid value; valid: %s", f,
+                              v[i], choices);
+        }
     }
     return 0;
 }
@@ -433,7 +461,8 @@ static int validate(const Lift__Experiment *x, status_t *st)
                           "experiment.arms: weights sum to %.12g, must be 1 (within 1e-9)", sum);
     if (x->has_coverage && (!isfinite(x->coverage) || x->coverage <= 0 || x->coverage > 1))
         return status_set(st, invalid_code, "experiment.coverage",
-                          "experiment.coverage: %g is outside (0, 1]", x->coverage);
+                          "experiment.coverage: %g is outside (0, 1] (leave it unset for 1)",
+                          x->coverage);
     if (x->seed && *x->seed && check_text(x->seed, "experiment.seed", 128, 0, 0, 0, st) < 0)
         return -1;
     if (x->namespace_) {
@@ -486,21 +515,26 @@ static int validate(const Lift__Experiment *x, status_t *st)
             (an->primary_metric == 0 ||
              !protobuf_c_enum_descriptor_get_value(&lift__metric__descriptor, an->primary_metric)))
             return status_set(st, invalid_code, "experiment.analysis.primary_metric",
-                              "experiment.analysis.primary_metric: %d is not a known value (%s)",
-                              an->primary_metric, lift_metric_names());
+                              "experiment.analysis.primary_metric: %d is not a valid value (leave "
+                              "it unset for revenue); valid: 1 revenue, 2 conversion, 3 retention",
+                              an->primary_metric);
         if (an->has_alpha && (!isfinite(an->alpha) || an->alpha <= 0 || an->alpha > 0.5))
             return status_set(st, invalid_code, "experiment.analysis.alpha",
-                              "experiment.analysis.alpha: %g is outside (0, 0.5]", an->alpha);
+                              "experiment.analysis.alpha: %g is outside (0, 0.5] (leave it unset "
+                              "for 0.05)",
+                              an->alpha);
         if (an->has_revenue_cap_percentile &&
             (!isfinite(an->revenue_cap_percentile) || an->revenue_cap_percentile <= 50 ||
              an->revenue_cap_percentile > 100))
             return status_set(st, invalid_code, "experiment.analysis.revenue_cap_percentile",
-                              "experiment.analysis.revenue_cap_percentile: %g is outside (50, 100]",
+                              "experiment.analysis.revenue_cap_percentile: %g is outside (50, 100] "
+                              "(100 = no cap; leave it unset for 99.9)",
                               an->revenue_cap_percentile);
         if (an->has_retention_window_days &&
             (an->retention_window_days < 1 || an->retention_window_days > 365))
             return status_set(st, invalid_code, "experiment.analysis.retention_window_days",
-                              "experiment.analysis.retention_window_days: %u is outside [1, 365]",
+                              "experiment.analysis.retention_window_days: %u is outside [1, 365] "
+                              "(leave it unset for 30)",
                               an->retention_window_days);
         if (an->has_cost_per_attempt_minor &&
             (an->cost_per_attempt_minor < 0 || an->cost_per_attempt_minor > 1000000000LL))
@@ -510,7 +544,9 @@ static int validate(const Lift__Experiment *x, status_t *st)
                               (long long)an->cost_per_attempt_minor);
         if (an->has_mde && (!isfinite(an->mde) || an->mde <= 0 || an->mde > 10))
             return status_set(st, invalid_code, "experiment.analysis.mde",
-                              "experiment.analysis.mde: %g is outside (0, 10]", an->mde);
+                              "experiment.analysis.mde: %g is outside (0, 10] (leave it unset for "
+                              "0.05)",
+                              an->mde);
     }
     return 0;
 }
@@ -735,9 +771,15 @@ static int plan_change(const registry_entry_t *e, const char *key, int action, i
         else
             cov = coverage;
         break;
-    default:
-        return status_set(st, invalid_code, "action", "action: %d is not a known value (%s)",
-                          action, lift_action_names());
+    default: {
+        char choices[300];
+        registry_enum_choices(&lift__action__descriptor, choices, sizeof choices);
+        if (action == 0)
+            return status_set(st, invalid_code, "action",
+                              "action is unset or 0, and it is required; valid: %s", choices);
+        return status_set(st, invalid_code, "action", "action: %d is not a valid value; valid: %s",
+                          action, choices);
+    }
     }
     if (fail_need)
         return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "action",
@@ -804,14 +846,21 @@ int registry_change(registry_t *self, const char *key, int action, int has_cover
 
 /* ---- contexts and eligibility -------------------------------------------------------- */
 
-/* "<field>.<name>: <what> (one of <names>)" — formatted only when a check fails. */
-static int context_error(status_t *st, const char *field, const char *name, int has,
-                         const char *names)
+/* "<field>.<name>: <what>; valid: <choices>" — formatted only when a check fails. An unset
+ * enum is often a name the sender's protobuf library could not map and dropped: said so. */
+static int context_error(status_t *st, const char *field, const char *name, int has, int value,
+                         const ProtobufCEnumDescriptor *desc)
 {
-    char f[96];
+    char f[96], choices[300];
     snprintf(f, sizeof f, "%s.%s", field, name);
-    return status_set(st, invalid_code, f, "%s: %s (one of %s)", f,
-                      has ? "not a known value" : "is required", names);
+    registry_enum_choices(desc, choices, sizeof choices);
+    if (!has)
+        return status_set(st, invalid_code, f,
+                          "%s is unset, and it is required (a name the sender's library could "
+                          "not map is dropped unsent); valid: %s",
+                          f, choices);
+    return status_set(st, invalid_code, f, "%s: %d is not a valid value; valid: %s", f, value,
+                      choices);
 }
 
 int registry_context_check(const Lift__Context *ctx, const char *field, int64_t now_ms,
@@ -822,13 +871,16 @@ int registry_context_check(const Lift__Context *ctx, const char *field, int64_t 
                           "%s is required (trigger, stage and channel)", field);
     if (!ctx->has_trigger || ctx->trigger == 0 ||
         !protobuf_c_enum_descriptor_get_value(&lift__trigger__descriptor, ctx->trigger))
-        return context_error(st, field, "trigger", ctx->has_trigger, lift_trigger_names());
+        return context_error(st, field, "trigger", ctx->has_trigger, ctx->trigger,
+                             &lift__trigger__descriptor);
     if (!ctx->has_stage || ctx->stage == 0 ||
         !protobuf_c_enum_descriptor_get_value(&lift__stage__descriptor, ctx->stage))
-        return context_error(st, field, "stage", ctx->has_stage, lift_stage_names());
+        return context_error(st, field, "stage", ctx->has_stage, ctx->stage,
+                             &lift__stage__descriptor);
     if (!ctx->has_channel || ctx->channel == 0 ||
         !protobuf_c_enum_descriptor_get_value(&lift__channel__descriptor, ctx->channel))
-        return context_error(st, field, "channel", ctx->has_channel, lift_channel_names());
+        return context_error(st, field, "channel", ctx->has_channel, ctx->channel,
+                             &lift__channel__descriptor);
     if (ctx->has_trigger_time_ms &&
         (ctx->trigger_time_ms < LIFT_TIME_MIN_MS || ctx->trigger_time_ms > now_ms + CLOCK_SKEW_MS)) {
         char f[96];

@@ -77,6 +77,10 @@ int registry_change(registry_t *self, const char *key, int action, int has_cover
 int registry_count(const registry_t *self);
 const registry_entry_t *registry_at(const registry_t *self, int i);
 
+/* Every choice of an enum for an error message: "TRIGGER_USAGE_THRESHOLD = 1 (usage_threshold),
+ * ..." (0 and the readers' UNKNOWN left out), truncated to len. */
+void registry_enum_choices(const ProtobufCEnumDescriptor *desc, char *buf, size_t len);
+
 /* Validate an offer context: trigger, stage and channel set to known values, trigger time (if
  * given) in [2000-01-01, now + 24 h]. `field` prefixes the field names in messages.
  * Returns 0, or -1 with st filled (INVALID_ARGUMENT). */

@@ -48,6 +48,7 @@
  * no event is stored except post-exposure revenue (for the weekly series) and churns (for
  * retention). Lookups go in batches with prefetching, over huge-page tables (flush_batch). */
 #include "report.h"
+#include "units.h"
 
 #include <limits.h>
 #include <math.h>
@@ -197,15 +198,19 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
 
     o->alpha = req->has_alpha ? req->alpha : (an && an->has_alpha ? an->alpha : 0.05);
     if (!(o->alpha > 0 && o->alpha <= 0.5))
-        return status_set(st, bad, "report.alpha", "report.alpha: %g is outside (0, 0.5]",
-                          o->alpha);
+        return status_set(st, bad, "report.alpha",
+                          "report.alpha: %g is outside (0, 0.5] (leave it unset for the "
+                          "experiment's, %g)",
+                          o->alpha, an && an->has_alpha ? an->alpha : 0.05);
     o->sequential = req->has_sequential ? req->sequential
                                         : (an && an->has_sequential ? an->sequential : 1);
     o->cuped = req->has_cuped ? req->cuped : (an && an->has_cuped ? an->cuped : 1);
     uint32_t lb = req->has_cuped_lookback_days ? req->cuped_lookback_days : DEFAULT_LOOKBACK_DAYS;
     if (lb < 1 || lb > 365)
         return status_set(st, bad, "report.cuped_lookback_days",
-                          "report.cuped_lookback_days: %u is outside [1, 365]", lb);
+                          "report.cuped_lookback_days: %u is outside [1, 365] (leave it unset for "
+                          "%d; cuped: false turns CUPED off)",
+                          lb, DEFAULT_LOOKBACK_DAYS);
     o->lookback_ms = (int64_t)lb * DAY_MS;
     o->lookback_days = lb;
     o->adjust = req->has_adjust ? (int)req->adjust : LIFT__ADJUSTMENT__ADJUSTMENT_BH;
@@ -225,7 +230,9 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
                      : (an && an->has_revenue_cap_percentile ? an->revenue_cap_percentile : 99.9);
     if (!(o->cap_pct > 50 && o->cap_pct <= 100))
         return status_set(st, bad, "report.revenue_cap_percentile",
-                          "report.revenue_cap_percentile: %g is outside (50, 100]", o->cap_pct);
+                          "report.revenue_cap_percentile: %g is outside (50, 100] (100 = no cap; "
+                          "leave it unset for the experiment's)",
+                          o->cap_pct);
     if (req->n_retention_days > REPORT_MAX_RETENTION)
         return status_set(st, bad, "report.retention_days",
                           "report.retention_days: %zu horizons, at most %d", req->n_retention_days,
@@ -252,7 +259,9 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
                           "report.cost_per_attempt_minor: %lld is negative", (long long)o->cost);
     o->n_star = req->has_n_star ? req->n_star : LIFT_SEQ_DEFAULT_N_STAR;
     if (!(o->n_star > 0) || !isfinite(o->n_star))
-        return status_set(st, bad, "report.n_star", "report.n_star: %g must be > 0", o->n_star);
+        return status_set(st, bad, "report.n_star",
+                          "report.n_star: %g is not > 0 (leave it unset for %g)", o->n_star,
+                          (double)LIFT_SEQ_DEFAULT_N_STAR);
     for (size_t i = 0; i < req->n_segment_by; i++) {
         int d = (int)req->segment_by[i];
         if (d < LIFT__DIMENSION__DIMENSION_TRIGGER || d > LIFT__DIMENSION__DIMENSION_DELAY) {
@@ -268,17 +277,20 @@ static int resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, 
         if (!dup)
             o->dims[o->n_dims++] = d;
     }
-    if (req->has_from_ms && (req->from_ms < REPORT_TIME_MIN_MS || req->from_ms > REPORT_TIME_MAX_MS))
+    /* Any start before 2000 (0 included) is before every experiment: the window reads from
+     * the experiment's start, as when from_ms is unset (proto: presence). */
+    if (req->has_from_ms && (req->from_ms < 0 || req->from_ms > REPORT_TIME_MAX_MS))
         return status_set(st, bad, "report.from_ms",
-                          "report.from_ms: %lld is outside [2000-01-01, 3000-01-01)",
+                          "report.from_ms: %lld is outside [0, 3000-01-01) (a start before the "
+                          "experiment's reads from its start)",
                           (long long)req->from_ms);
     if (req->has_to_ms && (req->to_ms < REPORT_TIME_MIN_MS || req->to_ms > REPORT_TIME_MAX_MS))
         return status_set(st, bad, "report.to_ms",
                           "report.to_ms: %lld is outside [2000-01-01, 3000-01-01)",
                           (long long)req->to_ms);
-    o->from_given = req->has_from_ms;
+    o->from_given = req->has_from_ms && req->from_ms >= REPORT_TIME_MIN_MS;
     o->to_given = req->has_to_ms;
-    o->from = req->has_from_ms ? req->from_ms : 0;
+    o->from = o->from_given ? req->from_ms : 0;
     o->to = req->has_to_ms ? req->to_ms : now_ms;
     if (o->from_given && o->to <= o->from)
         return status_set(st, bad, "report.to_ms", "report.to_ms: %lld is not after from_ms %lld",
@@ -393,6 +405,8 @@ typedef struct {
     uint64_t out_lookback;/* ... of which inside the lookback (CUPED covariate) */
     uint64_t out_after;   /* conversions/refunds of the population at or after `to` */
     uint64_t out_in;      /* conversions/refunds counted as outcomes */
+    uint64_t out_hour_before; /* ... stamped in the hour before the customer's exposure */
+    uint64_t out_hour_after;  /* ... stamped in the hour from the customer's exposure on */
     uint64_t imp_other;   /* this experiment's impressions logged with another arm */
     int64_t week0;        /* Monday of from's week */
     revfact_t *rf;
@@ -524,6 +538,8 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
         return 0;
     }
     if (ts >= h->t0) { /* outcome */
+        if (money && ts - h->t0 < HOUR_MS)
+            c->out_hour_after++;
         switch (ev->type) {
         case LIFT__EVENT_TYPE__EVENT_IMPRESSION:
             if (ev->xid == c->exp_id) {
@@ -581,6 +597,8 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
         }
     }
     c->out_before += money;
+    if (money && h->t0 - ts <= HOUR_MS)
+        c->out_hour_before++;
     if (ts < h->t0 - c->o.lookback_ms)
         return 0;
     c->out_lookback += money;
@@ -1152,6 +1170,7 @@ enum {
     W_SMALL,      /* segments not estimated */
     W_ARM,        /* exposures with an unknown arm */
     W_OUTSIDE,    /* outcomes read but not counted, while others were counted */
+    W_SKEW,       /* outcomes pile up just before exposure: a sender clock behind? */
     W_WEEKS,      /* weekly series cut */
     W_MAX
 };
@@ -1452,6 +1471,7 @@ done:
         free(box);
         return -1;
     }
+    report_units(&box->report); /* Estimate.unit on every estimate */
     *out = &box->report;
     return 0;
 }
@@ -1497,7 +1517,7 @@ static Lift__Provenance *provenance(ctx_t *c, bld_t *b, const char *currency, in
     free(buf);
     if (!p->experiment)
         return NULL;
-    p->hash_version = "growthbook-v2";
+    p->hash_version = LIFT_HASH_VERSION;
     p->has_from_ms = p->has_to_ms = p->has_generated_ms = 1;
     p->from_ms = c->o.from;
     p->to_ms = c->o.to;
@@ -2170,6 +2190,23 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                         o->lookback_days, (unsigned long long)c->out_after, tf,
                         (unsigned long long)c->out_in);
         }
+        /* Two clocks (proto: Event.timestamp_ms): outcomes are stamped by the sender, exposures
+         * by liftd. A sender clock behind liftd's moves the first outcomes after an exposure to
+         * just before it, where they count as pre-exposure: more in the hour before than in the
+         * hour after is the sign. */
+        hl->has_outcome_events_hour_before_exposure = 1;
+        hl->has_outcome_events_hour_after_exposure = 1;
+        hl->outcome_events_hour_before_exposure = c->out_hour_before;
+        hl->outcome_events_hour_after_exposure = c->out_hour_after;
+        if (c->out_hour_before >= 5 && c->out_hour_before > c->out_hour_after)
+            add_warning(b, &w, W_SKEW,
+                        "%llu conversion/refund event(s) are stamped in the hour before their "
+                        "customer's exposure and only %llu in the hour after: a sender whose "
+                        "clock runs behind liftd's would do this (they count as pre-exposure); "
+                        "check the senders' clocks, or send Context.trigger_time_ms from the "
+                        "same clock as the events",
+                        (unsigned long long)c->out_hour_before,
+                        (unsigned long long)c->out_hour_after);
         /* impressions logged for another arm than the customer's */
         uint64_t oc = 0;
         for (size_t a = 0; a < na; a++)

@@ -20,6 +20,7 @@
 #include "ingest.h"
 #include "lift.pb-c.h"
 #include "lift/currency.h"
+#include "peers.h"
 #include "registry.h"
 #include "store.h"
 #include "wire.h"
@@ -40,6 +41,7 @@ typedef struct {
     int delimiter;               /* 1: REQ-style envelope, reply with an empty frame first */
     uint64_t request_id;         /* echoed in error replies */
     handler_out_t out;           /* packed reply and write flags */
+    int handed;                  /* the reply went to peers_reply (sent or queued) */
 } pending_t;
 
 /* Requests are decoded into a bump arena: protobuf-c would otherwise make one malloc per
@@ -128,10 +130,15 @@ struct server {
     uint64_t requests;      /* requests served */
     unpack_arena_t arena;   /* where requests are decoded */
     ProtobufCAllocator alloc; /* protobuf-c's view of arena */
-    uint64_t replies_dropped; /* replies a peer could not take (gone, or queue full) */
+    uint64_t replies_dropped; /* replies to connections that were gone */
+    peers_t *peers;         /* replies held per connection, and those waiting for room */
+    uint64_t refused_in_flight; /* requests refused: their connection held LIFT_MAX_IN_FLIGHT */
     uint64_t denied;        /* requests refused with PERMISSION_DENIED */
     char broken[300];       /* why the batch's transaction must be rolled back; "" = it need not */
 };
+
+static int peer_send(void *arg, const uint8_t *rid, size_t rid_len, int flags, const uint8_t *bytes,
+                     size_t len);
 
 static int64_t now_ms(void)
 {
@@ -287,7 +294,8 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
     self->alloc.free = arena_free_cb;
     self->alloc.allocator_data = &self->arena;
     self->batch = calloc(SERVER_MAX_BATCH, sizeof *self->batch);
-    if (!self->batch) {
+    self->peers = peers_new(peer_send, self);
+    if (!self->batch || !self->peers) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -393,6 +401,7 @@ void server_destroy(server_t **self_p)
     if (!self)
         return;
     worker_destroy(&self->worker);
+    peers_destroy(&self->peers);
     if (self->router)
         zmq_close(self->router);
     auth_destroy(&self->auth); /* after the ROUTER: a CURVE socket never outlives its handler */
@@ -553,6 +562,8 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         } else if (!why) {
             req = lift__request__unpack(&self->alloc, zmq_msg_size(&body), zmq_msg_data(&body));
             if (!req) {
+                /* Echo what can still be read: the request_id before the damage. */
+                wire_request_id(zmq_msg_data(&body), zmq_msg_size(&body), &p->request_id);
                 snprintf(msg, sizeof msg,
                          "undecodable request: %zu bytes are not a lift.Request protobuf",
                          zmq_msg_size(&body));
@@ -575,7 +586,25 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
     if (why)
         log_emit(self->cfg.log_level, LOG_DEBUG, "bad_request", "reason=\"%s\"", why);
 
-    p->request_id = req ? req->request_id : 0;
+    if (req)
+        p->request_id = req->request_id;
+    /* Every request taken gets exactly one reply; past the connection's bound that reply is a
+     * refusal, sent (or queued) like any other — never dropped. */
+    int admit = peers_take(self->peers, p->rid, p->rid_len, LIFT_MAX_IN_FLIGHT);
+    if (admit == 0) {
+        snprintf(msg, sizeof msg,
+                 "this connection has %u requests in flight, the limit is %d "
+                 "(Pong.limits.in_flight_per_connection): read replies before sending more, "
+                 "then resend this request",
+                 (unsigned)peers_held(self->peers, p->rid, p->rid_len) - 1, LIFT_MAX_IN_FLIGHT);
+        handlers_error_reply(p->request_id, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, msg, &p->out);
+        if (self->refused_in_flight++ % 1000 == 0)
+            log_emit(self->cfg.log_level, LOG_WARN, "in_flight_limit",
+                     "limit=%d refused_total=%llu", LIFT_MAX_IN_FLIGHT,
+                     (unsigned long long)self->refused_in_flight);
+        arena_reset(&self->arena);
+        return 1;
+    }
     if (req && !auth_role_allows(role, (int)req->body_case)) {
         const char *what = auth_request_name((int)req->body_case);
         snprintf(msg, sizeof msg, "role %s may not send %s (it may send: %s)",
@@ -590,6 +619,11 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
     if (has_nul) {
         handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, nul_field, nul_msg,
                              &p->out);
+        arena_reset(&self->arena);
+        return 1;
+    }
+    if (!req) { /* not a Request: answered with the request_id its bytes still held */
+        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL, why, &p->out);
         arena_reset(&self->arena);
         return 1;
     }
@@ -639,26 +673,38 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
     return 1;
 }
 
+/* peers_send_fn: one reply on the ROUTER. */
+static int peer_send(void *arg, const uint8_t *rid, size_t rid_len, int flags, const uint8_t *bytes,
+                     size_t len)
+{
+    server_t *self = arg;
+    int dw = (flags & PEERS_BLOCK) ? 0 : ZMQ_DONTWAIT;
+    int rc = zmq_send(self->router, rid, rid_len, ZMQ_SNDMORE | dw);
+    if (rc >= 0 && (flags & PEERS_DELIMITER))
+        rc = zmq_send(self->router, "", 0, ZMQ_SNDMORE | dw);
+    if (rc >= 0)
+        rc = zmq_send(self->router, bytes, len, dw);
+    if (rc >= 0)
+        return 0;
+    /* EAGAIN: the connection has SERVER_SNDHWM replies unread; keep this one for later. ROUTER
+     * refuses a message at its first frame, so nothing was half sent. */
+    return zmq_errno() == EAGAIN ? 1 : -1;
+}
+
+/* Hand p's reply to its connection: sent now or queued until the connection takes it (peers.h).
+ * Only a connection that is gone loses its reply. */
 static void send_reply(server_t *self, pending_t *p)
 {
-    if (!p->out.bytes)
+    if (p->handed) /* a read answered before the commit: already on its way */
         return;
-    int rc = zmq_send(self->router, p->rid, p->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    if (rc >= 0 && p->delimiter)
-        rc = zmq_send(self->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    if (rc >= 0)
-        rc = zmq_send(self->router, p->out.bytes, p->out.len, ZMQ_DONTWAIT);
-    if (rc < 0) {
-        /* The peer is gone (EHOSTUNREACH) or has SERVER_SNDHWM replies unread (EAGAIN): its
-         * client retries, and every write is idempotent. Log the first and every 1000th. */
-        int e = zmq_errno();
-        if (self->replies_dropped++ % 1000 == 0)
-            log_emit(self->cfg.log_level, e == EAGAIN ? LOG_WARN : LOG_DEBUG, "reply_dropped",
-                     "reason=\"%s\" dropped_total=%llu", zmq_strerror(e),
-                     (unsigned long long)self->replies_dropped);
-    }
-    free(p->out.bytes);
+    p->handed = 1;
+    int gone = peers_reply(self->peers, p->rid, p->rid_len, p->delimiter ? PEERS_DELIMITER : 0,
+                           p->out.bytes, p->out.len);
     p->out.bytes = NULL;
+    if (gone && self->replies_dropped++ % 1000 == 0)
+        log_emit(self->cfg.log_level, LOG_DEBUG, "reply_undeliverable",
+                 "reason=\"the connection is gone\" undeliverable_total=%llu",
+                 (unsigned long long)self->replies_dropped);
 }
 
 /* Drain up to SERVER_MAX_BATCH waiting requests, handle them in one transaction, commit,
@@ -686,7 +732,10 @@ static int serve_batch(server_t *self)
      * may be tens of MB): past either bound the batch commits and the rest waits in the
      * peers' queues (SERVER_HWM each, then TCP back-pressure), never dropped. */
     self->broken[0] = '\0';
-    while (n < SERVER_MAX_BATCH && held < SERVER_BATCH_BYTES && !self->broken[0]) {
+    /* Replies waiting for slow connections are bounded in bytes too: past the bound no request
+     * is read (back-pressure through libzmq's queues and TCP) until they drain. */
+    while (n < SERVER_MAX_BATCH && held < SERVER_BATCH_BYTES && !self->broken[0] &&
+           peers_queued_bytes(self->peers) < SERVER_QUEUED_BYTES) {
         /* Without a transaction every request still gets an answer: UNAVAILABLE. */
         rc = take_one(self, &self->batch[n], now, began ? NULL : err);
         if (rc <= 0)
@@ -764,7 +813,14 @@ int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_
             *reload = 0;
             reload_keys(self);
         }
-        int rc = zmq_poll(items, 2, 250);
+        peers_flush(self->peers);
+        /* Replies wait for slow connections: look again soon (ROUTER's POLLOUT is no help: it
+         * does not say which connection has room). Past SERVER_QUEUED_BYTES of them no request
+         * is read: only the report thread is watched until they drain. */
+        int full = peers_queued_bytes(self->peers) >= SERVER_QUEUED_BYTES;
+        items[0].revents = items[1].revents = 0;
+        int rc = zmq_poll(full ? items + 1 : items, full ? 1 : 2,
+                          peers_queued(self->peers) ? 2 : 250);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;

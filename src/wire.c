@@ -26,6 +26,7 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t
                 char *field, size_t fieldlen, size_t at)
 {
     size_t i = 0;
+    uint32_t seen[64] = {0}; /* occurrences so far of fields 1..63: a repeated field's index */
     if (depth > WIRE_MAX_DEPTH)
         return 0;
     while (i < len) {
@@ -60,7 +61,12 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t
                 desc ? protobuf_c_message_descriptor_get_field(desc, number) : NULL;
             if (f) {
                 size_t l = at;
-                int w = snprintf(field + at, fieldlen - at, "%s%s", at ? "." : "", f->name);
+                int w;
+                if (f->label == PROTOBUF_C_LABEL_REPEATED && number < 64)
+                    w = snprintf(field + at, fieldlen - at, "%s%s[%u]", at ? "." : "", f->name,
+                                 (unsigned)seen[number]++);
+                else
+                    w = snprintf(field + at, fieldlen - at, "%s%s", at ? "." : "", f->name);
                 if (w > 0 && (size_t)w < fieldlen - at)
                     l = at + (size_t)w;
                 if (f->type == PROTOBUF_C_TYPE_STRING && memchr(p + i, 0, (size_t)n))
@@ -91,4 +97,52 @@ int wire_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *bu
     snprintf(msg, msglen, "%s: a NUL byte inside the value (strings must not contain NUL)",
              field);
     return -1;
+}
+
+/* One varint at buf[*pos..len): 0 with *v, or -1 when truncated or longer than 10 bytes. */
+static int rid_varint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int shift = 0; shift < 70 && *pos < len; shift += 7) {
+        uint8_t b = buf[(*pos)++];
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int wire_request_id(const uint8_t *buf, size_t len, uint64_t *id)
+{
+    size_t pos = 0;
+    int found = 0;
+    while (pos < len) {
+        uint64_t key, v;
+        if (rid_varint(buf, len, &pos, &key) < 0)
+            break;
+        uint32_t field = (uint32_t)(key >> 3), type = (uint32_t)(key & 7);
+        if (field == 0)
+            break;
+        if (type == 0) {
+            if (rid_varint(buf, len, &pos, &v) < 0)
+                break;
+            if (field == 1) {
+                *id = v;
+                found = 1;
+            }
+        } else if (type == 2) {
+            if (rid_varint(buf, len, &pos, &v) < 0 || v > len - pos)
+                break;
+            pos += (size_t)v;
+        } else if (type == 1 && len - pos >= 8) {
+            pos += 8;
+        } else if (type == 5 && len - pos >= 4) {
+            pos += 4;
+        } else {
+            break;
+        }
+    }
+    return found;
 }

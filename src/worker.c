@@ -48,6 +48,7 @@ static void pack_reply(worker_job_t *job, const status_t *st, Lift__Report *repo
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Status status = LIFT__STATUS__INIT;
+    status.has_code = 1; /* always on the wire: unset reads as UNKNOWN */
     status.code = (Lift__Code)st->code;
     status.message = st->message[0] ? (char *)st->message : NULL;
     status.field = st->field[0] ? (char *)st->field : NULL;

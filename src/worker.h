@@ -9,9 +9,10 @@
 #include <stdint.h>
 
 #include "lift.pb-c.h"
+#include "lift/limits.h"
 #include "log.h"
 
-#define WORKER_MAX_PENDING 16 /* reports queued or running before RESOURCE_EXHAUSTED */
+#define WORKER_MAX_PENDING LIFT_REPORTS_IN_FLIGHT /* reports queued or running before RESOURCE_EXHAUSTED */
 
 typedef struct worker worker_t;
 

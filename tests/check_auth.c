@@ -635,15 +635,15 @@ START_TEST(test_hostile_fields)
     struct {
         const char *name, *field;
     } cases[] = {
-        {"NaN weight", "experiment.arms[0].weight"},
-        {"negative weight", "experiment.arms[1].weight"},
-        {"NaN coverage", "experiment.coverage"},
-        {"200-byte key", "experiment.key"},
-        {"invalid UTF-8 name", "experiment.name"},
-        {"5000-byte hypothesis", "experiment.hypothesis"},
-        {"trigger 99 in eligibility", "experiment.eligibility.triggers[0]"},
-        {"namespace hi NaN", "experiment.namespace.hi"},
-        {"alpha NaN", "experiment.analysis.alpha"},
+        {"NaN weight", "create_experiment.experiment.arms[0].weight"},
+        {"negative weight", "create_experiment.experiment.arms[1].weight"},
+        {"NaN coverage", "create_experiment.experiment.coverage"},
+        {"200-byte key", "create_experiment.experiment.key"},
+        {"invalid UTF-8 name", "create_experiment.experiment.name"},
+        {"5000-byte hypothesis", "create_experiment.experiment.hypothesis"},
+        {"trigger 99 in eligibility", "create_experiment.experiment.eligibility.triggers[0]"},
+        {"namespace hi NaN", "create_experiment.experiment.namespace.hi"},
+        {"alpha NaN", "create_experiment.experiment.analysis.alpha"},
     };
     Lift__Eligibility el = LIFT__ELIGIBILITY__INIT;
     Lift__Trigger bad_trig[] = {(Lift__Trigger)99};
@@ -686,14 +686,14 @@ START_TEST(test_hostile_fields)
     /* Ramp to NaN. */
     ck_assert_int_eq(lift_experiment_change(a, "exp", LIFT__ACTION__ACTION_RAMP, NAN, NULL),
                      LIFT_ERR_INVALID_ARGUMENT);
-    ck_assert_str_eq(lift_client_error_field(a), "coverage");
+    ck_assert_str_eq(lift_client_error_field(a), "change_experiment.coverage");
     /* Action 99. */
     ck_assert_int_eq(lift_experiment_change(a, "exp", 99, 0, NULL), LIFT_ERR_INVALID_ARGUMENT);
-    ck_assert_str_eq(lift_client_error_field(a), "action");
+    ck_assert_str_eq(lift_client_error_field(a), "change_experiment.action");
     /* List with status 99. */
     Lift__ExperimentList *list = NULL;
     ck_assert_int_eq(lift_experiment_list(a, 99, &list), LIFT_ERR_INVALID_ARGUMENT);
-    ck_assert_str_eq(lift_client_error_field(a), "status");
+    ck_assert_str_eq(lift_client_error_field(a), "list_experiments.status");
 
     /* Context enums out of range and a trigger time in 1970, over the wire. */
     lift_assignment_t one;
@@ -750,7 +750,9 @@ START_TEST(test_hostile_fields)
     ev[3].arm = -1;
     ev[4].event_id = "h4";
     ev[4].type = 99;
-    static const char *const fields[] = {"customer_id", "plan_to", "currency", "arm", "type"};
+    static const char *const fields[] = {"track.events[0].customer_id", "track.events[1].plan_to",
+                                         "track.events[2].currency", "track.events[3].arm",
+                                         "track.events[4].type"};
     lift_track_result_t r;
     ck_assert_int_eq(lift_track(E.c[K_SENDER], ev, 5, &r), LIFT_OK);
     ck_assert_uint_eq(r.accepted, 0);

@@ -96,6 +96,8 @@ static void pong_reply(void *router, zmq_msg_t *identity, uint64_t id, const cha
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Status st = LIFT__STATUS__INIT;
+    st.has_code = 1; /* liftd always sends the code */
+    st.code = LIFT__CODE__OK;
     Lift__Pong pong = LIFT__PONG__INIT;
     pong.version = (char *)version;
     reply.has_request_id = 1;
@@ -142,6 +144,8 @@ static void *fake_loop(void *arg)
         } else if (f->mode == FAKE_CANNED) {
             Lift__Reply reply = LIFT__REPLY__INIT;
             Lift__Status st = LIFT__STATUS__INIT;
+            st.has_code = 1; /* liftd always sends the code */
+            st.code = LIFT__CODE__OK;
             reply.status = &st;
             f->answer(f, req, &reply);
             reply.has_request_id = 1;
@@ -363,6 +367,7 @@ static void answer_assign_batch(fake_t *f, const Lift__Request *req, Lift__Reply
     }
     lift__assign_reply__init(ar);
     lift__status__init(bad);
+    bad->has_code = 1;
     bad->code = LIFT__CODE__INVALID_ARGUMENT;
     bad->message = "customer_id: control character at byte 1";
     for (size_t i = 0; i < 3; i++) {
@@ -372,12 +377,14 @@ static void answer_assign_batch(fake_t *f, const Lift__Request *req, Lift__Reply
         ptrs[i] = &as[i];
     }
     as[0].in_experiment = as[0].eligible = 1;
+    as[0].reason = LIFT__REASON__REASON_NONE;
     as[0].arm_index = 1;
     as[0].arm_name = "offer-immediate";
     as[0].arm_payload = "offer:pro-annual-20";
     as[0].has_first_exposure = as[0].first_exposure = 1;
     as[1].arm_index = -1;
-    as[1].reason = LIFT__REASON__REASON_AT_RISK;
+    as[1].reason = (Lift__Reason)57; /* a reason a newer liftd added, sent as eligible */
+    as[1].eligible = 1;
     as[2].arm_index = -1;
     as[2].reason = LIFT__REASON__REASON_INVALID;
     as[2].error = bad;
@@ -411,7 +418,8 @@ START_TEST(test_assign_batch_typed)
     ck_assert(!out[1].in_experiment && !out[1].eligible);
     ck_assert_int_eq(out[1].arm_index, -1);
     ck_assert_ptr_null(out[1].arm_name);
-    ck_assert_str_eq(lift_reason_name(out[1].reason), "at_risk");
+    ck_assert_int_eq(out[1].reason, 57); /* kept as its number: not eligible, never "none" */
+    ck_assert_str_eq(lift_reason_name(out[1].reason), "unknown");
     ck_assert_int_eq(out[2].error_code, LIFT_ERR_INVALID_ARGUMENT);
     ck_assert_str_eq(out[2].error, "customer_id: control character at byte 1");
     lift_assignments_free(out);
@@ -575,6 +583,37 @@ START_TEST(test_no_server)
     ck_assert_ptr_nonnull(strstr(lift_client_error(c), "after 3 attempts of 100 ms"));
     lift_client_destroy(&c);
     rmdir(dir);
+}
+END_TEST
+
+/* A newer liftd's status code (42) and one without a code: errors, never OK. */
+static void answer_unknown_code(fake_t *f, const Lift__Request *req, Lift__Reply *reply)
+{
+    (void)req;
+    if (f->seen == 1) {
+        reply->status->code = (Lift__Code)42;
+    } else {
+        reply->status->has_code = 0;
+    }
+    reply->body_case = LIFT__REPLY__BODY_PONG;
+    static Lift__Pong pong = LIFT__PONG__INIT;
+    pong.version = "9.9.9";
+    reply->pong = &pong;
+}
+
+START_TEST(test_unknown_status_code_is_an_error)
+{
+    fake_t f;
+    fake_start(&f, FAKE_CANNED, 2);
+    f.answer = answer_unknown_code;
+    lift_client_t *c = client_for(&f, 2000, 1);
+    char version[32];
+    ck_assert_int_eq(lift_ping(c, version, sizeof version, NULL), LIFT_ERR_PROTOCOL);
+    ck_assert_ptr_nonnull(strstr(lift_client_error(c), "unknown status code 42"));
+    ck_assert_int_eq(lift_ping(c, version, sizeof version, NULL), LIFT_ERR_PROTOCOL);
+    ck_assert_ptr_nonnull(strstr(lift_client_error(c), "without a status code"));
+    lift_client_destroy(&c);
+    fake_stop(&f);
 }
 END_TEST
 
@@ -1045,6 +1084,7 @@ Suite *client_suite(void)
     tcase_add_test(errors, test_timeout_message);
     tcase_add_test(errors, test_no_server);
     tcase_add_test(errors, test_server_error);
+    tcase_add_test(errors, test_unknown_status_code_is_an_error);
     suite_add_tcase(s, errors);
 
     TCase *limits = tcase_create("limits");

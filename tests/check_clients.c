@@ -53,8 +53,8 @@ static long number_after(const char *out, const char *key)
     return s ? strtol(s + strlen(key), NULL, 10) : -1;
 }
 
-#define PY_TESTS 9   /* tests in tools/clients/python/tests/test_liftclient.py */
-#define NODE_TESTS 9 /* tests in tools/clients/node/test/lift.test.js */
+#define PY_TESTS 10  /* tests in tools/clients/python/tests/test_liftclient.py */
+#define NODE_TESTS 10 /* tests in tools/clients/node/test/lift.test.js */
 
 START_TEST(test_python_client)
 {

@@ -219,6 +219,11 @@ static void create_and_start(void)
     r = LIFTCTL(NULL, "experiment", "start", KEY);
     expect(&r, 0, NULL);
     res_free(&r);
+    /* The example customers' exposures: their impressions and clicks name the stored arm. */
+    r = LIFTCTL(NULL, "assign", "upsell-usage-q4", "--customers", "examples/customers.txt",
+                "--trigger", "usage_threshold", "--stage", "growth", "--channel", "in_app");
+    expect(&r, 0, NULL);
+    res_free(&r);
 }
 
 /* A valid churn row. */

@@ -508,6 +508,7 @@ static void fake_reply(void *sock, zmq_msg_t *id, int delimited, const Lift__Req
     rep.has_request_id = 1;
     rep.request_id = req->request_id;
     rep.status = &st;
+    st.has_code = 1; /* liftd always sends the code */
     st.code = LIFT__CODE__OK;
     switch (req->body_case) {
     case LIFT__REQUEST__BODY_PING:

@@ -223,7 +223,7 @@ START_TEST(test_event_id_reused_with_other_content)
         ck_assert_uint_eq(r.duplicates, 0);
         ck_assert_uint_eq(r.conflicts, 1);
         ck_assert_uint_eq(r.n_rejected, 1);
-        ck_assert_str_eq(r.rejected[0].field, "event_id");
+        ck_assert_str_eq(r.rejected[0].field, "track.events[0].event_id");
         const char *why = r.rejected[0].reason;
         ck_assert_msg(strstr(why, "reused with different content") && strstr(why, "conversion") &&
                           strstr(why, "4900") && strstr(why, "refund") && strstr(why, "99900"),
@@ -592,6 +592,126 @@ START_TEST(test_client_never_reads)
 }
 END_TEST
 
+/* 10,000 requests in flight on one connection, sent before any reply is read: every request
+ * gets exactly one reply, OK or RESOURCE_EXHAUSTED naming the per-connection limit; none is
+ * dropped (the first release dropped every reply past its 4096-reply send queue: with these
+ * 4 KB replies and a client queue of 1,000, about 5,900 of 10,000). Nine in ten read an
+ * experiment with a 4 KB hypothesis (replies sent at once), every tenth is a Track (a write,
+ * whose reply waits for the commit). */
+START_TEST(test_ten_thousand_in_flight_each_answered_once)
+{
+    enum { N = 10000 };
+    static char hyp[4001];
+    memset(hyp, 'h', 4000);
+    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
+    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
+    Lift__Arm *arms[] = {&a0, &a1};
+    a0.name = "holdout";
+    a1.name = "offer";
+    a0.has_weight = a1.has_weight = 1;
+    a0.weight = a1.weight = 0.5;
+    x.key = "big";
+    x.hypothesis = hyp;
+    x.n_arms = 2;
+    x.arms = arms;
+    ck_assert_int_eq(lift_experiment_create(T.client, &x, NULL), LIFT_OK);
+    void *ctx = zmq_ctx_new();
+    void *d = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0, hwm = 0, rcvhwm = 1000, to = 20000;
+    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(d, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(d, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
+    zmq_setsockopt(d, ZMQ_SNDTIMEO, &to, sizeof to);
+    ck_assert_int_eq(zmq_connect(d, T.endpoint), 0);
+    uint8_t buf[256];
+    for (int i = 0; i < N; i++) {
+        uint64_t id = (uint64_t)i + 1;
+        size_t len;
+        if (i % 10 == 9) {
+            char eid[32];
+            snprintf(eid, sizeof eid, "inflight-%d", i);
+            Lift__Request req = LIFT__REQUEST__INIT;
+            Lift__Track tr = LIFT__TRACK__INIT;
+            Lift__Event ev = LIFT__EVENT__INIT;
+            Lift__Event *evs[1] = {&ev};
+            ev.event_id = eid;
+            ev.customer_id = "cust-inflight";
+            ev.has_type = 1;
+            ev.type = LIFT__EVENT_TYPE__EVENT_CONVERSION;
+            ev.has_timestamp_ms = 1;
+            ev.timestamp_ms = 1700000000000LL;
+            ev.has_amount_minor = 1;
+            ev.amount_minor = 100;
+            tr.n_events = 1;
+            tr.events = evs;
+            req.body_case = LIFT__REQUEST__BODY_TRACK;
+            req.track = &tr;
+            req.has_request_id = 1;
+            req.request_id = id;
+            len = lift__request__pack(&req, buf);
+        } else {
+            Lift__Request req = LIFT__REQUEST__INIT;
+            Lift__GetExperiment g = LIFT__GET_EXPERIMENT__INIT;
+            g.key = "big";
+            req.body_case = LIFT__REQUEST__BODY_GET_EXPERIMENT;
+            req.get_experiment = &g;
+            req.has_request_id = 1;
+            req.request_id = id;
+            len = lift__request__pack(&req, buf);
+        }
+        ck_assert_int_eq(zmq_send(d, buf, len, 0), (int)len);
+    }
+    /* Read nothing for a while: liftd takes every request meanwhile, and past what the
+     * connection's queues hold it must queue replies, then refuse. */
+    usleep(3000 * 1000);
+    unsigned char *seen = calloc(N + 1, 1);
+    int ok = 0, refused = 0, other = 0, twice = 0, got = 0;
+    char refusal[400] = "";
+    zmq_pollitem_t it = {d, 0, ZMQ_POLLIN, 0};
+    while (got < N && zmq_poll(&it, 1, 20000) > 0) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        ck_assert_int_ge(zmq_msg_recv(&m, d, 0), 0);
+        Lift__Reply *r = lift__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+        ck_assert_ptr_nonnull(r);
+        ck_assert(r->has_request_id && r->request_id >= 1 && r->request_id <= N);
+        if (seen[r->request_id]++)
+            twice++;
+        got++;
+        ck_assert_ptr_nonnull(r->status);
+        ck_assert(r->status->has_code);
+        if (r->status->code == LIFT__CODE__OK) {
+            ok++;
+        } else if (r->status->code == LIFT__CODE__RESOURCE_EXHAUSTED) {
+            refused++;
+            if (!refusal[0])
+                snprintf(refusal, sizeof refusal, "%s", r->status->message);
+        } else {
+            other++;
+        }
+        lift__reply__free_unpacked(r, NULL);
+    }
+    /* Exactly one each: nothing more arrives. */
+    ck_assert_int_eq(zmq_poll(&it, 1, 300), 0);
+    int missing = 0;
+    for (int i = 1; i <= N; i++)
+        missing += !seen[i];
+    free(seen);
+    ck_assert_int_eq(missing, 0);
+    ck_assert_int_eq(twice, 0);
+    ck_assert_int_eq(other, 0);
+    ck_assert_int_eq(ok + refused, N);
+    ck_assert_int_gt(ok, LIFT_MAX_IN_FLIGHT);
+    ck_assert_int_gt(refused, 0); /* the bound was reached, and said so */
+    ck_assert_ptr_nonnull(strstr(refusal, "the limit is 1024"));
+    ck_assert_ptr_nonnull(strstr(refusal, "in_flight_per_connection"));
+    zmq_close(d);
+    zmq_ctx_term(ctx);
+    ck_assert_int_eq(lift_ping(T.client, NULL, 0, NULL), LIFT_OK);
+}
+END_TEST
+
 Suite *hostile_server_suite(void);
 Suite *hostile_server_suite(void)
 {
@@ -616,6 +736,7 @@ Suite *hostile_server_suite(void)
     tcase_set_timeout(tl, 120);
     tcase_add_test(tl, test_many_connections);
     tcase_add_test(tl, test_client_never_reads);
+    tcase_add_test(tl, test_ten_thousand_in_flight_each_answered_once);
     suite_add_tcase(s, tl);
     return s;
 }

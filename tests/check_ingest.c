@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 static tliftd_t T;
+static int ARM = 1; /* cust-1's arm in "exp": impressions and clicks must name it */
 
 static int64_t now_ms(void)
 {
@@ -41,6 +42,14 @@ static void setup(void)
     x.n_arms = 2;
     x.arms = arms;
     ck_assert_int_eq(lift_experiment_create(T.client, &x, NULL), LIFT_OK);
+    ck_assert_int_eq(lift_experiment_change(T.client, "exp", LIFT__ACTION__ACTION_START, 0, NULL),
+                     LIFT_OK);
+    lift_context_t ctx = {.trigger = 1, .stage = 1, .channel = 1};
+    lift_assignment_t a;
+    ck_assert_int_eq(lift_assign(T.client, "exp", "cust-1", &ctx, &a), LIFT_OK);
+    ck_assert(a.in_experiment);
+    ARM = a.arm_index;
+    lift_assignment_clear(&a);
 }
 
 static void teardown(void)
@@ -59,7 +68,7 @@ static lift_event_t ev(const char *id, int type)
     if (type == LIFT__EVENT_TYPE__EVENT_IMPRESSION || type == LIFT__EVENT_TYPE__EVENT_CLICK) {
         e.experiment_key = "exp";
         e.has_arm = true;
-        e.arm = 1;
+        e.arm = ARM;
     }
     if (type == LIFT__EVENT_TYPE__EVENT_CONVERSION || type == LIFT__EVENT_TYPE__EVENT_REFUND) {
         e.has_amount = true;
@@ -111,7 +120,7 @@ START_TEST(test_validation_table)
     e = ev("v2", 0);
     ROW("no type", e, "type", "required");
     e = ev("v3", 42);
-    ROW("unknown type", e, "type", "known");
+    ROW("unknown type", e, "type", "42 is not a valid value");
     e = ev("v4", LIFT__EVENT_TYPE__EVENT_CHURN);
     e.timestamp_ms = 0; /* 1970 */
     ROW("1970", e, "timestamp_ms", "2000-01-01");
@@ -179,8 +188,10 @@ START_TEST(test_validation_table)
     for (int i = 0; i < n; i++) {
         const lift_rejected_t *x = &r.rejected[i];
         ck_assert_uint_eq(x->index, (size_t)(2 * i));
-        ck_assert_msg(strcmp(x->field, rows[i].field) == 0, "%s: field %s, want %s", rows[i].name,
-                      x->field, rows[i].field);
+        char path[64];
+        snprintf(path, sizeof path, "track.events[%d].%s", 2 * i, rows[i].field);
+        ck_assert_msg(strcmp(x->field, path) == 0, "%s: field %s, want %s", rows[i].name,
+                      x->field, path);
         ck_assert_msg(strstr(x->reason, rows[i].word) != NULL, "%s: reason '%s' lacks '%s'",
                       rows[i].name, x->reason, rows[i].word);
     }

@@ -188,6 +188,17 @@ static int file_rows(const char *path)
     return n;
 }
 
+/* The example customers' exposures at endpoint (their impressions and clicks in examples/
+ * name the arm liftd assigns them). */
+static void assign_examples(const char *endpoint, const char *channel)
+{
+    res_t r = LIFTCTL(NULL, "--endpoint", endpoint, "assign", KEY, "--customers",
+                      "examples/customers.txt", "--trigger", "usage_threshold", "--stage",
+                      "growth", "--channel", channel);
+    expect(&r, 0, NULL);
+    res_free(&r);
+}
+
 static void create_and_start(void)
 {
     res_t r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE);
@@ -196,6 +207,7 @@ static void create_and_start(void)
     r = LIFTCTL(NULL, "experiment", "start", KEY);
     expect(&r, 0, NULL);
     res_free(&r);
+    assign_examples(T.endpoint, "in_app");
 }
 
 /* `liftctl --json track ...` summary counts. */
@@ -478,7 +490,7 @@ START_TEST(test_track_malformed_jsonl)
                 ",\"amount\":\"49.001\"}\n"
                 /* 10 */ "{\"event_id\":\"bad-7\",\"customer_id\":\"c1\",\"type\":\"click\"," TS
                 ",\"experiment_key\":\"" KEY "\",\"arm\":3}\n"
-                /* 11 */ "{\"event_id\":\"ok-3\",\"customer_id\":\"c3\",\"type\":\"impression\"," TS
+                /* 11 */ "{\"event_id\":\"ok-3\",\"customer_id\":\"initech\",\"type\":\"impression\"," TS
                 ",\"experiment_key\":\"" KEY "\",\"arm\":2}\n"
                 /* 12 */ "[1,2]\n"
                 /* 13 */ "{\"event_id\":\"ok-4\",\"customer_id\":\"c4\",\"type\":\"nps\","
@@ -676,6 +688,12 @@ START_TEST(test_endpoints_refused)
     json_t *j = json_loads(r.out, 0, &je);
     ck_assert_msg(j != NULL, "not JSON: %s", r.out);
     ck_assert_str_eq(json_string_value(json_object_get(j, "endpoint")), T.endpoint);
+    /* What the deployment announces (Pong): currency, hash version, limits. */
+    ck_assert_str_eq(json_string_value(json_object_get(j, "hash_version")), "growthbook-v2");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "currency")), "USD");
+    json_t *lim = json_object_get(j, "limits");
+    ck_assert_int_eq(json_integer_value(json_object_get(lim, "in_flight_per_connection")), 1024);
+    ck_assert_int_eq(json_integer_value(json_object_get(lim, "batch_max")), 10000);
     json_decref(j);
     res_free(&r);
 }
@@ -874,6 +892,7 @@ START_TEST(test_store_copy_sqlite)
     /* 5. What came into the source since is copied on the next run; so is a pause. */
     char path[512];
     snprintf(path, sizeof path, "%s", EVENTS_JSONL);
+    assign_examples(T.endpoint, "in_app");
     r = LIFTCTL(NULL, "track", path);
     expect(&r, 0, NULL);
     res_free(&r);
@@ -938,6 +957,7 @@ START_TEST(test_store_copy_conflicts)
     expect(&r, 0, NULL);
     res_free(&r);
     assign_some(X.endpoint, "email");
+    assign_examples(X.endpoint, "email");
     char other[400];
     tmp_path(other, sizeof other, "other.jsonl");
     write_file(other, "{\"event_id\":\"imp-0001\",\"customer_id\":\"someone-else\","
@@ -954,7 +974,8 @@ START_TEST(test_store_copy_conflicts)
     expect_out(&r, "exposures:   0 inserted, 0 already there, %" PRId64 " conflicts", n_x);
     expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 1 conflicts", n_e - 1);
     expect_out(&r, "event conflicts (DST holds the id with other content; kept): imp-0001\n");
-    expect_out(&r, "exposure conflicts (DST had recorded another arm or context; kept): cust-");
+    expect_out(&r, "exposure conflicts (DST had recorded another arm or context; kept): ");
+    expect_out(&r, "cust-");
     res_free(&r);
     tu_event_filter_t churn1 = {.event_id = "imp-0001", .type = LIFT__EVENT_TYPE__EVENT_CHURN};
     ck_assert_int_eq(tu_store_events(X.data, &churn1).count, 1); /* DST's own imp-0001 */
@@ -968,9 +989,8 @@ END_TEST
 
 START_TEST(test_store_copy_refused)
 {
-    res_t r = LIFTCTL(NULL, "experiment", "create", "-f", EXPERIMENT_FILE);
-    expect(&r, 0, NULL);
-    res_free(&r);
+    create_and_start();
+    res_t r;
     /* Another store with a different experiment under the same key. */
     tliftd_t X;
     tu_liftd_init(&X);

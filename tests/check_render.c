@@ -915,6 +915,8 @@ static void *fake_main(void *arg)
         if (req->body_case != LIFT__REQUEST__BODY_PING) break;
         Lift__Reply pr = LIFT__REPLY__INIT;
         Lift__Status pst = LIFT__STATUS__INIT;
+        pst.has_code = 1; /* liftd always sends the code */
+        pst.code = LIFT__CODE__OK;
         Lift__Pong pong = LIFT__PONG__INIT;
         pr.has_request_id = 1;
         pr.request_id = req->request_id;
@@ -941,6 +943,8 @@ static void *fake_main(void *arg)
     }
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Status st = LIFT__STATUS__INIT;
+    st.has_code = 1; /* liftd always sends the code */
+    st.code = LIFT__CODE__OK;
     reply.has_request_id = 1;
     reply.request_id = req->request_id;
     reply.status = &st;

@@ -1130,6 +1130,36 @@ START_TEST(test_segment_order)
 }
 END_TEST
 
+/* Two clocks: a sender 10 minutes behind liftd stamps the first outcomes after exposure just
+ * before it. They count as pre-exposure (by the documented rule) and the report says why. */
+START_TEST(test_sender_clock_behind_is_flagged)
+{
+    const registry_entry_t *e = experiment("rep-skew", 2);
+    begin();
+    for (int i = 0; i < 40; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "k%d", i);
+        int64_t t0 = START_MS + i * 60000;
+        expose(e->id, c, i % 2, 1, 1, 1, t0);
+        /* bought 5 minutes after the offer, stamped by a clock 10 minutes behind */
+        event(c, 3, t0 + 5 * 60000 - 10 * 60000, 0, 0, 4900, -1);
+        if (i % 8 == 0) /* a few honest ones half an hour after */
+            event(c, 3, t0 + 30 * 60000, 0, 0, 4900, -1);
+    }
+    commit();
+    Lift__ReportRequest q;
+    exact_req(&q);
+    Lift__Report *r = build_ok(e, &q);
+    sane(r);
+    ck_assert_uint_eq(r->health->outcome_events_hour_before_exposure, 40);
+    ck_assert_uint_eq(r->health->outcome_events_hour_after_exposure, 5);
+    ck_assert_uint_ge(r->health->outcome_events_before_exposure, 40);
+    ck_assert(has_warning(r, "clock runs behind"));
+    ck_assert(r->comparisons[0]->revenue_diff->has_unit); /* units on a report built here too */
+    report_free(r);
+}
+END_TEST
+
 /* Health: pre-period imbalance, impressions logged for another arm, SRM within a segment. */
 START_TEST(test_health_checks)
 {
@@ -1433,7 +1463,7 @@ START_TEST(test_validation)
         case 10: q.has_cuped_lookback_days = 1; q.cuped_lookback_days = 0; break;
         case 11: q.has_cuped_lookback_days = 1; q.cuped_lookback_days = 366; break;
         case 12: q.has_cost_per_attempt_minor = 1; q.cost_per_attempt_minor = -1; break;
-        case 13: q.has_from_ms = 1; q.from_ms = 5; break;
+        case 13: q.has_from_ms = 1; q.from_ms = -5; break; /* 0..2000 read from the start */
         }
         Lift__Report *r = (Lift__Report *)&q; /* must be reset to NULL */
         status_t st;
@@ -1553,6 +1583,7 @@ Suite *report_suite(void)
     tcase_add_test(limits, test_power_needs_mde);
     tcase_add_test(limits, test_nps_diff);
     tcase_add_test(limits, test_health_checks);
+    tcase_add_test(limits, test_sender_clock_behind_is_flagged);
     suite_add_tcase(s, limits);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, setup, teardown);

@@ -340,7 +340,7 @@ START_TEST(test_create_idempotent)
     /* Validation over the wire names the field. */
     texp(&t, "BAD KEY", 2, w, -1);
     ck_assert_int_eq(lift_experiment_create(T.client, &t.x, &a), LIFT_ERR_INVALID_ARGUMENT);
-    ck_assert_str_eq(lift_client_error_field(T.client), "experiment.key");
+    ck_assert_str_eq(lift_client_error_field(T.client), "create_experiment.experiment.key");
     Lift__ExperimentList *list = NULL;
     ck_assert_int_eq(lift_experiment_list(T.client, 0, &list), LIFT_OK);
     ck_assert_uint_eq(list->n_experiments, 1);
@@ -516,10 +516,251 @@ START_TEST(test_nul_in_string)
     r = raw_exchange(d, f, l, 1);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(r->status->code, LIFT__CODE__INVALID_ARGUMENT);
-    ck_assert_str_eq(r->status->field, "track.events.event_id");
+    ck_assert_str_eq(r->status->field, "track.events[0].event_id");
     lift__reply__free_unpacked(r, NULL);
     zmq_close(d);
     zmq_ctx_term(ctx);
+}
+END_TEST
+
+/* ---- the wire contract (proto/README.md) ---------------------------------------------------- */
+
+/* Friction 9: an impression or click names the customer's stored arm; one for a customer never
+ * assigned, or for another arm, is refused by name, and only the right one is stored. */
+START_TEST(test_impression_checked_against_exposure)
+{
+    const double w[] = {0.5, 0.5};
+    texp_t t;
+    texp(&t, "imp-check", 2, w, -1);
+    create_and_start(&t);
+    lift_assignment_t a;
+    ck_assert_int_eq(lift_assign(T.client, "imp-check", "cust-1", &CTX, &a), LIFT_OK);
+    ck_assert(a.in_experiment);
+    int arm = a.arm_index, other = 1 - arm;
+    lift_assignment_clear(&a);
+    lift_event_t ev[4];
+    memset(ev, 0, sizeof ev);
+    const char *ids[] = {"i-right", "i-other", "i-ghost", "c-other"};
+    const char *cust[] = {"cust-1", "cust-1", "ghost", "cust-1"};
+    int arms[] = {arm, other, arm, other};
+    for (int i = 0; i < 4; i++) {
+        ev[i].event_id = ids[i];
+        ev[i].customer_id = cust[i];
+        ev[i].type = i == 3 ? LIFT__EVENT_TYPE__EVENT_CLICK : LIFT__EVENT_TYPE__EVENT_IMPRESSION;
+        ev[i].timestamp_ms = 1790000000000LL;
+        ev[i].experiment_key = "imp-check";
+        ev[i].has_arm = true;
+        ev[i].arm = arms[i];
+    }
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(T.client, ev, 4, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 1);
+    ck_assert_uint_eq(r.n_rejected, 3);
+    char want[64];
+    snprintf(want, sizeof want, "stored exposure has arm %d", arm);
+    ck_assert_str_eq(r.rejected[0].field, "track.events[1].arm");
+    ck_assert_ptr_nonnull(strstr(r.rejected[0].reason, want));
+    ck_assert_str_eq(r.rejected[1].field, "track.events[2].arm");
+    ck_assert_ptr_nonnull(strstr(r.rejected[1].reason, "never assigned"));
+    ck_assert_str_eq(r.rejected[2].field, "track.events[3].arm");
+    ck_assert_ptr_nonnull(strstr(r.rejected[2].reason, want));
+    lift_track_result_clear(&r);
+    /* An unset arm is not the holdout: refused as missing. */
+    memset(ev, 0, sizeof ev);
+    ev[0].event_id = "i-noarm";
+    ev[0].customer_id = "cust-1";
+    ev[0].type = LIFT__EVENT_TYPE__EVENT_IMPRESSION;
+    ev[0].timestamp_ms = 1790000000000LL;
+    ev[0].experiment_key = "imp-check";
+    ck_assert_int_eq(lift_track(T.client, ev, 1, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 0);
+    ck_assert_str_eq(r.rejected[0].field, "track.events[0].arm");
+    ck_assert_ptr_nonnull(strstr(r.rejected[0].reason, "required"));
+    lift_track_result_clear(&r);
+    /* The default on the wire for readers: -1. */
+    Lift__Event fresh = LIFT__EVENT__INIT;
+    ck_assert_int_eq(fresh.arm, -1);
+}
+END_TEST
+
+/* Friction 6: Pong announces the currency, the hash version and the limits. */
+START_TEST(test_pong_limits)
+{
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__Ping ping = LIFT__PING__INIT;
+    req.body_case = LIFT__REQUEST__BODY_PING;
+    req.ping = &ping;
+    Lift__Reply *rep = NULL;
+    ck_assert_int_eq(lift_call(T.client, &req, &rep, NULL, 0), LIFT_OK);
+    const Lift__Pong *p = rep->pong;
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(p->hash_version, "growthbook-v2");
+    ck_assert_ptr_nonnull(p->currency);
+    ck_assert_ptr_nonnull(p->limits);
+    ck_assert(p->limits->has_in_flight_per_connection);
+    ck_assert_uint_eq(p->limits->in_flight_per_connection, LIFT_MAX_IN_FLIGHT);
+    ck_assert_uint_eq(p->limits->max_request_bytes, LIFT_MAX_REQUEST_BYTES);
+    ck_assert_uint_eq(p->limits->batch_max, LIFT_BATCH_MAX);
+    ck_assert_uint_eq(p->limits->reports_in_flight, 16);
+    ck_assert_int_eq(p->limits->clock_skew_ms, 24LL * 3600 * 1000);
+    ck_assert(rep->status->has_code); /* OK is on the wire, not left to the default */
+    lift_reply_free(&rep);
+}
+END_TEST
+
+/* Friction 3: a frame liftd cannot decode is answered with the request_id it could read. */
+START_TEST(test_undecodable_echoes_request_id)
+{
+    void *ctx = zmq_ctx_new();
+    void *d = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
+    ck_assert_int_eq(zmq_connect(d, T.endpoint), 0);
+    /* request_id 300 (08 ac 02), then a ping body whose length runs past the end. */
+    const uint8_t bad[] = {0x08, 0xac, 0x02, 0x12, 0x05, 0x00};
+    const void *f[] = {bad};
+    size_t l[] = {sizeof bad};
+    Lift__Reply *r = raw_exchange(d, f, l, 1);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->status->code, LIFT__CODE__INVALID_ARGUMENT);
+    ck_assert(r->has_request_id);
+    ck_assert_uint_eq(r->request_id, 300);
+    lift__reply__free_unpacked(r, NULL);
+    zmq_close(d);
+    zmq_ctx_term(ctx);
+}
+END_TEST
+
+/* Friction 8: every field path starts at the request body's name. */
+START_TEST(test_field_paths)
+{
+    const double w[] = {0.5, 0.5};
+    texp_t t;
+    texp(&t, "paths", 2, w, -1);
+    create_and_start(&t);
+    const char *ids[] = {"ok-1", "", "ok-2"};
+    lift_assignment_t *a = NULL;
+    ck_assert_int_eq(lift_assign_batch(T.client, "paths", ids, 3, &CTX, &a), LIFT_OK);
+    ck_assert_int_eq(a[1].error_code, LIFT_ERR_INVALID_ARGUMENT);
+    lift_assignments_free(a);
+    /* The per-item path, read from the raw reply. */
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__AssignBatch ab = LIFT__ASSIGN_BATCH__INIT;
+    Lift__Context c = LIFT__CONTEXT__INIT;
+    c.has_trigger = c.has_stage = c.has_channel = 1;
+    c.trigger = CTX.trigger;
+    c.stage = CTX.stage;
+    c.channel = CTX.channel;
+    ab.experiment_key = "paths";
+    ab.customer_ids = (char **)ids;
+    ab.n_customer_ids = 3;
+    ab.context = &c;
+    req.body_case = LIFT__REQUEST__BODY_ASSIGN_BATCH;
+    req.assign_batch = &ab;
+    Lift__Reply *rep = NULL;
+    ck_assert_int_eq(lift_call(T.client, &req, &rep, NULL, 0), LIFT_OK);
+    ck_assert_ptr_nonnull(rep->assign->assignments[1]->error);
+    ck_assert_str_eq(rep->assign->assignments[1]->error->field, "assign_batch.customer_ids[1]");
+    ck_assert_int_eq(rep->assign->assignments[0]->reason, LIFT__REASON__REASON_NONE);
+    ck_assert(rep->assign->assignments[0]->has_reason);
+    lift_reply_free(&rep);
+    /* Top-level fields of each body. */
+    Lift__Experiment *x = NULL;
+    ck_assert_int_eq(lift_experiment_get(T.client, "nope", &x), LIFT_ERR_NOT_FOUND);
+    ck_assert_str_eq(lift_client_error_field(T.client), "get_experiment.key");
+    lift_assignment_t one;
+    ck_assert_int_eq(lift_assign(T.client, "nope", "c", &CTX, &one), LIFT_ERR_NOT_FOUND);
+    ck_assert_str_eq(lift_client_error_field(T.client), "assign.experiment_key");
+    ck_assert_int_eq(lift_experiment_change(T.client, "paths", 99, 0, NULL),
+                     LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(lift_client_error_field(T.client), "change_experiment.action");
+    lift_event_t ev = {.event_id = "n1", .customer_id = "c", .type = LIFT__EVENT_TYPE__EVENT_NPS,
+                       .timestamp_ms = 1790000000000LL, .has_nps = true, .nps_score = 11};
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(T.client, &ev, 1, &r), LIFT_OK);
+    ck_assert_str_eq(r.rejected[0].field, "track.events[0].nps_score");
+    lift_track_result_clear(&r);
+}
+END_TEST
+
+/* Friction 1: an unset or unknown enum is named with the valid values, wire and short names. */
+START_TEST(test_enum_errors_list_valid_values)
+{
+    const double w[] = {0.5, 0.5};
+    texp_t t;
+    texp(&t, "enums", 2, w, -1);
+    create_and_start(&t);
+    lift_context_t ctx = CTX;
+    ctx.trigger = 0; /* as a library that dropped a name it could not map */
+    lift_assignment_t a;
+    ck_assert_int_eq(lift_assign(T.client, "enums", "c", &ctx, &a), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(lift_client_error_field(T.client), "assign.context.trigger");
+    const char *m = lift_client_error(T.client);
+    ck_assert_ptr_nonnull(strstr(m, "TRIGGER_USAGE_THRESHOLD = 1 (usage_threshold)"));
+    ck_assert_ptr_nonnull(strstr(m, "TRIGGER_INTEGRATION = 5 (integration)"));
+    ctx = CTX;
+    ctx.channel = 42;
+    ck_assert_int_eq(lift_assign(T.client, "enums", "c", &ctx, &a), LIFT_ERR_INVALID_ARGUMENT);
+    m = lift_client_error(T.client);
+    ck_assert_ptr_nonnull(strstr(m, "42 is not a valid value"));
+    ck_assert_ptr_nonnull(strstr(m, "CHANNEL_PUSH_SMS = 5 (push_sms)"));
+}
+END_TEST
+
+/* Friction 2: an explicit value means that value — a valid zero is taken, an invalid one is
+ * refused saying what unset would give (never "is required"). */
+START_TEST(test_explicit_zeros)
+{
+    const double w[] = {0.5, 0.5};
+    texp_t t;
+    texp(&t, "zeros", 2, w, 0.0);
+    Lift__Experiment *out = NULL;
+    ck_assert_int_eq(lift_experiment_create(T.client, &t.x, &out), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(lift_client_error_field(T.client), "create_experiment.experiment.coverage");
+    ck_assert_ptr_nonnull(strstr(lift_client_error(T.client), "leave it unset for 1"));
+    ck_assert_ptr_null(strstr(lift_client_error(T.client), "required"));
+    /* start_ms 0 and seed "" are values too: no bound, and the key. */
+    texp(&t, "zeros", 2, w, -1);
+    t.x.has_start_ms = 1;
+    t.x.start_ms = 0;
+    t.x.seed = "";
+    create_and_start(&t);
+    lift_assignment_t a;
+    ck_assert_int_eq(lift_assign(T.client, "zeros", "cust-9", &CTX, &a), LIFT_OK);
+    assign_config_t cfg = {.weights = w, .narms = 2, .coverage = 1, .seed = "zeros",
+                           .seed_len = 5};
+    assign_result_t res;
+    ck_assert_int_eq(a.arm_index, assign_bucket(&cfg, "cust-9", 6, &res));
+    lift_assignment_clear(&a);
+    /* Report: from_ms 0 reads from the start; alpha 0 and n_star 0 refused by value. */
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    q.experiment_key = "zeros";
+    q.has_from_ms = 1;
+    q.from_ms = 0;
+    Lift__Report *rep = NULL;
+    ck_assert_int_eq(lift_report(T.client, &q, &rep), LIFT_OK);
+    ck_assert_int_gt(rep->provenance->from_ms, 946684800000LL);
+    /* Units: every comparison estimate carries one. */
+    ck_assert_int_ge(rep->n_comparisons, 1);
+    const Lift__Comparison *c = rep->comparisons[0];
+    ck_assert(c->revenue_diff->has_unit);
+    ck_assert_int_eq(c->revenue_diff->unit, LIFT__UNIT__UNIT_MINOR);
+    ck_assert_int_eq(c->relative_lift->unit, LIFT__UNIT__UNIT_FRACTION);
+    ck_assert_int_eq(c->conversion_diff->unit, LIFT__UNIT__UNIT_FRACTION_DIFFERENCE);
+    ck_assert_int_eq(rep->arms[0]->conversion_rate->unit, LIFT__UNIT__UNIT_FRACTION);
+    lift_report_free(&rep);
+    q.has_from_ms = 0;
+    q.has_alpha = 1;
+    q.alpha = 0;
+    ck_assert_int_eq(lift_report(T.client, &q, &rep), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(lift_client_error_field(T.client), "report.alpha");
+    ck_assert_ptr_nonnull(strstr(lift_client_error(T.client), "leave it unset"));
+    q.has_alpha = 0;
+    q.has_n_star = 1;
+    q.n_star = 0;
+    ck_assert_int_eq(lift_report(T.client, &q, &rep), LIFT_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(lift_client_error_field(T.client), "report.n_star");
+    ck_assert_ptr_nonnull(strstr(lift_client_error(T.client), "leave it unset for 5000"));
 }
 END_TEST
 
@@ -542,6 +783,12 @@ Suite *server_suite(void)
     tcase_add_test(te, test_batch_keeps_valid_ids);
     tcase_add_test(te, test_malformed_traffic);
     tcase_add_test(te, test_nul_in_string);
+    tcase_add_test(te, test_impression_checked_against_exposure);
+    tcase_add_test(te, test_pong_limits);
+    tcase_add_test(te, test_undecodable_echoes_request_id);
+    tcase_add_test(te, test_field_paths);
+    tcase_add_test(te, test_enum_errors_list_valid_values);
+    tcase_add_test(te, test_explicit_zeros);
     suite_add_tcase(s, te);
     return s;
 }

@@ -68,6 +68,13 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
             printf("%s\t-1\tnone\n", sid);
         return;
     }
+    /* A reason a newer liftd added: not eligible, shown with its number (proto: Reason). */
+    char unk[48];
+    const char *rname = lift_reason_name(a->reason);
+    if (a->reason < LIFT__REASON__REASON_NONE || a->reason > LIFT__REASON__REASON_INVALID) {
+        snprintf(unk, sizeof unk, "unknown reason %d", a->reason);
+        rname = unk;
+    }
     json_t *o = json_object();
     /* JSON escapes control bytes itself (and liftctl_json_print C1 and bidi controls): the id
      * as given, unless it holds a NUL byte (which many JSON readers refuse) or is not UTF-8 */
@@ -75,8 +82,8 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
     if (jid == NULL) jid = json_string(liftctl_safe_textn(id, len, shown, sizeof shown));
     json_object_set_new(o, "customer_id", jid);
     json_object_set_new(o, "in_experiment", json_boolean(a->in_experiment));
-    json_object_set_new(o, "eligible", json_boolean(a->eligible));
-    json_object_set_new(o, "reason", json_string(lift_reason_name(a->reason)));
+    json_object_set_new(o, "eligible", json_boolean(a->eligible && rname != unk));
+    json_object_set_new(o, "reason", json_string(rname));
     json_object_set_new(o, "arm_index", json_integer(a->in_experiment ? a->arm_index : -1));
     json_object_set_new(o, "arm_name",
                         a->in_experiment && a->arm_name ? json_string(a->arm_name) : json_null());

@@ -900,6 +900,10 @@ static void reject(track_t *t, const row_t *r, const char *field, const char *re
 static void blame(const row_t *r, const char *field, const char *reason, char *fld, size_t fld_len,
                   char *why, size_t why_len)
 {
+    /* liftd names the field by its path in the request ("track.events[6].nps_score"); a
+     * rejects file has its own line column, so it shows the event's field alone. */
+    if (strncmp(field, "track.events[", 13) == 0 && strstr(field, "]."))
+        field = strstr(field, "].") + 2;
     snprintf(fld, fld_len, "%s", field);
     snprintf(why, why_len, "%s", reason);
     if (strcmp(field, "timestamp_ms") == 0 && (r->seen & (1u << F_TIMESTAMP))) {

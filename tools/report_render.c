@@ -507,10 +507,27 @@ static void doc_ne(doc_t *d, char *b, size_t n, const char *reason)
         snprintf(b, n, "n/e");
 }
 
+/* The unit to show e in: the one the report sets on the estimate (Estimate.unit), else (an
+ * older liftd, or a unit this build does not know) the one the field is documented with. Whole
+ * currency units stay whole: they are a display choice for minor units. */
+static unit_t est_unit(const Lift__Estimate *e, unit_t u)
+{
+    if (!e || !e->has_unit)
+        return u;
+    switch (e->unit) {
+    case LIFT__UNIT__UNIT_MINOR: return u == U_WHOLE ? U_WHOLE : U_MONEY;
+    case LIFT__UNIT__UNIT_FRACTION: return U_FRAC;
+    case LIFT__UNIT__UNIT_FRACTION_DIFFERENCE: return U_PP;
+    case LIFT__UNIT__UNIT_NPS_POINTS: return U_NPS;
+    default: return u;
+    }
+}
+
 /* The estimate's value, or n/e with a footnote. */
 static void cell_est(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_t u, int code,
                      int plus)
 {
+    u = est_unit(e, u);
     if (est_ok(e))
         fmt_val(b, n, e->estimate, u, code ? d->cur : NULL, d->digits, plus);
     else
@@ -520,6 +537,7 @@ static void cell_est(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_
 /* "lo … hi", "" when the estimate is n/e (its cell says why), n/e when only the CI is missing. */
 static void cell_ci(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_t u)
 {
+    u = est_unit(e, u);
     if (!est_ok(e)) {
         snprintf(b, n, "%s", "");
         return;
@@ -1909,7 +1927,15 @@ static json_t *est_json(const Lift__Estimate *e, unit_t u, int *oom)
          : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY  ? json_string("exploratory")
                                                                : json_string("none"),
          oom);
-    jset(o, "unit", json_string(unit_name(u)), oom);
+    if (e->has_unit && (e->unit < LIFT__UNIT__UNIT_UNSPECIFIED ||
+                        e->unit > LIFT__UNIT__UNIT_NPS_POINTS)) {
+        /* A unit a newer liftd added: shown as its number, never guessed. */
+        char name[32];
+        snprintf(name, sizeof name, "unknown unit %d", (int)e->unit);
+        jset(o, "unit", json_string(name), oom);
+    } else {
+        jset(o, "unit", json_string(unit_name(est_unit(e, u))), oom);
+    }
     return o;
 }
 
@@ -2146,6 +2172,12 @@ static json_t *health_json(const Lift__Health *h, int *oom)
          juint(h->has_outcome_events_in_lookback, h->outcome_events_in_lookback), oom);
     jset(o, "outcome_events_after_window",
          juint(h->has_outcome_events_after_window, h->outcome_events_after_window), oom);
+    jset(o, "outcome_events_hour_before_exposure",
+         juint(h->has_outcome_events_hour_before_exposure, h->outcome_events_hour_before_exposure),
+         oom);
+    jset(o, "outcome_events_hour_after_exposure",
+         juint(h->has_outcome_events_hour_after_exposure, h->outcome_events_hour_after_exposure),
+         oom);
     jset(o, "impressions_other_arm", juint(h->has_impressions_other_arm, h->impressions_other_arm),
          oom);
     jset(o, "customers_other_arm", juint(h->has_customers_other_arm, h->customers_other_arm), oom);

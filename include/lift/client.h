@@ -148,7 +148,9 @@ typedef struct {
     const char *customer_id; /* as echoed by the server */
     bool in_experiment;      /* has an arm */
     bool eligible;           /* passed eligibility (may still be outside coverage) */
-    int reason;              /* lift.Reason value; 0 (none) when eligible */
+    int reason;              /* lift.Reason value; 0 (none) when eligible; a value this build
+                              * does not know is kept as its number and means not eligible
+                              * (lift_reason_name: "unknown") */
     int arm_index;           /* -1 when not in the experiment */
     const char *arm_name;    /* NULL when not in the experiment */
     const char *arm_payload; /* NULL when the arm has none */

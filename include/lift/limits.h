@@ -17,6 +17,15 @@
 
 #define LIFT_BATCH_MAX 10000 /* customers per AssignBatch, events per Track */
 
+/* Requests of one connection whose replies liftd holds and has not yet handed to the connection
+ * (being handled, waiting for a commit or a report, or queued because the connection reads its
+ * replies slower than it sends). A request past it is answered RESOURCE_EXHAUSTED at once; no
+ * reply is ever dropped. Announced in Pong.limits. */
+#define LIFT_MAX_IN_FLIGHT 1024
+
+#define LIFT_REPORTS_IN_FLIGHT 16 /* reports queued or running (all connections) */
+#define LIFT_SEGMENT_BY_MAX 4     /* ReportRequest.segment_by entries */
+
 /* One Event with every field at its bound, packed: event_id 64 + customer_id 128 +
  * experiment_key 64 + plan_from/plan_to 64 each + currency 3 bytes of text, plus tags, length
  * prefixes and seven 10-byte varints = 446 bytes, 449 with the event's own tag and length. So a

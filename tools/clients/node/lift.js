@@ -48,7 +48,7 @@ const Reply = T("Reply");
 const PREFIX = {
   Trigger: "TRIGGER_", Stage: "STAGE_", Channel: "CHANNEL_", ExperimentStatus: "STATUS_",
   Metric: "METRIC_", Action: "ACTION_", Reason: "REASON_", EventType: "EVENT_",
-  Dimension: "DIMENSION_", Adjustment: "ADJUSTMENT_", TestFamily: "FAMILY_",
+  Dimension: "DIMENSION_", Adjustment: "ADJUSTMENT_", TestFamily: "FAMILY_", Unit: "UNIT_",
 };
 const NAMES = {};  // enum -> Map(short name -> value)
 const VALUES = {}; // enum -> Map(value -> short name)
@@ -57,7 +57,7 @@ for (const [e, prefix] of Object.entries(PREFIX)) {
   NAMES[e] = new Map();
   VALUES[e] = new Map();
   for (const [wire, v] of Object.entries(en.values)) {
-    if (wire.endsWith("_UNSPECIFIED")) continue;
+    if (wire.endsWith("_UNSPECIFIED") || v >= 100) continue; // 0, and the readers' UNKNOWN
     const s = wire.slice(prefix.length).toLowerCase();
     NAMES[e].set(s, v);
     VALUES[e].set(v, s);
@@ -107,9 +107,13 @@ class LiftError extends Error {
  *   fraction            0.05 = 5 %
  *   fraction_difference a difference of two rates: 0.012 = +1.2 percentage points
  *   nps_points          Net Promoter Score points, -100..100 */
+// liftd sets Estimate.unit on every estimate and the client reads it from there; this table is the
+// fallback for an older liftd (the unit each field is documented with).
 const UNITS = {
   revenue_diff: "minor", incremental_total: "minor", holdout_cost: "minor",
-  net_incremental: "minor", cace: "minor", relative_lift: "fraction", conversion_rate: "fraction",
+  net_incremental: "minor", cace: "minor", revenue_diff_uncapped: "minor", pre_period_diff: "minor",
+  revenue_diff_shrunk: "minor", incremental_total_shrunk: "minor", nps_diff: "nps_points",
+  relative_lift: "fraction", conversion_rate: "fraction",
   conversion_diff: "fraction_difference", churn_diff: "fraction_difference",
   ctr_diff: "fraction_difference", nps_before: "nps_points", nps_after: "nps_points",
   nps_change: "nps_points",
@@ -135,7 +139,9 @@ function plain(type, msg, fieldName = "") {
   if (type.name === "Estimate") {
     out.ok = out.ok === true;
     if (!out.ok) for (const k of ["estimate", "se", "ci_low", "ci_high", "p_value", "p_adjusted"]) out[k] = null;
-    out.unit = UNITS[fieldName] || null;
+    // The unit the report sets ("unknown(N)" for one this client does not know: never guessed),
+    // else the field's documented one (an older liftd).
+    if (out.unit === null || out.unit === "unspecified") out.unit = UNITS[fieldName] || null;
   }
   return out;
 }
@@ -173,18 +179,27 @@ function build(type, data, p) {
   return type.create(out);
 }
 
+/* The name of a status's code: UNKNOWN(N) for a code this client does not know (a newer liftd),
+ * UNKNOWN when none was sent (the proto's default). Never OK unless OK was sent. */
+function codeName(status) {
+  if (!status || !has(status, "code")) return "UNKNOWN";
+  return CODES.get(status.code) || `UNKNOWN(${status.code})`;
+}
+
 function assignment(a) {
+  // A reason this client does not know (or none) means "not eligible: unknown reason N".
+  const known = has(a, "reason") && VALUES.Reason.has(a.reason);
   return {
     customer_id: a.customer_id || "",
     in_experiment: a.in_experiment === true,
-    eligible: a.eligible === true,
-    reason: has(a, "reason") ? fromWire("Reason", a.reason) : null,
+    eligible: known && a.eligible === true,
+    reason: known ? VALUES.Reason.get(a.reason) : has(a, "reason") && a.reason !== 100 ? `unknown(${a.reason})` : "unknown",
     arm_index: has(a, "arm_index") ? a.arm_index : -1,
     arm_name: has(a, "arm_name") ? a.arm_name : null,
     arm_payload: has(a, "arm_payload") ? a.arm_payload : null,
     first_exposure: a.first_exposure === true,
     error: has(a, "error")
-      ? new LiftError(CODES.get(a.error.code) || `UNKNOWN(${a.error.code})`, a.error.message || "", a.error.field)
+      ? new LiftError(codeName(a.error), a.error.message || "", a.error.field)
       : null,
   };
 }
@@ -271,10 +286,10 @@ class Client {
 
   /* Throws unless the reply's status is OK; a code this client does not know is an error. */
   static check(reply) {
-    const code = reply.status.code;
-    if (code !== 0) {
-      throw new LiftError(CODES.get(code) || `UNKNOWN(${code})`, reply.status.message || "",
-        reply.status.field || null);
+    const st = reply.status;
+    if (!st) throw new LiftError("UNKNOWN", "reply without a status");
+    if (!has(st, "code") || st.code !== 0) {
+      throw new LiftError(codeName(st), st.message || "", st.field || null);
     }
     return reply;
   }
@@ -321,11 +336,17 @@ class Client {
     return Client.check(await this.rawCall(body, timeoutMs, attempts));
   }
 
-  /** {version, now_ms (the server's clock), currency (ISO 4217 of every amount)} */
+  /** {version, now_ms (the server's clock), currency (ISO 4217 of every amount), hash_version,
+   * limits (lift.Limits as a plain object: in_flight_per_connection, batch_max, ...; null from an
+   * older liftd)} */
   ping() {
     return this.serial(async () => {
       const p = (await this.ok({ ping: {} })).pong;
-      return { version: p.version || "", now_ms: num(p.now_ms), currency: has(p, "currency") ? p.currency : null };
+      return {
+        version: p.version || "", now_ms: num(p.now_ms), currency: has(p, "currency") ? p.currency : null,
+        hash_version: has(p, "hash_version") ? p.hash_version : null,
+        limits: has(p, "limits") ? plain(T("Limits"), p.limits) : null,
+      };
     });
   }
 
@@ -429,7 +450,7 @@ class Client {
    * the experiment as liftd holds it. Same definition again: OK; another: ALREADY_EXISTS. */
   createExperiment(def) {
     return this.serial(async () => {
-      const x = build(T("Experiment"), def, "experiment");
+      const x = build(T("Experiment"), def, "create_experiment.experiment");
       return plain(T("Experiment"), (await this.ok({ create_experiment: { experiment: x } })).experiment);
     });
   }
@@ -488,4 +509,4 @@ class Client {
   }
 }
 
-module.exports = { Client, LiftError, names, toWire, fromWire, UNITS, root };
+module.exports = { Client, LiftError, names, toWire, fromWire, UNITS, root, _internal: { assignment, codeName } };

@@ -90,28 +90,28 @@ test("enum names: short form, refusals name the field and the valid names", { sk
     return true;
   });
   await assert.rejects(c.createExperiment(experiment(`${RUN}-enum`, [0.5, 0.5], { eligibility: { channels: ["in_app", "CHANNEL_IN_APP"] } })),
-    (e) => e.field === "experiment.eligibility.channels[1]" && /in_app, email, csm, chat, push_sms/.test(e.message));
-  await assert.rejects(c.createExperiment({ key: "x", armz: [] }), (e) => e.field === "experiment.armz");
-  await assert.rejects(c.createExperiment({ key: "x", coverage: "1" }), (e) => e.field === "experiment.coverage" && e.client);
+    (e) => e.field === "create_experiment.experiment.eligibility.channels[1]" && /in_app, email, csm, chat, push_sms/.test(e.message));
+  await assert.rejects(c.createExperiment({ key: "x", armz: [] }), (e) => e.field === "create_experiment.experiment.armz");
+  await assert.rejects(c.createExperiment({ key: "x", coverage: "1" }), (e) => e.field === "create_experiment.experiment.coverage" && e.client);
 });
 
 test("server rejections carry field names", { skip }, async () => {
   await assert.rejects(c.createExperiment(experiment(`${RUN}-bad`, [0.5, 0.6])),
-    (e) => e.code === "INVALID_ARGUMENT" && !e.client && e.field === "experiment.arms");
+    (e) => e.code === "INVALID_ARGUMENT" && !e.client && e.field === "create_experiment.experiment.arms");
   await assert.rejects(c.createExperiment(experiment(`${RUN}-bad`, [0.5, 0.5], { coverage: 0 })),
-    (e) => e.field === "experiment.coverage");
+    (e) => e.field === "create_experiment.experiment.coverage" && /leave it unset for 1/.test(e.message));
   await assert.rejects(c.getExperiment(`${RUN}-missing`), (e) => e.code === "NOT_FOUND");
-  await assert.rejects(c.assign(`${RUN}-missing`, "c", CTX), (e) => e.code === "NOT_FOUND" && e.field === "experiment_key");
+  await assert.rejects(c.assign(`${RUN}-missing`, "c", CTX), (e) => e.code === "NOT_FOUND" && e.field === "assign.experiment_key");
   const key = `${RUN}-rej`;
   await c.createExperiment(experiment(key, [0.5, 0.5]));
   await c.start(key);
   const got = await c.assignBatch(key, ["ok-1", "", "x".repeat(129)], CTX);
   assert.equal(got[0].error, null);
-  for (const a of got.slice(1)) {
+  got.slice(1).forEach((a, i) => {
     assert.equal(a.reason, "invalid");
     assert.equal(a.error.code, "INVALID_ARGUMENT");
-    assert.equal(a.error.field, "customer_id");
-  }
+    assert.equal(a.error.field, `assign_batch.customer_ids[${i + 1}]`);
+  });
   const now = (await c.ping()).now_ms;
   const r = await c.track([
     { event_id: `${RUN}-r1`, customer_id: "ok-1", type: "nps", timestamp_ms: now, nps_score: 11 },
@@ -119,7 +119,7 @@ test("server rejections carry field names", { skip }, async () => {
     { event_id: `${RUN}-r3`, customer_id: "ok-1", type: "churn", timestamp_ms: now },
   ]);
   assert.deepEqual([r.accepted, r.duplicates], [1, 0]);
-  assert.deepEqual(r.rejected.map((x) => [x.index, x.field]), [[0, "nps_score"], [1, "currency"]]);
+  assert.deepEqual(r.rejected.map((x) => [x.index, x.field]), [[0, "track.events[0].nps_score"], [1, "track.events[1].currency"]]);
   assert.match(r.rejected[0].reason, /11/);
 });
 
@@ -135,7 +135,7 @@ test("resends are duplicates", { skip }, async () => {
   assert.deepEqual([again.accepted, again.duplicates, again.conflicts], [0, 50, 0]);
   const changed = await c.track([{ ...events[7], amount_minor: 999 }]);
   assert.deepEqual([changed.accepted, changed.duplicates, changed.conflicts], [0, 0, 1]);
-  assert.equal(changed.rejected[0].field, "event_id");
+  assert.equal(changed.rejected[0].field, "track.events[0].event_id");
   const key = `${RUN}-sticky`;
   await c.createExperiment(experiment(key, [0.5, 0.5]));
   await c.start(key);
@@ -168,7 +168,7 @@ test("experiment calls", { skip }, async () => {
   assert.deepEqual([a.in_experiment, a.reason], [false, "not_running"]);
   assert.equal((await c.resume(key)).status, "running");
   assert.equal((await c.ramp(key, 0.75)).coverage, 0.75);
-  await assert.rejects(c.ramp(key, 0.25), (e) => e.field === "coverage");
+  await assert.rejects(c.ramp(key, 0.25), (e) => e.field === "change_experiment.coverage");
   const b = await c.assign(key, "life-2", { trigger: "team_growth", stage: "growth", channel: "email" });
   assert.deepEqual([b.eligible, b.reason], [false, "trigger_not_allowed"]);
   assert.equal((await c.stop(key)).status, "stopped");
@@ -243,4 +243,28 @@ test("a status code this client does not know is not OK", { skip }, async () => 
   await serve;
   u.close();
   router.close();
+});
+
+test("unknown enum values: a reason is not eligible; Pong limits; an impression for another arm", { skip }, async () => {
+  const A = root.lookupType("lift.Assignment");
+  // A Reason this client has no name for (57, from a newer liftd), with eligible set.
+  const raw = Buffer.concat([A.encode(A.create({ customer_id: "c", eligible: true, arm_index: -1 })).finish(), Buffer.from([0x20, 57])]);
+  const Rep = root.lookupType("lift.Reply");
+  const reply = Rep.decode(Rep.encode(Rep.create({ request_id: 1, status: { code: 0 }, assign: { assignments: [A.decode(raw)] } })).finish());
+  const { assignment } = require("../lift.js")._internal;
+  const a = assignment(reply.assign.assignments[0]);
+  assert.deepEqual([a.reason, a.eligible, a.arm_index], ["unknown(57)", false, -1]);
+  assert.throws(() => Client.check(Rep.decode(Buffer.from([0x08, 0x01, 0x12, 0x00]))), (e) => e.code === "UNKNOWN");
+  const c = new Client(ENDPOINT);
+  const p = await c.ping();
+  assert.equal(p.hash_version, "growthbook-v2");
+  assert.equal(p.limits.in_flight_per_connection, 1024);
+  const key = `${RUN}-unk`;
+  await c.createExperiment(experiment(key, [0.5, 0.5]));
+  await c.start(key);
+  const arm = (await c.assign(key, "u-1", CTX)).arm_index;
+  const r = await c.track([{ event_id: `${RUN}-u1`, customer_id: "u-1", type: "impression", timestamp_ms: p.now_ms, experiment_key: key, arm: 1 - arm }]);
+  assert.equal(r.rejected[0].field, "track.events[0].arm");
+  assert.match(r.rejected[0].reason, new RegExp(`stored exposure has arm ${arm}`));
+  c.close();
 });

@@ -55,7 +55,7 @@ _PREFIX = {
     "Trigger": "TRIGGER_", "Stage": "STAGE_", "Channel": "CHANNEL_",
     "ExperimentStatus": "STATUS_", "Metric": "METRIC_", "Action": "ACTION_",
     "Reason": "REASON_", "EventType": "EVENT_", "Dimension": "DIMENSION_",
-    "Adjustment": "ADJUSTMENT_", "TestFamily": "FAMILY_",
+    "Adjustment": "ADJUSTMENT_", "TestFamily": "FAMILY_", "Unit": "UNIT_",
 }
 
 
@@ -64,7 +64,7 @@ def _short_names(enum_name):
     prefix = _PREFIX[enum_name]
     out = {}
     for v in d.values:
-        if v.name.endswith("_UNSPECIFIED"):
+        if v.name.endswith("_UNSPECIFIED") or v.number >= 100:  # 0, and the readers' UNKNOWN
             continue
         out[v.name[len(prefix):].lower()] = v.number
     return out
@@ -135,9 +135,13 @@ class Record:
 #   fraction            0.05 = 5 %
 #   fraction_difference a difference of two rates: 0.012 = +1.2 percentage points
 #   nps_points          Net Promoter Score points, -100..100
+# liftd >= this version sets Estimate.unit on every estimate and the client reads it from there;
+# this table is the fallback for an older liftd (the unit each field is documented with).
 UNITS = {
     "revenue_diff": "minor", "incremental_total": "minor", "holdout_cost": "minor",
-    "net_incremental": "minor", "cace": "minor", "relative_lift": "fraction",
+    "net_incremental": "minor", "cace": "minor", "revenue_diff_uncapped": "minor",
+    "pre_period_diff": "minor", "revenue_diff_shrunk": "minor",
+    "incremental_total_shrunk": "minor", "nps_diff": "nps_points", "relative_lift": "fraction",
     "conversion_rate": "fraction", "conversion_diff": "fraction_difference",
     "churn_diff": "fraction_difference", "ctr_diff": "fraction_difference",
     "nps_before": "nps_points", "nps_after": "nps_points", "nps_change": "nps_points",
@@ -180,7 +184,10 @@ def _record(msg, path=""):
             for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "p_adjusted"):
                 out[k] = None
         out["ok"] = ok
-        out["unit"] = UNITS.get(path)
+        # The unit the report sets (an unknown one stays "unknown(N)": never guessed), else
+        # the field's documented one (an older liftd).
+        if out.get("unit") in (None, "unspecified"):
+            out["unit"] = UNITS.get(path)
         return Estimate(**out)
     return Record(**out)
 
@@ -238,12 +245,15 @@ def _fill(msg, data, path):
 
 
 class Pong(Record):
-    """Ping's answer: version, now_ms (the server's clock, epoch ms) and currency (ISO 4217: every
-    amount_minor is in its minor units)."""
+    """Ping's answer: version, now_ms (the server's clock, epoch ms), currency (ISO 4217: every
+    amount_minor is in its minor units), hash_version ("growthbook-v2") and limits (a Record of
+    lift.Limits: max_request_bytes, batch_max, in_flight_per_connection, ...; None from an older
+    liftd)."""
 
 
 class Assignment(Record):
-    """customer_id, in_experiment, eligible, reason (short name: "none" when eligible), arm_index
+    """customer_id, in_experiment, eligible, reason (short name: "none" when eligible;
+    "unknown(N)" — not eligible — for a reason this client does not know), arm_index
     (-1 when not in the experiment), arm_name, arm_payload (None when unset), first_exposure,
     error (None, or a LiftError for a rejected customer id)."""
 
@@ -257,14 +267,48 @@ class TrackResult(Record):
     with other content: not stored), rejected (list of Rejected: every event not stored)."""
 
 
+def _unknown_enum(msg, number):
+    """The value of enum field `number` that this protobuf dropped as unknown (a closed proto2
+    enum keeps a value it has no name for among the unknown fields), or None."""
+    try:
+        from google.protobuf.unknown_fields import UnknownFieldSet
+        for f in UnknownFieldSet(msg):
+            if f.field_number == number and isinstance(f.data, int):
+                return f.data
+    except Exception:  # pragma: no cover - older protobuf: the number stays unknown
+        pass
+    return None
+
+
+def _code_name(status):
+    """The status's code name: UNKNOWN(N) for a code this client does not know (a newer liftd),
+    "UNKNOWN" when none was sent. Never OK unless OK was sent."""
+    if not status.HasField("code"):
+        n = _unknown_enum(status, 1)
+        return "UNKNOWN" if n is None else "UNKNOWN(%d)" % n
+    if status.code == pb.UNKNOWN:
+        return "UNKNOWN"
+    return _CODES.get(status.code, "UNKNOWN(%d)" % status.code)
+
+
+def _reason(a):
+    """(reason, eligible): a reason this client does not know means "not eligible: unknown
+    reason N", never eligible (proto: Reason)."""
+    if a.HasField("reason") and a.reason in _VALUES["Reason"]:
+        return _VALUES["Reason"][a.reason], a.eligible
+    n = a.reason if a.HasField("reason") and a.reason != pb.REASON_UNKNOWN else \
+        _unknown_enum(a, 4)
+    return ("unknown(%d)" % n if n is not None else "unknown"), False
+
+
 def _assignment(a):
     err = None
     if a.HasField("error"):
-        err = LiftError(_CODES.get(a.error.code, "UNKNOWN(%d)" % a.error.code), a.error.message,
-                        a.error.field or None)
+        err = LiftError(_code_name(a.error), a.error.message, a.error.field or None)
+    reason, eligible = _reason(a)
     return Assignment(
-        customer_id=a.customer_id, in_experiment=a.in_experiment, eligible=a.eligible,
-        reason=from_wire("Reason", a.reason) if a.HasField("reason") else None,
+        customer_id=a.customer_id, in_experiment=a.in_experiment, eligible=eligible,
+        reason=reason,
         arm_index=a.arm_index if a.HasField("arm_index") else -1,
         arm_name=a.arm_name if a.HasField("arm_name") else None,
         arm_payload=a.arm_payload if a.HasField("arm_payload") else None,
@@ -348,13 +392,11 @@ class Client:
     def _check(reply):
         """Raises LiftError unless the reply's status is OK. A status without a code this client
         knows (a newer liftd) is an error, never read as OK."""
-        if not reply.HasField("status") or not reply.status.HasField("code"):
-            raise LiftError("UNKNOWN", "reply without a known status code: %s" %
-                            (reply.status.message or "(no message)"), reply.status.field or None)
-        code = reply.status.code
-        if code != pb.OK:
-            raise LiftError(_CODES.get(code, "UNKNOWN(%d)" % code), reply.status.message,
-                            reply.status.field or None)
+        if not reply.HasField("status"):
+            raise LiftError("UNKNOWN", "reply without a status")
+        st = reply.status
+        if not st.HasField("code") or st.code != pb.OK:
+            raise LiftError(_code_name(st), st.message or "(no message)", st.field or None)
         return reply
 
     def call(self, request, timeout_ms=None):
@@ -393,7 +435,9 @@ class Client:
         """Pong(version, now_ms, currency)."""
         r = self._ok(pb.Request(ping=pb.Ping()))
         return Pong(version=r.pong.version, now_ms=r.pong.now_ms,
-                    currency=r.pong.currency if r.pong.HasField("currency") else None)
+                    currency=r.pong.currency if r.pong.HasField("currency") else None,
+                    hash_version=r.pong.hash_version if r.pong.HasField("hash_version") else None,
+                    limits=_record(r.pong.limits) if r.pong.HasField("limits") else None)
 
     @staticmethod
     def _context(field, trigger, stage, channel, trigger_time_ms, open_support_ticket,
@@ -508,7 +552,7 @@ class Client:
         short name (as examples/experiment.json); fields left out are unset, i.e. the server's
         default. Returns the experiment as liftd holds it (a Record). The same definition again
         is OK; a different one under the key raises ALREADY_EXISTS."""
-        x = _message(pb.Experiment, definition, "experiment")
+        x = _message(pb.Experiment, definition, "create_experiment.experiment")
         req = pb.Request(create_experiment=pb.CreateExperiment(experiment=x))
         return _record(self._ok(req).experiment)
 

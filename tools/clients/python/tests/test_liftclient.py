@@ -14,6 +14,7 @@ import unittest
 import zmq
 
 import lift_pb2 as pb
+import liftclient
 from liftclient import Client, LiftError, names
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -112,35 +113,38 @@ class LiftTest(unittest.TestCase):
         with self.assertRaises(LiftError) as cm:
             self.c.create_experiment(experiment("%s-enum" % RUN, [0.5, 0.5],
                                                 eligibility={"channels": ["in_app", "IN_APP"]}))
-        self.assertEqual(cm.exception.field, "experiment.eligibility.channels[1]")
+        self.assertEqual(cm.exception.field,
+                         "create_experiment.experiment.eligibility.channels[1]")
         self.assertIn("in_app, email, csm, chat, push_sms", cm.exception.message)
         with self.assertRaises(LiftError) as cm:
             self.c.create_experiment({"key": "x", "armz": []})
-        self.assertEqual(cm.exception.field, "experiment.armz")
+        self.assertEqual(cm.exception.field, "create_experiment.experiment.armz")
 
     def test_server_rejections_carry_field_names(self):
         with self.assertRaises(LiftError) as cm:
             self.c.create_experiment(experiment("%s-bad" % RUN, [0.5, 0.6]))
         self.assertEqual(cm.exception.code, "INVALID_ARGUMENT")
         self.assertFalse(cm.exception.client)
-        self.assertEqual(cm.exception.field, "experiment.arms")
+        self.assertEqual(cm.exception.field, "create_experiment.experiment.arms")
         with self.assertRaises(LiftError) as cm:
             self.c.create_experiment(experiment("%s-bad" % RUN, [0.5, 0.5], coverage=0))
-        self.assertEqual(cm.exception.field, "experiment.coverage")
+        self.assertEqual(cm.exception.field, "create_experiment.experiment.coverage")
+        self.assertIn("leave it unset for 1", cm.exception.message)  # a zero, refused by value
         with self.assertRaises(LiftError) as cm:
             self.c.get_experiment("%s-missing" % RUN)
         self.assertEqual(cm.exception.code, "NOT_FOUND")
         with self.assertRaises(LiftError) as cm:
             self.c.assign("%s-missing" % RUN, "c", **CTX)
-        self.assertEqual((cm.exception.code, cm.exception.field), ("NOT_FOUND", "experiment_key"))
+        self.assertEqual((cm.exception.code, cm.exception.field), ("NOT_FOUND", "assign.experiment_key"))
         key = "%s-rej" % RUN
         self.c.create_experiment(experiment(key, [0.5, 0.5]))
         self.c.start(key)
         got = self.c.assign_batch(key, ["ok-1", "", "x" * 129], **CTX)
         self.assertIsNone(got[0].error)
-        for a in got[1:]:
+        for i, a in enumerate(got[1:], 1):
             self.assertEqual(a.reason, "invalid")
-            self.assertEqual((a.error.code, a.error.field), ("INVALID_ARGUMENT", "customer_id"))
+            self.assertEqual((a.error.code, a.error.field),
+                             ("INVALID_ARGUMENT", "assign_batch.customer_ids[%d]" % i))
         now = self.c.ping().now_ms
         r = self.c.track([
             {"event_id": "%s-r1" % RUN, "customer_id": "ok-1", "type": "nps", "timestamp_ms": now,
@@ -152,8 +156,34 @@ class LiftTest(unittest.TestCase):
         ])
         self.assertEqual((r.accepted, r.duplicates), (1, 0))
         self.assertEqual([(x.index, x.field) for x in r.rejected],
-                         [(0, "nps_score"), (1, "currency")])
+                         [(0, "track.events[0].nps_score"), (1, "track.events[1].currency")])
         self.assertIn("11", r.rejected[0].reason)
+
+    def test_unknown_enum_values_are_errors_never_ok(self):
+        # What a newer liftd may send: a Reason and a Code this client has no name for.
+        raw = pb.Assignment(customer_id="c", in_experiment=False, eligible=True,
+                            arm_index=-1).SerializeToString() + bytes([0x20, 57])
+        a = liftclient._assignment(pb.Assignment.FromString(raw))
+        self.assertEqual((a.reason, a.eligible, a.arm_index), ("unknown(57)", False, -1))
+        rep = pb.Reply.FromString(bytes([0x08, 0x01, 0x12, 0x02, 0x08, 0x2a]))  # code 42
+        with self.assertRaises(LiftError) as cm:
+            Client._check(rep)
+        self.assertEqual(cm.exception.code, "UNKNOWN(42)")
+        with self.assertRaises(LiftError) as cm:  # a status without a code
+            Client._check(pb.Reply.FromString(bytes([0x08, 0x01, 0x12, 0x00])))
+        self.assertEqual(cm.exception.code, "UNKNOWN")
+        # Pong: hash version and limits; an impression for another arm is refused by name.
+        p = self.c.ping()
+        self.assertEqual(p.hash_version, "growthbook-v2")
+        self.assertEqual(p.limits.in_flight_per_connection, 1024)
+        key = "%s-unk" % RUN
+        self.c.create_experiment(experiment(key, [0.5, 0.5]))
+        self.c.start(key)
+        arm = self.c.assign(key, "u-1", **CTX).arm_index
+        r = self.c.track([{"event_id": "%s-u1" % RUN, "customer_id": "u-1", "type": "impression",
+                           "timestamp_ms": p.now_ms, "experiment_key": key, "arm": 1 - arm}])
+        self.assertEqual(r.rejected[0].field, "track.events[0].arm")
+        self.assertIn("stored exposure has arm %d" % arm, r.rejected[0].reason)
 
     def test_resends_are_duplicates(self):
         now = self.c.ping().now_ms
@@ -167,7 +197,7 @@ class LiftTest(unittest.TestCase):
         changed = dict(events[7], amount_minor=999)
         c = self.c.track([changed])
         self.assertEqual((c.accepted, c.duplicates, c.conflicts), (0, 0, 1))
-        self.assertEqual(c.rejected[0].field, "event_id")
+        self.assertEqual(c.rejected[0].field, "track.events[0].event_id")
         # A resent AssignBatch is the same decision, not a new exposure.
         key = "%s-sticky" % RUN
         self.c.create_experiment(experiment(key, [0.5, 0.5]))
@@ -202,7 +232,7 @@ class LiftTest(unittest.TestCase):
         self.assertEqual(self.c.ramp(key, 0.75).coverage, 0.75)
         with self.assertRaises(LiftError) as cm:
             self.c.ramp(key, 0.25)
-        self.assertEqual(cm.exception.field, "coverage")
+        self.assertEqual(cm.exception.field, "change_experiment.coverage")
         a = self.c.assign(key, "life-2", trigger="team_growth", stage="growth", channel="email")
         self.assertEqual((a.eligible, a.reason), (False, "trigger_not_allowed"))
         self.assertEqual(self.c.stop(key).status, "stopped")
@@ -295,7 +325,7 @@ class LiftTest(unittest.TestCase):
         t.join()
         c.close()
         router.close(linger=0)
-        self.assertEqual(cm.exception.code, "UNKNOWN")
+        self.assertEqual(cm.exception.code, "UNKNOWN(42)")  # the number, never OK
         self.assertIn("new", cm.exception.message)
 
 
