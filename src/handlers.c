@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "fastwire.h"
 #include "sticky.h"
 #include "lift/lift.h"
 
@@ -338,8 +339,10 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
         return status_reply(req->request_id, &st, out);
     Lift__Reason eligibility = registry_eligibility(e, ctx, now);
 
-    Lift__Assignment *items = malloc(n * sizeof *items);
-    Lift__Assignment **ptrs = malloc(n * sizeof *ptrs);
+    /* A single Assign (the hot path) needs no heap for its items. */
+    Lift__Assignment one_item, *one_ptr;
+    Lift__Assignment *items = n == 1 ? &one_item : malloc(n * sizeof *items);
+    Lift__Assignment **ptrs = n == 1 ? &one_ptr : malloc(n * sizeof *ptrs);
     Lift__Status *errs = NULL;
     char *msgs = NULL;
     size_t nerr = 0;
@@ -392,6 +395,17 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
             nerr++;
         }
     }
+    size_t fast = fastwire_assign_reply_size(req->request_id, ptrs, n);
+    if (fast > 0) {
+        /* The same bytes protobuf-c writes (tests/check_fastwire.c), without its generic
+         * descriptor walk. */
+        out->bytes = malloc(fast);
+        if (!out->bytes)
+            goto done;
+        out->len = fastwire_assign_reply_pack(req->request_id, ptrs, n, out->bytes);
+        rc = 0;
+        goto done;
+    }
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__AssignReply body = LIFT__ASSIGN_REPLY__INIT;
     body.n_assignments = n;
@@ -400,8 +414,10 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
     reply.assign = &body;
     rc = pack_reply(req->request_id, &reply, out);
 done:
-    free(items);
-    free(ptrs);
+    if (items != &one_item)
+        free(items);
+    if (ptrs != &one_ptr)
+        free(ptrs);
     free(errs);
     free(msgs);
     return rc;
