@@ -338,6 +338,8 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
         registry_trigger_time_check(e, ctx, ctx_field, &st) < 0)
         return status_reply(req->request_id, &st, out);
     Lift__Reason eligibility = registry_eligibility(e, ctx, now);
+    if (n == 1)
+        store_request_single_write(self->store); /* one exposure at most, nothing after it */
 
     /* A single Assign (the hot path) needs no heap for its items. */
     Lift__Assignment one_item, *one_ptr;
