@@ -60,6 +60,7 @@ int auth_role_allows(auth_role_t role, int body_case)
         return role == AUTH_ROLE_READER || role == AUTH_ROLE_ADMIN;
     case LIFT__REQUEST__BODY_ASSIGN:
     case LIFT__REQUEST__BODY_ASSIGN_BATCH:
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
     case LIFT__REQUEST__BODY_TRACK:
         return role == AUTH_ROLE_SENDER || role == AUTH_ROLE_ADMIN;
     case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
@@ -87,6 +88,8 @@ const char *auth_request_name(int body_case)
         return "assign";
     case LIFT__REQUEST__BODY_ASSIGN_BATCH:
         return "assign_batch";
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
+        return "record_exposures";
     case LIFT__REQUEST__BODY_TRACK:
         return "track";
     case LIFT__REQUEST__BODY_REPORT:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "exposures.h"
 #include "fastwire.h"
 #include "sticky.h"
 #include "lift/lift.h"
@@ -152,10 +153,15 @@ static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t
         free(ptrs);
         return -1;
     }
+    int64_t newest = 0;
     for (int i = 0; i < n; i++) {
         const registry_entry_t *e = registry_at(self->registry, i);
+        if (e->generation > newest)
+            newest = e->generation;
         if (q->has_status && q->status != 0 && e->def->status != q->status)
             continue;
+        if (q->has_since_generation && e->generation <= (int64_t)q->since_generation)
+            continue; /* unchanged since the caller's copy */
         experiment_view(self, e, &views[k]);
         ptrs[k] = &views[k];
         k++;
@@ -164,6 +170,8 @@ static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t
     Lift__ExperimentList list = LIFT__EXPERIMENT_LIST__INIT;
     list.n_experiments = (size_t)k;
     list.experiments = ptrs;
+    list.has_generation = 1;
+    list.generation = (uint64_t)newest;
     reply.body_case = LIFT__REPLY__BODY_EXPERIMENTS;
     reply.experiments = &list;
     rc = pack_reply(req->request_id, &reply, out);
@@ -549,11 +557,13 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
         return handle_assign(self, req, now_ms, out);
     case LIFT__REQUEST__BODY_TRACK:
         return handle_track(self, req, now_ms, out);
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
+        return exposures_record(self->store, self->registry, self->log_level, req, now_ms, out);
     default:
         return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, "body",
                                     "request has no body this server knows (ping, "
                                     "create_experiment, get_experiment, list_experiments, "
-                                    "change_experiment, assign, assign_batch, track)",
+                                    "change_experiment, assign, assign_batch, record_exposures, track)",
                                     out);
     }
 }
