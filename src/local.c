@@ -16,7 +16,7 @@
 #include "assign.h"
 #include "decide.h"
 
-#define SEEN_SLOTS (1u << 18) /* exposures already queued: 2 MiB of 64-bit hashes */
+#define SEEN_WAYS 4           /* slots per bucket of the remembered pairs (half a cache line) */
 #define LOG_EVERY 1000        /* log the first and every 1000th of a kind */
 
 /* One experiment of a snapshot. */
@@ -52,7 +52,8 @@ typedef struct {
 
 struct lift_local {
     _Atomic(snap_t *) snap;    /* current definitions */
-    _Atomic uint64_t *seen;    /* SEEN_SLOTS hashes of queued (experiment, customer) pairs */
+    _Atomic uint64_t *seen;    /* seen_slots hashes of queued (experiment, customer) pairs */
+    size_t seen_slots;         /* a power of two >= 4 x opts.remember */
     pthread_mutex_t mu;        /* guards the queue and the flags below */
     pthread_cond_t wake;       /* background thread: something to do */
     pthread_cond_t done;       /* waiters: a flush or refresh finished */
@@ -76,6 +77,17 @@ static uint64_t fnv64(uint64_t h, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Murmur3's finalizer: FNV's low bits alone follow only the bytes' low bits. */
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return h;
 }
 
@@ -223,10 +235,19 @@ static int refresh(lift_local_t *self, char *err, size_t errlen)
 static int enqueue(lift_local_t *self, const lexp_t *x, const char *id, size_t len, int arm,
                    const Lift__Context *c, int64_t now)
 {
-    uint64_t h = fnv64(x->key_hash ^ 0x9e3779b97f4a7c15ULL, id, len) | 1;
-    _Atomic uint64_t *slot = &self->seen[h & (SEEN_SLOTS - 1)];
-    if (atomic_load_explicit(slot, memory_order_relaxed) == h)
-        return 0;
+    uint64_t h = mix64(fnv64(x->key_hash ^ 0x9e3779b97f4a7c15ULL, id, len)) | 1;
+    /* 4-way buckets: a pair stays remembered until four later pairs of its bucket push it
+     * out (a forgotten pair is queued again: liftd answers it as existing). */
+    _Atomic uint64_t *bucket = &self->seen[(h >> 1) & (self->seen_slots - SEEN_WAYS)], *slot = NULL;
+    for (int w = 0; w < SEEN_WAYS; w++) {
+        uint64_t v = atomic_load_explicit(&bucket[w], memory_order_relaxed);
+        if (v == h)
+            return 0;
+        if (!v && !slot)
+            slot = &bucket[w];
+    }
+    if (!slot)
+        slot = &bucket[(h >> 40) & (SEEN_WAYS - 1)];
     pthread_mutex_lock(&self->mu);
     if (self->qcount == self->qmax) {
         pthread_mutex_unlock(&self->mu);
@@ -462,7 +483,11 @@ lift_local_t *lift_local_new(const char *endpoint, const lift_local_opts_t *opts
     self->qmax = o.buffer_max > 0 ? o.buffer_max : LIFT_LOCAL_BUFFER_MAX;
     self->log = o.log;
     self->log_arg = o.log_arg;
-    self->seen = calloc(SEEN_SLOTS, sizeof *self->seen);
+    size_t remember = o.remember > 0 ? o.remember : LIFT_LOCAL_REMEMBER;
+    self->seen_slots = 1024;
+    while (self->seen_slots < 4 * remember && self->seen_slots < ((size_t)1 << 34))
+        self->seen_slots <<= 1;
+    self->seen = calloc(self->seen_slots, sizeof *self->seen);
     if (!self->seen) {
         snprintf(err, errlen, "out of memory");
         goto fail;

@@ -23,6 +23,7 @@
 
 #include "lift.pb-c.h"
 #include "lift/client.h"
+#include "lift/local.h"
 
 #define NREQ 200000          /* requests per single-assign phase (BENCH_REQUESTS overrides) */
 #define NREQ_MAX 5000000     /* bound on BENCH_REQUESTS */
@@ -868,6 +869,93 @@ done:
     return rc;
 }
 
+/* ---- local evaluation (lift/local.h) -------------------------------------------------------- */
+
+#define LOCAL_CUSTOMERS 1000000 /* distinct customers decided locally */
+#define LOCAL_REPEATS 5         /* passes over them after the first */
+#define LOCAL_FLUSH_N 200000    /* exposures timed through one flush */
+#define TARGET_LOCAL_MPS 5.0    /* M assignments/s on one thread */
+
+/* Decisions of lift_local_t on this thread, exposures on (each new customer's queued and sent
+ * in the background), then the flush throughput of a queue of LOCAL_FLUSH_N exposures.
+ * Returns 0 / -1. */
+static int bench_local(const char *endpoint)
+{
+    lift_local_opts_t o = {.buffer_max = LOCAL_CUSTOMERS, .remember = LOCAL_CUSTOMERS};
+    char err[256];
+    lift_local_t *l = lift_local_new(endpoint, &o, err, sizeof err);
+    char *ids = malloc((size_t)LOCAL_CUSTOMERS * 16);
+    if (!l || !ids) {
+        fprintf(stderr, "bench_server: local: %s\n", l ? "out of memory" : err);
+        lift_local_destroy(&l);
+        free(ids);
+        return -1;
+    }
+    for (int i = 0; i < LOCAL_CUSTOMERS; i++)
+        snprintf(ids + (size_t)i * 16, 16, "loc-%08d", i);
+    lift_context_t ctx = {.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
+                          .stage = LIFT__STAGE__STAGE_GROWTH,
+                          .channel = LIFT__CHANNEL__CHANNEL_IN_APP};
+    lift_assignment_t a;
+    long in = 0, bad = 0;
+    double t0 = now_s();
+    for (int i = 0; i < LOCAL_CUSTOMERS; i++) {
+        bad += lift_local_assign(l, EXP_KEY, ids + (size_t)i * 16, &ctx, &a) != LIFT_OK;
+        in += a.first_exposure;
+    }
+    double t1 = now_s();
+    for (int r = 0; r < LOCAL_REPEATS; r++)
+        for (int i = 0; i < LOCAL_CUSTOMERS; i++) {
+            bad += lift_local_assign(l, EXP_KEY, ids + (size_t)i * 16, &ctx, &a) != LIFT_OK;
+            in += a.first_exposure;
+        }
+    double t2 = now_s();
+    lift_err_t fl = lift_local_flush(l, 120000);
+    double t3 = now_s();
+    lift_local_stats_t st;
+    lift_local_stats(l, &st);
+    lift_local_destroy(&l);
+    double first = LOCAL_CUSTOMERS / (t1 - t0) / 1e6;
+    double repeat = (double)LOCAL_CUSTOMERS * LOCAL_REPEATS / (t2 - t1) / 1e6;
+    printf("assign: local, 1 thread, exposures on: %.1f M assignments/s over repeats, %.1f M "
+           "assignments/s for new customers (each queues its exposure); target >= %.0f M/s: %s\n",
+           repeat, first, TARGET_LOCAL_MPS, repeat >= TARGET_LOCAL_MPS ? "met" : "NOT MET");
+    printf("assign: local exposures: %llu queued, %llu acknowledged by liftd (%s %.2f s after the "
+           "decisions), %llu dropped, %llu skew\n",
+           (unsigned long long)st.queued, (unsigned long long)st.sent,
+           fl == LIFT_OK ? "all" : "NOT all", t3 - t2, (unsigned long long)st.dropped,
+           (unsigned long long)st.skew);
+    if (bad || st.queued != (uint64_t)in) {
+        fprintf(stderr, "bench_server: local: %ld failed decisions\n", bad);
+        free(ids);
+        return -1;
+    }
+    /* Flush throughput: a queue of LOCAL_FLUSH_N new exposures, sent by one flush. */
+    lift_local_opts_t q = {.buffer_max = LOCAL_FLUSH_N, .flush_ms = 3600 * 1000};
+    l = lift_local_new(endpoint, &q, err, sizeof err);
+    if (!l) {
+        free(ids);
+        return -1;
+    }
+    for (int i = 0; i < LOCAL_FLUSH_N; i++) {
+        snprintf(ids, 16, "lfl-%08d", i);
+        lift_local_assign(l, EXP_KEY, ids, &ctx, &a);
+    }
+    lift_local_stats(l, &st);
+    uint64_t queued = st.queued;
+    t0 = now_s();
+    fl = lift_local_flush(l, 120000);
+    t1 = now_s();
+    lift_local_stats(l, &st);
+    lift_local_destroy(&l);
+    free(ids);
+    printf("exposures: local flush %.0f exposures/s (%llu queued, %llu acknowledged in %.2f s; "
+           "RecordExposures of %d, group commit)\n",
+           st.sent / (t1 - t0), (unsigned long long)queued, (unsigned long long)st.sent, t1 - t0,
+           LIFT_LOCAL_FLUSH_BATCH);
+    return fl == LIFT_OK ? 0 : -1;
+}
+
 /* ---- main ----------------------------------------------------------------------------------- */
 
 /* What the server loop spent on a phase: cpu0/cpu1 are its CPU seconds before and after. */
@@ -1097,6 +1185,9 @@ int main(int argc, char **argv)
     if (cg.track > 0)
         printf("  %6.0f instr/event", cg.track);
     printf("\n");
+
+    if (bench_local(lift_ep) < 0)
+        goto done;
 
     double fs = fsync_ms(dir);
     printf("group commit: first exposures in %ld commits, %.1f exposures per fsync'd commit "

@@ -40,6 +40,7 @@
 #define LIFT_LOCAL_FLUSH_MS 100        /* default exposure flush interval */
 #define LIFT_LOCAL_BUFFER_MAX 100000   /* default bound on queued exposures */
 #define LIFT_LOCAL_FLUSH_BATCH 5000    /* exposures per RecordExposures request */
+#define LIFT_LOCAL_REMEMBER 250000     /* default queued pairs remembered (8 MiB) */
 
 typedef struct lift_local lift_local_t;
 
@@ -47,6 +48,10 @@ typedef struct {
     int refresh_ms;                  /* definitions refresh; <= 0: LIFT_LOCAL_REFRESH_MS */
     int flush_ms;                    /* exposure flush; <= 0: LIFT_LOCAL_FLUSH_MS */
     size_t buffer_max;               /* queued exposures kept; 0: LIFT_LOCAL_BUFFER_MAX */
+    /* (experiment, customer) pairs whose exposure was queued, remembered so that a repeat
+     * decision queues nothing (32 bytes each; 0: LIFT_LOCAL_REMEMBER). Past it, older pairs
+     * are forgotten and may be queued again: liftd answers them as existing, nothing doubles. */
+    size_t remember;
     const lift_client_opts_t *client; /* timeouts, attempts, CURVE keys of the connection to
                                          liftd; NULL: timeout 1000 ms, attempts 2 */
     /* Receives one line per definition-skew or rejected exposure (the first and then every
