@@ -20,6 +20,7 @@ void decide_config(const Lift__Experiment *d, double *weights, assign_config_t *
         cfg->ns_lo = d->namespace_->lo;
         cfg->ns_hi = d->namespace_->hi;
     }
+    assign_config_seal(cfg); /* an invalid seed stays unsealed: assign_bucket refuses it */
 }
 
 static int in_list(const int *v, size_t n, int x)

@@ -16,7 +16,8 @@
 
 /* The split of definition d for assign_bucket(): cfg borrows d's seed and namespace strings and
  * `weights` (LIFT_ARMS_MAX entries, filled here), so all three must outlive cfg. A definition
- * without a seed uses "" (the registry always fills one). */
+ * without a seed uses "" (the registry always fills one). The seed's hash is precomputed
+ * (assign_config_seal). */
 void decide_config(const Lift__Experiment *d, double *weights, assign_config_t *cfg);
 
 /* Eligibility of a context (already checked with decide_context_check or liftd's own check),
