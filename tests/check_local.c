@@ -312,11 +312,35 @@ START_TEST(exposures_stored_like_served)
         lift_assignment_clear(&a);
     }
     ck_assert_uint_eq(stored_exposures(L.client, "expo"), (uint64_t)in);
+    /* Served decisions for other customers: the report counts both kinds alike, per arm. */
+    int64_t want[2] = {0, 0};
+    for (int i = 0; i < 600; i++)
+        if (arms[i] >= 0)
+            want[arms[i]]++;
+    for (int i = 0; i < 300; i++) {
+        char id[32];
+        lift_assignment_t a;
+        snprintf(id, sizeof id, "served-%d", i);
+        ck_assert_int_eq(lift_assign(L.client, "expo", id, &CTX, &a), LIFT_OK);
+        if (a.in_experiment)
+            want[a.arm_index]++;
+        lift_assignment_clear(&a);
+    }
+    Lift__ReportRequest rq = LIFT__REPORT_REQUEST__INIT;
+    rq.experiment_key = "expo";
+    Lift__Report *rep = NULL;
+    ck_assert_msg(lift_report(L.client, &rq, &rep) == LIFT_OK, "%s", lift_client_error(L.client));
+    ck_assert_uint_eq(rep->n_arms, 2);
+    for (size_t k = 0; k < 2; k++) {
+        ck_assert_int_eq(rep->arms[k]->arm_index, (int)k);
+        ck_assert_uint_eq(rep->arms[k]->exposed, (uint64_t)want[k]);
+    }
+    lift_report_free(&rep);
     lift_local_destroy(&l);
     tu_liftd_stop(&L);
     /* Stored with the decision's context, like a served exposure. */
     tu_store_summary_t sum = tu_store_summary(L.data);
-    ck_assert_int_eq(sum.exposures, in);
+    ck_assert_int_eq(sum.exposures, want[0] + want[1]);
     ck_assert_int_eq(sum.trigger_min, LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD);
     ck_assert_int_eq(sum.trigger_max, LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD);
     ck_assert_int_eq(sum.channel_min, LIFT__CHANNEL__CHANNEL_IN_APP);
