@@ -56,10 +56,13 @@ int auth_role_allows(auth_role_t role, int body_case)
         return role != AUTH_ROLE_NONE;
     case LIFT__REQUEST__BODY_GET_EXPERIMENT:
     case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
+        /* A sender reads definitions too: local evaluation (lift/local.h) decides with them. */
+        return role != AUTH_ROLE_NONE;
     case LIFT__REQUEST__BODY_REPORT:
         return role == AUTH_ROLE_READER || role == AUTH_ROLE_ADMIN;
     case LIFT__REQUEST__BODY_ASSIGN:
     case LIFT__REQUEST__BODY_ASSIGN_BATCH:
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
     case LIFT__REQUEST__BODY_TRACK:
         return role == AUTH_ROLE_SENDER || role == AUTH_ROLE_ADMIN;
     case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
@@ -87,6 +90,8 @@ const char *auth_request_name(int body_case)
         return "assign";
     case LIFT__REQUEST__BODY_ASSIGN_BATCH:
         return "assign_batch";
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
+        return "record_exposures";
     case LIFT__REQUEST__BODY_TRACK:
         return "track";
     case LIFT__REQUEST__BODY_REPORT:
@@ -104,7 +109,8 @@ const char *auth_role_allowed_list(auth_role_t role)
     case AUTH_ROLE_ADMIN:
         return "every request";
     case AUTH_ROLE_SENDER:
-        return "assign, assign_batch, track, ping";
+        return "assign, assign_batch, record_exposures, track, get_experiment, "
+               "list_experiments, ping";
     case AUTH_ROLE_READER:
         return "get_experiment, list_experiments, report, ping";
     default:
