@@ -1860,9 +1860,20 @@ typedef struct {
     size_t len[ROW_MAX];  /* their lengths */
 } row_t;
 
+/* A field of an integer column as PostgreSQL writes it (an optional '-', then digits), parsed
+ * by hand: strtoll's locale and base handling was the largest single cost of the client's side
+ * of a 10M-event scan (6% of all CPU samples). */
 static int64_t row_i64(const row_t *r, int i)
 {
-    return r->f[i] ? strtoll(r->f[i], NULL, 10) : 0;
+    const char *p = r->f[i];
+    if (!p)
+        return 0;
+    int neg = *p == '-';
+    p += neg;
+    uint64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return neg ? (int64_t)(0 - v) : (int64_t)v;
 }
 
 /* Split a COPY text line (ends with '\n') into r: tab-separated, "\N" for NULL, backslash
