@@ -278,9 +278,11 @@ typedef struct {
     int arm;               /* impression: the arm the sender logged; -1 otherwise or none */
 } store_event_row_t;
 
-/* Call cb for every stored event with from_ms <= ts_ms < to_ms, in storage order (one scan).
- * cb must not use this reader. Returns 0, cb's non-zero value, or -1 on a store error. The
- * result of a report must not depend on the order. */
+/* Call cb for every stored event with from_ms <= ts_ms < to_ms, once each, in no defined
+ * order (SQLite: storage order, one scan; PostgreSQL inside a snapshot: a large table's two
+ * halves read at once on two connections sharing the snapshot, interleaved). cb is called from
+ * the calling thread and must not use this reader. Returns 0, cb's non-zero value, or -1 on a
+ * store error. The result of a report must not depend on the order. */
 typedef int (*store_event_row_cb)(void *arg, const store_event_row_t *row);
 int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
                         store_event_row_cb cb, void *arg);

@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,7 @@ typedef struct {
     char conn_err[320];        /* why the last connection attempt failed */
     int backoff_ms;            /* wait before the next reconnect attempt, 0 = none failed */
     int64_t retry_at_ms;       /* monotonic time of the next reconnect attempt */
+    void *peer;                /* reader: a second connection for split scans (pg_t), or NULL */
 } pg_t;
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -1754,6 +1756,9 @@ static void *pg_reader_open(const char *target, char *err, size_t errlen)
 
 static void pg_reader_destroy(void *r)
 {
+    pg_t *pg = r;
+    if (pg)
+        pg_destroy(pg->peer);
     pg_destroy(r);
 }
 
@@ -2024,6 +2029,184 @@ static int event_row(void *ctx, const row_t *r)
     return ((store_event_row_cb)s->cb)(s->arg, &e);
 }
 
+/* ---- a split scan: two halves of the events table at once ----------------------------------
+ * A report reads every event once; one backend streaming them is the slower half of the
+ * pipeline (the backend reads and formats, the reader parses and folds). Inside a snapshot,
+ * a table of SPLIT_MIN_PAGES pages or more is read as two COPY streams over its two halves
+ * (ctid ranges: a TID range scan each) on two connections sharing the reader's snapshot
+ * (pg_export_snapshot / SET TRANSACTION SNAPSHOT), so two backends read while the rows are
+ * handed to the callback from this thread, interleaved. */
+#define SPLIT_MIN_PAGES 2048 /* 16 MB of 8 kB pages */
+
+/* The peer connection inside the reader's snapshot. 0, or -1 when it cannot be had (the
+ * caller then scans in one stream). */
+static int peer_begin(pg_t *pg, const char *snapshot)
+{
+    char err[256];
+    if (!pg->peer && !(pg->peer = pg_connect(pg->uri, 1, err, sizeof err)))
+        return -1;
+    pg_t *p = pg->peer;
+    if (ensure_conn(p) < 0)
+        return -1;
+    if (PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(p->conn, "ROLLBACK"));
+    char set[160];
+    snprintf(set, sizeof set, "SET TRANSACTION SNAPSHOT '%s'", snapshot);
+    PGresult *r = PQexec(p->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (ok) {
+        r = PQexec(p->conn, set);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+    }
+    if (!ok)
+        PQclear(PQexec(p->conn, "ROLLBACK"));
+    return ok ? 0 : -1;
+}
+
+typedef struct {
+    PGconn *conn; /* the stream's connection */
+    int live;     /* rows may still come */
+    int failed;   /* the stream failed */
+} stream_t;
+
+/* Reads what st's connection has buffered: calls row for each complete line. Returns 1 when
+ * some row came, 0 when it would block. */
+static int stream_drain(pg_t *pg, stream_t *st, int nf, copy_row_fn row, void *ctx, int *ret)
+{
+    int got = 0;
+    for (;;) {
+        char *line;
+        int n = PQgetCopyData(st->conn, &line, 1);
+        if (n > 0) {
+            row_t rw;
+            if (!*ret) {
+                if (split_row(line, n, nf, &rw) < 0) {
+                    note_text(pg, STORE_E_INTERNAL, "scan: a row with an unexpected shape");
+                    *ret = -1;
+                } else {
+                    *ret = row(ctx, &rw);
+                }
+            }
+            PQfreemem(line);
+            got = 1;
+            continue;
+        }
+        if (n == -1) { /* this stream is done: its result follows */
+            PGresult *r = PQgetResult(st->conn);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                note(pg, "scan", r);
+                st->failed = 1;
+            }
+            PQclear(r);
+            while ((r = PQgetResult(st->conn)) != NULL)
+                PQclear(r);
+            st->live = 0;
+        } else if (n == -2) {
+            note(pg, "scan", NULL);
+            st->failed = 1;
+            st->live = 0;
+        }
+        return got;
+    }
+}
+
+/* The split scan of sql (a SELECT over events with a WHERE clause) inside pg's snapshot.
+ * Returns 0, the callback's value or -1 as copy_scan does; -2 when the table is too small or
+ * the peer cannot join the snapshot (nothing was called: scan in one stream). */
+static int split_scan(pg_t *pg, const char *sql, int nf, copy_row_fn row, void *ctx)
+{
+    stmt_t q = {-1, "SELECT pg_relation_size('events') / current_setting('block_size')::bigint",
+                0, NULL, NULL, NULL};
+    PGresult *r = NULL;
+    if (run(pg, &q, 1, &r, "size the events table") < 0)
+        return -1;
+    long long pages = get_i64(r, 0, 0);
+    PQclear(r);
+    if (pages < SPLIT_MIN_PAGES)
+        return -2;
+    stmt_t x = {-1, "SELECT pg_export_snapshot()", 0, NULL, NULL, NULL};
+    if (run(pg, &x, 1, &r, "export the snapshot") < 0)
+        return -1;
+    char snap[128];
+    snprintf(snap, sizeof snap, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    for (char *c = snap; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'F') || *c == '-'))
+            return -2; /* not the shape PostgreSQL gives: do not quote it into SQL */
+    if (peer_begin(pg, snap) < 0)
+        return -2;
+    pg_t *peer = pg->peer;
+    size_t cap = strlen(sql) + 128;
+    char *qa = malloc(cap), *qb = malloc(cap);
+    int ret = 0;
+    if (!qa || !qb) {
+        free(qa);
+        free(qb);
+        PQclear(PQexec(peer->conn, "ROLLBACK"));
+        note_text(pg, STORE_E_UNAVAILABLE, "out of memory");
+        return -1;
+    }
+    long long half = pages / 2;
+    snprintf(qa, cap, "COPY (%s AND ctid < '(%lld,0)'::tid) TO STDOUT", sql, half);
+    snprintf(qb, cap, "COPY (%s AND ctid >= '(%lld,0)'::tid) TO STDOUT", sql, half);
+    stream_t st[2] = {{pg->conn, 1, 0}, {peer->conn, 1, 0}};
+    int sent = PQsendQuery(st[0].conn, qa) && PQsendQuery(st[1].conn, qb);
+    free(qa);
+    free(qb);
+    for (int k = 0; k < 2 && sent; k++) {
+        r = PQgetResult(st[k].conn);
+        if (PQresultStatus(r) != PGRES_COPY_OUT) {
+            note(pg, "scan", r);
+            sent = 0;
+        }
+        PQclear(r);
+    }
+    if (!sent) {
+        for (int k = 0; k < 2; k++) /* whatever was sent: read it all and drop it */
+            while ((r = PQgetResult(st[k].conn)) != NULL) {
+                if (PQresultStatus(r) == PGRES_COPY_OUT) {
+                    char *line;
+                    while (PQgetCopyData(st[k].conn, &line, 0) > 0)
+                        PQfreemem(line);
+                }
+                PQclear(r);
+            }
+        PQclear(PQexec(peer->conn, "ROLLBACK"));
+        if (!pg->msg[0])
+            note(pg, "scan", NULL);
+        return -1;
+    }
+    while (st[0].live || st[1].live) {
+        int got = 0;
+        for (int k = 0; k < 2; k++)
+            if (st[k].live)
+                got |= stream_drain(pg, &st[k], nf, row, ctx, &ret);
+        if (got || !(st[0].live || st[1].live))
+            continue;
+        struct pollfd fds[2];
+        int nfd = 0, which[2];
+        for (int k = 0; k < 2; k++)
+            if (st[k].live) {
+                fds[nfd] = (struct pollfd){PQsocket(st[k].conn), POLLIN, 0};
+                which[nfd++] = k;
+            }
+        if (poll(fds, (nfds_t)nfd, 30000) < 0)
+            continue; /* EINTR: look again */
+        for (int i = 0; i < nfd; i++)
+            if (fds[i].revents && !PQconsumeInput(st[which[i]].conn)) {
+                note(pg, "scan", NULL);
+                st[which[i]].failed = 1;
+                st[which[i]].live = 0;
+            }
+    }
+    PQclear(PQexec(peer->conn, "ROLLBACK"));
+    if (st[0].failed || st[1].failed)
+        return -1;
+    return ret;
+}
+
 static int pg_reader_events(void *rd, int64_t from_ms, int64_t to_ms, store_event_row_cb cb,
                             void *arg)
 {
@@ -2033,6 +2216,12 @@ static int pg_reader_events(void *rd, int64_t from_ms, int64_t to_ms, store_even
              "THEN arm END FROM events WHERE "
              "ts_ms >= %lld AND ts_ms < %lld", (long long)from_ms, (long long)to_ms);
     scan_ctx_t s = {(void *)cb, arg, 0};
+    pg_t *pg = rd;
+    if (pg->depth > 0) {
+        int rc = split_scan(pg, sql, 5, event_row, &s);
+        if (rc != -2)
+            return rc;
+    }
     return copy_scan(rd, sql, 5, event_row, &s);
 }
 

@@ -738,6 +738,103 @@ START_TEST(reader_meta)
 }
 END_TEST
 
+/* A scan large enough to be split into two streams on PostgreSQL (two halves of the table on
+ * two connections sharing the reader's snapshot): every event exactly once, nothing committed
+ * after the snapshot, a callback's stop value returned with the reader still usable. */
+typedef struct {
+    unsigned char *seen; /* per event number: times seen */
+    long n;              /* rows */
+    long dup;            /* rows seen twice */
+    long stop_at;        /* > 0: return 7 at this row */
+} split_seen_t;
+
+static int split_row_cb(void *arg, const store_event_row_t *e)
+{
+    split_seen_t *s = arg;
+    long k = e->amount_minor - 1; /* amount = event number + 1 */
+    if (k >= 0 && k < 300000) {
+        s->dup += s->seen[k] != 0;
+        s->seen[k] = 1;
+    }
+    s->n++;
+    return s->stop_at > 0 && s->n == s->stop_at ? 7 : 0;
+}
+
+START_TEST(reader_split_scan)
+{
+    fx_t f;
+    fx_open(&f, BK_PG);
+    enum { N = 220000, B = 10000, MORE = 1000 };
+    store_event_t *ev = calloc(B, sizeof *ev);
+    store_put_t *out = calloc(B, sizeof *out);
+    char(*ids)[24] = calloc(B, 24), (*cust)[24] = calloc(B, 24);
+    ck_assert(ev && out && ids && cust);
+    for (long k = 0; k < N + MORE; k += B) {
+        if (k == N) /* the rest after the snapshot below */
+            break;
+        for (long i = 0; i < B; i++) {
+            snprintf(ids[i], 24, "split-%08ld", k + i);
+            snprintf(cust[i], 24, "cust-%06ld", (k + i) % 5000);
+            ev[i] = conv(ids[i], cust[i], k + i + 1);
+            ev[i].plan_from = "starter-monthly";
+            ev[i].plan_to = "professional-annual";
+        }
+        begin(f.s);
+        put(f.s, ev, B, out, NULL);
+        commit(f.s);
+    }
+    ck_assert_int_ge(tu_pg_scalar(f.uri, "SELECT pg_relation_size('events') / 8192"), 2048);
+    char err[512];
+    store_reader_t *r = store_reader_open(f.uri, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(store_reader_begin(r, err, sizeof err), 0);
+    for (long i = 0; i < MORE; i++) { /* committed after the snapshot: not seen */
+        snprintf(ids[i], 24, "split-%08ld", N + i);
+        ev[i] = conv(ids[i], "late", N + i + 1);
+    }
+    begin(f.s);
+    put(f.s, ev, MORE, out, NULL);
+    commit(f.s);
+    split_seen_t s = {calloc(300000, 1), 0, 0, 0};
+    ck_assert_ptr_nonnull(s.seen);
+    ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &s), 0);
+    ck_assert_int_eq(s.n, N);
+    ck_assert_int_eq(s.dup, 0);
+    for (long k = 0; k < N; k++)
+        ck_assert_msg(s.seen[k] == 1, "event %ld not seen", k);
+    /* the scan was split: the reader holds a second connection now */
+    ck_assert_int_eq(tu_pg_scalar(f.uri, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                         "application_name = 'liftd-report' AND datname = "
+                                         "current_database()"),
+                     2);
+    /* stopped by the callback: its value, and the reader goes on in the same snapshot */
+    split_seen_t stop = {calloc(300000, 1), 0, 0, 1000};
+    ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &stop), 7);
+    ck_assert_int_eq(stop.n, 1000);
+    memset(s.seen, 0, 300000);
+    s.n = s.dup = 0;
+    ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &s), 0);
+    ck_assert_int_eq(s.n, N);
+    ck_assert_int_eq(store_reader_event_count(r), N);
+    store_reader_end(r);
+    ck_assert_int_eq(store_reader_begin(r, err, sizeof err), 0); /* a new snapshot: all */
+    memset(s.seen, 0, 300000);
+    s.n = s.dup = 0;
+    ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &s), 0);
+    ck_assert_int_eq(s.n, N + MORE);
+    ck_assert_int_eq(s.dup, 0);
+    store_reader_end(r);
+    store_reader_destroy(&r);
+    free(s.seen);
+    free(stop.seen);
+    free(ev);
+    free(out);
+    free(ids);
+    free(cust);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- concurrency: two writers (PostgreSQL) / one writer (SQLite) ------------------------------ */
 
 typedef struct {
@@ -1417,6 +1514,7 @@ Suite *store_suite(void)
     if (pg_ok) {
         tcase_add_test(conc, exposure_waits_for_pause);
         tcase_add_test(conc, exposures_batch_concurrent);
+        tcase_add_test(conc, reader_split_scan);
         tcase_add_test(conc, schema_concurrent_open);
         tcase_add_test(conc, generations_commit_in_order);
     }
