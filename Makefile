@@ -271,8 +271,14 @@ $(NODE_MODS): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 
 clients: $(PY_GEN) $(NODE_MODS)
 
-# The PostgreSQL benchmark starts its own throw-away server with the tests' harness.
-$(B)/bench_pg: $(B)/obj/tools/bench_pg.o $(B)/obj/tests/pgharness.o $(B)/libliftsrv.a $(B)/liblift.a
+# The report benchmarks share their data set (tools/report_fixture.c). The PostgreSQL
+# benchmark starts its own throw-away server with the tests' harness.
+FIXTURE_O := $(B)/obj/tools/report_fixture.o
+$(B)/bench_report: $(B)/obj/tools/bench_report.o $(FIXTURE_O) $(B)/libliftsrv.a $(B)/liblift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench_pg: $(B)/obj/tools/bench_pg.o $(FIXTURE_O) $(B)/obj/tests/pgharness.o \
+               $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Suites are discovered from file names: tests/check_foo.c defines Suite *foo_suite(void).

@@ -231,6 +231,14 @@ int store_exposure_record(store_t *self, const store_exposure_t *e, int64_t gene
     return self->ops->exposure_record(self->b, e, generation, stored);
 }
 
+int store_exposures_put(store_t *self, const store_exposure_t *x, const int64_t *generation,
+                        size_t n, store_record_t *out, store_exposure_t *stored)
+{
+    if (n == 0)
+        return 0;
+    return self->ops->exposures_put(self->b, x, generation, n, out, stored);
+}
+
 int store_exposure_get(store_t *self, int64_t experiment_id, const char *customer, size_t len,
                        store_exposure_t *out)
 {
@@ -338,6 +346,11 @@ int store_reader_experiments(store_reader_t *self, store_experiment_cb cb, void 
 int store_reader_all_events(store_reader_t *self, store_event_cb cb, void *arg)
 {
     return self->ops->reader_all_events(self->r, cb, arg);
+}
+
+int store_reader_meta_get(store_reader_t *self, const char *key, char *buf, size_t len)
+{
+    return self->ops->reader_meta_get(self->r, key, buf, len);
 }
 
 int64_t store_reader_exposure_count(store_reader_t *self, int64_t experiment_id)

@@ -161,6 +161,17 @@ typedef enum {
 int store_exposure_record(store_t *self, const store_exposure_t *e, int64_t generation,
                           store_exposure_t *stored);
 
+/* Record a batch of exposures decided already (a store copy; a batch of first exposures), as
+ * store_exposure_record would one by one: x[i] is recorded provided experiment
+ * x[i].experiment_id is still at generation[i]; out[i] is STORE_FIRST, STORE_EXISTING (with
+ * stored[i] filled as store_exposure_record fills *stored; stored may be NULL) or STORE_STALE.
+ * Within the batch the first occurrence of a customer in an experiment is the one recorded;
+ * a later one is STORE_EXISTING with the first's arm and context (unless its generation is
+ * stale). Returns 0, or -1 on a store failure (then nothing of the batch may be kept: undo
+ * the request or roll back). One round trip or two on PostgreSQL, whatever n. */
+int store_exposures_put(store_t *self, const store_exposure_t *x, const int64_t *generation,
+                        size_t n, store_record_t *out, store_exposure_t *stored);
+
 /* Look up a customer's exposure. Returns 1 with *out filled (out->customer = customer), 0 when
  * there is none, -1 on error. */
 int store_exposure_get(store_t *self, int64_t experiment_id, const char *customer, size_t len,
@@ -274,9 +285,11 @@ typedef struct {
     int arm;               /* impression: the arm the sender logged; -1 otherwise or none */
 } store_event_row_t;
 
-/* Call cb for every stored event with from_ms <= ts_ms < to_ms, in storage order (one scan).
- * cb must not use this reader. Returns 0, cb's non-zero value, or -1 on a store error. The
- * result of a report must not depend on the order. */
+/* Call cb for every stored event with from_ms <= ts_ms < to_ms, once each, in no defined
+ * order (SQLite: storage order, one scan; PostgreSQL inside a snapshot: a large table's two
+ * halves read at once on two connections sharing the snapshot, interleaved). cb is called from
+ * the calling thread and must not use this reader. Returns 0, cb's non-zero value, or -1 on a
+ * store error. The result of a report must not depend on the order. */
 typedef int (*store_event_row_cb)(void *arg, const store_event_row_t *row);
 int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
                         store_event_row_cb cb, void *arg);
@@ -286,6 +299,10 @@ int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
 int store_reader_experiments(store_reader_t *self, store_experiment_cb cb, void *arg);
 typedef int (*store_event_cb)(void *arg, const store_event_t *row);
 int store_reader_all_events(store_reader_t *self, store_event_cb cb, void *arg);
+
+/* A deployment setting (store_meta_get) as of the reader's snapshot: returns 1 and copies the
+ * value into buf, 0 when unset, -1 on error. */
+int store_reader_meta_get(store_reader_t *self, const char *key, char *buf, size_t len);
 
 /* Number of exposures of an experiment / of all stored events, or -1 on error. */
 int64_t store_reader_exposure_count(store_reader_t *self, int64_t experiment_id);

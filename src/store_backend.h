@@ -38,6 +38,8 @@ typedef struct {
 
     int (*exposure_record)(void *b, const store_exposure_t *e, int64_t generation,
                            store_exposure_t *stored);
+    int (*exposures_put)(void *b, const store_exposure_t *x, const int64_t *generation,
+                         size_t n, store_record_t *out, store_exposure_t *stored);
     int (*exposure_get)(void *b, int64_t experiment_id, const char *customer, size_t len,
                         store_exposure_t *out);
     int64_t (*exposure_count)(void *b, int64_t experiment_id);
@@ -63,6 +65,7 @@ typedef struct {
                          void *arg);
     int (*reader_experiments)(void *r, store_experiment_cb cb, void *arg);
     int (*reader_all_events)(void *r, store_event_cb cb, void *arg);
+    int (*reader_meta_get)(void *r, const char *key, char *buf, size_t len);
     int64_t (*reader_exposure_count)(void *r, int64_t experiment_id);
     int64_t (*reader_event_count)(void *r);
 } store_ops_t;

@@ -978,6 +978,22 @@ static int sq_exposure_record(void *b, const store_exposure_t *e, int64_t genera
     return STORE_STALE;
 }
 
+/* In turn: this connection is the only writer and holds the transaction, so a loop is as
+ * good as one statement (each call is in-process, no round trip). A later occurrence of a
+ * customer finds the first one stored. */
+static int sq_exposures_put(void *b, const store_exposure_t *x, const int64_t *generation,
+                            size_t n, store_record_t *out, store_exposure_t *stored)
+{
+    for (size_t i = 0; i < n; i++) {
+        store_exposure_t local;
+        int r = sq_exposure_record(b, &x[i], generation[i], stored ? &stored[i] : &local);
+        if (r < 0)
+            return -1;
+        out[i] = (store_record_t)r;
+    }
+    return 0;
+}
+
 static int64_t sq_exposure_count(void *b, int64_t experiment_id)
 {
     sq_t *self = b;
@@ -1163,6 +1179,7 @@ enum {
     RD_SNAPSHOT,
     RD_EXPERIMENTS,
     RD_ALL_EVENTS,
+    RD_META_GET,
     RD_COUNT
 };
 
@@ -1187,6 +1204,7 @@ static const char *const rd_sql[RD_COUNT] = {
                        "updated_ms, generation FROM experiments ORDER BY id",
     [RD_ALL_EVENTS] = "SELECT event_id, customer_id, type, ts_ms, experiment_id, arm, "
                       "amount_minor, plan_from, plan_to, nps, received_ms FROM events ORDER BY id",
+    [RD_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 };
 
 typedef struct {
@@ -1453,6 +1471,24 @@ static int rd_all_events(void *r, store_event_cb cb, void *arg)
     return ret;
 }
 
+static int rd_meta_get(void *r, const char *key, char *buf, size_t len)
+{
+    sq_reader_t *self = r;
+    sqlite3_stmt *st = self->st[RD_META_GET];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(buf, len, "%s", v ? v : "");
+        ret = 1;
+    } else {
+        ret = rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
 const store_ops_t store_sqlite_ops = {
     .name = "sqlite",
     .shared = 0,
@@ -1473,6 +1509,7 @@ const store_ops_t store_sqlite_ops = {
     .experiment_each = sq_experiment_each,
     .generation = sq_generation,
     .exposure_record = sq_exposure_record,
+    .exposures_put = sq_exposures_put,
     .exposure_get = sq_exposure_get,
     .exposure_count = sq_exposure_count,
     .exposure_counts = sq_exposure_counts,
@@ -1490,6 +1527,7 @@ const store_ops_t store_sqlite_ops = {
     .reader_events = rd_events,
     .reader_experiments = rd_experiments,
     .reader_all_events = rd_all_events,
+    .reader_meta_get = rd_meta_get,
     .reader_exposure_count = rd_exposure_count,
     .reader_event_count = rd_event_count,
 };

@@ -18,6 +18,7 @@
 
 #include "lift/stats.h"
 #include "pgharness.h"
+#include "store.h"
 #include "testutil.h"
 
 #define KEY "upsell-usage-q4"
@@ -805,6 +806,20 @@ static int64_t count_in(const char *store, const char *what)
     return sum.events;
 }
 
+/* The deployment setting `key` of the store (a directory or a URI), read through the store
+ * interface, into buf; "" when unset. */
+static const char *setting_of(const char *store, const char *key, char *buf, size_t len)
+{
+    char err[512];
+    store_t *s = store_open(store, err, sizeof err);
+    ck_assert_msg(s != NULL, "open %s: %s", store, err);
+    int have = store_meta_get(s, key, buf, len);
+    ck_assert_msg(have >= 0, "%s: %s", store, store_errmsg(s));
+    if (have == 0) buf[0] = '\0';
+    store_destroy(&s);
+    return buf;
+}
+
 /* stdout of r contains the printf-formatted line. */
 static void expect_out(const res_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void expect_out(const res_t *r, const char *fmt, ...)
@@ -875,12 +890,15 @@ START_TEST(test_store_copy_sqlite)
     /* 1. Copy while the source's liftd keeps running (the source is only read). */
     res_t r = LIFTCTL(NULL, "store", "copy", src, dst);
     expect(&r, 0, NULL);
+    expect_out(&r, "currency:    USD (set in DST)\n");
     expect_out(&r, "experiments: 1 copied, 0 already there");
     expect_out(&r, "exposures:   %" PRId64 " inserted, 0 already there, 0 conflicts", n_x);
     expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
     ck_assert_msg(strstr(r.out, "nothing new") == NULL, "%s", r.out);
     ck_assert_str_eq(r.err, ""); /* not a terminal: no progress bar */
     res_free(&r);
+    char cur[32];
+    ck_assert_str_eq(setting_of(dst, "currency", cur, sizeof cur), "USD"); /* the setting too */
     ck_assert_int_eq(count_in(D.data, "exposures"), n_x);
     ck_assert_int_eq(count_in(D.data, "events"), n_e);
     ck_assert_int_eq(count_in(src, "events"), n_e); /* the source was not written */
@@ -911,6 +929,7 @@ START_TEST(test_store_copy_sqlite)
     /* 4. A rerun copies nothing new, and says so (also as JSON). */
     r = LIFTCTL(NULL, "store", "copy", src, dst);
     expect(&r, 0, NULL);
+    expect_out(&r, "currency:    USD (DST has it already)\n");
     expect_out(&r, "experiments: 0 copied, 1 already there (0 with their state brought forward)");
     expect_out(&r, "exposures:   0 inserted, %" PRId64 " already there, 0 conflicts", n_x);
     expect_out(&r, "events:      0 inserted, %" PRId64 " duplicates, 0 conflicts", n_e);
@@ -940,6 +959,9 @@ START_TEST(test_store_copy_sqlite)
     ck_assert_int_eq(json_integer_value(json_object_get(ev, "inserted")), n_new);
     ck_assert_int_eq(json_integer_value(json_object_get(ev, "duplicates")), n_e);
     ck_assert_int_eq(json_integer_value(json_object_get(ex, "state_updated")), 1);
+    json_t *set = json_object_get(j, "settings");
+    ck_assert_str_eq(json_string_value(json_object_get(set, "currency")), "USD");
+    ck_assert(json_is_false(json_object_get(set, "currency_copied")));
     json_decref(j);
     res_free(&r);
     ck_assert_int_eq(count_in(D.data, "events"), n_e + n_new);
@@ -1071,6 +1093,69 @@ START_TEST(test_store_copy_refused)
 }
 END_TEST
 
+/* The currency travels with the data: a DST recording another one is refused before
+ * anything is written, naming both; one recording none gets SRC's, and a liftd started on it
+ * with another currency is then refused. */
+START_TEST(test_store_copy_currency)
+{
+    create_and_start();
+    assign_some(T.endpoint, "in_app");
+    res_t r = LIFTCTL(NULL, "track", EVENTS_JSONL);
+    expect(&r, 0, NULL);
+    res_free(&r);
+    int64_t n_x = count_in(T.data, "exposures"), n_e = count_in(T.data, "events");
+    tliftd_t X;
+    tu_liftd_init(&X);
+    static const char *const eur[] = {"--currency", "EUR", NULL};
+    tu_liftd_start(&X, eur);
+    ck_assert_int_eq(tu_liftd_stop(&X), 0);
+    char cur[32];
+    ck_assert_str_eq(setting_of(X.data, "currency", cur, sizeof cur), "EUR");
+
+    r = LIFTCTL(NULL, "store", "copy", T.data, X.data);
+    expect(&r, 1, "currency: SRC ", " holds amounts in USD, DST ", " in EUR; nothing copied",
+           NULL);
+    ck_assert_msg(strstr(r.err, T.data) && strstr(r.err, X.data), "names both stores: %s",
+                  r.err);
+    res_free(&r);
+    ck_assert_int_eq(count_in(X.data, "experiments"), 0); /* refused before any write */
+    ck_assert_int_eq(count_in(X.data, "exposures"), 0);
+    ck_assert_int_eq(count_in(X.data, "events"), 0);
+    ck_assert_str_eq(setting_of(X.data, "currency", cur, sizeof cur), "EUR");
+
+    /* A fresh DST takes SRC's currency; a liftd on it must then use it. */
+    char fresh[400];
+    tmp_path(fresh, sizeof fresh, "fresh-dst");
+    r = LIFTCTL(NULL, "--json", "store", "copy", T.data, fresh);
+    expect(&r, 0, NULL);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    ck_assert_msg(j != NULL, "not JSON: %s", r.out);
+    json_t *set = json_object_get(j, "settings");
+    ck_assert_str_eq(json_string_value(json_object_get(set, "currency")), "USD");
+    ck_assert(json_is_true(json_object_get(set, "currency_copied")));
+    ck_assert(json_is_false(json_object_get(j, "nothing_new")));
+    json_decref(j);
+    res_free(&r);
+    ck_assert_str_eq(setting_of(fresh, "currency", cur, sizeof cur), "USD");
+    ck_assert_int_eq(count_in(fresh, "exposures"), n_x);
+    ck_assert_int_eq(count_in(fresh, "events"), n_e);
+    char liftd[512];
+    tu_program("liftd", liftd, sizeof liftd);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s --endpoint ipc://%s/fresh.sock --data %s --currency EUR "
+             ">%s/fresh-liftd.log 2>&1", liftd, T.dir, fresh, T.dir);
+    int st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "liftd started on a USD store as EUR");
+    char logp[512];
+    snprintf(logp, sizeof logp, "%s/fresh-liftd.log", T.dir);
+    char *log = slurp(logp);
+    ck_assert_msg(strstr(log, "holds USD amounts") != NULL, "%s", log);
+    free(log);
+    tu_liftd_fini(&X);
+}
+END_TEST
+
 START_TEST(test_store_copy_postgresql)
 {
     simulate_into_T(0);
@@ -1079,9 +1164,24 @@ START_TEST(test_store_copy_postgresql)
     tu_liftd_init(&P);
     tu_pg_newdb(P.store, sizeof P.store);
 
+    /* 0. A PostgreSQL DST recording another currency is refused before anything is written. */
+    char other[700], cur[32], err[512];
+    tu_pg_newdb(other, sizeof other);
+    store_t *o = store_open(other, err, sizeof err);
+    ck_assert_msg(o != NULL, "%s", err);
+    ck_assert_int_eq(store_meta_set(o, "currency", "JPY"), 0);
+    store_destroy(&o);
+    res_t r = LIFTCTL(NULL, "store", "copy", T.data, other);
+    expect(&r, 1, " holds amounts in USD, DST postgresql:", " in JPY; nothing copied", NULL);
+    res_free(&r);
+    ck_assert_int_eq(count_in(other, "experiments"), 0);
+    ck_assert_int_eq(count_in(other, "events"), 0);
+
     /* 1. SQLite into an empty PostgreSQL database (liftd makes the schema on first open). */
-    res_t r = LIFTCTL(NULL, "store", "copy", T.data, P.store);
+    r = LIFTCTL(NULL, "store", "copy", T.data, P.store);
     expect(&r, 0, NULL);
+    expect_out(&r, "currency:    USD (set in DST)\n");
+    ck_assert_str_eq(setting_of(P.store, "currency", cur, sizeof cur), "USD");
     expect_out(&r, "experiments: 1 copied, 0 already there");
     expect_out(&r, "exposures:   %" PRId64 " inserted, 0 already there, 0 conflicts", n_x);
     expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
@@ -1108,7 +1208,9 @@ START_TEST(test_store_copy_postgresql)
     r = LIFTCTL(NULL, "store", "copy", P.store, back);
     expect(&r, 0, NULL);
     expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
+    expect_out(&r, "currency:    USD (set in DST)\n");
     res_free(&r);
+    ck_assert_str_eq(setting_of(back, "currency", cur, sizeof cur), "USD");
     ck_assert_int_eq(count_in(back, "events"), n_e);
     ck_assert_int_eq(count_in(back, "exposures"), n_x);
     tu_liftd_fini(&P);
@@ -1149,6 +1251,7 @@ Suite *liftctl_suite(void)
     tcase_add_test(ts, test_store_copy_sqlite);
     tcase_add_test(ts, test_store_copy_refused);
     tcase_add_test(ts, test_store_copy_conflicts);
+    tcase_add_test(ts, test_store_copy_currency);
     if (tu_pg_wanted("liftctl")) {
         if (tu_pg_start() == 0)
             tcase_add_test(ts, test_store_copy_postgresql);

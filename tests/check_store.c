@@ -594,6 +594,247 @@ START_TEST(exposures_first_existing_stale)
 }
 END_TEST
 
+/* The batch form: first, existing (stored before, or earlier in the batch), stale, several
+ * experiments in one batch, customer ids an array literal must quote, raw bytes. */
+START_TEST(exposures_batch)
+{
+    fx_t f;
+    fx_open(&f, _i);
+    int64_t ga, gb, gb2;
+    begin(f.s);
+    int64_t a = new_experiment(f.s, "batch-a", &ga);
+    int64_t b = new_experiment(f.s, "batch-b", &gb);
+    commit(f.s);
+    store_exposure_t st1, pre = expo(a, "alice", 1);
+    begin(f.s);
+    ck_assert_int_eq(store_exposure_record(f.s, &pre, ga, &st1), STORE_FIRST);
+    commit(f.s);
+    begin(f.s); /* b changes: a row decided at gb is stale, at gb2 it is recorded */
+    ck_assert_int_eq(store_experiment_update(f.s, b, gb, 3, 0.5, 0, 7000, &gb2), 0);
+    commit(f.s);
+
+    static const char quoted[] = "q\"u\\o,te {x} NULL";
+    const char raw[] = "carolXXX";
+    store_exposure_t x[8] = {
+        expo(a, "alice", 0),  /* 0: stored before with arm 1: existing */
+        expo(a, "bob", 0),    /* 1: first */
+        expo(b, "bob", 2),    /* 2: another experiment: first */
+        expo(a, "bob", 1),    /* 3: bob again in a: existing, the batch's first arm (0) */
+        expo(a, quoted, 1),   /* 4: first */
+        expo(a, "carol", 2),  /* 5: raw bytes, not NUL-terminated: first */
+        expo(b, "dave", 1),   /* 6: at b's old generation: stale */
+        expo(a, "", 1),       /* 7: the empty customer id: first */
+    };
+    x[5].customer = raw;
+    x[5].customer_len = 5;
+    int64_t gens[8] = {ga, ga, gb2, ga, ga, ga, gb, ga};
+    store_record_t out[8];
+    store_exposure_t st[8];
+    memset(st, 0, sizeof st);
+    begin(f.s);
+    ck_assert_msg(store_exposures_put(f.s, x, gens, 8, out, st) == 0, "%s", store_errmsg(f.s));
+    commit(f.s);
+    static const store_record_t want[8] = {STORE_EXISTING, STORE_FIRST, STORE_FIRST,
+                                           STORE_EXISTING, STORE_FIRST, STORE_FIRST,
+                                           STORE_STALE,    STORE_FIRST};
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(out[i] == want[i], "row %d: %d, expected %d", i, out[i], want[i]);
+    ck_assert_int_eq(st[0].arm, 1); /* alice's stored arm and context */
+    ck_assert_int_eq(st[0].trigger_ms, 5001);
+    ck_assert_int_eq(st[0].decided_ms, 6001);
+    ck_assert_int_eq(st[0].experiment_id, a);
+    ck_assert_ptr_eq(st[0].customer, x[0].customer);
+    ck_assert_int_eq(st[3].arm, 0); /* the first occurrence in the batch won */
+    ck_assert_int_eq(st[3].decided_ms, 6000);
+    ck_assert_int_eq(store_exposure_count(f.s, a), 5); /* alice, bob, quoted, carol, "" */
+    ck_assert_int_eq(store_exposure_count(f.s, b), 1);
+    store_exposure_t g;
+    ck_assert_int_eq(store_exposure_get(f.s, a, quoted, strlen(quoted), &g), 1);
+    ck_assert_int_eq(g.arm, 1);
+    ck_assert_int_eq(store_exposure_get(f.s, a, "carol", 5, &g), 1);
+    ck_assert_int_eq(g.arm, 2);
+    ck_assert_int_eq(store_exposure_get(f.s, a, "", 0, &g), 1);
+    ck_assert_int_eq(store_exposure_get(f.s, b, "bob", 3, &g), 1);
+    ck_assert_int_eq(g.arm, 2);
+    ck_assert_int_eq(store_exposure_get(f.s, b, "dave", 4, &g), 0); /* stale: not stored */
+
+    /* The same batch again (stored NULL): all existing but the stale row. */
+    begin(f.s);
+    ck_assert_int_eq(store_exposures_put(f.s, x, gens, 8, out, NULL), 0);
+    commit(f.s);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(out[i] == (i == 6 ? STORE_STALE : STORE_EXISTING), "rerun row %d: %d", i,
+                      out[i]);
+
+    /* Many rows, then a rollback: nothing of a rolled-back batch stays. */
+    enum { M = 3000 };
+    store_exposure_t *many = calloc(M, sizeof *many);
+    int64_t *mg = calloc(M, sizeof *mg);
+    store_record_t *mo = calloc(M, sizeof *mo);
+    store_exposure_t *ms = calloc(M, sizeof *ms);
+    char(*names)[16] = calloc(M, 16);
+    ck_assert(many && mg && mo && ms && names);
+    for (int i = 0; i < M; i++) {
+        snprintf(names[i], 16, "m-%05d", (i * 7919) % M);
+        many[i] = expo(a, names[i], i % 3);
+        mg[i] = ga;
+    }
+    begin(f.s);
+    ck_assert_int_eq(store_exposures_put(f.s, many, mg, M, mo, ms), 0);
+    store_rollback(f.s);
+    ck_assert_int_eq(store_exposure_count(f.s, a), 5);
+    begin(f.s);
+    ck_assert_int_eq(store_exposures_put(f.s, many, mg, M, mo, ms), 0);
+    commit(f.s);
+    for (int i = 0; i < M; i++)
+        ck_assert_int_eq(mo[i], STORE_FIRST);
+    ck_assert_int_eq(store_exposure_count(f.s, a), 5 + M);
+    for (int i = 0; i < M; i++)
+        many[i].arm = (i + 1) % 3; /* decided otherwise now: the stored arms stand */
+    begin(f.s);
+    ck_assert_int_eq(store_exposures_put(f.s, many, mg, M, mo, ms), 0);
+    commit(f.s);
+    for (int i = 0; i < M; i++) {
+        ck_assert_int_eq(mo[i], STORE_EXISTING);
+        ck_assert_int_eq(ms[i].arm, i % 3);
+        ck_assert_uint_eq(ms[i].customer_len, strlen(names[i]));
+    }
+    ck_assert_int_eq(store_exposure_count(f.s, a), 5 + M);
+    ck_assert_int_eq(store_exposures_put(f.s, many, mg, 0, mo, ms), 0); /* nothing: fine */
+    free(many);
+    free(mg);
+    free(mo);
+    free(ms);
+    free(names);
+    fx_close(&f);
+}
+END_TEST
+
+/* Settings through a reader: as of its snapshot. */
+START_TEST(reader_meta)
+{
+    fx_t f;
+    fx_open(&f, _i);
+    char err[512], buf[32] = "untouched";
+    ck_assert_int_eq(store_meta_set(f.s, "currency", "JPY"), 0);
+    store_reader_t *r = store_reader_open(f.uri, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(store_reader_meta_get(r, "nothing-here", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "untouched");
+    ck_assert_int_eq(store_reader_begin(r, err, sizeof err), 0);
+    ck_assert_int_eq(store_reader_meta_get(r, "currency", buf, sizeof buf), 1);
+    ck_assert_str_eq(buf, "JPY");
+    ck_assert_int_eq(store_meta_set(f.s, "currency", "KWD"), 0); /* committed meanwhile */
+    ck_assert_int_eq(store_reader_meta_get(r, "currency", buf, sizeof buf), 1);
+    ck_assert_str_eq(buf, "JPY"); /* the snapshot's value */
+    store_reader_end(r);
+    ck_assert_int_eq(store_reader_meta_get(r, "currency", buf, sizeof buf), 1);
+    ck_assert_str_eq(buf, "KWD");
+    char small[3];
+    ck_assert_int_eq(store_reader_meta_get(r, "currency", small, sizeof small), 1);
+    ck_assert_str_eq(small, "KW"); /* cut to the buffer, NUL-terminated */
+    store_reader_destroy(&r);
+    fx_close(&f);
+}
+END_TEST
+
+/* A scan large enough to be split into two streams on PostgreSQL (two halves of the table on
+ * two connections sharing the reader's snapshot): every event exactly once, nothing committed
+ * after the snapshot, a callback's stop value returned with the reader still usable. */
+typedef struct {
+    unsigned char *seen; /* per event number: times seen */
+    long n;              /* rows */
+    long dup;            /* rows seen twice */
+    long stop_at;        /* > 0: return 7 at this row */
+} split_seen_t;
+
+static int split_row_cb(void *arg, const store_event_row_t *e)
+{
+    split_seen_t *s = arg;
+    long k = e->amount_minor - 1; /* amount = event number + 1 */
+    if (k >= 0 && k < 300000) {
+        s->dup += s->seen[k] != 0;
+        s->seen[k] = 1;
+    }
+    s->n++;
+    return s->stop_at > 0 && s->n == s->stop_at ? 7 : 0;
+}
+
+START_TEST(reader_split_scan)
+{
+    fx_t f;
+    fx_open(&f, BK_PG);
+    enum { N = 220000, B = 10000, MORE = 1000 };
+    store_event_t *ev = calloc(B, sizeof *ev);
+    store_put_t *out = calloc(B, sizeof *out);
+    char(*ids)[24] = calloc(B, 24), (*cust)[24] = calloc(B, 24);
+    ck_assert(ev && out && ids && cust);
+    for (long k = 0; k < N + MORE; k += B) {
+        if (k == N) /* the rest after the snapshot below */
+            break;
+        for (long i = 0; i < B; i++) {
+            snprintf(ids[i], 24, "split-%08ld", k + i);
+            snprintf(cust[i], 24, "cust-%06ld", (k + i) % 5000);
+            ev[i] = conv(ids[i], cust[i], k + i + 1);
+            ev[i].plan_from = "starter-monthly";
+            ev[i].plan_to = "professional-annual";
+        }
+        begin(f.s);
+        put(f.s, ev, B, out, NULL);
+        commit(f.s);
+    }
+    ck_assert_int_ge(tu_pg_scalar(f.uri, "SELECT pg_relation_size('events') / 8192"), 2048);
+    char err[512];
+    store_reader_t *r = store_reader_open(f.uri, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(store_reader_begin(r, err, sizeof err), 0);
+    for (long i = 0; i < MORE; i++) { /* committed after the snapshot: not seen */
+        snprintf(ids[i], 24, "split-%08ld", N + i);
+        ev[i] = conv(ids[i], "late", N + i + 1);
+    }
+    begin(f.s);
+    put(f.s, ev, MORE, out, NULL);
+    commit(f.s);
+    split_seen_t s = {calloc(300000, 1), 0, 0, 0};
+    ck_assert_ptr_nonnull(s.seen);
+    ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &s), 0);
+    ck_assert_int_eq(s.n, N);
+    ck_assert_int_eq(s.dup, 0);
+    for (long k = 0; k < N; k++)
+        ck_assert_msg(s.seen[k] == 1, "event %ld not seen", k);
+    /* the scan was split: the reader holds a second connection now */
+    ck_assert_int_eq(tu_pg_scalar(f.uri, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                         "application_name = 'liftd-report' AND datname = "
+                                         "current_database()"),
+                     2);
+    /* stopped by the callback: its value, and the reader goes on in the same snapshot */
+    split_seen_t stop = {calloc(300000, 1), 0, 0, 1000};
+    ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &stop), 7);
+    ck_assert_int_eq(stop.n, 1000);
+    memset(s.seen, 0, 300000);
+    s.n = s.dup = 0;
+    ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &s), 0);
+    ck_assert_int_eq(s.n, N);
+    ck_assert_int_eq(store_reader_event_count(r), N);
+    store_reader_end(r);
+    ck_assert_int_eq(store_reader_begin(r, err, sizeof err), 0); /* a new snapshot: all */
+    memset(s.seen, 0, 300000);
+    s.n = s.dup = 0;
+    ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &s), 0);
+    ck_assert_int_eq(s.n, N + MORE);
+    ck_assert_int_eq(s.dup, 0);
+    store_reader_end(r);
+    store_reader_destroy(&r);
+    free(s.seen);
+    free(stop.seen);
+    free(ev);
+    free(out);
+    free(ids);
+    free(cust);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- concurrency: two writers (PostgreSQL) / one writer (SQLite) ------------------------------ */
 
 typedef struct {
@@ -632,6 +873,94 @@ static void *writer_main(void *arg)
     store_destroy(&s);
     return NULL;
 }
+
+typedef struct {
+    const char *uri;   /* store */
+    int64_t exp, gen;  /* experiment and generation */
+    int arm;           /* arm this writer decided for everyone */
+    int reverse;       /* send the customers in reverse order */
+    int rc;            /* store_exposures_put's result (-2: not run, -3: commit failed) */
+    int firsts;        /* STORE_FIRST rows */
+    int arms[300];     /* the arm each customer ended with (by customer number) */
+    char err[256];     /* failure */
+} batcher_t;
+
+static void *batcher_main(void *arg)
+{
+    batcher_t *w = arg;
+    enum { K = 300 };
+    char names[K][16];
+    store_exposure_t x[K], st[K];
+    int64_t g[K];
+    store_record_t out[K];
+    w->rc = -2;
+    store_t *s = store_open(w->uri, w->err, sizeof w->err);
+    if (!s)
+        return NULL;
+    for (int i = 0; i < K; i++) {
+        int c = w->reverse ? K - 1 - i : i;
+        snprintf(names[i], sizeof names[i], "bc-%03d", c);
+        x[i] = expo(w->exp, names[i], w->arm);
+        g[i] = w->gen;
+    }
+    if (store_begin(s, w->err, sizeof w->err) == 0) {
+        w->rc = store_exposures_put(s, x, g, K, out, st);
+        if (w->rc < 0)
+            snprintf(w->err, sizeof w->err, "%s", store_errmsg(s));
+        if (store_commit(s, w->err, sizeof w->err) < 0)
+            w->rc = -3;
+    }
+    for (int i = 0; w->rc == 0 && i < K; i++) {
+        int c = w->reverse ? K - 1 - i : i;
+        w->firsts += out[i] == STORE_FIRST;
+        w->arms[c] = out[i] == STORE_FIRST ? w->arm : out[i] == STORE_EXISTING ? st[i].arm : -1;
+    }
+    store_destroy(&s);
+    return NULL;
+}
+
+/* Two writers record overlapping batches at once, in opposite orders: every customer gets
+ * exactly one first exposure, both writers see the same arm for it, and neither fails (no
+ * deadlock between the two batches). */
+START_TEST(exposures_batch_concurrent)
+{
+    fx_t f;
+    fx_open(&f, BK_PG);
+    int64_t gen;
+    begin(f.s);
+    int64_t id = new_experiment(f.s, "batch-race", &gen);
+    commit(f.s);
+    for (int round = 0; round < 3; round++) {
+        char key[32];
+        int64_t g2;
+        snprintf(key, sizeof key, "batch-race-%d", round);
+        begin(f.s);
+        int64_t xid = round ? new_experiment(f.s, key, &g2) : id;
+        commit(f.s);
+        batcher_t *p = calloc(2, sizeof *p);
+        ck_assert_ptr_nonnull(p);
+        p[0] = (batcher_t){.uri = f.uri, .exp = xid, .gen = round ? g2 : gen, .arm = 0};
+        p[1] = p[0];
+        p[1].arm = 1;
+        p[1].reverse = 1;
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            ck_assert_int_eq(pthread_create(&t[i], NULL, batcher_main, &p[i]), 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        for (int i = 0; i < 2; i++)
+            ck_assert_msg(p[i].rc == 0, "writer %d: %d %s", i, p[i].rc, p[i].err);
+        ck_assert_int_eq(p[0].firsts + p[1].firsts, 300);
+        for (int c = 0; c < 300; c++) {
+            ck_assert_int_ge(p[0].arms[c], 0);
+            ck_assert_int_eq(p[0].arms[c], p[1].arms[c]);
+        }
+        ck_assert_int_eq(store_exposure_count(f.s, xid), 300);
+        free(p);
+    }
+    fx_close(&f);
+}
+END_TEST
 
 START_TEST(exposures_concurrent_first)
 {
@@ -1173,6 +1502,8 @@ Suite *store_suite(void)
     tcase_add_loop_test(core, meta_settings, 0, nbk);
     tcase_add_loop_test(core, experiments_generations, 0, nbk);
     tcase_add_loop_test(core, exposures_first_existing_stale, 0, nbk);
+    tcase_add_loop_test(core, exposures_batch, 0, nbk);
+    tcase_add_loop_test(core, reader_meta, 0, nbk);
     tcase_add_loop_test(core, reader_snapshot, 0, nbk);
     tcase_add_loop_test(core, reader_orders_and_ranges, 0, nbk);
     suite_add_tcase(s, core);
@@ -1182,6 +1513,8 @@ Suite *store_suite(void)
     tcase_add_loop_test(conc, exposures_concurrent_first, 0, nbk);
     if (pg_ok) {
         tcase_add_test(conc, exposure_waits_for_pause);
+        tcase_add_test(conc, exposures_batch_concurrent);
+        tcase_add_test(conc, reader_split_scan);
         tcase_add_test(conc, schema_concurrent_open);
         tcase_add_test(conc, generations_commit_in_order);
     }

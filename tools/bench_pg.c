@@ -1,14 +1,21 @@
-/* bench_pg: the PostgreSQL store on its own throw-away server (fsync on, unix socket), next to
- * bare libpq baselines in the same run on the same table and unique index:
+/* bench_pg: the PostgreSQL store on its own throw-away server (fsync on, unix socket), each
+ * figure next to a bare baseline in the same run on the same server:
  *   1. how a batch of events is deduplicated: the store (COPY, and when the batch holds an id
  *      stored before, a pipelined multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING) vs COPY
  *      into a temporary table + INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING — fresh
- *      events, the same batches resent, batches half stored before;
- *   2. events through liftd (--store postgresql://...) vs a bare COPY of the same rows;
- *   3. AssignBatch of new customers through liftd (each first exposure recorded), then the
- *      same customers again, vs a bare COPY of as many exposure rows.
- * Bounded counts, loopback only. Usage: bench_pg [events] [batch] */
+ *      events, the same batches resent, batches half stored before; vs a bare COPY;
+ *   2. events through 1 and through 3 liftd (--store postgresql://...) on one database vs a bare
+ *      COPY of the same rows into the same table and unique index;
+ *   3. AssignBatch of new customers (each first exposure recorded), then of the same customers
+ *      again (repeats), through 1 and 3 liftd vs a bare ZeroMQ echo of the same message sizes;
+ *   4. the full report (report_build over a store reader: all 4 dimensions, CUPED, sequential)
+ *      on the report benchmarks' data set, vs a bare SQL aggregation of the same tables.
+ * Bounded counts, loopback only. Usage: bench_pg [events] [batch] [report customers] [report
+ * events] (defaults 200000 1000 1000000 10000000). BENCH_PG_ONLY=report runs phase 4 alone;
+ * BENCH_PG_EXPLAIN=1 prints the baseline's EXPLAIN ANALYZE; BENCH_PG_PERF=DIR records
+ * system-wide perf profiles of phases 2-4 (see perf_start). */
 #include <errno.h>
+#include <stdatomic.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,8 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zmq.h>
+
 #include "../tests/pgharness.h"
+#include "lift.pb-c.h"
 #include "lift/client.h"
+#include "lift/stats.h"
+#include "report.h"
+#include "report_fixture.h"
 #include "store.h"
 
 static double now_s(void)
@@ -223,6 +236,40 @@ static double bare_copy(const char *uri, const rows_t *r, long batch)
     return (double)r->n / dt;
 }
 
+/* ---- profiles: BENCH_PG_PERF=DIR records a system-wide `perf record -a -g` of some phases
+ * (liftd, the benchmark and the PostgreSQL backends together) into DIR/<phase>.data --------- */
+
+static pid_t perf_pid = -1;
+
+static void perf_start(const char *phase)
+{
+    const char *dir = getenv("BENCH_PG_PERF");
+    if (!dir || !*dir)
+        return;
+    char out[600];
+    snprintf(out, sizeof out, "%s/%s.data", dir, phase);
+    fflush(NULL);
+    perf_pid = fork();
+    if (perf_pid == 0) {
+        execlp("perf", "perf", "record", "-q", "-a", "-g", "-o", out, (char *)NULL);
+        _exit(127);
+    }
+    sleep(1); /* perf is recording */
+}
+
+static void perf_stop(void)
+{
+    if (perf_pid <= 0)
+        return;
+    kill(perf_pid, SIGINT);
+    waitpid(perf_pid, NULL, 0);
+    perf_pid = -1;
+}
+
+#define MAX_CLIENTS 12
+#define MAX_INST 3
+#define SENDERS 6 /* client threads in every phase through liftd: 6 on 1 instance, 2 on each of 3 */
+
 typedef struct {
     const char *ep;   /* liftd endpoint */
     const rows_t *r;  /* all rows */
@@ -265,54 +312,74 @@ static void *send_events(void *arg)
     return NULL;
 }
 
-/* Start a liftd on the store at uri, listening on ep; returns its pid once it answers. */
-static pid_t spawn_liftd(const char *uri, char *ep, size_t eplen)
+typedef struct {
+    int n;                 /* instances running */
+    pid_t pid[MAX_INST];   /* their processes */
+    char ep[MAX_INST][400]; /* their endpoints */
+} fleet_t;
+
+/* Start n liftd on the store at uri (each its own endpoint); returns once all answer. */
+static void fleet_start(fleet_t *f, const char *uri, int n)
 {
     const char *b = getenv("LIFT_BUILD");
     char liftd[512];
     snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
-    snprintf(ep, eplen, "ipc://%s/bench-liftd.sock", tu_pg_dir());
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(liftd, liftd, "--endpoint", ep, "--store", uri, "--log-level", "warn",
-              (char *)NULL);
-        _exit(127);
+    f->n = n;
+    for (int i = 0; i < n; i++) {
+        snprintf(f->ep[i], sizeof f->ep[i], "ipc://%s/bench-liftd-%d.sock", tu_pg_dir(), i);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(liftd, liftd, "--endpoint", f->ep[i], "--store", uri, "--log-level", "warn",
+                  (char *)NULL);
+            _exit(127);
+        }
+        f->pid[i] = pid;
     }
-    lift_client_opts_t q = {.timeout_ms = 100, .attempts = 1};
-    lift_client_t *probe = lift_client_new(ep, &q);
-    double t0 = now_s();
-    while (lift_ping(probe, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 30)
-        ;
-    lift_client_destroy(&probe);
-    return pid;
+    for (int i = 0; i < n; i++) {
+        lift_client_opts_t q = {.timeout_ms = 100, .attempts = 1};
+        lift_client_t *probe = lift_client_new(f->ep[i], &q);
+        double t0 = now_s();
+        while (lift_ping(probe, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 30)
+            ;
+        lift_client_destroy(&probe);
+    }
 }
 
-/* Events through a liftd on the store at uri, from nclients senders; returns events/s. */
-static double via_liftd(const char *uri, const rows_t *r, long batch, int nclients)
+static void fleet_stop(fleet_t *f)
 {
-    char ep[400];
-    pid_t pid = spawn_liftd(uri, ep, sizeof ep);
-    double t0;
-    sender_t s[8];
-    pthread_t t[8];
-    if (nclients > 8)
-        nclients = 8;
-    long per = (r->n / nclients + batch - 1) / batch * batch, accepted = 0;
-    t0 = now_s();
-    for (int i = 0; i < nclients; i++) {
+    for (int i = 0; i < f->n; i++)
+        kill(f->pid[i], SIGTERM);
+    for (int i = 0; i < f->n; i++)
+        waitpid(f->pid[i], NULL, 0);
+    f->n = 0;
+}
+
+/* Events through ninst liftd on the store at uri, from SENDERS senders (sender i talks to
+ * instance i % ninst); returns events/s. */
+static double via_liftd(const char *uri, const rows_t *r, long batch, int ninst)
+{
+    fleet_t f;
+    fleet_start(&f, uri, ninst);
+    sender_t s[SENDERS];
+    pthread_t t[SENDERS];
+    long per = (r->n / SENDERS + batch - 1) / batch * batch, accepted = 0;
+    if (ninst == 1)
+        perf_start("ingest");
+    double t0 = now_s();
+    for (int i = 0; i < SENDERS; i++) {
         long first = i * per, end = (i + 1) * per < r->n ? (i + 1) * per : r->n;
-        s[i] = (sender_t){ep, r, first < r->n ? first : r->n, end, batch, 0, 0};
+        s[i] = (sender_t){f.ep[i % ninst], r, first < r->n ? first : r->n, end, batch, 0, 0};
         pthread_create(&t[i], NULL, send_events, &s[i]);
     }
     int failed = 0;
-    for (int i = 0; i < nclients; i++) {
+    for (int i = 0; i < SENDERS; i++) {
         pthread_join(t[i], NULL);
         failed |= s[i].failed;
         accepted += s[i].accepted;
     }
     double dt = now_s() - t0;
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    perf_stop();
+    fleet_stop(&f);
     if (failed || accepted != r->n) {
         fprintf(stderr, "bench_pg: liftd accepted %ld of %ld events\n", accepted, r->n);
         exit(1);
@@ -364,15 +431,17 @@ static void *assign_customers(void *arg)
     return NULL;
 }
 
-/* AssignBatch of ncust customers from nclients clients through a liftd on uri, twice: first
- * exposures (each recorded), then repeats. */
-static void assign_liftd(const char *uri, long ncust, int nclients, double *first_rate,
-                         double *repeat_rate)
+/* AssignBatch of ncust customers from SENDERS clients through ninst liftd on uri (the
+ * experiment created and started through the first): first exposures (each recorded), then
+ * repeats through the instance that recorded them (its sticky cache knows them), then, with
+ * several instances, repeats through another instance (a cache that does not: the store
+ * answers each as an existing exposure). rate[0..2]; rate[2] = 0 with one instance. */
+static void assign_liftd(const char *uri, long ncust, int ninst, double rate[3])
 {
-    char ep[400];
-    pid_t pid = spawn_liftd(uri, ep, sizeof ep);
+    fleet_t f;
+    fleet_start(&f, uri, ninst);
     lift_client_opts_t o = {.timeout_ms = 5000, .attempts = 1};
-    lift_client_t *c = lift_client_new(ep, &o);
+    lift_client_t *c = lift_client_new(f.ep[0], &o);
     Lift__Experiment x = LIFT__EXPERIMENT__INIT;
     Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
     Lift__Arm *arms[] = {&a0, &a1};
@@ -390,118 +459,247 @@ static void assign_liftd(const char *uri, long ncust, int nclients, double *firs
         lift_experiment_change(c, EXP_KEY, LIFT__ACTION__ACTION_START, 0, NULL) != LIFT_OK)
         die("experiment", lift_client_error(c));
     lift_client_destroy(&c);
-    for (int round = 0; round < 2; round++) {
-        assigner_t a[8];
-        pthread_t t[8];
-        long per = (ncust / nclients + ASSIGN_BATCH - 1) / ASSIGN_BATCH * ASSIGN_BATCH, firsts = 0;
+    rate[2] = 0;
+    for (int round = 0; round < (ninst > 1 ? 3 : 2); round++) {
+        assigner_t a[SENDERS];
+        pthread_t t[SENDERS];
+        long per = (ncust / SENDERS + ASSIGN_BATCH - 1) / ASSIGN_BATCH * ASSIGN_BATCH, firsts = 0;
+        if (round == 0 && ninst == 1)
+            perf_start("assign-first");
         double t0 = now_s();
-        for (int i = 0; i < nclients; i++) {
+        for (int i = 0; i < SENDERS; i++) {
             long first = i * per < ncust ? i * per : ncust;
             long end = (i + 1) * per < ncust ? (i + 1) * per : ncust;
-            a[i] = (assigner_t){ep, first, end, 0, 0};
+            a[i] = (assigner_t){f.ep[(i + (round == 2)) % ninst], first, end, 0, 0};
             pthread_create(&t[i], NULL, assign_customers, &a[i]);
         }
         int failed = 0;
-        for (int i = 0; i < nclients; i++) {
+        for (int i = 0; i < SENDERS; i++) {
             pthread_join(t[i], NULL);
             failed |= a[i].failed;
             firsts += a[i].firsts;
         }
-        double rate = (double)ncust / (now_s() - t0);
+        double r = (double)ncust / (now_s() - t0);
+        perf_stop();
         if (failed || firsts != (round == 0 ? ncust : 0)) {
             fprintf(stderr, "bench_pg: %ld first exposures in round %d of %ld customers\n",
                     firsts, round, ncust);
             exit(1);
         }
-        *(round == 0 ? first_rate : repeat_rate) = rate;
+        rate[round] = r;
     }
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    fleet_stop(&f);
 }
 
-/* The bare baseline of first exposures: the same number of exposure rows by COPY into the
- * exposures table (its primary key and all), a commit per 1000. */
-static double bare_exposures(const char *uri, long ncust)
+/* ---- the echo baseline of assignments --------------------------------------------------- */
+
+typedef struct {
+    char endpoint[400]; /* ipc endpoint it binds */
+    size_t reply_len;   /* bytes in every reply */
+    atomic_int stop;    /* set by the main thread */
+    atomic_int ready;   /* 1 bound, -1 failed */
+} echo_t;
+
+/* A bare ROUTER: for each request, a reply of reply_len bytes. No decoding, no storage: the
+ * transport's own cost for the same message sizes. */
+static void *echo_run(void *arg)
 {
-    PGconn *c = conn(uri);
-    char *buf = malloc((size_t)ASSIGN_BATCH * 96);
+    echo_t *e = arg;
+    void *zctx = zmq_ctx_new();
+    void *sock = zctx ? zmq_socket(zctx, ZMQ_ROUTER) : NULL;
+    int linger = 0;
+    uint8_t *out = calloc(1, e->reply_len);
+    if (!sock || !out || zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
+        zmq_bind(sock, e->endpoint) < 0) {
+        atomic_store(&e->ready, -1);
+        goto done;
+    }
+    atomic_store(&e->ready, 1);
+    zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}};
+    while (!atomic_load(&e->stop)) {
+        if (zmq_poll(items, 1, 100) <= 0)
+            continue;
+        for (;;) {
+            zmq_msg_t id, delim, body;
+            zmq_msg_init(&id);
+            if (zmq_msg_recv(&id, sock, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&id);
+                break;
+            }
+            zmq_msg_init(&delim); /* REQ's empty delimiter */
+            zmq_msg_recv(&delim, sock, 0);
+            zmq_msg_init(&body);
+            zmq_msg_recv(&body, sock, 0);
+            zmq_msg_close(&body);
+            zmq_msg_send(&id, sock, ZMQ_SNDMORE);
+            zmq_msg_send(&delim, sock, ZMQ_SNDMORE);
+            zmq_send(sock, out, e->reply_len, 0);
+            zmq_msg_close(&id);
+            zmq_msg_close(&delim);
+        }
+    }
+done:
+    free(out);
+    if (sock)
+        zmq_close(sock);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    return NULL;
+}
+
+typedef struct {
+    void *zctx;         /* shared */
+    const char *ep;     /* echo endpoint */
+    const uint8_t *req; /* the packed request */
+    size_t req_len;     /* its bytes */
+    long n;             /* requests to send, one at a time */
+    int failed;         /* result */
+} echo_client_t;
+
+static void *echo_client(void *arg)
+{
+    echo_client_t *c = arg;
+    void *sock = zmq_socket(c->zctx, ZMQ_REQ);
+    int timeout = 30000, linger = 0;
+    if (!sock || zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout) < 0 ||
+        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
+        zmq_connect(sock, c->ep) < 0) {
+        c->failed = 1;
+        goto done;
+    }
+    for (long i = 0; i < c->n; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_send(sock, c->req, c->req_len, 0) < 0 || zmq_msg_recv(&m, sock, 0) < 0) {
+            zmq_msg_close(&m);
+            c->failed = 1;
+            break;
+        }
+        zmq_msg_close(&m);
+    }
+done:
+    if (sock)
+        zmq_close(sock);
+    return NULL;
+}
+
+/* The packed AssignBatch request of ASSIGN_BATCH customers, and the packed size of its reply
+ * (every customer assigned: id, arm index and name, flags). */
+static uint8_t *assign_batch_sizes(size_t *req_len, size_t *reply_len)
+{
+    static char names[ASSIGN_BATCH][24];
+    static char *ids[ASSIGN_BATCH];
+    static Lift__Assignment as[ASSIGN_BATCH];
+    static Lift__Assignment *ap[ASSIGN_BATCH];
+    for (int i = 0; i < ASSIGN_BATCH; i++) {
+        snprintf(names[i], sizeof names[i], "cust-%d", 100000 + i);
+        ids[i] = names[i];
+        lift__assignment__init(&as[i]);
+        as[i].customer_id = names[i];
+        as[i].has_in_experiment = as[i].has_eligible = as[i].has_first_exposure = 1;
+        as[i].in_experiment = as[i].eligible = as[i].first_exposure = 1;
+        as[i].has_arm_index = 1;
+        as[i].arm_index = 1;
+        as[i].arm_name = "offer";
+        ap[i] = &as[i];
+    }
+    Lift__Context ctx = LIFT__CONTEXT__INIT;
+    ctx.has_trigger = ctx.has_stage = ctx.has_channel = 1;
+    ctx.trigger = 1;
+    ctx.stage = 2;
+    ctx.channel = 1;
+    Lift__AssignBatch b = LIFT__ASSIGN_BATCH__INIT;
+    b.experiment_key = (char *)EXP_KEY;
+    b.n_customer_ids = ASSIGN_BATCH;
+    b.customer_ids = ids;
+    b.context = &ctx;
+    Lift__Request q = LIFT__REQUEST__INIT;
+    q.has_request_id = 1;
+    q.request_id = 123456789;
+    q.body_case = LIFT__REQUEST__BODY_ASSIGN_BATCH;
+    q.assign_batch = &b;
+    Lift__Status st = LIFT__STATUS__INIT;
+    Lift__AssignReply ar = LIFT__ASSIGN_REPLY__INIT;
+    ar.n_assignments = ASSIGN_BATCH;
+    ar.assignments = ap;
+    Lift__Reply rep = LIFT__REPLY__INIT;
+    rep.has_request_id = 1;
+    rep.request_id = 123456789;
+    rep.status = &st;
+    rep.body_case = LIFT__REPLY__BODY_ASSIGN;
+    rep.assign = &ar;
+    *req_len = lift__request__get_packed_size(&q);
+    *reply_len = lift__reply__get_packed_size(&rep);
+    uint8_t *buf = malloc(*req_len);
+    if (!buf)
+        die("echo", "out of memory");
+    lift__request__pack(&q, buf);
+    return buf;
+}
+
+/* ncust customers in AssignBatch requests from SENDERS REQ clients through nsrv echo servers
+ * (client i to server i % nsrv); customers/s. */
+static double echo_assign(long ncust, int nsrv)
+{
+    size_t req_len, reply_len;
+    uint8_t *req = assign_batch_sizes(&req_len, &reply_len);
+    echo_t e[MAX_INST];
+    pthread_t et[MAX_INST];
+    for (int i = 0; i < nsrv; i++) {
+        memset(&e[i], 0, sizeof e[i]);
+        snprintf(e[i].endpoint, sizeof e[i].endpoint, "ipc://%s/bench-echo-%d.sock",
+                 tu_pg_dir(), i);
+        e[i].reply_len = reply_len;
+        pthread_create(&et[i], NULL, echo_run, &e[i]);
+        while (atomic_load(&e[i].ready) == 0)
+            usleep(1000);
+        if (atomic_load(&e[i].ready) < 0)
+            die("echo", "cannot bind");
+    }
+    void *zctx = zmq_ctx_new();
+    echo_client_t c[SENDERS];
+    pthread_t ct[SENDERS];
+    long reqs = (ncust + ASSIGN_BATCH - 1) / ASSIGN_BATCH, per = (reqs + SENDERS - 1) / SENDERS;
     double t0 = now_s();
-    for (long k = 0; k < ncust; k += ASSIGN_BATCH) {
-        long m = ncust - k < ASSIGN_BATCH ? ncust - k : ASSIGN_BATCH;
-        size_t o = 0;
-        for (long i = 0; i < m; i++)
-            o += (size_t)snprintf(buf + o, (size_t)ASSIGN_BATCH * 96 - o,
-                                  "1\tcust-%ld\t%ld\t1\t2\t1\t1700000000000\t1700000000000\n",
-                                  k + i, (k + i) % 2);
-        PQclear(PQexec(c, "BEGIN"));
-        copy_in(c, "COPY exposures FROM STDIN", buf, o);
-        PGresult *res = PQexec(c, "COMMIT");
-        ok(c, res, "commit");
-        PQclear(res);
+    for (int i = 0; i < SENDERS; i++) {
+        long n = reqs - i * per < per ? reqs - i * per : per;
+        c[i] = (echo_client_t){zctx, e[i % nsrv].endpoint, req, req_len, n > 0 ? n : 0, 0};
+        pthread_create(&ct[i], NULL, echo_client, &c[i]);
+    }
+    int failed = 0;
+    for (int i = 0; i < SENDERS; i++) {
+        pthread_join(ct[i], NULL);
+        failed |= c[i].failed;
     }
     double dt = now_s() - t0;
-    free(buf);
-    PQfinish(c);
-    return (double)ncust / dt;
-}
-
-/* ---- the read side of a report -------------------------------------------------------- */
-
-static int count_expo(void *arg, const store_exposure_t *e)
-{
-    int64_t *sum = arg;
-    *sum += e->arm + (int64_t)e->customer_len;
-    return 0;
-}
-
-static int count_event(void *arg, const store_event_row_t *e)
-{
-    int64_t *sum = arg;
-    *sum += e->amount_minor + (int64_t)e->customer_len;
-    return 0;
-}
-
-/* A report's fixture by COPY: ncust exposures of experiment 1 and nev events of those
- * customers (and 10% others), conversions and impressions. */
-static void report_fixture(const char *uri, long ncust, long nev)
-{
-    PGconn *c = conn(uri);
-    size_t cap = 64 * 1024 * 1024, o = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        die("fixture", "out of memory");
-    PQclear(PQexec(c, "BEGIN"));
-    for (long i = 0; i < ncust; i++)
-        o += (size_t)snprintf(buf + o, cap - o, "1\tcust-%07ld\t%ld\t1\t2\t1\t%lld\t%lld\n", i,
-                              i % 3, 1700000000000LL + i, 1700000000000LL + i);
-    copy_in(c, "COPY exposures FROM STDIN", buf, o);
-    for (long k = 0; k < nev;) {
-        o = 0;
-        for (long j = 0; j < 100000 && k < nev; j++, k++) {
-            long cust = (k * 7919) % (ncust + ncust / 9);
-            int conv = k % 3 == 0;
-            o += (size_t)snprintf(buf + o, cap - o,
-                                  "evt-%010ld\t%ld\tcust-%07ld\t%d\t%lld\t%s\t%s\t%s\t\\N\t"
-                                  "\\N\t\\N\t%lld\n",
-                                  k, k * 2654435761L, cust, conv ? 3 : 1,
-                                  1700000000000LL + cust + k % 1000000, conv ? "\\N" : "1",
-                                  conv ? "\\N" : "1", conv ? "4900" : "\\N",
-                                  1700000000000LL + k);
-        }
-        copy_in(c, "COPY events (event_id, digest, customer_id, type, ts_ms, experiment_id, arm, "
-                   "amount_minor, plan_from, plan_to, nps, received_ms) FROM STDIN", buf, o);
+    for (int i = 0; i < nsrv; i++) {
+        atomic_store(&e[i].stop, 1);
+        pthread_join(et[i], NULL);
     }
-    PGresult *res = PQexec(c, "COMMIT");
-    ok(c, res, "commit");
-    PQclear(res);
-    PQclear(PQexec(c, "VACUUM ANALYZE"));
-    free(buf);
-    PQfinish(c);
+    zmq_ctx_term(zctx);
+    free(req);
+    if (failed)
+        die("echo", "a client failed");
+    return (double)(reqs * ASSIGN_BATCH) / dt;
 }
 
-/* What a report reads, through a store reader: every exposure of the experiment in customer
- * order, every event in the window (seconds). */
-static double report_scan(const char *uri)
+/* ---- the report ------------------------------------------------------------------------- */
+
+static int noop_expo(void *arg, const store_exposure_t *e)
+{
+    (*(int64_t *)arg) += e->arm;
+    return 0;
+}
+
+static int noop_event(void *arg, const store_event_row_t *e)
+{
+    (*(int64_t *)arg) += e->type;
+    return 0;
+}
+
+/* What a report reads, with nothing done per row: every exposure of the experiment in customer
+ * order and every event in the window, through a store reader (seconds). */
+static double reads_only(const char *uri, int64_t exp_id)
 {
     char err[512];
     store_reader_t *r = store_reader_open(uri, err, sizeof err);
@@ -510,8 +708,8 @@ static double report_scan(const char *uri)
     int64_t sum = 0;
     double t0 = now_s();
     if (store_reader_begin(r, err, sizeof err) < 0 ||
-        store_reader_exposures(r, 1, count_expo, &sum) < 0 ||
-        store_reader_events(r, 0, INT64_MAX, count_event, &sum) < 0)
+        store_reader_exposures(r, exp_id, noop_expo, &sum) < 0 ||
+        store_reader_events(r, 0, FIXTURE_NOW_MS, noop_event, &sum) < 0)
         die("scan", store_reader_errmsg(r));
     store_reader_end(r);
     double dt = now_s() - t0;
@@ -519,19 +717,115 @@ static double report_scan(const char *uri)
     return dt;
 }
 
-/* The bare baseline: PostgreSQL joining and aggregating the same tables itself. */
-static double bare_report_sql(const char *uri)
+/* The bare baseline: PostgreSQL joining and aggregating the same tables itself (the same
+ * statement as bench_report's SQLite baseline), best of two (seconds). serial: with parallel
+ * query off (one backend, as the report's reads are); else PostgreSQL's defaults (here: a
+ * parallel hash join over 2 workers and the leader). */
+static double bare_report_sql(const char *uri, int64_t exp_id, int serial, long long *rows)
 {
     PGconn *c = conn(uri);
-    double t0 = now_s();
-    PGresult *res = PQexec(c, "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e JOIN "
-                              "exposures x ON x.experiment_id = 1 AND x.customer_id = "
-                              "e.customer_id WHERE e.ts_ms >= x.trigger_ms GROUP BY x.arm");
-    ok(c, res, "join");
-    double dt = now_s() - t0;
-    PQclear(res);
+    if (serial)
+        PQclear(PQexec(c, "SET max_parallel_workers_per_gather = 0"));
+    char id[24], now[24];
+    snprintf(id, sizeof id, "%lld", (long long)exp_id);
+    snprintf(now, sizeof now, "%lld", (long long)FIXTURE_NOW_MS);
+    const char *v[2] = {id, now};
+    double best = 1e9;
+    for (int round = 0; round < 2; round++) {
+        double t0 = now_s();
+        PGresult *res = PQexecParams(c, "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e "
+                                        "JOIN exposures x ON x.experiment_id = $1::bigint AND "
+                                        "x.customer_id = e.customer_id WHERE e.ts_ms >= "
+                                        "x.trigger_ms AND e.ts_ms < $2::bigint GROUP BY x.arm",
+                                     2, NULL, v, NULL, NULL, 0);
+        ok(c, res, "join");
+        double dt = now_s() - t0;
+        *rows = 0;
+        for (int i = 0; i < PQntuples(res); i++)
+            *rows += strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        PQclear(res);
+        if (dt < best)
+            best = dt;
+    }
+    if (getenv("BENCH_PG_EXPLAIN") && !serial) { /* where the baseline's time goes: the plan, timed */
+        PGresult *res = PQexecParams(c, "EXPLAIN (ANALYZE, COSTS OFF) SELECT x.arm, count(*), "
+                                        "sum(e.amount_minor) FROM events e JOIN exposures x ON "
+                                        "x.experiment_id = $1::bigint AND x.customer_id = "
+                                        "e.customer_id WHERE e.ts_ms >= x.trigger_ms AND e.ts_ms "
+                                        "< $2::bigint GROUP BY x.arm",
+                                     2, NULL, v, NULL, NULL, 0);
+        ok(c, res, "explain");
+        for (int i = 0; i < PQntuples(res); i++)
+            printf("pg:   %s\n", PQgetvalue(res, i, 0));
+        PQclear(res);
+    }
     PQfinish(c);
-    return dt;
+    return best;
+}
+
+/* The full report on the report benchmarks' data set written into a fresh database through
+ * the store, next to the bare aggregation. */
+static void report_phase(long ncust, long nev)
+{
+    char uri[700], err[512];
+    tu_pg_newdb(uri, sizeof uri);
+    int64_t exp_id = 0, gen = 0;
+    int reused = 0;
+    Lift__Experiment *def = NULL;
+    double g0 = now_s();
+    if (fixture_experiment(uri, &exp_id, &gen, &def, &reused) < 0 ||
+        fixture_generate(uri, exp_id, gen, ncust, nev) < 0)
+        die("report fixture", "see above");
+    double gen_s = now_s() - g0;
+    PGconn *c = conn(uri);
+    g0 = now_s();
+    PQclear(PQexec(c, "VACUUM ANALYZE")); /* what autovacuum does after a bulk load */
+    double vac_s = now_s() - g0;
+    PQfinish(c);
+    printf("pg: report data set: %ld exposed customers, %ld events, written through the store "
+           "in %.1f s (+ VACUUM ANALYZE %.1f s)\n", ncust, nev, gen_s, vac_s);
+    long long rows = 0;
+    double bare = bare_report_sql(uri, exp_id, 0, &rows);
+    double bare1 = bare_report_sql(uri, exp_id, 1, &rows);
+    double reads = reads_only(uri, exp_id);
+    store_reader_t *rd = store_reader_open(uri, err, sizeof err);
+    if (!rd)
+        die("reader", err);
+    Lift__ReportRequest req = LIFT__REPORT_REQUEST__INIT;
+    Lift__Dimension dims[4] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
+                               LIFT__DIMENSION__DIMENSION_CHANNEL, LIFT__DIMENSION__DIMENSION_DELAY};
+    req.experiment_key = def->key;
+    req.n_segment_by = 4;
+    req.segment_by = dims;
+    double best = 1e9;
+    Lift__Report *r = NULL;
+    for (int round = 0; round < 2; round++) {
+        status_t st;
+        report_free(r);
+        r = NULL;
+        if (round == 1)
+            perf_start("report");
+        double t0 = now_s();
+        if (report_build(rd, def, exp_id, &req, "USD", FIXTURE_NOW_MS, &r, &st) < 0)
+            die("report_build", st.message);
+        double t = now_s() - t0;
+        perf_stop();
+        if (t < best)
+            best = t;
+    }
+    printf("pg: report_build over a store reader (all 4 dimensions, CUPED, sequential), best of "
+           "2: %.2f s (%llu exposures, %llu events read, %zu segments)\n", best,
+           (unsigned long long)r->provenance->exposures_read,
+           (unsigned long long)r->provenance->events_read, r->n_segments);
+    printf("pg: its reads alone (reader, no-op callbacks): %.2f s\n", reads);
+    printf("pg: bare SQL aggregation (events JOIN exposures GROUP BY arm), best of 2: %.2f s "
+           "(%lld joined rows)\n", bare, rows);
+    printf("pg: the same with parallel query off (one backend): %.2f s\n", bare1);
+    printf("pg: ratio report / bare aggregation = %.2f (target <= 2); to the serial one %.2f\n",
+           best / bare, best / bare1);
+    report_free(r);
+    store_reader_destroy(&rd);
+    lift__experiment__free_unpacked(def, NULL);
 }
 
 /* A fresh database with the store's schema (made by store_open). */
@@ -559,13 +853,26 @@ static long arg(int argc, char **argv, int i, long dflt)
     return v;
 }
 
+/* The report's data set by default: bench_report's 1M exposed customers and 10M events (about
+ * 40 s to write through the store on a 2-core machine; arguments 3 and 4 scale it). */
+#define REPORT_CUSTOMERS 1000000
+#define REPORT_EVENTS 10000000
+
 int main(int argc, char **argv)
 {
     long n = arg(argc, argv, 1, 200000), batch = arg(argc, argv, 2, 1000);
+    long rcust = arg(argc, argv, 3, REPORT_CUSTOMERS), rev = arg(argc, argv, 4, REPORT_EVENTS);
+    const char *only = getenv("BENCH_PG_ONLY"); /* "report": that phase alone (profiling) */
+    lift_stats_init();
     tu_pg_durable();
     if (tu_pg_start() < 0) {
         fprintf(stderr, "bench_pg: cannot start PostgreSQL: %s\n", tu_pg_why());
         return 1;
+    }
+    if (only && !strcmp(only, "report")) {
+        report_phase(rcust, rev);
+        tu_pg_stop();
+        return 0;
     }
     rows_t r;
     if (make_rows(&r, n) < 0)
@@ -599,37 +906,37 @@ int main(int argc, char **argv)
     printf("pg: store, half of each batch stored before: %.0f events/s (%ld duplicates)\n",
            mixed, dups);
     printf("pg: ratio store / bare COPY = %.2f\n", ins / bare);
-    char d[700], e[700];
-    fresh(d, sizeof d);
-    fresh(e, sizeof e);
-    double lift = via_liftd(d, &r, batch, 4);
-    double bare2 = bare_copy(e, &r, batch);
-    printf("pg: liftd --store postgresql, batches of %ld from 4 clients, exactly-once: %.0f "
-           "events/s\n", batch, lift);
-    printf("pg: bare COPY of the same rows, same table and unique index: %.0f events/s\n", bare2);
-    printf("pg: ratio liftd / bare COPY = %.2f (target >= 0.5)\n", lift / bare2);
-    char f[700], g[700];
-    fresh(f, sizeof f);
-    fresh(g, sizeof g);
+
+    static const int insts[2] = {1, MAX_INST};
+    for (int k = 0; k < 2; k++) {
+        char d[700], e[700];
+        fresh(d, sizeof d);
+        fresh(e, sizeof e);
+        double lift = via_liftd(d, &r, batch, insts[k]);
+        double bare2 = bare_copy(e, &r, batch);
+        printf("pg: %d liftd, Track of %ld events from %d clients, exactly-once: %.0f events/s; "
+               "bare COPY of the same rows: %.0f events/s; ratio %.2f (target >= 0.5)\n",
+               insts[k], batch, SENDERS, lift, bare2, lift / bare2);
+    }
     long ncust = n / 2;
-    double first_rate = 0, repeat_rate = 0;
-    assign_liftd(f, ncust, 4, &first_rate, &repeat_rate);
-    double bare3 = bare_exposures(g, ncust);
-    printf("pg: liftd AssignBatch of %d new customers from 4 clients (each exposure recorded): "
-           "%.0f customers/s\n", ASSIGN_BATCH, first_rate);
-    printf("pg: liftd AssignBatch, the same customers again (repeats): %.0f customers/s\n",
-           repeat_rate);
-    printf("pg: bare COPY of as many exposure rows into exposures: %.0f rows/s; ratio first "
-           "exposures / bare = %.2f\n", bare3, first_rate / bare3);
-    char h[700];
-    fresh(h, sizeof h);
-    long rcust = n * 2, rev = n * 20;
-    report_fixture(h, rcust, rev);
-    double scan = report_scan(h), join = bare_report_sql(h);
-    printf("pg: a report's reads through a store reader (%ld exposures in customer order, %ld "
-           "events streamed): %.2f s\n", rcust, rev, scan);
-    printf("pg: bare SQL join + GROUP BY of the same tables: %.2f s; ratio reads / join = "
-           "%.2f\n", join, scan / join);
+    for (int k = 0; k < 2; k++) {
+        char f[700];
+        fresh(f, sizeof f);
+        double rate[3];
+        assign_liftd(f, ncust, insts[k], rate);
+        double echo = echo_assign(ncust, insts[k]);
+        printf("pg: %d liftd, AssignBatch of %d from %d clients: new customers (each first "
+               "exposure recorded) %.0f customers/s (%.3fx echo), the same again (repeats, "
+               "through the instance that recorded them) %.0f customers/s (%.3fx echo)",
+               insts[k], ASSIGN_BATCH, SENDERS, rate[0], rate[0] / echo, rate[1],
+               rate[1] / echo);
+        if (rate[2] > 0)
+            printf(", repeats through another instance %.0f customers/s (%.3fx echo)", rate[2],
+                   rate[2] / echo);
+        printf("; bare echo of the same sizes through %d server%s: %.0f customers/s\n", insts[k],
+               insts[k] > 1 ? "s" : "", echo);
+    }
+    report_phase(rcust, rev);
     tu_pg_stop();
     return 0;
 }

@@ -1,4 +1,5 @@
-/* liftctl store copy: copies experiments, exposures and events from one store into another
+/* liftctl store copy: copies the settings (currency), experiments, exposures and events from
+ * one store into another
  * (SQLite to PostgreSQL, or any pair the store contract opens), idempotently, through the
  * store API of src/store.h only. It does not speak to liftd, and never writes the source: the
  * source is read through a store reader, in one snapshot. */
@@ -57,6 +58,8 @@ typedef struct {
     size_t batch;         /* rows per destination transaction */
     cexps_t sx;           /* source experiments (id order) */
     cexps_t dx;           /* destination experiments before the copy */
+    char currency[256];   /* SRC's currency setting ("" when it records none) */
+    int currency_set;     /* it was written into DST by this copy */
     uint64_t exp_copied;  /* experiments inserted */
     uint64_t exp_already; /* experiments there with the same definition */
     uint64_t exp_updated; /* of those: state (status, coverage, start) brought forward */
@@ -65,6 +68,8 @@ typedef struct {
     /* the exposure batch */
     store_exposure_t *xb; /* rows, experiment_id already the destination's */
     int64_t *xgen;        /* the destination generation each row is recorded at */
+    store_record_t *xout; /* per-row result */
+    store_exposure_t *xstored; /* per-row: what DST held when it held one */
     char **xcust;         /* owned customer bytes of each row */
     size_t xn;            /* rows buffered */
     cexp_t *xexp;         /* the source experiment whose exposures are being read */
@@ -132,6 +137,64 @@ static int stop(copy_t *c, const char *fmt, ...)
     vsnprintf(c->err, sizeof c->err, fmt, ap);
     va_end(ap);
     return 1;
+}
+
+/* ---- deployment settings --------------------------------------------------------------- */
+
+/* The settings a store keeps for its deployment (store_meta_*), copied with the data: the
+ * currency above all, since every amount stored is an integer in its minor units. */
+static const char *const copy_settings_keys[] = {"currency"};
+#define N_SETTINGS (sizeof copy_settings_keys / sizeof copy_settings_keys[0])
+
+/* Reads SRC's settings (in its snapshot) and DST's; a setting both hold with different values
+ * refuses the copy before anything is written, naming both. Then writes what DST lacks.
+ * 0, or -1 with c->err set. */
+static int copy_settings(copy_t *c)
+{
+    char sv[N_SETTINGS][256], dv[N_SETTINGS][256];
+    int shave[N_SETTINGS], dhave[N_SETTINGS];
+    for (size_t k = 0; k < N_SETTINGS; k++) {
+        const char *key = copy_settings_keys[k];
+        shave[k] = store_reader_meta_get(c->src, key, sv[k], sizeof sv[k]);
+        if (shave[k] < 0)
+            return stop(c, "cannot read the %s setting of %s: %s", key, c->src_name,
+                        store_reader_errmsg(c->src)),
+                   -1;
+        dhave[k] = store_meta_get(c->dst, key, dv[k], sizeof dv[k]);
+        if (dhave[k] < 0)
+            return stop(c, "cannot read the %s setting of %s: %s", key, c->dst_name,
+                        store_errmsg(c->dst)),
+                   -1;
+        if (shave[k] == 1 && dhave[k] == 1 && strcmp(sv[k], dv[k]) != 0) {
+            char a[LIFTCTL_SAFE_CAP(64)], b[LIFTCTL_SAFE_CAP(64)];
+            liftctl_safe_text(sv[k], a, sizeof a);
+            liftctl_safe_text(dv[k], b, sizeof b);
+            if (strcmp(key, "currency") == 0)
+                return stop(c,
+                            "currency: SRC %s holds amounts in %s, DST %s in %s; nothing "
+                            "copied: amounts are integers in the minor units of their store's "
+                            "currency, so one store cannot hold both",
+                            c->src_name, a, c->dst_name, b),
+                       -1;
+            return stop(c, "setting %s: SRC %s has %s, DST %s has %s; nothing copied", key,
+                        c->src_name, a, c->dst_name, b),
+                   -1;
+        }
+    }
+    for (size_t k = 0; k < N_SETTINGS; k++) {
+        const char *key = copy_settings_keys[k];
+        int is_currency = strcmp(key, "currency") == 0;
+        if (shave[k] == 1 && is_currency)
+            snprintf(c->currency, sizeof c->currency, "%s", sv[k]);
+        if (shave[k] != 1 || dhave[k] == 1)
+            continue;
+        if (store_meta_set(c->dst, key, sv[k]) < 0)
+            return stop(c, "cannot write the %s setting into %s: %s", key, c->dst_name,
+                        store_errmsg(c->dst)),
+                   -1;
+        if (is_currency) c->currency_set = 1;
+    }
+    return 0;
 }
 
 /* ---- experiments ----------------------------------------------------------------------- */
@@ -340,6 +403,17 @@ static int probe_gen(void *arg, const store_experiment_t *row)
     return 0;
 }
 
+/* An exposure DST held already: the same decision (arm and context) or a conflict. */
+static void tally_exposure(tally_t *t, const store_exposure_t *e, const store_exposure_t *stored)
+{
+    if (stored->arm == e->arm && stored->trigger == e->trigger && stored->stage == e->stage &&
+        stored->channel == e->channel && stored->trigger_ms == e->trigger_ms &&
+        stored->decided_ms == e->decided_ms)
+        t->already++;
+    else /* the destination decided on its own: it keeps its exposure */
+        tally_conflict(t, e->customer, e->customer_len);
+}
+
 static void xbatch_clear(copy_t *c)
 {
     for (size_t i = 0; i < c->xn; i++) {
@@ -349,7 +423,9 @@ static void xbatch_clear(copy_t *c)
     c->xn = 0;
 }
 
-/* Records the buffered exposures in one transaction. 0, or 1 with c->err set. */
+/* Records the buffered exposures in one transaction, as one batch (store_exposures_put: on
+ * PostgreSQL one statement for the batch and one read-back of what was there, not a round
+ * trip per row). 0, or 1 with c->err set. */
 static int flush_exposures(copy_t *c)
 {
     char err[1024];
@@ -357,40 +433,64 @@ static int flush_exposures(copy_t *c)
     if (c->xn == 0) return 0;
     if (store_begin(c->dst, err, sizeof err) != 0)
         return stop(c, "cannot begin a transaction on %s: %s", c->dst_name, err);
-    for (size_t i = 0; i < c->xn; i++) {
-        store_exposure_t *e = &c->xb[i], stored;
-        int r = store_exposure_record(c->dst, e, c->xgen[i], &stored);
-        if (r == STORE_STALE) { /* changed there meanwhile: record at its generation now */
-            gen_probe_t p = {e->experiment_id, -1};
-            if (store_experiment_each(c->dst, 0, probe_gen, &p) < 0 || p.gen < 0) {
-                stop(c, "cannot re-read experiment %s in %s: %s", c->xexp->key, c->dst_name,
-                     store_errmsg(c->dst));
-                goto fail;
-            }
-            for (size_t j = i; j < c->xn; j++)
-                if (c->xb[j].experiment_id == e->experiment_id) c->xgen[j] = p.gen;
-            c->xexp->dst_gen = p.gen; /* and for the batches still to come */
-            r = store_exposure_record(c->dst, e, c->xgen[i], &stored);
-        }
-        if (r < 0 || r == STORE_STALE) {
-            stop(c, "cannot record an exposure of experiment %s in %s: %s", c->xexp->key,
-                 c->dst_name,
-                 r < 0 ? store_errmsg(c->dst) : "it keeps changing there; run the copy again");
+    int r = store_exposures_put(c->dst, c->xb, c->xgen, c->xn, c->xout, c->xstored);
+    if (r < 0) {
+        stop(c, "cannot record the exposures of experiment %s in %s: %s", c->xexp->key,
+             c->dst_name, store_errmsg(c->dst));
+        goto fail;
+    }
+    size_t nstale = 0, handled = 0;
+    for (size_t i = 0; i < c->xn; i++)
+        nstale += c->xout[i] == STORE_STALE;
+    if (nstale) { /* changed there meanwhile: record at its generation now, once */
+        gen_probe_t p = {c->xexp->dst_id, -1};
+        if (store_experiment_each(c->dst, 0, probe_gen, &p) < 0 || p.gen < 0) {
+            stop(c, "cannot re-read experiment %s in %s: %s", c->xexp->key, c->dst_name,
+                 store_errmsg(c->dst));
             goto fail;
         }
-        if (r == STORE_FIRST)
+        c->xexp->dst_gen = p.gen; /* and for the batches still to come */
+        size_t k = 0;
+        for (size_t i = 0; i < c->xn; i++)
+            if (c->xout[i] == STORE_STALE) {
+                c->xb[k] = c->xb[i]; /* compacted in place: the batch is done after this */
+                c->xcust[k] = c->xcust[i];
+                if (k != i) c->xcust[i] = NULL;
+                c->xgen[k] = p.gen;
+                k++;
+            } else {
+                if (c->xout[i] == STORE_FIRST)
+                    t.inserted++;
+                else
+                    tally_exposure(&t, &c->xb[i], &c->xstored[i]);
+                free(c->xcust[i]);
+                c->xcust[i] = NULL;
+            }
+        handled = c->xn - k;
+        c->xn = k;
+        r = store_exposures_put(c->dst, c->xb, c->xgen, c->xn, c->xout, c->xstored);
+        if (r < 0) {
+            stop(c, "cannot record the exposures of experiment %s in %s: %s", c->xexp->key,
+                 c->dst_name, store_errmsg(c->dst));
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < c->xn; i++) {
+        if (c->xout[i] == STORE_STALE) {
+            stop(c, "cannot record an exposure of experiment %s in %s: it keeps changing "
+                    "there; run the copy again",
+                 c->xexp->key, c->dst_name);
+            goto fail;
+        }
+        if (c->xout[i] == STORE_FIRST)
             t.inserted++;
-        else if (stored.arm == e->arm && stored.trigger == e->trigger && stored.stage == e->stage &&
-                 stored.channel == e->channel && stored.trigger_ms == e->trigger_ms &&
-                 stored.decided_ms == e->decided_ms)
-            t.already++;
-        else /* the destination decided on its own: it keeps its exposure */
-            tally_conflict(&t, e->customer, e->customer_len);
+        else
+            tally_exposure(&t, &c->xb[i], &c->xstored[i]);
     }
     if (store_commit(c->dst, err, sizeof err) != 0)
         return stop(c, "cannot commit exposures into %s: %s", c->dst_name, err);
     tally_add(&c->xp, &t);
-    c->x_done += c->xn;
+    c->x_done += handled + c->xn;
     xbatch_clear(c);
     progress(c, 0);
     return 0;
@@ -595,6 +695,9 @@ static void usage(FILE *out)
             "               postgresql://USER@HOST/DB (e.g. ?host=/run/postgresql for a socket)\n"
             "  --batch N    rows per DST transaction, %d..%d (default %d)\n"
             "\n"
+            "The deployment settings come along: SRC's currency is written into DST when DST\n"
+            "has none; a DST recording another currency is refused before anything is\n"
+            "written (amounts are integers in the currency's minor units).\n"
             "Experiments are matched by key (ids differ between stores). One that DST holds\n"
             "with the same definition is \"already there\" (its status, coverage and start\n"
             "follow SRC when SRC changed it later); a different definition under the same key\n"
@@ -609,8 +712,8 @@ static void usage(FILE *out)
 
 static void print_summary(const copy_t *c, int json, int ok)
 {
-    int nothing_new =
-        c->exp_copied == 0 && c->exp_updated == 0 && c->xp.inserted == 0 && c->ev.inserted == 0;
+    int nothing_new = c->exp_copied == 0 && c->exp_updated == 0 && c->xp.inserted == 0 &&
+                      c->ev.inserted == 0 && !c->currency_set;
     if (json) {
         json_t *xs = json_array(), *es = json_array();
         for (uint64_t i = 0; i < c->xp.conflicts && i < COPY_SAMPLES; i++)
@@ -618,9 +721,11 @@ static void print_summary(const copy_t *c, int json, int ok)
         for (uint64_t i = 0; i < c->ev.conflicts && i < COPY_SAMPLES; i++)
             json_array_append_new(es, json_string(c->ev.sample[i]));
         json_t *j = json_pack(
-            "{s:s,s:s,s:b,s:b,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:o},s:{s:I,s:I,s:I,s:o}}", "src",
-            c->src_name, "dst", c->dst_name, "complete", ok, "nothing_new", ok && nothing_new,
-            "experiments", "copied", (json_int_t)c->exp_copied, "already_there",
+            "{s:s,s:s,s:b,s:b,s:{s:s?,s:b},s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:o},"
+            "s:{s:I,s:I,s:I,s:o}}",
+            "src", c->src_name, "dst", c->dst_name, "complete", ok, "nothing_new",
+            ok && nothing_new, "settings", "currency", c->currency[0] ? c->currency : NULL,
+            "currency_copied", c->currency_set, "experiments", "copied", (json_int_t)c->exp_copied, "already_there",
             (json_int_t)c->exp_already, "state_updated", (json_int_t)c->exp_updated, "exposures",
             "inserted", (json_int_t)c->xp.inserted, "already_there", (json_int_t)c->xp.already,
             "conflicts", (json_int_t)c->xp.conflicts, "conflict_customers", xs, "events",
@@ -634,6 +739,13 @@ static void print_summary(const copy_t *c, int json, int ok)
     printf("%s %s -> %s\n", ok ? "copied" : "stopped copying",
            liftctl_safe_text(c->src_name, s, sizeof s),
            liftctl_safe_text(c->dst_name, d, sizeof d));
+    if (c->currency[0]) {
+        char cur[LIFTCTL_SAFE_CAP(256)];
+        printf("currency:    %s (%s)\n", liftctl_safe_text(c->currency, cur, sizeof cur),
+               c->currency_set ? "set in DST" : "DST has it already");
+    } else if (ok) {
+        printf("currency:    none recorded in SRC (DST's stays as it is)\n");
+    }
     printf("experiments: %" PRIu64 " copied, %" PRIu64 " already there (%" PRIu64
            " with their state brought forward)\n",
            c->exp_copied, c->exp_already, c->exp_updated);
@@ -714,11 +826,13 @@ static int store_copy(const liftctl_opts_t *gopts, int argc, char **argv)
     c->t0 = mono_now();
     c->xb = calloc(c->batch, sizeof *c->xb);
     c->xgen = calloc(c->batch, sizeof *c->xgen);
+    c->xout = calloc(c->batch, sizeof *c->xout);
+    c->xstored = calloc(c->batch, sizeof *c->xstored);
     c->xcust = calloc(c->batch, sizeof *c->xcust);
     c->eb = calloc(c->batch, sizeof *c->eb);
     c->estr = calloc(c->batch, sizeof *c->estr);
     c->eput = calloc(c->batch, sizeof *c->eput);
-    if (!c->xb || !c->xgen || !c->xcust || !c->eb || !c->estr || !c->eput) {
+    if (!c->xb || !c->xgen || !c->xout || !c->xstored || !c->xcust || !c->eb || !c->estr || !c->eput) {
         fprintf(stderr, "liftctl: store copy: out of memory for batches of %zu rows\n", c->batch);
         goto done;
     }
@@ -746,7 +860,8 @@ static int store_copy(const liftctl_opts_t *gopts, int argc, char **argv)
         fputc('\n', stderr);
         goto done;
     }
-    int failed = copy_experiments(c) != 0;
+    int failed = copy_settings(c) != 0;
+    if (!failed) failed = copy_experiments(c) != 0;
     if (!failed) {
         c->e_total = store_reader_event_count(c->src);
         for (size_t i = 0; i < c->sx.n && c->x_total >= 0; i++) {
@@ -784,6 +899,8 @@ done:
     cexps_free(&c->dx);
     free(c->xb);
     free(c->xgen);
+    free(c->xout);
+    free(c->xstored);
     free(c->xcust);
     free(c->eb);
     free(c->estr);
