@@ -49,8 +49,11 @@ PROTO_C   := $(GEN)/lift.pb-c.c
 PROTO_H   := $(GEN)/lift.pb-c.h
 
 STATS_SRC := $(wildcard stats/*.c)
-SRV_SRC   := $(filter-out src/liftd.c src/client.c src/currency.c,$(wildcard src/*.c))
-CLI_SRC   := src/client.c src/currency.c
+# The client library holds the decision code too (assign, decide): liftd and the local
+# evaluator (lift/local.h) run the same objects.
+CLI_SRC   := src/client.c src/currency.c src/local.c src/assign.c src/decide.c \
+             src/holdout_decide.c
+SRV_SRC   := $(filter-out src/liftd.c $(CLI_SRC),$(wildcard src/*.c))
 RENDER_SRC := tools/report_render.c
 EXPJSON_SRC := tools/experiment_json.c
 CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c) $(RENDER_SRC) $(EXPJSON_SRC)
@@ -153,9 +156,11 @@ $(B)/pic/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
 
-$(B)/$(SOFILE): $(PIC_O)
+# Exported: the public API (lift_*) and the generated protobuf-c code (lift__*), nothing else
+# (dist/liblift.map); the decision code inside stays private.
+$(B)/$(SOFILE): $(PIC_O) dist/liblift.map
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) $(if $(SANITIZE),,-Wl,--no-undefined) \
-	  -o $@ $^ $(LIB_LIBS)
+	  -Wl,--version-script=dist/liblift.map -o $@ $(PIC_O) $(LIB_LIBS) -lpthread
 
 $(B)/liblift.so: $(B)/$(SOFILE)
 	ln -sf $(SOFILE) $(B)/$(SONAME)
@@ -176,7 +181,7 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 INSTALL    ?= install
 PUBLIC_H   := include/lift/client.h include/lift/lift.h include/lift/limits.h \
-              include/lift/currency.h
+              include/lift/currency.h include/lift/local.h
 MAN_PAGES  := man/liftd.8 man/liftctl.1 man/liftsim.1
 
 subst = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
@@ -328,7 +333,8 @@ FUZZ_DEB_PKGS ?= clang libclang-rt-14-dev
 FUZZ_B        := build/fuzz
 FUZZ_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
-FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c src/currency.c
+FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c src/currency.c src/assign.c src/decide.c \
+                 src/holdout_decide.c
 FUZZ_O        := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_B)/obj/gen/lift.pb-c.o
 
 fuzz-deps:

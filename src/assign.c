@@ -140,16 +140,53 @@ static inline int fnv_id2(uint32_t *h1, uint32_t *h2, const char *id, size_t len
     return 0;
 }
 
-/* Hashes the decimal form of v, as JavaScript's `hash + ""` spells a uint32. */
+/* The same for an id when no namespace needs the second state (the common case). */
+static inline int fnv_id1(uint32_t *h1, const char *id, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)id;
+    uint32_t a = *h1, cp;
+    size_t i = 0;
+
+    while (i < len) {
+        uint32_t c = p[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7F) return -1;
+            a = fnv_step(a, c);
+            i++;
+            continue;
+        }
+        int k = u8_decode_multi(p + i, len - i, &cp);
+        if (k < 0 || cp < 0xA0) return -1; /* 0x80..0x9F: C1 controls */
+        a = fnv_codepoint(a, cp);
+        i += (size_t)k;
+    }
+    *h1 = a;
+    return 0;
+}
+
+/* Hashes the decimal form of v, as JavaScript's `hash + ""` spells a uint32 (two digits per
+ * division). */
 static inline uint32_t fnv_decimal(uint32_t h, uint32_t v)
 {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
     char digits[10];
     int k = 10;
 
-    do {
-        digits[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
+    while (v >= 100) {
+        uint32_t r = v % 100;
+        v /= 100;
+        digits[--k] = pairs[2 * r + 1];
+        digits[--k] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        digits[--k] = pairs[2 * v + 1];
+        digits[--k] = pairs[2 * v];
+    } else {
+        digits[--k] = (char)('0' + v);
+    }
     for (; k < 10; k++)
         h = fnv_step(h, (uint32_t)(unsigned char)digits[k]);
     return h;
@@ -310,8 +347,12 @@ int assign_bucket(const assign_config_t *cfg, const char *id, size_t len, assign
     out->ns_value = -1;
     out->reason = ASSIGN_INVALID;
     if (len == 0 || len > ASSIGN_ID_MAX) return ASSIGN_INVALID_ID;
-    if (fnv_utf8(&h, cfg->seed, cfg->seed_len) != 0) return ASSIGN_INVALID_ID;
-    if (fnv_id2(&h, &hns, id, len) != 0) return ASSIGN_INVALID_ID;
+    if (cfg->seed_hashed)
+        h = cfg->seed_hash;
+    else if (fnv_utf8(&h, cfg->seed, cfg->seed_len) != 0)
+        return ASSIGN_INVALID_ID;
+    if ((cfg->has_namespace ? fnv_id2(&h, &hns, id, len) : fnv_id1(&h, id, len)) != 0)
+        return ASSIGN_INVALID_ID;
     out->n = bucket_v2(h);
     if (cfg->has_namespace) {
         /* The SDK's inNamespace is hash("__" + ns, id, 1) = fnv1a32(id + "__" + ns) % 1000 / 1000.
@@ -331,6 +372,15 @@ int assign_bucket(const assign_config_t *cfg, const char *id, size_t len, assign
     }
     out->reason = ASSIGN_IN_EXPERIMENT;
     return out->arm;
+}
+
+int assign_config_seal(assign_config_t *cfg)
+{
+    uint32_t h = FNV_OFFSET;
+    if (fnv_utf8(&h, cfg->seed, cfg->seed_len) != 0) return -1;
+    cfg->seed_hash = h;
+    cfg->seed_hashed = 1;
+    return 0;
 }
 
 int assign_hash_v2(const char *seed, size_t seed_len, const char *id, size_t len, double *n)

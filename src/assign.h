@@ -29,6 +29,8 @@ typedef struct {
     size_t ns_id_len;      /* bytes in ns_id */
     double ns_lo;          /* namespace range start, in [0, 1) */
     double ns_hi;          /* namespace range end (excluded), in (ns_lo, 1] */
+    int seed_hashed;       /* 1: seed_hash holds assign_fnv1a32_utf16(seed) (assign_config_seal) */
+    uint32_t seed_hash;    /* the FNV state after the seed, reused by every assign_bucket */
 } assign_config_t;
 
 /* Why a customer got, or did not get, an arm. */
@@ -59,6 +61,11 @@ int assign_customer_id_check(const char *id, size_t len, char *err, size_t errle
  * namespace id non-empty valid UTF-8 with 0 <= ns_lo < ns_hi <= 1. Returns 0 or -1 with a
  * message naming the field, its value and the bound in err (may be NULL). Thread-safe. */
 int assign_config_check(const assign_config_t *cfg, char *err, size_t errlen);
+
+/* Precomputes the hash of cfg's seed into cfg (seed_hashed, seed_hash), so that assign_bucket
+ * does not hash the seed again for every customer; the results are identical. Call again
+ * after changing seed. Returns 0, or -1 (cfg unchanged) when the seed is not valid UTF-8. */
+int assign_config_seal(assign_config_t *cfg);
 
 /* Assigns customer id (len bytes, UTF-8, need not be NUL-terminated) under cfg, exactly as
  * GrowthBook's SDK run() with hashVersion 2: namespace first, then

@@ -56,14 +56,18 @@ int auth_role_allows(auth_role_t role, int body_case)
         return role != AUTH_ROLE_NONE;
     case LIFT__REQUEST__BODY_GET_EXPERIMENT:
     case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
-    case LIFT__REQUEST__BODY_REPORT:
     case LIFT__REQUEST__BODY_GET_HOLDOUT:
     case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
+        /* A sender reads definitions too: local evaluation (lift/local.h) decides with them,
+         * program holdouts included. */
+        return role != AUTH_ROLE_NONE;
+    case LIFT__REQUEST__BODY_REPORT:
         return role == AUTH_ROLE_READER || role == AUTH_ROLE_ADMIN;
     case LIFT__REQUEST__BODY_IS_HELD_OUT: /* senders ask it before an offer; readers too */
         return role != AUTH_ROLE_NONE;
     case LIFT__REQUEST__BODY_ASSIGN:
     case LIFT__REQUEST__BODY_ASSIGN_BATCH:
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
     case LIFT__REQUEST__BODY_TRACK:
         return role == AUTH_ROLE_SENDER || role == AUTH_ROLE_ADMIN;
     case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
@@ -93,6 +97,8 @@ const char *auth_request_name(int body_case)
         return "assign";
     case LIFT__REQUEST__BODY_ASSIGN_BATCH:
         return "assign_batch";
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
+        return "record_exposures";
     case LIFT__REQUEST__BODY_TRACK:
         return "track";
     case LIFT__REQUEST__BODY_REPORT:
@@ -120,7 +126,8 @@ const char *auth_role_allowed_list(auth_role_t role)
     case AUTH_ROLE_ADMIN:
         return "every request";
     case AUTH_ROLE_SENDER:
-        return "assign, assign_batch, track, is_held_out, ping";
+        return "assign, assign_batch, record_exposures, track, is_held_out, get_experiment, "
+               "list_experiments, get_holdout, list_holdouts, ping";
     case AUTH_ROLE_READER:
         return "get_experiment, list_experiments, get_holdout, list_holdouts, report, "
                "is_held_out, ping";

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "assign.h"
+#include "exposures.h"
+#include "fastwire.h"
 #include "holdout.h"
 #include "holdout_handlers.h"
 #include "sticky.h"
@@ -153,10 +155,15 @@ static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t
         free(ptrs);
         return -1;
     }
+    int64_t newest = 0;
     for (int i = 0; i < n; i++) {
         const registry_entry_t *e = registry_at(self->registry, i);
+        if (e->generation > newest)
+            newest = e->generation;
         if (q->has_status && q->status != 0 && e->def->status != q->status)
             continue;
+        if (q->has_since_generation && e->generation <= (int64_t)q->since_generation)
+            continue; /* unchanged since the caller's copy */
         experiment_view(self, e, &views[k]);
         ptrs[k] = &views[k];
         k++;
@@ -165,6 +172,8 @@ static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t
     Lift__ExperimentList list = LIFT__EXPERIMENT_LIST__INIT;
     list.n_experiments = (size_t)k;
     list.experiments = ptrs;
+    list.has_generation = 1;
+    list.generation = (uint64_t)newest;
     reply.body_case = LIFT__REPLY__BODY_EXPERIMENTS;
     reply.experiments = &list;
     rc = pack_reply(req->request_id, &reply, out);
@@ -365,9 +374,13 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
         registry_trigger_time_check(e, ctx, ctx_field, &st) < 0)
         return status_reply(req->request_id, &st, out);
     Lift__Reason eligibility = registry_eligibility(e, ctx, now);
+    if (n == 1)
+        store_request_single_write(self->store); /* one exposure at most, nothing after it */
 
-    Lift__Assignment *items = malloc(n * sizeof *items);
-    Lift__Assignment **ptrs = malloc(n * sizeof *ptrs);
+    /* A single Assign (the hot path) needs no heap for its items. */
+    Lift__Assignment one_item, *one_ptr;
+    Lift__Assignment *items = n == 1 ? &one_item : malloc(n * sizeof *items);
+    Lift__Assignment **ptrs = n == 1 ? &one_ptr : malloc(n * sizeof *ptrs);
     Lift__Status *errs = NULL;
     char *msgs = NULL;
     size_t nerr = 0;
@@ -420,6 +433,17 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
             nerr++;
         }
     }
+    size_t fast = fastwire_assign_reply_size(req->request_id, ptrs, n);
+    if (fast > 0) {
+        /* The same bytes protobuf-c writes (tests/check_fastwire.c), without its generic
+         * descriptor walk. */
+        out->bytes = malloc(fast);
+        if (!out->bytes)
+            goto done;
+        out->len = fastwire_assign_reply_pack(req->request_id, ptrs, n, out->bytes);
+        rc = 0;
+        goto done;
+    }
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__AssignReply body = LIFT__ASSIGN_REPLY__INIT;
     body.n_assignments = n;
@@ -428,8 +452,10 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
     reply.assign = &body;
     rc = pack_reply(req->request_id, &reply, out);
 done:
-    free(items);
-    free(ptrs);
+    if (items != &one_item)
+        free(items);
+    if (ptrs != &one_ptr)
+        free(ptrs);
     free(errs);
     free(msgs);
     return rc;
@@ -559,6 +585,8 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
         return handle_assign(self, req, now_ms, out);
     case LIFT__REQUEST__BODY_TRACK:
         return handle_track(self, req, now_ms, out);
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
+        return exposures_record(self->store, self->registry, self->log_level, req, now_ms, out);
     case LIFT__REQUEST__BODY_CREATE_HOLDOUT:
     case LIFT__REQUEST__BODY_GET_HOLDOUT:
     case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
@@ -569,9 +597,9 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
         return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, "body",
                                     "request has no body this server knows (ping, "
                                     "create_experiment, get_experiment, list_experiments, "
-                                    "change_experiment, assign, assign_batch, track, "
-                                    "create_holdout, get_holdout, list_holdouts, "
-                                    "change_holdout, is_held_out)",
+                                    "change_experiment, assign, assign_batch, "
+                                    "record_exposures, track, create_holdout, get_holdout, "
+                                    "list_holdouts, change_holdout, is_held_out)",
                                     out);
     }
 }

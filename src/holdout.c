@@ -18,87 +18,6 @@ struct holdouts {
 
 static const int invalid_code = LIFT__CODE__INVALID_ARGUMENT;
 
-/* ---- pure functions ----------------------------------------------------------------- */
-
-static int excluded(const Lift__Holdout *h, const char *id, size_t len)
-{
-    const Lift__Exclusions *x = h->exclusions;
-    if (!x)
-        return 0;
-    for (size_t i = 0; i < x->n_customer_ids; i++)
-        if (strlen(x->customer_ids[i]) == len && memcmp(x->customer_ids[i], id, len) == 0)
-            return 1;
-    for (size_t i = 0; i < x->n_id_prefixes; i++) {
-        size_t pl = strlen(x->id_prefixes[i]);
-        if (pl <= len && memcmp(x->id_prefixes[i], id, pl) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-int holdout_group(const Lift__Holdout *h, const char *id, size_t len)
-{
-    const char *seed = h->seed && *h->seed ? h->seed : h->key;
-    double n;
-    if (!seed || assign_hash_v2(seed, strlen(seed), id, len, &n) < 0)
-        return -1;
-    if (excluded(h, id, len))
-        return HOLDOUT_GROUP_EXCLUDED;
-    double p = h->percent / 100.0;
-    if (n < p)
-        return HOLDOUT_GROUP_HELD_OUT;
-    if (n < 2.0 * p)
-        return HOLDOUT_GROUP_MEASURED;
-    return HOLDOUT_GROUP_NONE;
-}
-
-static int in_list(const int *v, size_t n, int x)
-{
-    if (n == 0)
-        return 1;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == x)
-            return 1;
-    return 0;
-}
-
-int holdout_links(const Lift__Holdout *h, int64_t h_started_ms, const char *exp_key,
-                  int64_t exp_started_ms)
-{
-    if (h->link == LIFT__HOLDOUT_LINK__LINK_EXPLICIT) {
-        int found = 0;
-        for (size_t i = 0; i < h->n_experiment_keys && !found; i++)
-            found = exp_key && strcmp(h->experiment_keys[i], exp_key) == 0;
-        if (!found)
-            return 0;
-    } else if (h->link == LIFT__HOLDOUT_LINK__LINK_STARTED_AFTER) {
-        if (h_started_ms <= 0 || exp_started_ms < h_started_ms)
-            return 0;
-    } else {
-        return 0;
-    }
-    return 1;
-}
-
-int holdout_covers(const Lift__Holdout *h, int64_t h_started_ms, const char *exp_key,
-                   int64_t exp_started_ms, const Lift__Context *ctx, int64_t now_ms)
-{
-    if (h->start_ms && now_ms < h->start_ms)
-        return 0;
-    if (h->end_ms && now_ms >= h->end_ms)
-        return 0;
-    if (!holdout_links(h, h_started_ms, exp_key, exp_started_ms))
-        return 0;
-    const Lift__Eligibility *s = h->scope;
-    if (s && ctx) {
-        if (!in_list((const int *)s->triggers, s->n_triggers, (int)ctx->trigger) ||
-            !in_list((const int *)s->stages, s->n_stages, (int)ctx->stage) ||
-            !in_list((const int *)s->channels, s->n_channels, (int)ctx->channel))
-            return 0;
-    }
-    return 1;
-}
-
 /* ---- validation --------------------------------------------------------------------- */
 
 static int check_key(const char *key, const char *field, status_t *st)
@@ -495,10 +414,7 @@ int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
     for (int i = 0; i < self->count; i++) {
         const holdout_entry_t *e = self->items[i];
         const Lift__Holdout *h = e->def;
-        if (h->status != LIFT__EXPERIMENT_STATUS__STATUS_RUNNING ||
-            !holdout_covers(h, h->started_ms, exp_key, exp_started_ms, ctx, now_ms))
-            continue;
-        int g = holdout_group(h, id, len);
+        int g = holdout_decide(h, exp_key, exp_started_ms, id, len, ctx, now_ms);
         if (g != HOLDOUT_GROUP_HELD_OUT && g != HOLDOUT_GROUP_MEASURED)
             continue;
         int arm = g == HOLDOUT_GROUP_HELD_OUT ? HOLDOUT_ARM_HELD_OUT : HOLDOUT_ARM_MEASURED;
@@ -532,4 +448,71 @@ int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
             remember(cache, e->id, id, len, rc == STORE_FIRST ? arm : have.arm);
     }
     return held ? 2 : 0;
+}
+
+const char *holdouts_holding(const holdouts_t *self, const char *exp_key, int64_t exp_started_ms,
+                             const char *id, size_t len, const Lift__Context *ctx, int64_t now_ms)
+{
+    for (int i = 0; i < self->count; i++)
+        if (holdout_decide(self->items[i]->def, exp_key, exp_started_ms, id, len, ctx, now_ms) ==
+            HOLDOUT_GROUP_HELD_OUT)
+            return self->items[i]->def->key;
+    return NULL;
+}
+
+int holdouts_record(const holdouts_t *self, store_t *store, const char *holdout_key,
+                    const char *exp_key, int64_t exp_started_ms, const char *id, size_t len,
+                    const Lift__Context *ctx, int64_t decided_ms, const char *field, int *arm,
+                    int *first, status_t *st)
+{
+    char f[160];
+    snprintf(f, sizeof f, "%s.holdout_key", field);
+    const holdout_entry_t *e = holdouts_find(self, holdout_key);
+    if (!e) {
+        status_set(st, LIFT__CODE__NOT_FOUND, f, "%s: no holdout with key %.64s", f, holdout_key);
+        return 1;
+    }
+    const Lift__Holdout *h = e->def;
+    if (h->status != LIFT__EXPERIMENT_STATUS__STATUS_RUNNING) {
+        status_set(st, LIFT__CODE__FAILED_PRECONDITION, f,
+                   "%s: holdout %s is %s: no program exposure is recorded", f, h->key,
+                   h->status == LIFT__EXPERIMENT_STATUS__STATUS_DRAFT ? "a draft" : "stopped");
+        return 1;
+    }
+    if (!holdout_links(h, h->started_ms, exp_key, exp_started_ms)) {
+        status_set(st, LIFT__CODE__FAILED_PRECONDITION, f,
+                   "%s: experiment %s is not linked to holdout %s by liftd's definitions", f,
+                   exp_key, h->key);
+        return 1;
+    }
+    int g = holdout_group(h, id, len);
+    if (g != HOLDOUT_GROUP_HELD_OUT && g != HOLDOUT_GROUP_MEASURED) {
+        status_set(st, LIFT__CODE__FAILED_PRECONDITION, f,
+                   "%s: customer %s is in neither group of holdout %s by liftd's definition", f,
+                   id, h->key);
+        return 1;
+    }
+    int want = g == HOLDOUT_GROUP_HELD_OUT ? HOLDOUT_ARM_HELD_OUT : HOLDOUT_ARM_MEASURED;
+    store_exposure_t x = {
+        .experiment_id = e->id,
+        .customer = id,
+        .customer_len = len,
+        .arm = want,
+        .trigger = ctx->trigger,
+        .stage = ctx->stage,
+        .channel = ctx->channel,
+        .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : decided_ms,
+        .decided_ms = decided_ms,
+    };
+    store_exposure_t have;
+    int rc = store_exposure_record(store, &x, e->generation, &have);
+    if (rc < 0)
+        return status_set(st, status_store_code(store_errcode(store)), NULL,
+                          "cannot record the exposure to holdout %s: %s", h->key,
+                          store_errmsg(store));
+    if (rc == STORE_STALE)
+        return 2;
+    *first = rc == STORE_FIRST;
+    *arm = rc == STORE_FIRST ? want : have.arm;
+    return 0;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "holdout_decide.h"
 #include "lift.pb-c.h"
 #include "status.h"
 #include "store.h"
@@ -23,18 +24,7 @@
 #define HOLDOUT_MAX_PREFIXES 100       /* excluded id prefixes */
 #define HOLDOUT_MAX 64                 /* holdouts a deployment may define */
 
-#define HOLDOUT_ARM_HELD_OUT 0 /* exposure arm of a held-out customer */
-#define HOLDOUT_ARM_MEASURED 1 /* exposure arm of a measurement-slice customer */
-
 typedef struct holdouts holdouts_t;
-
-/* The group of a customer by hash and exclusions alone (Lift__HoldoutGroup values). */
-typedef enum {
-    HOLDOUT_GROUP_NONE = 0,     /* neither range: treated, not measured */
-    HOLDOUT_GROUP_HELD_OUT = 1, /* n < p */
-    HOLDOUT_GROUP_MEASURED = 2, /* p <= n < 2p */
-    HOLDOUT_GROUP_EXCLUDED = 3  /* excluded by id or prefix: neither held out nor measured */
-} holdout_group_t;
 
 /* One holdout as the cache holds it. */
 typedef struct {
@@ -44,26 +34,6 @@ typedef struct {
     uint8_t *created;     /* canonical definition as created (idempotency) */
     size_t created_len;   /* bytes in created */
 } holdout_entry_t;
-
-/* ---- pure functions (thread-safe) ---------------------------------------------------- */
-
-/* The group of customer id (len bytes, valid per assign_customer_id_check) under definition
- * h: excluded ids and prefixes first, then n = hash_v2(seed, id) (assign_hash_v2: the same
- * value GrowthBook's SDK computes), p = percent / 100: held out iff n < p, measured iff
- * p <= n < 2 * p. Returns the group, or -1 when the seed or id is not valid UTF-8. */
-int holdout_group(const Lift__Holdout *h, const char *id, size_t len);
-
-/* Is experiment `exp_key` (first started at exp_started_ms, 0 = never) linked to holdout h
- * (started at h_started_ms): named in experiment_keys (LINK_EXPLICIT), or started at or after
- * the holdout (LINK_STARTED_AFTER)? */
-int holdout_links(const Lift__Holdout *h, int64_t h_started_ms, const char *exp_key,
-                  int64_t exp_started_ms);
-
-/* Does running holdout h cover a decision of experiment `exp` (its key and first start) in
- * context ctx at now_ms? Linked (explicitly by key, or started at or after the holdout's
- * start), inside [start_ms, end_ms), and in the holdout's scope. Status is not looked at. */
-int holdout_covers(const Lift__Holdout *h, int64_t h_started_ms, const char *exp_key,
-                   int64_t exp_started_ms, const Lift__Context *ctx, int64_t now_ms);
 
 /* Validate a definition to create (server fields ignored); fill defaults (seed = key).
  * Returns 0, or -1 with st naming the field ("holdout.percent", ...), its value and bound. */
@@ -114,5 +84,22 @@ int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
                   int64_t exp_started_ms, const char *id, size_t len, const Lift__Context *ctx,
                   int64_t now_ms, holdout_seen_fn seen, holdout_remember_fn remember,
                   void *cache, int *recorded, status_t *st);
+
+/* The running holdout (its key) that holds customer id out of a decision of experiment
+ * exp_key in ctx at now_ms, or NULL: for exposures decided elsewhere (RecordExposures), which
+ * liftd must never store for a held-out customer. */
+const char *holdouts_holding(const holdouts_t *self, const char *exp_key, int64_t exp_started_ms,
+                             const char *id, size_t len, const Lift__Context *ctx, int64_t now_ms);
+
+/* RecordExposures item with holdout_key (a local evaluator's program-holdout exposure): the
+ * group recomputed from liftd's definition and recorded first-or-existing. field names the
+ * item ("record_exposures.exposures[3]"). Returns 0 with *arm (the stored group arm) and
+ * *first set, 1 an item error (st: NOT_FOUND unknown holdout, FAILED_PRECONDITION not
+ * running, not linked or in neither group), 2 the holdout moved on in the store (refresh the
+ * cache and call again), -1 a store failure (st). */
+int holdouts_record(const holdouts_t *self, store_t *store, const char *holdout_key,
+                    const char *exp_key, int64_t exp_started_ms, const char *id, size_t len,
+                    const Lift__Context *ctx, int64_t decided_ms, const char *field, int *arm,
+                    int *first, status_t *st);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
 #include "hash.h"
 #include "holdout.h"
 #include "lift/lift.h"
@@ -55,21 +56,7 @@ static int entry_derive(registry_entry_t *e)
              (unsigned long long)hash_fnv1a64(HASH_FNV64_BASIS, buf, len));
     free(buf);
 
-    for (size_t i = 0; i < d->n_arms && i < REGISTRY_MAX_ARMS; i++)
-        e->weights[i] = d->arms[i]->weight;
-    memset(&e->cfg, 0, sizeof e->cfg);
-    e->cfg.weights = e->weights;
-    e->cfg.narms = (int)d->n_arms;
-    e->cfg.coverage = d->coverage;
-    e->cfg.seed = d->seed;
-    e->cfg.seed_len = strlen(d->seed);
-    if (d->namespace_) {
-        e->cfg.has_namespace = 1;
-        e->cfg.ns_id = d->namespace_->id;
-        e->cfg.ns_id_len = strlen(d->namespace_->id);
-        e->cfg.ns_lo = d->namespace_->lo;
-        e->cfg.ns_hi = d->namespace_->hi;
-    }
+    decide_config(d, e->weights, &e->cfg); /* the same split the local evaluator uses */
     return 0;
 }
 
@@ -881,40 +868,8 @@ int registry_trigger_time_check(const registry_entry_t *e, const Lift__Context *
                       lift_time_format(start - CLOCK_SKEW_MS, lo, sizeof lo));
 }
 
-static int in_list(const int *v, size_t n, int x)
-{
-    if (n == 0)
-        return 1;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == x)
-            return 1;
-    return 0;
-}
-
 Lift__Reason registry_eligibility(const registry_entry_t *e, const Lift__Context *ctx,
                                   int64_t now_ms)
 {
-    const Lift__Experiment *d = e->def;
-    if (d->status != LIFT__EXPERIMENT_STATUS__STATUS_RUNNING)
-        return LIFT__REASON__REASON_NOT_RUNNING;
-    if (d->has_start_ms && d->start_ms && now_ms < d->start_ms)
-        return LIFT__REASON__REASON_BEFORE_START;
-    if (d->has_end_ms && d->end_ms && now_ms >= d->end_ms)
-        return LIFT__REASON__REASON_AFTER_END;
-    if (ctx->stage == LIFT__STAGE__STAGE_AT_RISK)
-        return LIFT__REASON__REASON_AT_RISK;
-    if (ctx->has_open_support_ticket && ctx->open_support_ticket)
-        return LIFT__REASON__REASON_SUPPRESSED_TICKET;
-    if (ctx->has_billing_dispute && ctx->billing_dispute)
-        return LIFT__REASON__REASON_SUPPRESSED_DISPUTE;
-    const Lift__Eligibility *el = d->eligibility;
-    if (el) {
-        if (!in_list((const int *)el->triggers, el->n_triggers, (int)ctx->trigger))
-            return LIFT__REASON__REASON_TRIGGER_NOT_ALLOWED;
-        if (!in_list((const int *)el->stages, el->n_stages, (int)ctx->stage))
-            return LIFT__REASON__REASON_STAGE_NOT_ALLOWED;
-        if (!in_list((const int *)el->channels, el->n_channels, (int)ctx->channel))
-            return LIFT__REASON__REASON_CHANNEL_NOT_ALLOWED;
-    }
-    return LIFT__REASON__REASON_NONE;
+    return decide_eligibility(e->def, ctx, now_ms); /* shared with lift/local.h */
 }

@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "auth.h"
+#include "fastwire.h"
 #include "handlers.h"
 #include "ingest.h"
 #include "lift.pb-c.h"
@@ -131,6 +132,7 @@ struct server {
     uint64_t replies_dropped; /* replies a peer could not take (gone, or queue full) */
     uint64_t denied;        /* requests refused with PERMISSION_DENIED */
     char broken[300];       /* why the batch's transaction must be rolled back; "" = it need not */
+    fastwire_assign_t fast; /* the current request when fastwire decoded it */
 };
 
 static int64_t now_ms(void)
@@ -427,13 +429,6 @@ static void drain_frames(void *sock)
     }
 }
 
-static int has_more(void *sock)
-{
-    int more = 0;
-    size_t sz = sizeof more;
-    return zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more;
-}
-
 static void send_reply(server_t *self, pending_t *p);
 
 /* Hand a Report request to the report thread with a copy of the experiment as it is now; on
@@ -535,6 +530,7 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
     if (p->rid_len > ROUTING_ID_MAX)
         p->rid_len = ROUTING_ID_MAX;
     memcpy(p->rid, zmq_msg_data(&id), p->rid_len);
+    int more = zmq_msg_more(&id); /* the frame knows: no getsockopt per frame */
     zmq_msg_close(&id);
 
     const char *why = NULL;
@@ -543,12 +539,12 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
     char nul_field[128], nul_msg[256]; /* a string field with a NUL byte (wire_check_strings) */
     int has_nul = 0;
     zmq_msg_init(&body);
-    if (!has_more(self->router)) {
+    if (!more) {
         why = "empty message: expected one lift.Request frame";
     } else if (zmq_msg_recv(&body, self->router, 0) < 0) {
         why = "cannot receive the request frame";
     } else {
-        if (zmq_msg_size(&body) == 0 && has_more(self->router)) {
+        if (zmq_msg_size(&body) == 0 && zmq_msg_more(&body)) {
             /* REQ envelope: empty delimiter, then the body. */
             p->delimiter = 1;
             zmq_msg_close(&body);
@@ -556,11 +552,14 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
             if (zmq_msg_recv(&body, self->router, 0) < 0)
                 why = "cannot receive the request frame";
         }
-        if (!why && has_more(self->router)) {
+        if (!why && zmq_msg_more(&body)) {
             why = "expected exactly one lift.Request frame, got more";
             drain_frames(self->router);
         } else if (!why && zmq_msg_size(&body) == 0) {
             why = "empty request frame: expected a lift.Request";
+        } else if (!why && fastwire_decode_assign(zmq_msg_data(&body), zmq_msg_size(&body),
+                                                  &self->fast)) {
+            req = &self->fast.req; /* a single Assign in the common shape, strings checked */
         } else if (!why) {
             req = lift__request__unpack(&self->alloc, zmq_msg_size(&body), zmq_msg_data(&body));
             if (!req) {

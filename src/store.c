@@ -193,6 +193,12 @@ int store_commit(store_t *self, char *err, size_t errlen)
 void store_rollback(store_t *self) { self->ops->rollback(self->b); }
 void store_request_begin(store_t *self) { self->ops->request_begin(self->b); }
 int store_request_end(store_t *self, int keep) { return self->ops->request_end(self->b, keep); }
+
+void store_request_single_write(store_t *self)
+{
+    if (self->ops->request_single_write)
+        self->ops->request_single_write(self->b);
+}
 const char *store_errmsg(store_t *self) { return self->ops->errmsg(self->b); }
 store_errcode_t store_errcode(store_t *self) { return self->ops->errcode(self->b); }
 

@@ -77,6 +77,13 @@ void store_rollback(store_t *self);
 void store_request_begin(store_t *self);
 int store_request_end(store_t *self, int keep);
 
+/* A hint between request_begin and the request's first write: the request makes at most one
+ * write statement (atomic by itself) and is normally kept. The backend may then skip the
+ * savepoint that would let request_end(keep = 0) undo it; if the request must be undone
+ * after all, request_end returns -1 and the caller rolls the whole transaction back, as it
+ * does for any request that cannot be undone alone. */
+void store_request_single_write(store_t *self);
+
 /* The last failure: text for messages and logs (when an earlier failure ended the batch's
  * transaction — disk full, quota, connection lost — that failure's text, not a later
  * symptom), and what it means (store_errcode_t). */

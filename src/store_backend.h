@@ -23,6 +23,7 @@ typedef struct {
     void (*rollback)(void *b);
     void (*request_begin)(void *b);
     int (*request_end)(void *b, int keep);
+    void (*request_single_write)(void *b); /* optional (NULL: nothing to save) */
     const char *(*errmsg)(void *b);
     store_errcode_t (*errcode)(void *b);
 

@@ -139,7 +139,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EXPO_GET] = "SELECT arm, trigger, stage, channel, trigger_ms, decided_ms FROM exposures "
                     "WHERE experiment_id = ?1 AND customer_id = ?2",
     [ST_EXPO_INSERT] = "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
-                       "channel, trigger_ms, decided_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       "channel, trigger_ms, decided_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                       "ON CONFLICT DO NOTHING",
     [ST_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = ?1",
     [ST_EXPO_COUNTS] = "SELECT arm, count(*) FROM exposures WHERE experiment_id = ?1 GROUP BY arm",
     [ST_EVENT_INSERT] = "INSERT INTO events (h, event_id, customer_id, type, ts_ms, experiment_id, "
@@ -159,6 +160,8 @@ typedef struct {
     int in_txn;                  /* inside BEGIN ... COMMIT */
     int sp_wanted;               /* a request is running: open a savepoint before writing */
     int sp_open;                 /* the request's savepoint is open */
+    int sp_skip;                 /* the request writes once and is kept: no savepoint */
+    int sp_unsaved;              /* a write of this request ran without a savepoint */
     int txn_lost;                /* SQLite rolled the open transaction back (disk full, I/O) */
     char lost[320];              /* why: the failure that ended it */
     char msg[400];               /* the last failure's text */
@@ -529,8 +532,10 @@ static void *sq_open(const char *dir, char *err, size_t errlen)
     }
     if (lock_store(self, dir, err, errlen) < 0)
         goto fail;
-    if (db_open(dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", none, &self->db, err,
-                errlen) < 0)
+    /* NOMUTEX: one thread per store_t (store.h), so SQLite's per-call connection mutex is pure
+     * cost (about a tenth of a Track's instructions in liftd's request thread). */
+    if (db_open(dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, "", none,
+                &self->db, err, errlen) < 0)
         goto fail;
     /* SQLite falls back to read-only when the file cannot be opened for writing: say so,
      * before a pragma fails with "attempt to write a readonly database". */
@@ -695,7 +700,7 @@ static void sq_request_begin(void *b)
 {
     sq_t *self = b;
     self->sp_wanted = 1;
-    self->sp_open = 0;
+    self->sp_open = self->sp_skip = self->sp_unsaved = 0;
     self->req_mark = eventidx_mark(self->idx);
 }
 
@@ -712,12 +717,24 @@ static int before_write(sq_t *self)
         self->txn_lost = 1;
         return -1;
     }
+    if (self->sp_wanted && !self->sp_open && self->sp_skip && !self->sp_unsaved) {
+        /* One statement is atomic by itself; a SAVEPOINT/RELEASE pair would double the cost
+         * of a first exposure (the sub-journal copies every page the insert touches). */
+        self->sp_unsaved = 1;
+        return 0;
+    }
     if (self->sp_wanted && !self->sp_open) {
         if (step_done(self, ST_SAVEPOINT) < 0)
             return -1;
         self->sp_open = 1;
     }
     return 0;
+}
+
+static void sq_request_single_write(void *b)
+{
+    sq_t *self = b;
+    self->sp_skip = 1;
 }
 
 static int sq_request_end(void *b, int keep)
@@ -733,8 +750,14 @@ static int sq_request_end(void *b, int keep)
     if (!keep) {
         eventidx_undo(self->idx, self->req_mark);
         self->known_id = 0;
+        if (self->sp_unsaved) {
+            /* A write made without a savepoint cannot be undone alone: the caller rolls the
+             * whole transaction back (store.h). */
+            rc = failed_own(self, STORE_E_INTERNAL,
+                            "a single-write request failed after its write; the batch is undone");
+        }
     }
-    self->sp_wanted = self->sp_open = 0;
+    self->sp_wanted = self->sp_open = self->sp_skip = self->sp_unsaved = 0;
     return rc;
 }
 
@@ -911,9 +934,11 @@ static int generation_of(sq_t *self, int64_t id, int64_t *gen)
     return ret;
 }
 
-/* The stored exposure is read first (the repeat path costs one lookup, as before), then the
- * experiment's generation is checked and the exposure inserted. This connection is the store's
- * only writer and all of it runs inside its transaction: nothing can come in between. */
+/* The generation is checked first (cached per experiment), then the exposure inserted unless
+ * one is stored (ON CONFLICT DO NOTHING: one index descent for a first exposure); only when
+ * nothing was inserted, or the generation moved, is the stored exposure read. This connection
+ * is the store's only writer and all of it runs inside its transaction: nothing can come in
+ * between. */
 static int sq_exposure_record(void *b, const store_exposure_t *e, int64_t generation,
                               store_exposure_t *stored)
 {
@@ -921,29 +946,36 @@ static int sq_exposure_record(void *b, const store_exposure_t *e, int64_t genera
     store_exposure_t local;
     if (!stored)
         stored = &local;
-    int found = sq_exposure_get(self, e->experiment_id, e->customer, e->customer_len, stored);
-    if (found)
-        return found > 0 ? STORE_EXISTING : -1;
     int64_t now_gen = 0;
     int known = generation_of(self, e->experiment_id, &now_gen);
     if (known < 0)
         return -1;
-    if (!known || now_gen != generation)
-        return STORE_STALE;
-    if (before_write(self) < 0)
-        return -1;
-    sqlite3_stmt *st = self->st[ST_EXPO_INSERT];
-    sqlite3_bind_int64(st, 1, e->experiment_id);
-    sqlite3_bind_text(st, 2, e->customer, (int)e->customer_len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, e->arm);
-    sqlite3_bind_int(st, 4, e->trigger);
-    sqlite3_bind_int(st, 5, e->stage);
-    sqlite3_bind_int(st, 6, e->channel);
-    sqlite3_bind_int64(st, 7, e->trigger_ms);
-    sqlite3_bind_int64(st, 8, e->decided_ms);
-    if (step_done(self, ST_EXPO_INSERT) < 0)
-        return -1;
-    return STORE_FIRST;
+    if (known && now_gen == generation) {
+        if (before_write(self) < 0)
+            return -1;
+        sqlite3_stmt *st = self->st[ST_EXPO_INSERT];
+        sqlite3_bind_int64(st, 1, e->experiment_id);
+        sqlite3_bind_text(st, 2, e->customer, (int)e->customer_len, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, e->arm);
+        sqlite3_bind_int(st, 4, e->trigger);
+        sqlite3_bind_int(st, 5, e->stage);
+        sqlite3_bind_int(st, 6, e->channel);
+        sqlite3_bind_int64(st, 7, e->trigger_ms);
+        sqlite3_bind_int64(st, 8, e->decided_ms);
+        if (step_done(self, ST_EXPO_INSERT) < 0)
+            return -1;
+        if (sqlite3_changes(self->db) == 1)
+            return STORE_FIRST;
+    }
+    /* Stored before (the existing one stays existing even when the generation moved), or
+     * stale. */
+    int found = sq_exposure_get(self, e->experiment_id, e->customer, e->customer_len, stored);
+    if (found)
+        return found > 0 ? STORE_EXISTING : -1;
+    if (known && now_gen == generation) {
+        return failed_own(self, STORE_E_INTERNAL, "record an exposure: neither stored nor found");
+    }
+    return STORE_STALE;
 }
 
 static int64_t sq_exposure_count(void *b, int64_t experiment_id)
@@ -1433,6 +1465,7 @@ const store_ops_t store_sqlite_ops = {
     .rollback = sq_rollback,
     .request_begin = sq_request_begin,
     .request_end = sq_request_end,
+    .request_single_write = sq_request_single_write,
     .errmsg = sq_errmsg,
     .errcode = sq_errcode,
     .experiment_insert = sq_experiment_insert,

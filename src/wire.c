@@ -21,7 +21,9 @@ static size_t varint(const uint8_t *p, size_t len, uint64_t *v)
     return 0;
 }
 
-/* 1: found a NUL (path in field), 0: clean or malformed. */
+/* 1: found a NUL (path in field, when field is not NULL), 0: clean or malformed. The path is
+ * built only on the second walk that a hit asks for: formatting it for every field of every
+ * clean request cost more than the walk itself. */
 static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t len, int depth,
                 char *field, size_t fieldlen, size_t at)
 {
@@ -58,17 +60,20 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t
             i += k;
             const ProtobufCFieldDescriptor *f =
                 desc ? protobuf_c_message_descriptor_get_field(desc, number) : NULL;
-            if (f) {
+            if (f && (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)) {
                 size_t l = at;
-                int w = snprintf(field + at, fieldlen - at, "%s%s", at ? "." : "", f->name);
-                if (w > 0 && (size_t)w < fieldlen - at)
-                    l = at + (size_t)w;
+                if (field) {
+                    int w = snprintf(field + at, fieldlen - at, "%s%s", at ? "." : "", f->name);
+                    if (w > 0 && (size_t)w < fieldlen - at)
+                        l = at + (size_t)w;
+                }
                 if (f->type == PROTOBUF_C_TYPE_STRING && memchr(p + i, 0, (size_t)n))
                     return 1;
                 if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
                     walk(f->descriptor, p + i, (size_t)n, depth + 1, field, fieldlen, l))
                     return 1;
-                field[at] = '\0';
+                if (field)
+                    field[at] = '\0';
             }
             i += (size_t)n;
             break;
@@ -86,8 +91,9 @@ int wire_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *bu
     if (fieldlen == 0)
         return 0;
     field[0] = '\0';
-    if (!walk(desc, buf, len, 0, field, fieldlen, 0))
+    if (!walk(desc, buf, len, 0, NULL, 0, 0))
         return 0;
+    walk(desc, buf, len, 0, field, fieldlen, 0);
     snprintf(msg, msglen, "%s: a NUL byte inside the value (strings must not contain NUL)",
              field);
     return -1;

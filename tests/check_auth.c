@@ -279,7 +279,7 @@ static const int TYPES[] = {
     LIFT__REQUEST__BODY_GET_EXPERIMENT, LIFT__REQUEST__BODY_LIST_EXPERIMENTS,
     LIFT__REQUEST__BODY_CHANGE_EXPERIMENT, LIFT__REQUEST__BODY_ASSIGN,
     LIFT__REQUEST__BODY_ASSIGN_BATCH,  LIFT__REQUEST__BODY_TRACK,
-    LIFT__REQUEST__BODY_REPORT,
+    LIFT__REQUEST__BODY_REPORT,        LIFT__REQUEST__BODY_RECORD_EXPOSURES,
 };
 #define NTYPES ((int)(sizeof TYPES / sizeof TYPES[0]))
 
@@ -294,6 +294,7 @@ static const char *type_name(int t)
     case LIFT__REQUEST__BODY_ASSIGN: return "assign";
     case LIFT__REQUEST__BODY_ASSIGN_BATCH: return "assign_batch";
     case LIFT__REQUEST__BODY_TRACK: return "track";
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES: return "record_exposures";
     default: return "report";
     }
 }
@@ -303,10 +304,10 @@ static int expected_allowed(const char *role, int t)
 {
     if (strcmp(role, "admin") == 0 || t == LIFT__REQUEST__BODY_PING)
         return 1;
-    int read = t == LIFT__REQUEST__BODY_GET_EXPERIMENT || t == LIFT__REQUEST__BODY_LIST_EXPERIMENTS ||
-               t == LIFT__REQUEST__BODY_REPORT;
-    int send = t == LIFT__REQUEST__BODY_ASSIGN || t == LIFT__REQUEST__BODY_ASSIGN_BATCH ||
-               t == LIFT__REQUEST__BODY_TRACK;
+    int defs = t == LIFT__REQUEST__BODY_GET_EXPERIMENT || t == LIFT__REQUEST__BODY_LIST_EXPERIMENTS;
+    int read = defs || t == LIFT__REQUEST__BODY_REPORT;
+    int send = defs || t == LIFT__REQUEST__BODY_ASSIGN || t == LIFT__REQUEST__BODY_ASSIGN_BATCH ||
+               t == LIFT__REQUEST__BODY_TRACK || t == LIFT__REQUEST__BODY_RECORD_EXPOSURES;
     return strcmp(role, "reader") == 0 ? read : send;
 }
 
@@ -327,6 +328,8 @@ static int send_type(lift_client_t *c, int t, int serial)
     Lift__Context ctx = LIFT__CONTEXT__INIT;
     Lift__Event ev = LIFT__EVENT__INIT;
     Lift__Event *evp[] = {&ev};
+    Lift__ExposureRecord rec = LIFT__EXPOSURE_RECORD__INIT, *recp[] = {&rec};
+    Lift__RecordExposures re = LIFT__RECORD_EXPOSURES__INIT;
     tdef_t d;
     char key[32], id[32], id2[32], *ids[2] = {id, id2};
     ctx.has_trigger = ctx.has_stage = ctx.has_channel = 1;
@@ -382,6 +385,14 @@ static int send_type(lift_client_t *c, int t, int serial)
         tr.n_events = 1;
         tr.events = evp;
         req.track = &tr;
+        break;
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
+        rec.experiment_key = "exp";
+        rec.customer_id = id;
+        rec.context = &ctx;
+        re.n_exposures = 1;
+        re.exposures = recp;
+        req.record_exposures = &re;
         break;
     default:
         rr.experiment_key = "exp";

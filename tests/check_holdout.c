@@ -16,6 +16,7 @@
 #include "assign.h"
 #include "holdout.h"
 #include "lift/client.h"
+#include "lift/local.h"
 #include "lift/stats.h"
 #include "pgharness.h"
 #include "report_render.h"
@@ -694,6 +695,88 @@ START_TEST(program_report_equals_oracle)
 }
 END_TEST
 
+/* ---- local evaluation ------------------------------------------------------------------- */
+
+/* lift_local_t honours program holdouts with liftd's own membership function: held-out
+ * customers get no arm in-process, both groups' exposures reach liftd (recorded once), and an
+ * experiment exposure for a held-out customer sent by a stale evaluator is refused. */
+START_TEST(local_evaluation_honours_holdouts)
+{
+    const double w[2] = {0.5, 0.5};
+    make_experiment(T.client, "local-exp", w, 2, 1, 1);
+    char *linked[] = {"local-exp"};
+    make_holdout(T.client, "prog", 15, linked, 1, NULL, 0, NULL, 0);
+    lift_reply_free((Lift__Reply *[]){change_holdout(T.client, "prog", LIFT__ACTION__ACTION_START)});
+    lift_local_opts_t o = {.refresh_ms = 50, .flush_ms = 20};
+    char err[256];
+    lift_local_t *l = lift_local_new(T.endpoint, &o, err, sizeof err);
+    ck_assert_msg(l != NULL, "lift_local_new: %s", err);
+    enum { N = 500 };
+    char names[N][16];
+    const char *ids[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "loc-%d", i);
+        ids[i] = names[i];
+    }
+    lift_assignment_t loc[N], *srv = NULL;
+    ck_assert_int_eq(lift_local_assign_batch(l, "local-exp", ids, N, &CTX, loc), LIFT_OK);
+    ck_assert_int_eq(lift_local_flush(l, 5000), LIFT_OK);
+    int held = 0, meas = 0;
+    for (int i = 0; i < N; i++) {
+        int g = offline_group("prog", 15, ids[i]);
+        ck_assert_int_eq(loc[i].reason == LIFT__REASON__REASON_PROGRAM_HOLDOUT, g == 1);
+        ck_assert_int_eq(loc[i].in_experiment, g != 1);
+        held += g == 1;
+        meas += g == 2;
+    }
+    uint64_t h0, m0;
+    holdout_counts(T.client, "prog", &h0, &m0);
+    ck_assert_uint_eq(h0, (uint64_t)held);
+    ck_assert_uint_eq(m0, (uint64_t)meas);
+    /* served decisions agree, and record nothing new */
+    ck_assert_int_eq(lift_assign_batch(T.client, "local-exp", ids, N, &CTX, &srv), LIFT_OK);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(srv[i].arm_index, loc[i].arm_index);
+        ck_assert_int_eq(srv[i].reason, loc[i].reason);
+    }
+    lift_assignments_free(srv);
+    holdout_counts(T.client, "prog", &h0, &m0);
+    ck_assert_uint_eq(h0 + m0, (uint64_t)(held + meas));
+    lift_local_destroy(&l);
+    /* a held-out customer's experiment exposure (a stale evaluator's) is refused */
+    const char *victim = NULL;
+    for (int i = 0; i < N && !victim; i++)
+        if (offline_group("prog", 15, ids[i]) == 1) victim = ids[i];
+    ck_assert_ptr_nonnull(victim);
+    Lift__Context c = LIFT__CONTEXT__INIT;
+    c.has_trigger = c.has_stage = c.has_channel = 1;
+    c.trigger = CTX.trigger;
+    c.stage = CTX.stage;
+    c.channel = CTX.channel;
+    Lift__ExposureRecord rec = LIFT__EXPOSURE_RECORD__INIT;
+    rec.experiment_key = "local-exp";
+    rec.customer_id = (char *)victim;
+    rec.has_arm_index = 1;
+    rec.arm_index = 1;
+    rec.context = &c;
+    Lift__ExposureRecord *recs[] = {&rec};
+    Lift__RecordExposures re = LIFT__RECORD_EXPOSURES__INIT;
+    re.n_exposures = 1;
+    re.exposures = recs;
+    Lift__Request req = LIFT__REQUEST__INIT;
+    req.body_case = LIFT__REQUEST__BODY_RECORD_EXPOSURES;
+    req.record_exposures = &re;
+    Lift__Reply *r = NULL;
+    ck_assert_int_eq(lift_call(T.client, &req, &r, NULL, 0), LIFT_OK);
+    ck_assert_ptr_nonnull(r->record_exposures->results[0]->error);
+    ck_assert_int_eq(r->record_exposures->results[0]->error->code,
+                     LIFT__CODE__FAILED_PRECONDITION);
+    ck_assert_ptr_nonnull(strstr(r->record_exposures->results[0]->error->message,
+                                 "held out of experiment local-exp by program holdout prog"));
+    lift_reply_free(&r);
+}
+END_TEST
+
 /* ---- PostgreSQL: two liftd on one database --------------------------------------------------- */
 
 START_TEST(pg_two_instances_same_membership)
@@ -765,6 +848,7 @@ Suite *holdout_suite(void)
     tcase_add_test(srv, linked_never_assigns_held_out);
     tcase_add_test(srv, exclusions_stop_and_links);
     tcase_add_test(srv, program_report_equals_oracle);
+    tcase_add_test(srv, local_evaluation_honours_holdouts);
     suite_add_tcase(s, srv);
     if (tu_pg_wanted("holdout") && tu_pg_start() == 0) {
         TCase *pg = tcase_create("pg");

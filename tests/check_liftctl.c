@@ -304,6 +304,35 @@ START_TEST(test_assign)
         p = strchr(p, '\n') + 1;
     }
     res_free(&r);
+
+    /* --local decides in liftctl's process: the same lines as liftd's, for new customers
+     * (their exposures acknowledged before liftctl exits) and for those liftd decided. */
+    tmp_path(ids, sizeof ids, "ids2.txt");
+    f = fopen(ids, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 100; i++)
+        fprintf(f, "%s-%03d\n", i % 2 ? "team" : "loc", i);
+    fclose(f);
+    res_t loc = LIFTCTL(NULL, "assign", KEY, "--customers", ids, "--trigger", "team_growth",
+                        "--stage", "maturity", "--channel", "email", "--local");
+    expect(&loc, 0, NULL);
+    ck_assert_int_eq(count_lines(loc.out), 100);
+    res_t srv = LIFTCTL(NULL, "assign", KEY, "--customers", ids, "--trigger", "team_growth",
+                        "--stage", "maturity", "--channel", "email", "--json");
+    expect(&srv, 0, NULL);
+    res_t again = LIFTCTL(NULL, "assign", KEY, "--customers", ids, "--trigger", "team_growth",
+                          "--stage", "maturity", "--channel", "email");
+    expect(&again, 0, NULL);
+    ck_assert_str_eq(loc.out, again.out);
+    /* liftd found every exposure stored already: by the local run or the served one before */
+    ck_assert_ptr_null(strstr(srv.out, "\"first_exposure\":true"));
+    res_free(&loc);
+    res_free(&srv);
+    res_free(&again);
+    r = LIFTCTL(NULL, "assign", "no-such-key", "--customer", "c-1", "--trigger", "team_growth",
+                "--stage", "maturity", "--channel", "email", "--local");
+    expect(&r, 1, "NOT_FOUND");
+    res_free(&r);
 }
 END_TEST
 

@@ -269,6 +269,42 @@ START_TEST(sim_truth_matches_store_and_rerun_is_exactly_once)
 }
 END_TEST
 
+/* --local: decisions in liftsim's process, exposures recorded in batches. The stored facts
+ * match the truth exactly as for served decisions, and a served rerun of the same seed finds
+ * every exposure and event already stored (local and served decide the same arms). */
+START_TEST(sim_local_matches_served)
+{
+    char truth1[400], truth2[400];
+    snprintf(truth1, sizeof truth1, "%s/truth-l.json", T.dir);
+    snprintf(truth2, sizeof truth2, "%s/truth-s.json", T.dir);
+    const char *args1[] = {"--customers", "2000",    "--weeks", "2",    "--seed", "7",
+                           "--quiet",     "--local", "--truth", truth1, NULL};
+    int rc = run_sim(args1);
+    if (rc != 0) {
+        char *err = slurp("sim.err");
+        ck_abort_msg("liftsim --local exited %d: %s", rc, err);
+    }
+    json_t *t1 = load_truth(truth1);
+    facts_t f1 = store_facts();
+    ck_assert_int_gt(f1.exposures, 0);
+    check_truth_vs_store(t1, &f1);
+    const char *args2[] = {"--customers", "2000",    "--weeks", "2",    "--seed",
+                           "7",           "--quiet", "--truth", truth2, NULL};
+    ck_assert_int_eq(run_sim(args2), 0);
+    json_t *t2 = load_truth(truth2);
+    json_t *ev2 = json_object_get(t2, "events");
+    ck_assert_int_eq(jint(ev2, "accepted"), 0);
+    facts_t f2 = store_facts();
+    ck_assert_int_eq(f2.exposures, f1.exposures);
+    ck_assert_int_eq(f2.events, f1.events);
+    check_truth_vs_store(t2, &f2);
+    json_decref(t1);
+    json_decref(t2);
+    const char *load[] = {"--local", "--rate", "10", NULL};
+    ck_assert_int_eq(run_sim(load), 2);
+}
+END_TEST
+
 START_TEST(sim_bad_flags_name_the_flag)
 {
     static const char *const cases[][3] = {{"--weeks", "0", "--weeks: 0 is out of range (1..52)"},
@@ -294,6 +330,7 @@ Suite *sim_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, sim_truth_matches_store_and_rerun_is_exactly_once);
+    tcase_add_test(tc, sim_local_matches_served);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
     tcase_add_checked_fixture(te, setup, teardown);

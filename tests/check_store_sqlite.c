@@ -232,6 +232,54 @@ END_TEST
 
 /* ---- events ------------------------------------------------------------------------------- */
 
+/* A request that announced a single write runs without a savepoint: kept, it is stored like
+ * any other; undone after its write, request_end says it cannot be undone alone (-1) and the
+ * caller's rollback of the whole transaction removes it. Without the hint it is undone alone. */
+START_TEST(test_single_write_request)
+{
+    int64_t g;
+    begin();
+    int64_t x = insert_exp("single", &g);
+    commit();
+    store_exposure_t a = {x, "cust-a", 6, 1, 1, 1, 1, NOW_MS, NOW_MS};
+    store_exposure_t b = {x, "cust-b", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
+    store_exposure_t c = {x, "cust-c", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
+    begin();
+    store_request_begin(S);
+    store_request_single_write(S);
+    ck_assert_int_eq(store_exposure_record(S, &a, g, NULL), STORE_FIRST);
+    ck_assert_int_eq(store_request_end(S, 1), 0);
+    store_request_begin(S);
+    store_request_single_write(S);
+    ck_assert_int_eq(store_exposure_record(S, &b, g, NULL), STORE_FIRST);
+    ck_assert_int_eq(store_request_end(S, 0), -1);
+    store_rollback(S);
+    store_exposure_t got;
+    ck_assert_int_eq(store_exposure_get(S, x, "cust-a", 6, &got), 0);
+    ck_assert_int_eq(store_exposure_get(S, x, "cust-b", 6, &got), 0);
+    begin();
+    store_request_begin(S);
+    store_request_single_write(S);
+    ck_assert_int_eq(store_exposure_record(S, &a, g, NULL), STORE_FIRST);
+    ck_assert_int_eq(store_request_end(S, 1), 0);
+    store_request_begin(S);
+    ck_assert_int_eq(store_exposure_record(S, &c, g, NULL), STORE_FIRST);
+    ck_assert_int_eq(store_request_end(S, 0), 0); /* a savepoint: undone alone */
+    /* The existing exposure through the insert-first path: EXISTING with the stored arm. */
+    store_request_begin(S);
+    store_request_single_write(S);
+    store_exposure_t again = {x, "cust-a", 6, 0, 2, 2, 2, NOW_MS + 5, NOW_MS + 5};
+    ck_assert_int_eq(store_exposure_record(S, &again, g, &got), STORE_EXISTING);
+    ck_assert_int_eq(got.arm, 1);
+    ck_assert_int_eq(got.trigger, 1);
+    ck_assert_int_eq(store_request_end(S, 1), 0);
+    commit();
+    ck_assert_int_eq(store_exposure_get(S, x, "cust-a", 6, &got), 1);
+    ck_assert_int_eq(store_exposure_get(S, x, "cust-c", 6, &got), 0);
+    ck_assert_int_eq(store_exposure_count(S, x), 1);
+}
+END_TEST
+
 START_TEST(test_events_put_batch)
 {
     store_event_t ev[5] = {conversion("a", 100), conversion("b", 200), conversion("a", 100),
@@ -673,6 +721,7 @@ Suite *store_sqlite_suite(void)
     tcase_add_test(tc, test_uris);
     tcase_add_test(tc, test_generations);
     tcase_add_test(tc, test_exposures_first_existing_stale);
+    tcase_add_test(tc, test_single_write_request);
     tcase_add_test(tc, test_events_put_batch);
     tcase_add_test(tc, test_undone_writes_leave_no_index_entries);
     tcase_add_test(tc, test_copy_readers);

@@ -23,6 +23,7 @@
 
 #include "lift.pb-c.h"
 #include "lift/client.h"
+#include "lift/local.h"
 
 #define NREQ 200000          /* requests per single-assign phase (BENCH_REQUESTS overrides) */
 #define NREQ_MAX 5000000     /* bound on BENCH_REQUESTS */
@@ -38,8 +39,12 @@
 #define FSYNC_ROUNDS 100     /* fdatasync samples for the disk figure */
 #define ID_LEN 13            /* "cust-00000000" */
 #define TARGET_REPEAT_RATIO 0.5
+#define TARGET_FIRST_RATIO 0.2
+#define TARGET_REPEAT_INSTR 3.0
 #define PROBES 64            /* Assigns that measure the mean reply size */
 #define ROUNDS 3             /* echo and repeats: best of (they can be rerun unchanged) */
+#define TRACK_PER 100        /* events per Track request in the instruction count */
+#define CG_REQUESTS 20000    /* requests per phase under callgrind (BENCH_CALLGRIND_REQUESTS) */
 
 static const char EXP_KEY[] = "bench-upsell";
 
@@ -130,6 +135,64 @@ fail:
     return -1;
 }
 
+/* Track requests of `per` conversion events each (ids prefix-<first + k>), request i has
+ * request_id base + i. Returns 0 / -1. */
+static int reqset_track(reqset_t *r, const char *prefix, int first, int n, int per, uint64_t base)
+{
+    char ids[TRACK_PER][32], custs[TRACK_PER][32];
+    Lift__Event ev[TRACK_PER], *evp[TRACK_PER];
+    size_t cap = (size_t)n * ((size_t)per * 96 + 64);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 - 60000;
+    memset(r, 0, sizeof *r);
+    if (per > TRACK_PER)
+        return -1;
+    r->buf = malloc(cap);
+    r->off = malloc(((size_t)n + 1) * sizeof *r->off);
+    if (!r->buf || !r->off)
+        goto fail;
+    r->n = n;
+    r->base = base;
+    r->off[0] = 0;
+    for (int i = 0; i < n; i++) {
+        Lift__Request req = LIFT__REQUEST__INIT;
+        Lift__Track t = LIFT__TRACK__INIT;
+        for (int k = 0; k < per; k++) {
+            Lift__Event init = LIFT__EVENT__INIT;
+            ev[k] = init;
+            snprintf(ids[k], sizeof ids[k], "%s-%08d", prefix, first + i * per + k);
+            snprintf(custs[k], sizeof custs[k], "cust-%08d", (first + i * per + k) % 100000);
+            ev[k].event_id = ids[k];
+            ev[k].customer_id = custs[k];
+            ev[k].has_type = 1;
+            ev[k].type = LIFT__EVENT_TYPE__EVENT_CONVERSION;
+            ev[k].has_timestamp_ms = 1;
+            ev[k].timestamp_ms = now;
+            ev[k].has_amount_minor = 1;
+            ev[k].amount_minor = 1000 + k;
+            ev[k].plan_from = "starter";
+            ev[k].plan_to = "pro";
+            evp[k] = &ev[k];
+        }
+        t.n_events = (size_t)per;
+        t.events = evp;
+        req.has_request_id = 1;
+        req.request_id = base + (uint64_t)i;
+        req.body_case = LIFT__REQUEST__BODY_TRACK;
+        req.track = &t;
+        size_t len = lift__request__get_packed_size(&req);
+        if (r->off[i] + len > cap)
+            goto fail;
+        lift__request__pack(&req, r->buf + r->off[i]);
+        r->off[i + 1] = r->off[i] + len;
+    }
+    return 0;
+fail:
+    reqset_free(r);
+    return -1;
+}
+
 /* request_id of a packed Request or Reply: field 1, a varint, packed first by protobuf-c. The
  * echo server copies it, so both servers are timed with the same client code. */
 static int read_request_id(const uint8_t *p, size_t len, uint64_t *out)
@@ -149,7 +212,7 @@ static int read_request_id(const uint8_t *p, size_t len, uint64_t *out)
 
 /* ---- clients ------------------------------------------------------------------------------ */
 
-enum { CHECK_NONE, CHECK_FIRST, CHECK_REPEAT, CHECK_BATCH };
+enum { CHECK_NONE, CHECK_FIRST, CHECK_REPEAT, CHECK_BATCH, CHECK_TRACK };
 
 typedef struct {
     void *zctx;                /* shared client context */
@@ -170,6 +233,14 @@ typedef struct {
 static int check_reply(const client_t *c, const uint8_t *p, size_t len)
 {
     Lift__Reply *rep = lift__reply__unpack(NULL, len, p);
+    if (c->check == CHECK_TRACK) {
+        int good = rep && rep->status && rep->status->code == LIFT__CODE__OK &&
+                   rep->body_case == LIFT__REPLY__BODY_TRACK &&
+                   rep->track->accepted + rep->track->duplicates == (uint32_t)c->per;
+        if (rep)
+            lift__reply__free_unpacked(rep, NULL);
+        return good ? 0 : -1;
+    }
     int ok = rep && rep->status && rep->status->code == LIFT__CODE__OK &&
              rep->body_case == LIFT__REPLY__BODY_ASSIGN && rep->assign &&
              rep->assign->n_assignments == (size_t)(c->per > 0 ? c->per : 1);
@@ -392,6 +463,30 @@ typedef struct {
     clockid_t cpu;        /* the echo thread's CPU clock, for its cost per request */
 } echo_t;
 
+static volatile sig_atomic_t echo_child_stop; /* SIGTERM in the echo child (callgrind) */
+
+/* Answer every request waiting on the ROUTER: the echo's whole per-request work, in one
+ * function that callgrind's --toggle-collect can name (kept out of line for that). */
+static __attribute__((noinline)) void echo_drain(void *sock, uint8_t *out, size_t reply_len)
+{
+    for (;;) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&id);
+            break;
+        }
+        zmq_msg_init(&body);
+        zmq_msg_recv(&body, sock, 0);
+        size_t n = zmq_msg_size(&body) < reply_len ? zmq_msg_size(&body) : reply_len;
+        memcpy(out, zmq_msg_data(&body), n);
+        zmq_msg_close(&body);
+        zmq_msg_send(&id, sock, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send(sock, out, reply_len, ZMQ_DONTWAIT);
+        zmq_msg_close(&id);
+    }
+}
+
 /* A bare ROUTER: for each request, reply reply_len bytes that begin with the request's bytes
  * (so the request_id comes back). No decoding, no storage: the transport's own cost. */
 static void *echo_run(void *arg)
@@ -411,25 +506,10 @@ static void *echo_run(void *arg)
     pthread_getcpuclockid(pthread_self(), &e->cpu);
     atomic_store(&e->ready, 1);
     zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}};
-    while (!atomic_load(&e->stop)) {
+    while (!atomic_load(&e->stop) && !echo_child_stop) {
         if (zmq_poll(items, 1, 100) <= 0)
             continue;
-        for (;;) {
-            zmq_msg_t id, body;
-            zmq_msg_init(&id);
-            if (zmq_msg_recv(&id, sock, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&id);
-                break;
-            }
-            zmq_msg_init(&body);
-            zmq_msg_recv(&body, sock, 0);
-            size_t n = zmq_msg_size(&body) < e->reply_len ? zmq_msg_size(&body) : e->reply_len;
-            memcpy(out, zmq_msg_data(&body), n);
-            zmq_msg_close(&body);
-            zmq_msg_send(&id, sock, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_send(sock, out, e->reply_len, ZMQ_DONTWAIT);
-            zmq_msg_close(&id);
-        }
+        echo_drain(sock, out, e->reply_len);
     }
 done:
     free(out);
@@ -635,6 +715,254 @@ static int setup_experiment(const char *endpoint)
     return rc;
 }
 
+
+/* ---- instructions per request, counted by callgrind ----------------------------------------- */
+
+/* Instructions of the server's request work per request, counted by callgrind: liftd's
+ * serve_batch (receive, decode, handle, commit, reply) and the echo's echo_drain, each run
+ * under valgrind --toggle-collect with a fixed number of requests. Unlike a rate it does not
+ * move with the machine's load. 0 = not measured. */
+typedef struct {
+    double echo;   /* echo_drain, per request */
+    double first;  /* serve_batch, per first-exposure Assign */
+    double repeat; /* serve_batch, per repeat Assign */
+    double track;  /* serve_batch, per tracked event (TRACK_PER per request) */
+} cg_t;
+
+/* Ir total of a callgrind output file, or -1. */
+static double cg_total(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    double v = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "totals:", 7) == 0 || strncmp(line, "summary:", 8) == 0)
+            v = strtod(line + (line[0] == 't' ? 7 : 8), NULL);
+    fclose(f);
+    return v;
+}
+
+static int cg_control(const char *opt, pid_t pid)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "callgrind_control %s %d >/dev/null 2>&1", opt, (int)pid);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* valgrind --tool=callgrind --toggle-collect=fn --callgrind-out-file=out prog args... */
+static pid_t cg_spawn(const char *fn, const char *out, const char *log, char *const args[])
+{
+    char toggle[128], outopt[400];
+    char *argv[16];
+    int n = 0;
+    snprintf(toggle, sizeof toggle, "--toggle-collect=%s", fn);
+    snprintf(outopt, sizeof outopt, "--callgrind-out-file=%s", out);
+    argv[n++] = "valgrind";
+    argv[n++] = "--tool=callgrind";
+    argv[n++] = toggle;
+    argv[n++] = outopt;
+    for (int i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
+static int make_track_sets(reqset_t *sets, int nclients, const char *prefix, int total, int per)
+{
+    int each = total / nclients;
+    for (int i = 0; i < nclients; i++)
+        if (reqset_track(&sets[i], prefix, i * each * per, each, per,
+                         ((uint64_t)(i + 1) << 40)) < 0)
+            return -1;
+    return 0;
+}
+
+/* Fills *cg; returns 0, or -1 with the reason printed (the timed figures still follow). */
+static int cg_measure(const char *dir, size_t reply_len, int ncg, cg_t *cg)
+{
+    char self_exe[512], ep[400], out[400], log[400], data[400], rl[32], prog[512];
+    reqset_t sets[NCLIENTS];
+    result_t r;
+    int rc = -1, status;
+    pid_t pid = -1;
+    memset(cg, 0, sizeof *cg);
+    memset(sets, 0, sizeof sets);
+    if (system("command -v valgrind >/dev/null 2>&1 && command -v callgrind_control "
+               ">/dev/null 2>&1") != 0) {
+        printf("  instructions per request: not measured (valgrind / callgrind_control "
+               "missing)\n");
+        return -1;
+    }
+    ssize_t k = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    if (k <= 0)
+        return -1;
+    self_exe[k] = '\0';
+    /* The echo, alone in a child under callgrind. */
+    snprintf(ep, sizeof ep, "ipc://%s/cg-echo.sock", dir);
+    snprintf(out, sizeof out, "%s/cg.echo", dir);
+    snprintf(log, sizeof log, "%s/cg-echo.log", dir);
+    snprintf(rl, sizeof rl, "%zu", reply_len);
+    char *eargs[] = {self_exe, "--echo-child", ep, rl, NULL};
+    if (make_sets(sets, NCLIENTS, "cgcu", ncg, 0) < 0)
+        goto done;
+    pid = cg_spawn("echo_drain", out, log, eargs);
+    if (pid < 0 || run_phase("cg echo", ep, sets, NCLIENTS, WINDOW, CHECK_NONE, 0, &r) < 0)
+        goto done;
+    kill(pid, SIGTERM);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    pid = -1;
+    cg->echo = cg_total(out) / r.n;
+    /* liftd under callgrind: counters zeroed after the setup, dumped after each phase. */
+    const char *b = getenv("LIFT_BUILD");
+    snprintf(prog, sizeof prog, "%s/liftd", b && *b ? b : "build");
+    snprintf(ep, sizeof ep, "ipc://%s/cg-liftd.sock", dir);
+    snprintf(out, sizeof out, "%s/cg.liftd", dir);
+    snprintf(log, sizeof log, "%s/cg-liftd.log", dir);
+    snprintf(data, sizeof data, "%s/cgdata", dir);
+    char *largs[] = {prog, "--endpoint", ep, "--data", data, NULL};
+    pid = cg_spawn("serve_batch", out, log, largs);
+    if (pid < 0 || setup_experiment(ep) < 0 || cg_control("-z", pid) < 0)
+        goto done;
+    char part[420];
+    if (run_phase("cg first", ep, sets, NCLIENTS, WINDOW, CHECK_FIRST, 0, &r) < 0 ||
+        cg_control("-d", pid) < 0)
+        goto done;
+    snprintf(part, sizeof part, "%s.1", out);
+    cg->first = cg_total(part) / r.n;
+    if (run_phase("cg repeat", ep, sets, NCLIENTS, WINDOW, CHECK_REPEAT, 0, &r) < 0 ||
+        cg_control("-d", pid) < 0)
+        goto done;
+    snprintf(part, sizeof part, "%s.2", out);
+    cg->repeat = cg_total(part) / r.n;
+    free_sets(sets, NCLIENTS);
+    /* ncg events: ncg / TRACK_PER requests. */
+    if (make_track_sets(sets, NCLIENTS, "cgev", ncg / TRACK_PER, TRACK_PER) < 0 ||
+        run_phase("cg track", ep, sets, NCLIENTS, 4, CHECK_TRACK, TRACK_PER, &r) < 0 ||
+        cg_control("-d", pid) < 0)
+        goto done;
+    snprintf(part, sizeof part, "%s.3", out);
+    cg->track = cg_total(part) / ((double)r.n * TRACK_PER);
+    rc = cg->echo > 0 && cg->first > 0 && cg->repeat > 0 && cg->track > 0 ? 0 : -1;
+done:
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
+    free_sets(sets, NCLIENTS);
+    if (rc < 0)
+        printf("  instructions per request: callgrind measurement failed (logs in %s)\n", dir);
+    return rc;
+}
+
+/* ---- local evaluation (lift/local.h) -------------------------------------------------------- */
+
+#define LOCAL_CUSTOMERS 1000000 /* distinct customers decided locally */
+#define LOCAL_REPEATS 5         /* passes over them after the first */
+#define LOCAL_FLUSH_N 200000    /* exposures timed through one flush */
+#define TARGET_LOCAL_MPS 5.0    /* M assignments/s on one thread */
+
+/* Decisions of lift_local_t on this thread, exposures on (each new customer's queued and sent
+ * in the background), then the flush throughput of a queue of LOCAL_FLUSH_N exposures.
+ * Returns 0 / -1. */
+static int bench_local(const char *endpoint)
+{
+    lift_local_opts_t o = {.buffer_max = LOCAL_CUSTOMERS, .remember = LOCAL_CUSTOMERS};
+    char err[256];
+    lift_local_t *l = lift_local_new(endpoint, &o, err, sizeof err);
+    char *ids = malloc((size_t)LOCAL_CUSTOMERS * 16);
+    if (!l || !ids) {
+        fprintf(stderr, "bench_server: local: %s\n", l ? "out of memory" : err);
+        lift_local_destroy(&l);
+        free(ids);
+        return -1;
+    }
+    for (int i = 0; i < LOCAL_CUSTOMERS; i++)
+        snprintf(ids + (size_t)i * 16, 16, "loc-%08d", i);
+    lift_context_t ctx = {.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
+                          .stage = LIFT__STAGE__STAGE_GROWTH,
+                          .channel = LIFT__CHANNEL__CHANNEL_IN_APP};
+    lift_assignment_t a;
+    long in = 0, bad = 0;
+    double t0 = now_s();
+    for (int i = 0; i < LOCAL_CUSTOMERS; i++) {
+        bad += lift_local_assign(l, EXP_KEY, ids + (size_t)i * 16, &ctx, &a) != LIFT_OK;
+        in += a.first_exposure;
+    }
+    double t1 = now_s(), best = 0;
+    for (int r = 0; r < LOCAL_REPEATS; r++) {
+        double p0 = now_s();
+        for (int i = 0; i < LOCAL_CUSTOMERS; i++) {
+            bad += lift_local_assign(l, EXP_KEY, ids + (size_t)i * 16, &ctx, &a) != LIFT_OK;
+            in += a.first_exposure;
+        }
+        double rate = LOCAL_CUSTOMERS / (now_s() - p0) / 1e6;
+        if (rate > best)
+            best = rate;
+    }
+    double t2 = now_s();
+    lift_err_t fl = lift_local_flush(l, 120000);
+    double t3 = now_s();
+    lift_local_stats_t st;
+    lift_local_stats(l, &st);
+    lift_local_destroy(&l);
+    double first = LOCAL_CUSTOMERS / (t1 - t0) / 1e6;
+    double repeat = (double)LOCAL_CUSTOMERS * LOCAL_REPEATS / (t2 - t1) / 1e6;
+    printf("assign: local, 1 thread, exposures on: %.1f M assignments/s over repeats of %d "
+           "customers (best pass of %d; mean %.1f), %.1f M assignments/s for new customers (each "
+           "queues its exposure); target >= %.0f M/s: %s\n",
+           best, LOCAL_CUSTOMERS, LOCAL_REPEATS, repeat, first, TARGET_LOCAL_MPS,
+           best >= TARGET_LOCAL_MPS ? "met" : "NOT MET");
+    printf("assign: local exposures: %llu queued, %llu acknowledged by liftd (%s %.2f s after the "
+           "decisions), %llu dropped, %llu skew\n",
+           (unsigned long long)st.queued, (unsigned long long)st.sent,
+           fl == LIFT_OK ? "all" : "NOT all", t3 - t2, (unsigned long long)st.dropped,
+           (unsigned long long)st.skew);
+    if (bad || st.queued != (uint64_t)in) {
+        fprintf(stderr, "bench_server: local: %ld failed decisions\n", bad);
+        free(ids);
+        return -1;
+    }
+    /* Flush throughput: a queue of LOCAL_FLUSH_N new exposures, sent by one flush. */
+    lift_local_opts_t q = {.buffer_max = LOCAL_FLUSH_N, .flush_ms = 3600 * 1000};
+    l = lift_local_new(endpoint, &q, err, sizeof err);
+    if (!l) {
+        free(ids);
+        return -1;
+    }
+    for (int i = 0; i < LOCAL_FLUSH_N; i++) {
+        snprintf(ids, 16, "lfl-%08d", i);
+        lift_local_assign(l, EXP_KEY, ids, &ctx, &a);
+    }
+    lift_local_stats(l, &st);
+    uint64_t queued = st.queued;
+    t0 = now_s();
+    fl = lift_local_flush(l, 120000);
+    t1 = now_s();
+    lift_local_stats(l, &st);
+    lift_local_destroy(&l);
+    free(ids);
+    printf("exposures: local flush %.0f exposures/s (%llu queued, %llu acknowledged in %.2f s; "
+           "RecordExposures of %d, group commit)\n",
+           st.sent / (t1 - t0), (unsigned long long)queued, (unsigned long long)st.sent, t1 - t0,
+           LIFT_LOCAL_FLUSH_BATCH);
+    return fl == LIFT_OK ? 0 : -1;
+}
+
 /* ---- main ----------------------------------------------------------------------------------- */
 
 /* What the server loop spent on a phase: cpu0/cpu1 are its CPU seconds before and after. */
@@ -644,7 +972,8 @@ static void set_cpu(result_t *r, double cpu0, double cpu1)
     r->busy = r->wall_s > 0 ? (cpu1 - cpu0) / r->wall_s : 0;
 }
 
-static void print_line(const char *label, const result_t *r, double base, const char *unit)
+static void print_line(const char *label, const result_t *r, double base, const char *unit,
+                       double instr, double echo_instr)
 {
     printf("%-31s %9.0f %s  p50 %6.3f ms  p99 %6.3f ms  loop %5.2f us/req (%3.0f%% busy)  "
            "cores %3.0f%%",
@@ -652,6 +981,10 @@ static void print_line(const char *label, const result_t *r, double base, const 
            r->machine * 100);
     if (base > 0)
         printf("  %.2fx echo", r->rate / base);
+    if (instr > 0 && echo_instr > 0 && instr != echo_instr)
+        printf("  %6.0f instr/req (%.1fx echo's %.0f)", instr, instr / echo_instr, echo_instr);
+    else if (instr > 0)
+        printf("  %6.0f instr/req", instr);
     printf("\n");
 }
 
@@ -682,12 +1015,39 @@ static double liftd_cpu(const void *arg)
     return loop_cpu_s(*(const pid_t *)arg);
 }
 
-int main(void)
+static void on_term(int sig)
 {
+    (void)sig;
+    echo_child_stop = 1;
+}
+
+/* bench_server --echo-child ENDPOINT REPLY_LEN: the echo alone, until SIGTERM (run under
+ * callgrind by cg_measure). */
+static int echo_child(const char *endpoint, const char *reply_len)
+{
+    echo_t e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.endpoint, sizeof e.endpoint, "%s", endpoint);
+    e.reply_len = (size_t)strtoul(reply_len, NULL, 10);
+    if (e.reply_len == 0 || e.reply_len > 4096)
+        return 2;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    echo_run(&e);
+    return atomic_load(&e.ready) == 1 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--echo-child") == 0)
+        return echo_child(argv[2], argv[3]);
     char dir[256], data[300], log[300], lift_ep[320];
     const char *tmp = getenv("TMPDIR");
     reqset_t sets[NCLIENTS], warm[1];
-    result_t echo_r, first_r, repeat_r, batch_r;
+    result_t echo_r, first_r, repeat_r, batch_r, track_r;
+    cg_t cg;
     batches_t first_b, repeat_b;
     echo_t echo;
     pthread_t echo_th;
@@ -744,6 +1104,18 @@ int main(void)
            "loop = CPU of the server's request thread, cores = all cores busy (anyone's)\n",
            req_len, reply_len);
 
+    int ncg = CG_REQUESTS;
+    const char *cgenv = getenv("BENCH_CALLGRIND_REQUESTS");
+    if (cgenv && *cgenv)
+        ncg = (int)strtol(cgenv, NULL, 10);
+    memset(&cg, 0, sizeof cg);
+    if (ncg >= NCLIENTS * TRACK_PER) {
+        printf("  instr/req = instructions of the server's request thread per request, counted "
+               "by callgrind over %d requests (liftd: serve_batch; echo: echo_drain)\n",
+               ncg);
+        cg_measure(dir, reply_len, ncg, &cg);
+    }
+
     /* Baseline: the bare echo, fed the very same packed requests as phase (a). */
     echo.reply_len = reply_len;
     if (pthread_create(&echo_th, NULL, echo_run, &echo) != 0)
@@ -764,7 +1136,7 @@ int main(void)
     atomic_store(&echo.stop, 1);
     pthread_join(echo_th, NULL);
     echo_started = 0;
-    print_line("echo, bare ROUTER (best of 3)", &echo_r, 0, "req/s   ");
+    print_line("echo, bare ROUTER (best of 3)", &echo_r, 0, "req/s   ", cg.echo, cg.echo);
 
     /* (a) first exposures: every customer new, each one written; replies after commit. */
     long log0 = file_size(log);
@@ -775,14 +1147,16 @@ int main(void)
     usleep(100000); /* the batch line is logged just after the replies leave */
     long log1 = file_size(log);
     batch_stats(log, log0, log1, &first_b);
-    print_line("liftd Assign, first exposure", &first_r, echo_r.rate, "assign/s");
+    print_line("liftd Assign, first exposure", &first_r, echo_r.rate, "assign/s", cg.first,
+               cg.echo);
 
     /* (b) repeats: the same customers again, sticky, nothing written. */
     if (best_of(ROUNDS, "repeat", lift_ep, sets, CHECK_REPEAT, liftd_cpu, &pid, &repeat_r) < 0)
         goto done;
     usleep(100000);
     batch_stats(log, log1, file_size(log), &repeat_b);
-    print_line("liftd Assign, repeat (best of 3)", &repeat_r, echo_r.rate, "assign/s");
+    print_line("liftd Assign, repeat (best of 3)", &repeat_r, echo_r.rate, "assign/s",
+               cg.repeat, cg.echo);
     free_sets(sets, NCLIENTS);
 
     /* AssignBatch of 1,000 new customers per request. */
@@ -801,6 +1175,27 @@ int main(void)
            batch_r.p99_us / 1e3, batch_r.cpu_us / BATCH_SIZE, batch_r.busy * 100, BATCH_SIZE,
            NCLIENTS, BATCH_WINDOW);
 
+    /* Track: conversions, TRACK_PER per request, every one new. */
+    free_sets(sets, NCLIENTS);
+    if (make_track_sets(sets, NCLIENTS, "trk", nreq / TRACK_PER * 10, TRACK_PER) < 0) {
+        fprintf(stderr, "bench_server: out of memory\n");
+        goto done;
+    }
+    c0 = loop_cpu_s(pid);
+    if (run_phase("track", lift_ep, sets, NCLIENTS, 4, CHECK_TRACK, TRACK_PER, &track_r) < 0)
+        goto done;
+    set_cpu(&track_r, c0, loop_cpu_s(pid));
+    printf("%-31s %9.0f %s  p50 %6.2f ms  p99 %6.2f ms  loop %5.2f us/event (%3.0f%% busy), "
+           "%d per request",
+           "liftd Track, new events", track_r.rate * TRACK_PER, "event/s ", track_r.p50_us / 1e3,
+           track_r.p99_us / 1e3, track_r.cpu_us / TRACK_PER, track_r.busy * 100, TRACK_PER);
+    if (cg.track > 0)
+        printf("  %6.0f instr/event", cg.track);
+    printf("\n");
+
+    if (bench_local(lift_ep) < 0)
+        goto done;
+
     double fs = fsync_ms(dir);
     printf("group commit: first exposures in %ld commits, %.1f exposures per fsync'd commit "
            "(%.1f requests per batch); repeats: %.1f requests per batch\n",
@@ -812,9 +1207,14 @@ int main(void)
                "first exposures near %.0f/s; group commit gives %.0f/s (%.0fx)\n",
                fs, 1e3 / fs, first_r.rate, first_r.rate / (1e3 / fs));
     double ratio = repeat_r.rate / echo_r.rate;
-    printf("target: repeats >= %.1fx echo: %.2fx, %s; first exposures %.2fx echo\n",
+    printf("target: repeats >= %.1fx echo: %.2fx, %s; first exposures >= %.1fx echo: %.2fx, %s",
            TARGET_REPEAT_RATIO, ratio, ratio >= TARGET_REPEAT_RATIO ? "met" : "NOT MET",
-           first_r.rate / echo_r.rate);
+           TARGET_FIRST_RATIO, first_r.rate / echo_r.rate,
+           first_r.rate / echo_r.rate >= TARGET_FIRST_RATIO ? "met" : "NOT MET");
+    if (cg.repeat > 0 && cg.echo > 0)
+        printf("; repeat instructions <= %.0fx echo: %.1fx, %s", TARGET_REPEAT_INSTR,
+               cg.repeat / cg.echo, cg.repeat / cg.echo <= TARGET_REPEAT_INSTR ? "met" : "NOT MET");
+    printf("\n");
     printf("total %.1f s\n", now_s() - t_all);
     rc = 0;
 done:
@@ -825,6 +1225,9 @@ done:
     free_sets(sets, NCLIENTS);
     reqset_free(&warm[0]);
     liftd_stop(pid);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (getenv("BENCH_KEEP")) /* the callgrind files, for callgrind_annotate */
+        fprintf(stderr, "bench_server: kept %s\n", dir);
+    else
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return rc;
 }

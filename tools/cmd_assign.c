@@ -13,6 +13,7 @@ typedef struct {
     const char *key;    /* experiment key */
     lift_context_t ctx; /* decision context, shared by every customer */
     int json;           /* JSON lines instead of TSV */
+    lift_local_t *local; /* --local: decided here (lift/local.h), exposures sent in batches */
     long invalid;       /* customers the server (or the length check) rejected */
 } assign_run_t;
 
@@ -20,7 +21,7 @@ static void assign_help(void)
 {
     printf("usage: liftctl assign EXPERIMENT (--customer ID | --customers FILE)\n"
            "                      --trigger T --stage S --channel C [--trigger-time T]\n"
-           "                      [--open-ticket] [--billing-dispute]\n"
+           "                      [--open-ticket] [--billing-dispute] [--local]\n"
            "\n"
            "Asks liftd for each customer's arm in this context (recording the first eligible\n"
            "decision as the customer's exposure) and prints `id<TAB>arm_index<TAB>arm_name`,\n"
@@ -36,6 +37,10 @@ static void assign_help(void)
            "  --trigger-time T     when the trigger fired: 2026-11-30T09:00:00Z or epoch ms\n"
            "  --open-ticket        the customer has an open support ticket (suppressed)\n"
            "  --billing-dispute    the customer is in a billing dispute (suppressed)\n"
+           "  --local              decide in this process with liftd's definitions and code\n"
+           "                       (local evaluation); first exposures are sent to liftd in\n"
+           "                       batches and acknowledged before liftctl exits (status 1 if\n"
+           "                       they could not be); first_exposure = queued here\n"
            "\n"
            "exit status: 0 ok, 1 server error or a rejected customer id, 2 usage error\n",
            LIFT_CUSTOMER_ID_MAX, LIFT_BATCH_MAX, lift_trigger_names(), lift_stage_names(),
@@ -87,6 +92,18 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
     json_decref(o);
 }
 
+/* A local decision refused as a whole (unknown experiment, context liftd would refuse). */
+static int local_fail(const assign_run_t *run, lift_err_t err)
+{
+    fprintf(stderr, "liftctl: %s: %s\n", lift_err_name(err),
+            err == LIFT_ERR_NOT_FOUND
+                ? "no experiment with this key in liftd's definitions (--local)"
+                : "liftd would refuse this context: trigger, stage, channel and a trigger time "
+                  "within [2000-01-01, now + 24 h] and at most 24 h before the start (--local)");
+    (void)run;
+    return LIFTCTL_ERR;
+}
+
 /* A line of --customers FILE waiting for its batch: sent, or rejected here. */
 typedef struct {
     char *id;     /* the line without its end (NUL-terminated; may hold NUL bytes) */
@@ -106,7 +123,18 @@ static int flush(lift_client_t *c, assign_run_t *run, pending_t *pending, size_t
     size_t n_send = 0;
     for (size_t i = 0; i < n; i++)
         if (!pending[i].local) send[n_send++] = pending[i].id;
-    if (n_send > 0) {
+    if (n_send > 0 && run->local) {
+        out = calloc(n_send, sizeof *out);
+        if (out == NULL) {
+            fprintf(stderr, "liftctl: out of memory\n");
+            return LIFTCTL_ERR;
+        }
+        lift_err_t err = lift_local_assign_batch(run->local, run->key, send, n_send, &run->ctx, out);
+        if (err != LIFT_OK) {
+            free(out);
+            return local_fail(run, err);
+        }
+    } else if (n_send > 0) {
         lift_err_t err = lift_assign_batch(c, run->key, send, n_send, &run->ctx, &out);
         if (err != LIFT_OK) return liftctl_fail(c, err);
     }
@@ -123,7 +151,10 @@ static int flush(lift_client_t *c, assign_run_t *run, pending_t *pending, size_t
             print_assignment(run, p->id, p->len, &out[j++], p->line);
         }
     }
-    lift_assignments_free(out);
+    if (run->local)
+        free(out); /* local results own no strings */
+    else
+        lift_assignments_free(out);
     return 0;
 }
 
@@ -199,7 +230,7 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
     liftctl_opts_t o = *opts;
     assign_run_t run = {0};
     const char *customer = NULL, *file = NULL;
-    int have_trigger = 0, have_stage = 0, have_channel = 0;
+    int have_trigger = 0, have_stage = 0, have_channel = 0, local = 0;
     for (int i = 1; i < argc; i++) {
         const char *v, *a = argv[i];
         int r, g;
@@ -217,6 +248,10 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
         }
         if (strcmp(a, "--billing-dispute") == 0) {
             run.ctx.billing_dispute = true;
+            continue;
+        }
+        if (strcmp(a, "--local") == 0) {
+            local = 1;
             continue;
         }
         if ((r = liftctl_flag(argc, argv, &i, "--customer", &v)) != 0) {
@@ -273,10 +308,23 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
             : !have_stage ? "--stage"
                           : "--channel");
     run.json = o.json;
-    lift_client_t *c = liftctl_connect(&o);
-    if (c == NULL) return LIFTCTL_USAGE;
+    lift_client_t *c = NULL;
+    if (local) {
+        if ((run.local = liftctl_connect_local(&o)) == NULL) return LIFTCTL_ERR;
+    } else if ((c = liftctl_connect(&o)) == NULL) {
+        return LIFTCTL_USAGE;
+    }
     int rc;
-    if (customer) {
+    if (customer && local) {
+        lift_assignment_t a;
+        lift_err_t err = lift_local_assign(run.local, run.key, customer, &run.ctx, &a);
+        if (err != LIFT_OK) {
+            rc = local_fail(&run, err);
+        } else {
+            print_assignment(&run, customer, strlen(customer), &a, 0);
+            rc = LIFTCTL_OK;
+        }
+    } else if (customer) {
         lift_assignment_t a;
         lift_err_t err = lift_assign(c, run.key, customer, &run.ctx, &a);
         if (err != LIFT_OK) {
@@ -290,6 +338,25 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
         rc = assign_file(c, &run, file);
     }
     lift_client_destroy(&c);
+    if (run.local) {
+        /* Exposures are acknowledged before liftctl exits, or it says how many were not. */
+        int wait = o.timeout_ms > 0 ? o.timeout_ms * (o.retries > 0 ? o.retries : 1) : 10000;
+        lift_err_t fe = lift_local_flush(run.local, wait);
+        lift_local_stats_t st;
+        lift_local_stats(run.local, &st);
+        if (fe != LIFT_OK || st.dropped > 0 || st.rejected > 0) {
+            fprintf(stderr,
+                    "liftctl: --local: %zu exposure%s not acknowledged by liftd, %llu dropped, "
+                    "%llu refused\n",
+                    st.buffered, st.buffered == 1 ? "" : "s", (unsigned long long)st.dropped,
+                    (unsigned long long)st.rejected);
+            if (rc == 0) rc = LIFTCTL_ERR;
+        }
+        if (st.skew > 0)
+            fprintf(stderr, "liftctl: --local: %llu decision%s differ from the arm liftd holds\n",
+                    (unsigned long long)st.skew, st.skew == 1 ? "" : "s");
+        lift_local_destroy(&run.local);
+    }
     if (rc == 0 && run.invalid > 0) {
         fprintf(stderr, "liftctl: %ld customer id%s rejected\n", run.invalid,
                 run.invalid == 1 ? "" : "s");

@@ -612,7 +612,8 @@ int liftctl_out_close(liftctl_out_t *o, int ok)
     return ok ? 0 : -1;
 }
 
-lift_client_t *liftctl_connect(const liftctl_opts_t *opts)
+/* A client (local == 0) or a local evaluator over the same endpoints and keys. */
+static void *connect_any(const liftctl_opts_t *opts, int local)
 {
     lift_client_opts_t co = {.timeout_ms = opts->timeout_ms, .attempts = opts->retries};
     auth_keypair_t kp;
@@ -648,15 +649,32 @@ lift_client_t *liftctl_connect(const liftctl_opts_t *opts)
         fputc('\n', stderr);
         return NULL;
     }
-    lift_client_t *c = lift_client_new(opts->endpoint, &co);
+    char lerr[512] = "";
+    lift_local_opts_t lo = {.client = &co};
+    void *c = local ? (void *)lift_local_new(opts->endpoint, &lo, lerr, sizeof lerr)
+                    : (void *)lift_client_new(opts->endpoint, &co);
     if (have_server)
         explicit_bzero(&kp, sizeof kp);
-    if (c == NULL)
+    if (c == NULL && local) {
+        fprintf(stderr, "liftctl: --local: cannot fetch the experiments' definitions: ");
+        liftctl_safe_fputs(lerr, stderr);
+        fputc('\n', stderr);
+    } else if (c == NULL)
         fprintf(stderr, "liftctl: --endpoint: cannot use '%s': %s\n", opts->endpoint,
                 errno == ENOTSUP ? "this libzmq has no CURVE support"
                 : errno == EINVAL && have_server ? "bad keys"
                                                  : strerror(errno));
     return c;
+}
+
+lift_client_t *liftctl_connect(const liftctl_opts_t *opts)
+{
+    return connect_any(opts, 0);
+}
+
+lift_local_t *liftctl_connect_local(const liftctl_opts_t *opts)
+{
+    return connect_any(opts, 1);
 }
 
 int liftctl_fail(lift_client_t *client, lift_err_t err)

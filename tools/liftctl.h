@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "lift/client.h"
+#include "lift/local.h"
 
 /* Exit codes shared by every sub-command. */
 #define LIFTCTL_OK 0    /* success */
@@ -148,6 +149,9 @@ int liftctl_write_all(int fd, const void *s, size_t n);
  * opts->server_key or opts->key_file is set (both are then required); NULL after printing why.
  * Caller destroys. */
 lift_client_t *liftctl_connect(const liftctl_opts_t *opts);
+
+/* The same endpoints and keys for a local evaluator (lift/local.h); NULL after printing why. */
+lift_local_t *liftctl_connect_local(const liftctl_opts_t *opts);
 
 /* Prints "liftctl: <CODE>: <message>" for a failed call and returns LIFTCTL_ERR. */
 int liftctl_fail(lift_client_t *client, lift_err_t err);

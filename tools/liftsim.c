@@ -63,6 +63,7 @@
 
 #include "experiment_json.h"
 #include "lift/client.h"
+#include "lift/local.h"
 #include "lift/currency.h"
 #include "lift/lift.h"
 
@@ -95,6 +96,7 @@ typedef struct {
     double rate;          /* --rate: requests/s, 0 = unpaced */
     int clients;          /* --clients: sender threads */
     double duration;      /* --duration: seconds of load */
+    int local;            /* --local: decisions in this process (lift/local.h) */
 } opts_t;
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -129,6 +131,9 @@ static void usage(FILE *f)
           "  --truth FILE    also write the ground truth as JSON to FILE\n"
           "  --json          print the ground truth as JSON instead of a table\n"
           "  --quiet         no progress bar and no notes\n"
+          "  --local         decide assignments in this process with liftd's definitions\n"
+          "                  (local evaluation, lift/local.h); exposures are sent in batches\n"
+          "                  and acknowledged before each day's events\n"
           "  --clients K     sender threads, each with its own client, 1..64 (default 4; load 1)\n"
           "Load mode (any of these): Assign + Track traffic, then throughput and latency\n"
           "  --rate R        target requests/s over all clients, 0..1000000 (0 = unpaced)\n"
@@ -190,6 +195,10 @@ static int parse_args(int argc, char **argv, opts_t *o)
             o->quiet = 1;
             continue;
         }
+        if (strcmp(a, "--local") == 0) {
+            o->local = 1;
+            continue;
+        }
         static const char *const valued[] = {"--endpoint",  "--config", "--seed", "--weeks",
                                              "--customers", "--truth",  "--rate", "--clients",
                                              "--duration",  NULL};
@@ -239,6 +248,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
         }
     }
     if (o->clients == 0) o->clients = o->load ? 1 : 4;
+    if (o->local && o->load)
+        return usage_error("--local: for the simulation only (load mode measures liftd itself)");
     return 0;
 }
 
@@ -827,6 +838,7 @@ typedef struct {
     char reject_msg[256];                    /* first rejection */
     uint64_t assign_calls, track_calls;      /* requests sent */
     const char *endpoint;                    /* liftd */
+    lift_local_t *local;                     /* --local: the evaluator every worker uses */
     pthread_t th[MAX_WORKERS];               /* workers */
     int n_threads;                           /* started */
 } pool_t;
@@ -875,13 +887,26 @@ static void run_assign(pool_t *p, lift_client_t *c, job_t *j)
 {
     lift_err_t rc = LIFT_OK;
     for (int round = 0; round < RETRY_ROUNDS; round++) {
+        if (p->local) {
+            /* Local decisions: the same array shape, freed the same way (no strings). */
+            if (!(j->out = calloc(j->n, sizeof *j->out))) {
+                rc = LIFT_ERR_NOMEM;
+                break;
+            }
+            rc = lift_local_assign_batch(p->local, j->key, j->ids, j->n, &j->ctx, j->out);
+            if (rc != LIFT_OK) {
+                free(j->out);
+                j->out = NULL;
+            }
+            break;
+        }
         rc = lift_assign_batch(c, j->key, j->ids, j->n, &j->ctx, &j->out);
         if (rc == LIFT_OK || !retryable(rc)) break;
         sleep_ms(100 * (round + 1));
     }
     if (rc != LIFT_OK)
         pool_fail(p, "assign batch of %zu customers in %s: %s: %s", j->n, j->key, lift_err_name(rc),
-                  lift_client_error(c));
+                  p->local ? "local decision refused" : lift_client_error(c));
     pthread_mutex_lock(&p->mu);
     p->assign_calls++;
     pthread_mutex_unlock(&p->mu);
@@ -925,13 +950,22 @@ static void *pool_worker(void *arg)
     return NULL;
 }
 
-static int pool_start(pool_t *p, const char *endpoint, int n)
+static int pool_start(pool_t *p, const char *endpoint, int n, int local)
 {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv_job, NULL);
     pthread_cond_init(&p->cv_done, NULL);
     p->endpoint = endpoint;
+    if (local) {
+        lift_client_opts_t co = {.timeout_ms = 10000, .attempts = 3};
+        lift_local_opts_t lo = {.client = &co, .buffer_max = 10000000, .remember = 5000000};
+        char err[256];
+        if (!(p->local = lift_local_new(endpoint, &lo, err, sizeof err))) {
+            pool_fail(p, "--local: %s", err);
+            return -1;
+        }
+    }
     for (int i = 0; i < n; i++) {
         if (pthread_create(&p->th[i], NULL, pool_worker, p) != 0) {
             pool_fail(p, "cannot start a sender thread");
@@ -987,6 +1021,17 @@ static void pool_stop(pool_t *p)
     for (int i = 0; i < p->n_threads; i++)
         pthread_join(p->th[i], NULL);
     p->n_threads = 0;
+    if (p->local) {
+        lift_local_stats_t st;
+        if (lift_local_flush(p->local, 60000) != LIFT_OK)
+            pool_fail(p, "--local: exposures not acknowledged by liftd");
+        lift_local_stats(p->local, &st);
+        if (st.dropped || st.rejected || st.skew)
+            pool_fail(p, "--local: %llu exposures dropped, %llu refused, %llu with another arm",
+                      (unsigned long long)st.dropped, (unsigned long long)st.rejected,
+                      (unsigned long long)st.skew);
+        lift_local_destroy(&p->local);
+    }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv_job);
     pthread_cond_destroy(&p->cv_done);
@@ -1387,6 +1432,12 @@ static int decide_day(sim_t *s)
         for (size_t k = 0; k < nj; k++)
             pool_submit(&s->pool, &jobs[k]);
         rc = pool_wait(&s->pool, 0, SIZE_MAX);
+        /* Local decisions: their exposures are stored before the day's impressions refer to
+         * them. */
+        if (rc == 0 && s->pool.local && lift_local_flush(s->pool.local, 60000) != LIFT_OK) {
+            pool_fail(&s->pool, "--local: exposures not acknowledged by liftd within 60 s");
+            rc = -1;
+        }
         for (size_t k = 0; k < nj; k++) {
             job_t *j = &jobs[k];
             for (size_t m = 0; rc == 0 && j->out && m < j->n; m++) {
@@ -2135,9 +2186,11 @@ int main(int argc, char **argv)
     s.progress = !o.quiet && isatty(2);
     s.t0 = t0;
     rc = 0;
-    if (pool_start(&s.pool, o.endpoint, o.clients) || simulate(&s) || pool_wait(&s.pool, 0, 0))
+    if (pool_start(&s.pool, o.endpoint, o.clients, o.local) || simulate(&s) || pool_wait(&s.pool, 0, 0))
         rc = 1;
     pool_stop(&s.pool);
+    if (s.pool.failed) /* --local: the last flush */
+        rc = 1;
     progress(&s, cfg.history_days + 7 * o.weeks - 1, cfg.history_days + 7 * o.weeks, 1);
     run_info_t ri = {mono_s() - t0, "", 2};
     snprintf(ri.currency, sizeof ri.currency, "%s", info.currency);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "fastwire.h"
 #include "handlers.h"
 #include "ingest.h"
 #include "lift.pb-c.h"
@@ -198,9 +199,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scratch_open();
     }
     char field[128], msg[256];
-    (void)wire_check_strings(&lift__request__descriptor, data, size, field, sizeof field, msg,
-                             sizeof msg); /* must never read out of bounds */
+    int nul = wire_check_strings(&lift__request__descriptor, data, size, field, sizeof field, msg,
+                                 sizeof msg); /* must never read out of bounds */
     Lift__Request *req = lift__request__unpack(NULL, size, data);
+    /* liftd's hand-rolled Assign decoder: whatever it takes, protobuf-c decodes the same way
+     * and wire.c finds no NUL in it. */
+    static fastwire_assign_t fw;
+    if (fastwire_decode_assign(data, size, &fw)) {
+        const Lift__Assign *a = req ? req->assign : NULL, *b = fw.req.assign;
+        if (!req || nul != 0 || req->body_case != LIFT__REQUEST__BODY_ASSIGN ||
+            req->request_id != fw.req.request_id || !a->experiment_key != !b->experiment_key ||
+            (a->experiment_key && strcmp(a->experiment_key, b->experiment_key)) ||
+            !a->customer_id != !b->customer_id ||
+            (a->customer_id && strcmp(a->customer_id, b->customer_id)) ||
+            !a->context != !b->context ||
+            (a->context && (a->context->trigger != b->context->trigger ||
+                            a->context->stage != b->context->stage ||
+                            a->context->channel != b->context->channel ||
+                            a->context->has_trigger_time_ms != b->context->has_trigger_time_ms ||
+                            a->context->trigger_time_ms != b->context->trigger_time_ms ||
+                            a->context->open_support_ticket != b->context->open_support_ticket ||
+                            a->context->billing_dispute != b->context->billing_dispute)))
+            __builtin_trap();
+    }
     if (!req) {
         run_request(NULL, "undecodable request");
         return 0;
