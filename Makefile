@@ -292,7 +292,7 @@ check: deps
 	LIFT_BUILD=$(B) $(B)/check_lift
 
 # The integration suites again with every liftd on PostgreSQL (the test run's own server).
-PG_SUITES ?= server ingest e2e report client sim liftctl
+PG_SUITES ?= server ingest e2e report client sim liftctl holdout
 check-pg: deps
 	@$(MAKE) --no-print-directory progs $(B)/check_lift
 	@for s in $(PG_SUITES); do \

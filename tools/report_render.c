@@ -1520,7 +1520,9 @@ static void build_program(doc_t *d)
             "within its own customers; their sum counts an upgrade that several offers chased "
             "once per offer, and the gap is what naive summing overstates. The sum's and the "
             "gap's intervals add half-widths in quadrature (independence assumed). Amounts in "
-            "%s; the arms below are held_out (arm 0) and measured (arm 1).",
+            "%s; the arms below are held_out (arm 0) and measured (arm 1), and there the "
+            "incremental total and holdout cost scale the same difference by the measurement "
+            "slice and by the held-out customers.",
             *d->cur ? d->cur : "minor units");
 }
 
