@@ -6,6 +6,10 @@
  * oracle computed from the stored facts, and (on PostgreSQL) two liftd on one database
  * deciding identically. */
 #include <check.h>
+#include <errno.h>
+#include <jansson.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
@@ -695,6 +699,72 @@ START_TEST(program_report_equals_oracle)
 }
 END_TEST
 
+/* ---- end to end: liftsim's program-level ground truth ------------------------------------ */
+
+/* liftsim with examples/sim_program.json (a 10% program holdout over the experiment; the
+ * offers' lift decays x0.8 a week, half the clickers who would upgrade anyway are pulled
+ * forward): the program report's groups are exactly the simulator's, and its per-customer and
+ * total intervals hold the true program effect. */
+START_TEST(program_interval_holds_sim_truth)
+{
+    char prog[512], truth[400], log[400];
+    tu_program("liftsim", prog, sizeof prog);
+    snprintf(truth, sizeof truth, "%s/truth.json", T.dir);
+    snprintf(log, sizeof log, "%s/sim.log", T.dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr)) _exit(126);
+        execl(prog, prog, "--endpoint", T.endpoint, "--config", "examples/sim_program.json",
+              "--seed", "3", "--customers", "30000", "--weeks", "6", "--quiet", "--truth", truth,
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftsim failed (see %s)", log);
+    json_error_t je;
+    json_t *t = json_load_file(truth, 0, &je);
+    ck_assert_msg(t != NULL, "truth: %s", je.text);
+    json_t *tp = json_object_get(t, "program");
+    ck_assert_ptr_nonnull(tp);
+    double per = json_real_value(json_object_get(tp, "incremental_revenue_per_customer_minor"));
+    double total = json_real_value(json_object_get(tp, "incremental_revenue_total_minor"));
+    double pulled = json_real_value(json_object_get(tp, "pulled_forward_per_customer_minor"));
+    json_int_t held = json_integer_value(json_object_get(tp, "held_out"));
+    json_int_t meas = json_integer_value(json_object_get(tp, "measured"));
+    ck_assert(per > 0 && total > 0 && pulled > 0);
+    /* the model's decay: what each week's offers add shrinks week after week */
+    json_t *wk = json_object_get(tp, "weekly");
+    ck_assert_uint_eq(json_array_size(wk), 6);
+    for (size_t w = 1; w < 6; w++)
+        ck_assert(json_real_value(json_object_get(json_array_get(wk, w),
+                                                  "incremental_revenue_per_customer_minor")) <
+                  json_real_value(json_object_get(json_array_get(wk, w - 1),
+                                                  "incremental_revenue_per_customer_minor")));
+
+    Lift__ReportRequest rq = LIFT__REPORT_REQUEST__INIT;
+    rq.holdout_key = "sim-program";
+    Lift__Report *rep = NULL;
+    ck_assert_msg(lift_report(T.client, &rq, &rep) == LIFT_OK, "%s", lift_client_error(T.client));
+    const Lift__Program *p = rep->program;
+    ck_assert_uint_eq(p->held_out, (uint64_t)held); /* the simulator's accounting = liftd's */
+    ck_assert_uint_eq(p->measured, (uint64_t)meas);
+    ck_assert(p->revenue_per_customer->ok && p->incremental_total->ok);
+    ck_assert_msg(p->revenue_per_customer->ci_low <= per && per <= p->revenue_per_customer->ci_high,
+                  "true %.1f outside [%.1f, %.1f]", per, p->revenue_per_customer->ci_low,
+                  p->revenue_per_customer->ci_high);
+    ck_assert_msg(p->incremental_total->ci_low <= total && total <= p->incremental_total->ci_high,
+                  "true total %.0f outside [%.0f, %.0f]", total, p->incremental_total->ci_low,
+                  p->incremental_total->ci_high);
+    ck_assert_uint_ge(rep->n_weekly, 6); /* the series over the holdout's life */
+    ck_assert_uint_eq(p->n_linked, 1);
+    lift_report_free(&rep);
+    json_decref(t);
+}
+END_TEST
+
 /* ---- local evaluation ------------------------------------------------------------------- */
 
 /* lift_local_t honours program holdouts with liftd's own membership function: held-out
@@ -849,6 +919,7 @@ Suite *holdout_suite(void)
     tcase_add_test(srv, exclusions_stop_and_links);
     tcase_add_test(srv, program_report_equals_oracle);
     tcase_add_test(srv, local_evaluation_honours_holdouts);
+    tcase_add_test(srv, program_interval_holds_sim_truth);
     suite_add_tcase(s, srv);
     if (tu_pg_wanted("holdout") && tu_pg_start() == 0) {
         TCase *pg = tcase_create("pg");
