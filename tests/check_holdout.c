@@ -699,6 +699,72 @@ START_TEST(program_report_equals_oracle)
 }
 END_TEST
 
+/* ---- liftctl holdout ------------------------------------------------------------------------ */
+
+/* Runs `liftctl --endpoint T args` through the shell; its stdout+stderr into out (caller's
+ * buffer); returns the exit status. */
+static int liftctl(const char *args, char *out, size_t len)
+{
+    char prog[512], cmd[2048];
+    tu_program("liftctl", prog, sizeof prog);
+    snprintf(cmd, sizeof cmd, "%s --endpoint %s %s 2>&1", prog, T.endpoint, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(liftctl_holdout_commands)
+{
+    char out[8192];
+    /* local checks name the flag, exit 2, send nothing */
+    ck_assert_int_eq(liftctl("holdout create p --percent 60 --started-after", out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "--percent: 60 is out of range (0, 50]"));
+    ck_assert_int_eq(liftctl("holdout create p --percent 5", out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "--experiments LIST or --started-after"));
+    ck_assert_int_eq(liftctl("holdout create p --percent 5 --started-after --triggers nope", out,
+                             sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "--triggers"));
+    /* the server's checks name the field, exit 1 */
+    ck_assert_int_eq(liftctl("holdout create p --percent 5 --experiments a,a", out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "holdout.experiment_keys[1]"));
+    ck_assert_int_eq(liftctl("holdout create prog --percent 20 --started-after --exclude-prefix "
+                             "test- --exclude-ids vip-1 --name 'Program 2027'",
+                             out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "20% held out, 20% measured"));
+    ck_assert_ptr_nonnull(strstr(out, "status          draft"));
+    ck_assert_int_eq(liftctl("holdout start prog", out, sizeof out), 0);
+    ck_assert_str_eq(out, "prog: running\n");
+    /* check: every group, as the offline formula says */
+    const char *ids[] = {"c-1", "c-2", "c-3", "c-4", "c-5", "c-6", "c-7", "c-8", "test-1", "vip-1"};
+    char args[512] = "holdout check prog";
+    for (size_t i = 0; i < 10; i++) {
+        strcat(args, " ");
+        strcat(args, ids[i]);
+    }
+    ck_assert_int_eq(liftctl(args, out, sizeof out), 0);
+    for (size_t i = 0; i < 10; i++) {
+        int g = i >= 8 ? 3 : offline_group("prog", 20, ids[i]);
+        char line[96];
+        snprintf(line, sizeof line, "%s\t%s\t%s\n", ids[i], g == 1 ? "held_out" : "not_held_out",
+                 g == 1 ? "held_out" : g == 2 ? "measured" : g == 3 ? "excluded" : "none");
+        ck_assert_msg(strstr(out, line) != NULL, "missing '%s' in:\n%s", line, out);
+    }
+    ck_assert_int_eq(liftctl("--json holdout show prog", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"link\": \"started_after\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"status\": \"running\""));
+    ck_assert_int_eq(liftctl("holdout list", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "started after it"));
+    ck_assert_int_eq(liftctl("holdout stop prog", out, sizeof out), 0);
+    ck_assert_str_eq(out, "prog: stopped\n");
+    ck_assert_int_eq(liftctl("holdout show nope", out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "NOT_FOUND"));
+    ck_assert_int_eq(liftctl("report --holdout prog nope", out, sizeof out), 2);
+}
+END_TEST
+
 /* ---- end to end: liftsim's program-level ground truth ------------------------------------ */
 
 /* liftsim with examples/sim_program.json (a 10% program holdout over the experiment; the
@@ -920,6 +986,7 @@ Suite *holdout_suite(void)
     tcase_add_test(srv, program_report_equals_oracle);
     tcase_add_test(srv, local_evaluation_honours_holdouts);
     tcase_add_test(srv, program_interval_holds_sim_truth);
+    tcase_add_test(srv, liftctl_holdout_commands);
     suite_add_tcase(s, srv);
     if (tu_pg_wanted("holdout") && tu_pg_start() == 0) {
         TCase *pg = tcase_create("pg");
