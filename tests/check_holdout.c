@@ -825,6 +825,14 @@ START_TEST(program_interval_holds_sim_truth)
                   "true total %.0f outside [%.0f, %.0f]", total, p->incremental_total->ci_low,
                   p->incremental_total->ci_high);
     ck_assert_uint_ge(rep->n_weekly, 6); /* the series over the holdout's life */
+    /* the two groups are equal hash ranges: the report's sample-ratio test (chi-square, 1 df,
+     * against 1/2 : 1/2) must not flag them */
+    ck_assert(rep->health && rep->health->srm && !rep->health->srm->skipped);
+    ck_assert_msg(!rep->health->srm->mismatch, "groups %llu/%llu: SRM p = %g",
+                  (unsigned long long)held, (unsigned long long)meas, rep->health->srm->p_value);
+    double e2 = (double)(held + meas) / 2, chi2 = ((double)held - e2) * ((double)held - e2) / e2 +
+                                                 ((double)meas - e2) * ((double)meas - e2) / e2;
+    ck_assert_double_eq_tol(rep->health->srm->chi2, chi2, 1e-9 * fmax(1, chi2));
     ck_assert_uint_eq(p->n_linked, 1);
     lift_report_free(&rep);
     json_decref(t);
