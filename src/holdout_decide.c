@@ -21,20 +21,25 @@ static int excluded(const Lift__Holdout *h, const char *id, size_t len)
     return 0;
 }
 
-int holdout_group(const Lift__Holdout *h, const char *id, size_t len)
+/* The group by the hash alone (exclusions not looked at). */
+static int hash_group(const Lift__Holdout *h, const char *id, size_t len)
 {
     const char *seed = h->seed && *h->seed ? h->seed : h->key;
     double n;
     if (!seed || assign_hash_v2(seed, strlen(seed), id, len, &n) < 0)
         return -1;
-    if (excluded(h, id, len))
-        return HOLDOUT_GROUP_EXCLUDED;
     double p = h->percent / 100.0;
     if (n < p)
         return HOLDOUT_GROUP_HELD_OUT;
     if (n < 2.0 * p)
         return HOLDOUT_GROUP_MEASURED;
     return HOLDOUT_GROUP_NONE;
+}
+
+int holdout_group(const Lift__Holdout *h, const char *id, size_t len)
+{
+    int g = hash_group(h, id, len);
+    return g >= 0 && excluded(h, id, len) ? HOLDOUT_GROUP_EXCLUDED : g;
 }
 
 static int in_list(const int *v, size_t n, int x)
@@ -91,6 +96,9 @@ int holdout_decide(const Lift__Holdout *h, const char *exp_key, int64_t exp_star
         !holdout_covers(h, h->has_started_ms ? h->started_ms : 0, exp_key, exp_started_ms, ctx,
                         now_ms))
         return HOLDOUT_GROUP_NONE;
-    int g = holdout_group(h, id, len);
-    return g == HOLDOUT_GROUP_EXCLUDED ? HOLDOUT_GROUP_NONE : g;
+    /* the exclusion lists are scanned only for the 2p of customers in a group */
+    int g = hash_group(h, id, len);
+    if ((g == HOLDOUT_GROUP_HELD_OUT || g == HOLDOUT_GROUP_MEASURED) && excluded(h, id, len))
+        return HOLDOUT_GROUP_NONE;
+    return g;
 }
