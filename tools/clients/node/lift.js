@@ -114,6 +114,7 @@ const UNITS = {
   conversion_diff: "fraction_difference", churn_diff: "fraction_difference",
   ctr_diff: "fraction_difference", nps_before: "nps_points", nps_after: "nps_points",
   nps_change: "nps_points",
+  revenue_per_customer: "minor", linked_sum: "minor", naive_gap: "minor", // Report.program
 };
 
 const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);

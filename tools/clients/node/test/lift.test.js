@@ -237,6 +237,7 @@ test("program holdout: isHeldOut, the gate, the program report", { skip }, async
   const rep = await c.programReport(hk);
   assert.equal(rep.program.held_out, held.size);
   assert.equal(rep.program.holdout.key, hk);
+  assert.equal(rep.program.incremental_total.unit, "minor");
   assert.deepEqual(rep.arms.map((a) => a.arm_name), ["held_out", "measured"]);
   await assert.rejects(c.isHeldOut(`${RUN}-none`, ["x"]), (e) => e.code === "NOT_FOUND");
 });

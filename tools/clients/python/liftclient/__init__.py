@@ -142,6 +142,8 @@ UNITS = {
     "conversion_rate": "fraction", "conversion_diff": "fraction_difference",
     "churn_diff": "fraction_difference", "ctr_diff": "fraction_difference",
     "nps_before": "nps_points", "nps_after": "nps_points", "nps_change": "nps_points",
+    # Report.program
+    "revenue_per_customer": "minor", "linked_sum": "minor", "naive_gap": "minor",
 }
 
 

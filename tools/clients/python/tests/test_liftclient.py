@@ -277,6 +277,7 @@ class LiftTest(unittest.TestCase):
         self.assertEqual(rep.program.held_out, len(held))
         self.assertEqual(rep.program.holdout.key, hk)
         self.assertEqual(rep.program.holdout.link, "explicit")
+        self.assertEqual(rep.program.incremental_total.unit, "minor")
         self.assertEqual([a.arm_name for a in rep.arms], ["held_out", "measured"])
         with self.assertRaises(LiftError) as e:
             self.c.is_held_out("%s-none" % RUN, ["x"])
