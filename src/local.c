@@ -610,7 +610,19 @@ static void to_context(Lift__Context *c, const lift_context_t *ctx)
     c->billing_dispute = ctx->billing_dispute;
 }
 
-static _Thread_local char id_error[160]; /* the message of this thread's last rejected id */
+/* Why an id was rejected, in static storage (a batch may reject many ids; each keeps its own
+ * message pointer): the rule it broke, as assign_customer_id_check states it. */
+static const char *id_error(const char *id, size_t len)
+{
+    if (len == 0)
+        return "customer_id: empty (must be 1..128 bytes of UTF-8)";
+    if (len > LIFT_CUSTOMER_ID_MAX)
+        return "customer_id: longer than 128 bytes";
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
+            return "customer_id: a control character";
+    return "customer_id: invalid UTF-8 or a control character (C1)";
+}
 
 /* The program holdouts of snapshot s on an eligible decision of x (liftd's holdouts_gate,
  * with the same holdout_decide): each holdout covering it queues the customer's exposure to
@@ -655,10 +667,10 @@ static void decide_one(lift_local_t *self, const snap_t *s, const lexp_t *x, con
     int arm = ASSIGN_INVALID_ID;
     if (eligibility == LIFT__REASON__REASON_NONE)
         arm = assign_bucket(&x->cfg, id, len, &r);
-    if (arm == ASSIGN_INVALID_ID && assign_customer_id_check(id, len, id_error, sizeof id_error) < 0) {
+    if (arm == ASSIGN_INVALID_ID && assign_customer_id_check(id, len, NULL, 0) < 0) {
         out->reason = LIFT__REASON__REASON_INVALID;
         out->error_code = LIFT_ERR_INVALID_ARGUMENT;
-        out->error = id_error;
+        out->error = id_error(id, len);
         return;
     }
     if (eligibility != LIFT__REASON__REASON_NONE) {

@@ -331,7 +331,7 @@ START_TEST(test_assign)
     res_free(&again);
     r = LIFTCTL(NULL, "assign", "no-such-key", "--customer", "c-1", "--trigger", "team_growth",
                 "--stage", "maturity", "--channel", "email", "--local");
-    expect(&r, 1, "NOT_FOUND");
+    expect(&r, 1, "NOT_FOUND", NULL);
     res_free(&r);
 }
 END_TEST

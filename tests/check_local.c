@@ -83,11 +83,26 @@ static void create(lift_client_t *c, const spec_t *s)
     }
 }
 
+/* opts.log: counts the lines that mention what the test looks for. */
+typedef struct {
+    const char *want;
+    int n;
+} logs_t;
+
+static void count_log(void *arg, const char *line)
+{
+    logs_t *lg = arg;
+    if (strstr(line, lg->want))
+        __atomic_add_fetch(&lg->n, 1, __ATOMIC_SEQ_CST);
+}
+
+static logs_t LOGS = {"not acknowledged", 0};
+
 static lift_local_t *local_new(const tliftd_t *L, int refresh_ms, int flush_ms, size_t max)
 {
     lift_client_opts_t co = {.timeout_ms = 300, .attempts = 1};
     lift_local_opts_t o = {.refresh_ms = refresh_ms, .flush_ms = flush_ms, .buffer_max = max,
-                           .client = &co};
+                           .client = &co, .log = count_log, .log_arg = &LOGS};
     char err[256];
     lift_local_t *l = lift_local_new(L->endpoint, &o, err, sizeof err);
     ck_assert_msg(l != NULL, "lift_local_new: %s", err);
@@ -185,10 +200,17 @@ START_TEST(same_as_served)
     check_same(L.client, l, "eq-a", "c-1", &bad);
     check_same(L.client, l, "no-such", "c-1", &CTX);
     /* A batch decides like single calls. */
-    const char *ids[] = {"cust-0", "cust-7919", "\xc3\xbc-1", "bad-\xff"};
-    lift_assignment_t out[4];
-    ck_assert_int_eq(lift_local_assign_batch(l, "eq-c", ids, 4, &CTX, out), LIFT_OK);
-    for (int i = 0; i < 4; i++) {
+    const char *ids[] = {"cust-0", "cust-7919", "\xc3\xbc-1", "bad-\xff", "", "ctl-\x01"};
+    lift_assignment_t out[6];
+    ck_assert_int_eq(lift_local_assign_batch(l, "eq-c", ids, 6, &CTX, out), LIFT_OK);
+    /* Each rejected id keeps its own reason within one batch. */
+    ck_assert_ptr_null(out[0].error);
+    ck_assert_ptr_nonnull(strstr(out[3].error, "UTF-8"));
+    ck_assert_ptr_nonnull(strstr(out[4].error, "empty"));
+    ck_assert_ptr_nonnull(strstr(out[5].error, "control"));
+    for (int i = 3; i < 6; i++)
+        ck_assert_int_eq(out[i].error_code, LIFT_ERR_INVALID_ARGUMENT);
+    for (int i = 0; i < 6; i++) {
         lift_assignment_t one;
         ck_assert_int_eq(lift_local_assign(l, "eq-c", ids[i], &CTX, &one), LIFT_OK);
         ck_assert_int_eq(one.arm_index, out[i].arm_index);
@@ -370,6 +392,7 @@ START_TEST(liftd_killed_under_sender)
     lift_local_stats(l, &st);
     ck_assert_uint_eq(st.buffered, 300);
     ck_assert_uint_gt(st.flush_failures, 0);
+    ck_assert_int_ge(__atomic_load_n(&LOGS.n, __ATOMIC_SEQ_CST), 1); /* and it was said */
     tu_liftd_start(&L, NULL);
     ck_assert_int_eq(lift_local_flush(l, 10000), LIFT_OK);
     lift_local_stats(l, &st);

@@ -91,8 +91,8 @@ void lift_local_destroy(lift_local_t **self_p);
  * Assign would with the definitions held: LIFT_ERR_NOT_FOUND for an unknown key,
  * LIFT_ERR_INVALID_ARGUMENT for a context liftd would refuse (trigger, stage, channel
  * required; trigger time bounds); else LIFT_OK with *out filled like lift_assign(): a rejected
- * customer id is LIFT_OK with out->error_code set (out->error valid until this thread's next
- * decision), a customer outside eligibility or coverage has in_experiment false and the reason.
+ * customer id is LIFT_OK with out->error_code set (out->error: the rule it broke, static
+ * storage), a customer outside eligibility or coverage has in_experiment false and the reason.
  * out->first_exposure is true when this decision queued the customer's exposure.
  * out->customer_id is customer_id itself; arm strings stay valid until lift_local_destroy().
  * Nothing to free (lift_assignment_clear() is harmless). Any thread. */
