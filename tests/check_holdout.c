@@ -399,6 +399,7 @@ START_TEST(exclusions_stop_and_links)
 {
     const double w[2] = {0.5, 0.5};
     make_experiment(T.client, "before", w, 2, 1, 1); /* started before the holdout */
+    usleep(20000); /* started_ms are milliseconds: the same one would count as "after" */
     char *ex_ids[] = {"vip-1"};
     char *prefixes[] = {"test-", "staff-"};
     make_holdout(T.client, "prog", 20, NULL, 0, ex_ids, 1, prefixes, 2);
@@ -406,6 +407,7 @@ START_TEST(exclusions_stop_and_links)
     int g = -1;
     ck_assert(!is_held_out(T.client, "prog", "c-1", &g));
     lift_reply_free((Lift__Reply *[]){change_holdout(T.client, "prog", LIFT__ACTION__ACTION_START)});
+    usleep(20000);
     make_experiment(T.client, "after", w, 2, 1, 1); /* started after: linked */
     enum { N = 400 };
     char names[N][24];
@@ -771,11 +773,12 @@ END_TEST
  * offers' lift decays x0.8 a week, half the clickers who would upgrade anyway are pulled
  * forward): the program report's groups are exactly the simulator's, and its per-customer and
  * total intervals hold the true program effect. */
-START_TEST(program_interval_holds_sim_truth)
+/* liftsim --config examples/sim_program.json --seed 3 (30,000 customers, 6 weeks) against T,
+ * the truth into `truth`; `local` adds --local (decisions by lift_local_t). */
+static void run_sim_program(const char *truth, int local)
 {
-    char prog[512], truth[400], log[400];
+    char prog[512], log[400];
     tu_program("liftsim", prog, sizeof prog);
-    snprintf(truth, sizeof truth, "%s/truth.json", T.dir);
     snprintf(log, sizeof log, "%s/sim.log", T.dir);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -783,13 +786,20 @@ START_TEST(program_interval_holds_sim_truth)
         if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr)) _exit(126);
         execl(prog, prog, "--endpoint", T.endpoint, "--config", "examples/sim_program.json",
               "--seed", "3", "--customers", "30000", "--weeks", "6", "--quiet", "--truth", truth,
-              (char *)NULL);
+              local ? "--local" : (char *)NULL, (char *)NULL);
         _exit(127);
     }
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftsim failed (see %s)", log);
+}
+
+START_TEST(program_interval_holds_sim_truth)
+{
+    char truth[400];
+    snprintf(truth, sizeof truth, "%s/truth.json", T.dir);
+    run_sim_program(truth, 0);
     json_error_t je;
     json_t *t = json_load_file(truth, 0, &je);
     ck_assert_msg(t != NULL, "truth: %s", je.text);
@@ -835,6 +845,26 @@ START_TEST(program_interval_holds_sim_truth)
     ck_assert_double_eq_tol(rep->health->srm->chi2, chi2, 1e-9 * fmax(1, chi2));
     ck_assert_uint_eq(p->n_linked, 1);
     lift_report_free(&rep);
+    json_decref(t);
+}
+END_TEST
+
+/* The same simulation decided by lift_local_t: the holdout exposures reach liftd through
+ * RecordExposures and the groups liftd stored are exactly the simulator's. */
+START_TEST(sim_local_same_groups)
+{
+    char truth[400];
+    snprintf(truth, sizeof truth, "%s/truth-local.json", T.dir);
+    run_sim_program(truth, 1);
+    json_error_t je;
+    json_t *t = json_load_file(truth, 0, &je);
+    ck_assert_msg(t != NULL, "truth: %s", je.text);
+    json_t *tp = json_object_get(t, "program");
+    uint64_t h0, m0;
+    holdout_counts(T.client, "sim-program", &h0, &m0);
+    ck_assert_uint_eq(h0, (uint64_t)json_integer_value(json_object_get(tp, "held_out")));
+    ck_assert_uint_eq(m0, (uint64_t)json_integer_value(json_object_get(tp, "measured")));
+    ck_assert_uint_gt(h0, 1000);
     json_decref(t);
 }
 END_TEST
@@ -994,6 +1024,7 @@ Suite *holdout_suite(void)
     tcase_add_test(srv, program_report_equals_oracle);
     tcase_add_test(srv, local_evaluation_honours_holdouts);
     tcase_add_test(srv, program_interval_holds_sim_truth);
+    tcase_add_test(srv, sim_local_same_groups);
     tcase_add_test(srv, liftctl_holdout_commands);
     suite_add_tcase(s, srv);
     if (tu_pg_wanted("holdout") && tu_pg_start() == 0) {
