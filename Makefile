@@ -51,7 +51,8 @@ PROTO_H   := $(GEN)/lift.pb-c.h
 STATS_SRC := $(wildcard stats/*.c)
 # The client library holds the decision code too (assign, decide): liftd and the local
 # evaluator (lift/local.h) run the same objects.
-CLI_SRC   := src/client.c src/currency.c src/local.c src/assign.c src/decide.c
+CLI_SRC   := src/client.c src/currency.c src/local.c src/assign.c src/decide.c \
+             src/holdout_decide.c
 SRV_SRC   := $(filter-out src/liftd.c $(CLI_SRC),$(wildcard src/*.c))
 RENDER_SRC := tools/report_render.c
 EXPJSON_SRC := tools/experiment_json.c
@@ -297,7 +298,7 @@ check: deps
 	LIFT_BUILD=$(B) $(B)/check_lift
 
 # The integration suites again with every liftd on PostgreSQL (the test run's own server).
-PG_SUITES ?= server ingest e2e report client sim liftctl
+PG_SUITES ?= server ingest e2e report client sim liftctl holdout
 check-pg: deps
 	@$(MAKE) --no-print-directory progs $(B)/check_lift
 	@for s in $(PG_SUITES); do \
@@ -338,7 +339,8 @@ FUZZ_DEB_PKGS ?= clang libclang-rt-14-dev
 FUZZ_B        := build/fuzz
 FUZZ_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
-FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c src/currency.c src/assign.c src/decide.c
+FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c src/currency.c src/assign.c src/decide.c \
+                 src/holdout_decide.c
 FUZZ_O        := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_B)/obj/gen/lift.pb-c.o
 
 fuzz-deps:

@@ -56,10 +56,15 @@ int auth_role_allows(auth_role_t role, int body_case)
         return role != AUTH_ROLE_NONE;
     case LIFT__REQUEST__BODY_GET_EXPERIMENT:
     case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
-        /* A sender reads definitions too: local evaluation (lift/local.h) decides with them. */
+    case LIFT__REQUEST__BODY_GET_HOLDOUT:
+    case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
+        /* A sender reads definitions too: local evaluation (lift/local.h) decides with them,
+         * program holdouts included. */
         return role != AUTH_ROLE_NONE;
     case LIFT__REQUEST__BODY_REPORT:
         return role == AUTH_ROLE_READER || role == AUTH_ROLE_ADMIN;
+    case LIFT__REQUEST__BODY_IS_HELD_OUT: /* senders ask it before an offer; readers too */
+        return role != AUTH_ROLE_NONE;
     case LIFT__REQUEST__BODY_ASSIGN:
     case LIFT__REQUEST__BODY_ASSIGN_BATCH:
     case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
@@ -67,6 +72,8 @@ int auth_role_allows(auth_role_t role, int body_case)
         return role == AUTH_ROLE_SENDER || role == AUTH_ROLE_ADMIN;
     case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
     case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT:
+    case LIFT__REQUEST__BODY_CREATE_HOLDOUT:
+    case LIFT__REQUEST__BODY_CHANGE_HOLDOUT:
         return role == AUTH_ROLE_ADMIN;
     default: /* a body this table does not know: nobody, until someone decides */
         return 0;
@@ -96,6 +103,16 @@ const char *auth_request_name(int body_case)
         return "track";
     case LIFT__REQUEST__BODY_REPORT:
         return "report";
+    case LIFT__REQUEST__BODY_CREATE_HOLDOUT:
+        return "create_holdout";
+    case LIFT__REQUEST__BODY_GET_HOLDOUT:
+        return "get_holdout";
+    case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
+        return "list_holdouts";
+    case LIFT__REQUEST__BODY_CHANGE_HOLDOUT:
+        return "change_holdout";
+    case LIFT__REQUEST__BODY_IS_HELD_OUT:
+        return "is_held_out";
     case LIFT__REQUEST__BODY__NOT_SET:
         return "(no body)";
     default:
@@ -109,10 +126,11 @@ const char *auth_role_allowed_list(auth_role_t role)
     case AUTH_ROLE_ADMIN:
         return "every request";
     case AUTH_ROLE_SENDER:
-        return "assign, assign_batch, record_exposures, track, get_experiment, "
-               "list_experiments, ping";
+        return "assign, assign_batch, record_exposures, track, is_held_out, get_experiment, "
+               "list_experiments, get_holdout, list_holdouts, ping";
     case AUTH_ROLE_READER:
-        return "get_experiment, list_experiments, report, ping";
+        return "get_experiment, list_experiments, get_holdout, list_holdouts, report, "
+               "is_held_out, ping";
     default:
         return "nothing";
     }

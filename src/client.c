@@ -1041,3 +1041,38 @@ void lift_report_free(Lift__Report **report_p)
         *report_p = NULL;
     }
 }
+
+/* ---- Program holdouts ------------------------------------------------------------------- */
+
+lift_err_t lift_is_held_out(lift_client_t *self, const char *holdout_key,
+                            const char *customer_id, bool *held_out, int *group)
+{
+    if (held_out) *held_out = false;
+    if (group) *group = 0;
+    if (!customer_id)
+        return set_err(self, LIFT_ERR_INVALID_ARGUMENT, "customer_id is required");
+    Lift__Request req = LIFT__REQUEST__INIT;
+    Lift__IsHeldOut q = LIFT__IS_HELD_OUT__INIT;
+    char *ids[1] = {(char *)customer_id};
+    q.holdout_key = (char *)holdout_key;
+    q.n_customer_ids = 1;
+    q.customer_ids = ids;
+    req.body_case = LIFT__REQUEST__BODY_IS_HELD_OUT;
+    req.is_held_out = &q;
+    Lift__Reply *reply = NULL;
+    lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_HELD_OUT, 0, 0, &reply);
+    if (rc != LIFT_OK) return rc;
+    const Lift__HeldOutReply *r = reply->held_out;
+    if (r->n_customers != 1) {
+        rc = set_err(self, LIFT_ERR_PROTOCOL, "is_held_out: %zu answers for one customer from %s",
+                     r->n_customers, cur_ep(self));
+    } else if (r->customers[0]->error) {
+        const Lift__Status *e = r->customers[0]->error;
+        rc = set_err(self, (lift_err_t)e->code, "%s", e->message ? e->message : "invalid id");
+    } else {
+        if (held_out) *held_out = r->customers[0]->held_out;
+        if (group) *group = (int)r->customers[0]->group;
+    }
+    lift_reply_free(&reply);
+    return rc;
+}

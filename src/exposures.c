@@ -8,6 +8,7 @@
 
 #include "assign.h"
 #include "decide.h"
+#include "holdout.h"
 #include "lift/lift.h"
 #include "status.h"
 
@@ -62,6 +63,43 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
                           ? x->decided_ms
                           : now;
     for (int attempt = 0;; attempt++) {
+        /* Program holdouts (holdout.h): a holdout exposure, or a held-out customer refused */
+        int64_t started = e->def->has_started_ms ? e->def->started_ms : 0;
+        const char *held = NULL;
+        if (x->holdout_key && *x->holdout_key) {
+            int harm = -1, first = 0;
+            snprintf(f, sizeof f, "record_exposures.exposures[%zu]", i);
+            int hr = holdouts_record(registry_holdouts(registry), store, x->holdout_key, key,
+                                     started, id, len, ctx, decided, f, &harm, &first, st);
+            if (hr == 0) {
+                r->has_arm_index = 1;
+                r->arm_index = harm;
+                r->has_first_exposure = first;
+                r->first_exposure = first;
+                *wrote |= first;
+                return 0;
+            }
+            if (hr != 2)
+                return hr;
+            char err[320]; /* the holdout moved on in the store: refresh, decide again */
+            if (attempt >= STALE_RETRIES)
+                return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
+                                  "holdout %s kept changing in the store; retry", x->holdout_key);
+            if (registry_refresh(registry, err, sizeof err) < 0)
+                return status_set(st, status_store_code(store_errcode(store)), NULL, "%s", err);
+            if (!(e = registry_find(registry, key)))
+                return status_set(st, LIFT__CODE__INTERNAL, NULL,
+                                  "experiment %s vanished from the cache", key);
+            continue;
+        } else if ((held = holdouts_holding(registry_holdouts(registry), key, started, id, len,
+                                            ctx, decided)) != NULL) {
+            snprintf(f, sizeof f, "record_exposures.exposures[%zu].customer_id", i);
+            status_set(st, LIFT__CODE__FAILED_PRECONDITION, f,
+                       "%s: customer %s is held out of experiment %s by program holdout %s: "
+                       "the local definitions differ from liftd's",
+                       f, id, key, held);
+            return 1;
+        }
         if (e->def->status == LIFT__EXPERIMENT_STATUS__STATUS_DRAFT) {
             snprintf(f, sizeof f, "record_exposures.exposures[%zu].experiment_key", i);
             status_set(st, LIFT__CODE__FAILED_PRECONDITION, f,

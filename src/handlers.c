@@ -9,6 +9,8 @@
 #include "assign.h"
 #include "exposures.h"
 #include "fastwire.h"
+#include "holdout.h"
+#include "holdout_handlers.h"
 #include "sticky.h"
 #include "lift/lift.h"
 
@@ -96,6 +98,11 @@ static const char *body_name(const Lift__Request *req)
     case LIFT__REQUEST__BODY_TRACK: return "track";
     case LIFT__REQUEST__BODY_REPORT: return "report";
     case LIFT__REQUEST__BODY_RECORD_EXPOSURES: return "record_exposures";
+    case LIFT__REQUEST__BODY_CREATE_HOLDOUT: return "create_holdout";
+    case LIFT__REQUEST__BODY_GET_HOLDOUT: return "get_holdout";
+    case LIFT__REQUEST__BODY_LIST_HOLDOUTS: return "list_holdouts";
+    case LIFT__REQUEST__BODY_CHANGE_HOLDOUT: return "change_holdout";
+    case LIFT__REQUEST__BODY_IS_HELD_OUT: return "is_held_out";
     default: return NULL;
     }
 }
@@ -245,6 +252,17 @@ static int handle_change(handlers_t *self, const Lift__Request *req, int64_t now
     return experiment_reply(self, req->request_id, e, out);
 }
 
+/* The sticky cache as the holdout gate's cache of stored holdout exposures. */
+static int gate_seen(void *arg, int64_t holdout_id, const char *id, size_t len, int *arm)
+{
+    return sticky_get(((handlers_t *)arg)->sticky, holdout_id, id, len, arm);
+}
+
+static void gate_remember(void *arg, int64_t holdout_id, const char *id, size_t len, int arm)
+{
+    sticky_put(((handlers_t *)arg)->sticky, holdout_id, id, len, arm);
+}
+
 /* Assign one customer: the whole per-customer path. Returns 0; 1 when the store says the
  * experiment moved on since the cache read it (nothing recorded: refresh and decide again);
  * -1 on a store failure (st filled). */
@@ -269,6 +287,21 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
     }
     if (eligibility != LIFT__REASON__REASON_NONE) {
         a->reason = eligibility;
+        return 0;
+    }
+    /* Program holdouts, before the bucketing (holdout.h). */
+    int recorded = 0;
+    int gate = holdouts_gate(registry_holdouts(self->registry), self->store, e->def->key,
+                             e->def->has_started_ms ? e->def->started_ms : 0, id, len, ctx, now,
+                             gate_seen, gate_remember, self, &recorded, st);
+    if (recorded) {
+        self->request_exposed = 1;
+        *wrote = 1;
+    }
+    if (gate < 0 || gate == 1)
+        return gate;
+    if (gate == 2) {
+        a->reason = LIFT__REASON__REASON_PROGRAM_HOLDOUT;
         return 0;
     }
     a->eligible = 1;
@@ -625,11 +658,19 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
         return handle_track(self, req, now_ms, out);
     case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
         return exposures_record(self->store, self->registry, self->log_level, req, now_ms, out);
+    case LIFT__REQUEST__BODY_CREATE_HOLDOUT:
+    case LIFT__REQUEST__BODY_GET_HOLDOUT:
+    case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
+    case LIFT__REQUEST__BODY_CHANGE_HOLDOUT:
+    case LIFT__REQUEST__BODY_IS_HELD_OUT:
+        return holdout_handle(self->store, self->registry, req, now_ms, out);
     default:
         return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL,
                                     "request has no body this server knows (ping, "
                                     "create_experiment, get_experiment, list_experiments, "
-                                    "change_experiment, assign, assign_batch, record_exposures, track)",
+                                    "change_experiment, assign, assign_batch, "
+                                    "record_exposures, track, create_holdout, get_holdout, "
+                                    "list_holdouts, change_holdout, is_held_out)",
                                     out);
     }
 }

@@ -15,6 +15,7 @@
 
 #include "assign.h"
 #include "decide.h"
+#include "holdout_decide.h"
 
 #define SEEN_WAYS 4           /* slots per bucket of the remembered pairs (half a cache line) */
 #define LOG_EVERY 1000        /* log the first and every 1000th of a kind */
@@ -37,12 +38,17 @@ typedef struct snap {
     uint32_t *slots;     /* open addressing by key_hash: index + 1, 0 = empty */
     size_t mask;         /* slots - 1 */
     Lift__Reply *reply;  /* owns the definitions this snapshot introduced */
+    Lift__Reply *holdouts; /* ListHoldouts at this generation (NULL: none, or an older liftd) */
+    uint64_t *hkey_hash; /* per holdout: fnv1a-64 of "holdout:" + key (remembered pairs) */
     struct snap *older;  /* the snapshot it replaced (kept until destroy) */
 } snap_t;
 
 /* One queued first exposure. */
 typedef struct {
     const char *key;                         /* experiment key (a snapshot's: lives until destroy) */
+    const char *hkey;                        /* program holdout key: this is the customer's
+                                                exposure to that holdout (arm = its group);
+                                                NULL for an experiment exposure */
     char customer[LIFT_CUSTOMER_ID_MAX + 1]; /* customer id */
     int arm;                                 /* the local decision */
     int trigger, stage, channel;             /* context */
@@ -182,6 +188,8 @@ static void snap_free_all(snap_t *s)
     while (s) {
         snap_t *older = s->older;
         lift_reply_free(&s->reply);
+        lift_reply_free(&s->holdouts);
+        free(s->hkey_hash);
         free(s->exps);
         free(s->slots);
         free(s);
@@ -226,6 +234,38 @@ static int refresh(lift_local_t *self, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory building the definitions");
         return -1;
     }
+    /* Program holdouts (holdout_decide.h) at least as new as the experiments: the whole list
+     * (a few), fetched whenever the generation moved. A liftd without them answers
+     * INVALID_ARGUMENT: then there are none. */
+    Lift__Request hq = LIFT__REQUEST__INIT;
+    Lift__ListHoldouts lh = LIFT__LIST_HOLDOUTS__INIT;
+    hq.body_case = LIFT__REQUEST__BODY_LIST_HOLDOUTS;
+    hq.list_holdouts = &lh;
+    Lift__Reply *hr = NULL;
+    rc = lift_call(self->client, &hq, &hr, err, errlen);
+    if (rc == LIFT_OK && hr->body_case == LIFT__REPLY__BODY_HOLDOUTS &&
+        hr->holdouts->n_holdouts > 0) {
+        size_t nh = hr->holdouts->n_holdouts;
+        s->hkey_hash = calloc(nh, sizeof *s->hkey_hash);
+        if (!s->hkey_hash) {
+            lift_reply_free(&hr);
+            snap_free_all(s);
+            snprintf(err, errlen, "out of memory building the definitions");
+            return -1;
+        }
+        for (size_t i = 0; i < nh; i++) {
+            const char *k = hr->holdouts->holdouts[i]->key ? hr->holdouts->holdouts[i]->key : "";
+            s->hkey_hash[i] = fnv64(fnv64(0xcbf29ce484222325ULL, "holdout:", 8), k, strlen(k));
+        }
+        s->holdouts = hr;
+    } else if (rc == LIFT_OK || rc == LIFT_ERR_INVALID_ARGUMENT) {
+        lift_reply_free(&hr);
+    } else {
+        lift_reply_free(&hr);
+        snap_free_all(s); /* not published: the next refresh asks again */
+        atomic_fetch_add(&self->refresh_failures, 1);
+        return -1;
+    }
     s->older = cur;
     atomic_store_explicit(&self->snap, s, memory_order_release);
     if (cur)
@@ -235,15 +275,21 @@ static int refresh(lift_local_t *self, char *err, size_t errlen)
 
 /* ---- the exposure queue --------------------------------------------------------------------- */
 
+static uint64_t pair_hash(uint64_t key_hash, const char *id, size_t len)
+{
+    return mix64(fnv64(key_hash ^ 0x9e3779b97f4a7c15ULL, id, len)) | 1;
+}
+
 static uint64_t seen_hash(const lexp_t *x, const char *id, size_t len)
 {
-    return mix64(fnv64(x->key_hash ^ 0x9e3779b97f4a7c15ULL, id, len)) | 1;
+    return pair_hash(x->key_hash, id, len);
 }
 
 /* Queue the first exposure of (x, id) (h = seen_hash(x, id, len)) unless this process queued
- * it before. Returns 1 when queued now. Any thread. */
-static int enqueue(lift_local_t *self, const lexp_t *x, const char *id, size_t len, int arm,
-                   const Lift__Context *c, int64_t now, uint64_t h)
+ * it before — or, with hkey, the customer's exposure to program holdout hkey in a decision of
+ * x (h = pair_hash of the holdout's hash). Returns 1 when queued now. Any thread. */
+static int enqueue(lift_local_t *self, const lexp_t *x, const char *hkey, const char *id,
+                   size_t len, int arm, const Lift__Context *c, int64_t now, uint64_t h)
 {
     /* 4-way buckets: a pair stays remembered until four later pairs of its bucket push it
      * out (a forgotten pair is queued again: liftd answers it as existing). */
@@ -282,6 +328,7 @@ static int enqueue(lift_local_t *self, const lexp_t *x, const char *id, size_t l
     }
     qitem_t *it = &self->q[(self->qhead + self->qcount) % self->qcap];
     it->key = x->key;
+    it->hkey = hkey;
     memcpy(it->customer, id, len);
     it->customer[len] = '\0';
     it->arm = arm;
@@ -338,6 +385,7 @@ static void flush_all(lift_local_t *self)
             c.trigger_time_ms = items[i].trigger_time_ms;
             ctxs[i] = c;
             r.experiment_key = (char *)items[i].key;
+            r.holdout_key = (char *)items[i].hkey;
             r.customer_id = items[i].customer;
             r.has_arm_index = 1;
             r.arm_index = items[i].arm;
@@ -576,9 +624,32 @@ static const char *id_error(const char *id, size_t len)
     return "customer_id: invalid UTF-8 or a control character (C1)";
 }
 
-/* One customer, as liftd's handlers decide it (customer id, eligibility, bucket). */
-static void decide_one(lift_local_t *self, const lexp_t *x, const char *id, const Lift__Context *c,
-                       Lift__Reason eligibility, int64_t now, lift_assignment_t *out)
+/* The program holdouts of snapshot s on an eligible decision of x (liftd's holdouts_gate,
+ * with the same holdout_decide): each holdout covering it queues the customer's exposure to
+ * it (held out or measured); returns 1 when one holds the customer out. */
+static int holdouts_gate(lift_local_t *self, const snap_t *s, const lexp_t *x, const char *id,
+                         size_t len, const Lift__Context *c, int64_t now)
+{
+    int held = 0;
+    int64_t started = x->def->has_started_ms ? x->def->started_ms : 0;
+    for (size_t i = 0; i < s->holdouts->holdouts->n_holdouts; i++) {
+        const Lift__Holdout *h = s->holdouts->holdouts->holdouts[i];
+        int g = holdout_decide(h, x->key, started, id, len, c, now);
+        if (g != HOLDOUT_GROUP_HELD_OUT && g != HOLDOUT_GROUP_MEASURED)
+            continue;
+        held |= g == HOLDOUT_GROUP_HELD_OUT;
+        enqueue(self, x, h->key, id, len,
+                g == HOLDOUT_GROUP_HELD_OUT ? HOLDOUT_ARM_HELD_OUT : HOLDOUT_ARM_MEASURED, c, now,
+                pair_hash(s->hkey_hash[i], id, len));
+    }
+    return held;
+}
+
+/* One customer, as liftd's handlers decide it (customer id, eligibility, program holdouts,
+ * bucket). */
+static void decide_one(lift_local_t *self, const snap_t *s, const lexp_t *x, const char *id,
+                       const Lift__Context *c, Lift__Reason eligibility, int64_t now,
+                       lift_assignment_t *out)
 {
     memset(out, 0, sizeof *out);
     out->arm_index = -1;
@@ -606,6 +677,10 @@ static void decide_one(lift_local_t *self, const lexp_t *x, const char *id, cons
         out->reason = (int)eligibility;
         return;
     }
+    if (s->holdouts && holdouts_gate(self, s, x, id, len, c, now)) {
+        out->reason = LIFT__REASON__REASON_PROGRAM_HOLDOUT;
+        return;
+    }
     out->eligible = true;
     if (arm < 0) {
         out->reason = r.reason == ASSIGN_OUTSIDE_NAMESPACE ? LIFT__REASON__REASON_OUTSIDE_NAMESPACE
@@ -616,7 +691,7 @@ static void decide_one(lift_local_t *self, const lexp_t *x, const char *id, cons
     out->arm_index = arm;
     out->arm_name = x->def->arms[arm]->name;
     out->arm_payload = x->def->arms[arm]->payload;
-    out->first_exposure = enqueue(self, x, id, len, arm, c, now, h) == 1;
+    out->first_exposure = enqueue(self, x, NULL, id, len, arm, c, now, h) == 1;
 }
 
 /* The experiment and the context's eligibility, as handle_assign checks them. */
@@ -633,9 +708,11 @@ static _Thread_local struct {
 } last;
 
 static lift_err_t prepare(lift_local_t *self, const char *key, const lift_context_t *ctx,
-                          const lexp_t **x, Lift__Context *c, int64_t *now, Lift__Reason *elig)
+                          const snap_t **sp, const lexp_t **x, Lift__Context *c, int64_t *now,
+                          Lift__Reason *elig)
 {
     const snap_t *s = atomic_load_explicit(&self->snap, memory_order_acquire);
+    *sp = s;
     if (!key)
         return LIFT_ERR_NOT_FOUND;
     if (last.snap == s->uid && last.key == key && strcmp(last.x->key, key) == 0) {
@@ -668,16 +745,17 @@ lift_err_t lift_local_assign(lift_local_t *self, const char *key, const char *cu
 {
     memset(out, 0, sizeof *out);
     out->arm_index = -1;
+    const snap_t *s;
     const lexp_t *x;
     Lift__Context c;
     int64_t now;
     Lift__Reason elig;
     if (!customer_id)
         return LIFT_ERR_INVALID_ARGUMENT;
-    lift_err_t rc = prepare(self, key, ctx, &x, &c, &now, &elig);
+    lift_err_t rc = prepare(self, key, ctx, &s, &x, &c, &now, &elig);
     if (rc != LIFT_OK)
         return rc;
-    decide_one(self, x, customer_id, &c, elig, now, out);
+    decide_one(self, s, x, customer_id, &c, elig, now, out);
     return LIFT_OK;
 }
 
@@ -685,17 +763,18 @@ lift_err_t lift_local_assign_batch(lift_local_t *self, const char *key,
                                    const char *const *customer_ids, size_t n,
                                    const lift_context_t *ctx, lift_assignment_t *out)
 {
+    const snap_t *s;
     const lexp_t *x;
     Lift__Context c;
     int64_t now;
     Lift__Reason elig;
     if (n < 1 || n > LIFT_BATCH_MAX || !customer_ids)
         return LIFT_ERR_INVALID_ARGUMENT;
-    lift_err_t rc = prepare(self, key, ctx, &x, &c, &now, &elig);
+    lift_err_t rc = prepare(self, key, ctx, &s, &x, &c, &now, &elig);
     if (rc != LIFT_OK)
         return rc;
     for (size_t i = 0; i < n; i++)
-        decide_one(self, x, customer_ids[i], &c, elig, now, &out[i]);
+        decide_one(self, s, x, customer_ids[i], &c, elig, now, &out[i]);
     return LIFT_OK;
 }
 

@@ -16,7 +16,7 @@ _Static_assert(LIFT__CHANNEL__CHANNEL_PUSH_SMS == 5, "lift.Channel changed: upda
 _Static_assert(LIFT__EXPERIMENT_STATUS__STATUS_STOPPED == 4, "lift.ExperimentStatus changed");
 _Static_assert(LIFT__METRIC__METRIC_RETENTION == 3, "lift.Metric changed: update names.c");
 _Static_assert(LIFT__ACTION__ACTION_RAMP == 5, "lift.Action changed: update names.c");
-_Static_assert(LIFT__REASON__REASON_INVALID == 12, "lift.Reason changed: update names.c");
+_Static_assert(LIFT__REASON__REASON_PROGRAM_HOLDOUT == 13, "lift.Reason changed: update names.c");
 _Static_assert(LIFT__EVENT_TYPE__EVENT_NPS == 6, "lift.EventType changed: update names.c");
 _Static_assert(LIFT__CODE__INTERNAL == (int)LIFT_ERR_INTERNAL, "lift.Code changed: update lift.h");
 
@@ -43,7 +43,8 @@ static const char *const reasons[] = {"none",
                                       "channel_not_allowed",
                                       "outside_namespace",
                                       "outside_coverage",
-                                      "invalid"};
+                                      "invalid",
+                                      "program_holdout"};
 static const char *const event_types[] = {"unspecified", "impression", "click", "conversion",
                                           "refund",      "churn",      "nps"};
 
@@ -91,7 +92,7 @@ NAME_TABLE(action, actions, 1, "start, pause, resume, stop, ramp")
 NAME_TABLE(reason, reasons, 0,
            "none, not_running, before_start, after_end, at_risk, suppressed_ticket, "
            "suppressed_dispute, trigger_not_allowed, stage_not_allowed, channel_not_allowed, "
-           "outside_namespace, outside_coverage, invalid")
+           "outside_namespace, outside_coverage, invalid, program_holdout")
 NAME_TABLE(event_type, event_types, 1, "impression, click, conversion, refund, churn, nps")
 
 const char *lift_err_name(int err)

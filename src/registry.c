@@ -10,6 +10,7 @@
 
 #include "decide.h"
 #include "hash.h"
+#include "holdout.h"
 #include "lift/lift.h"
 
 #define CLOCK_SKEW_MS (24LL * 3600 * 1000)
@@ -20,6 +21,7 @@ struct registry {
     registry_entry_t **items;   /* every experiment, creation order */
     int count;                  /* used slots in items */
     int cap;                    /* allocated slots in items */
+    holdouts_t *holdouts;       /* program holdouts: rows of the same table (holdout.h) */
 };
 
 static const int64_t invalid_code = LIFT__CODE__INVALID_ARGUMENT;
@@ -136,6 +138,8 @@ static int load_row(void *arg, const store_experiment_t *row)
     registry_t *self = arg;
     if (row->generation > self->seen)
         self->seen = row->generation;
+    if (holdout_row_is(row))
+        return holdouts_load_row(self->holdouts, row);
     registry_entry_t *old = find_id(self, row->id);
     if (old)
         return entry_update(old, row);
@@ -155,6 +159,7 @@ static void clear(registry_t *self)
         entry_free(self->items[i]);
     self->count = 0;
     self->seen = 0;
+    holdouts_clear(self->holdouts);
 }
 
 int registry_reload(registry_t *self, char *err, size_t errlen)
@@ -203,6 +208,12 @@ registry_t *registry_new(store_t *store, char *err, size_t errlen)
         return NULL;
     }
     self->store = store;
+    self->holdouts = holdouts_new();
+    if (!self->holdouts) {
+        snprintf(err, errlen, "out of memory");
+        free(self);
+        return NULL;
+    }
     if (registry_reload(self, err, errlen) < 0) {
         registry_destroy(&self);
         return NULL;
@@ -217,6 +228,7 @@ void registry_destroy(registry_t **self_p)
         return;
     clear(self);
     free(self->items);
+    holdouts_destroy(&self->holdouts);
     free(self);
     *self_p = NULL;
 }
@@ -229,6 +241,11 @@ const registry_entry_t *registry_find(const registry_t *self, const char *key)
         if (strcmp(self->items[i]->def->key, key) == 0)
             return self->items[i];
     return NULL;
+}
+
+holdouts_t *registry_holdouts(const registry_t *self)
+{
+    return self->holdouts;
 }
 
 int registry_count(const registry_t *self)

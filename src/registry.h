@@ -73,6 +73,10 @@ const registry_entry_t *registry_find(const registry_t *self, const char *key);
 int registry_change(registry_t *self, const char *key, int action, int has_coverage,
                     double coverage, int64_t now_ms, const registry_entry_t **out, status_t *st);
 
+/* The program holdouts, loaded and refreshed with the experiments (holdout.h). */
+typedef struct holdouts holdouts_t;
+holdouts_t *registry_holdouts(const registry_t *self);
+
 /* Number of experiments and the i-th (creation order). */
 int registry_count(const registry_t *self);
 const registry_entry_t *registry_at(const registry_t *self, int i);

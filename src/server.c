@@ -445,9 +445,17 @@ static void send_reply(server_t *self, pending_t *p);
 static void submit_report(server_t *self, pending_t *p, Lift__Request *req)
 {
     const char *key = req->report->experiment_key;
-    const registry_entry_t *e = registry_find(self->registry, key);
+    const char *hkey = req->report->holdout_key;
+    int program = hkey && *hkey; /* the program report of a holdout (holdout_report.h) */
+    const registry_entry_t *e = program ? NULL : registry_find(self->registry, key);
     char msg[320];
-    if (!e) {
+    if (program && key && *key) {
+        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.holdout_key",
+                             "report.experiment_key and report.holdout_key are both set; a "
+                             "report is of an experiment or of a holdout", &p->out);
+        return;
+    }
+    if (!e && !program) {
         snprintf(msg, sizeof msg, "no experiment with key %.64s", key && *key ? key : "(empty)");
         handlers_error_reply(p->request_id, LIFT__CODE__NOT_FOUND, "report.experiment_key", msg,
                              &p->out);
@@ -460,6 +468,8 @@ static void submit_report(server_t *self, pending_t *p, Lift__Request *req)
     job->rid_len = p->rid_len;
     job->delimiter = p->delimiter;
     job->request_id = p->request_id;
+    if (program)
+        goto request; /* the worker reads the holdout in its own snapshot */
     job->experiment_id = e->id;
     Lift__Experiment view = *e->def;
     view.checksum = (char *)e->checksum;
@@ -471,6 +481,7 @@ static void submit_report(server_t *self, pending_t *p, Lift__Request *req)
     if (!job->experiment)
         goto nomem;
     lift__experiment__pack(&view, job->experiment);
+request:;
     /* The request lives in the decode arena: the job gets its own copy. */
     size_t rlen = lift__report_request__get_packed_size(req->report);
     uint8_t *rbuf = malloc(rlen ? rlen : 1);

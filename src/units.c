@@ -50,6 +50,17 @@ void report_units(Lift__Report *rep)
     for (size_t w = 0; w < rep->n_weekly; w++)
         for (size_t i = 0; i < rep->weekly[w]->n_comparisons; i++)
             comparison(rep->weekly[w]->comparisons[i]);
+    Lift__Program *p = rep->program;
+    if (p) {
+        set(p->revenue_per_customer, LIFT__UNIT__UNIT_MINOR);
+        set(p->incremental_total, LIFT__UNIT__UNIT_MINOR);
+        set(p->holdout_cost, LIFT__UNIT__UNIT_MINOR);
+        set(p->linked_sum, LIFT__UNIT__UNIT_MINOR);
+        set(p->naive_gap, LIFT__UNIT__UNIT_MINOR);
+        for (size_t i = 0; i < p->n_linked; i++)
+            if (p->linked[i])
+                set(p->linked[i]->incremental_total, LIFT__UNIT__UNIT_MINOR);
+    }
 }
 
 const char *lift_unit_name(int unit)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "holdout_report.h"
 #include "report.h"
 #include "status.h"
 #include "store.h"
@@ -72,11 +73,21 @@ static void build(worker_t *self, store_reader_t **rd, worker_job_t *job)
     status_t st;
     status_ok(&st);
     Lift__Report *report = NULL;
-    Lift__Experiment *exp = lift__experiment__unpack(NULL, job->experiment_len, job->experiment);
+    int program = job->req->holdout_key && *job->req->holdout_key;
+    Lift__Experiment *exp =
+        program ? NULL : lift__experiment__unpack(NULL, job->experiment_len, job->experiment);
     char err[256];
     if (!*rd)
         *rd = store_reader_open(self->store, err, sizeof err);
-    if (!exp) {
+    if (program && *rd) {
+        if (holdout_report_build(*rd, job->req, self->currency, now_ms(), &report, &st) < 0)
+            report = NULL;
+        log_emit(self->log_level, LOG_INFO, "program_report", "holdout=%s ok=%d",
+                 job->req->holdout_key, report != NULL);
+    } else if (program) {
+        status_set(&st, LIFT__CODE__UNAVAILABLE, NULL, "cannot open the store for reading: %s",
+                   err);
+    } else if (!exp) {
         status_set(&st, LIFT__CODE__INTERNAL, NULL, "cannot decode the experiment definition");
     } else if (!*rd) {
         status_set(&st, LIFT__CODE__UNAVAILABLE, NULL, "cannot open the store for reading: %s",
@@ -93,7 +104,9 @@ static void build(worker_t *self, store_reader_t **rd, worker_job_t *job)
                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     }
     pack_reply(job, &st, report);
-    if (report)
+    if (report && program)
+        holdout_report_free(report);
+    else if (report)
         report_free(report);
     if (exp)
         lift__experiment__free_unpacked(exp, NULL);

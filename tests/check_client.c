@@ -229,8 +229,8 @@ static const table_t tables[] = {
      LIFT__METRIC__METRIC_REVENUE},
     {lift_action_name, lift_action_parse, lift_action_names, 1, 5, "ramp",
      LIFT__ACTION__ACTION_RAMP},
-    {lift_reason_name, lift_reason_parse, lift_reason_names, 0, 12, "outside_coverage",
-     LIFT__REASON__REASON_OUTSIDE_COVERAGE},
+    {lift_reason_name, lift_reason_parse, lift_reason_names, 0, 13, "program_holdout",
+     LIFT__REASON__REASON_PROGRAM_HOLDOUT},
     {lift_event_type_name, lift_event_type_parse, lift_event_type_names, 1, 6, "nps",
      LIFT__EVENT_TYPE__EVENT_NPS},
 };

@@ -53,8 +53,8 @@ static long number_after(const char *out, const char *key)
     return s ? strtol(s + strlen(key), NULL, 10) : -1;
 }
 
-#define PY_TESTS 10  /* tests in tools/clients/python/tests/test_liftclient.py */
-#define NODE_TESTS 10 /* tests in tools/clients/node/test/lift.test.js */
+#define PY_TESTS 11  /* tests in tools/clients/python/tests/test_liftclient.py */
+#define NODE_TESTS 11 /* tests in tools/clients/node/test/lift.test.js */
 
 START_TEST(test_python_client)
 {
@@ -69,6 +69,7 @@ START_TEST(test_python_client)
                   "%s", out);
     ck_assert_msg(strstr(out, "LiftTest.test_report_headline_equals_liftctl_json) ... ok\n"),
                   "%s", out);
+    ck_assert_msg(strstr(out, "LiftTest.test_program_holdout) ... ok\n"), "%s", out);
 }
 END_TEST
 
@@ -83,6 +84,8 @@ START_TEST(test_node_client)
     ck_assert_msg(number_after(out, "\n# skipped ") == 0, "%s", out);
     ck_assert_msg(strstr(out, "ok 2 - growthbook vectors equal liftctl bucket") != NULL, "%s",
                   out);
+    ck_assert_msg(strstr(out, "ok 8 - program holdout: isHeldOut, the gate, the program report") !=
+                      NULL, "%s", out);
 }
 END_TEST
 

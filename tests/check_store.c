@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pgharness.h"
+#include "holdout.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -531,6 +532,97 @@ START_TEST(experiments_generations)
 END_TEST
 
 /* ---- exposures ------------------------------------------------------------------------------ */
+
+/* Program holdouts through the store contract (holdout.h): a holdout is an experiment row under
+ * "holdout:KEY" beside an experiment of the same key; a second cache learns its creation and
+ * start by generation; its exposures are first-or-existing; a stop through one cache makes the
+ * other's gate stale (decide again), never a record. */
+static int load_holdouts(void *arg, const store_experiment_t *row)
+{
+    return holdout_row_is(row) ? holdouts_load_row(arg, row) : 0;
+}
+
+START_TEST(holdout_rows)
+{
+    fx_t f;
+    fx_open(&f, _i);
+    int64_t gen;
+    holdouts_t *a = holdouts_new(), *b = holdouts_new();
+    begin(f.s);
+    new_experiment(f.s, "prog", &gen); /* an experiment with the holdout's key */
+    Lift__Holdout h = LIFT__HOLDOUT__INIT;
+    char *keys[] = {"prog"};
+    h.key = "prog";
+    h.has_percent = 1;
+    h.percent = 50;
+    h.has_link = 1;
+    h.link = LIFT__HOLDOUT_LINK__LINK_EXPLICIT;
+    h.n_experiment_keys = 1;
+    h.experiment_keys = keys;
+    const holdout_entry_t *e = NULL;
+    int created = 0;
+    status_t st;
+    ck_assert_msg(holdouts_create(a, f.s, &h, 1000, &e, &created, &st) == 0, "%s", st.message);
+    ck_assert(created);
+    commit(f.s);
+    ck_assert_int_eq(store_experiment_each(f.s, 0, load_holdouts, b), 0);
+    ck_assert_int_eq(holdouts_count(b), 1);
+    ck_assert_str_eq(holdouts_at(b, 0)->def->seed, "prog"); /* the default seed, stored */
+    int64_t seen = store_generation(f.s);
+    begin(f.s);
+    ck_assert_int_eq(holdouts_change(a, f.s, "prog", LIFT__ACTION__ACTION_START, 2000, &e, &st), 0);
+    commit(f.s);
+    ck_assert_int_gt(store_generation(f.s), seen);
+    ck_assert_int_eq(store_experiment_each(f.s, seen, load_holdouts, b), 0);
+    ck_assert_int_eq(holdouts_at(b, 0)->def->status, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING);
+    Lift__Context ctx = LIFT__CONTEXT__INIT;
+    ctx.trigger = LIFT__TRIGGER__TRIGGER_TEAM_GROWTH;
+    ctx.stage = LIFT__STAGE__STAGE_GROWTH;
+    ctx.channel = LIFT__CHANNEL__CHANNEL_CSM;
+    int first = 0, recorded = 0, nmember = 0;
+    for (int i = 0; i < 40; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m-%d", i);
+        int g = holdout_group(holdouts_at(a, 0)->def, id, strlen(id));
+        begin(f.s);
+        recorded = 0;
+        int rc = holdouts_gate(a, f.s, "prog", 1500, id, strlen(id), &ctx, 3000, NULL, NULL, NULL,
+                               &recorded, &st);
+        commit(f.s);
+        ck_assert_int_eq(rc, g == HOLDOUT_GROUP_HELD_OUT ? 2 : 0);
+        ck_assert_int_eq(recorded, 1); /* 50%: every customer is in one of the two groups */
+        first += recorded;
+        /* through the other cache: existing, nothing new */
+        begin(f.s);
+        recorded = 0;
+        ck_assert_int_eq(holdouts_gate(b, f.s, "prog", 1500, id, strlen(id), &ctx, 3000, NULL,
+                                       NULL, NULL, &recorded, &st),
+                         rc);
+        commit(f.s);
+        ck_assert_int_eq(recorded, 0);
+        nmember += g == HOLDOUT_GROUP_HELD_OUT;
+    }
+    int64_t counts[2];
+    ck_assert_int_eq(store_exposure_counts(f.s, holdouts_at(a, 0)->id, 2, counts), 0);
+    ck_assert_int_eq(counts[0], nmember);
+    ck_assert_int_eq(counts[0] + counts[1], first);
+    ck_assert_int_gt(nmember, 5);
+    /* stopped through a: b's gate, at the old generation, records nothing and says "stale" */
+    begin(f.s);
+    ck_assert_int_eq(holdouts_change(a, f.s, "prog", LIFT__ACTION__ACTION_STOP, 4000, &e, &st), 0);
+    commit(f.s);
+    begin(f.s);
+    recorded = 0;
+    ck_assert_int_eq(holdouts_gate(b, f.s, "prog", 1500, "new-1", 5, &ctx, 5000, NULL, NULL, NULL,
+                                   &recorded, &st),
+                     1);
+    store_rollback(f.s);
+    ck_assert_int_eq(store_exposure_count(f.s, holdouts_at(a, 0)->id), first);
+    holdouts_destroy(&a);
+    holdouts_destroy(&b);
+    fx_close(&f);
+}
+END_TEST
 
 START_TEST(exposures_first_existing_stale)
 {
@@ -1504,6 +1596,7 @@ Suite *store_suite(void)
     tcase_add_loop_test(core, exposures_first_existing_stale, 0, nbk);
     tcase_add_loop_test(core, exposures_batch, 0, nbk);
     tcase_add_loop_test(core, reader_meta, 0, nbk);
+    tcase_add_loop_test(core, holdout_rows, 0, nbk);
     tcase_add_loop_test(core, reader_snapshot, 0, nbk);
     tcase_add_loop_test(core, reader_orders_and_ranges, 0, nbk);
     suite_add_tcase(s, core);

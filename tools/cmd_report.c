@@ -23,11 +23,16 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: liftctl report EXPERIMENT [options]\n"
             "       liftctl report --all-running [options]\n"
+            "       liftctl report --holdout KEY [options]\n"
             "\n"
             "The incrementality report: revenue the upsell added over the random holdout, with\n"
             "confidence intervals, per arm, segment (trigger, stage, channel, delay) and week.\n"
             "\n"
             "  --all-running          one report per running experiment (the weekly job)\n"
+            "  --holdout KEY          the program report of a program holdout: held out vs the\n"
+            "                         measurement slice, the program's incremental revenue, the\n"
+            "                         linked experiments' own sum next to it (segments default\n"
+            "                         to trigger, stage, channel)\n"
             "  --week YYYY-Www        cumulative up to the end of that ISO week (e.g. 2026-W48 =\n"
             "                         up to Monday 2026-11-30 00:00 UTC); not with --from/--to\n"
             "  --from T, --to T       analysis window [T1, T2): YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ\n"
@@ -233,7 +238,7 @@ static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, si
 int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
 {
     liftctl_opts_t o = *gopts;
-    const char *key = NULL, *output = NULL, *v;
+    const char *key = NULL, *output = NULL, *holdout = NULL, *v;
     int all = 0, fmt_set = 0, have_week = 0, have_from = 0, have_to = 0, r;
     format_t fmt = FMT_TABLE;
     Lift__Dimension dims[4];
@@ -257,6 +262,10 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
         } else if (strcmp(a, "--no-cuped") == 0) {
             rq.has_cuped = 1;
             rq.cuped = 0;
+        } else if ((r = liftctl_flag(argc, argv, &i, "--holdout", &v)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
+            if (*v == '\0') return liftctl_usage_error(CMD, "report: --holdout: empty key");
+            holdout = v;
         } else if ((r = liftctl_flag(argc, argv, &i, "--week", &v)) != 0) {
             if (r < 0 || parse_week(v, &to) != 0) return LIFTCTL_USAGE;
             have_week = 1;
@@ -316,6 +325,10 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
         }
     }
     if (o.json && !fmt_set) fmt = FMT_JSON;
+    if (holdout && (all || key))
+        return liftctl_usage_error(CMD, "report: --holdout KEY is the program report: not with "
+                                        "EXPERIMENT or --all-running");
+    if (holdout) key = holdout;
     if (all && key)
         return liftctl_usage_error(CMD, "report: give EXPERIMENT or --all-running, not both");
     if (!all && key == NULL)
@@ -367,7 +380,10 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < nkeys; i++) {
-        rq.experiment_key = (char *)keys[i];
+        if (holdout)
+            rq.holdout_key = (char *)keys[i];
+        else
+            rq.experiment_key = (char *)keys[i];
         lift_err_t e = lift_report(c, &rq, &reports[n]);
         if (e == LIFT_OK) {
             n++;

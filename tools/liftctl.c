@@ -28,6 +28,7 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  experiment create|list|show|start|pause|resume|stop|ramp   manage experiments\n"
+            "  holdout create|list|show|start|stop|check                   program holdouts\n"
             "  assign EXPERIMENT --customer ID | --customers FILE          assign customers\n"
             "  bucket --seed S --weights W,... [--coverage C]              arms offline (stdin)\n"
             "  power ...                                                   size an experiment\n"
@@ -821,6 +822,7 @@ static int dispatch(liftctl_opts_t *opts, int argc, char **argv)
     if (strcmp(cmd, "experiment") == 0 || strcmp(cmd, "exp") == 0)
         return cmd_experiment(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "assign") == 0) return cmd_assign(opts, sub_argc, sub_argv);
+    if (strcmp(cmd, "holdout") == 0) return cmd_holdout(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "bucket") == 0) return cmd_bucket(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "power") == 0) return cmd_power(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "track") == 0) return cmd_track(opts, sub_argc, sub_argv);
@@ -833,7 +835,7 @@ static int dispatch(liftctl_opts_t *opts, int argc, char **argv)
         return LIFTCTL_OK;
     }
     return liftctl_usage_error(
-        NULL, "unknown command '%s' (experiment, assign, bucket, power, track, report, ping, keygen, "
+        NULL, "unknown command '%s' (experiment, holdout, assign, bucket, power, track, report, ping, keygen, "
         "store)", cmd);
 }
 

@@ -37,6 +37,7 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_report(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_keygen(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_store(const liftctl_opts_t *opts, int argc, char **argv);
+int cmd_holdout(const liftctl_opts_t *opts, int argc, char **argv);
 
 /* Helpers shared by the sub-commands (tools/liftctl.c). Every parse helper prints
  * "liftctl: <flag>: <what is wrong with the value> (<bound>)" to stderr and returns -1 on bad

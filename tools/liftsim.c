@@ -62,6 +62,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "experiment_json.h"
+#include "holdout_decide.h"
 #include "lift/client.h"
 #include "lift/local.h"
 #include "lift/currency.h"
@@ -298,6 +299,14 @@ typedef struct {
     int n_rules;                    /* rules */
     Lift__Experiment *exp[MAX_EXP]; /* experiment definitions (heap, free_unpacked) */
     int n_exp;                      /* experiments */
+    /* program_holdout (optional): a program holdout linked to every experiment, and the
+     * program's long-run dynamics */
+    int prog;                       /* configured */
+    char prog_key[65];              /* holdout key */
+    double prog_percent;            /* held-out share, percent (0, 50] */
+    double prog_decay;              /* offer lift multiplied by this per week of the period */
+    double prog_pull;               /* share of clickers who would upgrade anyway and upgrade
+                                       right after the click instead (pull-forward) */
 } config_t;
 
 /* Where a JSON value came from, for messages: "examples/sim.json: stages.growth.ctr". */
@@ -587,6 +596,7 @@ static int config_load(const char *file, config_t *c)
                                       "organic_delay_days",
                                       "effects",
                                       "experiments",
+                                      "program_holdout",
                                       NULL};
     memset(c, 0, sizeof *c);
     jw_t w = {file, ""};
@@ -734,6 +744,24 @@ static int config_load(const char *file, config_t *c)
         jnum(&w, root, "propensity_shape", 0.01, 1000, 1, &c->prop_shape) ||
         jnum(&w, root, "organic_delay_days", 0, 60, 1, &c->organic_delay_days))
         goto out;
+    /* program holdout */
+    json_t *ph = json_object_get(root, "program_holdout");
+    if (ph) {
+        static const char *const pf[] = {"key", "percent", "decay_weekly", "pull_forward", NULL};
+        jw_t hw = jat(&w, "program_holdout", -1), kw = jat(&hw, "key", -1);
+        json_t *k = json_object_get(ph, "key");
+        c->prog_decay = 1;
+        if (jobject(&hw, ph, pf) || jnum(&hw, ph, "percent", 0.01, 50, 1, &c->prog_percent) ||
+            jnum(&hw, ph, "decay_weekly", 0, 1, 0, &c->prog_decay) ||
+            jnum(&hw, ph, "pull_forward", 0, 1, 0, &c->prog_pull))
+            goto out;
+        if (!json_is_string(k) || json_string_length(k) < 1 || json_string_length(k) > 64) {
+            jerr(&kw, "required: the holdout key, [a-z0-9-_.]{1,64}");
+            goto out;
+        }
+        snprintf(c->prog_key, sizeof c->prog_key, "%s", json_string_value(k));
+        c->prog = 1;
+    }
     /* effects */
     jw_t fw = jat(&w, "effects", -1);
     x = json_object_get(root, "effects");
@@ -1050,6 +1078,65 @@ static int same_arms(const Lift__Experiment *a, const Lift__Experiment *b)
     return 1;
 }
 
+/* The config's program holdout as liftd holds it: created (idempotently; an existing one with
+ * the same definition is reused) and started, linked explicitly to every experiment of the
+ * config, deciding from start_ms. Returns 0 or -1 (printed). */
+static int holdout_ensure(lift_client_t *c, const config_t *cfg, int64_t start_ms)
+{
+    Lift__Holdout h = LIFT__HOLDOUT__INIT;
+    char *keys[MAX_EXP];
+    for (int i = 0; i < cfg->n_exp; i++)
+        keys[i] = cfg->exp[i]->key;
+    h.key = (char *)cfg->prog_key;
+    h.has_percent = 1;
+    h.percent = cfg->prog_percent;
+    h.has_link = 1;
+    h.link = LIFT__HOLDOUT_LINK__LINK_EXPLICIT;
+    h.n_experiment_keys = (size_t)cfg->n_exp;
+    h.experiment_keys = keys;
+    h.has_start_ms = 1;
+    h.start_ms = start_ms;
+    Lift__CreateHoldout ch = LIFT__CREATE_HOLDOUT__INIT;
+    ch.holdout = &h;
+    Lift__Request req = LIFT__REQUEST__INIT;
+    req.body_case = LIFT__REQUEST__BODY_CREATE_HOLDOUT;
+    req.create_holdout = &ch;
+    Lift__Reply *r = NULL;
+    lift_err_t rc = lift_call(c, &req, &r, NULL, 0);
+    if (rc == LIFT_ERR_ALREADY_EXISTS) {
+        fprintf(stderr, "liftsim: program holdout '%s' exists with another definition (another "
+                        "--weeks or config); use a fresh liftd --data directory\n", h.key);
+        lift_reply_free(&r);
+        return -1;
+    }
+    if (rc != LIFT_OK || r->body_case != LIFT__REPLY__BODY_HOLDOUT) {
+        fprintf(stderr, "liftsim: create program holdout '%s': %s: %s\n", h.key,
+                lift_err_name(rc), rc ? lift_client_error(c) : "no holdout in the reply");
+        lift_reply_free(&r);
+        return -1;
+    }
+    int status = r->holdout->status;
+    lift_reply_free(&r);
+    if (status == LIFT__EXPERIMENT_STATUS__STATUS_STOPPED) {
+        fprintf(stderr, "liftsim: program holdout '%s' is stopped; use a fresh --data directory\n",
+                h.key);
+        return -1;
+    }
+    if (status == LIFT__EXPERIMENT_STATUS__STATUS_RUNNING) return 0;
+    Lift__ChangeHoldout chg = LIFT__CHANGE_HOLDOUT__INIT;
+    chg.key = h.key;
+    chg.has_action = 1;
+    chg.action = LIFT__ACTION__ACTION_START;
+    req.body_case = LIFT__REQUEST__BODY_CHANGE_HOLDOUT;
+    req.change_holdout = &chg;
+    if ((rc = lift_call(c, &req, NULL, NULL, 0)) != LIFT_OK) {
+        fprintf(stderr, "liftsim: start program holdout '%s': %s: %s\n", h.key, lift_err_name(rc),
+                lift_client_error(c));
+        return -1;
+    }
+    return 0;
+}
+
 /* Creates (idempotently) and starts every experiment of the config with start_ms; an existing
  * experiment with the same arms is reused. Returns 0 or -1 (printed). */
 static int experiments_ensure(lift_client_t *c, config_t *cfg, int64_t start_ms, int quiet)
@@ -1165,6 +1252,13 @@ typedef struct {
     int progress;                        /* draw a progress bar */
     double t0;                           /* start, monotonic seconds */
     char tag[12]; /* run tag: hash of config, customers, weeks (in every id) */
+    /* program holdout (cfg->prog) */
+    uint8_t *pgroup;                     /* per customer: holdout_group by liftd's function */
+    uint8_t *pseen;                      /* per customer: had a program-eligible decision */
+    double *pweek;                       /* per week of the period: incremental revenue that
+                                            measured customers' offers of that week added */
+    double *pweek_pull;                  /* of it, pulled forward into the period */
+    int nweeks;                          /* entries in pweek */
 } sim_t;
 
 #define CTX_KEYS (N_ENUM * N_ENUM * N_ENUM * 4 * SLOTS_PER_DAY)
@@ -1277,6 +1371,9 @@ static int resolve_trigger(sim_t *s, const pend_t *p, const group_t *g)
     int e = p->exp, arm = p->arm;
     const rule_t *r = rule_match(cfg, e, arm, g->trig, g->stage, g->chan);
     double lift = r ? r->upgrade_lift : 0, churn_add = r ? r->churn_add : 0;
+    int week = t > s->start_ms ? (int)((t - s->start_ms) / (7 * DAY_MS)) : 0;
+    if (cfg->prog && cfg->prog_decay < 1) /* the program's lift fades week after week */
+        lift *= pow(cfg->prog_decay, week);
     double lo = cfg->delay_lo[e][arm], hi = cfg->delay_hi[e][arm];
     int64_t t_imp = t + (int64_t)((lo + unif(s) * (hi - lo)) * MINUTE_MS);
     int64_t t_click = t_imp + (int64_t)(gsl_ran_exponential(s->rng, 10.0) * MINUTE_MS);
@@ -1285,12 +1382,15 @@ static int resolve_trigger(sim_t *s, const pend_t *p, const group_t *g)
     double p_del = cfg->chan_delivery[g->chan], ctr = cfg->chan_ctr[g->chan];
     int delivered = unif(s) < p_del, clicked = unif(s) < ctr;
     double u_churn = unif(s);
+    double u_pull = cfg->prog && cfg->prog_pull > 0 ? unif(s) : 1; /* drawn only when modelled */
     int can_up = c->plan + 1 < cfg->n_plans;
     double q1 = q * (1 + lift);
     q1 = q1 < 0 ? 0 : q1 > 1 ? 1 : q1;
 
     /* truth */
     truth_t *tr = &s->truth[e][i];
+    double rev0 = tr->rev, pulled = 0;
+    int64_t t_pull = t_up < p->t_org ? t_up : p->t_org; /* a pulled-forward upgrade's time */
     if (can_up && t_click <= limit) {
         int64_t amount = cfg->plan_price[c->plan + 1];
         int64_t t_aff = q1 >= q ? t_up : p->t_org; /* the upgrade the offer adds or removes */
@@ -1298,6 +1398,20 @@ static int resolve_trigger(sim_t *s, const pend_t *p, const group_t *g)
         double k = kept(s, t_aff, limit, ref_ms);
         tr->rev += dp * (double)amount * k;
         tr->ups += dp * (t_aff <= limit);
+        if (cfg->prog && cfg->prog_pull > 0) {
+            /* pull-forward: a clicker who would upgrade anyway (u < min(q, q1)) upgrades right
+             * after the click; it adds revenue to the period only when the organic upgrade
+             * would have come after its end (or its refund moves across the end) */
+            double dpf = p_del * ctr * cfg->prog_pull * (q < q1 ? q : q1);
+            pulled = dpf * (double)amount *
+                     (kept(s, t_pull, limit, ref_ms) - kept(s, p->t_org, limit, ref_ms));
+            tr->rev += pulled;
+            tr->ups += dpf * ((t_pull <= limit) - (p->t_org <= limit));
+        }
+    }
+    if (cfg->prog && s->pgroup[i] == HOLDOUT_GROUP_MEASURED && week < s->nweeks) {
+        s->pweek[week] += tr->rev - rev0;
+        s->pweek_pull[week] += pulled;
     }
     if (churn_add > 0 && c->churn_ms == NONE_MS && t_imp <= s->end_ms && t_churn <= s->end_ms)
         tr->churn += p_del * churn_add;
@@ -1324,7 +1438,8 @@ static int resolve_trigger(sim_t *s, const pend_t *p, const group_t *g)
         ev->arm = arm;
         if (ev_done(s)) return -1;
         if (p->u < q && p->u < q1) {
-            if (emit_upgrade(s, i, p->t_org, limit, u_ref, ref_ms)) return -1;
+            int64_t when = u_pull < cfg->prog_pull ? t_pull : p->t_org;
+            if (emit_upgrade(s, i, when, limit, u_ref, ref_ms)) return -1;
         } else if (p->u < q1) {
             if (emit_upgrade(s, i, t_up, limit, u_ref, ref_ms)) return -1;
         }
@@ -1450,6 +1565,8 @@ static int decide_day(sim_t *s)
                     rc = -1;
                     break;
                 }
+                if (cfg->prog && (a->eligible || a->reason == LIFT__REASON__REASON_PROGRAM_HOLDOUT))
+                    s->pseen[p->cust] = 1; /* liftd recorded the program exposure */
                 if (!a->in_experiment || a->arm_index < 0 ||
                     (size_t)a->arm_index >= cfg->exp[e]->n_arms)
                     continue;
@@ -1642,6 +1759,40 @@ static json_t *cell_json(const cell_t *c)
     return o;
 }
 
+/* The program-level truth (cfg->prog): what the program added per measured customer and in
+ * all, over the customers with a program-eligible decision. */
+typedef struct {
+    uint64_t held_out, measured, treated; /* customers with a program exposure, by group;
+                                             treated = every non-held-out one */
+    double rev_measured;                  /* truth summed over the measured customers */
+    double rev_treated;                   /* truth summed over every treated one: the program */
+    double pulled_measured;               /* of rev_measured, pulled forward into the period */
+} prog_truth_t;
+
+static prog_truth_t program_truth(const sim_t *s)
+{
+    prog_truth_t p = {0};
+    for (long i = 0; i < s->n; i++) {
+        if (!s->pseen[i] || s->pgroup[i] == HOLDOUT_GROUP_EXCLUDED) continue;
+        double rev = 0;
+        for (int e = 0; e < s->cfg->n_exp; e++)
+            rev += s->truth[e][i].rev;
+        if (s->pgroup[i] == HOLDOUT_GROUP_HELD_OUT) {
+            p.held_out++;
+            continue;
+        }
+        p.treated++;
+        p.rev_treated += rev;
+        if (s->pgroup[i] == HOLDOUT_GROUP_MEASURED) {
+            p.measured++;
+            p.rev_measured += rev;
+        }
+    }
+    for (int w = 0; w < s->nweeks; w++)
+        p.pulled_measured += s->pweek_pull[w];
+    return p;
+}
+
 typedef struct {
     double seconds;    /* wall time of the run */
     char currency[16]; /* liftd's currency ("" when it does not say) */
@@ -1712,6 +1863,40 @@ static json_t *truth_json(const sim_t *s, const run_info_t *ri)
         free(cells);
     }
     json_object_set_new(root, "experiments", exps);
+    if (s->cfg->prog) {
+        prog_truth_t p = program_truth(s);
+        json_t *jp = json_object(), *wk = json_array();
+        json_object_set_new(jp, "key", json_string(s->cfg->prog_key));
+        json_object_set_new(jp, "percent", json_real(s->cfg->prog_percent));
+        json_object_set_new(jp, "decay_weekly", json_real(s->cfg->prog_decay));
+        json_object_set_new(jp, "pull_forward", json_real(s->cfg->prog_pull));
+        json_object_set_new(jp, "held_out", json_integer((json_int_t)p.held_out));
+        json_object_set_new(jp, "measured", json_integer((json_int_t)p.measured));
+        json_object_set_new(jp, "treated", json_integer((json_int_t)p.treated));
+        json_object_set_new(jp, "incremental_revenue_per_customer_minor",
+                            json_real(p.measured ? p.rev_measured / (double)p.measured : 0));
+        json_object_set_new(jp, "incremental_revenue_total_minor", json_real(p.rev_treated));
+        json_object_set_new(jp, "pulled_forward_per_customer_minor",
+                            json_real(p.measured ? p.pulled_measured / (double)p.measured : 0));
+        for (int w = 0; w < s->nweeks; w++) {
+            json_t *jw = json_object();
+            json_object_set_new(jw, "week", json_integer(w + 1));
+            json_object_set_new(jw, "incremental_revenue_per_customer_minor",
+                                json_real(p.measured ? s->pweek[w] / (double)p.measured : 0));
+            json_object_set_new(jw, "pulled_forward_per_customer_minor",
+                                json_real(p.measured ? s->pweek_pull[w] / (double)p.measured : 0));
+            json_array_append_new(wk, jw);
+        }
+        json_object_set_new(jp, "weekly", wk);
+        json_object_set_new(
+            jp, "definition",
+            json_string("per customer = the offers' expected incremental revenue (as for the "
+                        "experiments, with the weekly decay and pull-forward) summed over the "
+                        "measured customers with a program-eligible decision, / their number; "
+                        "total = the same sum over every non-held-out such customer; weekly = "
+                        "what the measured customers' offers of each week added, / measured"));
+        json_object_set_new(root, "program", jp);
+    }
     json_object_set_new(
         root, "definition",
         json_string("incremental revenue = sum over offers to the arm's exposed customers of "
@@ -1790,6 +1975,31 @@ static void truth_table(FILE *f, const sim_t *s, const run_info_t *ri)
                 }
         }
         free(cells);
+    }
+    if (s->cfg->prog) {
+        prog_truth_t p = program_truth(s);
+        char per[48], tot[48], pull[48], h[24], m[24];
+        fmt_count(p.held_out, h, sizeof h);
+        fmt_count(p.measured, m, sizeof m);
+        fmt_money(p.measured ? p.rev_measured / (double)p.measured : 0, per, sizeof per,
+                  ri->digits);
+        fmt_money(p.rev_treated, tot, sizeof tot, ri->digits);
+        fmt_money(p.measured ? p.pulled_measured / (double)p.measured : 0, pull, sizeof pull,
+                  ri->digits);
+        fprintf(f, "\nprogram holdout %s (%g%%; lift x %g per week, %g%% of sure upgraders pulled "
+                   "forward): held out %s, measured %s\n",
+                s->cfg->prog_key, s->cfg->prog_percent, s->cfg->prog_decay,
+                100 * s->cfg->prog_pull, h, m);
+        fprintf(f, "  true incremental revenue per customer %s (of it pulled forward %s); "
+                   "program total %s\n",
+                per, pull, tot);
+        fprintf(f, "  by week of the offer (per measured customer):");
+        for (int w = 0; w < s->nweeks; w++) {
+            fmt_money(p.measured ? s->pweek[w] / (double)p.measured : 0, per, sizeof per,
+                      ri->digits);
+            fprintf(f, " %s", per);
+        }
+        fputc('\n', f);
     }
 }
 
@@ -2103,6 +2313,22 @@ static int sim_setup(sim_t *s, const opts_t *o, const config_t *cfg)
     }
     gsl_ran_discrete_free(ds);
     gsl_ran_discrete_free(dp);
+    if (cfg->prog) {
+        Lift__Holdout h = LIFT__HOLDOUT__INIT;
+        h.key = (char *)cfg->prog_key;
+        h.seed = (char *)cfg->prog_key;
+        h.percent = cfg->prog_percent;
+        s->nweeks = o->weeks;
+        s->pgroup = malloc((size_t)s->n);
+        s->pseen = calloc((size_t)s->n, 1);
+        s->pweek = calloc((size_t)s->nweeks, sizeof *s->pweek);
+        s->pweek_pull = calloc((size_t)s->nweeks, sizeof *s->pweek_pull);
+        if (!s->pgroup || !s->pseen || !s->pweek || !s->pweek_pull) return -1;
+        for (long i = 0; i < s->n; i++) {
+            int g = holdout_group(&h, s->ids[i], strlen(s->ids[i]));
+            s->pgroup[i] = (uint8_t)(g < 0 ? HOLDOUT_GROUP_NONE : g);
+        }
+    }
     return 0;
 }
 
@@ -2118,6 +2344,10 @@ static void sim_free(sim_t *s)
     free(s->cust);
     free(s->ids);
     free(s->id_mem);
+    free(s->pgroup);
+    free(s->pseen);
+    free(s->pweek);
+    free(s->pweek_pull);
     if (s->cur) free(s->cur->batch), free(s->cur);
     gsl_ran_discrete_free(s->d_trig);
     gsl_ran_discrete_free(s->d_chan);
@@ -2160,7 +2390,8 @@ int main(int argc, char **argv)
     int64_t end_ms = server_now ? server_now : wall_ms();
     end_ms -= end_ms % (3600 * 1000);
     int64_t start_ms = end_ms - (int64_t)o.weeks * 7 * DAY_MS;
-    if (experiments_ensure(c, &cfg, start_ms, o.quiet)) {
+    if ((cfg.prog && holdout_ensure(c, &cfg, start_ms)) ||
+        experiments_ensure(c, &cfg, start_ms, o.quiet)) {
         lift_client_destroy(&c);
         config_free(&cfg);
         return 1;

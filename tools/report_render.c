@@ -1482,6 +1482,68 @@ static void build_provenance(doc_t *d)
 #undef ROW
 }
 
+/* The program section of a program (holdout) report: which design, the program's estimate,
+ * the cost of holding out and the linked experiments' own sum next to it. */
+static void build_program(doc_t *d)
+{
+    const Lift__Program *p = d->r->program;
+    if (p == NULL) return;
+    char held[32], meas[32], pop[32];
+    render_fmt_count(held, sizeof held, p->held_out);
+    render_fmt_count(meas, sizeof meas, p->measured);
+    render_fmt_count(pop, sizeof pop, (uint64_t)(p->treated_population + 0.5));
+    double pct = p->holdout ? p->holdout->percent : 0;
+    doc_add(d, B_H2, 0, "Program holdout");
+    doc_add(d, B_PARA, 0,
+            "Design: %s. Held out: %s customers (%g%% of the hash range); measurement slice: %s "
+            "customers (the next %g%%); program-eligible treated customers, estimated: %s "
+            "(measured x (100 - %g) / %g).",
+            p->design ? p->design : "-", held, pct, meas, pct, pop, pct, pct);
+    const char *const hdr[] = {"program estimate", "estimate", d->ci};
+    tab_t *t = tab_new(d, 3, hdr, "lrr", "s..");
+    const struct {
+        const char *name;
+        const Lift__Estimate *e;
+    } rows[] = {
+        {"incremental revenue per customer", p->revenue_per_customer},
+        {"incremental revenue of the program (total)", p->incremental_total},
+        {"cost of holding out (revenue forgone)", p->holdout_cost},
+        {"sum of the linked experiments' own estimates", p->linked_sum},
+        {"naive sum minus program (overstatement)", p->naive_gap},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (rows[i].e == NULL) continue;
+        char v[96], ci[200];
+        cell_est(d, v, sizeof v, rows[i].e, U_MONEY, 0, 1);
+        cell_ci(d, ci, sizeof ci, rows[i].e, U_MONEY);
+        const char *cells[] = {rows[i].name, v, ci};
+        tab_row(d, t, i < 2 ? tone_of(rows[i].e) : 0, cells);
+    }
+    if (p->n_linked) {
+        const char *const lh[] = {"linked experiment", "own incremental revenue", d->ci};
+        tab_t *lt = tab_new(d, 3, lh, "lrr", "s..");
+        for (size_t i = 0; i < p->n_linked; i++) {
+            const Lift__LinkedEstimate *l = p->linked[i];
+            char v[96], ci[200];
+            cell_est(d, v, sizeof v, l->incremental_total, U_MONEY, 0, 1);
+            cell_ci(d, ci, sizeof ci, l->incremental_total, U_MONEY);
+            const char *cells[] = {l->experiment_key ? l->experiment_key : "?", v, ci};
+            tab_row(d, lt, 0, cells);
+        }
+    }
+    doc_add(d, B_NOTE, 0,
+            "The program's estimate compares whole groups by intent to treat: what every linked "
+            "offer, trigger and channel added together, net of overlap and of upgrades pulled "
+            "forward within the window. Each linked experiment's own estimate compares its arms "
+            "within its own customers; their sum counts an upgrade that several offers chased "
+            "once per offer, and the gap is what naive summing overstates. The sum's and the "
+            "gap's intervals add half-widths in quadrature (independence assumed). Amounts in "
+            "%s; the arms below are held_out (arm 0) and measured (arm 1), and there the "
+            "incremental total and holdout cost scale the same difference by the measurement "
+            "slice and by the held-out customers.",
+            *d->cur ? d->cur : "minor units");
+}
+
 static int build_doc(doc_t *d, const Lift__Report *r)
 {
     memset(d, 0, sizeof *d);
@@ -1501,14 +1563,16 @@ static int build_doc(doc_t *d, const Lift__Report *r)
                 "No data: no customers were exposed to this experiment in the window, so there "
                 "is nothing to estimate yet.");
     } else {
+        build_program(d);
         if (r->n_comparisons == 0)
             doc_add(d, B_NODATA, 0,
                     "No treatment-vs-holdout comparison in this report (only one arm has data).");
-        else
+        else if (!r->program)
             build_headline(d);
         build_arms(d);
         build_comparisons(d);
-        if (r->n_comparisons) build_funnel(d);
+        if (r->n_comparisons && !r->program) build_funnel(d); /* impressions are the linked
+                                                               * experiments', not the holdout's */
         build_segments(d);
         build_weekly(d);
         build_retention(d);
@@ -2304,6 +2368,32 @@ json_t *render_json_value(const Lift__Report *r)
     } else {
         jset(o, "testing", json_null(), &oom);
     }
+    if (r->program) {
+        const Lift__Program *p = r->program;
+        json_t *j = json_object();
+        jset(j, "holdout_key", jstr(p->holdout ? p->holdout->key : NULL), &oom);
+        jset(j, "percent", jnum(p->holdout != NULL, p->holdout ? p->holdout->percent : 0), &oom);
+        jset(j, "design", jstr(p->design), &oom);
+        jset(j, "held_out", juint(p->has_held_out, p->held_out), &oom);
+        jset(j, "measured", juint(p->has_measured, p->measured), &oom);
+        jset(j, "treated_population", jnum(p->has_treated_population, p->treated_population),
+             &oom);
+        jset(j, "revenue_per_customer", est_json(p->revenue_per_customer, U_MONEY, &oom), &oom);
+        jset(j, "incremental_total", est_json(p->incremental_total, U_MONEY, &oom), &oom);
+        jset(j, "holdout_cost", est_json(p->holdout_cost, U_MONEY, &oom), &oom);
+        json_t *l = json_array();
+        for (size_t i = 0; l && i < p->n_linked; i++) {
+            json_t *x = json_object();
+            jset(x, "experiment_key", jstr(p->linked[i]->experiment_key), &oom);
+            jset(x, "incremental_total", est_json(p->linked[i]->incremental_total, U_MONEY, &oom),
+                 &oom);
+            if (json_array_append_new(l, x) != 0) oom = 1;
+        }
+        jset(j, "linked", l, &oom);
+        jset(j, "linked_sum", est_json(p->linked_sum, U_MONEY, &oom), &oom);
+        jset(j, "naive_gap", est_json(p->naive_gap, U_MONEY, &oom), &oom);
+        jset(o, "program", j, &oom);
+    }
     if (oom) {
         json_decref(o);
         return NULL;
@@ -2406,8 +2496,42 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
     }
 }
 
+/* One program-level estimate as a CSV row: dimension "program", level "all". */
+static void csv_program(FILE *f, const char *key, const char *metric, const Lift__Estimate *e)
+{
+    if (e == NULL) return;
+    int ok = est_ok(e);
+    char v[3][40];
+    render_fmt_exact(v[0], sizeof v[0], ok ? e->estimate : NAN);
+    render_fmt_exact(v[1], sizeof v[1], ok && e->has_ci_low ? e->ci_low : NAN);
+    render_fmt_exact(v[2], sizeof v[2], ok && e->has_ci_high ? e->ci_high : NAN);
+    if (key) {
+        render_csv_field(f, key);
+        fputc(',', f);
+    }
+    fprintf(f, "program,all,%s,1,measured,%s,%s,%s,,,%s,", metric, v[0], v[1], v[2],
+            ok ? "true" : "false");
+    render_csv_field(f, ok ? "" : est_reason(e));
+    fputs(",\n", f);
+}
+
 int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key_col)
 {
+    if (r->program) {
+        const Lift__Program *p = r->program;
+        csv_program(f, experiment_key_col, "program_revenue_per_customer",
+                    p->revenue_per_customer);
+        csv_program(f, experiment_key_col, "program_incremental_total", p->incremental_total);
+        csv_program(f, experiment_key_col, "program_holdout_cost", p->holdout_cost);
+        csv_program(f, experiment_key_col, "linked_sum", p->linked_sum);
+        csv_program(f, experiment_key_col, "naive_gap", p->naive_gap);
+        for (size_t i = 0; i < p->n_linked; i++) {
+            char m[128];
+            snprintf(m, sizeof m, "linked_incremental_total:%.64s",
+                     p->linked[i]->experiment_key ? p->linked[i]->experiment_key : "?");
+            csv_program(f, experiment_key_col, m, p->linked[i]->incremental_total);
+        }
+    }
     for (size_t i = 0; i < r->n_comparisons; i++)
         csv_comparison(f, r, experiment_key_col, "overall", "all", r->comparisons[i]);
     for (size_t i = 0; i < r->n_segments; i++) {

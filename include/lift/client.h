@@ -258,6 +258,18 @@ lift_err_t lift_experiment_list(lift_client_t *self, int status, Lift__Experimen
 void lift_experiment_free(Lift__Experiment **exp_p);
 void lift_experiment_list_free(Lift__ExperimentList **list_p);
 
+/* ---- Program holdouts ---------------------------------------------------------------------- */
+
+/* IsHeldOut for one customer: should this customer get no upsell because program holdout
+ * `holdout_key` holds them out? *held_out (may be NULL) is true when the customer is in the
+ * held-out group and the holdout is running; *group (may be NULL) gets the lift.HoldoutGroup by
+ * hash and exclusions alone (none, held out, measured, excluded). NOT_FOUND for an unknown
+ * key; an invalid customer id is INVALID_ARGUMENT. Read-only; same thread rule as the client.
+ * Holdouts are created, started, stopped and reported with lift_call() (CreateHoldout,
+ * ChangeHoldout, GetHoldout, ListHoldouts) and lift_report() (ReportRequest.holdout_key). */
+lift_err_t lift_is_held_out(lift_client_t *self, const char *holdout_key,
+                            const char *customer_id, bool *held_out, int *group);
+
 /* ---- Reports ------------------------------------------------------------------------------- */
 
 /* Asks liftd for the incrementality report described by req (Report request; req is not

@@ -49,6 +49,7 @@ const PREFIX = {
   Trigger: "TRIGGER_", Stage: "STAGE_", Channel: "CHANNEL_", ExperimentStatus: "STATUS_",
   Metric: "METRIC_", Action: "ACTION_", Reason: "REASON_", EventType: "EVENT_",
   Dimension: "DIMENSION_", Adjustment: "ADJUSTMENT_", TestFamily: "FAMILY_", Unit: "UNIT_",
+  HoldoutLink: "LINK_", HoldoutGroup: "GROUP_",
 };
 const NAMES = {};  // enum -> Map(short name -> value)
 const VALUES = {}; // enum -> Map(value -> short name)
@@ -117,6 +118,7 @@ const UNITS = {
   conversion_diff: "fraction_difference", churn_diff: "fraction_difference",
   ctr_diff: "fraction_difference", nps_before: "nps_points", nps_after: "nps_points",
   nps_change: "nps_points",
+  revenue_per_customer: "minor", linked_sum: "minor", naive_gap: "minor", // Report.program
 };
 
 const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
@@ -490,9 +492,33 @@ class Client {
    * those left out are unset (the server's default), plus timeoutMs. Each attempt pings first
    * with the client's own timeout, then waits at least 60 s for the report. */
   report(experimentKey, opts = {}) {
+    const { timeoutMs, ...fields } = opts;
+    return this.reportOf({ ...fields, experiment_key: experimentKey }, timeoutMs);
+  }
+
+  /** The program report of a holdout (ReportRequest.holdout_key): lift.Report with `program`
+   * set (arm 0 = held out, arm 1 = the measurement slice). opts as report(). */
+  programReport(holdoutKey, opts = {}) {
+    const { timeoutMs, ...fields } = opts;
+    return this.reportOf({ ...fields, holdout_key: holdoutKey }, timeoutMs);
+  }
+
+  /** IsHeldOut: resolves to [{customer_id, held_out, group, error}] in input order; held_out is
+   * true when the customer is in the held-out group of a running holdout (send no upsell);
+   * group is "none", "held_out", "measured" or "excluded"; error a message or null. */
+  isHeldOut(holdoutKey, customerIds) {
     return this.serial(async () => {
-      const { timeoutMs, ...fields } = opts;
-      const q = build(T("ReportRequest"), { ...fields, experiment_key: experimentKey }, "report");
+      const r = await this.ok({ is_held_out: { holdout_key: holdoutKey, customer_ids: customerIds } });
+      return (r.held_out.customers || []).map((c) => ({
+        customer_id: c.customer_id || "", held_out: !!c.held_out,
+        group: fromWire("HoldoutGroup", c.group || 0), error: c.error ? c.error.message || "" : null,
+      }));
+    });
+  }
+
+  reportOf(fields, timeoutMs) {
+    return this.serial(async () => {
+      const q = build(T("ReportRequest"), fields, "report");
       const wait = Math.max(timeoutMs || 0, REPORT_TIMEOUT_MS, this.timeoutMs);
       let last = null;
       for (let i = 0; i < this.attempts; i++) {

@@ -214,6 +214,34 @@ test("report headline equals liftctl json", { skip }, async () => {
   assert.equal(rep.segments[0].level, js.segments[0].level);
 });
 
+test("program holdout: isHeldOut, the gate, the program report", { skip }, async () => {
+  const hk = `${RUN}-prog`, ek = `${RUN}-prog-exp`;
+  await c.createExperiment(experiment(ek, [0.5, 0.5]));
+  liftctl(["holdout", "create", hk, "--percent", "20", "--experiments", ek, "--exclude-prefix", "staff-"]);
+  liftctl(["holdout", "start", hk]);
+  await c.start(ek);
+  const ids = [...Array.from({ length: 200 }, (_, i) => `hp-${i}`), "staff-1"];
+  const got = await c.isHeldOut(hk, ids);
+  const want = new Map(liftctl(["holdout", "check", hk, ...ids]).trim().split("\n").map((l) => {
+    const [id, held, group] = l.split("\t");
+    return [id, [held === "held_out", group]];
+  }));
+  assert.deepEqual(new Map(got.map((g) => [g.customer_id, [g.held_out, g.group]])), want);
+  assert.deepEqual(want.get("staff-1"), [false, "excluded"]);
+  const held = new Set(got.filter((g) => g.held_out).map((g) => g.customer_id));
+  assert.ok(held.size > 0);
+  for (const a of await c.assignBatch(ek, ids, CTX)) {
+    assert.equal(a.reason === "program_holdout", held.has(a.customer_id));
+    assert.equal(a.in_experiment, !held.has(a.customer_id));
+  }
+  const rep = await c.programReport(hk);
+  assert.equal(rep.program.held_out, held.size);
+  assert.equal(rep.program.holdout.key, hk);
+  assert.equal(rep.program.incremental_total.unit, "minor");
+  assert.deepEqual(rep.arms.map((a) => a.arm_name), ["held_out", "measured"]);
+  await assert.rejects(c.isHeldOut(`${RUN}-none`, ["x"]), (e) => e.code === "NOT_FOUND");
+});
+
 test("fail-over to the next endpoint, and no reply", { skip }, async () => {
   const dead = `ipc:///tmp/lift-no-such-${process.pid}.sock`;
   const f = new Client(`${dead},${ENDPOINT}`, { timeoutMs: 300, attempts: 2 });

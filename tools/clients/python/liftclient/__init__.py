@@ -56,6 +56,7 @@ _PREFIX = {
     "ExperimentStatus": "STATUS_", "Metric": "METRIC_", "Action": "ACTION_",
     "Reason": "REASON_", "EventType": "EVENT_", "Dimension": "DIMENSION_",
     "Adjustment": "ADJUSTMENT_", "TestFamily": "FAMILY_", "Unit": "UNIT_",
+    "HoldoutLink": "LINK_", "HoldoutGroup": "GROUP_",
 }
 
 
@@ -145,6 +146,8 @@ UNITS = {
     "conversion_rate": "fraction", "conversion_diff": "fraction_difference",
     "churn_diff": "fraction_difference", "ctr_diff": "fraction_difference",
     "nps_before": "nps_points", "nps_after": "nps_points", "nps_change": "nps_points",
+    # Report.program
+    "revenue_per_customer": "minor", "linked_sum": "minor", "naive_gap": "minor",
 }
 
 
@@ -596,7 +599,29 @@ class Client:
         sequential, cuped, cuped_lookback_days, revenue_cap_percentile, retention_days,
         cost_per_attempt_minor, n_star); those not given are unset (the server's default).
         Each attempt pings first with the client's own timeout, then waits at least 60 s."""
-        q = _message(pb.ReportRequest, dict(options, experiment_key=experiment_key), "report")
+        return self._report(dict(options, experiment_key=experiment_key), timeout_ms)
+
+    def program_report(self, holdout_key, timeout_ms=None, **options):
+        """The program report of a holdout (ReportRequest.holdout_key): a Record mirroring
+        lift.Report with `program` set (arm 0 = held out, arm 1 = the measurement slice).
+        options as report()."""
+        return self._report(dict(options, holdout_key=holdout_key), timeout_ms)
+
+    def is_held_out(self, holdout_key, customer_ids):
+        """IsHeldOut: for each id a dict {customer_id, held_out, group, error}; held_out is True
+        when the customer is in the held-out group of a running holdout (send no upsell);
+        group is "none", "held_out", "measured" or "excluded"; error a message or None."""
+        req = pb.Request(is_held_out=pb.IsHeldOut(holdout_key=holdout_key,
+                                                  customer_ids=list(customer_ids)))
+        out = []
+        for c in self._ok(req).held_out.customers:
+            out.append({"customer_id": c.customer_id, "held_out": c.held_out,
+                        "group": from_wire("HoldoutGroup", c.group),
+                        "error": c.error.message if c.HasField("error") else None})
+        return out
+
+    def _report(self, fields, timeout_ms):
+        q = _message(pb.ReportRequest, fields, "report")
         wait = max(timeout_ms or 0, REPORT_TIMEOUT_MS, self.timeout_ms)
         last = None
         for _ in range(self.attempts):

@@ -283,6 +283,36 @@ class LiftTest(unittest.TestCase):
         self.assertEqual(rep.segments[0].dimension, "channel")
         self.assertEqual(rep.segments[0].level, js["segments"][0]["level"])
 
+    def test_program_holdout(self):
+        hk, ek = "%s-prog" % RUN, "%s-prog-exp" % RUN
+        self.c.create_experiment(experiment(ek, [0.5, 0.5]))
+        liftctl("holdout", "create", hk, "--percent", "20", "--experiments", ek,
+                "--exclude-prefix", "staff-")
+        liftctl("holdout", "start", hk)
+        self.c.start(ek)
+        ids = ["hp-%03d" % i for i in range(200)] + ["staff-1"]
+        got = self.c.is_held_out(hk, ids)
+        want = {}
+        for line in liftctl("holdout", "check", hk, *ids).splitlines():
+            cid, held, group = line.split("\t")
+            want[cid] = (held == "held_out", group)
+        self.assertEqual({g["customer_id"]: (g["held_out"], g["group"]) for g in got}, want)
+        self.assertEqual(want["staff-1"], (False, "excluded"))
+        held = {g["customer_id"] for g in got if g["held_out"]}
+        self.assertTrue(held)
+        for a in self.c.assign_batch(ek, ids, **CTX):
+            self.assertEqual(a.reason == "program_holdout", a.customer_id in held)
+            self.assertEqual(a.in_experiment, a.customer_id not in held)
+        rep = self.c.program_report(hk)
+        self.assertEqual(rep.program.held_out, len(held))
+        self.assertEqual(rep.program.holdout.key, hk)
+        self.assertEqual(rep.program.holdout.link, "explicit")
+        self.assertEqual(rep.program.incremental_total.unit, "minor")
+        self.assertEqual([a.arm_name for a in rep.arms], ["held_out", "measured"])
+        with self.assertRaises(LiftError) as e:
+            self.c.is_held_out("%s-none" % RUN, ["x"])
+        self.assertEqual(e.exception.code, "NOT_FOUND")
+
     def test_failover_and_no_reply(self):
         dead = "ipc:///tmp/lift-no-such-%d.sock" % os.getpid()
         c = Client(dead + "," + ENDPOINT, timeout_ms=300, attempts=2)
