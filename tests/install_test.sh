@@ -9,6 +9,10 @@
 set -eu
 fail() { echo "install test: FAIL: $*" >&2; exit 1; }
 unset MAKEFLAGS MAKELEVEL MFLAGS
+# A variable given on make's command line reaches the environment of everything make runs:
+# under `make SANITIZE=address,undefined check` the install would otherwise build sanitized
+# objects that a plain program cannot link. An outside user installs the plain build.
+unset SANITIZE
 B=${LIFT_INSTALL_BUILD:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/lift-install-XXXXXX")
 LIFTD_PID=
