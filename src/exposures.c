@@ -8,6 +8,7 @@
 
 #include "assign.h"
 #include "decide.h"
+#include "exposure_record.h"
 #include "holdout.h"
 #include "lift/lift.h"
 #include "status.h"
@@ -117,19 +118,8 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
                        f, id, key, assign_reason_name(res.reason), e->def->coverage);
             return 1;
         }
-        store_exposure_t rec = {
-            .experiment_id = e->id,
-            .customer = id,
-            .customer_len = len,
-            .arm = arm,
-            .trigger = ctx->trigger,
-            .stage = ctx->stage,
-            .channel = ctx->channel,
-            .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : decided,
-            .decided_ms = decided,
-        };
         store_exposure_t have;
-        int rc = store_exposure_record(store, &rec, e->generation, &have);
+        int rc = exposure_record(store, e->id, e->generation, id, len, arm, ctx, decided, &have);
         if (rc < 0)
             return status_set(st, status_store_code(store_errcode(store)), NULL,
                               "cannot record exposure: %s", store_errmsg(store));

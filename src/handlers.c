@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "exposure_record.h"
 #include "exposures.h"
 #include "fastwire.h"
 #include "holdout.h"
@@ -320,19 +321,9 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
     } else {
         /* One step in the store: recorded now, or the exposure stored before (here or by
          * another liftd that won a race a moment ago) — never a check-then-insert. */
-        store_exposure_t x = {
-            .experiment_id = e->id,
-            .customer = id,
-            .customer_len = len,
-            .arm = arm,
-            .trigger = ctx->trigger,
-            .stage = ctx->stage,
-            .channel = ctx->channel,
-            .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : now,
-            .decided_ms = now,
-        };
         store_exposure_t have;
-        int rc = store_exposure_record(self->store, &x, e->generation, &have);
+        int rc =
+            exposure_record(self->store, e->id, e->generation, id, len, arm, ctx, now, &have);
         if (rc < 0)
             return status_set(st, status_store_code(store_errcode(self->store)), NULL,
                               "cannot record exposure: %s", store_errmsg(self->store));
