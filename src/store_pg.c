@@ -831,30 +831,36 @@ static int pg_experiment_update(void *b, int64_t id, int64_t expect_gen, int sta
     return rc;
 }
 
+/* Row i of EXP_COLS to cb: cb's return, or -1 when the definition cannot be decoded. */
+static int experiment_row_cb(const PGresult *r, int i, store_experiment_cb cb, void *arg)
+{
+    size_t def_len = 0;
+    unsigned char *def = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 3), &def_len);
+    if (!def)
+        return -1;
+    store_experiment_t row = {
+        .id = get_i64(r, i, 0),
+        .key = PQgetvalue(r, i, 1),
+        .status = (int)get_i64(r, i, 2),
+        .def = def,
+        .def_len = def_len,
+        .coverage = strtod(PQgetvalue(r, i, 4), NULL),
+        .created_ms = get_i64(r, i, 5),
+        .started_ms = get_i64(r, i, 6),
+        .updated_ms = get_i64(r, i, 7),
+        .generation = get_i64(r, i, 8),
+    };
+    int ret = cb(arg, &row);
+    PQfreemem(def);
+    return ret;
+}
+
 /* Rows of EXP_COLS to cb. */
 static int experiment_rows(PGresult *r, store_experiment_cb cb, void *arg)
 {
     int ret = 0;
-    for (int i = 0, n = PQntuples(r); i < n && !ret; i++) {
-        size_t def_len = 0;
-        unsigned char *def = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 3), &def_len);
-        if (!def)
-            return -1;
-        store_experiment_t row = {
-            .id = get_i64(r, i, 0),
-            .key = PQgetvalue(r, i, 1),
-            .status = (int)get_i64(r, i, 2),
-            .def = def,
-            .def_len = def_len,
-            .coverage = strtod(PQgetvalue(r, i, 4), NULL),
-            .created_ms = get_i64(r, i, 5),
-            .started_ms = get_i64(r, i, 6),
-            .updated_ms = get_i64(r, i, 7),
-            .generation = get_i64(r, i, 8),
-        };
-        ret = cb(arg, &row);
-        PQfreemem(def);
-    }
+    for (int i = 0, n = PQntuples(r); i < n && !ret; i++)
+        ret = experiment_row_cb(r, i, cb, arg);
     return ret;
 }
 
@@ -2228,25 +2234,7 @@ static int pg_reader_events(void *rd, int64_t from_ms, int64_t to_ms, store_even
 static int experiment_row(void *ctx, const PGresult *r, int i)
 {
     scan_ctx_t *s = ctx;
-    size_t def_len = 0;
-    unsigned char *def = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 3), &def_len);
-    if (!def)
-        return -1;
-    store_experiment_t row = {
-        .id = get_i64(r, i, 0),
-        .key = PQgetvalue(r, i, 1),
-        .status = (int)get_i64(r, i, 2),
-        .def = def,
-        .def_len = def_len,
-        .coverage = strtod(PQgetvalue(r, i, 4), NULL),
-        .created_ms = get_i64(r, i, 5),
-        .started_ms = get_i64(r, i, 6),
-        .updated_ms = get_i64(r, i, 7),
-        .generation = get_i64(r, i, 8),
-    };
-    int ret = ((store_experiment_cb)s->cb)(s->arg, &row);
-    PQfreemem(def);
-    return ret;
+    return experiment_row_cb(r, i, (store_experiment_cb)s->cb, s->arg);
 }
 
 static int pg_reader_experiments(void *rd, store_experiment_cb cb, void *arg)
