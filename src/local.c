@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "assign.h"
+#include "context.h"
 #include "decide.h"
 #include "holdout_decide.h"
 
@@ -593,23 +594,6 @@ void lift_local_destroy(lift_local_t **self_p)
     *self_p = NULL;
 }
 
-static void to_context(Lift__Context *c, const lift_context_t *ctx)
-{
-    lift__context__init(c);
-    c->has_trigger = ctx->trigger != 0;
-    c->trigger = (Lift__Trigger)ctx->trigger;
-    c->has_stage = ctx->stage != 0;
-    c->stage = (Lift__Stage)ctx->stage;
-    c->has_channel = ctx->channel != 0;
-    c->channel = (Lift__Channel)ctx->channel;
-    c->has_trigger_time_ms = ctx->trigger_time_ms != 0;
-    c->trigger_time_ms = ctx->trigger_time_ms;
-    c->has_open_support_ticket = ctx->open_support_ticket;
-    c->open_support_ticket = ctx->open_support_ticket;
-    c->has_billing_dispute = ctx->billing_dispute;
-    c->billing_dispute = ctx->billing_dispute;
-}
-
 /* Why an id was rejected, in static storage (a batch may reject many ids; each keeps its own
  * message pointer): the rule it broke, as assign_customer_id_check states it. */
 static const char *id_error(const char *id, size_t len)
@@ -726,7 +710,7 @@ static lift_err_t prepare(lift_local_t *self, const char *key, const lift_contex
     }
     if (!ctx)
         return LIFT_ERR_INVALID_ARGUMENT;
-    to_context(c, ctx);
+    context_from_client(c, ctx);
     *now = wall_ms();
     if (last.ctx_x != *x || last.ctx_snap != s->uid || *now >= last.ctx_until || memcmp(&last.ctx, ctx, sizeof *ctx) != 0) {
         if (decide_context_check(c, *now) || !decide_trigger_time_ok((*x)->def, c))
