@@ -34,6 +34,25 @@ static void item_error(Lift__ExposureResult *r, item_err_t *slot, const status_t
     r->error = &slot->st;
 }
 
+/* After a stale record (`what` `name` moved on in the store): refresh the cache and find
+ * experiment key again into *e. Returns 0, or -1 (st set) once STALE_RETRIES are spent, when
+ * the refresh fails or when the experiment is gone. */
+static int stale_refresh(store_t *store, registry_t *registry, int attempt, const char *what,
+                         const char *name, const char *key, const registry_entry_t **e,
+                         status_t *st)
+{
+    char err[320];
+    if (attempt >= STALE_RETRIES)
+        return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
+                          "%s %s kept changing in the store; retry", what, name);
+    if (registry_refresh(registry, err, sizeof err) < 0)
+        return status_set(st, status_store_code(store_errcode(store)), NULL, "%s", err);
+    if (!(*e = registry_find(registry, key)))
+        return status_set(st, LIFT__CODE__INTERNAL, NULL, "experiment %s vanished from the cache",
+                          key);
+    return 0;
+}
+
 /* One item: 0 recorded or answered (r filled), 1 item error (st), -1 store failure (st). */
 static int record_one(store_t *store, registry_t *registry, log_level_t log_level,
                       const Lift__ExposureRecord *x, size_t i, int64_t now, Lift__ExposureResult *r,
@@ -82,15 +101,10 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
             }
             if (hr != 2)
                 return hr;
-            char err[320]; /* the holdout moved on in the store: refresh, decide again */
-            if (attempt >= STALE_RETRIES)
-                return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
-                                  "holdout %s kept changing in the store; retry", x->holdout_key);
-            if (registry_refresh(registry, err, sizeof err) < 0)
-                return status_set(st, status_store_code(store_errcode(store)), NULL, "%s", err);
-            if (!(e = registry_find(registry, key)))
-                return status_set(st, LIFT__CODE__INTERNAL, NULL,
-                                  "experiment %s vanished from the cache", key);
+            /* the holdout moved on in the store: refresh, decide again */
+            if (stale_refresh(store, registry, attempt, "holdout", x->holdout_key, key, &e,
+                              st) < 0)
+                return -1;
             continue;
         } else if ((held = holdouts_holding(registry_holdouts(registry), key, started, id, len,
                                             ctx, decided)) != NULL) {
@@ -124,15 +138,8 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
             return status_set(st, status_store_code(store_errcode(store)), NULL,
                               "cannot record exposure: %s", store_errmsg(store));
         if (rc == STORE_STALE) {
-            char err[320];
-            if (attempt >= STALE_RETRIES)
-                return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
-                                  "experiment %s kept changing in the store; retry", key);
-            if (registry_refresh(registry, err, sizeof err) < 0)
-                return status_set(st, status_store_code(store_errcode(store)), NULL, "%s", err);
-            if (!(e = registry_find(registry, key)))
-                return status_set(st, LIFT__CODE__INTERNAL, NULL,
-                                  "experiment %s vanished from the cache", key);
+            if (stale_refresh(store, registry, attempt, "experiment", key, key, &e, st) < 0)
+                return -1;
             continue;
         }
         r->has_arm_index = 1;
