@@ -37,20 +37,13 @@ static void item_error(Lift__ExposureResult *r, item_err_t *slot, const status_t
 /* After a stale record (`what` `name` moved on in the store): refresh the cache and find
  * experiment key again into *e. Returns 0, or -1 (st set) once STALE_RETRIES are spent, when
  * the refresh fails or when the experiment is gone. */
-static int stale_refresh(store_t *store, registry_t *registry, int attempt, const char *what,
-                         const char *name, const char *key, const registry_entry_t **e,
-                         status_t *st)
+static int stale_refresh(registry_t *registry, int attempt, const char *what, const char *name,
+                         const char *key, const registry_entry_t **e, status_t *st)
 {
-    char err[320];
     if (attempt >= STALE_RETRIES)
         return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
                           "%s %s kept changing in the store; retry", what, name);
-    if (registry_refresh(registry, err, sizeof err) < 0)
-        return status_set(st, status_store_code(store_errcode(store)), NULL, "%s", err);
-    if (!(*e = registry_find(registry, key)))
-        return status_set(st, LIFT__CODE__INTERNAL, NULL, "experiment %s vanished from the cache",
-                          key);
-    return 0;
+    return registry_refresh_find(registry, key, e, st);
 }
 
 /* One item: 0 recorded or answered (r filled), 1 item error (st), -1 store failure (st). */
@@ -102,8 +95,7 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
             if (hr != 2)
                 return hr;
             /* the holdout moved on in the store: refresh, decide again */
-            if (stale_refresh(store, registry, attempt, "holdout", x->holdout_key, key, &e,
-                              st) < 0)
+            if (stale_refresh(registry, attempt, "holdout", x->holdout_key, key, &e, st) < 0)
                 return -1;
             continue;
         } else if ((held = holdouts_holding(registry_holdouts(registry), key, started, id, len,
@@ -138,7 +130,7 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
             return status_set(st, status_store_code(store_errcode(store)), NULL,
                               "cannot record exposure: %s", store_errmsg(store));
         if (rc == STORE_STALE) {
-            if (stale_refresh(store, registry, attempt, "experiment", key, key, &e, st) < 0)
+            if (stale_refresh(registry, attempt, "experiment", key, key, &e, st) < 0)
                 return -1;
             continue;
         }

@@ -355,20 +355,6 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
 #define ERR_PATH_LEN 40 /* "assign_batch.customer_ids[9999]" */
 #define ASSIGN_STALE_RETRIES 3 /* refreshes of one request's experiment before UNAVAILABLE */
 
-/* The experiment moved on in the store: refresh the registry and find it again. */
-static int refresh_entry(handlers_t *self, const char *key, const registry_entry_t **e,
-                         status_t *st)
-{
-    char err[320];
-    if (registry_refresh(self->registry, err, sizeof err) < 0)
-        return status_set(st, status_store_code(store_errcode(self->store)), NULL, "%s", err);
-    *e = registry_find(self->registry, key);
-    if (!*e)
-        return status_set(st, LIFT__CODE__INTERNAL, NULL, "experiment %s vanished from the cache",
-                          key);
-    return 0;
-}
-
 static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now,
                          handler_out_t *out)
 {
@@ -445,7 +431,7 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
                            "experiment %s kept changing in the store while assigning; retry",
                            key);
                 one = -1;
-            } else if (refresh_entry(self, key, &e, &st) < 0 ||
+            } else if (registry_refresh_find(self->registry, key, &e, &st) < 0 ||
                        registry_trigger_time_check(e, ctx, ctx_field, &st) < 0) {
                 one = -1;
             } else {
