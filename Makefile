@@ -51,7 +51,7 @@ PROTO_H   := $(GEN)/lift.pb-c.h
 STATS_SRC := $(wildcard stats/*.c)
 # The client library holds the decision code too (assign, decide): liftd and the local
 # evaluator (lift/local.h) run the same objects.
-CLI_SRC   := src/client.c src/currency.c src/local.c src/assign.c src/decide.c \
+CLI_SRC   := src/client.c src/context.c src/currency.c src/local.c src/assign.c src/decide.c \
              src/holdout_decide.c
 SRV_SRC   := $(filter-out src/liftd.c $(CLI_SRC),$(wildcard src/*.c))
 RENDER_SRC := tools/report_render.c

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "context.h"
+
 struct lift_client {
     void *ctx;                                  /* ZeroMQ context, owned */
     void *sock;                                 /* DEALER; NULL until needed and after a timeout */
@@ -631,24 +633,6 @@ lift_err_t lift_server_info(lift_client_t *self, lift_server_info_t *out)
 
 /* ---- Assignment ---------------------------------------------------------------------------- */
 
-static void fill_context(Lift__Context *c, const lift_context_t *ctx)
-{
-    lift__context__init(c);
-    if (ctx == NULL) return;
-    c->has_trigger = ctx->trigger != 0;
-    c->trigger = (Lift__Trigger)ctx->trigger;
-    c->has_stage = ctx->stage != 0;
-    c->stage = (Lift__Stage)ctx->stage;
-    c->has_channel = ctx->channel != 0;
-    c->channel = (Lift__Channel)ctx->channel;
-    c->has_trigger_time_ms = ctx->trigger_time_ms != 0;
-    c->trigger_time_ms = ctx->trigger_time_ms;
-    c->has_open_support_ticket = ctx->open_support_ticket;
-    c->open_support_ticket = ctx->open_support_ticket;
-    c->has_billing_dispute = ctx->billing_dispute;
-    c->billing_dispute = ctx->billing_dispute;
-}
-
 static size_t str_size(const char *s)
 {
     return s ? strlen(s) + 1 : 0;
@@ -710,7 +694,7 @@ lift_err_t lift_assign(lift_client_t *self, const char *key, const char *custome
     Lift__Request req = LIFT__REQUEST__INIT;
     Lift__Assign as = LIFT__ASSIGN__INIT;
     Lift__Context c;
-    fill_context(&c, ctx);
+    context_from_client(&c, ctx);
     as.experiment_key = (char *)key;
     as.customer_id = (char *)customer_id;
     as.context = ctx ? &c : NULL;
@@ -752,7 +736,7 @@ lift_err_t lift_assign_batch(lift_client_t *self, const char *key, const char *c
     Lift__Request req = LIFT__REQUEST__INIT;
     Lift__AssignBatch ab = LIFT__ASSIGN_BATCH__INIT;
     Lift__Context c;
-    fill_context(&c, ctx);
+    context_from_client(&c, ctx);
     ab.experiment_key = (char *)key;
     ab.n_customer_ids = n;
     ab.customer_ids = (char **)customer_ids; /* pack only reads them */

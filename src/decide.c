@@ -23,7 +23,7 @@ void decide_config(const Lift__Experiment *d, double *weights, assign_config_t *
     assign_config_seal(cfg); /* an invalid seed stays unsealed: assign_bucket refuses it */
 }
 
-static int in_list(const int *v, size_t n, int x)
+int decide_in_list(const int *v, size_t n, int x)
 {
     if (n == 0)
         return 1;
@@ -50,11 +50,11 @@ Lift__Reason decide_eligibility(const Lift__Experiment *d, const Lift__Context *
         return LIFT__REASON__REASON_SUPPRESSED_DISPUTE;
     const Lift__Eligibility *el = d->eligibility;
     if (el) {
-        if (!in_list((const int *)el->triggers, el->n_triggers, (int)ctx->trigger))
+        if (!decide_in_list((const int *)el->triggers, el->n_triggers, (int)ctx->trigger))
             return LIFT__REASON__REASON_TRIGGER_NOT_ALLOWED;
-        if (!in_list((const int *)el->stages, el->n_stages, (int)ctx->stage))
+        if (!decide_in_list((const int *)el->stages, el->n_stages, (int)ctx->stage))
             return LIFT__REASON__REASON_STAGE_NOT_ALLOWED;
-        if (!in_list((const int *)el->channels, el->n_channels, (int)ctx->channel))
+        if (!decide_in_list((const int *)el->channels, el->n_channels, (int)ctx->channel))
             return LIFT__REASON__REASON_CHANNEL_NOT_ALLOWED;
     }
     return LIFT__REASON__REASON_NONE;

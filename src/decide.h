@@ -6,6 +6,7 @@
 #ifndef LIFT_DECIDE_H
 #define LIFT_DECIDE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "assign.h"
@@ -19,6 +20,10 @@
  * without a seed uses "" (the registry always fills one). The seed's hash is precomputed
  * (assign_config_seal). */
 void decide_config(const Lift__Experiment *d, double *weights, assign_config_t *cfg);
+
+/* Whether x is one of v[0..n) — an empty list allows every value (an unset filter of
+ * triggers, stages or channels). Pure; thread-safe. */
+int decide_in_list(const int *v, size_t n, int x);
 
 /* Eligibility of a context (already checked with decide_context_check or liftd's own check),
  * identical for every arm: LIFT__REASON__REASON_NONE when eligible, else the first reason that

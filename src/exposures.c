@@ -8,6 +8,7 @@
 
 #include "assign.h"
 #include "decide.h"
+#include "exposure_record.h"
 #include "holdout.h"
 #include "lift/lift.h"
 #include "status.h"
@@ -31,6 +32,18 @@ static void item_error(Lift__ExposureResult *r, item_err_t *slot, const status_t
     slot->st.field = slot->field[0] ? slot->field : NULL;
     slot->st.message = slot->message;
     r->error = &slot->st;
+}
+
+/* After a stale record (`what` `name` moved on in the store): refresh the cache and find
+ * experiment key again into *e. Returns 0, or -1 (st set) once STALE_RETRIES are spent, when
+ * the refresh fails or when the experiment is gone. */
+static int stale_refresh(registry_t *registry, int attempt, const char *what, const char *name,
+                         const char *key, const registry_entry_t **e, status_t *st)
+{
+    if (attempt >= STALE_RETRIES)
+        return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
+                          "%s %s kept changing in the store; retry", what, name);
+    return registry_refresh_find(registry, key, e, st);
 }
 
 /* One item: 0 recorded or answered (r filled), 1 item error (st), -1 store failure (st). */
@@ -81,15 +94,9 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
             }
             if (hr != 2)
                 return hr;
-            char err[320]; /* the holdout moved on in the store: refresh, decide again */
-            if (attempt >= STALE_RETRIES)
-                return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
-                                  "holdout %s kept changing in the store; retry", x->holdout_key);
-            if (registry_refresh(registry, err, sizeof err) < 0)
-                return status_set(st, status_store_code(store_errcode(store)), NULL, "%s", err);
-            if (!(e = registry_find(registry, key)))
-                return status_set(st, LIFT__CODE__INTERNAL, NULL,
-                                  "experiment %s vanished from the cache", key);
+            /* the holdout moved on in the store: refresh, decide again */
+            if (stale_refresh(registry, attempt, "holdout", x->holdout_key, key, &e, st) < 0)
+                return -1;
             continue;
         } else if ((held = holdouts_holding(registry_holdouts(registry), key, started, id, len,
                                             ctx, decided)) != NULL) {
@@ -117,32 +124,14 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
                        f, id, key, assign_reason_name(res.reason), e->def->coverage);
             return 1;
         }
-        store_exposure_t rec = {
-            .experiment_id = e->id,
-            .customer = id,
-            .customer_len = len,
-            .arm = arm,
-            .trigger = ctx->trigger,
-            .stage = ctx->stage,
-            .channel = ctx->channel,
-            .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : decided,
-            .decided_ms = decided,
-        };
         store_exposure_t have;
-        int rc = store_exposure_record(store, &rec, e->generation, &have);
+        int rc = exposure_record(store, e->id, e->generation, id, len, arm, ctx, decided, &have);
         if (rc < 0)
             return status_set(st, status_store_code(store_errcode(store)), NULL,
                               "cannot record exposure: %s", store_errmsg(store));
         if (rc == STORE_STALE) {
-            char err[320];
-            if (attempt >= STALE_RETRIES)
-                return status_set(st, LIFT__CODE__UNAVAILABLE, NULL,
-                                  "experiment %s kept changing in the store; retry", key);
-            if (registry_refresh(registry, err, sizeof err) < 0)
-                return status_set(st, status_store_code(store_errcode(store)), NULL, "%s", err);
-            if (!(e = registry_find(registry, key)))
-                return status_set(st, LIFT__CODE__INTERNAL, NULL,
-                                  "experiment %s vanished from the cache", key);
+            if (stale_refresh(registry, attempt, "experiment", key, key, &e, st) < 0)
+                return -1;
             continue;
         }
         r->has_arm_index = 1;

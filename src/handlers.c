@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "exposure_record.h"
 #include "exposures.h"
 #include "fastwire.h"
 #include "holdout.h"
@@ -320,19 +321,9 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
     } else {
         /* One step in the store: recorded now, or the exposure stored before (here or by
          * another liftd that won a race a moment ago) — never a check-then-insert. */
-        store_exposure_t x = {
-            .experiment_id = e->id,
-            .customer = id,
-            .customer_len = len,
-            .arm = arm,
-            .trigger = ctx->trigger,
-            .stage = ctx->stage,
-            .channel = ctx->channel,
-            .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : now,
-            .decided_ms = now,
-        };
         store_exposure_t have;
-        int rc = store_exposure_record(self->store, &x, e->generation, &have);
+        int rc =
+            exposure_record(self->store, e->id, e->generation, id, len, arm, ctx, now, &have);
         if (rc < 0)
             return status_set(st, status_store_code(store_errcode(self->store)), NULL,
                               "cannot record exposure: %s", store_errmsg(self->store));
@@ -363,20 +354,6 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
 #define ERR_MSG_LEN 160
 #define ERR_PATH_LEN 40 /* "assign_batch.customer_ids[9999]" */
 #define ASSIGN_STALE_RETRIES 3 /* refreshes of one request's experiment before UNAVAILABLE */
-
-/* The experiment moved on in the store: refresh the registry and find it again. */
-static int refresh_entry(handlers_t *self, const char *key, const registry_entry_t **e,
-                         status_t *st)
-{
-    char err[320];
-    if (registry_refresh(self->registry, err, sizeof err) < 0)
-        return status_set(st, status_store_code(store_errcode(self->store)), NULL, "%s", err);
-    *e = registry_find(self->registry, key);
-    if (!*e)
-        return status_set(st, LIFT__CODE__INTERNAL, NULL, "experiment %s vanished from the cache",
-                          key);
-    return 0;
-}
 
 static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now,
                          handler_out_t *out)
@@ -454,7 +431,7 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
                            "experiment %s kept changing in the store while assigning; retry",
                            key);
                 one = -1;
-            } else if (refresh_entry(self, key, &e, &st) < 0 ||
+            } else if (registry_refresh_find(self->registry, key, &e, &st) < 0 ||
                        registry_trigger_time_check(e, ctx, ctx_field, &st) < 0) {
                 one = -1;
             } else {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "exposure_record.h"
 #include "lift/limits.h"
 
 struct holdouts {
@@ -423,19 +424,8 @@ int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
         int cached;
         if (seen && seen(cache, e->id, id, len, &cached))
             continue;
-        store_exposure_t x = {
-            .experiment_id = e->id,
-            .customer = id,
-            .customer_len = len,
-            .arm = arm,
-            .trigger = ctx->trigger,
-            .stage = ctx->stage,
-            .channel = ctx->channel,
-            .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : now_ms,
-            .decided_ms = now_ms,
-        };
         store_exposure_t have;
-        int rc = store_exposure_record(store, &x, e->generation, &have);
+        int rc = exposure_record(store, e->id, e->generation, id, len, arm, ctx, now_ms, &have);
         if (rc < 0)
             return status_set(st, status_store_code(store_errcode(store)), NULL,
                               "cannot record the exposure to holdout %s: %s", h->key,
@@ -493,19 +483,8 @@ int holdouts_record(const holdouts_t *self, store_t *store, const char *holdout_
         return 1;
     }
     int want = g == HOLDOUT_GROUP_HELD_OUT ? HOLDOUT_ARM_HELD_OUT : HOLDOUT_ARM_MEASURED;
-    store_exposure_t x = {
-        .experiment_id = e->id,
-        .customer = id,
-        .customer_len = len,
-        .arm = want,
-        .trigger = ctx->trigger,
-        .stage = ctx->stage,
-        .channel = ctx->channel,
-        .trigger_ms = ctx->has_trigger_time_ms ? ctx->trigger_time_ms : decided_ms,
-        .decided_ms = decided_ms,
-    };
     store_exposure_t have;
-    int rc = store_exposure_record(store, &x, e->generation, &have);
+    int rc = exposure_record(store, e->id, e->generation, id, len, want, ctx, decided_ms, &have);
     if (rc < 0)
         return status_set(st, status_store_code(store_errcode(store)), NULL,
                           "cannot record the exposure to holdout %s: %s", h->key,

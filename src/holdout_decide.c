@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "decide.h"
 
 static int excluded(const Lift__Holdout *h, const char *id, size_t len)
 {
@@ -42,16 +43,6 @@ int holdout_group(const Lift__Holdout *h, const char *id, size_t len)
     return g >= 0 && excluded(h, id, len) ? HOLDOUT_GROUP_EXCLUDED : g;
 }
 
-static int in_list(const int *v, size_t n, int x)
-{
-    if (n == 0)
-        return 1;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == x)
-            return 1;
-    return 0;
-}
-
 int holdout_links(const Lift__Holdout *h, int64_t h_started_ms, const char *exp_key,
                   int64_t exp_started_ms)
 {
@@ -81,9 +72,9 @@ int holdout_covers(const Lift__Holdout *h, int64_t h_started_ms, const char *exp
         return 0;
     const Lift__Eligibility *s = h->scope;
     if (s && ctx) {
-        if (!in_list((const int *)s->triggers, s->n_triggers, (int)ctx->trigger) ||
-            !in_list((const int *)s->stages, s->n_stages, (int)ctx->stage) ||
-            !in_list((const int *)s->channels, s->n_channels, (int)ctx->channel))
+        if (!decide_in_list((const int *)s->triggers, s->n_triggers, (int)ctx->trigger) ||
+            !decide_in_list((const int *)s->stages, s->n_stages, (int)ctx->stage) ||
+            !decide_in_list((const int *)s->channels, s->n_channels, (int)ctx->channel))
             return 0;
     }
     return 1;

@@ -67,14 +67,6 @@ static int one_reply(store_t *store, uint64_t request_id, const holdout_entry_t 
     return pack(request_id, &reply, NULL, out);
 }
 
-static int refresh(store_t *store, registry_t *registry, status_t *st)
-{
-    char err[320];
-    if (registry_refresh(registry, err, sizeof err) == 0)
-        return 0;
-    return status_set(st, status_store_code(store_errcode(store)), NULL, "%s", err);
-}
-
 static int handle_list(store_t *store, holdouts_t *hs, uint64_t rid, handler_out_t *out)
 {
     int n = holdouts_count(hs);
@@ -185,7 +177,7 @@ int holdout_handle(store_t *store, registry_t *registry, const Lift__Request *re
     uint64_t rid = req->request_id;
     holdouts_t *hs = registry_holdouts(registry);
     /* Holdouts created or changed through another liftd sharing the store: one cheap poll. */
-    if (refresh(store, registry, &st) < 0)
+    if (registry_refresh_find(registry, NULL, NULL, &st) < 0)
         return error(req, &st, out);
     const holdout_entry_t *e = NULL;
     switch (req->body_case) {
@@ -226,7 +218,7 @@ int holdout_handle(store_t *store, registry_t *registry, const Lift__Request *re
                            "holdout %s kept changing in the store; retry", c->key);
                 return error(req, &st, out);
             }
-            if (refresh(store, registry, &st) < 0)
+            if (registry_refresh_find(registry, NULL, NULL, &st) < 0)
                 return error(req, &st, out);
         }
         if (one_reply(store, rid, e, out) < 0)

@@ -14,7 +14,9 @@
 #include <time.h>
 
 #include "assign.h"
+#include "context.h"
 #include "decide.h"
+#include "hash.h"
 #include "holdout_decide.h"
 
 #define SEEN_WAYS 4           /* slots per bucket of the remembered pairs (half a cache line) */
@@ -80,24 +82,6 @@ struct lift_local {
         refresh_failures;      /* lift_local_stats_t */
 };
 
-static uint64_t fnv64(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    return h;
-}
-
-/* Murmur3's finalizer: FNV's low bits alone follow only the bytes' low bits. */
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 /* The decision time: the coarse real-time clock (one tick, a few ms, behind; 5x cheaper than
  * CLOCK_REALTIME) — liftd too reads its clock once per batch, not per decision. */
 static int64_t wall_ms(void)
@@ -125,7 +109,7 @@ static void emit(lift_local_t *self, const char *fmt, ...)
 
 static const lexp_t *snap_find(const snap_t *s, const char *key)
 {
-    uint64_t h = fnv64(0xcbf29ce484222325ULL, key, strlen(key));
+    uint64_t h = hash_fnv1a64(HASH_FNV64_BASIS, key, strlen(key));
     for (size_t i = h & s->mask; s->slots[i]; i = (i + 1) & s->mask) {
         const lexp_t *x = &s->exps[s->slots[i] - 1];
         if (x->key_hash == h && strcmp(x->key, key) == 0)
@@ -144,7 +128,7 @@ static void snap_add(snap_t *s, const Lift__Experiment *def)
     lexp_t *x = &s->exps[s->n];
     x->def = def;
     x->key = def->key;
-    x->key_hash = fnv64(0xcbf29ce484222325ULL, def->key, strlen(def->key));
+    x->key_hash = hash_fnv1a64(HASH_FNV64_BASIS, def->key, strlen(def->key));
     decide_config(def, x->weights, &x->cfg);
     size_t i = x->key_hash & s->mask;
     while (s->slots[i])
@@ -255,7 +239,8 @@ static int refresh(lift_local_t *self, char *err, size_t errlen)
         }
         for (size_t i = 0; i < nh; i++) {
             const char *k = hr->holdouts->holdouts[i]->key ? hr->holdouts->holdouts[i]->key : "";
-            s->hkey_hash[i] = fnv64(fnv64(0xcbf29ce484222325ULL, "holdout:", 8), k, strlen(k));
+            s->hkey_hash[i] =
+                hash_fnv1a64(hash_fnv1a64(HASH_FNV64_BASIS, "holdout:", 8), k, strlen(k));
         }
         s->holdouts = hr;
     } else if (rc == LIFT_OK || rc == LIFT_ERR_INVALID_ARGUMENT) {
@@ -277,7 +262,7 @@ static int refresh(lift_local_t *self, char *err, size_t errlen)
 
 static uint64_t pair_hash(uint64_t key_hash, const char *id, size_t len)
 {
-    return mix64(fnv64(key_hash ^ 0x9e3779b97f4a7c15ULL, id, len)) | 1;
+    return hash_mix64(hash_fnv1a64(key_hash ^ 0x9e3779b97f4a7c15ULL, id, len)) | 1;
 }
 
 static uint64_t seen_hash(const lexp_t *x, const char *id, size_t len)
@@ -593,23 +578,6 @@ void lift_local_destroy(lift_local_t **self_p)
     *self_p = NULL;
 }
 
-static void to_context(Lift__Context *c, const lift_context_t *ctx)
-{
-    lift__context__init(c);
-    c->has_trigger = ctx->trigger != 0;
-    c->trigger = (Lift__Trigger)ctx->trigger;
-    c->has_stage = ctx->stage != 0;
-    c->stage = (Lift__Stage)ctx->stage;
-    c->has_channel = ctx->channel != 0;
-    c->channel = (Lift__Channel)ctx->channel;
-    c->has_trigger_time_ms = ctx->trigger_time_ms != 0;
-    c->trigger_time_ms = ctx->trigger_time_ms;
-    c->has_open_support_ticket = ctx->open_support_ticket;
-    c->open_support_ticket = ctx->open_support_ticket;
-    c->has_billing_dispute = ctx->billing_dispute;
-    c->billing_dispute = ctx->billing_dispute;
-}
-
 /* Why an id was rejected, in static storage (a batch may reject many ids; each keeps its own
  * message pointer): the rule it broke, as assign_customer_id_check states it. */
 static const char *id_error(const char *id, size_t len)
@@ -726,7 +694,7 @@ static lift_err_t prepare(lift_local_t *self, const char *key, const lift_contex
     }
     if (!ctx)
         return LIFT_ERR_INVALID_ARGUMENT;
-    to_context(c, ctx);
+    context_from_client(c, ctx);
     *now = wall_ms();
     if (last.ctx_x != *x || last.ctx_snap != s->uid || *now >= last.ctx_until || memcmp(&last.ctx, ctx, sizeof *ctx) != 0) {
         if (decide_context_check(c, *now) || !decide_trigger_time_ok((*x)->def, c))

@@ -190,6 +190,20 @@ int registry_refresh(registry_t *self, char *err, size_t errlen)
     return 0;
 }
 
+int registry_refresh_find(registry_t *self, const char *key, const registry_entry_t **e,
+                          status_t *st)
+{
+    char err[320];
+    if (registry_refresh(self, err, sizeof err) < 0)
+        return status_set(st, status_store_code(store_errcode(self->store)), NULL, "%s", err);
+    if (!key)
+        return 0;
+    if (!(*e = registry_find(self, key)))
+        return status_set(st, LIFT__CODE__INTERNAL, NULL, "experiment %s vanished from the cache",
+                          key);
+    return 0;
+}
+
 /* A refresh inside a request, for its status: UNAVAILABLE (or what the store's failure
  * class calls for) with the reason. */
 static int refresh_or_fail(registry_t *self, status_t *st)

@@ -55,6 +55,12 @@ int registry_reload(registry_t *self, char *err, size_t errlen);
  * in err; the cache keeps what it had). */
 int registry_refresh(registry_t *self, char *err, size_t errlen);
 
+/* registry_refresh for a request: on failure st says why (the store's error class as the
+ * code). Then, when key is not NULL, the experiment `key` into *e (it vanishing is INTERNAL).
+ * Returns 0, or -1 with st set. Same thread as the registry. */
+int registry_refresh_find(registry_t *self, const char *key, const registry_entry_t **e,
+                          status_t *st);
+
 /* Validate `in`, fill defaults and store it as a draft. Creating the same key with the same
  * definition again is a success (*created = 0); a different one is ALREADY_EXISTS.
  * Returns 0 with *out set, or -1 with st filled. Must run inside a store transaction. */

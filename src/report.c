@@ -1338,6 +1338,21 @@ static int seg_cmp(const void *pa, const void *pb)
     return a->level < b->level ? -1 : a->level > b->level;
 }
 
+/* The SRM test's outcome into sm (skipped when not estimable). Returns 1 when chi2 and p were
+ * estimated (sm->mismatch then holds the verdict), else 0. */
+static int srm_set(Lift__Srm *sm, const lift_srm_t *sr)
+{
+    sm->has_skipped = sm->has_mismatch = 1;
+    sm->skipped = sr->status != LIFT_STAT_OK;
+    if (sr->status != LIFT_STAT_OK || !isfinite(sr->chi2) || !isfinite(sr->p_value))
+        return 0;
+    sm->has_chi2 = sm->has_p_value = 1;
+    sm->chi2 = sr->chi2;
+    sm->p_value = sr->p_value;
+    sm->mismatch = sr->mismatch;
+    return 1;
+}
+
 /* ---- report_build ------------------------------------------------------------------------- */
 
 static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, int64_t now_ms,
@@ -1983,21 +1998,13 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
                 lift_srm_t sr = lift_srm(obs, wts, na);
                 Lift__Srm *sm = ANEW(b->a, Lift__Srm, LIFT__SRM__INIT);
                 CK(sm);
-                sm->has_skipped = sm->has_mismatch = 1;
-                sm->skipped = sr.status != LIFT_STAT_OK;
-                if (sr.status == LIFT_STAT_OK && isfinite(sr.chi2) && isfinite(sr.p_value)) {
-                    sm->has_chi2 = sm->has_p_value = 1;
-                    sm->chi2 = sr.chi2;
-                    sm->p_value = sr.p_value;
-                    sm->mismatch = sr.mismatch;
-                    if (sr.mismatch) {
-                        seg_srm_bad++;
-                        if (srm_len + 80 < sizeof srm_levels)
-                            srm_len += (size_t)snprintf(
-                                srm_levels + srm_len, sizeof srm_levels - srm_len,
-                                "%s%s=%s (chi2 %.1f, p %.2g)", srm_len ? ", " : "",
-                                dim_name(dim), s->level, sr.chi2, sr.p_value);
-                    }
+                if (srm_set(sm, &sr) && sr.mismatch) {
+                    seg_srm_bad++;
+                    if (srm_len + 80 < sizeof srm_levels)
+                        srm_len += (size_t)snprintf(
+                            srm_levels + srm_len, sizeof srm_levels - srm_len,
+                            "%s%s=%s (chi2 %.1f, p %.2g)", srm_len ? ", " : "",
+                            dim_name(dim), s->level, sr.chi2, sr.p_value);
                 }
                 s->srm = sm;
             }
@@ -2146,19 +2153,11 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
         srm->n_observed = srm->n_expected = na;
         lift_srm_t s = na > 1 ? lift_srm(obs, wts, na)
                               : (lift_srm_t){LIFT_STAT_NOT_ESTIMABLE, "one arm", 0, 0, 1, 0};
-        srm->has_skipped = srm->has_mismatch = 1;
-        srm->skipped = s.status != LIFT_STAT_OK;
-        if (s.status == LIFT_STAT_OK && isfinite(s.chi2) && isfinite(s.p_value)) {
-            srm->has_chi2 = srm->has_p_value = 1;
-            srm->chi2 = s.chi2;
-            srm->p_value = s.p_value;
-            srm->mismatch = s.mismatch;
-            if (s.mismatch)
-                add_warning(b, &w, W_SRM,
-                     "sample ratio mismatch (chi2 %.1f, p %.2g): the split is broken, do not "
-                     "trust this report",
-                     s.chi2, s.p_value);
-        }
+        if (srm_set(srm, &s) && s.mismatch)
+            add_warning(b, &w, W_SRM,
+                        "sample ratio mismatch (chi2 %.1f, p %.2g): the split is broken, do not "
+                        "trust this report",
+                        s.chi2, s.p_value);
         hl->srm = srm;
         if (ntot == 0)
             add_warning(b, &w, W_EMPTY, "no exposed customers in the window: nothing to estimate");

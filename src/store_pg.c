@@ -831,30 +831,36 @@ static int pg_experiment_update(void *b, int64_t id, int64_t expect_gen, int sta
     return rc;
 }
 
+/* Row i of EXP_COLS to cb: cb's return, or -1 when the definition cannot be decoded. */
+static int experiment_row_cb(const PGresult *r, int i, store_experiment_cb cb, void *arg)
+{
+    size_t def_len = 0;
+    unsigned char *def = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 3), &def_len);
+    if (!def)
+        return -1;
+    store_experiment_t row = {
+        .id = get_i64(r, i, 0),
+        .key = PQgetvalue(r, i, 1),
+        .status = (int)get_i64(r, i, 2),
+        .def = def,
+        .def_len = def_len,
+        .coverage = strtod(PQgetvalue(r, i, 4), NULL),
+        .created_ms = get_i64(r, i, 5),
+        .started_ms = get_i64(r, i, 6),
+        .updated_ms = get_i64(r, i, 7),
+        .generation = get_i64(r, i, 8),
+    };
+    int ret = cb(arg, &row);
+    PQfreemem(def);
+    return ret;
+}
+
 /* Rows of EXP_COLS to cb. */
 static int experiment_rows(PGresult *r, store_experiment_cb cb, void *arg)
 {
     int ret = 0;
-    for (int i = 0, n = PQntuples(r); i < n && !ret; i++) {
-        size_t def_len = 0;
-        unsigned char *def = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 3), &def_len);
-        if (!def)
-            return -1;
-        store_experiment_t row = {
-            .id = get_i64(r, i, 0),
-            .key = PQgetvalue(r, i, 1),
-            .status = (int)get_i64(r, i, 2),
-            .def = def,
-            .def_len = def_len,
-            .coverage = strtod(PQgetvalue(r, i, 4), NULL),
-            .created_ms = get_i64(r, i, 5),
-            .started_ms = get_i64(r, i, 6),
-            .updated_ms = get_i64(r, i, 7),
-            .generation = get_i64(r, i, 8),
-        };
-        ret = cb(arg, &row);
-        PQfreemem(def);
-    }
+    for (int i = 0, n = PQntuples(r); i < n && !ret; i++)
+        ret = experiment_row_cb(r, i, cb, arg);
     return ret;
 }
 
@@ -873,16 +879,22 @@ static int pg_experiment_each(void *b, int64_t since, store_experiment_cb cb, vo
     return ret;
 }
 
-static int64_t pg_generation(void *b)
+/* A new operation running prepared statement ps, whose one row's first column is the answer;
+ * -1 on error (recorded). */
+static int64_t scalar1(pg_t *pg, int ps, int n, const char *const *vals, const char *what)
 {
-    pg_t *pg = b;
     op_start(pg);
-    PGresult *r = run1(pg, PS_GENERATION, 0, NULL, NULL, NULL, "read the generation");
+    PGresult *r = run1(pg, ps, n, vals, NULL, NULL, what);
     if (!r)
         return -1;
-    int64_t g = get_i64(r, 0, 0);
+    int64_t v = get_i64(r, 0, 0);
     PQclear(r);
-    return g;
+    return v;
+}
+
+static int64_t pg_generation(void *b)
+{
+    return scalar1(b, PS_GENERATION, 0, NULL, "read the generation");
 }
 
 /* ---- exposures ---------------------------------------------------------------------------- */
@@ -1227,17 +1239,10 @@ static int pg_exposure_get(void *b, int64_t experiment_id, const char *customer,
 
 static int64_t pg_exposure_count(void *b, int64_t experiment_id)
 {
-    pg_t *pg = b;
-    op_start(pg);
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)experiment_id);
     const char *vals[1] = {id};
-    PGresult *r = run1(pg, PS_EXPO_COUNT, 1, vals, NULL, NULL, "count exposures");
-    if (!r)
-        return -1;
-    int64_t n = get_i64(r, 0, 0);
-    PQclear(r);
-    return n;
+    return scalar1(b, PS_EXPO_COUNT, 1, vals, "count exposures");
 }
 
 static int pg_exposure_counts(void *b, int64_t experiment_id, int narms, int64_t *counts)
@@ -1651,14 +1656,7 @@ done:
 
 static int64_t pg_event_count(void *b)
 {
-    pg_t *pg = b;
-    op_start(pg);
-    PGresult *r = run1(pg, PS_EV_COUNT, 0, NULL, NULL, NULL, "count events");
-    if (!r)
-        return -1;
-    int64_t n = get_i64(r, 0, 0);
-    PQclear(r);
-    return n;
+    return scalar1(b, PS_EV_COUNT, 0, NULL, "count events");
 }
 
 /* ---- settings, checks --------------------------------------------------------------------- */
@@ -2228,25 +2226,7 @@ static int pg_reader_events(void *rd, int64_t from_ms, int64_t to_ms, store_even
 static int experiment_row(void *ctx, const PGresult *r, int i)
 {
     scan_ctx_t *s = ctx;
-    size_t def_len = 0;
-    unsigned char *def = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 3), &def_len);
-    if (!def)
-        return -1;
-    store_experiment_t row = {
-        .id = get_i64(r, i, 0),
-        .key = PQgetvalue(r, i, 1),
-        .status = (int)get_i64(r, i, 2),
-        .def = def,
-        .def_len = def_len,
-        .coverage = strtod(PQgetvalue(r, i, 4), NULL),
-        .created_ms = get_i64(r, i, 5),
-        .started_ms = get_i64(r, i, 6),
-        .updated_ms = get_i64(r, i, 7),
-        .generation = get_i64(r, i, 8),
-    };
-    int ret = ((store_experiment_cb)s->cb)(s->arg, &row);
-    PQfreemem(def);
-    return ret;
+    return experiment_row_cb(r, i, (store_experiment_cb)s->cb, s->arg);
 }
 
 static int pg_reader_experiments(void *rd, store_experiment_cb cb, void *arg)
@@ -2304,19 +2284,10 @@ static int64_t pg_reader_exposure_count(void *rd, int64_t experiment_id)
     return reader_scalar(rd, sql, "count exposures");
 }
 
+/* A reader is a pg_t on its own connection: the same prepared lookup. */
 static int pg_reader_meta_get(void *rd, const char *key, char *buf, size_t len)
 {
-    pg_t *pg = rd;
-    op_start(pg);
-    const char *vals[1] = {key};
-    PGresult *r = run1(pg, PS_META_GET, 1, vals, NULL, NULL, "read a setting");
-    if (!r)
-        return -1;
-    int found = PQntuples(r) == 1;
-    if (found)
-        snprintf(buf, len, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return found;
+    return pg_meta_get(rd, key, buf, len);
 }
 
 static int64_t pg_reader_event_count(void *rd)

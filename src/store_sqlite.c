@@ -1113,19 +1113,28 @@ static int64_t sq_event_count(void *b)
 
 /* ---- settings, checks ----------------------------------------------------------------- */
 
+/* Step the setting lookup st (SELECT value ... WHERE key = ?1) for key: 1 with buf filled,
+ * else 0 with *rc_out the step's code (SQLITE_DONE: no such setting). The caller resets st,
+ * after reading any error from the connection. */
+static int meta_step(sqlite3_stmt *st, const char *key, char *buf, size_t len, int *rc_out)
+{
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *rc_out = rc;
+    if (rc != SQLITE_ROW)
+        return 0;
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    snprintf(buf, len, "%s", v ? v : "");
+    return 1;
+}
+
 static int sq_meta_get(void *b, const char *key, char *buf, size_t len)
 {
     sq_t *self = b;
     sqlite3_stmt *st = self->st[ST_META_GET];
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st), ret;
-    if (rc == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        snprintf(buf, len, "%s", v ? v : "");
-        ret = 1;
-    } else {
-        ret = rc == SQLITE_DONE ? 0 : failed(self, rc);
-    }
+    int rc, ret = meta_step(st, key, buf, len, &rc);
+    if (!ret && rc != SQLITE_DONE)
+        ret = failed(self, rc);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ret;
@@ -1475,15 +1484,9 @@ static int rd_meta_get(void *r, const char *key, char *buf, size_t len)
 {
     sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_META_GET];
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st), ret;
-    if (rc == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        snprintf(buf, len, "%s", v ? v : "");
-        ret = 1;
-    } else {
-        ret = rc == SQLITE_DONE ? 0 : -1;
-    }
+    int rc, ret = meta_step(st, key, buf, len, &rc);
+    if (!ret && rc != SQLITE_DONE)
+        ret = -1;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ret;

@@ -25,8 +25,12 @@ static int bh_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-lift_result_t lift_bh_adjust(const double *p, size_t m, double *p_adj)
+/* The shared start of both adjustments: checks p[0..m), then *sorted = the p-values with
+ * their indices in ascending order (malloc'd; the caller frees). On a bad p-value or no
+ * memory, p_adj[] is all 1 and *sorted NULL; with m == 0, *sorted is NULL and the result OK. */
+static lift_result_t sorted_p(const double *p, size_t m, double *p_adj, bh_item_t **sorted)
 {
+    *sorted = NULL;
     if (m == 0) return result(LIFT_STAT_OK, "");
     if (!p || !p_adj) return result(LIFT_STAT_NOT_ESTIMABLE, LIFT__R_NULL);
     for (size_t i = 0; i < m; i++)
@@ -46,6 +50,15 @@ lift_result_t lift_bh_adjust(const double *p, size_t m, double *p_adj)
         it[i].idx = i;
     }
     qsort(it, m, sizeof *it, bh_cmp);
+    *sorted = it;
+    return result(LIFT_STAT_OK, "");
+}
+
+lift_result_t lift_bh_adjust(const double *p, size_t m, double *p_adj)
+{
+    bh_item_t *it;
+    lift_result_t r = sorted_p(p, m, p_adj, &it);
+    if (!it) return r;
     /* Step up from the largest p: running minimum of p_(j)·m/j (p.adjust "BH"). */
     double run = 1.0;
     for (size_t j = m; j-- > 0;) {
@@ -61,25 +74,9 @@ lift_result_t lift_bh_adjust(const double *p, size_t m, double *p_adj)
 
 lift_result_t lift_holm_adjust(const double *p, size_t m, double *p_adj)
 {
-    if (m == 0) return result(LIFT_STAT_OK, "");
-    if (!p || !p_adj) return result(LIFT_STAT_NOT_ESTIMABLE, LIFT__R_NULL);
-    for (size_t i = 0; i < m; i++)
-        if (!(p[i] >= 0 && p[i] <= 1)) {
-            for (size_t j = 0; j < m; j++)
-                p_adj[j] = 1.0;
-            return result(LIFT_STAT_NOT_ESTIMABLE, "invalid argument: a p-value outside [0, 1]");
-        }
-    bh_item_t *it = malloc(m * sizeof *it);
-    if (!it) {
-        for (size_t j = 0; j < m; j++)
-            p_adj[j] = 1.0;
-        return result(LIFT_STAT_NOT_ESTIMABLE, "out of memory");
-    }
-    for (size_t i = 0; i < m; i++) {
-        it[i].p = p[i];
-        it[i].idx = i;
-    }
-    qsort(it, m, sizeof *it, bh_cmp);
+    bh_item_t *it;
+    lift_result_t r = sorted_p(p, m, p_adj, &it);
+    if (!it) return r;
     /* Step down from the smallest p: running maximum of min(1, (m − j)·p_(j)), 0-based j. */
     double run = 0.0;
     for (size_t j = 0; j < m; j++) {

@@ -82,6 +82,30 @@ static Lift__Context bench_context(void)
     return c;
 }
 
+/* Buffers for n requests of cap bytes in all, request i with request_id base + i. 0 / -1. */
+static int reqset_open(reqset_t *r, int n, uint64_t base, size_t cap)
+{
+    r->buf = malloc(cap);
+    r->off = malloc(((size_t)n + 1) * sizeof *r->off);
+    if (!r->buf || !r->off)
+        return -1;
+    r->n = n;
+    r->base = base;
+    r->off[0] = 0;
+    return 0;
+}
+
+/* Packs request i after request i - 1. 0, or -1 when it would pass cap. */
+static int reqset_pack(reqset_t *r, int i, const Lift__Request *req, size_t cap)
+{
+    size_t len = lift__request__get_packed_size(req);
+    if (r->off[i] + len > cap)
+        return -1;
+    lift__request__pack(req, r->buf + r->off[i]);
+    r->off[i + 1] = r->off[i] + len;
+    return 0;
+}
+
 /* Assign requests for customers prefix-<first + i>, i < n; or AssignBatch requests of `per`
  * customers each when per > 0. Returns 0 / -1. */
 static int reqset_make(reqset_t *r, const char *prefix, int first, int n, int per, uint64_t base)
@@ -91,13 +115,8 @@ static int reqset_make(reqset_t *r, const char *prefix, int first, int n, int pe
     char *idp[BATCH_SIZE];
     size_t cap = (size_t)n * (per > 0 ? (size_t)per * 24 + 64 : 64);
     memset(r, 0, sizeof *r);
-    r->buf = malloc(cap);
-    r->off = malloc(((size_t)n + 1) * sizeof *r->off);
-    if (!r->buf || !r->off)
+    if (reqset_open(r, n, base, cap) < 0)
         goto fail;
-    r->n = n;
-    r->base = base;
-    r->off[0] = 0;
     for (int i = 0; i < n; i++) {
         Lift__Request req = LIFT__REQUEST__INIT;
         Lift__Assign a = LIFT__ASSIGN__INIT;
@@ -123,11 +142,8 @@ static int reqset_make(reqset_t *r, const char *prefix, int first, int n, int pe
             req.body_case = LIFT__REQUEST__BODY_ASSIGN;
             req.assign = &a;
         }
-        size_t len = lift__request__get_packed_size(&req);
-        if (r->off[i] + len > cap)
+        if (reqset_pack(r, i, &req, cap) < 0)
             goto fail;
-        lift__request__pack(&req, r->buf + r->off[i]);
-        r->off[i + 1] = r->off[i] + len;
     }
     return 0;
 fail:
@@ -148,13 +164,8 @@ static int reqset_track(reqset_t *r, const char *prefix, int first, int n, int p
     memset(r, 0, sizeof *r);
     if (per > TRACK_PER)
         return -1;
-    r->buf = malloc(cap);
-    r->off = malloc(((size_t)n + 1) * sizeof *r->off);
-    if (!r->buf || !r->off)
+    if (reqset_open(r, n, base, cap) < 0)
         goto fail;
-    r->n = n;
-    r->base = base;
-    r->off[0] = 0;
     for (int i = 0; i < n; i++) {
         Lift__Request req = LIFT__REQUEST__INIT;
         Lift__Track t = LIFT__TRACK__INIT;
@@ -181,11 +192,8 @@ static int reqset_track(reqset_t *r, const char *prefix, int first, int n, int p
         req.request_id = base + (uint64_t)i;
         req.body_case = LIFT__REQUEST__BODY_TRACK;
         req.track = &t;
-        size_t len = lift__request__get_packed_size(&req);
-        if (r->off[i] + len > cap)
+        if (reqset_pack(r, i, &req, cap) < 0)
             goto fail;
-        lift__request__pack(&req, r->buf + r->off[i]);
-        r->off[i + 1] = r->off[i] + len;
     }
     return 0;
 fail:

@@ -318,48 +318,6 @@ static int segrow_cmp(const void *a, const void *b)
     return ra->order < rb->order ? -1 : ra->order > rb->order;
 }
 
-/* The segment rows of dimension `dim` for treatment arm `arm` (-1: every arm, grouped by arm
- * in arm order), each arm's rows by the shrunken (else raw) incremental total, largest first,
- * not-estimable levels after them in the report's order. Returns a malloc'd array (count in *n;
- * NULL and 0 when none or out of memory). */
-static segrow_t *segment_rows(const Lift__Report *r, int dim, int arm, size_t *n)
-{
-    size_t cnt = 0;
-    for (size_t i = 0; i < r->n_segments; i++)
-        if ((int)r->segments[i]->dimension == dim) cnt += r->segments[i]->n_comparisons;
-    *n = 0;
-    if (cnt == 0) return NULL;
-    segrow_t *rows = malloc(cnt * sizeof *rows);
-    if (rows == NULL) return NULL;
-    int arms[64];
-    size_t na = 0;
-    for (size_t i = 0; i < r->n_segments; i++) {
-        const Lift__Segment *s = r->segments[i];
-        if ((int)s->dimension != dim) continue;
-        for (size_t j = 0; j < s->n_comparisons; j++) {
-            int a = s->comparisons[j]->has_arm_index ? s->comparisons[j]->arm_index : (int)j + 1;
-            int seen = 0;
-            for (size_t k = 0; k < na; k++) seen |= arms[k] == a;
-            if (!seen && na < 64) arms[na++] = a;
-        }
-    }
-    for (size_t k = 0; k < na; k++) {
-        if (arm >= 0 && arms[k] != arm) continue;
-        size_t first = *n;
-        for (size_t i = 0; i < r->n_segments; i++) {
-            const Lift__Segment *s = r->segments[i];
-            if ((int)s->dimension != dim) continue;
-            for (size_t j = 0; j < s->n_comparisons; j++) {
-                const Lift__Comparison *c = s->comparisons[j];
-                if ((c->has_arm_index ? c->arm_index : (int)j + 1) == arms[k] && *n < cnt)
-                    rows[(*n)++] = (segrow_t){s, c, (i << 20) + j};
-            }
-        }
-        qsort(rows + first, *n - first, sizeof *rows, segrow_cmp);
-    }
-    return rows;
-}
-
 /* The treatment arms that have segment rows in dimension dim, in order; returns how many. */
 static size_t segment_arms(const Lift__Report *r, int dim, int *arms, size_t max)
 {
@@ -375,6 +333,38 @@ static size_t segment_arms(const Lift__Report *r, int dim, int *arms, size_t max
         }
     }
     return na;
+}
+
+/* The segment rows of dimension `dim` for treatment arm `arm` (-1: every arm, grouped by arm
+ * in arm order), each arm's rows by the shrunken (else raw) incremental total, largest first,
+ * not-estimable levels after them in the report's order. Returns a malloc'd array (count in *n;
+ * NULL and 0 when none or out of memory). */
+static segrow_t *segment_rows(const Lift__Report *r, int dim, int arm, size_t *n)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < r->n_segments; i++)
+        if ((int)r->segments[i]->dimension == dim) cnt += r->segments[i]->n_comparisons;
+    *n = 0;
+    if (cnt == 0) return NULL;
+    segrow_t *rows = malloc(cnt * sizeof *rows);
+    if (rows == NULL) return NULL;
+    int arms[64];
+    size_t na = segment_arms(r, dim, arms, 64);
+    for (size_t k = 0; k < na; k++) {
+        if (arm >= 0 && arms[k] != arm) continue;
+        size_t first = *n;
+        for (size_t i = 0; i < r->n_segments; i++) {
+            const Lift__Segment *s = r->segments[i];
+            if ((int)s->dimension != dim) continue;
+            for (size_t j = 0; j < s->n_comparisons; j++) {
+                const Lift__Comparison *c = s->comparisons[j];
+                if ((c->has_arm_index ? c->arm_index : (int)j + 1) == arms[k] && *n < cnt)
+                    rows[(*n)++] = (segrow_t){s, c, (i << 20) + j};
+            }
+        }
+        qsort(rows + first, *n - first, sizeof *rows, segrow_cmp);
+    }
+    return rows;
 }
 
 /* The dimensions present, in order of first appearance; returns how many (<= 8). */
@@ -534,18 +524,26 @@ static void cell_est(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_
         doc_ne(d, b, n, est_reason(e));
 }
 
+/* The interval cell's text when there is no interval to print: "" when the estimate is n/e
+ * (its cell says why), n/e when only the CI is missing. Returns 1 when it wrote b, else 0. */
+static int ci_cell_blank(doc_t *d, char *b, size_t n, const Lift__Estimate *e)
+{
+    if (!est_ok(e)) {
+        snprintf(b, n, "%s", "");
+        return 1;
+    }
+    if (!ci_ok(e)) {
+        doc_ne(d, b, n, "interval not computed");
+        return 1;
+    }
+    return 0;
+}
+
 /* "lo … hi", "" when the estimate is n/e (its cell says why), n/e when only the CI is missing. */
 static void cell_ci(doc_t *d, char *b, size_t n, const Lift__Estimate *e, unit_t u)
 {
     u = est_unit(e, u);
-    if (!est_ok(e)) {
-        snprintf(b, n, "%s", "");
-        return;
-    }
-    if (!ci_ok(e)) {
-        doc_ne(d, b, n, "interval not computed");
-        return;
-    }
+    if (ci_cell_blank(d, b, n, e)) return;
     char lo[96], hi[96];
     int plus = u != U_MONEY && u != U_RATIO;
     if (u == U_PP) { /* "+0.4 … +2.0 pp" */
@@ -1099,14 +1097,7 @@ static void build_funnel(doc_t *d)
 /* "a … b" of an interval in whole currency units, "" when the estimate is n/e. */
 static void cell_ci_whole(doc_t *d, char *b, size_t n, const Lift__Estimate *e)
 {
-    if (!est_ok(e)) {
-        snprintf(b, n, "%s", "");
-        return;
-    }
-    if (!ci_ok(e)) {
-        doc_ne(d, b, n, "interval not computed");
-        return;
-    }
+    if (ci_cell_blank(d, b, n, e)) return;
     char lo[96], hi[96];
     fmt_val(lo, sizeof lo, e->ci_low, U_WHOLE, NULL, d->digits, 0);
     fmt_val(hi, sizeof hi, e->ci_high, U_WHOLE, NULL, d->digits, 0);
@@ -1544,6 +1535,8 @@ static void build_program(doc_t *d)
             *d->cur ? d->cur : "minor units");
 }
 
+/* The blocks of report r into *d (the caller doc_free()s it). Returns 0, or -1 with errno
+ * ENOMEM and *d freed. */
 static int build_doc(doc_t *d, const Lift__Report *r)
 {
     memset(d, 0, sizeof *d);
@@ -1584,7 +1577,12 @@ static int build_doc(doc_t *d, const Lift__Report *r)
             doc_add(d, B_NOTE, 1, "[%zu] n/e = not estimable: %s", i + 1, d->notes[i]);
     }
     build_provenance(d);
-    return d->oom ? -1 : 0;
+    if (d->oom) {
+        doc_free(d);
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- terminal table -------------------------------------------------------------------------- */
@@ -1768,11 +1766,8 @@ static void tab_print_text(FILE *f, const tab_t *t, int color, size_t width)
 int render_table(const Lift__Report *r, FILE *f, int color, int width)
 {
     doc_t d;
-    if (build_doc(&d, r) != 0) {
-        doc_free(&d);
-        errno = ENOMEM;
+    if (build_doc(&d, r) != 0)
         return -1;
-    }
     size_t w = width <= 0 ? MAX_WIDTH : width < MIN_WIDTH ? MIN_WIDTH : (size_t)width;
     if (w > MAX_WIDTH) w = MAX_WIDTH;
     const char *bold = color ? ANSI_BOLD : "", *dim = color ? ANSI_DIM : "",
@@ -1862,11 +1857,8 @@ static void tab_print_md(FILE *f, const tab_t *t)
 int render_markdown(const Lift__Report *r, FILE *f)
 {
     doc_t d;
-    if (build_doc(&d, r) != 0) {
-        doc_free(&d);
-        errno = ENOMEM;
+    if (build_doc(&d, r) != 0)
         return -1;
-    }
     for (size_t i = 0; i < d.n; i++) {
         const block_t *b = &d.b[i];
         int next_warn = i + 1 < d.n && d.b[i + 1].type == B_WARN;
@@ -2207,23 +2199,7 @@ static json_t *health_json(const Lift__Health *h, int *oom)
 {
     if (h == NULL) return json_null();
     json_t *o = json_object();
-    if (h->srm) {
-        const Lift__Srm *s = h->srm;
-        json_t *j = json_object(), *obs = json_array(), *exp = json_array();
-        for (size_t i = 0; obs && i < s->n_observed; i++)
-            json_array_append_new(obs, juint(1, s->observed[i]));
-        for (size_t i = 0; exp && i < s->n_expected; i++)
-            json_array_append_new(exp, jnum(1, s->expected[i]));
-        jset(j, "chi2", jnum(s->has_chi2, s->chi2), oom);
-        jset(j, "p_value", jnum(s->has_p_value, s->p_value), oom);
-        jset(j, "mismatch", jbool(s->has_mismatch, s->mismatch), oom);
-        jset(j, "skipped", jbool(s->has_skipped, s->skipped), oom);
-        jset(j, "observed", obs, oom);
-        jset(j, "expected", exp, oom);
-        jset(o, "srm", j, oom);
-    } else {
-        jset(o, "srm", json_null(), oom);
-    }
+    jset(o, "srm", srm_json(h->srm, oom), oom);
     jset(o, "impression_rate", jnum(h->has_impression_rate, h->impression_rate), oom);
     jset(o, "low_impression_rate", jbool(h->has_low_impression_rate, h->low_impression_rate), oom);
     jset(o, "power_reached", jnum(h->has_power_reached, h->power_reached), oom);
@@ -3115,11 +3091,8 @@ static void tab_print_html(FILE *f, const tab_t *t)
 int render_html_section(const Lift__Report *r, FILE *f)
 {
     doc_t d;
-    if (build_doc(&d, r) != 0) {
-        doc_free(&d);
-        errno = ENOMEM;
+    if (build_doc(&d, r) != 0)
         return -1;
-    }
     int footer = 0;
     fputs("<section class=\"report\">\n", f);
     for (size_t i = 0; i < d.n; i++) {
