@@ -1711,12 +1711,12 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     }
 
     /* 3. the fold */
+    size_t n_up[MAX_ARMS] = {0}; /* upgraded customers per arm: one pass for every arm */
+    for (uint32_t i = 0; i < c->n; i++)
+        n_up[c->hot[i].arm] += c->cold[i].first_conv != 0;
     for (size_t a = 0; a < na; a++) {
-        int64_t n_up = 0;
-        for (uint32_t i = 0; i < c->n; i++)
-            n_up += c->hot[i].arm == a && c->cold[i].first_conv != 0;
-        acc[a].km_t = malloc((size_t)(n_up ? n_up : 1) * sizeof *acc[a].km_t);
-        acc[a].km_e = malloc((size_t)(n_up ? n_up : 1) * sizeof *acc[a].km_e);
+        acc[a].km_t = malloc((n_up[a] ? n_up[a] : 1) * sizeof *acc[a].km_t);
+        acc[a].km_e = malloc((n_up[a] ? n_up[a] : 1) * sizeof *acc[a].km_e);
         if (!acc[a].km_t || !acc[a].km_e)
             goto oom;
     }
