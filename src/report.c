@@ -1286,8 +1286,8 @@ static const char *level_name(int dim, int level)
 }
 
 /* The revenue cap: the pct-th percentile (R quantile type 7) over the customers with revenue
- * > 0 (GrowthBook's "ignore zeros"), taken from vals[n] (every customer's revenue); 0 = none
- * (pct = 100, or nobody has revenue > 0). `tmp` has room for n values.
+ * > 0 (GrowthBook's "ignore zeros"): pos[m] holds those customers' revenues (the callers
+ * gather only them; lift_cap copies what it sorts); 0 = none (pct = 100, or m = 0).
  *
  * Why over payers only: revenue per exposed customer is zero-inflated — with 2% converters,
  * the pooled 99.9th percentile is a payer's amount only while payers exceed 0.1% of the
@@ -1295,16 +1295,11 @@ static const char *level_name(int dim, int level)
  * (a 49.00 purchase capped to 0.05). Over payers the percentile is always a payment, so the cap
  * trims the top (1 − pct) of payments whatever the conversion rate, and Welch's interval keeps
  * its meaning (winsorizing trades a small bias for a large variance cut; STATS.md). */
-static double revenue_cap(const double *vals, size_t n, double pct, double *tmp, size_t *n_pos)
+static double revenue_cap(const double *pos, size_t m, double pct)
 {
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (vals[i] > 0)
-            tmp[m++] = vals[i];
-    *n_pos = m;
     if (pct >= 100 || m == 0)
         return 0;
-    lift_cap_t c = lift_cap(tmp, m, pct / 100.0);
+    lift_cap_t c = lift_cap(pos, m, pct / 100.0);
     if (c.status != LIFT_STAT_OK || !isfinite(c.cap) || c.cap <= 0)
         return 0;
     return c.cap;
@@ -1592,11 +1587,10 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
     revfact_t *sorted = malloc((c->n_rf ? c->n_rf : 1) * sizeof *sorted);
     int64_t *run = calloc(c->n ? c->n : 1, sizeof *run);
     double *vals = malloc((c->n ? c->n : 1) * sizeof *vals);
-    double *tmp = malloc((c->n ? c->n : 1) * sizeof *tmp);
     lift_summary_t *arm = malloc(na * sizeof *arm);
     int64_t *conv = malloc(na * sizeof *conv);
     int rc = -1;
-    if (!start || !sorted || !run || !vals || !tmp || !arm || !conv)
+    if (!start || !sorted || !run || !vals || !arm || !conv)
         goto out;
     /* counting sort of the revenue facts by week */
     for (size_t i = 0; i < c->n_rf; i++) {
@@ -1624,12 +1618,14 @@ static int weekly(ctx_t *c, bld_t *b, Lift__Report *rep, warn_t *w)
             end = o->to;
         for (size_t i = start[k]; i < start[k + 1]; i++)
             run[sorted[i].cust] += sorted[i].amount;
-        size_t m = 0;
+        size_t m = 0, n_pos = 0; /* exposed by `end`; of which with revenue > 0 (the cap's base) */
         for (uint32_t i = 0; i < c->n; i++)
-            if (c->hot[i].t0 < end)
-                vals[m++] = (double)run[i];
-        size_t n_pos;
-        double cap = revenue_cap(vals, m, o->cap_pct, tmp, &n_pos);
+            if (c->hot[i].t0 < end) {
+                m++;
+                if (run[i] > 0)
+                    vals[n_pos++] = (double)run[i];
+            }
+        double cap = revenue_cap(vals, n_pos, o->cap_pct);
         for (size_t a = 0; a < na; a++) {
             lift_summary_init(&arm[a]);
             conv[a] = 0;
@@ -1667,7 +1663,6 @@ out:
     free(sorted);
     free(run);
     free(vals);
-    free(tmp);
     free(arm);
     free(conv);
     return rc;
@@ -1685,19 +1680,19 @@ static int build(ctx_t *c, bld_t *b, Lift__Report *rep, const char *currency, in
     memset(&ap, 0, sizeof ap);
     armacc_t *acc = calloc(na, sizeof *acc);
     double *vals = malloc((c->n ? c->n : 1) * sizeof *vals);
-    double *tmp = malloc((c->n ? c->n : 1) * sizeof *tmp);
     int64_t *churn_after = malloc((c->n ? c->n : 1) * sizeof *churn_after);
     /* segment cells: [dim index][level][arm] */
     cell_t *cells = calloc(N_DIMS * N_LEVELS * na, sizeof *cells);
     segsort_t *segs = NULL;
     int rc = -1;
-    if (!acc || !vals || !tmp || !churn_after || !cells)
+    if (!acc || !vals || !churn_after || !cells)
         goto oom;
 
     /* 1. the revenue cap: a percentile of the customers with revenue > 0 (revenue_cap) */
     for (uint32_t i = 0; i < c->n; i++)
-        vals[i] = (double)c->cold[i].rev;
-    double cap = revenue_cap(vals, c->n, o->cap_pct, tmp, &ap.n_pos);
+        if (c->cold[i].rev > 0)
+            vals[ap.n_pos++] = (double)c->cold[i].rev;
+    double cap = revenue_cap(vals, ap.n_pos, o->cap_pct);
     ap.cap = cap;
 
     /* 2. first churn at or after the first upgrade, for retention */
@@ -2372,7 +2367,6 @@ out:
         }
     free(acc);
     free(vals);
-    free(tmp);
     free(churn_after);
     free(cells);
     free(segs);
