@@ -62,14 +62,3 @@ void report_units(Lift__Report *rep)
                 set(p->linked[i]->incremental_total, LIFT__UNIT__UNIT_MINOR);
     }
 }
-
-const char *lift_unit_name(int unit)
-{
-    switch (unit) {
-    case LIFT__UNIT__UNIT_MINOR: return "minor";
-    case LIFT__UNIT__UNIT_FRACTION: return "fraction";
-    case LIFT__UNIT__UNIT_FRACTION_DIFFERENCE: return "fraction_difference";
-    case LIFT__UNIT__UNIT_NPS_POINTS: return "nps_points";
-    default: return NULL;
-    }
-}

@@ -8,8 +8,4 @@
 /* Set `unit` on every Estimate in rep (arms, comparisons, segments, weekly points). */
 void report_units(Lift__Report *rep);
 
-/* The short lower-case name of a unit ("minor", "fraction", "fraction_difference",
- * "nps_points"), or NULL for UNIT_UNSPECIFIED and values this build does not know. */
-const char *lift_unit_name(int unit);
-
 #endif
