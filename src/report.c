@@ -689,11 +689,20 @@ static int pend_copy(pend_t *p, const store_event_row_t *ev, char **buf, size_t 
     return 0;
 }
 
+/* An event at or after `to` only counts when it is a conversion or refund (apply_event's
+ * out_after): the others need no copy and no customer lookup. */
+static inline int skip_event(const ctx_t *c, const store_event_row_t *ev)
+{
+    return ev->customer_len > UINT32_MAX ||
+           (ev->ts_ms >= c->o.to && ev->type != LIFT__EVENT_TYPE__EVENT_CONVERSION &&
+            ev->type != LIFT__EVENT_TYPE__EVENT_REFUND);
+}
+
 static int on_event(void *arg, const store_event_row_t *ev)
 {
     ctx_t *c = arg;
     c->events_read++;
-    if (ev->customer_len > UINT32_MAX)
+    if (skip_event(c, ev))
         return 0;
     pend_t *p = &c->pend[c->n_pend];
     if (pend_copy(p, ev, &c->pbuf, &c->pbuf_len, &c->pbuf_cap) < 0)
@@ -788,7 +797,7 @@ static int on_event_pipe(void *arg, const store_event_row_t *ev)
     pipe_t *pp = c->pipe;
     evchunk_t *b = &pp->q[pp->head];
     c->events_read++;
-    if (ev->customer_len > UINT32_MAX)
+    if (skip_event(c, ev))
         return 0;
     if (pend_copy(&b->ev[b->n], ev, &b->buf, &b->len, &b->cap) < 0)
         return -2;
