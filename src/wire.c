@@ -28,9 +28,11 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t
                 char *field, size_t fieldlen, size_t at)
 {
     size_t i = 0;
-    uint32_t seen[64] = {0}; /* occurrences so far of fields 1..63: a repeated field's index */
+    uint32_t seen[64]; /* occurrences so far of fields 1..63: a repeated field's index */
     if (depth > WIRE_MAX_DEPTH)
         return 0;
+    if (field) /* only the second walk (after a hit) counts: the first runs on every request */
+        memset(seen, 0, sizeof seen);
     while (i < len) {
         uint64_t key, n;
         size_t k = varint(p + i, len - i, &key);
