@@ -668,8 +668,7 @@ static lift_assignment_t *convert_assignments(const Lift__AssignReply *ar)
         o->customer_id = put_str(&pos, a->customer_id);
         o->in_experiment = a->has_in_experiment && a->in_experiment;
         /* A reason this build does not know (a newer liftd) means not eligible (proto: Reason). */
-        int known = a->has_reason && (int)a->reason >= LIFT__REASON__REASON_NONE &&
-                    (int)a->reason <= LIFT__REASON__REASON_INVALID;
+        int known = a->has_reason && strcmp(lift_reason_name((int)a->reason), "unknown") != 0;
         o->eligible = a->has_eligible && a->eligible && known;
         /* Unset reads as REASON_UNKNOWN (not eligible); an unknown value is kept as its number. */
         o->reason = a->has_reason ? (int)a->reason : LIFT__REASON__REASON_UNKNOWN;

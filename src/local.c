@@ -662,9 +662,10 @@ static void decide_one(lift_local_t *self, const snap_t *s, const lexp_t *x, con
     out->first_exposure = enqueue(self, x, NULL, id, len, arm, c, now, h) == 1;
 }
 
-/* The experiment and the context's eligibility, as handle_assign checks them. */
 /* This thread's last lookup and its last context that passed the checks: a sender asks about
- * one experiment in one context many times in a row. Never trusted across snapshots. */
+ * one experiment in one context many times in a row. Never trusted across snapshots. A context
+ * once valid stays valid: its only time-dependent bound (trigger time <= now + 24 h) only
+ * widens as now advances. */
 static _Thread_local struct {
     uint64_t snap;          /* uid of the snapshot of the lookup */
     const char *key;        /* the caller's key pointer (its text is compared too) */
@@ -672,9 +673,9 @@ static _Thread_local struct {
     lift_context_t ctx;     /* a context decide_context_check accepted ... */
     const lexp_t *ctx_x;    /* ... with this experiment's trigger time rule */
     uint64_t ctx_snap;      /* ... of this snapshot */
-    int64_t ctx_until;      /* ... until this time (its trigger-time bound moves with now) */
 } last;
 
+/* The experiment and the context's eligibility, as handle_assign checks them. */
 static lift_err_t prepare(lift_local_t *self, const char *key, const lift_context_t *ctx,
                           const snap_t **sp, const lexp_t **x, Lift__Context *c, int64_t *now,
                           Lift__Reason *elig)
@@ -696,13 +697,13 @@ static lift_err_t prepare(lift_local_t *self, const char *key, const lift_contex
         return LIFT_ERR_INVALID_ARGUMENT;
     context_from_client(c, ctx);
     *now = wall_ms();
-    if (last.ctx_x != *x || last.ctx_snap != s->uid || *now >= last.ctx_until || memcmp(&last.ctx, ctx, sizeof *ctx) != 0) {
+    if (last.ctx_x != *x || last.ctx_snap != s->uid ||
+        memcmp(&last.ctx, ctx, sizeof *ctx) != 0) {
         if (decide_context_check(c, *now) || !decide_trigger_time_ok((*x)->def, c))
             return LIFT_ERR_INVALID_ARGUMENT;
         last.ctx = *ctx;
         last.ctx_x = *x;
         last.ctx_snap = s->uid;
-        last.ctx_until = *now + 1000; /* a trigger time valid now stays valid for a second */
     }
     *elig = decide_eligibility((*x)->def, c, *now);
     return LIFT_OK;

@@ -75,8 +75,8 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
     }
     /* A reason a newer liftd added: not eligible, shown with its number (proto: Reason). */
     char unk[48];
-    const char *rname = lift_reason_name(a->reason);
-    if (a->reason < LIFT__REASON__REASON_NONE || a->reason > LIFT__REASON__REASON_INVALID) {
+    const char *rname = lift_reason_name(a->reason); /* "unknown" past names.c's table */
+    if (strcmp(rname, "unknown") == 0) {
         snprintf(unk, sizeof unk, "unknown reason %d", a->reason);
         rname = unk;
     }
