@@ -13,8 +13,6 @@
 #include "holdout.h"
 #include "lift/lift.h"
 
-#define CLOCK_SKEW_MS (24LL * 3600 * 1000)
-
 struct registry {
     store_t *store;             /* where definitions live */
     int64_t seen;               /* largest store generation loaded into the cache */
@@ -881,49 +879,43 @@ static int context_error(status_t *st, const char *field, const char *name, int 
                       choices);
 }
 
+/* The verdicts are decide.c's (the same code a local evaluator runs); this only words them. */
 int registry_context_check(const Lift__Context *ctx, const char *field, int64_t now_ms,
                            status_t *st)
 {
+    const char *bad = decide_context_check(ctx, now_ms);
+    if (!bad)
+        return 0;
     if (!ctx)
         return status_set(st, invalid_code, field,
                           "%s is required (trigger, stage and channel)", field);
-    if (!ctx->has_trigger || ctx->trigger == 0 ||
-        !protobuf_c_enum_descriptor_get_value(&lift__trigger__descriptor, ctx->trigger))
+    if (strcmp(bad, "trigger") == 0)
         return context_error(st, field, "trigger", ctx->has_trigger, ctx->trigger,
                              &lift__trigger__descriptor);
-    if (!ctx->has_stage || ctx->stage == 0 ||
-        !protobuf_c_enum_descriptor_get_value(&lift__stage__descriptor, ctx->stage))
+    if (strcmp(bad, "stage") == 0)
         return context_error(st, field, "stage", ctx->has_stage, ctx->stage,
                              &lift__stage__descriptor);
-    if (!ctx->has_channel || ctx->channel == 0 ||
-        !protobuf_c_enum_descriptor_get_value(&lift__channel__descriptor, ctx->channel))
+    if (strcmp(bad, "channel") == 0)
         return context_error(st, field, "channel", ctx->has_channel, ctx->channel,
                              &lift__channel__descriptor);
-    if (ctx->has_trigger_time_ms &&
-        (ctx->trigger_time_ms < LIFT_TIME_MIN_MS || ctx->trigger_time_ms > now_ms + CLOCK_SKEW_MS)) {
-        char f[96];
-        snprintf(f, sizeof f, "%s.trigger_time_ms", field);
-        char t[40], hi[40];
-        return status_set(st, invalid_code, f,
-                          "%s: %lld is outside [2000-01-01, now + 24 h] (%s; allowed %lld..%lld "
-                          "ms, up to %s)",
-                          f, (long long)ctx->trigger_time_ms,
-                          lift_time_format(ctx->trigger_time_ms, t, sizeof t), LIFT_TIME_MIN_MS,
-                          (long long)(now_ms + CLOCK_SKEW_MS),
-                          lift_time_format(now_ms + CLOCK_SKEW_MS, hi, sizeof hi));
-    }
-    return 0;
+    char f[96], t[40], hi[40];
+    snprintf(f, sizeof f, "%s.trigger_time_ms", field);
+    return status_set(st, invalid_code, f,
+                      "%s: %lld is outside [2000-01-01, now + 24 h] (%s; allowed %lld..%lld "
+                      "ms, up to %s)",
+                      f, (long long)ctx->trigger_time_ms,
+                      lift_time_format(ctx->trigger_time_ms, t, sizeof t), LIFT_TIME_MIN_MS,
+                      (long long)(now_ms + DECIDE_CLOCK_SKEW_MS),
+                      lift_time_format(now_ms + DECIDE_CLOCK_SKEW_MS, hi, sizeof hi));
 }
 
 int registry_trigger_time_check(const registry_entry_t *e, const Lift__Context *ctx,
                                 const char *field, status_t *st)
 {
     const Lift__Experiment *d = e->def;
-    int64_t start = d->has_start_ms && d->start_ms > 0       ? d->start_ms
-                    : d->has_started_ms && d->started_ms > 0 ? d->started_ms
-                                                             : 0;
-    if (!ctx->has_trigger_time_ms || start == 0 || ctx->trigger_time_ms >= start - CLOCK_SKEW_MS)
+    if (decide_trigger_time_ok(d, ctx))
         return 0;
+    int64_t start = d->has_start_ms && d->start_ms > 0 ? d->start_ms : d->started_ms;
     char f[96], t[40], s0[40], lo[40];
     snprintf(f, sizeof f, "%s.trigger_time_ms", field);
     return status_set(st, invalid_code, f,
@@ -931,7 +923,7 @@ int registry_trigger_time_check(const registry_entry_t *e, const Lift__Context *
                       "24 h older than the start (>= %s)",
                       f, lift_time_format(ctx->trigger_time_ms, t, sizeof t), d->key,
                       lift_time_format(start, s0, sizeof s0),
-                      lift_time_format(start - CLOCK_SKEW_MS, lo, sizeof lo));
+                      lift_time_format(start - DECIDE_CLOCK_SKEW_MS, lo, sizeof lo));
 }
 
 Lift__Reason registry_eligibility(const registry_entry_t *e, const Lift__Context *ctx,
