@@ -252,17 +252,6 @@ static void output_experiment(const liftctl_opts_t *o, const Lift__Experiment *e
 
 /* ---- flags -> JSON ------------------------------------------------------------------------- */
 
-static int valid_key(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > KEY_MAX) return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
-              *s == '.'))
-            return 0;
-    return 1;
-}
-
 static int valid_arm_name(const char *s, size_t n)
 {
     if (n < 1 || n > ARM_NAME_MAX) return 0;
@@ -464,7 +453,7 @@ static int create_flags(liftctl_opts_t *o, int argc, char **argv, const char **f
         if (strcmp(flag, "-f") == 0 || strcmp(flag, "--file") == 0) {
             *file = v;
         } else if (strcmp(flag, "--key") == 0) {
-            if (!valid_key(v)) {
+            if (!liftctl_valid_key(v)) {
                 fprintf(stderr, "liftctl: --key: '%s' must be 1..%d of a-z 0-9 - _ .\n", v,
                         KEY_MAX);
                 return LIFTCTL_USAGE;
@@ -850,7 +839,7 @@ static int do_key_command(liftctl_opts_t *o, int argc, char **argv, int action)
         key = argv[i];
     }
     if (key == NULL) return liftctl_usage_error(where, "%s: missing KEY", where);
-    if (!valid_key(key)) {
+    if (!liftctl_valid_key(key)) {
         fprintf(stderr, "liftctl: KEY: '%s' must be 1..%d of a-z 0-9 - _ .\n", key, KEY_MAX);
         return LIFTCTL_USAGE;
     }

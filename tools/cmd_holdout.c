@@ -255,17 +255,6 @@ static void output(const liftctl_opts_t *o, const Lift__Holdout *h)
 
 /* ---- commands ---------------------------------------------------------------------------- */
 
-static int valid_key(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > LIFT_KEY_MAX) return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
-              *s == '.'))
-            return 0;
-    return 1;
-}
-
 static int bad_key(const char *what, const char *key)
 {
     char b[LIFTCTL_SAFE_CAP(80)];
@@ -380,7 +369,7 @@ static int do_create(const liftctl_opts_t *o, int argc, char **argv)
         liftctl_usage_error("holdout create", "holdout create: missing KEY");
         goto done;
     }
-    if (!valid_key(key)) {
+    if (!liftctl_valid_key(key)) {
         rc = bad_key("KEY", key);
         goto done;
     }
@@ -394,7 +383,7 @@ static int do_create(const liftctl_opts_t *o, int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < exps.n; i++)
-        if (!valid_key(exps.v[i])) {
+        if (!liftctl_valid_key(exps.v[i])) {
             rc = bad_key("--experiments", exps.v[i]);
             goto done;
         }
@@ -515,7 +504,7 @@ static int do_key(const liftctl_opts_t *o, int argc, char **argv, int action)
         key = argv[i];
     }
     if (!key) return liftctl_usage_error(where, "%s: missing KEY", where);
-    if (!valid_key(key)) return bad_key("KEY", key);
+    if (!liftctl_valid_key(key)) return bad_key("KEY", key);
     Lift__Request req = LIFT__REQUEST__INIT;
     Lift__GetHoldout gh = LIFT__GET_HOLDOUT__INIT;
     Lift__ChangeHoldout ch = LIFT__CHANGE_HOLDOUT__INIT;
@@ -588,7 +577,7 @@ static int do_check(const liftctl_opts_t *o, int argc, char **argv)
         liftctl_usage_error("holdout check", "holdout check: need KEY and at least one CUSTOMER");
         goto done;
     }
-    if (!valid_key(key)) {
+    if (!liftctl_valid_key(key)) {
         rc = bad_key("KEY", key);
         goto done;
     }

@@ -69,6 +69,17 @@ int liftctl_usage_error(const char *cmd, const char *fmt, ...)
     return LIFTCTL_USAGE;
 }
 
+int liftctl_valid_key(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > LIFT_KEY_MAX) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+              *s == '.'))
+            return 0;
+    return 1;
+}
+
 int liftctl_is_help(const char *arg)
 {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;

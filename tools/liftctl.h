@@ -55,6 +55,9 @@ int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i);
 /* 1 if arg is "--help" or "-h". */
 int liftctl_is_help(const char *arg);
 
+/* 1 when s is a valid experiment or holdout key: [a-z0-9-_.]{1,LIFT_KEY_MAX}. */
+int liftctl_valid_key(const char *s);
+
 /* A finite double in the interval lo..hi; lo_open / hi_open exclude the bound. */
 int liftctl_parse_double(const char *flag, const char *s, double lo, int lo_open, double hi,
                          int hi_open, double *out);
