@@ -21,7 +21,6 @@ struct ingest {
     uint32_t *pos;              /* rows[k] is the batch's event pos[k] */
     store_put_t *res;           /* what became of rows[k] */
     store_event_key_t *keys;    /* for a conflict: what the store holds */
-    ingest_reject_t *tmp;       /* rejects being merged with conflicts */
     size_t cap;                 /* allocated entries in each scratch array */
 };
 
@@ -75,7 +74,6 @@ void ingest_destroy(ingest_t **self_p)
     free(self->pos);
     free(self->res);
     free(self->keys);
-    free(self->tmp);
     free(self);
     *self_p = NULL;
 }
@@ -263,10 +261,7 @@ static int reserve(ingest_t *self, size_t n)
     store_event_key_t *keys = realloc(self->keys, n * sizeof *keys);
     if (keys)
         self->keys = keys;
-    ingest_reject_t *tmp = realloc(self->tmp, n * sizeof *tmp);
-    if (tmp)
-        self->tmp = tmp;
-    if (!rows || !pos || !res || !keys || !tmp)
+    if (!rows || !pos || !res || !keys)
         return -1;
     self->cap = n;
     return 0;
@@ -366,19 +361,17 @@ int ingest_track(ingest_t *self, Lift__Event *const *events, size_t n, int64_t n
     }
     /* The same id for other content: a second fact under a key that promised a retry.
      * Refused, never stored and never silently taken for a duplicate. Conflicts join the
-     * validation rejects in batch order. */
-    size_t nv = *n_rejects, v = 0, out = 0;
-    memcpy(self->tmp, rejects, nv * sizeof *rejects);
-    for (size_t k = 0; k < m; k++) {
+     * validation rejects in batch order: merged in place from the end (rejects has room for
+     * n, and every event is either a validation reject or a row). */
+    size_t v = *n_rejects, out = *n_rejects + *conflicts;
+    *n_rejects = out;
+    for (size_t k = m; k-- > 0 && out > v;) {
         if (self->res[k] != STORE_CONFLICT)
             continue;
-        while (v < nv && self->tmp[v].index < self->pos[k])
-            rejects[out++] = self->tmp[v++];
-        conflict_reject(self, k, events, &rejects[out++]);
+        while (v > 0 && rejects[v - 1].index > self->pos[k])
+            rejects[--out] = rejects[--v];
+        conflict_reject(self, k, events, &rejects[--out]);
     }
-    while (v < nv)
-        rejects[out++] = self->tmp[v++];
-    *n_rejects = out;
-    field_paths(rejects, out);
+    field_paths(rejects, *n_rejects);
     return 0;
 }

@@ -62,9 +62,7 @@ struct store_reader {
     void *r;
 };
 
-/* The uri with the password of user:password@ and any password=... parameter replaced by
- * "***". */
-static void redact(const char *uri, char *out, size_t len)
+const char *store_uri_redact(const char *uri, char *out, size_t len)
 {
     snprintf(out, len, "%s", uri);
     char *scheme = strstr(out, "://");
@@ -86,6 +84,7 @@ static void redact(const char *uri, char *out, size_t len)
         snprintf(rest, sizeof rest, "%s", end);
         snprintf(pw + 9, len - (size_t)(pw + 9 - out), "***%s", rest);
     }
+    return out;
 }
 
 /* Which backend a URI names and what it passes on. Returns NULL with a message for a scheme
@@ -144,7 +143,7 @@ store_t *store_open(const char *uri, char *err, size_t errlen)
         return NULL;
     }
     self->ops = ops;
-    redact(uri, self->uri, sizeof self->uri);
+    store_uri_redact(uri, self->uri, sizeof self->uri);
     self->b = ops->open(target, err, errlen);
     if (!self->b) {
         free(self);

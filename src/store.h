@@ -54,6 +54,10 @@ int store_shared(const store_t *self);
 /* The uri with any password removed, for logs and messages. Owned by self. */
 const char *store_uri(const store_t *self);
 
+/* uri into out (len bytes) as store_uri shows it: the password of user:password@ and of a
+ * password=... parameter replaced by "***". Returns out. */
+const char *store_uri_redact(const char *uri, char *out, size_t len);
+
 /* Storage quota: at most max_bytes stored; a write past it fails exactly as on a full disk
  * (STORE_E_UNAVAILABLE). A store already larger keeps its size as the limit. Sets *used_bytes
  * and *quota_bytes (the limit in force). Not persistent: set at every open. Returns 0, or -1

@@ -672,11 +672,7 @@ static int sq_commit(void *b, char *err, size_t errlen)
     sq_t *self = b;
     if (self->txn_lost || step_done(self, ST_COMMIT) < 0) {
         snprintf(err, errlen, "commit: %s", sq_errmsg(self));
-        if (!sqlite3_get_autocommit(self->db))
-            step_done(self, ST_ROLLBACK);
-        eventidx_undo(self->idx, 0);
-        self->known_id = 0;
-        self->in_txn = 0;
+        sq_rollback(self);
         return -1;
     }
     eventidx_commit(self->idx);

@@ -232,6 +232,44 @@ START_TEST(test_exactly_once)
 }
 END_TEST
 
+/* Conflicts (found by the store) and validation rejects (found before it) come back as one
+ * list in batch order, each naming its event. */
+START_TEST(test_rejects_in_batch_order)
+{
+    lift_event_t first[2] = {ev("c1", LIFT__EVENT_TYPE__EVENT_CONVERSION),
+                             ev("c2", LIFT__EVENT_TYPE__EVENT_CONVERSION)};
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(T.client, first, 2, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 2);
+    lift_track_result_clear(&r);
+    lift_event_t b[6] = {ev("c1", LIFT__EVENT_TYPE__EVENT_CONVERSION), /* conflict */
+                         ev(NULL, LIFT__EVENT_TYPE__EVENT_CHURN),      /* no id */
+                         ev("c2", LIFT__EVENT_TYPE__EVENT_CONVERSION), /* conflict */
+                         ev("c3", LIFT__EVENT_TYPE__EVENT_CHURN),      /* new */
+                         ev("c4", LIFT__EVENT_TYPE__EVENT_NPS),        /* nps out of range */
+                         ev("c1", LIFT__EVENT_TYPE__EVENT_CONVERSION)};/* conflict again */
+    b[0].amount_minor = 5000;
+    b[2].amount_minor = 100;
+    b[4].nps_score = 11;
+    b[5].amount_minor = 7;
+    ck_assert_int_eq(lift_track(T.client, b, 6, &r), LIFT_OK);
+    ck_assert_uint_eq(r.accepted, 1);
+    ck_assert_uint_eq(r.conflicts, 3);
+    ck_assert_uint_eq(r.n_rejected, 5);
+    static const size_t index[5] = {0, 1, 2, 4, 5};
+    static const char *const field[5] = {"track.events[0].event_id", "track.events[1].event_id",
+                                         "track.events[2].event_id", "track.events[4].nps_score",
+                                         "track.events[5].event_id"};
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_uint_eq(r.rejected[i].index, index[i]);
+        ck_assert_str_eq(r.rejected[i].field, field[i]);
+    }
+    ck_assert_ptr_nonnull(strstr(r.rejected[0].reason, "reused with different content"));
+    ck_assert_ptr_nonnull(strstr(r.rejected[4].reason, "reused with different content"));
+    lift_track_result_clear(&r);
+}
+END_TEST
+
 START_TEST(test_currency_is_fixed)
 {
     ck_assert_int_eq(tu_liftd_stop(&T), 0);
@@ -363,6 +401,7 @@ Suite *ingest_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_exactly_once);
+    tcase_add_test(tc, test_rejects_in_batch_order);
     tcase_add_test(tc, test_currency_is_fixed);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");

@@ -635,29 +635,6 @@ static int copy_events(copy_t *c)
 
 /* ---- command --------------------------------------------------------------------------- */
 
-/* uri with a user:password@ password and a password=... parameter hidden, into buf. */
-static const char *redact(const char *uri, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%s", uri);
-    char *scheme = strstr(buf, "://");
-    if (scheme) {
-        char *auth = scheme + 3, *at = strchr(auth, '@'), *slash = strchr(auth, '/');
-        char *colon = strchr(auth, ':');
-        if (at && (!slash || at < slash) && colon && colon < at)
-            memmove(colon, at, strlen(at) + 1); /* user@host */
-    }
-    char *pw = strstr(buf, "password=");
-    if (pw) {
-        char *end = pw + 9;
-        while (*end && *end != '&')
-            end++;
-        char rest[1024];
-        snprintf(rest, sizeof rest, "%s", end);
-        snprintf(pw + 9, cap - (size_t)(pw + 9 - buf), "***%s", rest);
-    }
-    return buf;
-}
-
 static int is_pg(const char *uri)
 {
     return strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0;
@@ -808,9 +785,11 @@ static int store_copy(const liftctl_opts_t *gopts, int argc, char **argv)
     char id_s[PATH_MAX + 16], id_d[PATH_MAX + 16];
     store_identity(uri[0], id_s, sizeof id_s);
     store_identity(uri[1], id_d, sizeof id_d);
-    if (strcmp(id_s, id_d) == 0)
+    if (strcmp(id_s, id_d) == 0) {
+        char shown[sizeof id_s];
         return liftctl_usage_error("store copy", "store copy: SRC and DST are the same store (%s)",
-                                   id_s);
+                                   store_uri_redact(id_s, shown, sizeof shown));
+    }
 
     copy_t *c = calloc(1, sizeof *c);
     char sname[1024], dname[1024], err[1024];
@@ -820,8 +799,8 @@ static int store_copy(const liftctl_opts_t *gopts, int argc, char **argv)
         return LIFTCTL_ERR;
     }
     c->batch = (size_t)batch;
-    c->src_name = redact(uri[0], sname, sizeof sname);
-    c->dst_name = redact(uri[1], dname, sizeof dname);
+    c->src_name = store_uri_redact(uri[0], sname, sizeof sname);
+    c->dst_name = store_uri_redact(uri[1], dname, sizeof dname);
     c->tty = isatty(STDERR_FILENO);
     c->t0 = mono_now();
     c->xb = calloc(c->batch, sizeof *c->xb);
