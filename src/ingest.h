@@ -1,7 +1,7 @@
 /* ingest: validation and exactly-once storage of events (impressions, clicks, conversions,
  * refunds, churn, NPS). Exactly-once is the store's (store_events_put: inserted, duplicate or
  * conflict per event); this module validates, builds the rows and explains conflicts. No
- * sockets, no caches of stored state. */
+ * sockets, nothing of its own kept between requests (it borrows the exposure cache). */
 #ifndef LIFT_INGEST_H
 #define LIFT_INGEST_H
 
