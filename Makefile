@@ -250,7 +250,7 @@ $(B)/liftd: $(B)/obj/src/liftd.o $(B)/libliftsrv.a $(B)/liblift.a
 $(B)/liftctl: $(CTL_O) $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench_%: $(B)/obj/tools/bench_%.o $(B)/libliftsrv.a $(B)/liblift.a

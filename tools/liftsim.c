@@ -62,7 +62,6 @@
 #include <gsl/gsl_rng.h>
 
 #include "experiment_json.h"
-#include "holdout_decide.h"
 #include "lift/client.h"
 #include "lift/local.h"
 #include "lift/currency.h"
@@ -1253,7 +1252,7 @@ typedef struct {
     double t0;                           /* start, monotonic seconds */
     char tag[12]; /* run tag: hash of config, customers, weeks (in every id) */
     /* program holdout (cfg->prog) */
-    uint8_t *pgroup;                     /* per customer: holdout_group by liftd's function */
+    uint8_t *pgroup;                     /* per customer: lift_holdout_group, liftd's function */
     uint8_t *pseen;                      /* per customer: had a program-eligible decision */
     double *pweek;                       /* per week of the period: incremental revenue that
                                             measured customers' offers of that week added */
@@ -1409,7 +1408,7 @@ static int resolve_trigger(sim_t *s, const pend_t *p, const group_t *g)
             tr->ups += dpf * ((t_pull <= limit) - (p->t_org <= limit));
         }
     }
-    if (cfg->prog && s->pgroup[i] == HOLDOUT_GROUP_MEASURED && week < s->nweeks) {
+    if (cfg->prog && s->pgroup[i] == LIFT__HOLDOUT_GROUP__GROUP_MEASURED && week < s->nweeks) {
         s->pweek[week] += tr->rev - rev0;
         s->pweek_pull[week] += pulled;
     }
@@ -1773,17 +1772,17 @@ static prog_truth_t program_truth(const sim_t *s)
 {
     prog_truth_t p = {0};
     for (long i = 0; i < s->n; i++) {
-        if (!s->pseen[i] || s->pgroup[i] == HOLDOUT_GROUP_EXCLUDED) continue;
+        if (!s->pseen[i] || s->pgroup[i] == LIFT__HOLDOUT_GROUP__GROUP_EXCLUDED) continue;
         double rev = 0;
         for (int e = 0; e < s->cfg->n_exp; e++)
             rev += s->truth[e][i].rev;
-        if (s->pgroup[i] == HOLDOUT_GROUP_HELD_OUT) {
+        if (s->pgroup[i] == LIFT__HOLDOUT_GROUP__GROUP_HELD_OUT) {
             p.held_out++;
             continue;
         }
         p.treated++;
         p.rev_treated += rev;
-        if (s->pgroup[i] == HOLDOUT_GROUP_MEASURED) {
+        if (s->pgroup[i] == LIFT__HOLDOUT_GROUP__GROUP_MEASURED) {
             p.measured++;
             p.rev_measured += rev;
         }
@@ -2325,8 +2324,8 @@ static int sim_setup(sim_t *s, const opts_t *o, const config_t *cfg)
         s->pweek_pull = calloc((size_t)s->nweeks, sizeof *s->pweek_pull);
         if (!s->pgroup || !s->pseen || !s->pweek || !s->pweek_pull) return -1;
         for (long i = 0; i < s->n; i++) {
-            int g = holdout_group(&h, s->ids[i], strlen(s->ids[i]));
-            s->pgroup[i] = (uint8_t)(g < 0 ? HOLDOUT_GROUP_NONE : g);
+            int g = lift_holdout_group(&h, s->ids[i], strlen(s->ids[i]));
+            s->pgroup[i] = (uint8_t)(g < 0 ? LIFT__HOLDOUT_GROUP__GROUP_NONE : g);
         }
     }
     return 0;
