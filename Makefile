@@ -59,7 +59,7 @@ EXPJSON_SRC := tools/experiment_json.c
 CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c) $(RENDER_SRC) $(EXPJSON_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard tools/bench_*.c)
-SIM_SRC   := $(wildcard tools/liftsim.c)
+SIM_SRC   := $(wildcard tools/liftsim/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROTO_O := $(B)/obj/gen/lift.pb-c.o
