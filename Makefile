@@ -54,7 +54,8 @@ STATS_SRC := $(wildcard stats/*.c)
 CLI_SRC   := src/client.c src/context.c src/currency.c src/local.c src/assign.c src/decide.c \
              src/holdout_decide.c
 SRV_SRC   := $(filter-out src/liftd.c $(CLI_SRC),$(wildcard src/*.c))
-RENDER_SRC := tools/report_render.c
+RENDER_SRC := $(wildcard tools/render/*.c)
+CPPFLAGS  += -Itools/render
 EXPJSON_SRC := tools/experiment_json.c
 CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c) $(RENDER_SRC) $(EXPJSON_SRC)
 TEST_SRC  := $(wildcard tests/*.c)

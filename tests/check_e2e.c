@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "lift/client.h"
-#include "report_render.h"
+#include "render.h"
 #include "store.h"
 #include "testutil.h"
 

@@ -23,7 +23,7 @@
 #include "lift/local.h"
 #include "lift/stats.h"
 #include "pgharness.h"
-#include "report_render.h"
+#include "render.h"
 #include "store.h"
 #include "testutil.h"
 

@@ -19,7 +19,7 @@
 #include "assign.h"
 #include "lift/client.h"
 #include "pgharness.h"
-#include "report_render.h"
+#include "render.h"
 #include "store.h"
 #include "testutil.h"
 

@@ -1,4 +1,4 @@
-/* Check suite for liftctl's report rendering (tools/report_render.c) and the client's
+/* Check suite for liftctl's report rendering (tools/render/) and the client's
  * lift_report(): a synthetic lift.Report (2 treatment arms, segments, 3 weeks, a not-estimable
  * estimate, an SRM warning) rendered in every format into memory and checked; an empty report;
  * and lift_report() against a fake ROUTER that answers with that report or NOT_FOUND. */
@@ -14,7 +14,7 @@
 
 #include "lift/client.h"
 
-#include "report_render.h"
+#include "render.h"
 
 Suite *render_suite(void);
 

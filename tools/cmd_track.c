@@ -20,7 +20,7 @@
 #include "lift/currency.h"
 #include "lift/limits.h"
 #include "liftctl.h"
-#include "report_render.h"
+#include "render.h"
 
 #define CMD "track"
 #define TRACK_BATCH_DEFAULT 1000
