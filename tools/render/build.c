@@ -15,8 +15,6 @@
 #include "lift/lift.h"
 #include "render_int.h"
 
-/* ---- building the document ------------------------------------------------------------------- */
-
 /* 1 when s mentions any of the (lower-case) words: used to skip server warnings that repeat one
  * the structured health fields already produced. */
 static int mentions(const char *s, const char *const *words)
@@ -498,6 +496,63 @@ static void build_heterogeneity(render_doc_t *d, int dim, int arm, const char *a
     }
 }
 
+/* One segment group's heading, table and heterogeneity line (a render_group_fn). */
+static int build_segment_group(void *arg, int dim, int arm, const render_segrow_t *rows, size_t n)
+{
+    render_doc_t *d = arg;
+    const Lift__Report *r = d->r;
+    char name[32], hold[32];
+    const char *armname = render_arm_label(r, arm, name, sizeof name);
+    render_doc_add(d, B_H3, 0, "By %s: %s vs %s", render_dimension_name(dim), armname,
+            render_arm_label(r, 0, hold, sizeof hold));
+    const char *const hdr[] = {"level",     "exposed T/H", "converters T/H",
+                               "per exposed", d->ci,        "incremental",
+                               d->ci,       "shrunken",    d->ci,
+                               "p adj."};
+    render_tab_t *t = render_tab_new(d, 10, hdr, "lrrrrrrrrr", "s.hhh.....");
+    for (size_t i = 0; i < n; i++) {
+        const Lift__Segment *s = rows[i].seg;
+        const Lift__Comparison *c = rows[i].cmp;
+        char ex[80], cv[80], t1[32], t2[32], v[96], ci[200], tot[96], tci[200];
+        char sh[96], sci[200], pa[40];
+        int ai2 = c->has_arm_index ? c->arm_index : -1;
+        render_fmt_count(t1, sizeof t1,
+                         ai2 >= 0 && (size_t)ai2 < s->n_exposed ? s->exposed[ai2] : 0);
+        render_fmt_count(t2, sizeof t2, s->n_exposed ? s->exposed[0] : 0);
+        snprintf(ex, sizeof ex, "%s/%s", t1, t2);
+        if (c->has_converted_treated && c->has_converted_holdout) {
+            render_fmt_count(t1, sizeof t1, c->converted_treated);
+            render_fmt_count(t2, sizeof t2, c->converted_holdout);
+            snprintf(cv, sizeof cv, "%s/%s", t1, t2);
+        } else {
+            snprintf(cv, sizeof cv, "-");
+        }
+        render_cell_est(d, v, sizeof v, c->revenue_diff, U_MONEY, 0, 0);
+        render_cell_ci(d, ci, sizeof ci, c->revenue_diff, U_MONEY);
+        if (render_est_ok(c->revenue_diff))
+            render_cell_est(d, tot, sizeof tot, c->incremental_total, U_WHOLE, 0, 0);
+        else
+            render_cell_est(d, tot, sizeof tot, c->revenue_diff, U_WHOLE, 0, 0);
+        cell_ci_whole(d, tci, sizeof tci, render_est_ok(c->revenue_diff) ? c->incremental_total
+                                                                  : NULL);
+        if (c->incremental_total_shrunk) {
+            render_cell_est(d, sh, sizeof sh, c->incremental_total_shrunk, U_WHOLE, 0, 0);
+            cell_ci_whole(d, sci, sizeof sci, c->incremental_total_shrunk);
+        } else {
+            snprintf(sh, sizeof sh, "-");
+            sci[0] = '\0';
+        }
+        render_cell_p(pa, sizeof pa, c->revenue_diff, 1);
+        if (render_est_ok(c->revenue_diff) && c->revenue_diff->has_p_adjusted)
+            strncat(pa, render_fam_tag(c->revenue_diff), sizeof pa - strlen(pa) - 1);
+        const char *cells[] = {s->level && *s->level ? s->level : "(none)",
+                               ex, cv, v, ci, tot, tci, sh, sci, pa};
+        render_tab_row(d, t, render_tone_adj(r, c->revenue_diff), cells);
+    }
+    build_heterogeneity(d, dim, arm, armname);
+    return 0;
+}
+
 static void build_segments(render_doc_t *d)
 {
     const Lift__Report *r = d->r;
@@ -509,71 +564,7 @@ static void build_segments(render_doc_t *d)
     render_doc_add(d, B_H2, 0, shrunk ? "Segments (sorted by shrunken incremental revenue)"
                                : "Segments (sorted by incremental revenue)");
     render_doc_add(d, B_CHART, CHART_FOREST, NULL);
-    int dims[8];
-    size_t nd = render_dimensions(r, dims, 8);
-    for (size_t k = 0; k < nd; k++) {
-        int arms[16];
-        size_t na = render_segment_arms(r, dims[k], arms, 16);
-        for (size_t ai = 0; ai < na; ai++) {
-            size_t n = 0;
-            render_segrow_t *rows = render_segment_rows(r, dims[k], arms[ai], &n);
-            if (rows == NULL) {
-                if (n == 0) continue;
-                d->oom = 1;
-                return;
-            }
-            char name[32], hold[32];
-            const char *armname = render_arm_label(r, arms[ai], name, sizeof name);
-            render_doc_add(d, B_H3, 0, "By %s: %s vs %s", render_dimension_name(dims[k]), armname,
-                    render_arm_label(r, 0, hold, sizeof hold));
-            const char *const hdr[] = {"level",     "exposed T/H", "converters T/H",
-                                       "per exposed", d->ci,        "incremental",
-                                       d->ci,       "shrunken",    d->ci,
-                                       "p adj."};
-            render_tab_t *t = render_tab_new(d, 10, hdr, "lrrrrrrrrr", "s.hhh.....");
-            for (size_t i = 0; i < n; i++) {
-                const Lift__Segment *s = rows[i].seg;
-                const Lift__Comparison *c = rows[i].cmp;
-                char ex[80], cv[80], t1[32], t2[32], v[96], ci[200], tot[96], tci[200];
-                char sh[96], sci[200], pa[40];
-                int ai2 = c->has_arm_index ? c->arm_index : -1;
-                render_fmt_count(t1, sizeof t1,
-                                 ai2 >= 0 && (size_t)ai2 < s->n_exposed ? s->exposed[ai2] : 0);
-                render_fmt_count(t2, sizeof t2, s->n_exposed ? s->exposed[0] : 0);
-                snprintf(ex, sizeof ex, "%s/%s", t1, t2);
-                if (c->has_converted_treated && c->has_converted_holdout) {
-                    render_fmt_count(t1, sizeof t1, c->converted_treated);
-                    render_fmt_count(t2, sizeof t2, c->converted_holdout);
-                    snprintf(cv, sizeof cv, "%s/%s", t1, t2);
-                } else {
-                    snprintf(cv, sizeof cv, "-");
-                }
-                render_cell_est(d, v, sizeof v, c->revenue_diff, U_MONEY, 0, 0);
-                render_cell_ci(d, ci, sizeof ci, c->revenue_diff, U_MONEY);
-                if (render_est_ok(c->revenue_diff))
-                    render_cell_est(d, tot, sizeof tot, c->incremental_total, U_WHOLE, 0, 0);
-                else
-                    render_cell_est(d, tot, sizeof tot, c->revenue_diff, U_WHOLE, 0, 0);
-                cell_ci_whole(d, tci, sizeof tci, render_est_ok(c->revenue_diff) ? c->incremental_total
-                                                                          : NULL);
-                if (c->incremental_total_shrunk) {
-                    render_cell_est(d, sh, sizeof sh, c->incremental_total_shrunk, U_WHOLE, 0, 0);
-                    cell_ci_whole(d, sci, sizeof sci, c->incremental_total_shrunk);
-                } else {
-                    snprintf(sh, sizeof sh, "-");
-                    sci[0] = '\0';
-                }
-                render_cell_p(pa, sizeof pa, c->revenue_diff, 1);
-                if (render_est_ok(c->revenue_diff) && c->revenue_diff->has_p_adjusted)
-                    strncat(pa, render_fam_tag(c->revenue_diff), sizeof pa - strlen(pa) - 1);
-                const char *cells[] = {s->level && *s->level ? s->level : "(none)",
-                                       ex, cv, v, ci, tot, tci, sh, sci, pa};
-                render_tab_row(d, t, render_tone_adj(r, c->revenue_diff), cells);
-            }
-            free(rows);
-            build_heterogeneity(d, dims[k], arms[ai], armname);
-        }
-    }
+    render_segment_groups(r, build_segment_group, d);
     render_doc_add(d, B_NOTE, 0,
             "T/H = customers in the treatment arm / holdout. Per exposed = revenue difference per "
             "exposed customer (%s); incremental = that difference x the segment's treated "

@@ -247,6 +247,14 @@ const char *render_fam_tag(const Lift__Estimate *e)
                                                                : "";
 }
 
+const char *render_family_name(const Lift__Estimate *e)
+{
+    if (!e || !e->has_family) return NULL;
+    return e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY  ? "confirmatory"
+           : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY ? "exploratory"
+                                                               : "none";
+}
+
 const char *render_adjust_name(const Lift__Report *r)
 {
     return r->testing && r->testing->has_method &&
@@ -282,7 +290,8 @@ static int segrow_cmp(const void *a, const void *b)
     return ra->order < rb->order ? -1 : ra->order > rb->order;
 }
 
-size_t render_segment_arms(const Lift__Report *r, int dim, int *arms, size_t max)
+/* The treatment arms that have segment rows in dimension dim, in order; returns how many. */
+static size_t segment_arms(const Lift__Report *r, int dim, int *arms, size_t max)
 {
     size_t na = 0;
     for (size_t i = 0; i < r->n_segments; i++) {
@@ -298,7 +307,11 @@ size_t render_segment_arms(const Lift__Report *r, int dim, int *arms, size_t max
     return na;
 }
 
-render_segrow_t *render_segment_rows(const Lift__Report *r, int dim, int arm, size_t *n)
+/* The segment rows of dimension `dim` for treatment arm `arm` (-1: every arm, grouped by arm
+ * in arm order), each arm's rows by the shrunken (else raw) incremental total, largest first,
+ * not-estimable levels after them in the report's order. Returns a malloc'd array (count in *n;
+ * NULL and 0 when none or out of memory). */
+static render_segrow_t *segment_rows(const Lift__Report *r, int dim, int arm, size_t *n)
 {
     size_t cnt = 0;
     for (size_t i = 0; i < r->n_segments; i++)
@@ -308,7 +321,7 @@ render_segrow_t *render_segment_rows(const Lift__Report *r, int dim, int arm, si
     render_segrow_t *rows = malloc(cnt * sizeof *rows);
     if (rows == NULL) return NULL;
     int arms[64];
-    size_t na = render_segment_arms(r, dim, arms, 64);
+    size_t na = segment_arms(r, dim, arms, 64);
     for (size_t k = 0; k < na; k++) {
         if (arm >= 0 && arms[k] != arm) continue;
         size_t first = *n;
@@ -326,7 +339,8 @@ render_segrow_t *render_segment_rows(const Lift__Report *r, int dim, int arm, si
     return rows;
 }
 
-size_t render_dimensions(const Lift__Report *r, int *dims, size_t max)
+/* The dimensions present, in order of first appearance; returns how many (<= 8). */
+static size_t dimensions(const Lift__Report *r, int *dims, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < r->n_segments; i++) {
@@ -335,4 +349,23 @@ size_t render_dimensions(const Lift__Report *r, int *dims, size_t max)
         if (!seen && n < max) dims[n++] = d;
     }
     return n;
+}
+
+int render_segment_groups(const Lift__Report *r, render_group_fn fn, void *arg)
+{
+    int dims[8];
+    size_t nd = dimensions(r, dims, 8);
+    for (size_t k = 0; k < nd; k++) {
+        int arms[16];
+        size_t na = segment_arms(r, dims[k], arms, 16);
+        for (size_t ai = 0; ai < na; ai++) {
+            size_t n = 0;
+            render_segrow_t *rows = segment_rows(r, dims[k], arms[ai], &n);
+            if (rows == NULL) continue;
+            int rc = fn(arg, dims[k], arms[ai], rows, n);
+            free(rows);
+            if (rc) return -1;
+        }
+    }
+    return 0;
 }

@@ -15,8 +15,6 @@
 #include "lift/lift.h"
 #include "render_int.h"
 
-/* ---- CSV ------------------------------------------------------------------------------------- */
-
 void render_csv_field(FILE *f, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL) {
@@ -38,6 +36,25 @@ int render_csv_header(FILE *f, int with_key)
           "p_value,p_adjusted,ok,reason,family\n",
           f);
     return ferror(f) ? -1 : 0;
+}
+
+/* The experiment_key column, when the file has one (key not NULL). */
+static void csv_key(FILE *f, const char *key)
+{
+    if (key == NULL) return;
+    render_csv_field(f, key);
+    fputc(',', f);
+}
+
+/* The estimate, interval bounds, p-value and adjusted p-value of e as exact decimals; "" for
+ * each one e lacks, and for all of them when e is not ok. */
+static void csv_values(char v[5][40], const Lift__Estimate *e, int ok)
+{
+    render_fmt_exact(v[0], sizeof v[0], ok ? e->estimate : NAN);
+    render_fmt_exact(v[1], sizeof v[1], ok && e->has_ci_low ? e->ci_low : NAN);
+    render_fmt_exact(v[2], sizeof v[2], ok && e->has_ci_high ? e->ci_high : NAN);
+    render_fmt_exact(v[3], sizeof v[3], ok && e->has_p_value ? e->p_value : NAN);
+    render_fmt_exact(v[4], sizeof v[4], ok && e->has_p_adjusted ? e->p_adjusted : NAN);
 }
 
 static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, const char *dim,
@@ -73,15 +90,8 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
         if (e == NULL) continue;
         int ok = render_est_ok(e);
         char v[5][40];
-        render_fmt_exact(v[0], sizeof v[0], ok ? e->estimate : NAN);
-        render_fmt_exact(v[1], sizeof v[1], ok && e->has_ci_low ? e->ci_low : NAN);
-        render_fmt_exact(v[2], sizeof v[2], ok && e->has_ci_high ? e->ci_high : NAN);
-        render_fmt_exact(v[3], sizeof v[3], ok && e->has_p_value ? e->p_value : NAN);
-        render_fmt_exact(v[4], sizeof v[4], ok && e->has_p_adjusted ? e->p_adjusted : NAN);
-        if (key) {
-            render_csv_field(f, key);
-            fputc(',', f);
-        }
+        csv_values(v, e, ok);
+        csv_key(f, key);
         render_csv_field(f, dim);
         fputc(',', f);
         render_csv_field(f, level);
@@ -89,11 +99,8 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
         render_csv_field(f, arm);
         fprintf(f, ",%s,%s,%s,%s,%s,%s,", v[0], v[1], v[2], v[3], v[4], ok ? "true" : "false");
         render_csv_field(f, ok ? (e->reason ? e->reason : "") : render_est_reason(e));
-        fprintf(f, ",%s\n",
-                !e->has_family                                       ? ""
-                : e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY ? "confirmatory"
-                : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY  ? "exploratory"
-                                                                     : "");
+        const char *fam = render_family_name(e);
+        fprintf(f, ",%s\n", fam && strcmp(fam, "none") != 0 ? fam : "");
     }
 }
 
@@ -102,14 +109,9 @@ static void csv_program(FILE *f, const char *key, const char *metric, const Lift
 {
     if (e == NULL) return;
     int ok = render_est_ok(e);
-    char v[3][40];
-    render_fmt_exact(v[0], sizeof v[0], ok ? e->estimate : NAN);
-    render_fmt_exact(v[1], sizeof v[1], ok && e->has_ci_low ? e->ci_low : NAN);
-    render_fmt_exact(v[2], sizeof v[2], ok && e->has_ci_high ? e->ci_high : NAN);
-    if (key) {
-        render_csv_field(f, key);
-        fputc(',', f);
-    }
+    char v[5][40];
+    csv_values(v, e, ok);
+    csv_key(f, key);
     fprintf(f, "program,all,%s,1,measured,%s,%s,%s,,,%s,", metric, v[0], v[1], v[2],
             ok ? "true" : "false");
     render_csv_field(f, ok ? "" : render_est_reason(e));
@@ -153,10 +155,7 @@ int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key_c
         render_fmt_exact(p, sizeof p, ok ? h->p_value : NAN);
         render_fmt_exact(i2, sizeof i2, ok ? h->i2 : NAN);
         for (int k = 0; k < 2; k++) {
-            if (experiment_key_col) {
-                render_csv_field(f, experiment_key_col);
-                fputc(',', f);
-            }
+            csv_key(f, experiment_key_col);
             fprintf(f, "%s,(all levels),%s,%s,", render_dimension_name(h->dimension),
                     k ? "heterogeneity_i2" : "heterogeneity_q", idx);
             render_csv_field(f, arm);

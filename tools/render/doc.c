@@ -1,5 +1,5 @@
-/* render/doc: the document model of the human formats — blocks, deduplicated footnotes ("n/e[3]"),
- * estimate and interval cells, tables. It prints nothing: text.c, markdown.c and html.c do. */
+/* render/doc: the document model of the human formats — blocks, deduplicated footnotes
+ * ("n/e[3]"), estimate and interval cells, tables. It prints nothing: text.c, markdown.c and html.c do. */
 
 #include <errno.h>
 #include <math.h>

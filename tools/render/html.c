@@ -15,8 +15,6 @@
 #include "lift/lift.h"
 #include "render_int.h"
 
-/* ---- HTML and SVG ---------------------------------------------------------------------------- */
-
 
 void render_html_esc(FILE *f, const char *s)
 {

@@ -15,8 +15,6 @@
 #include "lift/lift.h"
 #include "render_int.h"
 
-/* ---- JSON ------------------------------------------------------------------------------------ */
-
 /* Adds key: value, taking the reference; a NULL value (out of memory) marks *oom. */
 static void jset(json_t *o, const char *k, json_t *v, int *oom)
 {
@@ -78,12 +76,7 @@ static json_t *est_json(const Lift__Estimate *e, render_unit_t u, int *oom)
     jset(o, "p_value", jnum(ok && e->has_p_value, e->p_value), oom);
     jset(o, "p_adjusted", jnum(ok && e->has_p_adjusted, e->p_adjusted), oom);
     jset(o, "sequential", jbool(e->has_sequential, e->sequential), oom);
-    jset(o, "family",
-         !e->has_family ? json_null()
-         : e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY ? json_string("confirmatory")
-         : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY  ? json_string("exploratory")
-                                                               : json_string("none"),
-         oom);
+    jset(o, "family", jstr(render_family_name(e)), oom);
     if (e->has_unit && (e->unit < LIFT__UNIT__UNIT_UNSPECIFIED ||
                         e->unit > LIFT__UNIT__UNIT_NPS_POINTS)) {
         /* A unit a newer liftd added: shown as its number, never guessed. */
@@ -371,7 +364,7 @@ json_t *render_json_value(const Lift__Report *r)
     jset(o, "schema", json_string("lift.report/1"), &oom);
     jset(o, "experiment_key", jstr(e ? e->key : NULL), &oom);
     jset(o, "currency", *render_currency(r) ? json_string(render_currency(r)) : json_null(), &oom);
-    /* Every *_minor value and money estimate is in 10^-digits of the render_currency (JPY 0, KWD 3). */
+    /* Every *_minor value and money estimate is in 10^-digits of the currency (JPY 0, KWD 3). */
     int digits = lift_currency_digits(render_currency(r));
     jset(o, "currency_minor_units", digits >= 0 ? json_integer(digits) : json_null(), &oom);
     jset(o, "provenance", provenance_json(r->provenance, &oom), &oom);

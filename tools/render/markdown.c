@@ -15,8 +15,6 @@
 #include "lift/lift.h"
 #include "render_int.h"
 
-/* ---- Markdown -------------------------------------------------------------------------------- */
-
 /* Writes s with the characters that would break a table cell or start markup escaped. */
 static void md_text(FILE *f, const char *s, int in_table)
 {

@@ -77,7 +77,7 @@ typedef struct {
     char ci[24];           /* "95% CI" */
 } render_doc_t;
 
-/* ---- common.c: number formats and report accessors ----------------------------------------------- */
+/* ---- common.c: number formats and report accessors ------------------------------------------- */
 
 /* Minor-unit digits of a report's currency code: ISO 4217's (JPY 0, KWD 3), or 2 for a code
  * the table does not know (reports from before liftd checked the code). */
@@ -88,7 +88,8 @@ int render_money_digits(const char *cur);
 void render_fmt_amount(char *b, size_t n, double minor, int digits, int plus);
 
 /* digits: the currency's decimals for money shown without its code (cur NULL). */
-void render_fmt_val(char *b, size_t n, double v, render_unit_t u, const char *cur, int digits, int plus);
+void render_fmt_val(char *b, size_t n, double v, render_unit_t u, const char *cur, int digits,
+                    int plus);
 
 /* "2026-11-30 00:00" (UTC) from epoch ms; "-" for 0 / unset. */
 void render_fmt_time(char *b, size_t n, int has, int64_t ms);
@@ -130,21 +131,22 @@ int render_tone_adj(const Lift__Report *r, const Lift__Estimate *e);
 /* " C" / " E": the family of an adjusted p-value (confirmatory / exploratory). */
 const char *render_fam_tag(const Lift__Estimate *e);
 
+/* The test family of an estimate's adjusted p-value by name: "confirmatory", "exploratory" or
+ * "none"; NULL when the estimate says nothing (JSON null, an empty CSV field). */
+const char *render_family_name(const Lift__Estimate *e);
 const char *render_adjust_name(const Lift__Report *r);
 
-/* The treatment arms that have segment rows in dimension dim, in order; returns how many. */
-size_t render_segment_arms(const Lift__Report *r, int dim, int *arms, size_t max);
+/* One group of segment rows for render_segment_groups(): dimension dim, treatment arm `arm`,
+ * its n rows (n > 0) by the shrunken (else raw) incremental total, largest first, not-estimable
+ * levels after them in the report's order. rows is freed after the call. Nonzero stops. */
+typedef int (*render_group_fn)(void *arg, int dim, int arm, const render_segrow_t *rows, size_t n);
 
-/* The segment rows of dimension `dim` for treatment arm `arm` (-1: every arm, grouped by arm
- * in arm order), each arm's rows by the shrunken (else raw) incremental total, largest first,
- * not-estimable levels after them in the report's order. Returns a malloc'd array (count in *n;
- * NULL and 0 when none or out of memory). */
-render_segrow_t *render_segment_rows(const Lift__Report *r, int dim, int arm, size_t *n);
+/* Calls fn for every (dimension, treatment arm) group of the report's segments: dimensions in
+ * order of first appearance, arms in arm order. Returns 0, or -1 when fn returned nonzero.
+ * A group whose rows cannot be allocated is left out. */
+int render_segment_groups(const Lift__Report *r, render_group_fn fn, void *arg);
 
-/* The dimensions present, in order of first appearance; returns how many (<= 8). */
-size_t render_dimensions(const Lift__Report *r, int *dims, size_t max);
-
-/* ---- doc.c: the document model (blocks, footnotes, cells, tables) -------------------------------- */
+/* ---- doc.c: the document model (blocks, footnotes, cells, tables) ---------------------------- */
 
 render_block_t *render_doc_push(render_doc_t *d, render_btype_t t, int level);
 
@@ -160,8 +162,8 @@ void render_doc_ne(render_doc_t *d, char *b, size_t n, const char *reason);
 render_unit_t render_est_unit(const Lift__Estimate *e, render_unit_t u);
 
 /* The estimate's value, or n/e with a footnote. */
-void render_cell_est(render_doc_t *d, char *b, size_t n, const Lift__Estimate *e, render_unit_t u, int code,
-                     int plus);
+void render_cell_est(render_doc_t *d, char *b, size_t n, const Lift__Estimate *e, render_unit_t u,
+                     int code, int plus);
 
 /* The interval cell's text when there is no interval to print: "" when the estimate is n/e
  * (its cell says why), n/e when only the CI is missing. Returns 1 when it wrote b, else 0. */
@@ -183,13 +185,13 @@ void render_tab_row(render_doc_t *d, render_tab_t *t, int tone, const char *cons
 
 void render_doc_free(render_doc_t *d);
 
-/* ---- build.c: a report into the document --------------------------------------------------------- */
+/* ---- build.c: a report into the document ----------------------------------------------------- */
 
 /* The blocks of report r into *d (the caller render_doc_free()s it). Returns 0, or -1 with errno
  * ENOMEM and *d freed. */
 int render_build_doc(render_doc_t *d, const Lift__Report *r);
 
-/* ---- svg.c: the HTML page's charts (inline SVG) -------------------------------------------------- */
+/* ---- svg.c: the HTML page's charts (inline SVG) ---------------------------------------------- */
 
 void render_svg_forest(FILE *f, render_doc_t *d);
 
@@ -197,7 +199,7 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc);
 
 void render_svg_funnel(FILE *f, render_doc_t *d);
 
-/* ---- html.c -------------------------------------------------------------------------------------- */
+/* ---- html.c: escaping ------------------------------------------------------------------------ */
 
 void render_html_esc(FILE *f, const char *s);
 

@@ -71,6 +71,104 @@ typedef struct {
     int overall;                 /* drawn as a diamond */
 } frow_t;
 
+/* The forest plot's rows being collected: the overall rows, then one group per dimension and
+ * treatment arm (a render_group_fn). */
+typedef struct {
+    const Lift__Report *r; /* the report */
+    frow_t *rows;          /* rows[0..n-1] */
+    size_t cap, n;         /* allocated, used */
+    char (*gl)[96];        /* group headings (8 dimensions x 16 arms at most) */
+    size_t ngl;            /* headings used */
+} forest_rows_t;
+
+static int forest_group(void *arg, int dim, int arm, const render_segrow_t *sr, size_t m)
+{
+    forest_rows_t *fr = arg;
+    if (fr->ngl == 8 * 16) return 0;
+    char *gl = fr->gl[fr->ngl++], name[32];
+    snprintf(gl, 96, "By %s: %s", render_dimension_name(dim),
+             render_arm_label(fr->r, arm, name, sizeof name));
+    for (size_t i = 0; i < m && fr->n < fr->cap; i++)
+        fr->rows[fr->n++] = (frow_t){sr[i].seg->level && *sr[i].seg->level ? sr[i].seg->level
+                                                                           : "(none)",
+                                     i == 0 ? gl : NULL, sr[i].cmp, 0};
+    return 0;
+}
+
+/* One row of the forest plot centred at height cy: the label with its arm, the incremental
+ * total's interval and estimate (a diamond for the overall rows), the shrunken estimate, the value
+ * column; n/e with its footnote when not estimable. The axis maps [lo, hi] to [x0, x1]. */
+static void forest_row(FILE *f, render_doc_t *d, const frow_t *row, double lo, double hi,
+                       double x0, double x1, double cy)
+{
+    const Lift__Report *r = d->r;
+    const Lift__Comparison *c = row->cmp;
+    const Lift__Estimate *e = c->incremental_total;
+    char name[32], v[96], ci[200];
+    const char *arm = render_cmp_label(r, c, name, sizeof name);
+    int ai = c->has_arm_index ? c->arm_index : 1;
+    fputs("<g>", f);
+    fputs("<title>", f);
+    render_html_esc(f, row->label);
+    fputs(" · ", f);
+    render_html_esc(f, arm);
+    fputs("</title>", f);
+    fprintf(f, "<text x=\"20\" y=\"%.1f\" class=\"label\">", cy + 4);
+    render_html_esc(f, row->label);
+    fprintf(f, "<tspan class=\"arm\" fill=\"%s\"> · ", arm_color(ai));
+    render_html_esc(f, arm);
+    fputs("</tspan></text>", f);
+    if (!row->overall && !render_est_ok(c->revenue_diff)) e = c->revenue_diff; /* its reason */
+    if (render_est_ok(e)) {
+        double xe = sx(e->estimate, lo, hi, x0, x1);
+        const Lift__Estimate *sh = c->incremental_total_shrunk;
+        if (render_est_ok(sh)) /* the shrunken estimate: a hollow circle on its own thin interval */
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"1\" stroke-dasharray=\"3 2\"/>"
+                    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#fff\" stroke=\"%s\" "
+                    "stroke-width=\"2\"><title>shrunken</title></circle>",
+                    sx(render_ci_ok(sh) ? sh->ci_low : sh->estimate, lo, hi, x0, x1), cy + 7,
+                    sx(render_ci_ok(sh) ? sh->ci_high : sh->estimate, lo, hi, x0, x1), cy + 7,
+                    arm_color(ai), sx(sh->estimate, lo, hi, x0, x1), cy + 7, arm_color(ai));
+        if (render_ci_ok(e)) {
+            double xa = sx(e->ci_low, lo, hi, x0, x1), xb = sx(e->ci_high, lo, hi, x0, x1);
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"2\"/>",
+                    xa, cy, xb, cy, arm_color(ai));
+            fprintf(f,
+                    "<path d=\"M%.1f %.1fv10M%.1f %.1fv10\" stroke=\"%s\" stroke-width=\"2\"/>",
+                    xa, cy - 5, xb, cy - 5, arm_color(ai));
+        }
+        if (row->overall)
+            fprintf(f, "<path d=\"M%.1f %.1fl7 7l-7 7l-7 -7z\" fill=\"%s\"/>", xe, cy - 7,
+                    arm_color(ai));
+        else
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
+                    xe - 4.5, cy - 4.5, arm_color(ai));
+        render_fmt_amount(v, sizeof v, e->estimate, d->digits, 0);
+        render_cell_ci(d, ci, sizeof ci, e, U_MONEY);
+        fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value\">%s", (int)x1 + 20, cy + 4, v);
+        if (*ci) {
+            fputs(" <tspan class=\"muted\">(", f);
+            render_html_esc(f, ci);
+            fputs(")</tspan>", f);
+        }
+        fputs("</text>", f);
+    } else {
+        char ne[48];
+        render_doc_ne(d, ne, sizeof ne, render_est_reason(e));
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"muted\">", x0 + 6, cy + 4);
+        render_html_esc(f, ne);
+        fputs(" not estimable</text>", f);
+        fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value muted\">", (int)x1 + 20, cy + 4);
+        render_html_esc(f, ne);
+        fputs("</text>", f);
+    }
+    fputs("</g>\n", f);
+}
+
 void render_svg_forest(FILE *f, render_doc_t *d)
 {
     const Lift__Report *r = d->r;
@@ -83,25 +181,10 @@ void render_svg_forest(FILE *f, render_doc_t *d)
     }
     for (size_t i = 0; i < r->n_comparisons; i++)
         rows[n++] = (frow_t){"all customers", i == 0 ? "Overall" : NULL, r->comparisons[i], 1};
-    int dims[8];
-    size_t nd = render_dimensions(r, dims, 8);
-    char gl[8][16][96]; /* group headings, alive for this call */
-    for (size_t k = 0; k < nd; k++) {
-        int arms[16];
-        size_t na = render_segment_arms(r, dims[k], arms, 16);
-        for (size_t ai = 0; ai < na; ai++) {
-            size_t m = 0;
-            render_segrow_t *sr = render_segment_rows(r, dims[k], arms[ai], &m);
-            char name[32];
-            snprintf(gl[k][ai], sizeof gl[k][ai], "By %s: %s", render_dimension_name(dims[k]),
-                     render_arm_label(r, arms[ai], name, sizeof name));
-            for (size_t i = 0; i < m && n < cap; i++)
-                rows[n++] = (frow_t){sr[i].seg->level && *sr[i].seg->level ? sr[i].seg->level
-                                                                           : "(none)",
-                                     i == 0 ? gl[k][ai] : NULL, sr[i].cmp, 0};
-            free(sr);
-        }
-    }
+    char gl[8 * 16][96]; /* group headings, alive for this call */
+    forest_rows_t fr = {r, rows, cap, n, gl, 0};
+    render_segment_groups(r, forest_group, &fr);
+    n = fr.n;
     double lo = 0, hi = 0;
     size_t maxlab = 0;
     for (size_t i = 0; i < n; i++) {
@@ -158,72 +241,7 @@ void render_svg_forest(FILE *f, render_doc_t *d)
             fputs("</text>\n", f);
             y += rh;
         }
-        const Lift__Comparison *c = rows[i].cmp;
-        const Lift__Estimate *e = c->incremental_total;
-        char name[32], v[96], ci[200];
-        const char *arm = render_cmp_label(r, c, name, sizeof name);
-        int ai = c->has_arm_index ? c->arm_index : 1;
-        double cy = y + rh / 2;
-        fputs("<g>", f);
-        fputs("<title>", f);
-        render_html_esc(f, rows[i].label);
-        fputs(" · ", f);
-        render_html_esc(f, arm);
-        fputs("</title>", f);
-        fprintf(f, "<text x=\"20\" y=\"%.1f\" class=\"label\">", cy + 4);
-        render_html_esc(f, rows[i].label);
-        fprintf(f, "<tspan class=\"arm\" fill=\"%s\"> · ", arm_color(ai));
-        render_html_esc(f, arm);
-        fputs("</tspan></text>", f);
-        if (!rows[i].overall && !render_est_ok(c->revenue_diff)) e = c->revenue_diff; /* its reason */
-        if (render_est_ok(e)) {
-            double xe = sx(e->estimate, lo, hi, x0, x1);
-            const Lift__Estimate *sh = c->incremental_total_shrunk;
-            if (render_est_ok(sh)) /* the shrunken estimate: a hollow circle on its own thin interval */
-                fprintf(f,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                        "stroke-width=\"1\" stroke-dasharray=\"3 2\"/>"
-                        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#fff\" stroke=\"%s\" "
-                        "stroke-width=\"2\"><title>shrunken</title></circle>",
-                        sx(render_ci_ok(sh) ? sh->ci_low : sh->estimate, lo, hi, x0, x1), cy + 7,
-                        sx(render_ci_ok(sh) ? sh->ci_high : sh->estimate, lo, hi, x0, x1), cy + 7,
-                        arm_color(ai), sx(sh->estimate, lo, hi, x0, x1), cy + 7, arm_color(ai));
-            if (render_ci_ok(e)) {
-                double xa = sx(e->ci_low, lo, hi, x0, x1), xb = sx(e->ci_high, lo, hi, x0, x1);
-                fprintf(f,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                        "stroke-width=\"2\"/>",
-                        xa, cy, xb, cy, arm_color(ai));
-                fprintf(f,
-                        "<path d=\"M%.1f %.1fv10M%.1f %.1fv10\" stroke=\"%s\" stroke-width=\"2\"/>",
-                        xa, cy - 5, xb, cy - 5, arm_color(ai));
-            }
-            if (rows[i].overall)
-                fprintf(f, "<path d=\"M%.1f %.1fl7 7l-7 7l-7 -7z\" fill=\"%s\"/>", xe, cy - 7,
-                        arm_color(ai));
-            else
-                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
-                        xe - 4.5, cy - 4.5, arm_color(ai));
-            render_fmt_amount(v, sizeof v, e->estimate, d->digits, 0);
-            render_cell_ci(d, ci, sizeof ci, e, U_MONEY);
-            fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value\">%s", (int)x1 + 20, cy + 4, v);
-            if (*ci) {
-                fputs(" <tspan class=\"muted\">(", f);
-                render_html_esc(f, ci);
-                fputs(")</tspan>", f);
-            }
-            fputs("</text>", f);
-        } else {
-            char ne[48];
-            render_doc_ne(d, ne, sizeof ne, render_est_reason(e));
-            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"muted\">", x0 + 6, cy + 4);
-            render_html_esc(f, ne);
-            fputs(" not estimable</text>", f);
-            fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value muted\">", (int)x1 + 20, cy + 4);
-            render_html_esc(f, ne);
-            fputs("</text>", f);
-        }
-        fputs("</g>\n", f);
+        forest_row(f, d, &rows[i], lo, hi, x0, x1, y + rh / 2);
         y += rh;
     }
     double xz = sx(0, lo, hi, x0, x1);

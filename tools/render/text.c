@@ -18,7 +18,6 @@
 #define MAX_WIDTH 100 /* terminal lines never exceed this: readable anywhere */
 #define MIN_WIDTH 72  /* below this the tables would be unreadable anyway */
 
-/* ---- terminal table -------------------------------------------------------------------------- */
 
 #define ANSI_BOLD "\033[1m"
 #define ANSI_DIM "\033[2m"
