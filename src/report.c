@@ -12,7 +12,7 @@
  *    arm 0 is the holdout. Exposures with an arm outside the definition are ignored (warned).
  *  - Outcomes = the customer's events with exposure <= ts < to: revenue = Σ conversions −
  *    Σ refunds (minor units, netted first, then capped above at the revenue-cap percentile
- *    of the customers with revenue > 0: revenue_cap); converted = at least one conversion; impressions and clicks of THIS experiment (events.experiment_id = id);
+ *    of the customers with revenue > 0: report_est_cap); converted = at least one conversion; impressions and clicks of THIS experiment (events.experiment_id = id);
  *    churned = a churn event within retention_window_days of exposure; NPS after = first
  *    answer. Covariates = events with exposure − lookback <= ts < exposure: pre-period
  *    revenue (CUPED's x, not capped) and NPS before = last answer. Conversions and refunds of

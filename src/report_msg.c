@@ -114,10 +114,8 @@ const char *report_msg_arm_name(const Lift__Experiment *exp, size_t i)
     return i < exp->n_arms && exp->arms[i] && exp->arms[i]->name ? exp->arms[i]->name : "";
 }
 
-/* Core comparison (revenue_diff, relative_lift, incremental_total, conversion_diff), used by
- * segments and, with more fields, by the top level. */
-Lift__Comparison *report_msg_comparison(report_msg_t *b, const Lift__Experiment *exp, size_t arm,
-                                        const report_revcmp_t *rc, const lift_estimate_t *conv)
+/* An empty comparison of arm `arm` (index and name set); NULL when out of memory. */
+static Lift__Comparison *comparison_of(report_msg_t *b, const Lift__Experiment *exp, size_t arm)
 {
     Lift__Comparison *m = ARENA_NEW(b->a, Lift__Comparison, LIFT__COMPARISON__INIT);
     if (!m) {
@@ -127,6 +125,17 @@ Lift__Comparison *report_msg_comparison(report_msg_t *b, const Lift__Experiment 
     m->has_arm_index = 1;
     m->arm_index = (int32_t)arm;
     m->arm_name = (char *)report_msg_arm_name(exp, arm);
+    return m;
+}
+
+/* Core comparison (revenue_diff, relative_lift, incremental_total, conversion_diff), used by
+ * segments and, with more fields, by the top level. */
+Lift__Comparison *report_msg_comparison(report_msg_t *b, const Lift__Experiment *exp, size_t arm,
+                                        const report_revcmp_t *rc, const lift_estimate_t *conv)
+{
+    Lift__Comparison *m = comparison_of(b, exp, arm);
+    if (!m)
+        return NULL;
     m->revenue_diff = report_msg_est(b, &rc->diff, 1);
     m->relative_lift = report_msg_est(b, &rc->lift, 1);
     m->incremental_total = report_msg_est(b, &rc->total, 1);
@@ -147,14 +156,9 @@ Lift__Comparison *report_msg_comparison(report_msg_t *b, const Lift__Experiment 
 Lift__Comparison *report_msg_failed_comparison(report_msg_t *b, const Lift__Experiment *exp,
                                                size_t arm, const char *reason)
 {
-    Lift__Comparison *m = ARENA_NEW(b->a, Lift__Comparison, LIFT__COMPARISON__INIT);
-    if (!m) {
-        b->oom = 1;
+    Lift__Comparison *m = comparison_of(b, exp, arm);
+    if (!m)
         return NULL;
-    }
-    m->has_arm_index = 1;
-    m->arm_index = (int32_t)arm;
-    m->arm_name = (char *)report_msg_arm_name(exp, arm);
     m->revenue_diff = report_msg_fail(b, reason);
     m->relative_lift = report_msg_fail(b, reason);
     m->incremental_total = report_msg_fail(b, reason);
@@ -179,7 +183,8 @@ Lift__RetentionPoint **report_msg_retention(report_msg_t *b, const double *time,
         return NULL;
     }
     for (size_t i = 0; i < o->n_ret; i++) {
-        Lift__RetentionPoint *p = ARENA_NEW(b->a, Lift__RetentionPoint, LIFT__RETENTION_POINT__INIT);
+        Lift__RetentionPoint *p =
+            ARENA_NEW(b->a, Lift__RetentionPoint, LIFT__RETENTION_POINT__INIT);
         if (!p) {
             b->oom = 1;
             return NULL;

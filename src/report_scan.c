@@ -64,6 +64,14 @@ typedef struct {
     int64_t min_t0;       /* earliest exposure loaded */
 } ctx_t;
 
+/* Stage 1 of a lookup: hash event p's customer id (its p->len bytes at id) and prefetch the
+ * slot it starts probing at. */
+static inline void hash_pend(const ctx_t *c, pend_t *p, const char *id)
+{
+    p->h = hash_bytes64(id, p->len);
+    __builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
+}
+
 /* Probe from slot i on for id (the slow path after a tag collision). */
 static uint32_t probe_from(const ctx_t *c, size_t i, uint32_t tag, const char *id, uint32_t len)
 {
@@ -117,7 +125,7 @@ static int on_exposure(void *arg, const store_exposure_t *e)
                            (uint32_t)e->customer_len};
     c->ids_len = need;
     report_hot_t *h = &c->r.hot[c->r.n++];
-    h->t0 = e->trigger_ms; /* the rest is zero (big_alloc) */
+    h->t0 = e->trigger_ms; /* the rest is zero (bigmem_alloc) */
     h->arm = (uint8_t)e->arm;
     h->trigger = (uint8_t)(e->trigger >= 0 && e->trigger < REPORT_N_LEVELS ? e->trigger : 0);
     h->stage = (uint8_t)(e->stage >= 0 && e->stage < REPORT_N_LEVELS ? e->stage : 0);
@@ -175,7 +183,10 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
                                              sizeof *c->r.rf) < 0)
                 return -2;
             c->r.rf[c->r.n_rf++] =
-                (report_revfact_t){k, (uint32_t)((report_time_week_start(ts) - c->r.week0) / REPORT_WEEK_MS), amt};
+                (report_revfact_t){k,
+                                   (uint32_t)((report_time_week_start(ts) - c->r.week0) /
+                                              REPORT_WEEK_MS),
+                                   amt};
             return 0;
         }
         case LIFT__EVENT_TYPE__EVENT_CHURN:
@@ -309,8 +320,7 @@ static int on_event(void *arg, const store_event_row_t *ev)
     if (pend_copy(p, ev, &c->pbuf, &c->pbuf_len, &c->pbuf_cap) < 0)
         return -2;
     c->n_pend++;
-    p->h = hash_bytes64(ev->customer, ev->customer_len);
-    __builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
+    hash_pend(c, p, ev->customer);
     return c->n_pend == BATCH ? flush_batch(c) : 0;
 }
 
@@ -361,8 +371,7 @@ static void *pipe_main(void *arg)
             int m = b->n - i0 < BATCH ? b->n - i0 : BATCH;
             for (int i = i0; i < i0 + m; i++) {
                 pend_t *p = &b->ev[i];
-                p->h = hash_bytes64(b->buf + p->off, p->len);
-                __builtin_prefetch(&c->slots[(size_t)p->h & c->mask]);
+                hash_pend(c, p, b->buf + p->off);
             }
             err = fold_batch(c, b->ev + i0, m, b->buf) < 0;
         }
