@@ -1,7 +1,8 @@
 /* SQLite backend suite: store.h's contract on sqlite:DIR where it depends on this backend
  * (generations, one-step first exposures incl. a lost race and a stale generation, events
  * inside and across batches, the private event index withdrawn with undone requests and
- * rolled-back transactions and rebuilt at reopen, copy readers), URIs the dispatcher refuses,
+ * rolled-back transactions and rebuilt at reopen — not from a snapshot that lacks a row —,
+ * a schema-2 file migrated with its digests, copy readers), URIs the dispatcher refuses,
  * and what the callers do with the facts: a registry and the assignment path whose cache went
  * stale because another registry changed the experiment in the store. liftd's --store flags. */
 #include <check.h>
@@ -9,10 +10,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "eventidx.h"
 #include "handlers.h"
 #include "ingest.h"
 #include "lift.pb-c.h"
@@ -357,6 +361,102 @@ START_TEST(test_undone_writes_leave_no_index_entries)
     ck_assert_int_eq(out, STORE_DUPLICATE);
     commit();
     ck_assert_int_eq(store_event_count(S), 3);
+}
+END_TEST
+
+/* ---- the file: what another writer or an older liftd left ---------------------------------- */
+
+/* Runs sql on DIR/lift.db with a connection of its own (rows written behind the store's back). */
+static void sql_exec(const char *dir, const char *sql)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/lift.db", dir);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* A row below the snapshot's last id that the snapshot does not hold (another writer's, a file
+ * from elsewhere): the snapshot is not used, the index is rebuilt by a scan and finds it. */
+START_TEST(test_snapshot_not_covering_store_is_not_used)
+{
+    static char ids[100][16];
+    store_event_t ev[100];
+    store_put_t out[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(ids[i], sizeof ids[i], "a-%d", i);
+        ev[i] = conversion(ids[i], 100);
+    }
+    begin();
+    ck_assert_int_eq(store_events_put(S, ev, 100, out, NULL), 0);
+    commit();
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(out[i], STORE_INSERTED);
+    store_destroy(&S); /* writes the snapshot (max id 100) */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events (id, h, event_id, customer_id, type, ts_ms, amount_minor, "
+             "received_ms, digest) SELECT -1, %lld, 'b-0', customer_id, type, ts_ms, amount_minor, "
+             "received_ms, digest FROM events WHERE id = 1",
+             (long long)eventidx_hash("b-0", 3));
+    sql_exec(DIR_, sql);
+    reopen();
+    /* Storing b-0 again must find it: the index was rebuilt by a scan, not from the snapshot. */
+    store_event_t b = conversion("b-0", 100);
+    begin();
+    ck_assert_int_eq(store_events_put(S, &b, 1, out, NULL), 0);
+    commit();
+    ck_assert_int_eq(out[0], STORE_DUPLICATE);
+    ck_assert_int_eq(tu_store_events(URI, &(tu_event_filter_t){.event_id = "b-0"}).count, 1);
+}
+END_TEST
+
+/* A store written before digests existed (schema 2) gets them computed at migration, so its
+ * events are told apart from conflicts as well. */
+START_TEST(test_digest_migration_of_old_store)
+{
+    char dir[300], uri[320], sql[2048];
+    snprintf(dir, sizeof dir, "%s/old", DIR_);
+    ck_assert_int_eq(mkdir(dir, 0750), 0);
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE experiments (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, status "
+             "INTEGER NOT NULL, def BLOB NOT NULL, coverage REAL NOT NULL, created_ms INTEGER NOT "
+             "NULL, started_ms INTEGER NOT NULL DEFAULT 0, updated_ms INTEGER NOT NULL);"
+             "CREATE TABLE exposures (experiment_id INTEGER NOT NULL, customer_id TEXT NOT NULL, "
+             "arm INTEGER NOT NULL, trigger INTEGER NOT NULL, stage INTEGER NOT NULL, channel "
+             "INTEGER NOT NULL, trigger_ms INTEGER NOT NULL, decided_ms INTEGER NOT NULL, PRIMARY "
+             "KEY (experiment_id, customer_id)) WITHOUT ROWID;"
+             "CREATE TABLE events (id INTEGER PRIMARY KEY, h INTEGER NOT NULL, event_id TEXT NOT "
+             "NULL, customer_id TEXT NOT NULL, type INTEGER NOT NULL, ts_ms INTEGER NOT NULL, "
+             "experiment_id INTEGER, arm INTEGER, amount_minor INTEGER, plan_from TEXT, plan_to "
+             "TEXT, nps INTEGER, received_ms INTEGER NOT NULL);"
+             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+             "INSERT INTO meta VALUES ('currency', 'USD');"
+             "INSERT INTO events (h, event_id, customer_id, type, ts_ms, amount_minor, "
+             "received_ms) VALUES (%lld, 'old-1', 'acme', 3, %lld, 4900, %lld);"
+             "PRAGMA user_version = 2;",
+             (long long)eventidx_hash("old-1", 5), (long long)NOW_MS, (long long)NOW_MS);
+    sql_exec(dir, sql);
+    char err[256] = "";
+    snprintf(uri, sizeof uri, "sqlite:%s", dir);
+    store_t *old = store_open(uri, err, sizeof err);
+    ck_assert_msg(old != NULL, "store_open: %s", err);
+    ck_assert_int_eq(store_schema_version(old), 4);
+    store_event_t same = {.event_id = "old-1", .customer_id = "acme", .type = 3, .ts_ms = NOW_MS,
+                          .has_amount = 1, .amount_minor = 4900, .nps = -1,
+                          .received_ms = NOW_MS};
+    store_event_t other = same;
+    other.amount_minor = 5900;
+    store_put_t out;
+    ck_assert_msg(store_begin(old, err, sizeof err) == 0, "store_begin: %s", err);
+    ck_assert_int_eq(store_events_put(old, &same, 1, &out, NULL), 0);
+    ck_assert_int_eq(out, STORE_DUPLICATE);
+    ck_assert_int_eq(store_events_put(old, &other, 1, &out, NULL), 0);
+    ck_assert_int_eq(out, STORE_CONFLICT);
+    ck_assert_msg(store_commit(old, err, sizeof err) == 0, "store_commit: %s", err);
+    store_destroy(&old);
 }
 END_TEST
 
@@ -724,6 +824,8 @@ Suite *store_sqlite_suite(void)
     tcase_add_test(tc, test_single_write_request);
     tcase_add_test(tc, test_events_put_batch);
     tcase_add_test(tc, test_undone_writes_leave_no_index_entries);
+    tcase_add_test(tc, test_snapshot_not_covering_store_is_not_used);
+    tcase_add_test(tc, test_digest_migration_of_old_store);
     tcase_add_test(tc, test_copy_readers);
     tcase_add_test(tc, test_registry_decides_again_after_other_change);
     tcase_add_test(tc, test_assign_with_stale_cache);
