@@ -45,18 +45,6 @@ static void teardown(void)
     tu_rmtree(DIR_);
 }
 
-static void begin(void)
-{
-    char err[256] = "";
-    ck_assert_msg(store_begin(S, err, sizeof err) == 0, "store_begin: %s", err);
-}
-
-static void commit(void)
-{
-    char err[256] = "";
-    ck_assert_msg(store_commit(S, err, sizeof err) == 0, "store_commit: %s", err);
-}
-
 static void reopen(void)
 {
     char err[256] = "";
@@ -125,7 +113,7 @@ static int on_row(void *arg, const store_experiment_t *row)
 START_TEST(test_generations)
 {
     int64_t g1, g2, g3, g4, id2;
-    begin();
+    tu_store_begin(S);
     int64_t id1 = insert_exp("a", &g1);
     id2 = insert_exp("b", &g2);
     ck_assert_int_gt(g1, 0);
@@ -146,7 +134,7 @@ START_TEST(test_generations)
     ck_assert_int_eq(store_experiment_update(S, 9999, 1, 3, 0.7, NOW_MS, NOW_MS, &g4), -1);
     ck_assert_msg(strstr(store_errmsg(S), "9999"), "%s", store_errmsg(S));
     ck_assert_int_eq(store_errcode(S), STORE_E_INVALID);
-    commit();
+    tu_store_commit(S);
     reopen(); /* generations are stored */
     ck_assert_int_eq(store_generation(S), g3);
     /* What changed since g2: only a, as updated. */
@@ -169,7 +157,7 @@ END_TEST
 START_TEST(test_exposures_first_existing_stale)
 {
     int64_t g, g2;
-    begin();
+    tu_store_begin(S);
     int64_t x = insert_exp("exp", &g);
     store_exposure_t e = {x, "cust-1", 6, 1, 2, 3, 4, NOW_MS - 10, NOW_MS}, got;
     ck_assert_int_eq(store_exposure_record(S, &e, g, &got), STORE_FIRST);
@@ -186,10 +174,10 @@ START_TEST(test_exposures_first_existing_stale)
     ck_assert_int_eq(got.decided_ms, NOW_MS);
     ck_assert_ptr_eq(got.customer, late.customer);
     ck_assert_int_eq(store_exposure_count(S, x), 1);
-    commit();
+    tu_store_commit(S);
     /* Paused through the store (another instance): a first exposure at the old generation is
      * refused as stale and nothing is stored; the existing one is still existing. */
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_experiment_update(S, x, g, 3, 1.0, NOW_MS, NOW_MS + 100, &g2), 0);
     store_exposure_t c2 = {x, "cust-2", 6, 0, 1, 1, 1, NOW_MS, NOW_MS + 200};
     ck_assert_int_eq(store_exposure_record(S, &c2, g, &got), STORE_STALE);
@@ -207,13 +195,13 @@ START_TEST(test_exposures_first_existing_stale)
     /* An experiment that is not in the store at all: stale, never stored. */
     store_exposure_t ghost = {x + 100, "cust-3", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
     ck_assert_int_eq(store_exposure_record(S, &ghost, g2, NULL), STORE_STALE);
-    commit();
+    tu_store_commit(S);
     /* An update undone with its request (or its transaction) takes its generation with it:
      * what is stored is the generation that counts. */
     int64_t g3;
     store_exposure_t c4 = {x, "cust-4", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
     for (int how = 0; how < 2; how++) {
-        begin();
+        tu_store_begin(S);
         store_request_begin(S);
         ck_assert_int_eq(store_experiment_update(S, x, g2, 1, 1.0, NOW_MS, NOW_MS + 300, &g3), 0);
         ck_assert_int_eq(store_exposure_record(S, &c4, g2, NULL), STORE_STALE);
@@ -222,15 +210,15 @@ START_TEST(test_exposures_first_existing_stale)
         } else {
             ck_assert_int_eq(store_request_end(S, 1), 0);
             store_rollback(S);
-            begin();
+            tu_store_begin(S);
         }
         ck_assert_int_eq(store_generation(S), g2);
         ck_assert_int_eq(store_exposure_record(S, &c4, g3, NULL), STORE_STALE);
         store_rollback(S);
     }
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_exposure_record(S, &c4, g2, NULL), STORE_FIRST);
-    commit();
+    tu_store_commit(S);
 }
 END_TEST
 
@@ -242,13 +230,13 @@ END_TEST
 START_TEST(test_single_write_request)
 {
     int64_t g;
-    begin();
+    tu_store_begin(S);
     int64_t x = insert_exp("single", &g);
-    commit();
+    tu_store_commit(S);
     store_exposure_t a = {x, "cust-a", 6, 1, 1, 1, 1, NOW_MS, NOW_MS};
     store_exposure_t b = {x, "cust-b", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
     store_exposure_t c = {x, "cust-c", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
-    begin();
+    tu_store_begin(S);
     store_request_begin(S);
     store_request_single_write(S);
     ck_assert_int_eq(store_exposure_record(S, &a, g, NULL), STORE_FIRST);
@@ -261,7 +249,7 @@ START_TEST(test_single_write_request)
     store_exposure_t got;
     ck_assert_int_eq(store_exposure_get(S, x, "cust-a", 6, &got), 0);
     ck_assert_int_eq(store_exposure_get(S, x, "cust-b", 6, &got), 0);
-    begin();
+    tu_store_begin(S);
     store_request_begin(S);
     store_request_single_write(S);
     ck_assert_int_eq(store_exposure_record(S, &a, g, NULL), STORE_FIRST);
@@ -277,7 +265,7 @@ START_TEST(test_single_write_request)
     ck_assert_int_eq(got.arm, 1);
     ck_assert_int_eq(got.trigger, 1);
     ck_assert_int_eq(store_request_end(S, 1), 0);
-    commit();
+    tu_store_commit(S);
     ck_assert_int_eq(store_exposure_get(S, x, "cust-a", 6, &got), 1);
     ck_assert_int_eq(store_exposure_get(S, x, "cust-c", 6, &got), 0);
     ck_assert_int_eq(store_exposure_count(S, x), 1);
@@ -291,7 +279,7 @@ START_TEST(test_events_put_batch)
     ev[4].type = 4; /* b again as a refund: other content */
     store_put_t out[5];
     store_event_key_t stored[5];
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_events_put(S, ev, 5, out, stored), 0);
     ck_assert_int_eq(out[0], STORE_INSERTED);
     ck_assert_int_eq(out[1], STORE_INSERTED);
@@ -303,7 +291,7 @@ START_TEST(test_events_put_batch)
     ck_assert_int_eq(stored[4].has_amount, 1);
     ck_assert_int_eq(stored[4].amount_minor, 200);
     ck_assert(stored[4].digest == store_event_digest(&ev[1]));
-    commit();
+    tu_store_commit(S);
     /* Across batches, and after a reopen (index from the snapshot) and without the snapshot
      * (index from a scan): the same answers. */
     for (int round = 0; round < 3; round++) {
@@ -316,13 +304,13 @@ START_TEST(test_events_put_batch)
             ck_assert_int_eq(unlink(snap), 0);
             reopen();
         }
-        begin();
+        tu_store_begin(S);
         ck_assert_int_eq(store_events_put(S, ev, 5, out, NULL), 0);
         ck_assert_int_eq(out[0], STORE_DUPLICATE);
         ck_assert_int_eq(out[1], STORE_DUPLICATE);
         ck_assert_int_eq(out[3], STORE_DUPLICATE);
         ck_assert_int_eq(out[4], STORE_CONFLICT);
-        commit();
+        tu_store_commit(S);
         ck_assert_int_eq(store_event_count(S), 3);
     }
 }
@@ -334,7 +322,7 @@ START_TEST(test_undone_writes_leave_no_index_entries)
 {
     store_event_t x = conversion("x", 100), y = conversion("y", 100), z = conversion("z", 1);
     store_put_t out;
-    begin();
+    tu_store_begin(S);
     store_request_begin(S);
     ck_assert_int_eq(store_events_put(S, &z, 1, &out, NULL), 0);
     ck_assert_int_eq(store_request_end(S, 1), 0);
@@ -348,18 +336,18 @@ START_TEST(test_undone_writes_leave_no_index_entries)
     ck_assert_int_eq(store_events_put(S, &z, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_DUPLICATE); /* the kept request's entry stays */
     ck_assert_int_eq(store_request_end(S, 1), 0);
-    commit();
-    begin();
+    tu_store_commit(S);
+    tu_store_begin(S);
     ck_assert_int_eq(store_events_put(S, &y, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_INSERTED);
     store_rollback(S);
     ck_assert_int_eq(store_event_count(S), 2);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_events_put(S, &y, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_INSERTED);
     ck_assert_int_eq(store_events_put(S, &x, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_DUPLICATE);
-    commit();
+    tu_store_commit(S);
     ck_assert_int_eq(store_event_count(S), 3);
 }
 END_TEST
@@ -389,9 +377,9 @@ START_TEST(test_snapshot_not_covering_store_is_not_used)
         snprintf(ids[i], sizeof ids[i], "a-%d", i);
         ev[i] = conversion(ids[i], 100);
     }
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_events_put(S, ev, 100, out, NULL), 0);
-    commit();
+    tu_store_commit(S);
     for (int i = 0; i < 100; i++)
         ck_assert_int_eq(out[i], STORE_INSERTED);
     store_destroy(&S); /* writes the snapshot (max id 100) */
@@ -405,9 +393,9 @@ START_TEST(test_snapshot_not_covering_store_is_not_used)
     reopen();
     /* Storing b-0 again must find it: the index was rebuilt by a scan, not from the snapshot. */
     store_event_t b = conversion("b-0", 100);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_events_put(S, &b, 1, out, NULL), 0);
-    commit();
+    tu_store_commit(S);
     ck_assert_int_eq(out[0], STORE_DUPLICATE);
     ck_assert_int_eq(tu_store_events(URI, &(tu_event_filter_t){.event_id = "b-0"}).count, 1);
 }
@@ -450,12 +438,12 @@ START_TEST(test_digest_migration_of_old_store)
     store_event_t other = same;
     other.amount_minor = 5900;
     store_put_t out;
-    ck_assert_msg(store_begin(old, err, sizeof err) == 0, "store_begin: %s", err);
+    tu_store_begin(old);
     ck_assert_int_eq(store_events_put(old, &same, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_DUPLICATE);
     ck_assert_int_eq(store_events_put(old, &other, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_CONFLICT);
-    ck_assert_msg(store_commit(old, err, sizeof err) == 0, "store_commit: %s", err);
+    tu_store_commit(old);
     store_destroy(&old);
 }
 END_TEST
@@ -508,7 +496,7 @@ static int on_expo(void *arg, const store_exposure_t *row)
 START_TEST(test_copy_readers)
 {
     int64_t g;
-    begin();
+    tu_store_begin(S);
     int64_t x = insert_exp("copy", &g);
     store_event_t ev[3] = {conversion("e1", 100), conversion("e2", 250), conversion("e3", 0)};
     ev[2].type = 6;
@@ -527,7 +515,7 @@ START_TEST(test_copy_readers)
         store_exposure_t e = {x, who[i], 1, 0, 1, 1, 1, NOW_MS, NOW_MS};
         ck_assert_int_eq(store_exposure_record(S, &e, g, NULL), STORE_FIRST);
     }
-    commit();
+    tu_store_commit(S);
     char err[256];
     store_reader_t *rd = store_reader_open(URI, err, sizeof err);
     ck_assert_msg(rd != NULL, "%s", err);
@@ -592,25 +580,25 @@ START_TEST(test_registry_decides_again_after_other_change)
     define(&x, arms, ptrs, "ramp", 0.2);
     registry_t *a = registry_new(S, err, sizeof err);
     ck_assert_msg(a != NULL, "%s", err);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_create(a, &x, NOW_MS, &e, &created, &st), 0);
     ck_assert_int_eq(registry_change(a, "ramp", LIFT__ACTION__ACTION_START, 0, 0, NOW_MS, &e, &st),
                      0);
-    commit();
+    tu_store_commit(S);
     registry_t *b = registry_new(S, err, sizeof err);
     ck_assert_msg(b != NULL, "%s", err);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_change(b, "ramp", LIFT__ACTION__ACTION_RAMP, 1, 0.6, NOW_MS + 1, &e,
                                      &st),
                      0);
     ck_assert_int_eq(registry_change(b, "ramp", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 2, &e,
                                      &st),
                      0);
-    commit();
+    tu_store_commit(S);
     /* A still holds running at 0.2. A ramp to 0.4 is decided again on what the store holds:
      * below the current 0.6. */
     ck_assert(registry_find(a, "ramp")->def->coverage == 0.2);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_change(a, "ramp", LIFT__ACTION__ACTION_RAMP, 1, 0.4, NOW_MS + 3, &e,
                                      &st),
                      -1);
@@ -623,21 +611,21 @@ START_TEST(test_registry_decides_again_after_other_change)
                      0);
     ck_assert_int_eq(e->def->status, LIFT__EXPERIMENT_STATUS__STATUS_PAUSED);
     ck_assert_int_eq(store_generation(S), g);
-    commit();
+    tu_store_commit(S);
     /* A key created through B is found by A's create: the same definition is a success. */
     Lift__Experiment y;
     Lift__Arm yarms[2], *yptrs[2];
     define(&y, yarms, yptrs, "other", 1.0);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_create(b, &y, NOW_MS, &e, &created, &st), 0);
-    commit();
-    begin();
+    tu_store_commit(S);
+    tu_store_begin(S);
     ck_assert_int_eq(registry_create(a, &y, NOW_MS, &e, &created, &st), 0);
     ck_assert_int_eq(created, 0);
     y.coverage = 0.5; /* and a different one is ALREADY_EXISTS */
     ck_assert_int_eq(registry_create(a, &y, NOW_MS, &e, &created, &st), -1);
     ck_assert_int_eq(st.code, LIFT__CODE__ALREADY_EXISTS);
-    commit();
+    tu_store_commit(S);
     ck_assert_int_eq(registry_count(a), 2);
     registry_destroy(&b);
     registry_destroy(&a);
@@ -658,12 +646,12 @@ START_TEST(test_assign_with_stale_cache)
     define(&x, arms, ptrs, "offer", 1.0);
     registry_t *a = registry_new(S, err, sizeof err);
     ck_assert_msg(a != NULL, "%s", err);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_create(a, &x, NOW_MS, &e, &created, &st), 0);
     ck_assert_int_eq(registry_change(a, "offer", LIFT__ACTION__ACTION_START, 0, 0, NOW_MS, &e,
                                      &st),
                      0);
-    commit();
+    tu_store_commit(S);
     ingest_config_t icfg = {.currency = "USD", .clock_skew_ms = 86400000};
     ingest_t *in = ingest_new(S, a, &icfg, err, sizeof err);
     ck_assert_msg(in != NULL, "%s", err);
@@ -671,11 +659,11 @@ START_TEST(test_assign_with_stale_cache)
     ck_assert_ptr_nonnull(h);
     registry_t *b = registry_new(S, err, sizeof err);
     ck_assert_msg(b != NULL, "%s", err);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_change(b, "offer", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 1, &e,
                                      &st),
                      0);
-    commit();
+    tu_store_commit(S);
 
     Lift__Context ctx = LIFT__CONTEXT__INIT;
     ctx.has_trigger = ctx.has_stage = ctx.has_channel = 1;
@@ -693,13 +681,13 @@ START_TEST(test_assign_with_stale_cache)
     req.assign = &as;
     for (int round = 0; round < 3; round++) {
         handler_out_t out;
-        begin();
+        tu_store_begin(S);
         store_request_begin(S);
         handlers_request_begin(h);
         ck_assert_int_eq(handlers_handle(h, &req, NULL, NOW_MS + 10, &out), 0);
         ck_assert_int_eq(store_request_end(S, !out.failed), 0);
         handlers_request_end(h, !out.failed);
-        commit();
+        tu_store_commit(S);
         handlers_batch_done(h, 1);
         Lift__Reply *rep = lift__reply__unpack(NULL, out.len, out.bytes);
         free(out.bytes);
@@ -720,11 +708,11 @@ START_TEST(test_assign_with_stale_cache)
                              LIFT__EXPERIMENT_STATUS__STATUS_PAUSED);
         }
         if (round == 0) {
-            begin();
+            tu_store_begin(S);
             ck_assert_int_eq(registry_change(b, "offer", LIFT__ACTION__ACTION_RESUME, 0, 0,
                                              NOW_MS + 5, &e, &st),
                              0);
-            commit();
+            tu_store_commit(S);
         } else if (round == 1) {
             ck_assert_int_eq(registry_refresh(a, err, sizeof err), 0);
             ck_assert_int_eq(registry_find(a, "offer")->def->status,

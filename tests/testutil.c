@@ -217,6 +217,18 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+void tu_store_begin(store_t *s)
+{
+    char err[512] = "";
+    ck_assert_msg(store_begin(s, err, sizeof err) == 0, "store_begin: %s", err);
+}
+
+void tu_store_commit(store_t *s)
+{
+    char err[512] = "";
+    ck_assert_msg(store_commit(s, err, sizeof err) == 0, "store_commit: %s", err);
+}
+
 static store_reader_t *reader(const char *store)
 {
     char err[512] = "";

@@ -11,6 +11,7 @@
 
 #include "lift/client.h"
 #include "lift.pb-c.h"
+#include "store.h"
 
 typedef struct {
     char dir[256];       /* temporary directory (store lives in dir/data) */
@@ -79,6 +80,10 @@ void tu_liftd_fini(tliftd_t *t);
 extern tliftd_t tu_liftd;
 void tu_setup(void);
 void tu_teardown(void);
+
+/* store_begin / store_commit on s; fail the test with the store's message when they fail. */
+void tu_store_begin(store_t *s);
+void tu_store_commit(store_t *s);
 
 /* Stored facts, read through the store interface (store.h) with a fresh reader on `store` (a
  * store URI, or a directory: the SQLite store in it). Fails the test when it cannot be read. */
