@@ -254,7 +254,9 @@ $(B)/liftctl: $(CTL_O) $(B)/libliftsrv.a $(B)/liblift.a
 $(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_%: $(B)/obj/tools/bench_%.o $(B)/libliftsrv.a $(B)/liblift.a
+# The benchmarks and the fuzz target share the tests' helpers (tests/testutil.h).
+TESTUTIL_O := $(B)/obj/tests/testutil.o $(B)/obj/tests/pgharness.o
+$(B)/bench_%: $(B)/obj/tools/bench_%.o $(TESTUTIL_O) $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- the Python and Node clients (tools/clients): generated code and packages, not in git ----
@@ -276,10 +278,11 @@ clients: $(PY_GEN) $(NODE_MODS)
 # The report benchmarks share their data set (tools/report_fixture.c). The PostgreSQL
 # benchmark starts its own throw-away server with the tests' harness.
 FIXTURE_O := $(B)/obj/tools/report_fixture.o
-$(B)/bench_report: $(B)/obj/tools/bench_report.o $(FIXTURE_O) $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/bench_report: $(B)/obj/tools/bench_report.o $(FIXTURE_O) $(TESTUTIL_O) $(B)/libliftsrv.a \
+                   $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_pg: $(B)/obj/tools/bench_pg.o $(FIXTURE_O) $(B)/obj/tests/pgharness.o \
+$(B)/bench_pg: $(B)/obj/tools/bench_pg.o $(FIXTURE_O) $(TESTUTIL_O) \
                $(B)/libliftsrv.a $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -340,8 +343,8 @@ FUZZ_DEB_PKGS ?= clang libclang-rt-14-dev
 FUZZ_B        := build/fuzz
 FUZZ_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
-FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c src/currency.c src/assign.c src/decide.c \
-                 src/holdout_decide.c
+# The client code too: the target shares the tests' helpers (testutil.c), which start liftd.
+FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c $(CLI_SRC) tests/testutil.c tests/pgharness.c
 FUZZ_O        := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_B)/obj/gen/lift.pb-c.o
 
 fuzz-deps:
