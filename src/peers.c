@@ -108,7 +108,8 @@ static void sweep(peers_t *self)
     }
 }
 
-int peers_take(peers_t *self, const uint8_t *rid, size_t rid_len, uint32_t limit)
+peer_t *peers_take(peers_t *self, const uint8_t *rid, size_t rid_len, uint32_t limit,
+                   int *admit)
 {
     if (rid_len > RID_MAX)
         rid_len = RID_MAX;
@@ -120,28 +121,26 @@ int peers_take(peers_t *self, const uint8_t *rid, size_t rid_len, uint32_t limit
         }
         peer_t *p = calloc(1, sizeof *p);
         if (!p)
-            return -1;
+            return NULL;
         memcpy(p->rid, rid, rid_len);
         p->rid_len = rid_len;
         *pp = p;
         self->entries++;
     }
     peer_t *p = *pp;
-    int admit = p->held < limit;
+    *admit = p->held < limit;
     p->held++;
-    return admit;
+    return p;
 }
 
-uint32_t peers_held(const peers_t *self, const uint8_t *rid, size_t rid_len)
+uint32_t peers_held(const peer_t *peer)
 {
-    peer_t **pp = find((peers_t *)self, rid, rid_len);
-    return *pp ? (*pp)->held : 0;
+    return peer->held;
 }
 
-/* One reply of *pp left liftd (sent, or undeliverable): release it. */
-static void release(peer_t **pp)
+/* One reply of p left liftd (sent, or undeliverable): release it. */
+static void release(peer_t *p)
 {
-    peer_t *p = *pp;
     if (p->held)
         p->held--;
 }
@@ -167,9 +166,8 @@ static int enqueue(peers_t *self, peer_t *p, int delimiter, uint8_t *bytes, size
 
 /* Send the head of p's queue while the connection takes it (a connection that is gone has its
  * queue dropped). */
-static void drain(peers_t *self, peer_t **pp, size_t *sent)
+static void drain(peers_t *self, peer_t *p, size_t *sent)
 {
-    peer_t *p = *pp;
     while (p->head) {
         queued_t *q = p->head;
         int rc = self->send(self->arg, p->rid, p->rid_len, q->delimiter, q->bytes, q->len);
@@ -195,7 +193,7 @@ static void drain(peers_t *self, peer_t **pp, size_t *sent)
                     p->held--;
             }
             p->tail = NULL;
-            release(pp);
+            release(p);
             return;
         }
         (*sent)++;
@@ -204,25 +202,25 @@ static void drain(peers_t *self, peer_t **pp, size_t *sent)
     }
 }
 
-int peers_reply(peers_t *self, const uint8_t *rid, size_t rid_len, int delimiter, uint8_t *bytes,
-                size_t len)
+int peers_reply(peers_t *self, peer_t *p, const uint8_t *rid, size_t rid_len, int delimiter,
+                uint8_t *bytes, size_t len)
 {
-    peer_t **pp = find(self, rid, rid_len);
-    if (!*pp) { /* not taken through peers_take: send as is */
+    if (!p)
+        p = *find(self, rid, rid_len);
+    if (!p) { /* not taken through peers_take: send as is */
         int rc = bytes ? self->send(self->arg, rid, rid_len, delimiter | PEERS_BLOCK, bytes, len) : 0;
         free(bytes);
         return rc < 0;
     }
-    peer_t *p = *pp;
     if (!bytes) {
-        release(pp);
+        release(p);
         return 0;
     }
     if (!p->head) {
         int rc = self->send(self->arg, p->rid, p->rid_len, delimiter, bytes, len);
         if (rc != 1) {
             free(bytes);
-            release(pp);
+            release(p);
             return rc < 0;
         }
     }
@@ -230,7 +228,7 @@ int peers_reply(peers_t *self, const uint8_t *rid, size_t rid_len, int delimiter
         /* No memory to keep it: send it blocking rather than lose it. */
         int rc = self->send(self->arg, p->rid, p->rid_len, delimiter | PEERS_BLOCK, bytes, len);
         free(bytes);
-        release(pp);
+        release(p);
         return rc < 0;
     }
     return 0;
@@ -242,12 +240,9 @@ size_t peers_flush(peers_t *self)
     if (!self->queued)
         return 0;
     for (int b = 0; b < PEERS_BUCKETS; b++) {
-        peer_t **pp = &self->bucket[b];
-        while (*pp) {
-            if ((*pp)->head)
-                drain(self, pp, &sent);
-            pp = &(*pp)->next;
-        }
+        for (peer_t *p = self->bucket[b]; p; p = p->next)
+            if (p->head)
+                drain(self, p, &sent);
     }
     return sent;
 }

@@ -29,7 +29,6 @@
 /* Bytes of replies waiting for connections that read slower than they send, all connections:
  * past it liftd reads no new request until they drain. */
 #define SERVER_QUEUED_BYTES (256 * 1024 * 1024)
-#define SERVER_MAX_SEGMENT_BY LIFT_SEGMENT_BY_MAX                   /* report.segment_by entries */
 
 typedef struct {
     const char *endpoint;   /* ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 */
