@@ -38,7 +38,7 @@ typedef struct {
     size_t rid_len;              /* bytes in rid */
     int delimiter;               /* 1: REQ-style envelope, reply with an empty frame first */
     uint64_t request_id;         /* echoed in error replies */
-    peer_t *peer;                /* its connection's entry (peers_take), NULL when none */
+    peers_entry_t *peer;                /* its connection's entry (peers_take), NULL when none */
     handlers_out_t out;          /* packed reply and write flags */
     int handed;                  /* the reply went to peers_reply (sent or queued) */
 } pending_t;

@@ -53,26 +53,9 @@ static void teardown(void)
     tu_rmtree(D);
 }
 
-/* req in a batch of its own, committed; the decoded reply (free with
- * lift__reply__free_unpacked), the flags in *flags when given. */
 static Lift__Reply *run_at(const Lift__Request *req, int64_t now, handlers_out_t *flags)
 {
-    char err[256];
-    handlers_out_t out;
-    ck_assert_int_eq(handlers_batch_begin(H, err, sizeof err), 0);
-    ck_assert_int_eq(handlers_handle(H, req, NULL, now, &out), 0);
-    ck_assert_int_eq(handlers_batch_broken(H), 0);
-    ck_assert_msg(handlers_batch_end(H, err, sizeof err) == 0, "%s", err);
-    Lift__Reply *r = lift__reply__unpack(NULL, out.len, out.bytes);
-    ck_assert_ptr_nonnull(r);
-    ck_assert_ptr_nonnull(r->status);
-    ck_assert(r->status->has_code); /* OK too: unset would read as UNKNOWN */
-    ck_assert_uint_eq(r->request_id, req->request_id);
-    free(out.bytes);
-    out.bytes = NULL;
-    if (flags)
-        *flags = out;
-    return r;
+    return tu_handle(H, req, now, flags);
 }
 
 static Lift__Reply *run(const Lift__Request *req)
@@ -91,49 +74,9 @@ static void expect_error(const Lift__Reply *r, int code, const char *field, cons
                       "message \"%s\" lacks \"%s\"", r->status->message, *want);
 }
 
-/* A two-arm experiment `key` (holdout 50%, offer 50%), created and started through the
- * handlers. */
 static void create_started(const char *key)
 {
-    Lift__Arm arms[2], *ptrs[2];
-    static const char *const names[2] = {"holdout", "offer"};
-    for (int i = 0; i < 2; i++) {
-        Lift__Arm a = LIFT__ARM__INIT;
-        arms[i] = a;
-        arms[i].name = (char *)names[i];
-        arms[i].has_weight = 1;
-        arms[i].weight = 0.5;
-        ptrs[i] = &arms[i];
-    }
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    x.key = (char *)key;
-    x.n_arms = 2;
-    x.arms = ptrs;
-    Lift__CreateExperiment ce = LIFT__CREATE_EXPERIMENT__INIT;
-    ce.experiment = &x;
-    Lift__Request req = LIFT__REQUEST__INIT;
-    req.request_id = 1;
-    req.body_case = LIFT__REQUEST__BODY_CREATE_EXPERIMENT;
-    req.create_experiment = &ce;
-    handlers_out_t f;
-    Lift__Reply *r = run_at(&req, NOW_MS, &f);
-    ck_assert_int_eq(r->status->code, LIFT__CODE__OK);
-    ck_assert_int_eq(f.wrote, 1);
-    lift__reply__free_unpacked(r, NULL);
-    r = run_at(&req, NOW_MS, &f); /* the same definition again: nothing new */
-    ck_assert_int_eq(r->status->code, LIFT__CODE__OK);
-    ck_assert_int_eq(f.wrote, 0);
-    lift__reply__free_unpacked(r, NULL);
-    Lift__ChangeExperiment ch = LIFT__CHANGE_EXPERIMENT__INIT;
-    ch.key = (char *)key;
-    ch.has_action = 1;
-    ch.action = LIFT__ACTION__ACTION_START;
-    req.body_case = LIFT__REQUEST__BODY_CHANGE_EXPERIMENT;
-    req.change_experiment = &ch;
-    r = run(&req);
-    ck_assert_int_eq(r->status->code, LIFT__CODE__OK);
-    ck_assert_int_eq(r->experiment->status, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING);
-    lift__reply__free_unpacked(r, NULL);
+    tu_handlers_two_arm(H, key, 1, NOW_MS);
 }
 
 static void change(const char *key, Lift__Action action)
@@ -198,6 +141,41 @@ START_TEST(ping_limits)
     ck_assert_uint_eq(r->pong->limits->customer_id_max_bytes, LIFT_CUSTOMER_ID_MAX);
     ck_assert_int_eq(r->pong->limits->clock_skew_ms, 86400000);
     lift__reply__free_unpacked(r, NULL);
+}
+END_TEST
+
+/* Creating the same definition again changes nothing (wrote = 0); a different one under the
+ * same key is refused with the field. */
+START_TEST(create_idempotent)
+{
+    tu_handlers_two_arm(H, "offer", 0, NOW_MS);
+    Lift__GetExperiment g = LIFT__GET_EXPERIMENT__INIT;
+    g.key = "offer";
+    Lift__Request req = LIFT__REQUEST__INIT;
+    req.body_case = LIFT__REQUEST__BODY_GET_EXPERIMENT;
+    req.get_experiment = &g;
+    Lift__Reply *got = run(&req);
+    ck_assert_int_eq(got->status->code, LIFT__CODE__OK);
+    ck_assert_int_eq(got->experiment->status, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT);
+    Lift__CreateExperiment ce = LIFT__CREATE_EXPERIMENT__INIT;
+    ce.experiment = got->experiment;
+    req.body_case = LIFT__REQUEST__BODY_CREATE_EXPERIMENT;
+    req.create_experiment = &ce;
+    handlers_out_t f;
+    Lift__Reply *r = run_at(&req, NOW_MS, &f);
+    ck_assert_int_eq(r->status->code, LIFT__CODE__OK);
+    ck_assert_int_eq(f.wrote, 0);
+    lift__reply__free_unpacked(r, NULL);
+    got->experiment->arms[1]->weight = 0.25; /* weights no longer sum to 1 */
+    r = run_at(&req, NOW_MS, &f);
+    ck_assert_int_ne(r->status->code, LIFT__CODE__OK);
+    ck_assert_ptr_nonnull(r->status->field);
+    ck_assert_msg(strncmp(r->status->field, "create_experiment.", 18) == 0, "%s",
+                  r->status->field);
+    ck_assert_int_eq(f.wrote, 0);
+    ck_assert_int_eq(f.failed, 1);
+    lift__reply__free_unpacked(r, NULL);
+    lift__reply__free_unpacked(got, NULL);
 }
 END_TEST
 
@@ -454,7 +432,8 @@ START_TEST(report_validation)
     } cases[] = {
         {"offer", NULL, LIFT__CODE__INVALID_ARGUMENT, "report.segment_by", want},
         {"offer", "program", LIFT__CODE__INVALID_ARGUMENT, "report.holdout_key", "both set"},
-        {"nope", NULL, LIFT__CODE__NOT_FOUND, "report.experiment_key", "no experiment with key nope"},
+        {"nope", NULL, LIFT__CODE__NOT_FOUND, "report.experiment_key",
+         "no experiment with key nope"},
         {"", NULL, LIFT__CODE__NOT_FOUND, "report.experiment_key", "(empty)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -601,6 +580,7 @@ Suite *handlers_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, ping_limits);
+    tcase_add_test(tc, create_idempotent);
     tcase_add_test(tc, assign_first_then_sticky);
     tcase_add_test(tc, assign_paused_and_stale);
     tcase_add_test(tc, assign_batch);

@@ -25,22 +25,6 @@ static handlers_t *H;  /* prepares the jobs */
 static void *CTX;      /* ZeroMQ context of the worker */
 static worker_t *W;    /* under test */
 
-/* req in a batch of its own; its status code. */
-static int run(const Lift__Request *req)
-{
-    char err[256];
-    handlers_out_t out;
-    ck_assert_int_eq(handlers_batch_begin(H, err, sizeof err), 0);
-    ck_assert_int_eq(handlers_handle(H, req, NULL, NOW_MS, &out), 0);
-    ck_assert_int_eq(handlers_batch_end(H, err, sizeof err), 0);
-    Lift__Reply *r = lift__reply__unpack(NULL, out.len, out.bytes);
-    free(out.bytes);
-    ck_assert_ptr_nonnull(r);
-    int code = (int)r->status->code;
-    lift__reply__free_unpacked(r, NULL);
-    return code;
-}
-
 static void setup(void)
 {
     char err[512];
@@ -50,26 +34,7 @@ static void setup(void)
                              .log_level = LOG_ERROR};
     H = handlers_open(&cfg, err, sizeof err);
     ck_assert_msg(H != NULL, "%s", err);
-    Lift__Arm arms[2], *ptrs[2];
-    static const char *const names[2] = {"holdout", "offer"};
-    for (int i = 0; i < 2; i++) {
-        Lift__Arm a = LIFT__ARM__INIT;
-        arms[i] = a;
-        arms[i].name = (char *)names[i];
-        arms[i].has_weight = 1;
-        arms[i].weight = 0.5;
-        ptrs[i] = &arms[i];
-    }
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    x.key = "offer";
-    x.n_arms = 2;
-    x.arms = ptrs;
-    Lift__CreateExperiment ce = LIFT__CREATE_EXPERIMENT__INIT;
-    ce.experiment = &x;
-    Lift__Request req = LIFT__REQUEST__INIT;
-    req.body_case = LIFT__REQUEST__BODY_CREATE_EXPERIMENT;
-    req.create_experiment = &ce;
-    ck_assert_int_eq(run(&req), LIFT__CODE__OK);
+    tu_handlers_two_arm(H, "offer", 0, NOW_MS);
     CTX = zmq_ctx_new();
     ck_assert_ptr_nonnull(CTX);
     W = worker_new(CTX, URI, "USD", LOG_ERROR, err, sizeof err);
