@@ -1,7 +1,8 @@
-/* server: liftd's ROUTER loop. Drains a batch of requests, checks each against the role of
- * the connection it came on (CurveZMQ + ZAP, see auth.h), runs them through the handlers inside
- * one store transaction (each request in its own savepoint), commits once (group commit) and
- * only then sends the replies. Single-threaded; knows nothing of SQL. */
+/* server: liftd's ROUTER loop. Drains a batch of requests, decodes each and checks it against
+ * the role of the connection it came on (CurveZMQ + ZAP, see auth.h), runs them through the
+ * handlers inside one store transaction (handlers.h: the batch contract), commits once (group
+ * commit) and only then sends the replies. Single-threaded; knows nothing of SQL, nor of what a
+ * request means. */
 #ifndef LIFT_SERVER_H
 #define LIFT_SERVER_H
 
