@@ -651,6 +651,11 @@ static int dispatch(handlers_t *self, const Lift__Request *req, int64_t now_ms,
     case LIFT__REQUEST__BODY_CHANGE_HOLDOUT:
     case LIFT__REQUEST__BODY_IS_HELD_OUT:
         return holdout_handlers_handle(self->store, self->registry, req, now_ms, out);
+    case LIFT__REQUEST__BODY_REPORT: /* a programmer error: the caller skipped the contract */
+        return handlers_error_reply(req->request_id, LIFT__CODE__INTERNAL, NULL,
+                                    "report requests are built by the report thread "
+                                    "(handlers_report_job), not by handlers_handle",
+                                    out);
     default:
         return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL,
                                     "request has no body this server knows (ping, "

@@ -374,6 +374,13 @@ START_TEST(get_list_and_unknown)
     expect_error(r, LIFT__CODE__INVALID_ARGUMENT, NULL,
                  (const char *const[]){"no body this server knows", "assign_batch", NULL});
     lift__reply__free_unpacked(r, NULL);
+    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
+    req.body_case = LIFT__REQUEST__BODY_REPORT; /* handlers_report_job's, not this */
+    req.report = &q;
+    r = run(&req);
+    expect_error(r, LIFT__CODE__INTERNAL, NULL,
+                 (const char *const[]){"handlers_report_job", NULL});
+    lift__reply__free_unpacked(r, NULL);
     /* Bytes that did not decode: the server's reason is the message. */
     handlers_out_t out;
     ck_assert_int_eq(handlers_handle(H, NULL, "undecodable request: 3 bytes", NOW_MS, &out), 0);
