@@ -156,7 +156,7 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
 }
 
 int exposures_record(store_t *store, registry_t *registry, log_level_t log_level,
-                     const Lift__Request *req, int64_t now_ms, handler_out_t *out)
+                     const Lift__Request *req, int64_t now_ms, handlers_out_t *out)
 {
     const Lift__RecordExposures *q = req->record_exposures;
     size_t n = q->n_exposures;

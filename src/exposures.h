@@ -19,6 +19,6 @@
  * exposure was stored, out->failed on a store failure, which fails the whole request).
  * Returns 0, or -1 when out of memory. */
 int exposures_record(store_t *store, registry_t *registry, log_level_t log_level,
-                     const Lift__Request *req, int64_t now_ms, handler_out_t *out);
+                     const Lift__Request *req, int64_t now_ms, handlers_out_t *out);
 
 #endif

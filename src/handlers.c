@@ -1,27 +1,33 @@
-/* handlers: request dispatch, the assignment path (eligibility -> bucket -> sticky exposure),
- * and reply packing. Replies borrow strings from the request and the registry until packed. */
+/* handlers: request dispatch and reply packing, the batch's transaction around them, and the
+ * stateless half of assignment (checks, eligibility; the rest in assigner.c). Replies borrow
+ * strings from the request and the registry until packed. */
 #include "handlers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "assigner.h"
 #include "assign.h"
-#include "exposure_record.h"
 #include "exposures.h"
 #include "fastwire.h"
-#include "holdout.h"
 #include "holdout_handlers.h"
-#include "sticky.h"
+#include "lift/currency.h"
 #include "lift/lift.h"
 
+/* Where the batch's transaction stands. */
+enum { BATCH_NONE, BATCH_OPEN, BATCH_FAILED };
+
 struct handlers {
-    store_t *store;         /* borrowed */
-    registry_t *registry;   /* borrowed */
-    ingest_t *ingest;       /* borrowed */
-    sticky_t *sticky;       /* owned: exposures known to be stored, for repeats */
-    int request_exposed;    /* the current request recorded an exposure (and cached it) */
+    store_t *store;         /* borrowed, or owned when `owned` */
+    registry_t *registry;   /* borrowed, or owned when `owned` */
+    ingest_t *ingest;       /* borrowed, or owned when `owned` */
+    int owned;              /* 1: handlers_open opened store, registry and ingest */
+    assigner_t *assigner;   /* owned: the stateful half of assignment, with its cache */
     log_level_t log_level;  /* threshold for log_emit */
+    int batch;              /* BATCH_NONE, BATCH_OPEN or BATCH_FAILED (no transaction) */
+    char unavailable[300];  /* why the batch has no transaction */
+    char broken[300];       /* why the batch's transaction must be rolled back; "" = it need not */
 };
 
 handlers_t *handlers_new(store_t *store, registry_t *registry, ingest_t *ingest,
@@ -34,26 +40,104 @@ handlers_t *handlers_new(store_t *store, registry_t *registry, ingest_t *ingest,
     self->registry = registry;
     self->ingest = ingest;
     self->log_level = log_level;
-    self->sticky = sticky_new();
-    if (!self->sticky) {
+    self->assigner = assigner_new(store, registry, log_level);
+    if (!self->assigner) {
         free(self);
         return NULL;
     }
-    ingest_set_sticky(ingest, self->sticky); /* impressions are checked against exposures */
+    /* impressions are checked against exposures */
+    ingest_set_sticky(ingest, assigner_cache(self->assigner));
     return self;
+}
+
+/* The deployment's currency: valid, and the one the store holds (recorded at the first
+ * start). Returns 0, or -1 with a message. */
+static int currency_check(store_t *store, const char *currency, char *err, size_t errlen)
+{
+    char stored[16], why[200];
+    int have = store_meta_get(store, "currency", stored, sizeof stored);
+    if (lift_currency_check(currency, why, sizeof why) < 0) {
+        snprintf(err, errlen, "--currency: %s", why);
+        return -1;
+    }
+    if (have < 0 || (have == 0 && store_meta_set(store, "currency", currency) < 0)) {
+        snprintf(err, errlen, "cannot read or record the currency: %s", store_errmsg(store));
+        return -1;
+    }
+    if (have == 1 && strcmp(stored, currency) != 0) {
+        snprintf(err, errlen,
+                 "--currency %s: the store %s holds %s amounts; mixing currencies would make "
+                 "revenue meaningless (start with --currency %s)",
+                 currency, store_uri(store), stored, stored);
+        return -1;
+    }
+    return 0;
+}
+
+handlers_t *handlers_open(const handlers_config_t *cfg, char *err, size_t errlen)
+{
+    store_t *store = NULL;
+    registry_t *registry = NULL;
+    ingest_t *ingest = NULL;
+    store = store_open(cfg->store, err, errlen);
+    if (!store)
+        goto fail;
+    if (cfg->max_store_bytes > 0) {
+        int64_t used = 0, quota = 0;
+        if (store_set_max_bytes(store, cfg->max_store_bytes, &used, &quota, err, errlen) < 0)
+            goto fail;
+        log_emit(cfg->log_level, used >= quota ? LOG_WARN : LOG_INFO, "store_quota",
+                 "max_bytes=%lld used_bytes=%lld%s", (long long)quota, (long long)used,
+                 used >= quota ? " detail=\"store is at its quota: writes fail with UNAVAILABLE "
+                                 "until it is raised\""
+                               : "");
+    }
+    registry = registry_new(store, err, errlen);
+    if (!registry || currency_check(store, cfg->currency, err, errlen) < 0)
+        goto fail;
+    ingest_config_t icfg = {.currency = cfg->currency, .clock_skew_ms = cfg->clock_skew_ms};
+    ingest = ingest_new(store, registry, &icfg, err, errlen);
+    if (!ingest)
+        goto fail;
+    handlers_t *self = handlers_new(store, registry, ingest, cfg->log_level);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    self->owned = 1;
+    return self;
+fail:
+    ingest_destroy(&ingest);
+    registry_destroy(&registry);
+    store_destroy(&store);
+    return NULL;
 }
 
 void handlers_destroy(handlers_t **self_p)
 {
-    if (*self_p) {
-        sticky_destroy(&(*self_p)->sticky);
-        free(*self_p);
-        *self_p = NULL;
+    handlers_t *self = *self_p;
+    if (!self)
+        return;
+    assigner_destroy(&self->assigner);
+    if (self->owned) {
+        ingest_destroy(&self->ingest);
+        registry_destroy(&self->registry);
+        store_destroy(&self->store);
     }
+    free(self);
+    *self_p = NULL;
+}
+
+void handlers_describe(handlers_t *self, char *buf, size_t len)
+{
+    snprintf(buf, len, "store=%s backend=%s schema=%d experiments=%d events=%lld",
+             store_uri(self->store), store_backend(self->store),
+             store_schema_version(self->store), registry_count(self->registry),
+             (long long)store_event_count(self->store));
 }
 
 /* Pack `reply` for request_id into out; a reply without a status gets OK. */
-static int pack_reply(uint64_t request_id, Lift__Reply *reply, handler_out_t *out)
+static int pack_reply(uint64_t request_id, Lift__Reply *reply, handlers_out_t *out)
 {
     Lift__Status ok = LIFT__STATUS__INIT;
     ok.has_code = 1;
@@ -71,7 +155,7 @@ static int pack_reply(uint64_t request_id, Lift__Reply *reply, handler_out_t *ou
 }
 
 int handlers_error_reply(uint64_t request_id, int code, const char *field, const char *message,
-                         handler_out_t *out)
+                         handlers_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Status status = LIFT__STATUS__INIT;
@@ -123,7 +207,7 @@ void handlers_field_path(const Lift__Request *req, const char *field, char *buf,
 
 /* An error reply for req, its field given as a path relative to the request body (or already
  * rooted at the body's name). */
-static int status_reply_in(const Lift__Request *req, const status_t *st, handler_out_t *out)
+static int status_reply_in(const Lift__Request *req, const status_t *st, handlers_out_t *out)
 {
     char path[160];
     handlers_field_path(req, st->field, path, sizeof path);
@@ -141,7 +225,7 @@ static void experiment_view(handlers_t *self, const registry_entry_t *e, Lift__E
 }
 
 static int experiment_reply(handlers_t *self, uint64_t request_id, const registry_entry_t *e,
-                            handler_out_t *out)
+                            handlers_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Experiment view;
@@ -152,7 +236,7 @@ static int experiment_reply(handlers_t *self, uint64_t request_id, const registr
 }
 
 static int handle_create(handlers_t *self, const Lift__Request *req, int64_t now,
-                         handler_out_t *out)
+                         handlers_out_t *out)
 {
     status_t st;
     const registry_entry_t *e;
@@ -169,7 +253,7 @@ static int handle_create(handlers_t *self, const Lift__Request *req, int64_t now
     return experiment_reply(self, req->request_id, e, out);
 }
 
-static int handle_get(handlers_t *self, const Lift__Request *req, handler_out_t *out)
+static int handle_get(handlers_t *self, const Lift__Request *req, handlers_out_t *out)
 {
     status_t st;
     const char *key = req->get_experiment->key;
@@ -182,7 +266,7 @@ static int handle_get(handlers_t *self, const Lift__Request *req, handler_out_t 
     return experiment_reply(self, req->request_id, e, out);
 }
 
-static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t *out)
+static int handle_list(handlers_t *self, const Lift__Request *req, handlers_out_t *out)
 {
     const Lift__ListExperiments *q = req->list_experiments;
     status_t st;
@@ -231,7 +315,7 @@ static int handle_list(handlers_t *self, const Lift__Request *req, handler_out_t
 }
 
 static int handle_change(handlers_t *self, const Lift__Request *req, int64_t now,
-                         handler_out_t *out)
+                         handlers_out_t *out)
 {
     const Lift__ChangeExperiment *c = req->change_experiment;
     status_t st;
@@ -253,20 +337,9 @@ static int handle_change(handlers_t *self, const Lift__Request *req, int64_t now
     return experiment_reply(self, req->request_id, e, out);
 }
 
-/* The sticky cache as the holdout gate's cache of stored holdout exposures. */
-static int gate_seen(void *arg, int64_t holdout_id, const char *id, size_t len, int *arm)
-{
-    return sticky_get(((handlers_t *)arg)->sticky, holdout_id, id, len, arm);
-}
-
-static void gate_remember(void *arg, int64_t holdout_id, const char *id, size_t len, int arm)
-{
-    sticky_put(((handlers_t *)arg)->sticky, holdout_id, id, len, arm);
-}
-
-/* Assign one customer: the whole per-customer path. Returns 0; 1 when the store says the
- * experiment moved on since the cache read it (nothing recorded: refresh and decide again);
- * -1 on a store failure (st filled). */
+/* Assign one customer: the checks and eligibility here, the rest in the assigner. Returns 0;
+ * 1 when the store says the experiment moved on since the cache read it (nothing recorded:
+ * refresh and decide again); -1 on a store failure (st filled). */
 static int assign_one(handlers_t *self, const registry_entry_t *e, const char *id,
                       const Lift__Context *ctx, Lift__Reason eligibility, int64_t now,
                       Lift__Assignment *a, Lift__Status *err_out, char *err_msg, size_t err_len,
@@ -290,64 +363,22 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
         a->reason = eligibility;
         return 0;
     }
-    /* Program holdouts, before the bucketing (holdout.h). */
-    int recorded = 0;
-    int gate = holdouts_gate(registry_holdouts(self->registry), self->store, e->def->key,
-                             e->def->has_started_ms ? e->def->started_ms : 0, id, len, ctx, now,
-                             gate_seen, gate_remember, self, &recorded, st);
-    if (recorded) {
-        self->request_exposed = 1;
+    assigner_result_t r;
+    int rc = assigner_assign(self->assigner, e, id, len, ctx, now, &r, st);
+    if (r.wrote)
         *wrote = 1;
-    }
-    if (gate < 0 || gate == 1)
-        return gate;
-    if (gate == 2) {
-        a->reason = LIFT__REASON__REASON_PROGRAM_HOLDOUT;
+    if (rc != 0)
+        return rc;
+    a->eligible = r.eligible;
+    a->reason = r.reason; /* set explicitly: unset reads as REASON_UNKNOWN */
+    if (r.arm < 0)
         return 0;
-    }
-    a->eligible = 1;
-    a->reason = LIFT__REASON__REASON_NONE; /* set explicitly: unset reads as REASON_UNKNOWN */
-    assign_result_t r;
-    int arm = assign_bucket(&e->cfg, id, len, &r);
-    if (arm < 0) {
-        a->reason = r.reason == ASSIGN_OUTSIDE_NAMESPACE ? LIFT__REASON__REASON_OUTSIDE_NAMESPACE
-                                                          : LIFT__REASON__REASON_OUTSIDE_COVERAGE;
-        return 0;
-    }
-    int stored = -1;
-    if (sticky_get(self->sticky, e->id, id, len, &stored)) {
-        if (stored >= 0 && (size_t)stored < e->def->n_arms)
-            arm = stored;
-    } else {
-        /* One step in the store: recorded now, or the exposure stored before (here or by
-         * another liftd that won a race a moment ago) — never a check-then-insert. */
-        store_exposure_t have;
-        int rc =
-            exposure_record(self->store, e->id, e->generation, id, len, arm, ctx, now, &have);
-        if (rc < 0)
-            return status_set(st, status_store_code(store_errcode(self->store)), NULL,
-                              "cannot record exposure: %s", store_errmsg(self->store));
-        if (rc == STORE_STALE)
-            return 1;
-        if (rc == STORE_FIRST) {
-            sticky_put(self->sticky, e->id, id, len, arm);
-            self->request_exposed = 1;
-            a->has_first_exposure = 1;
-            a->first_exposure = 1;
-            *wrote = 1;
-        } else {
-            sticky_put(self->sticky, e->id, id, len, have.arm);
-            if (have.arm != arm)
-                log_emit(self->log_level, LOG_WARN, "sticky_arm_differs",
-                         "key=%s stored=%d computed=%d", e->def->key, have.arm, arm);
-            if (have.arm >= 0 && (size_t)have.arm < e->def->n_arms)
-                arm = have.arm;
-        }
-    }
+    if (r.first_exposure)
+        a->has_first_exposure = a->first_exposure = 1;
     a->in_experiment = 1;
-    a->arm_index = arm;
-    a->arm_name = e->def->arms[arm]->name;
-    a->arm_payload = e->def->arms[arm]->payload;
+    a->arm_index = r.arm;
+    a->arm_name = e->def->arms[r.arm]->name;
+    a->arm_payload = e->def->arms[r.arm]->payload;
     return 0;
 }
 
@@ -356,7 +387,7 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
 #define ASSIGN_STALE_RETRIES 3 /* refreshes of one request's experiment before UNAVAILABLE */
 
 static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now,
-                         handler_out_t *out)
+                         handlers_out_t *out)
 {
     const char *key;
     char *const *ids;
@@ -495,7 +526,7 @@ done:
 }
 
 static int handle_track(handlers_t *self, const Lift__Request *req, int64_t now,
-                        handler_out_t *out)
+                        handlers_out_t *out)
 {
     const Lift__Track *t = req->track;
     status_t st;
@@ -563,27 +594,8 @@ done:
     return rc;
 }
 
-void handlers_request_begin(handlers_t *self)
-{
-    self->request_exposed = 0;
-}
-
-void handlers_request_end(handlers_t *self, int kept)
-{
-    /* Clearing costs a pass over the whole cache: only when this request cached an exposure
-     * that is now rolled back (a request refused by validation wrote nothing). */
-    if (!kept && self->request_exposed)
-        sticky_clear(self->sticky);
-}
-
-void handlers_batch_done(handlers_t *self, int ok)
-{
-    if (!ok)
-        sticky_clear(self->sticky);
-}
-
 static int handle_ping(handlers_t *self, const Lift__Request *req, int64_t now,
-                       handler_out_t *out)
+                       handlers_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Pong pong = LIFT__PONG__INIT;
@@ -611,12 +623,10 @@ static int handle_ping(handlers_t *self, const Lift__Request *req, int64_t now,
     return pack_reply(req->request_id, &reply, out);
 }
 
-int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why, int64_t now_ms,
-                    handler_out_t *out)
+/* One request's logic, inside the request's savepoint. Returns 0, or -1 when out of memory. */
+static int dispatch(handlers_t *self, const Lift__Request *req, int64_t now_ms,
+                    handlers_out_t *out)
 {
-    memset(out, 0, sizeof *out);
-    if (!req)
-        return handlers_error_reply(0, LIFT__CODE__INVALID_ARGUMENT, NULL, why, out);
     switch (req->body_case) {
     case LIFT__REQUEST__BODY_PING:
         return handle_ping(self, req, now_ms, out);
@@ -640,7 +650,12 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
     case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
     case LIFT__REQUEST__BODY_CHANGE_HOLDOUT:
     case LIFT__REQUEST__BODY_IS_HELD_OUT:
-        return holdout_handle(self->store, self->registry, req, now_ms, out);
+        return holdout_handlers_handle(self->store, self->registry, req, now_ms, out);
+    case LIFT__REQUEST__BODY_REPORT: /* a programmer error: the caller skipped the contract */
+        return handlers_error_reply(req->request_id, LIFT__CODE__INTERNAL, NULL,
+                                    "report requests are built by the report thread "
+                                    "(handlers_report_job), not by handlers_handle",
+                                    out);
     default:
         return handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL,
                                     "request has no body this server knows (ping, "
@@ -650,4 +665,158 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
                                     "list_holdouts, change_holdout, is_held_out)",
                                     out);
     }
+}
+
+int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why, int64_t now_ms,
+                    handlers_out_t *out)
+{
+    char msg[320];
+    memset(out, 0, sizeof *out);
+    if (!req)
+        return handlers_error_reply(0, LIFT__CODE__INVALID_ARGUMENT, NULL, why, out);
+    if (self->batch != BATCH_OPEN || self->broken[0]) {
+        snprintf(msg, sizeof msg, "store unavailable, retry: %.280s",
+                 self->broken[0] ? self->broken
+                 : self->batch == BATCH_FAILED ? self->unavailable
+                                               : "no transaction (handlers_batch_begin)");
+        return handlers_error_reply(req->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, out);
+    }
+    store_request_begin(self->store);
+    assigner_request_begin(self->assigner);
+    if (dispatch(self, req, now_ms, out) < 0) {
+        free(out->bytes);
+        memset(out, 0, sizeof *out);
+        handlers_error_reply(req->request_id, LIFT__CODE__INTERNAL, NULL,
+                             "out of memory while handling the request", out);
+        out->failed = 1;
+    }
+    if (store_request_end(self->store, !out->failed) < 0) {
+        /* The request could be neither kept nor undone alone: the batch's transaction is
+         * rolled back as a whole at its end (store.h), and no further request joins it. */
+        snprintf(self->broken, sizeof self->broken, "%.280s", store_errmsg(self->store));
+        if (!out->failed) {
+            free(out->bytes);
+            snprintf(msg, sizeof msg, "store unavailable, retry: %.280s", self->broken);
+            handlers_error_reply(req->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, out);
+            out->wrote = 0;
+            out->failed = 1;
+        }
+    }
+    assigner_request_end(self->assigner, !out->failed);
+    return out->bytes ? 0 : -1;
+}
+
+int handlers_batch_begin(handlers_t *self, char *err, size_t errlen)
+{
+    self->broken[0] = '\0';
+    if (store_begin(self->store, err, errlen) < 0) {
+        self->batch = BATCH_FAILED;
+        snprintf(self->unavailable, sizeof self->unavailable, "%s", err);
+        return -1;
+    }
+    self->batch = BATCH_OPEN;
+    /* Other instances share the store: take their experiment changes (a pause, a ramp) before
+     * deciding anything — one cheap generation poll when nothing changed. An exposure is
+     * recorded only at the generation the cache holds, so a change missed here still stops
+     * one (STORE_STALE) rather than letting it through. */
+    if (store_shared(self->store)) {
+        char rerr[320];
+        if (registry_refresh(self->registry, rerr, sizeof rerr) < 0)
+            log_emit(self->log_level, LOG_WARN, "registry_refresh_failed", "reason=\"%s\"",
+                     rerr);
+    }
+    return 0;
+}
+
+int handlers_batch_broken(const handlers_t *self)
+{
+    return self->broken[0] != '\0';
+}
+
+int handlers_batch_end(handlers_t *self, char *err, size_t errlen)
+{
+    int began = self->batch == BATCH_OPEN;
+    int committed = 0;
+    self->batch = BATCH_NONE;
+    if (began && self->broken[0]) {
+        store_rollback(self->store);
+        snprintf(err, errlen, "a request could not be undone alone: %.200s", self->broken);
+    } else {
+        committed = began && store_commit(self->store, err, errlen) == 0;
+    }
+    self->broken[0] = '\0';
+    assigner_batch_end(self->assigner, committed);
+    if (!began || committed)
+        return 0;
+    /* The registry's cache may hold what the rollback undid (a created or changed experiment). */
+    char rerr[256];
+    if (registry_reload(self->registry, rerr, sizeof rerr) < 0)
+        log_emit(self->log_level, LOG_ERROR, "registry_reload_failed", "reason=\"%s\"", rerr);
+    return -1;
+}
+
+int handlers_report_job(handlers_t *self, const Lift__Request *req, worker_job_t **job_p,
+                        handlers_out_t *out)
+{
+    const Lift__ReportRequest *q = req->report;
+    const char *key = q->experiment_key;
+    const char *hkey = q->holdout_key;
+    int program = hkey && *hkey; /* the program report of a holdout (holdout_report.h) */
+    char msg[320];
+    memset(out, 0, sizeof *out);
+    *job_p = NULL;
+    if (q->n_segment_by > LIFT_SEGMENT_BY_MAX) {
+        snprintf(msg, sizeof msg,
+                 "report.segment_by: %zu dimensions, at most %d (trigger, stage, channel, delay)",
+                 q->n_segment_by, LIFT_SEGMENT_BY_MAX);
+        handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.segment_by",
+                             msg, out);
+        return 0;
+    }
+    if (program && key && *key) {
+        handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.holdout_key",
+                             "report.experiment_key and report.holdout_key are both set; a "
+                             "report is of an experiment or of a holdout", out);
+        return 0;
+    }
+    const registry_entry_t *e = program ? NULL : registry_find(self->registry, key);
+    if (!e && !program) {
+        snprintf(msg, sizeof msg, "no experiment with key %.64s", key && *key ? key : "(empty)");
+        handlers_error_reply(req->request_id, LIFT__CODE__NOT_FOUND, "report.experiment_key",
+                             msg, out);
+        return 0;
+    }
+    worker_job_t *job = calloc(1, sizeof *job);
+    if (!job)
+        goto nomem;
+    job->request_id = req->request_id;
+    /* A holdout's program report has no experiment: the worker reads the holdout in its own
+     * snapshot. */
+    if (e) {
+        Lift__Experiment view;
+        experiment_view(self, e, &view);
+        job->experiment_id = e->id;
+        job->experiment_len = lift__experiment__get_packed_size(&view);
+        job->experiment = malloc(job->experiment_len ? job->experiment_len : 1);
+        if (!job->experiment)
+            goto nomem;
+        lift__experiment__pack(&view, job->experiment);
+    }
+    /* The request lives in the server's decode arena: the job gets its own copy. */
+    size_t rlen = lift__report_request__get_packed_size(q);
+    uint8_t *rbuf = malloc(rlen ? rlen : 1);
+    if (!rbuf)
+        goto nomem;
+    lift__report_request__pack(q, rbuf);
+    job->req = lift__report_request__unpack(NULL, rlen, rbuf);
+    free(rbuf);
+    if (!job->req)
+        goto nomem;
+    *job_p = job;
+    return 1;
+nomem:
+    worker_job_free(job);
+    handlers_error_reply(req->request_id, LIFT__CODE__INTERNAL, NULL,
+                         "out of memory queueing the report", out);
+    return 0;
 }

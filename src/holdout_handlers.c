@@ -12,7 +12,7 @@
 
 #define CHANGE_RETRIES 3 /* refreshes of a holdout another liftd keeps changing */
 
-static int pack(uint64_t request_id, Lift__Reply *reply, const status_t *st, handler_out_t *out)
+static int pack(uint64_t request_id, Lift__Reply *reply, const status_t *st, handlers_out_t *out)
 {
     Lift__Status status = LIFT__STATUS__INIT;
     status.has_code = 1; /* always on the wire: unset reads as UNKNOWN, an error */
@@ -36,7 +36,7 @@ static int pack(uint64_t request_id, Lift__Reply *reply, const status_t *st, han
 }
 
 /* An error reply to req, its field as a path rooted at the request body. */
-static int error(const Lift__Request *req, const status_t *st, handler_out_t *out)
+static int error(const Lift__Request *req, const status_t *st, handlers_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     status_t rooted = *st;
@@ -57,7 +57,7 @@ static void view(store_t *store, const holdout_entry_t *e, Lift__Holdout *v)
 }
 
 static int one_reply(store_t *store, uint64_t request_id, const holdout_entry_t *e,
-                     handler_out_t *out)
+                     handlers_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Holdout v;
@@ -67,7 +67,7 @@ static int one_reply(store_t *store, uint64_t request_id, const holdout_entry_t 
     return pack(request_id, &reply, NULL, out);
 }
 
-static int handle_list(store_t *store, holdouts_t *hs, uint64_t rid, handler_out_t *out)
+static int handle_list(store_t *store, holdouts_t *hs, uint64_t rid, handlers_out_t *out)
 {
     int n = holdouts_count(hs);
     Lift__Holdout *views = calloc((size_t)(n ? n : 1), sizeof *views);
@@ -94,7 +94,7 @@ static int handle_list(store_t *store, holdouts_t *hs, uint64_t rid, handler_out
 #define ID_MSG_LEN 160
 
 static int handle_is_held_out(holdouts_t *hs, const Lift__Request *req, int64_t now,
-                              handler_out_t *out)
+                              handlers_out_t *out)
 {
     const Lift__IsHeldOut *q = req->is_held_out;
     uint64_t rid = req->request_id;
@@ -169,8 +169,8 @@ done:
     return rc;
 }
 
-int holdout_handle(store_t *store, registry_t *registry, const Lift__Request *req,
-                   int64_t now_ms, handler_out_t *out)
+int holdout_handlers_handle(store_t *store, registry_t *registry, const Lift__Request *req,
+                            int64_t now_ms, handlers_out_t *out)
 {
     status_t st;
     status_ok(&st);
@@ -229,8 +229,9 @@ int holdout_handle(store_t *store, registry_t *registry, const Lift__Request *re
     case LIFT__REQUEST__BODY_IS_HELD_OUT:
         return handle_is_held_out(hs, req, now_ms, out);
     default:
-        status_set(&st, LIFT__CODE__INTERNAL, NULL, "holdout_handle: request %d is not a holdout "
-                   "request", (int)req->body_case);
+        status_set(&st, LIFT__CODE__INTERNAL, NULL,
+                   "holdout_handlers_handle: request %d is not a holdout request",
+                   (int)req->body_case);
         return error(req, &st, out);
     }
 }

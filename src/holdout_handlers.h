@@ -13,7 +13,7 @@
 
 /* Handle one holdout request; fills *out (wrote/failed as handlers_handle). Returns 0, or -1
  * when out of memory. */
-int holdout_handle(store_t *store, registry_t *registry, const Lift__Request *req,
-                   int64_t now_ms, handler_out_t *out);
+int holdout_handlers_handle(store_t *store, registry_t *registry, const Lift__Request *req,
+                            int64_t now_ms, handlers_out_t *out);
 
 #endif

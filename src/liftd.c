@@ -59,6 +59,142 @@ static void usage(FILE *out)
             LIFT_DEFAULT_ENDPOINT);
 }
 
+/* A number in lo..hi from a flag's value: 0 with *v set, -1 when it is not one. */
+static int parse_range(const char *arg, long long lo, long long hi, long long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtoll(arg, &end, 10);
+    return errno || end == arg || *end || *v < lo || *v > hi ? -1 : 0;
+}
+
+/* Where the flags put the store (--store and --data name it; LIFT_STORE, then
+ * sqlite:./lift-data when neither does). */
+typedef struct {
+    const char *data_dir;  /* --data DIR */
+    const char *store_uri; /* --store URI */
+    char data_uri[4200];   /* sqlite:DIR built from data_dir */
+} store_flags_t;
+
+/* Apply one option c (its value in optarg) to cfg and sf. Returns -1 when it was taken, else
+ * the exit status main returns at once (0 after --help or --version, 2 on a bad value). */
+static int apply_option(int c, char **argv, server_config_t *cfg, store_flags_t *sf)
+{
+    long long v;
+    switch (c) {
+    case 'e':
+        if (!*optarg) {
+            fprintf(stderr, "liftd: --endpoint: empty value\n");
+            return 2;
+        }
+        cfg->endpoint = optarg;
+        return -1;
+    case 'd':
+    case 'S':
+        if (!*optarg) {
+            fprintf(stderr, "liftd: --%s: empty value\n", c == 'd' ? "data" : "store");
+            return 2;
+        }
+        if (c == 'd')
+            sf->data_dir = optarg;
+        else
+            sf->store_uri = optarg;
+        return -1;
+    case 'l':
+        if (log_level_parse(optarg, &cfg->log_level) < 0) {
+            fprintf(stderr, "liftd: --log-level: '%s' is not one of error, warn, info, debug\n",
+                    optarg);
+            return 2;
+        }
+        return -1;
+    case 'c':
+        cfg->currency = optarg;
+        return -1;
+    case 's':
+        if (parse_range(optarg, 0, 30LL * 86400, &v) < 0) {
+            fprintf(stderr, "liftd: --clock-skew: '%s' is not a number of seconds in "
+                            "0..2592000\n",
+                    optarg);
+            return 2;
+        }
+        cfg->clock_skew_ms = v * 1000;
+        return -1;
+    case 'k':
+    case 'a':
+        if (!*optarg) {
+            fprintf(stderr, "liftd: --%s: empty value\n",
+                    c == 'k' ? "curve-secret" : "authorized-keys");
+            return 2;
+        }
+        if (c == 'k')
+            cfg->curve_secret = optarg;
+        else
+            cfg->authorized_keys = optarg;
+        return -1;
+    case 'i':
+        cfg->insecure = 1;
+        return -1;
+    case 'm':
+        if (parse_range(optarg, 1, 16777216LL, &v) < 0) {
+            fprintf(stderr, "liftd: --max-store-mb: '%s' is not a number of MiB in "
+                            "1..16777216\n",
+                    optarg);
+            return 2;
+        }
+        cfg->max_store_bytes = v * 1024 * 1024;
+        return -1;
+    case 'h':
+        usage(stdout);
+        return 0;
+    case 'V':
+        printf("liftd %s\n", LIFT_VERSION);
+        return 0;
+    default:
+        if (optopt)
+            fprintf(stderr, "liftd: option -%c needs a value or is unknown\n", optopt);
+        else
+            fprintf(stderr, "liftd: unknown option '%s'\n", argv[optind - 1]);
+        usage(stderr);
+        return 2;
+    }
+}
+
+/* The flags taken together: where the store is, and the key flags that go in pairs. Returns
+ * 0, or 2 (the exit status) with a message. */
+static int check_flags(server_config_t *cfg, store_flags_t *sf)
+{
+    if (sf->data_dir && sf->store_uri) {
+        fprintf(stderr, "liftd: --data %s and --store %s both name the store; give one (--data "
+                        "DIR is --store sqlite:DIR)\n",
+                sf->data_dir, sf->store_uri);
+        return 2;
+    }
+    if (sf->data_dir) {
+        if ((size_t)snprintf(sf->data_uri, sizeof sf->data_uri, "sqlite:%s", sf->data_dir) >=
+            sizeof sf->data_uri) {
+            fprintf(stderr, "liftd: --data: path of %zu bytes is too long\n",
+                    strlen(sf->data_dir));
+            return 2;
+        }
+        sf->store_uri = sf->data_uri;
+    }
+    if (!sf->store_uri) {
+        const char *env = getenv("LIFT_STORE");
+        sf->store_uri = env && *env ? env : "sqlite:./lift-data";
+    }
+    cfg->store = sf->store_uri;
+    if ((cfg->curve_secret == NULL) != (cfg->authorized_keys == NULL)) {
+        fprintf(stderr, "liftd: --curve-secret and --authorized-keys go together (the key pair "
+                        "encrypts, the list says who may connect)\n");
+        return 2;
+    }
+    if (cfg->curve_secret && cfg->insecure) {
+        fprintf(stderr, "liftd: --insecure makes no sense with --curve-secret\n");
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     server_config_t cfg = {
@@ -79,128 +215,19 @@ int main(int argc, char **argv)
         {"insecure", no_argument, NULL, 'i'},
         {"max-store-mb", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0}};
-    const char *data_dir = NULL, *store_uri = NULL;
-    char data_uri[4200];
-    int c;
+    static store_flags_t sf; /* static: data_uri is 4 KiB */
+    int c, rc;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            if (!*optarg) {
-                fprintf(stderr, "liftd: --endpoint: empty value\n");
-                return 2;
-            }
-            cfg.endpoint = optarg;
-            break;
-        case 'd':
-        case 'S':
-            if (!*optarg) {
-                fprintf(stderr, "liftd: --%s: empty value\n", c == 'd' ? "data" : "store");
-                return 2;
-            }
-            if (c == 'd')
-                data_dir = optarg;
-            else
-                store_uri = optarg;
-            break;
-        case 'l':
-            if (log_level_parse(optarg, &cfg.log_level) < 0) {
-                fprintf(stderr, "liftd: --log-level: '%s' is not one of error, warn, info, debug\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'c':
-            cfg.currency = optarg;
-            break;
-        case 's': {
-            char *end;
-            errno = 0;
-            long long v = strtoll(optarg, &end, 10);
-            if (errno || end == optarg || *end || v < 0 || v > 30LL * 86400) {
-                fprintf(stderr, "liftd: --clock-skew: '%s' is not a number of seconds in "
-                                "0..2592000\n",
-                        optarg);
-                return 2;
-            }
-            cfg.clock_skew_ms = v * 1000;
-            break;
-        }
-        case 'k':
-        case 'a':
-            if (!*optarg) {
-                fprintf(stderr, "liftd: --%s: empty value\n",
-                        c == 'k' ? "curve-secret" : "authorized-keys");
-                return 2;
-            }
-            if (c == 'k')
-                cfg.curve_secret = optarg;
-            else
-                cfg.authorized_keys = optarg;
-            break;
-        case 'i':
-            cfg.insecure = 1;
-            break;
-        case 'm': {
-            char *end;
-            errno = 0;
-            long long v = strtoll(optarg, &end, 10);
-            if (errno || end == optarg || *end || v < 1 || v > 16777216LL) {
-                fprintf(stderr, "liftd: --max-store-mb: '%s' is not a number of MiB in "
-                                "1..16777216\n",
-                        optarg);
-                return 2;
-            }
-            cfg.max_store_bytes = v * 1024 * 1024;
-            break;
-        }
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("liftd %s\n", LIFT_VERSION);
-            return 0;
-        default:
-            if (optopt)
-                fprintf(stderr, "liftd: option -%c needs a value or is unknown\n", optopt);
-            else
-                fprintf(stderr, "liftd: unknown option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return 2;
-        }
-    }
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+        if ((rc = apply_option(c, argv, &cfg, &sf)) >= 0)
+            return rc;
     if (optind < argc) {
         fprintf(stderr, "liftd: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
     }
-    if (data_dir && store_uri) {
-        fprintf(stderr, "liftd: --data %s and --store %s both name the store; give one (--data "
-                        "DIR is --store sqlite:DIR)\n",
-                data_dir, store_uri);
-        return 2;
-    }
-    if (data_dir) {
-        if ((size_t)snprintf(data_uri, sizeof data_uri, "sqlite:%s", data_dir) >= sizeof data_uri) {
-            fprintf(stderr, "liftd: --data: path of %zu bytes is too long\n", strlen(data_dir));
-            return 2;
-        }
-        store_uri = data_uri;
-    }
-    if (!store_uri) {
-        const char *env = getenv("LIFT_STORE");
-        store_uri = env && *env ? env : "sqlite:./lift-data";
-    }
-    cfg.store = store_uri;
-    if ((cfg.curve_secret == NULL) != (cfg.authorized_keys == NULL)) {
-        fprintf(stderr, "liftd: --curve-secret and --authorized-keys go together (the key pair "
-                        "encrypts, the list says who may connect)\n");
-        return 2;
-    }
-    if (cfg.curve_secret && cfg.insecure) {
-        fprintf(stderr, "liftd: --insecure makes no sense with --curve-secret\n");
-        return 2;
-    }
+    if ((rc = check_flags(&cfg, &sf)) != 0)
+        return rc;
 
     lift_stats_init();
     struct sigaction sa;
@@ -218,7 +245,7 @@ int main(int argc, char **argv)
         log_emit(cfg.log_level, LOG_ERROR, "start_failed", "reason=\"%s\"", err);
         return 1;
     }
-    int rc = server_run(server, &stop_flag, &reload_flag);
+    rc = server_run(server, &stop_flag, &reload_flag);
     server_destroy(&server);
     log_emit(cfg.log_level, LOG_INFO, "stopped", "exit=%d", rc == 0 ? 0 : 1);
     return rc == 0 ? 0 : 1;

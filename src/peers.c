@@ -18,8 +18,8 @@ typedef struct queued {
     size_t len;
 } queued_t;
 
-struct peer {
-    struct peer *next;      /* hash chain */
+struct peers_entry {
+    struct peers_entry *next;      /* hash chain */
     uint8_t rid[RID_MAX];
     size_t rid_len;
     uint32_t held;          /* replies not yet handed to libzmq */
@@ -29,7 +29,7 @@ struct peer {
 struct peers {
     peers_send_fn send;
     void *arg;
-    peer_t *bucket[PEERS_BUCKETS];
+    peers_entry_t *bucket[PEERS_BUCKETS];
     size_t queued;          /* replies in every queue */
     size_t queued_bytes;    /* their bytes */
     size_t entries;         /* entries in the table */
@@ -45,7 +45,7 @@ peers_t *peers_new(peers_send_fn send, void *arg)
     return self;
 }
 
-static void free_queue(peer_t *p)
+static void free_queue(peers_entry_t *p)
 {
     while (p->head) {
         queued_t *q = p->head;
@@ -63,7 +63,7 @@ void peers_destroy(peers_t **self_p)
         return;
     for (int b = 0; b < PEERS_BUCKETS; b++)
         while (self->bucket[b]) {
-            peer_t *p = self->bucket[b];
+            peers_entry_t *p = self->bucket[b];
             self->bucket[b] = p->next;
             free_queue(p);
             free(p);
@@ -80,11 +80,11 @@ static uint32_t hash(const uint8_t *rid, size_t len)
     return h % PEERS_BUCKETS;
 }
 
-static peer_t **find(peers_t *self, const uint8_t *rid, size_t len)
+static peers_entry_t **find(peers_t *self, const uint8_t *rid, size_t len)
 {
     if (len > RID_MAX)
         len = RID_MAX;
-    peer_t **pp = &self->bucket[hash(rid, len)];
+    peers_entry_t **pp = &self->bucket[hash(rid, len)];
     while (*pp && !((*pp)->rid_len == len && memcmp((*pp)->rid, rid, len) == 0))
         pp = &(*pp)->next;
     return pp;
@@ -94,9 +94,9 @@ static peer_t **find(peers_t *self, const uint8_t *rid, size_t len)
 static void sweep(peers_t *self)
 {
     for (int b = 0; b < PEERS_BUCKETS; b++) {
-        peer_t **pp = &self->bucket[b];
+        peers_entry_t **pp = &self->bucket[b];
         while (*pp) {
-            peer_t *p = *pp;
+            peers_entry_t *p = *pp;
             if (p->held == 0 && !p->head) {
                 *pp = p->next;
                 free(p);
@@ -108,45 +108,44 @@ static void sweep(peers_t *self)
     }
 }
 
-int peers_take(peers_t *self, const uint8_t *rid, size_t rid_len, uint32_t limit)
+peers_entry_t *peers_take(peers_t *self, const uint8_t *rid, size_t rid_len, uint32_t limit,
+                          int *admit)
 {
     if (rid_len > RID_MAX)
         rid_len = RID_MAX;
-    peer_t **pp = find(self, rid, rid_len);
+    peers_entry_t **pp = find(self, rid, rid_len);
     if (!*pp) {
         if (self->entries >= PEERS_IDLE_MAX) {
             sweep(self);
             pp = find(self, rid, rid_len);
         }
-        peer_t *p = calloc(1, sizeof *p);
+        peers_entry_t *p = calloc(1, sizeof *p);
         if (!p)
-            return -1;
+            return NULL;
         memcpy(p->rid, rid, rid_len);
         p->rid_len = rid_len;
         *pp = p;
         self->entries++;
     }
-    peer_t *p = *pp;
-    int admit = p->held < limit;
+    peers_entry_t *p = *pp;
+    *admit = p->held < limit;
     p->held++;
-    return admit;
+    return p;
 }
 
-uint32_t peers_held(const peers_t *self, const uint8_t *rid, size_t rid_len)
+uint32_t peers_held(const peers_entry_t *peer)
 {
-    peer_t **pp = find((peers_t *)self, rid, rid_len);
-    return *pp ? (*pp)->held : 0;
+    return peer->held;
 }
 
-/* One reply of *pp left liftd (sent, or undeliverable): release it. */
-static void release(peer_t **pp)
+/* One reply of p left liftd (sent, or undeliverable): release it. */
+static void release(peers_entry_t *p)
 {
-    peer_t *p = *pp;
     if (p->held)
         p->held--;
 }
 
-static int enqueue(peers_t *self, peer_t *p, int delimiter, uint8_t *bytes, size_t len)
+static int enqueue(peers_t *self, peers_entry_t *p, int delimiter, uint8_t *bytes, size_t len)
 {
     queued_t *q = malloc(sizeof *q);
     if (!q)
@@ -167,9 +166,8 @@ static int enqueue(peers_t *self, peer_t *p, int delimiter, uint8_t *bytes, size
 
 /* Send the head of p's queue while the connection takes it (a connection that is gone has its
  * queue dropped). */
-static void drain(peers_t *self, peer_t **pp, size_t *sent)
+static void drain(peers_t *self, peers_entry_t *p, size_t *sent)
 {
-    peer_t *p = *pp;
     while (p->head) {
         queued_t *q = p->head;
         int rc = self->send(self->arg, p->rid, p->rid_len, q->delimiter, q->bytes, q->len);
@@ -195,7 +193,7 @@ static void drain(peers_t *self, peer_t **pp, size_t *sent)
                     p->held--;
             }
             p->tail = NULL;
-            release(pp);
+            release(p);
             return;
         }
         (*sent)++;
@@ -204,25 +202,26 @@ static void drain(peers_t *self, peer_t **pp, size_t *sent)
     }
 }
 
-int peers_reply(peers_t *self, const uint8_t *rid, size_t rid_len, int delimiter, uint8_t *bytes,
-                size_t len)
+int peers_reply(peers_t *self, peers_entry_t *p, const uint8_t *rid, size_t rid_len, int delimiter,
+                uint8_t *bytes, size_t len)
 {
-    peer_t **pp = find(self, rid, rid_len);
-    if (!*pp) { /* not taken through peers_take: send as is */
-        int rc = bytes ? self->send(self->arg, rid, rid_len, delimiter | PEERS_BLOCK, bytes, len) : 0;
+    if (!p)
+        p = *find(self, rid, rid_len);
+    if (!p) { /* not taken through peers_take: send as is */
+        int rc = bytes ? self->send(self->arg, rid, rid_len, delimiter | PEERS_BLOCK, bytes, len)
+                       : 0;
         free(bytes);
         return rc < 0;
     }
-    peer_t *p = *pp;
     if (!bytes) {
-        release(pp);
+        release(p);
         return 0;
     }
     if (!p->head) {
         int rc = self->send(self->arg, p->rid, p->rid_len, delimiter, bytes, len);
         if (rc != 1) {
             free(bytes);
-            release(pp);
+            release(p);
             return rc < 0;
         }
     }
@@ -230,7 +229,7 @@ int peers_reply(peers_t *self, const uint8_t *rid, size_t rid_len, int delimiter
         /* No memory to keep it: send it blocking rather than lose it. */
         int rc = self->send(self->arg, p->rid, p->rid_len, delimiter | PEERS_BLOCK, bytes, len);
         free(bytes);
-        release(pp);
+        release(p);
         return rc < 0;
     }
     return 0;
@@ -242,12 +241,9 @@ size_t peers_flush(peers_t *self)
     if (!self->queued)
         return 0;
     for (int b = 0; b < PEERS_BUCKETS; b++) {
-        peer_t **pp = &self->bucket[b];
-        while (*pp) {
-            if ((*pp)->head)
-                drain(self, pp, &sent);
-            pp = &(*pp)->next;
-        }
+        for (peers_entry_t *p = self->bucket[b]; p; p = p->next)
+            if (p->head)
+                drain(self, p, &sent);
     }
     return sent;
 }

@@ -1,6 +1,7 @@
 /* server: ZeroMQ ROUTER (CURVE + ZAP roles, or loopback only), envelopes (REQ with an empty
- * delimiter, DEALER without), batching and group commit. A reply to a write leaves only after
- * the transaction holding it commits. */
+ * delimiter, DEALER without), decoding, batching and group commit through the handlers' batch
+ * contract (handlers.h). A reply to a write leaves only after the transaction holding it
+ * commits. What a request means is the handlers' business. */
 #include "server.h"
 
 #include <errno.h>
@@ -19,12 +20,8 @@
 #include "auth.h"
 #include "fastwire.h"
 #include "handlers.h"
-#include "ingest.h"
 #include "lift.pb-c.h"
-#include "lift/currency.h"
 #include "peers.h"
-#include "registry.h"
-#include "store.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -42,7 +39,8 @@ typedef struct {
     size_t rid_len;              /* bytes in rid */
     int delimiter;               /* 1: REQ-style envelope, reply with an empty frame first */
     uint64_t request_id;         /* echoed in error replies */
-    handler_out_t out;           /* packed reply and write flags */
+    peers_entry_t *peer;                /* its connection's entry (peers_take), NULL when none */
+    handlers_out_t out;          /* packed reply and write flags */
     int handed;                  /* the reply went to peers_reply (sent or queued) */
 } pending_t;
 
@@ -54,11 +52,8 @@ typedef struct {
 
 struct server {
     server_config_t cfg;    /* copy of the configuration */
-    store_t *store;         /* the durable store */
-    registry_t *registry;   /* experiment cache */
-    ingest_t *ingest;       /* event validation */
     worker_t *worker;       /* report thread */
-    handlers_t *handlers;   /* request dispatch */
+    handlers_t *handlers;   /* every request's logic, the store beneath them */
     void *ctx;              /* ZeroMQ context */
     void *router;           /* the bound ROUTER socket */
     auth_t *auth;           /* ZAP handler and key list; NULL = no CURVE (loopback only) */
@@ -71,7 +66,6 @@ struct server {
     peers_t *peers;         /* replies held per connection, and those waiting for room */
     uint64_t refused_in_flight; /* requests refused: their connection held LIFT_MAX_IN_FLIGHT */
     uint64_t denied;        /* requests refused with PERMISSION_DENIED */
-    char broken[300];       /* why the batch's transaction must be rolled back; "" = it need not */
     fastwire_assign_t fast; /* the current request when fastwire decoded it */
 };
 
@@ -236,48 +230,16 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    self->store = store_open(cfg->store, err, errlen);
-    if (!self->store)
+    handlers_config_t hcfg = {.store = cfg->store,
+                              .currency = cfg->currency,
+                              .clock_skew_ms = cfg->clock_skew_ms,
+                              .max_store_bytes = cfg->max_store_bytes,
+                              .log_level = cfg->log_level};
+    self->handlers = handlers_open(&hcfg, err, errlen);
+    if (!self->handlers)
         goto fail;
-    if (cfg->max_store_bytes > 0) {
-        int64_t used = 0, quota = 0;
-        if (store_set_max_bytes(self->store, cfg->max_store_bytes, &used, &quota, err, errlen) < 0)
-            goto fail;
-        log_emit(cfg->log_level, used >= quota ? LOG_WARN : LOG_INFO, "store_quota",
-                 "max_bytes=%lld used_bytes=%lld%s", (long long)quota, (long long)used,
-                 used >= quota ? " detail=\"store is at its quota: writes fail with UNAVAILABLE "
-                                 "until it is raised\""
-                               : "");
-    }
-    self->registry = registry_new(self->store, err, errlen);
-    if (!self->registry)
-        goto fail;
-    char stored[16];
-    int have = store_meta_get(self->store, "currency", stored, sizeof stored);
-    char why[200];
-    if (lift_currency_check(cfg->currency, why, sizeof why) < 0) {
-        snprintf(err, errlen, "--currency: %s", why);
-        goto fail;
-    }
-    if (have < 0 || (have == 0 && store_meta_set(self->store, "currency", cfg->currency) < 0)) {
-        snprintf(err, errlen, "cannot read or record the currency: %s",
-                 store_errmsg(self->store));
-        goto fail;
-    }
-    if (have == 1 && strcmp(stored, cfg->currency) != 0) {
-        snprintf(err, errlen,
-                 "--currency %s: the store %s holds %s amounts; mixing currencies would make "
-                 "revenue meaningless (start with --currency %s)",
-                 cfg->currency, store_uri(self->store), stored, stored);
-        goto fail;
-    }
-    ingest_config_t icfg = {.currency = cfg->currency, .clock_skew_ms = cfg->clock_skew_ms};
-    self->ingest = ingest_new(self->store, self->registry, &icfg, err, errlen);
-    if (!self->ingest)
-        goto fail;
-    self->handlers = handlers_new(self->store, self->registry, self->ingest, cfg->log_level);
     self->ctx = zmq_ctx_new();
-    if (!self->handlers || !self->ctx) {
+    if (!self->ctx) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -308,13 +270,12 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         goto fail;
     if (bind_endpoint(self, cfg->endpoint, err, errlen) < 0)
         goto fail;
+    char described[600];
+    handlers_describe(self->handlers, described, sizeof described);
     log_emit(cfg->log_level, LOG_INFO, "listening",
-             "endpoint=%s store=%s backend=%s schema=%d experiments=%d events=%lld currency=%s "
-             "security=%s authorized_keys=%zu",
-             cfg->endpoint, store_uri(self->store), store_backend(self->store),
-             store_schema_version(self->store), registry_count(self->registry),
-             (long long)store_event_count(self->store), cfg->currency,
-             self->auth ? "curve" : "none", self->auth ? auth_key_count(self->auth) : 0);
+             "endpoint=%s %s currency=%s security=%s authorized_keys=%zu", cfg->endpoint,
+             described, cfg->currency, self->auth ? "curve" : "none",
+             self->auth ? auth_key_count(self->auth) : 0);
     if (!self->auth && server_endpoint_is_local(cfg->endpoint))
         log_emit(cfg->log_level, LOG_INFO, "unauthenticated",
                  "endpoint=%s detail=\"no --curve-secret: connections are neither encrypted nor "
@@ -345,9 +306,6 @@ void server_destroy(server_t **self_p)
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     handlers_destroy(&self->handlers);
-    ingest_destroy(&self->ingest);
-    registry_destroy(&self->registry);
-    store_destroy(&self->store);
     if (self->batch)
         for (int i = 0; i < SERVER_MAX_BATCH; i++)
             free(self->batch[i].out.bytes);
@@ -375,69 +333,23 @@ static void drain_frames(void *sock)
 
 static void send_reply(server_t *self, pending_t *p);
 
-/* Hand a Report request to the report thread with a copy of the experiment as it is now; on
- * failure fill p with the error reply. The job gets its own copy of the request body. */
-static void submit_report(server_t *self, pending_t *p, Lift__Request *req)
+/* Hand a Report request to the report thread as the handlers prepared it; or fill p with the
+ * error reply. */
+static void submit_report(server_t *self, pending_t *p, const Lift__Request *req)
 {
-    const char *key = req->report->experiment_key;
-    const char *hkey = req->report->holdout_key;
-    int program = hkey && *hkey; /* the program report of a holdout (holdout_report.h) */
-    const registry_entry_t *e = program ? NULL : registry_find(self->registry, key);
-    char msg[320];
-    if (program && key && *key) {
-        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.holdout_key",
-                             "report.experiment_key and report.holdout_key are both set; a "
-                             "report is of an experiment or of a holdout", &p->out);
+    worker_job_t *job;
+    if (!handlers_report_job(self->handlers, req, &job, &p->out))
         return;
-    }
-    if (!e && !program) {
-        snprintf(msg, sizeof msg, "no experiment with key %.64s", key && *key ? key : "(empty)");
-        handlers_error_reply(p->request_id, LIFT__CODE__NOT_FOUND, "report.experiment_key", msg,
-                             &p->out);
-        return;
-    }
-    worker_job_t *job = calloc(1, sizeof *job);
-    if (!job)
-        goto nomem;
     memcpy(job->rid, p->rid, p->rid_len);
     job->rid_len = p->rid_len;
     job->delimiter = p->delimiter;
-    job->request_id = p->request_id;
-    if (program)
-        goto request; /* the worker reads the holdout in its own snapshot */
-    job->experiment_id = e->id;
-    Lift__Experiment view = *e->def;
-    view.checksum = (char *)e->checksum;
-    int64_t n = store_exposure_count(self->store, e->id);
-    view.has_exposures = n >= 0;
-    view.exposures = n >= 0 ? (uint64_t)n : 0;
-    job->experiment_len = lift__experiment__get_packed_size(&view);
-    job->experiment = malloc(job->experiment_len ? job->experiment_len : 1);
-    if (!job->experiment)
-        goto nomem;
-    lift__experiment__pack(&view, job->experiment);
-request:;
-    /* The request lives in the decode arena: the job gets its own copy. */
-    size_t rlen = lift__report_request__get_packed_size(req->report);
-    uint8_t *rbuf = malloc(rlen ? rlen : 1);
-    if (!rbuf)
-        goto nomem;
-    lift__report_request__pack(req->report, rbuf);
-    job->req = lift__report_request__unpack(NULL, rlen, rbuf);
-    free(rbuf);
-    if (!job->req)
-        goto nomem;
     if (worker_submit(self->worker, job) < 0) {
         worker_job_free(job);
+        char msg[128];
         snprintf(msg, sizeof msg, "%d reports are already queued or running; retry later",
                  WORKER_MAX_PENDING);
         handlers_error_reply(p->request_id, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, msg, &p->out);
     }
-    return;
-nomem:
-    worker_job_free(job);
-    handlers_error_reply(p->request_id, LIFT__CODE__INTERNAL, NULL,
-                         "out of memory queueing the report", &p->out);
 }
 
 /* Send the replies of finished reports. */
@@ -458,11 +370,22 @@ static void reports_done(server_t *self)
     }
 }
 
-/* Receive one message into slot p and handle it. Returns 1 when a request was taken, 0 when
- * nothing was waiting, -1 on a socket error. */
-static int take_one(server_t *self, pending_t *p, int64_t now, const char *unavailable)
+/* A request as it came off the wire: decoded, or why not. */
+typedef struct {
+    Lift__Request *req;   /* decoded (into the arena or self->fast); NULL when refused */
+    const char *why;      /* why req is NULL (points into msg or at a literal) */
+    char msg[320];        /* room for why */
+    int has_nul;          /* a string field holds a NUL byte (wire_check_strings) */
+    char nul_field[128];  /* its path */
+    char nul_msg[256];    /* and the message naming it */
+    auth_role_t role;     /* the connection's role (the ZAP handler's User-Id) */
+} decoded_t;
+
+/* Receive the routing id frame into p. Returns 1 (with *more: a body follows), 0 when nothing
+ * was waiting, -1 on a socket error. */
+static int recv_envelope(server_t *self, pending_t *p, int *more)
 {
-    zmq_msg_t id, body;
+    zmq_msg_t id;
     zmq_msg_init(&id);
     if (zmq_msg_recv(&id, self->router, ZMQ_DONTWAIT) < 0) {
         int e = zmq_errno();
@@ -474,19 +397,44 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
     if (p->rid_len > ROUTING_ID_MAX)
         p->rid_len = ROUTING_ID_MAX;
     memcpy(p->rid, zmq_msg_data(&id), p->rid_len);
-    int more = zmq_msg_more(&id); /* the frame knows: no getsockopt per frame */
+    *more = zmq_msg_more(&id); /* the frame knows: no getsockopt per frame */
     zmq_msg_close(&id);
+    return 1;
+}
 
-    const char *why = NULL;
-    Lift__Request *req = NULL;
-    char msg[320];
-    char nul_field[128], nul_msg[256]; /* a string field with a NUL byte (wire_check_strings) */
-    int has_nul = 0;
+/* Decode one body frame into d (fastwire for a single Assign, protobuf-c for the rest); p gets
+ * the request_id that undecodable bytes still hold. */
+static void decode_body(server_t *self, pending_t *p, zmq_msg_t *body, decoded_t *d)
+{
+    const uint8_t *data = zmq_msg_data(body);
+    size_t len = zmq_msg_size(body);
+    if (fastwire_decode_assign(data, len, &self->fast)) {
+        d->req = &self->fast.req; /* a single Assign in the common shape, strings checked */
+        return;
+    }
+    d->req = lift__request__unpack(&self->alloc, len, data);
+    if (!d->req) {
+        /* Echo what can still be read: the request_id before the damage. */
+        wire_request_id(data, len, &p->request_id);
+        snprintf(d->msg, sizeof d->msg,
+                 "undecodable request: %zu bytes are not a lift.Request protobuf", len);
+        d->why = d->msg;
+    } else if (wire_check_strings(&lift__request__descriptor, data, len, d->nul_field,
+                                  sizeof d->nul_field, d->nul_msg, sizeof d->nul_msg) < 0) {
+        d->has_nul = 1;
+    }
+}
+
+/* Receive the rest of p's message (an empty delimiter first for REQ, then one body frame),
+ * decode it into d and read the connection's role. */
+static void recv_request(server_t *self, pending_t *p, int more, decoded_t *d)
+{
+    zmq_msg_t body;
     zmq_msg_init(&body);
     if (!more) {
-        why = "empty message: expected one lift.Request frame";
+        d->why = "empty message: expected one lift.Request frame";
     } else if (zmq_msg_recv(&body, self->router, 0) < 0) {
-        why = "cannot receive the request frame";
+        d->why = "cannot receive the request frame";
     } else {
         if (zmq_msg_size(&body) == 0 && zmq_msg_more(&body)) {
             /* REQ envelope: empty delimiter, then the body. */
@@ -494,126 +442,94 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
             zmq_msg_close(&body);
             zmq_msg_init(&body);
             if (zmq_msg_recv(&body, self->router, 0) < 0)
-                why = "cannot receive the request frame";
+                d->why = "cannot receive the request frame";
         }
-        if (!why && zmq_msg_more(&body)) {
-            why = "expected exactly one lift.Request frame, got more";
+        if (!d->why && zmq_msg_more(&body)) {
+            d->why = "expected exactly one lift.Request frame, got more";
             drain_frames(self->router);
-        } else if (!why && zmq_msg_size(&body) == 0) {
-            why = "empty request frame: expected a lift.Request";
-        } else if (!why && fastwire_decode_assign(zmq_msg_data(&body), zmq_msg_size(&body),
-                                                  &self->fast)) {
-            req = &self->fast.req; /* a single Assign in the common shape, strings checked */
-        } else if (!why) {
-            req = lift__request__unpack(&self->alloc, zmq_msg_size(&body), zmq_msg_data(&body));
-            if (!req) {
-                /* Echo what can still be read: the request_id before the damage. */
-                wire_request_id(zmq_msg_data(&body), zmq_msg_size(&body), &p->request_id);
-                snprintf(msg, sizeof msg,
-                         "undecodable request: %zu bytes are not a lift.Request protobuf",
-                         zmq_msg_size(&body));
-                why = msg;
-            } else if (wire_check_strings(&lift__request__descriptor, zmq_msg_data(&body),
-                                          zmq_msg_size(&body), nul_field, sizeof nul_field,
-                                          nul_msg, sizeof nul_msg) < 0) {
-                has_nul = 1;
-            }
+        } else if (!d->why && zmq_msg_size(&body) == 0) {
+            d->why = "empty request frame: expected a lift.Request";
+        } else if (!d->why) {
+            decode_body(self, p, &body, d);
         }
     }
     /* The connection's role, as the ZAP handler set it at the handshake. */
-    auth_role_t role = AUTH_ROLE_ADMIN; /* no CURVE: loopback only, every local client */
+    d->role = AUTH_ROLE_ADMIN; /* no CURVE: loopback only, every local client */
     if (self->auth) {
-        const char *uid = req ? zmq_msg_gets(&body, "User-Id") : NULL;
-        if (!uid || auth_role_parse(uid, &role) < 0)
-            role = AUTH_ROLE_NONE;
+        const char *uid = d->req ? zmq_msg_gets(&body, "User-Id") : NULL;
+        if (!uid || auth_role_parse(uid, &d->role) < 0)
+            d->role = AUTH_ROLE_NONE;
     }
     zmq_msg_close(&body);
-    if (why)
-        log_emit(self->cfg.log_level, LOG_DEBUG, "bad_request", "reason=\"%s\"", why);
+    if (d->why)
+        log_emit(self->cfg.log_level, LOG_DEBUG, "bad_request", "reason=\"%s\"", d->why);
+    if (d->req)
+        p->request_id = d->req->request_id;
+}
 
-    if (req)
-        p->request_id = req->request_id;
-    /* Every request taken gets exactly one reply; past the connection's bound that reply is a
-     * refusal, sent (or queued) like any other — never dropped. */
-    int admit = peers_take(self->peers, p->rid, p->rid_len, LIFT_MAX_IN_FLIGHT);
-    if (admit == 0) {
+/* The refusals the transport makes before any handler runs: the connection's in-flight bound,
+ * the role's permissions, a NUL byte in a string, bytes that are not a Request. Returns 1 with
+ * p->out holding the refusal, else 0. Every request taken gets exactly one reply; past the
+ * connection's bound that reply is a refusal, sent (or queued) like any other — never dropped. */
+static int refuse(server_t *self, pending_t *p, const decoded_t *d)
+{
+    char msg[320];
+    int admit = 1;
+    p->peer = peers_take(self->peers, p->rid, p->rid_len, LIFT_MAX_IN_FLIGHT, &admit);
+    if (!admit) {
         snprintf(msg, sizeof msg,
                  "this connection has %u requests in flight, the limit is %d "
                  "(Pong.limits.in_flight_per_connection): read replies before sending more, "
                  "then resend this request",
-                 (unsigned)peers_held(self->peers, p->rid, p->rid_len) - 1, LIFT_MAX_IN_FLIGHT);
+                 (unsigned)peers_held(p->peer) - 1, LIFT_MAX_IN_FLIGHT);
         handlers_error_reply(p->request_id, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, msg, &p->out);
         if (self->refused_in_flight++ % 1000 == 0)
             log_emit(self->cfg.log_level, LOG_WARN, "in_flight_limit",
                      "limit=%d refused_total=%llu", LIFT_MAX_IN_FLIGHT,
                      (unsigned long long)self->refused_in_flight);
-        arena_reset(self->arena);
         return 1;
     }
-    if (req && !auth_role_allows(role, (int)req->body_case)) {
-        const char *what = auth_request_name((int)req->body_case);
+    if (d->req && !auth_role_allows(d->role, (int)d->req->body_case)) {
+        const char *what = auth_request_name((int)d->req->body_case);
         snprintf(msg, sizeof msg, "role %s may not send %s (it may send: %s)",
-                 auth_role_name(role), what, auth_role_allowed_list(role));
+                 auth_role_name(d->role), what, auth_role_allowed_list(d->role));
         handlers_error_reply(p->request_id, LIFT__CODE__PERMISSION_DENIED, NULL, msg, &p->out);
         self->denied++;
         log_emit(self->cfg.log_level, LOG_INFO, "permission_denied", "role=%s request=%s",
-                 auth_role_name(role), what);
-        arena_reset(self->arena);
+                 auth_role_name(d->role), what);
         return 1;
     }
-    if (has_nul) {
-        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, nul_field, nul_msg,
-                             &p->out);
-        arena_reset(self->arena);
+    if (d->has_nul) {
+        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, d->nul_field,
+                             d->nul_msg, &p->out);
         return 1;
     }
-    if (!req) { /* not a Request: answered with the request_id its bytes still held */
-        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL, why, &p->out);
-        arena_reset(self->arena);
+    if (!d->req) { /* not a Request: answered with the request_id its bytes still held */
+        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL, d->why, &p->out);
         return 1;
     }
-    if (req && req->body_case == LIFT__REQUEST__BODY_REPORT &&
-        req->report->n_segment_by > SERVER_MAX_SEGMENT_BY) {
-        snprintf(msg, sizeof msg,
-                 "report.segment_by: %zu dimensions, at most %d (trigger, stage, channel, delay)",
-                 req->report->n_segment_by, SERVER_MAX_SEGMENT_BY);
-        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.segment_by",
-                             msg, &p->out);
-        arena_reset(self->arena);
-        return 1;
-    }
-    if (req && req->body_case == LIFT__REQUEST__BODY_REPORT) {
-        submit_report(self, p, req); /* answered later by the report thread */
-        arena_reset(self->arena);
-        return 1;
-    }
-    if (unavailable) {
-        snprintf(msg, sizeof msg, "store unavailable, retry: %.280s", unavailable);
-        handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
-    } else {
-        store_request_begin(self->store);
-        handlers_request_begin(self->handlers);
-        if (handlers_handle(self->handlers, req, why, now, &p->out) < 0) {
-            free(p->out.bytes);
-            memset(&p->out, 0, sizeof p->out);
-            handlers_error_reply(p->request_id, LIFT__CODE__INTERNAL, NULL,
-                                 "out of memory while handling the request", &p->out);
-            p->out.failed = 1;
-        }
-        if (store_request_end(self->store, !p->out.failed) < 0) {
-            /* The request could be neither kept nor undone alone: the batch's transaction is
-             * rolled back as a whole at its end (store.h), and no further request joins it. */
-            snprintf(self->broken, sizeof self->broken, "%.280s", store_errmsg(self->store));
-            if (!p->out.failed) {
-                free(p->out.bytes);
-                snprintf(msg, sizeof msg, "store unavailable, retry: %.280s", self->broken);
-                handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
-                p->out.wrote = 0;
-                p->out.failed = 1;
-            }
-        }
-        handlers_request_end(self->handlers, !p->out.failed);
-    }
+    return 0;
+}
+
+/* Receive one message into slot p and handle it. Returns 1 when a request was taken, 0 when
+ * nothing was waiting, -1 on a socket error. */
+static int take_one(server_t *self, pending_t *p, int64_t now)
+{
+    int more = 0;
+    int rc = recv_envelope(self, p, &more);
+    if (rc <= 0)
+        return rc;
+    decoded_t d;
+    d.req = NULL;
+    d.why = NULL;
+    d.has_nul = 0;
+    recv_request(self, p, more, &d);
+    if (refuse(self, p, &d))
+        ; /* answered */
+    else if (d.req->body_case == LIFT__REQUEST__BODY_REPORT)
+        submit_report(self, p, d.req); /* answered later by the report thread */
+    else
+        handlers_handle(self->handlers, d.req, NULL, now, &p->out);
     arena_reset(self->arena);
     return 1;
 }
@@ -643,13 +559,29 @@ static void send_reply(server_t *self, pending_t *p)
     if (p->handed) /* a read answered before the commit: already on its way */
         return;
     p->handed = 1;
-    int gone = peers_reply(self->peers, p->rid, p->rid_len, p->delimiter ? PEERS_DELIMITER : 0,
-                           p->out.bytes, p->out.len);
+    int gone = peers_reply(self->peers, p->peer, p->rid, p->rid_len,
+                           p->delimiter ? PEERS_DELIMITER : 0, p->out.bytes, p->out.len);
     p->out.bytes = NULL;
     if (gone && self->replies_dropped++ % 1000 == 0)
         log_emit(self->cfg.log_level, LOG_DEBUG, "reply_undeliverable",
                  "reason=\"the connection is gone\" undeliverable_total=%llu",
                  (unsigned long long)self->replies_dropped);
+}
+
+/* After a batch whose writes are gone (err says why): every reply still held either
+ * acknowledges a write that is gone or shows state the rollback undid (a read after a write of
+ * this batch): neither may leave as OK. */
+static void void_replies(server_t *self, int n, const char *err)
+{
+    char msg[320];
+    snprintf(msg, sizeof msg, "not stored, retry: %.280s", err);
+    for (int i = 0; i < n; i++) {
+        pending_t *p = &self->batch[i];
+        if (!p->out.bytes || (!p->out.wrote && p->out.failed))
+            continue;
+        free(p->out.bytes);
+        handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
+    }
 }
 
 /* Drain up to SERVER_MAX_BATCH waiting requests, handle them in one transaction, commit,
@@ -660,29 +592,18 @@ static int serve_batch(server_t *self)
     int64_t now = now_ms();
     int n = 0, writes = 0, rc = 0;
     size_t held = 0; /* reply bytes waiting for the commit */
-    int began = store_begin(self->store, err, sizeof err) == 0;
-    if (!began)
+    /* Without a transaction every request still gets an answer: UNAVAILABLE (handlers.h). */
+    if (handlers_batch_begin(self->handlers, err, sizeof err) < 0)
         log_emit(self->cfg.log_level, LOG_ERROR, "store_begin_failed", "reason=\"%s\"", err);
-    /* Other instances share the store: take their experiment changes (a pause, a ramp) before
-     * deciding anything — one cheap generation poll when nothing changed. An exposure is
-     * recorded only at the generation the cache holds, so a change missed here still stops
-     * one (STORE_STALE) rather than letting it through. */
-    if (began && store_shared(self->store)) {
-        char rerr[320];
-        if (registry_refresh(self->registry, rerr, sizeof rerr) < 0)
-            log_emit(self->cfg.log_level, LOG_WARN, "registry_refresh_failed", "reason=\"%s\"",
-                     rerr);
-    }
     /* Bounded in requests and in the reply bytes held until the commit (an AssignBatch reply
      * may be tens of MB): past either bound the batch commits and the rest waits in the
-     * peers' queues (SERVER_HWM each, then TCP back-pressure), never dropped. */
-    self->broken[0] = '\0';
-    /* Replies waiting for slow connections are bounded in bytes too: past the bound no request
-     * is read (back-pressure through libzmq's queues and TCP) until they drain. */
-    while (n < SERVER_MAX_BATCH && held < SERVER_BATCH_BYTES && !self->broken[0] &&
+     * peers' queues (SERVER_HWM each, then TCP back-pressure), never dropped. Replies waiting
+     * for slow connections are bounded in bytes too: past the bound no request is read
+     * (back-pressure through libzmq's queues and TCP) until they drain. */
+    while (n < SERVER_MAX_BATCH && held < SERVER_BATCH_BYTES &&
+           !handlers_batch_broken(self->handlers) &&
            peers_queued_bytes(self->peers) < SERVER_QUEUED_BYTES) {
-        /* Without a transaction every request still gets an answer: UNAVAILABLE. */
-        rc = take_one(self, &self->batch[n], now, began ? NULL : err);
+        rc = take_one(self, &self->batch[n], now);
         if (rc <= 0)
             break;
         writes += self->batch[n].out.wrote;
@@ -693,32 +614,10 @@ static int serve_batch(server_t *self)
             held += self->batch[n].out.len;
         n++;
     }
-    int committed = 0;
-    if (began && self->broken[0]) {
-        store_rollback(self->store);
-        snprintf(err, sizeof err, "a request could not be undone alone: %.200s", self->broken);
-    } else {
-        committed = began && store_commit(self->store, err, sizeof err) == 0;
-    }
-    handlers_batch_done(self->handlers, committed);
-    if (began && !committed) {
-        log_emit(self->cfg.log_level, LOG_ERROR, "commit_failed", "requests=%d writes=%d reason=\"%s\"",
-                 n, writes, err);
-        char rerr[256];
-        if (registry_reload(self->registry, rerr, sizeof rerr) < 0)
-            log_emit(self->cfg.log_level, LOG_ERROR, "registry_reload_failed", "reason=\"%s\"",
-                     rerr);
-        char msg[320];
-        snprintf(msg, sizeof msg, "not stored, retry: %.280s", err);
-        /* Every reply still held either acknowledges a write that is gone or shows state the
-         * rollback undid (a read after a write of this batch): neither may leave as OK. */
-        for (int i = 0; i < n; i++) {
-            pending_t *p = &self->batch[i];
-            if (!p->out.bytes || (!p->out.wrote && p->out.failed))
-                continue;
-            free(p->out.bytes);
-            handlers_error_reply(p->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, &p->out);
-        }
+    if (handlers_batch_end(self->handlers, err, sizeof err) < 0) {
+        log_emit(self->cfg.log_level, LOG_ERROR, "commit_failed",
+                 "requests=%d writes=%d reason=\"%s\"", n, writes, err);
+        void_replies(self, n, err);
     }
     for (int i = 0; i < n; i++)
         send_reply(self, &self->batch[i]);

@@ -1,7 +1,8 @@
-/* server: liftd's ROUTER loop. Drains a batch of requests, checks each against the role of
- * the connection it came on (CurveZMQ + ZAP, see auth.h), runs them through the handlers inside
- * one store transaction (each request in its own savepoint), commits once (group commit) and
- * only then sends the replies. Single-threaded; knows nothing of SQL. */
+/* server: liftd's ROUTER loop. Drains a batch of requests, decodes each and checks it against
+ * the role of the connection it came on (CurveZMQ + ZAP, see auth.h), runs them through the
+ * handlers inside one store transaction (handlers.h: the batch contract), commits once (group
+ * commit) and only then sends the replies. Single-threaded; knows nothing of SQL, nor of what a
+ * request means. */
 #ifndef LIFT_SERVER_H
 #define LIFT_SERVER_H
 
@@ -29,7 +30,6 @@
 /* Bytes of replies waiting for connections that read slower than they send, all connections:
  * past it liftd reads no new request until they drain. */
 #define SERVER_QUEUED_BYTES (256 * 1024 * 1024)
-#define SERVER_MAX_SEGMENT_BY LIFT_SEGMENT_BY_MAX                   /* report.segment_by entries */
 
 typedef struct {
     const char *endpoint;   /* ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct worker {
     void *thread_sock;      /* PAIR used by the worker thread */
     pthread_t thread;       /* the worker */
     int started;            /* thread is running */
+    atomic_int stopping;    /* set by worker_destroy: jobs still queued go back unbuilt */
     int pending;            /* jobs submitted and not yet taken back (server thread only) */
     char store[1024];       /* store URI, for the reader */
     char currency[8];       /* deployment currency */
@@ -126,7 +128,8 @@ static void *run(void *arg)
         }
         if (rc != (int)sizeof job || !job)
             break; /* NULL job: stop */
-        build(self, &rd, job);
+        if (!atomic_load(&self->stopping))
+            build(self, &rd, job);
         while (zmq_send(self->thread_sock, &job, sizeof job, 0) < 0 && zmq_errno() == EINTR)
             ;
     }
@@ -200,6 +203,7 @@ void worker_destroy(worker_t **self_p)
         return;
     if (self->started) {
         worker_job_t *stop = NULL;
+        atomic_store(&self->stopping, 1);
         zmq_send(self->main_sock, &stop, sizeof stop, 0);
         /* Jobs still coming back are freed unanswered: their clients retry. */
         pthread_join(self->thread, NULL);

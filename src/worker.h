@@ -50,7 +50,9 @@ worker_job_t *worker_take(worker_t *self);
 /* Free a job and everything it owns; accepts NULL. */
 void worker_job_free(worker_job_t *job);
 
-/* Stop the thread (after the job in hand) and free; accepts NULL; sets *self_p to NULL. */
+/* Stop the thread after the job in hand (jobs still queued are not built) and free every job
+ * not taken back, unanswered (their clients retry); accepts NULL; sets *self_p to NULL.
+ * Server thread only. */
 void worker_destroy(worker_t **self_p);
 
 #endif

@@ -680,15 +680,10 @@ START_TEST(test_assign_with_stale_cache)
     req.body_case = LIFT__REQUEST__BODY_ASSIGN;
     req.assign = &as;
     for (int round = 0; round < 3; round++) {
-        handler_out_t out;
-        tu_store_begin(S);
-        store_request_begin(S);
-        handlers_request_begin(h);
+        handlers_out_t out;
+        ck_assert_int_eq(handlers_batch_begin(h, err, sizeof err), 0);
         ck_assert_int_eq(handlers_handle(h, &req, NULL, NOW_MS + 10, &out), 0);
-        ck_assert_int_eq(store_request_end(S, !out.failed), 0);
-        handlers_request_end(h, !out.failed);
-        tu_store_commit(S);
-        handlers_batch_done(h, 1);
+        ck_assert_int_eq(handlers_batch_end(h, err, sizeof err), 0);
         Lift__Reply *rep = lift__reply__unpack(NULL, out.len, out.bytes);
         free(out.bytes);
         ck_assert_ptr_nonnull(rep);

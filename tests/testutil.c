@@ -308,3 +308,62 @@ tu_store_summary_t tu_store_summary(const char *store)
     store_reader_destroy(&rd);
     return out;
 }
+
+Lift__Reply *tu_handle(handlers_t *h, const Lift__Request *req, int64_t now_ms,
+                       handlers_out_t *flags)
+{
+    char err[256];
+    handlers_out_t out;
+    ck_assert_msg(handlers_batch_begin(h, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(handlers_handle(h, req, NULL, now_ms, &out), 0);
+    ck_assert_int_eq(handlers_batch_broken(h), 0);
+    ck_assert_msg(handlers_batch_end(h, err, sizeof err) == 0, "%s", err);
+    Lift__Reply *r = lift__reply__unpack(NULL, out.len, out.bytes);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_ptr_nonnull(r->status);
+    ck_assert(r->status->has_code); /* OK too: unset would read as UNKNOWN */
+    ck_assert_uint_eq(r->request_id, req->request_id);
+    free(out.bytes);
+    out.bytes = NULL;
+    if (flags)
+        *flags = out;
+    return r;
+}
+
+void tu_handlers_two_arm(handlers_t *h, const char *key, int start, int64_t now_ms)
+{
+    static const char *const names[2] = {"holdout", "offer"};
+    Lift__Arm arms[2], *ptrs[2];
+    for (int i = 0; i < 2; i++) {
+        Lift__Arm a = LIFT__ARM__INIT;
+        arms[i] = a;
+        arms[i].name = (char *)names[i];
+        arms[i].has_weight = 1;
+        arms[i].weight = 0.5;
+        ptrs[i] = &arms[i];
+    }
+    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
+    x.key = (char *)key;
+    x.n_arms = 2;
+    x.arms = ptrs;
+    Lift__CreateExperiment ce = LIFT__CREATE_EXPERIMENT__INIT;
+    ce.experiment = &x;
+    Lift__Request req = LIFT__REQUEST__INIT;
+    req.body_case = LIFT__REQUEST__BODY_CREATE_EXPERIMENT;
+    req.create_experiment = &ce;
+    Lift__Reply *r = tu_handle(h, &req, now_ms, NULL);
+    ck_assert_msg(r->status->code == LIFT__CODE__OK, "create %s: %s", key, r->status->message);
+    lift__reply__free_unpacked(r, NULL);
+    if (!start)
+        return;
+    Lift__ChangeExperiment ch = LIFT__CHANGE_EXPERIMENT__INIT;
+    ch.key = (char *)key;
+    ch.has_action = 1;
+    ch.action = LIFT__ACTION__ACTION_START;
+    req.body_case = LIFT__REQUEST__BODY_CHANGE_EXPERIMENT;
+    req.change_experiment = &ch;
+    r = tu_handle(h, &req, now_ms, NULL);
+    ck_assert_msg(r->status->code == LIFT__CODE__OK, "start %s: %s", key, r->status->message);
+    ck_assert_int_eq(r->experiment->status, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING);
+    lift__reply__free_unpacked(r, NULL);
+}

@@ -117,4 +117,17 @@ typedef struct {
 
 tu_store_summary_t tu_store_summary(const char *store);
 
+/* Handlers driven directly, without a socket (check_handlers, check_worker). */
+#include "handlers.h"
+
+/* req through h in a batch of its own (handlers_batch_begin, handlers_handle,
+ * handlers_batch_end, each checked): the decoded reply, its status code set and request_id
+ * echoed; free it with lift__reply__free_unpacked. The reply's flags in *flags when given. */
+Lift__Reply *tu_handle(handlers_t *h, const Lift__Request *req, int64_t now_ms,
+                       handlers_out_t *flags);
+
+/* Create through h the two-arm experiment `key` (arms "holdout" and "offer", 50% each, full
+ * coverage) and, when start, start it. Fails the test when h refuses either. */
+void tu_handlers_two_arm(handlers_t *h, const char *key, int start, int64_t now_ms);
+
 #endif

@@ -65,23 +65,13 @@ static void scratch_close(void)
 static int run_request(const Lift__Request *req, const char *why)
 {
     char err[256];
-    handler_out_t out;
+    handlers_out_t out;
     memset(&out, 0, sizeof out);
-    if (store_begin(S.store, err, sizeof err) < 0)
+    if (handlers_batch_begin(S.handlers, err, sizeof err) < 0)
         die("store_begin", err);
-    store_request_begin(S.store);
-    if (handlers_handle(S.handlers, req, why, FUZZ_NOW_MS, &out) < 0)
-        out.failed = 1;
-    int code = -1, ok = 0;
-    if (store_request_end(S.store, !out.failed) < 0) {
-        out.wrote = 0; /* neither kept nor undone alone: the transaction goes (store.h) */
-        store_rollback(S.store);
-    } else {
-        ok = store_commit(S.store, err, sizeof err) == 0;
-    }
-    handlers_batch_done(S.handlers, ok);
-    if (!ok && registry_reload(S.registry, err, sizeof err) < 0)
-        die("registry_reload", err);
+    int code = -1;
+    handlers_handle(S.handlers, req, why, FUZZ_NOW_MS, &out);
+    handlers_batch_end(S.handlers, err, sizeof err); /* a rollback reloads the registry */
     if (out.bytes) {
         /* The reply must decode: a handler that packs garbage is a bug too. */
         Lift__Reply *r = lift__reply__unpack(NULL, out.len, out.bytes);
