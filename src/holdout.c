@@ -10,6 +10,7 @@
 #include "assign.h"
 #include "exposure_record.h"
 #include "lift/limits.h"
+#include "text.h"
 
 struct holdouts {
     holdout_entry_t **items; /* creation order */
@@ -43,19 +44,9 @@ static int check_key(const char *key, const char *field, status_t *st)
 
 static int check_text(const char *s, const char *field, size_t max, status_t *st)
 {
-    if (!s)
-        return 0;
-    size_t n = strlen(s);
-    if (n > max)
-        return status_set(st, invalid_code, field, "%s: %zu bytes, at most %zu", field, n, max);
-    uint32_t h;
-    if (assign_fnv1a32_utf16(s, n, &h) < 0)
-        return status_set(st, invalid_code, field, "%s: not valid UTF-8", field);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return status_set(st, invalid_code, field,
-                              "%s: control character 0x%02x at byte %zu", field,
-                              (unsigned char)s[i], i);
+    char msg[sizeof st->message];
+    if (s && text_check(field, s, strlen(s), 0, max, 0, msg, sizeof msg) < 0)
+        return status_set(st, invalid_code, field, "%s", msg);
     return 0;
 }
 

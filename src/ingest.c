@@ -10,6 +10,7 @@
 #include "sticky.h"
 #include "lift/currency.h"
 #include "lift/lift.h"
+#include "text.h"
 
 struct ingest {
     store_t *store;             /* borrowed */
@@ -105,15 +106,10 @@ static void describe(char *buf, size_t len, const char *currency, int type, int 
 
 static int check_plain(const char *s, size_t max, const char *fld, ingest_reject_t *r)
 {
-    size_t len = strlen(s);
-    uint32_t h;
-    if (len == 0 || len > max)
-        REJECT(fld, "%s: %zu bytes, need 1..%zu", fld, len, max);
-    if (assign_fnv1a32_utf16(s, len, &h) < 0)
-        REJECT(fld, "%s: not valid UTF-8", fld);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            REJECT(fld, "%s: control character 0x%02x at byte %zu", fld, (unsigned char)s[i], i);
+    if (text_check(fld, s, strlen(s), 1, max, 0, r->reason, sizeof r->reason) < 0) {
+        snprintf(r->field, sizeof r->field, "%s", fld);
+        return -1;
+    }
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "holdout.h"
 #include "lift/lift.h"
+#include "text.h"
 
 struct registry {
     store_t *store;             /* where definitions live */
@@ -272,18 +273,9 @@ const registry_entry_t *registry_at(const registry_t *self, int i)
 
 /* ---- validation ----------------------------------------------------------------------- */
 
-/* Unicode Bidi_Control: characters that reorder the text shown around them (an owner that
- * reads as someone else's name, a hypothesis that hides what it says). */
-static int is_bidi_control(uint32_t cp)
-{
-    return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* Text field: valid UTF-8, at most `max` bytes, no C0 control except (when multiline) tab,
- * newline and carriage return, no DEL, no C1 control (U+0080-U+009F) and, unless bidi_ok (an
- * arm payload, opaque text that may be right-to-left), no bidi control. NULL or "" passes when
- * !required. A refusal names the field, the code point and its byte offset. */
+/* Text field: text_check's rules (UTF-8, at most `max` bytes, no control character except,
+ * when multiline, tab, newline and carriage return; no bidi control unless bidi_ok: an arm
+ * payload, opaque text that may be right-to-left). NULL or "" passes when !required. */
 static int check_text(const char *s, const char *field, size_t max, int required,
                       int multiline, int bidi_ok, status_t *st)
 {
@@ -292,40 +284,10 @@ static int check_text(const char *s, const char *field, size_t max, int required
             return status_set(st, invalid_code, field, "%s is required", field);
         return 0;
     }
-    size_t len = strlen(s);
-    uint32_t h;
-    if (len > max)
-        return status_set(st, invalid_code, field, "%s: %zu bytes exceeds the limit of %zu",
-                          field, len, max);
-    if (assign_fnv1a32_utf16(s, len, &h) < 0)
-        return status_set(st, invalid_code, field, "%s: not valid UTF-8", field);
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
-                return status_set(st, invalid_code, field,
-                                  "%s: control character 0x%02x at byte %zu is not allowed",
-                                  field, c, i);
-            i++;
-            continue;
-        }
-        /* valid UTF-8 (checked above): a 2-, 3- or 4-byte sequence */
-        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-        uint32_t cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
-        for (size_t k = 1; k < n; k++)
-            cp = cp << 6 | (p[i + k] & 0x3F);
-        if (cp <= 0x9F)
-            return status_set(st, invalid_code, field,
-                              "%s: C1 control character U+%04X at byte %zu is not allowed", field,
-                              (unsigned)cp, i);
-        if (!bidi_ok && is_bidi_control(cp))
-            return status_set(st, invalid_code, field,
-                              "%s: bidi control character U+%04X at byte %zu is not allowed (it "
-                              "reorders how the text around it is shown)",
-                              field, (unsigned)cp, i);
-        i += n;
-    }
+    char msg[sizeof st->message];
+    unsigned flags = (multiline ? TEXT_MULTILINE : 0u) | (bidi_ok ? TEXT_BIDI_OK : 0u);
+    if (text_check(field, s, strlen(s), 0, max, flags, msg, sizeof msg) < 0)
+        return status_set(st, invalid_code, field, "%s", msg);
     return 0;
 }
 
