@@ -26,7 +26,8 @@ P=$T/prefix
 # 1. Install into the prefix (a plain make into $B first: install only copies).
 make -s --no-print-directory PREFIX="$P" install >"$T/install.log" 2>&1 || { cat "$T/install.log"; fail "make install"; }
 for f in sbin/liftd bin/liftctl bin/liftsim include/lift/client.h include/lift/lift.h \
-         include/lift/limits.h include/lift/currency.h include/lift/lift.pb-c.h lib/liblift.a \
+         include/lift/limits.h include/lift/currency.h include/lift/local.h include/lift/bucket.h \
+         include/lift/keys.h include/lift/text.h include/lift/lift.pb-c.h lib/liblift.a \
          lib/liblift.so.0.1.0 lib/pkgconfig/lift.pc share/man/man8/liftd.8 \
          share/man/man1/liftctl.1 share/man/man1/liftsim.1 lib/systemd/system/liftd.service \
          etc/default/liftd; do

@@ -161,7 +161,7 @@ static void progress(track_t *t)
 }
 
 /* printf to stderr with the "liftctl: " prefix, below any progress line. The text is shown
- * through liftctl_safe_fputs: it quotes input rows and server messages, which may hold escape
+ * through lift_safe_fputs: it quotes input rows and server messages, which may hold escape
  * sequences that must not reach the terminal. */
 static void say(track_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(track_t *t, const char *fmt, ...)
@@ -173,7 +173,7 @@ static void say(track_t *t, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fputs("liftctl: ", stderr);
-    liftctl_safe_fputs(msg, stderr);
+    lift_safe_fputs(msg, stderr);
     fputc('\n', stderr);
 }
 
@@ -1189,11 +1189,11 @@ static void summary(const track_t *t, int json)
     uint64_t rejected = t->malformed + t->refused;
     if (json) {
         json_t *stopped = json_null();
-        char why[LIFTCTL_SAFE_CAP(sizeof t->stop_reason)];
+        char why[LIFT_SAFE_CAP(sizeof t->stop_reason)];
         if (t->stopped) /* the reason may quote input bytes: escaped, so it is valid UTF-8 */
             stopped =
                 json_pack("{s:I,s:s,s:s}", "line", (json_int_t)t->stop_line, "code", t->stop_code,
-                          "reason", liftctl_safe_text(t->stop_reason, why, sizeof why));
+                          "reason", lift_safe_text(t->stop_reason, why, sizeof why));
         json_t *o = json_pack(
             "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:o}", "acknowledged", (json_int_t)t->sent,
             "accepted", (json_int_t)t->accepted, "duplicates", (json_int_t)t->duplicates,
@@ -1260,7 +1260,7 @@ static format_t sniff(track_t *t, char *peek, size_t peek_cap)
             continue;
         }
         t->unread = got;
-        liftctl_safe_textn(p, len < 60 ? len : 60, peek, peek_cap);
+        lift_safe_textn(p, len < 60 ? len : 60, peek, peek_cap);
         if (is_csv_header(p, len)) return FMT_CSV; /* first: a header may start with a quote */
         return *p == '{' || *p == '[' || *p == '"' ? FMT_JSONL : FMT_NONE;
     }
@@ -1322,7 +1322,7 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
         return LIFTCTL_USAGE;
     }
     if (fmt == NULL) { /* no --format: the first line must agree with (or tell) the format */
-        char peek[LIFTCTL_SAFE_CAP(60)] = "";
+        char peek[LIFT_SAFE_CAP(60)] = "";
         format_t seen = sniff(&t, peek, sizeof peek);
         const char *name = is_stdin ? "stdin" : t.path;
         if (t.format == FMT_NONE && seen != FMT_NONE) {

@@ -309,9 +309,9 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
             } else if (strcmp(v, "holm") == 0) {
                 rq.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
             } else {
-                char sv[LIFTCTL_SAFE_CAP(64)];
+                char sv[LIFT_SAFE_CAP(64)];
                 fprintf(stderr, "liftctl: --adjust: unknown method '%s' (one of: bh, holm)\n",
-                        liftctl_safe_text(v, sv, sizeof sv));
+                        lift_safe_text(v, sv, sizeof sv));
                 return LIFTCTL_USAGE;
             }
             rq.has_adjust = 1;
@@ -390,8 +390,8 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
             continue;
         }
         if (all) { /* the weekly job reports the others and fails at the end */
-            char k[LIFTCTL_SAFE_CAP(64)];
-            fprintf(stderr, "liftctl: %s: ", liftctl_safe_text(keys[i], k, sizeof k));
+            char k[LIFT_SAFE_CAP(64)];
+            fprintf(stderr, "liftctl: %s: ", lift_safe_text(keys[i], k, sizeof k));
             liftctl_fail(c, e);
         } else {
             liftctl_fail(c, e);

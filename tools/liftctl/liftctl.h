@@ -11,6 +11,7 @@
 
 #include "lift/client.h"
 #include "lift/local.h"
+#include "lift/text.h"
 
 /* Exit codes shared by every sub-command. */
 #define LIFTCTL_OK 0    /* success */
@@ -36,7 +37,6 @@ int cmd_power(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_track(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_report(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_keygen(const liftctl_opts_t *opts, int argc, char **argv);
-int cmd_store(const liftctl_opts_t *opts, int argc, char **argv);
 int cmd_holdout(const liftctl_opts_t *opts, int argc, char **argv);
 
 /* Helpers shared by the sub-commands (tools/liftctl.c). Every parse helper prints
@@ -81,31 +81,8 @@ int liftctl_parse_enum(const char *flag, const char *s, int (*parse)(const char 
 /* Formats epoch ms as "YYYY-MM-DDTHH:MM:SSZ" (".mmm" when not whole seconds) into buf. */
 void liftctl_format_time(int64_t ms, char *buf, size_t len);
 
-/* Untrusted text (server messages and strings, experiment fields, input-file bytes) made safe
- * to print on a terminal: C0 controls and DEL as \n \r \t or \xNN, C1 controls (U+0080-U+009F)
- * as \u0080..\u009f, the Unicode bidi controls (U+061C, U+200E, U+200F, U+202A-U+202E,
- * U+2066-U+2069) and line/paragraph separators (U+2028, U+2029) as \uXXXX, and each byte that is
- * not part of valid UTF-8 (also overlong forms, surrogates, > U+10FFFF) as \xNN. Everything
- * else, backslash included, is copied as is (so the result is for eyes, not reversible).
- * liftctl_safe_text escapes the NUL-terminated s (NULL prints as ""); liftctl_safe_textn the n
- * bytes at s, NULs shown as \x00. Both write at most cap bytes into buf (always terminated when
- * cap > 0; a result that does not fit is cut at an escape or character boundary and ends in
- * "..."; LIFTCTL_SAFE_CAP(n) bytes always fit n input bytes) and return buf, so they can be
- * used as a printf argument. liftctl_safe_fputs writes the whole escaped s to out, no
- * truncation; returns EOF on a write error, else >= 0. Single-threaded like the whole tool;
- * no allocation. */
-#define LIFTCTL_SAFE_CAP(n) ((n) * 4 + 4)
-const char *liftctl_safe_text(const char *s, char *buf, size_t cap);
-const char *liftctl_safe_textn(const char *s, size_t n, char *buf, size_t cap);
-int liftctl_safe_fputs(const char *s, FILE *out);
-
-/* 1 for the code points that reorder or break the text around them: Unicode Bidi_Control
- * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and U+2028, U+2029. */
-int liftctl_is_layout_control(uint32_t cp);
-
-/* json_dumpf(j, out, flags) and a newline, with what JSON lets through raw but a terminal
- * acts on written as \u escapes instead: DEL, C1 controls and the layout controls listed for
- * liftctl_safe_text (the same JSON value, every byte printable). 0, or -1 when j cannot be
+/* json_dumpf(j, out, flags) and a newline, through lift_safe_json_fputs (lift/text.h): DEL,
+ * C1 controls and layout controls as \u escapes (the same JSON value, every byte printable). 0, or -1 when j cannot be
  * encoded or the write failed. */
 int liftctl_json_print(const json_t *j, FILE *out, size_t flags);
 

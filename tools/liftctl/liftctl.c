@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "lift/keys.h"
 
 static void usage(FILE *out)
 {
@@ -36,7 +36,6 @@ static void usage(FILE *out)
             "  report EXPERIMENT | --all-running [--week W] [--format F]   incrementality report\n"
             "  ping                                                        check the server\n"
             "  keygen [-o FILE] [--force]                                  make a CurveZMQ key pair\n"
-            "  store copy SRC DST [--batch N]                              copy a store into another\n"
             "\n"
             "global flags (also accepted after the command):\n"
             "  --endpoint E    liftd endpoint, or several of one deployment separated by commas\n"
@@ -117,7 +116,7 @@ int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i)
         char err[512];
         if (lift_endpoints_check(v, err, sizeof err) < 0) {
             fputs("liftctl: --endpoint: ", stderr);
-            liftctl_safe_fputs(err, stderr);
+            lift_safe_fputs(err, stderr);
             fputc('\n', stderr);
             return -1;
         }
@@ -286,130 +285,11 @@ void liftctl_format_time(int64_t ms, char *buf, size_t len)
         snprintf(buf, len, "%sZ", base);
 }
 
-/* The code point of the valid UTF-8 sequence at s (n bytes left) into *cp and its length,
- * or 0 when the bytes there are not one (bad lead or continuation byte, overlong, surrogate,
- * beyond U+10FFFF, cut short). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, v = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, v = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < len) return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xC0) != 0x80) return 0;
-        v = (v << 6) | (s[k] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return len;
-}
-
-int liftctl_is_layout_control(uint32_t cp)
-{
-    return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
-}
-
-/* The printable form of the character at s (n > 0 bytes left) into out (>= 12 bytes,
- * terminated); returns how many input bytes it stands for. */
-static size_t safe_piece(const unsigned char *s, size_t n, char out[12])
-{
-    uint32_t cp;
-    size_t len = utf8_decode(s, n, &cp);
-    if (len == 0) {
-        snprintf(out, 12, "\\x%02x", s[0]);
-        return 1;
-    }
-    if (cp == '\n' || cp == '\r' || cp == '\t')
-        snprintf(out, 12, "\\%c", cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't');
-    else if (cp < 0x20 || cp == 0x7F)
-        snprintf(out, 12, "\\x%02x", (unsigned)cp);
-    else if ((cp >= 0x80 && cp <= 0x9F) || liftctl_is_layout_control(cp))
-        snprintf(out, 12, "\\u%04x", (unsigned)cp);
-    else {
-        memcpy(out, s, len);
-        out[len] = '\0';
-    }
-    return len;
-}
-
-const char *liftctl_safe_textn(const char *s, size_t n, char *buf, size_t cap)
-{
-    if (cap == 0) return buf;
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    if (s == NULL) n = 0;
-    size_t at = 0, i = 0;
-    while (i < n) {
-        char piece[12];
-        size_t used = safe_piece(p + i, n - i, piece);
-        size_t pl = strlen(piece);
-        /* room for this piece and, when more follows, for the "..." that may end the text:
-         * so "..." always fits once the first piece is in (or cap is below 4) */
-        size_t need = pl + (i + used < n ? 3 : 0);
-        if (at + need >= cap) {
-            size_t dots = cap - 1 - at < 3 ? cap - 1 - at : 3;
-            memcpy(buf + at, "...", dots);
-            at += dots;
-            break;
-        }
-        memcpy(buf + at, piece, pl);
-        at += pl;
-        i += used;
-    }
-    buf[at] = '\0';
-    return buf;
-}
-
-const char *liftctl_safe_text(const char *s, char *buf, size_t cap)
-{
-    return liftctl_safe_textn(s, s ? strlen(s) : 0, buf, cap);
-}
-
-int liftctl_safe_fputs(const char *s, FILE *out)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t n = strlen((const char *)p);
-    for (size_t i = 0; i < n;) {
-        char piece[12];
-        i += safe_piece(p + i, n - i, piece);
-        if (fputs(piece, out) == EOF) return EOF;
-    }
-    return 0;
-}
-
 int liftctl_json_print(const json_t *j, FILE *out, size_t flags)
 {
     char *text = json_dumps(j, flags);
     if (text == NULL) return -1;
-    const unsigned char *p = (const unsigned char *)text;
-    size_t n = strlen(text), run = 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0;) {
-        uint32_t cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
-        if (len == 0) len = 1, cp = 0; /* jansson writes valid UTF-8; pass anything else on */
-        if (cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || liftctl_is_layout_control(cp)) {
-            /* only possible inside a string, where \uXXXX means the same character */
-            if (fwrite(p + i - run, 1, run, out) != run || fprintf(out, "\\u%04x", cp) < 0) rc = -1;
-            run = 0;
-        } else {
-            run += len;
-        }
-        i += len;
-    }
-    if (rc == 0 && (fwrite(p + n - run, 1, run, out) != run || fputc('\n', out) == EOF)) rc = -1;
+    int rc = lift_safe_json_fputs(text, out) == 0 && fputc('\n', out) != EOF ? 0 : -1;
     free(text);
     return rc;
 }
@@ -627,8 +507,8 @@ int liftctl_out_close(liftctl_out_t *o, int ok)
 static void *connect_any(const liftctl_opts_t *opts, int local)
 {
     lift_client_opts_t co = {.timeout_ms = opts->timeout_ms, .attempts = opts->retries};
-    auth_keypair_t kp;
-    char server[AUTH_Z85_LEN + 1], err[512];
+    lift_keypair_t kp;
+    char server[LIFT_KEY_Z85_LEN + 1], err[512];
     int have_server = opts->server_key && *opts->server_key;
     int have_key = opts->key_file && *opts->key_file;
     if (have_server != have_key) {
@@ -638,13 +518,13 @@ static void *connect_any(const liftctl_opts_t *opts, int local)
         return NULL;
     }
     if (have_server) {
-        if (auth_key_parse(opts->server_key, server) < 0 &&
-            auth_keyfile_read_public(opts->server_key, server, err, sizeof err) < 0) {
+        if (lift_key_parse(opts->server_key, server) < 0 &&
+            lift_keyfile_read_public(opts->server_key, server, err, sizeof err) < 0) {
             fprintf(stderr, "liftctl: --server-key: not a 40-character Z85 key, and as a file: %s\n",
                     err);
             return NULL;
         }
-        if (auth_keyfile_read_secret(opts->key_file, &kp, err, sizeof err) < 0) {
+        if (lift_keyfile_read_secret(opts->key_file, &kp, err, sizeof err) < 0) {
             fprintf(stderr, "liftctl: --key: %s\n", err);
             return NULL;
         }
@@ -656,7 +536,7 @@ static void *connect_any(const liftctl_opts_t *opts, int local)
     if (lift_endpoints_check(opts->endpoint, eperr, sizeof eperr) < 0) {
         if (have_server) explicit_bzero(&kp, sizeof kp);
         fprintf(stderr, "liftctl: %s: ", opts->endpoint_src ? opts->endpoint_src : "--endpoint");
-        liftctl_safe_fputs(eperr, stderr);
+        lift_safe_fputs(eperr, stderr);
         fputc('\n', stderr);
         return NULL;
     }
@@ -668,7 +548,7 @@ static void *connect_any(const liftctl_opts_t *opts, int local)
         explicit_bzero(&kp, sizeof kp);
     if (c == NULL && local) {
         fprintf(stderr, "liftctl: --local: cannot fetch the experiments' definitions: ");
-        liftctl_safe_fputs(lerr, stderr);
+        lift_safe_fputs(lerr, stderr);
         fputc('\n', stderr);
     } else if (c == NULL)
         fprintf(stderr, "liftctl: --endpoint: cannot use '%s': %s\n", opts->endpoint,
@@ -692,7 +572,7 @@ int liftctl_fail(lift_client_t *client, lift_err_t err)
 {
     const char *msg = lift_client_error(client);
     fprintf(stderr, "liftctl: %s: ", lift_err_name(err));
-    liftctl_safe_fputs(*msg ? msg : lift_strerror(err), stderr);
+    lift_safe_fputs(*msg ? msg : lift_strerror(err), stderr);
     fputc('\n', stderr);
     if (lift_client_no_reply(client)) /* nothing answered: say where to look */
         fprintf(stderr,
@@ -782,16 +662,16 @@ static int cmd_ping(const liftctl_opts_t *gopts, int argc, char **argv)
         liftctl_json_print(j, stdout, JSON_PRESERVE_ORDER);
         json_decref(j);
     } else {
-        char v[LIFTCTL_SAFE_CAP(64)];
-        char ep[LIFTCTL_SAFE_CAP(LIFT_ENDPOINT_LEN_MAX)];
+        char v[LIFT_SAFE_CAP(64)];
+        char ep[LIFT_SAFE_CAP(LIFT_ENDPOINT_LEN_MAX)];
         printf("%s: liftd %s, server time %s\n",
-               liftctl_safe_text(lift_client_endpoint(c), ep, sizeof ep),
-               liftctl_safe_text(version, v, sizeof v), when);
+               lift_safe_text(lift_client_endpoint(c), ep, sizeof ep),
+               lift_safe_text(version, v, sizeof v), when);
         if (pg->currency || pg->hash_version) {
-            char cur[LIFTCTL_SAFE_CAP(16)], hv[LIFTCTL_SAFE_CAP(64)];
+            char cur[LIFT_SAFE_CAP(16)], hv[LIFT_SAFE_CAP(64)];
             printf("  currency %s, hash %s\n",
-                   pg->currency ? liftctl_safe_text(pg->currency, cur, sizeof cur) : "?",
-                   pg->hash_version ? liftctl_safe_text(pg->hash_version, hv, sizeof hv) : "?");
+                   pg->currency ? lift_safe_text(pg->currency, cur, sizeof cur) : "?",
+                   pg->hash_version ? lift_safe_text(pg->hash_version, hv, sizeof hv) : "?");
         }
         if (lim && lim->has_in_flight_per_connection && lim->has_batch_max &&
             lim->has_max_request_bytes)
@@ -840,14 +720,17 @@ static int dispatch(liftctl_opts_t *opts, int argc, char **argv)
     if (strcmp(cmd, "report") == 0) return cmd_report(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "ping") == 0) return cmd_ping(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "keygen") == 0) return cmd_keygen(opts, sub_argc, sub_argv);
-    if (strcmp(cmd, "store") == 0) return cmd_store(opts, sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return LIFTCTL_OK;
     }
-    return liftctl_usage_error(
-        NULL, "unknown command '%s' (experiment, holdout, assign, bucket, power, track, report, ping, keygen, "
-        "store)", cmd);
+    if (strcmp(cmd, "store") == 0) /* the store belongs to liftd: liftctl only talks to it */
+        return liftctl_usage_error(NULL, "unknown command 'store' (copying stores is `liftd copy "
+                                         "SRC DST`)");
+    return liftctl_usage_error(NULL,
+                               "unknown command '%s' (experiment, holdout, assign, bucket, "
+                               "power, track, report, ping, keygen)",
+                               cmd);
 }
 
 int main(int argc, char **argv)

@@ -126,13 +126,13 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-/* Server strings are shown through liftctl_safe_text: a definition may hold (or a hostile
+/* Server strings are shown through lift_safe_text: a definition may hold (or a hostile
  * server send) escape sequences and bidi overrides that must not reach the terminal raw. */
 #define SAFE_CAP 1024 /* display buffer: longer texts end in "..." */
 
 static const char *safe_or_dash(const char *s, char *buf, size_t cap)
 {
-    return liftctl_safe_text(or_dash(s), buf, cap);
+    return lift_safe_text(or_dash(s), buf, cap);
 }
 
 /* A multi-line text (the hypothesis): each line escaped, continuation lines indented to
@@ -144,7 +144,7 @@ static void print_lines(const char *s, int indent)
     for (int first = 1;; first = 0) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        printf("%*s%s\n", first ? 0 : indent, "", liftctl_safe_textn(p, n, buf, sizeof buf));
+        printf("%*s%s\n", first ? 0 : indent, "", lift_safe_textn(p, n, buf, sizeof buf));
         if (nl == NULL) break;
         p = nl + 1;
     }
@@ -183,7 +183,7 @@ static void print_experiment(const Lift__Experiment *e)
     }
     printf("%-12s %g\n", "coverage", e->has_coverage ? e->coverage : 1.0);
     printf("%-12s %s\n", "seed",
-           e->seed && *e->seed ? liftctl_safe_text(e->seed, b1, sizeof b1) : "(the key)");
+           e->seed && *e->seed ? lift_safe_text(e->seed, b1, sizeof b1) : "(the key)");
     if (e->namespace_)
         printf("%-12s %s [%g, %g)\n", "namespace", safe_or_dash(e->namespace_->id, b1, sizeof b1),
                e->namespace_->lo, e->namespace_->hi);
@@ -236,7 +236,7 @@ static void print_experiment(const Lift__Experiment *e)
         printf("%-12s %s\n", "updated", t1);
     }
     if (e->checksum)
-        printf("%-12s %s\n", "checksum", liftctl_safe_text(e->checksum, b1, sizeof b1));
+        printf("%-12s %s\n", "checksum", lift_safe_text(e->checksum, b1, sizeof b1));
 }
 
 static void output_experiment(const liftctl_opts_t *o, const Lift__Experiment *e)
@@ -631,9 +631,9 @@ static int do_create(liftctl_opts_t *o, int argc, char **argv)
             goto done;
         }
         if (def == NULL) { /* jansson quotes the input near the error: shown escaped */
-            char why[LIFTCTL_SAFE_CAP(sizeof jerr.text)];
+            char why[LIFT_SAFE_CAP(sizeof jerr.text)];
             fprintf(stderr, "liftctl: %s:%d:%d: %s\n", file, jerr.line, jerr.column,
-                    liftctl_safe_text(jerr.text, why, sizeof why));
+                    lift_safe_text(jerr.text, why, sizeof why));
             rc = LIFTCTL_ERR;
             goto done;
         }
