@@ -2,7 +2,8 @@
  * AssignBatch of up to 10,000 ids per request for --customers FILE) and prints one line each,
  * in input order (an id that cannot be sent gets its line in place).
  * Eligibility and hashing happen in liftd; this file only validates flags and formats results. */
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 #include <jansson.h>
 #include <stdio.h>

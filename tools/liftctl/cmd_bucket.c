@@ -11,7 +11,8 @@
 
 #include "lift/bucket.h"
 #include "lift/limits.h"
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 #define PROG "liftctl bucket"
 

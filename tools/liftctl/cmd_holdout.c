@@ -1,7 +1,8 @@
 /* liftctl holdout: create, list, show, start, stop, check — program holdouts (a hash slice of
  * customers kept out of every linked upsell experiment, compared with an equally sized
  * measurement slice). Checks every flag locally; the server validates the whole definition. */
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -43,21 +44,16 @@ static int strs_add(strs_t *s, const char *item, size_t len)
     return 0;
 }
 
-/* Comma-separated items of s into out; empty items are an error. */
+static int add_item(const char *flag, const char *item, void *arg)
+{
+    (void)flag;
+    return strs_add(arg, item, strlen(item));
+}
+
+/* Comma-separated items of s into out (liftctl_each_item: empty items are an error). */
 static int split(const char *flag, const char *s, strs_t *out)
 {
-    const char *p = s;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == 0) {
-            fprintf(stderr, "liftctl: %s: empty item in '%s'\n", flag, s);
-            return -1;
-        }
-        if (strs_add(out, p, n) != 0) return -1;
-        if (!comma) return 0;
-        p = comma + 1;
-    }
+    return liftctl_each_item(flag, s, add_item, out);
 }
 
 /* One id per line (blank lines and lines starting with # skipped). */

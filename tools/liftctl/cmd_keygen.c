@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "lift/keys.h"
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 static void keygen_usage(void)
 {

@@ -19,7 +19,8 @@
 #include "lift.pb-c.h"
 #include "lift/currency.h"
 #include "lift/limits.h"
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 #include "report_render.h"
 
 #define CMD "track"
@@ -370,49 +371,6 @@ static int resolve_amount(track_t *t, row_t *r)
     return 0;
 }
 
-/* ISO-8601 date-time: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM) -> epoch ms (the
- * fraction is truncated to milliseconds). */
-static int parse_iso(const char *s, int64_t *out)
-{
-    const char *p = s;
-    int y, mo, d, h, mi, sec, ms = 0, oh = 0, om = 0, sign = 0;
-    if (liftctl_take_digits(&p, 4, &y) || *p++ != '-' || liftctl_take_digits(&p, 2, &mo) ||
-        *p++ != '-' || liftctl_take_digits(&p, 2, &d) || (*p != 'T' && *p != 't') ||
-        (p++, liftctl_take_digits(&p, 2, &h)) || *p++ != ':' || liftctl_take_digits(&p, 2, &mi) ||
-        *p++ != ':' || liftctl_take_digits(&p, 2, &sec))
-        return -1;
-    if (*p == '.') {
-        int n = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, n++)
-            if (n < 3) ms = ms * 10 + (*p - '0');
-        if (n == 0 || n > 9) return -1;
-        for (; n < 3; n++)
-            ms *= 10;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p++ == '-' ? -1 : 1;
-        if (liftctl_take_digits(&p, 2, &oh)) return -1;
-        if (*p == ':') p++;
-        if (liftctl_take_digits(&p, 2, &om) || oh > 23 || om > 59) return -1;
-    } else {
-        return -1;
-    }
-    if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > liftctl_days_in_month(y, mo) ||
-        h > 23 || mi > 59 || sec > 60)
-        return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *out = ((int64_t)timegm(&tm) - sign * (int64_t)(oh * 3600 + om * 60)) * 1000 + ms;
-    return 0;
-}
-
 /* The protocol's bound, in bytes, of a string field (lift/limits.h). */
 static size_t field_max(int f)
 {
@@ -511,7 +469,8 @@ static int set_field(row_t *r, int f, const val_t *v)
     case F_TIMESTAMP:
         if (r->seen & (1u << F_TIMESTAMP_MS))
             return row_bad(r, name, "timestamp: give timestamp or timestamp_ms, not both");
-        if (v->kind != V_STR || parse_iso(v->s, &r->ev.timestamp_ms) != 0)
+        if (v->kind != V_STR ||
+            liftctl_time_scan(v->s, LIFTCTL_TIME_ISO, &r->ev.timestamp_ms) != 0)
             return row_bad(r, name,
                            "timestamp: '%.40s' is not an ISO-8601 UTC time like "
                            "2026-11-20T10:00:00Z (or give timestamp_ms, epoch milliseconds)",
