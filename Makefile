@@ -402,7 +402,7 @@ FUZZ_B        := build/fuzz
 FUZZ_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
 FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c src/currency.c src/assign.c src/decide.c \
-                 src/holdout_decide.c
+                 src/holdout_decide.c src/keyfile.c src/text.c
 FUZZ_O        := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_B)/obj/gen/lift.pb-c.o
 $(FUZZ_B)/obj/src/%.o: LAYER_INC = $(INC_SRV)
 $(FUZZ_B)/obj/stats/%.o: LAYER_INC = $(INC_STATS)

@@ -73,6 +73,7 @@ echo "$out" | grep -qx "ping 0.1.0 EUR 2" || fail "unexpected ping line"
 arm=$(printf 'josé-42\n' | "$P/bin/liftctl" bucket --seed install-test --weights 0.1,0.9 | cut -f2)
 echo "$out" | grep -qx "assign josé-42 $arm $( [ "$arm" = 0 ] && echo holdout || echo offer) 1" ||
     fail "assign line differs from liftctl bucket (arm $arm)"
+echo "$out" | grep -qx "bucket josé-42 $arm" || fail "lift_bucket (lift/bucket.h) differs from liftctl bucket (arm $arm)"
 out2=$("$T/lift_hello_static" "ipc://$T/lift.sock" install-test "josé-42") || fail "lift_hello_static failed"
 echo "$out2" | grep -qx "assign josé-42 $arm .* 0" || fail "the repeat is not sticky: $out2"
 kill "$LIFTD_PID"; wait "$LIFTD_PID" || fail "liftd did not stop cleanly"

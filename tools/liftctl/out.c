@@ -6,13 +6,10 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <libgen.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lift/text.h"

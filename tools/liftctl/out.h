@@ -9,8 +9,8 @@
 #include <stdio.h>
 
 /* json_dumpf(j, out, flags) and a newline, through lift_safe_json_fputs (lift/text.h): DEL,
- * C1 controls and layout controls as \u escapes (the same JSON value, every byte printable). 0, or -1 when j cannot be
- * encoded or the write failed. */
+ * C1 controls and layout controls as \u escapes (the same JSON value, every byte printable).
+ * 0, or -1 when j cannot be encoded or the write failed. */
 int liftctl_json_print(const json_t *j, FILE *out, size_t flags);
 
 /* An output file (-o FILE) that never replaces what is there by surprise:

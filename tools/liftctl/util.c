@@ -3,17 +3,12 @@
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lift/keys.h"
 #include "lift/limits.h"

@@ -36,9 +36,9 @@ typedef struct {
  * not this flag: 0; the value is missing: prints and returns -1. */
 int liftctl_flag(int argc, char **argv, int *i, const char *name, const char **value);
 
-/* argv[*i] is a global flag (--endpoint --json --timeout --retries --server-key --key-file), accepted after the
- * sub-command too: applies it to *opts and returns 1 (*i advanced as for liftctl_flag),
- * not one: 0, a bad value: -1 (printed). */
+/* argv[*i] is a global flag (--endpoint --json --timeout --retries --server-key --key-file),
+ * accepted after the sub-command too: applies it to *opts and returns 1 (*i advanced as for
+ * liftctl_flag), not one: 0, a bad value: -1 (printed). */
 int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i);
 
 /* 1 if arg is "--help" or "-h". */
