@@ -86,13 +86,13 @@ INC_PUB    := -Iinclude -I$(GEN)
 INC_SRV    := $(INC_PUB) -Isrc
 INC_STATS  := -Iinclude -Istats
 INC_CTL    := $(INC_PUB) -Itools/liftctl -Itools/common -I$(RENDER_DIR)
+INC_COMMON := $(INC_PUB) -Itools/common
+INC_RENDER := $(INC_PUB) -I$(RENDER_DIR)
 INC_TEST   := $(INC_SRV) -Itests -Itests/bench -Istats -Itools/common -I$(RENDER_DIR)
 $(B)/obj/src/%.o $(B)/pic/src/%.o: LAYER_INC = $(INC_SRV)
 $(B)/obj/stats/%.o: LAYER_INC = $(INC_STATS)
 $(B)/obj/gen/%.o $(B)/pic/gen/%.o: LAYER_INC = $(INC_PUB)
 $(B)/obj/tools/liftctl/%.o: LAYER_INC = $(INC_CTL)
-INC_COMMON := $(INC_PUB) -Itools/common
-INC_RENDER := $(INC_PUB) -I$(RENDER_DIR)
 $(B)/obj/tools/common/%.o: LAYER_INC = $(INC_COMMON)
 $(call obj,$(RENDER_SRC)): LAYER_INC = $(INC_RENDER)
 # liftsim reads holdout_decide.h until it decides holdouts through lift/local.h.
