@@ -57,12 +57,12 @@ STATS_SRC := $(wildcard stats/*.c)
 CLI_SRC   := src/client.c src/context.c src/currency.c src/local.c src/assign.c src/decide.c \
              src/holdout_decide.c src/bucket.c src/keyfile.c src/text.c
 SRV_SRC   := $(filter-out src/liftd.c $(CLI_SRC),$(wildcard src/*.c))
-RENDER_SRC := tools/report_render.c
+RENDER_SRC := $(wildcard tools/render/*.c)
 EXPJSON_SRC := $(wildcard tools/common/*.c)
 CTL_SRC   := $(wildcard tools/liftctl/*.c) $(RENDER_SRC) $(EXPJSON_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
-SIM_SRC   := $(wildcard tools/liftsim.c)
+SIM_SRC   := $(wildcard tools/liftsim/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROTO_O := $(B)/obj/gen/lift.pb-c.o
@@ -81,13 +81,14 @@ SUITES  := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildca
 # common code) add only their own directories: a tool that includes a server header does not
 # compile (make layers-check proves it). Tests and benchmarks are white-box and see src/ too.
 RENDER_DIR := $(patsubst %/,%,$(dir $(firstword $(RENDER_SRC))))
-SIM_DIR    := $(patsubst %/,%,$(dir $(firstword $(SIM_SRC) tools/liftsim/x)))
+SIM_DIR    := $(patsubst %/,%,$(dir $(firstword $(SIM_SRC))))
 INC_PUB    := -Iinclude -I$(GEN)
 INC_SRV    := $(INC_PUB) -Isrc
 INC_STATS  := -Iinclude -Istats
 INC_CTL    := $(INC_PUB) -Itools/liftctl -Itools/common -I$(RENDER_DIR)
 INC_COMMON := $(INC_PUB) -Itools/common
 INC_RENDER := $(INC_PUB) -I$(RENDER_DIR)
+INC_SIM    := $(INC_PUB) -I$(SIM_DIR) -Itools/common
 INC_TEST   := $(INC_SRV) -Itests -Itests/bench -Istats -Itools/common -I$(RENDER_DIR)
 $(B)/obj/src/%.o $(B)/pic/src/%.o: LAYER_INC = $(INC_SRV)
 $(B)/obj/stats/%.o: LAYER_INC = $(INC_STATS)
@@ -95,8 +96,7 @@ $(B)/obj/gen/%.o $(B)/pic/gen/%.o: LAYER_INC = $(INC_PUB)
 $(B)/obj/tools/liftctl/%.o: LAYER_INC = $(INC_CTL)
 $(B)/obj/tools/common/%.o: LAYER_INC = $(INC_COMMON)
 $(call obj,$(RENDER_SRC)): LAYER_INC = $(INC_RENDER)
-# liftsim reads holdout_decide.h until it decides holdouts through lift/local.h.
-$(call obj,$(SIM_SRC)): LAYER_INC = $(INC_PUB) -I$(SIM_DIR) -Itools/common -Isrc
+$(call obj,$(SIM_SRC)): LAYER_INC = $(INC_SIM)
 $(B)/obj/tests/%.o: LAYER_INC = $(INC_TEST)
 
 PROGS := $(B)/liftd $(B)/liftctl $(B)/liblift.a $(if $(SIM_SRC),$(B)/liftsim)
@@ -286,10 +286,13 @@ $(B)/liftd: $(B)/obj/src/liftd.o $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftst
 $(B)/liftctl: $(CTL_O) $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_%: $(B)/obj/tests/bench/bench_%.o $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftstats.a
+# The benchmarks and the fuzz target share the tests' helpers (tests/testutil.h).
+TESTUTIL_O := $(B)/obj/tests/testutil.o $(B)/obj/tests/pgharness.o
+$(B)/bench_%: $(B)/obj/tests/bench/bench_%.o $(TESTUTIL_O) $(B)/libliftsrv.a $(B)/liblift.a \
+              $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- the Python and Node clients (tools/clients): generated code and packages, not in git ----
@@ -311,11 +314,11 @@ clients: $(PY_GEN) $(NODE_MODS)
 # The report benchmarks share their data set (tests/bench/report_fixture.c). The PostgreSQL
 # benchmark starts its own throw-away server with the tests' harness.
 FIXTURE_O := $(B)/obj/tests/bench/report_fixture.o
-$(B)/bench_report: $(B)/obj/tests/bench/bench_report.o $(FIXTURE_O) $(B)/libliftsrv.a \
-                   $(B)/liblift.a $(B)/libliftstats.a
+$(B)/bench_report: $(B)/obj/tests/bench/bench_report.o $(FIXTURE_O) $(TESTUTIL_O) \
+                   $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_pg: $(B)/obj/tests/bench/bench_pg.o $(FIXTURE_O) $(B)/obj/tests/pgharness.o \
+$(B)/bench_pg: $(B)/obj/tests/bench/bench_pg.o $(FIXTURE_O) $(TESTUTIL_O) \
                $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -336,14 +339,15 @@ check: deps
 	LIFT_BUILD=$(B) $(B)/check_lift
 
 # The layers hold by construction: with the include path of liftctl, of the tools' common code,
-# of the renderer and of the statistics, no server header (src/*.h) can be included; no tool or
-# statistics file reaches one by a relative path; the statistics include no ZeroMQ, protobuf,
-# SQLite or PostgreSQL header.
-LAYER_CHECKED := INC_CTL INC_COMMON INC_RENDER INC_STATS
+# of the renderer, of liftsim and of the statistics, no server header (src/*.h) can be
+# included; no tool or statistics file reaches one by a relative path; the statistics include
+# no ZeroMQ, protobuf, SQLite or PostgreSQL header.
+LAYER_CHECKED := INC_CTL INC_COMMON INC_RENDER INC_SIM INC_STATS
 layers-check: $(PROTO_H)
 	@for layer in $(LAYER_CHECKED); do \
 	  case $$layer in INC_CTL) f='$(INC_CTL)';; INC_COMMON) f='$(INC_COMMON)';; \
-	    INC_RENDER) f='$(INC_RENDER)';; INC_STATS) f='$(INC_STATS)';; esac; \
+	    INC_RENDER) f='$(INC_RENDER)';; INC_SIM) f='$(INC_SIM)';; INC_STATS) f='$(INC_STATS)';; \
+	  esac; \
 	  for h in $(notdir $(wildcard src/*.h)); do \
 	    if echo "#include \"$$h\"" | $(CC) $$f -M -MG -x c - 2>/dev/null | grep -q "src/$$h"; then \
 	      echo "layers-check: $$layer ($$f) can include the server's $$h" >&2; exit 1; fi; \
@@ -401,8 +405,8 @@ FUZZ_DEB_PKGS ?= clang libclang-rt-14-dev
 FUZZ_B        := build/fuzz
 FUZZ_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
-FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c src/currency.c src/assign.c src/decide.c \
-                 src/holdout_decide.c src/keyfile.c src/text.c
+# The client code too: the target shares the tests' helpers (testutil.c), which start liftd.
+FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c $(CLI_SRC) tests/testutil.c tests/pgharness.c
 FUZZ_O        := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_B)/obj/gen/lift.pb-c.o
 $(FUZZ_B)/obj/src/%.o: LAYER_INC = $(INC_SRV)
 $(FUZZ_B)/obj/stats/%.o: LAYER_INC = $(INC_STATS)

@@ -31,4 +31,11 @@ static inline uint64_t hash_mix64(uint64_t h)
     return h;
 }
 
+/* The table hash of a byte string (a customer id): FNV-1a 64 then fmix64, so both the low bits
+ * (the slot) and the high bits (a tag) are usable. */
+static inline uint64_t hash_bytes64(const void *data, size_t n)
+{
+    return hash_mix64(hash_fnv1a64(HASH_FNV64_BASIS, data, n));
+}
+
 #endif

@@ -216,49 +216,35 @@ static void drop_impression_warning(Lift__Report *r)
     hl->n_warnings = k;
 }
 
-int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
-                         const char *currency, int64_t now_ms, Lift__Report **out,
-                         status_t *st)
+/* The holdout row and the linked experiments of req->holdout_key into *s, inside the caller's
+ * read transaction. Returns 0, or -1 with st set (NOT_FOUND, FAILED_PRECONDITION, a store
+ * error). */
+static int read_holdout(store_reader_t *rd, const Lift__ReportRequest *req, scan_t *s,
+                        status_t *st)
 {
-    *out = NULL;
-    status_ok(st);
-    if (!req->holdout_key || !*req->holdout_key)
-        return status_set(st, LIFT__CODE__INVALID_ARGUMENT, "report.holdout_key",
-                          "report.holdout_key is required for a program report");
-    if (req->experiment_key && *req->experiment_key)
-        return status_set(st, LIFT__CODE__INVALID_ARGUMENT, "report.experiment_key",
-                          "report.experiment_key and report.holdout_key are both set; a report "
-                          "is of an experiment or of a holdout");
-    scan_t s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.skey, sizeof s.skey, "%s%.64s", HOLDOUT_KEY_PREFIX, req->holdout_key);
-    char err[256];
-    int rc = -1;
-    Lift__Report *r = NULL;
-    prog_box_t *p = NULL;
-    if (store_reader_begin(rd, err, sizeof err) < 0)
-        return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot read the store: %s", err);
-    if (store_reader_experiments(rd, scan_row, &s) != 0) {
-        status_set(st, s.oom ? LIFT__CODE__RESOURCE_EXHAUSTED : LIFT__CODE__INTERNAL, NULL,
-                   "cannot read the holdout and experiments: %s", store_reader_errmsg(rd));
-        goto done;
-    }
-    if (!s.h) {
-        status_set(st, LIFT__CODE__NOT_FOUND, "report.holdout_key", "no holdout with key %.64s",
-                   req->holdout_key);
-        goto done;
-    }
-    if (!s.h->has_started_ms || s.h->started_ms == 0) {
-        status_set(st, LIFT__CODE__FAILED_PRECONDITION, "report.holdout_key",
-                   "holdout %s has never been started: nothing to report", s.h->key);
-        goto done;
-    }
+    if (store_reader_experiments(rd, scan_row, s) != 0)
+        return status_set(st, s->oom ? LIFT__CODE__RESOURCE_EXHAUSTED : LIFT__CODE__INTERNAL,
+                          NULL, "cannot read the holdout and experiments: %s",
+                          store_reader_errmsg(rd));
+    if (!s->h)
+        return status_set(st, LIFT__CODE__NOT_FOUND, "report.holdout_key",
+                          "no holdout with key %.64s", req->holdout_key);
+    if (!s->h->has_started_ms || s->h->started_ms == 0)
+        return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "report.holdout_key",
+                          "holdout %s has never been started: nothing to report", s->h->key);
+    return 0;
+}
+
+/* The two groups' report: report_build on the holdout's pseudo-experiment, segmented by the
+ * first program-eligible moment unless the request says otherwise. */
+static int group_report(store_reader_t *rd, const Lift__ReportRequest *req, const scan_t *s,
+                        const char *currency, int64_t now_ms, Lift__Report **r, status_t *st)
+{
     holdout_pseudo_t ps;
-    holdout_pseudo_experiment(s.h, &ps);
-    /* The request as report_build reads it: segmented by the first program-eligible moment. */
+    holdout_pseudo_experiment(s->h, &ps);
     Lift__ReportRequest q = *req;
     q.holdout_key = NULL;
-    q.experiment_key = s.h->key;
+    q.experiment_key = s->h->key;
     static const Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER,
                                            LIFT__DIMENSION__DIMENSION_STAGE,
                                            LIFT__DIMENSION__DIMENSION_CHANNEL};
@@ -266,19 +252,16 @@ int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
         q.n_segment_by = 3;
         q.segment_by = (Lift__Dimension *)dims;
     }
-    if (report_build(rd, &ps.exp, s.id, &q, currency, now_ms, &r, st) < 0)
-        goto done;
-    drop_impression_warning(r);
+    if (report_build(rd, &ps.exp, s->id, &q, currency, now_ms, r, st) < 0)
+        return -1;
+    drop_impression_warning(*r);
+    return 0;
+}
 
-    p = calloc(1, sizeof *p);
-    if (!p)
-        goto oom;
-    Lift__Program pinit = LIFT__PROGRAM__INIT;
-    p->prog = pinit;
-    p->holdout = s.h;
-    s.h = NULL;
-    p->prog.holdout = p->holdout;
-    p->prog.design = DESIGN_TEXT;
+/* The program's own figures from the groups' report r: sizes, the treated population, the
+ * revenue per customer, its program total and the cost of holding out. */
+static void program_figures(prog_box_t *p, const Lift__Report *r)
+{
     uint64_t n0 = r->n_arms > 0 ? r->arms[0]->exposed : 0;
     uint64_t n1 = r->n_arms > 1 ? r->arms[1]->exposed : 0;
     p->prog.has_held_out = p->prog.has_measured = 1;
@@ -304,15 +287,65 @@ int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
     p->prog.revenue_per_customer = &p->rpc;
     p->prog.incremental_total = &p->total;
     p->prog.holdout_cost = &p->cost;
+}
 
-    /* Linked experiments: each one's own report (same window options), its incremental
-     * totals summed over treatment arms. */
+/* Linked experiment e's own report (the request's window options) summed over its treatment
+ * arms into le. Returns 1 when le is estimated, else 0 (le says why). */
+static int linked_estimate(store_reader_t *rd, const Lift__ReportRequest *req,
+                           const Lift__Experiment *e, int64_t id, const char *currency,
+                           int64_t now_ms, Lift__Estimate *le)
+{
+    Lift__ReportRequest lq = LIFT__REPORT_REQUEST__INIT;
+    lq.experiment_key = e->key;
+    lq.has_alpha = req->has_alpha;
+    lq.alpha = req->alpha;
+    lq.has_sequential = req->has_sequential;
+    lq.sequential = req->sequential;
+    lq.has_cuped = req->has_cuped;
+    lq.cuped = req->cuped;
+    lq.has_to_ms = req->has_to_ms;
+    lq.to_ms = req->to_ms;
+    Lift__Report *lr = NULL;
+    status_t lst;
+    Lift__Estimate einit = LIFT__ESTIMATE__INIT;
+    *le = einit;
+    le->has_ok = 1;
+    if (report_build(rd, e, id, &lq, currency, now_ms, &lr, &lst) < 0) {
+        le->reason = "its own report failed (see the experiment's report)";
+        return 0;
+    }
+    le->ok = lr->n_comparisons > 0;
+    le->has_estimate = le->has_se = le->has_ci_low = le->has_ci_high = 1;
+    for (size_t a = 0; a < lr->n_comparisons; a++) {
+        const Lift__Estimate *t = lr->comparisons[a]->incremental_total;
+        if (!t || !t->ok) {
+            le->ok = 0;
+            break;
+        }
+        combine(le, t, 1);
+    }
+    le->has_p_value = 0;
+    report_free(lr);
+    if (!le->ok) {
+        le->reason = "not estimable (see the experiment's own report)";
+        le->has_estimate = le->has_se = le->has_ci_low = le->has_ci_high = 0;
+        return 0;
+    }
+    return 1;
+}
+
+/* The linked experiments (those holdout_links accepts; the others are freed from s) with their
+ * own estimates, their sum, and the gap between that sum and the program's estimate. Returns
+ * 0, or -1 when out of memory. */
+static int linked(store_reader_t *rd, const Lift__ReportRequest *req, scan_t *s, prog_box_t *p,
+                  const char *currency, int64_t now_ms)
+{
     size_t nl = 0;
-    for (size_t i = 0; i < s.nl; i++) {
-        Lift__Experiment *e = s.lexp[i];
+    for (size_t i = 0; i < s->nl; i++) {
+        Lift__Experiment *e = s->lexp[i];
         if (!holdout_links(p->holdout, p->holdout->started_ms, e->key, e->started_ms)) {
             lift__experiment__free_unpacked(e, NULL);
-            s.lexp[i] = NULL;
+            s->lexp[i] = NULL;
         } else {
             nl++;
         }
@@ -322,13 +355,13 @@ int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
     p->linked_est = calloc(nl ? nl : 1, sizeof *p->linked_est);
     p->keys = calloc(nl ? nl : 1, sizeof *p->keys);
     if (!p->linked || !p->linked_p || !p->linked_est || !p->keys)
-        goto oom;
+        return -1;
     Lift__Estimate sum = LIFT__ESTIMATE__INIT;
     sum.has_ok = sum.has_estimate = sum.has_se = sum.has_ci_low = sum.has_ci_high = 1;
     sum.ok = 1;
     int sum_ok = nl > 0;
-    for (size_t i = 0; i < s.nl; i++) {
-        Lift__Experiment *e = s.lexp[i];
+    for (size_t i = 0; i < s->nl; i++) {
+        Lift__Experiment *e = s->lexp[i];
         if (!e)
             continue;
         size_t k = p->nl;
@@ -337,74 +370,76 @@ int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
         p->keys[k] = strdup(e->key);
         p->nl++;
         if (!p->keys[k])
-            goto oom;
+            return -1;
         p->linked[k].experiment_key = p->keys[k];
         p->linked[k].incremental_total = &p->linked_est[k];
         p->linked_p[k] = &p->linked[k];
-        Lift__ReportRequest lq = LIFT__REPORT_REQUEST__INIT;
-        lq.experiment_key = e->key;
-        lq.has_alpha = req->has_alpha;
-        lq.alpha = req->alpha;
-        lq.has_sequential = req->has_sequential;
-        lq.sequential = req->sequential;
-        lq.has_cuped = req->has_cuped;
-        lq.cuped = req->cuped;
-        lq.has_to_ms = req->has_to_ms;
-        lq.to_ms = req->to_ms;
-        Lift__Report *lr = NULL;
-        status_t lst;
-        Lift__Estimate *le = &p->linked_est[k];
-        Lift__Estimate einit = LIFT__ESTIMATE__INIT;
-        *le = einit;
-        le->has_ok = 1;
-        if (report_build(rd, e, s.lid[i], &lq, currency, now_ms, &lr, &lst) < 0) {
-            (void)lst;
-            le->reason = "its own report failed (see the experiment's report)";
+        if (linked_estimate(rd, req, e, s->lid[i], currency, now_ms, &p->linked_est[k]))
+            combine(&sum, &p->linked_est[k], 1);
+        else
             sum_ok = 0;
-            continue;
-        }
-        le->ok = lr->n_comparisons > 0;
-        le->has_estimate = le->has_se = le->has_ci_low = le->has_ci_high = 1;
-        for (size_t a = 0; a < lr->n_comparisons; a++) {
-            const Lift__Estimate *t = lr->comparisons[a]->incremental_total;
-            if (!t || !t->ok) {
-                le->ok = 0;
-                break;
-            }
-            combine(le, t, 1);
-        }
-        le->has_p_value = 0;
-        if (!le->ok) {
-            le->reason = "not estimable (see the experiment's own report)";
-            le->has_estimate = le->has_se = le->has_ci_low = le->has_ci_high = 0;
-            sum_ok = 0;
-        } else {
-            combine(&sum, le, 1);
-        }
-        report_free(lr);
     }
     p->prog.n_linked = p->nl;
     p->prog.linked = p->linked_p;
     if (sum_ok) {
         p->sum = sum;
-        p->prog.linked_sum = &p->sum;
         if (p->total.ok) {
             p->gap = sum;
             combine(&p->gap, &p->total, -1);
-            p->prog.naive_gap = &p->gap;
         } else {
             not_ok(&p->gap, p->reason[2], sizeof p->reason[2],
                    "the program estimate is not estimable");
-            p->prog.naive_gap = &p->gap;
         }
     } else {
         not_ok(&p->sum, p->reason[3], sizeof p->reason[3],
                nl ? "a linked experiment's estimate is not estimable"
                   : "no linked experiment has started");
-        p->prog.linked_sum = &p->sum;
         not_ok(&p->gap, p->reason[4], sizeof p->reason[4], p->reason[3]);
-        p->prog.naive_gap = &p->gap;
     }
+    p->prog.linked_sum = &p->sum;
+    p->prog.naive_gap = &p->gap;
+    return 0;
+}
+
+int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
+                         const char *currency, int64_t now_ms, Lift__Report **out,
+                         status_t *st)
+{
+    *out = NULL;
+    status_ok(st);
+    if (!req->holdout_key || !*req->holdout_key)
+        return status_set(st, LIFT__CODE__INVALID_ARGUMENT, "report.holdout_key",
+                          "report.holdout_key is required for a program report");
+    if (req->experiment_key && *req->experiment_key)
+        return status_set(st, LIFT__CODE__INVALID_ARGUMENT, "report.experiment_key",
+                          "report.experiment_key and report.holdout_key are both set; a report "
+                          "is of an experiment or of a holdout");
+    scan_t s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.skey, sizeof s.skey, "%s%.64s", HOLDOUT_KEY_PREFIX, req->holdout_key);
+    char err[256];
+    int rc = -1;
+    Lift__Report *r = NULL;
+    prog_box_t *p = NULL;
+    if (store_reader_begin(rd, err, sizeof err) < 0)
+        return status_set(st, LIFT__CODE__UNAVAILABLE, NULL, "cannot read the store: %s", err);
+    if (read_holdout(rd, req, &s, st) < 0 ||
+        group_report(rd, req, &s, currency, now_ms, &r, st) < 0)
+        goto done;
+    p = calloc(1, sizeof *p);
+    if (!p)
+        goto oom;
+    Lift__Program pinit = LIFT__PROGRAM__INIT;
+    p->prog = pinit;
+    p->holdout = s.h;
+    s.h = NULL;
+    p->prog.holdout = p->holdout;
+    p->prog.design = DESIGN_TEXT;
+    program_figures(p, r);
+    /* Linked experiments: each one's own report (same window options), its incremental
+     * totals summed over treatment arms. */
+    if (linked(rd, req, &s, p, currency, now_ms) < 0)
+        goto oom;
     r->program = &p->prog;
     report_units(r); /* the program's estimates get their units too */
     *out = r;

@@ -801,3 +801,8 @@ void lift_local_stats(lift_local_t *self, lift_local_stats_t *out)
     out->buffered = self->qcount;
     pthread_mutex_unlock(&self->mu);
 }
+
+int lift_holdout_group(const Lift__Holdout *h, const char *id, size_t len)
+{
+    return holdout_group(h, id, len);
+}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "arena.h"
 #include "auth.h"
 #include "fastwire.h"
 #include "handlers.h"
@@ -47,74 +48,9 @@ typedef struct {
 
 /* Requests are decoded into a bump arena: protobuf-c would otherwise make one malloc per
  * message and string (thousands for a batch of events), and free each again. The arena is
- * reset after every request; it grows its main chunk to the largest request seen (up to a
- * bound), and what does not fit goes to separate allocations freed at the reset. */
-typedef struct {
-    uint8_t *buf;      /* main chunk */
-    size_t cap;        /* bytes in buf */
-    size_t used;       /* bytes handed out from buf */
-    void **extra;      /* allocations that did not fit */
-    size_t n_extra;    /* used entries in extra */
-    size_t cap_extra;  /* allocated entries in extra */
-    size_t want;       /* bytes the current request asked for */
-} unpack_arena_t;
-
-#define UNPACK_ARENA_MAX (32u * 1024 * 1024) /* largest main chunk kept between requests */
-
-static void *arena_alloc_cb(void *data, size_t size)
-{
-    unpack_arena_t *a = data;
-    size = (size + 15) & ~(size_t)15;
-    a->want += size;
-    if (size <= a->cap - a->used) {
-        void *p = a->buf + a->used;
-        a->used += size;
-        return p;
-    }
-    if (a->n_extra == a->cap_extra) {
-        size_t cap = a->cap_extra ? a->cap_extra * 2 : 64;
-        void **x = realloc(a->extra, cap * sizeof *x);
-        if (!x)
-            return NULL;
-        a->extra = x;
-        a->cap_extra = cap;
-    }
-    void *p = malloc(size ? size : 1);
-    if (p)
-        a->extra[a->n_extra++] = p;
-    return p;
-}
-
-static void arena_free_cb(void *data, void *ptr)
-{
-    (void)data; /* everything goes at the reset */
-    (void)ptr;
-}
-
-static void arena_reset(unpack_arena_t *a)
-{
-    for (size_t i = 0; i < a->n_extra; i++)
-        free(a->extra[i]);
-    a->n_extra = 0;
-    if (a->want > a->cap && a->want <= UNPACK_ARENA_MAX) {
-        uint8_t *b = malloc(a->want);
-        if (b) {
-            free(a->buf);
-            a->buf = b;
-            a->cap = a->want;
-        }
-    }
-    a->used = 0;
-    a->want = 0;
-}
-
-static void arena_fini(unpack_arena_t *a)
-{
-    arena_reset(a);
-    free(a->buf);
-    free(a->extra);
-    memset(a, 0, sizeof *a);
-}
+ * reset after every request and keeps one chunk as large as the largest request seen (up to
+ * this bound). */
+#define UNPACK_ARENA_MAX (32u * 1024 * 1024) /* largest chunk kept between requests */
 
 struct server {
     server_config_t cfg;    /* copy of the configuration */
@@ -129,7 +65,7 @@ struct server {
     pending_t *batch;       /* SERVER_MAX_BATCH slots */
     uint64_t batches;       /* batches served, for the stop log line */
     uint64_t requests;      /* requests served */
-    unpack_arena_t arena;   /* where requests are decoded */
+    arena_t *arena;         /* where requests are decoded */
     ProtobufCAllocator alloc; /* protobuf-c's view of arena */
     uint64_t replies_dropped; /* replies to connections that were gone */
     peers_t *peers;         /* replies held per connection, and those waiting for room */
@@ -292,12 +228,11 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         return NULL;
     }
     self->cfg = *cfg;
-    self->alloc.alloc = arena_alloc_cb;
-    self->alloc.free = arena_free_cb;
-    self->alloc.allocator_data = &self->arena;
+    self->arena = arena_new(UNPACK_ARENA_MAX);
+    self->alloc = arena_allocator(self->arena);
     self->batch = calloc(SERVER_MAX_BATCH, sizeof *self->batch);
     self->peers = peers_new(peer_send, self);
-    if (!self->batch || !self->peers) {
+    if (!self->arena || !self->batch || !self->peers) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -417,7 +352,7 @@ void server_destroy(server_t **self_p)
         for (int i = 0; i < SERVER_MAX_BATCH; i++)
             free(self->batch[i].out.bytes);
     free(self->batch);
-    arena_fini(&self->arena);
+    arena_destroy(&self->arena);
     free(self);
     *self_p = NULL;
 }
@@ -612,7 +547,7 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
             log_emit(self->cfg.log_level, LOG_WARN, "in_flight_limit",
                      "limit=%d refused_total=%llu", LIFT_MAX_IN_FLIGHT,
                      (unsigned long long)self->refused_in_flight);
-        arena_reset(&self->arena);
+        arena_reset(self->arena);
         return 1;
     }
     if (req && !auth_role_allows(role, (int)req->body_case)) {
@@ -623,18 +558,18 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         self->denied++;
         log_emit(self->cfg.log_level, LOG_INFO, "permission_denied", "role=%s request=%s",
                  auth_role_name(role), what);
-        arena_reset(&self->arena);
+        arena_reset(self->arena);
         return 1;
     }
     if (has_nul) {
         handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, nul_field, nul_msg,
                              &p->out);
-        arena_reset(&self->arena);
+        arena_reset(self->arena);
         return 1;
     }
     if (!req) { /* not a Request: answered with the request_id its bytes still held */
         handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, NULL, why, &p->out);
-        arena_reset(&self->arena);
+        arena_reset(self->arena);
         return 1;
     }
     if (req && req->body_case == LIFT__REQUEST__BODY_REPORT &&
@@ -644,12 +579,12 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
                  req->report->n_segment_by, SERVER_MAX_SEGMENT_BY);
         handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.segment_by",
                              msg, &p->out);
-        arena_reset(&self->arena);
+        arena_reset(self->arena);
         return 1;
     }
     if (req && req->body_case == LIFT__REQUEST__BODY_REPORT) {
         submit_report(self, p, req); /* answered later by the report thread */
-        arena_reset(&self->arena);
+        arena_reset(self->arena);
         return 1;
     }
     if (unavailable) {
@@ -679,7 +614,7 @@ static int take_one(server_t *self, pending_t *p, int64_t now, const char *unava
         }
         handlers_request_end(self->handlers, !p->out.failed);
     }
-    arena_reset(&self->arena);
+    arena_reset(self->arena);
     return 1;
 }
 

@@ -91,71 +91,81 @@ enum {
     PS_COUNT
 };
 
-static const char *const ps_name[PS_COUNT] = {
-    "gen_lock", "exp_insert", "exp_update", "exp_exists", "exp_each", "generation",
-    "expo_insert", "expo_after", "expos_insert", "expos_after", "expo_get", "expo_count", "expo_counts", "ev_insert",
-    "ev_stored", "ev_count", "meta_get", "meta_set",
-};
-
 #define EXP_COLS "id, key, status, def, coverage, created_ms, started_ms, updated_ms, generation"
 
-static const char *const ps_sql[PS_COUNT] = {
-    [PS_GEN_LOCK] = "SELECT pg_advisory_xact_lock(" STR(LOCK_GEN) ")",
-    [PS_EXP_INSERT] = "INSERT INTO experiments (key, status, def, coverage, created_ms, "
-                      "updated_ms, generation) VALUES ($1::text, $2::int, $3::bytea, $4::float8, "
-                      "$5::bigint, $5::bigint, nextval('lift_generation')) ON CONFLICT (key) DO "
-                      "NOTHING RETURNING id, generation",
-    [PS_EXP_UPDATE] = "UPDATE experiments SET status = $3::int, coverage = $4::float8, "
-                      "started_ms = $5::bigint, updated_ms = $6::bigint, generation = "
-                      "nextval('lift_generation') WHERE id = $1::bigint AND generation = "
-                      "$2::bigint RETURNING generation",
-    [PS_EXP_EXISTS] = "SELECT 1 FROM experiments WHERE id = $1::bigint",
-    [PS_EXP_EACH] = "SELECT " EXP_COLS " FROM experiments WHERE generation > $1::bigint "
-                    "ORDER BY id",
-    [PS_GENERATION] = "SELECT coalesce(max(generation), 0) FROM experiments",
+/* Each statement's name (on the connection) and text. */
+static const struct {
+    const char *name;
+    const char *sql;
+} stmts[PS_COUNT] = {
+    [PS_GEN_LOCK] = {"gen_lock", "SELECT pg_advisory_xact_lock(" STR(LOCK_GEN) ")"},
+    [PS_EXP_INSERT] = {"exp_insert",
+        "INSERT INTO experiments (key, status, def, coverage, created_ms, "
+        "updated_ms, generation) VALUES ($1::text, $2::int, $3::bytea, $4::float8, "
+        "$5::bigint, $5::bigint, nextval('lift_generation')) ON CONFLICT (key) DO "
+        "NOTHING RETURNING id, generation"},
+    [PS_EXP_UPDATE] = {"exp_update",
+        "UPDATE experiments SET status = $3::int, coverage = $4::float8, "
+        "started_ms = $5::bigint, updated_ms = $6::bigint, generation = "
+        "nextval('lift_generation') WHERE id = $1::bigint AND generation = "
+        "$2::bigint RETURNING generation"},
+    [PS_EXP_EXISTS] = {"exp_exists", "SELECT 1 FROM experiments WHERE id = $1::bigint"},
+    [PS_EXP_EACH] = {"exp_each",
+        "SELECT " EXP_COLS " FROM experiments WHERE generation > $1::bigint "
+        "ORDER BY id"},
+    [PS_GENERATION] = {"generation", "SELECT coalesce(max(generation), 0) FROM experiments"},
     /* One statement: stored only while the experiment is at generation $9. FOR SHARE makes a
      * concurrent, uncommitted experiment change wait for this transaction or (when the change
      * came first) makes this insert wait and re-check the changed row: an exposure is never
      * stored against a generation that an acknowledged change has left. */
-    [PS_EXPO_INSERT] = "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
-                       "channel, trigger_ms, decided_ms) SELECT $1::bigint, $2::text, $3::int, "
-                       "$4::int, $5::int, $6::int, $7::bigint, $8::bigint WHERE EXISTS (SELECT 1 "
-                       "FROM experiments WHERE id = $1::bigint AND generation = $9::bigint FOR "
-                       "SHARE) ON CONFLICT (experiment_id, customer_id) DO NOTHING RETURNING 1",
+    [PS_EXPO_INSERT] = {"expo_insert",
+        "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
+        "channel, trigger_ms, decided_ms) SELECT $1::bigint, $2::text, $3::int, "
+        "$4::int, $5::int, $6::int, $7::bigint, $8::bigint WHERE EXISTS (SELECT 1 "
+        "FROM experiments WHERE id = $1::bigint AND generation = $9::bigint FOR "
+        "SHARE) ON CONFLICT (experiment_id, customer_id) DO NOTHING RETURNING 1"},
     /* After an insert that stored nothing: a new statement (a new snapshot in READ
      * COMMITTED), so it sees the row of a concurrent winner that the insert waited for. */
-    [PS_EXPO_AFTER] = "SELECT (SELECT generation FROM experiments WHERE id = $1::bigint), "
-                      "e.arm, e.trigger, e.stage, e.channel, e.trigger_ms, e.decided_ms FROM "
-                      "(SELECT 1) one LEFT JOIN exposures e ON e.experiment_id = $1::bigint AND "
-                      "e.customer_id = $2::text",
+    [PS_EXPO_AFTER] = {"expo_after",
+        "SELECT (SELECT generation FROM experiments WHERE id = $1::bigint), "
+        "e.arm, e.trigger, e.stage, e.channel, e.trigger_ms, e.decided_ms FROM "
+        "(SELECT 1) one LEFT JOIN exposures e ON e.experiment_id = $1::bigint AND "
+        "e.customer_id = $2::text"},
     /* The batch form of the two above: the rows as arrays, the experiments they name locked
      * FOR SHARE first (so a concurrent change waits, or is seen and the rows are stale), one
      * INSERT ... SELECT ... ON CONFLICT DO NOTHING for all of them. */
-    [PS_EXPOS_INSERT] = "WITH u AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], "
-                        "$4::int[], $5::int[], $6::int[], $7::bigint[], $8::bigint[], "
-                        "$9::bigint[]) AS u(e, c, a, t, s, ch, tm, dm, g)), ok AS (SELECT id, "
-                        "generation FROM experiments WHERE id = ANY($1::bigint[]) FOR SHARE) "
-                        "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
-                        "channel, trigger_ms, decided_ms) SELECT u.e, u.c, u.a, u.t, u.s, u.ch, "
-                        "u.tm, u.dm FROM u JOIN ok ON ok.id = u.e AND ok.generation = u.g ON "
-                        "CONFLICT (experiment_id, customer_id) DO NOTHING RETURNING "
-                        "experiment_id, customer_id",
-    [PS_EXPOS_AFTER] = "SELECT u.i, (SELECT generation FROM experiments WHERE id = u.e), p.arm, "
-                       "p.trigger, p.stage, p.channel, p.trigger_ms, p.decided_ms FROM "
-                       "unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(e, c, i) LEFT JOIN "
-                       "exposures p ON p.experiment_id = u.e AND p.customer_id = u.c",
-    [PS_EXPO_GET] = "SELECT arm, trigger, stage, channel, trigger_ms, decided_ms FROM exposures "
-                    "WHERE experiment_id = $1::bigint AND customer_id = $2::text",
-    [PS_EXPO_COUNT] = "SELECT count(*) FROM exposures WHERE experiment_id = $1::bigint",
-    [PS_EXPO_COUNTS] = "SELECT arm, count(*) FROM exposures WHERE experiment_id = $1::bigint "
-                       "GROUP BY arm",
-    [PS_EV_INSERT] = NULL, /* built at open: EV_CHUNK rows */
-    [PS_EV_STORED] = "SELECT event_id, digest, type, amount_minor FROM events WHERE event_id = "
-                     "ANY($1::text[])",
-    [PS_EV_COUNT] = "SELECT count(*) FROM events",
-    [PS_META_GET] = "SELECT value FROM meta WHERE key = $1::text",
-    [PS_META_SET] = "INSERT INTO meta (key, value) VALUES ($1::text, $2::text) ON CONFLICT (key) "
-                    "DO UPDATE SET value = EXCLUDED.value",
+    [PS_EXPOS_INSERT] = {"expos_insert",
+        "WITH u AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], "
+        "$4::int[], $5::int[], $6::int[], $7::bigint[], $8::bigint[], "
+        "$9::bigint[]) AS u(e, c, a, t, s, ch, tm, dm, g)), ok AS (SELECT id, "
+        "generation FROM experiments WHERE id = ANY($1::bigint[]) FOR SHARE) "
+        "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
+        "channel, trigger_ms, decided_ms) SELECT u.e, u.c, u.a, u.t, u.s, u.ch, "
+        "u.tm, u.dm FROM u JOIN ok ON ok.id = u.e AND ok.generation = u.g ON "
+        "CONFLICT (experiment_id, customer_id) DO NOTHING RETURNING "
+        "experiment_id, customer_id"},
+    [PS_EXPOS_AFTER] = {"expos_after",
+        "SELECT u.i, (SELECT generation FROM experiments WHERE id = u.e), p.arm, "
+        "p.trigger, p.stage, p.channel, p.trigger_ms, p.decided_ms FROM "
+        "unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(e, c, i) LEFT JOIN "
+        "exposures p ON p.experiment_id = u.e AND p.customer_id = u.c"},
+    [PS_EXPO_GET] = {"expo_get",
+        "SELECT arm, trigger, stage, channel, trigger_ms, decided_ms FROM exposures "
+        "WHERE experiment_id = $1::bigint AND customer_id = $2::text"},
+    [PS_EXPO_COUNT] = {"expo_count",
+        "SELECT count(*) FROM exposures WHERE experiment_id = $1::bigint"},
+    [PS_EXPO_COUNTS] = {"expo_counts",
+        "SELECT arm, count(*) FROM exposures WHERE experiment_id = $1::bigint "
+        "GROUP BY arm"},
+    [PS_EV_INSERT] = {"ev_insert", NULL}, /* built at open: EV_CHUNK rows */
+    [PS_EV_STORED] = {"ev_stored",
+        "SELECT event_id, digest, type, amount_minor FROM events WHERE event_id = "
+        "ANY($1::text[])"},
+    [PS_EV_COUNT] = {"ev_count", "SELECT count(*) FROM events"},
+    [PS_META_GET] = {"meta_get", "SELECT value FROM meta WHERE key = $1::text"},
+    [PS_META_SET] = {"meta_set",
+        "INSERT INTO meta (key, value) VALUES ($1::text, $2::text) ON CONFLICT (key) "
+        "DO UPDATE SET value = EXCLUDED.value"},
 };
 
 /* Events per INSERT statement (12 parameters a row); a batch sends ceil(n / EV_CHUNK) of them
@@ -391,11 +401,11 @@ static int run(pg_t *pg, const stmt_t *st, int nst, PGresult **res, const char *
         sent = PQsendQueryParams(c, ctl[i] == CTL_BEGIN ? pg->begin_sql : ctl_sql[ctl[i]], 0,
                                  NULL, NULL, NULL, NULL, 0);
     for (int i = 0; i < nprep && sent; i++)
-        sent = PQsendPrepare(c, ps_name[prep[i]],
-                             prep[i] == PS_EV_INSERT ? pg->ev_insert_sql : ps_sql[prep[i]], 0,
+        sent = PQsendPrepare(c, stmts[prep[i]].name,
+                             prep[i] == PS_EV_INSERT ? pg->ev_insert_sql : stmts[prep[i]].sql, 0,
                              NULL);
     for (int i = 0; i < nst && sent; i++)
-        sent = st[i].ps >= 0 ? PQsendQueryPrepared(c, ps_name[st[i].ps], st[i].n, st[i].vals,
+        sent = st[i].ps >= 0 ? PQsendQueryPrepared(c, stmts[st[i].ps].name, st[i].n, st[i].vals,
                                                    st[i].lens, st[i].fmts, 0)
                              : PQsendQueryParams(c, st[i].sql, st[i].n, NULL, st[i].vals,
                                                  st[i].lens, st[i].fmts, 0);
@@ -592,23 +602,31 @@ fail:
     return -1;
 }
 
+/* The INSERT of rows events ($1 ... $(rows * EV_COLS)), malloc'd; NULL when out of memory. */
+static char *insert_sql(size_t rows)
+{
+    size_t cap = sizeof EV_INSERT_HEAD + sizeof EV_INSERT_TAIL + rows * EV_COLS * 8;
+    char *sql = malloc(cap);
+    if (!sql)
+        return NULL;
+    size_t off = (size_t)snprintf(sql, cap, "%s", EV_INSERT_HEAD);
+    for (size_t row = 0; row < rows; row++)
+        for (int col = 0; col < EV_COLS; col++)
+            off += (size_t)snprintf(sql + off, cap - off, "%s$%d%s", col ? "" : row ? ",(" : "(",
+                                    (int)row * EV_COLS + col + 1, col == EV_COLS - 1 ? ")" : ",");
+    snprintf(sql + off, cap - off, "%s", EV_INSERT_TAIL);
+    return sql;
+}
+
 static void *pg_open(const char *target, char *err, size_t errlen)
 {
     pg_t *pg = pg_connect(target, 0, err, errlen);
     if (!pg)
         return NULL;
-    size_t cap = sizeof EV_INSERT_HEAD + sizeof EV_INSERT_TAIL + EV_CHUNK * EV_COLS * 8;
-    if (!(pg->ev_insert_sql = malloc(cap))) {
+    if (!(pg->ev_insert_sql = insert_sql(EV_CHUNK))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    size_t off = (size_t)snprintf(pg->ev_insert_sql, cap, "%s", EV_INSERT_HEAD);
-    for (int row = 0; row < EV_CHUNK; row++)
-        for (int col = 0; col < EV_COLS; col++)
-            off += (size_t)snprintf(pg->ev_insert_sql + off, cap - off, "%s$%d%s",
-                                    col ? "" : row ? ",(" : "(", row * EV_COLS + col + 1,
-                                    col == EV_COLS - 1 ? ")" : ",");
-    snprintf(pg->ev_insert_sql + off, cap - off, "%s", EV_INSERT_TAIL);
     if (migrate(pg, err, errlen) < 0)
         goto fail;
     return pg;
@@ -1017,19 +1035,73 @@ static void sb_quoted(sbuf_t *b, const char *p, size_t len)
     b->s[b->n] = '\0';
 }
 
-/* An open-addressing table from (experiment, customer) to its first index in a batch. */
-static size_t *xmap_at(size_t *slot, size_t mask, const store_exposure_t *x, int64_t exp,
-                       const char *c, size_t len)
+/* The key of a batch's item i: a number and bytes (an exposure: its experiment and customer;
+ * an event: 0 and its id). */
+typedef void (*bkey_fn)(const void *items, size_t i, int64_t *num, const char **s, size_t *len);
+
+/* An open-addressing table from the keys of a batch to the index of their first occurrence. */
+typedef struct {
+    size_t mask;       /* capacity - 1 (a power of two) */
+    size_t *slot;      /* index + 1, 0 = empty */
+    const void *items; /* the batch */
+    bkey_fn key;       /* the key of an item */
+} bmap_t;
+
+static int bmap_init(bmap_t *m, size_t n, const void *items, bkey_fn key)
 {
-    uint64_t h = hash_fnv1a64(HASH_FNV64_BASIS, c, len) ^ (uint64_t)exp * 0x9E3779B97F4A7C15ULL;
-    for (size_t i = (size_t)hash_mix64(h) & mask;; i = (i + 1) & mask) {
-        size_t s = slot[i];
-        if (!s)
-            return &slot[i];
-        const store_exposure_t *o = &x[s - 1];
-        if (o->experiment_id == exp && o->customer_len == len && !memcmp(o->customer, c, len))
-            return &slot[i];
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap <<= 1;
+    m->mask = cap - 1;
+    m->items = items;
+    m->key = key;
+    m->slot = calloc(cap, sizeof *m->slot);
+    return m->slot ? 0 : -1;
+}
+
+/* The slot of key (num, s): holds its index + 1, or 0 when absent (fill it to add). */
+static size_t *bmap_at(const bmap_t *m, int64_t num, const char *s, size_t len)
+{
+    uint64_t h = hash_fnv1a64(HASH_FNV64_BASIS, s, len) ^ (uint64_t)num * 0x9E3779B97F4A7C15ULL;
+    for (size_t i = (size_t)hash_mix64(h) & m->mask;; i = (i + 1) & m->mask) {
+        size_t k = m->slot[i];
+        if (!k)
+            return &m->slot[i];
+        int64_t onum;
+        const char *os;
+        size_t olen;
+        m->key(m->items, k - 1, &onum, &os, &olen);
+        if (onum == num && olen == len && !memcmp(os, s, len))
+            return &m->slot[i];
     }
+}
+
+/* Fills the table with the batch's n items: first[i] is the index of the first item with the
+ * key of item i, uniq[] the first occurrences in batch order. Returns their number. */
+static size_t bmap_firsts(bmap_t *m, size_t n, size_t *first, size_t *uniq)
+{
+    size_t nu = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t num;
+        const char *s;
+        size_t len;
+        m->key(m->items, i, &num, &s, &len);
+        size_t *slot = bmap_at(m, num, s, len);
+        if (!*slot) {
+            *slot = i + 1;
+            uniq[nu++] = i;
+        }
+        first[i] = *slot - 1;
+    }
+    return nu;
+}
+
+static void expo_key(const void *items, size_t i, int64_t *num, const char **s, size_t *len)
+{
+    const store_exposure_t *x = &((const store_exposure_t *)items)[i];
+    *num = x->experiment_id;
+    *s = x->customer;
+    *len = x->customer_len;
 }
 
 /* Orders batch indexes by (experiment, customer bytes), so that concurrent batches take
@@ -1045,6 +1117,151 @@ static int by_key(const void *pa, const void *pb, void *arg)
     if (c)
         return c;
     return (a->customer_len > b->customer_len) - (a->customer_len < b->customer_len);
+}
+
+/* Closes the n array literals a[] and points vals[] at them; -1 when one ran out of memory
+ * (noted). */
+static int sb_finish(pg_t *pg, sbuf_t *a, int n, const char **vals, const char *what)
+{
+    for (int k = 0; k < n; k++) {
+        sb_char(&a[k], '}');
+        if (a[k].oom) {
+            note_text(pg, STORE_E_UNAVAILABLE, what);
+            return -1;
+        }
+        vals[k] = a[k].s;
+    }
+    return 0;
+}
+
+/* Step one of exposures_put: one INSERT of the first occurrences uniq[0..nu) in key order;
+ * those it stored are STORE_FIRST and done. Returns 0 or -1 (noted). */
+static int expos_insert(pg_t *pg, const store_exposure_t *x, const int64_t *generation,
+                        size_t *uniq, size_t nu, const bmap_t *map, store_record_t *out,
+                        unsigned char *done)
+{
+    sbuf_t a[9];
+    memset(a, 0, sizeof a);
+    qsort_r(uniq, nu, sizeof *uniq, by_key, (void *)x);
+    for (size_t u = 0; u < nu; u++) {
+        const store_exposure_t *e = &x[uniq[u]];
+        for (int k = 0; k < 9; k++)
+            sb_sep(&a[k], u);
+        sb_i64(&a[0], (long long)e->experiment_id);
+        sb_quoted(&a[1], e->customer, e->customer_len);
+        sb_i64(&a[2], e->arm);
+        sb_i64(&a[3], e->trigger);
+        sb_i64(&a[4], e->stage);
+        sb_i64(&a[5], e->channel);
+        sb_i64(&a[6], (long long)e->trigger_ms);
+        sb_i64(&a[7], (long long)e->decided_ms);
+        sb_i64(&a[8], (long long)generation[uniq[u]]);
+    }
+    const char *vals[9];
+    PGresult *r = NULL;
+    int ret = -1;
+    if (sb_finish(pg, a, 9, vals, "record exposures: out of memory") < 0 ||
+        !(r = run1(pg, PS_EXPOS_INSERT, 9, vals, NULL, NULL, "record exposures")))
+        goto out;
+    for (int i = 0, m = PQntuples(r); i < m; i++) {
+        size_t *sl = bmap_at(map, get_i64(r, i, 0), PQgetvalue(r, i, 1),
+                             (size_t)PQgetlength(r, i, 1));
+        if (*sl) {
+            out[*sl - 1] = STORE_FIRST;
+            done[*sl - 1] = 1;
+        }
+    }
+    ret = 0;
+out:
+    PQclear(r);
+    for (int k = 0; k < 9; k++)
+        free(a[k].s);
+    return ret;
+}
+
+/* Step two: the first occurrences old[0..nold) that stored nothing, read in one statement
+ * (stale, or stored before); one neither (not expected) goes through pg_exposure_record.
+ * Returns 0 or -1 (noted). */
+static int expos_after(pg_t *pg, const store_exposure_t *x, const int64_t *generation,
+                       const size_t *old, size_t nold, store_record_t *out, unsigned char *done,
+                       store_exposure_t *st)
+{
+    sbuf_t a[2];
+    memset(a, 0, sizeof a);
+    for (size_t u = 0; u < nold; u++) {
+        sb_sep(&a[0], u);
+        sb_sep(&a[1], u);
+        sb_i64(&a[0], (long long)x[old[u]].experiment_id);
+        sb_quoted(&a[1], x[old[u]].customer, x[old[u]].customer_len);
+    }
+    const char *vals[2];
+    PGresult *r = NULL;
+    int ret = -1;
+    if (sb_finish(pg, a, 2, vals, "record exposures: out of memory") < 0 ||
+        !(r = run1(pg, PS_EXPOS_AFTER, 2, vals, NULL, NULL, "read exposures")))
+        goto out;
+    for (int i = 0, m = PQntuples(r); i < m; i++) {
+        int64_t k = get_i64(r, i, 0) - 1;
+        if (k < 0 || (size_t)k >= nold)
+            continue;
+        size_t j = old[k];
+        if (PQgetisnull(r, i, 1) || get_i64(r, i, 1) != generation[j]) {
+            out[j] = STORE_STALE;
+            done[j] = 1;
+        } else if (!PQgetisnull(r, i, 2)) {
+            st[j] = x[j];
+            expo_from_row(r, i, 2, &st[j]);
+            out[j] = STORE_EXISTING;
+            done[j] = 1;
+        }
+    }
+    for (size_t u = 0; u < nold; u++) {
+        size_t j = old[u];
+        if (done[j])
+            continue;
+        int rc = pg_exposure_record(pg, &x[j], generation[j], &st[j]);
+        if (rc < 0)
+            goto out;
+        out[j] = (store_record_t)rc;
+        done[j] = 1;
+    }
+    ret = 0;
+out:
+    PQclear(r);
+    free(a[0].s);
+    free(a[1].s);
+    return ret;
+}
+
+/* Step three: later occurrences, decided against the first (one asked at another generation
+ * than its first goes alone, as one call would). Returns 0 or -1 (noted). */
+static int expos_later(pg_t *pg, const store_exposure_t *x, const int64_t *generation,
+                       const size_t *first, size_t n, store_record_t *out, store_exposure_t *st)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t f = first[i];
+        if (f == i)
+            continue;
+        if (generation[i] != generation[f]) {
+            int rc = pg_exposure_record(pg, &x[i], generation[i], &st[i]);
+            if (rc < 0)
+                return -1;
+            out[i] = (store_record_t)rc;
+            continue;
+        }
+        out[i] = out[f] == STORE_STALE ? STORE_STALE : STORE_EXISTING;
+        if (out[i] == STORE_EXISTING) {
+            const store_exposure_t *w = out[f] == STORE_FIRST ? &x[f] : &st[f];
+            st[i] = x[i];
+            st[i].arm = w->arm;
+            st[i].trigger = w->trigger;
+            st[i].stage = w->stage;
+            st[i].channel = w->channel;
+            st[i].trigger_ms = w->trigger_ms;
+            st[i].decided_ms = w->decided_ms;
+        }
+    }
+    return 0;
 }
 
 /* The batch in two statements at most: one INSERT of every first occurrence (those whose
@@ -1065,152 +1282,33 @@ static int pg_exposures_put(void *b, const store_exposure_t *x, const int64_t *g
         return -1;
     }
     int ret = -1;
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap <<= 1;
-    size_t *slot = calloc(cap, sizeof *slot);
+    bmap_t map = {0, NULL, NULL, NULL};
     size_t *first = malloc(n * sizeof *first), *uniq = malloc(n * sizeof *uniq);
     unsigned char *done = calloc(n, 1);
     store_exposure_t *st = stored ? stored : malloc(n * sizeof *st);
-    sbuf_t a[9];
-    memset(a, 0, sizeof a);
-    PGresult *r = NULL;
-    if (!slot || !first || !uniq || !done || !st) {
+    if (!first || !uniq || !done || !st || bmap_init(&map, n, x, expo_key) < 0) {
         note_text(pg, STORE_E_UNAVAILABLE, "record exposures: out of memory");
         goto out;
     }
-    size_t nu = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t *sl = xmap_at(slot, cap - 1, x, x[i].experiment_id, x[i].customer,
-                             x[i].customer_len);
-        if (!*sl) {
-            *sl = i + 1;
-            uniq[nu++] = i;
-        }
-        first[i] = *sl - 1;
-    }
-    qsort_r(uniq, nu, sizeof *uniq, by_key, (void *)x);
-    for (size_t u = 0; u < nu; u++) {
-        const store_exposure_t *e = &x[uniq[u]];
-        for (int k = 0; k < 9; k++)
-            sb_sep(&a[k], u);
-        sb_i64(&a[0], (long long)e->experiment_id);
-        sb_quoted(&a[1], e->customer, e->customer_len);
-        sb_i64(&a[2], e->arm);
-        sb_i64(&a[3], e->trigger);
-        sb_i64(&a[4], e->stage);
-        sb_i64(&a[5], e->channel);
-        sb_i64(&a[6], (long long)e->trigger_ms);
-        sb_i64(&a[7], (long long)e->decided_ms);
-        sb_i64(&a[8], (long long)generation[uniq[u]]);
-    }
-    for (int k = 0; k < 9; k++) {
-        sb_char(&a[k], '}');
-        if (a[k].oom) {
-            note_text(pg, STORE_E_UNAVAILABLE, "record exposures: out of memory");
-            goto out;
-        }
-    }
-    const char *vals[9];
-    for (int k = 0; k < 9; k++)
-        vals[k] = a[k].s;
-    if (!(r = run1(pg, PS_EXPOS_INSERT, 9, vals, NULL, NULL, "record exposures")))
+    size_t nu = bmap_firsts(&map, n, first, uniq);
+    if (expos_insert(pg, x, generation, uniq, nu, &map, out, done) < 0)
         goto out;
-    for (int i = 0, m = PQntuples(r); i < m; i++) {
-        size_t *sl = xmap_at(slot, cap - 1, x, get_i64(r, i, 0), PQgetvalue(r, i, 1),
-                             (size_t)PQgetlength(r, i, 1));
-        if (*sl) {
-            out[*sl - 1] = STORE_FIRST;
-            done[*sl - 1] = 1;
-        }
-    }
-    PQclear(r);
-    r = NULL;
-    /* The first occurrences that stored nothing: stale, or stored before. */
-    size_t nold = 0;
+    size_t nold = 0; /* the first occurrences that stored nothing: stale, or stored before */
     for (size_t u = 0; u < nu; u++)
         if (!done[uniq[u]])
             uniq[nold++] = uniq[u];
-    if (nold) {
-        a[0].n = a[1].n = 0;
-        for (size_t u = 0; u < nold; u++) {
-            sb_sep(&a[0], u);
-            sb_sep(&a[1], u);
-            sb_i64(&a[0], (long long)x[uniq[u]].experiment_id);
-            sb_quoted(&a[1], x[uniq[u]].customer, x[uniq[u]].customer_len);
-        }
-        sb_char(&a[0], '}');
-        sb_char(&a[1], '}');
-        if (a[0].oom || a[1].oom) {
-            note_text(pg, STORE_E_UNAVAILABLE, "record exposures: out of memory");
-            goto out;
-        }
-        const char *v2[2] = {a[0].s, a[1].s};
-        if (!(r = run1(pg, PS_EXPOS_AFTER, 2, v2, NULL, NULL, "read exposures")))
-            goto out;
-        for (int i = 0, m = PQntuples(r); i < m; i++) {
-            int64_t k = get_i64(r, i, 0) - 1;
-            if (k < 0 || (size_t)k >= nold)
-                continue;
-            size_t j = uniq[k];
-            if (PQgetisnull(r, i, 1) || get_i64(r, i, 1) != generation[j]) {
-                out[j] = STORE_STALE;
-                done[j] = 1;
-            } else if (!PQgetisnull(r, i, 2)) {
-                st[j] = x[j];
-                expo_from_row(r, i, 2, &st[j]);
-                out[j] = STORE_EXISTING;
-                done[j] = 1;
-            }
-        }
-        PQclear(r);
-        r = NULL;
-        for (size_t u = 0; u < nold; u++) {
-            size_t j = uniq[u];
-            if (done[j])
-                continue;
-            int rc = pg_exposure_record(pg, &x[j], generation[j], &st[j]);
-            if (rc < 0)
-                goto out;
-            out[j] = (store_record_t)rc;
-            done[j] = 1;
-        }
-    }
-    /* Later occurrences, decided against the first. */
-    for (size_t i = 0; i < n; i++) {
-        size_t f = first[i];
-        if (f == i)
-            continue;
-        if (generation[i] != generation[f]) { /* asked at another generation: as one call */
-            int rc = pg_exposure_record(pg, &x[i], generation[i], &st[i]);
-            if (rc < 0)
-                goto out;
-            out[i] = (store_record_t)rc;
-            continue;
-        }
-        out[i] = out[f] == STORE_STALE ? STORE_STALE : STORE_EXISTING;
-        if (out[i] == STORE_EXISTING) {
-            const store_exposure_t *w = out[f] == STORE_FIRST ? &x[f] : &st[f];
-            st[i] = x[i];
-            st[i].arm = w->arm;
-            st[i].trigger = w->trigger;
-            st[i].stage = w->stage;
-            st[i].channel = w->channel;
-            st[i].trigger_ms = w->trigger_ms;
-            st[i].decided_ms = w->decided_ms;
-        }
-    }
+    if (nold && expos_after(pg, x, generation, uniq, nold, out, done, st) < 0)
+        goto out;
+    if (expos_later(pg, x, generation, first, n, out, st) < 0)
+        goto out;
     ret = 0;
 out:
-    PQclear(r);
-    for (int k = 0; k < 9; k++)
-        free(a[k].s);
     if (st != stored)
         free(st);
     free(done);
     free(uniq);
     free(first);
-    free(slot);
+    free(map.slot);
     return ret;
 }
 
@@ -1295,34 +1393,12 @@ static int pg_exposure_counts(void *b, int64_t experiment_id, int narms, int64_t
  * database: the first occurrence is sent, later ones are decided against it, so the first
  * occurrence wins. */
 
-/* An open-addressing table from an event id to its first index in the batch. */
-typedef struct {
-    size_t mask;  /* capacity - 1 (a power of two) */
-    size_t *slot; /* index + 1, 0 = empty */
-} idmap_t;
-
-static int idmap_init(idmap_t *m, size_t n)
+static void event_key(const void *items, size_t i, int64_t *num, const char **s, size_t *len)
 {
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap <<= 1;
-    m->mask = cap - 1;
-    m->slot = calloc(cap, sizeof *m->slot);
-    return m->slot ? 0 : -1;
-}
-
-/* The slot of id: holds its index + 1, or 0 when absent (fill it to add). */
-static size_t *idmap_at(idmap_t *m, const store_event_t *ev, const char *id, size_t len)
-{
-    size_t i = (size_t)hash_mix64(hash_fnv1a64(HASH_FNV64_BASIS, id, len)) & m->mask;
-    for (;; i = (i + 1) & m->mask) {
-        size_t s = m->slot[i];
-        if (!s)
-            return &m->slot[i];
-        const char *other = ev[s - 1].event_id;
-        if (strlen(other) == len && !memcmp(other, id, len))
-            return &m->slot[i];
-    }
+    const store_event_t *e = &((const store_event_t *)items)[i];
+    *num = 0;
+    *s = e->event_id;
+    *len = strlen(e->event_id);
 }
 
 static void key_of(const store_event_t *e, uint64_t digest, store_event_key_t *k)
@@ -1332,32 +1408,6 @@ static void key_of(const store_event_t *e, uint64_t digest, store_event_key_t *k
     k->type = e->type;
     k->has_amount = e->has_amount;
     k->amount_minor = e->has_amount ? e->amount_minor : 0;
-}
-
-/* An array literal {"a","b"} of the given ids (quotes and backslashes escaped). */
-static char *id_array(const store_event_t *ev, const size_t *idx, size_t n)
-{
-    size_t cap = 3;
-    for (size_t i = 0; i < n; i++)
-        cap += 2 * strlen(ev[idx[i]].event_id) + 3;
-    char *s = malloc(cap), *p = s;
-    if (!s)
-        return NULL;
-    *p++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        *p++ = '"';
-        for (const char *c = ev[idx[i]].event_id; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                *p++ = '\\';
-            *p++ = *c;
-        }
-        *p++ = '"';
-    }
-    *p++ = '}';
-    *p = '\0';
-    return s;
 }
 
 #define EV_NUMS 8  /* numeric columns of an event, formatted */
@@ -1479,49 +1529,25 @@ static int copy_batch(pg_t *pg, const store_event_t *ev, const uint64_t *digests
     return ret;
 }
 
-static int pg_events_put(void *b, const store_event_t *ev, const uint64_t *digests, size_t n,
-                         store_put_t *out, store_event_key_t *stored)
+/* The pipelined INSERT ... ON CONFLICT of the first occurrences uniq[0..nu), EV_CHUNK rows a
+ * statement (the rest in one statement of its own): the ids it returns were stored now
+ * (inserted[i] = 1). Returns 0, or -1 (noted). */
+static int events_insert(pg_t *pg, const store_event_t *ev, const uint64_t *digests,
+                         const size_t *uniq, size_t nu, const bmap_t *map,
+                         unsigned char *inserted)
 {
-    pg_t *pg = b;
-    op_start(pg);
-    if (n == 0)
-        return 0;
     int ret = -1;
-    idmap_t map = {0, NULL};
-    size_t *first = malloc(n * sizeof *first);  /* first index of ev[i]'s id */
-    size_t *uniq = malloc(n * sizeof *uniq);    /* indexes of first occurrences */
-    const char **vals = malloc(n * EV_COLS * sizeof *vals);
-    char *nums = malloc(n * EV_NUMS * NUM_LEN);
-    unsigned char *inserted = calloc(n, 1);
-    size_t nstmt = (n + EV_CHUNK - 1) / EV_CHUNK, nu = 0;
-    stmt_t *st = malloc((nstmt ? nstmt : 1) * sizeof *st);
-    PGresult **res = calloc(nstmt ? nstmt : 1, sizeof *res);
-    char **sql = calloc(1, sizeof *sql);
-    if (!first || !uniq || !vals || !nums || !inserted || !st || !res || !sql ||
-        idmap_init(&map, n) < 0) {
+    size_t full = nu / EV_CHUNK, rest = nu % EV_CHUNK, nstmt = full + (rest ? 1 : 0);
+    const char **vals = malloc(nu * EV_COLS * sizeof *vals);
+    char *nums = malloc(nu * EV_NUMS * NUM_LEN);
+    stmt_t *st = malloc(nstmt * sizeof *st);
+    PGresult **res = calloc(nstmt, sizeof *res);
+    char *sql = rest ? insert_sql(rest) : NULL;
+    if (!vals || !nums || !st || !res || (rest && !sql)) {
         note_text(pg, STORE_E_UNAVAILABLE, "store events: out of memory");
         goto done;
     }
-    /* First occurrences only go to the database; later ones are decided against them. */
-    for (size_t i = 0; i < n; i++) {
-        size_t *slot = idmap_at(&map, ev, ev[i].event_id, strlen(ev[i].event_id));
-        if (!*slot) {
-            *slot = i + 1;
-            uniq[nu++] = i;
-        }
-        first[i] = *slot - 1;
-    }
-    /* Fresh events (the common case) go in by COPY; a batch holding an id stored before
-     * takes the INSERT ... ON CONFLICT path. */
-    int copied = 0;
-    if (pg->in_txn && nu >= EV_COPY_MIN && (copied = copy_batch(pg, ev, digests, uniq, nu)) < 0)
-        goto done;
-    if (copied) {
-        for (size_t u = 0; u < nu; u++)
-            inserted[uniq[u]] = 1;
-        nstmt = 0;
-    }
-    for (size_t u = 0; u < nu && !copied; u++) {
+    for (size_t u = 0; u < nu; u++) {
         const store_event_t *e = &ev[uniq[u]];
         const char **v = vals + u * EV_COLS;
         char *num = nums + u * EV_NUMS * NUM_LEN;
@@ -1541,79 +1567,117 @@ static int pg_events_put(void *b, const store_event_t *ev, const uint64_t *diges
         v[11] = NUM(7, "%lld", (long long)e->received_ms);
 #undef NUM
     }
-    size_t full = copied ? 0 : nu / EV_CHUNK, rest = copied ? 0 : nu % EV_CHUNK;
-    nstmt = full + (rest ? 1 : 0);
     for (size_t k = 0; k < full; k++)
         st[k] = (stmt_t){PS_EV_INSERT, NULL, EV_CHUNK * EV_COLS, vals + k * EV_CHUNK * EV_COLS,
                          NULL, NULL};
-    if (rest) {
-        size_t cap = sizeof EV_INSERT_HEAD + sizeof EV_INSERT_TAIL + rest * EV_COLS * 8;
-        if (!(*sql = malloc(cap))) {
-            note_text(pg, STORE_E_UNAVAILABLE, "store events: out of memory");
-            goto done;
-        }
-        size_t off = (size_t)snprintf(*sql, cap, "%s", EV_INSERT_HEAD);
-        for (size_t row = 0; row < rest; row++)
-            for (int col = 0; col < EV_COLS; col++)
-                off += (size_t)snprintf(*sql + off, cap - off, "%s$%d%s",
-                                        col ? "" : row ? ",(" : "(", (int)row * EV_COLS + col + 1,
-                                        col == EV_COLS - 1 ? ")" : ",");
-        snprintf(*sql + off, cap - off, "%s", EV_INSERT_TAIL);
-        st[full] = (stmt_t){-1, *sql, (int)rest * EV_COLS, vals + full * EV_CHUNK * EV_COLS,
+    if (rest)
+        st[full] = (stmt_t){-1, sql, (int)rest * EV_COLS, vals + full * EV_CHUNK * EV_COLS,
                             NULL, NULL};
-    }
-    if (nstmt && run(pg, st, (int)nstmt, res, "store events") < 0)
+    if (run(pg, st, (int)nstmt, res, "store events") < 0)
         goto done;
     for (size_t k = 0; k < nstmt; k++)
         for (int i = 0, m = PQntuples(res[k]); i < m; i++) {
-            size_t *slot = idmap_at(&map, ev, PQgetvalue(res[k], i, 0),
-                                    (size_t)PQgetlength(res[k], i, 0));
+            size_t *slot = bmap_at(map, 0, PQgetvalue(res[k], i, 0),
+                                   (size_t)PQgetlength(res[k], i, 0));
             if (*slot)
                 inserted[*slot - 1] = 1;
         }
+    ret = 0;
+done:
+    for (size_t k = 0; k < nstmt && res; k++)
+        PQclear(res[k]);
+    free(sql);
+    free(res);
+    free(st);
+    free(nums);
+    free(vals);
+    return ret;
+}
+
+/* The keys of the first occurrences old[0..nold) that stored nothing (stored before, or by a
+ * concurrent writer that the insert waited for), read in one statement into keys[] by batch
+ * index; their inserted[] becomes 2. Returns 0, or -1 (noted; also when one is not stored
+ * either). */
+static int events_stored(pg_t *pg, const store_event_t *ev, const size_t *old, size_t nold,
+                         const bmap_t *map, store_event_key_t *keys, unsigned char *inserted)
+{
+    sbuf_t a;
+    memset(&a, 0, sizeof a);
+    for (size_t u = 0; u < nold; u++) {
+        sb_sep(&a, u);
+        sb_quoted(&a, ev[old[u]].event_id, strlen(ev[old[u]].event_id));
+    }
+    const char *vals[1];
+    PGresult *r = NULL;
+    if (sb_finish(pg, &a, 1, vals, "store events: out of memory") == 0)
+        r = run1(pg, PS_EV_STORED, 1, vals, NULL, NULL, "read stored events");
+    free(a.s);
+    if (!r)
+        return -1;
+    for (int i = 0, m = PQntuples(r); i < m; i++) {
+        size_t *slot = bmap_at(map, 0, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+        if (!*slot)
+            continue;
+        store_event_key_t *k = &keys[*slot - 1];
+        snprintf(k->event_id, sizeof k->event_id, "%s", PQgetvalue(r, i, 0));
+        k->digest = (uint64_t)get_i64(r, i, 1);
+        k->type = (int)get_i64(r, i, 2);
+        k->has_amount = !PQgetisnull(r, i, 3);
+        k->amount_minor = k->has_amount ? get_i64(r, i, 3) : 0;
+        inserted[*slot - 1] = 2; /* found stored */
+    }
+    PQclear(r);
+    for (size_t u = 0; u < nold; u++)
+        if (inserted[old[u]] != 2) {
+            note_text(pg, STORE_E_INTERNAL,
+                      "store events: an id that stored nothing is not stored either");
+            return -1;
+        }
+    return 0;
+}
+
+static int pg_events_put(void *b, const store_event_t *ev, const uint64_t *digests, size_t n,
+                         store_put_t *out, store_event_key_t *stored)
+{
+    pg_t *pg = b;
+    op_start(pg);
+    if (n == 0)
+        return 0;
+    int ret = -1;
+    bmap_t map = {0, NULL, NULL, NULL};
+    size_t *first = malloc(n * sizeof *first); /* first index of ev[i]'s id */
+    size_t *uniq = malloc(n * sizeof *uniq);   /* indexes of first occurrences */
+    unsigned char *inserted = calloc(n, 1);    /* 1: stored now, 2: found stored before */
+    store_event_key_t *keys = NULL;            /* the stored keys of the latter */
+    if (!first || !uniq || !inserted || bmap_init(&map, n, ev, event_key) < 0) {
+        note_text(pg, STORE_E_UNAVAILABLE, "store events: out of memory");
+        goto done;
+    }
+    /* First occurrences only go to the database; later ones are decided against them. */
+    size_t nu = bmap_firsts(&map, n, first, uniq);
+    /* Fresh events (the common case) go in by COPY; a batch holding an id stored before
+     * takes the INSERT ... ON CONFLICT path. */
+    int copied = 0;
+    if (pg->in_txn && nu >= EV_COPY_MIN && (copied = copy_batch(pg, ev, digests, uniq, nu)) < 0)
+        goto done;
+    if (copied) {
+        for (size_t u = 0; u < nu; u++)
+            inserted[uniq[u]] = 1;
+    } else if (events_insert(pg, ev, digests, uniq, nu, &map, inserted) < 0) {
+        goto done;
+    }
     /* The ids that stored nothing are stored already: read their keys in one statement. */
     size_t nold = 0;
     for (size_t u = 0; u < nu; u++)
         if (!inserted[uniq[u]])
             uniq[nold++] = uniq[u];
-    store_event_key_t *keys = NULL;
     if (nold) {
-        char *arr = id_array(ev, uniq, nold);
-        keys = calloc(n, sizeof *keys);
-        if (!arr || !keys) {
-            free(arr);
-            free(keys);
+        if (!(keys = calloc(n, sizeof *keys))) {
             note_text(pg, STORE_E_UNAVAILABLE, "store events: out of memory");
             goto done;
         }
-        const char *pv[1] = {arr};
-        PGresult *r = run1(pg, PS_EV_STORED, 1, pv, NULL, NULL, "read stored events");
-        free(arr);
-        if (!r) {
-            free(keys);
+        if (events_stored(pg, ev, uniq, nold, &map, keys, inserted) < 0)
             goto done;
-        }
-        for (int i = 0, m = PQntuples(r); i < m; i++) {
-            size_t *slot =
-                idmap_at(&map, ev, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
-            if (!*slot)
-                continue;
-            store_event_key_t *k = &keys[*slot - 1];
-            snprintf(k->event_id, sizeof k->event_id, "%s", PQgetvalue(r, i, 0));
-            k->digest = (uint64_t)get_i64(r, i, 1);
-            k->type = (int)get_i64(r, i, 2);
-            k->has_amount = !PQgetisnull(r, i, 3);
-            k->amount_minor = k->has_amount ? get_i64(r, i, 3) : 0;
-            inserted[*slot - 1] = 2; /* found stored */
-        }
-        PQclear(r);
-        for (size_t u = 0; u < nold; u++)
-            if (inserted[uniq[u]] != 2) {
-                free(keys);
-                note_text(pg, STORE_E_INTERNAL,
-                          "store events: an id that stored nothing is not stored either");
-                goto done;
-            }
     }
     for (size_t i = 0; i < n; i++) {
         size_t f = first[i];
@@ -1635,19 +1699,10 @@ static int pg_events_put(void *b, const store_event_t *ev, const uint64_t *diges
                 stored[i] = k;
         }
     }
-    free(keys);
     ret = 0;
 done:
-    for (size_t k = 0; k < nstmt && res; k++)
-        PQclear(res[k]);
-    if (sql)
-        free(*sql);
-    free(sql);
-    free(res);
-    free(st);
+    free(keys);
     free(inserted);
-    free(nums);
-    free(vals);
     free(uniq);
     free(first);
     free(map.slot);

@@ -228,42 +228,81 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     return 0;
 }
 
-/* Opens dir/lift.db into *db with flags (mode names it in messages: "" or " read-only"), sets
- * the busy timeout and extended result codes and runs pragmas (NULL-terminated). On failure *db
- * may still be set: the caller's destructor closes it. */
-static int db_open(const char *dir, int flags, const char *mode, const char *const *pragmas,
-                   sqlite3 **db, char *err, size_t errlen)
+typedef void (*sql_fn)(sqlite3_context *ctx, int argc, sqlite3_value **v);
+
+/* How a connection to dir/lift.db is opened: the writer's and the readers' differ only here. */
+typedef struct {
+    int flags;                   /* sqlite3_open_v2 flags (READWRITE: the writer) */
+    const char *mode;            /* names the flags in messages: "" or " read-only" */
+    const char *const *pragmas;  /* run after the open, NULL-terminated */
+    const char *fn;              /* an SQL function to register (with fn_args arguments) */
+    int fn_args;
+    int fn_flags;                /* its flags (SQLITE_UTF8 | ...) */
+    sql_fn fn_func, fn_step;     /* a scalar function, or the step of an aggregate... */
+    void (*fn_final)(sqlite3_context *ctx); /* ...and its final */
+    int migrate;                 /* bring the schema to SCHEMA_VERSION before preparing */
+    const char *const *sql;      /* the persistent statements */
+    int nsql;                    /* their number */
+} conn_spec_t;
+
+/* Opens dir/lift.db into *db as c says (busy timeout, extended result codes, pragmas, the
+ * function with user data fn_arg, migrations) and prepares c->sql into st[]. On failure *db and
+ * st[] may be partly set: the caller's destructor closes them (conn_close). */
+static int conn_open(const char *dir, const conn_spec_t *c, void *fn_arg, sqlite3 **db,
+                     sqlite3_stmt **st, char *err, size_t errlen)
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/lift.db", dir) >= sizeof path) {
         snprintf(err, errlen, "data directory path too long (%zu bytes)", strlen(dir));
         return -1;
     }
-    if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s%s: %s", path, mode,
+    if (sqlite3_open_v2(path, db, c->flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s%s: %s", path, c->mode,
                  *db ? sqlite3_errmsg(*db) : "out of memory");
         return -1;
     }
     sqlite3_busy_timeout(*db, 5000);
     sqlite3_extended_result_codes(*db, 1);
-    for (const char *const *p = pragmas; *p; p++)
+    /* SQLite falls back to read-only when the file cannot be opened for writing: say so,
+     * before a pragma fails with "attempt to write a readonly database". */
+    if ((c->flags & SQLITE_OPEN_READWRITE) && sqlite3_db_readonly(*db, "main") == 1) {
+        snprintf(err, errlen,
+                 "store %s is read-only (file permissions or a read-only file system): "
+                 "liftd needs write access to the file and to %s (WAL journal)",
+                 path, dir);
+        return -1;
+    }
+    for (const char *const *p = c->pragmas; *p; p++)
         if (exec_sql(*db, *p, err, errlen) < 0)
             return -1;
-    return 0;
-}
-
-/* Prepares n persistent statements sql[i] into st[i]; st[] is finalized by the destructor. */
-static int prepare_all(sqlite3 *db, const char *const *sql, int n, sqlite3_stmt **st, char *err,
-                       size_t errlen)
-{
-    for (int i = 0; i < n; i++) {
-        if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st[i], NULL) !=
+    if (c->fn && sqlite3_create_function_v2(*db, c->fn, c->fn_args, c->fn_flags, fn_arg,
+                                            c->fn_func, c->fn_step, c->fn_final,
+                                            NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "register %s: %s", c->fn, sqlite3_errmsg(*db));
+        return -1;
+    }
+    if (c->migrate && migrate(*db, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < c->nsql; i++) {
+        if (sqlite3_prepare_v3(*db, c->sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st[i], NULL) !=
             SQLITE_OK) {
-            snprintf(err, errlen, "prepare %s: %s", sql[i], sqlite3_errmsg(db));
+            snprintf(err, errlen, "prepare %s: %s", c->sql[i], sqlite3_errmsg(*db));
             return -1;
         }
     }
     return 0;
+}
+
+/* Closes what conn_open opened (either may be NULL or partly set), rolling back a transaction
+ * left open. */
+static void conn_close(sqlite3 *db, sqlite3_stmt **st, int n)
+{
+    if (db && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    for (int i = 0; i < n; i++)
+        sqlite3_finalize(st[i]);
+    if (db)
+        sqlite3_close(db);
 }
 
 /* lift_event_digest(customer_id, type, ts_ms, experiment_id, arm, amount_minor, plan_from,
@@ -513,7 +552,20 @@ static void *sq_open(const char *dir, char *err, size_t errlen)
     static const char *const pragmas[] = {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL",
                                           "PRAGMA cache_size = -131072",
                                           "PRAGMA temp_store = MEMORY", NULL};
-    static const char *const none[] = {NULL};
+    /* NOMUTEX: one thread per store_t (store.h), so SQLite's per-call connection mutex is pure
+     * cost (about a tenth of a Track's instructions in liftd's request thread). */
+    static const conn_spec_t spec = {
+        .flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+        .mode = "",
+        .pragmas = pragmas,
+        .fn = "lift_event_digest",
+        .fn_args = 9,
+        .fn_flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+        .fn_func = digest_fn,
+        .migrate = 1,
+        .sql = stmt_sql,
+        .nsql = ST_COUNT,
+    };
     sq_t *self = NULL;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
@@ -532,32 +584,7 @@ static void *sq_open(const char *dir, char *err, size_t errlen)
     }
     if (lock_store(self, dir, err, errlen) < 0)
         goto fail;
-    /* NOMUTEX: one thread per store_t (store.h), so SQLite's per-call connection mutex is pure
-     * cost (about a tenth of a Track's instructions in liftd's request thread). */
-    if (db_open(dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, "", none,
-                &self->db, err, errlen) < 0)
-        goto fail;
-    /* SQLite falls back to read-only when the file cannot be opened for writing: say so,
-     * before a pragma fails with "attempt to write a readonly database". */
-    if (sqlite3_db_readonly(self->db, "main") == 1) {
-        snprintf(err, errlen,
-                 "store %s/lift.db is read-only (file permissions or a read-only file system): "
-                 "liftd needs write access to the file and to %s (WAL journal)",
-                 dir, dir);
-        goto fail;
-    }
-    for (const char *const *p = pragmas; *p; p++)
-        if (exec_sql(self->db, *p, err, errlen) < 0)
-            goto fail;
-    if (sqlite3_create_function_v2(self->db, "lift_event_digest", 9,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                   digest_fn, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "register lift_event_digest: %s", sqlite3_errmsg(self->db));
-        goto fail;
-    }
-    if (migrate(self->db, err, errlen) < 0)
-        goto fail;
-    if (prepare_all(self->db, stmt_sql, ST_COUNT, self->st, err, errlen) < 0)
+    if (conn_open(dir, &spec, NULL, &self->db, self->st, err, errlen) < 0)
         goto fail;
     if (index_load(self, err, errlen) < 0)
         goto fail;
@@ -586,10 +613,7 @@ static void sq_destroy(void *b)
         if (max_id >= 0)
             eventidx_save(self->idx, self->index_path, max_id, err, sizeof err);
     }
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(self->st[i]);
-    if (self->db)
-        sqlite3_close(self->db);
+    conn_close(self->db, self->st, ST_COUNT);
     if (self->lock_fd >= 0)
         close(self->lock_fd); /* releases the flock */
     eventidx_destroy(&self->idx);
@@ -1276,25 +1300,28 @@ static void *rd_open(const char *dir, char *err, size_t errlen)
     static const char *const pragmas[] = {"PRAGMA cache_size = -262144",
                                           "PRAGMA mmap_size = 17179869184",
                                           "PRAGMA temp_store = MEMORY", NULL};
+    static const conn_spec_t spec = {
+        .flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+        .mode = " read-only",
+        .pragmas = pragmas,
+        .fn = "lift_scan_row",
+        .fn_args = 5,
+        .fn_flags = SQLITE_UTF8 | SQLITE_DIRECTONLY,
+        .fn_step = scan_step,
+        .fn_final = scan_final,
+        .sql = rd_sql,
+        .nsql = RD_COUNT,
+    };
     sq_reader_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (db_open(dir, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, " read-only", pragmas, &self->db,
-                err, errlen) < 0)
-        goto fail;
-    if (sqlite3_create_function_v2(self->db, "lift_scan_row", 5, SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                   self, NULL, scan_step, scan_final, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "register lift_scan_row: %s", sqlite3_errmsg(self->db));
-        goto fail;
+    if (conn_open(dir, &spec, self, &self->db, self->st, err, errlen) < 0) {
+        rd_destroy(self);
+        return NULL;
     }
-    if (prepare_all(self->db, rd_sql, RD_COUNT, self->st, err, errlen) < 0)
-        goto fail;
     return self;
-fail:
-    rd_destroy(self);
-    return NULL;
 }
 
 static void rd_destroy(void *r)
@@ -1302,12 +1329,7 @@ static void rd_destroy(void *r)
     sq_reader_t *self = r;
     if (!self)
         return;
-    if (self->db && !sqlite3_get_autocommit(self->db))
-        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-    for (int i = 0; i < RD_COUNT; i++)
-        sqlite3_finalize(self->st[i]);
-    if (self->db)
-        sqlite3_close(self->db);
+    conn_close(self->db, self->st, RD_COUNT);
     free(self);
 }
 

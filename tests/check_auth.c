@@ -44,13 +44,6 @@ typedef struct {
 
 static env_t E;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void write_file(const char *path, const char *text, mode_t mode)
 {
     unlink(path);
@@ -381,7 +374,7 @@ static int send_type(lift_client_t *c, int t, int serial)
         ev.customer_id = "cust-1";
         ev.has_type = ev.has_timestamp_ms = 1;
         ev.type = LIFT__EVENT_TYPE__EVENT_CHURN;
-        ev.timestamp_ms = now_ms() - 1000;
+        ev.timestamp_ms = tu_now_ms() - 1000;
         tr.n_events = 1;
         tr.events = evp;
         req.track = &tr;
@@ -736,7 +729,7 @@ START_TEST(test_hostile_fields)
     lift_event_t ev[5];
     for (int i = 0; i < 5; i++) {
         lift_event_t e = {.event_id = "h", .customer_id = "cust", .type = LIFT__EVENT_TYPE__EVENT_CHURN,
-                          .timestamp_ms = now_ms() - 1000};
+                          .timestamp_ms = tu_now_ms() - 1000};
         ev[i] = e;
     }
     char plan65[66];
@@ -1000,7 +993,7 @@ START_TEST(test_quota_full_and_recovery)
     char custom[100];
     memset(custom, 'c', 99);
     custom[99] = '\0';
-    int64_t t0 = now_ms() - 5000; /* one time for all: a resend carries the same content */
+    int64_t t0 = tu_now_ms() - 5000; /* one time for all: a resend carries the same content */
     for (int b = 0; b < MAXB && full_at < 0; b++) {
         for (int i = 0; i < B; i++) {
             snprintf(ids[i], sizeof ids[i], "evt-%05d-%04d-padding-padding-padding-pad", b, i);
@@ -1104,8 +1097,8 @@ START_TEST(test_store_full_rolls_back_batch)
     store_put_t put;
     for (i = 0; i < 100000 && rc == 0; i++) {
         snprintf(id, sizeof id, "full-%06d-padding-padding-padding", i);
-        store_event_t e = {.event_id = id, .customer_id = id, .type = 5, .ts_ms = now_ms(),
-                           .nps = -1, .received_ms = now_ms()};
+        store_event_t e = {.event_id = id, .customer_id = id, .type = 5, .ts_ms = tu_now_ms(),
+                           .nps = -1, .received_ms = tu_now_ms()};
         rc = store_events_put(st, &e, 1, &put, NULL);
     }
     ck_assert_int_eq(rc, -1);
@@ -1114,8 +1107,8 @@ START_TEST(test_store_full_rolls_back_batch)
     store_request_end(st, 0);
     /* The next request of the batch. */
     store_request_begin(st);
-    store_event_t e = {.event_id = "after", .customer_id = "c", .type = 5, .ts_ms = now_ms(),
-                       .nps = -1, .received_ms = now_ms()};
+    store_event_t e = {.event_id = "after", .customer_id = "c", .type = 5, .ts_ms = tu_now_ms(),
+                       .nps = -1, .received_ms = tu_now_ms()};
     ck_assert_int_eq(store_events_put(st, &e, 1, &put, NULL), -1);
     ck_assert_ptr_nonnull(strstr(store_errmsg(st), "rolled back"));
     ck_assert_int_eq(store_errcode(st), STORE_E_UNAVAILABLE);

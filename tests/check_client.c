@@ -858,19 +858,10 @@ static const lift_context_t CTX = {
 /* Creates and starts a two-arm experiment "fo" through c. */
 static void start_experiment(lift_client_t *c)
 {
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    Lift__Arm arms[2] = {LIFT__ARM__INIT, LIFT__ARM__INIT};
-    Lift__Arm *ptrs[2] = {&arms[0], &arms[1]};
-    arms[0].name = "holdout";
-    arms[1].name = "offer";
-    arms[0].has_weight = arms[1].has_weight = 1;
-    arms[0].weight = arms[1].weight = 0.5;
-    x.key = "fo";
-    x.name = "failover";
-    x.n_arms = 2;
-    x.arms = ptrs;
+    tu_experiment_t x;
+    tu_two_arms(&x, "fo", 0.5, 0.5)->name = "failover";
     Lift__Experiment *out = NULL;
-    ck_assert_msg(lift_experiment_create(c, &x, &out) == LIFT_OK, "%s", lift_client_error(c));
+    ck_assert_msg(lift_experiment_create(c, &x.x, &out) == LIFT_OK, "%s", lift_client_error(c));
     lift_experiment_free(&out);
     ck_assert_msg(lift_experiment_change(c, "fo", LIFT__ACTION__ACTION_START, 0, &out) == LIFT_OK,
                   "%s", lift_client_error(c));

@@ -12,18 +12,7 @@
 
 #include "testutil.h"
 
-static tliftd_t T;
-
-static void setup(void)
-{
-    tu_liftd_init(&T);
-    tu_liftd_start(&T, NULL);
-}
-
-static void teardown(void)
-{
-    tu_liftd_fini(&T);
-}
+#define T tu_liftd /* each test's liftd (tu_setup, tu_teardown) */
 
 /* Runs cmd (sh -c) from the repository root with the test's endpoint and liftctl in the
  * environment; output into out. Returns the exit status, -1 when it did not exit normally. */
@@ -94,12 +83,12 @@ Suite *clients_suite(void)
 {
     Suite *s = suite_create("clients");
     TCase *py = tcase_create("python");
-    tcase_add_checked_fixture(py, setup, teardown);
+    tcase_add_checked_fixture(py, tu_setup, tu_teardown);
     tcase_add_test(py, test_python_client);
     tcase_set_timeout(py, 300);
     suite_add_tcase(s, py);
     TCase *node = tcase_create("node");
-    tcase_add_checked_fixture(node, setup, teardown);
+    tcase_add_checked_fixture(node, tu_setup, tu_teardown);
     tcase_add_test(node, test_node_client);
     tcase_set_timeout(node, 300);
     suite_add_tcase(s, node);

@@ -14,22 +14,11 @@
 #include <unistd.h>
 
 #include "lift/client.h"
-#include "report_render.h"
+#include "render.h"
 #include "store.h"
 #include "testutil.h"
 
-static tliftd_t T;
-
-static void setup(void)
-{
-    tu_liftd_init(&T);
-    tu_liftd_start(&T, NULL);
-}
-
-static void teardown(void)
-{
-    tu_liftd_fini(&T);
-}
+#define T tu_liftd /* each test's liftd (tu_setup, tu_teardown) */
 
 /* liftsim with a fixed seed: 20,000 customers over 4 weeks (about 1 s here). */
 static void simulate(const char *truth)
@@ -346,7 +335,7 @@ Suite *e2e_suite(void)
 {
     Suite *s = suite_create("e2e");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_report_finds_the_true_effect);
     suite_add_tcase(s, tc);

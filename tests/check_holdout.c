@@ -23,29 +23,16 @@
 #include "lift/local.h"
 #include "lift/stats.h"
 #include "pgharness.h"
-#include "report_render.h"
+#include "render.h"
 #include "store.h"
 #include "testutil.h"
 
-static tliftd_t T;
+#define T tu_liftd /* each test's liftd (setup, tu_teardown) */
 
 static void setup(void)
 {
     lift_stats_init();
-    tu_liftd_init(&T);
-    tu_liftd_start(&T, NULL);
-}
-
-static void teardown(void)
-{
-    tu_liftd_fini(&T);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    tu_setup();
 }
 
 /* ---- the offline hash, written out again (DESIGN.md; ASCII ids and seeds) ---------------- */
@@ -548,7 +535,7 @@ START_TEST(program_report_equals_oracle)
     make_experiment(T.client, "offer-a", w, 2, 1, 1);
     make_experiment(T.client, "offer-b", w, 2, 1, 1);
     enum { N = 2500 };
-    int64_t now = now_ms();
+    int64_t now = tu_now_ms();
     lift_context_t ctx = CTX;
     ctx.trigger_time_ms = now - 3600 * 1000;
     static char names[N][24];
@@ -1017,7 +1004,7 @@ Suite *holdout_suite(void)
     tcase_add_test(unit, membership_offline_hash_and_chi2);
     suite_add_tcase(s, unit);
     TCase *srv = tcase_create("server");
-    tcase_add_checked_fixture(srv, setup, teardown);
+    tcase_add_checked_fixture(srv, setup, tu_teardown);
     tcase_set_timeout(srv, 120);
     tcase_add_test(srv, linked_never_assigns_held_out);
     tcase_add_test(srv, exclusions_stop_and_links);

@@ -30,18 +30,7 @@
 #define TS "\"timestamp\":\"2026-01-06T12:00:00Z\""
 #define MB (1024 * 1024)
 
-static tliftd_t T;
-
-static void setup(void)
-{
-    tu_liftd_init(&T);
-    tu_liftd_start(&T, NULL);
-}
-
-static void teardown(void)
-{
-    tu_liftd_fini(&T);
-}
+#define T tu_liftd /* each test's liftd (tu_setup, tu_teardown) */
 
 typedef struct {
     int rc;    /* exit status, -1 when killed */
@@ -51,13 +40,6 @@ typedef struct {
     size_t err_len;
     double secs; /* how long it ran */
 } res_t;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -140,7 +122,7 @@ static res_t wait_liftctl_as(const char *tag, pid_t pid, double t0)
         ck_assert_int_eq(errno, EINTR);
     snprintf(outp, sizeof outp, "%s/%s.out", T.dir, tag);
     snprintf(errp, sizeof errp, "%s/%s.err", T.dir, tag);
-    res_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, NULL, 0, NULL, 0, now_s() - t0};
+    res_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, NULL, 0, NULL, 0, tu_now_s() - t0};
     r.out = slurp(outp, &r.out_len);
     r.err = slurp(errp, &r.err_len);
     ck_assert_msg(r.rc != 126 && r.rc != 127, "cannot run liftctl: %s", r.err);
@@ -170,7 +152,7 @@ static res_t run_liftctl(const char *in_path, ...)
     }
     va_end(ap);
     args[n] = NULL;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     return wait_liftctl(spawn_liftctl(in_path, args), t0);
 }
 
@@ -590,7 +572,7 @@ START_TEST(test_track_summary_when_stopped_midway)
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     const char *args[] = {"--json", "--timeout", "300",     "--retries", "1",
                           "track",  "-",         "--batch", "5",         NULL};
-    double t0 = now_s();
+    double t0 = tu_now_s();
     pid_t pid = spawn_liftctl(fifo, args);
     FILE *f = fopen(fifo, "w");
     ck_assert_ptr_nonnull(f);
@@ -791,7 +773,6 @@ START_TEST(test_track_no_raw_control_bytes)
 }
 END_TEST
 
-
 /* An id stored before with other content is counted apart in both summaries, not hidden among
  * the duplicates, and the run fails. */
 START_TEST(test_track_summary_counts_conflicts)
@@ -846,7 +827,7 @@ START_TEST(test_concurrent_overlapping_imports)
     ck_assert_int_eq(fclose(fb), 0);
     const char *args_a[] = {"--json", "track", a, "--batch", "50", NULL};
     const char *args_b[] = {"--json", "track", b, "--batch", "50", NULL};
-    double t0 = now_s();
+    double t0 = tu_now_s();
     pid_t pa = spawn_liftctl_as("a", NULL, args_a);
     pid_t pb = spawn_liftctl_as("b", NULL, args_b);
     res_t ra = wait_liftctl_as("a", pa, t0), rb = wait_liftctl_as("b", pb, t0);
@@ -882,7 +863,7 @@ Suite *hostile_input_suite(void)
     suite_add_tcase(s, tc);
 
     TCase *tl = tcase_create("limits");
-    tcase_add_checked_fixture(tl, setup, teardown);
+    tcase_add_checked_fixture(tl, tu_setup, tu_teardown);
     tcase_set_timeout(tl, 120);
     tcase_add_test(tl, test_track_oversized_rows_among_valid);
     tcase_add_test(tl, test_track_many_long_customer_ids);
@@ -891,7 +872,7 @@ Suite *hostile_input_suite(void)
     suite_add_tcase(s, tl);
 
     TCase *te = tcase_create("errors");
-    tcase_add_checked_fixture(te, setup, teardown);
+    tcase_add_checked_fixture(te, tu_setup, tu_teardown);
     tcase_set_timeout(te, 60);
     tcase_add_test(te, test_assign_output_in_input_order);
     tcase_add_test(te, test_track_summary_when_unreachable);

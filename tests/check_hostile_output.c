@@ -30,18 +30,7 @@
 #define KEY "upsell-usage-q4"
 #define EXPERIMENT_FILE "examples/experiment.json"
 
-static tliftd_t T;
-
-static void setup(void)
-{
-    tu_liftd_init(&T);
-    tu_liftd_start(&T, NULL);
-}
-
-static void teardown(void)
-{
-    tu_liftd_fini(&T);
-}
+#define T tu_liftd /* each test's liftd (tu_setup, tu_teardown) */
 
 /* A scratch directory for the tests that start no liftd of the fixture. */
 static char D[256];
@@ -986,7 +975,7 @@ Suite *hostile_output_suite(void)
 {
     Suite *s = suite_create("hostile_output");
     TCase *out = tcase_create("output");
-    tcase_add_checked_fixture(out, setup, teardown);
+    tcase_add_checked_fixture(out, tu_setup, tu_teardown);
     tcase_set_timeout(out, 60);
     tcase_add_test(out, test_output_fifo);
     tcase_add_test(out, test_output_devices);

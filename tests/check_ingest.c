@@ -1,11 +1,15 @@
-/* Ingestion suite: validation (table-driven), exactly-once across batches and restarts, and
- * crash safety — a real liftd killed with SIGKILL while a sender streams batches. */
+/* Ingestion suite: validation (table-driven), exactly-once across batches and restarts, crash
+ * safety — a real liftd killed with SIGKILL while a sender streams batches — and, on SQLite,
+ * exactly-once through the event index: the snapshot liftd writes at a clean stop is used at
+ * the next start, a stale one (events stored after it, then a crash) is completed by scanning
+ * the tail, and a damaged one is ignored in favour of a full scan. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,34 +18,16 @@
 #include "store.h"
 #include "testutil.h"
 
-static tliftd_t T;
+#define T tu_liftd /* each test's liftd (setup, tu_teardown) */
 static int ARM = 1; /* cust-1's arm in "exp": impressions and clicks must name it */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void setup(void)
 {
-    tu_liftd_init(&T);
-    tu_liftd_start(&T, NULL);
+    tu_setup();
     /* An experiment for impressions and clicks. */
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
-    Lift__Arm *arms[] = {&a0, &a1};
-    a0.name = "holdout";
-    a0.has_weight = 1;
-    a0.weight = 0.1;
-    a1.name = "offer";
-    a1.has_weight = 1;
-    a1.weight = 0.9;
-    x.key = "exp";
-    x.n_arms = 2;
-    x.arms = arms;
-    ck_assert_int_eq(lift_experiment_create(T.client, &x, NULL), LIFT_OK);
+    tu_experiment_t x;
+    ck_assert_int_eq(lift_experiment_create(T.client, tu_two_arms(&x, "exp", 0.1, 0.9), NULL),
+                     LIFT_OK);
     ck_assert_int_eq(lift_experiment_change(T.client, "exp", LIFT__ACTION__ACTION_START, 0, NULL),
                      LIFT_OK);
     lift_context_t ctx = {.trigger = 1, .stage = 1, .channel = 1};
@@ -52,18 +38,13 @@ static void setup(void)
     lift_assignment_clear(&a);
 }
 
-static void teardown(void)
-{
-    tu_liftd_fini(&T);
-}
-
 static lift_event_t ev(const char *id, int type)
 {
     /* One timestamp per test: a retry resends the same content (an id sent again with other
      * content is a conflict, not a duplicate). */
     static int64_t t0;
     if (!t0)
-        t0 = now_ms() - 60000;
+        t0 = tu_now_ms() - 60000;
     lift_event_t e = {.event_id = id, .customer_id = "cust-1", .type = type, .timestamp_ms = t0};
     if (type == LIFT__EVENT_TYPE__EVENT_IMPRESSION || type == LIFT__EVENT_TYPE__EVENT_CLICK) {
         e.experiment_key = "exp";
@@ -91,7 +72,7 @@ typedef struct {
 
 START_TEST(test_validation_table)
 {
-    int64_t now = now_ms();
+    int64_t now = tu_now_ms();
     char long_id[80];
     memset(long_id, 'x', 65);
     long_id[65] = '\0';
@@ -393,27 +374,108 @@ START_TEST(test_crash_safety)
 }
 END_TEST
 
+/* ---- SQLite's event index across restarts ------------------------------------------------ */
+
+/* Send events id-<from>..id-<to-1>; return (accepted, duplicates) through the pointers. */
+static void send_range(int from, int to, unsigned *acc, unsigned *dup)
+{
+    static lift_event_t evs[2000];
+    static char ids[2000][24];
+    static int64_t t0; /* one timestamp per test: a resend carries the same content */
+    if (!t0)
+        t0 = tu_now_ms() - 60000;
+    int n = to - from;
+    ck_assert_int_le(n, 2000);
+    for (int i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "id-%d", from + i);
+        lift_event_t e = {.event_id = ids[i], .customer_id = "c", .type = 5 /* churn */,
+                          .timestamp_ms = t0};
+        evs[i] = e;
+    }
+    lift_track_result_t r;
+    ck_assert_int_eq(lift_track(T.client, evs, (size_t)n, &r), LIFT_OK);
+    ck_assert_uint_eq(r.n_rejected, 0);
+    *acc = r.accepted;
+    *dup = r.duplicates;
+    lift_track_result_clear(&r);
+}
+
+static int snapshot_exists(void)
+{
+    char path[400];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/event-index", T.data);
+    return stat(path, &sb) == 0;
+}
+
+START_TEST(test_snapshot_then_crash)
+{
+    unsigned acc, dup;
+    send_range(0, 1000, &acc, &dup);
+    ck_assert_uint_eq(acc, 1000);
+    ck_assert(!snapshot_exists());
+    ck_assert_int_eq(tu_liftd_stop(&T), 0);
+    ck_assert(snapshot_exists()); /* written at the clean stop */
+    tu_liftd_start(&T, NULL);
+    send_range(500, 1500, &acc, &dup); /* half known from the snapshot */
+    ck_assert_uint_eq(acc, 500);
+    ck_assert_uint_eq(dup, 500);
+    tu_liftd_kill(&T); /* the snapshot now covers only id-0..999 */
+    tu_liftd_start(&T, NULL);
+    send_range(0, 2000, &acc, &dup);
+    ck_assert_uint_eq(acc, 500);
+    ck_assert_uint_eq(dup, 1500);
+}
+END_TEST
+
+START_TEST(test_damaged_snapshot_ignored)
+{
+    unsigned acc, dup;
+    send_range(0, 800, &acc, &dup);
+    ck_assert_int_eq(tu_liftd_stop(&T), 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/event-index", T.data);
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 4096, SEEK_SET);
+    fwrite("garbage!garbage!", 1, 16, f); /* checksum no longer matches */
+    fclose(f);
+    tu_liftd_start(&T, NULL);
+    send_range(0, 1000, &acc, &dup);
+    ck_assert_uint_eq(acc, 200);
+    ck_assert_uint_eq(dup, 800);
+}
+END_TEST
+
 Suite *ingest_suite(void);
 Suite *ingest_suite(void)
 {
     Suite *s = suite_create("ingest");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, tu_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_exactly_once);
     tcase_add_test(tc, test_rejects_in_batch_order);
     tcase_add_test(tc, test_currency_is_fixed);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
-    tcase_add_checked_fixture(te, setup, teardown);
+    tcase_add_checked_fixture(te, setup, tu_teardown);
     tcase_set_timeout(te, 120);
     tcase_add_test(te, test_validation_table);
     tcase_add_test(te, test_batch_bounds);
     suite_add_tcase(s, te);
     TCase *tk = tcase_create("crash");
-    tcase_add_checked_fixture(tk, setup, teardown);
+    tcase_add_checked_fixture(tk, setup, tu_teardown);
     tcase_set_timeout(tk, 900);
     tcase_add_test(tk, test_crash_safety);
     suite_add_tcase(s, tk);
+    if (!tu_store_backend_pg()) { /* the SQLite backend's snapshot file (DIR/event-index) */
+        TCase *ti = tcase_create("index");
+        tcase_add_checked_fixture(ti, tu_setup, tu_teardown);
+        tcase_set_timeout(ti, 120);
+        tcase_add_test(ti, test_snapshot_then_crash);
+        tcase_add_test(ti, test_damaged_snapshot_ignored);
+        suite_add_tcase(s, ti);
+    }
     return s;
 }

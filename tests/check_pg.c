@@ -19,20 +19,13 @@
 #include "assign.h"
 #include "lift/client.h"
 #include "pgharness.h"
-#include "report_render.h"
+#include "render.h"
 #include "testutil.h"
 
 #define NI 3 /* instances */
 
 static tliftd_t T[NI];
 static char URI[700];
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void setup(void)
 {
@@ -64,20 +57,9 @@ static const lift_context_t CTX = {
 /* Create experiment key (holdout 0.5, offer 0.5) through instance c, start it through s. */
 static void create_and_start(lift_client_t *c, lift_client_t *s, const char *key)
 {
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
-    Lift__Arm *arms[] = {&a0, &a1};
-    a0.name = "holdout";
-    a0.has_weight = 1;
-    a0.weight = 0.5;
-    a1.name = "offer";
-    a1.has_weight = 1;
-    a1.weight = 0.5;
-    x.key = (char *)key;
-    x.name = "shared experiment";
-    x.n_arms = 2;
-    x.arms = arms;
-    ck_assert_int_eq(lift_experiment_create(c, &x, NULL), LIFT_OK);
+    tu_experiment_t x;
+    tu_two_arms(&x, key, 0.5, 0.5)->name = "shared experiment";
+    ck_assert_int_eq(lift_experiment_create(c, &x.x, NULL), LIFT_OK);
     ck_assert_int_eq(lift_experiment_change(s, key, LIFT__ACTION__ACTION_START, 0, NULL),
                      LIFT_OK);
 }
@@ -151,7 +133,7 @@ static void send_all(lift_client_t *c, int from, int to, int size, int64_t t0, u
 
 START_TEST(track_resend_all_duplicates)
 {
-    int64_t t0 = now_ms() - 60000;
+    int64_t t0 = tu_now_ms() - 60000;
     uint32_t acc, dup;
     send_all(T[0].client, 0, 5, 200, t0, &acc, &dup);
     ck_assert_uint_eq(acc, 1000);
@@ -191,7 +173,7 @@ static int acked_batches(const char *path)
 START_TEST(crash_exactly_once)
 {
     const int size = 500, batches = 40;
-    int64_t t0 = now_ms() - 60000;
+    int64_t t0 = tu_now_ms() - 60000;
     char ack[400];
     snprintf(ack, sizeof ack, "%s/acks", T[0].dir);
     pid_t s = fork();
@@ -228,7 +210,7 @@ END_TEST
 START_TEST(instances_crash_exactly_once)
 {
     const int size = 300, batches = 20;
-    int64_t t0 = now_ms() - 60000;
+    int64_t t0 = tu_now_ms() - 60000;
     tu_liftd_start(&T[1], NULL);
     tu_liftd_start(&T[2], NULL);
     pid_t s[NI];
@@ -410,7 +392,7 @@ END_TEST
 START_TEST(database_stopped_mid_import)
 {
     const int size = 200, batches = 30;
-    int64_t t0 = now_ms() - 60000;
+    int64_t t0 = tu_now_ms() - 60000;
     create_and_start(T[0].client, T[0].client, "outage");
     char ack[400];
     snprintf(ack, sizeof ack, "%s/acks", T[0].dir);

@@ -1,4 +1,4 @@
-/* Check suite for liftctl's report rendering (tools/report_render.c) and the client's
+/* Check suite for liftctl's report rendering (tools/render/) and the client's
  * lift_report(): a synthetic lift.Report (2 treatment arms, segments, 3 weeks, a not-estimable
  * estimate, an SRM warning) rendered in every format into memory and checked; an empty report;
  * and lift_report() against a fake ROUTER that answers with that report or NOT_FOUND. */
@@ -14,7 +14,7 @@
 
 #include "lift/client.h"
 
-#include "report_render.h"
+#include "render.h"
 
 Suite *render_suite(void);
 
@@ -298,10 +298,9 @@ static Lift__Report *synthetic(void)
     return r;
 }
 
-/* The synthetic report as the client would see it: packed and unpacked again. */
-static Lift__Report *synthetic_wire(void)
+/* r as the client would see it: packed and unpacked again (r is freed). */
+static Lift__Report *wire_roundtrip(Lift__Report *r)
 {
-    Lift__Report *r = synthetic();
     size_t len = lift__report__get_packed_size(r);
     uint8_t *buf = malloc(len);
     ck_assert_ptr_nonnull(buf);
@@ -311,6 +310,12 @@ static Lift__Report *synthetic_wire(void)
     free(buf);
     ck_assert_ptr_nonnull(u);
     return u;
+}
+
+/* The synthetic report as the client would see it. */
+static Lift__Report *synthetic_wire(void)
+{
+    return wire_roundtrip(synthetic());
 }
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
@@ -725,15 +730,7 @@ static Lift__Report *synthetic_findings(int sequential)
     /* the lift interval includes 0 while the incremental one does not */
     Lift__Estimate *l = r->comparisons[0]->relative_lift;
     l->ci_low = -0.409, l->ci_high = 2.794;
-    size_t len = lift__report__get_packed_size(r);
-    uint8_t *buf = malloc(len);
-    ck_assert_ptr_nonnull(buf);
-    lift__report__pack(r, buf);
-    lift__report__free_unpacked(r, NULL);
-    Lift__Report *u = lift__report__unpack(NULL, len, buf);
-    free(buf);
-    ck_assert_ptr_nonnull(u);
-    return u;
+    return wire_roundtrip(r);
 }
 
 START_TEST(test_findings_render)

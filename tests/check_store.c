@@ -53,18 +53,6 @@ static void fx_close(fx_t *f)
         tu_rmtree(f->dir);
 }
 
-static void begin(store_t *s)
-{
-    char err[512];
-    ck_assert_msg(store_begin(s, err, sizeof err) == 0, "begin: %s", err);
-}
-
-static void commit(store_t *s)
-{
-    char err[512];
-    ck_assert_msg(store_commit(s, err, sizeof err) == 0, "commit: %s", err);
-}
-
 /* An event: a conversion of amount for customer. */
 static store_event_t conv(const char *id, const char *customer, int64_t amount)
 {
@@ -107,18 +95,18 @@ START_TEST(events_across_batches)
     store_event_t a[2] = {conv("e-1", "c1", 500), conv("e-2", "c2", 700)};
     store_put_t out[3];
     store_event_key_t stored[3];
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, a, 2, out, stored);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(out[0], STORE_INSERTED);
     ck_assert_int_eq(out[1], STORE_INSERTED);
 
     /* again: e-1 the same (a retry), e-2 with another amount (a conflict), e-3 new */
     store_event_t b[3] = {conv("e-1", "c1", 500), conv("e-2", "c2", 701), conv("e-3", "c3", 1)};
     memset(stored, 0, sizeof stored);
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, b, 3, out, stored);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(out[0], STORE_DUPLICATE);
     ck_assert_int_eq(out[1], STORE_CONFLICT);
     ck_assert_int_eq(out[2], STORE_INSERTED);
@@ -133,9 +121,9 @@ START_TEST(events_across_batches)
     /* the received time is not content: a retry received later is still a duplicate */
     store_event_t c = conv("e-3", "c3", 1);
     c.received_ms += 99999;
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, &c, 1, out, NULL);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(out[0], STORE_DUPLICATE);
     fx_close(&f);
 }
@@ -151,7 +139,7 @@ START_TEST(events_inside_batch)
     store_put_t out[4];
     store_event_key_t stored[4];
     memset(stored, 0, sizeof stored);
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, ev, 4, out, stored);
     ck_assert_int_eq(out[0], STORE_INSERTED);
     ck_assert_int_eq(out[1], STORE_DUPLICATE);
@@ -167,7 +155,7 @@ START_TEST(events_inside_batch)
     ck_assert_int_eq(out[0], STORE_DUPLICATE);
     ck_assert_int_eq(out[1], STORE_CONFLICT);
     ck_assert_int_eq(stored[1].amount_minor, 20);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_event_count(f.s), 2);
     fx_close(&f);
 }
@@ -215,9 +203,9 @@ START_TEST(events_large_batches)
         a[i] = conv(ids[i], i == 7 ? odd : "c", i);
     }
     a[3].plan_from = odd;
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, a, N, out, stored);
-    commit(f.s);
+    tu_store_commit(f.s);
     for (int i = 0; i < N; i++)
         ck_assert_int_eq(out[i], STORE_INSERTED);
     /* 25 retries, 25 conflicts, 50 new, then 10 repeats of new ones */
@@ -235,9 +223,9 @@ START_TEST(events_large_batches)
         b[N + i] = b[50 + i];
     b[N + 9].amount_minor = 1; /* a repeat with other content */
     memset(stored, 0, sizeof stored);
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, b, N + 10, out, stored);
-    commit(f.s);
+    tu_store_commit(f.s);
     for (int i = 0; i < N + 10; i++) {
         store_put_t want = i < 25 ? STORE_DUPLICATE : i < 50 ? STORE_CONFLICT : i < N ? STORE_INSERTED
                            : i < N + 9 ? STORE_DUPLICATE : STORE_CONFLICT;
@@ -268,9 +256,9 @@ START_TEST(events_first_occurrence_wins)
     fx_open(&f, _i);
     store_event_t ev[2] = {conv("w", "c1", 1), conv("w", "c1", 2)};
     store_put_t out[2];
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, ev, 2, out, NULL); /* stored may be NULL */
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(out[0], STORE_INSERTED);
     ck_assert_int_eq(out[1], STORE_CONFLICT);
     char err[512];
@@ -301,9 +289,9 @@ START_TEST(events_all_columns)
          .received_ms = 32},
     };
     store_put_t out[3];
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, ev, 3, out, NULL);
-    commit(f.s);
+    tu_store_commit(f.s);
     char err[512];
     store_reader_t *r = store_reader_open(f.uri, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
@@ -343,7 +331,7 @@ START_TEST(request_undo_alone)
     store_put_t out[1];
     store_event_t r1 = conv("r1", "c", 1), r2 = conv("r2", "c", 2), r3 = conv("r3", "c", 3);
     int64_t id, gen;
-    begin(f.s);
+    tu_store_begin(f.s);
     store_request_begin(f.s);
     put(f.s, &r1, 1, out, NULL);
     ck_assert_int_eq(store_request_end(f.s, 1), 0);
@@ -357,17 +345,17 @@ START_TEST(request_undo_alone)
     ck_assert_int_eq(store_request_end(f.s, 1), 0);
     store_request_begin(f.s); /* a request that writes nothing */
     ck_assert_int_eq(store_request_end(f.s, 0), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_event_count(f.s), 2);
     ck_assert_int_eq(store_generation(f.s), 0);
     char buf[16];
     ck_assert_int_eq(store_meta_get(f.s, "currency", buf, sizeof buf), 0);
-    begin(f.s); /* r2 is not stored: it inserts now */
+    tu_store_begin(f.s); /* r2 is not stored: it inserts now */
     put(f.s, &r2, 1, out, NULL);
     ck_assert_int_eq(out[0], STORE_INSERTED);
     put(f.s, &r1, 1, out, NULL);
     ck_assert_int_eq(out[0], STORE_DUPLICATE);
-    commit(f.s);
+    tu_store_commit(f.s);
     fx_close(&f);
 }
 END_TEST
@@ -379,7 +367,7 @@ START_TEST(rollback_stores_nothing)
     store_event_t e = conv("rb", "c", 1);
     store_put_t out[1];
     int64_t id, gen;
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, &e, 1, out, NULL);
     ck_assert_int_eq(store_experiment_insert(f.s, "gone", 1, "d", 1, 1.0, 5, &id, &gen), 0);
     ck_assert_int_eq(store_meta_set(f.s, "k", "v"), 0);
@@ -389,9 +377,9 @@ START_TEST(rollback_stores_nothing)
     char buf[8];
     ck_assert_int_eq(store_meta_get(f.s, "k", buf, sizeof buf), 0);
     /* the key is free again */
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_experiment_insert(f.s, "gone", 1, "d", 1, 1.0, 5, &id, &gen), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     fx_close(&f);
 }
 END_TEST
@@ -432,14 +420,14 @@ START_TEST(commit_is_durable)
     store_event_t e = conv("dur", "c", 77);
     store_put_t out[1];
     int64_t gen;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t id = new_experiment(f.s, "durable", &gen);
     put(f.s, &e, 1, out, NULL);
     ck_assert_int_eq(store_meta_set(f.s, "currency", "JPY"), 0);
     store_exposure_t x = expo(id, "cust", 1);
     store_exposure_t st;
     ck_assert_int_eq(store_exposure_record(f.s, &x, gen, &st), STORE_FIRST);
-    commit(f.s);
+    tu_store_commit(f.s);
     fx_reopen(&f);
     ck_assert_int_eq(store_event_count(f.s), 1);
     char buf[16];
@@ -473,9 +461,9 @@ START_TEST(meta_settings)
     ck_assert_int_eq(store_meta_set(f.s, "currency", "USD"), 0); /* outside a transaction */
     ck_assert_int_eq(store_meta_get(f.s, "currency", buf, sizeof buf), 1);
     ck_assert_str_eq(buf, "USD");
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_meta_set(f.s, "currency", "EUR"), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_meta_get(f.s, "currency", buf, sizeof buf), 1);
     ck_assert_str_eq(buf, "EUR");
     fx_close(&f);
@@ -490,26 +478,26 @@ START_TEST(experiments_generations)
     fx_open(&f, _i);
     ck_assert_int_eq(store_generation(f.s), 0);
     int64_t ga, gb, gc, gx, id;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t a = new_experiment(f.s, "a", &ga);
     int64_t b = new_experiment(f.s, "b", &gb);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_gt(gb, ga);
     ck_assert_int_gt(b, a);
     ck_assert_int_eq(store_generation(f.s), gb);
-    begin(f.s); /* the key is taken: 1, nothing changes */
+    tu_store_begin(f.s); /* the key is taken: 1, nothing changes */
     ck_assert_int_eq(store_experiment_insert(f.s, "a", 1, "z", 1, 1.0, 9, &id, &gx), 1);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_generation(f.s), gb);
 
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_experiment_update(f.s, a, ga, 2, 0.75, 4242, 5000, &gc), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_gt(gc, gb);
     ck_assert_int_eq(store_generation(f.s), gc);
-    begin(f.s); /* somebody changed it since ga: 1 */
+    tu_store_begin(f.s); /* somebody changed it since ga: 1 */
     ck_assert_int_eq(store_experiment_update(f.s, a, ga, 3, 0.9, 4242, 6000, &gx), 1);
-    commit(f.s);
+    tu_store_commit(f.s);
 
     exps_t since = {0};
     ck_assert_int_eq(store_experiment_each(f.s, gb, collect_exp, &since), 0);
@@ -548,7 +536,7 @@ START_TEST(holdout_rows)
     fx_open(&f, _i);
     int64_t gen;
     holdouts_t *a = holdouts_new(), *b = holdouts_new();
-    begin(f.s);
+    tu_store_begin(f.s);
     new_experiment(f.s, "prog", &gen); /* an experiment with the holdout's key */
     Lift__Holdout h = LIFT__HOLDOUT__INIT;
     char *keys[] = {"prog"};
@@ -564,14 +552,14 @@ START_TEST(holdout_rows)
     status_t st;
     ck_assert_msg(holdouts_create(a, f.s, &h, 1000, &e, &created, &st) == 0, "%s", st.message);
     ck_assert(created);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_experiment_each(f.s, 0, load_holdouts, b), 0);
     ck_assert_int_eq(holdouts_count(b), 1);
     ck_assert_str_eq(holdouts_at(b, 0)->def->seed, "prog"); /* the default seed, stored */
     int64_t seen = store_generation(f.s);
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(holdouts_change(a, f.s, "prog", LIFT__ACTION__ACTION_START, 2000, &e, &st), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_gt(store_generation(f.s), seen);
     ck_assert_int_eq(store_experiment_each(f.s, seen, load_holdouts, b), 0);
     ck_assert_int_eq(holdouts_at(b, 0)->def->status, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING);
@@ -584,21 +572,21 @@ START_TEST(holdout_rows)
         char id[16];
         snprintf(id, sizeof id, "m-%d", i);
         int g = holdout_group(holdouts_at(a, 0)->def, id, strlen(id));
-        begin(f.s);
+        tu_store_begin(f.s);
         recorded = 0;
         int rc = holdouts_gate(a, f.s, "prog", 1500, id, strlen(id), &ctx, 3000, NULL, NULL, NULL,
                                &recorded, &st);
-        commit(f.s);
+        tu_store_commit(f.s);
         ck_assert_int_eq(rc, g == HOLDOUT_GROUP_HELD_OUT ? 2 : 0);
         ck_assert_int_eq(recorded, 1); /* 50%: every customer is in one of the two groups */
         first += recorded;
         /* through the other cache: existing, nothing new */
-        begin(f.s);
+        tu_store_begin(f.s);
         recorded = 0;
         ck_assert_int_eq(holdouts_gate(b, f.s, "prog", 1500, id, strlen(id), &ctx, 3000, NULL,
                                        NULL, NULL, &recorded, &st),
                          rc);
-        commit(f.s);
+        tu_store_commit(f.s);
         ck_assert_int_eq(recorded, 0);
         nmember += g == HOLDOUT_GROUP_HELD_OUT;
     }
@@ -608,10 +596,10 @@ START_TEST(holdout_rows)
     ck_assert_int_eq(counts[0] + counts[1], first);
     ck_assert_int_gt(nmember, 5);
     /* stopped through a: b's gate, at the old generation, records nothing and says "stale" */
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(holdouts_change(a, f.s, "prog", LIFT__ACTION__ACTION_STOP, 4000, &e, &st), 0);
-    commit(f.s);
-    begin(f.s);
+    tu_store_commit(f.s);
+    tu_store_begin(f.s);
     recorded = 0;
     ck_assert_int_eq(holdouts_gate(b, f.s, "prog", 1500, "new-1", 5, &ctx, 5000, NULL, NULL, NULL,
                                    &recorded, &st),
@@ -629,17 +617,17 @@ START_TEST(exposures_first_existing_stale)
     fx_t f;
     fx_open(&f, _i);
     int64_t gen, gen2;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t id = new_experiment(f.s, "ex", &gen);
-    commit(f.s);
+    tu_store_commit(f.s);
     store_exposure_t st, e1 = expo(id, "alice", 1), e2 = expo(id, "alice", 0);
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposure_record(f.s, &e1, gen, &st), STORE_FIRST);
-    commit(f.s);
+    tu_store_commit(f.s);
     memset(&st, 0, sizeof st);
-    begin(f.s); /* again, deciding another arm: the stored one wins */
+    tu_store_begin(f.s); /* again, deciding another arm: the stored one wins */
     ck_assert_int_eq(store_exposure_record(f.s, &e2, gen, &st), STORE_EXISTING);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(st.arm, 1);
     ck_assert_int_eq(st.trigger, 2);
     ck_assert_int_eq(st.stage, 3);
@@ -655,12 +643,12 @@ START_TEST(exposures_first_existing_stale)
     store_exposure_t e3 = expo(id, "bob", 0);
     e3.customer = raw;
     e3.customer_len = 3;
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposure_record(f.s, &e3, gen, &st), STORE_FIRST);
     /* inside the same transaction, the exposure is there */
     ck_assert_int_eq(store_exposure_get(f.s, id, "bob", 3, &st), 1);
     ck_assert_int_eq(store_exposure_get(f.s, id, "bobX", 4, &st), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
 
     int64_t counts[3];
     ck_assert_int_eq(store_exposure_count(f.s, id), 2);
@@ -670,17 +658,17 @@ START_TEST(exposures_first_existing_stale)
     ck_assert_int_eq(counts[2], 0);
 
     /* the experiment changes (paused): a decision against the old generation is stale */
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_experiment_update(f.s, id, gen, 3, 0.5, 0, 7000, &gen2), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     store_exposure_t e4 = expo(id, "carol", 1);
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposure_record(f.s, &e4, gen, &st), STORE_STALE);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_exposure_get(f.s, id, "carol", 5, &st), 0);
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposure_record(f.s, &e4, gen2, &st), STORE_FIRST);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_exposure_count(f.s, id), 3);
     fx_close(&f);
 }
@@ -693,17 +681,17 @@ START_TEST(exposures_batch)
     fx_t f;
     fx_open(&f, _i);
     int64_t ga, gb, gb2;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t a = new_experiment(f.s, "batch-a", &ga);
     int64_t b = new_experiment(f.s, "batch-b", &gb);
-    commit(f.s);
+    tu_store_commit(f.s);
     store_exposure_t st1, pre = expo(a, "alice", 1);
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposure_record(f.s, &pre, ga, &st1), STORE_FIRST);
-    commit(f.s);
-    begin(f.s); /* b changes: a row decided at gb is stale, at gb2 it is recorded */
+    tu_store_commit(f.s);
+    tu_store_begin(f.s); /* b changes: a row decided at gb is stale, at gb2 it is recorded */
     ck_assert_int_eq(store_experiment_update(f.s, b, gb, 3, 0.5, 0, 7000, &gb2), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
 
     static const char quoted[] = "q\"u\\o,te {x} NULL";
     const char raw[] = "carolXXX";
@@ -723,9 +711,9 @@ START_TEST(exposures_batch)
     store_record_t out[8];
     store_exposure_t st[8];
     memset(st, 0, sizeof st);
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_msg(store_exposures_put(f.s, x, gens, 8, out, st) == 0, "%s", store_errmsg(f.s));
-    commit(f.s);
+    tu_store_commit(f.s);
     static const store_record_t want[8] = {STORE_EXISTING, STORE_FIRST, STORE_FIRST,
                                            STORE_EXISTING, STORE_FIRST, STORE_FIRST,
                                            STORE_STALE,    STORE_FIRST};
@@ -751,9 +739,9 @@ START_TEST(exposures_batch)
     ck_assert_int_eq(store_exposure_get(f.s, b, "dave", 4, &g), 0); /* stale: not stored */
 
     /* The same batch again (stored NULL): all existing but the stale row. */
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposures_put(f.s, x, gens, 8, out, NULL), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     for (int i = 0; i < 8; i++)
         ck_assert_msg(out[i] == (i == 6 ? STORE_STALE : STORE_EXISTING), "rerun row %d: %d", i,
                       out[i]);
@@ -771,21 +759,21 @@ START_TEST(exposures_batch)
         many[i] = expo(a, names[i], i % 3);
         mg[i] = ga;
     }
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposures_put(f.s, many, mg, M, mo, ms), 0);
     store_rollback(f.s);
     ck_assert_int_eq(store_exposure_count(f.s, a), 5);
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposures_put(f.s, many, mg, M, mo, ms), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     for (int i = 0; i < M; i++)
         ck_assert_int_eq(mo[i], STORE_FIRST);
     ck_assert_int_eq(store_exposure_count(f.s, a), 5 + M);
     for (int i = 0; i < M; i++)
         many[i].arm = (i + 1) % 3; /* decided otherwise now: the stored arms stand */
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_exposures_put(f.s, many, mg, M, mo, ms), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     for (int i = 0; i < M; i++) {
         ck_assert_int_eq(mo[i], STORE_EXISTING);
         ck_assert_int_eq(ms[i].arm, i % 3);
@@ -871,9 +859,9 @@ START_TEST(reader_split_scan)
             ev[i].plan_from = "starter-monthly";
             ev[i].plan_to = "professional-annual";
         }
-        begin(f.s);
+        tu_store_begin(f.s);
         put(f.s, ev, B, out, NULL);
-        commit(f.s);
+        tu_store_commit(f.s);
     }
     ck_assert_int_ge(tu_pg_scalar(f.uri, "SELECT pg_relation_size('events') / 8192"), 2048);
     char err[512];
@@ -884,9 +872,9 @@ START_TEST(reader_split_scan)
         snprintf(ids[i], 24, "split-%08ld", N + i);
         ev[i] = conv(ids[i], "late", N + i + 1);
     }
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, ev, MORE, out, NULL);
-    commit(f.s);
+    tu_store_commit(f.s);
     split_seen_t s = {calloc(300000, 1), 0, 0, 0};
     ck_assert_ptr_nonnull(s.seen);
     ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, split_row_cb, &s), 0);
@@ -1019,16 +1007,16 @@ START_TEST(exposures_batch_concurrent)
     fx_t f;
     fx_open(&f, BK_PG);
     int64_t gen;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t id = new_experiment(f.s, "batch-race", &gen);
-    commit(f.s);
+    tu_store_commit(f.s);
     for (int round = 0; round < 3; round++) {
         char key[32];
         int64_t g2;
         snprintf(key, sizeof key, "batch-race-%d", round);
-        begin(f.s);
+        tu_store_begin(f.s);
         int64_t xid = round ? new_experiment(f.s, key, &g2) : id;
-        commit(f.s);
+        tu_store_commit(f.s);
         batcher_t *p = calloc(2, sizeof *p);
         ck_assert_ptr_nonnull(p);
         p[0] = (batcher_t){.uri = f.uri, .exp = xid, .gen = round ? g2 : gen, .arm = 0};
@@ -1059,9 +1047,9 @@ START_TEST(exposures_concurrent_first)
     fx_t f;
     fx_open(&f, _i);
     int64_t gen;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t id = new_experiment(f.s, "race", &gen);
-    commit(f.s);
+    tu_store_commit(f.s);
     if (_i == BK_SQLITE) {
         /* one writer per store: a second open is refused, so two writers cannot race */
         char err[512] = "";
@@ -1150,9 +1138,9 @@ START_TEST(exposure_waits_for_pause)
     fx_t f;
     fx_open(&f, BK_PG);
     int64_t gen;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t id = new_experiment(f.s, "pause", &gen);
-    commit(f.s);
+    tu_store_commit(f.s);
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     int updated = 0;
@@ -1165,9 +1153,9 @@ START_TEST(exposure_waits_for_pause)
         pthread_cond_wait(&cv, &mu);
     pthread_mutex_unlock(&mu);
     store_exposure_t st, e = expo(id, "late", 1);
-    begin(f.s);
+    tu_store_begin(f.s);
     int rc = store_exposure_record(f.s, &e, gen, &st);
-    commit(f.s);
+    tu_store_commit(f.s);
     pthread_join(t, NULL);
     ck_assert_msg(p.rc == 0, "pause: %d %s", p.rc, p.err);
     ck_assert_int_eq(rc, STORE_STALE);
@@ -1184,10 +1172,10 @@ START_TEST(generations_commit_in_order)
     fx_t f;
     fx_open(&f, BK_PG);
     int64_t ga, gb;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t a = new_experiment(f.s, "first", &ga);
     int64_t b = new_experiment(f.s, "second", &gb);
-    commit(f.s);
+    tu_store_commit(f.s);
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     int updated = 0;
@@ -1200,9 +1188,9 @@ START_TEST(generations_commit_in_order)
         pthread_cond_wait(&cv, &mu);
     pthread_mutex_unlock(&mu);
     int64_t g2;
-    begin(f.s);
+    tu_store_begin(f.s);
     ck_assert_int_eq(store_experiment_update(f.s, b, gb, 3, 0.5, 0, 9500, &g2), 0);
-    commit(f.s);
+    tu_store_commit(f.s);
     /* the second change is visible: the first must be as well */
     exps_t xs = {0};
     ck_assert_int_eq(store_experiment_each(f.s, gb, collect_exp, &xs), 0);
@@ -1299,18 +1287,18 @@ START_TEST(reader_snapshot)
     fx_open(&f, _i);
     store_put_t out[2];
     store_event_t a[2] = {conv("s1", "c", 1), conv("s2", "c", 2)};
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, a, 2, out, NULL);
-    commit(f.s);
+    tu_store_commit(f.s);
     char err[512];
     store_reader_t *r = store_reader_open(f.uri, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
     ck_assert_msg(store_reader_begin(r, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(store_reader_begin(r, err, sizeof err), 0); /* nests */
     store_event_t b = conv("s3", "c", 4);
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, &b, 1, out, NULL);
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_reader_event_count(r), 2); /* the snapshot of begin */
     rows_t rows = {0};
     ck_assert_int_eq(store_reader_events(r, 0, INT64_MAX, collect_row, &rows), 0);
@@ -1342,7 +1330,7 @@ START_TEST(reader_orders_and_ranges)
     fx_t f;
     fx_open(&f, _i);
     int64_t gen, gen2;
-    begin(f.s);
+    tu_store_begin(f.s);
     int64_t id = new_experiment(f.s, "ord", &gen);
     int64_t id2 = new_experiment(f.s, "ord2", &gen2);
     /* bytewise: "B" < "a" < "aa" < "b" < "\xc3\xa9" (é) */
@@ -1366,7 +1354,7 @@ START_TEST(reader_orders_and_ranges)
     };
     store_put_t out[4];
     put(f.s, ev, 4, out, NULL);
-    commit(f.s);
+    tu_store_commit(f.s);
     char err[512];
     store_reader_t *r = store_reader_open(f.uri, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
@@ -1408,10 +1396,10 @@ START_TEST(connection_killed)
     fx_open(&f, BK_PG);
     store_put_t out[1];
     store_event_t e1 = conv("k1", "c", 1), e2 = conv("k2", "c", 2);
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, &e1, 1, out, NULL);
-    commit(f.s);
-    begin(f.s);
+    tu_store_commit(f.s);
+    tu_store_begin(f.s);
     store_request_begin(f.s);
     put(f.s, &e2, 1, out, NULL);
     ck_assert_int_eq(store_request_end(f.s, 1), 0);
@@ -1431,10 +1419,10 @@ START_TEST(connection_killed)
     ck_assert_msg(strstr(err, "connection") != NULL, "%s", err);
     ck_assert_int_eq(store_errcode(f.s), STORE_E_UNAVAILABLE);
     /* the next batch reconnects */
-    begin(f.s);
+    tu_store_begin(f.s);
     put(f.s, &e2, 1, out, NULL);
     ck_assert_int_eq(out[0], STORE_INSERTED); /* k2 was never committed */
-    commit(f.s);
+    tu_store_commit(f.s);
     ck_assert_int_eq(store_errcode(f.s), STORE_OK);
     ck_assert_int_eq(store_event_count(f.s), 2);
     fx_close(&f);
@@ -1524,7 +1512,7 @@ START_TEST(quota)
         for (int i = 0; i < 400; i++)
             snprintf(ids[i], sizeof ids[i], "q-%d-%d", round, i);
         before = store_event_count(f.s);
-        begin(f.s);
+        tu_store_begin(f.s);
         if (store_events_put(f.s, ev, 400, out, NULL) < 0 ||
             store_commit(f.s, err, sizeof err) < 0) {
             failed = 1;

@@ -1,7 +1,8 @@
 /* SQLite backend suite: store.h's contract on sqlite:DIR where it depends on this backend
  * (generations, one-step first exposures incl. a lost race and a stale generation, events
  * inside and across batches, the private event index withdrawn with undone requests and
- * rolled-back transactions and rebuilt at reopen, copy readers), URIs the dispatcher refuses,
+ * rolled-back transactions and rebuilt at reopen — not from a snapshot that lacks a row —,
+ * a schema-2 file migrated with its digests, copy readers), URIs the dispatcher refuses,
  * and what the callers do with the facts: a registry and the assignment path whose cache went
  * stale because another registry changed the experiment in the store. liftd's --store flags. */
 #include <check.h>
@@ -9,10 +10,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "eventidx.h"
 #include "handlers.h"
 #include "ingest.h"
 #include "lift.pb-c.h"
@@ -39,18 +43,6 @@ static void teardown(void)
 {
     store_destroy(&S);
     tu_rmtree(DIR_);
-}
-
-static void begin(void)
-{
-    char err[256] = "";
-    ck_assert_msg(store_begin(S, err, sizeof err) == 0, "store_begin: %s", err);
-}
-
-static void commit(void)
-{
-    char err[256] = "";
-    ck_assert_msg(store_commit(S, err, sizeof err) == 0, "store_commit: %s", err);
 }
 
 static void reopen(void)
@@ -121,7 +113,7 @@ static int on_row(void *arg, const store_experiment_t *row)
 START_TEST(test_generations)
 {
     int64_t g1, g2, g3, g4, id2;
-    begin();
+    tu_store_begin(S);
     int64_t id1 = insert_exp("a", &g1);
     id2 = insert_exp("b", &g2);
     ck_assert_int_gt(g1, 0);
@@ -142,7 +134,7 @@ START_TEST(test_generations)
     ck_assert_int_eq(store_experiment_update(S, 9999, 1, 3, 0.7, NOW_MS, NOW_MS, &g4), -1);
     ck_assert_msg(strstr(store_errmsg(S), "9999"), "%s", store_errmsg(S));
     ck_assert_int_eq(store_errcode(S), STORE_E_INVALID);
-    commit();
+    tu_store_commit(S);
     reopen(); /* generations are stored */
     ck_assert_int_eq(store_generation(S), g3);
     /* What changed since g2: only a, as updated. */
@@ -165,7 +157,7 @@ END_TEST
 START_TEST(test_exposures_first_existing_stale)
 {
     int64_t g, g2;
-    begin();
+    tu_store_begin(S);
     int64_t x = insert_exp("exp", &g);
     store_exposure_t e = {x, "cust-1", 6, 1, 2, 3, 4, NOW_MS - 10, NOW_MS}, got;
     ck_assert_int_eq(store_exposure_record(S, &e, g, &got), STORE_FIRST);
@@ -182,10 +174,10 @@ START_TEST(test_exposures_first_existing_stale)
     ck_assert_int_eq(got.decided_ms, NOW_MS);
     ck_assert_ptr_eq(got.customer, late.customer);
     ck_assert_int_eq(store_exposure_count(S, x), 1);
-    commit();
+    tu_store_commit(S);
     /* Paused through the store (another instance): a first exposure at the old generation is
      * refused as stale and nothing is stored; the existing one is still existing. */
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_experiment_update(S, x, g, 3, 1.0, NOW_MS, NOW_MS + 100, &g2), 0);
     store_exposure_t c2 = {x, "cust-2", 6, 0, 1, 1, 1, NOW_MS, NOW_MS + 200};
     ck_assert_int_eq(store_exposure_record(S, &c2, g, &got), STORE_STALE);
@@ -203,13 +195,13 @@ START_TEST(test_exposures_first_existing_stale)
     /* An experiment that is not in the store at all: stale, never stored. */
     store_exposure_t ghost = {x + 100, "cust-3", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
     ck_assert_int_eq(store_exposure_record(S, &ghost, g2, NULL), STORE_STALE);
-    commit();
+    tu_store_commit(S);
     /* An update undone with its request (or its transaction) takes its generation with it:
      * what is stored is the generation that counts. */
     int64_t g3;
     store_exposure_t c4 = {x, "cust-4", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
     for (int how = 0; how < 2; how++) {
-        begin();
+        tu_store_begin(S);
         store_request_begin(S);
         ck_assert_int_eq(store_experiment_update(S, x, g2, 1, 1.0, NOW_MS, NOW_MS + 300, &g3), 0);
         ck_assert_int_eq(store_exposure_record(S, &c4, g2, NULL), STORE_STALE);
@@ -218,15 +210,15 @@ START_TEST(test_exposures_first_existing_stale)
         } else {
             ck_assert_int_eq(store_request_end(S, 1), 0);
             store_rollback(S);
-            begin();
+            tu_store_begin(S);
         }
         ck_assert_int_eq(store_generation(S), g2);
         ck_assert_int_eq(store_exposure_record(S, &c4, g3, NULL), STORE_STALE);
         store_rollback(S);
     }
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_exposure_record(S, &c4, g2, NULL), STORE_FIRST);
-    commit();
+    tu_store_commit(S);
 }
 END_TEST
 
@@ -238,13 +230,13 @@ END_TEST
 START_TEST(test_single_write_request)
 {
     int64_t g;
-    begin();
+    tu_store_begin(S);
     int64_t x = insert_exp("single", &g);
-    commit();
+    tu_store_commit(S);
     store_exposure_t a = {x, "cust-a", 6, 1, 1, 1, 1, NOW_MS, NOW_MS};
     store_exposure_t b = {x, "cust-b", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
     store_exposure_t c = {x, "cust-c", 6, 0, 1, 1, 1, NOW_MS, NOW_MS};
-    begin();
+    tu_store_begin(S);
     store_request_begin(S);
     store_request_single_write(S);
     ck_assert_int_eq(store_exposure_record(S, &a, g, NULL), STORE_FIRST);
@@ -257,7 +249,7 @@ START_TEST(test_single_write_request)
     store_exposure_t got;
     ck_assert_int_eq(store_exposure_get(S, x, "cust-a", 6, &got), 0);
     ck_assert_int_eq(store_exposure_get(S, x, "cust-b", 6, &got), 0);
-    begin();
+    tu_store_begin(S);
     store_request_begin(S);
     store_request_single_write(S);
     ck_assert_int_eq(store_exposure_record(S, &a, g, NULL), STORE_FIRST);
@@ -273,7 +265,7 @@ START_TEST(test_single_write_request)
     ck_assert_int_eq(got.arm, 1);
     ck_assert_int_eq(got.trigger, 1);
     ck_assert_int_eq(store_request_end(S, 1), 0);
-    commit();
+    tu_store_commit(S);
     ck_assert_int_eq(store_exposure_get(S, x, "cust-a", 6, &got), 1);
     ck_assert_int_eq(store_exposure_get(S, x, "cust-c", 6, &got), 0);
     ck_assert_int_eq(store_exposure_count(S, x), 1);
@@ -287,7 +279,7 @@ START_TEST(test_events_put_batch)
     ev[4].type = 4; /* b again as a refund: other content */
     store_put_t out[5];
     store_event_key_t stored[5];
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_events_put(S, ev, 5, out, stored), 0);
     ck_assert_int_eq(out[0], STORE_INSERTED);
     ck_assert_int_eq(out[1], STORE_INSERTED);
@@ -299,7 +291,7 @@ START_TEST(test_events_put_batch)
     ck_assert_int_eq(stored[4].has_amount, 1);
     ck_assert_int_eq(stored[4].amount_minor, 200);
     ck_assert(stored[4].digest == store_event_digest(&ev[1]));
-    commit();
+    tu_store_commit(S);
     /* Across batches, and after a reopen (index from the snapshot) and without the snapshot
      * (index from a scan): the same answers. */
     for (int round = 0; round < 3; round++) {
@@ -312,13 +304,13 @@ START_TEST(test_events_put_batch)
             ck_assert_int_eq(unlink(snap), 0);
             reopen();
         }
-        begin();
+        tu_store_begin(S);
         ck_assert_int_eq(store_events_put(S, ev, 5, out, NULL), 0);
         ck_assert_int_eq(out[0], STORE_DUPLICATE);
         ck_assert_int_eq(out[1], STORE_DUPLICATE);
         ck_assert_int_eq(out[3], STORE_DUPLICATE);
         ck_assert_int_eq(out[4], STORE_CONFLICT);
-        commit();
+        tu_store_commit(S);
         ck_assert_int_eq(store_event_count(S), 3);
     }
 }
@@ -330,7 +322,7 @@ START_TEST(test_undone_writes_leave_no_index_entries)
 {
     store_event_t x = conversion("x", 100), y = conversion("y", 100), z = conversion("z", 1);
     store_put_t out;
-    begin();
+    tu_store_begin(S);
     store_request_begin(S);
     ck_assert_int_eq(store_events_put(S, &z, 1, &out, NULL), 0);
     ck_assert_int_eq(store_request_end(S, 1), 0);
@@ -344,19 +336,115 @@ START_TEST(test_undone_writes_leave_no_index_entries)
     ck_assert_int_eq(store_events_put(S, &z, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_DUPLICATE); /* the kept request's entry stays */
     ck_assert_int_eq(store_request_end(S, 1), 0);
-    commit();
-    begin();
+    tu_store_commit(S);
+    tu_store_begin(S);
     ck_assert_int_eq(store_events_put(S, &y, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_INSERTED);
     store_rollback(S);
     ck_assert_int_eq(store_event_count(S), 2);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(store_events_put(S, &y, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_INSERTED);
     ck_assert_int_eq(store_events_put(S, &x, 1, &out, NULL), 0);
     ck_assert_int_eq(out, STORE_DUPLICATE);
-    commit();
+    tu_store_commit(S);
     ck_assert_int_eq(store_event_count(S), 3);
+}
+END_TEST
+
+/* ---- the file: what another writer or an older liftd left ---------------------------------- */
+
+/* Runs sql on DIR/lift.db with a connection of its own (rows written behind the store's back). */
+static void sql_exec(const char *dir, const char *sql)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/lift.db", dir);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* A row below the snapshot's last id that the snapshot does not hold (another writer's, a file
+ * from elsewhere): the snapshot is not used, the index is rebuilt by a scan and finds it. */
+START_TEST(test_snapshot_not_covering_store_is_not_used)
+{
+    static char ids[100][16];
+    store_event_t ev[100];
+    store_put_t out[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(ids[i], sizeof ids[i], "a-%d", i);
+        ev[i] = conversion(ids[i], 100);
+    }
+    tu_store_begin(S);
+    ck_assert_int_eq(store_events_put(S, ev, 100, out, NULL), 0);
+    tu_store_commit(S);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(out[i], STORE_INSERTED);
+    store_destroy(&S); /* writes the snapshot (max id 100) */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events (id, h, event_id, customer_id, type, ts_ms, amount_minor, "
+             "received_ms, digest) SELECT -1, %lld, 'b-0', customer_id, type, ts_ms, amount_minor, "
+             "received_ms, digest FROM events WHERE id = 1",
+             (long long)eventidx_hash("b-0", 3));
+    sql_exec(DIR_, sql);
+    reopen();
+    /* Storing b-0 again must find it: the index was rebuilt by a scan, not from the snapshot. */
+    store_event_t b = conversion("b-0", 100);
+    tu_store_begin(S);
+    ck_assert_int_eq(store_events_put(S, &b, 1, out, NULL), 0);
+    tu_store_commit(S);
+    ck_assert_int_eq(out[0], STORE_DUPLICATE);
+    ck_assert_int_eq(tu_store_events(URI, &(tu_event_filter_t){.event_id = "b-0"}).count, 1);
+}
+END_TEST
+
+/* A store written before digests existed (schema 2) gets them computed at migration, so its
+ * events are told apart from conflicts as well. */
+START_TEST(test_digest_migration_of_old_store)
+{
+    char dir[300], uri[320], sql[2048];
+    snprintf(dir, sizeof dir, "%s/old", DIR_);
+    ck_assert_int_eq(mkdir(dir, 0750), 0);
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE experiments (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, status "
+             "INTEGER NOT NULL, def BLOB NOT NULL, coverage REAL NOT NULL, created_ms INTEGER NOT "
+             "NULL, started_ms INTEGER NOT NULL DEFAULT 0, updated_ms INTEGER NOT NULL);"
+             "CREATE TABLE exposures (experiment_id INTEGER NOT NULL, customer_id TEXT NOT NULL, "
+             "arm INTEGER NOT NULL, trigger INTEGER NOT NULL, stage INTEGER NOT NULL, channel "
+             "INTEGER NOT NULL, trigger_ms INTEGER NOT NULL, decided_ms INTEGER NOT NULL, PRIMARY "
+             "KEY (experiment_id, customer_id)) WITHOUT ROWID;"
+             "CREATE TABLE events (id INTEGER PRIMARY KEY, h INTEGER NOT NULL, event_id TEXT NOT "
+             "NULL, customer_id TEXT NOT NULL, type INTEGER NOT NULL, ts_ms INTEGER NOT NULL, "
+             "experiment_id INTEGER, arm INTEGER, amount_minor INTEGER, plan_from TEXT, plan_to "
+             "TEXT, nps INTEGER, received_ms INTEGER NOT NULL);"
+             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+             "INSERT INTO meta VALUES ('currency', 'USD');"
+             "INSERT INTO events (h, event_id, customer_id, type, ts_ms, amount_minor, "
+             "received_ms) VALUES (%lld, 'old-1', 'acme', 3, %lld, 4900, %lld);"
+             "PRAGMA user_version = 2;",
+             (long long)eventidx_hash("old-1", 5), (long long)NOW_MS, (long long)NOW_MS);
+    sql_exec(dir, sql);
+    char err[256] = "";
+    snprintf(uri, sizeof uri, "sqlite:%s", dir);
+    store_t *old = store_open(uri, err, sizeof err);
+    ck_assert_msg(old != NULL, "store_open: %s", err);
+    ck_assert_int_eq(store_schema_version(old), 4);
+    store_event_t same = {.event_id = "old-1", .customer_id = "acme", .type = 3, .ts_ms = NOW_MS,
+                          .has_amount = 1, .amount_minor = 4900, .nps = -1,
+                          .received_ms = NOW_MS};
+    store_event_t other = same;
+    other.amount_minor = 5900;
+    store_put_t out;
+    tu_store_begin(old);
+    ck_assert_int_eq(store_events_put(old, &same, 1, &out, NULL), 0);
+    ck_assert_int_eq(out, STORE_DUPLICATE);
+    ck_assert_int_eq(store_events_put(old, &other, 1, &out, NULL), 0);
+    ck_assert_int_eq(out, STORE_CONFLICT);
+    tu_store_commit(old);
+    store_destroy(&old);
 }
 END_TEST
 
@@ -408,7 +496,7 @@ static int on_expo(void *arg, const store_exposure_t *row)
 START_TEST(test_copy_readers)
 {
     int64_t g;
-    begin();
+    tu_store_begin(S);
     int64_t x = insert_exp("copy", &g);
     store_event_t ev[3] = {conversion("e1", 100), conversion("e2", 250), conversion("e3", 0)};
     ev[2].type = 6;
@@ -427,7 +515,7 @@ START_TEST(test_copy_readers)
         store_exposure_t e = {x, who[i], 1, 0, 1, 1, 1, NOW_MS, NOW_MS};
         ck_assert_int_eq(store_exposure_record(S, &e, g, NULL), STORE_FIRST);
     }
-    commit();
+    tu_store_commit(S);
     char err[256];
     store_reader_t *rd = store_reader_open(URI, err, sizeof err);
     ck_assert_msg(rd != NULL, "%s", err);
@@ -492,25 +580,25 @@ START_TEST(test_registry_decides_again_after_other_change)
     define(&x, arms, ptrs, "ramp", 0.2);
     registry_t *a = registry_new(S, err, sizeof err);
     ck_assert_msg(a != NULL, "%s", err);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_create(a, &x, NOW_MS, &e, &created, &st), 0);
     ck_assert_int_eq(registry_change(a, "ramp", LIFT__ACTION__ACTION_START, 0, 0, NOW_MS, &e, &st),
                      0);
-    commit();
+    tu_store_commit(S);
     registry_t *b = registry_new(S, err, sizeof err);
     ck_assert_msg(b != NULL, "%s", err);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_change(b, "ramp", LIFT__ACTION__ACTION_RAMP, 1, 0.6, NOW_MS + 1, &e,
                                      &st),
                      0);
     ck_assert_int_eq(registry_change(b, "ramp", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 2, &e,
                                      &st),
                      0);
-    commit();
+    tu_store_commit(S);
     /* A still holds running at 0.2. A ramp to 0.4 is decided again on what the store holds:
      * below the current 0.6. */
     ck_assert(registry_find(a, "ramp")->def->coverage == 0.2);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_change(a, "ramp", LIFT__ACTION__ACTION_RAMP, 1, 0.4, NOW_MS + 3, &e,
                                      &st),
                      -1);
@@ -523,21 +611,21 @@ START_TEST(test_registry_decides_again_after_other_change)
                      0);
     ck_assert_int_eq(e->def->status, LIFT__EXPERIMENT_STATUS__STATUS_PAUSED);
     ck_assert_int_eq(store_generation(S), g);
-    commit();
+    tu_store_commit(S);
     /* A key created through B is found by A's create: the same definition is a success. */
     Lift__Experiment y;
     Lift__Arm yarms[2], *yptrs[2];
     define(&y, yarms, yptrs, "other", 1.0);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_create(b, &y, NOW_MS, &e, &created, &st), 0);
-    commit();
-    begin();
+    tu_store_commit(S);
+    tu_store_begin(S);
     ck_assert_int_eq(registry_create(a, &y, NOW_MS, &e, &created, &st), 0);
     ck_assert_int_eq(created, 0);
     y.coverage = 0.5; /* and a different one is ALREADY_EXISTS */
     ck_assert_int_eq(registry_create(a, &y, NOW_MS, &e, &created, &st), -1);
     ck_assert_int_eq(st.code, LIFT__CODE__ALREADY_EXISTS);
-    commit();
+    tu_store_commit(S);
     ck_assert_int_eq(registry_count(a), 2);
     registry_destroy(&b);
     registry_destroy(&a);
@@ -558,12 +646,12 @@ START_TEST(test_assign_with_stale_cache)
     define(&x, arms, ptrs, "offer", 1.0);
     registry_t *a = registry_new(S, err, sizeof err);
     ck_assert_msg(a != NULL, "%s", err);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_create(a, &x, NOW_MS, &e, &created, &st), 0);
     ck_assert_int_eq(registry_change(a, "offer", LIFT__ACTION__ACTION_START, 0, 0, NOW_MS, &e,
                                      &st),
                      0);
-    commit();
+    tu_store_commit(S);
     ingest_config_t icfg = {.currency = "USD", .clock_skew_ms = 86400000};
     ingest_t *in = ingest_new(S, a, &icfg, err, sizeof err);
     ck_assert_msg(in != NULL, "%s", err);
@@ -571,11 +659,11 @@ START_TEST(test_assign_with_stale_cache)
     ck_assert_ptr_nonnull(h);
     registry_t *b = registry_new(S, err, sizeof err);
     ck_assert_msg(b != NULL, "%s", err);
-    begin();
+    tu_store_begin(S);
     ck_assert_int_eq(registry_change(b, "offer", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 1, &e,
                                      &st),
                      0);
-    commit();
+    tu_store_commit(S);
 
     Lift__Context ctx = LIFT__CONTEXT__INIT;
     ctx.has_trigger = ctx.has_stage = ctx.has_channel = 1;
@@ -593,13 +681,13 @@ START_TEST(test_assign_with_stale_cache)
     req.assign = &as;
     for (int round = 0; round < 3; round++) {
         handler_out_t out;
-        begin();
+        tu_store_begin(S);
         store_request_begin(S);
         handlers_request_begin(h);
         ck_assert_int_eq(handlers_handle(h, &req, NULL, NOW_MS + 10, &out), 0);
         ck_assert_int_eq(store_request_end(S, !out.failed), 0);
         handlers_request_end(h, !out.failed);
-        commit();
+        tu_store_commit(S);
         handlers_batch_done(h, 1);
         Lift__Reply *rep = lift__reply__unpack(NULL, out.len, out.bytes);
         free(out.bytes);
@@ -620,11 +708,11 @@ START_TEST(test_assign_with_stale_cache)
                              LIFT__EXPERIMENT_STATUS__STATUS_PAUSED);
         }
         if (round == 0) {
-            begin();
+            tu_store_begin(S);
             ck_assert_int_eq(registry_change(b, "offer", LIFT__ACTION__ACTION_RESUME, 0, 0,
                                              NOW_MS + 5, &e, &st),
                              0);
-            commit();
+            tu_store_commit(S);
         } else if (round == 1) {
             ck_assert_int_eq(registry_refresh(a, err, sizeof err), 0);
             ck_assert_int_eq(registry_find(a, "offer")->def->status,
@@ -724,6 +812,8 @@ Suite *store_sqlite_suite(void)
     tcase_add_test(tc, test_single_write_request);
     tcase_add_test(tc, test_events_put_batch);
     tcase_add_test(tc, test_undone_writes_leave_no_index_entries);
+    tcase_add_test(tc, test_snapshot_not_covering_store_is_not_used);
+    tcase_add_test(tc, test_digest_migration_of_old_store);
     tcase_add_test(tc, test_copy_readers);
     tcase_add_test(tc, test_registry_decides_again_after_other_change);
     tcase_add_test(tc, test_assign_with_stale_cache);

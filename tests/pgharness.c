@@ -1,6 +1,8 @@
 /* pgharness: the test run's own PostgreSQL (see pgharness.h). */
 #include "pgharness.h"
 
+#include "testutil.h"
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -273,14 +275,6 @@ fail:
     return -1;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* The postmaster's pid from its pid file (it may have been started by another process of
  * the run: a forked test that restarted it), or -1. */
 static pid_t server_pid(void)
@@ -365,7 +359,7 @@ void tu_pg_stop(void)
         return; /* a forked test exiting: the server belongs to the runner */
     tu_pg_stop_server();
     if (pg.dir[0])
-        nftw(pg.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tu_rmtree(pg.dir);
     pg.dir[0] = '\0';
     pg.state = 0;
 }

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,39 @@ void tu_rmtree(const char *dir)
 {
     if (dir && *dir)
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int64_t tu_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double tu_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+Lift__Experiment *tu_two_arms(tu_experiment_t *t, const char *key, double w0, double w1)
+{
+    static const Lift__Experiment x0 = LIFT__EXPERIMENT__INIT;
+    static const Lift__Arm a0 = LIFT__ARM__INIT;
+    t->x = x0;
+    for (int i = 0; i < 2; i++) {
+        t->arm[i] = a0;
+        t->arm[i].has_weight = 1;
+        t->arm[i].weight = i ? w1 : w0;
+        t->arms[i] = &t->arm[i];
+    }
+    t->arm[0].name = "holdout";
+    t->arm[1].name = "offer";
+    t->x.key = (char *)key;
+    t->x.n_arms = 2;
+    t->x.arms = t->arms;
+    return &t->x;
 }
 
 void tu_program(const char *name, char *buf, size_t len)
@@ -134,20 +166,17 @@ void tu_liftd_fini(tliftd_t *t)
     tu_rmtree(t->dir);
 }
 
-int64_t tu_db_scalar(const char *data_dir, const char *sql)
+tliftd_t tu_liftd;
+
+void tu_setup(void)
 {
-    char path[400];
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    snprintf(path, sizeof path, "%s/lift.db", data_dir);
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(db));
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    tu_liftd_init(&tu_liftd);
+    tu_liftd_start(&tu_liftd, NULL);
+}
+
+void tu_teardown(void)
+{
+    tu_liftd_fini(&tu_liftd);
 }
 
 /* ---- stored facts through the store interface ------------------------------------------- */
@@ -186,6 +215,18 @@ static int ev_match(void *arg, const store_event_t *e)
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void tu_store_begin(store_t *s)
+{
+    char err[512] = "";
+    ck_assert_msg(store_begin(s, err, sizeof err) == 0, "store_begin: %s", err);
+}
+
+void tu_store_commit(store_t *s)
+{
+    char err[512] = "";
+    ck_assert_msg(store_commit(s, err, sizeof err) == 0, "store_commit: %s", err);
 }
 
 static store_reader_t *reader(const char *store)

@@ -1,5 +1,7 @@
-/* testutil: helpers shared by the Check suites — temporary directories, starting and stopping a
- * real liftd child process, and a client connected to it. Test code only. */
+/* testutil: helpers shared by the Check suites, the benchmarks and the fuzz target — temporary
+ * directories, clocks, a two-arm experiment definition, starting and stopping a real liftd
+ * child process with a client connected to it, and stored facts read through store.h. Test
+ * code only: failures abort the running Check test. */
 #ifndef LIFT_TESTUTIL_H
 #define LIFT_TESTUTIL_H
 
@@ -8,6 +10,8 @@
 #include <sys/types.h>
 
 #include "lift/client.h"
+#include "lift.pb-c.h"
+#include "store.h"
 
 typedef struct {
     char dir[256];       /* temporary directory (store lives in dir/data) */
@@ -22,8 +26,25 @@ typedef struct {
  * on failure. */
 void tu_tempdir(char *buf, size_t len);
 
-/* Remove a directory tree made by tu_tempdir (best effort). */
+/* Remove a directory tree made by tu_tempdir (best effort; NULL or "" does nothing). */
 void tu_rmtree(const char *dir);
+
+/* The wall clock in milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t tu_now_ms(void);
+
+/* A monotonic clock in seconds (CLOCK_MONOTONIC), for measuring durations. */
+double tu_now_s(void);
+
+/* A two-arm experiment definition: arm 0 "holdout" with weight w0, arm 1 "offer" with weight
+ * w1, under key. Everything lives in *t (the arms point into it), so t must outlive every use
+ * of the returned pointer; set other fields (name, payloads, arm names) on it or on t->arm. */
+typedef struct {
+    Lift__Experiment x;  /* the definition */
+    Lift__Arm arm[2];    /* its arms */
+    Lift__Arm *arms[2];  /* x.arms */
+} tu_experiment_t;
+
+Lift__Experiment *tu_two_arms(tu_experiment_t *t, const char *key, double w0, double w1);
 
 /* Path of a built program: $LIFT_BUILD/<name> (LIFT_BUILD defaults to "build"). */
 void tu_program(const char *name, char *buf, size_t len);
@@ -51,6 +72,18 @@ const char *tu_liftd_store(const tliftd_t *t);
 
 /* Stop liftd if running, destroy the client, remove the directory. */
 void tu_liftd_fini(tliftd_t *t);
+
+/* The fixture of a suite whose every test runs against a fresh liftd with no extra arguments
+ * (give tu_setup and tu_teardown to tcase_add_checked_fixture): tu_setup is tu_liftd_init and
+ * tu_liftd_start on tu_liftd, tu_teardown is tu_liftd_fini. One test runs at a time, so the
+ * suites share the one variable. */
+extern tliftd_t tu_liftd;
+void tu_setup(void);
+void tu_teardown(void);
+
+/* store_begin / store_commit on s; fail the test with the store's message when they fail. */
+void tu_store_begin(store_t *s);
+void tu_store_commit(store_t *s);
 
 /* Stored facts, read through the store interface (store.h) with a fresh reader on `store` (a
  * store URI, or a directory: the SQLite store in it). Fails the test when it cannot be read. */
@@ -83,11 +116,5 @@ typedef struct {
 } tu_store_summary_t;
 
 tu_store_summary_t tu_store_summary(const char *store);
-
-/* SQLite only, for what is the backend's own (schema version, pragmas): the first column of the
- * first row of sql, run on a fresh read-only connection to the store in data_dir
- * (data_dir/lift.db). Fails the test if the database cannot be opened, the statement
- * does not prepare (the message names it) or yields no row. */
-int64_t tu_db_scalar(const char *data_dir, const char *sql);
 
 #endif

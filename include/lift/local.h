@@ -118,4 +118,12 @@ lift_err_t lift_local_refresh(lift_local_t *self, int timeout_ms);
 /* A copy of the counters. Any thread. */
 void lift_local_stats(lift_local_t *self, lift_local_stats_t *out);
 
+/* The program-holdout group of customer id (len bytes) under holdout definition h, by the hash
+ * and exclusions alone, the way liftd computes it: a Lift__HoldoutGroup value
+ * (LIFT__HOLDOUT_GROUP__GROUP_EXCLUDED for an excluded id or prefix, else GROUP_HELD_OUT when
+ * hash_v2(seed, id) < percent / 100, GROUP_MEASURED below twice that, else GROUP_NONE; the seed
+ * defaults to the key). Returns -1 when the seed or id is not valid UTF-8. Needs no evaluator:
+ * a pure function of its arguments, no allocation; any thread. */
+int lift_holdout_group(const Lift__Holdout *h, const char *id, size_t len);
+
 #endif

@@ -8,18 +8,12 @@
 #include <time.h>
 
 #include "assign.h"
+#include "../tests/testutil.h"
 
 #define NIDS 5000000
 #define ID_STRIDE 24 /* bytes reserved per id: the longest generated id is 19 bytes */
 #define ROUNDS 3     /* best of: shields the figure from a noisy neighbour */
 #define TARGET_MPS 5.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Ids like "cust-0001234", with "josé-", "顧客-" or "😀-" prefixes on some, so the UTF-8
  * decoding path is part of what is measured. */
@@ -66,20 +60,20 @@ int main(void)
     make_ids(buf, lens);
 
     for (int round = 0; round < ROUNDS; round++) {
-        double t0 = now_s();
+        double t0 = tu_now_s();
         for (int i = 0; i < NIDS; i++)
             sink += assign_fnv1a32(buf + (size_t)i * ID_STRIDE, lens[i]);
-        double t1 = now_s();
+        double t1 = tu_now_s();
         for (int i = 0; i < NIDS; i++) {
             assign_result_t r;
             sink += (uint64_t)(assign_bucket(&plain, buf + (size_t)i * ID_STRIDE, lens[i], &r) + 2);
         }
-        double t2 = now_s();
+        double t2 = tu_now_s();
         for (int i = 0; i < NIDS; i++) {
             assign_result_t r;
             sink += (uint64_t)(assign_bucket(&ns, buf + (size_t)i * ID_STRIDE, lens[i], &r) + 2);
         }
-        double t3 = now_s();
+        double t3 = tu_now_s();
         if (t1 - t0 < best_base) best_base = t1 - t0;
         if (t2 - t1 < best_plain) best_plain = t2 - t1;
         if (t3 - t2 < best_ns) best_ns = t3 - t2;

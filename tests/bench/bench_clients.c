@@ -23,6 +23,7 @@
 
 #include "lift.pb-c.h"
 #include "lift/client.h"
+#include "../tests/testutil.h"
 
 #define NREQ 20000       /* assigns per client (BENCH_CLIENT_REQUESTS overrides) */
 #define NREQ_MAX 1000000
@@ -31,21 +32,6 @@
 #define RECV_TIMEOUT_MS 10000
 
 static const char KEY[] = "bench-clients";
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static pid_t liftd_start(const char *endpoint, const char *data)
 {
@@ -87,17 +73,8 @@ static int setup(lift_client_t *c, int n)
         fprintf(stderr, "bench_clients: liftd did not answer a ping\n");
         return -1;
     }
-    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
-    Lift__Arm *arms[] = {&a0, &a1};
-    a0.name = "holdout";
-    a0.has_weight = a1.has_weight = 1;
-    a0.weight = a1.weight = 0.5;
-    a1.name = "offer";
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    x.key = (char *)KEY;
-    x.n_arms = 2;
-    x.arms = arms;
-    if (lift_experiment_create(c, &x, NULL) != LIFT_OK ||
+    tu_experiment_t x;
+    if (lift_experiment_create(c, tu_two_arms(&x, KEY, 0.5, 0.5), NULL) != LIFT_OK ||
         lift_experiment_change(c, KEY, LIFT__ACTION__ACTION_START, 0, NULL) != LIFT_OK) {
         fprintf(stderr, "bench_clients: experiment: %s\n", lift_client_error(c));
         return -1;
@@ -141,7 +118,7 @@ static double bench_c(const char *endpoint, int n)
     Lift__Context c = context();
     int sent = 0, got = 0;
     uint8_t buf[256], rbuf[4096];
-    double t0 = now_s();
+    double t0 = tu_now_s();
     while (got < n) {
         while (sent < n && sent - got < WINDOW) {
             char id[32];
@@ -177,7 +154,7 @@ static double bench_c(const char *endpoint, int n)
         }
         got++;
     }
-    rate = n / (now_s() - t0);
+    rate = n / (tu_now_s() - t0);
 out:
     zmq_close(s);
     zmq_ctx_term(ctx);
@@ -190,7 +167,7 @@ static double bench_sync(lift_client_t *c, int n)
     lift_context_t ctx = {.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
                           .stage = LIFT__STAGE__STAGE_GROWTH,
                           .channel = LIFT__CHANNEL__CHANNEL_IN_APP};
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (int i = 0; i < n; i++) {
         char id[32];
         lift_assignment_t a;
@@ -203,7 +180,7 @@ static double bench_sync(lift_client_t *c, int n)
             return -1;
         }
     }
-    return n / (now_s() - t0);
+    return n / (tu_now_s() - t0);
 }
 
 /* Runs a client's bench script (sh -c cmd) and reads "<requests> <seconds>" from it. */
@@ -283,6 +260,6 @@ done:
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
             ;
     }
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(dir);
     return rc;
 }

@@ -17,22 +17,9 @@
 #include "eventidx.h"
 #include "lift/client.h"
 #include "store.h"
+#include "../tests/testutil.h"
 
 #define BATCH 1000
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The row every path stores: a conversion with an amount and plans. */
 static void fill(store_event_t *e, char *id, size_t idlen, char *cust, size_t custlen, long k,
@@ -68,7 +55,7 @@ static int generate(const char *dir, long n)
         fprintf(stderr, "bench_ingest: %s\n", id && cust && ev && put ? err : "out of memory");
         goto done;
     }
-    int64_t ts = wall_ms() - 86400000LL;
+    int64_t ts = tu_now_ms() - 86400000LL;
     for (long k = 0; k < n;) {
         if (store_begin(st, err, sizeof err) < 0)
             goto done;
@@ -109,13 +96,13 @@ static pid_t spawn_liftd(const char *liftd, const char *ep, const char *data)
 
 static double wait_ready(const char *ep)
 {
-    double t0 = now_s();
+    double t0 = tu_now_s();
     lift_client_opts_t o = {.timeout_ms = 100, .attempts = 1};
     lift_client_t *c = lift_client_new(ep, &o);
-    while (lift_ping(c, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 60)
+    while (lift_ping(c, NULL, 0, NULL) != LIFT_OK && tu_now_s() - t0 < 60)
         ;
     lift_client_destroy(&c);
-    return now_s() - t0;
+    return tu_now_s() - t0;
 }
 
 static long peak_rss_kb(pid_t pid)
@@ -149,7 +136,7 @@ static void *send_events(void *arg)
     lift_event_t *evs = calloc(BATCH, sizeof *evs);
     char(*ids)[32] = calloc(BATCH, 32);
     char(*custs)[32] = calloc(BATCH, 32);
-    int64_t ts = wall_ms() - 3600000;
+    int64_t ts = tu_now_ms() - 3600000;
     for (long k = s->first; k < s->first + s->count; k += BATCH) {
         for (int i = 0; i < BATCH; i++) {
             store_event_t e;
@@ -193,8 +180,8 @@ static double bare_append(const char *data, long first, long n)
                        "arm, amount_minor, plan_from, plan_to, nps, received_ms) VALUES "
                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                        -1, &st, NULL);
-    int64_t ts = wall_ms();
-    double t0 = now_s();
+    int64_t ts = tu_now_ms();
+    double t0 = tu_now_s();
     for (long k = first; k < first + n; k += BATCH) {
         sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         for (long j = k; j < k + BATCH; j++) {
@@ -215,7 +202,7 @@ static double bare_append(const char *data, long first, long n)
         }
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     sqlite3_finalize(st);
     sqlite3_close(db);
     return (double)n / dt;
@@ -250,10 +237,10 @@ int main(int argc, char **argv)
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(ep, sizeof ep, "ipc://%s/lift.sock", dir);
 
-    double t0 = now_s();
+    double t0 = tu_now_s();
     if (generate(data, stored) < 0)
         return 1;
-    printf("ingest: generated %ld stored events in %.1f s (fixture)\n", stored, now_s() - t0);
+    printf("ingest: generated %ld stored events in %.1f s (fixture)\n", stored, tu_now_s() - t0);
 
     pid_t pid = spawn_liftd(liftd, ep, data);
     double ready = wait_ready(ep);
@@ -265,7 +252,7 @@ int main(int argc, char **argv)
     sender_t s[16];
     if (clients > 16)
         clients = 16;
-    t0 = now_s();
+    t0 = tu_now_s();
     for (int i = 0; i < clients; i++) {
         s[i] = (sender_t){.ep = ep, .first = stored + (long)i * (sent / clients),
                           .count = sent / clients};
@@ -278,7 +265,7 @@ int main(int argc, char **argv)
         accepted += s[i].accepted;
         failed |= s[i].failed;
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     double rate = (double)accepted / dt;
     long rss = peak_rss_kb(pid);
     kill(pid, SIGTERM);

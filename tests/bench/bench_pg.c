@@ -35,13 +35,7 @@
 #include "report.h"
 #include "report_fixture.h"
 #include "store.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "../tests/testutil.h"
 
 typedef struct {
     long n;            /* events */
@@ -84,7 +78,7 @@ static double via_store(const char *uri, const rows_t *r, long batch, long *dups
     if (!s)
         die("open", err);
     store_put_t *out = malloc((size_t)batch * sizeof *out);
-    double t0 = now_s();
+    double t0 = tu_now_s();
     *dups = 0;
     for (long k = 0; k < r->n; k += batch) {
         long m = r->n - k < batch ? r->n - k : batch;
@@ -97,7 +91,7 @@ static double via_store(const char *uri, const rows_t *r, long batch, long *dups
         for (long i = 0; i < m; i++)
             *dups += out[i] == STORE_DUPLICATE;
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     free(out);
     store_destroy(&s);
     return (double)r->n / dt;
@@ -177,7 +171,7 @@ static double via_copy_temp(const char *uri, const rows_t *r, long batch, long *
     PQclear(res);
     char *buf = malloc((size_t)batch * 256);
     char *arr = malloc((size_t)batch * 32 + 8);
-    double t0 = now_s();
+    double t0 = tu_now_s();
     *dups = 0;
     for (long k = 0; k < r->n; k += batch) {
         long m = r->n - k < batch ? r->n - k : batch;
@@ -207,7 +201,7 @@ static double via_copy_temp(const char *uri, const rows_t *r, long batch, long *
         ok(c, res, "commit");
         PQclear(res);
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     free(arr);
     free(buf);
     PQfinish(c);
@@ -220,7 +214,7 @@ static double bare_copy(const char *uri, const rows_t *r, long batch)
 {
     PGconn *c = conn(uri);
     char *buf = malloc((size_t)batch * 256);
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (long k = 0; k < r->n; k += batch) {
         long m = r->n - k < batch ? r->n - k : batch;
         size_t len = copy_rows(buf, (size_t)batch * 256, r->ev + k, m);
@@ -230,7 +224,7 @@ static double bare_copy(const char *uri, const rows_t *r, long batch)
         ok(c, res, "commit");
         PQclear(res);
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     free(buf);
     PQfinish(c);
     return (double)r->n / dt;
@@ -338,8 +332,8 @@ static void fleet_start(fleet_t *f, const char *uri, int n)
     for (int i = 0; i < n; i++) {
         lift_client_opts_t q = {.timeout_ms = 100, .attempts = 1};
         lift_client_t *probe = lift_client_new(f->ep[i], &q);
-        double t0 = now_s();
-        while (lift_ping(probe, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 30)
+        double t0 = tu_now_s();
+        while (lift_ping(probe, NULL, 0, NULL) != LIFT_OK && tu_now_s() - t0 < 30)
             ;
         lift_client_destroy(&probe);
     }
@@ -365,7 +359,7 @@ static double via_liftd(const char *uri, const rows_t *r, long batch, int ninst)
     long per = (r->n / SENDERS + batch - 1) / batch * batch, accepted = 0;
     if (ninst == 1)
         perf_start("ingest");
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (int i = 0; i < SENDERS; i++) {
         long first = i * per, end = (i + 1) * per < r->n ? (i + 1) * per : r->n;
         s[i] = (sender_t){f.ep[i % ninst], r, first < r->n ? first : r->n, end, batch, 0, 0};
@@ -377,7 +371,7 @@ static double via_liftd(const char *uri, const rows_t *r, long batch, int ninst)
         failed |= s[i].failed;
         accepted += s[i].accepted;
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     perf_stop();
     fleet_stop(&f);
     if (failed || accepted != r->n) {
@@ -442,20 +436,9 @@ static void assign_liftd(const char *uri, long ncust, int ninst, double rate[3])
     fleet_start(&f, uri, ninst);
     lift_client_opts_t o = {.timeout_ms = 5000, .attempts = 1};
     lift_client_t *c = lift_client_new(f.ep[0], &o);
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
-    Lift__Arm *arms[] = {&a0, &a1};
-    a0.name = "holdout";
-    a0.has_weight = 1;
-    a0.weight = 0.5;
-    a1.name = "offer";
-    a1.has_weight = 1;
-    a1.weight = 0.5;
-    x.key = (char *)EXP_KEY;
-    x.name = "bench_pg experiment";
-    x.n_arms = 2;
-    x.arms = arms;
-    if (lift_experiment_create(c, &x, NULL) != LIFT_OK ||
+    tu_experiment_t x;
+    tu_two_arms(&x, EXP_KEY, 0.5, 0.5)->name = "bench_pg experiment";
+    if (lift_experiment_create(c, &x.x, NULL) != LIFT_OK ||
         lift_experiment_change(c, EXP_KEY, LIFT__ACTION__ACTION_START, 0, NULL) != LIFT_OK)
         die("experiment", lift_client_error(c));
     lift_client_destroy(&c);
@@ -466,7 +449,7 @@ static void assign_liftd(const char *uri, long ncust, int ninst, double rate[3])
         long per = (ncust / SENDERS + ASSIGN_BATCH - 1) / ASSIGN_BATCH * ASSIGN_BATCH, firsts = 0;
         if (round == 0 && ninst == 1)
             perf_start("assign-first");
-        double t0 = now_s();
+        double t0 = tu_now_s();
         for (int i = 0; i < SENDERS; i++) {
             long first = i * per < ncust ? i * per : ncust;
             long end = (i + 1) * per < ncust ? (i + 1) * per : ncust;
@@ -479,7 +462,7 @@ static void assign_liftd(const char *uri, long ncust, int ninst, double rate[3])
             failed |= a[i].failed;
             firsts += a[i].firsts;
         }
-        double r = (double)ncust / (now_s() - t0);
+        double r = (double)ncust / (tu_now_s() - t0);
         perf_stop();
         if (failed || firsts != (round == 0 ? ncust : 0)) {
             fprintf(stderr, "bench_pg: %ld first exposures in round %d of %ld customers\n",
@@ -660,7 +643,7 @@ static double echo_assign(long ncust, int nsrv)
     echo_client_t c[SENDERS];
     pthread_t ct[SENDERS];
     long reqs = (ncust + ASSIGN_BATCH - 1) / ASSIGN_BATCH, per = (reqs + SENDERS - 1) / SENDERS;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (int i = 0; i < SENDERS; i++) {
         long n = reqs - i * per < per ? reqs - i * per : per;
         c[i] = (echo_client_t){zctx, e[i % nsrv].endpoint, req, req_len, n > 0 ? n : 0, 0};
@@ -671,7 +654,7 @@ static double echo_assign(long ncust, int nsrv)
         pthread_join(ct[i], NULL);
         failed |= c[i].failed;
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     for (int i = 0; i < nsrv; i++) {
         atomic_store(&e[i].stop, 1);
         pthread_join(et[i], NULL);
@@ -706,13 +689,13 @@ static double reads_only(const char *uri, int64_t exp_id)
     if (!r)
         die("reader", err);
     int64_t sum = 0;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     if (store_reader_begin(r, err, sizeof err) < 0 ||
         store_reader_exposures(r, exp_id, noop_expo, &sum) < 0 ||
         store_reader_events(r, 0, FIXTURE_NOW_MS, noop_event, &sum) < 0)
         die("scan", store_reader_errmsg(r));
     store_reader_end(r);
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     store_reader_destroy(&r);
     return dt;
 }
@@ -732,14 +715,14 @@ static double bare_report_sql(const char *uri, int64_t exp_id, int serial, long 
     const char *v[2] = {id, now};
     double best = 1e9;
     for (int round = 0; round < 2; round++) {
-        double t0 = now_s();
+        double t0 = tu_now_s();
         PGresult *res = PQexecParams(c, "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e "
                                         "JOIN exposures x ON x.experiment_id = $1::bigint AND "
                                         "x.customer_id = e.customer_id WHERE e.ts_ms >= "
                                         "x.trigger_ms AND e.ts_ms < $2::bigint GROUP BY x.arm",
                                      2, NULL, v, NULL, NULL, 0);
         ok(c, res, "join");
-        double dt = now_s() - t0;
+        double dt = tu_now_s() - t0;
         *rows = 0;
         for (int i = 0; i < PQntuples(res); i++)
             *rows += strtoll(PQgetvalue(res, i, 1), NULL, 10);
@@ -772,15 +755,15 @@ static void report_phase(long ncust, long nev)
     int64_t exp_id = 0, gen = 0;
     int reused = 0;
     Lift__Experiment *def = NULL;
-    double g0 = now_s();
+    double g0 = tu_now_s();
     if (fixture_experiment(uri, &exp_id, &gen, &def, &reused) < 0 ||
         fixture_generate(uri, exp_id, gen, ncust, nev) < 0)
         die("report fixture", "see above");
-    double gen_s = now_s() - g0;
+    double gen_s = tu_now_s() - g0;
     PGconn *c = conn(uri);
-    g0 = now_s();
+    g0 = tu_now_s();
     PQclear(PQexec(c, "VACUUM ANALYZE")); /* what autovacuum does after a bulk load */
-    double vac_s = now_s() - g0;
+    double vac_s = tu_now_s() - g0;
     PQfinish(c);
     printf("pg: report data set: %ld exposed customers, %ld events, written through the store "
            "in %.1f s (+ VACUUM ANALYZE %.1f s)\n", ncust, nev, gen_s, vac_s);
@@ -805,10 +788,10 @@ static void report_phase(long ncust, long nev)
         r = NULL;
         if (round == 1)
             perf_start("report");
-        double t0 = now_s();
+        double t0 = tu_now_s();
         if (report_build(rd, def, exp_id, &req, "USD", FIXTURE_NOW_MS, &r, &st) < 0)
             die("report_build", st.message);
-        double t = now_s() - t0;
+        double t = tu_now_s() - t0;
         perf_stop();
         if (t < best)
             best = t;

@@ -24,17 +24,11 @@
 #include "report.h"
 #include "report_fixture.h"
 #include "store.h"
+#include "../tests/testutil.h"
 
 #define NOW_MS FIXTURE_NOW_MS
 #define TARGET_S 3.0
 #define TARGET_RATIO 2.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static long peak_rss_mb(void)
 {
@@ -85,13 +79,13 @@ static double bare_join(const char *dir, int64_t exp_id, int64_t *rows)
                            "GROUP BY x.arm",
                            -1, &q, NULL) != SQLITE_OK)
         goto out;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     sqlite3_bind_int64(q, 1, exp_id);
     sqlite3_bind_int64(q, 2, NOW_MS);
     *rows = 0;
     while (sqlite3_step(q) == SQLITE_ROW)
         *rows += sqlite3_column_int64(q, 1);
-    t = now_s() - t0;
+    t = tu_now_s() - t0;
 out:
     sqlite3_finalize(q);
     sqlite3_close(db);
@@ -114,14 +108,14 @@ static double bare_scan(const char *dir, int64_t exp_id, int64_t *rows)
                            "total(length(customer_id)) FROM events WHERE ts_ms < ?1",
                            -1, &q2, NULL) != SQLITE_OK)
         goto out;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     sqlite3_bind_int64(q1, 1, exp_id);
     while (sqlite3_step(q1) == SQLITE_ROW)
         ;
     sqlite3_bind_int64(q2, 1, NOW_MS);
     if (sqlite3_step(q2) == SQLITE_ROW)
         *rows = sqlite3_column_int64(q2, 0);
-    t = now_s() - t0;
+    t = tu_now_s() - t0;
 out:
     sqlite3_finalize(q1);
     sqlite3_finalize(q2);
@@ -139,14 +133,14 @@ static int noop_event(void *arg, const store_event_row_t *row)
 static double reader_scan(store_reader_t *rd, int64_t *rows)
 {
     char err[256];
-    double t0 = now_s();
+    double t0 = tu_now_s();
     int64_t sink = 0;
     if (store_reader_begin(rd, err, sizeof err) < 0 ||
         store_reader_events(rd, 0, NOW_MS, noop_event, &sink) < 0)
         return -1;
     store_reader_end(rd);
     *rows = sink;
-    return now_s() - t0;
+    return tu_now_s() - t0;
 }
 
 /* ---- assignment latency while a report runs, through a real liftd on the fixture ----------
@@ -173,9 +167,9 @@ static void *run_report(void *arg)
     q.segment_by = dims;
     q.n_segment_by = 4;
     Lift__Report *r = NULL;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     j->ok = c && lift_report(c, &q, &r) == LIFT_OK;
-    j->seconds = now_s() - t0;
+    j->seconds = tu_now_s() - t0;
     lift_report_free(&r);
     lift_client_destroy(&c);
     __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
@@ -199,10 +193,10 @@ static size_t assign_loop(lift_client_t *c, const char *key, double *lat, size_t
     for (; k < n && !(stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE)); k++) {
         snprintf(id, sizeof id, "cust-%07zu", (k * 7919) % 100000);
         lift_assignment_t a;
-        double t0 = now_s();
+        double t0 = tu_now_s();
         if (lift_assign(c, key, id, &ctx, &a) != LIFT_OK)
             break;
-        lat[k] = (now_s() - t0) * 1e3;
+        lat[k] = (tu_now_s() - t0) * 1e3;
         lift_assignment_clear(&a);
     }
     return k;
@@ -233,8 +227,8 @@ static void latency_during_report(const char *dir, const char *key)
     }
     lift_client_opts_t quick = {.timeout_ms = 200, .attempts = 1};
     lift_client_t *c = lift_client_new(ep, &quick);
-    double t0 = now_s();
-    while (lift_ping(c, NULL, 0, NULL) != LIFT_OK && now_s() - t0 < 60)
+    double t0 = tu_now_s();
+    while (lift_ping(c, NULL, 0, NULL) != LIFT_OK && tu_now_s() - t0 < 60)
         ;
     lift_client_set_timeout(c, 10000);
     enum { N = 200000 };
@@ -287,7 +281,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    double g0 = now_s();
+    double g0 = tu_now_s();
     int64_t gen = 0;
     if (fixture_experiment(dir, &exp_id, &gen, &def, &reused) < 0)
         goto out;
@@ -305,7 +299,7 @@ int main(int argc, char **argv)
      * the timed runs would measure the generator, not the report. */
     sync();
     printf("fixture: %ld exposed customers, %ld events, generated in %.1f s (%s)\n", n_cust, n_ev,
-           now_s() - g0, dir);
+           tu_now_s() - g0, dir);
 
     /* liftd's writer connection stays open, as in production (it keeps the WAL index). */
     store_t *writer = store_open(dir, err, sizeof err);
@@ -333,14 +327,14 @@ int main(int argc, char **argv)
         status_t st;
         report_free(r);
         r = NULL;
-        double t0 = now_s();
+        double t0 = tu_now_s();
         if (report_build(rd, def, exp_id, &req, "EUR", NOW_MS, &r, &st) < 0) {
             fprintf(stderr, "bench_report: report_build: %s\n", st.message);
             store_reader_destroy(&rd);
             store_destroy(&writer);
             goto out;
         }
-        double t = now_s() - t0;
+        double t = tu_now_s() - t0;
         printf("report_build (all 4 dimensions, CUPED, sequential) run %d: %.3f s\n", round + 1,
                t);
         if (t < best)

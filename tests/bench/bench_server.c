@@ -24,6 +24,7 @@
 #include "lift.pb-c.h"
 #include "lift/client.h"
 #include "lift/local.h"
+#include "../tests/testutil.h"
 
 #define NREQ 200000          /* requests per single-assign phase (BENCH_REQUESTS overrides) */
 #define NREQ_MAX 5000000     /* bound on BENCH_REQUESTS */
@@ -47,13 +48,6 @@
 #define CG_REQUESTS 20000    /* requests per phase under callgrind (BENCH_CALLGRIND_REQUESTS) */
 
 static const char EXP_KEY[] = "bench-upsell";
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- requests, packed ahead of time ----------------------------------------------------- */
 
@@ -282,7 +276,7 @@ static void *client_run(void *arg)
     pthread_barrier_wait(c->start);
     while (got < r->n) {
         while (sent < r->n && sent - got < c->window) {
-            c->sent_at[sent] = now_s();
+            c->sent_at[sent] = tu_now_s();
             if (zmq_send(sock, r->buf + r->off[sent], r->off[sent + 1] - r->off[sent], 0) < 0) {
                 snprintf(c->err, sizeof c->err, "send: %s", zmq_strerror(zmq_errno()));
                 goto done;
@@ -300,7 +294,7 @@ static void *client_run(void *arg)
                      RECV_TIMEOUT_MS, got, r->n, zmq_strerror(e));
             goto done;
         }
-        double t = now_s();
+        double t = tu_now_s();
         const uint8_t *p = zmq_msg_data(&m);
         size_t len = zmq_msg_size(&m);
         uint64_t id;
@@ -324,7 +318,7 @@ static void *client_run(void *arg)
         zmq_msg_close(&m);
     }
 done:
-    c->done_at = now_s();
+    c->done_at = tu_now_s();
     if (sock)
         zmq_close(sock);
     return NULL;
@@ -403,7 +397,7 @@ static int run_phase(const char *label, const char *endpoint, reqset_t *sets, in
         pthread_create(&th[i], NULL, client_run, &cl[i]);
     }
     pthread_barrier_wait(&start);
-    double t0 = now_s(), t1 = t0;
+    double t0 = tu_now_s(), t1 = t0;
     for (int i = 0; i < nclients; i++) {
         pthread_join(th[i], NULL);
         if (cl[i].done_at > t1)
@@ -530,14 +524,6 @@ done:
 
 /* ---- liftd child --------------------------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* Start liftd on endpoint with its store in data, debug log (one line per batch) to log. */
 static pid_t liftd_start(const char *endpoint, const char *data, const char *log)
 {
@@ -643,7 +629,7 @@ static double fsync_ms(const char *dir)
     if (fd < 0)
         return -1;
     memset(block, 'x', sizeof block);
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (int i = 0; i < FSYNC_ROUNDS; i++) {
         if (pwrite(fd, block, sizeof block, (off_t)i * (off_t)sizeof block) < 0 ||
             fdatasync(fd) < 0) {
@@ -651,7 +637,7 @@ static double fsync_ms(const char *dir)
             return -1;
         }
     }
-    double t = (now_s() - t0) / FSYNC_ROUNDS * 1e3;
+    double t = (tu_now_s() - t0) / FSYNC_ROUNDS * 1e3;
     close(fd);
     unlink(path);
     return t;
@@ -698,22 +684,12 @@ static int setup_experiment(const char *endpoint)
         lift_client_destroy(&c);
         return -1;
     }
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
-    Lift__Arm *arms[] = {&a0, &a1};
-    a0.name = "holdout";
-    a0.has_weight = 1;
-    a0.weight = 0.5;
-    a1.name = "annual-offer";
-    a1.has_weight = 1;
-    a1.weight = 0.5;
-    a1.payload = "offer-annual-20";
-    x.key = (char *)EXP_KEY;
-    x.name = "bench_server experiment";
-    x.n_arms = 2;
-    x.arms = arms;
+    tu_experiment_t x;
+    tu_two_arms(&x, EXP_KEY, 0.5, 0.5)->name = "bench_server experiment";
+    x.arm[1].name = "annual-offer";
+    x.arm[1].payload = "offer-annual-20";
     int rc = 0;
-    if (lift_experiment_create(c, &x, NULL) != LIFT_OK ||
+    if (lift_experiment_create(c, &x.x, NULL) != LIFT_OK ||
         lift_experiment_change(c, EXP_KEY, LIFT__ACTION__ACTION_START, 0, NULL) != LIFT_OK) {
         fprintf(stderr, "bench_server: cannot create and start the experiment: %s\n",
                 lift_client_error(c));
@@ -906,25 +882,25 @@ static int bench_local(const char *endpoint)
                           .channel = LIFT__CHANNEL__CHANNEL_IN_APP};
     lift_assignment_t a;
     long in = 0, bad = 0;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (int i = 0; i < LOCAL_CUSTOMERS; i++) {
         bad += lift_local_assign(l, EXP_KEY, ids + (size_t)i * 16, &ctx, &a) != LIFT_OK;
         in += a.first_exposure;
     }
-    double t1 = now_s(), best = 0;
+    double t1 = tu_now_s(), best = 0;
     for (int r = 0; r < LOCAL_REPEATS; r++) {
-        double p0 = now_s();
+        double p0 = tu_now_s();
         for (int i = 0; i < LOCAL_CUSTOMERS; i++) {
             bad += lift_local_assign(l, EXP_KEY, ids + (size_t)i * 16, &ctx, &a) != LIFT_OK;
             in += a.first_exposure;
         }
-        double rate = LOCAL_CUSTOMERS / (now_s() - p0) / 1e6;
+        double rate = LOCAL_CUSTOMERS / (tu_now_s() - p0) / 1e6;
         if (rate > best)
             best = rate;
     }
-    double t2 = now_s();
+    double t2 = tu_now_s();
     lift_err_t fl = lift_local_flush(l, 120000);
-    double t3 = now_s();
+    double t3 = tu_now_s();
     lift_local_stats_t st;
     lift_local_stats(l, &st);
     lift_local_destroy(&l);
@@ -958,9 +934,9 @@ static int bench_local(const char *endpoint)
     }
     lift_local_stats(l, &st);
     uint64_t queued = st.queued;
-    t0 = now_s();
+    t0 = tu_now_s();
     fl = lift_local_flush(l, 120000);
-    t1 = now_s();
+    t1 = tu_now_s();
     lift_local_stats(l, &st);
     lift_local_destroy(&l);
     free(ids);
@@ -1061,7 +1037,7 @@ int main(int argc, char **argv)
     pthread_t echo_th;
     pid_t pid = -1;
     int rc = 1, echo_started = 0;
-    double t_all = now_s();
+    double t_all = tu_now_s();
     int nreq = NREQ;
     const char *env = getenv("BENCH_REQUESTS");
     if (env && *env) {
@@ -1223,7 +1199,7 @@ int main(int argc, char **argv)
         printf("; repeat instructions <= %.0fx echo: %.1fx, %s", TARGET_REPEAT_INSTR,
                cg.repeat / cg.echo, cg.repeat / cg.echo <= TARGET_REPEAT_INSTR ? "met" : "NOT MET");
     printf("\n");
-    printf("total %.1f s\n", now_s() - t_all);
+    printf("total %.1f s\n", tu_now_s() - t_all);
     rc = 0;
 done:
     if (echo_started) {
@@ -1236,6 +1212,6 @@ done:
     if (getenv("BENCH_KEEP")) /* the callgrind files, for callgrind_annotate */
         fprintf(stderr, "bench_server: kept %s\n", dir);
     else
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tu_rmtree(dir);
     return rc;
 }

@@ -12,19 +12,13 @@
 #include <gsl/gsl_rng.h>
 
 #include "lift/stats.h"
+#include "../tests/testutil.h"
 
 #define NCUST 1000000
 #define NSEG 1000
 #define ROUNDS 5 /* best of: shields the figure from a noisy neighbour */
 #define TARGET_FOLD_MPS 50.0
 #define TARGET_EST_MS 10.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 typedef struct {
     lift_summary_t rev[2];    /* revenue (y) with pre-period revenue (x), per arm */
@@ -38,7 +32,7 @@ typedef struct {
 static double run_estimators(const segment_t *seg, double *p, double *p_adj, double *sink)
 {
     static const double weights[2] = {0.1, 0.9};
-    double t0 = now_s();
+    double t0 = tu_now_s();
     size_t m = 0;
     for (int s = 0; s < NSEG; s++) {
         const segment_t *g = &seg[s];
@@ -67,7 +61,7 @@ static double run_estimators(const segment_t *seg, double *p, double *p_adj, dou
     }
     lift_result_t bh = lift_bh_adjust(p, m, p_adj);
     *sink += p_adj[m / 2] + (double)bh.status;
-    return now_s() - t0;
+    return tu_now_s() - t0;
 }
 
 int main(void)
@@ -104,13 +98,13 @@ int main(void)
             lift_summary_init(&sum[k]);
             plain[k] = 0;
         }
-        double t0 = now_s();
+        double t0 = tu_now_s();
         for (int i = 0; i < NCUST; i++)
             lift_summary_add_xy(&sum[cell[i]], y[i], x[i]);
-        double t1 = now_s();
+        double t1 = tu_now_s();
         for (int i = 0; i < NCUST; i++)
             plain[cell[i]] += y[i];
-        double t2 = now_s();
+        double t2 = tu_now_s();
         if (t1 - t0 < best_fold) best_fold = t1 - t0;
         if (t2 - t1 < best_base) best_base = t2 - t1;
         sink += sum[r].mean_y + plain[r];
@@ -153,11 +147,11 @@ int main(void)
     const double horizons[3] = {30, 60, 90};
     lift_km_point_t km[3];
     for (int r = 0; r < ROUNDS; r++) {
-        double t0 = now_s();
+        double t0 = tu_now_s();
         lift_cap_t cap = lift_cap(y, NCUST, 0.99);
-        double t1 = now_s();
+        double t1 = tu_now_s();
         lift_result_t k = lift_km(days, ev, NCUST, horizons, 3, 0.05, km);
-        double t2 = now_s();
+        double t2 = tu_now_s();
         if (t1 - t0 < best_cap) best_cap = t1 - t0;
         if (t2 - t1 < best_km) best_km = t2 - t1;
         sink += cap.cap + km[0].survival + (double)k.status;

@@ -23,6 +23,8 @@
 #include "store.h"
 #include "wire.h"
 
+#include "../testutil.h"
+
 #define FUZZ_NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z: fixed, so runs repeat */
 #define FUZZ_RESET_EVERY 20000      /* inputs between scratch-store rebuilds */
 
@@ -47,14 +49,6 @@ static void die(const char *what, const char *err)
     abort();
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void scratch_close(void)
 {
     handlers_destroy(&S.handlers);
@@ -63,7 +57,7 @@ static void scratch_close(void)
     store_reader_destroy(&S.rd);
     store_destroy(&S.store);
     if (S.dir[0])
-        nftw(S.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tu_rmtree(S.dir);
     S.dir[0] = '\0';
 }
 
@@ -126,20 +120,9 @@ static void scratch_open(void)
     /* "exp": two arms, created and started, so assign/track/report have a target. */
     Lift__Request req = LIFT__REQUEST__INIT;
     Lift__CreateExperiment ce = LIFT__CREATE_EXPERIMENT__INIT;
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    Lift__Arm a0 = LIFT__ARM__INIT, a1 = LIFT__ARM__INIT;
-    Lift__Arm *arms[] = {&a0, &a1};
-    a0.name = "holdout";
-    a0.has_weight = 1;
-    a0.weight = 0.2;
-    a1.name = "offer";
-    a1.has_weight = 1;
-    a1.weight = 0.8;
-    a1.payload = "offer-42";
-    x.key = "exp";
-    x.n_arms = 2;
-    x.arms = arms;
-    ce.experiment = &x;
+    tu_experiment_t x;
+    ce.experiment = tu_two_arms(&x, "exp", 0.2, 0.8);
+    x.arm[1].payload = "offer-42";
     req.body_case = LIFT__REQUEST__BODY_CREATE_EXPERIMENT;
     req.create_experiment = &ce;
     if (run_request(&req, NULL) != 0)

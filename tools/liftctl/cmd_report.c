@@ -1,6 +1,6 @@
 /* liftctl report: asks liftd for the incrementality report of one experiment (or of every
  * running one: the weekly job) and writes it as a terminal table, Markdown, JSON, CSV or HTML.
- * Validation of the command line and output files live here; the formats in report_render.c. */
+ * Validation of the command line and output files live here; the formats in tools/render/. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +11,8 @@
 #include "cmd.h"
 #include "out.h"
 
-/* The formats live in report_render.c (linked into liftctl and the tests). */
-#include "report_render.h"
+/* The formats live in tools/render/ (linked into liftctl and the tests). */
+#include "render.h"
 
 #define CMD "report"
 #define COST_MAX INT64_C(1000000000000) /* minor units per attempt: far beyond any real cost */

@@ -21,7 +21,7 @@
 #include "lift/limits.h"
 #include "cmd.h"
 #include "out.h"
-#include "report_render.h"
+#include "render.h"
 
 #define CMD "track"
 #define TRACK_BATCH_DEFAULT 1000

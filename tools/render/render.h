@@ -1,9 +1,9 @@
-/* report_render: turns a lift.Report into what people and programs read — a terminal table,
+/* render: turns a lift.Report into what people and programs read — a terminal table,
  * Markdown, JSON (the stable machine form), CSV (one row per segment, metric and arm) and one
  * self-contained HTML page with inline SVG charts. Pure functions of the report: no I/O but the
  * FILE * given, no network, no state; it computes no statistics (liftd does). */
-#ifndef LIFT_REPORT_RENDER_H
-#define LIFT_REPORT_RENDER_H
+#ifndef LIFT_RENDER_H
+#define LIFT_RENDER_H
 
 #include <jansson.h>
 #include <stdio.h>
