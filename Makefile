@@ -40,7 +40,9 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes $(WERROR) $(SANFLAGS) -MMD -MP
-CPPFLAGS += -Iinclude -Isrc -Ibuild/gen -Itools $(PKG_CFLAGS)
+# No global include path: each layer gets its own (LAYER_INC below), so a layer can only
+# include what it may use.
+CPPFLAGS += $(PKG_CFLAGS)
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
@@ -50,16 +52,16 @@ PROTO_H   := $(GEN)/lift.pb-c.h
 
 STATS_SRC := $(wildcard stats/*.c)
 # The client library holds the decision code too (assign, decide): liftd and the local
-# evaluator (lift/local.h) run the same objects.
+# evaluator (lift/local.h) run the same objects; liftctl buckets (lift/bucket.h) and reads key
+# files (lift/keys.h) with them too, and shows untrusted text with liftd (lift/text.h).
 CLI_SRC   := src/client.c src/context.c src/currency.c src/local.c src/assign.c src/decide.c \
-             src/holdout_decide.c
+             src/holdout_decide.c src/bucket.c src/keyfile.c src/text.c
 SRV_SRC   := $(filter-out src/liftd.c $(CLI_SRC),$(wildcard src/*.c))
 RENDER_SRC := $(wildcard tools/render/*.c)
-CPPFLAGS  += -Itools/render
-EXPJSON_SRC := tools/experiment_json.c
-CTL_SRC   := tools/liftctl.c $(wildcard tools/cmd_*.c) $(RENDER_SRC) $(EXPJSON_SRC)
+EXPJSON_SRC := $(wildcard tools/common/*.c)
+CTL_SRC   := $(wildcard tools/liftctl/*.c) $(RENDER_SRC) $(EXPJSON_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
-BENCH_SRC := $(wildcard tools/bench_*.c)
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 SIM_SRC   := $(wildcard tools/liftsim/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -69,14 +71,39 @@ SRV_O   := $(call obj,$(SRV_SRC))
 CLI_O   := $(call obj,$(CLI_SRC))
 CTL_O   := $(call obj,$(CTL_SRC))
 TEST_O  := $(call obj,$(TEST_SRC))
-BENCHES := $(patsubst tools/%.c,$(B)/%,$(BENCH_SRC))
+BENCHES := $(patsubst tests/bench/%.c,$(B)/%,$(BENCH_SRC))
 SUITES  := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildcard tests/check_*.c)))
+
+# ---- layers: what each part may include ---------------------------------------------------------
+# The public headers (include/lift, the generated lift.pb-c.h) are everyone's. The server
+# (src/) adds its own headers; the statistics library (stats/) is a leaf: the public
+# lift/stats.h and its own header only. The tools (liftctl, liftsim, the renderer and their
+# common code) add only their own directories: a tool that includes a server header does not
+# compile (make layers-check proves it). Tests and benchmarks are white-box and see src/ too.
+RENDER_DIR := $(patsubst %/,%,$(dir $(firstword $(RENDER_SRC))))
+SIM_DIR    := $(patsubst %/,%,$(dir $(firstword $(SIM_SRC))))
+INC_PUB    := -Iinclude -I$(GEN)
+INC_SRV    := $(INC_PUB) -Isrc
+INC_STATS  := -Iinclude -Istats
+INC_CTL    := $(INC_PUB) -Itools/liftctl -Itools/common -I$(RENDER_DIR)
+INC_COMMON := $(INC_PUB) -Itools/common
+INC_RENDER := $(INC_PUB) -I$(RENDER_DIR)
+INC_SIM    := $(INC_PUB) -I$(SIM_DIR) -Itools/common
+INC_TEST   := $(INC_SRV) -Itests -Itests/bench -Istats -Itools/common -I$(RENDER_DIR)
+$(B)/obj/src/%.o $(B)/pic/src/%.o: LAYER_INC = $(INC_SRV)
+$(B)/obj/stats/%.o: LAYER_INC = $(INC_STATS)
+$(B)/obj/gen/%.o $(B)/pic/gen/%.o: LAYER_INC = $(INC_PUB)
+$(B)/obj/tools/liftctl/%.o: LAYER_INC = $(INC_CTL)
+$(B)/obj/tools/common/%.o: LAYER_INC = $(INC_COMMON)
+$(call obj,$(RENDER_SRC)): LAYER_INC = $(INC_RENDER)
+$(call obj,$(SIM_SRC)): LAYER_INC = $(INC_SIM)
+$(B)/obj/tests/%.o: LAYER_INC = $(INC_TEST)
 
 PROGS := $(B)/liftd $(B)/liftctl $(B)/liblift.a $(if $(SIM_SRC),$(B)/liftsim)
 PROGS += $(B)/liblift.so $(B)/lift.pc
 
 .PHONY: all deps progs check check-pg demo bench calibrate soak memcheck format clean fuzz fuzz-deps fuzz-corpus
-.PHONY: install uninstall clients FORCE
+.PHONY: install uninstall clients layers-check FORCE
 .DEFAULT_GOAL := all
 
 all: progs
@@ -127,20 +154,20 @@ $(PROTO_C) $(PROTO_H): proto/lift.proto
 
 $(PROTO_O): $(PROTO_C)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+	$(CC) $(LAYER_INC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 # Every object may include the generated header: make sure it exists first.
 $(B)/obj/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(LAYER_INC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/liblift.a: $(CLI_O) $(B)/obj/src/names.o $(PROTO_O)
 	@rm -f $@
 	ar rcs $@ $^
 
 # The shared client library: the same sources as liblift.a, compiled position-independent.
-# SONAME liblift.so.0: the ABI (lift/client.h, lift/lift.h, lift/currency.h and the generated
-# lift/lift.pb-c.h) changes incompatibly only with a new major number.
+# SONAME liblift.so.0: the ABI (the headers of PUBLIC_H and the generated lift/lift.pb-c.h)
+# changes incompatibly only with a new major number.
 VERSION   := $(shell sed -n 's/^\#define LIFT_VERSION "\(.*\)"/\1/p' include/lift/lift.h)
 SOMAJOR   := 0
 SONAME    := liblift.so.$(SOMAJOR)
@@ -151,11 +178,11 @@ LIB_LIBS   = $(shell pkg-config --libs libzmq libprotobuf-c 2>/dev/null) -lm
 
 $(B)/pic/gen/lift.pb-c.o: $(PROTO_C)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -Wno-missing-prototypes -c -o $@ $<
+	$(CC) $(LAYER_INC) $(CPPFLAGS) $(CFLAGS) -fPIC -Wno-missing-prototypes -c -o $@ $<
 
 $(B)/pic/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(LAYER_INC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
 
 # Exported: the public API (lift_*) and the generated protobuf-c code (lift__*), nothing else
 # (dist/liblift.map); the decision code inside stays private.
@@ -182,7 +209,8 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 INSTALL    ?= install
 PUBLIC_H   := include/lift/client.h include/lift/lift.h include/lift/limits.h \
-              include/lift/currency.h include/lift/local.h
+              include/lift/currency.h include/lift/local.h include/lift/bucket.h \
+              include/lift/keys.h include/lift/text.h
 MAN_PAGES  := man/liftd.8 man/liftctl.1 man/liftsim.1
 
 subst = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
@@ -241,14 +269,21 @@ uninstall:
 	elif [ -e $(DESTDIR)$(SYSCONFDIR)/default/liftd ]; then \
 	  echo "uninstall: keeping the edited $(DESTDIR)$(SYSCONFDIR)/default/liftd"; fi
 
-$(B)/libliftsrv.a: $(SRV_O) $(STATS_O)
+# The server's objects; the statistics are their own library (a leaf: GSL only), which liftd,
+# liftctl and the tests link.
+$(B)/libliftsrv.a: $(SRV_O)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/liftd: $(B)/obj/src/liftd.o $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/libliftstats.a: $(STATS_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/liftd: $(B)/obj/src/liftd.o $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/liftctl: $(CTL_O) $(B)/libliftsrv.a $(B)/liblift.a
+# liftctl is a client: the client library and the statistics, never the server's objects.
+$(B)/liftctl: $(CTL_O) $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/liblift.a
@@ -256,7 +291,8 @@ $(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/liblift.a
 
 # The benchmarks and the fuzz target share the tests' helpers (tests/testutil.h).
 TESTUTIL_O := $(B)/obj/tests/testutil.o $(B)/obj/tests/pgharness.o
-$(B)/bench_%: $(B)/obj/tools/bench_%.o $(TESTUTIL_O) $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/bench_%: $(B)/obj/tests/bench/bench_%.o $(TESTUTIL_O) $(B)/libliftsrv.a $(B)/liblift.a \
+              $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- the Python and Node clients (tools/clients): generated code and packages, not in git ----
@@ -275,15 +311,15 @@ $(NODE_MODS): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 
 clients: $(PY_GEN) $(NODE_MODS)
 
-# The report benchmarks share their data set (tools/report_fixture.c). The PostgreSQL
+# The report benchmarks share their data set (tests/bench/report_fixture.c). The PostgreSQL
 # benchmark starts its own throw-away server with the tests' harness.
-FIXTURE_O := $(B)/obj/tools/report_fixture.o
-$(B)/bench_report: $(B)/obj/tools/bench_report.o $(FIXTURE_O) $(TESTUTIL_O) $(B)/libliftsrv.a \
-                   $(B)/liblift.a
+FIXTURE_O := $(B)/obj/tests/bench/report_fixture.o
+$(B)/bench_report: $(B)/obj/tests/bench/bench_report.o $(FIXTURE_O) $(TESTUTIL_O) \
+                   $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_pg: $(B)/obj/tools/bench_pg.o $(FIXTURE_O) $(TESTUTIL_O) \
-               $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/bench_pg: $(B)/obj/tests/bench/bench_pg.o $(FIXTURE_O) $(TESTUTIL_O) \
+               $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Suites are discovered from file names: tests/check_foo.c defines Suite *foo_suite(void).
@@ -294,12 +330,38 @@ $(GEN)/suites.inc: $(wildcard tests/check_*.c)
 
 $(B)/obj/tests/check_main.o: $(GEN)/suites.inc
 
-$(B)/check_lift: $(TEST_O) $(call obj,$(RENDER_SRC)) $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/check_lift: $(TEST_O) $(call obj,$(RENDER_SRC)) $(B)/libliftsrv.a $(B)/liblift.a \
+                 $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 check: deps
-	@$(MAKE) --no-print-directory progs $(B)/check_lift clients
+	@$(MAKE) --no-print-directory progs $(B)/check_lift clients layers-check
 	LIFT_BUILD=$(B) $(B)/check_lift
+
+# The layers hold by construction: with the include path of liftctl, of the tools' common code,
+# of the renderer, of liftsim and of the statistics, no server header (src/*.h) can be
+# included; no tool or statistics file reaches one by a relative path; the statistics include
+# no ZeroMQ, protobuf, SQLite or PostgreSQL header.
+LAYER_CHECKED := INC_CTL INC_COMMON INC_RENDER INC_SIM INC_STATS
+layers-check: $(PROTO_H)
+	@for layer in $(LAYER_CHECKED); do \
+	  case $$layer in INC_CTL) f='$(INC_CTL)';; INC_COMMON) f='$(INC_COMMON)';; \
+	    INC_RENDER) f='$(INC_RENDER)';; INC_SIM) f='$(INC_SIM)';; INC_STATS) f='$(INC_STATS)';; \
+	  esac; \
+	  for h in $(notdir $(wildcard src/*.h)); do \
+	    if echo "#include \"$$h\"" | $(CC) $$f -M -MG -x c - 2>/dev/null | grep -q "src/$$h"; then \
+	      echo "layers-check: $$layer ($$f) can include the server's $$h" >&2; exit 1; fi; \
+	  done; \
+	done
+	@bad=$$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*\.\./' \
+	  $$(find tools stats -name '*.[ch]' -not -path '*/node_modules/*')); \
+	  if [ -n "$$bad" ]; then echo "layers-check: relative include in a tool:" >&2; \
+	  echo "$$bad" >&2; exit 1; fi
+	@bad=$$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](zmq|protobuf-c/|sqlite3|libpq-fe|lift\.pb-c)' \
+	  stats/*.[ch]); \
+	  if [ -n "$$bad" ]; then echo "layers-check: stats/ is a leaf (GSL only):" >&2; \
+	  echo "$$bad" >&2; exit 1; fi
+	@echo "layers-check: ok ($(LAYER_CHECKED); $(words $(wildcard src/*.h)) server headers)"
 
 # The integration suites again with every liftd on PostgreSQL (the test run's own server).
 PG_SUITES ?= server ingest e2e report client sim liftctl holdout
@@ -329,7 +391,7 @@ calibrate: deps
 	@$(MAKE) --no-print-directory $(B)/calibrate
 	$(B)/calibrate $(CALIBRATE_ARGS)
 
-$(B)/calibrate: $(B)/obj/tools/calibrate.o $(B)/libliftsrv.a $(B)/liblift.a
+$(B)/calibrate: $(B)/obj/tests/bench/calibrate.o $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 demo: deps
@@ -346,6 +408,10 @@ FUZZ_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 # The client code too: the target shares the tests' helpers (testutil.c), which start liftd.
 FUZZ_SRC      := $(SRV_SRC) $(STATS_SRC) src/names.c $(CLI_SRC) tests/testutil.c tests/pgharness.c
 FUZZ_O        := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_B)/obj/gen/lift.pb-c.o
+$(FUZZ_B)/obj/src/%.o: LAYER_INC = $(INC_SRV)
+$(FUZZ_B)/obj/stats/%.o: LAYER_INC = $(INC_STATS)
+$(FUZZ_B)/obj/gen/%.o: LAYER_INC = $(INC_PUB)
+$(FUZZ_B)/obj/tests/%.o: LAYER_INC = $(INC_TEST)
 
 fuzz-deps:
 	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' | \
@@ -364,11 +430,11 @@ fuzz-deps:
 
 $(FUZZ_B)/obj/gen/lift.pb-c.o: $(PROTO_C)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+	$(FUZZ_CC) $(LAYER_INC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
 $(FUZZ_B)/obj/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+	$(FUZZ_CC) $(LAYER_INC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
 $(FUZZ_B)/fuzz_request: $(FUZZ_B)/obj/tests/fuzz/fuzz_request.o $(FUZZ_O)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm -lpthread
@@ -388,7 +454,8 @@ fuzz-corpus: $(PROTO_O) $(B)/obj/tests/fuzz/gen_corpus.o
 	$(B)/gen_corpus tests/fuzz/corpus
 
 format:
-	clang-format -i $(wildcard src/*.[ch] stats/*.[ch] include/lift/*.h tools/*.[ch] tests/*.[ch])
+	clang-format -i $(wildcard src/*.[ch] stats/*.[ch] include/lift/*.h tools/*.[ch] tools/*/*.[ch] \
+	  tests/*.[ch] tests/bench/*.[ch])
 
 clean:
 	rm -rf build

@@ -7,73 +7,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "text.h"
+
 #define FNV_OFFSET 0x811c9dc5u
 #define FNV_PRIME 0x01000193u
-
-/* Outcomes of decoding one UTF-8 sequence; negative values are the ways it can be invalid. */
-enum {
-    U8_CONTINUATION = -1, /* a continuation byte where a sequence should start */
-    U8_TRUNCATED = -2,    /* the input ends inside a sequence */
-    U8_MISSING_CONT = -3, /* a sequence is cut short by a byte that is not a continuation */
-    U8_OVERLONG = -4,     /* a code point encoded with more bytes than needed */
-    U8_SURROGATE = -5,    /* U+D800..U+DFFF: not a scalar value, cannot be in UTF-8 */
-    U8_TOO_BIG = -6,      /* above U+10FFFF */
-    U8_BAD_LEAD = -7      /* 0xF8..0xFF never start a sequence */
-};
-
-static const char *u8_error_name(int e)
-{
-    switch (e) {
-    case U8_CONTINUATION:
-        return "unexpected continuation byte";
-    case U8_TRUNCATED:
-        return "truncated sequence";
-    case U8_MISSING_CONT:
-        return "missing continuation byte";
-    case U8_OVERLONG:
-        return "overlong encoding";
-    case U8_SURROGATE:
-        return "UTF-16 surrogate encoded";
-    case U8_TOO_BIG:
-        return "code point above U+10FFFF";
-    default:
-        return "invalid lead byte";
-    }
-}
-
-/* Decodes the multi-byte sequence at p (p[0] >= 0x80, avail >= 1 bytes readable).
- * Returns its length (2..4) with *cp set, or a U8_ error. Follows RFC 3629's table, so
- * every check (overlong, surrogate, range) is one comparison on the decoded value. */
-static inline int u8_decode_multi(const unsigned char *p, size_t avail, uint32_t *cp)
-{
-    uint32_t b0 = p[0], c;
-    int need;
-
-    if (b0 < 0xC0) return U8_CONTINUATION;
-    if (b0 < 0xE0) {
-        need = 2;
-        c = b0 & 0x1F;
-    } else if (b0 < 0xF0) {
-        need = 3;
-        c = b0 & 0x0F;
-    } else if (b0 < 0xF8) {
-        need = 4;
-        c = b0 & 0x07;
-    } else {
-        return U8_BAD_LEAD;
-    }
-    for (int k = 1; k < need; k++) {
-        if ((size_t)k >= avail) return U8_TRUNCATED;
-        if ((p[k] & 0xC0) != 0x80) return U8_MISSING_CONT;
-        c = (c << 6) | (p[k] & 0x3F);
-    }
-    if ((need == 2 && c < 0x80) || (need == 3 && c < 0x800) || (need == 4 && c < 0x10000))
-        return U8_OVERLONG;
-    if (c >= 0xD800 && c <= 0xDFFF) return U8_SURROGATE;
-    if (c > 0x10FFFF) return U8_TOO_BIG;
-    *cp = c;
-    return need;
-}
 
 static inline uint32_t fnv_step(uint32_t h, uint32_t unit)
 {
@@ -102,7 +39,7 @@ static int fnv_utf8(uint32_t *h, const char *s, size_t len)
             x = fnv_step(x, p[i++]);
             continue;
         }
-        int k = u8_decode_multi(p + i, len - i, &cp);
+        int k = text_utf8_decode(p + i, len - i, &cp);
         if (k < 0) return -1;
         x = fnv_codepoint(x, cp);
         i += (size_t)k;
@@ -129,7 +66,7 @@ static inline int fnv_id2(uint32_t *h1, uint32_t *h2, const char *id, size_t len
             i++;
             continue;
         }
-        int k = u8_decode_multi(p + i, len - i, &cp);
+        int k = text_utf8_decode(p + i, len - i, &cp);
         if (k < 0 || cp < 0xA0) return -1; /* 0x80..0x9F: C1 controls */
         a = fnv_codepoint(a, cp);
         b = fnv_codepoint(b, cp);
@@ -155,7 +92,7 @@ static inline int fnv_id1(uint32_t *h1, const char *id, size_t len)
             i++;
             continue;
         }
-        int k = u8_decode_multi(p + i, len - i, &cp);
+        int k = text_utf8_decode(p + i, len - i, &cp);
         if (k < 0 || cp < 0xA0) return -1; /* 0x80..0x9F: C1 controls */
         a = fnv_codepoint(a, cp);
         i += (size_t)k;
@@ -213,61 +150,23 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 int assign_customer_id_check(const char *id, size_t len, char *err, size_t errlen)
 {
-    const unsigned char *p = (const unsigned char *)id;
-    size_t i = 0;
-    uint32_t cp;
-
-    if (len == 0) {
-        set_err(err, errlen, "customer_id: empty (must be 1..%d bytes)", ASSIGN_ID_MAX);
-        return -1;
-    }
-    if (len > ASSIGN_ID_MAX) {
-        set_err(err, errlen, "customer_id: %zu bytes exceeds %d", len, ASSIGN_ID_MAX);
-        return -1;
-    }
-    while (i < len) {
-        int k = 1;
-        if (p[i] < 0x80) {
-            cp = p[i];
-        } else {
-            k = u8_decode_multi(p + i, len - i, &cp);
-            if (k < 0) {
-                set_err(err, errlen, "customer_id: invalid UTF-8 at byte %zu (%s)", i,
-                        u8_error_name(k));
-                return -1;
-            }
-        }
-        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
-            set_err(err, errlen, "customer_id: control character U+%04X at byte %zu", (unsigned)cp,
-                    i);
-            return -1;
-        }
-        i += (size_t)k;
-    }
-    return 0;
+    /* Bidi controls pass: an id is opaque, hashed as given, never laid out as text. */
+    return text_check("customer_id", id, len, 1, ASSIGN_ID_MAX, TEXT_BIDI_OK, err, errlen);
 }
 
 /* Checks that s is valid UTF-8; reports the first bad byte under the field's name. */
 static int utf8_field_check(const char *field, const char *s, size_t len, char *err, size_t errlen)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    uint32_t cp;
+    size_t at = 0;
+    int e;
 
     if (len > 0 && s == NULL) {
         set_err(err, errlen, "%s: NULL with length %zu", field, len);
         return -1;
     }
-    for (size_t i = 0; i < len;) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        int k = u8_decode_multi(p + i, len - i, &cp);
-        if (k < 0) {
-            set_err(err, errlen, "%s: invalid UTF-8 at byte %zu (%s)", field, i, u8_error_name(k));
-            return -1;
-        }
-        i += (size_t)k;
+    if ((e = text_utf8_check(s, len, &at)) != 0) {
+        set_err(err, errlen, "%s: invalid UTF-8 at byte %zu (%s)", field, at, text_utf8_error(e));
+        return -1;
     }
     return 0;
 }

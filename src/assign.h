@@ -1,17 +1,20 @@
 /* assign: the pure function (experiment definition, customer id) -> arm, bit-identical to
  * GrowthBook's JavaScript SDK with hashVersion 2 (FNV-1a over UTF-16 code units, see DESIGN.md).
- * No I/O, no allocation, no global state: safe to call from any thread. No eligibility rules. */
+ * No I/O, no allocation, no global state: safe to call from any thread. No eligibility rules.
+ * Programs outside liftd reach it through lift/bucket.h (src/bucket.c). */
 #ifndef LIFT_ASSIGN_H
 #define LIFT_ASSIGN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lift/bucket.h"
 #include "lift/limits.h"
 
-#define ASSIGN_ID_MAX LIFT_CUSTOMER_ID_MAX /* longest customer id, in bytes of UTF-8 */
-#define ASSIGN_MAX_ARMS 64                 /* most arms assign_config_check accepts */
-#define ASSIGN_WEIGHT_EPS 1e-9             /* |sum(weights) - 1| allowed by assign_config_check */
+/* The public bounds (lift/bucket.h, lift/limits.h) under the module's names. */
+#define ASSIGN_ID_MAX LIFT_CUSTOMER_ID_MAX       /* longest customer id, in bytes of UTF-8 */
+#define ASSIGN_MAX_ARMS LIFT_BUCKET_MAX_ARMS     /* most arms assign_config_check accepts */
+#define ASSIGN_WEIGHT_EPS LIFT_BUCKET_WEIGHT_EPS /* |sum(weights) - 1| it allows */
 
 /* What assign_bucket() returns besides an arm index (>= 0). */
 #define ASSIGN_NOT_IN (-1)     /* valid id, not in the experiment: see assign_result_t.reason */

@@ -1,4 +1,4 @@
-/* auth: CurveZMQ key files, the authorized-keys list and the ZAP handler thread (RFC 27).
+/* auth: the authorized-keys list and the ZAP handler thread (RFC 27); key files are keyfile.c.
  * Fail-closed throughout: a file that cannot be read or parsed is an error, a ZAP request that
  * is not CURVE in our domain with a listed key is refused. No store, no protobuf beyond the
  * request body-case numbers. */
@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "keyfile.h"
 #include "lift.pb-c.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -138,288 +139,6 @@ const char *auth_role_allowed_list(auth_role_t role)
 
 /* ---- keys and key files ------------------------------------------------------------------ */
 
-static const char z85_chars[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                ".-:+=^!/*?&<>()[]{}@%$#";
-
-int auth_key_parse(const char *s, char out[AUTH_Z85_LEN + 1])
-{
-    uint8_t bin[32];
-    if (!s || strlen(s) != AUTH_Z85_LEN)
-        return -1;
-    for (size_t i = 0; i < AUTH_Z85_LEN; i++)
-        if (!strchr(z85_chars, s[i]) || s[i] == '\0')
-            return -1;
-    if (!zmq_z85_decode(bin, s))
-        return -1;
-    memcpy(out, s, AUTH_Z85_LEN + 1);
-    return 0;
-}
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    return s;
-}
-
-/* Open a key file and check it: a regular file that group and others cannot access
- * (check_mode). Returns the stream, or NULL with a message. */
-static FILE *open_key_file(const char *path, int check_mode, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) < 0) {
-        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return NULL;
-    }
-    if (check_mode && (sb.st_mode & 077)) {
-        snprintf(err, errlen,
-                 "%s: mode %04o lets group or others access it; run: chmod 600 %s", path,
-                 (unsigned)(sb.st_mode & 07777), path);
-        close(fd);
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-    }
-    return f;
-}
-
-/* Read the next line into buf; 1 = a line, 0 = end of file, -1 = too long or a NUL byte. */
-static int next_line(FILE *f, char *buf, size_t len)
-{
-    if (!fgets(buf, (int)len, f))
-        return 0;
-    size_t n = strlen(buf);
-    if (n == len - 1 && buf[n - 1] != '\n' && !feof(f))
-        return -1;
-    return 1;
-}
-
-/* Split "name = value"; returns 0, or -1 when there is no '='. */
-static int split_assignment(char *line, char **name, char **value)
-{
-    char *eq = strchr(line, '=');
-    if (!eq)
-        return -1;
-    *eq = '\0';
-    *name = trim(line);
-    *value = trim(eq + 1);
-    return 0;
-}
-
-int auth_keyfile_read_secret(const char *path, auth_keypair_t *out, char *err, size_t errlen)
-{
-    FILE *f = open_key_file(path, 1, err, errlen);
-    if (!f)
-        return -1;
-    char buf[AUTH_LINE_MAX + 2];
-    int lineno = 0, rc = -1, r;
-    memset(out, 0, sizeof *out);
-    while ((r = next_line(f, buf, sizeof buf)) != 0) {
-        lineno++;
-        if (r < 0) {
-            snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno,
-                     AUTH_LINE_MAX);
-            goto done;
-        }
-        char *line = trim(buf), *name, *value;
-        if (*line == '\0' || *line == '#')
-            continue;
-        if (split_assignment(line, &name, &value) < 0) {
-            snprintf(err, errlen, "%s:%d: expected 'public-key = <z85>' or 'secret-key = <z85>'",
-                     path, lineno);
-            goto done;
-        }
-        char *dst;
-        if (strcmp(name, "public-key") == 0)
-            dst = out->public_z85;
-        else if (strcmp(name, "secret-key") == 0)
-            dst = out->secret_z85;
-        else {
-            snprintf(err, errlen, "%s:%d: unknown setting '%.40s' (public-key, secret-key)",
-                     path, lineno, name);
-            goto done;
-        }
-        if (*dst) {
-            snprintf(err, errlen, "%s:%d: %s given twice", path, lineno, name);
-            goto done;
-        }
-        if (auth_key_parse(value, dst) < 0) {
-            snprintf(err, errlen, "%s:%d: %s is not a %d-character Z85 key", path, lineno, name,
-                     AUTH_Z85_LEN);
-            goto done;
-        }
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-        goto done;
-    }
-    if (!*out->secret_z85 || !*out->public_z85) {
-        snprintf(err, errlen, "%s: no %s line (a key file has public-key and secret-key; make one "
-                              "with: liftctl keygen -o FILE)",
-                 path, *out->secret_z85 ? "public-key" : "secret-key");
-        goto done;
-    }
-    char derived[AUTH_Z85_LEN + 1];
-    if (zmq_curve_public(derived, out->secret_z85) < 0) {
-        snprintf(err, errlen, "%s: cannot derive the public key: %s", path,
-                 zmq_strerror(zmq_errno()));
-        goto done;
-    }
-    if (strcmp(derived, out->public_z85) != 0) {
-        snprintf(err, errlen, "%s: public-key does not belong to secret-key", path);
-        goto done;
-    }
-    rc = 0;
-done:
-    fclose(f);
-    if (rc < 0)
-        explicit_bzero(out, sizeof *out); /* no half-read secret lingers */
-    explicit_bzero(buf, sizeof buf);
-    return rc;
-}
-
-int auth_keyfile_read_public(const char *path, char out[AUTH_Z85_LEN + 1], char *err,
-                             size_t errlen)
-{
-    FILE *f = open_key_file(path, 0, err, errlen);
-    if (!f)
-        return -1;
-    char buf[AUTH_LINE_MAX + 2];
-    int lineno = 0, rc = -1, r;
-    out[0] = '\0';
-    while ((r = next_line(f, buf, sizeof buf)) != 0) {
-        lineno++;
-        if (r < 0) {
-            snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno,
-                     AUTH_LINE_MAX);
-            goto done;
-        }
-        char *line = trim(buf), *name, *value = line;
-        if (*line == '\0' || *line == '#')
-            continue;
-        if (strchr(line, '=') && strlen(line) != AUTH_Z85_LEN) {
-            split_assignment(line, &name, &value);
-            if (strcmp(name, "secret-key") == 0) {
-                snprintf(err, errlen,
-                         "%s:%d: holds a secret-key; pass a file with the public key only", path,
-                         lineno);
-                goto done;
-            }
-            if (strcmp(name, "public-key") != 0) {
-                snprintf(err, errlen, "%s:%d: unknown setting '%.40s' (public-key)", path,
-                         lineno, name);
-                goto done;
-            }
-        }
-        if (*out) {
-            snprintf(err, errlen, "%s:%d: more than one public key", path, lineno);
-            goto done;
-        }
-        if (auth_key_parse(value, out) < 0) {
-            snprintf(err, errlen, "%s:%d: not a %d-character Z85 public key", path, lineno,
-                     AUTH_Z85_LEN);
-            goto done;
-        }
-    }
-    if (!*out) {
-        snprintf(err, errlen, "%s: no public key in the file", path);
-        goto done;
-    }
-    rc = 0;
-done:
-    fclose(f);
-    if (rc < 0)
-        out[0] = '\0';
-    return rc;
-}
-
-int auth_keypair_new(auth_keypair_t *out, char *err, size_t errlen)
-{
-    if (!zmq_has("curve")) {
-        snprintf(err, errlen, "this libzmq was built without CURVE (libsodium) support");
-        return -1;
-    }
-    if (zmq_curve_keypair(out->public_z85, out->secret_z85) < 0) {
-        snprintf(err, errlen, "zmq_curve_keypair: %s", zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    return 0;
-}
-
-int auth_keyfile_format(const auth_keypair_t *kp, char *buf, size_t len)
-{
-    int n = snprintf(buf, len,
-                     "# Lift CurveZMQ key pair (liftctl keygen). Keep this file secret: mode 0600.\n"
-                     "# Hand out the public key only: the server's goes to clients (--server-key),\n"
-                     "# a client's goes into liftd's authorized-keys file with a role.\n"
-                     "public-key = %s\n"
-                     "secret-key = %s\n",
-                     kp->public_z85, kp->secret_z85);
-    return n < 0 || (size_t)n >= len ? -1 : n;
-}
-
-int auth_keyfile_write(const char *path, const auth_keypair_t *kp, int force, char *err,
-                       size_t errlen)
-{
-    char text[512];
-    int n = auth_keyfile_format(kp, text, sizeof text);
-    if (n < 0) {
-        snprintf(err, errlen, "key file text too long");
-        return -1;
-    }
-    int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
-    int fd = open(path, flags, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
-                 errno == EEXIST ? " (use --force to overwrite)" : "");
-        explicit_bzero(text, sizeof text);
-        return -1;
-    }
-    /* An existing file (--force) keeps its mode through O_TRUNC: narrow it before writing. */
-    int rc = fchmod(fd, 0600);
-    size_t off = 0;
-    while (rc == 0 && off < (size_t)n) {
-        ssize_t w = write(fd, text + off, (size_t)n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            rc = -1;
-        else
-            off += (size_t)w;
-    }
-    if (rc == 0)
-        rc = fsync(fd);
-    int e = errno;
-    if (close(fd) < 0 && rc == 0) {
-        rc = -1;
-        e = errno;
-    }
-    explicit_bzero(text, sizeof text);
-    if (rc < 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
-        unlink(path);
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- authorized keys --------------------------------------------------------------------- */
 
 typedef struct {
@@ -440,22 +159,22 @@ static int cmp_entry(const void *a, const void *b)
 
 static int load_keys(const char *path, keylist_t *out, char *err, size_t errlen)
 {
-    FILE *f = open_key_file(path, 1, err, errlen);
+    FILE *f = keyfile_open(path, 1, err, errlen);
     if (!f)
         return -1;
-    char buf[AUTH_LINE_MAX + 2];
+    char buf[LIFT_KEY_LINE_MAX + 2];
     int lineno = 0, r;
     size_t cap = 0;
     out->v = NULL;
     out->n = 0;
-    while ((r = next_line(f, buf, sizeof buf)) != 0) {
+    while ((r = keyfile_next_line(f, buf, sizeof buf)) != 0) {
         lineno++;
         if (r < 0) {
             snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno,
-                     AUTH_LINE_MAX);
+                     LIFT_KEY_LINE_MAX);
             goto fail;
         }
-        char *line = trim(buf);
+        char *line = keyfile_trim(buf);
         if (*line == '\0' || *line == '#')
             continue;
         char *key = line, *role = line;
@@ -463,16 +182,16 @@ static int load_keys(const char *path, keylist_t *out, char *err, size_t errlen)
             role++;
         if (*role)
             *role++ = '\0';
-        role = trim(role);
+        role = keyfile_trim(role);
         char *rest = role;
         while (*rest && *rest != ' ' && *rest != '\t')
             rest++;
         *rest = '\0'; /* what follows the role is a comment */
-        char z85[AUTH_Z85_LEN + 1];
+        char z85[LIFT_KEY_Z85_LEN + 1];
         entry_t e;
-        if (auth_key_parse(key, z85) < 0) {
+        if (lift_key_parse(key, z85) < 0) {
             snprintf(err, errlen, "%s:%d: '%.48s' is not a %d-character Z85 public key", path,
-                     lineno, key, AUTH_Z85_LEN);
+                     lineno, key, LIFT_KEY_Z85_LEN);
             goto fail;
         }
         if (!*role) {
@@ -630,7 +349,7 @@ static void zap_serve_one(auth_t *self)
         else
             zmq_msg_close(&m);
     }
-    char key[AUTH_Z85_LEN + 1] = "-", address[64] = "", mech[32] = "";
+    char key[LIFT_KEY_Z85_LEN + 1] = "-", address[64] = "", mech[32] = "";
     const zmq_msg_t *rid = n >= 2 ? &f[1] : NULL;
     if (n >= 4)
         frame_text(&f[3], address, sizeof address);

@@ -1,19 +1,18 @@
-/* auth: who may talk to liftd. CurveZMQ key files (the format `liftctl keygen` writes), the
- * authorized-keys file (public key -> role), the ZAP handler (RFC 27) that admits only listed
- * keys, and the table of which request types each role may send. It knows nothing of the store
- * or the handlers; the server asks it questions. */
+/* auth: who may talk to liftd. The authorized-keys file (public key -> role), the ZAP handler
+ * (RFC 27) that admits only listed keys, and the table of which request types each role may
+ * send. Key files themselves are lift/keys.h (the client library). It knows nothing of the
+ * store or the handlers; the server asks it questions. */
 #ifndef LIFT_AUTH_H
 #define LIFT_AUTH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lift/keys.h"
 #include "log.h"
 
-#define AUTH_Z85_LEN 40          /* characters of a Z85-encoded CurveZMQ key */
 #define AUTH_DOMAIN "lift"       /* ZAP domain of liftd's ROUTER */
 #define AUTH_MAX_KEYS 65536      /* entries in an authorized-keys file */
-#define AUTH_LINE_MAX 1024       /* bytes in one line of a key file */
 
 /* Roles, weakest first. A connection's role travels as its ZAP User-Id (the role's name). */
 typedef enum {
@@ -22,13 +21,6 @@ typedef enum {
     AUTH_ROLE_SENDER,   /* assign, assign_batch, track, ping */
     AUTH_ROLE_ADMIN     /* everything, experiment changes included */
 } auth_role_t;
-
-/* A CurveZMQ key pair, Z85 text (NUL-terminated). secret is "" when only the public key is
- * known. */
-typedef struct {
-    char public_z85[AUTH_Z85_LEN + 1]; /* public key */
-    char secret_z85[AUTH_Z85_LEN + 1]; /* secret key, or "" */
-} auth_keypair_t;
 
 /* "admin", "sender", "reader" ("none" for AUTH_ROLE_NONE). Static string; any thread. */
 const char *auth_role_name(auth_role_t role);
@@ -46,33 +38,6 @@ const char *auth_request_name(int body_case);
 
 /* What `role` may send, comma-separated, for messages. Static string. */
 const char *auth_role_allowed_list(auth_role_t role);
-
-/* A bare Z85 key: 40 characters that decode to 32 bytes. Returns 0 (copied into out), or -1. */
-int auth_key_parse(const char *s, char out[AUTH_Z85_LEN + 1]);
-
-/* Read a secret key file: regular file, not accessible by group or others (mode & 077 == 0),
- * lines `public-key = <z85>` and `secret-key = <z85>` (blank lines and # comments allowed),
- * the public key must belong to the secret key. Returns 0, or -1 with a message naming the
- * file and the problem in err. Any thread. */
-int auth_keyfile_read_secret(const char *path, auth_keypair_t *out, char *err, size_t errlen);
-
-/* Read a public key from a file: a `public-key = <z85>` line or a line holding just the key
- * (comments allowed). A file holding a secret-key is refused (a secret must not be handed
- * around as a server key). Returns 0, or -1 with a message in err. */
-int auth_keyfile_read_public(const char *path, char out[AUTH_Z85_LEN + 1], char *err,
-                             size_t errlen);
-
-/* A fresh key pair (zmq_curve_keypair). Returns 0, or -1 with a message in err. */
-int auth_keypair_new(auth_keypair_t *out, char *err, size_t errlen);
-
-/* The text of a secret key file for kp (what auth_keyfile_write writes) into buf. Returns the
- * length, or -1 when buf is too small. */
-int auth_keyfile_format(const auth_keypair_t *kp, char *buf, size_t len);
-
-/* Write kp to `path` with mode 0600: created with O_EXCL (an existing file is an error) unless
- * force, never following a symbolic link. Returns 0, or -1 with a message in err. */
-int auth_keyfile_write(const char *path, const auth_keypair_t *kp, int force, char *err,
-                       size_t errlen);
 
 /* ---- authorized keys + ZAP handler ---------------------------------------------------------
  * auth_t owns the list of authorized keys and a thread answering ZAP requests on

@@ -12,6 +12,7 @@
 #include "lift/stats.h"
 #include "log.h"
 #include "server.h"
+#include "store_copy.h"
 
 static volatile sig_atomic_t stop_flag;   /* set by SIGINT/SIGTERM: finish the batch, exit */
 static volatile sig_atomic_t reload_flag; /* set by SIGHUP: re-read the authorized keys */
@@ -31,6 +32,7 @@ static void usage(FILE *out)
             "             [--clock-skew S]\n"
             "             [--curve-secret FILE --authorized-keys FILE | --insecure]\n"
             "             [--max-store-mb N]\n"
+            "       liftd copy SRC DST [--batch N] [--json]   (copy a store; liftd copy --help)\n"
             "\n"
             "Lift: assigns customers to upsell experiments (GrowthBook-compatible hashing),\n"
             "records exposures and events durably, and reports incremental revenue.\n"
@@ -197,6 +199,8 @@ static int check_flags(server_config_t *cfg, store_flags_t *sf)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "copy") == 0) /* a command of its own: store_copy.h */
+        return store_copy_main(argc - 1, argv + 1);
     server_config_t cfg = {
         .endpoint = LIFT_DEFAULT_ENDPOINT,
         .store = NULL,

@@ -169,8 +169,8 @@ static int bind_endpoint(server_t *self, const char *endpoint, char *err, size_t
 /* Make the ROUTER a CURVE server whose handshakes the ZAP handler decides. */
 static int setup_curve(server_t *self, const server_config_t *cfg, char *err, size_t errlen)
 {
-    auth_keypair_t kp;
-    if (auth_keyfile_read_secret(cfg->curve_secret, &kp, err, errlen) < 0)
+    lift_keypair_t kp;
+    if (lift_keyfile_read_secret(cfg->curve_secret, &kp, err, errlen) < 0)
         return -1;
     /* The handler is bound before the ROUTER exists: no connection can beat it. */
     self->auth = auth_new(self->ctx, cfg->authorized_keys, cfg->log_level, err, errlen);
@@ -181,7 +181,7 @@ static int setup_curve(server_t *self, const server_config_t *cfg, char *err, si
     int one = 1;
     int rc = zmq_setsockopt(self->router, ZMQ_CURVE_SERVER, &one, sizeof one);
     if (rc == 0)
-        rc = zmq_setsockopt(self->router, ZMQ_CURVE_SECRETKEY, kp.secret_z85, AUTH_Z85_LEN + 1);
+        rc = zmq_setsockopt(self->router, ZMQ_CURVE_SECRETKEY, kp.secret_z85, LIFT_KEY_Z85_LEN + 1);
     if (rc == 0)
         rc = zmq_setsockopt(self->router, ZMQ_ZAP_DOMAIN, AUTH_DOMAIN, strlen(AUTH_DOMAIN));
     explicit_bzero(&kp, sizeof kp);

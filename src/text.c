@@ -1,9 +1,13 @@
-/* text: one checker for every text field of the protocol (see text.h). The messages are the
- * ones liftd, liftctl and the client library show; tests compare them. */
+/* text: the protocol's text fields, both ways — checked on the way in (text.h: UTF-8, bounds,
+ * control and bidi characters, one message naming the field and the byte) and made safe to show
+ * on a terminal on the way out (lift/text.h, for liftctl and liftd's own commands). One UTF-8
+ * decoder for both. No allocation, no state. */
 #include "text.h"
+#include "lift/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *text_utf8_error(int e)
 {
@@ -101,4 +105,113 @@ int text_check(const char *field, const char *s, size_t len, size_t min, size_t 
         i += (size_t)k;
     }
     return 0;
+}
+
+/* ---- safe to show (lift/text.h) ---------------------------------------------------------- */
+
+/* The code point of the valid UTF-8 sequence at s (n > 0 bytes left) into *cp and its length,
+ * or 0 when the bytes there are not one. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    int k = text_utf8_decode(s, n, cp);
+    return k < 0 ? 0 : (size_t)k;
+}
+
+int lift_is_layout_control(uint32_t cp)
+{
+    return is_bidi_control(cp) || cp == 0x2028 || cp == 0x2029;
+}
+
+/* The printable form of the character at s (n > 0 bytes left) into out (>= 12 bytes,
+ * terminated); returns how many input bytes it stands for. */
+static size_t safe_piece(const unsigned char *s, size_t n, char out[12])
+{
+    uint32_t cp;
+    size_t len = utf8_decode(s, n, &cp);
+    if (len == 0) {
+        snprintf(out, 12, "\\x%02x", s[0]);
+        return 1;
+    }
+    if (cp == '\n' || cp == '\r' || cp == '\t')
+        snprintf(out, 12, "\\%c", cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't');
+    else if (cp < 0x20 || cp == 0x7F)
+        snprintf(out, 12, "\\x%02x", (unsigned)cp);
+    else if ((cp >= 0x80 && cp <= 0x9F) || lift_is_layout_control(cp))
+        snprintf(out, 12, "\\u%04x", (unsigned)cp);
+    else {
+        memcpy(out, s, len);
+        out[len] = '\0';
+    }
+    return len;
+}
+
+const char *lift_safe_textn(const char *s, size_t n, char *buf, size_t cap)
+{
+    if (cap == 0) return buf;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    if (s == NULL) n = 0;
+    size_t at = 0, i = 0;
+    while (i < n) {
+        char piece[12];
+        size_t used = safe_piece(p + i, n - i, piece);
+        size_t pl = strlen(piece);
+        /* room for this piece and, when more follows, for the "..." that may end the text:
+         * so "..." always fits once the first piece is in (or cap is below 4) */
+        size_t need = pl + (i + used < n ? 3 : 0);
+        if (at + need >= cap) {
+            size_t dots = cap - 1 - at < 3 ? cap - 1 - at : 3;
+            memcpy(buf + at, "...", dots);
+            at += dots;
+            break;
+        }
+        memcpy(buf + at, piece, pl);
+        at += pl;
+        i += used;
+    }
+    buf[at] = '\0';
+    return buf;
+}
+
+const char *lift_safe_text(const char *s, char *buf, size_t cap)
+{
+    return lift_safe_textn(s, s ? strlen(s) : 0, buf, cap);
+}
+
+int lift_safe_fputs(const char *s, FILE *out)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p);
+    for (size_t i = 0; i < n;) {
+        char piece[12];
+        i += safe_piece(p + i, n - i, piece);
+        if (fputs(piece, out) == EOF) return EOF;
+    }
+    return 0;
+}
+
+int lift_safe_json_fputs(const char *json, FILE *out)
+{
+    const unsigned char *p = (const unsigned char *)(json ? json : "");
+    size_t n = strlen((const char *)p), run = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0;) {
+        uint32_t cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (len == 0) len = 1, cp = 0; /* JSON writers write valid UTF-8; pass anything else on */
+        if (cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || lift_is_layout_control(cp)) {
+            /* only possible inside a string, where \uXXXX means the same character */
+            if (fwrite(p + i - run, 1, run, out) != run || fprintf(out, "\\u%04x", cp) < 0)
+                rc = -1;
+            run = 0;
+        } else {
+            run += len;
+        }
+        i += len;
+    }
+    if (rc == 0 && fwrite(p + n - run, 1, run, out) != run) rc = -1;
+    return rc;
 }

@@ -1,9 +1,10 @@
 /* text: the protocol's text fields checked in one pass — valid UTF-8 (RFC 3629: no overlong
  * form, no UTF-16 surrogate, nothing above U+10FFFF), a byte bound, no control characters —
  * with a message naming the field, the first offending byte and the rule it broke. Pure: no
- * allocation, no state. In the client library too: assign decodes customer ids with it. */
-#ifndef LIFT_TEXT_H
-#define LIFT_TEXT_H
+ * allocation, no state. In the client library too: assign decodes customer ids with it. Its
+ * public half, lift/text.h, makes untrusted text safe to print. */
+#ifndef LIFT_TEXT_INT_H
+#define LIFT_TEXT_INT_H
 
 #include <stddef.h>
 #include <stdint.h>

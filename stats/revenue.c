@@ -1,7 +1,7 @@
 /* The revenue difference the report prints for every arm and segment: a conversion × amount
  * variance model with an Edgeworth (Hall-form) skewness correction, and "not estimable" below
  * LIFT_MIN_CONVERTERS expected converters in the smaller arm (both chosen by
- * tools/calibrate.c; formulas in include/lift/stats.h). No I/O. */
+ * tests/bench/calibrate.c; formulas in include/lift/stats.h). No I/O. */
 #include <math.h>
 
 #include <gsl/gsl_cdf.h>

@@ -512,7 +512,7 @@ START_TEST(test_id_length_bounds)
     ck_assert_int_eq(assign_customer_id_check(id, ASSIGN_ID_MAX, err, sizeof err), 0);
     ck_assert_int_ge(assign_bucket(&cfg, id, ASSIGN_ID_MAX, &r), 0);
     ck_assert_int_eq(assign_customer_id_check(id, ASSIGN_ID_MAX + 1, err, sizeof err), -1);
-    ck_assert_str_eq(err, "customer_id: 129 bytes exceeds 128");
+    ck_assert_str_eq(err, "customer_id: 129 bytes exceeds the limit of 128");
     ck_assert_int_eq(assign_bucket(&cfg, id, ASSIGN_ID_MAX + 1, &r), ASSIGN_INVALID_ID);
     ck_assert_int_eq(r.reason, ASSIGN_INVALID);
 

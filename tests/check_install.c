@@ -1,5 +1,6 @@
 /* Install: `make install` into a temporary prefix, a program built with pkg-config alone
- * against the installed headers and shared library and run against the installed liftd, the
+ * against the installed headers and shared library and run against the installed liftd (and
+ * its offline bucketing compared with liftctl bucket), the
  * man pages and systemd unit, then `make uninstall` leaving nothing (tests/install_test.sh does
  * the steps; this case runs it and checks its exit status and its report). */
 #include <check.h>
@@ -41,6 +42,8 @@ START_TEST(test_install_pkgconfig_program_uninstall)
     ck_assert_msg(strstr(out, "SONAME liblift.so.0\n") != NULL, "%s", tail_of(out));
     ck_assert_msg(strstr(out, "ping 0.1.0 EUR 2\n") != NULL, "%s", tail_of(out));
     ck_assert_msg(strstr(out, "\nassign jos\xc3\xa9-42 ") != NULL, "%s", tail_of(out));
+    /* the public bucketing (lift/bucket.h) through the installed library */
+    ck_assert_msg(strstr(out, "\nbucket jos\xc3\xa9-42 ") != NULL, "%s", tail_of(out));
     ck_assert_msg(strstr(out, "man pages and unit: ok\n") != NULL, "%s", tail_of(out));
     ck_assert_msg(strstr(out, "staged install and uninstall: ok\n") != NULL, "%s", tail_of(out));
     const char *last = "install test: ok\n";

@@ -89,27 +89,25 @@ static void tmp_path(char *buf, size_t len, const char *name)
 /* 1: run_liftctl leaves out --endpoint (the endpoint then comes from LIFT_ENDPOINT). */
 static int no_endpoint_flag;
 
-/* Runs `liftctl --endpoint <T's> ARGS...` (NULL-terminated) with stdin from in_path (NULL:
- * /dev/null) and returns its exit status and output. */
-static res_t run_liftctl(const char *in_path, ...)
+/* Runs build/<name> ARGS (ap, NULL-terminated) with stdin from in_path (NULL: /dev/null),
+ * liftctl with `--endpoint <T's>` first unless no_endpoint_flag, and returns its exit status
+ * and output. */
+static res_t run_program(const char *name, const char *in_path, va_list ap)
 {
     char prog[512], outp[400], errp[400];
     const char *argv[40];
     int argc = 0;
-    va_list ap;
-    tu_program("liftctl", prog, sizeof prog);
+    tu_program(name, prog, sizeof prog);
     argv[argc++] = prog;
-    if (!no_endpoint_flag) {
+    if (strcmp(name, "liftctl") == 0 && !no_endpoint_flag) {
         argv[argc++] = "--endpoint";
         argv[argc++] = T.endpoint;
     }
-    va_start(ap, in_path);
     const char *a;
     while ((a = va_arg(ap, const char *)) != NULL) {
         ck_assert_int_lt(argc, 39);
         argv[argc++] = a;
     }
-    va_end(ap);
     argv[argc] = NULL;
     tmp_path(outp, sizeof outp, "liftctl.out");
     tmp_path(errp, sizeof errp, "liftctl.err");
@@ -133,7 +131,29 @@ static res_t run_liftctl(const char *in_path, ...)
     return r;
 }
 
+/* Runs `liftctl --endpoint <T's> ARGS...` (NULL-terminated) with stdin from in_path. */
+static res_t run_liftctl(const char *in_path, ...)
+{
+    va_list ap;
+    va_start(ap, in_path);
+    res_t r = run_program("liftctl", in_path, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Runs `liftd ARGS...` (NULL-terminated) with stdin from in_path: `liftd copy` (COPY), the
+ * store copy, is the server's command. */
+static res_t run_liftd(const char *in_path, ...)
+{
+    va_list ap;
+    va_start(ap, in_path);
+    res_t r = run_program("liftd", in_path, ap);
+    va_end(ap);
+    return r;
+}
+
 #define LIFTCTL(in, ...) run_liftctl(in, __VA_ARGS__, (const char *)NULL)
+#define COPY(...) run_liftd(NULL, "copy", __VA_ARGS__, (const char *)NULL)
 
 static void res_free(res_t *r)
 {
@@ -832,18 +852,18 @@ static void expect_out(const res_t *r, const char *fmt, ...)
     ck_assert_msg(strstr(r->out, want) != NULL, "stdout lacks '%s': %s", want, r->out);
 }
 
-/* Runs `liftctl store copy src dst` on a pseudo-terminal and returns all it wrote (stdout and
+/* Runs `liftd copy src dst` on a pseudo-terminal and returns all it wrote (stdout and
  * stderr both go to the terminal). */
 static char *run_in_pty(const char *src, const char *dst)
 {
     char prog[512];
-    tu_program("liftctl", prog, sizeof prog);
+    tu_program("liftd", prog, sizeof prog);
     int master = -1;
     fflush(NULL);
     pid_t pid = forkpty(&master, NULL, NULL, NULL);
     ck_assert_msg(pid >= 0, "forkpty: %s", strerror(errno));
     if (pid == 0) {
-        execl(prog, prog, "store", "copy", src, dst, (char *)NULL);
+        execl(prog, prog, "copy", src, dst, (char *)NULL);
         _exit(127);
     }
     size_t cap = 1 << 16, n = 0;
@@ -888,7 +908,7 @@ START_TEST(test_store_copy_sqlite)
     snprintf(dst, sizeof dst, "sqlite:%s", D.data);
 
     /* 1. Copy while the source's liftd keeps running (the source is only read). */
-    res_t r = LIFTCTL(NULL, "store", "copy", src, dst);
+    res_t r = COPY(src, dst);
     expect(&r, 0, NULL);
     expect_out(&r, "currency:    USD (set in DST)\n");
     expect_out(&r, "experiments: 1 copied, 0 already there");
@@ -921,13 +941,13 @@ START_TEST(test_store_copy_sqlite)
     assert_same_report(T.endpoint, D.endpoint, to);
 
     /* 3. A SQLite destination held by a running liftd is refused by its lock. */
-    r = LIFTCTL(NULL, "store", "copy", src, dst);
+    r = COPY(src, dst);
     expect(&r, 1, "in use by another liftd", "stop it and copy again", NULL);
     res_free(&r);
     ck_assert_int_eq(tu_liftd_stop(&D), 0);
 
     /* 4. A rerun copies nothing new, and says so (also as JSON). */
-    r = LIFTCTL(NULL, "store", "copy", src, dst);
+    r = COPY(src, dst);
     expect(&r, 0, NULL);
     expect_out(&r, "currency:    USD (DST has it already)\n");
     expect_out(&r, "experiments: 0 copied, 1 already there (0 with their state brought forward)");
@@ -949,7 +969,7 @@ START_TEST(test_store_copy_sqlite)
     r = LIFTCTL(NULL, "experiment", "pause", KEY);
     expect(&r, 0, NULL);
     res_free(&r);
-    r = LIFTCTL(NULL, "--json", "store", "copy", src, dst, "--batch", "7");
+    r = COPY("--json", src, dst, "--batch", "7");
     expect(&r, 0, NULL);
     json_error_t je;
     json_t *j = json_loads(r.out, 0, &je);
@@ -1019,7 +1039,7 @@ START_TEST(test_store_copy_conflicts)
     ck_assert_int_eq(count_in(X.data, "exposures"), n_x); /* the same customers, by email */
     ck_assert_int_eq(tu_liftd_stop(&X), 0);
 
-    r = LIFTCTL(NULL, "store", "copy", T.data, X.data);
+    r = COPY(T.data, X.data);
     expect(&r, 1, NULL); /* conflicts: the stores disagree, DST keeps its own */
     expect_out(&r, "experiments: 0 copied, 1 already there (0 with their state brought forward)");
     expect_out(&r, "exposures:   0 inserted, 0 already there, %" PRId64 " conflicts", n_x);
@@ -1054,7 +1074,7 @@ START_TEST(test_store_copy_refused)
     r = LIFTCTL(NULL, "track", EVENTS_JSONL);
     expect(&r, 0, NULL);
     res_free(&r);
-    r = LIFTCTL(NULL, "store", "copy", T.data, X.data);
+    r = COPY(T.data, X.data);
     expect(&r, 1, "experiment " KEY ": ", "holds a different definition under this key",
            "nothing copied", NULL);
     res_free(&r);
@@ -1065,30 +1085,34 @@ START_TEST(test_store_copy_refused)
     /* Usage errors and a source that is not a store. */
     char same[400], missing[400];
     snprintf(same, sizeof same, "sqlite:%s/../%s", T.data, strrchr(T.data, '/') + 1);
-    r = LIFTCTL(NULL, "store", "copy", T.data, same);
+    r = COPY(T.data, same);
     expect(&r, 2, "SRC and DST are the same store", NULL);
     res_free(&r);
-    r = LIFTCTL(NULL, "store", "copy", T.data);
+    r = COPY(T.data);
     expect(&r, 2, "needs SRC and DST", NULL);
     res_free(&r);
-    r = LIFTCTL(NULL, "store", "copy", T.data, "x", "y");
+    r = COPY(T.data, "x", "y");
     expect(&r, 2, "unexpected argument 'y'", NULL);
     res_free(&r);
-    r = LIFTCTL(NULL, "store", "copy", "--batch", "0", T.data, "x");
+    r = COPY("--batch", "0", T.data, "x");
     expect(&r, 2, "--batch: 0 is out of range", NULL);
     res_free(&r);
-    r = LIFTCTL(NULL, "store", "move", T.data, "x");
-    expect(&r, 2, "unknown sub-command 'move'", NULL);
+    r = LIFTCTL(NULL, "store", "copy", T.data, "x"); /* liftctl does not open stores */
+    expect(&r, 2, "unknown command 'store'", "`liftd copy SRC DST`", NULL);
+    res_free(&r);
+    r = LIFTCTL(NULL, "--help");
+    expect(&r, 0, NULL);
+    ck_assert_msg(strstr(r.out, "store") == NULL, "liftctl --help lists store: %s", r.out);
     res_free(&r);
     snprintf(missing, sizeof missing, "%s/no-such-store", T.dir);
     tmp_path(same, sizeof same, "dst-never-made");
-    r = LIFTCTL(NULL, "store", "copy", missing, same);
-    expect(&r, 1, "store copy: SRC ", NULL);
+    r = COPY(missing, same);
+    expect(&r, 1, "liftd copy: SRC ", NULL);
     res_free(&r);
     ck_assert_int_ne(access(same, F_OK), 0); /* DST is not made for a source that fails */
-    r = LIFTCTL(NULL, "store", "copy", "--help");
+    r = COPY("--help");
     expect(&r, 0, NULL);
-    ck_assert_ptr_nonnull(strstr(r.out, "usage: liftctl store copy SRC DST"));
+    ck_assert_ptr_nonnull(strstr(r.out, "usage: liftd copy SRC DST"));
     res_free(&r);
 }
 END_TEST
@@ -1112,7 +1136,7 @@ START_TEST(test_store_copy_currency)
     char cur[32];
     ck_assert_str_eq(setting_of(X.data, "currency", cur, sizeof cur), "EUR");
 
-    r = LIFTCTL(NULL, "store", "copy", T.data, X.data);
+    r = COPY(T.data, X.data);
     expect(&r, 1, "currency: SRC ", " holds amounts in USD, DST ", " in EUR; nothing copied",
            NULL);
     ck_assert_msg(strstr(r.err, T.data) && strstr(r.err, X.data), "names both stores: %s",
@@ -1126,7 +1150,7 @@ START_TEST(test_store_copy_currency)
     /* A fresh DST takes SRC's currency; a liftd on it must then use it. */
     char fresh[400];
     tmp_path(fresh, sizeof fresh, "fresh-dst");
-    r = LIFTCTL(NULL, "--json", "store", "copy", T.data, fresh);
+    r = COPY("--json", T.data, fresh);
     expect(&r, 0, NULL);
     json_error_t je;
     json_t *j = json_loads(r.out, 0, &je);
@@ -1171,14 +1195,14 @@ START_TEST(test_store_copy_postgresql)
     ck_assert_msg(o != NULL, "%s", err);
     ck_assert_int_eq(store_meta_set(o, "currency", "JPY"), 0);
     store_destroy(&o);
-    res_t r = LIFTCTL(NULL, "store", "copy", T.data, other);
+    res_t r = COPY(T.data, other);
     expect(&r, 1, " holds amounts in USD, DST postgresql:", " in JPY; nothing copied", NULL);
     res_free(&r);
     ck_assert_int_eq(count_in(other, "experiments"), 0);
     ck_assert_int_eq(count_in(other, "events"), 0);
 
     /* 1. SQLite into an empty PostgreSQL database (liftd makes the schema on first open). */
-    r = LIFTCTL(NULL, "store", "copy", T.data, P.store);
+    r = COPY(T.data, P.store);
     expect(&r, 0, NULL);
     expect_out(&r, "currency:    USD (set in DST)\n");
     ck_assert_str_eq(setting_of(P.store, "currency", cur, sizeof cur), "USD");
@@ -1196,7 +1220,7 @@ START_TEST(test_store_copy_postgresql)
     assert_same_report(T.endpoint, P.endpoint, to);
 
     /* 3. A rerun into the live PostgreSQL store copies nothing new. */
-    r = LIFTCTL(NULL, "store", "copy", T.data, P.store);
+    r = COPY(T.data, P.store);
     expect(&r, 0, NULL);
     expect_out(&r, "events:      0 inserted, %" PRId64 " duplicates, 0 conflicts", n_e);
     expect_out(&r, "nothing new");
@@ -1205,7 +1229,7 @@ START_TEST(test_store_copy_postgresql)
     /* 4. And back: PostgreSQL as the source, into a new SQLite store. */
     char back[400];
     tmp_path(back, sizeof back, "back");
-    r = LIFTCTL(NULL, "store", "copy", P.store, back);
+    r = COPY(P.store, back);
     expect(&r, 0, NULL);
     expect_out(&r, "events:      %" PRId64 " inserted, 0 duplicates, 0 conflicts", n_e);
     expect_out(&r, "currency:    USD (set in DST)\n");

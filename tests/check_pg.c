@@ -20,7 +20,6 @@
 #include "lift/client.h"
 #include "pgharness.h"
 #include "render.h"
-#include "store.h"
 #include "testutil.h"
 
 #define NI 3 /* instances */
@@ -464,90 +463,41 @@ END_TEST
 
 /* ---- the same report from both backends ------------------------------------------------- */
 
-/* Copy a store into another through the store interface: experiments (same ids, generations
- * of its own), exposures, events. */
-typedef struct {
-    store_t *dst;        /* destination, in a transaction */
-    int64_t gen;         /* destination generation of the experiment being copied */
-    store_event_t ev[1000]; /* pending events */
-    char *mem[1000];     /* their strings, one allocation each */
-    size_t n;            /* pending */
-    int64_t copied;      /* events copied */
-} copy_t;
-
-static int copy_exp(void *arg, const store_experiment_t *x)
-{
-    copy_t *c = arg;
-    int64_t id, gen;
-    ck_assert_int_eq(store_experiment_insert(c->dst, x->key, x->status, x->def, x->def_len,
-                                             x->coverage, x->created_ms, &id, &gen), 0);
-    ck_assert_int_eq(id, x->id); /* events and exposures refer to it by id */
-    ck_assert_int_eq(store_experiment_update(c->dst, id, gen, x->status, x->coverage,
-                                             x->started_ms, x->updated_ms, &c->gen), 0);
-    return 0;
-}
-
-static int copy_expo(void *arg, const store_exposure_t *e)
-{
-    copy_t *c = arg;
-    store_exposure_t st;
-    ck_assert_int_eq(store_exposure_record(c->dst, e, c->gen, &st), STORE_FIRST);
-    return 0;
-}
-
-static void copy_flush(copy_t *c)
-{
-    store_put_t out[1000];
-    if (c->n)
-        ck_assert_msg(store_events_put(c->dst, c->ev, c->n, out, NULL) == 0, "%s",
-                      store_errmsg(c->dst));
-    for (size_t i = 0; i < c->n; i++) {
-        ck_assert_int_eq(out[i], STORE_INSERTED);
-        free(c->mem[i]);
-    }
-    c->copied += (int64_t)c->n;
-    c->n = 0;
-}
-
-static int copy_event(void *arg, const store_event_t *e)
-{
-    copy_t *c = arg;
-    size_t a = strlen(e->event_id) + 1, b = strlen(e->customer_id) + 1;
-    size_t p = e->plan_from ? strlen(e->plan_from) + 1 : 0, q = e->plan_to ? strlen(e->plan_to) + 1 : 0;
-    char *m = malloc(a + b + p + q);
-    ck_assert_ptr_nonnull(m);
-    store_event_t *d = &c->ev[c->n];
-    *d = *e;
-    d->event_id = memcpy(m, e->event_id, a);
-    d->customer_id = memcpy(m + a, e->customer_id, b);
-    d->plan_from = p ? memcpy(m + a + b, e->plan_from, p) : NULL;
-    d->plan_to = q ? memcpy(m + a + b + p, e->plan_to, q) : NULL;
-    c->mem[c->n++] = m;
-    if (c->n == 1000)
-        copy_flush(c);
-    return 0;
-}
-
+/* Copies store `from` into `to` with `liftd copy --json` (the one copy there is: the store
+ * interface's experiments, exposures and events) and checks that every event of `from` was
+ * inserted. */
 static void copy_store(const char *from, const char *to)
 {
-    char err[512];
-    store_reader_t *r = store_reader_open(from, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
-    static copy_t c;
-    memset(&c, 0, sizeof c);
-    c.dst = store_open(to, err, sizeof err);
-    ck_assert_msg(c.dst != NULL, "%s", err);
-    ck_assert_int_eq(store_reader_begin(r, err, sizeof err), 0);
-    ck_assert_int_eq(store_begin(c.dst, err, sizeof err), 0);
-    ck_assert_int_eq(store_reader_experiments(r, copy_exp, &c), 0);
-    ck_assert_int_eq(store_reader_exposures(r, 1, copy_expo, &c), 0);
-    ck_assert_int_eq(store_reader_all_events(r, copy_event, &c), 0);
-    copy_flush(&c);
-    ck_assert_msg(store_commit(c.dst, err, sizeof err) == 0, "%s", err);
-    ck_assert_int_eq(c.copied, store_reader_event_count(r));
-    store_reader_end(r);
-    store_reader_destroy(&r);
-    store_destroy(&c.dst);
+    char prog[512], outp[700];
+    tu_program("liftd", prog, sizeof prog);
+    snprintf(outp, sizeof outp, "%s/copy.json", T[1].dir);
+    int64_t events = tu_store_summary(from).events;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0)
+            _exit(126);
+        execl(prog, prog, "copy", from, to, "--json", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftd copy %s %s failed",
+                  from, to);
+    json_error_t je;
+    json_t *j = json_load_file(outp, 0, &je);
+    ck_assert_msg(j != NULL, "liftd copy --json: %s", je.text);
+    ck_assert(json_is_true(json_object_get(j, "complete")));
+    json_t *ev = json_object_get(j, "events");
+    ck_assert_int_eq(json_integer_value(json_object_get(ev, "inserted")), events);
+    ck_assert_int_eq(json_integer_value(json_object_get(ev, "conflicts")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "experiments"),
+                                                        "copied")),
+                     1);
+    json_decref(j);
 }
 
 /* The report as JSON without its provenance (generation time, row counts read). */
@@ -581,8 +531,8 @@ static json_t *report_json(lift_client_t *c, int64_t from_ms, int64_t to_ms, Lif
 }
 
 /* Reports on PostgreSQL give the same numbers as on SQLite for the same data: a liftsim run
- * into a SQLite liftd, the store copied into PostgreSQL through the store interface, the same
- * report from both. */
+ * into a SQLite liftd, the store copied into PostgreSQL with liftd copy, the same report from
+ * both. */
 START_TEST(report_same_as_sqlite)
 {
     T[1].store[0] = '\0'; /* T[1]: SQLite */

@@ -1556,8 +1556,8 @@ END_TEST
 START_TEST(test_calibration_cuped)
 {
     /* A/A with pre-period revenue as the covariate (10% engaged customers pay 8.2× as often,
-     * before and after; amounts share a per-customer scale — tools/calibrate.c's CUPED model),
-     * 600 + 2,700 customers at 5%: lift_revenue_diff_cuped keeps the bounds of
+     * before and after; amounts share a per-customer scale — tests/bench/calibrate.c's CUPED
+     * model), 600 + 2,700 customers at 5%: lift_revenue_diff_cuped keeps the bounds of
      * test_calibration_revenue; Welch on the adjusted values (lift_cuped) does not. */
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 606);
@@ -1600,7 +1600,7 @@ END_TEST
 START_TEST(test_calibration_shrinkage)
 {
     /* Segment truth after liftsim's trigger model (shares, propensities and lifts as in
-     * tools/calibrate.c): shrinkage lowers the mean squared error against the true
+     * tests/bench/calibrate.c): shrinkage lowers the mean squared error against the true
      * per-level revenue difference, and the winner's curse of the top-ranked level. */
     static const double share[] = {0.35, 0.25, 0.15, 0.15, 0.10};
     static const double conv[] = {0.030, 0.016, 0.020, 0.026, 0.018};

@@ -26,7 +26,8 @@ P=$T/prefix
 # 1. Install into the prefix (a plain make into $B first: install only copies).
 make -s --no-print-directory PREFIX="$P" install >"$T/install.log" 2>&1 || { cat "$T/install.log"; fail "make install"; }
 for f in sbin/liftd bin/liftctl bin/liftsim include/lift/client.h include/lift/lift.h \
-         include/lift/limits.h include/lift/currency.h include/lift/lift.pb-c.h lib/liblift.a \
+         include/lift/limits.h include/lift/currency.h include/lift/local.h include/lift/bucket.h \
+         include/lift/keys.h include/lift/text.h include/lift/lift.pb-c.h lib/liblift.a \
          lib/liblift.so.0.1.0 lib/pkgconfig/lift.pc share/man/man8/liftd.8 \
          share/man/man1/liftctl.1 share/man/man1/liftsim.1 lib/systemd/system/liftd.service \
          etc/default/liftd; do
@@ -72,6 +73,7 @@ echo "$out" | grep -qx "ping 0.1.0 EUR 2" || fail "unexpected ping line"
 arm=$(printf 'josé-42\n' | "$P/bin/liftctl" bucket --seed install-test --weights 0.1,0.9 | cut -f2)
 echo "$out" | grep -qx "assign josé-42 $arm $( [ "$arm" = 0 ] && echo holdout || echo offer) 1" ||
     fail "assign line differs from liftctl bucket (arm $arm)"
+echo "$out" | grep -qx "bucket josé-42 $arm" || fail "lift_bucket (lift/bucket.h) differs from liftctl bucket (arm $arm)"
 out2=$("$T/lift_hello_static" "ipc://$T/lift.sock" install-test "josé-42") || fail "lift_hello_static failed"
 echo "$out2" | grep -qx "assign josé-42 $arm .* 0" || fail "the repeat is not sticky: $out2"
 kill "$LIFTD_PID"; wait "$LIFTD_PID" || fail "liftd did not stop cleanly"

@@ -1,12 +1,16 @@
 /* lift_hello: a program outside the tree, built by tests/install_test.sh against an installed
  * Lift with `pkg-config --cflags --libs lift` alone. Pings liftd, registers and starts a
- * two-arm experiment, assigns one customer and prints what came back:
+ * two-arm experiment, assigns one customer and prints what came back, and the arm the public
+ * bucketing (lift/bucket.h) gives the customer offline under the same split:
  *   ping <version> <currency>
  *   assign <customer> <arm_index> <arm_name> <first_exposure>
+ *   bucket <customer> <arm_index>
  * Usage: lift_hello ENDPOINT KEY CUSTOMER. Exit 0 on success, 1 with a message otherwise. */
+#include <lift/bucket.h>
 #include <lift/client.h>
 #include <lift/currency.h>
 #include <stdio.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
@@ -57,5 +61,17 @@ int main(int argc, char **argv)
            (int)a.first_exposure);
     lift_assignment_clear(&a);
     lift_client_destroy(&c);
+
+    double w[] = {0.1, 0.9};
+    lift_bucket_config_t split = {.weights = w, .narms = 2, .coverage = 1, .seed = argv[2],
+                                  .seed_len = strlen(argv[2])};
+    lift_bucket_result_t b;
+    char err[160];
+    if (lift_bucket_config_check(&split, err, sizeof err) != 0 ||
+        lift_customer_id_check(argv[3], strlen(argv[3]), err, sizeof err) != 0) {
+        fprintf(stderr, "bucket: %s\n", err);
+        return 1;
+    }
+    printf("bucket %s %d\n", argv[3], lift_bucket(&split, argv[3], strlen(argv[3]), &b));
     return 0;
 }

@@ -19,7 +19,8 @@
 #include "lift.pb-c.h"
 #include "lift/currency.h"
 #include "lift/limits.h"
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 #include "render.h"
 
 #define CMD "track"
@@ -161,7 +162,7 @@ static void progress(track_t *t)
 }
 
 /* printf to stderr with the "liftctl: " prefix, below any progress line. The text is shown
- * through liftctl_safe_fputs: it quotes input rows and server messages, which may hold escape
+ * through lift_safe_fputs: it quotes input rows and server messages, which may hold escape
  * sequences that must not reach the terminal. */
 static void say(track_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(track_t *t, const char *fmt, ...)
@@ -173,7 +174,7 @@ static void say(track_t *t, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fputs("liftctl: ", stderr);
-    liftctl_safe_fputs(msg, stderr);
+    lift_safe_fputs(msg, stderr);
     fputc('\n', stderr);
 }
 
@@ -370,49 +371,6 @@ static int resolve_amount(track_t *t, row_t *r)
     return 0;
 }
 
-/* ISO-8601 date-time: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM) -> epoch ms (the
- * fraction is truncated to milliseconds). */
-static int parse_iso(const char *s, int64_t *out)
-{
-    const char *p = s;
-    int y, mo, d, h, mi, sec, ms = 0, oh = 0, om = 0, sign = 0;
-    if (liftctl_take_digits(&p, 4, &y) || *p++ != '-' || liftctl_take_digits(&p, 2, &mo) ||
-        *p++ != '-' || liftctl_take_digits(&p, 2, &d) || (*p != 'T' && *p != 't') ||
-        (p++, liftctl_take_digits(&p, 2, &h)) || *p++ != ':' || liftctl_take_digits(&p, 2, &mi) ||
-        *p++ != ':' || liftctl_take_digits(&p, 2, &sec))
-        return -1;
-    if (*p == '.') {
-        int n = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, n++)
-            if (n < 3) ms = ms * 10 + (*p - '0');
-        if (n == 0 || n > 9) return -1;
-        for (; n < 3; n++)
-            ms *= 10;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p++ == '-' ? -1 : 1;
-        if (liftctl_take_digits(&p, 2, &oh)) return -1;
-        if (*p == ':') p++;
-        if (liftctl_take_digits(&p, 2, &om) || oh > 23 || om > 59) return -1;
-    } else {
-        return -1;
-    }
-    if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > liftctl_days_in_month(y, mo) ||
-        h > 23 || mi > 59 || sec > 60)
-        return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *out = ((int64_t)timegm(&tm) - sign * (int64_t)(oh * 3600 + om * 60)) * 1000 + ms;
-    return 0;
-}
-
 /* The protocol's bound, in bytes, of a string field (lift/limits.h). */
 static size_t field_max(int f)
 {
@@ -511,7 +469,8 @@ static int set_field(row_t *r, int f, const val_t *v)
     case F_TIMESTAMP:
         if (r->seen & (1u << F_TIMESTAMP_MS))
             return row_bad(r, name, "timestamp: give timestamp or timestamp_ms, not both");
-        if (v->kind != V_STR || parse_iso(v->s, &r->ev.timestamp_ms) != 0)
+        if (v->kind != V_STR ||
+            liftctl_time_scan(v->s, LIFTCTL_TIME_ISO, &r->ev.timestamp_ms) != 0)
             return row_bad(r, name,
                            "timestamp: '%.40s' is not an ISO-8601 UTC time like "
                            "2026-11-20T10:00:00Z (or give timestamp_ms, epoch milliseconds)",
@@ -1189,11 +1148,11 @@ static void summary(const track_t *t, int json)
     uint64_t rejected = t->malformed + t->refused;
     if (json) {
         json_t *stopped = json_null();
-        char why[LIFTCTL_SAFE_CAP(sizeof t->stop_reason)];
+        char why[LIFT_SAFE_CAP(sizeof t->stop_reason)];
         if (t->stopped) /* the reason may quote input bytes: escaped, so it is valid UTF-8 */
             stopped =
                 json_pack("{s:I,s:s,s:s}", "line", (json_int_t)t->stop_line, "code", t->stop_code,
-                          "reason", liftctl_safe_text(t->stop_reason, why, sizeof why));
+                          "reason", lift_safe_text(t->stop_reason, why, sizeof why));
         json_t *o = json_pack(
             "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:o}", "acknowledged", (json_int_t)t->sent,
             "accepted", (json_int_t)t->accepted, "duplicates", (json_int_t)t->duplicates,
@@ -1260,7 +1219,7 @@ static format_t sniff(track_t *t, char *peek, size_t peek_cap)
             continue;
         }
         t->unread = got;
-        liftctl_safe_textn(p, len < 60 ? len : 60, peek, peek_cap);
+        lift_safe_textn(p, len < 60 ? len : 60, peek, peek_cap);
         if (is_csv_header(p, len)) return FMT_CSV; /* first: a header may start with a quote */
         return *p == '{' || *p == '[' || *p == '"' ? FMT_JSONL : FMT_NONE;
     }
@@ -1322,7 +1281,7 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
         return LIFTCTL_USAGE;
     }
     if (fmt == NULL) { /* no --format: the first line must agree with (or tell) the format */
-        char peek[LIFTCTL_SAFE_CAP(60)] = "";
+        char peek[LIFT_SAFE_CAP(60)] = "";
         format_t seen = sniff(&t, peek, sizeof peek);
         const char *name = is_stdin ? "stdin" : t.path;
         if (t.format == FMT_NONE && seen != FMT_NONE) {

@@ -28,7 +28,7 @@
 
 #include <zmq.h>
 
-#include "../tests/pgharness.h"
+#include "pgharness.h"
 #include "lift.pb-c.h"
 #include "lift/client.h"
 #include "lift/stats.h"

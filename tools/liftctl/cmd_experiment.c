@@ -1,7 +1,8 @@
 /* liftctl experiment: create (from flags and/or a JSON file), list, show, start, pause, resume,
  * stop, ramp. Converts between JSON (lower-case enum names) and lift.Experiment, checks every
  * flag locally; the server still validates the whole definition (ranges it alone knows). */
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 #include "experiment_json.h"
 
@@ -126,13 +127,13 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-/* Server strings are shown through liftctl_safe_text: a definition may hold (or a hostile
+/* Server strings are shown through lift_safe_text: a definition may hold (or a hostile
  * server send) escape sequences and bidi overrides that must not reach the terminal raw. */
 #define SAFE_CAP 1024 /* display buffer: longer texts end in "..." */
 
 static const char *safe_or_dash(const char *s, char *buf, size_t cap)
 {
-    return liftctl_safe_text(or_dash(s), buf, cap);
+    return lift_safe_text(or_dash(s), buf, cap);
 }
 
 /* A multi-line text (the hypothesis): each line escaped, continuation lines indented to
@@ -144,7 +145,7 @@ static void print_lines(const char *s, int indent)
     for (int first = 1;; first = 0) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        printf("%*s%s\n", first ? 0 : indent, "", liftctl_safe_textn(p, n, buf, sizeof buf));
+        printf("%*s%s\n", first ? 0 : indent, "", lift_safe_textn(p, n, buf, sizeof buf));
         if (nl == NULL) break;
         p = nl + 1;
     }
@@ -183,7 +184,7 @@ static void print_experiment(const Lift__Experiment *e)
     }
     printf("%-12s %g\n", "coverage", e->has_coverage ? e->coverage : 1.0);
     printf("%-12s %s\n", "seed",
-           e->seed && *e->seed ? liftctl_safe_text(e->seed, b1, sizeof b1) : "(the key)");
+           e->seed && *e->seed ? lift_safe_text(e->seed, b1, sizeof b1) : "(the key)");
     if (e->namespace_)
         printf("%-12s %s [%g, %g)\n", "namespace", safe_or_dash(e->namespace_->id, b1, sizeof b1),
                e->namespace_->lo, e->namespace_->hi);
@@ -236,7 +237,7 @@ static void print_experiment(const Lift__Experiment *e)
         printf("%-12s %s\n", "updated", t1);
     }
     if (e->checksum)
-        printf("%-12s %s\n", "checksum", liftctl_safe_text(e->checksum, b1, sizeof b1));
+        printf("%-12s %s\n", "checksum", lift_safe_text(e->checksum, b1, sizeof b1));
 }
 
 static void output_experiment(const liftctl_opts_t *o, const Lift__Experiment *e)
@@ -262,28 +263,6 @@ static int valid_arm_name(const char *s, size_t n)
             return 0;
     }
     return 1;
-}
-
-/* Calls fn for each comma-separated item of s (copied, so s is not modified). */
-static int for_each_item(const char *flag, const char *s,
-                         int (*fn)(const char *flag, const char *item, void *arg), void *arg)
-{
-    if (*s == '\0') {
-        fprintf(stderr, "liftctl: %s: empty list\n", flag);
-        return -1;
-    }
-    const char *p = s;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        char *item = strndup(p, n);
-        if (item == NULL) return -1;
-        int rc = fn(flag, item, arg);
-        free(item);
-        if (rc) return -1;
-        if (comma == NULL) return 0;
-        p = comma + 1;
-    }
 }
 
 static int add_arm(const char *flag, const char *item, void *arg)
@@ -394,15 +373,187 @@ static void create_help(void)
         lift_trigger_names(), lift_stage_names(), lift_channel_names(), lift_metric_names());
 }
 
-/* Parses the create flags into *flags (JSON), payloads into *payloads; 0, or an exit code. */
+/* What `experiment create`'s flags collect. */
+typedef struct {
+    const char **file; /* -f / --file */
+    json_t *flags;     /* the definition the flags give (merged over the file's) */
+    json_t *payloads;  /* [arm name, payload] pairs of --payload */
+    int64_t start;     /* --start, -1 if not given */
+    int64_t end;       /* --end, -1 if not given */
+} create_flags_t;
+
+/* --arms N:W,N:W,...: 0, or an exit code (printed). */
+static int create_arms(const char *flag, const char *v, json_t *flags)
+{
+    json_t *arms = json_array();
+    if (liftctl_each_item(flag, v, add_arm, arms) != 0) {
+        json_decref(arms);
+        return LIFTCTL_USAGE;
+    }
+    double sum = 0;
+    size_t k;
+    json_t *arm;
+    json_array_foreach(arms, k, arm) sum += json_real_value(json_object_get(arm, "weight"));
+    if (json_array_size(arms) < 2 || fabs(sum - 1.0) > 1e-9) {
+        fprintf(stderr,
+                "liftctl: --arms: %zu arms with weights summing to %.12g: need 2..%d "
+                "arms summing to 1 (within 1e-9)\n",
+                json_array_size(arms), sum, ARMS_MAX);
+        json_decref(arms);
+        return LIFTCTL_USAGE;
+    }
+    json_object_set_new(flags, "arms", arms);
+    return 0;
+}
+
+/* --payload ARM=VALUE: 0, or an exit code (printed). */
+static int create_payload(const char *v, json_t *payloads)
+{
+    const char *eq = strchr(v, '=');
+    if (eq == NULL || eq == v) {
+        fprintf(stderr, "liftctl: --payload: '%s' is not ARM=VALUE\n", v);
+        return LIFTCTL_USAGE;
+    }
+    if (strlen(eq + 1) > PAYLOAD_MAX) {
+        fprintf(stderr, "liftctl: --payload: %zu bytes: at most %d\n", strlen(eq + 1),
+                PAYLOAD_MAX);
+        return LIFTCTL_USAGE;
+    }
+    json_array_append_new(payloads, json_pack("[s%,s]", v, (size_t)(eq - v), eq + 1));
+    return 0;
+}
+
+/* --namespace ID:LO:HI (split at the last two colons): 0, or an exit code (printed). */
+static int create_namespace(const char *v, json_t *flags)
+{
+    const char *c2 = strrchr(v, ':');
+    const char *c1 = c2 ? memrchr(v, ':', (size_t)(c2 - v)) : NULL;
+    if (c1 == NULL || c1 == v) {
+        fprintf(stderr, "liftctl: --namespace: '%s' is not ID:LO:HI (e.g. checkout:0:0.5)\n", v);
+        return LIFTCTL_USAGE;
+    }
+    char *lo_s = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+    double lo, hi;
+    int bad = lo_s == NULL ||
+              liftctl_parse_double("--namespace (LO)", lo_s, 0, 0, 1, 1, &lo) != 0 ||
+              liftctl_parse_double("--namespace (HI)", c2 + 1, 0, 1, 1, 0, &hi) != 0;
+    free(lo_s);
+    if (bad) return LIFTCTL_USAGE;
+    if (hi <= lo) {
+        fprintf(stderr, "liftctl: --namespace: HI %g must be above LO %g\n", hi, lo);
+        return LIFTCTL_USAGE;
+    }
+    json_object_set_new(flags, "namespace",
+                        json_pack("{s:s%,s:f,s:f}", "id", v, (size_t)(c1 - v), "lo", lo, "hi", hi));
+    return 0;
+}
+
+/* --triggers, --stages, --channels T,...: 0, or an exit code (printed). */
+static int create_eligibility(const char *flag, const char *v, json_t *flags)
+{
+    enum_list_t el = {lift_trigger_parse, lift_trigger_names, json_array()};
+    if (flag[2] == 's') {
+        el.parse = lift_stage_parse;
+        el.names = lift_stage_names;
+    } else if (flag[2] == 'c') {
+        el.parse = lift_channel_parse;
+        el.names = lift_channel_names;
+    }
+    if (liftctl_each_item(flag, v, add_enum, &el) != 0) {
+        json_decref(el.list);
+        return LIFTCTL_USAGE;
+    }
+    json_object_set_new(object_at(flags, "eligibility"), flag + 2, el.list);
+    return 0;
+}
+
+/* The analysis settings: --metric, --alpha, --mde, --revenue-cap, --retention-days,
+ * --cost-per-attempt. 0, or an exit code (printed). */
+static int create_analysis(const char *flag, const char *v, json_t *flags)
+{
+    json_t *an = object_at(flags, "analysis");
+    double d;
+    int64_t n;
+    int e;
+    if (strcmp(flag, "--metric") == 0) {
+        if (liftctl_parse_enum(flag, v, lift_metric_parse, lift_metric_names, &e) != 0)
+            return LIFTCTL_USAGE;
+        json_object_set_new(an, "primary_metric", json_string(v));
+    } else if (strcmp(flag, "--alpha") == 0) {
+        if (liftctl_parse_double(flag, v, 0, 1, 0.5, 0, &d) != 0) return LIFTCTL_USAGE;
+        json_object_set_new(an, "alpha", json_real(d));
+    } else if (strcmp(flag, "--mde") == 0) {
+        if (liftctl_parse_double(flag, v, 0, 1, 10, 0, &d) != 0) return LIFTCTL_USAGE;
+        json_object_set_new(an, "mde", json_real(d));
+    } else if (strcmp(flag, "--revenue-cap") == 0) {
+        if (liftctl_parse_double(flag, v, 50, 1, 100, 0, &d) != 0) return LIFTCTL_USAGE;
+        json_object_set_new(an, "revenue_cap_percentile", json_real(d));
+    } else if (strcmp(flag, "--retention-days") == 0) {
+        if (liftctl_parse_int64(flag, v, 1, 365, &n) != 0) return LIFTCTL_USAGE;
+        json_object_set_new(an, "retention_window_days", json_integer(n));
+    } else { /* --cost-per-attempt */
+        if (liftctl_parse_int64(flag, v, 0, INT64_MAX, &n) != 0) return LIFTCTL_USAGE;
+        json_object_set_new(an, "cost_per_attempt_minor", json_integer(n));
+    }
+    return 0;
+}
+
+/* One create flag with its value v: 0, or an exit code (printed). */
+static int create_flag(const char *flag, const char *v, create_flags_t *c)
+{
+    double d;
+    int64_t n;
+    if (strcmp(flag, "-f") == 0 || strcmp(flag, "--file") == 0) {
+        *c->file = v;
+    } else if (strcmp(flag, "--key") == 0) {
+        if (!liftctl_valid_key(v)) {
+            fprintf(stderr, "liftctl: --key: '%s' must be 1..%d of a-z 0-9 - _ .\n", v, KEY_MAX);
+            return LIFTCTL_USAGE;
+        }
+        json_object_set_new(c->flags, "key", json_string(v));
+    } else if (strcmp(flag, "--name") == 0 || strcmp(flag, "--hypothesis") == 0 ||
+               strcmp(flag, "--owner") == 0 || strcmp(flag, "--seed") == 0) {
+        if (*v == '\0') {
+            fprintf(stderr, "liftctl: %s: empty\n", flag);
+            return LIFTCTL_USAGE;
+        }
+        json_object_set_new(c->flags, flag + 2, json_string(v));
+    } else if (strcmp(flag, "--arms") == 0) {
+        return create_arms(flag, v, c->flags);
+    } else if (strcmp(flag, "--payload") == 0) {
+        return create_payload(v, c->payloads);
+    } else if (strcmp(flag, "--coverage") == 0) {
+        if (liftctl_parse_double(flag, v, 0, 1, 1, 0, &d) != 0) return LIFTCTL_USAGE;
+        json_object_set_new(c->flags, "coverage", json_real(d));
+    } else if (strcmp(flag, "--namespace") == 0) {
+        return create_namespace(v, c->flags);
+    } else if (strcmp(flag, "--triggers") == 0 || strcmp(flag, "--stages") == 0 ||
+               strcmp(flag, "--channels") == 0) {
+        return create_eligibility(flag, v, c->flags);
+    } else if (strcmp(flag, "--start") == 0 || strcmp(flag, "--end") == 0) {
+        if (liftctl_parse_time(flag, v, &n) != 0) return LIFTCTL_USAGE;
+        *(flag[2] == 's' ? &c->start : &c->end) = n;
+        json_object_set_new(c->flags, flag[2] == 's' ? "start_ms" : "end_ms", json_integer(n));
+    } else {
+        return create_analysis(flag, v, c->flags);
+    }
+    return 0;
+}
+
+/* Parses the create flags into *flags (JSON), payloads into *payloads; 0, or an exit code
+ * (-1 after --help). */
 static int create_flags(liftctl_opts_t *o, int argc, char **argv, const char **file, json_t *flags,
                         json_t *payloads)
 {
-    int64_t start = -1, end = -1;
+    static const char *const valued[] = {
+        "-f",         "--file",     "--key",      "--name",     "--hypothesis",  "--owner",
+        "--arms",     "--payload",  "--coverage", "--seed",     "--namespace",   "--triggers",
+        "--stages",   "--channels", "--start",    "--end",      "--metric",      "--alpha",
+        "--mde",      "--revenue-cap", "--retention-days", "--cost-per-attempt", NULL};
+    create_flags_t c = {.file = file, .flags = flags, .payloads = payloads, .start = -1, .end = -1};
     for (int i = 1; i < argc; i++) {
-        const char *v;
+        const char *v = NULL, *a = argv[i], *flag = NULL;
         int r, g;
-        const char *a = argv[i];
         if (liftctl_is_help(a)) {
             create_help();
             return -1;
@@ -416,30 +567,6 @@ static int create_flags(liftctl_opts_t *o, int argc, char **argv, const char **f
                                 json_false());
             continue;
         }
-        static const char *const valued[] = {"-f",
-                                             "--file",
-                                             "--key",
-                                             "--name",
-                                             "--hypothesis",
-                                             "--owner",
-                                             "--arms",
-                                             "--payload",
-                                             "--coverage",
-                                             "--seed",
-                                             "--namespace",
-                                             "--triggers",
-                                             "--stages",
-                                             "--channels",
-                                             "--start",
-                                             "--end",
-                                             "--metric",
-                                             "--alpha",
-                                             "--mde",
-                                             "--revenue-cap",
-                                             "--retention-days",
-                                             "--cost-per-attempt",
-                                             NULL};
-        const char *flag = NULL;
         for (const char *const *f = valued; *f && !flag; f++) {
             if ((r = liftctl_flag(argc, argv, &i, *f, &v)) < 0) return LIFTCTL_USAGE;
             if (r > 0) flag = *f;
@@ -447,136 +574,12 @@ static int create_flags(liftctl_opts_t *o, int argc, char **argv, const char **f
         if (flag == NULL)
             return liftctl_usage_error("experiment create",
                                        "experiment create: unknown argument '%s'", a);
-        double d;
-        int64_t n;
-        int e;
-        if (strcmp(flag, "-f") == 0 || strcmp(flag, "--file") == 0) {
-            *file = v;
-        } else if (strcmp(flag, "--key") == 0) {
-            if (!liftctl_valid_key(v)) {
-                fprintf(stderr, "liftctl: --key: '%s' must be 1..%d of a-z 0-9 - _ .\n", v,
-                        KEY_MAX);
-                return LIFTCTL_USAGE;
-            }
-            json_object_set_new(flags, "key", json_string(v));
-        } else if (strcmp(flag, "--name") == 0 || strcmp(flag, "--hypothesis") == 0 ||
-                   strcmp(flag, "--owner") == 0 || strcmp(flag, "--seed") == 0) {
-            if (*v == '\0') {
-                fprintf(stderr, "liftctl: %s: empty\n", flag);
-                return LIFTCTL_USAGE;
-            }
-            json_object_set_new(flags, flag + 2, json_string(v));
-        } else if (strcmp(flag, "--arms") == 0) {
-            json_t *arms = json_array();
-            if (for_each_item(flag, v, add_arm, arms) != 0) {
-                json_decref(arms);
-                return LIFTCTL_USAGE;
-            }
-            double sum = 0;
-            size_t k;
-            json_t *arm;
-            json_array_foreach(arms, k, arm) sum += json_real_value(json_object_get(arm, "weight"));
-            if (json_array_size(arms) < 2 || fabs(sum - 1.0) > 1e-9) {
-                fprintf(stderr,
-                        "liftctl: --arms: %zu arms with weights summing to %.12g: need 2..%d "
-                        "arms summing to 1 (within 1e-9)\n",
-                        json_array_size(arms), sum, ARMS_MAX);
-                json_decref(arms);
-                return LIFTCTL_USAGE;
-            }
-            json_object_set_new(flags, "arms", arms);
-        } else if (strcmp(flag, "--payload") == 0) {
-            const char *eq = strchr(v, '=');
-            if (eq == NULL || eq == v) {
-                fprintf(stderr, "liftctl: --payload: '%s' is not ARM=VALUE\n", v);
-                return LIFTCTL_USAGE;
-            }
-            if (strlen(eq + 1) > PAYLOAD_MAX) {
-                fprintf(stderr, "liftctl: --payload: %zu bytes: at most %d\n", strlen(eq + 1),
-                        PAYLOAD_MAX);
-                return LIFTCTL_USAGE;
-            }
-            json_array_append_new(payloads, json_pack("[s%,s]", v, (size_t)(eq - v), eq + 1));
-        } else if (strcmp(flag, "--coverage") == 0) {
-            if (liftctl_parse_double(flag, v, 0, 1, 1, 0, &d) != 0) return LIFTCTL_USAGE;
-            json_object_set_new(flags, "coverage", json_real(d));
-        } else if (strcmp(flag, "--namespace") == 0) {
-            const char *c2 = strrchr(v, ':');
-            const char *c1 = c2 ? memrchr(v, ':', (size_t)(c2 - v)) : NULL;
-            if (c1 == NULL || c1 == v) {
-                fprintf(stderr,
-                        "liftctl: --namespace: '%s' is not ID:LO:HI (e.g. checkout:0:0.5)\n", v);
-                return LIFTCTL_USAGE;
-            }
-            char *lo_s = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
-            double lo, hi;
-            int bad = lo_s == NULL ||
-                      liftctl_parse_double("--namespace (LO)", lo_s, 0, 0, 1, 1, &lo) != 0 ||
-                      liftctl_parse_double("--namespace (HI)", c2 + 1, 0, 1, 1, 0, &hi) != 0;
-            free(lo_s);
-            if (bad) return LIFTCTL_USAGE;
-            if (hi <= lo) {
-                fprintf(stderr, "liftctl: --namespace: HI %g must be above LO %g\n", hi, lo);
-                return LIFTCTL_USAGE;
-            }
-            json_object_set_new(
-                flags, "namespace",
-                json_pack("{s:s%,s:f,s:f}", "id", v, (size_t)(c1 - v), "lo", lo, "hi", hi));
-        } else if (strcmp(flag, "--triggers") == 0 || strcmp(flag, "--stages") == 0 ||
-                   strcmp(flag, "--channels") == 0) {
-            enum_list_t el = {lift_trigger_parse, lift_trigger_names, json_array()};
-            if (flag[2] == 's') {
-                el.parse = lift_stage_parse;
-                el.names = lift_stage_names;
-            } else if (flag[2] == 'c') {
-                el.parse = lift_channel_parse;
-                el.names = lift_channel_names;
-            }
-            if (for_each_item(flag, v, add_enum, &el) != 0) {
-                json_decref(el.list);
-                return LIFTCTL_USAGE;
-            }
-            json_object_set_new(object_at(flags, "eligibility"), flag + 2, el.list);
-        } else if (strcmp(flag, "--start") == 0 || strcmp(flag, "--end") == 0) {
-            if (liftctl_parse_time(flag, v, &n) != 0) return LIFTCTL_USAGE;
-            *(flag[2] == 's' ? &start : &end) = n;
-            json_object_set_new(flags, flag[2] == 's' ? "start_ms" : "end_ms", json_integer(n));
-        } else if (strcmp(flag, "--metric") == 0) {
-            if (liftctl_parse_enum(flag, v, lift_metric_parse, lift_metric_names, &e) != 0)
-                return LIFTCTL_USAGE;
-            json_object_set_new(object_at(flags, "analysis"), "primary_metric", json_string(v));
-        } else if (strcmp(flag, "--alpha") == 0 || strcmp(flag, "--mde") == 0 ||
-                   strcmp(flag, "--revenue-cap") == 0) {
-            int alpha = flag[2] == 'a', mde = flag[2] == 'm';
-            if (liftctl_parse_double(flag, v,
-                                     alpha ? 0
-                                     : mde ? 0
-                                           : 50,
-                                     1,
-                                     alpha ? 0.5
-                                     : mde ? 10
-                                           : 100,
-                                     0, &d) != 0)
-                return LIFTCTL_USAGE;
-            json_object_set_new(object_at(flags, "analysis"),
-                                alpha ? "alpha"
-                                : mde ? "mde"
-                                      : "revenue_cap_percentile",
-                                json_real(d));
-        } else if (strcmp(flag, "--retention-days") == 0) {
-            if (liftctl_parse_int64(flag, v, 1, 365, &n) != 0) return LIFTCTL_USAGE;
-            json_object_set_new(object_at(flags, "analysis"), "retention_window_days",
-                                json_integer(n));
-        } else { /* --cost-per-attempt */
-            if (liftctl_parse_int64(flag, v, 0, INT64_MAX, &n) != 0) return LIFTCTL_USAGE;
-            json_object_set_new(object_at(flags, "analysis"), "cost_per_attempt_minor",
-                                json_integer(n));
-        }
+        if ((r = create_flag(flag, v, &c)) != 0) return r;
     }
-    if (start >= 0 && end >= 0 && end <= start) {
+    if (c.start >= 0 && c.end >= 0 && c.end <= c.start) {
         char a[40], b[40];
-        liftctl_format_time(end, a, sizeof a);
-        liftctl_format_time(start, b, sizeof b);
+        liftctl_format_time(c.end, a, sizeof a);
+        liftctl_format_time(c.start, b, sizeof b);
         fprintf(stderr, "liftctl: --end: %s must be after --start (%s)\n", a, b);
         return LIFTCTL_USAGE;
     }
@@ -631,9 +634,9 @@ static int do_create(liftctl_opts_t *o, int argc, char **argv)
             goto done;
         }
         if (def == NULL) { /* jansson quotes the input near the error: shown escaped */
-            char why[LIFTCTL_SAFE_CAP(sizeof jerr.text)];
+            char why[LIFT_SAFE_CAP(sizeof jerr.text)];
             fprintf(stderr, "liftctl: %s:%d:%d: %s\n", file, jerr.line, jerr.column,
-                    liftctl_safe_text(jerr.text, why, sizeof why));
+                    lift_safe_text(jerr.text, why, sizeof why));
             rc = LIFTCTL_ERR;
             goto done;
         }

@@ -1,8 +1,7 @@
-/* liftctl store copy: copies the settings (currency), experiments, exposures and events from
- * one store into another
- * (SQLite to PostgreSQL, or any pair the store contract opens), idempotently, through the
- * store API of src/store.h only. It does not speak to liftd, and never writes the source: the
- * source is read through a store reader, in one snapshot. */
+/* store_copy: `liftd copy SRC DST`, which copies the settings (currency), experiments,
+ * exposures and events from one store into another (SQLite to PostgreSQL, or any pair the store
+ * contract opens), idempotently, through the store API of store.h only. It runs no server and
+ * never writes the source: the source is read through a store reader, in one snapshot. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -13,13 +12,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "liftctl.h"
+#include <jansson.h>
+
+#include "lift/text.h"
 #include "store.h"
+#include "store_copy.h"
 
 #define COPY_BATCH_DEFAULT 5000 /* rows per destination transaction */
 #define COPY_BATCH_MIN 1
 #define COPY_BATCH_MAX 100000
 #define COPY_SAMPLES 3 /* conflicting ids named in the summary */
+#define PROG "liftd copy"
+#define EXIT_OK 0    /* copied (or nothing new) */
+#define EXIT_ERR 1   /* an error or conflicts */
+#define EXIT_USAGE 2 /* bad command line */
 
 /* One experiment as read from a store, with its own copies of the row's bytes. */
 typedef struct {
@@ -166,9 +172,9 @@ static int copy_settings(copy_t *c)
                         store_errmsg(c->dst)),
                    -1;
         if (shave[k] == 1 && dhave[k] == 1 && strcmp(sv[k], dv[k]) != 0) {
-            char a[LIFTCTL_SAFE_CAP(64)], b[LIFTCTL_SAFE_CAP(64)];
-            liftctl_safe_text(sv[k], a, sizeof a);
-            liftctl_safe_text(dv[k], b, sizeof b);
+            char a[LIFT_SAFE_CAP(64)], b[LIFT_SAFE_CAP(64)];
+            lift_safe_text(sv[k], a, sizeof a);
+            lift_safe_text(dv[k], b, sizeof b);
             if (strcmp(key, "currency") == 0)
                 return stop(c,
                             "currency: SRC %s holds amounts in %s, DST %s in %s; nothing "
@@ -293,12 +299,12 @@ static int copy_experiments(copy_t *c)
         }
     }
     if (differ) {
-        char k[LIFTCTL_SAFE_CAP(64)];
+        char k[LIFT_SAFE_CAP(64)];
         return stop(c,
                     "experiment %s: %s holds a different definition under this key (%zu bytes "
                     "there, %zu in %s)%s; nothing copied: an experiment's definition is frozen, "
                     "so the two stores hold different experiments under one key",
-                    liftctl_safe_text(first->key, k, sizeof k), c->dst_name, first_dst->def_len,
+                    lift_safe_text(first->key, k, sizeof k), c->dst_name, first_dst->def_len,
                     first->def_len, c->src_name, differ > 1 ? " (and more keys like it)" : ""),
                -1;
     }
@@ -308,8 +314,8 @@ static int copy_experiments(copy_t *c)
     for (size_t i = 0; i < c->sx.n; i++) {
         cexp_t *s = &c->sx.v[i];
         cexp_t *d = find_key(&c->dx, s->key);
-        char k[LIFTCTL_SAFE_CAP(64)];
-        liftctl_safe_text(s->key, k, sizeof k);
+        char k[LIFT_SAFE_CAP(64)];
+        lift_safe_text(s->key, k, sizeof k);
         if (d) {
             c->exp_already++;
             s->dst_id = d->id;
@@ -372,7 +378,7 @@ fail:
 static void tally_conflict(tally_t *t, const char *what, size_t len)
 {
     if (t->conflicts < COPY_SAMPLES)
-        liftctl_safe_textn(what, len, t->sample[t->conflicts], sizeof t->sample[0]);
+        lift_safe_textn(what, len, t->sample[t->conflicts], sizeof t->sample[0]);
     t->conflicts++;
 }
 
@@ -595,11 +601,11 @@ static int take_event(void *arg, const store_event_t *row)
     if (row->experiment_id > 0) {
         const cexp_t *x = find_src_id(c, row->experiment_id);
         if (x == NULL) {
-            char id[LIFTCTL_SAFE_CAP(80)];
+            char id[LIFT_SAFE_CAP(80)];
             return stop(c,
                         "event %s names experiment id %" PRId64 ", which %s does not hold "
-                        "(the source store is inconsistent: liftctl store copy stops here)",
-                        liftctl_safe_text(row->event_id, id, sizeof id), row->experiment_id,
+                        "(the source store is inconsistent: liftd copy stops here)",
+                        lift_safe_text(row->event_id, id, sizeof id), row->experiment_id,
                         c->src_name);
         }
         dst_exp = x->dst_id;
@@ -658,7 +664,7 @@ static void store_identity(const char *uri, char *buf, size_t cap)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: liftctl store copy SRC DST [--batch N]\n"
+            "usage: liftd copy SRC DST [--batch N] [--json]\n"
             "\n"
             "Copies every experiment, exposure and event of the store SRC into the store DST,\n"
             "e.g. from the embedded SQLite store to a shared PostgreSQL. SRC is only read (one\n"
@@ -666,11 +672,12 @@ static void usage(FILE *out)
             "running liftd when it is a SQLite store (its lock refuses a second writer); a\n"
             "PostgreSQL DST may be live. The copy is idempotent: what DST holds already is left\n"
             "alone, so it can be rerun (after an interruption, or to pick up what came into\n"
-            "SRC since) and then copies only what is new.\n"
+            "SRC since) and then copies only what is new. No server is started.\n"
             "\n"
             "  SRC, DST     store URIs: sqlite:DIR (or a bare DIR), or\n"
             "               postgresql://USER@HOST/DB (e.g. ?host=/run/postgresql for a socket)\n"
             "  --batch N    rows per DST transaction, %d..%d (default %d)\n"
+            "  --json       the summary as JSON\n"
             "\n"
             "The deployment settings come along: SRC's currency is written into DST when DST\n"
             "has none; a DST recording another currency is refused before anything is\n"
@@ -687,38 +694,44 @@ static void usage(FILE *out)
             COPY_BATCH_MIN, COPY_BATCH_MAX, COPY_BATCH_DEFAULT);
 }
 
+static void print_json_summary(const copy_t *c, int ok, int nothing_new)
+{
+    json_t *xs = json_array(), *es = json_array();
+    for (uint64_t i = 0; i < c->xp.conflicts && i < COPY_SAMPLES; i++)
+        json_array_append_new(xs, json_string(c->xp.sample[i]));
+    for (uint64_t i = 0; i < c->ev.conflicts && i < COPY_SAMPLES; i++)
+        json_array_append_new(es, json_string(c->ev.sample[i]));
+    json_t *j = json_pack(
+        "{s:s,s:s,s:b,s:b,s:{s:s?,s:b},s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:o},"
+        "s:{s:I,s:I,s:I,s:o}}",
+        "src", c->src_name, "dst", c->dst_name, "complete", ok, "nothing_new", ok && nothing_new,
+        "settings", "currency", c->currency[0] ? c->currency : NULL, "currency_copied",
+        c->currency_set, "experiments", "copied", (json_int_t)c->exp_copied, "already_there",
+        (json_int_t)c->exp_already, "state_updated", (json_int_t)c->exp_updated, "exposures",
+        "inserted", (json_int_t)c->xp.inserted, "already_there", (json_int_t)c->xp.already,
+        "conflicts", (json_int_t)c->xp.conflicts, "conflict_customers", xs, "events", "inserted",
+        (json_int_t)c->ev.inserted, "duplicates", (json_int_t)c->ev.already, "conflicts",
+        (json_int_t)c->ev.conflicts, "conflict_ids", es);
+    char *text = j ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
+    if (text && lift_safe_json_fputs(text, stdout) == 0) fputc('\n', stdout);
+    free(text);
+    json_decref(j);
+}
+
 static void print_summary(const copy_t *c, int json, int ok)
 {
     int nothing_new = c->exp_copied == 0 && c->exp_updated == 0 && c->xp.inserted == 0 &&
                       c->ev.inserted == 0 && !c->currency_set;
     if (json) {
-        json_t *xs = json_array(), *es = json_array();
-        for (uint64_t i = 0; i < c->xp.conflicts && i < COPY_SAMPLES; i++)
-            json_array_append_new(xs, json_string(c->xp.sample[i]));
-        for (uint64_t i = 0; i < c->ev.conflicts && i < COPY_SAMPLES; i++)
-            json_array_append_new(es, json_string(c->ev.sample[i]));
-        json_t *j = json_pack(
-            "{s:s,s:s,s:b,s:b,s:{s:s?,s:b},s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:o},"
-            "s:{s:I,s:I,s:I,s:o}}",
-            "src", c->src_name, "dst", c->dst_name, "complete", ok, "nothing_new",
-            ok && nothing_new, "settings", "currency", c->currency[0] ? c->currency : NULL,
-            "currency_copied", c->currency_set, "experiments", "copied", (json_int_t)c->exp_copied, "already_there",
-            (json_int_t)c->exp_already, "state_updated", (json_int_t)c->exp_updated, "exposures",
-            "inserted", (json_int_t)c->xp.inserted, "already_there", (json_int_t)c->xp.already,
-            "conflicts", (json_int_t)c->xp.conflicts, "conflict_customers", xs, "events",
-            "inserted", (json_int_t)c->ev.inserted, "duplicates", (json_int_t)c->ev.already,
-            "conflicts", (json_int_t)c->ev.conflicts, "conflict_ids", es);
-        if (j) liftctl_json_print(j, stdout, JSON_PRESERVE_ORDER);
-        json_decref(j);
+        print_json_summary(c, ok, nothing_new);
         return;
     }
-    char s[LIFTCTL_SAFE_CAP(1024)], d[LIFTCTL_SAFE_CAP(1024)];
+    char s[LIFT_SAFE_CAP(1024)], d[LIFT_SAFE_CAP(1024)];
     printf("%s %s -> %s\n", ok ? "copied" : "stopped copying",
-           liftctl_safe_text(c->src_name, s, sizeof s),
-           liftctl_safe_text(c->dst_name, d, sizeof d));
+           lift_safe_text(c->src_name, s, sizeof s), lift_safe_text(c->dst_name, d, sizeof d));
     if (c->currency[0]) {
-        char cur[LIFTCTL_SAFE_CAP(256)];
-        printf("currency:    %s (%s)\n", liftctl_safe_text(c->currency, cur, sizeof cur),
+        char cur[LIFT_SAFE_CAP(256)];
+        printf("currency:    %s (%s)\n", lift_safe_text(c->currency, cur, sizeof cur),
                c->currency_set ? "set in DST" : "DST has it already");
     } else if (ok) {
         printf("currency:    none recorded in SRC (DST's stays as it is)\n");
@@ -745,100 +758,118 @@ static void print_summary(const copy_t *c, int json, int ok)
     if (ok && nothing_new) printf("nothing new: DST already held everything in SRC\n");
 }
 
-static int store_copy(const liftctl_opts_t *gopts, int argc, char **argv)
+/* Prints "liftd copy: <message>" and a pointer to --help; returns EXIT_USAGE. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
-    liftctl_opts_t o = *gopts;
-    const char *uri[2] = {NULL, NULL};
+    va_list ap;
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(see: liftd copy --help)\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* What the command line asks for. */
+typedef struct {
+    const char *uri[2]; /* SRC, DST */
+    int64_t batch;      /* --batch */
+    int json;           /* --json */
+    int help;           /* --help: print the usage, copy nothing */
+} copy_args_t;
+
+/* argv[0] is "copy". Returns 0, or EXIT_USAGE after printing why. */
+static int parse_args(int argc, char **argv, copy_args_t *a)
+{
     int nuri = 0;
-    int64_t batch = COPY_BATCH_DEFAULT;
+    *a = (copy_args_t){.batch = COPY_BATCH_DEFAULT};
     for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (liftctl_is_help(argv[i])) {
-            usage(stdout);
-            return LIFTCTL_OK;
+        const char *arg = argv[i], *v = NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            a->help = 1;
+            return 0;
         }
-        if ((r = liftctl_flag(argc, argv, &i, "--batch", &v)) != 0) {
-            if (r < 0 ||
-                liftctl_parse_int64("--batch", v, COPY_BATCH_MIN, COPY_BATCH_MAX, &batch) != 0)
-                return LIFTCTL_USAGE;
+        if (strcmp(arg, "--json") == 0) {
+            a->json = 1;
             continue;
         }
-        int g = liftctl_global_flag(&o, argc, argv, &i);
-        if (g < 0) return LIFTCTL_USAGE;
-        if (g > 0) continue;
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return liftctl_usage_error("store copy", "store copy: unknown flag '%s'", argv[i]);
+        if (strncmp(arg, "--batch=", 8) == 0)
+            v = arg + 8;
+        else if (strcmp(arg, "--batch") == 0 && i + 1 >= argc)
+            return usage_error("--batch: missing value");
+        else if (strcmp(arg, "--batch") == 0)
+            v = argv[++i];
+        if (v != NULL) {
+            char *end = NULL;
+            errno = 0;
+            long long n = strtoll(v, &end, 10);
+            if (end == v || *end != '\0' || errno == ERANGE)
+                return usage_error("--batch: '%s' is not an integer", v);
+            if (n < COPY_BATCH_MIN || n > COPY_BATCH_MAX)
+                return usage_error("--batch: %s is out of range [%d, %d]", v, COPY_BATCH_MIN,
+                                   COPY_BATCH_MAX);
+            a->batch = n;
+            continue;
+        }
+        if (arg[0] == '-' && arg[1] != '\0') return usage_error("unknown flag '%s'", arg);
         if (nuri == 2)
-            return liftctl_usage_error("store copy",
-                                       "store copy: unexpected argument '%s' (SRC "
-                                       "and DST are given already)",
-                                       argv[i]);
-        if (argv[i][0] == '\0')
-            return liftctl_usage_error("store copy", "store copy: %s: empty store URI",
-                                       nuri ? "DST" : "SRC");
-        uri[nuri++] = argv[i];
+            return usage_error("unexpected argument '%s' (SRC and DST are given already)", arg);
+        if (arg[0] == '\0') return usage_error("%s: empty store URI", nuri ? "DST" : "SRC");
+        a->uri[nuri++] = arg;
     }
     if (nuri < 2)
-        return liftctl_usage_error("store copy", "store copy: needs SRC and DST (store URIs: "
-                                                 "sqlite:DIR or postgresql://...)");
+        return usage_error("needs SRC and DST (store URIs: sqlite:DIR or postgresql://...)");
     char id_s[PATH_MAX + 16], id_d[PATH_MAX + 16];
-    store_identity(uri[0], id_s, sizeof id_s);
-    store_identity(uri[1], id_d, sizeof id_d);
+    store_identity(a->uri[0], id_s, sizeof id_s);
+    store_identity(a->uri[1], id_d, sizeof id_d);
     if (strcmp(id_s, id_d) == 0) {
         char shown[sizeof id_s];
-        return liftctl_usage_error("store copy", "store copy: SRC and DST are the same store (%s)",
-                                   store_uri_redact(id_s, shown, sizeof shown));
+        return usage_error("SRC and DST are the same store (%s)",
+                           store_uri_redact(id_s, shown, sizeof shown));
     }
+    return 0;
+}
 
-    copy_t *c = calloc(1, sizeof *c);
-    char sname[1024], dname[1024], err[1024];
-    int rc = LIFTCTL_ERR, ok = 0;
-    if (c == NULL) {
-        fprintf(stderr, "liftctl: store copy: out of memory\n");
-        return LIFTCTL_ERR;
-    }
-    c->batch = (size_t)batch;
-    c->src_name = store_uri_redact(uri[0], sname, sizeof sname);
-    c->dst_name = store_uri_redact(uri[1], dname, sizeof dname);
-    c->tty = isatty(STDERR_FILENO);
-    c->t0 = mono_now();
-    c->xb = calloc(c->batch, sizeof *c->xb);
-    c->xgen = calloc(c->batch, sizeof *c->xgen);
-    c->xout = calloc(c->batch, sizeof *c->xout);
-    c->xstored = calloc(c->batch, sizeof *c->xstored);
-    c->xcust = calloc(c->batch, sizeof *c->xcust);
-    c->eb = calloc(c->batch, sizeof *c->eb);
-    c->estr = calloc(c->batch, sizeof *c->estr);
-    c->eput = calloc(c->batch, sizeof *c->eput);
-    if (!c->xb || !c->xgen || !c->xout || !c->xstored || !c->xcust || !c->eb || !c->estr || !c->eput) {
-        fprintf(stderr, "liftctl: store copy: out of memory for batches of %zu rows\n", c->batch);
-        goto done;
-    }
-    c->src = store_reader_open(uri[0], err, sizeof err);
+/* Prints "liftd copy: <what> <name>: <err>" with err made safe for a terminal. */
+static void print_store_error(const char *what, const char *name, const char *err)
+{
+    fprintf(stderr, PROG ": %s %s: ", what, name);
+    lift_safe_fputs(err, stderr);
+    fputc('\n', stderr);
+}
+
+/* Opens both stores and starts SRC's snapshot. 0, or -1 after printing why. */
+static int open_stores(copy_t *c, const copy_args_t *a)
+{
+    char err[1024];
+    c->src = store_reader_open(a->uri[0], err, sizeof err);
     if (c->src == NULL) {
-        fprintf(stderr, "liftctl: store copy: SRC %s: ", c->src_name);
-        liftctl_safe_fputs(err, stderr);
-        fputc('\n', stderr);
-        goto done;
+        print_store_error("SRC", c->src_name, err);
+        return -1;
     }
-    c->dst = store_open(uri[1], err, sizeof err);
+    c->dst = store_open(a->uri[1], err, sizeof err);
     if (c->dst == NULL) {
-        fprintf(stderr, "liftctl: store copy: DST %s: ", c->dst_name);
-        liftctl_safe_fputs(err, stderr);
-        fputc('\n', stderr);
-        if (!is_pg(uri[1]))
-            fprintf(stderr, "liftctl: store copy: a SQLite store has one writer at a time: when "
-                            "a liftd holds DST, stop it and copy again\n");
-        goto done;
+        print_store_error("DST", c->dst_name, err);
+        if (!is_pg(a->uri[1]))
+            fprintf(stderr, PROG ": a SQLite store has one writer at a time: when a liftd holds "
+                            "DST, stop it and copy again\n");
+        return -1;
     }
     c->dst_name = store_uri(c->dst);
     if (store_reader_begin(c->src, err, sizeof err) != 0) {
-        fprintf(stderr, "liftctl: store copy: SRC %s: cannot start a snapshot: ", c->src_name);
-        liftctl_safe_fputs(err, stderr);
+        fprintf(stderr, PROG ": SRC %s: cannot start a snapshot: ", c->src_name);
+        lift_safe_fputs(err, stderr);
         fputc('\n', stderr);
-        goto done;
+        return -1;
     }
+    return 0;
+}
+
+/* Copies everything in SRC's snapshot (settings, experiments, exposures, events). 0, or -1
+ * with the reason in c->err. */
+static int copy_all(copy_t *c)
+{
     int failed = copy_settings(c) != 0;
     if (!failed) failed = copy_experiments(c) != 0;
     if (!failed) {
@@ -856,20 +887,11 @@ static int store_copy(const liftctl_opts_t *gopts, int argc, char **argv)
     if (!failed) failed = copy_exposures(c) != 0;
     if (!failed) failed = copy_events(c) != 0;
     if (!failed) progress(c, 1);
-    store_reader_end(c->src);
-    progress_clear(c);
-    ok = !failed;
-    print_summary(c, o.json, ok);
-    if (failed) {
-        fputs("liftctl: store copy: ", stderr);
-        liftctl_safe_fputs(c->err, stderr);
-        fputc('\n', stderr);
-        if (c->exp_copied || c->xp.inserted || c->ev.inserted)
-            fprintf(stderr, "liftctl: store copy: the batches committed before stay in DST; run "
-                            "the same copy again to finish (it skips what is there)\n");
-    }
-    rc = ok && c->xp.conflicts == 0 && c->ev.conflicts == 0 ? LIFTCTL_OK : LIFTCTL_ERR;
-done:
+    return failed ? -1 : 0;
+}
+
+static void copy_free(copy_t *c)
+{
     store_reader_destroy(&c->src);
     store_destroy(&c->dst);
     xbatch_clear(c);
@@ -885,18 +907,62 @@ done:
     free(c->estr);
     free(c->eput);
     free(c);
-    return rc;
 }
 
-int cmd_store(const liftctl_opts_t *opts, int argc, char **argv)
+int store_copy_main(int argc, char **argv)
 {
-    if (argc < 2 || liftctl_is_help(argv[1])) {
-        FILE *out = argc < 2 ? stderr : stdout;
-        fprintf(out, "usage: liftctl store copy SRC DST [--batch N]\n\n"
-                     "  copy   copy experiments, exposures and events between stores\n"
-                     "         (`liftctl store copy --help` for more)\n");
-        return argc < 2 ? LIFTCTL_USAGE : LIFTCTL_OK;
+    copy_args_t a;
+    if (parse_args(argc, argv, &a) != 0) return EXIT_USAGE;
+    if (a.help) {
+        usage(stdout);
+        return EXIT_OK;
     }
-    if (strcmp(argv[1], "copy") == 0) return store_copy(opts, argc - 1, argv + 1);
-    return liftctl_usage_error("store", "store: unknown sub-command '%s' (copy)", argv[1]);
+    copy_t *c = calloc(1, sizeof *c);
+    char sname[1024], dname[1024];
+    if (c == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
+        return EXIT_ERR;
+    }
+    c->batch = (size_t)a.batch;
+    c->src_name = store_uri_redact(a.uri[0], sname, sizeof sname);
+    c->dst_name = store_uri_redact(a.uri[1], dname, sizeof dname);
+    c->tty = isatty(STDERR_FILENO);
+    c->t0 = mono_now();
+    c->xb = calloc(c->batch, sizeof *c->xb);
+    c->xgen = calloc(c->batch, sizeof *c->xgen);
+    c->xout = calloc(c->batch, sizeof *c->xout);
+    c->xstored = calloc(c->batch, sizeof *c->xstored);
+    c->xcust = calloc(c->batch, sizeof *c->xcust);
+    c->eb = calloc(c->batch, sizeof *c->eb);
+    c->estr = calloc(c->batch, sizeof *c->estr);
+    c->eput = calloc(c->batch, sizeof *c->eput);
+    if (!c->xb || !c->xgen || !c->xout || !c->xstored || !c->xcust || !c->eb || !c->estr ||
+        !c->eput) {
+        fprintf(stderr, PROG ": out of memory for batches of %zu rows\n", c->batch);
+        copy_free(c);
+        return EXIT_ERR;
+    }
+    if (open_stores(c, &a) != 0) {
+        copy_free(c);
+        return EXIT_ERR;
+    }
+    int ok = copy_all(c) == 0;
+    store_reader_end(c->src);
+    progress_clear(c);
+    print_summary(c, a.json, ok);
+    if (!ok) {
+        fputs(PROG ": ", stderr);
+        lift_safe_fputs(c->err, stderr);
+        fputc('\n', stderr);
+        if (c->exp_copied || c->xp.inserted || c->ev.inserted)
+            fprintf(stderr, PROG ": the batches committed before stay in DST; run the same copy "
+                                 "again to finish (it skips what is there)\n");
+    }
+    int rc = ok && c->xp.conflicts == 0 && c->ev.conflicts == 0 ? EXIT_OK : EXIT_ERR;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROG ": cannot write output: %s\n", strerror(errno));
+        rc = EXIT_ERR;
+    }
+    copy_free(c);
+    return rc;
 }

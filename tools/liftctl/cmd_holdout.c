@@ -1,7 +1,8 @@
 /* liftctl holdout: create, list, show, start, stop, check — program holdouts (a hash slice of
  * customers kept out of every linked upsell experiment, compared with an equally sized
  * measurement slice). Checks every flag locally; the server validates the whole definition. */
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -43,21 +44,16 @@ static int strs_add(strs_t *s, const char *item, size_t len)
     return 0;
 }
 
-/* Comma-separated items of s into out; empty items are an error. */
+static int add_item(const char *flag, const char *item, void *arg)
+{
+    (void)flag;
+    return strs_add(arg, item, strlen(item));
+}
+
+/* Comma-separated items of s into out (liftctl_each_item: empty items are an error). */
 static int split(const char *flag, const char *s, strs_t *out)
 {
-    const char *p = s;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == 0) {
-            fprintf(stderr, "liftctl: %s: empty item in '%s'\n", flag, s);
-            return -1;
-        }
-        if (strs_add(out, p, n) != 0) return -1;
-        if (!comma) return 0;
-        p = comma + 1;
-    }
+    return liftctl_each_item(flag, s, add_item, out);
 }
 
 /* One id per line (blank lines and lines starting with # skipped). */
@@ -184,11 +180,11 @@ static json_t *holdout_to_json(const Lift__Holdout *h)
 
 static void print_list(const char *label, char **v, size_t n)
 {
-    char b[LIFTCTL_SAFE_CAP(128)];
+    char b[LIFT_SAFE_CAP(128)];
     printf("  %-16s", label);
     if (!n) printf("-");
     for (size_t i = 0; i < n && i < 20; i++)
-        printf("%s%s", i ? ", " : "", liftctl_safe_text(v[i], b, sizeof b));
+        printf("%s%s", i ? ", " : "", lift_safe_text(v[i], b, sizeof b));
     if (n > 20) printf(", ... (%zu in all)", n);
     printf("\n");
 }
@@ -203,14 +199,14 @@ static void print_enums(const char *label, const int *v, size_t n, const char *(
 
 static void print_holdout(const Lift__Holdout *h)
 {
-    char b[LIFTCTL_SAFE_CAP(256)], t[40];
-    printf("holdout %s\n", liftctl_safe_text(h->key, b, sizeof b));
-    if (h->name) printf("  %-16s%s\n", "name", liftctl_safe_text(h->name, b, sizeof b));
-    if (h->owner) printf("  %-16s%s\n", "owner", liftctl_safe_text(h->owner, b, sizeof b));
+    char b[LIFT_SAFE_CAP(256)], t[40];
+    printf("holdout %s\n", lift_safe_text(h->key, b, sizeof b));
+    if (h->name) printf("  %-16s%s\n", "name", lift_safe_text(h->name, b, sizeof b));
+    if (h->owner) printf("  %-16s%s\n", "owner", lift_safe_text(h->owner, b, sizeof b));
     printf("  %-16s%s\n", "status", h->has_status ? lift_status_name(h->status) : "-");
     printf("  %-16s%g%% held out, %g%% measured (hash ranges [0, %g) and [%g, %g))\n", "percent",
            h->percent, h->percent, h->percent / 100, h->percent / 100, 2 * h->percent / 100);
-    printf("  %-16s%s\n", "seed", h->seed ? liftctl_safe_text(h->seed, b, sizeof b) : "-");
+    printf("  %-16s%s\n", "seed", h->seed ? lift_safe_text(h->seed, b, sizeof b) : "-");
     if (h->n_experiment_keys)
         print_list("linked", h->experiment_keys, h->n_experiment_keys);
     else
@@ -257,9 +253,9 @@ static void output(const liftctl_opts_t *o, const Lift__Holdout *h)
 
 static int bad_key(const char *what, const char *key)
 {
-    char b[LIFTCTL_SAFE_CAP(80)];
+    char b[LIFT_SAFE_CAP(80)];
     fprintf(stderr, "liftctl: %s: '%s' must be 1..%d of a-z 0-9 - _ .\n", what,
-            liftctl_safe_text(key, b, sizeof b), LIFT_KEY_MAX);
+            lift_safe_text(key, b, sizeof b), LIFT_KEY_MAX);
     return LIFTCTL_USAGE;
 }
 
@@ -464,8 +460,8 @@ static int do_list(const liftctl_opts_t *o, int argc, char **argv)
                    "MEASURED", "LINKED");
             for (size_t i = 0; i < n; i++) {
                 const Lift__Holdout *h = reply->holdouts->holdouts[i];
-                char b[LIFTCTL_SAFE_CAP(64)];
-                printf("%-24s %-8s %7g%% %10llu %10llu  ", liftctl_safe_text(h->key, b, sizeof b),
+                char b[LIFT_SAFE_CAP(64)];
+                printf("%-24s %-8s %7g%% %10llu %10llu  ", lift_safe_text(h->key, b, sizeof b),
                        lift_status_name(h->status), h->percent, (unsigned long long)h->held_out,
                        (unsigned long long)h->measured);
                 if (h->link == LIFT__HOLDOUT_LINK__LINK_STARTED_AFTER)
@@ -595,7 +591,7 @@ static int do_check(const liftctl_opts_t *o, int argc, char **argv)
         json_t *a = opts.json ? json_array() : NULL;
         for (size_t i = 0; i < r->n_customers; i++) {
             const Lift__HeldOut *c = r->customers[i];
-            char b[LIFTCTL_SAFE_CAP(128)], m[LIFTCTL_SAFE_CAP(200)];
+            char b[LIFT_SAFE_CAP(128)], m[LIFT_SAFE_CAP(200)];
             if (a) {
                 json_t *j = json_pack("{s:s,s:b,s:s}", "customer_id", c->customer_id,
                                       "held_out", (int)c->held_out, "group", group_name(c->group));
@@ -603,12 +599,12 @@ static int do_check(const liftctl_opts_t *o, int argc, char **argv)
                     json_object_set_new(j, "error", json_string(c->error->message));
                 json_array_append_new(a, j);
             } else if (c->error) {
-                printf("%s\terror: %s\n", liftctl_safe_text(c->customer_id, b, sizeof b),
-                       liftctl_safe_text(c->error->message ? c->error->message : "invalid", m,
+                printf("%s\terror: %s\n", lift_safe_text(c->customer_id, b, sizeof b),
+                       lift_safe_text(c->error->message ? c->error->message : "invalid", m,
                                          sizeof m));
                 rc = LIFTCTL_ERR;
             } else {
-                printf("%s\t%s\t%s\n", liftctl_safe_text(c->customer_id, b, sizeof b),
+                printf("%s\t%s\t%s\n", lift_safe_text(c->customer_id, b, sizeof b),
                        c->held_out ? "held_out" : "not_held_out", group_name(c->group));
             }
         }

@@ -16,7 +16,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "../stats/stats_internal.h"
+#include "stats_internal.h"
 #include "lift/stats.h"
 
 #define ALPHA 0.05

@@ -8,7 +8,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 /* The formats live in tools/render/ (linked into liftctl and the tests). */
 #include "render.h"
@@ -235,127 +236,193 @@ static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, si
     return rc;
 }
 
+/* What `liftctl report`'s command line asks for. */
+typedef struct {
+    const char *key;           /* EXPERIMENT (or the holdout's key) */
+    const char *output;        /* -o FILE; NULL: stdout */
+    const char *holdout;       /* --holdout KEY: the program report */
+    int all;                   /* --all-running */
+    int fmt_set;               /* --format given */
+    format_t fmt;              /* output format */
+    int have_week, have_from, have_to; /* which of --week, --from, --to were given */
+    int64_t from, to;          /* --from; --to or the end of --week */
+    Lift__Dimension dims[4];   /* --segment-by */
+    size_t ndims;              /* entries in dims */
+    Lift__ReportRequest rq;    /* the request's options (keys and window set later) */
+} report_args_t;
+
+/* --adjust bh|holm into rq: 0, or -1 (printed). */
+static int parse_adjust(const char *v, Lift__ReportRequest *rq)
+{
+    if (strcmp(v, "bh") == 0) {
+        rq->adjust = LIFT__ADJUSTMENT__ADJUSTMENT_BH;
+    } else if (strcmp(v, "holm") == 0) {
+        rq->adjust = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
+    } else {
+        char sv[LIFT_SAFE_CAP(64)];
+        fprintf(stderr, "liftctl: --adjust: unknown method '%s' (one of: bh, holm)\n",
+                lift_safe_text(v, sv, sizeof sv));
+        return -1;
+    }
+    rq->has_adjust = 1;
+    return 0;
+}
+
+/* argv[*i] as one of report's own flags: 1 (applied, *i past its value), 0 not one of them,
+ * or an exit code (printed) for a bad value. */
+static int report_flag(report_args_t *a, int argc, char **argv, int *i)
+{
+    Lift__ReportRequest *rq = &a->rq;
+    const char *arg = argv[*i], *v;
+    int64_t n64;
+    int r;
+    if (strcmp(arg, "--all-running") == 0) {
+        a->all = 1;
+    } else if (strcmp(arg, "--no-sequential") == 0) {
+        rq->has_sequential = 1;
+        rq->sequential = 0;
+    } else if (strcmp(arg, "--no-cuped") == 0) {
+        rq->has_cuped = 1;
+        rq->cuped = 0;
+    } else if ((r = liftctl_flag(argc, argv, i, "--holdout", &v)) != 0) {
+        if (r < 0) return LIFTCTL_USAGE;
+        if (*v == '\0') return liftctl_usage_error(CMD, "report: --holdout: empty key");
+        a->holdout = v;
+    } else if ((r = liftctl_flag(argc, argv, i, "--week", &v)) != 0) {
+        if (r < 0 || parse_week(v, &a->to) != 0) return LIFTCTL_USAGE;
+        a->have_week = 1;
+    } else if ((r = liftctl_flag(argc, argv, i, "--from", &v)) != 0) {
+        if (r < 0 || liftctl_parse_time("--from", v, &a->from) != 0) return LIFTCTL_USAGE;
+        a->have_from = 1;
+    } else if ((r = liftctl_flag(argc, argv, i, "--to", &v)) != 0) {
+        if (r < 0 || liftctl_parse_time("--to", v, &a->to) != 0) return LIFTCTL_USAGE;
+        a->have_to = 1;
+    } else if ((r = liftctl_flag(argc, argv, i, "--segment-by", &v)) != 0) {
+        if (r < 0 || parse_segment_by(v, a->dims, &a->ndims) != 0) return LIFTCTL_USAGE;
+    } else if ((r = liftctl_flag(argc, argv, i, "--format", &v)) != 0) {
+        if (r < 0 || parse_format(v, &a->fmt) != 0) return LIFTCTL_USAGE;
+        a->fmt_set = 1;
+    } else if ((r = liftctl_flag(argc, argv, i, "--output", &v)) != 0 ||
+               (r = liftctl_flag(argc, argv, i, "-o", &v)) != 0) {
+        if (r < 0) return LIFTCTL_USAGE;
+        if (*v == '\0') {
+            fprintf(stderr, "liftctl: -o: empty file name\n");
+            return LIFTCTL_USAGE;
+        }
+        a->output = v;
+    } else if ((r = liftctl_flag(argc, argv, i, "--alpha", &v)) != 0) {
+        if (r < 0 || liftctl_parse_double("--alpha", v, 0, 1, 0.5, 0, &rq->alpha) != 0)
+            return LIFTCTL_USAGE;
+        rq->has_alpha = 1;
+    } else if ((r = liftctl_flag(argc, argv, i, "--cap-percentile", &v)) != 0) {
+        if (r < 0 || liftctl_parse_double("--cap-percentile", v, 50, 1, 100, 0,
+                                          &rq->revenue_cap_percentile) != 0)
+            return LIFTCTL_USAGE;
+        rq->has_revenue_cap_percentile = 1;
+    } else if ((r = liftctl_flag(argc, argv, i, "--cost-per-attempt", &v)) != 0) {
+        if (r < 0 || liftctl_parse_int64("--cost-per-attempt", v, 0, COST_MAX, &n64) != 0)
+            return LIFTCTL_USAGE;
+        rq->has_cost_per_attempt_minor = 1;
+        rq->cost_per_attempt_minor = n64;
+    } else if ((r = liftctl_flag(argc, argv, i, "--adjust", &v)) != 0) {
+        if (r < 0 || parse_adjust(v, rq) != 0) return LIFTCTL_USAGE;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* The command line into *a (and global flags into *o): 0, -1 after --help, or an exit code
+ * (printed). Also checks how the flags combine and sets the request's window. */
+static int report_args(liftctl_opts_t *o, int argc, char **argv, report_args_t *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (liftctl_is_help(arg)) {
+            usage(stdout);
+            return -1;
+        }
+        int g = liftctl_global_flag(o, argc, argv, &i);
+        if (g < 0) return LIFTCTL_USAGE;
+        if (g > 0) continue;
+        int r = report_flag(a, argc, argv, &i);
+        if (r == 1) continue;
+        if (r != 0) return r;
+        if (arg[0] == '-' && arg[1] != '\0')
+            return liftctl_usage_error(CMD, "report: unknown flag '%s'", arg);
+        if (a->key != NULL)
+            return liftctl_usage_error(CMD, "report: unexpected argument '%s' (one EXPERIMENT)",
+                                       arg);
+        a->key = arg;
+    }
+    if (o->json && !a->fmt_set) a->fmt = FMT_JSON;
+    if (a->holdout && (a->all || a->key))
+        return liftctl_usage_error(CMD, "report: --holdout KEY is the program report: not with "
+                                        "EXPERIMENT or --all-running");
+    if (a->holdout) a->key = a->holdout;
+    if (a->all && a->key)
+        return liftctl_usage_error(CMD, "report: give EXPERIMENT or --all-running, not both");
+    if (!a->all && a->key == NULL)
+        return liftctl_usage_error(CMD, "report: missing EXPERIMENT (its key) or --all-running");
+    if (a->have_week && (a->have_from || a->have_to))
+        return liftctl_usage_error(CMD, "report: --week is the window: not with --from/--to");
+    if (a->have_from && a->have_to && a->from >= a->to) {
+        char x[40], y[40];
+        liftctl_format_time(a->to, x, sizeof x);
+        liftctl_format_time(a->from, y, sizeof y);
+        fprintf(stderr, "liftctl: --to: %s must be after --from (%s)\n", x, y);
+        return LIFTCTL_USAGE;
+    }
+    a->rq.has_from_ms = a->have_from;
+    a->rq.from_ms = a->from;
+    a->rq.has_to_ms = a->have_week || a->have_to;
+    a->rq.to_ms = a->to;
+    a->rq.n_segment_by = a->ndims;
+    a->rq.segment_by = a->ndims ? a->dims : NULL;
+    return 0;
+}
+
+/* Asks for the report of each of the nkeys keys into reports (*n of them answered). Returns
+ * LIFTCTL_OK, or LIFTCTL_ERR after printing: for --all-running the others are still asked. */
+static int fetch_reports(lift_client_t *c, report_args_t *a, const char **keys, size_t nkeys,
+                         Lift__Report **reports, size_t *n)
+{
+    int rc = LIFTCTL_OK;
+    for (size_t i = 0; i < nkeys; i++) {
+        if (a->holdout)
+            a->rq.holdout_key = (char *)keys[i];
+        else
+            a->rq.experiment_key = (char *)keys[i];
+        lift_err_t e = lift_report(c, &a->rq, &reports[*n]);
+        if (e == LIFT_OK) {
+            ++*n;
+            continue;
+        }
+        if (a->all) { /* the weekly job reports the others and fails at the end */
+            char k[LIFT_SAFE_CAP(64)];
+            fprintf(stderr, "liftctl: %s: ", lift_safe_text(keys[i], k, sizeof k));
+        }
+        liftctl_fail(c, e);
+        rc = LIFTCTL_ERR;
+        if (!a->all) break;
+    }
+    return rc;
+}
+
 int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
 {
     liftctl_opts_t o = *gopts;
-    const char *key = NULL, *output = NULL, *holdout = NULL, *v;
-    int all = 0, fmt_set = 0, have_week = 0, have_from = 0, have_to = 0, r;
-    format_t fmt = FMT_TABLE;
-    Lift__Dimension dims[4];
-    size_t ndims = 0;
-    int64_t from = 0, to = 0, n64;
-    Lift__ReportRequest rq = LIFT__REPORT_REQUEST__INIT;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (liftctl_is_help(a)) {
-            usage(stdout);
-            return LIFTCTL_OK;
-        }
-        int g = liftctl_global_flag(&o, argc, argv, &i);
-        if (g < 0) return LIFTCTL_USAGE;
-        if (g > 0) continue;
-        if (strcmp(a, "--all-running") == 0) {
-            all = 1;
-        } else if (strcmp(a, "--no-sequential") == 0) {
-            rq.has_sequential = 1;
-            rq.sequential = 0;
-        } else if (strcmp(a, "--no-cuped") == 0) {
-            rq.has_cuped = 1;
-            rq.cuped = 0;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--holdout", &v)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
-            if (*v == '\0') return liftctl_usage_error(CMD, "report: --holdout: empty key");
-            holdout = v;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--week", &v)) != 0) {
-            if (r < 0 || parse_week(v, &to) != 0) return LIFTCTL_USAGE;
-            have_week = 1;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--from", &v)) != 0) {
-            if (r < 0 || liftctl_parse_time("--from", v, &from) != 0) return LIFTCTL_USAGE;
-            have_from = 1;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--to", &v)) != 0) {
-            if (r < 0 || liftctl_parse_time("--to", v, &to) != 0) return LIFTCTL_USAGE;
-            have_to = 1;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--segment-by", &v)) != 0) {
-            if (r < 0 || parse_segment_by(v, dims, &ndims) != 0) return LIFTCTL_USAGE;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--format", &v)) != 0) {
-            if (r < 0 || parse_format(v, &fmt) != 0) return LIFTCTL_USAGE;
-            fmt_set = 1;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--output", &v)) != 0 ||
-                   (r = liftctl_flag(argc, argv, &i, "-o", &v)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
-            if (*v == '\0') {
-                fprintf(stderr, "liftctl: -o: empty file name\n");
-                return LIFTCTL_USAGE;
-            }
-            output = v;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--alpha", &v)) != 0) {
-            if (r < 0 || liftctl_parse_double("--alpha", v, 0, 1, 0.5, 0, &rq.alpha) != 0)
-                return LIFTCTL_USAGE;
-            rq.has_alpha = 1;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--cap-percentile", &v)) != 0) {
-            if (r < 0 || liftctl_parse_double("--cap-percentile", v, 50, 1, 100, 0,
-                                              &rq.revenue_cap_percentile) != 0)
-                return LIFTCTL_USAGE;
-            rq.has_revenue_cap_percentile = 1;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--cost-per-attempt", &v)) != 0) {
-            if (r < 0 || liftctl_parse_int64("--cost-per-attempt", v, 0, COST_MAX, &n64) != 0)
-                return LIFTCTL_USAGE;
-            rq.has_cost_per_attempt_minor = 1;
-            rq.cost_per_attempt_minor = n64;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--adjust", &v)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
-            if (strcmp(v, "bh") == 0) {
-                rq.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_BH;
-            } else if (strcmp(v, "holm") == 0) {
-                rq.adjust = LIFT__ADJUSTMENT__ADJUSTMENT_HOLM;
-            } else {
-                char sv[LIFTCTL_SAFE_CAP(64)];
-                fprintf(stderr, "liftctl: --adjust: unknown method '%s' (one of: bh, holm)\n",
-                        liftctl_safe_text(v, sv, sizeof sv));
-                return LIFTCTL_USAGE;
-            }
-            rq.has_adjust = 1;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return liftctl_usage_error(CMD, "report: unknown flag '%s'", a);
-        } else if (key == NULL) {
-            key = a;
-        } else {
-            return liftctl_usage_error(CMD, "report: unexpected argument '%s' (one EXPERIMENT)",
-                                       a);
-        }
-    }
-    if (o.json && !fmt_set) fmt = FMT_JSON;
-    if (holdout && (all || key))
-        return liftctl_usage_error(CMD, "report: --holdout KEY is the program report: not with "
-                                        "EXPERIMENT or --all-running");
-    if (holdout) key = holdout;
-    if (all && key)
-        return liftctl_usage_error(CMD, "report: give EXPERIMENT or --all-running, not both");
-    if (!all && key == NULL)
-        return liftctl_usage_error(CMD, "report: missing EXPERIMENT (its key) or --all-running");
-    if (have_week && (have_from || have_to))
-        return liftctl_usage_error(CMD, "report: --week is the window: not with --from/--to");
-    if (have_from && have_to && from >= to) {
-        char a[40], b[40];
-        liftctl_format_time(to, a, sizeof a);
-        liftctl_format_time(from, b, sizeof b);
-        fprintf(stderr, "liftctl: --to: %s must be after --from (%s)\n", a, b);
-        return LIFTCTL_USAGE;
-    }
-    rq.has_from_ms = have_from;
-    rq.from_ms = from;
-    rq.has_to_ms = have_week || have_to;
-    rq.to_ms = to;
-    rq.n_segment_by = ndims;
-    rq.segment_by = ndims ? dims : NULL;
+    report_args_t a = {.fmt = FMT_TABLE, .rq = LIFT__REPORT_REQUEST__INIT};
+    int r = report_args(&o, argc, argv, &a);
+    if (r != 0) return r < 0 ? LIFTCTL_OK : r;
 
     lift_client_t *c = liftctl_connect(&o);
     if (c == NULL) return LIFTCTL_USAGE;
     int rc = LIFTCTL_OK;
     Lift__ExperimentList *list = NULL;
-    const char **keys = &key;
-    size_t nkeys = 1;
-    if (all) {
+    const char **keys = &a.key;
+    size_t nkeys = 1, n = 0;
+    if (a.all) {
         lift_err_t e = lift_experiment_list(c, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING, &list);
         if (e != LIFT_OK) {
             rc = liftctl_fail(c, e);
@@ -373,45 +440,26 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
         for (size_t i = 0; i < nkeys; i++) keys[i] = list->experiments[i]->key;
     }
     Lift__Report **reports = calloc(nkeys ? nkeys : 1, sizeof *reports);
-    size_t n = 0;
     if (reports == NULL) {
         fprintf(stderr, "liftctl: out of memory\n");
         rc = LIFTCTL_ERR;
         goto done;
     }
-    for (size_t i = 0; i < nkeys; i++) {
-        if (holdout)
-            rq.holdout_key = (char *)keys[i];
-        else
-            rq.experiment_key = (char *)keys[i];
-        lift_err_t e = lift_report(c, &rq, &reports[n]);
-        if (e == LIFT_OK) {
-            n++;
-            continue;
-        }
-        if (all) { /* the weekly job reports the others and fails at the end */
-            char k[LIFTCTL_SAFE_CAP(64)];
-            fprintf(stderr, "liftctl: %s: ", liftctl_safe_text(keys[i], k, sizeof k));
-            liftctl_fail(c, e);
-        } else {
-            liftctl_fail(c, e);
-        }
-        rc = LIFTCTL_ERR;
-        if (!all) goto done;
-    }
+    rc = fetch_reports(c, &a, keys, nkeys, reports, &n);
+    if (rc != LIFTCTL_OK && !a.all) goto done;
     liftctl_out_t out;
-    if (liftctl_out_open(&out, "-o", output, 0) != 0) {
+    if (liftctl_out_open(&out, "-o", a.output, 0) != 0) {
         rc = LIFTCTL_ERR;
         goto done;
     }
-    int color = output == NULL && fmt == FMT_TABLE && isatty(STDOUT_FILENO) &&
+    int color = a.output == NULL && a.fmt == FMT_TABLE && isatty(STDOUT_FILENO) &&
                 getenv("NO_COLOR") == NULL;
-    int ok = write_reports(out.f, fmt, reports, n, all, color) == 0;
+    int ok = write_reports(out.f, a.fmt, reports, n, a.all, color) == 0;
     if (liftctl_out_close(&out, ok) != 0) rc = LIFTCTL_ERR;
 done:
     for (size_t i = 0; reports && i < n; i++) lift_report_free(&reports[i]);
     free(reports);
-    if (all) free(keys);
+    if (a.all) free(keys);
     lift_experiment_list_free(&list);
     lift_client_destroy(&c);
     return rc;

@@ -2,7 +2,8 @@
  * AssignBatch of up to 10,000 ids per request for --customers FILE) and prints one line each,
  * in input order (an id that cannot be sent gets its line in place).
  * Eligibility and hashing happen in liftd; this file only validates flags and formats results. */
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -48,18 +49,18 @@ static void assign_help(void)
 }
 
 /* Prints one customer's line. id is `len` bytes (it may hold NUL bytes when rejected locally).
- * In TSV a rejected id (a->error) is shown escaped (liftctl_safe_textn): it may hold control
+ * In TSV a rejected id (a->error) is shown escaped (lift_safe_textn): it may hold control
  * bytes or invalid UTF-8, and its line must stay one line; an accepted id is valid UTF-8
  * without controls and is printed as given, so the output joins back to the input. */
 static void print_assignment(assign_run_t *run, const char *id, size_t len,
                              const lift_assignment_t *a, long line)
 {
-    char shown[LIFTCTL_SAFE_CAP(LIFT_CUSTOMER_ID_MAX) + 8], why[1024], arm[256];
+    char shown[LIFT_SAFE_CAP(LIFT_CUSTOMER_ID_MAX) + 8], why[1024], arm[256];
     const char *sid = id;
     if (a->error) {
         run->invalid++;
-        sid = liftctl_safe_textn(id, len, shown, sizeof shown);
-        liftctl_safe_text(a->error, why, sizeof why);
+        sid = lift_safe_textn(id, len, shown, sizeof shown);
+        lift_safe_text(a->error, why, sizeof why);
         if (line > 0)
             fprintf(stderr, "liftctl: line %ld: %s: %s\n", line, lift_err_name(a->error_code), why);
         else
@@ -68,7 +69,7 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
     if (!run->json) {
         if (a->in_experiment)
             printf("%s\t%d\t%s\n", sid, a->arm_index,
-                   a->arm_name ? liftctl_safe_text(a->arm_name, arm, sizeof arm) : "");
+                   a->arm_name ? lift_safe_text(a->arm_name, arm, sizeof arm) : "");
         else
             printf("%s\t-1\tnone\n", sid);
         return;
@@ -84,7 +85,7 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
     /* JSON escapes control bytes itself (and liftctl_json_print C1 and bidi controls): the id
      * as given, unless it holds a NUL byte (which many JSON readers refuse) or is not UTF-8 */
     json_t *jid = memchr(id, '\0', len) ? NULL : json_stringn(id, len);
-    if (jid == NULL) jid = json_string(liftctl_safe_textn(id, len, shown, sizeof shown));
+    if (jid == NULL) jid = json_string(lift_safe_textn(id, len, shown, sizeof shown));
     json_object_set_new(o, "customer_id", jid);
     json_object_set_new(o, "in_experiment", json_boolean(a->in_experiment));
     json_object_set_new(o, "eligible", json_boolean(a->eligible && rname != unk));

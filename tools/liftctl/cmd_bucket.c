@@ -1,5 +1,5 @@
 /* liftctl bucket: offline assignment — reads customer ids on stdin and prints each one's arm
- * under a split given on the command line, with the same code liftd uses (src/assign.c).
+ * under a split given on the command line, with the same code liftd uses (lift/bucket.h).
  * It talks to no server and knows no experiment: seed, weights, coverage come from flags. */
 #include <errno.h>
 #include <math.h>
@@ -9,8 +9,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "assign.h"
-#include "liftctl.h"
+#include "lift/bucket.h"
+#include "lift/limits.h"
+#include "cmd.h"
+#include "out.h"
 
 #define PROG "liftctl bucket"
 
@@ -35,7 +37,7 @@ static void usage(FILE *out)
             "\n"
             "Exit status: 0 all lines assigned, 1 some line had an invalid id (reported on\n"
             "stderr with its line number; the other lines are still printed), 2 bad usage.\n",
-            ASSIGN_MAX_ARMS, ASSIGN_WEIGHT_EPS);
+            LIFT_BUCKET_MAX_ARMS, LIFT_BUCKET_WEIGHT_EPS);
 }
 
 /* Parses a whole string as a finite double: no leading blanks, no trailing text. */
@@ -62,8 +64,9 @@ static int parse_weights(const char *arg, double *w, int *narms)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == ASSIGN_MAX_ARMS) {
-            fprintf(stderr, PROG ": --weights: '%s' has more than %d arms\n", arg, ASSIGN_MAX_ARMS);
+        if (n == LIFT_BUCKET_MAX_ARMS) {
+            fprintf(stderr, PROG ": --weights: '%s' has more than %d arms\n", arg,
+                    LIFT_BUCKET_MAX_ARMS);
             return -1;
         }
         if (len == 0 || len >= sizeof item) {
@@ -87,12 +90,12 @@ static int parse_weights(const char *arg, double *w, int *narms)
     }
     if (n < 2) {
         fprintf(stderr, PROG ": --weights: '%s' gives %d arm, need 2..%d\n", arg, n,
-                ASSIGN_MAX_ARMS);
+                LIFT_BUCKET_MAX_ARMS);
         return -1;
     }
-    if (!(fabs(sum - 1.0) <= ASSIGN_WEIGHT_EPS)) {
+    if (!(fabs(sum - 1.0) <= LIFT_BUCKET_WEIGHT_EPS)) {
         fprintf(stderr, PROG ": --weights: '%s' sums to %.12g, must be 1 (+-%g)\n", arg, sum,
-                ASSIGN_WEIGHT_EPS);
+                LIFT_BUCKET_WEIGHT_EPS);
         return -1;
     }
     *narms = n;
@@ -100,7 +103,7 @@ static int parse_weights(const char *arg, double *w, int *narms)
 }
 
 /* "ID:LO:HI", split at the last two colons so the id itself may hold colons. */
-static int parse_namespace(const char *arg, assign_config_t *cfg)
+static int parse_namespace(const char *arg, lift_bucket_config_t *cfg)
 {
     const char *c2 = strrchr(arg, ':');
     const char *c1 = NULL;
@@ -159,7 +162,7 @@ static void json_write_string(FILE *out, const char *s, size_t len)
         else if (c == 0xE2 && i + 2 < len)
             cp = 0x2000 | ((unsigned)((unsigned char)s[i + 1] & 0x3F) << 6) |
                  ((unsigned char)s[i + 2] & 0x3F);
-        if (cp && liftctl_is_layout_control(cp)) {
+        if (cp && lift_is_layout_control(cp)) {
             fprintf(out, "\\u%04x", (unsigned)cp);
             i += c == 0xD8 ? 1 : 2;
         } else if (c == '"' || c == '\\') {
@@ -195,8 +198,8 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag)
 
 int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
 {
-    double weights[ASSIGN_MAX_ARMS];
-    assign_config_t cfg = {.weights = weights, .coverage = 1.0};
+    double weights[LIFT_BUCKET_MAX_ARMS];
+    lift_bucket_config_t cfg = {.weights = weights, .coverage = 1.0};
     const char *seed = NULL, *weights_arg = NULL, *v;
     int json = opts != NULL && opts->json;
     char err[160];
@@ -245,7 +248,7 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
     cfg.seed = seed;
     cfg.seed_len = strlen(seed);
     /* The flags are checked above with their own names; this catches what is left (UTF-8). */
-    if (assign_config_check(&cfg, err, sizeof err) != 0) {
+    if (lift_bucket_config_check(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": --%s\n", err);
         return LIFTCTL_USAGE;
     }
@@ -257,18 +260,18 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
 
     while ((got = getline(&line, &cap, stdin)) >= 0) {
         size_t len = (size_t)got;
-        assign_result_t r;
+        lift_bucket_result_t r;
 
         lineno++;
         if (len > 0 && line[len - 1] == '\n') len--;
         if (len > 0 && line[len - 1] == '\r') len--; /* CRLF files from spreadsheets */
-        if (assign_customer_id_check(line, len, err, sizeof err) != 0) {
+        if (lift_customer_id_check(line, len, err, sizeof err) != 0) {
             fprintf(stderr, PROG ": line %zu: %s\n", lineno, err);
             failed = 1;
             continue;
         }
-        int arm = assign_bucket(&cfg, line, len, &r);
-        if (arm == ASSIGN_INVALID_ID) { /* unreachable after the check; never print a bogus arm */
+        int arm = lift_bucket(&cfg, line, len, &r);
+        if (arm == LIFT_BUCKET_INVALID_ID) { /* unreachable after the check: print no bogus arm */
             fprintf(stderr, PROG ": line %zu: customer_id rejected\n", lineno);
             failed = 1;
             continue;
@@ -277,10 +280,10 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
             fputs("{\"customer_id\":", stdout);
             json_write_string(stdout, line, len);
             printf(",\"arm\":%d,\"reason\":\"%s\",\"n\":%.4f}\n", r.arm,
-                   assign_reason_name(r.reason), r.n);
+                   lift_bucket_reason_name(r.reason), r.n);
         } else if (tty) { /* on a terminal, ids are shown, not obeyed (bidi overrides) */
-            char shown[LIFTCTL_SAFE_CAP(ASSIGN_ID_MAX)];
-            printf("%s\t%d\n", liftctl_safe_textn(line, len, shown, sizeof shown), r.arm);
+            char shown[LIFT_SAFE_CAP(LIFT_CUSTOMER_ID_MAX)];
+            printf("%s\t%d\n", lift_safe_textn(line, len, shown, sizeof shown), r.arm);
         } else {
             fwrite(line, 1, len, stdout);
             printf("\t%d\n", r.arm);

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "lift/stats.h"
-#include "liftctl.h"
+#include "cmd.h"
+#include "out.h"
 
 #define CMD "power"
 #define MAX_CUSTOMERS INT64_C(1000000000000) /* 1e12: beyond any real weekly traffic */

@@ -7,8 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "liftctl.h"
+#include "lift/keys.h"
+#include "cmd.h"
+#include "out.h"
 
 static void keygen_usage(void)
 {
@@ -55,13 +56,13 @@ int cmd_keygen(const liftctl_opts_t *opts, int argc, char **argv)
     }
     if (force && !out) return liftctl_usage_error("keygen", "keygen: --force needs -o FILE");
 
-    auth_keypair_t kp;
+    lift_keypair_t kp;
     char err[512], text[512];
-    if (auth_keypair_new(&kp, err, sizeof err) < 0) {
+    if (lift_keypair_new(&kp, err, sizeof err) < 0) {
         fprintf(stderr, "liftctl: keygen: %s\n", err);
         return LIFTCTL_ERR;
     }
-    int rc = LIFTCTL_OK, n = auth_keyfile_format(&kp, text, sizeof text);
+    int rc = LIFTCTL_OK, n = lift_keyfile_format(&kp, text, sizeof text);
     if (n < 0) {
         fprintf(stderr, "liftctl: keygen: key file text too long\n");
         rc = LIFTCTL_ERR;
