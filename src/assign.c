@@ -151,7 +151,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 int assign_customer_id_check(const char *id, size_t len, char *err, size_t errlen)
 {
     /* Bidi controls pass: an id is opaque, hashed as given, never laid out as text. */
-    return text_check("customer_id", id, len, 1, ASSIGN_ID_MAX, TEXT_BIDI_OK, err, errlen);
+    return text_check("customer_id", id, len, 1, LIFT_CUSTOMER_ID_MAX, TEXT_BIDI_OK, err, errlen);
 }
 
 /* Checks that s is valid UTF-8; reports the first bad byte under the field's name. */
@@ -175,8 +175,8 @@ int assign_config_check(const assign_config_t *cfg, char *err, size_t errlen)
 {
     double sum = 0;
 
-    if (cfg->narms < 2 || cfg->narms > ASSIGN_MAX_ARMS) {
-        set_err(err, errlen, "arms: %d outside 2..%d", cfg->narms, ASSIGN_MAX_ARMS);
+    if (cfg->narms < 2 || cfg->narms > LIFT_ARMS_MAX) {
+        set_err(err, errlen, "arms: %d outside 2..%d", cfg->narms, LIFT_ARMS_MAX);
         return -1;
     }
     if (cfg->weights == NULL) {
@@ -245,7 +245,7 @@ int assign_bucket(const assign_config_t *cfg, const char *id, size_t len, assign
     out->n = -1;
     out->ns_value = -1;
     out->reason = ASSIGN_INVALID;
-    if (len == 0 || len > ASSIGN_ID_MAX) return ASSIGN_INVALID_ID;
+    if (len == 0 || len > LIFT_CUSTOMER_ID_MAX) return ASSIGN_INVALID_ID;
     if (cfg->seed_hashed)
         h = cfg->seed_hash;
     else if (fnv_utf8(&h, cfg->seed, cfg->seed_len) != 0)

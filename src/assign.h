@@ -11,10 +11,7 @@
 #include "lift/bucket.h"
 #include "lift/limits.h"
 
-/* The public bounds (lift/bucket.h, lift/limits.h) under the module's names. */
-#define ASSIGN_ID_MAX LIFT_CUSTOMER_ID_MAX       /* longest customer id, in bytes of UTF-8 */
-#define ASSIGN_MAX_ARMS LIFT_BUCKET_MAX_ARMS     /* most arms assign_config_check accepts */
-#define ASSIGN_WEIGHT_EPS LIFT_BUCKET_WEIGHT_EPS /* |sum(weights) - 1| it allows */
+#define ASSIGN_WEIGHT_EPS LIFT_BUCKET_WEIGHT_EPS /* |sum(weights) - 1| it allows (lift/bucket.h) */
 
 /* What assign_bucket() returns besides an arm index (>= 0). */
 #define ASSIGN_NOT_IN (-1)     /* valid id, not in the experiment: see assign_result_t.reason */
@@ -23,7 +20,7 @@
 /* One experiment's split, as the registry holds it. The struct only borrows the pointers. */
 typedef struct {
     const double *weights; /* narms weights, each > 0, summing to 1 +- ASSIGN_WEIGHT_EPS */
-    int narms;             /* number of arms, 2..ASSIGN_MAX_ARMS; arm 0 is the holdout */
+    int narms;             /* number of arms, 2..LIFT_ARMS_MAX; arm 0 is the holdout */
     double coverage;       /* share of traffic in the experiment, in (0, 1] */
     const char *seed;      /* hash seed, UTF-8 (Lift's default: the experiment key); may be "" */
     size_t seed_len;       /* bytes in seed */
@@ -52,14 +49,14 @@ typedef struct {
     double ns_value;        /* namespace value in [0, 1); -1 if no namespace or invalid */
 } assign_result_t;
 
-/* Checks a customer id: 1..ASSIGN_ID_MAX bytes of valid UTF-8 (no overlong forms, no UTF-16
+/* Checks a customer id: 1..LIFT_CUSTOMER_ID_MAX bytes of valid UTF-8 (no overlong forms, no UTF-16
  * surrogates, nothing above U+10FFFF) without control characters (C0, DEL, C1).
  * Returns 0 if valid; -1 otherwise, with a message naming the problem and the bound or the
  * 0-based byte offset written to err (e.g. "customer_id: invalid UTF-8 at byte 3 (overlong
  * encoding)"); err may be NULL or errlen 0. id may be NULL only when len is 0. Thread-safe. */
 int assign_customer_id_check(const char *id, size_t len, char *err, size_t errlen);
 
-/* Checks a split the way Lift's registry does before it stores one: narms in 2..ASSIGN_MAX_ARMS,
+/* Checks a split the way Lift's registry does before it stores one: narms in 2..LIFT_ARMS_MAX,
  * finite weights > 0 summing to 1 +- ASSIGN_WEIGHT_EPS, coverage in (0, 1], seed valid UTF-8,
  * namespace id non-empty valid UTF-8 with 0 <= ns_lo < ns_hi <= 1. Returns 0 or -1 with a
  * message naming the field, its value and the bound in err (may be NULL). Thread-safe. */

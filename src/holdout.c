@@ -80,11 +80,11 @@ int holdout_validate(Lift__Holdout *h, status_t *st)
     if (!h->has_percent)
         return status_set(st, invalid_code, "holdout.percent",
                           "holdout.percent is required (in (0, %g], typically 1..10)",
-                          HOLDOUT_PERCENT_MAX);
-    if (!isfinite(h->percent) || h->percent <= 0 || h->percent > HOLDOUT_PERCENT_MAX)
+                          LIFT_HOLDOUT_PERCENT_MAX);
+    if (!isfinite(h->percent) || h->percent <= 0 || h->percent > LIFT_HOLDOUT_PERCENT_MAX)
         return status_set(st, invalid_code, "holdout.percent",
                           "holdout.percent: %g is outside (0, %g]", h->percent,
-                          HOLDOUT_PERCENT_MAX);
+                          LIFT_HOLDOUT_PERCENT_MAX);
     if (check_time(h->start_ms, "holdout.start_ms", st) < 0 ||
         check_time(h->end_ms, "holdout.end_ms", st) < 0)
         return -1;
@@ -316,10 +316,10 @@ int holdouts_create(holdouts_t *self, store_t *store, const Lift__Holdout *in, i
         *created = 0;
         return 0;
     }
-    if (self->count >= HOLDOUT_MAX) {
+    if (self->count >= LIFT_HOLDOUTS_MAX) {
         free(bytes);
         return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "holdout.key",
-                          "%d holdouts are defined, at most %d", self->count, HOLDOUT_MAX);
+                          "%d holdouts are defined, at most %d", self->count, LIFT_HOLDOUTS_MAX);
     }
     char skey[sizeof HOLDOUT_KEY_PREFIX + LIFT_KEY_MAX];
     snprintf(skey, sizeof skey, "%s%s", HOLDOUT_KEY_PREFIX, v.key);

@@ -18,11 +18,9 @@
 #include "store.h"
 
 #define HOLDOUT_KEY_PREFIX "holdout:"  /* store key of a holdout row: prefix + holdout key */
-#define HOLDOUT_PERCENT_MAX 50.0       /* held-out share, percent: (0, 50] */
 #define HOLDOUT_MAX_LINKED 1000        /* experiment keys of an explicit link */
 #define HOLDOUT_MAX_EXCLUDED_IDS 10000 /* excluded customer ids */
 #define HOLDOUT_MAX_PREFIXES 100       /* excluded id prefixes */
-#define HOLDOUT_MAX 64                 /* holdouts a deployment may define */
 
 typedef struct holdouts holdouts_t;
 

@@ -139,8 +139,8 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
     char msg[160];
     *exp_id = 0;
     if (!e->event_id)
-        REJECT("event_id", "event_id is required (1..%d bytes)", INGEST_EVENT_ID_MAX);
-    if (check_plain(e->event_id, INGEST_EVENT_ID_MAX, "event_id", r) < 0)
+        REJECT("event_id", "event_id is required (1..%d bytes)", LIFT_EVENT_ID_MAX);
+    if (check_plain(e->event_id, LIFT_EVENT_ID_MAX, "event_id", r) < 0)
         return -1;
     if (!e->customer_id)
         REJECT("customer_id", "customer_id is required (1..%d bytes of UTF-8)",
@@ -215,9 +215,9 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
         if (!e->has_amount_minor)
             REJECT("amount_minor", "amount_minor is required for %s events (> 0, minor units)",
                    tname);
-        if (e->amount_minor <= 0 || e->amount_minor > INGEST_AMOUNT_MAX)
+        if (e->amount_minor <= 0 || e->amount_minor > LIFT_AMOUNT_MAX)
             REJECT("amount_minor", "amount_minor: %lld is outside 1..%lld",
-                   (long long)e->amount_minor, INGEST_AMOUNT_MAX);
+                   (long long)e->amount_minor, LIFT_AMOUNT_MAX);
     } else if (e->has_amount_minor) {
         REJECT("amount_minor", "amount_minor: only conversion and refund events carry an amount");
     }
@@ -234,9 +234,9 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
         REJECT(e->plan_from ? "plan_from" : "plan_to",
                "%s: only conversion and churn events name plans",
                e->plan_from ? "plan_from" : "plan_to");
-    if (e->plan_from && check_plain(e->plan_from, INGEST_PLAN_MAX, "plan_from", r) < 0)
+    if (e->plan_from && check_plain(e->plan_from, LIFT_PLAN_MAX, "plan_from", r) < 0)
         return -1;
-    if (e->plan_to && check_plain(e->plan_to, INGEST_PLAN_MAX, "plan_to", r) < 0)
+    if (e->plan_to && check_plain(e->plan_to, LIFT_PLAN_MAX, "plan_to", r) < 0)
         return -1;
     return 0;
 }

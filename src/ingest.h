@@ -14,10 +14,6 @@
 #include "status.h"
 #include "store.h"
 
-#define INGEST_EVENT_ID_MAX LIFT_EVENT_ID_MAX /* bytes in an event id */
-#define INGEST_AMOUNT_MAX LIFT_AMOUNT_MAX     /* largest amount_minor (1e11 minor units) */
-#define INGEST_PLAN_MAX LIFT_PLAN_MAX         /* bytes in plan_from / plan_to */
-
 typedef struct ingest ingest_t;
 
 typedef struct {

@@ -75,7 +75,7 @@ static registry_entry_t *entry_new(int64_t id, const void *created, size_t len, 
     memcpy(e->created, created, len);
     e->created_len = len;
     e->def = lift__experiment__unpack(NULL, len, created);
-    if (!e->def || e->def->n_arms < 2 || e->def->n_arms > REGISTRY_MAX_ARMS || !e->def->seed)
+    if (!e->def || e->def->n_arms < 2 || e->def->n_arms > LIFT_ARMS_MAX || !e->def->seed)
         goto fail;
     e->def->has_status = 1;
     e->def->status = (Lift__ExperimentStatus)status;
@@ -296,10 +296,10 @@ static int check_key(const char *key, const char *field, status_t *st)
     if (!key || !*key)
         return status_set(st, invalid_code, field, "%s is required ([a-z0-9-_.]{1,64})", field);
     size_t len = strlen(key);
-    if (len > REGISTRY_KEY_MAX)
+    if (len > LIFT_KEY_MAX)
         return status_set(st, invalid_code, field,
                           "%s: %zu bytes exceeds the limit of %d ([a-z0-9-_.]{1,64})", field, len,
-                          REGISTRY_KEY_MAX);
+                          LIFT_KEY_MAX);
     for (size_t i = 0; i < len; i++) {
         char c = key[i];
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
@@ -406,14 +406,14 @@ static int validate(const Lift__Experiment *x, status_t *st)
 {
     char f[96];
     if (check_key(x->key, "experiment.key", st) < 0 ||
-        check_text(x->name, "experiment.name", REGISTRY_NAME_MAX, 0, 0, 0, st) < 0 ||
-        check_text(x->hypothesis, "experiment.hypothesis", REGISTRY_TEXT_MAX, 0, 1, 0, st) < 0 ||
-        check_text(x->owner, "experiment.owner", REGISTRY_NAME_MAX, 0, 0, 0, st) < 0)
+        check_text(x->name, "experiment.name", LIFT_NAME_MAX, 0, 0, 0, st) < 0 ||
+        check_text(x->hypothesis, "experiment.hypothesis", LIFT_TEXT_MAX, 0, 1, 0, st) < 0 ||
+        check_text(x->owner, "experiment.owner", LIFT_NAME_MAX, 0, 0, 0, st) < 0)
         return -1;
-    if (x->n_arms < 2 || x->n_arms > REGISTRY_MAX_ARMS)
+    if (x->n_arms < 2 || x->n_arms > LIFT_ARMS_MAX)
         return status_set(st, invalid_code, "experiment.arms",
                           "experiment.arms: %zu arms, need 2..%d (arm 0 is the holdout)",
-                          x->n_arms, REGISTRY_MAX_ARMS);
+                          x->n_arms, LIFT_ARMS_MAX);
     double sum = 0;
     for (size_t i = 0; i < x->n_arms; i++) {
         const Lift__Arm *a = x->arms[i];
@@ -431,7 +431,7 @@ static int validate(const Lift__Experiment *x, status_t *st)
             return status_set(st, invalid_code, f, "%s: %g is outside (0, 1)", f, a->weight);
         sum += a->weight;
         snprintf(f, sizeof f, "experiment.arms[%zu].payload", i);
-        if (check_text(a->payload, f, REGISTRY_TEXT_MAX, 0, 1, 1, st) < 0)
+        if (check_text(a->payload, f, LIFT_TEXT_MAX, 0, 1, 1, st) < 0)
             return -1;
     }
     if (fabs(sum - 1.0) > 1e-9)
@@ -441,11 +441,11 @@ static int validate(const Lift__Experiment *x, status_t *st)
         return status_set(st, invalid_code, "experiment.coverage",
                           "experiment.coverage: %g is outside (0, 1] (leave it unset for 1)",
                           x->coverage);
-    if (x->seed && *x->seed && check_text(x->seed, "experiment.seed", 128, 0, 0, 0, st) < 0)
+    if (x->seed && *x->seed && check_text(x->seed, "experiment.seed", LIFT_SEED_MAX, 0, 0, 0, st) < 0)
         return -1;
     if (x->namespace_) {
         const Lift__Namespace *ns = x->namespace_;
-        if (check_text(ns->id, "experiment.namespace.id", 64, 1, 0, 0, st) < 0)
+        if (check_text(ns->id, "experiment.namespace.id", LIFT_NAMESPACE_ID_MAX, 1, 0, 0, st) < 0)
             return -1;
         if (!ns->has_lo)
             return status_set(st, invalid_code, "experiment.namespace.lo",
@@ -603,9 +603,9 @@ static uint8_t *canonical(const Lift__Experiment *in, size_t *len_out)
     x.analysis = &an;
 
     /* An empty payload is no payload, as for the texts above. */
-    Lift__Arm arms[REGISTRY_MAX_ARMS];
-    Lift__Arm *arm_ptrs[REGISTRY_MAX_ARMS];
-    if (x.n_arms <= REGISTRY_MAX_ARMS) {
+    Lift__Arm arms[LIFT_ARMS_MAX];
+    Lift__Arm *arm_ptrs[LIFT_ARMS_MAX];
+    if (x.n_arms <= LIFT_ARMS_MAX) {
         for (size_t i = 0; i < x.n_arms; i++) {
             arms[i] = *in->arms[i];
             if (arms[i].payload && !*arms[i].payload)

@@ -13,15 +13,7 @@
 #include "status.h"
 #include "store.h"
 
-/* The bounds are the protocol's (lift/limits.h), shared with the clients; LIFT_TIME_MIN_MS and
- * LIFT_TIME_MAX_MS (2000-01-01, 3000-01-01) come from there too. */
-#define REGISTRY_MAX_ARMS LIFT_ARMS_MAX             /* arms per experiment */
-#define REGISTRY_KEY_MAX LIFT_KEY_MAX               /* bytes in a key */
-#define REGISTRY_TEXT_MAX LIFT_TEXT_MAX             /* bytes in hypothesis or an arm payload */
-#define REGISTRY_NAME_MAX LIFT_NAME_MAX             /* bytes in a name or owner */
-#define REGISTRY_ARM_NAME_MAX LIFT_ARM_NAME_MAX     /* bytes in an arm name */
-#define REGISTRY_SEED_MAX LIFT_SEED_MAX             /* bytes in a seed */
-#define REGISTRY_NAMESPACE_ID_MAX LIFT_NAMESPACE_ID_MAX /* bytes in a namespace id */
+/* Every bound is the protocol's (lift/limits.h), shared with the clients. */
 
 typedef struct registry registry_t;
 
@@ -33,7 +25,7 @@ typedef struct {
     Lift__Experiment *def;               /* current definition; server fields filled in */
     uint8_t *created;                    /* canonical definition as created (idempotency) */
     size_t created_len;                  /* bytes in created */
-    double weights[REGISTRY_MAX_ARMS];   /* arm weights, for cfg */
+    double weights[LIFT_ARMS_MAX];   /* arm weights, for cfg */
     assign_config_t cfg;                 /* split, borrowing def's strings and weights */
     char checksum[17];                   /* fnv1a-64 of the current definition, hex */
 } registry_entry_t;

@@ -400,7 +400,7 @@ static int build(report_msg_t *b, const Lift__Experiment *exp, const report_scan
     report_acc_t acc;
     applied_t ap = {0, NULL};
     report_seg_info_t seg;
-    double wts[REPORT_MAX_ARMS];
+    double wts[LIFT_ARMS_MAX];
     int rc = -1;
     if (report_acc_fold(&acc, s, o, na) < 0)
         goto out;
@@ -444,10 +444,10 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
     *out = NULL;
     if (!req)
         return status_set(st, LIFT__CODE__INVALID_ARGUMENT, "report", "report is required");
-    if (exp->n_arms < 1 || exp->n_arms > REPORT_MAX_ARMS)
+    if (exp->n_arms < 1 || exp->n_arms > LIFT_ARMS_MAX)
         return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "experiment.arms",
                           "experiment has %zu arms: a report needs 1..%d", exp->n_arms,
-                          REPORT_MAX_ARMS);
+                          LIFT_ARMS_MAX);
     report_opts_t o;
     if (report_opts_resolve(exp, req, now_ms, &o, st) < 0)
         return -1;

@@ -78,7 +78,7 @@ static int64_t *churn_after_upgrade(const report_scan_t *s)
 /* Room for each arm's retention times: upgraded customers per arm, one pass for every arm. */
 static int alloc_km(report_acc_t *acc, const report_scan_t *s)
 {
-    size_t n_up[REPORT_MAX_ARMS] = {0};
+    size_t n_up[LIFT_ARMS_MAX] = {0};
     for (uint32_t i = 0; i < s->n; i++)
         n_up[s->hot[i].arm] += s->cold[i].first_conv != 0;
     for (size_t a = 0; a < acc->n_arms; a++) {

@@ -18,7 +18,7 @@ static int health_srm(report_msg_t *b, const report_health_in_t *in, Lift__Healt
     const double *wts = in->wts;
     Lift__Srm *srm = ARENA_NEW(b->a, Lift__Srm, LIFT__SRM__INIT);
     REPORT_MSG_CK(srm);
-    int64_t obs[REPORT_MAX_ARMS];
+    int64_t obs[LIFT_ARMS_MAX];
     double wsum = 0;
     *ntot = 0;
     for (size_t a = 0; a < na; a++) {

@@ -11,8 +11,6 @@
 
 #define DEFAULT_LOOKBACK_DAYS 30
 #define DEFAULT_MDE 0.05 /* the registry's analysis.mde when a definition has none */
-#define REPORT_TIME_MIN_MS 946684800000LL   /* 2000-01-01T00:00:00Z */
-#define REPORT_TIME_MAX_MS 32503680000000LL /* 3000-01-01T00:00:00Z */
 
 int report_opts_resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req,
                         int64_t now_ms, report_opts_t *o, status_t *st)
@@ -104,16 +102,16 @@ int report_opts_resolve(const Lift__Experiment *exp, const Lift__ReportRequest *
     }
     /* Any start before 2000 (0 included) is before every experiment: the window reads from
      * the experiment's start, as when from_ms is unset (proto: presence). */
-    if (req->has_from_ms && (req->from_ms < 0 || req->from_ms > REPORT_TIME_MAX_MS))
+    if (req->has_from_ms && (req->from_ms < 0 || req->from_ms > LIFT_TIME_MAX_MS))
         return status_set(st, bad, "report.from_ms",
                           "report.from_ms: %lld is outside [0, 3000-01-01) (a start before the "
                           "experiment's reads from its start)",
                           (long long)req->from_ms);
-    if (req->has_to_ms && (req->to_ms < REPORT_TIME_MIN_MS || req->to_ms > REPORT_TIME_MAX_MS))
+    if (req->has_to_ms && (req->to_ms < LIFT_TIME_MIN_MS || req->to_ms > LIFT_TIME_MAX_MS))
         return status_set(st, bad, "report.to_ms",
                           "report.to_ms: %lld is outside [2000-01-01, 3000-01-01)",
                           (long long)req->to_ms);
-    o->from_given = req->has_from_ms && req->from_ms >= REPORT_TIME_MIN_MS;
+    o->from_given = req->has_from_ms && req->from_ms >= LIFT_TIME_MIN_MS;
     o->to_given = req->has_to_ms;
     o->from = o->from_given ? req->from_ms : 0;
     o->to = req->has_to_ms ? req->to_ms : now_ms;

@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 #include "lift.pb-c.h"
+#include "lift/limits.h"
 #include "report.h"
 #include "status.h"
 
-#define REPORT_MAX_ARMS 32 /* arms a report compares */
 #define REPORT_N_DIMS 4    /* segment dimensions: trigger, stage, channel, delay */
 #define REPORT_N_LEVELS 6  /* enum values 0..5 (0 = unspecified); delay uses 5 */
 

@@ -136,7 +136,7 @@ static Lift__Segment *level_segment(report_msg_t *b, const report_acc_t *acc,
     size_t na = acc->n_arms;
     const report_cell_t *row = report_acc_row(acc, di, lv);
     int64_t tot = 0, minn = INT64_MAX;
-    int64_t obs[REPORT_MAX_ARMS];
+    int64_t obs[LIFT_ARMS_MAX];
     for (size_t a = 0; a < na; a++) {
         tot += row[a].exposed;
         if (row[a].exposed < minn)

@@ -252,7 +252,7 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         goto fail;
     }
     int one = 1, linger = 1000, hwm = SERVER_HWM, sndhwm = SERVER_SNDHWM;
-    int64_t maxmsg = SERVER_MAX_MSG;
+    int64_t maxmsg = LIFT_MAX_REQUEST_BYTES;
     if (zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) < 0 ||
         zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
         zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) < 0 ||

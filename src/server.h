@@ -13,13 +13,8 @@
 #include "lift/limits.h"
 #include "log.h"
 
-/* The largest request the protocol defines is a Track of LIFT_BATCH_MAX events with every
- * field at its bound (LIFT_EVENT_MAX_BYTES each, see lift/limits.h): 4,490,000 bytes. 5 MiB
- * leaves room for the envelope and CURVE's 33 bytes per frame; a larger frame is refused by
- * libzmq, which drops that peer's connection. The numbers are the clients' too (liftctl checks
- * them before sending): change them in lift/limits.h only. */
-#define SERVER_MAX_EVENT_BYTES LIFT_EVENT_MAX_BYTES /* one Event at its field bounds, packed */
-#define SERVER_MAX_MSG LIFT_MAX_REQUEST_BYTES       /* bytes in a request frame (ZMQ_MAXMSGSIZE) */
+/* The request bounds (a frame of at most LIFT_MAX_REQUEST_BYTES, LIFT_BATCH_MAX items) are the
+ * protocol's, in lift/limits.h with the arithmetic behind them; these are the loop's own. */
 #define SERVER_MAX_BATCH 512                      /* requests drained into one transaction */
 #define SERVER_BATCH_BYTES (64 * 1024 * 1024)     /* reply bytes held for one commit, at most */
 #define SERVER_HWM 128                            /* requests queued per peer (then back-pressure) */

@@ -502,27 +502,27 @@ END_TEST
 
 START_TEST(test_id_length_bounds)
 {
-    char id[ASSIGN_ID_MAX + 2];
+    char id[LIFT_CUSTOMER_ID_MAX + 2];
     char err[128];
     assign_result_t r;
     assign_config_t cfg = plain_config(w_half, 2, 1.0);
 
     memset(id, 'x', sizeof id);
     ck_assert_int_eq(assign_customer_id_check(id, 1, err, sizeof err), 0);
-    ck_assert_int_eq(assign_customer_id_check(id, ASSIGN_ID_MAX, err, sizeof err), 0);
-    ck_assert_int_ge(assign_bucket(&cfg, id, ASSIGN_ID_MAX, &r), 0);
-    ck_assert_int_eq(assign_customer_id_check(id, ASSIGN_ID_MAX + 1, err, sizeof err), -1);
+    ck_assert_int_eq(assign_customer_id_check(id, LIFT_CUSTOMER_ID_MAX, err, sizeof err), 0);
+    ck_assert_int_ge(assign_bucket(&cfg, id, LIFT_CUSTOMER_ID_MAX, &r), 0);
+    ck_assert_int_eq(assign_customer_id_check(id, LIFT_CUSTOMER_ID_MAX + 1, err, sizeof err), -1);
     ck_assert_str_eq(err, "customer_id: 129 bytes exceeds the limit of 128");
-    ck_assert_int_eq(assign_bucket(&cfg, id, ASSIGN_ID_MAX + 1, &r), ASSIGN_INVALID_ID);
+    ck_assert_int_eq(assign_bucket(&cfg, id, LIFT_CUSTOMER_ID_MAX + 1, &r), ASSIGN_INVALID_ID);
     ck_assert_int_eq(r.reason, ASSIGN_INVALID);
 
     /* A 4-byte character ending exactly at byte 128. */
-    memcpy(id + ASSIGN_ID_MAX - 4, "\360\237\230\200", 4);
-    ck_assert_int_eq(assign_customer_id_check(id, ASSIGN_ID_MAX, err, sizeof err), 0);
-    ck_assert_int_ge(assign_bucket(&cfg, id, ASSIGN_ID_MAX, &r), 0);
+    memcpy(id + LIFT_CUSTOMER_ID_MAX - 4, "\360\237\230\200", 4);
+    ck_assert_int_eq(assign_customer_id_check(id, LIFT_CUSTOMER_ID_MAX, err, sizeof err), 0);
+    ck_assert_int_ge(assign_bucket(&cfg, id, LIFT_CUSTOMER_ID_MAX, &r), 0);
     /* …and cut one byte short. */
-    ck_assert_int_eq(assign_customer_id_check(id, ASSIGN_ID_MAX - 1, err, sizeof err), -1);
-    ck_assert_int_eq(assign_bucket(&cfg, id, ASSIGN_ID_MAX - 1, &r), ASSIGN_INVALID_ID);
+    ck_assert_int_eq(assign_customer_id_check(id, LIFT_CUSTOMER_ID_MAX - 1, err, sizeof err), -1);
+    ck_assert_int_eq(assign_bucket(&cfg, id, LIFT_CUSTOMER_ID_MAX - 1, &r), ASSIGN_INVALID_ID);
 }
 END_TEST
 
@@ -591,15 +591,15 @@ END_TEST
 
 START_TEST(test_config_limits)
 {
-    double w[ASSIGN_MAX_ARMS + 1];
-    assign_config_t cfg = plain_config(w, ASSIGN_MAX_ARMS, 1.0);
+    double w[LIFT_ARMS_MAX + 1];
+    assign_config_t cfg = plain_config(w, LIFT_ARMS_MAX, 1.0);
 
-    for (int i = 0; i < ASSIGN_MAX_ARMS; i++)
-        w[i] = 1.0 / ASSIGN_MAX_ARMS;
+    for (int i = 0; i < LIFT_ARMS_MAX; i++)
+        w[i] = 1.0 / LIFT_ARMS_MAX;
     ck_assert_int_eq(assign_config_check(&cfg, NULL, 0), 0);
     cfg.coverage = 1e-9;
     ck_assert_int_eq(assign_config_check(&cfg, NULL, 0), 0);
-    cfg.narms = ASSIGN_MAX_ARMS + 1;
+    cfg.narms = LIFT_ARMS_MAX + 1;
     ck_assert_int_eq(assign_config_check(&cfg, NULL, 0), -1);
 
     /* Weights off by less than the tolerance pass; by more, fail. */

@@ -7,7 +7,8 @@
 
 #include <stddef.h>
 
-#define LIFT_BUCKET_MAX_ARMS 64     /* most arms lift_bucket_config_check accepts */
+#include "lift/limits.h" /* LIFT_ARMS_MAX, LIFT_CUSTOMER_ID_MAX */
+
 #define LIFT_BUCKET_WEIGHT_EPS 1e-9 /* |sum(weights) - 1| lift_bucket_config_check allows */
 
 /* What lift_bucket() returns besides an arm index (>= 0). */
@@ -17,7 +18,7 @@
 /* A split. The struct only borrows the pointers. */
 typedef struct {
     const double *weights; /* narms weights, each > 0, summing to 1 +- LIFT_BUCKET_WEIGHT_EPS */
-    int narms;             /* number of arms, 2..LIFT_BUCKET_MAX_ARMS; arm 0 is the holdout */
+    int narms;             /* number of arms, 2..LIFT_ARMS_MAX; arm 0 is the holdout */
     double coverage;       /* share of traffic in the experiment, in (0, 1] */
     const char *seed;      /* hash seed, UTF-8 (an experiment's seed defaults to its key) */
     size_t seed_len;       /* bytes in seed */
@@ -49,7 +50,7 @@ typedef struct {
  * problem and the bound or byte offset in err (may be NULL or errlen 0). Thread-safe. */
 int lift_customer_id_check(const char *id, size_t len, char *err, size_t errlen);
 
-/* Checks a split as liftd does before it stores one: narms in 2..LIFT_BUCKET_MAX_ARMS, finite
+/* Checks a split as liftd does before it stores one: narms in 2..LIFT_ARMS_MAX, finite
  * weights > 0 summing to 1, coverage in (0, 1], seed valid UTF-8, namespace id non-empty valid
  * UTF-8 with 0 <= ns_lo < ns_hi <= 1. Returns 0, or -1 with a message naming the field, its
  * value and the bound in err (may be NULL). Thread-safe. */

@@ -55,4 +55,9 @@
 #define LIFT_SEED_MAX 128        /* hash seed */
 #define LIFT_NAMESPACE_ID_MAX 64 /* namespace id */
 
+/* ---- Program holdouts ---------------------------------------------------------------------- */
+
+#define LIFT_HOLDOUT_PERCENT_MAX 50.0 /* held-out share, percent: (0, 50] */
+#define LIFT_HOLDOUTS_MAX 64          /* holdouts a deployment may define */
+
 #endif

@@ -331,9 +331,9 @@ static int section_from_json(const where_t *w, const char *key, const json_t *f,
         if (!json_is_array(f))
             return type_fail(w, "an array of {\"name\", \"weight\", \"payload\"}", f);
         size_t n = json_array_size(f);
-        if (n > EXPERIMENT_JSON_ARMS_MAX) {
+        if (n > LIFT_ARMS_MAX) {
             char msg[64];
-            snprintf(msg, sizeof msg, "%zu arms: at most %d", n, EXPERIMENT_JSON_ARMS_MAX);
+            snprintf(msg, sizeof msg, "%zu arms: at most %d", n, LIFT_ARMS_MAX);
             return jfail(w, msg);
         }
         e->arms = calloc(n ? n : 1, sizeof *e->arms);

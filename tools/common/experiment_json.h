@@ -12,7 +12,6 @@
 #include "lift.pb-c.h"
 #include "lift/limits.h"
 
-#define EXPERIMENT_JSON_ARMS_MAX LIFT_ARMS_MAX /* arms per experiment (protocol bound) */
 
 typedef struct {
     const char *prog;  /* message prefix: "liftctl", "liftsim" */

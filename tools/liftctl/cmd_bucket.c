@@ -37,7 +37,7 @@ static void usage(FILE *out)
             "\n"
             "Exit status: 0 all lines assigned, 1 some line had an invalid id (reported on\n"
             "stderr with its line number; the other lines are still printed), 2 bad usage.\n",
-            LIFT_BUCKET_MAX_ARMS, LIFT_BUCKET_WEIGHT_EPS);
+            LIFT_ARMS_MAX, LIFT_BUCKET_WEIGHT_EPS);
 }
 
 /* Parses a whole string as a finite double: no leading blanks, no trailing text. */
@@ -64,9 +64,9 @@ static int parse_weights(const char *arg, double *w, int *narms)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == LIFT_BUCKET_MAX_ARMS) {
+        if (n == LIFT_ARMS_MAX) {
             fprintf(stderr, PROG ": --weights: '%s' has more than %d arms\n", arg,
-                    LIFT_BUCKET_MAX_ARMS);
+                    LIFT_ARMS_MAX);
             return -1;
         }
         if (len == 0 || len >= sizeof item) {
@@ -90,7 +90,7 @@ static int parse_weights(const char *arg, double *w, int *narms)
     }
     if (n < 2) {
         fprintf(stderr, PROG ": --weights: '%s' gives %d arm, need 2..%d\n", arg, n,
-                LIFT_BUCKET_MAX_ARMS);
+                LIFT_ARMS_MAX);
         return -1;
     }
     if (!(fabs(sum - 1.0) <= LIFT_BUCKET_WEIGHT_EPS)) {
@@ -198,7 +198,7 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag)
 
 int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
 {
-    double weights[LIFT_BUCKET_MAX_ARMS];
+    double weights[LIFT_ARMS_MAX];
     lift_bucket_config_t cfg = {.weights = weights, .coverage = 1.0};
     const char *seed = NULL, *weights_arg = NULL, *v;
     int json = opts != NULL && opts->json;

@@ -15,10 +15,6 @@
 #include "lift/limits.h"
 
 /* The protocol's bounds (lift/limits.h), checked here before anything is sent. */
-#define ARMS_MAX EXPERIMENT_JSON_ARMS_MAX
-#define ARM_NAME_MAX LIFT_ARM_NAME_MAX
-#define PAYLOAD_MAX LIFT_TEXT_MAX
-#define KEY_MAX LIFT_KEY_MAX
 
 /* ---- JSON -> lift.Experiment ---------------------------------------------------------------- */
 
@@ -255,7 +251,7 @@ static void output_experiment(const liftctl_opts_t *o, const Lift__Experiment *e
 
 static int valid_arm_name(const char *s, size_t n)
 {
-    if (n < 1 || n > ARM_NAME_MAX) return 0;
+    if (n < 1 || n > LIFT_ARM_NAME_MAX) return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -277,7 +273,7 @@ static int add_arm(const char *flag, const char *item, void *arg)
     size_t n = (size_t)(colon - item);
     if (!valid_arm_name(item, n)) {
         fprintf(stderr, "liftctl: %s: arm name '%.*s' must be 1..%d of A-Z a-z 0-9 space _ . -\n",
-                flag, (int)n, item, ARM_NAME_MAX);
+                flag, (int)n, item, LIFT_ARM_NAME_MAX);
         return -1;
     }
     double weight;
@@ -294,8 +290,8 @@ static int add_arm(const char *flag, const char *item, void *arg)
             return -1;
         }
     }
-    if (json_array_size(arms) >= ARMS_MAX) {
-        fprintf(stderr, "liftctl: %s: more than %d arms\n", flag, ARMS_MAX);
+    if (json_array_size(arms) >= LIFT_ARMS_MAX) {
+        fprintf(stderr, "liftctl: %s: more than %d arms\n", flag, LIFT_ARMS_MAX);
         return -1;
     }
     json_array_append_new(arms, json_pack("{s:s%,s:f}", "name", item, n, "weight", weight));
@@ -398,7 +394,7 @@ static int create_arms(const char *flag, const char *v, json_t *flags)
         fprintf(stderr,
                 "liftctl: --arms: %zu arms with weights summing to %.12g: need 2..%d "
                 "arms summing to 1 (within 1e-9)\n",
-                json_array_size(arms), sum, ARMS_MAX);
+                json_array_size(arms), sum, LIFT_ARMS_MAX);
         json_decref(arms);
         return LIFTCTL_USAGE;
     }
@@ -414,9 +410,9 @@ static int create_payload(const char *v, json_t *payloads)
         fprintf(stderr, "liftctl: --payload: '%s' is not ARM=VALUE\n", v);
         return LIFTCTL_USAGE;
     }
-    if (strlen(eq + 1) > PAYLOAD_MAX) {
+    if (strlen(eq + 1) > LIFT_TEXT_MAX) {
         fprintf(stderr, "liftctl: --payload: %zu bytes: at most %d\n", strlen(eq + 1),
-                PAYLOAD_MAX);
+                LIFT_TEXT_MAX);
         return LIFTCTL_USAGE;
     }
     json_array_append_new(payloads, json_pack("[s%,s]", v, (size_t)(eq - v), eq + 1));
@@ -507,7 +503,7 @@ static int create_flag(const char *flag, const char *v, create_flags_t *c)
         *c->file = v;
     } else if (strcmp(flag, "--key") == 0) {
         if (!liftctl_valid_key(v)) {
-            fprintf(stderr, "liftctl: --key: '%s' must be 1..%d of a-z 0-9 - _ .\n", v, KEY_MAX);
+            fprintf(stderr, "liftctl: --key: '%s' must be 1..%d of a-z 0-9 - _ .\n", v, LIFT_KEY_MAX);
             return LIFTCTL_USAGE;
         }
         json_object_set_new(c->flags, "key", json_string(v));
@@ -663,13 +659,13 @@ static int do_create(liftctl_opts_t *o, int argc, char **argv)
         rc = liftctl_usage_error(
             "experiment create",
             "experiment create: missing --arms (or \"arms\" in -f FILE): %d..%d arms",
-            LIFT_ARMS_MIN, ARMS_MAX);
+            LIFT_ARMS_MIN, LIFT_ARMS_MAX);
         goto done;
     }
     if (e->n_arms < LIFT_ARMS_MIN) {
         fprintf(stderr, "liftctl: %s: arms: %zu arm%s, need %d..%d (arm 0 is the holdout)\n",
                 file ? file : "flags", e->n_arms, e->n_arms == 1 ? "" : "s", LIFT_ARMS_MIN,
-                ARMS_MAX);
+                LIFT_ARMS_MAX);
         rc = LIFTCTL_ERR;
         goto done;
     }
@@ -843,7 +839,7 @@ static int do_key_command(liftctl_opts_t *o, int argc, char **argv, int action)
     }
     if (key == NULL) return liftctl_usage_error(where, "%s: missing KEY", where);
     if (!liftctl_valid_key(key)) {
-        fprintf(stderr, "liftctl: KEY: '%s' must be 1..%d of a-z 0-9 - _ .\n", key, KEY_MAX);
+        fprintf(stderr, "liftctl: KEY: '%s' must be 1..%d of a-z 0-9 - _ .\n", key, LIFT_KEY_MAX);
         return LIFTCTL_USAGE;
     }
     if (action == LIFT__ACTION__ACTION_RAMP && !have_coverage)

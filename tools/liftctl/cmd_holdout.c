@@ -310,7 +310,7 @@ static int do_create(const liftctl_opts_t *o, int argc, char **argv)
             continue;
         }
         if ((r = liftctl_flag(argc, argv, &i, "--percent", &v)) != 0) {
-            if (r < 0 || liftctl_parse_double("--percent", v, 0, 1, 50, 0, &h.percent) != 0)
+            if (r < 0 || liftctl_parse_double("--percent", v, 0, 1, LIFT_HOLDOUT_PERCENT_MAX, 0, &h.percent) != 0)
                 goto done;
             h.has_percent = 1;
         } else if ((r = liftctl_flag(argc, argv, &i, "--seed", &v)) != 0) {

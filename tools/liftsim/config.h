@@ -12,7 +12,7 @@
 #define CONFIG_N_ENUM 6      /* trigger / stage / channel values 1..5 (0 = unspecified) */
 #define CONFIG_MAX_PLANS 8   /* plans in the config */
 #define CONFIG_MAX_EXP 8     /* experiments in the config */
-#define CONFIG_MAX_ARMS EXPERIMENT_JSON_ARMS_MAX /* arms per experiment (proto bound) */
+#define CONFIG_MAX_ARMS LIFT_ARMS_MAX /* arms per experiment (proto bound) */
 #define CONFIG_MAX_RULES 64  /* effect rules */
 
 typedef struct {
