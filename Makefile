@@ -55,7 +55,7 @@ STATS_SRC := $(wildcard stats/*.c)
 # evaluator (lift/local.h) run the same objects; liftctl buckets (lift/bucket.h) and reads key
 # files (lift/keys.h) with them too, and shows untrusted text with liftd (lift/text.h).
 CLI_SRC   := src/client.c src/context.c src/currency.c src/local.c src/assign.c src/decide.c \
-             src/holdout_decide.c src/bucket.c src/keyfile.c src/text.c
+             src/holdout.c src/bucket.c src/keyfile.c src/text.c
 SRV_SRC   := $(filter-out src/liftd.c $(CLI_SRC),$(wildcard src/*.c))
 RENDER_SRC := $(wildcard tools/render/*.c)
 EXPJSON_SRC := $(wildcard tools/common/*.c)

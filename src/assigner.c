@@ -6,7 +6,7 @@
 
 #include "assign.h"
 #include "exposure_record.h"
-#include "holdout.h"
+#include "holdouts.h"
 
 struct assigner {
     store_t *store;         /* borrowed */
@@ -109,7 +109,7 @@ int assigner_assign(assigner_t *self, const registry_entry_t *e, const char *id,
         } else {
             sticky_put(self->sticky, e->id, id, len, have.arm);
             if (have.arm != arm)
-                log_emit(self->log_level, LOG_WARN, "sticky_arm_differs",
+                log_emit(self->log_level, LOG_LEVEL_WARN, "sticky_arm_differs",
                          "key=%s stored=%d computed=%d", e->def->key, have.arm, arm);
             if (have.arm >= 0 && (size_t)have.arm < e->def->n_arms)
                 arm = have.arm;

@@ -324,7 +324,7 @@ static void log_denied(auth_t *self, const char *reason, const char *key, const 
         return;
     }
     self->log_count++;
-    log_emit(self->log_level, LOG_WARN, "client_refused",
+    log_emit(self->log_level, LOG_LEVEL_WARN, "client_refused",
              "reason=\"%s\" key=%s address=\"%s\" suppressed_before=%u", reason, key, address,
              self->suppressed);
     self->suppressed = 0;
@@ -380,7 +380,7 @@ static void zap_serve_one(auth_t *self)
             log_denied(self, "key not in the authorized-keys file", key, address);
         } else {
             zap_reply(self->zap, rid, "200", "OK", auth_role_name(role));
-            log_emit(self->log_level, LOG_INFO, "client_admitted", "role=%s key=%s address=\"%s\"",
+            log_emit(self->log_level, LOG_LEVEL_INFO, "client_admitted", "role=%s key=%s address=\"%s\"",
                      auth_role_name(role), key, address);
         }
     }
@@ -398,7 +398,7 @@ static void *zap_main(void *arg)
             if (zmq_errno() == EINTR)
                 continue;
             /* The socket stays bound and unanswered: handshakes stall, nobody gets in. */
-            log_emit(self->log_level, LOG_ERROR, "zap_handler_failed", "reason=\"%s\"",
+            log_emit(self->log_level, LOG_LEVEL_ERROR, "zap_handler_failed", "reason=\"%s\"",
                      zmq_strerror(zmq_errno()));
             break;
         }
@@ -443,7 +443,7 @@ auth_t *auth_new(void *zmq_ctx, const char *keys_path, log_level_t log_level, ch
     }
     self->started = 1;
     if (self->keys.n == 0)
-        log_emit(log_level, LOG_WARN, "no_authorized_keys",
+        log_emit(log_level, LOG_LEVEL_WARN, "no_authorized_keys",
                  "file=%s detail=\"the file lists no key: nobody can connect\"", keys_path);
     return self;
 fail:

@@ -9,7 +9,7 @@
 #include "assign.h"
 #include "decide.h"
 #include "exposure_record.h"
-#include "holdout.h"
+#include "holdouts.h"
 #include "lift/lift.h"
 #include "status.h"
 
@@ -143,11 +143,11 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
         } else {
             r->arm_index = have.arm;
             if (have.arm != arm)
-                log_emit(log_level, LOG_WARN, "sticky_arm_differs", "key=%s stored=%d computed=%d",
+                log_emit(log_level, LOG_LEVEL_WARN, "sticky_arm_differs", "key=%s stored=%d computed=%d",
                          key, have.arm, arm);
         }
         if (x->has_arm_index && x->arm_index != r->arm_index)
-            log_emit(log_level, LOG_INFO, "local_decision_differs",
+            log_emit(log_level, LOG_LEVEL_INFO, "local_decision_differs",
                      "key=%s local=%d stored=%d detail=\"the sender's definitions differ from "
                      "liftd's, or another decision was stored first\"",
                      key, x->arm_index, r->arm_index);

@@ -86,7 +86,7 @@ handlers_t *handlers_open(const handlers_config_t *cfg, char *err, size_t errlen
         int64_t used = 0, quota = 0;
         if (store_set_max_bytes(store, cfg->max_store_bytes, &used, &quota, err, errlen) < 0)
             goto fail;
-        log_emit(cfg->log_level, used >= quota ? LOG_WARN : LOG_INFO, "store_quota",
+        log_emit(cfg->log_level, used >= quota ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "store_quota",
                  "max_bytes=%lld used_bytes=%lld%s", (long long)quota, (long long)used,
                  used >= quota ? " detail=\"store is at its quota: writes fail with UNAVAILABLE "
                                  "until it is raised\""
@@ -248,7 +248,7 @@ static int handle_create(handlers_t *self, const Lift__Request *req, int64_t now
     }
     out->wrote = created;
     if (created)
-        log_emit(self->log_level, LOG_INFO, "experiment_created", "key=%s arms=%zu checksum=%s",
+        log_emit(self->log_level, LOG_LEVEL_INFO, "experiment_created", "key=%s arms=%zu checksum=%s",
                  e->def->key, e->def->n_arms, e->checksum);
     return experiment_reply(self, req->request_id, e, out);
 }
@@ -330,7 +330,7 @@ static int handle_change(handlers_t *self, const Lift__Request *req, int64_t now
     }
     out->wrote = (int)e->def->status != old_status || e->def->coverage != old_cov;
     if (out->wrote)
-        log_emit(self->log_level, LOG_INFO, "experiment_changed",
+        log_emit(self->log_level, LOG_LEVEL_INFO, "experiment_changed",
                  "key=%s action=%s status=%s->%s coverage=%g->%g", e->def->key,
                  lift_action_name(c->action), lift_status_name(old_status),
                  lift_status_name(e->def->status), old_cov, e->def->coverage);
@@ -554,7 +554,7 @@ static int handle_track(handlers_t *self, const Lift__Request *req, int64_t now,
         /* Not a validation slip but two facts under one key: an operator must hear of it. */
         for (size_t i = 0; i < nrej; i++)
             if (rej[i].conflict) {
-                log_emit(self->log_level, LOG_WARN, "event_id_conflict",
+                log_emit(self->log_level, LOG_LEVEL_WARN, "event_id_conflict",
                          "conflicts=%u first_index=%u reason=\"%s\"", conflicts, rej[i].index,
                          rej[i].reason);
                 break;
@@ -722,7 +722,7 @@ int handlers_batch_begin(handlers_t *self, char *err, size_t errlen)
     if (store_shared(self->store)) {
         char rerr[320];
         if (registry_refresh(self->registry, rerr, sizeof rerr) < 0)
-            log_emit(self->log_level, LOG_WARN, "registry_refresh_failed", "reason=\"%s\"",
+            log_emit(self->log_level, LOG_LEVEL_WARN, "registry_refresh_failed", "reason=\"%s\"",
                      rerr);
     }
     return 0;
@@ -751,7 +751,7 @@ int handlers_batch_end(handlers_t *self, char *err, size_t errlen)
     /* The registry's cache may hold what the rollback undid (a created or changed experiment). */
     char rerr[256];
     if (registry_reload(self->registry, rerr, sizeof rerr) < 0)
-        log_emit(self->log_level, LOG_ERROR, "registry_reload_failed", "reason=\"%s\"", rerr);
+        log_emit(self->log_level, LOG_LEVEL_ERROR, "registry_reload_failed", "reason=\"%s\"", rerr);
     return -1;
 }
 

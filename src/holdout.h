@@ -1,103 +1,51 @@
-/* holdout: program holdouts — definition and validation with named errors, the pure membership
- * function (GrowthBook hash v2 of (seed, customer id) with two ranges: held out and the
- * measurement slice), which experiments a holdout covers, and the cache of holdouts the
- * assignment path reads. A holdout is stored as a row of the store's experiment table under
- * the key "holdout:KEY" (experiment keys cannot contain ':'), so it gets generations, the
- * conditional update and the first-exposure record of the store contract unchanged: a
- * customer's first program-eligible decision is stored as an exposure of that row, arm 0 =
- * held out, arm 1 = measurement slice. No sockets, no SQL. Not thread-safe. */
+/* holdout: the pure part of program holdouts — the membership of a customer (GrowthBook
+ * hash v2 of (holdout seed, customer id) with two ranges: held out and the measurement slice),
+ * exclusions, and which experiment decisions a holdout covers. Compiled into liftd and into the
+ * client library (local evaluation, lift/local.h), so a local decision is the served one by
+ * construction. No I/O, no allocation; thread-safe. */
 #ifndef LIFT_HOLDOUT_H
 #define LIFT_HOLDOUT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "holdout_decide.h"
 #include "lift.pb-c.h"
-#include "status.h"
-#include "store.h"
 
-#define HOLDOUT_KEY_PREFIX "holdout:"  /* store key of a holdout row: prefix + holdout key */
-#define HOLDOUT_MAX_LINKED 1000        /* experiment keys of an explicit link */
-#define HOLDOUT_MAX_EXCLUDED_IDS 10000 /* excluded customer ids */
-#define HOLDOUT_MAX_PREFIXES 100       /* excluded id prefixes */
+#define HOLDOUT_ARM_HELD_OUT 0 /* exposure arm of a held-out customer */
+#define HOLDOUT_ARM_MEASURED 1 /* exposure arm of a measurement-slice customer */
 
-typedef struct holdouts holdouts_t;
+/* The group of a customer by hash and exclusions alone (Lift__HoldoutGroup values). */
+typedef enum {
+    HOLDOUT_GROUP_NONE = 0,     /* neither range: treated, not measured */
+    HOLDOUT_GROUP_HELD_OUT = 1, /* n < p */
+    HOLDOUT_GROUP_MEASURED = 2, /* p <= n < 2p */
+    HOLDOUT_GROUP_EXCLUDED = 3  /* excluded by id or prefix: neither held out nor measured */
+} holdout_group_t;
 
-/* One holdout as the cache holds it. */
-typedef struct {
-    int64_t id;           /* store row id (its exposures' experiment_id) */
-    int64_t generation;   /* store generation of the state held here */
-    Lift__Holdout *def;   /* definition with server fields filled in */
-    uint8_t *created;     /* canonical definition as created (idempotency) */
-    size_t created_len;   /* bytes in created */
-} holdout_entry_t;
+/* The group of customer id (len bytes, valid per assign_customer_id_check) under definition
+ * h: excluded ids and prefixes first, then n = hash_v2(seed, id) (assign_hash_v2: the same
+ * value GrowthBook's SDK computes; the seed defaults to the key), p = percent / 100: held out
+ * iff n < p, measured iff p <= n < 2 * p. Returns the group, or -1 when the seed or id is not
+ * valid UTF-8. */
+int holdout_group(const Lift__Holdout *h, const char *id, size_t len);
 
-/* Validate a definition to create (server fields ignored); fill defaults (seed = key).
- * Returns 0, or -1 with st naming the field ("holdout.percent", ...), its value and bound. */
-int holdout_validate(Lift__Holdout *h, status_t *st);
+/* Is experiment `exp_key` (first started at exp_started_ms, 0 = never) linked to holdout h
+ * (started at h_started_ms): named in experiment_keys (LINK_EXPLICIT), or started at or after
+ * the holdout (LINK_STARTED_AFTER)? */
+int holdout_links(const Lift__Holdout *h, int64_t h_started_ms, const char *exp_key,
+                  int64_t exp_started_ms);
 
-/* ---- the cache ------------------------------------------------------------------------- */
+/* Does holdout h (status not looked at) cover a decision of experiment `exp_key` (its first
+ * start) in context ctx (NULL: any) at now_ms? Linked, inside [start_ms, end_ms), and in the
+ * holdout's scope (triggers, stages, channels; an empty list covers every value). */
+int holdout_covers(const Lift__Holdout *h, int64_t h_started_ms, const char *exp_key,
+                   int64_t exp_started_ms, const Lift__Context *ctx, int64_t now_ms);
 
-holdouts_t *holdouts_new(void);
-void holdouts_destroy(holdouts_t **self_p);
-void holdouts_clear(holdouts_t *self);
-
-/* 1 when a stored experiment row is a holdout (by its key's prefix). */
-int holdout_row_is(const store_experiment_t *row);
-
-/* A holdout row from the store: added, or updated in place. Returns 0 / -1. */
-int holdouts_load_row(holdouts_t *self, const store_experiment_t *row);
-
-int holdouts_count(const holdouts_t *self);
-const holdout_entry_t *holdouts_at(const holdouts_t *self, int i);
-const holdout_entry_t *holdouts_find(const holdouts_t *self, const char *key);
-
-/* Create (as a draft) inside the open store transaction. The same definition again is a
- * success (*created = 0); another one under the same key is ALREADY_EXISTS. Returns 0 with
- * *out set, or -1 with st filled. The caller refreshed the cache first. */
-int holdouts_create(holdouts_t *self, store_t *store, const Lift__Holdout *in, int64_t now_ms,
-                    const holdout_entry_t **out, int *created, status_t *st);
-
-/* Start (draft -> running) or stop (running -> stopped, final; a draft may be stopped too).
- * Repeating a change that holds is a success. Conditional on the cached generation: returns
- * 0 with *out set, 1 when the row moved on in the store (refresh and call again), or -1 with
- * st filled (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, UNAVAILABLE). */
-int holdouts_change(holdouts_t *self, store_t *store, const char *key, int action,
-                    int64_t now_ms, const holdout_entry_t **out, status_t *st);
-
-/* The gate of one assignment decision, after the experiment's own eligibility passed and
- * before its bucketing: for every running holdout covering (exp_key, exp_started_ms, ctx) —
- * an excluded customer is skipped — the customer's first such decision is recorded as an
- * exposure of the holdout (first-or-existing, conditional on the holdout's generation).
- * Returns 0 (go on and assign), 2 (held out: answer REASON_PROGRAM_HOLDOUT), 1 (a holdout
- * moved on in the store: refresh and decide again), -1 (store failure, st filled).
- * *recorded is set to 1 when an exposure was stored now. `seen`/`remember` are the caller's
- * cache of stored exposures (may be NULL): seen returns 1 and the arm when known. */
-typedef int (*holdout_seen_fn)(void *arg, int64_t holdout_id, const char *id, size_t len,
-                               int *arm);
-typedef void (*holdout_remember_fn)(void *arg, int64_t holdout_id, const char *id, size_t len,
-                                    int arm);
-int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
-                  int64_t exp_started_ms, const char *id, size_t len, const Lift__Context *ctx,
-                  int64_t now_ms, holdout_seen_fn seen, holdout_remember_fn remember,
-                  void *cache, int *recorded, status_t *st);
-
-/* The running holdout (its key) that holds customer id out of a decision of experiment
- * exp_key in ctx at now_ms, or NULL: for exposures decided elsewhere (RecordExposures), which
- * liftd must never store for a held-out customer. */
-const char *holdouts_holding(const holdouts_t *self, const char *exp_key, int64_t exp_started_ms,
-                             const char *id, size_t len, const Lift__Context *ctx, int64_t now_ms);
-
-/* RecordExposures item with holdout_key (a local evaluator's program-holdout exposure): the
- * group recomputed from liftd's definition and recorded first-or-existing. field names the
- * item ("record_exposures.exposures[3]"). Returns 0 with *arm (the stored group arm) and
- * *first set, 1 an item error (st: NOT_FOUND unknown holdout, FAILED_PRECONDITION not
- * running, not linked or in neither group), 2 the holdout moved on in the store (refresh the
- * cache and call again), -1 a store failure (st). */
-int holdouts_record(const holdouts_t *self, store_t *store, const char *holdout_key,
-                    const char *exp_key, int64_t exp_started_ms, const char *id, size_t len,
-                    const Lift__Context *ctx, int64_t decided_ms, const char *field, int *arm,
-                    int *first, status_t *st);
+/* A running holdout's verdict on an eligible decision of experiment exp_key: the group of the
+ * customer when h is running and covers the decision (HOLDOUT_GROUP_HELD_OUT: no arm, reason
+ * REASON_PROGRAM_HOLDOUT; HELD_OUT and MEASURED: the decision is the customer's exposure to the
+ * holdout), else HOLDOUT_GROUP_NONE. -1 on invalid UTF-8. */
+int holdout_decide(const Lift__Holdout *h, const char *exp_key, int64_t exp_started_ms,
+                   const char *id, size_t len, const Lift__Context *ctx, int64_t now_ms);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "assign.h"
-#include "holdout.h"
+#include "holdouts.h"
 #include "lift/limits.h"
 #include "log.h"
 
@@ -45,7 +45,7 @@ static int error(const Lift__Request *req, const status_t *st, handlers_out_t *o
 }
 
 /* A reply copy of an entry with the groups' recorded sizes. */
-static void view(store_t *store, const holdout_entry_t *e, Lift__Holdout *v)
+static void view(store_t *store, const holdouts_entry_t *e, Lift__Holdout *v)
 {
     *v = *e->def;
     int64_t c[2] = {0, 0};
@@ -56,7 +56,7 @@ static void view(store_t *store, const holdout_entry_t *e, Lift__Holdout *v)
     }
 }
 
-static int one_reply(store_t *store, uint64_t request_id, const holdout_entry_t *e,
+static int one_reply(store_t *store, uint64_t request_id, const holdouts_entry_t *e,
                      handlers_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
@@ -99,7 +99,7 @@ static int handle_is_held_out(holdouts_t *hs, const Lift__Request *req, int64_t 
     const Lift__IsHeldOut *q = req->is_held_out;
     uint64_t rid = req->request_id;
     status_t st;
-    const holdout_entry_t *e = holdouts_find(hs, q->holdout_key);
+    const holdouts_entry_t *e = holdouts_find(hs, q->holdout_key);
     if (!e) {
         status_set(&st, LIFT__CODE__NOT_FOUND, "is_held_out.holdout_key",
                    "no holdout with key %.64s",
@@ -179,7 +179,7 @@ int holdout_handlers_handle(store_t *store, registry_t *registry, const Lift__Re
     /* Holdouts created or changed through another liftd sharing the store: one cheap poll. */
     if (registry_refresh_find(registry, NULL, NULL, &st) < 0)
         return error(req, &st, out);
-    const holdout_entry_t *e = NULL;
+    const holdouts_entry_t *e = NULL;
     switch (req->body_case) {
     case LIFT__REQUEST__BODY_CREATE_HOLDOUT: {
         int created = 0;
@@ -204,7 +204,7 @@ int holdout_handlers_handle(store_t *store, registry_t *registry, const Lift__Re
         return handle_list(store, hs, rid, out);
     case LIFT__REQUEST__BODY_CHANGE_HOLDOUT: {
         const Lift__ChangeHoldout *c = req->change_holdout;
-        const holdout_entry_t *before = holdouts_find(hs, c->key);
+        const holdouts_entry_t *before = holdouts_find(hs, c->key);
         int64_t gen0 = before ? before->generation : 0;
         for (int tries = 0;; tries++) {
             int rc = holdouts_change(hs, store, c->key, c->has_action ? (int)c->action : 0,

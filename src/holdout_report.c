@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "holdout.h"
+#include "holdouts.h"
 #include "report.h"
 #include "units.h"
 
@@ -22,7 +22,7 @@
     "measurement slice of program-eligible customers (range [p, 2p) of the same hash), both "   \
     "recorded at their first program-eligible decision, compared by intent to treat"
 
-void holdout_pseudo_experiment(const Lift__Holdout *h, holdout_pseudo_t *s)
+void holdout_report_pseudo_experiment(const Lift__Holdout *h, holdout_report_pseudo_t *s)
 {
     Lift__Experiment e = LIFT__EXPERIMENT__INIT;
     Lift__Arm a = LIFT__ARM__INIT;
@@ -74,7 +74,7 @@ typedef struct {
 static int scan_row(void *arg, const store_experiment_t *row)
 {
     scan_t *s = arg;
-    if (holdout_row_is(row)) {
+    if (holdouts_row_is(row)) {
         if (strcmp(row->key, s->skey) == 0) {
             s->id = row->id;
             s->h = lift__holdout__unpack(NULL, row->def_len, row->def);
@@ -240,8 +240,8 @@ static int read_holdout(store_reader_t *rd, const Lift__ReportRequest *req, scan
 static int group_report(store_reader_t *rd, const Lift__ReportRequest *req, const scan_t *s,
                         const char *currency, int64_t now_ms, Lift__Report **r, status_t *st)
 {
-    holdout_pseudo_t ps;
-    holdout_pseudo_experiment(s->h, &ps);
+    holdout_report_pseudo_t ps;
+    holdout_report_pseudo_experiment(s->h, &ps);
     Lift__ReportRequest q = *req;
     q.holdout_key = NULL;
     q.experiment_key = s->h->key;
@@ -416,7 +416,7 @@ int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
                           "is of an experiment or of a holdout");
     scan_t s;
     memset(&s, 0, sizeof s);
-    snprintf(s.skey, sizeof s.skey, "%s%.64s", HOLDOUT_KEY_PREFIX, req->holdout_key);
+    snprintf(s.skey, sizeof s.skey, "%s%.64s", HOLDOUTS_KEY_PREFIX, req->holdout_key);
     char err[256];
     int rc = -1;
     Lift__Report *r = NULL;
@@ -441,7 +441,7 @@ int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
     if (linked(rd, req, &s, p, currency, now_ms) < 0)
         goto oom;
     r->program = &p->prog;
-    report_units(r); /* the program's estimates get their units too */
+    units_fill(r); /* the program's estimates get their units too */
     *out = r;
     r = NULL;
     p = NULL;

@@ -31,7 +31,7 @@ typedef struct {
     Lift__Arm arm[2];
     Lift__Arm *arms[2];
     char name[96];
-} holdout_pseudo_t;
-void holdout_pseudo_experiment(const Lift__Holdout *h, holdout_pseudo_t *store);
+} holdout_report_pseudo_t;
+void holdout_report_pseudo_experiment(const Lift__Holdout *h, holdout_report_pseudo_t *store);
 
 #endif

@@ -204,7 +204,7 @@ int main(int argc, char **argv)
     server_config_t cfg = {
         .endpoint = LIFT_DEFAULT_ENDPOINT,
         .store = NULL,
-        .log_level = LOG_INFO,
+        .log_level = LOG_LEVEL_INFO,
         .currency = "USD",
         .clock_skew_ms = 24LL * 3600 * 1000,
     };
@@ -246,11 +246,11 @@ int main(int argc, char **argv)
     char err[512];
     server_t *server = server_new(&cfg, err, sizeof err);
     if (!server) {
-        log_emit(cfg.log_level, LOG_ERROR, "start_failed", "reason=\"%s\"", err);
+        log_emit(cfg.log_level, LOG_LEVEL_ERROR, "start_failed", "reason=\"%s\"", err);
         return 1;
     }
     rc = server_run(server, &stop_flag, &reload_flag);
     server_destroy(&server);
-    log_emit(cfg.log_level, LOG_INFO, "stopped", "exit=%d", rc == 0 ? 0 : 1);
+    log_emit(cfg.log_level, LOG_LEVEL_INFO, "stopped", "exit=%d", rc == 0 ? 0 : 1);
     return rc == 0 ? 0 : 1;
 }

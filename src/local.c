@@ -17,7 +17,7 @@
 #include "context.h"
 #include "decide.h"
 #include "hash.h"
-#include "holdout_decide.h"
+#include "holdout.h"
 
 #define SEEN_WAYS 4           /* slots per bucket of the remembered pairs (half a cache line) */
 #define LOG_EVERY 1000        /* log the first and every 1000th of a kind */
@@ -218,7 +218,7 @@ static int refresh(lift_local_t *self, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory building the definitions");
         return -1;
     }
-    /* Program holdouts (holdout_decide.h) at least as new as the experiments: the whole list
+    /* Program holdouts (holdout.h) at least as new as the experiments: the whole list
      * (a few), fetched whenever the generation moved. A liftd without them answers
      * INVALID_ARGUMENT: then there are none. */
     Lift__Request hq = LIFT__REQUEST__INIT;

@@ -10,7 +10,7 @@
 
 #include "decide.h"
 #include "hash.h"
-#include "holdout.h"
+#include "holdouts.h"
 #include "lift/lift.h"
 #include "text.h"
 
@@ -137,7 +137,7 @@ static int load_row(void *arg, const store_experiment_t *row)
     registry_t *self = arg;
     if (row->generation > self->seen)
         self->seen = row->generation;
-    if (holdout_row_is(row))
+    if (holdouts_row_is(row))
         return holdouts_load_row(self->holdouts, row);
     registry_entry_t *old = find_id(self, row->id);
     if (old)

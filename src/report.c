@@ -471,7 +471,7 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
         arena_destroy(&a);
         return -1;
     }
-    report_units(&box->report); /* Estimate.unit on every estimate */
+    units_fill(&box->report); /* Estimate.unit on every estimate */
     *out = &box->report;
     return 0;
 }

@@ -155,7 +155,7 @@ static int bind_endpoint(server_t *self, const char *endpoint, char *err, size_t
             return -1;
         }
         if (zmq_bind(self->router, v6) < 0)
-            log_emit(self->cfg.log_level, LOG_DEBUG, "ipv6_loopback_unavailable",
+            log_emit(self->cfg.log_level, LOG_LEVEL_DEBUG, "ipv6_loopback_unavailable",
                      "endpoint=%s reason=\"%s\"", v6, zmq_strerror(zmq_errno()));
         return 0;
     }
@@ -190,7 +190,7 @@ static int setup_curve(server_t *self, const server_config_t *cfg, char *err, si
         return -1;
     }
     if (zmq_setsockopt(self->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) < 0)
-        log_emit(cfg->log_level, LOG_DEBUG, "zap_enforce_domain_unavailable",
+        log_emit(cfg->log_level, LOG_LEVEL_DEBUG, "zap_enforce_domain_unavailable",
                  "detail=\"draft option missing; the ZAP handler stays bound while the ROUTER "
                  "is open, so no connection is admitted without it\"");
     return 0;
@@ -272,17 +272,17 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         goto fail;
     char described[600];
     handlers_describe(self->handlers, described, sizeof described);
-    log_emit(cfg->log_level, LOG_INFO, "listening",
+    log_emit(cfg->log_level, LOG_LEVEL_INFO, "listening",
              "endpoint=%s %s currency=%s security=%s authorized_keys=%zu", cfg->endpoint,
              described, cfg->currency, self->auth ? "curve" : "none",
              self->auth ? auth_key_count(self->auth) : 0);
     if (!self->auth && server_endpoint_is_local(cfg->endpoint))
-        log_emit(cfg->log_level, LOG_INFO, "unauthenticated",
+        log_emit(cfg->log_level, LOG_LEVEL_INFO, "unauthenticated",
                  "endpoint=%s detail=\"no --curve-secret: connections are neither encrypted nor "
                  "authenticated; every client on this host may do everything\"",
                  cfg->endpoint);
     else if (!self->auth)
-        log_emit(cfg->log_level, LOG_WARN, "INSECURE",
+        log_emit(cfg->log_level, LOG_LEVEL_WARN, "INSECURE",
                  "endpoint=%s detail=\"--insecure: no encryption and no authentication on an "
                  "endpoint other hosts can reach; anyone who can connect may create, stop and "
                  "ramp experiments and write events\"",
@@ -462,7 +462,7 @@ static void recv_request(server_t *self, pending_t *p, int more, decoded_t *d)
     }
     zmq_msg_close(&body);
     if (d->why)
-        log_emit(self->cfg.log_level, LOG_DEBUG, "bad_request", "reason=\"%s\"", d->why);
+        log_emit(self->cfg.log_level, LOG_LEVEL_DEBUG, "bad_request", "reason=\"%s\"", d->why);
     if (d->req)
         p->request_id = d->req->request_id;
 }
@@ -484,7 +484,7 @@ static int refuse(server_t *self, pending_t *p, const decoded_t *d)
                  (unsigned)peers_held(p->peer) - 1, LIFT_MAX_IN_FLIGHT);
         handlers_error_reply(p->request_id, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, msg, &p->out);
         if (self->refused_in_flight++ % 1000 == 0)
-            log_emit(self->cfg.log_level, LOG_WARN, "in_flight_limit",
+            log_emit(self->cfg.log_level, LOG_LEVEL_WARN, "in_flight_limit",
                      "limit=%d refused_total=%llu", LIFT_MAX_IN_FLIGHT,
                      (unsigned long long)self->refused_in_flight);
         return 1;
@@ -495,7 +495,7 @@ static int refuse(server_t *self, pending_t *p, const decoded_t *d)
                  auth_role_name(d->role), what, auth_role_allowed_list(d->role));
         handlers_error_reply(p->request_id, LIFT__CODE__PERMISSION_DENIED, NULL, msg, &p->out);
         self->denied++;
-        log_emit(self->cfg.log_level, LOG_INFO, "permission_denied", "role=%s request=%s",
+        log_emit(self->cfg.log_level, LOG_LEVEL_INFO, "permission_denied", "role=%s request=%s",
                  auth_role_name(d->role), what);
         return 1;
     }
@@ -563,7 +563,7 @@ static void send_reply(server_t *self, pending_t *p)
                            p->delimiter ? PEERS_DELIMITER : 0, p->out.bytes, p->out.len);
     p->out.bytes = NULL;
     if (gone && self->replies_dropped++ % 1000 == 0)
-        log_emit(self->cfg.log_level, LOG_DEBUG, "reply_undeliverable",
+        log_emit(self->cfg.log_level, LOG_LEVEL_DEBUG, "reply_undeliverable",
                  "reason=\"the connection is gone\" undeliverable_total=%llu",
                  (unsigned long long)self->replies_dropped);
 }
@@ -594,7 +594,7 @@ static int serve_batch(server_t *self)
     size_t held = 0; /* reply bytes waiting for the commit */
     /* Without a transaction every request still gets an answer: UNAVAILABLE (handlers.h). */
     if (handlers_batch_begin(self->handlers, err, sizeof err) < 0)
-        log_emit(self->cfg.log_level, LOG_ERROR, "store_begin_failed", "reason=\"%s\"", err);
+        log_emit(self->cfg.log_level, LOG_LEVEL_ERROR, "store_begin_failed", "reason=\"%s\"", err);
     /* Bounded in requests and in the reply bytes held until the commit (an AssignBatch reply
      * may be tens of MB): past either bound the batch commits and the rest waits in the
      * peers' queues (SERVER_HWM each, then TCP back-pressure), never dropped. Replies waiting
@@ -615,7 +615,7 @@ static int serve_batch(server_t *self)
         n++;
     }
     if (handlers_batch_end(self->handlers, err, sizeof err) < 0) {
-        log_emit(self->cfg.log_level, LOG_ERROR, "commit_failed",
+        log_emit(self->cfg.log_level, LOG_LEVEL_ERROR, "commit_failed",
                  "requests=%d writes=%d reason=\"%s\"", n, writes, err);
         void_replies(self, n, err);
     }
@@ -624,7 +624,7 @@ static int serve_batch(server_t *self)
     if (n > 0) {
         self->batches++;
         self->requests += (uint64_t)n;
-        log_emit(self->cfg.log_level, LOG_DEBUG, "batch", "requests=%d writes=%d", n, writes);
+        log_emit(self->cfg.log_level, LOG_LEVEL_DEBUG, "batch", "requests=%d writes=%d", n, writes);
     }
     return rc < 0 ? -1 : n;
 }
@@ -634,16 +634,16 @@ static void reload_keys(server_t *self)
 {
     char err[512];
     if (!self->auth) {
-        log_emit(self->cfg.log_level, LOG_WARN, "reload_ignored",
+        log_emit(self->cfg.log_level, LOG_LEVEL_WARN, "reload_ignored",
                  "detail=\"SIGHUP: no --authorized-keys to reload\"");
         return;
     }
     if (auth_reload(self->auth, err, sizeof err) < 0)
-        log_emit(self->cfg.log_level, LOG_ERROR, "authorized_keys_reload_failed",
+        log_emit(self->cfg.log_level, LOG_LEVEL_ERROR, "authorized_keys_reload_failed",
                  "reason=\"%s\" keys=%zu detail=\"the previous list stays in force\"", err,
                  auth_key_count(self->auth));
     else
-        log_emit(self->cfg.log_level, LOG_INFO, "authorized_keys_reloaded",
+        log_emit(self->cfg.log_level, LOG_LEVEL_INFO, "authorized_keys_reloaded",
                  "file=%s keys=%zu detail=\"applies to new connections\"",
                  self->cfg.authorized_keys, auth_key_count(self->auth));
 }
@@ -668,7 +668,7 @@ int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
-            log_emit(self->cfg.log_level, LOG_ERROR, "poll_failed", "reason=\"%s\"",
+            log_emit(self->cfg.log_level, LOG_LEVEL_ERROR, "poll_failed", "reason=\"%s\"",
                      zmq_strerror(zmq_errno()));
             return -1;
         }
@@ -677,12 +677,12 @@ int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_
         if (rc == 0 || !(items[0].revents & ZMQ_POLLIN))
             continue;
         if (serve_batch(self) < 0 && zmq_errno() != EINTR) {
-            log_emit(self->cfg.log_level, LOG_ERROR, "recv_failed", "reason=\"%s\"",
+            log_emit(self->cfg.log_level, LOG_LEVEL_ERROR, "recv_failed", "reason=\"%s\"",
                      zmq_strerror(zmq_errno()));
             return -1;
         }
     }
-    log_emit(self->cfg.log_level, LOG_INFO, "stopping", "batches=%llu requests=%llu denied=%llu",
+    log_emit(self->cfg.log_level, LOG_LEVEL_INFO, "stopping", "batches=%llu requests=%llu denied=%llu",
              (unsigned long long)self->batches, (unsigned long long)self->requests,
              (unsigned long long)self->denied);
     return 0;

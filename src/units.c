@@ -31,7 +31,7 @@ static void comparison(Lift__Comparison *c)
     set(c->incremental_total_shrunk, LIFT__UNIT__UNIT_MINOR);
 }
 
-void report_units(Lift__Report *rep)
+void units_fill(Lift__Report *rep)
 {
     if (!rep)
         return;

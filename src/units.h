@@ -6,6 +6,6 @@
 #include "lift.pb-c.h"
 
 /* Set `unit` on every Estimate in rep (arms, comparisons, segments, weekly points). */
-void report_units(Lift__Report *rep);
+void units_fill(Lift__Report *rep);
 
 #endif

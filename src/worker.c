@@ -84,7 +84,7 @@ static void build(worker_t *self, store_reader_t **rd, worker_job_t *job)
     if (program && *rd) {
         if (holdout_report_build(*rd, job->req, self->currency, now_ms(), &report, &st) < 0)
             report = NULL;
-        log_emit(self->log_level, LOG_INFO, "program_report", "holdout=%s ok=%d",
+        log_emit(self->log_level, LOG_LEVEL_INFO, "program_report", "holdout=%s ok=%d",
                  job->req->holdout_key, report != NULL);
     } else if (program) {
         status_set(&st, LIFT__CODE__UNAVAILABLE, NULL, "cannot open the store for reading: %s",
@@ -101,7 +101,7 @@ static void build(worker_t *self, store_reader_t **rd, worker_job_t *job)
                          &report, &st) < 0)
             report = NULL;
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        log_emit(self->log_level, LOG_INFO, "report",
+        log_emit(self->log_level, LOG_LEVEL_INFO, "report",
                  "key=%s ok=%d ms=%.1f", exp->key, report != NULL,
                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     }

@@ -730,7 +730,7 @@ START_TEST(test_config_errors)
         double coverage; /* coverage */
         const char *msg; /* expected message */
     } cases[] = {
-        {w_one, 1, 1.0, "arms: 1 outside 2..64"},
+        {w_one, 1, 1.0, "arms: 1 outside 2..20"},
         {w_sum_09, 2, 1.0, "weights: sum 0.9 is not 1 (+-1e-09)"},
         {w_neg, 2, 1.0, "weights[0]: -0.1 must be a finite number > 0"},
         {w_zero, 2, 1.0, "weights[0]: 0 must be a finite number > 0"},

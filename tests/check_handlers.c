@@ -39,7 +39,7 @@ static void setup(void)
     ingest_config_t icfg = {.currency = "USD", .clock_skew_ms = 86400000};
     I = ingest_new(S, R, &icfg, err, sizeof err);
     ck_assert_msg(I != NULL, "%s", err);
-    H = handlers_new(S, R, I, LOG_ERROR);
+    H = handlers_new(S, R, I, LOG_LEVEL_ERROR);
     ck_assert_ptr_nonnull(H);
 }
 
@@ -508,7 +508,7 @@ START_TEST(open_currency)
 {
     char err[512];
     handlers_config_t cfg = {.store = URI, .currency = "USD", .clock_skew_ms = 1000,
-                             .log_level = LOG_ERROR};
+                             .log_level = LOG_LEVEL_ERROR};
     handlers_destroy(&H); /* one writer per SQLite store */
     ingest_destroy(&I);
     registry_destroy(&R);
@@ -529,7 +529,7 @@ START_TEST(open_currency)
     R = registry_new(S, err, sizeof err);
     ingest_config_t icfg = {.currency = "USD", .clock_skew_ms = 86400000};
     I = ingest_new(S, R, &icfg, err, sizeof err);
-    H = handlers_new(S, R, I, LOG_ERROR);
+    H = handlers_new(S, R, I, LOG_LEVEL_ERROR);
 }
 END_TEST
 
@@ -541,7 +541,7 @@ START_TEST(assigner_rollback)
     status_t st;
     create_started("offer");
     const registry_entry_t *e = registry_find(R, "offer");
-    assigner_t *a = assigner_new(S, R, LOG_ERROR);
+    assigner_t *a = assigner_new(S, R, LOG_LEVEL_ERROR);
     ck_assert_ptr_nonnull(a);
     ctx_init();
     assigner_result_t res;

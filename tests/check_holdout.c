@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "assign.h"
-#include "holdout.h"
+#include "holdouts.h"
 #include "lift/client.h"
 #include "lift/local.h"
 #include "lift/stats.h"
@@ -180,7 +180,7 @@ static double urand(void)
 static void expect_invalid(Lift__Holdout *h, const char *field, const char *words)
 {
     status_t st;
-    ck_assert_int_eq(holdout_validate(h, &st), -1);
+    ck_assert_int_eq(holdouts_validate(h, &st), -1);
     ck_assert_int_eq(st.code, LIFT__CODE__INVALID_ARGUMENT);
     ck_assert_msg(strcmp(st.field, field) == 0, "field %s, wanted %s (%s)", st.field, field,
                   st.message);
@@ -209,7 +209,7 @@ START_TEST(validation_named)
     expect_invalid(&h, "holdout.percent", "outside");
     h.percent = 5;
     status_t st;
-    ck_assert_int_eq(holdout_validate(&h, &st), 0);
+    ck_assert_int_eq(holdouts_validate(&h, &st), 0);
     h.key = "Prog";
     expect_invalid(&h, "holdout.key", "'P' at byte 0");
     h.key = "prog";
@@ -222,7 +222,7 @@ START_TEST(validation_named)
     h.experiment_keys = keys;
     expect_invalid(&h, "holdout.experiment_keys[2]", "listed at [0] too");
     h.n_experiment_keys = 2;
-    ck_assert_int_eq(holdout_validate(&h, &st), 0);
+    ck_assert_int_eq(holdouts_validate(&h, &st), 0);
     h.link = LIFT__HOLDOUT_LINK__LINK_STARTED_AFTER;
     expect_invalid(&h, "holdout.experiment_keys", "LINK_STARTED_AFTER");
     h.n_experiment_keys = 0;
@@ -242,7 +242,7 @@ START_TEST(validation_named)
     ex.n_customer_ids = 1;
     ex.n_id_prefixes = 1;
     ex.id_prefixes = prefixes;
-    ck_assert_int_eq(holdout_validate(&h, &st), 0);
+    ck_assert_int_eq(holdouts_validate(&h, &st), 0);
     ck_assert_str_eq(h.seed ? h.seed : "(default)", "(default)"); /* default: the key, at store */
 }
 END_TEST

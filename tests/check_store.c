@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "pgharness.h"
-#include "holdout.h"
+#include "holdouts.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -527,7 +527,7 @@ END_TEST
  * other's gate stale (decide again), never a record. */
 static int load_holdouts(void *arg, const store_experiment_t *row)
 {
-    return holdout_row_is(row) ? holdouts_load_row(arg, row) : 0;
+    return holdouts_row_is(row) ? holdouts_load_row(arg, row) : 0;
 }
 
 START_TEST(holdout_rows)
@@ -547,7 +547,7 @@ START_TEST(holdout_rows)
     h.link = LIFT__HOLDOUT_LINK__LINK_EXPLICIT;
     h.n_experiment_keys = 1;
     h.experiment_keys = keys;
-    const holdout_entry_t *e = NULL;
+    const holdouts_entry_t *e = NULL;
     int created = 0;
     status_t st;
     ck_assert_msg(holdouts_create(a, f.s, &h, 1000, &e, &created, &st) == 0, "%s", st.message);

@@ -655,7 +655,7 @@ START_TEST(test_assign_with_stale_cache)
     ingest_config_t icfg = {.currency = "USD", .clock_skew_ms = 86400000};
     ingest_t *in = ingest_new(S, a, &icfg, err, sizeof err);
     ck_assert_msg(in != NULL, "%s", err);
-    handlers_t *h = handlers_new(S, a, in, LOG_ERROR);
+    handlers_t *h = handlers_new(S, a, in, LOG_LEVEL_ERROR);
     ck_assert_ptr_nonnull(h);
     registry_t *b = registry_new(S, err, sizeof err);
     ck_assert_msg(b != NULL, "%s", err);

@@ -31,13 +31,13 @@ static void setup(void)
     tu_tempdir(D, sizeof D);
     snprintf(URI, sizeof URI, "sqlite:%s", D);
     handlers_config_t cfg = {.store = URI, .currency = "USD", .clock_skew_ms = 86400000,
-                             .log_level = LOG_ERROR};
+                             .log_level = LOG_LEVEL_ERROR};
     H = handlers_open(&cfg, err, sizeof err);
     ck_assert_msg(H != NULL, "%s", err);
     tu_handlers_two_arm(H, "offer", 0, NOW_MS);
     CTX = zmq_ctx_new();
     ck_assert_ptr_nonnull(CTX);
-    W = worker_new(CTX, URI, "USD", LOG_ERROR, err, sizeof err);
+    W = worker_new(CTX, URI, "USD", LOG_LEVEL_ERROR, err, sizeof err);
     ck_assert_msg(W != NULL, "%s", err);
 }
 
@@ -161,7 +161,7 @@ START_TEST(job_errors)
 
     char err[256], gone[400];
     snprintf(gone, sizeof gone, "sqlite:%s/missing", D);
-    worker_t *w2 = worker_new(CTX, gone, "USD", LOG_ERROR, err, sizeof err);
+    worker_t *w2 = worker_new(CTX, gone, "USD", LOG_LEVEL_ERROR, err, sizeof err);
     ck_assert_msg(w2 != NULL, "%s", err);
     worker_t *keep = W;
     W = w2;

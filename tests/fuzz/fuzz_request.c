@@ -103,7 +103,7 @@ static void scratch_open(void)
     S.ingest = ingest_new(S.store, S.registry, &icfg, err, sizeof err);
     if (!S.ingest)
         die("ingest_new", err);
-    S.handlers = handlers_new(S.store, S.registry, S.ingest, LOG_ERROR);
+    S.handlers = handlers_new(S.store, S.registry, S.ingest, LOG_LEVEL_ERROR);
     if (!S.handlers)
         die("handlers_new", "out of memory");
 

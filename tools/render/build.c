@@ -49,7 +49,7 @@ static void build_warnings(render_doc_t *d)
                           : 0);
             ke += (size_t)snprintf(exp + ke, sizeof exp - ke, "%s%s", i ? " / " : "", b);
         }
-        render_doc_add(d, B_WARN, 2,
+        render_doc_add(d, RENDER_B_WARN, 2,
                 "Sample ratio mismatch (chi-square test %s): customers per arm %s, expected %s. "
                 "The split is broken: do not trust the numbers below until it is explained.",
                 a, *obs ? obs : "?", *exp ? exp : "?");
@@ -57,14 +57,14 @@ static void build_warnings(render_doc_t *d)
     }
     if (h && h->has_low_impression_rate && h->low_impression_rate) {
         render_fmt_pct(a, sizeof a, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
-        render_doc_add(d, B_WARN, 1,
+        render_doc_add(d, RENDER_B_WARN, 1,
                 "Low impression rate: only %s of treated customers saw an offer. Trigger "
                 "detection or delivery failure?",
                 a);
         imp = any = 1;
     }
     if (h && h->has_small_segments && h->small_segments > 0) {
-        render_doc_add(d, B_WARN, 1, "%u segment%s below the minimum size %s not estimated.",
+        render_doc_add(d, RENDER_B_WARN, 1, "%u segment%s below the minimum size %s not estimated.",
                 h->small_segments, h->small_segments == 1 ? "" : "s",
                 h->small_segments == 1 ? "was" : "were");
         small = any = 1;
@@ -79,12 +79,12 @@ static void build_warnings(render_doc_t *d)
         render_fmt_pct(b, sizeof b, mde, 0, "%");
         render_fmt_pct(c, sizeof c, h->has_mde ? h->mde : NAN, 0, "%");
         if (isfinite(mde))
-            render_doc_add(d, B_WARN, 1,
+            render_doc_add(d, RENDER_B_WARN, 1,
                     "Underpowered: %s power to detect the experiment's minimum effect of %s "
                     "(analysis.mde); at this size 80%% power needs a %s lift.",
                     a, b, c);
         else
-            render_doc_add(d, B_WARN, 1,
+            render_doc_add(d, RENDER_B_WARN, 1,
                     "Underpowered: %s power; at this size 80%% power needs a %s lift.", a, c);
         power = any = 1;
     }
@@ -98,11 +98,11 @@ static void build_warnings(render_doc_t *d)
         if ((srm && mentions(w, w_srm)) || (imp && mentions(w, w_imp)) ||
             (small && mentions(w, w_small)) || (power && mentions(w, w_power)))
             continue;
-        render_doc_add(d, B_WARN, 1, "%s", w);
+        render_doc_add(d, RENDER_B_WARN, 1, "%s", w);
         any = 1;
     }
     if (h && h->srm && h->srm->has_skipped && h->srm->skipped) {
-        render_doc_add(d, B_WARN, 1, "Sample ratio test skipped: an arm has fewer than 8 customers.");
+        render_doc_add(d, RENDER_B_WARN, 1, "Sample ratio test skipped: an arm has fewer than 8 customers.");
         any = 1;
     }
     if (!any && h) {
@@ -110,12 +110,12 @@ static void build_warnings(render_doc_t *d)
         render_fmt_pct(b, sizeof b, h->has_impression_rate ? h->impression_rate : NAN, 0, "%");
         render_fmt_pct(c, sizeof c, h->has_power_reached ? h->power_reached : NAN, 0, "%");
         if (h->has_mde_set && !h->mde_set)
-            render_doc_add(d, B_NOTE, 0,
+            render_doc_add(d, RENDER_B_NOTE, 0,
                     "Health: no warnings (sample ratio test p = %s, impression rate %s; power "
                     "%s against the default 5%% minimum effect: the experiment sets none).",
                     a, b, c);
         else
-            render_doc_add(d, B_NOTE, 0,
+            render_doc_add(d, RENDER_B_NOTE, 0,
                     "Health: no warnings (sample ratio test p = %s, impression rate %s, power %s).",
                     a, b, c);
     }
@@ -168,9 +168,9 @@ static void build_title(render_doc_t *d)
     const Lift__Provenance *p = r->provenance;
     const Lift__Experiment *e = p ? p->experiment : NULL;
     if (e && e->name && *e->name)
-        render_doc_add(d, B_TITLE, 0, "Lift report: %s (%s)", render_experiment_key(r), e->name);
+        render_doc_add(d, RENDER_B_TITLE, 0, "Lift report: %s (%s)", render_experiment_key(r), e->name);
     else
-        render_doc_add(d, B_TITLE, 0, "Lift report: %s", render_experiment_key(r));
+        render_doc_add(d, RENDER_B_TITLE, 0, "Lift report: %s", render_experiment_key(r));
     char from[32], to[32], gen[32], cap[400], cu[300];
     render_fmt_time(from, sizeof from, p && p->has_from_ms, p ? p->from_ms : 0);
     render_fmt_time(to, sizeof to, p && p->has_to_ms, p ? p->to_ms : 0);
@@ -180,7 +180,7 @@ static void build_title(render_doc_t *d)
     int seq = p && p->has_sequential && p->sequential;
     char lvl[16];
     render_ci_level(lvl, sizeof lvl, r);
-    render_doc_add(d, B_SUB, 0,
+    render_doc_add(d, RENDER_B_SUB, 0,
             "Customers exposed %s to %s UTC (exposure-time window; outcomes from each customer's "
             "exposure to the window end); generated %s UTC; %s intervals, %s; %s; %s; p adj. by "
             "%s within the confirmatory and the exploratory family.",
@@ -200,18 +200,18 @@ static int ci_has_zero(const Lift__Estimate *e)
 static void build_headline(render_doc_t *d)
 {
     const Lift__Report *r = d->r;
-    render_doc_add(d, B_H2, 0, "Headline: incremental revenue vs holdout");
+    render_doc_add(d, RENDER_B_H2, 0, "Headline: incremental revenue vs holdout");
     for (size_t i = 0; i < r->n_comparisons; i++) {
         const Lift__Comparison *c = r->comparisons[i];
         char name[32], tot[96], totci[200], per[96], perci[200], lift[96], liftci[200];
         const char *arm = render_cmp_label(r, c, name, sizeof name);
-        render_cell_est(d, tot, sizeof tot, c->incremental_total, U_MONEY, 1, 0);
-        render_cell_ci(d, totci, sizeof totci, c->incremental_total, U_MONEY);
-        render_cell_est(d, per, sizeof per, c->revenue_diff, U_MONEY, 1, 0);
-        render_cell_ci(d, perci, sizeof perci, c->revenue_diff, U_MONEY);
-        render_cell_est(d, lift, sizeof lift, c->relative_lift, U_FRAC, 0, 1);
-        render_cell_ci(d, liftci, sizeof liftci, c->relative_lift, U_FRAC);
-        render_block_t *b = render_doc_push(d, B_HEADLINE, render_tone_adj(r, c->incremental_total));
+        render_cell_est(d, tot, sizeof tot, c->incremental_total, RENDER_U_MONEY, 1, 0);
+        render_cell_ci(d, totci, sizeof totci, c->incremental_total, RENDER_U_MONEY);
+        render_cell_est(d, per, sizeof per, c->revenue_diff, RENDER_U_MONEY, 1, 0);
+        render_cell_ci(d, perci, sizeof perci, c->revenue_diff, RENDER_U_MONEY);
+        render_cell_est(d, lift, sizeof lift, c->relative_lift, RENDER_U_FRAC, 0, 1);
+        render_cell_ci(d, liftci, sizeof liftci, c->relative_lift, RENDER_U_FRAC);
+        render_block_t *b = render_doc_push(d, RENDER_B_HEADLINE, render_tone_adj(r, c->incremental_total));
         if (b == NULL) return;
         char ci1[260] = "", ci2[260] = "", ci3[260] = "", unc[400] = "", pa[96] = "";
         if (*totci) snprintf(ci1, sizeof ci1, " (%s %s)", d->ci, totci);
@@ -219,8 +219,8 @@ static void build_headline(render_doc_t *d)
         if (*liftci) snprintf(ci3, sizeof ci3, " (%s %s)", d->ci, liftci);
         if (c->revenue_diff_uncapped) {
             char u[96], uci[200];
-            render_cell_est(d, u, sizeof u, c->revenue_diff_uncapped, U_MONEY, 1, 0);
-            render_cell_ci(d, uci, sizeof uci, c->revenue_diff_uncapped, U_MONEY);
+            render_cell_est(d, u, sizeof u, c->revenue_diff_uncapped, RENDER_U_MONEY, 1, 0);
+            render_cell_ci(d, uci, sizeof uci, c->revenue_diff_uncapped, RENDER_U_MONEY);
             snprintf(unc, sizeof unc, "; uncapped %s%s%s%s", u, *uci ? " (" : "", uci,
                      *uci ? ")" : "");
         }
@@ -245,7 +245,7 @@ static void build_headline(render_doc_t *d)
         /* lift and incremental test the same hypothesis; when their intervals disagree, say why */
         int zl = ci_has_zero(c->relative_lift), zt = ci_has_zero(c->incremental_total);
         if (zl >= 0 && zt >= 0 && zl != zt)
-            render_doc_add(d, B_NOTE, 0,
+            render_doc_add(d, RENDER_B_NOTE, 0,
                     "%s: the relative-lift interval %s 0 while the incremental-revenue interval "
                     "%s. Both test \"no revenue difference\"; the lift divides by the holdout's "
                     "mean revenue, whose own uncertainty (large when it is small) widens the lift's "
@@ -254,11 +254,11 @@ static void build_headline(render_doc_t *d)
     }
     int seq = r->provenance && r->provenance->has_sequential && r->provenance->sequential;
     if (r->n_comparisons && seq)
-        render_doc_add(d, B_NOTE, 0,
+        render_doc_add(d, RENDER_B_NOTE, 0,
                 "Intervals are always-valid (sequential): reading them every week does not "
                 "raise the false-positive rate.");
     else if (r->n_comparisons && r->provenance && r->provenance->has_sequential)
-        render_doc_add(d, B_NOTE, 0,
+        render_doc_add(d, RENDER_B_NOTE, 0,
                 "Fixed-horizon intervals: valid for one pre-planned read. Reading this report "
                 "every week and acting on the first significant week turns 5%% false positives "
                 "into 18.7%% over 10 weekly looks (README, \"Why weekly reports use the "
@@ -270,7 +270,7 @@ static void build_arms(render_doc_t *d)
     const Lift__Report *r = d->r;
     const Lift__Provenance *p = r->provenance;
     int capped = p && p->has_revenue_cap && isfinite(p->revenue_cap) && p->revenue_cap > 0;
-    render_doc_add(d, B_H2, 0, "Arms");
+    render_doc_add(d, RENDER_B_H2, 0, "Arms");
     static const char *const hdr[] = {"arm",      "exposed",     "impressed",
                                       "clicks",   "converted",   "revenue",
                                       "per exposed", "uncapped", "conv. rate"};
@@ -303,20 +303,20 @@ static void build_arms(render_doc_t *d)
             render_fmt_amount(c[6], sizeof c[6], a->revenue_per_customer_uncapped, d->digits, 0);
         else
             snprintf(c[6], sizeof c[6], "-");
-        render_cell_est(d, c[7], sizeof c[7], a->conversion_rate, U_FRAC, 0, 0);
+        render_cell_est(d, c[7], sizeof c[7], a->conversion_rate, RENDER_U_FRAC, 0, 0);
         const char *cells[] = {lab, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
         render_tab_row(d, t, 0, cells);
     }
     char cap[400];
     cap_text(d, cap, sizeof cap, p);
     if (capped)
-        render_doc_add(d, B_NOTE, 0,
+        render_doc_add(d, RENDER_B_NOTE, 0,
                 "Amounts in %s; revenue = upgrades minus refunds after exposure (uncapped sum); "
                 "per exposed = mean revenue per exposed customer with the cap applied: %s; "
                 "uncapped = the same mean without the cap; conv. rate = converted / exposed.",
                 *d->cur ? d->cur : "the report's currency", cap);
     else
-        render_doc_add(d, B_NOTE, 0,
+        render_doc_add(d, RENDER_B_NOTE, 0,
                 "Amounts in %s; revenue = upgrades minus refunds after exposure; per exposed = "
                 "mean revenue per exposed customer (%s); conv. rate = converted / exposed.",
                 *d->cur ? d->cur : "the report's currency", cap);
@@ -338,18 +338,18 @@ static void build_comparisons(render_doc_t *d)
         render_unit_t unit;
         int sign; /* +1: an increase is good; -1: an increase is bad (churn) */
     } metrics[] = {
-        {"revenue per exposed customer", offsetof(Lift__Comparison, revenue_diff), U_MONEY, 1},
-        {"  same, uncapped", offsetof(Lift__Comparison, revenue_diff_uncapped), U_MONEY, 1},
-        {"relative lift", offsetof(Lift__Comparison, relative_lift), U_FRAC, 1},
-        {"incremental revenue (total)", offsetof(Lift__Comparison, incremental_total), U_MONEY, 1},
-        {"holdout cost (revenue forgone)", offsetof(Lift__Comparison, holdout_cost), U_MONEY, 1},
-        {"net of attempt cost", offsetof(Lift__Comparison, net_incremental), U_MONEY, 1},
-        {"conversion rate", offsetof(Lift__Comparison, conversion_diff), U_PP, 1},
-        {"churn", offsetof(Lift__Comparison, churn_diff), U_PP, -1},
-        {"click-through", offsetof(Lift__Comparison, ctr_diff), U_PP, 1},
-        {"effect on customers who saw it", offsetof(Lift__Comparison, cace), U_MONEY, 1},
-        {"NPS after exposure (0-10 answers)", offsetof(Lift__Comparison, nps_diff), U_NPS, 1},
-        {"pre-exposure revenue (balance)", offsetof(Lift__Comparison, pre_period_diff), U_MONEY, 0},
+        {"revenue per exposed customer", offsetof(Lift__Comparison, revenue_diff), RENDER_U_MONEY, 1},
+        {"  same, uncapped", offsetof(Lift__Comparison, revenue_diff_uncapped), RENDER_U_MONEY, 1},
+        {"relative lift", offsetof(Lift__Comparison, relative_lift), RENDER_U_FRAC, 1},
+        {"incremental revenue (total)", offsetof(Lift__Comparison, incremental_total), RENDER_U_MONEY, 1},
+        {"holdout cost (revenue forgone)", offsetof(Lift__Comparison, holdout_cost), RENDER_U_MONEY, 1},
+        {"net of attempt cost", offsetof(Lift__Comparison, net_incremental), RENDER_U_MONEY, 1},
+        {"conversion rate", offsetof(Lift__Comparison, conversion_diff), RENDER_U_PP, 1},
+        {"churn", offsetof(Lift__Comparison, churn_diff), RENDER_U_PP, -1},
+        {"click-through", offsetof(Lift__Comparison, ctr_diff), RENDER_U_PP, 1},
+        {"effect on customers who saw it", offsetof(Lift__Comparison, cace), RENDER_U_MONEY, 1},
+        {"NPS after exposure (0-10 answers)", offsetof(Lift__Comparison, nps_diff), RENDER_U_NPS, 1},
+        {"pre-exposure revenue (balance)", offsetof(Lift__Comparison, pre_period_diff), RENDER_U_MONEY, 0},
     };
     int fixed_any = 0;
     for (size_t i = 0; i < r->n_comparisons; i++) {
@@ -357,15 +357,15 @@ static void build_comparisons(render_doc_t *d)
         char name[32];
         const char *arm = render_cmp_label(r, c, name, sizeof name);
         char hold[32];
-        render_doc_add(d, B_H3, 0, "%s vs %s (difference)", arm, render_arm_label(r, 0, hold, sizeof hold));
+        render_doc_add(d, RENDER_B_H3, 0, "%s vs %s (difference)", arm, render_arm_label(r, 0, hold, sizeof hold));
         const char *const hdr[] = {"metric", "estimate", d->ci, "p", "p adj."};
         render_tab_t *t = render_tab_new(d, 5, hdr, "lrrrr", "s....");
         for (size_t m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
             const Lift__Estimate *e = *(Lift__Estimate *const *)((const char *)c + metrics[m].off);
             if (e == NULL) continue;
             char v[96], ci[200], p[32], pa[40], label[96];
-            render_cell_est(d, v, sizeof v, e, metrics[m].unit, metrics[m].unit == U_MONEY,
-                     metrics[m].unit != U_MONEY);
+            render_cell_est(d, v, sizeof v, e, metrics[m].unit, metrics[m].unit == RENDER_U_MONEY,
+                     metrics[m].unit != RENDER_U_MONEY);
             render_cell_ci(d, ci, sizeof ci, e, metrics[m].unit);
             render_cell_p(p, sizeof p, e, 0);
             render_cell_p(pa, sizeof pa, e, 1);
@@ -385,11 +385,11 @@ static void build_comparisons(render_doc_t *d)
             char vr[32] = "";
             if (c->has_variance_reduction && isfinite(c->variance_reduction))
                 render_fmt_pct(vr, sizeof vr, c->variance_reduction, 0, "%");
-            render_doc_add(d, B_NOTE, 0,
+            render_doc_add(d, RENDER_B_NOTE, 0,
                     "CUPED (pre-exposure revenue) applied to revenue and lift%s%s.",
                     *vr ? ": variance reduced by " : "", vr);
         } else if (c->cuped_note && *c->cuped_note) {
-            render_doc_add(d, B_NOTE, 0, "CUPED requested, not applied to this arm: %s.", c->cuped_note);
+            render_doc_add(d, RENDER_B_NOTE, 0, "CUPED requested, not applied to this arm: %s.", c->cuped_note);
         }
     }
     if (r->n_comparisons == 0) return;
@@ -400,7 +400,7 @@ static void build_comparisons(render_doc_t *d)
         snprintf(costs, sizeof costs, "%s per impression", m);
     }
     const Lift__Testing *tg = r->testing;
-    render_doc_add(d, B_NOTE, 0,
+    render_doc_add(d, RENDER_B_NOTE, 0,
             "Holdout cost = revenue forgone by holding customers out (difference x holdout "
             "customers). Net of attempt cost = incremental total minus %s. Effect on customers "
             "who saw it = the difference divided by the impression-rate difference (CACE). "
@@ -408,7 +408,7 @@ static void build_comparisons(render_doc_t *d)
             cost > 0 ? costs : cost == 0 ? "the cost per attempt, which is 0 here (none set: net = total)"
                                          : "cost per attempt x impressions");
     if (tg && tg->has_confirmatory_tests)
-        render_doc_add(d, B_NOTE, 0,
+        render_doc_add(d, RENDER_B_NOTE, 0,
                 "p adj. = %s within two families. C = confirmatory: the primary metric (%s), one "
                 "test per treatment arm (%u test%s); it never depends on the segments asked for. "
                 "E = exploratory: the other metrics and every segment level (%u tests). Estimates "
@@ -419,14 +419,14 @@ static void build_comparisons(render_doc_t *d)
                 tg->confirmatory_tests, tg->confirmatory_tests == 1 ? "" : "s",
                 tg->exploratory_tests);
     if (fixed_any)
-        render_doc_add(d, B_NOTE, 0, "† fixed-horizon interval and p-value (not always-valid).");
+        render_doc_add(d, RENDER_B_NOTE, 0, "† fixed-horizon interval and p-value (not always-valid).");
 }
 
 static void build_funnel(render_doc_t *d)
 {
     const Lift__Report *r = d->r;
-    render_doc_add(d, B_H2, 0, "Funnel");
-    render_doc_add(d, B_CHART, CHART_FUNNEL, NULL);
+    render_doc_add(d, RENDER_B_H2, 0, "Funnel");
+    render_doc_add(d, RENDER_B_CHART, RENDER_CHART_FUNNEL, NULL);
     static const char *const hdr[] = {"arm", "impression rate", "click-through",
                                       "conv. per impression", "revenue per attempt"};
     render_tab_t *t = render_tab_new(d, 5, hdr, "lrrrr", "s....");
@@ -454,7 +454,7 @@ static void build_funnel(render_doc_t *d)
         const char *cells[] = {arm, v[0], v[1], v[2], v[3]};
         render_tab_row(d, t, 0, cells);
     }
-    render_doc_add(d, B_NOTE, 0,
+    render_doc_add(d, RENDER_B_NOTE, 0,
             "Impression rate = treated customers who saw an offer / exposed customers; "
             "click-through = clicks / impressions; conv. per impression = conversions / "
             "impressions; revenue per attempt = incremental revenue / impressions.");
@@ -465,8 +465,8 @@ static void cell_ci_whole(render_doc_t *d, char *b, size_t n, const Lift__Estima
 {
     if (render_ci_cell_blank(d, b, n, e)) return;
     char lo[96], hi[96];
-    render_fmt_val(lo, sizeof lo, e->ci_low, U_WHOLE, NULL, d->digits, 0);
-    render_fmt_val(hi, sizeof hi, e->ci_high, U_WHOLE, NULL, d->digits, 0);
+    render_fmt_val(lo, sizeof lo, e->ci_low, RENDER_U_WHOLE, NULL, d->digits, 0);
+    render_fmt_val(hi, sizeof hi, e->ci_high, RENDER_U_WHOLE, NULL, d->digits, 0);
     snprintf(b, n, "%s … %s", lo, hi);
 }
 
@@ -477,14 +477,14 @@ static void build_heterogeneity(render_doc_t *d, int dim, int arm, const char *a
         const Lift__Heterogeneity *h = r->heterogeneity[i];
         if ((int)h->dimension != dim || (h->has_arm_index && h->arm_index != arm)) continue;
         if (!(h->has_ok && h->ok) || !isfinite(h->q) || !isfinite(h->p_value)) {
-            render_doc_add(d, B_NOTE, 0, "Heterogeneity across %s levels (%s): not estimable (%s).",
+            render_doc_add(d, RENDER_B_NOTE, 0, "Heterogeneity across %s levels (%s): not estimable (%s).",
                     render_dimension_name(dim), armname, h->reason && *h->reason ? h->reason : "?");
             continue;
         }
         char p[32], i2[32];
         render_fmt_p(p, sizeof p, h->p_value);
         render_fmt_pct(i2, sizeof i2, h->i2, 0, "%");
-        render_doc_add(d, B_NOTE, 0,
+        render_doc_add(d, RENDER_B_NOTE, 0,
                 "Heterogeneity across %u %s levels (%s): Cochran's Q = %.2f on %g df, p %s%s, "
                 "I² = %s, τ² = %.4g — %s",
                 h->levels, render_dimension_name(dim), armname, h->q, h->df, p[0] == '<' ? "" : "= ",
@@ -503,7 +503,7 @@ static int build_segment_group(void *arg, int dim, int arm, const render_segrow_
     const Lift__Report *r = d->r;
     char name[32], hold[32];
     const char *armname = render_arm_label(r, arm, name, sizeof name);
-    render_doc_add(d, B_H3, 0, "By %s: %s vs %s", render_dimension_name(dim), armname,
+    render_doc_add(d, RENDER_B_H3, 0, "By %s: %s vs %s", render_dimension_name(dim), armname,
             render_arm_label(r, 0, hold, sizeof hold));
     const char *const hdr[] = {"level",     "exposed T/H", "converters T/H",
                                "per exposed", d->ci,        "incremental",
@@ -527,16 +527,16 @@ static int build_segment_group(void *arg, int dim, int arm, const render_segrow_
         } else {
             snprintf(cv, sizeof cv, "-");
         }
-        render_cell_est(d, v, sizeof v, c->revenue_diff, U_MONEY, 0, 0);
-        render_cell_ci(d, ci, sizeof ci, c->revenue_diff, U_MONEY);
+        render_cell_est(d, v, sizeof v, c->revenue_diff, RENDER_U_MONEY, 0, 0);
+        render_cell_ci(d, ci, sizeof ci, c->revenue_diff, RENDER_U_MONEY);
         if (render_est_ok(c->revenue_diff))
-            render_cell_est(d, tot, sizeof tot, c->incremental_total, U_WHOLE, 0, 0);
+            render_cell_est(d, tot, sizeof tot, c->incremental_total, RENDER_U_WHOLE, 0, 0);
         else
-            render_cell_est(d, tot, sizeof tot, c->revenue_diff, U_WHOLE, 0, 0);
+            render_cell_est(d, tot, sizeof tot, c->revenue_diff, RENDER_U_WHOLE, 0, 0);
         cell_ci_whole(d, tci, sizeof tci, render_est_ok(c->revenue_diff) ? c->incremental_total
                                                                   : NULL);
         if (c->incremental_total_shrunk) {
-            render_cell_est(d, sh, sizeof sh, c->incremental_total_shrunk, U_WHOLE, 0, 0);
+            render_cell_est(d, sh, sizeof sh, c->incremental_total_shrunk, RENDER_U_WHOLE, 0, 0);
             cell_ci_whole(d, sci, sizeof sci, c->incremental_total_shrunk);
         } else {
             snprintf(sh, sizeof sh, "-");
@@ -561,11 +561,11 @@ static void build_segments(render_doc_t *d)
     for (size_t i = 0; i < r->n_segments; i++)
         for (size_t j = 0; j < r->segments[i]->n_comparisons; j++)
             shrunk |= r->segments[i]->comparisons[j]->incremental_total_shrunk != NULL;
-    render_doc_add(d, B_H2, 0, shrunk ? "Segments (sorted by shrunken incremental revenue)"
+    render_doc_add(d, RENDER_B_H2, 0, shrunk ? "Segments (sorted by shrunken incremental revenue)"
                                : "Segments (sorted by incremental revenue)");
-    render_doc_add(d, B_CHART, CHART_FOREST, NULL);
+    render_doc_add(d, RENDER_B_CHART, RENDER_CHART_FOREST, NULL);
     render_segment_groups(r, build_segment_group, d);
-    render_doc_add(d, B_NOTE, 0,
+    render_doc_add(d, RENDER_B_NOTE, 0,
             "T/H = customers in the treatment arm / holdout. Per exposed = revenue difference per "
             "exposed customer (%s); incremental = that difference x the segment's treated "
             "customers, in whole %s, with its %s. Shrunken = the empirical-Bayes estimate: each "
@@ -584,9 +584,9 @@ static void build_weekly(render_doc_t *d)
 {
     const Lift__Report *r = d->r;
     if (r->n_weekly == 0) return;
-    render_doc_add(d, B_H2, 0, "Cumulative by week");
-    render_doc_add(d, B_CHART, CHART_WEEKLY, NULL);
-    render_doc_add(d, B_CHART, CHART_WEEKLY_INC, NULL);
+    render_doc_add(d, RENDER_B_H2, 0, "Cumulative by week");
+    render_doc_add(d, RENDER_B_CHART, RENDER_CHART_WEEKLY, NULL);
+    render_doc_add(d, RENDER_B_CHART, RENDER_CHART_WEEKLY_INC, NULL);
     const char *const hdr[] = {"week", "exposed", "arm", "lift", d->ci, "incremental", d->ci};
     render_tab_t *t = render_tab_new(d, 7, hdr, "lrlrrrr", "..s....");
     for (size_t i = 0; i < r->n_weekly; i++) {
@@ -596,16 +596,16 @@ static void build_weekly(render_doc_t *d)
         for (size_t j = 0; j < w->n_comparisons; j++) {
             const Lift__Comparison *c = w->comparisons[j];
             char name[32], l[96], lci[200], tot[96], tci[200];
-            render_cell_est(d, l, sizeof l, c->relative_lift, U_FRAC, 0, 1);
-            render_cell_ci(d, lci, sizeof lci, c->relative_lift, U_FRAC);
-            render_cell_est(d, tot, sizeof tot, c->incremental_total, U_MONEY, 0, 0);
-            render_cell_ci(d, tci, sizeof tci, c->incremental_total, U_MONEY);
+            render_cell_est(d, l, sizeof l, c->relative_lift, RENDER_U_FRAC, 0, 1);
+            render_cell_ci(d, lci, sizeof lci, c->relative_lift, RENDER_U_FRAC);
+            render_cell_est(d, tot, sizeof tot, c->incremental_total, RENDER_U_MONEY, 0, 0);
+            render_cell_ci(d, tci, sizeof tci, c->incremental_total, RENDER_U_MONEY);
             const char *cells[] = {j == 0 ? (w->week ? w->week : "?") : "", j == 0 ? ex : "",
                                    render_cmp_label(r, c, name, sizeof name), l, lci, tot, tci};
             render_tab_row(d, t, render_tone_of(c->incremental_total), cells);
         }
     }
-    render_doc_add(d, B_NOTE, 0,
+    render_doc_add(d, RENDER_B_NOTE, 0,
             "Cumulative from the start to the end of each ISO week (customers exposed before the "
             "week's end); %s, amounts in %s. Lift and incremental revenue test the same "
             "hypothesis, but the lift's interval also carries the uncertainty of the holdout's "
@@ -640,7 +640,7 @@ static void build_retention(render_doc_t *d)
         any |= r->comparisons[i]->n_retention_treated || r->comparisons[i]->n_retention_organic ||
                r->comparisons[i]->churn_diff;
     if (!any) return;
-    render_doc_add(d, B_H2, 0, "Retention after upgrade");
+    render_doc_add(d, RENDER_B_H2, 0, "Retention after upgrade");
     static const char *const hdr[] = {"arm", "days", "treated upgraders", "organic upgraders"};
     render_tab_t *t = render_tab_new(d, 4, hdr, "lrrr", "s...");
     for (size_t i = 0; i < r->n_comparisons; i++) {
@@ -661,7 +661,7 @@ static void build_retention(render_doc_t *d)
             render_tab_row(d, t, 0, cells);
         }
     }
-    render_doc_add(d, B_NOTE, 0,
+    render_doc_add(d, RENDER_B_NOTE, 0,
             "Share of upgraders still subscribed N days after upgrading (interval, customers at "
             "risk); treated = upgraders in the arm, organic = upgraders in the holdout. The churn "
             "difference for all exposed customers is in the comparison tables above.");
@@ -674,17 +674,17 @@ static void build_nps(render_doc_t *d)
     for (size_t i = 0; i < r->n_arms; i++)
         any |= r->arms[i]->nps_before || r->arms[i]->nps_after || r->arms[i]->nps_change;
     if (!any) return;
-    render_doc_add(d, B_H2, 0, "NPS before and after exposure");
+    render_doc_add(d, RENDER_B_H2, 0, "NPS before and after exposure");
     const char *const hdr[] = {"arm", "before", "answers", "after", "answers",
                                "paired change", d->ci, "customers"};
     render_tab_t *t = render_tab_new(d, 8, hdr, "lrrrrrrr", "s.......");
     for (size_t i = 0; i < r->n_arms; i++) {
         const Lift__ArmSummary *a = r->arms[i];
         char name[32], b[96], af[96], ch[96], ci[200], nb[32], nf[32], np[32];
-        render_cell_est(d, b, sizeof b, a->nps_before, U_NPS, 0, 0);
-        render_cell_est(d, af, sizeof af, a->nps_after, U_NPS, 0, 0);
-        render_cell_est(d, ch, sizeof ch, a->nps_change, U_NPS, 0, 1);
-        render_cell_ci(d, ci, sizeof ci, a->nps_change, U_NPS);
+        render_cell_est(d, b, sizeof b, a->nps_before, RENDER_U_NPS, 0, 0);
+        render_cell_est(d, af, sizeof af, a->nps_after, RENDER_U_NPS, 0, 0);
+        render_cell_est(d, ch, sizeof ch, a->nps_change, RENDER_U_NPS, 0, 1);
+        render_cell_ci(d, ci, sizeof ci, a->nps_change, RENDER_U_NPS);
         if (a->has_nps_before_n) render_fmt_count(nb, sizeof nb, a->nps_before_n);
         else snprintf(nb, sizeof nb, "-");
         if (a->has_nps_after_n) render_fmt_count(nf, sizeof nf, a->nps_after_n);
@@ -707,8 +707,8 @@ static void build_nps(render_doc_t *d)
             const Lift__Comparison *c = r->comparisons[i];
             if (!c->nps_diff) continue;
             char name[32], v[96], ci[200], p[32], pa[40];
-            render_cell_est(d, v, sizeof v, c->nps_diff, U_NPS, 0, 1);
-            render_cell_ci(d, ci, sizeof ci, c->nps_diff, U_NPS);
+            render_cell_est(d, v, sizeof v, c->nps_diff, RENDER_U_NPS, 0, 1);
+            render_cell_ci(d, ci, sizeof ci, c->nps_diff, RENDER_U_NPS);
             render_cell_p(p, sizeof p, c->nps_diff, 0);
             render_cell_p(pa, sizeof pa, c->nps_diff, 1);
             if (render_est_ok(c->nps_diff) && c->nps_diff->has_p_adjusted)
@@ -717,7 +717,7 @@ static void build_nps(render_doc_t *d)
             render_tab_row(d, t2, render_tone_adj(r, c->nps_diff), cells);
         }
     }
-    render_doc_add(d, B_NOTE, 0,
+    render_doc_add(d, RENDER_B_NOTE, 0,
             "Answers are 0-10 scores; NPS = %% promoters (9-10) - %% detractors (0-6), on "
             "-100..100. Before = each customer's last answer in the lookback before exposure; "
             "after = the first answer after exposure. Paired change = after - before for the "
@@ -730,7 +730,7 @@ static void build_provenance(render_doc_t *d)
 {
     const Lift__Report *r = d->r;
     const Lift__Provenance *p = r->provenance;
-    render_doc_add(d, B_H2, 2, "Provenance"); /* level 2: HTML puts the rest into a <footer> */
+    render_doc_add(d, RENDER_B_H2, 2, "Provenance"); /* level 2: HTML puts the rest into a <footer> */
     static const char *const hdr[] = {"item", "value"};
     render_tab_t *t = render_tab_new(d, 2, hdr, "ll", ".s");
     if (p == NULL) {
@@ -843,8 +843,8 @@ static void build_program(render_doc_t *d)
     render_fmt_count(meas, sizeof meas, p->measured);
     render_fmt_count(pop, sizeof pop, (uint64_t)(p->treated_population + 0.5));
     double pct = p->holdout ? p->holdout->percent : 0;
-    render_doc_add(d, B_H2, 0, "Program holdout");
-    render_doc_add(d, B_PARA, 0,
+    render_doc_add(d, RENDER_B_H2, 0, "Program holdout");
+    render_doc_add(d, RENDER_B_PARA, 0,
             "Design: %s. Held out: %s customers (%g%% of the hash range); measurement slice: %s "
             "customers (the next %g%%); program-eligible treated customers, estimated: %s "
             "(measured x (100 - %g) / %g).",
@@ -864,8 +864,8 @@ static void build_program(render_doc_t *d)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (rows[i].e == NULL) continue;
         char v[96], ci[200];
-        render_cell_est(d, v, sizeof v, rows[i].e, U_MONEY, 0, 1);
-        render_cell_ci(d, ci, sizeof ci, rows[i].e, U_MONEY);
+        render_cell_est(d, v, sizeof v, rows[i].e, RENDER_U_MONEY, 0, 1);
+        render_cell_ci(d, ci, sizeof ci, rows[i].e, RENDER_U_MONEY);
         const char *cells[] = {rows[i].name, v, ci};
         render_tab_row(d, t, i < 2 ? render_tone_of(rows[i].e) : 0, cells);
     }
@@ -875,13 +875,13 @@ static void build_program(render_doc_t *d)
         for (size_t i = 0; i < p->n_linked; i++) {
             const Lift__LinkedEstimate *l = p->linked[i];
             char v[96], ci[200];
-            render_cell_est(d, v, sizeof v, l->incremental_total, U_MONEY, 0, 1);
-            render_cell_ci(d, ci, sizeof ci, l->incremental_total, U_MONEY);
+            render_cell_est(d, v, sizeof v, l->incremental_total, RENDER_U_MONEY, 0, 1);
+            render_cell_ci(d, ci, sizeof ci, l->incremental_total, RENDER_U_MONEY);
             const char *cells[] = {l->experiment_key ? l->experiment_key : "?", v, ci};
             render_tab_row(d, lt, 0, cells);
         }
     }
-    render_doc_add(d, B_NOTE, 0,
+    render_doc_add(d, RENDER_B_NOTE, 0,
             "The program's estimate compares whole groups by intent to treat: what every linked "
             "offer, trigger and channel added together, net of overlap and of upgrades pulled "
             "forward within the window. Each linked experiment's own estimate compares its arms "
@@ -902,20 +902,20 @@ int render_build_doc(render_doc_t *d, const Lift__Report *r)
     d->digits = render_money_digits(d->cur);
     render_ci_label(d->ci, sizeof d->ci, r);
     build_title(d);
-    render_doc_add(d, B_H2, 1, "Warnings"); /* level 1: HTML draws its own box title instead */
+    render_doc_add(d, RENDER_B_H2, 1, "Warnings"); /* level 1: HTML draws its own box title instead */
     size_t before = d->n;
     build_warnings(d);
     if (d->n == before) { /* no health section at all: drop the heading */
         free(d->b[--d->n].text);
     }
     if (!render_has_data(r)) {
-        render_doc_add(d, B_NODATA, 0,
+        render_doc_add(d, RENDER_B_NODATA, 0,
                 "No data: no customers were exposed to this experiment in the window, so there "
                 "is nothing to estimate yet.");
     } else {
         build_program(d);
         if (r->n_comparisons == 0)
-            render_doc_add(d, B_NODATA, 0,
+            render_doc_add(d, RENDER_B_NODATA, 0,
                     "No treatment-vs-holdout comparison in this report (only one arm has data).");
         else if (!r->program)
             build_headline(d);
@@ -929,9 +929,9 @@ int render_build_doc(render_doc_t *d, const Lift__Report *r)
         build_nps(d);
     }
     if (d->nnotes) {
-        render_doc_add(d, B_H2, 0, "Notes");
+        render_doc_add(d, RENDER_B_H2, 0, "Notes");
         for (size_t i = 0; i < d->nnotes; i++)
-            render_doc_add(d, B_NOTE, 1, "[%zu] n/e = not estimable: %s", i + 1, d->notes[i]);
+            render_doc_add(d, RENDER_B_NOTE, 1, "[%zu] n/e = not estimable: %s", i + 1, d->notes[i]);
     }
     build_provenance(d);
     if (d->oom) {

@@ -85,20 +85,20 @@ void render_fmt_val(char *b, size_t n, double v, render_unit_t u, const char *cu
         return;
     }
     switch (u) {
-    case U_MONEY:
+    case RENDER_U_MONEY:
         if (cur)
             render_fmt_money(b, n, v, cur, plus);
         else
             render_fmt_amount(b, n, v, digits, plus);
         break;
-    case U_FRAC: render_fmt_pct(b, n, v, plus, "%"); break;
-    case U_PP: render_fmt_pct(b, n, v, 1, " pp"); break;
-    case U_NPS:
+    case RENDER_U_FRAC: render_fmt_pct(b, n, v, plus, "%"); break;
+    case RENDER_U_PP: render_fmt_pct(b, n, v, 1, " pp"); break;
+    case RENDER_U_NPS:
         if (fabs(v) < 0.05) v = 0.0;
         snprintf(b, n, plus && v != 0.0 ? "%+.1f" : "%.1f", v);
         break;
-    case U_RATIO: snprintf(b, n, "%.3g", v); break;
-    case U_WHOLE: render_fmt_amount(b, n, round(v / pow(10, digits)), 0, plus); break;
+    case RENDER_U_RATIO: snprintf(b, n, "%.3g", v); break;
+    case RENDER_U_WHOLE: render_fmt_amount(b, n, round(v / pow(10, digits)), 0, plus); break;
     }
 }
 

@@ -85,10 +85,10 @@ render_unit_t render_est_unit(const Lift__Estimate *e, render_unit_t u)
     if (!e || !e->has_unit)
         return u;
     switch (e->unit) {
-    case LIFT__UNIT__UNIT_MINOR: return u == U_WHOLE ? U_WHOLE : U_MONEY;
-    case LIFT__UNIT__UNIT_FRACTION: return U_FRAC;
-    case LIFT__UNIT__UNIT_FRACTION_DIFFERENCE: return U_PP;
-    case LIFT__UNIT__UNIT_NPS_POINTS: return U_NPS;
+    case LIFT__UNIT__UNIT_MINOR: return u == RENDER_U_WHOLE ? RENDER_U_WHOLE : RENDER_U_MONEY;
+    case LIFT__UNIT__UNIT_FRACTION: return RENDER_U_FRAC;
+    case LIFT__UNIT__UNIT_FRACTION_DIFFERENCE: return RENDER_U_PP;
+    case LIFT__UNIT__UNIT_NPS_POINTS: return RENDER_U_NPS;
     default: return u;
     }
 }
@@ -121,8 +121,8 @@ void render_cell_ci(render_doc_t *d, char *b, size_t n, const Lift__Estimate *e,
     u = render_est_unit(e, u);
     if (render_ci_cell_blank(d, b, n, e)) return;
     char lo[96], hi[96];
-    int plus = u != U_MONEY && u != U_RATIO;
-    if (u == U_PP) { /* "+0.4 … +2.0 pp" */
+    int plus = u != RENDER_U_MONEY && u != RENDER_U_RATIO;
+    if (u == RENDER_U_PP) { /* "+0.4 … +2.0 pp" */
         render_fmt_pct(lo, sizeof lo, e->ci_low, 1, "");
         render_fmt_pct(hi, sizeof hi, e->ci_high, 1, " pp");
     } else {
@@ -153,7 +153,7 @@ void render_p_phrase(char *b, size_t n, const Lift__Estimate *e)
 render_tab_t *render_tab_new(render_doc_t *d, int ncols, const char *const *hdr, const char *right,
                       const char *shrink)
 {
-    render_block_t *b = render_doc_push(d, B_TABLE, 0);
+    render_block_t *b = render_doc_push(d, RENDER_B_TABLE, 0);
     if (b == NULL) return NULL;
     render_tab_t *t = calloc(1, sizeof *t);
     if (t == NULL) {

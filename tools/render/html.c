@@ -126,17 +126,17 @@ int render_html_section(const Lift__Report *r, FILE *f)
     for (size_t i = 0; i < d.n; i++) {
         const render_block_t *b = &d.b[i];
         switch (b->type) {
-        case B_TITLE:
+        case RENDER_B_TITLE:
             fputs("<h1>", f);
             render_html_esc(f, b->text);
             fputs("</h1>\n", f);
             break;
-        case B_SUB:
+        case RENDER_B_SUB:
             fputs("<p class=\"sub\">", f);
             render_html_esc(f, b->text);
             fputs("</p>\n", f);
             break;
-        case B_H2:
+        case RENDER_B_H2:
             if (b->level == 1) break; /* the warnings box has its own title */
             if (b->level == 2 && !footer) {
                 fputs("<footer class=\"provenance\">\n", f);
@@ -146,27 +146,27 @@ int render_html_section(const Lift__Report *r, FILE *f)
             render_html_esc(f, b->text);
             fputs("</h2>\n", f);
             break;
-        case B_H3:
+        case RENDER_B_H3:
             fputs("<h3>", f);
             render_html_esc(f, b->text);
             fputs("</h3>\n", f);
             break;
-        case B_PARA:
-        case B_NOTE:
-            fputs(b->type == B_PARA ? "<p>" : b->level ? "<p class=\"fn\">" : "<p class=\"note\">",
+        case RENDER_B_PARA:
+        case RENDER_B_NOTE:
+            fputs(b->type == RENDER_B_PARA ? "<p>" : b->level ? "<p class=\"fn\">" : "<p class=\"note\">",
                   f);
             render_html_esc(f, b->text);
             fputs("</p>\n", f);
             break;
-        case B_NODATA:
+        case RENDER_B_NODATA:
             fputs("<p class=\"nodata\">", f);
             render_html_esc(f, b->text);
             fputs("</p>\n", f);
             break;
-        case B_WARN: {
+        case RENDER_B_WARN: {
             size_t j = i;
             int crit = 0;
-            for (; j < d.n && d.b[j].type == B_WARN; j++) crit |= d.b[j].level >= 2;
+            for (; j < d.n && d.b[j].type == RENDER_B_WARN; j++) crit |= d.b[j].level >= 2;
             fprintf(f, "<div class=\"warnings%s\" role=\"alert\"><strong>Warnings</strong><ul>\n",
                     crit ? " crit" : "");
             for (; i < j; i++) {
@@ -178,7 +178,7 @@ int render_html_section(const Lift__Report *r, FILE *f)
             i--;
             break;
         }
-        case B_HEADLINE:
+        case RENDER_B_HEADLINE:
             fprintf(f, "<div class=\"headline%s\"><div class=\"lead\">",
                     b->level > 0 ? " good" : b->level < 0 ? " bad" : "");
             render_html_esc(f, b->text);
@@ -186,14 +186,14 @@ int render_html_section(const Lift__Report *r, FILE *f)
             render_html_esc(f, b->text2);
             fputs("</div></div>\n", f);
             break;
-        case B_TABLE: tab_print_html(f, b->tab); break;
-        case B_CHART:
+        case RENDER_B_TABLE: tab_print_html(f, b->tab); break;
+        case RENDER_B_CHART:
             fputs("<figure>\n", f);
-            if (b->level == CHART_FOREST)
+            if (b->level == RENDER_CHART_FOREST)
                 render_svg_forest(f, &d);
-            else if (b->level == CHART_WEEKLY)
+            else if (b->level == RENDER_CHART_WEEKLY)
                 render_svg_weekly(f, &d, 0);
-            else if (b->level == CHART_WEEKLY_INC)
+            else if (b->level == RENDER_CHART_WEEKLY_INC)
                 render_svg_weekly(f, &d, 1);
             else
                 render_svg_funnel(f, &d);

@@ -50,12 +50,12 @@ static json_t *jbool(int has, int v)
 static const char *unit_name(render_unit_t u)
 {
     switch (u) {
-    case U_MONEY: return "minor";
-    case U_FRAC: return "fraction";
-    case U_PP: return "fraction_difference";
-    case U_NPS: return "nps_points";
-    case U_RATIO: return "number";
-    case U_WHOLE: return "minor";
+    case RENDER_U_MONEY: return "minor";
+    case RENDER_U_FRAC: return "fraction";
+    case RENDER_U_PP: return "fraction_difference";
+    case RENDER_U_NPS: return "nps_points";
+    case RENDER_U_RATIO: return "number";
+    case RENDER_U_WHOLE: return "minor";
     }
     return "number";
 }
@@ -193,13 +193,13 @@ static json_t *comparison_json(const Lift__Comparison *c, int *oom)
     json_t *o = json_object();
     jset(o, "arm_index", jint(c->has_arm_index, c->arm_index), oom);
     jset(o, "arm_name", jstr(c->arm_name), oom);
-    jset(o, "revenue_diff", est_json(c->revenue_diff, U_MONEY, oom), oom);
-    jset(o, "relative_lift", est_json(c->relative_lift, U_FRAC, oom), oom);
-    jset(o, "incremental_total", est_json(c->incremental_total, U_MONEY, oom), oom);
-    jset(o, "holdout_cost", est_json(c->holdout_cost, U_MONEY, oom), oom);
-    jset(o, "net_incremental", est_json(c->net_incremental, U_MONEY, oom), oom);
-    jset(o, "conversion_diff", est_json(c->conversion_diff, U_PP, oom), oom);
-    jset(o, "churn_diff", est_json(c->churn_diff, U_PP, oom), oom);
+    jset(o, "revenue_diff", est_json(c->revenue_diff, RENDER_U_MONEY, oom), oom);
+    jset(o, "relative_lift", est_json(c->relative_lift, RENDER_U_FRAC, oom), oom);
+    jset(o, "incremental_total", est_json(c->incremental_total, RENDER_U_MONEY, oom), oom);
+    jset(o, "holdout_cost", est_json(c->holdout_cost, RENDER_U_MONEY, oom), oom);
+    jset(o, "net_incremental", est_json(c->net_incremental, RENDER_U_MONEY, oom), oom);
+    jset(o, "conversion_diff", est_json(c->conversion_diff, RENDER_U_PP, oom), oom);
+    jset(o, "churn_diff", est_json(c->churn_diff, RENDER_U_PP, oom), oom);
     if (c->funnel) {
         const Lift__Funnel *f = c->funnel;
         json_t *j = json_object();
@@ -213,19 +213,19 @@ static json_t *comparison_json(const Lift__Comparison *c, int *oom)
     } else {
         jset(o, "funnel", json_null(), oom);
     }
-    jset(o, "cace", est_json(c->cace, U_MONEY, oom), oom);
+    jset(o, "cace", est_json(c->cace, RENDER_U_MONEY, oom), oom);
     jset(o, "cuped", jbool(c->has_cuped, c->cuped), oom);
     jset(o, "variance_reduction", jnum(c->has_variance_reduction, c->variance_reduction), oom);
     jset(o, "retention_treated", retention_json(c->retention_treated, c->n_retention_treated, oom),
          oom);
     jset(o, "retention_organic", retention_json(c->retention_organic, c->n_retention_organic, oom),
          oom);
-    jset(o, "ctr_diff", est_json(c->ctr_diff, U_PP, oom), oom);
-    jset(o, "revenue_diff_uncapped", est_json(c->revenue_diff_uncapped, U_MONEY, oom), oom);
-    jset(o, "nps_diff", est_json(c->nps_diff, U_NPS, oom), oom);
-    jset(o, "pre_period_diff", est_json(c->pre_period_diff, U_MONEY, oom), oom);
-    jset(o, "revenue_diff_shrunk", est_json(c->revenue_diff_shrunk, U_MONEY, oom), oom);
-    jset(o, "incremental_total_shrunk", est_json(c->incremental_total_shrunk, U_MONEY, oom), oom);
+    jset(o, "ctr_diff", est_json(c->ctr_diff, RENDER_U_PP, oom), oom);
+    jset(o, "revenue_diff_uncapped", est_json(c->revenue_diff_uncapped, RENDER_U_MONEY, oom), oom);
+    jset(o, "nps_diff", est_json(c->nps_diff, RENDER_U_NPS, oom), oom);
+    jset(o, "pre_period_diff", est_json(c->pre_period_diff, RENDER_U_MONEY, oom), oom);
+    jset(o, "revenue_diff_shrunk", est_json(c->revenue_diff_shrunk, RENDER_U_MONEY, oom), oom);
+    jset(o, "incremental_total_shrunk", est_json(c->incremental_total_shrunk, RENDER_U_MONEY, oom), oom);
     jset(o, "cuped_note", jstr(c->cuped_note), oom);
     jset(o, "converted_treated", juint(c->has_converted_treated, c->converted_treated), oom);
     jset(o, "converted_holdout", juint(c->has_converted_holdout, c->converted_holdout), oom);
@@ -338,12 +338,12 @@ static json_t *arm_json(const Lift__ArmSummary *a, int *oom)
     jset(o, "revenue_minor", jint(a->has_revenue_minor, a->revenue_minor), oom);
     jset(o, "refunds_minor", jint(a->has_refunds_minor, a->refunds_minor), oom);
     jset(o, "churned", juint(a->has_churned, a->churned), oom);
-    jset(o, "nps_before", est_json(a->nps_before, U_NPS, oom), oom);
-    jset(o, "nps_after", est_json(a->nps_after, U_NPS, oom), oom);
-    jset(o, "nps_change", est_json(a->nps_change, U_NPS, oom), oom);
+    jset(o, "nps_before", est_json(a->nps_before, RENDER_U_NPS, oom), oom);
+    jset(o, "nps_after", est_json(a->nps_after, RENDER_U_NPS, oom), oom);
+    jset(o, "nps_change", est_json(a->nps_change, RENDER_U_NPS, oom), oom);
     jset(o, "revenue_per_customer", jnum(a->has_revenue_per_customer, a->revenue_per_customer),
          oom);
-    jset(o, "conversion_rate", est_json(a->conversion_rate, U_FRAC, oom), oom);
+    jset(o, "conversion_rate", est_json(a->conversion_rate, RENDER_U_FRAC, oom), oom);
     jset(o, "revenue_per_customer_uncapped",
          jnum(a->has_revenue_per_customer_uncapped, a->revenue_per_customer_uncapped), oom);
     jset(o, "capped_customers", juint(a->has_capped_customers, a->capped_customers), oom);
@@ -448,20 +448,20 @@ json_t *render_json_value(const Lift__Report *r)
         jset(j, "measured", juint(p->has_measured, p->measured), &oom);
         jset(j, "treated_population", jnum(p->has_treated_population, p->treated_population),
              &oom);
-        jset(j, "revenue_per_customer", est_json(p->revenue_per_customer, U_MONEY, &oom), &oom);
-        jset(j, "incremental_total", est_json(p->incremental_total, U_MONEY, &oom), &oom);
-        jset(j, "holdout_cost", est_json(p->holdout_cost, U_MONEY, &oom), &oom);
+        jset(j, "revenue_per_customer", est_json(p->revenue_per_customer, RENDER_U_MONEY, &oom), &oom);
+        jset(j, "incremental_total", est_json(p->incremental_total, RENDER_U_MONEY, &oom), &oom);
+        jset(j, "holdout_cost", est_json(p->holdout_cost, RENDER_U_MONEY, &oom), &oom);
         json_t *l = json_array();
         for (size_t i = 0; l && i < p->n_linked; i++) {
             json_t *x = json_object();
             jset(x, "experiment_key", jstr(p->linked[i]->experiment_key), &oom);
-            jset(x, "incremental_total", est_json(p->linked[i]->incremental_total, U_MONEY, &oom),
+            jset(x, "incremental_total", est_json(p->linked[i]->incremental_total, RENDER_U_MONEY, &oom),
                  &oom);
             if (json_array_append_new(l, x) != 0) oom = 1;
         }
         jset(j, "linked", l, &oom);
-        jset(j, "linked_sum", est_json(p->linked_sum, U_MONEY, &oom), &oom);
-        jset(j, "naive_gap", est_json(p->naive_gap, U_MONEY, &oom), &oom);
+        jset(j, "linked_sum", est_json(p->linked_sum, RENDER_U_MONEY, &oom), &oom);
+        jset(j, "naive_gap", est_json(p->naive_gap, RENDER_U_MONEY, &oom), &oom);
         jset(o, "program", j, &oom);
     }
     if (oom) {

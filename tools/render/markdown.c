@@ -59,53 +59,53 @@ int render_markdown(const Lift__Report *r, FILE *f)
         return -1;
     for (size_t i = 0; i < d.n; i++) {
         const render_block_t *b = &d.b[i];
-        int next_warn = i + 1 < d.n && d.b[i + 1].type == B_WARN;
+        int next_warn = i + 1 < d.n && d.b[i + 1].type == RENDER_B_WARN;
         switch (b->type) {
-        case B_TITLE:
+        case RENDER_B_TITLE:
             fputs("# ", f);
             md_text(f, b->text, 0);
             fputs("\n\n", f);
             break;
-        case B_SUB:
+        case RENDER_B_SUB:
             fputc('_', f);
             md_text(f, b->text, 0);
             fputs("_\n\n", f);
             break;
-        case B_H2:
+        case RENDER_B_H2:
             fputs("## ", f);
             md_text(f, b->text, 0);
             fputs("\n\n", f);
             break;
-        case B_H3:
+        case RENDER_B_H3:
             fputs("### ", f);
             md_text(f, b->text, 0);
             fputs("\n\n", f);
             break;
-        case B_PARA:
-        case B_NOTE:
-            if (b->type == B_NOTE && !b->level) fputc('_', f);
+        case RENDER_B_PARA:
+        case RENDER_B_NOTE:
+            if (b->type == RENDER_B_NOTE && !b->level) fputc('_', f);
             md_text(f, b->text, 0);
-            fputs(b->type == B_NOTE && !b->level ? "_\n\n" : "\n\n", f);
+            fputs(b->type == RENDER_B_NOTE && !b->level ? "_\n\n" : "\n\n", f);
             break;
-        case B_NODATA:
+        case RENDER_B_NODATA:
             fputs("**", f);
             md_text(f, b->text, 0);
             fputs("**\n\n", f);
             break;
-        case B_WARN:
+        case RENDER_B_WARN:
             fputs(b->level >= 2 ? "> - **Critical:** " : "> - **Warning:** ", f);
             md_text(f, b->text, 0);
             fputs(next_warn ? "\n" : "\n\n", f);
             break;
-        case B_HEADLINE:
+        case RENDER_B_HEADLINE:
             fputs("- **", f);
             md_text(f, b->text, 0);
             fputs("**  \n  ", f);
             md_text(f, b->text2, 0);
-            fputs(i + 1 < d.n && d.b[i + 1].type == B_HEADLINE ? "\n" : "\n\n", f);
+            fputs(i + 1 < d.n && d.b[i + 1].type == RENDER_B_HEADLINE ? "\n" : "\n\n", f);
             break;
-        case B_TABLE: tab_print_md(f, b->tab); break;
-        case B_CHART: break;
+        case RENDER_B_TABLE: tab_print_md(f, b->tab); break;
+        case RENDER_B_CHART: break;
         }
     }
     render_doc_free(&d);

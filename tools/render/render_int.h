@@ -11,16 +11,16 @@
 #include "lift.pb-c.h"
 #include "render.h"
 
-#define TAB_COLS 10   /* most columns of any table */
+#define RENDER_TAB_COLS 10   /* most columns of any table */
 #define NBSP "\u00a0" /* keeps "95% CI" and "p = 0.01" on one line when wrapping */
 
 typedef enum {
-    U_MONEY, /* minor units of the report's currency */
-    U_FRAC,  /* a fraction shown as a percentage (0.05 -> 5.0%) */
-    U_PP,    /* a difference of fractions, in percentage points */
-    U_NPS,   /* NPS points (-100..100) */
-    U_RATIO, /* a plain number */
-    U_WHOLE  /* minor units shown rounded to whole currency units (segment totals) */
+    RENDER_U_MONEY, /* minor units of the report's currency */
+    RENDER_U_FRAC,  /* a fraction shown as a percentage (0.05 -> 5.0%) */
+    RENDER_U_PP,    /* a difference of fractions, in percentage points */
+    RENDER_U_NPS,   /* NPS points (-100..100) */
+    RENDER_U_RATIO, /* a plain number */
+    RENDER_U_WHOLE  /* minor units shown rounded to whole currency units (segment totals) */
 } render_unit_t;
 
 /* A segment row: which segment and which of its comparisons, for sorting by effect. */
@@ -31,27 +31,27 @@ typedef struct {
 } render_segrow_t;
 
 typedef enum {
-    B_TITLE,    /* report title */
-    B_SUB,      /* one line under the title: window, settings */
-    B_H2,       /* section heading */
-    B_H3,       /* sub-section heading */
-    B_PARA,     /* ordinary text */
-    B_NOTE,     /* secondary text (footnotes, explanations) */
-    B_WARN,     /* a warning; level 2 critical, 1 warning */
-    B_HEADLINE, /* headline of one treatment arm: text = lead, text2 = detail */
-    B_TABLE,    /* a table */
-    B_CHART,    /* an SVG chart (HTML only): level = render_chart_t */
-    B_NODATA    /* "there is no data" */
+    RENDER_B_TITLE,    /* report title */
+    RENDER_B_SUB,      /* one line under the title: window, settings */
+    RENDER_B_H2,       /* section heading */
+    RENDER_B_H3,       /* sub-section heading */
+    RENDER_B_PARA,     /* ordinary text */
+    RENDER_B_NOTE,     /* secondary text (footnotes, explanations) */
+    RENDER_B_WARN,     /* a warning; level 2 critical, 1 warning */
+    RENDER_B_HEADLINE, /* headline of one treatment arm: text = lead, text2 = detail */
+    RENDER_B_TABLE,    /* a table */
+    RENDER_B_CHART,    /* an SVG chart (HTML only): level = render_chart_t */
+    RENDER_B_NODATA    /* "there is no data" */
 } render_btype_t;
 
-typedef enum { CHART_FOREST, CHART_WEEKLY, CHART_FUNNEL, CHART_WEEKLY_INC } render_chart_t;
+typedef enum { RENDER_CHART_FOREST, RENDER_CHART_WEEKLY, RENDER_CHART_FUNNEL, RENDER_CHART_WEEKLY_INC } render_chart_t;
 
 typedef struct {
     int ncols;             /* columns */
-    const char *hdr[TAB_COLS]; /* header texts (static strings) */
-    char right[TAB_COLS];  /* 1: right-aligned (numbers) */
-    char shrink[TAB_COLS]; /* 1: may be narrowed (wrapped) to fit the terminal */
-    char hide[TAB_COLS];   /* 1: left out of the terminal table (Markdown and HTML have it) */
+    const char *hdr[RENDER_TAB_COLS]; /* header texts (static strings) */
+    char right[RENDER_TAB_COLS];  /* 1: right-aligned (numbers) */
+    char shrink[RENDER_TAB_COLS]; /* 1: may be narrowed (wrapped) to fit the terminal */
+    char hide[RENDER_TAB_COLS];   /* 1: left out of the terminal table (Markdown and HTML have it) */
     char **cells;          /* nrows * ncols owned strings */
     int *tone;             /* per row: 1 good, -1 bad, 0 neutral */
     size_t nrows, cap;     /* rows used, allocated */
@@ -62,7 +62,7 @@ typedef struct {
     int level;    /* warning level, heading level, chart kind */
     char *text;   /* owned; may be NULL */
     char *text2;  /* owned; may be NULL */
-    render_tab_t *tab;   /* owned; B_TABLE only */
+    render_tab_t *tab;   /* owned; RENDER_B_TABLE only */
 } render_block_t;
 
 typedef struct {

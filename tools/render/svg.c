@@ -148,7 +148,7 @@ static void forest_row(FILE *f, render_doc_t *d, const frow_t *row, double lo, d
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
                     xe - 4.5, cy - 4.5, arm_color(ai));
         render_fmt_amount(v, sizeof v, e->estimate, d->digits, 0);
-        render_cell_ci(d, ci, sizeof ci, e, U_MONEY);
+        render_cell_ci(d, ci, sizeof ci, e, RENDER_U_MONEY);
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"value\">%s", (int)x1 + 20, cy + 4, v);
         if (*ci) {
             fputs(" <tspan class=\"muted\">(", f);
@@ -377,7 +377,7 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc)
                     render_fmt_amount(v, sizeof v, pts[q]->estimate, d->digits, 0);
                 else
                     render_fmt_pct(v, sizeof v, pts[q]->estimate, 1, "%");
-                render_cell_ci(d, ci, sizeof ci, pts[q], inc ? U_MONEY : U_FRAC);
+                render_cell_ci(d, ci, sizeof ci, pts[q], inc ? RENDER_U_MONEY : RENDER_U_FRAC);
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", WX(idx[q]),
                         WY(pts[q]->estimate), col);
                 render_html_esc(f, r->weekly[idx[q]]->week);

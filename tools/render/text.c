@@ -123,7 +123,7 @@ static size_t wrap_cut(const char *s, size_t w)
 
 static void tab_print_text(FILE *f, const render_tab_t *t, int color, size_t width)
 {
-    size_t w[TAB_COLS], indent = 2, gap = 2;
+    size_t w[RENDER_TAB_COLS], indent = 2, gap = 2;
     int first = -1, last = -1;
     for (int c = 0; c < t->ncols; c++) {
         w[c] = render_u8len(t->hdr[c]);
@@ -163,7 +163,7 @@ static void tab_print_text(FILE *f, const render_tab_t *t, int color, size_t wid
     for (size_t r = 0; r < t->nrows; r++) {
         int tone = t->tone[r];
         /* a cell wider than its column (a long level name) continues on the next lines */
-        const char *rest[TAB_COLS];
+        const char *rest[RENDER_TAB_COLS];
         for (int c = 0; c < t->ncols; c++) rest[c] = t->cells[r * (size_t)t->ncols + (size_t)c];
         for (int line = 0;; line++) {
             int more = 0;
@@ -207,31 +207,31 @@ int render_table(const Lift__Report *r, FILE *f, int color, int width)
     for (size_t i = 0; i < d.n; i++) {
         const render_block_t *b = &d.b[i];
         switch (b->type) {
-        case B_TITLE:
+        case RENDER_B_TITLE:
             wrap(f, b->text, w, "", 0, bold, off);
             put_rep(f, "═", w);
             fputc('\n', f);
             break;
-        case B_SUB: wrap(f, b->text, w, "", 0, dim, off); break;
-        case B_H2:
+        case RENDER_B_SUB: wrap(f, b->text, w, "", 0, dim, off); break;
+        case RENDER_B_H2:
             fputc('\n', f);
             wrap(f, b->text, w, "", 0, bold, off);
             break;
-        case B_H3:
+        case RENDER_B_H3:
             fputc('\n', f);
             wrap(f, b->text, w, "  ", 2, bold, off);
             break;
-        case B_PARA: wrap(f, b->text, w, "  ", 2, "", ""); break;
-        case B_NOTE: wrap(f, b->text, w, "  ", b->level ? 6 : 2, dim, off); break;
-        case B_NODATA:
+        case RENDER_B_PARA: wrap(f, b->text, w, "  ", 2, "", ""); break;
+        case RENDER_B_NOTE: wrap(f, b->text, w, "  ", b->level ? 6 : 2, dim, off); break;
+        case RENDER_B_NODATA:
             fputc('\n', f);
             wrap(f, b->text, w, "  ", 2, bold, off);
             break;
-        case B_WARN:
+        case RENDER_B_WARN:
             wrap(f, b->text, w, b->level >= 2 ? "  !! " : "  !  ", 5,
                  color ? (b->level >= 2 ? ANSI_BOLD_RED : ANSI_YELLOW) : "", off);
             break;
-        case B_HEADLINE: {
+        case RENDER_B_HEADLINE: {
             const char *tone = !color ? "" : b->level > 0 ? ANSI_GREEN : b->level < 0 ? ANSI_RED : "";
             char on[32];
             snprintf(on, sizeof on, "%s%s", bold, tone);
@@ -239,8 +239,8 @@ int render_table(const Lift__Report *r, FILE *f, int color, int width)
             wrap(f, b->text2, w, "    ", 4, "", "");
             break;
         }
-        case B_TABLE: tab_print_text(f, b->tab, color, w); break;
-        case B_CHART: break;
+        case RENDER_B_TABLE: tab_print_text(f, b->tab, color, w); break;
+        case RENDER_B_CHART: break;
         }
     }
     render_doc_free(&d);
