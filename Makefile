@@ -166,12 +166,15 @@ $(B)/liblift.a: $(CLI_O) $(B)/obj/src/names.o $(PROTO_O)
 	ar rcs $@ $^
 
 # The shared client library: the same sources as liblift.a, compiled position-independent.
-# SONAME liblift.so.0: the ABI (the headers of PUBLIC_H and the generated lift/lift.pb-c.h)
-# changes incompatibly only with a new major number.
+# The library has a version of its own, SOVERSION (major.minor.patch), apart from the product's:
+# its major is the ABI (the headers of PUBLIC_H and the generated lift/lift.pb-c.h) and changes
+# with every incompatible change (1: the destructors null the caller's pointer, e.g.
+# lift_assignments_free(&arr)); minor with additions. SONAME liblift.so.MAJOR.
 VERSION   := $(shell sed -n 's/^\#define LIFT_VERSION "\(.*\)"/\1/p' include/lift/lift.h)
-SOMAJOR   := 0
+SOVERSION := 1.0.0
+SOMAJOR   := $(firstword $(subst ., ,$(SOVERSION)))
 SONAME    := liblift.so.$(SOMAJOR)
-SOFILE    := liblift.so.$(VERSION)
+SOFILE    := liblift.so.$(SOVERSION)
 LIB_SRC   := $(CLI_SRC) src/names.c
 PIC_O     := $(patsubst %.c,$(B)/pic/%.o,$(LIB_SRC)) $(B)/pic/gen/lift.pb-c.o
 LIB_LIBS   = $(shell pkg-config --libs libzmq libprotobuf-c 2>/dev/null) -lm

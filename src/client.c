@@ -758,9 +758,12 @@ lift_err_t lift_assign_batch(lift_client_t *self, const char *key, const char *c
     return LIFT_OK;
 }
 
-void lift_assignments_free(lift_assignment_t *items)
+void lift_assignments_free(lift_assignment_t **items_p)
 {
-    free(items);
+    if (items_p) {
+        free(*items_p);
+        *items_p = NULL;
+    }
 }
 
 /* ---- Events -------------------------------------------------------------------------------- */

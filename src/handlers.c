@@ -815,7 +815,7 @@ int handlers_report_job(handlers_t *self, const Lift__Request *req, worker_job_t
     *job_p = job;
     return 1;
 nomem:
-    worker_job_free(job);
+    worker_job_free(&job);
     handlers_error_reply(req->request_id, LIFT__CODE__INTERNAL, NULL,
                          "out of memory queueing the report", out);
     return 0;

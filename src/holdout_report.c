@@ -154,13 +154,14 @@ static void prog_box_free(prog_box_t *p)
     free(p);
 }
 
-void holdout_report_free(Lift__Report *r)
+void holdout_report_free(Lift__Report **r_p)
 {
+    Lift__Report *r = r_p ? *r_p : NULL;
     if (!r)
         return;
     prog_box_free((prog_box_t *)(void *)r->program);
     r->program = NULL;
-    report_free(r);
+    report_free(r_p);
 }
 
 /* An estimate scaled by k >= 0 (a total from a per-customer difference). */
@@ -325,7 +326,7 @@ static int linked_estimate(store_reader_t *rd, const Lift__ReportRequest *req,
         combine(le, t, 1);
     }
     le->has_p_value = 0;
-    report_free(lr);
+    report_free(&lr);
     if (!le->ok) {
         le->reason = "not estimable (see the experiment's own report)";
         le->has_estimate = le->has_se = le->has_ci_low = le->has_ci_high = 0;
@@ -452,7 +453,7 @@ oom:
 done:
     store_reader_end(rd);
     prog_box_free(p);
-    report_free(r);
+    report_free(&r);
     if (s.h)
         lift__holdout__free_unpacked(s.h, NULL);
     for (size_t i = 0; i < s.nl; i++)

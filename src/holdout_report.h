@@ -20,8 +20,9 @@ int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
                          const char *currency, int64_t now_ms, Lift__Report **out,
                          status_t *st);
 
-/* Free a report made by holdout_report_build; accepts NULL. */
-void holdout_report_free(Lift__Report *r);
+/* Free a report made by holdout_report_build and set *r_p to NULL; accepts NULL and
+ * *r_p == NULL. */
+void holdout_report_free(Lift__Report **r_p);
 
 /* The pseudo-experiment a holdout is reported as (arms held_out / measured, 1/2 each: the two
  * groups are equal hash ranges), with the holdout's times and status; exposed for tests.

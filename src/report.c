@@ -476,10 +476,12 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
     return 0;
 }
 
-void report_free(Lift__Report *r)
+void report_free(Lift__Report **r_p)
 {
+    Lift__Report *r = r_p ? *r_p : NULL;
     if (!r)
         return;
+    *r_p = NULL;
     report_box_t *box = (report_box_t *)(void *)((char *)r - offsetof(report_box_t, report));
     arena_t *a = box->arena; /* the box lives in the arena */
     arena_destroy(&a);

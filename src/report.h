@@ -40,8 +40,8 @@ int report_build(store_reader_t *rd, const Lift__Experiment *exp, int64_t experi
                  const Lift__ReportRequest *req, const char *currency, int64_t now_ms,
                  Lift__Report **out, status_t *st);
 
-/* Free a report made by report_build; accepts NULL. */
-void report_free(Lift__Report *r);
+/* Free a report made by report_build and set *r_p to NULL; accepts NULL and *r_p == NULL. */
+void report_free(Lift__Report **r_p);
 
 /* The ISO week label ("2026-W47") of the week containing ms, UTC, into buf. */
 void report_iso_week(int64_t ms, char *buf, size_t len);

@@ -344,7 +344,7 @@ static void submit_report(server_t *self, pending_t *p, const Lift__Request *req
     job->rid_len = p->rid_len;
     job->delimiter = p->delimiter;
     if (worker_submit(self->worker, job) < 0) {
-        worker_job_free(job);
+        worker_job_free(&job);
         char msg[128];
         snprintf(msg, sizeof msg, "%d reports are already queued or running; retry later",
                  WORKER_MAX_PENDING);
@@ -366,7 +366,7 @@ static void reports_done(server_t *self)
         p.out.len = job->reply_len;
         job->reply = NULL;
         send_reply(self, &p);
-        worker_job_free(job);
+        worker_job_free(&job);
     }
 }
 

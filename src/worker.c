@@ -29,10 +29,12 @@ struct worker {
     log_level_t log_level;  /* log threshold */
 };
 
-void worker_job_free(worker_job_t *job)
+void worker_job_free(worker_job_t **job_p)
 {
+    worker_job_t *job = job_p ? *job_p : NULL;
     if (!job)
         return;
+    *job_p = NULL;
     if (job->req)
         lift__report_request__free_unpacked(job->req, NULL);
     free(job->experiment);
@@ -107,9 +109,9 @@ static void build(worker_t *self, store_reader_t **rd, worker_job_t *job)
     }
     pack_reply(job, &st, report);
     if (report && program)
-        holdout_report_free(report);
+        holdout_report_free(&report);
     else if (report)
-        report_free(report);
+        report_free(&report);
     if (exp)
         lift__experiment__free_unpacked(exp, NULL);
 }
@@ -209,7 +211,7 @@ void worker_destroy(worker_t **self_p)
         pthread_join(self->thread, NULL);
         worker_job_t *job;
         while ((job = worker_take(self)) != NULL)
-            worker_job_free(job);
+            worker_job_free(&job);
     }
     if (self->main_sock)
         zmq_close(self->main_sock);

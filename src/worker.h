@@ -47,8 +47,8 @@ int worker_submit(worker_t *self, worker_job_t *job);
  * worker_job_free. */
 worker_job_t *worker_take(worker_t *self);
 
-/* Free a job and everything it owns; accepts NULL. */
-void worker_job_free(worker_job_t *job);
+/* Free a job and everything it owns and set *job_p to NULL; accepts NULL and *job_p == NULL. */
+void worker_job_free(worker_job_t **job_p);
 
 /* Stop the thread after the job in hand (jobs still queued are not built) and free every job
  * not taken back, unanswered (their clients retry); accepts NULL; sets *self_p to NULL.

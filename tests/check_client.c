@@ -422,7 +422,7 @@ START_TEST(test_assign_batch_typed)
     ck_assert_str_eq(lift_reason_name(out[1].reason), "unknown");
     ck_assert_int_eq(out[2].error_code, LIFT_ERR_INVALID_ARGUMENT);
     ck_assert_str_eq(out[2].error, "customer_id: control character at byte 1");
-    lift_assignments_free(out);
+    lift_assignments_free(&out);
     lift_client_destroy(&c);
     fake_stop(&f);
     ck_assert_int_eq(f.checks_failed, 0);
@@ -915,7 +915,7 @@ START_TEST(test_failover_first_dead)
     const char *ids[] = {"cust-2", "cust-3"};
     lift_assignment_t *many = NULL;
     ck_assert_int_eq(lift_assign_batch(c, "fo", ids, 2, &CTX, &many), LIFT_OK);
-    lift_assignments_free(many);
+    lift_assignments_free(&many);
     track_one(c, "ev-1", 1);
     Lift__Experiment *e = NULL;
     ck_assert_int_eq(lift_experiment_get(c, "fo", &e), LIFT_OK);
@@ -1036,8 +1036,8 @@ START_TEST(test_failover_shared_postgresql)
         in_exp += first[i].in_experiment;
     ck_assert_int_eq(tu_store_summary(A.store).exposures, in_exp);
     ck_assert_int_eq(tu_pg_scalar(A.store, "SELECT count(*) FROM events"), N);
-    lift_assignments_free(first);
-    lift_assignments_free(again);
+    lift_assignments_free(&first);
+    lift_assignments_free(&again);
     lift_client_destroy(&ca);
     lift_client_destroy(&c);
     tu_liftd_fini(&A);

@@ -19,6 +19,7 @@
 
 #include "lift/currency.h"
 #include "testutil.h"
+#include "lift/lift.h"
 
 Suite *currency_suite(void);
 
@@ -359,13 +360,13 @@ START_TEST(test_pong_carries_currency)
     memset(&info, 'x', sizeof info);
     ck_assert_int_eq(lift_server_info(T.client, &info), LIFT_OK);
     ck_assert_str_eq(info.currency, "JPY");
-    ck_assert_str_eq(info.version, "0.1.0");
+    ck_assert_str_eq(info.version, LIFT_VERSION);
     ck_assert_int_gt(info.now_ms, 0);
     /* lift_ping still answers the old way */
     char version[8];
     int64_t now = 0;
     ck_assert_int_eq(lift_ping(T.client, version, sizeof version, &now), LIFT_OK);
-    ck_assert_str_eq(version, "0.1.0");
+    ck_assert_str_eq(version, LIFT_VERSION);
     ck_assert_int_gt(now, 0);
 }
 END_TEST

@@ -471,7 +471,7 @@ START_TEST(report_validation)
     ck_assert_int_eq(x->status, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING);
     ck_assert(x->has_exposures);
     lift__experiment__free_unpacked(x, NULL);
-    worker_job_free(job);
+    worker_job_free(&job);
 }
 END_TEST
 

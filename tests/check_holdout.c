@@ -361,7 +361,7 @@ START_TEST(linked_never_assigns_held_out)
                 meas += g == 2 && !dup;
             }
         }
-        lift_assignments_free(a);
+        lift_assignments_free(&a);
         uint64_t h0, m0;
         holdout_counts(T.client, hkey, &h0, &m0);
         ck_assert_uint_eq(h0, held);
@@ -436,8 +436,8 @@ START_TEST(exclusions_stop_and_links)
     }
     ck_assert_int_gt(excluded_in_range, 0); /* the exclusion was tested on ids in the ranges */
     ck_assert_int_gt(nheld, 20);
-    lift_assignments_free(a);
-    lift_assignments_free(b);
+    lift_assignments_free(&a);
+    lift_assignments_free(&b);
     uint64_t h0, m0;
     holdout_counts(T.client, "prog", &h0, &m0);
     ck_assert_uint_eq(h0, (uint64_t)nheld); /* excluded customers in neither group */
@@ -446,7 +446,7 @@ START_TEST(exclusions_stop_and_links)
     lift_context_t other = CTX;
     other.channel = LIFT__CHANNEL__CHANNEL_IN_APP;
     ck_assert_int_eq(lift_assign_batch(T.client, "after", ids, N, &other, &a), LIFT_OK);
-    lift_assignments_free(a);
+    lift_assignments_free(&a);
     holdout_counts(T.client, "prog", &h0, &m0);
     ck_assert_uint_eq(h0, (uint64_t)nheld);
     ck_assert_uint_eq(m0, (uint64_t)nmeas);
@@ -463,7 +463,7 @@ START_TEST(exclusions_stop_and_links)
         int held = is_held_out(T.client, "prog", ids[i], &g);
         ck_assert(!held);
     }
-    lift_assignments_free(a);
+    lift_assignments_free(&a);
     /* a stopped holdout cannot start again */
     Lift__Request req = LIFT__REQUEST__INIT;
     Lift__ChangeHoldout ch = LIFT__CHANGE_HOLDOUT__INIT;
@@ -546,11 +546,11 @@ START_TEST(program_report_equals_oracle)
     }
     lift_assignment_t *a = NULL;
     ck_assert_int_eq(lift_assign_batch(T.client, "offer-a", ids, N / 2, &ctx, &a), LIFT_OK);
-    lift_assignments_free(a);
+    lift_assignments_free(&a);
     ctx.channel = LIFT__CHANNEL__CHANNEL_IN_APP;
     ck_assert_int_eq(lift_assign_batch(T.client, "offer-b", ids + N / 2, N - N / 2, &ctx, &a),
                      LIFT_OK);
-    lift_assignments_free(a);
+    lift_assignments_free(&a);
     /* conversions half an hour after the trigger: measured customers convert more */
     static lift_event_t ev[N];
     static char eid[N][24];
@@ -900,7 +900,7 @@ START_TEST(local_evaluation_honours_holdouts)
         ck_assert_int_eq(srv[i].arm_index, loc[i].arm_index);
         ck_assert_int_eq(srv[i].reason, loc[i].reason);
     }
-    lift_assignments_free(srv);
+    lift_assignments_free(&srv);
     holdout_counts(T.client, "prog", &h0, &m0);
     ck_assert_uint_eq(h0 + m0, (uint64_t)(held + meas));
     lift_local_destroy(&l);
@@ -976,8 +976,8 @@ START_TEST(pg_two_instances_same_membership)
         held += g == 1;
         meas += g == 2;
     }
-    lift_assignments_free(a[0]);
-    lift_assignments_free(a[1]);
+    lift_assignments_free(&a[0]);
+    lift_assignments_free(&a[1]);
     ck_assert_int_gt(held, 10);
     /* recorded once across both instances */
     uint64_t h0, m0;
@@ -989,7 +989,7 @@ START_TEST(pg_two_instances_same_membership)
     ck_assert_int_eq(lift_assign_batch(P[1].client, "shared", ids, N, &CTX, &a[1]), LIFT_OK);
     for (int i = 0; i < N; i++)
         ck_assert_msg(a[1][i].in_experiment, "instance 1 still holds %s out", ids[i]);
-    lift_assignments_free(a[1]);
+    lift_assignments_free(&a[1]);
     for (int i = 0; i < 2; i++)
         tu_liftd_fini(&P[i]);
 }

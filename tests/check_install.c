@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "lift/lift.h"
+
 /* Runs cmd through the shell, output (stdout and stderr) into out; returns the exit status or
  * -1 when it did not exit normally. */
 static int run(const char *cmd, char *out, size_t len)
@@ -39,8 +41,8 @@ START_TEST(test_install_pkgconfig_program_uninstall)
     int rc = run("sh tests/install_test.sh 2>&1", out, sizeof out);
     ck_assert_msg(rc == 0, "tests/install_test.sh exited %d:\n...%s", rc, tail_of(out));
     /* Each step reports; a script that stopped early cannot print these. */
-    ck_assert_msg(strstr(out, "SONAME liblift.so.0\n") != NULL, "%s", tail_of(out));
-    ck_assert_msg(strstr(out, "ping 0.1.0 EUR 2\n") != NULL, "%s", tail_of(out));
+    ck_assert_msg(strstr(out, "SONAME liblift.so.1\n") != NULL, "%s", tail_of(out));
+    ck_assert_msg(strstr(out, "ping " LIFT_VERSION " EUR 2\n") != NULL, "%s", tail_of(out));
     ck_assert_msg(strstr(out, "\nassign jos\xc3\xa9-42 ") != NULL, "%s", tail_of(out));
     /* the public bucketing (lift/bucket.h) through the installed library */
     ck_assert_msg(strstr(out, "\nbucket jos\xc3\xa9-42 ") != NULL, "%s", tail_of(out));

@@ -287,7 +287,7 @@ START_TEST(three_instances_agree)
     ck_assert_int_gt(in_offer, 10); /* both arms used: 50/50 of 60 */
     ck_assert_int_lt(in_offer, 50);
     for (int k = 0; k < NI; k++)
-        lift_assignments_free(a[k]);
+        lift_assignments_free(&a[k]);
     ck_assert_int_eq(sql("SELECT count(*) FROM exposures"), N);
 }
 END_TEST

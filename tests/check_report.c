@@ -485,7 +485,7 @@ START_TEST(test_arms_equal_sql)
     ck_assert_uint_eq(r->arms[0]->impressions, 0);
     ck_assert_uint_gt(r->arms[1]->impressions, 0);
     free(o.c);
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -537,7 +537,7 @@ START_TEST(test_estimates_equal_stats)
     ck_assert_str_eq(r->weekly[0]->week, "2024-W27");
     for (size_t i = 1; i < r->n_weekly; i++)
         ck_assert_uint_ge(r->weekly[i]->exposed, r->weekly[i - 1]->exposed);
-    report_free(r);
+    report_free(&r);
 
     /* CUPED on: lift_revenue_diff_cuped on the raw revenue and pre-period revenue (non-payers
      * at 0), lift_cuped's variance reduction and adjusted relative lift; the same for the last
@@ -582,7 +582,7 @@ START_TEST(test_estimates_equal_stats)
         levels++;
     }
     ck_assert_int_eq(levels, 2);
-    report_free(r);
+    report_free(&r);
 
     /* sequential on: the always-valid version of the same CUPED interval */
     q.has_sequential = 1;
@@ -597,7 +597,7 @@ START_TEST(test_estimates_equal_stats)
     lift_estimate_t sl =
         lift_sequential(cu.lift.estimate, cu.lift.se, (double)NC, 0.05, LIFT_SEQ_DEFAULT_N_STAR);
     est_eq(c->relative_lift, &sl, "relative_lift (CUPED, sequential)");
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -649,7 +649,7 @@ START_TEST(test_segments_sum)
     ck_assert(t0->comparisons[0]->incremental_total->estimate >=
               t1->comparisons[0]->incremental_total->estimate);
     ck_assert(has_warning(r, "segment"));
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -699,14 +699,14 @@ START_TEST(test_window)
             ck_assert_uint_eq(r->segments[i]->exposed[0], 1);
     }
     ck_assert(seen);
-    report_free(r);
+    report_free(&r);
 
     /* the window start moves exposures out of the population */
     q.has_from_ms = 1;
     q.from_ms = t0 + 1;
     r = build_ok(e, &q);
     ck_assert_uint_eq(r->arms[0]->exposed + r->arms[1]->exposed, 0);
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -732,7 +732,7 @@ START_TEST(test_no_exposures)
     ck_assert(r->health->srm->skipped);
     ck_assert(has_warning(r, "no exposed customers"));
     ck_assert_uint_ge(r->n_weekly, 1);
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -759,7 +759,7 @@ START_TEST(test_one_arm_empty)
     ck_assert(!r->comparisons[0]->incremental_total->ok);
     ck_assert(!r->health->has_impression_rate);
     ck_assert(has_warning(r, "arm 1 (offer) has no exposed customers"));
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -787,7 +787,7 @@ START_TEST(test_no_conversions_and_zero_holdout)
     ck_assert(r->arms[0]->conversion_rate->ok); /* Wilson at 0/150 is fine */
     ck_assert(has_warning(r, "impression rate 0% is low"));
     ck_assert(r->health->low_impression_rate);
-    report_free(r);
+    report_free(&r);
 
     /* treated customers convert, the holdout does not: fewer than LIFT_MIN_CONVERTERS payers in
      * the holdout, so no revenue interval is printed (calibrated or silent) */
@@ -806,7 +806,7 @@ START_TEST(test_no_conversions_and_zero_holdout)
     ck_assert(!c->incremental_total->ok && !c->relative_lift->ok && !c->holdout_cost->ok);
     ck_assert_ptr_nonnull(c->relative_lift->reason);
     ck_assert(!r->health->has_power_reached);
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -832,7 +832,7 @@ START_TEST(test_cap)
     ck_assert_uint_eq(r->provenance->capped_customers, 0);
     near(r->arms[1]->revenue_per_customer, 4900.0 / 1000, "per customer, one buyer");
     ck_assert_ptr_nonnull(strstr(r->provenance->revenue_cap_rule, "revenue > 0"));
-    report_free(r);
+    report_free(&r);
 
     /* many buyers: the cap is lift_cap over the payers; capped customers counted; the capped
      * and the uncapped differences are lift_revenue_diff on the capped and uncapped values */
@@ -873,7 +873,7 @@ START_TEST(test_cap)
     ck_assert(r->arms[1]->revenue_per_customer < r->arms[1]->revenue_per_customer_uncapped);
     ck_assert(has_warning(r, "lowered"));
     ck_assert(has_warning(r, "revenue cap EUR ")); /* in the currency, not minor units */
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -900,7 +900,7 @@ START_TEST(test_cuped_not_applied)
     ck_assert_ptr_nonnull(strstr(r->provenance->cuped_note, "pre-exposure revenue"));
     ck_assert(!r->comparisons[0]->cuped);
     ck_assert(has_warning(r, "CUPED requested, not applied"));
-    report_free(r);
+    report_free(&r);
     /* the comparison says why, and its difference is the plain lift_revenue_diff */
     exact_req(&q);
     q.cuped = 1;
@@ -916,13 +916,13 @@ START_TEST(test_cuped_not_applied)
     est_eq(c->revenue_diff, &plain, "revenue_diff (CUPED not applied)");
     lift_estimate_t l = lift_rel_lift(&s[1], &s[0], 0.05);
     est_eq(c->relative_lift, &l, "relative_lift (CUPED not applied)");
-    report_free(r);
+    report_free(&r);
     /* with pre-exposure revenue it is applied and says so */
     const registry_entry_t *m = main_fixture();
     r = build_ok(m, &q);
     ck_assert(r->provenance->cuped_applied);
     ck_assert_ptr_null(r->provenance->cuped_note);
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -954,7 +954,7 @@ START_TEST(test_outcomes_not_counted)
                              "not counted"));
     ck_assert(has_warning(r, "40 before the customer's exposure (40 of them in the 30-day"));
     ck_assert(has_warning(r, "no conversion or refund falls in any exposed customer"));
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -980,7 +980,7 @@ START_TEST(test_power_needs_mde)
     ck_assert(!r->health->mde_set);
     ck_assert(r->health->has_power_reached && r->health->power_reached < 0.8);
     ck_assert(!has_warning(r, "power")); /* significant: no "underpowered" */
-    report_free(r);
+    report_free(&r);
     /* the same data with an MDE the team set: warned, naming analysis.mde */
     Lift__Analysis an = *e->def->analysis;
     an.has_mde = 1;
@@ -993,13 +993,13 @@ START_TEST(test_power_needs_mde)
     ck_assert(r2->health->mde_set);
     ck_assert(r2->health->power_reached < 0.8);
     ck_assert(has_warning(r2, "minimum effect of 1% (analysis.mde)"));
-    report_free(r2);
+    report_free(&r2);
     /* default MDE and no significant result: warned, named as the default */
     const registry_entry_t *m = main_fixture();
     Lift__Report *r3 = build_ok(m, &q);
     if (r3->comparisons[0]->revenue_diff->p_value >= 0.05 && r3->health->power_reached < 0.8)
         ck_assert(has_warning(r3, "default analysis.mde"));
-    report_free(r3);
+    report_free(&r3);
 }
 END_TEST
 
@@ -1024,7 +1024,7 @@ START_TEST(test_families)
     ck_assert_double_eq(c->net_incremental->p_adjusted, padj); /* cost 0: same hypothesis */
     ck_assert_int_eq(c->conversion_diff->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
     uint32_t expl = r->testing->exploratory_tests;
-    report_free(r);
+    report_free(&r);
 
     Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE};
     q.segment_by = dims;
@@ -1038,7 +1038,7 @@ START_TEST(test_families)
         if (s->ok)
             ck_assert_int_eq(s->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
     }
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -1070,7 +1070,7 @@ START_TEST(test_nps_diff)
     ck_assert(!r->arms[1]->nps_before->has_p_value);
     ck_assert_uint_eq(r->arms[1]->nps_after_n, 60);
     ck_assert_int_eq(r->comparisons[0]->nps_diff->family, LIFT__TEST_FAMILY__FAMILY_EXPLORATORY);
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -1101,8 +1101,8 @@ START_TEST(test_sequential_everywhere)
     }
     ck_assert(!has_warning(r, "fixed-horizon"));
     ck_assert(has_warning(fixed, "18.7%"));
-    report_free(fixed);
-    report_free(r);
+    report_free(&fixed);
+    report_free(&r);
 }
 END_TEST
 
@@ -1126,7 +1126,7 @@ START_TEST(test_segment_order)
         ck_assert_msg(k > last, "delay level %s out of order", r->segments[i]->level);
         last = k;
     }
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -1156,7 +1156,7 @@ START_TEST(test_sender_clock_behind_is_flagged)
     ck_assert_uint_ge(r->health->outcome_events_before_exposure, 40);
     ck_assert(has_warning(r, "clock runs behind"));
     ck_assert(r->comparisons[0]->revenue_diff->has_unit); /* units on a report built here too */
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -1214,7 +1214,7 @@ START_TEST(test_health_checks)
         checked++;
     }
     ck_assert_int_eq(checked, 2);
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -1306,7 +1306,7 @@ START_TEST(test_calibrated_or_silent)
     ck_assert(silent);
     /* the silent level comes last */
     ck_assert(!r->segments[r->n_segments - 1]->comparisons[0]->revenue_diff->ok);
-    report_free(r);
+    report_free(&r);
 
     /* sequential: the always-valid version of the same calibrated interval */
     q.sequential = 1;
@@ -1314,7 +1314,7 @@ START_TEST(test_calibrated_or_silent)
     want = lift_revenue_diff(&s[1], &s[0], pay[1], pay[0], 0.05, LIFT_SEQ_DEFAULT_N_STAR);
     est_eq(r->comparisons[0]->revenue_diff, &want, "revenue_diff (calibrated, sequential)");
     ck_assert(r->comparisons[0]->revenue_diff->sequential);
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -1359,7 +1359,7 @@ START_TEST(test_heterogeneity_shrinkage)
         ck_assert(c->incremental_total_shrunk->estimate <= prev); /* sorted by it */
         prev = c->incremental_total_shrunk->estimate;
     }
-    report_free(r);
+    report_free(&r);
     /* sequential: the shrunken interval takes the always-valid multiplier too */
     q.sequential = 1;
     r = build_ok(e, &q);
@@ -1376,7 +1376,7 @@ START_TEST(test_heterogeneity_shrinkage)
         est_eq(c->revenue_diff_shrunk, &w, "shrunken, sequential");
         ck_assert(c->revenue_diff_shrunk->sequential);
     }
-    report_free(r);
+    report_free(&r);
 }
 END_TEST
 
@@ -1414,8 +1414,8 @@ START_TEST(test_holm)
         }
     }
     ck_assert(stricter);
-    report_free(bh);
-    report_free(ho);
+    report_free(&bh);
+    report_free(&ho);
     Lift__ReportRequest bad = LIFT__REPORT_REQUEST__INIT;
     bad.has_adjust = 1;
     bad.adjust = (Lift__Adjustment)7;
@@ -1532,7 +1532,7 @@ START_TEST(test_reader_snapshot)
     Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
     Lift__Report *r = build_ok(e, &q); /* nests inside the caller's snapshot */
     ck_assert_uint_eq(r->provenance->exposures_read, 1);
-    report_free(r);
+    report_free(&r);
     store_reader_end(RD);
     ck_assert_int_eq(store_reader_exposure_count(RD, e->id), 2);
     ck_assert_int_eq(store_reader_event_count(RD), 1);

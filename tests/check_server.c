@@ -141,8 +141,8 @@ START_TEST(test_split_and_sticky)
         ck_assert(!b[i].first_exposure);
     }
     ck_assert_uint_eq(exposures_of("split-test"), N);
-    lift_assignments_free(a);
-    lift_assignments_free(b);
+    lift_assignments_free(&a);
+    lift_assignments_free(&b);
     free_ids(ids, N);
 }
 END_TEST
@@ -228,8 +228,8 @@ START_TEST(test_ramp_keeps_arms)
     ck_assert_int_eq(lift_experiment_change(T.client, "ramp", LIFT__ACTION__ACTION_RAMP, 0.6, &out),
                      LIFT_OK);
     lift_experiment_free(&out);
-    lift_assignments_free(a);
-    lift_assignments_free(b);
+    lift_assignments_free(&a);
+    lift_assignments_free(&b);
     free_ids(ids, N);
 }
 END_TEST
@@ -308,7 +308,7 @@ START_TEST(test_batch_keeps_valid_ids)
     ck_assert(a[3].in_experiment);
     ck_assert_int_eq(a[4].error_code, LIFT_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(a[4].reason, LIFT__REASON__REASON_INVALID);
-    lift_assignments_free(a);
+    lift_assignments_free(&a);
     ck_assert_uint_eq(exposures_of("mixed"), 2);
 
     /* A missing context is a named error. */
@@ -642,7 +642,7 @@ START_TEST(test_field_paths)
     lift_assignment_t *a = NULL;
     ck_assert_int_eq(lift_assign_batch(T.client, "paths", ids, 3, &CTX, &a), LIFT_OK);
     ck_assert_int_eq(a[1].error_code, LIFT_ERR_INVALID_ARGUMENT);
-    lift_assignments_free(a);
+    lift_assignments_free(&a);
     /* The per-item path, read from the raw reply. */
     Lift__Request req = LIFT__REQUEST__INIT;
     Lift__AssignBatch ab = LIFT__ASSIGN_BATCH__INIT;

@@ -95,7 +95,7 @@ static void expect_reply(worker_job_t *job, uint64_t id, int code, const char *m
                       r->status->message);
     }
     lift__reply__free_unpacked(r, NULL);
-    worker_job_free(job);
+    worker_job_free(&job);
 }
 
 START_TEST(one_report)

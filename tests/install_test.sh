@@ -7,6 +7,7 @@
 # Run from the repository root by the install suite (tests/check_install.c); prints "install
 # test: ok" last. Builds with the plain build folder (LIFT_INSTALL_BUILD, default build).
 set -eu
+VERSION=$(sed -n 's/^#define LIFT_VERSION "\(.*\)"/\1/p' include/lift/lift.h) # what liftd reports
 fail() { echo "install test: FAIL: $*" >&2; exit 1; }
 unset MAKEFLAGS MAKELEVEL MFLAGS
 # A variable given on make's command line reaches the environment of everything make runs:
@@ -28,15 +29,15 @@ make -s --no-print-directory PREFIX="$P" install >"$T/install.log" 2>&1 || { cat
 for f in sbin/liftd bin/liftctl bin/liftsim include/lift/client.h include/lift/lift.h \
          include/lift/limits.h include/lift/currency.h include/lift/local.h include/lift/bucket.h \
          include/lift/keys.h include/lift/text.h include/lift/lift.pb-c.h lib/liblift.a \
-         lib/liblift.so.0.1.0 lib/pkgconfig/lift.pc share/man/man8/liftd.8 \
+         lib/liblift.so.1.0.0 lib/pkgconfig/lift.pc share/man/man8/liftd.8 \
          share/man/man1/liftctl.1 share/man/man1/liftsim.1 lib/systemd/system/liftd.service \
          etc/default/liftd; do
     [ -f "$P/$f" ] || fail "$f not installed"
 done
-[ "$(readlink "$P/lib/liblift.so")" = liblift.so.0 ] || fail "liblift.so does not point to liblift.so.0"
-[ "$(readlink "$P/lib/liblift.so.0")" = liblift.so.0.1.0 ] || fail "liblift.so.0 does not point to liblift.so.0.1.0"
-soname=$(objdump -p "$P/lib/liblift.so.0.1.0" | awk '$1 == "SONAME" {print $2}')
-[ "$soname" = liblift.so.0 ] || fail "SONAME is '$soname', not liblift.so.0"
+[ "$(readlink "$P/lib/liblift.so")" = liblift.so.1 ] || fail "liblift.so does not point to liblift.so.1"
+[ "$(readlink "$P/lib/liblift.so.1")" = liblift.so.1.0.0 ] || fail "liblift.so.1 does not point to liblift.so.1.0.0"
+soname=$(objdump -p "$P/lib/liblift.so.1.0.0" | awk '$1 == "SONAME" {print $2}')
+[ "$soname" = liblift.so.1 ] || fail "SONAME is '$soname', not liblift.so.1"
 echo "installed: $(cd "$P" && find . -type f -o -type l | wc -l) files, SONAME $soname"
 
 # 2. The headers need nothing from the build folder; pkg-config alone builds the program.
@@ -46,8 +47,8 @@ case "$flags" in *"$PWD"*) fail "lift.pc points into the source tree: $flags" ;;
 echo "pkg-config: $flags"
 (cd "$T" && cc -std=c11 -Wall -Wextra -Werror -o lift_hello "$OLDPWD/tests/install/lift_hello.c" $flags) ||
     fail "cannot build a program with pkg-config --cflags --libs lift"
-ldd "$T/lift_hello" | grep -q "liblift.so.0 => $P/lib/liblift.so.0" ||
-    ldd "$T/lift_hello" | grep -q "liblift.so.0 => not found" || fail "lift_hello is not linked to liblift.so.0"
+ldd "$T/lift_hello" | grep -q "liblift.so.1 => $P/lib/liblift.so.1" ||
+    ldd "$T/lift_hello" | grep -q "liblift.so.1 => not found" || fail "lift_hello is not linked to liblift.so.1"
 static=$(pkg-config --static --libs lift)
 for l in -llift -lprotobuf-c -lzmq -lm; do
     case " $static " in *" $l "*) ;; *) fail "pkg-config --static --libs lift lacks $l: $static" ;; esac
@@ -69,7 +70,7 @@ done
 out=$(LD_LIBRARY_PATH="$P/lib" "$T/lift_hello" "ipc://$T/lift.sock" install-test "josé-42") ||
     fail "lift_hello failed: $out"
 echo "$out"
-echo "$out" | grep -qx "ping 0.1.0 EUR 2" || fail "unexpected ping line"
+echo "$out" | grep -qx "ping $VERSION EUR 2" || fail "unexpected ping line"
 arm=$(printf 'josé-42\n' | "$P/bin/liftctl" bucket --seed install-test --weights 0.1,0.9 | cut -f2)
 echo "$out" | grep -qx "assign josé-42 $arm $( [ "$arm" = 0 ] && echo holdout || echo offer) 1" ||
     fail "assign line differs from liftctl bucket (arm $arm)"
@@ -112,7 +113,7 @@ rm "$P/etc/default/liftd"
 # 6. A staged install in the Debian layout, and its removal.
 D=$T/stage
 make -s --no-print-directory DESTDIR="$D" PREFIX=/usr install >"$T/stage.log" 2>&1 || { cat "$T/stage.log"; fail "staged install"; }
-for f in usr/sbin/liftd usr/bin/liftctl usr/lib/liblift.so.0 usr/lib/pkgconfig/lift.pc \
+for f in usr/sbin/liftd usr/bin/liftctl usr/lib/liblift.so.1 usr/lib/pkgconfig/lift.pc \
          usr/share/man/man8/liftd.8 usr/lib/systemd/system/liftd.service etc/default/liftd; do
     [ -e "$D/$f" ] || fail "staged: $f missing"
 done

@@ -177,8 +177,9 @@ void lift_assignment_clear(lift_assignment_t *a);
 lift_err_t lift_assign_batch(lift_client_t *self, const char *key, const char *const *customer_ids,
                              size_t n, const lift_context_t *ctx, lift_assignment_t **out);
 
-/* Frees an array from lift_assign_batch(); accepts NULL. */
-void lift_assignments_free(lift_assignment_t *items);
+/* Frees an array from lift_assign_batch() and sets *items_p to NULL; accepts NULL and
+ * *items_p == NULL. */
+void lift_assignments_free(lift_assignment_t **items_p);
 
 /* ---- Events -------------------------------------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 
 #include "lift/limits.h" /* LIFT_BATCH_MAX, LIFT_CUSTOMER_ID_MAX and the other protocol bounds */
 
-#define LIFT_VERSION "0.1.0"
+#define LIFT_VERSION "0.2.0"
 #define LIFT_HASH_VERSION "growthbook-v2" /* the bucketing hash (Pong, Provenance) */
 #define LIFT_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
 

@@ -96,7 +96,7 @@ static int setup(lift_client_t *c, int n)
             fprintf(stderr, "bench_clients: exposing: %s\n", lift_client_error(c));
             rc = -1;
         }
-        lift_assignments_free(out);
+        lift_assignments_free(&out);
     }
     free(ids);
     free(ptrs);

@@ -417,7 +417,7 @@ static void *assign_customers(void *arg)
         }
         for (long i = 0; i < m; i++)
             a->firsts += out[i].first_exposure;
-        lift_assignments_free(out);
+        lift_assignments_free(&out);
     }
     free(names);
     free(ids);
@@ -784,7 +784,7 @@ static void report_phase(long ncust, long nev)
     Lift__Report *r = NULL;
     for (int round = 0; round < 2; round++) {
         status_t st;
-        report_free(r);
+        report_free(&r);
         r = NULL;
         if (round == 1)
             perf_start("report");
@@ -806,7 +806,7 @@ static void report_phase(long ncust, long nev)
     printf("pg: the same with parallel query off (one backend): %.2f s\n", bare1);
     printf("pg: ratio report / bare aggregation = %.2f (target <= 2); to the serial one %.2f\n",
            best / bare, best / bare1);
-    report_free(r);
+    report_free(&r);
     store_reader_destroy(&rd);
     lift__experiment__free_unpacked(def, NULL);
 }

@@ -325,7 +325,7 @@ int main(int argc, char **argv)
     Lift__Report *r = NULL;
     for (int round = 0; round < 2; round++) {
         status_t st;
-        report_free(r);
+        report_free(&r);
         r = NULL;
         double t0 = tu_now_s();
         if (report_build(rd, def, exp_id, &req, "EUR", NOW_MS, &r, &st) < 0) {
@@ -358,7 +358,7 @@ int main(int argc, char **argv)
            "to the scan floor %.2fx; peak RSS %ld MB\n",
            best, TARGET_S, ratio, TARGET_RATIO, t_scan > 0 ? best / t_scan : 0, peak_rss_mb());
     printf("%s\n", best <= TARGET_S && ratio <= TARGET_RATIO ? "PASS" : "MISS");
-    report_free(r);
+    report_free(&r);
     store_reader_destroy(&rd);
     store_destroy(&writer);
     latency_during_report(dir, def->key);

@@ -162,7 +162,7 @@ static void run_report(const Lift__Request *req)
             lift__report__pack(rep, buf);
         free(buf);
     }
-    report_free(rep);
+    report_free(&rep);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

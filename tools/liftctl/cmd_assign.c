@@ -162,7 +162,7 @@ static int flush(lift_client_t *c, assign_run_t *run, pending_t *pending, size_t
     if (run->local)
         free(out); /* local results own no strings */
     else
-        lift_assignments_free(out);
+        lift_assignments_free(&out);
     return 0;
 }
 

@@ -277,7 +277,7 @@ static int rule_fn(config_t *c, const jw_t *w, const json_t *v)
     return 0;
 }
 
-void config_free(config_t *c)
+void config_clear(config_t *c)
 {
     for (int i = 0; i < c->n_exp; i++)
         lift__experiment__free_unpacked(c->exp[i], NULL);
@@ -495,7 +495,7 @@ int config_load(const char *file, config_t *c)
     rc = 0;
 out:
     json_decref(root);
-    if (rc) config_free(c);
+    if (rc) config_clear(c);
     return rc;
 }
 

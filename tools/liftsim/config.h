@@ -70,11 +70,11 @@ typedef struct {
 
 /* Reads and checks the config file into *c (overwritten). Returns 0, or -1 after printing the
  * error to stderr (c then holds nothing to free). The caller frees a loaded config with
- * config_free(). */
+ * config_clear(). */
 int config_load(const char *file, config_t *c);
 
 /* Frees the experiment definitions of c (c itself is the caller's); harmless twice. */
-void config_free(config_t *c);
+void config_clear(config_t *c);
 
 /* The first effect rule matching experiment e, arm, trigger, stage and channel, or NULL. */
 const config_rule_t *config_rule_match(const config_t *c, int e, int arm, int trig, int stage,

@@ -164,7 +164,7 @@ int main(int argc, char **argv)
         (c = lift_client_new(o.endpoint, &co)) == NULL) {
         if (c == NULL && !*eperr) snprintf(eperr, sizeof eperr, "%s", strerror(errno));
         fprintf(stderr, "liftsim: --endpoint: %s\n", eperr);
-        config_free(&cfg);
+        config_clear(&cfg);
         return 2;
     }
     lift_server_info_t info;
@@ -174,7 +174,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "liftsim: cannot reach liftd at %s: %s\n", o.endpoint,
                 lift_client_error(c));
         lift_client_destroy(&c);
-        config_free(&cfg);
+        config_clear(&cfg);
         return 1;
     }
     /* The period ends at the start of the current hour by the server's clock (it bounds future
@@ -187,13 +187,13 @@ int main(int argc, char **argv)
     if ((cfg.prog && holdout_ensure(c, &cfg, start_ms)) ||
         experiments_ensure(c, &cfg, start_ms, o.quiet)) {
         lift_client_destroy(&c);
-        config_free(&cfg);
+        config_clear(&cfg);
         return 1;
     }
     lift_client_destroy(&c);
     if (o.load) {
         rc = load_run(&o, &cfg);
-        config_free(&cfg);
+        config_clear(&cfg);
         return rc;
     }
 
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
     model_t *s = model_new(&o, &cfg, start_ms, end_ms, !o.quiet && isatty(2));
     if (!s) {
         fprintf(stderr, "liftsim: out of memory for %ld customers\n", o.customers);
-        config_free(&cfg);
+        config_clear(&cfg);
         return 1;
     }
     rc = model_run(s) ? 1 : 0;
@@ -230,6 +230,6 @@ int main(int argc, char **argv)
         json_decref(j);
     }
     model_destroy(&s);
-    config_free(&cfg);
+    config_clear(&cfg);
     return rc;
 }

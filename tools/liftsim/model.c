@@ -416,7 +416,7 @@ static int decide_day(model_t *s)
                             s->ids[p->cust], x->arm, a->arm_index, cfg->exp[e]->key);
                 }
             }
-            lift_assignments_free(j->out);
+            lift_assignments_free(&j->out);
             j->out = NULL;
         }
     }

@@ -935,7 +935,7 @@ int render_build_doc(render_doc_t *d, const Lift__Report *r)
     }
     build_provenance(d);
     if (d->oom) {
-        render_doc_free(d);
+        render_doc_clear(d);
         errno = ENOMEM;
         return -1;
     }

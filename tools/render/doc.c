@@ -202,7 +202,7 @@ void render_tab_row(render_doc_t *d, render_tab_t *t, int tone, const char *cons
     t->tone[t->nrows++] = tone;
 }
 
-void render_doc_free(render_doc_t *d)
+void render_doc_clear(render_doc_t *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         free(d->b[i].text);

@@ -204,7 +204,7 @@ int render_html_section(const Lift__Report *r, FILE *f)
     if (footer) fputs("</footer>\n", f);
     fputs("</section>\n", f);
     int oom = d.oom;
-    render_doc_free(&d);
+    render_doc_clear(&d);
     if (oom) errno = ENOMEM;
     return oom || ferror(f) ? -1 : 0;
 }

@@ -108,6 +108,6 @@ int render_markdown(const Lift__Report *r, FILE *f)
         case RENDER_B_CHART: break;
         }
     }
-    render_doc_free(&d);
+    render_doc_clear(&d);
     return ferror(f) ? -1 : 0;
 }

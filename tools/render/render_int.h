@@ -183,11 +183,11 @@ render_tab_t *render_tab_new(render_doc_t *d, int ncols, const char *const *hdr,
 /* Adds a row of t->ncols cells (copied). */
 void render_tab_row(render_doc_t *d, render_tab_t *t, int tone, const char *const *cells);
 
-void render_doc_free(render_doc_t *d);
+void render_doc_clear(render_doc_t *d);
 
 /* ---- build.c: a report into the document ----------------------------------------------------- */
 
-/* The blocks of report r into *d (the caller render_doc_free()s it). Returns 0, or -1 with errno
+/* The blocks of report r into *d (the caller render_doc_clear()s it). Returns 0, or -1 with errno
  * ENOMEM and *d freed. */
 int render_build_doc(render_doc_t *d, const Lift__Report *r);
 

@@ -243,6 +243,6 @@ int render_table(const Lift__Report *r, FILE *f, int color, int width)
         case RENDER_B_CHART: break;
         }
     }
-    render_doc_free(&d);
+    render_doc_clear(&d);
     return ferror(f) ? -1 : 0;
 }
