@@ -12,6 +12,8 @@
 #   make calibrate  the simulations behind the revenue interval and segment shrinkage
 #   make memcheck   the suite under valgrind
 #   make fuzz       libFuzzer on the request path for FUZZ_SECONDS (default 60; clang)
+#   make format     apply the house style (.clang-format); make format-check fails on any
+#                   unformatted file (CI runs it)
 #   make deps       install missing Debian packages (runs apt-get update first)
 
 PKGS     := libzmq libprotobuf-c gsl check sqlite3 jansson libpq
@@ -103,7 +105,7 @@ PROGS := $(B)/liftd $(B)/liftctl $(B)/liblift.a $(if $(SIM_SRC),$(B)/liftsim)
 PROGS += $(B)/liblift.so $(B)/lift.pc
 
 .PHONY: all deps progs check check-pg demo bench calibrate soak memcheck format clean fuzz fuzz-deps fuzz-corpus
-.PHONY: install uninstall clients layers-check FORCE
+.PHONY: install uninstall clients layers-check format-check format-deps FORCE
 .DEFAULT_GOAL := all
 
 all: progs
@@ -456,9 +458,35 @@ fuzz-corpus: $(PROTO_O) $(B)/obj/tests/fuzz/gen_corpus.o
 	@mkdir -p tests/fuzz/corpus
 	$(B)/gen_corpus tests/fuzz/corpus
 
-format:
-	clang-format -i $(wildcard src/*.[ch] stats/*.[ch] include/lift/*.h tools/*.[ch] tools/*/*.[ch] \
-	  tests/*.[ch] tests/bench/*.[ch])
+# The house style (.clang-format): `make format` rewrites the sources in place, `make
+# format-check` (CI) fails on any file clang-format would change. clang-format is installed on
+# demand, like clang for fuzzing; the style is pinned to Debian's clang-format 14.
+CLANG_FORMAT     ?= clang-format
+FORMAT_DEB_PKGS  ?= clang-format
+FORMAT_SRC       := $(wildcard src/*.[ch] stats/*.[ch] include/lift/*.h tools/*/*.[ch] \
+                      tests/*.[ch] tests/bench/*.[ch] tests/fuzz/*.[ch] tests/install/*.[ch])
+
+format-deps:
+	@if ! command -v $(CLANG_FORMAT) >/dev/null 2>&1; then \
+	  echo "format-deps: $(CLANG_FORMAT) missing — installing: $(FORMAT_DEB_PKGS)"; \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "format-deps: no apt-get; install clang-format (version 14)" >&2; exit 1; fi; \
+	  SUDO=; if [ "$$(id -u)" != 0 ]; then \
+	    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "format-deps: not root and no password-less sudo; run as root: apt-get install -y $(FORMAT_DEB_PKGS)" >&2; exit 1; fi; \
+	  fi; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(FORMAT_DEB_PKGS) || \
+	  { echo "format-deps: apt-get install failed" >&2; exit 1; }; \
+	fi
+
+format: format-deps
+	$(CLANG_FORMAT) -i --style=file $(FORMAT_SRC)
+
+format-check: format-deps
+	@$(CLANG_FORMAT) --dry-run --Werror --style=file $(FORMAT_SRC) || \
+	  { echo "format-check: the files above are not formatted: run 'make format'" >&2; exit 1; }
+	@echo "format-check: $(words $(FORMAT_SRC)) files formatted"
 
 clean:
 	rm -rf build
