@@ -165,18 +165,10 @@ static int load_keys(const char *path, keylist_t *out, char *err, size_t errlen)
     char buf[LIFT_KEY_LINE_MAX + 2];
     int lineno = 0, r;
     size_t cap = 0;
+    char *line;
     out->v = NULL;
     out->n = 0;
-    while ((r = keyfile_next_line(f, buf, sizeof buf)) != 0) {
-        lineno++;
-        if (r < 0) {
-            snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno,
-                     LIFT_KEY_LINE_MAX);
-            goto fail;
-        }
-        char *line = keyfile_trim(buf);
-        if (*line == '\0' || *line == '#')
-            continue;
+    while ((r = keyfile_next_entry(f, path, buf, &lineno, &line, err, errlen)) > 0) {
         char *key = line, *role = line;
         while (*role && *role != ' ' && *role != '\t')
             role++;
@@ -222,6 +214,8 @@ static int load_keys(const char *path, keylist_t *out, char *err, size_t errlen)
         }
         out->v[out->n++] = e;
     }
+    if (r < 0)
+        goto fail;
     if (ferror(f)) {
         snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
         goto fail;

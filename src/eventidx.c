@@ -40,7 +40,7 @@ typedef struct {
 
 uint64_t eventidx_hash(const char *s, size_t n)
 {
-    return hash_mix64(hash_fnv1a64(HASH_FNV64_BASIS, s, n));
+    return hash_bytes64(s, n); /* the value is in snapshots: it must not change */
 }
 
 static void slot_put(slot_t *slots, uint64_t mask, uint64_t h, int64_t id)

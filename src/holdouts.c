@@ -397,6 +397,13 @@ int holdouts_change(holdouts_t *self, store_t *store, const char *key, int actio
     return 0;
 }
 
+/* The status of a failed exposure record to holdout key (the store's error); returns -1. */
+static int record_failed(status_t *st, store_t *store, const char *key)
+{
+    return status_set(st, status_store_code(store_errcode(store)), NULL,
+                      "cannot record the exposure to holdout %s: %s", key, store_errmsg(store));
+}
+
 int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
                   int64_t exp_started_ms, const char *id, size_t len, const Lift__Context *ctx,
                   int64_t now_ms, holdouts_seen_fn seen, holdouts_remember_fn remember,
@@ -418,9 +425,7 @@ int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
         store_exposure_t have;
         int rc = exposure_record(store, e->id, e->generation, id, len, arm, ctx, now_ms, &have);
         if (rc < 0)
-            return status_set(st, status_store_code(store_errcode(store)), NULL,
-                              "cannot record the exposure to holdout %s: %s", h->key,
-                              store_errmsg(store));
+            return record_failed(st, store, h->key);
         if (rc == STORE_STALE)
             return 1;
         if (rc == STORE_FIRST)
@@ -477,9 +482,7 @@ int holdouts_record(const holdouts_t *self, store_t *store, const char *holdout_
     store_exposure_t have;
     int rc = exposure_record(store, e->id, e->generation, id, len, want, ctx, decided_ms, &have);
     if (rc < 0)
-        return status_set(st, status_store_code(store_errcode(store)), NULL,
-                          "cannot record the exposure to holdout %s: %s", h->key,
-                          store_errmsg(store));
+        return record_failed(st, store, h->key);
     if (rc == STORE_STALE)
         return 2;
     *first = rc == STORE_FIRST;

@@ -72,7 +72,9 @@ FILE *keyfile_open(const char *path, int check_mode, char *err, size_t errlen)
     return f;
 }
 
-int keyfile_next_line(FILE *f, char *buf, size_t len)
+/* Reads the next line of f into buf (len bytes). Returns 1 for a line, 0 at end of file, -1
+ * for a line longer than len - 2 bytes. */
+static int keyfile_next_line(FILE *f, char *buf, size_t len)
 {
     if (!fgets(buf, (int)len, f))
         return 0;
@@ -80,6 +82,24 @@ int keyfile_next_line(FILE *f, char *buf, size_t len)
     if (n == len - 1 && buf[n - 1] != '\n' && !feof(f))
         return -1;
     return 1;
+}
+
+int keyfile_next_entry(FILE *f, const char *path, char buf[LIFT_KEY_LINE_MAX + 2], int *lineno,
+                       char **line, char *err, size_t errlen)
+{
+    int r;
+    while ((r = keyfile_next_line(f, buf, LIFT_KEY_LINE_MAX + 2)) != 0) {
+        ++*lineno;
+        if (r < 0) {
+            snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, *lineno,
+                     LIFT_KEY_LINE_MAX);
+            return -1;
+        }
+        *line = keyfile_trim(buf);
+        if (**line != '\0' && **line != '#')
+            return 1;
+    }
+    return 0;
 }
 
 /* Split "name = value"; returns 0, or -1 when there is no '='. */
@@ -101,17 +121,9 @@ int lift_keyfile_read_secret(const char *path, lift_keypair_t *out, char *err, s
         return -1;
     char buf[LIFT_KEY_LINE_MAX + 2];
     int lineno = 0, rc = -1, r;
+    char *line, *name, *value;
     memset(out, 0, sizeof *out);
-    while ((r = keyfile_next_line(f, buf, sizeof buf)) != 0) {
-        lineno++;
-        if (r < 0) {
-            snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno,
-                     LIFT_KEY_LINE_MAX);
-            goto done;
-        }
-        char *line = keyfile_trim(buf), *name, *value;
-        if (*line == '\0' || *line == '#')
-            continue;
+    while ((r = keyfile_next_entry(f, path, buf, &lineno, &line, err, errlen)) > 0) {
         if (split_assignment(line, &name, &value) < 0) {
             snprintf(err, errlen, "%s:%d: expected 'public-key = <z85>' or 'secret-key = <z85>'",
                      path, lineno);
@@ -137,6 +149,8 @@ int lift_keyfile_read_secret(const char *path, lift_keypair_t *out, char *err, s
             goto done;
         }
     }
+    if (r < 0)
+        goto done;
     if (ferror(f)) {
         snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
         goto done;
@@ -174,17 +188,10 @@ int lift_keyfile_read_public(const char *path, char out[LIFT_KEY_Z85_LEN + 1], c
         return -1;
     char buf[LIFT_KEY_LINE_MAX + 2];
     int lineno = 0, rc = -1, r;
+    char *line, *name, *value;
     out[0] = '\0';
-    while ((r = keyfile_next_line(f, buf, sizeof buf)) != 0) {
-        lineno++;
-        if (r < 0) {
-            snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno,
-                     LIFT_KEY_LINE_MAX);
-            goto done;
-        }
-        char *line = keyfile_trim(buf), *name, *value = line;
-        if (*line == '\0' || *line == '#')
-            continue;
+    while ((r = keyfile_next_entry(f, path, buf, &lineno, &line, err, errlen)) > 0) {
+        value = line;
         if (strchr(line, '=') && strlen(line) != LIFT_KEY_Z85_LEN) {
             split_assignment(line, &name, &value);
             if (strcmp(name, "secret-key") == 0) {
@@ -209,6 +216,8 @@ int lift_keyfile_read_public(const char *path, char out[LIFT_KEY_Z85_LEN + 1], c
             goto done;
         }
     }
+    if (r < 0)
+        goto done;
     if (!*out) {
         snprintf(err, errlen, "%s: no public key in the file", path);
         goto done;

@@ -14,9 +14,12 @@
  * naming the path in err. Any thread. */
 FILE *keyfile_open(const char *path, int check_mode, char *err, size_t errlen);
 
-/* Reads the next line of f into buf (len bytes). Returns 1 for a line, 0 at end of file, -1
- * for a line longer than len - 2 bytes or holding a NUL byte. */
-int keyfile_next_line(FILE *f, char *buf, size_t len);
+/* Reads lines of f (path names it in messages) into buf (LIFT_KEY_LINE_MAX + 2 bytes) up to
+ * the next one that is neither blank nor a '#' comment, counting every line read in *lineno.
+ * Returns 1 with *line the trimmed line (a pointer into buf), 0 at end of file or on a read
+ * error (see ferror(f)), or -1 with "PATH:LINE: line longer than ..." in err. */
+int keyfile_next_entry(FILE *f, const char *path, char buf[LIFT_KEY_LINE_MAX + 2], int *lineno,
+                       char **line, char *err, size_t errlen);
 
 /* s without leading blanks and trailing blanks and line ends (s is modified; returns a pointer
  * into it). */

@@ -78,6 +78,18 @@ typedef struct {
     char data_uri[4200];   /* sqlite:DIR built from data_dir */
 } store_flags_t;
 
+/* Takes the value v of option --name into *dst. Returns -1 when it was taken, or 2 (the exit
+ * status) with a message when v is empty. */
+static int take_nonempty(const char *name, const char *v, const char **dst)
+{
+    if (!*v) {
+        fprintf(stderr, "liftd: --%s: empty value\n", name);
+        return 2;
+    }
+    *dst = v;
+    return -1;
+}
+
 /* Apply one option c (its value in optarg) to cfg and sf. Returns -1 when it was taken, else
  * the exit status main returns at once (0 after --help or --version, 2 on a bad value). */
 static int apply_option(int c, char **argv, server_config_t *cfg, store_flags_t *sf)
@@ -85,23 +97,11 @@ static int apply_option(int c, char **argv, server_config_t *cfg, store_flags_t 
     long long v;
     switch (c) {
     case 'e':
-        if (!*optarg) {
-            fprintf(stderr, "liftd: --endpoint: empty value\n");
-            return 2;
-        }
-        cfg->endpoint = optarg;
-        return -1;
+        return take_nonempty("endpoint", optarg, &cfg->endpoint);
     case 'd':
+        return take_nonempty("data", optarg, &sf->data_dir);
     case 'S':
-        if (!*optarg) {
-            fprintf(stderr, "liftd: --%s: empty value\n", c == 'd' ? "data" : "store");
-            return 2;
-        }
-        if (c == 'd')
-            sf->data_dir = optarg;
-        else
-            sf->store_uri = optarg;
-        return -1;
+        return take_nonempty("store", optarg, &sf->store_uri);
     case 'l':
         if (log_level_parse(optarg, &cfg->log_level) < 0) {
             fprintf(stderr, "liftd: --log-level: '%s' is not one of error, warn, info, debug\n",
@@ -122,17 +122,9 @@ static int apply_option(int c, char **argv, server_config_t *cfg, store_flags_t 
         cfg->clock_skew_ms = v * 1000;
         return -1;
     case 'k':
+        return take_nonempty("curve-secret", optarg, &cfg->curve_secret);
     case 'a':
-        if (!*optarg) {
-            fprintf(stderr, "liftd: --%s: empty value\n",
-                    c == 'k' ? "curve-secret" : "authorized-keys");
-            return 2;
-        }
-        if (c == 'k')
-            cfg->curve_secret = optarg;
-        else
-            cfg->authorized_keys = optarg;
-        return -1;
+        return take_nonempty("authorized-keys", optarg, &cfg->authorized_keys);
     case 'i':
         cfg->insecure = 1;
         return -1;

@@ -420,13 +420,14 @@ static void tally_exposure(tally_t *t, const store_exposure_t *e, const store_ex
         tally_conflict(t, e->customer, e->customer_len);
 }
 
-static void xbatch_clear(copy_t *c)
+/* Frees the n strings a batch owns (v[0..*n)) and empties it. */
+static void batch_clear(char **v, size_t *n)
 {
-    for (size_t i = 0; i < c->xn; i++) {
-        free(c->xcust[i]);
-        c->xcust[i] = NULL;
+    for (size_t i = 0; i < *n; i++) {
+        free(v[i]);
+        v[i] = NULL;
     }
-    c->xn = 0;
+    *n = 0;
 }
 
 /* Records the buffered exposures in one transaction, as one batch (store_exposures_put: on
@@ -497,7 +498,7 @@ static int flush_exposures(copy_t *c)
         return stop(c, "cannot commit exposures into %s: %s", c->dst_name, err);
     tally_add(&c->xp, &t);
     c->x_done += handled + c->xn;
-    xbatch_clear(c);
+    batch_clear(c->xcust, &c->xn);
     progress(c, 0);
     return 0;
 fail:
@@ -531,7 +532,7 @@ static int copy_exposures(copy_t *c)
             if (!c->err[0])
                 stop(c, "cannot read the exposures of experiment %s from %s: %s", c->xexp->key,
                      c->src_name, store_reader_errmsg(c->src));
-            xbatch_clear(c);
+            batch_clear(c->xcust, &c->xn);
             return -1;
         }
     }
@@ -539,15 +540,6 @@ static int copy_exposures(copy_t *c)
 }
 
 /* ---- events ---------------------------------------------------------------------------- */
-
-static void ebatch_clear(copy_t *c)
-{
-    for (size_t i = 0; i < c->en; i++) {
-        free(c->estr[i]);
-        c->estr[i] = NULL;
-    }
-    c->en = 0;
-}
 
 static int flush_events(copy_t *c)
 {
@@ -578,7 +570,7 @@ static int flush_events(copy_t *c)
             tally_conflict(&c->ev, c->eb[i].event_id, strlen(c->eb[i].event_id));
     }
     c->e_done += c->en;
-    ebatch_clear(c);
+    batch_clear(c->estr, &c->en);
     progress(c, 0);
     return 0;
 }
@@ -633,7 +625,7 @@ static int copy_events(copy_t *c)
     if (rc != 0) {
         if (!c->err[0])
             stop(c, "cannot read the events of %s: %s", c->src_name, store_reader_errmsg(c->src));
-        ebatch_clear(c);
+        batch_clear(c->estr, &c->en);
         return -1;
     }
     return 0;
@@ -894,8 +886,8 @@ static void copy_free(copy_t *c)
 {
     store_reader_destroy(&c->src);
     store_destroy(&c->dst);
-    xbatch_clear(c);
-    ebatch_clear(c);
+    batch_clear(c->xcust, &c->xn);
+    batch_clear(c->estr, &c->en);
     cexps_free(&c->sx);
     cexps_free(&c->dx);
     free(c->xb);

@@ -1365,10 +1365,10 @@ static int pg_exposure_counts(void *b, int64_t experiment_id, int narms, int64_t
 }
 
 /* ---- events ------------------------------------------------------------------------------
- * How a batch is deduplicated, measured with tools/bench_pg on this machine (PostgreSQL 15,
- * unix socket, 2 shared cores, fsync on): 100,000 events in batches of 1000, one transaction a
- * batch, into the events table with its unique index; events/s (two runs, the machine shared
- * with other work, so compare within a run):
+ * How a batch is deduplicated, measured with tests/bench/bench_pg.c on this machine
+ * (PostgreSQL 15, unix socket, 2 shared cores, fsync on): 100,000 events in batches of 1000,
+ * one transaction a batch, into the events table with its unique index; events/s (two runs,
+ * the machine shared with other work, so compare within a run):
  *
  *                                                      new events      all stored before
  *   multi-row INSERT ... ON CONFLICT DO NOTHING

@@ -8,16 +8,9 @@
 
 #include "fastwire.h"
 #include "lift.pb-c.h"
+#include "testutil.h"
 
 Suite *fastwire_suite(void);
-
-static size_t pack_request(const Lift__Request *r, uint8_t *buf, size_t cap)
-{
-    size_t n = lift__request__get_packed_size(r);
-    ck_assert_uint_le(n, cap);
-    lift__request__pack(r, buf);
-    return n;
-}
 
 /* The reference: protobuf-c's bytes for the same reply. */
 static void check_reply_same(uint64_t id, Lift__Assignment **items, size_t n)
@@ -154,7 +147,7 @@ START_TEST(decode_matches_protobuf_c)
                 c.open_support_ticket = 1;
                 c.has_billing_dispute = !!(flags & 32);
             }
-            check_decode_same(buf, pack_request(&r, buf, sizeof buf));
+            check_decode_same(buf, tu_pack_request(&r, buf, sizeof buf));
         }
 }
 END_TEST
@@ -171,7 +164,7 @@ START_TEST(decode_declines)
     a.experiment_key = "k";
     a.customer_id = "cust";
     a.context = &c;
-    size_t n = pack_request(&r, buf, sizeof buf);
+    size_t n = tu_pack_request(&r, buf, sizeof buf);
     ck_assert_int_eq(fastwire_decode_assign(buf, n, &f), 1);
     /* A NUL inside the customer id ("cust" -> "cu\0t"): left to wire.c's named error. */
     uint8_t *p = memmem(buf, n, "cust", 4);
@@ -190,17 +183,17 @@ START_TEST(decode_declines)
     /* A negative enum (ten-byte varint) and a bool of 2: declined. */
     c.has_trigger = 1;
     c.trigger = (Lift__Trigger)-1;
-    n = pack_request(&r, buf, sizeof buf);
+    n = tu_pack_request(&r, buf, sizeof buf);
     ck_assert_int_eq(fastwire_decode_assign(buf, n, &f), 0);
     c.has_trigger = 0;
-    n = pack_request(&r, buf, sizeof buf);
+    n = tu_pack_request(&r, buf, sizeof buf);
     ck_assert_int_eq(fastwire_decode_assign(buf, n, &f), 1);
     /* Another request type, and an empty request: declined. */
     Lift__Request ping = LIFT__REQUEST__INIT;
     Lift__Ping pg = LIFT__PING__INIT;
     ping.body_case = LIFT__REQUEST__BODY_PING;
     ping.ping = &pg;
-    n = pack_request(&ping, buf, sizeof buf);
+    n = tu_pack_request(&ping, buf, sizeof buf);
     ck_assert_int_eq(fastwire_decode_assign(buf, n, &f), 0);
     ck_assert_int_eq(fastwire_decode_assign(buf, 0, &f), 0);
     /* An id longer than FASTWIRE_STR_MAX: declined (liftd's own check names the bound). */
@@ -208,10 +201,10 @@ START_TEST(decode_declines)
     memset(lng, 'x', sizeof lng - 1);
     lng[sizeof lng - 1] = '\0';
     a.customer_id = lng;
-    n = pack_request(&r, buf, sizeof buf);
+    n = tu_pack_request(&r, buf, sizeof buf);
     ck_assert_int_eq(fastwire_decode_assign(buf, n, &f), 0);
     lng[FASTWIRE_STR_MAX] = '\0';
-    n = pack_request(&r, buf, sizeof buf);
+    n = tu_pack_request(&r, buf, sizeof buf);
     ck_assert_int_eq(fastwire_decode_assign(buf, n, &f), 1);
     ck_assert_uint_eq(strlen(f.customer), FASTWIRE_STR_MAX);
 }

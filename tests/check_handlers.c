@@ -74,6 +74,17 @@ static void expect_error(const Lift__Reply *r, int code, const char *field, cons
                       "message \"%s\" lacks \"%s\"", r->status->message, *want);
 }
 
+/* req, a batch of no items, is refused as INVALID_ARGUMENT on field, the message saying
+ * `none` (e.g. "0 ids") and the bound 1..LIFT_BATCH_MAX. */
+static void expect_batch_bound(const Lift__Request *req, const char *field, const char *none)
+{
+    Lift__Reply *r = run(req);
+    char bound[32];
+    snprintf(bound, sizeof bound, "need 1..%d", LIFT_BATCH_MAX);
+    expect_error(r, LIFT__CODE__INVALID_ARGUMENT, field, (const char *const[]){none, bound, NULL});
+    lift__reply__free_unpacked(r, NULL);
+}
+
 static void create_started(const char *key)
 {
     tu_handlers_two_arm(H, key, 1, NOW_MS);
@@ -296,16 +307,11 @@ START_TEST(assign_batch)
     req.request_id = 9;
     req.body_case = LIFT__REQUEST__BODY_ASSIGN_BATCH;
     req.assign_batch = &b;
-    Lift__Reply *r = run(&req);
-    char bound[32];
-    snprintf(bound, sizeof bound, "need 1..%d", LIFT_BATCH_MAX);
-    expect_error(r, LIFT__CODE__INVALID_ARGUMENT, "assign_batch.customer_ids",
-                 (const char *const[]){"0 ids", bound, NULL});
-    lift__reply__free_unpacked(r, NULL);
+    expect_batch_bound(&req, "assign_batch.customer_ids", "0 ids");
 
     b.n_customer_ids = 3;
     handlers_out_t f;
-    r = run_at(&req, NOW_MS + 10, &f);
+    Lift__Reply *r = run_at(&req, NOW_MS + 10, &f);
     ck_assert_int_eq(r->status->code, LIFT__CODE__OK);
     ck_assert_uint_eq(r->assign->n_assignments, 3);
     ck_assert_int_eq(f.wrote, 1);
@@ -326,19 +332,14 @@ START_TEST(track_bounds)
     Lift__Request req = LIFT__REQUEST__INIT;
     req.body_case = LIFT__REQUEST__BODY_TRACK;
     req.track = &t;
-    Lift__Reply *r = run(&req);
-    char bound[32];
-    snprintf(bound, sizeof bound, "need 1..%d", LIFT_BATCH_MAX);
-    expect_error(r, LIFT__CODE__INVALID_ARGUMENT, "track.events",
-                 (const char *const[]){"0 events", bound, NULL});
-    lift__reply__free_unpacked(r, NULL);
+    expect_batch_bound(&req, "track.events", "0 events");
     /* One event without an id: accepted none, rejected it with its index and field. */
     Lift__Event ev = LIFT__EVENT__INIT, *evs[1] = {&ev};
     ev.customer_id = "cust-1";
     t.n_events = 1;
     t.events = evs;
     handlers_out_t f;
-    r = run_at(&req, NOW_MS, &f);
+    Lift__Reply *r = run_at(&req, NOW_MS, &f);
     ck_assert_int_eq(r->status->code, LIFT__CODE__OK);
     ck_assert_uint_eq(r->track->accepted, 0);
     ck_assert_uint_eq(r->track->n_rejected, 1);

@@ -316,6 +316,14 @@ START_TEST(test_events_put_batch)
 }
 END_TEST
 
+/* Stores ev alone through s (in the caller's transaction) and checks the outcome is want. */
+static void put_one(store_t *s, const store_event_t *ev, store_put_t want)
+{
+    store_put_t out;
+    ck_assert_int_eq(store_events_put(s, ev, 1, &out, NULL), 0);
+    ck_assert_int_eq(out, want);
+}
+
 /* A request undone alone and a transaction rolled back take their index entries with them:
  * the same ids are new again, not duplicates of rows that were never stored. */
 START_TEST(test_undone_writes_leave_no_index_entries)
@@ -327,26 +335,20 @@ START_TEST(test_undone_writes_leave_no_index_entries)
     ck_assert_int_eq(store_events_put(S, &z, 1, &out, NULL), 0);
     ck_assert_int_eq(store_request_end(S, 1), 0);
     store_request_begin(S);
-    ck_assert_int_eq(store_events_put(S, &x, 1, &out, NULL), 0);
-    ck_assert_int_eq(out, STORE_INSERTED);
+    put_one(S, &x, STORE_INSERTED);
     ck_assert_int_eq(store_request_end(S, 0), 0);
     store_request_begin(S);
-    ck_assert_int_eq(store_events_put(S, &x, 1, &out, NULL), 0);
-    ck_assert_int_eq(out, STORE_INSERTED);
-    ck_assert_int_eq(store_events_put(S, &z, 1, &out, NULL), 0);
-    ck_assert_int_eq(out, STORE_DUPLICATE); /* the kept request's entry stays */
+    put_one(S, &x, STORE_INSERTED);
+    put_one(S, &z, STORE_DUPLICATE); /* the kept request's entry stays */
     ck_assert_int_eq(store_request_end(S, 1), 0);
     tu_store_commit(S);
     tu_store_begin(S);
-    ck_assert_int_eq(store_events_put(S, &y, 1, &out, NULL), 0);
-    ck_assert_int_eq(out, STORE_INSERTED);
+    put_one(S, &y, STORE_INSERTED);
     store_rollback(S);
     ck_assert_int_eq(store_event_count(S), 2);
     tu_store_begin(S);
-    ck_assert_int_eq(store_events_put(S, &y, 1, &out, NULL), 0);
-    ck_assert_int_eq(out, STORE_INSERTED);
-    ck_assert_int_eq(store_events_put(S, &x, 1, &out, NULL), 0);
-    ck_assert_int_eq(out, STORE_DUPLICATE);
+    put_one(S, &y, STORE_INSERTED);
+    put_one(S, &x, STORE_DUPLICATE);
     tu_store_commit(S);
     ck_assert_int_eq(store_event_count(S), 3);
 }
@@ -437,12 +439,9 @@ START_TEST(test_digest_migration_of_old_store)
                           .received_ms = NOW_MS};
     store_event_t other = same;
     other.amount_minor = 5900;
-    store_put_t out;
     tu_store_begin(old);
-    ck_assert_int_eq(store_events_put(old, &same, 1, &out, NULL), 0);
-    ck_assert_int_eq(out, STORE_DUPLICATE);
-    ck_assert_int_eq(store_events_put(old, &other, 1, &out, NULL), 0);
-    ck_assert_int_eq(out, STORE_CONFLICT);
+    put_one(old, &same, STORE_DUPLICATE);
+    put_one(old, &other, STORE_CONFLICT);
     tu_store_commit(old);
     store_destroy(&old);
 }
@@ -549,20 +548,7 @@ END_TEST
 static void define(Lift__Experiment *x, Lift__Arm *arms, Lift__Arm **ptrs, const char *key,
                    double coverage)
 {
-    static const char *const names[2] = {"holdout", "offer"};
-    for (int i = 0; i < 2; i++) {
-        Lift__Arm a = LIFT__ARM__INIT;
-        arms[i] = a;
-        arms[i].name = (char *)names[i];
-        arms[i].has_weight = 1;
-        arms[i].weight = 0.5;
-        ptrs[i] = &arms[i];
-    }
-    Lift__Experiment init = LIFT__EXPERIMENT__INIT;
-    *x = init;
-    x->key = (char *)key;
-    x->n_arms = 2;
-    x->arms = ptrs;
+    tu_two_arm_experiment(x, arms, ptrs, key);
     x->has_coverage = 1;
     x->coverage = coverage;
 }

@@ -11,17 +11,10 @@
 
 #include "fastwire.h"
 #include "lift.pb-c.h"
+#include "testutil.h"
 #include "wire.h"
 
 Suite *wire_suite(void);
-
-static size_t pack(const Lift__Request *r, uint8_t *buf, size_t cap)
-{
-    size_t n = lift__request__get_packed_size(r);
-    ck_assert_uint_le(n, cap);
-    lift__request__pack(r, buf);
-    return n;
-}
 
 static int str_same(const char *a, const char *b)
 {
@@ -92,7 +85,7 @@ static size_t sample(uint8_t *buf, size_t cap, int variant)
         c.has_open_support_ticket = c.has_billing_dispute = 1;
         c.billing_dispute = 1;
     }
-    return pack(&r, buf, cap);
+    return tu_pack_request(&r, buf, cap);
 }
 
 /* Every single-byte change and every truncation of valid requests: the readers never
@@ -160,7 +153,7 @@ START_TEST(nul_paths)
     t.track = &tr;
     tr.n_events = 3;
     tr.events = evs;
-    n = pack(&t, buf, sizeof buf);
+    n = tu_pack_request(&t, buf, sizeof buf);
     ck_assert_int_eq(wire_check_strings(&lift__request__descriptor, buf, n, field, sizeof field,
                                         msg, sizeof msg),
                      0);
@@ -180,7 +173,7 @@ START_TEST(nul_paths)
     ab.experiment_key = "k";
     ab.customer_ids = cids;
     ab.n_customer_ids = 3;
-    n = pack(&b, buf, sizeof buf);
+    n = tu_pack_request(&b, buf, sizeof buf);
     p = memmem(buf, n, "bbbb-1", 6);
     ck_assert_ptr_nonnull(p);
     p[5] = 0; /* the last byte of the string */

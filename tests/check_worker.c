@@ -98,6 +98,13 @@ static void expect_reply(worker_job_t *job, uint64_t id, int code, const char *m
     worker_job_free(&job);
 }
 
+/* WORKER_MAX_PENDING jobs submitted, request ids 1..WORKER_MAX_PENDING, each accepted. */
+static void submit_max(void)
+{
+    for (int i = 0; i < WORKER_MAX_PENDING; i++)
+        ck_assert_int_eq(worker_submit(W, job_for((uint64_t)i + 1)), 0);
+}
+
 START_TEST(one_report)
 {
     ck_assert_ptr_null(worker_take(W)); /* nothing submitted, nothing back */
@@ -111,8 +118,7 @@ END_TEST
  * refused and stays the caller's; taking one back makes room. */
 START_TEST(pending_bound)
 {
-    for (int i = 0; i < WORKER_MAX_PENDING; i++)
-        ck_assert_int_eq(worker_submit(W, job_for((uint64_t)i + 1)), 0);
+    submit_max();
     worker_job_t *extra = job_for(999);
     ck_assert_int_eq(worker_submit(W, extra), -1);
     int seen[WORKER_MAX_PENDING + 1] = {0};
@@ -136,8 +142,7 @@ END_TEST
  * memory checkers see a leak otherwise). */
 START_TEST(stop_with_jobs_queued)
 {
-    for (int i = 0; i < WORKER_MAX_PENDING; i++)
-        ck_assert_int_eq(worker_submit(W, job_for((uint64_t)i + 1)), 0);
+    submit_max();
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     worker_destroy(&W);

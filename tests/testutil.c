@@ -332,20 +332,9 @@ Lift__Reply *tu_handle(handlers_t *h, const Lift__Request *req, int64_t now_ms,
 
 void tu_handlers_two_arm(handlers_t *h, const char *key, int start, int64_t now_ms)
 {
-    static const char *const names[2] = {"holdout", "offer"};
     Lift__Arm arms[2], *ptrs[2];
-    for (int i = 0; i < 2; i++) {
-        Lift__Arm a = LIFT__ARM__INIT;
-        arms[i] = a;
-        arms[i].name = (char *)names[i];
-        arms[i].has_weight = 1;
-        arms[i].weight = 0.5;
-        ptrs[i] = &arms[i];
-    }
-    Lift__Experiment x = LIFT__EXPERIMENT__INIT;
-    x.key = (char *)key;
-    x.n_arms = 2;
-    x.arms = ptrs;
+    Lift__Experiment x;
+    tu_two_arm_experiment(&x, arms, ptrs, key);
     Lift__CreateExperiment ce = LIFT__CREATE_EXPERIMENT__INIT;
     ce.experiment = &x;
     Lift__Request req = LIFT__REQUEST__INIT;
@@ -366,4 +355,31 @@ void tu_handlers_two_arm(handlers_t *h, const char *key, int start, int64_t now_
     ck_assert_msg(r->status->code == LIFT__CODE__OK, "start %s: %s", key, r->status->message);
     ck_assert_int_eq(r->experiment->status, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING);
     lift__reply__free_unpacked(r, NULL);
+}
+
+void tu_two_arm_experiment(Lift__Experiment *x, Lift__Arm arms[2], Lift__Arm *ptrs[2],
+                           const char *key)
+{
+    static const char *const names[2] = {"holdout", "offer"};
+    for (int i = 0; i < 2; i++) {
+        Lift__Arm a = LIFT__ARM__INIT;
+        arms[i] = a;
+        arms[i].name = (char *)names[i];
+        arms[i].has_weight = 1;
+        arms[i].weight = 0.5;
+        ptrs[i] = &arms[i];
+    }
+    Lift__Experiment init = LIFT__EXPERIMENT__INIT;
+    *x = init;
+    x->key = (char *)key;
+    x->n_arms = 2;
+    x->arms = ptrs;
+}
+
+size_t tu_pack_request(const Lift__Request *r, uint8_t *buf, size_t cap)
+{
+    size_t n = lift__request__get_packed_size(r);
+    ck_assert_uint_le(n, cap);
+    lift__request__pack(r, buf);
+    return n;
 }

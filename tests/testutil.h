@@ -130,4 +130,13 @@ Lift__Reply *tu_handle(handlers_t *h, const Lift__Request *req, int64_t now_ms,
  * coverage) and, when start, start it. Fails the test when h refuses either. */
 void tu_handlers_two_arm(handlers_t *h, const char *key, int start, int64_t now_ms);
 
+/* Fills *x with the definition of the two-arm experiment `key`: arms "holdout" and "offer",
+ * 50% each, in arms[0..2) with ptrs pointing at them; everything else left at its default.
+ * x borrows key, arms and ptrs. */
+void tu_two_arm_experiment(Lift__Experiment *x, Lift__Arm arms[2], Lift__Arm *ptrs[2],
+                           const char *key);
+
+/* The packed bytes of r in buf (cap bytes, which must be enough); returns their count. */
+size_t tu_pack_request(const Lift__Request *r, uint8_t *buf, size_t cap);
+
 #endif
