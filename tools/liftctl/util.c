@@ -126,6 +126,31 @@ int liftctl_parse_double(const char *flag, const char *s, double lo, int lo_open
     return 0;
 }
 
+int liftctl_parse_namespace(const char *flag, const char *s, size_t *id_len, double *lo,
+                            double *hi)
+{
+    const char *c2 = strrchr(s, ':');
+    const char *c1 = c2 ? memrchr(s, ':', (size_t)(c2 - s)) : NULL;
+    if (c1 == NULL || c1 == s) {
+        fprintf(stderr, "liftctl: %s: '%s' is not ID:LO:HI (e.g. checkout:0:0.5)\n", flag, s);
+        return -1;
+    }
+    char lo_flag[64], hi_flag[64];
+    snprintf(lo_flag, sizeof lo_flag, "%s (LO)", flag);
+    snprintf(hi_flag, sizeof hi_flag, "%s (HI)", flag);
+    char *lo_s = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+    int bad = lo_s == NULL || liftctl_parse_double(lo_flag, lo_s, 0, 0, 1, 1, lo) != 0 ||
+              liftctl_parse_double(hi_flag, c2 + 1, 0, 1, 1, 0, hi) != 0;
+    free(lo_s);
+    if (bad) return -1;
+    if (*hi <= *lo) {
+        fprintf(stderr, "liftctl: %s: HI %g must be above LO %g\n", flag, *hi, *lo);
+        return -1;
+    }
+    *id_len = (size_t)(c1 - s);
+    return 0;
+}
+
 int liftctl_parse_int64(const char *flag, const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     char *end = NULL;

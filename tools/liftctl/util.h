@@ -51,6 +51,11 @@ int liftctl_valid_key(const char *s);
 int liftctl_parse_double(const char *flag, const char *s, double lo, int lo_open, double hi,
                          int hi_open, double *out);
 
+/* A namespace range "ID:LO:HI", split at the last two colons so that the id may hold colons:
+ * *id_len is the id's length (it starts at s), 0 <= *lo < *hi <= 1. */
+int liftctl_parse_namespace(const char *flag, const char *s, size_t *id_len, double *lo,
+                            double *hi);
+
 /* An integer (decimal, no trailing characters) in [lo, hi]. */
 int liftctl_parse_int64(const char *flag, const char *s, int64_t lo, int64_t hi, int64_t *out);
 
