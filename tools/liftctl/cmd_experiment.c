@@ -873,15 +873,9 @@ static void experiment_help(FILE *out)
 int cmd_experiment(const liftctl_opts_t *opts, int argc, char **argv)
 {
     liftctl_opts_t o = *opts;
-    if (argc < 2) {
-        experiment_help(stderr);
-        return LIFTCTL_USAGE;
-    }
-    const char *sub = argv[1];
-    if (liftctl_is_help(sub)) {
-        experiment_help(stdout);
-        return LIFTCTL_OK;
-    }
+    int rc;
+    const char *sub = liftctl_sub_command(argc, argv, experiment_help, &rc);
+    if (sub == NULL) return rc;
     argc--;
     argv++;
     if (strcmp(sub, "create") == 0) return do_create(&o, argc, argv);

@@ -58,6 +58,21 @@ int liftctl_flag(int argc, char **argv, int *i, const char *name, const char **v
     return 1;
 }
 
+const char *liftctl_sub_command(int argc, char **argv, void (*help)(FILE *out), int *rc)
+{
+    if (argc < 2) {
+        help(stderr);
+        *rc = LIFTCTL_USAGE;
+        return NULL;
+    }
+    if (liftctl_is_help(argv[1])) {
+        help(stdout);
+        *rc = LIFTCTL_OK;
+        return NULL;
+    }
+    return argv[1];
+}
+
 int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i)
 {
     const char *v;

@@ -44,6 +44,11 @@ int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i);
 /* 1 if arg is "--help" or "-h". */
 int liftctl_is_help(const char *arg);
 
+/* The sub-command of a command that has them (experiment, holdout): argv[1]; or NULL after
+ * calling help, with stdout and *rc = LIFTCTL_OK for --help / -h, with stderr and
+ * *rc = LIFTCTL_USAGE when there is no argv[1]. */
+const char *liftctl_sub_command(int argc, char **argv, void (*help)(FILE *out), int *rc);
+
 /* 1 when s is a valid experiment or holdout key: [a-z0-9-_.]{1,LIFT_KEY_MAX}. */
 int liftctl_valid_key(const char *s);
 
