@@ -6,6 +6,7 @@
 #include "out.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,12 +234,78 @@ done:
     return rc;
 }
 
+/* The context's enum flags: one table, so that each is parsed and required alike. */
+static const struct {
+    const char *flag;                    /* the option */
+    int (*parse)(const char *, int *);   /* lift.h's name -> value */
+    const char *(*names)(void);          /* the allowed names, for the error */
+    size_t off;                          /* the int in lift_context_t */
+} context_enums[] = {
+    {"--trigger", lift_trigger_parse, lift_trigger_names, offsetof(lift_context_t, trigger)},
+    {"--stage", lift_stage_parse, lift_stage_names, offsetof(lift_context_t, stage)},
+    {"--channel", lift_channel_parse, lift_channel_names, offsetof(lift_context_t, channel)},
+};
+#define N_CONTEXT_ENUMS (sizeof context_enums / sizeof context_enums[0])
+
+/* argv[*i] is one of context_enums' flags: 1 after setting it in *ctx and have[k], 0 when it
+ * is none of them, -1 on a bad value (printed). */
+static int context_enum_flag(lift_context_t *ctx, int *have, int argc, char **argv, int *i)
+{
+    for (size_t k = 0; k < N_CONTEXT_ENUMS; k++) {
+        const char *v;
+        int r = liftctl_flag(argc, argv, i, context_enums[k].flag, &v);
+        if (r == 0) continue;
+        if (r < 0 || liftctl_parse_enum(context_enums[k].flag, v, context_enums[k].parse,
+                                        context_enums[k].names,
+                                        (int *)((char *)ctx + context_enums[k].off)) != 0)
+            return -1;
+        have[k] = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* One customer (--customer), through liftd or the local evaluator: an exit code. */
+static int assign_one(lift_client_t *c, assign_run_t *run, const char *customer)
+{
+    lift_assignment_t a;
+    lift_err_t err = run->local ? lift_local_assign(run->local, run->key, customer, &run->ctx, &a)
+                                : lift_assign(c, run->key, customer, &run->ctx, &a);
+    if (err != LIFT_OK) return run->local ? local_fail(run, err) : liftctl_fail(c, err);
+    print_assignment(run, customer, strlen(customer), &a, 0);
+    if (!run->local) lift_assignment_clear(&a);
+    return LIFTCTL_OK;
+}
+
+/* --local's end: waits for liftd to acknowledge the exposures (or says how many it did not)
+ * and destroys the evaluator. Returns rc, or LIFTCTL_ERR for exposures lost when rc was 0. */
+static int local_finish(assign_run_t *run, const liftctl_opts_t *o, int rc)
+{
+    int wait = o->timeout_ms > 0 ? o->timeout_ms * (o->retries > 0 ? o->retries : 1) : 10000;
+    lift_err_t fe = lift_local_flush(run->local, wait);
+    lift_local_stats_t st;
+    lift_local_stats(run->local, &st);
+    if (fe != LIFT_OK || st.dropped > 0 || st.rejected > 0) {
+        fprintf(stderr,
+                "liftctl: --local: %zu exposure%s not acknowledged by liftd, %llu dropped, "
+                "%llu refused\n",
+                st.buffered, st.buffered == 1 ? "" : "s", (unsigned long long)st.dropped,
+                (unsigned long long)st.rejected);
+        if (rc == 0) rc = LIFTCTL_ERR;
+    }
+    if (st.skew > 0)
+        fprintf(stderr, "liftctl: --local: %llu decision%s differ from the arm liftd holds\n",
+                (unsigned long long)st.skew, st.skew == 1 ? "" : "s");
+    lift_local_destroy(&run->local);
+    return rc;
+}
+
 int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
 {
     liftctl_opts_t o = *opts;
     assign_run_t run = {0};
     const char *customer = NULL, *file = NULL;
-    int have_trigger = 0, have_stage = 0, have_channel = 0, local = 0;
+    int have[N_CONTEXT_ENUMS] = {0}, local = 0;
     for (int i = 1; i < argc; i++) {
         const char *v, *a = argv[i];
         int r, g;
@@ -274,21 +341,8 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
         } else if ((r = liftctl_flag(argc, argv, &i, "--customers", &v)) != 0) {
             if (r < 0) return LIFTCTL_USAGE;
             file = v;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--trigger", &v)) != 0) {
-            if (r < 0 || liftctl_parse_enum("--trigger", v, lift_trigger_parse, lift_trigger_names,
-                                            &run.ctx.trigger) != 0)
-                return LIFTCTL_USAGE;
-            have_trigger = 1;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--stage", &v)) != 0) {
-            if (r < 0 || liftctl_parse_enum("--stage", v, lift_stage_parse, lift_stage_names,
-                                            &run.ctx.stage) != 0)
-                return LIFTCTL_USAGE;
-            have_stage = 1;
-        } else if ((r = liftctl_flag(argc, argv, &i, "--channel", &v)) != 0) {
-            if (r < 0 || liftctl_parse_enum("--channel", v, lift_channel_parse, lift_channel_names,
-                                            &run.ctx.channel) != 0)
-                return LIFTCTL_USAGE;
-            have_channel = 1;
+        } else if ((r = context_enum_flag(&run.ctx, have, argc, argv, &i)) != 0) {
+            if (r < 0) return LIFTCTL_USAGE;
         } else if ((r = liftctl_flag(argc, argv, &i, "--trigger-time", &v)) != 0) {
             if (r < 0 || liftctl_parse_time("--trigger-time", v, &run.ctx.trigger_time_ms) != 0)
                 return LIFTCTL_USAGE;
@@ -309,12 +363,11 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
     if ((customer == NULL) == (file == NULL))
         return liftctl_usage_error("assign",
                                    "assign: give exactly one of --customer ID or --customers FILE");
-    if (!have_trigger || !have_stage || !have_channel)
-        return liftctl_usage_error(
-            "assign", "assign: missing %s (a decision needs trigger, stage and channel)",
-            !have_trigger ? "--trigger"
-            : !have_stage ? "--stage"
-                          : "--channel");
+    for (size_t k = 0; k < N_CONTEXT_ENUMS; k++)
+        if (!have[k])
+            return liftctl_usage_error(
+                "assign", "assign: missing %s (a decision needs trigger, stage and channel)",
+                context_enums[k].flag);
     run.json = o.json;
     lift_client_t *c = NULL;
     if (local) {
@@ -322,49 +375,9 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
     } else if ((c = liftctl_connect(&o)) == NULL) {
         return LIFTCTL_USAGE;
     }
-    int rc;
-    if (customer && local) {
-        lift_assignment_t a;
-        lift_err_t err = lift_local_assign(run.local, run.key, customer, &run.ctx, &a);
-        if (err != LIFT_OK) {
-            rc = local_fail(&run, err);
-        } else {
-            print_assignment(&run, customer, strlen(customer), &a, 0);
-            rc = LIFTCTL_OK;
-        }
-    } else if (customer) {
-        lift_assignment_t a;
-        lift_err_t err = lift_assign(c, run.key, customer, &run.ctx, &a);
-        if (err != LIFT_OK) {
-            rc = liftctl_fail(c, err);
-        } else {
-            print_assignment(&run, customer, strlen(customer), &a, 0);
-            lift_assignment_clear(&a);
-            rc = LIFTCTL_OK;
-        }
-    } else {
-        rc = assign_file(c, &run, file);
-    }
+    int rc = customer ? assign_one(c, &run, customer) : assign_file(c, &run, file);
     lift_client_destroy(&c);
-    if (run.local) {
-        /* Exposures are acknowledged before liftctl exits, or it says how many were not. */
-        int wait = o.timeout_ms > 0 ? o.timeout_ms * (o.retries > 0 ? o.retries : 1) : 10000;
-        lift_err_t fe = lift_local_flush(run.local, wait);
-        lift_local_stats_t st;
-        lift_local_stats(run.local, &st);
-        if (fe != LIFT_OK || st.dropped > 0 || st.rejected > 0) {
-            fprintf(stderr,
-                    "liftctl: --local: %zu exposure%s not acknowledged by liftd, %llu dropped, "
-                    "%llu refused\n",
-                    st.buffered, st.buffered == 1 ? "" : "s", (unsigned long long)st.dropped,
-                    (unsigned long long)st.rejected);
-            if (rc == 0) rc = LIFTCTL_ERR;
-        }
-        if (st.skew > 0)
-            fprintf(stderr, "liftctl: --local: %llu decision%s differ from the arm liftd holds\n",
-                    (unsigned long long)st.skew, st.skew == 1 ? "" : "s");
-        lift_local_destroy(&run.local);
-    }
+    if (run.local) rc = local_finish(&run, &o, rc);
     if (rc == 0 && run.invalid > 0) {
         fprintf(stderr, "liftctl: %ld customer id%s rejected\n", run.invalid,
                 run.invalid == 1 ? "" : "s");

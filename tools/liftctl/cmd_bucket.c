@@ -40,111 +40,45 @@ static void usage(FILE *out)
             LIFT_ARMS_MAX, LIFT_BUCKET_WEIGHT_EPS);
 }
 
-/* Parses a whole string as a finite double: no leading blanks, no trailing text. */
-static int parse_double(const char *s, double *out)
-{
-    char *end = NULL;
+typedef struct {
+    double *w; /* the weights read so far */
+    int n;     /* how many */
+} weights_t;
 
-    if (*s == '\0' || *s == ' ' || *s == '\t') return -1;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !isfinite(v)) return -1;
-    *out = v;
+/* One weight of --weights (a liftctl_each_item callback). */
+static int add_weight(const char *flag, const char *item, void *arg)
+{
+    weights_t *ws = arg;
+    char wflag[64];
+    if (ws->n == LIFT_ARMS_MAX) {
+        fprintf(stderr, "liftctl: %s: more than %d arms\n", flag, LIFT_ARMS_MAX);
+        return -1;
+    }
+    snprintf(wflag, sizeof wflag, "%s (arm %d)", flag, ws->n);
+    if (liftctl_parse_double(wflag, item, 0, 1, 1, 0, &ws->w[ws->n]) != 0) return -1;
+    ws->n++;
     return 0;
 }
 
 /* "0.1,0.3,0.6" -> weights; checks each weight, the count and the sum. */
 static int parse_weights(const char *arg, double *w, int *narms)
 {
-    char item[64];
-    const char *p = arg;
-    int n = 0;
+    weights_t ws = {w, 0};
     double sum = 0;
 
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == LIFT_ARMS_MAX) {
-            fprintf(stderr, PROG ": --weights: '%s' has more than %d arms\n", arg,
-                    LIFT_ARMS_MAX);
-            return -1;
-        }
-        if (len == 0 || len >= sizeof item) {
-            fprintf(stderr, PROG ": --weights: arm %d weight '%.*s' is not a number\n", n,
-                    (int)(len < sizeof item ? len : sizeof item), p);
-            return -1;
-        }
-        memcpy(item, p, len);
-        item[len] = '\0';
-        if (parse_double(item, &w[n]) != 0) {
-            fprintf(stderr, PROG ": --weights: arm %d weight '%s' is not a number\n", n, item);
-            return -1;
-        }
-        if (!(w[n] > 0)) {
-            fprintf(stderr, PROG ": --weights: arm %d weight %s must be > 0\n", n, item);
-            return -1;
-        }
-        sum += w[n++];
-        if (comma == NULL) break;
-        p = comma + 1;
-    }
-    if (n < 2) {
-        fprintf(stderr, PROG ": --weights: '%s' gives %d arm, need 2..%d\n", arg, n,
+    if (liftctl_each_item("--weights", arg, add_weight, &ws) != 0) return -1;
+    if (ws.n < 2) {
+        fprintf(stderr, "liftctl: --weights: '%s' gives %d arm, need 2..%d\n", arg, ws.n,
                 LIFT_ARMS_MAX);
         return -1;
     }
+    for (int k = 0; k < ws.n; k++) sum += w[k];
     if (!(fabs(sum - 1.0) <= LIFT_BUCKET_WEIGHT_EPS)) {
-        fprintf(stderr, PROG ": --weights: '%s' sums to %.12g, must be 1 (+-%g)\n", arg, sum,
+        fprintf(stderr, "liftctl: --weights: '%s' sums to %.12g, must be 1 (+-%g)\n", arg, sum,
                 LIFT_BUCKET_WEIGHT_EPS);
         return -1;
     }
-    *narms = n;
-    return 0;
-}
-
-/* "ID:LO:HI", split at the last two colons so the id itself may hold colons. */
-static int parse_namespace(const char *arg, lift_bucket_config_t *cfg)
-{
-    const char *c2 = strrchr(arg, ':');
-    const char *c1 = NULL;
-    char num[64];
-
-    for (size_t k = c2 ? (size_t)(c2 - arg) : 0; k > 0; k--)
-        if (arg[k - 1] == ':') {
-            c1 = arg + k - 1;
-            break;
-        }
-    if (c1 == NULL || c1 == arg) {
-        fprintf(stderr, PROG ": --namespace: '%s' must be ID:LO:HI (e.g. pricing:0.2:0.7)\n", arg);
-        return -1;
-    }
-    size_t lo_len = (size_t)(c2 - c1 - 1);
-    if (lo_len >= sizeof num) lo_len = sizeof num - 1;
-    memcpy(num, c1 + 1, lo_len);
-    num[lo_len] = '\0';
-    if (parse_double(num, &cfg->ns_lo) != 0) {
-        fprintf(stderr, PROG ": --namespace: start '%s' is not a number\n", num);
-        return -1;
-    }
-    if (parse_double(c2 + 1, &cfg->ns_hi) != 0) {
-        fprintf(stderr, PROG ": --namespace: end '%s' is not a number\n", c2 + 1);
-        return -1;
-    }
-    if (!(cfg->ns_lo >= 0 && cfg->ns_lo < 1)) {
-        fprintf(stderr, PROG ": --namespace: start %s outside [0, 1)\n", num);
-        return -1;
-    }
-    if (!(cfg->ns_hi > 0 && cfg->ns_hi <= 1)) {
-        fprintf(stderr, PROG ": --namespace: end %s outside (0, 1]\n", c2 + 1);
-        return -1;
-    }
-    if (!(cfg->ns_lo < cfg->ns_hi)) {
-        fprintf(stderr, PROG ": --namespace: start %s must be < end %s\n", num, c2 + 1);
-        return -1;
-    }
-    cfg->has_namespace = 1;
-    cfg->ns_id = arg;
-    cfg->ns_id_len = (size_t)(c1 - arg);
+    *narms = ws.n;
     return 0;
 }
 
@@ -177,59 +111,36 @@ static void json_write_string(FILE *out, const char *s, size_t len)
     fputc('"', out);
 }
 
-static const char missing_value[] = ""; /* flag_value's "flag without a value" (reported) */
-
-/* Takes the value of flag argv[*i] either as "--flag=value" or as the next argument.
- * Returns NULL if argv[*i] is another flag, missing_value if the value is absent. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag)
-{
-    size_t flen = strlen(flag);
-    const char *a = argv[*i];
-
-    if (strncmp(a, flag, flen) != 0) return NULL;
-    if (a[flen] == '=') return a + flen + 1;
-    if (a[flen] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, PROG ": %s: missing value\n", flag);
-        return missing_value;
-    }
-    return argv[++*i];
-}
-
 int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
 {
     double weights[LIFT_ARMS_MAX];
     lift_bucket_config_t cfg = {.weights = weights, .coverage = 1.0};
     const char *seed = NULL, *weights_arg = NULL, *v;
-    int json = opts != NULL && opts->json;
+    int json = opts != NULL && opts->json, rc;
     char err[160];
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (liftctl_is_help(a)) {
             usage(stdout);
             return LIFTCTL_OK;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
-        } else if ((v = flag_value(argc, argv, &i, "--seed")) != NULL) {
-            if (v == missing_value) return LIFTCTL_USAGE;
+        } else if ((rc = liftctl_flag(argc, argv, &i, "--seed", &v)) != 0) {
+            if (rc < 0) return LIFTCTL_USAGE;
             seed = v;
-        } else if ((v = flag_value(argc, argv, &i, "--weights")) != NULL) {
-            if (v == missing_value) return LIFTCTL_USAGE;
+        } else if ((rc = liftctl_flag(argc, argv, &i, "--weights", &v)) != 0) {
+            if (rc < 0) return LIFTCTL_USAGE;
             weights_arg = v;
-        } else if ((v = flag_value(argc, argv, &i, "--coverage")) != NULL) {
-            if (v == missing_value) return LIFTCTL_USAGE;
-            if (parse_double(v, &cfg.coverage) != 0) {
-                fprintf(stderr, PROG ": --coverage: '%s' is not a number\n", v);
+        } else if ((rc = liftctl_flag(argc, argv, &i, "--coverage", &v)) != 0) {
+            if (rc < 0 || liftctl_parse_double("--coverage", v, 0, 1, 1, 0, &cfg.coverage) != 0)
                 return LIFTCTL_USAGE;
-            }
-            if (!(cfg.coverage > 0 && cfg.coverage <= 1)) {
-                fprintf(stderr, PROG ": --coverage: %s outside (0, 1]\n", v);
+        } else if ((rc = liftctl_flag(argc, argv, &i, "--namespace", &v)) != 0) {
+            if (rc < 0 || liftctl_parse_namespace("--namespace", v, &cfg.ns_id_len, &cfg.ns_lo,
+                                                 &cfg.ns_hi) != 0)
                 return LIFTCTL_USAGE;
-            }
-        } else if ((v = flag_value(argc, argv, &i, "--namespace")) != NULL) {
-            if (v == missing_value) return LIFTCTL_USAGE;
-            if (parse_namespace(v, &cfg) != 0) return LIFTCTL_USAGE;
+            cfg.has_namespace = 1;
+            cfg.ns_id = v;
         } else {
             fprintf(stderr, PROG ": unknown argument '%s' (see --help)\n", a);
             return LIFTCTL_USAGE;

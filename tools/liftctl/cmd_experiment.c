@@ -419,28 +419,14 @@ static int create_payload(const char *v, json_t *payloads)
     return 0;
 }
 
-/* --namespace ID:LO:HI (split at the last two colons): 0, or an exit code (printed). */
+/* --namespace ID:LO:HI: 0, or an exit code (printed). */
 static int create_namespace(const char *v, json_t *flags)
 {
-    const char *c2 = strrchr(v, ':');
-    const char *c1 = c2 ? memrchr(v, ':', (size_t)(c2 - v)) : NULL;
-    if (c1 == NULL || c1 == v) {
-        fprintf(stderr, "liftctl: --namespace: '%s' is not ID:LO:HI (e.g. checkout:0:0.5)\n", v);
-        return LIFTCTL_USAGE;
-    }
-    char *lo_s = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+    size_t id_len;
     double lo, hi;
-    int bad = lo_s == NULL ||
-              liftctl_parse_double("--namespace (LO)", lo_s, 0, 0, 1, 1, &lo) != 0 ||
-              liftctl_parse_double("--namespace (HI)", c2 + 1, 0, 1, 1, 0, &hi) != 0;
-    free(lo_s);
-    if (bad) return LIFTCTL_USAGE;
-    if (hi <= lo) {
-        fprintf(stderr, "liftctl: --namespace: HI %g must be above LO %g\n", hi, lo);
-        return LIFTCTL_USAGE;
-    }
+    if (liftctl_parse_namespace("--namespace", v, &id_len, &lo, &hi) != 0) return LIFTCTL_USAGE;
     json_object_set_new(flags, "namespace",
-                        json_pack("{s:s%,s:f,s:f}", "id", v, (size_t)(c1 - v), "lo", lo, "hi", hi));
+                        json_pack("{s:s%,s:f,s:f}", "id", v, id_len, "lo", lo, "hi", hi));
     return 0;
 }
 
@@ -887,15 +873,9 @@ static void experiment_help(FILE *out)
 int cmd_experiment(const liftctl_opts_t *opts, int argc, char **argv)
 {
     liftctl_opts_t o = *opts;
-    if (argc < 2) {
-        experiment_help(stderr);
-        return LIFTCTL_USAGE;
-    }
-    const char *sub = argv[1];
-    if (liftctl_is_help(sub)) {
-        experiment_help(stdout);
-        return LIFTCTL_OK;
-    }
+    int rc;
+    const char *sub = liftctl_sub_command(argc, argv, experiment_help, &rc);
+    if (sub == NULL) return rc;
     argc--;
     argv++;
     if (strcmp(sub, "create") == 0) return do_create(&o, argc, argv);

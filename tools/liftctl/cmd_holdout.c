@@ -636,15 +636,9 @@ static void help(FILE *out)
 
 int cmd_holdout(const liftctl_opts_t *opts, int argc, char **argv)
 {
-    if (argc < 2) {
-        help(stderr);
-        return LIFTCTL_USAGE;
-    }
-    const char *sub = argv[1];
-    if (liftctl_is_help(sub)) {
-        help(stdout);
-        return LIFTCTL_OK;
-    }
+    int rc;
+    const char *sub = liftctl_sub_command(argc, argv, help, &rc);
+    if (sub == NULL) return rc;
     argc--;
     argv++;
     if (strcmp(sub, "create") == 0) return do_create(opts, argc, argv);

@@ -1,12 +1,39 @@
 /* liftctl ping: asks liftd for its version, clock, currency and limits (Ping), to check that
  * the endpoint and keys work. It changes nothing. */
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "lift/lift.h"
 #include "out.h"
+
+/* The limits liftd announces, in the order of the JSON output; each key is the field's name. */
+#define LIMIT(f) {#f, offsetof(Lift__Limits, has_##f), offsetof(Lift__Limits, f)}
+static const struct {
+    const char *name; /* JSON key and Lift__Limits field */
+    size_t has;       /* offset of its has_ flag */
+    size_t value;     /* offset of the uint32_t */
+} limit_fields[] = {
+    LIMIT(max_request_bytes),     LIMIT(request_headroom_bytes), LIMIT(batch_max),
+    LIMIT(in_flight_per_connection), LIMIT(reports_in_flight),   LIMIT(clock_skew_ms),
+    LIMIT(customer_id_max_bytes), LIMIT(event_id_max_bytes),     LIMIT(segment_by_max),
+};
+#undef LIMIT
+
+/* The limits that lim holds, as a JSON object. */
+static json_t *limits_json(const Lift__Limits *lim)
+{
+    json_t *jl = json_object();
+    const char *m = (const char *)lim;
+    for (size_t k = 0; k < sizeof limit_fields / sizeof limit_fields[0]; k++)
+        if (*(const protobuf_c_boolean *)(m + limit_fields[k].has))
+            json_object_set_new(jl, limit_fields[k].name,
+                                json_integer(*(const uint32_t *)(m + limit_fields[k].value)));
+    return jl;
+}
 
 int cmd_ping(const liftctl_opts_t *gopts, int argc, char **argv)
 {
@@ -53,32 +80,7 @@ int cmd_ping(const liftctl_opts_t *gopts, int argc, char **argv)
         json_object_set_new(j, "currency", pg->currency ? json_string(pg->currency) : json_null());
         json_object_set_new(j, "hash_version",
                             pg->hash_version ? json_string(pg->hash_version) : json_null());
-        json_t *jl = json_null();
-        if (lim) {
-            jl = json_object();
-            if (lim->has_max_request_bytes)
-                json_object_set_new(jl, "max_request_bytes", json_integer(lim->max_request_bytes));
-            if (lim->has_request_headroom_bytes)
-                json_object_set_new(jl, "request_headroom_bytes",
-                                    json_integer(lim->request_headroom_bytes));
-            if (lim->has_batch_max)
-                json_object_set_new(jl, "batch_max", json_integer(lim->batch_max));
-            if (lim->has_in_flight_per_connection)
-                json_object_set_new(jl, "in_flight_per_connection",
-                                    json_integer(lim->in_flight_per_connection));
-            if (lim->has_reports_in_flight)
-                json_object_set_new(jl, "reports_in_flight", json_integer(lim->reports_in_flight));
-            if (lim->has_clock_skew_ms)
-                json_object_set_new(jl, "clock_skew_ms", json_integer(lim->clock_skew_ms));
-            if (lim->has_customer_id_max_bytes)
-                json_object_set_new(jl, "customer_id_max_bytes",
-                                    json_integer(lim->customer_id_max_bytes));
-            if (lim->has_event_id_max_bytes)
-                json_object_set_new(jl, "event_id_max_bytes", json_integer(lim->event_id_max_bytes));
-            if (lim->has_segment_by_max)
-                json_object_set_new(jl, "segment_by_max", json_integer(lim->segment_by_max));
-        }
-        json_object_set_new(j, "limits", jl);
+        json_object_set_new(j, "limits", lim ? limits_json(lim) : json_null());
         liftctl_json_print(j, stdout, JSON_PRESERVE_ORDER);
         json_decref(j);
     } else {

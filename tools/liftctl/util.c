@@ -58,6 +58,21 @@ int liftctl_flag(int argc, char **argv, int *i, const char *name, const char **v
     return 1;
 }
 
+const char *liftctl_sub_command(int argc, char **argv, void (*help)(FILE *out), int *rc)
+{
+    if (argc < 2) {
+        help(stderr);
+        *rc = LIFTCTL_USAGE;
+        return NULL;
+    }
+    if (liftctl_is_help(argv[1])) {
+        help(stdout);
+        *rc = LIFTCTL_OK;
+        return NULL;
+    }
+    return argv[1];
+}
+
 int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i)
 {
     const char *v;
@@ -123,6 +138,31 @@ int liftctl_parse_double(const char *flag, const char *s, double lo, int lo_open
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int liftctl_parse_namespace(const char *flag, const char *s, size_t *id_len, double *lo,
+                            double *hi)
+{
+    const char *c2 = strrchr(s, ':');
+    const char *c1 = c2 ? memrchr(s, ':', (size_t)(c2 - s)) : NULL;
+    if (c1 == NULL || c1 == s) {
+        fprintf(stderr, "liftctl: %s: '%s' is not ID:LO:HI (e.g. checkout:0:0.5)\n", flag, s);
+        return -1;
+    }
+    char lo_flag[64], hi_flag[64];
+    snprintf(lo_flag, sizeof lo_flag, "%s (LO)", flag);
+    snprintf(hi_flag, sizeof hi_flag, "%s (HI)", flag);
+    char *lo_s = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+    int bad = lo_s == NULL || liftctl_parse_double(lo_flag, lo_s, 0, 0, 1, 1, lo) != 0 ||
+              liftctl_parse_double(hi_flag, c2 + 1, 0, 1, 1, 0, hi) != 0;
+    free(lo_s);
+    if (bad) return -1;
+    if (*hi <= *lo) {
+        fprintf(stderr, "liftctl: %s: HI %g must be above LO %g\n", flag, *hi, *lo);
+        return -1;
+    }
+    *id_len = (size_t)(c1 - s);
     return 0;
 }
 

@@ -44,12 +44,22 @@ int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i);
 /* 1 if arg is "--help" or "-h". */
 int liftctl_is_help(const char *arg);
 
+/* The sub-command of a command that has them (experiment, holdout): argv[1]; or NULL after
+ * calling help, with stdout and *rc = LIFTCTL_OK for --help / -h, with stderr and
+ * *rc = LIFTCTL_USAGE when there is no argv[1]. */
+const char *liftctl_sub_command(int argc, char **argv, void (*help)(FILE *out), int *rc);
+
 /* 1 when s is a valid experiment or holdout key: [a-z0-9-_.]{1,LIFT_KEY_MAX}. */
 int liftctl_valid_key(const char *s);
 
 /* A finite double in the interval lo..hi; lo_open / hi_open exclude the bound. */
 int liftctl_parse_double(const char *flag, const char *s, double lo, int lo_open, double hi,
                          int hi_open, double *out);
+
+/* A namespace range "ID:LO:HI", split at the last two colons so that the id may hold colons:
+ * *id_len is the id's length (it starts at s), 0 <= *lo < *hi <= 1. */
+int liftctl_parse_namespace(const char *flag, const char *s, size_t *id_len, double *lo,
+                            double *hi);
 
 /* An integer (decimal, no trailing characters) in [lo, hi]. */
 int liftctl_parse_int64(const char *flag, const char *s, int64_t lo, int64_t hi, int64_t *out);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,17 @@ static void lat_push(double **v, size_t *n, size_t *cap, double x)
 
 #define LOAD_BATCH 100 /* events per Track in load mode */
 
+/* Counts an error; the first one's message is kept in l->err. */
+static void load_error(load_t *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void load_error(load_t *l, const char *fmt, ...)
+{
+    if (l->errors++) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->err, sizeof l->err, fmt, ap);
+    va_end(ap);
+}
+
 static void load_track(load_t *l, lift_client_t *c, lift_event_t *ev, size_t n)
 {
     lift_track_result_t r;
@@ -55,15 +67,12 @@ static void load_track(load_t *l, lift_client_t *c, lift_event_t *ev, size_t n)
     lat_push(&l->lat_t, &l->n_t, &l->cap_t, (simtime_mono_s() - t0) * 1000);
     l->tracks++;
     if (rc != LIFT_OK) {
-        if (!l->errors++)
-            snprintf(l->err, sizeof l->err, "track: %s: %s", lift_err_name(rc),
-                     lift_client_error(c));
+        load_error(l, "track: %s: %s", lift_err_name(rc), lift_client_error(c));
         return;
     }
     l->events += r.accepted + r.duplicates;
-    if (r.n_rejected && !l->errors++)
-        snprintf(l->err, sizeof l->err, "event rejected: %s: %s", r.rejected[0].field,
-                 r.rejected[0].reason);
+    if (r.n_rejected)
+        load_error(l, "event rejected: %s: %s", r.rejected[0].field, r.rejected[0].reason);
     lift_track_result_clear(&r);
 }
 
@@ -97,8 +106,7 @@ static void *load_thread(void *arg)
     char(*ids)[POOL_EVID_MAX] = calloc(LOAD_BATCH, POOL_EVID_MAX);
     char(*cids)[32] = calloc(LOAD_BATCH, 32);
     if (!c || !rng || !dt || !dc || !ds || !ev || !ids || !cids) {
-        snprintf(l->err, sizeof l->err, "cannot set up load thread %d", l->id);
-        l->errors++;
+        load_error(l, "cannot set up load thread %d", l->id);
         goto done;
     }
     gsl_rng_set(rng, l->o->seed * 1000003UL + (unsigned long)l->id + 1);
@@ -119,9 +127,7 @@ static void *load_thread(void *arg)
         lat_push(&l->lat_a, &l->n_a, &l->cap_a, (simtime_mono_s() - t0) * 1000);
         l->assigns++;
         if (rc != LIFT_OK) {
-            if (!l->errors++)
-                snprintf(l->err, sizeof l->err, "assign: %s: %s", lift_err_name(rc),
-                         lift_client_error(c));
+            load_error(l, "assign: %s: %s", lift_err_name(rc), lift_client_error(c));
             continue;
         }
         lift_event_t *e = &ev[nb];

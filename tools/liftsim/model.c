@@ -282,14 +282,24 @@ static int resolve_trigger(model_t *s, const pend_t *p, const group_t *g)
     return 0;
 }
 
+/* The array v of *cap elements of size bytes, doubled (first elements when empty) and the new
+ * ones zeroed: the moved array with *cap updated, or NULL (v and *cap untouched). */
+static void *grow(void *v, size_t *cap, size_t first, size_t size)
+{
+    size_t c = *cap ? 2 * *cap : first;
+    unsigned char *nv = realloc(v, c * size);
+    if (!nv) return NULL;
+    memset(nv + *cap * size, 0, (c - *cap) * size);
+    *cap = c;
+    return nv;
+}
+
 static int pend_push(model_t *s, const pend_t *p)
 {
     if (s->n_pend == s->cap_pend) {
-        size_t cap = s->cap_pend ? 2 * s->cap_pend : 4096;
-        pend_t *np = realloc(s->pend, cap * sizeof *np);
+        pend_t *np = grow(s->pend, &s->cap_pend, 4096, sizeof *np);
         if (!np) return -1;
         s->pend = np;
-        s->cap_pend = cap;
     }
     s->pend[s->n_pend++] = *p;
     return 0;
@@ -300,12 +310,9 @@ static int group_add(model_t *s, int key, const group_t *proto, int64_t day_ms, 
     int gi = s->group_of[key];
     if (gi < 0) {
         if (s->n_groups == s->cap_groups) {
-            size_t cap = s->cap_groups ? 2 * s->cap_groups : 256;
-            group_t *ng = realloc(s->groups, cap * sizeof *ng);
+            group_t *ng = grow(s->groups, &s->cap_groups, 256, sizeof *ng);
             if (!ng) return -1;
-            memset(ng + s->cap_groups, 0, (cap - s->cap_groups) * sizeof *ng);
             s->groups = ng;
-            s->cap_groups = cap;
         }
         gi = (int)s->n_groups++;
         group_t *g = &s->groups[gi];
@@ -323,11 +330,9 @@ static int group_add(model_t *s, int key, const group_t *proto, int64_t day_ms, 
     }
     group_t *g = &s->groups[gi];
     if (g->n == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 64;
-        int32_t *nm = realloc(g->members, cap * sizeof *nm);
+        int32_t *nm = grow(g->members, &g->cap, 64, sizeof *nm);
         if (!nm) return -1;
         g->members = nm;
-        g->cap = cap;
     }
     g->members[g->n++] = member;
     s->pend[member].group = gi;

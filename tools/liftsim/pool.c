@@ -152,22 +152,18 @@ int pool_start(pool_t *p, const char *endpoint, int n, int local)
 void pool_submit(pool_t *p, pool_job_t *j)
 {
     pthread_mutex_lock(&p->mu);
+    pool_job_t **head = j->is_track ? &p->thead : &p->ahead;
+    pool_job_t **tail = j->is_track ? &p->ttail : &p->atail;
     j->next = NULL;
-    if (j->is_track) {
+    if (*tail)
+        (*tail)->next = j;
+    else
+        *head = j;
+    *tail = j;
+    if (j->is_track)
         p->track_pending++;
-        if (p->ttail)
-            p->ttail->next = j;
-        else
-            p->thead = j;
-        p->ttail = j;
-    } else {
+    else
         p->assign_pending++;
-        if (p->atail)
-            p->atail->next = j;
-        else
-            p->ahead = j;
-        p->atail = j;
-    }
     pthread_cond_signal(&p->cv_job);
     pthread_mutex_unlock(&p->mu);
 }

@@ -322,6 +322,14 @@ static void build_arms(render_doc_t *d)
                 *d->cur ? d->cur : "the report's currency", cap);
 }
 
+/* The adjusted p cell: render_cell_p's, with the test family's tag (" C", " E") when there is
+ * an adjusted p. */
+static void cell_p_adj(char *b, size_t n, const Lift__Estimate *e)
+{
+    render_cell_p(b, n, e, 1);
+    if (render_est_ok(e) && e->has_p_adjusted) strncat(b, render_fam_tag(e), n - strlen(b) - 1);
+}
+
 static int seq_report(const Lift__Report *r)
 {
     return r->provenance && r->provenance->has_sequential && r->provenance->sequential;
@@ -368,8 +376,7 @@ static void build_comparisons(render_doc_t *d)
                      metrics[m].unit != RENDER_U_MONEY);
             render_cell_ci(d, ci, sizeof ci, e, metrics[m].unit);
             render_cell_p(p, sizeof p, e, 0);
-            render_cell_p(pa, sizeof pa, e, 1);
-            if (render_est_ok(e) && e->has_p_adjusted) strncat(pa, render_fam_tag(e), sizeof pa - strlen(pa) - 1);
+            cell_p_adj(pa, sizeof pa, e);
             snprintf(label, sizeof label, "%s", metrics[m].label);
             if (metrics[m].off == offsetof(Lift__Comparison, net_incremental) && cost == 0)
                 snprintf(label, sizeof label, "net of attempt cost (cost 0: = total)");
@@ -542,9 +549,7 @@ static int build_segment_group(void *arg, int dim, int arm, const render_segrow_
             snprintf(sh, sizeof sh, "-");
             sci[0] = '\0';
         }
-        render_cell_p(pa, sizeof pa, c->revenue_diff, 1);
-        if (render_est_ok(c->revenue_diff) && c->revenue_diff->has_p_adjusted)
-            strncat(pa, render_fam_tag(c->revenue_diff), sizeof pa - strlen(pa) - 1);
+        cell_p_adj(pa, sizeof pa, c->revenue_diff);
         const char *cells[] = {s->level && *s->level ? s->level : "(none)",
                                ex, cv, v, ci, tot, tci, sh, sci, pa};
         render_tab_row(d, t, render_tone_adj(r, c->revenue_diff), cells);
@@ -710,9 +715,7 @@ static void build_nps(render_doc_t *d)
             render_cell_est(d, v, sizeof v, c->nps_diff, RENDER_U_NPS, 0, 1);
             render_cell_ci(d, ci, sizeof ci, c->nps_diff, RENDER_U_NPS);
             render_cell_p(p, sizeof p, c->nps_diff, 0);
-            render_cell_p(pa, sizeof pa, c->nps_diff, 1);
-            if (render_est_ok(c->nps_diff) && c->nps_diff->has_p_adjusted)
-                strncat(pa, render_fam_tag(c->nps_diff), sizeof pa - strlen(pa) - 1);
+            cell_p_adj(pa, sizeof pa, c->nps_diff);
             const char *cells[] = {render_cmp_label(r, c, name, sizeof name), v, ci, p, pa};
             render_tab_row(d, t2, render_tone_adj(r, c->nps_diff), cells);
         }

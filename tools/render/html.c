@@ -92,6 +92,14 @@ int render_html_end(FILE *f)
     return ferror(f) ? -1 : 0;
 }
 
+/* pre, then s escaped, then post. */
+static void html_line(FILE *f, const char *pre, const char *s, const char *post)
+{
+    fputs(pre, f);
+    render_html_esc(f, s);
+    fputs(post, f);
+}
+
 static void tab_print_html(FILE *f, const render_tab_t *t)
 {
     fputs(t->ncols > 7 ? "<div class=\"tw\"><table class=\"wide\">\n<thead><tr>"
@@ -126,54 +134,35 @@ int render_html_section(const Lift__Report *r, FILE *f)
     for (size_t i = 0; i < d.n; i++) {
         const render_block_t *b = &d.b[i];
         switch (b->type) {
-        case RENDER_B_TITLE:
-            fputs("<h1>", f);
-            render_html_esc(f, b->text);
-            fputs("</h1>\n", f);
-            break;
-        case RENDER_B_SUB:
-            fputs("<p class=\"sub\">", f);
-            render_html_esc(f, b->text);
-            fputs("</p>\n", f);
-            break;
+        case RENDER_B_TITLE: html_line(f, "<h1>", b->text, "</h1>\n"); break;
+        case RENDER_B_SUB: html_line(f, "<p class=\"sub\">", b->text, "</p>\n"); break;
         case RENDER_B_H2:
             if (b->level == 1) break; /* the warnings box has its own title */
             if (b->level == 2 && !footer) {
                 fputs("<footer class=\"provenance\">\n", f);
                 footer = 1;
             }
-            fputs("<h2>", f);
-            render_html_esc(f, b->text);
-            fputs("</h2>\n", f);
+            html_line(f, "<h2>", b->text, "</h2>\n");
             break;
-        case RENDER_B_H3:
-            fputs("<h3>", f);
-            render_html_esc(f, b->text);
-            fputs("</h3>\n", f);
-            break;
+        case RENDER_B_H3: html_line(f, "<h3>", b->text, "</h3>\n"); break;
         case RENDER_B_PARA:
         case RENDER_B_NOTE:
-            fputs(b->type == RENDER_B_PARA ? "<p>" : b->level ? "<p class=\"fn\">" : "<p class=\"note\">",
-                  f);
-            render_html_esc(f, b->text);
-            fputs("</p>\n", f);
+            html_line(f,
+                      b->type == RENDER_B_PARA ? "<p>"
+                      : b->level               ? "<p class=\"fn\">"
+                                               : "<p class=\"note\">",
+                      b->text, "</p>\n");
             break;
-        case RENDER_B_NODATA:
-            fputs("<p class=\"nodata\">", f);
-            render_html_esc(f, b->text);
-            fputs("</p>\n", f);
-            break;
+        case RENDER_B_NODATA: html_line(f, "<p class=\"nodata\">", b->text, "</p>\n"); break;
         case RENDER_B_WARN: {
             size_t j = i;
             int crit = 0;
             for (; j < d.n && d.b[j].type == RENDER_B_WARN; j++) crit |= d.b[j].level >= 2;
             fprintf(f, "<div class=\"warnings%s\" role=\"alert\"><strong>Warnings</strong><ul>\n",
                     crit ? " crit" : "");
-            for (; i < j; i++) {
-                fputs(d.b[i].level >= 2 ? "<li class=\"crit\">" : "<li>", f);
-                render_html_esc(f, d.b[i].text);
-                fputs("</li>\n", f);
-            }
+            for (; i < j; i++)
+                html_line(f, d.b[i].level >= 2 ? "<li class=\"crit\">" : "<li>", d.b[i].text,
+                          "</li>\n");
             fputs("</ul></div>\n", f);
             i--;
             break;
@@ -182,9 +171,7 @@ int render_html_section(const Lift__Report *r, FILE *f)
             fprintf(f, "<div class=\"headline%s\"><div class=\"lead\">",
                     b->level > 0 ? " good" : b->level < 0 ? " bad" : "");
             render_html_esc(f, b->text);
-            fputs("</div><div class=\"detail\">", f);
-            render_html_esc(f, b->text2);
-            fputs("</div></div>\n", f);
+            html_line(f, "</div><div class=\"detail\">", b->text2, "</div></div>\n");
             break;
         case RENDER_B_TABLE: tab_print_html(f, b->tab); break;
         case RENDER_B_CHART:

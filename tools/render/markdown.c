@@ -29,6 +29,14 @@ static void md_text(FILE *f, const char *s, int in_table)
     }
 }
 
+/* pre, then s escaped (outside a table), then post. */
+static void md_line(FILE *f, const char *pre, const char *s, const char *post)
+{
+    fputs(pre, f);
+    md_text(f, s, 0);
+    fputs(post, f);
+}
+
 static void tab_print_md(FILE *f, const render_tab_t *t)
 {
     fputc('|', f);
@@ -61,46 +69,21 @@ int render_markdown(const Lift__Report *r, FILE *f)
         const render_block_t *b = &d.b[i];
         int next_warn = i + 1 < d.n && d.b[i + 1].type == RENDER_B_WARN;
         switch (b->type) {
-        case RENDER_B_TITLE:
-            fputs("# ", f);
-            md_text(f, b->text, 0);
-            fputs("\n\n", f);
+        case RENDER_B_TITLE: md_line(f, "# ", b->text, "\n\n"); break;
+        case RENDER_B_SUB: md_line(f, "_", b->text, "_\n\n"); break;
+        case RENDER_B_H2: md_line(f, "## ", b->text, "\n\n"); break;
+        case RENDER_B_H3: md_line(f, "### ", b->text, "\n\n"); break;
+        case RENDER_B_PARA: md_line(f, "", b->text, "\n\n"); break;
+        case RENDER_B_NOTE: /* a footnote (nonzero level) is not in italics */
+            md_line(f, b->level ? "" : "_", b->text, b->level ? "\n\n" : "_\n\n");
             break;
-        case RENDER_B_SUB:
-            fputc('_', f);
-            md_text(f, b->text, 0);
-            fputs("_\n\n", f);
-            break;
-        case RENDER_B_H2:
-            fputs("## ", f);
-            md_text(f, b->text, 0);
-            fputs("\n\n", f);
-            break;
-        case RENDER_B_H3:
-            fputs("### ", f);
-            md_text(f, b->text, 0);
-            fputs("\n\n", f);
-            break;
-        case RENDER_B_PARA:
-        case RENDER_B_NOTE:
-            if (b->type == RENDER_B_NOTE && !b->level) fputc('_', f);
-            md_text(f, b->text, 0);
-            fputs(b->type == RENDER_B_NOTE && !b->level ? "_\n\n" : "\n\n", f);
-            break;
-        case RENDER_B_NODATA:
-            fputs("**", f);
-            md_text(f, b->text, 0);
-            fputs("**\n\n", f);
-            break;
+        case RENDER_B_NODATA: md_line(f, "**", b->text, "**\n\n"); break;
         case RENDER_B_WARN:
-            fputs(b->level >= 2 ? "> - **Critical:** " : "> - **Warning:** ", f);
-            md_text(f, b->text, 0);
-            fputs(next_warn ? "\n" : "\n\n", f);
+            md_line(f, b->level >= 2 ? "> - **Critical:** " : "> - **Warning:** ", b->text,
+                    next_warn ? "\n" : "\n\n");
             break;
         case RENDER_B_HEADLINE:
-            fputs("- **", f);
-            md_text(f, b->text, 0);
-            fputs("**  \n  ", f);
+            md_line(f, "- **", b->text, "**  \n  ");
             md_text(f, b->text2, 0);
             fputs(i + 1 < d.n && d.b[i + 1].type == RENDER_B_HEADLINE ? "\n" : "\n\n", f);
             break;
