@@ -130,4 +130,14 @@ Lift__Reply *tu_handle(handlers_t *h, const Lift__Request *req, int64_t now_ms,
  * coverage) and, when start, start it. Fails the test when h refuses either. */
 void tu_handlers_two_arm(handlers_t *h, const char *key, int start, int64_t now_ms);
 
+/* The context most tests and benchmarks assign under: usage threshold, growth, in-app. As the
+ * wire message (tu_context) and as the client library's struct (tu_lift_context). */
+Lift__Context tu_context(void);
+lift_context_t tu_lift_context(void);
+
+/* The fields after the command name of /proc/<pid>/stat (or of /proc/<pid>/task/<tid>/stat when
+ * tid > 0), read into buf: the state letter first ("S 1 ..."). NULL when the file cannot be read
+ * or has no command name. */
+const char *tu_proc_stat(pid_t pid, pid_t tid, char *buf, size_t len);
+
 #endif
