@@ -3,7 +3,8 @@
  * 20%, two offers 40% each), n_cust exposed customers over FIXTURE_WEEKS weeks with random
  * contexts, and n_ev events in arrival order (customers interleaved as ingestion sees them;
  * 10% from customers never exposed): impressions, clicks, conversions, refunds, churns, NPS.
- * Seeded: the same sizes give the same stored facts on every backend. Benchmarks only. */
+ * Seeded: the same sizes give the same stored facts on every backend. Also the report request
+ * both benchmarks time, and the timing of one report_build. Benchmarks only. */
 #ifndef LIFT_REPORT_FIXTURE_H
 #define LIFT_REPORT_FIXTURE_H
 
