@@ -188,7 +188,8 @@ static void track_body(void *arg, int i, Lift__Request *req)
         Lift__Event *e = &x->ev[k];
         lift__event__init(e);
         snprintf(x->ids[k], sizeof x->ids[k], "%s-%08d", x->prefix, x->first + i * x->per + k);
-        snprintf(x->custs[k], sizeof x->custs[k], "cust-%08d", (x->first + i * x->per + k) % 100000);
+        snprintf(x->custs[k], sizeof x->custs[k], "cust-%08d",
+                 (x->first + i * x->per + k) % 100000);
         e->event_id = x->ids[k];
         e->customer_id = x->custs[k];
         e->has_type = 1;
@@ -1117,7 +1118,8 @@ static void print_summary(const run_t *b)
     const cg_t *cg = &b->cg;
     if (cg->repeat > 0 && cg->echo > 0)
         printf("; repeat instructions <= %.0fx echo: %.1fx, %s", TARGET_REPEAT_INSTR,
-               cg->repeat / cg->echo, cg->repeat / cg->echo <= TARGET_REPEAT_INSTR ? "met" : "NOT MET");
+               cg->repeat / cg->echo,
+               cg->repeat / cg->echo <= TARGET_REPEAT_INSTR ? "met" : "NOT MET");
     printf("\n");
 }
 
