@@ -294,10 +294,12 @@ $(B)/liftctl: $(CTL_O) $(B)/liblift.a $(B)/libliftstats.a
 $(B)/liftsim: $(call obj,$(SIM_SRC) $(EXPJSON_SRC)) $(B)/liblift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The benchmarks and the fuzz target share the tests' helpers (tests/testutil.h).
+# The benchmarks and the fuzz target share the tests' helpers (tests/testutil.h); the
+# benchmarks also their own (tests/bench/benchutil.h).
 TESTUTIL_O := $(B)/obj/tests/testutil.o $(B)/obj/tests/pgharness.o
-$(B)/bench_%: $(B)/obj/tests/bench/bench_%.o $(TESTUTIL_O) $(B)/libliftsrv.a $(B)/liblift.a \
-              $(B)/libliftstats.a
+BENCHUTIL_O := $(B)/obj/tests/bench/benchutil.o
+$(B)/bench_%: $(B)/obj/tests/bench/bench_%.o $(BENCHUTIL_O) $(TESTUTIL_O) $(B)/libliftsrv.a \
+              $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- the Python and Node clients (tools/clients): generated code and packages, not in git ----
@@ -319,11 +321,11 @@ clients: $(PY_GEN) $(NODE_MODS)
 # The report benchmarks share their data set (tests/bench/report_fixture.c). The PostgreSQL
 # benchmark starts its own throw-away server with the tests' harness.
 FIXTURE_O := $(B)/obj/tests/bench/report_fixture.o
-$(B)/bench_report: $(B)/obj/tests/bench/bench_report.o $(FIXTURE_O) $(TESTUTIL_O) \
+$(B)/bench_report: $(B)/obj/tests/bench/bench_report.o $(FIXTURE_O) $(BENCHUTIL_O) $(TESTUTIL_O) \
                    $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_pg: $(B)/obj/tests/bench/bench_pg.o $(FIXTURE_O) $(TESTUTIL_O) \
+$(B)/bench_pg: $(B)/obj/tests/bench/bench_pg.o $(FIXTURE_O) $(BENCHUTIL_O) $(TESTUTIL_O) \
                $(B)/libliftsrv.a $(B)/liblift.a $(B)/libliftstats.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1042,16 +1042,6 @@ END_TEST
 
 /* ---- core: eligibility and contexts ------------------------------------------------------- */
 
-static Lift__Context ctx_ok(void)
-{
-    Lift__Context c = LIFT__CONTEXT__INIT;
-    c.has_trigger = c.has_stage = c.has_channel = 1;
-    c.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD;
-    c.stage = LIFT__STAGE__STAGE_GROWTH;
-    c.channel = LIFT__CHANNEL__CHANNEL_IN_APP;
-    return c;
-}
-
 START_TEST(test_eligibility)
 {
     texp_t t;
@@ -1062,7 +1052,7 @@ START_TEST(test_eligibility)
     t.x.eligibility = NULL;
     t.x.has_start_ms = t.x.has_end_ms = 0;
     const registry_entry_t *open = create_ok(&t.x, 1);
-    Lift__Context c = ctx_ok();
+    Lift__Context c = tu_context();
 
     /* Draft, paused, stopped: not running, whatever the context. */
     ck_assert_int_eq(registry_eligibility(e, &c, NOW_MS), LIFT__REASON__REASON_NOT_RUNNING);
@@ -1154,7 +1144,7 @@ END_TEST
 START_TEST(test_context_check)
 {
     status_t st;
-    Lift__Context c = ctx_ok();
+    Lift__Context c = tu_context();
     ck_assert_int_eq(registry_context_check(&c, "ctx", NOW_MS, &st), 0);
     c.has_trigger_time_ms = 1;
     c.trigger_time_ms = NOW_MS - 3600000;
@@ -1163,7 +1153,7 @@ START_TEST(test_context_check)
     ck_assert_int_eq(registry_context_check(&c, "ctx", NOW_MS, &st), 0);
     c.trigger_time_ms = NOW_MS + DAY_MS; /* clock skew allowance */
     ck_assert_int_eq(registry_context_check(&c, "ctx", NOW_MS, &st), 0);
-    c = ctx_ok();
+    c = tu_context();
     c.stage = LIFT__STAGE__STAGE_AT_RISK; /* valid context; eligibility says no */
     ck_assert_int_eq(registry_context_check(&c, "ctx", NOW_MS, &st), 0);
 
@@ -1187,7 +1177,7 @@ START_TEST(test_context_check)
         {12, "assign.context.trigger", "is required"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        c = ctx_ok();
+        c = tu_context();
         const char *prefix = "ctx";
         switch (rows[i].what) {
         case 1: c.has_trigger = 0; break;
@@ -1212,7 +1202,7 @@ START_TEST(test_context_check)
         ck_assert_msg(strstr(st.message, rows[i].text) != NULL, "row %zu: \"%s\"", i, st.message);
     }
     /* The two-days-ahead message names the bound it broke. */
-    c = ctx_ok();
+    c = tu_context();
     c.has_trigger_time_ms = 1;
     c.trigger_time_ms = NOW_MS + 2 * DAY_MS;
     registry_context_check(&c, "ctx", NOW_MS, &st);
@@ -1220,7 +1210,7 @@ START_TEST(test_context_check)
     snprintf(bound, sizeof bound, "%lld", (long long)(NOW_MS + DAY_MS));
     ck_assert_msg(strstr(st.message, bound) != NULL, "\"%s\"", st.message);
     /* The names of the accepted values are listed. */
-    c = ctx_ok();
+    c = tu_context();
     c.trigger = (Lift__Trigger)99;
     registry_context_check(&c, "ctx", NOW_MS, &st);
     ck_assert_ptr_nonnull(strstr(st.message, "usage_threshold"));

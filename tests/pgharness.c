@@ -314,16 +314,9 @@ static int gone(pid_t pid)
         return 0;
     if (kill(pid, 0) < 0 && errno == ESRCH)
         return 1;
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
-    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+    char buf[256];
+    const char *state = tu_proc_stat(pid, 0, buf, sizeof buf); /* NULL: gone meanwhile */
+    return !state || *state == 'Z' || *state == 'X';
 }
 
 int tu_pg_stop_server(void)

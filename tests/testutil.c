@@ -383,3 +383,41 @@ size_t tu_pack_request(const Lift__Request *r, uint8_t *buf, size_t cap)
     lift__request__pack(r, buf);
     return n;
 }
+
+Lift__Context tu_context(void)
+{
+    Lift__Context c = LIFT__CONTEXT__INIT;
+    c.has_trigger = c.has_stage = c.has_channel = 1;
+    c.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD;
+    c.stage = LIFT__STAGE__STAGE_GROWTH;
+    c.channel = LIFT__CHANNEL__CHANNEL_IN_APP;
+    return c;
+}
+
+lift_context_t tu_lift_context(void)
+{
+    lift_context_t c = {.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
+                        .stage = LIFT__STAGE__STAGE_GROWTH,
+                        .channel = LIFT__CHANNEL__CHANNEL_IN_APP};
+    return c;
+}
+
+const char *tu_proc_stat(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+    char path[64];
+    if (tid > 0)
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    else
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f || len < 2) {
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, len - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold spaces */
+    return paren && paren[1] == ' ' ? paren + 2 : NULL;
+}

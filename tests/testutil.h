@@ -139,4 +139,14 @@ void tu_two_arm_experiment(Lift__Experiment *x, Lift__Arm arms[2], Lift__Arm *pt
 /* The packed bytes of r in buf (cap bytes, which must be enough); returns their count. */
 size_t tu_pack_request(const Lift__Request *r, uint8_t *buf, size_t cap);
 
+/* The context most tests and benchmarks assign under: usage threshold, growth, in-app. As the
+ * wire message (tu_context) and as the client library's struct (tu_lift_context). */
+Lift__Context tu_context(void);
+lift_context_t tu_lift_context(void);
+
+/* The fields after the command name of /proc/<pid>/stat (or of /proc/<pid>/task/<tid>/stat when
+ * tid > 0), read into buf: the state letter first ("S 1 ..."). NULL when the file cannot be read
+ * or has no command name. */
+const char *tu_proc_stat(pid_t pid, pid_t tid, char *buf, size_t len);
+
 #endif

@@ -24,6 +24,7 @@
 #include "lift.pb-c.h"
 #include "lift/client.h"
 #include "../tests/testutil.h"
+#include "benchutil.h"
 
 #define NREQ 20000       /* assigns per client (BENCH_CLIENT_REQUESTS overrides) */
 #define NREQ_MAX 1000000
@@ -35,27 +36,9 @@ static const char KEY[] = "bench-clients";
 
 static pid_t liftd_start(const char *endpoint, const char *data)
 {
-    const char *b = getenv("LIFT_BUILD");
-    char prog[512];
-    snprintf(prog, sizeof prog, "%s/liftd", b && *b ? b : "build");
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the bench */
-    execl(prog, prog, "--endpoint", endpoint, "--data", data, "--log-level", "error",
-          (char *)NULL);
-    fprintf(stderr, "bench_clients: exec %s: %s\n", prog, strerror(errno));
-    _exit(127);
-}
-
-static Lift__Context context(void)
-{
-    Lift__Context c = LIFT__CONTEXT__INIT;
-    c.has_trigger = c.has_stage = c.has_channel = 1;
-    c.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD;
-    c.stage = LIFT__STAGE__STAGE_GROWTH;
-    c.channel = LIFT__CHANNEL__CHANNEL_IN_APP;
-    return c;
+    const char *const args[] = {"--endpoint", endpoint, "--data", data, "--log-level", "error",
+                                NULL};
+    return bench_liftd_spawn(NULL, args);
 }
 
 static void id_of(int i, char *buf, size_t len)
@@ -66,22 +49,13 @@ static void id_of(int i, char *buf, size_t len)
 /* Registers and starts the experiment and exposes every customer once (AssignBatch). */
 static int setup(lift_client_t *c, int n)
 {
-    int ok = 0;
-    for (int i = 0; i < 100 && !ok; i++)
-        ok = lift_ping(c, NULL, 0, NULL) == LIFT_OK;
-    if (!ok) {
-        fprintf(stderr, "bench_clients: liftd did not answer a ping\n");
-        return -1;
-    }
     tu_experiment_t x;
     if (lift_experiment_create(c, tu_two_arms(&x, KEY, 0.5, 0.5), NULL) != LIFT_OK ||
         lift_experiment_change(c, KEY, LIFT__ACTION__ACTION_START, 0, NULL) != LIFT_OK) {
         fprintf(stderr, "bench_clients: experiment: %s\n", lift_client_error(c));
         return -1;
     }
-    lift_context_t ctx = {.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
-                          .stage = LIFT__STAGE__STAGE_GROWTH,
-                          .channel = LIFT__CHANNEL__CHANNEL_IN_APP};
+    lift_context_t ctx = tu_lift_context();
     char (*ids)[32] = malloc((size_t)n * sizeof *ids);
     const char **ptrs = malloc((size_t)n * sizeof *ptrs);
     int rc = ids && ptrs ? 0 : -1;
@@ -115,7 +89,7 @@ static double bench_c(const char *endpoint, int n)
     double rate = -1;
     if (zmq_connect(s, endpoint) < 0)
         goto out;
-    Lift__Context c = context();
+    Lift__Context c = tu_context();
     int sent = 0, got = 0;
     uint8_t buf[256], rbuf[4096];
     double t0 = tu_now_s();
@@ -164,9 +138,7 @@ out:
 /* The client library's one-at-a-time call. */
 static double bench_sync(lift_client_t *c, int n)
 {
-    lift_context_t ctx = {.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
-                          .stage = LIFT__STAGE__STAGE_GROWTH,
-                          .channel = LIFT__CHANNEL__CHANNEL_IN_APP};
+    lift_context_t ctx = tu_lift_context();
     double t0 = tu_now_s();
     for (int i = 0; i < n; i++) {
         char id[32];
@@ -202,18 +174,10 @@ static double bench_script(const char *label, const char *cmd, int n)
 
 int main(void)
 {
-    int n = NREQ;
-    const char *env = getenv("BENCH_CLIENT_REQUESTS");
-    if (env && *env) {
-        char *end;
-        long v = strtol(env, &end, 10);
-        if (*end || v < WINDOW || v > NREQ_MAX) {
-            fprintf(stderr, "bench_clients: BENCH_CLIENT_REQUESTS: '%s' is not in %d..%d\n", env,
-                    WINDOW, NREQ_MAX);
-            return 1;
-        }
-        n = (int)v;
-    }
+    long nreq = bench_env_count("bench_clients", "BENCH_CLIENT_REQUESTS", NREQ, WINDOW, NREQ_MAX);
+    if (nreq < 0)
+        return 1;
+    int n = (int)nreq;
     char dir[] = "/tmp/lift-bench-clients-XXXXXX";
     if (!mkdtemp(dir)) {
         perror("bench_clients: mkdtemp");
@@ -226,7 +190,13 @@ int main(void)
     int rc = 1;
     lift_client_opts_t o = {.timeout_ms = 200, .attempts = 1};
     lift_client_t *c = lift_client_new(endpoint, &o);
-    if (pid < 0 || !c || setup(c, n) < 0)
+    if (pid < 0 || !c)
+        goto done;
+    if (bench_liftd_wait(endpoint, 200, 20) < 0) {
+        fprintf(stderr, "bench_clients: liftd did not answer a ping\n");
+        goto done;
+    }
+    if (setup(c, n) < 0)
         goto done;
     lift_client_set_timeout(c, RECV_TIMEOUT_MS);
 
@@ -254,12 +224,7 @@ int main(void)
     rc = 0;
 done:
     lift_client_destroy(&c);
-    if (pid > 0) {
-        int st;
-        kill(pid, SIGTERM);
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
-    }
+    bench_child_stop(pid);
     tu_rmtree(dir);
     return rc;
 }

@@ -18,6 +18,7 @@
 #include "lift/client.h"
 #include "store.h"
 #include "../tests/testutil.h"
+#include "benchutil.h"
 
 #define BATCH 1000
 
@@ -84,25 +85,10 @@ done:
     return rc;
 }
 
-static pid_t spawn_liftd(const char *liftd, const char *ep, const char *data)
+static pid_t spawn_liftd(const char *ep, const char *data)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(liftd, liftd, "--endpoint", ep, "--data", data, "--log-level", "warn", (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static double wait_ready(const char *ep)
-{
-    double t0 = tu_now_s();
-    lift_client_opts_t o = {.timeout_ms = 100, .attempts = 1};
-    lift_client_t *c = lift_client_new(ep, &o);
-    while (lift_ping(c, NULL, 0, NULL) != LIFT_OK && tu_now_s() - t0 < 60)
-        ;
-    lift_client_destroy(&c);
-    return tu_now_s() - t0;
+    const char *const args[] = {"--endpoint", ep, "--data", data, "--log-level", "warn", NULL};
+    return bench_liftd_spawn(NULL, args);
 }
 
 static long peak_rss_kb(pid_t pid)
@@ -120,47 +106,10 @@ static long peak_rss_kb(pid_t pid)
     return kb;
 }
 
-typedef struct {
-    const char *ep;   /* endpoint */
-    long first;       /* first event number */
-    long count;       /* events to send */
-    long accepted;    /* result */
-    int failed;       /* result */
-} sender_t;
-
-static void *send_events(void *arg)
+/* A sender's event k: the row every path stores, timestamped *(int64_t *)arg. */
+static void live_row(void *arg, long k, store_event_t *e, char *id, char *cust)
 {
-    sender_t *s = arg;
-    lift_client_opts_t o = {.timeout_ms = 30000, .attempts = 3};
-    lift_client_t *c = lift_client_new(s->ep, &o);
-    lift_event_t *evs = calloc(BATCH, sizeof *evs);
-    char(*ids)[32] = calloc(BATCH, 32);
-    char(*custs)[32] = calloc(BATCH, 32);
-    int64_t ts = tu_now_ms() - 3600000;
-    for (long k = s->first; k < s->first + s->count; k += BATCH) {
-        for (int i = 0; i < BATCH; i++) {
-            store_event_t e;
-            fill(&e, ids[i], 32, custs[i], 32, k + i, ts);
-            lift_event_t le = {.event_id = ids[i], .customer_id = custs[i], .type = 3,
-                               .timestamp_ms = ts, .has_amount = true,
-                               .amount_minor = e.amount_minor, .plan_from = "starter",
-                               .plan_to = "pro"};
-            evs[i] = le;
-        }
-        lift_track_result_t r;
-        if (lift_track(c, evs, BATCH, &r) != LIFT_OK) {
-            fprintf(stderr, "bench_ingest: track: %s\n", lift_client_error(c));
-            s->failed = 1;
-            break;
-        }
-        s->accepted += r.accepted;
-        lift_track_result_clear(&r);
-    }
-    free(evs);
-    free(ids);
-    free(custs);
-    lift_client_destroy(&c);
-    return NULL;
+    fill(e, id, 32, cust, 32, k, *(const int64_t *)arg);
 }
 
 /* The bare baseline: the same rows appended with the same pragmas, one commit per batch, to
@@ -208,27 +157,15 @@ static double bare_append(const char *data, long first, long n)
     return (double)n / dt;
 }
 
-static long arg(int argc, char **argv, int i, long def)
-{
-    if (argc <= i)
-        return def;
-    char *end;
-    long v = strtol(argv[i], &end, 10);
-    if (*end || v <= 0) {
-        fprintf(stderr, "bench_ingest: argument %d: '%s' is not a positive number\n", i, argv[i]);
-        exit(2);
-    }
-    return v;
-}
-
 int main(int argc, char **argv)
 {
-    long stored = arg(argc, argv, 1, 10000000), sent = arg(argc, argv, 2, 2000000);
-    int clients = (int)arg(argc, argv, 3, 4);
+    long stored = bench_arg("bench_ingest", argc, argv, 1, 10000000);
+    long sent = bench_arg("bench_ingest", argc, argv, 2, 2000000);
+    int clients = (int)bench_arg("bench_ingest", argc, argv, 3, 4);
+    if (clients > 16)
+        clients = 16;
     sent = (sent / (BATCH * clients)) * BATCH * clients;
-    const char *b = getenv("LIFT_BUILD");
-    char liftd[512], dir[256], data[300], ep[320];
-    snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
+    char dir[256], data[300], ep[320];
     snprintf(dir, sizeof dir, "%s/lift-bench-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
@@ -242,38 +179,34 @@ int main(int argc, char **argv)
         return 1;
     printf("ingest: generated %ld stored events in %.1f s (fixture)\n", stored, tu_now_s() - t0);
 
-    pid_t pid = spawn_liftd(liftd, ep, data);
-    double ready = wait_ready(ep);
+    pid_t pid = spawn_liftd(ep, data);
+    double ready = bench_liftd_wait(ep, 100, 60);
     printf("ingest: liftd first start with %ld events stored (no index snapshot, full scan): "
            "%.2f s to first reply\n",
            stored, ready);
 
-    pthread_t th[16];
-    sender_t s[16];
-    if (clients > 16)
-        clients = 16;
-    t0 = tu_now_s();
+    bench_sender_t s[16];
+    int64_t ts = tu_now_ms() - 3600000;
     for (int i = 0; i < clients; i++) {
-        s[i] = (sender_t){.ep = ep, .first = stored + (long)i * (sent / clients),
-                          .count = sent / clients};
-        pthread_create(&th[i], NULL, send_events, &s[i]);
+        long first = stored + (long)i * (sent / clients);
+        s[i] = (bench_sender_t){.ep = ep, .first = first, .end = first + sent / clients,
+                                .batch = BATCH, .row = live_row, .arg = &ts};
     }
+    t0 = tu_now_s();
+    bench_threads(bench_send_events, s, sizeof s[0], clients);
     long accepted = 0;
     int failed = 0;
     for (int i = 0; i < clients; i++) {
-        pthread_join(th[i], NULL);
         accepted += s[i].accepted;
         failed |= s[i].failed;
     }
     double dt = tu_now_s() - t0;
     double rate = (double)accepted / dt;
     long rss = peak_rss_kb(pid);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    pid = spawn_liftd(liftd, ep, data);
-    ready = wait_ready(ep);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    bench_child_stop(pid);
+    pid = spawn_liftd(ep, data);
+    ready = bench_liftd_wait(ep, 100, 60);
+    bench_child_stop(pid);
     printf("ingest: liftd restart with %ld events stored (index snapshot): %.2f s to first reply "
            "(target <= 3 s)\n",
            stored + accepted, ready);
@@ -288,9 +221,6 @@ int main(int argc, char **argv)
            BATCH, bare);
     printf("ingest: ratio liftd / bare = %.2f (target >= 0.6)\n", bare > 0 ? rate / bare : 0);
 
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench_ingest: could not remove %s\n", dir);
+    tu_rmtree(dir);
     return failed;
 }

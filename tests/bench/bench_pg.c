@@ -36,6 +36,7 @@
 #include "report_fixture.h"
 #include "store.h"
 #include "../tests/testutil.h"
+#include "benchutil.h"
 
 typedef struct {
     long n;            /* events */
@@ -264,46 +265,12 @@ static void perf_stop(void)
 #define MAX_INST 3
 #define SENDERS 6 /* client threads in every phase through liftd: 6 on 1 instance, 2 on each of 3 */
 
-typedef struct {
-    const char *ep;   /* liftd endpoint */
-    const rows_t *r;  /* all rows */
-    long first, end;  /* this sender's rows [first, end) */
-    long batch;       /* events per Track */
-    long accepted;    /* result */
-    int failed;       /* result */
-} sender_t;
-
-static void *send_events(void *arg)
+/* A sender's event k: row k of the rows_t arg. */
+static void rows_row(void *arg, long k, store_event_t *e, char *id, char *cust)
 {
-    sender_t *s = arg;
-    lift_client_opts_t o = {.timeout_ms = 30000, .attempts = 3};
-    lift_client_t *c = lift_client_new(s->ep, &o);
-    lift_event_t *evs = calloc((size_t)s->batch, sizeof *evs);
-    if (!c || !evs) {
-        s->failed = 1;
-        return NULL;
-    }
-    for (long k = s->first; k < s->end; k += s->batch) {
-        long m = s->end - k < s->batch ? s->end - k : s->batch;
-        for (long i = 0; i < m; i++) {
-            const store_event_t *e = &s->r->ev[k + i];
-            evs[i] = (lift_event_t){.event_id = e->event_id, .customer_id = e->customer_id,
-                                    .type = e->type, .timestamp_ms = e->ts_ms,
-                                    .has_amount = true, .amount_minor = e->amount_minor,
-                                    .plan_from = e->plan_from, .plan_to = e->plan_to};
-        }
-        lift_track_result_t res;
-        if (lift_track(c, evs, (size_t)m, &res) != LIFT_OK) {
-            fprintf(stderr, "bench_pg: track: %s\n", lift_client_error(c));
-            s->failed = 1;
-            break;
-        }
-        s->accepted += res.accepted;
-        lift_track_result_clear(&res);
-    }
-    free(evs);
-    lift_client_destroy(&c);
-    return NULL;
+    (void)id;
+    (void)cust;
+    *e = ((const rows_t *)arg)->ev[k];
 }
 
 typedef struct {
@@ -315,28 +282,15 @@ typedef struct {
 /* Start n liftd on the store at uri (each its own endpoint); returns once all answer. */
 static void fleet_start(fleet_t *f, const char *uri, int n)
 {
-    const char *b = getenv("LIFT_BUILD");
-    char liftd[512];
-    snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
     f->n = n;
     for (int i = 0; i < n; i++) {
         snprintf(f->ep[i], sizeof f->ep[i], "ipc://%s/bench-liftd-%d.sock", tu_pg_dir(), i);
-        pid_t pid = fork();
-        if (pid == 0) {
-            execl(liftd, liftd, "--endpoint", f->ep[i], "--store", uri, "--log-level", "warn",
-                  (char *)NULL);
-            _exit(127);
-        }
-        f->pid[i] = pid;
+        const char *const args[] = {"--endpoint", f->ep[i], "--store", uri, "--log-level", "warn",
+                                    NULL};
+        f->pid[i] = bench_liftd_spawn(NULL, args);
     }
-    for (int i = 0; i < n; i++) {
-        lift_client_opts_t q = {.timeout_ms = 100, .attempts = 1};
-        lift_client_t *probe = lift_client_new(f->ep[i], &q);
-        double t0 = tu_now_s();
-        while (lift_ping(probe, NULL, 0, NULL) != LIFT_OK && tu_now_s() - t0 < 30)
-            ;
-        lift_client_destroy(&probe);
-    }
+    for (int i = 0; i < n; i++)
+        bench_liftd_wait(f->ep[i], 100, 30);
 }
 
 static void fleet_stop(fleet_t *f)
@@ -354,20 +308,19 @@ static double via_liftd(const char *uri, const rows_t *r, long batch, int ninst)
 {
     fleet_t f;
     fleet_start(&f, uri, ninst);
-    sender_t s[SENDERS];
-    pthread_t t[SENDERS];
+    bench_sender_t s[SENDERS];
     long per = (r->n / SENDERS + batch - 1) / batch * batch, accepted = 0;
+    for (int i = 0; i < SENDERS; i++) {
+        long first = i * per, end = (i + 1) * per < r->n ? (i + 1) * per : r->n;
+        s[i] = (bench_sender_t){.ep = f.ep[i % ninst], .first = first < r->n ? first : r->n,
+                                .end = end, .batch = batch, .row = rows_row, .arg = (void *)r};
+    }
     if (ninst == 1)
         perf_start("ingest");
     double t0 = tu_now_s();
-    for (int i = 0; i < SENDERS; i++) {
-        long first = i * per, end = (i + 1) * per < r->n ? (i + 1) * per : r->n;
-        s[i] = (sender_t){f.ep[i % ninst], r, first < r->n ? first : r->n, end, batch, 0, 0};
-        pthread_create(&t[i], NULL, send_events, &s[i]);
-    }
+    bench_threads(bench_send_events, s, sizeof s[0], SENDERS);
     int failed = 0;
     for (int i = 0; i < SENDERS; i++) {
-        pthread_join(t[i], NULL);
         failed |= s[i].failed;
         accepted += s[i].accepted;
     }
@@ -398,7 +351,7 @@ static void *assign_customers(void *arg)
     lift_client_t *c = lift_client_new(a->ep, &o);
     char(*names)[24] = malloc(ASSIGN_BATCH * sizeof *names);
     const char **ids = malloc(ASSIGN_BATCH * sizeof *ids);
-    lift_context_t ctx = {.trigger = 1, .stage = 2, .channel = 1};
+    lift_context_t ctx = tu_lift_context();
     if (!c || !names || !ids) {
         a->failed = 1;
         return NULL;
@@ -445,20 +398,18 @@ static void assign_liftd(const char *uri, long ncust, int ninst, double rate[3])
     rate[2] = 0;
     for (int round = 0; round < (ninst > 1 ? 3 : 2); round++) {
         assigner_t a[SENDERS];
-        pthread_t t[SENDERS];
         long per = (ncust / SENDERS + ASSIGN_BATCH - 1) / ASSIGN_BATCH * ASSIGN_BATCH, firsts = 0;
-        if (round == 0 && ninst == 1)
-            perf_start("assign-first");
-        double t0 = tu_now_s();
         for (int i = 0; i < SENDERS; i++) {
             long first = i * per < ncust ? i * per : ncust;
             long end = (i + 1) * per < ncust ? (i + 1) * per : ncust;
             a[i] = (assigner_t){f.ep[(i + (round == 2)) % ninst], first, end, 0, 0};
-            pthread_create(&t[i], NULL, assign_customers, &a[i]);
         }
+        if (round == 0 && ninst == 1)
+            perf_start("assign-first");
+        double t0 = tu_now_s();
+        bench_threads(assign_customers, a, sizeof a[0], SENDERS);
         int failed = 0;
         for (int i = 0; i < SENDERS; i++) {
-            pthread_join(t[i], NULL);
             failed |= a[i].failed;
             firsts += a[i].firsts;
         }
@@ -475,60 +426,6 @@ static void assign_liftd(const char *uri, long ncust, int ninst, double rate[3])
 }
 
 /* ---- the echo baseline of assignments --------------------------------------------------- */
-
-typedef struct {
-    char endpoint[400]; /* ipc endpoint it binds */
-    size_t reply_len;   /* bytes in every reply */
-    atomic_int stop;    /* set by the main thread */
-    atomic_int ready;   /* 1 bound, -1 failed */
-} echo_t;
-
-/* A bare ROUTER: for each request, a reply of reply_len bytes. No decoding, no storage: the
- * transport's own cost for the same message sizes. */
-static void *echo_run(void *arg)
-{
-    echo_t *e = arg;
-    void *zctx = zmq_ctx_new();
-    void *sock = zctx ? zmq_socket(zctx, ZMQ_ROUTER) : NULL;
-    int linger = 0;
-    uint8_t *out = calloc(1, e->reply_len);
-    if (!sock || !out || zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
-        zmq_bind(sock, e->endpoint) < 0) {
-        atomic_store(&e->ready, -1);
-        goto done;
-    }
-    atomic_store(&e->ready, 1);
-    zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}};
-    while (!atomic_load(&e->stop)) {
-        if (zmq_poll(items, 1, 100) <= 0)
-            continue;
-        for (;;) {
-            zmq_msg_t id, delim, body;
-            zmq_msg_init(&id);
-            if (zmq_msg_recv(&id, sock, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&id);
-                break;
-            }
-            zmq_msg_init(&delim); /* REQ's empty delimiter */
-            zmq_msg_recv(&delim, sock, 0);
-            zmq_msg_init(&body);
-            zmq_msg_recv(&body, sock, 0);
-            zmq_msg_close(&body);
-            zmq_msg_send(&id, sock, ZMQ_SNDMORE);
-            zmq_msg_send(&delim, sock, ZMQ_SNDMORE);
-            zmq_send(sock, out, e->reply_len, 0);
-            zmq_msg_close(&id);
-            zmq_msg_close(&delim);
-        }
-    }
-done:
-    free(out);
-    if (sock)
-        zmq_close(sock);
-    if (zctx)
-        zmq_ctx_term(zctx);
-    return NULL;
-}
 
 typedef struct {
     void *zctx;         /* shared */
@@ -586,11 +483,7 @@ static uint8_t *assign_batch_sizes(size_t *req_len, size_t *reply_len)
         as[i].arm_name = "offer";
         ap[i] = &as[i];
     }
-    Lift__Context ctx = LIFT__CONTEXT__INIT;
-    ctx.has_trigger = ctx.has_stage = ctx.has_channel = 1;
-    ctx.trigger = 1;
-    ctx.stage = 2;
-    ctx.channel = 1;
+    Lift__Context ctx = tu_context();
     Lift__AssignBatch b = LIFT__ASSIGN_BATCH__INIT;
     b.experiment_key = (char *)EXP_KEY;
     b.n_customer_ids = ASSIGN_BATCH;
@@ -626,14 +519,15 @@ static double echo_assign(long ncust, int nsrv)
 {
     size_t req_len, reply_len;
     uint8_t *req = assign_batch_sizes(&req_len, &reply_len);
-    echo_t e[MAX_INST];
+    bench_echo_t e[MAX_INST];
     pthread_t et[MAX_INST];
     for (int i = 0; i < nsrv; i++) {
         memset(&e[i], 0, sizeof e[i]);
         snprintf(e[i].endpoint, sizeof e[i].endpoint, "ipc://%s/bench-echo-%d.sock",
                  tu_pg_dir(), i);
         e[i].reply_len = reply_len;
-        pthread_create(&et[i], NULL, echo_run, &e[i]);
+        e[i].req_peers = 1;
+        pthread_create(&et[i], NULL, bench_echo_run, &e[i]);
         while (atomic_load(&e[i].ready) == 0)
             usleep(1000);
         if (atomic_load(&e[i].ready) < 0)
@@ -641,19 +535,16 @@ static double echo_assign(long ncust, int nsrv)
     }
     void *zctx = zmq_ctx_new();
     echo_client_t c[SENDERS];
-    pthread_t ct[SENDERS];
     long reqs = (ncust + ASSIGN_BATCH - 1) / ASSIGN_BATCH, per = (reqs + SENDERS - 1) / SENDERS;
-    double t0 = tu_now_s();
     for (int i = 0; i < SENDERS; i++) {
         long n = reqs - i * per < per ? reqs - i * per : per;
         c[i] = (echo_client_t){zctx, e[i % nsrv].endpoint, req, req_len, n > 0 ? n : 0, 0};
-        pthread_create(&ct[i], NULL, echo_client, &c[i]);
     }
+    double t0 = tu_now_s();
+    bench_threads(echo_client, c, sizeof c[0], SENDERS);
     int failed = 0;
-    for (int i = 0; i < SENDERS; i++) {
-        pthread_join(ct[i], NULL);
+    for (int i = 0; i < SENDERS; i++)
         failed |= c[i].failed;
-    }
     double dt = tu_now_s() - t0;
     for (int i = 0; i < nsrv; i++) {
         atomic_store(&e[i].stop, 1);
@@ -774,25 +665,19 @@ static void report_phase(long ncust, long nev)
     store_reader_t *rd = store_reader_open(uri, err, sizeof err);
     if (!rd)
         die("reader", err);
-    Lift__ReportRequest req = LIFT__REPORT_REQUEST__INIT;
-    Lift__Dimension dims[4] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
-                               LIFT__DIMENSION__DIMENSION_CHANNEL, LIFT__DIMENSION__DIMENSION_DELAY};
-    req.experiment_key = def->key;
-    req.n_segment_by = 4;
-    req.segment_by = dims;
+    Lift__ReportRequest req;
+    Lift__Dimension dims[4];
+    fixture_report_request(&req, dims, def->key);
     double best = 1e9;
     Lift__Report *r = NULL;
     for (int round = 0; round < 2; round++) {
         status_t st;
-        report_free(&r);
-        r = NULL;
         if (round == 1)
             perf_start("report");
-        double t0 = tu_now_s();
-        if (report_build(rd, def, exp_id, &req, "USD", FIXTURE_NOW_MS, &r, &st) < 0)
-            die("report_build", st.message);
-        double t = tu_now_s() - t0;
+        double t = fixture_report_time(rd, def, exp_id, &req, "USD", &r, &st);
         perf_stop();
+        if (t < 0)
+            die("report_build", st.message);
         if (t < best)
             best = t;
     }
@@ -822,20 +707,6 @@ static void fresh(char *uri, size_t len)
     store_destroy(&s);
 }
 
-static long arg(int argc, char **argv, int i, long dflt)
-{
-    if (argc <= i)
-        return dflt;
-    char *end;
-    errno = 0;
-    long v = strtol(argv[i], &end, 10);
-    if (errno || *end || v <= 0) {
-        fprintf(stderr, "bench_pg: argument %d: '%s' is not a positive number\n", i, argv[i]);
-        exit(2);
-    }
-    return v;
-}
-
 /* The report's data set by default: bench_report's 1M exposed customers and 10M events (about
  * 40 s to write through the store on a 2-core machine; arguments 3 and 4 scale it). */
 #define REPORT_CUSTOMERS 1000000
@@ -843,8 +714,10 @@ static long arg(int argc, char **argv, int i, long dflt)
 
 int main(int argc, char **argv)
 {
-    long n = arg(argc, argv, 1, 200000), batch = arg(argc, argv, 2, 1000);
-    long rcust = arg(argc, argv, 3, REPORT_CUSTOMERS), rev = arg(argc, argv, 4, REPORT_EVENTS);
+    long n = bench_arg("bench_pg", argc, argv, 1, 200000);
+    long batch = bench_arg("bench_pg", argc, argv, 2, 1000);
+    long rcust = bench_arg("bench_pg", argc, argv, 3, REPORT_CUSTOMERS);
+    long rev = bench_arg("bench_pg", argc, argv, 4, REPORT_EVENTS);
     const char *only = getenv("BENCH_PG_ONLY"); /* "report": that phase alone (profiling) */
     lift_stats_init();
     tu_pg_durable();

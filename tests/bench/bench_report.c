@@ -25,6 +25,7 @@
 #include "report_fixture.h"
 #include "store.h"
 #include "../tests/testutil.h"
+#include "benchutil.h"
 
 #define NOW_MS FIXTURE_NOW_MS
 #define TARGET_S 3.0
@@ -63,64 +64,58 @@ static sqlite3 *open_bare(const char *dir)
     return db;
 }
 
-/* The bare baselines: SQLite doing the join (no index on events: a scan of events with a
- * primary-key probe of exposures per row), and the scan floor (one pass over each table). */
-static double bare_join(const char *dir, int64_t exp_id, int64_t *rows)
+/* Run the statements sql[0..n) on dir/lift.db, their parameters :exp (exp_id) and :now
+ * (NOW_MS), timing the steps (not the preparation). *rows: the sum of column `col` over the
+ * last statement's rows. Returns the seconds, or -1. */
+static double bare_sql(const char *dir, const char *const sql[], int n, int col, int64_t exp_id,
+                       int64_t *rows)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *q = NULL;
+    sqlite3 *db = open_bare(dir);
+    sqlite3_stmt *q[2] = {NULL, NULL};
     double t = -1;
-    if ((db = open_bare(dir)) == NULL)
+    if (!db || n > 2)
         goto out;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e "
-                           "JOIN exposures x ON x.experiment_id = ?1 AND x.customer_id = "
-                           "e.customer_id WHERE e.ts_ms >= x.trigger_ms AND e.ts_ms < ?2 "
-                           "GROUP BY x.arm",
-                           -1, &q, NULL) != SQLITE_OK)
-        goto out;
+    for (int i = 0; i < n; i++)
+        if (sqlite3_prepare_v2(db, sql[i], -1, &q[i], NULL) != SQLITE_OK)
+            goto out;
     double t0 = tu_now_s();
-    sqlite3_bind_int64(q, 1, exp_id);
-    sqlite3_bind_int64(q, 2, NOW_MS);
-    *rows = 0;
-    while (sqlite3_step(q) == SQLITE_ROW)
-        *rows += sqlite3_column_int64(q, 1);
+    for (int i = 0; i < n; i++) {
+        int p = sqlite3_bind_parameter_index(q[i], ":exp");
+        if (p > 0)
+            sqlite3_bind_int64(q[i], p, exp_id);
+        if ((p = sqlite3_bind_parameter_index(q[i], ":now")) > 0)
+            sqlite3_bind_int64(q[i], p, NOW_MS);
+        *rows = 0;
+        while (sqlite3_step(q[i]) == SQLITE_ROW)
+            *rows += sqlite3_column_int64(q[i], col);
+    }
     t = tu_now_s() - t0;
 out:
-    sqlite3_finalize(q);
+    for (int i = 0; i < 2; i++)
+        sqlite3_finalize(q[i]);
     sqlite3_close(db);
     return t;
 }
 
+/* The bare baselines: SQLite doing the join (no index on events: a scan of events with a
+ * primary-key probe of exposures per row), and the scan floor (one pass over each table). */
+static double bare_join(const char *dir, int64_t exp_id, int64_t *rows)
+{
+    static const char *const sql[] = {
+        "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e JOIN exposures x ON "
+        "x.experiment_id = :exp AND x.customer_id = e.customer_id WHERE e.ts_ms >= x.trigger_ms "
+        "AND e.ts_ms < :now GROUP BY x.arm"};
+    return bare_sql(dir, sql, 1, 1, exp_id, rows);
+}
+
 static double bare_scan(const char *dir, int64_t exp_id, int64_t *rows)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *q1 = NULL, *q2 = NULL;
-    double t = -1;
-    if ((db = open_bare(dir)) == NULL)
-        goto out;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT arm, count(*), sum(trigger_ms) FROM exposures "
-                           "WHERE experiment_id = ?1 GROUP BY arm",
-                           -1, &q1, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT count(*), sum(amount_minor), total(ts_ms), sum(type), "
-                           "total(length(customer_id)) FROM events WHERE ts_ms < ?1",
-                           -1, &q2, NULL) != SQLITE_OK)
-        goto out;
-    double t0 = tu_now_s();
-    sqlite3_bind_int64(q1, 1, exp_id);
-    while (sqlite3_step(q1) == SQLITE_ROW)
-        ;
-    sqlite3_bind_int64(q2, 1, NOW_MS);
-    if (sqlite3_step(q2) == SQLITE_ROW)
-        *rows = sqlite3_column_int64(q2, 0);
-    t = tu_now_s() - t0;
-out:
-    sqlite3_finalize(q1);
-    sqlite3_finalize(q2);
-    sqlite3_close(db);
-    return t;
+    static const char *const sql[] = {
+        "SELECT arm, count(*), sum(trigger_ms) FROM exposures WHERE experiment_id = :exp "
+        "GROUP BY arm",
+        "SELECT count(*), sum(amount_minor), total(ts_ms), sum(type), "
+        "total(length(customer_id)) FROM events WHERE ts_ms < :now"};
+    return bare_sql(dir, sql, 2, 0, exp_id, rows);
 }
 
 static int noop_event(void *arg, const store_event_row_t *row)
@@ -160,12 +155,9 @@ static void *run_report(void *arg)
     report_job_t *j = arg;
     lift_client_opts_t o = {.timeout_ms = 120000, .attempts = 1};
     lift_client_t *c = lift_client_new(j->ep, &o);
-    Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
-    Lift__Dimension dims[4] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
-                               LIFT__DIMENSION__DIMENSION_CHANNEL, LIFT__DIMENSION__DIMENSION_DELAY};
-    q.experiment_key = (char *)j->key;
-    q.segment_by = dims;
-    q.n_segment_by = 4;
+    Lift__ReportRequest q;
+    Lift__Dimension dims[4];
+    fixture_report_request(&q, dims, j->key);
     Lift__Report *r = NULL;
     double t0 = tu_now_s();
     j->ok = c && lift_report(c, &q, &r) == LIFT_OK;
@@ -176,18 +168,12 @@ static void *run_report(void *arg)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Repeat assignments of exposed customers, one at a time, until `stop` (or n samples): their
  * round-trip latencies in ms go to lat[]. Returns the count. */
 static size_t assign_loop(lift_client_t *c, const char *key, double *lat, size_t n,
                           const int *stop)
 {
-    lift_context_t ctx = {.trigger = 1, .stage = 2, .channel = 1};
+    lift_context_t ctx = tu_lift_context();
     char id[32];
     size_t k = 0;
     for (; k < n && !(stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE)); k++) {
@@ -208,29 +194,21 @@ static void print_latency(const char *what, double *lat, size_t n)
         printf("%s: no samples\n", what);
         return;
     }
-    qsort(lat, n, sizeof *lat, cmp_double);
+    qsort(lat, n, sizeof *lat, bench_cmp_double);
     printf("%s: %zu assignments, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", what, n,
            lat[n / 2], lat[(size_t)((double)n * 0.99)], lat[n - 1]);
 }
 
 static void latency_during_report(const char *dir, const char *key)
 {
-    const char *b = getenv("LIFT_BUILD");
-    char liftd[512], ep[400];
-    snprintf(liftd, sizeof liftd, "%s/liftd", b && *b ? b : "build");
+    char ep[400];
     snprintf(ep, sizeof ep, "ipc://%s/bench.sock", dir);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(liftd, liftd, "--endpoint", ep, "--data", dir, "--log-level", "error",
-              "--currency", "EUR", (char *)NULL);
-        _exit(127);
-    }
-    lift_client_opts_t quick = {.timeout_ms = 200, .attempts = 1};
-    lift_client_t *c = lift_client_new(ep, &quick);
-    double t0 = tu_now_s();
-    while (lift_ping(c, NULL, 0, NULL) != LIFT_OK && tu_now_s() - t0 < 60)
-        ;
-    lift_client_set_timeout(c, 10000);
+    const char *const args[] = {"--endpoint", ep,      "--data",     dir, "--log-level",
+                                "error",      "--currency", "EUR", NULL};
+    pid_t pid = bench_liftd_spawn(NULL, args);
+    bench_liftd_wait(ep, 200, 60);
+    lift_client_opts_t o = {.timeout_ms = 10000, .attempts = 1};
+    lift_client_t *c = lift_client_new(ep, &o);
     enum { N = 200000 };
     double *lat = malloc(N * sizeof *lat);
     assign_loop(c, key, lat, 5000, NULL); /* warm the page cache and the sockets */
@@ -246,8 +224,7 @@ static void latency_during_report(const char *dir, const char *key)
            job.ok ? "ok" : "FAILED", job.seconds);
     free(lat);
     lift_client_destroy(&c);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    bench_child_stop(pid);
 }
 
 int main(int argc, char **argv)
@@ -315,26 +292,20 @@ int main(int argc, char **argv)
     int64_t sink = 0;
     double t_reader = reader_scan(rd, &sink);
 
-    Lift__ReportRequest req = LIFT__REPORT_REQUEST__INIT;
-    Lift__Dimension dims[4] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_STAGE,
-                               LIFT__DIMENSION__DIMENSION_CHANNEL, LIFT__DIMENSION__DIMENSION_DELAY};
-    req.experiment_key = def->key;
-    req.n_segment_by = 4;
-    req.segment_by = dims;
+    Lift__ReportRequest req;
+    Lift__Dimension dims[4];
+    fixture_report_request(&req, dims, def->key);
     double best = 1e9;
     Lift__Report *r = NULL;
     for (int round = 0; round < 2; round++) {
         status_t st;
-        report_free(&r);
-        r = NULL;
-        double t0 = tu_now_s();
-        if (report_build(rd, def, exp_id, &req, "EUR", NOW_MS, &r, &st) < 0) {
+        double t = fixture_report_time(rd, def, exp_id, &req, "EUR", &r, &st);
+        if (t < 0) {
             fprintf(stderr, "bench_report: report_build: %s\n", st.message);
             store_reader_destroy(&rd);
             store_destroy(&writer);
             goto out;
         }
-        double t = tu_now_s() - t0;
         printf("report_build (all 4 dimensions, CUPED, sequential) run %d: %.3f s\n", round + 1,
                t);
         if (t < best)
@@ -365,9 +336,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     lift__experiment__free_unpacked(def, NULL);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (!(keep && *keep) && system(cmd) != 0)
-        fprintf(stderr, "bench_report: could not remove %s\n", dir);
+    if (!(keep && *keep))
+        tu_rmtree(dir);
     return rc;
 }

@@ -25,6 +25,7 @@
 #include "lift/client.h"
 #include "lift/local.h"
 #include "../tests/testutil.h"
+#include "benchutil.h"
 
 #define NREQ 200000          /* requests per single-assign phase (BENCH_REQUESTS overrides) */
 #define NREQ_MAX 5000000     /* bound on BENCH_REQUESTS */
@@ -66,16 +67,6 @@ static void reqset_free(reqset_t *r)
     memset(r, 0, sizeof *r);
 }
 
-static Lift__Context bench_context(void)
-{
-    Lift__Context c = LIFT__CONTEXT__INIT;
-    c.has_trigger = c.has_stage = c.has_channel = 1;
-    c.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD;
-    c.stage = LIFT__STAGE__STAGE_GROWTH;
-    c.channel = LIFT__CHANNEL__CHANNEL_IN_APP;
-    return c;
-}
-
 /* Buffers for n requests of cap bytes in all, request i with request_id base + i. 0 / -1. */
 static int reqset_open(reqset_t *r, int n, uint64_t base, size_t cap)
 {
@@ -100,42 +91,21 @@ static int reqset_pack(reqset_t *r, int i, const Lift__Request *req, size_t cap)
     return 0;
 }
 
-/* Assign requests for customers prefix-<first + i>, i < n; or AssignBatch requests of `per`
- * customers each when per > 0. Returns 0 / -1. */
-static int reqset_make(reqset_t *r, const char *prefix, int first, int n, int per, uint64_t base)
+/* Sets the body of request i; what it points to lives in arg until the request is packed. */
+typedef void (*reqbody_fn)(void *arg, int i, Lift__Request *req);
+
+/* n requests of cap bytes in all, request i with request_id base + i and the body body(arg, i)
+ * gives it. Returns 0 / -1 (r left empty). */
+static int reqset_build(reqset_t *r, int n, uint64_t base, size_t cap, reqbody_fn body, void *arg)
 {
-    Lift__Context ctx = bench_context();
-    char ids[BATCH_SIZE][ID_LEN + 8];
-    char *idp[BATCH_SIZE];
-    size_t cap = (size_t)n * (per > 0 ? (size_t)per * 24 + 64 : 64);
     memset(r, 0, sizeof *r);
     if (reqset_open(r, n, base, cap) < 0)
         goto fail;
     for (int i = 0; i < n; i++) {
         Lift__Request req = LIFT__REQUEST__INIT;
-        Lift__Assign a = LIFT__ASSIGN__INIT;
-        Lift__AssignBatch b = LIFT__ASSIGN_BATCH__INIT;
         req.has_request_id = 1;
         req.request_id = base + (uint64_t)i;
-        if (per > 0) {
-            for (int k = 0; k < per; k++) {
-                snprintf(ids[k], sizeof ids[k], "%s-%08d", prefix, first + i * per + k);
-                idp[k] = ids[k];
-            }
-            b.experiment_key = (char *)EXP_KEY;
-            b.n_customer_ids = (size_t)per;
-            b.customer_ids = idp;
-            b.context = &ctx;
-            req.body_case = LIFT__REQUEST__BODY_ASSIGN_BATCH;
-            req.assign_batch = &b;
-        } else {
-            snprintf(ids[0], sizeof ids[0], "%s-%08d", prefix, first + i);
-            a.experiment_key = (char *)EXP_KEY;
-            a.customer_id = ids[0];
-            a.context = &ctx;
-            req.body_case = LIFT__REQUEST__BODY_ASSIGN;
-            req.assign = &a;
-        }
+        body(arg, i, &req);
         if (reqset_pack(r, i, &req, cap) < 0)
             goto fail;
     }
@@ -145,54 +115,116 @@ fail:
     return -1;
 }
 
+/* Assign of customer prefix-<first + i>, or AssignBatch of customers prefix-<first + i * per
+ * + k>, k < per, when per > 0. */
+typedef struct {
+    const char *prefix;               /* customer id prefix */
+    int first, per;                   /* first customer; customers per request (0: Assign) */
+    Lift__Context ctx;                /* every request's context */
+    char ids[BATCH_SIZE][ID_LEN + 8]; /* the request's customer ids */
+    char *idp[BATCH_SIZE];            /* pointers to them */
+    Lift__Assign a;                   /* the Assign body */
+    Lift__AssignBatch b;              /* the AssignBatch body */
+} assign_body_t;
+
+static void assign_body(void *arg, int i, Lift__Request *req)
+{
+    assign_body_t *x = arg;
+    if (x->per > 0) {
+        for (int k = 0; k < x->per; k++) {
+            snprintf(x->ids[k], sizeof x->ids[k], "%s-%08d", x->prefix, x->first + i * x->per + k);
+            x->idp[k] = x->ids[k];
+        }
+        lift__assign_batch__init(&x->b);
+        x->b.experiment_key = (char *)EXP_KEY;
+        x->b.n_customer_ids = (size_t)x->per;
+        x->b.customer_ids = x->idp;
+        x->b.context = &x->ctx;
+        req->body_case = LIFT__REQUEST__BODY_ASSIGN_BATCH;
+        req->assign_batch = &x->b;
+    } else {
+        snprintf(x->ids[0], sizeof x->ids[0], "%s-%08d", x->prefix, x->first + i);
+        lift__assign__init(&x->a);
+        x->a.experiment_key = (char *)EXP_KEY;
+        x->a.customer_id = x->ids[0];
+        x->a.context = &x->ctx;
+        req->body_case = LIFT__REQUEST__BODY_ASSIGN;
+        req->assign = &x->a;
+    }
+}
+
+/* Assign requests for customers prefix-<first + i>, i < n; or AssignBatch requests of `per`
+ * customers each when per > 0. Returns 0 / -1. */
+static int reqset_make(reqset_t *r, const char *prefix, int first, int n, int per, uint64_t base)
+{
+    assign_body_t *x = calloc(1, sizeof *x);
+    size_t cap = (size_t)n * (per > 0 ? (size_t)per * 24 + 64 : 64);
+    memset(r, 0, sizeof *r);
+    if (!x)
+        return -1;
+    x->prefix = prefix;
+    x->first = first;
+    x->per = per;
+    x->ctx = tu_context();
+    int rc = reqset_build(r, n, base, cap, assign_body, x);
+    free(x);
+    return rc;
+}
+
+/* Track of `per` conversion events, ids prefix-<first + i * per + k>. */
+typedef struct {
+    const char *prefix;                      /* event id prefix */
+    int first, per;                          /* first event; events per request */
+    int64_t now;                             /* their timestamp */
+    char ids[TRACK_PER][32], custs[TRACK_PER][32]; /* the request's event and customer ids */
+    Lift__Event ev[TRACK_PER], *evp[TRACK_PER]; /* its events */
+    Lift__Track t;                           /* the Track body */
+} track_body_t;
+
+static void track_body(void *arg, int i, Lift__Request *req)
+{
+    track_body_t *x = arg;
+    for (int k = 0; k < x->per; k++) {
+        Lift__Event *e = &x->ev[k];
+        lift__event__init(e);
+        snprintf(x->ids[k], sizeof x->ids[k], "%s-%08d", x->prefix, x->first + i * x->per + k);
+        snprintf(x->custs[k], sizeof x->custs[k], "cust-%08d",
+                 (x->first + i * x->per + k) % 100000);
+        e->event_id = x->ids[k];
+        e->customer_id = x->custs[k];
+        e->has_type = 1;
+        e->type = LIFT__EVENT_TYPE__EVENT_CONVERSION;
+        e->has_timestamp_ms = 1;
+        e->timestamp_ms = x->now;
+        e->has_amount_minor = 1;
+        e->amount_minor = 1000 + k;
+        e->plan_from = "starter";
+        e->plan_to = "pro";
+        x->evp[k] = e;
+    }
+    lift__track__init(&x->t);
+    x->t.n_events = (size_t)x->per;
+    x->t.events = x->evp;
+    req->body_case = LIFT__REQUEST__BODY_TRACK;
+    req->track = &x->t;
+}
+
 /* Track requests of `per` conversion events each (ids prefix-<first + k>), request i has
  * request_id base + i. Returns 0 / -1. */
 static int reqset_track(reqset_t *r, const char *prefix, int first, int n, int per, uint64_t base)
 {
-    char ids[TRACK_PER][32], custs[TRACK_PER][32];
-    Lift__Event ev[TRACK_PER], *evp[TRACK_PER];
+    track_body_t *x = per <= TRACK_PER ? calloc(1, sizeof *x) : NULL;
     size_t cap = (size_t)n * ((size_t)per * 96 + 64);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000 - 60000;
     memset(r, 0, sizeof *r);
-    if (per > TRACK_PER)
+    if (!x)
         return -1;
-    if (reqset_open(r, n, base, cap) < 0)
-        goto fail;
-    for (int i = 0; i < n; i++) {
-        Lift__Request req = LIFT__REQUEST__INIT;
-        Lift__Track t = LIFT__TRACK__INIT;
-        for (int k = 0; k < per; k++) {
-            Lift__Event init = LIFT__EVENT__INIT;
-            ev[k] = init;
-            snprintf(ids[k], sizeof ids[k], "%s-%08d", prefix, first + i * per + k);
-            snprintf(custs[k], sizeof custs[k], "cust-%08d", (first + i * per + k) % 100000);
-            ev[k].event_id = ids[k];
-            ev[k].customer_id = custs[k];
-            ev[k].has_type = 1;
-            ev[k].type = LIFT__EVENT_TYPE__EVENT_CONVERSION;
-            ev[k].has_timestamp_ms = 1;
-            ev[k].timestamp_ms = now;
-            ev[k].has_amount_minor = 1;
-            ev[k].amount_minor = 1000 + k;
-            ev[k].plan_from = "starter";
-            ev[k].plan_to = "pro";
-            evp[k] = &ev[k];
-        }
-        t.n_events = (size_t)per;
-        t.events = evp;
-        req.has_request_id = 1;
-        req.request_id = base + (uint64_t)i;
-        req.body_case = LIFT__REQUEST__BODY_TRACK;
-        req.track = &t;
-        if (reqset_pack(r, i, &req, cap) < 0)
-            goto fail;
-    }
-    return 0;
-fail:
-    reqset_free(r);
-    return -1;
+    x->prefix = prefix;
+    x->first = first;
+    x->per = per;
+    x->now = tu_now_ms() - 60000;
+    int rc = reqset_build(r, n, base, cap, track_body, x);
+    free(x);
+    return rc;
 }
 
 /* request_id of a packed Request or Reply: field 1, a varint, packed first by protobuf-c. The
@@ -353,12 +385,6 @@ static void machine_cpu(unsigned long long *busy, unsigned long long *total)
     fclose(f);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Run nclients clients over their request sets against endpoint. Returns 0 / -1. */
 static int run_phase(const char *label, const char *endpoint, reqset_t *sets, int nclients,
                      int window, int check, int per, result_t *res)
@@ -426,7 +452,7 @@ static int run_phase(const char *label, const char *endpoint, reqset_t *sets, in
     }
     res->bad += total - n;
     if (n > 0 && all) {
-        qsort(all, (size_t)n, sizeof *all, cmp_double);
+        qsort(all, (size_t)n, sizeof *all, bench_cmp_double);
         res->p50_us = all[(size_t)((n - 1) * 0.50)];
         res->p99_us = all[(size_t)((n - 1) * 0.99)];
     }
@@ -438,14 +464,19 @@ static int run_phase(const char *label, const char *endpoint, reqset_t *sets, in
     return rc == 0 && res->bad == 0 ? 0 : -1;
 }
 
-/* Split [0, total) over nclients request sets. */
-static int make_sets(reqset_t *sets, int nclients, const char *prefix, int total, int per)
+/* Split [0, total) requests over nclients request sets: Assign requests (per 0), AssignBatch
+ * requests of `per` customers, or (track) Track requests of `per` events. */
+static int make_sets(reqset_t *sets, int nclients, const char *prefix, int total, int per,
+                     int track)
 {
     int each = total / nclients;
-    for (int i = 0; i < nclients; i++)
-        if (reqset_make(&sets[i], prefix, i * each * (per > 0 ? per : 1), each, per,
-                        ((uint64_t)(i + 1) << 40)) < 0)
+    for (int i = 0; i < nclients; i++) {
+        int first = i * each * (per > 0 ? per : 1);
+        uint64_t base = (uint64_t)(i + 1) << 40;
+        if ((track ? reqset_track(&sets[i], prefix, first, each, per, base)
+                   : reqset_make(&sets[i], prefix, first, each, per, base)) < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -455,104 +486,14 @@ static void free_sets(reqset_t *sets, int nclients)
         reqset_free(&sets[i]);
 }
 
-/* ---- the echo baseline ---------------------------------------------------------------------- */
-
-typedef struct {
-    char endpoint[320];   /* ipc endpoint it binds */
-    size_t reply_len;     /* bytes in every reply */
-    atomic_int stop;      /* set by the main thread */
-    atomic_int ready;     /* 1 bound, -1 failed */
-    clockid_t cpu;        /* the echo thread's CPU clock, for its cost per request */
-} echo_t;
-
-static volatile sig_atomic_t echo_child_stop; /* SIGTERM in the echo child (callgrind) */
-
-/* Answer every request waiting on the ROUTER: the echo's whole per-request work, in one
- * function that callgrind's --toggle-collect can name (kept out of line for that). */
-static __attribute__((noinline)) void echo_drain(void *sock, uint8_t *out, size_t reply_len)
-{
-    for (;;) {
-        zmq_msg_t id, body;
-        zmq_msg_init(&id);
-        if (zmq_msg_recv(&id, sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&id);
-            break;
-        }
-        zmq_msg_init(&body);
-        zmq_msg_recv(&body, sock, 0);
-        size_t n = zmq_msg_size(&body) < reply_len ? zmq_msg_size(&body) : reply_len;
-        memcpy(out, zmq_msg_data(&body), n);
-        zmq_msg_close(&body);
-        zmq_msg_send(&id, sock, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-        zmq_send(sock, out, reply_len, ZMQ_DONTWAIT);
-        zmq_msg_close(&id);
-    }
-}
-
-/* A bare ROUTER: for each request, reply reply_len bytes that begin with the request's bytes
- * (so the request_id comes back). No decoding, no storage: the transport's own cost. */
-static void *echo_run(void *arg)
-{
-    echo_t *e = arg;
-    void *zctx = zmq_ctx_new();
-    void *sock = zctx ? zmq_socket(zctx, ZMQ_ROUTER) : NULL;
-    int one = 1, linger = 0, hwm = 100000;
-    uint8_t *out = calloc(1, e->reply_len);
-    if (!sock || !out || zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) < 0 ||
-        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
-        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) < 0 ||
-        zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) < 0 || zmq_bind(sock, e->endpoint) < 0) {
-        atomic_store(&e->ready, -1);
-        goto done;
-    }
-    pthread_getcpuclockid(pthread_self(), &e->cpu);
-    atomic_store(&e->ready, 1);
-    zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}};
-    while (!atomic_load(&e->stop) && !echo_child_stop) {
-        if (zmq_poll(items, 1, 100) <= 0)
-            continue;
-        echo_drain(sock, out, e->reply_len);
-    }
-done:
-    free(out);
-    if (sock)
-        zmq_close(sock);
-    if (zctx)
-        zmq_ctx_term(zctx);
-    return NULL;
-}
-
 /* ---- liftd child --------------------------------------------------------------------------- */
 
 /* Start liftd on endpoint with its store in data, debug log (one line per batch) to log. */
 static pid_t liftd_start(const char *endpoint, const char *data, const char *log)
 {
-    const char *b = getenv("LIFT_BUILD");
-    char prog[512];
-    snprintf(prog, sizeof prog, "%s/liftd", b && *b ? b : "build");
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the bench */
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-        dup2(fd, STDERR_FILENO);
-        close(fd);
-    }
-    execl(prog, prog, "--endpoint", endpoint, "--data", data, "--log-level", "debug",
-          (char *)NULL);
-    fprintf(stderr, "bench_server: exec %s: %s\n", prog, strerror(errno));
-    _exit(127);
-}
-
-static void liftd_stop(pid_t pid)
-{
-    int status;
-    if (pid <= 0)
-        return;
-    kill(pid, SIGTERM);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    const char *const args[] = {"--endpoint", endpoint, "--data", data, "--log-level", "debug",
+                                NULL};
+    return bench_liftd_spawn(log, args);
 }
 
 typedef struct {
@@ -598,17 +539,10 @@ static double thread_cpu_s(clockid_t c)
 /* CPU time (user + system) of liftd's main thread, the request loop, from /proc. */
 static double loop_cpu_s(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    char buf[1024];
+    const char *p = tu_proc_stat(pid, pid, buf, sizeof buf);
     unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+    if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -674,22 +608,18 @@ static size_t probe_reply_len(const char *endpoint, const reqset_t *r)
 
 static int setup_experiment(const char *endpoint)
 {
-    lift_client_opts_t o = {.timeout_ms = 200, .attempts = 1};
-    lift_client_t *c = lift_client_new(endpoint, &o);
-    int ok = 0;
-    for (int i = 0; i < 100 && c && !ok; i++)
-        ok = lift_ping(c, NULL, 0, NULL) == LIFT_OK;
-    if (!ok) {
+    if (bench_liftd_wait(endpoint, 200, 20) < 0) {
         fprintf(stderr, "bench_server: liftd did not answer a ping within 20 s\n");
-        lift_client_destroy(&c);
         return -1;
     }
+    lift_client_opts_t o = {.timeout_ms = 200, .attempts = 1};
+    lift_client_t *c = lift_client_new(endpoint, &o);
     tu_experiment_t x;
     tu_two_arms(&x, EXP_KEY, 0.5, 0.5)->name = "bench_server experiment";
     x.arm[1].name = "annual-offer";
     x.arm[1].payload = "offer-annual-20";
     int rc = 0;
-    if (lift_experiment_create(c, &x.x, NULL) != LIFT_OK ||
+    if (!c || lift_experiment_create(c, &x.x, NULL) != LIFT_OK ||
         lift_experiment_change(c, EXP_KEY, LIFT__ACTION__ACTION_START, 0, NULL) != LIFT_OK) {
         fprintf(stderr, "bench_server: cannot create and start the experiment: %s\n",
                 lift_client_error(c));
@@ -764,23 +694,13 @@ static pid_t cg_spawn(const char *fn, const char *out, const char *log, char *co
     _exit(127);
 }
 
-static int make_track_sets(reqset_t *sets, int nclients, const char *prefix, int total, int per)
-{
-    int each = total / nclients;
-    for (int i = 0; i < nclients; i++)
-        if (reqset_track(&sets[i], prefix, i * each * per, each, per,
-                         ((uint64_t)(i + 1) << 40)) < 0)
-            return -1;
-    return 0;
-}
-
 /* Fills *cg; returns 0, or -1 with the reason printed (the timed figures still follow). */
 static int cg_measure(const char *dir, size_t reply_len, int ncg, cg_t *cg)
 {
     char self_exe[512], ep[400], out[400], log[400], data[400], rl[32], prog[512];
     reqset_t sets[NCLIENTS];
     result_t r;
-    int rc = -1, status;
+    int rc = -1;
     pid_t pid = -1;
     memset(cg, 0, sizeof *cg);
     memset(sets, 0, sizeof sets);
@@ -800,19 +720,16 @@ static int cg_measure(const char *dir, size_t reply_len, int ncg, cg_t *cg)
     snprintf(log, sizeof log, "%s/cg-echo.log", dir);
     snprintf(rl, sizeof rl, "%zu", reply_len);
     char *eargs[] = {self_exe, "--echo-child", ep, rl, NULL};
-    if (make_sets(sets, NCLIENTS, "cgcu", ncg, 0) < 0)
+    if (make_sets(sets, NCLIENTS, "cgcu", ncg, 0, 0) < 0)
         goto done;
     pid = cg_spawn("echo_drain", out, log, eargs);
     if (pid < 0 || run_phase("cg echo", ep, sets, NCLIENTS, WINDOW, CHECK_NONE, 0, &r) < 0)
         goto done;
-    kill(pid, SIGTERM);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    bench_child_stop(pid);
     pid = -1;
     cg->echo = cg_total(out) / r.n;
     /* liftd under callgrind: counters zeroed after the setup, dumped after each phase. */
-    const char *b = getenv("LIFT_BUILD");
-    snprintf(prog, sizeof prog, "%s/liftd", b && *b ? b : "build");
+    tu_program("liftd", prog, sizeof prog);
     snprintf(ep, sizeof ep, "ipc://%s/cg-liftd.sock", dir);
     snprintf(out, sizeof out, "%s/cg.liftd", dir);
     snprintf(log, sizeof log, "%s/cg-liftd.log", dir);
@@ -834,7 +751,7 @@ static int cg_measure(const char *dir, size_t reply_len, int ncg, cg_t *cg)
     cg->repeat = cg_total(part) / r.n;
     free_sets(sets, NCLIENTS);
     /* ncg events: ncg / TRACK_PER requests. */
-    if (make_track_sets(sets, NCLIENTS, "cgev", ncg / TRACK_PER, TRACK_PER) < 0 ||
+    if (make_sets(sets, NCLIENTS, "cgev", ncg / TRACK_PER, TRACK_PER, 1) < 0 ||
         run_phase("cg track", ep, sets, NCLIENTS, 4, CHECK_TRACK, TRACK_PER, &r) < 0 ||
         cg_control("-d", pid) < 0)
         goto done;
@@ -842,11 +759,7 @@ static int cg_measure(const char *dir, size_t reply_len, int ncg, cg_t *cg)
     cg->track = cg_total(part) / ((double)r.n * TRACK_PER);
     rc = cg->echo > 0 && cg->first > 0 && cg->repeat > 0 && cg->track > 0 ? 0 : -1;
 done:
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    }
+    bench_child_stop(pid);
     free_sets(sets, NCLIENTS);
     if (rc < 0)
         printf("  instructions per request: callgrind measurement failed (logs in %s)\n", dir);
@@ -877,9 +790,7 @@ static int bench_local(const char *endpoint)
     }
     for (int i = 0; i < LOCAL_CUSTOMERS; i++)
         snprintf(ids + (size_t)i * 16, 16, "loc-%08d", i);
-    lift_context_t ctx = {.trigger = LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
-                          .stage = LIFT__STAGE__STAGE_GROWTH,
-                          .channel = LIFT__CHANNEL__CHANNEL_IN_APP};
+    lift_context_t ctx = tu_lift_context();
     lift_assignment_t a;
     long in = 0, bad = 0;
     double t0 = tu_now_s();
@@ -991,7 +902,7 @@ static int best_of(int rounds, const char *label, const char *endpoint, reqset_t
 
 static double echo_cpu(const void *arg)
 {
-    return thread_cpu_s(((const echo_t *)arg)->cpu);
+    return thread_cpu_s(((const bench_echo_t *)arg)->cpu);
 }
 
 static double liftd_cpu(const void *arg)
@@ -999,17 +910,11 @@ static double liftd_cpu(const void *arg)
     return loop_cpu_s(*(const pid_t *)arg);
 }
 
-static void on_term(int sig)
-{
-    (void)sig;
-    echo_child_stop = 1;
-}
-
 /* bench_server --echo-child ENDPOINT REPLY_LEN: the echo alone, until SIGTERM (run under
  * callgrind by cg_measure). */
 static int echo_child(const char *endpoint, const char *reply_len)
 {
-    echo_t e;
+    bench_echo_t e;
     memset(&e, 0, sizeof e);
     snprintf(e.endpoint, sizeof e.endpoint, "%s", endpoint);
     e.reply_len = (size_t)strtoul(reply_len, NULL, 10);
@@ -1017,201 +922,234 @@ static int echo_child(const char *endpoint, const char *reply_len)
         return 2;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
+    sa.sa_handler = bench_echo_halt;
     sigaction(SIGTERM, &sa, NULL);
-    echo_run(&e);
+    bench_echo_run(&e);
     return atomic_load(&e.ready) == 1 ? 0 : 1;
 }
 
-int main(int argc, char **argv)
+/* One run: its directory and liftd, the message sizes, and every phase's figures. */
+typedef struct {
+    char dir[256], data[300], log[300], lift_ep[320]; /* temp dir, store, liftd log, endpoint */
+    pid_t pid;                 /* liftd, -1 when not running */
+    int nreq;                  /* requests per single-assign phase */
+    size_t reply_len;          /* mean Assign reply size (the echo replies it) */
+    reqset_t sets[NCLIENTS];   /* the current phase's requests */
+    cg_t cg;                   /* instructions per request (0: not measured) */
+    result_t echo, first, repeat, batch, track; /* each phase's figures */
+    batches_t first_b, repeat_b; /* liftd's batches in the first and repeat phases */
+} run_t;
+
+/* The temporary directory, liftd on it with the experiment started, the message sizes (probe
+ * Assigns) and the header lines; then the callgrind counts when asked for. Returns 0 / -1. */
+static int run_open(run_t *b)
 {
-    if (argc == 4 && strcmp(argv[1], "--echo-child") == 0)
-        return echo_child(argv[2], argv[3]);
-    char dir[256], data[300], log[300], lift_ep[320];
     const char *tmp = getenv("TMPDIR");
-    reqset_t sets[NCLIENTS], warm[1];
-    result_t echo_r, first_r, repeat_r, batch_r, track_r;
-    cg_t cg;
-    batches_t first_b, repeat_b;
-    echo_t echo;
-    pthread_t echo_th;
-    pid_t pid = -1;
-    int rc = 1, echo_started = 0;
-    double t_all = tu_now_s();
-    int nreq = NREQ;
-    const char *env = getenv("BENCH_REQUESTS");
-    if (env && *env) {
-        char *end;
-        long v = strtol(env, &end, 10);
-        if (*end || v < NCLIENTS || v > NREQ_MAX) {
-            fprintf(stderr, "bench_server: BENCH_REQUESTS=%s: want %d..%d\n", env, NCLIENTS,
-                    NREQ_MAX);
-            return 2;
-        }
-        nreq = (int)v;
+    reqset_t warm;
+    snprintf(b->dir, sizeof b->dir, "%s/lift-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(b->dir)) {
+        fprintf(stderr, "bench_server: mkdtemp %s: %s\n", b->dir, strerror(errno));
+        b->dir[0] = '\0';
+        return -1;
     }
-
-    memset(sets, 0, sizeof sets);
-    memset(warm, 0, sizeof warm);
-    memset(&echo, 0, sizeof echo);
-    snprintf(dir, sizeof dir, "%s/lift-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "bench_server: mkdtemp %s: %s\n", dir, strerror(errno));
-        return 1;
-    }
-    snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(log, sizeof log, "%s/liftd.log", dir);
-    snprintf(lift_ep, sizeof lift_ep, "ipc://%s/liftd.sock", dir);
-    snprintf(echo.endpoint, sizeof echo.endpoint, "ipc://%s/echo.sock", dir);
-
-    pid = liftd_start(lift_ep, data, log);
-    if (pid < 0) {
+    snprintf(b->data, sizeof b->data, "%s/data", b->dir);
+    snprintf(b->log, sizeof b->log, "%s/liftd.log", b->dir);
+    snprintf(b->lift_ep, sizeof b->lift_ep, "ipc://%s/liftd.sock", b->dir);
+    b->pid = liftd_start(b->lift_ep, b->data, b->log);
+    if (b->pid < 0) {
         fprintf(stderr, "bench_server: fork: %s\n", strerror(errno));
-        goto done;
+        return -1;
     }
-    if (setup_experiment(lift_ep) < 0)
-        goto done;
+    if (setup_experiment(b->lift_ep) < 0)
+        return -1;
 
     /* Message sizes: real Assigns and their replies. */
-    if (reqset_make(&warm[0], "warm", 0, PROBES, 0, 1) < 0)
-        goto done;
-    size_t req_len = warm[0].off[1];
-    size_t reply_len = probe_reply_len(lift_ep, &warm[0]);
-    if (reply_len == 0) {
+    if (reqset_make(&warm, "warm", 0, PROBES, 0, 1) < 0)
+        return -1;
+    size_t req_len = warm.off[1];
+    b->reply_len = probe_reply_len(b->lift_ep, &warm);
+    reqset_free(&warm);
+    if (b->reply_len == 0) {
         fprintf(stderr, "bench_server: no reply to the probe Assigns\n");
-        goto done;
+        return -1;
     }
     printf("bench_server: ipc:// in %s, %d DEALER clients x %d outstanding, %d requests per "
            "phase, %ld cores online\n",
-           dir, NCLIENTS, WINDOW, nreq, sysconf(_SC_NPROCESSORS_ONLN));
+           b->dir, NCLIENTS, WINDOW, b->nreq, sysconf(_SC_NPROCESSORS_ONLN));
     printf("  Assign request %zu B, reply %zu B mean (the echo replies the same sizes); "
            "loop = CPU of the server's request thread, cores = all cores busy (anyone's)\n",
-           req_len, reply_len);
+           req_len, b->reply_len);
 
     int ncg = CG_REQUESTS;
     const char *cgenv = getenv("BENCH_CALLGRIND_REQUESTS");
     if (cgenv && *cgenv)
         ncg = (int)strtol(cgenv, NULL, 10);
-    memset(&cg, 0, sizeof cg);
     if (ncg >= NCLIENTS * TRACK_PER) {
         printf("  instr/req = instructions of the server's request thread per request, counted "
                "by callgrind over %d requests (liftd: serve_batch; echo: echo_drain)\n",
                ncg);
-        cg_measure(dir, reply_len, ncg, &cg);
+        cg_measure(b->dir, b->reply_len, ncg, &b->cg);
     }
+    return 0;
+}
 
-    /* Baseline: the bare echo, fed the very same packed requests as phase (a). */
-    echo.reply_len = reply_len;
-    if (pthread_create(&echo_th, NULL, echo_run, &echo) != 0)
-        goto done;
-    echo_started = 1;
+/* Baseline: the bare echo, fed the very same packed requests as the first exposures (it makes
+ * b->sets, which phase_assign uses next). Returns 0 / -1. */
+static int phase_echo(run_t *b)
+{
+    bench_echo_t echo;
+    pthread_t th;
+    int rc = -1;
+    memset(&echo, 0, sizeof echo);
+    snprintf(echo.endpoint, sizeof echo.endpoint, "ipc://%s/echo.sock", b->dir);
+    echo.reply_len = b->reply_len;
+    if (pthread_create(&th, NULL, bench_echo_run, &echo) != 0)
+        return -1;
     while (atomic_load(&echo.ready) == 0)
         usleep(1000);
     if (atomic_load(&echo.ready) < 0) {
         fprintf(stderr, "bench_server: echo server cannot bind %s\n", echo.endpoint);
         goto done;
     }
-    if (make_sets(sets, NCLIENTS, "cust", nreq, 0) < 0) {
+    if (make_sets(b->sets, NCLIENTS, "cust", b->nreq, 0, 0) < 0) {
         fprintf(stderr, "bench_server: out of memory\n");
         goto done;
     }
-    if (best_of(ROUNDS, "echo", echo.endpoint, sets, CHECK_NONE, echo_cpu, &echo, &echo_r) < 0)
-        goto done;
+    rc = best_of(ROUNDS, "echo", echo.endpoint, b->sets, CHECK_NONE, echo_cpu, &echo, &b->echo);
+done:
     atomic_store(&echo.stop, 1);
-    pthread_join(echo_th, NULL);
-    echo_started = 0;
-    print_line("echo, bare ROUTER (best of 3)", &echo_r, 0, "req/s   ", cg.echo, cg.echo);
+    pthread_join(th, NULL);
+    if (rc == 0)
+        print_line("echo, bare ROUTER (best of 3)", &b->echo, 0, "req/s   ", b->cg.echo,
+                   b->cg.echo);
+    return rc;
+}
 
-    /* (a) first exposures: every customer new, each one written; replies after commit. */
-    long log0 = file_size(log);
-    double c0 = loop_cpu_s(pid);
-    if (run_phase("first", lift_ep, sets, NCLIENTS, WINDOW, CHECK_FIRST, 0, &first_r) < 0)
-        goto done;
-    set_cpu(&first_r, c0, loop_cpu_s(pid));
+/* (a) first exposures: every customer new, each one written; replies after commit. (b)
+ * repeats: the same customers again, sticky, nothing written. Returns 0 / -1. */
+static int phase_assign(run_t *b)
+{
+    long log0 = file_size(b->log);
+    double c0 = loop_cpu_s(b->pid);
+    if (run_phase("first", b->lift_ep, b->sets, NCLIENTS, WINDOW, CHECK_FIRST, 0, &b->first) < 0)
+        return -1;
+    set_cpu(&b->first, c0, loop_cpu_s(b->pid));
     usleep(100000); /* the batch line is logged just after the replies leave */
-    long log1 = file_size(log);
-    batch_stats(log, log0, log1, &first_b);
-    print_line("liftd Assign, first exposure", &first_r, echo_r.rate, "assign/s", cg.first,
-               cg.echo);
+    long log1 = file_size(b->log);
+    batch_stats(b->log, log0, log1, &b->first_b);
+    print_line("liftd Assign, first exposure", &b->first, b->echo.rate, "assign/s", b->cg.first,
+               b->cg.echo);
 
-    /* (b) repeats: the same customers again, sticky, nothing written. */
-    if (best_of(ROUNDS, "repeat", lift_ep, sets, CHECK_REPEAT, liftd_cpu, &pid, &repeat_r) < 0)
-        goto done;
+    if (best_of(ROUNDS, "repeat", b->lift_ep, b->sets, CHECK_REPEAT, liftd_cpu, &b->pid,
+                &b->repeat) < 0)
+        return -1;
     usleep(100000);
-    batch_stats(log, log1, file_size(log), &repeat_b);
-    print_line("liftd Assign, repeat (best of 3)", &repeat_r, echo_r.rate, "assign/s",
-               cg.repeat, cg.echo);
-    free_sets(sets, NCLIENTS);
+    batch_stats(b->log, log1, file_size(b->log), &b->repeat_b);
+    print_line("liftd Assign, repeat (best of 3)", &b->repeat, b->echo.rate, "assign/s",
+               b->cg.repeat, b->cg.echo);
+    free_sets(b->sets, NCLIENTS);
+    return 0;
+}
 
-    /* AssignBatch of 1,000 new customers per request. */
-    if (make_sets(sets, NCLIENTS, "batc", NBATCH, BATCH_SIZE) < 0) {
+/* AssignBatch of 1,000 new customers per request. Returns 0 / -1. */
+static int phase_batch(run_t *b)
+{
+    if (make_sets(b->sets, NCLIENTS, "batc", NBATCH, BATCH_SIZE, 0) < 0) {
         fprintf(stderr, "bench_server: out of memory\n");
-        goto done;
+        return -1;
     }
-    c0 = loop_cpu_s(pid);
-    if (run_phase("batch", lift_ep, sets, NCLIENTS, BATCH_WINDOW, CHECK_BATCH, BATCH_SIZE,
-                  &batch_r) < 0)
-        goto done;
-    set_cpu(&batch_r, c0, loop_cpu_s(pid));
+    double c0 = loop_cpu_s(b->pid);
+    if (run_phase("batch", b->lift_ep, b->sets, NCLIENTS, BATCH_WINDOW, CHECK_BATCH, BATCH_SIZE,
+                  &b->batch) < 0)
+        return -1;
+    set_cpu(&b->batch, c0, loop_cpu_s(b->pid));
+    const result_t *r = &b->batch;
     printf("%-31s %9.0f %s  p50 %6.2f ms  p99 %6.2f ms  loop %5.2f us/cust (%3.0f%% busy), "
            "per request of %d, %d x %d outstanding\n",
-           "liftd AssignBatch, new", batch_r.rate * BATCH_SIZE, "cust/s  ", batch_r.p50_us / 1e3,
-           batch_r.p99_us / 1e3, batch_r.cpu_us / BATCH_SIZE, batch_r.busy * 100, BATCH_SIZE,
-           NCLIENTS, BATCH_WINDOW);
+           "liftd AssignBatch, new", r->rate * BATCH_SIZE, "cust/s  ", r->p50_us / 1e3,
+           r->p99_us / 1e3, r->cpu_us / BATCH_SIZE, r->busy * 100, BATCH_SIZE, NCLIENTS,
+           BATCH_WINDOW);
+    free_sets(b->sets, NCLIENTS);
+    return 0;
+}
 
-    /* Track: conversions, TRACK_PER per request, every one new. */
-    free_sets(sets, NCLIENTS);
-    if (make_track_sets(sets, NCLIENTS, "trk", nreq / TRACK_PER * 10, TRACK_PER) < 0) {
+/* Track: conversions, TRACK_PER per request, every one new. Returns 0 / -1. */
+static int phase_track(run_t *b)
+{
+    if (make_sets(b->sets, NCLIENTS, "trk", b->nreq / TRACK_PER * 10, TRACK_PER, 1) < 0) {
         fprintf(stderr, "bench_server: out of memory\n");
-        goto done;
+        return -1;
     }
-    c0 = loop_cpu_s(pid);
-    if (run_phase("track", lift_ep, sets, NCLIENTS, 4, CHECK_TRACK, TRACK_PER, &track_r) < 0)
-        goto done;
-    set_cpu(&track_r, c0, loop_cpu_s(pid));
+    double c0 = loop_cpu_s(b->pid);
+    if (run_phase("track", b->lift_ep, b->sets, NCLIENTS, 4, CHECK_TRACK, TRACK_PER, &b->track) <
+        0)
+        return -1;
+    set_cpu(&b->track, c0, loop_cpu_s(b->pid));
+    const result_t *r = &b->track;
     printf("%-31s %9.0f %s  p50 %6.2f ms  p99 %6.2f ms  loop %5.2f us/event (%3.0f%% busy), "
            "%d per request",
-           "liftd Track, new events", track_r.rate * TRACK_PER, "event/s ", track_r.p50_us / 1e3,
-           track_r.p99_us / 1e3, track_r.cpu_us / TRACK_PER, track_r.busy * 100, TRACK_PER);
-    if (cg.track > 0)
-        printf("  %6.0f instr/event", cg.track);
+           "liftd Track, new events", r->rate * TRACK_PER, "event/s ", r->p50_us / 1e3,
+           r->p99_us / 1e3, r->cpu_us / TRACK_PER, r->busy * 100, TRACK_PER);
+    if (b->cg.track > 0)
+        printf("  %6.0f instr/event", b->cg.track);
     printf("\n");
+    free_sets(b->sets, NCLIENTS);
+    return 0;
+}
 
-    if (bench_local(lift_ep) < 0)
-        goto done;
-
-    double fs = fsync_ms(dir);
+/* Group commit, the disk's fsync cost, and the targets. */
+static void print_summary(const run_t *b)
+{
+    const batches_t *fb = &b->first_b, *rb = &b->repeat_b;
+    double fs = fsync_ms(b->dir);
     printf("group commit: first exposures in %ld commits, %.1f exposures per fsync'd commit "
            "(%.1f requests per batch); repeats: %.1f requests per batch\n",
-           first_b.commits, first_b.commits ? (double)first_b.writes / first_b.commits : 0.0,
-           first_b.batches ? (double)first_b.requests / first_b.batches : 0.0,
-           repeat_b.batches ? (double)repeat_b.requests / repeat_b.batches : 0.0);
+           fb->commits, fb->commits ? (double)fb->writes / fb->commits : 0.0,
+           fb->batches ? (double)fb->requests / fb->batches : 0.0,
+           rb->batches ? (double)rb->requests / rb->batches : 0.0);
     if (fs > 0)
         printf("disk: fdatasync of 4 KiB takes %.3f ms here: one commit per exposure would cap "
                "first exposures near %.0f/s; group commit gives %.0f/s (%.0fx)\n",
-               fs, 1e3 / fs, first_r.rate, first_r.rate / (1e3 / fs));
-    double ratio = repeat_r.rate / echo_r.rate;
+               fs, 1e3 / fs, b->first.rate, b->first.rate / (1e3 / fs));
+    double ratio = b->repeat.rate / b->echo.rate, first = b->first.rate / b->echo.rate;
     printf("target: repeats >= %.1fx echo: %.2fx, %s; first exposures >= %.1fx echo: %.2fx, %s",
            TARGET_REPEAT_RATIO, ratio, ratio >= TARGET_REPEAT_RATIO ? "met" : "NOT MET",
-           TARGET_FIRST_RATIO, first_r.rate / echo_r.rate,
-           first_r.rate / echo_r.rate >= TARGET_FIRST_RATIO ? "met" : "NOT MET");
-    if (cg.repeat > 0 && cg.echo > 0)
+           TARGET_FIRST_RATIO, first, first >= TARGET_FIRST_RATIO ? "met" : "NOT MET");
+    const cg_t *cg = &b->cg;
+    if (cg->repeat > 0 && cg->echo > 0)
         printf("; repeat instructions <= %.0fx echo: %.1fx, %s", TARGET_REPEAT_INSTR,
-               cg.repeat / cg.echo, cg.repeat / cg.echo <= TARGET_REPEAT_INSTR ? "met" : "NOT MET");
+               cg->repeat / cg->echo,
+               cg->repeat / cg->echo <= TARGET_REPEAT_INSTR ? "met" : "NOT MET");
     printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--echo-child") == 0)
+        return echo_child(argv[2], argv[3]);
+    double t_all = tu_now_s();
+    run_t b;
+    memset(&b, 0, sizeof b);
+    b.pid = -1;
+    long nreq = bench_env_count("bench_server", "BENCH_REQUESTS", NREQ, NCLIENTS, NREQ_MAX);
+    if (nreq < 0)
+        return 2;
+    b.nreq = (int)nreq;
+    int rc = 1;
+    if (run_open(&b) < 0 || phase_echo(&b) < 0 || phase_assign(&b) < 0 || phase_batch(&b) < 0 ||
+        phase_track(&b) < 0 || bench_local(b.lift_ep) < 0)
+        goto done;
+    print_summary(&b);
     printf("total %.1f s\n", tu_now_s() - t_all);
     rc = 0;
 done:
-    if (echo_started) {
-        atomic_store(&echo.stop, 1);
-        pthread_join(echo_th, NULL);
-    }
-    free_sets(sets, NCLIENTS);
-    reqset_free(&warm[0]);
-    liftd_stop(pid);
+    free_sets(b.sets, NCLIENTS);
+    bench_child_stop(b.pid);
+    if (!b.dir[0])
+        return rc;
     if (getenv("BENCH_KEEP")) /* the callgrind files, for callgrind_annotate */
-        fprintf(stderr, "bench_server: kept %s\n", dir);
+        fprintf(stderr, "bench_server: kept %s\n", b.dir);
     else
-        tu_rmtree(dir);
+        tu_rmtree(b.dir);
     return rc;
 }

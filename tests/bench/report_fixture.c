@@ -10,6 +10,7 @@
 #include "lift/lift.h"
 #include "registry.h"
 #include "store.h"
+#include "../tests/testutil.h"
 
 #define DAY_MS FIXTURE_DAY_MS
 #define START_MS FIXTURE_START_MS
@@ -228,3 +229,27 @@ out:
     return rc;
 }
 
+
+void fixture_report_request(Lift__ReportRequest *req, Lift__Dimension dims[4], const char *key)
+{
+    static const Lift__ReportRequest init = LIFT__REPORT_REQUEST__INIT;
+    *req = init;
+    dims[0] = LIFT__DIMENSION__DIMENSION_TRIGGER;
+    dims[1] = LIFT__DIMENSION__DIMENSION_STAGE;
+    dims[2] = LIFT__DIMENSION__DIMENSION_CHANNEL;
+    dims[3] = LIFT__DIMENSION__DIMENSION_DELAY;
+    req->experiment_key = (char *)key;
+    req->n_segment_by = 4;
+    req->segment_by = dims;
+}
+
+double fixture_report_time(store_reader_t *rd, const Lift__Experiment *def, int64_t exp_id,
+                           const Lift__ReportRequest *req, const char *currency,
+                           Lift__Report **r, status_t *st)
+{
+    report_free(r);
+    double t0 = tu_now_s();
+    if (report_build(rd, def, exp_id, req, currency, FIXTURE_NOW_MS, r, st) < 0)
+        return -1;
+    return tu_now_s() - t0;
+}
