@@ -270,6 +270,21 @@ static const cexp_t *find_src_id(const copy_t *c, int64_t id)
     return NULL;
 }
 
+/* Writes source row s's state (status, coverage, start and last change) over the destination's
+ * experiment `id` at generation `gen`, keeping the generation it gets in s->dst_gen. 0, or -1
+ * with c->err set: the row moved on in the destination meanwhile, or a store error. */
+static int state_update(copy_t *c, cexp_t *s, const char *k, int64_t id, int64_t gen)
+{
+    int u = store_experiment_update(c->dst, id, gen, s->status, s->coverage, s->started_ms,
+                                    s->updated_ms, &s->dst_gen);
+    if (u == 0)
+        return 0;
+    return stop(c, "experiment %s: %s", k,
+                u == 1 ? "changed in the destination during the copy; run it again"
+                       : store_errmsg(c->dst)),
+           -1;
+}
+
 /* Reads both experiment lists, refuses a key whose definition differs (before anything is
  * written), then inserts what is missing and brings forward the state of what is there when
  * the source changed it later. One transaction. 0, or -1 with c->err set. */
@@ -326,15 +341,8 @@ static int copy_experiments(copy_t *c)
             if (s->updated_ms > d->updated_ms &&
                 (s->status != d->status || s->coverage != d->coverage ||
                  s->started_ms != d->started_ms)) {
-                int u =
-                    store_experiment_update(c->dst, d->id, d->generation, s->status, s->coverage,
-                                            s->started_ms, s->updated_ms, &s->dst_gen);
-                if (u != 0) {
-                    stop(c, "experiment %s: %s", k,
-                         u == 1 ? "changed in the destination during the copy; run it again"
-                                : store_errmsg(c->dst));
+                if (state_update(c, s, k, d->id, d->generation) != 0)
                     goto fail;
-                }
                 c->exp_updated++;
             }
             continue;
@@ -352,14 +360,8 @@ static int copy_experiments(copy_t *c)
         /* The insert knows no start time and stamps the creation as the last change: the
          * update carries both, so the copy reads as the source does. */
         if (s->started_ms != 0 || s->updated_ms != s->created_ms) {
-            int u = store_experiment_update(c->dst, s->dst_id, gen, s->status, s->coverage,
-                                            s->started_ms, s->updated_ms, &s->dst_gen);
-            if (u != 0) {
-                stop(c, "experiment %s: %s", k,
-                     u == 1 ? "changed in the destination during the copy; run it again"
-                            : store_errmsg(c->dst));
+            if (state_update(c, s, k, s->dst_id, gen) != 0)
                 goto fail;
-            }
         }
         c->exp_copied++;
     }
