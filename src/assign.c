@@ -21,7 +21,8 @@ static inline uint32_t fnv_step(uint32_t h, uint32_t unit)
  * GrowthBook's hashFnv32a xors charCodeAt(i), so an astral character is two units. */
 static inline uint32_t fnv_codepoint(uint32_t h, uint32_t cp)
 {
-    if (cp < 0x10000) return fnv_step(h, cp);
+    if (cp < 0x10000)
+        return fnv_step(h, cp);
     cp -= 0x10000;
     h = fnv_step(h, 0xD800 + (cp >> 10));
     return fnv_step(h, 0xDC00 + (cp & 0x3FF));
@@ -40,7 +41,8 @@ static int fnv_utf8(uint32_t *h, const char *s, size_t len)
             continue;
         }
         int k = text_utf8_decode(p + i, len - i, &cp);
-        if (k < 0) return -1;
+        if (k < 0)
+            return -1;
         x = fnv_codepoint(x, cp);
         i += (size_t)k;
     }
@@ -60,14 +62,16 @@ static inline int fnv_id2(uint32_t *h1, uint32_t *h2, const char *id, size_t len
     while (i < len) {
         uint32_t c = p[i];
         if (c < 0x80) {
-            if (c < 0x20 || c == 0x7F) return -1;
+            if (c < 0x20 || c == 0x7F)
+                return -1;
             a = fnv_step(a, c);
             b = fnv_step(b, c);
             i++;
             continue;
         }
         int k = text_utf8_decode(p + i, len - i, &cp);
-        if (k < 0 || cp < 0xA0) return -1; /* 0x80..0x9F: C1 controls */
+        if (k < 0 || cp < 0xA0)
+            return -1; /* 0x80..0x9F: C1 controls */
         a = fnv_codepoint(a, cp);
         b = fnv_codepoint(b, cp);
         i += (size_t)k;
@@ -87,13 +91,15 @@ static inline int fnv_id1(uint32_t *h1, const char *id, size_t len)
     while (i < len) {
         uint32_t c = p[i];
         if (c < 0x80) {
-            if (c < 0x20 || c == 0x7F) return -1;
+            if (c < 0x20 || c == 0x7F)
+                return -1;
             a = fnv_step(a, c);
             i++;
             continue;
         }
         int k = text_utf8_decode(p + i, len - i, &cp);
-        if (k < 0 || cp < 0xA0) return -1; /* 0x80..0x9F: C1 controls */
+        if (k < 0 || cp < 0xA0)
+            return -1; /* 0x80..0x9F: C1 controls */
         a = fnv_codepoint(a, cp);
         i += (size_t)k;
     }
@@ -142,7 +148,8 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
-    if (err == NULL || errlen == 0) return;
+    if (err == NULL || errlen == 0)
+        return;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
@@ -199,13 +206,15 @@ int assign_config_check(const assign_config_t *cfg, char *err, size_t errlen)
         set_err(err, errlen, "coverage: %g outside (0, 1]", cfg->coverage);
         return -1;
     }
-    if (utf8_field_check("seed", cfg->seed, cfg->seed_len, err, errlen) != 0) return -1;
+    if (utf8_field_check("seed", cfg->seed, cfg->seed_len, err, errlen) != 0)
+        return -1;
     if (cfg->has_namespace) {
         if (cfg->ns_id == NULL || cfg->ns_id_len == 0) {
             set_err(err, errlen, "namespace: empty id");
             return -1;
         }
-        if (utf8_field_check("namespace", cfg->ns_id, cfg->ns_id_len, err, errlen) != 0) return -1;
+        if (utf8_field_check("namespace", cfg->ns_id, cfg->ns_id_len, err, errlen) != 0)
+            return -1;
         if (!(cfg->ns_lo >= 0 && cfg->ns_lo < 1)) {
             set_err(err, errlen, "namespace: start %g outside [0, 1)", cfg->ns_lo);
             return -1;
@@ -232,7 +241,8 @@ int assign_choose_arm(const assign_config_t *cfg, double n)
         double w = cfg->weights[i];
         double start = cumulative;
         cumulative += w;
-        if (n >= start && n < start + cfg->coverage * w) return i;
+        if (n >= start && n < start + cfg->coverage * w)
+            return i;
     }
     return -1;
 }
@@ -245,7 +255,8 @@ int assign_bucket(const assign_config_t *cfg, const char *id, size_t len, assign
     out->n = -1;
     out->ns_value = -1;
     out->reason = ASSIGN_INVALID;
-    if (len == 0 || len > LIFT_CUSTOMER_ID_MAX) return ASSIGN_INVALID_ID;
+    if (len == 0 || len > LIFT_CUSTOMER_ID_MAX)
+        return ASSIGN_INVALID_ID;
     if (cfg->seed_hashed)
         h = cfg->seed_hash;
     else if (fnv_utf8(&h, cfg->seed, cfg->seed_len) != 0)
@@ -257,7 +268,8 @@ int assign_bucket(const assign_config_t *cfg, const char *id, size_t len, assign
         /* The SDK's inNamespace is hash("__" + ns, id, 1) = fnv1a32(id + "__" + ns) % 1000 / 1000.
          */
         hns = fnv_step(fnv_step(hns, '_'), '_');
-        if (fnv_utf8(&hns, cfg->ns_id, cfg->ns_id_len) != 0) return ASSIGN_INVALID_ID;
+        if (fnv_utf8(&hns, cfg->ns_id, cfg->ns_id_len) != 0)
+            return ASSIGN_INVALID_ID;
         out->ns_value = (double)(hns % 1000u) / 1000.0;
         if (!(out->ns_value >= cfg->ns_lo && out->ns_value < cfg->ns_hi)) {
             out->reason = ASSIGN_OUTSIDE_NAMESPACE;
@@ -276,7 +288,8 @@ int assign_bucket(const assign_config_t *cfg, const char *id, size_t len, assign
 int assign_config_seal(assign_config_t *cfg)
 {
     uint32_t h = FNV_OFFSET;
-    if (fnv_utf8(&h, cfg->seed, cfg->seed_len) != 0) return -1;
+    if (fnv_utf8(&h, cfg->seed, cfg->seed_len) != 0)
+        return -1;
     cfg->seed_hash = h;
     cfg->seed_hashed = 1;
     return 0;
@@ -286,7 +299,8 @@ int assign_hash_v2(const char *seed, size_t seed_len, const char *id, size_t len
 {
     uint32_t h = FNV_OFFSET;
 
-    if (fnv_utf8(&h, seed, seed_len) != 0 || fnv_utf8(&h, id, len) != 0) return -1;
+    if (fnv_utf8(&h, seed, seed_len) != 0 || fnv_utf8(&h, id, len) != 0)
+        return -1;
     *n = bucket_v2(h);
     return 0;
 }
@@ -305,7 +319,8 @@ int assign_fnv1a32_utf16(const char *s, size_t len, uint32_t *h)
 {
     uint32_t x = FNV_OFFSET;
 
-    if (fnv_utf8(&x, s, len) != 0) return -1;
+    if (fnv_utf8(&x, s, len) != 0)
+        return -1;
     *h = x;
     return 0;
 }

@@ -9,11 +9,11 @@
 #include "holdouts.h"
 
 struct assigner {
-    store_t *store;         /* borrowed */
-    registry_t *registry;   /* borrowed: the holdouts */
-    sticky_t *sticky;       /* owned: exposures known to be stored, for repeats */
-    int request_exposed;    /* the current request recorded an exposure (and cached it) */
-    log_level_t log_level;  /* threshold for log_emit */
+    store_t *store;        /* borrowed */
+    registry_t *registry;  /* borrowed: the holdouts */
+    sticky_t *sticky;      /* owned: exposures known to be stored, for repeats */
+    int request_exposed;   /* the current request recorded an exposure (and cached it) */
+    log_level_t log_level; /* threshold for log_emit */
 };
 
 assigner_t *assigner_new(store_t *store, registry_t *registry, log_level_t log_level)
@@ -58,16 +58,15 @@ static void gate_remember(void *arg, int64_t holdout_id, const char *id, size_t 
 }
 
 int assigner_assign(assigner_t *self, const registry_entry_t *e, const char *id, size_t len,
-                    const Lift__Context *ctx, int64_t now_ms, assigner_result_t *r,
-                    status_t *st)
+                    const Lift__Context *ctx, int64_t now_ms, assigner_result_t *r, status_t *st)
 {
     r->eligible = r->first_exposure = r->wrote = 0;
     r->arm = -1;
     /* Program holdouts, before the bucketing (holdout.h). */
     int recorded = 0;
     int gate = holdouts_gate(registry_holdouts(self->registry), self->store, e->def->key,
-                             e->def->has_started_ms ? e->def->started_ms : 0, id, len, ctx,
-                             now_ms, gate_seen, gate_remember, self, &recorded, st);
+                             e->def->has_started_ms ? e->def->started_ms : 0, id, len, ctx, now_ms,
+                             gate_seen, gate_remember, self, &recorded, st);
     if (recorded) {
         self->request_exposed = 1;
         r->wrote = 1;
@@ -83,7 +82,7 @@ int assigner_assign(assigner_t *self, const registry_entry_t *e, const char *id,
     int arm = assign_bucket(&e->cfg, id, len, &b);
     if (arm < 0) {
         r->reason = b.reason == ASSIGN_OUTSIDE_NAMESPACE ? LIFT__REASON__REASON_OUTSIDE_NAMESPACE
-                                                          : LIFT__REASON__REASON_OUTSIDE_COVERAGE;
+                                                         : LIFT__REASON__REASON_OUTSIDE_COVERAGE;
         return 0;
     }
     int stored = -1;

@@ -46,8 +46,7 @@ sticky_t *assigner_cache(assigner_t *self);
  * it (nothing recorded: refresh the registry and call again); -1 on a store failure (st
  * filled: the request's writes must be undone). */
 int assigner_assign(assigner_t *self, const registry_entry_t *e, const char *id, size_t len,
-                    const Lift__Context *ctx, int64_t now_ms, assigner_result_t *r,
-                    status_t *st);
+                    const Lift__Context *ctx, int64_t now_ms, assigner_result_t *r, status_t *st);
 
 /* The rollback hooks, around the store's transaction (the owner calls them; handlers.c does):
  * request_begin before a request; request_end after it, kept = 0 when its writes were undone

@@ -225,8 +225,8 @@ static int load_keys(const char *path, keylist_t *out, char *err, size_t errlen)
         for (size_t i = 1; i < out->n; i++)
             if (memcmp(out->v[i - 1].key, out->v[i].key, 32) == 0) {
                 int a = out->v[i - 1].line, b = out->v[i].line;
-                snprintf(err, errlen, "%s:%d: key already listed on line %d", path,
-                         a > b ? a : b, a > b ? b : a);
+                snprintf(err, errlen, "%s:%d: key already listed on line %d", path, a > b ? a : b,
+                         a > b ? b : a);
                 goto fail;
             }
     }
@@ -259,17 +259,17 @@ static auth_role_t lookup(const keylist_t *l, const uint8_t key[32])
 /* ---- the ZAP handler --------------------------------------------------------------------- */
 
 struct auth {
-    char *path;             /* authorized-keys file */
-    log_level_t log_level;  /* threshold */
-    void *zap;              /* REP bound to ZAP_ENDPOINT; used by the thread only */
-    pthread_t thread;       /* the handler */
-    int started;            /* thread was started */
-    atomic_int stop;        /* set by auth_destroy */
-    pthread_mutex_t lock;   /* guards keys */
-    keylist_t keys;         /* current list */
-    time_t log_second;      /* denial logging: the current second */
-    unsigned log_count;     /* denials logged in log_second */
-    unsigned suppressed;    /* denials not logged since the last logged one */
+    char *path;            /* authorized-keys file */
+    log_level_t log_level; /* threshold */
+    void *zap;             /* REP bound to ZAP_ENDPOINT; used by the thread only */
+    pthread_t thread;      /* the handler */
+    int started;           /* thread was started */
+    atomic_int stop;       /* set by auth_destroy */
+    pthread_mutex_t lock;  /* guards keys */
+    keylist_t keys;        /* current list */
+    time_t log_second;     /* denial logging: the current second */
+    unsigned log_count;    /* denials logged in log_second */
+    unsigned suppressed;   /* denials not logged since the last logged one */
 };
 
 static int send_frame(void *sock, const void *data, size_t len, int more)
@@ -277,8 +277,8 @@ static int send_frame(void *sock, const void *data, size_t len, int more)
     return zmq_send(sock, data, len, more ? ZMQ_SNDMORE : 0) < 0 ? -1 : 0;
 }
 
-static void zap_reply(void *sock, const zmq_msg_t *request_id, const char *code,
-                      const char *text, const char *user_id)
+static void zap_reply(void *sock, const zmq_msg_t *request_id, const char *code, const char *text,
+                      const char *user_id)
 {
     send_frame(sock, "1.0", 3, 1);
     send_frame(sock, request_id ? zmq_msg_data((zmq_msg_t *)request_id) : "",
@@ -374,8 +374,8 @@ static void zap_serve_one(auth_t *self)
             log_denied(self, "key not in the authorized-keys file", key, address);
         } else {
             zap_reply(self->zap, rid, "200", "OK", auth_role_name(role));
-            log_emit(self->log_level, LOG_LEVEL_INFO, "client_admitted", "role=%s key=%s address=\"%s\"",
-                     auth_role_name(role), key, address);
+            log_emit(self->log_level, LOG_LEVEL_INFO, "client_admitted",
+                     "role=%s key=%s address=\"%s\"", auth_role_name(role), key, address);
         }
     }
     for (int i = 0; i < n; i++)
@@ -426,8 +426,9 @@ auth_t *auth_new(void *zmq_ctx, const char *keys_path, log_level_t log_level, ch
         goto fail;
     }
     if (zmq_bind(self->zap, ZAP_ENDPOINT) < 0) {
-        snprintf(err, errlen, "cannot bind the ZAP handler on %s: %s (another handler in this "
-                              "process?)",
+        snprintf(err, errlen,
+                 "cannot bind the ZAP handler on %s: %s (another handler in this "
+                 "process?)",
                  ZAP_ENDPOINT, zmq_strerror(zmq_errno()));
         goto fail;
     }

@@ -11,8 +11,8 @@
 #include "lift/keys.h"
 #include "log.h"
 
-#define AUTH_DOMAIN "lift"       /* ZAP domain of liftd's ROUTER */
-#define AUTH_MAX_KEYS 65536      /* entries in an authorized-keys file */
+#define AUTH_DOMAIN "lift"  /* ZAP domain of liftd's ROUTER */
+#define AUTH_MAX_KEYS 65536 /* entries in an authorized-keys file */
 
 /* Roles, weakest first. A connection's role travels as its ZAP User-Id (the role's name). */
 typedef enum {

@@ -83,7 +83,8 @@ static void close_socket(lift_client_t *self)
 static int open_socket(lift_client_t *self)
 {
     void *s = zmq_socket(self->ctx, ZMQ_DEALER);
-    if (s == NULL) return -1;
+    if (s == NULL)
+        return -1;
     int zero = 0, one = 1;
     /* A send never blocks longer than one attempt, even with no connected peer. IPv6 on, so
      * tcp://[::1]:P and hosts that resolve to IPv6 addresses connect (IPv4 still does). */
@@ -222,7 +223,8 @@ static int parse_endpoints(void *ctx, const char *list, char **items, char *err,
     return (int)n;
 fail:;
     int en = errno ? errno : EINVAL;
-    if (probe) zmq_close(probe);
+    if (probe)
+        zmq_close(probe);
     for (size_t k = 0; k < n; k++) {
         free(items[k]);
         items[k] = NULL;
@@ -258,7 +260,8 @@ lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *o
 {
     char err[256];
     lift_client_t *self = calloc(1, sizeof *self);
-    if (self == NULL) return NULL;
+    if (self == NULL)
+        return NULL;
     errno = 0;
     self->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : LIFT_CLIENT_TIMEOUT_MS;
     self->attempts = opts && opts->attempts > 0 ? opts->attempts : LIFT_CLIENT_ATTEMPTS;
@@ -279,9 +282,11 @@ lift_client_t *lift_client_new(const char *endpoint, const lift_client_opts_t *o
         self->curve = 1; /* open_socket rejects keys that are not Z85 (EINVAL) */
     }
     self->ctx = zmq_ctx_new();
-    if (self->ctx == NULL) goto fail;
+    if (self->ctx == NULL)
+        goto fail;
     int n = parse_endpoints(self->ctx, endpoint, self->endpoints, err, sizeof err);
-    if (n < 0) goto fail;
+    if (n < 0)
+        goto fail;
     self->n_endpoints = (size_t)n;
     if (open_socket(self) != 0) /* fails early on malformed keys */
         goto fail;
@@ -300,10 +305,12 @@ fail:;
 
 void lift_client_destroy(lift_client_t **self_p)
 {
-    if (self_p == NULL || *self_p == NULL) return;
+    if (self_p == NULL || *self_p == NULL)
+        return;
     lift_client_t *self = *self_p;
     close_socket(self);
-    if (self->ctx) zmq_ctx_term(self->ctx);
+    if (self->ctx)
+        zmq_ctx_term(self->ctx);
     for (size_t i = 0; i < self->n_endpoints; i++)
         free(self->endpoints[i]);
     explicit_bzero(self->secret_key, sizeof self->secret_key);
@@ -362,11 +369,15 @@ void lift_reply_free(Lift__Reply **reply_p)
 static int send_frame(void *sock, const uint8_t *data, size_t len)
 {
     zmq_msg_t m;
-    if (zmq_msg_init_size(&m, len) != 0) return -1;
-    if (len) memcpy(zmq_msg_data(&m), data, len);
+    if (zmq_msg_init_size(&m, len) != 0)
+        return -1;
+    if (len)
+        memcpy(zmq_msg_data(&m), data, len);
     for (;;) {
-        if (zmq_msg_send(&m, sock, 0) >= 0) return 0; /* the message now belongs to ZeroMQ */
-        if (errno == EINTR) continue;
+        if (zmq_msg_send(&m, sock, 0) >= 0)
+            return 0; /* the message now belongs to ZeroMQ */
+        if (errno == EINTR)
+            continue;
         int e = errno;
         zmq_msg_close(&m);
         errno = e;
@@ -402,7 +413,8 @@ static int recv_reply(void *sock, Lift__Reply **out)
         zmq_msg_close(&m);
     } while (more);
     *out = NULL;
-    if (bodies == 1) *out = lift__reply__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+    if (bodies == 1)
+        *out = lift__reply__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
     zmq_msg_close(&body); /* unpack copied what it needs */
     return *out ? 0 : 1;
 }
@@ -413,18 +425,23 @@ static int wait_reply(lift_client_t *self, uint64_t id, int64_t deadline, Lift__
 {
     for (;;) {
         int64_t left = deadline - now_ms();
-        if (left <= 0) return 1;
+        if (left <= 0)
+            return 1;
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&item, 1, (long)left);
         if (rc < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             return -1;
         }
-        if (rc == 0 || !(item.revents & ZMQ_POLLIN)) continue;
+        if (rc == 0 || !(item.revents & ZMQ_POLLIN))
+            continue;
         Lift__Reply *reply = NULL;
         rc = recv_reply(self->sock, &reply);
-        if (rc < 0) return -1;
-        if (rc > 0) continue;
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            continue;
         if (reply->has_request_id && reply->request_id == id && reply->status) {
             *out = reply;
             return 0;
@@ -450,7 +467,8 @@ static lift_err_t no_reply_err(lift_client_t *self, const unsigned char *tried, 
     for (size_t i = 0; i < ntried && pos < sizeof list; i++) {
         int w = snprintf(list + pos, sizeof list - pos, "%s%s", i ? ", " : "",
                          self->endpoints[tried[i]]);
-        if (w < 0) break;
+        if (w < 0)
+            break;
         pos += (size_t)w;
     }
     lift_err_t rc =
@@ -492,7 +510,8 @@ static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Repl
     lift__request__pack(&r, buf);
 
     int attempts = self->attempts;
-    if (all_endpoints && (size_t)attempts < self->n_endpoints) attempts = (int)self->n_endpoints;
+    if (all_endpoints && (size_t)attempts < self->n_endpoints)
+        attempts = (int)self->n_endpoints;
     unsigned char tried[LIFT_CLIENT_ENDPOINTS_MAX]; /* distinct endpoints, in the order tried */
     size_t ntried = 0;
     lift_err_t rc = LIFT_OK;
@@ -506,7 +525,8 @@ static lift_err_t call(lift_client_t *self, const Lift__Request *req, Lift__Repl
         size_t k = 0;
         while (k < ntried && tried[k] != self->current)
             k++;
-        if (k == ntried) tried[ntried++] = (unsigned char)self->current;
+        if (k == ntried)
+            tried[ntried++] = (unsigned char)self->current;
         int64_t deadline = now_ms() + self->timeout_ms;
         int s = send_frame(self->sock, buf, len);
         if (s < 0) {
@@ -575,7 +595,8 @@ lift_err_t lift_call(lift_client_t *self, const Lift__Request *req, Lift__Reply 
 {
     Lift__Reply *reply = NULL;
     lift_err_t rc = call(self, req, &reply, 0, 1);
-    if (err && errlen) snprintf(err, errlen, "%s", self->err);
+    if (err && errlen)
+        snprintf(err, errlen, "%s", self->err);
     if (reply_out)
         *reply_out = reply;
     else
@@ -606,9 +627,12 @@ lift_err_t lift_ping(lift_client_t *self, char *version, size_t versionlen, int6
 {
     lift_server_info_t info;
     lift_err_t rc = lift_server_info(self, &info);
-    if (rc != LIFT_OK) return rc;
-    if (version && versionlen) snprintf(version, versionlen, "%s", info.version);
-    if (now) *now = info.now_ms;
+    if (rc != LIFT_OK)
+        return rc;
+    if (version && versionlen)
+        snprintf(version, versionlen, "%s", info.version);
+    if (now)
+        *now = info.now_ms;
     return LIFT_OK;
 }
 
@@ -621,10 +645,13 @@ lift_err_t lift_server_info(lift_client_t *self, lift_server_info_t *out)
     req.ping = &ping;
     Lift__Reply *reply = NULL;
     lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_PONG, 1, 0, &reply);
-    if (rc != LIFT_OK) return rc;
+    if (rc != LIFT_OK)
+        return rc;
     const Lift__Pong *pong = reply->body_case == LIFT__REPLY__BODY_PONG ? reply->pong : NULL;
-    if (pong && pong->version) snprintf(out->version, sizeof out->version, "%s", pong->version);
-    if (pong && pong->has_now_ms) out->now_ms = pong->now_ms;
+    if (pong && pong->version)
+        snprintf(out->version, sizeof out->version, "%s", pong->version);
+    if (pong && pong->has_now_ms)
+        out->now_ms = pong->now_ms;
     if (pong && pong->currency && strlen(pong->currency) < sizeof out->currency)
         snprintf(out->currency, sizeof out->currency, "%s", pong->currency);
     lift_reply_free(&reply);
@@ -641,7 +668,8 @@ static size_t str_size(const char *s)
 /* Copies s into the string area at *pos; NULL stays NULL. */
 static const char *put_str(char **pos, const char *s)
 {
-    if (s == NULL) return NULL;
+    if (s == NULL)
+        return NULL;
     size_t n = strlen(s) + 1;
     memcpy(*pos, s, n);
     char *r = *pos;
@@ -656,10 +684,12 @@ static lift_assignment_t *convert_assignments(const Lift__AssignReply *ar)
     for (size_t i = 0; i < n; i++) {
         const Lift__Assignment *a = ar->assignments[i];
         strings += str_size(a->customer_id) + str_size(a->arm_name) + str_size(a->arm_payload);
-        if (a->error) strings += str_size(a->error->message ? a->error->message : "");
+        if (a->error)
+            strings += str_size(a->error->message ? a->error->message : "");
     }
     lift_assignment_t *items = malloc(n * sizeof *items + strings + 1);
-    if (items == NULL) return NULL;
+    if (items == NULL)
+        return NULL;
     char *pos = (char *)(items + n);
     for (size_t i = 0; i < n; i++) {
         const Lift__Assignment *a = ar->assignments[i];
@@ -678,7 +708,8 @@ static lift_assignment_t *convert_assignments(const Lift__AssignReply *ar)
         o->first_exposure = a->has_first_exposure && a->first_exposure;
         if (a->error) {
             int ec = status_code(a->error); /* unset or unknown: an error all the same */
-            o->error_code = ec != LIFT_OK && ec != LIFT_ERR_PROTOCOL ? ec : LIFT_ERR_INVALID_ARGUMENT;
+            o->error_code =
+                ec != LIFT_OK && ec != LIFT_ERR_PROTOCOL ? ec : LIFT_ERR_INVALID_ARGUMENT;
             o->error = put_str(&pos, a->error->message ? a->error->message : "");
         }
     }
@@ -701,7 +732,8 @@ lift_err_t lift_assign(lift_client_t *self, const char *key, const char *custome
     req.assign = &as;
     Lift__Reply *reply = NULL;
     lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_ASSIGN, 0, 0, &reply);
-    if (rc != LIFT_OK) return rc;
+    if (rc != LIFT_OK)
+        return rc;
     if (reply->assign->n_assignments != 1) {
         rc = set_err(self, LIFT_ERR_PROTOCOL, "Assign reply holds %zu assignments, not 1",
                      reply->assign->n_assignments);
@@ -710,7 +742,8 @@ lift_err_t lift_assign(lift_client_t *self, const char *key, const char *custome
     }
     lift_assignment_t *items = convert_assignments(reply->assign);
     lift_reply_free(&reply);
-    if (items == NULL) return set_err(self, LIFT_ERR_NOMEM, "out of memory decoding an assignment");
+    if (items == NULL)
+        return set_err(self, LIFT_ERR_NOMEM, "out of memory decoding an assignment");
     *out = items[0];
     out->mem_ = items;
     return LIFT_OK;
@@ -718,7 +751,8 @@ lift_err_t lift_assign(lift_client_t *self, const char *key, const char *custome
 
 void lift_assignment_clear(lift_assignment_t *a)
 {
-    if (a == NULL) return;
+    if (a == NULL)
+        return;
     free(a->mem_);
     memset(a, 0, sizeof *a);
     a->arm_index = -1;
@@ -744,7 +778,8 @@ lift_err_t lift_assign_batch(lift_client_t *self, const char *key, const char *c
     req.assign_batch = &ab;
     Lift__Reply *reply = NULL;
     lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_ASSIGN, 0, 0, &reply);
-    if (rc != LIFT_OK) return rc;
+    if (rc != LIFT_OK)
+        return rc;
     if (reply->assign->n_assignments != n) {
         rc = set_err(self, LIFT_ERR_PROTOCOL, "AssignBatch of %zu customers got %zu assignments", n,
                      reply->assign->n_assignments);
@@ -805,14 +840,16 @@ static int convert_track(const Lift__TrackReply *tr, lift_track_result_t *out)
     out->duplicates = tr->has_duplicates ? tr->duplicates : 0;
     out->conflicts = tr->has_conflicts ? tr->conflicts : 0;
     size_t n = tr->n_rejected, strings = 0;
-    if (n == 0) return 0;
+    if (n == 0)
+        return 0;
     for (size_t i = 0; i < n; i++) {
         const Lift__Rejected *r = tr->rejected[i];
         strings += str_size(r->event_id ? r->event_id : "") + str_size(r->field ? r->field : "") +
                    str_size(r->reason ? r->reason : "");
     }
     lift_rejected_t *rej = malloc(n * sizeof *rej + strings);
-    if (rej == NULL) return -1;
+    if (rej == NULL)
+        return -1;
     char *pos = (char *)(rej + n);
     for (size_t i = 0; i < n; i++) {
         const Lift__Rejected *r = tr->rejected[i];
@@ -855,7 +892,8 @@ lift_err_t lift_track(lift_client_t *self, const lift_event_t *events, size_t n,
     lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_TRACK, 0, 1, &reply);
     free(ptrs);
     free(evs);
-    if (rc != LIFT_OK) return rc;
+    if (rc != LIFT_OK)
+        return rc;
     if (convert_track(reply->track, out) != 0)
         rc = set_err(self, LIFT_ERR_NOMEM, "out of memory decoding a track reply");
     lift_reply_free(&reply);
@@ -864,7 +902,8 @@ lift_err_t lift_track(lift_client_t *self, const lift_event_t *events, size_t n,
 
 void lift_track_result_clear(lift_track_result_t *r)
 {
-    if (r == NULL) return;
+    if (r == NULL)
+        return;
     free(r->rejected);
     memset(r, 0, sizeof *r);
 }
@@ -875,10 +914,12 @@ void lift_track_result_clear(lift_track_result_t *r)
 static lift_err_t call_experiment(lift_client_t *self, const Lift__Request *req,
                                   Lift__Experiment **out)
 {
-    if (out) *out = NULL;
+    if (out)
+        *out = NULL;
     Lift__Reply *reply = NULL;
     lift_err_t rc = call_expect(self, req, LIFT__REPLY__BODY_EXPERIMENT, 1, 0, &reply);
-    if (rc != LIFT_OK) return rc;
+    if (rc != LIFT_OK)
+        return rc;
     if (out && reply->body_case == LIFT__REPLY__BODY_EXPERIMENT) {
         *out = reply->experiment; /* unpack allocates each sub-message on its own */
         reply->experiment = NULL;
@@ -935,7 +976,8 @@ lift_err_t lift_experiment_list(lift_client_t *self, int status, Lift__Experimen
     req.list_experiments = &le;
     Lift__Reply *reply = NULL;
     lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_EXPERIMENTS, 1, 0, &reply);
-    if (rc != LIFT_OK) return rc;
+    if (rc != LIFT_OK)
+        return rc;
     if (reply->body_case == LIFT__REPLY__BODY_EXPERIMENTS) {
         *out = reply->experiments;
         reply->experiments = NULL;
@@ -944,7 +986,8 @@ lift_err_t lift_experiment_list(lift_client_t *self, int status, Lift__Experimen
         lift__experiment_list__init(*out);
     }
     lift_reply_free(&reply);
-    if (*out == NULL) return set_err(self, LIFT_ERR_NOMEM, "out of memory");
+    if (*out == NULL)
+        return set_err(self, LIFT_ERR_NOMEM, "out of memory");
     return LIFT_OK;
 }
 
@@ -992,7 +1035,8 @@ lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *rr, Lift_
         const char *ep = cur_ep(self);
         if (strstr(sent, ep) == NULL && pos < sizeof sent) {
             int w = snprintf(sent + pos, sizeof sent - pos, "%s%s", pos ? ", " : "", ep);
-            if (w > 0) pos += (size_t)w;
+            if (w > 0)
+                pos += (size_t)w;
         }
         lift_client_set_timeout(self, wait);
         self->attempts = 1;
@@ -1001,7 +1045,8 @@ lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *rr, Lift_
         self->single_attempt = 0;
         self->attempts = attempts;
         lift_client_set_timeout(self, timeout);
-        if (!(rc == LIFT_ERR_UNAVAILABLE && self->no_reply)) break;
+        if (!(rc == LIFT_ERR_UNAVAILABLE && self->no_reply))
+            break;
     }
     if (rc == LIFT_ERR_UNAVAILABLE && self->no_reply)
         return set_err(self, LIFT_ERR_UNAVAILABLE,
@@ -1009,7 +1054,8 @@ lift_err_t lift_report(lift_client_t *self, const Lift__ReportRequest *rr, Lift_
                        "before each, so it is up but did not finish in time (a longer client "
                        "timeout waits longer)",
                        sent, attempts, attempts == 1 ? "" : "s", wait);
-    if (rc != LIFT_OK) return rc;
+    if (rc != LIFT_OK)
+        return rc;
     *out = reply->report; /* detach the body so that freeing the reply leaves it alone */
     reply->report = NULL;
     reply->body_case = LIFT__REPLY__BODY__NOT_SET;
@@ -1030,11 +1076,13 @@ void lift_report_free(Lift__Report **report_p)
 
 /* ---- Program holdouts ------------------------------------------------------------------- */
 
-lift_err_t lift_is_held_out(lift_client_t *self, const char *holdout_key,
-                            const char *customer_id, bool *held_out, int *group)
+lift_err_t lift_is_held_out(lift_client_t *self, const char *holdout_key, const char *customer_id,
+                            bool *held_out, int *group)
 {
-    if (held_out) *held_out = false;
-    if (group) *group = 0;
+    if (held_out)
+        *held_out = false;
+    if (group)
+        *group = 0;
     if (!customer_id)
         return set_err(self, LIFT_ERR_INVALID_ARGUMENT, "customer_id is required");
     Lift__Request req = LIFT__REQUEST__INIT;
@@ -1047,7 +1095,8 @@ lift_err_t lift_is_held_out(lift_client_t *self, const char *holdout_key,
     req.is_held_out = &q;
     Lift__Reply *reply = NULL;
     lift_err_t rc = call_expect(self, &req, LIFT__REPLY__BODY_HELD_OUT, 0, 0, &reply);
-    if (rc != LIFT_OK) return rc;
+    if (rc != LIFT_OK)
+        return rc;
     const Lift__HeldOutReply *r = reply->held_out;
     if (r->n_customers != 1) {
         rc = set_err(self, LIFT_ERR_PROTOCOL, "is_held_out: %zu answers for one customer from %s",
@@ -1056,8 +1105,10 @@ lift_err_t lift_is_held_out(lift_client_t *self, const char *holdout_key,
         const Lift__Status *e = r->customers[0]->error;
         rc = set_err(self, (lift_err_t)e->code, "%s", e->message ? e->message : "invalid id");
     } else {
-        if (held_out) *held_out = r->customers[0]->held_out;
-        if (group) *group = (int)r->customers[0]->group;
+        if (held_out)
+            *held_out = r->customers[0]->held_out;
+        if (group)
+            *group = (int)r->customers[0]->group;
     }
     lift_reply_free(&reply);
     return rc;

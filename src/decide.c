@@ -33,8 +33,7 @@ int decide_in_list(const int *v, size_t n, int x)
     return 0;
 }
 
-Lift__Reason decide_eligibility(const Lift__Experiment *d, const Lift__Context *ctx,
-                                int64_t now_ms)
+Lift__Reason decide_eligibility(const Lift__Experiment *d, const Lift__Context *ctx, int64_t now_ms)
 {
     if (d->status != LIFT__EXPERIMENT_STATUS__STATUS_RUNNING)
         return LIFT__REASON__REASON_NOT_RUNNING;

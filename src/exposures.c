@@ -98,8 +98,8 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
             if (stale_refresh(registry, attempt, "holdout", x->holdout_key, key, &e, st) < 0)
                 return -1;
             continue;
-        } else if ((held = holdouts_holding(registry_holdouts(registry), key, started, id, len,
-                                            ctx, decided)) != NULL) {
+        } else if ((held = holdouts_holding(registry_holdouts(registry), key, started, id, len, ctx,
+                                            decided)) != NULL) {
             snprintf(f, sizeof f, "record_exposures.exposures[%zu].customer_id", i);
             status_set(st, LIFT__CODE__FAILED_PRECONDITION, f,
                        "%s: customer %s is held out of experiment %s by program holdout %s: "
@@ -110,8 +110,7 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
         if (e->def->status == LIFT__EXPERIMENT_STATUS__STATUS_DRAFT) {
             snprintf(f, sizeof f, "record_exposures.exposures[%zu].experiment_key", i);
             status_set(st, LIFT__CODE__FAILED_PRECONDITION, f,
-                       "%s: experiment %s has not started: no exposure can have happened", f,
-                       key);
+                       "%s: experiment %s has not started: no exposure can have happened", f, key);
             return 1;
         }
         assign_result_t res;
@@ -143,8 +142,8 @@ static int record_one(store_t *store, registry_t *registry, log_level_t log_leve
         } else {
             r->arm_index = have.arm;
             if (have.arm != arm)
-                log_emit(log_level, LOG_LEVEL_WARN, "sticky_arm_differs", "key=%s stored=%d computed=%d",
-                         key, have.arm, arm);
+                log_emit(log_level, LOG_LEVEL_WARN, "sticky_arm_differs",
+                         "key=%s stored=%d computed=%d", key, have.arm, arm);
         }
         if (x->has_arm_index && x->arm_index != r->arm_index)
             log_emit(log_level, LOG_LEVEL_INFO, "local_decision_differs",

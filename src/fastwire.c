@@ -69,12 +69,30 @@ static int decode_context(const uint8_t *p, size_t len, Lift__Context *c)
         if (f >= 5 && v > 1)
             return 0;
         switch (f) {
-        case 1: c->has_trigger = 1; c->trigger = (Lift__Trigger)v; break;
-        case 2: c->has_stage = 1; c->stage = (Lift__Stage)v; break;
-        case 3: c->has_channel = 1; c->channel = (Lift__Channel)v; break;
-        case 4: c->has_trigger_time_ms = 1; c->trigger_time_ms = (int64_t)v; break;
-        case 5: c->has_open_support_ticket = 1; c->open_support_ticket = (protobuf_c_boolean)v; break;
-        default: c->has_billing_dispute = 1; c->billing_dispute = (protobuf_c_boolean)v; break;
+        case 1:
+            c->has_trigger = 1;
+            c->trigger = (Lift__Trigger)v;
+            break;
+        case 2:
+            c->has_stage = 1;
+            c->stage = (Lift__Stage)v;
+            break;
+        case 3:
+            c->has_channel = 1;
+            c->channel = (Lift__Channel)v;
+            break;
+        case 4:
+            c->has_trigger_time_ms = 1;
+            c->trigger_time_ms = (int64_t)v;
+            break;
+        case 5:
+            c->has_open_support_ticket = 1;
+            c->open_support_ticket = (protobuf_c_boolean)v;
+            break;
+        default:
+            c->has_billing_dispute = 1;
+            c->billing_dispute = (protobuf_c_boolean)v;
+            break;
         }
     }
     return 1;

@@ -16,10 +16,10 @@
 
 /* A decoded Assign request: the protobuf-c structs, pointing into the string copies. */
 typedef struct {
-    Lift__Request req;                  /* body_case ASSIGN, assign = &assign */
-    Lift__Assign assign;                /* experiment_key, customer_id -> key, customer */
-    Lift__Context context;              /* assign.context = &context when sent */
-    char key[FASTWIRE_STR_MAX + 1];     /* NUL-terminated experiment key */
+    Lift__Request req;                   /* body_case ASSIGN, assign = &assign */
+    Lift__Assign assign;                 /* experiment_key, customer_id -> key, customer */
+    Lift__Context context;               /* assign.context = &context when sent */
+    char key[FASTWIRE_STR_MAX + 1];      /* NUL-terminated experiment key */
     char customer[FASTWIRE_STR_MAX + 1]; /* NUL-terminated customer id */
 } fastwire_assign_t;
 

@@ -19,15 +19,15 @@
 enum { BATCH_NONE, BATCH_OPEN, BATCH_FAILED };
 
 struct handlers {
-    store_t *store;         /* borrowed, or owned when `owned` */
-    registry_t *registry;   /* borrowed, or owned when `owned` */
-    ingest_t *ingest;       /* borrowed, or owned when `owned` */
-    int owned;              /* 1: handlers_open opened store, registry and ingest */
-    assigner_t *assigner;   /* owned: the stateful half of assignment, with its cache */
-    log_level_t log_level;  /* threshold for log_emit */
-    int batch;              /* BATCH_NONE, BATCH_OPEN or BATCH_FAILED (no transaction) */
-    char unavailable[300];  /* why the batch has no transaction */
-    char broken[300];       /* why the batch's transaction must be rolled back; "" = it need not */
+    store_t *store;        /* borrowed, or owned when `owned` */
+    registry_t *registry;  /* borrowed, or owned when `owned` */
+    ingest_t *ingest;      /* borrowed, or owned when `owned` */
+    int owned;             /* 1: handlers_open opened store, registry and ingest */
+    assigner_t *assigner;  /* owned: the stateful half of assignment, with its cache */
+    log_level_t log_level; /* threshold for log_emit */
+    int batch;             /* BATCH_NONE, BATCH_OPEN or BATCH_FAILED (no transaction) */
+    char unavailable[300]; /* why the batch has no transaction */
+    char broken[300];      /* why the batch's transaction must be rolled back; "" = it need not */
 };
 
 handlers_t *handlers_new(store_t *store, registry_t *registry, ingest_t *ingest,
@@ -131,9 +131,8 @@ void handlers_destroy(handlers_t **self_p)
 void handlers_describe(handlers_t *self, char *buf, size_t len)
 {
     snprintf(buf, len, "store=%s backend=%s schema=%d experiments=%d events=%lld",
-             store_uri(self->store), store_backend(self->store),
-             store_schema_version(self->store), registry_count(self->registry),
-             (long long)store_event_count(self->store));
+             store_uri(self->store), store_backend(self->store), store_schema_version(self->store),
+             registry_count(self->registry), (long long)store_event_count(self->store));
 }
 
 /* Pack `reply` for request_id into out; a reply without a status gets OK. */
@@ -173,22 +172,38 @@ int handlers_error_reply(uint64_t request_id, int code, const char *field, const
 static const char *body_name(const Lift__Request *req)
 {
     switch (req->body_case) {
-    case LIFT__REQUEST__BODY_PING: return "ping";
-    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT: return "create_experiment";
-    case LIFT__REQUEST__BODY_GET_EXPERIMENT: return "get_experiment";
-    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS: return "list_experiments";
-    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT: return "change_experiment";
-    case LIFT__REQUEST__BODY_ASSIGN: return "assign";
-    case LIFT__REQUEST__BODY_ASSIGN_BATCH: return "assign_batch";
-    case LIFT__REQUEST__BODY_TRACK: return "track";
-    case LIFT__REQUEST__BODY_REPORT: return "report";
-    case LIFT__REQUEST__BODY_RECORD_EXPOSURES: return "record_exposures";
-    case LIFT__REQUEST__BODY_CREATE_HOLDOUT: return "create_holdout";
-    case LIFT__REQUEST__BODY_GET_HOLDOUT: return "get_holdout";
-    case LIFT__REQUEST__BODY_LIST_HOLDOUTS: return "list_holdouts";
-    case LIFT__REQUEST__BODY_CHANGE_HOLDOUT: return "change_holdout";
-    case LIFT__REQUEST__BODY_IS_HELD_OUT: return "is_held_out";
-    default: return NULL;
+    case LIFT__REQUEST__BODY_PING:
+        return "ping";
+    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
+        return "create_experiment";
+    case LIFT__REQUEST__BODY_GET_EXPERIMENT:
+        return "get_experiment";
+    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
+        return "list_experiments";
+    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT:
+        return "change_experiment";
+    case LIFT__REQUEST__BODY_ASSIGN:
+        return "assign";
+    case LIFT__REQUEST__BODY_ASSIGN_BATCH:
+        return "assign_batch";
+    case LIFT__REQUEST__BODY_TRACK:
+        return "track";
+    case LIFT__REQUEST__BODY_REPORT:
+        return "report";
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
+        return "record_exposures";
+    case LIFT__REQUEST__BODY_CREATE_HOLDOUT:
+        return "create_holdout";
+    case LIFT__REQUEST__BODY_GET_HOLDOUT:
+        return "get_holdout";
+    case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
+        return "list_holdouts";
+    case LIFT__REQUEST__BODY_CHANGE_HOLDOUT:
+        return "change_holdout";
+    case LIFT__REQUEST__BODY_IS_HELD_OUT:
+        return "is_held_out";
+    default:
+        return NULL;
     }
 }
 
@@ -248,8 +263,8 @@ static int handle_create(handlers_t *self, const Lift__Request *req, int64_t now
     }
     out->wrote = created;
     if (created)
-        log_emit(self->log_level, LOG_LEVEL_INFO, "experiment_created", "key=%s arms=%zu checksum=%s",
-                 e->def->key, e->def->n_arms, e->checksum);
+        log_emit(self->log_level, LOG_LEVEL_INFO, "experiment_created",
+                 "key=%s arms=%zu checksum=%s", e->def->key, e->def->n_arms, e->checksum);
     return experiment_reply(self, req->request_id, e, out);
 }
 
@@ -323,8 +338,8 @@ static int handle_change(handlers_t *self, const Lift__Request *req, int64_t now
     const registry_entry_t *before = registry_find(self->registry, c->key);
     int old_status = before ? (int)before->def->status : 0;
     double old_cov = before ? before->def->coverage : 0;
-    if (registry_change(self->registry, c->key, c->has_action ? (int)c->action : 0,
-                        c->has_coverage, c->coverage, now, &e, &st) < 0) {
+    if (registry_change(self->registry, c->key, c->has_action ? (int)c->action : 0, c->has_coverage,
+                        c->coverage, now, &e, &st) < 0) {
         out->failed = 1;
         return status_reply_in(req, &st, out);
     }
@@ -383,7 +398,7 @@ static int assign_one(handlers_t *self, const registry_entry_t *e, const char *i
 }
 
 #define ERR_MSG_LEN 160
-#define ERR_PATH_LEN 40 /* "assign_batch.customer_ids[9999]" */
+#define ERR_PATH_LEN 40        /* "assign_batch.customer_ids[9999]" */
 #define ASSIGN_STALE_RETRIES 3 /* refreshes of one request's experiment before UNAVAILABLE */
 
 static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now,
@@ -459,8 +474,7 @@ static int handle_assign(handlers_t *self, const Lift__Request *req, int64_t now
              * built so far stay valid). */
             if (++stale > ASSIGN_STALE_RETRIES) {
                 status_set(&st, LIFT__CODE__UNAVAILABLE, NULL,
-                           "experiment %s kept changing in the store while assigning; retry",
-                           key);
+                           "experiment %s kept changing in the store while assigning; retry", key);
                 one = -1;
             } else if (registry_refresh_find(self->registry, key, &e, &st) < 0 ||
                        registry_trigger_time_check(e, ctx, ctx_field, &st) < 0) {
@@ -594,8 +608,7 @@ done:
     return rc;
 }
 
-static int handle_ping(handlers_t *self, const Lift__Request *req, int64_t now,
-                       handlers_out_t *out)
+static int handle_ping(handlers_t *self, const Lift__Request *req, int64_t now, handlers_out_t *out)
 {
     Lift__Reply reply = LIFT__REPLY__INIT;
     Lift__Pong pong = LIFT__PONG__INIT;
@@ -624,8 +637,7 @@ static int handle_ping(handlers_t *self, const Lift__Request *req, int64_t now,
 }
 
 /* One request's logic, inside the request's savepoint. Returns 0, or -1 when out of memory. */
-static int dispatch(handlers_t *self, const Lift__Request *req, int64_t now_ms,
-                    handlers_out_t *out)
+static int dispatch(handlers_t *self, const Lift__Request *req, int64_t now_ms, handlers_out_t *out)
 {
     switch (req->body_case) {
     case LIFT__REQUEST__BODY_PING:
@@ -676,7 +688,7 @@ int handlers_handle(handlers_t *self, const Lift__Request *req, const char *why,
         return handlers_error_reply(0, LIFT__CODE__INVALID_ARGUMENT, NULL, why, out);
     if (self->batch != BATCH_OPEN || self->broken[0]) {
         snprintf(msg, sizeof msg, "store unavailable, retry: %.280s",
-                 self->broken[0] ? self->broken
+                 self->broken[0]               ? self->broken
                  : self->batch == BATCH_FAILED ? self->unavailable
                                                : "no transaction (handlers_batch_begin)");
         return handlers_error_reply(req->request_id, LIFT__CODE__UNAVAILABLE, NULL, msg, out);
@@ -776,14 +788,15 @@ int handlers_report_job(handlers_t *self, const Lift__Request *req, worker_job_t
     if (program && key && *key) {
         handlers_error_reply(req->request_id, LIFT__CODE__INVALID_ARGUMENT, "report.holdout_key",
                              "report.experiment_key and report.holdout_key are both set; a "
-                             "report is of an experiment or of a holdout", out);
+                             "report is of an experiment or of a holdout",
+                             out);
         return 0;
     }
     const registry_entry_t *e = program ? NULL : registry_find(self->registry, key);
     if (!e && !program) {
         snprintf(msg, sizeof msg, "no experiment with key %.64s", key && *key ? key : "(empty)");
-        handlers_error_reply(req->request_id, LIFT__CODE__NOT_FOUND, "report.experiment_key",
-                             msg, out);
+        handlers_error_reply(req->request_id, LIFT__CODE__NOT_FOUND, "report.experiment_key", msg,
+                             out);
         return 0;
     }
     worker_job_t *job = calloc(1, sizeof *job);

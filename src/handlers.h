@@ -20,10 +20,10 @@ typedef struct handlers handlers_t;
 
 /* The outcome of one request. */
 typedef struct {
-    uint8_t *bytes;   /* packed lift.Reply, malloc'd; the caller frees */
-    size_t len;       /* bytes in bytes */
-    int wrote;        /* 1: the request changed the store (its reply waits for the commit) */
-    int failed;       /* 1: the request's writes were undone (its reply is an error) */
+    uint8_t *bytes; /* packed lift.Reply, malloc'd; the caller frees */
+    size_t len;     /* bytes in bytes */
+    int wrote;      /* 1: the request changed the store (its reply waits for the commit) */
+    int failed;     /* 1: the request's writes were undone (its reply is an error) */
 } handlers_out_t;
 
 /* What handlers_open opens. */

@@ -119,7 +119,7 @@ static int handle_is_held_out(holdouts_t *hs, const Lift__Request *req, int64_t 
     Lift__HeldOut **ptrs = calloc(n, sizeof *ptrs);
     Lift__Status *errs = calloc(n, sizeof *errs);
     char *msgs = calloc(n, ID_MSG_LEN);
-    char (*paths)[48] = calloc(n, sizeof *paths); /* is_held_out.customer_ids[i] */
+    char(*paths)[48] = calloc(n, sizeof *paths); /* is_held_out.customer_ids[i] */
     int rc = -1;
     if (!items || !ptrs || !errs || !msgs || !paths)
         goto done;
@@ -132,8 +132,8 @@ static int handle_is_held_out(holdouts_t *hs, const Lift__Request *req, int64_t 
         items[i].customer_id = (char *)id;
         items[i].has_held_out = items[i].has_group = 1;
         char *msg = msgs + i * ID_MSG_LEN;
-        int g = assign_customer_id_check(id, len, msg, ID_MSG_LEN) < 0 ? -1
-                                                                       : holdout_group(h, id, len);
+        int g =
+            assign_customer_id_check(id, len, msg, ID_MSG_LEN) < 0 ? -1 : holdout_group(h, id, len);
         if (g < 0) {
             Lift__Status s0 = LIFT__STATUS__INIT;
             errs[i] = s0;
@@ -183,8 +183,7 @@ int holdout_handlers_handle(store_t *store, registry_t *registry, const Lift__Re
     switch (req->body_case) {
     case LIFT__REQUEST__BODY_CREATE_HOLDOUT: {
         int created = 0;
-        if (holdouts_create(hs, store, req->create_holdout->holdout, now_ms, &e, &created,
-                            &st) < 0)
+        if (holdouts_create(hs, store, req->create_holdout->holdout, now_ms, &e, &created, &st) < 0)
             return error(req, &st, out);
         if (one_reply(store, rid, e, out) < 0)
             return -1;
@@ -207,8 +206,8 @@ int holdout_handlers_handle(store_t *store, registry_t *registry, const Lift__Re
         const holdouts_entry_t *before = holdouts_find(hs, c->key);
         int64_t gen0 = before ? before->generation : 0;
         for (int tries = 0;; tries++) {
-            int rc = holdouts_change(hs, store, c->key, c->has_action ? (int)c->action : 0,
-                                     now_ms, &e, &st);
+            int rc = holdouts_change(hs, store, c->key, c->has_action ? (int)c->action : 0, now_ms,
+                                     &e, &st);
             if (rc < 0)
                 return error(req, &st, out);
             if (rc == 0)

@@ -17,9 +17,9 @@
 #include "report.h"
 #include "units.h"
 
-#define DESIGN_TEXT                                                                              \
-    "program holdout: held-out customers (hash range [0, p)) vs an equally sized random "       \
-    "measurement slice of program-eligible customers (range [p, 2p) of the same hash), both "   \
+#define DESIGN_TEXT                                                                                \
+    "program holdout: held-out customers (hash range [0, p)) vs an equally sized random "          \
+    "measurement slice of program-eligible customers (range [p, 2p) of the same hash), both "      \
     "recorded at their first program-eligible decision, compared by intent to treat"
 
 void holdout_report_pseudo_experiment(const Lift__Holdout *h, holdout_report_pseudo_t *s)
@@ -220,13 +220,11 @@ static void drop_impression_warning(Lift__Report *r)
 /* The holdout row and the linked experiments of req->holdout_key into *s, inside the caller's
  * read transaction. Returns 0, or -1 with st set (NOT_FOUND, FAILED_PRECONDITION, a store
  * error). */
-static int read_holdout(store_reader_t *rd, const Lift__ReportRequest *req, scan_t *s,
-                        status_t *st)
+static int read_holdout(store_reader_t *rd, const Lift__ReportRequest *req, scan_t *s, status_t *st)
 {
     if (store_reader_experiments(rd, scan_row, s) != 0)
-        return status_set(st, s->oom ? LIFT__CODE__RESOURCE_EXHAUSTED : LIFT__CODE__INTERNAL,
-                          NULL, "cannot read the holdout and experiments: %s",
-                          store_reader_errmsg(rd));
+        return status_set(st, s->oom ? LIFT__CODE__RESOURCE_EXHAUSTED : LIFT__CODE__INTERNAL, NULL,
+                          "cannot read the holdout and experiments: %s", store_reader_errmsg(rd));
     if (!s->h)
         return status_set(st, LIFT__CODE__NOT_FOUND, "report.holdout_key",
                           "no holdout with key %.64s", req->holdout_key);
@@ -402,9 +400,8 @@ static int linked(store_reader_t *rd, const Lift__ReportRequest *req, scan_t *s,
     return 0;
 }
 
-int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
-                         const char *currency, int64_t now_ms, Lift__Report **out,
-                         status_t *st)
+int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req, const char *currency,
+                         int64_t now_ms, Lift__Report **out, status_t *st)
 {
     *out = NULL;
     status_ok(st);
@@ -449,7 +446,8 @@ int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
     rc = 0;
     goto done;
 oom:
-    status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL, "out of memory building the program report");
+    status_set(st, LIFT__CODE__RESOURCE_EXHAUSTED, NULL,
+               "out of memory building the program report");
 done:
     store_reader_end(rd);
     prog_box_free(p);

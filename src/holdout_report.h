@@ -16,9 +16,8 @@
  * segment_by defaults to trigger, stage and channel. Returns 0 with *out set (free it with
  * holdout_report_free only), or -1 with st filled (NOT_FOUND naming report.holdout_key,
  * FAILED_PRECONDITION for a holdout never started, what report_build returns otherwise). */
-int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req,
-                         const char *currency, int64_t now_ms, Lift__Report **out,
-                         status_t *st);
+int holdout_report_build(store_reader_t *rd, const Lift__ReportRequest *req, const char *currency,
+                         int64_t now_ms, Lift__Report **out, status_t *st);
 
 /* Free a report made by holdout_report_build and set *r_p to NULL; accepts NULL and
  * *r_p == NULL. */

@@ -33,8 +33,7 @@ static int check_key(const char *key, const char *field, status_t *st)
                           LIFT_KEY_MAX);
     for (size_t i = 0; i < n; i++) {
         char c = key[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
             return status_set(st, invalid_code, field,
                               "%s: \"%.64s\" has '%c' at byte %zu; allowed: [a-z0-9-_.]", field,
                               key, c >= 0x20 && c < 0x7f ? c : '?', i);
@@ -50,13 +49,13 @@ static int check_text(const char *s, const char *field, size_t max, status_t *st
     return 0;
 }
 
-static int check_enums(const ProtobufCEnumDescriptor *d, const int *v, size_t n,
-                       const char *field, status_t *st)
+static int check_enums(const ProtobufCEnumDescriptor *d, const int *v, size_t n, const char *field,
+                       status_t *st)
 {
     for (size_t i = 0; i < n; i++)
         if (v[i] == 0 || !protobuf_c_enum_descriptor_get_value(d, v[i]))
-            return status_set(st, invalid_code, field, "%s[%zu]: %d is not a known %s value",
-                              field, i, v[i], d->short_name);
+            return status_set(st, invalid_code, field, "%s[%zu]: %d is not a known %s value", field,
+                              i, v[i], d->short_name);
     return 0;
 }
 
@@ -92,13 +91,12 @@ int holdouts_validate(Lift__Holdout *h, status_t *st)
         return status_set(st, invalid_code, "holdout.end_ms",
                           "holdout.end_ms: %lld is not after holdout.start_ms %lld",
                           (long long)h->end_ms, (long long)h->start_ms);
-    if (h->scope &&
-        (check_enums(&lift__trigger__descriptor, (const int *)h->scope->triggers,
-                     h->scope->n_triggers, "holdout.scope.triggers", st) < 0 ||
-         check_enums(&lift__stage__descriptor, (const int *)h->scope->stages,
-                     h->scope->n_stages, "holdout.scope.stages", st) < 0 ||
-         check_enums(&lift__channel__descriptor, (const int *)h->scope->channels,
-                     h->scope->n_channels, "holdout.scope.channels", st) < 0))
+    if (h->scope && (check_enums(&lift__trigger__descriptor, (const int *)h->scope->triggers,
+                                 h->scope->n_triggers, "holdout.scope.triggers", st) < 0 ||
+                     check_enums(&lift__stage__descriptor, (const int *)h->scope->stages,
+                                 h->scope->n_stages, "holdout.scope.stages", st) < 0 ||
+                     check_enums(&lift__channel__descriptor, (const int *)h->scope->channels,
+                                 h->scope->n_channels, "holdout.scope.channels", st) < 0))
         return -1;
     if (!h->has_link || (h->link != LIFT__HOLDOUT_LINK__LINK_EXPLICIT &&
                          h->link != LIFT__HOLDOUT_LINK__LINK_STARTED_AFTER))
@@ -117,8 +115,8 @@ int holdouts_validate(Lift__Holdout *h, status_t *st)
                 return -1;
             for (size_t j = 0; j < i; j++)
                 if (strcmp(h->experiment_keys[j], h->experiment_keys[i]) == 0)
-                    return status_set(st, invalid_code, f, "%s: \"%s\" is listed at [%zu] too",
-                                      f, h->experiment_keys[i], j);
+                    return status_set(st, invalid_code, f, "%s: \"%s\" is listed at [%zu] too", f,
+                                      h->experiment_keys[i], j);
         }
     } else if (h->n_experiment_keys) {
         return status_set(st, invalid_code, "holdout.experiment_keys",
@@ -149,8 +147,8 @@ int holdouts_validate(Lift__Holdout *h, status_t *st)
             const char *p = x->id_prefixes[i];
             snprintf(f, sizeof f, "holdout.exclusions.id_prefixes[%zu]", i);
             if (assign_customer_id_check(p, strlen(p), msg, sizeof msg) < 0)
-                return status_set(st, invalid_code, f, "%s: %s (a prefix follows the id rules)",
-                                  f, msg);
+                return status_set(st, invalid_code, f, "%s: %s (a prefix follows the id rules)", f,
+                                  msg);
         }
     }
     return 0;
@@ -324,8 +322,8 @@ int holdouts_create(holdouts_t *self, store_t *store, const Lift__Holdout *in, i
     char skey[sizeof HOLDOUTS_KEY_PREFIX + LIFT_KEY_MAX];
     snprintf(skey, sizeof skey, "%s%s", HOLDOUTS_KEY_PREFIX, v.key);
     int64_t id = 0, gen = 0;
-    int rc = store_experiment_insert(store, skey, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, bytes,
-                                     len, v.percent / 100.0, now_ms, &id, &gen);
+    int rc = store_experiment_insert(store, skey, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, bytes, len,
+                                     v.percent / 100.0, now_ms, &id, &gen);
     if (rc != 0) {
         free(bytes);
         if (rc == 1)
@@ -336,9 +334,15 @@ int holdouts_create(holdouts_t *self, store_t *store, const Lift__Holdout *in, i
                           "cannot store holdout %s: %s", v.key, store_errmsg(store));
     }
     store_experiment_t row = {
-        .id = id, .key = skey, .status = LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, .def = bytes,
-        .def_len = len, .coverage = v.percent / 100.0, .created_ms = now_ms,
-        .updated_ms = now_ms, .generation = gen,
+        .id = id,
+        .key = skey,
+        .status = LIFT__EXPERIMENT_STATUS__STATUS_DRAFT,
+        .def = bytes,
+        .def_len = len,
+        .coverage = v.percent / 100.0,
+        .created_ms = now_ms,
+        .updated_ms = now_ms,
+        .generation = gen,
     };
     rc = holdouts_load_row(self, &row);
     free(bytes);
@@ -349,8 +353,8 @@ int holdouts_create(holdouts_t *self, store_t *store, const Lift__Holdout *in, i
     return 0;
 }
 
-int holdouts_change(holdouts_t *self, store_t *store, const char *key, int action,
-                    int64_t now_ms, const holdouts_entry_t **out, status_t *st)
+int holdouts_change(holdouts_t *self, store_t *store, const char *key, int action, int64_t now_ms,
+                    const holdouts_entry_t **out, status_t *st)
 {
     holdouts_entry_t *e = (holdouts_entry_t *)holdouts_find(self, key);
     if (!e)
@@ -365,8 +369,7 @@ int holdouts_change(holdouts_t *self, store_t *store, const char *key, int actio
         }
         if (status != LIFT__EXPERIMENT_STATUS__STATUS_DRAFT)
             return status_set(st, LIFT__CODE__FAILED_PRECONDITION, "change_holdout.action",
-                              "holdout %s is stopped; a stopped holdout cannot start again",
-                              key);
+                              "holdout %s is stopped; a stopped holdout cannot start again", key);
         to = LIFT__EXPERIMENT_STATUS__STATUS_RUNNING;
         started = now_ms;
     } else if (action == LIFT__ACTION__ACTION_STOP) {
@@ -378,7 +381,8 @@ int holdouts_change(holdouts_t *self, store_t *store, const char *key, int actio
     } else {
         return status_set(st, invalid_code, "change_holdout.action",
                           "change_holdout.action: %d; a holdout takes ACTION_START (1) or "
-                          "ACTION_STOP (4)", action);
+                          "ACTION_STOP (4)",
+                          action);
     }
     int64_t gen = 0;
     int rc = store_experiment_update(store, e->id, e->generation, to, e->def->percent / 100.0,
@@ -406,8 +410,8 @@ static int record_failed(status_t *st, store_t *store, const char *key)
 
 int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
                   int64_t exp_started_ms, const char *id, size_t len, const Lift__Context *ctx,
-                  int64_t now_ms, holdouts_seen_fn seen, holdouts_remember_fn remember,
-                  void *cache, int *recorded, status_t *st)
+                  int64_t now_ms, holdouts_seen_fn seen, holdouts_remember_fn remember, void *cache,
+                  int *recorded, status_t *st)
 {
     int held = 0;
     for (int i = 0; i < self->count; i++) {
@@ -474,8 +478,8 @@ int holdouts_record(const holdouts_t *self, store_t *store, const char *holdout_
     int g = holdout_group(h, id, len);
     if (g != HOLDOUT_GROUP_HELD_OUT && g != HOLDOUT_GROUP_MEASURED) {
         status_set(st, LIFT__CODE__FAILED_PRECONDITION, f,
-                   "%s: customer %s is in neither group of holdout %s by liftd's definition", f,
-                   id, h->key);
+                   "%s: customer %s is in neither group of holdout %s by liftd's definition", f, id,
+                   h->key);
         return 1;
     }
     int want = g == HOLDOUT_GROUP_HELD_OUT ? HOLDOUT_ARM_HELD_OUT : HOLDOUT_ARM_MEASURED;

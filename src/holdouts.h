@@ -25,11 +25,11 @@ typedef struct holdouts holdouts_t;
 
 /* One holdout as the cache holds it. */
 typedef struct {
-    int64_t id;           /* store row id (its exposures' experiment_id) */
-    int64_t generation;   /* store generation of the state held here */
-    Lift__Holdout *def;   /* definition with server fields filled in */
-    uint8_t *created;     /* canonical definition as created (idempotency) */
-    size_t created_len;   /* bytes in created */
+    int64_t id;         /* store row id (its exposures' experiment_id) */
+    int64_t generation; /* store generation of the state held here */
+    Lift__Holdout *def; /* definition with server fields filled in */
+    uint8_t *created;   /* canonical definition as created (idempotency) */
+    size_t created_len; /* bytes in created */
 } holdouts_entry_t;
 
 /* Validate a definition to create (server fields ignored); fill defaults (seed = key).
@@ -62,8 +62,8 @@ int holdouts_create(holdouts_t *self, store_t *store, const Lift__Holdout *in, i
  * Repeating a change that holds is a success. Conditional on the cached generation: returns
  * 0 with *out set, 1 when the row moved on in the store (refresh and call again), or -1 with
  * st filled (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, UNAVAILABLE). */
-int holdouts_change(holdouts_t *self, store_t *store, const char *key, int action,
-                    int64_t now_ms, const holdouts_entry_t **out, status_t *st);
+int holdouts_change(holdouts_t *self, store_t *store, const char *key, int action, int64_t now_ms,
+                    const holdouts_entry_t **out, status_t *st);
 
 /* The gate of one assignment decision, after the experiment's own eligibility passed and
  * before its bucketing: for every running holdout covering (exp_key, exp_started_ms, ctx) —
@@ -74,13 +74,13 @@ int holdouts_change(holdouts_t *self, store_t *store, const char *key, int actio
  * *recorded is set to 1 when an exposure was stored now. `seen`/`remember` are the caller's
  * cache of stored exposures (may be NULL): seen returns 1 and the arm when known. */
 typedef int (*holdouts_seen_fn)(void *arg, int64_t holdout_id, const char *id, size_t len,
-                               int *arm);
+                                int *arm);
 typedef void (*holdouts_remember_fn)(void *arg, int64_t holdout_id, const char *id, size_t len,
-                                    int arm);
+                                     int arm);
 int holdouts_gate(const holdouts_t *self, store_t *store, const char *exp_key,
                   int64_t exp_started_ms, const char *id, size_t len, const Lift__Context *ctx,
-                  int64_t now_ms, holdouts_seen_fn seen, holdouts_remember_fn remember,
-                  void *cache, int *recorded, status_t *st);
+                  int64_t now_ms, holdouts_seen_fn seen, holdouts_remember_fn remember, void *cache,
+                  int *recorded, status_t *st);
 
 /* The running holdout (its key) that holds customer id out of a decision of experiment
  * exp_key in ctx at now_ms, or NULL: for exposures decided elsewhere (RecordExposures), which

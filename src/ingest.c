@@ -97,11 +97,11 @@ static void describe(char *buf, size_t len, const char *currency, int type, int 
         snprintf(buf, len, "%s", t ? t : "event");
 }
 
-#define REJECT(fld, ...)                                                                          \
-    do {                                                                                          \
-        snprintf(r->field, sizeof r->field, "%s", fld);                                           \
-        snprintf(r->reason, sizeof r->reason, __VA_ARGS__);                                       \
-        return -1;                                                                                \
+#define REJECT(fld, ...)                                                                           \
+    do {                                                                                           \
+        snprintf(r->field, sizeof r->field, "%s", fld);                                            \
+        snprintf(r->reason, sizeof r->reason, __VA_ARGS__);                                        \
+        return -1;                                                                                 \
     } while (0)
 
 static int check_plain(const char *s, size_t max, const char *fld, ingest_reject_t *r)
@@ -152,8 +152,10 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
         char choices[200];
         registry_enum_choices(&lift__event_type__descriptor, choices, sizeof choices);
         if (!e->has_type)
-            REJECT("type", "type is unset but required (a name the sender's library could not "
-                           "map is dropped); valid: %s", choices);
+            REJECT("type",
+                   "type is unset but required (a name the sender's library could not "
+                   "map is dropped); valid: %s",
+                   choices);
         REJECT("type", "type: %d is not a valid value; valid: %s", (int)e->type, choices);
     }
     if (!e->has_timestamp_ms)
@@ -174,7 +176,8 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
 
     int type = e->type;
     int offer = type == LIFT__EVENT_TYPE__EVENT_IMPRESSION || type == LIFT__EVENT_TYPE__EVENT_CLICK;
-    int money = type == LIFT__EVENT_TYPE__EVENT_CONVERSION || type == LIFT__EVENT_TYPE__EVENT_REFUND;
+    int money =
+        type == LIFT__EVENT_TYPE__EVENT_CONVERSION || type == LIFT__EVENT_TYPE__EVENT_REFUND;
     const char *tname = lift_event_type_name(type);
     if (offer) {
         if (!e->experiment_key || !*e->experiment_key)
@@ -186,8 +189,8 @@ static int validate(ingest_t *self, const Lift__Event *e, int64_t now, int64_t *
         if (!e->has_arm)
             REJECT("arm", "arm is required for %s events (0..%zu)", tname, x->def->n_arms - 1);
         if (e->arm < 0 || (size_t)e->arm >= x->def->n_arms)
-            REJECT("arm", "arm: %d is outside 0..%zu for experiment %s", e->arm,
-                   x->def->n_arms - 1, x->def->key);
+            REJECT("arm", "arm: %d is outside 0..%zu for experiment %s", e->arm, x->def->n_arms - 1,
+                   x->def->key);
         /* An offer is shown only for the arm the customer was assigned: anything else is a
          * logging bug that would bias the funnel and the CACE, refused here by name. */
         int have;
@@ -272,8 +275,7 @@ static void conflict_reject(ingest_t *self, size_t k, Lift__Event *const *events
     char was[64], now_is[64];
     describe(was, sizeof was, self->currency, stored->type, stored->has_amount,
              stored->amount_minor);
-    describe(now_is, sizeof now_is, self->currency, row->type, row->has_amount,
-             row->amount_minor);
+    describe(now_is, sizeof now_is, self->currency, row->type, row->has_amount, row->amount_minor);
     snprintf(r->field, sizeof r->field, "event_id");
     snprintf(r->reason, sizeof r->reason,
              "event_id '%.64s' reused with different content: stored as %s, this one is %s "

@@ -23,11 +23,11 @@ typedef struct {
 
 /* A rejected event of a batch. */
 typedef struct {
-    uint32_t index;      /* position in the batch */
+    uint32_t index;       /* position in the batch */
     const char *event_id; /* borrowed from the request ("" when missing) */
-    char field[48];      /* offending field's path: "track.events[3].nps_score" */
-    char reason[320];    /* names the value and the bound */
-    int conflict;        /* 1: the id is stored with other content (not a validation error) */
+    char field[48];       /* offending field's path: "track.events[3].nps_score" */
+    char reason[320];     /* names the value and the bound */
+    int conflict;         /* 1: the id is stored with other content (not a validation error) */
 } ingest_reject_t;
 
 /* Create; borrows store and registry. Returns NULL with a message on failure (an unknown

@@ -58,9 +58,8 @@ FILE *keyfile_open(const char *path, int check_mode, char *err, size_t errlen)
         return NULL;
     }
     if (check_mode && (sb.st_mode & 077)) {
-        snprintf(err, errlen,
-                 "%s: mode %04o lets group or others access it; run: chmod 600 %s", path,
-                 (unsigned)(sb.st_mode & 07777), path);
+        snprintf(err, errlen, "%s: mode %04o lets group or others access it; run: chmod 600 %s",
+                 path, (unsigned)(sb.st_mode & 07777), path);
         close(fd);
         return NULL;
     }
@@ -135,8 +134,8 @@ int lift_keyfile_read_secret(const char *path, lift_keypair_t *out, char *err, s
         else if (strcmp(name, "secret-key") == 0)
             dst = out->secret_z85;
         else {
-            snprintf(err, errlen, "%s:%d: unknown setting '%.40s' (public-key, secret-key)",
-                     path, lineno, name);
+            snprintf(err, errlen, "%s:%d: unknown setting '%.40s' (public-key, secret-key)", path,
+                     lineno, name);
             goto done;
         }
         if (*dst) {
@@ -156,8 +155,9 @@ int lift_keyfile_read_secret(const char *path, lift_keypair_t *out, char *err, s
         goto done;
     }
     if (!*out->secret_z85 || !*out->public_z85) {
-        snprintf(err, errlen, "%s: no %s line (a key file has public-key and secret-key; make one "
-                              "with: liftctl keygen -o FILE)",
+        snprintf(err, errlen,
+                 "%s: no %s line (a key file has public-key and secret-key; make one "
+                 "with: liftctl keygen -o FILE)",
                  path, *out->secret_z85 ? "public-key" : "secret-key");
         goto done;
     }
@@ -201,8 +201,8 @@ int lift_keyfile_read_public(const char *path, char out[LIFT_KEY_Z85_LEN + 1], c
                 goto done;
             }
             if (strcmp(name, "public-key") != 0) {
-                snprintf(err, errlen, "%s:%d: unknown setting '%.40s' (public-key)", path,
-                         lineno, name);
+                snprintf(err, errlen, "%s:%d: unknown setting '%.40s' (public-key)", path, lineno,
+                         name);
                 goto done;
             }
         }
@@ -245,12 +245,13 @@ int lift_keypair_new(lift_keypair_t *out, char *err, size_t errlen)
 
 int lift_keyfile_format(const lift_keypair_t *kp, char *buf, size_t len)
 {
-    int n = snprintf(buf, len,
-                     "# Lift CurveZMQ key pair (liftctl keygen). Keep this file secret: mode 0600.\n"
-                     "# Hand out the public key only: the server's goes to clients (--server-key),\n"
-                     "# a client's goes into liftd's authorized-keys file with a role.\n"
-                     "public-key = %s\n"
-                     "secret-key = %s\n",
-                     kp->public_z85, kp->secret_z85);
+    int n =
+        snprintf(buf, len,
+                 "# Lift CurveZMQ key pair (liftctl keygen). Keep this file secret: mode 0600.\n"
+                 "# Hand out the public key only: the server's goes to clients (--server-key),\n"
+                 "# a client's goes into liftd's authorized-keys file with a role.\n"
+                 "public-key = %s\n"
+                 "secret-key = %s\n",
+                 kp->public_z85, kp->secret_z85);
     return n < 0 || (size_t)n >= len ? -1 : n;
 }

@@ -27,38 +27,39 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: liftd [--endpoint E] [--store URI | --data DIR] [--log-level L] [--currency C]\n"
-            "             [--clock-skew S]\n"
-            "             [--curve-secret FILE --authorized-keys FILE | --insecure]\n"
-            "             [--max-store-mb N]\n"
-            "       liftd copy SRC DST [--batch N] [--json]   (copy a store; liftd copy --help)\n"
-            "\n"
-            "Lift: assigns customers to upsell experiments (GrowthBook-compatible hashing),\n"
-            "records exposures and events durably, and reports incremental revenue.\n"
-            "\n"
-            "  --endpoint E     ZeroMQ endpoint to bind (default %s; ipc://PATH works too)\n"
-            "  --store URI      where everything is stored (also env LIFT_STORE):\n"
-            "                     sqlite:DIR   embedded SQLite in DIR, created if missing; one\n"
-            "                                  liftd per directory (the default, sqlite:./lift-data)\n"
-            "                     postgresql://USER@HOST/DB?...  (or postgres://) a PostgreSQL\n"
-            "                                  database that several liftd may share (libpq URI)\n"
-            "  --data DIR       the same as --store sqlite:DIR\n"
-            "  --log-level L    error, warn, info (default) or debug; logs go to stderr\n"
-            "  --currency C     ISO 4217 code of every amount (default USD; fixed per store);\n"
-            "                   amounts are in its minor units (JPY 0 decimals, USD 2, KWD 3)\n"
-            "  --clock-skew S   reject events more than S seconds in the future (default 86400)\n"
-            "  --curve-secret FILE     the server's key pair (liftctl keygen -o FILE; mode 0600):\n"
-            "                   encrypt with CurveZMQ and admit only authorized keys\n"
-            "  --authorized-keys FILE  one '<z85 public key> <role> [comment]' per line, role\n"
-            "                   admin, sender or reader; re-read on SIGHUP (mode 0600)\n"
-            "  --insecure       without keys, allow an endpoint other hosts can reach (without\n"
-            "                   keys liftd otherwise binds only loopback, ipc:// or inproc://)\n"
-            "  --max-store-mb N storage quota in MiB (1..16777216; SQLite stores): past it writes\n"
-            "                   get UNAVAILABLE, reads go on; restart with a larger N to resume\n"
-            "  --help           this text\n"
-            "  --version        print the version\n",
-            LIFT_DEFAULT_ENDPOINT);
+    fprintf(
+        out,
+        "usage: liftd [--endpoint E] [--store URI | --data DIR] [--log-level L] [--currency C]\n"
+        "             [--clock-skew S]\n"
+        "             [--curve-secret FILE --authorized-keys FILE | --insecure]\n"
+        "             [--max-store-mb N]\n"
+        "       liftd copy SRC DST [--batch N] [--json]   (copy a store; liftd copy --help)\n"
+        "\n"
+        "Lift: assigns customers to upsell experiments (GrowthBook-compatible hashing),\n"
+        "records exposures and events durably, and reports incremental revenue.\n"
+        "\n"
+        "  --endpoint E     ZeroMQ endpoint to bind (default %s; ipc://PATH works too)\n"
+        "  --store URI      where everything is stored (also env LIFT_STORE):\n"
+        "                     sqlite:DIR   embedded SQLite in DIR, created if missing; one\n"
+        "                                  liftd per directory (the default, sqlite:./lift-data)\n"
+        "                     postgresql://USER@HOST/DB?...  (or postgres://) a PostgreSQL\n"
+        "                                  database that several liftd may share (libpq URI)\n"
+        "  --data DIR       the same as --store sqlite:DIR\n"
+        "  --log-level L    error, warn, info (default) or debug; logs go to stderr\n"
+        "  --currency C     ISO 4217 code of every amount (default USD; fixed per store);\n"
+        "                   amounts are in its minor units (JPY 0 decimals, USD 2, KWD 3)\n"
+        "  --clock-skew S   reject events more than S seconds in the future (default 86400)\n"
+        "  --curve-secret FILE     the server's key pair (liftctl keygen -o FILE; mode 0600):\n"
+        "                   encrypt with CurveZMQ and admit only authorized keys\n"
+        "  --authorized-keys FILE  one '<z85 public key> <role> [comment]' per line, role\n"
+        "                   admin, sender or reader; re-read on SIGHUP (mode 0600)\n"
+        "  --insecure       without keys, allow an endpoint other hosts can reach (without\n"
+        "                   keys liftd otherwise binds only loopback, ipc:// or inproc://)\n"
+        "  --max-store-mb N storage quota in MiB (1..16777216; SQLite stores): past it writes\n"
+        "                   get UNAVAILABLE, reads go on; restart with a larger N to resume\n"
+        "  --help           this text\n"
+        "  --version        print the version\n",
+        LIFT_DEFAULT_ENDPOINT);
 }
 
 /* A number in lo..hi from a flag's value: 0 with *v set, -1 when it is not one. */
@@ -114,8 +115,9 @@ static int apply_option(int c, char **argv, server_config_t *cfg, store_flags_t 
         return -1;
     case 's':
         if (parse_range(optarg, 0, 30LL * 86400, &v) < 0) {
-            fprintf(stderr, "liftd: --clock-skew: '%s' is not a number of seconds in "
-                            "0..2592000\n",
+            fprintf(stderr,
+                    "liftd: --clock-skew: '%s' is not a number of seconds in "
+                    "0..2592000\n",
                     optarg);
             return 2;
         }
@@ -130,8 +132,9 @@ static int apply_option(int c, char **argv, server_config_t *cfg, store_flags_t 
         return -1;
     case 'm':
         if (parse_range(optarg, 1, 16777216LL, &v) < 0) {
-            fprintf(stderr, "liftd: --max-store-mb: '%s' is not a number of MiB in "
-                            "1..16777216\n",
+            fprintf(stderr,
+                    "liftd: --max-store-mb: '%s' is not a number of MiB in "
+                    "1..16777216\n",
                     optarg);
             return 2;
         }
@@ -158,16 +161,16 @@ static int apply_option(int c, char **argv, server_config_t *cfg, store_flags_t 
 static int check_flags(server_config_t *cfg, store_flags_t *sf)
 {
     if (sf->data_dir && sf->store_uri) {
-        fprintf(stderr, "liftd: --data %s and --store %s both name the store; give one (--data "
-                        "DIR is --store sqlite:DIR)\n",
+        fprintf(stderr,
+                "liftd: --data %s and --store %s both name the store; give one (--data "
+                "DIR is --store sqlite:DIR)\n",
                 sf->data_dir, sf->store_uri);
         return 2;
     }
     if (sf->data_dir) {
         if ((size_t)snprintf(sf->data_uri, sizeof sf->data_uri, "sqlite:%s", sf->data_dir) >=
             sizeof sf->data_uri) {
-            fprintf(stderr, "liftd: --data: path of %zu bytes is too long\n",
-                    strlen(sf->data_dir));
+            fprintf(stderr, "liftd: --data: path of %zu bytes is too long\n", strlen(sf->data_dir));
             return 2;
         }
         sf->store_uri = sf->data_uri;
@@ -200,17 +203,19 @@ int main(int argc, char **argv)
         .currency = "USD",
         .clock_skew_ms = 24LL * 3600 * 1000,
     };
-    static const struct option longopts[] = {
-        {"endpoint", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
-        {"store", required_argument, NULL, 'S'},
-        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {"currency", required_argument, NULL, 'c'},  {"clock-skew", required_argument, NULL, 's'},
-        {"version", no_argument, NULL, 'V'},
-        {"curve-secret", required_argument, NULL, 'k'},
-        {"authorized-keys", required_argument, NULL, 'a'},
-        {"insecure", no_argument, NULL, 'i'},
-        {"max-store-mb", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
+                                             {"data", required_argument, NULL, 'd'},
+                                             {"store", required_argument, NULL, 'S'},
+                                             {"log-level", required_argument, NULL, 'l'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"currency", required_argument, NULL, 'c'},
+                                             {"clock-skew", required_argument, NULL, 's'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {"curve-secret", required_argument, NULL, 'k'},
+                                             {"authorized-keys", required_argument, NULL, 'a'},
+                                             {"insecure", no_argument, NULL, 'i'},
+                                             {"max-store-mb", required_argument, NULL, 'm'},
+                                             {NULL, 0, NULL, 0}};
     static store_flags_t sf; /* static: data_uri is 4 KiB */
     int c, rc;
     opterr = 0;

@@ -19,36 +19,36 @@
 #include "hash.h"
 #include "holdout.h"
 
-#define SEEN_WAYS 4           /* slots per bucket of the remembered pairs (half a cache line) */
-#define LOG_EVERY 1000        /* log the first and every 1000th of a kind */
+#define SEEN_WAYS 4    /* slots per bucket of the remembered pairs (half a cache line) */
+#define LOG_EVERY 1000 /* log the first and every 1000th of a kind */
 
 /* One experiment of a snapshot. */
 typedef struct {
-    const char *key;                /* def->key */
-    uint64_t key_hash;              /* fnv1a-64 of key */
-    const Lift__Experiment *def;    /* owned by the snapshot that introduced it */
-    double weights[LIFT_ARMS_MAX];  /* for cfg */
-    assign_config_t cfg;            /* the split, as liftd's registry builds it */
+    const char *key;               /* def->key */
+    uint64_t key_hash;             /* fnv1a-64 of key */
+    const Lift__Experiment *def;   /* owned by the snapshot that introduced it */
+    double weights[LIFT_ARMS_MAX]; /* for cfg */
+    assign_config_t cfg;           /* the split, as liftd's registry builds it */
 } lexp_t;
 
 /* The definitions at one generation. Never modified once published. */
 typedef struct snap {
-    uint64_t uid;        /* unique in the process (thread caches compare it, not addresses) */
-    uint64_t generation; /* ExperimentList.generation it reflects */
-    size_t n;            /* experiments */
-    lexp_t *exps;        /* n experiments */
-    uint32_t *slots;     /* open addressing by key_hash: index + 1, 0 = empty */
-    size_t mask;         /* slots - 1 */
-    Lift__Reply *reply;  /* owns the definitions this snapshot introduced */
+    uint64_t uid;          /* unique in the process (thread caches compare it, not addresses) */
+    uint64_t generation;   /* ExperimentList.generation it reflects */
+    size_t n;              /* experiments */
+    lexp_t *exps;          /* n experiments */
+    uint32_t *slots;       /* open addressing by key_hash: index + 1, 0 = empty */
+    size_t mask;           /* slots - 1 */
+    Lift__Reply *reply;    /* owns the definitions this snapshot introduced */
     Lift__Reply *holdouts; /* ListHoldouts at this generation (NULL: none, or an older liftd) */
-    uint64_t *hkey_hash; /* per holdout: fnv1a-64 of "holdout:" + key (remembered pairs) */
-    struct snap *older;  /* the snapshot it replaced (kept until destroy) */
+    uint64_t *hkey_hash;   /* per holdout: fnv1a-64 of "holdout:" + key (remembered pairs) */
+    struct snap *older;    /* the snapshot it replaced (kept until destroy) */
 } snap_t;
 
 /* One queued first exposure. */
 typedef struct {
-    const char *key;                         /* experiment key (a snapshot's: lives until destroy) */
-    const char *hkey;                        /* program holdout key: this is the customer's
+    const char *key;  /* experiment key (a snapshot's: lives until destroy) */
+    const char *hkey; /* program holdout key: this is the customer's
                                                 exposure to that holdout (arm = its group);
                                                 NULL for an experiment exposure */
     char customer[LIFT_CUSTOMER_ID_MAX + 1]; /* customer id */
@@ -60,26 +60,26 @@ typedef struct {
 } qitem_t;
 
 struct lift_local {
-    _Atomic(snap_t *) snap;    /* current definitions */
-    _Atomic uint64_t *seen;    /* seen_slots hashes of queued (experiment, customer) pairs */
-    size_t seen_slots;         /* a power of two >= 4 x opts.remember */
-    pthread_mutex_t mu;        /* guards the queue and the flags below */
-    pthread_cond_t wake;       /* background thread: something to do */
-    pthread_cond_t done;       /* waiters: a flush or refresh finished */
-    qitem_t *q;                /* ring of qcap items */
+    _Atomic(snap_t *) snap;           /* current definitions */
+    _Atomic uint64_t *seen;           /* seen_slots hashes of queued (experiment, customer) pairs */
+    size_t seen_slots;                /* a power of two >= 4 x opts.remember */
+    pthread_mutex_t mu;               /* guards the queue and the flags below */
+    pthread_cond_t wake;              /* background thread: something to do */
+    pthread_cond_t done;              /* waiters: a flush or refresh finished */
+    qitem_t *q;                       /* ring of qcap items */
     size_t qcap, qhead, qcount, qmax; /* capacity, first, count, bound */
-    size_t inflight;           /* items of the head being sent */
+    size_t inflight;                  /* items of the head being sent */
     int stop, flush_now, refresh_now; /* requests to the background thread */
-    uint64_t refreshed;        /* refreshes finished */
-    int refresh_ok;            /* the last one got an answer */
-    pthread_t thread;          /* background thread */
-    int started;               /* thread is running */
-    lift_client_t *client;     /* the background thread's connection */
-    int refresh_ms, flush_ms;  /* intervals */
+    uint64_t refreshed;               /* refreshes finished */
+    int refresh_ok;                   /* the last one got an answer */
+    pthread_t thread;                 /* background thread */
+    int started;                      /* thread is running */
+    lift_client_t *client;            /* the background thread's connection */
+    int refresh_ms, flush_ms;         /* intervals */
     void (*log)(void *, const char *); /* opts.log */
-    void *log_arg;             /* opts.log_arg */
+    void *log_arg;                     /* opts.log_arg */
     _Atomic uint64_t queued, dropped, sent, first, skew, rejected, flush_failures, refreshes,
-        refresh_failures;      /* lift_local_stats_t */
+        refresh_failures; /* lift_local_stats_t */
 };
 
 /* The decision time: the coarse real-time clock (one tick, a few ms, behind; 5x cheaper than
@@ -198,8 +198,9 @@ static int refresh(lift_local_t *self, char *err, size_t errlen)
     lift_err_t rc = lift_call(self->client, &req, &reply, err, errlen);
     if (rc == LIFT_OK && (reply->body_case != LIFT__REPLY__BODY_EXPERIMENTS ||
                           !reply->experiments->has_generation)) {
-        snprintf(err, errlen, "liftd's ListExperiments reply has no generation: a liftd too old "
-                              "for local evaluation");
+        snprintf(err, errlen,
+                 "liftd's ListExperiments reply has no generation: a liftd too old "
+                 "for local evaluation");
         rc = LIFT_ERR_PROTOCOL;
     }
     if (rc != LIFT_OK) {
@@ -652,7 +653,7 @@ static void decide_one(lift_local_t *self, const snap_t *s, const lexp_t *x, con
     out->eligible = true;
     if (arm < 0) {
         out->reason = r.reason == ASSIGN_OUTSIDE_NAMESPACE ? LIFT__REASON__REASON_OUTSIDE_NAMESPACE
-                                                            : LIFT__REASON__REASON_OUTSIDE_COVERAGE;
+                                                           : LIFT__REASON__REASON_OUTSIDE_COVERAGE;
         return;
     }
     out->in_experiment = true;
@@ -667,12 +668,12 @@ static void decide_one(lift_local_t *self, const snap_t *s, const lexp_t *x, con
  * once valid stays valid: its only time-dependent bound (trigger time <= now + 24 h) only
  * widens as now advances. */
 static _Thread_local struct {
-    uint64_t snap;          /* uid of the snapshot of the lookup */
-    const char *key;        /* the caller's key pointer (its text is compared too) */
-    const lexp_t *x;        /* what it found */
-    lift_context_t ctx;     /* a context decide_context_check accepted ... */
-    const lexp_t *ctx_x;    /* ... with this experiment's trigger time rule */
-    uint64_t ctx_snap;      /* ... of this snapshot */
+    uint64_t snap;       /* uid of the snapshot of the lookup */
+    const char *key;     /* the caller's key pointer (its text is compared too) */
+    const lexp_t *x;     /* what it found */
+    lift_context_t ctx;  /* a context decide_context_check accepted ... */
+    const lexp_t *ctx_x; /* ... with this experiment's trigger time rule */
+    uint64_t ctx_snap;   /* ... of this snapshot */
 } last;
 
 /* The experiment and the context's eligibility, as handle_assign checks them. */
@@ -697,8 +698,7 @@ static lift_err_t prepare(lift_local_t *self, const char *key, const lift_contex
         return LIFT_ERR_INVALID_ARGUMENT;
     context_from_client(c, ctx);
     *now = wall_ms();
-    if (last.ctx_x != *x || last.ctx_snap != s->uid ||
-        memcmp(&last.ctx, ctx, sizeof *ctx) != 0) {
+    if (last.ctx_x != *x || last.ctx_snap != s->uid || memcmp(&last.ctx, ctx, sizeof *ctx) != 0) {
         if (decide_context_check(c, *now) || !decide_trigger_time_ok((*x)->def, c))
             return LIFT_ERR_INVALID_ARGUMENT;
         last.ctx = *ctx;

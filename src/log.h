@@ -3,7 +3,12 @@
 #ifndef LIFT_LOG_H
 #define LIFT_LOG_H
 
-typedef enum { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN = 1, LOG_LEVEL_INFO = 2, LOG_LEVEL_DEBUG = 3 } log_level_t;
+typedef enum {
+    LOG_LEVEL_ERROR = 0,
+    LOG_LEVEL_WARN = 1,
+    LOG_LEVEL_INFO = 2,
+    LOG_LEVEL_DEBUG = 3
+} log_level_t;
 
 /* Parse "error|warn|info|debug"; returns 0 and sets *out, or -1 for an unknown name. */
 int log_level_parse(const char *name, log_level_t *out);

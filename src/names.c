@@ -50,14 +50,16 @@ static const char *const event_types[] = {"unspecified", "impression", "click", 
 
 static const char *name_of(const char *const *table, size_t n, int value)
 {
-    if (value < 0 || (size_t)value >= n) return "unknown";
+    if (value < 0 || (size_t)value >= n)
+        return "unknown";
     return table[value];
 }
 
 /* first: the lowest value that has a real name (1 where 0 means "unspecified"). */
 static int parse_in(const char *const *table, size_t n, int first, const char *name, int *out)
 {
-    if (name == NULL || out == NULL) return -1;
+    if (name == NULL || out == NULL)
+        return -1;
     for (size_t i = (size_t)first; i < n; i++) {
         if (strcmp(table[i], name) == 0) {
             *out = (int)i;
@@ -106,7 +108,8 @@ const char *lift_err_name(int err)
                                         "RESOURCE_EXHAUSTED",
                                         "UNAVAILABLE",
                                         "INTERNAL"};
-    if (err >= 0 && (size_t)err < COUNT(codes)) return codes[err];
+    if (err >= 0 && (size_t)err < COUNT(codes))
+        return codes[err];
     switch (err) {
     case LIFT_ERR_PROTOCOL:
         return "PROTOCOL";

@@ -19,20 +19,20 @@ typedef struct queued {
 } queued_t;
 
 struct peers_entry {
-    struct peers_entry *next;      /* hash chain */
+    struct peers_entry *next; /* hash chain */
     uint8_t rid[RID_MAX];
     size_t rid_len;
-    uint32_t held;          /* replies not yet handed to libzmq */
-    queued_t *head, *tail;  /* replies waiting for room, oldest first */
+    uint32_t held;         /* replies not yet handed to libzmq */
+    queued_t *head, *tail; /* replies waiting for room, oldest first */
 };
 
 struct peers {
     peers_send_fn send;
     void *arg;
     peers_entry_t *bucket[PEERS_BUCKETS];
-    size_t queued;          /* replies in every queue */
-    size_t queued_bytes;    /* their bytes */
-    size_t entries;         /* entries in the table */
+    size_t queued;       /* replies in every queue */
+    size_t queued_bytes; /* their bytes */
+    size_t entries;      /* entries in the table */
 };
 
 peers_t *peers_new(peers_send_fn send, void *arg)
@@ -208,8 +208,8 @@ int peers_reply(peers_t *self, peers_entry_t *p, const uint8_t *rid, size_t rid_
     if (!p)
         p = *find(self, rid, rid_len);
     if (!p) { /* not taken through peers_take: send as is */
-        int rc = bytes ? self->send(self->arg, rid, rid_len, delimiter | PEERS_BLOCK, bytes, len)
-                       : 0;
+        int rc =
+            bytes ? self->send(self->arg, rid, rid_len, delimiter | PEERS_BLOCK, bytes, len) : 0;
         free(bytes);
         return rc < 0;
     }

@@ -15,12 +15,12 @@
 #include "text.h"
 
 struct registry {
-    store_t *store;             /* where definitions live */
-    int64_t seen;               /* largest store generation loaded into the cache */
-    registry_entry_t **items;   /* every experiment, creation order */
-    int count;                  /* used slots in items */
-    int cap;                    /* allocated slots in items */
-    holdouts_t *holdouts;       /* program holdouts: rows of the same table (holdout.h) */
+    store_t *store;           /* where definitions live */
+    int64_t seen;             /* largest store generation loaded into the cache */
+    registry_entry_t **items; /* every experiment, creation order */
+    int count;                /* used slots in items */
+    int cap;                  /* allocated slots in items */
+    holdouts_t *holdouts;     /* program holdouts: rows of the same table (holdout.h) */
 };
 
 static const int64_t invalid_code = LIFT__CODE__INVALID_ARGUMENT;
@@ -142,9 +142,9 @@ static int load_row(void *arg, const store_experiment_t *row)
     registry_entry_t *old = find_id(self, row->id);
     if (old)
         return entry_update(old, row);
-    registry_entry_t *e = entry_new(row->id, row->def, row->def_len, row->status, row->coverage,
-                                    row->created_ms, row->started_ms, row->updated_ms,
-                                    row->generation);
+    registry_entry_t *e =
+        entry_new(row->id, row->def, row->def_len, row->status, row->coverage, row->created_ms,
+                  row->started_ms, row->updated_ms, row->generation);
     if (!e || push_entry(self, e) < 0) {
         entry_free(e);
         return -1;
@@ -276,8 +276,8 @@ const registry_entry_t *registry_at(const registry_t *self, int i)
 /* Text field: text_check's rules (UTF-8, at most `max` bytes, no control character except,
  * when multiline, tab, newline and carriage return; no bidi control unless bidi_ok: an arm
  * payload, opaque text that may be right-to-left). NULL or "" passes when !required. */
-static int check_text(const char *s, const char *field, size_t max, int required,
-                      int multiline, int bidi_ok, status_t *st)
+static int check_text(const char *s, const char *field, size_t max, int required, int multiline,
+                      int bidi_ok, status_t *st)
 {
     if (!s || !*s) {
         if (required)
@@ -302,8 +302,7 @@ static int check_key(const char *key, const char *field, status_t *st)
                           LIFT_KEY_MAX);
     for (size_t i = 0; i < len; i++) {
         char c = key[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
             return status_set(st, invalid_code, field,
                               "%s: character %zu ('%c') is outside [a-z0-9-_.]", field, i + 1,
                               (c >= 0x20 && c < 0x7f) ? c : '?');
@@ -314,12 +313,11 @@ static int check_key(const char *key, const char *field, status_t *st)
 static int check_arm_name(const char *name, const char *field, status_t *st)
 {
     if (!name || !*name)
-        return status_set(st, invalid_code, field, "%s is required ([A-Za-z0-9 _.-]{1,64})",
-                          field);
+        return status_set(st, invalid_code, field, "%s is required ([A-Za-z0-9 _.-]{1,64})", field);
     size_t len = strlen(name);
     if (len > 64)
-        return status_set(st, invalid_code, field, "%s: %zu bytes exceeds the limit of 64",
-                          field, len);
+        return status_set(st, invalid_code, field, "%s: %zu bytes exceeds the limit of 64", field,
+                          len);
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -412,8 +410,8 @@ static int validate(const Lift__Experiment *x, status_t *st)
         return -1;
     if (x->n_arms < 2 || x->n_arms > LIFT_ARMS_MAX)
         return status_set(st, invalid_code, "experiment.arms",
-                          "experiment.arms: %zu arms, need 2..%d (arm 0 is the holdout)",
-                          x->n_arms, LIFT_ARMS_MAX);
+                          "experiment.arms: %zu arms, need 2..%d (arm 0 is the holdout)", x->n_arms,
+                          LIFT_ARMS_MAX);
     double sum = 0;
     for (size_t i = 0; i < x->n_arms; i++) {
         const Lift__Arm *a = x->arms[i];
@@ -441,7 +439,8 @@ static int validate(const Lift__Experiment *x, status_t *st)
         return status_set(st, invalid_code, "experiment.coverage",
                           "experiment.coverage: %g is outside (0, 1] (leave it unset for 1)",
                           x->coverage);
-    if (x->seed && *x->seed && check_text(x->seed, "experiment.seed", LIFT_SEED_MAX, 0, 0, 0, st) < 0)
+    if (x->seed && *x->seed &&
+        check_text(x->seed, "experiment.seed", LIFT_SEED_MAX, 0, 0, 0, st) < 0)
         return -1;
     if (x->namespace_) {
         const Lift__Namespace *ns = x->namespace_;
@@ -464,14 +463,11 @@ static int validate(const Lift__Experiment *x, status_t *st)
     if (x->eligibility) {
         const Lift__Eligibility *el = x->eligibility;
         if (check_enum_list(&lift__trigger__descriptor, (const int *)el->triggers, el->n_triggers,
-                            "experiment.eligibility.triggers",
-                            lift_trigger_names(), st) < 0 ||
+                            "experiment.eligibility.triggers", lift_trigger_names(), st) < 0 ||
             check_enum_list(&lift__stage__descriptor, (const int *)el->stages, el->n_stages,
-                            "experiment.eligibility.stages",
-                            lift_stage_names(), st) < 0 ||
+                            "experiment.eligibility.stages", lift_stage_names(), st) < 0 ||
             check_enum_list(&lift__channel__descriptor, (const int *)el->channels, el->n_channels,
-                            "experiment.eligibility.channels",
-                            lift_channel_names(), st) < 0)
+                            "experiment.eligibility.channels", lift_channel_names(), st) < 0)
             return -1;
         for (size_t i = 0; i < el->n_stages; i++)
             if (el->stages[i] == LIFT__STAGE__STAGE_AT_RISK) {
@@ -660,14 +656,13 @@ int registry_create(registry_t *self, const Lift__Experiment *in, int64_t now_ms
             *created = 0;
             return 0;
         }
-        int rc = store_experiment_insert(self->store, in->key,
-                                         LIFT__EXPERIMENT_STATUS__STATUS_DRAFT, bytes, len,
-                                         coverage, now_ms, &id, &gen);
+        int rc =
+            store_experiment_insert(self->store, in->key, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT,
+                                    bytes, len, coverage, now_ms, &id, &gen);
         if (rc < 0) {
             free(bytes);
             return status_set(st, status_store_code(store_errcode(self->store)), NULL,
-                              "cannot store experiment %s: %s", in->key,
-                              store_errmsg(self->store));
+                              "cannot store experiment %s: %s", in->key, store_errmsg(self->store));
         }
         if (rc == 0)
             break;
@@ -849,8 +844,8 @@ int registry_context_check(const Lift__Context *ctx, const char *field, int64_t 
     if (!bad)
         return 0;
     if (!ctx)
-        return status_set(st, invalid_code, field,
-                          "%s is required (trigger, stage and channel)", field);
+        return status_set(st, invalid_code, field, "%s is required (trigger, stage and channel)",
+                          field);
     if (strcmp(bad, "trigger") == 0)
         return context_error(st, field, "trigger", ctx->has_trigger, ctx->trigger,
                              &lift__trigger__descriptor);

@@ -20,14 +20,14 @@ typedef struct registry registry_t;
 /* One experiment as the assignment path sees it. Owned by the registry; valid until the next
  * registry call that changes experiments. */
 typedef struct {
-    int64_t id;                          /* store id */
-    int64_t generation;                  /* store generation of the state held here */
-    Lift__Experiment *def;               /* current definition; server fields filled in */
-    uint8_t *created;                    /* canonical definition as created (idempotency) */
-    size_t created_len;                  /* bytes in created */
-    double weights[LIFT_ARMS_MAX];   /* arm weights, for cfg */
-    assign_config_t cfg;                 /* split, borrowing def's strings and weights */
-    char checksum[17];                   /* fnv1a-64 of the current definition, hex */
+    int64_t id;                    /* store id */
+    int64_t generation;            /* store generation of the state held here */
+    Lift__Experiment *def;         /* current definition; server fields filled in */
+    uint8_t *created;              /* canonical definition as created (idempotency) */
+    size_t created_len;            /* bytes in created */
+    double weights[LIFT_ARMS_MAX]; /* arm weights, for cfg */
+    assign_config_t cfg;           /* split, borrowing def's strings and weights */
+    char checksum[17];             /* fnv1a-64 of the current definition, hex */
 } registry_entry_t;
 
 /* Load every experiment from the store. Returns NULL with a message on failure. */

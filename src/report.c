@@ -106,18 +106,17 @@ static Lift__ArmSummary *arm_summary(report_msg_t *b, const Lift__Experiment *ex
     m->revenue_minor = A->revenue;
     m->refunds_minor = A->refunds;
     m->churned = (uint64_t)A->churned;
-    m->revenue_per_customer = A->all.exposed > 0 && isfinite(A->all.rev.mean_y)
-                                  ? A->all.rev.mean_y
-                                  : 0;
+    m->revenue_per_customer =
+        A->all.exposed > 0 && isfinite(A->all.rev.mean_y) ? A->all.rev.mean_y : 0;
     m->revenue_per_customer_uncapped =
         A->all.exposed > 0 && isfinite(A->unc.mean_y) ? A->unc.mean_y : 0;
     m->pre_revenue_per_customer =
         A->all.exposed > 0 && isfinite(A->all.rev.mean_x) ? A->all.rev.mean_x : 0;
     m->capped_customers = A->capped;
-    m->nps_before_n = (uint64_t)(A->nps_pre.promoters + A->nps_pre.passives +
-                                 A->nps_pre.detractors);
-    m->nps_after_n = (uint64_t)(A->nps_post.promoters + A->nps_post.passives +
-                                A->nps_post.detractors);
+    m->nps_before_n =
+        (uint64_t)(A->nps_pre.promoters + A->nps_pre.passives + A->nps_pre.detractors);
+    m->nps_after_n =
+        (uint64_t)(A->nps_post.promoters + A->nps_post.passives + A->nps_post.detractors);
     m->nps_pairs = (uint64_t)A->nps_pair.n;
     /* Per-arm NPS is descriptive: no test (a p-value for "NPS = 0" would mean nothing). */
     lift_estimate_t e = lift_nps(&A->nps_pre, o->alpha);
@@ -131,8 +130,7 @@ static Lift__ArmSummary *arm_summary(report_msg_t *b, const Lift__Experiment *ex
     lift_proportion_t pr = lift_wilson(A->all.converted, A->all.exposed, o->alpha);
     if (pr.status == LIFT_STAT_OK && isfinite(pr.p) && isfinite(pr.ci_low) &&
         isfinite(pr.ci_high)) {
-        REPORT_MSG_CK(m->conversion_rate =
-                          ARENA_NEW(b->a, Lift__Estimate, LIFT__ESTIMATE__INIT));
+        REPORT_MSG_CK(m->conversion_rate = ARENA_NEW(b->a, Lift__Estimate, LIFT__ESTIMATE__INIT));
         m->conversion_rate->has_ok = m->conversion_rate->ok = 1;
         m->conversion_rate->has_estimate = m->conversion_rate->has_ci_low = 1;
         m->conversion_rate->has_ci_high = 1;
@@ -140,8 +138,8 @@ static Lift__ArmSummary *arm_summary(report_msg_t *b, const Lift__Experiment *ex
         m->conversion_rate->ci_low = pr.ci_low;
         m->conversion_rate->ci_high = pr.ci_high;
     } else {
-        REPORT_MSG_CK(m->conversion_rate = report_msg_fail(
-                          b, pr.reason && *pr.reason ? pr.reason : "no customers"));
+        REPORT_MSG_CK(m->conversion_rate =
+                          report_msg_fail(b, pr.reason && *pr.reason ? pr.reason : "no customers"));
     }
     return m;
 oom:
@@ -170,8 +168,7 @@ static void pre_period(report_msg_t *b, const Lift__Experiment *exp, size_t a,
                         "%s and %s by %s minor units (p %.2g < 0.001) although randomization "
                         "makes it equal in expectation: check the assignment and the exposure "
                         "times before trusting the comparison",
-                        report_msg_arm_name(exp, a), report_msg_arm_name(exp, 0), d1,
-                        pre.p_value);
+                        report_msg_arm_name(exp, a), report_msg_arm_name(exp, 0), d1, pre.p_value);
     }
 }
 
@@ -220,20 +217,18 @@ static void families(report_msg_t *b, Lift__Comparison *m)
 /* Treatment arm a vs the holdout (arm 0), with the holdout's retention curve `organic`. */
 static Lift__Comparison *comparison(report_msg_t *b, const Lift__Experiment *exp,
                                     const report_acc_t *acc, size_t a,
-                                    Lift__RetentionPoint **organic, size_t n_organic,
-                                    applied_t *ap)
+                                    Lift__RetentionPoint **organic, size_t n_organic, applied_t *ap)
 {
     const report_opts_t *o = b->o;
     const report_arm_t *T = &acc->arm[a], *C = &acc->arm[0];
     double ntot = (double)(T->all.exposed + C->all.exposed);
-    report_revcmp_t r = report_est_revenue(&T->all.rev, &C->all.rev, T->all.payers,
-                                           C->all.payers, o, (double)T->imps);
+    report_revcmp_t r = report_est_revenue(&T->all.rev, &C->all.rev, T->all.payers, C->all.payers,
+                                           o, (double)T->imps);
     ap->cuped_applied |= r.cuped;
     if (!r.cuped && r.cuped_why && !ap->cuped_why)
         ap->cuped_why = r.cuped_why;
-    lift_estimate_t conv =
-        lift_prop_diff(T->all.converted, T->all.exposed, C->all.converted, C->all.exposed,
-                       o->alpha);
+    lift_estimate_t conv = lift_prop_diff(T->all.converted, T->all.exposed, C->all.converted,
+                                          C->all.exposed, o->alpha);
     conv = report_est_seq(&conv, ntot, o);
     Lift__Comparison *m = report_msg_comparison(b, exp, a, &r, &conv);
     REPORT_MSG_CK(m);
@@ -263,15 +258,16 @@ static Lift__Comparison *comparison(report_msg_t *b, const Lift__Experiment *exp
     ce = report_est_seq(&ce, ntot, o);
     REPORT_MSG_CK(m->cace = report_msg_est(b, &ce, 1));
     lift_estimate_t nd = lift_nps_diff(&T->nps_post, &C->nps_post, o->alpha);
-    nd = report_est_seq(&nd, (double)(T->nps_post.promoters + T->nps_post.passives +
-                                      T->nps_post.detractors + C->nps_post.promoters +
-                                      C->nps_post.passives + C->nps_post.detractors),
+    nd = report_est_seq(&nd,
+                        (double)(T->nps_post.promoters + T->nps_post.passives +
+                                 T->nps_post.detractors + C->nps_post.promoters +
+                                 C->nps_post.passives + C->nps_post.detractors),
                         o);
     REPORT_MSG_CK(m->nps_diff = report_msg_est(b, &nd, 1));
     pre_period(b, exp, a, T, C, m);
     funnel(b, T, m);
-    REPORT_MSG_CK(m->retention_treated = report_msg_retention(b, T->km_t, T->km_e, T->km_n,
-                                                              &m->n_retention_treated));
+    REPORT_MSG_CK(m->retention_treated =
+                      report_msg_retention(b, T->km_t, T->km_e, T->km_n, &m->n_retention_treated));
     m->retention_organic = organic;
     m->n_retention_organic = n_organic;
     families(b, m);
@@ -294,8 +290,7 @@ static int comparisons(report_msg_t *b, const Lift__Experiment *exp, const repor
         return 0;
     const report_arm_t *C = &acc->arm[0];
     size_t n_organic = 0;
-    Lift__RetentionPoint **organic =
-        report_msg_retention(b, C->km_t, C->km_e, C->km_n, &n_organic);
+    Lift__RetentionPoint **organic = report_msg_retention(b, C->km_t, C->km_e, C->km_n, &n_organic);
     REPORT_MSG_CK(organic);
     REPORT_MSG_CK(rep->comparisons = arena_zalloc(b->a, (na - 1) * sizeof *rep->comparisons));
     for (size_t a = 1; a < na; a++) {
@@ -363,8 +358,8 @@ static Lift__Provenance *provenance(report_msg_t *b, const Lift__Experiment *exp
         if (!(p->revenue_cap_rule = arena_strdup(b->a, note)))
             return NULL;
         if (acc->cap <= 0 &&
-            !(p->revenue_cap_note = arena_strdup(
-                  b->a, "cap requested, not applied: no customer has revenue > 0")))
+            !(p->revenue_cap_note =
+                  arena_strdup(b->a, "cap requested, not applied: no customer has revenue > 0")))
             return NULL;
     }
     p->cost_per_attempt_minor = b->o->cost;
@@ -374,7 +369,6 @@ static Lift__Provenance *provenance(report_msg_t *b, const Lift__Experiment *exp
     p->min_converters = LIFT_MIN_CONVERTERS;
     return p;
 }
-
 
 static Lift__Testing *testing(report_msg_t *b)
 {

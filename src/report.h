@@ -11,9 +11,9 @@
 #include "status.h"
 #include "store.h"
 
-#define REPORT_MIN_SEGMENT 100   /* customers per arm below which a segment is not estimated */
-#define REPORT_MAX_RETENTION 8   /* retention horizons per request */
-#define REPORT_MAX_WEEKS 260     /* weekly points kept (the latest ones) */
+#define REPORT_MIN_SEGMENT 100    /* customers per arm below which a segment is not estimated */
+#define REPORT_MAX_RETENTION 8    /* retention horizons per request */
+#define REPORT_MAX_WEEKS 260      /* weekly points kept (the latest ones) */
 #define REPORT_LOW_IMPRESSION 0.2 /* treatment impression rate flagged as low below this */
 
 /* Build the report of experiment `exp` (the registry's definition with server fields:

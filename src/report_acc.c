@@ -92,8 +92,8 @@ static int alloc_km(report_acc_t *acc, const report_scan_t *s)
 }
 
 /* Customer i into its arm and its cells. */
-static void fold_one(report_acc_t *acc, const report_scan_t *s, const report_opts_t *o,
-                     uint32_t i, int64_t churn_after)
+static void fold_one(report_acc_t *acc, const report_scan_t *s, const report_opts_t *o, uint32_t i,
+                     int64_t churn_after)
 {
     double cap = acc->cap;
     const report_hot_t *h = &s->hot[i];

@@ -12,26 +12,26 @@
 #include "report_scan.h"
 
 typedef struct {
-    lift_summary_t rev;   /* y = capped revenue, x = pre-period revenue */
-    int64_t exposed;      /* customers */
-    int64_t converted;    /* customers with a conversion */
-    int64_t payers;       /* customers with revenue > 0 (the calibration's converters) */
+    lift_summary_t rev; /* y = capped revenue, x = pre-period revenue */
+    int64_t exposed;    /* customers */
+    int64_t converted;  /* customers with a conversion */
+    int64_t payers;     /* customers with revenue > 0 (the calibration's converters) */
 } report_cell_t;
 
 typedef struct {
-    report_cell_t all;                   /* the arm */
-    lift_summary_t unc;           /* y = uncapped revenue, x = pre-period revenue */
-    uint64_t capped;              /* customers whose revenue the cap lowered */
-    uint64_t other_arm;           /* customers with impressions logged for another arm */
-    lift_summary_t cace;          /* y = capped revenue, x = impressed */
-    lift_summary_t ctr;           /* y = clicks, x = impressions */
+    report_cell_t all;   /* the arm */
+    lift_summary_t unc;  /* y = uncapped revenue, x = pre-period revenue */
+    uint64_t capped;     /* customers whose revenue the cap lowered */
+    uint64_t other_arm;  /* customers with impressions logged for another arm */
+    lift_summary_t cace; /* y = capped revenue, x = impressed */
+    lift_summary_t ctr;  /* y = clicks, x = impressions */
     uint64_t imps, clicks, impressed, conversions;
     int64_t revenue, refunds;
     int64_t churned;
     lift_nps_counts_t nps_pre, nps_post;
-    lift_summary_t nps_pair;      /* y = score after, x = score before */
-    double *km_t;                 /* upgraders: days from first upgrade to churn/censoring */
-    int *km_e;                    /* 1 churned */
+    lift_summary_t nps_pair; /* y = score after, x = score before */
+    double *km_t;            /* upgraders: days from first upgrade to churn/censoring */
+    int *km_e;               /* 1 churned */
     size_t km_n;
 } report_arm_t;
 

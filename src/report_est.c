@@ -14,7 +14,6 @@ lift_estimate_t report_est_seq(const lift_estimate_t *e, double n_total, const r
     return lift_sequential(e->estimate, e->se, n_total, o->alpha, o->n_star);
 }
 
-
 lift_estimate_t report_est_scale(lift_estimate_t e, double k)
 {
     if (e.status != LIFT_STAT_OK)
@@ -26,9 +25,8 @@ lift_estimate_t report_est_scale(lift_estimate_t e, double k)
     return e;
 }
 
-report_revcmp_t report_est_revenue(const lift_summary_t *t, const lift_summary_t *c,
-                                   int64_t pay_t, int64_t pay_c, const report_opts_t *o,
-                                   double attempts)
+report_revcmp_t report_est_revenue(const lift_summary_t *t, const lift_summary_t *c, int64_t pay_t,
+                                   int64_t pay_c, const report_opts_t *o, double attempts)
 {
     report_revcmp_t r;
     memset(&r, 0, sizeof r);
@@ -71,8 +69,8 @@ report_revcmp_t report_est_revenue(const lift_summary_t *t, const lift_summary_t
         r.net.ci_high -= cost;
         if (cost != 0 && r.net.se > 0) { /* its own null, net = 0: same SE, shifted */
             if (o->sequential) {
-                r.net.p_value = lift_sequential(r.net.estimate, r.net.se, n, o->alpha, o->n_star)
-                                    .p_value;
+                r.net.p_value =
+                    lift_sequential(r.net.estimate, r.net.se, n, o->alpha, o->n_star).p_value;
             } else {
                 r.net.p_value = erfc(fabs(r.net.estimate / r.net.se) / sqrt(2.0));
             }

@@ -35,9 +35,8 @@ lift_estimate_t report_est_scale(lift_estimate_t e, double k);
  * LIFT_MIN_CONVERTERS expected converters. The totals scale it by the arms' sizes and share its
  * p-value; the relative lift follows it into "not estimable" so no revenue interval is printed
  * that the calibration does not back. */
-report_revcmp_t report_est_revenue(const lift_summary_t *t, const lift_summary_t *c,
-                                   int64_t pay_t, int64_t pay_c, const report_opts_t *o,
-                                   double attempts);
+report_revcmp_t report_est_revenue(const lift_summary_t *t, const lift_summary_t *c, int64_t pay_t,
+                                   int64_t pay_c, const report_opts_t *o, double attempts);
 
 /* The revenue cap: the pct-th percentile (R quantile type 7) over the customers with revenue
  * > 0 (GrowthBook's "ignore zeros"): pos[m] holds those customers' revenues (the callers

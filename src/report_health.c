@@ -170,9 +170,8 @@ static void health_methods(report_msg_t *b, const report_health_in_t *in, int64_
                         "revenue cap %s%s%s (the %gth percentile of the %zu customers with "
                         "revenue > 0) lowered %llu customer(s); the uncapped difference is "
                         "shown beside the capped one",
-                        currency && digits >= 0 ? currency : "",
-                        currency && digits >= 0 ? " " : "", amt, o->cap_pct, acc->n_pos,
-                        (unsigned long long)acc->capped);
+                        currency && digits >= 0 ? currency : "", currency && digits >= 0 ? " " : "",
+                        amt, o->cap_pct, acc->n_pos, (unsigned long long)acc->capped);
     }
 }
 

@@ -12,14 +12,14 @@
 
 /* What the health section reads. */
 typedef struct {
-    const report_scan_t *scan;      /* counts of the read */
-    const report_acc_t *acc;        /* per-arm folds */
-    const Lift__Experiment *exp;    /* arm names */
-    const double *wts;              /* arm weights (the expected split) */
-    const char *currency;           /* for the cap's amount; may be NULL */
-    const report_seg_info_t *seg;   /* the segments' small and SRM levels */
-    int cuped_applied;              /* some comparison used CUPED */
-    const char *cuped_why;          /* requested, not applied: why */
+    const report_scan_t *scan;    /* counts of the read */
+    const report_acc_t *acc;      /* per-arm folds */
+    const Lift__Experiment *exp;  /* arm names */
+    const double *wts;            /* arm weights (the expected split) */
+    const char *currency;         /* for the cap's amount; may be NULL */
+    const report_seg_info_t *seg; /* the segments' small and SRM levels */
+    int cuped_applied;            /* some comparison used CUPED */
+    const char *cuped_why;        /* requested, not applied: why */
 } report_health_in_t;
 
 /* rep->health from `in` and the comparisons already in rep, with every warning added to b so

@@ -102,7 +102,7 @@ void report_msg_adjust(report_msg_t *b)
                     e->p_adjusted = p[i];
                     e->has_family = 1;
                     e->family = f == REPORT_FAM_CONF ? LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY
-                                            : LIFT__TEST_FAMILY__FAMILY_EXPLORATORY;
+                                                     : LIFT__TEST_FAMILY__FAMILY_EXPLORATORY;
                 }
             }
         free(p);
@@ -166,8 +166,8 @@ Lift__Comparison *report_msg_failed_comparison(report_msg_t *b, const Lift__Expe
     return m;
 }
 
-Lift__RetentionPoint **report_msg_retention(report_msg_t *b, const double *time,
-                                            const int *event, size_t n, size_t *n_out)
+Lift__RetentionPoint **report_msg_retention(report_msg_t *b, const double *time, const int *event,
+                                            size_t n, size_t *n_out)
 {
     const report_opts_t *o = b->o;
     double hz[REPORT_MAX_RETENTION];
@@ -203,17 +203,16 @@ Lift__RetentionPoint **report_msg_retention(report_msg_t *b, const double *time,
             p->at_risk = (uint64_t)(k->n_risk > 0 ? k->n_risk : 0);
         } else {
             p->ok = 0;
-            p->reason = (char *)(n == 0 ? "no upgraders in this group"
+            p->reason = (char *)(n == 0                     ? "no upgraders in this group"
                                  : r.status != LIFT_STAT_OK ? r.reason
-                                 : k->reason && *k->reason ? k->reason
-                                                           : "not estimable");
+                                 : k->reason && *k->reason  ? k->reason
+                                                            : "not estimable");
         }
         v[i] = p;
     }
     *n_out = o->n_ret;
     return v;
 }
-
 
 int report_msg_srm(Lift__Srm *sm, const lift_srm_t *sr)
 {

@@ -45,20 +45,20 @@ enum {
 
 /* A report being built. Zero it, then set a and o; free with report_msg_fini. */
 typedef struct {
-    arena_t *a;                             /* owns every message and string */
-    const report_opts_t *o;                 /* the resolved options */
-    report_fam_t *fam[REPORT_FAM_N];        /* the families' hypotheses */
-    size_t n_fam[REPORT_FAM_N];             /* entries in fam */
-    size_t cap_fam[REPORT_FAM_N];           /* room in fam */
-    char *warn[REPORT_W_MAX * 2];           /* warnings by priority slot (two per priority) */
-    int oom;                                /* an allocation failed: the report is void */
+    arena_t *a;                      /* owns every message and string */
+    const report_opts_t *o;          /* the resolved options */
+    report_fam_t *fam[REPORT_FAM_N]; /* the families' hypotheses */
+    size_t n_fam[REPORT_FAM_N];      /* entries in fam */
+    size_t cap_fam[REPORT_FAM_N];    /* room in fam */
+    char *warn[REPORT_W_MAX * 2];    /* warnings by priority slot (two per priority) */
+    int oom;                         /* an allocation failed: the report is void */
 } report_msg_t;
 
 /* Jump to the caller's `oom:` label when x is NULL or an allocation of b failed. */
-#define REPORT_MSG_CK(x)                                                                          \
-    do {                                                                                          \
-        if (!(x) || b->oom)                                                                       \
-            goto oom;                                                                             \
+#define REPORT_MSG_CK(x)                                                                           \
+    do {                                                                                           \
+        if (!(x) || b->oom)                                                                        \
+            goto oom;                                                                              \
     } while (0)
 
 /* Free what b holds outside the arena (the families). */
@@ -75,7 +75,7 @@ Lift__Estimate *report_msg_est(report_msg_t *b, const lift_estimate_t *s, int se
 /* Adds one hypothesis to family f when its test of record e[0] is OK; e[1..] (NULL-terminated,
  * at most REPORT_FAM_EST in all) show the same adjusted p-value. */
 void report_msg_family(report_msg_t *b, int f, Lift__Estimate *const *e);
-#define REPORT_MSG_FAMILY(b, f, ...)                                                              \
+#define REPORT_MSG_FAMILY(b, f, ...)                                                               \
     report_msg_family((b), (f), (Lift__Estimate *const[]){__VA_ARGS__, NULL})
 
 /* Adjusts each family's p-values (BH or Holm, the request's choice) and labels the estimates. */
@@ -95,8 +95,8 @@ Lift__Comparison *report_msg_failed_comparison(report_msg_t *b, const Lift__Expe
 
 /* Kaplan–Meier retention at the requested horizons of n customers (time in days, event 1 =
  * churned); *n_out = the number of points. */
-Lift__RetentionPoint **report_msg_retention(report_msg_t *b, const double *time,
-                                            const int *event, size_t n, size_t *n_out);
+Lift__RetentionPoint **report_msg_retention(report_msg_t *b, const double *time, const int *event,
+                                            size_t n, size_t *n_out);
 
 /* The SRM test's outcome into sm (skipped when not estimable). Returns 1 when chi2 and p were
  * estimated (sm->mismatch then holds the verdict), else 0. */

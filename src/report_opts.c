@@ -12,8 +12,8 @@
 #define DEFAULT_LOOKBACK_DAYS 30
 #define DEFAULT_MDE 0.05 /* the registry's analysis.mde when a definition has none */
 
-int report_opts_resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req,
-                        int64_t now_ms, report_opts_t *o, status_t *st)
+int report_opts_resolve(const Lift__Experiment *exp, const Lift__ReportRequest *req, int64_t now_ms,
+                        report_opts_t *o, status_t *st)
 {
     const Lift__Analysis *an = exp->analysis;
     memset(o, 0, sizeof *o);
@@ -25,8 +25,8 @@ int report_opts_resolve(const Lift__Experiment *exp, const Lift__ReportRequest *
                           "report.alpha: %g is outside (0, 0.5] (leave it unset for the "
                           "experiment's, %g)",
                           o->alpha, an && an->has_alpha ? an->alpha : 0.05);
-    o->sequential = req->has_sequential ? req->sequential
-                                        : (an && an->has_sequential ? an->sequential : 1);
+    o->sequential =
+        req->has_sequential ? req->sequential : (an && an->has_sequential ? an->sequential : 1);
     o->cuped = req->has_cuped ? req->cuped : (an && an->has_cuped ? an->cuped : 1);
     uint32_t lb = req->has_cuped_lookback_days ? req->cuped_lookback_days : DEFAULT_LOOKBACK_DAYS;
     if (lb < 1 || lb > 365)

@@ -28,17 +28,17 @@ typedef struct {
 
 /* An event waiting in the scan's batch (see on_event). */
 typedef struct {
-    uint64_t h;      /* hash of the customer id */
-    uint32_t off;    /* id bytes in the batch buffer */
-    uint32_t len;    /* id length */
-    size_t slot;     /* candidate slot after stage 2 */
-    uint32_t k;      /* customer index, NO_IDX when not exposed */
-    int type;        /* EventType */
-    int nps;         /* NPS answer or -1 */
-    int arm;         /* impression: logged arm or -1 */
-    int64_t ts;      /* event time */
-    int64_t xid;     /* experiment id of an impression/click */
-    int64_t amount;  /* conversion/refund amount */
+    uint64_t h;     /* hash of the customer id */
+    uint32_t off;   /* id bytes in the batch buffer */
+    uint32_t len;   /* id length */
+    size_t slot;    /* candidate slot after stage 2 */
+    uint32_t k;     /* customer index, NO_IDX when not exposed */
+    int type;       /* EventType */
+    int nps;        /* NPS answer or -1 */
+    int arm;        /* impression: logged arm or -1 */
+    int64_t ts;     /* event time */
+    int64_t xid;    /* experiment id of an impression/click */
+    int64_t amount; /* conversion/refund amount */
 } pend_t;
 
 #define BATCH 64 /* events resolved together: their cache misses overlap */
@@ -46,22 +46,22 @@ typedef struct {
 typedef struct pipe pipe_t;
 
 typedef struct {
-    report_scan_t r;      /* the result, handed to the caller */
-    int64_t exp_id;       /* the experiment's id (its impressions and clicks) */
-    report_opts_t o;      /* the resolved options (to, lookback, churn window) */
-    size_t n_arms;        /* arms in the definition */
-    char *ids;            /* id bytes of every customer, back to back */
+    report_scan_t r; /* the result, handed to the caller */
+    int64_t exp_id;  /* the experiment's id (its impressions and clicks) */
+    report_opts_t o; /* the resolved options (to, lookback, churn window) */
+    size_t n_arms;   /* arms in the definition */
+    char *ids;       /* id bytes of every customer, back to back */
     size_t ids_len, ids_cap;
-    size_t slots_n;       /* entries in slots */
-    slot_t *slots;        /* open addressing, linear probing, load <= 1/2 */
-    size_t mask;          /* slots − 1 */
-    pend_t pend[BATCH];   /* the scan's batch */
-    int n_pend;           /* events in pend */
-    char *pbuf;           /* id bytes of the batch */
+    size_t slots_n;     /* entries in slots */
+    slot_t *slots;      /* open addressing, linear probing, load <= 1/2 */
+    size_t mask;        /* slots − 1 */
+    pend_t pend[BATCH]; /* the scan's batch */
+    int n_pend;         /* events in pend */
+    char *pbuf;         /* id bytes of the batch */
     size_t pbuf_len, pbuf_cap;
-    pipe_t *pipe;         /* the two-thread scan, NULL = single-threaded */
-    int64_t lo_expo;      /* exposures with trigger_ms below this are outside the window */
-    int64_t min_t0;       /* earliest exposure loaded */
+    pipe_t *pipe;    /* the two-thread scan, NULL = single-threaded */
+    int64_t lo_expo; /* exposures with trigger_ms below this are outside the window */
+    int64_t min_t0;  /* earliest exposure loaded */
 } ctx_t;
 
 /* Stage 1 of a lookup: hash event p's customer id (its p->len bytes at id) and prefetch the
@@ -121,8 +121,8 @@ static int on_exposure(void *arg, const store_exposure_t *e)
     size_t i = (size_t)hv & c->mask;
     while (c->slots[i].idx)
         i = (i + 1) & c->mask;
-    c->slots[i] = (slot_t){(uint32_t)(hv >> 32), c->r.n + 1, (uint32_t)c->ids_len,
-                           (uint32_t)e->customer_len};
+    c->slots[i] =
+        (slot_t){(uint32_t)(hv >> 32), c->r.n + 1, (uint32_t)c->ids_len, (uint32_t)e->customer_len};
     c->ids_len = need;
     report_hot_t *h = &c->r.hot[c->r.n++];
     h->t0 = e->trigger_ms; /* the rest is zero (bigmem_alloc) */
@@ -179,21 +179,18 @@ static int apply_event(ctx_t *c, uint32_t k, const pend_t *ev)
             }
             d->rev += amt;
             c->r.out_in++;
-            if (c->r.n_rf == c->r.cap_rf && grow((void **)&c->r.rf, &c->r.cap_rf, c->r.n_rf + 1,
-                                             sizeof *c->r.rf) < 0)
+            if (c->r.n_rf == c->r.cap_rf &&
+                grow((void **)&c->r.rf, &c->r.cap_rf, c->r.n_rf + 1, sizeof *c->r.rf) < 0)
                 return -2;
-            c->r.rf[c->r.n_rf++] =
-                (report_revfact_t){k,
-                                   (uint32_t)((report_time_week_start(ts) - c->r.week0) /
-                                              REPORT_WEEK_MS),
-                                   amt};
+            c->r.rf[c->r.n_rf++] = (report_revfact_t){
+                k, (uint32_t)((report_time_week_start(ts) - c->r.week0) / REPORT_WEEK_MS), amt};
             return 0;
         }
         case LIFT__EVENT_TYPE__EVENT_CHURN:
             if (ts - h->t0 < c->o.churn_ms)
                 c->r.cold[k].churned = 1;
-            if (c->r.n_cf == c->r.cap_cf && grow((void **)&c->r.cf, &c->r.cap_cf, c->r.n_cf + 1,
-                                             sizeof *c->r.cf) < 0)
+            if (c->r.n_cf == c->r.cap_cf &&
+                grow((void **)&c->r.cf, &c->r.cap_cf, c->r.n_cf + 1, sizeof *c->r.cf) < 0)
                 return -2;
             c->r.cf[c->r.n_cf++] = (report_churnfact_t){k, ts};
             return 0;
@@ -342,15 +339,15 @@ typedef struct {
 } evchunk_t;
 
 struct pipe {
-    ctx_t *c;                    /* customer state: the helper's alone while it runs */
-    pthread_t th;                /* the helper */
-    pthread_mutex_t mu;          /* guards head..err */
-    pthread_cond_t more, room;   /* a chunk was queued / freed */
-    evchunk_t q[PIPE_DEPTH];     /* ring of chunks */
-    int head;                    /* chunk the reader fills */
-    int count;                   /* chunks queued or being folded */
-    int done;                    /* the reader has no more */
-    int err;                     /* the helper ran out of memory */
+    ctx_t *c;                  /* customer state: the helper's alone while it runs */
+    pthread_t th;              /* the helper */
+    pthread_mutex_t mu;        /* guards head..err */
+    pthread_cond_t more, room; /* a chunk was queued / freed */
+    evchunk_t q[PIPE_DEPTH];   /* ring of chunks */
+    int head;                  /* chunk the reader fills */
+    int count;                 /* chunks queued or being folded */
+    int done;                  /* the reader has no more */
+    int err;                   /* the helper ran out of memory */
 };
 
 static void *pipe_main(void *arg)
@@ -527,8 +524,8 @@ static int scan_events(ctx_t *c, store_reader_t *rd)
     return lr != 0 ? lr : flush_batch(c);
 }
 
-static int scan_locked(ctx_t *c, store_reader_t *rd, const Lift__Experiment *exp,
-                       report_opts_t *o, status_t *st)
+static int scan_locked(ctx_t *c, store_reader_t *rd, const Lift__Experiment *exp, report_opts_t *o,
+                       status_t *st)
 {
     if (alloc_tables(c, rd, st) < 0)
         return -1;

@@ -41,10 +41,10 @@ static const char *level_name(int dim, int level)
 }
 
 typedef struct {
-    int dim;        /* index into the requested dimensions */
-    int level;      /* level within the dimension */
-    double key;     /* sort key: Σ over arms of the (shrunken, when available) incremental totals */
-    int estimable;  /* some arm's revenue difference is estimated */
+    int dim;       /* index into the requested dimensions */
+    int level;     /* level within the dimension */
+    double key;    /* sort key: Σ over arms of the (shrunken, when available) incremental totals */
+    int estimable; /* some arm's revenue difference is estimated */
     Lift__Segment *msg; /* the segment */
 } segsort_t;
 
@@ -86,9 +86,8 @@ static int level_srm(report_msg_t *b, Lift__Segment *s, int dim, const int64_t *
 
 /* The comparisons of one level's cells (row, one per arm): estimated when est_ok, else each
  * says why not. *any_ok: some arm's revenue difference is estimated. */
-static int level_comparisons(report_msg_t *b, const Lift__Experiment *exp,
-                             const report_cell_t *row, int est_ok, int untimed,
-                             Lift__Segment *s, int *any_ok)
+static int level_comparisons(report_msg_t *b, const Lift__Experiment *exp, const report_cell_t *row,
+                             int est_ok, int untimed, Lift__Segment *s, int *any_ok)
 {
     const report_opts_t *o = b->o;
     size_t na = exp->n_arms;
@@ -103,8 +102,8 @@ static int level_comparisons(report_msg_t *b, const Lift__Experiment *exp,
                         : "segment too small: fewer than 100 customers in an arm";
             REPORT_MSG_CK(m = report_msg_failed_comparison(b, exp, a, why));
         } else {
-            report_revcmp_t rr = report_est_revenue(&row[a].rev, &row[0].rev, row[a].payers,
-                                                    row[0].payers, o, 0);
+            report_revcmp_t rr =
+                report_est_revenue(&row[a].rev, &row[0].rev, row[a].payers, row[0].payers, o, 0);
             lift_estimate_t conv = lift_prop_diff(row[a].converted, row[a].exposed,
                                                   row[0].converted, row[0].exposed, o->alpha);
             conv = report_est_seq(&conv, (double)(row[a].exposed + row[0].exposed), o);
@@ -186,8 +185,8 @@ static Lift__Heterogeneity *heterogeneity(report_msg_t *b, int dim, size_t a, co
     hm->dimension = (Lift__Dimension)dim;
     hm->arm_index = (int32_t)a;
     hm->levels = (uint32_t)k;
-    if (hg.status == LIFT_STAT_OK && isfinite(hg.q) && isfinite(hg.p_value) &&
-        isfinite(hg.i2) && isfinite(hg.tau2) && isfinite(hg.df)) {
+    if (hg.status == LIFT_STAT_OK && isfinite(hg.q) && isfinite(hg.p_value) && isfinite(hg.i2) &&
+        isfinite(hg.tau2) && isfinite(hg.df)) {
         hm->ok = 1;
         hm->has_q = hm->has_df = hm->has_p_value = hm->has_i2 = hm->has_tau2 = 1;
         hm->q = hg.q;
@@ -288,8 +287,7 @@ static int dimension(report_msg_t *b, const report_acc_t *acc, const Lift__Exper
     size_t first = *n_seg;
     for (int lv = 0; lv < nlev; lv++) {
         int any_ok = 0;
-        Lift__Segment *s =
-            level_segment(b, acc, exp, wts, di, lv, holdout_timed, info, &any_ok);
+        Lift__Segment *s = level_segment(b, acc, exp, wts, di, lv, holdout_timed, info, &any_ok);
         if (b->oom)
             return -1;
         if (s)

@@ -13,10 +13,10 @@
 
 /* What the health section says about the segments. */
 typedef struct {
-    uint32_t small;        /* levels listed, not estimated: an arm below REPORT_MIN_SEGMENT */
-    uint32_t srm_bad;      /* levels with a sample ratio mismatch */
-    char srm_levels[256];  /* those levels, "dim=level (chi2 .., p ..)", comma-separated */
-    int delay_untimed;     /* delay asked for but not comparable (no ghost impressions) */
+    uint32_t small;       /* levels listed, not estimated: an arm below REPORT_MIN_SEGMENT */
+    uint32_t srm_bad;     /* levels with a sample ratio mismatch */
+    char srm_levels[256]; /* those levels, "dim=level (chi2 .., p ..)", comma-separated */
+    int delay_untimed;    /* delay asked for but not comparable (no ghost impressions) */
 } report_seg_info_t;
 
 /* rep->segments and rep->heterogeneity from acc's cells; wts = the arms' weights (SRM's

@@ -36,10 +36,10 @@ static int sort_facts(const report_scan_t *s, size_t k0, size_t nw, size_t *star
 
 /* Work space of the series. */
 typedef struct {
-    int64_t *run;         /* running revenue per customer */
-    double *vals;         /* revenues > 0 of the customers exposed by the week's end */
-    lift_summary_t *arm;  /* per arm: y = capped revenue, x = pre-period revenue */
-    int64_t *conv;        /* per arm: payers */
+    int64_t *run;        /* running revenue per customer */
+    double *vals;        /* revenues > 0 of the customers exposed by the week's end */
+    lift_summary_t *arm; /* per arm: y = capped revenue, x = pre-period revenue */
+    int64_t *conv;       /* per arm: payers */
 } week_ws_t;
 
 /* The point of the week ending at `end` (customers exposed before it, revenue so far). */

@@ -39,7 +39,7 @@ typedef struct {
     size_t rid_len;              /* bytes in rid */
     int delimiter;               /* 1: REQ-style envelope, reply with an empty frame first */
     uint64_t request_id;         /* echoed in error replies */
-    peers_entry_t *peer;                /* its connection's entry (peers_take), NULL when none */
+    peers_entry_t *peer;         /* its connection's entry (peers_take), NULL when none */
     handlers_out_t out;          /* packed reply and write flags */
     int handed;                  /* the reply went to peers_reply (sent or queued) */
 } pending_t;
@@ -51,22 +51,22 @@ typedef struct {
 #define UNPACK_ARENA_MAX (32u * 1024 * 1024) /* largest chunk kept between requests */
 
 struct server {
-    server_config_t cfg;    /* copy of the configuration */
-    worker_t *worker;       /* report thread */
-    handlers_t *handlers;   /* every request's logic, the store beneath them */
-    void *ctx;              /* ZeroMQ context */
-    void *router;           /* the bound ROUTER socket */
-    auth_t *auth;           /* ZAP handler and key list; NULL = no CURVE (loopback only) */
-    pending_t *batch;       /* SERVER_MAX_BATCH slots */
-    uint64_t batches;       /* batches served, for the stop log line */
-    uint64_t requests;      /* requests served */
-    arena_t *arena;         /* where requests are decoded */
-    ProtobufCAllocator alloc; /* protobuf-c's view of arena */
-    uint64_t replies_dropped; /* replies to connections that were gone */
-    peers_t *peers;         /* replies held per connection, and those waiting for room */
+    server_config_t cfg;        /* copy of the configuration */
+    worker_t *worker;           /* report thread */
+    handlers_t *handlers;       /* every request's logic, the store beneath them */
+    void *ctx;                  /* ZeroMQ context */
+    void *router;               /* the bound ROUTER socket */
+    auth_t *auth;               /* ZAP handler and key list; NULL = no CURVE (loopback only) */
+    pending_t *batch;           /* SERVER_MAX_BATCH slots */
+    uint64_t batches;           /* batches served, for the stop log line */
+    uint64_t requests;          /* requests served */
+    arena_t *arena;             /* where requests are decoded */
+    ProtobufCAllocator alloc;   /* protobuf-c's view of arena */
+    uint64_t replies_dropped;   /* replies to connections that were gone */
+    peers_t *peers;             /* replies held per connection, and those waiting for room */
     uint64_t refused_in_flight; /* requests refused: their connection held LIFT_MAX_IN_FLIGHT */
-    uint64_t denied;        /* requests refused with PERMISSION_DENIED */
-    fastwire_assign_t fast; /* the current request when fastwire decoded it */
+    uint64_t denied;            /* requests refused with PERMISSION_DENIED */
+    fastwire_assign_t fast;     /* the current request when fastwire decoded it */
 };
 
 static int peer_send(void *arg, const uint8_t *rid, size_t rid_len, int flags, const uint8_t *bytes,
@@ -203,8 +203,9 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
         return NULL;
     }
     if (cfg->curve_secret && !zmq_has("curve")) {
-        snprintf(err, errlen, "--curve-secret: this libzmq has no CURVE support (built without "
-                              "libsodium); install a libzmq with CURVE");
+        snprintf(err, errlen,
+                 "--curve-secret: this libzmq has no CURVE support (built without "
+                 "libsodium); install a libzmq with CURVE");
         return NULL;
     }
     if (!cfg->curve_secret && !cfg->insecure && !server_endpoint_is_local(cfg->endpoint)) {
@@ -273,8 +274,8 @@ server_t *server_new(const server_config_t *cfg, char *err, size_t errlen)
     char described[600];
     handlers_describe(self->handlers, described, sizeof described);
     log_emit(cfg->log_level, LOG_LEVEL_INFO, "listening",
-             "endpoint=%s %s currency=%s security=%s authorized_keys=%zu", cfg->endpoint,
-             described, cfg->currency, self->auth ? "curve" : "none",
+             "endpoint=%s %s currency=%s security=%s authorized_keys=%zu", cfg->endpoint, described,
+             cfg->currency, self->auth ? "curve" : "none",
              self->auth ? auth_key_count(self->auth) : 0);
     if (!self->auth && server_endpoint_is_local(cfg->endpoint))
         log_emit(cfg->log_level, LOG_LEVEL_INFO, "unauthenticated",
@@ -372,13 +373,13 @@ static void reports_done(server_t *self)
 
 /* A request as it came off the wire: decoded, or why not. */
 typedef struct {
-    Lift__Request *req;   /* decoded (into the arena or self->fast); NULL when refused */
-    const char *why;      /* why req is NULL (points into msg or at a literal) */
-    char msg[320];        /* room for why */
-    int has_nul;          /* a string field holds a NUL byte (wire_check_strings) */
-    char nul_field[128];  /* its path */
-    char nul_msg[256];    /* and the message naming it */
-    auth_role_t role;     /* the connection's role (the ZAP handler's User-Id) */
+    Lift__Request *req;  /* decoded (into the arena or self->fast); NULL when refused */
+    const char *why;     /* why req is NULL (points into msg or at a literal) */
+    char msg[320];       /* room for why */
+    int has_nul;         /* a string field holds a NUL byte (wire_check_strings) */
+    char nul_field[128]; /* its path */
+    char nul_msg[256];   /* and the message naming it */
+    auth_role_t role;    /* the connection's role (the ZAP handler's User-Id) */
 } decoded_t;
 
 /* Receive the routing id frame into p. Returns 1 (with *more: a body follows), 0 when nothing
@@ -500,8 +501,8 @@ static int refuse(server_t *self, pending_t *p, const decoded_t *d)
         return 1;
     }
     if (d->has_nul) {
-        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, d->nul_field,
-                             d->nul_msg, &p->out);
+        handlers_error_reply(p->request_id, LIFT__CODE__INVALID_ARGUMENT, d->nul_field, d->nul_msg,
+                             &p->out);
         return 1;
     }
     if (!d->req) { /* not a Request: answered with the request_id its bytes still held */
@@ -663,8 +664,8 @@ int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_
          * is read: only the report thread is watched until they drain. */
         int full = peers_queued_bytes(self->peers) >= SERVER_QUEUED_BYTES;
         items[0].revents = items[1].revents = 0;
-        int rc = zmq_poll(full ? items + 1 : items, full ? 1 : 2,
-                          peers_queued(self->peers) ? 2 : 250);
+        int rc =
+            zmq_poll(full ? items + 1 : items, full ? 1 : 2, peers_queued(self->peers) ? 2 : 250);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -682,8 +683,8 @@ int server_run(server_t *self, volatile sig_atomic_t *stop, volatile sig_atomic_
             return -1;
         }
     }
-    log_emit(self->cfg.log_level, LOG_LEVEL_INFO, "stopping", "batches=%llu requests=%llu denied=%llu",
-             (unsigned long long)self->batches, (unsigned long long)self->requests,
-             (unsigned long long)self->denied);
+    log_emit(self->cfg.log_level, LOG_LEVEL_INFO, "stopping",
+             "batches=%llu requests=%llu denied=%llu", (unsigned long long)self->batches,
+             (unsigned long long)self->requests, (unsigned long long)self->denied);
     return 0;
 }

@@ -15,9 +15,9 @@
 
 /* The request bounds (a frame of at most LIFT_MAX_REQUEST_BYTES, LIFT_BATCH_MAX items) are the
  * protocol's, in lift/limits.h with the arithmetic behind them; these are the loop's own. */
-#define SERVER_MAX_BATCH 512                      /* requests drained into one transaction */
-#define SERVER_BATCH_BYTES (64 * 1024 * 1024)     /* reply bytes held for one commit, at most */
-#define SERVER_HWM 128                            /* requests queued per peer (then back-pressure) */
+#define SERVER_MAX_BATCH 512                  /* requests drained into one transaction */
+#define SERVER_BATCH_BYTES (64 * 1024 * 1024) /* reply bytes held for one commit, at most */
+#define SERVER_HWM 128                        /* requests queued per peer (then back-pressure) */
 /* Replies queued per peer. Larger than SERVER_HWM because libzmq returns pipe credit in
  * batches of HWM/2, so a pipelined client with 64 requests in flight could see replies refused
  * at 128; a peer never has more replies queued than requests it sent and has not read. */
@@ -27,11 +27,11 @@
 #define SERVER_QUEUED_BYTES (256 * 1024 * 1024)
 
 typedef struct {
-    const char *endpoint;   /* ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 */
-    const char *store;      /* store URI: sqlite:DIR or postgresql://... (store.h) */
-    log_level_t log_level;  /* log threshold */
-    const char *currency;   /* ISO 4217 code of all amounts in this deployment */
-    int64_t clock_skew_ms;  /* events further in the future are rejected */
+    const char *endpoint;        /* ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 */
+    const char *store;           /* store URI: sqlite:DIR or postgresql://... (store.h) */
+    log_level_t log_level;       /* log threshold */
+    const char *currency;        /* ISO 4217 code of all amounts in this deployment */
+    int64_t clock_skew_ms;       /* events further in the future are rejected */
     const char *curve_secret;    /* the server's key file (liftctl keygen); NULL = no CURVE */
     const char *authorized_keys; /* public keys and roles; required with curve_secret */
     int insecure;                /* 1: allow a non-loopback endpoint without CURVE */

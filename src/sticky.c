@@ -68,8 +68,7 @@ int sticky_get(const sticky_t *self, int64_t experiment_id, const char *customer
     return 1;
 }
 
-void sticky_put(sticky_t *self, int64_t experiment_id, const char *customer, size_t len,
-                int arm)
+void sticky_put(sticky_t *self, int64_t experiment_id, const char *customer, size_t len, int arm)
 {
     uint64_t h1, h2;
     hashes(experiment_id, customer, len, &h1, &h2);

@@ -25,8 +25,7 @@ int sticky_get(const sticky_t *self, int64_t experiment_id, const char *customer
 
 /* Remember that (experiment_id, customer) has an exposure stored with `arm` (replaces whatever
  * shared its slot). Call only for exposures in the store or in the transaction in hand. */
-void sticky_put(sticky_t *self, int64_t experiment_id, const char *customer, size_t len,
-                int arm);
+void sticky_put(sticky_t *self, int64_t experiment_id, const char *customer, size_t len, int arm);
 
 /* Forget everything (after a rollback). */
 void sticky_clear(sticky_t *self);

@@ -53,8 +53,8 @@ uint64_t store_event_digest(const store_event_t *e)
 
 struct store {
     const store_ops_t *ops;
-    void *b;             /* the backend's state */
-    char uri[URI_MAX];   /* as given, password removed */
+    void *b;           /* the backend's state */
+    char uri[URI_MAX]; /* as given, password removed */
 };
 
 struct store_reader {
@@ -162,22 +162,36 @@ void store_destroy(store_t **self_p)
     *self_p = NULL;
 }
 
-const char *store_backend(const store_t *self) { return self->ops->name; }
-int store_shared(const store_t *self) { return self->ops->shared; }
-const char *store_uri(const store_t *self) { return self->uri; }
+const char *store_backend(const store_t *self)
+{
+    return self->ops->name;
+}
+int store_shared(const store_t *self)
+{
+    return self->ops->shared;
+}
+const char *store_uri(const store_t *self)
+{
+    return self->uri;
+}
 
-int store_set_max_bytes(store_t *self, int64_t max_bytes, int64_t *used_bytes,
-                        int64_t *quota_bytes, char *err, size_t errlen)
+int store_set_max_bytes(store_t *self, int64_t max_bytes, int64_t *used_bytes, int64_t *quota_bytes,
+                        char *err, size_t errlen)
 {
     if (!self->ops->set_max_bytes) {
-        snprintf(err, errlen, "a storage quota is not available on the %s store (set one in "
-                 "the database itself)", self->ops->name);
+        snprintf(err, errlen,
+                 "a storage quota is not available on the %s store (set one in "
+                 "the database itself)",
+                 self->ops->name);
         return -1;
     }
     return self->ops->set_max_bytes(self->b, max_bytes, used_bytes, quota_bytes, err, errlen);
 }
 
-int store_schema_version(store_t *self) { return self->ops->schema_version(self->b); }
+int store_schema_version(store_t *self)
+{
+    return self->ops->schema_version(self->b);
+}
 
 int store_begin(store_t *self, char *err, size_t errlen)
 {
@@ -189,17 +203,32 @@ int store_commit(store_t *self, char *err, size_t errlen)
     return self->ops->commit(self->b, err, errlen);
 }
 
-void store_rollback(store_t *self) { self->ops->rollback(self->b); }
-void store_request_begin(store_t *self) { self->ops->request_begin(self->b); }
-int store_request_end(store_t *self, int keep) { return self->ops->request_end(self->b, keep); }
+void store_rollback(store_t *self)
+{
+    self->ops->rollback(self->b);
+}
+void store_request_begin(store_t *self)
+{
+    self->ops->request_begin(self->b);
+}
+int store_request_end(store_t *self, int keep)
+{
+    return self->ops->request_end(self->b, keep);
+}
 
 void store_request_single_write(store_t *self)
 {
     if (self->ops->request_single_write)
         self->ops->request_single_write(self->b);
 }
-const char *store_errmsg(store_t *self) { return self->ops->errmsg(self->b); }
-store_errcode_t store_errcode(store_t *self) { return self->ops->errcode(self->b); }
+const char *store_errmsg(store_t *self)
+{
+    return self->ops->errmsg(self->b);
+}
+store_errcode_t store_errcode(store_t *self)
+{
+    return self->ops->errcode(self->b);
+}
 
 int store_experiment_insert(store_t *self, const char *key, int status, const void *def,
                             size_t def_len, double coverage, int64_t now_ms, int64_t *id_out,
@@ -210,8 +239,7 @@ int store_experiment_insert(store_t *self, const char *key, int status, const vo
 }
 
 int store_experiment_update(store_t *self, int64_t id, int64_t expect_gen, int status,
-                            double coverage, int64_t started_ms, int64_t now_ms,
-                            int64_t *gen_out)
+                            double coverage, int64_t started_ms, int64_t now_ms, int64_t *gen_out)
 {
     return self->ops->experiment_update(self->b, id, expect_gen, status, coverage, started_ms,
                                         now_ms, gen_out);
@@ -222,7 +250,10 @@ int store_experiment_each(store_t *self, int64_t since, store_experiment_cb cb, 
     return self->ops->experiment_each(self->b, since, cb, arg);
 }
 
-int64_t store_generation(store_t *self) { return self->ops->generation(self->b); }
+int64_t store_generation(store_t *self)
+{
+    return self->ops->generation(self->b);
+}
 
 int store_exposure_record(store_t *self, const store_exposure_t *e, int64_t generation,
                           store_exposure_t *stored)
@@ -259,7 +290,8 @@ int store_exposure_counts(store_t *self, int64_t experiment_id, int narms, int64
 int store_events_put(store_t *self, const store_event_t *ev, size_t n, store_put_t *out,
                      store_event_key_t *stored)
 {
-    uint64_t local[DIGESTS_ON_STACK] = {0}, *d = local; /* zeroed: gcc cannot see n bounds the reads */
+    uint64_t local[DIGESTS_ON_STACK] = {0},
+             *d = local; /* zeroed: gcc cannot see n bounds the reads */
     if (n > DIGESTS_ON_STACK && !(d = malloc(n * sizeof *d)))
         return -1;
     for (size_t i = 0; i < n; i++)
@@ -270,7 +302,10 @@ int store_events_put(store_t *self, const store_event_t *ev, size_t n, store_put
     return rc;
 }
 
-int64_t store_event_count(store_t *self) { return self->ops->event_count(self->b); }
+int64_t store_event_count(store_t *self)
+{
+    return self->ops->event_count(self->b);
+}
 
 int store_meta_get(store_t *self, const char *key, char *buf, size_t len)
 {
@@ -322,8 +357,14 @@ int store_reader_begin(store_reader_t *self, char *err, size_t errlen)
     return self->ops->reader_begin(self->r, err, errlen);
 }
 
-void store_reader_end(store_reader_t *self) { self->ops->reader_end(self->r); }
-const char *store_reader_errmsg(store_reader_t *self) { return self->ops->reader_errmsg(self->r); }
+void store_reader_end(store_reader_t *self)
+{
+    self->ops->reader_end(self->r);
+}
+const char *store_reader_errmsg(store_reader_t *self)
+{
+    return self->ops->reader_errmsg(self->r);
+}
 
 int store_reader_exposures(store_reader_t *self, int64_t experiment_id, store_exposure_cb cb,
                            void *arg)
@@ -331,8 +372,8 @@ int store_reader_exposures(store_reader_t *self, int64_t experiment_id, store_ex
     return self->ops->reader_exposures(self->r, experiment_id, cb, arg);
 }
 
-int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
-                        store_event_row_cb cb, void *arg)
+int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms, store_event_row_cb cb,
+                        void *arg)
 {
     return self->ops->reader_events(self->r, from_ms, to_ms, cb, arg);
 }

@@ -21,13 +21,13 @@ typedef struct store store_t;
 
 /* What a failed call means for the caller (store_errcode). */
 typedef enum {
-    STORE_OK = 0,          /* no failure */
-    STORE_E_UNAVAILABLE,   /* transient: connection lost, database busy/locked, deadlock or
+    STORE_OK = 0,        /* no failure */
+    STORE_E_UNAVAILABLE, /* transient: connection lost, database busy/locked, deadlock or
                             * serialization failure, disk full, quota reached. Nothing of the
                             * failed transaction is stored; retrying later can succeed */
-    STORE_E_EXISTS,        /* a unique key is taken (experiment key) */
-    STORE_E_INVALID,       /* the store refused the value (too long, out of range) */
-    STORE_E_INTERNAL       /* anything else: corruption, schema mismatch, a bug */
+    STORE_E_EXISTS,      /* a unique key is taken (experiment key) */
+    STORE_E_INVALID,     /* the store refused the value (too long, out of range) */
+    STORE_E_INTERNAL     /* anything else: corruption, schema mismatch, a bug */
 } store_errcode_t;
 
 /* ---- open, close, transactions ----------------------------------------------------------- */
@@ -62,8 +62,8 @@ const char *store_uri_redact(const char *uri, char *out, size_t len);
  * (STORE_E_UNAVAILABLE). A store already larger keeps its size as the limit. Sets *used_bytes
  * and *quota_bytes (the limit in force). Not persistent: set at every open. Returns 0, or -1
  * with a message (also when the backend has no quota of its own: PostgreSQL). */
-int store_set_max_bytes(store_t *self, int64_t max_bytes, int64_t *used_bytes,
-                        int64_t *quota_bytes, char *err, size_t errlen);
+int store_set_max_bytes(store_t *self, int64_t max_bytes, int64_t *used_bytes, int64_t *quota_bytes,
+                        char *err, size_t errlen);
 
 /* Schema version in use. */
 int store_schema_version(store_t *self);
@@ -101,16 +101,16 @@ store_errcode_t store_errcode(store_t *self);
 
 /* A stored experiment row. Pointers are valid only during the callback that receives it. */
 typedef struct {
-    int64_t id;           /* stable numeric id, used by exposures and events */
-    const char *key;      /* unique key */
-    int status;           /* ExperimentStatus value */
-    const void *def;      /* definition as created (opaque bytes) */
-    size_t def_len;       /* bytes in def */
-    double coverage;      /* current coverage (ramps change it) */
-    int64_t created_ms;   /* creation time */
-    int64_t started_ms;   /* first start, 0 if never started */
-    int64_t updated_ms;   /* last change */
-    int64_t generation;   /* generation of the last change */
+    int64_t id;         /* stable numeric id, used by exposures and events */
+    const char *key;    /* unique key */
+    int status;         /* ExperimentStatus value */
+    const void *def;    /* definition as created (opaque bytes) */
+    size_t def_len;     /* bytes in def */
+    double coverage;    /* current coverage (ramps change it) */
+    int64_t created_ms; /* creation time */
+    int64_t started_ms; /* first start, 0 if never started */
+    int64_t updated_ms; /* last change */
+    int64_t generation; /* generation of the last change */
 } store_experiment_t;
 
 /* Insert a new experiment; sets *id_out and *gen_out. Returns 0, 1 when the key is taken
@@ -123,8 +123,7 @@ int store_experiment_insert(store_t *self, const char *key, int status, const vo
  * (nobody changed it since the caller read it); sets *gen_out. Returns 0, 1 when it moved on
  * (re-read it and decide again), or -1. */
 int store_experiment_update(store_t *self, int64_t id, int64_t expect_gen, int status,
-                            double coverage, int64_t started_ms, int64_t now_ms,
-                            int64_t *gen_out);
+                            double coverage, int64_t started_ms, int64_t now_ms, int64_t *gen_out);
 
 /* Call cb for every experiment whose generation is > since (0: all), in id order; cb returns
  * 0 to go on, non-zero to stop (that value is returned). Returns 0 after all rows, or -1. */
@@ -295,8 +294,8 @@ typedef struct {
  * the calling thread and must not use this reader. Returns 0, cb's non-zero value, or -1 on a
  * store error. The result of a report must not depend on the order. */
 typedef int (*store_event_row_cb)(void *arg, const store_event_row_t *row);
-int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms,
-                        store_event_row_cb cb, void *arg);
+int store_reader_events(store_reader_t *self, int64_t from_ms, int64_t to_ms, store_event_row_cb cb,
+                        void *arg);
 
 /* Every experiment (id order) and every event with all its columns (storage order), for
  * copying a store. Same callback contracts as above. */

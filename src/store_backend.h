@@ -27,19 +27,17 @@ typedef struct {
     const char *(*errmsg)(void *b);
     store_errcode_t (*errcode)(void *b);
 
-    int (*experiment_insert)(void *b, const char *key, int status, const void *def,
-                             size_t def_len, double coverage, int64_t now_ms, int64_t *id_out,
-                             int64_t *gen_out);
-    int (*experiment_update)(void *b, int64_t id, int64_t expect_gen, int status,
-                             double coverage, int64_t started_ms, int64_t now_ms,
-                             int64_t *gen_out);
+    int (*experiment_insert)(void *b, const char *key, int status, const void *def, size_t def_len,
+                             double coverage, int64_t now_ms, int64_t *id_out, int64_t *gen_out);
+    int (*experiment_update)(void *b, int64_t id, int64_t expect_gen, int status, double coverage,
+                             int64_t started_ms, int64_t now_ms, int64_t *gen_out);
     int (*experiment_each)(void *b, int64_t since, store_experiment_cb cb, void *arg);
     int64_t (*generation)(void *b);
 
     int (*exposure_record)(void *b, const store_exposure_t *e, int64_t generation,
                            store_exposure_t *stored);
-    int (*exposures_put)(void *b, const store_exposure_t *x, const int64_t *generation,
-                         size_t n, store_record_t *out, store_exposure_t *stored);
+    int (*exposures_put)(void *b, const store_exposure_t *x, const int64_t *generation, size_t n,
+                         store_record_t *out, store_exposure_t *stored);
     int (*exposure_get)(void *b, int64_t experiment_id, const char *customer, size_t len,
                         store_exposure_t *out);
     int64_t (*exposure_count)(void *b, int64_t experiment_id);
@@ -61,8 +59,7 @@ typedef struct {
     void (*reader_end)(void *r);
     const char *(*reader_errmsg)(void *r);
     int (*reader_exposures)(void *r, int64_t experiment_id, store_exposure_cb cb, void *arg);
-    int (*reader_events)(void *r, int64_t from_ms, int64_t to_ms, store_event_row_cb cb,
-                         void *arg);
+    int (*reader_events)(void *r, int64_t from_ms, int64_t to_ms, store_event_row_cb cb, void *arg);
     int (*reader_experiments)(void *r, store_experiment_cb cb, void *arg);
     int (*reader_all_events)(void *r, store_event_cb cb, void *arg);
     int (*reader_meta_get)(void *r, const char *key, char *buf, size_t len);

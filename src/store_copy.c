@@ -72,13 +72,13 @@ typedef struct {
     tally_t xp;           /* exposures */
     tally_t ev;           /* events */
     /* the exposure batch */
-    store_exposure_t *xb; /* rows, experiment_id already the destination's */
-    int64_t *xgen;        /* the destination generation each row is recorded at */
-    store_record_t *xout; /* per-row result */
+    store_exposure_t *xb;      /* rows, experiment_id already the destination's */
+    int64_t *xgen;             /* the destination generation each row is recorded at */
+    store_record_t *xout;      /* per-row result */
     store_exposure_t *xstored; /* per-row: what DST held when it held one */
-    char **xcust;         /* owned customer bytes of each row */
-    size_t xn;            /* rows buffered */
-    cexp_t *xexp;         /* the source experiment whose exposures are being read */
+    char **xcust;              /* owned customer bytes of each row */
+    size_t xn;                 /* rows buffered */
+    cexp_t *xexp;              /* the source experiment whose exposures are being read */
     /* the event batch */
     store_event_t *eb; /* rows, experiment_id already the destination's */
     char **estr;       /* owned block holding each row's strings */
@@ -105,21 +105,25 @@ static double mono_now(void)
 
 static void progress_clear(copy_t *c)
 {
-    if (c->drawn) fputs("\r\033[K", stderr);
+    if (c->drawn)
+        fputs("\r\033[K", stderr);
     c->drawn = 0;
 }
 
 /* A bar over exposures and events together: the two tables are copied one after the other. */
 static void progress(copy_t *c, int force)
 {
-    if (!c->tty) return;
+    if (!c->tty)
+        return;
     double now = mono_now();
-    if (!force && c->drawn && now - c->t_draw < 0.1) return;
+    if (!force && c->drawn && now - c->t_draw < 0.1)
+        return;
     c->t_draw = now;
     double total = (double)(c->x_total + c->e_total);
     double done = (double)(c->x_done + c->e_done);
     double frac = total > 0 ? done / total : 1.0;
-    if (frac > 1) frac = 1;
+    if (frac > 1)
+        frac = 1;
     char bar[31];
     int full = (int)(frac * 30 + 0.5);
     for (int i = 0; i < 30; i++)
@@ -137,7 +141,8 @@ static void progress(copy_t *c, int force)
 static int stop(copy_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int stop(copy_t *c, const char *fmt, ...)
 {
-    if (c->err[0]) return 1; /* the first reason is the one that counts */
+    if (c->err[0])
+        return 1; /* the first reason is the one that counts */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->err, sizeof c->err, fmt, ap);
@@ -198,7 +203,8 @@ static int copy_settings(copy_t *c)
             return stop(c, "cannot write the %s setting into %s: %s", key, c->dst_name,
                         store_errmsg(c->dst)),
                    -1;
-        if (is_currency) c->currency_set = 1;
+        if (is_currency)
+            c->currency_set = 1;
     }
     return 0;
 }
@@ -221,7 +227,8 @@ static int collect_experiment(void *arg, const store_experiment_t *row)
     if (x->n == x->cap) {
         size_t cap = x->cap ? x->cap * 2 : 16;
         cexp_t *v = realloc(x->v, cap * sizeof *v);
-        if (v == NULL) return ENOMEM;
+        if (v == NULL)
+            return ENOMEM;
         x->v = v;
         x->cap = cap;
     }
@@ -234,7 +241,8 @@ static int collect_experiment(void *arg, const store_experiment_t *row)
         free(e->def);
         return ENOMEM;
     }
-    if (row->def_len) memcpy(e->def, row->def, row->def_len);
+    if (row->def_len)
+        memcpy(e->def, row->def, row->def_len);
     e->id = row->id;
     e->status = row->status;
     e->def_len = row->def_len;
@@ -250,7 +258,8 @@ static int collect_experiment(void *arg, const store_experiment_t *row)
 static cexp_t *find_key(cexps_t *x, const char *key)
 {
     for (size_t i = 0; i < x->n; i++)
-        if (strcmp(x->v[i].key, key) == 0) return &x->v[i];
+        if (strcmp(x->v[i].key, key) == 0)
+            return &x->v[i];
     return NULL;
 }
 
@@ -264,9 +273,11 @@ static const cexp_t *find_src_id(const copy_t *c, int64_t id)
         else
             hi = mid;
     }
-    if (lo < c->sx.n && c->sx.v[lo].id == id) return &c->sx.v[lo];
+    if (lo < c->sx.n && c->sx.v[lo].id == id)
+        return &c->sx.v[lo];
     for (size_t i = 0; i < c->sx.n; i++) /* not sorted after all: still correct */
-        if (c->sx.v[i].id == id) return &c->sx.v[i];
+        if (c->sx.v[i].id == id)
+            return &c->sx.v[i];
     return NULL;
 }
 
@@ -323,7 +334,8 @@ static int copy_experiments(copy_t *c)
                     first->def_len, c->src_name, differ > 1 ? " (and more keys like it)" : ""),
                -1;
     }
-    if (c->sx.n == 0) return 0;
+    if (c->sx.n == 0)
+        return 0;
     if (store_begin(c->dst, err, sizeof err) != 0)
         return stop(c, "cannot begin a transaction on %s: %s", c->dst_name, err), -1;
     for (size_t i = 0; i < c->sx.n; i++) {
@@ -439,13 +451,14 @@ static int flush_exposures(copy_t *c)
 {
     char err[1024];
     tally_t t = {0}; /* this batch: counted once it is committed */
-    if (c->xn == 0) return 0;
+    if (c->xn == 0)
+        return 0;
     if (store_begin(c->dst, err, sizeof err) != 0)
         return stop(c, "cannot begin a transaction on %s: %s", c->dst_name, err);
     int r = store_exposures_put(c->dst, c->xb, c->xgen, c->xn, c->xout, c->xstored);
     if (r < 0) {
-        stop(c, "cannot record the exposures of experiment %s in %s: %s", c->xexp->key,
-             c->dst_name, store_errmsg(c->dst));
+        stop(c, "cannot record the exposures of experiment %s in %s: %s", c->xexp->key, c->dst_name,
+             store_errmsg(c->dst));
         goto fail;
     }
     size_t nstale = 0, handled = 0;
@@ -464,7 +477,8 @@ static int flush_exposures(copy_t *c)
             if (c->xout[i] == STORE_STALE) {
                 c->xb[k] = c->xb[i]; /* compacted in place: the batch is done after this */
                 c->xcust[k] = c->xcust[i];
-                if (k != i) c->xcust[i] = NULL;
+                if (k != i)
+                    c->xcust[i] = NULL;
                 c->xgen[k] = p.gen;
                 k++;
             } else {
@@ -486,8 +500,9 @@ static int flush_exposures(copy_t *c)
     }
     for (size_t i = 0; i < c->xn; i++) {
         if (c->xout[i] == STORE_STALE) {
-            stop(c, "cannot record an exposure of experiment %s in %s: it keeps changing "
-                    "there; run the copy again",
+            stop(c,
+                 "cannot record an exposure of experiment %s in %s: it keeps changing "
+                 "there; run the copy again",
                  c->xexp->key, c->dst_name);
             goto fail;
         }
@@ -513,8 +528,10 @@ static int take_exposure(void *arg, const store_exposure_t *row)
     copy_t *c = arg;
     size_t i = c->xn;
     char *cust = malloc(row->customer_len ? row->customer_len : 1);
-    if (cust == NULL) return stop(c, "out of memory");
-    if (row->customer_len) memcpy(cust, row->customer, row->customer_len);
+    if (cust == NULL)
+        return stop(c, "out of memory");
+    if (row->customer_len)
+        memcpy(cust, row->customer, row->customer_len);
     c->xb[i] = *row;
     c->xb[i].experiment_id = c->xexp->dst_id;
     c->xb[i].customer = cust;
@@ -529,7 +546,8 @@ static int copy_exposures(copy_t *c)
     for (size_t i = 0; i < c->sx.n; i++) {
         c->xexp = &c->sx.v[i];
         int rc = store_reader_exposures(c->src, c->xexp->id, take_exposure, c);
-        if (rc == 0) rc = flush_exposures(c); /* one experiment's rows per transaction batch */
+        if (rc == 0)
+            rc = flush_exposures(c); /* one experiment's rows per transaction batch */
         if (rc != 0) {
             if (!c->err[0])
                 stop(c, "cannot read the exposures of experiment %s from %s: %s", c->xexp->key,
@@ -546,7 +564,8 @@ static int copy_exposures(copy_t *c)
 static int flush_events(copy_t *c)
 {
     char err[1024];
-    if (c->en == 0) return 0;
+    if (c->en == 0)
+        return 0;
     if (store_begin(c->dst, err, sizeof err) != 0)
         return stop(c, "cannot begin a transaction on %s: %s", c->dst_name, err);
     store_request_begin(c->dst);
@@ -579,7 +598,8 @@ static int flush_events(copy_t *c)
 
 static char *put_s(char **pos, const char *s)
 {
-    if (s == NULL) return NULL;
+    if (s == NULL)
+        return NULL;
     size_t n = strlen(s) + 1;
     memcpy(*pos, s, n);
     char *r = *pos;
@@ -608,7 +628,8 @@ static int take_event(void *arg, const store_event_t *row)
                  (row->plan_from ? strlen(row->plan_from) + 1 : 0) +
                  (row->plan_to ? strlen(row->plan_to) + 1 : 0);
     char *block = malloc(len), *pos = block;
-    if (block == NULL) return stop(c, "out of memory");
+    if (block == NULL)
+        return stop(c, "out of memory");
     c->eb[i] = *row;
     c->eb[i].experiment_id = dst_exp;
     c->eb[i].event_id = put_s(&pos, row->event_id);
@@ -623,7 +644,8 @@ static int take_event(void *arg, const store_event_t *row)
 static int copy_events(copy_t *c)
 {
     int rc = store_reader_all_events(c->src, take_event, c);
-    if (rc == 0) rc = flush_events(c);
+    if (rc == 0)
+        rc = flush_events(c);
     if (rc != 0) {
         if (!c->err[0])
             stop(c, "cannot read the events of %s: %s", c->src_name, store_reader_errmsg(c->src));
@@ -649,8 +671,10 @@ static void store_identity(const char *uri, char *buf, size_t cap)
         return;
     }
     const char *dir = uri;
-    if (strncmp(dir, "sqlite:", 7) == 0) dir += 7;
-    if (strncmp(dir, "//", 2) == 0) dir += 2;
+    if (strncmp(dir, "sqlite:", 7) == 0)
+        dir += 7;
+    if (strncmp(dir, "//", 2) == 0)
+        dir += 2;
     char real[PATH_MAX];
     snprintf(buf, cap, "sqlite:%s", realpath(dir, real) ? real : dir);
 }
@@ -707,7 +731,8 @@ static void print_json_summary(const copy_t *c, int ok, int nothing_new)
         (json_int_t)c->ev.inserted, "duplicates", (json_int_t)c->ev.already, "conflicts",
         (json_int_t)c->ev.conflicts, "conflict_ids", es);
     char *text = j ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
-    if (text && lift_safe_json_fputs(text, stdout) == 0) fputc('\n', stdout);
+    if (text && lift_safe_json_fputs(text, stdout) == 0)
+        fputc('\n', stdout);
     free(text);
     json_decref(j);
 }
@@ -749,7 +774,8 @@ static void print_summary(const copy_t *c, int json, int ok)
             printf(" %s", c->ev.sample[i]);
         printf("%s\n", c->ev.conflicts > COPY_SAMPLES ? " ..." : "");
     }
-    if (ok && nothing_new) printf("nothing new: DST already held everything in SRC\n");
+    if (ok && nothing_new)
+        printf("nothing new: DST already held everything in SRC\n");
 }
 
 /* Prints "liftd copy: <message>" and a pointer to --help; returns EXIT_USAGE. */
@@ -806,10 +832,12 @@ static int parse_args(int argc, char **argv, copy_args_t *a)
             a->batch = n;
             continue;
         }
-        if (arg[0] == '-' && arg[1] != '\0') return usage_error("unknown flag '%s'", arg);
+        if (arg[0] == '-' && arg[1] != '\0')
+            return usage_error("unknown flag '%s'", arg);
         if (nuri == 2)
             return usage_error("unexpected argument '%s' (SRC and DST are given already)", arg);
-        if (arg[0] == '\0') return usage_error("%s: empty store URI", nuri ? "DST" : "SRC");
+        if (arg[0] == '\0')
+            return usage_error("%s: empty store URI", nuri ? "DST" : "SRC");
         a->uri[nuri++] = arg;
     }
     if (nuri < 2)
@@ -847,7 +875,7 @@ static int open_stores(copy_t *c, const copy_args_t *a)
         print_store_error("DST", c->dst_name, err);
         if (!is_pg(a->uri[1]))
             fprintf(stderr, PROG ": a SQLite store has one writer at a time: when a liftd holds "
-                            "DST, stop it and copy again\n");
+                                 "DST, stop it and copy again\n");
         return -1;
     }
     c->dst_name = store_uri(c->dst);
@@ -865,7 +893,8 @@ static int open_stores(copy_t *c, const copy_args_t *a)
 static int copy_all(copy_t *c)
 {
     int failed = copy_settings(c) != 0;
-    if (!failed) failed = copy_experiments(c) != 0;
+    if (!failed)
+        failed = copy_experiments(c) != 0;
     if (!failed) {
         c->e_total = store_reader_event_count(c->src);
         for (size_t i = 0; i < c->sx.n && c->x_total >= 0; i++) {
@@ -877,10 +906,14 @@ static int copy_all(copy_t *c)
             failed = 1;
         }
     }
-    if (!failed) progress(c, 1);
-    if (!failed) failed = copy_exposures(c) != 0;
-    if (!failed) failed = copy_events(c) != 0;
-    if (!failed) progress(c, 1);
+    if (!failed)
+        progress(c, 1);
+    if (!failed)
+        failed = copy_exposures(c) != 0;
+    if (!failed)
+        failed = copy_events(c) != 0;
+    if (!failed)
+        progress(c, 1);
     return failed ? -1 : 0;
 }
 
@@ -906,7 +939,8 @@ static void copy_free(copy_t *c)
 int store_copy_main(int argc, char **argv)
 {
     copy_args_t a;
-    if (parse_args(argc, argv, &a) != 0) return EXIT_USAGE;
+    if (parse_args(argc, argv, &a) != 0)
+        return EXIT_USAGE;
     if (a.help) {
         usage(stdout);
         return EXIT_OK;

@@ -100,111 +100,111 @@ static const struct {
 } stmts[PS_COUNT] = {
     [PS_GEN_LOCK] = {"gen_lock", "SELECT pg_advisory_xact_lock(" STR(LOCK_GEN) ")"},
     [PS_EXP_INSERT] = {"exp_insert",
-        "INSERT INTO experiments (key, status, def, coverage, created_ms, "
-        "updated_ms, generation) VALUES ($1::text, $2::int, $3::bytea, $4::float8, "
-        "$5::bigint, $5::bigint, nextval('lift_generation')) ON CONFLICT (key) DO "
-        "NOTHING RETURNING id, generation"},
+                       "INSERT INTO experiments (key, status, def, coverage, created_ms, "
+                       "updated_ms, generation) VALUES ($1::text, $2::int, $3::bytea, $4::float8, "
+                       "$5::bigint, $5::bigint, nextval('lift_generation')) ON CONFLICT (key) DO "
+                       "NOTHING RETURNING id, generation"},
     [PS_EXP_UPDATE] = {"exp_update",
-        "UPDATE experiments SET status = $3::int, coverage = $4::float8, "
-        "started_ms = $5::bigint, updated_ms = $6::bigint, generation = "
-        "nextval('lift_generation') WHERE id = $1::bigint AND generation = "
-        "$2::bigint RETURNING generation"},
+                       "UPDATE experiments SET status = $3::int, coverage = $4::float8, "
+                       "started_ms = $5::bigint, updated_ms = $6::bigint, generation = "
+                       "nextval('lift_generation') WHERE id = $1::bigint AND generation = "
+                       "$2::bigint RETURNING generation"},
     [PS_EXP_EXISTS] = {"exp_exists", "SELECT 1 FROM experiments WHERE id = $1::bigint"},
     [PS_EXP_EACH] = {"exp_each",
-        "SELECT " EXP_COLS " FROM experiments WHERE generation > $1::bigint "
-        "ORDER BY id"},
+                     "SELECT " EXP_COLS " FROM experiments WHERE generation > $1::bigint "
+                     "ORDER BY id"},
     [PS_GENERATION] = {"generation", "SELECT coalesce(max(generation), 0) FROM experiments"},
     /* One statement: stored only while the experiment is at generation $9. FOR SHARE makes a
      * concurrent, uncommitted experiment change wait for this transaction or (when the change
      * came first) makes this insert wait and re-check the changed row: an exposure is never
      * stored against a generation that an acknowledged change has left. */
     [PS_EXPO_INSERT] = {"expo_insert",
-        "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
-        "channel, trigger_ms, decided_ms) SELECT $1::bigint, $2::text, $3::int, "
-        "$4::int, $5::int, $6::int, $7::bigint, $8::bigint WHERE EXISTS (SELECT 1 "
-        "FROM experiments WHERE id = $1::bigint AND generation = $9::bigint FOR "
-        "SHARE) ON CONFLICT (experiment_id, customer_id) DO NOTHING RETURNING 1"},
+                        "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
+                        "channel, trigger_ms, decided_ms) SELECT $1::bigint, $2::text, $3::int, "
+                        "$4::int, $5::int, $6::int, $7::bigint, $8::bigint WHERE EXISTS (SELECT 1 "
+                        "FROM experiments WHERE id = $1::bigint AND generation = $9::bigint FOR "
+                        "SHARE) ON CONFLICT (experiment_id, customer_id) DO NOTHING RETURNING 1"},
     /* After an insert that stored nothing: a new statement (a new snapshot in READ
      * COMMITTED), so it sees the row of a concurrent winner that the insert waited for. */
     [PS_EXPO_AFTER] = {"expo_after",
-        "SELECT (SELECT generation FROM experiments WHERE id = $1::bigint), "
-        "e.arm, e.trigger, e.stage, e.channel, e.trigger_ms, e.decided_ms FROM "
-        "(SELECT 1) one LEFT JOIN exposures e ON e.experiment_id = $1::bigint AND "
-        "e.customer_id = $2::text"},
+                       "SELECT (SELECT generation FROM experiments WHERE id = $1::bigint), "
+                       "e.arm, e.trigger, e.stage, e.channel, e.trigger_ms, e.decided_ms FROM "
+                       "(SELECT 1) one LEFT JOIN exposures e ON e.experiment_id = $1::bigint AND "
+                       "e.customer_id = $2::text"},
     /* The batch form of the two above: the rows as arrays, the experiments they name locked
      * FOR SHARE first (so a concurrent change waits, or is seen and the rows are stale), one
      * INSERT ... SELECT ... ON CONFLICT DO NOTHING for all of them. */
     [PS_EXPOS_INSERT] = {"expos_insert",
-        "WITH u AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], "
-        "$4::int[], $5::int[], $6::int[], $7::bigint[], $8::bigint[], "
-        "$9::bigint[]) AS u(e, c, a, t, s, ch, tm, dm, g)), ok AS (SELECT id, "
-        "generation FROM experiments WHERE id = ANY($1::bigint[]) FOR SHARE) "
-        "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
-        "channel, trigger_ms, decided_ms) SELECT u.e, u.c, u.a, u.t, u.s, u.ch, "
-        "u.tm, u.dm FROM u JOIN ok ON ok.id = u.e AND ok.generation = u.g ON "
-        "CONFLICT (experiment_id, customer_id) DO NOTHING RETURNING "
-        "experiment_id, customer_id"},
+                         "WITH u AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], "
+                         "$4::int[], $5::int[], $6::int[], $7::bigint[], $8::bigint[], "
+                         "$9::bigint[]) AS u(e, c, a, t, s, ch, tm, dm, g)), ok AS (SELECT id, "
+                         "generation FROM experiments WHERE id = ANY($1::bigint[]) FOR SHARE) "
+                         "INSERT INTO exposures (experiment_id, customer_id, arm, trigger, stage, "
+                         "channel, trigger_ms, decided_ms) SELECT u.e, u.c, u.a, u.t, u.s, u.ch, "
+                         "u.tm, u.dm FROM u JOIN ok ON ok.id = u.e AND ok.generation = u.g ON "
+                         "CONFLICT (experiment_id, customer_id) DO NOTHING RETURNING "
+                         "experiment_id, customer_id"},
     [PS_EXPOS_AFTER] = {"expos_after",
-        "SELECT u.i, (SELECT generation FROM experiments WHERE id = u.e), p.arm, "
-        "p.trigger, p.stage, p.channel, p.trigger_ms, p.decided_ms FROM "
-        "unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(e, c, i) LEFT JOIN "
-        "exposures p ON p.experiment_id = u.e AND p.customer_id = u.c"},
+                        "SELECT u.i, (SELECT generation FROM experiments WHERE id = u.e), p.arm, "
+                        "p.trigger, p.stage, p.channel, p.trigger_ms, p.decided_ms FROM "
+                        "unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(e, c, i) LEFT JOIN "
+                        "exposures p ON p.experiment_id = u.e AND p.customer_id = u.c"},
     [PS_EXPO_GET] = {"expo_get",
-        "SELECT arm, trigger, stage, channel, trigger_ms, decided_ms FROM exposures "
-        "WHERE experiment_id = $1::bigint AND customer_id = $2::text"},
+                     "SELECT arm, trigger, stage, channel, trigger_ms, decided_ms FROM exposures "
+                     "WHERE experiment_id = $1::bigint AND customer_id = $2::text"},
     [PS_EXPO_COUNT] = {"expo_count",
-        "SELECT count(*) FROM exposures WHERE experiment_id = $1::bigint"},
+                       "SELECT count(*) FROM exposures WHERE experiment_id = $1::bigint"},
     [PS_EXPO_COUNTS] = {"expo_counts",
-        "SELECT arm, count(*) FROM exposures WHERE experiment_id = $1::bigint "
-        "GROUP BY arm"},
+                        "SELECT arm, count(*) FROM exposures WHERE experiment_id = $1::bigint "
+                        "GROUP BY arm"},
     [PS_EV_INSERT] = {"ev_insert", NULL}, /* built at open: EV_CHUNK rows */
     [PS_EV_STORED] = {"ev_stored",
-        "SELECT event_id, digest, type, amount_minor FROM events WHERE event_id = "
-        "ANY($1::text[])"},
+                      "SELECT event_id, digest, type, amount_minor FROM events WHERE event_id = "
+                      "ANY($1::text[])"},
     [PS_EV_COUNT] = {"ev_count", "SELECT count(*) FROM events"},
     [PS_META_GET] = {"meta_get", "SELECT value FROM meta WHERE key = $1::text"},
     [PS_META_SET] = {"meta_set",
-        "INSERT INTO meta (key, value) VALUES ($1::text, $2::text) ON CONFLICT (key) "
-        "DO UPDATE SET value = EXCLUDED.value"},
+                     "INSERT INTO meta (key, value) VALUES ($1::text, $2::text) ON CONFLICT (key) "
+                     "DO UPDATE SET value = EXCLUDED.value"},
 };
 
 /* Events per INSERT statement (12 parameters a row); a batch sends ceil(n / EV_CHUNK) of them
  * in one pipeline. See events_put for the measurements behind the strategy. */
 #define EV_CHUNK 128
 #define EV_COLS 12
-#define EV_INSERT_HEAD                                                                        \
-    "INSERT INTO events (event_id, digest, customer_id, type, ts_ms, experiment_id, arm, "    \
+#define EV_INSERT_HEAD                                                                             \
+    "INSERT INTO events (event_id, digest, customer_id, type, ts_ms, experiment_id, arm, "         \
     "amount_minor, plan_from, plan_to, nps, received_ms) VALUES "
 #define EV_INSERT_TAIL " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
 #define EV_COPY_MIN 16 /* fewer first occurrences: one INSERT costs less than a COPY */
 
-#define NUM_LEN 24 /* a decimal int64 and its NUL */
+#define NUM_LEN 24            /* a decimal int64 and its NUL */
 #define RECONNECT_MIN_MS 50   /* first wait after a failed reconnect */
 #define RECONNECT_MAX_MS 2000 /* longest wait: a batch loop learns UNAVAILABLE at once meanwhile */
 #define FETCH_ROWS 8192       /* rows per FETCH of a reader's cursor */
 
 typedef struct {
-    PGconn *conn;              /* NULL or the connection */
-    char *uri;                 /* libpq URI, as given */
-    int reader;                /* 1: a read-only reader connection */
-    const char *begin_sql;     /* what store_begin / store_reader_begin sends */
-    char *ev_insert_sql;       /* INSERT for EV_CHUNK events */
-    unsigned prepared;         /* bit i: PS i is prepared on this connection */
-    int schema;                /* schema version in use */
-    int in_txn;                /* between begin and commit/rollback */
-    int begin_pending;         /* BEGIN not yet sent: goes first with the next statement */
-    int release_pending;       /* RELEASE of a kept request: goes first with the next one */
-    int sp_wanted;             /* a request is running: open its savepoint before a statement */
-    int sp_open;               /* the request's savepoint is open */
-    int sp_failed;             /* a statement of the request failed: only rollback helps */
-    int txn_lost;              /* the transaction cannot commit any more (msg says why) */
-    int depth;                 /* reader: nesting of store_reader_begin */
-    store_errcode_t code;      /* what the last failure means */
-    char msg[512];             /* its text */
-    char conn_err[320];        /* why the last connection attempt failed */
-    int backoff_ms;            /* wait before the next reconnect attempt, 0 = none failed */
-    int64_t retry_at_ms;       /* monotonic time of the next reconnect attempt */
-    void *peer;                /* reader: a second connection for split scans (pg_t), or NULL */
+    PGconn *conn;          /* NULL or the connection */
+    char *uri;             /* libpq URI, as given */
+    int reader;            /* 1: a read-only reader connection */
+    const char *begin_sql; /* what store_begin / store_reader_begin sends */
+    char *ev_insert_sql;   /* INSERT for EV_CHUNK events */
+    unsigned prepared;     /* bit i: PS i is prepared on this connection */
+    int schema;            /* schema version in use */
+    int in_txn;            /* between begin and commit/rollback */
+    int begin_pending;     /* BEGIN not yet sent: goes first with the next statement */
+    int release_pending;   /* RELEASE of a kept request: goes first with the next one */
+    int sp_wanted;         /* a request is running: open its savepoint before a statement */
+    int sp_open;           /* the request's savepoint is open */
+    int sp_failed;         /* a statement of the request failed: only rollback helps */
+    int txn_lost;          /* the transaction cannot commit any more (msg says why) */
+    int depth;             /* reader: nesting of store_reader_begin */
+    store_errcode_t code;  /* what the last failure means */
+    char msg[512];         /* its text */
+    char conn_err[320];    /* why the last connection attempt failed */
+    int backoff_ms;        /* wait before the next reconnect attempt, 0 = none failed */
+    int64_t retry_at_ms;   /* monotonic time of the next reconnect attempt */
+    void *peer;            /* reader: a second connection for split scans (pg_t), or NULL */
 } pg_t;
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -235,13 +235,13 @@ static store_errcode_t classify(PGconn *conn, const PGresult *r)
     const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (!s)
         return STORE_E_INTERNAL;
-    if (!strncmp(s, "08", 2)      /* connection exception */
-        || !strncmp(s, "40", 2)   /* serialization failure, deadlock */
-        || !strncmp(s, "53", 2)   /* disk full, out of memory, too many connections */
-        || !strncmp(s, "57", 2)   /* shutdown, cancel, cannot connect now */
-        || !strcmp(s, "55P03")    /* lock not available */
-        || !strcmp(s, "25006")    /* read-only transaction (a standby, a read-only switch) */
-        || !strncmp(s, "58", 2))  /* I/O error */
+    if (!strncmp(s, "08", 2)     /* connection exception */
+        || !strncmp(s, "40", 2)  /* serialization failure, deadlock */
+        || !strncmp(s, "53", 2)  /* disk full, out of memory, too many connections */
+        || !strncmp(s, "57", 2)  /* shutdown, cancel, cannot connect now */
+        || !strcmp(s, "55P03")   /* lock not available */
+        || !strcmp(s, "25006")   /* read-only transaction (a standby, a read-only switch) */
+        || !strncmp(s, "58", 2)) /* I/O error */
         return STORE_E_UNAVAILABLE;
     if (!strcmp(s, "23505"))
         return STORE_E_EXISTS;
@@ -259,8 +259,8 @@ static void note(pg_t *pg, const char *what, const PGresult *r)
         char text[400];
         snprintf(text, sizeof text, "%s",
                  r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r)
-                 : pg->conn                     ? PQerrorMessage(pg->conn)
-                                                : "no connection");
+                 : pg->conn                    ? PQerrorMessage(pg->conn)
+                                               : "no connection");
         one_line(text);
         pg->code = classify(pg->conn, r);
         snprintf(pg->msg, sizeof pg->msg, "%s%s: %s", lost ? "database connection lost: " : "",
@@ -307,15 +307,16 @@ static int ensure_conn(pg_t *pg)
     int64_t now = mono_ms();
     if (pg->backoff_ms && now < pg->retry_at_ms) {
         pg->code = STORE_E_UNAVAILABLE;
-        snprintf(pg->msg, sizeof pg->msg, "cannot connect to the database: %s (next attempt in "
-                 "%lld ms)", pg->conn_err, (long long)(pg->retry_at_ms - now));
+        snprintf(pg->msg, sizeof pg->msg,
+                 "cannot connect to the database: %s (next attempt in "
+                 "%lld ms)",
+                 pg->conn_err, (long long)(pg->retry_at_ms - now));
         return -1;
     }
     if (pg->conn)
         PQreset(pg->conn);
     else {
-        const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
-                                    NULL};
+        const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
         const char *const vals[] = {"5", pg->reader ? "liftd-report" : "liftd", pg->uri, NULL};
         pg->conn = PQconnectdbParams(keys, vals, 1);
     }
@@ -329,8 +330,10 @@ static int ensure_conn(pg_t *pg)
             pg->backoff_ms = RECONNECT_MAX_MS;
         pg->retry_at_ms = now + pg->backoff_ms;
         pg->code = STORE_E_UNAVAILABLE;
-        snprintf(pg->msg, sizeof pg->msg, "cannot connect to the database: %s (next attempt in "
-                 "%d ms)", pg->conn_err, pg->backoff_ms);
+        snprintf(pg->msg, sizeof pg->msg,
+                 "cannot connect to the database: %s (next attempt in "
+                 "%d ms)",
+                 pg->conn_err, pg->backoff_ms);
         return -1;
     }
     PQsetNoticeProcessor(pg->conn, quiet, NULL);
@@ -398,8 +401,8 @@ static int run(pg_t *pg, const stmt_t *st, int nst, PGresult **res, const char *
     }
     int sent = 1;
     for (int i = 0; i < nctl && sent; i++)
-        sent = PQsendQueryParams(c, ctl[i] == CTL_BEGIN ? pg->begin_sql : ctl_sql[ctl[i]], 0,
-                                 NULL, NULL, NULL, NULL, 0);
+        sent = PQsendQueryParams(c, ctl[i] == CTL_BEGIN ? pg->begin_sql : ctl_sql[ctl[i]], 0, NULL,
+                                 NULL, NULL, NULL, 0);
     for (int i = 0; i < nprep && sent; i++)
         sent = PQsendPrepare(c, stmts[prep[i]].name,
                              prep[i] == PS_EV_INSERT ? pg->ev_insert_sql : stmts[prep[i]].sql, 0,
@@ -573,8 +576,10 @@ static int migrate(pg_t *pg, char *err, size_t errlen)
     if (v < 0)
         goto fail;
     if (v > SCHEMA_VERSION) {
-        snprintf(err, errlen, "the database's schema version %d is newer than this liftd knows "
-                 "(%d): upgrade liftd", v, SCHEMA_VERSION);
+        snprintf(err, errlen,
+                 "the database's schema version %d is newer than this liftd knows "
+                 "(%d): upgrade liftd",
+                 v, SCHEMA_VERSION);
         exec_simple(pg, "ROLLBACK", "rollback");
         return -1;
     }
@@ -612,7 +617,10 @@ static char *insert_sql(size_t rows)
     size_t off = (size_t)snprintf(sql, cap, "%s", EV_INSERT_HEAD);
     for (size_t row = 0; row < rows; row++)
         for (int col = 0; col < EV_COLS; col++)
-            off += (size_t)snprintf(sql + off, cap - off, "%s$%d%s", col ? "" : row ? ",(" : "(",
+            off += (size_t)snprintf(sql + off, cap - off, "%s$%d%s",
+                                    col   ? ""
+                                    : row ? ",("
+                                          : "(",
                                     (int)row * EV_COLS + col + 1, col == EV_COLS - 1 ? ")" : ",");
     snprintf(sql + off, cap - off, "%s", EV_INSERT_TAIL);
     return sql;
@@ -644,14 +652,15 @@ static void pg_destroy(void *b)
     pg_free(pg);
 }
 
-static int pg_set_max_bytes(void *b, int64_t max_bytes, int64_t *used, int64_t *quota,
-                            char *err, size_t errlen)
+static int pg_set_max_bytes(void *b, int64_t max_bytes, int64_t *used, int64_t *quota, char *err,
+                            size_t errlen)
 {
     (void)b;
     (void)max_bytes;
     (void)used;
     (void)quota;
-    snprintf(err, errlen, "a storage quota is not supported by the postgresql backend (limit "
+    snprintf(err, errlen,
+             "a storage quota is not supported by the postgresql backend (limit "
              "the database's size in PostgreSQL itself)");
     return -1;
 }
@@ -794,7 +803,8 @@ static int pg_experiment_insert(void *b, const char *key, int status, const void
     snprintf(now, sizeof now, "%lld", (long long)now_ms);
     const char *vals[5] = {key, st, def_len ? (const char *)def : "", cov, now};
     int lens[5] = {0, 0, (int)def_len, 0, 0}, fmts[5] = {0, 0, 1, 0, 0};
-    stmt_t s[2] = {{PS_GEN_LOCK, NULL, 0, NULL, NULL, NULL}, {PS_EXP_INSERT, NULL, 5, vals, lens, fmts}};
+    stmt_t s[2] = {{PS_GEN_LOCK, NULL, 0, NULL, NULL, NULL},
+                   {PS_EXP_INSERT, NULL, 5, vals, lens, fmts}};
     PGresult *res[2];
     if (run(pg, s, 2, res, "insert an experiment") < 0)
         return -1;
@@ -823,7 +833,8 @@ static int pg_experiment_update(void *b, int64_t id, int64_t expect_gen, int sta
     snprintf(sstart, sizeof sstart, "%lld", (long long)started_ms);
     snprintf(now, sizeof now, "%lld", (long long)now_ms);
     const char *vals[6] = {sid, sgen, st, cov, sstart, now};
-    stmt_t s[2] = {{PS_GEN_LOCK, NULL, 0, NULL, NULL, NULL}, {PS_EXP_UPDATE, NULL, 6, vals, NULL, NULL}};
+    stmt_t s[2] = {{PS_GEN_LOCK, NULL, 0, NULL, NULL, NULL},
+                   {PS_EXP_UPDATE, NULL, 6, vals, NULL, NULL}};
     PGresult *res[2];
     if (run(pg, s, 2, res, "update an experiment") < 0)
         return -1;
@@ -941,8 +952,8 @@ static int pg_exposure_record(void *b, const store_exposure_t *e, int64_t genera
     snprintf(tms, sizeof tms, "%lld", (long long)e->trigger_ms);
     snprintf(dms, sizeof dms, "%lld", (long long)e->decided_ms);
     snprintf(gen, sizeof gen, "%lld", (long long)generation);
-    const char *vals[9] = {id, e->customer_len ? e->customer : "", arm, trig, stage, chan, tms,
-                           dms, gen};
+    const char *vals[9] = {id, e->customer_len ? e->customer : "", arm, trig, stage, chan, tms, dms,
+                           gen};
     int lens[9] = {0, (int)e->customer_len}, fmts[9] = {0, 1}; /* customer: raw bytes */
     /* Twice at most: when the insert stored nothing, the follow-up finds the winner's row or
      * the moved generation; neither can vanish (no deletes, generations only grow). */
@@ -1164,8 +1175,8 @@ static int expos_insert(pg_t *pg, const store_exposure_t *x, const int64_t *gene
         !(r = run1(pg, PS_EXPOS_INSERT, 9, vals, NULL, NULL, "record exposures")))
         goto out;
     for (int i = 0, m = PQntuples(r); i < m; i++) {
-        size_t *sl = bmap_at(map, get_i64(r, i, 0), PQgetvalue(r, i, 1),
-                             (size_t)PQgetlength(r, i, 1));
+        size_t *sl =
+            bmap_at(map, get_i64(r, i, 0), PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
         if (*sl) {
             out[*sl - 1] = STORE_FIRST;
             done[*sl - 1] = 1;
@@ -1270,8 +1281,8 @@ static int expos_later(pg_t *pg, const store_exposure_t *x, const int64_t *gener
  * in the batch are decided against the first, as store_exposure_record would decide them one
  * after the other. A row that is neither stored nor found nor stale (not expected: there are
  * no deletes) goes through store_exposure_record itself. */
-static int pg_exposures_put(void *b, const store_exposure_t *x, const int64_t *generation,
-                            size_t n, store_record_t *out, store_exposure_t *stored)
+static int pg_exposures_put(void *b, const store_exposure_t *x, const int64_t *generation, size_t n,
+                            store_record_t *out, store_exposure_t *stored)
 {
     pg_t *pg = b;
     op_start(pg);
@@ -1410,7 +1421,7 @@ static void key_of(const store_event_t *e, uint64_t digest, store_event_key_t *k
     k->amount_minor = e->has_amount ? e->amount_minor : 0;
 }
 
-#define EV_NUMS 8  /* numeric columns of an event, formatted */
+#define EV_NUMS 8 /* numeric columns of an event, formatted */
 
 /* A COPY text field: \N for NULL; backslash, tab, newline and carriage return escaped. */
 static char *copy_text(char *o, const char *s)
@@ -1533,8 +1544,7 @@ static int copy_batch(pg_t *pg, const store_event_t *ev, const uint64_t *digests
  * statement (the rest in one statement of its own): the ids it returns were stored now
  * (inserted[i] = 1). Returns 0, or -1 (noted). */
 static int events_insert(pg_t *pg, const store_event_t *ev, const uint64_t *digests,
-                         const size_t *uniq, size_t nu, const bmap_t *map,
-                         unsigned char *inserted)
+                         const size_t *uniq, size_t nu, const bmap_t *map, unsigned char *inserted)
 {
     int ret = -1;
     size_t full = nu / EV_CHUNK, rest = nu % EV_CHUNK, nstmt = full + (rest ? 1 : 0);
@@ -1551,7 +1561,7 @@ static int events_insert(pg_t *pg, const store_event_t *ev, const uint64_t *dige
         const store_event_t *e = &ev[uniq[u]];
         const char **v = vals + u * EV_COLS;
         char *num = nums + u * EV_NUMS * NUM_LEN;
-#define NUM(k, fmt, x) (snprintf(num + (k) * NUM_LEN, NUM_LEN, fmt, x), num + (k) * NUM_LEN)
+#define NUM(k, fmt, x) (snprintf(num + (k)*NUM_LEN, NUM_LEN, fmt, x), num + (k)*NUM_LEN)
         int has_exp = e->experiment_id > 0;
         v[0] = e->event_id;
         v[1] = NUM(0, "%lld", (long long)(int64_t)digests[uniq[u]]);
@@ -1569,16 +1579,16 @@ static int events_insert(pg_t *pg, const store_event_t *ev, const uint64_t *dige
     }
     for (size_t k = 0; k < full; k++)
         st[k] = (stmt_t){PS_EV_INSERT, NULL, EV_CHUNK * EV_COLS, vals + k * EV_CHUNK * EV_COLS,
-                         NULL, NULL};
+                         NULL,         NULL};
     if (rest)
-        st[full] = (stmt_t){-1, sql, (int)rest * EV_COLS, vals + full * EV_CHUNK * EV_COLS,
-                            NULL, NULL};
+        st[full] =
+            (stmt_t){-1, sql, (int)rest * EV_COLS, vals + full * EV_CHUNK * EV_COLS, NULL, NULL};
     if (run(pg, st, (int)nstmt, res, "store events") < 0)
         goto done;
     for (size_t k = 0; k < nstmt; k++)
         for (int i = 0, m = PQntuples(res[k]); i < m; i++) {
-            size_t *slot = bmap_at(map, 0, PQgetvalue(res[k], i, 0),
-                                   (size_t)PQgetlength(res[k], i, 0));
+            size_t *slot =
+                bmap_at(map, 0, PQgetvalue(res[k], i, 0), (size_t)PQgetlength(res[k], i, 0));
             if (*slot)
                 inserted[*slot - 1] = 1;
         }
@@ -1761,8 +1771,8 @@ static int pg_integrity_check(void *b, char *err, size_t errlen)
         return -1;
     }
     /* Every index of the store's tables valid (a failed CREATE INDEX CONCURRENTLY, say). */
-    PGresult *r = PQexec(pg->conn,
-                         "SELECT count(*) FILTER (WHERE NOT (indisvalid AND indisready)), "
+    PGresult *r =
+        PQexec(pg->conn, "SELECT count(*) FILTER (WHERE NOT (indisvalid AND indisready)), "
                          "count(*) FROM pg_index WHERE indrelid IN ('experiments'::regclass, "
                          "'exposures'::regclass, 'events'::regclass, 'meta'::regclass)");
     int ok = -1;
@@ -1905,17 +1915,17 @@ out:
 }
 
 typedef struct {
-    void *cb;             /* the caller's callback */
-    void *arg;            /* its argument */
+    void *cb;              /* the caller's callback */
+    void *arg;             /* its argument */
     int64_t experiment_id; /* exposures: the experiment */
 } scan_ctx_t;
 
 /* One row of a COPY ... TO STDOUT scan, split and unescaped in place. */
 #define ROW_MAX 12
 typedef struct {
-    int n;                /* fields */
-    char *f[ROW_MAX];     /* NUL-terminated values; NULL for SQL NULL */
-    size_t len[ROW_MAX];  /* their lengths */
+    int n;               /* fields */
+    char *f[ROW_MAX];    /* NUL-terminated values; NULL for SQL NULL */
+    size_t len[ROW_MAX]; /* their lengths */
 } row_t;
 
 /* A field of an integer column as PostgreSQL writes it (an optional '-', then digits), parsed
@@ -1947,8 +1957,13 @@ static int split_row(char *line, int len, int nf, row_t *r)
         while (p < end && *p != '\t' && *p != '\n') {
             if (*p == '\\' && p + 1 < end) {
                 char c = p[1];
-                *o++ = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b'
-                     : c == 'f' ? '\f' : c == 'v' ? '\v' : c;
+                *o++ = c == 'n'   ? '\n'
+                       : c == 't' ? '\t'
+                       : c == 'r' ? '\r'
+                       : c == 'b' ? '\b'
+                       : c == 'f' ? '\f'
+                       : c == 'v' ? '\v'
+                                  : c;
                 p += 2;
             } else {
                 *o++ = *p++;
@@ -2045,7 +2060,8 @@ static int exposure_row(void *ctx, const row_t *r)
 static int pg_reader_exposures(void *rd, int64_t experiment_id, store_exposure_cb cb, void *arg)
 {
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT customer_id, arm, trigger, stage, channel, trigger_ms, "
+    snprintf(sql, sizeof sql,
+             "SELECT customer_id, arm, trigger, stage, channel, trigger_ms, "
              "decided_ms FROM exposures WHERE experiment_id = %lld ORDER BY customer_id",
              (long long)experiment_id);
     scan_ctx_t s = {(void *)cb, arg, experiment_id};
@@ -2170,8 +2186,9 @@ static int stream_drain(pg_t *pg, stream_t *st, int nf, copy_row_fn row, void *c
  * the peer cannot join the snapshot (nothing was called: scan in one stream). */
 static int split_scan(pg_t *pg, const char *sql, int nf, copy_row_fn row, void *ctx)
 {
-    stmt_t q = {-1, "SELECT pg_relation_size('events') / current_setting('block_size')::bigint",
-                0, NULL, NULL, NULL};
+    stmt_t q = {-1,   "SELECT pg_relation_size('events') / current_setting('block_size')::bigint",
+                0,    NULL,
+                NULL, NULL};
     PGresult *r = NULL;
     if (run(pg, &q, 1, &r, "size the events table") < 0)
         return -1;
@@ -2264,10 +2281,12 @@ static int pg_reader_events(void *rd, int64_t from_ms, int64_t to_ms, store_even
                             void *arg)
 {
     char sql[400];
-    snprintf(sql, sizeof sql, "SELECT customer_id, type, ts_ms, CASE WHEN type IN (1, 2) THEN "
+    snprintf(sql, sizeof sql,
+             "SELECT customer_id, type, ts_ms, CASE WHEN type IN (1, 2) THEN "
              "experiment_id WHEN type = 6 THEN nps ELSE amount_minor END, CASE WHEN type = 1 "
              "THEN arm END FROM events WHERE "
-             "ts_ms >= %lld AND ts_ms < %lld", (long long)from_ms, (long long)to_ms);
+             "ts_ms >= %lld AND ts_ms < %lld",
+             (long long)from_ms, (long long)to_ms);
     scan_ctx_t s = {(void *)cb, arg, 0};
     pg_t *pg = rd;
     if (pg->depth > 0) {
@@ -2287,8 +2306,7 @@ static int experiment_row(void *ctx, const PGresult *r, int i)
 static int pg_reader_experiments(void *rd, store_experiment_cb cb, void *arg)
 {
     scan_ctx_t s = {(void *)cb, arg, 0};
-    return cursor_scan(rd, "SELECT " EXP_COLS " FROM experiments ORDER BY id", experiment_row,
-                       &s);
+    return cursor_scan(rd, "SELECT " EXP_COLS " FROM experiments ORDER BY id", experiment_row, &s);
 }
 
 static int full_event_row(void *ctx, const row_t *r)
@@ -2314,8 +2332,9 @@ static int full_event_row(void *ctx, const row_t *r)
 static int pg_reader_all_events(void *rd, store_event_cb cb, void *arg)
 {
     scan_ctx_t s = {(void *)cb, arg, 0};
-    return copy_scan(rd, "SELECT event_id, customer_id, type, ts_ms, experiment_id, arm, "
-                         "amount_minor, plan_from, plan_to, nps, received_ms FROM events",
+    return copy_scan(rd,
+                     "SELECT event_id, customer_id, type, ts_ms, experiment_id, arm, "
+                     "amount_minor, plan_from, plan_to, nps, received_ms FROM events",
                      11, full_event_row, &s);
 }
 

@@ -155,27 +155,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 typedef struct {
-    sqlite3 *db;                 /* the connection (one writer) */
-    sqlite3_stmt *st[ST_COUNT];  /* prepared statements, indexed by ST_* */
-    int in_txn;                  /* inside BEGIN ... COMMIT */
-    int sp_wanted;               /* a request is running: open a savepoint before writing */
-    int sp_open;                 /* the request's savepoint is open */
-    int sp_skip;                 /* the request writes once and is kept: no savepoint */
-    int sp_unsaved;              /* a write of this request ran without a savepoint */
-    int txn_lost;                /* SQLite rolled the open transaction back (disk full, I/O) */
-    char lost[320];              /* why: the failure that ended it */
-    char msg[400];               /* the last failure's text */
-    store_errcode_t code;        /* what the last failure means */
-    int64_t quota_bytes;         /* storage quota in force, 0 = none */
-    int lock_fd;                 /* dir/lift.lock, flock'ed for the store's lifetime; -1 none */
-    eventidx_t *idx;             /* event-id hashes -> row ids of every stored event */
-    size_t req_mark;             /* idx's undo position when the current request began */
-    char index_path[4200];       /* dir/event-index: the index's snapshot */
-    int opened;                  /* open finished: the index is whole and may be saved */
-    int64_t known_id;            /* experiment whose generation is known_gen (0: none) */
-    int64_t known_gen;           /* its generation as this connection last read or wrote it */
-    uint64_t *hashes;            /* events_put scratch: the batch's id hashes */
-    size_t cap_hashes;           /* allocated entries in hashes */
+    sqlite3 *db;                /* the connection (one writer) */
+    sqlite3_stmt *st[ST_COUNT]; /* prepared statements, indexed by ST_* */
+    int in_txn;                 /* inside BEGIN ... COMMIT */
+    int sp_wanted;              /* a request is running: open a savepoint before writing */
+    int sp_open;                /* the request's savepoint is open */
+    int sp_skip;                /* the request writes once and is kept: no savepoint */
+    int sp_unsaved;             /* a write of this request ran without a savepoint */
+    int txn_lost;               /* SQLite rolled the open transaction back (disk full, I/O) */
+    char lost[320];             /* why: the failure that ended it */
+    char msg[400];              /* the last failure's text */
+    store_errcode_t code;       /* what the last failure means */
+    int64_t quota_bytes;        /* storage quota in force, 0 = none */
+    int lock_fd;                /* dir/lift.lock, flock'ed for the store's lifetime; -1 none */
+    eventidx_t *idx;            /* event-id hashes -> row ids of every stored event */
+    size_t req_mark;            /* idx's undo position when the current request began */
+    char index_path[4200];      /* dir/event-index: the index's snapshot */
+    int opened;                 /* open finished: the index is whole and may be saved */
+    int64_t known_id;           /* experiment whose generation is known_gen (0: none) */
+    int64_t known_gen;          /* its generation as this connection last read or wrote it */
+    uint64_t *hashes;           /* events_put scratch: the batch's id hashes */
+    size_t cap_hashes;          /* allocated entries in hashes */
 } sq_t;
 
 static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -217,8 +217,7 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen) < 0)
             return -1;
-        if (exec_sql(db, migrations[v], err, errlen) < 0 ||
-            exec_sql(db, pragma, err, errlen) < 0) {
+        if (exec_sql(db, migrations[v], err, errlen) < 0 || exec_sql(db, pragma, err, errlen) < 0) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
@@ -232,17 +231,17 @@ typedef void (*sql_fn)(sqlite3_context *ctx, int argc, sqlite3_value **v);
 
 /* How a connection to dir/lift.db is opened: the writer's and the readers' differ only here. */
 typedef struct {
-    int flags;                   /* sqlite3_open_v2 flags (READWRITE: the writer) */
-    const char *mode;            /* names the flags in messages: "" or " read-only" */
-    const char *const *pragmas;  /* run after the open, NULL-terminated */
-    const char *fn;              /* an SQL function to register (with fn_args arguments) */
+    int flags;                  /* sqlite3_open_v2 flags (READWRITE: the writer) */
+    const char *mode;           /* names the flags in messages: "" or " read-only" */
+    const char *const *pragmas; /* run after the open, NULL-terminated */
+    const char *fn;             /* an SQL function to register (with fn_args arguments) */
     int fn_args;
-    int fn_flags;                /* its flags (SQLITE_UTF8 | ...) */
-    sql_fn fn_func, fn_step;     /* a scalar function, or the step of an aggregate... */
+    int fn_flags;                           /* its flags (SQLITE_UTF8 | ...) */
+    sql_fn fn_func, fn_step;                /* a scalar function, or the step of an aggregate... */
     void (*fn_final)(sqlite3_context *ctx); /* ...and its final */
-    int migrate;                 /* bring the schema to SCHEMA_VERSION before preparing */
-    const char *const *sql;      /* the persistent statements */
-    int nsql;                    /* their number */
+    int migrate;            /* bring the schema to SCHEMA_VERSION before preparing */
+    const char *const *sql; /* the persistent statements */
+    int nsql;               /* their number */
 } conn_spec_t;
 
 /* Opens dir/lift.db into *db as c says (busy timeout, extended result codes, pragmas, the
@@ -275,9 +274,8 @@ static int conn_open(const char *dir, const conn_spec_t *c, void *fn_arg, sqlite
     for (const char *const *p = c->pragmas; *p; p++)
         if (exec_sql(*db, *p, err, errlen) < 0)
             return -1;
-    if (c->fn && sqlite3_create_function_v2(*db, c->fn, c->fn_args, c->fn_flags, fn_arg,
-                                            c->fn_func, c->fn_step, c->fn_final,
-                                            NULL) != SQLITE_OK) {
+    if (c->fn && sqlite3_create_function_v2(*db, c->fn, c->fn_args, c->fn_flags, fn_arg, c->fn_func,
+                                            c->fn_step, c->fn_final, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "register %s: %s", c->fn, sqlite3_errmsg(*db));
         return -1;
     }
@@ -434,8 +432,8 @@ static int lock_store(sq_t *self, const char *dir, char *err, size_t errlen)
     if (self->lock_fd < 0) {
         int e = errno;
         snprintf(err, errlen,
-                 "cannot open the store's lock file %s: %s (liftd needs write access to %s)",
-                 path, strerror(e), dir);
+                 "cannot open the store's lock file %s: %s (liftd needs write access to %s)", path,
+                 strerror(e), dir);
         return -1;
     }
     if (flock(self->lock_fd, LOCK_EX | LOCK_NB) < 0) {
@@ -1001,8 +999,8 @@ static int sq_exposure_record(void *b, const store_exposure_t *e, int64_t genera
 /* In turn: this connection is the only writer and holds the transaction, so a loop is as
  * good as one statement (each call is in-process, no round trip). A later occurrence of a
  * customer finds the first one stored. */
-static int sq_exposures_put(void *b, const store_exposure_t *x, const int64_t *generation,
-                            size_t n, store_record_t *out, store_exposure_t *stored)
+static int sq_exposures_put(void *b, const store_exposure_t *x, const int64_t *generation, size_t n,
+                            store_record_t *out, store_exposure_t *stored)
 {
     for (size_t i = 0; i < n; i++) {
         store_exposure_t local;
@@ -1262,9 +1260,8 @@ static void scan_step(sqlite3_context *ctx, int argc, sqlite3_value **v)
     row.experiment_id = 0;
     row.amount_minor = 0;
     row.nps = -1;
-    int64_t arm = argc > 4 && sqlite3_value_type(v[4]) != SQLITE_NULL
-                      ? sqlite3_value_int64(v[4])
-                      : -1;
+    int64_t arm =
+        argc > 4 && sqlite3_value_type(v[4]) != SQLITE_NULL ? sqlite3_value_int64(v[4]) : -1;
     row.arm = arm < 0 ? -1 : arm > INT_MAX ? INT_MAX : (int)arm;
     int null = sqlite3_value_type(v[3]) == SQLITE_NULL;
     int64_t val = null ? 0 : sqlite3_value_int64(v[3]);
@@ -1381,8 +1378,7 @@ static void rd_end(void *r)
         sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int rd_exposures(void *r, int64_t experiment_id, store_exposure_cb cb,
-                           void *arg)
+static int rd_exposures(void *r, int64_t experiment_id, store_exposure_cb cb, void *arg)
 {
     sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_EXPOSURES];
@@ -1413,8 +1409,7 @@ static int rd_exposures(void *r, int64_t experiment_id, store_exposure_cb cb,
     return ret;
 }
 
-static int rd_events(void *r, int64_t from_ms, int64_t to_ms,
-                        store_event_row_cb cb, void *arg)
+static int rd_events(void *r, int64_t from_ms, int64_t to_ms, store_event_row_cb cb, void *arg)
 {
     sq_reader_t *self = r;
     sqlite3_stmt *st = self->st[RD_EVENTS];

@@ -37,7 +37,8 @@ static int is_bidi_control(uint32_t cp)
            (cp >= 0x2066 && cp <= 0x2069);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -71,8 +72,8 @@ int text_utf8_check(const char *s, size_t len, size_t *at)
     return 0;
 }
 
-int text_check(const char *field, const char *s, size_t len, size_t min, size_t max,
-               unsigned flags, char *err, size_t errlen)
+int text_check(const char *field, const char *s, size_t len, size_t min, size_t max, unsigned flags,
+               char *err, size_t errlen)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -151,9 +152,11 @@ static size_t safe_piece(const unsigned char *s, size_t n, char out[12])
 
 const char *lift_safe_textn(const char *s, size_t n, char *buf, size_t cap)
 {
-    if (cap == 0) return buf;
+    if (cap == 0)
+        return buf;
     const unsigned char *p = (const unsigned char *)(s ? s : "");
-    if (s == NULL) n = 0;
+    if (s == NULL)
+        n = 0;
     size_t at = 0, i = 0;
     while (i < n) {
         char piece[12];
@@ -188,7 +191,8 @@ int lift_safe_fputs(const char *s, FILE *out)
     for (size_t i = 0; i < n;) {
         char piece[12];
         i += safe_piece(p + i, n - i, piece);
-        if (fputs(piece, out) == EOF) return EOF;
+        if (fputs(piece, out) == EOF)
+            return EOF;
     }
     return 0;
 }
@@ -201,7 +205,8 @@ int lift_safe_json_fputs(const char *json, FILE *out)
     for (size_t i = 0; i < n && rc == 0;) {
         uint32_t cp;
         size_t len = utf8_decode(p + i, n - i, &cp);
-        if (len == 0) len = 1, cp = 0; /* JSON writers write valid UTF-8; pass anything else on */
+        if (len == 0)
+            len = 1, cp = 0; /* JSON writers write valid UTF-8; pass anything else on */
         if (cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || lift_is_layout_control(cp)) {
             /* only possible inside a string, where \uXXXX means the same character */
             if (fwrite(p + i - run, 1, run, out) != run || fprintf(out, "\\u%04x", cp) < 0)
@@ -212,6 +217,7 @@ int lift_safe_json_fputs(const char *json, FILE *out)
         }
         i += len;
     }
-    if (rc == 0 && fwrite(p + n - run, 1, run, out) != run) rc = -1;
+    if (rc == 0 && fwrite(p + n - run, 1, run, out) != run)
+        rc = -1;
     return rc;
 }

@@ -78,8 +78,8 @@ static inline int text_is_control(uint32_t cp)
  * return allowed) and, without TEXT_BIDI_OK, no bidi control (U+061C, U+200E, U+200F, U+202A..U+202E,
  * U+2066..U+2069: they reorder how the text around them is shown). Returns 0, or -1 with
  * "<field>: <what, where, the bound>" in err (errlen bytes; err may be NULL). Thread-safe. */
-int text_check(const char *field, const char *s, size_t len, size_t min, size_t max,
-               unsigned flags, char *err, size_t errlen);
+int text_check(const char *field, const char *s, size_t len, size_t min, size_t max, unsigned flags,
+               char *err, size_t errlen);
 
 /* Is s (len bytes) valid UTF-8? 0 when it is, else the TEXT_UTF8_ error of the first bad
  * sequence with its byte offset in *at (when at is not NULL). Control characters pass. */

@@ -68,8 +68,8 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t
                 if (field) { /* the second walk: the path, a repeated field with its index */
                     int w;
                     if (f->label == PROTOBUF_C_LABEL_REPEATED && number < 64)
-                        w = snprintf(field + at, fieldlen - at, "%s%s[%u]", at ? "." : "",
-                                     f->name, (unsigned)seen[number]++);
+                        w = snprintf(field + at, fieldlen - at, "%s%s[%u]", at ? "." : "", f->name,
+                                     (unsigned)seen[number]++);
                     else
                         w = snprintf(field + at, fieldlen - at, "%s%s", at ? "." : "", f->name);
                     if (w > 0 && (size_t)w < fieldlen - at)
@@ -102,8 +102,7 @@ int wire_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *bu
     if (!walk(desc, buf, len, 0, NULL, 0, 0))
         return 0;
     walk(desc, buf, len, 0, field, fieldlen, 0);
-    snprintf(msg, msglen, "%s: a NUL byte inside the value (strings must not contain NUL)",
-             field);
+    snprintf(msg, msglen, "%s: a NUL byte inside the value (strings must not contain NUL)", field);
     return -1;
 }
 

@@ -17,16 +17,16 @@
 #include "store.h"
 
 struct worker {
-    void *ctx;              /* borrowed ZeroMQ context */
-    void *main_sock;        /* PAIR used by the server thread */
-    void *thread_sock;      /* PAIR used by the worker thread */
-    pthread_t thread;       /* the worker */
-    int started;            /* thread is running */
-    atomic_int stopping;    /* set by worker_destroy: jobs still queued go back unbuilt */
-    int pending;            /* jobs submitted and not yet taken back (server thread only) */
-    char store[1024];       /* store URI, for the reader */
-    char currency[8];       /* deployment currency */
-    log_level_t log_level;  /* log threshold */
+    void *ctx;             /* borrowed ZeroMQ context */
+    void *main_sock;       /* PAIR used by the server thread */
+    void *thread_sock;     /* PAIR used by the worker thread */
+    pthread_t thread;      /* the worker */
+    int started;           /* thread is running */
+    atomic_int stopping;   /* set by worker_destroy: jobs still queued go back unbuilt */
+    int pending;           /* jobs submitted and not yet taken back (server thread only) */
+    char store[1024];      /* store URI, for the reader */
+    char currency[8];      /* deployment currency */
+    log_level_t log_level; /* log threshold */
 };
 
 void worker_job_free(worker_job_t **job_p)
@@ -99,12 +99,12 @@ static void build(worker_t *self, store_reader_t **rd, worker_job_t *job)
     } else {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (report_build(*rd, exp, job->experiment_id, job->req, self->currency, now_ms(),
-                         &report, &st) < 0)
+        if (report_build(*rd, exp, job->experiment_id, job->req, self->currency, now_ms(), &report,
+                         &st) < 0)
             report = NULL;
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        log_emit(self->log_level, LOG_LEVEL_INFO, "report",
-                 "key=%s ok=%d ms=%.1f", exp->key, report != NULL,
+        log_emit(self->log_level, LOG_LEVEL_INFO, "report", "key=%s ok=%d ms=%.1f", exp->key,
+                 report != NULL,
                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     }
     pack_reply(job, &st, report);
@@ -139,8 +139,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-worker_t *worker_new(void *zmq_ctx, const char *store, const char *currency,
-                     log_level_t log_level, char *err, size_t errlen)
+worker_t *worker_new(void *zmq_ctx, const char *store, const char *currency, log_level_t log_level,
+                     char *err, size_t errlen)
 {
     worker_t *self = calloc(1, sizeof *self);
     char endpoint[64];

@@ -12,29 +12,30 @@
 #include "lift/limits.h"
 #include "log.h"
 
-#define WORKER_MAX_PENDING LIFT_REPORTS_IN_FLIGHT /* reports queued or running before RESOURCE_EXHAUSTED */
+#define WORKER_MAX_PENDING                                                                         \
+    LIFT_REPORTS_IN_FLIGHT /* reports queued or running before RESOURCE_EXHAUSTED */
 
 typedef struct worker worker_t;
 
 /* A report to build, from the server loop to the worker and back. */
 typedef struct {
-    uint8_t rid[256];              /* peer routing id */
-    size_t rid_len;                /* bytes in rid */
-    int delimiter;                 /* REQ envelope */
-    uint64_t request_id;           /* echoed */
-    Lift__ReportRequest *req;      /* owned: unpacked request body */
-    uint8_t *experiment;           /* owned: packed Lift__Experiment (definition + server fields) */
-    size_t experiment_len;         /* bytes in experiment */
-    int64_t experiment_id;         /* store id */
-    uint8_t *reply;                /* set by the worker: packed lift.Reply (owned) */
-    size_t reply_len;              /* bytes in reply */
+    uint8_t rid[256];         /* peer routing id */
+    size_t rid_len;           /* bytes in rid */
+    int delimiter;            /* REQ envelope */
+    uint64_t request_id;      /* echoed */
+    Lift__ReportRequest *req; /* owned: unpacked request body */
+    uint8_t *experiment;      /* owned: packed Lift__Experiment (definition + server fields) */
+    size_t experiment_len;    /* bytes in experiment */
+    int64_t experiment_id;    /* store id */
+    uint8_t *reply;           /* set by the worker: packed lift.Reply (owned) */
+    size_t reply_len;         /* bytes in reply */
 } worker_job_t;
 
 /* Start the worker thread reading the store named by the URI `store` (its own reader, opened
  * at the first job). `zmq_ctx` is the server's context. Returns NULL with a message on
  * failure. */
-worker_t *worker_new(void *zmq_ctx, const char *store, const char *currency,
-                     log_level_t log_level, char *err, size_t errlen);
+worker_t *worker_new(void *zmq_ctx, const char *store, const char *currency, log_level_t log_level,
+                     char *err, size_t errlen);
 
 /* The socket the server polls for finished jobs (ZMQ_POLLIN). */
 void *worker_socket(worker_t *self);

@@ -7,14 +7,16 @@
 
 lift_estimate_t lift_diff_means(const lift_summary_t *t, const lift_summary_t *c, double alpha)
 {
-    if (!t || !c) return lift__est_fail(LIFT__R_NULL);
+    if (!t || !c)
+        return lift__est_fail(LIFT__R_NULL);
     return lift__welch(t->mean_y, lift_summary_var_y(t), (double)t->n, c->mean_y,
                        lift_summary_var_y(c), (double)c->n, alpha);
 }
 
 lift_estimate_t lift_rel_lift(const lift_summary_t *t, const lift_summary_t *c, double alpha)
 {
-    if (!t || !c) return lift__est_fail(LIFT__R_NULL);
+    if (!t || !c)
+        return lift__est_fail(LIFT__R_NULL);
     return lift__rel(t->mean_y, lift_summary_var_y(t), (double)t->n, c->mean_y,
                      lift_summary_var_y(c), (double)c->n, alpha);
 }
@@ -85,9 +87,12 @@ static lift_cuped_t cuped_fail(const char *reason)
 
 lift_cuped_t lift_cuped(const lift_summary_t *t, const lift_summary_t *c, double alpha)
 {
-    if (!t || !c) return cuped_fail(LIFT__R_NULL);
-    if (!lift__alpha_ok(alpha)) return cuped_fail(LIFT__R_ALPHA);
-    if (t->n < 2 || c->n < 2) return cuped_fail(LIFT__R_FEW);
+    if (!t || !c)
+        return cuped_fail(LIFT__R_NULL);
+    if (!lift__alpha_ok(alpha))
+        return cuped_fail(LIFT__R_ALPHA);
+    if (t->n < 2 || c->n < 2)
+        return cuped_fail(LIFT__R_FEW);
     lift_summary_t pooled = *t;
     lift_summary_merge(&pooled, c);
     /* Pre-period revenue that is the same for everyone (often all 0) carries no
@@ -101,7 +106,8 @@ lift_cuped_t lift_cuped(const lift_summary_t *t, const lift_summary_t *c, double
     r.mean_t = t->mean_y - r.theta * (t->mean_x - pooled.mean_x);
     r.mean_c = c->mean_y - r.theta * (c->mean_x - pooled.mean_x);
     r.diff = lift__welch(r.mean_t, vt, nt, r.mean_c, vc, nc, alpha);
-    if (r.diff.status != LIFT_STAT_OK) return cuped_fail(r.diff.reason);
+    if (r.diff.status != LIFT_STAT_OK)
+        return cuped_fail(r.diff.reason);
     r.lift = lift__rel(r.mean_t, vt, nt, r.mean_c, vc, nc, alpha);
     double raw = lift_summary_var_y(t) / nt + lift_summary_var_y(c) / nc;
     r.variance_reduction = raw > 0 ? 1.0 - (vt / nt + vc / nc) / raw : 0.0;
@@ -124,9 +130,12 @@ static lift_cace_t cace_fail(const char *reason)
 
 lift_cace_t lift_cace(const lift_summary_t *t, const lift_summary_t *c, double alpha)
 {
-    if (!t || !c) return cace_fail(LIFT__R_NULL);
-    if (!lift__alpha_ok(alpha)) return cace_fail(LIFT__R_ALPHA);
-    if (t->n < 2 || c->n < 2) return cace_fail(LIFT__R_FEW);
+    if (!t || !c)
+        return cace_fail(LIFT__R_NULL);
+    if (!lift__alpha_ok(alpha))
+        return cace_fail(LIFT__R_ALPHA);
+    if (t->n < 2 || c->n < 2)
+        return cace_fail(LIFT__R_FEW);
     lift_cace_t r = {0};
     double nt = (double)t->n, nc = (double)c->n;
     r.itt = lift_diff_means(t, c, alpha);
@@ -139,18 +148,22 @@ lift_cace_t lift_cace(const lift_summary_t *t, const lift_summary_t *c, double a
         r.compliance = lift__est_normal(pi, sqrt(var_pi), alpha);
     else /* everyone in T saw it and nobody in C: π is known exactly */
         r.compliance = (lift_estimate_t){LIFT_STAT_OK, "", pi, 0, pi, pi, 0, 0};
-    if (r.compliance.status != LIFT_STAT_OK) return cace_fail(r.compliance.reason);
+    if (r.compliance.status != LIFT_STAT_OK)
+        return cace_fail(r.compliance.reason);
     if (!(r.compliance.ci_low > 0))
         return cace_fail("impression-rate difference not distinguishable from 0: its "
                          "interval includes 0");
-    if (r.itt.status != LIFT_STAT_OK) return cace_fail(r.itt.reason);
+    if (r.itt.status != LIFT_STAT_OK)
+        return cace_fail(r.itt.reason);
     double var_d = lift_summary_var_y(t) / nt + lift_summary_var_y(c) / nc;
     double cov = lift_summary_cov_xy(t) / nt + lift_summary_cov_xy(c) / nc;
     double est = r.itt.estimate / pi;
     double v = (var_d - 2.0 * est * cov + est * est * var_pi) / (pi * pi);
-    if (lift__negligible(v, var_d / (pi * pi))) return cace_fail(LIFT__R_ZERO_VAR);
+    if (lift__negligible(v, var_d / (pi * pi)))
+        return cace_fail(LIFT__R_ZERO_VAR);
     r.cace = lift__est_normal(est, sqrt(v), alpha);
-    if (r.cace.status != LIFT_STAT_OK) return cace_fail(r.cace.reason);
+    if (r.cace.status != LIFT_STAT_OK)
+        return cace_fail(r.cace.reason);
     r.status = LIFT_STAT_OK;
     r.reason = "";
     return r;

@@ -31,8 +31,10 @@ static int bh_cmp(const void *a, const void *b)
 static lift_result_t sorted_p(const double *p, size_t m, double *p_adj, bh_item_t **sorted)
 {
     *sorted = NULL;
-    if (m == 0) return result(LIFT_STAT_OK, "");
-    if (!p || !p_adj) return result(LIFT_STAT_NOT_ESTIMABLE, LIFT__R_NULL);
+    if (m == 0)
+        return result(LIFT_STAT_OK, "");
+    if (!p || !p_adj)
+        return result(LIFT_STAT_NOT_ESTIMABLE, LIFT__R_NULL);
     for (size_t i = 0; i < m; i++)
         if (!(p[i] >= 0 && p[i] <= 1)) {
             for (size_t j = 0; j < m; j++)
@@ -58,12 +60,14 @@ lift_result_t lift_bh_adjust(const double *p, size_t m, double *p_adj)
 {
     bh_item_t *it;
     lift_result_t r = sorted_p(p, m, p_adj, &it);
-    if (!it) return r;
+    if (!it)
+        return r;
     /* Step up from the largest p: running minimum of p_(j)·m/j (p.adjust "BH"). */
     double run = 1.0;
     for (size_t j = m; j-- > 0;) {
         double v = it[j].p * (double)m / (double)(j + 1);
-        if (v < run) run = v;
+        if (v < run)
+            run = v;
         it[j].p = run;
     }
     for (size_t j = 0; j < m; j++)
@@ -76,13 +80,16 @@ lift_result_t lift_holm_adjust(const double *p, size_t m, double *p_adj)
 {
     bh_item_t *it;
     lift_result_t r = sorted_p(p, m, p_adj, &it);
-    if (!it) return r;
+    if (!it)
+        return r;
     /* Step down from the smallest p: running maximum of min(1, (m − j)·p_(j)), 0-based j. */
     double run = 0.0;
     for (size_t j = 0; j < m; j++) {
         double v = it[j].p * (double)(m - j);
-        if (v > 1.0) v = 1.0;
-        if (v > run) run = v;
+        if (v > 1.0)
+            v = 1.0;
+        if (v > run)
+            run = v;
         it[j].p = run;
     }
     for (size_t j = 0; j < m; j++)
@@ -154,15 +161,18 @@ lift_cap_t lift_cap(const double *values, size_t n, double q)
      * (1 − f)·lo + f·hi, so the result matches R bit for bit in most cases. */
     double h = (double)(n - 1) * q;
     size_t k = (size_t)floor(h);
-    if (k > n - 1) k = n - 1;
+    if (k > n - 1)
+        k = n - 1;
     double f = h - (double)k;
     select_kth(v, n, k);
     double lo = v[k], cap = lo;
     if (f > 0 && k + 1 < n) {
         double hi = v[k + 1];
         for (size_t i = k + 2; i < n; i++) /* after selection, the (k+1)-th is the min above */
-            if (v[i] < hi) hi = v[i];
-        if (hi != lo) cap = (1.0 - f) * lo + f * hi;
+            if (v[i] < hi)
+                hi = v[i];
+        if (hi != lo)
+            cap = (1.0 - f) * lo + f * hi;
     }
     free(v);
     r.status = LIFT_STAT_OK;

@@ -20,10 +20,14 @@ static lift_power_t power_fail(const char *reason)
 /* Checks the arguments every planner shares; returns a reason or NULL. */
 static const char *power_args(double sigma2, double w, double alpha, double power, double weekly)
 {
-    if (!(sigma2 > 0) || !isfinite(sigma2)) return "invalid argument: variance must be > 0";
-    if (!(w > 0 && w < 1)) return "invalid argument: treatment share must be in (0, 1)";
-    if (!lift__alpha_ok(alpha)) return LIFT__R_ALPHA;
-    if (!(power > 0 && power < 1)) return "invalid argument: power must be in (0, 1)";
+    if (!(sigma2 > 0) || !isfinite(sigma2))
+        return "invalid argument: variance must be > 0";
+    if (!(w > 0 && w < 1))
+        return "invalid argument: treatment share must be in (0, 1)";
+    if (!lift__alpha_ok(alpha))
+        return LIFT__R_ALPHA;
+    if (!(power > 0 && power < 1))
+        return "invalid argument: power must be in (0, 1)";
     if (!(weekly >= 0) || !isfinite(weekly))
         return "invalid argument: weekly customers must be >= 0";
     return NULL;
@@ -32,7 +36,8 @@ static const char *power_args(double sigma2, double w, double alpha, double powe
 /* Splits n_total into arms (rounded up) and converts to weeks. */
 static lift_power_t power_finish(double n_total, double effect, double w, double weekly)
 {
-    if (!isfinite(n_total) || !isfinite(effect)) return power_fail(LIFT__R_NUMERIC);
+    if (!isfinite(n_total) || !isfinite(effect))
+        return power_fail(LIFT__R_NUMERIC);
     if (n_total > LIFT_POWER_MAX_N)
         return power_fail("effect too small: more than 9e15 customers needed");
     lift_power_t r = {0};
@@ -50,8 +55,10 @@ lift_power_t lift_power_n(double sigma2, double delta, double w, double alpha, d
                           double weekly)
 {
     const char *why = power_args(sigma2, w, alpha, power, weekly);
-    if (why) return power_fail(why);
-    if (!(delta > 0) || !isfinite(delta)) return power_fail("invalid argument: effect must be > 0");
+    if (why)
+        return power_fail(why);
+    if (!(delta > 0) || !isfinite(delta))
+        return power_fail("invalid argument: effect must be > 0");
     double z = gsl_cdf_ugaussian_Qinv(alpha / 2.0) + gsl_cdf_ugaussian_Pinv(power);
     double n = z * z * sigma2 * (1.0 / w + 1.0 / (1.0 - w)) / (delta * delta);
     return power_finish(n, delta, w, weekly);
@@ -61,7 +68,8 @@ lift_power_t lift_mde(double sigma2, double n_total, double w, double alpha, dou
                       double weekly)
 {
     const char *why = power_args(sigma2, w, alpha, power, weekly);
-    if (why) return power_fail(why);
+    if (why)
+        return power_fail(why);
     if (!(n_total > 1) || !isfinite(n_total))
         return power_fail("invalid argument: sample size must be > 1");
     double z = gsl_cdf_ugaussian_Qinv(alpha / 2.0) + gsl_cdf_ugaussian_Pinv(power);
@@ -87,7 +95,8 @@ lift_power_t lift_power_revenue(double mean, double sd, double mde_rel, double h
 {
     if (!(mean > 0) || !isfinite(mean))
         return power_fail("invalid argument: revenue mean must be > 0");
-    if (!(sd > 0) || !isfinite(sd)) return power_fail("invalid argument: revenue sd must be > 0");
+    if (!(sd > 0) || !isfinite(sd))
+        return power_fail("invalid argument: revenue sd must be > 0");
     if (!(mde_rel > 0) || !isfinite(mde_rel))
         return power_fail("invalid argument: relative MDE must be > 0");
     if (!(holdout > 0 && holdout < 1))

@@ -17,9 +17,12 @@ static lift_proportion_t wilson_fail(const char *reason)
 
 lift_proportion_t lift_wilson(int64_t x, int64_t n, double alpha)
 {
-    if (!lift__alpha_ok(alpha)) return wilson_fail(LIFT__R_ALPHA);
-    if (n <= 0) return wilson_fail("no customers: n = 0");
-    if (x < 0 || x > n) return wilson_fail("invalid argument: need 0 <= x <= n");
+    if (!lift__alpha_ok(alpha))
+        return wilson_fail(LIFT__R_ALPHA);
+    if (n <= 0)
+        return wilson_fail("no customers: n = 0");
+    if (x < 0 || x > n)
+        return wilson_fail("invalid argument: need 0 <= x <= n");
     double z = lift__z(alpha), dn = (double)n;
     double p = (double)x / dn, z2n = z * z / dn;
     double denom = 1.0 + z2n;
@@ -27,19 +30,26 @@ lift_proportion_t lift_wilson(int64_t x, int64_t n, double alpha)
     double half = z * sqrt(p * (1.0 - p) / dn + z2n / (4.0 * dn)) / denom;
     lift_proportion_t r = {LIFT_STAT_OK, "", p, centre - half, centre + half};
     /* At x = 0 or x = n the bound is exactly 0 or 1; keep rounding from crossing it. */
-    if (x == 0 || r.ci_low < 0) r.ci_low = 0.0;
-    if (x == n || r.ci_high > 1) r.ci_high = 1.0;
-    if (!isfinite(r.ci_low) || !isfinite(r.ci_high)) return wilson_fail(LIFT__R_NUMERIC);
+    if (x == 0 || r.ci_low < 0)
+        r.ci_low = 0.0;
+    if (x == n || r.ci_high > 1)
+        r.ci_high = 1.0;
+    if (!isfinite(r.ci_low) || !isfinite(r.ci_high))
+        return wilson_fail(LIFT__R_NUMERIC);
     return r;
 }
 
 lift_estimate_t lift_prop_diff(int64_t x_t, int64_t n_t, int64_t x_c, int64_t n_c, double alpha)
 {
-    if (!lift__alpha_ok(alpha)) return lift__est_fail(LIFT__R_ALPHA);
-    if (n_t <= 0 || n_c <= 0) return lift__est_fail("no customers in an arm: n = 0");
+    if (!lift__alpha_ok(alpha))
+        return lift__est_fail(LIFT__R_ALPHA);
+    if (n_t <= 0 || n_c <= 0)
+        return lift__est_fail("no customers in an arm: n = 0");
     lift_proportion_t a = lift_wilson(x_t, n_t, alpha), b = lift_wilson(x_c, n_c, alpha);
-    if (a.status != LIFT_STAT_OK) return lift__est_fail(a.reason);
-    if (b.status != LIFT_STAT_OK) return lift__est_fail(b.reason);
+    if (a.status != LIFT_STAT_OK)
+        return lift__est_fail(a.reason);
+    if (b.status != LIFT_STAT_OK)
+        return lift__est_fail(b.reason);
     lift_estimate_t e = {0};
     e.status = LIFT_STAT_OK;
     e.reason = "";
@@ -56,7 +66,8 @@ lift_estimate_t lift_prop_diff(int64_t x_t, int64_t n_t, int64_t x_c, int64_t n_
     double pbar = (double)(x_t + x_c) / (nt + nc);
     double v0 = pbar * (1 - pbar) * (1 / nt + 1 / nc);
     e.p_value = v0 > 0 ? 2.0 * gsl_cdf_ugaussian_Q(fabs(d) / sqrt(v0)) : 1.0;
-    if (e.p_value > 1) e.p_value = 1;
+    if (e.p_value > 1)
+        e.p_value = 1;
     e.df = 0;
     lift__est_guard(&e);
     return e;
@@ -78,16 +89,20 @@ static double ratio_var(const lift_summary_t *s, double *ratio)
 
 static const char *ratio_check(const lift_summary_t *s)
 {
-    if (!s) return LIFT__R_NULL;
-    if (s->n < 2) return LIFT__R_FEW;
-    if (s->mean_x == 0) return "denominator total is 0 (e.g. no impressions): ratio undefined";
+    if (!s)
+        return LIFT__R_NULL;
+    if (s->n < 2)
+        return LIFT__R_FEW;
+    if (s->mean_x == 0)
+        return "denominator total is 0 (e.g. no impressions): ratio undefined";
     return NULL;
 }
 
 lift_estimate_t lift_ratio(const lift_summary_t *s, double alpha)
 {
     const char *why = ratio_check(s);
-    if (why) return lift__est_fail(why);
+    if (why)
+        return lift__est_fail(why);
     double r, v = ratio_var(s, &r);
     return lift__est_normal(r, sqrt(v), alpha);
 }
@@ -95,8 +110,10 @@ lift_estimate_t lift_ratio(const lift_summary_t *s, double alpha)
 lift_estimate_t lift_ratio_diff(const lift_summary_t *t, const lift_summary_t *c, double alpha)
 {
     const char *why = ratio_check(t);
-    if (!why) why = ratio_check(c);
-    if (why) return lift__est_fail(why);
+    if (!why)
+        why = ratio_check(c);
+    if (why)
+        return lift__est_fail(why);
     double rt, rc;
     double v = ratio_var(t, &rt) + ratio_var(c, &rc);
     return lift__est_normal(rt - rc, sqrt(v), alpha);
@@ -104,7 +121,8 @@ lift_estimate_t lift_ratio_diff(const lift_summary_t *t, const lift_summary_t *c
 
 int lift_nps_add(lift_nps_counts_t *c, int answer)
 {
-    if (answer < 0 || answer > 10) return -1;
+    if (answer < 0 || answer > 10)
+        return -1;
     if (answer >= 9)
         c->promoters++;
     else if (answer >= 7)
@@ -117,11 +135,13 @@ int lift_nps_add(lift_nps_counts_t *c, int answer)
 /* NPS and its multinomial variance for one group; returns a reason or NULL. */
 static const char *nps_moments(const lift_nps_counts_t *c, double *nps, double *var)
 {
-    if (!c) return LIFT__R_NULL;
+    if (!c)
+        return LIFT__R_NULL;
     if (c->promoters < 0 || c->passives < 0 || c->detractors < 0)
         return "invalid argument: negative NPS count";
     int64_t n = c->promoters + c->passives + c->detractors;
-    if (n < 2) return "too few answers: need at least 2";
+    if (n < 2)
+        return "too few answers: need at least 2";
     double p = (double)c->promoters / (double)n, d = (double)c->detractors / (double)n;
     *nps = 100.0 * (p - d);
     double v = 1e4 * (p + d - (p - d) * (p - d)) / (double)n;
@@ -133,7 +153,8 @@ lift_estimate_t lift_nps(const lift_nps_counts_t *c, double alpha)
 {
     double nps = 0, v = 0;
     const char *why = nps_moments(c, &nps, &v);
-    if (why) return lift__est_fail(why);
+    if (why)
+        return lift__est_fail(why);
     if (lift__negligible(v, 1e4 / (double)(c->promoters + c->passives + c->detractors)))
         return lift__est_fail("zero variance: every answer is in one category");
     return lift__est_normal(nps, sqrt(v), alpha);
@@ -143,8 +164,10 @@ lift_estimate_t lift_nps_diff(const lift_nps_counts_t *t, const lift_nps_counts_
 {
     double a = 0, va = 0, b = 0, vb = 0;
     const char *why = nps_moments(t, &a, &va);
-    if (!why) why = nps_moments(c, &b, &vb);
-    if (why) return lift__est_fail(why);
+    if (!why)
+        why = nps_moments(c, &b, &vb);
+    if (why)
+        return lift__est_fail(why);
     if (!(va + vb > 0))
         return lift__est_fail("zero variance: every answer is in one category in both groups");
     return lift__est_normal(a - b, sqrt(va + vb), alpha);
@@ -152,7 +175,8 @@ lift_estimate_t lift_nps_diff(const lift_nps_counts_t *t, const lift_nps_counts_
 
 lift_estimate_t lift_nps_prepost(const lift_summary_t *paired, double alpha)
 {
-    if (!paired) return lift__est_fail(LIFT__R_NULL);
+    if (!paired)
+        return lift__est_fail(LIFT__R_NULL);
     if (paired->n < 2)
         return lift__est_fail("too few customers with answers before and after: need 2");
     double vy = lift_summary_var_y(paired), vx = lift_summary_var_x(paired);
@@ -173,13 +197,16 @@ static lift_srm_t srm_fail(const char *reason)
 
 lift_srm_t lift_srm(const int64_t *observed, const double *weights, size_t k)
 {
-    if (!observed || !weights) return srm_fail(LIFT__R_NULL);
-    if (k < 2) return srm_fail("need at least 2 arms");
+    if (!observed || !weights)
+        return srm_fail(LIFT__R_NULL);
+    if (k < 2)
+        return srm_fail("need at least 2 arms");
     double wsum = 0, total = 0;
     for (size_t i = 0; i < k; i++) {
         if (!(weights[i] > 0) || !isfinite(weights[i]))
             return srm_fail("invalid argument: every arm weight must be > 0 and finite");
-        if (observed[i] < 0) return srm_fail("invalid argument: negative customer count");
+        if (observed[i] < 0)
+            return srm_fail("invalid argument: negative customer count");
         if (observed[i] < LIFT_SRM_MIN_PER_ARM)
             return srm_fail("skipped: an arm has fewer than 8 customers");
         wsum += weights[i];
@@ -197,7 +224,8 @@ lift_srm_t lift_srm(const int64_t *observed, const double *weights, size_t k)
     r.chi2 = chi2;
     r.df = (double)(k - 1);
     r.p_value = gsl_cdf_chisq_Q(chi2, r.df);
-    if (!isfinite(r.chi2) || !isfinite(r.p_value)) return srm_fail(LIFT__R_NUMERIC);
+    if (!isfinite(r.chi2) || !isfinite(r.p_value))
+        return srm_fail(LIFT__R_NUMERIC);
     r.mismatch = r.p_value < LIFT_SRM_P_THRESHOLD;
     return r;
 }

@@ -27,7 +27,8 @@ static double skew_g(double t, double a, double k)
 /* The inverse of skew_g: T = (∛(1 + 3a(y − k)) − 1)/a, its first-order series for tiny a. */
 static double skew_inv(double y, double a, double k)
 {
-    if (fabs(a) < 1e-8) return (y - k) - a * (y - k) * (y - k);
+    if (fabs(a) < 1e-8)
+        return (y - k) - a * (y - k) * (y - k);
     return (cbrt(1.0 + 3.0 * a * (y - k)) - 1.0) / a;
 }
 
@@ -48,8 +49,10 @@ static lift_estimate_t revenue_model(const lift_summary_t *t, const lift_summary
                                      int64_t conv_t, int64_t conv_c, double alpha, double n_star,
                                      int64_t k_min, int cuped)
 {
-    if (!t || !c) return lift__est_fail(LIFT__R_NULL);
-    if (!lift__alpha_ok(alpha)) return lift__est_fail(LIFT__R_ALPHA);
+    if (!t || !c)
+        return lift__est_fail(LIFT__R_NULL);
+    if (!lift__alpha_ok(alpha))
+        return lift__est_fail(LIFT__R_ALPHA);
     if (!(n_star >= 0) || !isfinite(n_star))
         return lift__est_fail("invalid argument: n_star must be finite and >= 0");
     if (conv_t < 0 || conv_c < 0 || conv_t > t->n || conv_c > c->n)
@@ -61,11 +64,13 @@ static lift_estimate_t revenue_model(const lift_summary_t *t, const lift_summary
     double nmin = (double)(t->n < c->n ? t->n : c->n);
     double expected =
         t->n + c->n > 0 ? nmin * (double)(conv_t + conv_c) / (double)(t->n + c->n) : 0;
-    if (expected < (double)k_min) return lift__est_fail(R_FEW_CONVERTERS);
+    if (expected < (double)k_min)
+        return lift__est_fail(R_FEW_CONVERTERS);
     if (conv_t == 0 || conv_c == 0)
         return lift__est_fail("too few converters: an arm has no customer with revenue");
     lift_estimate_t w = lift_diff_means(t, c, alpha); /* argument and degenerate-data checks */
-    if (w.status != LIFT_STAT_OK) return w;
+    if (w.status != LIFT_STAT_OK)
+        return w;
     double nt = (double)t->n, nc = (double)c->n;
     double theta = 0, vx = 0, cxy = 0;
     if (cuped) {
@@ -115,16 +120,19 @@ static lift_estimate_t revenue_model(const lift_summary_t *t, const lift_summary
     if (n_star > 0) {
         double n_total = nt + nc;
         double h = lift_seq_halfwidth(se, n_total, alpha, n_star);
-        if (!(h > 0)) return lift__est_fail(LIFT__R_NUMERIC);
+        if (!(h > 0))
+            return lift__est_fail(LIFT__R_NUMERIC);
         q = h / se;
         lift_estimate_t s = lift_sequential(g0 * se, se, n_total, alpha, n_star);
-        if (s.status != LIFT_STAT_OK) return s;
+        if (s.status != LIFT_STAT_OK)
+            return s;
         e.p_value = s.p_value;
         e.df = 0;
     } else {
         q = gsl_cdf_tdist_Qinv(alpha / 2.0, df);
         e.p_value = 2.0 * gsl_cdf_tdist_Q(fabs(g0), df);
-        if (e.p_value > 1.0) e.p_value = 1.0;
+        if (e.p_value > 1.0)
+            e.p_value = 1.0;
         e.df = df;
     }
     e.ci_low = w.estimate - se * skew_inv(q, a, k);

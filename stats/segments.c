@@ -29,21 +29,25 @@ static lift_heterogeneity_t het_fail(const char *reason, size_t k_used)
  * weights can span many orders of magnitude between a large and a tiny segment. */
 lift_heterogeneity_t lift_heterogeneity(const double *est, const double *se, size_t k)
 {
-    if (k > 0 && (!est || !se)) return het_fail(LIFT__R_NULL, 0);
+    if (k > 0 && (!est || !se))
+        return het_fail(LIFT__R_NULL, 0);
     size_t used = 0;
     long double sw = 0, sw2 = 0, swy = 0;
     for (size_t i = 0; i < k; i++) {
-        if (!level_ok(est[i], se[i])) continue;
+        if (!level_ok(est[i], se[i]))
+            continue;
         long double w = 1.0L / ((long double)se[i] * se[i]);
         used++;
         sw += w;
         sw2 += w * w;
         swy += w * est[i];
     }
-    if (used < 2) return het_fail("fewer than 2 levels with an estimate", used);
+    if (used < 2)
+        return het_fail("fewer than 2 levels with an estimate", used);
     long double mu = swy / sw, q = 0;
     for (size_t i = 0; i < k; i++) {
-        if (!level_ok(est[i], se[i])) continue;
+        if (!level_ok(est[i], se[i]))
+            continue;
         long double d = est[i] - mu;
         q += d * d / ((long double)se[i] * se[i]);
     }
@@ -96,7 +100,8 @@ lift_result_t lift_eb_shrink(const double *est, const double *se, size_t k, doub
     /* Random-effects grand mean with weights 1/(se² + τ²). */
     long double sw = 0, swy = 0;
     for (size_t i = 0; i < k; i++) {
-        if (!level_ok(est[i], se[i])) continue;
+        if (!level_ok(est[i], se[i]))
+            continue;
         long double w = 1.0L / ((long double)se[i] * se[i] + h.tau2);
         sw += w;
         swy += w * est[i];

@@ -27,7 +27,8 @@ double lift_seq_halfwidth(double se, double n_total, double alpha, double n_star
     if (!(se >= 0) || !isfinite(se) || !(n_total >= 1) || !isfinite(n_total) ||
         !lift__alpha_ok(alpha))
         return -1.0;
-    if (!(n_star > 0) || !isfinite(n_star)) n_star = LIFT_SEQ_DEFAULT_N_STAR;
+    if (!(n_star > 0) || !isfinite(n_star))
+        n_star = LIFT_SEQ_DEFAULT_N_STAR;
     double h = se * sqrt(seq_g(-2.0 * log(alpha), n_total / n_star));
     return isfinite(h) ? h : -1.0;
 }
@@ -38,8 +39,10 @@ static double seq_p_value(double z, double r)
 {
     double z2 = z * z;
     double g0 = 1.0 + 1.0 / (2.0 * r); /* limit of g as a → 0 (α → 1) */
-    if (!(z2 > g0)) return 1.0;
-    if (!isfinite(z2)) return 0.0;
+    if (!(z2 > g0))
+        return 1.0;
+    if (!isfinite(z2))
+        return 0.0;
     double lo = 0.0, hi = z2; /* g(a) ≥ a, so g(z²) ≥ z² brackets the root */
     double a = z2;
     for (int i = 0; i < 200; i++) {
@@ -48,11 +51,13 @@ static double seq_p_value(double z, double r)
             hi = a;
         else
             lo = a;
-        if (f == 0 || hi - lo <= 1e-15 * hi) break;
+        if (f == 0 || hi - lo <= 1e-15 * hi)
+            break;
         double d = seq_dg(a, r);
         double next = (d > 0 && isfinite(d)) ? a - f / d : NAN;
         a = (next > lo && next < hi) ? next : 0.5 * (lo + hi);
-        if (a <= 0) a = 0.5 * hi;
+        if (a <= 0)
+            a = 0.5 * hi;
     }
     return exp(-0.5 * a);
 }
@@ -60,13 +65,17 @@ static double seq_p_value(double z, double r)
 lift_estimate_t lift_sequential(double estimate, double se, double n_total, double alpha,
                                 double n_star)
 {
-    if (!lift__alpha_ok(alpha)) return lift__est_fail(LIFT__R_ALPHA);
+    if (!lift__alpha_ok(alpha))
+        return lift__est_fail(LIFT__R_ALPHA);
     if (!isfinite(estimate) || !isfinite(se) || !isfinite(n_total) || n_total < 2)
         return lift__est_fail("invalid argument: estimate/se must be finite, n_total >= 2");
-    if (!(se > 0)) return lift__est_fail(LIFT__R_ZERO_VAR);
-    if (!(n_star > 0) || !isfinite(n_star)) n_star = LIFT_SEQ_DEFAULT_N_STAR;
+    if (!(se > 0))
+        return lift__est_fail(LIFT__R_ZERO_VAR);
+    if (!(n_star > 0) || !isfinite(n_star))
+        n_star = LIFT_SEQ_DEFAULT_N_STAR;
     double h = lift_seq_halfwidth(se, n_total, alpha, n_star);
-    if (!(h > 0)) return lift__est_fail(LIFT__R_NUMERIC);
+    if (!(h > 0))
+        return lift__est_fail(LIFT__R_NUMERIC);
     lift_estimate_t e = {0};
     e.status = LIFT_STAT_OK;
     e.reason = "";
@@ -84,6 +93,7 @@ lift_estimate_t lift_seq_diff_means(const lift_summary_t *t, const lift_summary_
                                     double n_star)
 {
     lift_estimate_t d = lift_diff_means(t, c, alpha);
-    if (d.status != LIFT_STAT_OK) return d;
+    if (d.status != LIFT_STAT_OK)
+        return d;
     return lift_sequential(d.estimate, d.se, (double)(t->n + c->n), alpha, n_star);
 }

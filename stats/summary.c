@@ -26,7 +26,8 @@ const char *lift_stat_status_str(lift_stat_status_t status)
 
 void lift_summary_merge(lift_summary_t *into, const lift_summary_t *other)
 {
-    if (other->n == 0) return;
+    if (other->n == 0)
+        return;
     if (into->n == 0) {
         *into = *other;
         return;
@@ -78,7 +79,8 @@ int lift_summary_from_sums3(lift_summary_t *out, int64_t n, double sum_y, double
     /* Rounding in the caller's sums can leave a tiny negative; a large one is an error. */
     long double tol_y = 1e-12L * ((long double)sum_yy + 1.0L);
     long double tol_x = 1e-12L * ((long double)sum_xx + 1.0L);
-    if (m2y < -tol_y || m2x < -tol_x) return -1;
+    if (m2y < -tol_y || m2x < -tol_x)
+        return -1;
     out->n = n;
     out->mean_y = (double)((long double)sum_y / ln);
     out->mean_x = (double)((long double)sum_x / ln);
@@ -111,7 +113,8 @@ double lift_summary_cov_xy(const lift_summary_t *s)
 
 double lift_summary_k3_y(const lift_summary_t *s)
 {
-    if (s->n < 3) return 0.0;
+    if (s->n < 3)
+        return 0.0;
     double n = (double)s->n;
     return n * s->m3_y / ((n - 1.0) * (n - 2.0));
 }
@@ -144,7 +147,8 @@ int lift__negligible(double v, double scale)
 
 void lift__est_guard(lift_estimate_t *e)
 {
-    if (e->status != LIFT_STAT_OK) return;
+    if (e->status != LIFT_STAT_OK)
+        return;
     if (!isfinite(e->estimate) || !isfinite(e->se) || !isfinite(e->ci_low) ||
         !isfinite(e->ci_high) || !isfinite(e->p_value) || !isfinite(e->df))
         *e = lift__est_fail(LIFT__R_NUMERIC);
@@ -152,8 +156,10 @@ void lift__est_guard(lift_estimate_t *e)
 
 lift_estimate_t lift__est_normal(double estimate, double se, double alpha)
 {
-    if (!lift__alpha_ok(alpha)) return lift__est_fail(LIFT__R_ALPHA);
-    if (!(se > 0.0)) return lift__est_fail(LIFT__R_ZERO_VAR);
+    if (!lift__alpha_ok(alpha))
+        return lift__est_fail(LIFT__R_ALPHA);
+    if (!(se > 0.0))
+        return lift__est_fail(LIFT__R_ZERO_VAR);
     lift_estimate_t e = {0};
     e.status = LIFT_STAT_OK;
     e.reason = "";
@@ -163,7 +169,8 @@ lift_estimate_t lift__est_normal(double estimate, double se, double alpha)
     e.ci_low = estimate - z * se;
     e.ci_high = estimate + z * se;
     e.p_value = 2.0 * gsl_cdf_ugaussian_Q(fabs(estimate / se));
-    if (e.p_value > 1.0) e.p_value = 1.0;
+    if (e.p_value > 1.0)
+        e.p_value = 1.0;
     e.df = 0.0;
     lift__est_guard(&e);
     return e;
@@ -171,9 +178,12 @@ lift_estimate_t lift__est_normal(double estimate, double se, double alpha)
 
 lift_estimate_t lift__est_t(double estimate, double se, double df, double alpha)
 {
-    if (!lift__alpha_ok(alpha)) return lift__est_fail(LIFT__R_ALPHA);
-    if (!(se > 0.0)) return lift__est_fail(LIFT__R_ZERO_VAR);
-    if (!(df > 0.0)) return lift__est_fail(LIFT__R_NUMERIC);
+    if (!lift__alpha_ok(alpha))
+        return lift__est_fail(LIFT__R_ALPHA);
+    if (!(se > 0.0))
+        return lift__est_fail(LIFT__R_ZERO_VAR);
+    if (!(df > 0.0))
+        return lift__est_fail(LIFT__R_NUMERIC);
     lift_estimate_t e = {0};
     e.status = LIFT_STAT_OK;
     e.reason = "";
@@ -183,7 +193,8 @@ lift_estimate_t lift__est_t(double estimate, double se, double df, double alpha)
     e.ci_low = estimate - q * se;
     e.ci_high = estimate + q * se;
     e.p_value = 2.0 * gsl_cdf_tdist_Q(fabs(estimate / se), df);
-    if (e.p_value > 1.0) e.p_value = 1.0;
+    if (e.p_value > 1.0)
+        e.p_value = 1.0;
     e.df = df;
     lift__est_guard(&e);
     return e;
@@ -199,25 +210,33 @@ static double welch_df(double vt, double n_t, double vc, double n_c)
 lift_estimate_t lift__welch(double mean_t, double var_t, double n_t, double mean_c, double var_c,
                             double n_c, double alpha)
 {
-    if (!lift__alpha_ok(alpha)) return lift__est_fail(LIFT__R_ALPHA);
-    if (n_t < 2 || n_c < 2) return lift__est_fail(LIFT__R_FEW);
+    if (!lift__alpha_ok(alpha))
+        return lift__est_fail(LIFT__R_ALPHA);
+    if (n_t < 2 || n_c < 2)
+        return lift__est_fail(LIFT__R_FEW);
     double vt = var_t / n_t, vc = var_c / n_c; /* squared standard errors of the means */
-    if (!(vt + vc > 0.0)) return lift__est_fail(LIFT__R_ZERO_VAR);
+    if (!(vt + vc > 0.0))
+        return lift__est_fail(LIFT__R_ZERO_VAR);
     return lift__est_t(mean_t - mean_c, sqrt(vt + vc), welch_df(vt, n_t, vc, n_c), alpha);
 }
 
 lift_estimate_t lift__rel(double mean_t, double var_t, double n_t, double mean_c, double var_c,
                           double n_c, double alpha)
 {
-    if (!lift__alpha_ok(alpha)) return lift__est_fail(LIFT__R_ALPHA);
-    if (n_t < 2 || n_c < 2) return lift__est_fail(LIFT__R_FEW);
-    if (mean_c == 0.0) return lift__est_fail("holdout mean is 0: relative lift undefined");
+    if (!lift__alpha_ok(alpha))
+        return lift__est_fail(LIFT__R_ALPHA);
+    if (n_t < 2 || n_c < 2)
+        return lift__est_fail(LIFT__R_FEW);
+    if (mean_c == 0.0)
+        return lift__est_fail("holdout mean is 0: relative lift undefined");
     double vt = var_t / n_t, vc = var_c / n_c;
-    if (!(vt + vc > 0.0)) return lift__est_fail(LIFT__R_ZERO_VAR);
+    if (!(vt + vc > 0.0))
+        return lift__est_fail(LIFT__R_ZERO_VAR);
     double mc2 = mean_c * mean_c;
     /* GrowthBook gbstats: Var(L) = s_T²/(n_T ȳ_C²) + s_C² ȳ_T²/(n_C ȳ_C⁴). */
     double var_l = vt / mc2 + vc * mean_t * mean_t / (mc2 * mc2);
-    if (!(var_l > 0.0)) return lift__est_fail(LIFT__R_ZERO_VAR);
+    if (!(var_l > 0.0))
+        return lift__est_fail(LIFT__R_ZERO_VAR);
     return lift__est_t((mean_t - mean_c) / fabs(mean_c), sqrt(var_l), welch_df(vt, n_t, vc, n_c),
                        alpha);
 }

@@ -39,10 +39,14 @@ static lift_result_t km_fail(const double *horizons, size_t h, lift_km_point_t *
 lift_result_t lift_km(const double *time, const int *event, size_t n, const double *horizons,
                       size_t h, double alpha, lift_km_point_t *out)
 {
-    if (h == 0) return (lift_result_t){LIFT_STAT_OK, ""};
-    if (!out || !horizons) return km_fail(horizons, h, out, LIFT__R_NULL);
-    if (!lift__alpha_ok(alpha)) return km_fail(horizons, h, out, LIFT__R_ALPHA);
-    if (!time || !event || n == 0) return km_fail(horizons, h, out, "no customers");
+    if (h == 0)
+        return (lift_result_t){LIFT_STAT_OK, ""};
+    if (!out || !horizons)
+        return km_fail(horizons, h, out, LIFT__R_NULL);
+    if (!lift__alpha_ok(alpha))
+        return km_fail(horizons, h, out, LIFT__R_ALPHA);
+    if (!time || !event || n == 0)
+        return km_fail(horizons, h, out, "no customers");
     for (size_t i = 0; i < n; i++)
         if (!(time[i] >= 0) || !isfinite(time[i]) || (event[i] != 0 && event[i] != 1))
             return km_fail(horizons, h, out,
@@ -51,7 +55,8 @@ lift_result_t lift_km(const double *time, const int *event, size_t n, const doub
         if (!isfinite(horizons[i]))
             return km_fail(horizons, h, out, "invalid argument: horizon not finite");
     km_obs_t *obs = malloc(n * sizeof *obs);
-    if (!obs) return km_fail(horizons, h, out, "out of memory");
+    if (!obs)
+        return km_fail(horizons, h, out, "out of memory");
     for (size_t i = 0; i < n; i++) {
         obs[i].t = time[i];
         obs[i].ev = event[i];
@@ -80,7 +85,8 @@ lift_result_t lift_km(const double *time, const int *event, size_t n, const doub
             if (d > 0) {
                 double r = (double)at_risk;
                 s *= 1.0 - (double)d / r;
-                if (at_risk > d) gw += (double)d / (r * (r - (double)d));
+                if (at_risk > d)
+                    gw += (double)d / (r * (r - (double)d));
                 events += d;
             }
             at_risk -= (int64_t)(j - i);
@@ -100,7 +106,8 @@ lift_result_t lift_km(const double *time, const int *event, size_t n, const doub
         p->std_err = s * sqrt(gw);
         p->ci_low = s * exp(-z * sqrt(gw));
         p->ci_high = s * exp(z * sqrt(gw));
-        if (p->ci_high > 1) p->ci_high = 1.0;
+        if (p->ci_high > 1)
+            p->ci_high = 1.0;
         p->n_risk = (int64_t)n - before; /* time >= horizon, as R summary.survfit */
         p->n_events = events;
         if (!isfinite(p->std_err) || !isfinite(p->ci_low) || !isfinite(p->ci_high))

@@ -391,7 +391,8 @@ START_TEST(test_golden_covers_all_outcomes)
             out_ns++;
         else
             out_cov++;
-        if (strstr(v->id, "\360") != NULL) astral++;
+        if (strstr(v->id, "\360") != NULL)
+            astral++;
     }
     ck_assert_int_gt(in, 50);
     ck_assert_int_gt(out_cov, 20);
@@ -545,7 +546,8 @@ START_TEST(test_coverage_ramp_keeps_arms)
             ck_assert_msg(arm_high == arm_low, "%s: arm %d at 0.2, %d at 0.6", id, arm_low,
                           arm_high);
         }
-        if (arm_high >= 0) in_high++;
+        if (arm_high >= 0)
+            in_high++;
     }
     ck_assert_int_gt(in_low, 19000);
     ck_assert_int_lt(in_low, 21000);

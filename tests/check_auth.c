@@ -31,14 +31,14 @@ typedef struct {
 } kp_t;
 
 typedef struct {
-    char dir[256];       /* temp dir */
-    char data[300];      /* store */
-    char endpoint[320];  /* ipc:// */
-    char secret[300];    /* server key file */
-    char keys[300];      /* authorized-keys file */
-    char log[300];       /* liftd's stderr */
-    kp_t k[K_COUNT];     /* server and client key pairs */
-    pid_t pid;           /* liftd */
+    char dir[256];             /* temp dir */
+    char data[300];            /* store */
+    char endpoint[320];        /* ipc:// */
+    char secret[300];          /* server key file */
+    char keys[300];            /* authorized-keys file */
+    char log[300];             /* liftd's stderr */
+    kp_t k[K_COUNT];           /* server and client key pairs */
+    pid_t pid;                 /* liftd */
     lift_client_t *c[K_COUNT]; /* clients per key (K_SERVER unused) */
 } env_t;
 
@@ -67,11 +67,10 @@ static void write_keys(const char *stranger_role)
     char text[1024];
     int n = snprintf(text, sizeof text, "# test keys\n\n");
     for (int i = K_ADMIN; i <= K_READER; i++)
-        n += snprintf(text + n, sizeof text - (size_t)n, "%s %s test %s\n", E.k[i].pub,
-                      role_of[i], role_of[i]);
+        n += snprintf(text + n, sizeof text - (size_t)n, "%s %s test %s\n", E.k[i].pub, role_of[i],
+                      role_of[i]);
     if (stranger_role)
-        snprintf(text + n, sizeof text - (size_t)n, "%s %s\n", E.k[K_STRANGER].pub,
-                 stranger_role);
+        snprintf(text + n, sizeof text - (size_t)n, "%s %s\n", E.k[K_STRANGER].pub, stranger_role);
     write_file(E.keys, text, 0600);
 }
 
@@ -112,8 +111,9 @@ static pid_t spawn(const char *const *args)
 
 static void start_liftd(const char *extra)
 {
-    const char *args[16] = {"--endpoint", E.endpoint, "--data", E.data, "--log-level", "debug",
-                            "--curve-secret", E.secret, "--authorized-keys", E.keys};
+    const char *args[16] = {"--endpoint",        E.endpoint, "--data",         E.data,
+                            "--log-level",       "debug",    "--curve-secret", E.secret,
+                            "--authorized-keys", E.keys};
     int n = 10;
     if (extra) {
         args[n++] = "--max-store-mb";
@@ -263,32 +263,47 @@ static void create_and_start(const char *key, double coverage)
     tdef_t d;
     tdef(&d, key, coverage);
     ck_assert_int_eq(lift_experiment_create(E.c[K_ADMIN], &d.x, NULL), LIFT_OK);
-    ck_assert_int_eq(
-        lift_experiment_change(E.c[K_ADMIN], key, LIFT__ACTION__ACTION_START, 0, NULL), LIFT_OK);
+    ck_assert_int_eq(lift_experiment_change(E.c[K_ADMIN], key, LIFT__ACTION__ACTION_START, 0, NULL),
+                     LIFT_OK);
 }
 
 static const int TYPES[] = {
-    LIFT__REQUEST__BODY_PING,          LIFT__REQUEST__BODY_CREATE_EXPERIMENT,
-    LIFT__REQUEST__BODY_GET_EXPERIMENT, LIFT__REQUEST__BODY_LIST_EXPERIMENTS,
-    LIFT__REQUEST__BODY_CHANGE_EXPERIMENT, LIFT__REQUEST__BODY_ASSIGN,
-    LIFT__REQUEST__BODY_ASSIGN_BATCH,  LIFT__REQUEST__BODY_TRACK,
-    LIFT__REQUEST__BODY_REPORT,        LIFT__REQUEST__BODY_RECORD_EXPOSURES,
+    LIFT__REQUEST__BODY_PING,
+    LIFT__REQUEST__BODY_CREATE_EXPERIMENT,
+    LIFT__REQUEST__BODY_GET_EXPERIMENT,
+    LIFT__REQUEST__BODY_LIST_EXPERIMENTS,
+    LIFT__REQUEST__BODY_CHANGE_EXPERIMENT,
+    LIFT__REQUEST__BODY_ASSIGN,
+    LIFT__REQUEST__BODY_ASSIGN_BATCH,
+    LIFT__REQUEST__BODY_TRACK,
+    LIFT__REQUEST__BODY_REPORT,
+    LIFT__REQUEST__BODY_RECORD_EXPOSURES,
 };
 #define NTYPES ((int)(sizeof TYPES / sizeof TYPES[0]))
 
 static const char *type_name(int t)
 {
     switch (t) {
-    case LIFT__REQUEST__BODY_PING: return "ping";
-    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT: return "create_experiment";
-    case LIFT__REQUEST__BODY_GET_EXPERIMENT: return "get_experiment";
-    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS: return "list_experiments";
-    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT: return "change_experiment";
-    case LIFT__REQUEST__BODY_ASSIGN: return "assign";
-    case LIFT__REQUEST__BODY_ASSIGN_BATCH: return "assign_batch";
-    case LIFT__REQUEST__BODY_TRACK: return "track";
-    case LIFT__REQUEST__BODY_RECORD_EXPOSURES: return "record_exposures";
-    default: return "report";
+    case LIFT__REQUEST__BODY_PING:
+        return "ping";
+    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
+        return "create_experiment";
+    case LIFT__REQUEST__BODY_GET_EXPERIMENT:
+        return "get_experiment";
+    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
+        return "list_experiments";
+    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT:
+        return "change_experiment";
+    case LIFT__REQUEST__BODY_ASSIGN:
+        return "assign";
+    case LIFT__REQUEST__BODY_ASSIGN_BATCH:
+        return "assign_batch";
+    case LIFT__REQUEST__BODY_TRACK:
+        return "track";
+    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
+        return "record_exposures";
+    default:
+        return "report";
     }
 }
 
@@ -573,7 +588,7 @@ START_TEST(test_message_size_bound)
     cust[128] = '\0';
     Lift__Event *ev = calloc(N, sizeof *ev);
     Lift__Event **evp = calloc(N, sizeof *evp);
-    char (*ids)[65] = calloc(N, sizeof *ids);
+    char(*ids)[65] = calloc(N, sizeof *ids);
     for (int i = 0; i < N; i++) {
         lift__event__init(&ev[i]);
         evp[i] = &ev[i];
@@ -656,12 +671,24 @@ START_TEST(test_hostile_fields)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tdef(&d, "hostile", 1.0);
         switch (i) {
-        case 0: d.a[0].weight = NAN; break;
-        case 1: d.a[1].weight = -0.5; break;
-        case 2: d.x.coverage = NAN; break;
-        case 3: d.x.key = key200; break;
-        case 4: d.x.name = "bad \xc3\x28 name"; break;
-        case 5: d.x.hypothesis = text5k; break;
+        case 0:
+            d.a[0].weight = NAN;
+            break;
+        case 1:
+            d.a[1].weight = -0.5;
+            break;
+        case 2:
+            d.x.coverage = NAN;
+            break;
+        case 3:
+            d.x.key = key200;
+            break;
+        case 4:
+            d.x.name = "bad \xc3\x28 name";
+            break;
+        case 5:
+            d.x.hypothesis = text5k;
+            break;
         case 6:
             el.n_triggers = 1;
             el.triggers = bad_trig;
@@ -728,7 +755,9 @@ START_TEST(test_hostile_fields)
     /* Events: a 200-byte customer id, a 65-byte plan, a bad currency, arm -1, type 99. */
     lift_event_t ev[5];
     for (int i = 0; i < 5; i++) {
-        lift_event_t e = {.event_id = "h", .customer_id = "cust", .type = LIFT__EVENT_TYPE__EVENT_CHURN,
+        lift_event_t e = {.event_id = "h",
+                          .customer_id = "cust",
+                          .type = LIFT__EVENT_TYPE__EVENT_CHURN,
                           .timestamp_ms = tu_now_ms() - 1000};
         ev[i] = e;
     }
@@ -762,8 +791,8 @@ START_TEST(test_hostile_fields)
     ck_assert_uint_eq(r.accepted, 0);
     ck_assert_uint_eq(r.n_rejected, 5);
     for (int i = 0; i < 5; i++)
-        ck_assert_msg(strcmp(r.rejected[i].field, fields[i]) == 0, "event %d: field %s, want %s",
-                      i, r.rejected[i].field, fields[i]);
+        ck_assert_msg(strcmp(r.rejected[i].field, fields[i]) == 0, "event %d: field %s, want %s", i,
+                      r.rejected[i].field, fields[i]);
     lift_track_result_clear(&r);
 
     /* Reports: too many segment dimensions, an unknown one, alpha NaN. */
@@ -811,8 +840,8 @@ static int run_liftd_expect_exit(const char *const *args)
 static void expect_refusal(const char *secret, const char *keys, const char *words1,
                            const char *words2)
 {
-    const char *args[] = {"--endpoint", E.endpoint, "--data", E.data, "--curve-secret", secret,
-                          "--authorized-keys", keys, NULL};
+    const char *args[] = {"--endpoint", E.endpoint,          "--data", E.data, "--curve-secret",
+                          secret,       "--authorized-keys", keys,     NULL};
     int rc = run_liftd_expect_exit(args);
     ck_assert_msg(rc > 0, "liftd with %s / %s: exit %d, want a refusal", secret, keys, rc);
     ck_assert_msg(log_count(words1) >= 1 && log_count(words2) >= 1,
@@ -856,16 +885,16 @@ START_TEST(test_key_file_errors)
     write_file(q, "0123456789 admin\n", 0600);
     expect_refusal(E.secret, q, "loose.keys:1", "Z85 public key");
     /* Flags. */
-    const char *half[] = {"--endpoint", E.endpoint, "--data", E.data, "--curve-secret", E.secret,
-                          NULL};
+    const char *half[] = {"--endpoint",     E.endpoint, "--data", E.data,
+                          "--curve-secret", E.secret,   NULL};
     ck_assert_int_eq(run_liftd_expect_exit(half), 2);
     ck_assert_int_ge(log_count("go together"), 1);
     /* No keys and an endpoint other hosts can reach: refused unless --insecure. */
     const char *open_ep[] = {"--endpoint", "tcp://0.0.0.0:*", "--data", E.data, NULL};
     ck_assert_int_eq(run_liftd_expect_exit(open_ep), 1);
     ck_assert_int_ge(log_count("--insecure"), 1);
-    const char *insecure[] = {"--endpoint", "tcp://0.0.0.0:*", "--data", E.data, "--insecure",
-                              NULL};
+    const char *insecure[] = {"--endpoint", "tcp://0.0.0.0:*", "--data",
+                              E.data,       "--insecure",      NULL};
     truncate(E.log, 0);
     pid_t pid = spawn(insecure);
     for (int i = 0; i < 100 && log_count("event=INSECURE") == 0; i++)
@@ -997,8 +1026,10 @@ START_TEST(test_quota_full_and_recovery)
     for (int b = 0; b < MAXB && full_at < 0; b++) {
         for (int i = 0; i < B; i++) {
             snprintf(ids[i], sizeof ids[i], "evt-%05d-%04d-padding-padding-padding-pad", b, i);
-            lift_event_t e = {.event_id = ids[i], .customer_id = custom,
-                              .type = LIFT__EVENT_TYPE__EVENT_CHURN, .timestamp_ms = t0};
+            lift_event_t e = {.event_id = ids[i],
+                              .customer_id = custom,
+                              .type = LIFT__EVENT_TYPE__EVENT_CHURN,
+                              .timestamp_ms = t0};
             ev[i] = e;
         }
         lift_track_result_t r;
@@ -1097,8 +1128,12 @@ START_TEST(test_store_full_rolls_back_batch)
     store_put_t put;
     for (i = 0; i < 100000 && rc == 0; i++) {
         snprintf(id, sizeof id, "full-%06d-padding-padding-padding", i);
-        store_event_t e = {.event_id = id, .customer_id = id, .type = 5, .ts_ms = tu_now_ms(),
-                           .nps = -1, .received_ms = tu_now_ms()};
+        store_event_t e = {.event_id = id,
+                           .customer_id = id,
+                           .type = 5,
+                           .ts_ms = tu_now_ms(),
+                           .nps = -1,
+                           .received_ms = tu_now_ms()};
         rc = store_events_put(st, &e, 1, &put, NULL);
     }
     ck_assert_int_eq(rc, -1);
@@ -1107,8 +1142,12 @@ START_TEST(test_store_full_rolls_back_batch)
     store_request_end(st, 0);
     /* The next request of the batch. */
     store_request_begin(st);
-    store_event_t e = {.event_id = "after", .customer_id = "c", .type = 5, .ts_ms = tu_now_ms(),
-                       .nps = -1, .received_ms = tu_now_ms()};
+    store_event_t e = {.event_id = "after",
+                       .customer_id = "c",
+                       .type = 5,
+                       .ts_ms = tu_now_ms(),
+                       .nps = -1,
+                       .received_ms = tu_now_ms()};
     ck_assert_int_eq(store_events_put(st, &e, 1, &put, NULL), -1);
     ck_assert_ptr_nonnull(strstr(store_errmsg(st), "rolled back"));
     ck_assert_int_eq(store_errcode(st), STORE_E_UNAVAILABLE);

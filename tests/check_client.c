@@ -17,7 +17,6 @@
 #include "pgharness.h"
 #include "testutil.h"
 
-
 Suite *client_suite(void);
 
 /* ---- fake server --------------------------------------------------------------------------- */
@@ -115,9 +114,11 @@ static void *fake_loop(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (f->seen < f->expect) {
         clock_gettime(CLOCK_MONOTONIC, &t);
-        if (t.tv_sec - t0.tv_sec > 8) break;
+        if (t.tv_sec - t0.tv_sec > 8)
+            break;
         zmq_pollitem_t item = {f->router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 100) <= 0) continue;
+        if (zmq_poll(&item, 1, 100) <= 0)
+            continue;
         zmq_msg_t identity, body;
         zmq_msg_init(&identity);
         zmq_msg_init(&body);
@@ -152,7 +153,8 @@ static void *fake_loop(void *arg)
             reply.request_id = req->request_id;
             send_reply(f->router, &identity, &reply);
         }
-        if (req) lift__request__free_unpacked(req, NULL);
+        if (req)
+            lift__request__free_unpacked(req, NULL);
         zmq_msg_close(&identity);
         zmq_msg_close(&body);
     }
@@ -469,11 +471,21 @@ START_TEST(test_track_typed_and_retries_busy)
     f.answer = answer_track;
     lift_client_t *c = client_for(&f, 2000, 3);
     lift_event_t ev[2] = {
-        {.event_id = "inv-1", .customer_id = "c-1", .type = LIFT__EVENT_TYPE__EVENT_CONVERSION,
-         .timestamp_ms = 1767225600000, .has_amount = true, .amount_minor = 4900,
-         .currency = "USD", .plan_from = "basic", .plan_to = "pro"},
-        {.event_id = "nps-7", .customer_id = "c-1", .type = LIFT__EVENT_TYPE__EVENT_NPS,
-         .timestamp_ms = 1767225600000, .has_nps = true, .nps_score = 11},
+        {.event_id = "inv-1",
+         .customer_id = "c-1",
+         .type = LIFT__EVENT_TYPE__EVENT_CONVERSION,
+         .timestamp_ms = 1767225600000,
+         .has_amount = true,
+         .amount_minor = 4900,
+         .currency = "USD",
+         .plan_from = "basic",
+         .plan_to = "pro"},
+        {.event_id = "nps-7",
+         .customer_id = "c-1",
+         .type = LIFT__EVENT_TYPE__EVENT_NPS,
+         .timestamp_ms = 1767225600000,
+         .has_nps = true,
+         .nps_score = 11},
     };
     lift_track_result_t r;
     ck_assert_int_eq(lift_track(c, ev, 2, &r), LIFT_OK);
@@ -690,7 +702,6 @@ START_TEST(test_bad_endpoint)
 }
 END_TEST
 
-
 /* ---- endpoint lists and failover ----------------------------------------------------------- */
 
 /* lift_endpoints_check(list) fails and its message contains want. */
@@ -717,7 +728,8 @@ START_TEST(test_endpoint_list_refused)
                              "or ipc:///PATH)");
     refused("ipc:///tmp/a,tcp://127.0.0.1:5555,ipc:///tmp/a",
             "endpoint 3 of 3 ('ipc:///tmp/a') repeats endpoint 1");
-    refused("ipc:///tmp/a,tcp://127.0.0.1:notaport", "endpoint 2 of 2 ('tcp://127.0.0.1:notaport'): malformed");
+    refused("ipc:///tmp/a,tcp://127.0.0.1:notaport",
+            "endpoint 2 of 2 ('tcp://127.0.0.1:notaport'): malformed");
     refused("tcp://bad\x01host:1", "('tcp://bad?host:1')"); /* control characters shown as ? */
     char many[LIFT_CLIENT_ENDPOINTS_MAX * 32];
     size_t pos = 0;
@@ -738,9 +750,9 @@ END_TEST
 START_TEST(test_endpoint_list_accepted)
 {
     char err[256];
-    ck_assert_int_eq(lift_endpoints_check(" tcp://127.0.0.1:5555 ,\tipc:///tmp/lift-x.sock", err,
-                                          sizeof err),
-                     2);
+    ck_assert_int_eq(
+        lift_endpoints_check(" tcp://127.0.0.1:5555 ,\tipc:///tmp/lift-x.sock", err, sizeof err),
+        2);
     ck_assert_str_eq(err, "");
     lift_client_opts_t o = {.timeout_ms = 50, .attempts = 1};
     lift_client_t *c = lift_client_new(" tcp://127.0.0.1:5555 ,\tipc:///tmp/lift-x.sock", &o);
@@ -829,8 +841,10 @@ START_TEST(test_failover_on_unavailable_reply)
     lift_client_opts_t o = {.timeout_ms = 2000, .attempts = 3};
     lift_client_t *c = lift_client_new(list, &o);
     ck_assert_ptr_nonnull(c);
-    lift_event_t ev = {.event_id = "e-1", .customer_id = "c-1",
-                       .type = LIFT__EVENT_TYPE__EVENT_CHURN, .timestamp_ms = 1767225600000};
+    lift_event_t ev = {.event_id = "e-1",
+                       .customer_id = "c-1",
+                       .type = LIFT__EVENT_TYPE__EVENT_CHURN,
+                       .timestamp_ms = 1767225600000};
     lift_track_result_t r;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -871,8 +885,10 @@ static void start_experiment(lift_client_t *c)
 /* One tracked churn event with id `id`; returns the call's time in ms. */
 static double track_one(lift_client_t *c, const char *id, uint32_t want_accepted)
 {
-    lift_event_t ev = {.event_id = id, .customer_id = "c-1",
-                       .type = LIFT__EVENT_TYPE__EVENT_CHURN, .timestamp_ms = 1767225600000};
+    lift_event_t ev = {.event_id = id,
+                       .customer_id = "c-1",
+                       .type = LIFT__EVENT_TYPE__EVENT_CHURN,
+                       .timestamp_ms = 1767225600000};
     lift_track_result_t r;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1002,7 +1018,8 @@ START_TEST(test_failover_shared_postgresql)
         snprintf(ids[i], sizeof ids[i], "cust-%d", i);
         snprintf(evids[i], sizeof evids[i], "churn-%d", i);
         idp[i] = ids[i];
-        ev[i] = (lift_event_t){.event_id = evids[i], .customer_id = ids[i],
+        ev[i] = (lift_event_t){.event_id = evids[i],
+                               .customer_id = ids[i],
                                .type = LIFT__EVENT_TYPE__EVENT_CHURN,
                                .timestamp_ms = 1767225600000 + i};
     }

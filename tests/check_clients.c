@@ -20,8 +20,8 @@ static int run(const char *cmd, char *out, size_t len)
 {
     char liftctl[512], full[4096];
     tu_program("liftctl", liftctl, sizeof liftctl);
-    snprintf(full, sizeof full, "LIFT_TEST_ENDPOINT='%s' LIFTCTL='%s' %s 2>&1", T.endpoint,
-             liftctl, cmd);
+    snprintf(full, sizeof full, "LIFT_TEST_ENDPOINT='%s' LIFTCTL='%s' %s 2>&1", T.endpoint, liftctl,
+             cmd);
     FILE *p = popen(full, "r");
     ck_assert_ptr_nonnull(p);
     size_t n = 0, r;
@@ -42,7 +42,7 @@ static long number_after(const char *out, const char *key)
     return s ? strtol(s + strlen(key), NULL, 10) : -1;
 }
 
-#define PY_TESTS 11  /* tests in tools/clients/python/tests/test_liftclient.py */
+#define PY_TESTS 11   /* tests in tools/clients/python/tests/test_liftclient.py */
 #define NODE_TESTS 11 /* tests in tools/clients/node/test/lift.test.js */
 
 START_TEST(test_python_client)
@@ -56,8 +56,8 @@ START_TEST(test_python_client)
     ck_assert_msg(strstr(out, "\nOK\n") != NULL && strstr(out, "skipped") == NULL, "%s", out);
     ck_assert_msg(strstr(out, "LiftTest.test_growthbook_vectors_equal_liftctl_bucket) ... ok\n"),
                   "%s", out);
-    ck_assert_msg(strstr(out, "LiftTest.test_report_headline_equals_liftctl_json) ... ok\n"),
-                  "%s", out);
+    ck_assert_msg(strstr(out, "LiftTest.test_report_headline_equals_liftctl_json) ... ok\n"), "%s",
+                  out);
     ck_assert_msg(strstr(out, "LiftTest.test_program_holdout) ... ok\n"), "%s", out);
 }
 END_TEST
@@ -71,10 +71,10 @@ START_TEST(test_node_client)
                   NODE_TESTS, out);
     ck_assert_msg(number_after(out, "\n# fail ") == 0, "%s", out);
     ck_assert_msg(number_after(out, "\n# skipped ") == 0, "%s", out);
-    ck_assert_msg(strstr(out, "ok 2 - growthbook vectors equal liftctl bucket") != NULL, "%s",
-                  out);
+    ck_assert_msg(strstr(out, "ok 2 - growthbook vectors equal liftctl bucket") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "ok 8 - program holdout: isHeldOut, the gate, the program report") !=
-                      NULL, "%s", out);
+                      NULL,
+                  "%s", out);
 }
 END_TEST
 

@@ -188,14 +188,49 @@ START_TEST(test_table_minor_units)
         const char *code;
         int digits;
     } cases[] = {
-        {"JPY", 0}, {"KRW", 0}, {"VND", 0}, {"ISK", 0}, {"CLP", 0}, {"XOF", 0}, {"UGX", 0},
-        {"USD", 2}, {"EUR", 2}, {"GBP", 2}, {"CHF", 2}, {"INR", 2}, {"XCG", 2}, {"ZWG", 2},
-        {"SLE", 2}, {"VED", 2}, {"KWD", 3}, {"BHD", 3}, {"JOD", 3}, {"OMR", 3}, {"TND", 3},
-        {"LYD", 3}, {"IQD", 3}, {"CLF", 4}, {"UYW", 4},
+        {"JPY", 0},
+        {"KRW", 0},
+        {"VND", 0},
+        {"ISK", 0},
+        {"CLP", 0},
+        {"XOF", 0},
+        {"UGX", 0},
+        {"USD", 2},
+        {"EUR", 2},
+        {"GBP", 2},
+        {"CHF", 2},
+        {"INR", 2},
+        {"XCG", 2},
+        {"ZWG", 2},
+        {"SLE", 2},
+        {"VED", 2},
+        {"KWD", 3},
+        {"BHD", 3},
+        {"JOD", 3},
+        {"OMR", 3},
+        {"TND", 3},
+        {"LYD", 3},
+        {"IQD", 3},
+        {"CLF", 4},
+        {"UYW", 4},
         /* not active codes, or codes without minor units: refused */
-        {"ABC", -1}, {"jpy", -1}, {"Usd", -1}, {"US", -1}, {"USDX", -1}, {"", -1},
-        {"HRK", -1}, {"BGN", -1}, {"ANG", -1}, {"SLL", -1}, {"ZWL", -1}, {"CUC", -1},
-        {"VEF", -1}, {"XAU", -1}, {"XDR", -1}, {"XTS", -1}, {"XXX", -1},
+        {"ABC", -1},
+        {"jpy", -1},
+        {"Usd", -1},
+        {"US", -1},
+        {"USDX", -1},
+        {"", -1},
+        {"HRK", -1},
+        {"BGN", -1},
+        {"ANG", -1},
+        {"SLL", -1},
+        {"ZWL", -1},
+        {"CUC", -1},
+        {"VEF", -1},
+        {"XAU", -1},
+        {"XDR", -1},
+        {"XTS", -1},
+        {"XXX", -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         ck_assert_msg(lift_currency_digits(cases[i].code) == cases[i].digits, "%s: %d, want %d",
@@ -210,7 +245,8 @@ START_TEST(test_table_minor_units)
             for (code[2] = 'A'; code[2] <= 'Z'; code[2]++) {
                 int d = lift_currency_digits(code);
                 usable += d >= 0;
-                if (d > max) max = d;
+                if (d > max)
+                    max = d;
                 ck_assert_int_eq(lift_currency_check(code, NULL, 0), d >= 0 ? 0 : -1);
             }
     ck_assert_int_eq(usable, 165);
@@ -279,8 +315,8 @@ START_TEST(test_parse_major_units)
         int rc = lift_currency_parse(cases[i].text, cases[i].digits, &v);
         ck_assert_msg(rc == cases[i].rc, "'%s' (%d): rc %d, want %d", cases[i].text,
                       cases[i].digits, rc, cases[i].rc);
-        ck_assert_msg(v == (rc == 0 ? cases[i].minor : 12345), "'%s' (%d): %" PRId64,
-                      cases[i].text, cases[i].digits, v);
+        ck_assert_msg(v == (rc == 0 ? cases[i].minor : 12345), "'%s' (%d): %" PRId64, cases[i].text,
+                      cases[i].digits, v);
     }
     int64_t v;
     ck_assert_int_eq(lift_currency_parse(NULL, 2, &v), -1);
@@ -294,16 +330,23 @@ START_TEST(test_format_minor_units)
         int digits, plus;
         const char *want;
     } cases[] = {
-        {4900, 0, 0, "4,900"},        {4950, 2, 0, "49.50"},         {1234, 3, 0, "1.234"},
-        {5, 4, 0, "0.0005"},          {5, 2, 0, "0.05"},             {0, 0, 0, "0"},
-        {-1234567, 0, 0, "-1,234,567"}, {1234567, 2, 1, "+12,345.67"}, {-0.4, 2, 0, "0.00"},
-        {-0.4, 0, 1, "0"},            {123456789, 3, 0, "123,456.789"}, {999.5, 0, 0, "1,000"},
+        {4900, 0, 0, "4,900"},
+        {4950, 2, 0, "49.50"},
+        {1234, 3, 0, "1.234"},
+        {5, 4, 0, "0.0005"},
+        {5, 2, 0, "0.05"},
+        {0, 0, 0, "0"},
+        {-1234567, 0, 0, "-1,234,567"},
+        {1234567, 2, 1, "+12,345.67"},
+        {-0.4, 2, 0, "0.00"},
+        {-0.4, 0, 1, "0"},
+        {123456789, 3, 0, "123,456.789"},
+        {999.5, 0, 0, "1,000"},
     };
     char b[64];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ck_assert_int_eq(lift_currency_format(b, sizeof b, cases[i].minor, cases[i].digits,
-                                              cases[i].plus),
-                         0);
+        ck_assert_int_eq(
+            lift_currency_format(b, sizeof b, cases[i].minor, cases[i].digits, cases[i].plus), 0);
         ck_assert_str_eq(b, cases[i].want);
     }
     /* Any double, no overflow; failures leave "" */
@@ -333,8 +376,8 @@ START_TEST(test_liftd_refuses_unknown_code)
     char prog[512];
     tu_program("liftd", prog, sizeof prog);
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        const char *argv[] = {prog,       "--endpoint", T.endpoint, "--data", T.data,
-                              "--currency", codes[i],   NULL};
+        const char *argv[] = {prog,   "--endpoint", T.endpoint, "--data",
+                              T.data, "--currency", codes[i],   NULL};
         res_t r = run(argv, 10);
         char want[16];
         snprintf(want, sizeof want, "'%s'", codes[i]);
@@ -377,7 +420,8 @@ START_TEST(test_track_jpy_amounts)
 {
     char in[400], csv[400];
     write_file("jpy.jsonl", in, sizeof in,
-               /* 1 */ "{\"event_id\":\"y1\",\"customer_id\":\"c1\",\"type\":\"conversion\"," TS
+               /* 1 */
+               "{\"event_id\":\"y1\",\"customer_id\":\"c1\",\"type\":\"conversion\"," TS
                ",\"amount\":\"4900\"}\n"
                /* 2 */ "{\"event_id\":\"y2\",\"customer_id\":\"c2\",\"type\":\"conversion\"," TS
                ",\"amount\":\"49.50\"}\n"
@@ -393,10 +437,8 @@ START_TEST(test_track_jpy_amounts)
                "{\"event_id\":\"y6\",\"customer_id\":\"c6\",\"type\":\"conversion\"," TS
                ",\"amount_minor\":4900}\n");
     res_t r = LIFTCTL("track", in);
-    expect(&r, 1, "line 2: amount: '49.50'", "JPY has 0 decimals", "line 4: amount: '49.5'",
-           NULL);
-    ck_assert_msg(strstr(r.out, "accepted 4, duplicates 0, rejected 2 (2 malformed"), "%s",
-                  r.out);
+    expect(&r, 1, "line 2: amount: '49.50'", "JPY has 0 decimals", "line 4: amount: '49.5'", NULL);
+    ck_assert_msg(strstr(r.out, "accepted 4, duplicates 0, rejected 2 (2 malformed"), "%s", r.out);
     res_free(&r);
     ck_assert_int_eq(amount_of("y1"), 4900); /* not 490000 */
     ck_assert_int_eq(amount_of("y3"), 1200);
@@ -451,8 +493,10 @@ static int jpy_amounts(const char *text, const char *format)
     int n = 0;
     for (const char *p = strstr(text, "JPY "); p; p = strstr(p + 1, "JPY ")) {
         const char *q = p + 4;
-        if (*q == '-' || *q == '+') q++;
-        if (*q < '0' || *q > '9') continue;
+        if (*q == '-' || *q == '+')
+            q++;
+        if (*q < '0' || *q > '9')
+            continue;
         while ((*q >= '0' && *q <= '9') || *q == ',')
             q++;
         ck_assert_msg(!(q[0] == '.' && q[1] >= '0' && q[1] <= '9'), "%s: '%.24s' has decimals",
@@ -477,14 +521,16 @@ static void no_grouped_decimals(const char *html_or_text, const char *format)
     int in_tag = 0;
     if (strcmp(format, "html") == 0) /* blank the markup: SVG paths are "x,y" pairs */
         for (char *t = text; *t; t++) {
-            if (*t == '<') in_tag = 1;
+            if (*t == '<')
+                in_tag = 1;
             if (in_tag) {
                 in_tag = *t != '>';
                 *t = ' ';
             }
         }
     for (const char *p = strchr(text, ','); p; p = strchr(p + 1, ',')) {
-        if (p == text || p[-1] < '0' || p[-1] > '9') continue;
+        if (p == text || p[-1] < '0' || p[-1] > '9')
+            continue;
         const char *q = p + 1;
         while ((*q >= '0' && *q <= '9') || *q == ',')
             q++;
@@ -524,7 +570,8 @@ START_TEST(test_report_jpy_has_no_decimals)
         ck_assert_msg(sscanf(line, "%15[^\t]\t%d", id, &arm) == 2 && arm >= 0 && arm <= 2,
                       "assign output: %.60s", line);
         line = strchr(line, '\n') + 1;
-        if (arm == 0 && i % 2) continue;
+        if (arm == 0 && i % 2)
+            continue;
         const char *amount = arm == 0 ? "4900" : "12345";
         revenue[arm] += arm == 0 ? 4900 : 12345;
         k += (size_t)snprintf(ev + k, 60 * 200 - k,
@@ -573,8 +620,9 @@ START_TEST(test_report_jpy_has_no_decimals)
     json_t *arms = json_object_get(j, "arms");
     ck_assert_int_eq(json_array_size(arms), 3);
     for (size_t a = 0; a < 3; a++) /* minor units of yen are yen */
-        ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(arms, a), "revenue_minor")),
-                         revenue[a]);
+        ck_assert_int_eq(
+            json_integer_value(json_object_get(json_array_get(arms, a), "revenue_minor")),
+            revenue[a]);
     json_decref(j);
     res_free(&r);
 }

@@ -32,9 +32,8 @@ static void simulate(const char *truth)
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
             _exit(126);
-        execl(prog, prog, "--endpoint", T.endpoint, "--config", "examples/sim.json", "--seed",
-              "11", "--customers", "20000", "--weeks", "4", "--quiet", "--truth", truth,
-              (char *)NULL);
+        execl(prog, prog, "--endpoint", T.endpoint, "--config", "examples/sim.json", "--seed", "11",
+              "--customers", "20000", "--weeks", "4", "--quiet", "--truth", truth, (char *)NULL);
         _exit(127);
     }
     int status;
@@ -88,16 +87,16 @@ static char *slurp_file(const char *path)
 /* An independent recomputation of each arm's exposed customers, revenue after exposure and
  * impressions, from the stored facts (read through the store interface), up to to_ms. */
 typedef struct {
-    char id[64];      /* customer */
-    int arm;          /* assigned arm */
-    int64_t trigger;  /* exposure's trigger time: outcomes count from here */
+    char id[64];     /* customer */
+    int arm;         /* assigned arm */
+    int64_t trigger; /* exposure's trigger time: outcomes count from here */
 } expo_t;
 
 typedef struct {
-    int64_t exp_id;           /* upsell-usage-q4 */
-    expo_t *x;                /* exposures in customer order (the store's order) */
-    size_t n, cap;            /* used / allocated */
-    int64_t to_ms;            /* end of the window */
+    int64_t exp_id; /* upsell-usage-q4 */
+    expo_t *x;      /* exposures in customer order (the store's order) */
+    size_t n, cap;  /* used / allocated */
+    int64_t to_ms;  /* end of the window */
     int64_t exposed[3], revenue[3], impressions[3]; /* per arm */
 } recompute_t;
 
@@ -198,9 +197,8 @@ START_TEST(test_report_finds_the_true_effect)
     for (int a = 1; a <= 2; a++) {
         const Lift__Comparison *c = r->comparisons[a - 1];
         ck_assert_int_eq(c->arm_index, a);
-        double truth_total =
-            json_number_value(json_object_get(json_array_get(tarms, (size_t)a),
-                                              "incremental_revenue_minor"));
+        double truth_total = json_number_value(
+            json_object_get(json_array_get(tarms, (size_t)a), "incremental_revenue_minor"));
         ck_assert(c->incremental_total->ok);
         ck_assert_msg(c->incremental_total->ci_low <= truth_total &&
                           truth_total <= c->incremental_total->ci_high,
@@ -267,8 +265,8 @@ START_TEST(test_report_finds_the_true_effect)
             ck_assert(c->has_converted_treated && c->has_converted_holdout);
             ck_assert_uint_gt(g->n_exposed, k + 1);
             double nt = (double)g->exposed[k + 1], nh = (double)g->exposed[0];
-            double expected = fmin(nt, nh) * (double)(c->converted_treated + c->converted_holdout) /
-                              (nt + nh);
+            double expected =
+                fmin(nt, nh) * (double)(c->converted_treated + c->converted_holdout) / (nt + nh);
             if (c->revenue_diff->ok) {
                 ck_assert_msg(expected >= r->provenance->min_converters, "expected %g", expected);
                 ck_assert(c->converted_treated > 0 && c->converted_holdout > 0);
@@ -310,8 +308,8 @@ START_TEST(test_report_finds_the_true_effect)
     char log[400], out[400];
     snprintf(log, sizeof log, "%s/report.log", T.dir);
     snprintf(out, sizeof out, "%s/report.json", T.dir);
-    const char *holm[] = {"upsell-usage-q4", "--adjust", "holm", "--format", "json", "-o", out,
-                          NULL};
+    const char *holm[] = {
+        "upsell-usage-q4", "--adjust", "holm", "--format", "json", "-o", out, NULL};
     ck_assert_int_eq(liftctl_report(log, holm), 0);
     char *txt = slurp_file(out);
     ck_assert_ptr_nonnull(strstr(txt, "\"method\": \"holm\""));

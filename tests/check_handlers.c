@@ -19,12 +19,12 @@ Suite *handlers_suite(void);
 
 #define NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
 
-static char D[256];      /* temporary directory */
-static char URI[300];    /* sqlite:D */
-static store_t *S;       /* the store */
-static registry_t *R;    /* its registry */
-static ingest_t *I;      /* ingest over both */
-static handlers_t *H;    /* under test */
+static char D[256];   /* temporary directory */
+static char URI[300]; /* sqlite:D */
+static store_t *S;    /* the store */
+static registry_t *R; /* its registry */
+static ingest_t *I;   /* ingest over both */
+static handlers_t *H; /* under test */
 
 static void setup(void)
 {
@@ -181,8 +181,7 @@ START_TEST(create_idempotent)
     r = run_at(&req, NOW_MS, &f);
     ck_assert_int_ne(r->status->code, LIFT__CODE__OK);
     ck_assert_ptr_nonnull(r->status->field);
-    ck_assert_msg(strncmp(r->status->field, "create_experiment.", 18) == 0, "%s",
-                  r->status->field);
+    ck_assert_msg(strncmp(r->status->field, "create_experiment.", 18) == 0, "%s", r->status->field);
     ck_assert_int_eq(f.wrote, 0);
     ck_assert_int_eq(f.failed, 1);
     lift__reply__free_unpacked(r, NULL);
@@ -243,9 +242,8 @@ START_TEST(assign_paused_and_stale)
     const registry_entry_t *e;
     status_t st;
     ck_assert_int_eq(store_begin(S, err, sizeof err), 0);
-    ck_assert_int_eq(registry_change(other, "offer", LIFT__ACTION__ACTION_PAUSE, 0, 0,
-                                     NOW_MS + 1, &e, &st),
-                     0);
+    ck_assert_int_eq(
+        registry_change(other, "offer", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 1, &e, &st), 0);
     ck_assert_int_eq(store_commit(S, err, sizeof err), 0);
     ck_assert_int_eq(registry_find(R, "offer")->def->status,
                      LIFT__EXPERIMENT_STATUS__STATUS_RUNNING); /* the handlers' cache: stale */
@@ -379,8 +377,7 @@ START_TEST(get_list_and_unknown)
     req.body_case = LIFT__REQUEST__BODY_REPORT; /* handlers_report_job's, not this */
     req.report = &q;
     r = run(&req);
-    expect_error(r, LIFT__CODE__INTERNAL, NULL,
-                 (const char *const[]){"handlers_report_job", NULL});
+    expect_error(r, LIFT__CODE__INTERNAL, NULL, (const char *const[]){"handlers_report_job", NULL});
     lift__reply__free_unpacked(r, NULL);
     /* Bytes that did not decode: the server's reason is the message. */
     handlers_out_t out;
@@ -508,8 +505,8 @@ END_TEST
 START_TEST(open_currency)
 {
     char err[512];
-    handlers_config_t cfg = {.store = URI, .currency = "USD", .clock_skew_ms = 1000,
-                             .log_level = LOG_LEVEL_ERROR};
+    handlers_config_t cfg = {
+        .store = URI, .currency = "USD", .clock_skew_ms = 1000, .log_level = LOG_LEVEL_ERROR};
     handlers_destroy(&H); /* one writer per SQLite store */
     ingest_destroy(&I);
     registry_destroy(&R);

@@ -317,11 +317,13 @@ START_TEST(linked_never_assigns_held_out)
         snprintf(hkey, sizeof hkey, "prog-%d", r);
         int narms = 2 + (int)(rng() % 3);
         double w[8], sum = 0;
-        for (int i = 0; i < narms; i++) sum += (w[i] = 0.2 + urand());
+        for (int i = 0; i < narms; i++)
+            sum += (w[i] = 0.2 + urand());
         double acc = 0;
         for (int i = 0; i < narms; i++) {
             w[i] /= sum;
-            if (i == narms - 1) w[i] = 1.0 - acc; /* exact sum */
+            if (i == narms - 1)
+                w[i] = 1.0 - acc; /* exact sum */
             acc += w[i];
         }
         double coverage = 0.3 + 0.7 * urand();
@@ -329,23 +331,29 @@ START_TEST(linked_never_assigns_held_out)
         make_experiment(T.client, ekey, w, narms, coverage, 1);
         char *linked[] = {ekey};
         make_holdout(T.client, hkey, percent, linked, 1, NULL, 0, NULL, 0);
-        lift_reply_free((Lift__Reply *[]){change_holdout(T.client, hkey, LIFT__ACTION__ACTION_START)});
+        lift_reply_free(
+            (Lift__Reply *[]){change_holdout(T.client, hkey, LIFT__ACTION__ACTION_START)});
         char names[N][24];
         const char *ids[N];
         for (int i = 0; i < N; i++) {
-            snprintf(names[i], sizeof names[i], "u%d-%llu", r, (unsigned long long)(rng() % 1000000));
+            snprintf(names[i], sizeof names[i], "u%d-%llu", r,
+                     (unsigned long long)(rng() % 1000000));
             ids[i] = names[i];
         }
         lift_assignment_t *a = NULL;
         ck_assert_int_eq(lift_assign_batch(T.client, ekey, ids, N, &CTX, &a), LIFT_OK);
-        assign_config_t cfg = {.weights = w, .narms = narms, .coverage = coverage, .seed = ekey,
+        assign_config_t cfg = {.weights = w,
+                               .narms = narms,
+                               .coverage = coverage,
+                               .seed = ekey,
                                .seed_len = strlen(ekey)};
         uint64_t held = 0, meas = 0;
         /* ids may repeat (random): count distinct ones per group */
         for (int i = 0; i < N; i++) {
             int g = offline_group(hkey, percent, ids[i]);
             int dup = 0;
-            for (int j = 0; j < i && !dup; j++) dup = strcmp(ids[i], ids[j]) == 0;
+            for (int j = 0; j < i && !dup; j++)
+                dup = strcmp(ids[i], ids[j]) == 0;
             if (g == 1) {
                 ck_assert_msg(!a[i].in_experiment && a[i].arm_index == -1,
                               "round %d: held-out %s got arm %d", r, ids[i], a[i].arm_index);
@@ -355,8 +363,8 @@ START_TEST(linked_never_assigns_held_out)
             } else {
                 assign_result_t res;
                 int arm = assign_bucket(&cfg, ids[i], strlen(ids[i]), &res);
-                ck_assert_msg(a[i].arm_index == arm, "round %d: %s arm %d, bucketing %d", r,
-                              ids[i], a[i].arm_index, arm);
+                ck_assert_msg(a[i].arm_index == arm, "round %d: %s arm %d, bucketing %d", r, ids[i],
+                              a[i].arm_index, arm);
                 ck_assert_int_ne(a[i].reason, LIFT__REASON__REASON_PROGRAM_HOLDOUT);
                 meas += g == 2 && !dup;
             }
@@ -393,7 +401,8 @@ START_TEST(exclusions_stop_and_links)
     /* a draft holds nobody out */
     int g = -1;
     ck_assert(!is_held_out(T.client, "prog", "c-1", &g));
-    lift_reply_free((Lift__Reply *[]){change_holdout(T.client, "prog", LIFT__ACTION__ACTION_START)});
+    lift_reply_free(
+        (Lift__Reply *[]){change_holdout(T.client, "prog", LIFT__ACTION__ACTION_START)});
     usleep(20000);
     make_experiment(T.client, "after", w, 2, 1, 1); /* started after: linked */
     enum { N = 400 };
@@ -422,12 +431,13 @@ START_TEST(exclusions_stop_and_links)
             ck_assert_msg(a[i].in_experiment, "excluded %s not assigned", ids[i]);
             excluded_in_range += og != 0;
         } else {
-            ck_assert_int_eq(g, og == 1 ? LIFT__HOLDOUT_GROUP__GROUP_HELD_OUT
+            ck_assert_int_eq(g, og == 1   ? LIFT__HOLDOUT_GROUP__GROUP_HELD_OUT
                                 : og == 2 ? LIFT__HOLDOUT_GROUP__GROUP_MEASURED
                                           : LIFT__HOLDOUT_GROUP__GROUP_NONE);
             ck_assert_int_eq(held, og == 1);
             ck_assert_int_eq(a[i].in_experiment, og != 1);
-            if (og == 1) ck_assert_int_eq(a[i].reason, LIFT__REASON__REASON_PROGRAM_HOLDOUT);
+            if (og == 1)
+                ck_assert_int_eq(a[i].reason, LIFT__REASON__REASON_PROGRAM_HOLDOUT);
             nheld += og == 1;
             nmeas += og == 2;
         }
@@ -493,7 +503,8 @@ typedef struct {
 static int or_exp(void *arg, const store_experiment_t *row)
 {
     oracle_t *o = arg;
-    if (strcmp(row->key, "holdout:prog") == 0) o->id = row->id;
+    if (strcmp(row->key, "holdout:prog") == 0)
+        o->id = row->id;
     return 0;
 }
 
@@ -513,7 +524,8 @@ static int or_expo(void *arg, const store_exposure_t *e)
 static int or_event(void *arg, const store_event_row_t *ev)
 {
     oracle_t *o = arg;
-    if (ev->type != LIFT__EVENT_TYPE__EVENT_CONVERSION) return 0;
+    if (ev->type != LIFT__EVENT_TYPE__EVENT_CONVERSION)
+        return 0;
     for (size_t i = 0; i < o->n; i++)
         if (strlen(o->cust[i]) == ev->customer_len &&
             memcmp(o->cust[i], ev->customer, ev->customer_len) == 0 && ev->ts_ms >= o->t0[i])
@@ -531,7 +543,8 @@ START_TEST(program_report_equals_oracle)
 {
     const double w[2] = {0.5, 0.5};
     make_holdout(T.client, "prog", 20, NULL, 0, NULL, 0, NULL, 0);
-    lift_reply_free((Lift__Reply *[]){change_holdout(T.client, "prog", LIFT__ACTION__ACTION_START)});
+    lift_reply_free(
+        (Lift__Reply *[]){change_holdout(T.client, "prog", LIFT__ACTION__ACTION_START)});
     make_experiment(T.client, "offer-a", w, 2, 1, 1);
     make_experiment(T.client, "offer-b", w, 2, 1, 1);
     enum { N = 2500 };
@@ -558,7 +571,8 @@ START_TEST(program_report_equals_oracle)
     for (int i = 0; i < N; i++) {
         int g = offline_group("prog", 20, ids[i]);
         double pc = g == 1 ? 0.25 : 0.35;
-        if (urand() >= pc) continue;
+        if (urand() >= pc)
+            continue;
         snprintf(eid[ne], sizeof eid[ne], "conv-%d", i);
         memset(&ev[ne], 0, sizeof ev[ne]);
         ev[ne].event_id = eid[ne];
@@ -713,15 +727,17 @@ START_TEST(liftctl_holdout_commands)
     ck_assert_ptr_nonnull(strstr(out, "--percent: 60 is out of range (0, 50]"));
     ck_assert_int_eq(liftctl("holdout create p --percent 5", out, sizeof out), 2);
     ck_assert_ptr_nonnull(strstr(out, "--experiments LIST or --started-after"));
-    ck_assert_int_eq(liftctl("holdout create p --percent 5 --started-after --triggers nope", out,
-                             sizeof out), 2);
+    ck_assert_int_eq(
+        liftctl("holdout create p --percent 5 --started-after --triggers nope", out, sizeof out),
+        2);
     ck_assert_ptr_nonnull(strstr(out, "--triggers"));
     /* the server's checks name the field, exit 1 */
     ck_assert_int_eq(liftctl("holdout create p --percent 5 --experiments a,a", out, sizeof out), 1);
     ck_assert_ptr_nonnull(strstr(out, "holdout.experiment_keys[1]"));
     ck_assert_int_eq(liftctl("holdout create prog --percent 20 --started-after --exclude-prefix "
                              "test- --exclude-ids vip-1 --name 'Program 2027'",
-                             out, sizeof out), 0);
+                             out, sizeof out),
+                     0);
     ck_assert_ptr_nonnull(strstr(out, "20% held out, 20% measured"));
     ck_assert_ptr_nonnull(strstr(out, "status          draft"));
     ck_assert_int_eq(liftctl("holdout start prog", out, sizeof out), 0);
@@ -738,7 +754,10 @@ START_TEST(liftctl_holdout_commands)
         int g = i >= 8 ? 3 : offline_group("prog", 20, ids[i]);
         char line[96];
         snprintf(line, sizeof line, "%s\t%s\t%s\n", ids[i], g == 1 ? "held_out" : "not_held_out",
-                 g == 1 ? "held_out" : g == 2 ? "measured" : g == 3 ? "excluded" : "none");
+                 g == 1   ? "held_out"
+                 : g == 2 ? "measured"
+                 : g == 3 ? "excluded"
+                          : "none");
         ck_assert_msg(strstr(out, line) != NULL, "missing '%s' in:\n%s", line, out);
     }
     ck_assert_int_eq(liftctl("--json holdout show prog", out, sizeof out), 0);
@@ -770,7 +789,8 @@ static void run_sim_program(const char *truth, int local)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr)) _exit(126);
+        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
+            _exit(126);
         execl(prog, prog, "--endpoint", T.endpoint, "--config", "examples/sim_program.json",
               "--seed", "3", "--customers", "30000", "--weeks", "6", "--quiet", "--truth", truth,
               local ? "--local" : (char *)NULL, (char *)NULL);
@@ -828,7 +848,7 @@ START_TEST(program_interval_holds_sim_truth)
     ck_assert_msg(!rep->health->srm->mismatch, "groups %llu/%llu: SRM p = %g",
                   (unsigned long long)held, (unsigned long long)meas, rep->health->srm->p_value);
     double e2 = (double)(held + meas) / 2, chi2 = ((double)held - e2) * ((double)held - e2) / e2 +
-                                                 ((double)meas - e2) * ((double)meas - e2) / e2;
+                                                  ((double)meas - e2) * ((double)meas - e2) / e2;
     ck_assert_double_eq_tol(rep->health->srm->chi2, chi2, 1e-9 * fmax(1, chi2));
     ck_assert_uint_eq(p->n_linked, 1);
     lift_report_free(&rep);
@@ -867,7 +887,8 @@ START_TEST(local_evaluation_honours_holdouts)
     make_experiment(T.client, "local-exp", w, 2, 1, 1);
     char *linked[] = {"local-exp"};
     make_holdout(T.client, "prog", 15, linked, 1, NULL, 0, NULL, 0);
-    lift_reply_free((Lift__Reply *[]){change_holdout(T.client, "prog", LIFT__ACTION__ACTION_START)});
+    lift_reply_free(
+        (Lift__Reply *[]){change_holdout(T.client, "prog", LIFT__ACTION__ACTION_START)});
     lift_local_opts_t o = {.refresh_ms = 50, .flush_ms = 20};
     char err[256];
     lift_local_t *l = lift_local_new(T.endpoint, &o, err, sizeof err);
@@ -907,7 +928,8 @@ START_TEST(local_evaluation_honours_holdouts)
     /* a held-out customer's experiment exposure (a stale evaluator's) is refused */
     const char *victim = NULL;
     for (int i = 0; i < N && !victim; i++)
-        if (offline_group("prog", 15, ids[i]) == 1) victim = ids[i];
+        if (offline_group("prog", 15, ids[i]) == 1)
+            victim = ids[i];
     ck_assert_ptr_nonnull(victim);
     Lift__Context c = LIFT__CONTEXT__INIT;
     c.has_trigger = c.has_stage = c.has_channel = 1;
@@ -930,8 +952,7 @@ START_TEST(local_evaluation_honours_holdouts)
     Lift__Reply *r = NULL;
     ck_assert_int_eq(lift_call(T.client, &req, &r, NULL, 0), LIFT_OK);
     ck_assert_ptr_nonnull(r->record_exposures->results[0]->error);
-    ck_assert_int_eq(r->record_exposures->results[0]->error->code,
-                     LIFT__CODE__FAILED_PRECONDITION);
+    ck_assert_int_eq(r->record_exposures->results[0]->error->code, LIFT__CODE__FAILED_PRECONDITION);
     ck_assert_ptr_nonnull(strstr(r->record_exposures->results[0]->error->message,
                                  "held out of experiment local-exp by program holdout prog"));
     lift_reply_free(&r);
@@ -955,7 +976,8 @@ START_TEST(pg_two_instances_same_membership)
     char *linked[] = {"shared"};
     make_holdout(P[1].client, "prog", 10, linked, 1, NULL, 0, NULL, 0);
     /* started through instance 1; instance 0 only learns it by generation */
-    lift_reply_free((Lift__Reply *[]){change_holdout(P[1].client, "prog", LIFT__ACTION__ACTION_START)});
+    lift_reply_free(
+        (Lift__Reply *[]){change_holdout(P[1].client, "prog", LIFT__ACTION__ACTION_START)});
     enum { N = 300 };
     char names[N][16];
     const char *ids[N];
@@ -985,7 +1007,8 @@ START_TEST(pg_two_instances_same_membership)
     ck_assert_uint_eq(h0, (uint64_t)held);
     ck_assert_uint_eq(m0, (uint64_t)meas);
     /* stopped through instance 0: instance 1 releases the members */
-    lift_reply_free((Lift__Reply *[]){change_holdout(P[0].client, "prog", LIFT__ACTION__ACTION_STOP)});
+    lift_reply_free(
+        (Lift__Reply *[]){change_holdout(P[0].client, "prog", LIFT__ACTION__ACTION_STOP)});
     ck_assert_int_eq(lift_assign_batch(P[1].client, "shared", ids, N, &CTX, &a[1]), LIFT_OK);
     for (int i = 0; i < N; i++)
         ck_assert_msg(a[1][i].in_experiment, "instance 1 still holds %s out", ids[i]);

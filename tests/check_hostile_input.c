@@ -58,7 +58,8 @@ static char *slurp(const char *path, size_t *len)
     }
     buf[n] = '\0';
     fclose(f);
-    if (len) *len = n;
+    if (len)
+        *len = n;
     return buf;
 }
 
@@ -219,7 +220,8 @@ static void churn_row(FILE *f, const char *id)
 static void big_row(FILE *f, const char *id, const char *field, size_t n)
 {
     fprintf(f, "{\"event_id\":\"%s\",\"type\":\"conversion\",\"amount_minor\":4900," TS, id);
-    if (strcmp(field, "customer_id") != 0) fputs(",\"customer_id\":\"c-big\"", f);
+    if (strcmp(field, "customer_id") != 0)
+        fputs(",\"customer_id\":\"c-big\"", f);
     fprintf(f, ",\"%s\":\"", field);
     for (size_t i = 0; i < n; i++)
         fputc('x', f);
@@ -233,7 +235,8 @@ static json_t *reject_at(const char *rejects, long line)
     json_t *found = NULL;
     while (*p && !found) {
         char *nl = strchr(p, '\n');
-        if (nl) *nl = '\0';
+        if (nl)
+            *nl = '\0';
         json_t *o = parse_json(p);
         if (jint(o, "line") == line)
             found = o;
@@ -437,7 +440,8 @@ static void write_big_definition(const char *path, const char *field, size_t n)
             "{\"key\":\"big-def\",\"arms\":[{\"name\":\"holdout\",\"weight\":0.5},"
             "{\"name\":\"offer\",\"weight\":0.5%s",
             payload ? ",\"payload\":\"" : "}]");
-    if (!payload) fputs(",\"hypothesis\":\"", f);
+    if (!payload)
+        fputs(",\"hypothesis\":\"", f);
     for (size_t i = 0; i < n; i++)
         fputc('h', f);
     fputs(payload ? "\"}]}\n" : "\"}\n", f);
@@ -502,7 +506,8 @@ START_TEST(test_assign_output_in_input_order)
         *nl = '\0';
         ck_assert_msg(strncmp(p, order[i], strlen(order[i])) == 0, "line %zu: '%s', want %s...",
                       i + 1, p, order[i]);
-        if (rejected[i]) ck_assert_msg(strstr(p, "\t-1\tnone") != NULL, "line %zu: %s", i + 1, p);
+        if (rejected[i])
+            ck_assert_msg(strstr(p, "\t-1\tnone") != NULL, "line %zu: %s", i + 1, p);
         p = nl + 1;
     }
     ck_assert_msg(memchr(r.out, '\033', r.out_len) == NULL &&
@@ -809,8 +814,10 @@ START_TEST(test_concurrent_overlapping_imports)
     FILE *fa = create(a), *fb = create(b);
     for (int i = 0; i < N; i++) { /* a: 0 .. 1999, b: 1000 .. 2999 */
         snprintf(id, sizeof id, "ov-%d", i);
-        if (i < N - OVERLAP) churn_row(fa, id);
-        if (i >= N - 2 * OVERLAP) churn_row(fb, id);
+        if (i < N - OVERLAP)
+            churn_row(fa, id);
+        if (i >= N - 2 * OVERLAP)
+            churn_row(fb, id);
     }
     ck_assert_int_eq(fclose(fa), 0);
     ck_assert_int_eq(fclose(fb), 0);

@@ -197,9 +197,11 @@ static pid_t fifo_reader(const char *path, const char *out_path)
         int in = open(path, O_RDONLY), out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         char buf[4096];
         ssize_t n;
-        if (in < 0 || out < 0) _exit(1);
+        if (in < 0 || out < 0)
+            _exit(1);
         while ((n = read(in, buf, sizeof buf)) > 0)
-            if (write(out, buf, (size_t)n) != n) _exit(1);
+            if (write(out, buf, (size_t)n) != n)
+                _exit(1);
         _exit(n == 0 ? 0 : 1);
     }
     return pid;
@@ -399,7 +401,8 @@ END_TEST
 
 START_TEST(test_write_errors)
 {
-    if (access("/dev/full", W_OK) != 0) return; /* no /dev/full here: nothing to test against */
+    if (access("/dev/full", W_OK) != 0)
+        return; /* no /dev/full here: nothing to test against */
     create_and_start();
     char events[400];
     snprintf(events, sizeof events, "%s/events.jsonl", T.dir);
@@ -543,7 +546,8 @@ static void fake_reply(void *sock, zmq_msg_t *id, int delimited, const Lift__Req
     zmq_msg_init_size(&body, len);
     lift__reply__pack(&rep, zmq_msg_data(&body));
     zmq_msg_send(id, sock, ZMQ_SNDMORE);
-    if (delimited) zmq_send(sock, "", 0, ZMQ_SNDMORE);
+    if (delimited)
+        zmq_send(sock, "", 0, ZMQ_SNDMORE);
     zmq_msg_send(&body, sock, 0);
 }
 
@@ -563,7 +567,8 @@ static void *fake_main(void *arg)
     atomic_store(&f->ready, 1);
     while (!atomic_load(&f->stop)) {
         zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 50) <= 0) continue;
+        if (zmq_poll(&it, 1, 50) <= 0)
+            continue;
         zmq_msg_t id, m;
         zmq_msg_init(&id);
         if (zmq_msg_recv(&id, s, 0) < 0) {
@@ -585,7 +590,8 @@ static void *fake_main(void *arg)
                 req = lift__request__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
             zmq_msg_close(&m);
         }
-        if (req) fake_reply(s, &id, delimited, req, f);
+        if (req)
+            fake_reply(s, &id, delimited, req, f);
         lift__request__free_unpacked(req, NULL);
         zmq_msg_close(&id);
     }
@@ -706,7 +712,8 @@ START_TEST(test_loopback_names_liftd)
     const char *forms[] = {"tcp://localhost:%d", "tcp://[::1]:%d"};
     for (int i = 0; i < 2; i++) {
         int port = free_port(i == 0 ? AF_INET : AF_INET6);
-        if (port < 0) continue; /* a host without IPv6 loopback */
+        if (port < 0)
+            continue; /* a host without IPv6 loopback */
         tliftd_t L;
         tu_liftd_init(&L);
         snprintf(L.endpoint, sizeof L.endpoint, forms[i], port);
@@ -730,7 +737,8 @@ START_TEST(test_loopback_names_client)
                  {AF_INET6, "tcp://[::1]:%d", "tcp://[::1]:%d"}};
     for (int i = 0; i < 2; i++) {
         int port = free_port(cases[i].family);
-        if (port < 0) continue;
+        if (port < 0)
+            continue;
         char b[64], c[64], version[64];
         snprintf(b, sizeof b, cases[i].bind, port);
         snprintf(c, sizeof c, cases[i].connect, port);
@@ -919,7 +927,8 @@ START_TEST(test_no_reply_hint)
     expect(&r, 1, "no reply", "likely causes", "not running", NULL);
     ck_assert_msg(strstr(r.err, "authorized-keys") == NULL, "%s", r.err);
     res_free(&r);
-    if (!zmq_has("curve")) return;
+    if (!zmq_has("curve"))
+        return;
 
     /* a real CURVE liftd that knows key A: key B gets no reply, and the hint names the key */
     char server[400], a[400], b[400], keys[400], data[400], pub_a[64], pub_s[64], line[200];
@@ -932,8 +941,10 @@ START_TEST(test_no_reply_hint)
     for (int i = 0; i < 3; i++) {
         r = RUN(D, NULL, "keygen", "-o", paths[i]);
         expect(&r, 0, NULL);
-        if (i == 0) snprintf(pub_s, sizeof pub_s, "%.40s", r.out);
-        if (i == 1) snprintf(pub_a, sizeof pub_a, "%.40s", r.out);
+        if (i == 0)
+            snprintf(pub_s, sizeof pub_s, "%.40s", r.out);
+        if (i == 1)
+            snprintf(pub_a, sizeof pub_a, "%.40s", r.out);
         res_free(&r);
     }
     snprintf(line, sizeof line, "%s admin test\n", pub_a);

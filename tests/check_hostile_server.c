@@ -75,8 +75,12 @@ static void create_and_start(const char *key)
 
 static lift_event_t money(const char *id, int type, int64_t amount, int64_t ts)
 {
-    lift_event_t e = {.event_id = id, .customer_id = "acme", .type = type, .timestamp_ms = ts,
-                      .has_amount = true, .amount_minor = amount};
+    lift_event_t e = {.event_id = id,
+                      .customer_id = "acme",
+                      .type = type,
+                      .timestamp_ms = ts,
+                      .has_amount = true,
+                      .amount_minor = amount};
     return e;
 }
 
@@ -241,8 +245,10 @@ START_TEST(test_quota_log_names_the_cause)
     for (int b = 0; b < 200 && !full; b++) {
         for (int i = 0; i < B; i++) {
             snprintf(ids[i], sizeof ids[i], "q-%05d-%04d-padding-padding-padding", b, i);
-            lift_event_t e = {.event_id = ids[i], .customer_id = cust,
-                              .type = LIFT__EVENT_TYPE__EVENT_CHURN, .timestamp_ms = t0};
+            lift_event_t e = {.event_id = ids[i],
+                              .customer_id = cust,
+                              .type = LIFT__EVENT_TYPE__EVENT_CHURN,
+                              .timestamp_ms = t0};
             ev[i] = e;
         }
         lift_track_result_t r;
@@ -284,8 +290,8 @@ static int raw_ping(const char *ep)
         char reply[4096];
         if (zmq_send(s, buf, n, 0) == (int)n) {
             int got = zmq_recv(s, reply, sizeof reply, 0);
-            Lift__Reply *rep = got > 0 ? lift__reply__unpack(NULL, (size_t)got, (uint8_t *)reply)
-                                       : NULL;
+            Lift__Reply *rep =
+                got > 0 ? lift__reply__unpack(NULL, (size_t)got, (uint8_t *)reply) : NULL;
             ok = rep && rep->body_case == LIFT__REPLY__BODY_PONG;
             lift__reply__free_unpacked(rep, NULL);
         }
@@ -387,7 +393,8 @@ static size_t pack_ping(uint64_t rid, uint8_t *buf)
 static uint64_t recv_pong(void *d, int timeout_ms)
 {
     zmq_pollitem_t it = {d, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, timeout_ms) <= 0) return 0;
+    if (zmq_poll(&it, 1, timeout_ms) <= 0)
+        return 0;
     zmq_msg_t m;
     zmq_msg_init(&m);
     uint64_t rid = 0;
@@ -396,7 +403,8 @@ static uint64_t recv_pong(void *d, int timeout_ms)
         if (r && r->status && r->status->code == LIFT__CODE__OK &&
             r->body_case == LIFT__REPLY__BODY_PONG)
             rid = r->request_id;
-        if (r) lift__reply__free_unpacked(r, NULL);
+        if (r)
+            lift__reply__free_unpacked(r, NULL);
     }
     zmq_msg_close(&m);
     return rid;
@@ -450,7 +458,8 @@ START_TEST(test_client_never_reads)
     int sent = 0;
     for (int i = 0; i < 20000; i++) {
         size_t len = pack_ping((uint64_t)i + 1, buf);
-        if (zmq_send(greedy, buf, len, 0) != (int)len) break; /* liftd stopped reading it */
+        if (zmq_send(greedy, buf, len, 0) != (int)len)
+            break; /* liftd stopped reading it */
         sent++;
     }
     ck_assert_int_gt(sent, 1000);

@@ -18,7 +18,7 @@
 #include "store.h"
 #include "testutil.h"
 
-#define T tu_liftd /* each test's liftd (setup, tu_teardown) */
+#define T tu_liftd  /* each test's liftd (setup, tu_teardown) */
 static int ARM = 1; /* cust-1's arm in "exp": impressions and clicks must name it */
 
 static void setup(void)
@@ -64,10 +64,10 @@ static lift_event_t ev(const char *id, int type)
 
 /* One invalid event per row: the field the reply must name and a word of the reason. */
 typedef struct {
-    const char *name;   /* what the row breaks */
-    lift_event_t e;     /* the event */
-    const char *field;  /* expected Rejected.field */
-    const char *word;   /* expected in Rejected.reason */
+    const char *name;  /* what the row breaks */
+    lift_event_t e;    /* the event */
+    const char *field; /* expected Rejected.field */
+    const char *word;  /* expected in Rejected.reason */
 } bad_row_t;
 
 START_TEST(test_validation_table)
@@ -78,13 +78,13 @@ START_TEST(test_validation_table)
     long_id[65] = '\0';
     bad_row_t rows[32];
     int n = 0;
-#define ROW(nm, ev_, fld, w)                                                                      \
-    do {                                                                                          \
-        rows[n].name = nm;                                                                        \
-        rows[n].e = ev_;                                                                          \
-        rows[n].field = fld;                                                                      \
-        rows[n].word = w;                                                                         \
-        n++;                                                                                      \
+#define ROW(nm, ev_, fld, w)                                                                       \
+    do {                                                                                           \
+        rows[n].name = nm;                                                                         \
+        rows[n].e = ev_;                                                                           \
+        rows[n].field = fld;                                                                       \
+        rows[n].word = w;                                                                          \
+        n++;                                                                                       \
     } while (0)
     lift_event_t e;
     e = ev(NULL, LIFT__EVENT_TYPE__EVENT_CHURN);
@@ -171,8 +171,8 @@ START_TEST(test_validation_table)
         ck_assert_uint_eq(x->index, (size_t)(2 * i));
         char path[64];
         snprintf(path, sizeof path, "track.events[%d].%s", 2 * i, rows[i].field);
-        ck_assert_msg(strcmp(x->field, path) == 0, "%s: field %s, want %s", rows[i].name,
-                      x->field, path);
+        ck_assert_msg(strcmp(x->field, path) == 0, "%s: field %s, want %s", rows[i].name, x->field,
+                      path);
         ck_assert_msg(strstr(x->reason, rows[i].word) != NULL, "%s: reason '%s' lacks '%s'",
                       rows[i].name, x->reason, rows[i].word);
     }
@@ -223,12 +223,12 @@ START_TEST(test_rejects_in_batch_order)
     ck_assert_int_eq(lift_track(T.client, first, 2, &r), LIFT_OK);
     ck_assert_uint_eq(r.accepted, 2);
     lift_track_result_clear(&r);
-    lift_event_t b[6] = {ev("c1", LIFT__EVENT_TYPE__EVENT_CONVERSION), /* conflict */
-                         ev(NULL, LIFT__EVENT_TYPE__EVENT_CHURN),      /* no id */
-                         ev("c2", LIFT__EVENT_TYPE__EVENT_CONVERSION), /* conflict */
-                         ev("c3", LIFT__EVENT_TYPE__EVENT_CHURN),      /* new */
-                         ev("c4", LIFT__EVENT_TYPE__EVENT_NPS),        /* nps out of range */
-                         ev("c1", LIFT__EVENT_TYPE__EVENT_CONVERSION)};/* conflict again */
+    lift_event_t b[6] = {ev("c1", LIFT__EVENT_TYPE__EVENT_CONVERSION),  /* conflict */
+                         ev(NULL, LIFT__EVENT_TYPE__EVENT_CHURN),       /* no id */
+                         ev("c2", LIFT__EVENT_TYPE__EVENT_CONVERSION),  /* conflict */
+                         ev("c3", LIFT__EVENT_TYPE__EVENT_CHURN),       /* new */
+                         ev("c4", LIFT__EVENT_TYPE__EVENT_NPS),         /* nps out of range */
+                         ev("c1", LIFT__EVENT_TYPE__EVENT_CONVERSION)}; /* conflict again */
     b[0].amount_minor = 5000;
     b[2].amount_minor = 100;
     b[4].nps_score = 11;
@@ -388,8 +388,8 @@ static void send_range(int from, int to, unsigned *acc, unsigned *dup)
     ck_assert_int_le(n, 2000);
     for (int i = 0; i < n; i++) {
         snprintf(ids[i], sizeof ids[i], "id-%d", from + i);
-        lift_event_t e = {.event_id = ids[i], .customer_id = "c", .type = 5 /* churn */,
-                          .timestamp_ms = t0};
+        lift_event_t e = {
+            .event_id = ids[i], .customer_id = "c", .type = 5 /* churn */, .timestamp_ms = t0};
         evs[i] = e;
     }
     lift_track_result_t r;

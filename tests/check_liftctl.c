@@ -214,8 +214,8 @@ static int file_rows(const char *path)
 static void assign_examples(const char *endpoint, const char *channel)
 {
     res_t r = LIFTCTL(NULL, "--endpoint", endpoint, "assign", KEY, "--customers",
-                      "examples/customers.txt", "--trigger", "usage_threshold", "--stage",
-                      "growth", "--channel", channel);
+                      "examples/customers.txt", "--trigger", "usage_threshold", "--stage", "growth",
+                      "--channel", channel);
     expect(&r, 0, NULL);
     res_free(&r);
 }
@@ -484,9 +484,12 @@ START_TEST(test_track_examples)
     res_free(&r);
     ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, jsonl + csv);
     /* the amounts: amount_minor, "39.20", 120.5 and "49.00" all end up in minor units */
-    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.type = 3}).amount_sum,
-                     4900 + 3920 + 4900 + 12050 + 4900 + 3920);
-    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.plan_to = "Pro, annual (\"Q4 offer\")"}).count,
+    ck_assert_int_eq(
+        tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.type = 3}).amount_sum,
+        4900 + 3920 + 4900 + 12050 + 4900 + 3920);
+    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T),
+                                     &(tu_event_filter_t){.plan_to = "Pro, annual (\"Q4 offer\")"})
+                         .count,
                      1);
 
     /* Re-importing is safe: everything is a duplicate, nothing new is stored. */
@@ -540,8 +543,8 @@ START_TEST(test_track_malformed_jsonl)
                 ",\"amount\":\"49.001\"}\n"
                 /* 10 */ "{\"event_id\":\"bad-7\",\"customer_id\":\"c1\",\"type\":\"click\"," TS
                 ",\"experiment_key\":\"" KEY "\",\"arm\":3}\n"
-                /* 11 */ "{\"event_id\":\"ok-3\",\"customer_id\":\"initech\",\"type\":\"impression\"," TS
-                ",\"experiment_key\":\"" KEY "\",\"arm\":2}\n"
+                /* 11 */ "{\"event_id\":\"ok-3\",\"customer_id\":\"initech\",\"type\":"
+                "\"impression\"," TS ",\"experiment_key\":\"" KEY "\",\"arm\":2}\n"
                 /* 12 */ "[1,2]\n"
                 /* 13 */ "{\"event_id\":\"ok-4\",\"customer_id\":\"c4\",\"type\":\"nps\","
                 "\"timestamp_ms\":1793966400000,\"nps_score\":0}\n");
@@ -580,9 +583,11 @@ START_TEST(test_track_malformed_jsonl)
     }
     free(text);
 
-    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.id_prefix = "ok-"}).count, 4);
+    ck_assert_int_eq(
+        tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.id_prefix = "ok-"}).count, 4);
     ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, 4);
-    ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.event_id = "ok-2"}).amount, 4950);
+    ck_assert_int_eq(
+        tu_store_events(tu_liftd_store(&T), &(tu_event_filter_t){.event_id = "ok-2"}).amount, 4950);
 }
 END_TEST
 
@@ -633,7 +638,8 @@ START_TEST(test_track_malformed_csv)
 
     ck_assert_int_eq(tu_store_events(tu_liftd_store(&T), NULL).count, 2);
     tu_events_t c2 = tu_store_events(
-        tu_liftd_store(&T), &(tu_event_filter_t){.customer = "c,2", .plan_to = "Pro \"annual\", billed yearly"});
+        tu_liftd_store(&T),
+        &(tu_event_filter_t){.customer = "c,2", .plan_to = "Pro \"annual\", billed yearly"});
     ck_assert_int_eq(c2.count, 1);
     ck_assert_int_eq(c2.amount, 1250);
 
@@ -673,7 +679,6 @@ START_TEST(test_track_usage)
 }
 END_TEST
 
-
 /* ---- several endpoints --------------------------------------------------------------------- */
 
 START_TEST(test_endpoints_failover)
@@ -687,8 +692,8 @@ START_TEST(test_endpoints_failover)
     ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "stdout: %s", r.out);
     res_free(&r);
     /* A command with several requests pays the dead endpoint's timeout once. */
-    r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "experiment", "create",
-                "-f", EXPERIMENT_FILE);
+    r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "experiment", "create", "-f",
+                EXPERIMENT_FILE);
     expect(&r, 0, NULL);
     res_free(&r);
     r = LIFTCTL(NULL, "--endpoint", list, "--timeout", "400", "--json", "experiment", "show", KEY);
@@ -767,7 +772,8 @@ static void simulate_into_T(int via_dead)
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
         execl(prog, prog, "--endpoint", list, "--config", "examples/sim.json", "--seed", "7",
               "--customers", "2000", "--weeks", "2", "--quiet", (char *)NULL);
         _exit(127);
@@ -782,8 +788,8 @@ static void simulate_into_T(int via_dead)
  * time (the only field that depends on when it was asked). */
 static json_t *report_json(const char *endpoint, const char *to_ms)
 {
-    res_t r = LIFTCTL(NULL, "--endpoint", endpoint, "report", KEY, "--to", to_ms, "--format",
-                      "json");
+    res_t r =
+        LIFTCTL(NULL, "--endpoint", endpoint, "report", KEY, "--to", to_ms, "--format", "json");
     expect(&r, 0, NULL);
     json_error_t je;
     json_t *j = json_loads(r.out, 0, &je);
@@ -820,8 +826,10 @@ static void assert_same_report(const char *ep_a, const char *ep_b, const char *t
 static int64_t count_in(const char *store, const char *what)
 {
     tu_store_summary_t sum = tu_store_summary(store);
-    if (strcmp(what, "experiments") == 0) return sum.experiments;
-    if (strcmp(what, "exposures") == 0) return sum.exposures;
+    if (strcmp(what, "experiments") == 0)
+        return sum.experiments;
+    if (strcmp(what, "exposures") == 0)
+        return sum.exposures;
     ck_assert_str_eq(what, "events");
     return sum.events;
 }
@@ -835,7 +843,8 @@ static const char *setting_of(const char *store, const char *key, char *buf, siz
     ck_assert_msg(s != NULL, "open %s: %s", store, err);
     int have = store_meta_get(s, key, buf, len);
     ck_assert_msg(have >= 0, "%s: %s", store, store_errmsg(s));
-    if (have == 0) buf[0] = '\0';
+    if (have == 0)
+        buf[0] = '\0';
     store_destroy(&s);
     return buf;
 }
@@ -1050,7 +1059,7 @@ START_TEST(test_store_copy_conflicts)
     res_free(&r);
     tu_event_filter_t churn1 = {.event_id = "imp-0001", .type = LIFT__EVENT_TYPE__EVENT_CHURN};
     ck_assert_int_eq(tu_store_events(X.data, &churn1).count, 1); /* DST's own imp-0001 */
-    tu_store_summary_t xs = tu_store_summary(X.data); /* DST's own exposures stand */
+    tu_store_summary_t xs = tu_store_summary(X.data);            /* DST's own exposures stand */
     ck_assert_int_eq(xs.exposures, n_x);
     ck_assert_int_eq(xs.channel_min, LIFT__CHANNEL__CHANNEL_EMAIL);
     ck_assert_int_eq(xs.channel_max, LIFT__CHANNEL__CHANNEL_EMAIL);
@@ -1137,10 +1146,8 @@ START_TEST(test_store_copy_currency)
     ck_assert_str_eq(setting_of(X.data, "currency", cur, sizeof cur), "EUR");
 
     r = COPY(T.data, X.data);
-    expect(&r, 1, "currency: SRC ", " holds amounts in USD, DST ", " in EUR; nothing copied",
-           NULL);
-    ck_assert_msg(strstr(r.err, T.data) && strstr(r.err, X.data), "names both stores: %s",
-                  r.err);
+    expect(&r, 1, "currency: SRC ", " holds amounts in USD, DST ", " in EUR; nothing copied", NULL);
+    ck_assert_msg(strstr(r.err, T.data) && strstr(r.err, X.data), "names both stores: %s", r.err);
     res_free(&r);
     ck_assert_int_eq(count_in(X.data, "experiments"), 0); /* refused before any write */
     ck_assert_int_eq(count_in(X.data, "exposures"), 0);
@@ -1167,8 +1174,10 @@ START_TEST(test_store_copy_currency)
     char liftd[512];
     tu_program("liftd", liftd, sizeof liftd);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s --endpoint ipc://%s/fresh.sock --data %s --currency EUR "
-             ">%s/fresh-liftd.log 2>&1", liftd, T.dir, fresh, T.dir);
+    snprintf(cmd, sizeof cmd,
+             "%s --endpoint ipc://%s/fresh.sock --data %s --currency EUR "
+             ">%s/fresh-liftd.log 2>&1",
+             liftd, T.dir, fresh, T.dir);
     int st = system(cmd);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "liftd started on a USD store as EUR");
     char logp[512];

@@ -26,13 +26,13 @@ typedef struct {
     int narms;
     const double *weights;
     double coverage;
-    const char *seed;           /* NULL: the key */
-    const char *ns;             /* namespace id or NULL */
+    const char *seed; /* NULL: the key */
+    const char *ns;   /* namespace id or NULL */
     double ns_lo, ns_hi;
-    int ntrig, nchan;           /* eligibility lists (0: any) */
+    int ntrig, nchan; /* eligibility lists (0: any) */
     const Lift__Trigger *trig;
     const Lift__Channel *chan;
-    int start;                  /* start it */
+    int start; /* start it */
 } spec_t;
 
 static void create(lift_client_t *c, const spec_t *s)
@@ -101,8 +101,12 @@ static logs_t LOGS = {"not acknowledged", 0};
 static lift_local_t *local_new(const tliftd_t *L, int refresh_ms, int flush_ms, size_t max)
 {
     lift_client_opts_t co = {.timeout_ms = 300, .attempts = 1};
-    lift_local_opts_t o = {.refresh_ms = refresh_ms, .flush_ms = flush_ms, .buffer_max = max,
-                           .client = &co, .log = count_log, .log_arg = &LOGS};
+    lift_local_opts_t o = {.refresh_ms = refresh_ms,
+                           .flush_ms = flush_ms,
+                           .buffer_max = max,
+                           .client = &co,
+                           .log = count_log,
+                           .log_arg = &LOGS};
     char err[256];
     lift_local_t *l = lift_local_new(L->endpoint, &o, err, sizeof err);
     ck_assert_msg(l != NULL, "lift_local_new: %s", err);
@@ -168,8 +172,9 @@ START_TEST(same_as_served)
     ctxs[6].stage = LIFT__STAGE__STAGE_RENEWAL;
     /* GrowthBook hashes UTF-16 code units: ids with 2-, 3- and 4-byte characters; then ids
      * liftd rejects (empty, invalid UTF-8, a control character, too long). */
-    static const char *special[] = {"\xc3\xbc-1", "\xe6\x97\xa5\xe6\x9c\xac-2",
-                                    "\xf0\x9f\x98\x80-3", "", "bad-\xff", "ctl-\x01",
+    static const char *special[] = {"\xc3\xbc-1",         "\xe6\x97\xa5\xe6\x9c\xac-2",
+                                    "\xf0\x9f\x98\x80-3", "",
+                                    "bad-\xff",           "ctl-\x01",
                                     "user@example.com"};
     char lng[LIFT_CUSTOMER_ID_MAX + 2];
     memset(lng, 'x', sizeof lng - 1);
@@ -480,12 +485,12 @@ START_TEST(record_exposures_items)
     c.stage = LIFT__STAGE__STAGE_GROWTH;
     c.channel = LIFT__CHANNEL__CHANNEL_EMAIL;
     Lift__ExposureRecord r[6] = {
-        record("rec", "r-new", 0, &c),       /* recorded now */
-        record("rec", "r-ok", 1 - arm, &c),  /* stored before with `arm`: that arm wins */
-        record("nope", "r-1", 0, &c),        /* unknown experiment */
-        record("rec", "bad-\xff", 0, &c),    /* invalid customer id */
-        record("rec", "r-2", 0, &noctx),     /* context without trigger */
-        record("rec-draft", "r-3", 0, &c),   /* never started */
+        record("rec", "r-new", 0, &c),      /* recorded now */
+        record("rec", "r-ok", 1 - arm, &c), /* stored before with `arm`: that arm wins */
+        record("nope", "r-1", 0, &c),       /* unknown experiment */
+        record("rec", "bad-\xff", 0, &c),   /* invalid customer id */
+        record("rec", "r-2", 0, &noctx),    /* context without trigger */
+        record("rec-draft", "r-3", 0, &c),  /* never started */
     };
     Lift__ExposureRecord *p[6];
     for (int i = 0; i < 6; i++)

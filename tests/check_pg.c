@@ -60,16 +60,18 @@ static void create_and_start(lift_client_t *c, lift_client_t *s, const char *key
     tu_experiment_t x;
     tu_two_arms(&x, key, 0.5, 0.5)->name = "shared experiment";
     ck_assert_int_eq(lift_experiment_create(c, &x.x, NULL), LIFT_OK);
-    ck_assert_int_eq(lift_experiment_change(s, key, LIFT__ACTION__ACTION_START, 0, NULL),
-                     LIFT_OK);
+    ck_assert_int_eq(lift_experiment_change(s, key, LIFT__ACTION__ACTION_START, 0, NULL), LIFT_OK);
 }
 
 /* Conversion i of batch b: fixed content, so a resend is a duplicate. */
 static lift_event_t conv(const char *id, int64_t t0, int i)
 {
-    return (lift_event_t){.event_id = id, .customer_id = "cust-1",
-                          .type = LIFT__EVENT_TYPE__EVENT_CONVERSION, .timestamp_ms = t0,
-                          .has_amount = true, .amount_minor = 100 + i};
+    return (lift_event_t){.event_id = id,
+                          .customer_id = "cust-1",
+                          .type = LIFT__EVENT_TYPE__EVENT_CONVERSION,
+                          .timestamp_ms = t0,
+                          .has_amount = true,
+                          .amount_minor = 100 + i};
 }
 
 /* Send batches [from, to) of size events each, retrying each until acknowledged; log the
@@ -193,8 +195,7 @@ START_TEST(crash_exactly_once)
                   WEXITSTATUS(status));
     ck_assert_int_eq(acked_batches(ack), batches);
     ck_assert_int_eq(sql("SELECT count(*) FROM events"), (long long)batches * size);
-    ck_assert_int_eq(sql("SELECT count(DISTINCT event_id) FROM events"),
-                     (long long)batches * size);
+    ck_assert_int_eq(sql("SELECT count(DISTINCT event_id) FROM events"), (long long)batches * size);
     ck_assert_int_eq(sql("SELECT sum(amount_minor) FROM events"),
                      (long long)batches * (100LL * size + (long long)size * (size - 1) / 2));
     uint32_t acc, dup;
@@ -238,8 +239,7 @@ START_TEST(instances_crash_exactly_once)
         ck_assert_int_eq(acked_batches(ack[k]), batches);
     }
     ck_assert_int_eq(sql("SELECT count(*) FROM events"), (long long)batches * size);
-    ck_assert_int_eq(sql("SELECT count(DISTINCT event_id) FROM events"),
-                     (long long)batches * size);
+    ck_assert_int_eq(sql("SELECT count(DISTINCT event_id) FROM events"), (long long)batches * size);
     ck_assert_int_eq(sql("SELECT sum(amount_minor) FROM events"),
                      (long long)batches * (100LL * size + (long long)size * (size - 1) / 2));
     uint32_t acc, dup;
@@ -270,8 +270,8 @@ START_TEST(three_instances_agree)
     /* and as the pure GrowthBook v2 bucketing says (src/assign.c, held to GrowthBook's own
      * test vectors by the assign suite) */
     const double w[2] = {0.5, 0.5};
-    assign_config_t cfg = {.weights = w, .narms = 2, .coverage = 1, .seed = "shared",
-                           .seed_len = 6};
+    assign_config_t cfg = {
+        .weights = w, .narms = 2, .coverage = 1, .seed = "shared", .seed_len = 6};
     int in_offer = 0;
     for (int i = 0; i < N; i++) {
         assign_result_t res;
@@ -293,12 +293,12 @@ START_TEST(three_instances_agree)
 END_TEST
 
 typedef struct {
-    const char *endpoint;   /* instance */
-    const char *customer;   /* to assign */
-    pthread_barrier_t *go;  /* start together */
-    lift_err_t rc;          /* result */
-    int arm;                /* arm replied */
-    int first;              /* first_exposure replied */
+    const char *endpoint;  /* instance */
+    const char *customer;  /* to assign */
+    pthread_barrier_t *go; /* start together */
+    lift_err_t rc;         /* result */
+    int arm;               /* arm replied */
+    int first;             /* first_exposure replied */
 } racer_t;
 
 static void *racer_main(void *arg)
@@ -331,8 +331,7 @@ START_TEST(concurrent_first_exposure)
         snprintf(cust, sizeof cust, "racer-%d", k);
         pthread_barrier_t go;
         pthread_barrier_init(&go, NULL, 2);
-        racer_t r[2] = {{T[0].endpoint, cust, &go, 0, -1, 0},
-                        {T[1].endpoint, cust, &go, 0, -1, 0}};
+        racer_t r[2] = {{T[0].endpoint, cust, &go, 0, -1, 0}, {T[1].endpoint, cust, &go, 0, -1, 0}};
         pthread_t t[2];
         for (int i = 0; i < 2; i++)
             pthread_create(&t[i], NULL, racer_main, &r[i]);
@@ -366,8 +365,9 @@ START_TEST(pause_reaches_every_instance)
     }
     long long before = sql("SELECT count(*) FROM exposures");
     ck_assert_int_eq(before, NI);
-    ck_assert_int_eq(lift_experiment_change(T[1].client, "paused", LIFT__ACTION__ACTION_PAUSE,
-                                            0, NULL), LIFT_OK);
+    ck_assert_int_eq(
+        lift_experiment_change(T[1].client, "paused", LIFT__ACTION__ACTION_PAUSE, 0, NULL),
+        LIFT_OK);
     for (int k = 0; k < NI; k++)
         for (int i = 0; i < 5; i++) {
             char cust[16];
@@ -379,8 +379,9 @@ START_TEST(pause_reaches_every_instance)
         }
     ck_assert_int_eq(sql("SELECT count(*) FROM exposures"), before);
     /* resumed through another instance: assigning again everywhere */
-    ck_assert_int_eq(lift_experiment_change(T[2].client, "paused", LIFT__ACTION__ACTION_RESUME,
-                                            0, NULL), LIFT_OK);
+    ck_assert_int_eq(
+        lift_experiment_change(T[2].client, "paused", LIFT__ACTION__ACTION_RESUME, 0, NULL),
+        LIFT_OK);
     ck_assert_int_eq(lift_assign(T[0].client, "paused", "after-resume", &CTX, &a), LIFT_OK);
     ck_assert(a.in_experiment);
     lift_assignment_clear(&a);
@@ -485,8 +486,8 @@ static void copy_store(const char *from, const char *to)
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftd copy %s %s failed",
-                  from, to);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "liftd copy %s %s failed", from,
+                  to);
     json_error_t je;
     json_t *j = json_load_file(outp, 0, &je);
     ck_assert_msg(j != NULL, "liftd copy --json: %s", je.text);
@@ -494,9 +495,8 @@ static void copy_store(const char *from, const char *to)
     json_t *ev = json_object_get(j, "events");
     ck_assert_int_eq(json_integer_value(json_object_get(ev, "inserted")), events);
     ck_assert_int_eq(json_integer_value(json_object_get(ev, "conflicts")), 0);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "experiments"),
-                                                        "copied")),
-                     1);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(j, "experiments"), "copied")), 1);
     json_decref(j);
 }
 
@@ -546,8 +546,8 @@ START_TEST(report_same_as_sqlite)
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
             _exit(126);
-        execl(prog, prog, "--endpoint", T[1].endpoint, "--config", "examples/sim.json",
-              "--seed", "11", "--customers", "5000", "--weeks", "3", "--quiet", (char *)NULL);
+        execl(prog, prog, "--endpoint", T[1].endpoint, "--config", "examples/sim.json", "--seed",
+              "11", "--customers", "5000", "--weeks", "3", "--quiet", (char *)NULL);
         _exit(127);
     }
     int status;

@@ -215,92 +215,374 @@ static void change_ok(const char *key, int action, double cov, int64_t now)
 typedef void (*mutate_fn)(texp_t *t);
 
 typedef struct {
-    mutate_fn mutate; /* turns the valid definition into a bad one */
+    mutate_fn mutate;  /* turns the valid definition into a bad one */
     const char *field; /* expected Status.field */
     const char *text;  /* expected in the message: the bad value or the bound */
 } bad_row_t;
 
-static void m_key_missing(texp_t *t) { t->x.key = NULL; }
-static void m_key_empty(texp_t *t) { t->x.key = ""; }
-static void m_key_65(texp_t *t) { t->x.key = fill(t, 65, 'k'); }
-static void m_key_upper(texp_t *t) { t->x.key = "Upsell-q3"; }
-static void m_key_space(texp_t *t) { t->x.key = "upsell q3"; }
-static void m_key_slash(texp_t *t) { t->x.key = "upsell/q3"; }
-static void m_key_utf8(texp_t *t) { t->x.key = "upsell-caf\303\251"; }
-static void m_name_long(texp_t *t) { t->x.name = fill(t, 201, 'n'); }
-static void m_name_utf8(texp_t *t) { t->x.name = "bad \303\050 name"; }
-static void m_name_ctrl(texp_t *t) { t->x.name = "tab\there"; }
-static void m_name_newline(texp_t *t) { t->x.name = "two\nlines"; }
-static void m_name_del(texp_t *t) { t->x.name = "del\177"; }
-static void m_owner_ctrl(texp_t *t) { t->x.owner = "own\001er"; }
-static void m_owner_utf8(texp_t *t) { t->x.owner = "\355\240\200"; /* surrogate U+D800 */ }
-static void m_owner_long(texp_t *t) { t->x.owner = fill(t, 201, 'o'); }
-static void m_hyp_long(texp_t *t) { t->x.hypothesis = fill(t, 4097, 'h'); }
-static void m_hyp_ctrl(texp_t *t) { t->x.hypothesis = "esc\033[0m"; }
-static void m_hyp_utf8(texp_t *t) { t->x.hypothesis = "overlong \300\257"; }
-static void m_arms_0(texp_t *t) { t->x.n_arms = 0; }
-static void m_arms_1(texp_t *t) { static const double w[] = {1.0}; set_arms(t, 1, w); }
-static void m_arms_21(texp_t *t) { set_arms(t, 21, NULL); }
-static void m_arm_dup(texp_t *t) { t->arms[2].name = "offer-1"; }
-static void m_arm_dup0(texp_t *t) { t->arms[1].name = "holdout"; }
-static void m_arm_noname(texp_t *t) { t->arms[0].name = NULL; }
-static void m_arm_emptyname(texp_t *t) { t->arms[0].name = ""; }
-static void m_arm_badname(texp_t *t) { t->arms[1].name = "offer/a"; }
-static void m_arm_longname(texp_t *t) { t->arms[2].name = fill(t, 65, 'a'); }
-static void m_w_missing(texp_t *t) { t->arms[1].has_weight = 0; }
-static void m_w_zero(texp_t *t) { t->arms[1].weight = 0; t->arms[2].weight = 0.8; }
-static void m_w_neg(texp_t *t) { t->arms[1].weight = -0.25; t->arms[2].weight = 1.05; }
-static void m_w_nan(texp_t *t) { t->arms[1].weight = NAN; }
-static void m_w_inf(texp_t *t) { t->arms[2].weight = INFINITY; }
-static void m_w_one(texp_t *t) { t->arms[0].weight = 1.0; }
-static void m_w_sum_low(texp_t *t) { t->arms[2].weight = 0.399999; /* sum 0.999999 */ }
-static void m_w_sum_high(texp_t *t) { t->arms[2].weight = 0.4 + 2e-9; }
-static void m_payload_ctrl(texp_t *t) { t->arms[2].payload = "offer\001"; }
-static void m_payload_utf8(texp_t *t) { t->arms[0].payload = "\377"; }
-static void m_payload_long(texp_t *t) { t->arms[1].payload = fill(t, 4097, 'p'); }
-static void m_cov_0(texp_t *t) { t->x.has_coverage = 1; t->x.coverage = 0; }
-static void m_cov_neg(texp_t *t) { t->x.has_coverage = 1; t->x.coverage = -0.5; }
-static void m_cov_15(texp_t *t) { t->x.has_coverage = 1; t->x.coverage = 1.5; }
-static void m_cov_nan(texp_t *t) { t->x.has_coverage = 1; t->x.coverage = NAN; }
-static void m_seed_long(texp_t *t) { t->x.seed = fill(t, 129, 's'); }
-static void m_seed_utf8(texp_t *t) { t->x.seed = "seed\300"; }
-static void m_ns_noid(texp_t *t) { use_ns(t, 0, 0.5); t->ns.id = NULL; }
-static void m_ns_longid(texp_t *t) { use_ns(t, 0, 0.5); t->ns.id = fill(t, 65, 'i'); }
-static void m_ns_lo_neg(texp_t *t) { use_ns(t, -0.1, 0.5); }
-static void m_ns_lo_1(texp_t *t) { use_ns(t, 1.0, 1.0); }
-static void m_ns_lo_nan(texp_t *t) { use_ns(t, NAN, 0.5); }
-static void m_ns_lo_unset(texp_t *t) { use_ns(t, 0, 0.5); t->ns.has_lo = 0; }
-static void m_ns_hi_15(texp_t *t) { use_ns(t, 0.2, 1.5); }
-static void m_ns_hi_eq(texp_t *t) { use_ns(t, 0.5, 0.5); }
-static void m_ns_hi_lt(texp_t *t) { use_ns(t, 0.6, 0.25); }
-static void m_ns_hi_unset(texp_t *t) { use_ns(t, 0, 0.5); t->ns.has_hi = 0; }
-static void m_trig_99(texp_t *t) { t->triggers[1] = (Lift__Trigger)99; }
-static void m_trig_0(texp_t *t) { t->triggers[0] = LIFT__TRIGGER__TRIGGER_UNSPECIFIED; }
-static void m_trig_neg(texp_t *t) { t->triggers[0] = (Lift__Trigger)-3; }
-static void m_stage_42(texp_t *t) { t->stages[0] = (Lift__Stage)42; }
-static void m_stage_risk(texp_t *t) { t->stages[1] = LIFT__STAGE__STAGE_AT_RISK; }
-static void m_chan_6(texp_t *t) { t->channels[1] = (Lift__Channel)6; }
-static void m_start_1970(texp_t *t) { t->x.start_ms = 1000; }
-static void m_start_1999(texp_t *t) { t->x.start_ms = LIFT_TIME_MIN_MS - 1; }
-static void m_end_3001(texp_t *t) { t->x.end_ms = 32535216000000LL; /* 3001-01-01 */ }
-static void m_end_3000(texp_t *t) { t->x.end_ms = LIFT_TIME_MAX_MS; }
-static void m_end_neg(texp_t *t) { t->x.end_ms = -5; }
-static void m_end_eq(texp_t *t) { t->x.end_ms = START_MS; }
-static void m_end_before(texp_t *t) { t->x.end_ms = START_MS - DAY_MS; }
-static void m_an_metric_0(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_primary_metric = 1; a->primary_metric = 0; }
-static void m_an_metric_9(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_primary_metric = 1; a->primary_metric = (Lift__Metric)9; }
-static void m_an_alpha_0(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_alpha = 1; a->alpha = 0; }
-static void m_an_alpha_06(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_alpha = 1; a->alpha = 0.6; }
-static void m_an_alpha_nan(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_alpha = 1; a->alpha = NAN; }
-static void m_an_cap_50(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_revenue_cap_percentile = 1; a->revenue_cap_percentile = 50; }
-static void m_an_cap_101(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_revenue_cap_percentile = 1; a->revenue_cap_percentile = 100.5; }
-static void m_an_ret_0(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_retention_window_days = 1; a->retention_window_days = 0; }
-static void m_an_ret_366(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_retention_window_days = 1; a->retention_window_days = 366; }
-static void m_an_cost_neg(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_cost_per_attempt_minor = 1; a->cost_per_attempt_minor = -1; }
-static void m_an_cost_big(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_cost_per_attempt_minor = 1; a->cost_per_attempt_minor = 1000000001LL; }
-static void m_an_mde_0(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_mde = 1; a->mde = 0; }
-static void m_an_mde_11(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_mde = 1; a->mde = 11; }
-static void m_an_mde_nan(texp_t *t) { Lift__Analysis *a = use_an(t); a->has_mde = 1; a->mde = NAN; }
+static void m_key_missing(texp_t *t)
+{
+    t->x.key = NULL;
+}
+static void m_key_empty(texp_t *t)
+{
+    t->x.key = "";
+}
+static void m_key_65(texp_t *t)
+{
+    t->x.key = fill(t, 65, 'k');
+}
+static void m_key_upper(texp_t *t)
+{
+    t->x.key = "Upsell-q3";
+}
+static void m_key_space(texp_t *t)
+{
+    t->x.key = "upsell q3";
+}
+static void m_key_slash(texp_t *t)
+{
+    t->x.key = "upsell/q3";
+}
+static void m_key_utf8(texp_t *t)
+{
+    t->x.key = "upsell-caf\303\251";
+}
+static void m_name_long(texp_t *t)
+{
+    t->x.name = fill(t, 201, 'n');
+}
+static void m_name_utf8(texp_t *t)
+{
+    t->x.name = "bad \303\050 name";
+}
+static void m_name_ctrl(texp_t *t)
+{
+    t->x.name = "tab\there";
+}
+static void m_name_newline(texp_t *t)
+{
+    t->x.name = "two\nlines";
+}
+static void m_name_del(texp_t *t)
+{
+    t->x.name = "del\177";
+}
+static void m_owner_ctrl(texp_t *t)
+{
+    t->x.owner = "own\001er";
+}
+static void m_owner_utf8(texp_t *t)
+{
+    t->x.owner = "\355\240\200"; /* surrogate U+D800 */
+}
+static void m_owner_long(texp_t *t)
+{
+    t->x.owner = fill(t, 201, 'o');
+}
+static void m_hyp_long(texp_t *t)
+{
+    t->x.hypothesis = fill(t, 4097, 'h');
+}
+static void m_hyp_ctrl(texp_t *t)
+{
+    t->x.hypothesis = "esc\033[0m";
+}
+static void m_hyp_utf8(texp_t *t)
+{
+    t->x.hypothesis = "overlong \300\257";
+}
+static void m_arms_0(texp_t *t)
+{
+    t->x.n_arms = 0;
+}
+static void m_arms_1(texp_t *t)
+{
+    static const double w[] = {1.0};
+    set_arms(t, 1, w);
+}
+static void m_arms_21(texp_t *t)
+{
+    set_arms(t, 21, NULL);
+}
+static void m_arm_dup(texp_t *t)
+{
+    t->arms[2].name = "offer-1";
+}
+static void m_arm_dup0(texp_t *t)
+{
+    t->arms[1].name = "holdout";
+}
+static void m_arm_noname(texp_t *t)
+{
+    t->arms[0].name = NULL;
+}
+static void m_arm_emptyname(texp_t *t)
+{
+    t->arms[0].name = "";
+}
+static void m_arm_badname(texp_t *t)
+{
+    t->arms[1].name = "offer/a";
+}
+static void m_arm_longname(texp_t *t)
+{
+    t->arms[2].name = fill(t, 65, 'a');
+}
+static void m_w_missing(texp_t *t)
+{
+    t->arms[1].has_weight = 0;
+}
+static void m_w_zero(texp_t *t)
+{
+    t->arms[1].weight = 0;
+    t->arms[2].weight = 0.8;
+}
+static void m_w_neg(texp_t *t)
+{
+    t->arms[1].weight = -0.25;
+    t->arms[2].weight = 1.05;
+}
+static void m_w_nan(texp_t *t)
+{
+    t->arms[1].weight = NAN;
+}
+static void m_w_inf(texp_t *t)
+{
+    t->arms[2].weight = INFINITY;
+}
+static void m_w_one(texp_t *t)
+{
+    t->arms[0].weight = 1.0;
+}
+static void m_w_sum_low(texp_t *t)
+{
+    t->arms[2].weight = 0.399999; /* sum 0.999999 */
+}
+static void m_w_sum_high(texp_t *t)
+{
+    t->arms[2].weight = 0.4 + 2e-9;
+}
+static void m_payload_ctrl(texp_t *t)
+{
+    t->arms[2].payload = "offer\001";
+}
+static void m_payload_utf8(texp_t *t)
+{
+    t->arms[0].payload = "\377";
+}
+static void m_payload_long(texp_t *t)
+{
+    t->arms[1].payload = fill(t, 4097, 'p');
+}
+static void m_cov_0(texp_t *t)
+{
+    t->x.has_coverage = 1;
+    t->x.coverage = 0;
+}
+static void m_cov_neg(texp_t *t)
+{
+    t->x.has_coverage = 1;
+    t->x.coverage = -0.5;
+}
+static void m_cov_15(texp_t *t)
+{
+    t->x.has_coverage = 1;
+    t->x.coverage = 1.5;
+}
+static void m_cov_nan(texp_t *t)
+{
+    t->x.has_coverage = 1;
+    t->x.coverage = NAN;
+}
+static void m_seed_long(texp_t *t)
+{
+    t->x.seed = fill(t, 129, 's');
+}
+static void m_seed_utf8(texp_t *t)
+{
+    t->x.seed = "seed\300";
+}
+static void m_ns_noid(texp_t *t)
+{
+    use_ns(t, 0, 0.5);
+    t->ns.id = NULL;
+}
+static void m_ns_longid(texp_t *t)
+{
+    use_ns(t, 0, 0.5);
+    t->ns.id = fill(t, 65, 'i');
+}
+static void m_ns_lo_neg(texp_t *t)
+{
+    use_ns(t, -0.1, 0.5);
+}
+static void m_ns_lo_1(texp_t *t)
+{
+    use_ns(t, 1.0, 1.0);
+}
+static void m_ns_lo_nan(texp_t *t)
+{
+    use_ns(t, NAN, 0.5);
+}
+static void m_ns_lo_unset(texp_t *t)
+{
+    use_ns(t, 0, 0.5);
+    t->ns.has_lo = 0;
+}
+static void m_ns_hi_15(texp_t *t)
+{
+    use_ns(t, 0.2, 1.5);
+}
+static void m_ns_hi_eq(texp_t *t)
+{
+    use_ns(t, 0.5, 0.5);
+}
+static void m_ns_hi_lt(texp_t *t)
+{
+    use_ns(t, 0.6, 0.25);
+}
+static void m_ns_hi_unset(texp_t *t)
+{
+    use_ns(t, 0, 0.5);
+    t->ns.has_hi = 0;
+}
+static void m_trig_99(texp_t *t)
+{
+    t->triggers[1] = (Lift__Trigger)99;
+}
+static void m_trig_0(texp_t *t)
+{
+    t->triggers[0] = LIFT__TRIGGER__TRIGGER_UNSPECIFIED;
+}
+static void m_trig_neg(texp_t *t)
+{
+    t->triggers[0] = (Lift__Trigger)-3;
+}
+static void m_stage_42(texp_t *t)
+{
+    t->stages[0] = (Lift__Stage)42;
+}
+static void m_stage_risk(texp_t *t)
+{
+    t->stages[1] = LIFT__STAGE__STAGE_AT_RISK;
+}
+static void m_chan_6(texp_t *t)
+{
+    t->channels[1] = (Lift__Channel)6;
+}
+static void m_start_1970(texp_t *t)
+{
+    t->x.start_ms = 1000;
+}
+static void m_start_1999(texp_t *t)
+{
+    t->x.start_ms = LIFT_TIME_MIN_MS - 1;
+}
+static void m_end_3001(texp_t *t)
+{
+    t->x.end_ms = 32535216000000LL; /* 3001-01-01 */
+}
+static void m_end_3000(texp_t *t)
+{
+    t->x.end_ms = LIFT_TIME_MAX_MS;
+}
+static void m_end_neg(texp_t *t)
+{
+    t->x.end_ms = -5;
+}
+static void m_end_eq(texp_t *t)
+{
+    t->x.end_ms = START_MS;
+}
+static void m_end_before(texp_t *t)
+{
+    t->x.end_ms = START_MS - DAY_MS;
+}
+static void m_an_metric_0(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_primary_metric = 1;
+    a->primary_metric = 0;
+}
+static void m_an_metric_9(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_primary_metric = 1;
+    a->primary_metric = (Lift__Metric)9;
+}
+static void m_an_alpha_0(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_alpha = 1;
+    a->alpha = 0;
+}
+static void m_an_alpha_06(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_alpha = 1;
+    a->alpha = 0.6;
+}
+static void m_an_alpha_nan(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_alpha = 1;
+    a->alpha = NAN;
+}
+static void m_an_cap_50(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_revenue_cap_percentile = 1;
+    a->revenue_cap_percentile = 50;
+}
+static void m_an_cap_101(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_revenue_cap_percentile = 1;
+    a->revenue_cap_percentile = 100.5;
+}
+static void m_an_ret_0(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_retention_window_days = 1;
+    a->retention_window_days = 0;
+}
+static void m_an_ret_366(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_retention_window_days = 1;
+    a->retention_window_days = 366;
+}
+static void m_an_cost_neg(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_cost_per_attempt_minor = 1;
+    a->cost_per_attempt_minor = -1;
+}
+static void m_an_cost_big(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_cost_per_attempt_minor = 1;
+    a->cost_per_attempt_minor = 1000000001LL;
+}
+static void m_an_mde_0(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_mde = 1;
+    a->mde = 0;
+}
+static void m_an_mde_11(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_mde = 1;
+    a->mde = 11;
+}
+static void m_an_mde_nan(texp_t *t)
+{
+    Lift__Analysis *a = use_an(t);
+    a->has_mde = 1;
+    a->mde = NAN;
+}
 
 static const bad_row_t BAD[] = {
     {m_key_missing, "experiment.key", "is required"},
@@ -363,7 +645,8 @@ static const bad_row_t BAD[] = {
     {m_stage_42, "experiment.eligibility.stages[0]", "42 is not a valid value"},
     {m_stage_risk, "experiment.eligibility.stages[1]", "at_risk"},
     {m_chan_6, "experiment.eligibility.channels[1]", "6 is not a valid value"},
-    {m_start_1970, "experiment.start_ms", "1970-01-01T00:00:01.000Z (1000 ms) is outside [2000-01-01, 3000-01-01)"},
+    {m_start_1970, "experiment.start_ms",
+     "1970-01-01T00:00:01.000Z (1000 ms) is outside [2000-01-01, 3000-01-01)"},
     {m_start_1999, "experiment.start_ms", "946684799999 ms"},
     {m_end_3001, "experiment.end_ms", "3001-01-01T00:00:00.000Z (32535216000000 ms) is outside"},
     {m_end_3000, "experiment.end_ms", "3000-01-01T00:00:00.000Z (32503680000000 ms) is outside"},
@@ -425,30 +708,109 @@ END_TEST
 
 /* ---- limits: definitions on the valid side of each bound -------------------------------- */
 
-static void ok_key_64(texp_t *t) { t->x.key = fill(t, 64, 'k'); }
-static void ok_key_1(texp_t *t) { t->x.key = "k"; }
-static void ok_key_chars(texp_t *t) { t->x.key = "a-z_0.9"; }
-static void ok_arms_2(texp_t *t) { static const double w[] = {0.5, 0.5}; set_arms(t, 2, w); }
-static void ok_arms_20(texp_t *t) { set_arms(t, 20, NULL); }
-static void ok_w_eps(texp_t *t) { t->arms[2].weight = 0.4 + 1e-12; }
-static void ok_w_eps_low(texp_t *t) { t->arms[2].weight = 0.4 - 1e-12; }
-static void ok_w_thirds(texp_t *t) { static const double w[] = {1.0 / 3, 1.0 / 3, 1.0 / 3}; set_arms(t, 3, w); }
-static void ok_name_200(texp_t *t) { t->x.name = fill(t, 200, 'n'); }
-static void ok_name_utf8(texp_t *t) { t->x.name = "Caf\303\251 \351\241\247\345\256\242 \360\237\230\200"; }
-static void ok_hyp_4096(texp_t *t) { t->x.hypothesis = fill(t, 4096, 'h'); }
-static void ok_hyp_ws(texp_t *t) { t->x.hypothesis = "a\tb\r\nc"; }
-static void ok_payload_4096(texp_t *t) { t->arms[1].payload = fill(t, 4096, 'p'); }
-static void ok_payload_json(texp_t *t) { t->arms[1].payload = "{\n\t\"offer\": \"annual\"\n}"; }
-static void ok_arm_name(texp_t *t) { t->arms[1].name = "Offer A_1.v-2"; }
-static void ok_seed_128(texp_t *t) { t->x.seed = fill(t, 128, 's'); }
-static void ok_no_text(texp_t *t) { t->x.name = NULL; t->x.hypothesis = NULL; t->x.owner = NULL; }
-static void ok_cov_1(texp_t *t) { t->x.has_coverage = 1; t->x.coverage = 1; }
-static void ok_cov_tiny(texp_t *t) { t->x.has_coverage = 1; t->x.coverage = 1e-6; }
-static void ok_ns_full(texp_t *t) { use_ns(t, 0, 1); }
-static void ok_ns_top(texp_t *t) { use_ns(t, 0.999, 1); }
-static void ok_ns_id_64(texp_t *t) { use_ns(t, 0.25, 0.5); t->ns.id = fill(t, 64, 'i'); }
-static void ok_el_empty(texp_t *t) { t->el.n_triggers = t->el.n_stages = t->el.n_channels = 0; }
-static void ok_el_none(texp_t *t) { t->x.eligibility = NULL; }
+static void ok_key_64(texp_t *t)
+{
+    t->x.key = fill(t, 64, 'k');
+}
+static void ok_key_1(texp_t *t)
+{
+    t->x.key = "k";
+}
+static void ok_key_chars(texp_t *t)
+{
+    t->x.key = "a-z_0.9";
+}
+static void ok_arms_2(texp_t *t)
+{
+    static const double w[] = {0.5, 0.5};
+    set_arms(t, 2, w);
+}
+static void ok_arms_20(texp_t *t)
+{
+    set_arms(t, 20, NULL);
+}
+static void ok_w_eps(texp_t *t)
+{
+    t->arms[2].weight = 0.4 + 1e-12;
+}
+static void ok_w_eps_low(texp_t *t)
+{
+    t->arms[2].weight = 0.4 - 1e-12;
+}
+static void ok_w_thirds(texp_t *t)
+{
+    static const double w[] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+    set_arms(t, 3, w);
+}
+static void ok_name_200(texp_t *t)
+{
+    t->x.name = fill(t, 200, 'n');
+}
+static void ok_name_utf8(texp_t *t)
+{
+    t->x.name = "Caf\303\251 \351\241\247\345\256\242 \360\237\230\200";
+}
+static void ok_hyp_4096(texp_t *t)
+{
+    t->x.hypothesis = fill(t, 4096, 'h');
+}
+static void ok_hyp_ws(texp_t *t)
+{
+    t->x.hypothesis = "a\tb\r\nc";
+}
+static void ok_payload_4096(texp_t *t)
+{
+    t->arms[1].payload = fill(t, 4096, 'p');
+}
+static void ok_payload_json(texp_t *t)
+{
+    t->arms[1].payload = "{\n\t\"offer\": \"annual\"\n}";
+}
+static void ok_arm_name(texp_t *t)
+{
+    t->arms[1].name = "Offer A_1.v-2";
+}
+static void ok_seed_128(texp_t *t)
+{
+    t->x.seed = fill(t, 128, 's');
+}
+static void ok_no_text(texp_t *t)
+{
+    t->x.name = NULL;
+    t->x.hypothesis = NULL;
+    t->x.owner = NULL;
+}
+static void ok_cov_1(texp_t *t)
+{
+    t->x.has_coverage = 1;
+    t->x.coverage = 1;
+}
+static void ok_cov_tiny(texp_t *t)
+{
+    t->x.has_coverage = 1;
+    t->x.coverage = 1e-6;
+}
+static void ok_ns_full(texp_t *t)
+{
+    use_ns(t, 0, 1);
+}
+static void ok_ns_top(texp_t *t)
+{
+    use_ns(t, 0.999, 1);
+}
+static void ok_ns_id_64(texp_t *t)
+{
+    use_ns(t, 0.25, 0.5);
+    t->ns.id = fill(t, 64, 'i');
+}
+static void ok_el_empty(texp_t *t)
+{
+    t->el.n_triggers = t->el.n_stages = t->el.n_channels = 0;
+}
+static void ok_el_none(texp_t *t)
+{
+    t->x.eligibility = NULL;
+}
 static void ok_el_all(texp_t *t)
 {
     for (int i = 0; i < 5; i++) {
@@ -461,11 +823,29 @@ static void ok_el_all(texp_t *t)
     t->el.n_stages = 4;
     t->el.n_channels = 5;
 }
-static void ok_open_dates(texp_t *t) { t->x.has_start_ms = t->x.has_end_ms = 0; }
-static void ok_zero_dates(texp_t *t) { t->x.start_ms = 0; t->x.end_ms = 0; }
-static void ok_end_only(texp_t *t) { t->x.start_ms = 0; t->x.end_ms = LIFT_TIME_MIN_MS; }
-static void ok_time_bounds(texp_t *t) { t->x.start_ms = LIFT_TIME_MIN_MS; t->x.end_ms = LIFT_TIME_MAX_MS - 1; }
-static void ok_end_plus1(texp_t *t) { t->x.end_ms = START_MS + 1; }
+static void ok_open_dates(texp_t *t)
+{
+    t->x.has_start_ms = t->x.has_end_ms = 0;
+}
+static void ok_zero_dates(texp_t *t)
+{
+    t->x.start_ms = 0;
+    t->x.end_ms = 0;
+}
+static void ok_end_only(texp_t *t)
+{
+    t->x.start_ms = 0;
+    t->x.end_ms = LIFT_TIME_MIN_MS;
+}
+static void ok_time_bounds(texp_t *t)
+{
+    t->x.start_ms = LIFT_TIME_MIN_MS;
+    t->x.end_ms = LIFT_TIME_MAX_MS - 1;
+}
+static void ok_end_plus1(texp_t *t)
+{
+    t->x.end_ms = START_MS + 1;
+}
 static void ok_an_bounds(texp_t *t)
 {
     Lift__Analysis *a = use_an(t);
@@ -496,12 +876,12 @@ static void ok_an_low(texp_t *t)
 }
 
 static const mutate_fn OK[] = {
-    ok_key_64,     ok_key_1,       ok_key_chars,    ok_arms_2,    ok_arms_20,     ok_w_eps,
-    ok_w_eps_low,  ok_w_thirds,    ok_name_200,     ok_name_utf8, ok_hyp_4096,    ok_hyp_ws,
-    ok_payload_4096, ok_payload_json, ok_arm_name,  ok_seed_128,  ok_no_text,     ok_cov_1,
-    ok_cov_tiny,   ok_ns_full,     ok_ns_top,       ok_ns_id_64,  ok_el_empty,    ok_el_none,
-    ok_el_all,     ok_open_dates,  ok_zero_dates,   ok_end_only,  ok_time_bounds, ok_end_plus1,
-    ok_an_bounds,  ok_an_low,
+    ok_key_64,       ok_key_1,        ok_key_chars,  ok_arms_2,    ok_arms_20,     ok_w_eps,
+    ok_w_eps_low,    ok_w_thirds,     ok_name_200,   ok_name_utf8, ok_hyp_4096,    ok_hyp_ws,
+    ok_payload_4096, ok_payload_json, ok_arm_name,   ok_seed_128,  ok_no_text,     ok_cov_1,
+    ok_cov_tiny,     ok_ns_full,      ok_ns_top,     ok_ns_id_64,  ok_el_empty,    ok_el_none,
+    ok_el_all,       ok_open_dates,   ok_zero_dates, ok_end_only,  ok_time_bounds, ok_end_plus1,
+    ok_an_bounds,    ok_an_low,
 };
 #define NOK ((int)(sizeof OK / sizeof OK[0]))
 
@@ -667,12 +1047,26 @@ START_TEST(test_idempotent_create)
     for (int k = 0; k < 6; k++) {
         texp_valid(&u);
         switch (k) {
-        case 0: u.arms[1].weight = 0.3; u.arms[2].weight = 0.5; break;
-        case 1: u.x.name = "another name"; break;
-        case 2: u.x.has_coverage = 1; u.x.coverage = 0.5; break;
-        case 3: u.x.seed = "other-seed"; break;
-        case 4: u.el.n_channels = 1; break;
-        default: u.arms[2].payload = "offer-seats-15"; break;
+        case 0:
+            u.arms[1].weight = 0.3;
+            u.arms[2].weight = 0.5;
+            break;
+        case 1:
+            u.x.name = "another name";
+            break;
+        case 2:
+            u.x.has_coverage = 1;
+            u.x.coverage = 0.5;
+            break;
+        case 3:
+            u.x.seed = "other-seed";
+            break;
+        case 4:
+            u.el.n_channels = 1;
+            break;
+        default:
+            u.arms[2].payload = "offer-seats-15";
+            break;
         }
         status_t st;
         ck_assert_int_eq(create_x(&u.x, NULL, NULL, &st), -1);
@@ -729,10 +1123,10 @@ enum { ST_DRAFT = 1, ST_RUNNING, ST_PAUSED, ST_STOPPED };
 enum { A_START = 1, A_PAUSE, A_RESUME, A_STOP, A_RAMP_UP, A_RAMP_SAME, A_RAMP_DOWN, A_ZERO, A_99 };
 
 typedef struct {
-    int from;      /* status before */
-    int act;       /* A_* */
-    int code;      /* expected code */
-    int to;        /* expected status after (== from when the change fails) */
+    int from;          /* status before */
+    int act;           /* A_* */
+    int code;          /* expected code */
+    int to;            /* expected status after (== from when the change fails) */
     const char *field; /* expected field on failure */
 } sm_row_t;
 
@@ -800,15 +1194,39 @@ START_TEST(test_state_machine)
     int action = 0, has_cov = 0;
     double cov = 0, want_cov = 0.5;
     switch (row->act) {
-    case A_START: action = LIFT__ACTION__ACTION_START; break;
-    case A_PAUSE: action = LIFT__ACTION__ACTION_PAUSE; break;
-    case A_RESUME: action = LIFT__ACTION__ACTION_RESUME; break;
-    case A_STOP: action = LIFT__ACTION__ACTION_STOP; break;
-    case A_RAMP_UP: action = LIFT__ACTION__ACTION_RAMP; has_cov = 1; cov = 0.8; break;
-    case A_RAMP_SAME: action = LIFT__ACTION__ACTION_RAMP; has_cov = 1; cov = 0.5; break;
-    case A_RAMP_DOWN: action = LIFT__ACTION__ACTION_RAMP; has_cov = 1; cov = 0.3; break;
-    case A_ZERO: action = LIFT__ACTION__ACTION_UNSPECIFIED; break;
-    default: action = 99; break;
+    case A_START:
+        action = LIFT__ACTION__ACTION_START;
+        break;
+    case A_PAUSE:
+        action = LIFT__ACTION__ACTION_PAUSE;
+        break;
+    case A_RESUME:
+        action = LIFT__ACTION__ACTION_RESUME;
+        break;
+    case A_STOP:
+        action = LIFT__ACTION__ACTION_STOP;
+        break;
+    case A_RAMP_UP:
+        action = LIFT__ACTION__ACTION_RAMP;
+        has_cov = 1;
+        cov = 0.8;
+        break;
+    case A_RAMP_SAME:
+        action = LIFT__ACTION__ACTION_RAMP;
+        has_cov = 1;
+        cov = 0.5;
+        break;
+    case A_RAMP_DOWN:
+        action = LIFT__ACTION__ACTION_RAMP;
+        has_cov = 1;
+        cov = 0.3;
+        break;
+    case A_ZERO:
+        action = LIFT__ACTION__ACTION_UNSPECIFIED;
+        break;
+    default:
+        action = 99;
+        break;
     }
     if (row->act == A_RAMP_UP && row->code == 0)
         want_cov = 0.8;
@@ -878,9 +1296,8 @@ START_TEST(test_change_errors)
     static const char *const shown[] = {"0 is outside", "-0.1 is outside", "1.5 is outside",
                                         "nan is outside", "inf is outside"};
     for (int i = 0; i < 5; i++) {
-        ck_assert_int_eq(change("upsell-q3", LIFT__ACTION__ACTION_RAMP, 1, bad[i], NOW_MS, NULL,
-                                &st),
-                         -1);
+        ck_assert_int_eq(
+            change("upsell-q3", LIFT__ACTION__ACTION_RAMP, 1, bad[i], NOW_MS, NULL, &st), -1);
         ck_assert_int_eq(st.code, LIFT__CODE__INVALID_ARGUMENT);
         ck_assert_str_eq(st.field, "coverage");
         ck_assert_msg(strstr(st.message, shown[i]) != NULL, "\"%s\"", st.message);
@@ -1027,9 +1444,8 @@ START_TEST(test_rollback_reload)
     texp_valid(&t);
     t.x.key = "rolled-back";
     ck_assert_int_eq(registry_create(R, &t.x, NOW_MS, &e, &created, &st), 0);
-    ck_assert_int_eq(registry_change(R, "upsell-q3", LIFT__ACTION__ACTION_START, 0, 0, NOW_MS, &e,
-                                     &st),
-                     0);
+    ck_assert_int_eq(
+        registry_change(R, "upsell-q3", LIFT__ACTION__ACTION_START, 0, 0, NOW_MS, &e, &st), 0);
     store_rollback(S);
     char err[256];
     ck_assert_int_eq(registry_reload(R, err, sizeof err), 0);
@@ -1102,8 +1518,7 @@ START_TEST(test_eligibility)
     ck_assert_int_eq(registry_eligibility(open, &k, NOW_MS), LIFT__REASON__REASON_NONE);
     k = c;
     k.channel = LIFT__CHANNEL__CHANNEL_PUSH_SMS;
-    ck_assert_int_eq(registry_eligibility(e, &k, NOW_MS),
-                     LIFT__REASON__REASON_CHANNEL_NOT_ALLOWED);
+    ck_assert_int_eq(registry_eligibility(e, &k, NOW_MS), LIFT__REASON__REASON_CHANNEL_NOT_ALLOWED);
     ck_assert_int_eq(registry_eligibility(open, &k, NOW_MS), LIFT__REASON__REASON_NONE);
 
     /* Every allowed combination is eligible; the open experiment takes every non-at_risk one. */
@@ -1116,10 +1531,9 @@ START_TEST(test_eligibility)
                 k.channel = (Lift__Channel)ch;
                 int allowed = (tr == 1 || tr == 4) && (sg == 2 || sg == 3) && (ch == 1 || ch == 2);
                 Lift__Reason r = registry_eligibility(e, &k, NOW_MS);
-                ck_assert_msg((r == LIFT__REASON__REASON_NONE) == allowed, "%d/%d/%d: %d", tr,
-                              sg, ch, r);
-                ck_assert_int_eq(registry_eligibility(open, &k, NOW_MS),
-                                 LIFT__REASON__REASON_NONE);
+                ck_assert_msg((r == LIFT__REASON__REASON_NONE) == allowed, "%d/%d/%d: %d", tr, sg,
+                              ch, r);
+                ck_assert_int_eq(registry_eligibility(open, &k, NOW_MS), LIFT__REASON__REASON_NONE);
             }
 
     /* Precedence: not running first, then dates, then at_risk, then suppression, then lists. */
@@ -1180,19 +1594,49 @@ START_TEST(test_context_check)
         c = tu_context();
         const char *prefix = "ctx";
         switch (rows[i].what) {
-        case 1: c.has_trigger = 0; break;
-        case 2: c.trigger = (Lift__Trigger)99; break;
-        case 3: c.trigger = LIFT__TRIGGER__TRIGGER_UNSPECIFIED; break;
-        case 4: c.has_stage = 0; break;
-        case 5: c.stage = (Lift__Stage)6; break;
-        case 6: c.has_channel = 0; break;
-        case 7: c.channel = (Lift__Channel)-1; break;
-        case 8: c.has_trigger_time_ms = 1; c.trigger_time_ms = 915148800000LL; break; /* 1999-01-01 */
-        case 9: c.has_trigger_time_ms = 1; c.trigger_time_ms = NOW_MS + 2 * DAY_MS; break;
-        case 10: c.has_trigger_time_ms = 1; c.trigger_time_ms = LIFT_TIME_MIN_MS - 1; break;
-        case 11: c.has_trigger_time_ms = 1; c.trigger_time_ms = -1; break;
-        case 12: c.has_trigger = 0; prefix = "assign.context"; break;
-        default: break;
+        case 1:
+            c.has_trigger = 0;
+            break;
+        case 2:
+            c.trigger = (Lift__Trigger)99;
+            break;
+        case 3:
+            c.trigger = LIFT__TRIGGER__TRIGGER_UNSPECIFIED;
+            break;
+        case 4:
+            c.has_stage = 0;
+            break;
+        case 5:
+            c.stage = (Lift__Stage)6;
+            break;
+        case 6:
+            c.has_channel = 0;
+            break;
+        case 7:
+            c.channel = (Lift__Channel)-1;
+            break;
+        case 8:
+            c.has_trigger_time_ms = 1;
+            c.trigger_time_ms = 915148800000LL;
+            break; /* 1999-01-01 */
+        case 9:
+            c.has_trigger_time_ms = 1;
+            c.trigger_time_ms = NOW_MS + 2 * DAY_MS;
+            break;
+        case 10:
+            c.has_trigger_time_ms = 1;
+            c.trigger_time_ms = LIFT_TIME_MIN_MS - 1;
+            break;
+        case 11:
+            c.has_trigger_time_ms = 1;
+            c.trigger_time_ms = -1;
+            break;
+        case 12:
+            c.has_trigger = 0;
+            prefix = "assign.context";
+            break;
+        default:
+            break;
         }
         status_ok(&st);
         int rc = registry_context_check(rows[i].what == 0 ? NULL : &c, prefix, NOW_MS, &st);

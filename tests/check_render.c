@@ -47,8 +47,10 @@ static Lift__Estimate *est(double v, double lo, double hi, double p, double padj
     e->has_ci_low = e->has_ci_high = 1;
     e->ci_low = lo;
     e->ci_high = hi;
-    if (p >= 0) e->has_p_value = 1, e->p_value = p;
-    if (padj >= 0) e->has_p_adjusted = 1, e->p_adjusted = padj;
+    if (p >= 0)
+        e->has_p_value = 1, e->p_value = p;
+    if (padj >= 0)
+        e->has_p_adjusted = 1, e->p_adjusted = padj;
     e->has_sequential = e->sequential = 1;
     return e;
 }
@@ -128,8 +130,8 @@ static Lift__Comparison *core_cmp(int arm, const char *name, double diff, double
     c->arm_name = sdup(name);
     c->revenue_diff = est(diff, diff - 190, diff + 190, padj / 2, padj);
     c->relative_lift = est(diff / 2650.0, (diff - 190) / 2650.0, (diff + 190) / 2650.0, -1, -1);
-    c->incremental_total = est(diff * treated, (diff - 190) * treated, (diff + 190) * treated,
-                               -1, -1);
+    c->incremental_total =
+        est(diff * treated, (diff - 190) * treated, (diff + 190) * treated, -1, -1);
     return c;
 }
 
@@ -269,12 +271,12 @@ static Lift__Report *synthetic(void)
                              4871, 310.2, 55.0);
     r->segments[1] = segment(LIFT__DIMENSION__DIMENSION_TRIGGER, "engagement_acceleration", 2215,
                              4512, 4420, 120.7, -35.3);
-    r->segments[2] = segment(LIFT__DIMENSION__DIMENSION_TRIGGER, "team_growth", 1394, 2939, 2808,
-                             402.9, 101.1);
-    r->segments[3] = segment(LIFT__DIMENSION__DIMENSION_CHANNEL, "in_app", 3312, 6800, 6650, 280.0,
-                             12.0);
-    r->segments[4] = segment(LIFT__DIMENSION__DIMENSION_CHANNEL, "email", 2700, 5601, 5449, 131.8,
-                             75.9);
+    r->segments[2] =
+        segment(LIFT__DIMENSION__DIMENSION_TRIGGER, "team_growth", 1394, 2939, 2808, 402.9, 101.1);
+    r->segments[3] =
+        segment(LIFT__DIMENSION__DIMENSION_CHANNEL, "in_app", 3312, 6800, 6650, 280.0, 12.0);
+    r->segments[4] =
+        segment(LIFT__DIMENSION__DIMENSION_CHANNEL, "email", 2700, 5601, 5449, 131.8, 75.9);
     /* The not-estimable one. */
     lift__estimate__free_unpacked(r->segments[2]->comparisons[1]->revenue_diff, NULL);
     r->segments[2]->comparisons[1]->revenue_diff = est_ne(NE_REASON);
@@ -348,7 +350,8 @@ static char *render_to_string(render_fn fn, const Lift__Report *r)
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
     return n;
 }
 
@@ -364,8 +367,10 @@ static int csv_fields(const char *line, size_t len)
 {
     int n = 1, q = 0;
     for (size_t i = 0; i < len; i++) {
-        if (line[i] == '"') q = !q;
-        if (line[i] == ',' && !q) n++;
+        if (line[i] == '"')
+            q = !q;
+        if (line[i] == ',' && !q)
+            n++;
     }
     return n;
 }
@@ -385,7 +390,7 @@ START_TEST(test_format_helpers)
     ck_assert_str_eq(b, "0.00");
     render_fmt_money(b, sizeof b, 100000000000.0, NULL, 1);
     ck_assert_str_eq(b, "+1,000,000,000.00");
-    render_fmt_money(b, sizeof b, 1e300, "USD", 0); /* no overflow, no crash */
+    render_fmt_money(b, sizeof b, 1e300, "USD", 0);         /* no overflow, no crash */
     ck_assert_int_eq(strncmp(b, "USD 10,000,000,", 15), 0); /* 1e298 units */
     render_fmt_money(b, sizeof b, NAN, "USD", 0);
     ck_assert_str_eq(b, "n/e");
@@ -441,11 +446,11 @@ START_TEST(test_json_round_trip)
     ck_assert_str_eq(json_string_value(json_object_get(s2, "level")), "team_growth");
     ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(s2, "exposed"), 1)), 2939);
     json_t *sc0 = json_array_get(json_object_get(s2, "comparisons"), 0);
-    ck_assert(json_real_value(json_object_get(json_object_get(sc0, "revenue_diff"),
-                                              "p_adjusted")) == 0.0124);
+    ck_assert(json_real_value(
+                  json_object_get(json_object_get(sc0, "revenue_diff"), "p_adjusted")) == 0.0124);
     /* the not-estimable estimate: ok false, numbers null, the reason kept */
-    json_t *ne = json_object_get(json_array_get(json_object_get(s2, "comparisons"), 1),
-                                 "revenue_diff");
+    json_t *ne =
+        json_object_get(json_array_get(json_object_get(s2, "comparisons"), 1), "revenue_diff");
     ck_assert(json_is_false(json_object_get(ne, "ok")));
     ck_assert(json_is_null(json_object_get(ne, "estimate")));
     ck_assert(json_is_null(json_object_get(ne, "ci_low")));
@@ -542,7 +547,7 @@ START_TEST(test_table_layout)
     must_find(out, "(95%\u00a0CI 9,945.60 … 43,477.91)");
     must_find(out, "Revenue cap removed 14 outlier customers"); /* the server's other warning */
     ck_assert_int_eq(count(out, "Sample ratio mismatch"), 1);   /* not repeated */
-    ck_assert_ptr_null(strchr(out, '\033'));                     /* no colour unless asked */
+    ck_assert_ptr_null(strchr(out, '\033'));                    /* no colour unless asked */
     /* segments sorted by incremental total within a dimension and arm; n/e has a footnote */
     const char *tg = must_find(out, "team_growth"), *ut = must_find(out, "usage_threshold");
     const char *ea = must_find(out, "engagement_acceleration");
@@ -559,7 +564,7 @@ START_TEST(test_table_layout)
 END_TEST
 
 static const render_fn all_formats[] = {render_table100, render_table_color, render_markdown,
-                                        render_json, render_csv, render_html};
+                                        render_json,     render_csv,         render_html};
 
 /* The first "nan" / "inf" / "infinity" printed as a value, i.e. not inside a word such as
  * "provenance" (a proto field name the JSON must keep): NULL when none. */
@@ -570,8 +575,10 @@ static const char *bad_number(const char *s)
         for (const char *p = s; (p = strcasestr(p, *w)) != NULL; p++) {
             int before = p > s && isalpha((unsigned char)p[-1]);
             const char *after = p + 3;
-            if (strncasecmp(after, "inity", 5) == 0) after += 5;
-            if (!before && !isalpha((unsigned char)*after)) return p;
+            if (strncasecmp(after, "inity", 5) == 0)
+                after += 5;
+            if (!before && !isalpha((unsigned char)*after))
+                return p;
         }
     return NULL;
 }
@@ -654,7 +661,8 @@ static char *flat(const char *s)
     ck_assert_ptr_nonnull(o);
     for (; *s; s++) {
         if (*s == ' ' || *s == '\n') {
-            if (w > o && w[-1] != ' ') *w++ = ' ';
+            if (w > o && w[-1] != ' ')
+                *w++ = ' ';
         } else {
             *w++ = *s;
         }
@@ -704,15 +712,16 @@ static Lift__Report *synthetic_findings(int sequential)
     for (int i = 0; i < 3; i++) {
         Lift__Comparison *c = r->segments[i]->comparisons[0];
         c->incremental_total_shrunk = est(shr[i], shr[i] - 400000, shr[i] + 400000, -1, -1);
-        c->revenue_diff_shrunk = est(shr[i] / 4000, (shr[i] - 4000) / 4000,
-                                     (shr[i] + 4000) / 4000, -1, -1);
+        c->revenue_diff_shrunk =
+            est(shr[i] / 4000, (shr[i] - 4000) / 4000, (shr[i] + 4000) / 4000, -1, -1);
         c->has_converted_treated = c->has_converted_holdout = 1;
         c->converted_treated = 300 + (uint64_t)i, c->converted_holdout = 150;
     }
     r->n_heterogeneity = 1;
     r->heterogeneity = calloc(1, sizeof *r->heterogeneity);
     ck_assert_ptr_nonnull(r->heterogeneity);
-    Lift__Heterogeneity *h = r->heterogeneity[0] = NEW(Lift__Heterogeneity, lift__heterogeneity__init);
+    Lift__Heterogeneity *h = r->heterogeneity[0] =
+        NEW(Lift__Heterogeneity, lift__heterogeneity__init);
     h->has_dimension = 1, h->dimension = LIFT__DIMENSION__DIMENSION_TRIGGER;
     h->has_arm_index = 1, h->arm_index = 1;
     h->has_ok = h->ok = 1;
@@ -762,7 +771,7 @@ START_TEST(test_findings_render)
     must_find(ft, "Paired change = after - before for the customers who answered both only");
     /* 7: the disagreement explained */
     must_find(ft, "the relative-lift interval includes 0 while the incremental-revenue interval "
-                 "does not");
+                  "does not");
     /* 10: a fixed-horizon row in a sequential report is marked */
     must_find(ft, "churn †");
     must_find(ft, "† fixed-horizon interval");
@@ -771,18 +780,18 @@ START_TEST(test_findings_render)
     const char *h2 = must_find(t, "By trigger: email-offer vs holdout");
     ck_assert(h1 < h2);
     const char *tg = strstr(h1, "team_growth"), *ut = strstr(h1, "usage_threshold");
-    const char *ea = strstr(h1, "engagement_"); /* wrapped after the underscore */
+    const char *ea = strstr(h1, "engagement_");                 /* wrapped after the underscore */
     ck_assert(tg && ut && ea && tg < ea && ea < ut && ut < h2); /* shrunken: 11k, 10k, 9k */
     const char *e_ut = strstr(h2, "usage_threshold"), *e_tg = strstr(h2, "team_growth");
     const char *e_ea = strstr(h2, "engagement_acceleration");
     ck_assert(e_ut && e_ea && e_tg && e_ut < e_ea && e_ea < e_tg); /* n/e last */
-    must_find(t, "5,950 … 24,760");                  /* the incremental column's interval */
-    must_find(t, "11,000");                          /* shrunken */
+    must_find(t, "5,950 … 24,760"); /* the incremental column's interval */
+    must_find(t, "11,000");         /* shrunken */
     must_find(ft, "Cochran's Q = 3.21 on 2 df");
     for (const char *q = t; (q = strstr(q, "…")) != NULL; q += 3)
         ck_assert_msg(q > t && q[-1] == ' ', "a cut name: ...%.20s", q - 12);
     must_find(t, "feature_exploration_"); /* wrapped, not cut */
-    must_find(t, "signup"); /* the rest of the name, on the next line */
+    must_find(t, "signup");               /* the rest of the name, on the next line */
     free(t);
     free(ft);
 
@@ -860,7 +869,8 @@ START_TEST(test_empty_report)
         ck_assert_ptr_null(bad_number(out));
         if (all_formats[i] != render_json && all_formats[i] != render_csv)
             must_find(out, "No data");
-        if (all_formats[i] == render_html) ck_assert_ptr_null(strstr(out, "<svg"));
+        if (all_formats[i] == render_html)
+            ck_assert_ptr_null(strstr(out, "<svg"));
         if (all_formats[i] == render_csv)
             ck_assert_int_eq(count(out, "\n"), 1); /* the header only */
         if (all_formats[i] == render_json) {
@@ -886,14 +896,14 @@ END_TEST
 /* ---- lift_report() against a fake ROUTER ------------------------------------------------------- */
 
 typedef struct {
-    void *ctx, *router;   /* the fake's own context and bound socket */
-    pthread_t thread;     /* answers one request */
-    int not_found;        /* answer NOT_FOUND instead of the report */
-    char key[64];         /* experiment_key seen */
-    int body_ok;          /* the request carried a ReportRequest */
-    int segment_by;       /* number of dimensions requested */
-    char endpoint[128];   /* ipc:// */
-    char dir[64];         /* temp dir of the socket */
+    void *ctx, *router; /* the fake's own context and bound socket */
+    pthread_t thread;   /* answers one request */
+    int not_found;      /* answer NOT_FOUND instead of the report */
+    char key[64];       /* experiment_key seen */
+    int body_ok;        /* the request carried a ReportRequest */
+    int segment_by;     /* number of dimensions requested */
+    char endpoint[128]; /* ipc:// */
+    char dir[64];       /* temp dir of the socket */
 } fake_t;
 
 static void *fake_main(void *arg)
@@ -906,10 +916,13 @@ static void *fake_main(void *arg)
     /* The client may ping first (a liveness check before a long wait): answer pings with a
      * Pong until the report request comes. */
     for (;;) {
-        if (zmq_msg_recv(&id, f->router, 0) < 0 || zmq_msg_recv(&body, f->router, 0) < 0) goto out;
+        if (zmq_msg_recv(&id, f->router, 0) < 0 || zmq_msg_recv(&body, f->router, 0) < 0)
+            goto out;
         req = lift__request__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
-        if (req == NULL) goto out;
-        if (req->body_case != LIFT__REQUEST__BODY_PING) break;
+        if (req == NULL)
+            goto out;
+        if (req->body_case != LIFT__REQUEST__BODY_PING)
+            break;
         Lift__Reply pr = LIFT__REPLY__INIT;
         Lift__Status pst = LIFT__STATUS__INIT;
         pst.has_code = 1; /* liftd always sends the code */
@@ -935,7 +948,8 @@ static void *fake_main(void *arg)
     }
     f->body_ok = req->body_case == LIFT__REQUEST__BODY_REPORT && req->report;
     if (f->body_ok) {
-        snprintf(f->key, sizeof f->key, "%s", req->report->experiment_key ? req->report->experiment_key : "");
+        snprintf(f->key, sizeof f->key, "%s",
+                 req->report->experiment_key ? req->report->experiment_key : "");
         f->segment_by = (int)req->report->n_segment_by;
     }
     Lift__Reply reply = LIFT__REPLY__INIT;
@@ -961,7 +975,8 @@ static void *fake_main(void *arg)
     lift__reply__pack(&reply, zmq_msg_data(&out));
     zmq_msg_send(&id, f->router, ZMQ_SNDMORE);
     zmq_msg_send(&out, f->router, 0);
-    if (rep) lift__report__free_unpacked(rep, NULL);
+    if (rep)
+        lift__report__free_unpacked(rep, NULL);
     lift__request__free_unpacked(req, NULL);
 out:
     zmq_msg_close(&id);
@@ -1003,7 +1018,8 @@ START_TEST(test_client_report)
     lift_client_t *c = lift_client_new(fk.endpoint, &o);
     ck_assert_ptr_nonnull(c);
     Lift__ReportRequest rq = LIFT__REPORT_REQUEST__INIT;
-    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER, LIFT__DIMENSION__DIMENSION_CHANNEL};
+    Lift__Dimension dims[] = {LIFT__DIMENSION__DIMENSION_TRIGGER,
+                              LIFT__DIMENSION__DIMENSION_CHANNEL};
     rq.experiment_key = "upsell-annual-q4";
     rq.n_segment_by = 2;
     rq.segment_by = dims;

@@ -26,7 +26,7 @@ static char DIR_[256];
 static store_t *S;
 static registry_t *R;
 static store_reader_t *RD;
-static long EVN;    /* event id counter */
+static long EVN; /* event id counter */
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
@@ -87,9 +87,9 @@ static const registry_entry_t *experiment(const char *key, int n_arms)
     begin();
     ck_assert_msg(registry_create(R, &x, START_MS - DAY_MS, &e, &created, &st) == 0, "%s",
                   st.message);
-    ck_assert_msg(registry_change(R, key, LIFT__ACTION__ACTION_START, 0, 0, START_MS - DAY_MS, &e,
-                                  &st) == 0,
-                  "%s", st.message);
+    ck_assert_msg(
+        registry_change(R, key, LIFT__ACTION__ACTION_START, 0, 0, START_MS - DAY_MS, &e, &st) == 0,
+        "%s", st.message);
     commit();
     return e;
 }
@@ -213,22 +213,22 @@ static void exact_req(Lift__ReportRequest *q)
 /* Each customer exposed in [START_MS, TO_MS), with their events folded here from the stored
  * facts (a reader of its own, through the store interface), independently of report.c. */
 typedef struct {
-    char id[48];        /* customer */
-    int arm;            /* assigned arm */
-    int64_t t0;         /* exposure's trigger time */
-    int64_t rev;        /* conversions - refunds in [t0, TO) */
-    int64_t pre;        /* the same in [t0 - 30 days, t0) */
-    int64_t refunds;    /* refunds in [t0, TO) */
-    int64_t conv;       /* conversions in [t0, TO) */
-    int64_t imps;       /* impressions of the experiment in [t0, TO) */
-    int64_t clicks;     /* clicks of the experiment in [t0, TO) */
-    int churned;        /* churn in [t0, min(t0 + 30 days, TO)) */
+    char id[48];     /* customer */
+    int arm;         /* assigned arm */
+    int64_t t0;      /* exposure's trigger time */
+    int64_t rev;     /* conversions - refunds in [t0, TO) */
+    int64_t pre;     /* the same in [t0 - 30 days, t0) */
+    int64_t refunds; /* refunds in [t0, TO) */
+    int64_t conv;    /* conversions in [t0, TO) */
+    int64_t imps;    /* impressions of the experiment in [t0, TO) */
+    int64_t clicks;  /* clicks of the experiment in [t0, TO) */
+    int churned;     /* churn in [t0, min(t0 + 30 days, TO)) */
 } ocust_t;
 
 typedef struct {
-    int64_t exp_id;     /* the experiment */
-    ocust_t *c;         /* exposed customers, customer order */
-    size_t n, cap;      /* used / allocated */
+    int64_t exp_id; /* the experiment */
+    ocust_t *c;     /* exposed customers, customer order */
+    size_t n, cap;  /* used / allocated */
 } oracle_t;
 
 static int or_exposure(void *arg, const store_exposure_t *x)
@@ -408,7 +408,8 @@ static int walk(const ProtobufCMessage *m)
             if (has && !isfinite(*(const double *)(const void *)(base + f->offset)))
                 bad++;
         } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(const void *)(base + f->offset);
+            const ProtobufCMessage *sub =
+                *(ProtobufCMessage *const *)(const void *)(base + f->offset);
             if (sub)
                 bad += walk(sub);
         }
@@ -568,7 +569,7 @@ START_TEST(test_estimates_equal_stats)
     int levels = 0;
     for (size_t i = 0; i < r->n_segments; i++) {
         const Lift__Segment *g = r->segments[i];
-        int t = !strcmp(g->level, lift_trigger_name(1)) ? 1
+        int t = !strcmp(g->level, lift_trigger_name(1))   ? 1
                 : !strcmp(g->level, lift_trigger_name(2)) ? 2
                                                           : 0;
         ck_assert_msg(t > 0, "level %s", g->level);
@@ -630,7 +631,8 @@ START_TEST(test_segments_sum)
         int untimed = s->dimension == LIFT__DIMENSION__DIMENSION_DELAY;
         ck_assert_int_eq(s->comparisons[0]->revenue_diff->ok, !small && !untimed);
         if (untimed)
-            ck_assert_ptr_nonnull(strstr(s->comparisons[0]->revenue_diff->reason, "not randomized"));
+            ck_assert_ptr_nonnull(
+                strstr(s->comparisons[0]->revenue_diff->reason, "not randomized"));
         else if (small)
             ck_assert_ptr_nonnull(strstr(s->comparisons[0]->revenue_diff->reason, "segment"));
         else
@@ -645,7 +647,8 @@ START_TEST(test_segments_sum)
     /* trigger levels (100 per arm) are estimated and sorted by incremental total */
     const Lift__Segment *t0 = r->segments[0], *t1 = r->segments[1];
     ck_assert_int_eq(t0->dimension, LIFT__DIMENSION__DIMENSION_TRIGGER);
-    ck_assert(t0->comparisons[0]->incremental_total->ok && t1->comparisons[0]->incremental_total->ok);
+    ck_assert(t0->comparisons[0]->incremental_total->ok &&
+              t1->comparisons[0]->incremental_total->ok);
     ck_assert(t0->comparisons[0]->incremental_total->estimate >=
               t1->comparisons[0]->incremental_total->estimate);
     ck_assert(has_warning(r, "segment"));
@@ -662,14 +665,14 @@ START_TEST(test_window)
     begin();
     expose(e->id, "a", 0, 1, 1, 1, t0);
     expose(e->id, "b", 1, 1, 1, 1, t0);
-    expose(e->id, "late", 1, 1, 1, 1, TO_MS + 1); /* after the window */
-    event("a", 3, t0 - 1, 0, 0, 700, -1);           /* pre-period */
-    event("a", 3, t0, 0, 0, 1000, -1);              /* at exposure: outcome */
-    event("a", 3, TO_MS - 1, 0, 0, 10, -1);         /* last ms of the window */
-    event("a", 3, TO_MS, 0, 0, 5000, -1);           /* at `to`: ignored */
-    event("b", 3, t0 - 2 * DAY_MS, 0, 0, 300, -1);  /* pre-period */
-    event("b", 4, t0 + DAY_MS, 0, 0, 200, -1);      /* refund: negative revenue */
-    event("b", 1, t0 - 1, e->id, 1, 0, -1);         /* impression before exposure: not counted */
+    expose(e->id, "late", 1, 1, 1, 1, TO_MS + 1);  /* after the window */
+    event("a", 3, t0 - 1, 0, 0, 700, -1);          /* pre-period */
+    event("a", 3, t0, 0, 0, 1000, -1);             /* at exposure: outcome */
+    event("a", 3, TO_MS - 1, 0, 0, 10, -1);        /* last ms of the window */
+    event("a", 3, TO_MS, 0, 0, 5000, -1);          /* at `to`: ignored */
+    event("b", 3, t0 - 2 * DAY_MS, 0, 0, 300, -1); /* pre-period */
+    event("b", 4, t0 + DAY_MS, 0, 0, 200, -1);     /* refund: negative revenue */
+    event("b", 1, t0 - 1, e->id, 1, 0, -1);        /* impression before exposure: not counted */
     event("b", 1, t0 + 2 * 3600000, e->id, 1, 0, -1);
     event("late", 3, TO_MS + 2, 0, 0, 999, -1);
     commit();
@@ -849,7 +852,8 @@ START_TEST(test_cap)
     double pos[NC];
     size_t np = 0;
     for (size_t i = 0; i < o.n && np < NC; i++)
-        if (o.c[i].rev > 0) pos[np++] = (double)o.c[i].rev;
+        if (o.c[i].rev > 0)
+            pos[np++] = (double)o.c[i].rev;
     free(o.c);
     lift_cap_t want = lift_cap(pos, np, 0.95);
     ck_assert(want.status == LIFT_STAT_OK);
@@ -1288,7 +1292,7 @@ START_TEST(test_calibrated_or_silent)
     for (size_t i = 0; i < r->n_segments; i++) {
         const Lift__Segment *g = r->segments[i];
         const Lift__Comparison *c = g->comparisons[0];
-        int t = !strcmp(g->level, lift_trigger_name(1)) ? 1
+        int t = !strcmp(g->level, lift_trigger_name(1))   ? 1
                 : !strcmp(g->level, lift_trigger_name(2)) ? 2
                                                           : 3;
         if (t == 3) { /* ~1% payers: fewer than K in the holdout */
@@ -1298,8 +1302,8 @@ START_TEST(test_calibrated_or_silent)
             ck_assert_uint_eq(c->converted_holdout, (uint64_t)lpay[3][0]);
             silent = 1;
         } else {
-            lift_estimate_t w = lift_revenue_diff(&lv[t][1], &lv[t][0], lpay[t][1], lpay[t][0],
-                                                  0.05, 0);
+            lift_estimate_t w =
+                lift_revenue_diff(&lv[t][1], &lv[t][0], lpay[t][1], lpay[t][0], 0.05, 0);
             est_eq(c->revenue_diff, &w, "segment revenue_diff");
         }
     }
@@ -1439,31 +1443,81 @@ START_TEST(test_validation)
         const char *field;
         int kind;
     } rows[] = {
-        {"report.alpha", 0},       {"report.alpha", 1},
-        {"report.to_ms", 2},       {"report.revenue_cap_percentile", 3},
-        {"report.revenue_cap_percentile", 4}, {"report.retention_days", 5},
-        {"report.retention_days[1]", 6},      {"report.retention_days[0]", 7},
-        {"report.segment_by[1]", 8},          {"report.n_star", 9},
-        {"report.cuped_lookback_days", 10},   {"report.cuped_lookback_days", 11},
-        {"report.cost_per_attempt_minor", 12}, {"report.from_ms", 13},
+        {"report.alpha", 0},
+        {"report.alpha", 1},
+        {"report.to_ms", 2},
+        {"report.revenue_cap_percentile", 3},
+        {"report.revenue_cap_percentile", 4},
+        {"report.retention_days", 5},
+        {"report.retention_days[1]", 6},
+        {"report.retention_days[0]", 7},
+        {"report.segment_by[1]", 8},
+        {"report.n_star", 9},
+        {"report.cuped_lookback_days", 10},
+        {"report.cuped_lookback_days", 11},
+        {"report.cost_per_attempt_minor", 12},
+        {"report.from_ms", 13},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         Lift__ReportRequest q = LIFT__REPORT_REQUEST__INIT;
         switch (rows[i].kind) {
-        case 0: q.has_alpha = 1; q.alpha = 0.7; break;
-        case 1: q.has_alpha = 1; q.alpha = 0; break;
-        case 2: q.has_from_ms = q.has_to_ms = 1; q.from_ms = START_MS; q.to_ms = START_MS; break;
-        case 3: q.has_revenue_cap_percentile = 1; q.revenue_cap_percentile = 50; break;
-        case 4: q.has_revenue_cap_percentile = 1; q.revenue_cap_percentile = 100.5; break;
-        case 5: q.retention_days = (uint32_t *)days9; q.n_retention_days = 9; break;
-        case 6: q.retention_days = (uint32_t *)days0; q.n_retention_days = 2; break;
-        case 7: q.retention_days = (uint32_t *)days400; q.n_retention_days = 1; break;
-        case 8: q.segment_by = baddim; q.n_segment_by = 2; break;
-        case 9: q.has_n_star = 1; q.n_star = 0; break;
-        case 10: q.has_cuped_lookback_days = 1; q.cuped_lookback_days = 0; break;
-        case 11: q.has_cuped_lookback_days = 1; q.cuped_lookback_days = 366; break;
-        case 12: q.has_cost_per_attempt_minor = 1; q.cost_per_attempt_minor = -1; break;
-        case 13: q.has_from_ms = 1; q.from_ms = -5; break; /* 0..2000 read from the start */
+        case 0:
+            q.has_alpha = 1;
+            q.alpha = 0.7;
+            break;
+        case 1:
+            q.has_alpha = 1;
+            q.alpha = 0;
+            break;
+        case 2:
+            q.has_from_ms = q.has_to_ms = 1;
+            q.from_ms = START_MS;
+            q.to_ms = START_MS;
+            break;
+        case 3:
+            q.has_revenue_cap_percentile = 1;
+            q.revenue_cap_percentile = 50;
+            break;
+        case 4:
+            q.has_revenue_cap_percentile = 1;
+            q.revenue_cap_percentile = 100.5;
+            break;
+        case 5:
+            q.retention_days = (uint32_t *)days9;
+            q.n_retention_days = 9;
+            break;
+        case 6:
+            q.retention_days = (uint32_t *)days0;
+            q.n_retention_days = 2;
+            break;
+        case 7:
+            q.retention_days = (uint32_t *)days400;
+            q.n_retention_days = 1;
+            break;
+        case 8:
+            q.segment_by = baddim;
+            q.n_segment_by = 2;
+            break;
+        case 9:
+            q.has_n_star = 1;
+            q.n_star = 0;
+            break;
+        case 10:
+            q.has_cuped_lookback_days = 1;
+            q.cuped_lookback_days = 0;
+            break;
+        case 11:
+            q.has_cuped_lookback_days = 1;
+            q.cuped_lookback_days = 366;
+            break;
+        case 12:
+            q.has_cost_per_attempt_minor = 1;
+            q.cost_per_attempt_minor = -1;
+            break;
+        case 13:
+            q.has_from_ms = 1;
+            q.from_ms = -5;
+            break; /* 0..2000 read from the start */
         }
         Lift__Report *r = (Lift__Report *)&q; /* must be reset to NULL */
         status_t st;

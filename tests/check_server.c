@@ -67,8 +67,8 @@ static void create_and_start(const texp_t *t)
     ck_assert_int_eq(lift_experiment_create(T.client, &t->x, &out), LIFT_OK);
     ck_assert_int_eq(out->status, LIFT__EXPERIMENT_STATUS__STATUS_DRAFT);
     lift_experiment_free(&out);
-    ck_assert_int_eq(lift_experiment_change(T.client, t->x.key, LIFT__ACTION__ACTION_START, 0, &out),
-                     LIFT_OK);
+    ck_assert_int_eq(
+        lift_experiment_change(T.client, t->x.key, LIFT__ACTION__ACTION_START, 0, &out), LIFT_OK);
     ck_assert_int_eq(out->status, LIFT__EXPERIMENT_STATUS__STATUS_RUNNING);
     lift_experiment_free(&out);
 }
@@ -108,10 +108,13 @@ START_TEST(test_split_and_sticky)
     enum { N = 10000 };
     char **ids = make_ids("cust", N);
     lift_assignment_t *a = NULL;
-    ck_assert_int_eq(lift_assign_batch(T.client, "split-test", (const char *const *)ids, N, &CTX, &a),
-                     LIFT_OK);
+    ck_assert_int_eq(
+        lift_assign_batch(T.client, "split-test", (const char *const *)ids, N, &CTX, &a), LIFT_OK);
     double counts[3] = {0};
-    assign_config_t cfg = {.weights = w, .narms = 3, .coverage = 1, .seed = "split-test",
+    assign_config_t cfg = {.weights = w,
+                           .narms = 3,
+                           .coverage = 1,
+                           .seed = "split-test",
                            .seed_len = strlen("split-test")};
     for (int i = 0; i < N; i++) {
         ck_assert(a[i].in_experiment);
@@ -134,8 +137,8 @@ START_TEST(test_split_and_sticky)
 
     /* Repeats: same arms, nothing new recorded. */
     lift_assignment_t *b = NULL;
-    ck_assert_int_eq(lift_assign_batch(T.client, "split-test", (const char *const *)ids, N, &CTX, &b),
-                     LIFT_OK);
+    ck_assert_int_eq(
+        lift_assign_batch(T.client, "split-test", (const char *const *)ids, N, &CTX, &b), LIFT_OK);
     for (int i = 0; i < N; i++) {
         ck_assert_int_eq(b[i].arm_index, a[i].arm_index);
         ck_assert(!b[i].first_exposure);
@@ -674,8 +677,12 @@ START_TEST(test_field_paths)
     ck_assert_int_eq(lift_experiment_change(T.client, "paths", 99, 0, NULL),
                      LIFT_ERR_INVALID_ARGUMENT);
     ck_assert_str_eq(lift_client_error_field(T.client), "change_experiment.action");
-    lift_event_t ev = {.event_id = "n1", .customer_id = "c", .type = LIFT__EVENT_TYPE__EVENT_NPS,
-                       .timestamp_ms = 1790000000000LL, .has_nps = true, .nps_score = 11};
+    lift_event_t ev = {.event_id = "n1",
+                       .customer_id = "c",
+                       .type = LIFT__EVENT_TYPE__EVENT_NPS,
+                       .timestamp_ms = 1790000000000LL,
+                       .has_nps = true,
+                       .nps_score = 11};
     lift_track_result_t r;
     ck_assert_int_eq(lift_track(T.client, &ev, 1, &r), LIFT_OK);
     ck_assert_str_eq(r.rejected[0].field, "track.events[0].nps_score");
@@ -727,8 +734,7 @@ START_TEST(test_explicit_zeros)
     create_and_start(&t);
     lift_assignment_t a;
     ck_assert_int_eq(lift_assign(T.client, "zeros", "cust-9", &CTX, &a), LIFT_OK);
-    assign_config_t cfg = {.weights = w, .narms = 2, .coverage = 1, .seed = "zeros",
-                           .seed_len = 5};
+    assign_config_t cfg = {.weights = w, .narms = 2, .coverage = 1, .seed = "zeros", .seed_len = 5};
     assign_result_t res;
     ck_assert_int_eq(a.arm_index, assign_bucket(&cfg, "cust-9", 6, &res));
     lift_assignment_clear(&a);

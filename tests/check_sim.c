@@ -46,7 +46,8 @@ static int run_sim(const char *const *args)
     if (pid == 0) {
         int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0) _exit(126);
+        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+            _exit(126);
         execv(prog, (char *const *)argv);
         _exit(127);
     }
@@ -89,12 +90,12 @@ static json_int_t jint(const json_t *o, const char *key)
 /* What the store holds, read through the store interface: events by type, the experiment's
  * exposures and impressions by arm. */
 typedef struct {
-    int64_t exp_id;      /* id of upsell-usage-q4 (0: not found) */
-    int64_t events;      /* every event */
-    int64_t by_type[8];  /* events by EventType value */
-    int64_t imps[8];     /* impressions of exp_id by arm */
-    int64_t exposed[8];  /* exposures of exp_id by arm */
-    int64_t exposures;   /* exposures of exp_id */
+    int64_t exp_id;     /* id of upsell-usage-q4 (0: not found) */
+    int64_t events;     /* every event */
+    int64_t by_type[8]; /* events by EventType value */
+    int64_t imps[8];    /* impressions of exp_id by arm */
+    int64_t exposed[8]; /* exposures of exp_id by arm */
+    int64_t exposures;  /* exposures of exp_id */
 } facts_t;
 
 static int facts_exp(void *arg, const store_experiment_t *x)

@@ -1443,7 +1443,8 @@ START_TEST(test_calibration_peeking)
             f |= e.ci_low > 0 || e.ci_high < 0;
             s |= q.ci_low > 0 || q.ci_high < 0;
             ck_assert((q.p_value < 0.05) == (q.ci_low > 0 || q.ci_high < 0));
-            if (w == looks - 1) fixed_last += e.p_value < 0.05;
+            if (w == looks - 1)
+                fixed_last += e.p_value < 0.05;
         }
         fixed_any += f;
         seq_any += s;
@@ -1482,7 +1483,8 @@ typedef struct {
 
 static void aa_add(aa_count_t *a, const lift_estimate_t *e)
 {
-    if (e->status != LIFT_STAT_OK) return;
+    if (e->status != LIFT_STAT_OK)
+        return;
     a->shown++;
     a->low += e->ci_high < 0;
     a->high += e->ci_low > 0;
@@ -1572,7 +1574,8 @@ START_TEST(test_calibration_cuped)
             for (int64_t i = 0; i < n; i++) {
                 double p = 0.05 * (gsl_rng_uniform(rng) < 0.1 ? 8.2 : 0.2);
                 double z = gsl_ran_gaussian(rng, 1.0), x = 0, y = 0;
-                if (gsl_rng_uniform(rng) < p) x = exp(8 + 0.9 * z + gsl_ran_gaussian(rng, 0.43589));
+                if (gsl_rng_uniform(rng) < p)
+                    x = exp(8 + 0.9 * z + gsl_ran_gaussian(rng, 0.43589));
                 if (gsl_rng_uniform(rng) < p) {
                     y = exp(8 + 0.9 * z + gsl_ran_gaussian(rng, 0.43589));
                     conv[a]++;
@@ -1627,7 +1630,8 @@ START_TEST(test_calibration_shrinkage)
         int all = r.status == LIFT_STAT_OK;
         for (int j = 0; j < 5; j++)
             all = all && raw[j].status == LIFT_STAT_OK;
-        if (!all) continue;
+        if (!all)
+            continue;
         seeds++;
         int tr = 0, te = 0;
         for (int j = 0; j < 5; j++) {
@@ -1636,8 +1640,10 @@ START_TEST(test_calibration_shrinkage)
             mse_eb += (eb[j].estimate - truth[j]) * (eb[j].estimate - truth[j]);
             covered += eb[j].ci_low <= truth[j] && truth[j] <= eb[j].ci_high;
             levels++;
-            if (est[j] > est[tr]) tr = j;
-            if (eb[j].estimate > eb[te].estimate) te = j;
+            if (est[j] > est[tr])
+                tr = j;
+            if (eb[j].estimate > eb[te].estimate)
+                te = j;
         }
         over_raw += est[tr] - truth[tr];
         over_eb += eb[te].estimate - truth[te];

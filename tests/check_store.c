@@ -17,10 +17,10 @@
 enum { BK_SQLITE, BK_PG, BK_N };
 
 typedef struct {
-    int bk;          /* BK_* */
-    char dir[256];   /* SQLite: temporary directory */
-    char uri[700];   /* the store's URI */
-    store_t *s;      /* open writer */
+    int bk;        /* BK_* */
+    char dir[256]; /* SQLite: temporary directory */
+    char uri[700]; /* the store's URI */
+    store_t *s;    /* open writer */
 } fx_t;
 
 static void fx_open(fx_t *f, int bk)
@@ -56,16 +56,20 @@ static void fx_close(fx_t *f)
 /* An event: a conversion of amount for customer. */
 static store_event_t conv(const char *id, const char *customer, int64_t amount)
 {
-    return (store_event_t){.event_id = id, .customer_id = customer, .type = 3,
-                           .ts_ms = 1700000000000LL, .has_amount = 1, .amount_minor = amount,
-                           .nps = -1, .received_ms = 1700000001000LL};
+    return (store_event_t){.event_id = id,
+                           .customer_id = customer,
+                           .type = 3,
+                           .ts_ms = 1700000000000LL,
+                           .has_amount = 1,
+                           .amount_minor = amount,
+                           .nps = -1,
+                           .received_ms = 1700000001000LL};
 }
 
 static void put(store_t *s, const store_event_t *ev, size_t n, store_put_t *out,
                 store_event_key_t *stored)
 {
-    ck_assert_msg(store_events_put(s, ev, n, out, stored) == 0, "events_put: %s",
-                  store_errmsg(s));
+    ck_assert_msg(store_events_put(s, ev, n, out, stored) == 0, "events_put: %s", store_errmsg(s));
 }
 
 static int64_t new_experiment(store_t *s, const char *key, int64_t *gen)
@@ -80,9 +84,14 @@ static int64_t new_experiment(store_t *s, const char *key, int64_t *gen)
 
 static store_exposure_t expo(int64_t exp, const char *customer, int arm)
 {
-    return (store_exposure_t){.experiment_id = exp, .customer = customer,
-                              .customer_len = strlen(customer), .arm = arm, .trigger = 2,
-                              .stage = 3, .channel = 1, .trigger_ms = 5000 + arm,
+    return (store_exposure_t){.experiment_id = exp,
+                              .customer = customer,
+                              .customer_len = strlen(customer),
+                              .arm = arm,
+                              .trigger = 2,
+                              .stage = 3,
+                              .channel = 1,
+                              .trigger_ms = 5000 + arm,
                               .decided_ms = 6000 + arm};
 }
 
@@ -163,14 +172,14 @@ END_TEST
 
 /* What a reader finds for one event id. */
 typedef struct {
-    const char *id;     /* looked for */
-    int found;          /* rows with that id */
-    store_event_t ev;   /* the last one (strings not kept) */
-    int has_plan_from;  /* plan_from was non-NULL */
-    char plan_to[32];   /* plan_to copied */
-    int digest_ok;      /* the row read back has the digest of what was stored (every
+    const char *id;    /* looked for */
+    int found;         /* rows with that id */
+    store_event_t ev;  /* the last one (strings not kept) */
+    int has_plan_from; /* plan_from was non-NULL */
+    char plan_to[32];  /* plan_to copied */
+    int digest_ok;     /* the row read back has the digest of what was stored (every
                          * field came back byte for byte) */
-    uint64_t want;      /* that digest, when known (0: not checked) */
+    uint64_t want;     /* that digest, when known (0: not checked) */
 } find_t;
 
 static int find_event(void *arg, const store_event_t *e)
@@ -227,8 +236,11 @@ START_TEST(events_large_batches)
     put(f.s, b, N + 10, out, stored);
     tu_store_commit(f.s);
     for (int i = 0; i < N + 10; i++) {
-        store_put_t want = i < 25 ? STORE_DUPLICATE : i < 50 ? STORE_CONFLICT : i < N ? STORE_INSERTED
-                           : i < N + 9 ? STORE_DUPLICATE : STORE_CONFLICT;
+        store_put_t want = i < 25      ? STORE_DUPLICATE
+                           : i < 50    ? STORE_CONFLICT
+                           : i < N     ? STORE_INSERTED
+                           : i < N + 9 ? STORE_DUPLICATE
+                                       : STORE_CONFLICT;
         ck_assert_msg(out[i] == want, "event %d: %d, expected %d", i, out[i], want);
     }
     ck_assert_int_eq(stored[30].amount_minor, 30);
@@ -280,12 +292,29 @@ START_TEST(events_all_columns)
     int64_t gen;
     int64_t exp = new_experiment(f.s, "cols", &gen);
     store_event_t ev[3] = {
-        {.event_id = "imp", .customer_id = "c\"1\\", .type = 1, .ts_ms = 11,
-         .experiment_id = exp, .arm = 2, .nps = -1, .received_ms = 12},
-        {.event_id = "nps", .customer_id = "c2", .type = 6, .ts_ms = 21, .nps = 0,
+        {.event_id = "imp",
+         .customer_id = "c\"1\\",
+         .type = 1,
+         .ts_ms = 11,
+         .experiment_id = exp,
+         .arm = 2,
+         .nps = -1,
+         .received_ms = 12},
+        {.event_id = "nps",
+         .customer_id = "c2",
+         .type = 6,
+         .ts_ms = 21,
+         .nps = 0,
          .received_ms = 22},
-        {.event_id = "up", .customer_id = "c3", .type = 3, .ts_ms = 31, .has_amount = 1,
-         .amount_minor = -5, .plan_from = "basic", .plan_to = "pro", .nps = -1,
+        {.event_id = "up",
+         .customer_id = "c3",
+         .type = 3,
+         .ts_ms = 31,
+         .has_amount = 1,
+         .amount_minor = -5,
+         .plan_from = "basic",
+         .plan_to = "pro",
+         .nps = -1,
          .received_ms = 32},
     };
     store_put_t out[3];
@@ -385,11 +414,11 @@ START_TEST(rollback_stores_nothing)
 END_TEST
 
 typedef struct {
-    int n;             /* experiments seen */
-    int64_t ids[8];    /* their ids in order */
-    int64_t gens[8];   /* their generations */
-    char keys[8][16];  /* their keys */
-    size_t def_len[8]; /* their definitions' lengths */
+    int n;                   /* experiments seen */
+    int64_t ids[8];          /* their ids in order */
+    int64_t gens[8];         /* their generations */
+    char keys[8][16];        /* their keys */
+    size_t def_len[8];       /* their definitions' lengths */
     unsigned char def[8][8]; /* their first definition bytes */
     double coverage[8];      /* their coverage */
     int status[8];           /* their status */
@@ -583,8 +612,8 @@ START_TEST(holdout_rows)
         /* through the other cache: existing, nothing new */
         tu_store_begin(f.s);
         recorded = 0;
-        ck_assert_int_eq(holdouts_gate(b, f.s, "prog", 1500, id, strlen(id), &ctx, 3000, NULL,
-                                       NULL, NULL, &recorded, &st),
+        ck_assert_int_eq(holdouts_gate(b, f.s, "prog", 1500, id, strlen(id), &ctx, 3000, NULL, NULL,
+                                       NULL, &recorded, &st),
                          rc);
         tu_store_commit(f.s);
         ck_assert_int_eq(recorded, 0);
@@ -696,14 +725,14 @@ START_TEST(exposures_batch)
     static const char quoted[] = "q\"u\\o,te {x} NULL";
     const char raw[] = "carolXXX";
     store_exposure_t x[8] = {
-        expo(a, "alice", 0),  /* 0: stored before with arm 1: existing */
-        expo(a, "bob", 0),    /* 1: first */
-        expo(b, "bob", 2),    /* 2: another experiment: first */
-        expo(a, "bob", 1),    /* 3: bob again in a: existing, the batch's first arm (0) */
-        expo(a, quoted, 1),   /* 4: first */
-        expo(a, "carol", 2),  /* 5: raw bytes, not NUL-terminated: first */
-        expo(b, "dave", 1),   /* 6: at b's old generation: stale */
-        expo(a, "", 1),       /* 7: the empty customer id: first */
+        expo(a, "alice", 0), /* 0: stored before with arm 1: existing */
+        expo(a, "bob", 0),   /* 1: first */
+        expo(b, "bob", 2),   /* 2: another experiment: first */
+        expo(a, "bob", 1),   /* 3: bob again in a: existing, the batch's first arm (0) */
+        expo(a, quoted, 1),  /* 4: first */
+        expo(a, "carol", 2), /* 5: raw bytes, not NUL-terminated: first */
+        expo(b, "dave", 1),  /* 6: at b's old generation: stale */
+        expo(a, "", 1),      /* 7: the empty customer id: first */
     };
     x[5].customer = raw;
     x[5].customer_len = 5;
@@ -714,9 +743,8 @@ START_TEST(exposures_batch)
     tu_store_begin(f.s);
     ck_assert_msg(store_exposures_put(f.s, x, gens, 8, out, st) == 0, "%s", store_errmsg(f.s));
     tu_store_commit(f.s);
-    static const store_record_t want[8] = {STORE_EXISTING, STORE_FIRST, STORE_FIRST,
-                                           STORE_EXISTING, STORE_FIRST, STORE_FIRST,
-                                           STORE_STALE,    STORE_FIRST};
+    static const store_record_t want[8] = {STORE_EXISTING, STORE_FIRST, STORE_FIRST, STORE_EXISTING,
+                                           STORE_FIRST,    STORE_FIRST, STORE_STALE, STORE_FIRST};
     for (int i = 0; i < 8; i++)
         ck_assert_msg(out[i] == want[i], "row %d: %d, expected %d", i, out[i], want[i]);
     ck_assert_int_eq(st[0].arm, 1); /* alice's stored arm and context */
@@ -918,16 +946,16 @@ END_TEST
 /* ---- concurrency: two writers (PostgreSQL) / one writer (SQLite) ------------------------------ */
 
 typedef struct {
-    const char *uri;       /* store */
-    int64_t exp, gen;      /* experiment and generation to record against */
-    int arm;               /* arm this writer decided */
-    int hold_ms;           /* keep the transaction open this long after recording */
-    int rc;                /* store_exposure_record's result */
-    store_exposure_t st;   /* stored exposure when EXISTING */
-    pthread_mutex_t *mu;   /* signals that the record ran */
-    pthread_cond_t *cv;    /* with mu */
-    int *recorded;         /* set under mu */
-    char err[256];         /* failure */
+    const char *uri;     /* store */
+    int64_t exp, gen;    /* experiment and generation to record against */
+    int arm;             /* arm this writer decided */
+    int hold_ms;         /* keep the transaction open this long after recording */
+    int rc;              /* store_exposure_record's result */
+    store_exposure_t st; /* stored exposure when EXISTING */
+    pthread_mutex_t *mu; /* signals that the record ran */
+    pthread_cond_t *cv;  /* with mu */
+    int *recorded;       /* set under mu */
+    char err[256];       /* failure */
 } writer_t;
 
 static void *writer_main(void *arg)
@@ -955,14 +983,14 @@ static void *writer_main(void *arg)
 }
 
 typedef struct {
-    const char *uri;   /* store */
-    int64_t exp, gen;  /* experiment and generation */
-    int arm;           /* arm this writer decided for everyone */
-    int reverse;       /* send the customers in reverse order */
-    int rc;            /* store_exposures_put's result (-2: not run, -3: commit failed) */
-    int firsts;        /* STORE_FIRST rows */
-    int arms[300];     /* the arm each customer ended with (by customer number) */
-    char err[256];     /* failure */
+    const char *uri;  /* store */
+    int64_t exp, gen; /* experiment and generation */
+    int arm;          /* arm this writer decided for everyone */
+    int reverse;      /* send the customers in reverse order */
+    int rc;           /* store_exposures_put's result (-2: not run, -3: commit failed) */
+    int firsts;       /* STORE_FIRST rows */
+    int arms[300];    /* the arm each customer ended with (by customer number) */
+    char err[256];    /* failure */
 } batcher_t;
 
 static void *batcher_main(void *arg)
@@ -1064,10 +1092,22 @@ START_TEST(exposures_concurrent_first)
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     int recorded = 0, unused = 0;
-    writer_t a = {.uri = f.uri, .exp = id, .gen = gen, .arm = 1, .hold_ms = 300, .mu = &mu,
-                  .cv = &cv, .recorded = &recorded};
-    writer_t b = {.uri = f.uri, .exp = id, .gen = gen, .arm = 0, .hold_ms = 0, .mu = &mu,
-                  .cv = &cv, .recorded = &unused};
+    writer_t a = {.uri = f.uri,
+                  .exp = id,
+                  .gen = gen,
+                  .arm = 1,
+                  .hold_ms = 300,
+                  .mu = &mu,
+                  .cv = &cv,
+                  .recorded = &recorded};
+    writer_t b = {.uri = f.uri,
+                  .exp = id,
+                  .gen = gen,
+                  .arm = 0,
+                  .hold_ms = 0,
+                  .mu = &mu,
+                  .cv = &cv,
+                  .recorded = &unused};
     pthread_t ta, tb;
     ck_assert_int_eq(pthread_create(&ta, NULL, writer_main, &a), 0);
     pthread_mutex_lock(&mu);
@@ -1083,8 +1123,14 @@ START_TEST(exposures_concurrent_first)
     ck_assert_int_eq(store_exposure_count(f.s, id), 1);
 
     /* Both at once, many customers' worth: exactly one FIRST per customer, never an error. */
-    writer_t c = {.uri = f.uri, .exp = id, .gen = gen, .arm = 0, .hold_ms = 0, .mu = &mu,
-                  .cv = &cv, .recorded = &unused};
+    writer_t c = {.uri = f.uri,
+                  .exp = id,
+                  .gen = gen,
+                  .arm = 0,
+                  .hold_ms = 0,
+                  .mu = &mu,
+                  .cv = &cv,
+                  .recorded = &unused};
     writer_t d = c;
     d.arm = 1;
     pthread_create(&ta, NULL, writer_main, &c);
@@ -1144,7 +1190,12 @@ START_TEST(exposure_waits_for_pause)
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     int updated = 0;
-    pauser_t p = {.uri = f.uri, .exp = id, .gen = gen, .hold_ms = 300, .mu = &mu, .cv = &cv,
+    pauser_t p = {.uri = f.uri,
+                  .exp = id,
+                  .gen = gen,
+                  .hold_ms = 300,
+                  .mu = &mu,
+                  .cv = &cv,
                   .updated = &updated};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, pauser_main, &p), 0);
@@ -1179,7 +1230,12 @@ START_TEST(generations_commit_in_order)
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     int updated = 0;
-    pauser_t p = {.uri = f.uri, .exp = a, .gen = ga, .hold_ms = 300, .mu = &mu, .cv = &cv,
+    pauser_t p = {.uri = f.uri,
+                  .exp = a,
+                  .gen = ga,
+                  .hold_ms = 300,
+                  .mu = &mu,
+                  .cv = &cv,
                   .updated = &updated};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, pauser_main, &p), 0);
@@ -1343,14 +1399,31 @@ START_TEST(reader_orders_and_ranges)
     store_exposure_t other = expo(id2, "zz", 0);
     ck_assert_int_eq(store_exposure_record(f.s, &other, gen2, &st), STORE_FIRST);
     store_event_t ev[4] = {
-        {.event_id = "i", .customer_id = "a", .type = 1, .ts_ms = 100, .experiment_id = id,
-         .arm = 1, .nps = -1, .received_ms = 1},
-        {.event_id = "n", .customer_id = "a", .type = 6, .ts_ms = 200, .nps = 9,
+        {.event_id = "i",
+         .customer_id = "a",
+         .type = 1,
+         .ts_ms = 100,
+         .experiment_id = id,
+         .arm = 1,
+         .nps = -1,
          .received_ms = 1},
-        {.event_id = "c", .customer_id = "b", .type = 3, .ts_ms = 300, .has_amount = 1,
-         .amount_minor = 1000, .nps = -1, .received_ms = 1},
-        {.event_id = "late", .customer_id = "b", .type = 3, .ts_ms = 400, .has_amount = 1,
-         .amount_minor = 5, .nps = -1, .received_ms = 1},
+        {.event_id = "n", .customer_id = "a", .type = 6, .ts_ms = 200, .nps = 9, .received_ms = 1},
+        {.event_id = "c",
+         .customer_id = "b",
+         .type = 3,
+         .ts_ms = 300,
+         .has_amount = 1,
+         .amount_minor = 1000,
+         .nps = -1,
+         .received_ms = 1},
+        {.event_id = "late",
+         .customer_id = "b",
+         .type = 3,
+         .ts_ms = 400,
+         .has_amount = 1,
+         .amount_minor = 5,
+         .nps = -1,
+         .received_ms = 1},
     };
     store_put_t out[4];
     put(f.s, ev, 4, out, NULL);
@@ -1373,8 +1446,8 @@ START_TEST(reader_orders_and_ranges)
     rows_t e = {0};
     ck_assert_int_eq(store_reader_events(r, 100, 400, collect_row, &e), 0); /* [100, 400) */
     ck_assert_int_eq(e.n, 3);
-    ck_assert_int_eq(e.sum, 1000);     /* the conversion's amount; NPS/impression give 0 */
-    ck_assert_int_eq(e.exp_sum, id);   /* only the impression carries the experiment */
+    ck_assert_int_eq(e.sum, 1000);   /* the conversion's amount; NPS/impression give 0 */
+    ck_assert_int_eq(e.exp_sum, id); /* only the impression carries the experiment */
     ck_assert_int_eq(e.nps_n, 1);
     exps_t xs = {0};
     ck_assert_int_eq(store_reader_experiments(r, collect_exp, &xs), 0);
@@ -1443,8 +1516,10 @@ START_TEST(database_away_and_back)
     char alter[200];
     snprintf(alter, sizeof alter, "ALTER DATABASE %.*s ALLOW_CONNECTIONS false", nlen, name);
     tu_pg_exec(admin, alter);
-    snprintf(sql, sizeof sql, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-             "WHERE datname = '%.*s'", nlen, name);
+    snprintf(sql, sizeof sql,
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%.*s'",
+             nlen, name);
     ck_assert_int_ge(tu_pg_scalar(admin, sql), 1);
     usleep(100 * 1000);
     store_event_t e = conv("away", "c", 1);
@@ -1452,8 +1527,7 @@ START_TEST(database_away_and_back)
     /* the connection is found gone by the first statement; later begins try to reconnect */
     int failures = 0;
     for (int i = 0; i < 5; i++) {
-        if (store_begin(f.s, err, sizeof err) < 0 ||
-            store_events_put(f.s, &e, 1, out, NULL) < 0 ||
+        if (store_begin(f.s, err, sizeof err) < 0 || store_events_put(f.s, &e, 1, out, NULL) < 0 ||
             store_commit(f.s, err, sizeof err) < 0) {
             ck_assert_int_eq(store_errcode(f.s), STORE_E_UNAVAILABLE);
             store_rollback(f.s);
@@ -1493,8 +1567,8 @@ START_TEST(quota)
         fx_close(&f);
         return;
     }
-    ck_assert_msg(store_set_max_bytes(f.s, 64 * 1024, &used, &limit, err, sizeof err) == 0,
-                  "%s", err);
+    ck_assert_msg(store_set_max_bytes(f.s, 64 * 1024, &used, &limit, err, sizeof err) == 0, "%s",
+                  err);
     ck_assert_int_gt(used, 0);
     ck_assert_int_le(limit, 64 * 1024);
     /* writing past the limit fails as a full disk would, UNAVAILABLE, and nothing of the

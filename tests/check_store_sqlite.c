@@ -64,9 +64,16 @@ static int64_t insert_exp(const char *key, int64_t *gen)
 
 static store_event_t conversion(const char *id, int64_t amount)
 {
-    store_event_t e = {.event_id = id, .customer_id = "acme", .type = 3, .ts_ms = NOW_MS,
-                       .has_amount = 1, .amount_minor = amount, .plan_from = "starter",
-                       .plan_to = "pro", .nps = -1, .received_ms = NOW_MS + 5};
+    store_event_t e = {.event_id = id,
+                       .customer_id = "acme",
+                       .type = 3,
+                       .ts_ms = NOW_MS,
+                       .has_amount = 1,
+                       .amount_minor = amount,
+                       .plan_from = "starter",
+                       .plan_to = "pro",
+                       .nps = -1,
+                       .received_ms = NOW_MS + 5};
     return e;
 }
 
@@ -434,8 +441,13 @@ START_TEST(test_digest_migration_of_old_store)
     store_t *old = store_open(uri, err, sizeof err);
     ck_assert_msg(old != NULL, "store_open: %s", err);
     ck_assert_int_eq(store_schema_version(old), 4);
-    store_event_t same = {.event_id = "old-1", .customer_id = "acme", .type = 3, .ts_ms = NOW_MS,
-                          .has_amount = 1, .amount_minor = 4900, .nps = -1,
+    store_event_t same = {.event_id = "old-1",
+                          .customer_id = "acme",
+                          .type = 3,
+                          .ts_ms = NOW_MS,
+                          .has_amount = 1,
+                          .amount_minor = 4900,
+                          .nps = -1,
                           .received_ms = NOW_MS};
     store_event_t other = same;
     other.amount_minor = 5900;
@@ -574,27 +586,23 @@ START_TEST(test_registry_decides_again_after_other_change)
     registry_t *b = registry_new(S, err, sizeof err);
     ck_assert_msg(b != NULL, "%s", err);
     tu_store_begin(S);
-    ck_assert_int_eq(registry_change(b, "ramp", LIFT__ACTION__ACTION_RAMP, 1, 0.6, NOW_MS + 1, &e,
-                                     &st),
-                     0);
-    ck_assert_int_eq(registry_change(b, "ramp", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 2, &e,
-                                     &st),
-                     0);
+    ck_assert_int_eq(
+        registry_change(b, "ramp", LIFT__ACTION__ACTION_RAMP, 1, 0.6, NOW_MS + 1, &e, &st), 0);
+    ck_assert_int_eq(
+        registry_change(b, "ramp", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 2, &e, &st), 0);
     tu_store_commit(S);
     /* A still holds running at 0.2. A ramp to 0.4 is decided again on what the store holds:
      * below the current 0.6. */
     ck_assert(registry_find(a, "ramp")->def->coverage == 0.2);
     tu_store_begin(S);
-    ck_assert_int_eq(registry_change(a, "ramp", LIFT__ACTION__ACTION_RAMP, 1, 0.4, NOW_MS + 3, &e,
-                                     &st),
-                     -1);
+    ck_assert_int_eq(
+        registry_change(a, "ramp", LIFT__ACTION__ACTION_RAMP, 1, 0.4, NOW_MS + 3, &e, &st), -1);
     ck_assert_int_eq(st.code, LIFT__CODE__FAILED_PRECONDITION);
     ck_assert_msg(strstr(st.message, "0.6"), "%s", st.message);
     /* A pause is already so (B paused it): a success that writes nothing. */
     int64_t g = store_generation(S);
-    ck_assert_int_eq(registry_change(a, "ramp", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 4, &e,
-                                     &st),
-                     0);
+    ck_assert_int_eq(
+        registry_change(a, "ramp", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 4, &e, &st), 0);
     ck_assert_int_eq(e->def->status, LIFT__EXPERIMENT_STATUS__STATUS_PAUSED);
     ck_assert_int_eq(store_generation(S), g);
     tu_store_commit(S);
@@ -634,8 +642,7 @@ START_TEST(test_assign_with_stale_cache)
     ck_assert_msg(a != NULL, "%s", err);
     tu_store_begin(S);
     ck_assert_int_eq(registry_create(a, &x, NOW_MS, &e, &created, &st), 0);
-    ck_assert_int_eq(registry_change(a, "offer", LIFT__ACTION__ACTION_START, 0, 0, NOW_MS, &e,
-                                     &st),
+    ck_assert_int_eq(registry_change(a, "offer", LIFT__ACTION__ACTION_START, 0, 0, NOW_MS, &e, &st),
                      0);
     tu_store_commit(S);
     ingest_config_t icfg = {.currency = "USD", .clock_skew_ms = 86400000};
@@ -646,9 +653,8 @@ START_TEST(test_assign_with_stale_cache)
     registry_t *b = registry_new(S, err, sizeof err);
     ck_assert_msg(b != NULL, "%s", err);
     tu_store_begin(S);
-    ck_assert_int_eq(registry_change(b, "offer", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 1, &e,
-                                     &st),
-                     0);
+    ck_assert_int_eq(
+        registry_change(b, "offer", LIFT__ACTION__ACTION_PAUSE, 0, 0, NOW_MS + 1, &e, &st), 0);
     tu_store_commit(S);
 
     Lift__Context ctx = LIFT__CONTEXT__INIT;
@@ -690,9 +696,9 @@ START_TEST(test_assign_with_stale_cache)
         }
         if (round == 0) {
             tu_store_begin(S);
-            ck_assert_int_eq(registry_change(b, "offer", LIFT__ACTION__ACTION_RESUME, 0, 0,
-                                             NOW_MS + 5, &e, &st),
-                             0);
+            ck_assert_int_eq(
+                registry_change(b, "offer", LIFT__ACTION__ACTION_RESUME, 0, 0, NOW_MS + 5, &e, &st),
+                0);
             tu_store_commit(S);
         } else if (round == 1) {
             ck_assert_int_eq(registry_refresh(a, err, sizeof err), 0);

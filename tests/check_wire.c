@@ -57,8 +57,8 @@ static int agree(const uint8_t *buf, size_t len)
     ck_assert_msg(r != NULL, "fastwire decoded %zu bytes protobuf-c refuses", len);
     ck_assert_msg(same_assign(&f.req, r), "fastwire and protobuf-c differ on %zu bytes", len);
     lift__request__free_unpacked(r, NULL);
-    ck_assert_int_eq(wire_check_strings(&lift__request__descriptor, buf, len, field,
-                                        sizeof field, msg, sizeof msg),
+    ck_assert_int_eq(wire_check_strings(&lift__request__descriptor, buf, len, field, sizeof field,
+                                        msg, sizeof msg),
                      0);
     return 1;
 }
@@ -92,8 +92,8 @@ static size_t sample(uint8_t *buf, size_t cap, int variant)
  * disagree, and fastwire still takes the untouched ones. */
 START_TEST(mutations_agree)
 {
-    static const uint8_t values[] = {0x00, 0x01, 0x02, 0x08, 0x0a, 0x10, 0x12, 0x1a, 0x22,
-                                     0x7f, 0x80, 0xff};
+    static const uint8_t values[] = {0x00, 0x01, 0x02, 0x08, 0x0a, 0x10,
+                                     0x12, 0x1a, 0x22, 0x7f, 0x80, 0xff};
     uint8_t buf[512], m[512];
     size_t taken = 0, tried = 0;
     for (int v = 0; v < 8; v++) {
@@ -196,8 +196,8 @@ START_TEST(broken_bytes)
     /* Cut inside the body: protobuf-c and fastwire refuse, the id survives. */
     ck_assert_ptr_null(lift__request__unpack(NULL, n - 3, buf));
     ck_assert_int_eq(agree(buf, n - 3), 0);
-    ck_assert_int_eq(wire_check_strings(&lift__request__descriptor, buf, n - 3, field,
-                                        sizeof field, msg, sizeof msg),
+    ck_assert_int_eq(wire_check_strings(&lift__request__descriptor, buf, n - 3, field, sizeof field,
+                                        msg, sizeof msg),
                      0);
     ck_assert_int_eq(wire_request_id(buf, n - 3, &id), 1);
     ck_assert_uint_eq(id, 300);

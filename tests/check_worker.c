@@ -19,19 +19,19 @@ Suite *worker_suite(void);
 
 #define NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
 
-static char D[256];    /* temporary directory */
-static char URI[300];  /* sqlite:D */
-static handlers_t *H;  /* prepares the jobs */
-static void *CTX;      /* ZeroMQ context of the worker */
-static worker_t *W;    /* under test */
+static char D[256];   /* temporary directory */
+static char URI[300]; /* sqlite:D */
+static handlers_t *H; /* prepares the jobs */
+static void *CTX;     /* ZeroMQ context of the worker */
+static worker_t *W;   /* under test */
 
 static void setup(void)
 {
     char err[512];
     tu_tempdir(D, sizeof D);
     snprintf(URI, sizeof URI, "sqlite:%s", D);
-    handlers_config_t cfg = {.store = URI, .currency = "USD", .clock_skew_ms = 86400000,
-                             .log_level = LOG_LEVEL_ERROR};
+    handlers_config_t cfg = {
+        .store = URI, .currency = "USD", .clock_skew_ms = 86400000, .log_level = LOG_LEVEL_ERROR};
     H = handlers_open(&cfg, err, sizeof err);
     ck_assert_msg(H != NULL, "%s", err);
     tu_handlers_two_arm(H, "offer", 0, NOW_MS);

@@ -22,28 +22,28 @@
 
 /* A failed check: printed as well, since a benchmark calls these helpers outside a test,
  * where Check cannot report it. */
-#define NEED(cond, ...)                                                                       \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            fprintf(stderr, "pgharness: " __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                              \
-            ck_abort_msg(__VA_ARGS__);                                                        \
-        }                                                                                     \
+#define NEED(cond, ...)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "pgharness: " __VA_ARGS__);                                            \
+            fputc('\n', stderr);                                                                   \
+            ck_abort_msg(__VA_ARGS__);                                                             \
+        }                                                                                          \
     } while (0)
 
 /* The one server of the run: started once, in the runner process. */
 static struct {
-    int state;        /* 0 not tried, 1 running, -1 failed */
-    pid_t owner;      /* process that started it (only it stops it) */
-    pid_t pid;        /* postmaster */
-    char bin[256];    /* PostgreSQL's bin directory */
-    char dir[256];    /* temporary directory: socket, data/, logs */
-    char why[512];    /* why it could not be started */
-    uid_t uid;        /* user the server runs as */
-    gid_t gid;        /* its group */
-    int as_other;     /* 1: switch to uid/gid in children (we are root) */
-    int ndb;          /* databases made so far */
-    int durable;      /* fsync on */
+    int state;     /* 0 not tried, 1 running, -1 failed */
+    pid_t owner;   /* process that started it (only it stops it) */
+    pid_t pid;     /* postmaster */
+    char bin[256]; /* PostgreSQL's bin directory */
+    char dir[256]; /* temporary directory: socket, data/, logs */
+    char why[512]; /* why it could not be started */
+    uid_t uid;     /* user the server runs as */
+    gid_t gid;     /* its group */
+    int as_other;  /* 1: switch to uid/gid in children (we are root) */
+    int ndb;       /* databases made so far */
+    int durable;   /* fsync on */
 } pg;
 
 int tu_pg_wanted(const char *suite)
@@ -171,11 +171,24 @@ static int start_postmaster(void)
     snprintf(prog, sizeof prog, "%s/postgres", pg.bin);
     /* fsync off for tests: a test run needs no crash durability of the machine, and the
      * shared machine's disk is slow; commits still go through the WAL as in production. */
-    const char *argv[] = {prog, "-D", data, "-c", sock, "-c", "listen_addresses=",
-                          "-c", pg.durable ? "fsync=on" : "fsync=off",
-                          "-c", pg.durable ? "full_page_writes=on" : "full_page_writes=off",
-                          "-c", "max_connections=60", "-c", "shared_buffers=64MB",
-                          "-c", "log_min_messages=warning", NULL};
+    const char *argv[] = {prog,
+                          "-D",
+                          data,
+                          "-c",
+                          sock,
+                          "-c",
+                          "listen_addresses=",
+                          "-c",
+                          pg.durable ? "fsync=on" : "fsync=off",
+                          "-c",
+                          pg.durable ? "full_page_writes=on" : "full_page_writes=off",
+                          "-c",
+                          "max_connections=60",
+                          "-c",
+                          "shared_buffers=64MB",
+                          "-c",
+                          "log_min_messages=warning",
+                          NULL};
     int die_with_us = getpid() == pg.owner; /* one restarted by a forked test outlives it */
     pid_t pid = fork();
     if (pid < 0) {
@@ -211,7 +224,8 @@ int tu_pg_start(void)
     pg.state = -1;
     pg.owner = getpid();
     if (find_bin() < 0) {
-        snprintf(pg.why, sizeof pg.why, "no PostgreSQL server programs (initdb) found: install "
+        snprintf(pg.why, sizeof pg.why,
+                 "no PostgreSQL server programs (initdb) found: install "
                  "the postgresql package, or set LIFT_PG_BIN");
         return -1;
     }
@@ -225,7 +239,8 @@ int tu_pg_start(void)
     if (geteuid() == 0) { /* PostgreSQL refuses to run as root */
         struct passwd *pw = getpwnam("postgres");
         if (!pw) {
-            snprintf(pg.why, sizeof pg.why, "running as root and there is no postgres user to "
+            snprintf(pg.why, sizeof pg.why,
+                     "running as root and there is no postgres user to "
                      "run the server as");
             goto fail;
         }
@@ -242,8 +257,8 @@ int tu_pg_start(void)
     snprintf(data, sizeof data, "%s/data", pg.dir);
     snprintf(log, sizeof log, "%s/initdb.log", pg.dir);
     snprintf(prog, sizeof prog, "%s/initdb", pg.bin);
-    const char *argv[] = {prog, "-D", data, "-U", "lift", "-A", "trust", "-E", "UTF8",
-                          "--locale=C", "-N", NULL};
+    const char *argv[] = {prog,    "-D", data,   "-U",         "lift", "-A",
+                          "trust", "-E", "UTF8", "--locale=C", "-N",   NULL};
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(pg.why, sizeof pg.why, "fork: %s", strerror(errno));
@@ -363,7 +378,7 @@ long long tu_pg_scalar(const char *uri, const char *sql)
     NEED(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri, PQerrorMessage(c));
     PGresult *r = PQexec(c, sql);
     NEED(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1, "%s: %s", sql,
-                  PQresultErrorMessage(r));
+         PQresultErrorMessage(r));
     long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     PQfinish(c);
@@ -375,8 +390,8 @@ void tu_pg_exec(const char *uri, const char *sql)
     PGconn *c = PQconnectdb(uri);
     NEED(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri, PQerrorMessage(c));
     PGresult *r = PQexec(c, sql);
-    NEED(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
-                  "%s: %s", sql, PQresultErrorMessage(r));
+    NEED(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s",
+         sql, PQresultErrorMessage(r));
     PQclear(r);
     PQfinish(c);
 }

@@ -102,8 +102,13 @@ void tu_liftd_start(tliftd_t *t, const char *const *extra)
 {
     char prog[512];
     tu_program("liftd", prog, sizeof prog);
-    const char *argv[32] = {prog, "--endpoint", t->endpoint, t->store[0] ? "--store" : "--data",
-                            t->store[0] ? t->store : t->data, "--log-level", "warn"};
+    const char *argv[32] = {prog,
+                            "--endpoint",
+                            t->endpoint,
+                            t->store[0] ? "--store" : "--data",
+                            t->store[0] ? t->store : t->data,
+                            "--log-level",
+                            "warn"};
     int argc = 7;
     for (int i = 0; extra && extra[i] && argc < 31; i++)
         argv[argc++] = extra[i];

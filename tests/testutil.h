@@ -14,11 +14,11 @@
 #include "store.h"
 
 typedef struct {
-    char dir[256];       /* temporary directory (store lives in dir/data) */
-    char data[300];      /* store directory */
-    char endpoint[320];  /* ipc:// endpoint inside dir */
-    char store[700];     /* when set (before start): liftd gets --store store, not --data */
-    pid_t pid;           /* liftd child, 0 when not running */
+    char dir[256];         /* temporary directory (store lives in dir/data) */
+    char data[300];        /* store directory */
+    char endpoint[320];    /* ipc:// endpoint inside dir */
+    char store[700];       /* when set (before start): liftd gets --store store, not --data */
+    pid_t pid;             /* liftd child, 0 when not running */
     lift_client_t *client; /* connected client (timeout 2 s, 3 attempts) */
 } tliftd_t;
 
@@ -39,9 +39,9 @@ double tu_now_s(void);
  * w1, under key. Everything lives in *t (the arms point into it), so t must outlive every use
  * of the returned pointer; set other fields (name, payloads, arm names) on it or on t->arm. */
 typedef struct {
-    Lift__Experiment x;  /* the definition */
-    Lift__Arm arm[2];    /* its arms */
-    Lift__Arm *arms[2];  /* x.arms */
+    Lift__Experiment x; /* the definition */
+    Lift__Arm arm[2];   /* its arms */
+    Lift__Arm *arms[2]; /* x.arms */
 } tu_experiment_t;
 
 Lift__Experiment *tu_two_arms(tu_experiment_t *t, const char *key, double w0, double w1);
@@ -106,13 +106,13 @@ typedef struct {
 tu_events_t tu_store_events(const char *store, const tu_event_filter_t *f);
 
 typedef struct {
-    int64_t experiments;   /* experiments stored */
-    int64_t status_sum;    /* sum of their statuses */
-    double coverage_sum;   /* sum of their coverages */
-    int64_t exposures;     /* exposures of every experiment */
+    int64_t experiments;          /* experiments stored */
+    int64_t status_sum;           /* sum of their statuses */
+    double coverage_sum;          /* sum of their coverages */
+    int64_t exposures;            /* exposures of every experiment */
     int trigger_min, trigger_max; /* over every exposure (0 when none) */
     int channel_min, channel_max; /* over every exposure (0 when none) */
-    int64_t events;        /* events stored */
+    int64_t events;               /* events stored */
 } tu_store_summary_t;
 
 tu_store_summary_t tu_store_summary(const char *store);

@@ -268,8 +268,8 @@ void lift_experiment_list_free(Lift__ExperimentList **list_p);
  * key; an invalid customer id is INVALID_ARGUMENT. Read-only; same thread rule as the client.
  * Holdouts are created, started, stopped and reported with lift_call() (CreateHoldout,
  * ChangeHoldout, GetHoldout, ListHoldouts) and lift_report() (ReportRequest.holdout_key). */
-lift_err_t lift_is_held_out(lift_client_t *self, const char *holdout_key,
-                            const char *customer_id, bool *held_out, int *group);
+lift_err_t lift_is_held_out(lift_client_t *self, const char *holdout_key, const char *customer_id,
+                            bool *held_out, int *group);
 
 /* ---- Reports ------------------------------------------------------------------------------- */
 

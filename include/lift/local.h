@@ -36,18 +36,18 @@
 
 #include "lift/client.h"
 
-#define LIFT_LOCAL_REFRESH_MS 1000     /* default definitions refresh interval */
-#define LIFT_LOCAL_FLUSH_MS 100        /* default exposure flush interval */
-#define LIFT_LOCAL_BUFFER_MAX 100000   /* default bound on queued exposures */
-#define LIFT_LOCAL_FLUSH_BATCH 5000    /* exposures per RecordExposures request */
-#define LIFT_LOCAL_REMEMBER 250000     /* default queued pairs remembered (8 MiB) */
+#define LIFT_LOCAL_REFRESH_MS 1000   /* default definitions refresh interval */
+#define LIFT_LOCAL_FLUSH_MS 100      /* default exposure flush interval */
+#define LIFT_LOCAL_BUFFER_MAX 100000 /* default bound on queued exposures */
+#define LIFT_LOCAL_FLUSH_BATCH 5000  /* exposures per RecordExposures request */
+#define LIFT_LOCAL_REMEMBER 250000   /* default queued pairs remembered (8 MiB) */
 
 typedef struct lift_local lift_local_t;
 
 typedef struct {
-    int refresh_ms;                  /* definitions refresh; <= 0: LIFT_LOCAL_REFRESH_MS */
-    int flush_ms;                    /* exposure flush; <= 0: LIFT_LOCAL_FLUSH_MS */
-    size_t buffer_max;               /* queued exposures kept; 0: LIFT_LOCAL_BUFFER_MAX */
+    int refresh_ms;    /* definitions refresh; <= 0: LIFT_LOCAL_REFRESH_MS */
+    int flush_ms;      /* exposure flush; <= 0: LIFT_LOCAL_FLUSH_MS */
+    size_t buffer_max; /* queued exposures kept; 0: LIFT_LOCAL_BUFFER_MAX */
     /* (experiment, customer) pairs whose exposure was queued, remembered so that a repeat
      * decision queues nothing (32 bytes each; 0: LIFT_LOCAL_REMEMBER). Past it, older pairs
      * are forgotten and may be queued again: liftd answers them as existing, nothing doubles. */

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 /* Bytes of buf that always hold the escaped form of n input bytes. */
-#define LIFT_SAFE_CAP(n) ((n) * 4 + 4)
+#define LIFT_SAFE_CAP(n) ((n)*4 + 4)
 
 /* The escaped text: C0 controls and DEL as \n \r \t or \xNN, C1 controls (U+0080-U+009F) as
  * \u0080..\u009f, the layout controls (lift_is_layout_control) as \uXXXX, and each byte that

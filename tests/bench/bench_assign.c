@@ -74,9 +74,12 @@ int main(void)
             sink += (uint64_t)(assign_bucket(&ns, buf + (size_t)i * ID_STRIDE, lens[i], &r) + 2);
         }
         double t3 = tu_now_s();
-        if (t1 - t0 < best_base) best_base = t1 - t0;
-        if (t2 - t1 < best_plain) best_plain = t2 - t1;
-        if (t3 - t2 < best_ns) best_ns = t3 - t2;
+        if (t1 - t0 < best_base)
+            best_base = t1 - t0;
+        if (t2 - t1 < best_plain)
+            best_plain = t2 - t1;
+        if (t3 - t2 < best_ns)
+            best_ns = t3 - t2;
     }
 
     double base = NIDS / best_base / 1e6, mps = NIDS / best_plain / 1e6,

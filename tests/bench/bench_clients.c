@@ -26,18 +26,18 @@
 #include "../tests/testutil.h"
 #include "benchutil.h"
 
-#define NREQ 20000       /* assigns per client (BENCH_CLIENT_REQUESTS overrides) */
+#define NREQ 20000 /* assigns per client (BENCH_CLIENT_REQUESTS overrides) */
 #define NREQ_MAX 1000000
-#define WINDOW 64        /* requests in flight per connection */
-#define SYNC_SHARE 4     /* the synchronous library call does NREQ / SYNC_SHARE */
+#define WINDOW 64    /* requests in flight per connection */
+#define SYNC_SHARE 4 /* the synchronous library call does NREQ / SYNC_SHARE */
 #define RECV_TIMEOUT_MS 10000
 
 static const char KEY[] = "bench-clients";
 
 static pid_t liftd_start(const char *endpoint, const char *data)
 {
-    const char *const args[] = {"--endpoint", endpoint, "--data", data, "--log-level", "error",
-                                NULL};
+    const char *const args[] = {"--endpoint",  endpoint, "--data", data,
+                                "--log-level", "error",  NULL};
     return bench_liftd_spawn(NULL, args);
 }
 
@@ -56,7 +56,7 @@ static int setup(lift_client_t *c, int n)
         return -1;
     }
     lift_context_t ctx = tu_lift_context();
-    char (*ids)[32] = malloc((size_t)n * sizeof *ids);
+    char(*ids)[32] = malloc((size_t)n * sizeof *ids);
     const char **ptrs = malloc((size_t)n * sizeof *ptrs);
     int rc = ids && ptrs ? 0 : -1;
     for (int i = 0; i < n && rc == 0; i++) {
@@ -113,7 +113,8 @@ static double bench_c(const char *endpoint, int n)
         }
         int len = zmq_recv(s, rbuf, sizeof rbuf, 0);
         if (len < 0 || len > (int)sizeof rbuf) {
-            fprintf(stderr, "bench_clients: C: no reply (%s)\n", len < 0 ? zmq_strerror(errno) : "too long");
+            fprintf(stderr, "bench_clients: C: no reply (%s)\n",
+                    len < 0 ? zmq_strerror(errno) : "too long");
             goto out;
         }
         Lift__Reply *rep = lift__reply__unpack(NULL, (size_t)len, rbuf);
@@ -213,7 +214,8 @@ int main(void)
     if (rc_c <= 0 || rc_py <= 0 || rc_js <= 0 || rc_sync <= 0)
         goto done;
     printf("pipelined Assign, one connection, %d in flight, %d customers already exposed "
-           "(ipc, same liftd):\n", WINDOW, n);
+           "(ipc, same liftd):\n",
+           WINDOW, n);
     printf("  %-52s %9.0f req/s\n", "C: libzmq DEALER + protobuf-c, every reply decoded", rc_c);
     printf("  %-52s %9.0f req/s  %.2fx C\n", "Python client (assign_pipelined, pyzmq + protobuf)",
            rc_py, rc_py / rc_c);

@@ -189,8 +189,12 @@ int main(int argc, char **argv)
     int64_t ts = tu_now_ms() - 3600000;
     for (int i = 0; i < clients; i++) {
         long first = stored + (long)i * (sent / clients);
-        s[i] = (bench_sender_t){.ep = ep, .first = first, .end = first + sent / clients,
-                                .batch = BATCH, .row = live_row, .arg = &ts};
+        s[i] = (bench_sender_t){.ep = ep,
+                                .first = first,
+                                .end = first + sent / clients,
+                                .batch = BATCH,
+                                .row = live_row,
+                                .arg = &ts};
     }
     t0 = tu_now_s();
     bench_threads(bench_send_events, s, sizeof s[0], clients);

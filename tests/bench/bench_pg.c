@@ -56,10 +56,15 @@ static int make_rows(rows_t *r, long n)
     for (long k = 0; k < n; k++) {
         snprintf(r->id[k], sizeof r->id[k], "inv-%010ld", k);
         snprintf(r->cust[k], sizeof r->cust[k], "cust-%ld", (k * 7919) % 1000000);
-        r->ev[k] = (store_event_t){.event_id = r->id[k], .customer_id = r->cust[k], .type = 3,
-                                   .ts_ms = 1700000000000LL + k, .has_amount = 1,
-                                   .amount_minor = 1000 + k % 9000, .plan_from = "starter",
-                                   .plan_to = "pro", .nps = -1,
+        r->ev[k] = (store_event_t){.event_id = r->id[k],
+                                   .customer_id = r->cust[k],
+                                   .type = 3,
+                                   .ts_ms = 1700000000000LL + k,
+                                   .has_amount = 1,
+                                   .amount_minor = 1000 + k % 9000,
+                                   .plan_from = "starter",
+                                   .plan_to = "pro",
+                                   .nps = -1,
                                    .received_ms = 1700000000000LL + k};
     }
     return 0;
@@ -121,10 +126,11 @@ static size_t copy_rows(char *buf, size_t cap, const store_event_t *ev, long m)
     for (long i = 0; i < m; i++) {
         const store_event_t *e = &ev[i];
         o += copy_field(buf + o, e->event_id);
-        o += (size_t)snprintf(buf + o, cap - o, "\t%lld\t", (long long)(int64_t)store_event_digest(e));
+        o += (size_t)snprintf(buf + o, cap - o, "\t%lld\t",
+                              (long long)(int64_t)store_event_digest(e));
         o += copy_field(buf + o, e->customer_id);
         o += (size_t)snprintf(buf + o, cap - o, "\t%d\t%lld\t\\N\t\\N\t%lld\t", e->type,
-                             (long long)e->ts_ms, (long long)e->amount_minor);
+                              (long long)e->ts_ms, (long long)e->amount_minor);
         o += copy_field(buf + o, e->plan_from);
         buf[o++] = '\t';
         o += copy_field(buf + o, e->plan_to);
@@ -188,12 +194,15 @@ static double via_copy_temp(const char *uri, const rows_t *r, long batch, long *
             size_t o = 0;
             arr[o++] = '{';
             for (long i = 0; i < m; i++)
-                o += (size_t)snprintf(arr + o, (size_t)batch * 32 + 8 - o, "%s\"%s\"", i ? "," : "", r->ev[k + i].event_id);
+                o += (size_t)snprintf(arr + o, (size_t)batch * 32 + 8 - o, "%s\"%s\"", i ? "," : "",
+                                      r->ev[k + i].event_id);
             arr[o++] = '}';
             arr[o] = '\0';
             const char *v[1] = {arr};
-            res = PQexecParams(c, "SELECT event_id, digest, type, amount_minor FROM events "
-                                  "WHERE event_id = ANY($1::text[])", 1, NULL, v, NULL, NULL, 0);
+            res = PQexecParams(c,
+                               "SELECT event_id, digest, type, amount_minor FROM events "
+                               "WHERE event_id = ANY($1::text[])",
+                               1, NULL, v, NULL, NULL, 0);
             ok(c, res, "stored");
             *dups += PQntuples(res);
             PQclear(res);
@@ -274,8 +283,8 @@ static void rows_row(void *arg, long k, store_event_t *e, char *id, char *cust)
 }
 
 typedef struct {
-    int n;                 /* instances running */
-    pid_t pid[MAX_INST];   /* their processes */
+    int n;                  /* instances running */
+    pid_t pid[MAX_INST];    /* their processes */
     char ep[MAX_INST][400]; /* their endpoints */
 } fleet_t;
 
@@ -285,8 +294,8 @@ static void fleet_start(fleet_t *f, const char *uri, int n)
     f->n = n;
     for (int i = 0; i < n; i++) {
         snprintf(f->ep[i], sizeof f->ep[i], "ipc://%s/bench-liftd-%d.sock", tu_pg_dir(), i);
-        const char *const args[] = {"--endpoint", f->ep[i], "--store", uri, "--log-level", "warn",
-                                    NULL};
+        const char *const args[] = {"--endpoint",  f->ep[i], "--store", uri,
+                                    "--log-level", "warn",   NULL};
         f->pid[i] = bench_liftd_spawn(NULL, args);
     }
     for (int i = 0; i < n; i++)
@@ -312,8 +321,12 @@ static double via_liftd(const char *uri, const rows_t *r, long batch, int ninst)
     long per = (r->n / SENDERS + batch - 1) / batch * batch, accepted = 0;
     for (int i = 0; i < SENDERS; i++) {
         long first = i * per, end = (i + 1) * per < r->n ? (i + 1) * per : r->n;
-        s[i] = (bench_sender_t){.ep = f.ep[i % ninst], .first = first < r->n ? first : r->n,
-                                .end = end, .batch = batch, .row = rows_row, .arg = (void *)r};
+        s[i] = (bench_sender_t){.ep = f.ep[i % ninst],
+                                .first = first < r->n ? first : r->n,
+                                .end = end,
+                                .batch = batch,
+                                .row = rows_row,
+                                .arg = (void *)r};
     }
     if (ninst == 1)
         perf_start("ingest");
@@ -338,10 +351,10 @@ static double via_liftd(const char *uri, const rows_t *r, long batch, int ninst)
 #define EXP_KEY "bench-pg"
 
 typedef struct {
-    const char *ep;     /* liftd endpoint */
-    long first, end;    /* customers [first, end) */
-    long firsts;        /* result: first exposures replied */
-    int failed;         /* result */
+    const char *ep;  /* liftd endpoint */
+    long first, end; /* customers [first, end) */
+    long firsts;     /* result: first exposures replied */
+    int failed;      /* result */
 } assigner_t;
 
 static void *assign_customers(void *arg)
@@ -416,8 +429,8 @@ static void assign_liftd(const char *uri, long ncust, int ninst, double rate[3])
         double r = (double)ncust / (tu_now_s() - t0);
         perf_stop();
         if (failed || firsts != (round == 0 ? ncust : 0)) {
-            fprintf(stderr, "bench_pg: %ld first exposures in round %d of %ld customers\n",
-                    firsts, round, ncust);
+            fprintf(stderr, "bench_pg: %ld first exposures in round %d of %ld customers\n", firsts,
+                    round, ncust);
             exit(1);
         }
         rate[round] = r;
@@ -523,8 +536,8 @@ static double echo_assign(long ncust, int nsrv)
     pthread_t et[MAX_INST];
     for (int i = 0; i < nsrv; i++) {
         memset(&e[i], 0, sizeof e[i]);
-        snprintf(e[i].endpoint, sizeof e[i].endpoint, "ipc://%s/bench-echo-%d.sock",
-                 tu_pg_dir(), i);
+        snprintf(e[i].endpoint, sizeof e[i].endpoint, "ipc://%s/bench-echo-%d.sock", tu_pg_dir(),
+                 i);
         e[i].reply_len = reply_len;
         e[i].req_peers = 1;
         pthread_create(&et[i], NULL, bench_echo_run, &e[i]);
@@ -607,10 +620,11 @@ static double bare_report_sql(const char *uri, int64_t exp_id, int serial, long 
     double best = 1e9;
     for (int round = 0; round < 2; round++) {
         double t0 = tu_now_s();
-        PGresult *res = PQexecParams(c, "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e "
-                                        "JOIN exposures x ON x.experiment_id = $1::bigint AND "
-                                        "x.customer_id = e.customer_id WHERE e.ts_ms >= "
-                                        "x.trigger_ms AND e.ts_ms < $2::bigint GROUP BY x.arm",
+        PGresult *res = PQexecParams(c,
+                                     "SELECT x.arm, count(*), sum(e.amount_minor) FROM events e "
+                                     "JOIN exposures x ON x.experiment_id = $1::bigint AND "
+                                     "x.customer_id = e.customer_id WHERE e.ts_ms >= "
+                                     "x.trigger_ms AND e.ts_ms < $2::bigint GROUP BY x.arm",
                                      2, NULL, v, NULL, NULL, 0);
         ok(c, res, "join");
         double dt = tu_now_s() - t0;
@@ -621,12 +635,14 @@ static double bare_report_sql(const char *uri, int64_t exp_id, int serial, long 
         if (dt < best)
             best = dt;
     }
-    if (getenv("BENCH_PG_EXPLAIN") && !serial) { /* where the baseline's time goes: the plan, timed */
-        PGresult *res = PQexecParams(c, "EXPLAIN (ANALYZE, COSTS OFF) SELECT x.arm, count(*), "
-                                        "sum(e.amount_minor) FROM events e JOIN exposures x ON "
-                                        "x.experiment_id = $1::bigint AND x.customer_id = "
-                                        "e.customer_id WHERE e.ts_ms >= x.trigger_ms AND e.ts_ms "
-                                        "< $2::bigint GROUP BY x.arm",
+    if (getenv("BENCH_PG_EXPLAIN") &&
+        !serial) { /* where the baseline's time goes: the plan, timed */
+        PGresult *res = PQexecParams(c,
+                                     "EXPLAIN (ANALYZE, COSTS OFF) SELECT x.arm, count(*), "
+                                     "sum(e.amount_minor) FROM events e JOIN exposures x ON "
+                                     "x.experiment_id = $1::bigint AND x.customer_id = "
+                                     "e.customer_id WHERE e.ts_ms >= x.trigger_ms AND e.ts_ms "
+                                     "< $2::bigint GROUP BY x.arm",
                                      2, NULL, v, NULL, NULL, 0);
         ok(c, res, "explain");
         for (int i = 0; i < PQntuples(res); i++)
@@ -657,7 +673,8 @@ static void report_phase(long ncust, long nev)
     double vac_s = tu_now_s() - g0;
     PQfinish(c);
     printf("pg: report data set: %ld exposed customers, %ld events, written through the store "
-           "in %.1f s (+ VACUUM ANALYZE %.1f s)\n", ncust, nev, gen_s, vac_s);
+           "in %.1f s (+ VACUUM ANALYZE %.1f s)\n",
+           ncust, nev, gen_s, vac_s);
     long long rows = 0;
     double bare = bare_report_sql(uri, exp_id, 0, &rows);
     double bare1 = bare_report_sql(uri, exp_id, 1, &rows);
@@ -682,12 +699,13 @@ static void report_phase(long ncust, long nev)
             best = t;
     }
     printf("pg: report_build over a store reader (all 4 dimensions, CUPED, sequential), best of "
-           "2: %.2f s (%llu exposures, %llu events read, %zu segments)\n", best,
-           (unsigned long long)r->provenance->exposures_read,
+           "2: %.2f s (%llu exposures, %llu events read, %zu segments)\n",
+           best, (unsigned long long)r->provenance->exposures_read,
            (unsigned long long)r->provenance->events_read, r->n_segments);
     printf("pg: its reads alone (reader, no-op callbacks): %.2f s\n", reads);
     printf("pg: bare SQL aggregation (events JOIN exposures GROUP BY arm), best of 2: %.2f s "
-           "(%lld joined rows)\n", bare, rows);
+           "(%lld joined rows)\n",
+           bare, rows);
     printf("pg: the same with parallel query off (one backend): %.2f s\n", bare1);
     printf("pg: ratio report / bare aggregation = %.2f (target <= 2); to the serial one %.2f\n",
            best / bare, best / bare1);
@@ -743,7 +761,8 @@ int main(int argc, char **argv)
     printf("pg: bare COPY into events (unique index, no dedupe answer): %.0f events/s\n", bare);
     double ins = via_store(a, &r, batch, &dups);
     printf("pg: store (COPY; a batch with a stored id: pipelined INSERT ... ON CONFLICT), new: "
-           "%.0f events/s\n", ins);
+           "%.0f events/s\n",
+           ins);
     double ins_dup = via_store(a, &r, batch, &dups);
     printf("pg: store, the same batches again: %.0f events/s (%ld duplicates)\n", ins_dup, dups);
     double cp = via_copy_temp(b, &r, batch, &dups);
@@ -759,8 +778,8 @@ int main(int argc, char **argv)
         if ((k % batch) >= batch / 2)
             snprintf(half.id[k], sizeof half.id[k], "new-%010ld", k);
     double mixed = via_store(a, &half, batch, &dups);
-    printf("pg: store, half of each batch stored before: %.0f events/s (%ld duplicates)\n",
-           mixed, dups);
+    printf("pg: store, half of each batch stored before: %.0f events/s (%ld duplicates)\n", mixed,
+           dups);
     printf("pg: ratio store / bare COPY = %.2f\n", ins / bare);
 
     static const int insts[2] = {1, MAX_INST};
@@ -784,8 +803,7 @@ int main(int argc, char **argv)
         printf("pg: %d liftd, AssignBatch of %d from %d clients: new customers (each first "
                "exposure recorded) %.0f customers/s (%.3fx echo), the same again (repeats, "
                "through the instance that recorded them) %.0f customers/s (%.3fx echo)",
-               insts[k], ASSIGN_BATCH, SENDERS, rate[0], rate[0] / echo, rate[1],
-               rate[1] / echo);
+               insts[k], ASSIGN_BATCH, SENDERS, rate[0], rate[0] / echo, rate[1], rate[1] / echo);
         if (rate[2] > 0)
             printf(", repeats through another instance %.0f customers/s (%.3fx echo)", rate[2],
                    rate[2] / echo);

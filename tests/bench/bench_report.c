@@ -170,8 +170,7 @@ static void *run_report(void *arg)
 
 /* Repeat assignments of exposed customers, one at a time, until `stop` (or n samples): their
  * round-trip latencies in ms go to lat[]. Returns the count. */
-static size_t assign_loop(lift_client_t *c, const char *key, double *lat, size_t n,
-                          const int *stop)
+static size_t assign_loop(lift_client_t *c, const char *key, double *lat, size_t n, const int *stop)
 {
     lift_context_t ctx = tu_lift_context();
     char id[32];
@@ -195,16 +194,16 @@ static void print_latency(const char *what, double *lat, size_t n)
         return;
     }
     qsort(lat, n, sizeof *lat, bench_cmp_double);
-    printf("%s: %zu assignments, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", what, n,
-           lat[n / 2], lat[(size_t)((double)n * 0.99)], lat[n - 1]);
+    printf("%s: %zu assignments, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", what, n, lat[n / 2],
+           lat[(size_t)((double)n * 0.99)], lat[n - 1]);
 }
 
 static void latency_during_report(const char *dir, const char *key)
 {
     char ep[400];
     snprintf(ep, sizeof ep, "ipc://%s/bench.sock", dir);
-    const char *const args[] = {"--endpoint", ep,      "--data",     dir, "--log-level",
-                                "error",      "--currency", "EUR", NULL};
+    const char *const args[] = {"--endpoint", ep,           "--data", dir, "--log-level",
+                                "error",      "--currency", "EUR",    NULL};
     pid_t pid = bench_liftd_spawn(NULL, args);
     bench_liftd_wait(ep, 200, 60);
     lift_client_opts_t o = {.timeout_ms = 10000, .attempts = 1};
@@ -306,8 +305,7 @@ int main(int argc, char **argv)
             store_destroy(&writer);
             goto out;
         }
-        printf("report_build (all 4 dimensions, CUPED, sequential) run %d: %.3f s\n", round + 1,
-               t);
+        printf("report_build (all 4 dimensions, CUPED, sequential) run %d: %.3f s\n", round + 1, t);
         if (t < best)
             best = t;
     }

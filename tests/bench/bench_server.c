@@ -27,26 +27,26 @@
 #include "../tests/testutil.h"
 #include "benchutil.h"
 
-#define NREQ 200000          /* requests per single-assign phase (BENCH_REQUESTS overrides) */
-#define NREQ_MAX 5000000     /* bound on BENCH_REQUESTS */
-#define NCLIENTS 4           /* DEALER clients, one thread each */
+#define NREQ 200000      /* requests per single-assign phase (BENCH_REQUESTS overrides) */
+#define NREQ_MAX 5000000 /* bound on BENCH_REQUESTS */
+#define NCLIENTS 4       /* DEALER clients, one thread each */
 #ifndef WINDOW
 #define WINDOW 64 /* outstanding requests per client (-DWINDOW=n to try others) */
 #endif
-#define BATCH_SIZE 1000      /* customers per AssignBatch */
-#define NBATCH 200           /* AssignBatch requests (200k customers) */
-#define BATCH_WINDOW 4       /* outstanding AssignBatch requests per client */
-#define VERIFY_EVERY 16      /* decode and check one reply in this many */
+#define BATCH_SIZE 1000       /* customers per AssignBatch */
+#define NBATCH 200            /* AssignBatch requests (200k customers) */
+#define BATCH_WINDOW 4        /* outstanding AssignBatch requests per client */
+#define VERIFY_EVERY 16       /* decode and check one reply in this many */
 #define RECV_TIMEOUT_MS 10000 /* a phase stalled this long is a failure */
-#define FSYNC_ROUNDS 100     /* fdatasync samples for the disk figure */
-#define ID_LEN 13            /* "cust-00000000" */
+#define FSYNC_ROUNDS 100      /* fdatasync samples for the disk figure */
+#define ID_LEN 13             /* "cust-00000000" */
 #define TARGET_REPEAT_RATIO 0.5
 #define TARGET_FIRST_RATIO 0.2
 #define TARGET_REPEAT_INSTR 3.0
-#define PROBES 64            /* Assigns that measure the mean reply size */
-#define ROUNDS 3             /* echo and repeats: best of (they can be rerun unchanged) */
-#define TRACK_PER 100        /* events per Track request in the instruction count */
-#define CG_REQUESTS 20000    /* requests per phase under callgrind (BENCH_CALLGRIND_REQUESTS) */
+#define PROBES 64         /* Assigns that measure the mean reply size */
+#define ROUNDS 3          /* echo and repeats: best of (they can be rerun unchanged) */
+#define TRACK_PER 100     /* events per Track request in the instruction count */
+#define CG_REQUESTS 20000 /* requests per phase under callgrind (BENCH_CALLGRIND_REQUESTS) */
 
 static const char EXP_KEY[] = "bench-upsell";
 
@@ -54,10 +54,10 @@ static const char EXP_KEY[] = "bench-upsell";
 
 /* A client's requests, packed back to back. */
 typedef struct {
-    uint8_t *buf;    /* all packed requests */
-    size_t *off;     /* n + 1 offsets into buf */
-    int n;           /* requests */
-    uint64_t base;   /* request_id of request 0; request i has base + i */
+    uint8_t *buf;  /* all packed requests */
+    size_t *off;   /* n + 1 offsets into buf */
+    int n;         /* requests */
+    uint64_t base; /* request_id of request 0; request i has base + i */
 } reqset_t;
 
 static void reqset_free(reqset_t *r)
@@ -173,12 +173,12 @@ static int reqset_make(reqset_t *r, const char *prefix, int first, int n, int pe
 
 /* Track of `per` conversion events, ids prefix-<first + i * per + k>. */
 typedef struct {
-    const char *prefix;                      /* event id prefix */
-    int first, per;                          /* first event; events per request */
-    int64_t now;                             /* their timestamp */
+    const char *prefix;                            /* event id prefix */
+    int first, per;                                /* first event; events per request */
+    int64_t now;                                   /* their timestamp */
     char ids[TRACK_PER][32], custs[TRACK_PER][32]; /* the request's event and customer ids */
-    Lift__Event ev[TRACK_PER], *evp[TRACK_PER]; /* its events */
-    Lift__Track t;                           /* the Track body */
+    Lift__Event ev[TRACK_PER], *evp[TRACK_PER];    /* its events */
+    Lift__Track t;                                 /* the Track body */
 } track_body_t;
 
 static void track_body(void *arg, int i, Lift__Request *req)
@@ -249,18 +249,18 @@ static int read_request_id(const uint8_t *p, size_t len, uint64_t *out)
 enum { CHECK_NONE, CHECK_FIRST, CHECK_REPEAT, CHECK_BATCH, CHECK_TRACK };
 
 typedef struct {
-    void *zctx;                /* shared client context */
-    const char *endpoint;      /* where to connect */
-    const reqset_t *reqs;      /* what to send */
-    int window;                /* outstanding requests */
-    int check;                 /* CHECK_*: what a correct reply looks like */
-    int per;                   /* customers per request (batch) */
-    pthread_barrier_t *start;  /* all clients begin together */
-    double *sent_at;           /* reqs->n send times */
-    double *lat_us;            /* reqs->n round trips, microseconds */
-    double done_at;            /* when the last reply arrived */
-    long bad;                  /* replies that were wrong */
-    char err[160];             /* first failure */
+    void *zctx;               /* shared client context */
+    const char *endpoint;     /* where to connect */
+    const reqset_t *reqs;     /* what to send */
+    int window;               /* outstanding requests */
+    int check;                /* CHECK_*: what a correct reply looks like */
+    int per;                  /* customers per request (batch) */
+    pthread_barrier_t *start; /* all clients begin together */
+    double *sent_at;          /* reqs->n send times */
+    double *lat_us;           /* reqs->n round trips, microseconds */
+    double done_at;           /* when the last reply arrived */
+    long bad;                 /* replies that were wrong */
+    char err[160];            /* first failure */
 } client_t;
 
 /* Decode a liftd reply and check it against the phase. Returns 0 when right. */
@@ -433,8 +433,8 @@ static int run_phase(const char *label, const char *endpoint, reqset_t *sets, in
     machine_cpu(&mb1, &mt1);
     res->machine = mt1 > mt0 ? (double)(mb1 - mb0) / (double)(mt1 - mt0) : 0;
     if (getenv("BENCH_TRACE")) /* to cut a profile taken with perf record -k CLOCK_MONOTONIC */
-        fprintf(stderr, "bench_server: phase %s from %.6f to %.6f (CLOCK_MONOTONIC s)\n", label,
-                t0, t1);
+        fprintf(stderr, "bench_server: phase %s from %.6f to %.6f (CLOCK_MONOTONIC s)\n", label, t0,
+                t1);
 
     all = malloc((size_t)total * sizeof *all);
     int n = 0;
@@ -491,8 +491,8 @@ static void free_sets(reqset_t *sets, int nclients)
 /* Start liftd on endpoint with its store in data, debug log (one line per batch) to log. */
 static pid_t liftd_start(const char *endpoint, const char *data, const char *log)
 {
-    const char *const args[] = {"--endpoint", endpoint, "--data", data, "--log-level", "debug",
-                                NULL};
+    const char *const args[] = {"--endpoint",  endpoint, "--data", data,
+                                "--log-level", "debug",  NULL};
     return bench_liftd_spawn(log, args);
 }
 
@@ -628,7 +628,6 @@ static int setup_experiment(const char *endpoint)
     lift_client_destroy(&c);
     return rc;
 }
-
 
 /* ---- instructions per request, counted by callgrind ----------------------------------------- */
 
@@ -884,8 +883,8 @@ static void print_line(const char *label, const result_t *r, double base, const 
 }
 
 /* Run a phase `rounds` times against the same requests and keep the fastest round. */
-static int best_of(int rounds, const char *label, const char *endpoint, reqset_t *sets,
-                   int check, double (*cpu)(const void *), const void *cpu_arg, result_t *best)
+static int best_of(int rounds, const char *label, const char *endpoint, reqset_t *sets, int check,
+                   double (*cpu)(const void *), const void *cpu_arg, result_t *best)
 {
     memset(best, 0, sizeof *best);
     for (int i = 0; i < rounds; i++) {
@@ -931,13 +930,13 @@ static int echo_child(const char *endpoint, const char *reply_len)
 /* One run: its directory and liftd, the message sizes, and every phase's figures. */
 typedef struct {
     char dir[256], data[300], log[300], lift_ep[320]; /* temp dir, store, liftd log, endpoint */
-    pid_t pid;                 /* liftd, -1 when not running */
-    int nreq;                  /* requests per single-assign phase */
-    size_t reply_len;          /* mean Assign reply size (the echo replies it) */
-    reqset_t sets[NCLIENTS];   /* the current phase's requests */
-    cg_t cg;                   /* instructions per request (0: not measured) */
+    pid_t pid;                                        /* liftd, -1 when not running */
+    int nreq;                                         /* requests per single-assign phase */
+    size_t reply_len;                           /* mean Assign reply size (the echo replies it) */
+    reqset_t sets[NCLIENTS];                    /* the current phase's requests */
+    cg_t cg;                                    /* instructions per request (0: not measured) */
     result_t echo, first, repeat, batch, track; /* each phase's figures */
-    batches_t first_b, repeat_b; /* liftd's batches in the first and repeat phases */
+    batches_t first_b, repeat_b;                /* liftd's batches in the first and repeat phases */
 } run_t;
 
 /* The temporary directory, liftd on it with the experiment started, the message sizes (probe
@@ -1081,8 +1080,7 @@ static int phase_track(run_t *b)
         return -1;
     }
     double c0 = loop_cpu_s(b->pid);
-    if (run_phase("track", b->lift_ep, b->sets, NCLIENTS, 4, CHECK_TRACK, TRACK_PER, &b->track) <
-        0)
+    if (run_phase("track", b->lift_ep, b->sets, NCLIENTS, 4, CHECK_TRACK, TRACK_PER, &b->track) < 0)
         return -1;
     set_cpu(&b->track, c0, loop_cpu_s(b->pid));
     const result_t *r = &b->track;

@@ -105,8 +105,10 @@ int main(void)
         for (int i = 0; i < NCUST; i++)
             plain[cell[i]] += y[i];
         double t2 = tu_now_s();
-        if (t1 - t0 < best_fold) best_fold = t1 - t0;
-        if (t2 - t1 < best_base) best_base = t2 - t1;
+        if (t1 - t0 < best_fold)
+            best_fold = t1 - t0;
+        if (t2 - t1 < best_base)
+            best_base = t2 - t1;
         sink += sum[r].mean_y + plain[r];
     }
 
@@ -133,7 +135,8 @@ int main(void)
     double best_est = 1e9;
     for (int r = 0; r < ROUNDS; r++) {
         double t = run_estimators(seg, p, p_adj, &sink);
-        if (t < best_est) best_est = t;
+        if (t < best_est)
+            best_est = t;
     }
 
     /* Array-based estimators, for context: cap at the 99th percentile of 1M values and
@@ -152,8 +155,10 @@ int main(void)
         double t1 = tu_now_s();
         lift_result_t k = lift_km(days, ev, NCUST, horizons, 3, 0.05, km);
         double t2 = tu_now_s();
-        if (t1 - t0 < best_cap) best_cap = t1 - t0;
-        if (t2 - t1 < best_km) best_km = t2 - t1;
+        if (t1 - t0 < best_cap)
+            best_cap = t1 - t0;
+        if (t2 - t1 < best_km)
+            best_km = t2 - t1;
         sink += cap.cap + km[0].survival + (double)k.status;
     }
 

@@ -153,10 +153,14 @@ void *bench_send_events(void *arg)
         for (long i = 0; i < m; i++) {
             store_event_t e;
             s->row(s->arg, k + i, &e, ids[i], custs[i]);
-            evs[i] = (lift_event_t){.event_id = e.event_id, .customer_id = e.customer_id,
-                                    .type = e.type, .timestamp_ms = e.ts_ms,
-                                    .has_amount = true, .amount_minor = e.amount_minor,
-                                    .plan_from = e.plan_from, .plan_to = e.plan_to};
+            evs[i] = (lift_event_t){.event_id = e.event_id,
+                                    .customer_id = e.customer_id,
+                                    .type = e.type,
+                                    .timestamp_ms = e.ts_ms,
+                                    .has_amount = true,
+                                    .amount_minor = e.amount_minor,
+                                    .plan_from = e.plan_from,
+                                    .plan_to = e.plan_to};
         }
         lift_track_result_t res;
         if (lift_track(c, evs, (size_t)m, &res) != LIFT_OK) {

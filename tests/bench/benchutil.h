@@ -57,13 +57,13 @@ void bench_echo_halt(int sig);
  * the client library (30 s timeout, 3 attempts). row fills *e with event k; it may point e's
  * strings into id and cust (32 bytes each, the sender's own). */
 typedef struct {
-    const char *ep;   /* liftd endpoint */
-    long first, end;  /* this sender's events [first, end) */
-    long batch;       /* events per Track */
+    const char *ep;  /* liftd endpoint */
+    long first, end; /* this sender's events [first, end) */
+    long batch;      /* events per Track */
     void (*row)(void *arg, long k, store_event_t *e, char *id, char *cust); /* event k */
-    void *arg;        /* row's argument */
-    long accepted;    /* result: events liftd accepted */
-    int failed;       /* result: a Track failed */
+    void *arg;                                                              /* row's argument */
+    long accepted; /* result: events liftd accepted */
+    int failed;    /* result: a Track failed */
 } bench_sender_t;
 
 void *bench_send_events(void *arg);

@@ -100,7 +100,8 @@ static int bucket_of(int64_t k)
 {
     int b = -1;
     for (int i = 0; i < NBUCKET; i++)
-        if (k >= BUCKET_LO[i]) b = i;
+        if (k >= BUCKET_LO[i])
+            b = i;
     return b;
 }
 
@@ -108,14 +109,17 @@ static int bucket_of(int64_t k)
  * OUT: too many false positives overall or on one side. */
 static const char *verdict(const tally_t *t)
 {
-    if (t->shown == 0) return "silent";
-    if (t->shown < 100) return "few shown";
+    if (t->shown == 0)
+        return "silent";
+    if (t->shown < 100)
+        return "few shown";
     double n = (double)t->shown;
     double f = (double)(t->low + t->high) / n, lo = (double)t->low / n, hi = (double)t->high / n;
     if (f >= FPR_LO && f <= FPR_HI && lo >= SIDE_LO && lo <= SIDE_HI && hi >= SIDE_LO &&
         hi <= SIDE_HI)
         return "ok";
-    if (f < FPR_LO && lo <= SIDE_HI && hi <= SIDE_HI) return "conservative";
+    if (f < FPR_LO && lo <= SIDE_HI && hi <= SIDE_HI)
+        return "conservative";
     return "OUT";
 }
 
@@ -169,7 +173,8 @@ static void revenue_table(gsl_rng *rng, double scale, int64_t k_min)
                 int64_t n_c = sizes[si], n_t = (int64_t)llround(ratios[r] * (double)n_c);
                 double conv = convs[ci];
                 int reps = (int)((n_c <= 1000 ? 4000 : 2000) * scale);
-                if (reps < 50) reps = 50;
+                if (reps < 50)
+                    reps = 50;
                 double truth = (AB_RATIO - 1.0) * conv * amount;
                 double truth2 = (AB2_CONV * AB2_AMOUNT - 1.0) * conv * amount;
                 tally_t aa_w = {0}, ab_w = {0}, ab2_w = {0}, aa_l = {0}, ab_l = {0}, ab2_l = {0};
@@ -215,7 +220,8 @@ static void revenue_table(gsl_rng *rng, double scale, int64_t k_min)
     printf("%10s  %7s  %-28s  %s\n", "converters", "A/A", "welch", "lift");
     for (int b = 0; b < NBUCKET; b++) {
         const tally_t *w = &by_conv_welch[b], *h = &by_conv_lift[b];
-        if (h->shown + h->silent == 0) continue;
+        if (h->shown + h->silent == 0)
+            continue;
         char range[16];
         if (b + 1 < NBUCKET)
             snprintf(range, sizeof range, "%d-%d", BUCKET_LO[b], BUCKET_LO[b + 1] - 1);
@@ -244,7 +250,8 @@ static int64_t draw_arm_x(gsl_rng *rng, int64_t n, double conv, double lift, lif
     for (int64_t i = 0; i < n; i++) {
         double p = conv * (gsl_rng_uniform(rng) < 0.1 ? 8.2 : 0.2);
         double z = gsl_ran_gaussian(rng, 1.0), x = 0, y = 0;
-        if (gsl_rng_uniform(rng) < p) x = exp(MEANLOG + 0.9 * z + gsl_ran_gaussian(rng, 0.43589));
+        if (gsl_rng_uniform(rng) < p)
+            x = exp(MEANLOG + 0.9 * z + gsl_ran_gaussian(rng, 0.43589));
         if (gsl_rng_uniform(rng) < p * lift) {
             y = exp(MEANLOG + 0.9 * z + gsl_ran_gaussian(rng, 0.43589));
             k++;
@@ -271,7 +278,8 @@ static void cuped_table(gsl_rng *rng, double scale)
             int64_t n_c = sizes[si], n_t = (int64_t)llround(4.5 * (double)n_c);
             double conv = convs[ci], truth = (AB_RATIO - 1.0) * conv * amount;
             int reps = (int)(2000 * scale);
-            if (reps < 50) reps = 50;
+            if (reps < 50)
+                reps = 50;
             tally_t aa_w = {0}, ab_w = {0}, aa_l = {0}, ab_l = {0}, none = {0};
             double vr = 0;
             int nvr = 0;
@@ -297,7 +305,8 @@ static void cuped_table(gsl_rng *rng, double scale)
             }
             print_row(n_c, n_t, conv, "cuped", &aa_w, &ab_w, &none);
             print_row(n_c, n_t, conv, "lift", &aa_l, &ab_l, &none);
-            if (nvr) printf("%27s variance reduction %.1f%%\n", "", 100.0 * vr / nvr);
+            if (nvr)
+                printf("%27s variance reduction %.1f%%\n", "", 100.0 * vr / nvr);
         }
     printf("\n");
 }
@@ -311,7 +320,8 @@ static void peeking_table(gsl_rng *rng, double scale)
     static const double convs[] = {0.02, 0.05};
     const int looks = 10, weekly_c = 200, weekly_t = 900;
     int exps = (int)(1000 * scale);
-    if (exps < 50) exps = 50;
+    if (exps < 50)
+        exps = 50;
     printf(
         "Weekly reading: %d A/A experiments per row, %d weekly looks, %d holdout + %d treatment\n"
         "customers a week; share of experiments whose interval excludes 0 at any look\n\n",
@@ -397,7 +407,8 @@ static double top_credit(const double *v, size_t k, size_t top)
 {
     double mx = v[0];
     for (size_t i = 1; i < k; i++)
-        if (v[i] > mx) mx = v[i];
+        if (v[i] > mx)
+            mx = v[i];
     double m = 0;
     for (size_t i = 0; i < k; i++)
         m += v[i] == mx;
@@ -408,7 +419,8 @@ static size_t argmax(const double *v, size_t k)
 {
     size_t m = 0;
     for (size_t i = 1; i < k; i++)
-        if (v[i] > v[m]) m = i;
+        if (v[i] > v[m])
+            m = i;
     return m;
 }
 
@@ -438,7 +450,8 @@ static void shrink_table(gsl_rng *rng, double scale)
     static const int64_t totals[] = {5000, 20000, 50000}; /* holdout customers over all levels */
     const double amount = exp(MEANLOG + SDLOG * SDLOG / 2);
     int seeds = (int)(400 * scale);
-    if (seeds < 20) seeds = 20;
+    if (seeds < 20)
+        seeds = 20;
     printf(
         "Segment estimates: raw (lift_revenue_diff per level) vs empirical-Bayes shrunken\n"
         "(lift_eb_shrink of the raw estimates and standard errors; %d seeds per row; treatment arm "
@@ -481,8 +494,10 @@ static void shrink_table(gsl_rng *rng, double scale)
                 size_t m = 0;
                 for (size_t j = 0; j < D->k; j++) {
                     total_levels++;
-                    if (raw[j].status != LIFT_STAT_OK) continue;
-                    if (r.status != LIFT_STAT_OK || eb[j].status != LIFT_STAT_OK) continue;
+                    if (raw[j].status != LIFT_STAT_OK)
+                        continue;
+                    if (r.status != LIFT_STAT_OK || eb[j].status != LIFT_STAT_OK)
+                        continue;
                     e2[m] = est[j];
                     s2[m] = eb[j].estimate;
                     t2[m] = truth[j];
@@ -493,7 +508,8 @@ static void shrink_table(gsl_rng *rng, double scale)
                     levels++;
                     m++;
                 }
-                if (m < 3) continue;
+                if (m < 3)
+                    continue;
                 used++;
                 size_t true_top = argmax(t2, m), tr = argmax(e2, m), te = argmax(s2, m);
                 top_raw += top_credit(e2, m, true_top);
@@ -558,7 +574,8 @@ int main(int argc, char **argv)
     }
     lift_stats_init();
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng) return 1;
+    if (!rng)
+        return 1;
     gsl_rng_set(rng, seed);
     printf("calibrate: seed %lu, replicates x %g, minimum converters %lld\n\n", seed, scale, k_min);
     revenue_table(rng, scale, (int64_t)k_min);

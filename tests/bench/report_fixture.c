@@ -33,7 +33,7 @@ static double unif(void)
 
 /* Create and start the experiment through the registry (the product path). */
 int fixture_experiment(const char *dir, int64_t *id_out, int64_t *gen_out,
-                           Lift__Experiment **def_out, int *reused)
+                       Lift__Experiment **def_out, int *reused)
 {
     char err[256];
     status_t st;
@@ -97,8 +97,8 @@ out:
     return rc;
 }
 
-#define FIXTURE_BATCH 10000     /* events per store_events_put */
-#define FIXTURE_COMMIT 1000000  /* events per transaction (bounds the WAL) */
+#define FIXTURE_BATCH 10000    /* events per store_events_put */
+#define FIXTURE_COMMIT 1000000 /* events per transaction (bounds the WAL) */
 
 /* The fixture, written through the store interface (the stored facts liftd would hold):
  * n_cust exposed customers over WEEKS weeks, n_ev events in arrival order (customers
@@ -131,8 +131,10 @@ int fixture_generate(const char *dir, int64_t exp_id, int64_t gen, long n_cust, 
         arm[i] = (signed char)(u < 0.2 ? 0 : u < 0.6 ? 1 : 2);
         t0[i] = START_MS + (int64_t)(unif() * (double)(WEEKS * 7 * DAY_MS));
         int n = snprintf(custs[nx], sizeof custs[nx], "cust-%07ld", i);
-        store_exposure_t x = {.experiment_id = exp_id, .customer = custs[nx],
-                              .customer_len = (size_t)n, .arm = arm[i]};
+        store_exposure_t x = {.experiment_id = exp_id,
+                              .customer = custs[nx],
+                              .customer_len = (size_t)n,
+                              .arm = arm[i]};
         x.trigger = 1 + (int)(rnd() % 5);
         x.stage = 1 + (int)(rnd() % 4);
         x.channel = 1 + (int)(rnd() % 5);
@@ -145,8 +147,10 @@ int fixture_generate(const char *dir, int64_t exp_id, int64_t gen, long n_cust, 
                 goto fail;
             for (size_t k = 0; k < nx; k++)
                 if (xout[k] != STORE_FIRST) {
-                    fprintf(stderr, "fixture: exposure %s not recorded as first (%d): is the "
-                            "store empty?\n", custs[k], xout[k]);
+                    fprintf(stderr,
+                            "fixture: exposure %s not recorded as first (%d): is the "
+                            "store empty?\n",
+                            custs[k], xout[k]);
                     goto fail;
                 }
             nx = 0;
@@ -157,7 +161,8 @@ int fixture_generate(const char *dir, int64_t exp_id, int64_t gen, long n_cust, 
     for (long k = 0; k < n_ev; k++) {
         long c = (long)(rnd() % (uint64_t)(n_cust + others));
         int exposed = c < n_cust;
-        int64_t base = exposed ? t0[c] : START_MS + (int64_t)(unif() * (double)(WEEKS * 7 * DAY_MS));
+        int64_t base =
+            exposed ? t0[c] : START_MS + (int64_t)(unif() * (double)(WEEKS * 7 * DAY_MS));
         int a = exposed ? arm[c] : -1;
         double u = unif();
         int type, nps = -1;
@@ -188,11 +193,18 @@ int fixture_generate(const char *dir, int64_t exp_id, int64_t gen, long n_cust, 
         }
         snprintf(custs[m], sizeof custs[m], "cust-%07ld", c);
         snprintf(eids[m], sizeof eids[m], "evt-%010ld", k);
-        store_event_t e = {.event_id = eids[m], .customer_id = custs[m], .type = type,
-                           .ts_ms = ts, .experiment_id = xid, .arm = a > 0 ? a : 1,
-                           .has_amount = amount != 0, .amount_minor = amount,
+        store_event_t e = {.event_id = eids[m],
+                           .customer_id = custs[m],
+                           .type = type,
+                           .ts_ms = ts,
+                           .experiment_id = xid,
+                           .arm = a > 0 ? a : 1,
+                           .has_amount = amount != 0,
+                           .amount_minor = amount,
                            .plan_from = amount ? "starter" : NULL,
-                           .plan_to = amount ? "pro" : NULL, .nps = nps, .received_ms = ts};
+                           .plan_to = amount ? "pro" : NULL,
+                           .nps = nps,
+                           .received_ms = ts};
         ev[m++] = e;
         if (m == FIXTURE_BATCH || k == n_ev - 1) {
             if (store_events_put(st, ev, m, put, NULL) < 0)
@@ -229,7 +241,6 @@ out:
     return rc;
 }
 
-
 void fixture_report_request(Lift__ReportRequest *req, Lift__Dimension dims[4], const char *key)
 {
     static const Lift__ReportRequest init = LIFT__REPORT_REQUEST__INIT;
@@ -244,8 +255,8 @@ void fixture_report_request(Lift__ReportRequest *req, Lift__Dimension dims[4], c
 }
 
 double fixture_report_time(store_reader_t *rd, const Lift__Experiment *def, int64_t exp_id,
-                           const Lift__ReportRequest *req, const char *currency,
-                           Lift__Report **r, status_t *st)
+                           const Lift__ReportRequest *req, const char *currency, Lift__Report **r,
+                           status_t *st)
 {
     report_free(r);
     double t0 = tu_now_s();

@@ -38,7 +38,7 @@ void fixture_report_request(Lift__ReportRequest *req, Lift__Dimension dims[4], c
 /* One timed report_build of req over rd at FIXTURE_NOW_MS in currency; *r (report_free'd
  * first) gets the report. Returns its seconds, or -1 with the reason in *st. */
 double fixture_report_time(store_reader_t *rd, const Lift__Experiment *def, int64_t exp_id,
-                           const Lift__ReportRequest *req, const char *currency,
-                           Lift__Report **r, status_t *st);
+                           const Lift__ReportRequest *req, const char *currency, Lift__Report **r,
+                           status_t *st);
 
 #endif

@@ -29,13 +29,13 @@
 #define FUZZ_RESET_EVERY 20000      /* inputs between scratch-store rebuilds */
 
 typedef struct {
-    char dir[256];         /* temp dir */
-    store_t *store;        /* writer */
-    store_reader_t *rd;    /* report reader */
-    registry_t *registry;  /* experiment cache */
-    ingest_t *ingest;      /* event validation */
-    handlers_t *handlers;  /* dispatch */
-    unsigned long inputs;  /* since the last rebuild */
+    char dir[256];        /* temp dir */
+    store_t *store;       /* writer */
+    store_reader_t *rd;   /* report reader */
+    registry_t *registry; /* experiment cache */
+    ingest_t *ingest;     /* event validation */
+    handlers_t *handlers; /* dispatch */
+    unsigned long inputs; /* since the last rebuild */
 } scratch_t;
 
 static scratch_t S;
@@ -154,8 +154,7 @@ static void run_report(const Lift__Request *req)
         return;
     status_t st;
     Lift__Report *rep = NULL;
-    if (report_build(S.rd, e->def, e->id, req->report, "USD", FUZZ_NOW_MS, &rep, &st) == 0 &&
-        rep) {
+    if (report_build(S.rd, e->def, e->id, req->report, "USD", FUZZ_NOW_MS, &rep, &st) == 0 && rep) {
         size_t n = lift__report__get_packed_size(rep);
         uint8_t *buf = malloc(n ? n : 1);
         if (buf)

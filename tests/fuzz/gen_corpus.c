@@ -84,7 +84,8 @@ int main(int argc, char **argv)
     ns.hi = 0.5;
     x.namespace_ = &ns;
     Lift__Eligibility el = LIFT__ELIGIBILITY__INIT;
-    Lift__Trigger trig[] = {LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD, LIFT__TRIGGER__TRIGGER_TEAM_GROWTH};
+    Lift__Trigger trig[] = {LIFT__TRIGGER__TRIGGER_USAGE_THRESHOLD,
+                            LIFT__TRIGGER__TRIGGER_TEAM_GROWTH};
     Lift__Channel chan[] = {LIFT__CHANNEL__CHANNEL_EMAIL};
     el.n_triggers = 2;
     el.triggers = trig;

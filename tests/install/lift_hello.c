@@ -50,7 +50,8 @@ int main(int argc, char **argv)
     }
     lift_context_t ctx = {0};
     if (lift_trigger_parse("usage_threshold", &ctx.trigger) < 0 ||
-        lift_stage_parse("growth", &ctx.stage) < 0 || lift_channel_parse("in_app", &ctx.channel) < 0)
+        lift_stage_parse("growth", &ctx.stage) < 0 ||
+        lift_channel_parse("in_app", &ctx.channel) < 0)
         return 1;
     lift_assignment_t a;
     if (lift_assign(c, argv[2], argv[3], &ctx, &a) != LIFT_OK) {
@@ -63,8 +64,8 @@ int main(int argc, char **argv)
     lift_client_destroy(&c);
 
     double w[] = {0.1, 0.9};
-    lift_bucket_config_t split = {.weights = w, .narms = 2, .coverage = 1, .seed = argv[2],
-                                  .seed_len = strlen(argv[2])};
+    lift_bucket_config_t split = {
+        .weights = w, .narms = 2, .coverage = 1, .seed = argv[2], .seed_len = strlen(argv[2])};
     lift_bucket_result_t b;
     char err[160];
     if (lift_bucket_config_check(&split, err, sizeof err) != 0 ||

@@ -80,7 +80,8 @@ static int check_keys(const where_t *w, const json_t *obj, const char *const *al
             size_t off = (size_t)snprintf(msg, sizeof msg, "unknown field '%s' (fields:", key);
             for (const char *const *a = allowed; *a && off < sizeof msg; a++)
                 off += (size_t)snprintf(msg + off, sizeof msg - off, " %s", *a);
-            if (off < sizeof msg) snprintf(msg + off, sizeof msg - off, ")");
+            if (off < sizeof msg)
+                snprintf(msg + off, sizeof msg - off, ")");
             where_t kw = at(w, key, -1);
             return jfail(&kw, msg);
         }
@@ -121,14 +122,16 @@ static int type_fail(const where_t *w, const char *what, const json_t *v)
 /* A string of at most max bytes (the protocol's bound for the field). */
 static int j_string(const where_t *w, const json_t *v, size_t max, char **out)
 {
-    if (!json_is_string(v)) return type_fail(w, "a string", v);
+    if (!json_is_string(v))
+        return type_fail(w, "a string", v);
     size_t len = json_string_length(v);
     if (len > max) {
         char msg[128];
         snprintf(msg, sizeof msg, "%zu bytes, more than the limit of %zu bytes", len, max);
         return jfail(w, msg);
     }
-    if (strlen(json_string_value(v)) != len) return jfail(w, "contains a NUL byte (\\u0000)");
+    if (strlen(json_string_value(v)) != len)
+        return jfail(w, "contains a NUL byte (\\u0000)");
     free(*out);
     *out = strdup(json_string_value(v));
     return *out ? 0 : jfail(w, "out of memory");
@@ -136,7 +139,8 @@ static int j_string(const where_t *w, const json_t *v, size_t max, char **out)
 
 static int j_double(const where_t *w, const json_t *v, protobuf_c_boolean *has, double *out)
 {
-    if (!json_is_number(v)) return type_fail(w, "a number", v);
+    if (!json_is_number(v))
+        return type_fail(w, "a number", v);
     *out = json_number_value(v);
     *has = 1;
     return 0;
@@ -144,7 +148,8 @@ static int j_double(const where_t *w, const json_t *v, protobuf_c_boolean *has, 
 
 static int j_int(const where_t *w, const json_t *v, int64_t lo, int64_t hi, int64_t *out)
 {
-    if (!json_is_integer(v)) return type_fail(w, "an integer", v);
+    if (!json_is_integer(v))
+        return type_fail(w, "an integer", v);
     json_int_t n = json_integer_value(v);
     if (n < lo || n > hi) {
         char msg[96];
@@ -159,7 +164,8 @@ static int j_int(const where_t *w, const json_t *v, int64_t lo, int64_t hi, int6
 static int j_bool(const where_t *w, const json_t *v, protobuf_c_boolean *has,
                   protobuf_c_boolean *out)
 {
-    if (!json_is_boolean(v)) return type_fail(w, "true or false", v);
+    if (!json_is_boolean(v))
+        return type_fail(w, "true or false", v);
     *out = json_is_true(v);
     *has = 1;
     return 0;
@@ -176,7 +182,8 @@ static void iso_time(int64_t ms, char *buf, size_t len)
         return;
     }
     char sec[24] = "";
-    if (frac) snprintf(sec, sizeof sec, ".%03d", frac);
+    if (frac)
+        snprintf(sec, sizeof sec, ".%03d", frac);
     snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sec);
 }
@@ -188,7 +195,8 @@ static int j_time(const where_t *w, const json_t *v, protobuf_c_boolean *has, in
     if (json_is_string(v) && w->o->parse_time) {
         char flag[200];
         snprintf(flag, sizeof flag, "%s: %s", w->o->src, w->path);
-        if (w->o->parse_time(flag, json_string_value(v), out) != 0) return -1;
+        if (w->o->parse_time(flag, json_string_value(v), out) != 0)
+            return -1;
     } else if (!json_is_integer(v)) {
         return type_fail(w, w->o->parse_time ? "epoch ms or an ISO-8601 UTC time" : "epoch ms", v);
     } else {
@@ -224,10 +232,12 @@ static int j_enum(const where_t *w, const json_t *v, int (*parse)(const char *, 
 static int j_enum_list(const where_t *w, const json_t *v, int (*parse)(const char *, int *),
                        const char *(*names)(void), size_t *n_out, int **out)
 {
-    if (!json_is_array(v)) return type_fail(w, "an array of names", v);
+    if (!json_is_array(v))
+        return type_fail(w, "an array of names", v);
     size_t n = json_array_size(v);
     int *arr = malloc((n ? n : 1) * sizeof *arr);
-    if (arr == NULL) return jfail(w, "out of memory");
+    if (arr == NULL)
+        return jfail(w, "out of memory");
     for (size_t i = 0; i < n; i++) {
         where_t iw = at(w, NULL, (int)i);
         if (j_enum(&iw, json_array_get(v, i), parse, names, &arr[i]) != 0) {
@@ -244,8 +254,10 @@ static int j_enum_list(const where_t *w, const json_t *v, int (*parse)(const cha
 static int arm_from_json(const where_t *w, const json_t *v, Lift__Arm *arm)
 {
     static const char *const fields[] = {"name", "weight", "payload", NULL};
-    if (!json_is_object(v)) return type_fail(w, "an object {\"name\", \"weight\", \"payload\"}", v);
-    if (check_keys(w, v, fields) != 0) return -1;
+    if (!json_is_object(v))
+        return type_fail(w, "an object {\"name\", \"weight\", \"payload\"}", v);
+    if (check_keys(w, v, fields) != 0)
+        return -1;
     const char *key;
     json_t *f;
     json_object_foreach((json_t *)v, key, f)
@@ -260,7 +272,8 @@ static int arm_from_json(const where_t *w, const json_t *v, Lift__Arm *arm)
             rc = j_double(&fw, f, &arm->has_weight, &arm->weight);
         else
             rc = json_is_null(f) ? 0 : j_string(&fw, f, LIFT_TEXT_MAX, &arm->payload);
-        if (rc) return -1;
+        if (rc)
+            return -1;
     }
     return 0;
 }
@@ -276,8 +289,10 @@ static int analysis_from_json(const where_t *w, const json_t *v, Lift__Analysis 
                                          "cost_per_attempt_minor",
                                          "mde",
                                          NULL};
-    if (!json_is_object(v)) return type_fail(w, "an object", v);
-    if (check_keys(w, v, fields) != 0) return -1;
+    if (!json_is_object(v))
+        return type_fail(w, "an object", v);
+    if (check_keys(w, v, fields) != 0)
+        return -1;
     const char *key;
     json_t *f;
     json_object_foreach((json_t *)v, key, f)
@@ -310,7 +325,8 @@ static int analysis_from_json(const where_t *w, const json_t *v, Lift__Analysis 
         } else {
             rc = j_double(&fw, f, &a->has_mde, &a->mde);
         }
-        if (rc) return -1;
+        if (rc)
+            return -1;
     }
     return 0;
 }
@@ -318,7 +334,8 @@ static int analysis_from_json(const where_t *w, const json_t *v, Lift__Analysis 
 static void *new_msg(size_t size, void (*init)(void *))
 {
     void *m = malloc(size);
-    if (m) init(m);
+    if (m)
+        init(m);
     return m;
 }
 
@@ -337,34 +354,42 @@ static int section_from_json(const where_t *w, const char *key, const json_t *f,
             return jfail(w, msg);
         }
         e->arms = calloc(n ? n : 1, sizeof *e->arms);
-        if (e->arms == NULL) return jfail(w, "out of memory");
+        if (e->arms == NULL)
+            return jfail(w, "out of memory");
         for (size_t i = 0; i < n; i++) {
             where_t aw = at(w, NULL, (int)i);
             Lift__Arm *arm = NEW_MSG(Lift__Arm, lift__arm__init);
-            if (arm == NULL) return jfail(&aw, "out of memory");
+            if (arm == NULL)
+                return jfail(&aw, "out of memory");
             e->arms[e->n_arms++] = arm; /* owned by e from here on */
-            if (arm_from_json(&aw, json_array_get(f, i), arm) != 0) return -1;
+            if (arm_from_json(&aw, json_array_get(f, i), arm) != 0)
+                return -1;
         }
         return 0;
     }
     if (strcmp(key, "namespace") == 0) {
         static const char *const fields[] = {"id", "lo", "hi", NULL};
-        if (json_is_null(f)) return 0;
-        if (!json_is_object(f)) return type_fail(w, "an object {\"id\", \"lo\", \"hi\"}", f);
-        if (check_keys(w, f, fields) != 0) return -1;
+        if (json_is_null(f))
+            return 0;
+        if (!json_is_object(f))
+            return type_fail(w, "an object {\"id\", \"lo\", \"hi\"}", f);
+        if (check_keys(w, f, fields) != 0)
+            return -1;
         if ((e->namespace_ = NEW_MSG(Lift__Namespace, lift__namespace__init)) == NULL)
             return jfail(w, "out of memory");
         const char *k;
         json_t *v;
         json_object_foreach((json_t *)f, k, v)
         {
-            if (is_comment(w, k)) continue;
+            if (is_comment(w, k))
+                continue;
             where_t fw = at(w, k, -1);
             Lift__Namespace *ns = e->namespace_;
             int rc = strcmp(k, "id") == 0   ? j_string(&fw, v, LIFT_NAMESPACE_ID_MAX, &ns->id)
                      : strcmp(k, "lo") == 0 ? j_double(&fw, v, &ns->has_lo, &ns->lo)
                                             : j_double(&fw, v, &ns->has_hi, &ns->hi);
-            if (rc) return -1;
+            if (rc)
+                return -1;
         }
         return 0;
     }
@@ -372,9 +397,11 @@ static int section_from_json(const where_t *w, const char *key, const json_t *f,
         static const char *const fields[] = {"triggers", "stages", "channels", NULL};
         if (!json_is_object(f))
             return type_fail(w, "an object {\"triggers\", \"stages\", \"channels\"}", f);
-        if (check_keys(w, f, fields) != 0) return -1;
+        if (check_keys(w, f, fields) != 0)
+            return -1;
         Lift__Eligibility *el = NEW_MSG(Lift__Eligibility, lift__eligibility__init);
-        if ((e->eligibility = el) == NULL) return jfail(w, "out of memory");
+        if ((e->eligibility = el) == NULL)
+            return jfail(w, "out of memory");
         json_t *v;
         where_t tw = at(w, "triggers", -1), sw = at(w, "stages", -1), cw = at(w, "channels", -1);
         /* The proto enums are int-sized (PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE). */
@@ -417,7 +444,8 @@ Lift__Experiment *experiment_json_parse(const json_t *obj, const experiment_json
         jfail(&w, "must be a JSON object mirroring lift.Experiment");
         return NULL;
     }
-    if (check_keys(&w, obj, opts->server_fields ? all_fields : create_fields) != 0) return NULL;
+    if (check_keys(&w, obj, opts->server_fields ? all_fields : create_fields) != 0)
+        return NULL;
     Lift__Experiment *e = NEW_MSG(Lift__Experiment, lift__experiment__init);
     if (e == NULL) {
         fprintf(stderr, "%s: out of memory\n", opts->prog);

@@ -12,7 +12,6 @@
 #include "lift.pb-c.h"
 #include "lift/limits.h"
 
-
 typedef struct {
     const char *prog;  /* message prefix: "liftctl", "liftsim" */
     const char *src;   /* where the document came from: a file name, or "flags" */

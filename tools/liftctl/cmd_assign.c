@@ -12,11 +12,11 @@
 #include <string.h>
 
 typedef struct {
-    const char *key;    /* experiment key */
-    lift_context_t ctx; /* decision context, shared by every customer */
-    int json;           /* JSON lines instead of TSV */
+    const char *key;     /* experiment key */
+    lift_context_t ctx;  /* decision context, shared by every customer */
+    int json;            /* JSON lines instead of TSV */
     lift_local_t *local; /* --local: decided here (lift/local.h), exposures sent in batches */
-    long invalid;       /* customers the server (or the length check) rejected */
+    long invalid;        /* customers the server (or the length check) rejected */
 } assign_run_t;
 
 static void assign_help(void)
@@ -86,7 +86,8 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
     /* JSON escapes control bytes itself (and liftctl_json_print C1 and bidi controls): the id
      * as given, unless it holds a NUL byte (which many JSON readers refuse) or is not UTF-8 */
     json_t *jid = memchr(id, '\0', len) ? NULL : json_stringn(id, len);
-    if (jid == NULL) jid = json_string(lift_safe_textn(id, len, shown, sizeof shown));
+    if (jid == NULL)
+        jid = json_string(lift_safe_textn(id, len, shown, sizeof shown));
     json_object_set_new(o, "customer_id", jid);
     json_object_set_new(o, "in_experiment", json_boolean(a->in_experiment));
     json_object_set_new(o, "eligible", json_boolean(a->eligible && rname != unk));
@@ -96,7 +97,8 @@ static void print_assignment(assign_run_t *run, const char *id, size_t len,
                         a->in_experiment && a->arm_name ? json_string(a->arm_name) : json_null());
     json_object_set_new(o, "payload", a->arm_payload ? json_string(a->arm_payload) : json_null());
     json_object_set_new(o, "first_exposure", json_boolean(a->first_exposure));
-    if (a->error) json_object_set_new(o, "error", json_string(a->error));
+    if (a->error)
+        json_object_set_new(o, "error", json_string(a->error));
     liftctl_json_print(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
 }
@@ -131,21 +133,24 @@ static int flush(lift_client_t *c, assign_run_t *run, pending_t *pending, size_t
     lift_assignment_t *out = NULL;
     size_t n_send = 0;
     for (size_t i = 0; i < n; i++)
-        if (!pending[i].local) send[n_send++] = pending[i].id;
+        if (!pending[i].local)
+            send[n_send++] = pending[i].id;
     if (n_send > 0 && run->local) {
         out = calloc(n_send, sizeof *out);
         if (out == NULL) {
             fprintf(stderr, "liftctl: out of memory\n");
             return LIFTCTL_ERR;
         }
-        lift_err_t err = lift_local_assign_batch(run->local, run->key, send, n_send, &run->ctx, out);
+        lift_err_t err =
+            lift_local_assign_batch(run->local, run->key, send, n_send, &run->ctx, out);
         if (err != LIFT_OK) {
             free(out);
             return local_fail(run, err);
         }
     } else if (n_send > 0) {
         lift_err_t err = lift_assign_batch(c, run->key, send, n_send, &run->ctx, &out);
-        if (err != LIFT_OK) return liftctl_fail(c, err);
+        if (err != LIFT_OK)
+            return liftctl_fail(c, err);
     }
     for (size_t i = 0, j = 0; i < n; i++) {
         const pending_t *p = &pending[i];
@@ -190,7 +195,8 @@ static int assign_file(lift_client_t *c, assign_run_t *run, const char *path)
         line++;
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
             buf[--len] = '\0';
-        if (len == 0) continue;
+        if (len == 0)
+            continue;
         pending_t *p = &pending[n];
         memset(p, 0, sizeof *p);
         if ((p->id = malloc((size_t)len + 1)) == NULL) {
@@ -223,23 +229,25 @@ static int assign_file(lift_client_t *c, assign_run_t *run, const char *path)
         perror("liftctl: --customers");
         rc = LIFTCTL_ERR;
     }
-    if (rc == 0 && n > 0) rc = flush(c, run, pending, n, send);
+    if (rc == 0 && n > 0)
+        rc = flush(c, run, pending, n, send);
 done:
     while (pending && n > 0)
         free(pending[--n].id);
     free(pending);
     free(send);
     free(buf);
-    if (f != stdin) fclose(f);
+    if (f != stdin)
+        fclose(f);
     return rc;
 }
 
 /* The context's enum flags: one table, so that each is parsed and required alike. */
 static const struct {
-    const char *flag;                    /* the option */
-    int (*parse)(const char *, int *);   /* lift.h's name -> value */
-    const char *(*names)(void);          /* the allowed names, for the error */
-    size_t off;                          /* the int in lift_context_t */
+    const char *flag;                  /* the option */
+    int (*parse)(const char *, int *); /* lift.h's name -> value */
+    const char *(*names)(void);        /* the allowed names, for the error */
+    size_t off;                        /* the int in lift_context_t */
 } context_enums[] = {
     {"--trigger", lift_trigger_parse, lift_trigger_names, offsetof(lift_context_t, trigger)},
     {"--stage", lift_stage_parse, lift_stage_names, offsetof(lift_context_t, stage)},
@@ -254,7 +262,8 @@ static int context_enum_flag(lift_context_t *ctx, int *have, int argc, char **ar
     for (size_t k = 0; k < N_CONTEXT_ENUMS; k++) {
         const char *v;
         int r = liftctl_flag(argc, argv, i, context_enums[k].flag, &v);
-        if (r == 0) continue;
+        if (r == 0)
+            continue;
         if (r < 0 || liftctl_parse_enum(context_enums[k].flag, v, context_enums[k].parse,
                                         context_enums[k].names,
                                         (int *)((char *)ctx + context_enums[k].off)) != 0)
@@ -271,9 +280,11 @@ static int assign_one(lift_client_t *c, assign_run_t *run, const char *customer)
     lift_assignment_t a;
     lift_err_t err = run->local ? lift_local_assign(run->local, run->key, customer, &run->ctx, &a)
                                 : lift_assign(c, run->key, customer, &run->ctx, &a);
-    if (err != LIFT_OK) return run->local ? local_fail(run, err) : liftctl_fail(c, err);
+    if (err != LIFT_OK)
+        return run->local ? local_fail(run, err) : liftctl_fail(c, err);
     print_assignment(run, customer, strlen(customer), &a, 0);
-    if (!run->local) lift_assignment_clear(&a);
+    if (!run->local)
+        lift_assignment_clear(&a);
     return LIFTCTL_OK;
 }
 
@@ -291,7 +302,8 @@ static int local_finish(assign_run_t *run, const liftctl_opts_t *o, int rc)
                 "%llu refused\n",
                 st.buffered, st.buffered == 1 ? "" : "s", (unsigned long long)st.dropped,
                 (unsigned long long)st.rejected);
-        if (rc == 0) rc = LIFTCTL_ERR;
+        if (rc == 0)
+            rc = LIFTCTL_ERR;
     }
     if (st.skew > 0)
         fprintf(stderr, "liftctl: --local: %llu decision%s differ from the arm liftd holds\n",
@@ -314,7 +326,8 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
             return LIFTCTL_OK;
         }
         if ((g = liftctl_global_flag(&o, argc, argv, &i)) != 0) {
-            if (g < 0) return LIFTCTL_USAGE;
+            if (g < 0)
+                return LIFTCTL_USAGE;
             continue;
         }
         if (strcmp(a, "--open-ticket") == 0) {
@@ -330,7 +343,8 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
             continue;
         }
         if ((r = liftctl_flag(argc, argv, &i, "--customer", &v)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
+            if (r < 0)
+                return LIFTCTL_USAGE;
             size_t n = strlen(v);
             if (n < 1 || n > LIFT_CUSTOMER_ID_MAX) {
                 fprintf(stderr, "liftctl: --customer: %zu bytes, must be 1..%d\n", n,
@@ -339,10 +353,12 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
             }
             customer = v;
         } else if ((r = liftctl_flag(argc, argv, &i, "--customers", &v)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
+            if (r < 0)
+                return LIFTCTL_USAGE;
             file = v;
         } else if ((r = context_enum_flag(&run.ctx, have, argc, argv, &i)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
+            if (r < 0)
+                return LIFTCTL_USAGE;
         } else if ((r = liftctl_flag(argc, argv, &i, "--trigger-time", &v)) != 0) {
             if (r < 0 || liftctl_parse_time("--trigger-time", v, &run.ctx.trigger_time_ms) != 0)
                 return LIFTCTL_USAGE;
@@ -371,13 +387,15 @@ int cmd_assign(const liftctl_opts_t *opts, int argc, char **argv)
     run.json = o.json;
     lift_client_t *c = NULL;
     if (local) {
-        if ((run.local = liftctl_connect_local(&o)) == NULL) return LIFTCTL_ERR;
+        if ((run.local = liftctl_connect_local(&o)) == NULL)
+            return LIFTCTL_ERR;
     } else if ((c = liftctl_connect(&o)) == NULL) {
         return LIFTCTL_USAGE;
     }
     int rc = customer ? assign_one(c, &run, customer) : assign_file(c, &run, file);
     lift_client_destroy(&c);
-    if (run.local) rc = local_finish(&run, &o, rc);
+    if (run.local)
+        rc = local_finish(&run, &o, rc);
     if (rc == 0 && run.invalid > 0) {
         fprintf(stderr, "liftctl: %ld customer id%s rejected\n", run.invalid,
                 run.invalid == 1 ? "" : "s");

@@ -55,7 +55,8 @@ static int add_weight(const char *flag, const char *item, void *arg)
         return -1;
     }
     snprintf(wflag, sizeof wflag, "%s (arm %d)", flag, ws->n);
-    if (liftctl_parse_double(wflag, item, 0, 1, 1, 0, &ws->w[ws->n]) != 0) return -1;
+    if (liftctl_parse_double(wflag, item, 0, 1, 1, 0, &ws->w[ws->n]) != 0)
+        return -1;
     ws->n++;
     return 0;
 }
@@ -66,13 +67,15 @@ static int parse_weights(const char *arg, double *w, int *narms)
     weights_t ws = {w, 0};
     double sum = 0;
 
-    if (liftctl_each_item("--weights", arg, add_weight, &ws) != 0) return -1;
+    if (liftctl_each_item("--weights", arg, add_weight, &ws) != 0)
+        return -1;
     if (ws.n < 2) {
         fprintf(stderr, "liftctl: --weights: '%s' gives %d arm, need 2..%d\n", arg, ws.n,
                 LIFT_ARMS_MAX);
         return -1;
     }
-    for (int k = 0; k < ws.n; k++) sum += w[k];
+    for (int k = 0; k < ws.n; k++)
+        sum += w[k];
     if (!(fabs(sum - 1.0) <= LIFT_BUCKET_WEIGHT_EPS)) {
         fprintf(stderr, "liftctl: --weights: '%s' sums to %.12g, must be 1 (+-%g)\n", arg, sum,
                 LIFT_BUCKET_WEIGHT_EPS);
@@ -127,17 +130,19 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if ((rc = liftctl_flag(argc, argv, &i, "--seed", &v)) != 0) {
-            if (rc < 0) return LIFTCTL_USAGE;
+            if (rc < 0)
+                return LIFTCTL_USAGE;
             seed = v;
         } else if ((rc = liftctl_flag(argc, argv, &i, "--weights", &v)) != 0) {
-            if (rc < 0) return LIFTCTL_USAGE;
+            if (rc < 0)
+                return LIFTCTL_USAGE;
             weights_arg = v;
         } else if ((rc = liftctl_flag(argc, argv, &i, "--coverage", &v)) != 0) {
             if (rc < 0 || liftctl_parse_double("--coverage", v, 0, 1, 1, 0, &cfg.coverage) != 0)
                 return LIFTCTL_USAGE;
         } else if ((rc = liftctl_flag(argc, argv, &i, "--namespace", &v)) != 0) {
             if (rc < 0 || liftctl_parse_namespace("--namespace", v, &cfg.ns_id_len, &cfg.ns_lo,
-                                                 &cfg.ns_hi) != 0)
+                                                  &cfg.ns_hi) != 0)
                 return LIFTCTL_USAGE;
             cfg.has_namespace = 1;
             cfg.ns_id = v;
@@ -155,7 +160,8 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
         fprintf(stderr, PROG ": --weights: required, e.g. --weights 0.1,0.9\n");
         return LIFTCTL_USAGE;
     }
-    if (parse_weights(weights_arg, weights, &cfg.narms) != 0) return LIFTCTL_USAGE;
+    if (parse_weights(weights_arg, weights, &cfg.narms) != 0)
+        return LIFTCTL_USAGE;
     cfg.seed = seed;
     cfg.seed_len = strlen(seed);
     /* The flags are checked above with their own names; this catches what is left (UTF-8). */
@@ -174,8 +180,10 @@ int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
         lift_bucket_result_t r;
 
         lineno++;
-        if (len > 0 && line[len - 1] == '\n') len--;
-        if (len > 0 && line[len - 1] == '\r') len--; /* CRLF files from spreadsheets */
+        if (len > 0 && line[len - 1] == '\n')
+            len--;
+        if (len > 0 && line[len - 1] == '\r')
+            len--; /* CRLF files from spreadsheets */
         if (lift_customer_id_check(line, len, err, sizeof err) != 0) {
             fprintf(stderr, PROG ": line %zu: %s\n", lineno, err);
             failed = 1;

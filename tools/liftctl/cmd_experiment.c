@@ -36,7 +36,8 @@ static Lift__Experiment *experiment_from_json(const json_t *root, const char *sr
 
 static void set_str(json_t *o, const char *k, const char *v)
 {
-    if (v) json_object_set_new(o, k, json_string(v));
+    if (v)
+        json_object_set_new(o, k, json_string(v));
 }
 
 static json_t *experiment_to_json(const Lift__Experiment *e)
@@ -51,12 +52,14 @@ static json_t *experiment_to_json(const Lift__Experiment *e)
         const Lift__Arm *a = e->arms[i];
         json_t *ja = json_object();
         set_str(ja, "name", a->name);
-        if (a->has_weight) json_object_set_new(ja, "weight", json_real(a->weight));
+        if (a->has_weight)
+            json_object_set_new(ja, "weight", json_real(a->weight));
         set_str(ja, "payload", a->payload);
         json_array_append_new(arms, ja);
     }
     json_object_set_new(o, "arms", arms);
-    if (e->has_coverage) json_object_set_new(o, "coverage", json_real(e->coverage));
+    if (e->has_coverage)
+        json_object_set_new(o, "coverage", json_real(e->coverage));
     set_str(o, "seed", e->seed);
     if (e->namespace_) {
         json_t *ns = json_object();
@@ -79,17 +82,22 @@ static json_t *experiment_to_json(const Lift__Experiment *e)
         json_object_set_new(j, "channels", c);
         json_object_set_new(o, "eligibility", j);
     }
-    if (e->has_start_ms) json_object_set_new(o, "start_ms", json_integer(e->start_ms));
-    if (e->has_end_ms) json_object_set_new(o, "end_ms", json_integer(e->end_ms));
+    if (e->has_start_ms)
+        json_object_set_new(o, "start_ms", json_integer(e->start_ms));
+    if (e->has_end_ms)
+        json_object_set_new(o, "end_ms", json_integer(e->end_ms));
     if (e->analysis) {
         const Lift__Analysis *a = e->analysis;
         json_t *j = json_object();
         if (a->has_primary_metric)
             json_object_set_new(j, "primary_metric",
                                 json_string(lift_metric_name(a->primary_metric)));
-        if (a->has_alpha) json_object_set_new(j, "alpha", json_real(a->alpha));
-        if (a->has_sequential) json_object_set_new(j, "sequential", json_boolean(a->sequential));
-        if (a->has_cuped) json_object_set_new(j, "cuped", json_boolean(a->cuped));
+        if (a->has_alpha)
+            json_object_set_new(j, "alpha", json_real(a->alpha));
+        if (a->has_sequential)
+            json_object_set_new(j, "sequential", json_boolean(a->sequential));
+        if (a->has_cuped)
+            json_object_set_new(j, "cuped", json_boolean(a->cuped));
         if (a->has_revenue_cap_percentile)
             json_object_set_new(j, "revenue_cap_percentile", json_real(a->revenue_cap_percentile));
         if (a->has_retention_window_days)
@@ -97,13 +105,18 @@ static json_t *experiment_to_json(const Lift__Experiment *e)
         if (a->has_cost_per_attempt_minor)
             json_object_set_new(j, "cost_per_attempt_minor",
                                 json_integer(a->cost_per_attempt_minor));
-        if (a->has_mde) json_object_set_new(j, "mde", json_real(a->mde));
+        if (a->has_mde)
+            json_object_set_new(j, "mde", json_real(a->mde));
         json_object_set_new(o, "analysis", j);
     }
-    if (e->has_status) json_object_set_new(o, "status", json_string(lift_status_name(e->status)));
-    if (e->has_created_ms) json_object_set_new(o, "created_ms", json_integer(e->created_ms));
-    if (e->has_started_ms) json_object_set_new(o, "started_ms", json_integer(e->started_ms));
-    if (e->has_updated_ms) json_object_set_new(o, "updated_ms", json_integer(e->updated_ms));
+    if (e->has_status)
+        json_object_set_new(o, "status", json_string(lift_status_name(e->status)));
+    if (e->has_created_ms)
+        json_object_set_new(o, "created_ms", json_integer(e->created_ms));
+    if (e->has_started_ms)
+        json_object_set_new(o, "started_ms", json_integer(e->started_ms));
+    if (e->has_updated_ms)
+        json_object_set_new(o, "updated_ms", json_integer(e->updated_ms));
     if (e->has_exposures)
         json_object_set_new(o, "exposures", json_integer((json_int_t)e->exposures));
     set_str(o, "checksum", e->checksum);
@@ -142,7 +155,8 @@ static void print_lines(const char *s, int indent)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         printf("%*s%s\n", first ? 0 : indent, "", lift_safe_textn(p, n, buf, sizeof buf));
-        if (nl == NULL) break;
+        if (nl == NULL)
+            break;
         p = nl + 1;
     }
 }
@@ -150,7 +164,8 @@ static void print_lines(const char *s, int indent)
 static void print_enum_list(const char *label, const int *v, size_t n, const char *(*name)(int))
 {
     printf("  %-10s ", label);
-    if (n == 0) printf("any");
+    if (n == 0)
+        printf("any");
     for (size_t i = 0; i < n; i++)
         printf("%s%s", i ? ", " : "", name(v[i]));
     printf("\n");
@@ -168,7 +183,8 @@ static void print_experiment(const Lift__Experiment *e)
     size_t w = 4;
     for (size_t i = 0; i < e->n_arms; i++) {
         size_t len = strlen(safe_or_dash(e->arms[i]->name, b1, sizeof b1));
-        if (len > w) w = len;
+        if (len > w)
+            w = len;
     }
     printf("%-12s %3s  %-*s  %-9s  %7s  %s\n", "arms", "#", (int)w, "name", "role", "weight",
            "payload");
@@ -208,10 +224,14 @@ static void print_experiment(const Lift__Experiment *e)
         printf("analysis\n");
         if (a->has_primary_metric)
             printf("  %-10s %s\n", "metric", lift_metric_name(a->primary_metric));
-        if (a->has_alpha) printf("  %-10s %g\n", "alpha", a->alpha);
-        if (a->has_mde) printf("  %-10s %g\n", "mde", a->mde);
-        if (a->has_sequential) printf("  %-10s %s\n", "sequential", a->sequential ? "on" : "off");
-        if (a->has_cuped) printf("  %-10s %s\n", "cuped", a->cuped ? "on" : "off");
+        if (a->has_alpha)
+            printf("  %-10s %g\n", "alpha", a->alpha);
+        if (a->has_mde)
+            printf("  %-10s %g\n", "mde", a->mde);
+        if (a->has_sequential)
+            printf("  %-10s %s\n", "sequential", a->sequential ? "on" : "off");
+        if (a->has_cuped)
+            printf("  %-10s %s\n", "cuped", a->cuped ? "on" : "off");
         if (a->has_revenue_cap_percentile)
             printf("  %-10s p%g\n", "rev. cap", a->revenue_cap_percentile);
         if (a->has_retention_window_days)
@@ -219,7 +239,8 @@ static void print_experiment(const Lift__Experiment *e)
         if (a->has_cost_per_attempt_minor)
             printf("  %-10s %lld (minor units)\n", "cost", (long long)a->cost_per_attempt_minor);
     }
-    if (e->has_exposures) printf("%-12s %llu\n", "exposures", (unsigned long long)e->exposures);
+    if (e->has_exposures)
+        printf("%-12s %llu\n", "exposures", (unsigned long long)e->exposures);
     if (e->has_created_ms) {
         liftctl_format_time(e->created_ms, t1, sizeof t1);
         printf("%-12s %s\n", "created", t1);
@@ -251,7 +272,8 @@ static void output_experiment(const liftctl_opts_t *o, const Lift__Experiment *e
 
 static int valid_arm_name(const char *s, size_t n)
 {
-    if (n < 1 || n > LIFT_ARM_NAME_MAX) return 0;
+    if (n < 1 || n > LIFT_ARM_NAME_MAX)
+        return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -279,7 +301,8 @@ static int add_arm(const char *flag, const char *item, void *arg)
     double weight;
     char wflag[128];
     snprintf(wflag, sizeof wflag, "%s (arm %.*s)", flag, (int)n, item);
-    if (liftctl_parse_double(wflag, colon + 1, 0, 1, 1, 0, &weight) != 0) return -1;
+    if (liftctl_parse_double(wflag, colon + 1, 0, 1, 1, 0, &weight) != 0)
+        return -1;
     size_t i;
     json_t *a;
     json_array_foreach(arms, i, a)
@@ -308,7 +331,8 @@ static int add_enum(const char *flag, const char *item, void *arg)
 {
     enum_list_t *el = arg;
     int v;
-    if (liftctl_parse_enum(flag, item, el->parse, el->names, &v) != 0) return -1;
+    if (liftctl_parse_enum(flag, item, el->parse, el->names, &v) != 0)
+        return -1;
     json_array_append_new(el->list, json_string(item));
     return 0;
 }
@@ -424,7 +448,8 @@ static int create_namespace(const char *v, json_t *flags)
 {
     size_t id_len;
     double lo, hi;
-    if (liftctl_parse_namespace("--namespace", v, &id_len, &lo, &hi) != 0) return LIFTCTL_USAGE;
+    if (liftctl_parse_namespace("--namespace", v, &id_len, &lo, &hi) != 0)
+        return LIFTCTL_USAGE;
     json_object_set_new(flags, "namespace",
                         json_pack("{s:s%,s:f,s:f}", "id", v, id_len, "lo", lo, "hi", hi));
     return 0;
@@ -462,19 +487,24 @@ static int create_analysis(const char *flag, const char *v, json_t *flags)
             return LIFTCTL_USAGE;
         json_object_set_new(an, "primary_metric", json_string(v));
     } else if (strcmp(flag, "--alpha") == 0) {
-        if (liftctl_parse_double(flag, v, 0, 1, 0.5, 0, &d) != 0) return LIFTCTL_USAGE;
+        if (liftctl_parse_double(flag, v, 0, 1, 0.5, 0, &d) != 0)
+            return LIFTCTL_USAGE;
         json_object_set_new(an, "alpha", json_real(d));
     } else if (strcmp(flag, "--mde") == 0) {
-        if (liftctl_parse_double(flag, v, 0, 1, 10, 0, &d) != 0) return LIFTCTL_USAGE;
+        if (liftctl_parse_double(flag, v, 0, 1, 10, 0, &d) != 0)
+            return LIFTCTL_USAGE;
         json_object_set_new(an, "mde", json_real(d));
     } else if (strcmp(flag, "--revenue-cap") == 0) {
-        if (liftctl_parse_double(flag, v, 50, 1, 100, 0, &d) != 0) return LIFTCTL_USAGE;
+        if (liftctl_parse_double(flag, v, 50, 1, 100, 0, &d) != 0)
+            return LIFTCTL_USAGE;
         json_object_set_new(an, "revenue_cap_percentile", json_real(d));
     } else if (strcmp(flag, "--retention-days") == 0) {
-        if (liftctl_parse_int64(flag, v, 1, 365, &n) != 0) return LIFTCTL_USAGE;
+        if (liftctl_parse_int64(flag, v, 1, 365, &n) != 0)
+            return LIFTCTL_USAGE;
         json_object_set_new(an, "retention_window_days", json_integer(n));
     } else { /* --cost-per-attempt */
-        if (liftctl_parse_int64(flag, v, 0, INT64_MAX, &n) != 0) return LIFTCTL_USAGE;
+        if (liftctl_parse_int64(flag, v, 0, INT64_MAX, &n) != 0)
+            return LIFTCTL_USAGE;
         json_object_set_new(an, "cost_per_attempt_minor", json_integer(n));
     }
     return 0;
@@ -489,7 +519,8 @@ static int create_flag(const char *flag, const char *v, create_flags_t *c)
         *c->file = v;
     } else if (strcmp(flag, "--key") == 0) {
         if (!liftctl_valid_key(v)) {
-            fprintf(stderr, "liftctl: --key: '%s' must be 1..%d of a-z 0-9 - _ .\n", v, LIFT_KEY_MAX);
+            fprintf(stderr, "liftctl: --key: '%s' must be 1..%d of a-z 0-9 - _ .\n", v,
+                    LIFT_KEY_MAX);
             return LIFTCTL_USAGE;
         }
         json_object_set_new(c->flags, "key", json_string(v));
@@ -505,7 +536,8 @@ static int create_flag(const char *flag, const char *v, create_flags_t *c)
     } else if (strcmp(flag, "--payload") == 0) {
         return create_payload(v, c->payloads);
     } else if (strcmp(flag, "--coverage") == 0) {
-        if (liftctl_parse_double(flag, v, 0, 1, 1, 0, &d) != 0) return LIFTCTL_USAGE;
+        if (liftctl_parse_double(flag, v, 0, 1, 1, 0, &d) != 0)
+            return LIFTCTL_USAGE;
         json_object_set_new(c->flags, "coverage", json_real(d));
     } else if (strcmp(flag, "--namespace") == 0) {
         return create_namespace(v, c->flags);
@@ -513,7 +545,8 @@ static int create_flag(const char *flag, const char *v, create_flags_t *c)
                strcmp(flag, "--channels") == 0) {
         return create_eligibility(flag, v, c->flags);
     } else if (strcmp(flag, "--start") == 0 || strcmp(flag, "--end") == 0) {
-        if (liftctl_parse_time(flag, v, &n) != 0) return LIFTCTL_USAGE;
+        if (liftctl_parse_time(flag, v, &n) != 0)
+            return LIFTCTL_USAGE;
         *(flag[2] == 's' ? &c->start : &c->end) = n;
         json_object_set_new(c->flags, flag[2] == 's' ? "start_ms" : "end_ms", json_integer(n));
     } else {
@@ -527,11 +560,29 @@ static int create_flag(const char *flag, const char *v, create_flags_t *c)
 static int create_flags(liftctl_opts_t *o, int argc, char **argv, const char **file, json_t *flags,
                         json_t *payloads)
 {
-    static const char *const valued[] = {
-        "-f",         "--file",     "--key",      "--name",     "--hypothesis",  "--owner",
-        "--arms",     "--payload",  "--coverage", "--seed",     "--namespace",   "--triggers",
-        "--stages",   "--channels", "--start",    "--end",      "--metric",      "--alpha",
-        "--mde",      "--revenue-cap", "--retention-days", "--cost-per-attempt", NULL};
+    static const char *const valued[] = {"-f",
+                                         "--file",
+                                         "--key",
+                                         "--name",
+                                         "--hypothesis",
+                                         "--owner",
+                                         "--arms",
+                                         "--payload",
+                                         "--coverage",
+                                         "--seed",
+                                         "--namespace",
+                                         "--triggers",
+                                         "--stages",
+                                         "--channels",
+                                         "--start",
+                                         "--end",
+                                         "--metric",
+                                         "--alpha",
+                                         "--mde",
+                                         "--revenue-cap",
+                                         "--retention-days",
+                                         "--cost-per-attempt",
+                                         NULL};
     create_flags_t c = {.file = file, .flags = flags, .payloads = payloads, .start = -1, .end = -1};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL, *a = argv[i], *flag = NULL;
@@ -541,7 +592,8 @@ static int create_flags(liftctl_opts_t *o, int argc, char **argv, const char **f
             return -1;
         }
         if ((g = liftctl_global_flag(o, argc, argv, &i)) != 0) {
-            if (g < 0) return LIFTCTL_USAGE;
+            if (g < 0)
+                return LIFTCTL_USAGE;
             continue;
         }
         if (strcmp(a, "--no-sequential") == 0 || strcmp(a, "--no-cuped") == 0) {
@@ -550,13 +602,16 @@ static int create_flags(liftctl_opts_t *o, int argc, char **argv, const char **f
             continue;
         }
         for (const char *const *f = valued; *f && !flag; f++) {
-            if ((r = liftctl_flag(argc, argv, &i, *f, &v)) < 0) return LIFTCTL_USAGE;
-            if (r > 0) flag = *f;
+            if ((r = liftctl_flag(argc, argv, &i, *f, &v)) < 0)
+                return LIFTCTL_USAGE;
+            if (r > 0)
+                flag = *f;
         }
         if (flag == NULL)
             return liftctl_usage_error("experiment create",
                                        "experiment create: unknown argument '%s'", a);
-        if ((r = create_flag(flag, v, &c)) != 0) return r;
+        if ((r = create_flag(flag, v, &c)) != 0)
+            return r;
     }
     if (c.start >= 0 && c.end >= 0 && c.end <= c.start) {
         char a[40], b[40];
@@ -694,13 +749,13 @@ static int do_create(liftctl_opts_t *o, int argc, char **argv)
                safe_or_dash(got->key, k, sizeof k),
                got->has_status ? lift_status_name(got->status) : "draft", got->n_arms,
                safe_or_dash(got->checksum, sum, sizeof sum));
-    }
-    else
+    } else
         printf(o->json ? "{\"key\": \"%s\", \"registered\": true}\n" : "%s: registered\n", e->key);
     rc = LIFTCTL_OK;
 done:
     lift_experiment_free(&got);
-    if (e) lift__experiment__free_unpacked(e, NULL);
+    if (e)
+        lift__experiment__free_unpacked(e, NULL);
     lift_client_destroy(&c);
     json_decref(def);
     json_decref(flags);
@@ -723,7 +778,8 @@ static int do_list(liftctl_opts_t *o, int argc, char **argv)
             return LIFTCTL_OK;
         }
         if ((g = liftctl_global_flag(o, argc, argv, &i)) != 0) {
-            if (g < 0) return LIFTCTL_USAGE;
+            if (g < 0)
+                return LIFTCTL_USAGE;
             continue;
         }
         if ((r = liftctl_flag(argc, argv, &i, "--status", &v)) != 0) {
@@ -736,7 +792,8 @@ static int do_list(liftctl_opts_t *o, int argc, char **argv)
                                    argv[i]);
     }
     lift_client_t *c = liftctl_connect(o);
-    if (c == NULL) return LIFTCTL_USAGE;
+    if (c == NULL)
+        return LIFTCTL_USAGE;
     Lift__ExperimentList *list = NULL;
     lift_err_t err = lift_experiment_list(c, status, &list);
     if (err != LIFT_OK) {
@@ -759,8 +816,10 @@ static int do_list(liftctl_opts_t *o, int argc, char **argv)
         for (size_t i = 0; i < list->n_experiments; i++) {
             int kl = (int)strlen(safe_or_dash(list->experiments[i]->key, k, sizeof k));
             int ol = (int)strlen(safe_or_dash(list->experiments[i]->owner, ow_s, sizeof ow_s));
-            if (kl > kw) kw = kl;
-            if (ol > ow) ow = ol;
+            if (kl > kw)
+                kw = kl;
+            if (ol > ow)
+                ow = ol;
         }
         printf("%-*s  %-8s  %4s  %8s  %10s  %-*s  %s\n", kw, "KEY", "STATUS", "ARMS", "COVERAGE",
                "EXPOSURES", ow, "OWNER", "NAME");
@@ -809,7 +868,8 @@ static int do_key_command(liftctl_opts_t *o, int argc, char **argv, int action)
             return LIFTCTL_OK;
         }
         if ((g = liftctl_global_flag(o, argc, argv, &i)) != 0) {
-            if (g < 0) return LIFTCTL_USAGE;
+            if (g < 0)
+                return LIFTCTL_USAGE;
             continue;
         }
         if (action == LIFT__ACTION__ACTION_RAMP &&
@@ -823,7 +883,8 @@ static int do_key_command(liftctl_opts_t *o, int argc, char **argv, int action)
             return liftctl_usage_error(where, "%s: unexpected argument '%s'", where, argv[i]);
         key = argv[i];
     }
-    if (key == NULL) return liftctl_usage_error(where, "%s: missing KEY", where);
+    if (key == NULL)
+        return liftctl_usage_error(where, "%s: missing KEY", where);
     if (!liftctl_valid_key(key)) {
         fprintf(stderr, "liftctl: KEY: '%s' must be 1..%d of a-z 0-9 - _ .\n", key, LIFT_KEY_MAX);
         return LIFTCTL_USAGE;
@@ -831,7 +892,8 @@ static int do_key_command(liftctl_opts_t *o, int argc, char **argv, int action)
     if (action == LIFT__ACTION__ACTION_RAMP && !have_coverage)
         return liftctl_usage_error(where, "%s: missing --coverage C, (0, 1]", where);
     lift_client_t *c = liftctl_connect(o);
-    if (c == NULL) return LIFTCTL_USAGE;
+    if (c == NULL)
+        return LIFTCTL_USAGE;
     Lift__Experiment *e = NULL;
     lift_err_t err = action == 0 ? lift_experiment_get(c, key, &e)
                                  : lift_experiment_change(c, key, action, coverage, &e);
@@ -875,15 +937,19 @@ int cmd_experiment(const liftctl_opts_t *opts, int argc, char **argv)
     liftctl_opts_t o = *opts;
     int rc;
     const char *sub = liftctl_sub_command(argc, argv, experiment_help, &rc);
-    if (sub == NULL) return rc;
+    if (sub == NULL)
+        return rc;
     argc--;
     argv++;
-    if (strcmp(sub, "create") == 0) return do_create(&o, argc, argv);
-    if (strcmp(sub, "list") == 0) return do_list(&o, argc, argv);
+    if (strcmp(sub, "create") == 0)
+        return do_create(&o, argc, argv);
+    if (strcmp(sub, "list") == 0)
+        return do_list(&o, argc, argv);
     if (strcmp(sub, "show") == 0 || strcmp(sub, "get") == 0)
         return do_key_command(&o, argc, argv, 0);
     int action;
-    if (lift_action_parse(sub, &action) == 0) return do_key_command(&o, argc, argv, action);
+    if (lift_action_parse(sub, &action) == 0)
+        return do_key_command(&o, argc, argv, action);
     return liftctl_usage_error("experiment",
                                "experiment: unknown sub-command '%s' (create, list, show, start, "
                                "pause, resume, stop, ramp)",

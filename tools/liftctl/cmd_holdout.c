@@ -21,7 +21,8 @@ typedef struct {
 
 static void strs_free(strs_t *s)
 {
-    for (size_t i = 0; i < s->n; i++) free(s->v[i]);
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
     free(s->v);
     memset(s, 0, sizeof *s);
 }
@@ -35,11 +36,13 @@ static int strs_add(strs_t *s, const char *item, size_t len)
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 8;
         char **v = realloc(s->v, cap * sizeof *v);
-        if (!v) return -1;
+        if (!v)
+            return -1;
         s->v = v;
         s->cap = cap;
     }
-    if ((s->v[s->n] = strndup(item, len)) == NULL) return -1;
+    if ((s->v[s->n] = strndup(item, len)) == NULL)
+        return -1;
     s->n++;
     return 0;
 }
@@ -75,7 +78,8 @@ static int read_ids(const char *flag, const char *path, strs_t *out)
             rc = -1;
             break;
         }
-        if (n == 0 || line[0] == '#') continue;
+        if (n == 0 || line[0] == '#')
+            continue;
         rc = strs_add(out, line, n);
     }
     fclose(f);
@@ -110,16 +114,19 @@ static int parse_enums(const char *flag, const char *s, int (*parse)(const char 
 static void json_enum_list(json_t *o, const char *k, const int *v, size_t n,
                            const char *(*name)(int))
 {
-    if (!n) return;
+    if (!n)
+        return;
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(name(v[i])));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(name(v[i])));
     json_object_set_new(o, k, a);
 }
 
 static json_t *str_array(char **v, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
     return a;
 }
 
@@ -128,10 +135,13 @@ static json_t *holdout_to_json(const Lift__Holdout *h)
     json_t *o = json_object();
     char t[40];
     json_object_set_new(o, "key", json_string(h->key ? h->key : ""));
-    if (h->name) json_object_set_new(o, "name", json_string(h->name));
-    if (h->owner) json_object_set_new(o, "owner", json_string(h->owner));
+    if (h->name)
+        json_object_set_new(o, "name", json_string(h->name));
+    if (h->owner)
+        json_object_set_new(o, "owner", json_string(h->owner));
     json_object_set_new(o, "percent", json_real(h->percent));
-    if (h->seed) json_object_set_new(o, "seed", json_string(h->seed));
+    if (h->seed)
+        json_object_set_new(o, "seed", json_string(h->seed));
     if (h->has_start_ms && h->start_ms) {
         liftctl_format_time(h->start_ms, t, sizeof t);
         json_object_set_new(o, "start", json_string(t));
@@ -140,12 +150,12 @@ static json_t *holdout_to_json(const Lift__Holdout *h)
         liftctl_format_time(h->end_ms, t, sizeof t);
         json_object_set_new(o, "end", json_string(t));
     }
-    json_object_set_new(o, "link", json_string(h->link == LIFT__HOLDOUT_LINK__LINK_EXPLICIT
-                                                   ? "explicit"
-                                                   : "started_after"));
+    json_object_set_new(
+        o, "link",
+        json_string(h->link == LIFT__HOLDOUT_LINK__LINK_EXPLICIT ? "explicit" : "started_after"));
     if (h->n_experiment_keys)
-        json_object_set_new(o, "experiment_keys", str_array(h->experiment_keys,
-                                                            h->n_experiment_keys));
+        json_object_set_new(o, "experiment_keys",
+                            str_array(h->experiment_keys, h->n_experiment_keys));
     if (h->scope) {
         json_t *s = json_object();
         json_enum_list(s, "triggers", (const int *)h->scope->triggers, h->scope->n_triggers,
@@ -158,13 +168,14 @@ static json_t *holdout_to_json(const Lift__Holdout *h)
     }
     if (h->exclusions) {
         json_t *x = json_object();
-        json_object_set_new(x, "customer_ids", str_array(h->exclusions->customer_ids,
-                                                         h->exclusions->n_customer_ids));
-        json_object_set_new(x, "id_prefixes", str_array(h->exclusions->id_prefixes,
-                                                        h->exclusions->n_id_prefixes));
+        json_object_set_new(x, "customer_ids",
+                            str_array(h->exclusions->customer_ids, h->exclusions->n_customer_ids));
+        json_object_set_new(x, "id_prefixes",
+                            str_array(h->exclusions->id_prefixes, h->exclusions->n_id_prefixes));
         json_object_set_new(o, "exclusions", x);
     }
-    if (h->has_status) json_object_set_new(o, "status", json_string(lift_status_name(h->status)));
+    if (h->has_status)
+        json_object_set_new(o, "status", json_string(lift_status_name(h->status)));
     if (h->has_created_ms) {
         liftctl_format_time(h->created_ms, t, sizeof t);
         json_object_set_new(o, "created", json_string(t));
@@ -173,8 +184,10 @@ static json_t *holdout_to_json(const Lift__Holdout *h)
         liftctl_format_time(h->started_ms, t, sizeof t);
         json_object_set_new(o, "started", json_string(t));
     }
-    if (h->has_held_out) json_object_set_new(o, "held_out", json_integer((json_int_t)h->held_out));
-    if (h->has_measured) json_object_set_new(o, "measured", json_integer((json_int_t)h->measured));
+    if (h->has_held_out)
+        json_object_set_new(o, "held_out", json_integer((json_int_t)h->held_out));
+    if (h->has_measured)
+        json_object_set_new(o, "measured", json_integer((json_int_t)h->measured));
     return o;
 }
 
@@ -182,18 +195,22 @@ static void print_list(const char *label, char **v, size_t n)
 {
     char b[LIFT_SAFE_CAP(128)];
     printf("  %-16s", label);
-    if (!n) printf("-");
+    if (!n)
+        printf("-");
     for (size_t i = 0; i < n && i < 20; i++)
         printf("%s%s", i ? ", " : "", lift_safe_text(v[i], b, sizeof b));
-    if (n > 20) printf(", ... (%zu in all)", n);
+    if (n > 20)
+        printf(", ... (%zu in all)", n);
     printf("\n");
 }
 
 static void print_enums(const char *label, const int *v, size_t n, const char *(*name)(int))
 {
     printf("  %-16s", label);
-    if (!n) printf("all");
-    for (size_t i = 0; i < n; i++) printf("%s%s", i ? ", " : "", name(v[i]));
+    if (!n)
+        printf("all");
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? ", " : "", name(v[i]));
     printf("\n");
 }
 
@@ -201,8 +218,10 @@ static void print_holdout(const Lift__Holdout *h)
 {
     char b[LIFT_SAFE_CAP(256)], t[40];
     printf("holdout %s\n", lift_safe_text(h->key, b, sizeof b));
-    if (h->name) printf("  %-16s%s\n", "name", lift_safe_text(h->name, b, sizeof b));
-    if (h->owner) printf("  %-16s%s\n", "owner", lift_safe_text(h->owner, b, sizeof b));
+    if (h->name)
+        printf("  %-16s%s\n", "name", lift_safe_text(h->name, b, sizeof b));
+    if (h->owner)
+        printf("  %-16s%s\n", "owner", lift_safe_text(h->owner, b, sizeof b));
     printf("  %-16s%s\n", "status", h->has_status ? lift_status_name(h->status) : "-");
     printf("  %-16s%g%% held out, %g%% measured (hash ranges [0, %g) and [%g, %g))\n", "percent",
            h->percent, h->percent, h->percent / 100, h->percent / 100, 2 * h->percent / 100);
@@ -234,8 +253,8 @@ static void print_holdout(const Lift__Holdout *h)
         printf("  %-16s%s\n", "started", t);
     }
     if (h->has_held_out)
-        printf("  %-16s%llu held out, %llu measured\n", "recorded",
-               (unsigned long long)h->held_out, (unsigned long long)h->measured);
+        printf("  %-16s%llu held out, %llu measured\n", "recorded", (unsigned long long)h->held_out,
+               (unsigned long long)h->measured);
 }
 
 static void output(const liftctl_opts_t *o, const Lift__Holdout *h)
@@ -262,7 +281,8 @@ static int bad_key(const char *what, const char *key)
 static int call(const liftctl_opts_t *o, Lift__Request *req, Lift__Reply **reply)
 {
     lift_client_t *c = liftctl_connect(o);
-    if (c == NULL) return LIFTCTL_USAGE;
+    if (c == NULL)
+        return LIFTCTL_USAGE;
     lift_err_t e = lift_call(c, req, reply, NULL, 0);
     int rc = e == LIFT_OK ? LIFTCTL_OK : liftctl_fail(c, e);
     lift_client_destroy(&c);
@@ -306,35 +326,43 @@ static int do_create(const liftctl_opts_t *o, int argc, char **argv)
             goto done;
         }
         if ((g = liftctl_global_flag(&opts, argc, argv, &i)) != 0) {
-            if (g < 0) goto done;
+            if (g < 0)
+                goto done;
             continue;
         }
         if ((r = liftctl_flag(argc, argv, &i, "--percent", &v)) != 0) {
-            if (r < 0 || liftctl_parse_double("--percent", v, 0, 1, LIFT_HOLDOUT_PERCENT_MAX, 0, &h.percent) != 0)
+            if (r < 0 || liftctl_parse_double("--percent", v, 0, 1, LIFT_HOLDOUT_PERCENT_MAX, 0,
+                                              &h.percent) != 0)
                 goto done;
             h.has_percent = 1;
         } else if ((r = liftctl_flag(argc, argv, &i, "--seed", &v)) != 0) {
-            if (r < 0) goto done;
+            if (r < 0)
+                goto done;
             h.seed = (char *)v;
         } else if ((r = liftctl_flag(argc, argv, &i, "--name", &v)) != 0) {
-            if (r < 0) goto done;
+            if (r < 0)
+                goto done;
             h.name = (char *)v;
         } else if ((r = liftctl_flag(argc, argv, &i, "--owner", &v)) != 0) {
-            if (r < 0) goto done;
+            if (r < 0)
+                goto done;
             h.owner = (char *)v;
         } else if ((r = liftctl_flag(argc, argv, &i, "--start", &v)) != 0) {
-            if (r < 0 || liftctl_parse_time("--start", v, &h.start_ms) != 0) goto done;
+            if (r < 0 || liftctl_parse_time("--start", v, &h.start_ms) != 0)
+                goto done;
             h.has_start_ms = 1;
         } else if ((r = liftctl_flag(argc, argv, &i, "--end", &v)) != 0) {
-            if (r < 0 || liftctl_parse_time("--end", v, &h.end_ms) != 0) goto done;
+            if (r < 0 || liftctl_parse_time("--end", v, &h.end_ms) != 0)
+                goto done;
             h.has_end_ms = 1;
         } else if ((r = liftctl_flag(argc, argv, &i, "--experiments", &v)) != 0) {
-            if (r < 0 || split("--experiments", v, &exps) != 0) goto done;
+            if (r < 0 || split("--experiments", v, &exps) != 0)
+                goto done;
         } else if (strcmp(argv[i], "--started-after") == 0) {
             started_after = 1;
         } else if ((r = liftctl_flag(argc, argv, &i, "--triggers", &v)) != 0) {
-            if (r < 0 || parse_enums("--triggers", v, lift_trigger_parse, lift_trigger_names,
-                                     &trig, &scope.n_triggers) != 0)
+            if (r < 0 || parse_enums("--triggers", v, lift_trigger_parse, lift_trigger_names, &trig,
+                                     &scope.n_triggers) != 0)
                 goto done;
             have_scope = 1;
         } else if ((r = liftctl_flag(argc, argv, &i, "--stages", &v)) != 0) {
@@ -343,16 +371,19 @@ static int do_create(const liftctl_opts_t *o, int argc, char **argv)
                 goto done;
             have_scope = 1;
         } else if ((r = liftctl_flag(argc, argv, &i, "--channels", &v)) != 0) {
-            if (r < 0 || parse_enums("--channels", v, lift_channel_parse, lift_channel_names,
-                                     &chan, &scope.n_channels) != 0)
+            if (r < 0 || parse_enums("--channels", v, lift_channel_parse, lift_channel_names, &chan,
+                                     &scope.n_channels) != 0)
                 goto done;
             have_scope = 1;
         } else if ((r = liftctl_flag(argc, argv, &i, "--exclude-ids", &v)) != 0) {
-            if (r < 0 || split("--exclude-ids", v, &ids) != 0) goto done;
+            if (r < 0 || split("--exclude-ids", v, &ids) != 0)
+                goto done;
         } else if ((r = liftctl_flag(argc, argv, &i, "--exclude-ids-file", &v)) != 0) {
-            if (r < 0 || read_ids("--exclude-ids-file", v, &ids) != 0) goto done;
+            if (r < 0 || read_ids("--exclude-ids-file", v, &ids) != 0)
+                goto done;
         } else if ((r = liftctl_flag(argc, argv, &i, "--exclude-prefix", &v)) != 0) {
-            if (r < 0 || split("--exclude-prefix", v, &prefixes) != 0) goto done;
+            if (r < 0 || split("--exclude-prefix", v, &prefixes) != 0)
+                goto done;
         } else if (argv[i][0] == '-' || key) {
             liftctl_usage_error("holdout create", "holdout create: unexpected argument '%s'",
                                 argv[i]);
@@ -385,8 +416,8 @@ static int do_create(const liftctl_opts_t *o, int argc, char **argv)
         }
     h.key = (char *)key;
     h.has_link = 1;
-    h.link = started_after ? LIFT__HOLDOUT_LINK__LINK_STARTED_AFTER
-                           : LIFT__HOLDOUT_LINK__LINK_EXPLICIT;
+    h.link =
+        started_after ? LIFT__HOLDOUT_LINK__LINK_STARTED_AFTER : LIFT__HOLDOUT_LINK__LINK_EXPLICIT;
     h.n_experiment_keys = exps.n;
     h.experiment_keys = exps.v;
     if (have_scope) {
@@ -433,7 +464,8 @@ static int do_list(const liftctl_opts_t *o, int argc, char **argv)
             return LIFTCTL_OK;
         }
         if ((g = liftctl_global_flag(&opts, argc, argv, &i)) != 0) {
-            if (g < 0) return LIFTCTL_USAGE;
+            if (g < 0)
+                return LIFTCTL_USAGE;
             continue;
         }
         return liftctl_usage_error("holdout list", "holdout list: unexpected argument '%s'",
@@ -492,15 +524,18 @@ static int do_key(const liftctl_opts_t *o, int argc, char **argv, int action)
             return LIFTCTL_OK;
         }
         if ((g = liftctl_global_flag(&opts, argc, argv, &i)) != 0) {
-            if (g < 0) return LIFTCTL_USAGE;
+            if (g < 0)
+                return LIFTCTL_USAGE;
             continue;
         }
         if (argv[i][0] == '-' || key)
             return liftctl_usage_error(where, "%s: unexpected argument '%s'", where, argv[i]);
         key = argv[i];
     }
-    if (!key) return liftctl_usage_error(where, "%s: missing KEY", where);
-    if (!liftctl_valid_key(key)) return bad_key("KEY", key);
+    if (!key)
+        return liftctl_usage_error(where, "%s: missing KEY", where);
+    if (!liftctl_valid_key(key))
+        return bad_key("KEY", key);
     Lift__Request req = LIFT__REQUEST__INIT;
     Lift__GetHoldout gh = LIFT__GET_HOLDOUT__INIT;
     Lift__ChangeHoldout ch = LIFT__CHANGE_HOLDOUT__INIT;
@@ -557,7 +592,8 @@ static int do_check(const liftctl_opts_t *o, int argc, char **argv)
             goto done;
         }
         if ((g = liftctl_global_flag(&opts, argc, argv, &i)) != 0) {
-            if (g < 0) goto done;
+            if (g < 0)
+                goto done;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -593,15 +629,15 @@ static int do_check(const liftctl_opts_t *o, int argc, char **argv)
             const Lift__HeldOut *c = r->customers[i];
             char b[LIFT_SAFE_CAP(128)], m[LIFT_SAFE_CAP(200)];
             if (a) {
-                json_t *j = json_pack("{s:s,s:b,s:s}", "customer_id", c->customer_id,
-                                      "held_out", (int)c->held_out, "group", group_name(c->group));
+                json_t *j = json_pack("{s:s,s:b,s:s}", "customer_id", c->customer_id, "held_out",
+                                      (int)c->held_out, "group", group_name(c->group));
                 if (c->error && c->error->message)
                     json_object_set_new(j, "error", json_string(c->error->message));
                 json_array_append_new(a, j);
             } else if (c->error) {
-                printf("%s\terror: %s\n", lift_safe_text(c->customer_id, b, sizeof b),
-                       lift_safe_text(c->error->message ? c->error->message : "invalid", m,
-                                         sizeof m));
+                printf(
+                    "%s\terror: %s\n", lift_safe_text(c->customer_id, b, sizeof b),
+                    lift_safe_text(c->error->message ? c->error->message : "invalid", m, sizeof m));
                 rc = LIFTCTL_ERR;
             } else {
                 printf("%s\t%s\t%s\n", lift_safe_text(c->customer_id, b, sizeof b),
@@ -638,15 +674,24 @@ int cmd_holdout(const liftctl_opts_t *opts, int argc, char **argv)
 {
     int rc;
     const char *sub = liftctl_sub_command(argc, argv, help, &rc);
-    if (sub == NULL) return rc;
+    if (sub == NULL)
+        return rc;
     argc--;
     argv++;
-    if (strcmp(sub, "create") == 0) return do_create(opts, argc, argv);
-    if (strcmp(sub, "list") == 0) return do_list(opts, argc, argv);
-    if (strcmp(sub, "show") == 0) return do_key(opts, argc, argv, 0);
-    if (strcmp(sub, "start") == 0) return do_key(opts, argc, argv, LIFT__ACTION__ACTION_START);
-    if (strcmp(sub, "stop") == 0) return do_key(opts, argc, argv, LIFT__ACTION__ACTION_STOP);
-    if (strcmp(sub, "check") == 0) return do_check(opts, argc, argv);
-    return liftctl_usage_error(CMD, "holdout: unknown sub-command '%s' (create, list, show, "
-                                    "start, stop, check)", sub);
+    if (strcmp(sub, "create") == 0)
+        return do_create(opts, argc, argv);
+    if (strcmp(sub, "list") == 0)
+        return do_list(opts, argc, argv);
+    if (strcmp(sub, "show") == 0)
+        return do_key(opts, argc, argv, 0);
+    if (strcmp(sub, "start") == 0)
+        return do_key(opts, argc, argv, LIFT__ACTION__ACTION_START);
+    if (strcmp(sub, "stop") == 0)
+        return do_key(opts, argc, argv, LIFT__ACTION__ACTION_STOP);
+    if (strcmp(sub, "check") == 0)
+        return do_check(opts, argc, argv);
+    return liftctl_usage_error(CMD,
+                               "holdout: unknown sub-command '%s' (create, list, show, "
+                               "start, stop, check)",
+                               sub);
 }

@@ -13,20 +13,22 @@
 
 static void keygen_usage(void)
 {
-    printf("usage: liftctl keygen [-o FILE] [--force]\n"
-           "\n"
-           "Makes a CurveZMQ key pair. With -o, writes it to FILE (mode 0600, created only if it\n"
-           "does not exist unless --force) and prints the public key; without -o, prints the whole\n"
-           "key file (secret included) to stdout. A new or replaced FILE appears whole (a\n"
-           "temporary file, then rename); a FIFO or device is written in place; a directory or a\n"
-           "symbolic link to a file is refused. A write error exits 1: the key was not saved.\n"
-           "\n"
-           "  -o, --output FILE  where to write the key file\n"
-           "  --force            replace an existing regular FILE\n"
-           "\n"
-           "Deploy: the server's file goes to liftd --curve-secret; its public key to clients\n"
-           "(--server-key or LIFT_SERVER_KEY). A client's file goes to liftctl --key (LIFT_KEY); its\n"
-           "public key into liftd's authorized-keys file as '<key> <admin|sender|reader> [comment]'.\n");
+    printf(
+        "usage: liftctl keygen [-o FILE] [--force]\n"
+        "\n"
+        "Makes a CurveZMQ key pair. With -o, writes it to FILE (mode 0600, created only if it\n"
+        "does not exist unless --force) and prints the public key; without -o, prints the whole\n"
+        "key file (secret included) to stdout. A new or replaced FILE appears whole (a\n"
+        "temporary file, then rename); a FIFO or device is written in place; a directory or a\n"
+        "symbolic link to a file is refused. A write error exits 1: the key was not saved.\n"
+        "\n"
+        "  -o, --output FILE  where to write the key file\n"
+        "  --force            replace an existing regular FILE\n"
+        "\n"
+        "Deploy: the server's file goes to liftd --curve-secret; its public key to clients\n"
+        "(--server-key or LIFT_SERVER_KEY). A client's file goes to liftctl --key (LIFT_KEY); its\n"
+        "public key into liftd's authorized-keys file as '<key> <admin|sender|reader> "
+        "[comment]'.\n");
 }
 
 int cmd_keygen(const liftctl_opts_t *opts, int argc, char **argv)
@@ -45,16 +47,21 @@ int cmd_keygen(const liftctl_opts_t *opts, int argc, char **argv)
         }
         if ((r = liftctl_flag(argc, argv, &i, "-o", &v)) != 0 ||
             (r = liftctl_flag(argc, argv, &i, "--output", &v)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
-            if (!*v) return liftctl_usage_error("keygen", "keygen: -o: empty file name");
+            if (r < 0)
+                return LIFTCTL_USAGE;
+            if (!*v)
+                return liftctl_usage_error("keygen", "keygen: -o: empty file name");
             out = v;
             continue;
         }
         int g = liftctl_global_flag(&o, argc, argv, &i);
-        if (g < 0) return LIFTCTL_USAGE;
-        if (g == 0) return liftctl_usage_error("keygen", "keygen: unexpected argument '%s'", argv[i]);
+        if (g < 0)
+            return LIFTCTL_USAGE;
+        if (g == 0)
+            return liftctl_usage_error("keygen", "keygen: unexpected argument '%s'", argv[i]);
     }
-    if (force && !out) return liftctl_usage_error("keygen", "keygen: --force needs -o FILE");
+    if (force && !out)
+        return liftctl_usage_error("keygen", "keygen: --force needs -o FILE");
 
     lift_keypair_t kp;
     char err[512], text[512];

@@ -11,15 +11,18 @@
 #include "out.h"
 
 /* The limits liftd announces, in the order of the JSON output; each key is the field's name. */
-#define LIMIT(f) {#f, offsetof(Lift__Limits, has_##f), offsetof(Lift__Limits, f)}
+#define LIMIT(f)                                                                                   \
+    {                                                                                              \
+#f, offsetof(Lift__Limits, has_##f), offsetof(Lift__Limits, f)                             \
+    }
 static const struct {
     const char *name; /* JSON key and Lift__Limits field */
     size_t has;       /* offset of its has_ flag */
     size_t value;     /* offset of the uint32_t */
 } limit_fields[] = {
-    LIMIT(max_request_bytes),     LIMIT(request_headroom_bytes), LIMIT(batch_max),
-    LIMIT(in_flight_per_connection), LIMIT(reports_in_flight),   LIMIT(clock_skew_ms),
-    LIMIT(customer_id_max_bytes), LIMIT(event_id_max_bytes),     LIMIT(segment_by_max),
+    LIMIT(max_request_bytes),        LIMIT(request_headroom_bytes), LIMIT(batch_max),
+    LIMIT(in_flight_per_connection), LIMIT(reports_in_flight),      LIMIT(clock_skew_ms),
+    LIMIT(customer_id_max_bytes),    LIMIT(event_id_max_bytes),     LIMIT(segment_by_max),
 };
 #undef LIMIT
 
@@ -47,11 +50,14 @@ int cmd_ping(const liftctl_opts_t *gopts, int argc, char **argv)
             return LIFTCTL_OK;
         }
         int g = liftctl_global_flag(&o, argc, argv, &i);
-        if (g < 0) return LIFTCTL_USAGE;
-        if (g == 0) return liftctl_usage_error("ping", "ping: unexpected argument '%s'", argv[i]);
+        if (g < 0)
+            return LIFTCTL_USAGE;
+        if (g == 0)
+            return liftctl_usage_error("ping", "ping: unexpected argument '%s'", argv[i]);
     }
     lift_client_t *c = liftctl_connect(&o);
-    if (c == NULL) return LIFTCTL_USAGE;
+    if (c == NULL)
+        return LIFTCTL_USAGE;
     /* The whole Pong: version and clock, and what the deployment announces (currency, hash
      * version, limits; unset from an older liftd). */
     Lift__Request req = LIFT__REQUEST__INIT;

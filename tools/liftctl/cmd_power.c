@@ -48,9 +48,11 @@ static void fmt_count(int64_t v, char *buf, size_t len)
     char digits[32];
     int n = snprintf(digits, sizeof digits, "%" PRId64, v < 0 ? -v : v);
     size_t o = 0;
-    if (v < 0 && o + 1 < len) buf[o++] = '-';
+    if (v < 0 && o + 1 < len)
+        buf[o++] = '-';
     for (int i = 0; i < n && o + 1 < len; i++) {
-        if (i > 0 && (n - i) % 3 == 0 && o + 1 < len) buf[o++] = ',';
+        if (i > 0 && (n - i) % 3 == 0 && o + 1 < len)
+            buf[o++] = ',';
         buf[o++] = digits[i];
     }
     buf[o] = '\0';
@@ -86,7 +88,8 @@ static int opt_range(int argc, char **argv, int *i, const char *flag, double lo,
 {
     const char *v;
     int r = liftctl_flag(argc, argv, i, flag, &v);
-    if (r <= 0) return r;
+    if (r <= 0)
+        return r;
     return liftctl_parse_double(flag, v, lo, 0, hi, 0, out) == 0 ? 1 : -1;
 }
 
@@ -96,8 +99,10 @@ static int opt_share_within(int argc, char **argv, int *i, const char *flag, dou
 {
     const char *v;
     int r = liftctl_flag(argc, argv, i, flag, &v);
-    if (r <= 0) return r;
-    if (liftctl_parse_double(flag, v, 0, 1, 1, 1, out) != 0) return -1;
+    if (r <= 0)
+        return r;
+    if (liftctl_parse_double(flag, v, 0, 1, 1, 1, out) != 0)
+        return -1;
     if (*out < min || *out > 1 - min) {
         fprintf(stderr, "liftctl: %s: %s is out of range [%.10g, %.10g]\n", flag, v, min, 1 - min);
         return -1;
@@ -110,7 +115,8 @@ static int opt_share(int argc, char **argv, int *i, const char *flag, double *ou
 {
     const char *v;
     int r = liftctl_flag(argc, argv, i, flag, &v);
-    if (r <= 0) return r;
+    if (r <= 0)
+        return r;
     return liftctl_parse_double(flag, v, 0, 1, 1, 1, out) == 0 ? 1 : -1;
 }
 
@@ -118,7 +124,8 @@ static int opt_int(int argc, char **argv, int *i, const char *flag, int64_t lo, 
 {
     const char *v;
     int r = liftctl_flag(argc, argv, i, flag, &v);
-    if (r <= 0) return r;
+    if (r <= 0)
+        return r;
     return liftctl_parse_int64(flag, v, lo, MAX_CUSTOMERS, out) == 0 ? 1 : -1;
 }
 
@@ -128,7 +135,8 @@ static int parse_args(const liftctl_opts_t *opts, int argc, char **argv, power_a
     liftctl_opts_t g = *opts; /* global flags may follow the sub-command */
     for (int i = 1; i < argc; i++) {
         int r;
-        if (liftctl_is_help(argv[i])) return 1;
+        if (liftctl_is_help(argv[i]))
+            return 1;
         if ((r = opt_share_within(argc, argv, &i, "--baseline-rate", RATE_MIN, &a->rate)) ||
             (r = opt_range(argc, argv, &i, "--revenue-mean", REVENUE_MIN, REVENUE_MAX, &a->mean)) ||
             (r = opt_range(argc, argv, &i, "--revenue-sd", REVENUE_MIN, REVENUE_MAX, &a->sd)) ||
@@ -139,7 +147,8 @@ static int parse_args(const liftctl_opts_t *opts, int argc, char **argv, power_a
             (r = opt_int(argc, argv, &i, "--customers", 2, &a->customers)) ||
             (r = opt_int(argc, argv, &i, "--weekly-customers", 1, &a->weekly)) ||
             (r = liftctl_global_flag(&g, argc, argv, &i))) {
-            if (r < 0) return -1;
+            if (r < 0)
+                return -1;
             continue;
         }
         fprintf(stderr, "liftctl: power: unknown argument '%s'\n", argv[i]);

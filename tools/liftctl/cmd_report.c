@@ -78,8 +78,8 @@ static int64_t days_from_civil(int y, int m, int d)
 
 static int iso_weeks_in_year(int y)
 {
-    int p = (y + y / 4 - y / 100 + y / 400) % 7, q = ((y - 1) + (y - 1) / 4 - (y - 1) / 100 +
-                                                      (y - 1) / 400) % 7;
+    int p = (y + y / 4 - y / 100 + y / 400) % 7,
+        q = ((y - 1) + (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400) % 7;
     return p == 4 || q == 3 ? 53 : 52;
 }
 
@@ -90,7 +90,8 @@ static int parse_week(const char *s, int64_t *end_ms)
     size_t len = strlen(s);
     int shape = len == 8 && s[4] == '-' && (s[5] == 'W' || s[5] == 'w');
     for (int i = 0; shape && i < 8; i++)
-        if (i != 4 && i != 5) shape &= s[i] >= '0' && s[i] <= '9';
+        if (i != 4 && i != 5)
+            shape &= s[i] >= '0' && s[i] <= '9';
     if (!shape) {
         fprintf(stderr, "liftctl: --week: '%s' is not an ISO week (use YYYY-Www, e.g. 2026-W48)\n",
                 s);
@@ -147,7 +148,8 @@ static int parse_segment_by(const char *s, Lift__Dimension *dims, size_t *n)
                 return -1;
             }
         dims[(*n)++] = names[found].d;
-        if (e == NULL) break;
+        if (e == NULL)
+            break;
         p = e + 1;
     }
     return 0;
@@ -165,8 +167,9 @@ static int parse_format(const char *s, format_t *f)
             *f = names[i].f;
             return 0;
         }
-    fprintf(stderr, "liftctl: --format: unknown format '%s' (one of: table, markdown, json, csv, "
-                    "html)\n",
+    fprintf(stderr,
+            "liftctl: --format: unknown format '%s' (one of: table, markdown, json, csv, "
+            "html)\n",
             s);
     return -1;
 }
@@ -174,23 +177,27 @@ static int parse_format(const char *s, format_t *f)
 static int terminal_width(void)
 {
     struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
     return 100;
 }
 
 /* Writes the reports (n >= 0; keys[i] names reports[i]) in one document of the format. */
-static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, size_t n,
-                         int all, int color)
+static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, size_t n, int all,
+                         int color)
 {
     int rc = 0;
     switch (fmt) {
     case FMT_TABLE:
     case FMT_MARKDOWN:
-        if (n == 0) fputs("No running experiments: there is nothing to report.\n", f);
+        if (n == 0)
+            fputs("No running experiments: there is nothing to report.\n", f);
         for (size_t i = 0; i < n && rc == 0; i++) {
-            if (i) fputs(fmt == FMT_TABLE ? "\n\n" : "\n---\n\n", f);
-            rc = fmt == FMT_TABLE ? render_table(reports[i], f, color, color ? terminal_width() : 100)
-                                  : render_markdown(reports[i], f);
+            if (i)
+                fputs(fmt == FMT_TABLE ? "\n\n" : "\n---\n\n", f);
+            rc = fmt == FMT_TABLE
+                     ? render_table(reports[i], f, color, color ? terminal_width() : 100)
+                     : render_markdown(reports[i], f);
         }
         break;
     case FMT_JSON:
@@ -200,7 +207,8 @@ static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, si
             json_t *arr = json_array();
             for (size_t i = 0; arr && i < n; i++) {
                 json_t *j = render_json_value(reports[i]);
-                if (j == NULL || json_array_append_new(arr, j) != 0) rc = -1;
+                if (j == NULL || json_array_append_new(arr, j) != 0)
+                    rc = -1;
             }
             if (arr == NULL || rc != 0 || json_dumpf(arr, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
                 rc = -1;
@@ -226,8 +234,10 @@ static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, si
             fputs("<section class=\"report\"><p class=\"nodata\">No running experiments: there is "
                   "nothing to report.</p></section>\n",
                   f);
-        for (size_t i = 0; i < n && rc == 0; i++) rc = render_html_section(reports[i], f);
-        if (rc == 0) rc = render_html_end(f);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = render_html_section(reports[i], f);
+        if (rc == 0)
+            rc = render_html_end(f);
         break;
     }
     }
@@ -238,17 +248,17 @@ static int write_reports(FILE *f, format_t fmt, Lift__Report *const *reports, si
 
 /* What `liftctl report`'s command line asks for. */
 typedef struct {
-    const char *key;           /* EXPERIMENT (or the holdout's key) */
-    const char *output;        /* -o FILE; NULL: stdout */
-    const char *holdout;       /* --holdout KEY: the program report */
-    int all;                   /* --all-running */
-    int fmt_set;               /* --format given */
-    format_t fmt;              /* output format */
+    const char *key;                   /* EXPERIMENT (or the holdout's key) */
+    const char *output;                /* -o FILE; NULL: stdout */
+    const char *holdout;               /* --holdout KEY: the program report */
+    int all;                           /* --all-running */
+    int fmt_set;                       /* --format given */
+    format_t fmt;                      /* output format */
     int have_week, have_from, have_to; /* which of --week, --from, --to were given */
-    int64_t from, to;          /* --from; --to or the end of --week */
-    Lift__Dimension dims[4];   /* --segment-by */
-    size_t ndims;              /* entries in dims */
-    Lift__ReportRequest rq;    /* the request's options (keys and window set later) */
+    int64_t from, to;                  /* --from; --to or the end of --week */
+    Lift__Dimension dims[4];           /* --segment-by */
+    size_t ndims;                      /* entries in dims */
+    Lift__ReportRequest rq;            /* the request's options (keys and window set later) */
 } report_args_t;
 
 /* --adjust bh|holm into rq: 0, or -1 (printed). */
@@ -285,26 +295,34 @@ static int report_flag(report_args_t *a, int argc, char **argv, int *i)
         rq->has_cuped = 1;
         rq->cuped = 0;
     } else if ((r = liftctl_flag(argc, argv, i, "--holdout", &v)) != 0) {
-        if (r < 0) return LIFTCTL_USAGE;
-        if (*v == '\0') return liftctl_usage_error(CMD, "report: --holdout: empty key");
+        if (r < 0)
+            return LIFTCTL_USAGE;
+        if (*v == '\0')
+            return liftctl_usage_error(CMD, "report: --holdout: empty key");
         a->holdout = v;
     } else if ((r = liftctl_flag(argc, argv, i, "--week", &v)) != 0) {
-        if (r < 0 || parse_week(v, &a->to) != 0) return LIFTCTL_USAGE;
+        if (r < 0 || parse_week(v, &a->to) != 0)
+            return LIFTCTL_USAGE;
         a->have_week = 1;
     } else if ((r = liftctl_flag(argc, argv, i, "--from", &v)) != 0) {
-        if (r < 0 || liftctl_parse_time("--from", v, &a->from) != 0) return LIFTCTL_USAGE;
+        if (r < 0 || liftctl_parse_time("--from", v, &a->from) != 0)
+            return LIFTCTL_USAGE;
         a->have_from = 1;
     } else if ((r = liftctl_flag(argc, argv, i, "--to", &v)) != 0) {
-        if (r < 0 || liftctl_parse_time("--to", v, &a->to) != 0) return LIFTCTL_USAGE;
+        if (r < 0 || liftctl_parse_time("--to", v, &a->to) != 0)
+            return LIFTCTL_USAGE;
         a->have_to = 1;
     } else if ((r = liftctl_flag(argc, argv, i, "--segment-by", &v)) != 0) {
-        if (r < 0 || parse_segment_by(v, a->dims, &a->ndims) != 0) return LIFTCTL_USAGE;
+        if (r < 0 || parse_segment_by(v, a->dims, &a->ndims) != 0)
+            return LIFTCTL_USAGE;
     } else if ((r = liftctl_flag(argc, argv, i, "--format", &v)) != 0) {
-        if (r < 0 || parse_format(v, &a->fmt) != 0) return LIFTCTL_USAGE;
+        if (r < 0 || parse_format(v, &a->fmt) != 0)
+            return LIFTCTL_USAGE;
         a->fmt_set = 1;
     } else if ((r = liftctl_flag(argc, argv, i, "--output", &v)) != 0 ||
                (r = liftctl_flag(argc, argv, i, "-o", &v)) != 0) {
-        if (r < 0) return LIFTCTL_USAGE;
+        if (r < 0)
+            return LIFTCTL_USAGE;
         if (*v == '\0') {
             fprintf(stderr, "liftctl: -o: empty file name\n");
             return LIFTCTL_USAGE;
@@ -325,7 +343,8 @@ static int report_flag(report_args_t *a, int argc, char **argv, int *i)
         rq->has_cost_per_attempt_minor = 1;
         rq->cost_per_attempt_minor = n64;
     } else if ((r = liftctl_flag(argc, argv, i, "--adjust", &v)) != 0) {
-        if (r < 0 || parse_adjust(v, rq) != 0) return LIFTCTL_USAGE;
+        if (r < 0 || parse_adjust(v, rq) != 0)
+            return LIFTCTL_USAGE;
     } else {
         return 0;
     }
@@ -343,11 +362,15 @@ static int report_args(liftctl_opts_t *o, int argc, char **argv, report_args_t *
             return -1;
         }
         int g = liftctl_global_flag(o, argc, argv, &i);
-        if (g < 0) return LIFTCTL_USAGE;
-        if (g > 0) continue;
+        if (g < 0)
+            return LIFTCTL_USAGE;
+        if (g > 0)
+            continue;
         int r = report_flag(a, argc, argv, &i);
-        if (r == 1) continue;
-        if (r != 0) return r;
+        if (r == 1)
+            continue;
+        if (r != 0)
+            return r;
         if (arg[0] == '-' && arg[1] != '\0')
             return liftctl_usage_error(CMD, "report: unknown flag '%s'", arg);
         if (a->key != NULL)
@@ -355,11 +378,13 @@ static int report_args(liftctl_opts_t *o, int argc, char **argv, report_args_t *
                                        arg);
         a->key = arg;
     }
-    if (o->json && !a->fmt_set) a->fmt = FMT_JSON;
+    if (o->json && !a->fmt_set)
+        a->fmt = FMT_JSON;
     if (a->holdout && (a->all || a->key))
         return liftctl_usage_error(CMD, "report: --holdout KEY is the program report: not with "
                                         "EXPERIMENT or --all-running");
-    if (a->holdout) a->key = a->holdout;
+    if (a->holdout)
+        a->key = a->holdout;
     if (a->all && a->key)
         return liftctl_usage_error(CMD, "report: give EXPERIMENT or --all-running, not both");
     if (!a->all && a->key == NULL)
@@ -404,7 +429,8 @@ static int fetch_reports(lift_client_t *c, report_args_t *a, const char **keys, 
         }
         liftctl_fail(c, e);
         rc = LIFTCTL_ERR;
-        if (!a->all) break;
+        if (!a->all)
+            break;
     }
     return rc;
 }
@@ -414,10 +440,12 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
     liftctl_opts_t o = *gopts;
     report_args_t a = {.fmt = FMT_TABLE, .rq = LIFT__REPORT_REQUEST__INIT};
     int r = report_args(&o, argc, argv, &a);
-    if (r != 0) return r < 0 ? LIFTCTL_OK : r;
+    if (r != 0)
+        return r < 0 ? LIFTCTL_OK : r;
 
     lift_client_t *c = liftctl_connect(&o);
-    if (c == NULL) return LIFTCTL_USAGE;
+    if (c == NULL)
+        return LIFTCTL_USAGE;
     int rc = LIFTCTL_OK;
     Lift__ExperimentList *list = NULL;
     const char **keys = &a.key;
@@ -437,7 +465,8 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
             lift_client_destroy(&c);
             return LIFTCTL_ERR;
         }
-        for (size_t i = 0; i < nkeys; i++) keys[i] = list->experiments[i]->key;
+        for (size_t i = 0; i < nkeys; i++)
+            keys[i] = list->experiments[i]->key;
     }
     Lift__Report **reports = calloc(nkeys ? nkeys : 1, sizeof *reports);
     if (reports == NULL) {
@@ -446,7 +475,8 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
         goto done;
     }
     rc = fetch_reports(c, &a, keys, nkeys, reports, &n);
-    if (rc != LIFTCTL_OK && !a.all) goto done;
+    if (rc != LIFTCTL_OK && !a.all)
+        goto done;
     liftctl_out_t out;
     if (liftctl_out_open(&out, "-o", a.output, 0) != 0) {
         rc = LIFTCTL_ERR;
@@ -455,11 +485,14 @@ int cmd_report(const liftctl_opts_t *gopts, int argc, char **argv)
     int color = a.output == NULL && a.fmt == FMT_TABLE && isatty(STDOUT_FILENO) &&
                 getenv("NO_COLOR") == NULL;
     int ok = write_reports(out.f, a.fmt, reports, n, a.all, color) == 0;
-    if (liftctl_out_close(&out, ok) != 0) rc = LIFTCTL_ERR;
+    if (liftctl_out_close(&out, ok) != 0)
+        rc = LIFTCTL_ERR;
 done:
-    for (size_t i = 0; reports && i < n; i++) lift_report_free(&reports[i]);
+    for (size_t i = 0; reports && i < n; i++)
+        lift_report_free(&reports[i]);
     free(reports);
-    if (a.all) free(keys);
+    if (a.all)
+        free(keys);
     lift_experiment_list_free(&list);
     lift_client_destroy(&c);
     return rc;

@@ -137,15 +137,18 @@ static double mono_now(void)
 
 static void progress_clear(track_t *t)
 {
-    if (t->drawn) fputs("\r\033[K", stderr);
+    if (t->drawn)
+        fputs("\r\033[K", stderr);
     t->drawn = 0;
 }
 
 static void progress(track_t *t)
 {
-    if (!t->tty) return;
+    if (!t->tty)
+        return;
     double now = mono_now();
-    if (t->drawn && now - t->t_draw < 0.1) return;
+    if (t->drawn && now - t->t_draw < 0.1)
+        return;
     t->t_draw = now;
     double el = now - t->t0;
     double rate = el > 0 ? (double)t->sent / el : 0;
@@ -184,7 +187,8 @@ static void say(track_t *t, const char *fmt, ...)
  * return LIFTCTL_ERR. */
 static int note_stop(track_t *t, long line, const char *code, const char *reason)
 {
-    if (t->stopped) return LIFTCTL_ERR;
+    if (t->stopped)
+        return LIFTCTL_ERR;
     t->stopped = 1;
     t->stop_line = line;
     snprintf(t->stop_code, sizeof t->stop_code, "%s", code);
@@ -210,7 +214,8 @@ static int row_bad(row_t *r, const char *field, const char *fmt, ...)
 static int row_bad(row_t *r, const char *field, const char *fmt, ...)
 {
     va_list ap;
-    if (r->bad) return -1; /* keep the first reason */
+    if (r->bad)
+        return -1; /* keep the first reason */
     r->bad = 1;
     snprintf(r->field, sizeof r->field, "%s", field);
     va_start(ap, fmt);
@@ -230,7 +235,8 @@ static void row_free(row_t *r)
 static int field_lookup(const char *name)
 {
     for (int f = 0; f < F_COUNT; f++)
-        if (strcmp(name, FIELD_NAMES[f]) == 0) return f;
+        if (strcmp(name, FIELD_NAMES[f]) == 0)
+            return f;
     return -1;
 }
 
@@ -251,10 +257,12 @@ static int parse_ll(const char *s, long long *out)
 {
     char *end = NULL;
     const char *p = s + (*s == '-' || *s == '+');
-    if (*p < '0' || *p > '9') return -1;
+    if (*p < '0' || *p > '9')
+        return -1;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno == ERANGE || *end != '\0') return -1;
+    if (errno == ERANGE || *end != '\0')
+        return -1;
     *out = v;
     return 0;
 }
@@ -294,10 +302,12 @@ static int set_amount(row_t *r, const val_t *v)
                            "amount: %.15g is %s (give a string such as \"49.00\" or amount_minor)",
                            v->d, fabs(v->d) >= 1 ? "out of range" : "not a plain decimal");
     } else {
-        if (strlen(v->s) != v->len) return row_bad(r, "amount", "amount: contains a NUL byte");
+        if (strlen(v->s) != v->len)
+            return row_bad(r, "amount", "amount: contains a NUL byte");
         s = v->s;
     }
-    if ((r->str[S_AMOUNT] = strdup(s)) == NULL) return row_bad(r, "amount", "out of memory");
+    if ((r->str[S_AMOUNT] = strdup(s)) == NULL)
+        return row_bad(r, "amount", "out of memory");
     return 0;
 }
 
@@ -393,7 +403,8 @@ static int set_field(row_t *r, int f, const val_t *v)
 {
     const char *name = FIELD_NAMES[f];
     long long x;
-    if (r->seen & (1u << f)) return row_bad(r, name, "%s: given twice", name);
+    if (r->seen & (1u << f))
+        return row_bad(r, name, "%s: given twice", name);
     r->seen |= 1u << f;
     int slot = -1;
     switch (f) {
@@ -422,7 +433,8 @@ static int set_field(row_t *r, int f, const val_t *v)
         char num[32];
         const char *s;
         if (v->kind == V_STR) {
-            if (strlen(v->s) != v->len) return row_bad(r, name, "%s: contains a NUL byte", name);
+            if (strlen(v->s) != v->len)
+                return row_bad(r, name, "%s: contains a NUL byte", name);
             s = v->s;
         } else if (v->kind == V_INT && (f == F_EVENT_ID || f == F_CUSTOMER_ID)) {
             snprintf(num, sizeof num, "%lld", v->i); /* numeric ids are common in exports */
@@ -436,7 +448,8 @@ static int set_field(row_t *r, int f, const val_t *v)
         if (len > max)
             return row_bad(r, name, "%s: %zu bytes, more than the limit of %zu bytes (not sent)",
                            name, len, max);
-        if ((r->str[slot] = strdup(s)) == NULL) return row_bad(r, name, "out of memory");
+        if ((r->str[slot] = strdup(s)) == NULL)
+            return row_bad(r, name, "out of memory");
         const char *c = r->str[slot];
         switch (f) {
         case F_EVENT_ID:
@@ -469,8 +482,7 @@ static int set_field(row_t *r, int f, const val_t *v)
     case F_TIMESTAMP:
         if (r->seen & (1u << F_TIMESTAMP_MS))
             return row_bad(r, name, "timestamp: give timestamp or timestamp_ms, not both");
-        if (v->kind != V_STR ||
-            liftctl_time_scan(v->s, LIFTCTL_TIME_ISO, &r->ev.timestamp_ms) != 0)
+        if (v->kind != V_STR || liftctl_time_scan(v->s, LIFTCTL_TIME_ISO, &r->ev.timestamp_ms) != 0)
             return row_bad(r, name,
                            "timestamp: '%.40s' is not an ISO-8601 UTC time like "
                            "2026-11-20T10:00:00Z (or give timestamp_ms, epoch milliseconds)",
@@ -479,7 +491,8 @@ static int set_field(row_t *r, int f, const val_t *v)
     case F_TIMESTAMP_MS:
         if (r->seen & (1u << F_TIMESTAMP))
             return row_bad(r, name, "timestamp_ms: give timestamp or timestamp_ms, not both");
-        if (val_int(r, name, v, LLONG_MIN, LLONG_MAX, &x) != 0) return -1;
+        if (val_int(r, name, v, LLONG_MIN, LLONG_MAX, &x) != 0)
+            return -1;
         if (x < 0 || x > INT64_C(253402300799999))
             return row_bad(r, name,
                            "timestamp_ms: %lld is outside 0..253402300799999 epoch ms "
@@ -488,19 +501,22 @@ static int set_field(row_t *r, int f, const val_t *v)
         r->ev.timestamp_ms = x;
         return 0;
     case F_ARM:
-        if (val_int(r, name, v, INT_MIN, INT_MAX, &x) != 0) return -1;
+        if (val_int(r, name, v, INT_MIN, INT_MAX, &x) != 0)
+            return -1;
         r->ev.has_arm = true;
         r->ev.arm = (int)x;
         return 0;
     case F_NPS_SCORE:
-        if (val_int(r, name, v, INT_MIN, INT_MAX, &x) != 0) return -1;
+        if (val_int(r, name, v, INT_MIN, INT_MAX, &x) != 0)
+            return -1;
         r->ev.has_nps = true;
         r->ev.nps_score = (int)x;
         return 0;
     case F_AMOUNT_MINOR:
         if (r->seen & (1u << F_AMOUNT))
             return row_bad(r, name, "amount_minor: give amount or amount_minor, not both");
-        if (val_int(r, name, v, LLONG_MIN, LLONG_MAX, &x) != 0) return -1;
+        if (val_int(r, name, v, LLONG_MIN, LLONG_MAX, &x) != 0)
+            return -1;
         r->ev.has_amount = true;
         r->ev.amount_minor = x;
         return 0;
@@ -545,7 +561,8 @@ static void parse_json_row(row_t *r, const char *text, size_t len)
             row_bad(r, key, "unknown field '%.40s' (known: " KNOWN_FIELDS ")", key);
             goto done;
         }
-        if (json_is_null(v)) continue;
+        if (json_is_null(v))
+            continue;
         if (json_is_string(v)) {
             val.kind = V_STR;
             val.s = json_string_value(v);
@@ -563,7 +580,8 @@ static void parse_json_row(row_t *r, const char *text, size_t len)
                                        : "an object");
             goto done;
         }
-        if (set_field(r, f, &val) != 0) goto done;
+        if (set_field(r, f, &val) != 0)
+            goto done;
     }
     row_finish(r);
 done:
@@ -587,7 +605,8 @@ static int rec_putc(csv_rec_t *c, char ch)
     if (c->len + 1 >= c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 256;
         char *b = realloc(c->buf, cap);
-        if (b == NULL) return -1;
+        if (b == NULL)
+            return -1;
         c->buf = b;
         c->cap = cap;
     }
@@ -600,7 +619,8 @@ static int rec_begin_field(csv_rec_t *c)
     if (c->n == c->cap_n) {
         size_t cap = c->cap_n ? c->cap_n * 2 : 16;
         size_t *s = realloc(c->start, cap * sizeof *s);
-        if (s == NULL) return -1;
+        if (s == NULL)
+            return -1;
         c->start = s;
         c->cap_n = cap;
     }
@@ -627,7 +647,8 @@ static int raw_append(char **raw, size_t *raw_len, size_t *raw_cap, const char *
     if (*raw_len + len + 2 > *raw_cap) {
         size_t cap = (*raw_len + len + 2) * 2;
         char *b = realloc(*raw, cap);
-        if (b == NULL) return -1;
+        if (b == NULL)
+            return -1;
         *raw = b;
         *raw_cap = cap;
     }
@@ -651,8 +672,10 @@ static ssize_t read_line(track_t *t)
 /* Strips "\n" / "\r\n"; returns the new length. */
 static size_t chomp(char *s, size_t len)
 {
-    if (len > 0 && s[len - 1] == '\n') s[--len] = '\0';
-    if (len > 0 && s[len - 1] == '\r') s[--len] = '\0';
+    if (len > 0 && s[len - 1] == '\n')
+        s[--len] = '\0';
+    if (len > 0 && s[len - 1] == '\r')
+        s[--len] = '\0';
     return len;
 }
 
@@ -672,13 +695,16 @@ static int csv_read(track_t *t, csv_rec_t *c, char **raw, size_t *raw_len, size_
         errno = 0;
         got = read_line(t);
         if (got < 0) {
-            if (ferror(t->in)) return -1;
-            if (state == CS_START && c->n == 0) return 0;
+            if (ferror(t->in))
+                return -1;
+            if (state == CS_START && c->n == 0)
+                return 0;
             /* end of input inside a quoted field */
             snprintf(c->error, sizeof c->error,
                      "unterminated quoted field in column %zu (runs to the end of the input)",
                      c->n);
-            if (rec_putc(c, '\0') < 0) return -1;
+            if (rec_putc(c, '\0') < 0)
+                return -1;
             return 1;
         }
         t->lineno++;
@@ -688,13 +714,17 @@ static int csv_read(track_t *t, csv_rec_t *c, char **raw, size_t *raw_len, size_
                 memmove(t->line, t->line + 3, len - 2); /* UTF-8 byte-order mark */
                 len -= 3;
             }
-            if (len == 0) continue; /* blank line */
+            if (len == 0)
+                continue; /* blank line */
             *first_line = t->lineno;
-            if (rec_begin_field(c) < 0) return -1;
+            if (rec_begin_field(c) < 0)
+                return -1;
         } else {
-            if (raw_append(raw, raw_len, raw_cap, "\n", 1) < 0 || rec_putc(c, '\n') < 0) return -1;
+            if (raw_append(raw, raw_len, raw_cap, "\n", 1) < 0 || rec_putc(c, '\n') < 0)
+                return -1;
         }
-        if (raw_append(raw, raw_len, raw_cap, t->line, len) < 0) return -1;
+        if (raw_append(raw, raw_len, raw_cap, t->line, len) < 0)
+            return -1;
         for (size_t k = 0; k < len; k++) {
             char ch = t->line[k];
             if (ch == '\0' && !c->error[0])
@@ -709,7 +739,8 @@ static int csv_read(track_t *t, csv_rec_t *c, char **raw, size_t *raw_len, size_
                 /* fall through */
             case CS_PLAIN:
                 if (ch == ',') {
-                    if (rec_putc(c, '\0') < 0 || rec_begin_field(c) < 0) return -1;
+                    if (rec_putc(c, '\0') < 0 || rec_begin_field(c) < 0)
+                        return -1;
                     state = CS_START;
                     continue;
                 }
@@ -718,7 +749,8 @@ static int csv_read(track_t *t, csv_rec_t *c, char **raw, size_t *raw_len, size_
                              "quote inside the unquoted field in column %zu (quote the whole "
                              "field and double the quote)",
                              c->n);
-                if (rec_putc(c, ch) < 0) return -1;
+                if (rec_putc(c, ch) < 0)
+                    return -1;
                 continue;
             case CS_QUOTED:
                 if (ch == '"')
@@ -728,24 +760,29 @@ static int csv_read(track_t *t, csv_rec_t *c, char **raw, size_t *raw_len, size_
                 continue;
             default: /* CS_QUOTE: just after a quote inside a quoted field */
                 if (ch == '"') {
-                    if (rec_putc(c, '"') < 0) return -1;
+                    if (rec_putc(c, '"') < 0)
+                        return -1;
                     state = CS_QUOTED;
                 } else if (ch == ',') {
-                    if (rec_putc(c, '\0') < 0 || rec_begin_field(c) < 0) return -1;
+                    if (rec_putc(c, '\0') < 0 || rec_begin_field(c) < 0)
+                        return -1;
                     state = CS_START;
                 } else {
                     if (!c->error[0])
                         snprintf(c->error, sizeof c->error,
                                  "text after the closing quote in column %zu", c->n);
-                    if (rec_putc(c, ch) < 0) return -1;
+                    if (rec_putc(c, ch) < 0)
+                        return -1;
                     state = CS_PLAIN;
                 }
                 continue;
             }
         }
-        if (state != CS_QUOTED) break; /* else the quoted field goes on on the next line */
+        if (state != CS_QUOTED)
+            break; /* else the quoted field goes on on the next line */
     }
-    if (rec_putc(c, '\0') < 0) return -1;
+    if (rec_putc(c, '\0') < 0)
+        return -1;
     return 1;
 }
 
@@ -801,8 +838,10 @@ static void parse_csv_row(track_t *t, row_t *r, const csv_rec_t *c)
     }
     for (size_t k = 0; k < c->n; k++) {
         val_t v = {V_STR, rec_field(c, k), rec_field_len(c, k), 0, 0};
-        if (v.len == 0) continue; /* empty = not given */
-        if (set_field(r, t->csv_map[k], &v) != 0) return;
+        if (v.len == 0)
+            continue; /* empty = not given */
+        if (set_field(r, t->csv_map[k], &v) != 0)
+            return;
     }
     row_finish(r);
 }
@@ -813,9 +852,11 @@ static void parse_csv_row(track_t *t, row_t *r, const csv_rec_t *c)
 static json_t *json_bytes(const char *s, size_t len)
 {
     json_t *j = json_stringn(s, len);
-    if (j != NULL) return j;
+    if (j != NULL)
+        return j;
     char *copy = malloc(len + 1);
-    if (copy == NULL) return NULL;
+    if (copy == NULL)
+        return NULL;
     for (size_t k = 0; k < len; k++)
         copy[k] = (unsigned char)s[k] < 0x80 ? s[k] : '?';
     j = json_stringn(copy, len);
@@ -832,7 +873,8 @@ static void reject(track_t *t, const row_t *r, const char *field, const char *re
         say(t, "more rejected rows not shown%s%s", t->rejects ? ": see " : " (use --rejects FILE)",
             t->rejects ? t->rejects_path : "");
     t->echoed++;
-    if (t->rejects == NULL) return;
+    if (t->rejects == NULL)
+        return;
     if (t->format == FMT_CSV) {
         fwrite(r->text, 1, r->text_len, t->rejects);
         fprintf(t->rejects, ",%ld,", r->line);
@@ -970,13 +1012,15 @@ static row_t *row_new(track_t *t, long line, const char *text, size_t len)
     if (t->n_rows == t->cap_rows) {
         size_t cap = t->cap_rows ? t->cap_rows * 2 : 1024;
         row_t *rows = realloc(t->rows, cap * sizeof *rows);
-        if (rows == NULL) return NULL;
+        if (rows == NULL)
+            return NULL;
         t->rows = rows;
         t->cap_rows = cap;
     }
     row_t *r = &t->rows[t->n_rows];
     memset(r, 0, sizeof *r);
-    if ((r->text = malloc(len + 1)) == NULL) return NULL;
+    if ((r->text = malloc(len + 1)) == NULL)
+        return NULL;
     memcpy(r->text, text, len);
     r->text[len] = '\0';
     r->text_len = len;
@@ -991,7 +1035,8 @@ static row_t *row_new(track_t *t, long line, const char *text, size_t len)
  * text held for reporting). */
 static int row_done(track_t *t, row_t *r)
 {
-    if (!r->bad && r->str[S_AMOUNT] && resolve_amount(t, r) != 0) return LIFTCTL_ERR;
+    if (!r->bad && r->str[S_AMOUNT] && resolve_amount(t, r) != 0)
+        return LIFTCTL_ERR;
     if (!r->bad) {
         size_t bytes = lift_event_wire_size(&r->ev);
         /* Not reached while every string field is checked against its bound (an event is at
@@ -1005,7 +1050,8 @@ static int row_done(track_t *t, row_t *r)
     if (!r->bad) {
         if (t->n_valid > 0 && t->batch_bytes + r->bytes > TRACK_BATCH_BYTES) {
             int rc = flush_rows(t, t->n_rows - 1); /* r moves to rows[0] */
-            if (rc != 0) return rc;
+            if (rc != 0)
+                return rc;
             r = &t->rows[0];
         }
         t->n_valid++;
@@ -1031,9 +1077,11 @@ static int run_jsonl(track_t *t)
         size_t k = 0;
         while (k < len && (text[k] == ' ' || text[k] == '\t'))
             k++;
-        if (k == len) continue; /* blank line */
+        if (k == len)
+            continue; /* blank line */
         row_t *r = row_new(t, t->lineno, text, len);
-        if (r == NULL) return stop(t, t->lineno, "NOMEM", "line %ld: out of memory", t->lineno);
+        if (r == NULL)
+            return stop(t, t->lineno, "NOMEM", "line %ld: out of memory", t->lineno);
         parse_json_row(r, text, len);
         rc = row_done(t, r);
     }
@@ -1051,8 +1099,10 @@ static int run_csv(track_t *t)
     long line = 0;
     int rc = 0, got;
     got = csv_read(t, &c, &raw, &raw_len, &raw_cap, &line);
-    if (got == 0) goto done; /* empty input: nothing to do */
-    if (got < 0) goto io_fail;
+    if (got == 0)
+        goto done; /* empty input: nothing to do */
+    if (got < 0)
+        goto io_fail;
     if (csv_header(t, &c, line) != 0) {
         rc = LIFTCTL_ERR;
         goto done;
@@ -1070,7 +1120,8 @@ static int run_csv(track_t *t)
         parse_csv_row(t, r, &c);
         rc = row_done(t, r);
     }
-    if (rc == 0 && got < 0) goto io_fail;
+    if (rc == 0 && got < 0)
+        goto io_fail;
     goto done;
 io_fail:
     rc = ferror(t->in)
@@ -1134,11 +1185,13 @@ static void usage(FILE *out)
 static format_t format_of(const char *path)
 {
     const char *dot = strrchr(path, '.');
-    if (dot == NULL || strchr(dot, '/') != NULL) return FMT_NONE;
+    if (dot == NULL || strchr(dot, '/') != NULL)
+        return FMT_NONE;
     if (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".ndjson") == 0 ||
         strcasecmp(dot, ".json") == 0)
         return FMT_JSONL;
-    if (strcasecmp(dot, ".csv") == 0) return FMT_CSV;
+    if (strcasecmp(dot, ".csv") == 0)
+        return FMT_CSV;
     return FMT_NONE;
 }
 
@@ -1168,7 +1221,8 @@ static void summary(const track_t *t, int json)
            t->accepted, t->duplicates, rejected, t->malformed, t->refused);
     /* counted apart: a reused id is not a retry, it is a second fact that was refused */
     printf(", conflicts %" PRIu64, t->conflicts);
-    if (t->conflicts) printf(" (event ids stored before with other content; among rejected)");
+    if (t->conflicts)
+        printf(" (event ids stored before with other content; among rejected)");
     if (t->stopped)
         printf("; incomplete: stopped at line %ld (%s) after %" PRIu64 " acknowledged events",
                t->stop_line, t->stop_code, t->sent);
@@ -1188,13 +1242,17 @@ static int is_csv_header(const char *line, size_t len)
             a++;
         while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
             b--;
-        if (b - a >= 2 && line[a] == '"' && line[b - 1] == '"') a++, b--;
+        if (b - a >= 2 && line[a] == '"' && line[b - 1] == '"')
+            a++, b--;
         char name[32];
-        if (b == a || b - a >= sizeof name) return 0;
+        if (b == a || b - a >= sizeof name)
+            return 0;
         memcpy(name, line + a, b - a);
         name[b - a] = '\0';
-        if (field_lookup(name) < 0) return 0;
-        if (i == len) return 1;
+        if (field_lookup(name) < 0)
+            return 0;
+        if (i == len)
+            return 1;
         i++;
     }
 }
@@ -1209,9 +1267,12 @@ static format_t sniff(track_t *t, char *peek, size_t peek_cap)
     while ((errno = 0, got = getline(&t->line, &t->line_cap, t->in)) >= 0) {
         const char *p = t->line;
         size_t len = (size_t)got;
-        if (len > 0 && p[len - 1] == '\n') len--;
-        if (len > 0 && p[len - 1] == '\r') len--;
-        if (t->lineno == 0 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) p += 3, len -= 3;
+        if (len > 0 && p[len - 1] == '\n')
+            len--;
+        if (len > 0 && p[len - 1] == '\r')
+            len--;
+        if (t->lineno == 0 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+            p += 3, len -= 3;
         while (len > 0 && (*p == ' ' || *p == '\t'))
             p++, len--;
         if (len == 0) { /* blank: the readers skip it too */
@@ -1220,7 +1281,8 @@ static format_t sniff(track_t *t, char *peek, size_t peek_cap)
         }
         t->unread = got;
         lift_safe_textn(p, len < 60 ? len : 60, peek, peek_cap);
-        if (is_csv_header(p, len)) return FMT_CSV; /* first: a header may start with a quote */
+        if (is_csv_header(p, len))
+            return FMT_CSV; /* first: a header may start with a quote */
         return *p == '{' || *p == '[' || *p == '"' ? FMT_JSONL : FMT_NONE;
     }
     return FMT_JSONL;
@@ -1243,9 +1305,11 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
             return LIFTCTL_OK;
         }
         if ((r = liftctl_global_flag(&o, argc, argv, &i)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
+            if (r < 0)
+                return LIFTCTL_USAGE;
         } else if ((r = liftctl_flag(argc, argv, &i, "--format", &v)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
+            if (r < 0)
+                return LIFTCTL_USAGE;
             if (strcmp(v, "jsonl") != 0 && strcmp(v, "csv") != 0)
                 return liftctl_usage_error(CMD, "--format: unknown format '%s' (jsonl or csv)", v);
             fmt = v;
@@ -1253,7 +1317,8 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
             if (r < 0 || liftctl_parse_int64("--batch", v, 1, LIFT_BATCH_MAX, &batch) != 0)
                 return LIFTCTL_USAGE;
         } else if ((r = liftctl_flag(argc, argv, &i, "--rejects", &v)) != 0) {
-            if (r < 0) return LIFTCTL_USAGE;
+            if (r < 0)
+                return LIFTCTL_USAGE;
             t.rejects_path = v;
         } else if (a[0] == '-' && a[1] != '\0') {
             return liftctl_usage_error(CMD, "track: unknown flag '%s'", a);
@@ -1263,7 +1328,8 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
             return liftctl_usage_error(CMD, "track: unexpected argument '%s' (one FILE)", a);
         }
     }
-    if (t.path == NULL) return liftctl_usage_error(CMD, "track: missing FILE (or - for stdin)");
+    if (t.path == NULL)
+        return liftctl_usage_error(CMD, "track: missing FILE (or - for stdin)");
     int is_stdin = strcmp(t.path, "-") == 0;
     t.format = fmt        ? (strcmp(fmt, "csv") == 0 ? FMT_CSV : FMT_JSONL)
                : is_stdin ? FMT_NONE
@@ -1303,7 +1369,8 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
         }
     }
     struct stat sb;
-    if (fstat(fileno(t.in), &sb) == 0 && S_ISREG(sb.st_mode)) t.size = sb.st_size;
+    if (fstat(fileno(t.in), &sb) == 0 && S_ISREG(sb.st_mode))
+        t.size = sb.st_size;
     if (t.rejects_path) { /* the -o rules: no symlink or device replaced by surprise */
         if (liftctl_out_open(&rejects_out, "--rejects", t.rejects_path, 0) < 0) {
             rc = LIFTCTL_USAGE;
@@ -1325,11 +1392,14 @@ int cmd_track(const liftctl_opts_t *opts, int argc, char **argv)
     t.tty = isatty(STDERR_FILENO);
     t.t0 = mono_now();
     rc = t.format == FMT_CSV ? run_csv(&t) : run_jsonl(&t);
-    if (rc == 0 && t.n_rows > 0) rc = flush(&t);
-    if (rc != 0) note_stop(&t, t.lineno, "STOPPED", "stopped"); /* every stop says why: a guard */
+    if (rc == 0 && t.n_rows > 0)
+        rc = flush(&t);
+    if (rc != 0)
+        note_stop(&t, t.lineno, "STOPPED", "stopped"); /* every stop says why: a guard */
     progress_clear(&t);
     summary(&t, o.json); /* also after a stop: what was acknowledged until then */
-    if (t.malformed + t.refused > 0) rc = LIFTCTL_ERR;
+    if (t.malformed + t.refused > 0)
+        rc = LIFTCTL_ERR;
 done:
     for (size_t k = 0; k < t.n_rows; k++)
         row_free(&t.rows[k]);
@@ -1339,7 +1409,9 @@ done:
     free(t.line);
     lift_client_destroy(&t.client);
     /* kept also after a stop: the rows rejected until then are what the user fixes next */
-    if (t.rejects && liftctl_out_close(&rejects_out, 1) != 0 && rc == 0) rc = LIFTCTL_ERR;
-    if (t.in && t.in != stdin) fclose(t.in);
+    if (t.rejects && liftctl_out_close(&rejects_out, 1) != 0 && rc == 0)
+        rc = LIFTCTL_ERR;
+    if (t.in && t.in != stdin)
+        fclose(t.in);
     return rc;
 }

@@ -17,7 +17,8 @@
 int liftctl_json_print(const json_t *j, FILE *out, size_t flags)
 {
     char *text = json_dumps(j, flags);
-    if (text == NULL) return -1;
+    if (text == NULL)
+        return -1;
     int rc = lift_safe_json_fputs(text, out) == 0 && fputc('\n', out) != EOF ? 0 : -1;
     free(text);
     return rc;
@@ -30,8 +31,10 @@ int liftctl_write_all(int fd, const void *s, size_t n)
     const char *p = s;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
         if (w == 0) {
             errno = EIO;
             return -1;
@@ -47,8 +50,10 @@ int liftctl_write_all(int fd, const void *s, size_t n)
 static ssize_t cookie_write(void *cookie, const char *buf, size_t n)
 {
     liftctl_out_t *o = cookie;
-    if (liftctl_write_all(o->fd, buf, n) == 0) return (ssize_t)n;
-    if (o->err == 0) o->err = errno;
+    if (liftctl_write_all(o->fd, buf, n) == 0)
+        return (ssize_t)n;
+    if (o->err == 0)
+        o->err = errno;
     return -1;
 }
 
@@ -56,7 +61,8 @@ static int cookie_close(void *cookie)
 {
     liftctl_out_t *o = cookie;
     int rc = o->fd >= 0 ? close(o->fd) : 0;
-    if (rc != 0 && o->err == 0) o->err = errno;
+    if (rc != 0 && o->err == 0)
+        o->err = errno;
     o->fd = -1;
     return rc;
 }
@@ -66,7 +72,8 @@ FILE *liftctl_out_stream(liftctl_out_t *o)
     cookie_io_functions_t io = {
         .read = NULL, .write = cookie_write, .seek = NULL, .close = cookie_close};
     FILE *f = fopencookie(o, "w", io);
-    if (f == NULL) return NULL;
+    if (f == NULL)
+        return NULL;
     if (o->flags & LIFTCTL_OUT_SECRET)
         setvbuf(f, NULL, _IONBF, 0);
     else if (isatty(o->fd))
@@ -84,7 +91,8 @@ static int out_fail(liftctl_out_t *o, const char *why)
 static int out_open_in_place(liftctl_out_t *o, int follow)
 {
     int fd = open(o->path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-    if (fd < 0) return out_fail(o, strerror(errno));
+    if (fd < 0)
+        return out_fail(o, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
         close(fd); /* it changed between the check and the open: touch nothing */
@@ -136,10 +144,14 @@ int liftctl_out_open(liftctl_out_t *o, const char *flag, const char *path, int f
             }
             return out_open_in_place(o, 1); /* /dev/stdout, /dev/fd/N, a link to a FIFO */
         }
-        if (S_ISDIR(ls.st_mode)) return out_fail(o, "is a directory");
-        if (S_ISSOCK(ls.st_mode)) return out_fail(o, "is a socket: cannot write to it");
-        if (!S_ISREG(ls.st_mode)) return out_open_in_place(o, 0);
-        if (flags & LIFTCTL_OUT_NOREPLACE) return out_fail(o, "exists (use --force to replace it)");
+        if (S_ISDIR(ls.st_mode))
+            return out_fail(o, "is a directory");
+        if (S_ISSOCK(ls.st_mode))
+            return out_fail(o, "is a socket: cannot write to it");
+        if (!S_ISREG(ls.st_mode))
+            return out_open_in_place(o, 0);
+        if (flags & LIFTCTL_OUT_NOREPLACE)
+            return out_fail(o, "exists (use --force to replace it)");
     } else if (errno != ENOENT) {
         return out_fail(o, strerror(errno));
     }
@@ -182,9 +194,12 @@ int liftctl_out_open(liftctl_out_t *o, const char *flag, const char *path, int f
  * has no RENAME_NOREPLACE). */
 static int rename_noreplace(const char *tmp, const char *path)
 {
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
-    if (errno != EINVAL && errno != ENOSYS) return -1;
-    if (link(tmp, path) != 0) return -1;
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (link(tmp, path) != 0)
+        return -1;
     unlink(tmp);
     return 0;
 }
@@ -195,18 +210,23 @@ int liftctl_out_close(liftctl_out_t *o, int ok)
         o->f = NULL;
         return ok ? 0 : -1;
     }
-    if (o->f == NULL) return -1;
+    if (o->f == NULL)
+        return -1;
     int e = 0;
-    if (fflush(o->f) != 0 || ferror(o->f)) e = o->err ? o->err : errno ? errno : EIO;
-    if (!e && o->tmp[0] && o->fd >= 0 && fsync(o->fd) != 0) e = errno;
-    if (fclose(o->f) != 0 && !e) e = o->err ? o->err : errno ? errno : EIO;
+    if (fflush(o->f) != 0 || ferror(o->f))
+        e = o->err ? o->err : errno ? errno : EIO;
+    if (!e && o->tmp[0] && o->fd >= 0 && fsync(o->fd) != 0)
+        e = errno;
+    if (fclose(o->f) != 0 && !e)
+        e = o->err ? o->err : errno ? errno : EIO;
     o->f = NULL;
     if (o->tmp[0]) {
         if (ok && !e &&
             ((o->flags & LIFTCTL_OUT_NOREPLACE) ? rename_noreplace(o->tmp, o->path)
                                                 : rename(o->tmp, o->path)) != 0)
             e = errno;
-        if (!ok || e) unlink(o->tmp);
+        if (!ok || e)
+            unlink(o->tmp);
         if (ok && !e) {
             char dir[4096];
             snprintf(dir, sizeof dir, "%s", o->path);

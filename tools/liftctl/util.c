@@ -27,7 +27,8 @@ int liftctl_usage_error(const char *cmd, const char *fmt, ...)
 int liftctl_valid_key(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > LIFT_KEY_MAX) return 0;
+    if (n < 1 || n > LIFT_KEY_MAX)
+        return 0;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
               *s == '.'))
@@ -44,12 +45,14 @@ int liftctl_flag(int argc, char **argv, int *i, const char *name, const char **v
 {
     const char *a = argv[*i];
     size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0) return 0;
+    if (strncmp(a, name, n) != 0)
+        return 0;
     if (a[n] == '=') {
         *value = a + n + 1;
         return 1;
     }
-    if (a[n] != '\0') return 0;
+    if (a[n] != '\0')
+        return 0;
     if (*i + 1 >= argc) {
         fprintf(stderr, "liftctl: %s: missing value\n", name);
         return -1;
@@ -83,7 +86,8 @@ int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i)
         return 1;
     }
     if ((r = liftctl_flag(argc, argv, i, "--endpoint", &v)) != 0) {
-        if (r < 0) return -1;
+        if (r < 0)
+            return -1;
         char err[512];
         if (lift_endpoints_check(v, err, sizeof err) < 0) {
             fputs("liftctl: --endpoint: ", stderr);
@@ -96,24 +100,28 @@ int liftctl_global_flag(liftctl_opts_t *opts, int argc, char **argv, int *i)
         return 1;
     }
     if ((r = liftctl_flag(argc, argv, i, "--timeout", &v)) != 0) {
-        if (r < 0 || liftctl_parse_int64("--timeout", v, 1, 3600000, &n) != 0) return -1;
+        if (r < 0 || liftctl_parse_int64("--timeout", v, 1, 3600000, &n) != 0)
+            return -1;
         opts->timeout_ms = (int)n;
         return 1;
     }
     if ((r = liftctl_flag(argc, argv, i, "--server-key", &v)) != 0) {
-        if (r < 0) return -1;
+        if (r < 0)
+            return -1;
         opts->server_key = v;
         return 1;
     }
     /* --key is global only before the command (main): `experiment create --key` is the
      * experiment's key. --key-file means the key file anywhere. */
     if ((r = liftctl_flag(argc, argv, i, "--key-file", &v)) != 0) {
-        if (r < 0) return -1;
+        if (r < 0)
+            return -1;
         opts->key_file = v;
         return 1;
     }
     if ((r = liftctl_flag(argc, argv, i, "--retries", &v)) != 0) {
-        if (r < 0 || liftctl_parse_int64("--retries", v, 1, 100, &n) != 0) return -1;
+        if (r < 0 || liftctl_parse_int64("--retries", v, 1, 100, &n) != 0)
+            return -1;
         opts->retries = (int)n;
         return 1;
     }
@@ -141,8 +149,7 @@ int liftctl_parse_double(const char *flag, const char *s, double lo, int lo_open
     return 0;
 }
 
-int liftctl_parse_namespace(const char *flag, const char *s, size_t *id_len, double *lo,
-                            double *hi)
+int liftctl_parse_namespace(const char *flag, const char *s, size_t *id_len, double *lo, double *hi)
 {
     const char *c2 = strrchr(s, ':');
     const char *c1 = c2 ? memrchr(s, ':', (size_t)(c2 - s)) : NULL;
@@ -157,7 +164,8 @@ int liftctl_parse_namespace(const char *flag, const char *s, size_t *id_len, dou
     int bad = lo_s == NULL || liftctl_parse_double(lo_flag, lo_s, 0, 0, 1, 1, lo) != 0 ||
               liftctl_parse_double(hi_flag, c2 + 1, 0, 1, 1, 0, hi) != 0;
     free(lo_s);
-    if (bad) return -1;
+    if (bad)
+        return -1;
     if (*hi <= *lo) {
         fprintf(stderr, "liftctl: %s: HI %g must be above LO %g\n", flag, *hi, *lo);
         return -1;
@@ -191,7 +199,8 @@ static int take_digits(const char **p, int digits, int *v)
     int r = 0;
     for (int k = 0; k < digits; k++) {
         char c = (*p)[k];
-        if (c < '0' || c > '9') return -1;
+        if (c < '0' || c > '9')
+            return -1;
         r = r * 10 + (c - '0');
     }
     *p += digits;
@@ -213,18 +222,22 @@ static int days_in_month(int y, int m)
 static int scan_time_of_day(const char *p, int mode, int *h, int *mi, int *sec, int *ms,
                             int *offset_s)
 {
-    if (*p == '\0' && mode != LIFTCTL_TIME_ISO) return 0;
+    if (*p == '\0' && mode != LIFTCTL_TIME_ISO)
+        return 0;
     if ((*p != 'T' && *p != 't') || (p++, take_digits(&p, 2, h)) || *p++ != ':' ||
         take_digits(&p, 2, mi))
         return -1;
     if (*p == ':') {
         p++;
-        if (take_digits(&p, 2, sec)) return -1;
+        if (take_digits(&p, 2, sec))
+            return -1;
         if (*p == '.') {
             int n = 0;
             for (p++; *p >= '0' && *p <= '9'; p++, n++)
-                if (n < 3) *ms = *ms * 10 + (*p - '0');
-            if (n == 0 || n > 9) return -1;
+                if (n < 3)
+                    *ms = *ms * 10 + (*p - '0');
+            if (n == 0 || n > 9)
+                return -1;
             for (; n < 3; n++)
                 *ms *= 10;
         }
@@ -235,9 +248,12 @@ static int scan_time_of_day(const char *p, int mode, int *h, int *mi, int *sec, 
         p++;
     } else if (*p == '+' || *p == '-') {
         int sign = *p++ == '-' ? -1 : 1, oh, om;
-        if (take_digits(&p, 2, &oh)) return -1;
-        if (*p == ':') p++;
-        if (take_digits(&p, 2, &om) || oh > 23 || om > 59) return -1;
+        if (take_digits(&p, 2, &oh))
+            return -1;
+        if (*p == ':')
+            p++;
+        if (take_digits(&p, 2, &om) || oh > 23 || om > 59)
+            return -1;
         *offset_s = sign * (oh * 3600 + om * 60);
     } else {
         return -1;
@@ -253,8 +269,8 @@ int liftctl_time_scan(const char *s, int mode, int64_t *out_ms)
         take_digits(&p, 2, &d) || scan_time_of_day(p, mode, &h, &mi, &sec, &ms, &offset_s) != 0)
         return -1;
     /* a leap second (:60) is the next minute's first */
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-        mi > 59 || sec > 60)
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+        sec > 60)
         return -2;
     struct tm tm = {0};
     tm.tm_year = y - 1900;
@@ -291,7 +307,8 @@ int liftctl_parse_time(const char *flag, const char *s, int64_t *out_ms)
 int liftctl_parse_enum(const char *flag, const char *s, int (*parse)(const char *, int *),
                        const char *(*names)(void), int *out)
 {
-    if (parse(s, out) == 0) return 0;
+    if (parse(s, out) == 0)
+        return 0;
     fprintf(stderr, "liftctl: %s: unknown value '%s' (one of: %s)\n", flag, s, names());
     return -1;
 }
@@ -321,16 +338,17 @@ static void *connect_any(const liftctl_opts_t *opts, int local)
     int have_server = opts->server_key && *opts->server_key;
     int have_key = opts->key_file && *opts->key_file;
     if (have_server != have_key) {
-        fprintf(stderr, "liftctl: %s: CurveZMQ needs both the server's public key (--server-key "
-                        "or LIFT_SERVER_KEY) and this client's key file (--key or LIFT_KEY)\n",
+        fprintf(stderr,
+                "liftctl: %s: CurveZMQ needs both the server's public key (--server-key "
+                "or LIFT_SERVER_KEY) and this client's key file (--key or LIFT_KEY)\n",
                 have_server ? "--key" : "--server-key");
         return NULL;
     }
     if (have_server) {
         if (lift_key_parse(opts->server_key, server) < 0 &&
             lift_keyfile_read_public(opts->server_key, server, err, sizeof err) < 0) {
-            fprintf(stderr, "liftctl: --server-key: not a 40-character Z85 key, and as a file: %s\n",
-                    err);
+            fprintf(stderr,
+                    "liftctl: --server-key: not a 40-character Z85 key, and as a file: %s\n", err);
             return NULL;
         }
         if (lift_keyfile_read_secret(opts->key_file, &kp, err, sizeof err) < 0) {
@@ -343,7 +361,8 @@ static void *connect_any(const liftctl_opts_t *opts, int local)
     }
     char eperr[512];
     if (lift_endpoints_check(opts->endpoint, eperr, sizeof eperr) < 0) {
-        if (have_server) explicit_bzero(&kp, sizeof kp);
+        if (have_server)
+            explicit_bzero(&kp, sizeof kp);
         fprintf(stderr, "liftctl: %s: ", opts->endpoint_src ? opts->endpoint_src : "--endpoint");
         lift_safe_fputs(eperr, stderr);
         fputc('\n', stderr);
@@ -361,7 +380,7 @@ static void *connect_any(const liftctl_opts_t *opts, int local)
         fputc('\n', stderr);
     } else if (c == NULL)
         fprintf(stderr, "liftctl: --endpoint: cannot use '%s': %s\n", opts->endpoint,
-                errno == ENOTSUP ? "this libzmq has no CURVE support"
+                errno == ENOTSUP                 ? "this libzmq has no CURVE support"
                 : errno == EINVAL && have_server ? "bad keys"
                                                  : strerror(errno));
     return c;
@@ -419,8 +438,10 @@ int liftctl_each_item(const char *flag, const char *s,
         }
         int rc = fn(flag, item, arg);
         free(item);
-        if (rc) return -1;
-        if (comma == NULL) return 0;
+        if (rc)
+            return -1;
+        if (comma == NULL)
+            return 0;
         p = comma + 1;
     }
 }

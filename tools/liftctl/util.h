@@ -18,14 +18,14 @@
 #define LIFTCTL_USAGE 2 /* bad command line */
 
 typedef struct {
-    const char *endpoint; /* server endpoint(s), e.g. tcp://127.0.0.1:5555 or a,b,c */
+    const char *endpoint;     /* server endpoint(s), e.g. tcp://127.0.0.1:5555 or a,b,c */
     const char *endpoint_src; /* where endpoint came from, for messages: "--endpoint" or
                                  "LIFT_ENDPOINT" */
-    int json;             /* 1: machine-readable JSON output */
-    int timeout_ms;       /* per-attempt request timeout */
-    int retries;          /* attempts before giving up (1 = no retry) */
-    const char *server_key; /* CURVE: server public key, Z85 or a file (env LIFT_SERVER_KEY) */
-    const char *key_file;   /* CURVE: this client's key file (env LIFT_KEY) */
+    int json;                 /* 1: machine-readable JSON output */
+    int timeout_ms;           /* per-attempt request timeout */
+    int retries;              /* attempts before giving up (1 = no retry) */
+    const char *server_key;   /* CURVE: server public key, Z85 or a file (env LIFT_SERVER_KEY) */
+    const char *key_file;     /* CURVE: this client's key file (env LIFT_KEY) */
 } liftctl_opts_t;
 
 /* Every parse helper prints

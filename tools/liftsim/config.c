@@ -43,7 +43,8 @@ static jw_t jat(const jw_t *w, const char *key, int index)
 /* An object whose keys are all in allowed (NULL-terminated; "_comment" always allowed). */
 static int jobject(const jw_t *w, const json_t *v, const char *const *allowed)
 {
-    if (!json_is_object(v)) return jerr(w, "must be an object");
+    if (!json_is_object(v))
+        return jerr(w, "must be an object");
     const char *key;
     json_t *x;
     json_object_foreach((json_t *)v, key, x)
@@ -70,12 +71,15 @@ static int jnum(const jw_t *w, const json_t *obj, const char *key, double lo, do
     jw_t k = jat(w, key, -1);
     json_t *v = json_object_get(obj, key);
     if (!v) {
-        if (required) return jerr(&k, "required (a number in %g..%g)", lo, hi);
+        if (required)
+            return jerr(&k, "required (a number in %g..%g)", lo, hi);
         return 0;
     }
-    if (!json_is_number(v)) return jerr(&k, "must be a number in %g..%g", lo, hi);
+    if (!json_is_number(v))
+        return jerr(&k, "must be a number in %g..%g", lo, hi);
     double d = json_number_value(v);
-    if (!isfinite(d) || d < lo || d > hi) return jerr(&k, "%g is outside %g..%g", d, lo, hi);
+    if (!isfinite(d) || d < lo || d > hi)
+        return jerr(&k, "%g is outside %g..%g", d, lo, hi);
     *out = d;
     return 0;
 }
@@ -111,16 +115,20 @@ static int jenum_map(const jw_t *w, const json_t *obj, int (*parse)(const char *
                      const char *(*names)(void),
                      int (*fn)(config_t *, const jw_t *, int, const json_t *), config_t *cfg)
 {
-    if (!json_is_object(obj)) return jerr(w, "must be an object keyed by %s", names());
+    if (!json_is_object(obj))
+        return jerr(w, "must be an object keyed by %s", names());
     const char *key;
     json_t *x;
     json_object_foreach((json_t *)obj, key, x)
     {
-        if (strcmp(key, "_comment") == 0) continue;
+        if (strcmp(key, "_comment") == 0)
+            continue;
         jw_t k = jat(w, key, -1);
         int e;
-        if (parse(key, &e) != 0) return jerr(&k, "unknown name (one of %s)", names());
-        if (fn(cfg, &k, e, x) != 0) return -1;
+        if (parse(key, &e) != 0)
+            return jerr(&k, "unknown name (one of %s)", names());
+        if (fn(cfg, &k, e, x) != 0)
+            return -1;
     }
     return 0;
 }
@@ -156,7 +164,8 @@ static int stage_fn(config_t *c, const jw_t *w, int s, const json_t *v)
             st->next[to] = json_number_value(x);
             sum += st->next[to];
         }
-        if (sum > 1 + 1e-9) return jerr(&nw, "probabilities sum to %g, more than 1", sum);
+        if (sum > 1 + 1e-9)
+            return jerr(&nw, "probabilities sum to %g, more than 1", sum);
     }
     return 0;
 }
@@ -185,7 +194,8 @@ static int mix_check(const jw_t *w, const char *what, const double *share, int n
     double s = 0;
     for (int i = 0; i < n; i++)
         s += share[i];
-    if (fabs(s - 1) > 1e-6) return jerr(w, "%s shares sum to %g, must sum to 1", what, s);
+    if (fabs(s - 1) > 1e-6)
+        return jerr(w, "%s shares sum to %g, must sum to 1", what, s);
     return 0;
 }
 
@@ -201,7 +211,8 @@ static Lift__Experiment *experiment_load(const jw_t *w, const json_t *v)
                                          .server_fields = 0,
                                          .parse_time = NULL};
     Lift__Experiment *e = experiment_json_parse(v, &opts);
-    if (e == NULL) return NULL;
+    if (e == NULL)
+        return NULL;
     int ok = 0;
     if (!e->key) {
         jerr(w, "key is required");
@@ -217,7 +228,8 @@ static Lift__Experiment *experiment_load(const jw_t *w, const json_t *v)
                 ok = jerr(&nw, "must be a string") == 0;
             }
     }
-    if (ok) return e;
+    if (ok)
+        return e;
     lift__experiment__free_unpacked(e, NULL);
     return NULL;
 }
@@ -225,7 +237,8 @@ static Lift__Experiment *experiment_load(const jw_t *w, const json_t *v)
 static int arm_index(const Lift__Experiment *e, const char *name)
 {
     for (size_t i = 0; i < e->n_arms; i++)
-        if (e->arms[i]->name && strcmp(e->arms[i]->name, name) == 0) return (int)i;
+        if (e->arms[i]->name && strcmp(e->arms[i]->name, name) == 0)
+            return (int)i;
     return -1;
 }
 
@@ -233,7 +246,8 @@ static int rule_fn(config_t *c, const jw_t *w, const json_t *v)
 {
     static const char *const f[] = {"experiment",   "arm",       "trigger",   "stage", "channel",
                                     "upgrade_lift", "churn_add", "nps_shift", NULL};
-    if (c->n_rules == CONFIG_MAX_RULES) return jerr(w, "at most %d effect rules", CONFIG_MAX_RULES);
+    if (c->n_rules == CONFIG_MAX_RULES)
+        return jerr(w, "at most %d effect rules", CONFIG_MAX_RULES);
     config_rule_t *r = &c->rules[c->n_rules];
     memset(r, 0, sizeof *r);
     r->exp = -1;
@@ -245,8 +259,10 @@ static int rule_fn(config_t *c, const jw_t *w, const json_t *v)
     if ((x = json_object_get(v, "experiment"))) {
         jw_t k = jat(w, "experiment", -1);
         for (int i = 0; i < c->n_exp && r->exp < 0; i++)
-            if (json_is_string(x) && strcmp(c->exp[i]->key, json_string_value(x)) == 0) r->exp = i;
-        if (r->exp < 0) return jerr(&k, "not the key of an experiment in this config");
+            if (json_is_string(x) && strcmp(c->exp[i]->key, json_string_value(x)) == 0)
+                r->exp = i;
+        if (r->exp < 0)
+            return jerr(&k, "not the key of an experiment in this config");
     }
     int found = 0;
     for (int i = 0; i < c->n_exp; i++)
@@ -263,7 +279,8 @@ static int rule_fn(config_t *c, const jw_t *w, const json_t *v)
             else
                 found = 1;
         }
-        if (!found) return jerr(&k, "'%s' is not an arm of any experiment in this config", r->arm);
+        if (!found)
+            return jerr(&k, "'%s' is not an arm of any experiment in this config", r->arm);
     }
     jw_t tw = jat(w, "trigger", -1), sw = jat(w, "stage", -1), cw = jat(w, "channel", -1);
     if (((x = json_object_get(v, "trigger")) &&
@@ -295,7 +312,8 @@ static int load_experiments(config_t *c, const jw_t *w, const json_t *root)
                     CONFIG_MAX_EXP);
     for (size_t i = 0; i < json_array_size(x); i++) {
         jw_t iw = jat(&ew, NULL, (int)i);
-        if ((c->exp[c->n_exp] = experiment_load(&iw, json_array_get(x, i))) == NULL) return -1;
+        if ((c->exp[c->n_exp] = experiment_load(&iw, json_array_get(x, i))) == NULL)
+            return -1;
         c->n_exp++;
         for (int j = 0; j + 1 < c->n_exp; j++)
             if (strcmp(c->exp[j]->key, c->exp[c->n_exp - 1]->key) == 0)
@@ -369,7 +387,8 @@ static int load_offers(config_t *c, const jw_t *w, const json_t *root)
             c->delay_lo[e][a] = 0, c->delay_hi[e][a] = 5;
     jw_t ow = jat(w, "offers", -1);
     json_t *x = json_object_get(root, "offers");
-    if (!x) return 0;
+    if (!x)
+        return 0;
     if (!json_is_object(x))
         return jerr(&ow, "must be an object {arm name: {\"delay_minutes\": [lo, hi]}}");
     const char *key;
@@ -377,7 +396,8 @@ static int load_offers(config_t *c, const jw_t *w, const json_t *root)
     json_object_foreach(x, key, y)
     {
         static const char *const f[] = {"delay_minutes", NULL};
-        if (strcmp(key, "_comment") == 0) continue;
+        if (strcmp(key, "_comment") == 0)
+            continue;
         jw_t k = jat(&ow, key, -1);
         double lo, hi;
         if (jobject(&k, y, f) || jrange(&k, y, "delay_minutes", 0, 60 * 24 * 30, &lo, &hi))
@@ -390,7 +410,8 @@ static int load_offers(config_t *c, const jw_t *w, const json_t *root)
                 found = 1;
             }
         }
-        if (!found) return jerr(&k, "not an arm of any experiment in this config");
+        if (!found)
+            return jerr(&k, "not an arm of any experiment in this config");
     }
     return 0;
 }
@@ -421,7 +442,8 @@ static int load_scalars(config_t *c, const jw_t *w, const json_t *root)
 static int load_program(config_t *c, const jw_t *w, const json_t *root)
 {
     json_t *ph = json_object_get(root, "program_holdout");
-    if (!ph) return 0;
+    if (!ph)
+        return 0;
     static const char *const pf[] = {"key", "percent", "decay_weekly", "pull_forward", NULL};
     jw_t hw = jat(w, "program_holdout", -1), kw = jat(&hw, "key", -1);
     json_t *k = json_object_get(ph, "key");
@@ -446,7 +468,8 @@ static int load_effects(config_t *c, const jw_t *w, const json_t *root)
                          "upgrade_lift, churn_add, nps_shift}");
     for (size_t i = 0; i < json_array_size(x); i++) {
         jw_t iw = jat(&fw, NULL, (int)i);
-        if (rule_fn(c, &iw, json_array_get(x, i))) return -1;
+        if (rule_fn(c, &iw, json_array_get(x, i)))
+            return -1;
     }
     return 0;
 }
@@ -481,7 +504,8 @@ int config_load(const char *file, config_t *c)
     }
     int rc = -1;
     double hd = 0;
-    if (jobject(&w, root, top) || jnum(&w, root, "history_days", 0, 365, 1, &hd)) goto out;
+    if (jobject(&w, root, top) || jnum(&w, root, "history_days", 0, 365, 1, &hd))
+        goto out;
     c->history_days = (int)hd;
     if (hd != floor(hd)) {
         jw_t k = jat(&w, "history_days", -1);
@@ -495,7 +519,8 @@ int config_load(const char *file, config_t *c)
     rc = 0;
 out:
     json_decref(root);
-    if (rc) config_clear(c);
+    if (rc)
+        config_clear(c);
     return rc;
 }
 

@@ -27,7 +27,8 @@
 
 static int same_arms(const Lift__Experiment *a, const Lift__Experiment *b)
 {
-    if (a->n_arms != b->n_arms) return 0;
+    if (a->n_arms != b->n_arms)
+        return 0;
     for (size_t i = 0; i < a->n_arms; i++)
         if (!a->arms[i]->name || !b->arms[i]->name ||
             strcmp(a->arms[i]->name, b->arms[i]->name) != 0 ||
@@ -62,14 +63,16 @@ static int holdout_ensure(lift_client_t *c, const config_t *cfg, int64_t start_m
     Lift__Reply *r = NULL;
     lift_err_t rc = lift_call(c, &req, &r, NULL, 0);
     if (rc == LIFT_ERR_ALREADY_EXISTS) {
-        fprintf(stderr, "liftsim: program holdout '%s' exists with another definition (another "
-                        "--weeks or config); use a fresh liftd --data directory\n", h.key);
+        fprintf(stderr,
+                "liftsim: program holdout '%s' exists with another definition (another "
+                "--weeks or config); use a fresh liftd --data directory\n",
+                h.key);
         lift_reply_free(&r);
         return -1;
     }
     if (rc != LIFT_OK || r->body_case != LIFT__REPLY__BODY_HOLDOUT) {
-        fprintf(stderr, "liftsim: create program holdout '%s': %s: %s\n", h.key,
-                lift_err_name(rc), rc ? lift_client_error(c) : "no holdout in the reply");
+        fprintf(stderr, "liftsim: create program holdout '%s': %s: %s\n", h.key, lift_err_name(rc),
+                rc ? lift_client_error(c) : "no holdout in the reply");
         lift_reply_free(&r);
         return -1;
     }
@@ -80,7 +83,8 @@ static int holdout_ensure(lift_client_t *c, const config_t *cfg, int64_t start_m
                 h.key);
         return -1;
     }
-    if (status == LIFT__EXPERIMENT_STATUS__STATUS_RUNNING) return 0;
+    if (status == LIFT__EXPERIMENT_STATUS__STATUS_RUNNING)
+        return 0;
     Lift__ChangeHoldout chg = LIFT__CHANGE_HOLDOUT__INIT;
     chg.key = h.key;
     chg.has_action = 1;
@@ -152,17 +156,20 @@ int main(int argc, char **argv)
 {
     opts_t o;
     int rc = opts_parse(argc, argv, &o);
-    if (rc) return rc == 1 ? 0 : 2;
+    if (rc)
+        return rc == 1 ? 0 : 2;
     gsl_set_error_handler_off();
     config_t cfg;
-    if (config_load(o.config, &cfg)) return 2;
+    if (config_load(o.config, &cfg))
+        return 2;
 
     lift_client_opts_t co = {.timeout_ms = 2000, .attempts = 2};
     char eperr[512];
     lift_client_t *c = NULL;
     if (lift_endpoints_check(o.endpoint, eperr, sizeof eperr) < 0 ||
         (c = lift_client_new(o.endpoint, &co)) == NULL) {
-        if (c == NULL && !*eperr) snprintf(eperr, sizeof eperr, "%s", strerror(errno));
+        if (c == NULL && !*eperr)
+            snprintf(eperr, sizeof eperr, "%s", strerror(errno));
         fprintf(stderr, "liftsim: --endpoint: %s\n", eperr);
         config_clear(&cfg);
         return 2;
@@ -207,7 +214,8 @@ int main(int argc, char **argv)
     rc = model_run(s) ? 1 : 0;
     model_info_t ri = {simtime_mono_s() - t0, "", 2};
     snprintf(ri.currency, sizeof ri.currency, "%s", info.currency);
-    if (lift_currency_digits(info.currency) >= 0) ri.digits = lift_currency_digits(info.currency);
+    if (lift_currency_digits(info.currency) >= 0)
+        ri.digits = lift_currency_digits(info.currency);
     if (rc == 0) {
         const char *first;
         uint64_t rejected = model_rejected(s, &first);

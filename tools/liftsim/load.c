@@ -39,7 +39,8 @@ static void lat_push(double **v, size_t *n, size_t *cap, double x)
     if (*n == *cap) {
         size_t c = *cap ? 2 * *cap : 4096;
         double *nv = realloc(*v, c * sizeof *nv);
-        if (!nv) return;
+        if (!nv)
+            return;
         *v = nv;
         *cap = c;
     }
@@ -52,7 +53,8 @@ static void lat_push(double **v, size_t *n, size_t *cap, double x)
 static void load_error(load_t *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void load_error(load_t *l, const char *fmt, ...)
 {
-    if (l->errors++) return;
+    if (l->errors++)
+        return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(l->err, sizeof l->err, fmt, ap);
@@ -78,7 +80,8 @@ static void load_track(load_t *l, lift_client_t *c, lift_event_t *ev, size_t n)
 
 static void pace(load_t *l, uint64_t k)
 {
-    if (l->per_s <= 0) return;
+    if (l->per_s <= 0)
+        return;
     double due = l->start_s + (double)k / l->per_s, now = simtime_mono_s();
     if (due > now) {
         double d = due - now;
@@ -154,7 +157,8 @@ static void *load_thread(void *arg)
             nb = 0;
         }
     }
-    if (nb) load_track(l, c, ev, nb);
+    if (nb)
+        load_track(l, c, ev, nb);
 done:
     free(ev);
     free(ids);
@@ -175,7 +179,8 @@ static int cmp_double(const void *a, const void *b)
 
 static double pct(const double *v, size_t n, double p)
 {
-    if (!n) return 0;
+    if (!n)
+        return 0;
     size_t k = (size_t)ceil(p * (double)n);
     return v[k ? k - 1 : 0];
 }
@@ -200,7 +205,8 @@ int load_run(const opts_t *o, const config_t *cfg)
                          .start_s = start,
                          .end_s = start + o->duration,
                          .per_s = o->rate / o->clients};
-        if (pthread_create(&th[i], NULL, load_thread, &ls[i]) != 0) break;
+        if (pthread_create(&th[i], NULL, load_thread, &ls[i]) != 0)
+            break;
         started++;
     }
     for (int i = 0; i < started; i++)
@@ -212,7 +218,8 @@ int load_run(const opts_t *o, const config_t *cfg)
     for (int i = 0; i < started; i++) {
         na += ls[i].assigns, nt += ls[i].tracks, ne += ls[i].events, nerr += ls[i].errors;
         la += ls[i].n_a, lt += ls[i].n_t;
-        if (ls[i].errors && !err) err = ls[i].err;
+        if (ls[i].errors && !err)
+            err = ls[i].err;
     }
     double *va = malloc((la ? la : 1) * sizeof *va), *vt = malloc((lt ? lt : 1) * sizeof *vt);
     size_t ka = 0, kt = 0;
@@ -256,11 +263,13 @@ int load_run(const opts_t *o, const config_t *cfg)
         printf("  assignments/s %.1f, events/s %.1f (%" PRIu64 " events acknowledged), "
                "requests/s %.1f\n",
                na / el, ne / el, ne, (na + nt) / el);
-        if (nerr) printf("  errors: %" PRIu64 " (first: %s)\n", nerr, err ? err : "?");
+        if (nerr)
+            printf("  errors: %" PRIu64 " (first: %s)\n", nerr, err ? err : "?");
     }
     for (int i = 0; i < started; i++)
         free(ls[i].lat_a), free(ls[i].lat_t);
     free(va), free(vt), free(ls), free(th);
-    if (nerr && err) fprintf(stderr, "liftsim: %" PRIu64 " errors; first: %s\n", nerr, err);
+    if (nerr && err)
+        fprintf(stderr, "liftsim: %" PRIu64 " errors; first: %s\n", nerr, err);
     return nerr || started < o->clients ? 1 : 0;
 }

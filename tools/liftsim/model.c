@@ -68,11 +68,11 @@ struct model {
     cust_t *cust;                        /* customers */
     char *id_mem;                        /* customer id strings */
     const char **ids;                    /* customer ids */
-    expo_t *expo[CONFIG_MAX_EXP];               /* per experiment, per customer */
-    truth_t *truth[CONFIG_MAX_EXP];             /* per experiment, per customer */
+    expo_t *expo[CONFIG_MAX_EXP];        /* per experiment, per customer */
+    truth_t *truth[CONFIG_MAX_EXP];      /* per experiment, per customer */
     int64_t hist_ms, start_ms, end_ms;   /* history start, experiment start, now */
     pool_t pool;                         /* senders */
-    pool_job_t *cur;                          /* track batch being filled */
+    pool_job_t *cur;                     /* track batch being filled */
     uint64_t n_events;                   /* events generated (the next event id) */
     uint64_t by_type[8];                 /* events generated per lift.EventType */
     uint64_t decisions;                  /* customers asked about (assign decisions) */
@@ -85,12 +85,12 @@ struct model {
     double t0;                           /* start, monotonic seconds */
     char tag[12]; /* run tag: hash of config, customers, weeks (in every id) */
     /* program holdout (cfg->prog) */
-    uint8_t *pgroup;                     /* per customer: lift_holdout_group, liftd's function */
-    uint8_t *pseen;                      /* per customer: had a program-eligible decision */
-    double *pweek;                       /* per week of the period: incremental revenue that
+    uint8_t *pgroup;    /* per customer: lift_holdout_group, liftd's function */
+    uint8_t *pseen;     /* per customer: had a program-eligible decision */
+    double *pweek;      /* per week of the period: incremental revenue that
                                             measured customers' offers of that week added */
-    double *pweek_pull;                  /* of it, pulled forward into the period */
-    int nweeks;                          /* entries in pweek */
+    double *pweek_pull; /* of it, pulled forward into the period */
+    int nweeks;         /* entries in pweek */
 };
 
 #define CTX_KEYS (CONFIG_N_ENUM * CONFIG_N_ENUM * CONFIG_N_ENUM * 4 * SLOTS_PER_DAY)
@@ -102,7 +102,8 @@ static double unif(model_t *s)
 
 static int flush_events(model_t *s)
 {
-    if (!s->cur) return 0;
+    if (!s->cur)
+        return 0;
     pool_job_t *j = s->cur;
     s->cur = NULL;
     pool_submit(&s->pool, j);
@@ -139,7 +140,8 @@ static lift_event_t *ev_new(model_t *s, int type, long cust, int64_t ts)
 
 static int ev_done(model_t *s)
 {
-    if (s->cur->batch->n == POOL_TRACK_BATCH) return flush_events(s);
+    if (s->cur->batch->n == POOL_TRACK_BATCH)
+        return flush_events(s);
     return 0;
 }
 
@@ -149,7 +151,8 @@ static int emit_upgrade(model_t *s, long i, int64_t t, int64_t limit, double u_r
 {
     cust_t *c = &s->cust[i];
     const config_t *cfg = s->cfg;
-    if (t > limit || c->plan + 1 >= cfg->n_plans) return 0;
+    if (t > limit || c->plan + 1 >= cfg->n_plans)
+        return 0;
     int64_t amount = cfg->plan_price[c->plan + 1];
     lift_event_t *e = ev_new(s, LIFT__EVENT_TYPE__EVENT_CONVERSION, i, t);
     e->has_amount = 1;
@@ -157,12 +160,14 @@ static int emit_upgrade(model_t *s, long i, int64_t t, int64_t limit, double u_r
     e->plan_from = cfg->plan_name[c->plan];
     e->plan_to = cfg->plan_name[c->plan + 1];
     c->plan++;
-    if (ev_done(s)) return -1;
+    if (ev_done(s))
+        return -1;
     if (u_ref < cfg->refund_share && t + ref_ms <= s->end_ms) {
         e = ev_new(s, LIFT__EVENT_TYPE__EVENT_REFUND, i, t + ref_ms);
         e->has_amount = 1;
         e->amount_minor = amount;
-        if (ev_done(s)) return -1;
+        if (ev_done(s))
+            return -1;
     }
     return 0;
 }
@@ -179,7 +184,8 @@ static int emit_churn(model_t *s, long i, int64_t t)
 /* Revenue factor of an upgrade at t that is refunded with the config's share ref_ms later. */
 static double kept(const model_t *s, int64_t t, int64_t limit, int64_t ref_ms)
 {
-    if (t > limit) return 0;
+    if (t > limit)
+        return 0;
     return 1 - (t + ref_ms <= s->end_ms ? s->cfg->refund_share : 0);
 }
 
@@ -192,7 +198,8 @@ static int resolve_trigger(model_t *s, const pend_t *p, const group_t *g)
     cust_t *c = &s->cust[i];
     int64_t t = g->t, limit = c->churn_ms < s->end_ms ? c->churn_ms : s->end_ms;
     double q = cfg->stage[g->stage].in_market * cfg->trig_prop[g->trig] * c->prop;
-    if (q > 1) q = 1;
+    if (q > 1)
+        q = 1;
     double u_ref = unif(s);
     int64_t ref_ms =
         (int64_t)((cfg->refund_lo + unif(s) * (cfg->refund_hi - cfg->refund_lo)) * SIMTIME_DAY_MS);
@@ -255,10 +262,12 @@ static int resolve_trigger(model_t *s, const pend_t *p, const group_t *g)
     ev->experiment_key = cfg->exp[e]->key;
     ev->has_arm = 1;
     ev->arm = arm;
-    if (ev_done(s)) return -1;
+    if (ev_done(s))
+        return -1;
     if (r && r->nps_shift != 0) {
         c->nps_shift = (float)r->nps_shift;
-        if (t_imp < c->annoy_ms) c->annoy_ms = t_imp;
+        if (t_imp < c->annoy_ms)
+            c->annoy_ms = t_imp;
     }
     int churned_now = 0;
     if (churn_add > 0 && c->churn_ms == NONE_MS && u_churn < churn_add && t_churn <= s->end_ms)
@@ -268,17 +277,22 @@ static int resolve_trigger(model_t *s, const pend_t *p, const group_t *g)
         ev->experiment_key = cfg->exp[e]->key;
         ev->has_arm = 1;
         ev->arm = arm;
-        if (ev_done(s)) return -1;
+        if (ev_done(s))
+            return -1;
         if (p->u < q && p->u < q1) {
             int64_t when = u_pull < cfg->prog_pull ? t_pull : p->t_org;
-            if (emit_upgrade(s, i, when, limit, u_ref, ref_ms)) return -1;
+            if (emit_upgrade(s, i, when, limit, u_ref, ref_ms))
+                return -1;
         } else if (p->u < q1) {
-            if (emit_upgrade(s, i, t_up, limit, u_ref, ref_ms)) return -1;
+            if (emit_upgrade(s, i, t_up, limit, u_ref, ref_ms))
+                return -1;
         }
     } else if (p->u < q) {
-        if (emit_upgrade(s, i, p->t_org, limit, u_ref, ref_ms)) return -1;
+        if (emit_upgrade(s, i, p->t_org, limit, u_ref, ref_ms))
+            return -1;
     }
-    if (churned_now && emit_churn(s, i, t_churn)) return -1;
+    if (churned_now && emit_churn(s, i, t_churn))
+        return -1;
     return 0;
 }
 
@@ -288,7 +302,8 @@ static void *grow(void *v, size_t *cap, size_t first, size_t size)
 {
     size_t c = *cap ? 2 * *cap : first;
     unsigned char *nv = realloc(v, c * size);
-    if (!nv) return NULL;
+    if (!nv)
+        return NULL;
     memset(nv + *cap * size, 0, (c - *cap) * size);
     *cap = c;
     return nv;
@@ -298,7 +313,8 @@ static int pend_push(model_t *s, const pend_t *p)
 {
     if (s->n_pend == s->cap_pend) {
         pend_t *np = grow(s->pend, &s->cap_pend, 4096, sizeof *np);
-        if (!np) return -1;
+        if (!np)
+            return -1;
         s->pend = np;
     }
     s->pend[s->n_pend++] = *p;
@@ -311,7 +327,8 @@ static int group_add(model_t *s, int key, const group_t *proto, int64_t day_ms, 
     if (gi < 0) {
         if (s->n_groups == s->cap_groups) {
             group_t *ng = grow(s->groups, &s->cap_groups, 256, sizeof *ng);
-            if (!ng) return -1;
+            if (!ng)
+                return -1;
             s->groups = ng;
         }
         gi = (int)s->n_groups++;
@@ -331,7 +348,8 @@ static int group_add(model_t *s, int key, const group_t *proto, int64_t day_ms, 
     group_t *g = &s->groups[gi];
     if (g->n == g->cap) {
         int32_t *nm = grow(g->members, &g->cap, 64, sizeof *nm);
-        if (!nm) return -1;
+        if (!nm)
+            return -1;
         g->members = nm;
     }
     g->members[g->n++] = member;
@@ -363,7 +381,8 @@ static int decide_day(model_t *s)
             size_t first = used;
             for (size_t m = 0; m < g->n; m++) {
                 pend_t *p = &s->pend[g->members[m]];
-                if (p->exp >= 0) continue;
+                if (p->exp >= 0)
+                    continue;
                 who[used] = g->members[m];
                 idv[used++] = s->ids[p->cust];
             }
@@ -439,7 +458,8 @@ static int decide_day(model_t *s)
 
 static void progress(model_t *s, int day, int days, int final)
 {
-    if (!s->progress) return;
+    if (!s->progress)
+        return;
     double el = simtime_mono_s() - s->t0;
     int hd = s->cfg->history_days;
     char what[48];
@@ -464,10 +484,12 @@ static int model_simulate(model_t *s)
     for (int d = 0; d < days; d++) {
         int64_t day_ms = s->hist_ms + (int64_t)d * SIMTIME_DAY_MS;
         int in_period = d >= cfg->history_days;
-        if (day_ms > s->end_ms) break;
+        if (day_ms > s->end_ms)
+            break;
         for (long i = 0; i < s->n; i++) {
             cust_t *c = &s->cust[i];
-            if (c->churn_ms <= day_ms) continue;
+            if (c->churn_ms <= day_ms)
+                continue;
             const config_stage_t *st = &cfg->stage[c->stage];
             if (d > 0 && d % 7 == 0) { /* weekly stage move */
                 double u = unif(s), acc = 0;
@@ -483,7 +505,8 @@ static int model_simulate(model_t *s)
             int64_t limit = c->churn_ms < s->end_ms ? c->churn_ms : s->end_ms;
             if (c->churn_ms == NONE_MS && unif(s) < st->churn_weekly / 7) {
                 int64_t t = day_ms + (int64_t)(unif(s) * SIMTIME_DAY_MS);
-                if (t <= s->end_ms && emit_churn(s, i, t)) return -1;
+                if (t <= s->end_ms && emit_churn(s, i, t))
+                    return -1;
                 limit = c->churn_ms < s->end_ms ? c->churn_ms : s->end_ms;
             }
             if (unif(s) < st->organic_weekly * c->prop / 7) {
@@ -491,7 +514,8 @@ static int model_simulate(model_t *s)
                 int64_t ref_ms =
                     (int64_t)((cfg->refund_lo + unif(s) * (cfg->refund_hi - cfg->refund_lo)) *
                               SIMTIME_DAY_MS);
-                if (emit_upgrade(s, i, day_ms + (int64_t)(unif(s) * SIMTIME_DAY_MS), limit, u_ref, ref_ms))
+                if (emit_upgrade(s, i, day_ms + (int64_t)(unif(s) * SIMTIME_DAY_MS), limit, u_ref,
+                                 ref_ms))
                     return -1;
             }
             if (unif(s) < cfg->nps_weekly / 7) {
@@ -502,10 +526,12 @@ static int model_simulate(model_t *s)
                     lift_event_t *e = ev_new(s, LIFT__EVENT_TYPE__EVENT_NPS, i, t);
                     e->has_nps = 1;
                     e->nps_score = score < 0 ? 0 : score > 10 ? 10 : (int)score;
-                    if (ev_done(s)) return -1;
+                    if (ev_done(s))
+                        return -1;
                 }
             }
-            if (!(unif(s) < st->trigger_rate / 7)) continue;
+            if (!(unif(s) < st->trigger_rate / 7))
+                continue;
             /* a trigger */
             int trig = (int)gsl_ran_discrete(s->rng, s->d_trig);
             int chan = (int)gsl_ran_discrete(s->rng, s->d_chan);
@@ -524,7 +550,8 @@ static int model_simulate(model_t *s)
                     return -1;
                 continue;
             }
-            int key = (((trig * CONFIG_N_ENUM + c->stage) * CONFIG_N_ENUM + chan) * 4 + ticket * 2 + dispute) *
+            int key = (((trig * CONFIG_N_ENUM + c->stage) * CONFIG_N_ENUM + chan) * 4 + ticket * 2 +
+                       dispute) *
                           SLOTS_PER_DAY +
                       slot;
             group_t proto = {.trig = trig,
@@ -539,7 +566,8 @@ static int model_simulate(model_t *s)
             s->pend[s->n_pend - 1].t_org =
                 s->groups[s->pend[s->n_pend - 1].group].t + (int64_t)odelay;
         }
-        if (s->n_pend && decide_day(s)) return -1;
+        if (s->n_pend && decide_day(s))
+            return -1;
         progress(s, d, days, 0);
     }
     return flush_events(s);
@@ -561,9 +589,11 @@ static void truth_cells(const model_t *s, int e, cell_t (*cells)[CELLS])
     memset(cells, 0, narms * sizeof *cells);
     for (long i = 0; i < s->n; i++) {
         const expo_t *x = &s->expo[e][i];
-        if (x->arm < 0) continue;
+        if (x->arm < 0)
+            continue;
         const truth_t *t = &s->truth[e][i];
-        int idx[4] = {0, 1 + x->trig, 1 + CONFIG_N_ENUM + x->stage, 1 + 2 * CONFIG_N_ENUM + x->chan};
+        int idx[4] = {0, 1 + x->trig, 1 + CONFIG_N_ENUM + x->stage,
+                      1 + 2 * CONFIG_N_ENUM + x->chan};
         for (int k = 0; k < 4; k++) {
             cell_t *c = &cells[x->arm][idx[k]];
             c->exposed++;
@@ -610,7 +640,8 @@ static prog_truth_t program_truth(const model_t *s)
 {
     prog_truth_t p = {0};
     for (long i = 0; i < s->n; i++) {
-        if (!s->pseen[i] || s->pgroup[i] == LIFT__HOLDOUT_GROUP__GROUP_EXCLUDED) continue;
+        if (!s->pseen[i] || s->pgroup[i] == LIFT__HOLDOUT_GROUP__GROUP_EXCLUDED)
+            continue;
         double rev = 0;
         for (int e = 0; e < s->cfg->n_exp; e++)
             rev += s->truth[e][i].rev;
@@ -657,7 +688,8 @@ json_t *model_truth_json(const model_t *s, const model_info_t *ri)
     for (int e = 0; e < s->cfg->n_exp; e++) {
         const Lift__Experiment *def = s->cfg->exp[e];
         cell_t(*cells)[CELLS] = calloc(def->n_arms, sizeof *cells);
-        if (!cells) break;
+        if (!cells)
+            break;
         truth_cells(s, e, cells);
         json_t *je = json_object(), *arms = json_array();
         json_object_set_new(je, "key", json_string(def->key));
@@ -677,7 +709,8 @@ json_t *model_truth_json(const model_t *s, const model_info_t *ri)
                 json_t *lv = json_array();
                 for (int v = 1; v < CONFIG_N_ENUM; v++) {
                     const cell_t *c = &cells[a][1 + d * CONFIG_N_ENUM + v];
-                    if (!c->exposed) continue;
+                    if (!c->exposed)
+                        continue;
                     json_t *jc = a > 0 ? cell_json(c) : json_object();
                     if (a == 0)
                         json_object_set_new(jc, "exposed", json_integer((json_int_t)c->exposed));
@@ -743,7 +776,8 @@ static void fmt_count(uint64_t v, char *buf, size_t len)
     char tmp[32];
     int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v), o = 0;
     for (int k = 0; k < n && (size_t)o + 2 < len; k++) {
-        if (k > 0 && (n - k) % 3 == 0) buf[o++] = ',';
+        if (k > 0 && (n - k) % 3 == 0)
+            buf[o++] = ',';
         buf[o++] = tmp[k];
     }
     buf[o] = 0;
@@ -752,7 +786,8 @@ static void fmt_count(uint64_t v, char *buf, size_t len)
 /* minor units -> major units with the currency's decimals: "-1,234.56" (2), "4,900" (0) */
 static void fmt_money(double minor, char *buf, size_t len, int digits)
 {
-    if (lift_currency_format(buf, len, minor, digits, 0) != 0) snprintf(buf, len, "n/e");
+    if (lift_currency_format(buf, len, minor, digits, 0) != 0)
+        snprintf(buf, len, "n/e");
 }
 
 static void print_row(FILE *f, const char *label, const cell_t *c, int digits)
@@ -781,15 +816,15 @@ void model_truth_table(FILE *f, const model_t *s, const model_info_t *ri)
     for (int e = 0; e < s->cfg->n_exp; e++) {
         const Lift__Experiment *def = s->cfg->exp[e];
         cell_t(*cells)[CELLS] = calloc(def->n_arms, sizeof *cells);
-        if (!cells) return;
+        if (!cells)
+            return;
         truth_cells(s, e, cells);
         fprintf(f, "\n%s: exposed", def->key);
         for (size_t k = 0; k < def->n_arms; k++) {
             fmt_count(cells[k][0].exposed, n, sizeof n);
             fprintf(f, "%s %s %s", k ? "," : "", def->arms[k]->name, n);
         }
-        fprintf(f,
-                "\ntrue incremental revenue vs %s (%s; the expected value the offers added)\n",
+        fprintf(f, "\ntrue incremental revenue vs %s (%s; the expected value the offers added)\n",
                 def->arms[0]->name, *ri->currency ? ri->currency : "currency units");
         for (size_t k = 1; k < def->n_arms; k++) {
             fprintf(f, "\n%s vs %s\n", def->arms[k]->name, def->arms[0]->name);
@@ -799,7 +834,8 @@ void model_truth_table(FILE *f, const model_t *s, const model_info_t *ri)
             for (int d = 0; d < 3; d++)
                 for (int v = 1; v < CONFIG_N_ENUM; v++) {
                     const cell_t *c = &cells[k][1 + d * CONFIG_N_ENUM + v];
-                    if (!c->exposed) continue;
+                    if (!c->exposed)
+                        continue;
                     char label[48];
                     snprintf(label, sizeof label, "%-8s %s", dim_name(d), level_name(d, v));
                     print_row(f, label, c, ri->digits);
@@ -817,12 +853,14 @@ void model_truth_table(FILE *f, const model_t *s, const model_info_t *ri)
         fmt_money(p.rev_treated, tot, sizeof tot, ri->digits);
         fmt_money(p.measured ? p.pulled_measured / (double)p.measured : 0, pull, sizeof pull,
                   ri->digits);
-        fprintf(f, "\nprogram holdout %s (%g%%; lift x %g per week, %g%% of sure upgraders pulled "
-                   "forward): held out %s, measured %s\n",
-                s->cfg->prog_key, s->cfg->prog_percent, s->cfg->prog_decay,
-                100 * s->cfg->prog_pull, h, m);
-        fprintf(f, "  true incremental revenue per customer %s (of it pulled forward %s); "
-                   "program total %s\n",
+        fprintf(f,
+                "\nprogram holdout %s (%g%%; lift x %g per week, %g%% of sure upgraders pulled "
+                "forward): held out %s, measured %s\n",
+                s->cfg->prog_key, s->cfg->prog_percent, s->cfg->prog_decay, 100 * s->cfg->prog_pull,
+                h, m);
+        fprintf(f,
+                "  true incremental revenue per customer %s (of it pulled forward %s); "
+                "program total %s\n",
                 per, pull, tot);
         fprintf(f, "  by week of the offer (per measured customer):");
         for (int w = 0; w < s->nweeks; w++) {
@@ -845,7 +883,8 @@ static void run_tag(const opts_t *o, char *buf, size_t len)
     int ch;
     while (f && (ch = getc(f)) != EOF)
         h = (h ^ (uint32_t)ch) * 0x01000193u;
-    if (f) fclose(f);
+    if (f)
+        fclose(f);
     char extra[64];
     snprintf(extra, sizeof extra, "/%ld/%d", o->customers, o->weeks);
     for (const char *p = extra; *p; p++)
@@ -861,7 +900,8 @@ static int model_setup(model_t *s, const opts_t *o, const config_t *cfg)
     s->n = o->customers;
     run_tag(o, s->tag, sizeof s->tag);
     s->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!s->rng) return -1;
+    if (!s->rng)
+        return -1;
     gsl_rng_set(s->rng, o->seed);
     s->d_trig = gsl_ran_discrete_preproc(CONFIG_N_ENUM, cfg->trig_share);
     s->d_chan = gsl_ran_discrete_preproc(CONFIG_N_ENUM, cfg->chan_share);
@@ -869,13 +909,15 @@ static int model_setup(model_t *s, const opts_t *o, const config_t *cfg)
     s->ids = calloc((size_t)s->n, sizeof *s->ids);
     s->id_mem = malloc((size_t)s->n * 48);
     s->group_of = malloc(CTX_KEYS * sizeof *s->group_of);
-    if (!s->d_trig || !s->d_chan || !s->cust || !s->ids || !s->id_mem || !s->group_of) return -1;
+    if (!s->d_trig || !s->d_chan || !s->cust || !s->ids || !s->id_mem || !s->group_of)
+        return -1;
     for (int k = 0; k < CTX_KEYS; k++)
         s->group_of[k] = -1;
     for (int e = 0; e < cfg->n_exp; e++) {
         s->expo[e] = malloc((size_t)s->n * sizeof *s->expo[e]);
         s->truth[e] = calloc((size_t)s->n, sizeof *s->truth[e]);
-        if (!s->expo[e] || !s->truth[e]) return -1;
+        if (!s->expo[e] || !s->truth[e])
+            return -1;
         for (long i = 0; i < s->n; i++)
             s->expo[e][i] = (expo_t){.arm = -1};
     }
@@ -912,7 +954,8 @@ static int model_setup(model_t *s, const opts_t *o, const config_t *cfg)
         s->pseen = calloc((size_t)s->n, 1);
         s->pweek = calloc((size_t)s->nweeks, sizeof *s->pweek);
         s->pweek_pull = calloc((size_t)s->nweeks, sizeof *s->pweek_pull);
-        if (!s->pgroup || !s->pseen || !s->pweek || !s->pweek_pull) return -1;
+        if (!s->pgroup || !s->pseen || !s->pweek || !s->pweek_pull)
+            return -1;
         for (long i = 0; i < s->n; i++) {
             int g = lift_holdout_group(&h, s->ids[i], strlen(s->ids[i]));
             s->pgroup[i] = (uint8_t)(g < 0 ? LIFT__HOLDOUT_GROUP__GROUP_NONE : g);
@@ -937,7 +980,8 @@ static void model_clear(model_t *s)
     free(s->pseen);
     free(s->pweek);
     free(s->pweek_pull);
-    if (s->cur) free(s->cur->batch), free(s->cur);
+    if (s->cur)
+        free(s->cur->batch), free(s->cur);
     gsl_ran_discrete_free(s->d_trig);
     gsl_ran_discrete_free(s->d_chan);
     gsl_rng_free(s->rng);
@@ -947,7 +991,8 @@ model_t *model_new(const opts_t *o, const config_t *cfg, int64_t start_ms, int64
                    int progress)
 {
     model_t *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     if (model_setup(s, o, cfg)) {
         model_destroy(&s);
         return NULL;
@@ -962,7 +1007,8 @@ model_t *model_new(const opts_t *o, const config_t *cfg, int64_t start_ms, int64
 
 void model_destroy(model_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     model_clear(*self_p);
     free(*self_p);
     *self_p = NULL;
@@ -980,12 +1026,14 @@ int model_run(model_t *s)
         rc = -1;
     int days = s->cfg->history_days + 7 * o->weeks;
     progress(s, days - 1, days, 1);
-    if (rc) fprintf(stderr, "liftsim: %s\n", s->pool.err[0] ? s->pool.err : "simulation failed");
+    if (rc)
+        fprintf(stderr, "liftsim: %s\n", s->pool.err[0] ? s->pool.err : "simulation failed");
     return rc;
 }
 
 uint64_t model_rejected(const model_t *s, const char **first)
 {
-    if (first) *first = s->pool.reject_msg;
+    if (first)
+        *first = s->pool.reject_msg;
     return s->pool.rejected;
 }

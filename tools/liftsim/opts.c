@@ -62,7 +62,8 @@ static int parse_long(const char *flag, const char *s, long lo, long hi, long *o
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end)
         return usage_error("%s: '%s' is not an integer (%ld..%ld)", flag, s, lo, hi);
-    if (v < lo || v > hi) return usage_error("%s: %ld is out of range (%ld..%ld)", flag, v, lo, hi);
+    if (v < lo || v > hi)
+        return usage_error("%s: %ld is out of range (%ld..%ld)", flag, v, lo, hi);
     *out = v;
     return 0;
 }
@@ -128,12 +129,14 @@ int opts_parse(int argc, char **argv, opts_t *o)
                 val = a + n + 1;
             }
         }
-        if (!flag) return usage_error("unknown argument '%s'", a);
+        if (!flag)
+            return usage_error("unknown argument '%s'", a);
         snprintf(name, sizeof name, "%s", flag);
         long n = 0;
         if (strcmp(name, "--endpoint") == 0 || strcmp(name, "--config") == 0 ||
             strcmp(name, "--truth") == 0) {
-            if (!*val) return usage_error("%s: empty value", name);
+            if (!*val)
+                return usage_error("%s: empty value", name);
             if (name[2] == 'e')
                 o->endpoint = val;
             else if (name[2] == 'c')
@@ -141,25 +144,32 @@ int opts_parse(int argc, char **argv, opts_t *o)
             else
                 o->truth = val;
         } else if (strcmp(name, "--seed") == 0) {
-            if (parse_long(name, val, 0, 4294967295L, &n)) return 2;
+            if (parse_long(name, val, 0, 4294967295L, &n))
+                return 2;
             o->seed = (unsigned long)n;
         } else if (strcmp(name, "--weeks") == 0) {
-            if (parse_long(name, val, 1, 52, &n)) return 2;
+            if (parse_long(name, val, 1, 52, &n))
+                return 2;
             o->weeks = (int)n;
         } else if (strcmp(name, "--customers") == 0) {
-            if (parse_long(name, val, 1, 5000000, &o->customers)) return 2;
+            if (parse_long(name, val, 1, 5000000, &o->customers))
+                return 2;
         } else if (strcmp(name, "--clients") == 0) {
-            if (parse_long(name, val, 1, POOL_THREADS_MAX, &n)) return 2;
+            if (parse_long(name, val, 1, POOL_THREADS_MAX, &n))
+                return 2;
             o->clients = (int)n;
         } else if (strcmp(name, "--rate") == 0) {
-            if (parse_double(name, val, 0, 0, 1e6, &o->rate)) return 2;
+            if (parse_double(name, val, 0, 0, 1e6, &o->rate))
+                return 2;
             o->load = 1;
         } else {
-            if (parse_double(name, val, 0, 1, 3600, &o->duration)) return 2;
+            if (parse_double(name, val, 0, 1, 3600, &o->duration))
+                return 2;
             o->load = 1;
         }
     }
-    if (o->clients == 0) o->clients = o->load ? 1 : 4;
+    if (o->clients == 0)
+        o->clients = o->load ? 1 : 4;
     if (o->local && o->load)
         return usage_error("--local: for the simulation only (load mode measures liftd itself)");
     return 0;

@@ -36,7 +36,8 @@ static void run_track(pool_t *p, lift_client_t *c, pool_job_t *j)
     lift_err_t rc = LIFT_OK;
     for (int round = 0; round < RETRY_ROUNDS; round++) {
         rc = lift_track(c, j->batch->ev, j->batch->n, &r);
-        if (rc == LIFT_OK || !retryable(rc)) break;
+        if (rc == LIFT_OK || !retryable(rc))
+            break;
         simtime_sleep_ms(100 * (round + 1));
     }
     if (rc != LIFT_OK) {
@@ -74,7 +75,8 @@ static void run_assign(pool_t *p, lift_client_t *c, pool_job_t *j)
             break;
         }
         rc = lift_assign_batch(c, j->key, j->ids, j->n, &j->ctx, &j->out);
-        if (rc == LIFT_OK || !retryable(rc)) break;
+        if (rc == LIFT_OK || !retryable(rc))
+            break;
         simtime_sleep_ms(100 * (round + 1));
     }
     if (rc != LIFT_OK)
@@ -90,7 +92,8 @@ static void *pool_worker(void *arg)
     pool_t *p = arg;
     lift_client_opts_t o = {.timeout_ms = 10000, .attempts = 3};
     lift_client_t *c = lift_client_new(p->endpoint, &o);
-    if (!c) pool_fail(p, "cannot create a client for %s: %s", p->endpoint, strerror(errno));
+    if (!c)
+        pool_fail(p, "cannot create a client for %s: %s", p->endpoint, strerror(errno));
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (!p->ahead && !p->thead && !p->stop)
@@ -101,13 +104,15 @@ static void *pool_worker(void *arg)
             break;
         }
         if (j == p->ahead) {
-            if (!(p->ahead = j->next)) p->atail = NULL;
+            if (!(p->ahead = j->next))
+                p->atail = NULL;
         } else if (!(p->thead = j->next)) {
             p->ttail = NULL;
         }
         int skip = p->failed || !c;
         pthread_mutex_unlock(&p->mu);
-        if (!skip) j->is_track ? run_track(p, c, j) : run_assign(p, c, j);
+        if (!skip)
+            j->is_track ? run_track(p, c, j) : run_assign(p, c, j);
         pthread_mutex_lock(&p->mu);
         if (j->is_track) {
             p->track_pending--;

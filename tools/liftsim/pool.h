@@ -11,20 +11,20 @@
 #include "lift/client.h"
 #include "lift/local.h"
 
-#define POOL_THREADS_MAX 64  /* sender threads */
+#define POOL_THREADS_MAX 64   /* sender threads */
 #define POOL_TRACK_BATCH 1000 /* events per Track request */
 #define POOL_EVID_MAX 48      /* bytes of an event id */
 
 typedef struct {
-    lift_event_t ev[POOL_TRACK_BATCH];    /* the events */
+    lift_event_t ev[POOL_TRACK_BATCH];         /* the events */
     char ids[POOL_TRACK_BATCH][POOL_EVID_MAX]; /* their event ids */
-    size_t n;                        /* used */
+    size_t n;                                  /* used */
 } pool_batch_t;
 
 typedef struct pool_job {
-    struct pool_job *next;       /* queue link */
+    struct pool_job *next;  /* queue link */
     int is_track;           /* 1: Track batch (owned by the job), 0: AssignBatch */
-    pool_batch_t *batch;         /* track: the events, freed by the worker */
+    pool_batch_t *batch;    /* track: the events, freed by the worker */
     const char *key;        /* assign: experiment key */
     const char **ids;       /* assign: customer ids */
     size_t n;               /* assign: how many */
@@ -36,8 +36,8 @@ typedef struct {
     pthread_mutex_t mu;                      /* guards everything below */
     pthread_cond_t cv_job;                   /* a job was queued or stop set */
     pthread_cond_t cv_done;                  /* a job finished */
-    pool_job_t *ahead, *atail;                    /* assign queue (served first) */
-    pool_job_t *thead, *ttail;                    /* track queue */
+    pool_job_t *ahead, *atail;               /* assign queue (served first) */
+    pool_job_t *thead, *ttail;               /* track queue */
     size_t assign_pending;                   /* queued or running assign jobs */
     size_t track_pending;                    /* queued or running track jobs */
     int stop;                                /* workers exit when queues are empty */
@@ -48,7 +48,7 @@ typedef struct {
     uint64_t assign_calls, track_calls;      /* requests sent */
     const char *endpoint;                    /* liftd */
     lift_local_t *local;                     /* --local: the evaluator every worker uses */
-    pthread_t th[POOL_THREADS_MAX];               /* workers */
+    pthread_t th[POOL_THREADS_MAX];          /* workers */
     int n_threads;                           /* started */
 } pool_t;
 

@@ -22,7 +22,8 @@ void render_fmt_count(char *b, size_t n, uint64_t v)
     snprintf(d, sizeof d, "%llu", (unsigned long long)v);
     size_t len = strlen(d), k = 0;
     for (size_t i = 0; i < len && k + 2 < n; i++) {
-        if (i > 0 && (len - i) % 3 == 0) b[k++] = ',';
+        if (i > 0 && (len - i) % 3 == 0)
+            b[k++] = ',';
         b[k++] = d[i];
     }
     b[k] = '\0';
@@ -49,8 +50,8 @@ void render_fmt_money(char *b, size_t n, double minor, const char *cur, int plus
 {
     char a[600];
     render_fmt_amount(a, sizeof a, minor, render_money_digits(cur), plus);
-    int w = cur && *cur && isfinite(minor) ? snprintf(b, n, "%s %s", cur, a)
-                                           : snprintf(b, n, "%s", a);
+    int w =
+        cur && *cur && isfinite(minor) ? snprintf(b, n, "%s %s", cur, a) : snprintf(b, n, "%s", a);
     if (w < 0 || (size_t)w >= n) /* never print a cut-off amount */
         snprintf(b, n, "%s", n > 9 ? "too large" : "n/e");
 }
@@ -63,7 +64,8 @@ void render_fmt_pct(char *b, size_t n, double frac, int plus, const char *suffix
         return;
     }
     double v = frac * 100.0;
-    if (fabs(v) < 0.05) v = 0.0;
+    if (fabs(v) < 0.05)
+        v = 0.0;
     snprintf(b, n, plus && v != 0.0 ? "%+.1f%s" : "%.1f%s", v, suffix);
 }
 
@@ -78,7 +80,8 @@ void render_fmt_p(char *b, size_t n, double p)
         snprintf(b, n, "%#.3g", p > 1 ? 1.0 : p);
 }
 
-void render_fmt_val(char *b, size_t n, double v, render_unit_t u, const char *cur, int digits, int plus)
+void render_fmt_val(char *b, size_t n, double v, render_unit_t u, const char *cur, int digits,
+                    int plus)
 {
     if (!isfinite(v)) {
         snprintf(b, n, "n/e");
@@ -91,14 +94,23 @@ void render_fmt_val(char *b, size_t n, double v, render_unit_t u, const char *cu
         else
             render_fmt_amount(b, n, v, digits, plus);
         break;
-    case RENDER_U_FRAC: render_fmt_pct(b, n, v, plus, "%"); break;
-    case RENDER_U_PP: render_fmt_pct(b, n, v, 1, " pp"); break;
+    case RENDER_U_FRAC:
+        render_fmt_pct(b, n, v, plus, "%");
+        break;
+    case RENDER_U_PP:
+        render_fmt_pct(b, n, v, 1, " pp");
+        break;
     case RENDER_U_NPS:
-        if (fabs(v) < 0.05) v = 0.0;
+        if (fabs(v) < 0.05)
+            v = 0.0;
         snprintf(b, n, plus && v != 0.0 ? "%+.1f" : "%.1f", v);
         break;
-    case RENDER_U_RATIO: snprintf(b, n, "%.3g", v); break;
-    case RENDER_U_WHOLE: render_fmt_amount(b, n, round(v / pow(10, digits)), 0, plus); break;
+    case RENDER_U_RATIO:
+        snprintf(b, n, "%.3g", v);
+        break;
+    case RENDER_U_WHOLE:
+        render_fmt_amount(b, n, round(v / pow(10, digits)), 0, plus);
+        break;
     }
 }
 
@@ -111,7 +123,8 @@ void render_fmt_exact(char *b, size_t n, double v)
     }
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(b, n, "%.*g", prec, v);
-        if (strtod(b, NULL) == v) return;
+        if (strtod(b, NULL) == v)
+            return;
     }
 }
 
@@ -125,7 +138,6 @@ void render_fmt_time(char *b, size_t n, int has, int64_t ms)
     }
     strftime(b, n, "%Y-%m-%d %H:%M", &tm);
 }
-
 
 /* ---- report accessors ------------------------------------------------------------------------ */
 
@@ -142,9 +154,12 @@ int render_ci_ok(const Lift__Estimate *e)
 
 const char *render_est_reason(const Lift__Estimate *e)
 {
-    if (e == NULL) return "not computed for this report";
-    if (e->reason && *e->reason) return e->reason;
-    if (!(e->has_ok && e->ok)) return "not estimable (no reason given)";
+    if (e == NULL)
+        return "not computed for this report";
+    if (e->reason && *e->reason)
+        return e->reason;
+    if (!(e->has_ok && e->ok))
+        return "not estimable (no reason given)";
     return "value missing or not finite";
 }
 
@@ -158,7 +173,8 @@ const char *render_currency(const Lift__Report *r)
 double render_alpha_of(const Lift__Report *r)
 {
     const Lift__Provenance *p = r->provenance;
-    if (p && p->has_alpha && p->alpha > 0 && p->alpha < 1) return p->alpha;
+    if (p && p->has_alpha && p->alpha > 0 && p->alpha < 1)
+        return p->alpha;
     return 0.05;
 }
 
@@ -187,12 +203,18 @@ const char *render_experiment_key(const Lift__Report *r)
 const char *render_dimension_name(int d)
 {
     switch (d) {
-    case LIFT__DIMENSION__DIMENSION_TRIGGER: return "trigger";
-    case LIFT__DIMENSION__DIMENSION_STAGE: return "stage";
-    case LIFT__DIMENSION__DIMENSION_CHANNEL: return "channel";
-    case LIFT__DIMENSION__DIMENSION_DELAY: return "delay";
-    case LIFT__DIMENSION__DIMENSION_UNSPECIFIED: return "unspecified";
-    default: return "unknown";
+    case LIFT__DIMENSION__DIMENSION_TRIGGER:
+        return "trigger";
+    case LIFT__DIMENSION__DIMENSION_STAGE:
+        return "stage";
+    case LIFT__DIMENSION__DIMENSION_CHANNEL:
+        return "channel";
+    case LIFT__DIMENSION__DIMENSION_DELAY:
+        return "delay";
+    case LIFT__DIMENSION__DIMENSION_UNSPECIFIED:
+        return "unspecified";
+    default:
+        return "unknown";
     }
 }
 
@@ -209,25 +231,29 @@ const char *render_arm_label(const Lift__Report *r, int idx, char *buf, size_t n
     return buf;
 }
 
-const char *render_cmp_label(const Lift__Report *r, const Lift__Comparison *c, char *buf,
-                             size_t n)
+const char *render_cmp_label(const Lift__Report *r, const Lift__Comparison *c, char *buf, size_t n)
 {
-    if (c->arm_name && *c->arm_name) return c->arm_name;
+    if (c->arm_name && *c->arm_name)
+        return c->arm_name;
     return render_arm_label(r, c->has_arm_index ? c->arm_index : -1, buf, n);
 }
 
 int render_has_data(const Lift__Report *r)
 {
     for (size_t i = 0; i < r->n_arms; i++)
-        if (r->arms[i]->has_exposed && r->arms[i]->exposed > 0) return 1;
+        if (r->arms[i]->has_exposed && r->arms[i]->exposed > 0)
+            return 1;
     return 0;
 }
 
 int render_tone_of(const Lift__Estimate *e)
 {
-    if (!render_ci_ok(e)) return 0;
-    if (e->ci_low > 0) return 1;
-    if (e->ci_high < 0) return -1;
+    if (!render_ci_ok(e))
+        return 0;
+    if (e->ci_low > 0)
+        return 1;
+    if (e->ci_high < 0)
+        return -1;
     return 0;
 }
 
@@ -241,18 +267,20 @@ int render_tone_adj(const Lift__Report *r, const Lift__Estimate *e)
 
 const char *render_fam_tag(const Lift__Estimate *e)
 {
-    if (!e || !e->has_family) return "";
+    if (!e || !e->has_family)
+        return "";
     return e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY  ? " C"
            : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY ? " E"
-                                                               : "";
+                                                                : "";
 }
 
 const char *render_family_name(const Lift__Estimate *e)
 {
-    if (!e || !e->has_family) return NULL;
+    if (!e || !e->has_family)
+        return NULL;
     return e->family == LIFT__TEST_FAMILY__FAMILY_CONFIRMATORY  ? "confirmatory"
            : e->family == LIFT__TEST_FAMILY__FAMILY_EXPLORATORY ? "exploratory"
-                                                               : "none";
+                                                                : "none";
 }
 
 const char *render_adjust_name(const Lift__Report *r)
@@ -262,7 +290,6 @@ const char *render_adjust_name(const Lift__Report *r)
                ? "Holm"
                : "Benjamini-Hochberg";
 }
-
 
 /* The sort key of a segment row: the shrunken incremental total when the report has one (the
  * ranking that survives a second look), else the incremental total; 0 = none (not estimable). */
@@ -284,8 +311,10 @@ static int segrow_cmp(const void *a, const void *b)
     const render_segrow_t *ra = a, *rb = b;
     double x = 0, y = 0;
     int ox = segrow_key(ra->cmp, &x), oy = segrow_key(rb->cmp, &y);
-    if (ox != oy) return oy - ox; /* not estimable last */
-    if (ox && x != y) return x < y ? 1 : -1;
+    if (ox != oy)
+        return oy - ox; /* not estimable last */
+    if (ox && x != y)
+        return x < y ? 1 : -1;
     /* ties and not-estimable rows: report order (the levels' own order) */
     return ra->order < rb->order ? -1 : ra->order > rb->order;
 }
@@ -296,12 +325,15 @@ static size_t segment_arms(const Lift__Report *r, int dim, int *arms, size_t max
     size_t na = 0;
     for (size_t i = 0; i < r->n_segments; i++) {
         const Lift__Segment *s = r->segments[i];
-        if ((int)s->dimension != dim) continue;
+        if ((int)s->dimension != dim)
+            continue;
         for (size_t j = 0; j < s->n_comparisons; j++) {
             int a = s->comparisons[j]->has_arm_index ? s->comparisons[j]->arm_index : (int)j + 1;
             int seen = 0;
-            for (size_t k = 0; k < na; k++) seen |= arms[k] == a;
-            if (!seen && na < max) arms[na++] = a;
+            for (size_t k = 0; k < na; k++)
+                seen |= arms[k] == a;
+            if (!seen && na < max)
+                arms[na++] = a;
         }
     }
     return na;
@@ -315,19 +347,24 @@ static render_segrow_t *segment_rows(const Lift__Report *r, int dim, int arm, si
 {
     size_t cnt = 0;
     for (size_t i = 0; i < r->n_segments; i++)
-        if ((int)r->segments[i]->dimension == dim) cnt += r->segments[i]->n_comparisons;
+        if ((int)r->segments[i]->dimension == dim)
+            cnt += r->segments[i]->n_comparisons;
     *n = 0;
-    if (cnt == 0) return NULL;
+    if (cnt == 0)
+        return NULL;
     render_segrow_t *rows = malloc(cnt * sizeof *rows);
-    if (rows == NULL) return NULL;
+    if (rows == NULL)
+        return NULL;
     int arms[64];
     size_t na = segment_arms(r, dim, arms, 64);
     for (size_t k = 0; k < na; k++) {
-        if (arm >= 0 && arms[k] != arm) continue;
+        if (arm >= 0 && arms[k] != arm)
+            continue;
         size_t first = *n;
         for (size_t i = 0; i < r->n_segments; i++) {
             const Lift__Segment *s = r->segments[i];
-            if ((int)s->dimension != dim) continue;
+            if ((int)s->dimension != dim)
+                continue;
             for (size_t j = 0; j < s->n_comparisons; j++) {
                 const Lift__Comparison *c = s->comparisons[j];
                 if ((c->has_arm_index ? c->arm_index : (int)j + 1) == arms[k] && *n < cnt)
@@ -345,8 +382,10 @@ static size_t dimensions(const Lift__Report *r, int *dims, size_t max)
     size_t n = 0;
     for (size_t i = 0; i < r->n_segments; i++) {
         int d = (int)r->segments[i]->dimension, seen = 0;
-        for (size_t k = 0; k < n; k++) seen |= dims[k] == d;
-        if (!seen && n < max) dims[n++] = d;
+        for (size_t k = 0; k < n; k++)
+            seen |= dims[k] == d;
+        if (!seen && n < max)
+            dims[n++] = d;
     }
     return n;
 }
@@ -361,10 +400,12 @@ int render_segment_groups(const Lift__Report *r, render_group_fn fn, void *arg)
         for (size_t ai = 0; ai < na; ai++) {
             size_t n = 0;
             render_segrow_t *rows = segment_rows(r, dims[k], arms[ai], &n);
-            if (rows == NULL) continue;
+            if (rows == NULL)
+                continue;
             int rc = fn(arg, dims[k], arms[ai], rows, n);
             free(rows);
-            if (rc) return -1;
+            if (rc)
+                return -1;
         }
     }
     return 0;

@@ -23,7 +23,8 @@ void render_csv_field(FILE *f, const char *s)
     }
     fputc('"', f);
     for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
+        if (*s == '"')
+            fputc('"', f);
         fputc(*s, f);
     }
     fputc('"', f);
@@ -31,7 +32,8 @@ void render_csv_field(FILE *f, const char *s)
 
 int render_csv_header(FILE *f, int with_key)
 {
-    if (with_key) fputs("experiment_key,", f);
+    if (with_key)
+        fputs("experiment_key,", f);
     fputs("segment_dimension,segment_level,metric,arm_index,arm_name,estimate,ci_low,ci_high,"
           "p_value,p_adjusted,ok,reason,family\n",
           f);
@@ -41,7 +43,8 @@ int render_csv_header(FILE *f, int with_key)
 /* The experiment_key column, when the file has one (key not NULL). */
 static void csv_key(FILE *f, const char *key)
 {
-    if (key == NULL) return;
+    if (key == NULL)
+        return;
     render_csv_field(f, key);
     fputc(',', f);
 }
@@ -87,7 +90,8 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
         idx[0] = '\0';
     for (size_t m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
         const Lift__Estimate *e = *(Lift__Estimate *const *)((const char *)c + metrics[m].off);
-        if (e == NULL) continue;
+        if (e == NULL)
+            continue;
         int ok = render_est_ok(e);
         char v[5][40];
         csv_values(v, e, ok);
@@ -107,7 +111,8 @@ static void csv_comparison(FILE *f, const Lift__Report *r, const char *key, cons
 /* One program-level estimate as a CSV row: dimension "program", level "all". */
 static void csv_program(FILE *f, const char *key, const char *metric, const Lift__Estimate *e)
 {
-    if (e == NULL) return;
+    if (e == NULL)
+        return;
     int ok = render_est_ok(e);
     char v[5][40];
     csv_values(v, e, ok);
@@ -122,8 +127,7 @@ int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key_c
 {
     if (r->program) {
         const Lift__Program *p = r->program;
-        csv_program(f, experiment_key_col, "program_revenue_per_customer",
-                    p->revenue_per_customer);
+        csv_program(f, experiment_key_col, "program_revenue_per_customer", p->revenue_per_customer);
         csv_program(f, experiment_key_col, "program_incremental_total", p->incremental_total);
         csv_program(f, experiment_key_col, "program_holdout_cost", p->holdout_cost);
         csv_program(f, experiment_key_col, "linked_sum", p->linked_sum);
@@ -149,7 +153,8 @@ int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key_c
         const Lift__Heterogeneity *h = r->heterogeneity[i];
         int ok = h->has_ok && h->ok && isfinite(h->q) && isfinite(h->p_value) && isfinite(h->i2);
         char name[32], idx[16], q[40], p[40], i2[40];
-        const char *arm = render_arm_label(r, h->has_arm_index ? h->arm_index : -1, name, sizeof name);
+        const char *arm =
+            render_arm_label(r, h->has_arm_index ? h->arm_index : -1, name, sizeof name);
         snprintf(idx, sizeof idx, "%d", h->has_arm_index ? h->arm_index : -1);
         render_fmt_exact(q, sizeof q, ok ? h->q : NAN);
         render_fmt_exact(p, sizeof p, ok ? h->p_value : NAN);
@@ -176,6 +181,7 @@ int render_csv_rows(const Lift__Report *r, FILE *f, const char *experiment_key_c
 
 int render_csv(const Lift__Report *r, FILE *f)
 {
-    if (render_csv_header(f, 0) != 0) return -1;
+    if (render_csv_header(f, 0) != 0)
+        return -1;
     return render_csv_rows(r, f, NULL);
 }

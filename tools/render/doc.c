@@ -37,7 +37,8 @@ render_block_t *render_doc_push(render_doc_t *d, render_btype_t t, int level)
 void render_doc_add(render_doc_t *d, render_btype_t t, int level, const char *fmt, ...)
 {
     render_block_t *b = render_doc_push(d, t, level);
-    if (b == NULL) return;
+    if (b == NULL)
+        return;
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
@@ -53,7 +54,8 @@ void render_doc_add(render_doc_t *d, render_btype_t t, int level, const char *fm
 static size_t doc_note(render_doc_t *d, const char *reason)
 {
     for (size_t i = 0; i < d->nnotes; i++)
-        if (strcmp(d->notes[i], reason) == 0) return i + 1;
+        if (strcmp(d->notes[i], reason) == 0)
+            return i + 1;
     if (d->nnotes == d->capnotes) {
         size_t cap = d->capnotes ? d->capnotes * 2 : 8;
         char **nn = realloc(d->notes, cap * sizeof *nn);
@@ -85,16 +87,21 @@ render_unit_t render_est_unit(const Lift__Estimate *e, render_unit_t u)
     if (!e || !e->has_unit)
         return u;
     switch (e->unit) {
-    case LIFT__UNIT__UNIT_MINOR: return u == RENDER_U_WHOLE ? RENDER_U_WHOLE : RENDER_U_MONEY;
-    case LIFT__UNIT__UNIT_FRACTION: return RENDER_U_FRAC;
-    case LIFT__UNIT__UNIT_FRACTION_DIFFERENCE: return RENDER_U_PP;
-    case LIFT__UNIT__UNIT_NPS_POINTS: return RENDER_U_NPS;
-    default: return u;
+    case LIFT__UNIT__UNIT_MINOR:
+        return u == RENDER_U_WHOLE ? RENDER_U_WHOLE : RENDER_U_MONEY;
+    case LIFT__UNIT__UNIT_FRACTION:
+        return RENDER_U_FRAC;
+    case LIFT__UNIT__UNIT_FRACTION_DIFFERENCE:
+        return RENDER_U_PP;
+    case LIFT__UNIT__UNIT_NPS_POINTS:
+        return RENDER_U_NPS;
+    default:
+        return u;
     }
 }
 
-void render_cell_est(render_doc_t *d, char *b, size_t n, const Lift__Estimate *e, render_unit_t u, int code,
-                     int plus)
+void render_cell_est(render_doc_t *d, char *b, size_t n, const Lift__Estimate *e, render_unit_t u,
+                     int code, int plus)
 {
     u = render_est_unit(e, u);
     if (render_est_ok(e))
@@ -119,7 +126,8 @@ int render_ci_cell_blank(render_doc_t *d, char *b, size_t n, const Lift__Estimat
 void render_cell_ci(render_doc_t *d, char *b, size_t n, const Lift__Estimate *e, render_unit_t u)
 {
     u = render_est_unit(e, u);
-    if (render_ci_cell_blank(d, b, n, e)) return;
+    if (render_ci_cell_blank(d, b, n, e))
+        return;
     char lo[96], hi[96];
     int plus = u != RENDER_U_MONEY && u != RENDER_U_RATIO;
     if (u == RENDER_U_PP) { /* "+0.4 … +2.0 pp" */
@@ -151,10 +159,11 @@ void render_p_phrase(char *b, size_t n, const Lift__Estimate *e)
 }
 
 render_tab_t *render_tab_new(render_doc_t *d, int ncols, const char *const *hdr, const char *right,
-                      const char *shrink)
+                             const char *shrink)
 {
     render_block_t *b = render_doc_push(d, RENDER_B_TABLE, 0);
-    if (b == NULL) return NULL;
+    if (b == NULL)
+        return NULL;
     render_tab_t *t = calloc(1, sizeof *t);
     if (t == NULL) {
         d->oom = 1;
@@ -173,7 +182,8 @@ render_tab_t *render_tab_new(render_doc_t *d, int ncols, const char *const *hdr,
 
 void render_tab_row(render_doc_t *d, render_tab_t *t, int tone, const char *const *cells)
 {
-    if (t == NULL) return;
+    if (t == NULL)
+        return;
     if (t->nrows == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
         char **nc = realloc(t->cells, cap * (size_t)t->ncols * sizeof *nc);
@@ -194,7 +204,8 @@ void render_tab_row(render_doc_t *d, render_tab_t *t, int tone, const char *cons
         char *s = strdup(cells[i] ? cells[i] : "");
         if (s == NULL) {
             d->oom = 1;
-            for (int k = 0; k < i; k++) free(t->cells[t->nrows * (size_t)t->ncols + (size_t)k]);
+            for (int k = 0; k < i; k++)
+                free(t->cells[t->nrows * (size_t)t->ncols + (size_t)k]);
             return;
         }
         t->cells[t->nrows * (size_t)t->ncols + (size_t)i] = s;
@@ -209,14 +220,16 @@ void render_doc_clear(render_doc_t *d)
         free(d->b[i].text2);
         render_tab_t *t = d->b[i].tab;
         if (t) {
-            for (size_t k = 0; k < t->nrows * (size_t)t->ncols; k++) free(t->cells[k]);
+            for (size_t k = 0; k < t->nrows * (size_t)t->ncols; k++)
+                free(t->cells[k]);
             free(t->cells);
             free(t->tone);
             free(t);
         }
     }
     free(d->b);
-    for (size_t i = 0; i < d->nnotes; i++) free(d->notes[i]);
+    for (size_t i = 0; i < d->nnotes; i++)
+        free(d->notes[i]);
     free(d->notes);
     memset(d, 0, sizeof *d);
 }

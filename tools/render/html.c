@@ -15,21 +15,30 @@
 #include "lift/lift.h"
 #include "render_int.h"
 
-
 void render_html_esc(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
         }
     }
 }
-
 
 static const char *const html_css =
     ":root{--fg:#1f2933;--muted:#616e7c;--line:#d9dee5;--bg:#ffffff;--warn:#fff7e6;"
@@ -112,7 +121,9 @@ static void tab_print_html(FILE *f, const render_tab_t *t)
     }
     fputs("</tr></thead>\n<tbody>\n", f);
     for (size_t r = 0; r < t->nrows; r++) {
-        fputs(t->tone[r] > 0 ? "<tr class=\"good\">" : t->tone[r] < 0 ? "<tr class=\"bad\">" : "<tr>",
+        fputs(t->tone[r] > 0   ? "<tr class=\"good\">"
+              : t->tone[r] < 0 ? "<tr class=\"bad\">"
+                               : "<tr>",
               f);
         for (int c = 0; c < t->ncols; c++) {
             fputs(t->right[c] ? "<td class=\"num\">" : "<td>", f);
@@ -134,17 +145,24 @@ int render_html_section(const Lift__Report *r, FILE *f)
     for (size_t i = 0; i < d.n; i++) {
         const render_block_t *b = &d.b[i];
         switch (b->type) {
-        case RENDER_B_TITLE: html_line(f, "<h1>", b->text, "</h1>\n"); break;
-        case RENDER_B_SUB: html_line(f, "<p class=\"sub\">", b->text, "</p>\n"); break;
+        case RENDER_B_TITLE:
+            html_line(f, "<h1>", b->text, "</h1>\n");
+            break;
+        case RENDER_B_SUB:
+            html_line(f, "<p class=\"sub\">", b->text, "</p>\n");
+            break;
         case RENDER_B_H2:
-            if (b->level == 1) break; /* the warnings box has its own title */
+            if (b->level == 1)
+                break; /* the warnings box has its own title */
             if (b->level == 2 && !footer) {
                 fputs("<footer class=\"provenance\">\n", f);
                 footer = 1;
             }
             html_line(f, "<h2>", b->text, "</h2>\n");
             break;
-        case RENDER_B_H3: html_line(f, "<h3>", b->text, "</h3>\n"); break;
+        case RENDER_B_H3:
+            html_line(f, "<h3>", b->text, "</h3>\n");
+            break;
         case RENDER_B_PARA:
         case RENDER_B_NOTE:
             html_line(f,
@@ -153,11 +171,14 @@ int render_html_section(const Lift__Report *r, FILE *f)
                                                : "<p class=\"note\">",
                       b->text, "</p>\n");
             break;
-        case RENDER_B_NODATA: html_line(f, "<p class=\"nodata\">", b->text, "</p>\n"); break;
+        case RENDER_B_NODATA:
+            html_line(f, "<p class=\"nodata\">", b->text, "</p>\n");
+            break;
         case RENDER_B_WARN: {
             size_t j = i;
             int crit = 0;
-            for (; j < d.n && d.b[j].type == RENDER_B_WARN; j++) crit |= d.b[j].level >= 2;
+            for (; j < d.n && d.b[j].type == RENDER_B_WARN; j++)
+                crit |= d.b[j].level >= 2;
             fprintf(f, "<div class=\"warnings%s\" role=\"alert\"><strong>Warnings</strong><ul>\n",
                     crit ? " crit" : "");
             for (; i < j; i++)
@@ -169,11 +190,15 @@ int render_html_section(const Lift__Report *r, FILE *f)
         }
         case RENDER_B_HEADLINE:
             fprintf(f, "<div class=\"headline%s\"><div class=\"lead\">",
-                    b->level > 0 ? " good" : b->level < 0 ? " bad" : "");
+                    b->level > 0   ? " good"
+                    : b->level < 0 ? " bad"
+                                   : "");
             render_html_esc(f, b->text);
             html_line(f, "</div><div class=\"detail\">", b->text2, "</div></div>\n");
             break;
-        case RENDER_B_TABLE: tab_print_html(f, b->tab); break;
+        case RENDER_B_TABLE:
+            tab_print_html(f, b->tab);
+            break;
         case RENDER_B_CHART:
             fputs("<figure>\n", f);
             if (b->level == RENDER_CHART_FOREST)
@@ -188,11 +213,13 @@ int render_html_section(const Lift__Report *r, FILE *f)
             break;
         }
     }
-    if (footer) fputs("</footer>\n", f);
+    if (footer)
+        fputs("</footer>\n", f);
     fputs("</section>\n", f);
     int oom = d.oom;
     render_doc_clear(&d);
-    if (oom) errno = ENOMEM;
+    if (oom)
+        errno = ENOMEM;
     return oom || ferror(f) ? -1 : 0;
 }
 
@@ -200,6 +227,7 @@ int render_html(const Lift__Report *r, FILE *f)
 {
     char title[160];
     snprintf(title, sizeof title, "Lift report: %s", render_experiment_key(r));
-    if (render_html_begin(f, title) != 0 || render_html_section(r, f) != 0) return -1;
+    if (render_html_begin(f, title) != 0 || render_html_section(r, f) != 0)
+        return -1;
     return render_html_end(f);
 }

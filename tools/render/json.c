@@ -18,7 +18,8 @@
 /* Adds key: value, taking the reference; a NULL value (out of memory) marks *oom. */
 static void jset(json_t *o, const char *k, json_t *v, int *oom)
 {
-    if (v == NULL || o == NULL || json_object_set_new(o, k, v) != 0) *oom = 1;
+    if (v == NULL || o == NULL || json_object_set_new(o, k, v) != 0)
+        *oom = 1;
 }
 
 static json_t *jstr(const char *s)
@@ -50,12 +51,18 @@ static json_t *jbool(int has, int v)
 static const char *unit_name(render_unit_t u)
 {
     switch (u) {
-    case RENDER_U_MONEY: return "minor";
-    case RENDER_U_FRAC: return "fraction";
-    case RENDER_U_PP: return "fraction_difference";
-    case RENDER_U_NPS: return "nps_points";
-    case RENDER_U_RATIO: return "number";
-    case RENDER_U_WHOLE: return "minor";
+    case RENDER_U_MONEY:
+        return "minor";
+    case RENDER_U_FRAC:
+        return "fraction";
+    case RENDER_U_PP:
+        return "fraction_difference";
+    case RENDER_U_NPS:
+        return "nps_points";
+    case RENDER_U_RATIO:
+        return "number";
+    case RENDER_U_WHOLE:
+        return "minor";
     }
     return "number";
 }
@@ -64,7 +71,8 @@ static const char *unit_name(render_unit_t u)
  * cannot be used, whatever the server sent. */
 static json_t *est_json(const Lift__Estimate *e, render_unit_t u, int *oom)
 {
-    if (e == NULL) return json_null();
+    if (e == NULL)
+        return json_null();
     json_t *o = json_object();
     int ok = render_est_ok(e);
     jset(o, "ok", json_boolean(ok), oom);
@@ -77,8 +85,8 @@ static json_t *est_json(const Lift__Estimate *e, render_unit_t u, int *oom)
     jset(o, "p_adjusted", jnum(ok && e->has_p_adjusted, e->p_adjusted), oom);
     jset(o, "sequential", jbool(e->has_sequential, e->sequential), oom);
     jset(o, "family", jstr(render_family_name(e)), oom);
-    if (e->has_unit && (e->unit < LIFT__UNIT__UNIT_UNSPECIFIED ||
-                        e->unit > LIFT__UNIT__UNIT_NPS_POINTS)) {
+    if (e->has_unit &&
+        (e->unit < LIFT__UNIT__UNIT_UNSPECIFIED || e->unit > LIFT__UNIT__UNIT_NPS_POINTS)) {
         /* A unit a newer liftd added: shown as its number, never guessed. */
         char name[32];
         snprintf(name, sizeof name, "unknown unit %d", (int)e->unit);
@@ -91,7 +99,8 @@ static json_t *est_json(const Lift__Estimate *e, render_unit_t u, int *oom)
 
 static json_t *experiment_json(const Lift__Experiment *e, int *oom)
 {
-    if (e == NULL) return json_null();
+    if (e == NULL)
+        return json_null();
     json_t *o = json_object();
     jset(o, "key", jstr(e->key), oom);
     jset(o, "name", jstr(e->name), oom);
@@ -104,7 +113,8 @@ static json_t *experiment_json(const Lift__Experiment *e, int *oom)
         jset(ja, "name", jstr(a->name), oom);
         jset(ja, "weight", jnum(a->has_weight, a->weight), oom);
         jset(ja, "payload", jstr(a->payload), oom);
-        if (json_array_append_new(arms, ja) != 0) *oom = 1;
+        if (json_array_append_new(arms, ja) != 0)
+            *oom = 1;
     }
     jset(o, "arms", arms, oom);
     jset(o, "coverage", jnum(e->has_coverage, e->coverage), oom);
@@ -140,8 +150,7 @@ static json_t *experiment_json(const Lift__Experiment *e, int *oom)
         const Lift__Analysis *a = e->analysis;
         json_t *j = json_object();
         jset(j, "primary_metric",
-             a->has_primary_metric ? json_string(lift_metric_name(a->primary_metric))
-                                   : json_null(),
+             a->has_primary_metric ? json_string(lift_metric_name(a->primary_metric)) : json_null(),
              oom);
         jset(j, "alpha", jnum(a->has_alpha, a->alpha), oom);
         jset(j, "sequential", jbool(a->has_sequential, a->sequential), oom);
@@ -181,9 +190,11 @@ static json_t *retention_json(Lift__RetentionPoint *const *pts, size_t n, int *o
         jset(o, "ok", json_boolean(ok), oom);
         jset(o, "reason",
              p->reason ? json_string(p->reason)
-                       : ok ? json_null() : json_string("not estimable (no reason given)"),
+             : ok      ? json_null()
+                       : json_string("not estimable (no reason given)"),
              oom);
-        if (json_array_append_new(a, o) != 0) *oom = 1;
+        if (json_array_append_new(a, o) != 0)
+            *oom = 1;
     }
     return a;
 }
@@ -225,7 +236,8 @@ static json_t *comparison_json(const Lift__Comparison *c, int *oom)
     jset(o, "nps_diff", est_json(c->nps_diff, RENDER_U_NPS, oom), oom);
     jset(o, "pre_period_diff", est_json(c->pre_period_diff, RENDER_U_MONEY, oom), oom);
     jset(o, "revenue_diff_shrunk", est_json(c->revenue_diff_shrunk, RENDER_U_MONEY, oom), oom);
-    jset(o, "incremental_total_shrunk", est_json(c->incremental_total_shrunk, RENDER_U_MONEY, oom), oom);
+    jset(o, "incremental_total_shrunk", est_json(c->incremental_total_shrunk, RENDER_U_MONEY, oom),
+         oom);
     jset(o, "cuped_note", jstr(c->cuped_note), oom);
     jset(o, "converted_treated", juint(c->has_converted_treated, c->converted_treated), oom);
     jset(o, "converted_holdout", juint(c->has_converted_holdout, c->converted_holdout), oom);
@@ -236,13 +248,15 @@ static json_t *comparisons_json(Lift__Comparison *const *cs, size_t n, int *oom)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, comparison_json(cs[i], oom)) != 0) *oom = 1;
+        if (json_array_append_new(a, comparison_json(cs[i], oom)) != 0)
+            *oom = 1;
     return a;
 }
 
 static json_t *provenance_json(const Lift__Provenance *p, int *oom)
 {
-    if (p == NULL) return json_null();
+    if (p == NULL)
+        return json_null();
     json_t *o = json_object();
     jset(o, "experiment", experiment_json(p->experiment, oom), oom);
     jset(o, "hash_version", jstr(p->hash_version), oom);
@@ -256,8 +270,8 @@ static json_t *provenance_json(const Lift__Provenance *p, int *oom)
     jset(o, "sequential", jbool(p->has_sequential, p->sequential), oom);
     jset(o, "cuped", jbool(p->has_cuped, p->cuped), oom);
     jset(o, "revenue_cap", jnum(p->has_revenue_cap, p->revenue_cap), oom);
-    jset(o, "revenue_cap_percentile", jnum(p->has_revenue_cap_percentile, p->revenue_cap_percentile),
-         oom);
+    jset(o, "revenue_cap_percentile",
+         jnum(p->has_revenue_cap_percentile, p->revenue_cap_percentile), oom);
     jset(o, "n_star", jnum(p->has_n_star, p->n_star), oom);
     jset(o, "lift_version", jstr(p->lift_version), oom);
     jset(o, "cuped_applied", jbool(p->has_cuped_applied, p->cuped_applied), oom);
@@ -265,8 +279,8 @@ static json_t *provenance_json(const Lift__Provenance *p, int *oom)
     jset(o, "capped_customers", juint(p->has_capped_customers, p->capped_customers), oom);
     jset(o, "revenue_cap_rule", jstr(p->revenue_cap_rule), oom);
     jset(o, "revenue_cap_note", jstr(p->revenue_cap_note), oom);
-    jset(o, "cost_per_attempt_minor", jint(p->has_cost_per_attempt_minor, p->cost_per_attempt_minor),
-         oom);
+    jset(o, "cost_per_attempt_minor",
+         jint(p->has_cost_per_attempt_minor, p->cost_per_attempt_minor), oom);
     jset(o, "min_converters", juint(p->has_min_converters, p->min_converters), oom);
     jset(o, "lookback_days", juint(p->has_lookback_days, p->lookback_days), oom);
     return o;
@@ -274,7 +288,8 @@ static json_t *provenance_json(const Lift__Provenance *p, int *oom)
 
 static json_t *srm_json(const Lift__Srm *s, int *oom)
 {
-    if (s == NULL) return json_null();
+    if (s == NULL)
+        return json_null();
     json_t *j = json_object(), *obs = json_array(), *exp = json_array();
     for (size_t i = 0; obs && i < s->n_observed; i++)
         json_array_append_new(obs, juint(1, s->observed[i]));
@@ -291,7 +306,8 @@ static json_t *srm_json(const Lift__Srm *s, int *oom)
 
 static json_t *health_json(const Lift__Health *h, int *oom)
 {
-    if (h == NULL) return json_null();
+    if (h == NULL)
+        return json_null();
     json_t *o = json_object();
     jset(o, "srm", srm_json(h->srm, oom), oom);
     jset(o, "impression_rate", jnum(h->has_impression_rate, h->impression_rate), oom);
@@ -359,7 +375,8 @@ json_t *render_json_value(const Lift__Report *r)
 {
     int oom = 0;
     json_t *o = json_object();
-    if (o == NULL) return NULL;
+    if (o == NULL)
+        return NULL;
     const Lift__Experiment *e = r->provenance ? r->provenance->experiment : NULL;
     jset(o, "schema", json_string("lift.report/1"), &oom);
     jset(o, "experiment_key", jstr(e ? e->key : NULL), &oom);
@@ -371,7 +388,8 @@ json_t *render_json_value(const Lift__Report *r)
     jset(o, "health", health_json(r->health, &oom), &oom);
     json_t *arms = json_array();
     for (size_t i = 0; arms && i < r->n_arms; i++)
-        if (json_array_append_new(arms, arm_json(r->arms[i], &oom)) != 0) oom = 1;
+        if (json_array_append_new(arms, arm_json(r->arms[i], &oom)) != 0)
+            oom = 1;
     jset(o, "arms", arms, &oom);
     jset(o, "comparisons", comparisons_json(r->comparisons, r->n_comparisons, &oom), &oom);
     json_t *segs = json_array();
@@ -379,14 +397,16 @@ json_t *render_json_value(const Lift__Report *r)
         const Lift__Segment *s = r->segments[i];
         json_t *j = json_object(), *ex = json_array();
         jset(j, "dimension",
-             s->has_dimension ? json_string(render_dimension_name(s->dimension)) : json_null(), &oom);
+             s->has_dimension ? json_string(render_dimension_name(s->dimension)) : json_null(),
+             &oom);
         jset(j, "level", jstr(s->level), &oom);
         for (size_t k = 0; ex && k < s->n_exposed; k++)
             json_array_append_new(ex, juint(1, s->exposed[k]));
         jset(j, "exposed", ex, &oom);
         jset(j, "comparisons", comparisons_json(s->comparisons, s->n_comparisons, &oom), &oom);
         jset(j, "srm", srm_json(s->srm, &oom), &oom);
-        if (json_array_append_new(segs, j) != 0) oom = 1;
+        if (json_array_append_new(segs, j) != 0)
+            oom = 1;
     }
     jset(o, "segments", segs, &oom);
     json_t *weeks = json_array();
@@ -397,7 +417,8 @@ json_t *render_json_value(const Lift__Report *r)
         jset(j, "end_ms", jint(w->has_end_ms, w->end_ms), &oom);
         jset(j, "exposed", juint(w->has_exposed, w->exposed), &oom);
         jset(j, "comparisons", comparisons_json(w->comparisons, w->n_comparisons, &oom), &oom);
-        if (json_array_append_new(weeks, j) != 0) oom = 1;
+        if (json_array_append_new(weeks, j) != 0)
+            oom = 1;
     }
     jset(o, "weekly", weeks, &oom);
     json_t *het = json_array();
@@ -406,7 +427,8 @@ json_t *render_json_value(const Lift__Report *r)
         json_t *j = json_object();
         int ok = h->has_ok && h->ok;
         jset(j, "dimension",
-             h->has_dimension ? json_string(render_dimension_name(h->dimension)) : json_null(), &oom);
+             h->has_dimension ? json_string(render_dimension_name(h->dimension)) : json_null(),
+             &oom);
         jset(j, "arm_index", jint(h->has_arm_index, h->arm_index), &oom);
         jset(j, "ok", json_boolean(ok), &oom);
         jset(j, "reason", jstr(h->reason), &oom);
@@ -416,20 +438,20 @@ json_t *render_json_value(const Lift__Report *r)
         jset(j, "i2", jnum(ok && h->has_i2, h->i2), &oom);
         jset(j, "tau2", jnum(ok && h->has_tau2, h->tau2), &oom);
         jset(j, "levels", juint(h->has_levels, h->levels), &oom);
-        if (json_array_append_new(het, j) != 0) oom = 1;
+        if (json_array_append_new(het, j) != 0)
+            oom = 1;
     }
     jset(o, "heterogeneity", het, &oom);
     if (r->testing) {
         const Lift__Testing *t = r->testing;
         json_t *j = json_object();
         jset(j, "method",
-             !t->has_method ? json_null()
+             !t->has_method                                   ? json_null()
              : t->method == LIFT__ADJUSTMENT__ADJUSTMENT_HOLM ? json_string("holm")
-                                                             : json_string("bh"),
+                                                              : json_string("bh"),
              &oom);
         jset(j, "primary_metric",
-             t->has_primary_metric ? json_string(lift_metric_name(t->primary_metric))
-                                   : json_null(),
+             t->has_primary_metric ? json_string(lift_metric_name(t->primary_metric)) : json_null(),
              &oom);
         jset(j, "confirmatory_tests", juint(t->has_confirmatory_tests, t->confirmatory_tests),
              &oom);
@@ -446,18 +468,19 @@ json_t *render_json_value(const Lift__Report *r)
         jset(j, "design", jstr(p->design), &oom);
         jset(j, "held_out", juint(p->has_held_out, p->held_out), &oom);
         jset(j, "measured", juint(p->has_measured, p->measured), &oom);
-        jset(j, "treated_population", jnum(p->has_treated_population, p->treated_population),
+        jset(j, "treated_population", jnum(p->has_treated_population, p->treated_population), &oom);
+        jset(j, "revenue_per_customer", est_json(p->revenue_per_customer, RENDER_U_MONEY, &oom),
              &oom);
-        jset(j, "revenue_per_customer", est_json(p->revenue_per_customer, RENDER_U_MONEY, &oom), &oom);
         jset(j, "incremental_total", est_json(p->incremental_total, RENDER_U_MONEY, &oom), &oom);
         jset(j, "holdout_cost", est_json(p->holdout_cost, RENDER_U_MONEY, &oom), &oom);
         json_t *l = json_array();
         for (size_t i = 0; l && i < p->n_linked; i++) {
             json_t *x = json_object();
             jset(x, "experiment_key", jstr(p->linked[i]->experiment_key), &oom);
-            jset(x, "incremental_total", est_json(p->linked[i]->incremental_total, RENDER_U_MONEY, &oom),
-                 &oom);
-            if (json_array_append_new(l, x) != 0) oom = 1;
+            jset(x, "incremental_total",
+                 est_json(p->linked[i]->incremental_total, RENDER_U_MONEY, &oom), &oom);
+            if (json_array_append_new(l, x) != 0)
+                oom = 1;
         }
         jset(j, "linked", l, &oom);
         jset(j, "linked_sum", est_json(p->linked_sum, RENDER_U_MONEY, &oom), &oom);

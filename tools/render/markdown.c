@@ -46,7 +46,8 @@ static void tab_print_md(FILE *f, const render_tab_t *t)
         fputs(" |", f);
     }
     fputs("\n|", f);
-    for (int c = 0; c < t->ncols; c++) fputs(t->right[c] ? " ---: |" : " --- |", f);
+    for (int c = 0; c < t->ncols; c++)
+        fputs(t->right[c] ? " ---: |" : " --- |", f);
     fputc('\n', f);
     for (size_t r = 0; r < t->nrows; r++) {
         fputc('|', f);
@@ -69,15 +70,27 @@ int render_markdown(const Lift__Report *r, FILE *f)
         const render_block_t *b = &d.b[i];
         int next_warn = i + 1 < d.n && d.b[i + 1].type == RENDER_B_WARN;
         switch (b->type) {
-        case RENDER_B_TITLE: md_line(f, "# ", b->text, "\n\n"); break;
-        case RENDER_B_SUB: md_line(f, "_", b->text, "_\n\n"); break;
-        case RENDER_B_H2: md_line(f, "## ", b->text, "\n\n"); break;
-        case RENDER_B_H3: md_line(f, "### ", b->text, "\n\n"); break;
-        case RENDER_B_PARA: md_line(f, "", b->text, "\n\n"); break;
+        case RENDER_B_TITLE:
+            md_line(f, "# ", b->text, "\n\n");
+            break;
+        case RENDER_B_SUB:
+            md_line(f, "_", b->text, "_\n\n");
+            break;
+        case RENDER_B_H2:
+            md_line(f, "## ", b->text, "\n\n");
+            break;
+        case RENDER_B_H3:
+            md_line(f, "### ", b->text, "\n\n");
+            break;
+        case RENDER_B_PARA:
+            md_line(f, "", b->text, "\n\n");
+            break;
         case RENDER_B_NOTE: /* a footnote (nonzero level) is not in italics */
             md_line(f, b->level ? "" : "_", b->text, b->level ? "\n\n" : "_\n\n");
             break;
-        case RENDER_B_NODATA: md_line(f, "**", b->text, "**\n\n"); break;
+        case RENDER_B_NODATA:
+            md_line(f, "**", b->text, "**\n\n");
+            break;
         case RENDER_B_WARN:
             md_line(f, b->level >= 2 ? "> - **Critical:** " : "> - **Warning:** ", b->text,
                     next_warn ? "\n" : "\n\n");
@@ -87,8 +100,11 @@ int render_markdown(const Lift__Report *r, FILE *f)
             md_text(f, b->text2, 0);
             fputs(i + 1 < d.n && d.b[i + 1].type == RENDER_B_HEADLINE ? "\n" : "\n\n", f);
             break;
-        case RENDER_B_TABLE: tab_print_md(f, b->tab); break;
-        case RENDER_B_CHART: break;
+        case RENDER_B_TABLE:
+            tab_print_md(f, b->tab);
+            break;
+        case RENDER_B_CHART:
+            break;
         }
     }
     render_doc_clear(&d);

@@ -63,7 +63,6 @@ int render_html_begin(FILE *f, const char *title);
 int render_html_section(const Lift__Report *r, FILE *f);
 int render_html_end(FILE *f);
 
-
 /* Formatting helpers shared with cmd_report.c and the tests: money in minor units as
  * "USD 12,345.67" or "JPY 4,900" (cur's decimals; NULL or unknown cur: 2, no code), percentages, p-values ("<0.001"), counts with separators, exact decimals;
  * the display width of UTF-8 text; the report's experiment key. All write at most n bytes. */

@@ -11,8 +11,8 @@
 #include "lift.pb-c.h"
 #include "render.h"
 
-#define RENDER_TAB_COLS 10   /* most columns of any table */
-#define NBSP "\u00a0" /* keeps "95% CI" and "p = 0.01" on one line when wrapping */
+#define RENDER_TAB_COLS 10 /* most columns of any table */
+#define NBSP "\u00a0"      /* keeps "95% CI" and "p = 0.01" on one line when wrapping */
 
 typedef enum {
     RENDER_U_MONEY, /* minor units of the report's currency */
@@ -44,37 +44,42 @@ typedef enum {
     RENDER_B_NODATA    /* "there is no data" */
 } render_btype_t;
 
-typedef enum { RENDER_CHART_FOREST, RENDER_CHART_WEEKLY, RENDER_CHART_FUNNEL, RENDER_CHART_WEEKLY_INC } render_chart_t;
+typedef enum {
+    RENDER_CHART_FOREST,
+    RENDER_CHART_WEEKLY,
+    RENDER_CHART_FUNNEL,
+    RENDER_CHART_WEEKLY_INC
+} render_chart_t;
 
 typedef struct {
-    int ncols;             /* columns */
+    int ncols;                        /* columns */
     const char *hdr[RENDER_TAB_COLS]; /* header texts (static strings) */
-    char right[RENDER_TAB_COLS];  /* 1: right-aligned (numbers) */
-    char shrink[RENDER_TAB_COLS]; /* 1: may be narrowed (wrapped) to fit the terminal */
-    char hide[RENDER_TAB_COLS];   /* 1: left out of the terminal table (Markdown and HTML have it) */
-    char **cells;          /* nrows * ncols owned strings */
-    int *tone;             /* per row: 1 good, -1 bad, 0 neutral */
-    size_t nrows, cap;     /* rows used, allocated */
+    char right[RENDER_TAB_COLS];      /* 1: right-aligned (numbers) */
+    char shrink[RENDER_TAB_COLS];     /* 1: may be narrowed (wrapped) to fit the terminal */
+    char hide[RENDER_TAB_COLS]; /* 1: left out of the terminal table (Markdown and HTML have it) */
+    char **cells;               /* nrows * ncols owned strings */
+    int *tone;                  /* per row: 1 good, -1 bad, 0 neutral */
+    size_t nrows, cap;          /* rows used, allocated */
 } render_tab_t;
 
 typedef struct {
     render_btype_t type; /* kind */
-    int level;    /* warning level, heading level, chart kind */
-    char *text;   /* owned; may be NULL */
-    char *text2;  /* owned; may be NULL */
+    int level;           /* warning level, heading level, chart kind */
+    char *text;          /* owned; may be NULL */
+    char *text2;         /* owned; may be NULL */
     render_tab_t *tab;   /* owned; RENDER_B_TABLE only */
 } render_block_t;
 
 typedef struct {
     const Lift__Report *r; /* the report being rendered */
-    render_block_t *b;            /* blocks in order */
+    render_block_t *b;     /* blocks in order */
     size_t n, cap;         /* used, allocated */
     char **notes;          /* footnote texts, numbered from 1 */
     size_t nnotes, capnotes;
-    int oom;               /* an allocation failed: the render returns -1 */
-    char cur[16];          /* currency code ("" if unknown) */
-    int digits;            /* its ISO 4217 minor-unit digits (2 when unknown) */
-    char ci[24];           /* "95% CI" */
+    int oom;      /* an allocation failed: the render returns -1 */
+    char cur[16]; /* currency code ("" if unknown) */
+    int digits;   /* its ISO 4217 minor-unit digits (2 when unknown) */
+    char ci[24];  /* "95% CI" */
 } render_doc_t;
 
 /* ---- common.c: number formats and report accessors ------------------------------------------- */
@@ -115,8 +120,7 @@ const char *render_dimension_name(int d);
 /* The arm's name: from the arm summaries, else the experiment definition, else "arm N". */
 const char *render_arm_label(const Lift__Report *r, int idx, char *buf, size_t n);
 
-const char *render_cmp_label(const Lift__Report *r, const Lift__Comparison *c, char *buf,
-                             size_t n);
+const char *render_cmp_label(const Lift__Report *r, const Lift__Comparison *c, char *buf, size_t n);
 
 /* 1 when the report has anybody to compare. */
 int render_has_data(const Lift__Report *r);
@@ -178,7 +182,7 @@ void render_cell_p(char *b, size_t n, const Lift__Estimate *e, int adjusted);
 void render_p_phrase(char *b, size_t n, const Lift__Estimate *e);
 
 render_tab_t *render_tab_new(render_doc_t *d, int ncols, const char *const *hdr, const char *right,
-                      const char *shrink);
+                             const char *shrink);
 
 /* Adds a row of t->ncols cells (copied). */
 void render_tab_row(render_doc_t *d, render_tab_t *t, int tone, const char *const *cells);

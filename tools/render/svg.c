@@ -21,7 +21,8 @@ static const char *arm_color(int idx)
 {
     static const char *const palette[] = {"#2563eb", "#ea580c", "#059669",
                                           "#9333ea", "#db2777", "#0891b2"};
-    if (idx <= 0) return "#7c8594";
+    if (idx <= 0)
+        return "#7c8594";
     return palette[(size_t)(idx - 1) % (sizeof palette / sizeof palette[0])];
 }
 
@@ -47,7 +48,8 @@ static double nice_step(double *lo, double *hi, int want)
 static void fmt_money_axis(char *b, size_t n, double minor, double step_minor, int digits)
 {
     double unit = pow(10, digits), v = minor / unit, a = fabs(v);
-    if (fabs(v) < 1e-9 * (step_minor > 0 ? step_minor : 1)) v = a = 0;
+    if (fabs(v) < 1e-9 * (step_minor > 0 ? step_minor : 1))
+        v = a = 0;
     if (a >= 1e6)
         snprintf(b, n, "%.*fM", fmod(v, 1e6) == 0 ? 0 : 1, v / 1e6);
     else if (a >= 1e4)
@@ -84,22 +86,23 @@ typedef struct {
 static int forest_group(void *arg, int dim, int arm, const render_segrow_t *sr, size_t m)
 {
     forest_rows_t *fr = arg;
-    if (fr->ngl == 8 * 16) return 0;
+    if (fr->ngl == 8 * 16)
+        return 0;
     char *gl = fr->gl[fr->ngl++], name[32];
     snprintf(gl, 96, "By %s: %s", render_dimension_name(dim),
              render_arm_label(fr->r, arm, name, sizeof name));
     for (size_t i = 0; i < m && fr->n < fr->cap; i++)
-        fr->rows[fr->n++] = (frow_t){sr[i].seg->level && *sr[i].seg->level ? sr[i].seg->level
-                                                                           : "(none)",
-                                     i == 0 ? gl : NULL, sr[i].cmp, 0};
+        fr->rows[fr->n++] =
+            (frow_t){sr[i].seg->level && *sr[i].seg->level ? sr[i].seg->level : "(none)",
+                     i == 0 ? gl : NULL, sr[i].cmp, 0};
     return 0;
 }
 
 /* One row of the forest plot centred at height cy: the label with its arm, the incremental
  * total's interval and estimate (a diamond for the overall rows), the shrunken estimate, the value
  * column; n/e with its footnote when not estimable. The axis maps [lo, hi] to [x0, x1]. */
-static void forest_row(FILE *f, render_doc_t *d, const frow_t *row, double lo, double hi,
-                       double x0, double x1, double cy)
+static void forest_row(FILE *f, render_doc_t *d, const frow_t *row, double lo, double hi, double x0,
+                       double x1, double cy)
 {
     const Lift__Report *r = d->r;
     const Lift__Comparison *c = row->cmp;
@@ -118,7 +121,8 @@ static void forest_row(FILE *f, render_doc_t *d, const frow_t *row, double lo, d
     fprintf(f, "<tspan class=\"arm\" fill=\"%s\"> · ", arm_color(ai));
     render_html_esc(f, arm);
     fputs("</tspan></text>", f);
-    if (!row->overall && !render_est_ok(c->revenue_diff)) e = c->revenue_diff; /* its reason */
+    if (!row->overall && !render_est_ok(c->revenue_diff))
+        e = c->revenue_diff; /* its reason */
     if (render_est_ok(e)) {
         double xe = sx(e->estimate, lo, hi, x0, x1);
         const Lift__Estimate *sh = c->incremental_total_shrunk;
@@ -137,8 +141,7 @@ static void forest_row(FILE *f, render_doc_t *d, const frow_t *row, double lo, d
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                     "stroke-width=\"2\"/>",
                     xa, cy, xb, cy, arm_color(ai));
-            fprintf(f,
-                    "<path d=\"M%.1f %.1fv10M%.1f %.1fv10\" stroke=\"%s\" stroke-width=\"2\"/>",
+            fprintf(f, "<path d=\"M%.1f %.1fv10M%.1f %.1fv10\" stroke=\"%s\" stroke-width=\"2\"/>",
                     xa, cy - 5, xb, cy - 5, arm_color(ai));
         }
         if (row->overall)
@@ -173,7 +176,8 @@ void render_svg_forest(FILE *f, render_doc_t *d)
 {
     const Lift__Report *r = d->r;
     size_t cap = r->n_comparisons + 8, n = 0;
-    for (size_t i = 0; i < r->n_segments; i++) cap += r->segments[i]->n_comparisons;
+    for (size_t i = 0; i < r->n_segments; i++)
+        cap += r->segments[i]->n_comparisons;
     frow_t *rows = calloc(cap, sizeof *rows);
     if (rows == NULL) {
         d->oom = 1;
@@ -191,24 +195,32 @@ void render_svg_forest(FILE *f, render_doc_t *d)
         char name[32];
         size_t l = render_u8len(rows[i].label) +
                    render_u8len(render_cmp_label(r, rows[i].cmp, name, sizeof name)) + 3;
-        if (l > maxlab) maxlab = l;
+        if (l > maxlab)
+            maxlab = l;
         for (int k = 0; k < 2; k++) {
             const Lift__Estimate *e =
                 k ? rows[i].cmp->incremental_total_shrunk : rows[i].cmp->incremental_total;
-            if (!render_est_ok(e) || (!k && !render_est_ok(rows[i].cmp->revenue_diff))) continue;
-            double a = render_ci_ok(e) ? e->ci_low : e->estimate, b = render_ci_ok(e) ? e->ci_high : e->estimate;
-            if (a < lo) lo = a;
-            if (b > hi) hi = b;
+            if (!render_est_ok(e) || (!k && !render_est_ok(rows[i].cmp->revenue_diff)))
+                continue;
+            double a = render_ci_ok(e) ? e->ci_low : e->estimate,
+                   b = render_ci_ok(e) ? e->ci_high : e->estimate;
+            if (a < lo)
+                lo = a;
+            if (b > hi)
+                hi = b;
         }
     }
     double step = nice_step(&lo, &hi, 6);
     /* the label column is as wide as the longest "level · arm" (names are never cut) */
     double x0 = 30 + 7.4 * (double)maxlab;
-    if (x0 < 300) x0 = 300;
-    if (x0 > 560) x0 = 560;
+    if (x0 < 300)
+        x0 = 300;
+    if (x0 > 560)
+        x0 = 560;
     const double x1 = x0 + 460 > SVG_W - 290 ? SVG_W - 290 : x0 + 460, rh = 24, top = 34;
     size_t ngroups = 0;
-    for (size_t i = 0; i < n; i++) ngroups += rows[i].group != NULL;
+    for (size_t i = 0; i < n; i++)
+        ngroups += rows[i].group != NULL;
     double h = top + (double)(n + ngroups) * rh + 56;
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" role=\"img\" "
@@ -277,10 +289,14 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < r->weekly[i]->n_comparisons; j++) {
             const Lift__Estimate *e = week_est(r->weekly[i]->comparisons[j], inc);
-            if (!render_est_ok(e)) continue;
-            double a = render_ci_ok(e) ? e->ci_low : e->estimate, b = render_ci_ok(e) ? e->ci_high : e->estimate;
-            if (a < lo) lo = a;
-            if (b > hi) hi = b;
+            if (!render_est_ok(e))
+                continue;
+            double a = render_ci_ok(e) ? e->ci_low : e->estimate,
+                   b = render_ci_ok(e) ? e->ci_high : e->estimate;
+            if (a < lo)
+                lo = a;
+            if (b > hi)
+                hi = b;
         }
     double step = nice_step(&lo, &hi, 5);
     fprintf(f,
@@ -288,7 +304,7 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc)
             "aria-label=\"Cumulative relative lift by week with its interval band\">\n",
             SVG_W, H);
 #define WX(i) (n == 1 ? (L + R) / 2 : L + 20 + (double)(i) * (R - L - 40) / (double)(n - 1))
-#define WY(v) (B - ((v) - lo) / (hi - lo) * (B - T))
+#define WY(v) (B - ((v)-lo) / (hi - lo) * (B - T))
     for (double t = lo; t <= hi + step / 2; t += step) {
         char lab[32];
         week_tick(lab, sizeof lab, t, step, inc, d);
@@ -308,9 +324,11 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc)
                 "text-anchor=\"middle\">cumulative lift in revenue per customer</text>\n",
                 (T + B) / 2);
     size_t every = n > 0 ? (size_t)ceil((double)n * 70.0 / (R - L)) : 1;
-    if (every < 1) every = 1;
+    if (every < 1)
+        every = 1;
     for (size_t i = 0; i < n; i++) {
-        if (i % every && i + 1 != n) continue;
+        if (i % every && i + 1 != n)
+            continue;
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" class=\"tick\" text-anchor=\"middle\">", WX(i),
                 B + 18);
         render_html_esc(f, r->weekly[i]->week ? r->weekly[i]->week : "?");
@@ -320,8 +338,8 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc)
             "<text x=\"%.0f\" y=\"%.0f\" class=\"axis-title\" text-anchor=\"middle\">ISO week "
             "(cumulative to its end)</text>\n",
             (L + R) / 2, B + 44);
-    fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"zero\"/>\n", L,
-            WY(0), R, WY(0));
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"zero\"/>\n", L, WY(0),
+            R, WY(0));
     /* one series per treatment arm, in the order of the top-level comparisons */
     int arms[16];
     size_t na = 0;
@@ -329,8 +347,10 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc)
         for (size_t j = 0; j < r->weekly[i]->n_comparisons; j++) {
             const Lift__Comparison *c = r->weekly[i]->comparisons[j];
             int a = c->has_arm_index ? c->arm_index : (int)j + 1, seen = 0;
-            for (size_t k = 0; k < na; k++) seen |= arms[k] == a;
-            if (!seen && na < 16) arms[na++] = a;
+            for (size_t k = 0; k < na; k++)
+                seen |= arms[k] == a;
+            if (!seen && na < 16)
+                arms[na++] = a;
         }
     for (size_t k = 0; k < na; k++) {
         const char *col = arm_color(arms[k]);
@@ -353,16 +373,20 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc)
                 pts[m] = e;
                 idx[m++] = i;
             }
-            if (m == 0) continue;
+            if (m == 0)
+                continue;
             int band = 1;
-            for (size_t q = 0; q < m; q++) band &= render_ci_ok(pts[q]);
+            for (size_t q = 0; q < m; q++)
+                band &= render_ci_ok(pts[q]);
             if (band) {
                 fprintf(f, "<path fill=\"%s\" fill-opacity=\"0.15\" d=\"", col);
                 for (size_t q = 0; q < m; q++)
                     fprintf(f, "%c%.1f %.1f", q ? 'L' : 'M', WX(idx[q]) - (m == 1 ? 6 : 0),
                             WY(pts[q]->ci_high));
-                if (m == 1) fprintf(f, "L%.1f %.1f", WX(idx[0]) + 6, WY(pts[0]->ci_high));
-                if (m == 1) fprintf(f, "L%.1f %.1f", WX(idx[0]) + 6, WY(pts[0]->ci_low));
+                if (m == 1)
+                    fprintf(f, "L%.1f %.1f", WX(idx[0]) + 6, WY(pts[0]->ci_high));
+                if (m == 1)
+                    fprintf(f, "L%.1f %.1f", WX(idx[0]) + 6, WY(pts[0]->ci_low));
                 for (size_t q = m; q-- > 0;)
                     fprintf(f, "L%.1f %.1f", WX(idx[q]) - (m == 1 ? 6 : 0), WY(pts[q]->ci_low));
                 fputs("Z\"/>\n", f);
@@ -378,8 +402,8 @@ void render_svg_weekly(FILE *f, render_doc_t *d, int inc)
                 else
                     render_fmt_pct(v, sizeof v, pts[q]->estimate, 1, "%");
                 render_cell_ci(d, ci, sizeof ci, pts[q], inc ? RENDER_U_MONEY : RENDER_U_FRAC);
-                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", WX(idx[q]),
-                        WY(pts[q]->estimate), col);
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>",
+                        WX(idx[q]), WY(pts[q]->estimate), col);
                 render_html_esc(f, r->weekly[idx[q]]->week);
                 fprintf(f, ": %s (", v);
                 render_html_esc(f, ci);
@@ -435,10 +459,10 @@ void render_svg_funnel(FILE *f, render_doc_t *d)
             render_fmt_pct(pct, sizeof pct, a->exposed ? share : NAN, 0, "%");
             fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">%s</text>",
                     x0 - 10, y + bh - 4, steps[s]);
-            fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" class=\"track\"/>",
-                    x0, y, x1 - x0, bh);
             fprintf(f,
-                    "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>",
+                    "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" class=\"track\"/>",
+                    x0, y, x1 - x0, bh);
+            fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>",
                     x0, y, w, bh, arm_color(ai));
             fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"value\">%s", x1 + 12, y + bh - 4, cnt);
             /* the rates the tables print, with the tables' denominators */
@@ -448,8 +472,8 @@ void render_svg_funnel(FILE *f, render_doc_t *d)
             else if (s == 2) {
                 char ctr[32];
                 render_fmt_pct(ctr, sizeof ctr,
-                               a->impressions ? (double)a->clicks / (double)a->impressions : NAN,
-                               0, "%");
+                               a->impressions ? (double)a->clicks / (double)a->impressions : NAN, 0,
+                               "%");
                 if (a->impressions)
                     fprintf(f, " <tspan class=\"muted\">(click-through %s of impressions)</tspan>",
                             ctr);
