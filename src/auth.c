@@ -17,6 +17,7 @@
 #include <zmq.h>
 
 #include "keyfile.h"
+#include "lift/lift.h"
 #include "lift.pb-c.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -83,42 +84,10 @@ int auth_role_allows(auth_role_t role, int body_case)
 
 const char *auth_request_name(int body_case)
 {
-    switch (body_case) {
-    case LIFT__REQUEST__BODY_PING:
-        return "ping";
-    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
-        return "create_experiment";
-    case LIFT__REQUEST__BODY_GET_EXPERIMENT:
-        return "get_experiment";
-    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
-        return "list_experiments";
-    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT:
-        return "change_experiment";
-    case LIFT__REQUEST__BODY_ASSIGN:
-        return "assign";
-    case LIFT__REQUEST__BODY_ASSIGN_BATCH:
-        return "assign_batch";
-    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
-        return "record_exposures";
-    case LIFT__REQUEST__BODY_TRACK:
-        return "track";
-    case LIFT__REQUEST__BODY_REPORT:
-        return "report";
-    case LIFT__REQUEST__BODY_CREATE_HOLDOUT:
-        return "create_holdout";
-    case LIFT__REQUEST__BODY_GET_HOLDOUT:
-        return "get_holdout";
-    case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
-        return "list_holdouts";
-    case LIFT__REQUEST__BODY_CHANGE_HOLDOUT:
-        return "change_holdout";
-    case LIFT__REQUEST__BODY_IS_HELD_OUT:
-        return "is_held_out";
-    case LIFT__REQUEST__BODY__NOT_SET:
-        return "(no body)";
-    default:
-        return "(unknown request)";
-    }
+    const char *name = lift_request_body_name(body_case);
+    if (name)
+        return name;
+    return body_case == LIFT__REQUEST__BODY__NOT_SET ? "(no body)" : "(unknown request)";
 }
 
 const char *auth_role_allowed_list(auth_role_t role)

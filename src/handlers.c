@@ -168,48 +168,9 @@ int handlers_error_reply(uint64_t request_id, int code, const char *field, const
     return pack_reply(request_id, &reply, out);
 }
 
-/* The request body's field name: the root of every field path (proto: "Field paths"). */
-static const char *body_name(const Lift__Request *req)
-{
-    switch (req->body_case) {
-    case LIFT__REQUEST__BODY_PING:
-        return "ping";
-    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
-        return "create_experiment";
-    case LIFT__REQUEST__BODY_GET_EXPERIMENT:
-        return "get_experiment";
-    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
-        return "list_experiments";
-    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT:
-        return "change_experiment";
-    case LIFT__REQUEST__BODY_ASSIGN:
-        return "assign";
-    case LIFT__REQUEST__BODY_ASSIGN_BATCH:
-        return "assign_batch";
-    case LIFT__REQUEST__BODY_TRACK:
-        return "track";
-    case LIFT__REQUEST__BODY_REPORT:
-        return "report";
-    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
-        return "record_exposures";
-    case LIFT__REQUEST__BODY_CREATE_HOLDOUT:
-        return "create_holdout";
-    case LIFT__REQUEST__BODY_GET_HOLDOUT:
-        return "get_holdout";
-    case LIFT__REQUEST__BODY_LIST_HOLDOUTS:
-        return "list_holdouts";
-    case LIFT__REQUEST__BODY_CHANGE_HOLDOUT:
-        return "change_holdout";
-    case LIFT__REQUEST__BODY_IS_HELD_OUT:
-        return "is_held_out";
-    default:
-        return NULL;
-    }
-}
-
 void handlers_field_path(const Lift__Request *req, const char *field, char *buf, size_t len)
 {
-    const char *root = req ? body_name(req) : NULL;
+    const char *root = req ? lift_request_body_name((int)req->body_case) : NULL;
     size_t rl = root ? strlen(root) : 0;
     if (!field || !*field) {
         buf[0] = '\0';

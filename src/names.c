@@ -170,3 +170,12 @@ char *lift_time_format(int64_t ms, char *buf, size_t len)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
     return buf;
 }
+
+const char *lift_request_body_name(int body_case)
+{
+    if (body_case <= 0)
+        return NULL;
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field(&lift__request__descriptor, (unsigned)body_case);
+    return f && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ? f->name : NULL;
+}

@@ -281,32 +281,6 @@ static const int TYPES[] = {
 };
 #define NTYPES ((int)(sizeof TYPES / sizeof TYPES[0]))
 
-static const char *type_name(int t)
-{
-    switch (t) {
-    case LIFT__REQUEST__BODY_PING:
-        return "ping";
-    case LIFT__REQUEST__BODY_CREATE_EXPERIMENT:
-        return "create_experiment";
-    case LIFT__REQUEST__BODY_GET_EXPERIMENT:
-        return "get_experiment";
-    case LIFT__REQUEST__BODY_LIST_EXPERIMENTS:
-        return "list_experiments";
-    case LIFT__REQUEST__BODY_CHANGE_EXPERIMENT:
-        return "change_experiment";
-    case LIFT__REQUEST__BODY_ASSIGN:
-        return "assign";
-    case LIFT__REQUEST__BODY_ASSIGN_BATCH:
-        return "assign_batch";
-    case LIFT__REQUEST__BODY_TRACK:
-        return "track";
-    case LIFT__REQUEST__BODY_RECORD_EXPOSURES:
-        return "record_exposures";
-    default:
-        return "report";
-    }
-}
-
 /* Would `role` be allowed `type`? The documented table, written out independently. */
 static int expected_allowed(const char *role, int t)
 {
@@ -427,7 +401,7 @@ START_TEST(test_role_matrix)
             int rc = send_type(E.c[who], t, ++serial);
             fp_t after = fingerprint();
             if (expected_allowed(role, t)) {
-                ck_assert_msg(rc == LIFT_OK, "%s %s: %s (%s)", role, type_name(t),
+                ck_assert_msg(rc == LIFT_OK, "%s %s: %s (%s)", role, lift_request_body_name(t),
                               lift_err_name(rc), lift_client_error(E.c[who]));
                 if (t == LIFT__REQUEST__BODY_CREATE_EXPERIMENT)
                     ck_assert_int_eq(after.experiments, before.experiments + 1);
@@ -437,12 +411,12 @@ START_TEST(test_role_matrix)
                     ck_assert(after.coverage_sum > before.coverage_sum);
             } else {
                 ck_assert_msg(rc == LIFT_ERR_PERMISSION_DENIED, "%s %s: %s, want PERMISSION_DENIED",
-                              role, type_name(t), lift_err_name(rc));
+                              role, lift_request_body_name(t), lift_err_name(rc));
                 const char *msg = lift_client_error(E.c[who]);
-                ck_assert_msg(strstr(msg, role) && strstr(msg, type_name(t)),
+                ck_assert_msg(strstr(msg, role) && strstr(msg, lift_request_body_name(t)),
                               "message '%s' names neither role nor request", msg);
                 ck_assert_msg(fp_equal(before, after), "%s %s changed the store", role,
-                              type_name(t));
+                              lift_request_body_name(t));
             }
         }
     }

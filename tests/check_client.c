@@ -276,6 +276,25 @@ START_TEST(test_names_reject_unknown)
 }
 END_TEST
 
+/* The body names are the proto's field names, the roots of field paths (proto/README.md). */
+START_TEST(test_request_body_names)
+{
+    ck_assert_str_eq(lift_request_body_name(LIFT__REQUEST__BODY_PING), "ping");
+    ck_assert_str_eq(lift_request_body_name(LIFT__REQUEST__BODY_CREATE_EXPERIMENT),
+                     "create_experiment");
+    ck_assert_str_eq(lift_request_body_name(LIFT__REQUEST__BODY_ASSIGN_BATCH), "assign_batch");
+    ck_assert_str_eq(lift_request_body_name(LIFT__REQUEST__BODY_TRACK), "track");
+    ck_assert_str_eq(lift_request_body_name(LIFT__REQUEST__BODY_REPORT), "report");
+    ck_assert_str_eq(lift_request_body_name(LIFT__REQUEST__BODY_RECORD_EXPOSURES),
+                     "record_exposures");
+    ck_assert_str_eq(lift_request_body_name(LIFT__REQUEST__BODY_IS_HELD_OUT), "is_held_out");
+    ck_assert_ptr_null(lift_request_body_name(LIFT__REQUEST__BODY__NOT_SET));
+    ck_assert_ptr_null(lift_request_body_name(1)); /* request_id: a field, not a body */
+    ck_assert_ptr_null(lift_request_body_name(-3));
+    ck_assert_ptr_null(lift_request_body_name(99999));
+}
+END_TEST
+
 START_TEST(test_err_names)
 {
     ck_assert_str_eq(lift_err_name(LIFT_OK), "OK");
@@ -1077,6 +1096,7 @@ Suite *client_suite(void)
     tcase_set_timeout(core, 20);
     tcase_add_loop_test(core, test_names_round_trip, 0, ntables);
     tcase_add_test(core, test_err_names);
+    tcase_add_test(core, test_request_body_names);
     tcase_add_test(core, test_retry_after_dropped_request);
     tcase_add_test(core, test_stale_reply_ignored);
     tcase_add_test(core, test_garbage_reply_ignored);

@@ -90,6 +90,12 @@ const char *lift_event_type_name(int value);
 int lift_event_type_parse(const char *name, int *out);
 const char *lift_event_type_names(void);
 
+/* The field name of a lift.Request body (its oneof: "ping", "create_experiment", "track", ...),
+ * which is also the root of every field path in an error reply; NULL for 0 (no body) and for a
+ * value that is not a body. Read from the generated descriptor, so a new body is named without
+ * a table to update. Any thread. */
+const char *lift_request_body_name(int body_case);
+
 /* Epoch milliseconds as ISO-8601 UTC ("2026-11-02T09:04:12.000Z") into buf (>= 32 bytes for
  * every value; shorter buffers get a truncated string). Times outside what gmtime can show
  * print as "<ms> ms since 1970". Returns buf. Any thread. */
