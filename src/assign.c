@@ -198,8 +198,8 @@ int assign_config_check(const assign_config_t *cfg, char *err, size_t errlen)
         }
         sum += w; /* in order, like getBucketRanges' cumulative sum */
     }
-    if (!(fabs(sum - 1.0) <= ASSIGN_WEIGHT_EPS)) {
-        set_err(err, errlen, "weights: sum %.12g is not 1 (+-%g)", sum, ASSIGN_WEIGHT_EPS);
+    if (!(fabs(sum - 1.0) <= LIFT_WEIGHT_SUM_EPS)) {
+        set_err(err, errlen, "weights: sum %.12g is not 1 (+-%g)", sum, LIFT_WEIGHT_SUM_EPS);
         return -1;
     }
     if (!(cfg->coverage > 0 && cfg->coverage <= 1)) {

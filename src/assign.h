@@ -11,15 +11,13 @@
 #include "lift/bucket.h"
 #include "lift/limits.h"
 
-#define ASSIGN_WEIGHT_EPS LIFT_BUCKET_WEIGHT_EPS /* |sum(weights) - 1| it allows (lift/bucket.h) */
-
 /* What assign_bucket() returns besides an arm index (>= 0). */
 #define ASSIGN_NOT_IN (-1)     /* valid id, not in the experiment: see assign_result_t.reason */
 #define ASSIGN_INVALID_ID (-2) /* id breaks the assign_customer_id_check() contract */
 
 /* One experiment's split, as the registry holds it. The struct only borrows the pointers. */
 typedef struct {
-    const double *weights; /* narms weights, each > 0, summing to 1 +- ASSIGN_WEIGHT_EPS */
+    const double *weights; /* narms weights, each > 0, summing to 1 +- LIFT_WEIGHT_SUM_EPS */
     int narms;             /* number of arms, 2..LIFT_ARMS_MAX; arm 0 is the holdout */
     double coverage;       /* share of traffic in the experiment, in (0, 1] */
     const char *seed;      /* hash seed, UTF-8 (Lift's default: the experiment key); may be "" */
@@ -57,7 +55,7 @@ typedef struct {
 int assign_customer_id_check(const char *id, size_t len, char *err, size_t errlen);
 
 /* Checks a split the way Lift's registry does before it stores one: narms in 2..LIFT_ARMS_MAX,
- * finite weights > 0 summing to 1 +- ASSIGN_WEIGHT_EPS, coverage in (0, 1], seed valid UTF-8,
+ * finite weights > 0 summing to 1 +- LIFT_WEIGHT_SUM_EPS, coverage in (0, 1], seed valid UTF-8,
  * namespace id non-empty valid UTF-8 with 0 <= ns_lo < ns_hi <= 1. Returns 0 or -1 with a
  * message naming the field, its value and the bound in err (may be NULL). Thread-safe. */
 int assign_config_check(const assign_config_t *cfg, char *err, size_t errlen);

@@ -432,9 +432,10 @@ static int validate(const Lift__Experiment *x, status_t *st)
         if (check_text(a->payload, f, LIFT_TEXT_MAX, 0, 1, 1, st) < 0)
             return -1;
     }
-    if (fabs(sum - 1.0) > 1e-9)
+    if (fabs(sum - 1.0) > LIFT_WEIGHT_SUM_EPS)
         return status_set(st, invalid_code, "experiment.arms",
-                          "experiment.arms: weights sum to %.12g, must be 1 (within 1e-9)", sum);
+                          "experiment.arms: weights sum to %.12g, must be 1 (within %g)", sum,
+                          LIFT_WEIGHT_SUM_EPS);
     if (x->has_coverage && (!isfinite(x->coverage) || x->coverage <= 0 || x->coverage > 1))
         return status_set(st, invalid_code, "experiment.coverage",
                           "experiment.coverage: %g is outside (0, 1] (leave it unset for 1)",

@@ -619,7 +619,7 @@ static const bad_row_t BAD[] = {
     {m_w_inf, "experiment.arms[2].weight", "inf is outside (0, 1)"},
     {m_w_one, "experiment.arms[0].weight", "1 is outside (0, 1)"},
     {m_w_sum_low, "experiment.arms", "weights sum to 0.999999,"},
-    {m_w_sum_high, "experiment.arms", "within 1e-9"},
+    {m_w_sum_high, "experiment.arms", "within 1e-09"},
     {m_payload_ctrl, "experiment.arms[2].payload", "control character U+0001 at byte 5"},
     {m_payload_utf8, "experiment.arms[0].payload", "invalid UTF-8 at byte"},
     {m_payload_long, "experiment.arms[1].payload", "4097 bytes exceeds the limit of 4096"},

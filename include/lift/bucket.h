@@ -7,9 +7,7 @@
 
 #include <stddef.h>
 
-#include "lift/limits.h" /* LIFT_ARMS_MAX, LIFT_CUSTOMER_ID_MAX */
-
-#define LIFT_BUCKET_WEIGHT_EPS 1e-9 /* |sum(weights) - 1| lift_bucket_config_check allows */
+#include "lift/limits.h" /* LIFT_ARMS_MAX, LIFT_CUSTOMER_ID_MAX, LIFT_WEIGHT_SUM_EPS */
 
 /* What lift_bucket() returns besides an arm index (>= 0). */
 #define LIFT_BUCKET_NOT_IN (-1)     /* valid id, not in the experiment: see the result's reason */
@@ -17,7 +15,7 @@
 
 /* A split. The struct only borrows the pointers. */
 typedef struct {
-    const double *weights; /* narms weights, each > 0, summing to 1 +- LIFT_BUCKET_WEIGHT_EPS */
+    const double *weights; /* narms weights, each > 0, summing to 1 +- LIFT_WEIGHT_SUM_EPS */
     int narms;             /* number of arms, 2..LIFT_ARMS_MAX; arm 0 is the holdout */
     double coverage;       /* share of traffic in the experiment, in (0, 1] */
     const char *seed;      /* hash seed, UTF-8 (an experiment's seed defaults to its key) */

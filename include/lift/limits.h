@@ -49,6 +49,7 @@
 #define LIFT_KEY_MAX 64          /* experiment key, [a-z0-9-_.]{1,64} */
 #define LIFT_ARMS_MIN 2          /* arms per experiment: the holdout and at least one more */
 #define LIFT_ARMS_MAX 20         /* arms per experiment */
+#define LIFT_WEIGHT_SUM_EPS 1e-9 /* arm weights sum to 1 within this */
 #define LIFT_ARM_NAME_MAX 64     /* arm name, [A-Za-z0-9 _.-]{1,64} */
 #define LIFT_NAME_MAX 200        /* experiment name, owner */
 #define LIFT_TEXT_MAX 4096       /* hypothesis, arm payload */

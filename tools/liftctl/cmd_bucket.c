@@ -37,7 +37,7 @@ static void usage(FILE *out)
             "\n"
             "Exit status: 0 all lines assigned, 1 some line had an invalid id (reported on\n"
             "stderr with its line number; the other lines are still printed), 2 bad usage.\n",
-            LIFT_ARMS_MAX, LIFT_BUCKET_WEIGHT_EPS);
+            LIFT_ARMS_MAX, LIFT_WEIGHT_SUM_EPS);
 }
 
 typedef struct {
@@ -76,9 +76,9 @@ static int parse_weights(const char *arg, double *w, int *narms)
     }
     for (int k = 0; k < ws.n; k++)
         sum += w[k];
-    if (!(fabs(sum - 1.0) <= LIFT_BUCKET_WEIGHT_EPS)) {
+    if (!(fabs(sum - 1.0) <= LIFT_WEIGHT_SUM_EPS)) {
         fprintf(stderr, "liftctl: --weights: '%s' sums to %.12g, must be 1 (+-%g)\n", arg, sum,
-                LIFT_BUCKET_WEIGHT_EPS);
+                LIFT_WEIGHT_SUM_EPS);
         return -1;
     }
     *narms = ws.n;

@@ -414,11 +414,11 @@ static int create_arms(const char *flag, const char *v, json_t *flags)
     size_t k;
     json_t *arm;
     json_array_foreach(arms, k, arm) sum += json_real_value(json_object_get(arm, "weight"));
-    if (json_array_size(arms) < 2 || fabs(sum - 1.0) > 1e-9) {
+    if (json_array_size(arms) < 2 || fabs(sum - 1.0) > LIFT_WEIGHT_SUM_EPS) {
         fprintf(stderr,
                 "liftctl: --arms: %zu arms with weights summing to %.12g: need 2..%d "
-                "arms summing to 1 (within 1e-9)\n",
-                json_array_size(arms), sum, LIFT_ARMS_MAX);
+                "arms summing to 1 (within %g)\n",
+                json_array_size(arms), sum, LIFT_ARMS_MAX, LIFT_WEIGHT_SUM_EPS);
         json_decref(arms);
         return LIFTCTL_USAGE;
     }
