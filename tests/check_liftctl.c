@@ -428,6 +428,23 @@ START_TEST(test_bucket_matches_server)
     expect(&r, 2, "--weights", "must be 1", NULL);
     ck_assert_str_eq(r.out, "");
     res_free(&r);
+
+    /* --json: quote and backslash escaped, bidi controls as \u escapes (the same JSON string,
+     * but a terminal cannot reorder it) */
+    f = fopen(ids, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("q\"uo\\te\nalice\xe2\x80\xae"
+          "evil\xe2\x81\xa6\n\xd8\x9cx\njos\xc3\xa9\n",
+          f);
+    fclose(f);
+    r = LIFTCTL(ids, "--json", "bucket", "--seed", seed, "--weights", weights);
+    expect(&r, 0, NULL);
+    ck_assert_ptr_nonnull(strstr(r.out, "{\"customer_id\":\"q\\\"uo\\\\te\","));
+    ck_assert_ptr_nonnull(strstr(r.out, "{\"customer_id\":\"alice\\u202eevil\\u2066\","));
+    ck_assert_ptr_nonnull(strstr(r.out, "{\"customer_id\":\"\\u061cx\","));
+    ck_assert_ptr_nonnull(strstr(r.out, "{\"customer_id\":\"jos\xc3\xa9\","));
+    ck_assert_ptr_null(strstr(r.out, "\xe2\x80\xae"));
+    res_free(&r);
 }
 END_TEST
 

@@ -85,33 +85,28 @@ static int parse_weights(const char *arg, double *w, int *narms)
     return 0;
 }
 
-/* Writes s as a JSON string. Ids are valid UTF-8 without controls by the time they get
- * here, but the escaping does not rely on it; bidi and line-separator characters, which an id
- * may hold, are written as \u escapes (the same string) so they cannot reorder a terminal. */
-static void json_write_string(FILE *out, const char *s, size_t len)
+/* Writes id (len bytes, a checked customer id: valid UTF-8, no controls, at most
+ * LIFT_CUSTOMER_ID_MAX bytes) as a JSON string: quote and backslash escaped here, and through
+ * lift_safe_json_fputs the bidi and line-separator characters an id may hold as \u escapes (the
+ * same string), so they cannot reorder a terminal. */
+static void json_write_string(FILE *out, const char *id, size_t len)
 {
-    fputc('"', out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        uint32_t cp = 0;
-        if (c == 0xD8 && i + 1 < len)
-            cp = 0x600 | ((unsigned char)s[i + 1] & 0x3F);
-        else if (c == 0xE2 && i + 2 < len)
-            cp = 0x2000 | ((unsigned)((unsigned char)s[i + 1] & 0x3F) << 6) |
-                 ((unsigned char)s[i + 2] & 0x3F);
-        if (cp && lift_is_layout_control(cp)) {
-            fprintf(out, "\\u%04x", (unsigned)cp);
-            i += c == 0xD8 ? 1 : 2;
-        } else if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc(c, out);
-        } else if (c < 0x20 || c == 0x7F) {
-            fprintf(out, "\\u%04x", c);
+    char buf[2 + 6 * LIFT_CUSTOMER_ID_MAX + 1], *p = buf;
+    *p++ = '"';
+    for (size_t i = 0; i < len && i < LIFT_CUSTOMER_ID_MAX; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else if (c < 0x20) { /* not in a checked id; escaped all the same */
+            p += sprintf(p, "\\u%04x", c);
         } else {
-            fputc(c, out);
+            *p++ = (char)c;
         }
     }
-    fputc('"', out);
+    *p++ = '"';
+    *p = '\0';
+    lift_safe_json_fputs(buf, out);
 }
 
 int cmd_bucket(const liftctl_opts_t *opts, int argc, char **argv)
